@@ -1,0 +1,134 @@
+/**
+ * The resolved experiment: what an experiment file means once parsed, validated and filled with
+ * defaults. Every consumer (trainer, CLI, extension, sweeps) works from this type; the YAML text and
+ * its source positions live in `src/config`.
+ *
+ * Naming: YAML keys are snake_case (`hidden_layers`); this type uses camelCase. The mapping is
+ * one-to-one and lives in `src/config/resolve.ts`.
+ */
+
+export const ACTIVATIONS = ['relu', 'prelu', 'elu', 'swish', 'srelu', 'srelu-slide', 'sigmoid'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+
+export const OPTIMIZERS = ['sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
+export const DATASETS = ['fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'synthetic'] as const;
+export type DatasetName = (typeof DATASETS)[number];
+
+export const PRUNING_METHODS = ['none', 'random', 'magnitude'] as const;
+export type PruningMethod = (typeof PRUNING_METHODS)[number];
+
+/** Which fan-in sets the He-normal std of the sparse net (method.md §2). */
+export const INIT_MODES = ['dense-fan-in', 'sparse-fan-in'] as const;
+export type InitMode = (typeof INIT_MODES)[number];
+
+export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+/** `tensorflow` is @tensorflow/tfjs-node. */
+export type BackendPreference = (typeof BACKENDS)[number];
+export type BackendName = Exclude<BackendPreference, 'auto'>;
+
+export interface SyntheticSpec {
+  /** Input features (a flat vector; images are flattened). */
+  features: number;
+  classes: number;
+  trainSize: number;
+  testSize: number;
+}
+
+export interface DatasetConfig {
+  name: DatasetName;
+  /** Folder holding the standard files (IDX / CIFAR binary batches). Absolute once resolved. */
+  path?: string;
+  /** Folder for the compact cache; defaults to `~/.cache/gradflow/datasets`. */
+  cacheDir?: string;
+  /** Fraction of the training set held out for validation (default 0.1). */
+  validationFraction: number;
+  /** Use only the first N training examples after the deterministic shuffle (quick tries). */
+  trainLimit?: number;
+  /** Use only the first N test examples. */
+  testLimit?: number;
+  /** Only for `synthetic`. */
+  synthetic?: SyntheticSpec;
+}
+
+export interface ModelConfig {
+  /** Number of hidden layers H (weight layers L = H + 1). */
+  hiddenLayers: number;
+  /** Width of the (sparse) network's hidden layers, h_S. For method `none`, the dense width. */
+  width: number;
+  activation: Activation;
+  /** Linear → BatchNorm → activation on hidden layers. */
+  batchNorm: boolean;
+  /** Identity residual between consecutive equal-width hidden layers. */
+  skip: boolean;
+}
+
+export interface SparsityConfig {
+  method: PruningMethod;
+  /**
+   * Dense twin width h_D. Layer densities follow SC-SDC: first and output layers h_D/h_S,
+   * hidden-to-hidden (h_D/h_S)^2. Set for `random` / `magnitude`.
+   */
+  denseWidth?: number;
+  /** Train the dense twin alongside the sparse net (an SC-SDC pair). */
+  pair: boolean;
+  init: InitMode;
+}
+
+export interface TrainingConfig {
+  optimizer: OptimizerName;
+  learningRate: number;
+  /** Momentum for `momentum` (default 0.9). */
+  momentum: number;
+  /** L2 coefficient. Coupled into the gradient for every optimizer except `adamw`, where it is decoupled decay. */
+  weightDecay: number;
+  /** Random crop with padding (2 px for 28×28, 4 px for 32×32) + horizontal flip for CIFAR. */
+  augmentation: boolean;
+  epochs: number;
+  batchSize: number;
+  seed: number;
+}
+
+export interface ExplosionRule {
+  /** Alert when a masked layer L2 norm (or EGF_2) exceeds this. */
+  maxNorm: number;
+  /** Alert when the norm grows by more than this factor across `window` steps. */
+  growthFactor: number;
+  window: number;
+}
+
+export interface CollapseRule {
+  /** Alert when a layer's masked L2 gradient norm stays below this for `steps` steps. */
+  minNorm: number;
+  steps: number;
+}
+
+export interface MonitoringConfig {
+  /** Collect per-layer norms every N steps (1 = every step). */
+  every: number;
+  explosion: ExplosionRule;
+  collapse: CollapseRule;
+  /** What to do when a NaN/Inf appears in the loss or a gradient. */
+  onNan: 'stop' | 'continue';
+}
+
+export interface RunOptions {
+  backend: BackendPreference;
+  /** Folder under which run folders are created (absolute once resolved). */
+  runsDir: string;
+}
+
+export interface ExperimentConfig {
+  /** Human name; defaults to the file name without `.gradflow.yaml`. */
+  name: string;
+  dataset: DatasetConfig;
+  model: ModelConfig;
+  sparsity: SparsityConfig;
+  training: TrainingConfig;
+  monitoring: MonitoringConfig;
+  run: RunOptions;
+}
+
+/** Which member of an SC-SDC pair a message or metric belongs to. A single run uses `sparse` or `dense` by its method. */
+export type NetRole = 'sparse' | 'dense';

@@ -1,0 +1,276 @@
+/**
+ * Trainer ↔ host protocol. The trainer (`src/trainer/main.ts`) is a separate Node process; the host
+ * is the CLI or the VS Code extension. Messages travel over Node's IPC channel (`child_process.fork`)
+ * or, with `--stdio`, as one JSON object per line. Every message is plain JSON (numbers, strings,
+ * arrays): metrics are resolved to numbers before they leave the training loop.
+ *
+ * Sequence: trainer → `hello`; host → `start`; trainer → `ready` per net, then `step` / `epoch` /
+ * `alert` / `log` interleaved, then exactly one of `done` or `error`. Host → `stop` at any time;
+ * the trainer honours it within one step and still sends `done` (with `stopped: true`).
+ */
+import type { BackendName, BackendPreference, ExperimentConfig, NetRole } from './experiment';
+
+/** Bump on any incompatible change; the host refuses a trainer with another major version. */
+export const PROTOCOL_VERSION = 1;
+
+// ---------------------------------------------------------------------------------------------
+// Metrics (also the records of a run's metrics.jsonl)
+
+/** L1 and L2 norms of one gradient tensor. */
+export interface NormPair {
+  l1: number;
+  l2: number;
+}
+
+/** One weight layer's gradient at one step. */
+export interface LayerStep {
+  /** Active (unmasked) weights in the kernel. */
+  active: number;
+  /** Norms of the raw gradient dL/dW (pruned positions included). */
+  raw: NormPair;
+  /** Norms of the masked gradient g ⊙ m: what the optimizer sees (after coupled L2, see method.md §3). */
+  masked: NormPair;
+}
+
+/** Gradient-flow measures of method.md §3 for one step or one evaluation point. */
+export interface FlowMeasures {
+  /** (1/L) Σ_n ||g^n ⊙ m^n||_1 */
+  egf1: number;
+  /** (1/L) Σ_n ||g^n ⊙ m^n||_2 */
+  egf2: number;
+  /** ||g||_1 of all raw (unmasked) kernel gradients concatenated. */
+  g1: number;
+  /** ||g||_2 of all raw kernel gradients concatenated. */
+  g2: number;
+}
+
+export interface StepMetrics extends FlowMeasures {
+  net: NetRole;
+  /** Global step, starting at 1 for the first update. */
+  step: number;
+  /** 0-based epoch this step belongs to. */
+  epoch: number;
+  loss: number;
+  /** Accuracy on this batch, 0..1. */
+  accuracy: number;
+  /** One entry per weight layer (first to output). Empty when norms were skipped this step (`monitoring.every`). */
+  layers: LayerStep[];
+}
+
+export interface SplitMetrics {
+  loss: number;
+  accuracy: number;
+}
+
+export interface EpochMetrics {
+  net: NetRole;
+  /** Epochs completed (1 after the first epoch). */
+  epoch: number;
+  step: number;
+  train: SplitMetrics;
+  validation: SplitMetrics;
+  test: SplitMetrics;
+  /** Seconds since the net started training. */
+  elapsed: number;
+}
+
+/** One of the 11 evenly spaced EGF evaluation points (method.md §3). */
+export interface FlowPoint extends FlowMeasures {
+  net: NetRole;
+  /** Epoch at which it was measured (0 = before the first update). */
+  epoch: number;
+  /** Index 0..10 of the point. */
+  index: number;
+}
+
+export interface LayerInfo {
+  /** Display name, e.g. `dense1` … `output`. */
+  name: string;
+  fanIn: number;
+  fanOut: number;
+  /** Active weights in the kernel (k_l). */
+  active: number;
+  total: number;
+  density: number;
+  /** Units of this layer's output with no active incoming weight. */
+  deadUnits: number;
+}
+
+export interface NetInfo {
+  net: NetRole;
+  width: number;
+  layers: LayerInfo[];
+  /** Trainable parameters counted as SC-SDC counts them: active kernel weights only. */
+  activeWeights: number;
+}
+
+export type AlertKind = 'nan' | 'explosion' | 'collapse' | 'collapse-at-mask' | 'mask-integrity';
+
+export interface Alert {
+  net: NetRole;
+  kind: AlertKind;
+  /** 0 for alerts raised at mask time. */
+  step: number;
+  /** Index of the weight layer (0-based), or -1 when the whole network is concerned. */
+  layer: number;
+  /** The measured value that triggered the alert (NaN is sent as the string 'NaN'). */
+  value: number | 'NaN' | 'Infinity' | '-Infinity';
+  /** Human-readable: what happened, at which step and layer, with the value. */
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+export interface NetSummary {
+  net: NetRole;
+  steps: number;
+  epochs: number;
+  final: { train: SplitMetrics; validation: SplitMetrics; test: SplitMetrics };
+  /** The 11-point average of method.md §3 (over the points measured, if the run stopped early). */
+  flowAverage: FlowMeasures;
+  flowPoints: FlowPoint[];
+  layers: LayerInfo[];
+  /** Mean ms per training step (all work of the step, including norm collection). */
+  msPerStep: number;
+}
+
+export interface RunSummary {
+  runId: string;
+  runDir: string;
+  backend: BackendName;
+  finished: boolean;
+  stopped: boolean;
+  /** Why training ended early, if it did. */
+  reason?: string;
+  nets: NetSummary[];
+  alerts: Alert[];
+  startedAt: string;
+  endedAt: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+/** trainer → host, first message: who it is. */
+export interface HelloMessage {
+  type: 'hello';
+  protocolVersion: number;
+  pid: number;
+}
+
+/** host → trainer: the experiment to run. */
+export interface StartMessage {
+  type: 'start';
+  protocolVersion: number;
+  config: ExperimentConfig;
+  /** Experiment file the config came from (recorded in the run folder). */
+  sourceFile?: string;
+  backend?: BackendPreference;
+}
+
+/** host → trainer: finish the current step, write the summary, send `done`, exit. */
+export interface StopMessage {
+  type: 'stop';
+}
+
+/** trainer → host: data loaded, networks built, run folder created. Once per run. */
+export interface ReadyMessage {
+  type: 'ready';
+  runId: string;
+  runDir: string;
+  backend: BackendName;
+  nets: NetInfo[];
+  stepsPerEpoch: number;
+  totalSteps: number;
+  dataset: { name: string; train: number; validation: number; test: number; source: string };
+}
+
+export interface StepMessage {
+  type: 'step';
+  metrics: StepMetrics;
+}
+
+export interface EpochMessage {
+  type: 'epoch';
+  metrics: EpochMetrics;
+}
+
+export interface FlowPointMessage {
+  type: 'flow';
+  point: FlowPoint;
+}
+
+export interface AlertMessage {
+  type: 'alert';
+  alert: Alert;
+}
+
+export interface LogMessage {
+  type: 'log';
+  level: 'info' | 'warn' | 'error';
+  message: string;
+}
+
+export interface DoneMessage {
+  type: 'done';
+  summary: RunSummary;
+}
+
+/** trainer → host: the run could not start or failed. `key` names the config key at fault, if any. */
+export interface ErrorMessage {
+  type: 'error';
+  message: string;
+  key?: string;
+  /** Run folder, if one was created before the failure (its log keeps what was measured). */
+  runDir?: string;
+  stack?: string;
+}
+
+export type TrainerToHost =
+  | HelloMessage
+  | ReadyMessage
+  | StepMessage
+  | EpochMessage
+  | FlowPointMessage
+  | AlertMessage
+  | LogMessage
+  | DoneMessage
+  | ErrorMessage;
+
+export type HostToTrainer = StartMessage | StopMessage;
+
+const TRAINER_TYPES: ReadonlySet<string> = new Set<TrainerToHost['type']>([
+  'hello', 'ready', 'step', 'epoch', 'flow', 'alert', 'log', 'done', 'error',
+]);
+const HOST_TYPES: ReadonlySet<string> = new Set<HostToTrainer['type']>(['start', 'stop']);
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Shallow guard for messages arriving from the trainer (they come from our own process, so the type tag is checked, not every field). */
+export function isTrainerMessage(v: unknown): v is TrainerToHost {
+  return isRecord(v) && typeof v.type === 'string' && TRAINER_TYPES.has(v.type);
+}
+
+export function isHostMessage(v: unknown): v is HostToTrainer {
+  if (!isRecord(v) || typeof v.type !== 'string' || !HOST_TYPES.has(v.type)) return false;
+  if (v.type === 'start') return typeof v.protocolVersion === 'number' && isRecord(v.config);
+  return true;
+}
+
+/** JSON cannot carry NaN/Infinity; alerts send them as strings. */
+export function encodeNumber(x: number): Alert['value'] {
+  if (Number.isNaN(x)) return 'NaN';
+  if (x === Infinity) return 'Infinity';
+  if (x === -Infinity) return '-Infinity';
+  return x;
+}
+
+export function decodeNumber(v: Alert['value']): number {
+  return typeof v === 'number' ? v : Number(v);
+}
+
+/** Exhaustiveness helper for switches over message unions. */
+export function assertNever(x: never): never {
+  throw new Error(`unexpected message: ${JSON.stringify(x)}`);
+}
