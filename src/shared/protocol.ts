@@ -165,6 +165,8 @@ export interface StartMessage {
   /** Experiment file the config came from (recorded in the run folder). */
   sourceFile?: string;
   backend?: BackendPreference;
+  /** Stable id of the resolved config when the run belongs to a sweep (recorded in run.json). */
+  configId?: string;
 }
 
 /** host → trainer: finish the current step, write the summary, send `done`, exit. */

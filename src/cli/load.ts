@@ -1,0 +1,54 @@
+/** Loading an experiment file for the CLI, with `--set key=value` overrides. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseDocument } from 'yaml';
+import type { ExperimentConfig } from '../shared/experiment';
+import { parseExperiment, type ConfigIssue } from '../config';
+
+export class CliUsageError extends Error {
+  constructor(
+    message: string,
+    readonly showUsage = false,
+  ) {
+    super(message);
+  }
+}
+
+export function formatIssues(issues: readonly ConfigIssue[]): string {
+  return issues.map((i) => `${i.file}:${i.line}:${i.column}: ${i.severity}: ${i.key ? i.key + ': ' : ''}${i.message}`).join('\n');
+}
+
+/** Apply `a.b.c=value` overrides to the YAML text; values are parsed as YAML scalars (so 1e-3, true, adam work). */
+export function applyOverrides(text: string, sets: readonly string[]): string {
+  if (sets.length === 0) return text;
+  const doc = parseDocument(text);
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    const key = s.slice(0, eq).trim();
+    const raw = s.slice(eq + 1);
+    if (!/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$/.test(key)) throw new CliUsageError(`--set ${s}: '${key}' is not a key path like training.epochs`);
+    const value: unknown = parseDocument(raw).toJS();
+    doc.setIn(key.split('.'), value);
+  }
+  return doc.toString();
+}
+
+export function loadForCli(file: string, sets: readonly string[]): { config: ExperimentConfig; sourceFile: string } {
+  const sourceFile = path.resolve(file);
+  let text: string;
+  try {
+    text = fs.readFileSync(sourceFile, 'utf8');
+  } catch (e) {
+    throw new CliUsageError(`cannot read experiment file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  // Validate the file as written first, so positions point at its real lines.
+  const first = parseExperiment(text, sourceFile);
+  const firstErrors = first.issues.filter((i) => i.severity === 'error');
+  if (firstErrors.length > 0 || !first.config) throw new CliUsageError(`${formatIssues(firstErrors)}\n${file}: invalid experiment file, nothing was run`);
+  if (sets.length === 0) return { config: first.config, sourceFile };
+  const second = parseExperiment(applyOverrides(text, sets), sourceFile);
+  const secondErrors = second.issues.filter((i) => i.severity === 'error');
+  if (secondErrors.length > 0 || !second.config)
+    throw new CliUsageError(`${secondErrors.map((i) => `--set: ${i.key}: ${i.message}`).join('\n')}\ninvalid override, nothing was run`);
+  return { config: second.config, sourceFile };
+}

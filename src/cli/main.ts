@@ -1,0 +1,114 @@
+/**
+ * gradflow — command-line runner sharing the extension's engine and trainer process.
+ *
+ *   gradflow run FILE [--json] [--backend auto|tensorflow|wasm|cpu] [--set key=value ...]
+ *   gradflow runs [DIR]            list runs
+ *   gradflow help
+ */
+import * as path from 'node:path';
+import { BACKENDS, type BackendPreference } from '../shared/experiment';
+import { runOne } from './run';
+import { loadForCli, CliUsageError } from './load';
+import { listRuns } from '../runs/store';
+import { table } from './format';
+
+const USAGE = `gradflow — live gradient flow for sparse neural networks
+
+usage:
+  gradflow run FILE [options]     train the experiment (an SC-SDC pair when the file says so)
+  gradflow runs [DIR]             list runs (default: .gradflow/runs)
+  gradflow help                   this text
+
+run options:
+  --json                 stream the trainer protocol's events as JSON lines on stdout
+  --backend NAME         force a TensorFlow.js backend: ${BACKENDS.join(' | ')}
+  --set KEY=VALUE        override a key of the file, e.g. --set training.epochs=1 (repeatable)
+
+Ctrl-C stops after the current step and keeps the run log; press it twice to kill.
+Exit codes: 0 finished, 1 failed, 2 bad input, 130 stopped by the user.`;
+
+interface ParsedArgs {
+  command: string;
+  positional: string[];
+  json: boolean;
+  backend?: BackendPreference;
+  sets: string[];
+}
+
+function parseArgs(argv: string[]): ParsedArgs {
+  const out: ParsedArgs = { command: argv[0] ?? 'help', positional: [], json: false, sets: [] };
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--json') out.json = true;
+    else if (a === '--backend' || a.startsWith('--backend=')) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      if (!v || !(BACKENDS as readonly string[]).includes(v)) throw new CliUsageError(`--backend: expected one of ${BACKENDS.join(', ')}, got '${v ?? ''}'`);
+      out.backend = v as BackendPreference;
+    } else if (a === '--set' || a.startsWith('--set=')) {
+      const v = a.includes('=') && a.startsWith('--set=') ? a.slice(6) : argv[++i];
+      if (!v || !v.includes('=')) throw new CliUsageError(`--set: expected KEY=VALUE, got '${v ?? ''}'`);
+      out.sets.push(v);
+    } else if (a === '-h' || a === '--help') out.command = 'help';
+    else if (a.startsWith('-')) throw new CliUsageError(`unknown option ${a}`);
+    else out.positional.push(a);
+  }
+  return out;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  const trainerPath = path.join(__dirname, 'trainer.js');
+  switch (args.command) {
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE + '\n');
+      return 0;
+    case 'run': {
+      const file = args.positional[0];
+      if (!file) throw new CliUsageError('run: missing FILE (an experiment file, e.g. examples/quick-synthetic.gradflow.yaml)');
+      const { config, sourceFile } = loadForCli(file, args.sets);
+      const outcome = await runOne(config, sourceFile, {
+        json: args.json,
+        trainerPath,
+        out: process.stdout,
+        err: process.stderr,
+        ...(args.backend ? { backend: args.backend } : {}),
+      });
+      return outcome.exitCode;
+    }
+    case 'runs': {
+      const dir = path.resolve(args.positional[0] ?? '.gradflow/runs');
+      const runs = listRuns(dir);
+      if (runs.length === 0) {
+        process.stdout.write(`no runs in ${dir}\n`);
+        return 0;
+      }
+      process.stdout.write(
+        table(
+          ['run', 'status', 'backend', 'started'],
+          runs.map((r) => [r.runId, r.status, r.backend ?? '', r.startedAt]),
+        ) + '\n',
+      );
+      return 0;
+    }
+    default:
+      throw new CliUsageError(`unknown command '${args.command}'`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof CliUsageError) {
+      process.stderr.write(`gradflow: ${e.message}\n`);
+      if (e.showUsage) process.stderr.write(`\n${USAGE}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`gradflow: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

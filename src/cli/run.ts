@@ -1,0 +1,146 @@
+/**
+ * `gradflow run FILE`: one experiment (or an SC-SDC pair) in a trainer process, with a progress bar
+ * on stderr, a summary table at the end, and clean Ctrl-C handling that keeps the run log.
+ */
+import * as path from 'node:path';
+import type { BackendPreference, ExperimentConfig } from '../shared/experiment';
+import type { RunSummary, TrainerToHost } from '../shared/protocol';
+import { startTrainer } from '../runs/trainer-client';
+import { num, progressLine, summaryTable, type ProgressState } from './format';
+
+export interface RunCliOptions {
+  json: boolean;
+  backend?: BackendPreference;
+  trainerPath: string;
+  out: NodeJS.WritableStream;
+  err: NodeJS.WriteStream | NodeJS.WritableStream;
+}
+
+export interface RunOutcome {
+  exitCode: number;
+  summary?: RunSummary;
+  runDir?: string;
+}
+
+const isTty = (s: NodeJS.WritableStream): s is NodeJS.WriteStream => (s as NodeJS.WriteStream).isTTY === true;
+
+export async function runOne(config: ExperimentConfig, sourceFile: string | undefined, opts: RunCliOptions): Promise<RunOutcome> {
+  const handle = startTrainer({
+    trainerPath: opts.trainerPath,
+    config,
+    ...(sourceFile !== undefined ? { sourceFile } : {}),
+    ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
+  });
+  const err = opts.err;
+  const tty = isTty(err);
+  const columns = tty ? (err as NodeJS.WriteStream).columns || 100 : 100;
+  const say = (s: string): void => {
+    if (tty) err.write('\r\x1b[K');
+    err.write(s + '\n');
+  };
+
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts++;
+    if (interrupts === 1) {
+      say('stopping after the current step (the run log is kept); press Ctrl-C again to kill');
+      handle.stop();
+    } else handle.kill();
+  };
+  process.on('SIGINT', onSigint);
+
+  const progress: ProgressState = { step: 0, totalSteps: 0, epoch: 0, epochs: config.training.epochs, stepsPerSecond: 0, nets: [] };
+  const startTime = Date.now();
+  let lastDraw = 0;
+  let lastPlainLine = 0;
+  let summary: RunSummary | undefined;
+  let failure: string | undefined;
+  let runDir: string | undefined;
+
+  const draw = (force = false): void => {
+    const now = Date.now();
+    if (tty) {
+      if (!force && now - lastDraw < 100) return;
+      lastDraw = now;
+      err.write('\r\x1b[K' + progressLine(progress, columns));
+    } else if (force || now - lastPlainLine > 10_000) {
+      // Logs (CI, pipes) get a line every 10 s instead of a redrawn bar.
+      lastPlainLine = now;
+      err.write(progressLine(progress, 160) + '\n');
+    }
+  };
+
+  handle.onStderr((line) => say(`[trainer] ${line}`));
+  handle.onMessage((m: TrainerToHost) => {
+    if (opts.json) opts.out.write(JSON.stringify(m) + '\n');
+    switch (m.type) {
+      case 'hello':
+        break;
+      case 'ready': {
+        runDir = m.runDir;
+        progress.totalSteps = m.totalSteps;
+        const nets = m.nets.map((n) => `${n.net} (width ${n.width}, ${n.activeWeights} active weights)`).join(' vs ');
+        if (!opts.json || tty) {
+          say(`gradflow: ${config.name} on ${m.dataset.name} (${m.dataset.train} train / ${m.dataset.validation} val / ${m.dataset.test} test, from ${m.dataset.source})`);
+          say(`backend ${m.backend}; ${nets}; ${m.totalSteps} steps (${m.stepsPerEpoch}/epoch)`);
+          say(`run folder: ${m.runDir}`);
+        }
+        progress.nets = m.nets.map((n) => ({ net: n.net, loss: NaN, egf2: NaN }));
+        break;
+      }
+      case 'step': {
+        const s = m.metrics;
+        progress.step = Math.max(progress.step, s.step);
+        progress.epoch = s.epoch;
+        const elapsed = (Date.now() - startTime) / 1000;
+        progress.stepsPerSecond = elapsed > 0 ? progress.step / elapsed : 0;
+        const slot = progress.nets.find((n) => n.net === s.net);
+        if (slot) {
+          slot.loss = s.loss;
+          if (s.layers.length > 0) slot.egf2 = s.egf2;
+        }
+        draw();
+        break;
+      }
+      case 'epoch': {
+        const e = m.metrics;
+        say(`epoch ${e.epoch} ${e.net}: train loss ${num(e.train.loss)} acc ${(100 * e.train.accuracy).toFixed(2)}% │ val acc ${(100 * e.validation.accuracy).toFixed(2)}% │ test acc ${(100 * e.test.accuracy).toFixed(2)}% loss ${num(e.test.loss)}`);
+        draw(true);
+        break;
+      }
+      case 'flow':
+        break;
+      case 'alert':
+        say(`${m.alert.severity === 'error' ? 'ERROR' : 'warning'} [${m.alert.kind}] ${m.alert.message}`);
+        break;
+      case 'log':
+        if (m.level !== 'info' || !opts.json) say(`${m.level === 'info' ? '' : m.level + ': '}${m.message}`);
+        break;
+      case 'done':
+        summary = m.summary;
+        break;
+      case 'error':
+        failure = m.message + (m.key ? ` (key: ${m.key})` : '');
+        if (m.runDir) runDir = m.runDir;
+        break;
+    }
+  });
+
+  const exit = await handle.exited;
+  process.off('SIGINT', onSigint);
+  if (tty) err.write('\r\x1b[K');
+
+  if (summary) {
+    if (!opts.json) {
+      opts.out.write('\n' + summaryTable(summary) + '\n\n');
+      opts.out.write(`run ${summary.runId}: ${summary.finished ? 'finished' : `stopped (${summary.reason ?? 'stop requested'})`}; log and summary in ${path.relative(process.cwd(), summary.runDir) || summary.runDir}\n`);
+    }
+    if (summary.finished) return { exitCode: 0, summary, runDir: summary.runDir };
+    // A user stop is not a failure of the run but the shell should know it was interrupted.
+    const userStop = interrupts > 0 || summary.reason === undefined || /stop requested/i.test(summary.reason);
+    return { exitCode: userStop ? 130 : 1, summary, runDir: summary.runDir };
+  }
+  say(`gradflow: run failed: ${failure ?? `trainer exited with code ${exit.code}`}`);
+  if (runDir) say(`what was measured is kept in ${runDir}`);
+  return { exitCode: 1, ...(runDir ? { runDir } : {}) };
+}

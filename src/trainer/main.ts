@@ -1,0 +1,155 @@
+/**
+ * The trainer process. Started by a host (CLI, VS Code extension, sweep pool) with an IPC channel
+ * (`child_process.fork`), or standalone with `--stdio` (JSON lines on stdin/stdout) for other tools.
+ *
+ * hello → (start) → ready → step/epoch/flow/alert/log … → done | error. Every message is also
+ * appended to the run's metrics.jsonl, so a crash keeps what was measured.
+ */
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { PROTOCOL_VERSION, isHostMessage, type Alert, type HostToTrainer, type RunSummary, type StartMessage, type TrainerToHost } from '../shared/protocol';
+import type { BackendName } from '../shared/experiment';
+import { RunWriter } from '../runs/store';
+import { runExperiment } from './run';
+
+type Sink = (m: TrainerToHost) => Promise<void>;
+
+function ipcSink(): Sink {
+  return (m) =>
+    new Promise<void>((resolve) => {
+      if (!process.connected || !process.send) return resolve();
+      process.send(m, undefined, {}, () => resolve());
+    });
+}
+
+function stdioSink(): Sink {
+  return (m) =>
+    new Promise<void>((resolve) => {
+      process.stdout.write(JSON.stringify(m) + '\n', () => resolve());
+    });
+}
+
+async function main(): Promise<void> {
+  const useStdio = process.argv.includes('--stdio') || !process.send;
+  const sink = useStdio ? stdioSink() : ipcSink();
+  let stopRequested = false;
+  let started = false;
+  let writer: RunWriter | undefined;
+
+  // Fire-and-forget sends must not reorder; chain them.
+  let chain: Promise<void> = Promise.resolve();
+  const send = (m: TrainerToHost): void => {
+    writer?.append(m);
+    chain = chain.then(() => sink(m));
+  };
+
+  const requestStop = (): void => {
+    stopRequested = true;
+  };
+  // Ctrl-C in a terminal reaches the whole process group: treat it as a stop request, not death.
+  process.on('SIGINT', requestStop);
+  process.on('SIGTERM', requestStop);
+  // A host that goes away (extension reload, CLI killed) stops the run cleanly.
+  process.on('disconnect', requestStop);
+
+  const onHostMessage = (raw: unknown): void => {
+    if (!isHostMessage(raw)) {
+      send({ type: 'log', level: 'warn', message: `ignored malformed host message: ${JSON.stringify(raw).slice(0, 200)}` });
+      return;
+    }
+    const msg: HostToTrainer = raw;
+    switch (msg.type) {
+      case 'stop':
+        requestStop();
+        return;
+      case 'start':
+        if (started) return;
+        started = true;
+        void start(msg);
+        return;
+    }
+  };
+
+  const start = async (msg: StartMessage): Promise<void> => {
+    if (msg.protocolVersion !== PROTOCOL_VERSION) {
+      send({ type: 'error', message: `host speaks protocol ${msg.protocolVersion}, trainer ${PROTOCOL_VERSION}` });
+      await chain;
+      process.exit(2);
+    }
+    let exitCode = 0;
+    const alerts: Alert[] = [];
+    let backend: BackendName | undefined;
+    const startedAt = new Date().toISOString();
+    try {
+      const summary: RunSummary = await runExperiment(msg, {
+        wasmDir: __dirname,
+        openRun: (config) => {
+          writer = RunWriter.create(config.run.runsDir, config, {
+            ...(msg.sourceFile !== undefined ? { sourceFile: msg.sourceFile } : {}),
+            ...(msg.configId !== undefined ? { configId: msg.configId } : {}),
+          });
+          return { runId: writer.runId, runDir: writer.runDir };
+        },
+        send: (m) => {
+          if (m.type === 'alert') alerts.push(m.alert);
+          send(m);
+        },
+        shouldStop: () => stopRequested,
+        onBackend: (b) => {
+          backend = b;
+        },
+      });
+      send({ type: 'done', summary });
+      writer?.finish(summary);
+    } catch (e) {
+      exitCode = 1;
+      const err = e instanceof Error ? e : new Error(String(e));
+      const key = (err as Error & { key?: unknown }).key;
+      send({
+        type: 'error',
+        message: err.message,
+        ...(typeof key === 'string' ? { key } : {}),
+        ...(writer ? { runDir: writer.runDir } : {}),
+        ...(err.stack ? { stack: err.stack } : {}),
+      });
+      if (writer && backend) {
+        writer.finish({
+          runId: writer.runId,
+          runDir: writer.runDir,
+          backend,
+          finished: false,
+          stopped: false,
+          reason: err.message,
+          nets: [],
+          alerts,
+          startedAt,
+          endedAt: new Date().toISOString(),
+        });
+      } else writer?.close();
+    }
+    await chain;
+    if (process.connected) process.disconnect();
+    process.exit(exitCode);
+  };
+
+  if (useStdio) {
+    const rl = readline.createInterface({ input: process.stdin });
+    rl.on('line', (line) => {
+      if (line.trim() === '') return;
+      try {
+        onHostMessage(JSON.parse(line));
+      } catch {
+        send({ type: 'log', level: 'warn', message: `ignored a line that is not JSON: ${line.slice(0, 200)}` });
+      }
+    });
+  } else {
+    process.on('message', onHostMessage);
+  }
+  send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, pid: process.pid });
+}
+
+process.title = `gradflow-trainer ${path.basename(process.argv[1] ?? '')}`;
+main().catch((e: unknown) => {
+  process.stderr.write(`gradflow trainer: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
