@@ -1,0 +1,7 @@
+/** Public API of the experiment-file package (see docs/experiment-file.md). */
+export { parseExperiment, loadExperimentFile, type ParseOptions, type LoadedExperiment } from './parse';
+export { keyRange, toSnakePath, positionsOfText, type PositionIndex } from './positions';
+export { expandSweep, configId, canonicalJson, type SweepRun } from './sweep';
+export { scsdcDensities, denseWidthFromDensity, defaultExperimentName } from './resolve';
+export { GRADFLOW_SCHEMA, schemaAt, allKeyPaths, leafKeyPaths, closest, type SchemaNode, type SchemaType } from './schema';
+export { ConfigError, formatIssue, type ConfigIssue, type IssueCode, type IssueSeverity, type ParseResult, type Range, type SweepAxis, type SweepSpec } from './types';

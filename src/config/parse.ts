@@ -1,0 +1,168 @@
+/**
+ * Entry points: `parseExperiment` (text → resolved config + sweep + positioned issues, never throws)
+ * and `loadExperimentFile` (a path → config, or a `ConfigError` formatted like compiler output).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LineCounter, parseDocument, type YAMLError } from 'yaml';
+import { collectPositions, rangeFromOffsets, type PositionIndex } from './positions';
+import { resolveExperiment, type RawExperiment } from './resolve';
+import { closest, GRADFLOW_SCHEMA, leafKeyPaths, schemaAt } from './schema';
+import { axisKeyProblem, expandSweepDetailed, rememberSource } from './sweep';
+import { ConfigError, type ConfigIssue, type ParseResult, type Range, type SweepSpec } from './types';
+import type { ExperimentConfig } from '../shared/experiment';
+import { makeIssue, validateValue, type Locator } from './validate';
+
+export interface ParseOptions {
+  /** Base folder for `run.runs_dir` instead of the file's folder. */
+  runsDirBase?: string;
+}
+
+function locatorFor(index: PositionIndex): Locator {
+  const nearest = (map: Map<string, Range>, p: string): Range => {
+    const exact = map.get(p);
+    if (exact) return exact;
+    const segments = p.split('.');
+    for (let n = segments.length - 1; n > 0; n--) {
+      const parent = index.keyNameRanges.get(segments.slice(0, n).join('.'));
+      if (parent) return parent;
+    }
+    return index.firstLine;
+  };
+  return { key: (p) => nearest(index.keyNameRanges, p), value: (p) => nearest(index.valueRanges, p) };
+}
+
+/** The innermost key whose range contains `offset`: which setting a YAML syntax error is in. */
+function keyAtOffset(index: PositionIndex, offset: number): string {
+  let best = '';
+  let bestSize = Infinity;
+  for (const [key, r] of index.keyRanges) {
+    if (r.offset <= offset && offset <= r.endOffset && r.endOffset - r.offset < bestSize) {
+      best = key;
+      bestSize = r.endOffset - r.offset;
+    }
+  }
+  return best;
+}
+
+function yamlIssue(file: string, err: YAMLError, lineCounter: LineCounter, index: PositionIndex, severity: 'error' | 'warning'): ConfigIssue {
+  const [start, end] = err.pos;
+  // yaml's messages end with a code frame when prettyErrors is on; it is off, so keep the first line.
+  const message = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+  const key = keyAtOffset(index, start);
+  return makeIssue(file, key, rangeFromOffsets(lineCounter, start, Math.max(end, start + 1)), `YAML: ${message}`, severity === 'error' ? 'yaml-syntax' : 'yaml-warning', severity);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Issues sorted by position, so editors and terminals list them top to bottom. */
+function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
+  return [...issues].sort((a, b) => a.offset - b.offset || a.endOffset - b.endOffset);
+}
+
+/** The sweep section as a `SweepSpec` (schema defaults applied), plus checks of the axis keys. */
+function readSweep(raw: Record<string, unknown>, file: string, locate: Locator, issues: ConfigIssue[]): SweepSpec {
+  const sweepSchema = schemaAt('sweep') ?? {};
+  const seedsDefault = sweepSchema.properties?.seeds?.default;
+  const seeds = Array.isArray(raw.seeds) ? (raw.seeds as number[]) : Array.isArray(seedsDefault) ? (seedsDefault as number[]) : [0];
+  const grid = isRecord(raw.grid) ? raw.grid : {};
+  const axes: SweepSpec['axes'] = [];
+  const leaves = leafKeyPaths();
+  for (const [key, values] of Object.entries(grid)) {
+    const at = `sweep.grid.${key}`;
+    const problem = axisKeyProblem(key);
+    if (problem) {
+      issues.push(makeIssue(file, at, locate.key(at), problem, 'sweep'));
+    } else if (!schemaAt(key)) {
+      // Suggest the full path for a near-miss, or for a bare leaf name (`optimizer` → `training.optimizer`).
+      const last = (p: string): string => p.split('.').pop() ?? p;
+      const nearLeaf = closest(last(key), leaves.map(last));
+      const suggestion = closest(key, leaves) ?? leaves.find((p) => last(p) === last(key)) ?? (nearLeaf ? leaves.find((p) => last(p) === nearLeaf) : undefined);
+      const hint = suggestion ? `; did you mean '${suggestion}'?` : ': expected a dotted key path of this file such as training.optimizer or model.batch_norm';
+      issues.push(makeIssue(file, at, locate.key(at), `sweep axis names unknown key '${key}'${hint}`, 'unknown-key', 'error', suggestion));
+    }
+    axes.push({ key, values: Array.isArray(values) ? values : [] });
+  }
+  const spec: SweepSpec = { seeds, axes };
+  if (typeof raw.workers === 'number') spec.workers = raw.workers;
+  return spec;
+}
+
+/**
+ * Parses, validates and resolves an experiment file's text. Never throws: YAML syntax errors,
+ * schema violations and cross-field problems come back as `issues` with 1-based positions. `config`
+ * (and `sweep`) are present only if there is no error.
+ */
+export function parseExperiment(text: string, file: string, opts: ParseOptions = {}): ParseResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const index = collectPositions(doc, lineCounter, text);
+  const result: ParseResult = { issues: [], ...index };
+  const issues: ConfigIssue[] = [];
+  for (const err of doc.errors) issues.push(yamlIssue(file, err, lineCounter, index, 'error'));
+  for (const warn of doc.warnings) issues.push(yamlIssue(file, warn, lineCounter, index, 'warning'));
+  if (doc.errors.length > 0) {
+    result.issues = sortIssues(issues);
+    return result;
+  }
+
+  const locate = locatorFor(index);
+  const value: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  if (!isRecord(value)) {
+    issues.push(makeIssue(file, '', index.firstLine, `expected a mapping of sections (dataset:, model:, training:, …) at the top level, found ${Array.isArray(value) ? 'a list' : `'${String(value)}'`}`, 'wrong-type'));
+    result.issues = sortIssues(issues);
+    return result;
+  }
+  const raw: RawExperiment = value;
+  const schemaOk = validateValue(raw, GRADFLOW_SCHEMA, '', { file, locate, issues, root: GRADFLOW_SCHEMA });
+
+  let sweep: SweepSpec | undefined;
+  if (raw.sweep !== undefined && raw.sweep !== null) sweep = readSweep(isRecord(raw.sweep) ? raw.sweep : {}, file, locate, issues);
+
+  let config: ExperimentConfig | undefined;
+  if (schemaOk) {
+    const resolved = resolveExperiment(raw, { file, runsDirBase: opts.runsDirBase, locate });
+    issues.push(...resolved.issues);
+    config = resolved.config;
+  }
+
+  if (config) rememberSource(config, { raw, file, runsDirBase: opts.runsDirBase });
+  if (config && sweep) {
+    // Axes already reported as unknown are left out, so the values of the others are still checked.
+    const spec: SweepSpec = { ...sweep, axes: sweep.axes.filter((a) => schemaAt(a.key) && !axisKeyProblem(a.key)) };
+    const expanded = expandSweepDetailed(config, spec, {
+      file,
+      locate,
+      axisValueRange: (a, v) => locate.value(`sweep.grid.${spec.axes[a].key}.${v}`),
+    });
+    issues.push(...expanded.issues);
+  }
+
+  result.issues = sortIssues(issues);
+  if (!issues.some((i) => i.severity === 'error') && config) {
+    result.config = config;
+    if (sweep) result.sweep = sweep;
+  }
+  return result;
+}
+
+export interface LoadedExperiment {
+  config: ExperimentConfig;
+  sweep?: SweepSpec;
+  /** Warnings (never errors: those throw). */
+  warnings: ConfigIssue[];
+}
+
+/** Reads and parses an experiment file; throws `ConfigError` (compiler-style message) on any error. */
+export function loadExperimentFile(file: string, opts: ParseOptions = {}): LoadedExperiment {
+  const absolute = path.resolve(file);
+  const text = fs.readFileSync(absolute, 'utf8');
+  const result = parseExperiment(text, absolute, opts);
+  const errors = result.issues.filter((i) => i.severity === 'error');
+  if (errors.length > 0 || !result.config) throw new ConfigError(errors);
+  const loaded: LoadedExperiment = { config: result.config, warnings: result.issues.filter((i) => i.severity === 'warning') };
+  if (result.sweep) loaded.sweep = result.sweep;
+  return loaded;
+}

@@ -1,0 +1,112 @@
+/**
+ * Source positions of an experiment file: which text range each dotted key path occupies. Kept apart
+ * from validation so alerts raised while training (e.g. on `training.learning_rate`) can be mapped
+ * back to a line of the file, and so a key that is absent still maps to something sensible (its
+ * section, or line 1) for diagnostics.
+ */
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { ParseResult, Range } from './types';
+
+export interface PositionIndex {
+  keyRanges: Map<string, Range>;
+  keyNameRanges: Map<string, Range>;
+  valueRanges: Map<string, Range>;
+  firstLine: Range;
+}
+
+export function rangeFromOffsets(lineCounter: LineCounter, offset: number, endOffset: number): Range {
+  const start = lineCounter.linePos(offset);
+  const end = lineCounter.linePos(Math.max(offset, endOffset));
+  return { line: start.line, column: start.col, endLine: end.line, endColumn: end.col, offset, endOffset: Math.max(offset, endOffset) };
+}
+
+function firstLineRange(text: string, lineCounter: LineCounter): Range {
+  const nl = text.indexOf('\n');
+  const end = nl < 0 ? text.length : nl > 0 && text[nl - 1] === '\r' ? nl - 1 : nl;
+  return rangeFromOffsets(lineCounter, 0, end);
+}
+
+function nodeRange(node: Node): [number, number] | undefined {
+  return node.range ? [node.range[0], node.range[1]] : undefined;
+}
+
+/** Walks the YAML tree and records key/value ranges under dotted paths (list items as `.0`, `.1`). */
+export function collectPositions(doc: Document, lineCounter: LineCounter, text: string): PositionIndex {
+  const index: PositionIndex = {
+    keyRanges: new Map(),
+    keyNameRanges: new Map(),
+    valueRanges: new Map(),
+    firstLine: firstLineRange(text, lineCounter),
+  };
+  const visit = (node: unknown, path: string): void => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (!isPair(pair) || !isScalar(pair.key) || !pair.key.range) continue;
+        const key = String(pair.key.value);
+        const childPath = path ? `${path}.${key}` : key;
+        const [ks, ke] = [pair.key.range[0], pair.key.range[1]];
+        index.keyNameRanges.set(childPath, rangeFromOffsets(lineCounter, ks, ke));
+        const value = pair.value as Node | null;
+        const vr = value ? nodeRange(value) : undefined;
+        // An empty value (`model:`) has a zero-width range after the colon: the key stands for both.
+        if (vr && vr[1] > vr[0]) {
+          index.valueRanges.set(childPath, rangeFromOffsets(lineCounter, vr[0], vr[1]));
+          index.keyRanges.set(childPath, rangeFromOffsets(lineCounter, ks, vr[1]));
+        } else {
+          index.valueRanges.set(childPath, rangeFromOffsets(lineCounter, ks, ke));
+          index.keyRanges.set(childPath, rangeFromOffsets(lineCounter, ks, ke));
+        }
+        visit(value, childPath);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        const childPath = `${path}.${i}`;
+        const r = isScalar(item) || isMap(item) || isSeq(item) ? nodeRange(item as Node) : undefined;
+        if (!r) return;
+        const range = rangeFromOffsets(lineCounter, r[0], r[1]);
+        index.keyRanges.set(childPath, range);
+        index.keyNameRanges.set(childPath, range);
+        index.valueRanges.set(childPath, range);
+        visit(item, childPath);
+      });
+    }
+  };
+  visit(doc.contents, '');
+  return index;
+}
+
+/** camelCase segments (as in `ExperimentConfig`) → snake_case (as in the file): `learningRate` → `learning_rate`. */
+export function toSnakePath(keyPath: string): string {
+  return keyPath
+    .split('.')
+    .map((s) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase())
+    .join('.');
+}
+
+/**
+ * Range of `keyPath` (its key and value) in a parsed file or a text. Accepts snake_case (file) or
+ * camelCase (`ExperimentConfig`) paths. A key absent from the file maps to the key of the nearest
+ * section present (e.g. `training:` for `training.learning_rate`), else to line 1, so an alert about a
+ * defaulted setting still lands somewhere visible. Undefined only for an empty key path.
+ */
+export function keyRange(source: string | Pick<ParseResult, 'keyRanges' | 'keyNameRanges' | 'firstLine'>, keyPath: string): Range | undefined {
+  if (keyPath === '') return undefined;
+  const index = typeof source === 'string' ? positionsOfText(source) : source;
+  for (const candidate of [keyPath, toSnakePath(keyPath)]) {
+    const exact = index.keyRanges.get(candidate);
+    if (exact) return exact;
+  }
+  const segments = toSnakePath(keyPath).split('.');
+  for (let n = segments.length - 1; n > 0; n--) {
+    const parent = index.keyNameRanges.get(segments.slice(0, n).join('.'));
+    if (parent) return parent;
+  }
+  return index.firstLine;
+}
+
+/** Positions only (no validation), for callers that have just the text. */
+export function positionsOfText(text: string): PositionIndex {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  return collectPositions(doc, lineCounter, text);
+}

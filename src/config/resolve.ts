@@ -1,0 +1,209 @@
+/**
+ * From a schema-valid file value (snake_case, defaults absent) to the resolved `ExperimentConfig`:
+ * schema defaults filled in, keys mapped snake_case → camelCase, paths made absolute, SC-SDC widths
+ * derived, and the checks that involve more than one key (which a per-key schema cannot express).
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ExperimentConfig } from '../shared/experiment';
+import { GRADFLOW_SCHEMA, schemaAt, type SchemaNode } from './schema';
+import type { ConfigIssue, IssueCode, IssueSeverity } from './types';
+import { makeIssue, type Locator } from './validate';
+
+/** The file's value after schema validation: snake_case keys, only what the file says. */
+export type RawExperiment = Record<string, unknown>;
+
+export interface ResolveOptions {
+  /** The experiment file (relative paths in it are resolved against its folder). */
+  file: string;
+  /** Base folder for `run.runs_dir` instead of the file's folder (e.g. for an unsaved editor buffer). */
+  runsDirBase?: string;
+  locate: Locator;
+}
+
+export interface ResolveResult {
+  config?: ExperimentConfig;
+  issues: ConfigIssue[];
+}
+
+const EXPERIMENT_SUFFIXES = ['.gradflow.yaml', '.gradflow.yml', '.yaml', '.yml'];
+
+/** `runs/fmnist.gradflow.yaml` → `fmnist`. */
+export function defaultExperimentName(file: string): string {
+  const base = path.basename(file);
+  for (const suffix of EXPERIMENT_SUFFIXES) {
+    if (base.toLowerCase().endsWith(suffix) && base.length > suffix.length) return base.slice(0, -suffix.length);
+  }
+  return base || 'experiment';
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function clone<T>(value: T): T {
+  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+}
+
+/**
+ * Fills absent keys with the schema's `default`, recursively. A section whose schema default is `{}`
+ * is created when absent (so its own keys get their defaults); one without a default (e.g.
+ * `dataset.synthetic`, `sweep`) stays absent.
+ */
+export function applyDefaults(value: Record<string, unknown>, schema: SchemaNode): Record<string, unknown> {
+  // Schema order first, so resolved configs (written to run folders) read in the documented order.
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(schema.properties ?? {})) if (key in value) out[key] = value[key];
+  for (const [key, v] of Object.entries(value)) if (!(key in out)) out[key] = v;
+  for (const [key, child] of Object.entries(schema.properties ?? {})) {
+    if (out[key] === undefined || (out[key] === null && child.properties)) {
+      if (child.default === undefined) {
+        delete out[key];
+        continue;
+      }
+      out[key] = clone(child.default);
+    }
+    if (child.properties && isRecord(out[key])) out[key] = applyDefaults(out[key] as Record<string, unknown>, child);
+  }
+  return out;
+}
+
+export function snakeToCamel(key: string): string {
+  return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+export function camelToSnake(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+}
+
+/** Maps every mapping key snake_case → camelCase (values untouched): the one-to-one naming rule. */
+export function camelizeKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(camelizeKeys);
+  if (!isRecord(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[snakeToCamel(k)] = camelizeKeys(v);
+  return out;
+}
+
+/** Inverse of `camelizeKeys`. */
+export function snakeizeKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(snakeizeKeys);
+  if (!isRecord(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[camelToSnake(k)] = snakeizeKeys(v);
+  return out;
+}
+
+function expandHome(p: string): string {
+  if (p === '~') return os.homedir();
+  if (p.startsWith('~/') || p.startsWith('~\\')) return path.join(os.homedir(), p.slice(2));
+  return p;
+}
+
+export function resolvePathFrom(base: string, p: string): string {
+  return path.resolve(base, expandHome(p));
+}
+
+/** SC-SDC layer densities (method.md §2): first and output h_D/h_S, hidden-to-hidden (h_D/h_S)². */
+export function scsdcDensities(sparseWidth: number, denseWidth: number): { first: number; hidden: number; output: number } {
+  const ratio = denseWidth / sparseWidth;
+  return { first: ratio, hidden: ratio * ratio, output: ratio };
+}
+
+/** `round(width · density)`: the dense width a first-layer density stands for. */
+export function denseWidthFromDensity(width: number, density: number): number {
+  return Math.round(width * density);
+}
+
+function section(raw: RawExperiment, key: string): Record<string, unknown> {
+  const value = raw[key];
+  return isRecord(value) ? value : {};
+}
+
+export function resolveExperiment(raw: RawExperiment, opts: ResolveOptions): ResolveResult {
+  const issues: ConfigIssue[] = [];
+  const report = (key: string, message: string, code: IssueCode, severity: IssueSeverity = 'error', at: 'key' | 'value' = 'value'): void => {
+    issues.push(makeIssue(opts.file, key, at === 'key' ? opts.locate.key(key) : opts.locate.value(key), message, code, severity));
+  };
+  const fileDir = path.dirname(path.resolve(opts.file));
+  const given = {
+    dataset: section(raw, 'dataset'),
+    model: section(raw, 'model'),
+    sparsity: section(raw, 'sparsity'),
+    training: section(raw, 'training'),
+  };
+
+  const { sweep: _sweep, ...experimentOnly } = raw;
+  void _sweep; // the sweep is not part of one run's configuration
+  const filled = applyDefaults(experimentOnly, GRADFLOW_SCHEMA);
+  const dataset = filled.dataset as Record<string, unknown>;
+  const model = filled.model as Record<string, unknown>;
+  const sparsity = filled.sparsity as Record<string, unknown>;
+  const training = filled.training as Record<string, unknown>;
+  const run = filled.run as Record<string, unknown>;
+
+  filled.name = typeof filled.name === 'string' ? filled.name : defaultExperimentName(opts.file);
+
+  // Dataset: absolute paths; synthetic shape only for `synthetic`.
+  if (typeof dataset.path === 'string') dataset.path = resolvePathFrom(fileDir, dataset.path);
+  if (typeof dataset.cache_dir === 'string') dataset.cache_dir = resolvePathFrom(fileDir, dataset.cache_dir);
+  if (dataset.name === 'synthetic') {
+    dataset.synthetic = applyDefaults(isRecord(dataset.synthetic) ? dataset.synthetic : {}, schemaAt('dataset.synthetic') ?? {});
+    if (given.dataset.path !== undefined) report('dataset.path', "ignored: dataset 'synthetic' is generated, not read from files", 'ignored', 'warning', 'key');
+    if (given.training.augmentation === true) report('training.augmentation', "has no effect on dataset 'synthetic' (augmentation crops and flips images)", 'ignored', 'warning', 'key');
+  } else if (given.dataset.synthetic !== undefined) {
+    report('dataset.synthetic', `ignored: only used when dataset.name is 'synthetic', found '${String(dataset.name)}'`, 'ignored', 'warning', 'key');
+    delete dataset.synthetic;
+  }
+
+  // Model.
+  if (given.model.skip === true && model.hidden_layers === 1) {
+    report('model.skip', 'has no effect with hidden_layers 1: skip connections join consecutive hidden layers', 'ignored', 'warning', 'key');
+  }
+
+  // SC-SDC: the dense twin's width, from dense_width or density.
+  const width = model.width as number;
+  const method = sparsity.method as string;
+  const hasDenseWidth = given.sparsity.dense_width !== undefined;
+  const hasDensity = given.sparsity.density !== undefined;
+  if (method === 'none') {
+    if (hasDenseWidth) report('sparsity.dense_width', "ignored: sparsity.method is 'none' (a dense net has no twin)", 'ignored', 'warning', 'key');
+    if (hasDensity) report('sparsity.density', "ignored: sparsity.method is 'none' (a dense net has no twin)", 'ignored', 'warning', 'key');
+    if (sparsity.pair === true) report('sparsity.pair', "expected false with sparsity.method 'none', found true: an SC-SDC pair needs a sparse net (method random or magnitude)", 'conflict');
+    sparsity.pair = false;
+    delete sparsity.dense_width;
+  } else {
+    if (sparsity.pair === undefined) sparsity.pair = true;
+    if (hasDenseWidth && hasDensity) {
+      report('sparsity.density', 'give either sparsity.dense_width or sparsity.density, not both (density = dense_width / model.width)', 'conflict', 'error', 'key');
+    } else if (!hasDenseWidth && !hasDensity) {
+      report('sparsity.method', `method '${method}' needs the dense twin's width: set sparsity.dense_width (h_D, smaller than model.width ${width}) or sparsity.density (h_D/h_S, between 0 and 1)`, 'missing');
+    } else if (hasDensity) {
+      const density = sparsity.density as number;
+      const denseWidth = denseWidthFromDensity(width, density);
+      if (denseWidth < 1 || denseWidth >= width) {
+        report('sparsity.density', `density ${density} with model.width ${width} gives dense_width ${denseWidth}: expected a dense width between 1 and ${width - 1}`, 'out-of-range');
+      } else {
+        sparsity.dense_width = denseWidth;
+      }
+    } else {
+      const denseWidth = sparsity.dense_width as number;
+      if (denseWidth >= width) {
+        report('sparsity.dense_width', `expected a dense width smaller than model.width (${width}), found ${denseWidth}: in SC-SDC the sparse net (model.width) is the wider one`, 'conflict');
+      }
+    }
+  }
+  delete sparsity.density;
+
+  // Training.
+  if (given.training.momentum !== undefined && training.optimizer !== 'momentum') {
+    report('training.momentum', `ignored: only optimizer 'momentum' uses it, found optimizer '${String(training.optimizer)}'`, 'ignored', 'warning', 'key');
+  }
+
+  run.runs_dir = resolvePathFrom(opts.runsDirBase ?? fileDir, run.runs_dir as string);
+
+  if (issues.some((i) => i.severity === 'error')) return { issues };
+  // The shapes agree with ExperimentConfig by construction: the schema declares exactly its fields in
+  // snake_case (checked field by field in test/config/resolve.test.ts).
+  return { config: camelizeKeys(filled) as ExperimentConfig, issues };
+}

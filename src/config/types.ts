@@ -1,0 +1,100 @@
+/**
+ * Types shared by the experiment-file parser, the sweep expander and their consumers (CLI, language
+ * service, extension). Positions are 1-based lines and columns, like a compiler prints them; the
+ * 0-based `offset`s are there so editor code can convert without re-counting lines.
+ */
+import type { ExperimentConfig } from '../shared/experiment';
+
+export interface Range {
+  /** 1-based line of the first character. */
+  line: number;
+  /** 1-based column of the first character. */
+  column: number;
+  /** 1-based line of the last character's end. */
+  endLine: number;
+  /** 1-based column just past the last character (exclusive end, as in LSP). */
+  endColumn: number;
+  /** 0-based character offset of the start in the text. */
+  offset: number;
+  /** 0-based exclusive end offset. */
+  endOffset: number;
+}
+
+export type IssueSeverity = 'error' | 'warning';
+
+/** Machine-readable kind of an issue, so quick fixes need not parse messages. */
+export type IssueCode =
+  | 'yaml-syntax'
+  | 'yaml-warning'
+  | 'unknown-key'
+  | 'unknown-value'
+  | 'wrong-type'
+  | 'out-of-range'
+  | 'missing'
+  | 'conflict'
+  | 'ignored'
+  | 'sweep';
+
+export interface ConfigIssue {
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  /** Dotted key path of the offending key, e.g. `training.optimizer`; list items add `.0`, `.1`. '' for the whole file. */
+  key: string;
+  /** What was expected and what was found. */
+  message: string;
+  severity: IssueSeverity;
+  code: IssueCode;
+  /** For `unknown-key` / `unknown-value`: the closest valid spelling (the "did you mean"), for a quick fix. */
+  suggestion?: string;
+  /** 0-based offsets of the same range (for editors). */
+  offset: number;
+  endOffset: number;
+}
+
+export interface SweepAxis {
+  /** Dotted snake_case key path, as written in the file, e.g. `training.optimizer`. */
+  key: string;
+  values: unknown[];
+}
+
+export interface SweepSpec {
+  seeds: number[];
+  /** In file order. */
+  axes: SweepAxis[];
+  workers?: number;
+}
+
+export interface ParseResult {
+  /** Present only when there is no error (warnings allowed). */
+  config?: ExperimentConfig;
+  /** Present only when the file has a `sweep` section and there is no error. */
+  sweep?: SweepSpec;
+  issues: ConfigIssue[];
+  /** Dotted key path → range of the key and its value (list items: `sweep.seeds.0`). */
+  keyRanges: Map<string, Range>;
+  /** Dotted key path → range of the key alone (what an editor underlines for that key). */
+  keyNameRanges: Map<string, Range>;
+  /** Dotted key path → range of the value alone. */
+  valueRanges: Map<string, Range>;
+  /** Number of lines of the text, and the range of line 1: the fallback of `keyRange`. */
+  firstLine: Range;
+}
+
+/** Thrown by `loadExperimentFile` / `expandSweep`; `message` has one `file:line:col: error: key: message` line per issue. */
+export class ConfigError extends Error {
+  readonly issues: ConfigIssue[];
+  constructor(issues: ConfigIssue[]) {
+    super(issues.map(formatIssue).join('\n'));
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+export function formatIssue(issue: ConfigIssue): string {
+  const where = `${issue.file}:${issue.line}:${issue.column}`;
+  const key = issue.key ? `${issue.key}: ` : '';
+  return `${where}: ${issue.severity}: ${key}${issue.message}`;
+}
