@@ -1,0 +1,118 @@
+import { outline, parentPathAt, samePath, splitLines } from './outline';
+import {
+  defaultOf,
+  descriptionOf,
+  documentation,
+  formatValue,
+  isObject,
+  propertiesOf,
+  schemaAt,
+  typeLabel,
+  valuesOf,
+  type JsonSchema,
+} from './schema';
+import { CompletionKind, SNIPPET, type CompletionItem, type Position, type Range } from './types';
+
+/** Cursor on a line holding only indentation and a partial key: `  lea|`. */
+const KEY_CONTEXT = /^(\s*)((?:-\s+)*)([^\s:#'"]*)$/;
+/** Cursor after `key:` on the same line: `  optimizer: ad|`. */
+const VALUE_CONTEXT = /^(\s*)((?:-\s+)*)([^\s:#'"][^:#]*?)\s*:\s*([^#]*)$/;
+
+/**
+ * Keys valid at the cursor that are not already present in that mapping, or the allowed values of
+ * the key whose value is being typed. Items carry the schema's documentation; the client filters
+ * them by the typed prefix.
+ */
+export function completion(text: string, position: Position, schema: JsonSchema): CompletionItem[] {
+  const lines = splitLines(text);
+  const lineText = lines[position.line];
+  if (lineText === undefined) return [];
+  const before = lineText.slice(0, position.character);
+  const after = lineText.slice(position.character);
+  const entries = outline(text);
+
+  const keyMatch = KEY_CONTEXT.exec(before);
+  if (keyMatch !== null) {
+    const indent = keyMatch[1].length + keyMatch[2].length;
+    const prefix = keyMatch[3];
+    const parent = parentPathAt(entries, position.line, indent);
+    const node = schemaAt(schema, parent);
+    if (node === undefined || !isObject(schema, node)) return [];
+    const present = new Set(
+      entries.filter((e) => e.line !== position.line && samePath(e.path.slice(0, -1), parent)).map((e) => e.key),
+    );
+    // When the line already has `key: value` after the cursor, only the name is replaced.
+    const restOfKey = /^[^\s:#]*/.exec(after)?.[0] ?? '';
+    const nameOnly = /^[^\s:#]*\s*:/.test(after);
+    const range: Range = {
+      start: { line: position.line, character: position.character - prefix.length },
+      end: { line: position.line, character: position.character + restOfKey.length },
+    };
+    const items: CompletionItem[] = [];
+    let i = 0;
+    for (const [key, sub] of propertiesOf(schema, node)) {
+      i++;
+      if (present.has(key)) continue;
+      items.push({
+        label: key,
+        kind: isObject(schema, sub) ? CompletionKind.Module : CompletionKind.Property,
+        detail: typeLabel(schema, sub),
+        documentation: { kind: 'markdown', value: documentation(schema, [...parent, key].join('.'), sub) },
+        textEdit: { range, newText: nameOnly ? key : keySnippet(schema, key, sub) },
+        ...(nameOnly ? {} : { insertTextFormat: SNIPPET }),
+        sortText: String(i).padStart(3, '0'),
+      });
+    }
+    return items;
+  }
+
+  const valueMatch = VALUE_CONTEXT.exec(before);
+  if (valueMatch !== null) {
+    const entry = entries.find((e) => e.line === position.line);
+    if (entry === undefined || position.character <= entry.colon) return [];
+    const node = schemaAt(schema, entry.path);
+    if (node === undefined) return [];
+    const range: Range = {
+      start: { line: position.line, character: entry.valueStart },
+      end: { line: position.line, character: Math.max(entry.valueEnd, position.character) },
+    };
+    const keyDoc = descriptionOf(schema, node);
+    const enumDocs = enumDescriptions(node);
+    const values = valuesOf(schema, node);
+    const def = defaultOf(schema, node);
+    const offered = values.length > 0 ? values : def !== undefined && typeof def !== 'object' ? [def] : [];
+    return offered.map((v, i) => {
+      const label = formatValue(v);
+      const own = enumDocs?.[i];
+      const notes = [own, v === def ? '(default)' : undefined, keyDoc].filter((s): s is string => s !== undefined);
+      return {
+        label,
+        kind: typeof v === 'boolean' ? CompletionKind.Value : CompletionKind.EnumMember,
+        detail: `${entry.path.join('.')}${v === def ? ' (default)' : ''}`,
+        documentation: { kind: 'markdown', value: notes.join('\n\n') },
+        textEdit: { range, newText: label },
+        sortText: String(i).padStart(3, '0'),
+      };
+    });
+  }
+  return [];
+}
+
+function enumDescriptions(node: JsonSchema): string[] | undefined {
+  const ext = node as JsonSchema & { markdownEnumDescriptions?: string[]; enumDescriptions?: string[] };
+  return ext.markdownEnumDescriptions ?? ext.enumDescriptions;
+}
+
+/** `key: ` followed by a tab stop; a choice of the allowed values; a block for objects. */
+function keySnippet(root: JsonSchema, key: string, node: JsonSchema): string {
+  if (isObject(root, node)) return `${key}:\n  $0`;
+  const values = valuesOf(root, node).map(formatValue);
+  if (values.length > 0 && values.every((v) => !/[|,$}\\]/.test(v))) return `${key}: \${1|${values.join(',')}|}`;
+  const def = defaultOf(root, node);
+  if (def !== undefined && typeof def !== 'object') return `${key}: \${1:${escapeSnippet(formatValue(def))}}`;
+  return `${key}: $0`;
+}
+
+function escapeSnippet(s: string): string {
+  return s.replace(/[$}\\]/g, (c) => `\\${c}`);
+}

@@ -1,0 +1,28 @@
+import { outline, parseKeyLine, splitLines } from './outline';
+import { documentation, schemaAt, type JsonSchema } from './schema';
+import type { Hover, Position } from './types';
+
+/**
+ * Documentation of the key under the cursor (on its name or its inline value), from the schema's
+ * description, type, default and allowed values. Nothing for keys the schema does not know: the
+ * validator already flags those.
+ */
+export function hover(text: string, position: Position, schema: JsonSchema): Hover | null {
+  const lineText = splitLines(text)[position.line];
+  if (lineText === undefined) return null;
+  const own = parseKeyLine(lineText, position.line);
+  if (own === undefined) return null;
+  if (position.character < own.keyStart) return null;
+  if (position.character > Math.max(own.keyEnd, own.valueEnd)) return null;
+  const entry = outline(text).find((e) => e.line === position.line);
+  if (entry === undefined) return null; // a key line inside a block scalar is text, not a key
+  const node = schemaAt(schema, entry.path);
+  if (node === undefined) return null;
+  return {
+    contents: { kind: 'markdown', value: documentation(schema, entry.path.join('.'), node) },
+    range: {
+      start: { line: entry.line, character: entry.keyStart },
+      end: { line: entry.line, character: entry.keyEnd },
+    },
+  };
+}

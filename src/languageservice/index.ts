@@ -1,0 +1,11 @@
+/**
+ * The Gradflow language service: pure functions over an experiment file's text and the JSON schema,
+ * with no editor or LSP-connection dependency (the server in `src/server/` only wires them up).
+ */
+export { validate, codeActions, issueToDiagnostic, uriToPath } from './validate';
+export { hover } from './hover';
+export { completion } from './completion';
+export { codeLens } from './codelens';
+export { outline, type OutlineEntry } from './outline';
+export type { JsonSchema } from './schema';
+export * from './types';

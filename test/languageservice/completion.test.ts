@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { completion } from '../../src/languageservice/completion';
+import type { JsonSchema } from '../../src/languageservice/schema';
+import schemaJson from '../../src/config/gradflow.schema.json';
+import { atCursor } from './cursor';
+
+const schema = schemaJson as JsonSchema;
+
+function complete(marked: string) {
+  const { text, position } = atCursor(marked);
+  return completion(text, position, schema);
+}
+
+test('top-level keys, minus those already present, in schema order', () => {
+  const items = complete('name: x\n|\nmodel:\n  width: 10\n');
+  assert.deepEqual(
+    items.map((i) => i.label),
+    ['dataset', 'sparsity', 'training', 'monitoring', 'run', 'sweep'],
+  );
+  const dataset = items[0];
+  assert.equal(dataset.textEdit.newText, 'dataset:\n  $0');
+  assert.match(dataset.documentation?.value ?? '', /Which data/);
+});
+
+test('keys of the enclosing section, excluding siblings written above and below', () => {
+  const items = complete('training:\n  optimizer: adam\n  lea|\n  epochs: 3\nmodel:\n  width: 5\n');
+  const labels = items.map((i) => i.label);
+  assert.deepEqual(labels, ['learning_rate', 'momentum', 'weight_decay', 'augmentation', 'batch_size', 'seed']);
+  const lr = items[0];
+  // The typed prefix is replaced; a default becomes the snippet's placeholder.
+  assert.deepEqual(lr.textEdit.range, { start: { line: 2, character: 2 }, end: { line: 2, character: 5 } });
+  assert.equal(lr.textEdit.newText, 'learning_rate: ${1:0.001}');
+  assert.equal(lr.detail, 'number > 0');
+  assert.match(lr.documentation?.value ?? '', /Constant learning rate/);
+});
+
+test('enum keys insert a choice snippet', () => {
+  const items = complete('model:\n  |');
+  const act = items.find((i) => i.label === 'activation');
+  assert.ok(act);
+  assert.equal(act.textEdit.newText, 'activation: ${1|relu,prelu,elu,swish,srelu,srelu-slide,sigmoid|}');
+  const bn = items.find((i) => i.label === 'batch_norm');
+  assert.equal(bn?.textEdit.newText, 'batch_norm: ${1|true,false|}');
+});
+
+test('deeper sections: monitoring.explosion', () => {
+  const items = complete('monitoring:\n  explosion:\n    max_norm: 10\n    |\n');
+  assert.deepEqual(items.map((i) => i.label), ['growth_factor', 'window']);
+});
+
+test('editing the name of an existing key replaces only the name', () => {
+  const items = complete('model:\n  wid|th: 300\n');
+  const w = items.find((i) => i.label === 'width');
+  assert.ok(w);
+  assert.equal(w.textEdit.newText, 'width');
+  assert.deepEqual(w.textEdit.range, { start: { line: 1, character: 2 }, end: { line: 1, character: 7 } });
+});
+
+test('enum values for the current key, with the default marked', () => {
+  const items = complete('training:\n  optimizer: ad|\n');
+  assert.deepEqual(items.map((i) => i.label), ['sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad']);
+  const adam = items[2];
+  assert.equal(adam.detail, 'training.optimizer (default)');
+  assert.deepEqual(adam.textEdit.range, { start: { line: 1, character: 13 }, end: { line: 1, character: 15 } });
+  assert.match(adam.documentation?.value ?? '', /Optimizer: the paper's five/);
+});
+
+test('boolean values and an empty value position', () => {
+  const items = complete('model:\n  batch_norm: |\n');
+  assert.deepEqual(items.map((i) => i.label), ['true', 'false']);
+  assert.deepEqual(items[0].textEdit.range, { start: { line: 1, character: 13 }, end: { line: 1, character: 14 } });
+});
+
+test('a non-enum key offers its default', () => {
+  assert.deepEqual(complete('training:\n  batch_size: |').map((i) => i.label), ['128']);
+});
+
+test('nothing inside comments, under unknown sections or after a scalar value', () => {
+  assert.deepEqual(complete('# mod|'), []);
+  assert.deepEqual(complete('colours:\n  |'), []);
+  assert.deepEqual(complete('name:\n  |'), []);
+});

@@ -1,0 +1,78 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { hover } from '../../src/languageservice/hover';
+import { schemaAt, propertiesOf, type JsonSchema } from '../../src/languageservice/schema';
+import { outline } from '../../src/languageservice/outline';
+import schemaJson from '../../src/config/gradflow.schema.json';
+import { atCursor } from './cursor';
+
+const schema = schemaJson as JsonSchema;
+
+test('hover on a nested key shows its description, type, default and allowed values', () => {
+  const { text, position } = atCursor('model:\n  hidden_layers: 2\n  activ|ation: relu  # comment\n');
+  const h = hover(text, position, schema);
+  assert.ok(h);
+  assert.deepEqual(h.range, { start: { line: 2, character: 2 }, end: { line: 2, character: 12 } });
+  const md = h.contents.value;
+  assert.match(md, /^\*\*model\.activation\*\*/);
+  assert.match(md, /Hidden activation/);
+  assert.match(md, /Default: `relu`/);
+  assert.match(md, /Allowed: `relu`, `prelu`, `elu`, `swish`, `srelu`, `srelu-slide`, `sigmoid`/);
+});
+
+test('hover on a value documents its key', () => {
+  const { text, position } = atCursor('training:\n  learning_rate: 0.0|1\n');
+  const h = hover(text, position, schema);
+  assert.ok(h);
+  assert.match(h.contents.value, /^\*\*training\.learning_rate\*\*: `number > 0`/);
+  assert.match(h.contents.value, /Default: `0.001`/);
+});
+
+test('hover on a section key documents the section', () => {
+  const { text, position } = atCursor('spar|sity:\n  method: random\n');
+  const h = hover(text, position, schema);
+  assert.ok(h);
+  assert.match(h.contents.value, /SC-SDC/);
+});
+
+test('hover under a sweep grid axis uses the additionalProperties schema', () => {
+  const { text, position } = atCursor('sweep:\n  grid:\n    training.optim|izer: [adam, sgd]\n');
+  const h = hover(text, position, schema);
+  assert.ok(h);
+  assert.match(h.contents.value, /Values to try/);
+});
+
+test('no hover on unknown keys, comments, blank lines or block-scalar text', () => {
+  assert.equal(hover(...args('model:\n  colour|: red\n')), null);
+  assert.equal(hover(...args('# a co|mment\nmodel:\n')), null);
+  assert.equal(hover(...args('model:\n|\n')), null);
+  assert.equal(hover(...args('name: >\n  wid|th: 3\n')), null);
+});
+
+test('every key of the schema has a hover with a description', () => {
+  // Build a file holding every key path the schema declares (objects as sections), then hover each.
+  const lines: string[] = [];
+  const walk = (node: JsonSchema, path: string[]): void => {
+    for (const [k, sub] of propertiesOf(schema, node)) {
+      const p = [...path, k];
+      const isSection = sub.properties !== undefined;
+      lines.push(`${'  '.repeat(path.length)}${k}:${isSection ? '' : ' x'}`);
+      if (isSection) walk(sub, p);
+    }
+  };
+  walk(schema, []);
+  const text = lines.join('\n');
+  const entries = outline(text);
+  assert.ok(entries.length > 40);
+  for (const e of entries) {
+    const h = hover(text, { line: e.line, character: e.keyStart }, schema);
+    assert.ok(h, `hover for ${e.path.join('.')}`);
+    assert.ok(schemaAt(schema, e.path)?.description, `${e.path.join('.')} has a description`);
+    assert.ok(h.contents.value.split('\n\n').length >= 2, `${e.path.join('.')} hover has text`);
+  }
+});
+
+function args(marked: string): [string, { line: number; character: number }, JsonSchema] {
+  const { text, position } = atCursor(marked);
+  return [text, position, schema];
+}

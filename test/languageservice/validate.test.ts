@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { validate, codeActions, uriToPath } from '../../src/languageservice/validate';
+import { applyEdits } from '../../src/extension/diagnostics/yaml-edit';
+
+const uri = 'file:///tmp/ws/bad.gradflow.yaml';
+
+test('a valid file has no diagnostics', () => {
+  const text = 'dataset:\n  name: synthetic\nmodel:\n  width: 16\ntraining:\n  epochs: 1\n';
+  assert.deepEqual(validate(text, uri), []);
+});
+
+test('an unknown enum value is flagged on the value, 0-based, with a did-you-mean fix', () => {
+  // line 0: model:   line 1: "  activation: rleu" — the value starts at character 14.
+  const text = 'model:\n  activation: rleu\n';
+  const [d, ...rest] = validate(text, uri);
+  assert.equal(rest.length, 0);
+  assert.deepEqual(d.range, { start: { line: 1, character: 14 }, end: { line: 1, character: 18 } });
+  assert.equal(d.severity, 1);
+  assert.equal(d.source, 'gradflow');
+  assert.equal(d.code, 'unknown-value');
+  assert.match(d.message, /^model\.activation: /);
+  assert.deepEqual(d.data, { key: 'model.activation', suggestion: 'relu' });
+  const [fix] = codeActions(uri, [d]);
+  assert.equal(fix.title, "Change to 'relu'");
+  assert.equal(applyEdits(text, fix.edit.changes[uri]), 'model:\n  activation: relu\n');
+});
+
+test('an unknown key is flagged on the key name', () => {
+  const text = 'training:\n  lerning_rate: 0.1\n';
+  const [d] = validate(text, uri);
+  assert.deepEqual(d.range, { start: { line: 1, character: 2 }, end: { line: 1, character: 14 } });
+  assert.equal(d.code, 'unknown-key');
+  const [fix] = codeActions(uri, [d]);
+  assert.equal(applyEdits(text, fix.edit.changes[uri]), 'training:\n  learning_rate: 0.1\n');
+});
+
+test('an out-of-range number and a YAML syntax error', () => {
+  const range = validate('training:\n  learning_rate: -1\n', uri);
+  assert.equal(range.length, 1);
+  assert.equal(range[0].code, 'out-of-range');
+  assert.equal(range[0].range.start.line, 1);
+  const syntax = validate('model:\n  width: [1, 2\n', uri);
+  assert.ok(syntax.length >= 1);
+  assert.equal(syntax[0].code, 'yaml-syntax');
+  assert.equal(syntax[0].severity, 1);
+});
+
+test('file URIs become paths', () => {
+  assert.equal(uriToPath('file:///tmp/a%20b/x.gradflow.yaml'), '/tmp/a b/x.gradflow.yaml');
+  assert.equal(uriToPath('untitled:Untitled-1'), 'untitled:Untitled-1');
+});
