@@ -1,0 +1,131 @@
+/**
+ * Generates docs/experiment-file.md from gradflow.schema.json, so the reference cannot drift from
+ * what the validator accepts (test/config/docs.test.ts fails when the committed file is stale).
+ * Regenerate: scripts/run-ts.sh src/config/gen-docs.ts
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { GRADFLOW_SCHEMA, type SchemaNode } from './schema';
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function typeOf(node: SchemaNode): string {
+  if (node.enum) return node.enum.map((v) => `\`${String(v)}\``).join(' | ');
+  const type = Array.isArray(node.type) ? node.type.join(' or ') : (node.type ?? 'any');
+  const bounds: string[] = [];
+  if (node.minimum !== undefined) bounds.push(`≥ ${node.minimum}`);
+  if (node.exclusiveMinimum !== undefined) bounds.push(`> ${node.exclusiveMinimum}`);
+  if (node.maximum !== undefined) bounds.push(`≤ ${node.maximum}`);
+  if (node.exclusiveMaximum !== undefined) bounds.push(`< ${node.exclusiveMaximum}`);
+  if (type === 'array' && node.items) return `list of ${typeOf(node.items)}${node.minItems ? `, ≥ ${node.minItems} item(s)` : ''}`;
+  if (type === 'object' && !node.properties) return 'mapping';
+  return bounds.length > 0 ? `${type} ${bounds.join(', ')}` : type;
+}
+
+function defaultOf(node: SchemaNode): string {
+  if (node.default === undefined) return '—';
+  return `\`${typeof node.default === 'string' ? node.default : JSON.stringify(node.default)}\``;
+}
+
+function renderSection(key: string, node: SchemaNode, level: number, out: string[]): void {
+  out.push(`${'#'.repeat(level)} \`${key}\``, '', node.description ?? '', '');
+  const props = Object.entries(node.properties ?? {});
+  const leaves = props.filter(([, child]) => !child.properties);
+  if (leaves.length > 0) {
+    out.push('| key | type | default | description |', '|---|---|---|---|');
+    for (const [name, child] of leaves) {
+      out.push(`| \`${key}.${name}\` | ${cell(typeOf(child))} | ${cell(defaultOf(child))} | ${cell(child.description ?? '')} |`);
+    }
+    out.push('');
+  }
+  for (const [name, child] of props) if (child.properties) renderSection(`${key}.${name}`, child, level + 1, out);
+}
+
+const INTRO = `# The experiment file (\`*.gradflow.yaml\`)
+
+<!-- Generated from src/config/gradflow.schema.json by src/config/gen-docs.ts; do not edit by hand.
+     Regenerate: scripts/run-ts.sh src/config/gen-docs.ts -->
+
+An experiment file is YAML (1.2) describing one experiment: the data, the network or SC-SDC
+sparse/dense pair, how it is trained, what the gradient-flow monitor alerts on and, optionally, a
+sweep. Keys are \`snake_case\`; every key is optional and takes the default listed below. Defaults
+marked **ours** are Gradflow's choices where the paper is silent (see \`method.md\`).
+
+The JSON Schema \`src/config/gradflow.schema.json\` is the single source of this reference, of the
+validator, and of hover text and completion in the editor. Examples: \`examples/\`.
+
+## Errors
+
+Problems are reported with their position, like a compiler:
+
+\`\`\`
+fmnist.gradflow.yaml:11:14: error: training.optimizer: unknown optimizer 'adm': expected one of sgd, momentum, adam, adamw, rmsprop, adagrad; did you mean 'adam'?
+\`\`\`
+
+Unknown keys and unknown values are errors (with a "did you mean" when one is close); so are wrong
+types and out-of-range numbers. Settings that have no effect (e.g. \`training.momentum\` with
+\`optimizer: adam\`) are warnings. A file with any error is not run.
+
+## SC-SDC in one paragraph
+
+With \`sparsity.method\` \`random\` or \`magnitude\`, \`model.width\` is the sparse width h_S and
+\`sparsity.dense_width\` the dense twin's width h_D < h_S (or give \`sparsity.density\` = h_D/h_S and
+h_D = round(h_S · density)). Both nets have the same number of non-zero weights in every layer:
+first and output layer density h_D/h_S, hidden-to-hidden (h_D/h_S)². With \`pair: true\` (the
+default) both are trained side by side.
+
+## Sweeps
+
+\`sweep.grid\` maps dotted key paths of the file to lists of values. The runs are every combination
+of the axes, in file order with the last axis varying fastest, times every seed of \`sweep.seeds\`
+(innermost). Each value is validated as if written at its key, and each combination is resolved
+like a file of its own (so, e.g., \`pair\` and a \`density\`-derived \`dense_width\` follow the point).
+Each run's id is the first 12 hex digits of the SHA-256 of its resolved configuration as canonical
+JSON (sorted keys), excluding \`name\` and \`run.runs_dir\`: the same configuration always gets the same
+id. \`training.seed\`, \`name\` and \`run.runs_dir\` cannot be axes.
+
+\`\`\`yaml
+sweep:
+  seeds: [0, 1, 2]
+  grid:
+    training.optimizer: [sgd, adam]
+    model.batch_norm: [false, true]   # 2 × 2 × 3 seeds = 12 runs
+\`\`\`
+
+## Reference
+`;
+
+export function renderExperimentDoc(schema: SchemaNode = GRADFLOW_SCHEMA): string {
+  const out: string[] = [INTRO];
+  const props = Object.entries(schema.properties ?? {});
+  const top = props.filter(([, child]) => !child.properties);
+  if (top.length > 0) {
+    out.push('### Top level', '', '| key | type | default | description |', '|---|---|---|---|');
+    for (const [name, child] of top) out.push(`| \`${name}\` | ${cell(typeOf(child))} | ${cell(defaultOf(child))} | ${cell(child.description ?? '')} |`);
+    out.push('');
+  }
+  for (const [name, child] of props) if (child.properties) renderSection(name, child, 3, out);
+  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+}
+
+/** Walks up from `start` to the folder holding Gradflow's package.json. */
+export function findRepoRoot(start: string): string | undefined {
+  let dir = path.resolve(start);
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg) && fs.existsSync(path.join(dir, 'src', 'config'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+if (require.main === module) {
+  const root = findRepoRoot(process.cwd()) ?? findRepoRoot(__dirname);
+  if (!root) throw new Error('gen-docs: run from inside the Gradflow repository');
+  const target = path.join(root, 'docs', 'experiment-file.md');
+  fs.writeFileSync(target, renderExperimentDoc());
+  console.log(`wrote ${target}`);
+}
