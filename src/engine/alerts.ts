@@ -1,0 +1,163 @@
+/**
+ * Alert rules over per-step numbers. Pure (no TF.js, no I/O) so they can be tested on hand-made
+ * sequences. Each distinct alert is raised once per (net, kind, layer).
+ *
+ * Observations are the steps on which norms were collected (monitoring.every): `window` and
+ * `steps` count observations, which equal steps when every = 1.
+ */
+import type { CollapseRule, ExplosionRule, NetRole } from '../shared/experiment';
+import { encodeNumber, type Alert, type AlertKind, type LayerInfo, type LayerStep } from '../shared/protocol';
+import type { PathReport } from './masks';
+
+export interface AlertRules {
+  explosion: ExplosionRule;
+  collapse: CollapseRule;
+}
+
+/** Largest growth ratio x[t]/x[t−window] at the end of a series, or undefined if too short / base 0. */
+export function growthRatio(series: readonly number[], window: number): number | undefined {
+  if (window < 1 || series.length <= window) return undefined;
+  const cur = series[series.length - 1];
+  const base = series[series.length - 1 - window];
+  if (!(base > 0)) return undefined;
+  return cur / base;
+}
+
+/** Does the newest value explode: above maxNorm, or grown by more than growthFactor over window? */
+export function explosionReason(series: readonly number[], rule: ExplosionRule): { value: number; why: 'max' | 'growth' } | undefined {
+  if (series.length === 0) return undefined;
+  const cur = series[series.length - 1];
+  if (cur > rule.maxNorm) return { value: cur, why: 'max' };
+  const g = growthRatio(series, rule.window);
+  if (g !== undefined && g > rule.growthFactor) return { value: cur, why: 'growth' };
+  return undefined;
+}
+
+/** Length of the run of values below minNorm at the end of the series. */
+export function lowRunLength(series: readonly number[], minNorm: number): number {
+  let n = 0;
+  for (let i = series.length - 1; i >= 0 && series[i] < minNorm; i--) n++;
+  return n;
+}
+
+export function isCollapsed(series: readonly number[], rule: CollapseRule): boolean {
+  return rule.steps > 0 && lowRunLength(series, rule.minNorm) >= rule.steps;
+}
+
+/** Per-net stateful tracker: keeps short histories and the set of alerts already raised. */
+export class AlertTracker {
+  private readonly raised = new Set<string>();
+  private readonly history: number[][];
+  private readonly keep: number;
+
+  constructor(
+    readonly net: NetRole,
+    readonly rules: AlertRules,
+    readonly layerNames: string[],
+  ) {
+    this.history = layerNames.map(() => []);
+    this.keep = Math.max(rules.explosion.window + 1, rules.collapse.steps, 1);
+  }
+
+  /** True the first time (kind, layer) is seen; later calls return false. */
+  once(kind: AlertKind, layer: number): boolean {
+    const key = `${kind}:${layer}`;
+    if (this.raised.has(key)) return false;
+    this.raised.add(key);
+    return true;
+  }
+
+  private name(layer: number): string {
+    return layer < 0 ? 'network' : `layer ${layer} (${this.layerNames[layer] ?? '?'})`;
+  }
+
+  make(kind: AlertKind, step: number, layer: number, value: number, message: string, severity: Alert['severity']): Alert {
+    return { net: this.net, kind, step, layer, value: encodeNumber(value), message, severity };
+  }
+
+  /** Explosion / collapse rules over the masked L2 norms of one observed step. */
+  observe(step: number, layers: LayerStep[]): Alert[] {
+    const out: Alert[] = [];
+    layers.forEach((ls, l) => {
+      const h = this.history[l];
+      h.push(ls.masked.l2);
+      if (h.length > this.keep) h.shift();
+      const ex = explosionReason(h, this.rules.explosion);
+      if (ex && this.once('explosion', l)) {
+        const msg =
+          ex.why === 'max'
+            ? `${this.net} net, step ${step}: masked gradient L2 of ${this.name(l)} is ${ex.value.toPrecision(4)} > max_norm ${this.rules.explosion.maxNorm}`
+            : `${this.net} net, step ${step}: masked gradient L2 of ${this.name(l)} grew more than ${this.rules.explosion.growthFactor}× over ${this.rules.explosion.window} steps (now ${ex.value.toPrecision(4)})`;
+        out.push(this.make('explosion', step, l, ex.value, msg, 'warning'));
+      }
+      if (isCollapsed(h, this.rules.collapse) && this.once('collapse', l)) {
+        out.push(
+          this.make(
+            'collapse',
+            step,
+            l,
+            ls.masked.l2,
+            `${this.net} net, step ${step}: masked gradient L2 of ${this.name(l)} below ${this.rules.collapse.minNorm} for ${this.rules.collapse.steps} steps (now ${ls.masked.l2.toPrecision(4)}): the layer has stopped learning`,
+            'warning',
+          ),
+        );
+      }
+    });
+    return out;
+  }
+
+  /** A non-finite loss (layer −1) or gradient. */
+  nonFinite(step: number, where: 'loss' | 'other' | number, value: number): Alert | undefined {
+    const layer = typeof where === 'number' ? where : -1;
+    if (!this.once('nan', layer)) return undefined;
+    const what =
+      where === 'loss' ? 'the loss' : where === 'other' ? 'a bias / BatchNorm / activation-parameter gradient' : `the gradient of ${this.name(layer)}`;
+    return this.make('nan', step, layer, value, `${this.net} net, step ${step}: ${what} is ${String(value)}`, 'error');
+  }
+
+  integrity(step: number, layer: number, value: number): Alert | undefined {
+    if (!this.once('mask-integrity', layer)) return undefined;
+    return this.make(
+      'mask-integrity',
+      step,
+      layer,
+      value,
+      `${this.net} net, step ${step}: pruned weights of ${this.name(layer)} are no longer zero (Σ|w| over pruned = ${value}); masking is broken`,
+      'error',
+    );
+  }
+}
+
+/**
+ * Mask-time checks (layer collapse "at mask"): an error when no path connects inputs to outputs,
+ * a warning per layer with units that have no active fan-in (method.md: not repaired).
+ */
+export function maskAlerts(net: NetRole, layers: LayerInfo[], paths: PathReport): Alert[] {
+  const out: Alert[] = [];
+  if (paths.brokenLayer >= 0) {
+    const l = paths.brokenLayer;
+    out.push({
+      net,
+      kind: 'collapse-at-mask',
+      step: 0,
+      layer: l,
+      value: 0,
+      message: `${net} net: no active path from the inputs through layer ${l} (${layers[l]?.name ?? '?'}): every unit is cut off, the network cannot learn`,
+      severity: 'error',
+    });
+  }
+  layers.forEach((info, l) => {
+    if (info.deadUnits > 0 && l !== paths.brokenLayer) {
+      out.push({
+        net,
+        kind: 'collapse-at-mask',
+        step: 0,
+        layer: l,
+        value: info.deadUnits,
+        message: `${net} net: ${info.deadUnits} of ${info.fanOut} units of layer ${l} (${info.name}) have no active incoming weight (density ${info.density.toFixed(4)})`,
+        severity: 'warning',
+      });
+    }
+  });
+  return out;
+}

@@ -1,0 +1,110 @@
+/**
+ * TF.js backend selection for the trainer process (docs/environment.md).
+ *
+ * - `tensorflow` = @tensorflow/tfjs-node: an optionalDependency whose install fails on machines
+ *   without access to the libtensorflow download, so it is loaded lazily and its absence is normal.
+ * - `wasm` = @tensorflow/tfjs-backend-wasm: ships its .wasm binaries; in Node they must be found on
+ *   disk via setWasmPaths (the bundled build copies them next to dist/*.js).
+ * - `cpu` = pure-JS reference backend, always available, slow.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import type { BackendName, BackendPreference } from '../shared/experiment';
+
+export interface BackendOptions {
+  /** Folder holding tfjs-backend-wasm*.wasm (e.g. dist/ of the bundled build). */
+  wasmDir?: string;
+}
+
+const WASM_FILE = 'tfjs-backend-wasm.wasm';
+
+/** Candidate folders for the wasm binaries, most specific first. */
+export function wasmDirCandidates(opts: BackendOptions = {}): string[] {
+  const out: string[] = [];
+  if (opts.wasmDir) out.push(opts.wasmDir);
+  const env = process.env.GRADFLOW_WASM_DIR;
+  if (env) out.push(env);
+  // Installed package: resolve its main file and take its dist/ folder. require.resolve works both
+  // from tsc output and from an esbuild bundle that keeps @tensorflow/* external.
+  try {
+    const main = require.resolve('@tensorflow/tfjs-backend-wasm');
+    let dir = path.dirname(main);
+    // main lives in dist/ (or dist/<format>/); walk up to the folder that has the binaries.
+    for (let i = 0; i < 3; i++) {
+      out.push(dir);
+      if (path.basename(dir) === 'dist') break;
+      dir = path.dirname(dir);
+    }
+  } catch {
+    /* not resolvable: fall through to the bundle-relative guesses */
+  }
+  // Bundled build: binaries copied beside dist/trainer.js.
+  out.push(__dirname);
+  out.push(path.join(process.cwd(), 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist'));
+  return out;
+}
+
+export function findWasmDir(opts: BackendOptions = {}): string | undefined {
+  return wasmDirCandidates(opts).find((d) => fs.existsSync(path.join(d, WASM_FILE)));
+}
+
+let tfjsNodeTried: boolean | undefined;
+
+/** Load tfjs-node if installed. It registers backend 'tensorflow' as a side effect. */
+function tryLoadTfjsNode(): boolean {
+  if (tfjsNodeTried !== undefined) return tfjsNodeTried;
+  try {
+    // A computed name keeps bundlers from trying to resolve the (usually absent) package.
+    const name = ['@tensorflow', 'tfjs-node'].join('/');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require(name);
+    tfjsNodeTried = tf.findBackendFactory('tensorflow') !== null;
+  } catch {
+    tfjsNodeTried = false;
+  }
+  return tfjsNodeTried;
+}
+
+let wasmPathsSet = false;
+
+async function trySetBackend(name: BackendName, opts: BackendOptions): Promise<string | undefined> {
+  if (name === 'tensorflow') {
+    if (!tryLoadTfjsNode()) return '@tensorflow/tfjs-node is not installed or failed to load';
+  }
+  if (name === 'wasm' && !wasmPathsSet) {
+    const dir = findWasmDir(opts);
+    if (!dir) return `no ${WASM_FILE} found (looked in: ${wasmDirCandidates(opts).join(', ')})`;
+    // setWasmPaths wants a prefix; in Node it is used as a file path prefix.
+    setWasmPaths(dir.endsWith(path.sep) ? dir : dir + path.sep);
+    wasmPathsSet = true;
+  }
+  try {
+    const ok = await tf.setBackend(name);
+    if (!ok) return `backend '${name}' failed to initialise`;
+    await tf.ready();
+    return tf.getBackend() === name ? undefined : `backend '${name}' is not active after setBackend`;
+  } catch (e: unknown) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+/**
+ * Select the backend. 'auto' tries tensorflow → wasm → cpu; a forced choice throws when it cannot be
+ * used. Returns the backend actually in use.
+ */
+export async function initBackend(pref: BackendPreference, opts: BackendOptions = {}): Promise<BackendName> {
+  // Production mode: skips TF.js debug checks and its console banner ("install tfjs-node"), which
+  // would otherwise land on the trainer's stderr for every cpu run.
+  tf.enableProdMode();
+  const order: BackendName[] = pref === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [pref];
+  const failures: string[] = [];
+  for (const name of order) {
+    const err = await trySetBackend(name, opts);
+    if (err === undefined) return tf.getBackend() as BackendName;
+    failures.push(`${name}: ${err}`);
+  }
+  throw new Error(`backend '${pref}' unavailable: ${failures.join('; ')}`);
+}

@@ -1,0 +1,101 @@
+/**
+ * Gradient-flow measures (method.md §3).
+ *  - gf_p = ||g||_p of all RAW kernel gradients concatenated (pruned positions included).
+ *  - EGF_p = (1/L) Σ_n ||g^n ⊙ m^n||_p — a plain mean over weight layers, no division by the active
+ *    count.
+ * Per-layer norms are reduced on the backend into a small vector so a step's numbers come back in one
+ * transfer; the pure helpers below combine them.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { FlowMeasures, LayerStep, NormPair } from '../shared/protocol';
+
+/** Number of scalars per layer in a norms vector: raw Σ|g|, raw Σg², masked Σ|g|, masked Σg². */
+export const NORM_SLOTS = 4;
+
+/**
+ * Per-layer reductions as a [4] tensor. For an unmasked layer the masked gradient IS the raw one,
+ * so its two reductions are reused instead of recomputed.
+ */
+export function layerNormTensor(raw: tf.Tensor, masked: tf.Tensor | undefined): tf.Tensor1D {
+  return tf.tidy(() => {
+    const r1 = tf.sum(tf.abs(raw));
+    const r2 = tf.sum(tf.square(raw));
+    if (!masked) return tf.stack([r1, r2, r1, r2]) as tf.Tensor1D;
+    return tf.stack([r1, r2, tf.sum(tf.abs(masked)), tf.sum(tf.square(masked))]) as tf.Tensor1D;
+  });
+}
+
+/** Decode NORM_SLOTS numbers per layer (sums of squares → L2 norms). */
+export function decodeLayerNorms(values: ArrayLike<number>, offset: number, actives: number[]): LayerStep[] {
+  return actives.map((active, l) => {
+    const o = offset + l * NORM_SLOTS;
+    return {
+      active,
+      raw: { l1: values[o], l2: Math.sqrt(values[o + 1]) },
+      masked: { l1: values[o + 2], l2: Math.sqrt(values[o + 3]) },
+    };
+  });
+}
+
+/** Norms of one array (reference helper and for tests). */
+export function normPair(v: ArrayLike<number>): NormPair {
+  let l1 = 0;
+  let s2 = 0;
+  for (let i = 0; i < v.length; i++) {
+    l1 += Math.abs(v[i]);
+    s2 += v[i] * v[i];
+  }
+  return { l1, l2: Math.sqrt(s2) };
+}
+
+/**
+ * Combine per-layer norms into the flow measures. ||g||_1 of the concatenation is the sum of the
+ * layer L1 norms; ||g||_2 is the root of the summed squares.
+ */
+export function combineFlow(layers: LayerStep[]): FlowMeasures {
+  const L = layers.length;
+  if (L === 0) return { egf1: 0, egf2: 0, g1: 0, g2: 0 };
+  let egf1 = 0;
+  let egf2 = 0;
+  let g1 = 0;
+  let g2sq = 0;
+  for (const l of layers) {
+    egf1 += l.masked.l1;
+    egf2 += l.masked.l2;
+    g1 += l.raw.l1;
+    g2sq += l.raw.l2 * l.raw.l2;
+  }
+  return { egf1: egf1 / L, egf2: egf2 / L, g1, g2: Math.sqrt(g2sq) };
+}
+
+/** Mean of flow measures (the 11-point summary). */
+export function meanFlow(points: FlowMeasures[]): FlowMeasures {
+  const n = points.length;
+  if (n === 0) return { egf1: 0, egf2: 0, g1: 0, g2: 0 };
+  const s = { egf1: 0, egf2: 0, g1: 0, g2: 0 };
+  for (const p of points) {
+    s.egf1 += p.egf1;
+    s.egf2 += p.egf2;
+    s.g1 += p.g1;
+    s.g2 += p.g2;
+  }
+  return { egf1: s.egf1 / n, egf2: s.egf2 / n, g1: s.g1 / n, g2: s.g2 / n };
+}
+
+/**
+ * Epochs at which the 11 flow points are measured: round(k·E/10), k = 0..10 (0 = before the first
+ * update). For E < 10 several k round to the same epoch; each epoch is measured once and keeps the
+ * smallest k as its index, so the summary is the mean over DISTINCT epochs (ours: repeating a
+ * measurement would weight some epochs twice for no information).
+ */
+export function flowSchedule(epochs: number, points = 11): { index: number; epoch: number }[] {
+  const out: { index: number; epoch: number }[] = [];
+  const seen = new Set<number>();
+  for (let k = 0; k < points; k++) {
+    const epoch = Math.round((k * epochs) / (points - 1));
+    if (seen.has(epoch)) continue;
+    seen.add(epoch);
+    out.push({ index: k, epoch });
+  }
+  return out;
+}

@@ -1,0 +1,207 @@
+/**
+ * SC-SDC masks (method.md §2): layer densities, exact-count random masks, magnitude-at-init masks,
+ * He-normal initialisation and mask-time structural checks (dead units, no active path).
+ *
+ * Everything here is plain typed arrays so it can be tested without a TF.js backend.
+ */
+import type { InitMode } from '../shared/experiment';
+import type { Rng } from '../shared/rng';
+
+/** Shape of one weight layer of an MLP: kernel is [fanIn, fanOut], row-major (index = i*fanOut + j). */
+export interface LayerShape {
+  fanIn: number;
+  fanOut: number;
+}
+
+/** Weight-layer shapes of an MLP d → h × H → C (L = H + 1 layers). */
+export function mlpShapes(inputs: number, width: number, hiddenLayers: number, classes: number): LayerShape[] {
+  const shapes: LayerShape[] = [];
+  let fanIn = inputs;
+  for (let i = 0; i < hiddenLayers; i++) {
+    shapes.push({ fanIn, fanOut: width });
+    fanIn = width;
+  }
+  shapes.push({ fanIn, fanOut: classes });
+  return shapes;
+}
+
+/**
+ * Active count per layer for the SC-SDC sparse net: exactly the dense twin's weight count
+ * (d·h_D, h_D·h_D, …, h_D·C). Equivalently densities h_D/h_S for the first and output layers and
+ * (h_D/h_S)^2 for hidden-to-hidden, but counted in integers so the twins match exactly.
+ */
+export function scsdcActiveCounts(inputs: number, denseWidth: number, hiddenLayers: number, classes: number): number[] {
+  return mlpShapes(inputs, denseWidth, hiddenLayers, classes).map((s) => s.fanIn * s.fanOut);
+}
+
+/** Nominal SC-SDC densities (method.md §2), for display. */
+export function scsdcDensities(sparseWidth: number, denseWidth: number, hiddenLayers: number): number[] {
+  const r = denseWidth / sparseWidth;
+  const out: number[] = [];
+  for (let l = 0; l <= hiddenLayers; l++) {
+    const first = l === 0;
+    const last = l === hiddenLayers;
+    // With H = 0 the single layer maps d → C and has density 1 (no hidden width to shrink).
+    out.push(hiddenLayers === 0 ? 1 : first || last ? r : r * r);
+  }
+  return out;
+}
+
+/**
+ * Exactly k of n positions set to 1, uniformly without replacement (partial Fisher-Yates: the
+ * first k entries of a random permutation). A Bernoulli draw would only match k in expectation.
+ */
+export function randomMask(n: number, k: number, rng: Rng): Float32Array {
+  if (!Number.isInteger(k) || k < 0 || k > n) throw new Error(`mask count ${k} out of range 0..${n}`);
+  const mask = new Float32Array(n);
+  if (k === n) return mask.fill(1);
+  const idx = new Uint32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  for (let i = 0; i < k; i++) {
+    const j = i + rng.int(n - i);
+    const t = idx[i];
+    idx[i] = idx[j];
+    idx[j] = t;
+    mask[idx[i]] = 1;
+  }
+  return mask;
+}
+
+/**
+ * Keep the k entries of largest |w| (method.md §1 extension, ours). Ties are broken by index so the
+ * count is exact and the result deterministic.
+ */
+export function magnitudeMask(kernel: Float32Array, k: number): Float32Array {
+  const n = kernel.length;
+  if (!Number.isInteger(k) || k < 0 || k > n) throw new Error(`mask count ${k} out of range 0..${n}`);
+  const mask = new Float32Array(n);
+  if (k === n) return mask.fill(1);
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const mag = new Float32Array(n);
+  for (let i = 0; i < n; i++) mag[i] = Math.abs(kernel[i]);
+  order.sort((a, b) => mag[b] - mag[a] || a - b);
+  for (let i = 0; i < k; i++) mask[order[i]] = 1;
+  return mask;
+}
+
+export function countActive(mask: Float32Array): number {
+  let c = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) c++;
+  return c;
+}
+
+/** Output units of a layer with no active incoming weight (a column of the mask that is all zero). */
+export function deadUnits(mask: Float32Array, shape: LayerShape): number {
+  const alive = new Uint8Array(shape.fanOut);
+  for (let i = 0; i < shape.fanIn; i++) {
+    const row = i * shape.fanOut;
+    for (let j = 0; j < shape.fanOut; j++) if (mask[row + j] !== 0) alive[j] = 1;
+  }
+  let dead = 0;
+  for (let j = 0; j < shape.fanOut; j++) if (!alive[j]) dead++;
+  return dead;
+}
+
+/** Result of propagating reachability from the inputs through the masks. */
+export interface PathReport {
+  /** Per layer: output units reachable from some input through active weights (ignoring biases). */
+  reachable: number[];
+  /** First layer (0-based) whose output has no reachable unit, or -1 if every layer passes signal. */
+  brokenLayer: number;
+}
+
+/**
+ * "No active path" detection (layer collapse at mask time, method.md §6 note): a unit is reachable
+ * if some active weight connects it to a reachable unit of the previous layer. With identity skips
+ * a hidden unit is also reachable through the residual. If an entire layer is unreachable no input
+ * can influence the output: the network is untrainable through its kernels.
+ */
+export function activePaths(masks: Float32Array[], shapes: LayerShape[], skip: boolean[] = []): PathReport {
+  let prev: Uint8Array = new Uint8Array(shapes[0]?.fanIn ?? 0).fill(1);
+  const reachable: number[] = [];
+  let brokenLayer = -1;
+  shapes.forEach((s, l) => {
+    const cur = new Uint8Array(s.fanOut);
+    const m = masks[l];
+    for (let i = 0; i < s.fanIn; i++) {
+      if (!prev[i]) continue;
+      const row = i * s.fanOut;
+      for (let j = 0; j < s.fanOut; j++) if (m[row + j] !== 0) cur[j] = 1;
+    }
+    if (skip[l] && s.fanIn === s.fanOut) for (let j = 0; j < s.fanOut; j++) if (prev[j]) cur[j] = 1;
+    let count = 0;
+    for (let j = 0; j < s.fanOut; j++) count += cur[j];
+    reachable.push(count);
+    if (count === 0 && brokenLayer < 0) brokenLayer = l;
+    prev = cur;
+  });
+  return { reachable, brokenLayer };
+}
+
+/** Gain for He-normal init (√2 for ReLU-like units, 1 for sigmoid: ours, after Glorot/He). */
+export function heGain(activation: string): number {
+  return activation === 'sigmoid' ? 1 : Math.SQRT2;
+}
+
+/**
+ * He-normal std for one layer (method.md §2). 'dense-fan-in' (default, ours): std = gain/√(fan-in
+ * of the dense twin's layer), so the active weights of S and D come from the same distribution.
+ * 'sparse-fan-in': std = gain/√(expected active fan-in of the sparse layer) = gain/√(k/fanOut),
+ * an ablation. For a dense net both coincide with gain/√fanIn.
+ */
+export function initStd(gain: number, mode: InitMode, denseFanIn: number, activeCount: number, fanOut: number): number {
+  const fan = mode === 'dense-fan-in' ? denseFanIn : activeCount / fanOut;
+  return gain / Math.sqrt(fan);
+}
+
+/** Untruncated normal kernel with the given std, drawn from the seeded generator. */
+export function normalKernel(n: number, std: number, rng: Rng): Float32Array {
+  const w = new Float32Array(n);
+  for (let i = 0; i < n; i++) w[i] = rng.normal() * std;
+  return w;
+}
+
+export interface LayerMaskPlan {
+  shape: LayerShape;
+  /** Kernel values with pruned entries already zero. */
+  kernel: Float32Array;
+  /** 1 = active, 0 = pruned; undefined for an unmasked (dense) layer. */
+  mask?: Float32Array;
+  active: number;
+  std: number;
+}
+
+export interface InitSpec {
+  shapes: LayerShape[];
+  /** Active count per layer; undefined = dense (no mask). */
+  activeCounts?: number[];
+  /** Fan-in of the dense twin's layers (for 'dense-fan-in'); defaults to the layer's own fan-in. */
+  denseFanIns?: number[];
+  method: 'none' | 'random' | 'magnitude';
+  init: InitMode;
+  gain: number;
+  rng: Rng;
+}
+
+/**
+ * Draw every kernel and its mask. The full sparse kernel is drawn from the same distribution as
+ * the dense twin and then masked (method.md §2); magnitude pruning keeps the largest |w| of that
+ * same initial kernel.
+ */
+export function planLayers(spec: InitSpec): LayerMaskPlan[] {
+  const initRng = spec.rng.fork('init');
+  const maskRng = spec.rng.fork('mask');
+  return spec.shapes.map((shape, l) => {
+    const n = shape.fanIn * shape.fanOut;
+    const k = spec.activeCounts ? spec.activeCounts[l] : n;
+    const dense = spec.method === 'none' || spec.activeCounts === undefined;
+    const denseFanIn = spec.denseFanIns ? spec.denseFanIns[l] : shape.fanIn;
+    const std = initStd(spec.gain, dense ? 'dense-fan-in' : spec.init, denseFanIn, k, shape.fanOut);
+    const kernel = normalKernel(n, std, initRng);
+    if (dense) return { shape, kernel, active: n, std };
+    const mask = spec.method === 'magnitude' ? magnitudeMask(kernel, k) : randomMask(n, k, maskRng);
+    for (let i = 0; i < n; i++) kernel[i] *= mask[i];
+    return { shape, kernel, mask, active: k, std };
+  });
+}

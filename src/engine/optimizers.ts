@@ -1,0 +1,127 @@
+/**
+ * Optimizers written as TF.js ops over our own state, so that
+ *  - they only ever see the gradients we hand them (already masked, coupled L2 already added), and
+ *  - their state for pruned entries provably stays 0 (every state update is a function of the
+ *    masked gradient and the previous state, both 0 there).
+ * Update rules and defaults follow PyTorch (ours; the paper names the optimizers, not the variants),
+ * so a PyTorch reference reproduces them step for step.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { OptimizerName } from '../shared/experiment';
+
+export interface OptimizerOptions {
+  name: OptimizerName;
+  learningRate: number;
+  /** Momentum coefficient for 'momentum' (heavy ball, PyTorch form buf = μ·buf + g). */
+  momentum: number;
+  /** Decoupled decay coefficient, used by 'adamw' only (W ← W − lr·λ·W before the Adam step). */
+  decoupledDecay: number;
+  /** Adam/AdamW β1, β2 (PyTorch defaults 0.9, 0.999). */
+  beta1?: number;
+  beta2?: number;
+  /** ε for adam/adamw (1e-8), rmsprop (1e-8), adagrad (1e-10): PyTorch defaults. */
+  epsilon?: number;
+  /** RMSProp smoothing α (PyTorch default 0.99). */
+  rho?: number;
+}
+
+export interface Param {
+  variable: tf.Variable;
+  /** Decoupled decay applies to kernels only (ours; biases, BN and activation parameters are not decayed). */
+  decay: boolean;
+}
+
+export interface Optimizer {
+  readonly name: OptimizerName;
+  /** Apply one update. grads[i] belongs to params[i]. Must be called inside a tidy or dispose its temporaries. */
+  apply(params: Param[], grads: tf.Tensor[]): void;
+  /** Number of updates applied so far. */
+  readonly iterations: number;
+  dispose(): void;
+}
+
+export function createOptimizer(o: OptimizerOptions): Optimizer {
+  const lr = o.learningRate;
+  const slots = new Map<tf.Variable, tf.Variable[]>();
+  let t = 0;
+  const state = (v: tf.Variable, n: number): tf.Variable[] => {
+    let s = slots.get(v);
+    if (!s) {
+      s = [];
+      for (let i = 0; i < n; i++) s.push(tf.variable(tf.zerosLike(v), false));
+      slots.set(v, s);
+    }
+    return s;
+  };
+  const b1 = o.beta1 ?? 0.9;
+  const b2 = o.beta2 ?? 0.999;
+  const rho = o.rho ?? 0.99;
+
+  const step = (p: Param, g: tf.Tensor): void => {
+    const w = p.variable;
+    switch (o.name) {
+      case 'sgd':
+        w.assign(tf.sub(w, tf.mul(g, lr)));
+        return;
+      case 'momentum': {
+        const [buf] = state(w, 1);
+        // PyTorch: the first step sets buf = g (buf starts at 0, so μ·0 + g is the same).
+        const nb = tf.add(tf.mul(buf, o.momentum), g);
+        buf.assign(nb);
+        w.assign(tf.sub(w, tf.mul(nb, lr)));
+        return;
+      }
+      case 'adam':
+      case 'adamw': {
+        const eps = o.epsilon ?? 1e-8;
+        const [m, v] = state(w, 2);
+        const base = o.name === 'adamw' && p.decay && o.decoupledDecay > 0 ? tf.mul(w, 1 - lr * o.decoupledDecay) : w;
+        const nm = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1));
+        const nv = tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2));
+        m.assign(nm);
+        v.assign(nv);
+        const bc1 = 1 - Math.pow(b1, t);
+        const bc2 = Math.sqrt(1 - Math.pow(b2, t));
+        // PyTorch: w ← w − (lr/bc1)·m / (√v/bc2 + ε)
+        const denom = tf.add(tf.div(tf.sqrt(nv), bc2), eps);
+        w.assign(tf.sub(base, tf.mul(tf.div(nm, denom), lr / bc1)));
+        return;
+      }
+      case 'rmsprop': {
+        const eps = o.epsilon ?? 1e-8;
+        const [sq] = state(w, 1);
+        const ns = tf.add(tf.mul(sq, rho), tf.mul(tf.square(g), 1 - rho));
+        sq.assign(ns);
+        w.assign(tf.sub(w, tf.mul(tf.div(g, tf.add(tf.sqrt(ns), eps)), lr)));
+        return;
+      }
+      case 'adagrad': {
+        const eps = o.epsilon ?? 1e-10;
+        const [acc] = state(w, 1);
+        const na = tf.add(acc, tf.square(g));
+        acc.assign(na);
+        w.assign(tf.sub(w, tf.mul(tf.div(g, tf.add(tf.sqrt(na), eps)), lr)));
+        return;
+      }
+      default: {
+        const never: never = o.name;
+        throw new Error(`unknown optimizer ${String(never)}`);
+      }
+    }
+  };
+
+  return {
+    name: o.name,
+    get iterations() {
+      return t;
+    },
+    apply(params, grads) {
+      t++;
+      tf.tidy(() => params.forEach((p, i) => step(p, grads[i])));
+    },
+    dispose() {
+      for (const s of slots.values()) s.forEach((v) => v.dispose());
+      slots.clear();
+    },
+  };
+}

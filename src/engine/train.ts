@@ -1,0 +1,334 @@
+/**
+ * The training loop: builds the net(s) of an experiment, trains an SC-SDC pair interleaved on
+ * identical batches, streams step / epoch / flow-point / alert events through hooks.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ExperimentConfig, NetRole } from '../shared/experiment';
+import type {
+  Alert,
+  EpochMetrics,
+  FlowMeasures,
+  FlowPoint,
+  NetInfo,
+  NetSummary,
+  SplitMetrics,
+  StepMetrics,
+} from '../shared/protocol';
+import { createRng, permutation, type Rng } from '../shared/rng';
+import type { Dataset, Split } from '../data/types';
+import { AlertTracker, maskAlerts } from './alerts';
+import { combineFlow, flowSchedule, meanFlow } from './flow';
+import { activePaths, heGain, mlpShapes, planLayers, scsdcActiveCounts } from './masks';
+import { MaskedMLP } from './model';
+import { createOptimizer, type Optimizer, type Param } from './optimizers';
+import { evaluate, measureFlowLayers, optimizerParams, trainStep, type Batch } from './step';
+
+export interface TrainHooks {
+  onReady(nets: NetInfo[], info: { stepsPerEpoch: number; totalSteps: number }): void;
+  onStep(m: StepMetrics): void;
+  onEpoch(m: EpochMetrics): void;
+  onFlowPoint(p: FlowPoint): void;
+  onAlert(a: Alert): void;
+  /** Polled after every step; true ends the run within one step. */
+  shouldStop(): boolean;
+  /** Data augmentation of a batch (n rows, row-major); returns the augmented copy. Only called when training.augmentation is on. */
+  augment?: (x: Float32Array, n: number) => Float32Array;
+  /** Free-text progress notes (optional). */
+  onLog?: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+/** Engine knobs that are not part of the experiment file (documented defaults, ours). */
+export interface EngineOptions {
+  /** Batches in the fixed flow-measurement set (default 4 batches of training.batchSize). */
+  flowBatches: number;
+  /** Batch size for validation / test evaluation (default 1000). */
+  evalBatchSize: number;
+  /** Check pruned weights stay exactly 0 after every update (default true). */
+  checkIntegrity: boolean;
+}
+
+export const DEFAULT_ENGINE_OPTIONS: EngineOptions = { flowBatches: 4, evalBatchSize: 1000, checkIntegrity: true };
+
+export interface TrainResult {
+  nets: NetSummary[];
+  stopped: boolean;
+  reason?: string;
+}
+
+interface NetRun {
+  role: NetRole;
+  net: MaskedMLP;
+  opt: Optimizer;
+  params: Param[];
+  alerts: AlertTracker;
+  flowPoints: FlowPoint[];
+  stepMs: number;
+  steps: number;
+  epochs: number;
+  epochLoss: number;
+  epochCorrect: number;
+  epochN: number;
+  final: NetSummary['final'];
+}
+
+/** Build the nets of an experiment (exported for tests and the benchmark). */
+export function buildNets(cfg: ExperimentConfig, features: number, classes: number, rng: Rng): MaskedMLP[] {
+  const m = cfg.model;
+  const H = m.hiddenLayers;
+  const gain = heGain(m.activation);
+  const common = { inputs: features, classes, hiddenLayers: H, activation: m.activation, batchNorm: m.batchNorm, skip: m.skip };
+  const method = cfg.sparsity.method;
+  if (method === 'none') {
+    const shapes = mlpShapes(features, m.width, H, classes);
+    const plans = planLayers({ shapes, method: 'none', init: 'dense-fan-in', gain, rng: rng.fork('net:dense') });
+    return [new MaskedMLP({ ...common, role: 'dense', width: m.width, plans })];
+  }
+  const hD = cfg.sparsity.denseWidth;
+  if (hD === undefined || !Number.isInteger(hD) || hD < 1) throw new Error(`sparsity.dense_width is required for method '${method}'`);
+  if (hD > m.width) throw new Error(`sparsity.dense_width (${hD}) must not exceed model.width (${m.width})`);
+  const denseShapes = mlpShapes(features, hD, H, classes);
+  const sparseShapes = mlpShapes(features, m.width, H, classes);
+  const sparsePlans = planLayers({
+    shapes: sparseShapes,
+    activeCounts: scsdcActiveCounts(features, hD, H, classes),
+    denseFanIns: denseShapes.map((s) => s.fanIn),
+    method,
+    init: cfg.sparsity.init,
+    gain,
+    rng: rng.fork('net:sparse'),
+  });
+  const nets = [new MaskedMLP({ ...common, role: 'sparse', width: m.width, plans: sparsePlans })];
+  if (cfg.sparsity.pair) {
+    const densePlans = planLayers({ shapes: denseShapes, method: 'none', init: 'dense-fan-in', gain, rng: rng.fork('net:dense') });
+    nets.push(new MaskedMLP({ ...common, role: 'dense', width: hD, plans: densePlans }));
+  }
+  return nets;
+}
+
+export function netInfo(net: MaskedMLP): NetInfo {
+  return { net: net.role, width: net.spec.width, layers: net.layerInfo, activeWeights: net.activeWeights };
+}
+
+/** Rows `idx[start..start+n)` of a split as a Batch (tensors owned by the caller). */
+export function makeBatch(split: Split, features: number, classes: number, idx: ArrayLike<number>, start: number, n: number, augment?: (x: Float32Array, n: number) => Float32Array): Batch {
+  let x: Float32Array = new Float32Array(n * features);
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = idx[start + i];
+    x.set(split.x.subarray(r * features, (r + 1) * features), i * features);
+    labels[i] = split.y[r];
+  }
+  if (augment) x = augment(x, n);
+  const lab = tf.tensor1d(labels, 'int32');
+  return { x: tf.tensor2d(x, [n, features]), y: tf.tidy(() => tf.cast(tf.oneHot(lab, classes), 'float32') as tf.Tensor2D), labels: lab, n };
+}
+
+export function disposeBatch(b: Batch): void {
+  b.x.dispose();
+  b.y.dispose();
+  b.labels.dispose();
+}
+
+/** Consecutive batches over a whole split, in order. */
+export function splitBatches(split: Split, features: number, classes: number, batchSize: number): Batch[] {
+  const ident = new Uint32Array(split.n);
+  for (let i = 0; i < split.n; i++) ident[i] = i;
+  const out: Batch[] = [];
+  for (let s = 0; s < split.n; s += batchSize) out.push(makeBatch(split, features, classes, ident, s, Math.min(batchSize, split.n - s)));
+  return out;
+}
+
+const nanFlow: FlowMeasures = { egf1: NaN, egf2: NaN, g1: NaN, g2: NaN };
+
+export async function trainExperiment(
+  cfg: ExperimentConfig,
+  data: Dataset,
+  hooks: TrainHooks,
+  options: Partial<EngineOptions> = {},
+): Promise<TrainResult> {
+  const eo: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...options };
+  const t = cfg.training;
+  const mon = cfg.monitoring;
+  if (data.train.n === 0) throw new Error('the training split is empty');
+  if (t.batchSize < 1 || t.epochs < 0) throw new Error('training.batch_size must be ≥ 1 and epochs ≥ 0');
+  const features = data.features;
+  const classes = data.classes;
+  const rng = createRng(t.seed);
+  const nets = buildNets(cfg, features, classes, rng.fork('model'));
+  const shuffleRng = rng.fork('shuffle');
+  const flowRng = rng.fork('flow');
+  const decoupled = t.optimizer === 'adamw';
+  const coupledL2 = decoupled ? 0 : t.weightDecay;
+  const every = Math.max(1, Math.floor(mon.every));
+
+  const runs: NetRun[] = nets.map((net) => ({
+    role: net.role,
+    net,
+    opt: createOptimizer({
+      name: t.optimizer,
+      learningRate: t.learningRate,
+      momentum: t.momentum,
+      decoupledDecay: decoupled ? t.weightDecay : 0,
+    }),
+    params: optimizerParams(net),
+    alerts: new AlertTracker(net.role, { explosion: mon.explosion, collapse: mon.collapse }, net.layerInfo.map((l) => l.name)),
+    flowPoints: [],
+    stepMs: 0,
+    steps: 0,
+    epochs: 0,
+    epochLoss: 0,
+    epochCorrect: 0,
+    epochN: 0,
+    final: { train: { loss: NaN, accuracy: NaN }, validation: { loss: NaN, accuracy: NaN }, test: { loss: NaN, accuracy: NaN } },
+  }));
+
+  const nTrain = data.train.n;
+  const stepsPerEpoch = Math.ceil(nTrain / t.batchSize);
+  const totalSteps = stepsPerEpoch * t.epochs;
+  const valBatches = splitBatches(data.validation, features, classes, eo.evalBatchSize);
+  const testBatches = splitBatches(data.test, features, classes, eo.evalBatchSize);
+  // Fixed flow-measurement set: the first flowBatches·batchSize rows of one seeded permutation of the
+  // training split (ours). They are still trained on: "held out" only from the shuffling.
+  const flowPerm = permutation(nTrain, flowRng);
+  const flowBatches: Batch[] = [];
+  for (let b = 0; b < eo.flowBatches && b * t.batchSize < nTrain; b++) {
+    const s = b * t.batchSize;
+    flowBatches.push(makeBatch(data.train, features, classes, flowPerm, s, Math.min(t.batchSize, nTrain - s)));
+  }
+  const schedule = flowSchedule(t.epochs);
+
+  let stopped = false;
+  let reason: string | undefined;
+  const alert = (a: Alert | undefined): void => {
+    if (a) hooks.onAlert(a);
+  };
+
+  const measurePoint = (epoch: number): void => {
+    for (const p of schedule.filter((s) => s.epoch === epoch)) {
+      for (const r of runs) {
+        const fm = combineFlow(measureFlowLayers(r.net, flowBatches, coupledL2));
+        const point: FlowPoint = { net: r.role, epoch, index: p.index, ...fm };
+        r.flowPoints.push(point);
+        hooks.onFlowPoint(point);
+      }
+    }
+  };
+
+  const splitEval = (r: NetRun): { validation: SplitMetrics; test: SplitMetrics } => ({
+    validation: evaluate(r.net, valBatches),
+    test: evaluate(r.net, testBatches),
+  });
+
+  const started = performance.now();
+  try {
+    hooks.onReady(runs.map((r) => netInfo(r.net)), { stepsPerEpoch, totalSteps });
+    for (const r of runs) {
+      if (r.net.masks.some((m) => m !== undefined)) {
+        const paths = activePaths(
+          r.net.spec.plans.map((p) => p.mask ?? new Float32Array(p.shape.fanIn * p.shape.fanOut).fill(1)),
+          r.net.spec.plans.map((p) => p.shape),
+          [false, ...r.net.skips.slice(1)].concat([false]),
+        );
+        maskAlerts(r.role, r.net.layerInfo, paths).forEach((a) => hooks.onAlert(a));
+      }
+    }
+    measurePoint(0);
+    let step = 0;
+    let epochDone = true;
+    outer: for (let epoch = 0; epoch < t.epochs; epoch++) {
+      const perm = permutation(nTrain, shuffleRng);
+      epochDone = false;
+      for (const r of runs) {
+        r.epochLoss = 0;
+        r.epochCorrect = 0;
+        r.epochN = 0;
+      }
+      for (let s = 0; s < stepsPerEpoch; s++) {
+        step++;
+        const start = s * t.batchSize;
+        const n = Math.min(t.batchSize, nTrain - start);
+        // One batch for every net: an SC-SDC pair sees identical examples in identical order.
+        const batch = makeBatch(data.train, features, classes, perm, start, n, t.augmentation ? hooks.augment : undefined);
+        const collect = step % every === 0;
+        try {
+          for (const r of runs) {
+            const t0 = performance.now();
+            const res = trainStep(r.net, r.opt, r.params, batch, { coupledL2, collectNorms: collect, checkIntegrity: eo.checkIntegrity && r.net.masks.some((m) => m !== undefined) });
+            r.stepMs += performance.now() - t0;
+            r.steps = step;
+            r.epochLoss += res.loss * n;
+            r.epochCorrect += res.correct;
+            r.epochN += n;
+            const fm = res.layers ? combineFlow(res.layers) : nanFlow;
+            hooks.onStep({ net: r.role, step, epoch, loss: res.loss, accuracy: res.correct / n, layers: res.layers ?? [], ...fm });
+            if (res.layers) r.alerts.observe(step, res.layers).forEach((a) => hooks.onAlert(a));
+            if (res.nonFinite) {
+              alert(r.alerts.nonFinite(step, res.nonFinite.where, res.nonFinite.value));
+              if (mon.onNan === 'stop' && !stopped) {
+                stopped = true;
+                const where = typeof res.nonFinite.where === 'number' ? r.net.layerInfo[res.nonFinite.where].name : res.nonFinite.where;
+                reason = `non-finite ${where === 'loss' ? 'loss' : `gradient (${where})`} in the ${r.role} net at step ${step}`;
+              }
+            }
+            for (const iv of res.integrity) {
+              alert(r.alerts.integrity(step, iv.layer, iv.value));
+              if (!stopped) {
+                stopped = true;
+                reason = `mask integrity violated in the ${r.role} net, layer ${r.net.layerInfo[iv.layer].name}, at step ${step}`;
+              }
+            }
+          }
+        } finally {
+          disposeBatch(batch);
+        }
+        // Let IPC messages (stop) in before the next step.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (!stopped && hooks.shouldStop()) {
+          stopped = true;
+          reason = `stopped by request at step ${step}`;
+        }
+        if (stopped) break outer;
+      }
+      epochDone = true;
+      const elapsed = (performance.now() - started) / 1000;
+      for (const r of runs) {
+        r.epochs = epoch + 1;
+        const train = { loss: r.epochLoss / r.epochN, accuracy: r.epochCorrect / r.epochN };
+        const ev = splitEval(r);
+        r.final = { train, ...ev };
+        hooks.onEpoch({ net: r.role, epoch: epoch + 1, step, train, ...ev, elapsed });
+      }
+      measurePoint(epoch + 1);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (!stopped && hooks.shouldStop()) {
+        stopped = true;
+        reason = `stopped by request after epoch ${epoch + 1}`;
+        break;
+      }
+    }
+    if (!epochDone) {
+      // Stopped mid-epoch: the final numbers describe the weights as they are now.
+      for (const r of runs) {
+        const train = r.epochN > 0 ? { loss: r.epochLoss / r.epochN, accuracy: r.epochCorrect / r.epochN } : r.final.train;
+        r.final = { train, ...splitEval(r) };
+      }
+    }
+    const summaries: NetSummary[] = runs.map((r) => ({
+      net: r.role,
+      steps: r.steps,
+      epochs: r.epochs,
+      final: r.final,
+      flowAverage: meanFlow(r.flowPoints),
+      flowPoints: r.flowPoints,
+      layers: r.net.layerInfo,
+      msPerStep: r.steps > 0 ? r.stepMs / r.steps : 0,
+    }));
+    return reason === undefined ? { nets: summaries, stopped } : { nets: summaries, stopped, reason };
+  } finally {
+    runs.forEach((r) => {
+      r.net.dispose();
+      r.opt.dispose();
+    });
+    [...valBatches, ...testBatches, ...flowBatches].forEach(disposeBatch);
+  }
+}

@@ -1,0 +1,68 @@
+/** Shared fixtures for engine tests: a hand-built synthetic Dataset and a full ExperimentConfig. */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Dataset, Split } from '../../src/data/types';
+import type { BackendName, ExperimentConfig } from '../../src/shared/experiment';
+import { createRng } from '../../src/shared/rng';
+import { initBackend } from '../../src/engine/backend';
+
+/** Backend for tests: GRADFLOW_TEST_BACKEND (default cpu: no wasm start-up, deterministic). */
+export async function testBackend(): Promise<BackendName> {
+  const pref = (process.env.GRADFLOW_TEST_BACKEND ?? 'cpu') as BackendName;
+  return initBackend(pref);
+}
+
+/** Linearly separable-ish classes: class c has mean +1 on feature c mod features, noise σ = 0.5. */
+export function syntheticSplit(n: number, features: number, classes: number, seed: number): Split {
+  const rng = createRng(seed);
+  const x = new Float32Array(n * features);
+  const y = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = rng.int(classes);
+    y[i] = c;
+    for (let f = 0; f < features; f++) x[i * features + f] = 0.5 * rng.normal() + (f % classes === c ? 1 : 0);
+  }
+  return { x, y, n };
+}
+
+export function syntheticDataset(features = 12, classes = 3, train = 96, val = 24, test = 24): Dataset {
+  return {
+    name: 'synthetic',
+    shape: [1, features, 1],
+    features,
+    classes,
+    train: syntheticSplit(train, features, classes, 1),
+    validation: syntheticSplit(val, features, classes, 2),
+    test: syntheticSplit(test, features, classes, 3),
+    source: 'test/engine/helpers.ts',
+  };
+}
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? Partial<T[K]> : T[K] };
+
+export function config(over: DeepPartial<ExperimentConfig> = {}): ExperimentConfig {
+  const base: ExperimentConfig = {
+    name: 'test',
+    dataset: { name: 'synthetic', validationFraction: 0.1 },
+    model: { hiddenLayers: 2, width: 16, activation: 'relu', batchNorm: false, skip: false },
+    sparsity: { method: 'random', denseWidth: 8, pair: true, init: 'dense-fan-in' },
+    training: { optimizer: 'adam', learningRate: 0.01, momentum: 0.9, weightDecay: 0, augmentation: false, epochs: 3, batchSize: 32, seed: 7 },
+    monitoring: {
+      every: 1,
+      explosion: { maxNorm: 1e6, growthFactor: 1e6, window: 5 },
+      collapse: { minNorm: 0, steps: 1000 },
+      onNan: 'stop',
+    },
+    run: { backend: 'cpu', runsDir: '/tmp' },
+  };
+  return {
+    name: over.name ?? base.name,
+    dataset: { ...base.dataset, ...over.dataset },
+    model: { ...base.model, ...over.model },
+    sparsity: { ...base.sparsity, ...over.sparsity },
+    training: { ...base.training, ...over.training },
+    monitoring: { ...base.monitoring, ...over.monitoring },
+    run: { ...base.run, ...over.run },
+  };
+}
+
+export { tf };
