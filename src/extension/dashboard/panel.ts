@@ -1,0 +1,288 @@
+/**
+ * Host side of the dashboard webview: one panel beside the editor, fed from a `DashboardState`.
+ *
+ * State across tab switches: we do not rely on `retainContextWhenHidden`. When the tab is hidden
+ * VS Code destroys the page; when it is shown again the page reloads, posts `ready`, and we replay
+ * `state.snapshot()`. Updates are only posted to a page that said `ready`, at most 4 per second.
+ */
+import * as vscode from 'vscode';
+import type { Alert } from '../../shared/protocol';
+import {
+  WEBVIEW_PROTOCOL_VERSION,
+  isPageToHost,
+  type CsvKind,
+  type HostToPage,
+  type PageToHost,
+} from '../../shared/webview-protocol';
+import { makeNonce, renderDashboardHtml } from './html';
+import { decodePngDataUrl } from './png';
+import type { DashboardState, Disposable as StateDisposable } from './state';
+
+/** ≤ 4 updates per second: smooth enough to feel live, cheap enough for 100,000-step runs. */
+export const UPDATE_INTERVAL_MS = 250;
+
+/** Where diagnostics about the page go; the extension passes its log output channel. */
+export interface DashboardLog {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface DashboardPanelOptions {
+  /** Show this run (the page switches to it). */
+  runId?: string;
+  /** Defaults to beside the active editor. */
+  column?: vscode.ViewColumn;
+  log?: DashboardLog;
+}
+
+type RevealAlertListener = (runId: string, alert: Alert) => void;
+
+const consoleLog: DashboardLog = {
+  info: (m) => console.log(m),
+  warn: (m) => console.warn(m),
+  error: (m) => console.error(m),
+};
+
+export class DashboardPanel implements vscode.Disposable {
+  static readonly viewType = 'gradflow.dashboard';
+  private static current: DashboardPanel | undefined;
+  /**
+   * Listeners live on the class, not the instance: the extension subscribes once, and a panel that
+   * is closed and re-created keeps delivering to them. A Set, so subscribing the same function
+   * twice does not double the jumps.
+   */
+  private static readonly revealListeners = new Set<RevealAlertListener>();
+
+  private readonly disposables: vscode.Disposable[] = [];
+  private stateSub: StateDisposable | undefined;
+  /** The page posted `ready` since it was last (re)loaded: only then can it take updates. */
+  private pageReady = false;
+  private timer: NodeJS.Timeout | undefined;
+  private lastFlush = 0;
+  private disposed = false;
+
+  /** The open panel, if any. */
+  static get currentPanel(): DashboardPanel | undefined {
+    return DashboardPanel.current;
+  }
+
+  /** Opens the dashboard beside the editor, or reveals it if open (and shows `opts.runId`). */
+  static createOrShow(extensionUri: vscode.Uri, state: DashboardState, opts: DashboardPanelOptions = {}): DashboardPanel {
+    if (opts.runId !== undefined) state.focus(opts.runId);
+    const existing = DashboardPanel.current;
+    if (existing && !existing.disposed) {
+      existing.panel.reveal(opts.column ?? existing.panel.viewColumn ?? vscode.ViewColumn.Beside, true);
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      DashboardPanel.viewType,
+      'Gradflow',
+      { viewColumn: opts.column ?? vscode.ViewColumn.Beside, preserveFocus: true },
+      DashboardPanel.webviewOptions(extensionUri),
+    );
+    DashboardPanel.current = new DashboardPanel(panel, extensionUri, state, opts.log ?? consoleLog);
+    return DashboardPanel.current;
+  }
+
+  /** For a `WebviewPanelSerializer`: adopt a panel VS Code restored after a window reload. */
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, state: DashboardState, log?: DashboardLog): DashboardPanel {
+    DashboardPanel.current?.dispose();
+    panel.webview.options = DashboardPanel.webviewOptions(extensionUri);
+    DashboardPanel.current = new DashboardPanel(panel, extensionUri, state, log ?? consoleLog);
+    return DashboardPanel.current;
+  }
+
+  /** Subscribes to alert clicks in the page (the extension opens the experiment file at the line). */
+  static onDidRevealAlert(cb: RevealAlertListener): vscode.Disposable {
+    DashboardPanel.revealListeners.add(cb);
+    return new vscode.Disposable(() => DashboardPanel.revealListeners.delete(cb));
+  }
+
+  private static webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    return {
+      enableScripts: true,
+      // Only our bundle and stylesheet; nothing else on disk is reachable from the page.
+      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
+      retainContextWhenHidden: false,
+      enableFindWidget: false,
+    };
+  }
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    private readonly extensionUri: vscode.Uri,
+    private readonly state: DashboardState,
+    private readonly log: DashboardLog,
+  ) {
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'gradflow.svg');
+    this.disposables.push(
+      panel.onDidDispose(() => this.dispose()),
+      panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
+      panel.onDidChangeViewState((e) => {
+        // Hidden means destroyed (no retainContextWhenHidden): wait for the reloaded page's `ready`.
+        if (!e.webviewPanel.visible) this.pageReady = false;
+      }),
+    );
+    this.stateSub = state.onDidChange(() => this.schedule());
+    panel.webview.html = this.html();
+  }
+
+  /** Same contract as the static one; kept on the instance for callers holding a panel. */
+  onDidRevealAlert(cb: RevealAlertListener): vscode.Disposable {
+    return DashboardPanel.onDidRevealAlert(cb);
+  }
+
+  reveal(runId?: string): void {
+    if (runId !== undefined) this.state.focus(runId);
+    this.panel.reveal(undefined, true);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (DashboardPanel.current === this) DashboardPanel.current = undefined;
+    if (this.timer) clearTimeout(this.timer);
+    this.stateSub?.dispose();
+    this.panel.dispose();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    return renderDashboardHtml({
+      cspSource: webview.cspSource,
+      nonce: makeNonce(),
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'dashboard.css')).toString(),
+    });
+  }
+
+  private schedule(): void {
+    if (this.disposed || this.timer || !this.pageReady) return;
+    const wait = Math.max(0, this.lastFlush + UPDATE_INTERVAL_MS - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+    }, wait);
+  }
+
+  private flush(): void {
+    // A page that is not listening would lose these; it will get a full `init` when it says `ready`.
+    if (this.disposed || !this.pageReady) return;
+    this.lastFlush = Date.now();
+    for (const m of this.state.drainUpdates()) this.post(m);
+  }
+
+  private replay(): void {
+    this.state.drainUpdates(); // everything pending is in the snapshot
+    this.post({ type: 'init', protocolVersion: WEBVIEW_PROTOCOL_VERSION, model: this.state.snapshot() });
+    this.lastFlush = Date.now();
+  }
+
+  private post(m: HostToPage): void {
+    this.panel.webview.postMessage(m).then(
+      (delivered) => {
+        if (!delivered) this.pageReady = false;
+      },
+      (err: unknown) => this.log.warn(`dashboard: could not post ${m.type}: ${String(err)}`),
+    );
+  }
+
+  private onMessage(m: unknown): void {
+    if (!isPageToHost(m)) {
+      this.log.warn(`dashboard: ignored malformed message from the page: ${safeJson(m)}`);
+      return;
+    }
+    this.handle(m).catch((err: unknown) => {
+      this.log.error(`dashboard: ${m.type} failed: ${err instanceof Error ? err.message : String(err)}`);
+      void vscode.window.showErrorMessage(`Gradflow: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  }
+
+  private async handle(m: PageToHost): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        if (m.protocolVersion !== WEBVIEW_PROTOCOL_VERSION) {
+          // A stale bundle: replaying would feed it shapes it does not know.
+          this.log.error(`dashboard: page speaks protocol ${m.protocolVersion}, host ${WEBVIEW_PROTOCOL_VERSION}; reload the window`);
+          return;
+        }
+        this.pageReady = true;
+        this.replay();
+        return;
+      case 'selectRun':
+        this.state.selectRun(m.runId);
+        return;
+      case 'revealAlert': {
+        const alert = this.state.getAlert(m.runId, m.alertIndex);
+        if (!alert) {
+          this.log.warn(`dashboard: no alert ${m.alertIndex} in run ${m.runId}`);
+          return;
+        }
+        for (const cb of DashboardPanel.revealListeners) {
+          try {
+            cb(m.runId, alert);
+          } catch (err: unknown) {
+            this.log.error(`dashboard: reveal-alert listener failed: ${String(err)}`);
+          }
+        }
+        return;
+      }
+      case 'exportCsv':
+        await this.exportCsv(m.runId, m.what);
+        return;
+      case 'savePng':
+        await this.savePng(m.name, m.dataUrl);
+        return;
+      default: {
+        const never: never = m;
+        return never;
+      }
+    }
+  }
+
+  private async exportCsv(runId: string, what: CsvKind): Promise<void> {
+    if (!this.state.hasRun(runId)) throw new Error(`no run ${runId} to export`);
+    const csv = this.state.toCsv(runId, what);
+    const title = this.state.getRun(runId)?.title ?? runId;
+    const uri = await vscode.window.showSaveDialog({
+      defaultUri: this.defaultSaveUri(`${fileSafe(title)}-${what}.csv`),
+      filters: { CSV: ['csv'] },
+      saveLabel: 'Export CSV',
+    });
+    if (!uri) return;
+    await vscode.workspace.fs.writeFile(uri, Buffer.from(csv, 'utf8'));
+    this.log.info(`dashboard: wrote ${uri.fsPath}`);
+  }
+
+  private async savePng(name: string, dataUrl: string): Promise<void> {
+    const bytes = decodePngDataUrl(dataUrl);
+    const uri = await vscode.window.showSaveDialog({
+      defaultUri: this.defaultSaveUri(name.toLowerCase().endsWith('.png') ? name : `${name}.png`),
+      filters: { 'PNG image': ['png'] },
+      saveLabel: 'Save PNG',
+    });
+    if (!uri) return;
+    await vscode.workspace.fs.writeFile(uri, bytes);
+    this.log.info(`dashboard: wrote ${uri.fsPath}`);
+  }
+
+  private defaultSaveUri(fileName: string): vscode.Uri | undefined {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    return folder ? vscode.Uri.joinPath(folder, fileName) : undefined;
+  }
+}
+
+function fileSafe(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'gradflow';
+}
+
+function safeJson(v: unknown): string {
+  try {
+    const s = JSON.stringify(v);
+    return s === undefined ? String(v) : s.length > 300 ? `${s.slice(0, 300)}…` : s;
+  } catch {
+    return String(v);
+  }
+}

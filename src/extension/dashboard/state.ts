@@ -1,0 +1,441 @@
+/**
+ * The dashboard's data, owned by the extension host. Pure (no `vscode` import) so it is tested in
+ * plain Node.
+ *
+ * Why the host keeps it: the webview is destroyed whenever its tab is hidden (we do not rely on
+ * `retainContextWhenHidden`, which costs memory per panel and still loses state on reload), so the
+ * host must be able to replay everything (`snapshot()`). It keeps every step at full resolution
+ * (for CSV export) and sends the page decimated series only (≤ `maxPoints` per series).
+ *
+ * Updates are pulled, not pushed: `apply` only records and marks what changed; the panel calls
+ * `drainUpdates()` on its own schedule (≤ 4 per second), which collapses a burst of steps into one
+ * `series` notification per net.
+ */
+import type { NetRole } from '../../shared/experiment';
+import type { Alert, EpochMetrics, FlowPoint, LayerStep, SplitMetrics, StepMetrics, TrainerToHost } from '../../shared/protocol';
+import { encodeNumber } from '../../shared/protocol';
+import {
+  toMetric,
+  type CsvKind,
+  type DashboardModel,
+  type EpochPoint,
+  type FlowPointData,
+  type HostToPage,
+  type NetState,
+  type RunMeta,
+  type RunSetup,
+  type RunState,
+  type RunStatus,
+  type StepSeries,
+} from '../../shared/webview-protocol';
+import { DEFAULT_MAX_POINTS, decimate } from './decimate';
+
+export interface RunInfo {
+  runId: string;
+  title: string;
+  sourceFile?: string;
+  backend?: string;
+  status: RunStatus;
+}
+
+export interface DashboardStateOptions {
+  /** Cap per series sent to the page (default 2,000). */
+  maxPoints?: number;
+}
+
+export interface Disposable {
+  dispose(): void;
+}
+
+/** Per-layer columns, aligned with `NetStore.flowStep` (NaN pads a layer missing from a step). */
+interface LayerColumns {
+  active: number[];
+  rawL1: number[];
+  rawL2: number[];
+  maskedL1: number[];
+  maskedL2: number[];
+}
+
+/** Full-resolution columns of one net. Plain arrays: 100,000 steps × ~10 columns is a few MB. */
+class NetStore {
+  readonly step: number[] = [];
+  readonly epoch: number[] = [];
+  readonly loss: number[] = [];
+  readonly accuracy: number[] = [];
+  /** Steps at which norms were collected (`monitoring.every`); the flow columns align with it. */
+  readonly flowStep: number[] = [];
+  readonly egf1: number[] = [];
+  readonly egf2: number[] = [];
+  readonly g1: number[] = [];
+  readonly g2: number[] = [];
+  readonly layers: LayerColumns[] = [];
+  readonly epochs: EpochMetrics[] = [];
+  readonly flowPoints: FlowPoint[] = [];
+
+  constructor(readonly net: NetRole) {}
+
+  addStep(m: StepMetrics): void {
+    this.step.push(m.step);
+    this.epoch.push(m.epoch);
+    this.loss.push(m.loss);
+    this.accuracy.push(m.accuracy);
+    // With no layers the trainer skipped the norms this step and sends zeros: not a measurement.
+    if (m.layers.length === 0) return;
+    const row = this.flowStep.length;
+    this.flowStep.push(m.step);
+    this.egf1.push(m.egf1);
+    this.egf2.push(m.egf2);
+    this.g1.push(m.g1);
+    this.g2.push(m.g2);
+    const count = Math.max(this.layers.length, m.layers.length);
+    for (let l = 0; l < count; l++) {
+      let cols = this.layers[l];
+      if (!cols) {
+        // A layer appearing late: pad its earlier rows so every column stays aligned with flowStep.
+        const pad = (): number[] => new Array<number>(row).fill(NaN);
+        cols = { active: pad(), rawL1: pad(), rawL2: pad(), maskedL1: pad(), maskedL2: pad() };
+        this.layers[l] = cols;
+      }
+      const ls: LayerStep | undefined = m.layers[l];
+      cols.active.push(ls ? ls.active : NaN);
+      cols.rawL1.push(ls ? ls.raw.l1 : NaN);
+      cols.rawL2.push(ls ? ls.raw.l2 : NaN);
+      cols.maskedL1.push(ls ? ls.masked.l1 : NaN);
+      cols.maskedL2.push(ls ? ls.masked.l2 : NaN);
+    }
+  }
+
+  series(maxPoints: number): StepSeries {
+    const last = this.flowStep.length - 1;
+    return {
+      lastStep: this.step.length > 0 ? this.step[this.step.length - 1] : 0,
+      count: this.step.length,
+      loss: decimate(this.step, this.loss, maxPoints),
+      accuracy: decimate(this.step, this.accuracy, maxPoints),
+      egf1: decimate(this.flowStep, this.egf1, maxPoints),
+      egf2: decimate(this.flowStep, this.egf2, maxPoints),
+      g1: decimate(this.flowStep, this.g1, maxPoints),
+      g2: decimate(this.flowStep, this.g2, maxPoints),
+      layerL2: this.layers.map((c) => decimate(this.flowStep, c.maskedL2, maxPoints)),
+      active: this.layers.map((c) => {
+        const a = last >= 0 ? c.active[last] : NaN;
+        return Number.isSafeInteger(a) && a >= 0 ? a : 0;
+      }),
+    };
+  }
+
+  state(maxPoints: number): NetState {
+    return {
+      net: this.net,
+      series: this.series(maxPoints),
+      epochs: this.epochs.map(toEpochPoint),
+      flowPoints: this.flowPoints.map(toFlowPointData),
+    };
+  }
+}
+
+interface RunStore {
+  meta: RunMeta;
+  setup: RunSetup | null;
+  nets: NetStore[];
+  alerts: Alert[];
+}
+
+function split(s: SplitMetrics): EpochPoint['train'] {
+  return { loss: toMetric(s.loss), accuracy: toMetric(s.accuracy) };
+}
+
+function toEpochPoint(m: EpochMetrics): EpochPoint {
+  return {
+    epoch: m.epoch,
+    step: m.step,
+    elapsed: Number.isFinite(m.elapsed) && m.elapsed >= 0 ? m.elapsed : 0,
+    train: split(m.train),
+    validation: split(m.validation),
+    test: split(m.test),
+  };
+}
+
+function toFlowPointData(p: FlowPoint): FlowPointData {
+  return { index: p.index, epoch: p.epoch, egf1: toMetric(p.egf1), egf2: toMetric(p.egf2), g1: toMetric(p.g1), g2: toMetric(p.g2) };
+}
+
+/** The trainer encodes non-finite alert values as strings; a stray raw NaN is normalised the same way. */
+function normaliseAlert(a: Alert): Alert {
+  return { ...a, value: typeof a.value === 'number' ? encodeNumber(a.value) : a.value };
+}
+
+function copySetup(s: RunSetup): RunSetup {
+  return {
+    ...s,
+    dataset: { ...s.dataset },
+    nets: s.nets.map((n) => ({ ...n, layers: n.layers.map((l) => ({ ...l })) })),
+  };
+}
+
+/** RFC 4180: quote a field when it holds a separator, a quote, a line break or edge spaces. */
+function csvField(v: string | number): string {
+  const s = typeof v === 'number' ? String(v) : v;
+  return /[",\r\n]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function csvLine(fields: (string | number)[]): string {
+  return fields.map(csvField).join(',') + '\n';
+}
+
+export class DashboardState {
+  private readonly runs = new Map<string, RunStore>();
+  private readonly maxPoints: number;
+  private focusRunId: string | null = null;
+  /** Notifications in order (run added, setup, epoch, alert, status); series are derived at drain time. */
+  private queue: HostToPage[] = [];
+  /** `runId\0net` of nets whose step series changed since the last drain. */
+  private dirtySeries = new Set<string>();
+  private readonly listeners = new Set<() => void>();
+
+  constructor(opts: DashboardStateOptions = {}) {
+    this.maxPoints = opts.maxPoints ?? DEFAULT_MAX_POINTS;
+  }
+
+  /** Called after any change; the panel uses it to schedule a throttled flush. */
+  onDidChange(listener: () => void): Disposable {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  /** Registers a run (or refreshes its title/status if it exists). */
+  addRun(info: RunInfo): void {
+    const existing = this.runs.get(info.runId);
+    const meta: RunMeta = { runId: info.runId, title: info.title, status: info.status };
+    if (info.sourceFile !== undefined) meta.sourceFile = info.sourceFile;
+    if (info.backend !== undefined) meta.backend = info.backend;
+    if (existing) {
+      if (existing.meta.message !== undefined) meta.message = existing.meta.message;
+      existing.meta = meta;
+    } else {
+      this.runs.set(info.runId, { meta, setup: null, nets: [], alerts: [] });
+    }
+    // A full run state, so the page can take it whether or not it knew the run; its series are current.
+    const run = this.runs.get(info.runId) as RunStore;
+    this.queue.push({ type: 'runAdded', run: this.runState(run) });
+    for (const n of run.nets) this.dirtySeries.delete(`${info.runId}\0${n.net}`);
+    this.changed();
+  }
+
+  hasRun(runId: string): boolean {
+    return this.runs.has(runId);
+  }
+
+  runIds(): string[] {
+    return [...this.runs.keys()];
+  }
+
+  /** Meta of a run (title, source file, status), for the extension's own use. */
+  getRun(runId: string): RunMeta | undefined {
+    const r = this.runs.get(runId);
+    return r ? { ...r.meta } : undefined;
+  }
+
+  /** The alert the page refers to by index in `revealAlert`. */
+  getAlert(runId: string, alertIndex: number): Alert | undefined {
+    return this.runs.get(runId)?.alerts[alertIndex];
+  }
+
+  /** Status changes that do not come from the trainer (crash, kill, user stop before `done`). */
+  setStatus(runId: string, status: RunStatus, message?: string): void {
+    const run = this.runs.get(runId);
+    if (!run) return;
+    run.meta.status = status;
+    if (message !== undefined) run.meta.message = message;
+    this.queue.push(message !== undefined ? { type: 'runStatus', runId, status, message } : { type: 'runStatus', runId, status });
+    this.changed();
+  }
+
+  /** Ask the page to show this run (next `init` and, if open, at once). */
+  focus(runId: string): void {
+    if (!this.runs.has(runId)) return;
+    this.focusRunId = runId;
+    this.queue.push({ type: 'focusRun', runId });
+    this.changed();
+  }
+
+  /** The user picked a run in the page: remember it for the next replay without echoing it back. */
+  selectRun(runId: string): void {
+    if (this.runs.has(runId)) this.focusRunId = runId;
+  }
+
+  /** Folds one trainer message into the run. Unknown runs are registered on the fly, so no data is dropped. */
+  apply(runId: string, msg: TrainerToHost): void {
+    let run = this.runs.get(runId);
+    if (!run) {
+      this.addRun({ runId, title: runId, status: 'running' });
+      run = this.runs.get(runId) as RunStore;
+    }
+    switch (msg.type) {
+      case 'hello':
+      case 'log':
+        return; // nothing to show: logs go to the output channel, owned by the run manager
+      case 'ready': {
+        const setup: RunSetup = {
+          backend: msg.backend,
+          totalSteps: msg.totalSteps,
+          stepsPerEpoch: msg.stepsPerEpoch,
+          dataset: { ...msg.dataset },
+          nets: msg.nets,
+        };
+        run.setup = copySetup(setup);
+        if (run.meta.backend === undefined) run.meta.backend = msg.backend;
+        for (const n of msg.nets) this.net(run, n.net);
+        this.queue.push({ type: 'runSetup', runId, setup: copySetup(setup) });
+        break;
+      }
+      case 'step': {
+        this.net(run, msg.metrics.net).addStep(msg.metrics);
+        this.dirtySeries.add(`${runId}\0${msg.metrics.net}`);
+        break;
+      }
+      case 'epoch': {
+        this.net(run, msg.metrics.net).epochs.push(msg.metrics);
+        this.queue.push({ type: 'epoch', runId, net: msg.metrics.net, point: toEpochPoint(msg.metrics) });
+        break;
+      }
+      case 'flow': {
+        this.net(run, msg.point.net).flowPoints.push(msg.point);
+        this.queue.push({ type: 'flowPoint', runId, net: msg.point.net, point: toFlowPointData(msg.point) });
+        break;
+      }
+      case 'alert': {
+        const alert = normaliseAlert(msg.alert);
+        run.alerts.push(alert);
+        this.queue.push({ type: 'alert', runId, index: run.alerts.length - 1, alert: { ...alert } });
+        break;
+      }
+      case 'done': {
+        const s = msg.summary;
+        const status: RunStatus = s.stopped ? 'stopped' : 'done';
+        this.setStatus(runId, status, s.reason);
+        return;
+      }
+      case 'error':
+        this.setStatus(runId, 'failed', msg.message);
+        return;
+      default: {
+        const never: never = msg;
+        return never;
+      }
+    }
+    this.changed();
+  }
+
+  /** Everything, for `init` after the page (re)loads. Fresh objects: the caller may keep or mutate them. */
+  snapshot(): DashboardModel {
+    return {
+      runs: [...this.runs.values()].map((r) => this.runState(r)),
+      focusRunId: this.focusRunId,
+    };
+  }
+
+  /**
+   * Notifications since the last drain, in an order the page can apply: discrete events first
+   * (a run is always added before anything refers to it), then one `series` per changed net.
+   * A caller that replays `snapshot()` should drain and discard first, since the snapshot has it all.
+   */
+  drainUpdates(): HostToPage[] {
+    const out = this.queue;
+    this.queue = [];
+    for (const key of this.dirtySeries) {
+      const [runId, net] = key.split('\0') as [string, NetRole];
+      const store = this.runs.get(runId)?.nets.find((n) => n.net === net);
+      if (store) out.push({ type: 'series', runId, net, series: store.series(this.maxPoints) });
+    }
+    this.dirtySeries.clear();
+    return out;
+  }
+
+  hasPendingUpdates(): boolean {
+    return this.queue.length > 0 || this.dirtySeries.size > 0;
+  }
+
+  /** Full-resolution export. Numbers are written with `String(x)` (shortest round-trip; NaN/Infinity by name). */
+  toCsv(runId: string, what: CsvKind): string {
+    const run = this.runs.get(runId);
+    if (!run) throw new Error(`no run ${runId}`);
+    let out = '';
+    switch (what) {
+      case 'steps':
+        out += csvLine(['net', 'step', 'epoch', 'loss', 'accuracy', 'egf1', 'egf2', 'g1', 'g2']);
+        for (const n of run.nets) {
+          let f = 0; // walks flowStep alongside step (both ascending)
+          for (let i = 0; i < n.step.length; i++) {
+            const hasFlow = f < n.flowStep.length && n.flowStep[f] === n.step[i];
+            const flow: (string | number)[] = hasFlow ? [n.egf1[f], n.egf2[f], n.g1[f], n.g2[f]] : ['', '', '', ''];
+            if (hasFlow) f++;
+            out += csvLine([n.net, n.step[i], n.epoch[i], n.loss[i], n.accuracy[i], ...flow]);
+          }
+        }
+        break;
+      case 'layers':
+        out += csvLine(['net', 'step', 'layer', 'name', 'active', 'raw_l1', 'raw_l2', 'masked_l1', 'masked_l2']);
+        for (const n of run.nets) {
+          const names = run.setup?.nets.find((s) => s.net === n.net)?.layers.map((l) => l.name) ?? [];
+          for (let r = 0; r < n.flowStep.length; r++) {
+            n.layers.forEach((c, l) => {
+              out += csvLine([n.net, n.flowStep[r], l, names[l] ?? '', c.active[r], c.rawL1[r], c.rawL2[r], c.maskedL1[r], c.maskedL2[r]]);
+            });
+          }
+        }
+        break;
+      case 'epochs':
+        out += csvLine([
+          'net', 'epoch', 'step', 'train_loss', 'train_accuracy', 'validation_loss', 'validation_accuracy',
+          'test_loss', 'test_accuracy', 'elapsed_s',
+        ]);
+        for (const n of run.nets) {
+          for (const e of n.epochs) {
+            out += csvLine([
+              n.net, e.epoch, e.step, e.train.loss, e.train.accuracy, e.validation.loss, e.validation.accuracy,
+              e.test.loss, e.test.accuracy, e.elapsed,
+            ]);
+          }
+        }
+        break;
+      case 'alerts':
+        out += csvLine(['net', 'kind', 'severity', 'step', 'layer', 'value', 'message']);
+        for (const a of run.alerts) out += csvLine([a.net, a.kind, a.severity, a.step, a.layer, a.value, a.message]);
+        break;
+      default: {
+        const never: never = what;
+        throw new Error(`unknown CSV kind ${String(never)}`);
+      }
+    }
+    return out;
+  }
+
+  private net(run: RunStore, net: NetRole): NetStore {
+    let n = run.nets.find((s) => s.net === net);
+    if (!n) {
+      n = new NetStore(net);
+      run.nets.push(n);
+    }
+    return n;
+  }
+
+  private runState(r: RunStore): RunState {
+    return {
+      meta: { ...r.meta },
+      setup: r.setup ? copySetup(r.setup) : null,
+      nets: r.nets.map((n) => n.state(this.maxPoints)),
+      alerts: r.alerts.map((a) => ({ ...a })),
+    };
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) {
+      try {
+        l();
+      } catch {
+        // A failing listener (a disposed panel) must not stop the trainer's message handling.
+      }
+    }
+  }
+}
