@@ -1,0 +1,119 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseExperiment } from '../../src/config/parse';
+import { alertMessage, responsibleRanges, formatMeasured, locatorFor } from '../../src/extension/diagnostics/alert-rules';
+import type { Alert } from '../../src/shared/protocol';
+
+// Lines (0-based) hand-counted below.
+const FILE = [
+  '# sparse pair on synthetic data', // 0
+  'dataset:', //                        1
+  '  name: synthetic', //               2
+  'model:', //                          3
+  '  width: 64', //                     4
+  '  activation: sigmoid # saturates', // 5
+  'sparsity:', //                       6
+  '  method: random', //                7
+  '  dense_width: 16', //               8
+  'training:', //                       9
+  '  optimizer: adam', //               10
+  '  learning_rate: 0.1', //            11
+  '  weight_decay: 0.0001', //          12
+  '',
+].join('\n');
+
+function setup(text: string) {
+  const parsed = parseExperiment(text, '/tmp/x.gradflow.yaml');
+  assert.ok(parsed.config, JSON.stringify(parsed.issues));
+  return { config: parsed.config, locate: locatorFor(parsed) };
+}
+
+const alert = (kind: Alert['kind'], extra: Partial<Alert> = {}): Alert => ({
+  net: 'sparse',
+  kind,
+  step: 120,
+  layer: 1,
+  value: 12345.678,
+  message: 'masked L2 norm above max_norm',
+  severity: 'error',
+  ...extra,
+});
+
+const at = (line: number, start: number, end: number) => ({ start: { line, character: start }, end: { line, character: end } });
+
+test('explosion with Adam + L2: learning rate first, then optimizer and weight decay', () => {
+  const { config, locate } = setup(FILE);
+  const r = responsibleRanges(alert('explosion'), config, locate);
+  assert.deepEqual(r.map((x) => [x.key, x.range, x.primary]), [
+    ['training.learning_rate', at(11, 2, 20), true],
+    ['training.optimizer', at(10, 2, 17), false],
+    ['training.weight_decay', at(12, 2, 22), false],
+  ]);
+});
+
+test('explosion without L2 does not blame weight decay', () => {
+  const { config, locate } = setup(FILE.replace('  weight_decay: 0.0001\n', ''));
+  assert.deepEqual(responsibleRanges(alert('explosion'), config, locate).map((x) => x.key), ['training.learning_rate', 'training.optimizer']);
+});
+
+test('nan: only the learning rate', () => {
+  const { config, locate } = setup(FILE);
+  assert.deepEqual(responsibleRanges(alert('nan', { value: 'NaN' }), config, locate).map((x) => [x.key, x.range]), [
+    ['training.learning_rate', at(11, 2, 20)],
+  ]);
+});
+
+test('collapse: activation, density, and a missing batch_norm points at the model section', () => {
+  const { config, locate } = setup(FILE);
+  const r = responsibleRanges(alert('collapse', { value: 1e-9 }), config, locate);
+  assert.deepEqual(r.map((x) => [x.key, x.range]), [
+    ['model.activation', at(5, 2, 21)],
+    ['sparsity.dense_width', at(8, 2, 17)],
+    ['model.batch_norm', at(3, 0, 5)],
+  ]);
+});
+
+test('collapse with batch_norm already on and a dense net: only the activation', () => {
+  const text = 'model:\n  batch_norm: true\n  activation: relu\n';
+  const { config, locate } = setup(text);
+  assert.deepEqual(responsibleRanges(alert('collapse'), config, locate).map((x) => [x.key, x.range]), [['model.activation', at(2, 2, 18)]]);
+});
+
+test('collapse with the density given as `density`', () => {
+  const text = 'model:\n  width: 100\nsparsity:\n  method: random\n  density: 0.1\n';
+  const { config, locate } = setup(text);
+  assert.deepEqual(responsibleRanges(alert('collapse'), config, locate).map((x) => [x.key, x.range.start.line]), [
+    ['model.activation', 0], // absent → the model section
+    ['sparsity.density', 4],
+  ]);
+  // activation and batch_norm both fall back to `model:`; they share one range.
+});
+
+test('collapse-at-mask: density then width; mask-integrity: the pruning method', () => {
+  const { config, locate } = setup(FILE);
+  assert.deepEqual(responsibleRanges(alert('collapse-at-mask', { step: 0 }), config, locate).map((x) => [x.key, x.range]), [
+    ['sparsity.dense_width', at(8, 2, 17)],
+    ['model.width', at(4, 2, 11)],
+  ]);
+  assert.deepEqual(responsibleRanges(alert('mask-integrity'), config, locate).map((x) => [x.key, x.range]), [
+    ['sparsity.method', at(7, 2, 16)],
+  ]);
+});
+
+test('absent keys with no section fall back to line 1', () => {
+  const { config, locate } = setup('name: tiny\n');
+  assert.deepEqual(responsibleRanges(alert('nan'), config, locate).map((x) => x.range), [at(0, 0, 10)]);
+});
+
+test('message says what, where, when and the measured value', () => {
+  const m = alertMessage(alert('explosion'), 'the learning rate (0.1) may be too high.', ['dense1', 'dense2', 'output']);
+  assert.equal(
+    m,
+    'Exploding gradients: sparse net, layer 1 (dense2), at step 120, measured 1.23e+4. masked L2 norm above max_norm\nHere: the learning rate (0.1) may be too high.',
+  );
+  assert.match(alertMessage(alert('collapse-at-mask', { step: 0, layer: -1 }), 'x'), /whole network, at mask time/);
+  assert.equal(formatMeasured('NaN'), 'NaN');
+  assert.equal(formatMeasured('-Infinity'), '-Infinity');
+  assert.equal(formatMeasured(0.5), '0.5');
+  assert.equal(formatMeasured(2e-9), '2.00e-9');
+});

@@ -1,0 +1,105 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseExperiment } from '../../src/config/parse';
+import { fixesFor, formatNumber, raiseDensity, lowerLearningRate } from '../../src/extension/diagnostics/quick-fixes';
+import { applyEdits, setScalar } from '../../src/extension/diagnostics/yaml-edit';
+import type { ExperimentConfig } from '../../src/shared/experiment';
+
+function cfg(text: string): ExperimentConfig {
+  const r = parseExperiment(text, '/tmp/q.gradflow.yaml');
+  assert.ok(r.config, JSON.stringify(r.issues));
+  return r.config;
+}
+
+const FILE = `# Adam + L2 on a sparse pair
+model:
+  width: 64   # h_S
+  activation: sigmoid
+
+sparsity:
+  method: random
+  dense_width: 40  # h_D
+
+training:
+  optimizer: adam
+  learning_rate: 1e-3   # the paper's small lr
+  weight_decay: 0.0001
+`;
+
+function apply(kind: Parameters<typeof fixesFor>[0], text = FILE): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const f of fixesFor(kind, text, cfg(text))) out.set(f.title, applyEdits(text, f.edits));
+  return out;
+}
+
+test('explosion: lower lr (exponent kept, comment kept), Adam+L2 → AdamW, add batch_norm', () => {
+  const fixes = fixesFor('explosion', FILE, cfg(FILE));
+  assert.deepEqual(fixes.map((f) => [f.id, f.preferred]), [
+    ['lower-learning-rate', true],
+    ['switch-optimizer', false],
+    ['add-batch-norm', false],
+  ]);
+  const r = apply('explosion');
+  assert.equal(r.get('Lower the learning rate ×0.1 (0.001 → 1e-4)'), FILE.replace('learning_rate: 1e-3   #', 'learning_rate: 1e-4   #'));
+  assert.equal(r.get('Switch optimizer to adamw (decoupled weight decay)'), FILE.replace('optimizer: adam\n', 'optimizer: adamw\n'));
+  // batch_norm goes after the last line of `model:`, at its children's indentation, before the blank line.
+  assert.equal(r.get('Add BatchNorm (model.batch_norm: true)'), FILE.replace('  activation: sigmoid\n', '  activation: sigmoid\n  batch_norm: true\n'));
+});
+
+test('explosion without L2 offers sgd and momentum', () => {
+  const text = 'training:\n  optimizer: rmsprop\n  learning_rate: 0.1\n';
+  assert.deepEqual([...apply('explosion', text).entries()], [
+    ['Lower the learning rate ×0.1 (0.1 → 0.01)', 'training:\n  optimizer: rmsprop\n  learning_rate: 0.01\n'],
+    ['Switch optimizer to sgd', 'training:\n  optimizer: sgd\n  learning_rate: 0.1\n'],
+    ['Switch optimizer to momentum', 'training:\n  optimizer: momentum\n  learning_rate: 0.1\n'],
+    ['Add BatchNorm (model.batch_norm: true)', 'training:\n  optimizer: rmsprop\n  learning_rate: 0.1\nmodel:\n  batch_norm: true\n'],
+  ]);
+});
+
+test('collapse: batch_norm, swish, prelu, density ×2', () => {
+  const r = apply('collapse');
+  assert.deepEqual([...r.keys()], [
+    'Add BatchNorm (model.batch_norm: true)',
+    'Switch activation to swish',
+    'Switch activation to prelu',
+    'Raise the density (dense_width 40 → 63)',
+  ]);
+  assert.equal(r.get('Switch activation to swish'), FILE.replace('activation: sigmoid', 'activation: swish'));
+  // 2 × 40 = 80 is capped below the sparse width 64.
+  assert.equal(r.get('Raise the density (dense_width 40 → 63)'), FILE.replace('dense_width: 40  #', 'dense_width: 63  #'));
+});
+
+test('nan: lower the learning rate written without exponent; a learning rate absent from the file is added', () => {
+  const text = 'training:\n  optimizer: sgd\n';
+  const f = lowerLearningRate(text, cfg(text));
+  assert.ok(f);
+  assert.equal(f.title, 'Lower the learning rate ×0.1 (0.001 → 0.0001)');
+  assert.equal(applyEdits(text, f.edits), 'training:\n  optimizer: sgd\n  learning_rate: 0.0001\n');
+  assert.deepEqual(fixesFor('nan', text, cfg(text)).map((x) => x.id), ['lower-learning-rate']);
+});
+
+test('collapse-at-mask raises the density; `density` is doubled, or halfway to 1', () => {
+  const text = 'model:\n  width: 100\nsparsity:\n  method: random\n  density: 0.3\n';
+  const [f] = fixesFor('collapse-at-mask', text, cfg(text));
+  assert.equal(applyEdits(text, f.edits), text.replace('density: 0.3', 'density: 0.6'));
+  const high = text.replace('0.3', '0.6');
+  assert.equal(applyEdits(high, raiseDensity(high, cfg(high))?.edits ?? []), text.replace('density: 0.3', 'density: 0.8'));
+  const dense = 'model:\n  width: 10\n';
+  assert.equal(raiseDensity(dense, cfg(dense)), undefined);
+  assert.deepEqual(fixesFor('mask-integrity', text, cfg(text)), []);
+});
+
+test('a section absent from the file is appended; CRLF files keep CRLF', () => {
+  assert.equal(applyEdits('name: x\n', setScalar('name: x\n', ['model', 'batch_norm'], 'true') ?? []), 'name: x\nmodel:\n  batch_norm: true\n');
+  const crlf = 'model:\r\n    width: 5\r\n';
+  assert.equal(applyEdits(crlf, setScalar(crlf, ['model', 'batch_norm'], 'true') ?? []), 'model:\r\n    width: 5\r\n    batch_norm: true\r\n');
+  // An empty value gets a space; a flow-style section is left alone.
+  assert.equal(applyEdits('model:\n  batch_norm:\n', setScalar('model:\n  batch_norm:\n', ['model', 'batch_norm'], 'true') ?? []), 'model:\n  batch_norm: true\n');
+  assert.equal(setScalar('model: {width: 3}\n', ['model', 'batch_norm'], 'true'), undefined);
+});
+
+test('formatNumber drops float noise', () => {
+  assert.equal(formatNumber(0.1 * 0.1), '0.01');
+  assert.equal(formatNumber(0.003 * 0.1), '0.0003');
+  assert.equal(formatNumber(5e-5 * 0.1, '5e-5'), '5e-6');
+});
