@@ -1,0 +1,169 @@
+/**
+ * Self-test of the e2e harness against a real code-server, using a throwaway extension generated
+ * here (plain JS, no build) rather than Gradflow, so the harness is proven independently of the
+ * extension being written in parallel.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import {
+  e2eSkip,
+  launchBrowser,
+  newPage,
+  openFile,
+  openWorkbench,
+  problemsCount,
+  descendantsRssMB,
+  processGroupRssMB,
+  requireE2E,
+  runCommand,
+  runExtensionHostTests,
+  screenshot,
+  startCodeServer,
+  waitFor,
+  type CodeServer,
+} from './harness';
+
+const HELLO_TEXT = 'Hello from Gradflow E2E';
+
+/** Writes the throwaway extension: one command that writes a file and shows a notification. */
+function writeHelloExtension(dir: string): void {
+  fs.mkdirSync(path.join(dir, 'test'), { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify(
+      {
+        name: 'e2e-hello',
+        publisher: 'gradflow-test',
+        version: '0.0.1',
+        engines: { vscode: '^1.100.0' },
+        main: './extension.js',
+        activationEvents: [],
+        contributes: { commands: [{ command: 'gradflowE2E.hello', title: 'Gradflow E2E: Hello' }] },
+      },
+      null,
+      2,
+    ),
+  );
+  fs.writeFileSync(
+    path.join(dir, 'extension.js'),
+    `const vscode = require('vscode');
+exports.activate = (context) => {
+  context.subscriptions.push(vscode.commands.registerCommand('gradflowE2E.hello', async () => {
+    const folder = vscode.workspace.workspaceFolders[0].uri;
+    await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(folder, 'hello.txt'), Buffer.from(${JSON.stringify(HELLO_TEXT)}));
+    vscode.window.showInformationMessage(${JSON.stringify(HELLO_TEXT)});
+  }));
+};
+exports.deactivate = () => {};
+`,
+  );
+  // Extension-host test modules: run() resolves = pass, throws = fail.
+  fs.writeFileSync(
+    path.join(dir, 'test', 'pass.js'),
+    `const vscode = require('vscode');
+const assert = require('assert');
+exports.run = async () => {
+  const folder = vscode.workspace.workspaceFolders[0].uri;
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder, 'data.json'));
+  assert.strictEqual(doc.languageId, 'json');
+  await vscode.window.showTextDocument(doc);
+  assert.strictEqual(vscode.window.activeTextEditor.document.uri.toString(), doc.uri.toString());
+  const ext = vscode.extensions.getExtension('gradflow-test.e2e-hello');
+  assert.ok(ext, 'extension under development is loaded');
+  await ext.activate();
+  assert.ok((await vscode.commands.getCommands(true)).includes('gradflowE2E.hello'));
+  console.log('GRADFLOW_E2E_EXTHOST_PASS');
+};
+`,
+  );
+  fs.writeFileSync(
+    path.join(dir, 'test', 'fail.js'),
+    `const assert = require('assert');
+exports.run = async () => { assert.strictEqual(1 + 1, 3, 'deliberate failure'); };
+`,
+  );
+}
+
+describe('e2e harness self-test', { skip: e2eSkip(), timeout: 180_000 }, () => {
+  let tmp: string;
+  let extDir: string;
+  let workspace: string;
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+
+  before(async () => {
+    requireE2E();
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-e2e-selftest-'));
+    extDir = path.join(tmp, 'ext');
+    workspace = path.join(tmp, 'ws');
+    writeHelloExtension(extDir);
+    fs.mkdirSync(workspace);
+    fs.writeFileSync(path.join(workspace, 'data.json'), '{ "a": 1, }\n'); // trailing comma: a JSON warning/error
+  });
+
+  after(async () => {
+    // Runs even when a test or `before` failed; each step guarded so one failure does not leak
+    // the rest (the harness also kills process groups at process exit as a last resort).
+    await browser?.close().catch(() => undefined);
+    await server?.stop().catch(() => undefined);
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('palette command of an installed extension runs in a real workbench', { timeout: 60_000 }, async () => {
+    const t0 = Date.now();
+    server = await startCodeServer({ workspace, extensionDirs: [extDir] });
+    const tReady = Date.now();
+    browser = await launchBrowser();
+    page = await newPage(browser);
+    await openWorkbench(page, server.url, workspace);
+    const tWorkbench = Date.now();
+
+    await runCommand(page, 'Gradflow E2E: Hello');
+    await page.locator('.notifications-toasts .notification-toast').filter({ hasText: HELLO_TEXT })
+      .waitFor({ state: 'visible', timeout: 15_000 });
+    const written = await waitFor(() => {
+      const f = path.join(workspace, 'hello.txt');
+      return fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : undefined;
+    }, 10_000, 'hello.txt');
+    assert.equal(written, HELLO_TEXT);
+    await screenshot(page, 'harness-hello-command');
+
+    // Quick open + diagnostics: the JSON language server flags the trailing comma.
+    await openFile(page, 'data.json');
+    const problems = await waitFor(async () => {
+      const p = await problemsCount(page);
+      return p.errors + p.warnings > 0 ? p : undefined;
+    }, 20_000, 'a problem in data.json');
+    assert.ok(problems.errors + problems.warnings >= 1, problems.label);
+    await screenshot(page, 'harness-json-problem');
+
+    const rss = { codeServer: processGroupRssMB(server.pgid), chromium: descendantsRssMB(/chrom/) };
+    console.log(
+      `[e2e timing] code-server ready ${tReady - t0} ms, workbench ${tWorkbench - tReady} ms, ` +
+        `total ${Date.now() - t0} ms; RSS code-server ${rss.codeServer} MB, chromium ${rss.chromium} MB`,
+    );
+    await browser.close();
+    browser = undefined;
+    await server.stop();
+    server = undefined;
+  });
+
+  test('extension-host test module passes via runExtensionHostTests', { timeout: 60_000 }, async () => {
+    const r = await runExtensionHostTests(extDir, path.join(extDir, 'test', 'pass.js'), { workspace });
+    console.log(`[e2e timing] extension-host pass run ${r.durationMs} ms`);
+    assert.equal(r.exitCode, 0, `console:\n${r.console.join('\n')}\nserver:\n${r.serverLog}`);
+    assert.ok(r.console.some((l) => l.includes('GRADFLOW_E2E_EXTHOST_PASS')), r.console.join('\n'));
+  });
+
+  test('a failing extension-host test module yields a non-zero exit code', { timeout: 60_000 }, async () => {
+    const r = await runExtensionHostTests(extDir, path.join(extDir, 'test', 'fail.js'), { workspace });
+    console.log(`[e2e timing] extension-host fail run ${r.durationMs} ms`);
+    assert.notEqual(r.exitCode, 0);
+  });
+});
+

@@ -1,0 +1,660 @@
+/**
+ * End-to-end harness: a real VS Code (code-server 4.100.3, bundling VS Code 1.100.3) driven by
+ * Debian chromium through playwright-core.
+ *
+ * Why code-server and not @vscode/test-electron / @vscode/test-web: both download VS Code, which
+ * cannot happen here or in CI (only the npm registry and Debian apt are reachable). code-server is
+ * installed from npm by scripts/setup-e2e.sh into $GRADFLOW_E2E_HOME, outside the project tree.
+ *
+ * Policy (see docs/testing.md): if code-server or chromium is missing the e2e tests are skipped
+ * with the reason, unless GRADFLOW_E2E=required (CI), in which case they fail.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
+
+export const CODE_SERVER_VERSION = '4.100.3';
+
+/** Flags from /work/shared/docs/environment.md; each one removes a source of flakiness or of
+ * network access (there is none) in a headless container running as root. */
+export const CHROMIUM_FLAGS: readonly string[] = [
+  '--headless',
+  '--no-sandbox', // root in a container: the setuid/namespace sandbox is unavailable
+  '--disable-gpu',
+  '--disable-dev-shm-usage', // small /dev/shm in containers crashes renderers
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--no-default-browser-check',
+];
+
+/** Settings that make the workbench deterministic: no welcome page, no trust prompt, nothing that
+ * phones home or pops up over the UI the tests drive. Tests can override any of them. */
+export const DEFAULT_USER_SETTINGS: Readonly<Record<string, unknown>> = {
+  'workbench.startupEditor': 'none',
+  'security.workspace.trust.enabled': false,
+  'telemetry.telemetryLevel': 'off',
+  'update.mode': 'none',
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
+  'extensions.ignoreRecommendations': true,
+  'workbench.enableExperiments': false,
+  'workbench.tips.enabled': false,
+  'workbench.welcomePage.walkthroughs.openOnInstall': false,
+  'chat.commandCenter.enabled': false,
+  'git.enabled': false,
+  'git.openRepositoryInParentFolders': 'never',
+};
+
+// ---------------------------------------------------------------------------------------------
+// Locations
+// ---------------------------------------------------------------------------------------------
+
+/** Tooling folder written by scripts/setup-e2e.sh (same default, same override variable). */
+export function e2eHome(): string {
+  return process.env.GRADFLOW_E2E_HOME ?? path.join(os.homedir(), '.cache', 'gradflow-e2e');
+}
+
+/** code-server's CLI entry (its package.json `bin`), run with the current Node 20. */
+export function codeServerEntry(): string {
+  return path.join(e2eHome(), 'code-server', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+}
+
+export function chromiumPath(): string {
+  return process.env.GRADFLOW_E2E_CHROMIUM ?? '/usr/bin/chromium';
+}
+
+let cachedRoot: string | undefined;
+/**
+ * The repository root. Compiled tests live in out/test/e2e/ and scripts/run-ts.sh bundles into a
+ * temp dir, so __dirname alone is not reliable: walk up from __dirname, then from the cwd, to the
+ * package.json named "gradflow".
+ */
+export function repoRoot(): string {
+  if (cachedRoot !== undefined) return cachedRoot;
+  for (const start of [__dirname, process.cwd()]) {
+    let dir = path.resolve(start);
+    for (;;) {
+      const pj = path.join(dir, 'package.json');
+      if (fs.existsSync(pj)) {
+        try {
+          const name: unknown = (JSON.parse(fs.readFileSync(pj, 'utf8')) as { name?: unknown }).name;
+          if (name === 'gradflow') return (cachedRoot = dir);
+        } catch {
+          // unreadable package.json: keep walking
+        }
+      }
+      const parent = path.dirname(dir);
+      if (parent === dir) break;
+      dir = parent;
+    }
+  }
+  throw new Error(`cannot find the gradflow repository root from ${__dirname} or ${process.cwd()}`);
+}
+
+/** Screenshots and other artifacts: test-results/e2e/ (gitignored). */
+export function resultsDir(): string {
+  const dir = path.join(repoRoot(), 'test-results', 'e2e');
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Availability policy
+// ---------------------------------------------------------------------------------------------
+
+export interface E2EAvailability {
+  ok: boolean;
+  reason?: string;
+}
+
+export function e2eAvailable(): E2EAvailability {
+  const missing: string[] = [];
+  const entry = codeServerEntry();
+  if (!fs.existsSync(entry)) missing.push(`code-server ${CODE_SERVER_VERSION} (${entry})`);
+  else if (!fs.existsSync(path.join(e2eHome(), 'code-server', '.gradflow-e2e-complete'))) {
+    missing.push(`a complete code-server install (no marker in ${path.join(e2eHome(), 'code-server')})`);
+  }
+  if (!fs.existsSync(chromiumPath())) missing.push(`chromium (${chromiumPath()})`);
+  if (missing.length === 0) return { ok: true };
+  return { ok: false, reason: `e2e tooling missing: ${missing.join(', ')}; run scripts/setup-e2e.sh` };
+}
+
+/** GRADFLOW_E2E=required: missing tooling is a failure, not a skip (CI sets it). */
+export function e2eRequired(): boolean {
+  return process.env.GRADFLOW_E2E === 'required';
+}
+
+/**
+ * node:test `skip` option for an e2e describe/test: the reason string when tooling is missing and
+ * not required; false otherwise (when required and missing, `requireE2E()` in `before` fails).
+ */
+export function e2eSkip(): string | false {
+  const a = e2eAvailable();
+  if (a.ok || e2eRequired()) return false;
+  return a.reason ?? 'e2e tooling missing';
+}
+
+/** Call first in `before`: throws (fails the suite) when tooling is missing. */
+export function requireE2E(): void {
+  const a = e2eAvailable();
+  if (!a.ok) throw new Error(`${a.reason ?? 'e2e tooling missing'} (GRADFLOW_E2E=required)`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Process-group bookkeeping: code-server forks an extension host and more; killing only its pid
+// leaves them running. Everything we start is detached (own group) and killed as a group, also
+// when the test process exits without running its hooks.
+// ---------------------------------------------------------------------------------------------
+
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+function trackGroup(pgid: number): void {
+  liveGroups.add(pgid);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const g of liveGroups) {
+      try {
+        process.kill(-g, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function killGroup(pgid: number, graceMs = 5000): Promise<void> {
+  try {
+    process.kill(-pgid, 'SIGTERM');
+  } catch {
+    liveGroups.delete(pgid);
+    return;
+  }
+  const deadline = Date.now() + graceMs;
+  while (groupAlive(pgid) && Date.now() < deadline) await sleep(100);
+  if (groupAlive(pgid)) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // raced with exit
+    }
+  }
+  liveGroups.delete(pgid);
+}
+
+/** Resident memory (MB) of every process in a process group, from /proc (Linux only). */
+export function processGroupRssMB(pgid: number): number {
+  let kb = 0;
+  for (const ent of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(ent)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${ent}/stat`, 'utf8');
+      // Fields after the parenthesised command name: state ppid pgrp ...
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(rest[2]) !== pgid) continue;
+      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${ent}/status`, 'utf8'));
+      if (m) kb += Number(m[1]);
+    } catch {
+      // process exited while we looked
+    }
+  }
+  return Math.round(kb / 1024);
+}
+
+/**
+ * Resident memory (MB) of this process's descendants whose command name matches `comm`
+ * (e.g. /chrom/ for the browser Playwright launched; Browser exposes no pid).
+ */
+export function descendantsRssMB(comm: RegExp, rootPid = process.pid): number {
+  const procs: { pid: number; ppid: number; comm: string; kb: number }[] = [];
+  for (const ent of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(ent)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${ent}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${ent}/status`, 'utf8'));
+      procs.push({ pid: Number(ent), ppid: Number(rest[1]), comm: name, kb: m ? Number(m[1]) : 0 });
+    } catch {
+      // process exited while we looked
+    }
+  }
+  const inTree = new Set<number>([rootPid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of procs) {
+      if (!inTree.has(p.pid) && inTree.has(p.ppid)) {
+        inTree.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  const kb = procs.filter((p) => p.pid !== rootPid && inTree.has(p.pid) && comm.test(p.comm)).reduce((a, p) => a + p.kb, 0);
+  return Math.round(kb / 1024);
+}
+
+// ---------------------------------------------------------------------------------------------
+// code-server
+// ---------------------------------------------------------------------------------------------
+
+export interface StartCodeServerOptions {
+  /** Folder the workbench opens (must exist). */
+  workspace: string;
+  /** Unpacked extension folders, copied into the extensions dir as <publisher>.<name>-<version>. */
+  extensionDirs?: string[];
+  /** Extra user settings, merged over DEFAULT_USER_SETTINGS. */
+  settings?: Record<string, unknown>;
+  /** Extension under development, loaded through the URL payload (the CLI rejects the flag). */
+  extensionDevelopmentPath?: string;
+  /** Module whose exported run() is executed in the extension host (needs the path above). */
+  extensionTestsPath?: string;
+  /** How long to wait for GET /healthz (default 30 s). */
+  startTimeoutMs?: number;
+}
+
+export interface CodeServer {
+  /** Workbench base URL (with the dev-extension payload when one was given). Pass to openWorkbench. */
+  url: string;
+  port: number;
+  /** Process-group id of code-server (= its pid). */
+  pgid: number;
+  workspace: string;
+  userDataDir: string;
+  extensionsDir: string;
+  /** Last ~200 KB of code-server's stdout+stderr, for failure messages. */
+  logs(): string;
+  /** Kills the whole process group and removes the temp dirs; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+function healthz(port: number): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/healthz', timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(0);
+    });
+  });
+}
+
+interface ExtensionManifest {
+  publisher: string;
+  name: string;
+  version: string;
+}
+
+function readManifest(dir: string): ExtensionManifest {
+  const pj = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as Partial<ExtensionManifest>;
+  if (!pj.publisher || !pj.name || !pj.version) {
+    throw new Error(`${dir}/package.json needs publisher, name and version to be installed`);
+  }
+  return { publisher: pj.publisher, name: pj.name, version: pj.version };
+}
+
+/** Copies an unpacked extension into extensionsDir under the folder name VS Code expects. */
+export function installExtensionDir(extensionsDir: string, dir: string): string {
+  const m = readManifest(dir);
+  const dest = path.join(extensionsDir, `${m.publisher}.${m.name}-${m.version}`.toLowerCase());
+  fs.cpSync(dir, dest, {
+    recursive: true,
+    filter: (src) => !/[\\/](\.git|test-results|\.gradflow)$/.test(src),
+  });
+  return dest;
+}
+
+/** vscode-remote URI of a server-side path, as the workbench payload wants it. */
+function remoteUri(port: number, absPath: string): string {
+  return `vscode-remote://127.0.0.1:${port}${path.resolve(absPath).split(path.sep).map(encodeURIComponent).join('/')}`;
+}
+
+export async function startCodeServer(opts: StartCodeServerOptions): Promise<CodeServer> {
+  const a = e2eAvailable();
+  if (!a.ok) throw new Error(a.reason);
+  if (!fs.statSync(opts.workspace).isDirectory()) throw new Error(`workspace ${opts.workspace} is not a folder`);
+
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-e2e-'));
+  const userDataDir = path.join(tmp, 'user-data');
+  const extensionsDir = path.join(tmp, 'extensions');
+  const xdg = path.join(tmp, 'xdg');
+  for (const d of [path.join(userDataDir, 'User'), extensionsDir, `${xdg}/config`, `${xdg}/data`, `${xdg}/cache`]) {
+    fs.mkdirSync(d, { recursive: true });
+  }
+  // An empty --config: otherwise code-server reads (and creates) ~/.config/code-server/config.yaml,
+  // whose password/auth settings would leak into the run.
+  const configFile = path.join(tmp, 'config.yaml');
+  fs.writeFileSync(configFile, '');
+  fs.writeFileSync(
+    path.join(userDataDir, 'User', 'settings.json'),
+    JSON.stringify({ ...DEFAULT_USER_SETTINGS, ...(opts.settings ?? {}) }, null, 2),
+  );
+  for (const dir of opts.extensionDirs ?? []) installExtensionDir(extensionsDir, dir);
+
+  const port = await freePort();
+  const args = [
+    codeServerEntry(),
+    '--config', configFile,
+    '--user-data-dir', userDataDir,
+    '--extensions-dir', extensionsDir,
+    '--auth', 'none',
+    '--bind-addr', `127.0.0.1:${port}`,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--disable-getting-started-override',
+    '--ignore-last-opened',
+    opts.workspace,
+  ];
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: opts.workspace,
+    detached: true, // own process group, so stop() can kill the extension host too
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      XDG_CONFIG_HOME: `${xdg}/config`,
+      XDG_DATA_HOME: `${xdg}/data`,
+      XDG_CACHE_HOME: `${xdg}/cache`,
+      // Our own test runner's variables must not reach the extension host's Node.
+      NODE_OPTIONS: '',
+      NODE_TEST_CONTEXT: '',
+      NODE_PATH: '',
+    },
+  });
+  const pgid = child.pid;
+  if (pgid === undefined) throw new Error('failed to spawn code-server');
+  trackGroup(pgid);
+
+  let log = '';
+  const append = (b: Buffer): void => {
+    log += b.toString('utf8');
+    if (log.length > 200_000) log = log.slice(-200_000);
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  let exited: number | null | undefined;
+  child.on('exit', (code) => (exited = code));
+
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await killGroup(pgid);
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+    if (process.env.GRADFLOW_E2E_KEEP !== '1') fs.rmSync(tmp, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 30_000);
+  for (;;) {
+    if (exited !== undefined) {
+      await stop();
+      throw new Error(`code-server exited with ${String(exited)} before it was ready:\n${log}`);
+    }
+    if ((await healthz(port)) === 200) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`code-server not healthy on port ${port} after ${opts.startTimeoutMs ?? 30_000} ms:\n${log}`);
+    }
+    await sleep(150);
+  }
+
+  const url = new URL(`http://127.0.0.1:${port}/`);
+  if (opts.extensionDevelopmentPath !== undefined) {
+    const payload: [string, string][] = [['extensionDevelopmentPath', remoteUri(port, opts.extensionDevelopmentPath)]];
+    if (opts.extensionTestsPath !== undefined) {
+      payload.push(['extensionTestsPath', remoteUri(port, opts.extensionTestsPath)]);
+    }
+    url.searchParams.set('payload', JSON.stringify(payload));
+  } else if (opts.extensionTestsPath !== undefined) {
+    await stop();
+    throw new Error('extensionTestsPath needs extensionDevelopmentPath');
+  }
+
+  return {
+    url: url.toString(),
+    port,
+    pgid,
+    workspace: opts.workspace,
+    userDataDir,
+    extensionsDir,
+    logs: () => log,
+    stop,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Browser and workbench helpers
+// ---------------------------------------------------------------------------------------------
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    args: [...CHROMIUM_FLAGS],
+    // Playwright's own --headless handling is kept; these are the same flags, deduplicated by Chrome.
+  });
+}
+
+/** A page with a fixed, screenshot-friendly viewport. */
+export async function newPage(browser: Browser): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  return context.newPage();
+}
+
+/** Opens the workbench on `folder` (a server-side path) and waits until it is interactive. */
+export async function openWorkbench(page: Page, url: string, folder: string, timeoutMs = 30_000): Promise<void> {
+  const u = new URL(url);
+  u.searchParams.set('folder', path.resolve(folder));
+  await page.goto(u.toString(), { waitUntil: 'domcontentloaded', timeout: timeoutMs });
+  await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: timeoutMs });
+  // The status bar and explorer appear once the workbench has restored its parts; before that,
+  // keybindings such as F1 can be swallowed.
+  await page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: timeoutMs });
+  await page.locator('.monaco-workbench .part.activitybar, .monaco-workbench .part.sidebar').first()
+    .waitFor({ state: 'visible', timeout: timeoutMs });
+}
+
+async function pickInQuickInput(page: Page, text: string, timeoutMs: number): Promise<void> {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: timeoutMs });
+  await input.fill(text);
+  await page.locator('.quick-input-list .monaco-list-row.focused').waitFor({ state: 'visible', timeout: timeoutMs });
+}
+
+/** Runs a command by its palette title (e.g. "View: Toggle Terminal"), like a user would. */
+export async function runCommand(page: Page, title: string, timeoutMs = 15_000): Promise<void> {
+  // Focus the workbench first: F1 goes to whatever has focus, and a webview would swallow it.
+  await page.locator('.monaco-workbench').focus().catch(() => undefined);
+  await page.keyboard.press('F1');
+  await pickInQuickInput(page, `>${title}`, timeoutMs);
+  // The list filters asynchronously; wait until the focused row is the command asked for, not a
+  // stale first row from before the filter applied.
+  const row = page.locator('.quick-input-list .monaco-list-row.focused');
+  await row.filter({ hasText: title }).waitFor({ state: 'visible', timeout: timeoutMs });
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: timeoutMs });
+}
+
+/** Opens a workspace file through quick open (Ctrl+P) and waits for its editor tab. */
+export async function openFile(page: Page, relPath: string, timeoutMs = 15_000): Promise<void> {
+  await page.locator('.monaco-workbench').focus().catch(() => undefined);
+  await page.keyboard.press('Control+P');
+  await pickInQuickInput(page, relPath, timeoutMs);
+  const base = path.basename(relPath);
+  await page.locator('.quick-input-list .monaco-list-row.focused').filter({ hasText: base })
+    .waitFor({ state: 'visible', timeout: timeoutMs });
+  await page.keyboard.press('Enter');
+  await page.locator('.tabs-container .tab.active').filter({ hasText: base })
+    .waitFor({ state: 'visible', timeout: timeoutMs });
+}
+
+/**
+ * The DOM of a webview: an outer `iframe.webview.ready` (VS Code's host page) containing the
+ * `#active-frame` iframe with the extension's HTML. `index` picks among several open webviews.
+ */
+export function frameOfWebview(page: Page, index = 0): FrameLocator {
+  return page.locator('iframe.webview.ready').nth(index).contentFrame().frameLocator('#active-frame');
+}
+
+/** Saves test-results/e2e/<name>.png and returns its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  const file = path.join(resultsDir(), `${name.replace(/[^\w.-]+/g, '_')}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
+
+export interface ProblemsCount {
+  errors: number;
+  warnings: number;
+  /** Raw aria-label of the status-bar item, for messages. */
+  label: string;
+}
+
+/** Error/warning counts from the status bar's problems item (`#status.problems`). */
+export async function problemsCount(page: Page, timeoutMs = 10_000): Promise<ProblemsCount> {
+  const item = page.locator('[id="status.problems"]');
+  await item.waitFor({ state: 'attached', timeout: timeoutMs });
+  const label = (await item.getAttribute('aria-label')) ?? '';
+  // VS Code 1.100 renders `<codicon-error> 1 <codicon-warning> 0`; the aria-label only mentions
+  // the non-zero kinds ("Errors: 1", "No Problems"), so read the number after each icon.
+  const counts = await item.evaluate((el) => {
+    const after = (cls: string): number | null => {
+      const icon = el.querySelector(`.codicon-${cls}`);
+      const n = Number.parseInt(icon?.nextSibling?.textContent?.trim() ?? '', 10);
+      return Number.isFinite(n) ? n : null;
+    };
+    return { errors: after('error'), warnings: after('warning') };
+  });
+  const fromLabel = (kind: string): number => {
+    const m = new RegExp(`${kind}s?:\\s*(\\d+)|(\\d+)\\s+${kind}`, 'i').exec(label);
+    return m ? Number(m[1] ?? m[2]) : 0;
+  };
+  return {
+    errors: counts.errors ?? fromLabel('error'),
+    warnings: counts.warnings ?? fromLabel('warning'),
+    label,
+  };
+}
+
+/** Polls until `fn` returns a value that is not undefined/false. */
+export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<Exclude<T, false | undefined>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v as Exclude<T, false | undefined>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Extension-host tests (the `vscode` API), the code-server equivalent of @vscode/test-electron
+// ---------------------------------------------------------------------------------------------
+
+export interface ExtensionHostTestOptions {
+  /** Folder to open; a fresh empty temp folder when omitted. */
+  workspace?: string;
+  settings?: Record<string, unknown>;
+  /** Other extensions to install next to the one under test. */
+  extensionDirs?: string[];
+  timeoutMs?: number;
+}
+
+export interface ExtensionHostTestResult {
+  exitCode: number;
+  durationMs: number;
+  /** Browser console lines; the extension host's console.* output is forwarded there. */
+  console: string[];
+  /** code-server's own output (extension host crashes show up here). */
+  serverLog: string;
+}
+
+/**
+ * Loads `extensionPath` as the extension under development and runs `testsModule`'s exported
+ * `run(): Promise<void>` in the Node extension host. The workbench reports the result through
+ * `window.codeAutomationExit(code)`: 0 when run() resolved, non-zero when it threw.
+ */
+export async function runExtensionHostTests(
+  extensionPath: string,
+  testsModule: string,
+  options: ExtensionHostTestOptions = {},
+): Promise<ExtensionHostTestResult> {
+  const t0 = Date.now();
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  let tmpWorkspace: string | undefined;
+  const workspace = options.workspace ?? (tmpWorkspace = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-e2e-ws-')));
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
+  try {
+    server = await startCodeServer({
+      workspace,
+      settings: options.settings,
+      extensionDirs: options.extensionDirs,
+      extensionDevelopmentPath: path.resolve(extensionPath),
+      extensionTestsPath: path.resolve(testsModule),
+    });
+    browser = await launchBrowser();
+    const page = await newPage(browser);
+    const consoleLines: string[] = [];
+    page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
+    let resolveExit: (code: number) => void = () => undefined;
+    const exited = new Promise<number>((r) => (resolveExit = r));
+    await page.exposeFunction('codeAutomationExit', (code: unknown) => {
+      resolveExit(typeof code === 'number' ? code : Number(code));
+    });
+    await openWorkbench(page, server.url, workspace, timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<number>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`extension-host tests did not finish within ${timeoutMs} ms`)), timeoutMs);
+    });
+    let exitCode: number;
+    try {
+      exitCode = await Promise.race([exited, timedOut]);
+    } catch (e) {
+      const srvLog = server.logs();
+      throw new Error(`${(e as Error).message}\n--- console ---\n${consoleLines.join('\n')}\n--- code-server ---\n${srvLog}`);
+    } finally {
+      clearTimeout(timer);
+    }
+    return { exitCode, durationMs: Date.now() - t0, console: consoleLines, serverLog: server.logs() };
+  } finally {
+    await browser?.close().catch(() => undefined);
+    await server?.stop();
+    if (tmpWorkspace !== undefined) fs.rmSync(tmpWorkspace, { recursive: true, force: true });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
