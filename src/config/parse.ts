@@ -78,7 +78,8 @@ function readSweep(raw: Record<string, unknown>, file: string, locate: Locator, 
     } else if (!schemaAt(key)) {
       // Suggest the full path for a near-miss, or for a bare leaf name (`optimizer` → `training.optimizer`).
       const last = (p: string): string => p.split('.').pop() ?? p;
-      const nearLeaf = closest(last(key), leaves.map(last));
+      // A bare key name (`optimizer`) may stand for its full path; a dotted one is compared whole.
+      const nearLeaf = key.includes('.') ? undefined : closest(key, leaves.map(last));
       const suggestion = closest(key, leaves) ?? leaves.find((p) => last(p) === last(key)) ?? (nearLeaf ? leaves.find((p) => last(p) === nearLeaf) : undefined);
       const hint = suggestion ? `; did you mean '${suggestion}'?` : ': expected a dotted key path of this file such as training.optimizer or model.batch_norm';
       issues.push(makeIssue(file, at, locate.key(at), `sweep axis names unknown key '${key}'${hint}`, 'unknown-key', 'error', suggestion));

@@ -26,8 +26,23 @@ function firstLineRange(text: string, lineCounter: LineCounter): Range {
   return rangeFromOffsets(lineCounter, 0, end);
 }
 
-function nodeRange(node: Node): [number, number] | undefined {
-  return node.range ? [node.range[0], node.range[1]] : undefined;
+/**
+ * [start, end) of a node's own text. A block collection's range runs on to the next line (and over
+ * trailing comments); its content ends where its last value ends, which is what a user expects
+ * "the `model` section" to cover.
+ */
+function nodeRange(node: Node, text: string): [number, number] | undefined {
+  if (!node.range) return undefined;
+  const start = node.range[0];
+  let end = node.range[1];
+  if ((isMap(node) || isSeq(node)) && !node.flow && node.items.length > 0) {
+    const last = node.items[node.items.length - 1];
+    const lastNode = (isPair(last) ? (last.value ?? last.key) : last) as Node | null;
+    const inner = lastNode && typeof lastNode === 'object' && 'range' in lastNode ? nodeRange(lastNode, text) : undefined;
+    if (inner) end = inner[1];
+  }
+  while (end > start && /\s/.test(text[end - 1] ?? '')) end--;
+  return [start, end];
 }
 
 /** Walks the YAML tree and records key/value ranges under dotted paths (list items as `.0`, `.1`). */
@@ -47,7 +62,7 @@ export function collectPositions(doc: Document, lineCounter: LineCounter, text: 
         const [ks, ke] = [pair.key.range[0], pair.key.range[1]];
         index.keyNameRanges.set(childPath, rangeFromOffsets(lineCounter, ks, ke));
         const value = pair.value as Node | null;
-        const vr = value ? nodeRange(value) : undefined;
+        const vr = value ? nodeRange(value, text) : undefined;
         // An empty value (`model:`) has a zero-width range after the colon: the key stands for both.
         if (vr && vr[1] > vr[0]) {
           index.valueRanges.set(childPath, rangeFromOffsets(lineCounter, vr[0], vr[1]));
@@ -61,7 +76,7 @@ export function collectPositions(doc: Document, lineCounter: LineCounter, text: 
     } else if (isSeq(node)) {
       node.items.forEach((item, i) => {
         const childPath = `${path}.${i}`;
-        const r = isScalar(item) || isMap(item) || isSeq(item) ? nodeRange(item as Node) : undefined;
+        const r = isScalar(item) || isMap(item) || isSeq(item) ? nodeRange(item as Node, text) : undefined;
         if (!r) return;
         const range = rangeFromOffsets(lineCounter, r[0], r[1]);
         index.keyRanges.set(childPath, range);

@@ -91,7 +91,7 @@ function normalise(s: string): string {
 
 /**
  * The candidate closest to `word`, if close enough to be a plausible typo: same after normalising
- * case and separators, or within an edit distance of 1 (short words) to 3 (long words).
+ * case and separators, or within an edit distance of 1 (up to 4 letters), 2 (up to 8) or 3 (longer).
  */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
   const w = normalise(word);
@@ -105,6 +105,6 @@ export function closest(word: string, candidates: readonly string[]): string | u
       bestDistance = distance;
     }
   }
-  const allowed = w.length <= 3 ? 1 : w.length <= 7 ? 2 : 3;
+  const allowed = w.length <= 4 ? 1 : w.length <= 8 ? 2 : 3;
   return best !== undefined && bestDistance <= allowed ? best : undefined;
 }
