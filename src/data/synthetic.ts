@@ -2,7 +2,7 @@
  * Synthetic data for tests and quick tries: Gaussian class clusters. Each class k has a centroid
  * μ_k with entries N(0, a²), a = SEPARATION/√features; an example is μ_y + N(0, 1) noise per
  * feature. Two centroids are then ≈ SEPARATION·√2 apart whatever the dimension, so the pairwise
- * Bayes error is Φ(−SEPARATION/√2) ≈ 0.7 %: easily learnable (a small MLP or a nearest-centroid
+ * Bayes error is Φ(−SEPARATION/√2) ≈ 0.2 %: easily learnable (a small MLP or a nearest-centroid
  * rule is far above chance) but not trivially separable. Labels are balanced (i mod classes), then
  * shuffled. Everything is drawn from the run seed, in separate forks for centroids, train and test,
  * so changing testSize does not change the training data.
@@ -12,7 +12,7 @@ import { createRng, permutation, type Rng } from '../shared/rng';
 import { DatasetError } from './errors';
 import type { RawData } from './raw';
 
-export const SEPARATION = 3.5;
+export const SEPARATION = 4;
 
 function draw(rng: Rng, n: number, spec: SyntheticSpec, centroids: Float64Array): { x: Float32Array; y: Uint8Array } {
   const d = spec.features;
