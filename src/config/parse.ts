@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LineCounter, parseDocument, type YAMLError } from 'yaml';
+import { LineCounter, parseDocument, visit, type YAMLError } from 'yaml';
 import { collectPositions, rangeFromOffsets, type PositionIndex } from './positions';
 import { resolveExperiment, type RawExperiment } from './resolve';
 import { closest, GRADFLOW_SCHEMA, leafKeyPaths, schemaAt } from './schema';
@@ -32,25 +32,13 @@ function locatorFor(index: PositionIndex): Locator {
   return { key: (p) => nearest(index.keyNameRanges, p), value: (p) => nearest(index.valueRanges, p) };
 }
 
-/** The innermost key whose range contains `offset`: which setting a YAML syntax error is in. */
-function keyAtOffset(index: PositionIndex, offset: number): string {
-  let best = '';
-  let bestSize = Infinity;
-  for (const [key, r] of index.keyRanges) {
-    if (r.offset <= offset && offset <= r.endOffset && r.endOffset - r.offset < bestSize) {
-      best = key;
-      bestSize = r.endOffset - r.offset;
-    }
-  }
-  return best;
-}
-
-function yamlIssue(file: string, err: YAMLError, lineCounter: LineCounter, index: PositionIndex, severity: 'error' | 'warning'): ConfigIssue {
+function yamlIssue(file: string, err: YAMLError, lineCounter: LineCounter, severity: 'error' | 'warning'): ConfigIssue {
   const [start, end] = err.pos;
   // yaml's messages end with a code frame when prettyErrors is on; it is off, so keep the first line.
   const message = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-  const key = keyAtOffset(index, start);
-  return makeIssue(file, key, rangeFromOffsets(lineCounter, start, Math.max(end, start + 1)), `YAML: ${message}`, severity === 'error' ? 'yaml-syntax' : 'yaml-warning', severity);
+  // No key: a syntax error is about the text, and the key it happens to fall in is often misleading
+  // (a broken line can read as a new key of the section above).
+  return makeIssue(file, '', rangeFromOffsets(lineCounter, start, Math.max(end, start + 1)), `YAML: ${message}`, severity === 'error' ? 'yaml-syntax' : 'yaml-warning', severity);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -102,22 +90,42 @@ export function parseExperiment(text: string, file: string, opts: ParseOptions =
   const index = collectPositions(doc, lineCounter, text);
   const result: ParseResult = { issues: [], ...index };
   const issues: ConfigIssue[] = [];
-  for (const err of doc.errors) issues.push(yamlIssue(file, err, lineCounter, index, 'error'));
-  for (const warn of doc.warnings) issues.push(yamlIssue(file, warn, lineCounter, index, 'warning'));
+  for (const err of doc.errors) issues.push(yamlIssue(file, err, lineCounter, 'error'));
+  for (const warn of doc.warnings) issues.push(yamlIssue(file, warn, lineCounter, 'warning'));
   if (doc.errors.length > 0) {
     result.issues = sortIssues(issues);
     return result;
   }
 
   const locate = locatorFor(index);
-  const value: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    // yaml reports unresolved aliases and alias bombs only when converting: place it on an alias.
+    let at: Range = index.firstLine;
+    visit(doc, {
+      Alias(_, node) {
+        if (node.range && at === index.firstLine) at = rangeFromOffsets(lineCounter, node.range[0], node.range[1]);
+      },
+    });
+    const message = err instanceof Error ? err.message : String(err);
+    issues.push(makeIssue(file, '', at, `YAML: ${message}`, 'yaml-syntax'));
+    result.issues = sortIssues(issues);
+    return result;
+  }
   if (!isRecord(value)) {
     issues.push(makeIssue(file, '', index.firstLine, `expected a mapping of sections (dataset:, model:, training:, …) at the top level, found ${Array.isArray(value) ? 'a list' : `'${String(value)}'`}`, 'wrong-type'));
     result.issues = sortIssues(issues);
     return result;
   }
   const raw: RawExperiment = value;
-  const schemaOk = validateValue(raw, GRADFLOW_SCHEMA, '', { file, locate, issues, root: GRADFLOW_SCHEMA });
+  validateValue(raw, GRADFLOW_SCHEMA, '', { file, locate, issues, root: GRADFLOW_SCHEMA });
+  // A broken sweep section does not stop the experiment itself from being checked (and vice versa),
+  // so the user sees every problem at once.
+  const inSweep = (i: ConfigIssue): boolean => i.key === 'sweep' || i.key.startsWith('sweep.');
+  const schemaOk = !issues.some((i) => i.severity === 'error' && !inSweep(i));
+  const sweepSchemaOk = !issues.some((i) => i.severity === 'error' && inSweep(i));
 
   let sweep: SweepSpec | undefined;
   if (raw.sweep !== undefined && raw.sweep !== null) sweep = readSweep(isRecord(raw.sweep) ? raw.sweep : {}, file, locate, issues);
@@ -130,7 +138,7 @@ export function parseExperiment(text: string, file: string, opts: ParseOptions =
   }
 
   if (config) rememberSource(config, { raw, file, runsDirBase: opts.runsDirBase });
-  if (config && sweep) {
+  if (config && sweep && sweepSchemaOk) {
     // Axes already reported as unknown are left out, so the values of the others are still checked.
     const spec: SweepSpec = { ...sweep, axes: sweep.axes.filter((a) => schemaAt(a.key) && !axisKeyProblem(a.key)) };
     const expanded = expandSweepDetailed(config, spec, {

@@ -245,3 +245,28 @@ test('loadExperimentFile throws ConfigError formatted like a compiler, one issue
   assert.deepEqual(loaded.warnings, []);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('YAML 1.2 numbers: 1e-3 is a number; .inf is rejected as not finite', () => {
+  assert.equal(parseExperiment('training: {learning_rate: 1e-3}\n', FILE).config?.training.learningRate, 0.001);
+  const inf = issueFor(errors('training:\n  learning_rate: .inf\n'), 'training.learning_rate');
+  assert.match(inf.message, /expected a number, found Infinity \(a finite number is required\)/);
+});
+
+test('an unresolved alias is an issue on the alias, not an exception', () => {
+  const result = parseExperiment('training:\n  epochs: *e\n', FILE);
+  assert.equal(result.config, undefined);
+  const issue = result.issues.find((i) => i.code === 'yaml-syntax');
+  assert.ok(issue, JSON.stringify(result.issues));
+  assert.deepEqual(span(issue), [2, 11, 2, 13]);
+});
+
+test('anchors and aliases resolve', () => {
+  const config = parseExperiment('model: {width: &w 64}\nsparsity: {method: random, dense_width: 16}\ndataset: {train_limit: *w}\n', FILE).config;
+  assert.equal(config?.dataset.trainLimit, 64);
+});
+
+test('errors in the sweep section do not hide errors in the experiment', () => {
+  const text = ['model: {width: 100}', 'sparsity: {method: random, dense_width: 200}', 'sweep:', '  seeds: []', ''].join('\n');
+  const keys = errors(text).map((i) => i.key);
+  assert.deepEqual(keys, ['sparsity.dense_width', 'sweep.seeds']);
+});
