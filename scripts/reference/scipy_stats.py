@@ -7,8 +7,10 @@ test/study/stats/ load that file and must agree to 1e-6.
 
 Run with Debian's SciPy 1.10 (the version the library mirrors), not a newer pip SciPy:
 
-    apt-get install -y python3-scipy
+    apt-get install -y python3-scipy python3-statsmodels
     /usr/bin/python3 scripts/reference/scipy_stats.py
+
+(statsmodels 0.13 provides the Holm reference: multipletests(method='holm').)
 
 The script refuses to run with another SciPy minor version, because the 'auto' rules of wilcoxon /
 mannwhitneyu / kendalltau changed after 1.10.
@@ -33,6 +35,8 @@ import warnings
 import numpy as np
 import scipy
 from scipy import special, stats
+from statsmodels.stats.multitest import multipletests
+import statsmodels
 
 if not scipy.__version__.startswith("1.10."):
     sys.exit(f"need SciPy 1.10.x (Debian python3-scipy, run /usr/bin/python3), found {scipy.__version__} at {scipy.__file__}")
@@ -149,6 +153,22 @@ def d_has_ties(d):
     return len(np.unique(nz)) < len(nz)
 
 
+def wilcoxon_rank_biserial(d, zero_method):
+    """Matched-pairs rank-biserial r = (R+ - R-)/(R+ + R-) (Kerby 2014), ranks as SciPy's wilcoxon."""
+    d = np.asarray(d, dtype=float)
+    if zero_method == "wilcox":
+        d = d[d != 0]
+    r = stats.rankdata(np.abs(d))
+    r_plus = float(np.sum(r[d > 0]))
+    r_minus = float(np.sum(r[d < 0]))
+    if zero_method == "zsplit":
+        r_zero = float(np.sum(r[d == 0]))
+        r_plus += r_zero / 2
+        r_minus += r_zero / 2
+    tot = r_plus + r_minus
+    return (r_plus - r_minus) / tot if tot > 0 else None
+
+
 def add_wilcoxon(name, x, y=None, zero_method="wilcox", correction=False, alternative="two-sided",
                  method="auto", exact_max_n=None):
     x = lst(x)
@@ -176,6 +196,9 @@ def add_wilcoxon(name, x, y=None, zero_method="wilcox", correction=False, altern
         "exact_max_n": exact_max_n,
         "method_used": used,
         "statistic": fl(res.statistic), "pvalue": fl(res.pvalue),
+        # SciPy 1.10 reports z only when method='approx' is requested explicitly
+        "zstatistic": fl(getattr(res, "zstatistic", None)),
+        "rank_biserial": wilcoxon_rank_biserial(d, zero_method),
     }
     wilcoxon.append(case)
 
@@ -287,6 +310,8 @@ def add_mwu(name, x, y, use_continuity=True, alternative="two-sided", method="au
         "kwargs": {"use_continuity": use_continuity, "alternative": alternative, "method": method},
         "method_used": used,
         "statistic": fl(res.statistic), "pvalue": fl(res.pvalue),
+        # common-language effect size U1/(n1 n2) from SciPy's U1
+        "common_language": fl(res.statistic / (len(x) * len(y))),
     })
 
 
@@ -319,7 +344,8 @@ def mwu_cases():
                     add_mwu(f"random {n1} vs {n2} {alt}", x, y, alternative=alt)
                     add_mwu(f"random {n1} vs {n2} {alt} asymptotic", x, y, alternative=alt, method="asymptotic")
     # explicit exact beyond the auto range, and exact with one small sample vs a big one
-    for n1, n2, seed in ((10, 12, 1), (15, 15, 2), (4, 200, 3), (8, 60, 4), (20, 25, 5)):
+    # (40, 50) and (30, 30): counts exceed 2^53, checks the floating-point Gaussian-binomial recurrence
+    for n1, n2, seed in ((10, 12, 1), (15, 15, 2), (4, 200, 3), (8, 60, 4), (20, 25, 5), (40, 50, 6)):
         r = np.random.default_rng(seed)
         x = rnd(r, n1, loc=0.4)
         y = rnd(r, n2)
@@ -336,6 +362,11 @@ def mwu_cases():
     r = np.random.default_rng(21)
     add_mwu("strong effect 60 vs 60 greater", rnd(r, 60, loc=4.0), rnd(r, 60), alternative="greater")
     add_mwu("strong effect 6 vs 7 greater (exact)", rnd(r, 6, loc=4.0), rnd(r, 7), alternative="greater")
+    x, y = rnd(r, 30, loc=1.5), rnd(r, 30)
+    for alt in alts:
+        add_mwu(f"strong effect 30 vs 30 exact {alt}", x, y, alternative=alt, method="exact")
+    add_mwu("complete separation 30 vs 30 exact", np.arange(30) + 100.0, np.arange(30), alternative="greater",
+            method="exact")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -351,6 +382,9 @@ def add_ttest(name, x, y, alternative="two-sided"):
     ttest.append({
         "name": name, "x": x, "y": y, "kwargs": {"alternative": alternative},
         "statistic": fl(res.statistic), "pvalue": fl(res.pvalue), "df": fl(res.df),
+        "mean_difference": fl(res._estimate), "standard_error": fl(res._standard_error),
+        # Cohen's d_z = mean(d) / sd(d, ddof=1)
+        "cohens_dz": fl(np.mean(np.subtract(x, y)) / np.std(np.subtract(x, y), ddof=1)),
     })
 
 
@@ -378,6 +412,34 @@ def ttest_cases():
 # Special functions
 # ---------------------------------------------------------------------------------------------
 
+holm = []
+
+
+def add_holm(name, pvals, alpha=0.05):
+    pvals = [float(p) for p in pvals]
+    reject, adjusted, _, _ = multipletests(pvals, alpha=alpha, method="holm")
+    holm.append({"name": name, "pvalues": pvals, "alpha": alpha,
+                 "adjusted": [float(v) for v in adjusted], "reject": [bool(v) for v in reject]})
+
+
+def holm_cases():
+    add_holm("single", [0.03])
+    add_holm("hand example", [0.01, 0.04, 0.03, 0.005])
+    add_holm("ties", [0.01, 0.01, 0.01, 0.2])
+    add_holm("exact zeros and ones", [0.0, 1.0, 0.5, 0.0, 1e-300])
+    add_holm("boundary alpha/m", [0.0125, 0.05 / 3, 0.025, 0.05])
+    add_holm("capped", [0.5, 0.6, 0.7, 0.01])
+    add_holm("alpha 0.1", [0.02, 0.03, 0.04, 0.05, 0.2], alpha=0.1)
+    add_holm("alpha 0.01", [0.001, 0.002, 0.0049, 0.3], alpha=0.01)
+    rng = np.random.default_rng(5005)
+    for m in (2, 3, 8, 16, 40, 100):
+        # mixture: some true effects (tiny p) and nulls (uniform)
+        k = m // 3
+        p = np.concatenate([rng.uniform(0, 0.01, k) ** 2, rng.uniform(0, 1, m - k)])
+        rng.shuffle(p)
+        add_holm(f"random m={m}", p)
+
+
 def special_cases():
     xs = sorted(set([-6, -3, -2.5, -2.0001, -2, -1.9999, -1, -0.5, -1e-8, 0, 1e-10, 0.1, 0.5, 1, 1.5,
                      1.9999, 2, 2.0001, 2.5, 3, 4, 5, 6, 8, 10, 15, 20, 25, 26.5]))
@@ -401,15 +463,18 @@ def main():
     wilcoxon_cases()
     mwu_cases()
     ttest_cases()
+    holm_cases()
     out = {
         "generator": "scripts/reference/scipy_stats.py",
         "scipy_version": scipy.__version__,
         "numpy_version": np.__version__,
+        "statsmodels_version": statsmodels.__version__,
         "python_version": platform.python_version(),
         "kendalltau": kendall,
         "wilcoxon": wilcoxon,
         "mannwhitneyu": mwu,
         "ttest_rel": ttest,
+        "holm": holm,
         "special": special_cases(),
     }
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
@@ -418,7 +483,7 @@ def main():
         f.write("\n")
     sp = out["special"]
     print(f"wrote {os.path.relpath(OUT)}: kendalltau {len(kendall)}, wilcoxon {len(wilcoxon)}, "
-          f"mannwhitneyu {len(mwu)}, ttest_rel {len(ttest)}, special "
+          f"mannwhitneyu {len(mwu)}, ttest_rel {len(ttest)}, holm {len(holm)}, special "
           f"{sum(len(v) for v in sp.values())} (SciPy {scipy.__version__})")
 
 

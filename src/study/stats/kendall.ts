@@ -252,6 +252,8 @@ export function kendallTau(x: readonly number[], y: readonly number[], options: 
   let pValue: number;
   let z: number | null = null;
   if (method === 'exact') {
+    // The recurrence costs O(n · n²/4); SciPy has no cap, we refuse instead of hanging for minutes.
+    if (n > 1000) throw new StatsError('invalid-argument', `${fn}: the exact method is limited to n ≤ 1000 (got ${n}); use 'asymptotic'`);
     pValue = kendallExactPValue(n, tot - dis, alternative);
   } else {
     if (n < 3) throw new StatsError('too-few', `${fn}: the asymptotic method needs at least 3 pairs, got ${n}`);

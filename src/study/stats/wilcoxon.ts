@@ -133,6 +133,8 @@ export function wilcoxon(x: readonly number[], y: readonly number[] | null, opti
   if (requested === 'exact') {
     if (nZero > 0) throw new StatsError('invalid-argument', `${fn}: ${nZero} zero difference(s); the exact distribution needs none (use 'approx' or 'auto')`);
     if (hasTies) throw new StatsError('invalid-argument', `${fn}: tied |differences|; the exact distribution needs none (use 'approx' or 'auto')`);
+    // The pmf has n(n+1)/2 + 1 entries and costs O(n³); cap it like exactMaxN.
+    if (nPairs > 1000) throw new StatsError('invalid-argument', `${fn}: the exact method is limited to n ≤ 1000 (got ${nPairs}); use 'approx'`);
     method = 'exact';
   } else if (requested === 'approx') {
     method = 'approx';

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StatsError, holm } from '../../../src/study/stats';
+import { assertClose, loadReference } from './reference';
 
 const close = (a: readonly number[], b: readonly number[]): void => {
   assert.equal(a.length, b.length);
@@ -49,4 +50,14 @@ test('holm validates input', () => {
   assert.equal(code(() => holm([0.1, NaN])), 'non-finite');
   assert.equal(code(() => holm([0.1, 1.5])), 'invalid-argument');
   assert.equal(code(() => holm([0.1], 0)), 'invalid-argument');
+});
+
+test('holm matches statsmodels multipletests(method="holm") on the reference cases', () => {
+  const ref = loadReference();
+  assert.ok(ref.holm.length > 0);
+  for (const c of ref.holm) {
+    const r = holm(c.pvalues, c.alpha);
+    c.adjusted.forEach((v, i) => assertClose(r.adjusted[i], v, `${c.name}: adjusted[${i}]`));
+    assert.deepEqual(r.reject, c.reject, `${c.name}: reject`);
+  }
 });

@@ -13,6 +13,8 @@ test(`mannWhitneyU matches scipy.stats.mannwhitneyu on ${ref.mannwhitneyu.length
     assert.equal(r.method, c.method_used, `${c.name}: method`);
     assertClose(r.statistic, c.statistic, `${c.name}: U1`, stat);
     assertClose(r.pValue, c.pvalue, `${c.name}: p (${r.method})`, p);
+    assertClose(r.commonLanguage, c.common_language, `${c.name}: CL`);
+    assertClose(r.rankBiserial, 2 * c.common_language - 1, `${c.name}: rank-biserial`);
   }
   console.log(stat.summary('mann-whitney U'));
   console.log(p.summary('mann-whitney p'));

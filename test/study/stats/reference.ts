@@ -28,6 +28,10 @@ export interface WilcoxonCase {
   method_used: 'exact' | 'approx';
   statistic: number;
   pvalue: number;
+  /** Only when SciPy was called with method='approx'. */
+  zstatistic: number | null;
+  /** null when R+ + R- = 0. */
+  rank_biserial: number | null;
 }
 
 export interface MannWhitneyCase {
@@ -38,6 +42,7 @@ export interface MannWhitneyCase {
   method_used: 'exact' | 'asymptotic';
   statistic: number;
   pvalue: number;
+  common_language: number;
 }
 
 export interface TTestCase {
@@ -48,6 +53,17 @@ export interface TTestCase {
   statistic: number;
   pvalue: number;
   df: number;
+  mean_difference: number;
+  standard_error: number;
+  cohens_dz: number;
+}
+
+export interface HolmCase {
+  name: string;
+  pvalues: number[];
+  alpha: number;
+  adjusted: number[];
+  reject: boolean[];
 }
 
 export interface Reference {
@@ -56,6 +72,7 @@ export interface Reference {
   wilcoxon: WilcoxonCase[];
   mannwhitneyu: MannWhitneyCase[];
   ttest_rel: TTestCase[];
+  holm: HolmCase[];
   special: {
     erfc: [number, number][];
     ndtr: [number, number][];

@@ -13,6 +13,9 @@ test(`pairedTTest matches scipy.stats.ttest_rel on ${ref.ttest_rel.length} refer
     assert.equal(r.df, c.df);
     assertClose(r.statistic, c.statistic, `${c.name}: t`, stat);
     assertClose(r.pValue, c.pvalue, `${c.name}: p`, p);
+    assertClose(r.meanDifference, c.mean_difference, `${c.name}: mean difference`);
+    assertClose(r.standardError, c.standard_error, `${c.name}: standard error`);
+    assertClose(r.cohensDz, c.cohens_dz, `${c.name}: d_z`);
   }
   console.log(stat.summary('paired t'));
   console.log(p.summary('paired t p'));

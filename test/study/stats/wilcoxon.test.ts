@@ -8,6 +8,8 @@ const ref = loadReference();
 test(`wilcoxon matches scipy.stats.wilcoxon on ${ref.wilcoxon.length} reference cases`, () => {
   const stat = new Deviation();
   const p = new Deviation();
+  const z = new Deviation();
+  const effect = new Deviation();
   for (const c of ref.wilcoxon) {
     const r = wilcoxon(c.x, c.y, {
       zeroMethod: c.kwargs.zero_method,
@@ -19,8 +21,14 @@ test(`wilcoxon matches scipy.stats.wilcoxon on ${ref.wilcoxon.length} reference 
     assert.equal(r.method, c.method_used, `${c.name}: method`);
     assertClose(r.statistic, c.statistic, `${c.name}: T`, stat);
     assertClose(r.pValue, c.pvalue, `${c.name}: p (${r.method})`, p);
+    if (c.zstatistic !== null) assertClose(r.z ?? NaN, c.zstatistic, `${c.name}: z`, z);
+    if (c.rank_biserial === null) assert.ok(Number.isNaN(r.rankBiserial), `${c.name}: rank-biserial`);
+    else assertClose(r.rankBiserial, c.rank_biserial, `${c.name}: rank-biserial`, effect);
   }
+  assert.ok(z.checked > 50);
   console.log(stat.summary('wilcoxon T'));
+  console.log(z.summary('wilcoxon z'));
+  console.log(effect.summary('wilcoxon rank-biserial'));
   console.log(p.summary('wilcoxon p'));
 });
 
