@@ -128,7 +128,8 @@ export function parseExperiment(text: string, file: string, opts: ParseOptions =
   const sweepSchemaOk = !issues.some((i) => i.severity === 'error' && inSweep(i));
 
   let sweep: SweepSpec | undefined;
-  if (raw.sweep !== undefined && raw.sweep !== null) sweep = readSweep(isRecord(raw.sweep) ? raw.sweep : {}, file, locate, issues);
+  // An empty `sweep:` is a sweep with the defaults (seeds only), like any other empty section.
+  if ('sweep' in raw) sweep = readSweep(isRecord(raw.sweep) ? raw.sweep : {}, file, locate, issues);
 
   let config: ExperimentConfig | undefined;
   if (schemaOk) {

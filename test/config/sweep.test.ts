@@ -165,3 +165,10 @@ test('expandSweep on a programmatic spec validates values and throws ConfigError
   assert.deepEqual(runs.map((r) => r.config.model.activation), ['elu', 'swish']);
   assert.equal(runs[0].config.run.runsDir, config.run.runsDir);
 });
+
+test('an empty sweep section is a sweep over the default seeds', () => {
+  const { config, sweep } = parsed(`${BASE}sweep:\n`);
+  assert.ok(config && sweep);
+  assert.deepEqual(sweep, { seeds: [0, 1, 2], axes: [] });
+  assert.deepEqual(expandSweep(config, sweep).map((r) => r.config.training.seed), [0, 1, 2]);
+});
