@@ -1,0 +1,199 @@
+/**
+ * chart.js with only what the dashboard draws registered (tree-shaken: line charts on linear or
+ * log axes, legend, tooltip). Animation is off and every update is `update('none')`: at four
+ * updates per second an animation would never finish and only costs frames.
+ */
+import {
+  Chart,
+  Legend,
+  LineController,
+  LineElement,
+  LinearScale,
+  LogarithmicScale,
+  PointElement,
+  Tooltip,
+  type ChartDataset,
+  type ChartOptions,
+} from 'chart.js';
+import type { Theme } from './theme';
+
+Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip);
+
+export interface XY {
+  x: number;
+  y: number | null;
+}
+
+type LineData = XY[];
+
+export interface SeriesSpec {
+  /** Stable identity across updates: keeps a series' legend on/off state while data streams in. */
+  key: string;
+  label: string;
+  color: string;
+  /** SC-SDC pairs: the dense twin is dashed, the sparse net solid, on the same axes. */
+  dashed: boolean;
+  data: XY[];
+  /** Epoch-level series are few points: show them. Step-level series: lines only. */
+  points?: boolean;
+  /** Markers only (e.g. the 11 EGF evaluation points). */
+  markersOnly?: boolean;
+}
+
+export interface ChartSpec {
+  xTitle: string;
+  yTitle: string;
+  /** Offer a log y axis (norms span orders of magnitude). */
+  logCapable: boolean;
+  /** Values are fractions 0..1 shown as percentages. */
+  percent?: boolean;
+}
+
+export class LineChart {
+  readonly chart: Chart<'line', LineData>;
+  private readonly datasets = new Map<string, ChartDataset<'line', LineData>>();
+  private raw = new Map<string, XY[]>();
+  private log = false;
+
+  constructor(
+    readonly canvas: HTMLCanvasElement,
+    private readonly spec: ChartSpec,
+    private theme: Theme,
+  ) {
+    this.chart = new Chart<'line', LineData>(canvas, {
+      type: 'line',
+      data: { datasets: [] },
+      options: this.options(),
+    });
+  }
+
+  setSeries(series: SeriesSpec[]): void {
+    const next: ChartDataset<'line', LineData>[] = [];
+    const keep = new Map<string, ChartDataset<'line', LineData>>();
+    this.raw = new Map();
+    for (const s of series) {
+      const ds = this.datasets.get(s.key) ?? ({ data: [] } as unknown as ChartDataset<'line', LineData>);
+      ds.label = s.label;
+      ds.borderColor = s.color;
+      ds.backgroundColor = s.color;
+      ds.borderDash = s.dashed ? [6, 4] : [];
+      ds.borderWidth = s.markersOnly ? 0 : 1.5;
+      ds.showLine = !s.markersOnly;
+      ds.pointRadius = s.markersOnly ? 3.5 : s.points ? 2.5 : 0;
+      ds.pointStyle = s.dashed ? 'rectRot' : 'circle';
+      ds.pointHoverRadius = 4;
+      ds.spanGaps = false; // a NaN is a gap: a divergence must not be bridged
+      this.raw.set(s.key, s.data);
+      ds.data = this.forScale(s.data);
+      keep.set(s.key, ds);
+      next.push(ds);
+    }
+    this.datasets.clear();
+    for (const [k, v] of keep) this.datasets.set(k, v);
+    this.chart.data.datasets = next;
+    this.chart.update('none');
+  }
+
+  setLog(log: boolean): void {
+    if (!this.spec.logCapable || log === this.log) return;
+    this.log = log;
+    for (const [k, ds] of this.datasets) ds.data = this.forScale(this.raw.get(k) ?? []);
+    this.chart.options = this.options();
+    this.chart.update('none');
+  }
+
+  setTheme(theme: Theme): void {
+    this.theme = theme;
+    this.chart.options = this.options();
+    this.chart.update('none');
+  }
+
+  /** PNG with the theme background painted in: a transparent PNG is unreadable in a paper or on a dark slide. */
+  toPng(): string {
+    const src = this.chart.canvas;
+    const out = document.createElement('canvas');
+    out.width = src.width;
+    out.height = src.height;
+    const ctx = out.getContext('2d');
+    if (!ctx) return src.toDataURL('image/png');
+    ctx.fillStyle = this.theme.background;
+    ctx.fillRect(0, 0, out.width, out.height);
+    ctx.drawImage(src, 0, 0);
+    return out.toDataURL('image/png');
+  }
+
+  destroy(): void {
+    this.chart.destroy();
+  }
+
+  /** A log axis cannot place 0 or negatives; drop them there rather than let the axis collapse. */
+  private forScale(data: XY[]): XY[] {
+    if (!this.log) return data;
+    return data.map((p) => (p.y !== null && p.y <= 0 ? { x: p.x, y: null } : p));
+  }
+
+  private options(): ChartOptions<'line'> {
+    const t = this.theme;
+    const font = { family: t.fontFamily, size: Math.max(10, t.fontSize - 2) };
+    const percent = this.spec.percent === true;
+    return {
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      parsing: false,
+      normalized: true,
+      interaction: { mode: 'nearest', axis: 'x', intersect: false },
+      color: t.foreground,
+      font,
+      scales: {
+        x: {
+          type: 'linear',
+          title: { display: true, text: this.spec.xTitle, color: t.muted, font },
+          ticks: { color: t.muted, font, maxRotation: 0 },
+          grid: { color: t.grid },
+          border: { color: t.grid },
+        },
+        y: {
+          type: this.log ? 'logarithmic' : 'linear',
+          title: { display: true, text: this.spec.yTitle + (this.log ? ' (log)' : ''), color: t.muted, font },
+          ticks: {
+            color: t.muted,
+            font,
+            callback: (v) => (percent ? `${Math.round(Number(v) * 100)}%` : this.log ? logTick(Number(v)) : formatTick(Number(v))),
+          },
+          grid: { color: t.grid },
+          border: { color: t.grid },
+          ...(percent ? { min: 0, max: 1 } : {}),
+        },
+      },
+      plugins: {
+        legend: {
+          labels: { color: t.foreground, font, boxWidth: 18, boxHeight: 2, usePointStyle: false },
+        },
+        tooltip: {
+          callbacks: {
+            label: (item) => {
+              const y = (item.raw as XY).y;
+              const val = y === null ? 'NaN' : percent ? `${(y * 100).toFixed(2)}%` : formatTick(y);
+              return `${item.dataset.label ?? ''}: ${val}`;
+            },
+          },
+        },
+      },
+    };
+  }
+}
+
+function formatTick(v: number): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1e4 || a < 1e-2) return v.toExponential(0);
+  return Number(v.toPrecision(3)).toString();
+}
+
+/** On a log axis chart.js places a tick at every 1..9 × 10^k; label only 1, 2 and 5 to stay legible. */
+function logTick(v: number): string {
+  if (!(v > 0)) return '';
+  const m = v / 10 ** Math.floor(Math.log10(v) + 1e-9);
+  return [1, 2, 5].some((k) => Math.abs(m - k) < 1e-6) ? formatTick(v) : '';
+}
