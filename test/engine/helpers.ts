@@ -66,3 +66,29 @@ export function config(over: DeepPartial<ExperimentConfig> = {}): ExperimentConf
 }
 
 export { tf };
+
+/** Locate a committed fixture both from tsc output (out/test/engine) and from a bundled temp file. */
+export function fixturePath(name: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fs = require('node:fs') as typeof import('node:fs');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const path = require('node:path') as typeof import('node:path');
+  const candidates = [
+    path.resolve(__dirname, '../../../test/fixtures/engine', name),
+    path.resolve(__dirname, '../fixtures/engine', name),
+    path.resolve(process.cwd(), 'test/fixtures/engine', name),
+  ];
+  const found = candidates.find((p) => fs.existsSync(p));
+  if (!found) throw new Error(`fixture ${name} not found in ${candidates.join(', ')}`);
+  return found;
+}
+
+/** |a − b| ≤ atol + rtol·|b| for every element, with a useful message. */
+export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, rtol = 1e-4, atol = 1e-5): void {
+  if (actual.length !== expected.length) throw new Error(`${what}: length ${actual.length} ≠ ${expected.length}`);
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i];
+    const e = expected[i];
+    if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) throw new Error(`${what}[${i}]: ${a} vs expected ${e}`);
+  }
+}
