@@ -22,6 +22,7 @@ import {
   runCommand,
   runExtensionHostTests,
   screenshot,
+  screenshotOnFailure,
   startCodeServer,
   waitFor,
   type CodeServer,
@@ -116,40 +117,43 @@ describe('e2e harness self-test', { skip: e2eSkip(), timeout: 180_000 }, () => {
 
   test('palette command of an installed extension runs in a real workbench', { timeout: 60_000 }, async () => {
     const t0 = Date.now();
-    server = await startCodeServer({ workspace, extensionDirs: [extDir] });
+    const srv = await startCodeServer({ workspace, extensionDirs: [extDir] });
+    server = srv;
     const tReady = Date.now();
     browser = await launchBrowser();
     page = await newPage(browser);
-    await openWorkbench(page, server.url, workspace);
-    const tWorkbench = Date.now();
+    const tWorkbench = await screenshotOnFailure(page, 'harness-hello', async () => {
+      await openWorkbench(page, srv.url, workspace);
+      const tWb = Date.now();
 
-    await runCommand(page, 'Gradflow E2E: Hello');
-    await page.locator('.notifications-toasts .notification-toast').filter({ hasText: HELLO_TEXT })
-      .waitFor({ state: 'visible', timeout: 15_000 });
-    const written = await waitFor(() => {
-      const f = path.join(workspace, 'hello.txt');
-      return fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : undefined;
-    }, 10_000, 'hello.txt');
-    assert.equal(written, HELLO_TEXT);
-    await screenshot(page, 'harness-hello-command');
+      await runCommand(page, 'Gradflow E2E: Hello');
+      await page.locator('.notifications-toasts .notification-toast').filter({ hasText: HELLO_TEXT })
+        .waitFor({ state: 'visible', timeout: 15_000 });
+      const written = await waitFor(() => {
+        const f = path.join(workspace, 'hello.txt');
+        return fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : undefined;
+      }, 10_000, 'hello.txt');
+      assert.equal(written, HELLO_TEXT);
+      await screenshot(page, 'harness-hello-command');
 
-    // Quick open + diagnostics: the JSON language server flags the trailing comma.
-    await openFile(page, 'data.json');
-    const problems = await waitFor(async () => {
-      const p = await problemsCount(page);
-      return p.errors + p.warnings > 0 ? p : undefined;
-    }, 20_000, 'a problem in data.json');
-    assert.ok(problems.errors + problems.warnings >= 1, problems.label);
-    await screenshot(page, 'harness-json-problem');
-
-    const rss = { codeServer: processGroupRssMB(server.pgid), chromium: descendantsRssMB(/chrom/) };
+      // Quick open + diagnostics: the JSON language server flags the trailing comma.
+      await openFile(page, 'data.json');
+      const problems = await waitFor(async () => {
+        const p = await problemsCount(page);
+        return p.errors + p.warnings > 0 ? p : undefined;
+      }, 20_000, 'a problem in data.json');
+      assert.ok(problems.errors + problems.warnings >= 1, problems.label);
+      await screenshot(page, 'harness-json-problem');
+      return tWb;
+    });
+    const rss = { codeServer: processGroupRssMB(srv.pgid), chromium: descendantsRssMB(/chrom/) };
     console.log(
       `[e2e timing] code-server ready ${tReady - t0} ms, workbench ${tWorkbench - tReady} ms, ` +
         `total ${Date.now() - t0} ms; RSS code-server ${rss.codeServer} MB, chromium ${rss.chromium} MB`,
     );
     await browser.close();
     browser = undefined;
-    await server.stop();
+    await srv.stop();
     server = undefined;
   });
 

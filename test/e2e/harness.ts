@@ -485,38 +485,66 @@ export async function openWorkbench(page: Page, url: string, folder: string, tim
     .waitFor({ state: 'visible', timeout: timeoutMs });
 }
 
-async function pickInQuickInput(page: Page, text: string, timeoutMs: number): Promise<void> {
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible', timeout: timeoutMs });
-  await input.fill(text);
-  await page.locator('.quick-input-list .monaco-list-row.focused').waitFor({ state: 'visible', timeout: timeoutMs });
+/**
+ * Opens a quick input with `shortcut`, types `text` and presses Enter once the focused row
+ * contains `expect`. The palette snapshots the command list when it opens, so a command
+ * contributed by an extension that is still being scanned (or a file not yet indexed) is missing
+ * from that snapshot: close and reopen until it shows up or the timeout passes.
+ */
+async function pickInQuickInput(page: Page, shortcut: string, text: string, expect: string, timeoutMs: number): Promise<void> {
+  const widget = page.locator('.quick-input-widget');
+  const input = widget.locator('.quick-input-box input');
+  const focusedMatch = page.locator('.quick-input-list .monaco-list-row.focused').filter({ hasText: expect });
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    // Focus the workbench first: keys go to whatever has focus, and a webview would swallow them.
+    await page.locator('.monaco-workbench').focus().catch(() => undefined);
+    await page.keyboard.press(shortcut);
+    const left = (): number => Math.max(1000, deadline - Date.now());
+    await input.waitFor({ state: 'visible', timeout: left() });
+    await input.fill(text);
+    try {
+      await focusedMatch.waitFor({ state: 'visible', timeout: Math.min(3000 * attempt, left()) });
+      break;
+    } catch (e) {
+      await page.keyboard.press('Escape');
+      await widget.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+      if (Date.now() >= deadline) {
+        const rows = await page.locator('.quick-input-list .monaco-list-row').allInnerTexts().catch(() => []);
+        throw new Error(`"${expect}" not offered for "${text}" within ${timeoutMs} ms; rows: ${JSON.stringify(rows.slice(0, 5))}`, { cause: e });
+      }
+    }
+  }
+  await page.keyboard.press('Enter');
+  await widget.waitFor({ state: 'hidden', timeout: Math.max(1000, deadline - Date.now()) });
 }
 
 /** Runs a command by its palette title (e.g. "View: Toggle Terminal"), like a user would. */
-export async function runCommand(page: Page, title: string, timeoutMs = 15_000): Promise<void> {
-  // Focus the workbench first: F1 goes to whatever has focus, and a webview would swallow it.
-  await page.locator('.monaco-workbench').focus().catch(() => undefined);
-  await page.keyboard.press('F1');
-  await pickInQuickInput(page, `>${title}`, timeoutMs);
-  // The list filters asynchronously; wait until the focused row is the command asked for, not a
-  // stale first row from before the filter applied.
-  const row = page.locator('.quick-input-list .monaco-list-row.focused');
-  await row.filter({ hasText: title }).waitFor({ state: 'visible', timeout: timeoutMs });
-  await page.keyboard.press('Enter');
-  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: timeoutMs });
+export async function runCommand(page: Page, title: string, timeoutMs = 30_000): Promise<void> {
+  await pickInQuickInput(page, 'F1', `>${title}`, title, timeoutMs);
 }
 
 /** Opens a workspace file through quick open (Ctrl+P) and waits for its editor tab. */
-export async function openFile(page: Page, relPath: string, timeoutMs = 15_000): Promise<void> {
-  await page.locator('.monaco-workbench').focus().catch(() => undefined);
-  await page.keyboard.press('Control+P');
-  await pickInQuickInput(page, relPath, timeoutMs);
+export async function openFile(page: Page, relPath: string, timeoutMs = 30_000): Promise<void> {
   const base = path.basename(relPath);
-  await page.locator('.quick-input-list .monaco-list-row.focused').filter({ hasText: base })
-    .waitFor({ state: 'visible', timeout: timeoutMs });
-  await page.keyboard.press('Enter');
+  await pickInQuickInput(page, 'Control+P', relPath, base, timeoutMs);
   await page.locator('.tabs-container .tab.active').filter({ hasText: base })
     .waitFor({ state: 'visible', timeout: timeoutMs });
+}
+
+/**
+ * Runs `fn`; if it throws, saves test-results/e2e/<name>-FAILED.png first, so a CI failure
+ * comes with a picture of the workbench.
+ */
+export async function screenshotOnFailure<T>(page: Page | undefined, name: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (page !== undefined && !page.isClosed()) {
+      await screenshot(page, `${name}-FAILED`).catch(() => undefined);
+    }
+    throw e;
+  }
 }
 
 /**
