@@ -1,0 +1,130 @@
+/**
+ * The command table: every contributed command and what it does, in one place. Commands receive
+ * what their callers pass: nothing (palette), a `Uri` (editor title, explorer), a URI string (the
+ * language server's code lens), a run id (Runs view, dashboard) or a run folder (past runs).
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { LANGUAGE_ID, RUN_COMMAND, RUN_SWEEP_COMMAND } from '../shared/lsp-protocol';
+import { readRun } from '../runs/store';
+import type { GradflowContext } from './context';
+import { listPastRuns, loadIntoDashboard } from './runs/past-runs';
+import type { LiveRun, RunOutcome } from './runs/run-manager';
+import type { RunsNode } from './runs/runs-tree';
+
+type Handler = (ctx: GradflowContext, ...args: unknown[]) => unknown;
+
+/** The experiment file a command is about: its argument, the active editor, or one picked from the workspace. */
+async function experimentUri(arg: unknown): Promise<vscode.Uri | undefined> {
+  if (arg instanceof vscode.Uri) return arg;
+  if (typeof arg === 'string' && arg !== '') return vscode.Uri.parse(arg);
+  const active = vscode.window.activeTextEditor?.document;
+  if (active !== undefined && active.languageId === LANGUAGE_ID) return active.uri;
+  const files = await vscode.workspace.findFiles('**/*.gradflow.{yaml,yml}', '**/node_modules/**', 200);
+  if (files.length === 0) {
+    void vscode.window.showWarningMessage('Gradflow: no experiment file (*.gradflow.yaml) is open or in the workspace.');
+    return undefined;
+  }
+  if (files.length === 1) return files[0];
+  const pick = await vscode.window.showQuickPick(
+    files.map((uri) => ({ label: path.basename(uri.fsPath), description: vscode.workspace.asRelativePath(uri), uri })),
+    { placeHolder: 'Experiment file to run' },
+  );
+  return pick?.uri;
+}
+
+async function pickRunning(ctx: GradflowContext, arg: unknown): Promise<LiveRun | undefined> {
+  if (typeof arg === 'string') return ctx.runs.byRunId(arg) ?? ctx.runs.byKey(arg);
+  if (isNode(arg) && arg.kind === 'live') return arg.run;
+  const running = ctx.runs.running();
+  if (running.length <= 1) return running[0];
+  const pick = await vscode.window.showQuickPick(
+    running.map((run) => ({ label: run.name, description: run.totalSteps > 0 ? `step ${run.step}/${run.totalSteps}` : run.status, run })),
+    { placeHolder: 'Run to stop' },
+  );
+  return pick?.run;
+}
+
+function isNode(v: unknown): v is RunsNode {
+  return typeof v === 'object' && v !== null && 'kind' in v;
+}
+
+export const COMMANDS: Record<string, Handler> = {
+  [RUN_COMMAND]: async (ctx, arg): Promise<RunOutcome | undefined> => {
+    const uri = await experimentUri(arg);
+    if (uri === undefined) return undefined;
+    await saveIfDirty(uri);
+    return ctx.runs.run(uri);
+  },
+
+  [RUN_SWEEP_COMMAND]: async (ctx, arg): Promise<RunOutcome[]> => {
+    const uri = await experimentUri(arg);
+    if (uri === undefined) return [];
+    await saveIfDirty(uri);
+    return ctx.runs.runSweep(uri);
+  },
+
+  'gradflow.stop': async (ctx, arg) => {
+    const run = await pickRunning(ctx, arg);
+    if (run === undefined) {
+      if (ctx.runs.running().length === 0) void vscode.window.showInformationMessage('Gradflow: no run is in progress.');
+      return;
+    }
+    ctx.runs.stop(run);
+  },
+
+  'gradflow.showDashboard': (ctx, arg) => {
+    const runId = typeof arg === 'string' ? arg : isNode(arg) && arg.kind === 'live' ? arg.run.runId : undefined;
+    ctx.showDashboard(runId);
+  },
+
+  'gradflow.openRun': async (ctx, arg) => {
+    let runDir: string | undefined = typeof arg === 'string' ? arg : isNode(arg) && arg.kind === 'past' ? arg.run.runDir : undefined;
+    if (runDir === undefined) {
+      const runs = listPastRuns(ctx.runs.runsDirs());
+      if (runs.length === 0) {
+        void vscode.window.showInformationMessage(`Gradflow: no recorded runs in ${ctx.runs.runsDirs().join(', ') || 'the workspace'}.`);
+        return;
+      }
+      const pick = await vscode.window.showQuickPick(
+        runs.map((r) => ({
+          label: r.name,
+          description: `${r.status}${r.backend !== undefined ? ` · ${r.backend}` : ''} · ${new Date(r.startedAt).toLocaleString()}${r.sweep !== undefined ? ` · sweep ${r.sweep}` : ''}`,
+          detail: r.runDir,
+          runDir: r.runDir,
+        })),
+        { placeHolder: 'Past run to open in the dashboard', matchOnDescription: true, matchOnDetail: true },
+      );
+      runDir = pick?.runDir;
+    }
+    if (runDir === undefined) return;
+    const record = readRun(runDir);
+    if (record === undefined) {
+      void vscode.window.showErrorMessage(`Gradflow: ${runDir} is not a run folder (no run.json).`);
+      return;
+    }
+    try {
+      loadIntoDashboard(ctx.dashboard, record);
+    } catch (e) {
+      // A corrupt metrics log: say which line; what was read is still shown.
+      ctx.log.error(`opening ${runDir}: ${e instanceof Error ? e.message : String(e)}`);
+      void vscode.window.showWarningMessage(`Gradflow: part of the run could not be read: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    ctx.rememberRunDir(record.runId, runDir);
+    ctx.showDashboard(record.runId);
+  },
+
+  'gradflow.refreshRuns': (ctx) => ctx.tree.refresh(),
+
+  'gradflow.showLog': (ctx) => ctx.log.show(true),
+
+  'gradflow.restartServer': async (ctx) => {
+    await ctx.server.restart();
+  },
+};
+
+async function saveIfDirty(uri: vscode.Uri): Promise<void> {
+  // The run records the file it came from; run what is on disk so the two agree.
+  const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  if (doc?.isDirty === true) await doc.save();
+}

@@ -1,0 +1,80 @@
+/**
+ * Everything the extension holds while active, built once by `activate` (rust-analyzer style: one
+ * context object, commands take it as their first argument).
+ */
+import * as vscode from 'vscode';
+import { DashboardPanel, DashboardState } from './dashboard';
+import { GradflowConfig } from './config';
+import { RunDiagnostics } from './diagnostics/run-diagnostics';
+import { ServerController } from './language-client';
+import { readRunConfig } from './runs/past-runs';
+import { RunManager } from './runs/run-manager';
+import { RunsTreeProvider } from './runs/runs-tree';
+import { revealAlert } from './reveal';
+import type { Alert } from '../shared/protocol';
+
+export class GradflowContext implements vscode.Disposable {
+  readonly config = new GradflowConfig();
+  readonly dashboard = new DashboardState();
+  readonly diagnostics = new RunDiagnostics();
+  readonly runs: RunManager;
+  readonly tree: RunsTreeProvider;
+  readonly server: ServerController;
+  /** Run folders of runs opened from disk, to find their config when an alert is revealed. */
+  private readonly runDirs = new Map<string, string>();
+  private readonly subs: vscode.Disposable[] = [];
+
+  constructor(
+    readonly extensionUri: vscode.Uri,
+    readonly log: vscode.LogOutputChannel,
+  ) {
+    this.runs = new RunManager({
+      extensionUri,
+      log,
+      config: this.config,
+      dashboard: this.dashboard,
+      diagnostics: this.diagnostics,
+      showDashboard: (runId) => this.showDashboard(runId),
+    });
+    this.tree = new RunsTreeProvider(this.runs);
+    this.server = new ServerController(extensionUri, log);
+    this.subs.push(
+      DashboardPanel.onDidRevealAlert((runId, alert) => void this.onRevealAlert(runId, alert)),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (GradflowConfig.needsRefresh(e)) this.tree.refresh();
+      }),
+    );
+  }
+
+  showDashboard(runId?: string): void {
+    DashboardPanel.createOrShow(this.extensionUri, this.dashboard, { ...(runId !== undefined ? { runId } : {}), log: this.log });
+  }
+
+  rememberRunDir(runId: string, runDir: string): void {
+    this.runDirs.set(runId, runDir);
+  }
+
+  private async onRevealAlert(runId: string, alert: Alert): Promise<void> {
+    const live = this.runs.byRunId(runId);
+    const file = live?.uri.fsPath ?? this.dashboard.getRun(runId)?.sourceFile;
+    if (file === undefined) {
+      void vscode.window.showInformationMessage('Gradflow: this run does not record its experiment file.');
+      return;
+    }
+    const runDir = live?.runDir ?? this.runDirs.get(runId);
+    const config = live?.config ?? (runDir !== undefined ? readRunConfig(runDir) : undefined);
+    try {
+      await revealAlert(file, alert, config);
+    } catch (e) {
+      this.log.error(`revealing alert of ${runId}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  dispose(): void {
+    for (const s of this.subs) s.dispose();
+    this.tree.dispose();
+    this.runs.dispose();
+    this.diagnostics.dispose();
+    this.server.dispose();
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Extension entry. `activate` only builds the context and registers contributions; the language
+ * server starts when an experiment file is first open, trainers when a run is asked for.
+ */
+import * as vscode from 'vscode';
+import { LANGUAGE_ID } from '../shared/lsp-protocol';
+import { COMMANDS } from './commands';
+import { GradflowContext } from './context';
+import { DashboardPanel } from './dashboard';
+import { RunFixProvider } from './diagnostics/code-actions';
+
+let ctx: GradflowContext | undefined;
+
+export function activate(context: vscode.ExtensionContext): void {
+  const log = vscode.window.createOutputChannel('Gradflow', { log: true });
+  const c = new GradflowContext(context.extensionUri, log);
+  ctx = c;
+  context.subscriptions.push(log, c);
+  for (const [id, handler] of Object.entries(COMMANDS)) {
+    context.subscriptions.push(
+      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+        try {
+          return await handler(c, ...args);
+        } catch (e) {
+          // Commands are entry points: report instead of failing silently in the extension host log.
+          log.error(`${id}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+          void vscode.window.showErrorMessage(`Gradflow: ${id} failed: ${e instanceof Error ? e.message : String(e)}`, 'Show Log').then((choice) => {
+            if (choice === 'Show Log') log.show(true);
+          });
+          return undefined;
+        }
+      }),
+    );
+  }
+  context.subscriptions.push(
+    vscode.window.createTreeView('gradflow.runs', { treeDataProvider: c.tree, showCollapseAll: true }),
+    vscode.languages.registerCodeActionsProvider({ language: LANGUAGE_ID }, new RunFixProvider(), RunFixProvider.metadata),
+    vscode.window.registerWebviewPanelSerializer(DashboardPanel.viewType, {
+      // After a window reload the panel comes back empty of live runs; past runs can be reopened.
+      deserializeWebviewPanel: async (panel) => {
+        DashboardPanel.revive(panel, context.extensionUri, c.dashboard, log);
+      },
+    }),
+  );
+  void vscode.commands.executeCommand('setContext', 'gradflow.hasRunningRuns', false);
+  c.server.startWhenNeeded();
+}
+
+export async function deactivate(): Promise<void> {
+  const c = ctx;
+  ctx = undefined;
+  if (c === undefined) return;
+  // Trainers are child processes: stop them rather than leaving orphans that keep writing runs.
+  await c.runs.stopAll();
+  await c.server.stop();
+}

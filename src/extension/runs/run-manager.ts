@@ -1,0 +1,463 @@
+/**
+ * Starts, tracks and stops trainer processes for experiment files. Several runs may go at once
+ * (each its own process). Every trainer message is folded into the dashboard state, alerts become
+ * diagnostics on the file, logs go to the Gradflow output channel, and a trainer that fails,
+ * crashes or is killed is reported with its exit code and last stderr lines.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { parseExperiment } from '../../config/parse';
+import { expandSweep } from '../../config/sweep';
+import { ConfigError, formatIssue, type ParseResult, type SweepSpec } from '../../config/types';
+import { startTrainer, type TrainerExit, type TrainerHandle } from '../../runs/trainer-client';
+import type { ExperimentConfig } from '../../shared/experiment';
+import type { RunSummary, TrainerToHost } from '../../shared/protocol';
+import { defaultWorkers, finishedRuns, planSweep, writeManifest, type PlannedRun } from '../../study/sweep-runner';
+import type { DashboardState } from '../dashboard';
+import type { GradflowConfig } from '../config';
+import { resolveNodeRuntime, type NodeRuntime } from '../node-runtime';
+import { applyRunSettings, defaultRunsDir } from '../run-settings';
+import type { RunDiagnostics } from '../diagnostics/run-diagnostics';
+
+export type LiveStatus = 'starting' | 'running' | 'finished' | 'stopped' | 'failed' | 'killed';
+
+/** How many recent EGF_2 values a run keeps for the Runs view sparkline. */
+const EGF_HISTORY = 48;
+/** After a stop request, how long a trainer gets to finish its step and write its summary. */
+const STOP_GRACE_MS = 10_000;
+
+export interface LiveRun {
+  /** Local id, known before the trainer names the run. */
+  readonly key: string;
+  runId?: string;
+  runDir?: string;
+  readonly name: string;
+  readonly uri: vscode.Uri;
+  readonly config: ExperimentConfig;
+  status: LiveStatus;
+  backend?: string;
+  step: number;
+  totalSteps: number;
+  /** Recent EGF_2 of the sparse net (the only net of a single run), oldest first. */
+  egf2: number[];
+  layerNames: string[];
+  startedAt: Date;
+  sweep?: string;
+  summary?: RunSummary;
+  error?: string;
+  exit?: TrainerExit;
+  readonly handle: TrainerHandle;
+  stopRequested: boolean;
+  killedByUs: boolean;
+  readonly ended: Promise<RunOutcome>;
+}
+
+export interface RunOutcome {
+  runId?: string;
+  runDir?: string;
+  status: LiveStatus;
+  exitCode: number | null;
+  signal: string | null;
+}
+
+export interface RunManagerDeps {
+  extensionUri: vscode.Uri;
+  log: vscode.LogOutputChannel;
+  config: GradflowConfig;
+  dashboard: DashboardState;
+  /** Opens (or reveals) the dashboard beside the editor on a run. */
+  showDashboard(runId: string): void;
+  diagnostics: RunDiagnostics;
+}
+
+interface Prepared {
+  uri: vscode.Uri;
+  file: string;
+  text: string;
+  parsed: ParseResult;
+  config: ExperimentConfig;
+  runtime: NodeRuntime;
+  sweep?: SweepSpec;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export class RunManager implements vscode.Disposable {
+  private readonly runs = new Map<string, LiveRun>();
+  private nextKey = 1;
+  private readonly changed = new vscode.EventEmitter<LiveRun | undefined>();
+  /** Fires when a run starts, progresses, or ends (the Runs view throttles its refresh). */
+  readonly onDidChange = this.changed.event;
+
+  constructor(private readonly deps: RunManagerDeps) {}
+
+  /** Live runs and the runs that ended in this session, newest first. */
+  list(): LiveRun[] {
+    return [...this.runs.values()].sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime());
+  }
+
+  running(): LiveRun[] {
+    return this.list().filter((r) => r.status === 'starting' || r.status === 'running');
+  }
+
+  byRunId(runId: string): LiveRun | undefined {
+    return [...this.runs.values()].find((r) => r.runId === runId);
+  }
+
+  byKey(key: string): LiveRun | undefined {
+    return this.runs.get(key);
+  }
+
+  /** Runs folders this session knows about (for the Runs view and Open Past Run). */
+  runsDirs(): string[] {
+    const dirs = new Set<string>();
+    for (const f of vscode.workspace.workspaceFolders ?? []) dirs.add(defaultRunsDir(this.deps.config.runsDir, f.uri.fsPath, f.uri.fsPath));
+    for (const r of this.runs.values()) dirs.add(r.config.run.runsDir);
+    return [...dirs];
+  }
+
+  /** Run one experiment file; resolves when the run has ended (undefined when it could not start). */
+  async run(uri: vscode.Uri): Promise<RunOutcome | undefined> {
+    const prep = await this.prepare(uri);
+    if (prep === undefined) return undefined;
+    this.deps.diagnostics.reset(uri);
+    const run = this.launch(prep, prep.config, {});
+    if (run === undefined) return undefined;
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Gradflow: ${run.name}`, cancellable: true },
+      async (progress, token) => {
+        token.onCancellationRequested(() => this.stop(run));
+        let reported = 0;
+        const sub = this.onDidChange((r) => {
+          if (r !== run || run.totalSteps === 0) return;
+          const pct = Math.min(100, (100 * run.step) / run.totalSteps);
+          const egf = run.egf2.length > 0 ? ` · EGF₂ ${run.egf2[run.egf2.length - 1].toPrecision(3)}` : '';
+          progress.report({ increment: pct - reported, message: `step ${run.step}/${run.totalSteps}${egf}` });
+          reported = pct;
+        });
+        try {
+          await run.ended;
+        } finally {
+          sub.dispose();
+        }
+      },
+    );
+    return run.ended;
+  }
+
+  /** Run every configuration of the file's `sweep` (resumable: finished configurations are skipped). */
+  async runSweep(uri: vscode.Uri): Promise<RunOutcome[]> {
+    const prep = await this.prepare(uri);
+    if (prep === undefined) return [];
+    if (prep.sweep === undefined) {
+      void vscode.window.showWarningMessage(`Gradflow: ${path.basename(prep.file)} has no sweep section; running it as a single experiment.`);
+      const one = await this.run(uri);
+      return one !== undefined ? [one] : [];
+    }
+    let planned: PlannedRun[];
+    try {
+      planned = expandSweep(prep.config, prep.sweep).map((r) => ({ id: r.id, config: r.config, point: r.point }));
+    } catch (e) {
+      const message = e instanceof ConfigError ? e.issues.map((i) => i.message).join('; ') : e instanceof Error ? e.message : String(e);
+      this.deps.log.error(`sweep of ${prep.file}: ${message}`);
+      void vscode.window.showErrorMessage(`Gradflow: the sweep cannot run: ${message}`);
+      return [];
+    }
+    const plan = planSweep(prep.config.name, planned, prep.config.run.runsDir, prep.file);
+    writeManifest(plan);
+    const done = finishedRuns(plan.dir);
+    const queue = plan.runs.filter((r) => !done.has(r.id));
+    const workers = Math.max(1, Math.min(prep.sweep.workers ?? defaultWorkers(), queue.length || 1));
+    this.deps.log.info(`sweep ${plan.name}: ${plan.runs.length} configurations, ${done.size} already finished, ${queue.length} to run on ${workers} worker(s) in ${plan.dir}`);
+    this.deps.diagnostics.reset(uri);
+    const outcomes: RunOutcome[] = [];
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Gradflow sweep: ${plan.name}`, cancellable: true },
+      async (progress, token) => {
+        const started: LiveRun[] = [];
+        let cancelled = false;
+        token.onCancellationRequested(() => {
+          cancelled = true;
+          for (const r of started) this.stop(r);
+        });
+        let next = 0;
+        let ended = 0;
+        const worker = async (): Promise<void> => {
+          while (!cancelled && next < queue.length) {
+            const item = queue[next++];
+            const run = this.launch(prep, item.config, { configId: item.id, sweep: plan.name, quiet: true, openDashboard: started.length === 0 });
+            if (run === undefined) return;
+            started.push(run);
+            const outcome = await run.ended;
+            outcomes.push(outcome);
+            ended++;
+            progress.report({ increment: 100 / Math.max(1, queue.length), message: `${ended}/${queue.length} runs` });
+          }
+        };
+        progress.report({ message: `0/${queue.length} runs (${done.size} already finished)` });
+        await Promise.all(Array.from({ length: workers }, () => worker()));
+      },
+    );
+    const failed = outcomes.filter((o) => o.status === 'failed' || o.status === 'killed').length;
+    const summary = `Gradflow sweep ${plan.name}: ${outcomes.length - failed} of ${outcomes.length} runs ended normally${done.size > 0 ? `, ${done.size} skipped (already finished)` : ''}.`;
+    if (failed > 0) void this.errorWithLog(`${summary} ${failed} failed.`);
+    else void vscode.window.showInformationMessage(summary);
+    return outcomes;
+  }
+
+  /** Ask a run to stop after its current step; kill it if it does not end within the grace period. */
+  stop(run: LiveRun): void {
+    if (run.status !== 'starting' && run.status !== 'running') return;
+    if (run.stopRequested) return;
+    run.stopRequested = true;
+    this.deps.log.info(`[${run.name}] stop requested`);
+    run.handle.stop();
+    const timer = setTimeout(() => {
+      if (run.exit !== undefined) return;
+      this.deps.log.warn(`[${run.name}] did not stop within ${STOP_GRACE_MS / 1000} s: killing the trainer`);
+      run.killedByUs = true;
+      run.handle.kill();
+    }, STOP_GRACE_MS);
+    void run.ended.then(() => clearTimeout(timer));
+  }
+
+  /** Parse and check the file; on problems, say so and return undefined (nothing starts). */
+  private async prepare(uri: vscode.Uri): Promise<Prepared | undefined> {
+    let text: string;
+    try {
+      text = (await vscode.workspace.openTextDocument(uri)).getText();
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Gradflow: cannot read ${uri.fsPath}: ${e instanceof Error ? e.message : String(e)}`);
+      return undefined;
+    }
+    const file = uri.fsPath;
+    const parsed = parseExperiment(text, file);
+    const errors = parsed.issues.filter((i) => i.severity === 'error');
+    if (parsed.config === undefined || errors.length > 0) {
+      for (const i of parsed.issues) this.deps.log.error(formatIssue(i));
+      const first = errors[0] ?? parsed.issues[0];
+      const detail = first !== undefined ? `: line ${first.line}: ${first.message}` : '';
+      const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
+      void vscode.window
+        .showErrorMessage(`Gradflow: ${path.basename(file)} has ${errors.length} problem${errors.length === 1 ? '' : 's'}${detail}${more}. The run was not started.`, 'Show Problems')
+        .then((choice) => {
+          if (choice === 'Show Problems') void vscode.commands.executeCommand('workbench.actions.view.problems');
+        });
+      return undefined;
+    }
+    const runtime = resolveNodeRuntime({
+      setting: this.deps.config.nodePath,
+      envPath: process.env.PATH,
+      platform: process.platform,
+      execPath: process.execPath,
+      electron: process.versions.electron !== undefined,
+      isExecutable,
+    });
+    if (runtime.warning !== undefined) this.deps.log.warn(runtime.warning);
+    const folder = vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath;
+    const runsDir = defaultRunsDir(this.deps.config.runsDir, folder, path.dirname(file));
+    const config = applyRunSettings(parsed.config, (k) => parsed.keyRanges.has(k), this.deps.config.runSettings(), runsDir, runtime.backend);
+    return { uri, file, text, parsed, config, runtime, ...(parsed.sweep !== undefined ? { sweep: parsed.sweep } : {}) };
+  }
+
+  private launch(
+    prep: Prepared,
+    config: ExperimentConfig,
+    opts: { configId?: string; sweep?: string; quiet?: boolean; openDashboard?: boolean },
+  ): LiveRun | undefined {
+    const trainerPath = vscode.Uri.joinPath(this.deps.extensionUri, 'dist', 'trainer.js').fsPath;
+    if (!fs.existsSync(trainerPath)) {
+      void this.errorWithLog(`Gradflow: the trainer bundle is missing (${trainerPath}); reinstall the extension or run npm run build.`);
+      return undefined;
+    }
+    const key = `run-${this.nextKey++}`;
+    this.deps.log.info(
+      `[${config.name}] starting: ${prep.runtime.nodePath} (${prep.runtime.source}) ${trainerPath}, backend ${config.run.backend}, runs in ${config.run.runsDir}`,
+    );
+    const handle = startTrainer({
+      trainerPath,
+      nodePath: prep.runtime.nodePath,
+      config,
+      sourceFile: prep.file,
+      backend: config.run.backend,
+      cwd: path.dirname(prep.file),
+      env: prep.runtime.env,
+      ...(opts.configId !== undefined ? { configId: opts.configId } : {}),
+    });
+    let resolveEnded: (o: RunOutcome) => void = () => undefined;
+    const ended = new Promise<RunOutcome>((resolve) => (resolveEnded = resolve));
+    const run: LiveRun = {
+      key,
+      name: opts.configId !== undefined ? `${config.name} [${opts.configId.slice(0, 6)}]` : config.name,
+      uri: prep.uri,
+      config,
+      status: 'starting',
+      step: 0,
+      totalSteps: 0,
+      egf2: [],
+      layerNames: [],
+      startedAt: new Date(),
+      handle,
+      stopRequested: false,
+      killedByUs: false,
+      ended,
+      ...(opts.sweep !== undefined ? { sweep: opts.sweep } : {}),
+    };
+    this.runs.set(key, run);
+    const openDashboard = (opts.openDashboard ?? true) && this.deps.config.openDashboardOnRun;
+    handle.onStderr((line) => this.deps.log.info(`[${run.name}] ${line}`));
+    handle.onMessage((m) => {
+      try {
+        this.onMessage(run, m, openDashboard);
+      } catch (e) {
+        // A bug in our handling must not lose the rest of the stream.
+        this.deps.log.error(`[${run.name}] handling ${m.type}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      }
+    });
+    void handle.exited.then((exit) => resolveEnded(this.onExit(run, exit, opts.quiet === true)));
+    this.setContext();
+    this.changed.fire(run);
+    return run;
+  }
+
+  private onMessage(run: LiveRun, m: TrainerToHost, openDashboard: boolean): void {
+    const { log, dashboard } = this.deps;
+    switch (m.type) {
+      case 'hello':
+        log.debug(`[${run.name}] trainer pid ${m.pid}, protocol ${m.protocolVersion}`);
+        return;
+      case 'ready': {
+        run.runId = m.runId;
+        run.runDir = m.runDir;
+        run.backend = m.backend;
+        run.totalSteps = m.totalSteps;
+        run.status = 'running';
+        const primary = m.nets.find((n) => n.net === 'sparse') ?? m.nets[0];
+        run.layerNames = primary?.layers.map((l) => l.name) ?? [];
+        dashboard.addRun({ runId: m.runId, title: run.name, sourceFile: run.uri.fsPath, backend: m.backend, status: 'running' });
+        dashboard.apply(m.runId, m);
+        log.info(`[${run.name}] ready: run ${m.runId} on ${m.backend}, ${m.totalSteps} steps, dataset ${m.dataset.name} (${m.dataset.train} train / ${m.dataset.test} test) in ${m.runDir}`);
+        if (openDashboard) this.deps.showDashboard(m.runId);
+        break;
+      }
+      case 'step': {
+        const s = m.metrics;
+        if (s.step > run.step) run.step = s.step;
+        const primaryNet = run.config.sparsity.method === 'none' ? 'dense' : 'sparse';
+        if (s.layers.length > 0 && s.net === primaryNet) {
+          run.egf2.push(s.egf2);
+          if (run.egf2.length > EGF_HISTORY) run.egf2.shift();
+        }
+        break;
+      }
+      case 'epoch': {
+        const e = m.metrics;
+        log.info(
+          `[${run.name}] ${e.net} epoch ${e.epoch}: train loss ${e.train.loss.toFixed(4)} acc ${(100 * e.train.accuracy).toFixed(1)}%, validation acc ${(100 * e.validation.accuracy).toFixed(1)}%`,
+        );
+        break;
+      }
+      case 'flow':
+        break;
+      case 'alert':
+        log.warn(`[${run.name}] alert ${m.alert.kind}: ${m.alert.message}`);
+        this.addAlertDiagnostics(run, m);
+        break;
+      case 'log':
+        if (m.level === 'error') log.error(`[${run.name}] ${m.message}`);
+        else if (m.level === 'warn') log.warn(`[${run.name}] ${m.message}`);
+        else log.info(`[${run.name}] ${m.message}`);
+        return;
+      case 'done':
+        run.summary = m.summary;
+        run.status = m.summary.finished ? 'finished' : 'stopped';
+        log.info(`[${run.name}] ${run.status}${m.summary.reason !== undefined ? ` (${m.summary.reason})` : ''}: ${describeSummary(m.summary)}`);
+        break;
+      case 'error':
+        run.status = 'failed';
+        run.error = m.message;
+        log.error(`[${run.name}] ${m.message}${m.stack !== undefined ? `\n${m.stack}` : ''}`);
+        if (m.key !== undefined) void this.addConfigError(run, m.key, m.message);
+        break;
+      default: {
+        const never: never = m;
+        return never;
+      }
+    }
+    if (run.runId !== undefined) dashboard.apply(run.runId, m);
+    this.changed.fire(run);
+  }
+
+  private addAlertDiagnostics(run: LiveRun, m: Extract<TrainerToHost, { type: 'alert' }>): void {
+    void this.currentText(run.uri).then((text) => this.deps.diagnostics.addAlert(run.uri, text, run.config, m.alert, run.layerNames));
+  }
+
+  private async addConfigError(run: LiveRun, key: string, message: string): Promise<void> {
+    this.deps.diagnostics.addConfigError(run.uri, await this.currentText(run.uri), key, message);
+  }
+
+  /** The file as the editor has it now (it may have changed since the run started). */
+  private async currentText(uri: vscode.Uri): Promise<string> {
+    return (await vscode.workspace.openTextDocument(uri)).getText();
+  }
+
+  private onExit(run: LiveRun, exit: TrainerExit, quiet: boolean): RunOutcome {
+    run.exit = exit;
+    if (exit.signal !== null && run.status !== 'finished' && run.status !== 'stopped') run.status = 'killed';
+    else if (run.status === 'starting' || run.status === 'running') run.status = 'failed';
+    const code = exit.signal !== null ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+    if (run.status === 'failed' || run.status === 'killed') {
+      const tail = exit.stderrTail.filter((l) => l.trim() !== '').slice(-12);
+      this.deps.log.error(`[${run.name}] trainer ended with ${code}${tail.length > 0 ? `; last stderr lines:\n${tail.join('\n')}` : ''}`);
+      if (run.runId !== undefined) this.deps.dashboard.setStatus(run.runId, 'failed', `${run.status === 'killed' ? 'killed' : 'failed'} (${code})`);
+      const why = run.killedByUs ? 'was killed after not stopping in time' : run.status === 'killed' ? `was killed (${code})` : `failed (${code})`;
+      const firstLine = run.error?.split('\n')[0];
+      if (!quiet) void this.errorWithLog(`Gradflow: run "${run.name}" ${why}${firstLine !== undefined ? `: ${firstLine}` : ''}`);
+    } else {
+      this.deps.log.info(`[${run.name}] trainer exited (${code})`);
+      const s = run.summary;
+      if (!quiet) vscode.window.setStatusBarMessage(`Gradflow: ${run.name} ${run.status}${s !== undefined ? ` · ${describeSummary(s)}` : ''}`, 10_000);
+    }
+    this.setContext();
+    this.changed.fire(run);
+    return { ...(run.runId !== undefined ? { runId: run.runId } : {}), ...(run.runDir !== undefined ? { runDir: run.runDir } : {}), status: run.status, exitCode: exit.code, signal: exit.signal };
+  }
+
+  private async errorWithLog(message: string): Promise<void> {
+    const choice = await vscode.window.showErrorMessage(message, 'Show Log');
+    if (choice === 'Show Log') this.deps.log.show(true);
+  }
+
+  private setContext(): void {
+    void vscode.commands.executeCommand('setContext', 'gradflow.hasRunningRuns', this.running().length > 0);
+  }
+
+  /** Stop every trainer (extension deactivation); resolves when they have exited or were killed. */
+  async stopAll(timeoutMs = 3000): Promise<void> {
+    const live = this.running();
+    for (const r of live) r.handle.stop();
+    const all = Promise.all(live.map((r) => r.ended));
+    const timer = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs));
+    await Promise.race([all, timer]);
+    for (const r of live) if (r.exit === undefined) r.handle.kill();
+  }
+
+  dispose(): void {
+    for (const r of this.running()) r.handle.kill();
+    this.changed.dispose();
+  }
+}
+
+export function describeSummary(s: RunSummary): string {
+  return s.nets
+    .map((n) => `${n.net} test acc ${(100 * n.final.test.accuracy).toFixed(1)}%, EGF₂ avg ${n.flowAverage.egf2.toPrecision(3)}`)
+    .join('; ');
+}

@@ -1,0 +1,154 @@
+/**
+ * The "Runs" view: live runs of this session first, then runs recorded on disk (sweeps grouped).
+ * Each shows a status icon, its backend, the current EGF_2 and a sparkline of recent EGF_2 values;
+ * clicking opens the dashboard on it.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { compactNumber, sparkline } from '../sparkline';
+import { listPastRuns, readSummary, summaryEgf, type PastRun } from './past-runs';
+import type { LiveRun, LiveStatus, RunManager } from './run-manager';
+
+/** The view refreshes at most this often while runs stream steps. */
+const REFRESH_MS = 1000;
+
+export type RunsNode =
+  | { kind: 'live'; run: LiveRun }
+  | { kind: 'past'; run: PastRun }
+  | { kind: 'sweep'; name: string; runs: PastRun[] };
+
+const ICONS: Record<LiveStatus, [string, string?]> = {
+  starting: ['loading~spin'],
+  running: ['sync~spin', 'charts.blue'],
+  finished: ['pass', 'testing.iconPassed'],
+  stopped: ['debug-stop', 'charts.yellow'],
+  failed: ['error', 'testing.iconFailed'],
+  killed: ['close', 'testing.iconFailed'],
+};
+
+function icon(status: LiveStatus): vscode.ThemeIcon {
+  const [id, color] = ICONS[status];
+  return new vscode.ThemeIcon(id, color !== undefined ? new vscode.ThemeColor(color) : undefined);
+}
+
+export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<RunsNode | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly subs: vscode.Disposable[] = [];
+  private past: PastRun[] | undefined;
+
+  constructor(private readonly manager: RunManager) {
+    this.subs.push(
+      manager.onDidChange((run) => {
+        // A run ending writes its summary: re-read the folders then.
+        if (run !== undefined && run.exit !== undefined) this.past = undefined;
+        this.schedule();
+      }),
+    );
+  }
+
+  /** Re-read the runs folders and redraw. */
+  refresh(): void {
+    this.past = undefined;
+    this.emitter.fire(undefined);
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.emitter.fire(undefined);
+    }, REFRESH_MS);
+  }
+
+  getChildren(node?: RunsNode): RunsNode[] {
+    if (node?.kind === 'sweep') return node.runs.map((run) => ({ kind: 'past', run }));
+    if (node !== undefined) return [];
+    const live = this.manager.list();
+    const liveIds = new Set(live.map((r) => r.runId).filter((id): id is string => id !== undefined));
+    this.past ??= listPastRuns(this.manager.runsDirs());
+    const past = this.past.filter((r) => !liveIds.has(r.runId));
+    const sweeps = new Map<string, PastRun[]>();
+    const singles: RunsNode[] = [];
+    for (const r of past) {
+      if (r.sweep !== undefined) sweeps.set(r.sweep, [...(sweeps.get(r.sweep) ?? []), r]);
+      else singles.push({ kind: 'past', run: r });
+    }
+    return [
+      ...live.map((run): RunsNode => ({ kind: 'live', run })),
+      ...[...sweeps].map(([name, runs]): RunsNode => ({ kind: 'sweep', name, runs })),
+      ...singles,
+    ];
+  }
+
+  getTreeItem(node: RunsNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'live':
+        return liveItem(node.run);
+      case 'past':
+        return pastItem(node.run);
+      case 'sweep': {
+        const item = new vscode.TreeItem(`sweep ${node.name}`, vscode.TreeItemCollapsibleState.Collapsed);
+        const finished = node.runs.filter((r) => r.status === 'finished').length;
+        item.description = `${finished}/${node.runs.length} finished`;
+        item.iconPath = new vscode.ThemeIcon('list-tree');
+        item.contextValue = 'gradflow.sweep';
+        return item;
+      }
+      default: {
+        const never: never = node;
+        return never;
+      }
+    }
+  }
+
+  dispose(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    for (const s of this.subs) s.dispose();
+    this.emitter.dispose();
+  }
+}
+
+function liveItem(run: LiveRun): vscode.TreeItem {
+  const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.None);
+  const last = run.egf2[run.egf2.length - 1];
+  const parts = [run.backend ?? '…'];
+  if (run.status === 'running' && run.totalSteps > 0) parts.push(`${Math.floor((100 * run.step) / run.totalSteps)}%`);
+  else if (run.status !== 'running') parts.push(run.status);
+  if (last !== undefined) parts.push(`EGF₂ ${compactNumber(last)} ${sparkline(run.egf2, 16, { log: true })}`);
+  item.description = parts.join(' · ');
+  item.iconPath = icon(run.status);
+  item.tooltip = tooltip(run.name, run.status, run.backend, run.uri.fsPath, run.runDir, run.error);
+  item.contextValue = run.status === 'running' || run.status === 'starting' ? 'gradflow.run.running' : 'gradflow.run.live';
+  item.id = `live:${run.key}`;
+  if (run.runId !== undefined) item.command = { command: 'gradflow.showDashboard', title: 'Show Dashboard', arguments: [run.runId] };
+  return item;
+}
+
+function pastItem(run: PastRun): vscode.TreeItem {
+  const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.None);
+  const egf = summaryEgf(run.status === 'running' ? undefined : readSummary(run.runDir));
+  const parts = [run.backend ?? '?', run.status, new Date(run.startedAt).toLocaleString()];
+  if (egf.average !== undefined) parts.push(`EGF₂ ${compactNumber(egf.average)} ${sparkline(egf.points, 16, { log: true })}`);
+  item.description = parts.join(' · ');
+  item.iconPath = icon(run.status);
+  item.tooltip = tooltip(run.name, run.status, run.backend, run.sourceFile, run.runDir, run.reason);
+  item.contextValue = 'gradflow.run.past';
+  item.id = `past:${run.runId}`;
+  item.command = { command: 'gradflow.openRun', title: 'Open Run', arguments: [run.runDir] };
+  return item;
+}
+
+function tooltip(name: string, status: string, backend: string | undefined, source: string | undefined, runDir: string | undefined, note: string | undefined): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(undefined, true);
+  md.appendMarkdown(`**${escape(name)}** — ${status}${backend !== undefined ? ` on \`${backend}\`` : ''}\n\n`);
+  if (source !== undefined) md.appendMarkdown(`File: \`${path.basename(source)}\`\n\n`);
+  if (runDir !== undefined) md.appendMarkdown(`Run folder: \`${runDir}\`\n\n`);
+  if (note !== undefined) md.appendText(note.split('\n')[0]);
+  return md;
+}
+
+function escape(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+\-.!|]/g, '\\$&');
+}
