@@ -284,7 +284,6 @@ export class DashboardState {
           nets: msg.nets,
         };
         run.setup = copySetup(setup);
-        if (run.meta.backend === undefined) run.meta.backend = msg.backend;
         for (const n of msg.nets) this.net(run, n.net);
         this.queue.push({ type: 'runSetup', runId, setup: copySetup(setup) });
         break;
