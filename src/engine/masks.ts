@@ -201,7 +201,8 @@ export function planLayers(spec: InitSpec): LayerMaskPlan[] {
     const kernel = normalKernel(n, std, initRng);
     if (dense) return { shape, kernel, active: n, std };
     const mask = spec.method === 'magnitude' ? magnitudeMask(kernel, k) : randomMask(n, k, maskRng);
-    for (let i = 0; i < n; i++) kernel[i] *= mask[i];
+    // Assign +0 (not w·0, which gives −0 for negative w): pruned entries are exactly +0.
+    for (let i = 0; i < n; i++) if (mask[i] === 0) kernel[i] = 0;
     return { shape, kernel, mask, active: k, std };
   });
 }
