@@ -94,6 +94,19 @@ sweep:
     model.batch_norm: [false, true]   # 2 × 2 × 3 seeds = 12 runs
 \`\`\`
 
+## For developers
+
+\`src/config\` (import from \`src/config\`, i.e. its \`index.ts\`):
+
+- \`parseExperiment(text, file, { runsDirBase? })\` → \`{ config?, sweep?, issues, keyRanges, keyNameRanges, valueRanges, firstLine }\`;
+  never throws; \`config\` only when there is no error. Issues carry 1-based \`line\`/\`column\`/\`endLine\`/\`endColumn\`
+  (end exclusive), 0-based \`offset\`/\`endOffset\`, the dotted \`key\`, a \`code\` and, for typos, a \`suggestion\`.
+- \`loadExperimentFile(path)\` → \`{ config, sweep?, warnings }\` or throws \`ConfigError\` (\`issues\`, compiler-style message).
+- \`keyRange(parseResultOrText, keyPath)\`: range of a key and its value; snake_case or camelCase paths; an absent key
+  maps to its nearest section's key, else line 1.
+- \`expandSweep(config, spec)\` → \`[{ id, config, point }]\`; \`configId(config)\` for single runs.
+- \`GRADFLOW_SCHEMA\` / \`gradflow.schema.json\`: the schema; \`scsdcDensities(h_S, h_D)\`: the layer densities.
+
 ## Reference
 `;
 

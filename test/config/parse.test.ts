@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadExperimentFile, parseExperiment } from '../../src/config/parse';
 import { ConfigError } from '../../src/config/types';
+import { scsdcDensities } from '../../src/config/resolve';
 import type { ExperimentConfig } from '../../src/shared/experiment';
 import { FILE, issueFor, span } from './helpers';
 
@@ -269,4 +270,9 @@ test('errors in the sweep section do not hide errors in the experiment', () => {
   const text = ['model: {width: 100}', 'sparsity: {method: random, dense_width: 200}', 'sweep:', '  seeds: []', ''].join('\n');
   const keys = errors(text).map((i) => i.key);
   assert.deepEqual(keys, ['sparsity.dense_width', 'sweep.seeds']);
+});
+
+test('scsdcDensities: first and output h_D/h_S, hidden (h_D/h_S)^2', () => {
+  assert.deepEqual(scsdcDensities(1000, 100), { first: 0.1, hidden: 0.010000000000000002, output: 0.1 });
+  assert.deepEqual(scsdcDensities(128, 32), { first: 0.25, hidden: 0.0625, output: 0.25 });
 });
