@@ -136,7 +136,7 @@ export function createActivation(kind: Activation, units: number): ActivationLay
         }),
       );
     case 'prelu': {
-      const alpha = tf.variable(tf.fill([units], PRELU_INIT_SLOPE), true);
+      const alpha = tf.tidy(() => tf.variable(tf.fill([units], PRELU_INIT_SLOPE), true));
       return {
         kind,
         params: [{ name: 'alpha', variable: alpha }],
@@ -153,7 +153,7 @@ export function createActivation(kind: Activation, units: number): ActivationLay
     }
     case 'srelu':
     case 'srelu-slide': {
-      const mk = (v: number): tf.Variable => tf.variable(tf.fill([units], v), true);
+      const mk = (v: number): tf.Variable => tf.tidy(() => tf.variable(tf.fill([units], v), true));
       const tl = mk(SRELU_INIT.tl);
       const al = mk(SRELU_INIT.al);
       const tr = mk(SRELU_INIT.tr);

@@ -45,10 +45,10 @@ export interface BatchNormLayer {
 
 export function createBatchNorm(units: number): BatchNormLayer {
   return {
-    gamma: tf.variable(tf.ones([units]), true),
-    beta: tf.variable(tf.zeros([units]), true),
-    movingMean: tf.variable(tf.zeros([units]), false),
-    movingVar: tf.variable(tf.ones([units]), false),
+    gamma: tf.tidy(() => tf.variable(tf.ones([units]), true)),
+    beta: tf.tidy(() => tf.variable(tf.zeros([units]), true)),
+    movingMean: tf.tidy(() => tf.variable(tf.zeros([units]), false)),
+    movingVar: tf.tidy(() => tf.variable(tf.ones([units]), false)),
   };
 }
 

@@ -72,6 +72,9 @@ export class MaskedMLP {
   readonly biases: tf.Variable[];
   /** 0/1 mask per weight layer; undefined for unmasked layers. */
   readonly masks: (tf.Tensor2D | undefined)[];
+  /** Boolean form of the mask and a zero kernel, for masking with tf.where (see applyMask). */
+  private readonly keep: (tf.Tensor2D | undefined)[];
+  private readonly zeros: (tf.Tensor2D | undefined)[];
   readonly activations: ActivationLayer[];
   readonly bns: BatchNormLayer[];
   /** Hidden layers that add an identity skip (consecutive equal-width hidden layers). */
@@ -85,10 +88,14 @@ export class MaskedMLP {
     const H = spec.hiddenLayers;
     if (spec.plans.length !== H + 1) throw new Error(`expected ${H + 1} layer plans, got ${spec.plans.length}`);
     this.kernels = spec.plans.map((p) =>
-      tf.variable(tf.tensor2d(p.kernel, [p.shape.fanIn, p.shape.fanOut]), true),
+      tf.tidy(() => tf.variable(tf.tensor2d(p.kernel, [p.shape.fanIn, p.shape.fanOut]), true)),
     );
-    this.biases = spec.plans.map((p) => tf.variable(tf.zeros([p.shape.fanOut]), true));
+    this.biases = spec.plans.map((p) => tf.tidy(() => tf.variable(tf.zeros([p.shape.fanOut]), true)));
+    // Variables are created inside tidy: tf.variable(t) keeps t's data but leaves the tensor object t
+    // registered, which would otherwise count as a leaked tensor.
     this.masks = spec.plans.map((p) => (p.mask ? tf.tensor2d(p.mask, [p.shape.fanIn, p.shape.fanOut]) : undefined));
+    this.keep = this.masks.map((m) => (m ? (tf.cast(m, 'bool') as tf.Tensor2D) : undefined));
+    this.zeros = this.masks.map((m) => (m ? (tf.zerosLike(m) as tf.Tensor2D) : undefined));
     this.activations = [];
     this.bns = [];
     this.skips = [];
@@ -128,6 +135,24 @@ export class MaskedMLP {
 
   get activeWeights(): number {
     return this.layerInfo.reduce((s, l) => s + l.active, 0);
+  }
+
+  /**
+   * t ⊙ m for layer l, as a select rather than a multiply: pruned entries become exactly +0 even
+   * when t holds NaN/Inf (NaN·0 = NaN would otherwise leak into pruned weights and optimizer
+   * state) or negative values (−x·0 = −0). Returns t itself for an unmasked layer.
+   */
+  applyMask(l: number, t: tf.Tensor): tf.Tensor {
+    const keep = this.keep[l];
+    const zeros = this.zeros[l];
+    return keep && zeros ? tf.where(keep, t, zeros) : t;
+  }
+
+  /** Σ|w| over the pruned entries of kernel l (0 when the mask holds); undefined if unmasked. */
+  prunedMass(l: number): tf.Scalar | undefined {
+    const keep = this.keep[l];
+    const zeros = this.zeros[l];
+    return keep && zeros ? (tf.sum(tf.abs(tf.where(keep, zeros, this.kernels[l] as tf.Tensor2D))) as tf.Scalar) : undefined;
   }
 
   /**
@@ -212,6 +237,8 @@ export class MaskedMLP {
     this.kernels.forEach((v) => v.dispose());
     this.biases.forEach((v) => v.dispose());
     this.masks.forEach((m) => m?.dispose());
+    this.keep.forEach((m) => m?.dispose());
+    this.zeros.forEach((m) => m?.dispose());
     this.activations.forEach((a) => a.dispose());
     this.bns.forEach((b) => disposeBatchNorm(b));
   }

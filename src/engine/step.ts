@@ -108,10 +108,7 @@ export function trainStep(net: MaskedMLP, opt: Optimizer, params: Param[], batch
   const integrityLayers = o.checkIntegrity ? masked.map((m, l) => (m ? l : -1)).filter((l) => l >= 0) : [];
   const stats = tf.tidy(() => {
     const g = gradients(net, batch, o.coupledL2);
-    const kernelMasked = g.kernelRaw.map((raw, l) => {
-      const m = net.masks[l];
-      return m ? tf.mul(raw, m) : raw;
-    });
+    const kernelMasked = g.kernelRaw.map((raw, l) => net.applyMask(l, raw));
     const parts: tf.Tensor[] = [tf.reshape(g.loss, [1]), tf.reshape(g.correct, [1])];
     if (o.collectNorms) {
       for (let l = 0; l < L; l++) parts.push(layerNormTensor(g.kernelRaw[l], masked[l] ? kernelMasked[l] : undefined));
@@ -122,15 +119,13 @@ export function trainStep(net: MaskedMLP, opt: Optimizer, params: Param[], batch
     parts.push(g.other.length > 0 ? tf.reshape(tf.addN(g.other.map((t) => tf.sum(t))), [1]) : tf.zeros([1]));
     opt.apply(params, [...kernelMasked, ...g.other]);
     for (const l of integrityLayers) {
-      const k = net.kernels[l];
-      const m = net.masks[l] as tf.Tensor2D;
       // Pruned entries of the UPDATED kernel must be exactly 0 (the optimizer only saw masked
       // gradients and its state there is 0). Checked before re-masking, which would hide a leak.
-      parts.push(tf.reshape(tf.sum(tf.abs(tf.sub(k, tf.mul(k, m)))), [1]));
+      const mass = net.prunedMass(l);
+      if (mass) parts.push(tf.reshape(mass, [1]));
     }
     for (let l = 0; l < L; l++) {
-      const m = net.masks[l];
-      if (m) net.kernels[l].assign(tf.mul(net.kernels[l], m));
+      if (masked[l]) net.kernels[l].assign(net.applyMask(l, net.kernels[l]) as tf.Tensor2D);
     }
     for (const s of g.bnStats) updateMovingStats(net.bns[s.layer], s.mean, s.variance);
     return tf.concat(parts);
@@ -189,8 +184,7 @@ export function measureFlowLayers(net: MaskedMLP, batches: Batch[], coupledL2: n
     const parts = sums.map((s, l) => {
       let raw = tf.div(s, total);
       if (coupledL2 > 0) raw = tf.add(raw, tf.mul(net.kernels[l], coupledL2));
-      const m = net.masks[l];
-      return layerNormTensor(raw, m ? tf.mul(raw, m) : undefined);
+      return layerNormTensor(raw, net.masks[l] ? net.applyMask(l, raw) : undefined);
     });
     return tf.concat(parts);
   });
