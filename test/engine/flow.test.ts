@@ -1,0 +1,70 @@
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { createRng } from '../../src/shared/rng';
+import { combineFlow, flowSchedule, meanFlow, normPair } from '../../src/engine/flow';
+import { buildNets, disposeBatch, makeBatch } from '../../src/engine/train';
+import { gradients } from '../../src/engine/step';
+import { config, syntheticDataset, testBackend } from './helpers';
+
+before(async () => {
+  await testBackend();
+});
+
+describe('flow measures (pure helpers)', () => {
+  it('combine per-layer norms: EGF = plain mean of masked norms, g = norms of the concatenation', () => {
+    const layers = [
+      { active: 10, raw: { l1: 3, l2: 2 }, masked: { l1: 1, l2: 1 } },
+      { active: 1000, raw: { l1: 5, l2: 1 }, masked: { l1: 2, l2: 0.5 } },
+    ];
+    const f = combineFlow(layers);
+    assert.equal(f.egf1, 1.5); // (1 + 2)/2 — no division by the active count
+    assert.equal(f.egf2, 0.75);
+    assert.equal(f.g1, 8);
+    assert.equal(f.g2, Math.sqrt(5)); // √(2² + 1²)
+    assert.deepEqual(normPair([3, -4]), { l1: 7, l2: 5 });
+    assert.deepEqual(meanFlow([f, { egf1: 0.5, egf2: 0.25, g1: 2, g2: 0 }]), { egf1: 1, egf2: 0.5, g1: 5, g2: Math.sqrt(5) / 2 });
+  });
+
+  it('11-point schedule at round(k·E/10), deduplicated for E < 10', () => {
+    const e = (E: number): [number, number][] => flowSchedule(E).map((p) => [p.index, p.epoch]);
+    assert.deepEqual(e(10), Array.from({ length: 11 }, (_, k) => [k, k]));
+    assert.deepEqual(e(500).map(([, ep]) => ep), [0, 50, 100, 150, 200, 250, 300, 350, 400, 450, 500]);
+    assert.deepEqual(e(3), [[0, 0], [2, 1], [5, 2], [9, 3]]);
+    assert.deepEqual(e(1), [[0, 0], [5, 1]]);
+    assert.deepEqual(e(0), [[0, 0]]);
+    assert.deepEqual(e(15).map(([, ep]) => ep), [0, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15]);
+  });
+});
+
+describe('masked weights ≠ masked gradients', () => {
+  it('raw and masked gradients differ exactly at pruned positions', () => {
+    const cfg = config({ model: { width: 16, hiddenLayers: 2, activation: 'relu' }, sparsity: { denseWidth: 8 } });
+    const data = syntheticDataset();
+    const [net] = buildNets(cfg, data.features, data.classes, createRng(9));
+    const idx = Uint32Array.from({ length: data.train.n }, (_, i) => i);
+    const b = makeBatch(data.train, data.features, data.classes, idx, 0, 64);
+    try {
+      const per = tf.tidy(() => {
+        const g = gradients(net, b, 0);
+        return g.kernelRaw.map((raw, l) => ({ raw: Array.from(raw.dataSync()), masked: Array.from(net.applyMask(l, raw).dataSync()) }));
+      });
+      per.forEach(({ raw, masked }, l) => {
+        const m = net.spec.plans[l].mask as Float32Array;
+        let prunedNonZero = 0;
+        raw.forEach((r, i) => {
+          if (m[i] === 1) assert.equal(masked[i], r, `active ${l}/${i}`);
+          else {
+            assert.ok(masked[i] === 0, `pruned ${l}/${i}`);
+            if (r !== 0) prunedNonZero++;
+          }
+        });
+        // The pruned weights are 0 but their raw gradients are not (the paper's point).
+        assert.ok(prunedNonZero > 0, `layer ${l}: no pruned position has a gradient`);
+      });
+    } finally {
+      disposeBatch(b);
+      net.dispose();
+    }
+  });
+});
