@@ -47,6 +47,8 @@ export interface ChartSpec {
   logCapable: boolean;
   /** Values are fractions 0..1 shown as percentages. */
   percent?: boolean;
+  /** x is a count (epochs): no 1.5-epoch ticks. */
+  integerX?: boolean;
 }
 
 export class LineChart {
@@ -149,7 +151,7 @@ export class LineChart {
         x: {
           type: 'linear',
           title: { display: true, text: this.spec.xTitle, color: t.muted, font },
-          ticks: { color: t.muted, font, maxRotation: 0 },
+          ticks: { color: t.muted, font, maxRotation: 0, ...(this.spec.integerX === true ? { precision: 0 } : {}) },
           grid: { color: t.grid },
           border: { color: t.grid },
         },

@@ -9,6 +9,7 @@
  * scaled over the whole map, with a perceptual (viridis) ramp that reads on light and dark themes.
  */
 import type { Points } from '../src/shared/webview-protocol';
+import { fmtNum as fmtNorm } from './dom';
 import type { Theme } from './theme';
 
 export interface HeatmapRow {
@@ -161,8 +162,8 @@ export class Heatmap {
     }
     ctx.fillStyle = theme.muted;
     ctx.textAlign = 'left';
-    ctx.fillText(`1e${hi.toFixed(1)}`, barX + 13, TOP + 6);
-    ctx.fillText(`1e${lo.toFixed(1)}`, barX + 13, TOP + barH - 4);
+    ctx.fillText(fmtNorm(10 ** hi), barX + 13, TOP + 6);
+    ctx.fillText(fmtNorm(10 ** lo), barX + 13, TOP + barH - 4);
   }
 
   /** The cell under the pointer as a native tooltip (no extra DOM, nothing for the CSP to block). */

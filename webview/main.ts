@@ -118,6 +118,10 @@ const layerChart = chartCard('layers', 'Masked L2 norm per layer', '‖g ⊙ m�
   xTitle: 'step', yTitle: '‖g ⊙ m‖₂', logCapable: true,
 });
 
+const alertsCard = card('alerts', 'Alerts', 'Click an alert to open the experiment-file line it concerns.');
+const alertCount = h('span', { class: 'gf-count' });
+alertsCard.actions.append(alertCount);
+
 const heatCard = card('heatmap', 'Layer × step', 'Masked L2 norm per layer (log colour). Dark: vanishing; bright: large; red: NaN/Inf.', true);
 const heatNetSelect = h('select', { attrs: { 'aria-label': 'Net shown in the heatmap' } });
 for (const v of ['both', 'sparse', 'dense'] as const) heatNetSelect.append(h('option', { attrs: { value: v } }, v === 'both' ? 'sparse + dense' : v));
@@ -138,16 +142,13 @@ pngButton(heatCard, 'heatmap', () => {
 });
 
 const accChart = chartCard('accuracy', 'Accuracy per epoch', 'Train, validation and test accuracy after each epoch.', {
-  xTitle: 'epoch', yTitle: 'accuracy', logCapable: false, percent: true,
+  xTitle: 'epoch', yTitle: 'accuracy', logCapable: false, percent: true, integerX: true,
 });
 const lossChart = chartCard('loss', 'Loss per epoch', 'Train, validation and test loss after each epoch.', {
-  xTitle: 'epoch', yTitle: 'loss', logCapable: false,
+  xTitle: 'epoch', yTitle: 'loss', logCapable: false, integerX: true,
 });
 
-const tableCard = card('density', 'Layers', 'Density and active (unmasked) weights per layer; latest masked L2 norm.');
-const alertsCard = card('alerts', 'Alerts', 'Click an alert to open the experiment-file line it concerns.');
-const alertCount = h('span', { class: 'gf-count' });
-alertsCard.actions.append(alertCount);
+const tableCard = card('density', 'Layers', 'Density and active (unmasked) weights per layer; latest masked L2 norm.', true);
 
 const charts = [l1Chart, l2Chart, layerChart, accChart, lossChart];
 

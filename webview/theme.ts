@@ -59,4 +59,6 @@ export function readTheme(): Theme {
 export function watchTheme(onChange: () => void): void {
   const obs = new MutationObserver(() => onChange());
   obs.observe(document.body, { attributes: true, attributeFilter: ['class', 'data-vscode-theme-kind', 'style'] });
+  // The variables themselves are set on <html>; a theme whose kind does not change (dark → dark) only touches those.
+  obs.observe(document.documentElement, { attributes: true, attributeFilter: ['style'] });
 }

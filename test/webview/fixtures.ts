@@ -40,7 +40,7 @@ export function step(net: NetRole, s: number, withLayers: boolean, nanAt = -1): 
   const l2 = [0.8 * wiggle * scale, (net === 'sparse' ? 0.5 * decay * decay : 0.4) * wiggle, 0.3 * wiggle * scale * (1 + s / 400)];
   const layers = withLayers
     ? l2.map((v, i) => ({
-        active: [11680, 256, 150][i],
+        active: netInfo(net).layers[i].active,
         raw: { l1: v * 40, l2: v * 1.3 },
         masked: { l1: v * 25, l2: s === nanAt && i === 1 ? NaN : v },
       }))
