@@ -138,6 +138,43 @@ export async function run(): Promise<void> {
     assert.ok(actions.some((a) => a.title.startsWith('Lower the learning rate')), `quick fixes: ${actions.map((a) => a.title).join(', ')}`);
   });
 
+  await step('gradflow.runSweep runs every configuration, and skips finished ones when run again', async () => {
+    const sweepFile = path.join(dir, 'tiny-sweep.gradflow.yaml');
+    fs.writeFileSync(
+      sweepFile,
+      [
+        'name: tiny-sweep',
+        'dataset:',
+        '  name: synthetic',
+        '  synthetic: { features: 8, classes: 2, train_size: 256, test_size: 64 }',
+        'model:',
+        '  hidden_layers: 1',
+        '  width: 16',
+        'training:',
+        '  epochs: 1',
+        '  batch_size: 64',
+        'run:',
+        '  backend: cpu',
+        'sweep:',
+        '  seeds: [0, 1]',
+        '  grid:',
+        '    training.optimizer: [adam, sgd]',
+        '  workers: 2',
+        '',
+      ].join('\n'),
+    );
+    const uri = vscode.Uri.file(sweepFile);
+    // Language-feature commands need the document loaded in the editor.
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+    assert.ok(lenses.some((l) => l.command?.title === '▶ Run sweep'), 'sweep code lens');
+    const first = await vscode.commands.executeCommand<RunOutcome[]>('gradflow.runSweep', uri);
+    assert.deepEqual(first.map((o) => o.status), ['finished', 'finished', 'finished', 'finished']);
+    assert.ok(first.every((o) => o.runDir?.includes(`${path.sep}sweep-tiny-sweep${path.sep}`)), 'runs in the sweep folder');
+    const again = await vscode.commands.executeCommand<RunOutcome[]>('gradflow.runSweep', uri);
+    assert.deepEqual(again, [], 'a second sweep run finds every configuration finished');
+  });
+
   await step('dashboard and past runs open without error', async () => {
     await vscode.commands.executeCommand('gradflow.showDashboard');
     const runsDir = path.join(dir, '.gradflow', 'runs');
