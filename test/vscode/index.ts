@@ -175,6 +175,28 @@ export async function run(): Promise<void> {
     assert.deepEqual(again, [], 'a second sweep run finds every configuration finished');
   });
 
+  await step('gradflow.stop stops a running trainer, which still ends normally', async () => {
+    const long = path.join(dir, 'long.gradflow.yaml');
+    fs.writeFileSync(long, fs.readFileSync(quick.fsPath, 'utf8').replace(/epochs: \d+/, 'epochs: 200'));
+    const uri = vscode.Uri.file(long);
+    const pending = vscode.commands.executeCommand<RunOutcome | undefined>('gradflow.run', uri);
+    await new Promise((r) => setTimeout(r, 3000));
+    await vscode.commands.executeCommand('gradflow.stop');
+    const outcome = await pending;
+    assert.ok(outcome);
+    assert.equal(outcome.status, 'stopped');
+    assert.equal(outcome.exitCode, 0);
+  });
+
+  await step('a trainer that fails is reported as failed with its exit code', async () => {
+    const bad = path.join(dir, 'bad.gradflow.yaml');
+    fs.writeFileSync(bad, 'dataset:\n  name: mnist\n  path: ./no-such-folder\nrun:\n  backend: cpu\n');
+    const outcome = await vscode.commands.executeCommand<RunOutcome | undefined>('gradflow.run', vscode.Uri.file(bad));
+    assert.ok(outcome);
+    assert.equal(outcome.status, 'failed');
+    assert.notEqual(outcome.exitCode, 0);
+  });
+
   await step('dashboard and past runs open without error', async () => {
     await vscode.commands.executeCommand('gradflow.showDashboard');
     const runsDir = path.join(dir, '.gradflow', 'runs');
