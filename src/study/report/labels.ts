@@ -1,0 +1,82 @@
+/**
+ * Labels and orders of the report's axes: the paper's regulariser names (NR, L2, DA, SC, BN and
+ * their combinations), optimizers and activations in the order of the experiment schema, and the
+ * four gradient-flow measures.
+ */
+import { ACTIVATIONS, OPTIMIZERS, type ExperimentConfig } from '../../shared/experiment';
+import type { FlowMeasures } from '../../shared/protocol';
+
+/** Order of the parts of a regulariser label (method.md §5 writes DA_BN, L2_BN, SC_BN). */
+export const REGULARISER_PARTS = ['DA', 'L2', 'SC', 'BN'] as const;
+export type RegulariserPart = (typeof REGULARISER_PARTS)[number];
+
+/**
+ * The paper's regulariser label of a configuration: the parts present joined with '_' in the order
+ * DA, L2, SC, BN; 'NR' (no regularisation) when none is. L2 means `training.weight_decay > 0`
+ * whatever the optimizer, so AdamW's decoupled decay is labelled L2 too — the optimizer column tells
+ * Adam + L2 from AdamW.
+ */
+export function regulariserLabel(config: ExperimentConfig): string {
+  const on: Record<RegulariserPart, boolean> = {
+    DA: config.training.augmentation,
+    L2: config.training.weightDecay > 0,
+    SC: config.model.skip,
+    BN: config.model.batchNorm,
+  };
+  const parts = REGULARISER_PARTS.filter((p) => on[p]);
+  return parts.length === 0 ? 'NR' : parts.join('_');
+}
+
+/** NR first, then by number of parts, then by the DA, L2, SC, BN order of the parts. */
+export function compareRegularisers(a: string, b: string): number {
+  const key = (label: string): number[] => {
+    if (label === 'NR') return [0];
+    const parts = label.split('_').map((p) => REGULARISER_PARTS.indexOf(p as RegulariserPart));
+    return [parts.length, ...parts];
+  };
+  const ka = key(a);
+  const kb = key(b);
+  for (let i = 0; i < Math.max(ka.length, kb.length); i++) {
+    const d = (ka[i] ?? -1) - (kb[i] ?? -1);
+    if (d !== 0) return d;
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Sort by the position in a known list; unknown values last, alphabetically. */
+function byKnownOrder(known: readonly string[]): (a: string, b: string) => number {
+  return (a, b) => {
+    const ia = known.indexOf(a);
+    const ib = known.indexOf(b);
+    const ra = ia < 0 ? known.length : ia;
+    const rb = ib < 0 ? known.length : ib;
+    return ra - rb || (a < b ? -1 : a > b ? 1 : 0);
+  };
+}
+
+export const compareOptimizers = byKnownOrder(OPTIMIZERS);
+export const compareActivations = byKnownOrder(ACTIVATIONS);
+
+export interface MeasureInfo {
+  key: keyof FlowMeasures;
+  /** Plain text (Markdown, CSV). */
+  label: string;
+  /** LaTeX math. */
+  latex: string;
+}
+
+/** The four measures of method.md §4, in the paper's order. */
+export const MEASURES: readonly MeasureInfo[] = [
+  { key: 'g1', label: '||g||_1', latex: '$\\|g\\|_1$' },
+  { key: 'g2', label: '||g||_2', latex: '$\\|g\\|_2$' },
+  { key: 'egf1', label: 'EGF_1', latex: '$\\mathrm{EGF}_1$' },
+  { key: 'egf2', label: 'EGF_2', latex: '$\\mathrm{EGF}_2$' },
+];
+
+/** LaTeX spellings of plain-text labels that appear in table cells and headers. */
+export const LATEX_LABELS: Readonly<Record<string, string>> = Object.fromEntries(MEASURES.map((m) => [m.label, m.latex]));
+
+/** File-name-safe form of a label. */
+export function slug(s: string): string {
+  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
+}

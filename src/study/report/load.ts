@@ -1,0 +1,173 @@
+/**
+ * Reading a sweep folder for the report: sweep.json (the plan) + the newest finished run of each
+ * planned configuration (run.json, config.json, summary.json).
+ *
+ * Every field the report uses is checked here, once, so the table code can trust the rows and a
+ * broken run is reported by name instead of surfacing as NaN in a table. JSON cannot carry NaN or
+ * Infinity: a diverged net's loss is written as `null`; that is data (the net diverged), not a
+ * missing field, so it is read as NaN and the tables leave it out with a note.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ExperimentConfig } from '../../shared/experiment';
+import type { NetSummary, RunSummary } from '../../shared/protocol';
+import { finishedRuns, readManifest, type SweepManifest } from '../sweep-runner';
+import { ReportError, type SweepResults, type SweepRow } from './types';
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function readJsonFile(file: string, run: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ReportError('bad-run', `run ${run}: cannot read ${path.basename(file)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { run });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new ReportError('bad-run', `run ${run}: ${path.basename(file)} is not valid JSON (${(e as Error).message})`, { run });
+  }
+}
+
+/** Value at a dotted path, or undefined. */
+function at(obj: unknown, dotted: string): unknown {
+  let node: unknown = obj;
+  for (const part of dotted.split('.')) {
+    if (!isRecord(node)) return undefined;
+    node = node[part];
+  }
+  return node;
+}
+
+/** Summary metrics every net must have; `null` (a non-finite value in JSON) is accepted and read as NaN. */
+export const REQUIRED_NET_METRICS = [
+  'final.test.accuracy',
+  'final.test.loss',
+  'flowAverage.g1',
+  'flowAverage.g2',
+  'flowAverage.egf1',
+  'flowAverage.egf2',
+] as const;
+
+/** Config fields the tables group by (dotted camelCase paths of config.json). */
+const REQUIRED_CONFIG: ReadonlyArray<[string, 'string' | 'number' | 'boolean']> = [
+  ['dataset.name', 'string'],
+  ['model.width', 'number'],
+  ['model.activation', 'string'],
+  ['model.batchNorm', 'boolean'],
+  ['model.skip', 'boolean'],
+  ['sparsity.method', 'string'],
+  ['training.optimizer', 'string'],
+  ['training.weightDecay', 'number'],
+  ['training.augmentation', 'boolean'],
+];
+
+function checkNet(raw: unknown, run: string, index: number): NetSummary {
+  if (!isRecord(raw) || (raw.net !== 'sparse' && raw.net !== 'dense')) {
+    throw new ReportError('missing-metric', `run ${run}: summary.json nets[${index}] has no 'net' ('sparse' or 'dense')`, { run, metric: 'net' });
+  }
+  const net = raw.net;
+  for (const metric of REQUIRED_NET_METRICS) {
+    const v = at(raw, metric);
+    if (v !== null && typeof v !== 'number') {
+      throw new ReportError('missing-metric', `run ${run}: the ${net} net has no ${metric} in summary.json${v === undefined ? '' : ` (found ${JSON.stringify(v)})`}`, { run, metric: `${net}.${metric}` });
+    }
+  }
+  const num = (metric: string): number => {
+    const v = at(raw, metric);
+    return typeof v === 'number' ? v : NaN;
+  };
+  // Copy, replacing the JSON nulls of the needed metrics by NaN; the rest is passed through untouched.
+  const s = raw as unknown as NetSummary;
+  return {
+    ...s,
+    final: {
+      ...s.final,
+      test: { ...s.final.test, accuracy: num('final.test.accuracy'), loss: num('final.test.loss') },
+    },
+    flowAverage: { g1: num('flowAverage.g1'), g2: num('flowAverage.g2'), egf1: num('flowAverage.egf1'), egf2: num('flowAverage.egf2') },
+  };
+}
+
+function checkConfig(raw: unknown, run: string): ExperimentConfig {
+  for (const [key, type] of REQUIRED_CONFIG) {
+    const v = at(raw, key);
+    if (typeof v !== type) {
+      throw new ReportError('bad-run', `run ${run}: config.json has no ${type} ${key}${v === undefined ? '' : ` (found ${JSON.stringify(v)})`}`, { run, metric: key });
+    }
+  }
+  const dw = at(raw, 'sparsity.denseWidth');
+  if (dw !== undefined && typeof dw !== 'number') {
+    throw new ReportError('bad-run', `run ${run}: config.json sparsity.denseWidth is not a number (found ${JSON.stringify(dw)})`, { run, metric: 'sparsity.denseWidth' });
+  }
+  return raw as ExperimentConfig;
+}
+
+function checkManifest(dir: string): SweepManifest {
+  if (!fs.existsSync(dir)) throw new ReportError('not-a-sweep', `${dir}: no such folder`);
+  if (!fs.statSync(dir).isDirectory()) throw new ReportError('not-a-sweep', `${dir}: not a folder (give the sweep folder, e.g. .gradflow/runs/sweep-NAME)`);
+  let m: SweepManifest;
+  try {
+    m = readManifest(dir);
+  } catch (e) {
+    throw new ReportError('not-a-sweep', `${(e as Error).message}; a sweep folder is created by \`gradflow sweep FILE\` and holds sweep.json`);
+  }
+  if (!isRecord(m) || !Array.isArray(m.runs) || !m.runs.every((r) => isRecord(r) && typeof r.id === 'string' && isRecord(r.point))) {
+    throw new ReportError('not-a-sweep', `${path.join(dir, 'sweep.json')}: not a sweep manifest (expected { name, runs: [{ id, point }] })`);
+  }
+  return m;
+}
+
+/**
+ * Reads every finished configuration of a sweep folder. Throws `ReportError`: `not-a-sweep` (no
+ * folder, no or unreadable sweep.json), `no-finished-runs`, `missing-metric` (a summary lacks a
+ * metric the report needs: the message names the run and the metric), `bad-run` (unreadable
+ * config/summary, or a config field the tables group by is missing).
+ */
+export function loadSweepResults(dir: string): SweepResults {
+  const abs = path.resolve(dir);
+  const manifest = checkManifest(abs);
+  const finished = finishedRuns(abs);
+  const planned = new Set(manifest.runs.map((r) => r.id));
+  const rows: SweepRow[] = [];
+  const unfinished: SweepResults['unfinished'] = [];
+  for (const planRun of manifest.runs) {
+    const rec = finished.get(planRun.id);
+    if (!rec) {
+      unfinished.push({ id: planRun.id, point: planRun.point });
+      continue;
+    }
+    const run = rec.runId;
+    const config = checkConfig(readJsonFile(path.join(rec.runDir, 'config.json'), run), run);
+    const summary = readJsonFile(path.join(rec.runDir, 'summary.json'), run);
+    const netsRaw = isRecord(summary) ? (summary as Partial<RunSummary>).nets : undefined;
+    if (!Array.isArray(netsRaw) || netsRaw.length === 0) {
+      throw new ReportError('missing-metric', `run ${run}: summary.json has no nets`, { run, metric: 'nets' });
+    }
+    const nets: SweepRow['nets'] = {};
+    netsRaw.forEach((n: unknown, i: number) => {
+      const net = checkNet(n, run, i);
+      nets[net.net] = net;
+    });
+    rows.push({ configId: planRun.id, runId: run, runDir: rec.runDir, point: planRun.point, config, nets });
+  }
+  if (rows.length === 0) {
+    throw new ReportError(
+      'no-finished-runs',
+      `${abs}: none of the ${manifest.runs.length} planned runs has finished; run \`gradflow sweep ${manifest.sourceFile ?? 'FILE'}\` (it resumes)`,
+    );
+  }
+  const orphaned = [...finished.keys()].filter((id) => !planned.has(id)).sort();
+  return {
+    dir: abs,
+    name: typeof manifest.name === 'string' ? manifest.name : path.basename(abs),
+    ...(manifest.sourceFile !== undefined ? { sourceFile: manifest.sourceFile } : {}),
+    planned: manifest.runs.length,
+    rows,
+    unfinished,
+    orphaned,
+  };
+}
