@@ -109,9 +109,9 @@ test('message says what, where, when and the measured value', () => {
   const m = alertMessage(alert('explosion'), 'the learning rate (0.1) may be too high.', ['dense1', 'dense2', 'output']);
   assert.equal(
     m,
-    'Exploding gradients: sparse net, layer 1 (dense2), at step 120, measured 1.23e+4. masked L2 norm above max_norm\nHere: the learning rate (0.1) may be too high.',
+    'Exploding gradients in the sparse net, layer 1 (dense2), at step 120: measured 1.23e+4.\nmasked L2 norm above max_norm\nHere: the learning rate (0.1) may be too high.',
   );
-  assert.match(alertMessage(alert('collapse-at-mask', { step: 0, layer: -1 }), 'x'), /whole network, at mask time/);
+  assert.match(alertMessage(alert('collapse-at-mask', { step: 0, layer: -1 }), 'x'), /whole network, at mask time: measured/);
   assert.equal(formatMeasured('NaN'), 'NaN');
   assert.equal(formatMeasured('-Infinity'), '-Infinity');
   assert.equal(formatMeasured(0.5), '0.5');

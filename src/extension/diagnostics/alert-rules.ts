@@ -145,9 +145,13 @@ export function layerLabel(layer: number, names?: readonly string[]): string {
   return name !== undefined ? `layer ${layer} (${name})` : `layer ${layer}`;
 }
 
-/** What happened, where (net, layer), when (step), the measured value, then why this line is implicated. */
+/**
+ * What happened, where (net, layer), when (step) and the measured value on the first line (what the
+ * Problems view shows), the trainer's own explanation next, then why this line is implicated.
+ */
 export function alertMessage(alert: Alert, hint: string, layerNames?: readonly string[]): string {
   const when = alert.step === 0 ? 'at mask time' : `at step ${alert.step}`;
-  const head = `${TITLES[alert.kind]}: ${alert.net} net, ${layerLabel(alert.layer, layerNames)}, ${when}, measured ${formatMeasured(alert.value)}.`;
-  return `${head} ${alert.message.trim()}\nHere: ${hint}`;
+  const head = `${TITLES[alert.kind]} in the ${alert.net} net, ${layerLabel(alert.layer, layerNames)}, ${when}: measured ${formatMeasured(alert.value)}.`;
+  const detail = alert.message.trim();
+  return `${head}${detail !== '' ? `\n${detail}` : ''}\nHere: ${hint}`;
 }

@@ -113,10 +113,11 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 function liveItem(run: LiveRun): vscode.TreeItem {
   const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.None);
   const last = run.egf2[run.egf2.length - 1];
-  const parts = [run.backend ?? '…'];
+  // The icon shows the status; the narrow sidebar gets the numbers first.
+  const parts: string[] = [];
+  if (last !== undefined) parts.push(`EGF₂ ${compactNumber(last)} ${sparkline(run.egf2, 12, { log: true })}`);
   if (run.status === 'running' && run.totalSteps > 0) parts.push(`${Math.floor((100 * run.step) / run.totalSteps)}%`);
-  else if (run.status !== 'running') parts.push(run.status);
-  if (last !== undefined) parts.push(`EGF₂ ${compactNumber(last)} ${sparkline(run.egf2, 16, { log: true })}`);
+  parts.push(run.backend ?? '…');
   item.description = parts.join(' · ');
   item.iconPath = icon(run.status);
   item.tooltip = tooltip(run.name, run.status, run.backend, run.uri.fsPath, run.runDir, run.error);
@@ -129,8 +130,9 @@ function liveItem(run: LiveRun): vscode.TreeItem {
 function pastItem(run: PastRun): vscode.TreeItem {
   const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.None);
   const egf = summaryEgf(run.status === 'running' ? undefined : readSummary(run.runDir));
-  const parts = [run.backend ?? '?', run.status, new Date(run.startedAt).toLocaleString()];
-  if (egf.average !== undefined) parts.push(`EGF₂ ${compactNumber(egf.average)} ${sparkline(egf.points, 16, { log: true })}`);
+  const parts: string[] = [];
+  if (egf.average !== undefined) parts.push(`EGF₂ ${compactNumber(egf.average)} ${sparkline(egf.points, 12, { log: true })}`);
+  parts.push(run.backend ?? '?', new Date(run.startedAt).toLocaleString());
   item.description = parts.join(' · ');
   item.iconPath = icon(run.status);
   item.tooltip = tooltip(run.name, run.status, run.backend, run.sourceFile, run.runDir, run.reason);
