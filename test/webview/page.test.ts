@@ -13,7 +13,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { DashboardState } from '../../src/extension/dashboard/state';
 import { dashboardCsp, makeNonce, renderDashboardHtml } from '../../src/extension/dashboard/html';
 import { decodePngDataUrl } from '../../src/extension/dashboard/png';
-import { WEBVIEW_PROTOCOL_VERSION, isPageToHost, type HostToPage, type PageToHost } from '../../src/shared/webview-protocol';
+import { WEBVIEW_PROTOCOL_VERSION, isPageToHost, type PageToHost } from '../../src/shared/webview-protocol';
 import { alert, pairRun, step } from './fixtures';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -32,16 +32,64 @@ function repoRoot(): string {
   return process.cwd();
 }
 
-interface Recorded {
-  posted: PageToHost[];
-  csp: string[];
-}
+/*
+ * Code that runs in the page is written as strings: this file is compiled with the Node
+ * tsconfig (no DOM lib), and pulling DOM types into that whole program would blur what Node code
+ * may use.
+ */
 
-declare global {
-  interface Window {
-    __gradflow: Recorded;
+/** Before any page script: the stub VS Code API, a CSP violation recorder, theme variables. */
+const INIT_SCRIPT = `(() => {
+  const rec = { posted: [], csp: [] };
+  window.__gradflow = rec;
+  document.addEventListener('securitypolicyviolation', (e) => rec.csp.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sample));
+  let state;
+  window.acquireVsCodeApi = () => ({
+    postMessage: (m) => rec.posted.push(JSON.parse(JSON.stringify(m))),
+    getState: () => state,
+    setState: (s) => { state = s; },
+  });
+  // VS Code's Dark Modern variables, as the workbench injects them into a webview.
+  const vars = {
+    '--vscode-editor-foreground': '#cccccc', '--vscode-editor-background': '#1f1f1f',
+    '--vscode-descriptionForeground': '#9d9d9d', '--vscode-panel-border': '#2b2b2b',
+    '--vscode-sideBar-background': '#181818', '--vscode-charts-blue': '#3794ff',
+    '--vscode-charts-orange': '#d18616', '--vscode-charts-green': '#89d185',
+    '--vscode-charts-purple': '#b180d7', '--vscode-charts-red': '#f14c4c', '--vscode-charts-yellow': '#cca700',
+    '--vscode-charts-lines': 'rgba(204,204,204,0.15)', '--vscode-errorForeground': '#f85149',
+    '--vscode-font-family': 'system-ui, sans-serif', '--vscode-font-size': '13px',
+  };
+  // Init scripts run before <html> exists: apply the variables as soon as it is inserted.
+  const apply = () => { for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty(k, v); };
+  if (document.documentElement) apply();
+  else {
+    const mo = new MutationObserver(() => {
+      if (!document.documentElement) return;
+      mo.disconnect();
+      apply();
+    });
+    mo.observe(document, { childList: true });
   }
-}
+})();`;
+
+/** Resolves after queued messages were dispatched and two animation frames drew. */
+const SETTLE = 'new Promise((r) => setTimeout(() => requestAnimationFrame(() => requestAnimationFrame(() => r())), 50))';
+
+const INK = `(selector) => {
+  const c = document.querySelector(selector);
+  const ctx = c && c.getContext('2d');
+  if (!ctx || c.width === 0 || c.height === 0) return { share: 0, colours: 0, w: c ? c.width : 0, h: c ? c.height : 0 };
+  const d = ctx.getImageData(0, 0, c.width, c.height).data;
+  let painted = 0;
+  const colours = new Set();
+  for (let i = 0; i < d.length; i += 4) {
+    if (d[i + 3] > 0) {
+      painted++;
+      colours.add(((d[i] >> 4) << 8) | ((d[i + 1] >> 4) << 4) | (d[i + 2] >> 4));
+    }
+  }
+  return { share: painted / (c.width * c.height), colours: colours.size, w: c.width, h: c.height };
+}`;
 
 describe('dashboard page in chromium', { skip }, () => {
   const root = repoRoot();
@@ -92,48 +140,13 @@ describe('dashboard page in chromium', { skip }, () => {
       await route.fulfill({ status: 200, body: hit[0], headers: { 'content-type': hit[1], 'content-security-policy': csp } });
     });
     // The stub VS Code gives a webview, plus a CSP violation recorder (before any page script).
-    await context.addInitScript(() => {
-      const rec = { posted: [] as unknown[], csp: [] as string[] };
-      (window as unknown as { __gradflow: unknown }).__gradflow = rec;
-      document.addEventListener('securitypolicyviolation', (e) => rec.csp.push(`${e.violatedDirective} ${e.blockedURI} ${e.sample}`));
-      let state: unknown;
-      (window as unknown as { acquireVsCodeApi: unknown }).acquireVsCodeApi = () => ({
-        postMessage: (m: unknown) => rec.posted.push(JSON.parse(JSON.stringify(m))),
-        getState: () => state,
-        setState: (s: unknown) => {
-          state = s;
-        },
-      });
-      // VS Code's Dark Modern variables, as the workbench injects them into the webview.
-      const vars: Record<string, string> = {
-        '--vscode-editor-foreground': '#cccccc', '--vscode-editor-background': '#1f1f1f',
-        '--vscode-descriptionForeground': '#9d9d9d', '--vscode-panel-border': '#2b2b2b',
-        '--vscode-sideBar-background': '#181818', '--vscode-charts-blue': '#3794ff',
-        '--vscode-charts-orange': '#d18616', '--vscode-charts-green': '#89d185',
-        '--vscode-charts-purple': '#b180d7', '--vscode-charts-red': '#f14c4c', '--vscode-charts-yellow': '#cca700',
-        '--vscode-charts-lines': 'rgba(204,204,204,0.15)', '--vscode-errorForeground': '#f85149',
-        '--vscode-font-family': 'system-ui, sans-serif', '--vscode-font-size': '13px',
-      };
-      // Init scripts run before <html> exists: apply the variables as soon as it is inserted.
-      const apply = (): void => {
-        for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty(k, v);
-      };
-      if (document.documentElement) apply();
-      else {
-        const mo = new MutationObserver(() => {
-          if (!document.documentElement) return;
-          mo.disconnect();
-          apply();
-        });
-        mo.observe(document, { childList: true });
-      }
-    });
+    await context.addInitScript({ content: INIT_SCRIPT });
     page = await context.newPage();
     page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
     page.on('pageerror', (e) => pageErrors.push(String(e)) && console.error(e.stack));
     await page.goto(`${ORIGIN}/index.html`);
-    await page.evaluate(() => document.body.classList.add('vscode-dark'));
-    await page.waitForFunction(() => window.__gradflow.posted.some((m) => m.type === 'ready'));
+    await page.evaluate("document.body.classList.add('vscode-dark')");
+    await page.waitForFunction("window.__gradflow.posted.some((m) => m.type === 'ready')");
     assert.deepEqual(unexpected, []);
   });
 
@@ -142,35 +155,20 @@ describe('dashboard page in chromium', { skip }, () => {
     if (outdir) rmSync(outdir, { recursive: true, force: true });
   });
 
-  async function send(msgs: HostToPage[] | unknown[]): Promise<void> {
-    await page.evaluate((ms) => {
-      for (const m of ms) window.postMessage(m, '*');
-    }, JSON.parse(JSON.stringify(msgs)) as unknown[]);
+  async function send(msgs: unknown[]): Promise<void> {
+    // JSON, as postMessage from the host is; a NaN in a malformed sample becomes null (still malformed).
+    await page.evaluate(`for (const m of ${JSON.stringify(msgs)}) window.postMessage(m, '*')`);
     // Messages are dispatched as tasks, renders happen on the next animation frame.
-    await page.evaluate(() => new Promise<void>((r) => setTimeout(() => requestAnimationFrame(() => requestAnimationFrame(() => r())), 50)));
+    await page.evaluate(SETTLE);
   }
 
   async function posted(): Promise<PageToHost[]> {
-    return page.evaluate(() => window.__gradflow.posted);
+    return page.evaluate<PageToHost[]>('window.__gradflow.posted');
   }
 
-  /** Share of pixels that are not background, and how many distinct colours, of a canvas. */
+  /** Share of painted pixels and number of distinct (4-bit quantised) colours of a canvas. */
   async function ink(selector: string): Promise<{ share: number; colours: number; w: number; h: number }> {
-    return page.$eval(selector, (el) => {
-      const c = el as HTMLCanvasElement;
-      const ctx = c.getContext('2d');
-      if (!ctx || c.width === 0 || c.height === 0) return { share: 0, colours: 0, w: c.width, h: c.height };
-      const d = ctx.getImageData(0, 0, c.width, c.height).data;
-      let painted = 0;
-      const colours = new Set<number>();
-      for (let i = 0; i < d.length; i += 4) {
-        if (d[i + 3] > 0) {
-          painted++;
-          colours.add(((d[i] >> 4) << 8) | ((d[i + 1] >> 4) << 4) | (d[i + 2] >> 4));
-        }
-      }
-      return { share: painted / (c.width * c.height), colours: colours.size, w: c.width, h: c.height };
-    });
+    return page.evaluate<{ share: number; colours: number; w: number; h: number }>(`(${INK})(${JSON.stringify(selector)})`);
   }
 
   it('says ready with the protocol version', async () => {
@@ -250,11 +248,8 @@ describe('dashboard page in chromium', { skip }, () => {
     // Light theme (VS Code Light Modern variables), then back to dark: the observer re-reads them.
     const setTheme = async (vars: Record<string, string>, from: string, to: string): Promise<void> => {
       await page.evaluate(
-        ([v, f, t]) => {
-          for (const [k, x] of Object.entries(v)) document.documentElement.style.setProperty(k, x);
-          document.body.classList.replace(f, t);
-        },
-        [vars, from, to] as const,
+        `for (const [k, x] of Object.entries(${JSON.stringify(vars)})) document.documentElement.style.setProperty(k, x);
+         document.body.classList.replace(${JSON.stringify(from)}, ${JSON.stringify(to)});`,
       );
       await send([]);
     };
@@ -273,19 +268,19 @@ describe('dashboard page in chromium', { skip }, () => {
     await page.click('#gf-loss .gf-actions button');
     const lightPng = (await posted()).filter((m): m is Extract<PageToHost, { type: 'savePng' }> => m.type === 'savePng').pop();
     assert.ok(lightPng);
-    const corner = await page.evaluate(async (url) => {
+    const corner = await page.evaluate<number[]>(`(async () => {
       const img = new Image();
-      img.src = url;
+      img.src = ${JSON.stringify(lightPng.dataUrl)};
       await img.decode();
       const c = document.createElement('canvas');
       c.width = img.width;
       c.height = img.height;
       const ctx = c.getContext('2d');
-      ctx?.drawImage(img, 0, 0);
-      return Array.from(ctx?.getImageData(0, 0, 1, 1).data ?? []);
-    }, lightPng.dataUrl);
+      ctx.drawImage(img, 0, 0);
+      return Array.from(ctx.getImageData(0, 0, 1, 1).data);
+    })()`);
     assert.deepEqual(corner, [255, 255, 255, 255]);
-    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.evaluate('window.scrollTo(0, 0)');
     writeFileSync(join(dir, 'dashboard-light.png'), await page.screenshot({ fullPage: true }));
     await setTheme(
       {
@@ -296,22 +291,22 @@ describe('dashboard page in chromium', { skip }, () => {
       'vscode-dark',
     );
     assert.ok((await ink('#gf-l1 canvas')).share > 0.01);
-    await page.evaluate(() => window.scrollTo(0, 0)); // the sticky toolbar follows the scroll position the clicks left
+    await page.evaluate('window.scrollTo(0, 0)'); // the sticky toolbar follows the scroll position the clicks left
     const shot = await page.screenshot({ fullPage: true });
     writeFileSync(join(dir, 'dashboard.png'), shot);
     assert.deepEqual(pageErrors, []);
   });
 
   it('caused no CSP violation (and the recorder does catch one)', async () => {
-    const rec = await page.evaluate(() => window.__gradflow.csp);
+    const rec = await page.evaluate<string[]>('window.__gradflow.csp');
     assert.deepEqual(rec, []);
     assert.deepEqual(consoleLines.filter((l) => /Content Security Policy|Refused to/i.test(l)), []);
     // Control: an inline style attribute is exactly what the policy forbids.
-    await page.evaluate(() => {
+    await page.evaluate(`{
       const d = document.createElement('div');
       d.setAttribute('style', 'color: red');
       document.body.append(d);
-    });
-    await page.waitForFunction(() => window.__gradflow.csp.length > 0);
+    }`);
+    await page.waitForFunction('window.__gradflow.csp.length > 0');
   });
 });

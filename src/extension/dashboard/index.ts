@@ -1,5 +1,6 @@
 /** Public surface of the dashboard for the rest of the extension. */
-export { DashboardPanel, UPDATE_INTERVAL_MS, type DashboardLog, type DashboardPanelOptions } from './panel';
+export { DashboardPanel, type DashboardLog, type DashboardPanelOptions } from './panel';
+export { UpdatePump, UPDATE_INTERVAL_MS } from './pump';
 export { DashboardState, type DashboardStateOptions, type RunInfo } from './state';
 export { renderDashboardHtml, makeNonce, dashboardCsp, type DashboardHtmlOptions } from './html';
 export { decimate, DEFAULT_MAX_POINTS } from './decimate';

@@ -16,10 +16,8 @@ import {
 } from '../../shared/webview-protocol';
 import { makeNonce, renderDashboardHtml } from './html';
 import { decodePngDataUrl } from './png';
-import type { DashboardState, Disposable as StateDisposable } from './state';
-
-/** ≤ 4 updates per second: smooth enough to feel live, cheap enough for 100,000-step runs. */
-export const UPDATE_INTERVAL_MS = 250;
+import { UpdatePump } from './pump';
+import type { DashboardState } from './state';
 
 /** Where diagnostics about the page go; the extension passes its log output channel. */
 export interface DashboardLog {
@@ -55,11 +53,7 @@ export class DashboardPanel implements vscode.Disposable {
   private static readonly revealListeners = new Set<RevealAlertListener>();
 
   private readonly disposables: vscode.Disposable[] = [];
-  private stateSub: StateDisposable | undefined;
-  /** The page posted `ready` since it was last (re)loaded: only then can it take updates. */
-  private pageReady = false;
-  private timer: NodeJS.Timeout | undefined;
-  private lastFlush = 0;
+  private readonly pump: UpdatePump;
   private disposed = false;
 
   /** The open panel, if any. */
@@ -121,10 +115,10 @@ export class DashboardPanel implements vscode.Disposable {
       panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
       panel.onDidChangeViewState((e) => {
         // Hidden means destroyed (no retainContextWhenHidden): wait for the reloaded page's `ready`.
-        if (!e.webviewPanel.visible) this.pageReady = false;
+        if (!e.webviewPanel.visible) this.pump.pageGone();
       }),
     );
-    this.stateSub = state.onDidChange(() => this.schedule());
+    this.pump = new UpdatePump(state, (m) => this.post(m));
     panel.webview.html = this.html();
   }
 
@@ -142,8 +136,7 @@ export class DashboardPanel implements vscode.Disposable {
     if (this.disposed) return;
     this.disposed = true;
     if (DashboardPanel.current === this) DashboardPanel.current = undefined;
-    if (this.timer) clearTimeout(this.timer);
-    this.stateSub?.dispose();
+    this.pump.dispose();
     this.panel.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
@@ -158,32 +151,11 @@ export class DashboardPanel implements vscode.Disposable {
     });
   }
 
-  private schedule(): void {
-    if (this.disposed || this.timer || !this.pageReady) return;
-    const wait = Math.max(0, this.lastFlush + UPDATE_INTERVAL_MS - Date.now());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.flush();
-    }, wait);
-  }
-
-  private flush(): void {
-    // A page that is not listening would lose these; it will get a full `init` when it says `ready`.
-    if (this.disposed || !this.pageReady) return;
-    this.lastFlush = Date.now();
-    for (const m of this.state.drainUpdates()) this.post(m);
-  }
-
-  private replay(): void {
-    this.state.drainUpdates(); // everything pending is in the snapshot
-    this.post({ type: 'init', protocolVersion: WEBVIEW_PROTOCOL_VERSION, model: this.state.snapshot() });
-    this.lastFlush = Date.now();
-  }
-
   private post(m: HostToPage): void {
     this.panel.webview.postMessage(m).then(
       (delivered) => {
-        if (!delivered) this.pageReady = false;
+        // Not delivered: the page is gone (hidden); it will ask for a replay when it is back.
+        if (!delivered) this.pump.pageGone();
       },
       (err: unknown) => this.log.warn(`dashboard: could not post ${m.type}: ${String(err)}`),
     );
@@ -208,8 +180,7 @@ export class DashboardPanel implements vscode.Disposable {
           this.log.error(`dashboard: page speaks protocol ${m.protocolVersion}, host ${WEBVIEW_PROTOCOL_VERSION}; reload the window`);
           return;
         }
-        this.pageReady = true;
-        this.replay();
+        this.pump.pageReady();
         return;
       case 'selectRun':
         this.state.selectRun(m.runId);

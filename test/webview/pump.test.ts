@@ -1,0 +1,102 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { UpdatePump, type PumpClock } from '../../src/extension/dashboard/pump';
+import { DashboardState } from '../../src/extension/dashboard/state';
+import type { HostToPage } from '../../src/shared/webview-protocol';
+import { step } from './fixtures';
+
+/** A manual clock: timers fire only when the test advances time. */
+class FakeClock implements PumpClock {
+  t = 0;
+  private timers: { at: number; fn: () => void; id: number }[] = [];
+  private nextId = 1;
+  now(): number {
+    return this.t;
+  }
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = this.nextId++;
+    this.timers.push({ at: this.t + ms, fn, id });
+    return id;
+  }
+  clearTimeout(h: unknown): void {
+    this.timers = this.timers.filter((x) => x.id !== h);
+  }
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at);
+      const next = this.timers[0];
+      if (!next || next.at > end) break;
+      this.timers.shift();
+      this.t = next.at;
+      next.fn();
+    }
+    this.t = end;
+  }
+}
+
+function setup(): { state: DashboardState; clock: FakeClock; sent: { t: number; m: HostToPage }[]; pump: UpdatePump } {
+  const state = new DashboardState();
+  const clock = new FakeClock();
+  const sent: { t: number; m: HostToPage }[] = [];
+  const pump = new UpdatePump(state, (m) => sent.push({ t: clock.now(), m }), 250, clock);
+  return { state, clock, sent, pump };
+}
+
+describe('UpdatePump', () => {
+  it('sends nothing before the page is ready, then a full init', () => {
+    const { state, clock, sent, pump } = setup();
+    state.addRun({ runId: 'r', title: 't', status: 'running' });
+    for (let s = 1; s <= 10; s++) state.apply('r', step('sparse', s, true));
+    clock.advance(5000);
+    assert.equal(sent.length, 0);
+    pump.pageReady();
+    assert.deepEqual(sent.map((x) => x.m.type), ['init']);
+    assert.equal(state.hasPendingUpdates(), false, 'pending updates are folded into the init');
+  });
+
+  it('throttles a step every 10 ms to at most 4 flushes per second', () => {
+    const { state, clock, sent, pump } = setup();
+    state.addRun({ runId: 'r', title: 't', status: 'running' });
+    pump.pageReady();
+    sent.length = 0;
+    for (let s = 1; s <= 300; s++) {
+      state.apply('r', step('sparse', s, true));
+      clock.advance(10);
+    }
+    clock.advance(1000);
+    const times = [...new Set(sent.map((x) => x.t))];
+    assert.ok(times.length >= 11 && times.length <= 13, `${times.length} flushes over 3 s`);
+    for (let i = 1; i < times.length; i++) assert.ok(times[i] - times[i - 1] >= 250, `gap ${times[i] - times[i - 1]} ms`);
+    assert.ok(sent.every((x) => x.m.type === 'series'));
+    const last = sent[sent.length - 1].m as Extract<HostToPage, { type: 'series' }>;
+    assert.equal(last.series.lastStep, 300);
+  });
+
+  it('holds updates while the page is gone and replays on the next ready', () => {
+    const { state, clock, sent, pump } = setup();
+    state.addRun({ runId: 'r', title: 't', status: 'running' });
+    pump.pageReady();
+    state.apply('r', step('sparse', 1, true));
+    pump.pageGone(); // tab hidden before the timer fired
+    clock.advance(1000);
+    assert.deepEqual(sent.map((x) => x.m.type), ['init']);
+    state.apply('r', step('sparse', 2, true));
+    clock.advance(1000);
+    pump.pageReady();
+    assert.deepEqual(sent.map((x) => x.m.type), ['init', 'init']);
+    const init = sent[1].m as Extract<HostToPage, { type: 'init' }>;
+    assert.equal(init.model.runs[0].nets[0].series.lastStep, 2);
+  });
+
+  it('stops after dispose', () => {
+    const { state, clock, sent, pump } = setup();
+    state.addRun({ runId: 'r', title: 't', status: 'running' });
+    pump.pageReady();
+    pump.dispose();
+    state.apply('r', step('sparse', 1, true));
+    clock.advance(1000);
+    pump.pageReady();
+    assert.equal(sent.length, 1);
+  });
+});
