@@ -11,7 +11,13 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as vscode from 'vscode';
+import type * as vscodeApi from 'vscode';
+
+/**
+ * Loaded in run(), not at import: `node --test out/test/` also loads every .js under a `test`
+ * folder, and there `vscode` does not exist; loading this module must then be harmless.
+ */
+let vscode: typeof vscodeApi;
 
 const EXTENSION_ID = 'gradflow.gradflow';
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
@@ -33,16 +39,16 @@ function workspaceDir(): string {
   return folder ?? fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-exthost-'));
 }
 
-function copyExample(name: string, dir: string, as: string): vscode.Uri {
+function copyExample(name: string, dir: string, as: string): vscodeApi.Uri {
   const target = path.join(dir, as);
   fs.copyFileSync(path.join(repoRoot, 'examples', name), target);
   return vscode.Uri.file(target);
 }
 
 /** Resolves with the diagnostics of `uri` from `source` once `accept` holds, or rejects after `ms`. */
-function waitForDiagnostics(uri: vscode.Uri, source: string, accept: (d: vscode.Diagnostic[]) => boolean, ms: number): Promise<vscode.Diagnostic[]> {
+function waitForDiagnostics(uri: vscodeApi.Uri, source: string, accept: (d: vscodeApi.Diagnostic[]) => boolean, ms: number): Promise<vscodeApi.Diagnostic[]> {
   return new Promise((resolve, reject) => {
-    const current = (): vscode.Diagnostic[] => vscode.languages.getDiagnostics(uri).filter((d) => d.source === source);
+    const current = (): vscodeApi.Diagnostic[] => vscode.languages.getDiagnostics(uri).filter((d) => d.source === source);
     const check = (): boolean => {
       const ds = current();
       if (!accept(ds)) return false;
@@ -73,6 +79,8 @@ async function step(name: string, body: () => Promise<void>): Promise<void> {
 }
 
 export async function run(): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see the note on `vscode` above
+  vscode = require('vscode') as typeof vscodeApi;
   const dir = workspaceDir();
   const ext = vscode.extensions.getExtension(EXTENSION_ID);
   assert.ok(ext, `extension ${EXTENSION_ID} is loaded`);
@@ -95,14 +103,14 @@ export async function run(): Promise<void> {
     const line = doc.getText().split('\n').findIndex((l) => /^\s+width:/.test(l));
     assert.ok(line >= 0);
     // The server starts on the first open document; retry until it answers.
-    let hovers: vscode.Hover[] = [];
+    let hovers: vscodeApi.Hover[] = [];
     for (let i = 0; i < 50 && hovers.length === 0; i++) {
-      hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', quick, new vscode.Position(line, 3));
+      hovers = await vscode.commands.executeCommand<vscodeApi.Hover[]>('vscode.executeHoverProvider', quick, new vscode.Position(line, 3));
       if (hovers.length === 0) await new Promise((r) => setTimeout(r, 200));
     }
     const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
     assert.match(text, /model\.width/);
-    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', quick);
+    const lenses = await vscode.commands.executeCommand<vscodeApi.CodeLens[]>('vscode.executeCodeLensProvider', quick);
     assert.ok(lenses.some((l) => l.command?.title === '▶ Run experiment'), 'run code lens');
   });
 
@@ -134,7 +142,7 @@ export async function run(): Promise<void> {
     const ds = await waitForDiagnostics(exploding, 'gradflow run', (all) => all.some((d) => d.range.start.line === lrLine), 10_000);
     const onLr = ds.filter((d) => d.range.start.line === lrLine);
     assert.ok(onLr.some((d) => d.code === 'explosion' || d.code === 'nan'), `explosion/nan on line ${lrLine}: ${JSON.stringify(onLr.map((d) => d.message))}`);
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', exploding, onLr[0].range);
+    const actions = await vscode.commands.executeCommand<vscodeApi.CodeAction[]>('vscode.executeCodeActionProvider', exploding, onLr[0].range);
     assert.ok(actions.some((a) => a.title.startsWith('Lower the learning rate')), `quick fixes: ${actions.map((a) => a.title).join(', ')}`);
   });
 
@@ -166,7 +174,7 @@ export async function run(): Promise<void> {
     const uri = vscode.Uri.file(sweepFile);
     // Language-feature commands need the document loaded in the editor.
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
-    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+    const lenses = await vscode.commands.executeCommand<vscodeApi.CodeLens[]>('vscode.executeCodeLensProvider', uri);
     assert.ok(lenses.some((l) => l.command?.title === '▶ Run sweep'), 'sweep code lens');
     const first = await vscode.commands.executeCommand<RunOutcome[]>('gradflow.runSweep', uri);
     assert.deepEqual(first.map((o) => o.status), ['finished', 'finished', 'finished', 'finished']);
