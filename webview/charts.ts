@@ -150,6 +150,9 @@ export class LineChart {
       scales: {
         x: {
           type: 'linear',
+          // End the axis at the last step (the live edge is the right edge); start step axes at 0 so ticks stay round.
+          bounds: 'data',
+          ...(this.spec.integerX === true ? {} : { min: 0 }),
           title: { display: true, text: this.spec.xTitle, color: t.muted, font },
           ticks: { color: t.muted, font, maxRotation: 0, ...(this.spec.integerX === true ? { precision: 0 } : {}) },
           grid: { color: t.grid },

@@ -221,7 +221,10 @@ function onMessage(msg: HostToPage): void {
     protocolError = null;
     model = applyNotification(model, msg);
     // The host's focus tracks the latest choice on either side, so it wins over a stale local one.
-    if (model.focusRunId !== null && findRun(model, model.focusRunId)) ui.runId = model.focusRunId;
+    if (model.focusRunId !== null && findRun(model, model.focusRunId)) {
+      ui.runId = model.focusRunId;
+      saveUiState(ui);
+    }
     scheduleRender(true);
     return;
   }
@@ -230,6 +233,9 @@ function onMessage(msg: HostToPage): void {
     ui.runId = msg.runId;
     saveUiState(ui);
   }
+  // Data for a run nobody is looking at changes nothing on screen: skip the redraw.
+  const shown = selectedRun()?.meta.runId;
+  if ((msg.type === 'series' || msg.type === 'epoch' || msg.type === 'flowPoint' || msg.type === 'runSetup') && msg.runId !== shown) return;
   scheduleRender(msg.type === 'runAdded' || msg.type === 'runStatus' || msg.type === 'focusRun' || msg.type === 'alert');
 }
 

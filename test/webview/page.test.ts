@@ -14,7 +14,7 @@ import { DashboardState } from '../../src/extension/dashboard/state';
 import { dashboardCsp, makeNonce, renderDashboardHtml } from '../../src/extension/dashboard/html';
 import { decodePngDataUrl } from '../../src/extension/dashboard/png';
 import { WEBVIEW_PROTOCOL_VERSION, isPageToHost, type PageToHost } from '../../src/shared/webview-protocol';
-import { alert, pairRun, step } from './fixtures';
+import { alert, pairRun, ready, step } from './fixtures';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ORIGIN = 'https://gradflow.test';
@@ -242,6 +242,24 @@ describe('dashboard page in chromium', { skip }, () => {
     assert.ok(decodePngDataUrl(png.dataUrl).length > 1000);
     assert.deepEqual(p.filter((m) => m.type === 'exportCsv'), [{ type: 'exportCsv', runId: 'r1', what: 'layers' }]);
     for (const m of p) assert.ok(isPageToHost(m), JSON.stringify(m).slice(0, 200));
+  });
+
+  it('stays fast with a 100,000-step pair run (decimated to 2,000 points per series)', async () => {
+    const state = new DashboardState();
+    state.addRun({ runId: 'big', title: 'long run', status: 'running' });
+    state.apply('big', ready('big', ['sparse', 'dense'], 100_000));
+    for (let s = 1; s <= 100_000; s++) for (const net of ['sparse', 'dense'] as const) state.apply('big', step(net, s, true));
+    const updates = state.drainUpdates();
+    const t0 = Date.now();
+    await send([...updates, { type: 'focusRun', runId: 'big' }]);
+    const ms = Date.now() - t0;
+    assert.ok(ms < 3000, `update + render took ${ms} ms`);
+    assert.match((await page.textContent('.gf-info')) ?? '', /plotting 2,000 of 100,000 points/);
+    assert.ok((await ink('#gf-layers canvas')).share > 0.01);
+    // Back to the first run for the screenshots.
+    await page.selectOption('#gf-run', 'r1');
+    await send([]);
+    assert.deepEqual((await posted()).filter((m) => m.type === 'selectRun'), [{ type: 'selectRun', runId: 'r1' }]);
   });
 
   it('follows a theme change and saves a screenshot', async () => {
