@@ -131,6 +131,10 @@ const LATEX_SPECIALS: Readonly<Record<string, string>> = {
   '{': '\\{',
   '}': '\\}',
   '~': '\\textasciitilde{}',
+  // OT1 (LaTeX's default font encoding) prints these as other glyphs in text mode.
+  '<': '\\textless{}',
+  '>': '\\textgreater{}',
+  '|': '\\textbar{}',
   '^': '\\textasciicircum{}',
   // Unicode that pdfLaTeX's default inputenc does not know:
   τ: '$\\tau$',

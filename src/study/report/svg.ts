@@ -8,7 +8,23 @@ import type { Plot, PlotSeries } from './types';
 
 export const SVG_WIDTH = 680;
 export const SVG_HEIGHT = 420;
-const M = { left: 78, right: 120, top: 44, bottom: 58 };
+const MARGIN = { left: 78, right: 120, top: 44, bottom: 58 };
+/** Characters per subtitle line at 11 px that fit the width (Helvetica averages ~0.55 em). */
+const SUBTITLE_CHARS = 100;
+
+/** Greedy wrap at ', ' and spaces; a single over-long word gets a line of its own. */
+export function wrapText(s: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of s.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
 
 const STYLE: Record<PlotSeries['net'], { color: string; dash: string; offset: number }> = {
   sparse: { color: '#c0392b', dash: '', offset: -4 },
@@ -50,6 +66,9 @@ function pad(lo: number, hi: number): [number, number] {
 }
 
 export function renderSvg(plot: Plot): string {
+  const subtitle = plot.subtitle ? wrapText(plot.subtitle, SUBTITLE_CHARS).slice(0, 3) : [];
+  // The plot area shrinks by the subtitle lines so the SVG keeps one size (the PNG viewport).
+  const M = { ...MARGIN, top: MARGIN.top + subtitle.length * 14 };
   const pts = plot.series.flatMap((s) => s.points);
   const xs = [...new Set(pts.map((p) => p.x))].sort((a, b) => a - b);
   const lows = pts.map((p) => (Number.isFinite(p.std) ? p.mean - p.std : p.mean));
@@ -68,6 +87,7 @@ export function renderSvg(plot: Plot): string {
     `<rect x="0" y="0" width="${SVG_WIDTH}" height="${SVG_HEIGHT}" fill="#ffffff"/>`,
     `<text x="${c(SVG_WIDTH / 2)}" y="22" text-anchor="middle" font-size="14" font-weight="bold">${xmlEscape(plot.title)}</text>`,
   );
+  subtitle.forEach((line, i) => out.push(`<text x="${c(SVG_WIDTH / 2)}" y="${38 + i * 14}" text-anchor="middle" font-size="11" fill="#444444">${xmlEscape(line)}</text>`));
 
   // Grid and ticks. The x ticks are the width levels themselves when there are few (they are the design).
   const xTicks = xs.length <= 8 ? xs : niceTicks(x0, x1);

@@ -96,9 +96,10 @@ export function correlationTables(rows: readonly SweepRow[]): Table[] {
     const out: Cell[][] = [];
     const notes: string[] = [
       'Kendall τ-b (ties handled) between the 11-point average of each measure and the final test loss / accuracy; two-sided p, exact permutation distribution without ties for n ≤ 33, otherwise the tie-corrected normal approximation (docs/statistics.md).',
-      '|τ| is the magnitude the paper tabulates; τ keeps the sign (a good measure has τ < 0 with loss and τ > 0 with accuracy, or the reverse, consistently).',
+      '|τ| is the magnitude the paper tabulates; τ keeps the direction (when loss and accuracy agree, a measure\'s τ with loss and its τ with accuracy have opposite signs).',
     ];
     const best: string[] = [];
+    const naNotes = new Map<string, string[]>();
     for (const net of NETS) {
       const nets = g.rows.map((r) => r.nets[net]).filter((n): n is NetSummary => n !== undefined);
       if (nets.length === 0) continue;
@@ -121,13 +122,16 @@ export function correlationTables(rows: readonly SweepRow[]): Table[] {
             if (targetName === 'test loss' && (!bestLoss || Math.abs(r.tau) > bestLoss.abs)) bestLoss = { label: m.label, abs: Math.abs(r.tau) };
           } catch (e) {
             cells.push(NA, NA, NA);
-            notes.push(`${net} ${m.label} vs ${targetName}: n/a — ${reason(e)}.`);
+            // One note per net and reason: a constant target makes all four measures n/a at once.
+            const why = `${net}: n/a — ${reason(e)}`;
+            naNotes.set(why, [...(naNotes.get(why) ?? []), `${m.label} vs ${targetName}`]);
           }
         }
         out.push(cells);
       }
       if (bestLoss) best.push(`${net} ${bestLoss.label} (|τ| = ${bestLoss.abs.toFixed(3)})`);
     }
+    for (const [why, items] of naNotes) notes.push(`${why} (${items.join(', ')}).`);
     if (best.length > 0) notes.push(`Largest |τ| with test loss: ${best.join('; ')}. The paper finds an EGF variant best for sparse nets (method.md §7).`);
     tables.push({ id: `correlation${g.idSuffix}`, title: `Gradient flow vs test performance: Kendall τ-b${g.titleSuffix}`, columns, rows: out, notes });
   }
@@ -527,7 +531,8 @@ export function widthTablesAndPlots(rows: readonly SweepRow[]): ReportTables {
         if (series.length === 0) continue;
         plots.push({
           id: `width${g.idSuffix}${settingId}-${m.key}`,
-          title: `${m.label} vs width — ${g.dataset}${setting ? ` — ${setting}` : ''}`,
+          title: `${m.label} vs width — ${g.dataset}`,
+          ...(setting ? { subtitle: setting } : {}),
           xLabel: 'dense width h_D',
           yLabel: m.label,
           series,

@@ -118,6 +118,8 @@ export interface Plot {
   /** File name stem of the plot's .svg/.png, unique within a report. */
   id: string;
   title: string;
+  /** Smaller second heading (the grid setting the plot shows); wrapped in the SVG. */
+  subtitle?: string;
   xLabel: string;
   yLabel: string;
   series: PlotSeries[];

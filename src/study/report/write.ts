@@ -113,7 +113,8 @@ function markdownReport(results: SweepResults, built: ReportTables, formats: rea
 function plotMarkdown(p: Plot, svg: boolean, png: boolean): string[] {
   const image = svg ? `${p.id}.svg` : `${p.id}.png`;
   const extra = svg && png ? ` ([PNG](${p.id}.png))` : '';
-  return [`### ${p.title}`, '', `![${p.title}](${image})${extra}`, '', ...p.notes.map((n) => `- ${n}`), ''];
+  const title = p.subtitle ? `${p.title} (${p.subtitle})` : p.title;
+  return [`### ${title}`, '', `![${title}](${image})${extra}`, '', ...p.notes.map((n) => `- ${n}`), ''];
 }
 
 /**
