@@ -125,6 +125,7 @@ export const COMMANDS: Record<string, Handler> = {
 
 async function saveIfDirty(uri: vscode.Uri): Promise<void> {
   // The run records the file it came from; run what is on disk so the two agree.
+  if (uri.scheme !== 'file') return; // an untitled file is refused by the run manager
   const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
   if (doc?.isDirty === true) await doc.save();
 }

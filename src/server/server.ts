@@ -23,6 +23,8 @@ const documents = new TextDocuments(TextDocument);
 /** Quiet time after the last edit before validating; keeps typing responsive. */
 let validationDelayMs = 200;
 const pending = new Map<string, NodeJS.Timeout>();
+/** Version last validated per document: opening fires both open and change events for one version. */
+const validated = new Map<string, number>();
 
 connection.onInitialize((params): InitializeResult => {
   if (isServerInitializationOptions(params.initializationOptions) && params.initializationOptions.validationDelayMs !== undefined) {
@@ -49,10 +51,12 @@ function validateNow(doc: TextDocument): void {
     connection.console.error(`validation of ${doc.uri} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     return;
   }
+  validated.set(doc.uri, doc.version);
   void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
 }
 
 function scheduleValidation(doc: TextDocument): void {
+  if (validated.get(doc.uri) === doc.version) return;
   const previous = pending.get(doc.uri);
   if (previous !== undefined) clearTimeout(previous);
   pending.set(
@@ -72,6 +76,7 @@ documents.onDidClose((e) => {
   const timer = pending.get(e.document.uri);
   if (timer !== undefined) clearTimeout(timer);
   pending.delete(e.document.uri);
+  validated.delete(e.document.uri);
   void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
 });
 

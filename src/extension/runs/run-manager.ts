@@ -231,6 +231,11 @@ export class RunManager implements vscode.Disposable {
 
   /** Parse and check the file; on problems, say so and return undefined (nothing starts). */
   private async prepare(uri: vscode.Uri): Promise<Prepared | undefined> {
+    if (uri.scheme !== 'file') {
+      // The run records its source file and resolves relative paths against its folder.
+      void vscode.window.showErrorMessage('Gradflow: save the experiment file to disk (as *.gradflow.yaml) before running it.');
+      return undefined;
+    }
     let text: string;
     try {
       text = (await vscode.workspace.openTextDocument(uri)).getText();
