@@ -50,6 +50,23 @@ export function completion(text: string, position: Position, schema: JsonSchema)
     };
     const items: CompletionItem[] = [];
     let i = 0;
+    if (samePath(parent, SWEEP_GRID)) {
+      // Grid axes are dotted key paths of the file itself: offer every settable leaf.
+      for (const [key, sub] of leafPaths(schema)) {
+        i++;
+        if (present.has(key) || key === 'training.seed' || key.startsWith('sweep.')) continue;
+        items.push({
+          label: key,
+          kind: CompletionKind.Property,
+          detail: `axis: ${typeLabel(schema, sub)}`,
+          documentation: { kind: 'markdown', value: documentation(schema, key, sub) },
+          textEdit: { range, newText: nameOnly ? key : `${key}: [$1]` },
+          ...(nameOnly ? {} : { insertTextFormat: SNIPPET }),
+          sortText: String(i).padStart(3, '0'),
+        });
+      }
+      return items;
+    }
     for (const [key, sub] of propertiesOf(schema, node)) {
       i++;
       if (present.has(key)) continue;
@@ -96,6 +113,22 @@ export function completion(text: string, position: Position, schema: JsonSchema)
     });
   }
   return [];
+}
+
+const SWEEP_GRID = ['sweep', 'grid'];
+
+/** Every non-object key of the schema as a dotted path, in schema order. */
+function leafPaths(root: JsonSchema): Array<[string, JsonSchema]> {
+  const out: Array<[string, JsonSchema]> = [];
+  const walk = (node: JsonSchema, prefix: string[], depth: number): void => {
+    for (const [key, sub] of propertiesOf(root, node)) {
+      const p = [...prefix, key];
+      if (isObject(root, sub) && depth < 6) walk(sub, p, depth + 1);
+      else out.push([p.join('.'), sub]);
+    }
+  };
+  walk(root, [], 0);
+  return out;
 }
 
 function enumDescriptions(node: JsonSchema): string[] | undefined {

@@ -18,8 +18,14 @@ export function hover(text: string, position: Position, schema: JsonSchema): Hov
   if (entry === undefined) return null; // a key line inside a block scalar is text, not a key
   const node = schemaAt(schema, entry.path);
   if (node === undefined) return null;
+  // A sweep axis names another key of the file: document that key.
+  const axis = entry.path.length === 3 && entry.path[0] === 'sweep' && entry.path[1] === 'grid' ? schemaAt(schema, entry.key.split('.')) : undefined;
+  const value =
+    axis !== undefined
+      ? `Sweep axis: the values to try for \`${entry.key}\`.\n\n${documentation(schema, entry.key, axis)}`
+      : documentation(schema, entry.path.join('.'), node);
   return {
-    contents: { kind: 'markdown', value: documentation(schema, entry.path.join('.'), node) },
+    contents: { kind: 'markdown', value },
     range: {
       start: { line: entry.line, character: entry.keyStart },
       end: { line: entry.line, character: entry.keyEnd },

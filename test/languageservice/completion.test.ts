@@ -81,3 +81,17 @@ test('nothing inside comments, under unknown sections or after a scalar value', 
   assert.deepEqual(complete('colours:\n  |'), []);
   assert.deepEqual(complete('name:\n  |'), []);
 });
+
+test('sweep grid axes: every settable dotted key path except seeds and the sweep itself', () => {
+  const items = complete('sweep:\n  grid:\n    training.optimizer: [adam, sgd]\n    |\n');
+  const labels = items.map((i) => i.label);
+  assert.ok(labels.includes('training.learning_rate'));
+  assert.ok(labels.includes('model.batch_norm'));
+  assert.ok(labels.includes('monitoring.explosion.max_norm'));
+  assert.ok(!labels.includes('training.optimizer'), 'already an axis');
+  assert.ok(!labels.includes('training.seed'), 'seeds are sweep.seeds');
+  assert.ok(!labels.some((l) => l.startsWith('sweep.')));
+  assert.ok(!labels.includes('dataset.synthetic'), 'sections are not axes');
+  const lr = items.find((i) => i.label === 'training.learning_rate');
+  assert.equal(lr?.textEdit.newText, 'training.learning_rate: [$1]');
+});

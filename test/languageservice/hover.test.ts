@@ -35,11 +35,14 @@ test('hover on a section key documents the section', () => {
   assert.match(h.contents.value, /SC-SDC/);
 });
 
-test('hover under a sweep grid axis uses the additionalProperties schema', () => {
+test('hover on a sweep grid axis documents the key it sweeps; an unknown axis falls back to the grid schema', () => {
   const { text, position } = atCursor('sweep:\n  grid:\n    training.optim|izer: [adam, sgd]\n');
   const h = hover(text, position, schema);
   assert.ok(h);
-  assert.match(h.contents.value, /Values to try/);
+  assert.match(h.contents.value, /^Sweep axis: the values to try for `training.optimizer`/);
+  assert.match(h.contents.value, /Optimizer: the paper's five/);
+  const other = hover(...args('sweep:\n  grid:\n    nonsen|se: [1]\n'));
+  assert.match(other?.contents.value ?? '', /Values to try/);
 });
 
 test('no hover on unknown keys, comments, blank lines or block-scalar text', () => {
