@@ -425,7 +425,10 @@ export class RunManager implements vscode.Disposable {
       if (run.runId !== undefined) this.deps.dashboard.setStatus(run.runId, 'failed', `${run.status === 'killed' ? 'killed' : 'failed'} (${code})`);
       const why = run.killedByUs ? 'was killed after not stopping in time' : run.status === 'killed' ? `was killed (${code})` : `failed (${code})`;
       const firstLine = run.error?.split('\n')[0];
-      if (!quiet) void this.errorWithLog(`Gradflow: run "${run.name}" ${why}${firstLine !== undefined ? `: ${firstLine}` : ''}`);
+      // The last lines the trainer printed usually say why (a stack's top, an out-of-memory note).
+      const last = tail.slice(-3).map((l) => l.trim());
+      const output = last.length > 0 ? ` Last output: ${last.join(' ⏎ ')}` : '';
+      if (!quiet) void this.errorWithLog(`Gradflow: run "${run.name}" ${why}${firstLine !== undefined ? `: ${firstLine}` : ''}.${output}`);
     } else {
       this.deps.log.info(`[${run.name}] trainer exited (${code})`);
       const s = run.summary;
