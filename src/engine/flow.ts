@@ -13,15 +13,26 @@ import type { FlowMeasures, LayerStep, NormPair } from '../shared/protocol';
 export const NORM_SLOTS = 4;
 
 /**
+ * Σ of all entries of a [rows, cols] matrix. With `onesCol` ([cols, 1] of ones) the bulk of the
+ * work is a matrix-vector product: on wasm a full tf.sum runs scalar code (~0.2 ms per 240k
+ * entries) while the product uses the SIMD GEMM (~30 % faster) and the final sum is over `rows`
+ * entries only. NaN/Inf propagate either way.
+ */
+export function sumAll(t: tf.Tensor, onesCol?: tf.Tensor2D): tf.Scalar {
+  if (onesCol && t.rank === 2 && t.shape[1] === onesCol.shape[0]) return tf.sum(tf.matMul(t as tf.Tensor2D, onesCol)) as tf.Scalar;
+  return tf.sum(t) as tf.Scalar;
+}
+
+/**
  * Per-layer reductions as a [4] tensor. For an unmasked layer the masked gradient IS the raw one,
  * so its two reductions are reused instead of recomputed.
  */
-export function layerNormTensor(raw: tf.Tensor, masked: tf.Tensor | undefined): tf.Tensor1D {
+export function layerNormTensor(raw: tf.Tensor, masked: tf.Tensor | undefined, onesCol?: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => {
-    const r1 = tf.sum(tf.abs(raw));
-    const r2 = tf.sum(tf.square(raw));
+    const r1 = sumAll(tf.abs(raw), onesCol);
+    const r2 = sumAll(tf.square(raw), onesCol);
     if (!masked) return tf.stack([r1, r2, r1, r2]) as tf.Tensor1D;
-    return tf.stack([r1, r2, tf.sum(tf.abs(masked)), tf.sum(tf.square(masked))]) as tf.Tensor1D;
+    return tf.stack([r1, r2, sumAll(tf.abs(masked), onesCol), sumAll(tf.square(masked), onesCol)]) as tf.Tensor1D;
   });
 }
 

@@ -24,9 +24,13 @@ export interface DenseGrads {
   dx?: tf.Tensor2D;
 }
 
-/** dW = xᵀ·dz, db = Σ_batch dz, dx = dz·Wᵀ, transposes materialised first. */
-export function denseBackward(x: tf.Tensor2D, W: tf.Tensor2D, dz: tf.Tensor2D, needDx: boolean): DenseGrads {
-  const dW = tf.matMul(tf.transpose(x) as tf.Tensor2D, dz) as tf.Tensor2D;
+/**
+ * dW = xᵀ·dz, db = Σ_batch dz, dx = dz·Wᵀ, transposes materialised first.
+ * @param xT the transposed input if already available (the data batch is transposed once and
+ *   shared by both nets of an SC-SDC pair).
+ */
+export function denseBackward(x: tf.Tensor2D, W: tf.Tensor2D, dz: tf.Tensor2D, needDx: boolean, xT?: tf.Tensor2D): DenseGrads {
+  const dW = tf.matMul(xT ?? (tf.transpose(x) as tf.Tensor2D), dz) as tf.Tensor2D;
   const db = tf.sum(dz, 0) as tf.Tensor1D;
   if (!needDx) return { dW, db };
   return { dW, db, dx: tf.matMul(dz, tf.transpose(W) as tf.Tensor2D) as tf.Tensor2D };

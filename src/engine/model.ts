@@ -47,7 +47,7 @@ interface HiddenCache {
 export interface ForwardResult {
   logits: tf.Tensor2D;
   /** Present in training mode: everything backward() needs. */
-  cache?: { hidden: HiddenCache[]; lastInput: tf.Tensor2D };
+  cache?: { hidden: HiddenCache[]; lastInput: tf.Tensor2D; inputT?: tf.Tensor2D };
 }
 
 /** Gradients in `MaskedMLP.params` order; kernel gradients are RAW (unmasked). */
@@ -72,9 +72,10 @@ export class MaskedMLP {
   readonly biases: tf.Variable[];
   /** 0/1 mask per weight layer; undefined for unmasked layers. */
   readonly masks: (tf.Tensor2D | undefined)[];
-  /** Boolean form of the mask and a zero kernel, for masking with tf.where (see applyMask). */
-  private readonly keep: (tf.Tensor2D | undefined)[];
-  private readonly zeros: (tf.Tensor2D | undefined)[];
+  /** 1 − mask per masked layer, for the integrity check. */
+  private readonly pruned: (tf.Tensor2D | undefined)[];
+  /** Column of ones [fanOut, 1] per layer: reductions as products (see flow.ts). */
+  readonly onesCols: tf.Tensor2D[];
   readonly activations: ActivationLayer[];
   readonly bns: BatchNormLayer[];
   /** Hidden layers that add an identity skip (consecutive equal-width hidden layers). */
@@ -94,8 +95,8 @@ export class MaskedMLP {
     // Variables are created inside tidy: tf.variable(t) keeps t's data but leaves the tensor object t
     // registered, which would otherwise count as a leaked tensor.
     this.masks = spec.plans.map((p) => (p.mask ? tf.tensor2d(p.mask, [p.shape.fanIn, p.shape.fanOut]) : undefined));
-    this.keep = this.masks.map((m) => (m ? (tf.cast(m, 'bool') as tf.Tensor2D) : undefined));
-    this.zeros = this.masks.map((m) => (m ? (tf.zerosLike(m) as tf.Tensor2D) : undefined));
+    this.pruned = this.masks.map((m) => (m ? (tf.sub(1, m) as tf.Tensor2D) : undefined));
+    this.onesCols = spec.plans.map((p) => tf.ones([p.shape.fanOut, 1]) as tf.Tensor2D);
     this.activations = [];
     this.bns = [];
     this.skips = [];
@@ -138,21 +139,20 @@ export class MaskedMLP {
   }
 
   /**
-   * t ⊙ m for layer l, as a select rather than a multiply: pruned entries become exactly +0 even
-   * when t holds NaN/Inf (NaN·0 = NaN would otherwise leak into pruned weights and optimizer
-   * state) or negative values (−x·0 = −0). Returns t itself for an unmasked layer.
+   * t ⊙ m for layer l (t itself for an unmasked layer). A multiply, not a select: tf.where is ~40×
+   * slower than a multiply on wasm. Consequences, both harmless: a negative entry masks to −0
+   * (=== 0), and a NaN/Inf entry masks to NaN — only after a non-finite gradient, which is reported
+   * as such.
    */
   applyMask(l: number, t: tf.Tensor): tf.Tensor {
-    const keep = this.keep[l];
-    const zeros = this.zeros[l];
-    return keep && zeros ? tf.where(keep, t, zeros) : t;
+    const m = this.masks[l];
+    return m ? tf.mul(t, m) : t;
   }
 
   /** Σ|w| over the pruned entries of kernel l (0 when the mask holds); undefined if unmasked. */
   prunedMass(l: number): tf.Scalar | undefined {
-    const keep = this.keep[l];
-    const zeros = this.zeros[l];
-    return keep && zeros ? (tf.sum(tf.abs(tf.where(keep, zeros, this.kernels[l] as tf.Tensor2D))) as tf.Scalar) : undefined;
+    const p = this.pruned[l];
+    return p ? (tf.sum(tf.abs(tf.mul(this.kernels[l], p))) as tf.Scalar) : undefined;
   }
 
   /**
@@ -160,7 +160,7 @@ export class MaskedMLP {
    * for backward(); it does not touch the moving statistics (see updateMovingStats). Call inside a
    * tidy.
    */
-  forward(x: tf.Tensor2D, training: boolean): ForwardResult {
+  forward(x: tf.Tensor2D, training: boolean, xT?: tf.Tensor2D): ForwardResult {
     const H = this.spec.hiddenLayers;
     const hidden: HiddenCache[] = [];
     // ReLU without BN fuses into the matMul kernel; its derivative is read from the output.
@@ -184,7 +184,7 @@ export class MaskedMLP {
       h = this.skips[l] ? tf.add(a, h) : a;
     }
     const logits = denseForward(h, this.kernels[H] as tf.Tensor2D, this.biases[H] as tf.Tensor1D);
-    return training ? { logits, cache: { hidden, lastInput: h } } : { logits };
+    return training ? { logits, cache: xT ? { hidden, lastInput: h, inputT: xT } : { hidden, lastInput: h } } : { logits };
   }
 
   /** Backward pass from dL/dlogits. Returns gradients aligned with `params`. Call inside a tidy. */
@@ -196,7 +196,7 @@ export class MaskedMLP {
     const dGamma: tf.Tensor[] = [];
     const dBeta: tf.Tensor[] = [];
     const dAct: tf.Tensor[][] = [];
-    const out = denseBackward(cache.lastInput, this.kernels[H] as tf.Tensor2D, dLogits, H > 0);
+    const out = denseBackward(cache.lastInput, this.kernels[H] as tf.Tensor2D, dLogits, H > 0, H === 0 ? cache.inputT : undefined);
     dW[H] = out.dW;
     db[H] = out.db;
     let dh: tf.Tensor2D | undefined = out.dx;
@@ -212,7 +212,7 @@ export class MaskedMLP {
         dGamma[l] = b.dGamma;
         dBeta[l] = b.dBeta;
       }
-      const g = denseBackward(c.input, this.kernels[l] as tf.Tensor2D, dz, l > 0);
+      const g = denseBackward(c.input, this.kernels[l] as tf.Tensor2D, dz, l > 0, l === 0 ? cache.inputT : undefined);
       dW[l] = g.dW;
       db[l] = g.db;
       // Identity skip: the layer's input also receives the upstream gradient directly.
@@ -237,8 +237,8 @@ export class MaskedMLP {
     this.kernels.forEach((v) => v.dispose());
     this.biases.forEach((v) => v.dispose());
     this.masks.forEach((m) => m?.dispose());
-    this.keep.forEach((m) => m?.dispose());
-    this.zeros.forEach((m) => m?.dispose());
+    this.pruned.forEach((m) => m?.dispose());
+    this.onesCols.forEach((m) => m.dispose());
     this.activations.forEach((a) => a.dispose());
     this.bns.forEach((b) => disposeBatchNorm(b));
   }

@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerStep } from '../shared/protocol';
-import { decodeLayerNorms, layerNormTensor, NORM_SLOTS } from './flow';
+import { decodeLayerNorms, layerNormTensor, NORM_SLOTS, sumAll } from './flow';
 import { updateMovingStats } from './layers';
 import { MaskedMLP } from './model';
 import type { Optimizer, Param } from './optimizers';
@@ -29,6 +29,8 @@ export interface StepOptions {
 
 export interface Batch {
   x: tf.Tensor2D;
+  /** xᵀ, computed once per training batch and shared by the nets that train on it (optional). */
+  xT?: tf.Tensor2D;
   /** One-hot labels [n, C]. */
   y: tf.Tensor2D;
   /** Integer labels [n] (int32) for accuracy. */
@@ -83,7 +85,7 @@ export function crossEntropyLoss(logits: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar
 
 /** Loss, correct count and all parameter gradients of a batch, training mode. Call inside tidy. */
 export function gradients(net: MaskedMLP, batch: Batch, coupledL2: number): Grads {
-  const fwd = net.forward(batch.x, true);
+  const fwd = net.forward(batch.x, true, batch.xT);
   const cache = fwd.cache;
   if (!cache) throw new Error('internal: training forward pass returned no cache');
   const { loss, dLogits } = softmaxCrossEntropy(fwd.logits, batch.y);
@@ -111,10 +113,10 @@ export function trainStep(net: MaskedMLP, opt: Optimizer, params: Param[], batch
     const kernelMasked = g.kernelRaw.map((raw, l) => net.applyMask(l, raw));
     const parts: tf.Tensor[] = [tf.reshape(g.loss, [1]), tf.reshape(g.correct, [1])];
     if (o.collectNorms) {
-      for (let l = 0; l < L; l++) parts.push(layerNormTensor(g.kernelRaw[l], masked[l] ? kernelMasked[l] : undefined));
+      for (let l = 0; l < L; l++) parts.push(layerNormTensor(g.kernelRaw[l], masked[l] ? kernelMasked[l] : undefined, net.onesCols[l]));
     } else {
       // Cheap NaN/Inf probe per layer: any non-finite entry makes the sum non-finite.
-      for (let l = 0; l < L; l++) parts.push(tf.reshape(tf.sum(g.kernelRaw[l]), [1]));
+      for (let l = 0; l < L; l++) parts.push(tf.reshape(sumAll(g.kernelRaw[l], net.onesCols[l]), [1]));
     }
     parts.push(g.other.length > 0 ? tf.reshape(tf.addN(g.other.map((t) => tf.sum(t))), [1]) : tf.zeros([1]));
     opt.apply(params, [...kernelMasked, ...g.other]);
@@ -158,7 +160,8 @@ function decodeStep(v: ArrayLike<number>, L: number, collected: boolean, actives
   const integrity: StepResult['integrity'] = [];
   integrityLayers.forEach((layer, i) => {
     const value = v[o + i];
-    if (value !== 0) integrity.push({ layer, value });
+    // NaN here means NaN weights, which the non-finite check reports; only real mass is a leak.
+    if (value > 0) integrity.push({ layer, value });
   });
   return { loss, correct, layers, nonFinite, integrity };
 }
@@ -184,7 +187,7 @@ export function measureFlowLayers(net: MaskedMLP, batches: Batch[], coupledL2: n
     const parts = sums.map((s, l) => {
       let raw = tf.div(s, total);
       if (coupledL2 > 0) raw = tf.add(raw, tf.mul(net.kernels[l], coupledL2));
-      return layerNormTensor(raw, net.masks[l] ? net.applyMask(l, raw) : undefined);
+      return layerNormTensor(raw, net.masks[l] ? net.applyMask(l, raw) : undefined, net.onesCols[l]);
     });
     return tf.concat(parts);
   });

@@ -110,7 +110,16 @@ export function netInfo(net: MaskedMLP): NetInfo {
 }
 
 /** Rows `idx[start..start+n)` of a split as a Batch (tensors owned by the caller). */
-export function makeBatch(split: Split, features: number, classes: number, idx: ArrayLike<number>, start: number, n: number, augment?: (x: Float32Array, n: number) => Float32Array): Batch {
+export function makeBatch(
+  split: Split,
+  features: number,
+  classes: number,
+  idx: ArrayLike<number>,
+  start: number,
+  n: number,
+  augment?: (x: Float32Array, n: number) => Float32Array,
+  transpose = false,
+): Batch {
   let x: Float32Array = new Float32Array(n * features);
   const labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {
@@ -120,11 +129,15 @@ export function makeBatch(split: Split, features: number, classes: number, idx: 
   }
   if (augment) x = augment(x, n);
   const lab = tf.tensor1d(labels, 'int32');
-  return { x: tf.tensor2d(x, [n, features]), y: tf.tidy(() => tf.cast(tf.oneHot(lab, classes), 'float32') as tf.Tensor2D), labels: lab, n };
+  const xt = tf.tensor2d(x, [n, features]);
+  const y = tf.tidy(() => tf.cast(tf.oneHot(lab, classes), 'float32') as tf.Tensor2D);
+  if (!transpose) return { x: xt, y, labels: lab, n };
+  return { x: xt, xT: tf.transpose(xt), y, labels: lab, n };
 }
 
 export function disposeBatch(b: Batch): void {
   b.x.dispose();
+  b.xT?.dispose();
   b.y.dispose();
   b.labels.dispose();
 }
@@ -193,7 +206,7 @@ export async function trainExperiment(
   const flowBatches: Batch[] = [];
   for (let b = 0; b < eo.flowBatches && b * t.batchSize < nTrain; b++) {
     const s = b * t.batchSize;
-    flowBatches.push(makeBatch(data.train, features, classes, flowPerm, s, Math.min(t.batchSize, nTrain - s)));
+    flowBatches.push(makeBatch(data.train, features, classes, flowPerm, s, Math.min(t.batchSize, nTrain - s), undefined, true));
   }
   const schedule = flowSchedule(t.epochs);
 
@@ -248,7 +261,7 @@ export async function trainExperiment(
         const start = s * t.batchSize;
         const n = Math.min(t.batchSize, nTrain - start);
         // One batch for every net: an SC-SDC pair sees identical examples in identical order.
-        const batch = makeBatch(data.train, features, classes, perm, start, n, t.augmentation ? hooks.augment : undefined);
+        const batch = makeBatch(data.train, features, classes, perm, start, n, t.augmentation ? hooks.augment : undefined, true);
         const collect = step % every === 0;
         try {
           for (const r of runs) {

@@ -69,9 +69,13 @@ function buildNet(c: RefCase): MaskedMLP {
   return net;
 }
 
-function buildBatch(c: RefCase): Batch {
+/** withT: also pass the pre-transposed input (the training loop's shared-transpose path). */
+function buildBatch(c: RefCase, withT = false): Batch {
   const labels = tf.tensor1d(c.y, 'int32');
-  return { x: tf.tensor2d(c.x, [c.n, c.d]), y: tf.cast(tf.oneHot(labels, c.C), 'float32') as tf.Tensor2D, labels, n: c.n };
+  const x = tf.tensor2d(c.x, [c.n, c.d]);
+  const b: Batch = { x, y: tf.cast(tf.oneHot(labels, c.C), 'float32') as tf.Tensor2D, labels, n: c.n };
+  if (withT) b.xT = tf.transpose(x);
+  return b;
 }
 
 before(async () => {
@@ -79,10 +83,10 @@ before(async () => {
 });
 
 describe('engine vs PyTorch reference', () => {
-  for (const { case: c, expected: e } of ref.flow) {
+  ref.flow.forEach(({ case: c, expected: e }, caseIndex) => {
     it(`gradients and flow norms: ${c.name}`, () => {
       const net = buildNet(c);
-      const batch = buildBatch(c);
+      const batch = buildBatch(c, caseIndex % 2 === 1);
       try {
         // Raw kernel gradients and every other parameter gradient, element by element.
         const got = tf.tidy(() => {
@@ -119,9 +123,10 @@ describe('engine vs PyTorch reference', () => {
       } finally {
         net.dispose();
         tf.dispose([batch.x, batch.y, batch.labels]);
+        batch.xT?.dispose();
       }
     });
-  }
+  });
 
   for (const t of ref.train) {
     it(`masked training matches torch.optim: ${t.optimizer}, weight decay ${t.weight_decay}`, () => {
