@@ -41,3 +41,5 @@ export type {
   Table,
   TableOptions,
 } from './types';
+export { reportCommand } from './cli';
+export type { ReportCommandOptions } from './cli';

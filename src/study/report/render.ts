@@ -169,25 +169,32 @@ function texCell(v: Cell, c: Column): string {
   return s;
 }
 
+/** Tables wider than this many columns are scaled to the text width (they overflow a page otherwise). */
+export const LATEX_RESIZE_COLUMNS = 10;
+
 /**
  * A floating `table` with a booktabs `tabular`; notes in a footnote-size paragraph under it.
- * Needs `\usepackage{booktabs}` and `\usepackage[table]{xcolor}` (the first line says so).
+ * Needs `\usepackage{booktabs}` and `\usepackage[table]{xcolor}`, plus `graphicx` for tables of more
+ * than LATEX_RESIZE_COLUMNS columns, which are wrapped in `\resizebox{\textwidth}{!}{…}` (the first
+ * line says which).
  */
 export function renderLatex(t: Table): string {
-  const spec = t.columns.map((c) => (isNumeric(c) ? 'r' : 'l')).join('');
+  const spec = t.columns.map((c) => (c.wrap ? 'p{4cm}' : isNumeric(c) ? 'r' : 'l')).join('');
+  const resize = t.columns.length > LATEX_RESIZE_COLUMNS;
   const lines = [
-    '% gradflow report table; needs \\usepackage{booktabs} and \\usepackage[table]{xcolor}',
+    `% gradflow report table; needs \\usepackage{booktabs}${resize ? ', \\usepackage{graphicx}' : ''} and \\usepackage[table]{xcolor}`,
     '\\begin{table}[htbp]',
     '  \\centering',
     `  \\caption{${latexEscape(t.title)}}`,
     `  \\label{tab:${t.id}}`,
+    ...(resize ? ['  \\resizebox{\\textwidth}{!}{%'] : []),
     `  \\begin{tabular}{${spec}}`,
     '    \\toprule',
     `    ${t.columns.map((c) => latexEscape(c.label)).join(' & ')} \\\\`,
     '    \\midrule',
     ...t.rows.map((r) => `    ${t.columns.map((c, i) => texCell(r[i], c)).join(' & ')} \\\\`),
     '    \\bottomrule',
-    '  \\end{tabular}',
+    `  \\end{tabular}${resize ? '}' : ''}`,
   ];
   if (t.notes.length > 0) {
     lines.push('  \\par\\smallskip', `  {\\footnotesize ${t.notes.map(latexEscape).join(' ')}\\par}`);

@@ -361,7 +361,7 @@ function significanceFor(rows: readonly SweepRow[], axis: SignificanceAxis, test
       { key: 'p_holm', label: 'p (Holm)', format: 'p', shade: true },
       { key: 'effect', label: spec.effectLabel, format: 'fixed', digits: 3 },
       { key: 'method', label: 'method', format: 'text' },
-      { key: 'note', label: 'note', format: 'text' },
+      { key: 'note', label: 'note', format: 'text', wrap: true },
     ],
     rows: ordered.map((c) => {
       const a = adjusted.get(c);
@@ -493,7 +493,7 @@ export function widthTablesAndPlots(rows: readonly SweepRow[]): ReportTables {
     const groups = widthGroups(g.rows, notes);
     const fmt = (v: number): Cell => (Number.isFinite(v) ? v : NA);
     const columns: Column[] = [
-      { key: 'setting', label: 'setting', format: 'text' },
+      { key: 'setting', label: 'setting', format: 'text', wrap: true },
       { key: 'net', label: 'net', format: 'text' },
       { key: 'width', label: 'width h_D', format: 'int' },
       { key: 'n', label: 'n', format: 'int' },

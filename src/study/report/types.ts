@@ -79,6 +79,8 @@ export interface Column {
    * (LaTeX \cellcolor, Markdown significance marks).
    */
   shade?: boolean;
+  /** Long text (notes, settings): a fixed-width wrapping column in LaTeX, so the table fits the page. */
+  wrap?: boolean;
 }
 
 /** A cell: a number, or a string (labels, and 'n/a' where a statistic is undefined — the reason is in the notes). */

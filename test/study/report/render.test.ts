@@ -1,5 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { formatCell, formatP, latexEscape, pColor, pMark, renderCsv, renderLatex, renderMarkdown, type Table } from '../../../src/study/report';
 
 const tiny: Table = {
@@ -78,3 +82,25 @@ test('number formats, marks and colours', () => {
   assert.equal(latexEscape('||g||_1'), '$\\|g\\|_1$');
   assert.equal(latexEscape('50% of a_b & {c} ~ #'), '50\\% of a\\_b \\& \\{c\\} \\textasciitilde{} \\#');
 });
+
+test('the LaTeX compiles with pdflatex (booktabs, xcolor, graphicx)', { skip: !hasPdflatex() && 'pdflatex not installed', timeout: 60_000 }, () => {
+  const wide: Table = {
+    id: 'wide',
+    title: 'Wide <table> | 12 columns',
+    columns: Array.from({ length: 12 }, (_, i) => ({ key: `c${i}`, label: `col_${i} ≤ τ`, format: i === 0 ? 'text' : 'p', shade: i > 0, wrap: i === 0 })),
+    rows: [['a long setting, training.optimizer=sgd, model.batch_norm=true', ...Array.from({ length: 11 }, (_, i) => i / 10)]],
+    notes: ['50% of runs & more: {braces} ~ # $ ^ \\ Δ × − ± ·'],
+  };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-tex-'));
+  fs.writeFileSync(
+    path.join(dir, 'doc.tex'),
+    ['\\documentclass{article}', '\\usepackage{booktabs}', '\\usepackage{graphicx}', '\\usepackage[table]{xcolor}', '\\begin{document}', renderLatex(tiny), renderLatex(wide), '\\end{document}', ''].join('\n'),
+  );
+  const r = spawnSync('pdflatex', ['-interaction=nonstopmode', '-halt-on-error', 'doc.tex'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stdout.split('\n').filter((l) => l.startsWith('!')).join('\n'));
+  assert.ok(!/Overfull \\hbox/.test(r.stdout), 'the wide table is scaled to the text width');
+});
+
+function hasPdflatex(): boolean {
+  return spawnSync('pdflatex', ['--version'], { encoding: 'utf8' }).status === 0;
+}
