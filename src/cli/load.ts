@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { ExperimentConfig } from '../shared/experiment';
-import { parseExperiment, type ConfigIssue } from '../config';
+import { parseExperiment, formatIssue, type ConfigIssue, type SweepSpec } from '../config';
 
 export class CliUsageError extends Error {
   constructor(
@@ -15,7 +15,7 @@ export class CliUsageError extends Error {
 }
 
 export function formatIssues(issues: readonly ConfigIssue[]): string {
-  return issues.map((i) => `${i.file}:${i.line}:${i.column}: ${i.severity}: ${i.key ? i.key + ': ' : ''}${i.message}`).join('\n');
+  return issues.map(formatIssue).join('\n');
 }
 
 /** Apply `a.b.c=value` overrides to the YAML text; values are parsed as YAML scalars (so 1e-3, true, adam work). */
@@ -33,7 +33,13 @@ export function applyOverrides(text: string, sets: readonly string[]): string {
   return doc.toString();
 }
 
-export function loadForCli(file: string, sets: readonly string[]): { config: ExperimentConfig; sourceFile: string } {
+export interface CliExperiment {
+  config: ExperimentConfig;
+  sweep?: SweepSpec;
+  sourceFile: string;
+}
+
+export function loadForCli(file: string, sets: readonly string[]): CliExperiment {
   const sourceFile = path.resolve(file);
   let text: string;
   try {
@@ -45,10 +51,10 @@ export function loadForCli(file: string, sets: readonly string[]): { config: Exp
   const first = parseExperiment(text, sourceFile);
   const firstErrors = first.issues.filter((i) => i.severity === 'error');
   if (firstErrors.length > 0 || !first.config) throw new CliUsageError(`${formatIssues(firstErrors)}\n${file}: invalid experiment file, nothing was run`);
-  if (sets.length === 0) return { config: first.config, sourceFile };
+  if (sets.length === 0) return { config: first.config, sourceFile, ...(first.sweep ? { sweep: first.sweep } : {}) };
   const second = parseExperiment(applyOverrides(text, sets), sourceFile);
   const secondErrors = second.issues.filter((i) => i.severity === 'error');
   if (secondErrors.length > 0 || !second.config)
     throw new CliUsageError(`${secondErrors.map((i) => `--set: ${i.key}: ${i.message}`).join('\n')}\ninvalid override, nothing was run`);
-  return { config: second.config, sourceFile };
+  return { config: second.config, sourceFile, ...(second.sweep ? { sweep: second.sweep } : {}) };
 }

@@ -11,11 +11,13 @@ import { runOne } from './run';
 import { loadForCli, CliUsageError } from './load';
 import { listRuns } from '../runs/store';
 import { table } from './format';
+import { sweepCommand } from './sweep';
 
 const USAGE = `gradflow — live gradient flow for sparse neural networks
 
 usage:
   gradflow run FILE [options]     train the experiment (an SC-SDC pair when the file says so)
+  gradflow sweep FILE [options]   run the file's sweep in a worker pool (resumable)
   gradflow runs [DIR]             list runs (default: .gradflow/runs)
   gradflow help                   this text
 
@@ -23,6 +25,7 @@ run options:
   --json                 stream the trainer protocol's events as JSON lines on stdout
   --backend NAME         force a TensorFlow.js backend: ${BACKENDS.join(' | ')}
   --set KEY=VALUE        override a key of the file, e.g. --set training.epochs=1 (repeatable)
+  --workers N            sweep: parallel trainer processes (default: sweep.workers, else one per core)
 
 Ctrl-C stops after the current step and keeps the run log; press it twice to kill.
 Exit codes: 0 finished, 1 failed, 2 bad input, 130 stopped by the user.`;
@@ -33,6 +36,7 @@ interface ParsedArgs {
   json: boolean;
   backend?: BackendPreference;
   sets: string[];
+  workers?: number;
 }
 
 function parseArgs(argv: string[]): ParsedArgs {
@@ -48,6 +52,11 @@ function parseArgs(argv: string[]): ParsedArgs {
       const v = a.includes('=') && a.startsWith('--set=') ? a.slice(6) : argv[++i];
       if (!v || !v.includes('=')) throw new CliUsageError(`--set: expected KEY=VALUE, got '${v ?? ''}'`);
       out.sets.push(v);
+    } else if (a === '--workers' || a.startsWith('--workers=')) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new CliUsageError(`--workers: expected a positive integer, got '${v ?? ''}'`);
+      out.workers = n;
     } else if (a === '-h' || a === '--help') out.command = 'help';
     else if (a.startsWith('-')) throw new CliUsageError(`unknown option ${a}`);
     else out.positional.push(a);
@@ -67,7 +76,8 @@ async function main(argv: string[]): Promise<number> {
     case 'run': {
       const file = args.positional[0];
       if (!file) throw new CliUsageError('run: missing FILE (an experiment file, e.g. examples/quick-synthetic.gradflow.yaml)');
-      const { config, sourceFile } = loadForCli(file, args.sets);
+      const { config, sourceFile, sweep } = loadForCli(file, args.sets);
+      if (sweep) throw new CliUsageError(`${file} declares a sweep: run it with \`gradflow sweep ${file}\` (or remove the sweep section to train one configuration)`);
       const outcome = await runOne(config, sourceFile, {
         json: args.json,
         trainerPath,
@@ -76,6 +86,20 @@ async function main(argv: string[]): Promise<number> {
         ...(args.backend ? { backend: args.backend } : {}),
       });
       return outcome.exitCode;
+    }
+    case 'sweep': {
+      const file = args.positional[0];
+      if (!file) throw new CliUsageError('sweep: missing FILE (an experiment file with a sweep section)');
+      const { config, sourceFile, sweep } = loadForCli(file, args.sets);
+      if (!sweep) throw new CliUsageError(`${file} has no sweep section: run it with \`gradflow run ${file}\``);
+      return sweepCommand(config, sweep, sourceFile, {
+        trainerPath,
+        json: args.json,
+        out: process.stdout,
+        err: process.stderr,
+        ...(args.workers !== undefined ? { workers: args.workers } : {}),
+        ...(args.backend ? { backend: args.backend } : {}),
+      });
     }
     case 'runs': {
       const dir = path.resolve(args.positional[0] ?? '.gradflow/runs');

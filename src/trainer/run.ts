@@ -33,7 +33,7 @@ export async function runExperiment(msg: StartMessage, ctx: RunContext): Promise
   const { runId, runDir } = ctx.openRun(config);
 
   const augRng = createRng(config.training.seed).fork('augment');
-  const augOpts = defaultAugment(data.name);
+  const augOpts = defaultAugment(data.name, data);
   const augment = config.training.augmentation
     ? (x: Float32Array, n: number): Float32Array => augmentBatch(x, n, data.shape, augOpts, augRng)
     : undefined;
