@@ -112,6 +112,12 @@ export async function run(): Promise<void> {
     assert.match(text, /model\.width/);
     const lenses = await vscode.commands.executeCommand<vscodeApi.CodeLens[]>('vscode.executeCodeLensProvider', quick);
     assert.ok(lenses.some((l) => l.command?.title === '▶ Run experiment'), 'run code lens');
+    // Value completion after `optimizer: ` offers the schema's optimizers.
+    const optLine = doc.getText().split('\n').findIndex((l) => /^\s+optimizer:/.test(l));
+    const optCol = doc.lineAt(optLine).text.indexOf(':') + 2;
+    const list = await vscode.commands.executeCommand<vscodeApi.CompletionList>('vscode.executeCompletionItemProvider', quick, new vscode.Position(optLine, optCol));
+    const labels = list.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
+    for (const o of ['sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad']) assert.ok(labels.includes(o), `completion offers ${o}`);
   });
 
   await step('the language server flags a broken file on the exact characters', async () => {
