@@ -32,3 +32,20 @@ export function compactNumber(x: number): string {
   if (x !== 0 && (Math.abs(x) >= 1e4 || Math.abs(x) < 1e-3)) return x.toExponential(2);
   return String(Number(x.toPrecision(3)));
 }
+
+/**
+ * `values` folded into at most `n` consecutive buckets (oldest first), each the mean of its values,
+ * so a sparkline shows the trend of a noisy per-step series instead of its step-to-step jitter. A
+ * bucket holding a non-finite value is non-finite (a NaN must not be averaged away). Buckets are
+ * aligned to the end: the newest value always falls in the last one.
+ */
+export function bucketMeans(values: readonly number[], n: number): number[] {
+  if (values.length <= n) return [...values];
+  const size = Math.ceil(values.length / n);
+  const out: number[] = [];
+  for (let end = values.length; end > 0 && out.length < n; end -= size) {
+    const chunk = values.slice(Math.max(0, end - size), end);
+    out.push(chunk.some((v) => !Number.isFinite(v)) ? NaN : chunk.reduce((a, b) => a + b, 0) / chunk.length);
+  }
+  return out.reverse();
+}

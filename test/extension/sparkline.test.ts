@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sparkline, compactNumber } from '../../src/extension/sparkline';
+import { sparkline, compactNumber, bucketMeans } from '../../src/extension/sparkline';
 
 test('linear scaling between min and max over eight levels', () => {
   // 0..7 map one-to-one onto the eight bars.
@@ -32,4 +32,15 @@ test('compactNumber', () => {
   assert.equal(compactNumber(123456), '1.23e+5');
   assert.equal(compactNumber(0.0001234), '1.23e-4');
   assert.equal(compactNumber(NaN), 'NaN');
+});
+
+test('bucketMeans folds a noisy series into end-aligned means; NaN survives', () => {
+  assert.deepEqual(bucketMeans([1, 2, 3], 5), [1, 2, 3]);
+  // 8 values into 4 buckets of 2: (1+3)/2, (5+7)/2, ...
+  assert.deepEqual(bucketMeans([1, 3, 5, 7, 9, 11, 13, 15], 4), [2, 6, 10, 14]);
+  // 7 values into 3 buckets of ceil(7/3) = 3 from the end: [1] [2,3,4] [5,6,7]
+  assert.deepEqual(bucketMeans([1, 2, 3, 4, 5, 6, 7], 3), [1, 3, 6]);
+  const withNaN = bucketMeans([1, 1, NaN, 1], 2);
+  assert.equal(withNaN[0], 1);
+  assert.ok(Number.isNaN(withNaN[1]));
 });

@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { compactNumber, sparkline } from '../sparkline';
+import { bucketMeans, compactNumber, sparkline } from '../sparkline';
 import { listPastRuns, readSummary, summaryEgf, type PastRun } from './past-runs';
 import type { LiveRun, LiveStatus, RunManager } from './run-manager';
 
@@ -115,7 +115,7 @@ function liveItem(run: LiveRun): vscode.TreeItem {
   const last = run.egf2[run.egf2.length - 1];
   // The icon shows the status; the narrow sidebar gets the numbers first.
   const parts: string[] = [];
-  if (last !== undefined) parts.push(`EGF₂ ${compactNumber(last)} ${sparkline(run.egf2, 12, { log: true })}`);
+  if (last !== undefined) parts.push(`EGF₂ ${compactNumber(last)} ${sparkline(bucketMeans(run.egf2, 12), 12, { log: true })}`);
   if (run.status === 'running' && run.totalSteps > 0) parts.push(`${Math.floor((100 * run.step) / run.totalSteps)}%`);
   parts.push(run.backend ?? '…');
   item.description = parts.join(' · ');
