@@ -12,12 +12,15 @@ import { loadForCli, CliUsageError } from './load';
 import { listRuns } from '../runs/store';
 import { table } from './format';
 import { sweepCommand } from './sweep';
+import { reportCommand } from '../study/report';
 
 const USAGE = `gradflow — live gradient flow for sparse neural networks
 
 usage:
   gradflow run FILE [options]     train the experiment (an SC-SDC pair when the file says so)
   gradflow sweep FILE [options]   run the file's sweep in a worker pool (resumable)
+  gradflow report SWEEP_DIR [--out DIR] [--format md,csv,tex,svg,png]
+                                  correlation and sparse-vs-dense significance tables, width plots
   gradflow runs [DIR]             list runs (default: .gradflow/runs)
   gradflow help                   this text
 
@@ -37,6 +40,8 @@ interface ParsedArgs {
   backend?: BackendPreference;
   sets: string[];
   workers?: number;
+  out?: string;
+  format?: string;
 }
 
 function parseArgs(argv: string[]): ParsedArgs {
@@ -57,6 +62,11 @@ function parseArgs(argv: string[]): ParsedArgs {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) throw new CliUsageError(`--workers: expected a positive integer, got '${v ?? ''}'`);
       out.workers = n;
+    } else if (a === '--out' || a === '--format') {
+      const v = argv[++i];
+      if (!v) throw new CliUsageError(`${a}: missing value`);
+      if (a === '--out') out.out = v;
+      else out.format = v;
     } else if (a === '-h' || a === '--help') out.command = 'help';
     else if (a.startsWith('-')) throw new CliUsageError(`unknown option ${a}`);
     else out.positional.push(a);
@@ -99,6 +109,16 @@ async function main(argv: string[]): Promise<number> {
         err: process.stderr,
         ...(args.workers !== undefined ? { workers: args.workers } : {}),
         ...(args.backend ? { backend: args.backend } : {}),
+      });
+    }
+    case 'report': {
+      const dir = args.positional[0];
+      if (!dir) throw new CliUsageError('report: missing SWEEP_DIR (the folder `gradflow sweep` printed)');
+      return reportCommand(path.resolve(dir), {
+        ...(args.out !== undefined ? { out: args.out } : {}),
+        ...(args.format !== undefined ? { format: args.format } : {}),
+        stdout: process.stdout,
+        stderr: process.stderr,
       });
     }
     case 'runs': {
