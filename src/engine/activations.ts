@@ -7,8 +7,9 @@
  * therefore written by hand; each function here is a pure forward/backward pair tested against
  * hand-computed values.
  *
- * Shapes: z is [n, units]; per-unit parameters are [units] and broadcast over the batch. Parameter
- * gradients are summed over the batch.
+ * Shapes: z is [n, units] ('batch-major', the default) or [units, n] ('unit-major', the layout the
+ * model uses internally, see model.ts); per-unit parameters are stored as [units] and viewed so they
+ * broadcast over the batch. Parameter gradients are summed over the batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from '../shared/experiment';
@@ -34,7 +35,9 @@ export interface ActivationLayer {
   dispose(): void;
 }
 
-const sumBatch = (t: tf.Tensor): tf.Tensor1D => tf.sum(t, 0) as tf.Tensor1D;
+/** Where the units are: 'batch-major' = z is [n, units]; 'unit-major' = z is [units, n]. */
+export type Layout = 'batch-major' | 'unit-major';
+const batchAxis = (layout: Layout): number => (layout === 'unit-major' ? 1 : 0);
 /** 1 where cond holds, else 0 (float). */
 const ind = (cond: tf.Tensor): tf.Tensor => tf.cast(cond, 'float32');
 
@@ -68,7 +71,8 @@ export function sreluForward(z: tf.Tensor2D, tl: tf.Tensor, al: tf.Tensor, tr: t
 }
 
 /** Returns dz and [dtl, dal, dtr, dar]. */
-export function sreluBackward(z: tf.Tensor2D, da: tf.Tensor2D, tl: tf.Tensor, al: tf.Tensor, tr: tf.Tensor, ar: tf.Tensor): ActivationBackward {
+export function sreluBackward(z: tf.Tensor2D, da: tf.Tensor2D, tl: tf.Tensor, al: tf.Tensor, tr: tf.Tensor, ar: tf.Tensor, axis = 0): ActivationBackward {
+  const sumBatch = (t: tf.Tensor): tf.Tensor1D => tf.sum(t, axis) as tf.Tensor1D;
   return tf.tidy(() => {
     const hi = ind(tf.greater(z, tr));
     const lo = ind(tf.less(z, tl));
@@ -99,7 +103,8 @@ export function sreluSlideForward(z: tf.Tensor2D, tl: tf.Tensor, al: tf.Tensor, 
   });
 }
 
-export function sreluSlideBackward(z: tf.Tensor2D, da: tf.Tensor2D, tl: tf.Tensor, al: tf.Tensor, tr: tf.Tensor, ar: tf.Tensor): ActivationBackward {
+export function sreluSlideBackward(z: tf.Tensor2D, da: tf.Tensor2D, tl: tf.Tensor, al: tf.Tensor, tr: tf.Tensor, ar: tf.Tensor, axis = 0): ActivationBackward {
+  const sumBatch = (t: tf.Tensor): tf.Tensor1D => tf.sum(t, axis) as tf.Tensor1D;
   return tf.tidy(() => {
     const hi = ind(tf.greaterEqual(z, tr));
     const lo = tf.mul(ind(tf.lessEqual(z, tl)), tf.sub(1, hi));
@@ -115,7 +120,11 @@ export function sreluSlideBackward(z: tf.Tensor2D, da: tf.Tensor2D, tl: tf.Tenso
 
 // ---- factory -----------------------------------------------------------------------------------
 
-export function createActivation(kind: Activation, units: number): ActivationLayer {
+export function createActivation(kind: Activation, units: number, layout: Layout = 'batch-major'): ActivationLayer {
+  const axis = batchAxis(layout);
+  // Per-unit parameter as a tensor that broadcasts against z in this layout.
+  const view = (v: tf.Tensor): tf.Tensor => (layout === 'unit-major' ? tf.reshape(v, [units, 1]) : v);
+  const sumBatch = (t: tf.Tensor): tf.Tensor1D => tf.sum(t, axis) as tf.Tensor1D;
   switch (kind) {
     case 'relu':
       // relu'(0) = 0 (TF/PyTorch convention).
@@ -141,11 +150,11 @@ export function createActivation(kind: Activation, units: number): ActivationLay
         kind,
         params: [{ name: 'alpha', variable: alpha }],
         // f = relu(z) + α·min(z, 0); at z = 0 the slope is α (TF.js convention).
-        forward: (z) => tf.tidy(() => tf.add(tf.relu(z), tf.mul(alpha, tf.minimum(z, 0)))) as tf.Tensor2D,
+        forward: (z) => tf.tidy(() => tf.add(tf.relu(z), tf.mul(view(alpha), tf.minimum(z, 0)))) as tf.Tensor2D,
         backward: (z, _a, da) =>
           tf.tidy(() => {
             const pos = tf.step(z, 0);
-            const slope = tf.add(pos, tf.mul(alpha, tf.sub(1, pos)));
+            const slope = tf.add(pos, tf.mul(view(alpha), tf.sub(1, pos)));
             return { dz: tf.mul(da, slope) as tf.Tensor2D, dParams: [sumBatch(tf.mul(da, tf.minimum(z, 0)))] };
           }),
         dispose: () => alpha.dispose(),
@@ -167,8 +176,9 @@ export function createActivation(kind: Activation, units: number): ActivationLay
           { name: 'tr', variable: tr },
           { name: 'ar', variable: ar },
         ],
-        forward: (z) => (slide ? sreluSlideForward : sreluForward)(z, tl, al, tr, ar),
-        backward: (z, _a, da) => (slide ? sreluSlideBackward : sreluBackward)(z, da, tl, al, tr, ar),
+        forward: (z) => tf.tidy(() => (slide ? sreluSlideForward : sreluForward)(z, view(tl), view(al), view(tr), view(ar))),
+        // Called inside the caller's tidy (interface contract), which frees the reshaped views.
+        backward: (z, _a, da) => (slide ? sreluSlideBackward : sreluBackward)(z, da, view(tl), view(al), view(tr), view(ar), axis),
         dispose: () => [tl, al, tr, ar].forEach((v) => v.dispose()),
       };
     }

@@ -1,7 +1,18 @@
 /**
  * MLP of masked dense layers: [Linear → (BatchNorm) → activation (+ identity skip)] × H → Linear.
- * Kernels are [fanIn, fanOut]; pruned entries are stored as exact zeros and a constant 0/1 mask
- * tensor is kept per masked layer.
+ *
+ * Internal layout (why): kernels are stored as V = Wᵀ, [fanOut, fanIn] (PyTorch's Linear layout),
+ * and activations travel unit-major, hᵀ = [units, batch]. The forward product is then
+ * zᵀ = V·hᵀ and the backward products dV = dzᵀ·h and dhᵀ = Vᵀ·dzᵀ. On wasm, XNNPACK packs the
+ * right-hand operand of a product and caches the packing per tensor; kernels are new tensors after
+ * every update, so with the usual x·W layout the large kernel is re-packed twice per step, while
+ * here only batch-sized operands are (measured ≈ 14 % less time in the products, bench/).
+ * Plans, masks given to the constructor and `kernelArray()` use the [fanIn, fanOut] row-major
+ * convention of masks.ts; the mask tensors are stored transposed like the kernels.
+ * Pruned kernel entries are stored as exact zeros, so the forward pass needs no mask multiply; the
+ * backward pass returns the RAW kernel gradient (pruned positions included), which the caller masks
+ * for EGF and the optimizer (method.md §3). Transposes are materialised (tf.transpose, then a plain
+ * product): TF.js's transposed matMul is 6–15× slower on wasm (docs/environment.md).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation, NetRole } from '../shared/experiment';
@@ -12,8 +23,6 @@ import {
   batchNormEval,
   batchNormTrain,
   createBatchNorm,
-  denseBackward,
-  denseForward,
   disposeBatchNorm,
   type BatchNormCache,
   type BatchNormLayer,
@@ -35,19 +44,20 @@ export interface NetSpec {
 
 /** What the backward pass needs from one hidden layer's forward pass. */
 interface HiddenCache {
-  /** Input of the layer (data or the previous hidden output). */
-  input: tf.Tensor2D;
-  /** Pre-activation (after BN when BN is on). */
+  /** Input of the layer, unit-major [in, batch]. */
+  inputT: tf.Tensor2D;
+  /** Pre-activation (after BN when BN is on), [units, batch]. */
   z: tf.Tensor2D;
-  /** Activation output (before the skip is added). */
+  /** Activation output (before the skip is added), [units, batch]. */
   a: tf.Tensor2D;
   bn?: BatchNormCache;
 }
 
 export interface ForwardResult {
+  /** [batch, classes]. */
   logits: tf.Tensor2D;
   /** Present in training mode: everything backward() needs. */
-  cache?: { hidden: HiddenCache[]; lastInput: tf.Tensor2D; inputT?: tf.Tensor2D };
+  cache?: { hidden: HiddenCache[]; lastInputT: tf.Tensor2D; x: tf.Tensor2D };
 }
 
 /** Gradients in `MaskedMLP.params` order; kernel gradients are RAW (unmasked). */
@@ -74,7 +84,7 @@ export class MaskedMLP {
   readonly masks: (tf.Tensor2D | undefined)[];
   /** 1 − mask per masked layer, for the integrity check. */
   private readonly pruned: (tf.Tensor2D | undefined)[];
-  /** Column of ones [fanOut, 1] per layer: reductions as products (see flow.ts). */
+  /** Column of ones [fanIn, 1] per layer (stored kernels are [fanOut, fanIn]): reductions as products (see flow.ts). */
   readonly onesCols: tf.Tensor2D[];
   readonly activations: ActivationLayer[];
   readonly bns: BatchNormLayer[];
@@ -88,21 +98,20 @@ export class MaskedMLP {
     this.spec = spec;
     const H = spec.hiddenLayers;
     if (spec.plans.length !== H + 1) throw new Error(`expected ${H + 1} layer plans, got ${spec.plans.length}`);
-    this.kernels = spec.plans.map((p) =>
-      tf.tidy(() => tf.variable(tf.tensor2d(p.kernel, [p.shape.fanIn, p.shape.fanOut]), true)),
-    );
-    this.biases = spec.plans.map((p) => tf.tidy(() => tf.variable(tf.zeros([p.shape.fanOut]), true)));
     // Variables are created inside tidy: tf.variable(t) keeps t's data but leaves the tensor object t
     // registered, which would otherwise count as a leaked tensor.
-    this.masks = spec.plans.map((p) => (p.mask ? tf.tensor2d(p.mask, [p.shape.fanIn, p.shape.fanOut]) : undefined));
+    const stored = (a: Float32Array, p: LayerMaskPlan): tf.Tensor2D => tf.transpose(tf.tensor2d(a, [p.shape.fanIn, p.shape.fanOut]));
+    this.kernels = spec.plans.map((p) => tf.tidy(() => tf.variable(stored(p.kernel, p), true)));
+    this.biases = spec.plans.map((p) => tf.tidy(() => tf.variable(tf.zeros([p.shape.fanOut]), true)));
+    this.masks = spec.plans.map((p) => (p.mask ? tf.tidy(() => stored(p.mask as Float32Array, p)) : undefined));
     this.pruned = this.masks.map((m) => (m ? (tf.sub(1, m) as tf.Tensor2D) : undefined));
-    this.onesCols = spec.plans.map((p) => tf.ones([p.shape.fanOut, 1]) as tf.Tensor2D);
+    this.onesCols = spec.plans.map((p) => tf.ones([p.shape.fanIn, 1]) as tf.Tensor2D);
     this.activations = [];
     this.bns = [];
     this.skips = [];
     for (let l = 0; l < H; l++) {
       const units = spec.plans[l].shape.fanOut;
-      this.activations.push(createActivation(spec.activation, units));
+      this.activations.push(createActivation(spec.activation, units, 'unit-major'));
       if (spec.batchNorm) this.bns.push(createBatchNorm(units));
       // Skip needs an input of the same width: hidden layer l ≥ 1 (its input is hidden layer l−1).
       this.skips.push(spec.skip && l > 0 && spec.plans[l].shape.fanIn === units);
@@ -155,39 +164,53 @@ export class MaskedMLP {
     return p ? (tf.sum(tf.abs(tf.mul(this.kernels[l], p))) as tf.Scalar) : undefined;
   }
 
+  /** Kernel l as a row-major [fanIn, fanOut] array (the masks.ts convention), for tests and tools. */
+  kernelArray(l: number): Float32Array {
+    return tf.tidy(() => tf.transpose(this.kernels[l])).dataSync() as Float32Array;
+  }
+
+  /** A stored-layout gradient or kernel tensor as a row-major [fanIn, fanOut] array. */
+  static toInOut(t: tf.Tensor): Float32Array {
+    return tf.tidy(() => tf.transpose(t)).dataSync() as Float32Array;
+  }
+
   /**
-   * Forward pass. Training mode normalises BN layers with batch statistics and returns the cache
-   * for backward(); it does not touch the moving statistics (see updateMovingStats). Call inside a
-   * tidy.
+   * Forward pass. x is [batch, features]; xT, if given, is its transpose (shared by both nets of an
+   * SC-SDC pair; computed here otherwise). Training mode normalises BN layers with batch statistics
+   * and returns the cache for backward(); it does not touch the moving statistics (see
+   * updateMovingStats). Call inside a tidy.
    */
   forward(x: tf.Tensor2D, training: boolean, xT?: tf.Tensor2D): ForwardResult {
     const H = this.spec.hiddenLayers;
     const hidden: HiddenCache[] = [];
-    // ReLU without BN fuses into the matMul kernel; its derivative is read from the output.
-    const fuseRelu = this.spec.activation === 'relu' && !this.spec.batchNorm;
-    let h = x;
+    let hT = xT ?? (tf.transpose(x) as tf.Tensor2D);
     for (let l = 0; l < H; l++) {
-      const lin = denseForward(h, this.kernels[l] as tf.Tensor2D, this.biases[l] as tf.Tensor1D, fuseRelu);
+      const units = this.spec.plans[l].shape.fanOut;
+      // zᵀ = V·hᵀ + b (bias as a column: the fused kernel's bias is per output column = per example
+      // in this layout, so it is added separately).
+      const lin = tf.add(tf.fused.matMul({ a: this.kernels[l] as tf.Tensor2D, b: hT }), tf.reshape(this.biases[l], [units, 1])) as tf.Tensor2D;
       let z = lin;
       let bn: BatchNormCache | undefined;
       if (this.spec.batchNorm) {
         if (training) {
-          const r = batchNormTrain(lin, this.bns[l]);
+          const r = batchNormTrain(lin, this.bns[l], undefined, 1);
           z = r.y;
           bn = r.cache;
         } else {
-          z = batchNormEval(lin, this.bns[l]);
+          z = batchNormEval(lin, this.bns[l], undefined, 1);
         }
       }
-      const a = fuseRelu ? lin : this.activations[l].forward(z);
-      if (training) hidden.push(bn ? { input: h, z, a, bn } : { input: h, z, a });
-      h = this.skips[l] ? tf.add(a, h) : a;
+      const a = this.activations[l].forward(z);
+      if (training) hidden.push(bn ? { inputT: hT, z, a, bn } : { inputT: hT, z, a });
+      hT = this.skips[l] ? (tf.add(a, hT) as tf.Tensor2D) : a;
     }
-    const logits = denseForward(h, this.kernels[H] as tf.Tensor2D, this.biases[H] as tf.Tensor1D);
-    return training ? { logits, cache: xT ? { hidden, lastInput: h, inputT: xT } : { hidden, lastInput: h } } : { logits };
+    const C = this.spec.plans[H].shape.fanOut;
+    const logitsT = tf.add(tf.fused.matMul({ a: this.kernels[H] as tf.Tensor2D, b: hT }), tf.reshape(this.biases[H], [C, 1]));
+    const logits = tf.transpose(logitsT) as tf.Tensor2D;
+    return training ? { logits, cache: { hidden, lastInputT: hT, x } } : { logits };
   }
 
-  /** Backward pass from dL/dlogits. Returns gradients aligned with `params`. Call inside a tidy. */
+  /** Backward pass from dL/dlogits [batch, classes]. Returns gradients aligned with `params`. Call inside a tidy. */
   backward(dLogits: tf.Tensor2D, cache: NonNullable<ForwardResult['cache']>): ParamGrads {
     const H = this.spec.hiddenLayers;
     const L = H + 1;
@@ -196,14 +219,19 @@ export class MaskedMLP {
     const dGamma: tf.Tensor[] = [];
     const dBeta: tf.Tensor[] = [];
     const dAct: tf.Tensor[][] = [];
-    const out = denseBackward(cache.lastInput, this.kernels[H] as tf.Tensor2D, dLogits, H > 0, H === 0 ? cache.inputT : undefined);
-    dW[H] = out.dW;
-    db[H] = out.db;
-    let dh: tf.Tensor2D | undefined = out.dx;
+    // One layer's products: dV = dzᵀ·h (h batch-major: the data itself for layer 0, otherwise the
+    // materialised transpose of hᵀ); db = Σ_batch; dhᵀ = Vᵀ·dzᵀ (materialised Vᵀ) when needed.
+    const layerBackward = (l: number, dzT: tf.Tensor2D, inputT: tf.Tensor2D): tf.Tensor2D | undefined => {
+      const h = l === 0 ? cache.x : (tf.transpose(inputT) as tf.Tensor2D);
+      dW[l] = tf.matMul(dzT, h);
+      db[l] = tf.sum(dzT, 1);
+      return l > 0 ? (tf.matMul(tf.transpose(this.kernels[l] as tf.Tensor2D), dzT) as tf.Tensor2D) : undefined;
+    };
+    let dhT = layerBackward(H, tf.transpose(dLogits) as tf.Tensor2D, cache.lastInputT);
     for (let l = H - 1; l >= 0; l--) {
       const c = cache.hidden[l];
-      if (!dh) throw new Error('internal: missing upstream gradient');
-      const act = this.activations[l].backward(c.z, c.a, dh as tf.Tensor2D);
+      if (!dhT) throw new Error('internal: missing upstream gradient');
+      const act = this.activations[l].backward(c.z, c.a, dhT);
       dAct[l] = act.dParams;
       let dz = act.dz;
       if (c.bn) {
@@ -212,11 +240,9 @@ export class MaskedMLP {
         dGamma[l] = b.dGamma;
         dBeta[l] = b.dBeta;
       }
-      const g = denseBackward(c.input, this.kernels[l] as tf.Tensor2D, dz, l > 0, l === 0 ? cache.inputT : undefined);
-      dW[l] = g.dW;
-      db[l] = g.db;
+      const dIn = layerBackward(l, dz, c.inputT);
       // Identity skip: the layer's input also receives the upstream gradient directly.
-      dh = this.skips[l] && g.dx ? (tf.add(g.dx, dh) as tf.Tensor2D) : g.dx;
+      dhT = this.skips[l] && dIn ? (tf.add(dIn, dhT) as tf.Tensor2D) : dIn;
     }
     const grads: tf.Tensor[] = [...dW, ...db];
     for (let l = 0; l < this.bns.length; l++) grads.push(dGamma[l], dBeta[l]);

@@ -22,16 +22,27 @@ interface Expect {
   params?: Record<string, number[]>;
 }
 
-/** Evaluate with a batch of TWO identical rows: parameter gradients must be twice the per-row value. */
+/**
+ * Evaluate with a batch of TWO identical examples: parameter gradients must be twice the per-example
+ * value. Both layouts: batch-major z = [2, units] and unit-major z = [units, 2] (the model's).
+ */
 function check(kind: Activation, e: Expect): void {
+  checkLayout(kind, e, 'batch-major');
+  checkLayout(kind, e, 'unit-major');
+}
+
+function checkLayout(kind: Activation, e: Expect, layout: 'batch-major' | 'unit-major'): void {
   const units = e.z.length;
-  const layer = createActivation(kind, units);
+  const layer = createActivation(kind, units, layout);
   try {
     const out = tf.tidy(() => {
-      const z = tf.tensor2d([...e.z, ...e.z], [2, units]);
+      const rows = tf.tensor2d([...e.z, ...e.z], [2, units]);
+      const z = layout === 'batch-major' ? rows : (tf.transpose(rows) as tf.Tensor2D);
       const a = layer.forward(z);
       const b = layer.backward(z, a, tf.onesLike(a) as tf.Tensor2D);
-      return { a: Array.from(a.dataSync()), dz: Array.from(b.dz.dataSync()), dp: b.dParams.map((t) => Array.from(t.dataSync())) };
+      // Read back batch-major so the expectations are layout-independent.
+      const bm = (t: tf.Tensor): number[] => Array.from((layout === 'batch-major' ? t : tf.transpose(t)).dataSync());
+      return { a: bm(a), dz: bm(b.dz), dp: b.dParams.map((t) => Array.from(t.dataSync())) };
     });
     assertClose(out.a, [...e.f, ...e.f], `${kind} value`, 1e-5, 1e-6);
     assertClose(out.dz, [...e.df, ...e.df], `${kind} derivative`, 1e-5, 1e-6);

@@ -5,6 +5,7 @@ import { createRng } from '../../src/shared/rng';
 import { combineFlow, flowSchedule, meanFlow, normPair } from '../../src/engine/flow';
 import { buildNets, disposeBatch, makeBatch } from '../../src/engine/train';
 import { gradients } from '../../src/engine/step';
+import { MaskedMLP } from '../../src/engine/model';
 import { config, syntheticDataset, testBackend } from './helpers';
 
 before(async () => {
@@ -47,7 +48,7 @@ describe('masked weights ≠ masked gradients', () => {
     try {
       const per = tf.tidy(() => {
         const g = gradients(net, b, 0);
-        return g.kernelRaw.map((raw, l) => ({ raw: Array.from(raw.dataSync()), masked: Array.from(net.applyMask(l, raw).dataSync()) }));
+        return g.kernelRaw.map((raw, l) => ({ raw: Array.from(MaskedMLP.toInOut(raw)), masked: Array.from(MaskedMLP.toInOut(net.applyMask(l, raw))) }));
       });
       per.forEach(({ raw, masked }, l) => {
         const m = net.spec.plans[l].mask as Float32Array;

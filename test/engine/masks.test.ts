@@ -123,8 +123,8 @@ describe('SC-SDC', () => {
           assert.deepEqual(sparse.layerInfo.map((l) => l.active), expected);
           assert.equal(sparse.activeWeights, dense.activeWeights);
           // Stored sparse kernels are zero wherever masked.
-          sparse.kernels.forEach((k, i) => {
-            const w = k.dataSync();
+          sparse.kernels.forEach((_k, i) => {
+            const w = sparse.kernelArray(i);
             const m = sparse.spec.plans[i].mask as Float32Array;
             w.forEach((v, j) => {
               if (m[j] === 0) assert.equal(v, 0);

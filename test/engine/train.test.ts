@@ -207,8 +207,8 @@ describe('masks survive training', () => {
             disposeBatch(b);
             assert.deepEqual(r.integrity, []);
           }
-          net.kernels.forEach((k, l) => {
-            const w = k.dataSync();
+          net.kernels.forEach((_k, l) => {
+            const w = net.kernelArray(l);
             const m = net.spec.plans[l].mask as Float32Array;
             let changed = 0;
             w.forEach((v, i) => {
@@ -244,7 +244,7 @@ describe('masks survive training', () => {
       // Σ 0.01 over the pruned entries of layer 0: (12·16 − 12·8) · 0.01 = 0.96.
       assert.ok(Math.abs(r.integrity[0].value - 0.96) < 1e-4, String(r.integrity[0].value));
       // …and the re-mask still restored exact zeros.
-      const w = net.kernels[0].dataSync();
+      const w = net.kernelArray(0);
       const m = net.spec.plans[0].mask as Float32Array;
       w.forEach((v, i) => {
         if (m[i] === 0) assert.ok(v === 0);
