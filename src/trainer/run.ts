@@ -29,7 +29,14 @@ export async function runExperiment(msg: StartMessage, ctx: RunContext): Promise
   ctx.onBackend?.(backend);
   log(`backend: ${backend}`);
 
-  const data = await loadDataset(config.dataset, { seed: config.training.seed, log });
+  let data;
+  try {
+    data = await loadDataset(config.dataset, { seed: config.training.seed, log });
+  } catch (e) {
+    // Name the key at fault so the extension can put the error on the experiment file's line.
+    const err = e instanceof Error ? e : new Error(String(e));
+    throw Object.assign(err, { key: config.dataset.path !== undefined ? 'dataset.path' : 'dataset.name' });
+  }
   const { runId, runDir } = ctx.openRun(config);
 
   const augRng = createRng(config.training.seed).fork('augment');

@@ -26,7 +26,7 @@ test('bar fills proportionally with eighth blocks', () => {
 });
 
 test('table aligns columns', () => {
-  assert.equal(table(['', 'a'], [['x', '1'], ['long', '22']]), '      a\n────  ──\nx      1\nlong  22');
+  assert.equal(table(['', 'a'], [['x', '1'], ['long', '22']]), '       a\n────  ──\nx      1\nlong  22');
 });
 
 test('progress line shows step, epoch, rate, ETA and each net', () => {

@@ -113,6 +113,7 @@ test('a missing dataset is an error naming the dataset and where it looked; noth
   assert.ok(err.type === 'error');
   assert.match(err.message, /cifar/i);
   assert.ok(err.message.includes(empty), err.message);
+  assert.equal(err.key, 'dataset.path', 'the key at fault is named for the editor');
   assert.equal(listRuns(runsDir).length, 0, 'no run folder for a run that never started');
 });
 
