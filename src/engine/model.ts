@@ -22,6 +22,7 @@ import {
   batchNormBackward,
   batchNormEval,
   batchNormTrain,
+  BN_EPSILON,
   createBatchNorm,
   disposeBatchNorm,
   type BatchNormCache,
@@ -40,6 +41,9 @@ export interface NetSpec {
   skip: boolean;
   /** Kernels (pruned entries zero) and masks from masks.planLayers. */
   plans: LayerMaskPlan[];
+  /** BatchNorm ε and moving-average momentum (defaults BN_EPSILON, BN_MOMENTUM: PyTorch's). */
+  bnEpsilon?: number;
+  bnMomentum?: number;
 }
 
 /** What the backward pass needs from one hidden layer's forward pass. */
@@ -193,11 +197,11 @@ export class MaskedMLP {
       let bn: BatchNormCache | undefined;
       if (this.spec.batchNorm) {
         if (training) {
-          const r = batchNormTrain(lin, this.bns[l], undefined, 1);
+          const r = batchNormTrain(lin, this.bns[l], this.spec.bnEpsilon ?? BN_EPSILON, 1);
           z = r.y;
           bn = r.cache;
         } else {
-          z = batchNormEval(lin, this.bns[l], undefined, 1);
+          z = batchNormEval(lin, this.bns[l], this.spec.bnEpsilon ?? BN_EPSILON, 1);
         }
       }
       const a = this.activations[l].forward(z);

@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerStep } from '../shared/protocol';
 import { decodeLayerNorms, layerNormTensor, NORM_SLOTS, sumAll } from './flow';
-import { updateMovingStats } from './layers';
+import { BN_MOMENTUM, updateMovingStats } from './layers';
 import { MaskedMLP } from './model';
 import type { Optimizer, Param } from './optimizers';
 
@@ -129,7 +129,7 @@ export function trainStep(net: MaskedMLP, opt: Optimizer, params: Param[], batch
     for (let l = 0; l < L; l++) {
       if (masked[l]) net.kernels[l].assign(net.applyMask(l, net.kernels[l]) as tf.Tensor2D);
     }
-    for (const s of g.bnStats) updateMovingStats(net.bns[s.layer], s.mean, s.variance);
+    for (const s of g.bnStats) updateMovingStats(net.bns[s.layer], s.mean, s.variance, net.spec.bnMomentum ?? BN_MOMENTUM);
     return tf.concat(parts);
   });
   const v = stats.dataSync();

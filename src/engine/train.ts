@@ -37,7 +37,10 @@ export interface TrainHooks {
   onLog?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
-/** Engine knobs that are not part of the experiment file (documented defaults, ours). */
+/**
+ * Engine knobs that are not part of the experiment file: the "ours" defaults of method.md that the
+ * engine owns (see src/engine/README.md). All optional; DEFAULT_ENGINE_OPTIONS holds the values.
+ */
 export interface EngineOptions {
   /** Batches in the fixed flow-measurement set (default 4 batches of training.batchSize). */
   flowBatches: number;
@@ -45,9 +48,28 @@ export interface EngineOptions {
   evalBatchSize: number;
   /** Check pruned weights stay exactly 0 after every update (default true). */
   checkIntegrity: boolean;
+  /** He-normal gain; default √2, or 1 for sigmoid (masks.heGain). */
+  initGain?: number;
+  /** BatchNorm ε (default 1e-5) and moving-average momentum (default 0.1), PyTorch's. */
+  bnEpsilon: number;
+  bnMomentum: number;
+  /** Optimizer constants (PyTorch defaults): Adam β1 0.9, β2 0.999; RMSProp α 0.99; ε per optimizer (optimizers.ts). */
+  beta1: number;
+  beta2: number;
+  rho: number;
+  epsilon?: number;
 }
 
-export const DEFAULT_ENGINE_OPTIONS: EngineOptions = { flowBatches: 4, evalBatchSize: 1000, checkIntegrity: true };
+export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
+  flowBatches: 4,
+  evalBatchSize: 1000,
+  checkIntegrity: true,
+  bnEpsilon: 1e-5,
+  bnMomentum: 0.1,
+  beta1: 0.9,
+  beta2: 0.999,
+  rho: 0.99,
+};
 
 export interface TrainResult {
   nets: NetSummary[];
@@ -72,11 +94,21 @@ interface NetRun {
 }
 
 /** Build the nets of an experiment (exported for tests and the benchmark). */
-export function buildNets(cfg: ExperimentConfig, features: number, classes: number, rng: Rng): MaskedMLP[] {
+export function buildNets(cfg: ExperimentConfig, features: number, classes: number, rng: Rng, options: Partial<EngineOptions> = {}): MaskedMLP[] {
   const m = cfg.model;
   const H = m.hiddenLayers;
-  const gain = heGain(m.activation);
-  const common = { inputs: features, classes, hiddenLayers: H, activation: m.activation, batchNorm: m.batchNorm, skip: m.skip };
+  const eo: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...options };
+  const gain = eo.initGain ?? heGain(m.activation);
+  const common = {
+    inputs: features,
+    classes,
+    hiddenLayers: H,
+    activation: m.activation,
+    batchNorm: m.batchNorm,
+    skip: m.skip,
+    bnEpsilon: eo.bnEpsilon,
+    bnMomentum: eo.bnMomentum,
+  };
   const method = cfg.sparsity.method;
   if (method === 'none') {
     const shapes = mlpShapes(features, m.width, H, classes);
@@ -167,7 +199,7 @@ export async function trainExperiment(
   const features = data.features;
   const classes = data.classes;
   const rng = createRng(t.seed);
-  const nets = buildNets(cfg, features, classes, rng.fork('model'));
+  const nets = buildNets(cfg, features, classes, rng.fork('model'), eo);
   const shuffleRng = rng.fork('shuffle');
   const flowRng = rng.fork('flow');
   const decoupled = t.optimizer === 'adamw';
@@ -182,6 +214,10 @@ export async function trainExperiment(
       learningRate: t.learningRate,
       momentum: t.momentum,
       decoupledDecay: decoupled ? t.weightDecay : 0,
+      beta1: eo.beta1,
+      beta2: eo.beta2,
+      rho: eo.rho,
+      ...(eo.epsilon !== undefined ? { epsilon: eo.epsilon } : {}),
     }),
     params: optimizerParams(net),
     alerts: new AlertTracker(net.role, { explosion: mon.explosion, collapse: mon.collapse }, net.layerInfo.map((l) => l.name)),

@@ -114,6 +114,20 @@ describe('trainExperiment', () => {
     assert.deepEqual(rec.ready[0].layers.map((l) => l.density), [1, 1, 1]);
   });
 
+  it('a sparse run without pair trains only the sparse net', async () => {
+    const { hooks, rec } = recorder();
+    const res = await trainExperiment(config({ sparsity: { pair: false }, training: { epochs: 1 } }), syntheticDataset(), hooks);
+    assert.deepEqual(res.nets.map((n) => n.net), ['sparse']);
+    // h_S = 16, h_D = 8, d = 12, C = 3: densities 8/16, (8/16)², 8/16 → active 96, 64, 24.
+    assert.deepEqual(rec.ready[0].layers.map((l) => [l.active, l.total]), [[96, 192], [64, 256], [24, 48]]);
+  });
+
+  it('rejects a sparse method without dense_width or with dense_width > width', async () => {
+    const { hooks } = recorder();
+    await assert.rejects(trainExperiment(config({ sparsity: { denseWidth: undefined } }), syntheticDataset(), hooks), /dense_width is required/);
+    await assert.rejects(trainExperiment(config({ sparsity: { denseWidth: 17 } }), syntheticDataset(), hooks), /must not exceed/);
+  });
+
   it('honours stop within one step', async () => {
     const { hooks, rec } = recorder((m) => m.step === 4 && m.net === 'dense');
     const res = await trainExperiment(config({ training: { epochs: 5 } }), syntheticDataset(), hooks);
