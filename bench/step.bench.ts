@@ -79,7 +79,8 @@ async function main(): Promise<void> {
   // training step the kernels are new tensors every step (the optimizer replaced them), and on wasm
   // XNNPACK re-packs a new right-hand operand, so the floor's kernels are fresh copies each time too
   // (made outside the timed region). The constant-kernel variant is printed for reference.
-  const Ws = net.kernels.map((k) => tf.clone(k) as tf.Tensor2D);
+  // The engine stores kernels as [out, in]; the floor uses the textbook [in, out] W of the brief.
+  const Ws = net.kernels.map((k) => tf.transpose(k) as tf.Tensor2D);
   let fresh: tf.Tensor2D[] = [];
   const refresh = (): void => {
     tf.dispose(fresh);

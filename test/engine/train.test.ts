@@ -114,6 +114,15 @@ describe('trainExperiment', () => {
     assert.deepEqual(rec.ready[0].layers.map((l) => l.density), [1, 1, 1]);
   });
 
+  it('handles a net without hidden layers (softmax regression)', async () => {
+    const { hooks, rec } = recorder();
+    const res = await trainExperiment(config({ sparsity: { method: 'none', pair: false }, model: { hiddenLayers: 0 }, training: { epochs: 2 } }), syntheticDataset(), hooks);
+    assert.equal(rec.ready[0].layers.length, 1);
+    assert.equal(rec.ready[0].layers[0].name, 'output');
+    assert.equal(rec.steps[0].layers.length, 1);
+    assert.ok(res.nets[0].final.train.loss < rec.steps[0].loss);
+  });
+
   it('a sparse run without pair trains only the sparse net', async () => {
     const { hooks, rec } = recorder();
     const res = await trainExperiment(config({ sparsity: { pair: false }, training: { epochs: 1 } }), syntheticDataset(), hooks);
