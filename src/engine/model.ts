@@ -28,6 +28,7 @@ import {
   type BatchNormCache,
   type BatchNormLayer,
 } from './layers';
+import { sumAll } from './flow';
 import { deadUnits, type LayerMaskPlan } from './masks';
 
 export interface NetSpec {
@@ -165,7 +166,7 @@ export class MaskedMLP {
   /** Σ|w| over the pruned entries of kernel l (0 when the mask holds); undefined if unmasked. */
   prunedMass(l: number): tf.Scalar | undefined {
     const p = this.pruned[l];
-    return p ? (tf.sum(tf.abs(tf.mul(this.kernels[l], p))) as tf.Scalar) : undefined;
+    return p ? sumAll(tf.abs(tf.mul(this.kernels[l], p)), this.onesCols[l]) : undefined;
   }
 
   /** Kernel l as a row-major [fanIn, fanOut] array (the masks.ts convention), for tests and tools. */
