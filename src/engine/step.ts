@@ -105,6 +105,23 @@ export function gradients(net: MaskedMLP, batch: Batch, coupledL2: number): Grad
  * NaN or integrity failures: the caller turns them into alerts.
  */
 export function trainStep(net: MaskedMLP, opt: Optimizer, params: Param[], batch: Batch, o: StepOptions): StepResult {
+  const p = trainStepDeferred(net, opt, params, batch, o);
+  const v = p.stats.dataSync();
+  p.stats.dispose();
+  return p.decode(v, 0);
+}
+
+/** A step whose numbers are still on the backend: `stats` (owned by the caller) and how to read them. */
+export interface PendingStep {
+  stats: tf.Tensor1D;
+  decode(values: ArrayLike<number>, offset: number): StepResult;
+}
+
+/**
+ * The update of trainStep without the read-back, so several nets (an SC-SDC pair) can share ONE
+ * transfer: concatenate their `stats`, dataSync once, decode each at its offset.
+ */
+export function trainStepDeferred(net: MaskedMLP, opt: Optimizer, params: Param[], batch: Batch, o: StepOptions): PendingStep {
   const L = net.numLayers;
   const masked = net.masks.map((m) => m !== undefined);
   const integrityLayers = o.checkIntegrity ? masked.map((m, l) => (m ? l : -1)).filter((l) => l >= 0) : [];
@@ -130,17 +147,16 @@ export function trainStep(net: MaskedMLP, opt: Optimizer, params: Param[], batch
       if (masked[l]) net.kernels[l].assign(net.applyMask(l, net.kernels[l]) as tf.Tensor2D);
     }
     for (const s of g.bnStats) updateMovingStats(net.bns[s.layer], s.mean, s.variance, net.spec.bnMomentum ?? BN_MOMENTUM);
-    return tf.concat(parts);
+    return tf.concat(parts) as tf.Tensor1D;
   });
-  const v = stats.dataSync();
-  stats.dispose();
-  return decodeStep(v, L, o.collectNorms, net.layerInfo.map((i) => i.active), integrityLayers);
+  const actives = net.layerInfo.map((i) => i.active);
+  return { stats, decode: (v, offset) => decodeStep(v, offset, L, o.collectNorms, actives, integrityLayers) };
 }
 
-function decodeStep(v: ArrayLike<number>, L: number, collected: boolean, actives: number[], integrityLayers: number[]): StepResult {
-  const loss = v[0];
-  const correct = v[1];
-  let o = 2;
+function decodeStep(v: ArrayLike<number>, start: number, L: number, collected: boolean, actives: number[], integrityLayers: number[]): StepResult {
+  const loss = v[start];
+  const correct = v[start + 1];
+  let o = start + 2;
   let layers: LayerStep[] | null = null;
   let nonFinite: StepResult['nonFinite'] = null;
   if (!Number.isFinite(loss)) nonFinite = { where: 'loss', value: loss };

@@ -21,7 +21,7 @@ import { combineFlow, flowSchedule, meanFlow } from './flow';
 import { activePaths, heGain, mlpShapes, planLayers, scsdcActiveCounts } from './masks';
 import { MaskedMLP } from './model';
 import { createOptimizer, type Optimizer, type Param } from './optimizers';
-import { evaluate, measureFlowLayers, optimizerParams, trainStep, type Batch } from './step';
+import { evaluate, measureFlowLayers, optimizerParams, trainStepDeferred, type Batch, type PendingStep } from './step';
 
 export interface TrainHooks {
   onReady(nets: NetInfo[], info: { stepsPerEpoch: number; totalSteps: number }): void;
@@ -300,10 +300,25 @@ export async function trainExperiment(
         const batch = makeBatch(data.train, features, classes, perm, start, n, t.augmentation ? hooks.augment : undefined, true);
         const collect = step % every === 0;
         try {
+          // Every net updates, then ONE transfer reads all their numbers for this step.
+          const pending: { r: NetRun; p: PendingStep }[] = [];
           for (const r of runs) {
             const t0 = performance.now();
-            const res = trainStep(r.net, r.opt, r.params, batch, { coupledL2, collectNorms: collect, checkIntegrity: eo.checkIntegrity && r.net.masks.some((m) => m !== undefined) });
+            const checkIntegrity = eo.checkIntegrity && r.net.masks.some((m) => m !== undefined);
+            pending.push({ r, p: trainStepDeferred(r.net, r.opt, r.params, batch, { coupledL2, collectNorms: collect, checkIntegrity }) });
             r.stepMs += performance.now() - t0;
+          }
+          const t1 = performance.now();
+          const all = pending.length === 1 ? pending[0].p.stats : tf.concat(pending.map((x) => x.p.stats));
+          const values = all.dataSync();
+          all.dispose();
+          pending.forEach((x) => x.p.stats.dispose());
+          const readMs = (performance.now() - t1) / runs.length;
+          let offset = 0;
+          for (const { r, p } of pending) {
+            const res = p.decode(values, offset);
+            offset += p.stats.size;
+            r.stepMs += readMs;
             r.steps = step;
             r.epochLoss += res.loss * n;
             r.epochCorrect += res.correct;
@@ -360,6 +375,8 @@ export async function trainExperiment(
       for (const r of runs) {
         const train = r.epochN > 0 ? { loss: r.epochLoss / r.epochN, accuracy: r.epochCorrect / r.epochN } : r.final.train;
         r.final = { train, ...splitEval(r) };
+        // Stopped on the last step of an epoch: that epoch's updates are all done.
+        if (r.epochN === nTrain) r.epochs += 1;
       }
     }
     const summaries: NetSummary[] = runs.map((r) => ({
