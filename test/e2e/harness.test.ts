@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import {
+  closeAll,
   e2eSkip,
   launchBrowser,
   newPage,
@@ -17,6 +18,7 @@ import {
   openWorkbench,
   problemsCount,
   descendantsRssMB,
+  frameOfWebview,
   processGroupRssMB,
   requireE2E,
   runCommand,
@@ -43,7 +45,12 @@ function writeHelloExtension(dir: string): void {
         engines: { vscode: '^1.100.0' },
         main: './extension.js',
         activationEvents: [],
-        contributes: { commands: [{ command: 'gradflowE2E.hello', title: 'Gradflow E2E: Hello' }] },
+        contributes: {
+          commands: [
+            { command: 'gradflowE2E.hello', title: 'Gradflow E2E: Hello' },
+            { command: 'gradflowE2E.webview', title: 'Gradflow E2E: Show Webview' },
+          ],
+        },
       },
       null,
       2,
@@ -57,6 +64,11 @@ exports.activate = (context) => {
     const folder = vscode.workspace.workspaceFolders[0].uri;
     await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(folder, 'hello.txt'), Buffer.from(${JSON.stringify(HELLO_TEXT)}));
     vscode.window.showInformationMessage(${JSON.stringify(HELLO_TEXT)});
+  }));
+  context.subscriptions.push(vscode.commands.registerCommand('gradflowE2E.webview', () => {
+    const panel = vscode.window.createWebviewPanel('gradflowE2E', 'E2E Webview', vscode.ViewColumn.One, { enableScripts: true });
+    panel.webview.html = '<!DOCTYPE html><html><body><h1 id="greeting">' + ${JSON.stringify(HELLO_TEXT)} + '</h1>'
+      + '<script>document.getElementById("greeting").dataset.ready = "yes";</script></body></html>';
   }));
 };
 exports.deactivate = () => {};
@@ -88,6 +100,9 @@ exports.run = async () => { assert.strictEqual(1 + 1, 3, 'deliberate failure'); 
 `,
   );
 }
+
+// Last-resort cleanup for anything a failed test left open (see closeAll's comment).
+after(closeAll);
 
 describe('e2e harness self-test', { skip: e2eSkip(), timeout: 180_000 }, () => {
   let tmp: string;
@@ -144,6 +159,14 @@ describe('e2e harness self-test', { skip: e2eSkip(), timeout: 180_000 }, () => {
       }, 20_000, 'a problem in data.json');
       assert.ok(problems.errors + problems.warnings >= 1, problems.label);
       await screenshot(page, 'harness-json-problem');
+
+      // Webview: two nested iframes; the script ran if data-ready is set.
+      await runCommand(page, 'Gradflow E2E: Show Webview');
+      const h1 = frameOfWebview(page).locator('#greeting');
+      await h1.waitFor({ state: 'visible', timeout: 15_000 });
+      assert.equal(await h1.textContent(), HELLO_TEXT);
+      assert.equal(await h1.getAttribute('data-ready'), 'yes');
+      await screenshot(page, 'harness-webview');
       return tWb;
     });
     const rss = { codeServer: processGroupRssMB(srv.pgid), chromium: descendantsRssMB(/chrom/) };

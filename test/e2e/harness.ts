@@ -31,6 +31,9 @@ export const CHROMIUM_FLAGS: readonly string[] = [
   '--disable-sync',
   '--no-first-run',
   '--no-default-browser-check',
+  // Not in environment.md's list: without it chromium double-forks crashpad handlers that
+  // escape its process group and outlive a killed browser.
+  '--disable-crash-reporter',
 ];
 
 /** Settings that make the workbench deterministic: no welcome page, no trust prompt, nothing that
@@ -154,19 +157,37 @@ export function requireE2E(): void {
 
 const liveGroups = new Set<number>();
 let exitHookInstalled = false;
+function killAllGroupsNow(): void {
+  // Browsers are not in our groups (Playwright detaches chromium), so also kill every descendant.
+  for (const pid of descendantPids()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  for (const g of liveGroups) {
+    try {
+      process.kill(-g, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  liveGroups.clear();
+}
 function trackGroup(pgid: number): void {
   liveGroups.add(pgid);
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const g of liveGroups) {
-      try {
-        process.kill(-g, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
+  // 'exit' covers normal ends and uncaught errors; signals (Ctrl+C, a runner killing the file's
+  // process) skip 'exit', so handle them too and then die with the conventional status.
+  process.on('exit', killAllGroupsNow);
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    process.once(sig, () => {
+      killAllGroupsNow();
+      process.exit(code);
+    });
+  }
 }
 
 function groupAlive(pgid: number): boolean {
@@ -216,24 +237,31 @@ export function processGroupRssMB(pgid: number): number {
   return Math.round(kb / 1024);
 }
 
-/**
- * Resident memory (MB) of this process's descendants whose command name matches `comm`
- * (e.g. /chrom/ for the browser Playwright launched; Browser exposes no pid).
- */
-export function descendantsRssMB(comm: RegExp, rootPid = process.pid): number {
-  const procs: { pid: number; ppid: number; comm: string; kb: number }[] = [];
+interface ProcInfo {
+  pid: number;
+  ppid: number;
+  comm: string;
+  rssKb: number;
+}
+
+function listProcs(): ProcInfo[] {
+  const procs: ProcInfo[] = [];
   for (const ent of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(ent)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${ent}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${ent}/status`, 'utf8'));
-      procs.push({ pid: Number(ent), ppid: Number(rest[1]), comm: name, kb: m ? Number(m[1]) : 0 });
+      procs.push({ pid: Number(ent), ppid: Number(rest[1]), comm, rssKb: m ? Number(m[1]) : 0 });
     } catch {
       // process exited while we looked
     }
   }
+  return procs;
+}
+
+function descendants(rootPid: number, procs: ProcInfo[]): ProcInfo[] {
   const inTree = new Set<number>([rootPid]);
   for (let grew = true; grew; ) {
     grew = false;
@@ -244,7 +272,23 @@ export function descendantsRssMB(comm: RegExp, rootPid = process.pid): number {
       }
     }
   }
-  const kb = procs.filter((p) => p.pid !== rootPid && inTree.has(p.pid) && comm.test(p.comm)).reduce((a, p) => a + p.kb, 0);
+  return procs.filter((p) => p.pid !== rootPid && inTree.has(p.pid));
+}
+
+function descendantPids(rootPid = process.pid): number[] {
+  try {
+    return descendants(rootPid, listProcs()).map((p) => p.pid);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Resident memory (MB) of this process's descendants whose command name matches `comm`
+ * (e.g. /chrom/ for the browser Playwright launched; Browser exposes no pid).
+ */
+export function descendantsRssMB(comm: RegExp, rootPid = process.pid): number {
+  const kb = descendants(rootPid, listProcs()).filter((p) => comm.test(p.comm)).reduce((a, p) => a + p.rssKb, 0);
   return Math.round(kb / 1024);
 }
 
@@ -441,7 +485,7 @@ export async function startCodeServer(opts: StartCodeServerOptions): Promise<Cod
     throw new Error('extensionTestsPath needs extensionDevelopmentPath');
   }
 
-  return {
+  const handle: CodeServer = {
     url: url.toString(),
     port,
     pgid,
@@ -449,21 +493,41 @@ export async function startCodeServer(opts: StartCodeServerOptions): Promise<Cod
     userDataDir,
     extensionsDir,
     logs: () => log,
-    stop,
+    stop: async () => {
+      liveServers.delete(handle);
+      await stop();
+    },
   };
+  liveServers.add(handle);
+  return handle;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Browser and workbench helpers
 // ---------------------------------------------------------------------------------------------
 
+const liveBrowsers = new Set<Browser>();
+const liveServers = new Set<CodeServer>();
+
 export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: chromiumPath(),
     headless: true,
     args: [...CHROMIUM_FLAGS],
-    // Playwright's own --headless handling is kept; these are the same flags, deduplicated by Chrome.
   });
+  liveBrowsers.add(browser);
+  browser.on('disconnected', () => liveBrowsers.delete(browser));
+  return browser;
+}
+
+/**
+ * Closes every browser and code-server this process started and has not closed yet. Register
+ * it in every e2e test file with a top-level `after(closeAll)`: an open browser connection keeps
+ * the test file's process alive forever after a failed test skipped its own cleanup.
+ */
+export async function closeAll(): Promise<void> {
+  await Promise.all([...liveBrowsers].map((b) => b.close().catch(() => undefined)));
+  await Promise.all([...liveServers].map((s) => s.stop().catch(() => undefined)));
 }
 
 /** A page with a fixed, screenshot-friendly viewport. */
