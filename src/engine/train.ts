@@ -33,8 +33,6 @@ export interface TrainHooks {
   shouldStop(): boolean;
   /** Data augmentation of a batch (n rows, row-major); returns the augmented copy. Only called when training.augmentation is on. */
   augment?: (x: Float32Array, n: number) => Float32Array;
-  /** Free-text progress notes (optional). */
-  onLog?: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
 /**
