@@ -130,6 +130,87 @@ export interface DashboardModel {
   runs: RunState[];
   /** Run the host wants shown (set by `createOrShow({ runId })`); the page may keep its own choice. */
   focusRunId: string | null;
+  /**
+   * Sweeps known to the host (run in this window or opened from disk). Optional on the wire, absent
+   * meaning none: a page from a newer bundle can then still read an older host's `init` (the page
+   * is loaded from disk, so after an update without a window reload the page is newer than the host).
+   */
+  sweeps?: SweepModel[];
+  /** Sweep the page should show; null or absent: the run view. */
+  focusSweepId?: string | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sweep view shapes
+
+/** Status of one planned configuration of a sweep (a killed run counts as failed). */
+export const SWEEP_ROW_STATUSES = ['pending', 'running', 'finished', 'stopped', 'failed'] as const;
+export type SweepRowStatus = (typeof SWEEP_ROW_STATUSES)[number];
+
+/** `running`/`stopped`/`done`: run by this window; `recorded`: opened from disk. */
+export const SWEEP_STATUSES = ['running', 'stopped', 'done', 'recorded'] as const;
+export type SweepStatus = (typeof SWEEP_STATUSES)[number];
+
+/** A grid-point value as the page sees it; arrays and objects are sent as their JSON text. */
+export type PointValue = string | number | boolean | null;
+
+/** Final results of one net of a finished run; null = the value was NaN or ±Infinity (diverged). */
+export interface SweepNetResult {
+  testAccuracy: number | null;
+  testLoss: number | null;
+  /** 11-point averages (method.md §3, `NetSummary.flowAverage`). */
+  egf1: number | null;
+  egf2: number | null;
+}
+
+/** One planned configuration (one row of the sweep table). */
+export interface SweepRow {
+  /** Stable id of the resolved configuration (sweep.json `runs[].id`). */
+  configId: string;
+  /** Grid point: axis key (dotted snake_case, as in the file) → value, plus `training.seed`. */
+  point: Record<string, PointValue>;
+  status: SweepRowStatus;
+  /** Fraction of steps done (0..1) while running, when known; null otherwise. */
+  progress: number | null;
+  /** The run shown for this configuration (newest finished, else newest); null before it starts. */
+  runId: string | null;
+  /** Why the run failed or stopped early, if known. */
+  message?: string;
+  /** Only for a finished run that trained that net (a `method: none` run has no sparse net). */
+  sparse: SweepNetResult | null;
+  dense: SweepNetResult | null;
+}
+
+export interface SweepInfo {
+  /** The sweep folder's absolute path: unique, and what `gradflow report` takes. */
+  sweepId: string;
+  name: string;
+  sourceFile?: string;
+  /** sweep.json `createdAt` (ISO time), or '' when the manifest does not say. */
+  createdAt: string;
+  status: SweepStatus;
+  /** Grid axes in file order (union of the point keys), `training.seed` last. */
+  axes: string[];
+  message?: string;
+}
+
+export interface SweepModel {
+  info: SweepInfo;
+  /** In sweep.json order. */
+  rows: SweepRow[];
+}
+
+export const SORT_DIRECTIONS = ['asc', 'desc'] as const;
+export type SortDirection = (typeof SORT_DIRECTIONS)[number];
+
+/** What the sweep table shows: the host applies the same view to its CSV export. */
+export interface SweepTableView {
+  /** Column id (`sweep-table.ts`), or null for sweep.json order. */
+  sort: { column: string; direction: SortDirection } | null;
+  /** Free text: every whitespace-separated term must occur in some cell (case-insensitive). */
+  text: string;
+  /** Row statuses shown. */
+  statuses: SweepRowStatus[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -198,6 +279,32 @@ export interface FocusRunNotification {
   runId: string;
 }
 
+/** A sweep was registered or reloaded: the page replaces its copy whole. */
+export interface SweepAddedNotification {
+  type: 'sweepAdded';
+  sweep: SweepModel;
+}
+
+/** One configuration changed (started, progressed, ended): replaces the row with its `configId`. */
+export interface SweepRowNotification {
+  type: 'sweepRow';
+  sweepId: string;
+  row: SweepRow;
+}
+
+export interface SweepStatusNotification {
+  type: 'sweepStatus';
+  sweepId: string;
+  status: SweepStatus;
+  message?: string;
+}
+
+/** Host asks the page to show a sweep (Run Sweep, Open Sweep). */
+export interface FocusSweepNotification {
+  type: 'focusSweep';
+  sweepId: string;
+}
+
 export type HostToPage =
   | InitNotification
   | RunAddedNotification
@@ -207,7 +314,11 @@ export type HostToPage =
   | FlowPointNotification
   | AlertNotification
   | RunStatusNotification
-  | FocusRunNotification;
+  | FocusRunNotification
+  | SweepAddedNotification
+  | SweepRowNotification
+  | SweepStatusNotification
+  | FocusSweepNotification;
 
 // ---------------------------------------------------------------------------------------------
 // Page → host commands
@@ -245,7 +356,38 @@ export interface SelectRunCommand {
   runId: string;
 }
 
-export type PageToHost = ReadyCommand | RevealAlertCommand | ExportCsvCommand | SavePngCommand | SelectRunCommand;
+/** The user switched the page to a sweep (null: back to the run view); remembered for the next `init`. */
+export interface SelectSweepCommand {
+  type: 'selectSweep';
+  sweepId: string | null;
+}
+
+/**
+ * User clicked a row of the sweep table: show that configuration's run. By configuration, not run
+ * id, because a past sweep's runs are not loaded until asked for and only the host knows the folder.
+ */
+export interface OpenSweepRunCommand {
+  type: 'openSweepRun';
+  sweepId: string;
+  configId: string;
+}
+
+/** Export the sweep table as CSV, as the page shows it (its sort and filters). */
+export interface ExportSweepCsvCommand {
+  type: 'exportSweepCsv';
+  sweepId: string;
+  view: SweepTableView;
+}
+
+export type PageToHost =
+  | ReadyCommand
+  | RevealAlertCommand
+  | ExportCsvCommand
+  | SavePngCommand
+  | SelectRunCommand
+  | SelectSweepCommand
+  | OpenSweepRunCommand
+  | ExportSweepCsvCommand;
 
 // ---------------------------------------------------------------------------------------------
 // Validation. Small combinators keep each guard a readable list of its fields.
@@ -385,9 +527,64 @@ const isRunState = isShape<RunState>({
   alerts: isArrayOf(isAlert),
 });
 
+const isPointValue: Guard<PointValue> = (v): v is PointValue =>
+  v === null || typeof v === 'string' || typeof v === 'boolean' || isNum(v);
+
+/** A plain record (no prototype tricks) whose every value passes `value`. */
+function isRecordOf<T>(value: Guard<T>): Guard<Record<string, T>> {
+  return (v): v is Record<string, T> => isRecord(v) && Object.keys(v).every((k) => k !== '__proto__' && value(v[k]));
+}
+
+export const isSweepRowStatus = isOneOf(SWEEP_ROW_STATUSES);
+export const isSweepStatus = isOneOf(SWEEP_STATUSES);
+const isFraction: Guard<number> = (v): v is number => isNum(v) && v >= 0 && v <= 1;
+
+const isSweepNetResult = isShape<SweepNetResult>({
+  testAccuracy: isMetric,
+  testLoss: isMetric,
+  egf1: isMetric,
+  egf2: isMetric,
+});
+
+const isSweepRow = isShape<SweepRow>({
+  configId: isNonEmptyString,
+  point: isRecordOf(isPointValue),
+  status: isSweepRowStatus,
+  progress: (v): v is number | null => v === null || isFraction(v),
+  runId: (v): v is string | null => v === null || isNonEmptyString(v),
+  message: isOptional(isString),
+  sparse: (v): v is SweepNetResult | null => v === null || isSweepNetResult(v),
+  dense: (v): v is SweepNetResult | null => v === null || isSweepNetResult(v),
+});
+
+const isSweepInfo = isShape<SweepInfo>({
+  sweepId: isNonEmptyString,
+  name: isString,
+  sourceFile: isOptional(isString),
+  createdAt: isString,
+  status: isSweepStatus,
+  axes: isArrayOf(isNonEmptyString),
+  message: isOptional(isString),
+});
+
+const isSweepModel: Guard<SweepModel> = (v): v is SweepModel => {
+  if (!isShape<SweepModel>({ info: isSweepInfo, rows: isArrayOf(isSweepRow) })(v)) return false;
+  // Rows are addressed by configId (`sweepRow`, `openSweepRun`): a duplicate would make that ambiguous.
+  return new Set(v.rows.map((r) => r.configId)).size === v.rows.length;
+};
+
+export const isSweepTableView = isShape<SweepTableView>({
+  sort: (v): v is SweepTableView['sort'] =>
+    v === null || isShape<{ column: string; direction: SortDirection }>({ column: isNonEmptyString, direction: isOneOf(SORT_DIRECTIONS) })(v),
+  text: (v): v is string => typeof v === 'string' && v.length <= 1000,
+  statuses: (v): v is SweepRowStatus[] => isArrayOf(isSweepRowStatus)(v) && new Set(v).size === v.length,
+});
+
 const isDashboardModel = isShape<DashboardModel>({
   runs: isArrayOf(isRunState),
   focusRunId: (v): v is string | null => v === null || isNonEmptyString(v),
+  sweeps: isOptional(isArrayOf(isSweepModel)),
+  focusSweepId: (v): v is string | null | undefined => v === undefined || v === null || isNonEmptyString(v),
 });
 
 const lit = <T extends string>(t: T): Guard<T> => (v): v is T => v === t;
@@ -417,6 +614,15 @@ const hostGuards: { [K in HostToPage['type']]: Guard<Extract<HostToPage, { type:
     message: isOptional(isString),
   }),
   focusRun: isShape<FocusRunNotification>({ type: lit('focusRun'), runId: isNonEmptyString }),
+  sweepAdded: isShape<SweepAddedNotification>({ type: lit('sweepAdded'), sweep: isSweepModel }),
+  sweepRow: isShape<SweepRowNotification>({ type: lit('sweepRow'), sweepId: isNonEmptyString, row: isSweepRow }),
+  sweepStatus: isShape<SweepStatusNotification>({
+    type: lit('sweepStatus'),
+    sweepId: isNonEmptyString,
+    status: isSweepStatus,
+    message: isOptional(isString),
+  }),
+  focusSweep: isShape<FocusSweepNotification>({ type: lit('focusSweep'), sweepId: isNonEmptyString }),
 };
 
 export const PNG_DATA_URL_PREFIX = 'data:image/png;base64,';
@@ -435,6 +641,12 @@ const pageGuards: { [K in PageToHost['type']]: Guard<Extract<PageToHost, { type:
     dataUrl: (v): v is string => typeof v === 'string' && v.startsWith(PNG_DATA_URL_PREFIX),
   }),
   selectRun: isShape<SelectRunCommand>({ type: lit('selectRun'), runId: isNonEmptyString }),
+  selectSweep: isShape<SelectSweepCommand>({
+    type: lit('selectSweep'),
+    sweepId: (v): v is string | null => v === null || isNonEmptyString(v),
+  }),
+  openSweepRun: isShape<OpenSweepRunCommand>({ type: lit('openSweepRun'), sweepId: isNonEmptyString, configId: isNonEmptyString }),
+  exportSweepCsv: isShape<ExportSweepCsvCommand>({ type: lit('exportSweepCsv'), sweepId: isNonEmptyString, view: isSweepTableView }),
 };
 
 
@@ -458,7 +670,11 @@ export function isPageToHost(v: unknown): v is PageToHost {
 // Reducer shared by the page (live model) and the host tests (replay == incremental).
 
 export function emptyModel(): DashboardModel {
-  return { runs: [], focusRunId: null };
+  return { runs: [], focusRunId: null, sweeps: [], focusSweepId: null };
+}
+
+export function findSweep(model: DashboardModel, sweepId: string): SweepModel | undefined {
+  return model.sweeps?.find((s) => s.info.sweepId === sweepId);
 }
 
 export function emptySeries(): StepSeries {
@@ -487,7 +703,33 @@ function netOf(run: RunState, net: NetRole): NetState {
 export function applyNotification(model: DashboardModel, msg: HostToPage): DashboardModel {
   switch (msg.type) {
     case 'init':
-      return msg.model;
+      // An older host sends no sweep fields: normalise, so the rest of the page never sees them absent.
+      return { ...msg.model, sweeps: msg.model.sweeps ?? [], focusSweepId: msg.model.focusSweepId ?? null };
+    case 'sweepAdded': {
+      const sweeps = (model.sweeps ??= []);
+      const i = sweeps.findIndex((s) => s.info.sweepId === msg.sweep.info.sweepId);
+      if (i >= 0) sweeps[i] = msg.sweep;
+      else sweeps.push(msg.sweep);
+      return model;
+    }
+    case 'sweepRow': {
+      // A row of an unknown sweep or configuration is stale (the sweep was re-planned): drop it.
+      const sweep = findSweep(model, msg.sweepId);
+      const i = sweep ? sweep.rows.findIndex((r) => r.configId === msg.row.configId) : -1;
+      if (sweep && i >= 0) sweep.rows[i] = msg.row;
+      return model;
+    }
+    case 'sweepStatus': {
+      const sweep = findSweep(model, msg.sweepId);
+      if (sweep) {
+        sweep.info.status = msg.status;
+        if (msg.message !== undefined) sweep.info.message = msg.message;
+      }
+      return model;
+    }
+    case 'focusSweep':
+      model.focusSweepId = msg.sweepId;
+      return model;
     case 'runAdded': {
       const i = model.runs.findIndex((r) => r.meta.runId === msg.run.meta.runId);
       if (i >= 0) model.runs[i] = msg.run;
@@ -496,6 +738,8 @@ export function applyNotification(model: DashboardModel, msg: HostToPage): Dashb
     }
     case 'focusRun':
       model.focusRunId = msg.runId;
+      // Showing a run leaves the sweep view.
+      model.focusSweepId = null;
       return model;
     default:
       break;

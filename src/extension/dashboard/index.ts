@@ -4,3 +4,5 @@ export { UpdatePump, UPDATE_INTERVAL_MS } from './pump';
 export { DashboardState, type DashboardStateOptions, type RunInfo } from './state';
 export { renderDashboardHtml, makeNonce, dashboardCsp, type DashboardHtmlOptions } from './html';
 export { decimate, DEFAULT_MAX_POINTS } from './decimate';
+export { SweepState, type SweepStateEvent, type PlannedConfig, type SweepStateInfo } from './sweep-state';
+export { loadSweepFolder, listSweepFolders, type SweepFolder } from './sweep-folder';

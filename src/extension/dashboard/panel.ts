@@ -13,6 +13,7 @@ import {
   type CsvKind,
   type HostToPage,
   type PageToHost,
+  type SweepTableView,
 } from '../../shared/webview-protocol';
 import { makeNonce, renderDashboardHtml } from './html';
 import { decodePngDataUrl } from './png';
@@ -29,12 +30,16 @@ export interface DashboardLog {
 export interface DashboardPanelOptions {
   /** Show this run (the page switches to it). */
   runId?: string;
+  /** Show this sweep's table (wins over `runId` when both are given). */
+  sweepId?: string;
   /** Defaults to beside the active editor. */
   column?: vscode.ViewColumn;
   log?: DashboardLog;
 }
 
 type RevealAlertListener = (runId: string, alert: Alert) => void;
+/** `runDir` is null while a live run has not reported its folder (it is then in the state already). */
+type OpenSweepRunListener = (run: { sweepId: string; configId: string; runId: string; runDir: string | null }) => void;
 
 const consoleLog: DashboardLog = {
   info: (m) => console.log(m),
@@ -51,6 +56,8 @@ export class DashboardPanel implements vscode.Disposable {
    * twice does not double the jumps.
    */
   private static readonly revealListeners = new Set<RevealAlertListener>();
+  /** Same lifetime rule as `revealListeners`: the extension loads and shows the run of a sweep row. */
+  private static readonly openSweepRunListeners = new Set<OpenSweepRunListener>();
 
   private readonly disposables: vscode.Disposable[] = [];
   private readonly pump: UpdatePump;
@@ -64,6 +71,7 @@ export class DashboardPanel implements vscode.Disposable {
   /** Opens the dashboard beside the editor, or reveals it if open (and shows `opts.runId`). */
   static createOrShow(extensionUri: vscode.Uri, state: DashboardState, opts: DashboardPanelOptions = {}): DashboardPanel {
     if (opts.runId !== undefined) state.focus(opts.runId);
+    if (opts.sweepId !== undefined) state.focusSweep(opts.sweepId);
     const existing = DashboardPanel.current;
     if (existing && !existing.disposed) {
       existing.panel.reveal(opts.column ?? existing.panel.viewColumn ?? vscode.ViewColumn.Beside, true);
@@ -91,6 +99,12 @@ export class DashboardPanel implements vscode.Disposable {
   static onDidRevealAlert(cb: RevealAlertListener): vscode.Disposable {
     DashboardPanel.revealListeners.add(cb);
     return new vscode.Disposable(() => DashboardPanel.revealListeners.delete(cb));
+  }
+
+  /** Subscribes to row clicks in the sweep table (the extension opens that configuration's run). */
+  static onDidOpenSweepRun(cb: OpenSweepRunListener): vscode.Disposable {
+    DashboardPanel.openSweepRunListeners.add(cb);
+    return new vscode.Disposable(() => DashboardPanel.openSweepRunListeners.delete(cb));
   }
 
   private static webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
@@ -127,8 +141,9 @@ export class DashboardPanel implements vscode.Disposable {
     return DashboardPanel.onDidRevealAlert(cb);
   }
 
-  reveal(runId?: string): void {
+  reveal(runId?: string, sweepId?: string): void {
     if (runId !== undefined) this.state.focus(runId);
+    if (sweepId !== undefined) this.state.focusSweep(sweepId);
     this.panel.reveal(undefined, true);
   }
 
@@ -206,6 +221,28 @@ export class DashboardPanel implements vscode.Disposable {
       case 'savePng':
         await this.savePng(m.name, m.dataUrl);
         return;
+      case 'selectSweep':
+        this.state.selectSweep(m.sweepId);
+        return;
+      case 'openSweepRun': {
+        const run = this.state.sweepRun(m.sweepId, m.configId);
+        if (!run) {
+          // A pending row has no run; the page does not offer the click, so this is a stale page.
+          this.log.warn(`dashboard: configuration ${m.configId} of sweep ${m.sweepId} has no run yet`);
+          return;
+        }
+        for (const cb of DashboardPanel.openSweepRunListeners) {
+          try {
+            cb({ sweepId: m.sweepId, configId: m.configId, ...run });
+          } catch (err: unknown) {
+            this.log.error(`dashboard: open-sweep-run listener failed: ${String(err)}`);
+          }
+        }
+        return;
+      }
+      case 'exportSweepCsv':
+        await this.exportSweepCsv(m.sweepId, m.view);
+        return;
       default: {
         const never: never = m;
         return never;
@@ -219,6 +256,20 @@ export class DashboardPanel implements vscode.Disposable {
     const title = this.state.getRun(runId)?.title ?? runId;
     const uri = await vscode.window.showSaveDialog({
       defaultUri: this.defaultSaveUri(`${fileSafe(title)}-${what}.csv`),
+      filters: { CSV: ['csv'] },
+      saveLabel: 'Export CSV',
+    });
+    if (!uri) return;
+    await vscode.workspace.fs.writeFile(uri, Buffer.from(csv, 'utf8'));
+    this.log.info(`dashboard: wrote ${uri.fsPath}`);
+  }
+
+  private async exportSweepCsv(sweepId: string, view: SweepTableView): Promise<void> {
+    const sweep = this.state.getSweep(sweepId);
+    if (!sweep) throw new Error(`no sweep ${sweepId} to export`);
+    const csv = this.state.sweepCsv(sweepId, view);
+    const uri = await vscode.window.showSaveDialog({
+      defaultUri: this.defaultSaveUri(`${fileSafe(`sweep-${sweep.name}`)}-runs.csv`),
       filters: { CSV: ['csv'] },
       saveLabel: 'Export CSV',
     });

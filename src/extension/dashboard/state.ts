@@ -27,8 +27,11 @@ import {
   type RunState,
   type RunStatus,
   type StepSeries,
+  type SweepStatus,
+  type SweepTableView,
 } from '../../shared/webview-protocol';
 import { DEFAULT_MAX_POINTS, decimate } from './decimate';
+import type { SweepState, SweepStateEvent } from './sweep-state';
 
 export interface RunInfo {
   runId: string;
@@ -192,6 +195,14 @@ export class DashboardState {
   /** `runId\0net` of nets whose step series changed since the last drain. */
   private dirtySeries = new Set<string>();
   private readonly listeners = new Set<() => void>();
+  private readonly sweeps = new Map<string, SweepState>();
+  /** Sweep the page should show (null: the run view). */
+  private focusSweepId: string | null = null;
+  /**
+   * `sweepId\0configId` of sweep rows changed since the last drain: a running sweep reports every
+   * step of every run, so rows are sent at drain time, once each, like step series.
+   */
+  private dirtyRows = new Set<string>();
 
   constructor(opts: DashboardStateOptions = {}) {
     this.maxPoints = opts.maxPoints ?? DEFAULT_MAX_POINTS;
@@ -255,13 +266,88 @@ export class DashboardState {
   focus(runId: string): void {
     if (!this.runs.has(runId)) return;
     this.focusRunId = runId;
+    this.focusSweepId = null; // as the page's reducer does: showing a run leaves the sweep view
     this.queue.push({ type: 'focusRun', runId });
     this.changed();
   }
 
   /** The user picked a run in the page: remember it for the next replay without echoing it back. */
   selectRun(runId: string): void {
-    if (this.runs.has(runId)) this.focusRunId = runId;
+    if (!this.runs.has(runId)) return;
+    this.focusRunId = runId;
+    this.focusSweepId = null;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Sweeps
+
+  /**
+   * Registers a sweep, or replaces the one with the same id (a re-planned or re-read folder). The
+   * state object is kept and later changed through `applySweepEvent` / `setSweepStatus`.
+   */
+  addSweep(sweep: SweepState): void {
+    this.sweeps.set(sweep.sweepId, sweep);
+    const prefix = `${sweep.sweepId}\0`;
+    for (const k of this.dirtyRows) if (k.startsWith(prefix)) this.dirtyRows.delete(k);
+    this.queue.push({ type: 'sweepAdded', sweep: sweep.model() });
+    this.changed();
+  }
+
+  hasSweep(sweepId: string): boolean {
+    return this.sweeps.has(sweepId);
+  }
+
+  sweepIds(): string[] {
+    return [...this.sweeps.keys()];
+  }
+
+  /** Name and status of a sweep, for the extension's own use. */
+  getSweep(sweepId: string): { name: string; status: SweepStatus } | undefined {
+    const s = this.sweeps.get(sweepId);
+    return s ? { name: s.name, status: s.status } : undefined;
+  }
+
+  /** Folds a sweep runner event into its sweep; events of unknown sweeps are dropped. */
+  applySweepEvent(sweepId: string, e: SweepStateEvent): void {
+    const sweep = this.sweeps.get(sweepId);
+    if (!sweep) return;
+    const changed = sweep.apply(e);
+    if (changed.length === 0) return;
+    for (const id of changed) this.dirtyRows.add(`${sweepId}\0${id}`);
+    this.changed();
+  }
+
+  setSweepStatus(sweepId: string, status: SweepStatus, message?: string): void {
+    const sweep = this.sweeps.get(sweepId);
+    if (!sweep) return;
+    sweep.setStatus(status, message);
+    this.queue.push(message !== undefined ? { type: 'sweepStatus', sweepId, status, message } : { type: 'sweepStatus', sweepId, status });
+    this.changed();
+  }
+
+  /** Ask the page to show this sweep (next `init` and, if open, at once). */
+  focusSweep(sweepId: string): void {
+    if (!this.sweeps.has(sweepId)) return;
+    this.focusSweepId = sweepId;
+    this.queue.push({ type: 'focusSweep', sweepId });
+    this.changed();
+  }
+
+  /** The user switched the page to a sweep, or (null) back to the runs: remembered for the next replay. */
+  selectSweep(sweepId: string | null): void {
+    if (sweepId === null || this.sweeps.has(sweepId)) this.focusSweepId = sweepId;
+  }
+
+  /** The run a sweep row shows and its folder (null while only the live trainer knows it). */
+  sweepRun(sweepId: string, configId: string): { runId: string; runDir: string | null } | undefined {
+    return this.sweeps.get(sweepId)?.runOf(configId);
+  }
+
+  /** The sweep table as CSV, filtered and sorted as the page shows it. */
+  sweepCsv(sweepId: string, view: SweepTableView): string {
+    const sweep = this.sweeps.get(sweepId);
+    if (!sweep) throw new Error(`no sweep ${sweepId}`);
+    return sweep.csv(view);
   }
 
   /** Folds one trainer message into the run. Unknown runs are registered on the fly, so no data is dropped. */
@@ -331,6 +417,8 @@ export class DashboardState {
     return {
       runs: [...this.runs.values()].map((r) => this.runState(r)),
       focusRunId: this.focusRunId,
+      sweeps: [...this.sweeps.values()].map((s) => s.model()),
+      focusSweepId: this.focusSweepId,
     };
   }
 
@@ -348,11 +436,17 @@ export class DashboardState {
       if (store) out.push({ type: 'series', runId, net, series: store.series(this.maxPoints) });
     }
     this.dirtySeries.clear();
+    for (const key of this.dirtyRows) {
+      const [sweepId, configId] = key.split('\0') as [string, string];
+      const row = this.sweeps.get(sweepId)?.row(configId);
+      if (row) out.push({ type: 'sweepRow', sweepId, row });
+    }
+    this.dirtyRows.clear();
     return out;
   }
 
   hasPendingUpdates(): boolean {
-    return this.queue.length > 0 || this.dirtySeries.size > 0;
+    return this.queue.length > 0 || this.dirtySeries.size > 0 || this.dirtyRows.size > 0;
   }
 
   /** Full-resolution export. Numbers are written with `String(x)` (shortest round-trip; NaN/Infinity by name). */
