@@ -31,9 +31,6 @@ export const CHROMIUM_FLAGS: readonly string[] = [
   '--disable-sync',
   '--no-first-run',
   '--no-default-browser-check',
-  // Not in environment.md's list: without it chromium double-forks crashpad handlers that
-  // escape its process group and outlive a killed browser.
-  '--disable-crash-reporter',
 ];
 
 /** Settings that make the workbench deterministic: no welcome page, no trust prompt, nothing that
