@@ -200,6 +200,21 @@ describe('trainExperiment', () => {
     }
   });
 
+  it('streams explosion and collapse alerts once per (net, layer)', async () => {
+    const { hooks, rec } = recorder();
+    // Every masked L2 norm exceeds 1e-9 and is below 1e9: explosion at step 1, collapse after 2 steps.
+    await trainExperiment(
+      config({ training: { epochs: 2 }, monitoring: { explosion: { maxNorm: 1e-9, growthFactor: 1e9, window: 3 }, collapse: { minNorm: 1e9, steps: 2 } } }),
+      syntheticDataset(),
+      hooks,
+    );
+    for (const kind of ['explosion', 'collapse'] as const) {
+      const a = rec.alerts.filter((x) => x.kind === kind);
+      assert.deepEqual(a.map((x) => `${x.net}:${x.layer}`).sort(), ['dense:0', 'dense:1', 'dense:2', 'sparse:0', 'sparse:1', 'sparse:2']);
+      a.forEach((x) => assert.equal(x.step, kind === 'explosion' ? 1 : 2));
+    }
+  });
+
   it('raises collapse-at-mask alerts for a nearly empty sparse net', async () => {
     const { hooks, rec } = recorder();
     await trainExperiment(config({ model: { width: 40 }, sparsity: { denseWidth: 1 }, training: { epochs: 1 } }), syntheticDataset(), hooks);
