@@ -12,6 +12,7 @@ import {
   applyNotification,
   emptyModel,
   findRun,
+  findSweep,
   isCsvKind,
   isHostToPage,
   type CsvKind,
@@ -20,10 +21,12 @@ import {
   type NetState,
   type Points,
   type RunState,
+  type SweepModel,
 } from '../src/shared/webview-protocol';
 import { LineChart, type SeriesSpec, type XY } from './charts';
 import { clear, fmtInt, fmtNum, fmtPct, h } from './dom';
 import { Heatmap, type HeatmapRow } from './heatmap';
+import { SweepView } from './sweep';
 import { readTheme, watchTheme, type Theme } from './theme';
 import { loadUiState, post, saveUiState, type UiState } from './vscode-api';
 
@@ -52,7 +55,28 @@ const emptyNote = h(
   'No runs yet. Run an experiment file (Gradflow: Run Experiment, or the ▶ code lens) to see live gradient flow here.',
 );
 
-app.append(
+// Run / Sweep tabs (WAI-ARIA tabs pattern). Hidden until the host knows a sweep, so a dashboard
+// of single runs looks as it always did.
+const runTab = h('button', { class: 'gf-tab', attrs: { type: 'button', role: 'tab', id: 'gf-tab-run', 'aria-controls': 'gf-run-view' } }, 'Run');
+const sweepTab = h('button', { class: 'gf-tab', attrs: { type: 'button', role: 'tab', id: 'gf-tab-sweep', 'aria-controls': 'gf-sweep-view' } }, 'Sweep');
+const tabs = h('div', { class: 'gf-tabs', attrs: { role: 'tablist', 'aria-label': 'Dashboard view' } }, runTab, sweepTab);
+const runView = h('div', { attrs: { id: 'gf-run-view', role: 'tabpanel', 'aria-labelledby': 'gf-tab-run' } });
+const sweepView = new SweepView(ui.sweepView, {
+  viewChanged: (v) => {
+    ui.sweepView = v;
+    saveUiState(ui);
+  },
+  sweepChosen: (id) => {
+    ui.sweepId = id;
+    saveUiState(ui);
+    post({ type: 'selectSweep', sweepId: id });
+    scheduleRender(true);
+  },
+});
+const sweepPanel = h('div', { attrs: { id: 'gf-sweep-view', role: 'tabpanel', 'aria-labelledby': 'gf-tab-sweep' } }, sweepView.root);
+app.append(tabs, banner, runView, sweepPanel);
+
+runView.append(
   h(
     'header',
     { class: 'gf-toolbar' },
@@ -62,13 +86,12 @@ app.append(
     h('label', { class: 'gf-field', title: 'Logarithmic y axis for gradient norms' }, logToggle, ' Log scale'),
     h('span', { class: 'gf-field' }, csvSelect, csvButton),
   ),
-  banner,
   infoLine,
   emptyNote,
 );
 
 const grid = h('div', { class: 'gf-grid' });
-app.append(grid);
+runView.append(grid);
 
 interface Card {
   root: HTMLElement;
@@ -181,6 +204,30 @@ csvButton.addEventListener('click', () => {
   if (run && isCsvKind(what)) post({ type: 'exportCsv', runId: run.meta.runId, what });
 });
 
+function showView(view: 'run' | 'sweep'): void {
+  if (ui.view === view) return;
+  ui.view = view;
+  saveUiState(ui);
+  // The host remembers the view for the replay after the next reload (tab hidden and shown).
+  if (view === 'sweep') {
+    const s = selectedSweep();
+    post({ type: 'selectSweep', sweepId: s ? s.info.sweepId : null });
+  } else {
+    post({ type: 'selectSweep', sweepId: null });
+  }
+  scheduleRender(true);
+}
+runTab.addEventListener('click', () => showView('run'));
+sweepTab.addEventListener('click', () => showView('sweep'));
+tabs.addEventListener('keydown', (e) => {
+  // Arrow keys move between tabs, as in VS Code's own tab lists.
+  if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight' && e.key !== 'Home' && e.key !== 'End') return;
+  e.preventDefault();
+  const next = e.key === 'Home' ? 'run' : e.key === 'End' ? 'sweep' : ui.view === 'run' ? 'sweep' : 'run';
+  showView(next);
+  (next === 'run' ? runTab : sweepTab).focus();
+});
+
 watchTheme(() => {
   theme = readTheme();
   for (const c of charts) c.setTheme(theme);
@@ -223,15 +270,39 @@ function onMessage(msg: HostToPage): void {
     // The host's focus tracks the latest choice on either side, so it wins over a stale local one.
     if (model.focusRunId !== null && findRun(model, model.focusRunId)) {
       ui.runId = model.focusRunId;
-      saveUiState(ui);
     }
+    const focusSweep = model.focusSweepId ? findSweep(model, model.focusSweepId) : undefined;
+    ui.view = focusSweep ? 'sweep' : 'run';
+    if (focusSweep) ui.sweepId = focusSweep.info.sweepId;
+    saveUiState(ui);
     scheduleRender(true);
     return;
   }
   model = applyNotification(model, msg);
   if (msg.type === 'focusRun' && findRun(model, msg.runId)) {
     ui.runId = msg.runId;
+    ui.view = 'run';
     saveUiState(ui);
+  }
+  switch (msg.type) {
+    case 'focusSweep':
+      if (findSweep(model, msg.sweepId)) {
+        ui.sweepId = msg.sweepId;
+        ui.view = 'sweep';
+        saveUiState(ui);
+      }
+      scheduleRender(true);
+      return;
+    case 'sweepAdded':
+      scheduleRender(true); // the selector and the tabs may change
+      return;
+    case 'sweepRow':
+    case 'sweepStatus':
+      // Rows of a sweep nobody is looking at change nothing on screen.
+      if (ui.view === 'sweep' && selectedSweep()?.info.sweepId === msg.sweepId) scheduleRender();
+      return;
+    default:
+      break;
   }
   // Data for a run nobody is looking at changes nothing on screen: skip the redraw.
   const shown = selectedRun()?.meta.runId;
@@ -258,6 +329,15 @@ function scheduleRender(structure = false): void {
   });
 }
 
+function selectedSweep(): SweepModel | undefined {
+  const sweeps = model.sweeps ?? [];
+  if (ui.sweepId !== null) {
+    const s = findSweep(model, ui.sweepId);
+    if (s) return s;
+  }
+  return sweeps[sweeps.length - 1];
+}
+
 function selectedRun(): RunState | undefined {
   if (ui.runId !== null) {
     const r = findRun(model, ui.runId);
@@ -269,6 +349,22 @@ function selectedRun(): RunState | undefined {
 function render(structure: boolean): void {
   banner.hidden = protocolError === null;
   banner.textContent = protocolError ?? '';
+  const sweeps = model.sweeps ?? [];
+  tabs.hidden = sweeps.length === 0 && ui.view === 'run';
+  const onSweep = ui.view === 'sweep';
+  runTab.setAttribute('aria-selected', String(!onSweep));
+  sweepTab.setAttribute('aria-selected', String(onSweep));
+  // Roving tabindex: Tab reaches the selected tab only; arrows move between them.
+  runTab.tabIndex = onSweep ? -1 : 0;
+  sweepTab.tabIndex = onSweep ? 0 : -1;
+  runView.hidden = onSweep;
+  sweepPanel.hidden = !onSweep;
+  // Only the visible view is drawn; switching views asks for a full (structure) render.
+  if (onSweep) sweepView.render(selectedSweep(), sweeps, structure);
+  else renderRun(structure);
+}
+
+function renderRun(structure: boolean): void {
   const run = selectedRun();
   if (structure) renderRunSelect(run);
   emptyNote.hidden = model.runs.length > 0;

@@ -3,7 +3,8 @@
  * load, so this module calls it and everything else imports the result.
  */
 import type { NetRole } from '../src/shared/experiment';
-import type { PageToHost } from '../src/shared/webview-protocol';
+import { defaultView } from '../src/shared/sweep-table';
+import { isSweepTableView, type PageToHost, type SweepTableView } from '../src/shared/webview-protocol';
 
 /** UI state only (what the user chose); data comes from the host's replay, never from here. */
 export interface UiState {
@@ -11,6 +12,11 @@ export interface UiState {
   logScale: boolean;
   /** Which net the heatmap shows for an SC-SDC pair ('both' stacks them). */
   heatmapNet: NetRole | 'both';
+  /** Which view is shown: a run's charts or a sweep's table. */
+  view: 'run' | 'sweep';
+  sweepId: string | null;
+  /** Sort and filters of the sweep table (one setting for every sweep: the columns mostly agree). */
+  sweepView: SweepTableView;
 }
 
 interface VsCodeApi {
@@ -30,12 +36,15 @@ export function post(message: PageToHost): void {
 /** Restores UI state, trusting nothing: it may come from an older page version. */
 export function loadUiState(): UiState {
   const s = vscode.getState();
-  const ui: UiState = { runId: null, logScale: true, heatmapNet: 'both' };
+  const ui: UiState = { runId: null, logScale: true, heatmapNet: 'both', view: 'run', sweepId: null, sweepView: defaultView() };
   if (typeof s === 'object' && s !== null) {
     const r = s as Record<string, unknown>;
     if (typeof r.runId === 'string') ui.runId = r.runId;
     if (typeof r.logScale === 'boolean') ui.logScale = r.logScale;
     if (r.heatmapNet === 'sparse' || r.heatmapNet === 'dense' || r.heatmapNet === 'both') ui.heatmapNet = r.heatmapNet;
+    if (r.view === 'run' || r.view === 'sweep') ui.view = r.view;
+    if (typeof r.sweepId === 'string') ui.sweepId = r.sweepId;
+    if (isSweepTableView(r.sweepView)) ui.sweepView = r.sweepView;
   }
   return ui;
 }
