@@ -402,74 +402,103 @@ export async function startCodeServer(opts: StartCodeServerOptions): Promise<Cod
   );
   for (const dir of opts.extensionDirs ?? []) installExtensionDir(extensionsDir, dir);
 
-  const port = await freePort();
-  const args = [
-    codeServerEntry(),
-    '--config', configFile,
-    '--user-data-dir', userDataDir,
-    '--extensions-dir', extensionsDir,
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--disable-telemetry',
-    '--disable-update-check',
-    '--disable-workspace-trust',
-    '--disable-getting-started-override',
-    '--ignore-last-opened',
-    opts.workspace,
-  ];
-  const child: ChildProcess = spawn(process.execPath, args, {
-    cwd: opts.workspace,
-    detached: true, // own process group, so stop() can kill the extension host too
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      XDG_CONFIG_HOME: `${xdg}/config`,
-      XDG_DATA_HOME: `${xdg}/data`,
-      XDG_CACHE_HOME: `${xdg}/cache`,
-      // Our own test runner's variables must not reach the extension host's Node.
-      NODE_OPTIONS: '',
-      NODE_TEST_CONTEXT: '',
-      NODE_PATH: '',
-    },
-  });
-  const pgid = child.pid;
-  if (pgid === undefined) throw new Error('failed to spawn code-server');
-  trackGroup(pgid);
-
-  let log = '';
-  const append = (b: Buffer): void => {
-    log += b.toString('utf8');
-    if (log.length > 200_000) log = log.slice(-200_000);
-  };
-  child.stdout?.on('data', append);
-  child.stderr?.on('data', append);
-  let exited: number | null | undefined;
-  child.on('exit', (code) => (exited = code));
-
+  const startTimeoutMs = opts.startTimeoutMs ?? 30_000;
   let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    await killGroup(pgid);
-    child.stdout?.destroy();
-    child.stderr?.destroy();
+  const cleanupTmp = (): void => {
     if (process.env.GRADFLOW_E2E_KEEP !== '1') fs.rmSync(tmp, { recursive: true, force: true });
   };
+  // freePort() releases the port before code-server binds it, so a parallel test file can take it
+  // in between; code-server then exits with EADDRINUSE and we retry on a new port.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const args = [
+      codeServerEntry(),
+      '--config', configFile,
+      '--user-data-dir', userDataDir,
+      '--extensions-dir', extensionsDir,
+      '--auth', 'none',
+      '--bind-addr', `127.0.0.1:${port}`,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      '--ignore-last-opened',
+      opts.workspace,
+    ];
+    const child: ChildProcess = spawn(process.execPath, args, {
+      cwd: opts.workspace,
+      detached: true, // own process group, so stop() can kill the extension host too
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        XDG_CONFIG_HOME: `${xdg}/config`,
+        XDG_DATA_HOME: `${xdg}/data`,
+        XDG_CACHE_HOME: `${xdg}/cache`,
+        // Our own test runner's variables must not reach the extension host's Node.
+        NODE_OPTIONS: '',
+        NODE_TEST_CONTEXT: '',
+        NODE_PATH: '',
+      },
+    });
+    const pgid = child.pid;
+    if (pgid === undefined) {
+      cleanupTmp();
+      throw new Error('failed to spawn code-server');
+    }
+    trackGroup(pgid);
 
-  const deadline = Date.now() + (opts.startTimeoutMs ?? 30_000);
-  for (;;) {
-    if (exited !== undefined) {
+    let log = '';
+    const append = (buf: Buffer): void => {
+      log += buf.toString('utf8');
+      if (log.length > 200_000) log = log.slice(-200_000);
+    };
+    child.stdout?.on('data', append);
+    child.stderr?.on('data', append);
+    let exited: number | null | undefined;
+    child.on('exit', (code) => (exited = code));
+
+    const stop = async (): Promise<void> => {
+      if (stopped) return;
+      stopped = true;
+      await killGroup(pgid);
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      cleanupTmp();
+    };
+
+    const deadline = Date.now() + startTimeoutMs;
+    let ready = false;
+    for (;;) {
+      if (exited !== undefined) break;
+      if ((await healthz(port)) === 200) {
+        ready = true;
+        break;
+      }
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`code-server not healthy on port ${port} after ${startTimeoutMs} ms:\n${log}`);
+      }
+      await sleep(150);
+    }
+    if (!ready) {
+      await killGroup(pgid);
+      if (log.includes('EADDRINUSE') && attempt < 3) continue;
       await stop();
       throw new Error(`code-server exited with ${String(exited)} before it was ready:\n${log}`);
     }
-    if ((await healthz(port)) === 200) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`code-server not healthy on port ${port} after ${opts.startTimeoutMs ?? 30_000} ms:\n${log}`);
-    }
-    await sleep(150);
+    return finishStart(opts, port, pgid, userDataDir, extensionsDir, () => log, stop);
   }
+}
 
+async function finishStart(
+  opts: StartCodeServerOptions,
+  port: number,
+  pgid: number,
+  userDataDir: string,
+  extensionsDir: string,
+  logs: () => string,
+  stop: () => Promise<void>,
+): Promise<CodeServer> {
   const url = new URL(`http://127.0.0.1:${port}/`);
   if (opts.extensionDevelopmentPath !== undefined) {
     const payload: [string, string][] = [['extensionDevelopmentPath', remoteUri(port, opts.extensionDevelopmentPath)]];
@@ -489,7 +518,7 @@ export async function startCodeServer(opts: StartCodeServerOptions): Promise<Cod
     workspace: opts.workspace,
     userDataDir,
     extensionsDir,
-    logs: () => log,
+    logs,
     stop: async () => {
       liveServers.delete(handle);
       await stop();
