@@ -94,19 +94,22 @@ export function meanFlow(points: FlowMeasures[]): FlowMeasures {
 }
 
 /**
- * Epochs at which the 11 flow points are measured: round(k·E/10), k = 0..10 (0 = before the first
- * update). For E < 10 several k round to the same epoch; each epoch is measured once and keeps the
- * smallest k as its index, so the summary is the mean over DISTINCT epochs (ours: repeating a
- * measurement would weight some epochs twice for no information).
+ * When the 11 flow points are measured (method.md §3: k·E/10 epochs, k = 0..10; 0 = before the
+ * first update). With E ≥ 10 epochs that is the end of epoch round(k·E/10), as in the paper. With
+ * fewer epochs whole epochs cannot give 11 distinct points, so the points fall at steps
+ * round(k·T/10) of the T training steps — fractional epochs (ours: a short run still gets all
+ * 11 points, evenly spaced in training time). `epoch` is the (possibly fractional) epoch position.
  */
-export function flowSchedule(epochs: number, points = 11): { index: number; epoch: number }[] {
-  const out: { index: number; epoch: number }[] = [];
-  const seen = new Set<number>();
+export function flowSchedule(epochs: number, stepsPerEpoch: number, points = 11): { index: number; step: number; epoch: number }[] {
+  const out: { index: number; step: number; epoch: number }[] = [];
+  const total = epochs * stepsPerEpoch;
+  let last = -1;
   for (let k = 0; k < points; k++) {
-    const epoch = Math.round((k * epochs) / (points - 1));
-    if (seen.has(epoch)) continue;
-    seen.add(epoch);
-    out.push({ index: k, epoch });
+    const step = epochs >= points - 1 ? Math.round((k * epochs) / (points - 1)) * stepsPerEpoch : Math.round((k * total) / (points - 1));
+    // Only a run with fewer than 10 steps can repeat a step; it is measured once.
+    if (step === last) continue;
+    last = step;
+    out.push({ index: k, step, epoch: stepsPerEpoch > 0 ? step / stepsPerEpoch : 0 });
   }
   return out;
 }

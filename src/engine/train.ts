@@ -242,7 +242,7 @@ export async function trainExperiment(
     const s = b * t.batchSize;
     flowBatches.push(makeBatch(data.train, features, classes, flowPerm, s, Math.min(t.batchSize, nTrain - s), undefined, true));
   }
-  const schedule = flowSchedule(t.epochs);
+  const schedule = flowSchedule(t.epochs, stepsPerEpoch);
 
   let stopped = false;
   let reason: string | undefined;
@@ -250,8 +250,9 @@ export async function trainExperiment(
     if (a) hooks.onAlert(a);
   };
 
-  const measurePoint = (epoch: number): void => {
-    for (const p of schedule.filter((s) => s.epoch === epoch)) {
+  const measurePoint = (atStep: number): void => {
+    for (const p of schedule.filter((s) => s.step === atStep)) {
+      const epoch = p.epoch;
       for (const r of runs) {
         const fm = combineFlow(measureFlowLayers(r.net, flowBatches, coupledL2));
         const point: FlowPoint = { net: r.role, epoch, index: p.index, ...fm };
@@ -343,6 +344,7 @@ export async function trainExperiment(
         } finally {
           disposeBatch(batch);
         }
+        if (!stopped) measurePoint(step);
         // Let IPC messages (stop) in before the next step.
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (!stopped && hooks.shouldStop()) {
@@ -360,7 +362,6 @@ export async function trainExperiment(
         r.final = { train, ...ev };
         hooks.onEpoch({ net: r.role, epoch: epoch + 1, step, train, ...ev, elapsed });
       }
-      measurePoint(epoch + 1);
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (!stopped && hooks.shouldStop()) {
         stopped = true;

@@ -53,7 +53,10 @@ export interface StepMetrics extends FlowMeasures {
   loss: number;
   /** Accuracy on this batch, 0..1. */
   accuracy: number;
-  /** One entry per weight layer (first to output). Empty when norms were skipped this step (`monitoring.every`). */
+  /**
+   * One entry per weight layer (first to output). Empty when norms were skipped this step
+   * (`monitoring.every`); the four flow measures are then NaN, which JSON carries as null.
+   */
   layers: LayerStep[];
 }
 
@@ -77,7 +80,7 @@ export interface EpochMetrics {
 /** One of the 11 evenly spaced EGF evaluation points (method.md §3). */
 export interface FlowPoint extends FlowMeasures {
   net: NetRole;
-  /** Epoch at which it was measured (0 = before the first update). */
+  /** Epoch position at which it was measured (0 = before the first update; fractional for runs under 10 epochs). */
   epoch: number;
   /** Index 0..10 of the point. */
   index: number;

@@ -27,14 +27,19 @@ describe('flow measures (pure helpers)', () => {
     assert.deepEqual(meanFlow([f, { egf1: 0.5, egf2: 0.25, g1: 2, g2: 0 }]), { egf1: 1, egf2: 0.5, g1: 5, g2: Math.sqrt(5) / 2 });
   });
 
-  it('11-point schedule at round(k·E/10), deduplicated for E < 10', () => {
-    const e = (E: number): [number, number][] => flowSchedule(E).map((p) => [p.index, p.epoch]);
-    assert.deepEqual(e(10), Array.from({ length: 11 }, (_, k) => [k, k]));
-    assert.deepEqual(e(500).map(([, ep]) => ep), [0, 50, 100, 150, 200, 250, 300, 350, 400, 450, 500]);
-    assert.deepEqual(e(3), [[0, 0], [2, 1], [5, 2], [9, 3]]);
-    assert.deepEqual(e(1), [[0, 0], [5, 1]]);
-    assert.deepEqual(e(0), [[0, 0]]);
-    assert.deepEqual(e(15).map(([, ep]) => ep), [0, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15]);
+  it('11-point schedule: epochs round(k·E/10) for E ≥ 10, steps round(k·T/10) for shorter runs', () => {
+    const e = (E: number, spe: number): [number, number][] => flowSchedule(E, spe).map((p) => [p.index, p.step]);
+    // E = 10, 5 steps per epoch: the end of every epoch.
+    assert.deepEqual(e(10, 5), Array.from({ length: 11 }, (_, k) => [k, 5 * k]));
+    assert.deepEqual(flowSchedule(500, 2).map((p) => p.epoch), [0, 50, 100, 150, 200, 250, 300, 350, 400, 450, 500]);
+    // E = 15: epochs 0, 1.5→2, 3, 4.5→5, … (Math.round rounds halves up), 3 steps per epoch.
+    assert.deepEqual(flowSchedule(15, 3).map((p) => p.epoch), [0, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15]);
+    // E = 3 with 10 steps per epoch: T = 30, a point every 3 steps, at fractional epochs.
+    assert.deepEqual(e(3, 10), Array.from({ length: 11 }, (_, k) => [k, 3 * k]));
+    assert.deepEqual(flowSchedule(3, 10).map((p) => p.epoch), [0, 0.3, 0.6, 0.9, 1.2, 1.5, 1.8, 2.1, 2.4, 2.7, 3]);
+    // T = 4 steps: round(0.4·k) = 0,0,1,1,2,2,2,3,3,4,4; a repeated step is measured once.
+    assert.deepEqual(e(1, 4), [[0, 0], [2, 1], [4, 2], [7, 3], [9, 4]]);
+    assert.deepEqual(e(0, 5), [[0, 0]]);
   });
 });
 

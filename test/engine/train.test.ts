@@ -80,12 +80,13 @@ describe('trainExperiment', () => {
     d.layers.forEach((l) => assert.deepEqual(l.masked, l.raw));
     // Sparse masked ≤ raw (pruned positions removed).
     m.layers.forEach((l) => assert.ok(l.masked.l1 <= l.raw.l1));
-    // Flow points for E = 3 at epochs round(k·3/10) = 0,0,1,1,1,2,2,2,2,3,3 → distinct 0,1,2,3 with first k 0,2,5,9.
+    // Flow points for E = 3 (< 10) at steps round(k·9/10) of T = 9: 0,1,2,3,4,5,5,6,7,8,9 → step 5 once,
+    // so 10 points; epoch = step / 3.
     const sparseFlows = rec.flows.filter((p) => p.net === 'sparse');
-    assert.deepEqual(sparseFlows.map((p) => [p.epoch, p.index]), [[0, 0], [1, 2], [2, 5], [3, 9]]);
+    assert.deepEqual(sparseFlows.map((p) => [p.epoch * 3, p.index]), [[0, 0], [1, 1], [2, 2], [3, 3], [4, 4], [5, 5], [6, 7], [7, 8], [8, 9], [9, 10]]);
     const sum = res.nets[0];
-    assert.equal(sum.flowPoints.length, 4);
-    const mean = sparseFlows.reduce((s, p) => s + p.egf2, 0) / 4;
+    assert.equal(sum.flowPoints.length, 10);
+    const mean = sparseFlows.reduce((s, p) => s + p.egf2, 0) / 10;
     assert.ok(Math.abs(sum.flowAverage.egf2 - mean) < 1e-12);
     assert.equal(sum.steps, 9);
     assert.equal(sum.epochs, 3);
