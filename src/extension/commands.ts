@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { LANGUAGE_ID, RUN_COMMAND, RUN_SWEEP_COMMAND } from '../shared/lsp-protocol';
 import { readRun } from '../runs/store';
 import type { GradflowContext } from './context';
+import { listSweepFolders, loadSweepFolder } from './dashboard';
 import { listPastRuns, loadIntoDashboard } from './runs/past-runs';
 import type { LiveRun, RunOutcome } from './runs/run-manager';
 import type { RunsNode } from './runs/runs-tree';
@@ -112,6 +113,39 @@ export const COMMANDS: Record<string, Handler> = {
     }
     ctx.rememberRunDir(record.runId, runDir);
     ctx.showDashboard(record.runId);
+  },
+
+  'gradflow.openSweep': async (ctx, arg) => {
+    let dir: string | undefined = typeof arg === 'string' && arg !== '' ? arg : isNode(arg) && arg.kind === 'sweep' ? arg.dir : undefined;
+    if (dir === undefined) {
+      const folders = listSweepFolders(ctx.runs.runsDirs());
+      if (folders.length === 0) {
+        void vscode.window.showInformationMessage(`Gradflow: no sweep folders (sweep-*/sweep.json) in ${ctx.runs.runsDirs().join(', ') || 'the workspace'}.`);
+        return;
+      }
+      const pick = await vscode.window.showQuickPick(
+        folders.map((f) => ({
+          label: f.name,
+          description: `${f.planned} configuration${f.planned === 1 ? '' : 's'} · ${new Date(f.mtimeMs).toLocaleString()}`,
+          detail: f.dir,
+          dir: f.dir,
+        })),
+        { placeHolder: 'Sweep to open in the dashboard', matchOnDescription: true, matchOnDetail: true },
+      );
+      dir = pick?.dir;
+    }
+    if (dir === undefined) return;
+    const sweepId = path.resolve(dir);
+    // A sweep this window is running is fresher in memory than on disk (progress, live run ids).
+    if (ctx.dashboard.getSweep(sweepId)?.status !== 'running') {
+      try {
+        ctx.dashboard.addSweep(loadSweepFolder(sweepId));
+      } catch (e) {
+        void vscode.window.showErrorMessage(`Gradflow: cannot open the sweep: ${e instanceof Error ? e.message : String(e)}`);
+        return;
+      }
+    }
+    ctx.showSweep(sweepId);
   },
 
   'gradflow.refreshRuns': (ctx) => ctx.tree.refresh(),

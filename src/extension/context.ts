@@ -35,11 +35,13 @@ export class GradflowContext implements vscode.Disposable {
       dashboard: this.dashboard,
       diagnostics: this.diagnostics,
       showDashboard: (runId) => this.showDashboard(runId),
+      showSweep: (sweepId) => this.showSweep(sweepId),
     });
     this.tree = new RunsTreeProvider(this.runs);
     this.server = new ServerController(extensionUri, log);
     this.subs.push(
       DashboardPanel.onDidRevealAlert((runId, alert) => void this.onRevealAlert(runId, alert)),
+      DashboardPanel.onDidOpenSweepRun((r) => this.openSweepRun(r.runId, r.runDir)),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (GradflowConfig.needsRefresh(e)) this.tree.refresh();
       }),
@@ -48,6 +50,24 @@ export class GradflowContext implements vscode.Disposable {
 
   showDashboard(runId?: string): void {
     DashboardPanel.createOrShow(this.extensionUri, this.dashboard, { ...(runId !== undefined ? { runId } : {}), log: this.log });
+  }
+
+  /** Opens the dashboard on a sweep's table. */
+  showSweep(sweepId: string): void {
+    DashboardPanel.createOrShow(this.extensionUri, this.dashboard, { sweepId, log: this.log });
+  }
+
+  /** A row of the sweep table was clicked: its run is in memory (live or opened), or read from its folder. */
+  private openSweepRun(runId: string, runDir: string | null): void {
+    if (this.dashboard.hasRun(runId)) {
+      this.showDashboard(runId);
+      return;
+    }
+    if (runDir === null) {
+      this.log.warn(`sweep view: run ${runId} has no known folder yet`);
+      return;
+    }
+    void vscode.commands.executeCommand('gradflow.openRun', runDir);
   }
 
   rememberRunDir(runId: string, runDir: string): void {

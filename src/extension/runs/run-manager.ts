@@ -14,7 +14,7 @@ import { startTrainer, type TrainerExit, type TrainerHandle } from '../../runs/t
 import type { ExperimentConfig } from '../../shared/experiment';
 import type { RunSummary, TrainerToHost } from '../../shared/protocol';
 import { defaultWorkers, finishedRuns, planSweep, writeManifest, type PlannedRun } from '../../study/sweep-runner';
-import type { DashboardState } from '../dashboard';
+import { loadSweepFolder, type DashboardState } from '../dashboard';
 import type { GradflowConfig } from '../config';
 import { resolveNodeRuntime, type NodeRuntime } from '../node-runtime';
 import { applyRunSettings, defaultRunsDir } from '../run-settings';
@@ -44,6 +44,9 @@ export interface LiveRun {
   layerNames: string[];
   startedAt: Date;
   sweep?: string;
+  /** Sweep folder (the dashboard's sweep id) and configuration id, for a run of a sweep. */
+  sweepId?: string;
+  configId?: string;
   summary?: RunSummary;
   error?: string;
   exit?: TrainerExit;
@@ -68,6 +71,8 @@ export interface RunManagerDeps {
   dashboard: DashboardState;
   /** Opens (or reveals) the dashboard beside the editor on a run. */
   showDashboard(runId: string): void;
+  /** Opens (or reveals) the dashboard on a sweep's table. */
+  showSweep(sweepId: string): void;
   diagnostics: RunDiagnostics;
 }
 
@@ -178,6 +183,17 @@ export class RunManager implements vscode.Disposable {
     const workers = Math.max(1, Math.min(prep.sweep.workers ?? defaultWorkers(), queue.length || 1));
     this.deps.log.info(`sweep ${plan.name}: ${plan.runs.length} configurations, ${done.size} already finished, ${queue.length} to run on ${workers} worker(s) in ${plan.dir}`);
     this.deps.diagnostics.reset(uri);
+    // The sweep view starts from the folder (finished configurations of earlier sessions show their
+    // results at once), then follows the runs as they go.
+    const sweepId = path.resolve(plan.dir);
+    const { dashboard } = this.deps;
+    try {
+      dashboard.addSweep(loadSweepFolder(sweepId, 'running'));
+    } catch (e) {
+      // The manifest was just written; failing to read it back is worth a log line, not the sweep.
+      this.deps.log.error(`sweep ${plan.name}: the sweep view could not read ${sweepId}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (this.deps.config.openDashboardOnRun && dashboard.hasSweep(sweepId)) this.deps.showSweep(sweepId);
     const outcomes: RunOutcome[] = [];
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Gradflow sweep: ${plan.name}`, cancellable: true },
@@ -193,8 +209,19 @@ export class RunManager implements vscode.Disposable {
         const worker = async (): Promise<void> => {
           while (!cancelled && next < queue.length) {
             const item = queue[next++];
-            const run = this.launch(prep, item.config, { configId: item.id, sweep: plan.name, quiet: true, openDashboard: started.length === 0 });
-            if (run === undefined) return;
+            dashboard.applySweepEvent(sweepId, { type: 'start', id: item.id, point: item.point });
+            const run = this.launch(prep, item.config, {
+              configId: item.id,
+              sweep: plan.name,
+              sweepId,
+              quiet: true,
+              // The sweep view is the dashboard of a sweep; without it (no view), the first run's.
+              openDashboard: started.length === 0 && !dashboard.hasSweep(sweepId),
+            });
+            if (run === undefined) {
+              dashboard.applySweepEvent(sweepId, { type: 'end', id: item.id, status: 'failed', error: 'the trainer could not start' });
+              return;
+            }
             started.push(run);
             const outcome = await run.ended;
             outcomes.push(outcome);
@@ -204,6 +231,7 @@ export class RunManager implements vscode.Disposable {
         };
         progress.report({ message: `0/${queue.length} runs (${done.size} already finished)` });
         await Promise.all(Array.from({ length: workers }, () => worker()));
+        dashboard.setSweepStatus(sweepId, cancelled ? 'stopped' : 'done', cancelled ? 'cancelled: no more runs were started' : undefined);
       },
     );
     const failed = outcomes.filter((o) => o.status === 'failed' || o.status === 'killed').length;
@@ -276,7 +304,7 @@ export class RunManager implements vscode.Disposable {
   private launch(
     prep: Prepared,
     config: ExperimentConfig,
-    opts: { configId?: string; sweep?: string; quiet?: boolean; openDashboard?: boolean },
+    opts: { configId?: string; sweep?: string; sweepId?: string; quiet?: boolean; openDashboard?: boolean },
   ): LiveRun | undefined {
     const trainerPath = vscode.Uri.joinPath(this.deps.extensionUri, 'dist', 'trainer.js').fsPath;
     if (!fs.existsSync(trainerPath)) {
@@ -315,6 +343,7 @@ export class RunManager implements vscode.Disposable {
       killedByUs: false,
       ended,
       ...(opts.sweep !== undefined ? { sweep: opts.sweep } : {}),
+      ...(opts.sweepId !== undefined && opts.configId !== undefined ? { sweepId: opts.sweepId, configId: opts.configId } : {}),
     };
     this.runs.set(key, run);
     const openDashboard = (opts.openDashboard ?? true) && this.deps.config.openDashboardOnRun;
@@ -349,13 +378,22 @@ export class RunManager implements vscode.Disposable {
         run.layerNames = primary?.layers.map((l) => l.name) ?? [];
         dashboard.addRun({ runId: m.runId, title: run.name, sourceFile: run.uri.fsPath, backend: m.backend, status: 'running' });
         dashboard.apply(m.runId, m);
+        if (run.sweepId !== undefined && run.configId !== undefined) {
+          dashboard.applySweepEvent(run.sweepId, { type: 'run', id: run.configId, runId: m.runId, runDir: m.runDir });
+        }
         log.info(`[${run.name}] ready: run ${m.runId} on ${m.backend}, ${m.totalSteps} steps, dataset ${m.dataset.name} (${m.dataset.train} train / ${m.dataset.test} test) in ${m.runDir}`);
         if (openDashboard) this.deps.showDashboard(m.runId);
         break;
       }
       case 'step': {
         const s = m.metrics;
-        if (s.step > run.step) run.step = s.step;
+        if (s.step > run.step) {
+          run.step = s.step;
+          // The state coalesces these into one row update per drain (≤ 4 per second).
+          if (run.sweepId !== undefined && run.configId !== undefined) {
+            dashboard.applySweepEvent(run.sweepId, { type: 'progress', id: run.configId, step: s.step, totalSteps: run.totalSteps });
+          }
+        }
         const primaryNet = run.config.sparsity.method === 'none' ? 'dense' : 'sparse';
         if (s.layers.length > 0 && s.net === primaryNet) {
           run.egf2.push(s.egf2);
@@ -433,6 +471,17 @@ export class RunManager implements vscode.Disposable {
       this.deps.log.info(`[${run.name}] trainer exited (${code})`);
       const s = run.summary;
       if (!quiet) vscode.window.setStatusBarMessage(`Gradflow: ${run.name} ${run.status}${s !== undefined ? ` · ${describeSummary(s)}` : ''}`, 10_000);
+    }
+    if (run.sweepId !== undefined && run.configId !== undefined) {
+      const status = run.status === 'finished' ? 'finished' : run.status === 'stopped' ? 'stopped' : 'failed';
+      const error = status === 'failed' ? `${run.error?.split('\n')[0] ?? (run.status === 'killed' ? 'killed' : 'failed')} (${code})` : undefined;
+      this.deps.dashboard.applySweepEvent(run.sweepId, {
+        type: 'end',
+        id: run.configId,
+        status,
+        ...(run.summary !== undefined ? { summary: run.summary } : {}),
+        ...(error !== undefined ? { error } : {}),
+      });
     }
     this.setContext();
     this.changed.fire(run);

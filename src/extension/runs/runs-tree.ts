@@ -15,7 +15,7 @@ const REFRESH_MS = 1000;
 export type RunsNode =
   | { kind: 'live'; run: LiveRun }
   | { kind: 'past'; run: PastRun }
-  | { kind: 'sweep'; name: string; runs: PastRun[] };
+  | { kind: 'sweep'; name: string; runs: PastRun[]; /** the sweep folder (for Open Sweep) */ dir: string };
 
 const ICONS: Record<LiveStatus, [string, string?]> = {
   starting: ['loading~spin'],
@@ -77,7 +77,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     }
     return [
       ...live.map((run): RunsNode => ({ kind: 'live', run })),
-      ...[...sweeps].map(([name, runs]): RunsNode => ({ kind: 'sweep', name, runs })),
+      ...[...sweeps].map(([name, runs]): RunsNode => ({ kind: 'sweep', name, runs, dir: path.dirname(runs[0].runDir) })),
       ...singles,
     ];
   }
@@ -94,6 +94,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         item.description = `${finished}/${node.runs.length} finished`;
         item.iconPath = new vscode.ThemeIcon('list-tree');
         item.contextValue = 'gradflow.sweep';
+        item.tooltip = `${node.dir}\nOpen the sweep table with the inline button (Gradflow: Open Sweep…).`;
         return item;
       }
       default: {
