@@ -18,8 +18,10 @@ import {
   openWorkbench,
   problemsCount,
   descendantsRssMB,
+  e2eAvailable,
   frameOfWebview,
   processGroupRssMB,
+  repoRoot,
   requireE2E,
   runCommand,
   runExtensionHostTests,
@@ -194,3 +196,37 @@ describe('e2e harness self-test', { skip: e2eSkip(), timeout: 180_000 }, () => {
   });
 });
 
+
+// The skip/fail policy itself, checked without code-server (fast, runs everywhere).
+describe('e2e availability policy', () => {
+  const saved = { home: process.env.GRADFLOW_E2E_HOME, mode: process.env.GRADFLOW_E2E };
+  after(() => {
+    restore('GRADFLOW_E2E_HOME', saved.home);
+    restore('GRADFLOW_E2E', saved.mode);
+  });
+
+  test('missing tooling skips with a reason unless GRADFLOW_E2E=required', () => {
+    process.env.GRADFLOW_E2E_HOME = path.join(os.tmpdir(), 'gradflow-e2e-does-not-exist');
+    delete process.env.GRADFLOW_E2E;
+    const a = e2eAvailable();
+    assert.equal(a.ok, false);
+    assert.match(a.reason ?? '', /code-server 4\.100\.3.*setup-e2e\.sh/);
+    assert.equal(e2eSkip(), a.reason);
+    assert.doesNotThrow(() => e2eSkip());
+
+    process.env.GRADFLOW_E2E = 'required';
+    assert.equal(e2eSkip(), false, 'required: the suite runs, and fails in before()');
+    assert.throws(() => requireE2E(), /GRADFLOW_E2E=required/);
+  });
+
+  test('repoRoot finds the gradflow package from compiled or bundled locations', () => {
+    const root = repoRoot();
+    const pj = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { name?: string };
+    assert.equal(pj.name, 'gradflow');
+  });
+});
+
+function restore(name: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
+}
