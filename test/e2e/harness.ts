@@ -536,13 +536,26 @@ const liveBrowsers = new Set<Browser>();
 const liveServers = new Set<CodeServer>();
 
 export async function launchBrowser(): Promise<Browser> {
-  const browser = await chromium.launch({
-    executablePath: chromiumPath(),
-    headless: true,
-    args: [...CHROMIUM_FLAGS],
-  });
+  // Playwright gives chromium a temp profile, but chromium still writes its crashpad database and
+  // caches under XDG_CONFIG_HOME / XDG_CACHE_HOME (~/.config/chromium): point those at a temp dir.
+  const xdg = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-e2e-chromium-'));
+  let browser: Browser;
+  try {
+    browser = await chromium.launch({
+      executablePath: chromiumPath(),
+      headless: true,
+      args: [...CHROMIUM_FLAGS],
+      env: { ...process.env, XDG_CONFIG_HOME: xdg, XDG_CACHE_HOME: xdg },
+    });
+  } catch (e) {
+    fs.rmSync(xdg, { recursive: true, force: true });
+    throw e;
+  }
   liveBrowsers.add(browser);
-  browser.on('disconnected', () => liveBrowsers.delete(browser));
+  browser.on('disconnected', () => {
+    liveBrowsers.delete(browser);
+    fs.rmSync(xdg, { recursive: true, force: true });
+  });
   return browser;
 }
 
