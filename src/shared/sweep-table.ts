@@ -78,9 +78,16 @@ const STATUS_COLUMN: SweepColumn = {
 
 export const SEED_AXIS = 'training.seed';
 
-/** Header of an axis: the key as written in the file; the seed axis is just "seed". */
-export function axisLabel(key: string): string {
-  return key === SEED_AXIS ? 'seed' : key;
+/**
+ * Header of an axis: the last part of its key (`sparsity.dense_width` → `dense_width`), which keeps
+ * a 4-axis table readable in an editor-width panel; the full key when two axes share that last
+ * part. The header tooltip and the CSV always have the full key.
+ */
+export function axisLabel(key: string, axes: readonly string[] = [key]): string {
+  if (key === SEED_AXIS) return 'seed';
+  const last = (k: string): string => k.slice(k.lastIndexOf('.') + 1);
+  const short = last(key);
+  return axes.filter((k) => last(k) === short).length > 1 ? key : short;
 }
 
 /** Columns of a sweep: its axes (file order), status, then the metrics. */
@@ -88,7 +95,7 @@ export function sweepColumns(axes: readonly string[]): SweepColumn[] {
   return [
     ...axes.map((key): SweepColumn => ({
       id: `axis:${key}`,
-      label: axisLabel(key),
+      label: axisLabel(key, axes),
       title: `Grid axis ${key}`,
       csv: key,
       kind: 'axis',

@@ -51,10 +51,13 @@ const ids = (rows: SweepRow[]): string[] => rows.map((r) => r.configId);
 describe('columns and cell text', () => {
   it('axes first (seed labelled "seed"), then status and the metrics in a fixed order', () => {
     assert.deepEqual(COLUMNS.map((c) => c.label), [
-      'training.optimizer', 'model.batch_norm', 'seed', 'status',
+      'optimizer', 'batch_norm', 'seed', 'status',
       'sparse acc', 'dense acc', 'Δ acc', 'sparse loss', 'dense loss', 'sparse EGF₁', 'sparse EGF₂', 'dense EGF₁', 'dense EGF₂',
     ]);
     assert.deepEqual(COLUMNS.slice(0, 3).map((c) => c.id), ['axis:training.optimizer', 'axis:model.batch_norm', 'axis:training.seed']);
+    assert.deepEqual(COLUMNS.slice(0, 3).map((c) => c.title), ['Grid axis training.optimizer', 'Grid axis model.batch_norm', 'Grid axis training.seed']);
+    // Axes sharing their last part keep the full key, so headers stay distinct.
+    assert.deepEqual(sweepColumns(['model.width', 'sparsity.width', 'dataset.name']).slice(0, 3).map((c) => c.label), ['model.width', 'sparsity.width', 'name']);
   });
 
   it('formats accuracy as percent, the difference in signed percentage points, norms with 4 significant figures', () => {
