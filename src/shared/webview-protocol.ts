@@ -496,7 +496,8 @@ const isEpochPoint = isShape<EpochPoint>({
 
 const isFlowPointData = isShape<FlowPointData>({
   index: isCount,
-  epoch: isCount,
+  // Fractional for runs under 10 epochs (points at steps round(k·T/10)).
+  epoch: (v): v is number => isNum(v) && v >= 0,
   egf1: isMetric,
   egf2: isMetric,
   g1: isMetric,
