@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { parseExperiment, expandSweep } from '../../src/config';
+import { planSweep, runSweep, finishedRuns, readManifest, type SweepEvent } from '../../src/study/sweep-runner';
+import { listRuns } from '../../src/runs/store';
+import { tmpDir, trainerPath } from '../trainer/helpers';
+
+function sweepYaml(runsDir: string, datasets: string[]): string {
+  return `name: sweep-test
+dataset:
+  name: synthetic
+  synthetic: { features: 8, classes: 2, train_size: 128, test_size: 32 }
+model: { hidden_layers: 1, width: 16 }
+sparsity: { method: random, dense_width: 4 }
+training: { optimizer: adam, learning_rate: 0.01, epochs: 1, batch_size: 32 }
+run: { backend: cpu, runs_dir: ${JSON.stringify(runsDir)} }
+sweep:
+  seeds: [0, 1]
+  grid:
+    training.optimizer: [sgd, adam]
+    dataset.name: [${datasets.join(', ')}]
+`;
+}
+
+function plan(yaml: string, runsDir: string): ReturnType<typeof planSweep> {
+  const r = parseExperiment(yaml, '/virtual/sweep.gradflow.yaml');
+  assert.ok(r.config && r.sweep, r.issues.map((i) => i.message).join('\n'));
+  return planSweep(r.config.name, expandSweep(r.config, r.sweep), runsDir);
+}
+
+test('a sweep runs every point once in a pool, and re-running it skips finished runs', async () => {
+  const runsDir = tmpDir('sweep');
+  const p = plan(sweepYaml(runsDir, ['synthetic']), runsDir);
+  assert.equal(p.runs.length, 4); // 2 optimizers × 2 seeds
+  assert.equal(new Set(p.runs.map((r) => r.id)).size, 4, 'distinct configurations get distinct ids');
+  const events: SweepEvent[] = [];
+  const first = await runSweep(p, { trainerPath, workers: 2, onEvent: (e) => events.push(e) }).done;
+  assert.deepEqual(first, { finished: 4, failed: 0, stopped: 0, skipped: 0 });
+  assert.deepEqual(events[0], { type: 'plan', total: 4, skipped: 0, toRun: 4, workers: 2 });
+  assert.equal(finishedRuns(p.dir).size, 4);
+  assert.deepEqual(readManifest(p.dir).runs.map((r) => r.id), p.runs.map((r) => r.id));
+  // Same file again: the same ids, all finished, nothing runs.
+  const again = plan(sweepYaml(runsDir, ['synthetic']), runsDir);
+  assert.deepEqual(again.runs.map((r) => r.id), p.runs.map((r) => r.id));
+  const second = await runSweep(again, { trainerPath, workers: 2, onEvent: () => undefined }).done;
+  assert.deepEqual(second, { finished: 0, failed: 0, stopped: 0, skipped: 4 });
+  assert.equal(listRuns(p.dir).length, 4, 'no new run folders');
+});
+
+test('a run whose trainer fails fails alone; the sweep goes on and a re-run retries only it', async () => {
+  const runsDir = tmpDir('sweep');
+  // cifar10 without files: its trainer exits with an error before training.
+  const p = plan(sweepYaml(runsDir, ['synthetic', 'cifar10']).replace('name: synthetic\n  synthetic', `name: synthetic\n  path: ${JSON.stringify(path.join(runsDir, 'no-such-folder'))}\n  synthetic`), runsDir);
+  assert.equal(p.runs.length, 8);
+  const ends: Extract<SweepEvent, { type: 'end' }>[] = [];
+  const counts = await runSweep(p, {
+    trainerPath,
+    workers: 2,
+    onEvent: (e) => {
+      if (e.type === 'end') ends.push(e);
+    },
+  }).done;
+  assert.equal(counts.failed + counts.finished, 8);
+  assert.equal(counts.failed, 4, 'the four cifar10 points fail');
+  for (const e of ends.filter((x) => x.status === 'failed')) assert.match(e.error ?? '', /cifar/i);
+  const retry = await runSweep(p, { trainerPath, workers: 2, onEvent: () => undefined }).done;
+  assert.equal(retry.skipped, 4);
+  assert.equal(retry.failed, 4);
+});
+
+test('a sweep with no runs is an error that says so', () => {
+  assert.throws(() => planSweep('empty', [], tmpDir('sweep')), /sweep 'empty' has no runs/);
+});
