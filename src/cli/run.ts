@@ -81,7 +81,8 @@ export async function runOne(config: ExperimentConfig, sourceFile: string | unde
         progress.totalSteps = m.totalSteps;
         const nets = m.nets.map((n) => `${n.net} (width ${n.width}, ${n.activeWeights} active weights)`).join(' vs ');
         if (!opts.json || tty) {
-          say(`gradflow: ${config.name} on ${m.dataset.name} (${m.dataset.train} train / ${m.dataset.validation} val / ${m.dataset.test} test, from ${m.dataset.source})`);
+          say(`gradflow: ${config.name} on ${m.dataset.name}: ${m.dataset.train} train / ${m.dataset.validation} validation / ${m.dataset.test} test`);
+          say(`data from ${m.dataset.source}`);
           say(`backend ${m.backend}; ${nets}; ${m.totalSteps} steps (${m.stepsPerEpoch}/epoch)`);
           say(`run folder: ${m.runDir}`);
         }

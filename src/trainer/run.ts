@@ -27,7 +27,6 @@ export async function runExperiment(msg: StartMessage, ctx: RunContext): Promise
 
   const backend = await initBackend(msg.backend ?? config.run.backend, ctx.wasmDir !== undefined ? { wasmDir: ctx.wasmDir } : {});
   ctx.onBackend?.(backend);
-  log(`backend: ${backend}`);
 
   let data;
   try {
