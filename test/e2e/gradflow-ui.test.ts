@@ -1,0 +1,244 @@
+/**
+ * Gradflow end to end, through the real UI: code-server with the repository loaded as the extension
+ * under development (dist/ built by `npm test`'s pretest), driven by chromium like a user would.
+ *
+ * 1. Run the quick example from the palette: the dashboard opens beside the editor, its step
+ *    counter advances while training, and the run ends `finished`.
+ * 2. Run the exploding example: the alert becomes a diagnostic on the `learning_rate` line
+ *    (squiggle in the editor, row in the Problems view).
+ * 3. Click the alert in the dashboard: the editor's selection lands on that line.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Browser, FrameLocator, Page } from 'playwright-core';
+import {
+  closeAll,
+  e2eSkip,
+  frameOfWebview,
+  launchBrowser,
+  newPage,
+  openFile,
+  openWorkbench,
+  problemsCount,
+  repoRoot,
+  requireE2E,
+  runCommand,
+  screenshot,
+  screenshotOnFailure,
+  startCodeServer,
+  waitFor,
+  type CodeServer,
+} from './harness';
+
+after(closeAll);
+
+const QUICK = 'quick.gradflow.yaml';
+const EXPLODING = 'exploding.gradflow.yaml';
+/** The quick example has 29 steps per epoch (3 epochs ≈ 2.5 s of training); 8 epochs (232 steps,
+ * ≈ 6 s unloaded, 20+ s on a loaded machine) leave time to read the dashboard several times while
+ * it trains. */
+const QUICK_EPOCHS = 8;
+
+/** 1-based line of `key:` in `text`. */
+function lineOf(text: string, key: string): number {
+  const i = text.split('\n').findIndex((l) => new RegExp(`^\\s*${key}:`).test(l));
+  assert.ok(i >= 0, `${key} in the file`);
+  return i + 1;
+}
+
+/** "step 123 / 348" from the dashboard's info line. */
+async function readStep(dash: FrameLocator): Promise<{ step: number; total: number; info: string } | undefined> {
+  const info = (await dash.locator('.gf-info').textContent({ timeout: 2000 }).catch(() => null)) ?? '';
+  const m = /step ([\d,]+) \/ ([\d,]+)/.exec(info);
+  if (!m) return undefined;
+  return { step: Number(m[1].replace(/,/g, '')), total: Number(m[2].replace(/,/g, '')), info };
+}
+
+async function badge(dash: FrameLocator): Promise<string> {
+  return ((await dash.locator('.gf-badge').first().textContent({ timeout: 2000 }).catch(() => null)) ?? '').trim();
+}
+
+/** The "Ln X, Col Y" status-bar item of the active editor. */
+async function cursorLine(page: Page): Promise<{ line: number; text: string } | undefined> {
+  const text = (await page.locator('[id="status.editor.selection"]').textContent({ timeout: 2000 }).catch(() => null)) ?? '';
+  const m = /Ln (\d+), Col (\d+)/.exec(text);
+  return m ? { line: Number(m[1]), text: text.trim() } : undefined;
+}
+
+/**
+ * 1-based editor lines that carry an error squiggle, in the active editor: each squiggle is matched
+ * to the line number drawn at the same height in the gutter.
+ */
+async function squiggleLines(page: Page): Promise<number[]> {
+  const editor = page.locator('.editor-group-container.active .monaco-editor').first();
+  return editor.evaluate((root) => {
+    const numbers = [...root.querySelectorAll('.margin-view-overlays .line-numbers')].map((el) => {
+      const r = el.getBoundingClientRect();
+      return { line: Number(el.textContent?.trim()), mid: r.top + r.height / 2 };
+    });
+    const lines = new Set<number>();
+    for (const sq of root.querySelectorAll('.view-overlays .squiggly-error, .view-overlays .squiggly-warning')) {
+      const r = sq.getBoundingClientRect();
+      const mid = r.top + r.height / 2;
+      const hit = numbers.find((n) => Math.abs(n.mid - mid) < r.height);
+      if (hit && Number.isFinite(hit.line)) lines.add(hit.line);
+    }
+    return [...lines].sort((a, b) => a - b);
+  });
+}
+
+describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: 150_000 }, () => {
+  let ws: string | undefined;
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let lrLine = 0;
+
+  before(async () => {
+    requireE2E();
+    ws = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-e2e-ui-'));
+    const quick = fs.readFileSync(path.join(repoRoot(), 'examples', 'quick-synthetic.gradflow.yaml'), 'utf8');
+    const longer = quick.replace(/^(\s+epochs:\s*)\d+/m, `$1${QUICK_EPOCHS}`);
+    assert.notEqual(longer, quick, 'the quick example sets training.epochs');
+    fs.writeFileSync(path.join(ws, QUICK), longer);
+    const exploding = fs.readFileSync(path.join(repoRoot(), 'examples', 'exploding.gradflow.yaml'), 'utf8');
+    fs.writeFileSync(path.join(ws, EXPLODING), exploding);
+    lrLine = lineOf(exploding, 'learning_rate');
+    server = await startCodeServer({ workspace: ws, extensionDevelopmentPath: repoRoot() });
+    browser = await launchBrowser();
+    page = await newPage(browser);
+    await openWorkbench(page, server.url, ws, 60_000);
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    await server?.stop().catch(() => undefined);
+    if (ws) fs.rmSync(ws, { recursive: true, force: true });
+  });
+
+  test('Run Experiment: the dashboard opens beside the editor and its numbers advance until the run finishes', { timeout: 90_000 }, () =>
+    screenshotOnFailure(page, 'gradflow-ui-quick', async () => {
+      const t0 = Date.now();
+      await openFile(page, QUICK);
+      await runCommand(page, 'Gradflow: Run Experiment');
+
+      // Beside the editor: a second editor group holding the webview, the file still in the first.
+      await page.locator('.tab').filter({ hasText: 'Gradflow' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+      await waitFor(async () => (await page.locator('.editor-group-container').count()) >= 2, 10_000, 'a second editor group');
+      const dash = frameOfWebview(page);
+
+      // Several read-outs while it trains; each must be later than the one before.
+      const reads: number[] = [];
+      let total = 0;
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline && reads.length < 3) {
+        const s = await readStep(dash);
+        const status = await badge(dash);
+        if (s !== undefined && status === 'running' && s.step > 0 && s.step < s.total && (reads.length === 0 || s.step > reads[reads.length - 1])) {
+          reads.push(s.step);
+          total = s.total;
+          if (reads.length === 2) await screenshot(page, 'gradflow-ui-1-training');
+        }
+        if (status !== 'running' && status !== '') break;
+        await new Promise((r) => setTimeout(r, 700));
+      }
+      console.log(`[e2e] dashboard step read-outs while running: ${reads.join(' → ')} of ${total}`);
+      assert.ok(reads.length >= 2, `at least two increasing step read-outs while running, got ${JSON.stringify(reads)}`);
+      for (let i = 1; i < reads.length; i++) assert.ok(reads[i] > reads[i - 1]);
+      assert.equal(total, 29 * QUICK_EPOCHS, 'total steps shown');
+
+      // The end: status `done` (the badge shows it upper-case) and the last step reached; the last
+      // masked L2 norm of every layer in the layers table.
+      await waitFor(async () => (await badge(dash)) === 'done', 90_000 - (Date.now() - t0) - 5000, 'status done');
+      const end = await readStep(dash);
+      assert.ok(end, 'step counter shown at the end');
+      assert.equal(end.step, end.total, end.info);
+      const lastNorms = await dash.locator('#gf-density tbody tr:not(.gf-total) td:last-child').allTextContents();
+      assert.ok(lastNorms.length > 0 && lastNorms.every((t) => t !== '—'), `last masked L2 per layer: ${JSON.stringify(lastNorms)}`);
+      assert.ok(fs.readdirSync(path.join(ws!, '.gradflow', 'runs')).some((d) => fs.existsSync(path.join(ws!, '.gradflow', 'runs', d, 'summary.json'))));
+      await screenshot(page, 'gradflow-ui-2-finished');
+      console.log(`[e2e timing] quick run from the palette to finished: ${Date.now() - t0} ms`);
+    }));
+
+  test('an exploding run puts its alert on the learning_rate line: squiggle and Problems view', { timeout: 90_000 }, () =>
+    screenshotOnFailure(page, 'gradflow-ui-exploding', async () => {
+      const t0 = Date.now();
+      await openFile(page, EXPLODING);
+      await runCommand(page, 'Gradflow: Run Experiment');
+      const dash = frameOfWebview(page);
+      await waitFor(async () => (await dash.locator('.gf-info').textContent({ timeout: 2000 }).catch(() => ''))?.includes(EXPLODING), 30_000, 'the dashboard showing the exploding run');
+      await dash.locator('button.gf-alert').first().waitFor({ state: 'visible', timeout: 45_000 });
+      const problems = await waitFor(async () => {
+        const p = await problemsCount(page);
+        return p.errors + p.warnings > 0 ? p : undefined;
+      }, 20_000, 'problems from the run');
+      assert.ok(problems.errors + problems.warnings >= 1, problems.label);
+
+      // The squiggle: bring the line into view without clicking into the text.
+      await page.locator('.editor-group-container').first().locator('.monaco-editor').first().waitFor({ state: 'visible' });
+      const lines = await waitFor(async () => {
+        const l = await squiggleLines(page);
+        return l.includes(lrLine) ? l : undefined;
+      }, 15_000, `a squiggle on line ${lrLine}`);
+      console.log(`[e2e] squiggles on lines ${lines.join(', ')} (learning_rate is line ${lrLine})`);
+      // Hovering it shows the run diagnostic (an explosion is a warning, a NaN an error), not a
+      // schema problem. Hover the squiggle drawn at the height of the learning_rate line.
+      const editor = page.locator('.editor-group-container').first().locator('.monaco-editor').first();
+      const gutter = await editor.locator('.margin-view-overlays .line-numbers').filter({ hasText: new RegExp(`^\\s*${lrLine}\\s*$`) }).first().boundingBox();
+      assert.ok(gutter, `line number ${lrLine} visible`);
+      const squiggles = editor.locator('.view-overlays .squiggly-error, .view-overlays .squiggly-warning');
+      let target: { x: number; y: number } | undefined;
+      for (const box of await Promise.all((await squiggles.all()).map((l) => l.boundingBox()))) {
+        if (box && Math.abs(box.y + box.height / 2 - (gutter.y + gutter.height / 2)) < gutter.height) target = { x: box.x + Math.min(20, box.width / 2), y: box.y + box.height / 2 };
+      }
+      assert.ok(target, 'the squiggle on the learning_rate line');
+      await page.mouse.move(target.x, target.y);
+      const hover = page.locator('.monaco-hover').filter({ hasText: 'gradflow run' }).first();
+      await hover.waitFor({ state: 'visible', timeout: 10_000 });
+      const hoverText = (await hover.textContent()) ?? '';
+      assert.match(hoverText, /learning rate|learning_rate/i, hoverText);
+      await page.waitForTimeout(300); // the hover fades in
+      await screenshot(page, 'gradflow-ui-3-squiggle-hover');
+      await page.keyboard.press('Escape');
+
+      // The Problems view: a row on the learning_rate line, from the run.
+      await runCommand(page, 'Problems: Focus on Problems View');
+      const rows = page.locator('.markers-panel .monaco-list-row');
+      await rows.first().waitFor({ state: 'visible', timeout: 10_000 });
+      const row = await waitFor(async () => {
+        const texts = await rows.allTextContents();
+        return texts.find((t) => t.includes(`[Ln ${lrLine}, Col`) && /gradflow run/.test(t));
+      }, 10_000, `a Problems row at Ln ${lrLine}`);
+      assert.match(row, /explosion|nan|NaN/, row);
+      await screenshot(page, 'gradflow-ui-4-problems');
+      console.log(`[e2e timing] exploding run to diagnostics: ${Date.now() - t0} ms`);
+    }));
+
+  test('clicking the alert in the dashboard selects the responsible line', { timeout: 60_000 }, () =>
+    screenshotOnFailure(page, 'gradflow-ui-reveal', async () => {
+      // Put the cursor at the top of the file, so the jump is observable.
+      await runCommand(page, 'View: Focus First Editor Group');
+      await page.keyboard.press('Control+Home');
+      const before = await waitFor(() => cursorLine(page), 5000, 'the cursor status item');
+      assert.equal(before.line, 1, before.text);
+
+      const dash = frameOfWebview(page);
+      const alert = dash.locator('button.gf-alert').first();
+      await alert.scrollIntoViewIfNeeded();
+      const kind = (await alert.locator('.gf-alert-kind').textContent())?.trim();
+      await alert.click();
+      const after = await waitFor(async () => {
+        const c = await cursorLine(page);
+        return c && c.line === lrLine ? c : undefined;
+      }, 15_000, `the cursor on line ${lrLine} after clicking the ${kind} alert`);
+      assert.match(after.text, /selected/, `the key is selected: ${after.text}`);
+      await page.locator('.editor-group-container').first().locator('.tab.active').filter({ hasText: EXPLODING }).waitFor({ timeout: 5000 });
+      // The gutter agrees: the active line number is the learning_rate line.
+      const current = await page.locator('.editor-group-container').first().locator('.margin-view-overlays .line-numbers.active-line-number').first().textContent();
+      assert.equal(Number(current?.trim()), lrLine);
+      await screenshot(page, 'gradflow-ui-5-alert-revealed');
+    }));
+});
