@@ -18,6 +18,7 @@ import {
   type SweepColumn,
 } from '../src/shared/sweep-table';
 import {
+  MAX_FILTER_LENGTH,
   SWEEP_ROW_STATUSES,
   type SweepModel,
   type SweepRow,
@@ -41,7 +42,7 @@ export class SweepView {
   private readonly summary = h('span', { class: 'gf-sweep-summary', attrs: { id: 'gf-sweep-summary' } });
   private readonly csvButton = h('button', { class: 'gf-button', attrs: { type: 'button', id: 'gf-sweep-csv', title: 'Export the table as shown (filters and sort applied) as CSV' } }, 'Export CSV');
   private readonly filter = h('input', {
-    attrs: { type: 'search', id: 'gf-sweep-filter', placeholder: 'Filter rows, e.g. adam true', 'aria-label': 'Filter rows (every word must match some cell)', autocomplete: 'off', spellcheck: 'false' },
+    attrs: { type: 'search', id: 'gf-sweep-filter', placeholder: 'Filter rows, e.g. adam true', 'aria-label': 'Filter rows (every word must match some cell)', autocomplete: 'off', spellcheck: 'false', maxlength: String(MAX_FILTER_LENGTH) },
   });
   private readonly statusBoxes = new Map<SweepRowStatus, { input: HTMLInputElement; count: HTMLElement }>();
   private readonly shown = h('span', { class: 'gf-muted', attrs: { id: 'gf-sweep-shown', 'aria-live': 'polite' } });

@@ -14,6 +14,11 @@
  * not rely on `retainContextWhenHidden`); host → `init` with the full replay state; then host →
  * incremental notifications at most 4 times per second. Page → commands at any time.
  *
+ * Sweeps (the Sweep tab) ride on the same sequence: `init` carries them, `sweepAdded` / `sweepRow` /
+ * `sweepStatus` update them (rows coalesced per drain like step series), `focusSweep` shows one;
+ * the page answers with `selectSweep`, `openSweepRun` and `exportSweepCsv`. The sweep fields of
+ * `init` are optional so a newer page still reads an older host (no protocol version bump).
+ *
  * `applyNotification` is the single reducer the page uses to fold notifications into its model.
  * It lives here (pure, DOM-free) so the host tests can prove that replaying a snapshot equals
  * applying the incremental stream.
@@ -199,6 +204,9 @@ export interface SweepModel {
   /** In sweep.json order. */
   rows: SweepRow[];
 }
+
+/** Longest filter text the host accepts (the page's input enforces it too). */
+export const MAX_FILTER_LENGTH = 1000;
 
 export const SORT_DIRECTIONS = ['asc', 'desc'] as const;
 export type SortDirection = (typeof SORT_DIRECTIONS)[number];
@@ -577,7 +585,7 @@ const isSweepModel: Guard<SweepModel> = (v): v is SweepModel => {
 export const isSweepTableView = isShape<SweepTableView>({
   sort: (v): v is SweepTableView['sort'] =>
     v === null || isShape<{ column: string; direction: SortDirection }>({ column: isNonEmptyString, direction: isOneOf(SORT_DIRECTIONS) })(v),
-  text: (v): v is string => typeof v === 'string' && v.length <= 1000,
+  text: (v): v is string => typeof v === 'string' && v.length <= MAX_FILTER_LENGTH,
   statuses: (v): v is SweepRowStatus[] => isArrayOf(isSweepRowStatus)(v) && new Set(v).size === v.length,
 });
 
