@@ -331,6 +331,21 @@ describe('sweep view in chromium', { skip }, () => {
     await page.evaluate(SETTLE);
     await page.mouse.move(5, 5);
     writeFileSync(join(dir, 'sweep.png'), await page.screenshot({ fullPage: true }));
+    // Light Modern: the table takes its colours from the theme variables, nothing is hard-coded dark.
+    const light = {
+      '--vscode-editor-foreground': '#3b3b3b', '--vscode-editor-background': '#ffffff', '--vscode-sideBar-background': '#f8f8f8',
+      '--vscode-panel-border': '#e5e5e5', '--vscode-descriptionForeground': '#717171', '--vscode-list-hoverBackground': '#f2f2f2',
+      '--vscode-input-background': '#ffffff', '--vscode-input-border': '#cecece', '--vscode-input-foreground': '#3b3b3b',
+      '--vscode-charts-green': '#388a34', '--vscode-errorForeground': '#f85149',
+    };
+    await page.evaluate(`for (const [k, x] of Object.entries(${JSON.stringify(light)})) document.documentElement.style.setProperty(k, x);
+      document.body.classList.replace('vscode-dark', 'vscode-light');`);
+    await page.evaluate(SETTLE);
+    const bg = await page.evaluate<string>("getComputedStyle(document.body).backgroundColor");
+    assert.equal(bg, 'rgb(255, 255, 255)');
+    const text = await page.evaluate<string>("getComputedStyle(document.querySelector('#gf-sweep tbody td')).color");
+    assert.equal(text, 'rgb(59, 59, 59)');
+    writeFileSync(join(dir, 'sweep-light.png'), await page.screenshot({ fullPage: true }));
     assert.deepEqual(pageErrors, []);
   });
 
