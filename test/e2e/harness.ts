@@ -720,6 +720,8 @@ export interface ExtensionHostTestOptions {
   /** Other extensions to install next to the one under test. */
   extensionDirs?: string[];
   timeoutMs?: number;
+  /** Save test-results/e2e/<name>.png of the workbench when run() has ended (or timed out). */
+  screenshotName?: string;
 }
 
 export interface ExtensionHostTestResult {
@@ -774,10 +776,12 @@ export async function runExtensionHostTests(
       exitCode = await Promise.race([exited, timedOut]);
     } catch (e) {
       const srvLog = server.logs();
+      if (options.screenshotName !== undefined) await screenshot(page, `${options.screenshotName}-FAILED`).catch(() => undefined);
       throw new Error(`${(e as Error).message}\n--- console ---\n${consoleLines.join('\n')}\n--- code-server ---\n${srvLog}`);
     } finally {
       clearTimeout(timer);
     }
+    if (options.screenshotName !== undefined) await screenshot(page, options.screenshotName).catch(() => undefined);
     return { exitCode, durationMs: Date.now() - t0, console: consoleLines, serverLog: server.logs() };
   } finally {
     await browser?.close().catch(() => undefined);
