@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LANGUAGE_ID, RUN_COMMAND, RUN_SWEEP_COMMAND } from '../shared/lsp-protocol';
 import { readRun } from '../runs/store';
+import { loadSweepResults, writeReport } from '../study/report';
 import type { GradflowContext } from './context';
 import { listSweepFolders, loadSweepFolder } from './dashboard';
 import { listPastRuns, loadIntoDashboard } from './runs/past-runs';
@@ -146,6 +147,36 @@ export const COMMANDS: Record<string, Handler> = {
       }
     }
     ctx.showSweep(sweepId);
+  },
+
+  /** The study report (correlation and sparse-vs-dense significance tables, width plots) of a sweep folder. */
+  'gradflow.reportSweep': async (ctx, arg) => {
+    let dir: string | undefined = typeof arg === 'string' && arg !== '' ? arg : isNode(arg) && arg.kind === 'sweep' ? arg.dir : undefined;
+    if (dir === undefined) {
+      const folders = listSweepFolders(ctx.runs.runsDirs());
+      if (folders.length === 0) {
+        void vscode.window.showInformationMessage(`Gradflow: no sweep folders (sweep-*/sweep.json) in ${ctx.runs.runsDirs().join(', ') || 'the workspace'}.`);
+        return undefined;
+      }
+      const pick = await vscode.window.showQuickPick(
+        folders.map((f) => ({ label: f.name, description: `${f.planned} configurations`, detail: f.dir, dir: f.dir })),
+        { placeHolder: 'Sweep to report on' },
+      );
+      dir = pick?.dir;
+    }
+    if (dir === undefined) return undefined;
+    const sweepDir = path.resolve(dir);
+    const outDir = path.join(sweepDir, 'report');
+    const results = loadSweepResults(sweepDir);
+    const files = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Gradflow: writing the report of ${path.basename(sweepDir)}` },
+      // PNG needs chromium and playwright-core, absent from an installed extension: SVG plots instead.
+      () => writeReport(results, outDir, { formats: ['md', 'csv', 'tex', 'svg'], note: (m) => ctx.log.info(m) }),
+    );
+    ctx.log.info(`report of ${sweepDir}: ${files.length} files in ${outDir}`);
+    const md = vscode.Uri.file(path.join(outDir, 'report.md'));
+    await vscode.commands.executeCommand('markdown.showPreview', md);
+    return files;
   },
 
   'gradflow.refreshRuns': (ctx) => ctx.tree.refresh(),

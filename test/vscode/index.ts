@@ -187,6 +187,11 @@ export async function run(): Promise<void> {
     assert.ok(first.every((o) => o.runDir?.includes(`${path.sep}sweep-tiny-sweep${path.sep}`)), 'runs in the sweep folder');
     const again = await vscode.commands.executeCommand<RunOutcome[]>('gradflow.runSweep', uri);
     assert.deepEqual(again, [], 'a second sweep run finds every configuration finished');
+    // The study report of that sweep, written next to it and opened.
+    const sweepDir = path.dirname(first[0].runDir ?? '');
+    const files = await vscode.commands.executeCommand<string[]>('gradflow.reportSweep', sweepDir);
+    assert.ok(files.some((f) => f.endsWith(`${path.sep}report${path.sep}report.md`)), `report files: ${files.join(', ')}`);
+    assert.match(fs.readFileSync(path.join(sweepDir, 'report', 'report.md'), 'utf8'), /Kendall/);
   });
 
   await step('gradflow.stop stops a running trainer, which still ends normally', async () => {
