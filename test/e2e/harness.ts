@@ -298,6 +298,11 @@ export interface StartCodeServerOptions {
   workspace: string;
   /** Unpacked extension folders, copied into the extensions dir as <publisher>.<name>-<version>. */
   extensionDirs?: string[];
+  /**
+   * Use this extensions folder (e.g. one `installVsix` filled) instead of a fresh temp one. It is
+   * the caller's: `stop()` does not delete it.
+   */
+  extensionsDir?: string;
   /** Extra user settings, merged over DEFAULT_USER_SETTINGS. */
   settings?: Record<string, unknown>;
   /** Extension under development, loaded through the URL payload (the CLI rejects the flag). */
@@ -375,6 +380,62 @@ export function installExtensionDir(extensionsDir: string, dir: string): string 
   return dest;
 }
 
+/**
+ * Installs a .vsix into `extensionsDir` the way a user does (`code-server --install-extension`),
+ * hermetically (empty config, temp user-data and XDG dirs). Resolves with the CLI's output; throws
+ * with it when the install fails.
+ */
+export async function installVsix(vsix: string, extensionsDir: string, timeoutMs = 60_000): Promise<string> {
+  const a = e2eAvailable();
+  if (!a.ok) throw new Error(a.reason);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-e2e-install-'));
+  fs.mkdirSync(extensionsDir, { recursive: true });
+  fs.writeFileSync(path.join(tmp, 'config.yaml'), '');
+  try {
+    const args = [
+      codeServerEntry(),
+      '--config', path.join(tmp, 'config.yaml'),
+      '--user-data-dir', path.join(tmp, 'user-data'),
+      '--extensions-dir', extensionsDir,
+      '--install-extension', path.resolve(vsix),
+    ];
+    const child = spawn(process.execPath, args, {
+      cwd: tmp,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        XDG_CONFIG_HOME: path.join(tmp, 'config'),
+        XDG_DATA_HOME: path.join(tmp, 'data'),
+        XDG_CACHE_HOME: path.join(tmp, 'cache'),
+        NODE_OPTIONS: '',
+        NODE_TEST_CONTEXT: '',
+        NODE_PATH: '',
+      },
+    });
+    if (child.pid === undefined) throw new Error('failed to spawn code-server --install-extension');
+    trackGroup(child.pid);
+    let out = '';
+    child.stdout?.on('data', (b: Buffer) => (out += b.toString('utf8')));
+    child.stderr?.on('data', (b: Buffer) => (out += b.toString('utf8')));
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => {
+        out += `\n(killed after ${timeoutMs} ms)`;
+        void killGroup(child.pid!, 0);
+      }, timeoutMs);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    liveGroups.delete(child.pid);
+    if (code !== 0) throw new Error(`code-server --install-extension ${vsix} exited with ${String(code)}:\n${out}`);
+    return out;
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 /** vscode-remote URI of a server-side path, as the workbench payload wants it. */
 function remoteUri(port: number, absPath: string): string {
   return `vscode-remote://127.0.0.1:${port}${path.resolve(absPath).split(path.sep).map(encodeURIComponent).join('/')}`;
@@ -387,7 +448,7 @@ export async function startCodeServer(opts: StartCodeServerOptions): Promise<Cod
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-e2e-'));
   const userDataDir = path.join(tmp, 'user-data');
-  const extensionsDir = path.join(tmp, 'extensions');
+  const extensionsDir = opts.extensionsDir ?? path.join(tmp, 'extensions');
   const xdg = path.join(tmp, 'xdg');
   for (const d of [path.join(userDataDir, 'User'), extensionsDir, `${xdg}/config`, `${xdg}/data`, `${xdg}/cache`]) {
     fs.mkdirSync(d, { recursive: true });
