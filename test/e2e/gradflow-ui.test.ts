@@ -126,8 +126,9 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: 150
       await runCommand(page, 'Gradflow: Run Experiment');
 
       // Beside the editor: a second editor group holding the webview, the file still in the first.
-      await page.locator('.tab').filter({ hasText: 'Gradflow' }).first().waitFor({ state: 'visible', timeout: 30_000 });
-      await waitFor(async () => (await page.locator('.editor-group-container').count()) >= 2, 10_000, 'a second editor group');
+      const groups = page.locator('.editor-group-container');
+      await groups.nth(1).locator('.tab.active').filter({ hasText: /^\s*Gradflow\s*$/ }).waitFor({ state: 'visible', timeout: 30_000 });
+      await groups.nth(0).locator('.tab.active').filter({ hasText: QUICK }).waitFor({ state: 'visible', timeout: 5000 });
       const dash = frameOfWebview(page);
 
       // Several read-outs while it trains; each must be later than the one before.
