@@ -242,4 +242,54 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: 150
       assert.equal(Number(current?.trim()), lrLine);
       await screenshot(page, 'gradflow-ui-5-alert-revealed');
     }));
+
+  test('the quick fix "Lower the learning rate" edits the learning_rate line', { timeout: 60_000 }, () =>
+    screenshotOnFailure(page, 'gradflow-ui-quickfix', async () => {
+      // The cursor is still on the learning_rate key the alert click selected.
+      await runCommand(page, 'View: Focus First Editor Group');
+      await waitFor(async () => (await cursorLine(page))?.line === lrLine, 5000, `cursor on line ${lrLine}`);
+      await page.keyboard.press('Control+.');
+      const item = page.locator('.action-widget .monaco-list-row').filter({ hasText: /Lower the learning rate/ }).first();
+      await item.waitFor({ state: 'visible', timeout: 10_000 });
+      await screenshot(page, 'gradflow-ui-6-quickfix-menu');
+      // The menu's pointer block swallows clicks: choose with the keyboard, as users mostly do.
+      const focused = page.locator('.action-widget .monaco-list-row.focused');
+      for (let i = 0; i < 10 && !/Lower the learning rate/.test((await focused.textContent().catch(() => '')) ?? ''); i++) {
+        await page.keyboard.press('ArrowDown');
+      }
+      assert.match((await focused.textContent()) ?? '', /Lower the learning rate/);
+      await page.keyboard.press('Enter');
+      await page.locator('.action-widget').waitFor({ state: 'hidden', timeout: 5000 });
+      // The edit is in the (now dirty) editor; save it ("File: Save" is not the palette's first match).
+      await page.keyboard.press('Control+S');
+      const file = path.join(ws!, EXPLODING);
+      const line = await waitFor(() => {
+        const l = fs.readFileSync(file, 'utf8').split('\n')[lrLine - 1];
+        return /^\s+learning_rate:\s*5\b/.test(l) ? l : undefined;
+      }, 10_000, 'learning_rate: 5 saved');
+      assert.match(line, /# deliberately absurd/, 'the comment is kept');
+    }));
+
+  test('the dashboard, hidden behind another editor and shown again, still shows the run and its alerts', { timeout: 60_000 }, () =>
+    screenshotOnFailure(page, 'gradflow-ui-reshow', async () => {
+      const groups = page.locator('.editor-group-container');
+      let dash = frameOfWebview(page);
+      const alertsBefore = await dash.locator('button.gf-alert').count();
+      const infoBefore = ((await dash.locator('.gf-info').textContent()) ?? '').trim();
+      assert.ok(alertsBefore > 0);
+      // Another editor in the dashboard's group hides it; the page is destroyed (no
+      // retainContextWhenHidden) and rebuilt from the host's replay when its tab comes back.
+      const dashTab = groups.nth(1).locator('.tab').filter({ hasText: /^\s*Gradflow\s*$/ });
+      await dashTab.click(); // makes the dashboard's group the active one
+      await openFile(page, QUICK);
+      await groups.nth(1).locator('.tab.active').filter({ hasText: QUICK }).waitFor({ timeout: 10_000 });
+      await waitFor(async () => (await page.locator('iframe.webview.ready').count()) === 0 || !(await page.locator('iframe.webview.ready').first().isVisible()), 10_000, 'the webview hidden');
+      await dashTab.click();
+      dash = frameOfWebview(page);
+      await waitFor(async () => (await dash.locator('button.gf-alert').count()) === alertsBefore, 20_000, `${alertsBefore} alerts listed again`);
+      assert.equal(((await dash.locator('.gf-info').textContent()) ?? '').trim(), infoBefore);
+      assert.equal(await badge(dash), 'stopped', 'the exploding run stopped on NaN (on_nan: stop)');
+      await screenshot(page, 'gradflow-ui-7-dashboard-reshown');
+    }));
+
 });
