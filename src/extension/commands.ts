@@ -117,24 +117,7 @@ export const COMMANDS: Record<string, Handler> = {
   },
 
   'gradflow.openSweep': async (ctx, arg) => {
-    let dir: string | undefined = typeof arg === 'string' && arg !== '' ? arg : isNode(arg) && arg.kind === 'sweep' ? arg.dir : undefined;
-    if (dir === undefined) {
-      const folders = listSweepFolders(ctx.runs.runsDirs());
-      if (folders.length === 0) {
-        void vscode.window.showInformationMessage(`Gradflow: no sweep folders (sweep-*/sweep.json) in ${ctx.runs.runsDirs().join(', ') || 'the workspace'}.`);
-        return;
-      }
-      const pick = await vscode.window.showQuickPick(
-        folders.map((f) => ({
-          label: f.name,
-          description: `${f.planned} configuration${f.planned === 1 ? '' : 's'} · ${new Date(f.mtimeMs).toLocaleString()}`,
-          detail: f.dir,
-          dir: f.dir,
-        })),
-        { placeHolder: 'Sweep to open in the dashboard', matchOnDescription: true, matchOnDetail: true },
-      );
-      dir = pick?.dir;
-    }
+    const dir = await sweepDirOf(ctx, arg, 'Sweep to open in the dashboard');
     if (dir === undefined) return;
     const sweepId = path.resolve(dir);
     // A sweep this window is running is fresher in memory than on disk (progress, live run ids).
@@ -151,19 +134,7 @@ export const COMMANDS: Record<string, Handler> = {
 
   /** The study report (correlation and sparse-vs-dense significance tables, width plots) of a sweep folder. */
   'gradflow.reportSweep': async (ctx, arg) => {
-    let dir: string | undefined = typeof arg === 'string' && arg !== '' ? arg : isNode(arg) && arg.kind === 'sweep' ? arg.dir : undefined;
-    if (dir === undefined) {
-      const folders = listSweepFolders(ctx.runs.runsDirs());
-      if (folders.length === 0) {
-        void vscode.window.showInformationMessage(`Gradflow: no sweep folders (sweep-*/sweep.json) in ${ctx.runs.runsDirs().join(', ') || 'the workspace'}.`);
-        return undefined;
-      }
-      const pick = await vscode.window.showQuickPick(
-        folders.map((f) => ({ label: f.name, description: `${f.planned} configurations`, detail: f.dir, dir: f.dir })),
-        { placeHolder: 'Sweep to report on' },
-      );
-      dir = pick?.dir;
-    }
+    const dir = await sweepDirOf(ctx, arg, 'Sweep to report on');
     if (dir === undefined) return undefined;
     const sweepDir = path.resolve(dir);
     const outDir = path.join(sweepDir, 'report');
@@ -187,6 +158,27 @@ export const COMMANDS: Record<string, Handler> = {
     await ctx.server.restart();
   },
 };
+
+/** The sweep folder a command is about: its argument (a path or a sweep node of the Runs view), or one picked from the runs folders. */
+async function sweepDirOf(ctx: GradflowContext, arg: unknown, placeHolder: string): Promise<string | undefined> {
+  if (typeof arg === 'string' && arg !== '') return arg;
+  if (isNode(arg) && arg.kind === 'sweep') return arg.dir;
+  const folders = listSweepFolders(ctx.runs.runsDirs());
+  if (folders.length === 0) {
+    void vscode.window.showInformationMessage(`Gradflow: no sweep folders (sweep-*/sweep.json) in ${ctx.runs.runsDirs().join(', ') || 'the workspace'}.`);
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick(
+    folders.map((f) => ({
+      label: f.name,
+      description: `${f.planned} configuration${f.planned === 1 ? '' : 's'} · ${new Date(f.mtimeMs).toLocaleString()}`,
+      detail: f.dir,
+      dir: f.dir,
+    })),
+    { placeHolder, matchOnDescription: true, matchOnDetail: true },
+  );
+  return pick?.dir;
+}
 
 async function saveIfDirty(uri: vscode.Uri): Promise<void> {
   // The run records the file it came from; run what is on disk so the two agree.
