@@ -665,7 +665,14 @@ async function pickInQuickInput(page: Page, shortcut: string, text: string, expe
     await page.locator('.monaco-workbench').focus().catch(() => undefined);
     await page.keyboard.press(shortcut);
     const left = (): number => Math.max(1000, deadline - Date.now());
-    await input.waitFor({ state: 'visible', timeout: left() });
+    try {
+      await input.waitFor({ state: 'visible', timeout: Math.min(5000 * attempt, left()) });
+    } catch (e) {
+      // The quick input closes when something takes focus right after it opened (a webview
+      // whose tab was just activated does): press the shortcut again.
+      if (Date.now() >= deadline) throw new Error(`${shortcut} did not open the quick input within ${timeoutMs} ms`, { cause: e });
+      continue;
+    }
     await input.fill(text);
     try {
       await focusedMatch.waitFor({ state: 'visible', timeout: Math.min(3000 * attempt, left()) });
