@@ -281,6 +281,7 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: 150
       // retainContextWhenHidden) and rebuilt from the host's replay when its tab comes back.
       const dashTab = groups.nth(1).locator('.tab').filter({ hasText: /^\s*Gradflow\s*$/ });
       await dashTab.click(); // makes the dashboard's group the active one
+      await waitFor(async () => (await badge(dash)) !== '', 10_000, 'the dashboard page settled');
       await openFile(page, QUICK);
       await groups.nth(1).locator('.tab.active').filter({ hasText: QUICK }).waitFor({ timeout: 10_000 });
       await waitFor(async () => (await page.locator('iframe.webview.ready').count()) === 0 || !(await page.locator('iframe.webview.ready').first().isVisible()), 10_000, 'the webview hidden');
