@@ -1,9 +1,20 @@
 /**
  * Trainer messages for a small SC-SDC pair run, shared by the state and page tests. Values are
  * made up but shaped like the trainer's: two weight layers per net, norms every other step.
+ * Also the page's side of the host → page stream (pageApply), for the state tests, and the
+ * field-by-field guard checks shared by the protocol tests.
  */
+import assert from 'node:assert/strict';
+import type { DashboardState } from '../../src/extension/dashboard/state';
 import type { NetRole } from '../../src/shared/experiment';
 import type { Alert, NetInfo, ReadyMessage, StepMessage, TrainerToHost } from '../../src/shared/protocol';
+import {
+  WEBVIEW_PROTOCOL_VERSION,
+  applyNotification,
+  isHostToPage,
+  type DashboardModel,
+  type HostToPage,
+} from '../../src/shared/webview-protocol';
 
 export function netInfo(net: NetRole): NetInfo {
   const dense = net === 'dense';
@@ -93,4 +104,92 @@ export function pairRun(runId: string, steps: number): TrainerToHost[] {
     if (s === 260) out.push(alert('dense', 'explosion', 260, 2, 412.5, 'output: masked L2 norm 412.5 exceeds max_norm 100 at step 260'));
   }
   return out;
+}
+
+/** What crosses postMessage, a process boundary or a file: JSON (NaN → null, undefined fields vanish). */
+export function wire<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T;
+}
+
+/** The page's side: validate, then fold, exactly as webview/main.ts does. */
+export function pageApply(model: DashboardModel, msgs: HostToPage[]): DashboardModel {
+  for (const m of msgs) {
+    const w = wire(m);
+    assert.ok(isHostToPage(w), `invalid ${m.type}: ${JSON.stringify(w).slice(0, 300)}`);
+    model = applyNotification(model, w);
+  }
+  return model;
+}
+
+/** The `init` message of the state's current snapshot. */
+export function init(state: DashboardState): HostToPage {
+  return { type: 'init', protocolVersion: WEBVIEW_PROTOCOL_VERSION, model: state.snapshot() };
+}
+
+/** A place in a JSON value: object keys and array indices from the root. */
+export type Path = (string | number)[];
+
+type Guard = (v: unknown) => boolean;
+
+/** Every path in a JSON value, leaves and containers (the root excluded). */
+function paths(v: unknown, prefix: Path = []): Path[] {
+  const out: Path[] = [];
+  if (Array.isArray(v)) v.forEach((e, i) => out.push([...prefix, i], ...paths(e, [...prefix, i])));
+  else if (typeof v === 'object' && v !== null) for (const [k, e] of Object.entries(v)) out.push([...prefix, k], ...paths(e, [...prefix, k]));
+  return out;
+}
+
+function mutate(sample: unknown, path: Path, f: (parent: Record<string | number, unknown>, key: string | number) => void): unknown {
+  const copy: unknown = JSON.parse(JSON.stringify(sample));
+  let parent = copy as Record<string | number, unknown>;
+  for (const k of path.slice(0, -1)) parent = parent[k] as Record<string | number, unknown>;
+  f(parent, path[path.length - 1]);
+  return copy;
+}
+
+function get(sample: unknown, path: Path): unknown {
+  let v = sample;
+  for (const k of path) v = (v as Record<string | number, unknown>)[k];
+  return v;
+}
+
+/**
+ * Asserts that `guard` rejects each sample with any one object field removed, anywhere in it,
+ * except the fields `optional` allows to be absent. Returns how many fields were checked.
+ */
+export function assertRejectsMissingFields(samples: readonly unknown[], guard: Guard, optional: (key: string, path: Path) => boolean): number {
+  let checked = 0;
+  for (const s of samples) {
+    for (const p of paths(s)) {
+      const key = p[p.length - 1];
+      if (typeof key !== 'string' || optional(key, p)) continue;
+      assert.equal(guard(mutate(s, p, (o, k) => delete o[k])), false, `${(s as { type: string }).type}: without ${p.join('.')}`);
+      checked++;
+    }
+  }
+  return checked;
+}
+
+/** Asserts that `guard` rejects each sample with a wrong type in any one field, anywhere in it. */
+export function assertRejectsWrongTypes(samples: readonly unknown[], guard: Guard): void {
+  for (const s of samples) {
+    for (const p of paths(s)) {
+      const v = get(s, p);
+      // An object where a primitive or array is expected; an array where an object is.
+      const wrong = typeof v === 'object' && v !== null && !Array.isArray(v) ? [] : {};
+      assert.equal(guard(mutate(s, p, (o, k) => (o[k] = wrong))), false, `${(s as { type: string }).type}: ${p.join('.')} = ${JSON.stringify(wrong)}`);
+    }
+  }
+}
+
+/** Asserts that `guard` rejects each sample with NaN, Infinity or -Infinity in any one number field. */
+export function assertRejectsNonFinite(samples: readonly unknown[], guard: Guard): void {
+  for (const s of samples) {
+    for (const p of paths(s)) {
+      if (typeof get(s, p) !== 'number') continue;
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        assert.equal(guard(mutate(s, p, (o, k) => (o[k] = bad))), false, `${(s as { type: string }).type}: ${p.join('.')} = ${bad}`);
+      }
+    }
+  }
 }

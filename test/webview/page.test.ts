@@ -1,79 +1,20 @@
 /**
  * Browser test of the dashboard page: the real bundle (built here with webview/build.mjs), the real
  * HTML shell with its CSP (as header and meta), a stub `acquireVsCodeApi`, messages produced by the
- * real DashboardState. Runs Debian's chromium through playwright-core.
+ * real DashboardState. Runs Debian's chromium through playwright-core (browser-harness.ts).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Page } from 'playwright-core';
 import { DashboardState } from '../../src/extension/dashboard/state';
-import { dashboardCsp, makeNonce, renderDashboardHtml } from '../../src/extension/dashboard/html';
 import { decodePngDataUrl } from '../../src/extension/dashboard/png';
 import { WEBVIEW_PROTOCOL_VERSION, isPageToHost, type PageToHost } from '../../src/shared/webview-protocol';
-import { alert, pairRun, ready, step } from './fixtures';
+import { WebviewPage, repoRoot, skip } from './browser-harness';
+import { alert, init, pairRun, ready, step } from './fixtures';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ORIGIN = 'https://gradflow.test';
-const skip =
-  !existsSync(CHROMIUM) && process.env.GRADFLOW_E2E !== 'required'
-    ? `${CHROMIUM} not found (apt-get install -y chromium); set GRADFLOW_E2E=required to make this a failure`
-    : false;
-
-/** Repo root: the folder holding webview/build.mjs, found from the compiled test or the cwd. */
-function repoRoot(): string {
-  for (let d = __dirname; ; d = dirname(d)) {
-    if (existsSync(join(d, 'webview', 'build.mjs'))) return d;
-    if (dirname(d) === d) break;
-  }
-  return process.cwd();
-}
-
-/*
- * Code that runs in the page is written as strings: this file is compiled with the Node
- * tsconfig (no DOM lib), and pulling DOM types into that whole program would blur what Node code
- * may use.
- */
-
-/** Before any page script: the stub VS Code API, a CSP violation recorder, theme variables. */
-const INIT_SCRIPT = `(() => {
-  const rec = { posted: [], csp: [] };
-  window.__gradflow = rec;
-  document.addEventListener('securitypolicyviolation', (e) => rec.csp.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sample));
-  let state;
-  window.acquireVsCodeApi = () => ({
-    postMessage: (m) => rec.posted.push(JSON.parse(JSON.stringify(m))),
-    getState: () => state,
-    setState: (s) => { state = s; },
-  });
-  // VS Code's Dark Modern variables, as the workbench injects them into a webview.
-  const vars = {
-    '--vscode-editor-foreground': '#cccccc', '--vscode-editor-background': '#1f1f1f',
-    '--vscode-descriptionForeground': '#9d9d9d', '--vscode-panel-border': '#2b2b2b',
-    '--vscode-sideBar-background': '#181818', '--vscode-charts-blue': '#3794ff',
-    '--vscode-charts-orange': '#d18616', '--vscode-charts-green': '#89d185',
-    '--vscode-charts-purple': '#b180d7', '--vscode-charts-red': '#f14c4c', '--vscode-charts-yellow': '#cca700',
-    '--vscode-charts-lines': 'rgba(204,204,204,0.15)', '--vscode-errorForeground': '#f85149',
-    '--vscode-font-family': 'system-ui, sans-serif', '--vscode-font-size': '13px',
-  };
-  // Init scripts run before <html> exists: apply the variables as soon as it is inserted.
-  const apply = () => { for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty(k, v); };
-  if (document.documentElement) apply();
-  else {
-    const mo = new MutationObserver(() => {
-      if (!document.documentElement) return;
-      mo.disconnect();
-      apply();
-    });
-    mo.observe(document, { childList: true });
-  }
-})();`;
-
-/** Resolves after queued messages were dispatched and two animation frames drew. */
-const SETTLE = 'new Promise((r) => setTimeout(() => requestAnimationFrame(() => requestAnimationFrame(() => r())), 50))';
+/* Page code is written as strings: this file compiles with the Node tsconfig (no DOM lib). */
 
 const INK = `(selector) => {
   const c = document.querySelector(selector);
@@ -93,78 +34,15 @@ const INK = `(selector) => {
 
 describe('dashboard page in chromium', { skip }, () => {
   const root = repoRoot();
-  let outdir = '';
-  let browser: Browser;
+  const web = new WebviewPage({ tmpPrefix: 'gradflow-webview-', viewport: { width: 1280, height: 900 }, printPageErrorStacks: true });
+  const { consoleLines, pageErrors, send, posted } = web;
   let page: Page;
-  const consoleLines: string[] = [];
-  const pageErrors: string[] = [];
 
   before(async () => {
-    outdir = mkdtempSync(join(tmpdir(), 'gradflow-webview-'));
-    const mod = (await import(pathToFileURL(join(root, 'webview', 'build.mjs')).href)) as {
-      buildWebview(outdir: string, opts?: { production?: boolean }): Promise<unknown>;
-    };
-    await mod.buildWebview(outdir, { production: false });
-    const js = readFileSync(join(outdir, 'webview.js'));
-    const css = readFileSync(join(root, 'media', 'dashboard.css'));
-    const nonce = makeNonce();
-    const html = renderDashboardHtml({
-      cspSource: ORIGIN,
-      nonce,
-      scriptUri: `${ORIGIN}/dist/webview.js`,
-      styleUri: `${ORIGIN}/media/dashboard.css`,
-    });
-    const csp = dashboardCsp(ORIGIN, nonce);
-
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
-    // Everything is served from one fake origin; anything else (a remote fetch) is refused and fails the test.
-    const unexpected: string[] = [];
-    await context.route('**/*', async (route) => {
-      const url = route.request().url();
-      const body: Record<string, [Buffer | string, string]> = {
-        [`${ORIGIN}/index.html`]: [html, 'text/html; charset=utf-8'],
-        [`${ORIGIN}/dist/webview.js`]: [js, 'text/javascript'],
-        [`${ORIGIN}/media/dashboard.css`]: [css, 'text/css'],
-      };
-      const hit = body[url];
-      if (!hit) {
-        unexpected.push(url);
-        await route.abort();
-        return;
-      }
-      await route.fulfill({ status: 200, body: hit[0], headers: { 'content-type': hit[1], 'content-security-policy': csp } });
-    });
-    // The stub VS Code gives a webview, plus a CSP violation recorder (before any page script).
-    await context.addInitScript({ content: INIT_SCRIPT });
-    page = await context.newPage();
-    page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
-    page.on('pageerror', (e) => pageErrors.push(String(e)) && console.error(e.stack));
-    await page.goto(`${ORIGIN}/index.html`);
-    await page.evaluate("document.body.classList.add('vscode-dark')");
-    await page.waitForFunction("window.__gradflow.posted.some((m) => m.type === 'ready')");
-    assert.deepEqual(unexpected, []);
+    page = await web.open();
   });
 
-  after(async () => {
-    await browser?.close();
-    if (outdir) rmSync(outdir, { recursive: true, force: true });
-  });
-
-  async function send(msgs: unknown[]): Promise<void> {
-    // JSON, as postMessage from the host is; a NaN in a malformed sample becomes null (still malformed).
-    await page.evaluate(`for (const m of ${JSON.stringify(msgs)}) window.postMessage(m, '*')`);
-    // Messages are dispatched as tasks, renders happen on the next animation frame.
-    await page.evaluate(SETTLE);
-  }
-
-  async function posted(): Promise<PageToHost[]> {
-    return page.evaluate<PageToHost[]>('window.__gradflow.posted');
-  }
+  after(() => web.close());
 
   /** Share of painted pixels and number of distinct (4-bit quantised) colours of a canvas. */
   async function ink(selector: string): Promise<{ share: number; colours: number; w: number; h: number }> {
@@ -182,7 +60,7 @@ describe('dashboard page in chromium', { skip }, () => {
     const msgs = pairRun('r1', 400);
     msgs.slice(0, 300).forEach((m) => state.apply('r1', m));
     state.drainUpdates();
-    await send([{ type: 'init', protocolVersion: WEBVIEW_PROTOCOL_VERSION, model: state.snapshot() }]);
+    await send([init(state)]);
     msgs.slice(300).forEach((m) => state.apply('r1', m));
     state.apply('r1', step('sparse', 401, true, 401));
     state.apply('r1', alert('sparse', 'nan', 401, 1, 'NaN', 'dense2: masked gradient norm is NaN at step 401'));

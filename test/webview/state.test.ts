@@ -2,34 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DashboardState } from '../../src/extension/dashboard/state';
 import type { TrainerToHost } from '../../src/shared/protocol';
-import {
-  WEBVIEW_PROTOCOL_VERSION,
-  applyNotification,
-  emptyModel,
-  isHostToPage,
-  type DashboardModel,
-  type HostToPage,
-} from '../../src/shared/webview-protocol';
-import { alert, epoch, pairRun, ready, step } from './fixtures';
-
-/** What crosses postMessage: JSON (NaN would become null, undefined fields vanish). */
-function wire<T>(v: T): T {
-  return JSON.parse(JSON.stringify(v)) as T;
-}
-
-/** The page's side: validate, then fold, exactly as webview/main.ts does. */
-function pageApply(model: DashboardModel, msgs: HostToPage[]): DashboardModel {
-  for (const m of msgs) {
-    const w = wire(m);
-    assert.ok(isHostToPage(w), `invalid ${m.type}: ${JSON.stringify(w).slice(0, 300)}`);
-    model = applyNotification(model, w);
-  }
-  return model;
-}
-
-function init(state: DashboardState): HostToPage {
-  return { type: 'init', protocolVersion: WEBVIEW_PROTOCOL_VERSION, model: state.snapshot() };
-}
+import { emptyModel, type HostToPage } from '../../src/shared/webview-protocol';
+import { alert, epoch, init, pageApply, pairRun, ready, step, wire } from './fixtures';
 
 describe('DashboardState replay', () => {
   it('incremental updates drained at random points equal a replay of the final snapshot', () => {

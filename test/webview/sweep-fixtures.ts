@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import type { NetRole } from '../../src/shared/experiment';
 import type { NetSummary, RunSummary } from '../../src/shared/protocol';
 import type { SweepRow } from '../../src/shared/webview-protocol';
+import { wire } from './fixtures';
 
 /** A pid no process has (above Linux's pid_max), so a summary-less run reads as killed, not running. */
 export const DEAD_PID = 99_999_999;
@@ -58,10 +59,8 @@ export function runSummary(
   };
 }
 
-/** What crosses a process boundary or a file: JSON (NaN → null). */
-export function wire<T>(v: T): T {
-  return JSON.parse(JSON.stringify(v)) as T;
-}
+/** What crosses a process boundary or a file: JSON (NaN → null); the same as fixtures.ts's. */
+export { wire };
 
 export interface RecordedRun {
   runId: string;

@@ -1,75 +1,20 @@
 /**
  * Browser test of the sweep view: the real page bundle (webview/build.mjs) and HTML shell with its
  * CSP, a stub `acquireVsCodeApi`, messages produced by the real DashboardState + SweepState.
- * Runs Debian's chromium through playwright-core, like page.test.ts (whose harness this follows).
+ * Runs Debian's chromium through playwright-core, with page.test.ts's harness (browser-harness.ts).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Page } from 'playwright-core';
 import { DashboardState } from '../../src/extension/dashboard/state';
 import { SweepState, type PlannedConfig } from '../../src/extension/dashboard/sweep-state';
-import { dashboardCsp, makeNonce, renderDashboardHtml } from '../../src/extension/dashboard/html';
-import { WEBVIEW_PROTOCOL_VERSION, isPageToHost, type PageToHost, type SweepTableView } from '../../src/shared/webview-protocol';
-import { pairRun } from './fixtures';
+import { isPageToHost, type PageToHost, type SweepTableView } from '../../src/shared/webview-protocol';
+import { SETTLE, WebviewPage, repoRoot, skip } from './browser-harness';
+import { init, pairRun } from './fixtures';
 import { runSummary, wire } from './sweep-fixtures';
-
-const CHROMIUM = '/usr/bin/chromium';
-const ORIGIN = 'https://gradflow.test';
-const skip =
-  !existsSync(CHROMIUM) && process.env.GRADFLOW_E2E !== 'required'
-    ? `${CHROMIUM} not found (apt-get install -y chromium); set GRADFLOW_E2E=required to make this a failure`
-    : false;
-
-function repoRoot(): string {
-  for (let d = __dirname; ; d = dirname(d)) {
-    if (existsSync(join(d, 'webview', 'build.mjs'))) return d;
-    if (dirname(d) === d) break;
-  }
-  return process.cwd();
-}
-
-/* Page code is written as strings: this file compiles with the Node tsconfig (no DOM lib). */
-
-/** Before any page script: the stub VS Code API, a CSP violation recorder, VS Code's Dark Modern variables. */
-const INIT_SCRIPT = `(() => {
-  const rec = { posted: [], csp: [] };
-  window.__gradflow = rec;
-  document.addEventListener('securitypolicyviolation', (e) => rec.csp.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sample));
-  let state;
-  window.acquireVsCodeApi = () => ({
-    postMessage: (m) => rec.posted.push(JSON.parse(JSON.stringify(m))),
-    getState: () => state,
-    setState: (s) => { state = s; },
-  });
-  const vars = {
-    '--vscode-editor-foreground': '#cccccc', '--vscode-editor-background': '#1f1f1f',
-    '--vscode-descriptionForeground': '#9d9d9d', '--vscode-panel-border': '#2b2b2b',
-    '--vscode-sideBar-background': '#181818', '--vscode-charts-blue': '#3794ff',
-    '--vscode-charts-orange': '#d18616', '--vscode-charts-green': '#89d185',
-    '--vscode-charts-purple': '#b180d7', '--vscode-charts-red': '#f14c4c', '--vscode-charts-yellow': '#cca700',
-    '--vscode-charts-lines': 'rgba(204,204,204,0.15)', '--vscode-errorForeground': '#f85149',
-    '--vscode-list-hoverBackground': '#2a2d2e', '--vscode-focusBorder': '#0078d4',
-    '--vscode-input-background': '#313131', '--vscode-input-border': '#3c3c3c', '--vscode-input-foreground': '#cccccc',
-    '--vscode-font-family': 'system-ui, sans-serif', '--vscode-font-size': '13px',
-  };
-  const apply = () => { for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty(k, v); };
-  if (document.documentElement) apply();
-  else {
-    const mo = new MutationObserver(() => {
-      if (!document.documentElement) return;
-      mo.disconnect();
-      apply();
-    });
-    mo.observe(document, { childList: true });
-  }
-})();`;
-
-const SETTLE = 'new Promise((r) => setTimeout(() => requestAnimationFrame(() => requestAnimationFrame(() => r())), 50))';
 
 const SWEEP_ID = '/work/demo/.gradflow/runs/sweep-fmnist-bn';
 
@@ -100,11 +45,9 @@ function sparseAcc(i: number, p: PlannedConfig['point']): number {
 
 describe('sweep view in chromium', { skip }, () => {
   const root = repoRoot();
-  let outdir = '';
-  let browser: Browser;
+  const web = new WebviewPage({ tmpPrefix: 'gradflow-sweep-page-', viewport: { width: 1400, height: 760 } });
+  const { consoleLines, pageErrors, send, posted } = web;
   let page: Page;
-  const consoleLines: string[] = [];
-  const pageErrors: string[] = [];
   const state = new DashboardState({ maxPoints: 400 });
   const configs = plan();
   const sweep = new SweepState({ sweepId: SWEEP_ID, name: 'fmnist-bn', sourceFile: '/work/demo/fmnist-bn.gradflow.yaml', status: 'running' }, configs);
@@ -140,63 +83,12 @@ describe('sweep view in chromium', { skip }, () => {
     pairRun('r1', 200).forEach((m) => state.apply('r1', m));
     state.focusSweep(SWEEP_ID);
 
-    outdir = mkdtempSync(join(tmpdir(), 'gradflow-sweep-page-'));
-    const mod = (await import(pathToFileURL(join(root, 'webview', 'build.mjs')).href)) as {
-      buildWebview(outdir: string, opts?: { production?: boolean }): Promise<unknown>;
-    };
-    await mod.buildWebview(outdir, { production: false });
-    const js = readFileSync(join(outdir, 'webview.js'));
-    const css = readFileSync(join(root, 'media', 'dashboard.css'));
-    const nonce = makeNonce();
-    const html = renderDashboardHtml({ cspSource: ORIGIN, nonce, scriptUri: `${ORIGIN}/dist/webview.js`, styleUri: `${ORIGIN}/media/dashboard.css` });
-    const csp = dashboardCsp(ORIGIN, nonce);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    const context = await browser.newContext({ viewport: { width: 1400, height: 760 }, deviceScaleFactor: 1 });
-    const unexpected: string[] = [];
-    await context.route('**/*', async (route) => {
-      const url = route.request().url();
-      const body: Record<string, [Buffer | string, string]> = {
-        [`${ORIGIN}/index.html`]: [html, 'text/html; charset=utf-8'],
-        [`${ORIGIN}/dist/webview.js`]: [js, 'text/javascript'],
-        [`${ORIGIN}/media/dashboard.css`]: [css, 'text/css'],
-      };
-      const hit = body[url];
-      if (!hit) {
-        unexpected.push(url);
-        await route.abort();
-        return;
-      }
-      await route.fulfill({ status: 200, body: hit[0], headers: { 'content-type': hit[1], 'content-security-policy': csp } });
-    });
-    await context.addInitScript({ content: INIT_SCRIPT });
-    page = await context.newPage();
-    page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
-    page.on('pageerror', (e) => pageErrors.push(String(e)));
-    await page.goto(`${ORIGIN}/index.html`);
-    await page.evaluate("document.body.classList.add('vscode-dark')");
-    await page.waitForFunction("window.__gradflow.posted.some((m) => m.type === 'ready')");
-    assert.deepEqual(unexpected, []);
+    page = await web.open();
     state.drainUpdates();
-    await send([{ type: 'init', protocolVersion: WEBVIEW_PROTOCOL_VERSION, model: state.snapshot() }]);
+    await send([init(state)]);
   });
 
-  after(async () => {
-    await browser?.close();
-    if (outdir) rmSync(outdir, { recursive: true, force: true });
-  });
-
-  async function send(msgs: unknown[]): Promise<void> {
-    await page.evaluate(`for (const m of ${JSON.stringify(msgs)}) window.postMessage(m, '*')`);
-    await page.evaluate(SETTLE);
-  }
-
-  async function posted(): Promise<PageToHost[]> {
-    return page.evaluate<PageToHost[]>('window.__gradflow.posted');
-  }
+  after(() => web.close());
 
   /** Config ids of the table's rows, top to bottom. */
   async function order(): Promise<string[]> {

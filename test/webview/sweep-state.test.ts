@@ -11,29 +11,13 @@ import { join } from 'node:path';
 import { DashboardState } from '../../src/extension/dashboard/state';
 import { SweepState, axesOf, pointValue, type SweepStateEvent } from '../../src/extension/dashboard/sweep-state';
 import { loadSweepFolder } from '../../src/extension/dashboard/sweep-folder';
-import {
-  WEBVIEW_PROTOCOL_VERSION,
-  applyNotification,
-  emptyModel,
-  isHostToPage,
-  type DashboardModel,
-  type HostToPage,
-} from '../../src/shared/webview-protocol';
+import { emptyModel, type HostToPage } from '../../src/shared/webview-protocol';
 import { defaultView } from '../../src/shared/sweep-table';
+import { init, pageApply } from './fixtures';
 import { runSummary, wire, writeSweepFolder, type RecordedRun } from './sweep-fixtures';
 
 const root = mkdtempSync(join(tmpdir(), 'gradflow-sweep-state-'));
 after(() => rmSync(root, { recursive: true, force: true }));
-
-/** The page's side: validate, then fold, exactly as webview/main.ts does. */
-function pageApply(model: DashboardModel, msgs: HostToPage[]): DashboardModel {
-  for (const m of msgs) {
-    const w = wire(m);
-    assert.ok(isHostToPage(w), `invalid ${m.type}: ${JSON.stringify(w).slice(0, 300)}`);
-    model = applyNotification(model, w);
-  }
-  return model;
-}
 
 const PLAN = [
   { id: 'c-sgd-0', point: { 'training.optimizer': 'sgd', 'sparsity.dense_width': 32, 'training.seed': 0 } },
@@ -140,7 +124,7 @@ describe('DashboardState with sweeps', () => {
   it('incremental updates drained at random points equal a replay of the final snapshot', () => {
     const { dir, summaries } = finishedFolder('replay');
     const state = new DashboardState();
-    let page = pageApply(emptyModel(), [{ type: 'init', protocolVersion: WEBVIEW_PROTOCOL_VERSION, model: state.snapshot() }]);
+    let page = pageApply(emptyModel(), [init(state)]);
     state.drainUpdates();
     const sweep = new SweepState({ sweepId: dir, name: 'replay', status: 'running' }, PLAN);
     state.addSweep(sweep);
@@ -159,7 +143,7 @@ describe('DashboardState with sweeps', () => {
     state.applySweepEvent('/elsewhere', { type: 'start', id: 'x', point: {} }); // unknown sweep: dropped
     state.setSweepStatus(dir, 'done');
     page = pageApply(page, state.drainUpdates());
-    const replay = pageApply(emptyModel(), [{ type: 'init', protocolVersion: WEBVIEW_PROTOCOL_VERSION, model: state.snapshot() }]);
+    const replay = pageApply(emptyModel(), [init(state)]);
     assert.deepEqual(page, replay);
     assert.equal(page.focusSweepId, dir);
     assert.equal(page.sweeps?.[0].info.status, 'done');
