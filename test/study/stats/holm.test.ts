@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StatsError, holm } from '../../../src/study/stats';
-import { assertClose, loadReference } from './reference';
+import { holm } from '../../../src/study/stats';
+import { assertClose, errorCode, loadReference } from './reference';
 
 const close = (a: readonly number[], b: readonly number[]): void => {
   assert.equal(a.length, b.length);
@@ -37,19 +37,10 @@ test('Holm with a single p-value, ties, and a custom alpha', () => {
 });
 
 test('holm validates input', () => {
-  const code = (f: () => unknown): string => {
-    try {
-      f();
-    } catch (e) {
-      assert.ok(e instanceof StatsError, String(e));
-      return e.code;
-    }
-    return 'no error';
-  };
-  assert.equal(code(() => holm([])), 'too-few');
-  assert.equal(code(() => holm([0.1, NaN])), 'non-finite');
-  assert.equal(code(() => holm([0.1, 1.5])), 'invalid-argument');
-  assert.equal(code(() => holm([0.1], 0)), 'invalid-argument');
+  assert.equal(errorCode(() => holm([])), 'too-few');
+  assert.equal(errorCode(() => holm([0.1, NaN])), 'non-finite');
+  assert.equal(errorCode(() => holm([0.1, 1.5])), 'invalid-argument');
+  assert.equal(errorCode(() => holm([0.1], 0)), 'invalid-argument');
 });
 
 test('holm matches statsmodels multipletests(method="holm") on the reference cases', () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StatsError, kendallTau } from '../../../src/study/stats';
-import { Deviation, assertClose, loadReference } from './reference';
+import { kendallTau } from '../../../src/study/stats';
+import { Deviation, assertClose, errorCode, loadReference } from './reference';
 
 const ref = loadReference();
 
@@ -51,19 +51,10 @@ test('hand-computed exact p: n = 3, one discordant pair', () => {
 });
 
 test('kendallTau validates input', () => {
-  const code = (f: () => unknown): string => {
-    try {
-      f();
-    } catch (e) {
-      assert.ok(e instanceof StatsError, String(e));
-      return e.code;
-    }
-    return 'no error';
-  };
-  assert.equal(code(() => kendallTau([1, 2, NaN], [1, 2, 3])), 'non-finite');
-  assert.equal(code(() => kendallTau([1, 2, 3], [1, 2])), 'length-mismatch');
-  assert.equal(code(() => kendallTau([1], [1])), 'too-few');
-  assert.equal(code(() => kendallTau([1, 1, 1], [1, 2, 3])), 'degenerate');
-  assert.equal(code(() => kendallTau([1, 1, 2], [1, 2, 3], { method: 'exact' })), 'invalid-argument');
-  assert.equal(code(() => kendallTau([1, 2, 3], [1, 2, 3], { alternative: 'bigger' as never })), 'invalid-argument');
+  assert.equal(errorCode(() => kendallTau([1, 2, NaN], [1, 2, 3])), 'non-finite');
+  assert.equal(errorCode(() => kendallTau([1, 2, 3], [1, 2])), 'length-mismatch');
+  assert.equal(errorCode(() => kendallTau([1], [1])), 'too-few');
+  assert.equal(errorCode(() => kendallTau([1, 1, 1], [1, 2, 3])), 'degenerate');
+  assert.equal(errorCode(() => kendallTau([1, 1, 2], [1, 2, 3], { method: 'exact' })), 'invalid-argument');
+  assert.equal(errorCode(() => kendallTau([1, 2, 3], [1, 2, 3], { alternative: 'bigger' as never })), 'invalid-argument');
 });

@@ -1,11 +1,13 @@
 /**
  * Loads test/fixtures/stats/scipy_reference.json (written by scripts/reference/scipy_stats.py) and
- * provides the comparison used by all reference tests. Not a test file itself.
+ * provides the comparison used by all reference tests, plus the StatsError check of their input
+ * validation tests. Not a test file itself.
  */
 
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { StatsError } from '../../../src/study/stats';
 
 export type SciPyAlternative = 'two-sided' | 'greater' | 'less';
 
@@ -146,4 +148,15 @@ export function assertClose(actual: number, expected: number, label: string, dev
       assert.ok(rel <= TOL, `${label}: got ${actual}, expected ${expected} (relative Δ = ${rel})`);
     }
   }
+}
+
+/** The code of the StatsError `f` throws (anything else thrown fails the test), or 'no error'. */
+export function errorCode(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    assert.ok(e instanceof StatsError, String(e));
+    return e.code;
+  }
+  return 'no error';
 }

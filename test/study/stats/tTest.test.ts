@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StatsError, pairedTTest } from '../../../src/study/stats';
-import { Deviation, assertClose, loadReference } from './reference';
+import { pairedTTest } from '../../../src/study/stats';
+import { Deviation, assertClose, errorCode, loadReference } from './reference';
 
 const ref = loadReference();
 
@@ -34,17 +34,8 @@ test('hand-computed paired t and Cohen d_z', () => {
 });
 
 test('pairedTTest validates input', () => {
-  const code = (f: () => unknown): string => {
-    try {
-      f();
-    } catch (e) {
-      assert.ok(e instanceof StatsError, String(e));
-      return e.code;
-    }
-    return 'no error';
-  };
-  assert.equal(code(() => pairedTTest([1, NaN], [1, 2])), 'non-finite');
-  assert.equal(code(() => pairedTTest([1, 2], [1])), 'length-mismatch');
-  assert.equal(code(() => pairedTTest([1], [2])), 'too-few');
-  assert.equal(code(() => pairedTTest([2, 3, 4], [1, 2, 3])), 'degenerate');
+  assert.equal(errorCode(() => pairedTTest([1, NaN], [1, 2])), 'non-finite');
+  assert.equal(errorCode(() => pairedTTest([1, 2], [1])), 'length-mismatch');
+  assert.equal(errorCode(() => pairedTTest([1], [2])), 'too-few');
+  assert.equal(errorCode(() => pairedTTest([2, 3, 4], [1, 2, 3])), 'degenerate');
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StatsError, wilcoxon, wilcoxonExactPmf } from '../../../src/study/stats';
-import { Deviation, assertClose, loadReference } from './reference';
+import { wilcoxon, wilcoxonExactPmf } from '../../../src/study/stats';
+import { Deviation, assertClose, errorCode, loadReference } from './reference';
 
 const ref = loadReference();
 
@@ -83,22 +83,13 @@ test('exactMaxN selects exact up to the threshold only', () => {
 });
 
 test('wilcoxon validates input', () => {
-  const code = (f: () => unknown): string => {
-    try {
-      f();
-    } catch (e) {
-      assert.ok(e instanceof StatsError, String(e));
-      return e.code;
-    }
-    return 'no error';
-  };
-  assert.equal(code(() => wilcoxon([1, NaN], [1, 2])), 'non-finite');
-  assert.equal(code(() => wilcoxon([1, 2, 3], [1, 2])), 'length-mismatch');
-  assert.equal(code(() => wilcoxon([], null)), 'too-few');
-  assert.equal(code(() => wilcoxon([0, 0, 0], null)), 'degenerate');
-  assert.equal(code(() => wilcoxon([0, 0, 0], null, { zeroMethod: 'pratt' })), 'degenerate');
-  assert.equal(code(() => wilcoxon([1, 0, 2], null, { method: 'exact' })), 'invalid-argument');
-  assert.equal(code(() => wilcoxon([1, -1, 2], null, { method: 'exact' })), 'invalid-argument');
-  assert.equal(code(() => wilcoxon([1, 2], null, { zeroMethod: 'drop' as never })), 'invalid-argument');
-  assert.equal(code(() => wilcoxon([1, 2], null, { exactMaxN: 2.5 })), 'invalid-argument');
+  assert.equal(errorCode(() => wilcoxon([1, NaN], [1, 2])), 'non-finite');
+  assert.equal(errorCode(() => wilcoxon([1, 2, 3], [1, 2])), 'length-mismatch');
+  assert.equal(errorCode(() => wilcoxon([], null)), 'too-few');
+  assert.equal(errorCode(() => wilcoxon([0, 0, 0], null)), 'degenerate');
+  assert.equal(errorCode(() => wilcoxon([0, 0, 0], null, { zeroMethod: 'pratt' })), 'degenerate');
+  assert.equal(errorCode(() => wilcoxon([1, 0, 2], null, { method: 'exact' })), 'invalid-argument');
+  assert.equal(errorCode(() => wilcoxon([1, -1, 2], null, { method: 'exact' })), 'invalid-argument');
+  assert.equal(errorCode(() => wilcoxon([1, 2], null, { zeroMethod: 'drop' as never })), 'invalid-argument');
+  assert.equal(errorCode(() => wilcoxon([1, 2], null, { exactMaxN: 2.5 })), 'invalid-argument');
 });
