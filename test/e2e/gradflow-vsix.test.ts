@@ -87,26 +87,25 @@ describe('Gradflow .vsix: package, install, run', { skip: e2eSkip(), timeout: 17
   test('vsce packages the extension with the tfjs files the allowlist re-includes', { timeout: 60_000 }, async () => {
     const t0 = Date.now();
     const vsix = path.join(tmp!, 'gradflow.vsix');
-    // Flags instead of manifest edits: no LICENSE file and no `repository` yet; relative README
-    // links stay relative (nothing to rewrite them against). Dependencies stay ON: with
-    // --no-dependencies vsce lists no node_modules at all, and the allowlist's tfjs files vanish.
-    const { stdout, stderr } = await run(
-      process.execPath,
-      [
-        path.join(repoRoot(), 'node_modules', '@vscode', 'vsce', 'vsce'),
-        'package',
-        '--out', vsix,
-        '--skip-license',
-        '--allow-missing-repository',
-        '--no-rewrite-relative-links',
-      ],
-      { cwd: repoRoot(), timeout: 50_000, maxBuffer: 10 * 1024 * 1024, env: { ...process.env, NODE_OPTIONS: '', NODE_TEST_CONTEXT: '' } },
-    ).catch((e: Error & { stdout?: string; stderr?: string }) => {
-      throw new Error(`vsce package failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+    // `npm run package` as the README says, minus its `prepackage` build (`npm test` built dist/
+    // already, and rebuilding it would pull it from under the test files running beside this
+    // one): --ignore-scripts skips pre/post scripts but still runs the named one. Its vsce flags
+    // (instead of manifest edits): --no-rewrite-relative-links, since without a `repository` field
+    // vsce refuses to package a README with relative links; --allow-missing-repository and
+    // --skip-license, else vsce asks y/N twice. Dependencies stay ON: with --no-dependencies vsce
+    // lists no node_modules at all and the allowlisted tfjs files vanish.
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    const { stdout, stderr } = await run(npm, ['run', '--ignore-scripts', 'package', '--', '--out', vsix], {
+      cwd: repoRoot(),
+      timeout: 50_000,
+      maxBuffer: 10 * 1024 * 1024,
+      env: { ...process.env, NODE_OPTIONS: '', NODE_TEST_CONTEXT: '' },
+    }).catch((e: Error & { stdout?: string; stderr?: string }) => {
+      throw new Error(`npm run package failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
     });
     assert.ok(fs.existsSync(vsix), `${vsix} written\n${stdout}\n${stderr}`);
     const mb = fs.statSync(vsix).size / 1e6;
-    console.log(`[e2e timing] vsce package ${Date.now() - t0} ms, ${mb.toFixed(2)} MB`);
+    console.log(`[e2e timing] npm run package (vsce) ${Date.now() - t0} ms, ${mb.toFixed(2)} MB`);
     // The dataset packages (200 MB) are deliberately left out.
     assert.ok(mb < 20, `vsix size ${mb} MB`);
 
