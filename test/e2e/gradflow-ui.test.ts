@@ -90,7 +90,7 @@ async function squiggleLines(page: Page): Promise<number[]> {
   });
 }
 
-describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: 150_000 }, () => {
+describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: 200_000 }, () => {
   let ws: string | undefined;
   let server: CodeServer | undefined;
   let browser: Browser | undefined;
