@@ -13,8 +13,9 @@ export function formatDuration(seconds: number): string {
 }
 
 /** Compact number: 4 significant digits, exponent for very small or large magnitudes. */
-export function num(x: number, digits = 4): string {
-  if (Number.isNaN(x)) return 'NaN';
+export function num(x: number | null, digits = 4): string {
+  // JSON carries NaN/Infinity as null: a metric read back from a run or the protocol may be null.
+  if (x === null || Number.isNaN(x)) return 'NaN';
   if (!Number.isFinite(x)) return x > 0 ? 'Inf' : '-Inf';
   if (x === 0) return '0';
   const a = Math.abs(x);
@@ -22,7 +23,8 @@ export function num(x: number, digits = 4): string {
   return String(Number(x.toPrecision(digits)));
 }
 
-export function pct(x: number): string {
+export function pct(x: number | null): string {
+  if (x === null) return 'n/a';
   return Number.isFinite(x) ? `${(100 * x).toFixed(2)}%` : 'n/a';
 }
 
@@ -80,6 +82,7 @@ export function summaryTable(summary: RunSummary): string {
     row('||g||_1 (11-pt avg)', (n) => num(n.flowAverage.g1)),
     row('||g||_2 (11-pt avg)', (n) => num(n.flowAverage.g2)),
     row('epochs / steps', (n) => `${n.epochs} / ${n.steps}`),
+    row('diverged', (n) => (n.diverged ? `at step ${n.diverged.step}` : 'no')),
     row('ms per step', (n) => num(n.msPerStep, 3)),
     row('active weights', (n) => String(n.layers.reduce((s, l) => s + l.active, 0))),
   ];

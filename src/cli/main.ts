@@ -31,7 +31,7 @@ run options:
   --workers N            sweep: parallel trainer processes (default: sweep.workers, else one per core)
 
 Ctrl-C stops after the current step and keeps the run log; press it twice to kill.
-Exit codes: 0 finished, 1 failed, 2 bad input, 130 stopped by the user.`;
+Exit codes: 0 finished, 1 failed or a net diverged (NaN/Inf), 2 bad input, 130 stopped by the user.`;
 
 interface ParsedArgs {
   command: string;

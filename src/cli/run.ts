@@ -134,12 +134,17 @@ export async function runOne(config: ExperimentConfig, sourceFile: string | unde
   if (summary) {
     if (!opts.json) {
       opts.out.write('\n' + summaryTable(summary) + '\n\n');
-      opts.out.write(`run ${summary.runId}: ${summary.finished ? 'finished' : `stopped (${summary.reason ?? 'stop requested'})`}; log and summary in ${path.relative(process.cwd(), summary.runDir) || summary.runDir}\n`);
+      opts.out.write(`run ${summary.runId}: ${summary.finished ? 'finished' : summary.stopped ? `stopped (${summary.reason ?? 'stop requested'})` : `failed (${summary.reason ?? 'unknown reason'})`}; log and summary in ${path.relative(process.cwd(), summary.runDir) || summary.runDir}\n`);
+    }
+    const diverged = summary.nets.filter((n) => n.diverged);
+    if (summary.finished && diverged.length > 0) {
+      say(`gradflow: ${diverged.map((n) => n.diverged?.reason).join('; ')} (monitoring.on_nan: stop)`);
+      // The run is complete (a sweep keeps it) but training failed: scripts should notice.
+      return { exitCode: 1, summary, runDir: summary.runDir };
     }
     if (summary.finished) return { exitCode: 0, summary, runDir: summary.runDir };
     // A user stop is not a failure of the run but the shell should know it was interrupted.
-    const userStop = interrupts > 0 || summary.reason === undefined || /stop requested/i.test(summary.reason);
-    return { exitCode: userStop ? 130 : 1, summary, runDir: summary.runDir };
+    return { exitCode: summary.stopped ? 130 : 1, summary, runDir: summary.runDir };
   }
   say(`gradflow: run failed: ${failure ?? `trainer exited with code ${exit.code}`}`);
   if (runDir) say(`what was measured is kept in ${runDir}`);

@@ -33,6 +33,8 @@ export interface TrainHooks {
   shouldStop(): boolean;
   /** Data augmentation of a batch (n rows, row-major); returns the augmented copy. Only called when training.augmentation is on. */
   augment?: (x: Float32Array, n: number) => Float32Array;
+  /** Progress notes for the run log (e.g. a net that diverged and stopped training). */
+  onLog?: (level: 'info' | 'warn', message: string) => void;
 }
 
 /**
@@ -71,7 +73,10 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
 
 export interface TrainResult {
   nets: NetSummary[];
+  /** Ended early by a stop request. */
   stopped: boolean;
+  /** Ended early because the run is invalid (a mask-integrity violation): a failed run. */
+  failed?: boolean;
   reason?: string;
 }
 
@@ -89,6 +94,8 @@ interface NetRun {
   epochCorrect: number;
   epochN: number;
   final: NetSummary['final'];
+  /** Set when this net diverged under `on_nan: stop`: it trains no further, its twin goes on. */
+  diverged?: { step: number; reason: string };
 }
 
 /** Build the nets of an experiment (exported for tests and the benchmark). */
@@ -245,7 +252,9 @@ export async function trainExperiment(
   const schedule = flowSchedule(t.epochs, stepsPerEpoch);
 
   let stopped = false;
+  let failed = false;
   let reason: string | undefined;
+  const active = (): NetRun[] => runs.filter((r) => !r.diverged);
   const alert = (a: Alert | undefined): void => {
     if (a) hooks.onAlert(a);
   };
@@ -253,7 +262,8 @@ export async function trainExperiment(
   const measurePoint = (atStep: number): void => {
     for (const p of schedule.filter((s) => s.step === atStep)) {
       const epoch = p.epoch;
-      for (const r of runs) {
+      // A diverged net has no gradient flow left to measure; its summary averages the points it had.
+      for (const r of active()) {
         const fm = combineFlow(measureFlowLayers(r.net, flowBatches, coupledL2));
         const point: FlowPoint = { net: r.role, epoch, index: p.index, ...fm };
         r.flowPoints.push(point);
@@ -301,7 +311,7 @@ export async function trainExperiment(
         try {
           // Every net updates, then ONE transfer reads all their numbers for this step.
           const pending: { r: NetRun; p: PendingStep }[] = [];
-          for (const r of runs) {
+          for (const r of active()) {
             const t0 = performance.now();
             const checkIntegrity = eo.checkIntegrity && r.net.masks.some((m) => m !== undefined);
             pending.push({ r, p: trainStepDeferred(r.net, r.opt, r.params, batch, { coupledL2, collectNorms: collect, checkIntegrity }) });
@@ -327,16 +337,22 @@ export async function trainExperiment(
             if (res.layers) r.alerts.observe(step, res.layers).forEach((a) => hooks.onAlert(a));
             if (res.nonFinite) {
               alert(r.alerts.nonFinite(step, res.nonFinite.where, res.nonFinite.value));
-              if (mon.onNan === 'stop' && !stopped) {
-                stopped = true;
+              if (mon.onNan === 'stop' && !r.diverged) {
+                // A diverged net is a result of its configuration, not a failed run: it stops
+                // training, its twin goes on, and the run still finishes.
                 const where = typeof res.nonFinite.where === 'number' ? r.net.layerInfo[res.nonFinite.where].name : res.nonFinite.where;
-                reason = `non-finite ${where === 'loss' ? 'loss' : `gradient (${where})`} in the ${r.role} net at step ${step}`;
+                r.diverged = { step, reason: `non-finite ${where === 'loss' ? 'loss' : `gradient (${where})`} in the ${r.role} net at step ${step}` };
+                hooks.onLog?.('warn', `${r.diverged.reason}: that net stops training (monitoring.on_nan: stop)`);
+                // Its final numbers are those of the weights it diverged with.
+                const train = { loss: NaN, accuracy: (r.epochCorrect) / Math.max(1, r.epochN) };
+                r.final = { train, ...splitEval(r) };
               }
             }
             for (const iv of res.integrity) {
               alert(r.alerts.integrity(step, iv.layer, iv.value));
               if (!stopped) {
                 stopped = true;
+                failed = true;
                 reason = `mask integrity violated in the ${r.role} net, layer ${r.net.layerInfo[iv.layer].name}, at step ${step}`;
               }
             }
@@ -352,10 +368,12 @@ export async function trainExperiment(
           reason = `stopped by request at step ${step}`;
         }
         if (stopped) break outer;
+        // Every net diverged: nothing left to train, and the run is complete.
+        if (active().length === 0) break outer;
       }
       epochDone = true;
       const elapsed = (performance.now() - started) / 1000;
-      for (const r of runs) {
+      for (const r of active()) {
         r.epochs = epoch + 1;
         const train = { loss: r.epochLoss / r.epochN, accuracy: r.epochCorrect / r.epochN };
         const ev = splitEval(r);
@@ -371,7 +389,7 @@ export async function trainExperiment(
     }
     if (!epochDone) {
       // Stopped mid-epoch: the final numbers describe the weights as they are now.
-      for (const r of runs) {
+      for (const r of active()) {
         const train = r.epochN > 0 ? { loss: r.epochLoss / r.epochN, accuracy: r.epochCorrect / r.epochN } : r.final.train;
         r.final = { train, ...splitEval(r) };
         // Stopped on the last step of an epoch: that epoch's updates are all done.
@@ -387,8 +405,11 @@ export async function trainExperiment(
       flowPoints: r.flowPoints,
       layers: r.net.layerInfo,
       msPerStep: r.steps > 0 ? r.stepMs / r.steps : 0,
+      ...(r.diverged ? { diverged: r.diverged } : {}),
     }));
-    return reason === undefined ? { nets: summaries, stopped } : { nets: summaries, stopped, reason };
+    const divergedReasons = runs.flatMap((r) => (r.diverged ? [r.diverged.reason] : []));
+    const why = reason ?? (divergedReasons.length > 0 ? divergedReasons.join('; ') : undefined);
+    return { nets: summaries, stopped, ...(failed ? { failed } : {}), ...(why !== undefined ? { reason: why } : {}) };
   } finally {
     runs.forEach((r) => {
       r.net.dispose();

@@ -134,15 +134,23 @@ export interface NetSummary {
   layers: LayerInfo[];
   /** Mean ms per training step (all work of the step, including norm collection). */
   msPerStep: number;
+  /**
+   * Set when the net produced a non-finite loss or gradient under `monitoring.on_nan: stop`: it
+   * stopped training at that step (its twin went on). `final` holds the numbers of the weights it
+   * diverged with; its flow points stop there too.
+   */
+  diverged?: { step: number; reason: string };
 }
 
 export interface RunSummary {
   runId: string;
   runDir: string;
   backend: BackendName;
+  /** The run went to its end: every epoch, or until every net diverged (see NetSummary.diverged). */
   finished: boolean;
+  /** Ended early by a stop request (Ctrl-C, the editor's Stop, a sweep being interrupted). */
   stopped: boolean;
-  /** Why training ended early, if it did. */
+  /** Why training ended early or a net diverged, if so. */
   reason?: string;
   nets: NetSummary[];
   alerts: Alert[];

@@ -65,6 +65,7 @@ export async function runExperiment(msg: StartMessage, ctx: RunContext): Promise
       ctx.send({ type: 'alert', alert: a });
     },
     shouldStop: ctx.shouldStop,
+    onLog: (level, message) => ctx.send({ type: 'log', level, message }),
     ...(augment ? { augment } : {}),
   });
 
@@ -72,7 +73,7 @@ export async function runExperiment(msg: StartMessage, ctx: RunContext): Promise
     runId,
     runDir,
     backend,
-    finished: !result.stopped,
+    finished: !result.stopped && result.failed !== true,
     stopped: result.stopped,
     ...(result.reason !== undefined ? { reason: result.reason } : {}),
     nets: result.nets,

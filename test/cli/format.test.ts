@@ -16,6 +16,8 @@ test('numbers keep 4 significant digits and switch to exponents at the extremes'
   assert.equal(num(0.0001234), '1.23e-4');
   assert.equal(num(NaN), 'NaN');
   assert.equal(num(-Infinity), '-Inf');
+  // A NaN read back from JSON is null: it must not print as an infinity.
+  assert.equal(num(null), 'NaN');
 });
 
 test('bar fills proportionally with eighth blocks', () => {

@@ -148,12 +148,15 @@ describe('trainExperiment', () => {
     assert.equal(res.nets[0].epochs, 1);
   });
 
-  it('detects a non-finite loss, names it, and stops', async () => {
+  it('detects a non-finite loss, names it, and stops the nets that diverged', async () => {
     const data = syntheticDataset();
     data.train.x.fill(NaN, 0, data.features); // one bad example
     const { hooks, rec } = recorder();
     const res = await trainExperiment(config({ training: { epochs: 2, batchSize: 96 } }), data, hooks);
-    assert.equal(res.stopped, true);
+    // Divergence is an outcome of the configuration, not a stop request: the run is complete.
+    assert.equal(res.stopped, false);
+    assert.deepEqual(res.nets.map((n) => n.diverged?.step), [1, 1]);
+    assert.match(res.nets[0].diverged?.reason ?? '', /non-finite loss in the sparse net at step 1/);
     assert.match(res.reason ?? '', /non-finite loss in the sparse net at step 1/);
     const nan = rec.alerts.filter((a) => a.kind === 'nan');
     // Both nets finish step 1 (the step is the unit of work), each raising its own alert.
@@ -169,7 +172,8 @@ describe('trainExperiment', () => {
     data.train.x.fill(1e30);
     const { hooks, rec } = recorder();
     const res = await trainExperiment(config({ sparsity: { method: 'none', pair: false }, training: { epochs: 2, batchSize: 96 } }), data, hooks);
-    assert.equal(res.stopped, true);
+    assert.equal(res.stopped, false);
+    assert.ok(res.nets[0].diverged, 'the net is marked diverged');
     const nan = rec.alerts.filter((a) => a.kind === 'nan');
     assert.equal(nan.length, 1);
     assert.ok(nan[0].layer >= 0, `layer ${nan[0].layer}`);
