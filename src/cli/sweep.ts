@@ -4,6 +4,7 @@ import type { SweepSpec } from '../config';
 import { expandSweep } from '../config';
 import { planSweep, runSweep, type SweepEvent } from '../study/sweep-runner';
 import { bar, formatDuration, num, pct } from './format';
+import { GRADFLOW_VERSION } from '../shared/version';
 
 export interface SweepCliOptions {
   trainerPath: string;
@@ -54,6 +55,8 @@ export async function sweepCommand(config: ExperimentConfig, spec: SweepSpec, so
           total = e.total;
           toRun = e.toRun;
           say(`sweep ${plan.name}: ${e.total} runs, ${e.skipped} already finished, ${e.toRun} to run on ${e.workers} worker(s); folder ${plan.dir}`);
+          for (const o of e.otherVersions)
+            say(`note: ${o.runs} of the finished runs were made by gradflow ${o.version}, not ${GRADFLOW_VERSION}; they are reused (delete their folders to redo them)`);
           break;
         case 'start':
           progress.set(e.id, 0);

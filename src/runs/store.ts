@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { BackendName, ExperimentConfig } from '../shared/experiment';
 import type { RunSummary, TrainerToHost } from '../shared/protocol';
+import { GRADFLOW_VERSION } from '../shared/version';
 
 export type RunStatus = 'running' | 'finished' | 'stopped' | 'failed' | 'killed';
 
@@ -24,6 +25,8 @@ export interface RunHeader {
   pid: number;
   /** Sweep run id (stable hash of the resolved config) when the run belongs to a sweep. */
   configId?: string;
+  /** Gradflow version that made the run (absent in runs made before versions were recorded). */
+  gradflowVersion?: string;
 }
 
 export interface RunRecord extends RunHeader {
@@ -81,6 +84,7 @@ export class RunWriter {
         name: config.name,
         startedAt: new Date().toISOString(),
         pid: process.pid,
+        gradflowVersion: GRADFLOW_VERSION,
         ...(opts.sourceFile !== undefined ? { sourceFile: opts.sourceFile } : {}),
         ...(opts.configId !== undefined ? { configId: opts.configId } : {}),
       };

@@ -11,6 +11,7 @@ import type { BackendPreference, ExperimentConfig } from '../shared/experiment';
 import type { RunSummary } from '../shared/protocol';
 import { listRuns, type RunRecord } from '../runs/store';
 import { startTrainer, type TrainerHandle } from '../runs/trainer-client';
+import { GRADFLOW_VERSION } from '../shared/version';
 
 export interface PlannedRun {
   id: string;
@@ -79,8 +80,26 @@ export function finishedRuns(dir: string): Map<string, RunRecord> {
   return out;
 }
 
+/** Finished runs made by a Gradflow version other than this one, counted by version. */
+export function otherVersions(finished: ReadonlyMap<string, RunRecord>): Array<{ version: string; runs: number }> {
+  const versions = new Map<string, number>();
+  for (const r of finished.values()) {
+    const v = r.gradflowVersion ?? 'unknown';
+    if (v !== GRADFLOW_VERSION) versions.set(v, (versions.get(v) ?? 0) + 1);
+  }
+  return [...versions].map(([version, runs]) => ({ version, runs }));
+}
+
 export type SweepEvent =
-  | { type: 'plan'; total: number; skipped: number; toRun: number; workers: number }
+  | {
+      type: 'plan';
+      total: number;
+      skipped: number;
+      toRun: number;
+      workers: number;
+      /** Skipped (finished) runs made by another Gradflow version: their numbers may differ from what this version computes. */
+      otherVersions: Array<{ version: string; runs: number }>;
+    }
   | { type: 'start'; id: string; point: Record<string, unknown> }
   | { type: 'progress'; id: string; step: number; totalSteps: number }
   | { type: 'end'; id: string; status: 'finished' | 'stopped' | 'failed'; summary?: RunSummary; error?: string };
@@ -107,7 +126,14 @@ export function runSweep(plan: SweepPlan, opts: SweepOptions): SweepHandle {
   const done = finishedRuns(plan.dir);
   const queue = plan.runs.filter((r) => !done.has(r.id));
   const workers = Math.max(1, Math.min(opts.workers ?? defaultWorkers(), queue.length || 1));
-  opts.onEvent({ type: 'plan', total: plan.runs.length, skipped: plan.runs.length - queue.length, toRun: queue.length, workers });
+  opts.onEvent({
+    type: 'plan',
+    total: plan.runs.length,
+    skipped: plan.runs.length - queue.length,
+    toRun: queue.length,
+    workers,
+    otherVersions: otherVersions(done),
+  });
 
   let stopping = false;
   const live = new Set<TrainerHandle>();

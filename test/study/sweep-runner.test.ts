@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseExperiment, expandSweep } from '../../src/config';
 import { planSweep, runSweep, finishedRuns, readManifest, type SweepEvent } from '../../src/study/sweep-runner';
 import { listRuns } from '../../src/runs/store';
-import { tmpDir, trainerPath } from '../trainer/helpers';
+import { repoRoot, tmpDir, trainerPath } from '../trainer/helpers';
 
 function sweepYaml(runsDir: string, datasets: string[]): string {
   return `name: sweep-test
@@ -37,7 +38,7 @@ test('a sweep runs every point once in a pool, and re-running it skips finished 
   const events: SweepEvent[] = [];
   const first = await runSweep(p, { trainerPath, workers: 2, onEvent: (e) => events.push(e) }).done;
   assert.deepEqual(first, { finished: 4, failed: 0, stopped: 0, skipped: 0 });
-  assert.deepEqual(events[0], { type: 'plan', total: 4, skipped: 0, toRun: 4, workers: 2 });
+  assert.deepEqual(events[0], { type: 'plan', total: 4, skipped: 0, toRun: 4, workers: 2, otherVersions: [] });
   assert.equal(finishedRuns(p.dir).size, 4);
   assert.deepEqual(readManifest(p.dir).runs.map((r) => r.id), p.runs.map((r) => r.id));
   // Same file again: the same ids, all finished, nothing runs.
@@ -46,6 +47,16 @@ test('a sweep runs every point once in a pool, and re-running it skips finished 
   const second = await runSweep(again, { trainerPath, workers: 2, onEvent: () => undefined }).done;
   assert.deepEqual(second, { finished: 0, failed: 0, stopped: 0, skipped: 4 });
   assert.equal(listRuns(p.dir).length, 4, 'no new run folders');
+  // Every run records the version that made it; one made by another version is reused but reported.
+  const runs = listRuns(p.dir);
+  const version = (JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  assert.ok(runs.every((r) => r.gradflowVersion === version));
+  const header = path.join(runs[0].runDir, 'run.json');
+  fs.chmodSync(header, 0o644);
+  fs.writeFileSync(header, JSON.stringify({ ...JSON.parse(fs.readFileSync(header, 'utf8')), gradflowVersion: '0.0.1' }));
+  const third: SweepEvent[] = [];
+  await runSweep(again, { trainerPath, workers: 2, onEvent: (e) => third.push(e) }).done;
+  assert.deepEqual(third[0], { type: 'plan', total: 4, skipped: 4, toRun: 0, workers: 1, otherVersions: [{ version: '0.0.1', runs: 1 }] });
 });
 
 test('a run whose trainer fails fails alone; the sweep goes on and a re-run retries only it', async () => {

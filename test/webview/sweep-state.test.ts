@@ -53,7 +53,7 @@ describe('SweepState: events vs folder', () => {
 
     // Live: the state starts from the folder as it was when the sweep began (only the manifest).
     const live = new SweepState({ sweepId: dir, name: 'fmnist', sourceFile: '/w/fmnist.gradflow.yaml', createdAt: '2026-11-26T07:59:00.000Z', status: 'recorded' }, PLAN);
-    const events: SweepStateEvent[] = [{ type: 'plan', total: 4, skipped: 0, toRun: 4, workers: 2 }];
+    const events: SweepStateEvent[] = [{ type: 'plan', total: 4, skipped: 0, toRun: 4, workers: 2, otherVersions: [] }];
     const byConfig = new Map([...summaries.values()].map((s) => [PLAN.find((p) => s.runId.endsWith(p.id))?.id ?? '', s]));
     // Two workers: starts and ends interleave as they would.
     for (const pair of [PLAN.slice(0, 2), PLAN.slice(2)]) {

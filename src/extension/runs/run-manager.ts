@@ -13,7 +13,8 @@ import { ConfigError, formatIssue, type ParseResult, type SweepSpec } from '../.
 import { startTrainer, type TrainerExit, type TrainerHandle } from '../../runs/trainer-client';
 import type { ExperimentConfig } from '../../shared/experiment';
 import type { RunSummary, TrainerToHost } from '../../shared/protocol';
-import { defaultWorkers, finishedRuns, planSweep, writeManifest, type PlannedRun } from '../../study/sweep-runner';
+import { defaultWorkers, finishedRuns, otherVersions, planSweep, writeManifest, type PlannedRun } from '../../study/sweep-runner';
+import { GRADFLOW_VERSION } from '../../shared/version';
 import { loadSweepFolder, type DashboardState } from '../dashboard';
 import type { GradflowConfig } from '../config';
 import { resolveNodeRuntime, type NodeRuntime } from '../node-runtime';
@@ -182,6 +183,8 @@ export class RunManager implements vscode.Disposable {
     const queue = plan.runs.filter((r) => !done.has(r.id));
     const workers = Math.max(1, Math.min(prep.sweep.workers ?? defaultWorkers(), queue.length || 1));
     this.deps.log.info(`sweep ${plan.name}: ${plan.runs.length} configurations, ${done.size} already finished, ${queue.length} to run on ${workers} worker(s) in ${plan.dir}`);
+    for (const o of otherVersions(done))
+      this.deps.log.warn(`sweep ${plan.name}: ${o.runs} finished run(s) were made by gradflow ${o.version}, not ${GRADFLOW_VERSION}; they are reused (delete their folders to redo them)`);
     this.deps.diagnostics.reset(uri);
     // The sweep view starts from the folder (finished configurations of earlier sessions show their
     // results at once), then follows the runs as they go.
