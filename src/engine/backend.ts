@@ -17,6 +17,8 @@ import type { BackendName, BackendPreference } from '../shared/experiment';
 export interface BackendOptions {
   /** Folder holding tfjs-backend-wasm*.wasm (e.g. dist/ of the bundled build). */
   wasmDir?: string;
+  /** Told why each faster backend was passed over when `auto` falls back (so the run log says why it is slow). */
+  onFallback?: (message: string) => void;
 }
 
 const WASM_FILE = 'tfjs-backend-wasm.wasm';
@@ -52,6 +54,7 @@ export function findWasmDir(opts: BackendOptions = {}): string | undefined {
 }
 
 let tfjsNodeTried: boolean | undefined;
+let tfjsNodeError = '@tensorflow/tfjs-node is not installed or failed to load';
 
 /** Load tfjs-node if installed. It registers backend 'tensorflow' as a side effect. */
 function tryLoadTfjsNode(): boolean {
@@ -62,8 +65,12 @@ function tryLoadTfjsNode(): boolean {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     require(name);
     tfjsNodeTried = tf.findBackendFactory('tensorflow') !== null;
-  } catch {
+  } catch (e: unknown) {
     tfjsNodeTried = false;
+    // Absent (the usual case where its install script could not download libtensorflow) or present
+    // but broken (e.g. npm did not run that script): say which.
+    const first = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+    tfjsNodeError = /Cannot find module '@tensorflow\/tfjs-node'/.test(first) ? '@tensorflow/tfjs-node is not installed' : `@tensorflow/tfjs-node failed to load: ${first}`;
   }
   return tfjsNodeTried;
 }
@@ -72,7 +79,7 @@ let wasmPathsSet = false;
 
 async function trySetBackend(name: BackendName, opts: BackendOptions): Promise<string | undefined> {
   if (name === 'tensorflow') {
-    if (!tryLoadTfjsNode()) return '@tensorflow/tfjs-node is not installed or failed to load';
+    if (!tryLoadTfjsNode()) return tfjsNodeError;
   }
   if (name === 'wasm' && !wasmPathsSet) {
     const dir = findWasmDir(opts);
@@ -103,7 +110,10 @@ export async function initBackend(pref: BackendPreference, opts: BackendOptions 
   const failures: string[] = [];
   for (const name of order) {
     const err = await trySetBackend(name, opts);
-    if (err === undefined) return tf.getBackend() as BackendName;
+    if (err === undefined) {
+      if (failures.length > 0) opts.onFallback?.(`backend ${name} (${failures.join('; ')})`);
+      return tf.getBackend() as BackendName;
+    }
     failures.push(`${name}: ${err}`);
   }
   throw new Error(`backend '${pref}' unavailable: ${failures.join('; ')}`);

@@ -25,7 +25,10 @@ export async function runExperiment(msg: StartMessage, ctx: RunContext): Promise
   const startedAt = new Date().toISOString();
   const log = (message: string): void => ctx.send({ type: 'log', level: 'info', message });
 
-  const backend = await initBackend(msg.backend ?? config.run.backend, ctx.wasmDir !== undefined ? { wasmDir: ctx.wasmDir } : {});
+  const backend = await initBackend(msg.backend ?? config.run.backend, {
+    ...(ctx.wasmDir !== undefined ? { wasmDir: ctx.wasmDir } : {}),
+    onFallback: log,
+  });
   ctx.onBackend?.(backend);
 
   let data;

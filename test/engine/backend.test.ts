@@ -44,8 +44,18 @@ describe('backend selection', () => {
   it('wasm works in Node and auto picks the fastest available backend', async () => {
     assert.equal(await initBackend('wasm'), 'wasm');
     assert.deepEqual(product(), [17, 39]);
-    const auto = await initBackend('auto');
+    const notes: string[] = [];
+    const auto = await initBackend('auto', { onFallback: (m) => notes.push(m) });
     assert.ok(auto === 'tensorflow' || auto === 'wasm', auto);
     assert.equal(tf.getBackend(), auto);
+    // Where tfjs-node is missing (this machine, CI), the fallback is reported with the reason.
+    let hasTfjsNode = true;
+    try {
+      require.resolve('@tensorflow/tfjs-node');
+    } catch {
+      hasTfjsNode = false;
+    }
+    if (!hasTfjsNode) assert.deepEqual(notes, ['backend wasm (tensorflow: @tensorflow/tfjs-node is not installed)']);
+    else if (auto === 'tensorflow') assert.deepEqual(notes, []);
   });
 });
