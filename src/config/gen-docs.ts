@@ -94,6 +94,37 @@ sweep:
     model.batch_norm: [false, true]   # 2 × 2 × 3 seeds = 12 runs
 \`\`\`
 
+### Linked settings: \`sweep.linked\`
+
+Some settings only make sense together, e.g. a learning rate per optimizer. \`sweep.linked\` is a list
+of items, each mapping dotted key paths (as in \`grid\`) to **one** value. The items are not crossed
+with each other: the list is one more axis whose values are the items, crossed with the grid axes.
+
+\`\`\`yaml
+sweep:
+  seeds: [0, 1, 2]
+  grid:
+    model.batch_norm: [false, true]
+  linked:                                    # after grid: the innermost axis before the seeds
+    - { training.optimizer: sgd,  training.learning_rate: 0.05 }
+    - { training.optimizer: adam, training.learning_rate: 0.001 }
+# 2 (batch_norm) × 2 (items) × 3 seeds = 12 runs:
+# batch_norm false: sgd 0.05 (seeds 0, 1, 2), adam 0.001 (seeds 0, 1, 2); then batch_norm true: …
+\`\`\`
+
+- The linked axis takes its place in file order: written after \`grid\` (as above) it varies faster
+  than the grid axes; written before \`grid\` it is the outermost axis.
+- Every item sets the same keys (an item lacking one is an error that names it). A key is swept
+  in \`grid\` or in \`linked\`, not both (\`sparsity.density\` and \`sparsity.dense_width\` count as one
+  setting). Keys and values are checked as for \`grid\`: unknown keys get a "did you mean", each value
+  must be valid for its key, and errors point at the offending key or value in the item.
+- Each run's \`point\` (in \`sweep.json\`, the sweep view and the report) has every key of its item,
+  in the first item's order. Ids are unchanged: they depend only on the resolved configuration, so a
+  run of a linked sweep has the id of the same configuration run from a plain grid or a single file.
+- Why \`linked\`: \`zip\` suggests zipping parallel lists (which silently truncates a shorter one), and
+  \`points\` would clash with each run's \`point\`; \`linked\` says what the items are — settings tied
+  together.
+
 ## For developers
 
 \`src/config\` (import from \`src/config\`, i.e. its \`index.ts\`):
@@ -104,7 +135,8 @@ sweep:
 - \`loadExperimentFile(path)\` → \`{ config, sweep?, warnings }\` or throws \`ConfigError\` (\`issues\`, compiler-style message).
 - \`keyRange(parseResultOrText, keyPath)\`: range of a key and its value; snake_case or camelCase paths; an absent key
   maps to its nearest section's key, else line 1.
-- \`expandSweep(config, spec)\` → \`[{ id, config, point }]\`; \`configId(config)\` for single runs.
+- \`expandSweep(config, spec)\` → \`[{ id, config, point }]\`; \`configId(config)\` for single runs. \`spec.axes\` holds grid
+  axes \`{ key, values }\` and the linked axis \`{ linked: [{ key: value, … }, …] }\` (\`isLinkedAxis\`), in file order.
 - \`GRADFLOW_SCHEMA\` / \`gradflow.schema.json\`: the schema; \`scsdcDensities(h_S, h_D)\`: the layer densities.
 
 ## Reference

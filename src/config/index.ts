@@ -4,4 +4,4 @@ export { keyRange, toSnakePath, positionsOfText, type PositionIndex } from './po
 export { expandSweep, configId, canonicalJson, type SweepRun } from './sweep';
 export { scsdcDensities, denseWidthFromDensity, defaultExperimentName } from './resolve';
 export { GRADFLOW_SCHEMA, schemaAt, allKeyPaths, leafKeyPaths, closest, type SchemaNode, type SchemaType } from './schema';
-export { ConfigError, formatIssue, type ConfigIssue, type IssueCode, type IssueSeverity, type ParseResult, type Range, type SweepAxis, type SweepSpec } from './types';
+export { ConfigError, formatIssue, type ConfigIssue, type IssueCode, type IssueSeverity, type ParseResult, type Range, type SweepAxis, type LinkedSweepAxis, isLinkedAxis, type SweepSpec } from './types';

@@ -7,9 +7,9 @@ import * as path from 'node:path';
 import { LineCounter, parseDocument, visit, type YAMLError } from 'yaml';
 import { collectPositions, rangeFromOffsets, type PositionIndex } from './positions';
 import { resolveExperiment, type RawExperiment } from './resolve';
-import { closest, GRADFLOW_SCHEMA, leafKeyPaths, schemaAt } from './schema';
-import { axisKeyProblem, expandSweepDetailed, rememberSource } from './sweep';
-import { ConfigError, type ConfigIssue, type ParseResult, type Range, type SweepSpec } from './types';
+import { GRADFLOW_SCHEMA, schemaAt } from './schema';
+import { expandSweepDetailed, linkedPath, rememberSource, sweepKeyIssues, type SweepKeyCheck } from './sweep';
+import { ConfigError, isLinkedAxis, type ConfigIssue, type LinkedSweepAxis, type ParseResult, type Range, type SweepSpec } from './types';
 import type { ExperimentConfig } from '../shared/experiment';
 import { makeIssue, validateValue, type Locator } from './validate';
 
@@ -50,33 +50,40 @@ function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
   return [...issues].sort((a, b) => a.offset - b.offset || a.endOffset - b.endOffset);
 }
 
-/** The sweep section as a `SweepSpec` (schema defaults applied), plus checks of the axis keys. */
-function readSweep(raw: Record<string, unknown>, file: string, locate: Locator, issues: ConfigIssue[]): SweepSpec {
+/**
+ * The sweep section as a `SweepSpec` (schema defaults applied). The `linked` axis goes before or
+ * after the grid axes, wherever it is written relative to `grid`.
+ */
+function readSweep(raw: Record<string, unknown>): SweepSpec {
   const sweepSchema = schemaAt('sweep') ?? {};
   const seedsDefault = sweepSchema.properties?.seeds?.default;
   const seeds = Array.isArray(raw.seeds) ? (raw.seeds as number[]) : Array.isArray(seedsDefault) ? (seedsDefault as number[]) : [0];
   const grid = isRecord(raw.grid) ? raw.grid : {};
   const axes: SweepSpec['axes'] = [];
-  const leaves = leafKeyPaths();
-  for (const [key, values] of Object.entries(grid)) {
-    const at = `sweep.grid.${key}`;
-    const problem = axisKeyProblem(key);
-    if (problem) {
-      issues.push(makeIssue(file, at, locate.key(at), problem, 'sweep'));
-    } else if (!schemaAt(key)) {
-      // Suggest the full path for a near-miss, or for a bare leaf name (`optimizer` → `training.optimizer`).
-      const last = (p: string): string => p.split('.').pop() ?? p;
-      // A bare key name (`optimizer`) may stand for its full path; a dotted one is compared whole.
-      const nearLeaf = key.includes('.') ? undefined : closest(key, leaves.map(last));
-      const suggestion = closest(key, leaves) ?? leaves.find((p) => last(p) === last(key)) ?? (nearLeaf ? leaves.find((p) => last(p) === nearLeaf) : undefined);
-      const hint = suggestion ? `; did you mean '${suggestion}'?` : ': expected a dotted key path of this file such as training.optimizer or model.batch_norm';
-      issues.push(makeIssue(file, at, locate.key(at), `sweep axis names unknown key '${key}'${hint}`, 'unknown-key', 'error', suggestion));
-    }
-    axes.push({ key, values: Array.isArray(values) ? values : [] });
+  for (const [key, values] of Object.entries(grid)) axes.push({ key, values: Array.isArray(values) ? values : [] });
+  if (Array.isArray(raw.linked)) {
+    const keys = Object.keys(raw);
+    const linked: LinkedSweepAxis = { linked: raw.linked.map((item) => (item === null ? {} : item) as Record<string, unknown>) };
+    if ('grid' in raw && keys.indexOf('linked') < keys.indexOf('grid')) axes.unshift(linked);
+    else axes.push(linked);
   }
   const spec: SweepSpec = { seeds, axes };
   if (typeof raw.workers === 'number') spec.workers = raw.workers;
   return spec;
+}
+
+/** The spec without the axes and linked keys that `sweepKeyIssues` reported, so the other values are still checked. */
+function withoutBadKeys(spec: SweepSpec, check: SweepKeyCheck): SweepSpec {
+  const axes: SweepSpec['axes'] = [];
+  for (const axis of spec.axes) {
+    if (!isLinkedAxis(axis)) {
+      if (!check.badAxes.has(axis.key)) axes.push(axis);
+      continue;
+    }
+    const linked = axis.linked.map((item) => (isRecord(item) ? Object.fromEntries(Object.entries(item).filter(([k]) => !check.badLinkedKeys.has(k))) : item));
+    axes.push({ linked });
+  }
+  return { ...spec, axes };
 }
 
 /**
@@ -128,8 +135,13 @@ export function parseExperiment(text: string, file: string, opts: ParseOptions =
   const sweepSchemaOk = !issues.some((i) => i.severity === 'error' && inSweep(i));
 
   let sweep: SweepSpec | undefined;
+  let sweepKeys: SweepKeyCheck | undefined;
   // An empty `sweep:` is a sweep with the defaults (seeds only), like any other empty section.
-  if ('sweep' in raw) sweep = readSweep(isRecord(raw.sweep) ? raw.sweep : {}, file, locate, issues);
+  if ('sweep' in raw) {
+    sweep = readSweep(isRecord(raw.sweep) ? raw.sweep : {});
+    sweepKeys = sweepKeyIssues(sweep, file, locate);
+    issues.push(...sweepKeys.issues);
+  }
 
   let config: ExperimentConfig | undefined;
   if (schemaOk) {
@@ -139,13 +151,19 @@ export function parseExperiment(text: string, file: string, opts: ParseOptions =
   }
 
   if (config) rememberSource(config, { raw, file, runsDirBase: opts.runsDirBase });
-  if (config && sweep && sweepSchemaOk) {
-    // Axes already reported as unknown are left out, so the values of the others are still checked.
-    const spec: SweepSpec = { ...sweep, axes: sweep.axes.filter((a) => schemaAt(a.key) && !axisKeyProblem(a.key)) };
+  if (config && sweep && sweepKeys && sweepSchemaOk) {
+    // Axes and keys already reported as unknown are left out, so the values of the others are still
+    // checked; axes that contradict each other get their values checked but no combinations tried.
+    const spec = withoutBadKeys(sweep, sweepKeys);
     const expanded = expandSweepDetailed(config, spec, {
       file,
       locate,
-      axisValueRange: (a, v) => locate.value(`sweep.grid.${spec.axes[a].key}.${v}`),
+      keysChecked: true,
+      valuesOnly: sweepKeys.inconsistent,
+      axisValueRange: (a, v, key) => {
+        const axis = spec.axes[a];
+        return isLinkedAxis(axis) ? locate.value(linkedPath(v, key)) : locate.value(`sweep.grid.${axis.key}.${v}`);
+      },
     });
     issues.push(...expanded.issues);
   }

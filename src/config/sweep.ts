@@ -1,20 +1,23 @@
 /**
- * Sweeps: the cartesian product of the `sweep.grid` axes (file order, values in order) × seeds
- * (innermost), each point re-resolved through the same validation and resolution as a single file,
- * so derived settings (the SC-SDC pair default, dense width from density, …) follow the point.
+ * Sweeps: the cartesian product of the axes (file order, values in order) × seeds (innermost), each
+ * point re-resolved through the same validation and resolution as a single file, so derived settings
+ * (the SC-SDC pair default, dense width from density, …) follow the point. The axes are the
+ * `sweep.grid` keys and, optionally, one `sweep.linked` axis whose values are items of settings
+ * taken together (an optimizer with its own learning rate): its items are not crossed with each
+ * other, the axis is crossed with the grid like any other axis.
  */
 import { createHash } from 'node:crypto';
 import type { ExperimentConfig } from '../shared/experiment';
 import { resolveExperiment, snakeizeKeys, type RawExperiment } from './resolve';
-import { schemaAt } from './schema';
-import { ConfigError, type ConfigIssue, type Range, type SweepSpec } from './types';
+import { closest, leafKeyPaths, schemaAt } from './schema';
+import { ConfigError, isLinkedAxis, type ConfigIssue, type LinkedSweepAxis, type Range, type SweepAxis, type SweepSpec } from './types';
 import { describeValue, makeIssue, validateValue, type Locator } from './validate';
 
 export interface SweepRun {
   /** 12 hex digits of sha256 over the canonical resolved configuration: same configuration, same id. */
   id: string;
   config: ExperimentConfig;
-  /** The axis values of this run by dotted key, plus `training.seed`. */
+  /** The axis values of this run by dotted key (a linked item contributes each of its keys), plus `training.seed`. */
   point: Record<string, unknown>;
 }
 
@@ -103,9 +106,16 @@ function setKey(raw: RawExperiment, key: string, value: unknown): void {
 export interface ExpandOptions {
   /** Positions of the base file; issues of a point are placed on its axis values. */
   locate?: Locator;
-  /** Range of value `valueIndex` of axis `axisIndex` in the file. */
-  axisValueRange?: (axisIndex: number, valueIndex: number) => Range;
+  /**
+   * Range of value `valueIndex` of axis `axisIndex` in the file. For a linked axis, `valueIndex` is
+   * the item and `key`, when given, one of its keys (the range of that key's value in the item).
+   */
+  axisValueRange?: (axisIndex: number, valueIndex: number, key?: string) => Range;
   file?: string;
+  /** The caller already reported `sweepKeyIssues` (and left out the axes and keys they name). */
+  keysChecked?: boolean;
+  /** Validate the values but do not try the combinations (the caller found the axes inconsistent). */
+  valuesOnly?: boolean;
 }
 
 export interface ExpandResult {
@@ -126,6 +136,164 @@ export function axisKeyProblem(key: string): string | undefined {
   return undefined;
 }
 
+/** Message and did-you-mean for an axis key the schema does not know. */
+export function unknownAxisKey(key: string): { message: string; suggestion?: string } {
+  const leaves = leafKeyPaths();
+  const last = (p: string): string => p.split('.').pop() ?? p;
+  // A bare key name (`optimizer`) may stand for its full path; a dotted one is compared whole.
+  const nearLeaf = key.includes('.') ? undefined : closest(key, leaves.map(last));
+  const suggestion = closest(key, leaves) ?? leaves.find((p) => last(p) === last(key)) ?? (nearLeaf ? leaves.find((p) => last(p) === nearLeaf) : undefined);
+  const hint = suggestion ? `; did you mean '${suggestion}'?` : ': expected a dotted key path of this file such as training.optimizer or model.batch_norm';
+  return { message: `sweep axis names unknown key '${key}'${hint}`, ...(suggestion ? { suggestion } : {}) };
+}
+
+/** Two spellings of one setting (`setKey` lets the later one replace the other). */
+const SAME_SETTING: Readonly<Record<string, string>> = {
+  'sparsity.density': 'sparsity.dense_width',
+  'sparsity.dense_width': 'sparsity.density',
+};
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Dotted path of a linked item (`sweep.linked.1`) or of one of its keys (`sweep.linked.1.training.optimizer`). */
+export function linkedPath(item: number, key?: string): string {
+  return key === undefined ? `sweep.linked.${item}` : `sweep.linked.${item}.${key}`;
+}
+
+const quoteList = (keys: readonly string[]): string => keys.map((k) => `'${k}'`).join(', ');
+
+export interface SweepKeyCheck {
+  issues: ConfigIssue[];
+  /** Grid axes whose key is unknown or cannot be swept (left out of the expansion). */
+  badAxes: Set<string>;
+  /** Keys of linked items that are unknown or cannot be swept (left out of the expansion). */
+  badLinkedKeys: Set<string>;
+  /** The axes contradict each other (a key set twice, items with different keys, an empty item). */
+  inconsistent: boolean;
+}
+
+/**
+ * Problems of the axes' keys, before any value is looked at: unknown keys (with a did-you-mean),
+ * keys that cannot be swept, a key that both the grid and the linked items set, linked items that
+ * do not all set the same keys. Positions come from `locate` (paths `sweep.grid.<key>`,
+ * `sweep.linked.<item>[.<key>]`).
+ */
+export function sweepKeyIssues(spec: SweepSpec, file: string, locate: Locator): SweepKeyCheck {
+  const check: SweepKeyCheck = { issues: [], badAxes: new Set(), badLinkedKeys: new Set(), inconsistent: false };
+  const keyProblem = (key: string, at: string): boolean => {
+    const problem = axisKeyProblem(key);
+    if (problem) {
+      check.issues.push(makeIssue(file, at, locate.key(at), problem, 'sweep'));
+      return true;
+    }
+    if (!schemaAt(key)) {
+      const { message, suggestion } = unknownAxisKey(key);
+      check.issues.push(makeIssue(file, at, locate.key(at), message, 'unknown-key', 'error', suggestion));
+      return true;
+    }
+    return false;
+  };
+  const gridKeys = new Set<string>();
+  for (const axis of spec.axes) {
+    if (isLinkedAxis(axis)) continue;
+    gridKeys.add(axis.key);
+    if (keyProblem(axis.key, `sweep.grid.${axis.key}`)) check.badAxes.add(axis.key);
+  }
+  for (const axis of spec.axes) {
+    if (!isLinkedAxis(axis)) continue;
+    const items = axis.linked.map((item) => (isRecord(item) ? item : undefined));
+    const usable: boolean[] = items.map(() => true);
+    items.forEach((item, i) => {
+      if (!item) {
+        usable[i] = false; // not a mapping: the schema (or the value check) reports it
+        return;
+      }
+      const keys = Object.keys(item);
+      if (keys.length === 0) {
+        check.issues.push(makeIssue(file, linkedPath(i), locate.value(linkedPath(i)), `linked item ${i + 1} sets no key: each item sets one or more keys (e.g. training.optimizer and training.learning_rate) to values taken together`, 'sweep'));
+        check.inconsistent = true;
+        usable[i] = false;
+        return;
+      }
+      for (const key of keys) {
+        const at = linkedPath(i, key);
+        if (keyProblem(key, at)) {
+          check.badLinkedKeys.add(key);
+          usable[i] = false;
+          continue;
+        }
+        const twin = SAME_SETTING[key];
+        const inGrid = gridKeys.has(key) ? key : twin && gridKeys.has(twin) ? twin : undefined;
+        if (inGrid) {
+          const why = inGrid === key ? `'${key}' is also a grid axis` : `'${key}' and the grid axis '${inGrid}' are two spellings of one setting`;
+          check.issues.push(makeIssue(file, at, locate.key(at), `${why}: a setting is swept either in 'grid' or in 'linked', not both`, 'conflict'));
+          check.inconsistent = true;
+        }
+        if (twin && keys.includes(twin) && keys.indexOf(twin) < keys.indexOf(key)) {
+          check.issues.push(makeIssue(file, at, locate.key(at), `linked item ${i + 1} sets both '${twin}' and '${key}', two spellings of one setting: give one of them`, 'conflict'));
+          check.inconsistent = true;
+        }
+      }
+    });
+    // Every item sets the same keys: name each item that lacks a key another item sets.
+    const all: string[] = [];
+    items.forEach((item, i) => {
+      if (item && usable[i]) for (const k of Object.keys(item)) if (!all.includes(k)) all.push(k);
+    });
+    items.forEach((item, i) => {
+      if (!item || !usable[i]) return;
+      const missing = all.filter((k) => !(k in item));
+      if (missing.length === 0) return;
+      const setBy = items.findIndex((other, j) => other && usable[j] && missing[0] in other);
+      const msg = `linked item ${i + 1} does not set ${quoteList(missing)}, which item ${setBy + 1} sets: every linked item must set the same keys`;
+      check.issues.push(makeIssue(file, linkedPath(i), locate.value(linkedPath(i)), msg, 'missing'));
+      check.inconsistent = true;
+    });
+  }
+  // More than one linked axis is only possible from code: their keys must not overlap either.
+  const linkedAxes = spec.axes.filter(isLinkedAxis);
+  if (linkedAxes.length > 1) {
+    const owner = new Map<string, number>();
+    const reported = new Set<string>();
+    linkedAxes.forEach((axis, a) => {
+      for (const item of axis.linked) {
+        if (!isRecord(item)) continue;
+        for (const key of Object.keys(item)) {
+          const prev = owner.get(key) ?? owner.get(SAME_SETTING[key] ?? '');
+          if (prev !== undefined && prev !== a && !reported.has(key)) {
+            reported.add(key);
+            check.issues.push(makeIssue(file, 'sweep.linked', locate.key('sweep.linked'), `'${key}' is set by two linked axes`, 'conflict'));
+            check.inconsistent = true;
+          }
+          owner.set(key, a);
+        }
+      }
+    });
+  }
+  return check;
+}
+
+/** The keys a linked axis sets, in the order of its first item. */
+function linkedKeys(axis: LinkedSweepAxis): string[] {
+  const first = axis.linked.find(isRecord);
+  return first ? Object.keys(first) : [];
+}
+
+/** The settings of value `v` of an axis, as [dotted key, value] in order. */
+function assignments(axis: SweepAxis | LinkedSweepAxis, v: number): Array<[string, unknown]> {
+  if (!isLinkedAxis(axis)) return [[axis.key, axis.values[v]]];
+  const item = axis.linked[v];
+  const keys = linkedKeys(axis);
+  // The first item's key order for every item, so points (and their labels) read alike.
+  return [...keys.filter((k) => k in item), ...Object.keys(item).filter((k) => !keys.includes(k))].map((k): [string, unknown] => [k, item[k]]);
+}
+
+function axisSize(axis: SweepAxis | LinkedSweepAxis): number {
+  return isLinkedAxis(axis) ? axis.linked.length : axis.values.length;
+}
+
 /** Expansion that reports instead of throwing; used by `parseExperiment` (with positions) and `expandSweep`. */
 export function expandSweepDetailed(base: ExperimentConfig, spec: SweepSpec, opts: ExpandOptions = {}): ExpandResult {
   const source = sourceOf(base);
@@ -142,8 +310,30 @@ export function expandSweepDetailed(base: ExperimentConfig, spec: SweepSpec, opt
     }
   };
 
+  if (!opts.keysChecked) {
+    const keys = sweepKeyIssues(spec, file, baseLocate);
+    if (keys.issues.length > 0) return { runs: [], issues: keys.issues };
+  }
+
   // Every axis and value must be valid on its own before combinations are tried.
   spec.axes.forEach((axis, a) => {
+    if (isLinkedAxis(axis)) {
+      if (axis.linked.length === 0) push(makeIssue(file, 'sweep.linked', baseLocate.value('sweep.linked'), 'expected at least one item, found an empty list: the sweep would have no runs', 'sweep'));
+      axis.linked.forEach((item, v) => {
+        if (!isRecord(item)) {
+          const at = valueRange(a, v);
+          push(makeIssue(file, linkedPath(v), at, `expected a mapping of dotted keys to values, found ${describeValue(item)}`, 'wrong-type'));
+          return;
+        }
+        for (const [key, value] of Object.entries(item)) {
+          const schema = schemaAt(key);
+          if (!schema || axisKeyProblem(key)) continue; // reported by sweepKeyIssues
+          const at = () => valueRange(a, v, key);
+          validateValue(value, schema, linkedPath(v, key), { file, issues, locate: { key: at, value: at } });
+        }
+      });
+      return;
+    }
     const problem = axisKeyProblem(axis.key);
     const schema = schemaAt(axis.key);
     if (problem || !schema) {
@@ -157,39 +347,47 @@ export function expandSweepDetailed(base: ExperimentConfig, spec: SweepSpec, opt
     });
   });
   if (spec.seeds.length === 0) push(makeIssue(file, 'sweep.seeds', baseLocate.value('sweep.seeds'), 'expected at least one seed, found an empty list: the sweep would have no runs', 'sweep'));
-  if (issues.length > 0) return { runs: [], issues };
+  if (issues.length > 0 || opts.valuesOnly) return { runs: [], issues };
 
-  // Grid points in file order, the last axis varying fastest.
+  // Points in file order, the last axis varying fastest.
   let points: Array<Array<number>> = [[]];
-  for (const axis of spec.axes) points = points.flatMap((p) => axis.values.map((_, v) => [...p, v]));
+  for (const axis of spec.axes) points = points.flatMap((p) => Array.from({ length: axisSize(axis) }, (_, v) => [...p, v]));
 
   const runs: SweepRun[] = [];
   for (const point of points) {
     const raw = cloneRaw(source.raw);
     const pointValues: Record<string, unknown> = {};
     point.forEach((v, a) => {
-      const { key, values } = spec.axes[a];
-      setKey(raw, key, values[v]);
-      pointValues[key] = values[v];
+      for (const [key, value] of assignments(spec.axes[a], v)) {
+        setKey(raw, key, value);
+        pointValues[key] = value;
+      }
     });
     const label = Object.entries(pointValues).map(([k, v]) => `${k}=${describeValue(v)}`).join(', ');
     // A problem that only appears in a combination is placed on the axis value that caused it, or
     // on the last value of the point, and names the whole point.
     const axisOf = (path: string): number => {
-      const a = spec.axes.findIndex((axis) => axis.key === path);
+      const a = spec.axes.findIndex((axis, i) => (isLinkedAxis(axis) ? path in axis.linked[point[i]] : axis.key === path));
       return a >= 0 ? a : point.length - 1;
     };
     const onPoint = (path: string): Range => {
       const a = axisOf(path);
-      return a >= 0 ? valueRange(a, point[a]) : baseLocate.value(path);
+      if (a < 0) return baseLocate.value(path);
+      const axis = spec.axes[a];
+      return isLinkedAxis(axis) ? valueRange(a, point[a], path in axis.linked[point[a]] ? path : undefined) : valueRange(a, point[a]);
+    };
+    const issueKey = (path: string): string => {
+      const a = axisOf(path);
+      if (a < 0) return path;
+      const axis = spec.axes[a];
+      if (!isLinkedAxis(axis)) return `sweep.grid.${axis.key}.${point[a]}`;
+      return linkedPath(point[a], path in axis.linked[point[a]] ? path : undefined);
     };
     const resolved = resolveExperiment(raw, { file: source.file, runsDirBase: source.runsDirBase, locate: { key: onPoint, value: onPoint } });
     if (!resolved.config) {
       for (const issue of resolved.issues) {
         if (issue.severity !== 'error') continue; // warnings were already given for the base file
-        const a = axisOf(issue.key);
-        const key = a >= 0 ? `sweep.grid.${spec.axes[a].key}.${point[a]}` : issue.key;
-        push({ ...issue, file, key, message: `in sweep point ${label}: ${issue.key}: ${issue.message}` });
+        push({ ...issue, file, key: issueKey(issue.key), message: `in sweep point ${label}: ${issue.key}: ${issue.message}` });
       }
       continue;
     }
@@ -206,8 +404,8 @@ export function expandSweepDetailed(base: ExperimentConfig, spec: SweepSpec, opt
 }
 
 /**
- * All runs of a sweep, in a deterministic order: axes in file order (the last varying fastest),
- * values in order, seeds innermost. Throws `ConfigError` when a value is invalid for its key, a
+ * All runs of a sweep, in a deterministic order: axes in file order (the last varying fastest; a
+ * linked axis counts as one axis whose values are its items), values in order, seeds innermost. Throws `ConfigError` when a value is invalid for its key, a
  * combination is invalid (e.g. a dense width not smaller than the width), or there are no runs.
  */
 export function expandSweep(base: ExperimentConfig, spec: SweepSpec): SweepRun[] {

@@ -60,10 +60,24 @@ export interface SweepAxis {
   values: unknown[];
 }
 
+/**
+ * `sweep.linked`: one axis whose values are items of settings taken together (e.g. an optimizer with
+ * its own learning rate). The items are not crossed with each other; the axis is crossed with the
+ * grid axes like any other. Every item sets the same keys.
+ */
+export interface LinkedSweepAxis {
+  /** Each item: dotted snake_case key path → value, as written in the file. */
+  linked: Array<Record<string, unknown>>;
+}
+
+export function isLinkedAxis(axis: SweepAxis | LinkedSweepAxis): axis is LinkedSweepAxis {
+  return 'linked' in axis;
+}
+
 export interface SweepSpec {
   seeds: number[];
-  /** In file order. */
-  axes: SweepAxis[];
+  /** In file order: the grid axes, and the `linked` axis before or after them, where it is written. */
+  axes: Array<SweepAxis | LinkedSweepAxis>;
   workers?: number;
 }
 

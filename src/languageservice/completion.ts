@@ -37,17 +37,16 @@ export function completion(text: string, position: Position, schema: JsonSchema)
     const prefix = keyMatch[3];
     const parent = parentPathAt(entries, position.line, indent);
     const node = schemaAt(schema, parent);
-    if (node === undefined || !isObject(schema, node)) return [];
+    if (node === undefined) return [];
+    // Checked before the object test: `sweep.linked` is a list whose items are mappings.
+    if (samePath(parent, SWEEP_LINKED)) return linkedKeyItems(schema, entries, lines, position.line, keyMatch[2] !== '', keyRangeAt(position, prefix, after), /^[^\s:#]*\s*:/.test(after));
+    if (!isObject(schema, node)) return [];
     const present = new Set(
       entries.filter((e) => e.line !== position.line && samePath(e.path.slice(0, -1), parent)).map((e) => e.key),
     );
     // When the line already has `key: value` after the cursor, only the name is replaced.
-    const restOfKey = /^[^\s:#]*/.exec(after)?.[0] ?? '';
     const nameOnly = /^[^\s:#]*\s*:/.test(after);
-    const range: Range = {
-      start: { line: position.line, character: position.character - prefix.length },
-      end: { line: position.line, character: position.character + restOfKey.length },
-    };
+    const range = keyRangeAt(position, prefix, after);
     const items: CompletionItem[] = [];
     let i = 0;
     if (samePath(parent, SWEEP_GRID)) {
@@ -87,8 +86,11 @@ export function completion(text: string, position: Position, schema: JsonSchema)
   if (valueMatch !== null) {
     const entry = entries.find((e) => e.line === position.line);
     if (entry === undefined || position.character <= entry.colon) return [];
-    const node = schemaAt(schema, entry.path);
+    // A key of a linked sweep item takes one value of the key it names.
+    const linkedKey = entry.path.length === 3 && samePath(entry.path.slice(0, 2), SWEEP_LINKED) ? entry.key : undefined;
+    const node = linkedKey !== undefined ? schemaAt(schema, linkedKey.split('.')) : schemaAt(schema, entry.path);
     if (node === undefined) return [];
+    const keyName = linkedKey ?? entry.path.join('.');
     const range: Range = {
       start: { line: position.line, character: entry.valueStart },
       end: { line: position.line, character: Math.max(entry.valueEnd, position.character) },
@@ -105,7 +107,7 @@ export function completion(text: string, position: Position, schema: JsonSchema)
       return {
         label,
         kind: typeof v === 'boolean' ? CompletionKind.Value : CompletionKind.EnumMember,
-        detail: `${entry.path.join('.')}${v === def ? ' (default)' : ''}`,
+        detail: `${keyName}${v === def ? ' (default)' : ''}`,
         documentation: { kind: 'markdown', value: notes.join('\n\n') },
         textEdit: { range, newText: label },
         sortText: String(i).padStart(3, '0'),
@@ -116,6 +118,57 @@ export function completion(text: string, position: Position, schema: JsonSchema)
 }
 
 const SWEEP_GRID = ['sweep', 'grid'];
+
+/** The range a key completion replaces: the typed prefix and the rest of the key after the cursor. */
+function keyRangeAt(position: Position, prefix: string, after: string): Range {
+  const restOfKey = /^[^\s:#]*/.exec(after)?.[0] ?? '';
+  return {
+    start: { line: position.line, character: position.character - prefix.length },
+    end: { line: position.line, character: position.character + restOfKey.length },
+  };
+}
+const SWEEP_LINKED = ['sweep', 'linked'];
+/** Keys a sweep cannot set (src/config/sweep.ts FORBIDDEN_AXES). */
+const NOT_SWEPT = new Set(['training.seed', 'name', 'run.runs_dir']);
+
+/**
+ * Keys for an item of `sweep.linked` (block style: `- training.optimizer: sgd`, then indented keys).
+ * The outline drops list indices, so the item around the cursor is found from the `- ` lines. Keys
+ * of this item and grid axes are left out; keys that the other items set come first, since every
+ * item must set the same keys.
+ */
+function linkedKeyItems(
+  schema: JsonSchema,
+  entries: ReturnType<typeof outline>,
+  lines: readonly string[],
+  line: number,
+  startsItem: boolean,
+  range: Range,
+  nameOnly: boolean,
+): CompletionItem[] {
+  const inLinked = entries.filter((e) => e.path.length === 3 && samePath(e.path.slice(0, 2), SWEEP_LINKED));
+  const starts = inLinked.filter((e) => lines[e.line].slice(0, e.keyStart).includes('-')).map((e) => e.line);
+  if (startsItem) starts.push(line);
+  const start = Math.max(-1, ...starts.filter((l) => l <= line));
+  const end = Math.min(Infinity, ...starts.filter((l) => l > line));
+  const own = new Set(inLinked.filter((e) => e.line !== line && e.line >= start && e.line < end).map((e) => e.key));
+  const others = new Set(inLinked.filter((e) => e.line < start || e.line >= end).map((e) => e.key));
+  const grid = new Set(entries.filter((e) => e.path.length === 3 && samePath(e.path.slice(0, 2), SWEEP_GRID)).map((e) => e.key));
+  const items: CompletionItem[] = [];
+  leafPaths(schema).forEach(([key, sub], i) => {
+    if (own.has(key) || grid.has(key) || NOT_SWEPT.has(key) || key.startsWith('sweep.')) return;
+    items.push({
+      label: key,
+      kind: CompletionKind.Property,
+      detail: `linked: ${typeLabel(schema, sub)}`,
+      documentation: { kind: 'markdown', value: documentation(schema, key, sub) },
+      textEdit: { range, newText: nameOnly ? key : keySnippet(schema, key, sub) },
+      ...(nameOnly ? {} : { insertTextFormat: SNIPPET }),
+      sortText: `${others.has(key) ? 0 : 1}${String(i).padStart(3, '0')}`,
+    });
+  });
+  return items;
+}
 
 /** Every non-object key of the schema as a dotted path, in schema order. */
 function leafPaths(root: JsonSchema): Array<[string, JsonSchema]> {

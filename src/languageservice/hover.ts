@@ -16,14 +16,18 @@ export function hover(text: string, position: Position, schema: JsonSchema): Hov
   if (position.character > Math.max(own.keyEnd, own.valueEnd)) return null;
   const entry = outline(text).find((e) => e.line === position.line);
   if (entry === undefined) return null; // a key line inside a block scalar is text, not a key
-  const node = schemaAt(schema, entry.path);
+  // A key of a `sweep.linked` item sets that key of the file, together with the item's other keys.
+  const linked = entry.path.length === 3 && entry.path[0] === 'sweep' && entry.path[1] === 'linked';
+  const node = linked ? schemaAt(schema, entry.key.split('.')) : schemaAt(schema, entry.path);
   if (node === undefined) return null;
   // A sweep axis names another key of the file: document that key.
   const axis = entry.path.length === 3 && entry.path[0] === 'sweep' && entry.path[1] === 'grid' ? schemaAt(schema, entry.key.split('.')) : undefined;
   const value =
     axis !== undefined
       ? `Sweep axis: the values to try for \`${entry.key}\`.\n\n${documentation(schema, entry.key, axis)}`
-      : documentation(schema, entry.path.join('.'), node);
+      : linked
+        ? `Linked sweep setting: \`${entry.key}\` takes this value in the runs of this item, together with the item's other keys.\n\n${documentation(schema, entry.key, node)}`
+        : documentation(schema, entry.path.join('.'), node);
   return {
     contents: { kind: 'markdown', value },
     range: {

@@ -45,7 +45,7 @@ test('the exploding example uses an absurd SGD learning rate and stops on NaN', 
 test('the sweep example expands to optimizer × batch_norm × 3 seeds = 12 distinct runs', () => {
   const { config, sweep } = loadExperimentFile(path.join(examplesDir, 'fmnist-sweep.gradflow.yaml'));
   assert.ok(sweep);
-  assert.deepEqual(sweep.axes.map((a) => a.key), ['training.optimizer', 'model.batch_norm']);
+  assert.deepEqual(sweep.axes.map((a) => ('key' in a ? a.key : 'linked')), ['training.optimizer', 'model.batch_norm']);
   const runs = expandSweep(config, sweep);
   assert.equal(runs.length, 12);
   assert.equal(new Set(runs.map((r) => r.id)).size, 12);

@@ -95,3 +95,22 @@ test('sweep grid axes: every settable dotted key path except seeds and the sweep
   const lr = items.find((i) => i.label === 'training.learning_rate');
   assert.equal(lr?.textEdit.newText, 'training.learning_rate: [$1]');
 });
+
+test('sweep.linked items: keys with one-value snippets, other items\' keys first, own keys, grid axes and seeds left out; values of the named key', () => {
+  const text = 'sweep:\n  grid:\n    model.batch_norm: [false, true]\n  linked:\n    - training.optimizer: sgd\n      training.learning_rate: 0.05\n    - training.optimizer: adam\n      |\n';
+  const items = complete(text);
+  const labels = items.map((i) => i.label);
+  assert.ok(!labels.includes('training.optimizer'), 'already set in this item');
+  assert.ok(!labels.includes('model.batch_norm'), 'a grid axis');
+  assert.ok(!labels.includes('training.seed'));
+  const lr = items.find((i) => i.label === 'training.learning_rate');
+  assert.equal(lr?.textEdit.newText, 'training.learning_rate: ${1:0.001}');
+  const sorted = [...items].sort((a, b) => (a.sortText ?? '').localeCompare(b.sortText ?? ''));
+  assert.equal(sorted[0].label, 'training.learning_rate', 'set by the other item: offered first');
+  // A new item (`- `) offers the keys of the other items again.
+  assert.ok(complete('sweep:\n  linked:\n    - training.optimizer: sgd\n    - |\n').some((i) => i.label === 'training.optimizer'));
+  // Values: the allowed values of the key the item sets.
+  const values = complete('sweep:\n  linked:\n    - training.optimizer: ad|\n');
+  assert.deepEqual(values.map((i) => i.label), ['sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad']);
+  assert.equal(values[2].detail, 'training.optimizer (default)');
+});

@@ -79,3 +79,11 @@ function args(marked: string): [string, { line: number; character: number }, Jso
   const { text, position } = atCursor(marked);
   return [text, position, schema];
 }
+
+test('hover on a key of a sweep.linked item documents the key it sets', () => {
+  const h = hover(...args('sweep:\n  linked:\n    - training.optimizer: sgd\n      training.learn|ing_rate: 0.05\n'));
+  assert.ok(h);
+  assert.match(h.contents.value, /^Linked sweep setting: `training.learning_rate`/);
+  assert.match(h.contents.value, /Constant learning rate/);
+  assert.match(hover(...args('sweep:\n  lin|ked:\n    - {model.width: 3}\n'))?.contents.value ?? '', /Settings that go together/);
+});
