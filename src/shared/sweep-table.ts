@@ -96,7 +96,7 @@ export function sweepColumns(axes: readonly string[]): SweepColumn[] {
     ...axes.map((key): SweepColumn => ({
       id: `axis:${key}`,
       label: axisLabel(key, axes),
-      title: `Grid axis ${key}`,
+      title: `Sweep axis ${key}`,
       csv: key,
       kind: 'axis',
       numeric: false,
