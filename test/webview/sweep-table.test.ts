@@ -55,7 +55,7 @@ describe('columns and cell text', () => {
       'sparse acc', 'dense acc', 'Δ acc', 'sparse loss', 'dense loss', 'sparse EGF₁', 'sparse EGF₂', 'dense EGF₁', 'dense EGF₂',
     ]);
     assert.deepEqual(COLUMNS.slice(0, 3).map((c) => c.id), ['axis:training.optimizer', 'axis:model.batch_norm', 'axis:training.seed']);
-    assert.deepEqual(COLUMNS.slice(0, 3).map((c) => c.title), ['Grid axis training.optimizer', 'Grid axis model.batch_norm', 'Grid axis training.seed']);
+    assert.deepEqual(COLUMNS.slice(0, 3).map((c) => c.title), ['Sweep axis training.optimizer', 'Sweep axis model.batch_norm', 'Sweep axis training.seed']);
     // Axes sharing their last part keep the full key, so headers stay distinct.
     assert.deepEqual(sweepColumns(['model.width', 'sparsity.width', 'dataset.name']).slice(0, 3).map((c) => c.label), ['model.width', 'sparsity.width', 'name']);
   });
