@@ -42,11 +42,13 @@ test('the exploding example uses an absurd SGD learning rate and stops on NaN', 
   assert.equal(config.dataset.name, 'synthetic');
 });
 
-test('the sweep example expands to optimizer × batch_norm × 3 seeds = 12 distinct runs', () => {
+test('the sweep example expands to (optimizer, lr) linked × batch_norm × 5 seeds = 20 distinct runs', () => {
   const { config, sweep } = loadExperimentFile(path.join(examplesDir, 'fmnist-sweep.gradflow.yaml'));
   assert.ok(sweep);
-  assert.deepEqual(sweep.axes.map((a) => ('key' in a ? a.key : 'linked')), ['training.optimizer', 'model.batch_norm']);
+  assert.deepEqual(sweep.axes.map((a) => ('key' in a ? a.key : 'linked')), ['linked', 'model.batch_norm']);
   const runs = expandSweep(config, sweep);
-  assert.equal(runs.length, 12);
-  assert.equal(new Set(runs.map((r) => r.id)).size, 12);
+  assert.equal(runs.length, 20);
+  assert.equal(new Set(runs.map((r) => r.id)).size, 20);
+  // Each optimizer keeps its own learning rate: never crossed.
+  assert.deepEqual([...new Set(runs.map((r) => `${r.config.training.optimizer}@${r.config.training.learningRate}`))], ['momentum@0.05', 'adam@0.001']);
 });
