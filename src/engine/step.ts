@@ -130,7 +130,7 @@ export function trainStepDeferred(net: MaskedMLP, opt: Optimizer, params: Param[
     const kernelMasked = g.kernelRaw.map((raw, l) => net.applyMask(l, raw));
     const parts: tf.Tensor[] = [tf.reshape(g.loss, [1]), tf.reshape(g.correct, [1])];
     if (o.collectNorms) {
-      for (let l = 0; l < L; l++) parts.push(layerNormTensor(g.kernelRaw[l], masked[l] ? kernelMasked[l] : undefined, net.onesCols[l]));
+      for (let l = 0; l < L; l++) parts.push(layerNormTensor(g.kernelRaw[l], masked[l] ? kernelMasked[l] : undefined, net.onesCols[l], net.activeIndex[l]));
     } else {
       // Cheap NaN/Inf probe per layer: any non-finite entry makes the sum non-finite.
       for (let l = 0; l < L; l++) parts.push(tf.reshape(sumAll(g.kernelRaw[l], net.onesCols[l]), [1]));
@@ -203,7 +203,7 @@ export function measureFlowLayers(net: MaskedMLP, batches: Batch[], coupledL2: n
     const parts = sums.map((s, l) => {
       let raw = tf.div(s, total);
       if (coupledL2 > 0) raw = tf.add(raw, tf.mul(net.kernels[l], coupledL2));
-      return layerNormTensor(raw, net.masks[l] ? net.applyMask(l, raw) : undefined, net.onesCols[l]);
+      return layerNormTensor(raw, net.masks[l] ? net.applyMask(l, raw) : undefined, net.onesCols[l], net.activeIndex[l]);
     });
     return tf.concat(parts);
   });
