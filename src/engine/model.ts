@@ -30,6 +30,7 @@ import {
 } from './layers';
 import { sumAll, type ActiveIndex } from './flow';
 import { deadUnits, type LayerMaskPlan } from './masks';
+import type { Optimizer } from './optimizers';
 
 export interface NetSpec {
   role: NetRole;
@@ -134,6 +135,10 @@ export class MaskedMLP {
   readonly masks: (tf.Tensor2D | undefined)[];
   /** 1 − mask per masked layer, for the integrity check. */
   private readonly pruned: (tf.Tensor2D | undefined)[];
+  /** The current 0/1 mask per masked layer, [fanIn, fanOut] row-major (masks.ts convention). */
+  private readonly maskData: (Float32Array | undefined)[];
+  /** Optimizers whose state must follow mask changes (attachOptimizer). */
+  private readonly optimizers: Optimizer[] = [];
   /** Column of ones [fanIn, 1] per layer (stored kernels are [fanOut, fanIn]): reductions as products (see flow.ts). */
   readonly onesCols: tf.Tensor2D[];
   /**
@@ -158,6 +163,7 @@ export class MaskedMLP {
     const stored = (a: Float32Array, p: LayerMaskPlan): tf.Tensor2D => tf.transpose(tf.tensor2d(a, [p.shape.fanIn, p.shape.fanOut]));
     this.kernels = spec.plans.map((p) => tf.tidy(() => tf.variable(stored(p.kernel, p), true)));
     this.biases = spec.plans.map((p) => tf.tidy(() => tf.variable(tf.zeros([p.shape.fanOut]), true)));
+    this.maskData = spec.plans.map((p) => (p.mask ? Float32Array.from(p.mask) : undefined));
     this.masks = spec.plans.map((p) => (p.mask ? tf.tidy(() => stored(p.mask as Float32Array, p)) : undefined));
     this.pruned = this.masks.map((m) => (m ? (tf.sub(1, m) as tf.Tensor2D) : undefined));
     this.onesCols = spec.plans.map((p) => tf.ones([p.shape.fanIn, 1]) as tf.Tensor2D);
@@ -223,6 +229,92 @@ export class MaskedMLP {
   /** Kernel l as a row-major [fanIn, fanOut] array (the masks.ts convention), for tests and tools. */
   kernelArray(l: number): Float32Array {
     return tf.tidy(() => tf.transpose(this.kernels[l])).dataSync() as Float32Array;
+  }
+
+  /** Mask of layer l as a row-major [fanIn, fanOut] 0/1 array (a copy); all ones for an unmasked layer. */
+  maskArray(l: number): Float32Array {
+    const m = this.maskData[l];
+    if (m) return Float32Array.from(m);
+    const s = this.spec.plans[l].shape;
+    return new Float32Array(s.fanIn * s.fanOut).fill(1);
+  }
+
+  /**
+   * Register an optimizer whose per-entry state follows mask changes (updateMask resets the state of
+   * dropped and grown entries). trainExperiment attaches each net's optimizer.
+   */
+  attachOptimizer(opt: Optimizer): void {
+    if (!this.optimizers.includes(opt)) this.optimizers.push(opt);
+  }
+
+  /**
+   * Change the mask of masked layer l (dynamic sparsity). `drop` and `grow` are flat [fanIn, fanOut]
+   * indices: dropped entries must be active, grown ones pruned (an index in both is dropped, then
+   * grown). Dropped weights become 0 and leave the active set; grown ones enter at value 0 with zero
+   * optimizer state; surviving weights keep their value and optimizer state. Layer info (active
+   * count, density, dead units) and the gather index of the masked norms are rebuilt.
+   */
+  updateMask(l: number, drop: Int32Array, grow: Int32Array): void {
+    const old = this.maskData[l];
+    if (!old) throw new Error(`updateMask: layer ${l} (${this.layerInfo[l]?.name ?? '?'}) is not masked`);
+    const shape = this.spec.plans[l].shape;
+    const n = shape.fanIn * shape.fanOut;
+    const next = Float32Array.from(old);
+    for (const i of drop) {
+      if (!(i >= 0 && i < n)) throw new Error(`updateMask: drop index ${i} outside 0..${n - 1} (layer ${l})`);
+      if (old[i] === 0) throw new Error(`updateMask: drop index ${i} is not active (layer ${l})`);
+      next[i] = 0;
+    }
+    for (const i of grow) {
+      if (!(i >= 0 && i < n)) throw new Error(`updateMask: grow index ${i} outside 0..${n - 1} (layer ${l})`);
+      if (next[i] !== 0) throw new Error(`updateMask: grow index ${i} is already active (layer ${l})`);
+      next[i] = 1;
+    }
+    // keep = 1 where the entry survives unchanged, 0 where it was dropped or grown (value and state
+    // reset to 0) and where it stays pruned (already 0).
+    const keep = Float32Array.from(next);
+    for (const i of grow) keep[i] = 0;
+    this.maskData[l] = next;
+    const stored = (a: Float32Array): tf.Tensor2D => tf.tidy(() => tf.transpose(tf.tensor2d(a, [shape.fanIn, shape.fanOut])));
+    this.masks[l]?.dispose();
+    this.pruned[l]?.dispose();
+    const m = stored(next);
+    this.masks[l] = m;
+    this.pruned[l] = tf.tidy(() => tf.sub(1, m) as tf.Tensor2D);
+    const ai = this.activeIndex[l];
+    ai?.idx.dispose();
+    ai?.onesCol.dispose();
+    this.activeIndex[l] = activeIndexOf(next, shape.fanIn, shape.fanOut);
+    const keepT = stored(keep);
+    const v = this.kernels[l];
+    tf.tidy(() => v.assign(tf.mul(v, keepT) as tf.Tensor2D));
+    for (const opt of this.optimizers) opt.resetState(v, keepT);
+    keepT.dispose();
+    let active = 0;
+    for (let i = 0; i < n; i++) if (next[i] !== 0) active++;
+    const info = this.layerInfo[l];
+    info.active = active;
+    info.density = active / n;
+    info.deadUnits = deadUnits(next, shape);
+  }
+
+  /**
+   * The raw gradient dL/dW of layer l at ALL positions (pruned ones included, no coupled L2, no
+   * mask), as a row-major [fanIn, fanOut] array: RigL's grow criterion. Training-mode forward and
+   * backward on `batch`; no update, BN moving statistics untouched.
+   */
+  denseKernelGradient(l: number, batch: { x: tf.Tensor2D; xT?: tf.Tensor2D; y: tf.Tensor2D }): Float32Array {
+    if (!(l >= 0 && l < this.numLayers)) throw new Error(`denseKernelGradient: no layer ${l}`);
+    const g = tf.tidy(() => {
+      const fwd = this.forward(batch.x, true, batch.xT);
+      if (!fwd.cache) throw new Error('internal: training forward pass returned no cache');
+      const n = fwd.logits.shape[0];
+      const dLogits = tf.div(tf.sub(tf.softmax(fwd.logits), batch.y), n) as tf.Tensor2D;
+      return tf.transpose(this.backward(dLogits, fwd.cache)[l]);
+    });
+    const out = g.dataSync() as Float32Array;
+    g.dispose();
+    return out;
   }
 
   /** A stored-layout gradient or kernel tensor as a row-major [fanIn, fanOut] array. */

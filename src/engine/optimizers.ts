@@ -35,6 +35,11 @@ export interface Optimizer {
   readonly name: OptimizerName;
   /** Apply one update. grads[i] belongs to params[i]. Must be called inside a tidy or dispose its temporaries. */
   apply(params: Param[], grads: tf.Tensor[]): void;
+  /**
+   * Multiply every state slot of `variable` by `keep` (same shape, 0/1): entries where keep is 0
+   * restart from zero state (a mask change: dropped and grown weights). No-op before the first update.
+   */
+  resetState(variable: tf.Variable, keep: tf.Tensor): void;
   /** Number of updates applied so far. */
   readonly iterations: number;
   dispose(): void;
@@ -119,6 +124,11 @@ export function createOptimizer(o: OptimizerOptions): Optimizer {
     apply(params, grads) {
       t++;
       tf.tidy(() => params.forEach((p, i) => step(p, grads[i])));
+    },
+    resetState(variable, keep) {
+      const s = slots.get(variable);
+      if (!s) return;
+      tf.tidy(() => s.forEach((slot) => slot.assign(tf.mul(slot, keep))));
     },
     dispose() {
       for (const s of slots.values()) s.forEach((v) => v.dispose());

@@ -236,6 +236,9 @@ export async function trainExperiment(
     final: { train: { loss: NaN, accuracy: NaN }, validation: { loss: NaN, accuracy: NaN }, test: { loss: NaN, accuracy: NaN } },
   }));
 
+  // Mask changes (updateMask) reset the optimizer state of the entries they touch.
+  for (const r of runs) r.net.attachOptimizer(r.opt);
+
   const nTrain = data.train.n;
   const stepsPerEpoch = Math.ceil(nTrain / t.batchSize);
   const totalSteps = stepsPerEpoch * t.epochs;

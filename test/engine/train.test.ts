@@ -277,6 +277,7 @@ describe('masks survive training', () => {
       name: 'sgd',
       iterations: 0,
       apply: (ps) => tf.tidy(() => ps.forEach((p) => p.variable.assign(tf.add(p.variable, 0.01)))),
+      resetState: () => undefined,
       dispose: () => undefined,
     };
     const idx = Uint32Array.from({ length: data.train.n }, (_, i) => i);
