@@ -107,7 +107,9 @@ export interface NetInfo {
   activeWeights: number;
 }
 
-export type AlertKind = 'nan' | 'explosion' | 'collapse' | 'collapse-at-mask' | 'mask-integrity';
+/** Every alert kind, once: guards, the remedy table and the page all read this list. */
+export const ALERT_KINDS = ['nan', 'explosion', 'collapse', 'collapse-at-mask', 'mask-integrity'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
 
 export interface Alert {
   net: NetRole;
