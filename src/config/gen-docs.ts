@@ -70,11 +70,13 @@ types and out-of-range numbers. Settings that have no effect (e.g. \`training.mo
 
 ## SC-SDC in one paragraph
 
-With \`sparsity.method\` \`random\` or \`magnitude\`, \`model.width\` is the sparse width h_S and
+With any \`sparsity.method\` but \`none\`, \`model.width\` is the sparse width h_S and
 \`sparsity.dense_width\` the dense twin's width h_D < h_S (or give \`sparsity.density\` = h_D/h_S and
 h_D = round(h_S · density)). Both nets have the same number of non-zero weights in every layer:
 first and output layer density h_D/h_S, hidden-to-hidden (h_D/h_S)². With \`pair: true\` (the
-default) both are trained side by side.
+default) both are trained side by side. With \`sparsity.scope: global\` a criterion chooses the
+per-layer counts itself and the twins match in total active weights only (see
+[pruning.md](pruning.md)).
 
 ## Sweeps
 

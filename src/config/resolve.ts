@@ -169,7 +169,7 @@ export function resolveExperiment(raw: RawExperiment, opts: ResolveOptions): Res
   if (method === 'none') {
     if (hasDenseWidth) report('sparsity.dense_width', "ignored: sparsity.method is 'none' (a dense net has no twin)", 'ignored', 'warning', 'key');
     if (hasDensity) report('sparsity.density', "ignored: sparsity.method is 'none' (a dense net has no twin)", 'ignored', 'warning', 'key');
-    if (sparsity.pair === true) report('sparsity.pair', "expected false with sparsity.method 'none', found true: an SC-SDC pair needs a sparse net (method random or magnitude)", 'conflict');
+    if (sparsity.pair === true) report('sparsity.pair', "expected false with sparsity.method 'none', found true: an SC-SDC pair needs a sparse net (a pruning method such as random or magnitude)", 'conflict');
     sparsity.pair = false;
     delete sparsity.dense_width;
   } else {
@@ -194,6 +194,7 @@ export function resolveExperiment(raw: RawExperiment, opts: ResolveOptions): Res
     }
   }
   delete sparsity.density;
+  resolvePruningKeys(given.sparsity, model, method, report);
 
   // Training.
   if (given.training.momentum !== undefined && training.optimizer !== 'momentum') {
@@ -206,4 +207,33 @@ export function resolveExperiment(raw: RawExperiment, opts: ResolveOptions): Res
   // The shapes agree with ExperimentConfig by construction: the schema declares exactly its fields in
   // snake_case (checked field by field in test/config/resolve.test.ts).
   return { config: camelizeKeys(filled) as ExperimentConfig, issues };
+}
+
+/**
+ * Keys of the pruning criteria (docs/pruning.md): `scope`, `batches` and `synflow_rounds` are only
+ * read by the methods that use them (a warning otherwise), and `grasp` needs a net without
+ * BatchNorm (its exact Hessian-gradient product has no BatchNorm R-operator).
+ */
+function resolvePruningKeys(
+  given: Record<string, unknown>,
+  model: Record<string, unknown>,
+  method: string,
+  report: (key: string, message: string, code: IssueCode, severity?: IssueSeverity, at?: 'key' | 'value') => void,
+): void {
+  if (given.scope !== undefined && method === 'none') {
+    report('sparsity.scope', "ignored: sparsity.method is 'none' (a dense net has no masks)", 'ignored', 'warning', 'key');
+  }
+  if (given.batches !== undefined && method !== 'snip' && method !== 'grasp') {
+    report('sparsity.batches', `ignored: only the data-driven criteria snip and grasp use batches, found method '${method}'`, 'ignored', 'warning', 'key');
+  }
+  if (given.synflow_rounds !== undefined && method !== 'synflow') {
+    report('sparsity.synflow_rounds', `ignored: only method 'synflow' prunes in rounds, found method '${method}'`, 'ignored', 'warning', 'key');
+  }
+  if (method === 'grasp' && model.batch_norm === true) {
+    report(
+      'sparsity.method',
+      "expected a net without BatchNorm for method 'grasp', found model.batch_norm: true: GraSP's exact Hessian-gradient product is implemented without BatchNorm (use snip or synflow, or turn batch_norm off)",
+      'conflict',
+    );
+  }
 }

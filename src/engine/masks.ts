@@ -4,7 +4,7 @@
  *
  * Everything here is plain typed arrays so it can be tested without a TF.js backend.
  */
-import type { InitMode } from '../shared/experiment';
+import type { InitMode, PruningScope } from '../shared/experiment';
 import type { Rng } from '../shared/rng';
 
 /** Shape of one weight layer of an MLP: kernel is [fanIn, fanOut], row-major (index = i*fanOut + j). */
@@ -174,35 +174,112 @@ export interface LayerMaskPlan {
 
 export interface InitSpec {
   shapes: LayerShape[];
-  /** Active count per layer; undefined = dense (no mask). */
+  /** Active count per layer; undefined = dense (no mask). With `global` scope only their sum counts. */
   activeCounts?: number[];
   /** Fan-in of the dense twin's layers (for 'dense-fan-in'); defaults to the layer's own fan-in. */
   denseFanIns?: number[];
-  method: 'none' | 'random' | 'magnitude';
+  /**
+   * 'none' = dense. 'random' / 'magnitude' are drawn here; 'scored' takes `masks` (a criterion's,
+   * computed from the same kernels by src/engine/pruning).
+   */
+  method: 'none' | 'random' | 'magnitude' | 'scored';
+  /** How counts apply (default layerwise): per layer, or one ranking / draw over all layers. */
+  scope?: PruningScope;
+  /** For method 'scored': the masks, [fanIn, fanOut] row-major per layer. */
+  masks?: Float32Array[];
   init: InitMode;
   gain: number;
   rng: Rng;
 }
 
+/** The full (unpruned) initial kernels and their stds, from the spec's 'init' stream. */
+export function drawKernels(spec: InitSpec, initRng: Rng = spec.rng.fork('init')): { kernels: Float32Array[]; stds: number[] } {
+  const dense = spec.method === 'none' || spec.activeCounts === undefined;
+  const stds: number[] = [];
+  const kernels = spec.shapes.map((shape, l) => {
+    const n = shape.fanIn * shape.fanOut;
+    const k = spec.activeCounts ? spec.activeCounts[l] : n;
+    const denseFanIn = spec.denseFanIns ? spec.denseFanIns[l] : shape.fanIn;
+    // The std follows the layer's NOMINAL (SC-SDC) count, also with global scope, so the kernels
+    // a criterion ranks are the same draw whatever the scope.
+    const std = initStd(spec.gain, dense ? 'dense-fan-in' : spec.init, denseFanIn, k, shape.fanOut);
+    stds.push(std);
+    return normalKernel(n, std, initRng);
+  });
+  return { kernels, stds };
+}
+
+/** Exactly k of all positions of several layers (concatenated in layer order), uniformly. */
+function randomGlobalMasks(sizes: number[], k: number, rng: Rng): Float32Array[] {
+  const all = randomMask(sizes.reduce((a, b) => a + b, 0), k, rng);
+  const out: Float32Array[] = [];
+  let o = 0;
+  for (const n of sizes) {
+    out.push(all.slice(o, o + n));
+    o += n;
+  }
+  return out;
+}
+
+/** Keep the k largest |w| over all layers; ties by position (layer order, then index). */
+function magnitudeGlobalMasks(kernels: Float32Array[], k: number): Float32Array[] {
+  const all = new Float32Array(kernels.reduce((a, w) => a + w.length, 0));
+  let o = 0;
+  for (const w of kernels) {
+    all.set(w, o);
+    o += w.length;
+  }
+  const m = magnitudeMask(all, k);
+  const out: Float32Array[] = [];
+  o = 0;
+  for (const w of kernels) {
+    out.push(m.slice(o, o + w.length));
+    o += w.length;
+  }
+  return out;
+}
+
+/** Plans from kernels and masks: pruned entries set to +0 (not w·0, which gives −0 for negative w). */
+export function plansFrom(shapes: LayerShape[], kernels: Float32Array[], stds: number[], masks?: Float32Array[]): LayerMaskPlan[] {
+  return shapes.map((shape, l) => {
+    const kernel = kernels[l];
+    const n = shape.fanIn * shape.fanOut;
+    if (!masks) return { shape, kernel, active: n, std: stds[l] };
+    const mask = masks[l];
+    for (let i = 0; i < n; i++) if (mask[i] === 0) kernel[i] = 0;
+    return { shape, kernel, mask, active: countActive(mask), std: stds[l] };
+  });
+}
+
 /**
  * Draw every kernel and its mask. The full sparse kernel is drawn from the same distribution as
  * the dense twin and then masked (method.md §2); magnitude pruning keeps the largest |w| of that
- * same initial kernel.
+ * same initial kernel. The random draws per layer come from the 'mask' stream, layer by layer, so a
+ * layerwise plan is the same as before scopes existed.
  */
 export function planLayers(spec: InitSpec): LayerMaskPlan[] {
+  // Fork order matters (a fork draws from the parent): 'init' first, then 'mask', as always.
   const initRng = spec.rng.fork('init');
   const maskRng = spec.rng.fork('mask');
-  return spec.shapes.map((shape, l) => {
-    const n = shape.fanIn * shape.fanOut;
-    const k = spec.activeCounts ? spec.activeCounts[l] : n;
-    const dense = spec.method === 'none' || spec.activeCounts === undefined;
-    const denseFanIn = spec.denseFanIns ? spec.denseFanIns[l] : shape.fanIn;
-    const std = initStd(spec.gain, dense ? 'dense-fan-in' : spec.init, denseFanIn, k, shape.fanOut);
-    const kernel = normalKernel(n, std, initRng);
-    if (dense) return { shape, kernel, active: n, std };
-    const mask = spec.method === 'magnitude' ? magnitudeMask(kernel, k) : randomMask(n, k, maskRng);
-    // Assign +0 (not w·0, which gives −0 for negative w): pruned entries are exactly +0.
-    for (let i = 0; i < n; i++) if (mask[i] === 0) kernel[i] = 0;
-    return { shape, kernel, mask, active: k, std };
-  });
+  const { kernels, stds } = drawKernels(spec, initRng);
+  const counts = spec.activeCounts;
+  if (spec.method === 'none' || counts === undefined) return plansFrom(spec.shapes, kernels, stds);
+  const global = spec.scope === 'global';
+  const total = counts.reduce((a, b) => a + b, 0);
+  let masks: Float32Array[];
+  switch (spec.method) {
+    case 'random':
+      masks = global
+        ? randomGlobalMasks(spec.shapes.map((s) => s.fanIn * s.fanOut), total, maskRng)
+        : spec.shapes.map((s, l) => randomMask(s.fanIn * s.fanOut, counts[l], maskRng));
+      break;
+    case 'magnitude':
+      masks = global ? magnitudeGlobalMasks(kernels, total) : kernels.map((w, l) => magnitudeMask(w, counts[l]));
+      break;
+    case 'scored':
+      if (!spec.masks || spec.masks.length !== spec.shapes.length) throw new Error('internal: a scored plan needs one mask per layer');
+      masks = spec.masks;
+      break;
+  }
+  return plansFrom(spec.shapes, kernels, stds, masks);
 }

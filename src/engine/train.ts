@@ -20,6 +20,7 @@ import { AlertTracker, maskAlerts } from './alerts';
 import { combineFlow, flowSchedule, meanFlow } from './flow';
 import { activePaths, heGain, mlpShapes, planLayers, scsdcActiveCounts } from './masks';
 import { MaskedMLP } from './model';
+import { criterionBatchRows, DEFAULT_SYNFLOW_ROUNDS, isCriterion, planByCriterion } from './pruning';
 import { createOptimizer, type Optimizer, type Param } from './optimizers';
 import { evaluate, measureFlowLayers, optimizerParams, trainStepDeferred, type Batch, type PendingStep } from './step';
 
@@ -98,8 +99,18 @@ interface NetRun {
   diverged?: { step: number; reason: string };
 }
 
-/** Build the nets of an experiment (exported for tests and the benchmark). */
-export function buildNets(cfg: ExperimentConfig, features: number, classes: number, rng: Rng, options: Partial<EngineOptions> = {}): MaskedMLP[] {
+/**
+ * Build the nets of an experiment (exported for tests and the benchmark). `criterionBatches`: the
+ * training batches of a data-driven pruning criterion (snip, grasp), see src/engine/pruning.
+ */
+export function buildNets(
+  cfg: ExperimentConfig,
+  features: number,
+  classes: number,
+  rng: Rng,
+  options: Partial<EngineOptions> = {},
+  criterionBatches: Batch[] = [],
+): MaskedMLP[] {
   const m = cfg.model;
   const H = m.hiddenLayers;
   const eo: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...options };
@@ -125,15 +136,25 @@ export function buildNets(cfg: ExperimentConfig, features: number, classes: numb
   if (hD > m.width) throw new Error(`sparsity.dense_width (${hD}) must not exceed model.width (${m.width})`);
   const denseShapes = mlpShapes(features, hD, H, classes);
   const sparseShapes = mlpShapes(features, m.width, H, classes);
-  const sparsePlans = planLayers({
+  const initSpec = {
     shapes: sparseShapes,
     activeCounts: scsdcActiveCounts(features, hD, H, classes),
     denseFanIns: denseShapes.map((s) => s.fanIn),
-    method,
+    scope: cfg.sparsity.scope ?? 'layerwise',
     init: cfg.sparsity.init,
     gain,
     rng: rng.fork('net:sparse'),
-  });
+  };
+  const sparsePlans = isCriterion(method)
+    ? planByCriterion({ ...initSpec, method: 'scored' }, {
+        ...common,
+        method,
+        scope: initSpec.scope,
+        batches: criterionBatches,
+        synflowRounds: cfg.sparsity.synflowRounds ?? DEFAULT_SYNFLOW_ROUNDS,
+        width: m.width,
+      }).plans
+    : planLayers({ ...initSpec, method });
   const nets = [new MaskedMLP({ ...common, role: 'sparse', width: m.width, plans: sparsePlans })];
   if (cfg.sparsity.pair) {
     const densePlans = planLayers({ shapes: denseShapes, method: 'none', init: 'dense-fan-in', gain, rng: rng.fork('net:dense') });
@@ -204,9 +225,18 @@ export async function trainExperiment(
   const features = data.features;
   const classes = data.classes;
   const rng = createRng(t.seed);
-  const nets = buildNets(cfg, features, classes, rng.fork('model'), eo);
+  const modelRng = rng.fork('model');
   const shuffleRng = rng.fork('shuffle');
   const flowRng = rng.fork('flow');
+  // Data-driven pruning criteria (snip, grasp) score on their own seeded batches (src/engine/pruning).
+  const criterionRows = criterionBatchRows(cfg, data.train.n, rng);
+  const criterionBatches = criterionRows.map((rows) => makeBatch(data.train, features, classes, rows, 0, rows.length, undefined, true));
+  let nets: MaskedMLP[];
+  try {
+    nets = buildNets(cfg, features, classes, modelRng, eo, criterionBatches);
+  } finally {
+    criterionBatches.forEach(disposeBatch);
+  }
   const decoupled = t.optimizer === 'adamw';
   const coupledL2 = decoupled ? 0 : t.weightDecay;
   const every = Math.max(1, Math.floor(mon.every));

@@ -16,8 +16,15 @@ export type OptimizerName = (typeof OPTIMIZERS)[number];
 export const DATASETS = ['fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'synthetic'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 
-export const PRUNING_METHODS = ['none', 'random', 'magnitude'] as const;
+export const PRUNING_METHODS = ['none', 'random', 'magnitude', 'snip', 'grasp', 'synflow'] as const;
 export type PruningMethod = (typeof PRUNING_METHODS)[number];
+
+/** Pruning criteria that score weights with data (SNIP, GraSP) or without (SynFlow): docs/pruning.md. */
+export const SCORED_METHODS = ['snip', 'grasp', 'synflow'] as const;
+
+/** How a criterion's scores become masks: per layer at SC-SDC's counts, or ranked over all layers. */
+export const PRUNING_SCOPES = ['layerwise', 'global'] as const;
+export type PruningScope = (typeof PRUNING_SCOPES)[number];
 
 /** Which fan-in sets the He-normal std of the sparse net (method.md §2). */
 export const INIT_MODES = ['dense-fan-in', 'sparse-fan-in'] as const;
@@ -74,6 +81,15 @@ export interface SparsityConfig {
   /** Train the dense twin alongside the sparse net (an SC-SDC pair). */
   pair: boolean;
   init: InitMode;
+  /**
+   * `layerwise` (absent = layerwise): SC-SDC's exact per-layer counts. `global`: one ranking over all
+   * layers with the same total; the twins then match in total active weights only (docs/pruning.md).
+   */
+  scope?: PruningScope;
+  /** Training batches the data-driven criteria (snip, grasp) average over (absent = 1). */
+  batches?: number;
+  /** SynFlow pruning rounds, exponential schedule (absent = 100, Tanaka et al. 2020). */
+  synflowRounds?: number;
 }
 
 export interface TrainingConfig {

@@ -1,0 +1,43 @@
+/**
+ * SNIP connection sensitivity (Lee, Ajanthan, Torr 2019): s = |θ ⊙ ∂L/∂θ| per kernel entry, with
+ * L the mean cross-entropy over the criterion batches (the gradient of the mean loss over the set:
+ * per-batch mean-loss gradients averaged with weights n_b / Σn_b), in training mode (BatchNorm with
+ * batch statistics, as every gradient the engine measures). Computed on the unpruned net.
+ *
+ * The published code sums the per-batch gradients instead of averaging them; the ranking is the
+ * same (a positive factor), the values differ by that factor (docs/pruning.md).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { MaskedMLP } from '../model';
+import { gradients, type Batch } from '../step';
+
+/** Mean-loss kernel gradients over `batches`, as [fanIn, fanOut] row-major arrays (masks.ts layout). */
+export function meanKernelGradients(net: MaskedMLP, batches: Batch[]): Float32Array[] {
+  if (batches.length === 0) throw new Error('a data-driven pruning criterion needs at least one batch');
+  const grads = tf.tidy(() => {
+    let sums: tf.Tensor[] | undefined;
+    let total = 0;
+    for (const b of batches) {
+      const g = gradients(net, b, 0);
+      const weighted = g.kernelRaw.map((t) => tf.mul(t, b.n));
+      sums = sums ? sums.map((s, l) => tf.add(s, weighted[l])) : weighted;
+      total += b.n;
+    }
+    // Stored layout is [fanOut, fanIn]: transpose back to [fanIn, fanOut].
+    return (sums as tf.Tensor[]).map((s) => tf.transpose(tf.div(s, total)));
+  });
+  const out = grads.map((g) => g.dataSync() as Float32Array);
+  grads.forEach((g) => g.dispose());
+  return out;
+}
+
+/** SNIP scores per weight layer, [fanIn, fanOut] row-major, in float64. */
+export function snipScores(net: MaskedMLP, batches: Batch[]): Float64Array[] {
+  const g = meanKernelGradients(net, batches);
+  return g.map((gl, l) => {
+    const w = net.kernelArray(l);
+    const s = new Float64Array(w.length);
+    for (let i = 0; i < w.length; i++) s[i] = Math.abs(w[i] * gl[i]);
+    return s;
+  });
+}
