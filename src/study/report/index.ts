@@ -19,6 +19,19 @@ export {
   WILCOXON_OPTIONS,
 } from './tables';
 export type { CellPairs, CellResult, SignificanceAxis, Stats } from './tables';
+export {
+  robustCorrelationTables,
+  granulatedCells,
+  granulatedSummary,
+  densityCells,
+  bootstrapCells,
+  bestVerdict,
+  correlationRuns,
+  sweepAxes,
+  densityLevel,
+  DEFAULT_BOOTSTRAP,
+} from './correlation';
+export type { BootstrapCell, CorrelationOptions, CorrelationRun, DensityCell, GranulatedCell, PsiSummary, SweepAxis, Target } from './correlation';
 export { writeReport, parseFormats } from './write';
 export type { WriteReportOptions } from './write';
 export { renderMarkdown, renderCsv, renderLatex, formatCell, formatP, pMark, pColor, latexEscape } from './render';

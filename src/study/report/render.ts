@@ -152,12 +152,23 @@ const LATEX_SPECIALS: Readonly<Record<string, string>> = {
   '–': '--',
   '’': "'",
   '‘': '`',
+  Ψ: '$\\Psi$',
+  '√': '$\\surd$',
+  '²': '$^2$',
+  '…': '\\ldots{}',
+  '≈': '$\\approx$',
 };
+
+/** τ̄ (τ + combining macron, the report's "mean τ") as one math symbol. */
+const TAU_BAR = 'τ\u0304';
 
 export function latexEscape(s: string): string {
   const known = LATEX_LABELS[s];
   if (known) return known;
-  return Array.from(s, (ch) => LATEX_SPECIALS[ch] ?? ch).join('');
+  return s
+    .split(TAU_BAR)
+    .map((part) => Array.from(part, (ch) => LATEX_SPECIALS[ch] ?? ch).join(''))
+    .join('$\\bar{\\tau}$');
 }
 
 function texCell(v: Cell, c: Column): string {

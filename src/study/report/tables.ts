@@ -13,6 +13,7 @@
 import type { NetRole } from '../../shared/experiment';
 import type { FlowMeasures, NetSummary } from '../../shared/protocol';
 import { StatsError, holm, kendallTau, mannWhitneyU, pairedTTest, wilcoxon } from '../stats';
+import { robustCorrelationTables } from './correlation';
 import {
   MEASURES,
   compareActivations,
@@ -132,7 +133,7 @@ export function correlationTables(rows: readonly SweepRow[]): Table[] {
       if (bestLoss) best.push(`${net} ${bestLoss.label} (|τ| = ${bestLoss.abs.toFixed(3)})`);
     }
     for (const [why, items] of naNotes) notes.push(`${why} (${items.join(', ')}).`);
-    if (best.length > 0) notes.push(`Largest |τ| with test loss: ${best.join('; ')}. The paper finds an EGF variant best for sparse nets (method.md §7).`);
+    if (best.length > 0) notes.push(`Largest |τ| with test loss: ${best.join('; ')}. The paper finds an EGF variant best for sparse nets (method.md §7). Whether the largest |τ| is separable from the others, and how much of it is the density level, is in the granulated, density-controlled and bootstrap tables below.`);
     tables.push({ id: `correlation${g.idSuffix}`, title: `Gradient flow vs test performance: Kendall τ-b${g.titleSuffix}`, columns, rows: out, notes });
   }
   return tables;
@@ -289,7 +290,7 @@ const SIGNIFICANCE_MARK_NOTE =
  * axis columns), the same matrix Holm-adjusted over all its non-n/a cells, and a long table with
  * n, statistic, effect size, mean difference and the reason of every n/a.
  */
-function significanceFor(rows: readonly SweepRow[], axis: SignificanceAxis, test: SignificanceTest, opts: Required<TableOptions>, idSuffix: string, titleSuffix: string): Table[] {
+function significanceFor(rows: readonly SweepRow[], axis: SignificanceAxis, test: SignificanceTest, opts: ReturnType<typeof resolveOptions>, idSuffix: string, titleSuffix: string): Table[] {
   const spec = TESTS[test];
   const cells = significanceCells(rows, axis, test, opts.minPairs);
   const optimizers = [...new Set(cells.map((c) => c.optimizer))].sort(compareOptimizers);
@@ -396,7 +397,7 @@ export function significanceTables(rows: readonly SweepRow[], options: TableOpti
   return out;
 }
 
-function resolveOptions(o: TableOptions): Required<TableOptions> {
+function resolveOptions(o: TableOptions): Required<Pick<TableOptions, 'tests' | 'minPairs' | 'alpha'>> {
   const tests = o.tests ?? ['wilcoxon'];
   for (const t of tests) if (!(t in TESTS)) throw new Error(`unknown significance test '${String(t)}': expected one of ${Object.keys(TESTS).join(', ')}`);
   const minPairs = o.minPairs ?? 5;
@@ -551,7 +552,7 @@ export function buildTables(input: SweepResults | readonly SweepRow[], options: 
   const rows = isRowArray(input) ? input : input.rows;
   const width = widthTablesAndPlots(rows);
   return {
-    tables: [...correlationTables(rows), ...significanceTables(rows, options), ...width.tables],
+    tables: [...correlationTables(rows), ...robustCorrelationTables(rows, options), ...significanceTables(rows, options), ...width.tables],
     plots: width.plots,
   };
 }

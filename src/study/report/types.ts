@@ -136,6 +136,12 @@ export interface Plot {
 export type SignificanceTest = 'wilcoxon' | 'paired-t' | 'mann-whitney';
 
 export interface TableOptions {
+  /** Resamples of the paired bootstrap of |τ| differences (default 2000). */
+  bootstrapResamples?: number;
+  /** Seed of the bootstrap resampler (default 13): the same seed gives the same report. */
+  bootstrapSeed?: number;
+  /** Confidence level of the bootstrap intervals (default 0.95). */
+  confidence?: number;
   /** Which sparse-vs-dense tests to tabulate (each gets its own tables). Default `['wilcoxon']`. */
   tests?: SignificanceTest[];
   /**

@@ -18,3 +18,24 @@ export { pairedTTest } from './tTest';
 export type { PairedTTestOptions, PairedTTestResult } from './tTest';
 export { holm } from './holm';
 export type { HolmResult } from './holm';
+export {
+  partialKendall,
+  partialKendallTau,
+  granulatedKendall,
+  withinLevelKendall,
+  mulberry32,
+  bootstrapIndices,
+  quantile,
+  bootstrapAbsTauDifferences,
+} from './correlation';
+export type {
+  PartialKendallResult,
+  GranulatedAxis,
+  GranulatedOptions,
+  GranulatedGroup,
+  GranulatedAxisResult,
+  GranulatedResult,
+  BootstrapOptions,
+  BootstrapMeasure,
+  BootstrapResult,
+} from './correlation';

@@ -1,0 +1,577 @@
+/**
+ * Correlation tables a reviewer would accept (issue 13, docs/statistics.md "Correlation beyond a
+ * pooled τ"): for each gradient-flow measure against test loss and test accuracy, sparse and dense
+ * nets apart, one dataset at a time:
+ *
+ * - granulated Kendall (Jiang et al. 2019): per sweep axis, τ within each group of runs agreeing on
+ *   every other axis and on the seed, averaged over the groups; Ψ = mean over the axes;
+ * - density-controlled: τ within each density level (averaged), the partial τ given the density
+ *   level, and each measure's and each target's own τ with the density level;
+ * - signs: whether a measure's τ has the same sign in every subset;
+ * - a seeded paired bootstrap over runs of |τ_m| − |τ_best|, pooled and partial.
+ *
+ * Pure functions over `SweepRow`s (whatever the run-folder reader returns).
+ */
+import type { NetRole } from '../../shared/experiment';
+import type { FlowMeasures, NetSummary } from '../../shared/protocol';
+import {
+  StatsError,
+  bootstrapAbsTauDifferences,
+  granulatedKendall,
+  kendallTau,
+  partialKendall,
+  withinLevelKendall,
+  type BootstrapResult,
+  type GranulatedAxis,
+  type GranulatedResult,
+} from '../stats';
+import { MEASURES, slug } from './labels';
+import type { Cell, Column, SweepRow, Table } from './types';
+
+const NETS: readonly NetRole[] = ['sparse', 'dense'];
+const NA = 'n/a';
+export const SEED_KEY = 'training.seed';
+
+export type Target = 'loss' | 'accuracy';
+export const TARGETS: ReadonlyArray<{ key: Target; label: string }> = [
+  { key: 'loss', label: 'test loss' },
+  { key: 'accuracy', label: 'test acc.' },
+];
+
+export interface CorrelationOptions {
+  /** Bootstrap resamples (default 2000). */
+  bootstrapResamples?: number;
+  /** Seed of the bootstrap's resampler (default 13). */
+  bootstrapSeed?: number;
+  /** Confidence level of the bootstrap intervals (default 0.95). */
+  confidence?: number;
+}
+
+export const DEFAULT_BOOTSTRAP = { resamples: 2000, seed: 13, confidence: 0.95 } as const;
+
+// -------------------------------------------------------------------------------------------------
+// Runs and axes
+
+/** One net of one run, as the correlation statistics see it. */
+export interface CorrelationRun {
+  row: SweepRow;
+  net: NetSummary;
+  measures: FlowMeasures;
+  loss: number;
+  accuracy: number;
+  /** Density level h_D/h_S of the run's SC-SDC pair (the same for both nets); undefined without `sparsity.dense_width`. */
+  density: number | undefined;
+  seed: string;
+}
+
+/** A sweep axis: one grid key, or several keys whose values always move together (a `sweep.linked` item). */
+export interface SweepAxis {
+  name: string;
+  keys: string[];
+}
+
+function pointValue(row: SweepRow, key: string): string {
+  const v = row.point[key];
+  return typeof v === 'string' ? v : JSON.stringify(v ?? null);
+}
+
+/** The density level h_D/h_S of a run (method.md §5), or undefined when the run has no dense width level. */
+export function densityLevel(row: SweepRow): number | undefined {
+  const hD = row.config.sparsity.denseWidth;
+  if (hD === undefined) return row.config.sparsity.method === 'none' ? 1 : undefined;
+  return hD / row.config.model.width;
+}
+
+/** Nets of `net` role whose four measures, test loss and test accuracy are finite; the rest counted. */
+export function correlationRuns(rows: readonly SweepRow[], net: NetRole): { runs: CorrelationRun[]; excluded: number } {
+  const runs: CorrelationRun[] = [];
+  let excluded = 0;
+  for (const row of rows) {
+    const n = row.nets[net];
+    if (!n) continue;
+    const ok = Number.isFinite(n.final.test.loss) && Number.isFinite(n.final.test.accuracy) && MEASURES.every((m) => Number.isFinite(n.flowAverage[m.key]));
+    if (!ok) {
+      excluded++;
+      continue;
+    }
+    runs.push({
+      row,
+      net: n,
+      measures: n.flowAverage,
+      loss: n.final.test.loss,
+      accuracy: n.final.test.accuracy,
+      density: densityLevel(row),
+      seed: row.point[SEED_KEY] === undefined ? String(row.config.training.seed) : pointValue(row, SEED_KEY),
+    });
+  }
+  return { runs, excluded };
+}
+
+/**
+ * The sweep's axes: every key of the grid points except the seed, in point order. Keys whose
+ * values determine each other one-to-one over the rows (the keys of a `sweep.linked` item, or axes
+ * that the finished runs never vary apart) are one axis named `a + b`; keys with a single value
+ * are returned in `single` (an axis with one value has no τ).
+ */
+export function sweepAxes(rows: readonly SweepRow[]): { axes: SweepAxis[]; single: string[] } {
+  const keys: string[] = [];
+  for (const r of rows) for (const k of Object.keys(r.point)) if (k !== SEED_KEY && !keys.includes(k)) keys.push(k);
+  const single = keys.filter((k) => new Set(rows.map((r) => pointValue(r, k))).size < 2);
+  const multi = keys.filter((k) => !single.includes(k));
+  const bijective = (a: string, b: string): boolean => {
+    const ab = new Map<string, string>();
+    const ba = new Map<string, string>();
+    for (const r of rows) {
+      const va = pointValue(r, a);
+      const vb = pointValue(r, b);
+      if ((ab.has(va) && ab.get(va) !== vb) || (ba.has(vb) && ba.get(vb) !== va)) return false;
+      ab.set(va, vb);
+      ba.set(vb, va);
+    }
+    return true;
+  };
+  const axes: SweepAxis[] = [];
+  for (const k of multi) {
+    const joined = axes.find((a) => bijective(a.keys[0], k));
+    if (joined) joined.keys.push(k);
+    else axes.push({ name: k, keys: [k] });
+  }
+  for (const a of axes) a.name = a.keys.join(' + ');
+  return { axes, single };
+}
+
+function axisValues(runs: readonly CorrelationRun[], axis: SweepAxis): string[] {
+  return runs.map((r) => axis.keys.map((k) => pointValue(r.row, k)).join(' / '));
+}
+
+// -------------------------------------------------------------------------------------------------
+// Granulated Kendall
+
+export interface GranulatedCell {
+  net: NetRole;
+  measure: keyof FlowMeasures;
+  target: Target;
+  result: GranulatedResult;
+}
+
+/** Granulated Kendall of every measure against both targets, per net; seeds are the replicate key. */
+export function granulatedCells(rows: readonly SweepRow[]): { cells: GranulatedCell[]; axes: SweepAxis[]; single: string[] } {
+  const { axes, single } = sweepAxes(rows);
+  const cells: GranulatedCell[] = [];
+  for (const net of NETS) {
+    const { runs } = correlationRuns(rows, net);
+    if (runs.length === 0) continue;
+    const gAxes: GranulatedAxis[] = axes.map((a) => ({ name: a.name, values: axisValues(runs, a) }));
+    const replicate = runs.map((r) => r.seed);
+    for (const m of MEASURES) {
+      for (const t of TARGETS) {
+        const x = runs.map((r) => r.measures[m.key]);
+        const y = runs.map((r) => r[t.key]);
+        cells.push({ net, measure: m.key, target: t.key, result: granulatedKendall(x, y, gAxes, { replicate }) });
+      }
+    }
+  }
+  return { cells, axes, single };
+}
+
+/** Short header of an axis: the last part of each key. */
+function axisShort(axis: SweepAxis): string {
+  return axis.keys.map((k) => k.slice(k.lastIndexOf('.') + 1)).join(' + ');
+}
+
+function measureLabel(key: keyof FlowMeasures): string {
+  return MEASURES.find((m) => m.key === key)?.label ?? key;
+}
+
+function num(v: number): Cell {
+  return Number.isFinite(v) ? v : NA;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function range(vs: readonly number[]): Cell {
+  const lo = Math.min(...vs);
+  const hi = Math.max(...vs);
+  return lo === hi ? lo : `${lo}–${hi}`;
+}
+
+function granulatedTables(granulated: ReturnType<typeof granulatedCells>, idSuffix: string, titleSuffix: string): Table[] {
+  const { cells, axes, single } = granulated;
+  if (cells.length === 0) return [];
+  const tauCols: Column[] = axes.map((a) => ({ key: `tau_${slug(a.name)}`, label: `τ̄ ${axisShort(a)}`, format: 'fixed', digits: 3 }));
+  const columns: Column[] = [
+    { key: 'net', label: 'net', format: 'text' },
+    { key: 'measure', label: 'measure', format: 'text' },
+    { key: 'target', label: 'target', format: 'text' },
+    ...tauCols,
+    { key: 'psi', label: 'Ψ', format: 'fixed', digits: 3 },
+    { key: 'abs_psi', label: '|Ψ|', format: 'fixed', digits: 3 },
+  ];
+  const out: Cell[][] = cells.map((c) => [
+    c.net,
+    measureLabel(c.measure),
+    TARGETS.find((t) => t.key === c.target)?.label ?? c.target,
+    ...c.result.axes.map((a) => num(a.tau)),
+    num(c.result.psi),
+    num(Math.abs(c.result.psi)),
+  ]);
+  const notes = [
+    'Granulated Kendall coefficient (Jiang et al. 2019): for each sweep axis, the runs are grouped by the values of every other axis and by the seed (seeds are replicates: each seed gives its own groups, so every group compares runs that differ only in that axis); τ-b between the measure and the target within each group, averaged over the groups (τ̄). Ψ is the mean of τ̄ over the axes. Signed: τ̄ > 0 with test loss means more flow goes with higher loss.',
+    'A pooled τ can be dominated by one axis (for SC-SDC, the density level); Ψ weights every axis equally.',
+  ];
+  if (single.length > 0) notes.push(`Skipped, one value only: ${single.join(', ')}.`);
+  const used = cells[0].result.axes.filter((a) => a.status !== 'used').map((a) => a.name);
+  if (used.length > 0) notes.push(`No group with two or more runs and a defined τ: ${used.join(', ')} (n/a).`);
+  const axesTable: Table = {
+    id: `correlation-granulated-axes${idSuffix}`,
+    title: `Granulated Kendall: groups per axis${titleSuffix}`,
+    columns: [
+      { key: 'net', label: 'net', format: 'text' },
+      { key: 'axis', label: 'axis', format: 'text' },
+      { key: 'levels', label: 'values', format: 'int' },
+      { key: 'groups', label: 'groups', format: 'int' },
+      { key: 'runs', label: 'runs in groups', format: 'int' },
+      { key: 'skipped_groups', label: 'groups skipped', format: 'int' },
+    ],
+    rows: NETS.flatMap((net) => {
+      const mine = cells.filter((c) => c.net === net);
+      if (mine.length === 0) return [];
+      return axes.map((a, i) => {
+        const rs = mine.map((c) => c.result.axes[i]);
+        return [net, a.name, rs[0].levels, range(rs.map((r) => r.groups)), range(rs.map((r) => r.runs)), range(rs.map((r) => r.skippedGroups))];
+      });
+    }),
+    notes: [
+      'A group is the set of runs sharing the values of every other axis and the seed. Groups with one run, or in which the measure or the target is constant (τ undefined), are skipped; a range a–b means the count differs between measures/targets.',
+      ...(single.length > 0 ? [`Axes with one value, skipped: ${single.join(', ')}.`] : []),
+    ],
+  };
+  return [
+    { id: `correlation-granulated${idSuffix}`, title: `Granulated Kendall coefficient Ψ${titleSuffix}`, columns, rows: out, notes },
+    axesTable,
+  ];
+}
+
+// -------------------------------------------------------------------------------------------------
+// Density-controlled
+
+export interface DensityCell {
+  net: NetRole;
+  measure: keyof FlowMeasures;
+  target: Target;
+  n: number;
+  pooled: number;
+  within: number;
+  levels: number;
+  partial: number;
+  /** τ(measure, density) and τ(target, density). */
+  measureDensity: number;
+  targetDensity: number;
+  perLevel: Array<{ level: string; n: number; tau: number }>;
+  /** Why `partial` is NaN. */
+  partialNa?: string;
+}
+
+function tauOrNaN(x: readonly number[], y: readonly number[]): number {
+  try {
+    return kendallTau(x, y).tau;
+  } catch (e) {
+    if (e instanceof StatsError) return NaN;
+    throw e;
+  }
+}
+
+function levelLabel(d: number): string {
+  return String(Number(d.toPrecision(6)));
+}
+
+export function densityCells(rows: readonly SweepRow[]): { cells: DensityCell[]; withoutDensity: number } {
+  const cells: DensityCell[] = [];
+  let withoutDensity = 0;
+  for (const net of NETS) {
+    const all = correlationRuns(rows, net).runs;
+    const runs = all.filter((r) => r.density !== undefined);
+    withoutDensity += all.length - runs.length;
+    if (runs.length < 2) continue;
+    const z = runs.map((r) => r.density as number);
+    const levels = z.map(levelLabel);
+    for (const m of MEASURES) {
+      const x = runs.map((r) => r.measures[m.key]);
+      const measureDensity = tauOrNaN(x, z);
+      for (const t of TARGETS) {
+        const y = runs.map((r) => r[t.key]);
+        const pooled = tauOrNaN(x, y);
+        const targetDensity = tauOrNaN(y, z);
+        const w = withinLevelKendall(x, y, levels);
+        let partial = NaN;
+        let partialNa: string | undefined;
+        try {
+          partial = partialKendall(pooled, measureDensity, targetDensity);
+        } catch (e) {
+          if (!(e instanceof StatsError)) throw e;
+          partialNa = e.message;
+        }
+        if (Number.isNaN(measureDensity) || Number.isNaN(targetDensity) || Number.isNaN(pooled)) partialNa = 'a τ is undefined (a constant measure, target or density level)';
+        cells.push({
+          net, measure: m.key, target: t.key, n: runs.length, pooled, within: w.tau, levels: w.perLevel.length, partial, measureDensity, targetDensity, perLevel: w.perLevel,
+          ...(partialNa !== undefined ? { partialNa } : {}),
+        });
+      }
+    }
+  }
+  return { cells, withoutDensity };
+}
+
+function densityTable(rows: readonly SweepRow[], idSuffix: string, titleSuffix: string): { table?: Table; cells: DensityCell[] } {
+  const { cells, withoutDensity } = densityCells(rows);
+  if (cells.length === 0) return { cells };
+  const columns: Column[] = [
+    { key: 'net', label: 'net', format: 'text' },
+    { key: 'measure', label: 'measure', format: 'text' },
+    { key: 'target', label: 'target', format: 'text' },
+    { key: 'n', label: 'n', format: 'int' },
+    { key: 'tau_pooled', label: 'τ pooled', format: 'fixed', digits: 3 },
+    { key: 'abs_tau_pooled', label: '|τ| pooled', format: 'fixed', digits: 3 },
+    { key: 'tau_within', label: 'τ̄ within density', format: 'fixed', digits: 3 },
+    { key: 'abs_tau_within', label: '|τ̄| within', format: 'fixed', digits: 3 },
+    { key: 'tau_partial', label: 'τ·density', format: 'fixed', digits: 3 },
+    { key: 'abs_tau_partial', label: '|τ·density|', format: 'fixed', digits: 3 },
+    { key: 'tau_measure_density', label: 'τ(measure, density)', format: 'fixed', digits: 3 },
+    { key: 'tau_target_density', label: 'τ(target, density)', format: 'fixed', digits: 3 },
+  ];
+  const levelCount = new Set(cells.flatMap((c) => c.perLevel.map((l) => l.level))).size;
+  const notes = [
+    `Density level = h_D/h_S (sparsity.dense_width / model.width; the dense twin carries its sparse twin's level). τ̄ within density: τ-b within each of the ${plural(levelCount, 'density level')}, averaged. τ·density: Kendall's partial τ given the density level, (τ_xy − τ_xz τ_yz)/√((1 − τ_xz²)(1 − τ_yz²)), x = measure, y = target, z = density level. τ(measure, density): how much of the measure is the density level itself.`,
+    'When |τ·density| and |τ̄ within| are much smaller than the pooled |τ|, the pooled correlation comes mostly through the density level.',
+  ];
+  if (withoutDensity > 0) notes.push(`${plural(withoutDensity, 'net')} without sparsity.dense_width left out.`);
+  const naPartial = cells.filter((c) => c.partialNa !== undefined);
+  if (naPartial.length > 0) notes.push(`τ·density n/a: ${[...new Set(naPartial.map((c) => `${c.net} ${measureLabel(c.measure)} (${c.partialNa})`))].join('; ')}.`);
+  return {
+    cells,
+    table: {
+      id: `correlation-density${idSuffix}`,
+      title: `Density-controlled Kendall τ${titleSuffix}`,
+      columns,
+      rows: cells.map((c) => [
+        c.net,
+        measureLabel(c.measure),
+        TARGETS.find((t) => t.key === c.target)?.label ?? c.target,
+        c.n,
+        num(c.pooled),
+        num(Math.abs(c.pooled)),
+        num(c.within),
+        num(Math.abs(c.within)),
+        num(c.partial),
+        num(Math.abs(c.partial)),
+        num(c.measureDensity),
+        num(c.targetDensity),
+      ]),
+      notes,
+    },
+  };
+}
+
+// -------------------------------------------------------------------------------------------------
+// Signs
+
+function signsTable(granulated: readonly GranulatedCell[], axes: readonly SweepAxis[], density: readonly DensityCell[], idSuffix: string, titleSuffix: string): Table | undefined {
+  const rowsOut: Cell[][] = [];
+  const lines: string[] = [];
+  for (const net of NETS) {
+    for (const m of MEASURES) {
+      for (const t of TARGETS) {
+        const subsets: Array<[string, number]> = [];
+        const d = density.find((c) => c.net === net && c.measure === m.key && c.target === t.key);
+        const g = granulated.find((c) => c.net === net && c.measure === m.key && c.target === t.key);
+        if (d) {
+          subsets.push(['pooled', d.pooled], ['partial given density', d.partial]);
+          for (const l of d.perLevel) subsets.push([`density ${l.level}`, l.tau]);
+        }
+        if (g) g.result.axes.forEach((a, i) => subsets.push([`axis ${axisShort(axes[i])}`, a.tau]));
+        const defined = subsets.filter(([, v]) => Number.isFinite(v));
+        if (defined.length === 0) continue;
+        const plus = defined.filter(([, v]) => v > 0).map(([s]) => s);
+        const minus = defined.filter(([, v]) => v < 0).map(([s]) => s);
+        const zero = defined.filter(([, v]) => v === 0).map(([s]) => s);
+        const zeros = zero.length > 0 ? ` (τ = 0 in ${zero.join(', ')})` : '';
+        let verdict: string;
+        if (plus.length > 0 && minus.length > 0) verdict = `differs: + in ${plus.join(', ')}; − in ${minus.join(', ')}${zeros}`;
+        else if (plus.length > 0) verdict = `agrees: + in all ${plus.length} with a sign${zeros}`;
+        else if (minus.length > 0) verdict = `agrees: − in all ${minus.length} with a sign${zeros}`;
+        else verdict = 'no sign: τ = 0 in every subset';
+        rowsOut.push([net, m.label, t.label, defined.length, plus.length, minus.length, verdict]);
+        lines.push(`${net} ${m.label} vs ${t.label}: sign ${verdict}.`);
+      }
+    }
+  }
+  if (rowsOut.length === 0) return undefined;
+  return {
+    id: `correlation-signs${idSuffix}`,
+    title: `Does the sign of τ agree across subsets?${titleSuffix}`,
+    columns: [
+      { key: 'net', label: 'net', format: 'text' },
+      { key: 'measure', label: 'measure', format: 'text' },
+      { key: 'target', label: 'target', format: 'text' },
+      { key: 'subsets', label: 'subsets', format: 'int' },
+      { key: 'positive', label: '+', format: 'int' },
+      { key: 'negative', label: '−', format: 'int' },
+      { key: 'verdict', label: 'sign', format: 'text', wrap: true },
+    ],
+    rows: rowsOut,
+    notes: [
+      'Subsets: the pooled τ, the partial τ given the density level, τ within each density level, and the granulated τ̄ of each axis. A measure whose sign changes between subsets measures different things in different regimes; its pooled |τ| mixes them.',
+    ],
+  };
+}
+
+// -------------------------------------------------------------------------------------------------
+// Bootstrap
+
+export interface BootstrapCell {
+  net: NetRole;
+  target: Target;
+  statistic: 'pooled' | 'partial';
+  n: number;
+  result?: BootstrapResult;
+  na?: string;
+}
+
+export function bootstrapCells(rows: readonly SweepRow[], options: CorrelationOptions = {}): BootstrapCell[] {
+  const out: BootstrapCell[] = [];
+  for (const net of NETS) {
+    const { runs } = correlationRuns(rows, net);
+    if (runs.length < 2) continue;
+    const withDensity = runs.filter((r) => r.density !== undefined);
+    for (const t of TARGETS) {
+      for (const statistic of ['pooled', 'partial'] as const) {
+        const rs = statistic === 'pooled' ? runs : withDensity;
+        if (statistic === 'partial' && new Set(rs.map((r) => r.density)).size < 2) continue;
+        const cell: BootstrapCell = { net, target: t.key, statistic, n: rs.length };
+        try {
+          cell.result = bootstrapAbsTauDifferences(
+            MEASURES.map((m) => rs.map((r) => r.measures[m.key])),
+            rs.map((r) => r[t.key]),
+            {
+              resamples: options.bootstrapResamples ?? DEFAULT_BOOTSTRAP.resamples,
+              seed: options.bootstrapSeed ?? DEFAULT_BOOTSTRAP.seed,
+              level: options.confidence ?? DEFAULT_BOOTSTRAP.confidence,
+              ...(statistic === 'partial' ? { control: rs.map((r) => r.density as number) } : {}),
+            },
+          );
+        } catch (e) {
+          if (!(e instanceof StatsError)) throw e;
+          cell.na = e.message;
+        }
+        out.push(cell);
+      }
+    }
+  }
+  return out;
+}
+
+/** The sentence about the best measure of a bootstrap cell. */
+export function bestVerdict(r: BootstrapResult): string {
+  const label = (i: number): string => MEASURES[i].label;
+  if (r.verdict === 'best') return `best: ${label(r.best)} (every other measure's interval for Δ|τ| lies below 0)`;
+  return `top measures indistinguishable: ${r.tied.map(label).join(', ')} (the interval for Δ|τ| against ${label(r.best)} contains 0)`;
+}
+
+function bootstrapTable(rows: readonly SweepRow[], options: CorrelationOptions, idSuffix: string, titleSuffix: string): Table | undefined {
+  const cells = bootstrapCells(rows, options);
+  if (cells.length === 0) return undefined;
+  const level = options.confidence ?? DEFAULT_BOOTSTRAP.confidence;
+  const pct = `${Math.round(level * 1000) / 10} %`;
+  const rowsOut: Cell[][] = [];
+  const verdicts: string[] = [];
+  const drops: string[] = [];
+  for (const c of cells) {
+    const statLabel = c.statistic === 'pooled' ? 'τ pooled' : 'τ·density';
+    const target = TARGETS.find((t) => t.key === c.target)?.label ?? c.target;
+    if (!c.result) {
+      rowsOut.push([c.net, target, statLabel, NA, c.n, NA, NA, NA, NA, NA, NA]);
+      verdicts.push(`${c.net}, ${target}, ${statLabel}: n/a — ${c.na ?? ''}`);
+      continue;
+    }
+    const r = c.result;
+    r.measures.forEach((m, i) => {
+      const isBest = i === r.best;
+      const status = isBest ? (r.verdict === 'best' ? 'best' : 'largest |τ|, not separable') : m.high < 0 ? 'below the best' : 'indistinguishable from the best';
+      rowsOut.push([c.net, target, statLabel, MEASURES[i].label, c.n, m.tau, m.abs, isBest ? NA : m.meanDiff, isBest ? NA : m.low, isBest ? NA : m.high, status]);
+    });
+    verdicts.push(`${c.net}, ${target}, ${statLabel}: ${bestVerdict(r)}.`);
+    if (r.dropped > 0) drops.push(`${c.net}, ${target}, ${statLabel}: ${r.dropped}`);
+  }
+  const resamples = options.bootstrapResamples ?? DEFAULT_BOOTSTRAP.resamples;
+  const seed = options.bootstrapSeed ?? DEFAULT_BOOTSTRAP.seed;
+  return {
+    id: `correlation-bootstrap${idSuffix}`,
+    title: `Which measure is best? Paired bootstrap of |τ| differences${titleSuffix}`,
+    columns: [
+      { key: 'net', label: 'net', format: 'text' },
+      { key: 'target', label: 'target', format: 'text' },
+      { key: 'statistic', label: 'statistic', format: 'text' },
+      { key: 'measure', label: 'measure', format: 'text' },
+      { key: 'n', label: 'n', format: 'int' },
+      { key: 'tau', label: 'τ', format: 'fixed', digits: 3 },
+      { key: 'abs_tau', label: '|τ|', format: 'fixed', digits: 3 },
+      { key: 'mean_diff', label: 'Δ|τ| vs best (mean)', format: 'fixed', digits: 3 },
+      { key: 'ci_low', label: `${pct} CI low`, format: 'fixed', digits: 3 },
+      { key: 'ci_high', label: `${pct} CI high`, format: 'fixed', digits: 3 },
+      { key: 'status', label: 'status', format: 'text' },
+    ],
+    rows: rowsOut,
+    notes: [
+      `Paired bootstrap over runs: ${resamples} resamples of the n runs with replacement (Mulberry32, seed ${seed}; the same resamples for every measure), |τ| of each measure on each resample (τ-b; τ·density: the partial τ given the density level); Δ|τ| = |τ_m| − |τ_best| per resample, best = the largest |τ| on all runs; ${pct} percentile intervals. A measure is called best only when every other measure's interval lies below 0.`,
+      ...verdicts,
+      ...(drops.length > 0 ? [`Resamples dropped because a τ was undefined on them (a constant column): ${drops.join('; ')}.`] : []),
+    ],
+  };
+}
+
+// -------------------------------------------------------------------------------------------------
+
+function byDataset(rows: readonly SweepRow[]): Array<{ rows: SweepRow[]; idSuffix: string; titleSuffix: string }> {
+  const out = new Map<string, SweepRow[]>();
+  for (const r of rows) {
+    const list = out.get(r.config.dataset.name);
+    if (list) list.push(r);
+    else out.set(r.config.dataset.name, [r]);
+  }
+  return [...out].map(([d, rs]) => ({ rows: rs, idSuffix: `-${slug(d)}`, titleSuffix: ` — ${d}` }));
+}
+
+/** Granulated, density-controlled, signs and bootstrap tables, per dataset, in that order. */
+export function robustCorrelationTables(rows: readonly SweepRow[], options: CorrelationOptions = {}): Table[] {
+  const { bootstrapResamples: b, bootstrapSeed: seed, confidence } = options;
+  if (b !== undefined && !(Number.isInteger(b) && b >= 1)) throw new Error(`bootstrapResamples must be a positive integer, got ${b}`);
+  if (seed !== undefined && !Number.isInteger(seed)) throw new Error(`bootstrapSeed must be an integer, got ${seed}`);
+  if (confidence !== undefined && !(confidence > 0 && confidence < 1)) throw new Error(`confidence must be in (0, 1), got ${confidence}`);
+  const tables: Table[] = [];
+  for (const g of byDataset(rows)) {
+    const granulated = granulatedCells(g.rows);
+    tables.push(...granulatedTables(granulated, g.idSuffix, g.titleSuffix));
+    const dens = densityTable(g.rows, g.idSuffix, g.titleSuffix);
+    if (dens.table) tables.push(dens.table);
+    const signs = signsTable(granulated.cells, granulated.axes, dens.cells, g.idSuffix, g.titleSuffix);
+    if (signs) tables.push(signs);
+    const boot = bootstrapTable(g.rows, options, g.idSuffix, g.titleSuffix);
+    if (boot) tables.push(boot);
+  }
+  return tables;
+}
+
+/** Ψ per net, measure and target for one dataset's rows (the sweep view's column). */
+export interface PsiSummary {
+  net: NetRole;
+  measure: keyof FlowMeasures;
+  target: Target;
+  psi: number;
+  axes: number;
+}
+
+export function granulatedSummary(rows: readonly SweepRow[]): PsiSummary[] {
+  return granulatedCells(rows).cells.map((c) => ({ net: c.net, measure: c.measure, target: c.target, psi: c.result.psi, axes: c.result.axes.filter((a) => a.status === 'used').length }));
+}
