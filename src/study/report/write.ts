@@ -37,7 +37,8 @@ const SECTIONS: ReadonlyArray<{ prefix: string; title: string; intro: string }> 
   {
     prefix: 'correlation',
     title: 'Gradient flow vs test performance',
-    intro: 'Which gradient-flow measure tracks generalisation (method.md §4, §7): Kendall τ-b per net type and dataset.',
+    intro:
+      'Which gradient-flow measure tracks generalisation (method.md §4, §7): Kendall τ-b per net type and dataset, pooled over all runs; then the granulated Kendall coefficient (one axis at a time), the correlation with the density level controlled, whether each sign agrees across subsets, and a paired bootstrap of the differences in |τ| (docs/statistics.md).',
   },
   {
     prefix: 'sig-',
