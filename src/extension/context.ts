@@ -11,6 +11,7 @@ import { readRunConfig } from './runs/past-runs';
 import { RunManager } from './runs/run-manager';
 import { RunsTreeProvider } from './runs/runs-tree';
 import { revealAlert } from './reveal';
+import { defaultCacheDir, ensureDatasets } from './datasets';
 import type { Alert } from '../shared/protocol';
 
 export class GradflowContext implements vscode.Disposable {
@@ -27,6 +28,8 @@ export class GradflowContext implements vscode.Disposable {
   constructor(
     readonly extensionUri: vscode.Uri,
     readonly log: vscode.LogOutputChannel,
+    /** The extension's global storage folder: the default dataset cache lives under it. */
+    readonly globalStorage: string,
   ) {
     this.runs = new RunManager({
       extensionUri,
@@ -36,6 +39,11 @@ export class GradflowContext implements vscode.Disposable {
       diagnostics: this.diagnostics,
       showDashboard: (runId) => this.showDashboard(runId),
       showSweep: (sweepId) => this.showSweep(sweepId),
+      ensureData: (configs) => ensureDatasets(configs, { log, cacheDir: this.datasetCacheDir(), baseUrl: this.config.datasetBaseUrl }),
+      trainerEnv: () => ({
+        GRADFLOW_CACHE: this.datasetCacheDir(),
+        ...(this.config.datasetBaseUrl !== '' ? { GRADFLOW_DATASET_BASE_URL: this.config.datasetBaseUrl } : {}),
+      }),
     });
     this.tree = new RunsTreeProvider(this.runs);
     this.server = new ServerController(extensionUri, log);
@@ -46,6 +54,11 @@ export class GradflowContext implements vscode.Disposable {
         if (GradflowConfig.needsRefresh(e)) this.tree.refresh();
       }),
     );
+  }
+
+  /** Cache folder for runs whose file sets no `dataset.cache_dir`. */
+  datasetCacheDir(): string {
+    return defaultCacheDir(this.globalStorage);
   }
 
   showDashboard(runId?: string): void {

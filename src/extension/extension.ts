@@ -13,7 +13,7 @@ let ctx: GradflowContext | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Gradflow', { log: true });
-  const c = new GradflowContext(context.extensionUri, log);
+  const c = new GradflowContext(context.extensionUri, log, context.globalStorageUri.fsPath);
   ctx = c;
   context.subscriptions.push(log, c);
   for (const [id, handler] of Object.entries(COMMANDS)) {

@@ -18,6 +18,7 @@ import { GRADFLOW_VERSION } from '../../shared/version';
 import { loadSweepFolder, type DashboardState } from '../dashboard';
 import type { GradflowConfig } from '../config';
 import { resolveNodeRuntime, type NodeRuntime } from '../node-runtime';
+import { showProblemsOf } from '../problems';
 import { applyRunSettings, defaultRunsDir } from '../run-settings';
 import type { RunDiagnostics } from '../diagnostics/run-diagnostics';
 
@@ -75,6 +76,10 @@ export interface RunManagerDeps {
   /** Opens (or reveals) the dashboard on a sweep's table. */
   showSweep(sweepId: string): void;
   diagnostics: RunDiagnostics;
+  /** Makes the runs' datasets available (download with progress); false = do not start. */
+  ensureData?(configs: readonly ExperimentConfig[]): Promise<boolean>;
+  /** Extra environment for every trainer (dataset cache folder, mirror). */
+  trainerEnv?(): Record<string, string>;
 }
 
 interface Prepared {
@@ -134,6 +139,7 @@ export class RunManager implements vscode.Disposable {
   async run(uri: vscode.Uri): Promise<RunOutcome | undefined> {
     const prep = await this.prepare(uri);
     if (prep === undefined) return undefined;
+    if (this.deps.ensureData !== undefined && !(await this.deps.ensureData([prep.config]))) return undefined;
     this.deps.diagnostics.reset(uri);
     const run = this.launch(prep, prep.config, {});
     if (run === undefined) return undefined;
@@ -177,6 +183,7 @@ export class RunManager implements vscode.Disposable {
       void vscode.window.showErrorMessage(`Gradflow: the sweep cannot run: ${message}`);
       return [];
     }
+    if (this.deps.ensureData !== undefined && !(await this.deps.ensureData(planned.map((r) => r.config)))) return [];
     const plan = planSweep(prep.config.name, planned, prep.config.run.runsDir, prep.file);
     writeManifest(plan);
     const done = finishedRuns(plan.dir);
@@ -285,7 +292,7 @@ export class RunManager implements vscode.Disposable {
       void vscode.window
         .showErrorMessage(`Gradflow: ${path.basename(file)} has ${errors.length} problem${errors.length === 1 ? '' : 's'}${detail}${more}. The run was not started.`, 'Show Problems')
         .then((choice) => {
-          if (choice === 'Show Problems') void vscode.commands.executeCommand('workbench.actions.view.problems');
+          if (choice === 'Show Problems') void showProblemsOf(uri, first);
         });
       return undefined;
     }
@@ -325,7 +332,7 @@ export class RunManager implements vscode.Disposable {
       sourceFile: prep.file,
       backend: config.run.backend,
       cwd: path.dirname(prep.file),
-      env: prep.runtime.env,
+      env: { ...(this.deps.trainerEnv?.() ?? {}), ...prep.runtime.env },
       ...(opts.configId !== undefined ? { configId: opts.configId } : {}),
     });
     let resolveEnded: (o: RunOutcome) => void = () => undefined;
