@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { ExperimentConfig } from '../shared/experiment';
 import { parseExperiment, formatIssue, type ConfigIssue, type SweepSpec } from '../config';
+import type { SettingsLayer } from '../config/layers';
 
 export class CliUsageError extends Error {
   constructor(
@@ -39,7 +40,11 @@ export interface CliExperiment {
   sourceFile: string;
 }
 
-export function loadForCli(file: string, sets: readonly string[]): CliExperiment {
+/**
+ * `settings`: a settings layer (`src/config/layers.ts`) replacing schema defaults where the file is
+ * silent, resolved by the same function as the extension's run settings.
+ */
+export function loadForCli(file: string, sets: readonly string[], settings: SettingsLayer = {}): CliExperiment {
   const sourceFile = path.resolve(file);
   let text: string;
   try {
@@ -48,11 +53,11 @@ export function loadForCli(file: string, sets: readonly string[]): CliExperiment
     throw new CliUsageError(`cannot read experiment file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   // Validate the file as written first, so positions point at its real lines.
-  const first = parseExperiment(text, sourceFile);
+  const first = parseExperiment(text, sourceFile, { settings });
   const firstErrors = first.issues.filter((i) => i.severity === 'error');
   if (firstErrors.length > 0 || !first.config) throw new CliUsageError(`${formatIssues(firstErrors)}\n${file}: invalid experiment file, nothing was run`);
   if (sets.length === 0) return { config: first.config, sourceFile, ...(first.sweep ? { sweep: first.sweep } : {}) };
-  const second = parseExperiment(applyOverrides(text, sets), sourceFile);
+  const second = parseExperiment(applyOverrides(text, sets), sourceFile, { settings });
   const secondErrors = second.issues.filter((i) => i.severity === 'error');
   if (secondErrors.length > 0 || !second.config)
     throw new CliUsageError(`${secondErrors.map((i) => `--set: ${i.key}: ${i.message}`).join('\n')}\ninvalid override, nothing was run`);

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LineCounter, parseDocument, visit, type YAMLError } from 'yaml';
 import { collectPositions, rangeFromOffsets, type PositionIndex } from './positions';
+import { settingsIssues, type SettingsLayer } from './layers';
 import { resolveExperiment, type RawExperiment } from './resolve';
 import { GRADFLOW_SCHEMA, schemaAt } from './schema';
 import { expandSweepDetailed, linkedPath, rememberSource, sweepKeyIssues, type SweepKeyCheck } from './sweep';
@@ -16,6 +17,11 @@ import { makeIssue, validateValue, type Locator } from './validate';
 export interface ParseOptions {
   /** Base folder for `run.runs_dir` instead of the file's folder. */
   runsDirBase?: string;
+  /**
+   * Settings layer (editor or CLI settings, dotted snake_case keys): replaces schema defaults where
+   * the file is silent; the file wins. See `layers.ts`.
+   */
+  settings?: SettingsLayer;
 }
 
 function locatorFor(index: PositionIndex): Locator {
@@ -128,6 +134,8 @@ export function parseExperiment(text: string, file: string, opts: ParseOptions =
   }
   const raw: RawExperiment = value;
   validateValue(raw, GRADFLOW_SCHEMA, '', { file, locate, issues, root: GRADFLOW_SCHEMA });
+  const settings = opts.settings;
+  if (settings !== undefined) issues.push(...settingsIssues(settings, file, index.firstLine));
   // A broken sweep section does not stop the experiment itself from being checked (and vice versa),
   // so the user sees every problem at once.
   const inSweep = (i: ConfigIssue): boolean => i.key === 'sweep' || i.key.startsWith('sweep.');
@@ -145,12 +153,12 @@ export function parseExperiment(text: string, file: string, opts: ParseOptions =
 
   let config: ExperimentConfig | undefined;
   if (schemaOk) {
-    const resolved = resolveExperiment(raw, { file, runsDirBase: opts.runsDirBase, locate });
+    const resolved = resolveExperiment(raw, { file, runsDirBase: opts.runsDirBase, locate, ...(settings !== undefined ? { settings } : {}) });
     issues.push(...resolved.issues);
     config = resolved.config;
   }
 
-  if (config) rememberSource(config, { raw, file, runsDirBase: opts.runsDirBase });
+  if (config) rememberSource(config, { raw, file, runsDirBase: opts.runsDirBase, ...(settings !== undefined ? { settings } : {}) });
   if (config && sweep && sweepKeys && sweepSchemaOk) {
     // Axes and keys already reported as unknown are left out, so the values of the others are still
     // checked; axes that contradict each other get their values checked but no combinations tried.

@@ -5,7 +5,10 @@
  * section, or line 1) for diagnostics.
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { fileKeys } from './keys';
 import type { ParseResult, Range } from './types';
+
+export { toSnakePath } from './keys';
 
 export interface PositionIndex {
   keyRanges: Map<string, Range>;
@@ -90,33 +93,16 @@ export function collectPositions(doc: Document, lineCounter: LineCounter, text: 
   return index;
 }
 
-/** camelCase segments (as in `ExperimentConfig`) → snake_case (as in the file): `learningRate` → `learning_rate`. */
-export function toSnakePath(keyPath: string): string {
-  return keyPath
-    .split('.')
-    .map((s) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase())
-    .join('.');
-}
-
 /**
  * Range of `keyPath` (its key and value) in a parsed file or a text. Accepts snake_case (file) or
- * camelCase (`ExperimentConfig`) paths. A key absent from the file maps to the key of the nearest
- * section present (e.g. `training:` for `training.learning_rate`), else to line 1, so an alert about a
- * defaulted setting still lands somewhere visible. Undefined only for an empty key path.
+ * camelCase (`ExperimentConfig`) paths. A key absent from the file maps to its alternative spelling
+ * if the file writes that (`sparsity.density` for `sparsity.dense_width`), else to the key of the
+ * nearest section present (e.g. `training:` for `training.learning_rate`), else to line 1, so an
+ * alert about a defaulted setting still lands somewhere visible. Undefined only for an empty key path.
  */
 export function keyRange(source: string | Pick<ParseResult, 'keyRanges' | 'keyNameRanges' | 'firstLine'>, keyPath: string): Range | undefined {
   if (keyPath === '') return undefined;
-  const index = typeof source === 'string' ? positionsOfText(source) : source;
-  for (const candidate of [keyPath, toSnakePath(keyPath)]) {
-    const exact = index.keyRanges.get(candidate);
-    if (exact) return exact;
-  }
-  const segments = toSnakePath(keyPath).split('.');
-  for (let n = segments.length - 1; n > 0; n--) {
-    const parent = index.keyNameRanges.get(segments.slice(0, n).join('.'));
-    if (parent) return parent;
-  }
-  return index.firstLine;
+  return fileKeys(typeof source === 'string' ? positionsOfText(source) : source).range(keyPath);
 }
 
 /** Positions only (no validation), for callers that have just the text. */

@@ -6,7 +6,10 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ExperimentConfig } from '../shared/experiment';
+import { isRecord } from '../shared/guards';
 import { GRADFLOW_SCHEMA, schemaAt, type SchemaNode } from './schema';
+import { camelToSnake, snakeToCamel } from './keys';
+import { overlay, type SettingsLayer } from './layers';
 import type { ConfigIssue, IssueCode, IssueSeverity } from './types';
 import { makeIssue, type Locator } from './validate';
 
@@ -19,6 +22,8 @@ export interface ResolveOptions {
   /** Base folder for `run.runs_dir` instead of the file's folder (e.g. for an unsaved editor buffer). */
   runsDirBase?: string;
   locate: Locator;
+  /** Settings that replace schema defaults where the file is silent (`layers.ts`). */
+  settings?: SettingsLayer;
 }
 
 export interface ResolveResult {
@@ -37,9 +42,6 @@ export function defaultExperimentName(file: string): string {
   return base || 'experiment';
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function clone<T>(value: T): T {
   return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
@@ -66,14 +68,6 @@ export function applyDefaults(value: Record<string, unknown>, schema: SchemaNode
     if (child.properties && isRecord(out[key])) out[key] = applyDefaults(out[key] as Record<string, unknown>, child);
   }
   return out;
-}
-
-export function snakeToCamel(key: string): string {
-  return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-}
-
-export function camelToSnake(key: string): string {
-  return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
 }
 
 /** Maps every mapping key snake_case → camelCase (values untouched): the one-to-one naming rule. */
@@ -120,7 +114,9 @@ function section(raw: RawExperiment, key: string): Record<string, unknown> {
   return isRecord(value) ? value : {};
 }
 
-export function resolveExperiment(raw: RawExperiment, opts: ResolveOptions): ResolveResult {
+export function resolveExperiment(file: RawExperiment, opts: ResolveOptions): ResolveResult {
+  // defaults ← settings ← file: the settings fill what the file leaves out; the defaults the rest.
+  const raw = opts.settings !== undefined ? overlay(file, opts.settings) : file;
   const issues: ConfigIssue[] = [];
   const report = (key: string, message: string, code: IssueCode, severity: IssueSeverity = 'error', at: 'key' | 'value' = 'value'): void => {
     issues.push(makeIssue(opts.file, key, at === 'key' ? opts.locate.key(key) : opts.locate.value(key), message, code, severity));

@@ -1,8 +1,9 @@
 /**
- * The experiment-file JSON Schema as a typed value. `gradflow.schema.json` is the single source of
- * validation, defaults, hover text and completion; this module only types it and offers lookups by
- * dotted key path. Consumers that want the raw JSON (a language server, `yaml.schemas` settings)
- * can import `./gradflow.schema.json` directly (resolveJsonModule) or use `GRADFLOW_SCHEMA`.
+ * The experiment-file JSON Schema as a typed value, and the one model of it every consumer uses:
+ * `gradflow.schema.json` is the single source of validation, defaults, hover text and completion;
+ * this module types it and offers lookups by key path and the documentation of a node. The key
+ * registry (`keys.ts`) lists every key of it once. Consumers that want the raw JSON (`yaml.schemas`
+ * settings) can import `./gradflow.schema.json` directly (resolveJsonModule) or use `GRADFLOW_SCHEMA`.
  */
 import schemaJson from './gradflow.schema.json';
 
@@ -14,6 +15,10 @@ export interface SchemaNode {
   $id?: string;
   title?: string;
   description?: string;
+  markdownDescription?: string;
+  /** Per-`enum` value documentation (VS Code extension of JSON Schema). */
+  enumDescriptions?: readonly string[];
+  markdownEnumDescriptions?: readonly string[];
   type?: SchemaType | SchemaType[];
   enum?: readonly unknown[];
   default?: unknown;
@@ -29,6 +34,9 @@ export interface SchemaNode {
   additionalProperties?: boolean | SchemaNode;
   items?: SchemaNode;
   oneOf?: readonly SchemaNode[];
+  const?: unknown;
+  examples?: readonly unknown[];
+  deprecated?: boolean;
 }
 
 /**
@@ -65,6 +73,130 @@ export function allKeyPaths(root: SchemaNode = GRADFLOW_SCHEMA): string[] {
 /** Key paths whose schema is not an object with properties: what a value can be assigned to. */
 export function leafKeyPaths(root: SchemaNode = GRADFLOW_SCHEMA): string[] {
   return allKeyPaths(root).filter((p) => !schemaAt(p, root)?.properties);
+}
+
+// -------------------------------------------------------------------------------------------------
+// Navigation and documentation (hover, completion, generated docs).
+
+/** The node and the `oneOf` branches it combines with. */
+function branches(node: SchemaNode): SchemaNode[] {
+  const out: SchemaNode[] = [];
+  const visit = (n: SchemaNode, depth: number): void => {
+    out.push(n);
+    if (depth > 8) return; // guards against pathological self-combining schemas
+    for (const b of n.oneOf ?? []) visit(b, depth + 1);
+  };
+  visit(node, 0);
+  return out;
+}
+
+/** Keys an object node declares, in schema order, with their sub-schemas. */
+export function propertiesOf(node: SchemaNode): Map<string, SchemaNode> {
+  const out = new Map<string, SchemaNode>();
+  for (const b of branches(node)) {
+    for (const [k, v] of Object.entries(b.properties ?? {})) if (!out.has(k)) out.set(k, v);
+  }
+  return out;
+}
+
+/**
+ * The sub-schema at a key path given as segments (`['training', 'learning_rate']`), following
+ * `additionalProperties` schemas (e.g. the axes of `sweep.grid`); undefined when the schema does not
+ * know the key.
+ */
+export function nodeAt(root: SchemaNode, path: readonly string[]): SchemaNode | undefined {
+  let cur: SchemaNode = root;
+  for (const seg of path) {
+    const next = propertiesOf(cur).get(seg);
+    if (next !== undefined) {
+      cur = next;
+      continue;
+    }
+    const extra = branches(cur)
+      .map((b) => b.additionalProperties)
+      .find((a): a is SchemaNode => typeof a === 'object');
+    if (extra === undefined) return undefined;
+    cur = extra;
+  }
+  return cur;
+}
+
+export function typeOf(node: SchemaNode): SchemaType[] {
+  if (node.type === undefined) return [];
+  return Array.isArray(node.type) ? node.type : [node.type];
+}
+
+/** Allowed literal values of a node: `enum`, `const`, booleans, gathered across branches. */
+export function valuesOf(node: SchemaNode): unknown[] {
+  const out: unknown[] = [];
+  const add = (v: unknown): void => {
+    if (!out.some((o) => o === v)) out.push(v);
+  };
+  for (const b of branches(node)) {
+    for (const v of b.enum ?? []) add(v);
+    if (b.const !== undefined) add(b.const);
+    if (typeOf(b).includes('boolean')) {
+      add(true);
+      add(false);
+    }
+  }
+  return out;
+}
+
+/** Whether the node describes a mapping (so a key completion should open a block). */
+export function isObject(node: SchemaNode): boolean {
+  return branches(node).some((b) => typeOf(b).includes('object') || b.properties !== undefined);
+}
+
+/** One-line type summary for hover/completion detail: `number ≥ 0`, `"relu" | "elu"`, `object`. */
+export function typeLabel(node: SchemaNode): string {
+  const values = branches(node).flatMap((b) => [...(b.enum ?? []), ...(b.const !== undefined ? [b.const] : [])]);
+  if (values.length > 0) return values.map((v) => JSON.stringify(v)).join(' | ');
+  const types = new Set(branches(node).flatMap(typeOf));
+  if (types.size === 0) return isObject(node) ? 'object' : 'any';
+  let label = [...types].join(' | ');
+  const bounds: string[] = [];
+  for (const b of branches(node)) {
+    if (typeof b.minimum === 'number') bounds.push(`≥ ${b.minimum}`);
+    if (typeof b.exclusiveMinimum === 'number') bounds.push(`> ${b.exclusiveMinimum}`);
+    if (typeof b.maximum === 'number') bounds.push(`≤ ${b.maximum}`);
+    if (typeof b.exclusiveMaximum === 'number') bounds.push(`< ${b.exclusiveMaximum}`);
+  }
+  if (bounds.length > 0) label += ` ${bounds.join(', ')}`;
+  return label;
+}
+
+/** The first description found on the node or its branches (markdown preferred). */
+export function descriptionOf(node: SchemaNode): string | undefined {
+  for (const b of branches(node)) {
+    const d = b.markdownDescription ?? b.description;
+    if (d !== undefined && d !== '') return d;
+  }
+  return undefined;
+}
+
+export function defaultOf(node: SchemaNode): unknown {
+  for (const b of branches(node)) if (b.default !== undefined) return b.default;
+  return undefined;
+}
+
+/** A value as it is written in YAML. */
+export function formatValue(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v);
+}
+
+/** Markdown documentation of a key: description, type, default and allowed values. */
+export function documentation(key: string, node: SchemaNode): string {
+  const parts: string[] = [`**${key}**: \`${typeLabel(node)}\``];
+  const desc = descriptionOf(node);
+  if (desc !== undefined) parts.push(desc);
+  const def = defaultOf(node);
+  if (def !== undefined) parts.push(`Default: \`${formatValue(def)}\``);
+  const values = valuesOf(node).filter((v) => typeof v !== 'boolean');
+  if (values.length > 0) parts.push(`Allowed: ${values.map((v) => `\`${formatValue(v)}\``).join(', ')}`);
+  return parts.join('\n\n');
 }
 
 // -------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ExperimentConfig } from '../shared/experiment';
+import type { SettingsLayer } from './layers';
 import { resolveExperiment, snakeizeKeys, type RawExperiment } from './resolve';
 import { closest, leafKeyPaths, schemaAt } from './schema';
 import { ConfigError, isLinkedAxis, type ConfigIssue, type LinkedSweepAxis, type Range, type SweepAxis, type SweepSpec } from './types';
@@ -63,6 +64,8 @@ interface ConfigSource {
   raw: RawExperiment;
   file: string;
   runsDirBase?: string;
+  /** The settings layer the file was resolved with: each sweep point is resolved with it too. */
+  settings?: SettingsLayer;
 }
 
 const sources = new WeakMap<ExperimentConfig, ConfigSource>();
@@ -383,7 +386,12 @@ export function expandSweepDetailed(base: ExperimentConfig, spec: SweepSpec, opt
       if (!isLinkedAxis(axis)) return `sweep.grid.${axis.key}.${point[a]}`;
       return linkedPath(point[a], path in axis.linked[point[a]] ? path : undefined);
     };
-    const resolved = resolveExperiment(raw, { file: source.file, runsDirBase: source.runsDirBase, locate: { key: onPoint, value: onPoint } });
+    const resolved = resolveExperiment(raw, {
+      file: source.file,
+      runsDirBase: source.runsDirBase,
+      locate: { key: onPoint, value: onPoint },
+      ...(source.settings !== undefined ? { settings: source.settings } : {}),
+    });
     if (!resolved.config) {
       for (const issue of resolved.issues) {
         if (issue.severity !== 'error') continue; // warnings were already given for the base file

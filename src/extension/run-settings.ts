@@ -1,9 +1,10 @@
 /**
  * Editor settings that fill in what an experiment file leaves unset: the backend, the runs folder and
- * the alert thresholds. The file always wins; a setting only replaces a default. Pure, so the
- * precedence is unit-tested.
+ * the alert thresholds. The file always wins; a setting only replaces a default (the layering itself
+ * is `src/config/layers.ts`, shared with the CLI). Pure, so the precedence is unit-tested.
  */
 import * as path from 'node:path';
+import type { SettingsLayer } from '../config/layers';
 import type { BackendPreference, ExperimentConfig } from '../shared/experiment';
 
 export interface ThresholdSettings {
@@ -29,37 +30,29 @@ export function defaultRunsDir(setting: string, workspaceFolder: string | undefi
 }
 
 /**
- * The config to run: `config` (as parsed) with every unset threshold, the runs folder and the backend
- * taken from the settings. `written(key)` tells whether the file sets a dotted snake_case key.
- * `forcedBackend` is what the runtime imposes (wasm in the editor's Electron), unless the file or the
- * user chose the pure-JS `cpu` backend, which also works there.
+ * The settings as a layer of the layered resolution (`src/config/layers.ts`): schema defaults ←
+ * these ← the file. `runsDir` is the runs folder for files that do not set `run.runs_dir`
+ * (`defaultRunsDir`). The CLI resolves through the same function with its own layer.
  */
-export function applyRunSettings(
-  config: ExperimentConfig,
-  written: (key: string) => boolean,
-  settings: RunSettings,
-  runsDir: string,
-  forcedBackend?: BackendPreference,
-): ExperimentConfig {
+export function settingsLayer(settings: RunSettings, runsDir: string): SettingsLayer {
   const t = settings.thresholds;
-  const pick = <T>(key: string, fromFile: T, fromSetting: T): T => (written(key) ? fromFile : fromSetting);
-  const m = config.monitoring;
-  let backend: BackendPreference = pick('run.backend', config.run.backend, settings.backend);
-  if (forcedBackend !== undefined && backend !== 'cpu') backend = forcedBackend;
   return {
-    ...config,
-    monitoring: {
-      ...m,
-      explosion: {
-        maxNorm: pick('monitoring.explosion.max_norm', m.explosion.maxNorm, t.explosionMaxNorm),
-        growthFactor: pick('monitoring.explosion.growth_factor', m.explosion.growthFactor, t.explosionGrowthFactor),
-        window: pick('monitoring.explosion.window', m.explosion.window, t.explosionWindow),
-      },
-      collapse: {
-        minNorm: pick('monitoring.collapse.min_norm', m.collapse.minNorm, t.collapseMinNorm),
-        steps: pick('monitoring.collapse.steps', m.collapse.steps, t.collapseSteps),
-      },
-    },
-    run: { backend, runsDir: pick('run.runs_dir', config.run.runsDir, runsDir) },
+    'run.backend': settings.backend,
+    'run.runs_dir': runsDir,
+    'monitoring.explosion.max_norm': t.explosionMaxNorm,
+    'monitoring.explosion.growth_factor': t.explosionGrowthFactor,
+    'monitoring.explosion.window': t.explosionWindow,
+    'monitoring.collapse.min_norm': t.collapseMinNorm,
+    'monitoring.collapse.steps': t.collapseSteps,
   };
+}
+
+/**
+ * What the runtime imposes on a resolved config: `forcedBackend` (wasm in the editor's Electron)
+ * replaces the backend, unless the file or the user chose the pure-JS `cpu` backend, which also
+ * works there. Not a setting: it applies whatever the file says.
+ */
+export function withRuntimeBackend(config: ExperimentConfig, forcedBackend?: BackendPreference): ExperimentConfig {
+  if (forcedBackend === undefined || config.run.backend === 'cpu') return config;
+  return { ...config, run: { ...config.run, backend: forcedBackend } };
 }

@@ -4,13 +4,14 @@ import {
   descriptionOf,
   documentation,
   formatValue,
+  GRADFLOW_SCHEMA,
   isObject,
+  nodeAt,
   propertiesOf,
-  schemaAt,
   typeLabel,
   valuesOf,
-  type JsonSchema,
-} from './schema';
+  type SchemaNode,
+} from '../config/schema';
 import { CompletionKind, SNIPPET, type CompletionItem, type Position, type Range } from './types';
 
 /** Cursor on a line holding only indentation and a partial key: `  lea|`. */
@@ -23,7 +24,7 @@ const VALUE_CONTEXT = /^(\s*)((?:-\s+)*)([^\s:#'"][^:#]*?)\s*:\s*([^#]*)$/;
  * the key whose value is being typed. Items carry the schema's documentation; the client filters
  * them by the typed prefix.
  */
-export function completion(text: string, position: Position, schema: JsonSchema): CompletionItem[] {
+export function completion(text: string, position: Position, schema: SchemaNode = GRADFLOW_SCHEMA): CompletionItem[] {
   const lines = splitLines(text);
   const lineText = lines[position.line];
   if (lineText === undefined) return [];
@@ -36,11 +37,11 @@ export function completion(text: string, position: Position, schema: JsonSchema)
     const indent = keyMatch[1].length + keyMatch[2].length;
     const prefix = keyMatch[3];
     const parent = parentPathAt(entries, position.line, indent);
-    const node = schemaAt(schema, parent);
+    const node = nodeAt(schema, parent);
     if (node === undefined) return [];
     // Checked before the object test: `sweep.linked` is a list whose items are mappings.
     if (samePath(parent, SWEEP_LINKED)) return linkedKeyItems(schema, entries, lines, position.line, keyMatch[2] !== '', keyRangeAt(position, prefix, after), /^[^\s:#]*\s*:/.test(after));
-    if (!isObject(schema, node)) return [];
+    if (!isObject(node)) return [];
     const present = new Set(
       entries.filter((e) => e.line !== position.line && samePath(e.path.slice(0, -1), parent)).map((e) => e.key),
     );
@@ -57,8 +58,8 @@ export function completion(text: string, position: Position, schema: JsonSchema)
         items.push({
           label: key,
           kind: CompletionKind.Property,
-          detail: `axis: ${typeLabel(schema, sub)}`,
-          documentation: { kind: 'markdown', value: documentation(schema, key, sub) },
+          detail: `axis: ${typeLabel(sub)}`,
+          documentation: { kind: 'markdown', value: documentation(key, sub) },
           textEdit: { range, newText: nameOnly ? key : `${key}: [$1]` },
           ...(nameOnly ? {} : { insertTextFormat: SNIPPET }),
           sortText: String(i).padStart(3, '0'),
@@ -66,15 +67,15 @@ export function completion(text: string, position: Position, schema: JsonSchema)
       }
       return items;
     }
-    for (const [key, sub] of propertiesOf(schema, node)) {
+    for (const [key, sub] of propertiesOf(node)) {
       i++;
       if (present.has(key)) continue;
       items.push({
         label: key,
-        kind: isObject(schema, sub) ? CompletionKind.Module : CompletionKind.Property,
-        detail: typeLabel(schema, sub),
-        documentation: { kind: 'markdown', value: documentation(schema, [...parent, key].join('.'), sub) },
-        textEdit: { range, newText: nameOnly ? key : keySnippet(schema, key, sub) },
+        kind: isObject(sub) ? CompletionKind.Module : CompletionKind.Property,
+        detail: typeLabel(sub),
+        documentation: { kind: 'markdown', value: documentation([...parent, key].join('.'), sub) },
+        textEdit: { range, newText: nameOnly ? key : keySnippet(key, sub) },
         ...(nameOnly ? {} : { insertTextFormat: SNIPPET }),
         sortText: String(i).padStart(3, '0'),
       });
@@ -88,17 +89,17 @@ export function completion(text: string, position: Position, schema: JsonSchema)
     if (entry === undefined || position.character <= entry.colon) return [];
     // A key of a linked sweep item takes one value of the key it names.
     const linkedKey = entry.path.length === 3 && samePath(entry.path.slice(0, 2), SWEEP_LINKED) ? entry.key : undefined;
-    const node = linkedKey !== undefined ? schemaAt(schema, linkedKey.split('.')) : schemaAt(schema, entry.path);
+    const node = linkedKey !== undefined ? nodeAt(schema, linkedKey.split('.')) : nodeAt(schema, entry.path);
     if (node === undefined) return [];
     const keyName = linkedKey ?? entry.path.join('.');
     const range: Range = {
       start: { line: position.line, character: entry.valueStart },
       end: { line: position.line, character: Math.max(entry.valueEnd, position.character) },
     };
-    const keyDoc = descriptionOf(schema, node);
+    const keyDoc = descriptionOf(node);
     const enumDocs = enumDescriptions(node);
-    const values = valuesOf(schema, node);
-    const def = defaultOf(schema, node);
+    const values = valuesOf(node);
+    const def = defaultOf(node);
     const offered = values.length > 0 ? values : def !== undefined && typeof def !== 'object' ? [def] : [];
     return offered.map((v, i) => {
       const label = formatValue(v);
@@ -138,7 +139,7 @@ const NOT_SWEPT = new Set(['training.seed', 'name', 'run.runs_dir']);
  * item must set the same keys.
  */
 function linkedKeyItems(
-  schema: JsonSchema,
+  schema: SchemaNode,
   entries: ReturnType<typeof outline>,
   lines: readonly string[],
   line: number,
@@ -160,9 +161,9 @@ function linkedKeyItems(
     items.push({
       label: key,
       kind: CompletionKind.Property,
-      detail: `linked: ${typeLabel(schema, sub)}`,
-      documentation: { kind: 'markdown', value: documentation(schema, key, sub) },
-      textEdit: { range, newText: nameOnly ? key : keySnippet(schema, key, sub) },
+      detail: `linked: ${typeLabel(sub)}`,
+      documentation: { kind: 'markdown', value: documentation(key, sub) },
+      textEdit: { range, newText: nameOnly ? key : keySnippet(key, sub) },
       ...(nameOnly ? {} : { insertTextFormat: SNIPPET }),
       sortText: `${others.has(key) ? 0 : 1}${String(i).padStart(3, '0')}`,
     });
@@ -171,12 +172,12 @@ function linkedKeyItems(
 }
 
 /** Every non-object key of the schema as a dotted path, in schema order. */
-function leafPaths(root: JsonSchema): Array<[string, JsonSchema]> {
-  const out: Array<[string, JsonSchema]> = [];
-  const walk = (node: JsonSchema, prefix: string[], depth: number): void => {
-    for (const [key, sub] of propertiesOf(root, node)) {
+function leafPaths(root: SchemaNode): Array<[string, SchemaNode]> {
+  const out: Array<[string, SchemaNode]> = [];
+  const walk = (node: SchemaNode, prefix: string[], depth: number): void => {
+    for (const [key, sub] of propertiesOf(node)) {
       const p = [...prefix, key];
-      if (isObject(root, sub) && depth < 6) walk(sub, p, depth + 1);
+      if (isObject(sub) && depth < 6) walk(sub, p, depth + 1);
       else out.push([p.join('.'), sub]);
     }
   };
@@ -184,17 +185,16 @@ function leafPaths(root: JsonSchema): Array<[string, JsonSchema]> {
   return out;
 }
 
-function enumDescriptions(node: JsonSchema): string[] | undefined {
-  const ext = node as JsonSchema & { markdownEnumDescriptions?: string[]; enumDescriptions?: string[] };
-  return ext.markdownEnumDescriptions ?? ext.enumDescriptions;
+function enumDescriptions(node: SchemaNode): readonly string[] | undefined {
+  return node.markdownEnumDescriptions ?? node.enumDescriptions;
 }
 
 /** `key: ` followed by a tab stop; a choice of the allowed values; a block for objects. */
-function keySnippet(root: JsonSchema, key: string, node: JsonSchema): string {
-  if (isObject(root, node)) return `${key}:\n  $0`;
-  const values = valuesOf(root, node).map(formatValue);
+function keySnippet(key: string, node: SchemaNode): string {
+  if (isObject(node)) return `${key}:\n  $0`;
+  const values = valuesOf(node).map(formatValue);
   if (values.length > 0 && values.every((v) => !/[|,$}\\]/.test(v))) return `${key}: \${1|${values.join(',')}|}`;
-  const def = defaultOf(root, node);
+  const def = defaultOf(node);
   if (def !== undefined && typeof def !== 'object') return `${key}: \${1:${escapeSnippet(formatValue(def))}}`;
   return `${key}: $0`;
 }

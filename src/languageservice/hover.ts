@@ -1,5 +1,5 @@
 import { outline, parseKeyLine, splitLines } from './outline';
-import { documentation, schemaAt, type JsonSchema } from './schema';
+import { documentation, GRADFLOW_SCHEMA, nodeAt, type SchemaNode } from '../config/schema';
 import type { Hover, Position } from './types';
 
 /**
@@ -7,7 +7,7 @@ import type { Hover, Position } from './types';
  * description, type, default and allowed values. Nothing for keys the schema does not know: the
  * validator already flags those.
  */
-export function hover(text: string, position: Position, schema: JsonSchema): Hover | null {
+export function hover(text: string, position: Position, schema: SchemaNode = GRADFLOW_SCHEMA): Hover | null {
   const lineText = splitLines(text)[position.line];
   if (lineText === undefined) return null;
   const own = parseKeyLine(lineText, position.line);
@@ -18,16 +18,16 @@ export function hover(text: string, position: Position, schema: JsonSchema): Hov
   if (entry === undefined) return null; // a key line inside a block scalar is text, not a key
   // A key of a `sweep.linked` item sets that key of the file, together with the item's other keys.
   const linked = entry.path.length === 3 && entry.path[0] === 'sweep' && entry.path[1] === 'linked';
-  const node = linked ? schemaAt(schema, entry.key.split('.')) : schemaAt(schema, entry.path);
+  const node = linked ? nodeAt(schema, entry.key.split('.')) : nodeAt(schema, entry.path);
   if (node === undefined) return null;
   // A sweep axis names another key of the file: document that key.
-  const axis = entry.path.length === 3 && entry.path[0] === 'sweep' && entry.path[1] === 'grid' ? schemaAt(schema, entry.key.split('.')) : undefined;
+  const axis = entry.path.length === 3 && entry.path[0] === 'sweep' && entry.path[1] === 'grid' ? nodeAt(schema, entry.key.split('.')) : undefined;
   const value =
     axis !== undefined
-      ? `Sweep axis: the values to try for \`${entry.key}\`.\n\n${documentation(schema, entry.key, axis)}`
+      ? `Sweep axis: the values to try for \`${entry.key}\`.\n\n${documentation(entry.key, axis)}`
       : linked
-        ? `Linked sweep setting: \`${entry.key}\` takes this value in the runs of this item, together with the item's other keys.\n\n${documentation(schema, entry.key, node)}`
-        : documentation(schema, entry.path.join('.'), node);
+        ? `Linked sweep setting: \`${entry.key}\` takes this value in the runs of this item, together with the item's other keys.\n\n${documentation(entry.key, node)}`
+        : documentation(entry.path.join('.'), node);
   return {
     contents: { kind: 'markdown', value },
     range: {

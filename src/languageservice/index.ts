@@ -7,5 +7,5 @@ export { hover } from './hover';
 export { completion } from './completion';
 export { codeLens } from './codelens';
 export { outline, type OutlineEntry } from './outline';
-export type { JsonSchema } from './schema';
+export type { SchemaNode } from '../config/schema';
 export * from './types';

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { zeroRange } from '../config/keys';
 import { parseExperiment } from '../config/parse';
 import type { ConfigIssue } from '../config/types';
 import { SERVER_SOURCE } from '../shared/lsp-protocol';
@@ -20,10 +21,7 @@ export function uriToPath(uri: string): string {
 export function issueToDiagnostic(issue: ConfigIssue): Diagnostic {
   const data: DiagnosticData = { key: issue.key, ...(issue.suggestion !== undefined ? { suggestion: issue.suggestion } : {}) };
   return {
-    range: {
-      start: { line: issue.line - 1, character: issue.column - 1 },
-      end: { line: issue.endLine - 1, character: issue.endColumn - 1 },
-    },
+    range: zeroRange(issue),
     severity: issue.severity === 'error' ? Severity.Error : Severity.Warning,
     message: issue.key !== '' ? `${issue.key}: ${issue.message}` : issue.message,
     source: SERVER_SOURCE,

@@ -12,11 +12,10 @@ import {
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { codeActions, codeLens, completion, hover, validate, type JsonSchema, type Diagnostic } from '../languageservice';
+import { codeActions, codeLens, completion, hover, validate, type Diagnostic } from '../languageservice';
 import { isServerInitializationOptions } from '../shared/lsp-protocol';
-import schemaJson from '../config/gradflow.schema.json';
+import { GRADFLOW_SCHEMA as schema } from '../config/schema';
 
-const schema = schemaJson as JsonSchema;
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LANGUAGE_ID, RUN_COMMAND, RUN_SWEEP_COMMAND } from '../../src/shared/lsp-protocol';
 import schemaJson from '../../src/config/gradflow.schema.json';
-import { schemaAt, type JsonSchema } from '../../src/languageservice/schema';
+import { nodeAt, type SchemaNode } from '../../src/config/schema';
 
 const root = path.resolve(__dirname, '..', '..');
 // Found from the working directory when bundled to a temp folder by scripts/run-ts.sh.
@@ -64,7 +64,7 @@ test('files named by the manifest exist (bundles excepted: built later)', () => 
 });
 
 test('threshold settings default to the schema defaults, so an unset setting changes nothing', () => {
-  const schema = schemaJson as JsonSchema;
+  const schema = schemaJson as unknown as SchemaNode;
   const pairs: Array<[string, string[]]> = [
     ['gradflow.thresholds.explosion.maxNorm', ['monitoring', 'explosion', 'max_norm']],
     ['gradflow.thresholds.explosion.growthFactor', ['monitoring', 'explosion', 'growth_factor']],
@@ -73,9 +73,9 @@ test('threshold settings default to the schema defaults, so an unset setting cha
     ['gradflow.thresholds.collapse.steps', ['monitoring', 'collapse', 'steps']],
   ];
   for (const [setting, key] of pairs) {
-    assert.equal(c.configuration.properties[setting]?.default, schemaAt(schema, key)?.default, setting);
+    assert.equal(c.configuration.properties[setting]?.default, nodeAt(schema, key)?.default, setting);
   }
-  assert.equal(c.configuration.properties['gradflow.backend']?.default, schemaAt(schema, ['run', 'backend'])?.default);
+  assert.equal(c.configuration.properties['gradflow.backend']?.default, nodeAt(schema, ['run', 'backend'])?.default);
 });
 
 test('.vscodeignore is an allowlist that keeps the bundles and the schema', () => {

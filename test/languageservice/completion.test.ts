@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { completion } from '../../src/languageservice/completion';
-import type { JsonSchema } from '../../src/languageservice/schema';
+import type { SchemaNode } from '../../src/config/schema';
 import schemaJson from '../../src/config/gradflow.schema.json';
 import { atCursor } from './cursor';
 
-const schema = schemaJson as JsonSchema;
+const schema = schemaJson as unknown as SchemaNode;
 
 function complete(marked: string) {
   const { text, position } = atCursor(marked);

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hover } from '../../src/languageservice/hover';
-import { schemaAt, propertiesOf, type JsonSchema } from '../../src/languageservice/schema';
+import { nodeAt, propertiesOf, type SchemaNode } from '../../src/config/schema';
 import { outline } from '../../src/languageservice/outline';
 import schemaJson from '../../src/config/gradflow.schema.json';
 import { atCursor } from './cursor';
 
-const schema = schemaJson as JsonSchema;
+const schema = schemaJson as unknown as SchemaNode;
 
 test('hover on a nested key shows its description, type, default and allowed values', () => {
   const { text, position } = atCursor('model:\n  hidden_layers: 2\n  activ|ation: relu  # comment\n');
@@ -55,8 +55,8 @@ test('no hover on unknown keys, comments, blank lines or block-scalar text', () 
 test('every key of the schema has a hover with a description', () => {
   // Build a file holding every key path the schema declares (objects as sections), then hover each.
   const lines: string[] = [];
-  const walk = (node: JsonSchema, path: string[]): void => {
-    for (const [k, sub] of propertiesOf(schema, node)) {
+  const walk = (node: SchemaNode, path: string[]): void => {
+    for (const [k, sub] of propertiesOf(node)) {
       const p = [...path, k];
       const isSection = sub.properties !== undefined;
       lines.push(`${'  '.repeat(path.length)}${k}:${isSection ? '' : ' x'}`);
@@ -70,12 +70,12 @@ test('every key of the schema has a hover with a description', () => {
   for (const e of entries) {
     const h = hover(text, { line: e.line, character: e.keyStart }, schema);
     assert.ok(h, `hover for ${e.path.join('.')}`);
-    assert.ok(schemaAt(schema, e.path)?.description, `${e.path.join('.')} has a description`);
+    assert.ok(nodeAt(schema, e.path)?.description, `${e.path.join('.')} has a description`);
     assert.ok(h.contents.value.split('\n\n').length >= 2, `${e.path.join('.')} hover has text`);
   }
 });
 
-function args(marked: string): [string, { line: number; character: number }, JsonSchema] {
+function args(marked: string): [string, { line: number; character: number }, SchemaNode] {
   const { text, position } = atCursor(marked);
   return [text, position, schema];
 }

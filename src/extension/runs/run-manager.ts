@@ -19,7 +19,7 @@ import { loadSweepFolder, type DashboardState } from '../dashboard';
 import type { GradflowConfig } from '../config';
 import { resolveNodeRuntime, type NodeRuntime } from '../node-runtime';
 import { showProblemsOf } from '../problems';
-import { applyRunSettings, defaultRunsDir } from '../run-settings';
+import { defaultRunsDir, settingsLayer, withRuntimeBackend } from '../run-settings';
 import type { RunDiagnostics } from '../diagnostics/run-diagnostics';
 
 export type LiveStatus = 'starting' | 'running' | 'finished' | 'stopped' | 'failed' | 'killed';
@@ -282,7 +282,10 @@ export class RunManager implements vscode.Disposable {
       return undefined;
     }
     const file = uri.fsPath;
-    const parsed = parseExperiment(text, file);
+    const folder = vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath;
+    const runsDir = defaultRunsDir(this.deps.config.runsDir, folder, path.dirname(file));
+    // defaults ← settings ← file, the same resolution as the CLI's (src/config/layers.ts).
+    const parsed = parseExperiment(text, file, { settings: settingsLayer(this.deps.config.runSettings(), runsDir) });
     const errors = parsed.issues.filter((i) => i.severity === 'error');
     if (parsed.config === undefined || errors.length > 0) {
       for (const i of parsed.issues) this.deps.log.error(formatIssue(i));
@@ -305,9 +308,7 @@ export class RunManager implements vscode.Disposable {
       isExecutable,
     });
     if (runtime.warning !== undefined) this.deps.log.warn(runtime.warning);
-    const folder = vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath;
-    const runsDir = defaultRunsDir(this.deps.config.runsDir, folder, path.dirname(file));
-    const config = applyRunSettings(parsed.config, (k) => parsed.keyRanges.has(k), this.deps.config.runSettings(), runsDir, runtime.backend);
+    const config = withRuntimeBackend(parsed.config, runtime.backend);
     return { uri, file, text, parsed, config, runtime, ...(parsed.sweep !== undefined ? { sweep: parsed.sweep } : {}) };
   }
 

@@ -1,0 +1,113 @@
+/**
+ * `resolveExperiment` ends in one unchecked cast (`camelizeKeys(filled) as ExperimentConfig`). It
+ * holds because the schema declares exactly the fields of `ExperimentConfig`, in snake_case: this
+ * suite checks that field by field. `SHAPE` mirrors the TypeScript interface (the compiler rejects
+ * a missing or extra field), and the key registry mirrors the schema; the two must agree, and a
+ * resolved file must carry a value of the schema's type at every field.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseExperiment } from '../../src/config/parse';
+import { KEYS, keyInfo } from '../../src/config/keys';
+import { validateValue } from '../../src/config/validate';
+import type { ConfigIssue } from '../../src/config/types';
+import type { ExperimentConfig } from '../../src/shared/experiment';
+
+/** `true` at every leaf field of T; nested objects as nested shapes. Optional fields count too. */
+type Shape<T> = {
+  [K in keyof T]-?: NonNullable<T[K]> extends readonly unknown[] ? true : NonNullable<T[K]> extends object ? Shape<NonNullable<T[K]>> : true;
+};
+
+const SHAPE: Shape<ExperimentConfig> = {
+  name: true,
+  dataset: {
+    name: true,
+    path: true,
+    cacheDir: true,
+    validationFraction: true,
+    trainLimit: true,
+    testLimit: true,
+    synthetic: { features: true, classes: true, trainSize: true, testSize: true },
+  },
+  model: { hiddenLayers: true, width: true, activation: true, batchNorm: true, skip: true },
+  sparsity: { method: true, denseWidth: true, pair: true, init: true },
+  training: { optimizer: true, learningRate: true, momentum: true, weightDecay: true, augmentation: true, epochs: true, batchSize: true, seed: true },
+  monitoring: { every: true, explosion: { maxNorm: true, growthFactor: true, window: true }, collapse: { minNorm: true, steps: true }, onNan: true },
+  run: { backend: true, runsDir: true },
+};
+
+function leafPaths(shape: object, prefix = ''): string[] {
+  return Object.entries(shape).flatMap(([k, v]) => {
+    const p = prefix ? `${prefix}.${k}` : k;
+    return v === true ? [p] : leafPaths(v as object, p);
+  });
+}
+
+/** Keys of the file that are input only: `sweep` is not one run's configuration; `density` becomes `dense_width`. */
+const INPUT_ONLY = (snake: string): boolean => snake === 'sweep' || snake.startsWith('sweep.') || snake === 'sparsity.density';
+
+test('the schema declares exactly the fields of ExperimentConfig (snake_case ↔ camelCase via the registry)', () => {
+  const fromInterface = leafPaths(SHAPE).sort();
+  const fromSchema = KEYS.filter((k) => !k.section && !INPUT_ONLY(k.snake))
+    .map((k) => k.camel)
+    .sort();
+  assert.deepEqual(fromSchema, fromInterface);
+  for (const camel of fromInterface) assert.equal(keyInfo(camel)?.camel, camel, camel);
+});
+
+function get(obj: unknown, camel: string): unknown {
+  return camel.split('.').reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
+}
+
+test('a resolved config holds a value of the schema type at every field', () => {
+  // Every optional field set, so every field is present after resolution.
+  const text = [
+    'name: full',
+    'dataset:',
+    '  name: synthetic',
+    '  cache_dir: cache',
+    '  validation_fraction: 0.2',
+    '  train_limit: 100',
+    '  test_limit: 50',
+    '  synthetic:',
+    '    features: 8',
+    '    classes: 3',
+    '    train_size: 120',
+    '    test_size: 60',
+    'model:',
+    '  width: 32',
+    '  hidden_layers: 2',
+    'sparsity:',
+    '  method: random',
+    '  dense_width: 8',
+    'training:',
+    '  optimizer: momentum',
+    '  momentum: 0.8',
+    '',
+  ].join('\n');
+  const r = parseExperiment(text, '/w/full.gradflow.yaml');
+  assert.ok(r.config, JSON.stringify(r.issues));
+  const config = r.config;
+  for (const camel of leafPaths(SHAPE)) {
+    if (camel === 'dataset.path') continue; // ignored (with a warning) for the synthetic dataset
+    const value = get(config, camel);
+    assert.notEqual(value, undefined, `${camel} is set`);
+    const info = keyInfo(camel);
+    assert.ok(info, camel);
+    const issues: ConfigIssue[] = [];
+    const nowhere = { line: 1, column: 1, endLine: 1, endColumn: 1, offset: 0, endOffset: 0 };
+    validateValue(value, info.node, info.snake, { file: 'x', locate: { key: () => nowhere, value: () => nowhere }, issues });
+    assert.deepEqual(issues, [], `${camel} = ${JSON.stringify(value)}`);
+  }
+  // Hand-checked derived values: the density-free file keeps dense_width; paths are absolute.
+  assert.equal(config.sparsity.denseWidth, 8);
+  assert.equal(config.dataset.cacheDir, '/w/cache');
+  assert.equal(config.training.momentum, 0.8);
+});
+
+test('a density is turned into the dense width it stands for: round(32 · 0.3) = 10', () => {
+  const r = parseExperiment('model:\n  width: 32\nsparsity:\n  method: random\n  density: 0.3\n', '/w/d.gradflow.yaml');
+  assert.ok(r.config, JSON.stringify(r.issues));
+  assert.equal(r.config.sparsity.denseWidth, 10);
+  assert.equal((r.config.sparsity as unknown as Record<string, unknown>).density, undefined);
+});
