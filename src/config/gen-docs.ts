@@ -68,6 +68,34 @@ Unknown keys and unknown values are errors (with a "did you mean" when one is cl
 types and out-of-range numbers. Settings that have no effect (e.g. \`training.momentum\` with
 \`optimizer: adam\`) are warnings. A file with any error is not run.
 
+## Limits
+
+A file is checked before anything runs, and nothing in it can make the checker or the trainer hang
+or run out of memory; each limit is an error on the key at fault.
+
+- **Sweep size**: the runs of a sweep (points × seeds) are counted before any is built; more than
+  \`sweep.max_runs\` (default 100,000, at most 1,000,000; set it in the \`sweep:\` section) is an
+  error on the \`sweep:\` line naming the count. The editor never builds a sweep's runs: it checks
+  every value on its own, and tries the combinations (e.g. a swept \`dense_width\` against a swept
+  \`width\`) only for sweeps of at most 256 points; larger sweeps get that check when they are run,
+  before the first run starts.
+- **Sizes**: every size has a maximum (see the reference below: \`width\` 100,000, \`classes\` 256,
+  \`train_size\` 10,000,000, \`epochs\` 1,000,000, \`batch_size\` 65,536, …). Across keys: one net may
+  have at most 2²⁸ weights (1 GiB of float32; blamed on \`model.width\`), and synthetic data at most
+  2²⁸ values ((train_size + test_size) × features).
+- **YAML**: collections nest at most 64 levels; duplicate keys, aliases expanding to more than 100
+  nodes, and tags beyond the YAML 1.2 core schema (\`!!set\`, \`!!binary\`, \`!!timestamp\`, \`!foo\`) are
+  errors; keys named like JavaScript built-ins (\`__proto__\`, \`constructor\`) are unknown keys.
+- **Folders** (\`run.runs_dir\`, \`dataset.cache_dir\`, \`dataset.path\`): must be folders (or not exist
+  yet, under a folder); paths in \`/proc\`, \`/sys\` or \`/dev\` (also through a symbolic link) are
+  refused. Data files must be regular files whose size matches their header
+  ([datasets.md](datasets.md#limits)); errors name the file, never its content.
+- **Names**: folder names made from a name are cut to a fixed number of bytes (with a hash, so long
+  names stay distinct); names and values are printed without control characters.
+- **File size**: a file of more than 256 KiB (262,144 characters) or with more than 5,000 entries
+  (keys and list items) is one error, found by a linear scan before the YAML parser runs; real
+  files are a few kB. This bounds the time to check any file, however built.
+
 ## SC-SDC in one paragraph
 
 With any \`sparsity.method\` but \`none\`, \`model.width\` is the sparse width h_S and

@@ -4,15 +4,18 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LineCounter, parseDocument, visit, type YAMLError } from 'yaml';
+import { LineCounter, visit, type YAMLError } from 'yaml';
 import { collectPositions, rangeFromOffsets, type PositionIndex } from './positions';
 import { settingsIssues, type SettingsLayer } from './layers';
 import { resolveExperiment, type RawExperiment } from './resolve';
 import { GRADFLOW_SCHEMA, schemaAt } from './schema';
-import { expandSweepDetailed, linkedPath, rememberSource, sweepKeyIssues, type SweepKeyCheck } from './sweep';
+import { expandSweepDetailed, linkedPath, rememberSource, sweepKeyIssues, tooManyRunsMessage, type SweepKeyCheck } from './sweep';
 import { ConfigError, isLinkedAxis, type ConfigIssue, type LinkedSweepAxis, type ParseResult, type Range, type SweepSpec } from './types';
 import type { ExperimentConfig } from '../shared/experiment';
-import { makeIssue, validateValue, type Locator } from './validate';
+import { describeValue, makeIssue, validateValue, type Locator } from './validate';
+import { cappedProduct, DEFAULT_MAX_SWEEP_RUNS, EDITOR_COMBINATION_BUDGET, MAX_YAML_DEPTH } from './limits';
+import { duplicateKeys, foreignTags, parseYamlGuarded, prescan } from './yaml-guards';
+import { resourceIssues } from './resources';
 
 export interface ParseOptions {
   /** Base folder for `run.runs_dir` instead of the file's folder. */
@@ -75,6 +78,7 @@ function readSweep(raw: Record<string, unknown>): SweepSpec {
   }
   const spec: SweepSpec = { seeds, axes };
   if (typeof raw.workers === 'number') spec.workers = raw.workers;
+  if (typeof raw.max_runs === 'number') spec.maxRuns = raw.max_runs;
   return spec;
 }
 
@@ -99,13 +103,66 @@ function withoutBadKeys(spec: SweepSpec, check: SweepKeyCheck): SweepSpec {
  */
 export function parseExperiment(text: string, file: string, opts: ParseOptions = {}): ParseResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  try {
+    return parseChecked(text, file, opts, lineCounter);
+  } catch (err) {
+    // Nothing in a file may crash a caller (the language server validates every keystroke): an
+    // unexpected failure is one positioned error, with no stack, and the positions still work.
+    const message = err instanceof RangeError ? 'the file is too complex to check (nested or repeated too deeply)' : `could not be checked: ${err instanceof Error ? err.message : String(err)}`;
+    const lines = countLines(new LineCounter(), text, 0);
+    const index = emptyIndex(text, lines);
+    return { ...index, issues: [makeIssue(file, '', index.firstLine, message, 'yaml-syntax')] };
+  }
+}
+
+/** Line starts up to `upTo` (the first line at least), so a position there is right without parsing. */
+function countLines(lineCounter: LineCounter, text: string, upTo: number): LineCounter {
+  lineCounter.addNewLine(0);
+  for (let nl = text.indexOf('\n'); nl >= 0 && nl <= upTo; nl = text.indexOf('\n', nl + 1)) lineCounter.addNewLine(nl + 1);
+  return lineCounter;
+}
+
+/** Positions of nothing (line 1 as the fallback), for a file that could not be read as YAML. */
+function emptyIndex(text: string, lineCounter: LineCounter): ReturnType<typeof collectPositions> {
+  const nl = text.indexOf('\n');
+  const end = nl < 0 ? text.length : nl;
+  return { keyRanges: new Map(), keyNameRanges: new Map(), valueRanges: new Map(), firstLine: rangeFromOffsets(lineCounter, 0, end) };
+}
+
+/** Sweep points (combinations of the axes, seeds not counted) and runs (points × seeds), capped. */
+function sweepCounts(spec: SweepSpec, cap: number): { points: number; runs: number; factors: number[] } {
+  const factors = spec.axes.map((a) => (isLinkedAxis(a) ? a.linked.length : a.values.length));
+  const points = cappedProduct(factors, cap);
+  const runs = cappedProduct([...factors, spec.seeds.length], cap);
+  return { points, runs, factors };
+}
+
+function parseChecked(text: string, file: string, opts: ParseOptions, lineCounter: LineCounter): ParseResult {
+  const scanned = prescan(text);
+  if (scanned) {
+    countLines(lineCounter, text, scanned.offset);
+    const at = Math.min(scanned.offset, Math.max(0, text.length - 1));
+    const issue = makeIssue(file, '', rangeFromOffsets(lineCounter, at, at + 1), `YAML: ${scanned.message}`, 'yaml-syntax');
+    return { ...emptyIndex(text, lineCounter), issues: [issue] };
+  }
+  const guarded = parseYamlGuarded(text, lineCounter);
+  if (!guarded.doc) {
+    const at = guarded.tooDeep?.offset ?? 0;
+    const issue = makeIssue(file, '', rangeFromOffsets(lineCounter, at, at + 1), `YAML: collections nested more than ${MAX_YAML_DEPTH} levels deep: an experiment file needs at most 6`, 'yaml-syntax');
+    return { ...emptyIndex(text, lineCounter), issues: [issue] };
+  }
+  const doc = guarded.doc;
   const index = collectPositions(doc, lineCounter, text);
   const result: ParseResult = { issues: [], ...index };
   const issues: ConfigIssue[] = [];
   for (const err of doc.errors) issues.push(yamlIssue(file, err, lineCounter, 'error'));
   for (const warn of doc.warnings) issues.push(yamlIssue(file, warn, lineCounter, 'warning'));
-  if (doc.errors.length > 0) {
+  if (doc.errors.length === 0) {
+    for (const p of [...duplicateKeys(doc, lineCounter), ...foreignTags(doc)]) {
+      issues.push(makeIssue(file, '', rangeFromOffsets(lineCounter, p.range[0], Math.max(p.range[1], p.range[0] + 1)), `YAML: ${p.message}`, 'yaml-syntax'));
+    }
+  }
+  if (issues.some((i) => i.severity === 'error')) {
     result.issues = sortIssues(issues);
     return result;
   }
@@ -128,7 +185,7 @@ export function parseExperiment(text: string, file: string, opts: ParseOptions =
     return result;
   }
   if (!isRecord(value)) {
-    issues.push(makeIssue(file, '', index.firstLine, `expected a mapping of sections (dataset:, model:, training:, …) at the top level, found ${Array.isArray(value) ? 'a list' : `'${String(value)}'`}`, 'wrong-type'));
+    issues.push(makeIssue(file, '', index.firstLine, `expected a mapping of sections (dataset:, model:, training:, …) at the top level, found ${Array.isArray(value) ? 'a list' : describeValue(value)}`, 'wrong-type'));
     result.issues = sortIssues(issues);
     return result;
   }
@@ -140,13 +197,22 @@ export function parseExperiment(text: string, file: string, opts: ParseOptions =
   // so the user sees every problem at once.
   const inSweep = (i: ConfigIssue): boolean => i.key === 'sweep' || i.key.startsWith('sweep.');
   const schemaOk = !issues.some((i) => i.severity === 'error' && !inSweep(i));
-  const sweepSchemaOk = !issues.some((i) => i.severity === 'error' && inSweep(i));
+  let sweepSchemaOk = !issues.some((i) => i.severity === 'error' && inSweep(i));
 
   let sweep: SweepSpec | undefined;
   let sweepKeys: SweepKeyCheck | undefined;
+  let tooManyPoints = false;
   // An empty `sweep:` is a sweep with the defaults (seeds only), like any other empty section.
   if ('sweep' in raw) {
     sweep = readSweep(isRecord(raw.sweep) ? raw.sweep : {});
+    // Counted, never materialised: a 1 kB file can describe 10⁸ runs.
+    const limit = sweep.maxRuns ?? DEFAULT_MAX_SWEEP_RUNS;
+    const counts = sweepCounts(sweep, limit);
+    if (counts.runs > limit) {
+      issues.push(makeIssue(file, 'sweep', locate.key('sweep'), tooManyRunsMessage(sweep, limit), 'sweep'));
+      sweepSchemaOk = false;
+    }
+    tooManyPoints = counts.points > EDITOR_COMBINATION_BUDGET;
     sweepKeys = sweepKeyIssues(sweep, file, locate);
     issues.push(...sweepKeys.issues);
   }
@@ -156,18 +222,22 @@ export function parseExperiment(text: string, file: string, opts: ParseOptions =
     const resolved = resolveExperiment(raw, { file, runsDirBase: opts.runsDirBase, locate, ...(settings !== undefined ? { settings } : {}) });
     issues.push(...resolved.issues);
     config = resolved.config;
+    if (config) issues.push(...resourceIssues(config, file, locate));
   }
 
   if (config) rememberSource(config, { raw, file, runsDirBase: opts.runsDirBase, ...(settings !== undefined ? { settings } : {}) });
   if (config && sweep && sweepKeys && sweepSchemaOk) {
     // Axes and keys already reported as unknown are left out, so the values of the others are still
     // checked; axes that contradict each other get their values checked but no combinations tried.
+    // Combinations are tried here only for a small sweep (bounded work for the editor); the rest are
+    // checked when the sweep is expanded to run, before any run starts.
     const spec = withoutBadKeys(sweep, sweepKeys);
     const expanded = expandSweepDetailed(config, spec, {
       file,
       locate,
       keysChecked: true,
-      valuesOnly: sweepKeys.inconsistent,
+      checkOnly: true,
+      valuesOnly: sweepKeys.inconsistent || tooManyPoints,
       axisValueRange: (a, v, key) => {
         const axis = spec.axes[a];
         return isLinkedAxis(axis) ? locate.value(linkedPath(v, key)) : locate.value(`sweep.grid.${axis.key}.${v}`);

@@ -50,7 +50,9 @@ export function schemaAt(path: string, root: SchemaNode = GRADFLOW_SCHEMA): Sche
   if (path === '') return root;
   let node: SchemaNode | undefined = root;
   for (const segment of path.split('.')) {
-    node = node?.properties?.[segment];
+    // Own properties only: a key named `constructor` or `__proto__` is not in the schema.
+    const props: Record<string, SchemaNode> | undefined = node?.properties;
+    node = props && Object.prototype.hasOwnProperty.call(props, segment) ? props[segment] : undefined;
     if (!node) return undefined;
   }
   return node;
@@ -206,19 +208,36 @@ export function documentation(key: string, node: SchemaNode): string {
 export function editDistance(a: string, b: string): number {
   const m = a.length;
   const n = b.length;
-  const d: number[][] = Array.from({ length: m + 1 }, (_, i) => Array.from({ length: n + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  // Three rolling rows (i − 2, i − 1, i) instead of an (m + 1) × (n + 1) table.
+  let prev2 = new Int32Array(n + 1);
+  let prev = Int32Array.from({ length: n + 1 }, (_, j) => j);
+  let cur = new Int32Array(n + 1);
   for (let i = 1; i <= m; i++) {
+    cur[0] = i;
     for (let j = 1; j <= n; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      let d = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prev2[j - 2] + 1);
+      cur[j] = d;
     }
+    [prev2, prev, cur] = [prev, cur, prev2];
   }
-  return d[m][n];
+  return prev[n];
 }
 
 function normalise(s: string): string {
   return s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().replace(/[-_\s]/g, '');
+}
+
+/** Candidates are schema names, a few hundred at most: normalised once (a file may hold thousands of unknown keys). */
+const normalisedCandidates = new Map<string, string>();
+function normaliseCandidate(s: string): string {
+  let n = normalisedCandidates.get(s);
+  if (n === undefined) {
+    n = normalise(s);
+    if (normalisedCandidates.size < 10_000) normalisedCandidates.set(s, n);
+  }
+  return n;
 }
 
 /**
@@ -229,14 +248,17 @@ export function closest(word: string, candidates: readonly string[]): string | u
   const w = normalise(word);
   let best: string | undefined;
   let bestDistance = Infinity;
+  const allowed = w.length <= 4 ? 1 : w.length <= 8 ? 2 : 3;
   for (const candidate of candidates) {
-    const c = normalise(candidate);
+    const c = normaliseCandidate(candidate);
+    // The distance is at least the difference in length: skip hopeless candidates (and a 100 kB
+    // key never costs a 100 kB × n table).
+    if (Math.abs(c.length - w.length) > allowed) continue;
     const distance = c === w ? 0 : editDistance(w, c);
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
     }
   }
-  const allowed = w.length <= 4 ? 1 : w.length <= 8 ? 2 : 3;
   return best !== undefined && bestDistance <= allowed ? best : undefined;
 }

@@ -13,6 +13,8 @@ import { resolveExperiment, snakeizeKeys, type RawExperiment } from './resolve';
 import { closest, leafKeyPaths, schemaAt } from './schema';
 import { ConfigError, isLinkedAxis, type ConfigIssue, type LinkedSweepAxis, type Range, type SweepAxis, type SweepSpec } from './types';
 import { describeValue, makeIssue, validateValue, type Locator } from './validate';
+import { cappedProduct, DEFAULT_MAX_SWEEP_RUNS, grouped } from './limits';
+import { resourceIssues } from './resources';
 
 export interface SweepRun {
   /** 12 hex digits of sha256 over the canonical resolved configuration: same configuration, same id. */
@@ -119,6 +121,8 @@ export interface ExpandOptions {
   keysChecked?: boolean;
   /** Validate the values but do not try the combinations (the caller found the axes inconsistent). */
   valuesOnly?: boolean;
+  /** Try the combinations but build no runs (validation: the runs are not needed, only the issues). */
+  checkOnly?: boolean;
 }
 
 export interface ExpandResult {
@@ -297,6 +301,16 @@ function axisSize(axis: SweepAxis | LinkedSweepAxis): number {
   return isLinkedAxis(axis) ? axis.linked.length : axis.values.length;
 }
 
+/** "the sweep has 100,000,000 runs (10 × 10 × … values × 3 seeds), more than sweep.max_runs (100,000): …" */
+export function tooManyRunsMessage(spec: SweepSpec, limit: number): string {
+  const factors = spec.axes.map(axisSize);
+  const exact = factors.reduce((a, b) => a * b, spec.seeds.length);
+  const count = Number.isFinite(exact) && exact < 1e21 ? grouped(exact) : exact.toExponential(2);
+  const shown = factors.length > 8 ? [...factors.slice(0, 8).map(String), '…'] : factors.map(String);
+  const how = [...shown, `${spec.seeds.length} seed${spec.seeds.length === 1 ? '' : 's'}`].join(' × ');
+  return `the sweep has ${count} runs (${how}), more than sweep.max_runs (${grouped(limit)}): remove values or axes, or raise sweep.max_runs`;
+}
+
 /** Expansion that reports instead of throwing; used by `parseExperiment` (with positions) and `expandSweep`. */
 export function expandSweepDetailed(base: ExperimentConfig, spec: SweepSpec, opts: ExpandOptions = {}): ExpandResult {
   const source = sourceOf(base);
@@ -352,12 +366,20 @@ export function expandSweepDetailed(base: ExperimentConfig, spec: SweepSpec, opt
   if (spec.seeds.length === 0) push(makeIssue(file, 'sweep.seeds', baseLocate.value('sweep.seeds'), 'expected at least one seed, found an empty list: the sweep would have no runs', 'sweep'));
   if (issues.length > 0 || opts.valuesOnly) return { runs: [], issues };
 
-  // Points in file order, the last axis varying fastest.
-  let points: Array<Array<number>> = [[]];
-  for (const axis of spec.axes) points = points.flatMap((p) => Array.from({ length: axisSize(axis) }, (_, v) => [...p, v]));
+  // Counted before anything is built: a few lines can describe more runs than memory holds.
+  const limit = spec.maxRuns ?? DEFAULT_MAX_SWEEP_RUNS;
+  if (cappedProduct([...spec.axes.map(axisSize), spec.seeds.length], limit) > limit) {
+    push(makeIssue(file, 'sweep', baseLocate.key('sweep'), tooManyRunsMessage(spec, limit), 'sweep'));
+    return { runs: [], issues };
+  }
 
   const runs: SweepRun[] = [];
-  for (const point of points) {
+  let tried = 0;
+  // Points in file order, the last axis varying fastest (an odometer over the value indices).
+  const sizes = spec.axes.map(axisSize);
+  const point: number[] = sizes.map(() => 0);
+  for (let more = sizes.every((n) => n > 0); more; more = nextPoint(point, sizes)) {
+    tried++;
     const raw = cloneRaw(source.raw);
     const pointValues: Record<string, unknown> = {};
     point.forEach((v, a) => {
@@ -386,29 +408,42 @@ export function expandSweepDetailed(base: ExperimentConfig, spec: SweepSpec, opt
       if (!isLinkedAxis(axis)) return `sweep.grid.${axis.key}.${point[a]}`;
       return linkedPath(point[a], path in axis.linked[point[a]] ? path : undefined);
     };
+    const pointLocate: Locator = { key: onPoint, value: onPoint };
     const resolved = resolveExperiment(raw, {
       file: source.file,
       runsDirBase: source.runsDirBase,
-      locate: { key: onPoint, value: onPoint },
+      locate: pointLocate,
       ...(source.settings !== undefined ? { settings: source.settings } : {}),
     });
-    if (!resolved.config) {
+    if (resolved.config) resolved.issues.push(...resourceIssues(resolved.config, source.file, pointLocate, { paths: false }));
+    if (!resolved.config || resolved.issues.some((i) => i.severity === 'error')) {
       for (const issue of resolved.issues) {
         if (issue.severity !== 'error') continue; // warnings were already given for the base file
         push({ ...issue, file, key: issueKey(issue.key), message: `in sweep point ${label}: ${issue.key}: ${issue.message}` });
       }
       continue;
     }
+    if (opts.checkOnly) continue;
     for (const seed of spec.seeds) {
       const config: ExperimentConfig = { ...resolved.config, training: { ...resolved.config.training, seed } };
       const cloned = JSON.parse(JSON.stringify(config)) as ExperimentConfig;
       runs.push({ id: configId(cloned), config: cloned, point: { ...pointValues, 'training.seed': seed } });
     }
   }
-  if (issues.length === 0 && runs.length === 0) {
+  if (issues.length === 0 && runs.length === 0 && !(opts.checkOnly && tried > 0)) {
     push(makeIssue(file, 'sweep', baseLocate.key('sweep'), 'the sweep has no runs', 'sweep'));
   }
   return { runs: issues.length > 0 ? [] : runs, issues };
+}
+
+/** Advances `point` (value indices, last fastest) to the next combination; false after the last. */
+function nextPoint(point: number[], sizes: readonly number[]): boolean {
+  for (let a = point.length - 1; a >= 0; a--) {
+    point[a]++;
+    if (point[a] < sizes[a]) return true;
+    point[a] = 0;
+  }
+  return false;
 }
 
 /**

@@ -79,6 +79,8 @@ export interface SweepSpec {
   /** In file order: the grid axes, and the `linked` axis before or after them, where it is written. */
   axes: Array<SweepAxis | LinkedSweepAxis>;
   workers?: number;
+  /** `sweep.max_runs`: more runs (points × seeds) is an error, found by counting (default 100,000). */
+  maxRuns?: number;
 }
 
 export interface ParseResult {

@@ -8,6 +8,7 @@
  */
 import { allKeyPaths, closest, GRADFLOW_SCHEMA, type SchemaNode, type SchemaType } from './schema';
 import type { ConfigIssue, IssueCode, IssueSeverity, Range } from './types';
+import { shownText } from '../shared/text';
 
 /** Maps a dotted key path to the text it came from. */
 export interface Locator {
@@ -51,10 +52,10 @@ export function makeIssue(
   return issue;
 }
 
-/** How a found value reads in a message. */
+/** How a found value reads in a message (a string: quoted, control characters shown, at most 80 characters). */
 export function describeValue(value: unknown): string {
   if (value === null || value === undefined) return 'an empty value';
-  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'string') return `'${shownText(value)}'`;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
   if (typeof value === 'object') return 'a mapping';
@@ -116,9 +117,22 @@ function lastSegment(path: string): string {
  * empty mapping for object schemas: a section whose keys were all commented out means "defaults".
  */
 export function validateValue(value: unknown, schema: SchemaNode, path: string, ctx: ValidationContext): boolean {
-  const before = ctx.issues.filter((i) => i.severity === 'error').length;
+  // Only the issues added by this call are looked at: a sweep validates thousands of values into
+  // one list, and re-counting the whole list each time would be quadratic.
+  const before = ctx.issues.length;
   walk(value, schema, path, ctx);
-  return ctx.issues.filter((i) => i.severity === 'error').length === before;
+  for (let i = before; i < ctx.issues.length; i++) if (ctx.issues[i].severity === 'error') return false;
+  return true;
+}
+
+/** A key under which equal JSON values (deep, key order ignored) collide: for uniqueItems in linear time. */
+function identityKey(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(identityKey).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const keys = Object.keys(value).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${identityKey((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return value === undefined ? 'undefined' : JSON.stringify(value) ?? String(value);
 }
 
 function walk(value: unknown, schema: SchemaNode, path: string, ctx: ValidationContext): void {
@@ -182,11 +196,14 @@ function walk(value: unknown, schema: SchemaNode, path: string, ctx: ValidationC
     if (schema.minItems !== undefined && value.length < schema.minItems) {
       return error(`expected a list of at least ${schema.minItems} value(s), found ${describeValue(value)}`, 'out-of-range');
     }
+    const firstIndex = new Map<string, number>();
     value.forEach((item, i) => {
       const itemPath = `${path}.${i}`;
       if (schema.items) walk(item, schema.items, itemPath, ctx);
       if (schema.uniqueItems) {
-        const first = value.findIndex((other) => jsonEqual(other, item));
+        const id = identityKey(item);
+        const first = firstIndex.get(id) ?? i;
+        if (first === i) firstIndex.set(id, i);
         if (first < i) {
           ctx.issues.push(
             makeIssue(ctx.file, itemPath, ctx.locate.value(itemPath), `expected distinct values, found ${describeValue(item)} again (first at item ${first + 1})`, 'conflict'),
@@ -201,13 +218,14 @@ function walk(value: unknown, schema: SchemaNode, path: string, ctx: ValidationC
     const record = value as Record<string, unknown>;
     const properties = schema.properties ?? {};
     for (const required of schema.required ?? []) {
-      if (!(required in record)) {
+      if (!Object.prototype.hasOwnProperty.call(record, required)) {
         ctx.issues.push(makeIssue(ctx.file, path ? `${path}.${required}` : required, ctx.locate.key(path), `missing required key '${required}'`, 'missing'));
       }
     }
     for (const [key, child] of Object.entries(record)) {
       const childPath = path ? `${path}.${key}` : key;
-      const childSchema = properties[key];
+      // Own properties only: `constructor`, `toString`, `__proto__` are keys like any other.
+      const childSchema = Object.prototype.hasOwnProperty.call(properties, key) ? properties[key] : undefined;
       if (childSchema) {
         walk(child, childSchema, childPath, ctx);
       } else if (schema.additionalProperties === false) {
@@ -219,19 +237,36 @@ function walk(value: unknown, schema: SchemaNode, path: string, ctx: ValidationC
   }
 }
 
+/** Key paths of a schema by their last segment, built once per schema (unknown keys can number 100,000). */
+const pathIndex = new WeakMap<SchemaNode, Map<string, string[]>>();
+function pathsByLastSegment(root: SchemaNode): Map<string, string[]> {
+  let index = pathIndex.get(root);
+  if (!index) {
+    index = new Map();
+    for (const p of allKeyPaths(root)) {
+      const last = lastSegment(p);
+      const list = index.get(last);
+      if (list) list.push(p);
+      else index.set(last, [p]);
+    }
+    pathIndex.set(root, index);
+  }
+  return index;
+}
+
 function unknownKey(key: string, parentPath: string, known: string[], ctx: ValidationContext): ConfigIssue {
   const childPath = parentPath ? `${parentPath}.${key}` : key;
-  const where = parentPath ? ` in '${parentPath}'` : ' at the top level';
+  const where = parentPath ? ` in '${shownText(parentPath)}'` : ' at the top level';
   const suggestion = closest(key, known);
   let hint = suggestion ? `; did you mean '${suggestion}'?` : `: expected one of ${known.join(', ')}`;
   let fix = suggestion;
   if (!suggestion) {
     // The key may exist, but in another section (e.g. `learning_rate` at the top level).
-    const elsewhere = allKeyPaths(ctx.root ?? GRADFLOW_SCHEMA).find((p) => lastSegment(p) === key && p !== childPath);
+    const elsewhere = pathsByLastSegment(ctx.root ?? GRADFLOW_SCHEMA).get(key)?.find((p) => p !== childPath);
     if (elsewhere) {
       hint = `: it belongs under '${elsewhere.split('.').slice(0, -1).join('.')}' (did you mean '${elsewhere}'?)`;
       fix = undefined;
     }
   }
-  return makeIssue(ctx.file, childPath, ctx.locate.key(childPath), `unknown key '${key}'${where}${hint}`, 'unknown-key', 'error', fix);
+  return makeIssue(ctx.file, childPath, ctx.locate.key(childPath), `unknown key '${shownText(key)}'${where}${hint}`, 'unknown-key', 'error', fix);
 }

@@ -1,0 +1,183 @@
+/**
+ * YAML-level guards against hostile or broken text, each linear in the size of the file:
+ * - nesting deeper than `MAX_YAML_DEPTH` is refused on the concrete syntax tree, before the composer
+ *   (which recurses, and would overflow the stack on a few thousand `[`);
+ * - duplicate keys are found with one hash set per mapping (the `yaml` package's own `uniqueKeys`
+ *   check compares every key with every earlier one: quadratic, 10 s for 10,000 keys);
+ * - tags other than the YAML 1.2 core schema's (`!!set`, `!!binary`, `!!timestamp`, `!foo`, …) are
+ *   refused instead of silently becoming an empty mapping, a Buffer or a Date.
+ */
+import { Composer, isMap, isPair, isScalar, isSeq, Parser, visit, YAMLParseError, type CST, type Document, type LineCounter, type Node } from 'yaml';
+import { grouped, MAX_ENTRIES, MAX_FILE_CHARS, MAX_YAML_DEPTH } from './limits';
+
+export interface ScanProblem {
+  /** 0-based offset where the limit is crossed. */
+  offset: number;
+  message: string;
+}
+
+const isSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+
+/**
+ * One pass over the text before any YAML parsing: the file size, the number of entries (lines with
+ * content, and `,`-separated members of flow collections) and the nesting of flow collections,
+ * each against its limit. Quoted scalars and comments are skipped; the count is approximate only in
+ * ways that cannot matter at these limits (e.g. brackets inside a block scalar).
+ */
+export function prescan(text: string): ScanProblem | undefined {
+  if (text.length > MAX_FILE_CHARS) {
+    return { offset: MAX_FILE_CHARS, message: `the file has ${grouped(text.length)} characters, more than the limit of ${grouped(MAX_FILE_CHARS)}: an experiment file is a few kB` };
+  }
+  let entries = 0;
+  let flow = 0;
+  let quote = 0; // 0, or the char code of the open quote
+  let lineHasContent = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (quote !== 0) {
+      if (quote === 0x22 && c === 0x5c) i++; // backslash escape in a double-quoted scalar
+      else if (c === quote) quote = 0;
+      else if (c === 0x0a) lineHasContent = false;
+      continue;
+    }
+    if (c === 0x0a) {
+      lineHasContent = false;
+      continue;
+    }
+    if (isSpace(c)) continue;
+    const prev = i > 0 ? text.charCodeAt(i - 1) : 0x0a;
+    if (c === 0x23 && isSpace(prev)) {
+      // A comment: skip to the end of the line.
+      const nl = text.indexOf('\n', i);
+      if (nl < 0) break;
+      i = nl - 1;
+      continue;
+    }
+    if (!lineHasContent) {
+      lineHasContent = true;
+      entries++;
+    }
+    if ((c === 0x22 || c === 0x27) && (isSpace(prev) || prev === 0x5b || prev === 0x7b || prev === 0x2c)) quote = c;
+    else if (c === 0x5b || c === 0x7b) {
+      flow++;
+      if (flow > MAX_YAML_DEPTH) return { offset: i, message: `collections nested more than ${MAX_YAML_DEPTH} levels deep: an experiment file needs at most 6` };
+    } else if ((c === 0x5d || c === 0x7d) && flow > 0) flow--;
+    else if (c === 0x2c && flow > 0) entries++;
+    if (entries > MAX_ENTRIES) {
+      return { offset: i, message: `more than ${grouped(MAX_ENTRIES)} entries (keys and list items): an experiment file has about 50, a large sweep a few hundred` };
+    }
+  }
+  return undefined;
+}
+
+export interface TooDeep {
+  /** 0-based offset of the first collection nested deeper than the limit. */
+  offset: number;
+}
+
+export interface GuardedParse {
+  doc?: Document.Parsed;
+  tooDeep?: TooDeep;
+}
+
+/** Iterative walk of the CST: the offset of the first collection deeper than `limit`, if any. */
+function deepestOffset(tokens: readonly CST.Token[], limit: number): number | undefined {
+  const stack: Array<[CST.Token, number]> = tokens.map((t): [CST.Token, number] => [t, 0]);
+  while (stack.length > 0) {
+    const [token, depth] = stack.pop() as [CST.Token, number];
+    switch (token.type) {
+      case 'document':
+        if (token.value) stack.push([token.value, depth]);
+        break;
+      case 'block-map':
+      case 'block-seq':
+      case 'flow-collection': {
+        if (depth + 1 > limit) return token.offset;
+        for (const item of token.items) {
+          if (item.key && typeof item.key === 'object') stack.push([item.key, depth + 1]);
+          if (item.value) stack.push([item.value, depth + 1]);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * `parseDocument` (first document only, like the `yaml` package's) with a depth check between the
+ * parser and the composer. `uniqueKeys` is off: `duplicateKeys` does that check in linear time.
+ */
+export function parseYamlGuarded(text: string, lineCounter: LineCounter): GuardedParse {
+  const tokens = [...new Parser(lineCounter.addNewLine).parse(text)];
+  const deep = deepestOffset(tokens, MAX_YAML_DEPTH);
+  if (deep !== undefined) return { tooDeep: { offset: deep } };
+  const composer = new Composer({ prettyErrors: false, uniqueKeys: false });
+  let doc: Document.Parsed | undefined;
+  for (const d of composer.compose(tokens, true, text.length)) {
+    if (!doc) doc = d;
+    else {
+      // Same error as `parseDocument`, so a second document reads the same as before.
+      doc.errors.push(new YAMLParseError([d.range[0], d.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
+      break;
+    }
+  }
+  return { doc };
+}
+
+export interface NodeProblem {
+  /** [start, end) offsets of the text at fault. */
+  range: [number, number];
+  message: string;
+}
+
+/** A key as the plain value will spell it (`1` and `'1'` are the same key there). */
+function keyText(node: unknown): string | undefined {
+  return isScalar(node) ? String(node.value) : undefined;
+}
+
+/** Second and later occurrences of a key in the same mapping, each naming the line of the first. */
+export function duplicateKeys(doc: Document, lineCounter: LineCounter): NodeProblem[] {
+  const problems: NodeProblem[] = [];
+  const walk = (node: unknown): void => {
+    if (isMap(node)) {
+      const first = new Map<string, number>();
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const k = keyText(pair.key);
+        const range = isScalar(pair.key) ? pair.key.range : undefined;
+        if (k !== undefined && range) {
+          const seen = first.get(k);
+          if (seen === undefined) first.set(k, range[0]);
+          else problems.push({ range: [range[0], range[1]], message: `Map keys must be unique: '${k}' is already set on line ${lineCounter.linePos(seen).line}` });
+        }
+        walk(pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) walk(item);
+    }
+  };
+  walk(doc.contents);
+  return problems;
+}
+
+/** The tags of the YAML 1.2 core schema (what an explicit `!!str 5` or `!!int "3"` may say). */
+const CORE_TAGS = new Set(['map', 'seq', 'str', 'null', 'bool', 'int', 'float'].map((t) => `tag:yaml.org,2002:${t}`));
+
+/** Nodes with a tag outside the core schema. */
+export function foreignTags(doc: Document): NodeProblem[] {
+  const problems: NodeProblem[] = [];
+  visit(doc, (_key, node) => {
+    const n = node as Node;
+    if (typeof n !== 'object' || n === null || !('tag' in n) || typeof n.tag !== 'string' || !n.range) return;
+    if (CORE_TAGS.has(n.tag)) return;
+    const shown = n.tag.startsWith('tag:yaml.org,2002:') ? `!!${n.tag.slice('tag:yaml.org,2002:'.length)}` : n.tag;
+    problems.push({
+      range: [n.range[0], n.range[1]],
+      message: `tag '${shown}' is not supported: an experiment file uses plain YAML (mappings, lists, strings, numbers, true/false); remove the tag`,
+    });
+  });
+  return problems;
+}
