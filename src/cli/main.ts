@@ -6,6 +6,7 @@
  *   gradflow help
  */
 import * as path from 'node:path';
+import { stripControl } from '../shared/text';
 import { BACKENDS, type BackendPreference } from '../shared/experiment';
 import { runOne } from './run';
 import { loadForCli, CliUsageError } from './load';
@@ -131,7 +132,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(
         table(
           ['run', 'status', 'backend', 'started'],
-          runs.map((r) => [r.runId, r.status, r.backend ?? '', r.startedAt]),
+          runs.map((r) => [r.runId, r.status, r.backend ?? '', r.startedAt].map((cell) => stripControl(String(cell)))),
         ) + '\n',
       );
       return 0;
@@ -147,12 +148,14 @@ main(process.argv.slice(2)).then(
   },
   (e: unknown) => {
     if (e instanceof CliUsageError) {
-      process.stderr.write(`gradflow: ${e.message}\n`);
+      process.stderr.write(`gradflow: ${stripControl(e.message, { keepNewlines: true })}\n`);
       if (e.showUsage) process.stderr.write(`\n${USAGE}\n`);
       process.exitCode = 2;
       return;
     }
-    process.stderr.write(`gradflow: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    // No stack trace for users (GRADFLOW_DEBUG=1 shows it): the message says what went wrong.
+    const shown = e instanceof Error ? (process.env.GRADFLOW_DEBUG ? (e.stack ?? e.message) : e.message) : String(e);
+    process.stderr.write(`gradflow: ${stripControl(shown, { keepNewlines: true })}\n`);
     process.exitCode = 1;
   },
 );

@@ -7,6 +7,7 @@ import type { BackendPreference, ExperimentConfig } from '../shared/experiment';
 import type { RunSummary, TrainerToHost } from '../shared/protocol';
 import { startTrainer } from '../runs/trainer-client';
 import { num, progressLine, summaryTable, type ProgressState } from './format';
+import { stripControl } from '../shared/text';
 
 export interface RunCliOptions {
   json: boolean;
@@ -34,9 +35,10 @@ export async function runOne(config: ExperimentConfig, sourceFile: string | unde
   const err = opts.err;
   const tty = isTty(err);
   const columns = tty ? (err as NodeJS.WriteStream).columns || 100 : 100;
+  // Names, values and trainer lines are user text: no escape sequence of theirs reaches the terminal.
   const say = (s: string): void => {
     if (tty) err.write('\r\x1b[K');
-    err.write(s + '\n');
+    err.write(stripControl(s, { keepNewlines: true }) + '\n');
   };
 
   let interrupts = 0;
@@ -62,11 +64,11 @@ export async function runOne(config: ExperimentConfig, sourceFile: string | unde
     if (tty) {
       if (!force && now - lastDraw < 100) return;
       lastDraw = now;
-      err.write('\r\x1b[K' + progressLine(progress, columns));
+      err.write('\r\x1b[K' + stripControl(progressLine(progress, columns)));
     } else if (force || now - lastPlainLine > 10_000) {
       // Logs (CI, pipes) get a line every 10 s instead of a redrawn bar.
       lastPlainLine = now;
-      err.write(progressLine(progress, 160) + '\n');
+      err.write(stripControl(progressLine(progress, 160)) + '\n');
     }
   };
 
@@ -133,8 +135,8 @@ export async function runOne(config: ExperimentConfig, sourceFile: string | unde
 
   if (summary) {
     if (!opts.json) {
-      opts.out.write('\n' + summaryTable(summary) + '\n\n');
-      opts.out.write(`run ${summary.runId}: ${summary.finished ? 'finished' : summary.stopped ? `stopped (${summary.reason ?? 'stop requested'})` : `failed (${summary.reason ?? 'unknown reason'})`}; log and summary in ${path.relative(process.cwd(), summary.runDir) || summary.runDir}\n`);
+      opts.out.write('\n' + stripControl(summaryTable(summary), { keepNewlines: true }) + '\n\n');
+      opts.out.write(stripControl(`run ${summary.runId}: ${summary.finished ? 'finished' : summary.stopped ? `stopped (${summary.reason ?? 'stop requested'})` : `failed (${summary.reason ?? 'unknown reason'})`}; log and summary in ${path.relative(process.cwd(), summary.runDir) || summary.runDir}`) + '\n');
     }
     const diverged = summary.nets.filter((n) => n.diverged);
     if (summary.finished && diverged.length > 0) {

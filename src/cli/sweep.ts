@@ -1,5 +1,6 @@
 /** `gradflow sweep FILE`: expand the file's sweep and run it in a worker pool, with a progress bar over runs. */
 import type { BackendPreference, ExperimentConfig } from '../shared/experiment';
+import { stripControl } from '../shared/text';
 import type { SweepSpec } from '../config';
 import { expandSweep } from '../config';
 import { planSweep, runSweep, type SweepEvent } from '../study/sweep-runner';
@@ -40,7 +41,7 @@ export async function sweepCommand(config: ExperimentConfig, spec: SweepSpec, so
     err.write(tty ? '\r\x1b[K' + line() : line() + '\n');
   };
   const say = (s: string): void => {
-    err.write((tty ? '\r\x1b[K' : '') + s + '\n');
+    err.write((tty ? '\r\x1b[K' : '') + stripControl(s, { keepNewlines: true }) + '\n');
     draw(true);
   };
 
@@ -86,8 +87,8 @@ export async function sweepCommand(config: ExperimentConfig, spec: SweepSpec, so
   const counts = await handle.done;
   process.off('SIGINT', onSigint);
   if (tty) err.write('\r\x1b[K');
-  opts.out.write(`sweep ${plan.name}: ${counts.finished} finished, ${counts.skipped} skipped (done before), ${counts.stopped} stopped, ${counts.failed} failed\n`);
-  opts.out.write(`report: gradflow report ${plan.dir}\n`);
+  opts.out.write(stripControl(`sweep ${plan.name}: ${counts.finished} finished, ${counts.skipped} skipped (done before), ${counts.stopped} stopped, ${counts.failed} failed`) + '\n');
+  opts.out.write(stripControl(`report: gradflow report ${plan.dir}`) + '\n');
   if (interrupts > 0) return 130;
   return counts.failed > 0 ? 1 : 0;
 }

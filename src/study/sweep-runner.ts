@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { boundedSlug } from '../shared/text';
 import type { BackendPreference, ExperimentConfig } from '../shared/experiment';
 import type { RunSummary } from '../shared/protocol';
 import { listRuns, type RunRecord } from '../runs/store';
@@ -35,8 +36,9 @@ export interface SweepManifest {
   runs: Array<{ id: string; point: Record<string, unknown> }>;
 }
 
+/** The sweep's folder name part: bounded in bytes (a 300-character name must not hit ENAMETOOLONG). */
 function slug(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'sweep';
+  return boundedSlug(s, 120, 'sweep');
 }
 
 /** Put every run of the sweep under `<runsDir>/sweep-<name>/`. */
