@@ -343,6 +343,14 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
     }
     table.append(tbody);
     tableCard.body.append(table);
+    // A global pruning scope lets the criterion choose the per-layer counts (docs/pruning.md).
+    const pruning = setupNets.find((n) => n.pruning)?.pruning;
+    if (pruning) {
+      const note = pruning.scsdcPerLayer
+        ? `Masks: ${pruning.method}, layerwise (SC-SDC counts in every layer).`
+        : `Masks: ${pruning.method}, global scope: the per-layer densities above were chosen by the criterion.${pair ? ' The dense twin matches in total active weights only: this pair is not SC-SDC per layer.' : ''}`;
+      tableCard.body.append(h('p', { class: pruning.scsdcPerLayer ? 'gf-muted gf-pruning' : 'gf-warn gf-pruning' }, note));
+    }
   }
 
   function renderAlerts(run: RunState): void {

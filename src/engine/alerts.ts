@@ -128,35 +128,47 @@ export class AlertTracker {
   }
 }
 
+/** How the masks were chosen, for the wording of mask-time alerts. */
+export interface MaskContext {
+  method: string;
+  /** 'global': the criterion chose the per-layer counts (a layer can be emptied). */
+  scope: 'layerwise' | 'global';
+}
+
 /**
- * Mask-time checks (layer collapse "at mask"): an error when no path connects inputs to outputs,
- * a warning per layer with units that have no active fan-in (method.md: not repaired).
+ * Mask-time checks (layer collapse "at mask", docs/pruning.md), for every pruning method:
+ * - error: a layer with no active weight at all;
+ * - error: no active path from the inputs through some layer (every unit cut off);
+ * - warning: units of a layer with no active incoming weight (not repaired, method.md §2);
+ * - warning: hidden units with no active outgoing weight (their activations reach nothing).
+ * With a context, messages name the method and, for a global scope, say that the criterion chose
+ * the layer's density.
  */
-export function maskAlerts(net: NetRole, layers: LayerInfo[], paths: PathReport): Alert[] {
+export function maskAlerts(net: NetRole, layers: LayerInfo[], paths: PathReport, context?: MaskContext): Alert[] {
   const out: Alert[] = [];
-  if (paths.brokenLayer >= 0) {
+  const by = context ? ` (${context.method}, ${context.scope} scope${context.scope === 'global' ? ': the criterion chose this layer\'s density' : ''})` : '';
+  const alert = (layer: number, value: number, message: string, severity: Alert['severity']): void => {
+    out.push({ net, kind: 'collapse-at-mask', step: 0, layer, value, message, severity });
+  };
+  const empty = new Set<number>();
+  layers.forEach((info, l) => {
+    if (info.active === 0 && info.total > 0) {
+      empty.add(l);
+      alert(l, 0, `${net} net: layer ${l} (${info.name}) has no active weight${by}: the layer is collapsed, no signal or gradient passes its kernel`, 'error');
+    }
+  });
+  if (paths.brokenLayer >= 0 && !empty.has(paths.brokenLayer)) {
     const l = paths.brokenLayer;
-    out.push({
-      net,
-      kind: 'collapse-at-mask',
-      step: 0,
-      layer: l,
-      value: 0,
-      message: `${net} net: no active path from the inputs through layer ${l} (${layers[l]?.name ?? '?'}): every unit is cut off, the network cannot learn`,
-      severity: 'error',
-    });
+    alert(l, 0, `${net} net: no active path from the inputs through layer ${l} (${layers[l]?.name ?? '?'})${by}: every unit is cut off, the network cannot learn`, 'error');
   }
   layers.forEach((info, l) => {
-    if (info.deadUnits > 0 && l !== paths.brokenLayer) {
-      out.push({
-        net,
-        kind: 'collapse-at-mask',
-        step: 0,
-        layer: l,
-        value: info.deadUnits,
-        message: `${net} net: ${info.deadUnits} of ${info.fanOut} units of layer ${l} (${info.name}) have no active incoming weight (density ${info.density.toFixed(4)})`,
-        severity: 'warning',
-      });
+    if (empty.has(l) || l === paths.brokenLayer) return;
+    if (info.deadUnits > 0) {
+      alert(l, info.deadUnits, `${net} net: ${info.deadUnits} of ${info.fanOut} units of layer ${l} (${info.name}) have no active incoming weight (density ${info.density.toFixed(4)})${by}`, 'warning');
+    }
+    const noOut = paths.noOutgoing[l] ?? 0;
+    if (noOut > 0 && !empty.has(l + 1)) {
+      alert(l, noOut, `${net} net: ${noOut} of ${info.fanOut} units of layer ${l} (${info.name}) have no active outgoing weight in layer ${l + 1} (${layers[l + 1]?.name ?? '?'}, density ${(layers[l + 1]?.density ?? 0).toFixed(4)})${by}: they reach nothing`, 'warning');
     }
   });
   return out;

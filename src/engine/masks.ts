@@ -109,6 +109,12 @@ export interface PathReport {
   reachable: number[];
   /** First layer (0-based) whose output has no reachable unit, or -1 if every layer passes signal. */
   brokenLayer: number;
+  /**
+   * Per layer: output units with no active OUTGOING weight in the next layer (and no identity skip
+   * to carry them on): their activations reach nothing, so their incoming weights get no gradient.
+   * 0 for the output layer.
+   */
+  noOutgoing: number[];
 }
 
 /**
@@ -136,7 +142,22 @@ export function activePaths(masks: Float32Array[], shapes: LayerShape[], skip: b
     if (count === 0 && brokenLayer < 0) brokenLayer = l;
     prev = cur;
   });
-  return { reachable, brokenLayer };
+  const noOutgoing = shapes.map((_s, l) => {
+    const next = shapes[l + 1];
+    if (!next) return 0;
+    // A skip around layer l+1 carries unit j forward whatever its outgoing weights.
+    if (skip[l + 1] && next.fanIn === next.fanOut) return 0;
+    const m = masks[l + 1];
+    let dead = 0;
+    for (let i = 0; i < next.fanIn; i++) {
+      const row = i * next.fanOut;
+      let any = false;
+      for (let j = 0; j < next.fanOut && !any; j++) any = m[row + j] !== 0;
+      if (!any) dead++;
+    }
+    return dead;
+  });
+  return { reachable, brokenLayer, noOutgoing };
 }
 
 /** Gain for He-normal init (√2 for ReLU-like units, 1 for sigmoid: ours, after Glorot/He). */

@@ -11,6 +11,7 @@ import type {
   FlowPoint,
   NetInfo,
   NetSummary,
+  PruningInfo,
   SplitMetrics,
   StepMetrics,
 } from '../shared/protocol';
@@ -20,7 +21,7 @@ import { AlertTracker, maskAlerts } from './alerts';
 import { combineFlow, flowSchedule, meanFlow } from './flow';
 import { activePaths, heGain, mlpShapes, planLayers, scsdcActiveCounts } from './masks';
 import { MaskedMLP } from './model';
-import { criterionBatchRows, DEFAULT_SYNFLOW_ROUNDS, isCriterion, planByCriterion } from './pruning';
+import { criterionBatchRows, DEFAULT_SYNFLOW_ROUNDS, isCriterion, planByCriterion, pruningHeader, pruningInfo } from './pruning';
 import { createOptimizer, type Optimizer, type Param } from './optimizers';
 import { evaluate, measureFlowLayers, optimizerParams, trainStepDeferred, type Batch, type PendingStep } from './step';
 
@@ -163,8 +164,9 @@ export function buildNets(
   return nets;
 }
 
-export function netInfo(net: MaskedMLP): NetInfo {
-  return { net: net.role, width: net.spec.width, layers: net.layerInfo, activeWeights: net.activeWeights };
+export function netInfo(net: MaskedMLP, pruning?: PruningInfo): NetInfo {
+  const info: NetInfo = { net: net.role, width: net.spec.width, layers: net.layerInfo, activeWeights: net.activeWeights };
+  return pruning ? { ...info, pruning } : info;
 }
 
 /** Rows `idx[start..start+n)` of a split as a Batch (tensors owned by the caller). */
@@ -312,7 +314,10 @@ export async function trainExperiment(
 
   const started = performance.now();
   try {
-    hooks.onReady(runs.map((r) => netInfo(r.net)), { stepsPerEpoch, totalSteps });
+    const pruning = pruningInfo(cfg);
+    hooks.onReady(runs.map((r) => netInfo(r.net, r.role === 'sparse' ? pruning : undefined)), { stepsPerEpoch, totalSteps });
+    const header = pruningHeader(cfg, runs.find((r) => r.role === 'sparse')?.net.layerInfo ?? [], runs.length > 1);
+    if (header) hooks.onLog?.('info', header);
     for (const r of runs) {
       if (r.net.masks.some((m) => m !== undefined)) {
         const paths = activePaths(
@@ -320,7 +325,7 @@ export async function trainExperiment(
           r.net.spec.plans.map((p) => p.shape),
           [false, ...r.net.skips.slice(1)].concat([false]),
         );
-        maskAlerts(r.role, r.net.layerInfo, paths).forEach((a) => hooks.onAlert(a));
+        maskAlerts(r.role, r.net.layerInfo, paths, { method: cfg.sparsity.method, scope: cfg.sparsity.scope ?? 'layerwise' }).forEach((a) => hooks.onAlert(a));
       }
     }
     measurePoint(0);

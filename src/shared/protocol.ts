@@ -8,7 +8,7 @@
  * `alert` / `log` interleaved, then exactly one of `done` or `error`. Host → `stop` at any time;
  * the trainer honours it within one step and still sends `done` (with `stopped: true`).
  */
-import type { BackendName, BackendPreference, ExperimentConfig, NetRole } from './experiment';
+import type { BackendName, BackendPreference, ExperimentConfig, NetRole, PruningMethod, PruningScope } from './experiment';
 
 /** Bump on any incompatible change; the host refuses a trainer with another major version. */
 export const PROTOCOL_VERSION = 1;
@@ -99,12 +99,25 @@ export interface LayerInfo {
   deadUnits: number;
 }
 
+/** How a sparse net's masks were chosen (docs/pruning.md). */
+export interface PruningInfo {
+  method: PruningMethod;
+  scope: PruningScope;
+  /**
+   * True when every layer has SC-SDC's active count, so the pair is matched layer by layer; false
+   * with a `global` scope, where the criterion chose the per-layer counts and only the total matches.
+   */
+  scsdcPerLayer: boolean;
+}
+
 export interface NetInfo {
   net: NetRole;
   width: number;
   layers: LayerInfo[];
   /** Trainable parameters counted as SC-SDC counts them: active kernel weights only. */
   activeWeights: number;
+  /** Sparse net only: how its masks were chosen. */
+  pruning?: PruningInfo;
 }
 
 /** Every alert kind, once: guards, the remedy table and the page all read this list. */

@@ -60,11 +60,11 @@ describe('alert rules (pure)', () => {
       { name: 'dense1', fanIn: 2, fanOut: 2, active: 2, total: 4, density: 0.5, deadUnits: 1 },
       { name: 'output', fanIn: 2, fanOut: 1, active: 1, total: 2, density: 0.5, deadUnits: 0 },
     ];
-    const a = maskAlerts('sparse', layers, { reachable: [1, 0], brokenLayer: 1 });
+    const a = maskAlerts('sparse', layers, { reachable: [1, 0], brokenLayer: 1, noOutgoing: [0, 0] });
     assert.deepEqual(a.map((x) => [x.kind, x.layer, x.severity, x.step]), [
       ['collapse-at-mask', 1, 'error', 0],
       ['collapse-at-mask', 0, 'warning', 0],
     ]);
-    assert.deepEqual(maskAlerts('dense', [{ ...layers[1] }], { reachable: [1], brokenLayer: -1 }), []);
+    assert.deepEqual(maskAlerts('dense', [{ ...layers[1] }], { reachable: [1], brokenLayer: -1, noOutgoing: [0] }), []);
   });
 });

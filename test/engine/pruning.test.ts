@@ -9,13 +9,14 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from '../../src/shared/experiment';
-import { drawKernels, mlpShapes, plansFrom, scsdcActiveCounts } from '../../src/engine/masks';
+import { activePaths, drawKernels, mlpShapes, plansFrom, scsdcActiveCounts } from '../../src/engine/masks';
+import { maskAlerts } from '../../src/engine/alerts';
 import { buildNets, disposeBatch, makeBatch, trainExperiment } from '../../src/engine/train';
 import { createRng } from '../../src/shared/rng';
 import { MaskedMLP } from '../../src/engine/model';
 import type { Batch } from '../../src/engine/step';
 import { graspScores } from '../../src/engine/pruning/grasp';
-import { criterionBatchRows, selectMasks } from '../../src/engine/pruning';
+import { criterionBatchRows, pruningHeader, pruningInfo, selectMasks } from '../../src/engine/pruning';
 import { snipScores } from '../../src/engine/pruning/snip';
 import { synflowKeep, synflowMasks } from '../../src/engine/pruning/synflow';
 import { selectGlobal, selectLayerwise, topKMask } from '../../src/engine/pruning/select';
@@ -253,5 +254,74 @@ describe('criteria in the engine (buildNets, trainExperiment)', () => {
     assert.equal(ready, 2);
     assert.equal(result.stopped, false);
     assert.ok(result.nets.every((n) => Number.isFinite(n.final.test.accuracy)));
+  });
+});
+
+describe('layer collapse at mask time', () => {
+  // 3 → 2 → 2 → 1, hand-made masks ([fanIn, fanOut] row-major).
+  const shapes = mlpShapes(3, 2, 2, 1);
+  const info = (masks: Float32Array[]) =>
+    shapes.map((s, l) => {
+      const active = masks[l].reduce((a, v) => a + v, 0);
+      let dead = 0;
+      for (let j = 0; j < s.fanOut; j++) {
+        let any = false;
+        for (let i = 0; i < s.fanIn; i++) any ||= masks[l][i * s.fanOut + j] !== 0;
+        if (!any) dead++;
+      }
+      return { name: l === 2 ? 'output' : `dense${l + 1}`, fanIn: s.fanIn, fanOut: s.fanOut, active, total: s.fanIn * s.fanOut, density: active / (s.fanIn * s.fanOut), deadUnits: dead };
+    });
+
+  it('an emptied layer is an error naming the method and the global scope', () => {
+    const masks = [Float32Array.from([1, 0, 0, 1, 1, 1]), new Float32Array(4), Float32Array.from([1, 1])];
+    const paths = activePaths(masks, shapes);
+    assert.equal(paths.brokenLayer, 1);
+    const alerts = maskAlerts('sparse', info(masks), paths, { method: 'grasp', scope: 'global' });
+    assert.equal(alerts.length, 1, JSON.stringify(alerts));
+    assert.deepEqual([alerts[0].kind, alerts[0].layer, alerts[0].severity, alerts[0].step], ['collapse-at-mask', 1, 'error', 0]);
+    assert.match(alerts[0].message, /layer 1 \(dense2\) has no active weight \(grasp, global scope: the criterion chose this layer's density\)/);
+  });
+
+  it('units without active outgoing weights are a warning on their layer (not with a skip around the next layer)', () => {
+    // dense1 unit 1 has no outgoing weight in dense2 (row 1 of dense2's mask is zero).
+    const masks = [Float32Array.from([1, 1, 1, 1, 1, 1]), Float32Array.from([1, 1, 0, 0]), Float32Array.from([1, 1])];
+    const paths = activePaths(masks, shapes);
+    assert.deepEqual(paths.noOutgoing, [1, 0, 0]);
+    const alerts = maskAlerts('sparse', info(masks), paths, { method: 'snip', scope: 'layerwise' });
+    assert.deepEqual(alerts.map((a) => [a.layer, a.severity, a.value]), [[0, 'warning', 1]]);
+    assert.match(alerts[0].message, /1 of 2 units of layer 0 \(dense1\) have no active outgoing weight in layer 1 \(dense2, density 0\.5000\) \(snip, layerwise scope\): they reach nothing/);
+    // With an identity skip around dense2, unit 1 still feeds the output.
+    assert.deepEqual(activePaths(masks, shapes, [false, true, false]).noOutgoing, [0, 0, 0]);
+  });
+
+  it('the run header spells out a global scope and the unmatched pair', () => {
+    const cfg = config({ sparsity: { method: 'synflow', scope: 'global', denseWidth: 8, pair: true, init: 'dense-fan-in' } });
+    const layers = info([Float32Array.from([1, 0, 0, 1, 1, 1]), Float32Array.from([0, 0, 0, 1]), Float32Array.from([1, 1])]);
+    assert.equal(
+      pruningHeader(cfg, layers, true),
+      'sparsity: synflow, global scope: per-layer densities chosen by the criterion: dense1 0.667 (4/6), dense2 0.250 (1/4), output 1.000 (2/2); the dense twin is matched in total active weights (7) only: this pair is NOT SC-SDC per layer',
+    );
+    assert.equal(pruningHeader(config({ sparsity: { method: 'synflow', denseWidth: 8, pair: true, init: 'dense-fan-in' } }), layers, true), undefined);
+    assert.deepEqual(pruningInfo(cfg), { method: 'synflow', scope: 'global', scsdcPerLayer: false });
+  });
+
+  it('trainExperiment sends the pruning info with the sparse net and logs the header', async () => {
+    const data = syntheticDataset(12, 3, 96, 24, 24);
+    const cfg = config({ sparsity: { method: 'synflow', scope: 'global', synflowRounds: 5, denseWidth: 4, pair: true, init: 'dense-fan-in' }, training: { epochs: 1 } });
+    const logs: string[] = [];
+    let nets: { net: string; pruning?: unknown }[] = [];
+    await trainExperiment(cfg, data, {
+      onReady: (n) => {
+        nets = n;
+      },
+      onStep: () => undefined,
+      onEpoch: () => undefined,
+      onFlowPoint: () => undefined,
+      onAlert: () => undefined,
+      shouldStop: () => false,
+      onLog: (_level, m) => logs.push(m),
+    });
+    assert.deepEqual(nets.map((n) => [n.net, n.pruning]), [['sparse', { method: 'synflow', scope: 'global', scsdcPerLayer: false }], ['dense', undefined]]);
+    assert.ok(logs.some((m) => /NOT SC-SDC per layer/.test(m)), logs.join('\n'));
   });
 });

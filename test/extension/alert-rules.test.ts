@@ -117,3 +117,14 @@ test('message says what, where, when and the measured value', () => {
   assert.equal(formatMeasured(0.5), '0.5');
   assert.equal(formatMeasured(2e-9), '2.00e-9');
 });
+
+test('collapse-at-mask under a global criterion: scope, then method, then density and width', () => {
+  const text = ['model:', '  width: 64', 'sparsity:', '  method: snip', '  scope: global', '  dense_width: 16', ''].join('\n');
+  const { config, locate } = setup(text);
+  assert.deepEqual(responsibleRanges(alert('collapse-at-mask', { step: 0 }), config, locate).map((x) => [x.key, x.range, x.primary]), [
+    ['sparsity.scope', at(4, 2, 15), true],
+    ['sparsity.method', at(3, 2, 14), false],
+    ['sparsity.dense_width', at(5, 2, 17), false],
+    ['model.width', at(1, 2, 11), false],
+  ]);
+});

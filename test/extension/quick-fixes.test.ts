@@ -103,3 +103,18 @@ test('formatNumber drops float noise', () => {
   assert.equal(formatNumber(0.003 * 0.1), '0.0003');
   assert.equal(formatNumber(5e-5 * 0.1, '5e-5'), '5e-6');
 });
+
+test('collapse-at-mask with a global criterion: layerwise scope first, then density, then synflow', () => {
+  const text = 'model:\n  width: 100\nsparsity:\n  method: grasp\n  scope: global   # as in the paper\n  density: 0.3\n';
+  const fixes = fixesFor('collapse-at-mask', text, cfg(text));
+  assert.deepEqual(fixes.map((f) => [f.id, f.preferred]), [
+    ['use-layerwise-scope', true],
+    ['raise-density', false],
+    ['switch-to-synflow', false],
+  ]);
+  assert.equal(applyEdits(text, fixes[0].edits), text.replace('scope: global', 'scope: layerwise'));
+  assert.equal(applyEdits(text, fixes[2].edits), text.replace('method: grasp', 'method: synflow'));
+  // Layerwise synflow: only the density can help.
+  const syn = 'model:\n  width: 100\nsparsity:\n  method: synflow\n  density: 0.3\n';
+  assert.deepEqual(fixesFor('collapse-at-mask', syn, cfg(syn)).map((f) => f.id), ['raise-density']);
+});

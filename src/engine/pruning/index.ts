@@ -8,6 +8,7 @@
  * then built from those kernels and masks like any other plan.
  */
 import type { Activation, ExperimentConfig, PruningScope } from '../../shared/experiment';
+import type { LayerInfo, PruningInfo } from '../../shared/protocol';
 import { permutation, type Rng } from '../../shared/rng';
 import { drawKernels, plansFrom, type InitSpec, type LayerMaskPlan } from '../masks';
 import { MaskedMLP } from '../model';
@@ -132,4 +133,31 @@ export function criterionBatchRows(cfg: ExperimentConfig, nTrain: number, rng: R
   const out: Uint32Array[] = [];
   for (let b = 0; b < want && b * size < nTrain; b++) out.push(perm.slice(b * size, Math.min(nTrain, (b + 1) * size)));
   return out;
+}
+
+/** The sparse net's pruning, for NetInfo; undefined for a dense run. */
+export function pruningInfo(cfg: ExperimentConfig): PruningInfo | undefined {
+  const method = cfg.sparsity.method;
+  if (method === 'none') return undefined;
+  const scope = cfg.sparsity.scope ?? 'layerwise';
+  return { method, scope, scsdcPerLayer: scope === 'layerwise' };
+}
+
+/**
+ * The run-header line of a global scope: the per-layer densities the criterion chose, and that the
+ * pair is matched in total active weights only. undefined for a layerwise (SC-SDC) or dense run.
+ */
+export function pruningHeader(cfg: ExperimentConfig, layers: LayerInfo[], pair: boolean): string | undefined {
+  const info = pruningInfo(cfg);
+  if (!info || info.scsdcPerLayer) return undefined;
+  const densities = layers.map((l) => `${l.name} ${formatDensity(l.density)} (${l.active}/${l.total})`).join(', ');
+  const total = layers.reduce((s, l) => s + l.active, 0);
+  const twin = pair
+    ? `the dense twin is matched in total active weights (${total}) only: this pair is NOT SC-SDC per layer`
+    : `${total} active weights in total`;
+  return `sparsity: ${info.method}, global scope: per-layer densities chosen by the criterion: ${densities}; ${twin}`;
+}
+
+function formatDensity(d: number): string {
+  return d === 0 ? '0' : d >= 0.01 ? d.toFixed(3) : d.toPrecision(2);
 }

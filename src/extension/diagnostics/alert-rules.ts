@@ -9,7 +9,8 @@
  * - NaN: almost always a too-large learning rate;
  * - collapse (vanishing flow in a layer): the activation, the density (too sparse), missing BatchNorm
  *   (BN helps sparse nets most, method.md §7);
- * - collapse at mask time: the density and the width that produced an empty layer;
+ * - collapse at mask time: a global pruning scope, a collapse-prone criterion (snip, grasp,
+ *   magnitude), the density and the width that produced an empty layer (docs/pruning.md);
  * - mask integrity (a pruned weight became non-zero): the pruning method's masking.
  */
 import type { Alert, AlertKind } from '../../shared/protocol';
@@ -77,11 +78,19 @@ function suspects(alert: Alert, config: ExperimentConfig, keys: KeyLocator): Sus
       if (!config.model.batchNorm) out.push({ key: 'model.batch_norm', hint: 'BatchNorm helps sparse networks keep their gradient flow.' });
       return out;
     }
-    case 'collapse-at-mask':
-      return [
-        ...(sparse ? densityKey : []),
-        { key: 'model.width', hint: 'a layer this narrow at this density can lose every path.' },
-      ];
+    case 'collapse-at-mask': {
+      // A global criterion chooses per-layer counts and can empty a layer (docs/pruning.md).
+      const out: Suspect[] = [];
+      const method = config.sparsity.method;
+      if (config.sparsity.scope === 'global') {
+        out.push({ key: 'sparsity.scope', hint: "a global scope lets the criterion empty a layer; 'layerwise' keeps SC-SDC's count in every layer." });
+      }
+      if (method === 'snip' || method === 'grasp' || method === 'magnitude') {
+        out.push({ key: 'sparsity.method', hint: `${method} is prone to layer collapse at high sparsity; synflow is designed to avoid it.` });
+      }
+      out.push(...(sparse ? densityKey : []), { key: 'model.width', hint: 'a layer this narrow at this density can lose every path.' });
+      return out;
+    }
     case 'mask-integrity':
       return [{ key: 'sparsity.method', hint: 'pruned weights must stay exactly 0; this is a masking bug, please report it.' }];
     default: {

@@ -17,6 +17,8 @@ const FIX_KEYS: Record<FixId, readonly string[]> = {
   'switch-activation': ['model.activation'],
   'switch-optimizer': ['training.optimizer', 'training.weight_decay'],
   'raise-density': ['sparsity.dense_width', 'sparsity.density', 'model.width'],
+  'use-layerwise-scope': ['sparsity.scope'],
+  'switch-to-synflow': ['sparsity.method'],
 };
 
 export class RunFixProvider implements vscode.CodeActionProvider {

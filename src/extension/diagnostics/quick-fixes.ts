@@ -13,7 +13,9 @@ export type FixId =
   | 'lower-learning-rate'
   | 'switch-activation'
   | 'switch-optimizer'
-  | 'raise-density';
+  | 'raise-density'
+  | 'use-layerwise-scope'
+  | 'switch-to-synflow';
 
 export interface QuickFix {
   id: FixId;
@@ -79,6 +81,19 @@ export function raiseDensity(text: string, config: ExperimentConfig): QuickFix |
   return fix('raise-density', `Raise the density (dense_width ${dw} → ${next})`, setScalar(text, ['sparsity', 'dense_width'], String(next)));
 }
 
+/** Rank each layer on its own at SC-SDC's counts (no layer can be emptied by the criterion). */
+export function useLayerwiseScope(text: string, config: ExperimentConfig): QuickFix | undefined {
+  if (config.sparsity.scope !== 'global') return undefined;
+  return fix('use-layerwise-scope', 'Prune per layer (sparsity.scope: layerwise)', setScalar(text, ['sparsity', 'scope'], 'layerwise'));
+}
+
+/** SynFlow's iterative, data-free scoring is designed to avoid layer collapse (Tanaka et al. 2020). */
+export function switchToSynflow(text: string, config: ExperimentConfig): QuickFix | undefined {
+  const m = config.sparsity.method;
+  if (m === 'none' || m === 'synflow' || m === 'random') return undefined;
+  return fix('switch-to-synflow', `Switch the pruning criterion to synflow (from ${m})`, setScalar(text, ['sparsity', 'method'], 'synflow'));
+}
+
 /** The fixes for one alert kind, most likely first. */
 export function fixesFor(kind: AlertKind, text: string, config: ExperimentConfig): QuickFix[] {
   const t = config.training;
@@ -104,7 +119,7 @@ export function fixesFor(kind: AlertKind, text: string, config: ExperimentConfig
       );
       break;
     case 'collapse-at-mask':
-      candidates.push(raiseDensity(text, config));
+      candidates.push(useLayerwiseScope(text, config), raiseDensity(text, config), switchToSynflow(text, config));
       break;
     case 'mask-integrity':
       break; // a masking bug: no setting fixes it

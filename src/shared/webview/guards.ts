@@ -3,8 +3,8 @@
  * receives (`isHostToPage`), the host what the page sends (`isPageToHost`): a page reloaded from an
  * older bundle, or a bug on either side, must not crash the other.
  */
-import type { NetRole } from '../experiment';
-import type { Alert, AlertKind, LayerInfo, NetInfo } from '../protocol';
+import { PRUNING_METHODS, PRUNING_SCOPES, type NetRole } from '../experiment';
+import type { Alert, AlertKind, LayerInfo, NetInfo, PruningInfo } from '../protocol';
 import { ALERT_KINDS } from '../protocol';
 import {
   hasKey,
@@ -99,11 +99,18 @@ const isLayerInfo = isShape<LayerInfo>({
   deadUnits: isCount,
 });
 
+const isPruningInfo = isShape<PruningInfo>({
+  method: isOneOf(PRUNING_METHODS),
+  scope: isOneOf(PRUNING_SCOPES),
+  scsdcPerLayer: (v): v is boolean => typeof v === 'boolean',
+});
+
 const isNetInfo = isShape<NetInfo>({
   net: isNetRole,
   width: isCount,
   layers: isArrayOf(isLayerInfo),
   activeWeights: isCount,
+  pruning: isOptional(isPruningInfo),
 });
 
 const isRunSetup = isShape<RunSetup>({
