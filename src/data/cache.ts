@@ -22,6 +22,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import type { DatasetName } from '../shared/experiment';
 import { errorMessage } from './errors';
+import { checkFolder, DataFileError, openRegularFile, readAt } from './paths';
 import type { RawData } from './raw';
 
 export const CACHE_MAGIC = 'GFDS';
@@ -50,29 +51,34 @@ export const EXPECTED_SHAPE: Record<Exclude<DatasetName, 'synthetic'>, { shape: 
 
 export type CacheRead = { kind: 'ok'; data: RawData } | { kind: 'missing' } | { kind: 'corrupt'; problem: string };
 
+/** Largest cache file read: the biggest dataset (CIFAR-100, 60,000 × 3,073 bytes) fits many times over. */
+export const MAX_CACHE_BYTES = 1024 * 1024 * 1024;
+
 export function readCache(file: string, name: Exclude<DatasetName, 'synthetic'>): CacheRead {
+  // A regular file whose size agrees with its header, checked before the body is read (a cache
+  // path that is a link to /dev/zero or a FIFO is "corrupt", not an endless read).
+  let opened: { fd: number; size: number } | undefined;
+  try {
+    opened = openRegularFile(file, MAX_CACHE_BYTES);
+  } catch (e) {
+    return { kind: 'corrupt', problem: e instanceof DataFileError ? e.message.replace(/^[^:]*: /, '') : `cannot read (${errorMessage(e)})` };
+  }
+  if (!opened) return { kind: 'missing' };
   let buf: Buffer;
   try {
-    buf = fs.readFileSync(file);
+    const { fd, size } = opened;
+    if (size < CACHE_HEADER_BYTES) return { kind: 'corrupt', problem: `file truncated: ${size} bytes, header alone is ${CACHE_HEADER_BYTES}` };
+    const head = readAt(fd, CACHE_HEADER_BYTES, 0);
+    const problem = headerProblem(head, name, size);
+    if (problem) return { kind: 'corrupt', problem };
+    buf = readAt(fd, size, 0);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
-    return { kind: 'corrupt', problem: `cannot read (${errorMessage(e)})` };
+    return { kind: 'corrupt', problem: `cannot read (${(e as NodeJS.ErrnoException).code ?? errorMessage(e)})` };
+  } finally {
+    fs.closeSync(opened.fd);
   }
-  if (buf.length < CACHE_HEADER_BYTES) return { kind: 'corrupt', problem: `file truncated: ${buf.length} bytes, header alone is ${CACHE_HEADER_BYTES}` };
-  const magic = buf.toString('latin1', 0, 4);
-  if (magic !== CACHE_MAGIC) return { kind: 'corrupt', problem: `bad magic ${JSON.stringify(magic)}, "${CACHE_MAGIC}" expected` };
-  const version = buf.readUInt32LE(4);
-  if (version !== CACHE_VERSION) return { kind: 'corrupt', problem: `format version ${version}, ${CACHE_VERSION} expected` };
   const [h, w, c, classes, nTrain, nTest, crc, srcLen] = [8, 12, 16, 20, 24, 28, 32, 36].map((o) => buf.readUInt32LE(o));
-  const want = EXPECTED_SHAPE[name];
-  if (h !== want.shape[0] || w !== want.shape[1] || c !== want.shape[2] || classes !== want.classes) {
-    return { kind: 'corrupt', problem: `holds ${h}×${w}×${c} with ${classes} classes, ${want.shape.join('×')} with ${want.classes} expected` };
-  }
   const f = h * w * c;
-  const expected = CACHE_HEADER_BYTES + srcLen + nTrain * (f + 1) + nTest * (f + 1);
-  if (buf.length !== expected) {
-    return { kind: 'corrupt', problem: `${buf.length < expected ? 'file truncated' : 'unexpected size'}: expected ${expected} bytes, got ${buf.length}` };
-  }
   const body = buf.subarray(CACHE_HEADER_BYTES);
   const actualCrc = zlib.crc32(body) >>> 0;
   if (actualCrc !== crc) return { kind: 'corrupt', problem: `checksum mismatch (stored ${crc.toString(16)}, computed ${actualCrc.toString(16)})` };
@@ -94,6 +100,23 @@ export function readCache(file: string, name: Exclude<DatasetName, 'synthetic'>)
   return { kind: 'ok', data: { shape: [h, w, c], classes, trainX, trainY, nTrain, testX, testY, nTest, source } };
 }
 
+/** What is wrong with a cache header (magic, version, shape, size against the file's), or undefined. */
+function headerProblem(head: Buffer, name: Exclude<DatasetName, 'synthetic'>, size: number): string | undefined {
+  // The bytes found are not shown: the path may point at any file.
+  if (head.toString('latin1', 0, 4) !== CACHE_MAGIC) return `not a Gradflow cache file: its first 4 bytes are not "${CACHE_MAGIC}"`;
+  const version = head.readUInt32LE(4);
+  if (version !== CACHE_VERSION) return `format version ${version}, ${CACHE_VERSION} expected`;
+  const [h, w, c, classes, nTrain, nTest, , srcLen] = [8, 12, 16, 20, 24, 28, 32, 36].map((o) => head.readUInt32LE(o));
+  const want = EXPECTED_SHAPE[name];
+  if (h !== want.shape[0] || w !== want.shape[1] || c !== want.shape[2] || classes !== want.classes) {
+    return `holds ${h}×${w}×${c} with ${classes} classes, ${want.shape.join('×')} with ${want.classes} expected`;
+  }
+  const f = h * w * c;
+  const expected = CACHE_HEADER_BYTES + srcLen + nTrain * (f + 1) + nTest * (f + 1);
+  if (size !== expected) return `${size < expected ? 'file truncated' : 'unexpected size'}: expected ${expected} bytes, got ${size}`;
+  return undefined;
+}
+
 /** Writes the cache atomically. Only uint8 data is cacheable (synthetic data is never cached). */
 export function writeCache(file: string, data: RawData): void {
   if (!(data.trainX instanceof Uint8Array) || !(data.testX instanceof Uint8Array)) {
@@ -109,6 +132,9 @@ export function writeCache(file: string, data: RawData): void {
   for (const part of body) crc = zlib.crc32(part, crc);
   header.writeUInt32LE(crc >>> 0, 32);
   header.writeUInt32LE(src.length, 36);
+  // Never a recursive mkdir into /proc or /sys (it can spin forever) or through a regular file.
+  const folder = checkFolder(path.dirname(file));
+  if (folder.problem) throw new Error(folder.problem);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
   try {

@@ -9,7 +9,15 @@
  * reported as truncated.
  */
 import { DataFormatError } from './errors';
-import type { FileSource, RawData } from './raw';
+import type { FileSource, RawData, SizeRule } from './raw';
+
+/** Most records one CIFAR binary file may hold (the largest standard file, CIFAR-100 train.bin, has 50,000). */
+export const MAX_CIFAR_RECORDS = 60_000;
+
+/** Size bound of a CIFAR file: no header, so at most MAX_CIFAR_RECORDS records. */
+export function cifarRule(labelBytes: 1 | 2): SizeRule {
+  return { max: MAX_CIFAR_RECORDS * (labelBytes + 3 * 32 * 32) };
+}
 
 const PIXELS = 32 * 32;
 const IMAGE_BYTES = 3 * PIXELS;
@@ -71,7 +79,7 @@ async function readAll(src: FileSource, names: string[], labelBytes: 1 | 2, labe
   const parts: Records[] = [];
   for (const name of names) {
     try {
-      const buf = await src.get(name);
+      const buf = await src.get(name, cifarRule(labelBytes));
       if (buf === undefined) problems.push(`${name}: missing`);
       else parts.push(parseCifarRecords(buf, name, labelBytes, labelIndex, classes));
     } catch (e) {

@@ -2,19 +2,92 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { DataFormatError, errorMessage } from './errors';
-import type { FileSource } from './raw';
+import { DataFileError, openRegularFile, readAt } from './paths';
+import type { FileSource, SizeRule } from './raw';
+
+/**
+ * Largest data file read when its format gives no tighter bound (CIFAR-100's train.bin, the
+ * largest standard file, is 153,700,000 bytes).
+ */
+export const MAX_DATA_FILE_BYTES = 512 * 1024 * 1024;
 
 /** Gzip streams start with 1f 8b; checked on content, not the file name, so a renamed file still works. */
 export function isGzip(buf: Uint8Array): boolean {
   return buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b;
 }
 
-export function gunzipIfNeeded(buf: Buffer, label: string): Buffer {
-  if (!isGzip(buf)) return buf;
+/** The byte count `rule` allows for a file whose first bytes are `header` (throws DataFormatError). */
+function allowedBytes(rule: SizeRule | undefined, header: Buffer | undefined, label: string): { exact?: number; max: number } {
+  const max = rule?.max ?? MAX_DATA_FILE_BYTES;
+  if (!rule?.total || header === undefined) return { max };
   try {
-    return zlib.gunzipSync(buf);
+    return { exact: rule.total(header), max };
   } catch (e) {
+    if (e instanceof DataFormatError) throw new DataFormatError(`${label}: ${e.message}`);
+    throw e;
+  }
+}
+
+function sizeProblem(label: string, size: number, allowed: { exact?: number; max: number }, what = ''): string | undefined {
+  if (allowed.exact !== undefined && allowed.exact > allowed.max) {
+    return `${label}: its header describes ${allowed.exact} bytes of data, more than the ${allowed.max} bytes a file of this kind may have`;
+  }
+  if (allowed.exact !== undefined && size !== allowed.exact) {
+    return size < allowed.exact ? `${label}: file truncated${what}: expected ${allowed.exact} bytes, got ${size}` : `${label}: unexpected trailing data${what}: expected ${allowed.exact} bytes, got ${size}`;
+  }
+  if (size > allowed.max) return `${label}: ${size} bytes${what}, more than the ${allowed.max} bytes a file of this kind may have`;
+  return undefined;
+}
+
+/** gunzip without a bound on its output is a memory bomb: stop once `rule` is exceeded. */
+export function gunzipIfNeeded(buf: Buffer, label: string, rule?: SizeRule): Buffer {
+  if (!isGzip(buf)) return buf;
+  const max = rule?.max ?? MAX_DATA_FILE_BYTES;
+  let out: Buffer;
+  try {
+    out = zlib.gunzipSync(buf, { maxOutputLength: max + 1 });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
+      throw new DataFormatError(`${label}: decompresses to more than the ${max} bytes a file of this kind may have`);
+    }
     throw new DataFormatError(`${label}: not a valid gzip file (${errorMessage(e)})`);
+  }
+  const header = rule?.headerBytes !== undefined && out.length >= rule.headerBytes ? out.subarray(0, rule.headerBytes) : undefined;
+  const problem = sizeProblem(label, out.length, allowedBytes(rule, header, label), ' (after decompressing)');
+  if (problem) throw new DataFormatError(problem);
+  return out;
+}
+
+/**
+ * Reads a data file after checking that it is a regular file (not a device, FIFO or a link to one)
+ * and that its size agrees with `rule` — from its header when the format has one — so the body of
+ * a wrong file is never read. Undefined when the file does not exist.
+ */
+export function readDataFile(file: string, label: string, rule?: SizeRule): Buffer | undefined {
+  let opened: { fd: number; size: number } | undefined;
+  try {
+    // A gzip file is bounded after decompression; the compressed file itself by the same maximum.
+    opened = openRegularFile(file, rule?.max ?? MAX_DATA_FILE_BYTES);
+  } catch (e) {
+    if (e instanceof DataFileError) throw new DataFormatError(e.message);
+    throw e;
+  }
+  if (!opened) return undefined;
+  const { fd, size } = opened;
+  try {
+    const head = readAt(fd, Math.min(size, Math.max(2, rule?.headerBytes ?? 0)), 0);
+    if (!isGzip(head) && rule?.headerBytes !== undefined && size >= rule.headerBytes) {
+      const problem = sizeProblem(label, size, allowedBytes(rule, head.subarray(0, rule.headerBytes), label));
+      if (problem) throw new DataFormatError(problem);
+    }
+    const buf = readAt(fd, size, 0);
+    return gunzipIfNeeded(buf, label, rule);
+  } catch (e) {
+    if (e instanceof DataFormatError) throw e;
+    throw new DataFormatError(`${label}: cannot read (${(e as NodeJS.ErrnoException).code ?? errorMessage(e)})`);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -25,20 +98,12 @@ export function gunzipIfNeeded(buf: Buffer, label: string): Buffer {
 export function folderSource(dir: string): FileSource {
   return {
     where: dir,
-    async get(name: string): Promise<Buffer | undefined> {
+    async get(name: string, rule?: SizeRule): Promise<Buffer | undefined> {
       const dotted = name.replace(/-(idx\d-ubyte)$/, '.$1');
       const candidates = [name, `${name}.gz`, dotted, `${dotted}.gz`];
       for (const c of [...new Set(candidates)]) {
-        const file = path.join(dir, c);
-        let buf: Buffer;
-        try {
-          buf = fs.readFileSync(file);
-        } catch (e) {
-          const code = (e as NodeJS.ErrnoException).code;
-          if (code === 'ENOENT' || code === 'ENOTDIR') continue;
-          throw new DataFormatError(`${c}: cannot read (${errorMessage(e)})`);
-        }
-        return gunzipIfNeeded(buf, c);
+        const buf = readDataFile(path.join(dir, c), c, rule);
+        if (buf !== undefined) return buf;
       }
       return undefined;
     },
@@ -49,9 +114,9 @@ export function folderSource(dir: string): FileSource {
 export function mapSource(where: string, files: Map<string, Buffer>): FileSource {
   return {
     where,
-    async get(name: string): Promise<Buffer | undefined> {
+    async get(name: string, rule?: SizeRule): Promise<Buffer | undefined> {
       for (const [p, buf] of files) {
-        if (path.posix.basename(p) === name || path.posix.basename(p) === `${name}.gz`) return gunzipIfNeeded(buf, p);
+        if (path.posix.basename(p) === name || path.posix.basename(p) === `${name}.gz`) return gunzipIfNeeded(buf, p, rule);
       }
       return undefined;
     },

@@ -4,7 +4,10 @@
  * values. Images are idx3 (magic 0x00000803), labels idx1 (0x00000801).
  */
 import { DataFormatError } from './errors';
-import type { FileSource, RawData } from './raw';
+import type { FileSource, RawData, SizeRule } from './raw';
+
+/** Most images (or labels) an IDX file may hold: MNIST-style sets have 70,000; this bounds memory. */
+export const MAX_IDX_ITEMS = 1_000_000;
 
 export interface IdxArray {
   dims: number[];
@@ -20,7 +23,8 @@ export function parseIdx(buf: Uint8Array, label: string, expectedDims: 1 | 3): I
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const magic = view.getUint32(0, false);
   if (magic !== expectedMagic) {
-    throw new DataFormatError(`${label}: magic ${hex(expectedMagic)} expected, got ${hex(magic)}`);
+    // The bytes found are not shown: a wrong file may be anything (a password file, a key).
+    throw new DataFormatError(`${label}: not an IDX ${expectedDims === 3 ? 'image' : 'label'} file: its first 4 bytes are not the magic number ${hex(expectedMagic)}`);
   }
   const headerBytes = 4 + 4 * expectedDims;
   if (buf.length < headerBytes) {
@@ -38,6 +42,29 @@ export function parseIdx(buf: Uint8Array, label: string, expectedDims: 1 | 3): I
   return { dims, data: buf.subarray(headerBytes, expected) };
 }
 
+/**
+ * The size an IDX file must have, from its header: magic, then one u32 per dimension; at most
+ * MAX_IDX_ITEMS items of 28×28 (images) or 1 byte (labels).
+ */
+export function idxRule(expectedDims: 1 | 3): SizeRule {
+  const headerBytes = 4 + 4 * expectedDims;
+  const itemBytes = expectedDims === 3 ? 28 * 28 : 1;
+  return {
+    headerBytes,
+    max: headerBytes + MAX_IDX_ITEMS * itemBytes,
+    total: (header: Buffer): number => {
+      const magic = header.readUInt32BE(0);
+      const label = expectedDims === 3 ? 'image' : 'label';
+      if (magic !== (0x00000800 | expectedDims)) throw new DataFormatError(`not an IDX ${label} file: its first 4 bytes are not the magic number ${hex(0x00000800 | expectedDims)}`);
+      let total = headerBytes;
+      let product = 1;
+      for (let i = 0; i < expectedDims; i++) product *= header.readUInt32BE(4 + 4 * i);
+      total += product;
+      return total;
+    },
+  };
+}
+
 export const IDX_FILES = {
   trainImages: 'train-images-idx3-ubyte',
   trainLabels: 'train-labels-idx1-ubyte',
@@ -53,7 +80,7 @@ export async function readIdxDataset(src: FileSource, source: string): Promise<R
   const problems: string[] = [];
   const read = async (name: string, dims: 1 | 3): Promise<IdxArray | undefined> => {
     try {
-      const buf = await src.get(name);
+      const buf = await src.get(name, idxRule(dims));
       if (buf === undefined) {
         problems.push(`${name}: missing (also tried ${name}.gz)`);
         return undefined;

@@ -18,6 +18,18 @@ export interface RawData {
 }
 
 /**
+ * How big a file may be, derived from its format before its body is read: `max` bytes at most, and
+ * when `total` is given, exactly `total(header)` bytes, where `header` is the first `headerBytes`
+ * bytes (`total` throws DataFormatError when the header itself is wrong). For gzip files the limits
+ * apply to the decompressed bytes, which stop being produced once they are exceeded.
+ */
+export interface SizeRule {
+  max: number;
+  headerBytes?: number;
+  total?: (header: Buffer) => number;
+}
+
+/**
  * A place holding the standard files of a dataset by name (a folder, a downloaded archive, a set
  * of URLs). `get` resolves to undefined when the file is absent; it throws DataFormatError when the
  * file exists but cannot be read (e.g. broken gzip).
@@ -25,5 +37,6 @@ export interface RawData {
 export interface FileSource {
   /** For messages: the folder path or base URL. */
   where: string;
-  get(name: string): Promise<Buffer | undefined>;
+  /** `rule`: the size the format allows (checked before the body is read, where the source can). */
+  get(name: string, rule?: SizeRule): Promise<Buffer | undefined>;
 }

@@ -60,13 +60,13 @@ test('parseIdx rejects a wrong magic, a truncated file and trailing bytes with e
   assert.equal(parseIdx(good, 'x', 3).dims.join(','), '2,28,28');
   assert.throws(() => parseIdx(idxBytes([2], new Uint8Array(2)), 'train-images-idx3-ubyte', 3), {
     name: 'DataFormatError',
-    message: 'train-images-idx3-ubyte: magic 0x00000803 expected, got 0x00000801',
+    message: 'train-images-idx3-ubyte: not an IDX image file: its first 4 bytes are not the magic number 0x00000803',
   });
   assert.throws(() => parseIdx(good.subarray(0, 100), 'f', 3), { message: `f: file truncated: expected ${16 + 2 * 784} bytes, got 100` });
   assert.throws(() => parseIdx(good.subarray(0, 10), 'f', 3), { message: 'f: file truncated: expected at least 16 bytes, got 10' });
   assert.throws(() => parseIdx(Buffer.concat([good, Buffer.from([1])]), 'f', 3), /unexpected trailing data: expected 1584 bytes, got 1585/);
   // 0x0803 but signed-byte type (0x09) is not the ubyte format
-  assert.throws(() => parseIdx(idxBytes([2, 28, 28], new Uint8Array(2 * 784), 0x903), 'f', 3), /magic 0x00000803 expected, got 0x00000903/);
+  assert.throws(() => parseIdx(idxBytes([2, 28, 28], new Uint8Array(2 * 784), 0x903), 'f', 3), /not an IDX image file: its first 4 bytes are not the magic number 0x00000803/);
 });
 
 test('a folder of gzipped IDX files loads, and so does the dotted file spelling', async (t) => {
@@ -101,7 +101,7 @@ test('dataset.path with broken IDX files: DatasetError lists the path and every 
   const l = err.looked[0];
   assert.ok(l.startsWith(`${dir} (dataset.path): `), l);
   assert.match(l, /train-images-idx3-ubyte: file truncated: expected 15696 bytes, got 1000/);
-  assert.match(l, /t10k-images-idx3-ubyte: magic 0x00000803 expected, got 0x00000801/);
+  assert.match(l, /t10k-images-idx3-ubyte: not an IDX image file: its first 4 bytes are not the magic number 0x00000803/);
   assert.match(l, /t10k-labels-idx1-ubyte: missing/);
   assert.match(err.message, /^Dataset "mnist": /);
   assert.ok(err.message.includes(l));
