@@ -23,13 +23,38 @@ export function growthRatio(series: readonly number[], window: number): number |
   return cur / base;
 }
 
-/** Does the newest value explode: above maxNorm, or grown by more than growthFactor over window? */
-export function explosionReason(series: readonly number[], rule: ExplosionRule): { value: number; why: 'max' | 'growth' } | undefined {
+/** Median of the finite values, or undefined when there are none. */
+export function median(values: readonly number[]): number | undefined {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return undefined;
+  const mid = v.length >> 1;
+  return v.length % 2 === 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+/**
+ * Does the newest value explode? Explosion needs growth AND a high level:
+ * - growth: the norm rose over the window (a falling norm is never an explosion), by more than
+ *   `growthFactor` unless the level is above `maxNorm` already;
+ * - level: above `maxNorm` (absolute: `why: 'max'`), or more than `growthFactor` × the run's own
+ *   early norm of this layer (`early`, the median of its first observations: `why: 'growth'`).
+ * So a collapsing layer whose norm falls 6.7e-3 → 3.2e-6 → 6.2e-7 raises nothing, nor does a tiny
+ * norm that jitters back up by 100× while still far below where the run started.
+ */
+export function explosionReason(
+  series: readonly number[],
+  rule: ExplosionRule,
+  early?: number,
+): { value: number; why: 'max' | 'growth' } | undefined {
   if (series.length === 0) return undefined;
   const cur = series[series.length - 1];
-  if (cur > rule.maxNorm) return { value: cur, why: 'max' };
+  if (!Number.isFinite(cur)) return undefined; // NaN/Inf is the `nan` alert's business
   const g = growthRatio(series, rule.window);
-  if (g !== undefined && g > rule.growthFactor) return { value: cur, why: 'growth' };
+  // Too short to see growth: only an absolute level counts, as long as it is not falling.
+  const previous = series.length > 1 ? series[series.length - 2] : undefined;
+  const rising = g !== undefined ? g > 1 : previous === undefined || cur > previous;
+  if (!rising) return undefined;
+  if (cur > rule.maxNorm) return { value: cur, why: 'max' };
+  if (g !== undefined && g > rule.growthFactor && early !== undefined && early > 0 && cur > rule.growthFactor * early) return { value: cur, why: 'growth' };
   return undefined;
 }
 
@@ -48,6 +73,8 @@ export function isCollapsed(series: readonly number[], rule: CollapseRule): bool
 export class AlertTracker {
   private readonly raised = new Set<string>();
   private readonly history: number[][];
+  /** Each layer's first observations (finite ones): its early norm is their median. */
+  private readonly early: number[][];
   private readonly keep: number;
 
   constructor(
@@ -56,6 +83,7 @@ export class AlertTracker {
     readonly layerNames: string[],
   ) {
     this.history = layerNames.map(() => []);
+    this.early = layerNames.map(() => []);
     this.keep = Math.max(rules.explosion.window + 1, rules.collapse.steps, 1);
   }
 
@@ -80,14 +108,18 @@ export class AlertTracker {
     const out: Alert[] = [];
     layers.forEach((ls, l) => {
       const h = this.history[l];
+      const early = this.early[l];
+      // The early norm is taken before this observation joins it: a first-steps blow-up still counts.
+      const reference = median(early);
+      if (early.length < Math.max(1, this.rules.explosion.window) && Number.isFinite(ls.masked.l2)) early.push(ls.masked.l2);
       h.push(ls.masked.l2);
       if (h.length > this.keep) h.shift();
-      const ex = explosionReason(h, this.rules.explosion);
+      const ex = explosionReason(h, this.rules.explosion, reference);
       if (ex && this.once('explosion', l)) {
         const msg =
           ex.why === 'max'
             ? `${this.net} net, step ${step}: masked gradient L2 of ${this.name(l)} is ${ex.value.toPrecision(4)} > max_norm ${this.rules.explosion.maxNorm}`
-            : `${this.net} net, step ${step}: masked gradient L2 of ${this.name(l)} grew more than ${this.rules.explosion.growthFactor}× over ${this.rules.explosion.window} steps (now ${ex.value.toPrecision(4)})`;
+            : `${this.net} net, step ${step}: masked gradient L2 of ${this.name(l)} grew more than ${this.rules.explosion.growthFactor}× over ${this.rules.explosion.window} steps to ${ex.value.toPrecision(4)}, more than ${this.rules.explosion.growthFactor}× its early level ${(reference ?? 0).toPrecision(3)}`;
         out.push(this.make('explosion', step, l, ex.value, msg, 'warning'));
       }
       if (isCollapsed(h, this.rules.collapse) && this.once('collapse', l)) {

@@ -136,6 +136,12 @@ export interface Alert {
   /** Human-readable: what happened, at which step and layer, with the value. */
   message: string;
   severity: 'error' | 'warning';
+  /**
+   * The setting most responsible, as a dotted snake_case key of the experiment file
+   * (`training.learning_rate`), from the remedy table (`src/config/remedies.ts`). Absent in run
+   * logs written before alerts carried it.
+   */
+  key?: string;
 }
 
 export interface NetSummary {

@@ -3,7 +3,8 @@
  * the process plumbing in main.ts so it can be driven in-process by tests.
  */
 import type { BackendName, ExperimentConfig } from '../shared/experiment';
-import type { Alert, RunSummary, StartMessage, TrainerToHost } from '../shared/protocol';
+import type { Alert, AlertKind, RunSummary, StartMessage, TrainerToHost } from '../shared/protocol';
+import { primaryKey } from '../config/remedies';
 import { createRng } from '../shared/rng';
 import { initBackend } from '../engine/backend';
 import { trainExperiment } from '../engine/train';
@@ -48,6 +49,7 @@ export async function runExperiment(msg: StartMessage, ctx: RunContext): Promise
     : undefined;
 
   const alerts: Alert[] = [];
+  const kinds = new Set<AlertKind>();
   const result = await trainExperiment(config, data, {
     onReady: (nets, info) =>
       ctx.send({
@@ -63,7 +65,11 @@ export async function runExperiment(msg: StartMessage, ctx: RunContext): Promise
     onStep: (m) => ctx.send({ type: 'step', metrics: m }),
     onEpoch: (m) => ctx.send({ type: 'epoch', metrics: m }),
     onFlowPoint: (p) => ctx.send({ type: 'flow', point: p }),
-    onAlert: (a) => {
+    onAlert: (raw) => {
+      // Stamp the setting most responsible (the remedy table), so the host needs no re-derivation.
+      const key = raw.key ?? primaryKey(raw, config, kinds);
+      const a: Alert = key !== undefined ? { ...raw, key } : raw;
+      kinds.add(a.kind);
       alerts.push(a);
       ctx.send({ type: 'alert', alert: a });
     },

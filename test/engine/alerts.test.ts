@@ -13,11 +13,44 @@ describe('alert rules (pure)', () => {
     assert.equal(growthRatio([0, 2, 4, 8], 3), undefined); // zero base
   });
 
-  it('explosion: above max_norm or growth beyond the factor', () => {
+  it('explosion: rising above max_norm, or growth beyond the factor to beyond factor × the early norm', () => {
     assert.deepEqual(explosionReason([1, 2, 150], rules.explosion), { value: 150, why: 'max' });
-    assert.deepEqual(explosionReason([1, 1, 1, 11], rules.explosion), { value: 11, why: 'growth' });
-    assert.equal(explosionReason([1, 1, 1, 10], rules.explosion), undefined); // exactly 10× is not "more than"
-    assert.equal(explosionReason([5, 50, 1, 40], rules.explosion), undefined); // 40/5 = 8
+    // 11/1 > 10 over the window, and 11 > 10 × early norm 1.
+    assert.deepEqual(explosionReason([1, 1, 1, 11], rules.explosion, 1), { value: 11, why: 'growth' });
+    assert.equal(explosionReason([1, 1, 1, 10], rules.explosion, 1), undefined); // exactly 10× is not "more than"
+    assert.equal(explosionReason([5, 50, 1, 40], rules.explosion, 1), undefined); // 40/5 = 8
+    // Growth without a high level: 11× over the window, but 11 < 10 × early norm 2.
+    assert.equal(explosionReason([1, 1, 1, 11], rules.explosion, 2), undefined);
+    // Growth with no early norm known yet: not enough to call it an explosion.
+    assert.equal(explosionReason([1, 1, 1, 11], rules.explosion), undefined);
+    // Above max_norm but falling over the window (300 → 150): not an explosion.
+    assert.equal(explosionReason([300, 250, 200, 150], rules.explosion, 1), undefined);
+  });
+
+  it('a falling norm is never an explosion: 6.7e-3 → 3.2e-6 → 6.2e-7 (issue 11)', () => {
+    // The defaults: max_norm 1000, growth_factor 100, window 10.
+    const defaults = { maxNorm: 1000, growthFactor: 100, window: 10 };
+    for (let n = 1; n <= 3; n++) assert.equal(explosionReason([6.7e-3, 3.2e-6, 6.2e-7].slice(0, n), defaults, 6.7e-3), undefined);
+    // With a short window the old rule saw growth 6.2e-7 / 3.2e-6 < 1 and nothing, but a recovery
+    // of the collapsed norm by 1000× (6.2e-7 → 6.2e-4) is still 10× below the early norm 6.7e-3.
+    const short = { maxNorm: 1000, growthFactor: 100, window: 1 };
+    assert.equal(explosionReason([6.7e-3, 3.2e-6, 6.2e-7, 6.2e-4], short, 6.7e-3), undefined);
+    // The tracker on that sequence (every layer): no explosion, and a collapse once below min_norm long enough.
+    const t = new AlertTracker('sparse', { explosion: short, collapse: { minNorm: 1e-5, steps: 2 } }, ['dense1']);
+    const kinds = [6.7e-3, 3.2e-6, 6.2e-7, 6.2e-4].flatMap((v, i) => t.observe(i + 1, [ls(v)]).map((a) => `${a.kind}@${a.step}`));
+    assert.deepEqual(kinds, ['collapse@3']);
+  });
+
+  it('the tracker compares growth with the layer\'s own early norms', () => {
+    const r = { explosion: { maxNorm: 1e6, growthFactor: 10, window: 2 }, collapse: { minNorm: 0, steps: 0 } };
+    // Early norms 1, 1 (median 1); 0.05 → 20 is 400× over 2 steps and 20 > 10 × 1: explosion at step 5.
+    const t = new AlertTracker('dense', r, ['dense1']);
+    const got = [1, 1, 0.05, 2, 20].flatMap((v, i) => t.observe(i + 1, [ls(v)]).map((a) => `${a.kind}@${a.step}`));
+    assert.deepEqual(got, ['explosion@5']);
+    // The same growth from a tiny level back to below 10× the early norm: nothing.
+    const quiet = new AlertTracker('dense', r, ['dense1']);
+    const none = [1, 1, 0.001, 0.01, 5].flatMap((v, i) => quiet.observe(i + 1, [ls(v)]).map((a) => a.kind));
+    assert.deepEqual(none, []);
   });
 
   it('collapse: below min_norm for `steps` consecutive observations', () => {

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseExperiment } from '../../src/config/parse';
-import { alertMessage, responsibleRanges, formatMeasured, locatorFor } from '../../src/extension/diagnostics/alert-rules';
+import { alertMessage, responsibleRanges, formatMeasured } from '../../src/extension/diagnostics/alert-rules';
+import { fileKeys } from '../../src/config/keys';
 import type { Alert } from '../../src/shared/protocol';
 
 // Lines (0-based) hand-counted below.
@@ -25,7 +26,7 @@ const FILE = [
 function setup(text: string) {
   const parsed = parseExperiment(text, '/tmp/x.gradflow.yaml');
   assert.ok(parsed.config, JSON.stringify(parsed.issues));
-  return { config: parsed.config, locate: locatorFor(parsed) };
+  return { config: parsed.config, locate: fileKeys(parsed) };
 }
 
 const alert = (kind: Alert['kind'], extra: Partial<Alert> = {}): Alert => ({
@@ -41,18 +42,19 @@ const alert = (kind: Alert['kind'], extra: Partial<Alert> = {}): Alert => ({
 
 const at = (line: number, start: number, end: number) => ({ start: { line, character: start }, end: { line, character: end } });
 
-test('explosion with Adam + L2: learning rate first, then optimizer and weight decay', () => {
+test('explosion with Adam + L2: learning rate first, then optimizer, weight decay and the missing BatchNorm', () => {
   const { config, locate } = setup(FILE);
   const r = responsibleRanges(alert('explosion'), config, locate);
   assert.deepEqual(r.map((x) => [x.key, x.range, x.primary]), [
     ['training.learning_rate', at(11, 2, 20), true],
     ['training.optimizer', at(10, 2, 17), false],
     ['training.weight_decay', at(12, 2, 22), false],
+    ['model.batch_norm', at(3, 0, 5), false], // absent: the model section
   ]);
 });
 
-test('explosion without L2 does not blame weight decay', () => {
-  const { config, locate } = setup(FILE.replace('  weight_decay: 0.0001\n', ''));
+test('explosion without L2 does not blame weight decay; with BatchNorm on, not BatchNorm', () => {
+  const { config, locate } = setup(FILE.replace('  weight_decay: 0.0001\n', '').replace('model:\n', 'model:\n  batch_norm: true\n'));
   assert.deepEqual(responsibleRanges(alert('explosion'), config, locate).map((x) => x.key), ['training.learning_rate', 'training.optimizer']);
 });
 
@@ -87,6 +89,35 @@ test('collapse with the density given as `density`', () => {
     ['sparsity.density', 4],
   ]);
   // activation and batch_norm both fall back to `model:`; they share one range.
+});
+
+test('collapse in a run with a mask-time collapse: the density line first, not the activation', () => {
+  const { config, locate } = setup(FILE);
+  const r = responsibleRanges(alert('collapse', { value: 0 }), config, locate, new Set(['collapse-at-mask', 'collapse'] as const));
+  assert.deepEqual(r.map((x) => [x.key, x.range.start.line, x.primary]), [
+    ['sparsity.dense_width', 8, true],
+    ['model.activation', 5, false],
+    ['model.batch_norm', 3, false],
+  ]);
+});
+
+test('the density hint names the key the file writes', () => {
+  const withWidth = setup(FILE);
+  const hintW = responsibleRanges(alert('collapse-at-mask'), withWidth.config, withWidth.locate)[0].hint;
+  assert.match(hintW, /sparsity\.dense_width/);
+  const text = 'model:\n  width: 100\nsparsity:\n  method: random\n  density: 0.1\n';
+  const withDensity = setup(text);
+  const [first] = responsibleRanges(alert('collapse-at-mask'), withDensity.config, withDensity.locate);
+  assert.equal(first.key, 'sparsity.density');
+  assert.match(first.hint, /raise the density \(sparsity\.density\)/);
+  assert.doesNotMatch(first.hint, /dense_width/);
+});
+
+test('the key the trainer stamped on the alert comes first (in the spelling the file uses)', () => {
+  const text = 'model:\n  width: 100\nsparsity:\n  method: random\n  density: 0.1\n';
+  const { config, locate } = setup(text);
+  const r = responsibleRanges(alert('collapse', { key: 'sparsity.dense_width' }), config, locate);
+  assert.deepEqual([r[0].key, r[0].range.start.line, r[0].primary], ['sparsity.density', 4, true]);
 });
 
 test('collapse-at-mask: density then width; mask-integrity: the pruning method', () => {

@@ -4,22 +4,12 @@
  * the file since the alert.
  */
 import * as vscode from 'vscode';
+import { fileKeys } from '../../config/keys';
 import { parseExperiment } from '../../config/parse';
-import { outline } from '../../languageservice/outline';
+import { FIX_KEYS } from '../../config/remedies';
 import type { AlertKind } from '../../shared/protocol';
-import { fixesFor, type FixId, type QuickFix } from './quick-fixes';
+import { fixesFor, type QuickFix } from './quick-fixes';
 import { isAlertKind, RUN_DIAGNOSTIC_SOURCE } from './run-diagnostics';
-
-/** Which key each fix edits, to offer first the fix for the line the user is on. */
-const FIX_KEYS: Record<FixId, readonly string[]> = {
-  'add-batch-norm': ['model.batch_norm', 'model'],
-  'lower-learning-rate': ['training.learning_rate'],
-  'switch-activation': ['model.activation'],
-  'switch-optimizer': ['training.optimizer', 'training.weight_decay'],
-  'raise-density': ['sparsity.dense_width', 'sparsity.density', 'model.width'],
-  'use-layerwise-scope': ['sparsity.scope'],
-  'switch-to-synflow': ['sparsity.method'],
-};
 
 export class RunFixProvider implements vscode.CodeActionProvider {
   static readonly metadata: vscode.CodeActionProviderMetadata = { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] };
@@ -28,15 +18,24 @@ export class RunFixProvider implements vscode.CodeActionProvider {
     const ours = context.diagnostics.filter((d) => d.source === RUN_DIAGNOSTIC_SOURCE && isAlertKind(diagnosticCode(d)));
     if (ours.length === 0) return [];
     const text = document.getText();
-    const config = parseExperiment(text, document.uri.fsPath).config;
+    const parsed = parseExperiment(text, document.uri.fsPath);
+    const config = parsed.config;
     if (config === undefined) return []; // the file has errors now: the language server shows them
-    const entries = outline(text);
+    const keys = fileKeys(parsed);
+    // Kinds of this file's run diagnostics (a mask-time collapse changes what a collapse needs first).
+    const runKinds = new Set(
+      vscode.languages
+        .getDiagnostics(document.uri)
+        .filter((d) => d.source === RUN_DIAGNOSTIC_SOURCE)
+        .map(diagnosticCode)
+        .filter(isAlertKind),
+    );
     const actions: vscode.CodeAction[] = [];
     const seen = new Set<string>();
     for (const d of ours) {
       const kind = diagnosticCode(d) as AlertKind;
-      const lineKey = entries.find((e) => e.line === d.range.start.line)?.path.join('.');
-      const fixes = fixesFor(kind, text, config);
+      const lineKey = keys.keyOnLine(d.range.start.line);
+      const fixes = fixesFor(kind, text, config, runKinds);
       const here = (f: QuickFix): boolean => lineKey !== undefined && FIX_KEYS[f.id].includes(lineKey);
       // The fix for this line first, then the rest in the rules' order.
       for (const f of [...fixes.filter(here), ...fixes.filter((f) => !here(f))]) {

@@ -5,17 +5,11 @@
  */
 import type { AlertKind } from '../../shared/protocol';
 import type { Activation, ExperimentConfig, OptimizerName } from '../../shared/experiment';
+import { REMEDIES, type FixId, type FixSpec } from '../../config/remedies';
 import type { TextEdit } from '../../languageservice/types';
 import { setScalar, writtenValue } from './yaml-edit';
 
-export type FixId =
-  | 'add-batch-norm'
-  | 'lower-learning-rate'
-  | 'switch-activation'
-  | 'switch-optimizer'
-  | 'raise-density'
-  | 'use-layerwise-scope'
-  | 'switch-to-synflow';
+export type { FixId } from '../../config/remedies';
 
 export interface QuickFix {
   id: FixId;
@@ -81,7 +75,7 @@ export function raiseDensity(text: string, config: ExperimentConfig): QuickFix |
   return fix('raise-density', `Raise the density (dense_width ${dw} → ${next})`, setScalar(text, ['sparsity', 'dense_width'], String(next)));
 }
 
-/** Rank each layer on its own at SC-SDC's counts (no layer can be emptied by the criterion). */
+/** A global scope lets the criterion empty a layer; layerwise keeps SC-SDC's count in each (docs/pruning.md). */
 export function useLayerwiseScope(text: string, config: ExperimentConfig): QuickFix | undefined {
   if (config.sparsity.scope !== 'global') return undefined;
   return fix('use-layerwise-scope', 'Prune per layer (sparsity.scope: layerwise)', setScalar(text, ['sparsity', 'scope'], 'layerwise'));
@@ -94,41 +88,36 @@ export function switchToSynflow(text: string, config: ExperimentConfig): QuickFi
   return fix('switch-to-synflow', `Switch the pruning criterion to synflow (from ${m})`, setScalar(text, ['sparsity', 'method'], 'synflow'));
 }
 
-/** The fixes for one alert kind, most likely first. */
-export function fixesFor(kind: AlertKind, text: string, config: ExperimentConfig): QuickFix[] {
-  const t = config.training;
-  const adamL2 = t.optimizer === 'adam' && t.weightDecay > 0;
-  const optimizerFixes = (): Array<QuickFix | undefined> =>
-    adamL2
-      ? [switchOptimizer(text, config, 'adamw')]
-      : [switchOptimizer(text, config, 'sgd'), switchOptimizer(text, config, 'momentum')];
-  const candidates: Array<QuickFix | undefined> = [];
-  switch (kind) {
-    case 'explosion':
-      candidates.push(lowerLearningRate(text, config), ...optimizerFixes(), config.model.batchNorm ? undefined : addBatchNorm(text));
-      break;
-    case 'nan':
-      candidates.push(lowerLearningRate(text, config), ...(adamL2 ? [switchOptimizer(text, config, 'adamw')] : []));
-      break;
-    case 'collapse':
-      candidates.push(
-        config.model.batchNorm ? undefined : addBatchNorm(text),
-        switchActivation(text, config, 'swish'),
-        switchActivation(text, config, 'prelu'),
-        raiseDensity(text, config),
-      );
-      break;
-    case 'collapse-at-mask':
-      candidates.push(useLayerwiseScope(text, config), raiseDensity(text, config), switchToSynflow(text, config));
-      break;
-    case 'mask-integrity':
-      break; // a masking bug: no setting fixes it
+/** The text edits of one fix of the remedy table, or undefined when it does not apply to this file. */
+export function buildFix(spec: FixSpec, text: string, config: ExperimentConfig): QuickFix | undefined {
+  switch (spec.id) {
+    case 'lower-learning-rate':
+      return lowerLearningRate(text, config);
+    case 'switch-optimizer':
+      return switchOptimizer(text, config, spec.to);
+    case 'switch-activation':
+      return switchActivation(text, config, spec.to);
+    case 'add-batch-norm':
+      return addBatchNorm(text);
+    case 'raise-density':
+      return raiseDensity(text, config);
+    case 'use-layerwise-scope':
+      return useLayerwiseScope(text, config);
+    case 'switch-to-synflow':
+      return switchToSynflow(text, config);
     default: {
-      const never: never = kind;
-      throw new Error(`unknown alert kind ${String(never)}`);
+      const never: never = spec;
+      throw new Error(`unknown fix ${JSON.stringify(never)}`);
     }
   }
-  const out = candidates.filter((c): c is QuickFix => c !== undefined);
+}
+
+/** The fixes for one alert kind (the remedy table's, in its order), the first one preferred. */
+export function fixesFor(kind: AlertKind, text: string, config: ExperimentConfig, runKinds?: ReadonlySet<AlertKind>): QuickFix[] {
+  const out = REMEDIES[kind]
+    .fixes({ config, ...(runKinds !== undefined ? { runKinds } : {}) })
+    .map((spec) => buildFix(spec, text, config))
+    .filter((c): c is QuickFix => c !== undefined);
   if (out.length > 0) out[0] = { ...out[0], preferred: true };
   return out;
 }

@@ -182,6 +182,7 @@ export const isAlert = isShape<Alert>({
   value: (v): v is Alert['value'] => isNum(v) || v === 'NaN' || v === 'Infinity' || v === '-Infinity',
   message: isString,
   severity: isOneOf(['error', 'warning'] as const),
+  key: isOptional(isNonEmptyString),
 });
 
 const isRunState = isShape<RunState>({

@@ -1,0 +1,149 @@
+/**
+ * The remedy table: for each alert kind, its title, the settings responsible (most responsible
+ * first, each with why) and the quick fixes to offer. The trainer stamps each alert with its
+ * primary key from here; the extension's diagnostics, alert → line jumps and quick fixes read the
+ * same table. Adding an alert kind is one entry here (the compiler asks for it: `Record<AlertKind, …>`)
+ * plus its name in `ALERT_KINDS`.
+ *
+ * What is blamed follows the paper and practice:
+ * - explosion: the step size (learning rate) and the optimizer; Adam + coupled L2 in particular
+ *   (the paper's Adam + L2 collapse, which AdamW recovers); missing BatchNorm;
+ * - NaN: almost always a too-large learning rate;
+ * - collapse (vanishing flow in a layer): the activation, the density (too sparse), missing BatchNorm
+ *   (BN helps sparse nets most, method.md §7); when the mask itself already cut the layer off
+ *   (a `collapse-at-mask` alert in the same run), the density first;
+ * - collapse at mask time: a global pruning scope, a collapse-prone criterion (snip, grasp,
+ *   magnitude), the density and the width that produced an empty layer (docs/pruning.md);
+ * - mask integrity (a pruned weight became non-zero): the pruning method's masking.
+ */
+import type { Activation, ExperimentConfig, OptimizerName } from '../shared/experiment';
+import type { Alert, AlertKind } from '../shared/protocol';
+import type { FileKeys } from './keys';
+
+/** A quick fix, by what it does; `src/extension/diagnostics/quick-fixes.ts` turns it into text edits. */
+export type FixSpec =
+  | { id: 'lower-learning-rate' }
+  | { id: 'switch-optimizer'; to: OptimizerName }
+  | { id: 'switch-activation'; to: Activation }
+  | { id: 'add-batch-norm' }
+  | { id: 'raise-density' }
+  | { id: 'use-layerwise-scope' }
+  | { id: 'switch-to-synflow' };
+export type FixId = FixSpec['id'];
+
+/** The keys each fix edits (dotted snake_case), so the fix for the line the user is on comes first. */
+export const FIX_KEYS: Readonly<Record<FixId, readonly string[]>> = {
+  'add-batch-norm': ['model.batch_norm', 'model'],
+  'lower-learning-rate': ['training.learning_rate'],
+  'switch-activation': ['model.activation'],
+  'switch-optimizer': ['training.optimizer', 'training.weight_decay'],
+  'raise-density': ['sparsity.dense_width', 'sparsity.density', 'model.width'],
+  'use-layerwise-scope': ['sparsity.scope'],
+  'switch-to-synflow': ['sparsity.method'],
+};
+
+export interface Suspect {
+  /** Dotted snake_case key (a key of the registry). */
+  key: string;
+  /** Why this setting is implicated. */
+  hint: string;
+}
+
+export interface RemedyContext {
+  config: ExperimentConfig;
+  /** The file's keys, when known: hints then name the key the file writes (`density` or `dense_width`). */
+  keys?: FileKeys;
+  /** Kinds of the alerts raised so far in the same run (for the same net or the other). */
+  runKinds?: ReadonlySet<AlertKind>;
+}
+
+export interface Remedy {
+  title: string;
+  suspects(ctx: RemedyContext): Suspect[];
+  fixes(ctx: RemedyContext): FixSpec[];
+}
+
+function densitySuspect(ctx: RemedyContext): Suspect[] {
+  if (ctx.config.sparsity.method === 'none') return [];
+  const key = ctx.keys?.written('sparsity.dense_width') ?? 'sparsity.dense_width';
+  const hint =
+    key === 'sparsity.density'
+      ? 'the network may be too sparse: raise the density (sparsity.density).'
+      : "the network may be too sparse: raise the density (sparsity.dense_width, the dense twin's width h_D; density = h_D / model.width).";
+  return [{ key, hint }];
+}
+
+function adamL2(config: ExperimentConfig): boolean {
+  return config.training.optimizer === 'adam' && config.training.weightDecay > 0;
+}
+
+function optimizerFixes(config: ExperimentConfig): FixSpec[] {
+  return adamL2(config) ? [{ id: 'switch-optimizer', to: 'adamw' }] : [{ id: 'switch-optimizer', to: 'sgd' }, { id: 'switch-optimizer', to: 'momentum' }];
+}
+
+export const REMEDIES: Readonly<Record<AlertKind, Remedy>> = {
+  explosion: {
+    title: 'Exploding gradients',
+    suspects: ({ config }) => [
+      { key: 'training.learning_rate', hint: `the learning rate (${config.training.learningRate}) may be too high.` },
+      { key: 'training.optimizer', hint: `${config.training.optimizer} is sensitive to high gradient flow.` },
+      ...(adamL2(config) ? [{ key: 'training.weight_decay', hint: 'Adam with coupled L2 is known to blow up; AdamW decouples the decay.' }] : []),
+      ...(config.model.batchNorm ? [] : [{ key: 'model.batch_norm', hint: 'BatchNorm keeps the scale of activations, and so of gradients, in check.' }]),
+    ],
+    fixes: ({ config }) => [{ id: 'lower-learning-rate' }, ...optimizerFixes(config), ...(config.model.batchNorm ? [] : [{ id: 'add-batch-norm' } as const])],
+  },
+  nan: {
+    title: 'NaN/Inf in training',
+    suspects: ({ config }) => [{ key: 'training.learning_rate', hint: `the learning rate (${config.training.learningRate}) is the usual cause of NaN.` }],
+    fixes: ({ config }) => [{ id: 'lower-learning-rate' }, ...(adamL2(config) ? [{ id: 'switch-optimizer', to: 'adamw' } as const] : [])],
+  },
+  collapse: {
+    title: 'Layer collapse (vanishing gradient flow)',
+    suspects: (ctx) => {
+      const { config } = ctx;
+      const activation: Suspect = { key: 'model.activation', hint: `${config.model.activation} may saturate; swish or prelu keep gradients flowing in sparse nets.` };
+      const bn: Suspect[] = config.model.batchNorm ? [] : [{ key: 'model.batch_norm', hint: 'BatchNorm helps sparse networks keep their gradient flow.' }];
+      // The mask already cut layers off: the density is the cause, the activation at most a contributor.
+      if (ctx.runKinds?.has('collapse-at-mask') === true) return [...densitySuspect(ctx), activation, ...bn];
+      return [activation, ...densitySuspect(ctx), ...bn];
+    },
+    fixes: (ctx) => {
+      const { config } = ctx;
+      const activations: FixSpec[] = (['swish', 'prelu'] as const).filter((a) => a !== config.model.activation).map((to) => ({ id: 'switch-activation', to }));
+      const bn: FixSpec[] = config.model.batchNorm ? [] : [{ id: 'add-batch-norm' }];
+      const density: FixSpec[] = config.sparsity.method === 'none' ? [] : [{ id: 'raise-density' }];
+      if (ctx.runKinds?.has('collapse-at-mask') === true) return [...density, ...bn, ...activations];
+      return [...bn, ...activations, ...density];
+    },
+  },
+  'collapse-at-mask': {
+    title: 'Layer collapse at mask time',
+    suspects: (ctx) => {
+      const { method, scope } = ctx.config.sparsity;
+      return [
+        // A global criterion chooses per-layer counts and can empty a layer (docs/pruning.md).
+        ...(scope === 'global' ? [{ key: 'sparsity.scope', hint: "a global scope lets the criterion empty a layer; 'layerwise' keeps SC-SDC's count in every layer." }] : []),
+        ...(method === 'snip' || method === 'grasp' || method === 'magnitude'
+          ? [{ key: 'sparsity.method', hint: `${method} is prone to layer collapse at high sparsity; synflow is designed to avoid it.` }]
+          : []),
+        ...densitySuspect(ctx),
+        { key: 'model.width', hint: 'a layer this narrow at this density can lose every path.' },
+      ];
+    },
+    fixes: ({ config }) => (config.sparsity.method === 'none' ? [] : [{ id: 'use-layerwise-scope' }, { id: 'raise-density' }, { id: 'switch-to-synflow' }]),
+  },
+  'mask-integrity': {
+    title: 'Mask integrity violated',
+    suspects: () => [{ key: 'sparsity.method', hint: 'pruned weights must stay exactly 0; this is a masking bug, please report it.' }],
+    fixes: () => [], // a masking bug: no setting fixes it
+  },
+};
+
+/**
+ * The setting most responsible for an alert (dotted snake_case), as the trainer stamps it on the
+ * alert. `runKinds`: kinds already raised in the run (a mask-time collapse moves a later collapse's
+ * blame to the density).
+ */
+export function primaryKey(alert: Pick<Alert, 'kind'>, config: ExperimentConfig, runKinds?: ReadonlySet<AlertKind>): string | undefined {
+  return REMEDIES[alert.kind].suspects({ config, ...(runKinds !== undefined ? { runKinds } : {}) })[0]?.key;
+}
