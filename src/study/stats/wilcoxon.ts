@@ -12,10 +12,14 @@
  * Statistic (as SciPy): two-sided T = min(R+, R-); one-sided T = R+.
  *
  * Mode that runs (`method`):
- * - 'exact': the null distribution of R+ for n untied, non-zero differences: each rank is + or -
- *   with probability ½ independently; pmf by the convolution recurrence of SciPy's
- *   `_get_wilcoxon_distr`. Two-sided p = 2·min(P(R+ ≤ r), P(R+ ≥ r)), exactly 1 at the centre;
- *   'greater': P(R+ ≥ r); 'less': P(R+ ≤ r). Requires no zeros and no ties (error otherwise).
+ * - 'exact': the null distribution of R+ given the ranks actually observed: each non-zero
+ *   difference's rank counts for R+ or for R- with probability ½ independently (permutation
+ *   distribution of the signs). Without ties or zeros this is SciPy's `_get_wilcoxon_distr`
+ *   (ranks 1..n). With ties the ranks are the mid-ranks, counted in half-units so the sums stay
+ *   integers; zeros follow `zeroMethod`: 'wilcox' drops them before ranking, 'pratt' ranks them and
+ *   then drops their ranks, 'zsplit' adds half their rank sum to R+ in every sign assignment (a
+ *   constant shift). Two-sided p = min(1, 2·min(P(R+ ≤ r), P(R+ ≥ r))); 'greater': P(R+ ≥ r);
+ *   'less': P(R+ ≤ r). Checked against a brute-force enumeration of the 2ⁿ sign assignments.
  * - 'approx': normal approximation with n = number of ranked differences,
  *     μ = n(n+1)/4,  σ² = [n(n+1)(2n+1) - ½ Σ(t³-t)] / 24   (t = sizes of tie groups among r),
  *   for 'pratt' with n₀ zeros: μ -= n₀(n₀+1)/4, 24σ² -= n₀(n₀+1)(2n₀+1) (ties counted among the
@@ -28,9 +32,9 @@
  *
  * Deviation from SciPy 1.10: with ties among |d| (but no zeros) and n ≤ 50, SciPy 1.10 'auto'
  * stays 'exact' and truncates the mid-rank sum R+ to an integer before looking it up in the
- * no-ties distribution (fixed in later SciPy). We use the tie-corrected normal approximation
- * instead, and method 'exact' with ties throws. The reference tests therefore call SciPy with
- * mode='approx' for tied inputs.
+ * no-ties distribution (fixed in later SciPy). 'auto' uses the tie-corrected normal approximation
+ * instead (so reports are unchanged); 'exact' asked for explicitly uses the exact distribution over
+ * the tied ranks above. The reference tests call SciPy with mode='approx' for tied inputs.
  *
  * Effect size: matched-pairs rank-biserial correlation (Kerby 2014)
  *   r_rb = (R+ - R-) / (R+ + R-) ∈ [-1, 1]  (positive: x tends to exceed y).
@@ -95,6 +99,24 @@ export function wilcoxonExactPmf(n: number): Float64Array {
   return c;
 }
 
+/**
+ * Null pmf of S = Σ hᵢ·Bᵢ with Bᵢ independent fair coin flips, for integer weights hᵢ ≥ 1 (the
+ * ranks in half-units, ties allowed): index s = 0..Σhᵢ. Each weight either adds nothing or hᵢ,
+ * with probability ½ (the same recurrence as `wilcoxonExactPmf`, over the actual ranks).
+ */
+export function signedRankNullPmf(weights: readonly number[]): Float64Array {
+  const total = weights.reduce((a, b) => a + b, 0);
+  const c = new Float64Array(total + 1);
+  c[0] = 1;
+  let reach = 0;
+  for (const w of weights) {
+    reach += w;
+    // In place, from the top down: c[i] becomes ½·c[i] + ½·c[i − w] with the old c[i − w].
+    for (let i = reach; i >= 0; i--) c[i] = 0.5 * c[i] + (i >= w ? 0.5 * c[i - w] : 0);
+  }
+  return c;
+}
+
 export function wilcoxon(x: readonly number[], y: readonly number[] | null, options: WilcoxonOptions = {}): WilcoxonResult {
   const fn = 'wilcoxon';
   const xs = checkSample(fn, 'x', x, 1);
@@ -131,9 +153,7 @@ export function wilcoxon(x: readonly number[], y: readonly number[] | null, opti
 
   let method: 'exact' | 'approx';
   if (requested === 'exact') {
-    if (nZero > 0) throw new StatsError('invalid-argument', `${fn}: ${nZero} zero difference(s); the exact distribution needs none (use 'approx' or 'auto')`);
-    if (hasTies) throw new StatsError('invalid-argument', `${fn}: tied |differences|; the exact distribution needs none (use 'approx' or 'auto')`);
-    // The pmf has n(n+1)/2 + 1 entries and costs O(n³); cap it like exactMaxN.
+    // The pmf has n(n+1) + 1 entries (half-units) and costs O(n³); cap it like exactMaxN.
     if (nPairs > 1000) throw new StatsError('invalid-argument', `${fn}: the exact method is limited to n ≤ 1000 (got ${nPairs}); use 'approx'`);
     method = 'exact';
   } else if (requested === 'approx') {
@@ -142,7 +162,7 @@ export function wilcoxon(x: readonly number[], y: readonly number[] | null, opti
     method = nPairs <= exactMaxN && nZero === 0 && !hasTies ? 'exact' : 'approx';
   }
 
-  // In approx mode with 'wilcox' the zeros are dropped before ranking; exact mode has no zeros.
+  // With 'wilcox' the zeros are dropped before ranking (both modes).
   if (zeroMethod === 'wilcox') d = d.filter((v) => v !== 0);
   const count = d.length;
   const { ranks } = rankAverage(d.map(Math.abs));
@@ -185,22 +205,28 @@ export function wilcoxon(x: readonly number[], y: readonly number[] | null, opti
     }
     pValue = alternative === 'two-sided' ? 2 * normSf(Math.abs(z)) : alternative === 'greater' ? normSf(z) : normCdf(z);
   } else {
-    const pmf = wilcoxonExactPmf(count);
-    const r = rPlus; // integer: no ties
-    const sumRange = (lo: number, hi: number): number => {
+    // Half-unit ranks of the differences whose sign is random under H0 (the non-zero ones).
+    const halfRanks: number[] = [];
+    let observed = 0; // Σ half-ranks of the positive differences
+    for (let i = 0; i < count; i++) {
+      if (d[i] === 0) continue;
+      const h = Math.round(2 * ranks[i]);
+      halfRanks.push(h);
+      if (d[i] > 0) observed += h;
+    }
+    const pmf = signedRankNullPmf(halfRanks);
+    const tail = (lo: number, hi: number): number => {
       let s = 0;
-      for (let k = lo; k <= hi; k++) s += pmf[k];
+      for (let k = Math.max(0, lo); k <= Math.min(pmf.length - 1, hi); k++) s += pmf[k];
       return s;
     };
     const last = pmf.length - 1;
-    if (alternative === 'two-sided') {
-      if (r === Math.floor(last / 2)) pValue = 1;
-      else pValue = 2 * Math.min(sumRange(0, r), sumRange(r, last));
-    } else if (alternative === 'greater') {
-      pValue = sumRange(r, last);
-    } else {
-      pValue = sumRange(0, r);
-    }
+    // 'zsplit' shifts R+ by the same constant in every assignment: compare without it.
+    const lower = tail(0, observed);
+    const upper = tail(observed, last);
+    if (alternative === 'two-sided') pValue = Math.min(1, 2 * Math.min(lower, upper));
+    else if (alternative === 'greater') pValue = upper;
+    else pValue = lower;
   }
   pValue = Math.min(1, Math.max(0, pValue));
 

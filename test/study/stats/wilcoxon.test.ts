@@ -88,8 +88,6 @@ test('wilcoxon validates input', () => {
   assert.equal(errorCode(() => wilcoxon([], null)), 'too-few');
   assert.equal(errorCode(() => wilcoxon([0, 0, 0], null)), 'degenerate');
   assert.equal(errorCode(() => wilcoxon([0, 0, 0], null, { zeroMethod: 'pratt' })), 'degenerate');
-  assert.equal(errorCode(() => wilcoxon([1, 0, 2], null, { method: 'exact' })), 'invalid-argument');
-  assert.equal(errorCode(() => wilcoxon([1, -1, 2], null, { method: 'exact' })), 'invalid-argument');
   assert.equal(errorCode(() => wilcoxon([1, 2], null, { zeroMethod: 'drop' as never })), 'invalid-argument');
   assert.equal(errorCode(() => wilcoxon([1, 2], null, { exactMaxN: 2.5 })), 'invalid-argument');
 });
