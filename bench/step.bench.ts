@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   // XNNPACK re-packs a new right-hand operand, so the floor's kernels are fresh copies each time too
   // (made outside the timed region). The constant-kernel variant is printed for reference.
   // The engine stores kernels as [out, in]; the floor uses the textbook [in, out] W of the brief.
-  const Ws = net.kernels.map((k) => tf.transpose(k) as tf.Tensor2D);
+  const Ws = net.kernels.map((_k, l) => tf.transpose(net.kernel(l)) as tf.Tensor2D);
   let fresh: tf.Tensor2D[] = [];
   const refresh = (): void => {
     tf.dispose(fresh);

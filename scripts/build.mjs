@@ -1,7 +1,7 @@
 // Bundles every runtime with esbuild into dist/. Entries whose source does not exist yet are skipped
 // with a note, so a partial checkout still builds what it has.
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, copyFileSync, readdirSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, copyFileSync, readdirSync, chmodSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -48,6 +48,23 @@ for (const e of nodeEntries) {
 const require = createRequire(import.meta.url);
 const wasmDist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')) + '/dist';
 for (const f of readdirSync(wasmDist)) if (f.endsWith('.wasm')) copyFileSync(join(wasmDist, f), join(dist, f));
+
+// Sparse kernels (src/engine/sparse.ts): AssemblyScript with 128-bit SIMD → dist/gradflow-sparse.wasm.
+// asc is an npm devDependency, so a fresh clone needs no system compiler. Rebuilt only when the
+// source is newer than the binary (asc takes several seconds).
+const sparseSrc = join(root, 'assembly', 'sparse.ts');
+const sparseWasm = join(dist, 'gradflow-sparse.wasm');
+if (existsSync(sparseSrc) && (!existsSync(sparseWasm) || statSync(sparseWasm).mtimeMs < statSync(sparseSrc).mtimeMs)) {
+  const asc = await import('assemblyscript/asc');
+  const { error, stderr } = await asc.main(
+    [sparseSrc, '-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd', '--outFile', sparseWasm],
+    { stdout: asc.createMemoryStream(), stderr: asc.createMemoryStream() },
+  );
+  if (error) {
+    console.error(stderr.toString());
+    throw new Error(`build: assembly/sparse.ts failed to compile: ${error.message}`);
+  }
+}
 
 const webviewBuild = join(root, 'webview', 'build.mjs');
 if (existsSync(webviewBuild)) {

@@ -56,10 +56,12 @@ export interface ActiveIndex {
  * of over all fanIn·fanOut entries of which ≥ 75 % are 0 — the same numbers up to float32 summation
  * order, at a fraction of the cost (bench/ --sparse).
  */
-export function layerNormTensor(raw: tf.Tensor, masked: tf.Tensor | undefined, onesCol?: tf.Tensor2D, active?: ActiveIndex): tf.Tensor1D {
+export function layerNormTensor(raw: tf.Tensor, masked: tf.Tensor | undefined, onesCol?: tf.Tensor2D, active?: ActiveIndex, rawWanted: { l1: boolean; l2: boolean } = { l1: true, l2: true }): tf.Tensor1D {
   return tf.tidy(() => {
-    const r1 = sumOf(tf.abs(raw), onesCol);
-    const r2 = sumOf(tf.square(raw), onesCol);
+    // A masked layer's raw sums can be skipped (engine.raw_l1_every / raw_l2_every): NaN then.
+    const skip = masked !== undefined;
+    const r1 = skip && !rawWanted.l1 ? tf.scalar(NaN) : sumOf(tf.abs(raw), onesCol);
+    const r2 = skip && !rawWanted.l2 ? tf.scalar(NaN) : sumOf(tf.square(raw), onesCol);
     if (!masked) return tf.stack([r1, r2, r1, r2]) as tf.Tensor1D;
     if (active) {
       const v = tf.gatherND(masked, active.idx) as tf.Tensor2D;

@@ -31,6 +31,7 @@ import {
 import { sumAll, type ActiveIndex } from './flow';
 import { deadUnits, type LayerMaskPlan } from './masks';
 import type { Optimizer } from './optimizers';
+import { SparseKernel, sparseKernels, typescriptKernels, type SparseKernels } from './sparse';
 
 export interface NetSpec {
   role: NetRole;
@@ -46,12 +47,25 @@ export interface NetSpec {
   /** BatchNorm ε and moving-average momentum (defaults BN_EPSILON, BN_MOMENTUM: PyTorch's). */
   bnEpsilon?: number;
   bnMomentum?: number;
+  /** Execution path per weight layer (default all 'dense'): see kernelPaths() in train.ts. */
+  paths?: KernelPath[];
+  /** Kernels of the sparse path (default: wasm SIMD if available, else TypeScript). */
+  sparseKernels?: SparseKernels;
 }
+
+/**
+ * How a weight layer's products run: 'dense' = TF.js products over the whole kernel (pruned entries
+ * stored as zeros, the masked-dense reference); 'sparse' = only the active weights and their index,
+ * products by the sparse kernels (sparse.ts).
+ */
+export type KernelPath = 'dense' | 'sparse';
 
 /** What the backward pass needs from one hidden layer's forward pass. */
 interface HiddenCache {
   /** Input of the layer, unit-major [in, batch]. */
   inputT: tf.Tensor2D;
+  /** Its values, read once for a sparse-path layer (the sparse kernels work on typed arrays). */
+  inputData?: Float32Array;
   /** Pre-activation (after BN when BN is on), [units, batch]. */
   z: tf.Tensor2D;
   /** Activation output (before the skip is added), [units, batch]. */
@@ -63,11 +77,34 @@ export interface ForwardResult {
   /** [batch, classes]. */
   logits: tf.Tensor2D;
   /** Present in training mode: everything backward() needs. */
-  cache?: { hidden: HiddenCache[]; lastInputT: tf.Tensor2D; x: tf.Tensor2D };
+  cache?: { hidden: HiddenCache[]; lastInputT: tf.Tensor2D; lastInputData?: Float32Array; x: tf.Tensor2D };
 }
 
-/** Gradients in `MaskedMLP.params` order; kernel gradients are RAW (unmasked). */
-export type ParamGrads = tf.Tensor[];
+/**
+ * Kernel gradient of a sparse-path layer: dL/dV at the active entries (canonical order, sparse.ts),
+ * plus the two factors of the full gradient dV = dzᵀ·h, for the raw (unmasked) norms.
+ */
+export interface SparseGrad {
+  kind: 'sparse';
+  layer: number;
+  active: Float32Array;
+  /** Output gradient [fanOut, batch] and layer input [fanIn, batch], unit-major. */
+  dzT: tf.Tensor2D;
+  inputT: tf.Tensor2D;
+}
+
+/** RAW (unmasked) kernel gradient of one layer: a stored-layout tensor (dense path) or SparseGrad. */
+export type KernelGrad = tf.Tensor | SparseGrad;
+
+export function isSparseGrad(g: KernelGrad): g is SparseGrad {
+  return (g as SparseGrad).kind === 'sparse';
+}
+
+/** backward(): kernel gradients per layer, then the other parameters' in `params` order (biases, BN, activations). */
+export interface ParamGrads {
+  kernels: KernelGrad[];
+  other: tf.Tensor[];
+}
 
 export type ParamKind = 'kernel' | 'bias' | 'bn' | 'activation';
 
@@ -129,7 +166,13 @@ function activeIndexOf(mask: Float32Array, fanIn: number, fanOut: number): Activ
 
 export class MaskedMLP {
   readonly spec: NetSpec;
-  readonly kernels: tf.Variable[];
+  /** Stored kernels of the dense-path layers (undefined for sparse-path layers). */
+  readonly kernels: (tf.Variable | undefined)[];
+  /** Sparse-path layers (undefined for dense-path layers). */
+  readonly sparse: (SparseKernel | undefined)[];
+  readonly paths: KernelPath[];
+  /** Whether layer l has a mask (either path). */
+  readonly masked: boolean[];
   readonly biases: tf.Variable[];
   /** 0/1 mask per weight layer; undefined for unmasked layers. */
   readonly masks: (tf.Tensor2D | undefined)[];
@@ -151,7 +194,7 @@ export class MaskedMLP {
   /** Hidden layers that add an identity skip (consecutive equal-width hidden layers). */
   readonly skips: boolean[];
   readonly layerInfo: LayerInfo[];
-  /** All trainable parameters, kernels first (in layer order) so gradient lists line up. */
+  /** All tf trainable parameters: dense-path kernels first (in layer order), then biases, BN, activations. */
   readonly params: NetParam[];
 
   constructor(spec: NetSpec) {
@@ -161,13 +204,18 @@ export class MaskedMLP {
     // Variables are created inside tidy: tf.variable(t) keeps t's data but leaves the tensor object t
     // registered, which would otherwise count as a leaked tensor.
     const stored = (a: Float32Array, p: LayerMaskPlan): tf.Tensor2D => tf.transpose(tf.tensor2d(a, [p.shape.fanIn, p.shape.fanOut]));
-    this.kernels = spec.plans.map((p) => tf.tidy(() => tf.variable(stored(p.kernel, p), true)));
+    this.paths = spec.plans.map((_p, l) => spec.paths?.[l] ?? 'dense');
+    const dense = (l: number): boolean => this.paths[l] === 'dense';
+    this.masked = spec.plans.map((p) => p.mask !== undefined);
+    const kernels = spec.sparseKernels ?? (this.paths.includes('sparse') ? sparseKernels().kernels : typescriptKernels);
+    this.kernels = spec.plans.map((p, l) => (dense(l) ? tf.tidy(() => tf.variable(stored(p.kernel, p), true)) : undefined));
+    this.sparse = spec.plans.map((p, l) => (dense(l) ? undefined : new SparseKernel(p.shape.fanIn, p.shape.fanOut, p.kernel, p.mask, kernels)));
     this.biases = spec.plans.map((p) => tf.tidy(() => tf.variable(tf.zeros([p.shape.fanOut]), true)));
-    this.maskData = spec.plans.map((p) => (p.mask ? Float32Array.from(p.mask) : undefined));
-    this.masks = spec.plans.map((p) => (p.mask ? tf.tidy(() => stored(p.mask as Float32Array, p)) : undefined));
+    this.maskData = spec.plans.map((p, l) => (p.mask && dense(l) ? Float32Array.from(p.mask) : undefined));
+    this.masks = spec.plans.map((p, l) => (p.mask && dense(l) ? tf.tidy(() => stored(p.mask as Float32Array, p)) : undefined));
     this.pruned = this.masks.map((m) => (m ? (tf.sub(1, m) as tf.Tensor2D) : undefined));
-    this.onesCols = spec.plans.map((p) => tf.ones([p.shape.fanIn, 1]) as tf.Tensor2D);
-    this.activeIndex = spec.plans.map((p) => (p.mask ? activeIndexOf(p.mask, p.shape.fanIn, p.shape.fanOut) : undefined));
+    this.onesCols = spec.plans.map((p, l) => (dense(l) ? tf.ones([p.shape.fanIn, 1]) : tf.ones([1, 1])) as tf.Tensor2D);
+    this.activeIndex = spec.plans.map((p, l) => (p.mask && dense(l) ? activeIndexOf(p.mask, p.shape.fanIn, p.shape.fanOut) : undefined));
     this.activations = [];
     this.bns = [];
     this.skips = [];
@@ -187,7 +235,10 @@ export class MaskedMLP {
       density: p.active / (p.shape.fanIn * p.shape.fanOut),
       deadUnits: p.mask ? deadUnits(p.mask, p.shape) : 0,
     }));
-    const params: NetParam[] = this.kernels.map((v, layer) => ({ variable: v, kind: 'kernel' as const, layer }));
+    const params: NetParam[] = [];
+    this.kernels.forEach((v, layer) => {
+      if (v) params.push({ variable: v, kind: 'kernel', layer });
+    });
     this.biases.forEach((v, layer) => params.push({ variable: v, kind: 'bias', layer }));
     this.bns.forEach((bn, layer) => {
       params.push({ variable: bn.gamma, kind: 'bn', layer });
@@ -203,6 +254,47 @@ export class MaskedMLP {
 
   get numLayers(): number {
     return this.kernels.length;
+  }
+
+  /** Stored kernel of dense-path layer l (throws for a sparse-path layer). */
+  kernel(l: number): tf.Variable {
+    const v = this.kernels[l];
+    if (!v) throw new Error(`internal: layer ${l} is on the sparse path`);
+    return v;
+  }
+
+  /** The tensor of a dense-path kernel gradient (throws for a sparse one). */
+  static denseGrad(g: KernelGrad): tf.Tensor {
+    if (isSparseGrad(g)) throw new Error(`internal: layer ${g.layer} has a sparse gradient`);
+    return g;
+  }
+
+  /**
+   * Bytes held by the kernels, per kind: `parameters` = weights (stored kernels with their pruned
+   * zeros on the dense path, active weights on the sparse path) + biases, BN and activation
+   * parameters; `index` = masks (dense path: mask, 1 − mask and the gather index) or the sparse index;
+   * `optimizer` = optimizer state (from `opt`, tf slots and sparse slots).
+   */
+  memoryBytes(opt?: Optimizer): { parameters: number; index: number; optimizer: number } {
+    let parameters = 0;
+    let index = 0;
+    let optimizer = 0;
+    for (const p of this.params) parameters += 4 * p.variable.size;
+    for (const sk of this.sparse) {
+      if (!sk) continue;
+      const b = sk.bytes();
+      parameters += b.parameters;
+      index += b.index;
+      optimizer += b.optimizer;
+    }
+    for (let l = 0; l < this.numLayers; l++) {
+      const m = this.masks[l];
+      if (m) index += 2 * 4 * m.size;
+      const ai = this.activeIndex[l];
+      if (ai) index += 4 * ai.idx.size;
+    }
+    if (opt) optimizer += opt.stateBytes();
+    return { parameters, index, optimizer };
   }
 
   get activeWeights(): number {
@@ -223,16 +315,20 @@ export class MaskedMLP {
   /** Σ|w| over the pruned entries of kernel l (0 when the mask holds); undefined if unmasked. */
   prunedMass(l: number): tf.Scalar | undefined {
     const p = this.pruned[l];
-    return p ? sumAll(tf.abs(tf.mul(this.kernels[l], p)), this.onesCols[l]) : undefined;
+    return p ? sumAll(tf.abs(tf.mul(this.kernel(l), p)), this.onesCols[l]) : undefined;
   }
 
   /** Kernel l as a row-major [fanIn, fanOut] array (the masks.ts convention), for tests and tools. */
   kernelArray(l: number): Float32Array {
-    return tf.tidy(() => tf.transpose(this.kernels[l])).dataSync() as Float32Array;
+    const sk = this.sparse[l];
+    if (sk) return sk.toDense();
+    return tf.tidy(() => tf.transpose(this.kernel(l))).dataSync() as Float32Array;
   }
 
   /** Mask of layer l as a row-major [fanIn, fanOut] 0/1 array (a copy); all ones for an unmasked layer. */
   maskArray(l: number): Float32Array {
+    const sk = this.sparse[l];
+    if (sk && this.masked[l]) return sk.mask();
     const m = this.maskData[l];
     if (m) return Float32Array.from(m);
     const s = this.spec.plans[l].shape;
@@ -255,7 +351,7 @@ export class MaskedMLP {
    * count, density, dead units) and the gather index of the masked norms are rebuilt.
    */
   updateMask(l: number, drop: Int32Array, grow: Int32Array): void {
-    const old = this.maskData[l];
+    const old = this.masked[l] ? this.maskArray(l) : undefined;
     if (!old) throw new Error(`updateMask: layer ${l} (${this.layerInfo[l]?.name ?? '?'}) is not masked`);
     const shape = this.spec.plans[l].shape;
     const n = shape.fanIn * shape.fanOut;
@@ -272,6 +368,20 @@ export class MaskedMLP {
     }
     // keep = 1 where the entry survives unchanged, 0 where it was dropped or grown (value and state
     // reset to 0) and where it stays pruned (already 0).
+    let active = 0;
+    for (let i = 0; i < n; i++) if (next[i] !== 0) active++;
+    const info = this.layerInfo[l];
+    info.active = active;
+    info.density = active / n;
+    info.deadUnits = deadUnits(next, shape);
+    const sk = this.sparse[l];
+    if (sk) {
+      // Values and state travel with the index; dropped-and-regrown entries restart.
+      const regrown = new Set<number>();
+      for (const i of grow) if (old[i] !== 0) regrown.add(i);
+      sk.remask(next, regrown);
+      return;
+    }
     const keep = Float32Array.from(next);
     for (const i of grow) keep[i] = 0;
     this.maskData[l] = next;
@@ -286,16 +396,10 @@ export class MaskedMLP {
     ai?.onesCol.dispose();
     this.activeIndex[l] = activeIndexOf(next, shape.fanIn, shape.fanOut);
     const keepT = stored(keep);
-    const v = this.kernels[l];
+    const v = this.kernel(l);
     tf.tidy(() => v.assign(tf.mul(v, keepT) as tf.Tensor2D));
     for (const opt of this.optimizers) opt.resetState(v, keepT);
     keepT.dispose();
-    let active = 0;
-    for (let i = 0; i < n; i++) if (next[i] !== 0) active++;
-    const info = this.layerInfo[l];
-    info.active = active;
-    info.density = active / n;
-    info.deadUnits = deadUnits(next, shape);
   }
 
   /**
@@ -310,16 +414,30 @@ export class MaskedMLP {
       if (!fwd.cache) throw new Error('internal: training forward pass returned no cache');
       const n = fwd.logits.shape[0];
       const dLogits = tf.div(tf.sub(tf.softmax(fwd.logits), batch.y), n) as tf.Tensor2D;
-      return tf.transpose(this.backward(dLogits, fwd.cache)[l]);
+      return tf.transpose(MaskedMLP.fullGradient(this.backward(dLogits, fwd.cache).kernels[l]));
     });
     const out = g.dataSync() as Float32Array;
     g.dispose();
     return out;
   }
 
-  /** A stored-layout gradient or kernel tensor as a row-major [fanIn, fanOut] array. */
-  static toInOut(t: tf.Tensor): Float32Array {
-    return tf.tidy(() => tf.transpose(t)).dataSync() as Float32Array;
+  /** The full stored-layout [fanOut, fanIn] kernel gradient; for a sparse layer the dense product dzᵀ·h. Call inside a tidy. */
+  static fullGradient(g: KernelGrad): tf.Tensor {
+    return isSparseGrad(g) ? tf.matMul(g.dzT, tf.transpose(g.inputT)) : g;
+  }
+
+  /** A stored-layout gradient or kernel tensor (or a sparse gradient, made full) as a row-major [fanIn, fanOut] array. */
+  static toInOut(t: KernelGrad): Float32Array {
+    return tf.tidy(() => tf.transpose(MaskedMLP.fullGradient(t))).dataSync() as Float32Array;
+  }
+
+  /** zᵀ = V·hᵀ of layer l (no bias); for a sparse-path layer also the input's values (kept for backward). */
+  private product(l: number, hT: tf.Tensor2D): { z: tf.Tensor2D; data?: Float32Array } {
+    const sk = this.sparse[l];
+    if (!sk) return { z: tf.fused.matMul({ a: this.kernel(l) as tf.Tensor2D, b: hT }) as tf.Tensor2D };
+    const B = hT.shape[1];
+    const data = hT.dataSync() as Float32Array;
+    return { z: tf.tensor2d(sk.forward(data, B), [sk.fanOut, B]), data };
   }
 
   /**
@@ -336,7 +454,8 @@ export class MaskedMLP {
       const units = this.spec.plans[l].shape.fanOut;
       // zᵀ = V·hᵀ + b (bias as a column: the fused kernel's bias is per output column = per example
       // in this layout, so it is added separately).
-      const lin = tf.add(tf.fused.matMul({ a: this.kernels[l] as tf.Tensor2D, b: hT }), tf.reshape(this.biases[l], [units, 1])) as tf.Tensor2D;
+      const prod = this.product(l, hT);
+      const lin = tf.add(prod.z, tf.reshape(this.biases[l], [units, 1])) as tf.Tensor2D;
       let z = lin;
       let bn: BatchNormCache | undefined;
       if (this.spec.batchNorm) {
@@ -349,33 +468,43 @@ export class MaskedMLP {
         }
       }
       const a = this.activations[l].forward(z);
-      if (training) hidden.push(bn ? { inputT: hT, z, a, bn } : { inputT: hT, z, a });
+      if (training) hidden.push({ inputT: hT, z, a, ...(bn ? { bn } : {}), ...(prod.data ? { inputData: prod.data } : {}) });
       hT = this.skips[l] ? (tf.add(a, hT) as tf.Tensor2D) : a;
     }
     const C = this.spec.plans[H].shape.fanOut;
-    const logitsT = tf.add(tf.fused.matMul({ a: this.kernels[H] as tf.Tensor2D, b: hT }), tf.reshape(this.biases[H], [C, 1]));
+    const out = this.product(H, hT);
+    const logitsT = tf.add(out.z, tf.reshape(this.biases[H], [C, 1]));
     const logits = tf.transpose(logitsT) as tf.Tensor2D;
-    return training ? { logits, cache: { hidden, lastInputT: hT, x } } : { logits };
+    return training ? { logits, cache: { hidden, lastInputT: hT, ...(out.data ? { lastInputData: out.data } : {}), x } } : { logits };
   }
 
   /** Backward pass from dL/dlogits [batch, classes]. Returns gradients aligned with `params`. Call inside a tidy. */
   backward(dLogits: tf.Tensor2D, cache: NonNullable<ForwardResult['cache']>): ParamGrads {
     const H = this.spec.hiddenLayers;
     const L = H + 1;
-    const dW: tf.Tensor[] = new Array<tf.Tensor>(L);
+    const dW: KernelGrad[] = new Array<KernelGrad>(L);
     const db: tf.Tensor[] = new Array<tf.Tensor>(L);
     const dGamma: tf.Tensor[] = [];
     const dBeta: tf.Tensor[] = [];
     const dAct: tf.Tensor[][] = [];
     // One layer's products: dV = dzᵀ·h (h batch-major: the data itself for layer 0, otherwise the
     // materialised transpose of hᵀ); db = Σ_batch; dhᵀ = Vᵀ·dzᵀ (materialised Vᵀ) when needed.
-    const layerBackward = (l: number, dzT: tf.Tensor2D, inputT: tf.Tensor2D): tf.Tensor2D | undefined => {
+    // Sparse-path layer: the gradient at the active entries and dhᵀ from the sparse kernels.
+    const layerBackward = (l: number, dzT: tf.Tensor2D, inputT: tf.Tensor2D, inputData: Float32Array | undefined): tf.Tensor2D | undefined => {
+      db[l] = tf.sum(dzT, 1);
+      const sk = this.sparse[l];
+      if (sk) {
+        const B = dzT.shape[1];
+        const dz = dzT.dataSync() as Float32Array;
+        const inp = inputData ?? (inputT.dataSync() as Float32Array);
+        dW[l] = { kind: 'sparse', layer: l, active: sk.gradient(dz, inp, B), dzT, inputT };
+        return l > 0 ? tf.tensor2d(sk.backward(dz, B), [sk.fanIn, B]) : undefined;
+      }
       const h = l === 0 ? cache.x : (tf.transpose(inputT) as tf.Tensor2D);
       dW[l] = tf.matMul(dzT, h);
-      db[l] = tf.sum(dzT, 1);
-      return l > 0 ? (tf.matMul(tf.transpose(this.kernels[l] as tf.Tensor2D), dzT) as tf.Tensor2D) : undefined;
+      return l > 0 ? (tf.matMul(tf.transpose(this.kernel(l) as tf.Tensor2D), dzT) as tf.Tensor2D) : undefined;
     };
-    let dhT = layerBackward(H, tf.transpose(dLogits) as tf.Tensor2D, cache.lastInputT);
+    let dhT = layerBackward(H, tf.transpose(dLogits) as tf.Tensor2D, cache.lastInputT, cache.lastInputData);
     for (let l = H - 1; l >= 0; l--) {
       const c = cache.hidden[l];
       if (!dhT) throw new Error('internal: missing upstream gradient');
@@ -388,14 +517,14 @@ export class MaskedMLP {
         dGamma[l] = b.dGamma;
         dBeta[l] = b.dBeta;
       }
-      const dIn = layerBackward(l, dz, c.inputT);
+      const dIn = layerBackward(l, dz, c.inputT, c.inputData);
       // Identity skip: the layer's input also receives the upstream gradient directly.
       dhT = this.skips[l] && dIn ? (tf.add(dIn, dhT) as tf.Tensor2D) : dIn;
     }
-    const grads: tf.Tensor[] = [...dW, ...db];
-    for (let l = 0; l < this.bns.length; l++) grads.push(dGamma[l], dBeta[l]);
-    for (let l = 0; l < this.activations.length; l++) grads.push(...dAct[l]);
-    return grads;
+    const other: tf.Tensor[] = [...db];
+    for (let l = 0; l < this.bns.length; l++) other.push(dGamma[l], dBeta[l]);
+    for (let l = 0; l < this.activations.length; l++) other.push(...dAct[l]);
+    return { kernels: dW, other };
   }
 
   /** BN batch statistics of a training forward pass, for the moving-average update. */
@@ -408,7 +537,8 @@ export class MaskedMLP {
   }
 
   dispose(): void {
-    this.kernels.forEach((v) => v.dispose());
+    this.kernels.forEach((v) => v?.dispose());
+    this.sparse.forEach((sk) => sk?.dispose());
     this.biases.forEach((v) => v.dispose());
     this.masks.forEach((m) => m?.dispose());
     this.pruned.forEach((m) => m?.dispose());

@@ -31,15 +31,30 @@ export interface Param {
   decay: boolean;
 }
 
+/**
+ * Kernel weights of a layer on the sparse path (sparse.ts): the active values and the optimizer's
+ * state slots over the same entries, both owned by the layer (created here on first use).
+ */
+export interface SparseParam {
+  values: Float32Array;
+  slots: Float32Array[];
+}
+
 export interface Optimizer {
   readonly name: OptimizerName;
-  /** Apply one update. grads[i] belongs to params[i]. Must be called inside a tidy or dispose its temporaries. */
-  apply(params: Param[], grads: tf.Tensor[]): void;
+  /**
+   * Apply one update. grads[i] belongs to params[i]; sparse[j].grad (masked gradient over the active
+   * entries) to sparse[j].param — the same rule in float64 arithmetic per entry, stored as float32.
+   * Must be called inside a tidy or dispose its temporaries.
+   */
+  apply(params: Param[], grads: tf.Tensor[], sparse?: { param: SparseParam; grad: Float32Array }[]): void;
   /**
    * Multiply every state slot of `variable` by `keep` (same shape, 0/1): entries where keep is 0
    * restart from zero state (a mask change: dropped and grown weights). No-op before the first update.
    */
   resetState(variable: tf.Variable, keep: tf.Tensor): void;
+  /** Bytes of state held for tf parameters (sparse layers hold their own slots). */
+  stateBytes(): number;
   /** Number of updates applied so far. */
   readonly iterations: number;
   dispose(): void;
@@ -116,14 +131,85 @@ export function createOptimizer(o: OptimizerOptions): Optimizer {
     }
   };
 
+  /** The rules of `step` over the active entries of a sparse layer (kernels: decay applies). */
+  const sparseStep = (p: SparseParam, g: Float32Array): void => {
+    const w = p.values;
+    const k = w.length;
+    const slot = (n: number): Float32Array[] => {
+      while (p.slots.length < n) p.slots.push(new Float32Array(k));
+      return p.slots;
+    };
+    switch (o.name) {
+      case 'sgd':
+        for (let i = 0; i < k; i++) w[i] -= g[i] * lr;
+        return;
+      case 'momentum': {
+        const [buf] = slot(1);
+        const mu = o.momentum;
+        for (let i = 0; i < k; i++) {
+          buf[i] = buf[i] * mu + g[i];
+          w[i] -= buf[i] * lr;
+        }
+        return;
+      }
+      case 'adam':
+      case 'adamw': {
+        const eps = o.epsilon ?? 1e-8;
+        const [m, v] = slot(2);
+        const decay = o.name === 'adamw' && o.decoupledDecay > 0 ? 1 - lr * o.decoupledDecay : 1;
+        const bc1 = 1 - Math.pow(b1, t);
+        const bc2 = Math.sqrt(1 - Math.pow(b2, t));
+        const f = (lr * bc2) / bc1;
+        const e2 = eps * bc2;
+        for (let i = 0; i < k; i++) {
+          const gi = g[i];
+          m[i] = m[i] * b1 + gi * (1 - b1);
+          v[i] = v[i] * b2 + gi * gi * (1 - b2);
+          w[i] = w[i] * decay - (m[i] / (Math.sqrt(v[i]) + e2)) * f;
+        }
+        return;
+      }
+      case 'rmsprop': {
+        const eps = o.epsilon ?? 1e-8;
+        const [sq] = slot(1);
+        for (let i = 0; i < k; i++) {
+          const gi = g[i];
+          sq[i] = sq[i] * rho + gi * gi * (1 - rho);
+          w[i] -= (gi / (Math.sqrt(sq[i]) + eps)) * lr;
+        }
+        return;
+      }
+      case 'adagrad': {
+        const eps = o.epsilon ?? 1e-10;
+        const [acc] = slot(1);
+        for (let i = 0; i < k; i++) {
+          const gi = g[i];
+          acc[i] += gi * gi;
+          w[i] -= (gi / (Math.sqrt(acc[i]) + eps)) * lr;
+        }
+        return;
+      }
+      default: {
+        const never: never = o.name;
+        throw new Error(`unknown optimizer ${String(never)}`);
+      }
+    }
+  };
+
   return {
     name: o.name,
     get iterations() {
       return t;
     },
-    apply(params, grads) {
+    apply(params, grads, sparse) {
       t++;
       tf.tidy(() => params.forEach((p, i) => step(p, grads[i])));
+      sparse?.forEach((s) => sparseStep(s.param, s.grad));
+    },
+    stateBytes() {
+      let b = 0;
+      for (const s of slots.values()) for (const v of s) b += 4 * v.size;
+      return b;
     },
     resetState(variable, keep) {
       const s = slots.get(variable);

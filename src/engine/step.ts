@@ -15,8 +15,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayerStep } from '../shared/protocol';
 import { decodeLayerNorms, layerNormTensor, NORM_SLOTS, sumAll } from './flow';
 import { BN_MOMENTUM, updateMovingStats } from './layers';
-import { MaskedMLP } from './model';
-import type { Optimizer, Param } from './optimizers';
+import { isSparseGrad, MaskedMLP, type KernelGrad, type SparseGrad } from './model';
+import type { Optimizer, Param, SparseParam } from './optimizers';
 
 export interface StepOptions {
   /** Coupled L2 coefficient added to kernel gradients (0 = none; adamw uses decoupled decay instead). */
@@ -25,6 +25,12 @@ export interface StepOptions {
   collectNorms: boolean;
   /** Check that pruned kernel entries are exactly 0 after the update (before re-masking). */
   checkIntegrity: boolean;
+  /**
+   * On a norm-collecting step, also take the raw (unmasked) L1 / L2 norms of masked layers (default
+   * true). Skipped ones are NaN. Unmasked layers always report them (raw = masked there).
+   */
+  rawL1?: boolean;
+  rawL2?: boolean;
 }
 
 export interface Batch {
@@ -61,7 +67,8 @@ export function optimizerParams(net: MaskedMLP): Param[] {
 interface Grads {
   loss: tf.Scalar;
   correct: tf.Scalar;
-  kernelRaw: tf.Tensor[];
+  /** Raw kernel gradients (coupled L2 added); a sparse-path layer's is a SparseRaw. */
+  kernelRaw: (tf.Tensor | SparseRaw)[];
   other: tf.Tensor[];
   bnStats: { layer: number; mean: tf.Tensor1D; variance: tf.Tensor1D }[];
 }
@@ -83,6 +90,94 @@ export function crossEntropyLoss(logits: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar
   return tf.div(tf.neg(tf.sum(tf.mul(y, tf.logSoftmax(logits)))), logits.shape[0]) as tf.Scalar;
 }
 
+/**
+ * Raw gradient of a sparse-path layer. `raw` = G + λW at the active entries (what the optimizer gets:
+ * masked = raw there). The raw norms of the FULL gradient G + λW (pruned entries: G, as W = 0 there)
+ * are those of G plus active-entry corrections: Σ|G + λW| = Σ|G| + Σ_a(|R| − |G_a|) and
+ * ‖G + λW‖² = ‖G‖² + Σ_a(R² − G_a²) = ‖G‖² + 2λ⟨G, W⟩ + λ²‖W‖².
+ */
+export interface SparseRaw {
+  kind: 'sparse-raw';
+  grad: SparseGrad;
+  raw: Float32Array;
+  /** Masked Σ|R|, ΣR², the corrections above, and ΣR (NaN probe), in float64. */
+  m1: number;
+  m2: number;
+  c1: number;
+  c2: number;
+  sum: number;
+}
+
+function isSparseRaw(g: tf.Tensor | SparseRaw): g is SparseRaw {
+  return (g as SparseRaw).kind === 'sparse-raw';
+}
+
+function sparseRaw(grad: SparseGrad, active: Float32Array, w: Float32Array, coupledL2: number): SparseRaw {
+  const raw = coupledL2 > 0 ? new Float32Array(active.length) : active;
+  let m1 = 0;
+  let m2 = 0;
+  let c1 = 0;
+  let c2 = 0;
+  let sum = 0;
+  for (let i = 0; i < active.length; i++) {
+    const g = active[i];
+    const r = coupledL2 > 0 ? (raw[i] = g + coupledL2 * w[i]) : g;
+    m1 += Math.abs(r);
+    m2 += r * r;
+    sum += r;
+    if (coupledL2 > 0) {
+      c1 += Math.abs(r) - Math.abs(g);
+      c2 += r * r - g * g;
+    }
+  }
+  return { kind: 'sparse-raw', grad, raw, m1, m2, c1, c2, sum };
+}
+
+/**
+ * ‖G‖²_F of G = dzᵀ·h without forming G: Σ (X Xᵀ) ⊙ (D Dᵀ) with X = h [B, in], D = dz [B, out],
+ * two B×B Gram matrices (B·B·(in + out) multiply-adds instead of in·out·B).
+ */
+export function gramSquaredNorm(dzT: tf.Tensor2D, inputT: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const xx = tf.matMul(tf.transpose(inputT), inputT);
+    const dd = tf.matMul(tf.transpose(dzT), dzT);
+    return tf.sum(tf.mul(xx, dd)) as tf.Scalar;
+  });
+}
+
+/**
+ * The [4] norm sums of a sparse-path layer: raw Σ|g|, Σg² (from the dense product when raw L1 is
+ * wanted, else L2 from the Gram identity, else NaN), masked Σ|g ⊙ m|, Σ(g ⊙ m)² over the active entries.
+ */
+function sparseNormTensor(s: SparseRaw, want: { l1: boolean; l2: boolean }, denseG?: tf.Tensor): tf.Tensor1D {
+  return tf.tidy(() => {
+    let r1: tf.Scalar = tf.scalar(NaN);
+    let r2: tf.Scalar = tf.scalar(NaN);
+    if (want.l1 || denseG) {
+      const G = denseG ?? MaskedMLP.fullGradient(s.grad);
+      r1 = tf.add(sumAll(tf.abs(G)), s.c1) as tf.Scalar;
+      r2 = tf.add(sumAll(tf.square(G)), s.c2) as tf.Scalar;
+    } else if (want.l2) {
+      r2 = tf.add(gramSquaredNorm(s.grad.dzT, s.grad.inputT), s.c2) as tf.Scalar;
+    }
+    return tf.stack([r1, r2, tf.scalar(s.m1), tf.scalar(s.m2)]) as tf.Tensor1D;
+  });
+}
+
+/**
+ * A raw kernel gradient as a full stored-layout tensor (for a sparse-path layer: the dense product
+ * G plus λW at the active entries). For tests and tools; call inside a tidy.
+ */
+export function rawTensor(net: MaskedMLP, l: number, g: tf.Tensor | SparseRaw): tf.Tensor {
+  if (!isSparseRaw(g)) return g;
+  const sk = net.sparse[l];
+  if (!sk) throw new Error('internal: sparse gradient of a dense-path layer');
+  const delta = new Float32Array(g.raw.length);
+  for (let i = 0; i < delta.length; i++) delta[i] = g.raw[i] - g.grad.active[i];
+  const d = tf.transpose(tf.tensor2d(sk.scatter(delta), [sk.fanIn, sk.fanOut]));
+  return tf.add(MaskedMLP.fullGradient(g.grad), d);
+}
+
 /** Loss, correct count and all parameter gradients of a batch, training mode. Call inside tidy. */
 export function gradients(net: MaskedMLP, batch: Batch, coupledL2: number): Grads {
   const fwd = net.forward(batch.x, true, batch.xT);
@@ -91,13 +186,15 @@ export function gradients(net: MaskedMLP, batch: Batch, coupledL2: number): Grad
   const { loss, dLogits } = softmaxCrossEntropy(fwd.logits, batch.y);
   const correct = tf.sum(tf.cast(tf.equal(tf.argMax(fwd.logits, 1), batch.labels), 'float32')) as tf.Scalar;
   const grads = net.backward(dLogits, cache);
-  const L = net.numLayers;
-  const kernelRaw: tf.Tensor[] = [];
-  for (let l = 0; l < L; l++) {
-    const g = grads[l];
-    kernelRaw.push(coupledL2 > 0 ? tf.add(g, tf.mul(net.kernels[l], coupledL2)) : g);
-  }
-  return { loss, correct, kernelRaw, other: grads.slice(L), bnStats: MaskedMLP.bnStats(cache) };
+  const kernelRaw = grads.kernels.map((g: KernelGrad, l): tf.Tensor | SparseRaw => {
+    if (isSparseGrad(g)) {
+      const sk = net.sparse[l];
+      if (!sk) throw new Error('internal: sparse gradient of a dense-path layer');
+      return sparseRaw(g, g.active, sk.values, coupledL2);
+    }
+    return coupledL2 > 0 ? tf.add(g, tf.mul(net.kernel(l), coupledL2)) : g;
+  });
+  return { loss, correct, kernelRaw, other: grads.other, bnStats: MaskedMLP.bnStats(cache) };
 }
 
 /**
@@ -123,20 +220,36 @@ export interface PendingStep {
  */
 export function trainStepDeferred(net: MaskedMLP, opt: Optimizer, params: Param[], batch: Batch, o: StepOptions): PendingStep {
   const L = net.numLayers;
-  const masked = net.masks.map((m) => m !== undefined);
-  const integrityLayers = o.checkIntegrity ? masked.map((m, l) => (m ? l : -1)).filter((l) => l >= 0) : [];
+  const masked = net.masked;
+  // Integrity is checked on dense-path masked layers; a sparse-path layer stores no pruned entry.
+  const integrityLayers = o.checkIntegrity ? net.masks.map((m, l) => (m ? l : -1)).filter((l) => l >= 0) : [];
+  const want = { l1: o.rawL1 !== false, l2: o.rawL2 !== false };
+  const rawL1Taken = masked.map((m) => o.collectNorms && (!m || want.l1));
+  const rawL2Taken = masked.map((m) => o.collectNorms && (!m || want.l2));
   const stats = tf.tidy(() => {
     const g = gradients(net, batch, o.coupledL2);
-    const kernelMasked = g.kernelRaw.map((raw, l) => net.applyMask(l, raw));
+    const denseMasked: tf.Tensor[] = [];
+    const sparseUpdates: { param: SparseParam; grad: Float32Array }[] = [];
+    g.kernelRaw.forEach((raw, l) => {
+      if (isSparseRaw(raw)) {
+        const sk = net.sparse[l];
+        if (sk) sparseUpdates.push({ param: sk, grad: raw.raw });
+      } else denseMasked.push(net.applyMask(l, raw));
+    });
     const parts: tf.Tensor[] = [tf.reshape(g.loss, [1]), tf.reshape(g.correct, [1])];
-    if (o.collectNorms) {
-      for (let l = 0; l < L; l++) parts.push(layerNormTensor(g.kernelRaw[l], masked[l] ? kernelMasked[l] : undefined, net.onesCols[l], net.activeIndex[l]));
-    } else {
-      // Cheap NaN/Inf probe per layer: any non-finite entry makes the sum non-finite.
-      for (let l = 0; l < L; l++) parts.push(tf.reshape(sumAll(g.kernelRaw[l], net.onesCols[l]), [1]));
+    let d = 0;
+    for (let l = 0; l < L; l++) {
+      const raw = g.kernelRaw[l];
+      if (isSparseRaw(raw)) {
+        parts.push(o.collectNorms ? sparseNormTensor(raw, want) : tf.tensor1d([raw.sum]));
+        continue;
+      }
+      const m = denseMasked[d++];
+      // Without norms: a cheap NaN/Inf probe per layer (any non-finite entry makes the sum non-finite).
+      parts.push(o.collectNorms ? layerNormTensor(raw, masked[l] ? m : undefined, net.onesCols[l], net.activeIndex[l], want) : tf.reshape(sumAll(raw, net.onesCols[l]), [1]));
     }
     parts.push(g.other.length > 0 ? tf.reshape(tf.addN(g.other.map((t) => tf.sum(t))), [1]) : tf.zeros([1]));
-    opt.apply(params, [...kernelMasked, ...g.other]);
+    opt.apply(params, [...denseMasked, ...g.other], sparseUpdates);
     for (const l of integrityLayers) {
       // Pruned entries of the UPDATED kernel must be exactly 0 (the optimizer only saw masked
       // gradients and its state there is 0). Checked before re-masking, which would hide a leak.
@@ -144,16 +257,26 @@ export function trainStepDeferred(net: MaskedMLP, opt: Optimizer, params: Param[
       if (mass) parts.push(tf.reshape(mass, [1]));
     }
     for (let l = 0; l < L; l++) {
-      if (masked[l]) net.kernels[l].assign(net.applyMask(l, net.kernels[l]) as tf.Tensor2D);
+      const v = net.kernels[l];
+      if (v && net.masks[l]) v.assign(net.applyMask(l, v) as tf.Tensor2D);
     }
     for (const s of g.bnStats) updateMovingStats(net.bns[s.layer], s.mean, s.variance, net.spec.bnMomentum ?? BN_MOMENTUM);
     return tf.concat(parts) as tf.Tensor1D;
   });
   const actives = net.layerInfo.map((i) => i.active);
-  return { stats, decode: (v, offset) => decodeStep(v, offset, L, o.collectNorms, actives, integrityLayers) };
+  return { stats, decode: (v, offset) => decodeStep(v, offset, L, o.collectNorms, actives, integrityLayers, rawL1Taken, rawL2Taken) };
 }
 
-function decodeStep(v: ArrayLike<number>, start: number, L: number, collected: boolean, actives: number[], integrityLayers: number[]): StepResult {
+function decodeStep(
+  v: ArrayLike<number>,
+  start: number,
+  L: number,
+  collected: boolean,
+  actives: number[],
+  integrityLayers: number[],
+  rawL1Taken: boolean[],
+  rawL2Taken: boolean[],
+): StepResult {
   const loss = v[start];
   const correct = v[start + 1];
   let o = start + 2;
@@ -162,9 +285,12 @@ function decodeStep(v: ArrayLike<number>, start: number, L: number, collected: b
   if (!Number.isFinite(loss)) nonFinite = { where: 'loss', value: loss };
   if (collected) {
     layers = decodeLayerNorms(v, o, actives);
+    // Skipped raw norms are NaN by design; only the numbers taken are checked.
     for (let l = 0; l < L && !nonFinite; l++) {
-      const r = layers[l].raw;
-      if (!Number.isFinite(r.l1) || !Number.isFinite(r.l2)) nonFinite = { where: l, value: !Number.isFinite(r.l1) ? r.l1 : r.l2 };
+      const { raw, masked } = layers[l];
+      const taken = [rawL1Taken[l] ? raw.l1 : 0, rawL2Taken[l] ? raw.l2 : 0, masked.l1, masked.l2];
+      const bad = taken.find((x) => !Number.isFinite(x));
+      if (bad !== undefined) nonFinite = { where: l, value: bad };
     }
     o += L * NORM_SLOTS;
   } else {
@@ -191,18 +317,33 @@ export function measureFlowLayers(net: MaskedMLP, batches: Batch[], coupledL2: n
   const L = net.numLayers;
   const v = tf.tidy(() => {
     let sums: tf.Tensor[] | undefined;
+    // Sparse-path layers: Σ n_b·G_b at the active entries (float64); the full G from the dense
+    // product (the flow points carry every number exactly, raw L1 included).
+    const active: (Float64Array | undefined)[] = net.sparse.map((sk) => (sk ? new Float64Array(sk.k) : undefined));
     let total = 0;
     for (const b of batches) {
       // Gradients without L2 per batch; L2 added once to the mean.
       const g = gradients(net, b, 0);
-      const weighted = g.kernelRaw.map((t) => tf.mul(t, b.n));
+      const weighted = g.kernelRaw.map((t, l) => {
+        if (!isSparseRaw(t)) return tf.mul(t, b.n);
+        const acc = active[l] as Float64Array;
+        for (let i = 0; i < acc.length; i++) acc[i] += b.n * t.grad.active[i];
+        return tf.mul(MaskedMLP.fullGradient(t.grad), b.n);
+      });
       sums = sums ? sums.map((s, l) => tf.add(s, weighted[l])) : weighted;
       total += b.n;
     }
     if (!sums || total === 0) return tf.zeros([L * NORM_SLOTS]);
     const parts = sums.map((s, l) => {
-      let raw = tf.div(s, total);
-      if (coupledL2 > 0) raw = tf.add(raw, tf.mul(net.kernels[l], coupledL2));
+      const mean = tf.div(s, total);
+      const sk = net.sparse[l];
+      const acc = active[l];
+      if (sk && acc) {
+        const ga = Float32Array.from(acc, (x) => x / total);
+        const grad: SparseGrad = { kind: 'sparse', layer: l, active: ga, dzT: tf.zeros([0, 0]), inputT: tf.zeros([0, 0]) };
+        return sparseNormTensor(sparseRaw(grad, ga, sk.values, coupledL2), { l1: true, l2: true }, mean);
+      }
+      const raw = coupledL2 > 0 ? tf.add(mean, tf.mul(net.kernel(l), coupledL2)) : mean;
       return layerNormTensor(raw, net.masks[l] ? net.applyMask(l, raw) : undefined, net.onesCols[l], net.activeIndex[l]);
     });
     return tf.concat(parts);

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '../../src/shared/rng';
 import { combineFlow, flowSchedule, meanFlow, normPair } from '../../src/engine/flow';
 import { buildNets, disposeBatch, makeBatch } from '../../src/engine/train';
-import { gradients } from '../../src/engine/step';
+import { gradients, rawTensor } from '../../src/engine/step';
 import { MaskedMLP } from '../../src/engine/model';
 import { config, syntheticDataset, testBackend } from './helpers';
 
@@ -53,7 +53,10 @@ describe('masked weights ≠ masked gradients', () => {
     try {
       const per = tf.tidy(() => {
         const g = gradients(net, b, 0);
-        return g.kernelRaw.map((raw, l) => ({ raw: Array.from(MaskedMLP.toInOut(raw)), masked: Array.from(MaskedMLP.toInOut(net.applyMask(l, raw))) }));
+        return g.kernelRaw.map((r, l) => {
+          const raw = rawTensor(net, l, r);
+          return { raw: Array.from(MaskedMLP.toInOut(raw)), masked: Array.from(MaskedMLP.toInOut(net.applyMask(l, raw))) };
+        });
       });
       per.forEach(({ raw, masked }, l) => {
         const m = net.spec.plans[l].mask as Float32Array;

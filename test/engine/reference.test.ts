@@ -11,7 +11,7 @@ import { combineFlow } from '../../src/engine/flow';
 import { MaskedMLP } from '../../src/engine/model';
 import { mlpShapes } from '../../src/engine/masks';
 import { createOptimizer } from '../../src/engine/optimizers';
-import { gradients, measureFlowLayers, optimizerParams, trainStep, type Batch } from '../../src/engine/step';
+import { gradients, measureFlowLayers, optimizerParams, trainStep, type Batch, rawTensor } from '../../src/engine/step';
 import { assertClose, fixturePath, testBackend } from './helpers';
 
 interface RefCase {
@@ -91,7 +91,7 @@ describe('engine vs PyTorch reference', () => {
         // Raw kernel gradients and every other parameter gradient, element by element.
         const got = tf.tidy(() => {
           const g = gradients(net, batch, c.l2);
-          return { loss: g.loss.dataSync()[0], correct: g.correct.dataSync()[0], raw: g.kernelRaw.map((t) => Array.from(MaskedMLP.toInOut(t))), other: g.other.map((t) => Array.from(t.dataSync())) };
+          return { loss: g.loss.dataSync()[0], correct: g.correct.dataSync()[0], raw: g.kernelRaw.map((t, l) => Array.from(MaskedMLP.toInOut(rawTensor(net, l, t)))), other: g.other.map((t) => Array.from(t.dataSync())) };
         });
         assertClose([got.loss], [e.loss], `${c.name} loss`);
         assert.equal(got.correct, e.correct);

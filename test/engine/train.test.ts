@@ -278,6 +278,7 @@ describe('masks survive training', () => {
       iterations: 0,
       apply: (ps) => tf.tidy(() => ps.forEach((p) => p.variable.assign(tf.add(p.variable, 0.01)))),
       resetState: () => undefined,
+      stateBytes: () => 0,
       dispose: () => undefined,
     };
     const idx = Uint32Array.from({ length: data.train.n }, (_, i) => i);
