@@ -156,7 +156,8 @@ function sparseNormTensor(s: SparseRaw, want: { l1: boolean; l2: boolean }, dens
     if (want.l1 || denseG) {
       const G = denseG ?? MaskedMLP.fullGradient(s.grad);
       r1 = tf.add(sumAll(tf.abs(G)), s.c1) as tf.Scalar;
-      r2 = tf.add(sumAll(tf.square(G)), s.c2) as tf.Scalar;
+      // With G at hand its squares cost one pass; reported only when asked for (same cadence as the dense path).
+      if (want.l2) r2 = tf.add(sumAll(tf.square(G)), s.c2) as tf.Scalar;
     } else if (want.l2) {
       r2 = tf.add(gramSquaredNorm(s.grad.dzT, s.grad.inputT), s.c2) as tf.Scalar;
     }

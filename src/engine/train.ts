@@ -3,7 +3,7 @@
  * identical batches, streams step / epoch / flow-point / alert events through hooks.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ExperimentConfig, NetRole } from '../shared/experiment';
+import type { BackendName, ExperimentConfig, NetRole, SparseKernelMode } from '../shared/experiment';
 import type {
   Alert,
   EpochMetrics,
@@ -19,9 +19,10 @@ import { createRng, permutation, type Rng } from '../shared/rng';
 import type { Dataset, Split } from '../data/types';
 import { AlertTracker, maskAlerts } from './alerts';
 import { combineFlow, flowSchedule, meanFlow } from './flow';
-import { activePaths, heGain, mlpShapes, planLayers, scsdcActiveCounts } from './masks';
-import { MaskedMLP } from './model';
+import { activePaths, heGain, mlpShapes, planLayers, scsdcActiveCounts, type LayerMaskPlan } from './masks';
+import { MaskedMLP, type KernelPath } from './model';
 import { criterionBatchRows, DEFAULT_SYNFLOW_ROUNDS, isCriterion, planByCriterion, pruningHeader, pruningInfo } from './pruning';
+import { SPARSE_MAX_UNITS, sparseKernels } from './sparse';
 import { createOptimizer, type Optimizer, type Param } from './optimizers';
 import { evaluate, measureFlowLayers, optimizerParams, trainStepDeferred, type Batch, type PendingStep } from './step';
 
@@ -60,6 +61,37 @@ export interface EngineOptions {
   beta2: number;
   rho: number;
   epsilon?: number;
+  /** Execution path of masked layers; default from `engine.sparse_kernels` (else 'auto'). */
+  sparseKernels?: SparseKernelMode;
+  /** Raw L1 / L2 norms of masked layers on collecting steps that are multiples of these (`engine.raw_l1_every` / `raw_l2_every`). */
+  rawL1Every?: number;
+  rawL2Every?: number;
+}
+
+/**
+ * `engine.sparse_kernels: auto` puts a masked layer on the sparse path at or below this density
+ * (ours). Measured crossover (bench/step.bench.ts --crossover, wasm, 2 shared cores): see
+ * src/engine/README.md "Sparse kernels".
+ */
+export const SPARSE_AUTO_MAX_DENSITY = 0.35;
+
+/**
+ * Path of each weight layer: unmasked layers (the dense twin, method none) always 'dense'; masked
+ * layers by `mode` (auto: density ≤ SPARSE_AUTO_MAX_DENSITY, except on the tensorflow backend,
+ * whose multi-threaded dense products stay faster). Layers wider than the sparse path's index allows
+ * stay dense under auto; under 'on' they are an error.
+ */
+export function kernelPaths(plans: LayerMaskPlan[], mode: SparseKernelMode, backend: BackendName | string): KernelPath[] {
+  return plans.map((p) => {
+    if (!p.mask || mode === 'off') return 'dense';
+    const fits = p.shape.fanIn <= SPARSE_MAX_UNITS && p.shape.fanOut <= SPARSE_MAX_UNITS;
+    if (mode === 'on') {
+      if (!fits) throw new Error(`engine.sparse_kernels: on: a ${p.shape.fanIn}×${p.shape.fanOut} layer exceeds the sparse path's ${SPARSE_MAX_UNITS} units`);
+      return 'sparse';
+    }
+    const density = p.active / (p.shape.fanIn * p.shape.fanOut);
+    return fits && backend !== 'tensorflow' && density <= SPARSE_AUTO_MAX_DENSITY ? 'sparse' : 'dense';
+  });
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -156,7 +188,9 @@ export function buildNets(
         width: m.width,
       }).plans
     : planLayers({ ...initSpec, method });
-  const nets = [new MaskedMLP({ ...common, role: 'sparse', width: m.width, plans: sparsePlans })];
+  const mode = eo.sparseKernels ?? cfg.engine?.sparseKernels ?? 'auto';
+  const paths = kernelPaths(sparsePlans, mode, tf.getBackend());
+  const nets = [new MaskedMLP({ ...common, role: 'sparse', width: m.width, plans: sparsePlans, paths })];
   if (cfg.sparsity.pair) {
     const densePlans = planLayers({ shapes: denseShapes, method: 'none', init: 'dense-fan-in', gain, rng: rng.fork('net:dense') });
     nets.push(new MaskedMLP({ ...common, role: 'dense', width: hD, plans: densePlans }));
@@ -165,7 +199,8 @@ export function buildNets(
 }
 
 export function netInfo(net: MaskedMLP, pruning?: PruningInfo): NetInfo {
-  const info: NetInfo = { net: net.role, width: net.spec.width, layers: net.layerInfo, activeWeights: net.activeWeights };
+  const layers = net.layerInfo.map((l, i) => ({ ...l, path: net.paths[i] }));
+  const info: NetInfo = { net: net.role, width: net.spec.width, layers, activeWeights: net.activeWeights };
   return pruning ? { ...info, pruning } : info;
 }
 
@@ -242,6 +277,8 @@ export async function trainExperiment(
   const decoupled = t.optimizer === 'adamw';
   const coupledL2 = decoupled ? 0 : t.weightDecay;
   const every = Math.max(1, Math.floor(mon.every));
+  const rawL1Every = Math.max(1, Math.floor(eo.rawL1Every ?? cfg.engine?.rawL1Every ?? 1));
+  const rawL2Every = Math.max(1, Math.floor(eo.rawL2Every ?? cfg.engine?.rawL2Every ?? 1));
 
   const runs: NetRun[] = nets.map((net) => ({
     role: net.role,
@@ -319,7 +356,13 @@ export async function trainExperiment(
     const header = pruningHeader(cfg, runs.find((r) => r.role === 'sparse')?.net.layerInfo ?? [], runs.length > 1);
     if (header) hooks.onLog?.('info', header);
     for (const r of runs) {
-      if (r.net.masks.some((m) => m !== undefined)) {
+      if (!r.net.paths.includes('sparse')) continue;
+      const { kernels, note } = sparseKernels();
+      const layers = r.net.layerInfo.map((l, i) => `${l.name} ${r.net.paths[i]}`).join(', ');
+      hooks.onLog?.(note ? 'warn' : 'info', `${r.role} net kernel paths: ${layers} (sparse kernels: ${kernels.impl}${note ? `, because ${note}` : ''})`);
+    }
+    for (const r of runs) {
+      if (r.net.masked.some((m) => m)) {
         const paths = activePaths(
           r.net.spec.plans.map((p) => p.mask ?? new Float32Array(p.shape.fanIn * p.shape.fanOut).fill(1)),
           r.net.spec.plans.map((p) => p.shape),
@@ -352,7 +395,9 @@ export async function trainExperiment(
           for (const r of active()) {
             const t0 = performance.now();
             const checkIntegrity = eo.checkIntegrity && r.net.masks.some((m) => m !== undefined);
-            pending.push({ r, p: trainStepDeferred(r.net, r.opt, r.params, batch, { coupledL2, collectNorms: collect, checkIntegrity }) });
+            const rawL1 = step % rawL1Every === 0;
+            const rawL2 = step % rawL2Every === 0;
+            pending.push({ r, p: trainStepDeferred(r.net, r.opt, r.params, batch, { coupledL2, collectNorms: collect, checkIntegrity, rawL1, rawL2 }) });
             r.stepMs += performance.now() - t0;
           }
           const t1 = performance.now();
@@ -441,8 +486,9 @@ export async function trainExperiment(
       final: r.final,
       flowAverage: meanFlow(r.flowPoints),
       flowPoints: r.flowPoints,
-      layers: r.net.layerInfo,
+      layers: netInfo(r.net).layers,
       msPerStep: r.steps > 0 ? r.stepMs / r.steps : 0,
+      memoryBytes: r.net.memoryBytes(r.opt),
       ...(r.diverged ? { diverged: r.diverged } : {}),
     }));
     const divergedReasons = runs.flatMap((r) => (r.diverged ? [r.diverged.reason] : []));

@@ -135,6 +135,16 @@ export interface RunOptions {
   runsDir: string;
 }
 
+export const SPARSE_KERNEL_MODES = ['auto', 'on', 'off'] as const;
+export type SparseKernelMode = (typeof SPARSE_KERNEL_MODES)[number];
+
+/** `engine:` — how the trainer computes (docs/experiment-file.md); absent = all defaults. */
+export interface EngineConfig {
+  sparseKernels: SparseKernelMode;
+  rawL1Every: number;
+  rawL2Every: number;
+}
+
 export interface ExperimentConfig {
   /** Human name; defaults to the file name without `.gradflow.yaml`. */
   name: string;
@@ -144,6 +154,8 @@ export interface ExperimentConfig {
   training: TrainingConfig;
   monitoring: MonitoringConfig;
   run: RunOptions;
+  /** Absent when the file has no `engine:` section (its defaults then apply). */
+  engine?: EngineConfig;
 }
 
 /** Which member of an SC-SDC pair a message or metric belongs to. A single run uses `sparse` or `dense` by its method. */

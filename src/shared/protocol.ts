@@ -97,6 +97,11 @@ export interface LayerInfo {
   density: number;
   /** Units of this layer's output with no active incoming weight. */
   deadUnits: number;
+  /**
+   * How the layer's products ran (engine.sparse_kernels): `dense` = TF.js products over the whole
+   * kernel, `sparse` = the sparse kernels over the active weights. Absent in runs recorded before it.
+   */
+  path?: 'dense' | 'sparse';
 }
 
 /** How a sparse net's masks were chosen (docs/pruning.md). */
@@ -155,6 +160,13 @@ export interface NetSummary {
   layers: LayerInfo[];
   /** Mean ms per training step (all work of the step, including norm collection). */
   msPerStep: number;
+  /**
+   * Bytes the net holds at the end of the run: `parameters` (weights as stored — with their pruned
+   * zeros on the dense path, active only on the sparse path — plus biases, BN and activation
+   * parameters), `index` (masks, or the sparse index) and `optimizer` (optimizer state). Absent in
+   * runs recorded before it.
+   */
+  memoryBytes?: { parameters: number; index: number; optimizer: number };
   /**
    * Set when the net produced a non-finite loss or gradient under `monitoring.on_nan: stop`: it
    * stopped training at that step (its twin went on). `final` holds the numbers of the weights it

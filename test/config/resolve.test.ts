@@ -34,6 +34,7 @@ const SHAPE: Shape<ExperimentConfig> = {
   training: { optimizer: true, learningRate: true, momentum: true, weightDecay: true, augmentation: true, epochs: true, batchSize: true, seed: true },
   monitoring: { every: true, explosion: { maxNorm: true, growthFactor: true, window: true }, collapse: { minNorm: true, steps: true }, onNan: true },
   run: { backend: true, runsDir: true },
+  engine: { sparseKernels: true, rawL1Every: true, rawL2Every: true },
 };
 
 function leafPaths(shape: object, prefix = ''): string[] {
@@ -86,6 +87,8 @@ test('a resolved config holds a value of the schema type at every field', () => 
     'training:',
     '  optimizer: momentum',
     '  momentum: 0.8',
+    'engine:',
+    '  sparse_kernels: auto',
     '',
   ].join('\n');
   const r = parseExperiment(text, '/w/full.gradflow.yaml');

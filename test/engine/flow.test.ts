@@ -47,7 +47,7 @@ describe('masked weights ≠ masked gradients', () => {
   it('raw and masked gradients differ exactly at pruned positions', () => {
     const cfg = config({ model: { width: 16, hiddenLayers: 2, activation: 'relu' }, sparsity: { denseWidth: 8 } });
     const data = syntheticDataset();
-    const [net] = buildNets(cfg, data.features, data.classes, createRng(9));
+    const [net] = buildNets(cfg, data.features, data.classes, createRng(9), { sparseKernels: 'off' }); // the masked-dense reference path
     const idx = Uint32Array.from({ length: data.train.n }, (_, i) => i);
     const b = makeBatch(data.train, data.features, data.classes, idx, 0, 64);
     try {

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { MaskedMLP } from '../model';
-import { gradients, type Batch } from '../step';
+import { gradients, rawTensor, type Batch } from '../step';
 
 /** Mean-loss kernel gradients over `batches`, as [fanIn, fanOut] row-major arrays (masks.ts layout). */
 export function meanKernelGradients(net: MaskedMLP, batches: Batch[]): Float32Array[] {
@@ -19,7 +19,7 @@ export function meanKernelGradients(net: MaskedMLP, batches: Batch[]): Float32Ar
     let total = 0;
     for (const b of batches) {
       const g = gradients(net, b, 0);
-      const weighted = g.kernelRaw.map((t) => tf.mul(t, b.n));
+      const weighted = g.kernelRaw.map((t, l) => tf.mul(rawTensor(net, l, t), b.n));
       sums = sums ? sums.map((s, l) => tf.add(s, weighted[l])) : weighted;
       total += b.n;
     }

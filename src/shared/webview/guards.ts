@@ -97,6 +97,7 @@ const isLayerInfo = isShape<LayerInfo>({
   total: isCount,
   density: (v): v is number => isNum(v) && v >= 0 && v <= 1,
   deadUnits: isCount,
+  path: isOptional(isOneOf(['dense', 'sparse'] as const)),
 });
 
 const isPruningInfo = isShape<PruningInfo>({
