@@ -1,5 +1,6 @@
 /** Pure text formatting for the CLI: progress line and summary tables. */
 import type { NetSummary, RunSummary } from '../shared/protocol';
+import { metricText } from '../runs/status';
 
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
@@ -12,16 +13,12 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
 }
 
-/** Compact number: 4 significant digits, exponent for very small or large magnitudes. */
-export function num(x: number | null, digits = 4): string {
-  // JSON carries NaN/Infinity as null: a metric read back from a run or the protocol may be null.
-  if (x === null || Number.isNaN(x)) return 'NaN';
-  if (!Number.isFinite(x)) return x > 0 ? 'Inf' : '-Inf';
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  if (a >= 1e5 || a < 1e-3) return x.toExponential(digits - 2);
-  return String(Number(x.toPrecision(digits)));
+/** Compact number: 4 significant digits, exponent for very small or large magnitudes; null (JSON's NaN) is "NaN", a missing value "—". */
+export function num(x: number | null | undefined, digits = 4): string {
+  return metricText(x, digits);
 }
+
+export const metricCell = num;
 
 export function pct(x: number | null): string {
   if (x === null) return 'n/a';

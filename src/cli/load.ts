@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml';
 import type { ExperimentConfig } from '../shared/experiment';
 import { parseExperiment, formatIssue, type ConfigIssue, type SweepSpec } from '../config';
 import type { SettingsLayer } from '../config/layers';
+import { projectRoot } from '../runs/folders';
 
 export class CliUsageError extends Error {
   constructor(
@@ -56,10 +57,23 @@ export function loadForCli(file: string, sets: readonly string[], settings: Sett
   const first = parseExperiment(text, sourceFile, { settings });
   const firstErrors = first.issues.filter((i) => i.severity === 'error');
   if (firstErrors.length > 0 || !first.config) throw new CliUsageError(`${formatIssues(firstErrors)}\n${file}: invalid experiment file, nothing was run`);
-  if (sets.length === 0) return { config: first.config, sourceFile, ...(first.sweep ? { sweep: first.sweep } : {}) };
+  if (sets.length === 0) return { config: placeRuns(first.config, first.keyRanges, sourceFile, settings), sourceFile, ...(first.sweep ? { sweep: first.sweep } : {}) };
   const second = parseExperiment(applyOverrides(text, sets), sourceFile, { settings });
   const secondErrors = second.issues.filter((i) => i.severity === 'error');
   if (secondErrors.length > 0 || !second.config)
     throw new CliUsageError(`${secondErrors.map((i) => `--set: ${i.key}: ${i.message}`).join('\n')}\ninvalid override, nothing was run`);
-  return { config: second.config, sourceFile, ...(second.sweep ? { sweep: second.sweep } : {}) };
+  return { config: placeRuns(second.config, second.keyRanges, sourceFile, settings), sourceFile, ...(second.sweep ? { sweep: second.sweep } : {}) };
+}
+
+/**
+ * A file that does not set `run.runs_dir` runs into `<project>/.gradflow/runs`, the folder the
+ * extension uses too (see runs/folders.ts); a file that sets it keeps it (relative to the file).
+ */
+function placeRuns(config: ExperimentConfig, keys: ReadonlyMap<string, unknown>, sourceFile: string, settings: SettingsLayer): ExperimentConfig {
+  if (keys.has('run.runs_dir') || settingsSetRunsDir(settings)) return config;
+  return { ...config, run: { ...config.run, runsDir: path.join(projectRoot(sourceFile), '.gradflow', 'runs') } };
+}
+
+function settingsSetRunsDir(settings: SettingsLayer): boolean {
+  return settings['run.runs_dir'] !== undefined;
 }

@@ -2,6 +2,9 @@
  * gradflow — command-line runner sharing the extension's engine and trainer process.
  *
  *   gradflow run FILE [--json] [--backend auto|tensorflow|wasm|cpu] [--set key=value ...]
+ *   gradflow sweep FILE [--executor local|slurm ...]   run a sweep (local pool or one Slurm array)
+ *   gradflow sweep --status DIR | --cancel DIR
+ *   gradflow sweep-task SWEEP_DIR I --batch FILE       one array task (run by Slurm, not by hand)
  *   gradflow runs [DIR]            list runs
  *   gradflow help
  */
@@ -10,19 +13,23 @@ import { stripControl } from '../shared/text';
 import { BACKENDS, type BackendPreference } from '../shared/experiment';
 import { runOne } from './run';
 import { loadForCli, CliUsageError } from './load';
-import { listRuns } from '../runs/store';
+import { listPastRuns } from '../runs/folders';
+import { statusLabel, startLabel } from '../runs/status';
 import { table } from './format';
-import { sweepCommand } from './sweep';
+import { sweepCommand, sweepStatusCommand, sweepCancelCommand, sweepTaskCommand, EXECUTORS, type Executor } from './sweep';
 import { reportCommand } from '../study/report';
 
 const USAGE = `gradflow — live gradient flow for sparse neural networks
 
 usage:
   gradflow run FILE [options]     train the experiment (an SC-SDC pair when the file says so)
-  gradflow sweep FILE [options]   run the file's sweep in a worker pool (resumable)
+  gradflow sweep FILE [options]   run the file's sweep (resumable): a local worker pool, or one
+                                  Slurm job array with --executor slurm
+  gradflow sweep --status DIR     a Slurm sweep's tasks: Slurm state, run status, failures' log tails
+  gradflow sweep --cancel DIR     scancel a Slurm sweep's arrays (finished runs are kept)
   gradflow report SWEEP_DIR [--out DIR] [--format md,csv,tex,svg,png]
                                   correlation and sparse-vs-dense significance tables, width plots
-  gradflow runs [DIR]             list runs (default: .gradflow/runs)
+  gradflow runs [DIR]             list runs, sweeps' runs included (default: .gradflow/runs)
   gradflow help                   this text
 
 run options:
@@ -30,6 +37,16 @@ run options:
   --backend NAME         force a TensorFlow.js backend: ${BACKENDS.join(' | ')}
   --set KEY=VALUE        override a key of the file, e.g. --set training.epochs=1 (repeatable)
   --workers N            sweep: parallel trainer processes (default: sweep.workers, else one per core)
+
+sweep on Slurm (see docs/cluster.md; the runs folder must be on storage the nodes share):
+  --executor local|slurm  where the sweep's configurations train (default local)
+  --partition NAME        sbatch --partition
+  --max-parallel N        at most N array tasks at once (the array's %N)
+  --time T                sbatch --time per task, e.g. 2:00:00
+  --cpus-per-task N       sbatch --cpus-per-task
+  --mem SIZE              sbatch --mem, e.g. 4G
+  --sbatch-arg ARG        passed to sbatch as it is (repeatable), e.g. --sbatch-arg=--qos=short
+  --wait                  follow the array to its end with the progress bar (else return once submitted)
 
 Ctrl-C stops after the current step and keeps the run log; press it twice to kill.
 Exit codes: 0 finished, 1 failed or a net diverged (NaN/Inf), 2 bad input, 130 stopped by the user.`;
@@ -43,13 +60,51 @@ interface ParsedArgs {
   workers?: number;
   out?: string;
   format?: string;
+  executor: Executor;
+  partition?: string;
+  maxParallel?: number;
+  time?: string;
+  cpusPerTask?: number;
+  mem?: string;
+  sbatchArgs: string[];
+  wait: boolean;
+  status?: string;
+  cancel?: string;
+  batch?: string;
+}
+
+function positiveInt(flag: string, v: string | undefined): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new CliUsageError(`${flag}: expected a positive integer, got '${v ?? ''}'`);
+  return n;
 }
 
 function parseArgs(argv: string[]): ParsedArgs {
-  const out: ParsedArgs = { command: argv[0] ?? 'help', positional: [], json: false, sets: [] };
+  const out: ParsedArgs = { command: argv[0] ?? 'help', positional: [], json: false, sets: [], executor: 'local', sbatchArgs: [], wait: false };
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i];
+    const eq = a.indexOf('=');
+    const flag = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
+    const value = (): string => {
+      const v = a.startsWith('--') && eq > 0 ? a.slice(eq + 1) : argv[++i];
+      if (v === undefined || v === '') throw new CliUsageError(`${flag}: missing value`);
+      return v;
+    };
     if (a === '--json') out.json = true;
+    else if (a === '--wait') out.wait = true;
+    else if (flag === '--executor') {
+      const v = value();
+      if (!(EXECUTORS as readonly string[]).includes(v)) throw new CliUsageError(`--executor: expected one of ${EXECUTORS.join(', ')}, got '${v}'`);
+      out.executor = v as Executor;
+    } else if (flag === '--partition') out.partition = value();
+    else if (flag === '--max-parallel') out.maxParallel = positiveInt(flag, value());
+    else if (flag === '--time') out.time = value();
+    else if (flag === '--cpus-per-task') out.cpusPerTask = positiveInt(flag, value());
+    else if (flag === '--mem') out.mem = value();
+    else if (flag === '--sbatch-arg') out.sbatchArgs.push(value());
+    else if (flag === '--status') out.status = value();
+    else if (flag === '--cancel') out.cancel = value();
+    else if (flag === '--batch') out.batch = value();
     else if (a === '--backend' || a.startsWith('--backend=')) {
       const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
       if (!v || !(BACKENDS as readonly string[]).includes(v)) throw new CliUsageError(`--backend: expected one of ${BACKENDS.join(', ')}, got '${v ?? ''}'`);
@@ -99,6 +154,8 @@ async function main(argv: string[]): Promise<number> {
       return outcome.exitCode;
     }
     case 'sweep': {
+      if (args.status !== undefined) return sweepStatusCommand(path.resolve(args.status), { out: process.stdout, json: args.json });
+      if (args.cancel !== undefined) return sweepCancelCommand(path.resolve(args.cancel), { out: process.stdout });
       const file = args.positional[0];
       if (!file) throw new CliUsageError('sweep: missing FILE (an experiment file with a sweep section)');
       const { config, sourceFile, sweep } = loadForCli(file, args.sets);
@@ -110,7 +167,25 @@ async function main(argv: string[]): Promise<number> {
         err: process.stderr,
         ...(args.workers !== undefined ? { workers: args.workers } : {}),
         ...(args.backend ? { backend: args.backend } : {}),
+        executor: args.executor,
+        wait: args.wait,
+        slurm: {
+          ...(args.partition !== undefined ? { partition: args.partition } : {}),
+          ...(args.maxParallel !== undefined ? { maxParallel: args.maxParallel } : {}),
+          ...(args.time !== undefined ? { time: args.time } : {}),
+          ...(args.cpusPerTask !== undefined ? { cpusPerTask: args.cpusPerTask } : {}),
+          ...(args.mem !== undefined ? { mem: args.mem } : {}),
+          sbatchArgs: args.sbatchArgs,
+          cliPath: __filename,
+        },
       });
+    }
+    case 'sweep-task': {
+      const [dir, index] = args.positional;
+      if (dir === undefined || index === undefined || args.batch === undefined) throw new CliUsageError('sweep-task: usage gradflow sweep-task SWEEP_DIR INDEX --batch FILE (Slurm runs this)');
+      const i = Number(index);
+      if (!Number.isInteger(i) || i < 0) throw new CliUsageError(`sweep-task: INDEX must be a task index (0, 1, …), got '${index}'`);
+      return sweepTaskCommand(path.resolve(dir), i, path.resolve(args.batch), trainerPath, process.stdout);
     }
     case 'report': {
       const dir = args.positional[0];
@@ -124,15 +199,21 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'runs': {
       const dir = path.resolve(args.positional[0] ?? '.gradflow/runs');
-      const runs = listRuns(dir);
+      const runs = listPastRuns([dir], Infinity);
       if (runs.length === 0) {
         process.stdout.write(`no runs in ${dir}\n`);
         return 0;
       }
+      if (args.json) {
+        for (const r of runs) process.stdout.write(JSON.stringify(r) + '\n');
+        return 0;
+      }
       process.stdout.write(
         table(
-          ['run', 'status', 'backend', 'started'],
-          runs.map((r) => [r.runId, r.status, r.backend ?? '', r.startedAt].map((cell) => stripControl(String(cell)))),
+          ['started', 'run', 'status', 'backend', 'sweep', 'note'],
+          runs.map((r) =>
+            [startLabel(r.startedAt), r.runId, statusLabel(r.status, r.diverged), r.backend ?? '', r.sweep ?? '', (r.reason ?? '').split('\n')[0].slice(0, 80)].map((cell) => stripControl(cell)),
+          ),
         ) + '\n',
       );
       return 0;

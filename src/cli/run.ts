@@ -5,7 +5,8 @@
 import * as path from 'node:path';
 import type { BackendPreference, ExperimentConfig } from '../shared/experiment';
 import type { RunSummary, TrainerToHost } from '../shared/protocol';
-import { startTrainer } from '../runs/trainer-client';
+import { startRun } from '../runs/session';
+import { statusLabel } from '../runs/status';
 import { num, progressLine, summaryTable, type ProgressState } from './format';
 import { stripControl } from '../shared/text';
 
@@ -26,12 +27,13 @@ export interface RunOutcome {
 const isTty = (s: NodeJS.WritableStream): s is NodeJS.WriteStream => (s as NodeJS.WriteStream).isTTY === true;
 
 export async function runOne(config: ExperimentConfig, sourceFile: string | undefined, opts: RunCliOptions): Promise<RunOutcome> {
-  const handle = startTrainer({
+  const session = startRun({
     trainerPath: opts.trainerPath,
     config,
     ...(sourceFile !== undefined ? { sourceFile } : {}),
     ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
   });
+  const handle = session.handle;
   const err = opts.err;
   const tty = isTty(err);
   const columns = tty ? (err as NodeJS.WriteStream).columns || 100 : 100;
@@ -129,14 +131,16 @@ export async function runOne(config: ExperimentConfig, sourceFile: string | unde
     }
   });
 
-  const exit = await handle.exited;
+  const outcome = await session.ended;
+  const exit = outcome.exit;
   process.off('SIGINT', onSigint);
   if (tty) err.write('\r\x1b[K');
 
   if (summary) {
     if (!opts.json) {
       opts.out.write('\n' + stripControl(summaryTable(summary), { keepNewlines: true }) + '\n\n');
-      opts.out.write(stripControl(`run ${summary.runId}: ${summary.finished ? 'finished' : summary.stopped ? `stopped (${summary.reason ?? 'stop requested'})` : `failed (${summary.reason ?? 'unknown reason'})`}; log and summary in ${path.relative(process.cwd(), summary.runDir) || summary.runDir}`) + '\n');
+      const why = outcome.status === 'stopped' ? ` (${summary.reason ?? 'stop requested'})` : outcome.status === 'failed' ? ` (${summary.reason ?? 'unknown reason'})` : '';
+      opts.out.write(stripControl(`run ${summary.runId}: ${statusLabel(outcome.status, outcome.diverged)}${why}; log and summary in ${path.relative(process.cwd(), summary.runDir) || summary.runDir}`) + '\n');
     }
     const diverged = summary.nets.filter((n) => n.diverged);
     if (summary.finished && diverged.length > 0) {
@@ -148,7 +152,7 @@ export async function runOne(config: ExperimentConfig, sourceFile: string | unde
     // A user stop is not a failure of the run but the shell should know it was interrupted.
     return { exitCode: summary.stopped ? 130 : 1, summary, runDir: summary.runDir };
   }
-  say(`gradflow: run failed: ${failure ?? `trainer exited with code ${exit.code}`}`);
+  say(`gradflow: run ${outcome.status}: ${failure ?? `trainer exited with code ${exit.code}`}`);
   if (runDir) say(`what was measured is kept in ${runDir}`);
   return { exitCode: 1, ...(runDir ? { runDir } : {}) };
 }

@@ -1,11 +1,22 @@
-/** `gradflow sweep FILE`: expand the file's sweep and run it in a worker pool, with a progress bar over runs. */
+/**
+ * `gradflow sweep FILE`: expand the file's sweep and run it — in a local worker pool, or as one Slurm
+ * job array (`--executor slurm`) — with one progress bar over runs. `--status DIR` / `--cancel DIR`
+ * follow up on a Slurm sweep from any shell; `sweep-task` is what an array task runs.
+ */
+import * as path from 'node:path';
 import type { BackendPreference, ExperimentConfig } from '../shared/experiment';
-import { stripControl } from '../shared/text';
 import type { SweepSpec } from '../config';
 import { expandSweep } from '../config';
-import { planSweep, runSweep, type SweepEvent } from '../study/sweep-runner';
-import { bar, formatDuration, num, pct } from './format';
+import { localExecutor, planSweep, readManifest, runSweep, type SweepEvent, type SweepExecutor } from '../runs/sweep';
+import { cancelSweep, logTailOf, readJobs, arrayStates, slurmExecutor, sweepTask, viewJob, SlurmError, unfinishedConfigs, type SlurmOptions } from '../runs/slurm';
+import { isFailure, statusLabel } from '../runs/status';
+import { bar, formatDuration, metricCell, pct, table } from './format';
 import { GRADFLOW_VERSION } from '../shared/version';
+import { CliUsageError } from './load';
+import { stripControl } from '../shared/text';
+
+export const EXECUTORS = ['local', 'slurm'] as const;
+export type Executor = (typeof EXECUTORS)[number];
 
 export interface SweepCliOptions {
   trainerPath: string;
@@ -14,6 +25,9 @@ export interface SweepCliOptions {
   err: NodeJS.WritableStream;
   out: NodeJS.WritableStream;
   json: boolean;
+  executor: Executor;
+  wait: boolean;
+  slurm: Omit<SlurmOptions, 'wait' | 'backend'>;
 }
 
 export async function sweepCommand(config: ExperimentConfig, spec: SweepSpec, sourceFile: string, opts: SweepCliOptions): Promise<number> {
@@ -26,6 +40,7 @@ export async function sweepCommand(config: ExperimentConfig, spec: SweepSpec, so
   let ended = 0;
   let toRun = 0;
   const progress = new Map<string, number>();
+  const failures: Array<{ id: string; status: string; error?: string }> = [];
   const line = (): string => {
     const partial = [...progress.values()].reduce((a, b) => a + b, 0);
     const frac = toRun > 0 ? (ended + partial) / toRun : 1;
@@ -45,50 +60,163 @@ export async function sweepCommand(config: ExperimentConfig, spec: SweepSpec, so
     draw(true);
   };
 
-  const handle = runSweep(plan, {
-    trainerPath: opts.trainerPath,
-    ...(opts.workers !== undefined ? { workers: opts.workers } : spec.workers !== undefined ? { workers: spec.workers } : {}),
-    ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
-    onEvent: (e: SweepEvent) => {
-      if (opts.json) opts.out.write(JSON.stringify(e) + '\n');
-      switch (e.type) {
-        case 'plan':
-          total = e.total;
-          toRun = e.toRun;
-          say(`sweep ${plan.name}: ${e.total} runs, ${e.skipped} already finished, ${e.toRun} to run on ${e.workers} worker(s); folder ${plan.dir}`);
-          for (const o of e.otherVersions)
-            say(`note: ${o.runs} of the finished runs were made by gradflow ${o.version}, not ${GRADFLOW_VERSION}; they are reused (delete their folders to redo them)`);
-          break;
-        case 'start':
-          progress.set(e.id, 0);
-          draw();
-          break;
-        case 'progress':
-          progress.set(e.id, e.totalSteps > 0 ? e.step / e.totalSteps : 0);
-          draw();
-          break;
-        case 'end': {
-          progress.delete(e.id);
-          ended++;
-          const accs = e.summary?.nets.map((n) => `${n.net} ${pct(n.final.test.accuracy)} EGF₂ ${num(n.flowAverage.egf2, 3)}`).join(', ') ?? '';
-          say(`${e.status.padEnd(8)} ${e.id} ${accs}${e.error ? ` — ${e.error.split('\n')[0]}` : ''}`);
-          break;
-        }
+  let executor: SweepExecutor;
+  if (opts.executor === 'slurm') {
+    executor = slurmExecutor({ ...opts.slurm, wait: opts.wait, ...(opts.backend !== undefined ? { backend: opts.backend } : {}) });
+  } else {
+    if (opts.slurm.partition !== undefined || opts.slurm.maxParallel !== undefined || (opts.slurm.sbatchArgs ?? []).length > 0)
+      throw new CliUsageError('--partition, --max-parallel and --sbatch-arg need --executor slurm');
+    executor = localExecutor({
+      trainerPath: opts.trainerPath,
+      ...(opts.workers !== undefined ? { workers: opts.workers } : spec.workers !== undefined ? { workers: spec.workers } : {}),
+      ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
+    });
+  }
+  const onEvent = (e: SweepEvent): void => {
+    if (opts.json) opts.out.write(JSON.stringify(e) + '\n');
+    switch (e.type) {
+      case 'plan':
+        total = e.total;
+        toRun = e.toRun;
+        say(
+          `sweep ${plan.name}: ${e.total} runs, ${e.skipped} already finished, ${e.toRun} to run ${executor.name === 'slurm' ? `as a Slurm array (${e.workers} at once)` : `on ${e.workers} worker(s)`}; folder ${plan.dir}`,
+        );
+        for (const o of e.otherVersions)
+          say(`note: ${o.runs} of the finished runs were made by gradflow ${o.version}, not ${GRADFLOW_VERSION}; they are reused (delete their folders to redo them)`);
+        break;
+      case 'start':
+        progress.set(e.id, 0);
+        draw();
+        break;
+      case 'progress':
+        progress.set(e.id, e.totalSteps > 0 ? e.step / e.totalSteps : 0);
+        draw();
+        break;
+      case 'end': {
+        progress.delete(e.id);
+        ended++;
+        const accs = e.summary?.nets.map((n) => `${n.net} ${pct(n.final.test.accuracy)} EGF₂ ${metricCell(n.flowAverage.egf2, 3)}`).join(', ') ?? '';
+        say(`${statusLabel(e.status).padEnd(8)} ${e.id} ${accs}${e.error ? ` — ${e.error.split('\n')[0]}` : ''}`);
+        if (isFailure(e.status) || e.status === 'stopped') failures.push({ id: e.id, status: e.status, ...(e.error !== undefined ? { error: e.error } : {}) });
+        break;
       }
-    },
-  });
+      case 'busy':
+        progress.delete(e.id);
+        ended++;
+        say(`busy     ${e.id} — ${e.holder}: not run here`);
+        break;
+      case 'log':
+        say(e.message);
+        break;
+    }
+  };
+  let handle;
+  try {
+    handle = runSweep(plan, executor, onEvent);
+  } catch (e) {
+    if (e instanceof SlurmError) {
+      if (tty) err.write('\r\x1b[K');
+      throw new CliUsageError(e.message);
+    }
+    throw e;
+  }
   let interrupts = 0;
   const onSigint = (): void => {
     interrupts++;
-    say(interrupts === 1 ? 'stopping: running trainers finish their step; finished runs are kept. Re-run to resume.' : 'still stopping…');
+    if (executor.name === 'slurm') say(`no longer following; the array keeps running. Later: gradflow sweep --status ${plan.dir} (or --cancel)`);
+    else say(interrupts === 1 ? 'stopping: running trainers finish their step; finished runs are kept. Re-run to resume.' : 'still stopping…');
     handle.stop();
   };
   process.on('SIGINT', onSigint);
   const counts = await handle.done;
   process.off('SIGINT', onSigint);
   if (tty) err.write('\r\x1b[K');
-  opts.out.write(stripControl(`sweep ${plan.name}: ${counts.finished} finished, ${counts.skipped} skipped (done before), ${counts.stopped} stopped, ${counts.failed} failed`) + '\n');
+  if (executor.name === 'slurm' && !opts.wait) {
+    opts.out.write(`sweep ${plan.name}: submitted; follow it with: gradflow sweep --status ${plan.dir}\n`);
+    return 0;
+  }
+  const parts = [`${counts.finished} finished`];
+  if (counts.diverged > 0) parts.push(`${counts.diverged} diverged`);
+  parts.push(`${counts.skipped} skipped (done before)`);
+  if (counts.busy > 0) parts.push(`${counts.busy} left to another scheduler`);
+  parts.push(`${counts.stopped} stopped`, `${counts.failed + counts.killed} failed`);
+  opts.out.write(stripControl(`sweep ${plan.name}: ${parts.join(', ')}`) + '\n');
+  for (const f of failures) {
+    opts.out.write(`\n${f.status} ${f.id}${f.error ? `:\n${indent(f.error)}` : ''}\n`);
+  }
+  const never = unfinishedConfigs(plan.dir, plan.runs.map((r) => r.id));
+  if (never.length > 0 && counts.busy === 0) opts.out.write(`\nnot finished (${never.length}): ${never.join(', ')}\nre-run the same command to run only these\n`);
   opts.out.write(stripControl(`report: gradflow report ${plan.dir}`) + '\n');
   if (interrupts > 0) return 130;
-  return counts.failed > 0 ? 1 : 0;
+  return counts.failed + counts.killed > 0 ? 1 : 0;
+}
+
+function indent(s: string): string {
+  return s
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
+}
+
+/** `gradflow sweep --status DIR`: each array task's Slurm state and run status; failures with their log tail. */
+export function sweepStatusCommand(dir: string, opts: { out: NodeJS.WritableStream; json: boolean }): number {
+  let manifest;
+  try {
+    manifest = readManifest(dir);
+  } catch (e) {
+    throw new CliUsageError((e as Error).message);
+  }
+  const jobs = readJobs(dir);
+  if (jobs.length === 0) throw new CliUsageError(`${dir}: no Slurm submission recorded (slurm/jobs.jsonl); was it run with --executor slurm?`);
+  const rows: string[][] = [];
+  const problems: string[] = [];
+  const views = jobs.flatMap((j) => viewJob(dir, j, arrayStates(j.jobId)));
+  if (opts.json) {
+    for (const v of views) opts.out.write(JSON.stringify({ jobId: v.jobId, index: v.index, configId: v.configId, slurmState: v.slurmState, run: v.run?.status ?? null, runDir: v.run?.runDir ?? null, complete: v.complete }) + '\n');
+    return 0;
+  }
+  for (const v of views) {
+    const runText = v.run ? statusLabel(v.run.status, v.run.diverged) : '—';
+    rows.push([`${v.jobId}_${v.index}`, v.configId, v.slurmState, runText, v.progress !== undefined ? `${Math.round(100 * v.progress)}%` : '']);
+    const bad = ['FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED', 'BOOT_FAIL'].includes(v.slurmState) || (v.run !== undefined && isFailure(v.run.status));
+    if (bad && !v.complete) {
+      const tail = logTailOf(v.logFile, 8);
+      problems.push(`${v.jobId}_${v.index} (${v.configId}) ${v.slurmState}${v.record?.error ? `: ${v.record.error.split('\n')[0]}` : ''}\n${tail.length > 0 ? indent(tail.join('\n')) : `    (no log: ${v.logFile})`}`);
+    }
+  }
+  opts.out.write(table(['task', 'configuration', 'slurm', 'run', 'progress'], rows) + '\n');
+  const never = unfinishedConfigs(
+    dir,
+    manifest.runs.map((r) => r.id),
+  );
+  opts.out.write(`\n${manifest.runs.length - never.length} of ${manifest.runs.length} configurations finished\n`);
+  if (problems.length > 0) opts.out.write(`\n${problems.join('\n\n')}\n`);
+  if (never.length > 0) opts.out.write(`\nnot finished: ${never.join(', ')}\n`);
+  return 0;
+}
+
+export function sweepCancelCommand(dir: string, opts: { out: NodeJS.WritableStream }): number {
+  try {
+    readManifest(dir);
+  } catch (e) {
+    throw new CliUsageError((e as Error).message);
+  }
+  let cancelled: string[];
+  try {
+    cancelled = cancelSweep(dir);
+  } catch (e) {
+    if (e instanceof SlurmError) throw new CliUsageError(e.message);
+    throw e;
+  }
+  opts.out.write(cancelled.length > 0 ? `cancelled job ${cancelled.join(', ')} (finished runs are kept; re-run the sweep to resume)\n` : `nothing to cancel in ${dir}\n`);
+  return 0;
+}
+
+export async function sweepTaskCommand(dir: string, index: number, batch: string, trainerPath: string, out: NodeJS.WritableStream): Promise<number> {
+  try {
+    return await sweepTask(dir, index, path.resolve(batch), trainerPath, out);
+  } catch (e) {
+    if (e instanceof SlurmError) throw new CliUsageError(e.message);
+    throw e;
+  }
 }

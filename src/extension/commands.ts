@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LANGUAGE_ID, RUN_COMMAND, RUN_SWEEP_COMMAND } from '../shared/lsp-protocol';
 import { readRun } from '../runs/store';
+import { startLabel, statusLabel } from '../runs/status';
 import { loadSweepResults, writeReport } from '../study/report';
 import type { GradflowContext } from './context';
 import { listSweepFolders, loadSweepFolder } from './dashboard';
@@ -41,7 +42,11 @@ async function pickRunning(ctx: GradflowContext, arg: unknown): Promise<LiveRun 
   const running = ctx.runs.running();
   if (running.length <= 1) return running[0];
   const pick = await vscode.window.showQuickPick(
-    running.map((run) => ({ label: run.name, description: run.totalSteps > 0 ? `step ${run.step}/${run.totalSteps}` : run.status, run })),
+    running.map((run) => ({
+      label: run.name,
+      description: `${run.totalSteps > 0 ? `step ${run.step}/${run.totalSteps}` : run.status} · started ${startLabel(run.startedAt.toISOString())}${run.runId !== undefined ? ` · ${run.runId}` : ''}`,
+      run,
+    })),
     { placeHolder: 'Run to stop' },
   );
   return pick?.run;
@@ -107,8 +112,8 @@ export const COMMANDS: Record<string, Handler> = {
       const pick = await vscode.window.showQuickPick(
         runs.map((r) => ({
           label: r.name,
-          description: `${r.status}${r.backend !== undefined ? ` · ${r.backend}` : ''} · ${new Date(r.startedAt).toLocaleString()}${r.sweep !== undefined ? ` · sweep ${r.sweep}` : ''}`,
-          detail: r.runDir,
+          description: `${statusLabel(r.status, r.diverged)}${r.backend !== undefined ? ` · ${r.backend}` : ''} · ${startLabel(r.startedAt)}${r.sweep !== undefined ? ` · sweep ${r.sweep}` : ''}`,
+          detail: `${r.runId}${r.reason !== undefined && r.status !== 'finished' ? ` — ${r.reason.split('\n')[0]}` : ''} — ${r.runDir}`,
           runDir: r.runDir,
         })),
         { placeHolder: 'Past run to open in the dashboard', matchOnDescription: true, matchOnDetail: true },

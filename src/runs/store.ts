@@ -1,21 +1,41 @@
 /**
- * Run folders. Each run is a new folder `<runsDir>/<runId>/` holding:
- * - `run.json`     written once at start: id, name, source file, start time, pid, backend;
+ * Run folders: the one writer and the one reader (CLI `runs`, the extension's Runs view and past
+ * runs, the sweep view and the report all read runs through `readRun`/`listRuns`).
+ * Each run is a new folder `<runsDir>/<runId>/` holding:
+ * - `run.json`     written once at start: id, name, source file, start time, host, pid;
  * - `config.json`  the resolved experiment, written once at start;
  * - `metrics.jsonl` the trainer's protocol messages, one JSON object per line, append-only, flushed
  *                  at least once a second (and on every epoch, alert, done or error);
- * - `summary.json` written once at the end (finished, stopped or failed).
- * Nothing is ever overwritten: a run id is unique and its folder is created exclusively. A run
- * whose trainer was killed has no summary; its status is read as `killed` once its pid is gone.
+ * - `summary.json` written once at the end (finished, stopped or failed);
+ * - `heartbeat`    an empty file whose modification time the trainer refreshes every
+ *                  HEARTBEAT_MS while it runs.
+ * Nothing is ever overwritten: a run id is unique and its folder is created exclusively. A run with
+ * no summary is `running` while its heartbeat is fresh, else `killed` (on the run's own host a dead
+ * pid means killed at once; a live pid alone never means running: pids are reused).
+ * A folder whose files cannot be read as a run is `corrupt`, with the reason, and still listed.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { BackendName, ExperimentConfig } from '../shared/experiment';
-import type { RunSummary, TrainerToHost } from '../shared/protocol';
+import * as os from 'node:os';
+import { isTrainerMessage, type RunSummary, type TrainerToHost } from '../shared/protocol';
 import { GRADFLOW_VERSION } from '../shared/version';
+import { divergedNets, statusOfSummary, type RunStatus } from './status';
 
-export type RunStatus = 'running' | 'finished' | 'stopped' | 'failed' | 'killed';
+export type { RunStatus } from './status';
+
+/** How often a live trainer refreshes its run's heartbeat. */
+export const HEARTBEAT_MS = 5_000;
+/**
+ * A run without a summary whose heartbeat is older than this is `killed`. Generous against a busy
+ * machine and against a shared filesystem's attribute cache (NFS caches mtimes for up to 60 s).
+ * `GRADFLOW_RUN_STALE_S` overrides it.
+ */
+export function runStaleMs(): number {
+  const env = Number(process.env.GRADFLOW_RUN_STALE_S);
+  return Number.isFinite(env) && env > 0 ? env * 1000 : 90_000;
+}
 
 export interface RunHeader {
   runId: string;
@@ -23,6 +43,8 @@ export interface RunHeader {
   sourceFile?: string;
   startedAt: string;
   pid: number;
+  /** Host the trainer ran on (absent in runs made before hosts were recorded). */
+  host?: string;
   /** Sweep run id (stable hash of the resolved config) when the run belongs to a sweep. */
   configId?: string;
   /** Gradflow version that made the run (absent in runs made before versions were recorded). */
@@ -34,7 +56,10 @@ export interface RunRecord extends RunHeader {
   status: RunStatus;
   backend?: BackendName;
   endedAt?: string;
+  /** Why it stopped, failed or is corrupt. */
   reason?: string;
+  /** Nets that diverged (status `diverged`). */
+  diverged?: string[];
 }
 
 const FLUSH_INTERVAL_MS = 500;
@@ -58,12 +83,20 @@ export class RunWriter {
   private pending: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly heartbeatFile: string;
+  private lastBeat: number;
 
   private constructor(runId: string, runDir: string) {
     this.runId = runId;
     this.runDir = runDir;
     this.fd = fs.openSync(path.join(runDir, 'metrics.jsonl'), 'ax');
-    this.timer = setInterval(() => this.flush(), FLUSH_INTERVAL_MS);
+    this.heartbeatFile = path.join(runDir, 'heartbeat');
+    fs.closeSync(fs.openSync(this.heartbeatFile, 'wx'));
+    this.lastBeat = Date.now();
+    this.timer = setInterval(() => {
+      this.flush();
+      if (Date.now() - this.lastBeat >= HEARTBEAT_MS) this.beat();
+    }, FLUSH_INTERVAL_MS);
     // The timer must not keep a finished trainer alive.
     this.timer.unref();
   }
@@ -84,6 +117,7 @@ export class RunWriter {
         name: config.name,
         startedAt: new Date().toISOString(),
         pid: process.pid,
+        host: os.hostname(),
         gradflowVersion: GRADFLOW_VERSION,
         ...(opts.sourceFile !== undefined ? { sourceFile: opts.sourceFile } : {}),
         ...(opts.configId !== undefined ? { configId: opts.configId } : {}),
@@ -99,6 +133,17 @@ export class RunWriter {
     if (this.closed) return;
     this.pending.push(JSON.stringify(msg));
     if (msg.type !== 'step' && msg.type !== 'log') this.flush();
+  }
+
+  /** Refresh the heartbeat (the file's mtime); a failure to do so is not worth a run. */
+  beat(): void {
+    this.lastBeat = Date.now();
+    try {
+      const now = new Date();
+      fs.utimesSync(this.heartbeatFile, now, now);
+    } catch {
+      /* the folder went away or the disk is full: the reader will call the run killed */
+    }
   }
 
   flush(): void {
@@ -129,11 +174,25 @@ function writeExclusive(file: string, value: unknown): void {
   fs.writeFileSync(file, JSON.stringify(value, null, 2) + '\n', { flag: 'wx' });
 }
 
-function readJson<T>(file: string): T | undefined {
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+type JsonRead = { ok: true; value: unknown } | { ok: false; missing: boolean; reason: string };
+
+function readJsonFile(file: string): JsonRead {
+  let text: string;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
-  } catch {
-    return undefined;
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { ok: false, missing: code === 'ENOENT' || code === 'ENOTDIR', reason: `${path.basename(file)}: cannot read (${code ?? (e as Error).message})` };
+  }
+  if (text.trim() === '') return { ok: false, missing: false, reason: `${path.basename(file)} is empty` };
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (e) {
+    return { ok: false, missing: false, reason: `${path.basename(file)} is cut or not JSON (${(e as Error).message})` };
   }
 }
 
@@ -146,60 +205,186 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** Milliseconds since the file was last modified, or undefined when it does not exist. */
+function ageMs(file: string): number | undefined {
+  try {
+    return Date.now() - fs.statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface MetricsLog {
+  messages: TrainerToHost[];
+  /** Lines that were not a trainer message (a partial last line of a killed trainer, damage). */
+  skipped: number;
+  /** 1-based number of the first skipped line. */
+  firstSkippedLine?: number;
+}
+
 /**
- * Parse a run's metrics log. A trainer killed mid-write can leave a partial last line; it is
- * skipped (and only it: a bad line in the middle is reported, because that is not a crash artefact).
+ * Parse a run's metrics log. A line that is not a trainer message (a partial last line left by a
+ * killed trainer, or damage in the middle) is skipped and counted; the rest is kept.
  */
-export function readMetrics(runDir: string): TrainerToHost[] {
+export function readMetricsLog(runDir: string): MetricsLog {
   let text: string;
   try {
     text = fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8');
   } catch {
-    return [];
+    return { messages: [], skipped: 0 };
   }
   const lines = text.split('\n');
-  const out: TrainerToHost[] = [];
+  const messages: TrainerToHost[] = [];
+  let skipped = 0;
+  let firstSkippedLine: number | undefined;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     if (line.trim() === '') continue;
+    let value: unknown;
     try {
-      out.push(JSON.parse(line) as TrainerToHost);
-    } catch (e) {
-      const isLast = lines.slice(i + 1).every((l) => l.trim() === '');
-      if (!isLast) throw new Error(`${path.join(runDir, 'metrics.jsonl')}:${i + 1}: unreadable line: ${(e as Error).message}`);
+      value = JSON.parse(line);
+    } catch {
+      value = undefined;
+    }
+    if (isTrainerMessage(value)) messages.push(value);
+    else {
+      skipped++;
+      firstSkippedLine ??= i + 1;
     }
   }
-  return out;
+  return { messages, skipped, ...(firstSkippedLine !== undefined ? { firstSkippedLine } : {}) };
 }
 
+/** The trainer messages of a run's log (unreadable lines skipped; `readMetricsLog` counts them). */
+export function readMetrics(runDir: string): TrainerToHost[] {
+  return readMetricsLog(runDir).messages;
+}
+
+/** The last `n` log and error lines of a run's log, oldest first (for a failed run's report). */
+export function logTail(runDir: string, n = 20): string[] {
+  const out: string[] = [];
+  for (const m of readMetrics(runDir)) {
+    if (m.type === 'log') out.push(`${m.level === 'info' ? '' : `${m.level}: `}${m.message}`);
+    else if (m.type === 'error') out.push(`error: ${m.message}`);
+  }
+  return out.slice(-n);
+}
+
+const HEADER_FIELDS: ReadonlyArray<[keyof RunHeader, 'string' | 'number', boolean]> = [
+  ['runId', 'string', true],
+  ['name', 'string', true],
+  ['startedAt', 'string', true],
+  ['pid', 'number', true],
+  ['host', 'string', false],
+  ['sourceFile', 'string', false],
+  ['configId', 'string', false],
+  ['gradflowVersion', 'string', false],
+];
+
+/** Check run.json field by field; returns the header and what is wrong with it. */
+function checkHeader(raw: unknown, runDir: string): { header: RunHeader; problems: string[] } {
+  const problems: string[] = [];
+  const folder = path.basename(runDir);
+  let startedAt = '';
+  try {
+    startedAt = fs.statSync(runDir).mtime.toISOString();
+  } catch {
+    /* keep '' */
+  }
+  const fallback: RunHeader = { runId: folder, name: folder, startedAt, pid: 0 };
+  if (!isRecord(raw)) return { header: fallback, problems: ['run.json is not an object'] };
+  const out: Record<string, unknown> = { ...fallback };
+  for (const [key, type, required] of HEADER_FIELDS) {
+    const v = raw[key];
+    if (v === undefined) {
+      if (required) problems.push(`run.json has no ${key}`);
+      continue;
+    }
+    if (typeof v !== type || (type === 'string' && v === '')) {
+      problems.push(`run.json ${key} is not a ${type === 'string' ? 'non-empty string' : type} (found ${JSON.stringify(v)?.slice(0, 40)})`);
+      continue;
+    }
+    out[key] = v;
+  }
+  return { header: out as unknown as RunHeader, problems };
+}
+
+/** Check the summary fields the status and the lists use; returns what is wrong. */
+function checkSummary(raw: unknown): string[] {
+  if (!isRecord(raw)) return ['summary.json is not an object'];
+  const problems: string[] = [];
+  for (const k of ['finished', 'stopped'] as const) if (typeof raw[k] !== 'boolean') problems.push(`summary.json ${k} is not true/false (found ${JSON.stringify(raw[k])?.slice(0, 40)})`);
+  if (!Array.isArray(raw.nets)) problems.push('summary.json nets is not a list');
+  else if (!raw.nets.every((n) => isRecord(n) && typeof n.net === 'string' && (n.diverged === undefined || isRecord(n.diverged))))
+    problems.push('summary.json nets has an entry without a net name');
+  if (raw.endedAt !== undefined && typeof raw.endedAt !== 'string') problems.push('summary.json endedAt is not a string');
+  if (raw.reason !== undefined && typeof raw.reason !== 'string') problems.push('summary.json reason is not a string');
+  if (raw.backend !== undefined && typeof raw.backend !== 'string') problems.push('summary.json backend is not a string');
+  return problems;
+}
+
+/**
+ * Read one run folder. Undefined when it is not a run folder (no run.json); otherwise a record,
+ * `corrupt` (with the reason) when its files cannot be trusted. Never throws.
+ */
 export function readRun(runDir: string): RunRecord | undefined {
-  const header = readJson<RunHeader>(path.join(runDir, 'run.json'));
-  if (!header) return undefined;
-  const summary = readJson<RunSummary>(path.join(runDir, 'summary.json'));
+  const head = readJsonFile(path.join(runDir, 'run.json'));
+  if (!head.ok && head.missing) return undefined;
+  const { header, problems } = head.ok ? checkHeader(head.value, runDir) : checkHeader({}, runDir);
+  if (!head.ok) problems.splice(0, problems.length, head.reason);
+  const sum = readJsonFile(path.join(runDir, 'summary.json'));
   let status: RunStatus;
-  if (summary) status = summary.finished ? 'finished' : summary.stopped ? 'stopped' : 'failed';
-  else status = pidAlive(header.pid) ? 'running' : 'killed';
+  let summary: RunSummary | undefined;
+  if (sum.ok) {
+    problems.push(...checkSummary(sum.value));
+    if (problems.length === 0) summary = sum.value as RunSummary;
+  } else if (!sum.missing) problems.push(sum.reason);
+  let reason: string | undefined;
+  if (problems.length > 0) {
+    status = 'corrupt';
+    reason = problems.join('; ');
+  } else if (summary) {
+    status = statusOfSummary(summary);
+    reason = summary.reason;
+  } else {
+    status = liveness(runDir, header);
+  }
   let backend: BackendName | undefined = summary?.backend;
   if (!backend) {
-    // The `ready` message is the first line of the log and names the backend.
+    // The `ready` message names the backend (the first lines of the log).
     const first = readFirstLine(path.join(runDir, 'metrics.jsonl'));
     if (first) {
       try {
-        const m = JSON.parse(first) as TrainerToHost;
-        if (m.type === 'ready') backend = m.backend;
+        const m = JSON.parse(first) as unknown;
+        if (isRecord(m) && m.type === 'ready' && typeof m.backend === 'string') backend = m.backend as BackendName;
       } catch {
         /* partial first line: no backend known */
       }
     }
   }
+  const diverged = summary ? divergedNets(summary) : [];
   return {
     ...header,
     runDir,
     status,
     ...(backend ? { backend } : {}),
-    ...(summary ? { endedAt: summary.endedAt } : {}),
-    ...(summary?.reason ? { reason: summary.reason } : {}),
+    ...(summary && typeof summary.endedAt === 'string' ? { endedAt: summary.endedAt } : {}),
+    ...(reason !== undefined ? { reason } : {}),
+    ...(diverged.length > 0 ? { diverged } : {}),
   };
+}
+
+/** A run without a summary: running while its heartbeat is fresh and (on this host) its pid lives. */
+function liveness(runDir: string, header: RunHeader): 'running' | 'killed' {
+  const beat = ageMs(path.join(runDir, 'heartbeat'));
+  const sameHost = header.host === undefined || header.host === os.hostname();
+  if (beat === undefined) {
+    // A run made before heartbeats: the pid is all there is.
+    return sameHost && header.pid > 0 && pidAlive(header.pid) ? 'running' : 'killed';
+  }
+  if (beat > runStaleMs()) return 'killed';
+  if (sameHost && !(header.pid > 0 && pidAlive(header.pid))) return 'killed';
+  return 'running';
 }
 
 function readFirstLine(file: string): string | undefined {
@@ -234,6 +419,8 @@ export function listRuns(runsDir: string): RunRecord[] {
   return runs.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
 }
 
+/** A run's summary when it is readable and well-formed (see `readRun` for why it is not). */
 export function readSummary(runDir: string): RunSummary | undefined {
-  return readJson<RunSummary>(path.join(runDir, 'summary.json'));
+  const r = readJsonFile(path.join(runDir, 'summary.json'));
+  return r.ok && checkSummary(r.value).length === 0 ? (r.value as RunSummary) : undefined;
 }

@@ -19,6 +19,17 @@ export interface StartTrainerOptions {
   env?: NodeJS.ProcessEnv;
   /** Sweep config id recorded in the run folder. */
   configId?: string;
+  /**
+   * Start-up deadline (ms): a trainer that has not said `hello` by then is killed and reported
+   * ("sent nothing"). Default `startupDeadlineMs()`.
+   */
+  startupDeadlineMs?: number;
+}
+
+/** How long a trainer may take to say hello: `GRADFLOW_STARTUP_TIMEOUT_S`, default 60 s (tfjs loads first). */
+export function startupDeadlineMs(): number {
+  const env = Number(process.env.GRADFLOW_STARTUP_TIMEOUT_S);
+  return Number.isFinite(env) && env > 0 ? env * 1000 : 60_000;
 }
 
 export interface TrainerExit {
@@ -59,6 +70,14 @@ export function startTrainer(opts: StartTrainerOptions): TrainerHandle {
   const tail: string[] = [];
   let ended = false; // a `done` or `error` was delivered
   let handshaken = false;
+  let heardFrom = false;
+  const deadline = opts.startupDeadlineMs ?? startupDeadlineMs();
+  const startupTimer = setTimeout(() => {
+    if (heardFrom) return;
+    emit({ type: 'error', message: `the trainer sent nothing within ${Math.round(deadline / 1000)} s of starting (start-up deadline; GRADFLOW_STARTUP_TIMEOUT_S sets it): it was killed` });
+    child.kill('SIGKILL');
+  }, deadline);
+  startupTimer.unref();
 
   const emit = (m: TrainerToHost): void => {
     if (m.type === 'done' || m.type === 'error') {
@@ -87,6 +106,10 @@ export function startTrainer(opts: StartTrainerOptions): TrainerHandle {
 
   child.on('message', (raw: unknown) => {
     if (!isTrainerMessage(raw)) return;
+    if (!heardFrom) {
+      heardFrom = true;
+      clearTimeout(startupTimer);
+    }
     if (raw.type === 'hello') {
       if (raw.protocolVersion !== PROTOCOL_VERSION) {
         emit({ type: 'error', message: `trainer speaks protocol ${raw.protocolVersion}, this host ${PROTOCOL_VERSION}: rebuild (npm run build)` });
@@ -111,6 +134,7 @@ export function startTrainer(opts: StartTrainerOptions): TrainerHandle {
     const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(startupTimer);
       if (partial) tail.push(partial);
       if (!ended) {
         const how = signal ? `was killed (${signal})` : `exited with code ${code}`;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RunWriter, listRuns, readMetrics, readRun, newRunId } from '../../src/runs/store';
+import { RunWriter, listRuns, readMetrics, readMetricsLog, readRun, newRunId } from '../../src/runs/store';
 import type { ExperimentConfig } from '../../src/shared/experiment';
 import type { RunSummary } from '../../src/shared/protocol';
 
@@ -52,12 +52,87 @@ test('two runs of the same experiment never share a folder', () => {
   assert.equal(listRuns(dir).length, 2);
 });
 
-test('a partial last line (killed mid-write) is skipped; a bad middle line is an error', () => {
+test('unreadable metrics lines (a partial last line, damage in the middle) are skipped and counted', () => {
   const dir = tmp();
   fs.writeFileSync(path.join(dir, 'metrics.jsonl'), '{"type":"log","level":"info","message":"a"}\n{"type":"st');
   assert.equal(readMetrics(dir).length, 1);
-  fs.writeFileSync(path.join(dir, 'metrics.jsonl'), '{"type":"log","level":"info","message":"a"}\n{"ty\n{"type":"log","level":"info","message":"b"}\n');
-  assert.throws(() => readMetrics(dir), /metrics\.jsonl:2: unreadable line/);
+  fs.writeFileSync(
+    path.join(dir, 'metrics.jsonl'),
+    '{"type":"log","level":"info","message":"a"}\n{"ty\n[1,2]\n{"type":"nonsense"}\n{"type":"log","level":"info","message":"b"}\n',
+  );
+  const log = readMetricsLog(dir);
+  assert.deepEqual(
+    log.messages.map((m) => (m.type === 'log' ? m.message : m.type)),
+    ['a', 'b'],
+  );
+  assert.equal(log.skipped, 3, 'a cut line, a JSON value that is not a message, an unknown message type');
+  assert.equal(log.firstSkippedLine, 2);
+});
+
+function runFolder(files: Record<string, string>): string {
+  const runDir = path.join(tmp(), 'r1');
+  fs.mkdirSync(runDir);
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(runDir, name), text);
+  return runDir;
+}
+
+const header = JSON.stringify({ runId: 'r1', name: 'x', startedAt: '2026-12-01T00:00:00.000Z', pid: 4194305 });
+
+test('a cut or empty summary.json reads as corrupt with the reason, never killed', () => {
+  const cut = readRun(runFolder({ 'run.json': header, 'summary.json': '{"runId":"r1","finished":tr' }));
+  assert.equal(cut?.status, 'corrupt');
+  assert.match(cut?.reason ?? '', /summary\.json is cut or not JSON/);
+  const empty = readRun(runFolder({ 'run.json': header, 'summary.json': '' }));
+  assert.equal(empty?.status, 'corrupt');
+  assert.match(empty?.reason ?? '', /summary\.json is empty/);
+});
+
+test('wrong-typed fields are reported per run and the other runs still list', () => {
+  const dir = tmp();
+  const good = RunWriter.create(dir, config);
+  good.finish(summary(good, true));
+  fs.mkdirSync(path.join(dir, 'bad-header'));
+  fs.writeFileSync(path.join(dir, 'bad-header', 'run.json'), JSON.stringify({ runId: 7, name: 'x', startedAt: 't', pid: 'one' }));
+  fs.mkdirSync(path.join(dir, 'bad-summary'));
+  fs.writeFileSync(path.join(dir, 'bad-summary', 'run.json'), header);
+  fs.writeFileSync(path.join(dir, 'bad-summary', 'summary.json'), JSON.stringify({ finished: 'yes', stopped: false, nets: {} }));
+  const runs = listRuns(dir);
+  assert.equal(runs.length, 3);
+  const byDir = new Map(runs.map((r) => [path.basename(r.runDir), r]));
+  assert.equal(byDir.get(path.basename(good.runDir))?.status, 'finished');
+  const h = byDir.get('bad-header');
+  assert.equal(h?.status, 'corrupt');
+  assert.equal(h?.runId, 'bad-header', 'named by its folder');
+  assert.match(h?.reason ?? '', /run\.json runId is not a non-empty string.*run\.json pid is not a number/);
+  const sm = byDir.get('bad-summary');
+  assert.equal(sm?.status, 'corrupt');
+  assert.match(sm?.reason ?? '', /summary\.json finished is not true\/false.*summary\.json nets is not a list/);
+});
+
+test('a finished run with a diverged net reads as diverged, naming the net', () => {
+  const dir = tmp();
+  const w = RunWriter.create(dir, config);
+  const s = summary(w, true);
+  s.nets = [
+    { net: 'sparse', diverged: { step: 3, reason: 'NaN loss' } },
+    { net: 'dense' },
+  ] as unknown as RunSummary['nets'];
+  w.finish(s);
+  const r = readRun(w.runDir);
+  assert.equal(r?.status, 'diverged');
+  assert.deepEqual(r?.diverged, ['sparse']);
+});
+
+test('running is judged by the heartbeat: a stale heartbeat is killed even when the pid is alive', () => {
+  const dir = tmp();
+  const w = RunWriter.create(dir, config);
+  assert.equal(readRun(w.runDir)?.status, 'running', 'fresh heartbeat, our pid');
+  const old = new Date(Date.now() - 10 * 60_000);
+  fs.utimesSync(path.join(w.runDir, 'heartbeat'), old, old);
+  assert.equal(readRun(w.runDir)?.status, 'killed', 'our pid lives (a reused pid would too) but the heartbeat is 10 min old');
+  w.beat();
+  assert.equal(readRun(w.runDir)?.status, 'running');
+  w.close();
 });
 
 test('a run whose process is gone without a summary reads as killed', () => {

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { boundedSlug, shownText, stripControl } from '../../src/shared/text';
-import { planSweep } from '../../src/study/sweep-runner';
+import { planSweep } from '../../src/runs/sweep';
 import { parseExperiment } from '../../src/config/parse';
 
 const ESC = '\u001b';

@@ -102,7 +102,7 @@ test('NaN in the loss stops the run cleanly with an alert naming the layer', asy
   // Divergence is the outcome of this configuration: the run is complete (a sweep does not redo it),
   // and each net says where it diverged.
   assert.equal(done.summary.finished, true);
-  assert.equal(readRun(done.summary.runDir)?.status, 'finished');
+  assert.equal(readRun(done.summary.runDir)?.status, 'diverged', 'trained to its end, but a net hit NaN: never shown as finished');
   assert.ok(done.summary.nets.some((n) => n.diverged !== undefined));
   assert.match(done.summary.reason ?? '', /non-finite/i);
 });

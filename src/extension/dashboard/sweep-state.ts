@@ -19,8 +19,31 @@ import type {
   SweepStatus,
   SweepTableView,
 } from '../../shared/webview-protocol';
-import type { SweepEvent } from '../../study/sweep-runner';
+import type { SweepEvent } from '../../runs/sweep';
 import { SEED_AXIS } from '../../shared/sweep-table';
+import type { RunStatus } from '../../runs/status';
+
+/** A run status as a sweep row shows it (killed and corrupt runs are failures; a diverged run finished, with NaN results). */
+export function rowStatusOf(status: RunStatus): SweepRowStatus {
+  switch (status) {
+    case 'starting':
+    case 'running':
+      return 'running';
+    case 'finished':
+    case 'diverged':
+      return 'finished';
+    case 'stopped':
+      return 'stopped';
+    case 'failed':
+    case 'killed':
+    case 'corrupt':
+      return 'failed';
+    default: {
+      const never: never = status;
+      return never;
+    }
+  }
+}
 
 /**
  * What the state folds: the sweep runner's events, plus `run` once a trainer has named its run
@@ -174,7 +197,8 @@ export class SweepState {
 
   /** Folds one event; returns the configuration ids whose row changed (none for an unknown id). */
   apply(e: SweepStateEvent): string[] {
-    if (e.type === 'plan') return []; // the plan is the constructor's; counts are derived from the rows
+    // The plan is the constructor's (counts are derived from the rows); log lines go to the host's log.
+    if (e.type === 'plan' || e.type === 'log') return [];
     const store = this.rows.get(e.id);
     if (!store) return [];
     const r = store.row;
@@ -197,16 +221,25 @@ export class SweepState {
         r.progress = p;
         break;
       }
+      case 'busy':
+        // Another scheduler has it: it is theirs to run; the folder will show the result.
+        if (r.status === 'running' || r.status === 'pending') {
+          r.message = `claimed elsewhere: ${e.holder}`;
+          r.status = 'pending';
+        }
+        break;
       case 'end': {
+        const status = rowStatusOf(e.status);
         const row: SweepRow = {
           configId: r.configId,
           point: r.point,
-          status: e.status,
+          status,
           progress: null,
           runId: e.summary?.runId ?? r.runId,
-          ...summaryResults(e.summary, e.status),
+          ...summaryResults(e.summary, status),
         };
-        const message = e.summary?.reason ?? e.error;
+        const diverged = e.summary?.nets.filter((n) => n.diverged !== undefined).map((n) => n.net) ?? [];
+        const message = e.summary?.reason ?? e.error ?? (diverged.length > 0 ? `diverged (${diverged.join(', ')})` : undefined);
         if (message !== undefined) row.message = message;
         store.row = row;
         if (e.summary?.runDir !== undefined) store.runDir = e.summary.runDir;

@@ -4,45 +4,27 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { listRuns, readMetrics, readSummary, type RunRecord } from '../../runs/store';
+import { readMetricsLog, readSummary, type RunRecord } from '../../runs/store';
 import type { ExperimentConfig } from '../../shared/experiment';
 import type { RunSummary } from '../../shared/protocol';
 import type { RunStatus as PageStatus } from '../../shared/webview-protocol';
 import type { DashboardState } from '../dashboard';
 
-export interface PastRun extends RunRecord {
-  /** Sweep folder name (`sweep-<name>`) when the run belongs to a sweep. */
-  sweep?: string;
-}
-
-/** Runs directly under each folder and under its `sweep-*` folders, newest first, each once. */
-export function listPastRuns(runsDirs: readonly string[], limit = 200): PastRun[] {
-  const out = new Map<string, PastRun>();
-  for (const dir of runsDirs) {
-    for (const r of listRuns(dir)) if (!out.has(r.runId)) out.set(r.runId, r);
-    let names: string[] = [];
-    try {
-      names = fs.readdirSync(dir).filter((n) => n.startsWith('sweep-'));
-    } catch {
-      continue; // no runs folder yet
-    }
-    for (const n of names) {
-      for (const r of listRuns(path.join(dir, n))) if (!out.has(r.runId)) out.set(r.runId, { ...r, sweep: n.slice('sweep-'.length) });
-    }
-  }
-  return [...out.values()].sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0)).slice(0, limit);
-}
+export { listPastRuns, type PastRun } from '../../runs/folders';
 
 export function pageStatus(status: RunRecord['status']): PageStatus {
   switch (status) {
+    case 'starting':
     case 'running':
       return 'running';
     case 'finished':
+    case 'diverged':
       return 'done';
     case 'stopped':
       return 'stopped';
     case 'failed':
     case 'killed':
+    case 'corrupt':
       return 'failed';
     default: {
       const never: never = status;
@@ -62,9 +44,13 @@ export function loadIntoDashboard(state: DashboardState, run: RunRecord): void {
     ...(run.backend !== undefined ? { backend: run.backend } : {}),
   });
   if (known) return;
-  for (const m of readMetrics(run.runDir)) state.apply(run.runId, m);
-  // A killed run has no `done`/`error` in its log: its status comes from the folder.
+  const log = readMetricsLog(run.runDir);
+  for (const m of log.messages) state.apply(run.runId, m);
+  // A killed or corrupt run has no `done`/`error` in its log: its status comes from the folder.
   if (run.status === 'killed') state.setStatus(run.runId, 'failed', 'killed (no summary written)');
+  else if (run.status === 'corrupt') state.setStatus(run.runId, 'failed', `corrupt: ${run.reason ?? 'unreadable run folder'}`);
+  else if (run.status === 'diverged') state.setStatus(run.runId, 'done', `diverged (${(run.diverged ?? []).join(', ')})`);
+  if (log.skipped > 0) state.setStatus(run.runId, pageStatus(run.status), `${log.skipped} unreadable line(s) in metrics.jsonl skipped (first: line ${log.firstSkippedLine ?? '?'})`);
 }
 
 export function readRunConfig(runDir: string): ExperimentConfig | undefined {

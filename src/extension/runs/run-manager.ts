@@ -10,10 +10,12 @@ import * as vscode from 'vscode';
 import { parseExperiment } from '../../config/parse';
 import { expandSweep } from '../../config/sweep';
 import { ConfigError, formatIssue, type ParseResult, type SweepSpec } from '../../config/types';
-import { startTrainer, type TrainerExit, type TrainerHandle } from '../../runs/trainer-client';
+import type { TrainerExit, TrainerHandle } from '../../runs/trainer-client';
+import { startRun, type RunSession } from '../../runs/session';
+import { isFailure, isLive, metricText, statusLabel, statusOfSummary, type RunStatus } from '../../runs/status';
 import type { ExperimentConfig } from '../../shared/experiment';
 import type { RunSummary, TrainerToHost } from '../../shared/protocol';
-import { defaultWorkers, finishedRuns, otherVersions, planSweep, writeManifest, type PlannedRun } from '../../study/sweep-runner';
+import { localExecutor, planSweep, runSweep as scheduleSweep, type PlannedRun, type SweepEvent } from '../../runs/sweep';
 import { GRADFLOW_VERSION } from '../../shared/version';
 import { loadSweepFolder, type DashboardState } from '../dashboard';
 import type { GradflowConfig } from '../config';
@@ -22,7 +24,8 @@ import { showProblemsOf } from '../problems';
 import { defaultRunsDir, settingsLayer, withRuntimeBackend } from '../run-settings';
 import type { RunDiagnostics } from '../diagnostics/run-diagnostics';
 
-export type LiveStatus = 'starting' | 'running' | 'finished' | 'stopped' | 'failed' | 'killed';
+/** A live run's status: the one run status (runs/status.ts). */
+export type LiveStatus = RunStatus;
 
 /** How many recent EGF_2 values a run keeps for the Runs view sparkline. */
 const EGF_HISTORY = 48;
@@ -53,6 +56,7 @@ export interface LiveRun {
   error?: string;
   exit?: TrainerExit;
   readonly handle: TrainerHandle;
+  readonly session: RunSession;
   stopRequested: boolean;
   killedByUs: boolean;
   readonly ended: Promise<RunOutcome>;
@@ -116,7 +120,7 @@ export class RunManager implements vscode.Disposable {
   }
 
   running(): LiveRun[] {
-    return this.list().filter((r) => r.status === 'starting' || r.status === 'running');
+    return this.list().filter((r) => isLive(r.status));
   }
 
   byRunId(runId: string): LiveRun | undefined {
@@ -185,67 +189,101 @@ export class RunManager implements vscode.Disposable {
     }
     if (this.deps.ensureData !== undefined && !(await this.deps.ensureData(planned.map((r) => r.config)))) return [];
     const plan = planSweep(prep.config.name, planned, prep.config.run.runsDir, prep.file);
-    writeManifest(plan);
-    const done = finishedRuns(plan.dir);
-    const queue = plan.runs.filter((r) => !done.has(r.id));
-    const workers = Math.max(1, Math.min(prep.sweep.workers ?? defaultWorkers(), queue.length || 1));
-    this.deps.log.info(`sweep ${plan.name}: ${plan.runs.length} configurations, ${done.size} already finished, ${queue.length} to run on ${workers} worker(s) in ${plan.dir}`);
-    for (const o of otherVersions(done))
-      this.deps.log.warn(`sweep ${plan.name}: ${o.runs} finished run(s) were made by gradflow ${o.version}, not ${GRADFLOW_VERSION}; they are reused (delete their folders to redo them)`);
     this.deps.diagnostics.reset(uri);
-    // The sweep view starts from the folder (finished configurations of earlier sessions show their
-    // results at once), then follows the runs as they go.
     const sweepId = path.resolve(plan.dir);
     const { dashboard } = this.deps;
-    try {
-      dashboard.addSweep(loadSweepFolder(sweepId, 'running'));
-    } catch (e) {
-      // The manifest was just written; failing to read it back is worth a log line, not the sweep.
-      this.deps.log.error(`sweep ${plan.name}: the sweep view could not read ${sweepId}: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    if (this.deps.config.openDashboardOnRun && dashboard.hasSweep(sweepId)) this.deps.showSweep(sweepId);
     const outcomes: RunOutcome[] = [];
+    const started: LiveRun[] = [];
+    let total = 0;
+    let ended = 0;
+    let report: (message: string, increment?: number) => void = () => undefined;
+    // The one sweep scheduler (runs/sweep.ts) with the local pool; this window launches each run
+    // itself so that it streams into the dashboard like any run.
+    const executor = localExecutor({
+      trainerPath: vscode.Uri.joinPath(this.deps.extensionUri, 'dist', 'trainer.js').fsPath,
+      ...(prep.sweep.workers !== undefined ? { workers: prep.sweep.workers } : {}),
+      launch: (item: PlannedRun) => {
+        const run = this.launch(prep, item.config, {
+          configId: item.id,
+          sweep: plan.name,
+          sweepId,
+          quiet: true,
+          // The sweep view is the dashboard of a sweep; without it (no view), the first run's.
+          openDashboard: started.length === 0 && !dashboard.hasSweep(sweepId),
+        });
+        if (run === undefined) return undefined;
+        started.push(run);
+        void run.ended.then((o) => outcomes.push(o));
+        return run.session;
+      },
+    });
+    const onEvent = (e: SweepEvent): void => {
+      switch (e.type) {
+        case 'plan':
+          total = e.toRun;
+          this.deps.log.info(`sweep ${plan.name}: ${e.total} configurations, ${e.skipped} already finished, ${e.toRun} to run on ${e.workers} worker(s) in ${plan.dir}`);
+          for (const o of e.otherVersions)
+            this.deps.log.warn(`sweep ${plan.name}: ${o.runs} finished run(s) were made by gradflow ${o.version}, not ${GRADFLOW_VERSION}; they are reused (delete their folders to redo them)`);
+          // The sweep view starts from the folder (finished configurations of earlier sessions show
+          // their results at once), then follows the runs as they go.
+          try {
+            dashboard.addSweep(loadSweepFolder(sweepId, 'running'));
+          } catch (err) {
+            this.deps.log.error(`sweep ${plan.name}: the sweep view could not read ${sweepId}: ${err instanceof Error ? err.message : String(err)}`);
+          }
+          if (this.deps.config.openDashboardOnRun && dashboard.hasSweep(sweepId)) this.deps.showSweep(sweepId);
+          report(`0/${e.toRun} runs (${e.skipped} already finished)`);
+          return;
+        case 'log':
+          this.deps.log.info(`sweep ${plan.name}: ${e.message}`);
+          return;
+        case 'busy':
+          this.deps.log.info(`sweep ${plan.name}: ${e.id} ${e.holder}; not run by this window`);
+          ended++;
+          report(`${ended}/${total} runs`, 100 / Math.max(1, total));
+          break;
+        case 'end':
+          ended++;
+          report(`${ended}/${total} runs`, 100 / Math.max(1, total));
+          break;
+        case 'start':
+        case 'progress':
+          break;
+        default: {
+          const never: never = e;
+          return never;
+        }
+      }
+      dashboard.applySweepEvent(sweepId, e);
+    };
+    let counts: Awaited<ReturnType<typeof scheduleSweep>['done']> | undefined;
+    let cancelled = false;
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Gradflow sweep: ${plan.name}`, cancellable: true },
       async (progress, token) => {
-        const started: LiveRun[] = [];
-        let cancelled = false;
+        report = (message, increment) => progress.report({ message, ...(increment !== undefined ? { increment } : {}) });
+        let handle: ReturnType<typeof scheduleSweep>;
+        try {
+          handle = scheduleSweep(plan, executor, onEvent);
+        } catch (err) {
+          void this.errorWithLog(`Gradflow: the sweep cannot start: ${err instanceof Error ? err.message : String(err)}`);
+          return;
+        }
         token.onCancellationRequested(() => {
           cancelled = true;
-          for (const r of started) this.stop(r);
+          handle.stop();
         });
-        let next = 0;
-        let ended = 0;
-        const worker = async (): Promise<void> => {
-          while (!cancelled && next < queue.length) {
-            const item = queue[next++];
-            dashboard.applySweepEvent(sweepId, { type: 'start', id: item.id, point: item.point });
-            const run = this.launch(prep, item.config, {
-              configId: item.id,
-              sweep: plan.name,
-              sweepId,
-              quiet: true,
-              // The sweep view is the dashboard of a sweep; without it (no view), the first run's.
-              openDashboard: started.length === 0 && !dashboard.hasSweep(sweepId),
-            });
-            if (run === undefined) {
-              dashboard.applySweepEvent(sweepId, { type: 'end', id: item.id, status: 'failed', error: 'the trainer could not start' });
-              return;
-            }
-            started.push(run);
-            const outcome = await run.ended;
-            outcomes.push(outcome);
-            ended++;
-            progress.report({ increment: 100 / Math.max(1, queue.length), message: `${ended}/${queue.length} runs` });
-          }
-        };
-        progress.report({ message: `0/${queue.length} runs (${done.size} already finished)` });
-        await Promise.all(Array.from({ length: workers }, () => worker()));
+        counts = await handle.done;
         dashboard.setSweepStatus(sweepId, cancelled ? 'stopped' : 'done', cancelled ? 'cancelled: no more runs were started' : undefined);
       },
     );
-    const failed = outcomes.filter((o) => o.status === 'failed' || o.status === 'killed').length;
-    const summary = `Gradflow sweep ${plan.name}: ${outcomes.length - failed} of ${outcomes.length} runs ended normally${done.size > 0 ? `, ${done.size} skipped (already finished)` : ''}.`;
+    if (counts === undefined) return outcomes;
+    const failed = counts.failed + counts.killed;
+    const ran = counts.finished + counts.diverged + counts.stopped + failed;
+    const extra = [counts.skipped > 0 ? `${counts.skipped} skipped (already finished)` : '', counts.busy > 0 ? `${counts.busy} run by another scheduler` : '', counts.diverged > 0 ? `${counts.diverged} diverged` : '']
+      .filter((x) => x !== '')
+      .join(', ');
+    const summary = `Gradflow sweep ${plan.name}: ${ran - failed} of ${ran} runs ended normally${extra !== '' ? `, ${extra}` : ''}.`;
     if (failed > 0) void this.errorWithLog(`${summary} ${failed} failed.`);
     else void vscode.window.showInformationMessage(summary);
     return outcomes;
@@ -253,11 +291,11 @@ export class RunManager implements vscode.Disposable {
 
   /** Ask a run to stop after its current step; kill it if it does not end within the grace period. */
   stop(run: LiveRun): void {
-    if (run.status !== 'starting' && run.status !== 'running') return;
+    if (!isLive(run.status)) return;
     if (run.stopRequested) return;
     run.stopRequested = true;
     this.deps.log.info(`[${run.name}] stop requested`);
-    run.handle.stop();
+    run.session.stop();
     const timer = setTimeout(() => {
       if (run.exit !== undefined) return;
       this.deps.log.warn(`[${run.name}] did not stop within ${STOP_GRACE_MS / 1000} s: killing the trainer`);
@@ -326,7 +364,7 @@ export class RunManager implements vscode.Disposable {
     this.deps.log.info(
       `[${config.name}] starting: ${prep.runtime.nodePath} (${prep.runtime.source}) ${trainerPath}, backend ${config.run.backend}, runs in ${config.run.runsDir}`,
     );
-    const handle = startTrainer({
+    const session = startRun({
       trainerPath,
       nodePath: prep.runtime.nodePath,
       config,
@@ -336,6 +374,7 @@ export class RunManager implements vscode.Disposable {
       env: { ...(this.deps.trainerEnv?.() ?? {}), ...prep.runtime.env },
       ...(opts.configId !== undefined ? { configId: opts.configId } : {}),
     });
+    const handle = session.handle;
     let resolveEnded: (o: RunOutcome) => void = () => undefined;
     const ended = new Promise<RunOutcome>((resolve) => (resolveEnded = resolve));
     const run: LiveRun = {
@@ -350,6 +389,7 @@ export class RunManager implements vscode.Disposable {
       layerNames: [],
       startedAt: new Date(),
       handle,
+      session,
       stopRequested: false,
       killedByUs: false,
       ended,
@@ -367,7 +407,7 @@ export class RunManager implements vscode.Disposable {
         this.deps.log.error(`[${run.name}] handling ${m.type}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       }
     });
-    void handle.exited.then((exit) => resolveEnded(this.onExit(run, exit, opts.quiet === true)));
+    void session.ended.then((o) => resolveEnded(this.onExit(run, o.exit, opts.quiet === true)));
     this.setContext();
     this.changed.fire(run);
     return run;
@@ -432,8 +472,8 @@ export class RunManager implements vscode.Disposable {
         return;
       case 'done':
         run.summary = m.summary;
-        run.status = m.summary.finished ? 'finished' : 'stopped';
-        log.info(`[${run.name}] ${run.status}${m.summary.reason !== undefined ? ` (${m.summary.reason})` : ''}: ${describeSummary(m.summary)}`);
+        run.status = statusOfSummary(m.summary);
+        log.info(`[${run.name}] ${statusLabel(run.status, m.summary.nets.filter((n) => n.diverged !== undefined).map((n) => n.net))}${m.summary.reason !== undefined ? ` (${m.summary.reason})` : ''}: ${describeSummary(m.summary)}`);
         break;
       case 'error':
         run.status = 'failed';
@@ -465,10 +505,10 @@ export class RunManager implements vscode.Disposable {
 
   private onExit(run: LiveRun, exit: TrainerExit, quiet: boolean): RunOutcome {
     run.exit = exit;
-    if (exit.signal !== null && run.status !== 'finished' && run.status !== 'stopped') run.status = 'killed';
-    else if (run.status === 'starting' || run.status === 'running') run.status = 'failed';
+    // The session decided the status (summary, error, signal): one rule for every host.
+    run.status = run.session.status;
     const code = exit.signal !== null ? `signal ${exit.signal}` : `exit code ${exit.code}`;
-    if (run.status === 'failed' || run.status === 'killed') {
+    if (isFailure(run.status)) {
       const tail = exit.stderrTail.filter((l) => l.trim() !== '').slice(-12);
       this.deps.log.error(`[${run.name}] trainer ended with ${code}${tail.length > 0 ? `; last stderr lines:\n${tail.join('\n')}` : ''}`);
       if (run.runId !== undefined) this.deps.dashboard.setStatus(run.runId, 'failed', `${run.status === 'killed' ? 'killed' : 'failed'} (${code})`);
@@ -481,18 +521,9 @@ export class RunManager implements vscode.Disposable {
     } else {
       this.deps.log.info(`[${run.name}] trainer exited (${code})`);
       const s = run.summary;
-      if (!quiet) vscode.window.setStatusBarMessage(`Gradflow: ${run.name} ${run.status}${s !== undefined ? ` · ${describeSummary(s)}` : ''}`, 10_000);
-    }
-    if (run.sweepId !== undefined && run.configId !== undefined) {
-      const status = run.status === 'finished' ? 'finished' : run.status === 'stopped' ? 'stopped' : 'failed';
-      const error = status === 'failed' ? `${run.error?.split('\n')[0] ?? (run.status === 'killed' ? 'killed' : 'failed')} (${code})` : undefined;
-      this.deps.dashboard.applySweepEvent(run.sweepId, {
-        type: 'end',
-        id: run.configId,
-        status,
-        ...(run.summary !== undefined ? { summary: run.summary } : {}),
-        ...(error !== undefined ? { error } : {}),
-      });
+      const label = statusLabel(run.status, s !== undefined ? s.nets.filter((n) => n.diverged !== undefined).map((n) => n.net) : []);
+      if (run.status === 'diverged' && run.runId !== undefined) this.deps.dashboard.setStatus(run.runId, 'done', label);
+      if (!quiet) vscode.window.setStatusBarMessage(`Gradflow: ${run.name} ${label}${s !== undefined ? ` · ${describeSummary(s)}` : ''}`, 10_000);
     }
     this.setContext();
     this.changed.fire(run);
@@ -526,6 +557,10 @@ export class RunManager implements vscode.Disposable {
 
 export function describeSummary(s: RunSummary): string {
   return s.nets
-    .map((n) => `${n.net} test acc ${(100 * n.final.test.accuracy).toFixed(1)}%, EGF₂ avg ${n.flowAverage.egf2.toPrecision(3)}`)
+    .map((n) => {
+      // JSON carries a diverged net's NaN as null: show "NaN", never "null".
+      const acc = n.final.test.accuracy as number | null;
+      return `${n.net} test acc ${acc === null || !Number.isFinite(acc) ? 'NaN' : `${(100 * acc).toFixed(1)}%`}, EGF₂ avg ${metricText(n.flowAverage.egf2 as number | null, 3)}${n.diverged !== undefined ? ' (diverged)' : ''}`;
+    })
     .join('; ');
 }

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { bucketMeans, compactNumber, sparkline } from '../sparkline';
 import { listPastRuns, readSummary, summaryEgf, type PastRun } from './past-runs';
 import type { LiveRun, LiveStatus, RunManager } from './run-manager';
+import { startLabel, statusLabel } from '../../runs/status';
 
 /** The view refreshes at most this often while runs stream steps. */
 const REFRESH_MS = 1000;
@@ -22,8 +23,10 @@ const ICONS: Record<LiveStatus, [string, string?]> = {
   running: ['sync~spin', 'charts.blue'],
   finished: ['pass', 'testing.iconPassed'],
   stopped: ['debug-stop', 'charts.yellow'],
+  diverged: ['warning', 'charts.orange'],
   failed: ['error', 'testing.iconFailed'],
   killed: ['close', 'testing.iconFailed'],
+  corrupt: ['question', 'testing.iconFailed'],
 };
 
 function icon(status: LiveStatus): vscode.ThemeIcon {
@@ -90,7 +93,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         return pastItem(node.run);
       case 'sweep': {
         const item = new vscode.TreeItem(`sweep ${node.name}`, vscode.TreeItemCollapsibleState.Collapsed);
-        const finished = node.runs.filter((r) => r.status === 'finished').length;
+        const finished = node.runs.filter((r) => r.status === 'finished' || r.status === 'diverged').length;
         item.description = `${finished}/${node.runs.length} finished`;
         item.iconPath = new vscode.ThemeIcon('list-tree');
         item.contextValue = 'gradflow.sweep';
@@ -113,15 +116,15 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
 function liveItem(run: LiveRun): vscode.TreeItem {
   const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.None);
-  const last = run.egf2[run.egf2.length - 1];
+  const last = run.egf2.filter((x) => x !== null && Number.isFinite(x)).pop();
   // The icon shows the status; the narrow sidebar gets the numbers first.
   const parts: string[] = [];
   if (last !== undefined) parts.push(`EGF₂ ${compactNumber(last)} ${sparkline(bucketMeans(run.egf2, 12), 12, { log: true })}`);
   if (run.status === 'running' && run.totalSteps > 0) parts.push(`${Math.floor((100 * run.step) / run.totalSteps)}%`);
-  parts.push(run.backend ?? '…');
+  parts.push(run.backend ?? '…', startLabel(run.startedAt.toISOString()));
   item.description = parts.join(' · ');
   item.iconPath = icon(run.status);
-  item.tooltip = tooltip(run.name, run.status, run.backend, run.uri.fsPath, run.runDir, run.error);
+  item.tooltip = tooltip(run.name, liveLabel(run), run.backend, run.uri.fsPath, run.runDir, run.error, run.runId, run.startedAt.toISOString());
   item.contextValue = run.status === 'running' || run.status === 'starting' ? 'gradflow.run.running' : 'gradflow.run.live';
   item.id = `live:${run.key}`;
   if (run.runId !== undefined) item.command = { command: 'gradflow.showDashboard', title: 'Show Dashboard', arguments: [run.runId] };
@@ -133,19 +136,35 @@ function pastItem(run: PastRun): vscode.TreeItem {
   const egf = summaryEgf(run.status === 'running' ? undefined : readSummary(run.runDir));
   const parts: string[] = [];
   if (egf.average !== undefined) parts.push(`EGF₂ ${compactNumber(egf.average)} ${sparkline(egf.points, 12, { log: true })}`);
-  parts.push(run.backend ?? '?', new Date(run.startedAt).toLocaleString());
+  if (run.status !== 'finished') parts.push(statusLabel(run.status, run.diverged));
+  parts.push(run.backend ?? '?', startLabel(run.startedAt));
   item.description = parts.join(' · ');
   item.iconPath = icon(run.status);
-  item.tooltip = tooltip(run.name, run.status, run.backend, run.sourceFile, run.runDir, run.reason);
+  item.tooltip = tooltip(run.name, statusLabel(run.status, run.diverged), run.backend, run.sourceFile, run.runDir, run.reason, run.runId, run.startedAt);
   item.contextValue = 'gradflow.run.past';
   item.id = `past:${run.runId}`;
   item.command = { command: 'gradflow.openRun', title: 'Open Run', arguments: [run.runDir] };
   return item;
 }
 
-function tooltip(name: string, status: string, backend: string | undefined, source: string | undefined, runDir: string | undefined, note: string | undefined): vscode.MarkdownString {
+function liveLabel(run: LiveRun): string {
+  const diverged = run.summary?.nets.filter((n) => n.diverged !== undefined).map((n) => n.net) ?? [];
+  return statusLabel(run.status, diverged);
+}
+
+function tooltip(
+  name: string,
+  status: string,
+  backend: string | undefined,
+  source: string | undefined,
+  runDir: string | undefined,
+  note: string | undefined,
+  runId: string | undefined,
+  startedAt: string,
+): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`**${escape(name)}** — ${status}${backend !== undefined ? ` on \`${backend}\`` : ''}\n\n`);
+  md.appendMarkdown(`Started ${startLabel(startedAt)}${runId !== undefined ? ` · run \`${runId}\`` : ''}\n\n`);
   if (source !== undefined) md.appendMarkdown(`File: \`${path.basename(source)}\`\n\n`);
   if (runDir !== undefined) md.appendMarkdown(`Run folder: \`${runDir}\`\n\n`);
   if (note !== undefined) md.appendText(note.split('\n')[0]);

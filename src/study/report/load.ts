@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ExperimentConfig } from '../../shared/experiment';
 import type { NetSummary, RunSummary } from '../../shared/protocol';
-import { finishedRuns, readManifest, type SweepManifest } from '../sweep-runner';
+import { finishedRuns, readManifest, type SweepManifest } from '../../runs/sweep';
 import { ReportError, type SweepResults, type SweepRow } from './types';
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseExperiment, expandSweep } from '../../src/config';
-import { planSweep, runSweep, finishedRuns, readManifest, type SweepEvent } from '../../src/study/sweep-runner';
+import { planSweep, runSweep, finishedRuns, readManifest, localExecutor, type SweepEvent, type SweepCounts } from '../../src/runs/sweep';
 import { listRuns } from '../../src/runs/store';
 import { repoRoot, tmpDir, trainerPath } from '../trainer/helpers';
 
@@ -24,6 +24,10 @@ sweep:
 `;
 }
 
+function counts(c: Partial<SweepCounts>): SweepCounts {
+  return { finished: 0, diverged: 0, failed: 0, stopped: 0, killed: 0, skipped: 0, busy: 0, ...c };
+}
+
 function plan(yaml: string, runsDir: string): ReturnType<typeof planSweep> {
   const r = parseExperiment(yaml, '/virtual/sweep.gradflow.yaml');
   assert.ok(r.config && r.sweep, r.issues.map((i) => i.message).join('\n'));
@@ -36,16 +40,16 @@ test('a sweep runs every point once in a pool, and re-running it skips finished 
   assert.equal(p.runs.length, 4); // 2 optimizers × 2 seeds
   assert.equal(new Set(p.runs.map((r) => r.id)).size, 4, 'distinct configurations get distinct ids');
   const events: SweepEvent[] = [];
-  const first = await runSweep(p, { trainerPath, workers: 2, onEvent: (e) => events.push(e) }).done;
-  assert.deepEqual(first, { finished: 4, failed: 0, stopped: 0, skipped: 0 });
+  const first = await runSweep(p, localExecutor({ trainerPath, workers: 2 }), (e) => events.push(e)).done;
+  assert.deepEqual(first, counts({ finished: 4 }));
   assert.deepEqual(events[0], { type: 'plan', total: 4, skipped: 0, toRun: 4, workers: 2, otherVersions: [] });
   assert.equal(finishedRuns(p.dir).size, 4);
   assert.deepEqual(readManifest(p.dir).runs.map((r) => r.id), p.runs.map((r) => r.id));
   // Same file again: the same ids, all finished, nothing runs.
   const again = plan(sweepYaml(runsDir, ['synthetic']), runsDir);
   assert.deepEqual(again.runs.map((r) => r.id), p.runs.map((r) => r.id));
-  const second = await runSweep(again, { trainerPath, workers: 2, onEvent: () => undefined }).done;
-  assert.deepEqual(second, { finished: 0, failed: 0, stopped: 0, skipped: 4 });
+  const second = await runSweep(again, localExecutor({ trainerPath, workers: 2 }), () => undefined).done;
+  assert.deepEqual(second, counts({ skipped: 4 }));
   assert.equal(listRuns(p.dir).length, 4, 'no new run folders');
   // Every run records the version that made it; one made by another version is reused but reported.
   const runs = listRuns(p.dir);
@@ -55,7 +59,7 @@ test('a sweep runs every point once in a pool, and re-running it skips finished 
   fs.chmodSync(header, 0o644);
   fs.writeFileSync(header, JSON.stringify({ ...JSON.parse(fs.readFileSync(header, 'utf8')), gradflowVersion: '0.0.1' }));
   const third: SweepEvent[] = [];
-  await runSweep(again, { trainerPath, workers: 2, onEvent: (e) => third.push(e) }).done;
+  await runSweep(again, localExecutor({ trainerPath, workers: 2 }), (e) => third.push(e)).done;
   assert.deepEqual(third[0], { type: 'plan', total: 4, skipped: 4, toRun: 0, workers: 1, otherVersions: [{ version: '0.0.1', runs: 1 }] });
 });
 
@@ -65,21 +69,31 @@ test('a run whose trainer fails fails alone; the sweep goes on and a re-run retr
   const p = plan(sweepYaml(runsDir, ['synthetic', 'cifar10']).replace('name: synthetic\n  synthetic', `name: synthetic\n  path: ${JSON.stringify(path.join(runsDir, 'no-such-folder'))}\n  synthetic`), runsDir);
   assert.equal(p.runs.length, 8);
   const ends: Extract<SweepEvent, { type: 'end' }>[] = [];
-  const counts = await runSweep(p, {
-    trainerPath,
-    workers: 2,
-    onEvent: (e) => {
-      if (e.type === 'end') ends.push(e);
-    },
+  const got = await runSweep(p, localExecutor({ trainerPath, workers: 2 }), (e) => {
+    if (e.type === 'end') ends.push(e);
   }).done;
-  assert.equal(counts.failed + counts.finished, 8);
-  assert.equal(counts.failed, 4, 'the four cifar10 points fail');
+  assert.equal(got.failed + got.finished, 8);
+  assert.equal(got.failed, 4, 'the four cifar10 points fail');
   for (const e of ends.filter((x) => x.status === 'failed')) assert.match(e.error ?? '', /cifar/i);
-  const retry = await runSweep(p, { trainerPath, workers: 2, onEvent: () => undefined }).done;
+  const retry = await runSweep(p, localExecutor({ trainerPath, workers: 2 }), () => undefined).done;
   assert.equal(retry.skipped, 4);
   assert.equal(retry.failed, 4);
 });
 
 test('a sweep with no runs is an error that says so', () => {
   assert.throws(() => planSweep('empty', [], tmpDir('sweep')), /sweep 'empty' has no runs/);
+});
+
+test('two local sweeps of the same file at once train every configuration exactly once', async () => {
+  const runsDir = tmpDir('sweep');
+  const p = plan(sweepYaml(runsDir, ['synthetic']), runsDir);
+  const [a, b] = await Promise.all([
+    runSweep(p, localExecutor({ trainerPath, workers: 2 }), () => undefined).done,
+    runSweep(p, localExecutor({ trainerPath, workers: 2 }), () => undefined).done,
+  ]);
+  assert.equal(a.finished + b.finished, 4, 'four trainings between the two');
+  assert.equal(a.busy + b.busy + a.skipped + b.skipped, 4, 'each configuration left to the other sweep once');
+  const byConfig = new Map<string, number>();
+  for (const r of listRuns(p.dir)) byConfig.set(r.configId ?? '', (byConfig.get(r.configId ?? '') ?? 0) + 1);
+  assert.deepEqual([...byConfig.values()], [1, 1, 1, 1]);
 });

@@ -1,0 +1,341 @@
+/**
+ * Sweeps: the plan (one sweep folder `<runsDir>/sweep-<name>/` holding sweep.json and the runs), and
+ * the scheduler, which writes the manifest, leaves out configurations that already have a complete
+ * run (resumable) and hands the rest to an executor: `local` (a pool of trainer processes here,
+ * below) or `slurm` (one job array, slurm.ts). Either way a configuration is claimed (claims.ts)
+ * before it trains, so concurrent schedulers never train one twice. Old run folders are never touched.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { BackendPreference, ExperimentConfig } from '../shared/experiment';
+import type { RunSummary } from '../shared/protocol';
+import { GRADFLOW_VERSION } from '../shared/version';
+import { boundedSlug } from '../shared/text';
+import { tryClaim, type Claim } from './claims';
+import { startRun, type RunOutcome, type RunSession } from './session';
+import { isComplete, type RunStatus } from './status';
+import { listRuns, type RunRecord } from './store';
+
+export interface PlannedRun {
+  id: string;
+  config: ExperimentConfig;
+  /** The grid point: axis key → value, plus `seed`. */
+  point: Record<string, unknown>;
+}
+
+export interface SweepPlan {
+  name: string;
+  sourceFile?: string;
+  /** Folder holding the sweep's runs and its manifest. */
+  dir: string;
+  runs: PlannedRun[];
+}
+
+export interface SweepManifest {
+  name: string;
+  sourceFile?: string;
+  createdAt: string;
+  runs: Array<{ id: string; point: Record<string, unknown> }>;
+}
+
+/** The sweep's folder name part: bounded in bytes (a 300-character name must not hit ENAMETOOLONG). */
+function slug(s: string): string {
+  return boundedSlug(s, 120, 'sweep');
+}
+
+/** Put every run of the sweep under `<runsDir>/sweep-<name>/`. */
+export function planSweep(name: string, runs: PlannedRun[], runsDir: string, sourceFile?: string): SweepPlan {
+  if (runs.length === 0) throw new Error(`sweep '${name}' has no runs: give at least one value per axis and one seed`);
+  const dir = path.join(runsDir, `sweep-${slug(name)}`);
+  const placed = runs.map((r) => ({ ...r, config: { ...r.config, run: { ...r.config.run, runsDir: dir } } }));
+  return { name, dir, runs: placed, ...(sourceFile !== undefined ? { sourceFile } : {}) };
+}
+
+/** Replace a file atomically (write a temporary file beside it, then rename). */
+export function writeFileAtomic(file: string, text: string): void {
+  const tmp = `${file}.${os.hostname()}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
+
+/** Manifest is derived data (the plan); it is replaced atomically when the file's grid changes. */
+export function writeManifest(plan: SweepPlan): void {
+  fs.mkdirSync(plan.dir, { recursive: true });
+  const manifest: SweepManifest = {
+    name: plan.name,
+    ...(plan.sourceFile !== undefined ? { sourceFile: plan.sourceFile } : {}),
+    createdAt: new Date().toISOString(),
+    runs: plan.runs.map((r) => ({ id: r.id, point: r.point })),
+  };
+  writeFileAtomic(path.join(plan.dir, 'sweep.json'), JSON.stringify(manifest, null, 2) + '\n');
+}
+
+export function readManifest(dir: string): SweepManifest {
+  const file = path.join(dir, 'sweep.json');
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as SweepManifest;
+  } catch (e) {
+    throw new Error(`${file}: not a sweep folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+/** Runs of a sweep folder by configuration id, newest first. */
+export function runsByConfig(dir: string): Map<string, RunRecord[]> {
+  const out = new Map<string, RunRecord[]>();
+  for (const r of listRuns(dir)) {
+    if (r.configId === undefined) continue;
+    const list = out.get(r.configId);
+    if (list) list.push(r);
+    else out.set(r.configId, [r]);
+  }
+  return out;
+}
+
+/**
+ * The complete run (finished, or trained to the end with a diverged net) of each configuration id,
+ * if any (the newest when there are several). A sweep does not redo these.
+ */
+export function finishedRuns(dir: string): Map<string, RunRecord> {
+  const out = new Map<string, RunRecord>();
+  for (const r of listRuns(dir)) {
+    if (r.configId && isComplete(r.status) && !out.has(r.configId)) out.set(r.configId, r);
+  }
+  return out;
+}
+
+/** Whether a configuration has a complete run now (re-checked after claiming it). */
+export function hasCompleteRun(dir: string, configId: string): boolean {
+  return listRuns(dir).some((r) => r.configId === configId && isComplete(r.status));
+}
+
+/** Finished runs made by a Gradflow version other than this one, counted by version. */
+export function otherVersions(finished: ReadonlyMap<string, RunRecord>): Array<{ version: string; runs: number }> {
+  const versions = new Map<string, number>();
+  for (const r of finished.values()) {
+    const v = r.gradflowVersion ?? 'unknown';
+    if (v !== GRADFLOW_VERSION) versions.set(v, (versions.get(v) ?? 0) + 1);
+  }
+  return [...versions].map(([version, runs]) => ({ version, runs }));
+}
+
+export type SweepEvent =
+  | {
+      type: 'plan';
+      total: number;
+      skipped: number;
+      toRun: number;
+      workers: number;
+      /** Skipped (finished) runs made by another Gradflow version: their numbers may differ from what this version computes. */
+      otherVersions: Array<{ version: string; runs: number }>;
+    }
+  | { type: 'start'; id: string; point: Record<string, unknown> }
+  | { type: 'progress'; id: string; step: number; totalSteps: number }
+  | { type: 'end'; id: string; status: RunStatus; summary?: RunSummary; error?: string }
+  /** Another scheduler holds the configuration's claim (or finished it meanwhile): not run here. */
+  | { type: 'busy'; id: string; holder: string }
+  | { type: 'log'; message: string };
+
+export interface SweepCounts {
+  finished: number;
+  diverged: number;
+  failed: number;
+  stopped: number;
+  killed: number;
+  /** Complete before this sweep started. */
+  skipped: number;
+  /** Held or completed by another scheduler meanwhile. */
+  busy: number;
+}
+
+export interface SweepHandle {
+  /** Stop starting runs and ask running trainers to stop after their current step. */
+  stop(): void;
+  done: Promise<SweepCounts>;
+}
+
+export function emptyCounts(skipped = 0): SweepCounts {
+  return { finished: 0, diverged: 0, failed: 0, stopped: 0, killed: 0, skipped, busy: 0 };
+}
+
+/** Add one ended run to the counts. */
+export function countEnd(counts: SweepCounts, status: RunStatus): void {
+  switch (status) {
+    case 'finished':
+    case 'diverged':
+    case 'failed':
+    case 'stopped':
+    case 'killed':
+      counts[status]++;
+      return;
+    case 'corrupt':
+    case 'starting':
+    case 'running':
+      counts.failed++;
+      return;
+    default: {
+      const never: never = status;
+      return never;
+    }
+  }
+}
+
+/** What an executor is given: the plan, the configurations to run, and where to report. */
+export interface ExecutorContext {
+  plan: SweepPlan;
+  queue: PlannedRun[];
+  skipped: number;
+  onEvent(e: SweepEvent): void;
+}
+
+export interface SweepExecutor {
+  readonly name: string;
+  /** Worker count shown in the plan event (the pool size, or the array's parallelism). */
+  parallelism(queueLength: number): number;
+  start(ctx: ExecutorContext): SweepHandle;
+}
+
+/**
+ * The scheduler: write the manifest, plan what is left, and hand it to the executor. `onEvent`
+ * hears a `plan` event first, then the executor's events.
+ */
+export function runSweep(plan: SweepPlan, executor: SweepExecutor, onEvent: (e: SweepEvent) => void): SweepHandle {
+  writeManifest(plan);
+  const done = finishedRuns(plan.dir);
+  const queue = plan.runs.filter((r) => !done.has(r.id));
+  const skipped = plan.runs.length - queue.length;
+  onEvent({
+    type: 'plan',
+    total: plan.runs.length,
+    skipped,
+    toRun: queue.length,
+    workers: executor.parallelism(queue.length),
+    otherVersions: otherVersions(done),
+  });
+  return executor.start({ plan, queue, skipped, onEvent });
+}
+
+export function defaultWorkers(): number {
+  return Math.max(1, os.availableParallelism ? os.availableParallelism() : os.cpus().length);
+}
+
+/** Who holds a claim, for the claim file: `local host:pid`. */
+export function localHolder(): string {
+  return `local ${os.hostname()}:${process.pid}`;
+}
+
+/**
+ * Starts one configuration's trainer. The default starts it with `startRun`; the extension passes
+ * its own (the same session, wired to its dashboard).
+ */
+export type Launcher = (run: PlannedRun) => RunSession | undefined;
+
+export interface LocalExecutorOptions {
+  trainerPath: string;
+  workers?: number;
+  backend?: BackendPreference;
+  /** Replaces the default launch (which uses `trainerPath` and `backend`). */
+  launch?: Launcher;
+}
+
+/**
+ * Claim a configuration, train it in a session and release the claim; the shared body of a local
+ * worker and of a Slurm task. Returns undefined when the configuration is claimed elsewhere or
+ * already complete.
+ */
+export async function claimAndRun(
+  dir: string,
+  run: PlannedRun,
+  holder: string,
+  launch: Launcher,
+  hooks: { onSession?(s: RunSession): void; log?(message: string): void } = {},
+): Promise<{ outcome: RunOutcome | undefined; claim: Claim } | { busy: string }> {
+  const claim = tryClaim(dir, run.id, holder, hooks.log);
+  if (claim === undefined) return { busy: 'claimed by another scheduler' };
+  // Between our plan and our claim another scheduler may have finished it: check again.
+  if (hasCompleteRun(dir, run.id)) {
+    claim.release();
+    return { busy: 'finished by another scheduler' };
+  }
+  try {
+    const session = launch(run);
+    if (session === undefined) return { outcome: undefined, claim };
+    hooks.onSession?.(session);
+    const outcome = await session.ended;
+    return { outcome, claim };
+  } finally {
+    claim.release();
+  }
+}
+
+export function localExecutor(opts: LocalExecutorOptions): SweepExecutor {
+  const launch: Launcher =
+    opts.launch ??
+    ((r) =>
+      startRun({
+        trainerPath: opts.trainerPath,
+        config: r.config,
+        configId: r.id,
+        ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
+      }));
+  const parallelism = (n: number): number => Math.max(1, Math.min(opts.workers ?? defaultWorkers(), n || 1));
+  return {
+    name: 'local',
+    parallelism,
+    start: ({ plan, queue, skipped, onEvent }) => {
+      let stopping = false;
+      const live = new Set<RunSession>();
+      const counts = emptyCounts(skipped);
+      const pending = [...queue];
+      const holder = localHolder();
+      const runOne = async (r: PlannedRun): Promise<void> => {
+        let started = false;
+        const result = await claimAndRun(plan.dir, r, holder, launch, {
+          log: (message) => onEvent({ type: 'log', message }),
+          onSession: (s) => {
+            started = true;
+            live.add(s);
+            if (stopping) s.stop();
+            onEvent({ type: 'start', id: r.id, point: r.point });
+            let reported = 0;
+            s.onMessage((m) => {
+              if (m.type !== 'step' || s.step <= reported) return;
+              reported = s.step;
+              onEvent({ type: 'progress', id: r.id, step: s.step, totalSteps: s.totalSteps });
+            });
+            void s.ended.then(() => live.delete(s));
+          },
+        });
+        if ('busy' in result) {
+          counts.busy++;
+          onEvent({ type: 'busy', id: r.id, holder: result.busy });
+          return;
+        }
+        const o = result.outcome;
+        if (o === undefined) {
+          counts.failed++;
+          if (!started) onEvent({ type: 'start', id: r.id, point: r.point });
+          onEvent({ type: 'end', id: r.id, status: 'failed', error: 'the trainer could not start' });
+          return;
+        }
+        countEnd(counts, o.status);
+        onEvent({ type: 'end', id: r.id, status: o.status, ...(o.summary ? { summary: o.summary } : {}), ...(o.error !== undefined ? { error: o.error } : {}) });
+      };
+      const worker = async (): Promise<void> => {
+        for (;;) {
+          if (stopping) return;
+          const next = pending.shift();
+          if (!next) return;
+          await runOne(next);
+        }
+      };
+      return {
+        stop: () => {
+          stopping = true;
+          for (const s of live) s.stop();
+        },
+        done: Promise.all(Array.from({ length: parallelism(queue.length) }, () => worker())).then(() => counts),
+      };
+    },
+  };
+}
