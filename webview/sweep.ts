@@ -17,6 +17,7 @@ import {
   visibleRows,
   type SweepColumn,
 } from '../src/shared/sweep-table';
+import { psiDisplay } from '../src/shared/sweep-psi';
 import {
   MAX_FILTER_LENGTH,
   SWEEP_ROW_STATUSES,
@@ -48,6 +49,8 @@ export class SweepView {
   private readonly shown = h('span', { class: 'gf-muted', attrs: { id: 'gf-sweep-shown', 'aria-live': 'polite' } });
   private readonly info = h('p', { class: 'gf-sub gf-sweep-info' });
   private readonly tableBox = h('div', { class: 'gf-table-wrap' });
+  /** Granulated Kendall Ψ per measure (src/shared/sweep-psi.ts), over the finished rows. */
+  private readonly psiBox = h('div', { class: 'gf-sweep-psi', attrs: { id: 'gf-sweep-psi' } });
   private readonly emptyNote = h('p', { class: 'gf-empty' });
   private sweep: SweepModel | undefined;
 
@@ -79,6 +82,7 @@ export class SweepView {
       ),
       h('div', { class: 'gf-sweep-filters' }, h('label', { class: 'gf-field' }, 'Filter ', this.filter), statusSet, this.shown),
       this.info,
+      this.psiBox,
       this.tableBox,
       this.emptyNote,
     );
@@ -108,6 +112,7 @@ export class SweepView {
       this.info.textContent = '';
       this.csvButton.disabled = true;
       clear(this.tableBox);
+      clear(this.psiBox);
       this.emptyNote.hidden = false;
       this.emptyNote.textContent = 'No sweep yet. Run a file with a sweep section (Gradflow: Run Sweep) or open a sweep folder (Gradflow: Open Sweep…).';
       return;
@@ -122,7 +127,32 @@ export class SweepView {
     this.summary.textContent = `${fmtInt(counts.finished)} of ${fmtInt(sweep.rows.length)} finished${counts.running > 0 ? ` · ${fmtInt(counts.running)} running` : ''}${counts.failed > 0 ? ` · ${fmtInt(counts.failed)} failed` : ''}`;
     const where = [sweep.info.sweepId, sweep.info.sourceFile ? `from ${sweep.info.sourceFile}` : ''].filter((x) => x !== '');
     this.info.textContent = `${where.join(' · ')}. Click a row (or press Enter on it) to open its run; click a column header to sort.`;
+    this.renderPsi(sweep);
     this.renderTable(sweep);
+  }
+
+  /**
+   * The granulated Kendall coefficient of each measure (all finished rows, whatever the filters):
+   * one line per net and target. A list, not a second <table>, so the runs table stays the only
+   * table of the view.
+   */
+  private renderPsi(sweep: SweepModel): void {
+    const d = psiDisplay(sweep.rows);
+    clear(this.psiBox);
+    if (d.empty !== undefined) {
+      this.psiBox.append(h('p', { class: 'gf-muted' }, d.empty));
+      return;
+    }
+    const list = h('ul', { class: 'gf-sweep-psi-list', attrs: { 'aria-label': 'Granulated Kendall coefficient Ψ per measure' } });
+    for (const r of d.rows) {
+      const li = h('li', { attrs: { 'data-psi': r.label } }, h('strong', {}, r.label), ': ');
+      r.cells.forEach((c, i) => {
+        if (i > 0) li.append(' · ');
+        li.append(h('span', { class: 'gf-num', title: c.title }, `Ψ ${d.header[i + 1]} ${c.text}`));
+      });
+      list.append(li);
+    }
+    this.psiBox.append(h('p', { class: 'gf-sub', title: d.caption }, 'Granulated Kendall Ψ per measure (hover for what it is)'), list);
   }
 
   private onStatusesChanged(): void {

@@ -53,7 +53,7 @@ describe('loadSweepFolder', () => {
       ['c', 'failed', 'c-1', 'killed (no summary written)'],
       ['d', 'pending', null, ''],
     ]);
-    assert.deepEqual(m.rows[0].sparse, { testAccuracy: 0.75, testLoss: 0.5, egf1: 2, egf2: 0.25 });
+    assert.deepEqual(m.rows[0].sparse, { testAccuracy: 0.75, testLoss: 0.5, egf1: 2, egf2: 0.25, g1: 1, g2: 0.1 });
     assert.equal(m.rows[1].sparse, null);
     assert.equal(m.info.status, 'recorded');
     assert.equal(m.info.sweepId, dir);

@@ -18,6 +18,9 @@ export interface NetNumbers {
   loss: number | null;
   egf1: number | null;
   egf2: number | null;
+  /** Default 1 and 0.1. */
+  g1?: number | null;
+  g2?: number | null;
 }
 
 export function netSummary(net: NetRole, n: NetNumbers): NetSummary {
@@ -32,7 +35,7 @@ export function netSummary(net: NetRole, n: NetNumbers): NetSummary {
       validation: { loss: 0.55, accuracy: 0.79 },
       test: { loss: v(n.loss), accuracy: v(n.acc) },
     },
-    flowAverage: { egf1: v(n.egf1), egf2: v(n.egf2), g1: 1, g2: 0.1 },
+    flowAverage: { egf1: v(n.egf1), egf2: v(n.egf2), g1: v(n.g1 === undefined ? 1 : n.g1), g2: v(n.g2 === undefined ? 0.1 : n.g2) },
     flowPoints: [],
     layers: [],
     msPerStep: 3,
@@ -102,6 +105,6 @@ export function row(configId: string, point: SweepRow['point'], over: Partial<Sw
   return { configId, point, status: 'finished', progress: null, runId: `run-${configId}`, sparse: null, dense: null, ...over };
 }
 
-export function result(acc: number | null, loss: number | null = 0.5, egf1: number | null = 1, egf2: number | null = 0.1): SweepRow['sparse'] {
-  return { testAccuracy: acc, testLoss: loss, egf1, egf2 };
+export function result(acc: number | null, loss: number | null = 0.5, egf1: number | null = 1, egf2: number | null = 0.1, g1: number | null = 2, g2: number | null = 0.2): SweepRow['sparse'] {
+  return { testAccuracy: acc, testLoss: loss, egf1, egf2, g1, g2 };
 }

@@ -26,8 +26,8 @@ const finishedRow: SweepRow = {
   progress: null,
   runId: 'run-1',
   message: 'done',
-  sparse: { testAccuracy: 0.875, testLoss: 0.25, egf1: 12, egf2: null },
-  dense: { testAccuracy: 0.75, testLoss: 0.5, egf1: 10, egf2: 0.125 },
+  sparse: { testAccuracy: 0.875, testLoss: 0.25, egf1: 12, egf2: null, g1: 30, g2: null },
+  dense: { testAccuracy: 0.75, testLoss: 0.5, egf1: 10, egf2: 0.125, g1: 10, g2: 0.125 },
 };
 const runningRow: SweepRow = { ...finishedRow, configId: 'c2', status: 'running', progress: 0.5, sparse: null, dense: null };
 const sweep: SweepModel = {

@@ -75,8 +75,8 @@ describe('SweepState: events vs folder', () => {
     assert.equal(m.info.name, 'fmnist');
     assert.equal(m.info.sourceFile, '/w/fmnist.gradflow.yaml');
     assert.deepEqual(m.rows.map((r) => r.status), ['finished', 'finished', 'finished', 'finished']);
-    assert.deepEqual(m.rows[0].sparse, { testAccuracy: 0.875, testLoss: 0.25, egf1: 12, egf2: 0.5 });
-    assert.deepEqual(m.rows[3].sparse, { testAccuracy: null, testLoss: null, egf1: null, egf2: null });
+    assert.deepEqual(m.rows[0].sparse, { testAccuracy: 0.875, testLoss: 0.25, egf1: 12, egf2: 0.5, g1: 1, g2: 0.1 });
+    assert.deepEqual(m.rows[3].sparse, { testAccuracy: null, testLoss: null, egf1: null, egf2: null, g1: 1, g2: 0.1 });
     assert.equal(m.rows[3].dense?.testAccuracy, 0.625);
   });
 

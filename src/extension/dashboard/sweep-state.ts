@@ -105,6 +105,8 @@ export function netResult(n: NetSummary | undefined): SweepNetResult | null {
     testLoss: finiteOrNull(n.final?.test?.loss),
     egf1: finiteOrNull(n.flowAverage?.egf1),
     egf2: finiteOrNull(n.flowAverage?.egf2),
+    g1: finiteOrNull(n.flowAverage?.g1),
+    g2: finiteOrNull(n.flowAverage?.g2),
   };
 }
 

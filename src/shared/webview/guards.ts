@@ -205,6 +205,8 @@ const isSweepNetResult = isShape<SweepNetResult>({
   testLoss: isMetric,
   egf1: isMetric,
   egf2: isMetric,
+  g1: isMetric,
+  g2: isMetric,
 });
 
 const isSweepRow = isShape<SweepRow>({

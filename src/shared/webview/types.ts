@@ -148,6 +148,9 @@ export interface SweepNetResult {
   /** 11-point averages (method.md §3, `NetSummary.flowAverage`). */
   egf1: number | null;
   egf2: number | null;
+  /** 11-point averages of the raw (unmasked) gradient norms ‖g‖₁, ‖g‖₂: the sweep view's Ψ needs all four measures. */
+  g1: number | null;
+  g2: number | null;
 }
 
 /** One planned configuration (one row of the sweep table). */

@@ -25,6 +25,7 @@ import {
   type GranulatedAxis,
   type GranulatedResult,
 } from '../stats';
+import { axisValueKey, axisValues, sweepAxisGroups, type AxisGroup } from '../../shared/sweep-psi';
 import { MEASURES, slug } from './labels';
 import type { Cell, Column, SweepRow, Table } from './types';
 
@@ -65,15 +66,7 @@ export interface CorrelationRun {
 }
 
 /** A sweep axis: one grid key, or several keys whose values always move together (a `sweep.linked` item). */
-export interface SweepAxis {
-  name: string;
-  keys: string[];
-}
-
-function pointValue(row: SweepRow, key: string): string {
-  const v = row.point[key];
-  return typeof v === 'string' ? v : JSON.stringify(v ?? null);
-}
+export type SweepAxis = AxisGroup;
 
 /** The density level h_D/h_S of a run (method.md §5), or undefined when the run has no dense width level. */
 export function densityLevel(row: SweepRow): number | undefined {
@@ -101,47 +94,23 @@ export function correlationRuns(rows: readonly SweepRow[], net: NetRole): { runs
       loss: n.final.test.loss,
       accuracy: n.final.test.accuracy,
       density: densityLevel(row),
-      seed: row.point[SEED_KEY] === undefined ? String(row.config.training.seed) : pointValue(row, SEED_KEY),
+      seed: row.point[SEED_KEY] === undefined ? String(row.config.training.seed) : axisValueKey(row.point[SEED_KEY]),
     });
   }
   return { runs, excluded };
 }
 
 /**
- * The sweep's axes: every key of the grid points except the seed, in point order. Keys whose
- * values determine each other one-to-one over the rows (the keys of a `sweep.linked` item, or axes
- * that the finished runs never vary apart) are one axis named `a + b`; keys with a single value
- * are returned in `single` (an axis with one value has no τ).
+ * The sweep's axes (`sweepAxisGroups` of src/shared/sweep-psi.ts, shared with the sweep view): every
+ * grid key except the seed; keys whose values determine each other one-to-one (a `sweep.linked`
+ * item) are one axis `a + b`; keys with a single value are returned in `single`.
  */
 export function sweepAxes(rows: readonly SweepRow[]): { axes: SweepAxis[]; single: string[] } {
-  const keys: string[] = [];
-  for (const r of rows) for (const k of Object.keys(r.point)) if (k !== SEED_KEY && !keys.includes(k)) keys.push(k);
-  const single = keys.filter((k) => new Set(rows.map((r) => pointValue(r, k))).size < 2);
-  const multi = keys.filter((k) => !single.includes(k));
-  const bijective = (a: string, b: string): boolean => {
-    const ab = new Map<string, string>();
-    const ba = new Map<string, string>();
-    for (const r of rows) {
-      const va = pointValue(r, a);
-      const vb = pointValue(r, b);
-      if ((ab.has(va) && ab.get(va) !== vb) || (ba.has(vb) && ba.get(vb) !== va)) return false;
-      ab.set(va, vb);
-      ba.set(vb, va);
-    }
-    return true;
-  };
-  const axes: SweepAxis[] = [];
-  for (const k of multi) {
-    const joined = axes.find((a) => bijective(a.keys[0], k));
-    if (joined) joined.keys.push(k);
-    else axes.push({ name: k, keys: [k] });
-  }
-  for (const a of axes) a.name = a.keys.join(' + ');
-  return { axes, single };
+  return sweepAxisGroups(rows.map((r) => r.point));
 }
 
-function axisValues(runs: readonly CorrelationRun[], axis: SweepAxis): string[] {
-  return runs.map((r) => axis.keys.map((k) => pointValue(r.row, k)).join(' / '));
+function axisValuesOf(runs: readonly CorrelationRun[], axis: SweepAxis): string[] {
+  return axisValues(runs.map((r) => r.row.point), axis);
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -161,7 +130,7 @@ export function granulatedCells(rows: readonly SweepRow[]): { cells: GranulatedC
   for (const net of NETS) {
     const { runs } = correlationRuns(rows, net);
     if (runs.length === 0) continue;
-    const gAxes: GranulatedAxis[] = axes.map((a) => ({ name: a.name, values: axisValues(runs, a) }));
+    const gAxes: GranulatedAxis[] = axes.map((a) => ({ name: a.name, values: axisValuesOf(runs, a) }));
     const replicate = runs.map((r) => r.seed);
     for (const m of MEASURES) {
       for (const t of TARGETS) {
