@@ -157,12 +157,20 @@ function parseChecked(text: string, file: string, opts: ParseOptions, lineCounte
   const issues: ConfigIssue[] = [];
   for (const err of doc.errors) issues.push(yamlIssue(file, err, lineCounter, 'error'));
   for (const warn of doc.warnings) issues.push(yamlIssue(file, warn, lineCounter, 'warning'));
+  // A duplicate key does not stop the check of the rest (the later occurrence is the one read, as
+  // YAML readers do): one slip must not hide the file's other problems. Any other YAML error does.
+  const duplicates = new Set<ConfigIssue>();
   if (doc.errors.length === 0) {
-    for (const p of [...duplicateKeys(doc, lineCounter), ...foreignTags(doc)]) {
-      issues.push(makeIssue(file, '', rangeFromOffsets(lineCounter, p.range[0], Math.max(p.range[1], p.range[0] + 1)), `YAML: ${p.message}`, 'yaml-syntax'));
+    const problem = (p: { range: [number, number]; message: string }): ConfigIssue =>
+      makeIssue(file, '', rangeFromOffsets(lineCounter, p.range[0], Math.max(p.range[1], p.range[0] + 1)), `YAML: ${p.message}`, 'yaml-syntax');
+    for (const p of duplicateKeys(doc, lineCounter)) {
+      const issue = problem(p);
+      duplicates.add(issue);
+      issues.push(issue);
     }
+    for (const p of foreignTags(doc)) issues.push(problem(p));
   }
-  if (issues.some((i) => i.severity === 'error')) {
+  if (issues.some((i) => i.severity === 'error' && !duplicates.has(i))) {
     result.issues = sortIssues(issues);
     return result;
   }

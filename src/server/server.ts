@@ -94,7 +94,9 @@ connection.onCodeLens((params) => {
   return doc === undefined ? [] : codeLens(doc.getText(), doc.uri);
 });
 
-connection.onCodeAction((params) => codeActions(params.textDocument.uri, params.context.diagnostics as Diagnostic[]));
+connection.onCodeAction((params) =>
+  codeActions(params.textDocument.uri, params.context.diagnostics as Diagnostic[], documents.get(params.textDocument.uri)?.getText()),
+);
 
 documents.listen(connection);
 connection.listen();

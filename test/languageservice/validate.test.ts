@@ -50,3 +50,38 @@ test('file URIs become paths', () => {
   assert.equal(uriToPath('file:///tmp/a%20b/x.gradflow.yaml'), '/tmp/a b/x.gradflow.yaml');
   assert.equal(uriToPath('untitled:Untitled-1'), 'untitled:Untitled-1');
 });
+
+// Issue 11 item 8: "Change to 'model'" on `modle:` beside `model:` made two `model:` keys.
+test('a misspelt section beside the right one is merged into it, never renamed into a duplicate', () => {
+  const text = ['model:', '  width: 64', 'modle:', '  activation: swish', '  batch_norm: true', 'training:', '  epochs: 2', ''].join('\n');
+  const d = validate(text, uri).find((x) => x.code === 'unknown-key');
+  assert.ok(d);
+  const actions = codeActions(uri, [d], text);
+  assert.deepEqual(actions.map((a) => a.title), ["Merge into 'model' (already in the file)"]);
+  const merged = applyEdits(text, actions[0].edit.changes[uri]);
+  assert.equal(merged, ['model:', '  width: 64', '  activation: swish', '  batch_norm: true', 'training:', '  epochs: 2', ''].join('\n'));
+  // The merged file is valid: no duplicate key, no unknown key.
+  assert.deepEqual(validate(merged, uri), []);
+});
+
+test('a merge is not offered when a key is set in both sections, nor for a scalar', () => {
+  const both = ['model:', '  width: 64', 'modle:', '  width: 32', ''].join('\n');
+  const d = validate(both, uri).find((x) => x.code === 'unknown-key');
+  assert.ok(d);
+  assert.deepEqual(codeActions(uri, [d], both), []);
+  const scalar = ['training:', '  learning_rate: 0.1', '  lerning_rate: 0.2', ''].join('\n');
+  const s = validate(scalar, uri).find((x) => x.code === 'unknown-key');
+  assert.ok(s);
+  assert.deepEqual(codeActions(uri, [s], scalar), []);
+  // Without a clash, the rename stays.
+  const alone = ['modle:', '  width: 64', ''].join('\n');
+  const a = validate(alone, uri).find((x) => x.code === 'unknown-key');
+  assert.ok(a);
+  assert.deepEqual(codeActions(uri, [a], alone).map((x) => x.title), ["Change to 'model'"]);
+});
+
+test('a duplicate key is an error that does not hide the file\'s other problems', () => {
+  const text = ['model:', '  width: 8', 'model:', '  widht: 3', 'training:', '  epochs: -1', ''].join('\n');
+  const codes = validate(text, uri).map((x) => `${x.range.start.line}:${String(x.code)}`);
+  assert.deepEqual(codes, ['2:yaml-syntax', '3:unknown-key', '5:out-of-range']);
+});
