@@ -15,6 +15,7 @@ import {
   type ChartDataset,
   type ChartOptions,
 } from 'chart.js';
+import { logFloor } from '../src/shared/format';
 import type { Theme } from './theme';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip);
@@ -22,6 +23,8 @@ Chart.register(LineController, LineElement, PointElement, LinearScale, Logarithm
 export interface XY {
   x: number;
   y: number | null;
+  /** Log scale only: the value was ≤ 0 (a collapsed layer's norm) and is drawn at the axis floor. */
+  floor?: boolean;
 }
 
 type LineData = XY[];
@@ -56,6 +59,10 @@ export class LineChart {
   private readonly datasets = new Map<string, ChartDataset<'line', LineData>>();
   private raw = new Map<string, XY[]>();
   private log = false;
+  /** Log scale with values ≤ 0: where they are drawn (the axis minimum). */
+  private floor: number | null = null;
+  /** Marker radius and style of each dataset when not at the floor. */
+  private readonly points = new Map<string, { radius: number; style: 'rectRot' | 'circle' }>();
 
   constructor(
     readonly canvas: HTMLCanvasElement,
@@ -81,15 +88,19 @@ export class LineChart {
       ds.borderDash = s.dashed ? [6, 4] : [];
       ds.borderWidth = s.markersOnly ? 0 : 1.5;
       ds.showLine = !s.markersOnly;
-      ds.pointRadius = s.markersOnly ? 3.5 : s.points ? 2.5 : 0;
-      ds.pointStyle = s.dashed ? 'rectRot' : 'circle';
+      this.points.set(s.key, { radius: s.markersOnly ? 3.5 : s.points ? 2.5 : 0, style: s.dashed ? 'rectRot' : 'circle' });
       ds.pointHoverRadius = 4;
       ds.spanGaps = false; // a NaN is a gap: a divergence must not be bridged
       this.raw.set(s.key, s.data);
-      ds.data = this.forScale(s.data);
       keep.set(s.key, ds);
       next.push(ds);
     }
+    const floor = this.log ? this.floorOf() : null;
+    const floorChanged = floor !== this.floor;
+    this.floor = floor;
+    for (const [k, ds] of keep) this.fill(k, ds);
+    // The axis minimum follows the floor; rebuilding options otherwise would cost every update.
+    if (floorChanged) this.chart.options = this.options();
     this.datasets.clear();
     for (const [k, v] of keep) this.datasets.set(k, v);
     this.chart.data.datasets = next;
@@ -99,7 +110,8 @@ export class LineChart {
   setLog(log: boolean): void {
     if (!this.spec.logCapable || log === this.log) return;
     this.log = log;
-    for (const [k, ds] of this.datasets) ds.data = this.forScale(this.raw.get(k) ?? []);
+    this.floor = log ? this.floorOf() : null;
+    for (const [k, ds] of this.datasets) this.fill(k, ds);
     this.chart.options = this.options();
     this.chart.update('none');
   }
@@ -128,10 +140,45 @@ export class LineChart {
     this.chart.destroy();
   }
 
-  /** A log axis cannot place 0 or negatives; drop them there rather than let the axis collapse. */
+  /**
+   * A log axis cannot place 0 or negatives. Dropping them would make a collapsed layer (norm 0)
+   * vanish from the chart, so they are drawn at the axis floor (a decade below the smallest positive
+   * value) and marked (`floor`: triangles, "0" in the tooltip). null (NaN) stays a gap.
+   */
   private forScale(data: XY[]): XY[] {
-    if (!this.log) return data;
-    return data.map((p) => (p.y !== null && p.y <= 0 ? { x: p.x, y: null } : p));
+    if (!this.log || this.floor === null) return data;
+    const floor = this.floor;
+    return data.map((p) => (p.y !== null && p.y <= 0 ? { x: p.x, y: floor, floor: true } : p));
+  }
+
+  /**
+   * Data and markers of one dataset. Values at the log floor get triangles; per-point (scriptable)
+   * options only for datasets that have such values, since they cost a call per point per draw.
+   */
+  private fill(key: string, ds: ChartDataset<'line', LineData>): void {
+    const data = this.forScale(this.raw.get(key) ?? []);
+    ds.data = data;
+    const { radius, style } = this.points.get(key) ?? { radius: 0, style: 'circle' as const };
+    if (data.some((p) => p.floor === true)) {
+      ds.pointRadius = (c) => ((c.raw as XY | undefined)?.floor === true ? 4 : radius);
+      ds.pointStyle = (c) => ((c.raw as XY | undefined)?.floor === true ? 'triangle' : style);
+    } else {
+      ds.pointRadius = radius;
+      ds.pointStyle = style;
+    }
+  }
+
+  /** The floor if some value needs it, else null (the axis then fits the data as before). */
+  private floorOf(): number | null {
+    let needed = false;
+    const values: (number | null)[] = [];
+    for (const data of this.raw.values()) {
+      for (const p of data) {
+        values.push(p.y);
+        if (p.y !== null && p.y <= 0) needed = true;
+      }
+    }
+    return needed ? logFloor(values) : null;
   }
 
   private options(): ChartOptions<'line'> {
@@ -169,6 +216,7 @@ export class LineChart {
           grid: { color: t.grid },
           border: { color: t.grid },
           ...(percent ? { min: 0, max: 1 } : {}),
+          ...(this.log && this.floor !== null ? { min: this.floor } : {}),
         },
       },
       plugins: {
@@ -178,7 +226,9 @@ export class LineChart {
         tooltip: {
           callbacks: {
             label: (item) => {
-              const y = (item.raw as XY).y;
+              const raw = item.raw as XY;
+              const y = raw.y;
+              if (raw.floor === true) return `${item.dataset.label ?? ''}: 0 (collapsed; drawn at the axis floor)`;
               const val = y === null ? 'NaN' : percent ? `${(y * 100).toFixed(2)}%` : formatTick(y);
               return `${item.dataset.label ?? ''}: ${val}`;
             },

@@ -134,6 +134,11 @@ function onMessage(msg: HostToPage): void {
     return;
   }
   model = applyNotification(model, msg);
+  if (msg.type === 'runRemoved' && ui.runId === msg.runId) {
+    // A starting entry replaced by its run: keep looking at the same run.
+    ui.runId = msg.replacedBy ?? null;
+    saveUiState(ui);
+  }
   if (msg.type === 'focusRun' && findRun(model, msg.runId)) {
     ui.runId = msg.runId;
     ui.view = 'run';
@@ -162,7 +167,7 @@ function onMessage(msg: HostToPage): void {
   // Data for a run nobody is looking at changes nothing on screen: skip the redraw.
   const shown = selectedRun()?.meta.runId;
   if ((msg.type === 'series' || msg.type === 'epoch' || msg.type === 'flowPoint' || msg.type === 'runSetup') && msg.runId !== shown) return;
-  scheduleRender(msg.type === 'runAdded' || msg.type === 'runStatus' || msg.type === 'focusRun' || msg.type === 'alert');
+  scheduleRender(msg.type === 'runAdded' || msg.type === 'runRemoved' || msg.type === 'runStatus' || msg.type === 'focusRun' || msg.type === 'alert');
 }
 
 // ---------------------------------------------------------------------------------------------

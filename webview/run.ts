@@ -7,7 +7,8 @@ import type { NetRole } from '../src/shared/experiment';
 import type { Alert } from '../src/shared/protocol';
 import { CSV_KINDS, isCsvKind, type CsvKind, type NetState, type Points, type RunState } from '../src/shared/webview-protocol';
 import { LineChart, type SeriesSpec, type XY } from './charts';
-import { clear, fmtInt, fmtNum, fmtPct, h } from './dom';
+import { densityText } from '../src/shared/format';
+import { clear, fmtInt, fmtNum, h } from './dom';
 import { Heatmap, type HeatmapRow } from './heatmap';
 import type { Theme } from './theme';
 import { post, type UiState } from './vscode-api';
@@ -42,6 +43,8 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
   for (const k of CSV_KINDS) csvSelect.append(h('option', { attrs: { value: k } }, csvLabel(k)));
   const csvButton = h('button', { class: 'gf-button', attrs: { type: 'button' } }, 'Export CSV');
   const infoLine = h('div', { class: 'gf-info' });
+  // Shown from the moment Run is pressed until the trainer reports its run (backend, data, networks).
+  const startingNote = h('div', { class: 'gf-starting', attrs: { role: 'status', 'aria-live': 'polite', hidden: '' } });
   const emptyNote = h(
     'p',
     { class: 'gf-empty' },
@@ -59,6 +62,7 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
       h('span', { class: 'gf-field' }, csvSelect, csvButton),
     ),
     infoLine,
+    startingNote,
     emptyNote,
   );
 
@@ -109,7 +113,7 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
   const l2Chart = chartCard('l2', 'EGF₂ and ‖g‖₂', 'Masked (EGF) vs raw gradient, L2, per step.', {
     xTitle: 'step', yTitle: 'L2 norm', logCapable: true,
   });
-  const layerChart = chartCard('layers', 'Masked L2 norm per layer', '‖g ⊙ m‖₂ of each weight layer per step.', {
+  const layerChart = chartCard('layers', 'Masked L2 norm per layer', '‖g ⊙ m‖₂ of each weight layer per step. Log scale: a norm of 0 (collapsed layer) is a ▲ on the axis floor.', {
     xTitle: 'step', yTitle: '‖g ⊙ m‖₂', logCapable: true,
   });
 
@@ -181,9 +185,13 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
     const run = selectedRun();
     if (structure) renderRunSelect(run);
     emptyNote.hidden = runs.length > 0;
-    grid.hidden = run === undefined;
+    const starting = run?.meta.status === 'starting';
+    startingNote.hidden = !starting;
+    if (run && starting) startingNote.textContent = `Starting ${run.meta.title}: ${run.meta.message ?? 'starting the trainer process'}…`;
+    // Nothing to chart before the trainer reported its networks (starting, or failed while starting).
+    grid.hidden = run === undefined || (run.setup === null && run.nets.length === 0);
     renderStatus(run);
-    if (!run) return;
+    if (!run || grid.hidden) return;
     const pair = run.nets.length > 1;
     const log = ui.logScale;
     for (const c of [l1Chart, l2Chart, layerChart]) c.setLog(log);
@@ -263,7 +271,7 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
       if (first.series.count > shown) parts.push(`plotting ${fmtInt(shown)} of ${fmtInt(first.series.count)} points per series (min/max kept)`);
     }
     if (run.meta.sourceFile) parts.push(run.meta.sourceFile);
-    if (run.meta.message && run.meta.status !== 'running') parts.push(run.meta.message);
+    if (run.meta.message && run.meta.status !== 'running' && run.meta.status !== 'starting') parts.push(run.meta.message);
     infoLine.textContent = parts.join(' · ');
   }
 
@@ -330,7 +338,7 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
             h('td', { class: 'gf-num' }, `${l.fanIn}×${l.fanOut}`),
             h('td', { class: 'gf-num', title: active !== l.active ? `mask had ${fmtInt(l.active)} active weights` : '' }, fmtInt(active)),
             h('td', { class: 'gf-num' }, fmtInt(l.total)),
-            h('td', { class: 'gf-density' }, h('span', { class: 'gf-bar-track' }, bar), ` ${fmtPct(density)}`),
+            h('td', { class: 'gf-density', title: `${fmtInt(active)} of ${fmtInt(l.total)} weights` }, h('span', { class: 'gf-bar-track' }, bar), ` ${densityText(density)}`),
             h('td', { class: l.deadUnits > 0 ? 'gf-num gf-warn' : 'gf-num' }, fmtInt(l.deadUnits)),
             h('td', { class: 'gf-num' }, lastY === undefined ? '—' : fmtNum(lastY)),
           ),

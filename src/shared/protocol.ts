@@ -250,10 +250,16 @@ export interface AlertMessage {
   alert: Alert;
 }
 
+/** What a trainer is doing before `ready` (the dashboard's "starting" state shows it). */
+export const START_PHASES = ['backend', 'data', 'model'] as const;
+export type StartPhase = (typeof START_PHASES)[number];
+
 export interface LogMessage {
   type: 'log';
   level: 'info' | 'warn' | 'error';
   message: string;
+  /** Set on the lines that start a start-up phase; `message` then says what is being loaded. */
+  phase?: StartPhase;
 }
 
 export interface DoneMessage {

@@ -3,7 +3,7 @@
  * the process plumbing in main.ts so it can be driven in-process by tests.
  */
 import type { BackendName, ExperimentConfig } from '../shared/experiment';
-import type { Alert, AlertKind, RunSummary, StartMessage, TrainerToHost } from '../shared/protocol';
+import type { Alert, AlertKind, RunSummary, StartMessage, StartPhase, TrainerToHost } from '../shared/protocol';
 import { primaryKey } from '../config/remedies';
 import { createRng } from '../shared/rng';
 import { initBackend } from '../engine/backend';
@@ -25,13 +25,16 @@ export async function runExperiment(msg: StartMessage, ctx: RunContext): Promise
   const config = msg.config;
   const startedAt = new Date().toISOString();
   const log = (message: string): void => ctx.send({ type: 'log', level: 'info', message });
+  const phase = (p: StartPhase, message: string): void => ctx.send({ type: 'log', level: 'info', message, phase: p });
 
+  phase('backend', `loading the ${msg.backend ?? config.run.backend} backend`);
   const backend = await initBackend(msg.backend ?? config.run.backend, {
     ...(ctx.wasmDir !== undefined ? { wasmDir: ctx.wasmDir } : {}),
     onFallback: log,
   });
   ctx.onBackend?.(backend);
 
+  phase('data', `loading ${config.dataset.name}${config.dataset.name === 'synthetic' ? ' data' : ''}`);
   let data;
   try {
     data = await loadDataset(config.dataset, { seed: config.training.seed, log });
@@ -40,6 +43,8 @@ export async function runExperiment(msg: StartMessage, ctx: RunContext): Promise
     const err = e instanceof Error ? e : new Error(String(e));
     throw Object.assign(err, { key: config.dataset.path !== undefined ? 'dataset.path' : 'dataset.name' });
   }
+  // Before the run folder exists, so start-up chatter stays out of metrics.jsonl.
+  phase('model', 'building the networks and masks');
   const { runId, runDir } = ctx.openRun(config);
 
   const augRng = createRng(config.training.seed).fork('augment');

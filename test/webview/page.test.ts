@@ -205,4 +205,32 @@ describe('dashboard page in chromium', { skip }, () => {
     }`);
     await page.waitForFunction('window.__gradflow.csp.length > 0');
   });
+  it('shows a starting run at once, then the real run in its place; tiny densities are not "0.0%"', async () => {
+    const state = new DashboardState();
+    state.drainUpdates();
+    await send([init(state)]);
+    state.addRun({ runId: 'starting-run-9', title: 'tiny-density', status: 'starting' });
+    state.setStatus('starting-run-9', 'starting', 'loading fashion-mnist');
+    state.focus('starting-run-9');
+    await send(state.drainUpdates());
+    await page.waitForSelector('.gf-starting:not([hidden])');
+    assert.equal(await page.textContent('.gf-starting'), 'Starting tiny-density: loading fashion-mnist…');
+    assert.equal((await page.textContent('#gf-run-view .gf-badge'))?.trim(), 'starting');
+    assert.equal(await page.$eval('#gf-run-view .gf-grid', (g) => (g as unknown as { hidden: boolean }).hidden), true);
+
+    // The trainer names the run: the real run is added, the starting entry removed, the focus follows.
+    const r = ready('real-9', ['sparse']);
+    const info = r.nets[0];
+    info.layers[1] = { ...info.layers[1], active: 16, total: 40000, density: 16 / 40000 };
+    state.addRun({ runId: 'real-9', title: 'tiny-density', status: 'running' });
+    state.apply('real-9', r);
+    state.removeRun('starting-run-9', 'real-9');
+    await send(state.drainUpdates());
+    await page.waitForSelector('.gf-starting[hidden]', { state: 'attached' });
+    const options = await page.$$eval('#gf-run option', (os) => os.map((o) => o.textContent ?? ''));
+    assert.ok(!options.some((o) => o.includes('starting')), options.join(' | '));
+    assert.equal(await page.$eval('#gf-run', (s) => (s as unknown as { value: string }).value), 'real-9');
+    const rows = await page.$$eval('#gf-density tbody tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
+    assert.match(rows[1], /dense2.*16.*40,000.*0\.040%/);
+  });
 });

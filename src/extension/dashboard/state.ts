@@ -262,6 +262,19 @@ export class DashboardState {
     this.changed();
   }
 
+  /**
+   * Drops a run entry: the provisional entry of a starting run once the trainer has named the real
+   * run (`replacedBy`, which must be added first). The focus follows to the replacement.
+   */
+  removeRun(runId: string, replacedBy?: string): void {
+    if (!this.runs.delete(runId)) return;
+    for (const k of this.dirtySeries) if (k.startsWith(`${runId}\0`)) this.dirtySeries.delete(k);
+    const to = replacedBy !== undefined && this.runs.has(replacedBy) ? replacedBy : undefined;
+    if (this.focusRunId === runId) this.focusRunId = to ?? null;
+    this.queue.push(to !== undefined ? { type: 'runRemoved', runId, replacedBy: to } : { type: 'runRemoved', runId });
+    this.changed();
+  }
+
   /** Ask the page to show this run (next `init` and, if open, at once). */
   focus(runId: string): void {
     if (!this.runs.has(runId)) return;

@@ -59,6 +59,8 @@ export interface LiveRun {
   readonly session: RunSession;
   stopRequested: boolean;
   killedByUs: boolean;
+  /** Dashboard id of the provisional "starting" entry shown until the trainer names the run. */
+  startingId?: string;
   readonly ended: Promise<RunOutcome>;
 }
 
@@ -398,6 +400,14 @@ export class RunManager implements vscode.Disposable {
     };
     this.runs.set(key, run);
     const openDashboard = (opts.openDashboard ?? true) && this.deps.config.openDashboardOnRun;
+    if (openDashboard) {
+      // The dashboard opens at once on a provisional entry ("starting": backend, data, networks),
+      // replaced by the real run when the trainer reports it.
+      run.startingId = `starting-${key}`;
+      this.deps.dashboard.addRun({ runId: run.startingId, title: run.name, sourceFile: prep.file, status: 'starting' });
+      this.deps.dashboard.setStatus(run.startingId, 'starting', 'starting the trainer process');
+      this.deps.showDashboard(run.startingId);
+    }
     handle.onStderr((line) => this.deps.log.info(`[${run.name}] ${line}`));
     handle.onMessage((m) => {
       try {
@@ -429,6 +439,10 @@ export class RunManager implements vscode.Disposable {
         run.layerNames = primary?.layers.map((l) => l.name) ?? [];
         dashboard.addRun({ runId: m.runId, title: run.name, sourceFile: run.uri.fsPath, backend: m.backend, status: 'running' });
         dashboard.apply(m.runId, m);
+        if (run.startingId !== undefined) {
+          dashboard.removeRun(run.startingId, m.runId);
+          run.startingId = undefined;
+        }
         if (run.sweepId !== undefined && run.configId !== undefined) {
           dashboard.applySweepEvent(run.sweepId, { type: 'run', id: run.configId, runId: m.runId, runDir: m.runDir });
         }
@@ -466,6 +480,7 @@ export class RunManager implements vscode.Disposable {
         this.addAlertDiagnostics(run, m);
         break;
       case 'log':
+        if (m.phase !== undefined && run.startingId !== undefined) dashboard.setStatus(run.startingId, 'starting', m.message);
         if (m.level === 'error') log.error(`[${run.name}] ${m.message}`);
         else if (m.level === 'warn') log.warn(`[${run.name}] ${m.message}`);
         else log.info(`[${run.name}] ${m.message}`);
@@ -512,6 +527,10 @@ export class RunManager implements vscode.Disposable {
       const tail = exit.stderrTail.filter((l) => l.trim() !== '').slice(-12);
       this.deps.log.error(`[${run.name}] trainer ended with ${code}${tail.length > 0 ? `; last stderr lines:\n${tail.join('\n')}` : ''}`);
       if (run.runId !== undefined) this.deps.dashboard.setStatus(run.runId, 'failed', `${run.status === 'killed' ? 'killed' : 'failed'} (${code})`);
+      else if (run.startingId !== undefined) {
+        // It never got to `ready`: the starting entry says why instead of spinning forever.
+        this.deps.dashboard.setStatus(run.startingId, 'failed', `${run.error?.split('\n')[0] ?? (run.status === 'killed' ? 'killed' : 'failed')} (${code})`);
+      }
       const why = run.killedByUs ? 'was killed after not stopping in time' : run.status === 'killed' ? `was killed (${code})` : `failed (${code})`;
       const firstLine = run.error?.split('\n')[0];
       // The last lines the trainer printed usually say why (a stack's top, an out-of-memory note).

@@ -54,6 +54,7 @@ import {
   type RunSetup,
   type RunSetupNotification,
   type RunState,
+  type RunRemovedNotification,
   type RunStatusNotification,
   type SavePngCommand,
   type SelectRunCommand,
@@ -275,6 +276,7 @@ const hostGuards: { [K in HostToPage['type']]: Guard<Extract<HostToPage, { type:
     message: isOptional(isString),
   }),
   focusRun: isShape<FocusRunNotification>({ type: lit('focusRun'), runId: isNonEmptyString }),
+  runRemoved: isShape<RunRemovedNotification>({ type: lit('runRemoved'), runId: isNonEmptyString, replacedBy: isOptional(isNonEmptyString) }),
   sweepAdded: isShape<SweepAddedNotification>({ type: lit('sweepAdded'), sweep: isSweepModel }),
   sweepRow: isShape<SweepRowNotification>({ type: lit('sweepRow'), sweepId: isNonEmptyString, row: isSweepRow }),
   sweepStatus: isShape<SweepStatusNotification>({

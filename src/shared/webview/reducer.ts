@@ -73,6 +73,10 @@ export function applyNotification(model: DashboardModel, msg: HostToPage): Dashb
       else model.runs.push(msg.run);
       return model;
     }
+    case 'runRemoved':
+      model.runs = model.runs.filter((r) => r.meta.runId !== msg.runId);
+      if (model.focusRunId === msg.runId) model.focusRunId = msg.replacedBy ?? null;
+      return model;
     case 'focusRun':
       model.focusRunId = msg.runId;
       // Showing a run leaves the sweep view.

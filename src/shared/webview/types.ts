@@ -16,7 +16,8 @@ export const WEBVIEW_PROTOCOL_VERSION = 1;
 // ---------------------------------------------------------------------------------------------
 // Data shapes
 
-export const RUN_STATUSES = ['running', 'done', 'failed', 'stopped'] as const;
+/** `starting`: the host has launched the trainer, which has not reported its run yet (`meta.message` says what it is doing). */
+export const RUN_STATUSES = ['starting', 'running', 'done', 'failed', 'stopped'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export const NET_ROLES = ['sparse', 'dense'] as const;
@@ -301,8 +302,19 @@ export interface FocusSweepNotification {
   sweepId: string;
 }
 
+/**
+ * A run entry is gone: the provisional entry of a starting run (id `starting-…`), replaced by the
+ * real run once the trainer named it (`replacedBy`, already added). The page follows the focus.
+ */
+export interface RunRemovedNotification {
+  type: 'runRemoved';
+  runId: string;
+  replacedBy?: string;
+}
+
 export type HostToPage =
   | InitNotification
+  | RunRemovedNotification
   | RunAddedNotification
   | RunSetupNotification
   | SeriesNotification

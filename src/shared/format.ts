@@ -1,0 +1,30 @@
+/**
+ * Number formatting shared by the dashboard page and its tests (pure, DOM-free).
+ */
+
+/**
+ * A layer's density (active / total weights) as a percentage that never rounds a non-zero density
+ * to "0.0%": two significant digits below 1 % (16 of 40,000 weights is "0.040%"), one decimal from
+ * 1 % up, and enough digits near 100 % that an almost dense layer is not "100.0%".
+ */
+export function densityText(density: number | null): string {
+  if (density === null || !Number.isFinite(density)) return '—';
+  const pct = density * 100;
+  if (pct === 0) return '0%';
+  if (pct === 100) return '100%';
+  if (pct < 1e-3) return `${pct.toExponential(1)}%`;
+  if (pct < 1) return `${pct.toPrecision(2)}%`;
+  if (pct > 99.9) return `${pct.toFixed(Math.min(6, Math.max(2, Math.ceil(-Math.log10(100 - pct)) + 1)))}%`;
+  return `${pct.toFixed(1)}%`;
+}
+
+/**
+ * Where a log-scale chart draws values it cannot place (0: a collapsed layer): one decade below the
+ * smallest positive value shown, rounded down to a power of ten; 1e-12 when nothing is positive.
+ */
+export function logFloor(values: Iterable<number | null>): number {
+  let min = Infinity;
+  for (const v of values) if (v !== null && v > 0 && v < min) min = v;
+  if (min === Infinity) return 1e-12;
+  return 10 ** (Math.floor(Math.log10(min)) - 1);
+}

@@ -1,0 +1,46 @@
+/** The provisional "starting" entry of a run (dashboard at once on Run) and its replacement. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DashboardState } from '../../src/extension/dashboard/state';
+import { emptyModel, isHostToPage } from '../../src/shared/webview-protocol';
+import { init, pageApply, ready, step, wire } from './fixtures';
+
+test('starting entry → phases → replaced by the real run: the page model equals the host snapshot at each point', () => {
+  const state = new DashboardState();
+  let page = pageApply(emptyModel(), [init(state)]);
+  state.drainUpdates();
+
+  state.addRun({ runId: 'starting-run-1', title: 'exp', sourceFile: '/w/exp.gradflow.yaml', status: 'starting' });
+  state.setStatus('starting-run-1', 'starting', 'starting the trainer process');
+  state.focus('starting-run-1');
+  state.setStatus('starting-run-1', 'starting', 'loading the wasm backend');
+  page = pageApply(page, state.drainUpdates());
+  assert.deepEqual(wire(page), wire(state.snapshot()));
+  assert.equal(page.runs[0].meta.status, 'starting');
+  assert.equal(page.runs[0].meta.message, 'loading the wasm backend');
+  assert.equal(page.focusRunId, 'starting-run-1');
+
+  state.addRun({ runId: 'real', title: 'exp', status: 'running' });
+  state.apply('real', ready('real'));
+  state.apply('real', step('sparse', 1, true));
+  state.removeRun('starting-run-1', 'real');
+  page = pageApply(page, state.drainUpdates());
+  assert.deepEqual(wire(page), wire(state.snapshot()));
+  assert.deepEqual(page.runs.map((r) => r.meta.runId), ['real']);
+  assert.equal(page.focusRunId, 'real');
+});
+
+test('a run that fails before `ready` keeps its starting entry, marked failed with the reason', () => {
+  const state = new DashboardState();
+  state.addRun({ runId: 'starting-run-2', title: 'exp', status: 'starting' });
+  state.setStatus('starting-run-2', 'failed', 'Dataset "cifar10": not found (exit code 1)');
+  const snap = state.snapshot();
+  assert.equal(snap.runs[0].meta.status, 'failed');
+  assert.match(snap.runs[0].meta.message ?? '', /cifar10/);
+  // removing an unknown run is a no-op; the guard rejects a removal without an id
+  state.drainUpdates();
+  state.removeRun('nope');
+  assert.deepEqual(state.drainUpdates(), []);
+  assert.equal(isHostToPage({ type: 'runRemoved', runId: '' }), false);
+  assert.equal(isHostToPage({ type: 'runRemoved', runId: 'a', replacedBy: 'b' }), true);
+});
