@@ -107,10 +107,10 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
     return chart;
   }
 
-  const l1Chart = chartCard('l1', 'EGF₁ and ‖g‖₁', 'Masked (EGF, what the optimizer sees) vs raw gradient, L1, per step.', {
+  const l1Chart = chartCard('l1', 'EGF₁ and ‖g‖₁', 'Masked (EGF, what the optimizer sees) vs raw gradient, L1, on norm-collecting steps (monitoring.every). ‖g‖₁ of a sparse net is drawn only on steps that are multiples of engine.raw_l1_every (gaps in between); the 11 flow points always carry it.', {
     xTitle: 'step', yTitle: 'L1 norm', logCapable: true,
   });
-  const l2Chart = chartCard('l2', 'EGF₂ and ‖g‖₂', 'Masked (EGF) vs raw gradient, L2, per step.', {
+  const l2Chart = chartCard('l2', 'EGF₂ and ‖g‖₂', 'Masked (EGF) vs raw gradient, L2, on norm-collecting steps (monitoring.every). ‖g‖₂ of a sparse net is drawn only on steps that are multiples of engine.raw_l2_every (on the sparse path from the Gram identity, exact); the 11 flow points always carry it.', {
     xTitle: 'step', yTitle: 'L2 norm', logCapable: true,
   });
   const layerChart = chartCard('layers', 'Masked L2 norm per layer', '‖g ⊙ m‖₂ of each weight layer per step. Log scale: a norm of 0 (collapsed layer) is a ▲ on the axis floor.', {

@@ -82,6 +82,8 @@ export function summaryTable(summary: RunSummary): string {
     row('diverged', (n) => (n.diverged ? `at step ${n.diverged.step}` : 'no')),
     row('ms per step', (n) => num(n.msPerStep, 3)),
     row('active weights', (n) => String(n.layers.reduce((s, l) => s + l.active, 0))),
+    // engine.sparse_kernels: parameters + index + optimizer state the net holds (NetSummary.memoryBytes).
+    row('memory (params+index+optimizer)', (n) => (n.memoryBytes ? `${((n.memoryBytes.parameters + n.memoryBytes.index + n.memoryBytes.optimizer) / 2 ** 20).toFixed(2)} MiB` : '')),
   ];
   const depth = Math.max(...nets.map((n) => n.layers.length));
   for (let i = 0; i < depth; i++) {
@@ -89,7 +91,7 @@ export function summaryTable(summary: RunSummary): string {
     rows.push(
       row(`  ${name} active (density)`, (n) => {
         const l = n.layers[i];
-        return l ? `${l.active} (${l.density < 1 ? l.density.toPrecision(3) : '1'})` : '';
+        return l ? `${l.active} (${l.density < 1 ? l.density.toPrecision(3) : '1'})${l.path === 'sparse' ? ' sparse path' : ''}` : '';
       }),
     );
   }
