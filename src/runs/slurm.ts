@@ -317,6 +317,8 @@ export function viewJob(sweepDir: string, job: JobRecord, states: Map<number, st
       // Slurm forgot the task (MinJobAge) or cannot be asked: say what the folder knows.
       if (states === undefined) slurmState = 'UNREACHABLE';
       else if (record !== undefined) slurmState = record.status === 'failed' || record.status === 'killed' ? 'FAILED' : 'COMPLETED';
+      // Slurm drops a pending array task that is cancelled: its siblings are listed, it is not.
+      else if (states.size > 0 && runs.length === 0) slurmState = 'CANCELLED';
       else slurmState = 'UNKNOWN';
     }
     const progress = newest && newest.status === 'running' ? runProgress(newest.runDir) : undefined;
