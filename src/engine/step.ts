@@ -112,7 +112,7 @@ function isSparseRaw(g: tf.Tensor | SparseRaw): g is SparseRaw {
   return (g as SparseRaw).kind === 'sparse-raw';
 }
 
-function sparseRaw(grad: SparseGrad, active: Float32Array, w: Float32Array, coupledL2: number): SparseRaw {
+export function sparseRaw(grad: SparseGrad, active: Float32Array, w: Float32Array, coupledL2: number): SparseRaw {
   const raw = coupledL2 > 0 ? new Float32Array(active.length) : active;
   let m1 = 0;
   let m2 = 0;
@@ -149,7 +149,7 @@ export function gramSquaredNorm(dzT: tf.Tensor2D, inputT: tf.Tensor2D): tf.Scala
  * The [4] norm sums of a sparse-path layer: raw Σ|g|, Σg² (from the dense product when raw L1 is
  * wanted, else L2 from the Gram identity, else NaN), masked Σ|g ⊙ m|, Σ(g ⊙ m)² over the active entries.
  */
-function sparseNormTensor(s: SparseRaw, want: { l1: boolean; l2: boolean }, denseG?: tf.Tensor): tf.Tensor1D {
+export function sparseNormTensor(s: SparseRaw, want: { l1: boolean; l2: boolean }, denseG?: tf.Tensor): tf.Tensor1D {
   return tf.tidy(() => {
     let r1: tf.Scalar = tf.scalar(NaN);
     let r2: tf.Scalar = tf.scalar(NaN);

@@ -1,0 +1,60 @@
+/**
+ * Raw L2 norm of the sparse path without the dense product (Gram identity, step.ts) against a
+ * PyTorch float64 reference of the full gradient: scripts/reference/gram_l2.py →
+ * test/fixtures/engine/gram_l2.json. Also the coupled-L2 terms over the active entries and the raw
+ * L1 from the dense product, through the same functions the training step uses.
+ */
+import { before, describe, it } from 'node:test';
+import * as fs from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import { SparseKernel, sparseKernels } from '../../src/engine/sparse';
+import { gramSquaredNorm, sparseNormTensor, sparseRaw } from '../../src/engine/step';
+import { assertClose, fixturePath, testBackend } from './helpers';
+
+interface GramCase {
+  name: string;
+  B: number;
+  n_in: number;
+  n_out: number;
+  lam: number;
+  x: number[];
+  d: number[];
+  w: number[];
+  mask: number[];
+  g_sq: number;
+  raw_sq: number;
+  raw_l1: number;
+}
+const ref = JSON.parse(fs.readFileSync(fixturePath('gram_l2.json'), 'utf8')) as { cases: GramCase[] };
+
+before(async () => {
+  await testBackend();
+});
+
+describe('raw L2 by the Gram identity vs PyTorch', () => {
+  for (const c of ref.cases) {
+    it(c.name, () => {
+      const { B, n_in: fanIn, n_out: fanOut } = c;
+      // Unit-major layer input [in, B] and output gradient [out, B], as the model holds them.
+      const inputT = tf.tidy(() => tf.transpose(tf.tensor2d(c.x, [B, fanIn])) as tf.Tensor2D);
+      const dzT = tf.tidy(() => tf.transpose(tf.tensor2d(c.d, [B, fanOut])) as tf.Tensor2D);
+      const sk = new SparseKernel(fanIn, fanOut, Float32Array.from(c.w), Float32Array.from(c.mask), sparseKernels().kernels);
+      try {
+        const g = gramSquaredNorm(dzT, inputT);
+        assertClose(g.dataSync(), [c.g_sq], `${c.name}: ||X^T D||^2`, 1e-5, 0);
+        g.dispose();
+        const active = sk.gradient(dzT.dataSync() as Float32Array, inputT.dataSync() as Float32Array, B);
+        const s = sparseRaw({ kind: 'sparse', layer: 0, active, dzT, inputT }, active, sk.values, c.lam);
+        const viaGram = sparseNormTensor(s, { l1: false, l2: true });
+        const viaDense = sparseNormTensor(s, { l1: true, l2: true });
+        const [, gram2] = viaGram.dataSync();
+        const [l1, dense2] = viaDense.dataSync();
+        assertClose([gram2, dense2, l1], [c.raw_sq, c.raw_sq, c.raw_l1], `${c.name}: raw ||G + lam W||^2 (Gram, dense) and raw L1`, 1e-5, 0);
+        tf.dispose([viaGram, viaDense]);
+      } finally {
+        sk.dispose();
+        tf.dispose([inputT, dzT]);
+      }
+    });
+  }
+});
