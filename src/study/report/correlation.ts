@@ -191,6 +191,16 @@ function granulatedTables(granulated: ReturnType<typeof granulatedCells>, idSuff
     'A pooled τ can be dominated by one axis (for SC-SDC, the density level); Ψ weights every axis equally.',
   ];
   if (single.length > 0) notes.push(`Skipped, one value only: ${single.join(', ')}.`);
+  const largest: string[] = [];
+  for (const net of NETS) {
+    for (const t of TARGETS) {
+      const mine = cells.filter((c) => c.net === net && c.target === t.key && Number.isFinite(c.result.psi));
+      if (mine.length === 0) continue;
+      const top = mine.reduce((a, b) => (Math.abs(b.result.psi) > Math.abs(a.result.psi) ? b : a));
+      largest.push(`${net} vs ${t.label} ${measureLabel(top.measure)} (Ψ = ${top.result.psi.toFixed(3)})`);
+    }
+  }
+  if (largest.length > 0) notes.push(`Largest |Ψ|: ${largest.join('; ')}. No uncertainty is attached to Ψ here; the bootstrap table below gives intervals for the pooled and density-controlled τ.`);
   const used = cells[0].result.axes.filter((a) => a.status !== 'used').map((a) => a.name);
   if (used.length > 0) notes.push(`No group with two or more runs and a defined τ: ${used.join(', ')} (n/a).`);
   const axesTable: Table = {

@@ -93,6 +93,11 @@ test('granulated Kendall of the hand sweep, worked by hand', () => {
   assert.equal(r[col(g, 'abs_psi')], 0.5);
   assert.ok(g.notes.some((n) => n === 'Skipped, one value only: model.activation.'));
   assert.ok(g.notes.some((n) => /seeds are replicates/.test(n)));
+  // ||g||_1 = 10 − i falls along the run order: vs loss, axis optimizer: 4 groups (sgd before adam):
+  //   loss 0.9→0.8 (g1 10→8: −, −) +1; 0.5→0.4 +1; 0.85→0.3 +1; 0.45→0.6 −1 → 0.5. Axis dense_width:
+  //   sgd0: g1 10→9, loss 0.9→0.5 +1; adam0 +1; sgd1 +1; adam1: 0.3→0.6 −1 → 0.5. Ψ = 0.5, which
+  //   ties EGF_1's |Ψ| = 0.5; the first measure wins the tie.
+  assert.ok(g.notes.includes('Largest |Ψ|: sparse vs test loss ||g||_1 (Ψ = 0.500); sparse vs test acc. ||g||_1 (Ψ = -0.500). No uncertainty is attached to Ψ here; the bootstrap table below gives intervals for the pooled and density-controlled τ.'), g.notes.join('\n'));
   const axes = table(ts, 'correlation-granulated-axes-fashion-mnist');
   const a = find(axes, { net: 'sparse', axis: 'training.optimizer' });
   assert.deepEqual(a.slice(2), [2, 4, 8, 0]);
