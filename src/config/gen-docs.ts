@@ -167,7 +167,7 @@ sweep:
   maps to its nearest section's key, else line 1.
 - \`expandSweep(config, spec)\` → \`[{ id, config, point }]\`; \`configId(config)\` for single runs. \`spec.axes\` holds grid
   axes \`{ key, values }\` and the linked axis \`{ linked: [{ key: value, … }, …] }\` (\`isLinkedAxis\`), in file order.
-- \`GRADFLOW_SCHEMA\` / \`gradflow.schema.json\`: the schema; \`scsdcDensities(h_S, h_D)\`: the layer densities.
+- \`GRADFLOW_SCHEMA\` / \`gradflow.schema.json\`: the schema; \`scsdcDensities(h_S, h_D, hidden_layers)\`: the layer densities.
 
 ## Reference
 `;

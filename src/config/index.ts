@@ -2,6 +2,7 @@
 export { parseExperiment, loadExperimentFile, type ParseOptions, type LoadedExperiment } from './parse';
 export { keyRange, toSnakePath, positionsOfText, type PositionIndex } from './positions';
 export { expandSweep, configId, canonicalJson, type SweepRun } from './sweep';
-export { scsdcDensities, denseWidthFromDensity, defaultExperimentName } from './resolve';
+export { denseWidthFromDensity, defaultExperimentName } from './resolve';
+export { scsdcDensities } from '../shared/scsdc';
 export { GRADFLOW_SCHEMA, schemaAt, allKeyPaths, leafKeyPaths, closest, type SchemaNode, type SchemaType } from './schema';
 export { ConfigError, formatIssue, type ConfigIssue, type IssueCode, type IssueSeverity, type ParseResult, type Range, type SweepAxis, type LinkedSweepAxis, isLinkedAxis, type SweepSpec } from './types';

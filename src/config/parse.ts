@@ -2,6 +2,7 @@
  * Entry points: `parseExperiment` (text → resolved config + sweep + positioned issues, never throws)
  * and `loadExperimentFile` (a path → config, or a `ConfigError` formatted like compiler output).
  */
+import { isRecord } from '../shared/guards';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LineCounter, visit, type YAMLError } from 'yaml';
@@ -50,9 +51,6 @@ function yamlIssue(file: string, err: YAMLError, lineCounter: LineCounter, sever
   return makeIssue(file, '', rangeFromOffsets(lineCounter, start, Math.max(end, start + 1)), `YAML: ${message}`, severity === 'error' ? 'yaml-syntax' : 'yaml-warning', severity);
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Issues sorted by position, so editors and terminals list them top to bottom. */
 function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {

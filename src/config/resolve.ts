@@ -98,12 +98,6 @@ export function resolvePathFrom(base: string, p: string): string {
   return path.resolve(base, expandHome(p));
 }
 
-/** SC-SDC layer densities (method.md §2): first and output h_D/h_S, hidden-to-hidden (h_D/h_S)². */
-export function scsdcDensities(sparseWidth: number, denseWidth: number): { first: number; hidden: number; output: number } {
-  const ratio = denseWidth / sparseWidth;
-  return { first: ratio, hidden: ratio * ratio, output: ratio };
-}
-
 /** `round(width · density)`: the dense width a first-layer density stands for. */
 export function denseWidthFromDensity(width: number, density: number): number {
   return Math.round(width * density);

@@ -6,6 +6,7 @@
  * taken together (an optimizer with its own learning rate): its items are not crossed with each
  * other, the axis is crossed with the grid like any other axis.
  */
+import { isRecord } from '../shared/guards';
 import { createHash } from 'node:crypto';
 import type { ExperimentConfig } from '../shared/experiment';
 import type { SettingsLayer } from './layers';
@@ -160,9 +161,6 @@ const SAME_SETTING: Readonly<Record<string, string>> = {
   'sparsity.dense_width': 'sparsity.density',
 };
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Dotted path of a linked item (`sweep.linked.1`) or of one of its keys (`sweep.linked.1.training.optimizer`). */
 export function linkedPath(item: number, key?: string): string {

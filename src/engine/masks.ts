@@ -34,18 +34,8 @@ export function scsdcActiveCounts(inputs: number, denseWidth: number, hiddenLaye
   return mlpShapes(inputs, denseWidth, hiddenLayers, classes).map((s) => s.fanIn * s.fanOut);
 }
 
-/** Nominal SC-SDC densities (method.md §2), for display. */
-export function scsdcDensities(sparseWidth: number, denseWidth: number, hiddenLayers: number): number[] {
-  const r = denseWidth / sparseWidth;
-  const out: number[] = [];
-  for (let l = 0; l <= hiddenLayers; l++) {
-    const first = l === 0;
-    const last = l === hiddenLayers;
-    // With H = 0 the single layer maps d → C and has density 1 (no hidden width to shrink).
-    out.push(hiddenLayers === 0 ? 1 : first || last ? r : r * r);
-  }
-  return out;
-}
+/** Nominal SC-SDC densities (method.md §2), for display: one definition, in `src/shared/scsdc.ts`. */
+export { scsdcDensities } from '../shared/scsdc';
 
 /**
  * Exactly k of n positions set to 1, uniformly without replacement (partial Fisher-Yates: the

@@ -122,10 +122,6 @@ export function parentPathAt(entries: readonly OutlineEntry[], line: number, ind
   return stack.length === 0 ? [] : stack[stack.length - 1].path;
 }
 
-export function findEntry(entries: readonly OutlineEntry[], path: readonly string[]): OutlineEntry | undefined {
-  return entries.find((e) => e.path.length === path.length && e.path.every((p, i) => p === path[i]));
-}
-
 export function samePath(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((p, i) => p === b[i]);
 }

@@ -8,6 +8,7 @@
  * `alert` / `log` interleaved, then exactly one of `done` or `error`. Host → `stop` at any time;
  * the trainer honours it within one step and still sends `done` (with `stopped: true`).
  */
+import { isRecord } from './guards';
 import type { BackendName, BackendPreference, ExperimentConfig, NetRole, PruningMethod, PruningScope } from './experiment';
 
 /** Bump on any incompatible change; the host refuses a trainer with another major version. */
@@ -295,9 +296,6 @@ const TRAINER_TYPES: ReadonlySet<string> = new Set<TrainerToHost['type']>([
 ]);
 const HOST_TYPES: ReadonlySet<string> = new Set<HostToTrainer['type']>(['start', 'stop']);
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Shallow guard for messages arriving from the trainer (they come from our own process, so the type tag is checked, not every field). */
 export function isTrainerMessage(v: unknown): v is TrainerToHost {
@@ -322,7 +320,3 @@ export function decodeNumber(v: Alert['value']): number {
   return typeof v === 'number' ? v : Number(v);
 }
 
-/** Exhaustiveness helper for switches over message unions. */
-export function assertNever(x: never): never {
-  throw new Error(`unexpected message: ${JSON.stringify(x)}`);
-}

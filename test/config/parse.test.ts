@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadExperimentFile, parseExperiment } from '../../src/config/parse';
 import { ConfigError } from '../../src/config/types';
-import { scsdcDensities } from '../../src/config/resolve';
+import { scsdcDensities } from '../../src/config';
 import type { ExperimentConfig } from '../../src/shared/experiment';
 import { FILE, issueFor, span } from './helpers';
 
@@ -273,6 +273,6 @@ test('errors in the sweep section do not hide errors in the experiment', () => {
 });
 
 test('scsdcDensities: first and output h_D/h_S, hidden (h_D/h_S)^2', () => {
-  assert.deepEqual(scsdcDensities(1000, 100), { first: 0.1, hidden: 0.010000000000000002, output: 0.1 });
-  assert.deepEqual(scsdcDensities(128, 32), { first: 0.25, hidden: 0.0625, output: 0.25 });
+  assert.deepEqual(scsdcDensities(1000, 100, 2), [0.1, 0.010000000000000002, 0.1]);
+  assert.deepEqual(scsdcDensities(128, 32, 3), [0.25, 0.0625, 0.0625, 0.25]);
 });
