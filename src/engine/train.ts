@@ -70,8 +70,9 @@ export interface EngineOptions {
 
 /**
  * `engine.sparse_kernels: auto` puts a masked layer on the sparse path at or below this density
- * (ours). Measured crossover (bench/step.bench.ts --crossover, wasm, 2 shared cores): see
- * src/engine/README.md "Sparse kernels".
+ * (ours): a conservative pick from the kernel throughputs bench/scsdc.bench.ts measures (sparse
+ * kernels 2.9–5.4 GFLOP/s of useful work, XNNPACK's dense product 5–10 GFLOP/s, so the sparse path
+ * wins below density ≈ 0.3–1), not a measured crossover; see src/engine/README.md "Sparse kernels".
  */
 export const SPARSE_AUTO_MAX_DENSITY = 0.35;
 
