@@ -219,6 +219,9 @@ function resolvePruningKeys(
   if (given.synflow_rounds !== undefined && method !== 'synflow') {
     report('sparsity.synflow_rounds', `ignored: only method 'synflow' prunes in rounds, found method '${method}'`, 'ignored', 'warning', 'key');
   }
+  if (given.dynamic !== undefined && method === 'none') {
+    report('sparsity.dynamic', "expected a pruning method with sparsity.dynamic, found method 'none': dynamic sparse training moves the masks of a sparse net", 'conflict', 'error', 'key');
+  }
   if (method === 'grasp' && model.batch_norm === true) {
     report(
       'sparsity.method',

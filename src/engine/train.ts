@@ -10,6 +10,7 @@ import type {
   FlowMeasures,
   FlowPoint,
   NetInfo,
+  MaskUpdate,
   NetSummary,
   PruningInfo,
   SplitMetrics,
@@ -21,6 +22,7 @@ import { AlertTracker, maskAlerts } from './alerts';
 import { combineFlow, flowSchedule, meanFlow } from './flow';
 import { activePaths, heGain, mlpShapes, planLayers, scsdcActiveCounts, type LayerMaskPlan } from './masks';
 import { MaskedMLP, type KernelPath } from './model';
+import { applyDynamicUpdate, isUpdateStep } from './pruning/dynamic';
 import { criterionBatchRows, DEFAULT_SYNFLOW_ROUNDS, isCriterion, planByCriterion, pruningHeader, pruningInfo } from './pruning';
 import { SPARSE_MAX_UNITS, sparseKernels } from './sparse';
 import { createOptimizer, type Optimizer, type Param } from './optimizers';
@@ -36,6 +38,8 @@ export interface TrainHooks {
   shouldStop(): boolean;
   /** Data augmentation of a batch (n rows, row-major); returns the augmented copy. Only called when training.augmentation is on. */
   augment?: (x: Float32Array, n: number) => Float32Array;
+  /** A dynamic-sparsity mask update (sparsity.dynamic), after the optimizer step of its step. */
+  onMaskUpdate?: (u: MaskUpdate) => void;
   /** Progress notes for the run log (e.g. a net that diverged and stopped training). */
   onLog?: (level: 'info' | 'warn', message: string) => void;
 }
@@ -323,6 +327,12 @@ export async function trainExperiment(
     flowBatches.push(makeBatch(data.train, features, classes, flowPerm, s, Math.min(t.batchSize, nTrain - s), undefined, true));
   }
   const schedule = flowSchedule(t.epochs, stepsPerEpoch);
+  // Dynamic sparse training (src/engine/pruning/dynamic.ts): the sparse net's masks move; the
+  // initial masks are kept to report how far they moved.
+  const dynamic = cfg.sparsity.method !== 'none' ? cfg.sparsity.dynamic : undefined;
+  const dynamicRng = rng.fork('dynamic');
+  const initialMasks = new Map<NetRun, (Float32Array | undefined)[]>();
+  if (dynamic) for (const r of runs) if (r.role === 'sparse') initialMasks.set(r, r.net.masks.map((m, l) => (m ? r.net.maskArray(l) : undefined)));
 
   let stopped = false;
   let failed = false;
@@ -439,6 +449,14 @@ export async function trainExperiment(
                 failed = true;
                 reason = `mask integrity violated in the ${r.role} net, layer ${r.net.layerInfo[iv.layer].name}, at step ${step}`;
               }
+            }
+          }
+          if (dynamic && !stopped && isUpdateStep(step, totalSteps, dynamic)) {
+            for (const r of active()) {
+              const initial = initialMasks.get(r);
+              if (!initial) continue;
+              const u = applyDynamicUpdate(r.net, batch, dynamic, step, totalSteps, dynamicRng, initial);
+              hooks.onMaskUpdate?.({ net: r.role, step, epoch, ...u });
             }
           }
         } finally {

@@ -77,6 +77,7 @@ export class RunSession {
       case 'hello':
       case 'epoch':
       case 'flow':
+      case 'mask-update':
       case 'alert':
       case 'log':
         break;

@@ -26,6 +26,23 @@ export const SCORED_METHODS = ['snip', 'grasp', 'synflow'] as const;
 export const PRUNING_SCOPES = ['layerwise', 'global'] as const;
 export type PruningScope = (typeof PRUNING_SCOPES)[number];
 
+/** Dynamic sparse training (docs/pruning.md): SET grows at random, RigL by dense-gradient magnitude. */
+export const DYNAMIC_METHODS = ['set', 'rigl'] as const;
+export type DynamicMethod = (typeof DYNAMIC_METHODS)[number];
+export const DYNAMIC_SCHEDULES = ['cosine', 'constant'] as const;
+export type DynamicSchedule = (typeof DYNAMIC_SCHEDULES)[number];
+
+export interface DynamicSparsityConfig {
+  method: DynamicMethod;
+  /** Steps between mask updates. */
+  every: number;
+  /** Share of each layer's active weights replaced at an update, before the schedule; in (0, 1). */
+  fraction: number;
+  schedule: DynamicSchedule;
+  /** Fraction of training after which the mask is frozen, in (0, 1]. */
+  until: number;
+}
+
 /** Which fan-in sets the He-normal std of the sparse net (method.md §2). */
 export const INIT_MODES = ['dense-fan-in', 'sparse-fan-in'] as const;
 export type InitMode = (typeof INIT_MODES)[number];
@@ -90,6 +107,8 @@ export interface SparsityConfig {
   batches?: number;
   /** SynFlow pruning rounds, exponential schedule (absent = 100, Tanaka et al. 2020). */
   synflowRounds?: number;
+  /** Dynamic sparse training of the sparse net; absent = masks stay fixed. */
+  dynamic?: DynamicSparsityConfig;
 }
 
 export interface TrainingConfig {

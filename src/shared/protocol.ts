@@ -9,7 +9,7 @@
  * the trainer honours it within one step and still sends `done` (with `stopped: true`).
  */
 import { isRecord } from './guards';
-import type { BackendName, BackendPreference, ExperimentConfig, NetRole, PruningMethod, PruningScope } from './experiment';
+import type { BackendName, BackendPreference, DynamicMethod, ExperimentConfig, NetRole, PruningMethod, PruningScope } from './experiment';
 
 /** Bump on any incompatible change; the host refuses a trainer with another major version. */
 export const PROTOCOL_VERSION = 1;
@@ -114,6 +114,33 @@ export interface PruningInfo {
    * with a `global` scope, where the criterion chose the per-layer counts and only the total matches.
    */
   scsdcPerLayer: boolean;
+}
+
+/** One layer's part of a dynamic-sparsity mask update (docs/pruning.md). */
+export interface MaskUpdateLayer {
+  /** Weight layer index (0-based). */
+  layer: number;
+  dropped: number;
+  grown: number;
+  /** Of the grown: weights dropped and grown back in this same update (they restart at 0). */
+  regrown: number;
+  /** Active weights after the update (constant for SET / RigL). */
+  active: number;
+  /** Share of the initial mask's active positions still active (1 = the mask has not moved). */
+  overlap: number;
+}
+
+/** A dynamic-sparsity mask update of one net, after the optimizer step of `step`. */
+export interface MaskUpdate {
+  net: NetRole;
+  step: number;
+  /** 0-based epoch of the step. */
+  epoch: number;
+  method: DynamicMethod;
+  /** Share of each layer's active weights replaced (after the schedule). */
+  fraction: number;
+  /** Masked layers only. */
+  layers: MaskUpdateLayer[];
 }
 
 export interface NetInfo {
@@ -246,6 +273,12 @@ export interface FlowPointMessage {
   point: FlowPoint;
 }
 
+/** trainer → host: the sparse net's masks moved (dynamic sparse training). */
+export interface MaskUpdateMessage {
+  type: 'mask-update';
+  update: MaskUpdate;
+}
+
 export interface AlertMessage {
   type: 'alert';
   alert: Alert;
@@ -284,6 +317,7 @@ export type TrainerToHost =
   | StepMessage
   | EpochMessage
   | FlowPointMessage
+  | MaskUpdateMessage
   | AlertMessage
   | LogMessage
   | DoneMessage
@@ -292,7 +326,7 @@ export type TrainerToHost =
 export type HostToTrainer = StartMessage | StopMessage;
 
 const TRAINER_TYPES: ReadonlySet<string> = new Set<TrainerToHost['type']>([
-  'hello', 'ready', 'step', 'epoch', 'flow', 'alert', 'log', 'done', 'error',
+  'hello', 'ready', 'step', 'epoch', 'flow', 'mask-update', 'alert', 'log', 'done', 'error',
 ]);
 const HOST_TYPES: ReadonlySet<string> = new Set<HostToTrainer['type']>(['start', 'stop']);
 

@@ -70,6 +70,7 @@ export async function runExperiment(msg: StartMessage, ctx: RunContext): Promise
     onStep: (m) => ctx.send({ type: 'step', metrics: m }),
     onEpoch: (m) => ctx.send({ type: 'epoch', metrics: m }),
     onFlowPoint: (p) => ctx.send({ type: 'flow', point: p }),
+    onMaskUpdate: (u) => ctx.send({ type: 'mask-update', update: u }),
     onAlert: (raw) => {
       // Stamp the setting most responsible (the remedy table), so the host needs no re-derivation.
       const key = raw.key ?? primaryKey(raw, config, kinds);

@@ -79,3 +79,25 @@ test('sparsity.method and sparsity.scope are sweep axes', () => {
     ['random/layerwise', 'random/global', 'snip/layerwise', 'snip/global', 'synflow/layerwise', 'synflow/global'],
   );
 });
+
+test('sparsity.dynamic: defaults, positioned errors, the none conflict, a sweep axis', () => {
+  const ok = parse(['  method: random', '  dynamic:', '    method: rigl']);
+  assert.deepEqual(ok.issues, []);
+  assert.deepEqual(ok.config?.sparsity.dynamic, { method: 'rigl', every: 100, fraction: 0.3, schedule: 'cosine', until: 0.75 });
+  assert.equal(parse(['  method: random']).config?.sparsity.dynamic, undefined);
+  for (const bad of ['0', '1', '1.5', '-0.1']) {
+    const issue = issueFor(parse(['  method: snip', '  dynamic:', '    method: set', `    fraction: ${bad}`]).issues, 'sparsity.dynamic.fraction');
+    // Line 8 "    fraction: <bad>": the value starts at column 15.
+    assert.deepEqual([issue.line, issue.column, issue.code], [8, 15, 'out-of-range']);
+  }
+  const missing = issueFor(parse(['  method: snip', '  dynamic:', '    every: 10']).issues, 'sparsity.dynamic.method');
+  assert.equal(missing.code, 'missing');
+  assert.equal(issueFor(parse(['  method: snip', '  dynamic: {method: rigl, schedule: cosin}']).issues, 'sparsity.dynamic.schedule').suggestion, 'cosine');
+  const none = parseExperiment(['sparsity:', '  dynamic: {method: set}', ''].join('\n'), FILE);
+  const c = issueFor(none.issues, 'sparsity.dynamic');
+  assert.deepEqual([c.line, c.severity, c.code], [2, 'error', 'conflict']);
+  const text = [...BASE, '  method: random', '  dynamic: {method: set}', 'sweep:', '  seeds: [0]', '  grid:', '    sparsity.dynamic.method: [set, rigl]', ''].join('\n');
+  const r = parseExperiment(text, FILE);
+  assert.ok(r.config && r.sweep, r.issues.map((i) => i.message).join('\n'));
+  assert.deepEqual(expandSweep(r.config, r.sweep).map((x) => x.config.sparsity.dynamic?.method), ['set', 'rigl']);
+});

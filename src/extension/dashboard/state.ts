@@ -417,6 +417,8 @@ export class DashboardState {
       case 'error':
         this.setStatus(runId, 'failed', msg.message);
         return;
+      case 'mask-update':
+        return; // recorded in metrics.jsonl; not drawn by the dashboard yet (docs/pruning.md)
       default: {
         const never: never = msg;
         return never;

@@ -475,6 +475,12 @@ export class RunManager implements vscode.Disposable {
       }
       case 'flow':
         break;
+      case 'mask-update': {
+        const u = m.update;
+        const moved = u.layers.reduce((s, l) => s + l.grown, 0);
+        log.debug(`[${run.name}] ${u.net} masks updated at step ${u.step} (${u.method}, fraction ${u.fraction.toFixed(3)}): ${moved} weights replaced`);
+        break;
+      }
       case 'alert':
         log.warn(`[${run.name}] alert ${m.alert.kind}: ${m.alert.message}`);
         this.addAlertDiagnostics(run, m);
