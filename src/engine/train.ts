@@ -332,7 +332,7 @@ export async function trainExperiment(
   const dynamic = cfg.sparsity.method !== 'none' ? cfg.sparsity.dynamic : undefined;
   const dynamicRng = rng.fork('dynamic');
   const initialMasks = new Map<NetRun, (Float32Array | undefined)[]>();
-  if (dynamic) for (const r of runs) if (r.role === 'sparse') initialMasks.set(r, r.net.masks.map((m, l) => (m ? r.net.maskArray(l) : undefined)));
+  if (dynamic) for (const r of runs) if (r.role === 'sparse') initialMasks.set(r, r.net.masked.map((m, l) => (m ? r.net.maskArray(l) : undefined)));
 
   let stopped = false;
   let failed = false;

@@ -96,7 +96,8 @@ export function overlapWithInitial(initial: ArrayLike<number>, mask: ArrayLike<n
 /** What a model must offer for mask updates (the agreed interface of MaskedMLP). */
 export interface DynamicModel {
   readonly numLayers: number;
-  readonly masks: readonly (unknown | undefined)[];
+  /** Whether layer l has a mask (dense or sparse kernel path). */
+  readonly masked: readonly boolean[];
   maskArray(l: number): Float32Array;
   kernelArray(l: number): Float32Array;
   denseKernelGradient(l: number, batch: { x: Tensor2D; xT?: Tensor2D; y: Tensor2D }): Float32Array;
@@ -118,7 +119,7 @@ export function applyDynamicUpdate(
 ): Omit<MaskUpdate, 'net' | 'step' | 'epoch'> {
   const fraction = updateFraction(step, totalSteps, d);
   const layers: MaskUpdateLayer[] = [];
-  const moving = [...Array(net.numLayers).keys()].filter((l) => net.masks[l] !== undefined && initial[l] !== undefined);
+  const moving = [...Array(net.numLayers).keys()].filter((l) => net.masked[l] && initial[l] !== undefined);
   // Every layer's drop and grow sets from the SAME weights (RigL takes all gradients before any
   // mask changes), then the updates.
   const plans = moving.map((l) => {
