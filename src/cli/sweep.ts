@@ -108,6 +108,8 @@ export async function sweepCommand(config: ExperimentConfig, spec: SweepSpec, so
       case 'log':
         say(e.message);
         break;
+      case 'slurm':
+        break;
     }
   };
   let handle;

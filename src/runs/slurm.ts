@@ -21,7 +21,7 @@ import type { BackendPreference } from '../shared/experiment';
 import { claimState } from './claims';
 import { startRun } from './session';
 import { isComplete, type RunStatus } from './status';
-import { listRuns, type RunRecord } from './store';
+import { listRuns, readSummary, type RunRecord } from './store';
 import {
   claimAndRun,
   countEnd,
@@ -409,10 +409,15 @@ export async function followJob(sweepDir: string, job: JobRecord, pollMs: number
   const started = new Set<number>();
   const ended = new Set<number>();
   const lastProgress = new Map<number, number>();
+  const lastState = new Map<number, string>();
   for (;;) {
     const states = arrayStates(job.jobId);
     const views = viewJob(sweepDir, job, states);
     for (const v of views) {
+      if (states !== undefined && lastState.get(v.index) !== v.slurmState) {
+        lastState.set(v.index, v.slurmState);
+        onEvent({ type: 'slurm', id: v.configId, state: v.slurmState, task: `${job.jobId}_${v.index}` });
+      }
       const running = v.slurmState === 'RUNNING' || v.run?.status === 'running';
       const over = states !== undefined && (isTerminalState(v.slurmState) || v.slurmState === 'UNKNOWN') && v.run?.status !== 'running';
       if ((running || over) && !started.has(v.index) && v.record?.status !== 'busy') {
@@ -432,7 +437,14 @@ export async function followJob(sweepDir: string, job: JobRecord, pollMs: number
         const status: RunStatus = v.complete && v.run ? v.run.status : v.slurmState === 'CANCELLED' ? 'stopped' : (v.run?.status ?? 'failed');
         const tail = logTailOf(v.logFile, 6);
         const error = v.complete ? undefined : `Slurm ${v.slurmState}${v.record?.error ? `: ${v.record.error.split('\n')[0]}` : ''}${tail.length > 0 ? `\n${tail.join('\n')}` : ''}`;
-        onEvent({ type: 'end', id: v.configId, status: isComplete(status) || status === 'stopped' || status === 'killed' || status === 'failed' ? status : 'failed', ...(error !== undefined ? { error } : {}) });
+        const summary = v.run !== undefined && (isComplete(v.run.status) || v.run.status === 'stopped' || v.run.status === 'failed') ? readSummary(v.run.runDir) : undefined;
+        onEvent({
+          type: 'end',
+          id: v.configId,
+          status: isComplete(status) || status === 'stopped' || status === 'killed' || status === 'failed' ? status : 'failed',
+          ...(summary !== undefined ? { summary } : {}),
+          ...(error !== undefined ? { error } : {}),
+        });
       }
     }
     if (states !== undefined && views.every((v) => ended.has(v.index))) return views;

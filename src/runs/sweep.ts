@@ -134,7 +134,9 @@ export type SweepEvent =
   | { type: 'end'; id: string; status: RunStatus; summary?: RunSummary; error?: string }
   /** Another scheduler holds the configuration's claim (or finished it meanwhile): not run here. */
   | { type: 'busy'; id: string; holder: string }
-  | { type: 'log'; message: string };
+  | { type: 'log'; message: string }
+  /** A Slurm array task's state changed (PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, …). */
+  | { type: 'slurm'; id: string; state: string; task: string };
 
 export interface SweepCounts {
   finished: number;

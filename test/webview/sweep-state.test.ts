@@ -80,6 +80,21 @@ describe('SweepState: events vs folder', () => {
     assert.equal(m.rows[3].dense?.testAccuracy, 0.625);
   });
 
+  it('a Slurm sweep: rows show each task\'s Slurm state until the run ends', () => {
+    const s = new SweepState({ sweepId: '/s', name: 's', status: 'running' }, PLAN);
+    s.apply({ type: 'slurm', id: 'c-sgd-0', state: 'PENDING', task: '12_0' });
+    assert.equal(s.row('c-sgd-0')?.status, 'pending');
+    assert.equal(s.row('c-sgd-0')?.message, 'Slurm PENDING (task 12_0)');
+    s.apply({ type: 'slurm', id: 'c-sgd-0', state: 'RUNNING', task: '12_0' });
+    assert.equal(s.row('c-sgd-0')?.status, 'running');
+    assert.equal(s.row('c-sgd-0')?.message, 'Slurm RUNNING (task 12_0)');
+    s.apply({ type: 'end', id: 'c-sgd-0', status: 'stopped', error: 'Slurm CANCELLED' });
+    assert.equal(s.row('c-sgd-0')?.status, 'stopped');
+    assert.equal(s.row('c-sgd-0')?.message, 'Slurm CANCELLED');
+    s.apply({ type: 'slurm', id: 'c-sgd-0', state: 'CANCELLED', task: '12_0' });
+    assert.equal(s.row('c-sgd-0')?.message, 'Slurm CANCELLED', 'an ended row keeps its outcome');
+  });
+
   it('mid-sweep rows: running with progress, pending, and a restart clears the old run', () => {
     const s = new SweepState({ sweepId: '/s', name: 's', status: 'running' }, PLAN);
     assert.deepEqual(s.apply({ type: 'start', id: 'c-sgd-0', point: PLAN[0].point }), ['c-sgd-0']);

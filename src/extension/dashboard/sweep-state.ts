@@ -223,6 +223,13 @@ export class SweepState {
         r.progress = p;
         break;
       }
+      case 'slurm':
+        // The sweep view shows each configuration's Slurm state while the array runs.
+        if (r.status === 'pending' || r.status === 'running') {
+          r.message = `Slurm ${e.state} (task ${e.task})`;
+          if (e.state === 'RUNNING') r.status = 'running';
+        }
+        break;
       case 'busy':
         // Another scheduler has it: it is theirs to run; the folder will show the result.
         if (r.status === 'running' || r.status === 'pending') {

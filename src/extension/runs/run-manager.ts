@@ -16,6 +16,7 @@ import { isFailure, isLive, metricText, statusLabel, statusOfSummary, type RunSt
 import type { ExperimentConfig } from '../../shared/experiment';
 import type { RunSummary, TrainerToHost } from '../../shared/protocol';
 import { localExecutor, planSweep, runSweep as scheduleSweep, type PlannedRun, type SweepEvent } from '../../runs/sweep';
+import { cancelSweep, slurmExecutor } from '../../runs/slurm';
 import { GRADFLOW_VERSION } from '../../shared/version';
 import { loadSweepFolder, type DashboardState } from '../dashboard';
 import type { GradflowConfig } from '../config';
@@ -199,9 +200,35 @@ export class RunManager implements vscode.Disposable {
     let total = 0;
     let ended = 0;
     let report: (message: string, increment?: number) => void = () => undefined;
-    // The one sweep scheduler (runs/sweep.ts) with the local pool; this window launches each run
-    // itself so that it streams into the dashboard like any run.
-    const executor = localExecutor({
+    const sweepSettings = vscode.workspace.getConfiguration('gradflow.sweep', uri);
+    const useSlurm = sweepSettings.get<string>('executor') === 'slurm';
+    const str = (k: string): string | undefined => {
+      const v = sweepSettings.get<unknown>(k);
+      return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+    };
+    const int = (k: string): number | undefined => {
+      const v = sweepSettings.get<unknown>(k);
+      return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined;
+    };
+    const sbatchArgs = sweepSettings.get<unknown>('slurm.sbatchArgs');
+    // On Slurm: one job array, followed live (runs/slurm.ts); Cancel runs scancel.
+    const slurm = useSlurm
+      ? slurmExecutor({
+          cliPath: vscode.Uri.joinPath(this.deps.extensionUri, 'dist', 'cli.js').fsPath,
+          nodePath: prep.runtime.nodePath,
+          wait: true,
+          pollMs: 1000,
+          ...(str('slurm.partition') !== undefined ? { partition: str('slurm.partition') } : {}),
+          ...(int('slurm.maxParallel') !== undefined ? { maxParallel: int('slurm.maxParallel') } : {}),
+          ...(str('slurm.time') !== undefined ? { time: str('slurm.time') } : {}),
+          ...(int('slurm.cpusPerTask') !== undefined ? { cpusPerTask: int('slurm.cpusPerTask') } : {}),
+          ...(str('slurm.mem') !== undefined ? { mem: str('slurm.mem') } : {}),
+          sbatchArgs: Array.isArray(sbatchArgs) ? sbatchArgs.filter((a): a is string => typeof a === 'string') : [],
+        })
+      : undefined;
+    // Otherwise the one sweep scheduler (runs/sweep.ts) with the local pool; this window launches
+    // each run itself so that it streams into the dashboard like any run.
+    const executor = slurm ?? localExecutor({
       trainerPath: vscode.Uri.joinPath(this.deps.extensionUri, 'dist', 'trainer.js').fsPath,
       ...(prep.sweep.workers !== undefined ? { workers: prep.sweep.workers } : {}),
       launch: (item: PlannedRun) => {
@@ -250,6 +277,7 @@ export class RunManager implements vscode.Disposable {
           break;
         case 'start':
         case 'progress':
+        case 'slurm':
           break;
         default: {
           const never: never = e;
@@ -274,6 +302,14 @@ export class RunManager implements vscode.Disposable {
         token.onCancellationRequested(() => {
           cancelled = true;
           handle.stop();
+          if (slurm !== undefined) {
+            try {
+              const jobs = cancelSweep(plan.dir);
+              this.deps.log.info(`sweep ${plan.name}: scancel ${jobs.join(' ') || '(nothing left to cancel)'}`);
+            } catch (err) {
+              void this.errorWithLog(`Gradflow: cancelling the Slurm sweep failed: ${err instanceof Error ? err.message : String(err)}`);
+            }
+          }
         });
         counts = await handle.done;
         dashboard.setSweepStatus(sweepId, cancelled ? 'stopped' : 'done', cancelled ? 'cancelled: no more runs were started' : undefined);
