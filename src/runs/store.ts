@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { BackendName, ExperimentConfig } from '../shared/experiment';
 import * as os from 'node:os';
-import { isTrainerMessage, type RunSummary, type TrainerToHost } from '../shared/protocol';
+import { readTrainerMessage, type RunSummary, type TrainerToHost } from '../shared/protocol';
 import { GRADFLOW_VERSION } from '../shared/version';
 import { divergedNets, statusOfSummary, type RunStatus } from './status';
 
@@ -246,7 +246,8 @@ export function readMetricsLog(runDir: string): MetricsLog {
     } catch {
       value = undefined;
     }
-    if (isTrainerMessage(value)) messages.push(value);
+    const message = readTrainerMessage(value); // null (JSON's NaN) decoded back to NaN
+    if (message !== undefined) messages.push(message);
     else {
       skipped++;
       firstSkippedLine ??= i + 1;

@@ -5,7 +5,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import type { BackendPreference, ExperimentConfig } from '../shared/experiment';
-import { PROTOCOL_VERSION, isTrainerMessage, type HostToTrainer, type TrainerToHost } from '../shared/protocol';
+import { PROTOCOL_VERSION, readTrainerMessage, type HostToTrainer, type TrainerToHost } from '../shared/protocol';
 
 export interface StartTrainerOptions {
   /** Path of the bundled trainer entry (`dist/trainer.js`). */
@@ -104,8 +104,10 @@ export function startTrainer(opts: StartTrainerOptions): TrainerHandle {
     }
   });
 
-  child.on('message', (raw: unknown) => {
-    if (!isTrainerMessage(raw)) return;
+  child.on('message', (wire: unknown) => {
+    // Decoded: measured numbers JSON turned into null are NaN again.
+    const raw = readTrainerMessage(wire);
+    if (raw === undefined) return;
     if (!heardFrom) {
       heardFrom = true;
       clearTimeout(startupTimer);

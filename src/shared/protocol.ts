@@ -258,6 +258,24 @@ export interface ReadyMessage {
   dataset: { name: string; train: number; validation: number; test: number; source: string };
 }
 
+/** Counters and indices: always finite integers, so JSON carries them as numbers. */
+type CountKey = 'step' | 'epoch' | 'index' | 'active' | 'steps' | 'epochs';
+
+/**
+ * A measurement as JSON carries it: `JSON.stringify` turns NaN and ±Infinity into null, so every
+ * measured number (loss, accuracy, norms, flow measures, elapsed) arrives as `number | null`;
+ * counters (`CountKey`) stay numbers. The trainer sends the engine's types (a number is a valid
+ * `number | null`); `readTrainerMessage` turns null back into NaN, the engine's own "not a finite
+ * number", so every host consumer sees the values the engine computed (NaN prints as "NaN").
+ */
+export type OnWire<T> = T extends number
+  ? number | null
+  : T extends readonly (infer U)[]
+    ? OnWire<U>[]
+    : T extends object
+      ? { [K in keyof T]: K extends CountKey ? T[K] : OnWire<T[K]> }
+      : T;
+
 export interface StepMessage {
   type: 'step';
   metrics: StepMetrics;
@@ -330,6 +348,47 @@ const TRAINER_TYPES: ReadonlySet<string> = new Set<TrainerToHost['type']>([
 ]);
 const HOST_TYPES: ReadonlySet<string> = new Set<HostToTrainer['type']>(['start', 'stop']);
 
+
+/** A trainer message as it arrives over JSON (IPC or a `metrics.jsonl` line): measured numbers may be null. */
+export type TrainerToHostOnWire =
+  | Exclude<TrainerToHost, StepMessage | EpochMessage | FlowPointMessage | DoneMessage>
+  | { type: 'step'; metrics: OnWire<StepMetrics> }
+  | { type: 'epoch'; metrics: OnWire<EpochMetrics> }
+  | { type: 'flow'; point: OnWire<FlowPoint> }
+  | { type: 'done'; summary: Omit<RunSummary, 'nets'> & { nets: OnWire<NetSummary>[] } };
+
+/** null (what JSON made of NaN/±Infinity) → NaN, recursively. */
+function nullToNaN<T>(v: OnWire<T> | T): T {
+  if (v === null) return NaN as T;
+  if (Array.isArray(v)) return v.map((x: unknown) => nullToNaN(x)) as T;
+  if (isRecord(v)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = nullToNaN(x);
+    return out as T;
+  }
+  return v as T;
+}
+
+/**
+ * A message from the trainer, decoded: the type tag checked (as `isTrainerMessage`), and the
+ * measured numbers that JSON turned into null turned back into NaN. Undefined for anything else.
+ */
+export function readTrainerMessage(v: unknown): TrainerToHost | undefined {
+  if (!isTrainerMessage(v)) return undefined;
+  const m = v as TrainerToHostOnWire;
+  switch (m.type) {
+    case 'step':
+      return { type: 'step', metrics: nullToNaN<StepMetrics>(m.metrics) };
+    case 'epoch':
+      return { type: 'epoch', metrics: nullToNaN<EpochMetrics>(m.metrics) };
+    case 'flow':
+      return { type: 'flow', point: nullToNaN<FlowPoint>(m.point) };
+    case 'done':
+      return { type: 'done', summary: { ...m.summary, nets: m.summary.nets.map((n) => nullToNaN<NetSummary>(n)) } };
+    default:
+      return m;
+  }
+}
 
 /** Shallow guard for messages arriving from the trainer (they come from our own process, so the type tag is checked, not every field). */
 export function isTrainerMessage(v: unknown): v is TrainerToHost {

@@ -1,0 +1,62 @@
+/**
+ * A NaN through every channel: trainer → host (IPC and the run log are JSON: NaN becomes null,
+ * decoded back to NaN), host → webview (sent as null, accepted by the page's guard, drawn as a gap),
+ * and the run log read back from disk.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DashboardState } from '../../src/extension/dashboard/state';
+import { readTrainerMessage, type TrainerToHost } from '../../src/shared/protocol';
+import { emptyModel } from '../../src/shared/webview-protocol';
+import { readMetrics } from '../../src/runs/store';
+import { epoch, pageApply, step, wire } from './fixtures';
+
+test('trainer → host: a NaN loss and norm arrive as null over JSON and are read back as NaN', () => {
+  const sent = step('sparse', 7, true, 7); // NaN in the first layer's norms at step 7
+  const withNaN: TrainerToHost = { ...sent, metrics: { ...sent.metrics, loss: NaN, egf2: Infinity } };
+  const json = wire(withNaN) as unknown as { metrics: Record<string, unknown> };
+  assert.equal(json.metrics.loss, null); // what JSON does
+  const back = readTrainerMessage(json);
+  assert.ok(back && back.type === 'step');
+  assert.ok(Number.isNaN(back.metrics.loss));
+  assert.ok(Number.isNaN(back.metrics.egf2)); // ±Infinity is not kept apart from NaN by JSON
+  assert.ok(back.metrics.layers.some((l) => Number.isNaN(l.masked.l2)));
+  assert.equal(back.metrics.step, 7);
+  const e = epoch('dense', 1);
+  assert.ok(e.type === 'epoch');
+  const nanEpoch = readTrainerMessage(wire({ ...e, metrics: { ...e.metrics, test: { loss: NaN, accuracy: 0.1 } } }));
+  assert.ok(nanEpoch && nanEpoch.type === 'epoch' && Number.isNaN(nanEpoch.metrics.test.loss));
+});
+
+test('host → webview: the decoded NaN is sent as null, passes the page guard, and stays a gap', () => {
+  const state = new DashboardState({ maxPoints: 100 });
+  state.addRun({ runId: 'r', title: 't', status: 'running' });
+  for (let s = 1; s <= 5; s++) {
+    const m = step('sparse', s, true);
+    const decoded = readTrainerMessage(wire(s === 3 ? { ...m, metrics: { ...m.metrics, loss: NaN } } : m));
+    assert.ok(decoded);
+    state.apply('r', decoded);
+  }
+  const page = pageApply(emptyModel(), state.drainUpdates()); // asserts isHostToPage on each wired message
+  const loss = page.runs[0].nets[0].series.loss;
+  assert.deepEqual(loss.x, [1, 2, 3, 4, 5]);
+  assert.equal(loss.y[2], null);
+  assert.ok(loss.y.every((y, i) => (i === 2 ? y === null : typeof y === 'number')));
+});
+
+test('run log on disk: a NaN step written by the trainer is read back as NaN', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gf-nan-'));
+  try {
+    const m = step('dense', 1, true);
+    const line = JSON.stringify({ ...m, metrics: { ...m.metrics, loss: NaN } });
+    fs.writeFileSync(path.join(dir, 'metrics.jsonl'), `${line}\n`);
+    const [first] = readMetrics(dir);
+    assert.ok(first !== undefined && first.type === 'step');
+    assert.ok(Number.isNaN(first.metrics.loss));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
