@@ -83,7 +83,12 @@ export function summaryTable(summary: RunSummary): string {
     row('ms per step', (n) => num(n.msPerStep, 3)),
     row('active weights', (n) => String(n.layers.reduce((s, l) => s + l.active, 0))),
     // engine.sparse_kernels: parameters + index + optimizer state the net holds (NetSummary.memoryBytes).
-    row('memory (params+index+optimizer)', (n) => (n.memoryBytes ? `${((n.memoryBytes.parameters + n.memoryBytes.index + n.memoryBytes.optimizer) / 2 ** 20).toFixed(2)} MiB` : '')),
+    row('memory (params+index+optimizer)', (n) => {
+      const m = n.memoryBytes;
+      if (!m) return '';
+      const b = m.parameters + m.index + m.optimizer;
+      return b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(2)} MiB` : `${(b / 1024).toFixed(1)} KiB`;
+    }),
   ];
   const depth = Math.max(...nets.map((n) => n.layers.length));
   for (let i = 0; i < depth; i++) {
