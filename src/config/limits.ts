@@ -13,7 +13,7 @@ export const DEFAULT_MAX_SWEEP_RUNS = 100_000;
  * checked on its own and the combinations are checked when the sweep is expanded to run (before any
  * run starts). Validation never materialises the runs of a sweep.
  */
-export const EDITOR_COMBINATION_BUDGET = 256;
+export const EDITOR_COMBINATION_BUDGET = 64;
 
 /** Deepest nesting of YAML collections accepted (the schema needs 6; more is hostile or a mistake). */
 export const MAX_YAML_DEPTH = 64;
@@ -29,7 +29,7 @@ export const MAX_FILE_CHARS = 256 * 1024;
  * large sweep a few hundred to two thousand; counted by a linear scan before parsing, which bounds the parser's work
  * (about 20 µs an entry) so the editor's check of any file stays well under 200 ms.
  */
-export const MAX_ENTRIES = 5_000;
+export const MAX_ENTRIES = 3_000;
 
 /**
  * Weights of one net (all layers) above which a model is refused before training: 2²⁸ float32

@@ -15,7 +15,8 @@ import { ConfigError, isLinkedAxis, type ConfigIssue, type LinkedSweepAxis, type
 import type { ExperimentConfig } from '../shared/experiment';
 import { describeValue, makeIssue, validateValue, type Locator } from './validate';
 import { cappedProduct, DEFAULT_MAX_SWEEP_RUNS, EDITOR_COMBINATION_BUDGET, MAX_YAML_DEPTH } from './limits';
-import { duplicateKeys, foreignTags, parseYamlGuarded, prescan } from './yaml-guards';
+import { parseYamlGuarded, prescan, structureProblems } from './yaml-guards';
+import { shownText } from '../shared/text';
 import { resourceIssues } from './resources';
 
 export interface ParseOptions {
@@ -42,13 +43,16 @@ function locatorFor(index: PositionIndex): Locator {
   return { key: (p) => nearest(index.keyNameRanges, p), value: (p) => nearest(index.valueRanges, p) };
 }
 
-function yamlIssue(file: string, err: YAMLError, lineCounter: LineCounter, severity: 'error' | 'warning'): ConfigIssue {
-  const [start, end] = err.pos;
+function yamlIssue(file: string, err: YAMLError, lineCounter: LineCounter, severity: 'error' | 'warning', textLength: number): ConfigIssue {
+  // Errors at the end of the file point one past it: keep the range inside the text.
+  const start = Math.min(err.pos[0], textLength);
+  const end = Math.min(Math.max(err.pos[1], start + 1), textLength);
   // yaml's messages end with a code frame when prettyErrors is on; it is off, so keep the first line.
-  const message = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+  // They can quote a whole token of the file: cut it, and show control characters as escapes.
+  const message = shownText(err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''), 200);
   // No key: a syntax error is about the text, and the key it happens to fall in is often misleading
   // (a broken line can read as a new key of the section above).
-  return makeIssue(file, '', rangeFromOffsets(lineCounter, start, Math.max(end, start + 1)), `YAML: ${message}`, severity === 'error' ? 'yaml-syntax' : 'yaml-warning', severity);
+  return makeIssue(file, '', rangeFromOffsets(lineCounter, start, end), `YAML: ${message}`, severity === 'error' ? 'yaml-syntax' : 'yaml-warning', severity);
 }
 
 
@@ -140,33 +144,34 @@ function parseChecked(text: string, file: string, opts: ParseOptions, lineCounte
   if (scanned) {
     countLines(lineCounter, text, scanned.offset);
     const at = Math.min(scanned.offset, Math.max(0, text.length - 1));
-    const issue = makeIssue(file, '', rangeFromOffsets(lineCounter, at, at + 1), `YAML: ${scanned.message}`, 'yaml-syntax');
+    const issue = makeIssue(file, '', rangeFromOffsets(lineCounter, at, Math.min(at + 1, text.length)), `YAML: ${scanned.message}`, 'yaml-syntax');
     return { ...emptyIndex(text, lineCounter), issues: [issue] };
   }
-  const guarded = parseYamlGuarded(text, lineCounter);
+  // Line starts counted here, over '\n', rather than by the YAML lexer (which misses some inside
+  // broken flow collections): every position then agrees with its offset.
+  countLines(lineCounter, text, text.length);
+  const guarded = parseYamlGuarded(text);
   if (!guarded.doc) {
     const at = guarded.tooDeep?.offset ?? 0;
-    const issue = makeIssue(file, '', rangeFromOffsets(lineCounter, at, at + 1), `YAML: collections nested more than ${MAX_YAML_DEPTH} levels deep: an experiment file needs at most 6`, 'yaml-syntax');
+    const issue = makeIssue(file, '', rangeFromOffsets(lineCounter, at, Math.min(at + 1, text.length)), `YAML: collections nested more than ${MAX_YAML_DEPTH} levels deep: an experiment file needs at most 6`, 'yaml-syntax');
     return { ...emptyIndex(text, lineCounter), issues: [issue] };
   }
   const doc = guarded.doc;
   const index = collectPositions(doc, lineCounter, text);
   const result: ParseResult = { issues: [], ...index };
   const issues: ConfigIssue[] = [];
-  for (const err of doc.errors) issues.push(yamlIssue(file, err, lineCounter, 'error'));
-  for (const warn of doc.warnings) issues.push(yamlIssue(file, warn, lineCounter, 'warning'));
+  for (const err of doc.errors) issues.push(yamlIssue(file, err, lineCounter, 'error', text.length));
+  for (const warn of doc.warnings) issues.push(yamlIssue(file, warn, lineCounter, 'warning', text.length));
   // A duplicate key does not stop the check of the rest (the later occurrence is the one read, as
   // YAML readers do): one slip must not hide the file's other problems. Any other YAML error does.
   const duplicates = new Set<ConfigIssue>();
   if (doc.errors.length === 0) {
-    const problem = (p: { range: [number, number]; message: string }): ConfigIssue =>
-      makeIssue(file, '', rangeFromOffsets(lineCounter, p.range[0], Math.max(p.range[1], p.range[0] + 1)), `YAML: ${p.message}`, 'yaml-syntax');
-    for (const p of duplicateKeys(doc, lineCounter)) {
-      const issue = problem(p);
-      duplicates.add(issue);
+    for (const p of structureProblems(doc, lineCounter)) {
+      const start = Math.min(p.range[0], text.length);
+      const issue = makeIssue(file, '', rangeFromOffsets(lineCounter, start, Math.min(Math.max(p.range[1], start + 1), text.length)), `YAML: ${p.message}`, 'yaml-syntax');
+      if (p.duplicate) duplicates.add(issue);
       issues.push(issue);
     }
-    for (const p of foreignTags(doc)) issues.push(problem(p));
   }
   if (issues.some((i) => i.severity === 'error' && !duplicates.has(i))) {
     result.issues = sortIssues(issues);

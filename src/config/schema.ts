@@ -205,7 +205,7 @@ export function documentation(key: string, node: SchemaNode): string {
 // "Did you mean": edit distance with a normaliser for the usual slips (case, `-` vs `_`, camelCase).
 
 /** Optimal-string-alignment distance (Levenshtein plus adjacent transposition, e.g. `adma` → `adam`). */
-export function editDistance(a: string, b: string): number {
+export function editDistance(a: string, b: string, limit = Infinity): number {
   const m = a.length;
   const n = b.length;
   // Three rolling rows (i − 2, i − 1, i) instead of an (m + 1) × (n + 1) table.
@@ -214,12 +214,17 @@ export function editDistance(a: string, b: string): number {
   let cur = new Int32Array(n + 1);
   for (let i = 1; i <= m; i++) {
     cur[0] = i;
+    let rowMin = i;
     for (let j = 1; j <= n; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       let d = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
       if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prev2[j - 2] + 1);
       cur[j] = d;
+      if (d < rowMin) rowMin = d;
     }
+    // A row's minimum never decreases further down (a transposition looks back two rows, hence +1):
+    // once it is past the limit the distance is too.
+    if (rowMin > limit + 1) return limit + 1;
     [prev2, prev, cur] = [prev, cur, prev2];
   }
   return prev[n];
@@ -254,7 +259,7 @@ export function closest(word: string, candidates: readonly string[]): string | u
     // The distance is at least the difference in length: skip hopeless candidates (and a 100 kB
     // key never costs a 100 kB × n table).
     if (Math.abs(c.length - w.length) > allowed) continue;
-    const distance = c === w ? 0 : editDistance(w, c);
+    const distance = c === w ? 0 : editDistance(w, c, allowed);
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;

@@ -16,6 +16,7 @@ import { ConfigError, isLinkedAxis, type ConfigIssue, type LinkedSweepAxis, type
 import { describeValue, makeIssue, validateValue, type Locator } from './validate';
 import { cappedProduct, DEFAULT_MAX_SWEEP_RUNS, grouped } from './limits';
 import { resourceIssues } from './resources';
+import { shownText } from '../shared/text';
 
 export interface SweepRun {
   /** 12 hex digits of sha256 over the canonical resolved configuration: same configuration, same id. */
@@ -137,7 +138,7 @@ const NOWHERE: Range = { line: 1, column: 1, endLine: 1, endColumn: 1, offset: 0
 export function axisKeyProblem(key: string): string | undefined {
   const forbidden = FORBIDDEN_AXES[key];
   if (forbidden) return `'${key}' cannot be a sweep axis: ${forbidden}`;
-  if (key === 'sweep' || key.startsWith('sweep.')) return `'${key}' cannot be a sweep axis: a sweep cannot sweep itself`;
+  if (key === 'sweep' || key.startsWith('sweep.')) return `'${shownText(key)}' cannot be a sweep axis: a sweep cannot sweep itself`;
   const schema = schemaAt(key);
   if (!schema) return undefined; // unknown keys are reported with a suggestion by the caller
   if (schema.properties) return `'${key}' is a section: name one of its keys, e.g. '${key}.${Object.keys(schema.properties)[0]}'`;
@@ -152,7 +153,7 @@ export function unknownAxisKey(key: string): { message: string; suggestion?: str
   const nearLeaf = key.includes('.') ? undefined : closest(key, leaves.map(last));
   const suggestion = closest(key, leaves) ?? leaves.find((p) => last(p) === last(key)) ?? (nearLeaf ? leaves.find((p) => last(p) === nearLeaf) : undefined);
   const hint = suggestion ? `; did you mean '${suggestion}'?` : ': expected a dotted key path of this file such as training.optimizer or model.batch_norm';
-  return { message: `sweep axis names unknown key '${key}'${hint}`, ...(suggestion ? { suggestion } : {}) };
+  return { message: `sweep axis names unknown key '${shownText(key)}'${hint}`, ...(suggestion ? { suggestion } : {}) };
 }
 
 /** Two spellings of one setting (`setKey` lets the later one replace the other). */

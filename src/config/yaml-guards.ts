@@ -7,7 +7,8 @@
  * - tags other than the YAML 1.2 core schema's (`!!set`, `!!binary`, `!!timestamp`, `!foo`, …) are
  *   refused instead of silently becoming an empty mapping, a Buffer or a Date.
  */
-import { Composer, isMap, isPair, isScalar, isSeq, Parser, visit, YAMLParseError, type CST, type Document, type LineCounter, type Node } from 'yaml';
+import { Composer, isMap, isNode, isPair, isScalar, isSeq, Parser, YAMLParseError, type CST, type Document, type LineCounter, type Node } from 'yaml';
+import { shownText } from '../shared/text';
 import { grouped, MAX_ENTRIES, MAX_FILE_CHARS, MAX_YAML_DEPTH } from './limits';
 
 export interface ScanProblem {
@@ -110,8 +111,8 @@ function deepestOffset(tokens: readonly CST.Token[], limit: number): number | un
  * `parseDocument` (first document only, like the `yaml` package's) with a depth check between the
  * parser and the composer. `uniqueKeys` is off: `duplicateKeys` does that check in linear time.
  */
-export function parseYamlGuarded(text: string, lineCounter: LineCounter): GuardedParse {
-  const tokens = [...new Parser(lineCounter.addNewLine).parse(text)];
+export function parseYamlGuarded(text: string): GuardedParse {
+  const tokens = [...new Parser().parse(text)];
   const deep = deepestOffset(tokens, MAX_YAML_DEPTH);
   if (deep !== undefined) return { tooDeep: { offset: deep } };
   const composer = new Composer({ prettyErrors: false, uniqueKeys: false });
@@ -131,6 +132,8 @@ export interface NodeProblem {
   /** [start, end) offsets of the text at fault. */
   range: [number, number];
   message: string;
+  /** A repeated key (reported, but the rest of the file is still checked). */
+  duplicate?: boolean;
 }
 
 /** A key as the plain value will spell it (`1` and `'1'` are the same key there). */
@@ -138,20 +141,43 @@ function keyText(node: unknown): string | undefined {
   return isScalar(node) ? String(node.value) : undefined;
 }
 
-/** Second and later occurrences of a key in the same mapping, each naming the line of the first. */
-export function duplicateKeys(doc: Document, lineCounter: LineCounter): NodeProblem[] {
+/** The tags of the YAML 1.2 core schema (what an explicit `!!str 5` or `!!int "3"` may say). */
+const CORE_TAGS = new Set(['map', 'seq', 'str', 'null', 'bool', 'int', 'float'].map((t) => `tag:yaml.org,2002:${t}`));
+
+function tagProblem(node: Node): NodeProblem | undefined {
+  if (typeof node.tag !== 'string' || !node.range || CORE_TAGS.has(node.tag)) return undefined;
+  const shown = node.tag.startsWith('tag:yaml.org,2002:') ? `!!${node.tag.slice('tag:yaml.org,2002:'.length)}` : node.tag;
+  return {
+    range: [node.range[0], node.range[1]],
+    message: `tag '${shownText(shown)}' is not supported: an experiment file uses plain YAML (mappings, lists, strings, numbers, true/false); remove the tag`,
+  };
+}
+
+/**
+ * One walk over the document (its depth is already bounded): keys repeated in a mapping (each
+ * repeat, naming the line of the first; one hash set per mapping), keys that are not plain names
+ * (`? [a, b]: 1`), and tags outside the core schema (`!!set`, `!!binary`, `!!timestamp`, `!foo`).
+ */
+export function structureProblems(doc: Document, lineCounter: LineCounter): NodeProblem[] {
   const problems: NodeProblem[] = [];
   const walk = (node: unknown): void => {
+    if (!isNode(node)) return;
+    const tag = tagProblem(node);
+    if (tag) problems.push(tag);
     if (isMap(node)) {
       const first = new Map<string, number>();
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
-        const k = keyText(pair.key);
-        const range = isScalar(pair.key) ? pair.key.range : undefined;
-        if (k !== undefined && range) {
+        const key = pair.key as unknown;
+        if (isScalar(key) && key.range) {
+          const k = keyText(key) as string;
           const seen = first.get(k);
-          if (seen === undefined) first.set(k, range[0]);
-          else problems.push({ range: [range[0], range[1]], message: `Map keys must be unique: '${k}' is already set on line ${lineCounter.linePos(seen).line}` });
+          if (seen === undefined) first.set(k, key.range[0]);
+          else problems.push({ range: [key.range[0], key.range[1]], message: `Map keys must be unique: '${shownText(k)}' is already set on line ${lineCounter.linePos(seen).line}`, duplicate: true });
+          const keyTag = tagProblem(key);
+          if (keyTag) problems.push(keyTag);
+        } else if (isNode(key) && key.range) {
+          problems.push({ range: [key.range[0], key.range[1]], message: `a key must be a plain name, found ${isMap(key) ? 'a mapping' : isSeq(key) ? 'a list' : 'an alias'}` });
         }
         walk(pair.value);
       }
@@ -160,24 +186,5 @@ export function duplicateKeys(doc: Document, lineCounter: LineCounter): NodeProb
     }
   };
   walk(doc.contents);
-  return problems;
-}
-
-/** The tags of the YAML 1.2 core schema (what an explicit `!!str 5` or `!!int "3"` may say). */
-const CORE_TAGS = new Set(['map', 'seq', 'str', 'null', 'bool', 'int', 'float'].map((t) => `tag:yaml.org,2002:${t}`));
-
-/** Nodes with a tag outside the core schema. */
-export function foreignTags(doc: Document): NodeProblem[] {
-  const problems: NodeProblem[] = [];
-  visit(doc, (_key, node) => {
-    const n = node as Node;
-    if (typeof n !== 'object' || n === null || !('tag' in n) || typeof n.tag !== 'string' || !n.range) return;
-    if (CORE_TAGS.has(n.tag)) return;
-    const shown = n.tag.startsWith('tag:yaml.org,2002:') ? `!!${n.tag.slice('tag:yaml.org,2002:'.length)}` : n.tag;
-    problems.push({
-      range: [n.range[0], n.range[1]],
-      message: `tag '${shown}' is not supported: an experiment file uses plain YAML (mappings, lists, strings, numbers, true/false); remove the tag`,
-    });
-  });
   return problems;
 }

@@ -1,3 +1,4 @@
+import { shownText } from '../shared/text';
 import { fileURLToPath } from 'node:url';
 import { zeroRange } from '../config/keys';
 import { parseExperiment } from '../config/parse';
@@ -25,7 +26,8 @@ export function issueToDiagnostic(issue: ConfigIssue): Diagnostic {
   return {
     range: zeroRange(issue),
     severity: issue.severity === 'error' ? Severity.Error : Severity.Warning,
-    message: issue.key !== '' ? `${issue.key}: ${issue.message}` : issue.message,
+    // The key path is the file's text: a key holding escape sequences is shown, not executed.
+    message: issue.key !== '' ? `${shownText(issue.key, 200)}: ${issue.message}` : issue.message,
     source: SERVER_SOURCE,
     code: issue.code,
     data,
