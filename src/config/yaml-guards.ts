@@ -109,7 +109,7 @@ function deepestOffset(tokens: readonly CST.Token[], limit: number): number | un
 
 /**
  * `parseDocument` (first document only, like the `yaml` package's) with a depth check between the
- * parser and the composer. `uniqueKeys` is off: `duplicateKeys` does that check in linear time.
+ * parser and the composer. `uniqueKeys` is off: `structureProblems` does that check in linear time.
  */
 export function parseYamlGuarded(text: string): GuardedParse {
   const tokens = [...new Parser().parse(text)];
