@@ -60,14 +60,14 @@ export function applyDefaults(value: Record<string, unknown>, schema: SchemaNode
   for (const [key, child] of Object.entries(schema.properties ?? {})) {
     if (out[key] === undefined || (out[key] === null && child.properties)) {
       if (child.default === undefined) {
-        delete out[key];
+        out[key] = undefined; // left out below
         continue;
       }
       out[key] = clone(child.default);
     }
     if (child.properties && isRecord(out[key])) out[key] = applyDefaults(out[key] as Record<string, unknown>, child);
   }
-  return out;
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
 }
 
 /** Maps every mapping key snake_case → camelCase (values untouched): the one-to-one naming rule. */

@@ -110,7 +110,7 @@ test('NaN in the loss stops the run cleanly with an alert naming the layer', asy
 test('a missing dataset is an error naming the dataset and where it looked; nothing hangs', async () => {
   const runsDir = tmpDir('runs');
   const empty = tmpDir('nodata');
-  const yaml = syntheticYaml({ runsDir }).replace(/dataset:\n  name: synthetic\n  synthetic: .*\n/, `dataset:\n  name: cifar10\n  path: ${JSON.stringify(empty)}\n`);
+  const yaml = syntheticYaml({ runsDir }).replace(/dataset:\n {2}name: synthetic\n {2}synthetic: .*\n/, `dataset:\n  name: cifar10\n  path: ${JSON.stringify(empty)}\n`);
   const { messages, exit } = await runTrainer(configOf(yaml));
   assert.equal(exit.code, 1);
   const err = messages[messages.length - 1];
