@@ -134,9 +134,16 @@ export class RunManager implements vscode.Disposable {
     return this.runs.get(key);
   }
 
+  private readonly extraRunsDirs = new Set<string>();
+
+  /** A runs folder found in the workspace (a run appeared in it): listed from now on. */
+  addRunsDir(dir: string): void {
+    this.extraRunsDirs.add(dir);
+  }
+
   /** Runs folders this session knows about (for the Runs view and Open Past Run). */
   runsDirs(): string[] {
-    const dirs = new Set<string>();
+    const dirs = new Set<string>(this.extraRunsDirs);
     for (const f of vscode.workspace.workspaceFolders ?? []) dirs.add(defaultRunsDir(this.deps.config.runsDir, f.uri.fsPath, f.uri.fsPath));
     for (const r of this.runs.values()) dirs.add(r.config.run.runsDir);
     return [...dirs];

@@ -42,6 +42,17 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   private past: PastRun[] | undefined;
 
   constructor(private readonly manager: RunManager) {
+    // Runs started anywhere (a terminal's `gradflow run`/`sweep`, a Slurm task, another window)
+    // appear as their folders do: watch every runs folder of the workspace.
+    const watcher = vscode.workspace.createFileSystemWatcher('**/.gradflow/runs/**/{run.json,summary.json}');
+    const seen = (uri: vscode.Uri): void => {
+      const p = uri.fsPath;
+      const at = p.lastIndexOf(`${path.sep}.gradflow${path.sep}runs${path.sep}`);
+      if (at >= 0) manager.addRunsDir(p.slice(0, at + `${path.sep}.gradflow${path.sep}runs`.length));
+      this.past = undefined;
+      this.schedule();
+    };
+    this.subs.push(watcher, watcher.onDidCreate(seen), watcher.onDidChange(seen), watcher.onDidDelete(seen));
     this.subs.push(
       manager.onDidChange((run) => {
         // A run ending writes its summary: re-read the folders then.
