@@ -7,7 +7,7 @@ import { DashboardPanel, DashboardState } from './dashboard';
 import { GradflowConfig } from './config';
 import { RunDiagnostics } from './diagnostics/run-diagnostics';
 import { ServerController } from './language-client';
-import { readRunConfig } from './runs/past-runs';
+import { listPastRuns, loadIntoDashboard, pageStatus, readRunConfig, type PastRun } from './runs/past-runs';
 import { RunManager } from './runs/run-manager';
 import { RunsTreeProvider } from './runs/runs-tree';
 import { revealAlert } from './reveal';
@@ -81,6 +81,44 @@ export class GradflowContext implements vscode.Disposable {
       return;
     }
     void vscode.commands.executeCommand('gradflow.openRun', runDir);
+  }
+
+  /**
+   * After a window reload the dashboard comes back with an empty state: list in it every recorded
+   * run the Runs view lists (metrics read when a run is first shown) and show the one the page
+   * showed before the reload (its saved UI state), else the newest.
+   */
+  restoreDashboard(pageState: unknown): void {
+    let past: PastRun[] = [];
+    try {
+      past = listPastRuns(this.runs.runsDirs());
+    } catch (e) {
+      this.log.error(`restoring the dashboard: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    // Oldest first: the page's run list keeps insertion order, so the newest ends up last (its default).
+    for (const r of [...past].reverse()) {
+      this.dashboard.addLazyRun(
+        {
+          runId: r.runId,
+          title: r.name,
+          status: pageStatus(r.status),
+          ...(r.sourceFile !== undefined ? { sourceFile: r.sourceFile } : {}),
+          ...(r.backend !== undefined ? { backend: r.backend } : {}),
+        },
+        () => {
+          this.rememberRunDir(r.runId, r.runDir);
+          try {
+            loadIntoDashboard(this.dashboard, r);
+          } catch (e) {
+            this.log.error(`restoring run ${r.runId}: ${e instanceof Error ? e.message : String(e)}`);
+          }
+        },
+      );
+    }
+    const saved = typeof pageState === 'object' && pageState !== null && 'runId' in pageState ? pageState.runId : undefined;
+    const wanted = typeof saved === 'string' && this.dashboard.hasRun(saved) ? saved : past[0]?.runId;
+    if (wanted !== undefined) this.dashboard.focus(wanted);
+    this.log.info(`dashboard restored after reload: ${past.length} recorded run(s)${wanted !== undefined ? `, showing ${wanted}` : ''}`);
   }
 
   rememberRunDir(runId: string, runDir: string): void {

@@ -36,8 +36,9 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.createTreeView('gradflow.runs', { treeDataProvider: c.tree, showCollapseAll: true }),
     vscode.languages.registerCodeActionsProvider({ language: LANGUAGE_ID }, new RunFixProvider(), RunFixProvider.metadata),
     vscode.window.registerWebviewPanelSerializer(DashboardPanel.viewType, {
-      // After a window reload the panel comes back empty of live runs; past runs can be reopened.
-      deserializeWebviewPanel: async (panel) => {
+      // After a window reload the panel comes back with the recorded runs the Runs view lists.
+      deserializeWebviewPanel: async (panel, pageState: unknown) => {
+        c.restoreDashboard(pageState);
         DashboardPanel.revive(panel, context.extensionUri, c.dashboard, log);
       },
     }),

@@ -311,6 +311,12 @@ export interface StartCodeServerOptions {
   extensionTestsPath?: string;
   /** How long to wait for GET /healthz (default 30 s). */
   startTimeoutMs?: number;
+  /**
+   * Keep workspace trust on (default off: `--disable-workspace-trust`). Also set the user setting
+   * `security.workspace.trust.enabled: true` (and `startupPrompt: 'never'` to open the folder in
+   * Restricted Mode without the modal prompt).
+   */
+  workspaceTrust?: boolean;
 }
 
 export interface CodeServer {
@@ -481,7 +487,7 @@ export async function startCodeServer(opts: StartCodeServerOptions): Promise<Cod
       '--bind-addr', `127.0.0.1:${port}`,
       '--disable-telemetry',
       '--disable-update-check',
-      '--disable-workspace-trust',
+      ...(opts.workspaceTrust === true ? [] : ['--disable-workspace-trust']),
       '--disable-getting-started-override',
       '--ignore-last-opened',
       opts.workspace,

@@ -44,3 +44,27 @@ test('a run that fails before `ready` keeps its starting entry, marked failed wi
   assert.equal(isHostToPage({ type: 'runRemoved', runId: '' }), false);
   assert.equal(isHostToPage({ type: 'runRemoved', runId: 'a', replacedBy: 'b' }), true);
 });
+
+test('lazily registered runs (restored after a reload) are listed at once and read when first shown', () => {
+  const state = new DashboardState();
+  const loaded: string[] = [];
+  for (const id of ['old', 'new']) {
+    state.addLazyRun({ runId: id, title: id, status: 'done' }, () => {
+      loaded.push(id);
+      state.addRun({ runId: id, title: id, status: 'done' });
+      state.apply(id, ready(id));
+    });
+  }
+  let page = pageApply(emptyModel(), [init(state)]);
+  state.drainUpdates();
+  assert.deepEqual(page.runs.map((r) => r.meta.runId), ['old', 'new']);
+  assert.deepEqual(loaded, []);
+  state.focus('new');
+  assert.deepEqual(loaded, ['new']);
+  state.selectRun('old');
+  state.selectRun('old');
+  assert.deepEqual(loaded, ['new', 'old']);
+  page = pageApply(page, state.drainUpdates());
+  assert.deepEqual(wire(page).runs, wire(state.snapshot()).runs);
+  assert.ok(page.runs.every((r) => r.setup !== null));
+});

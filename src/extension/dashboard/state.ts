@@ -196,6 +196,8 @@ export class DashboardState {
   private dirtySeries = new Set<string>();
   private readonly listeners = new Set<() => void>();
   private readonly sweeps = new Map<string, SweepState>();
+  /** Runs registered by `addLazyRun` whose metrics are not read yet. */
+  private readonly lazy = new Map<string, () => void>();
   /** Sweep the page should show (null: the run view). */
   private focusSweepId: string | null = null;
   /**
@@ -212,6 +214,42 @@ export class DashboardState {
   onDidChange(listener: () => void): Disposable {
     this.listeners.add(listener);
     return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  /**
+   * Registers a recorded run by its meta only; `load` replays its metrics the first time it is shown
+   * (focused by the host or picked in the page). After a window reload the dashboard lists every
+   * recorded run the Runs view lists without reading all their logs up front. No-op for a known run.
+   */
+  addLazyRun(info: RunInfo, load: () => void): void {
+    if (this.runs.has(info.runId)) return;
+    this.addRun(info);
+    this.lazy.set(info.runId, load);
+  }
+
+  /** Loads a lazily registered run: its entry is dropped and `load` adds it again, complete. */
+  private ensureLoaded(runId: string): void {
+    const load = this.lazy.get(runId);
+    if (load === undefined) return;
+    this.lazy.delete(runId);
+    const order = [...this.runs.keys()];
+    const placeholder = this.runs.get(runId);
+    this.runs.delete(runId);
+    try {
+      load();
+    } finally {
+      // A loader that failed half-way must not lose the entry the page shows.
+      if (!this.runs.has(runId) && placeholder !== undefined) this.runs.set(runId, placeholder);
+      // Keep the run where it was listed (the page replaces it in place).
+      const entries = new Map(this.runs);
+      this.runs.clear();
+      for (const k of order) {
+        const v = entries.get(k);
+        if (v !== undefined) this.runs.set(k, v);
+        entries.delete(k);
+      }
+      for (const [k, v] of entries) this.runs.set(k, v);
+    }
   }
 
   /** Registers a run (or refreshes its title/status if it exists). */
@@ -278,6 +316,7 @@ export class DashboardState {
   /** Ask the page to show this run (next `init` and, if open, at once). */
   focus(runId: string): void {
     if (!this.runs.has(runId)) return;
+    this.ensureLoaded(runId);
     this.focusRunId = runId;
     this.focusSweepId = null; // as the page's reducer does: showing a run leaves the sweep view
     this.queue.push({ type: 'focusRun', runId });
@@ -287,6 +326,7 @@ export class DashboardState {
   /** The user picked a run in the page: remember it for the next replay without echoing it back. */
   selectRun(runId: string): void {
     if (!this.runs.has(runId)) return;
+    this.ensureLoaded(runId);
     this.focusRunId = runId;
     this.focusSweepId = null;
   }
