@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { LANGUAGE_ID } from '../shared/lsp-protocol';
+import { cleanLog } from './clean-log';
 import { COMMANDS } from './commands';
 import { GradflowContext } from './context';
 import { DashboardPanel } from './dashboard';
@@ -12,7 +13,7 @@ import { RunFixProvider } from './diagnostics/code-actions';
 let ctx: GradflowContext | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
-  const log = vscode.window.createOutputChannel('Gradflow', { log: true });
+  const log = cleanLog(vscode.window.createOutputChannel('Gradflow', { log: true }));
   const c = new GradflowContext(context.extensionUri, log, context.globalStorageUri.fsPath);
   ctx = c;
   context.subscriptions.push(log, c);
