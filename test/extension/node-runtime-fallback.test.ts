@@ -38,7 +38,12 @@ test('no node on PATH: the editor runtime runs the trainer bundle', { skip: repo
       child.on('error', reject);
       child.on('exit', (code) => reject(new Error(`trainer exited with ${String(code)} before saying hello`)));
     });
-    child.kill();
+    // SIGKILL and wait: the trainer treats SIGTERM as "stop after this step" and would keep this
+    // test file's process (and its pipes) alive.
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.stdin.end();
+    child.kill('SIGKILL');
+    await exited;
     const hello = JSON.parse(first) as { type?: unknown };
     assert.equal(hello.type, 'hello');
   } finally {
