@@ -143,7 +143,8 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: 200
           total = s.total;
           if (reads.length === 2) await screenshot(page, 'gradflow-ui-1-training');
         }
-        if (status !== 'running' && status !== '') break;
+        // `starting`: the dashboard opens before the trainer is ready (backend, data, networks).
+        if (status !== 'running' && status !== 'starting' && status !== '') break;
         await new Promise((r) => setTimeout(r, 700));
       }
       console.log(`[e2e] dashboard step read-outs while running: ${reads.join(' → ')} of ${total}`);
