@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { listRuns, type RunRecord } from './store';
 import { readManifest, runsByConfig, type SweepManifest } from './sweep';
+import { isRecord } from '../shared/guards';
 
 export interface PastRun extends RunRecord {
   /** Sweep name (folder `sweep-<name>`) when the run belongs to a sweep. */
@@ -49,10 +50,6 @@ export function listPastRuns(runsDirs: readonly string[], limit = 200): PastRun[
     }
   }
   return [...out.values()].sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0)).slice(0, limit);
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 export interface SweepFolderData {

@@ -22,6 +22,7 @@ import * as os from 'node:os';
 import { readTrainerMessage, type RunSummary, type TrainerToHost } from '../shared/protocol';
 import { GRADFLOW_VERSION } from '../shared/version';
 import { divergedNets, statusOfSummary, type RunStatus } from './status';
+import { isRecord } from '../shared/guards';
 
 export type { RunStatus } from './status';
 
@@ -172,10 +173,6 @@ export class RunWriter {
 
 function writeExclusive(file: string, value: unknown): void {
   fs.writeFileSync(file, JSON.stringify(value, null, 2) + '\n', { flag: 'wx' });
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 type JsonRead = { ok: true; value: unknown } | { ok: false; missing: boolean; reason: string };

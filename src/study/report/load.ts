@@ -13,10 +13,7 @@ import type { ExperimentConfig } from '../../shared/experiment';
 import type { NetSummary, RunSummary } from '../../shared/protocol';
 import { finishedRuns, readManifest, type SweepManifest } from '../../runs/sweep';
 import { ReportError, type SweepResults, type SweepRow } from './types';
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+import { isRecord } from '../../shared/guards';
 
 function readJsonFile(file: string, run: string): unknown {
   let text: string;
