@@ -355,7 +355,10 @@ export type TrainerToHostOnWire =
   | { type: 'step'; metrics: OnWire<StepMetrics> }
   | { type: 'epoch'; metrics: OnWire<EpochMetrics> }
   | { type: 'flow'; point: OnWire<FlowPoint> }
-  | { type: 'done'; summary: Omit<RunSummary, 'nets'> & { nets: OnWire<NetSummary>[] } };
+  | { type: 'done'; summary: RunSummaryOnWire };
+
+/** A run summary as JSON carries it (the `done` message, a run's `summary.json`): net measurements may be null. */
+export type RunSummaryOnWire = Omit<RunSummary, 'nets'> & { nets: OnWire<NetSummary>[] };
 
 /** null (what JSON made of NaN/±Infinity) → NaN, recursively. */
 function nullToNaN<T>(v: OnWire<T> | T): T {
@@ -384,10 +387,18 @@ export function readTrainerMessage(v: unknown): TrainerToHost | undefined {
     case 'flow':
       return { type: 'flow', point: nullToNaN<FlowPoint>(m.point) };
     case 'done':
-      return { type: 'done', summary: { ...m.summary, nets: m.summary.nets.map((n) => nullToNaN<NetSummary>(n)) } };
+      return { type: 'done', summary: readRunSummary(m.summary) };
     default:
       return m;
   }
+}
+
+/**
+ * A run summary read from JSON (the `done` message or `summary.json`, shape already checked), with
+ * the nets' measured numbers that JSON turned into null turned back into NaN.
+ */
+export function readRunSummary(s: RunSummaryOnWire): RunSummary {
+  return { ...s, nets: s.nets.map((n) => nullToNaN<NetSummary>(n)) };
 }
 
 /** Shallow guard for messages arriving from the trainer (they come from our own process, so the type tag is checked, not every field). */
