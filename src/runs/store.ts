@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { BackendName, ExperimentConfig } from '../shared/experiment';
 import * as os from 'node:os';
-import { readTrainerMessage, type RunSummary, type TrainerToHost } from '../shared/protocol';
+import { readRunSummary, readTrainerMessage, type RunSummary, type RunSummaryOnWire, type TrainerToHost } from '../shared/protocol';
 import { GRADFLOW_VERSION } from '../shared/version';
 import { divergedNets, statusOfSummary, type RunStatus } from './status';
 import { isRecord } from '../shared/guards';
@@ -335,7 +335,7 @@ export function readRun(runDir: string): RunRecord | undefined {
   let summary: RunSummary | undefined;
   if (sum.ok) {
     problems.push(...checkSummary(sum.value));
-    if (problems.length === 0) summary = sum.value as RunSummary;
+    if (problems.length === 0) summary = readRunSummary(sum.value as RunSummaryOnWire); // nulls (JSON's NaN) back to NaN
   } else if (!sum.missing) problems.push(sum.reason);
   let reason: string | undefined;
   if (problems.length > 0) {
@@ -420,5 +420,5 @@ export function listRuns(runsDir: string): RunRecord[] {
 /** A run's summary when it is readable and well-formed (see `readRun` for why it is not). */
 export function readSummary(runDir: string): RunSummary | undefined {
   const r = readJsonFile(path.join(runDir, 'summary.json'));
-  return r.ok && checkSummary(r.value).length === 0 ? (r.value as RunSummary) : undefined;
+  return r.ok && checkSummary(r.value).length === 0 ? readRunSummary(r.value as RunSummaryOnWire) : undefined;
 }

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { DashboardState } from '../../src/extension/dashboard/state';
 import { readTrainerMessage, type TrainerToHost } from '../../src/shared/protocol';
 import { emptyModel } from '../../src/shared/webview-protocol';
-import { readMetrics } from '../../src/runs/store';
+import { readMetrics, readSummary } from '../../src/runs/store';
 import { epoch, pageApply, step, wire } from './fixtures';
 
 test('trainer → host: a NaN loss and norm arrive as null over JSON and are read back as NaN', () => {
@@ -56,6 +56,30 @@ test('run log on disk: a NaN step written by the trainer is read back as NaN', (
     const [first] = readMetrics(dir);
     assert.ok(first !== undefined && first.type === 'step');
     assert.ok(Number.isNaN(first.metrics.loss));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('summary.json on disk: a diverged net\'s NaN measures are read back as NaN, not null', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gf-nan-sum-'));
+  try {
+    const nan = { loss: NaN, accuracy: 0.1 };
+    const net = {
+      net: 'sparse', steps: 3, epochs: 1, final: { train: nan, validation: nan, test: nan },
+      flowAverage: { egf1: NaN, egf2: 0.5, g1: Infinity, g2: 1 }, flowPoints: [], layers: [], msPerStep: 2,
+      diverged: { step: 3, reason: 'loss is NaN' },
+    };
+    fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ runId: 'r', name: 'x', startedAt: '2026-12-01T00:00:00.000Z', pid: 1 }));
+    const text = JSON.stringify({ runId: 'r', runDir: dir, backend: 'cpu', finished: true, stopped: false, nets: [net], alerts: [], startedAt: 'a', endedAt: 'b' });
+    assert.match(text, /"loss":null/); // what JSON does
+    fs.writeFileSync(path.join(dir, 'summary.json'), text);
+    const s = readSummary(dir);
+    assert.ok(s !== undefined);
+    const [n] = s.nets;
+    assert.ok(Number.isNaN(n.final.test.loss) && Number.isNaN(n.flowAverage.egf1) && Number.isNaN(n.flowAverage.g1));
+    assert.equal(n.flowAverage.egf2, 0.5);
+    assert.equal(n.steps, 3);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
