@@ -217,30 +217,26 @@ function folderOrigin(dir: string): Origin {
   };
 }
 
+function gunzip(buf: Buffer, where: string): Buffer {
+  try {
+    return zlib.gunzipSync(buf);
+  } catch (e) {
+    throw new DataFormatError(`${where}: not a valid gzip file (${errorMessage(e)})`);
+  }
+}
+
 /** Verifies a fetched file and, where an independent hash of the decompressed content exists, that too. */
 function checked(buf: Buffer, f: DatasetFile, where: string): Buffer {
   verifyFile(buf, f, where);
   if (f.uncompressed === undefined) return buf;
-  let inner: Buffer;
-  try {
-    inner = zlib.gunzipSync(buf);
-  } catch (e) {
-    throw new DataFormatError(`${where}: not a valid gzip file (${errorMessage(e)})`);
-  }
-  verifyFile(inner, { file: f.uncompressed.file, bytes: f.uncompressed.bytes, sha256: f.uncompressed.sha256 }, `${where} (decompressed)`);
+  verifyFile(gunzip(buf, where), { file: f.uncompressed.file, bytes: f.uncompressed.bytes, sha256: f.uncompressed.sha256 }, `${where} (decompressed)`);
   return buf;
 }
 
 async function parse(name: DownloadableName, files: Map<string, Buffer>, where: string): Promise<RawData> {
   const source = `download:${where}`;
   if (name === 'fashion-mnist' || name === 'mnist') return readIdxDataset(mapSource(where, files), source);
-  const archive = [...files.values()][0];
-  let tar: Buffer;
-  try {
-    tar = zlib.gunzipSync(archive);
-  } catch (e) {
-    throw new DataFormatError(`${where}: not a valid gzip file (${errorMessage(e)})`);
-  }
+  const tar = gunzip([...files.values()][0], where);
   const src: FileSource = mapSource(where, readTar(tar, where));
   return name === 'cifar10' ? readCifar10(src, source) : readCifar100(src, source);
 }
