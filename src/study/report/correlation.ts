@@ -27,10 +27,8 @@ import {
 } from '../stats';
 import { axisValueKey, axisValues, sweepAxisGroups, type AxisGroup } from '../../shared/sweep-psi';
 import { MEASURES, slug } from './labels';
+import { NA, NETS, byDataset, fixedColumn, intColumn, num, plural, textColumn } from './common';
 import type { Cell, Column, SweepRow, Table } from './types';
-
-const NETS: readonly NetRole[] = ['sparse', 'dense'];
-const NA = 'n/a';
 export const SEED_KEY = 'training.seed';
 
 export type Target = 'loss' | 'accuracy';
@@ -38,6 +36,18 @@ export const TARGETS: ReadonlyArray<{ key: Target; label: string }> = [
   { key: 'loss', label: 'test loss' },
   { key: 'accuracy', label: 'test acc.' },
 ];
+
+/** net, measure, target: the first three columns of the per-measure tables. */
+const LEAD_COLUMNS: readonly Column[] = [textColumn('net'), textColumn('measure'), textColumn('target')];
+
+/** A τ (or a difference of τs): three decimals. */
+function tauColumn(key: string, label: string): Column {
+  return fixedColumn(key, label, 3);
+}
+
+function targetLabel(key: Target): string {
+  return TARGETS.find((t) => t.key === key)?.label ?? key;
+}
 
 export interface CorrelationOptions {
   /** Bootstrap resamples (default 2000). */
@@ -152,14 +162,6 @@ function measureLabel(key: keyof FlowMeasures): string {
   return MEASURES.find((m) => m.key === key)?.label ?? key;
 }
 
-function num(v: number): Cell {
-  return Number.isFinite(v) ? v : NA;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
 function range(vs: readonly number[]): Cell {
   const lo = Math.min(...vs);
   const hi = Math.max(...vs);
@@ -169,19 +171,16 @@ function range(vs: readonly number[]): Cell {
 function granulatedTables(granulated: ReturnType<typeof granulatedCells>, idSuffix: string, titleSuffix: string): Table[] {
   const { cells, axes, single } = granulated;
   if (cells.length === 0) return [];
-  const tauCols: Column[] = axes.map((a) => ({ key: `tau_${slug(a.name)}`, label: `τ̄ ${axisShort(a)}`, format: 'fixed', digits: 3 }));
   const columns: Column[] = [
-    { key: 'net', label: 'net', format: 'text' },
-    { key: 'measure', label: 'measure', format: 'text' },
-    { key: 'target', label: 'target', format: 'text' },
-    ...tauCols,
-    { key: 'psi', label: 'Ψ', format: 'fixed', digits: 3 },
-    { key: 'abs_psi', label: '|Ψ|', format: 'fixed', digits: 3 },
+    ...LEAD_COLUMNS,
+    ...axes.map((a) => tauColumn(`tau_${slug(a.name)}`, `τ̄ ${axisShort(a)}`)),
+    tauColumn('psi', 'Ψ'),
+    tauColumn('abs_psi', '|Ψ|'),
   ];
   const out: Cell[][] = cells.map((c) => [
     c.net,
     measureLabel(c.measure),
-    TARGETS.find((t) => t.key === c.target)?.label ?? c.target,
+    targetLabel(c.target),
     ...c.result.axes.map((a) => num(a.tau)),
     num(c.result.psi),
     num(Math.abs(c.result.psi)),
@@ -207,12 +206,12 @@ function granulatedTables(granulated: ReturnType<typeof granulatedCells>, idSuff
     id: `correlation-granulated-axes${idSuffix}`,
     title: `Granulated Kendall: groups per axis${titleSuffix}`,
     columns: [
-      { key: 'net', label: 'net', format: 'text' },
-      { key: 'axis', label: 'axis', format: 'text' },
-      { key: 'levels', label: 'values', format: 'int' },
-      { key: 'groups', label: 'groups', format: 'int' },
-      { key: 'runs', label: 'runs in groups', format: 'int' },
-      { key: 'skipped_groups', label: 'groups skipped', format: 'int' },
+      textColumn('net'),
+      textColumn('axis'),
+      intColumn('levels', 'values'),
+      intColumn('groups'),
+      intColumn('runs', 'runs in groups'),
+      intColumn('skipped_groups', 'groups skipped'),
     ],
     rows: NETS.flatMap((net) => {
       const mine = cells.filter((c) => c.net === net);
@@ -307,18 +306,16 @@ function densityTable(rows: readonly SweepRow[], idSuffix: string, titleSuffix: 
   const { cells, withoutDensity } = densityCells(rows);
   if (cells.length === 0) return { cells };
   const columns: Column[] = [
-    { key: 'net', label: 'net', format: 'text' },
-    { key: 'measure', label: 'measure', format: 'text' },
-    { key: 'target', label: 'target', format: 'text' },
-    { key: 'n', label: 'n', format: 'int' },
-    { key: 'tau_pooled', label: 'τ pooled', format: 'fixed', digits: 3 },
-    { key: 'abs_tau_pooled', label: '|τ| pooled', format: 'fixed', digits: 3 },
-    { key: 'tau_within', label: 'τ̄ within density', format: 'fixed', digits: 3 },
-    { key: 'abs_tau_within', label: '|τ̄| within', format: 'fixed', digits: 3 },
-    { key: 'tau_partial', label: 'τ·density', format: 'fixed', digits: 3 },
-    { key: 'abs_tau_partial', label: '|τ·density|', format: 'fixed', digits: 3 },
-    { key: 'tau_measure_density', label: 'τ(measure, density)', format: 'fixed', digits: 3 },
-    { key: 'tau_target_density', label: 'τ(target, density)', format: 'fixed', digits: 3 },
+    ...LEAD_COLUMNS,
+    intColumn('n'),
+    tauColumn('tau_pooled', 'τ pooled'),
+    tauColumn('abs_tau_pooled', '|τ| pooled'),
+    tauColumn('tau_within', 'τ̄ within density'),
+    tauColumn('abs_tau_within', '|τ̄| within'),
+    tauColumn('tau_partial', 'τ·density'),
+    tauColumn('abs_tau_partial', '|τ·density|'),
+    tauColumn('tau_measure_density', 'τ(measure, density)'),
+    tauColumn('tau_target_density', 'τ(target, density)'),
   ];
   const levelCount = new Set(cells.flatMap((c) => c.perLevel.map((l) => l.level))).size;
   const notes = [
@@ -337,7 +334,7 @@ function densityTable(rows: readonly SweepRow[], idSuffix: string, titleSuffix: 
       rows: cells.map((c) => [
         c.net,
         measureLabel(c.measure),
-        TARGETS.find((t) => t.key === c.target)?.label ?? c.target,
+        targetLabel(c.target),
         c.n,
         num(c.pooled),
         num(Math.abs(c.pooled)),
@@ -391,13 +388,11 @@ function signsTable(granulated: readonly GranulatedCell[], axes: readonly SweepA
     id: `correlation-signs${idSuffix}`,
     title: `Does the sign of τ agree across subsets?${titleSuffix}`,
     columns: [
-      { key: 'net', label: 'net', format: 'text' },
-      { key: 'measure', label: 'measure', format: 'text' },
-      { key: 'target', label: 'target', format: 'text' },
-      { key: 'subsets', label: 'subsets', format: 'int' },
-      { key: 'positive', label: '+', format: 'int' },
-      { key: 'negative', label: '−', format: 'int' },
-      { key: 'verdict', label: 'sign', format: 'text', wrap: true },
+      ...LEAD_COLUMNS,
+      intColumn('subsets'),
+      intColumn('positive', '+'),
+      intColumn('negative', '−'),
+      textColumn('verdict', 'sign', true),
     ],
     rows: rowsOut,
     notes: [
@@ -468,7 +463,7 @@ function bootstrapTable(rows: readonly SweepRow[], options: CorrelationOptions, 
   const drops: string[] = [];
   for (const c of cells) {
     const statLabel = c.statistic === 'pooled' ? 'τ pooled' : 'τ·density';
-    const target = TARGETS.find((t) => t.key === c.target)?.label ?? c.target;
+    const target = targetLabel(c.target);
     if (!c.result) {
       rowsOut.push([c.net, target, statLabel, NA, c.n, NA, NA, NA, NA, NA, NA]);
       verdicts.push(`${c.net}, ${target}, ${statLabel}: n/a — ${c.na ?? ''}`);
@@ -489,17 +484,17 @@ function bootstrapTable(rows: readonly SweepRow[], options: CorrelationOptions, 
     id: `correlation-bootstrap${idSuffix}`,
     title: `Which measure is best? Paired bootstrap of |τ| differences${titleSuffix}`,
     columns: [
-      { key: 'net', label: 'net', format: 'text' },
-      { key: 'target', label: 'target', format: 'text' },
-      { key: 'statistic', label: 'statistic', format: 'text' },
-      { key: 'measure', label: 'measure', format: 'text' },
-      { key: 'n', label: 'n', format: 'int' },
-      { key: 'tau', label: 'τ', format: 'fixed', digits: 3 },
-      { key: 'abs_tau', label: '|τ|', format: 'fixed', digits: 3 },
-      { key: 'mean_diff', label: 'Δ|τ| vs best (mean)', format: 'fixed', digits: 3 },
-      { key: 'ci_low', label: `${pct} CI low`, format: 'fixed', digits: 3 },
-      { key: 'ci_high', label: `${pct} CI high`, format: 'fixed', digits: 3 },
-      { key: 'status', label: 'status', format: 'text' },
+      textColumn('net'),
+      textColumn('target'),
+      textColumn('statistic'),
+      textColumn('measure'),
+      intColumn('n'),
+      tauColumn('tau', 'τ'),
+      tauColumn('abs_tau', '|τ|'),
+      tauColumn('mean_diff', 'Δ|τ| vs best (mean)'),
+      tauColumn('ci_low', `${pct} CI low`),
+      tauColumn('ci_high', `${pct} CI high`),
+      textColumn('status'),
     ],
     rows: rowsOut,
     notes: [
@@ -511,16 +506,6 @@ function bootstrapTable(rows: readonly SweepRow[], options: CorrelationOptions, 
 }
 
 // -------------------------------------------------------------------------------------------------
-
-function byDataset(rows: readonly SweepRow[]): Array<{ rows: SweepRow[]; idSuffix: string; titleSuffix: string }> {
-  const out = new Map<string, SweepRow[]>();
-  for (const r of rows) {
-    const list = out.get(r.config.dataset.name);
-    if (list) list.push(r);
-    else out.set(r.config.dataset.name, [r]);
-  }
-  return [...out].map(([d, rs]) => ({ rows: rs, idSuffix: `-${slug(d)}`, titleSuffix: ` — ${d}` }));
-}
 
 /** Granulated, density-controlled, signs and bootstrap tables, per dataset, in that order. */
 export function robustCorrelationTables(rows: readonly SweepRow[], options: CorrelationOptions = {}): Table[] {

@@ -6,8 +6,8 @@
  *   const files = await writeReport(results, outDir, { formats: ['md', 'csv', 'tex', 'svg', 'png'] });
  */
 export { loadSweepResults, REQUIRED_NET_METRICS } from './load';
+export { buildTables } from './build';
 export {
-  buildTables,
   correlationTables,
   significanceTables,
   significanceCells,

@@ -12,16 +12,9 @@
  */
 import type { NetRole } from '../../shared/experiment';
 import type { FlowMeasures, NetSummary } from '../../shared/protocol';
-import { StatsError, holm, kendallTau, mannWhitneyU, pairedTTest, wilcoxon } from '../stats';
-import { robustCorrelationTables } from './correlation';
-import {
-  MEASURES,
-  compareActivations,
-  compareOptimizers,
-  compareRegularisers,
-  regulariserLabel,
-  slug,
-} from './labels';
+import { holm, kendallTau, mannWhitneyU, pairedTTest, wilcoxon } from '../stats';
+import { NA, NETS, byDataset, groupBy, mean, plural, reason } from './common';
+import { MEASURES, compareActivations, compareOptimizers, compareRegularisers, regulariserLabel } from './labels';
 import type {
   Cell,
   Column,
@@ -30,47 +23,14 @@ import type {
   PlotSeries,
   ReportTables,
   SignificanceTest,
-  SweepResults,
   SweepRow,
   Table,
   TableOptions,
 } from './types';
 
-const NETS: readonly NetRole[] = ['sparse', 'dense'];
-export const NA = 'n/a';
 
 /** Wilcoxon settings of method.md §4 (exact up to n = 25, tie- and continuity-corrected normal approximation above). */
 export const WILCOXON_OPTIONS = { alternative: 'greater', zeroMethod: 'wilcox', correction: true, exactMaxN: 25 } as const;
-
-function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const it of items) {
-    const k = key(it);
-    const list = out.get(k);
-    if (list) list.push(it);
-    else out.set(k, [it]);
-  }
-  return out;
-}
-
-function datasetOf(row: SweepRow): string {
-  return row.config.dataset.name;
-}
-
-/** Groups by dataset, keeping the order of first appearance; `suffix` distinguishes table ids only when needed. */
-function byDataset(rows: readonly SweepRow[]): Array<{ dataset: string; rows: SweepRow[]; idSuffix: string; titleSuffix: string }> {
-  const groups = groupBy(rows, datasetOf);
-  return [...groups].map(([dataset, rs]) => ({ dataset, rows: rs, idSuffix: `-${slug(dataset)}`, titleSuffix: ` — ${dataset}` }));
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
-function reason(e: unknown): string {
-  if (e instanceof StatsError) return e.message;
-  throw e;
-}
 
 // -------------------------------------------------------------------------------------------------
 // Correlation
@@ -232,6 +192,18 @@ const TESTS: Record<SignificanceTest, TestSpec> = {
   },
 };
 
+/** Names, labels and description of a sparse-vs-dense test (for the tables of other modules). */
+export function significanceTestInfo(test: SignificanceTest): Pick<TestSpec, 'name' | 'statisticLabel' | 'effectLabel' | 'description'> {
+  const { name, statisticLabel, effectLabel, description } = TESTS[test];
+  return { name, statisticLabel, effectLabel, description };
+}
+
+/** Runs one sparse-vs-dense test on paired final test accuracies (n/a with the reason when it cannot). */
+export function sparseVsDense(test: SignificanceTest, sparse: number[], dense: number[], minPairs: number): Omit<CellResult, 'n' | 'meanDifference'> {
+  if (sparse.length === 0) return naResult(0, 'no run has both nets with a finite test accuracy');
+  return TESTS[test].run(sparse, dense, minPairs);
+}
+
 export type SignificanceAxis = 'regulariser' | 'activation';
 
 const AXES: Record<SignificanceAxis, { of(row: SweepRow): string; compare(a: string, b: string): number }> = {
@@ -269,16 +241,12 @@ export function collectPairs(rows: readonly SweepRow[], axis: SignificanceAxis):
   return [...cells.values()];
 }
 
-function mean(xs: readonly number[]): number {
-  return xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
 /** Runs the test on every cell of optimizer × `axis` (no Holm). */
 export function significanceCells(rows: readonly SweepRow[], axis: SignificanceAxis, test: SignificanceTest = 'wilcoxon', minPairs = 5): Array<CellPairs & CellResult> {
   return collectPairs(rows, axis).map((c) => {
     const base = { ...c, n: c.sparse.length, meanDifference: mean(c.sparse.map((s, i) => s - c.dense[i])) };
     if (c.sparse.length === 0) return { ...base, ...naResult(0, 'no run of this cell has both nets with a finite test accuracy') };
-    return { ...base, ...TESTS[test].run(c.sparse, c.dense, minPairs) };
+    return { ...base, ...sparseVsDense(test, c.sparse, c.dense, minPairs) };
   });
 }
 
@@ -397,7 +365,7 @@ export function significanceTables(rows: readonly SweepRow[], options: TableOpti
   return out;
 }
 
-function resolveOptions(o: TableOptions): Required<Pick<TableOptions, 'tests' | 'minPairs' | 'alpha'>> {
+export function resolveOptions(o: TableOptions): Required<Pick<TableOptions, 'tests' | 'minPairs' | 'alpha'>> {
   const tests = o.tests ?? ['wilcoxon'];
   for (const t of tests) if (!(t in TESTS)) throw new Error(`unknown significance test '${String(t)}': expected one of ${Object.keys(TESTS).join(', ')}`);
   const minPairs = o.minPairs ?? 5;
@@ -543,20 +511,4 @@ export function widthTablesAndPlots(rows: readonly SweepRow[]): ReportTables {
     });
   }
   return { tables, plots };
-}
-
-// -------------------------------------------------------------------------------------------------
-
-/** All tables and plots of the report, in report order: correlation, significance, width (each per dataset). */
-export function buildTables(input: SweepResults | readonly SweepRow[], options: TableOptions = {}): ReportTables {
-  const rows = isRowArray(input) ? input : input.rows;
-  const width = widthTablesAndPlots(rows);
-  return {
-    tables: [...correlationTables(rows), ...robustCorrelationTables(rows, options), ...significanceTables(rows, options), ...width.tables],
-    plots: width.plots,
-  };
-}
-
-function isRowArray(input: SweepResults | readonly SweepRow[]): input is readonly SweepRow[] {
-  return Array.isArray(input);
 }

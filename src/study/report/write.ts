@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { openPngRenderer } from './png';
 import { renderCsv, renderLatex, renderMarkdown } from './render';
 import { SVG_HEIGHT, SVG_WIDTH, renderSvg } from './svg';
-import { buildTables } from './tables';
+import { buildTables } from './build';
 import { REPORT_FORMATS, type Plot, type ReportFormat, type ReportTables, type SweepResults, type Table, type TableOptions } from './types';
 
 export interface WriteReportOptions extends TableOptions {

@@ -1,0 +1,77 @@
+/**
+ * Small helpers every report table module uses: the n/a cell, grouping rows by dataset, plural
+ * words, and column constructors (so a table's column list reads as data, not as repeated literals).
+ */
+import type { NetRole } from '../../shared/experiment';
+import { StatsError } from '../stats';
+import { slug } from './labels';
+import type { Cell, Column, SweepRow } from './types';
+
+/** The cell of a statistic that is undefined; the reason is in the table's notes. */
+export const NA = 'n/a';
+
+export const NETS: readonly NetRole[] = ['sparse', 'dense'];
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** A finite number as it is, anything else as n/a. */
+export function num(v: number): Cell {
+  return Number.isFinite(v) ? v : NA;
+}
+
+export function mean(xs: readonly number[]): number {
+  return xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** The message of a statistics error (a test that cannot run on these data); anything else is rethrown. */
+export function reason(e: unknown): string {
+  if (e instanceof StatsError) return e.message;
+  throw e;
+}
+
+/** Groups by `key`, keeping the order of first appearance. */
+export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    const list = out.get(k);
+    if (list) list.push(it);
+    else out.set(k, [it]);
+  }
+  return out;
+}
+
+export interface DatasetGroup {
+  dataset: string;
+  rows: SweepRow[];
+  /** `-<dataset slug>`: appended to table ids. */
+  idSuffix: string;
+  /** ` — <dataset>`: appended to table titles. */
+  titleSuffix: string;
+}
+
+/** Rows by dataset, in order of first appearance: pooling datasets would mix accuracies on different scales. */
+export function byDataset(rows: readonly SweepRow[]): DatasetGroup[] {
+  return [...groupBy(rows, (r) => r.config.dataset.name)].map(([dataset, rs]) => ({ dataset, rows: rs, idSuffix: `-${slug(dataset)}`, titleSuffix: ` — ${dataset}` }));
+}
+
+// -------------------------------------------------------------------------------------------------
+// Columns
+
+export function textColumn(key: string, label = key, wrap = false): Column {
+  return wrap ? { key, label, format: 'text', wrap } : { key, label, format: 'text' };
+}
+
+export function intColumn(key: string, label = key): Column {
+  return { key, label, format: 'int' };
+}
+
+export function fixedColumn(key: string, label: string, digits: number): Column {
+  return { key, label, format: 'fixed', digits };
+}
+
+export function sigColumn(key: string, label: string, digits: number): Column {
+  return { key, label, format: 'sig', digits };
+}
