@@ -8,10 +8,13 @@
 
 // Index arrays: ptr/perm are i32, idx/row are u16 (unit numbers < 65536: the sparse path's limit).
 
-// out[o, :] = Σ_{j ∈ [ptr[o], ptr[o+1])} w_j · inp[idx[j], :],  w_j = val[perm[j]] (perm ≠ 0) or val[j].
+// out[o, :] = Σ_{j ∈ [ptr[o], ptr[o+1])} val[j] · inp[idx[j], :]  (val in the order of idx: the host
+// gathers the forward product's values into CSR order first, see gather()).
 // The batch is processed in blocks of 32 floats held in 8 vector accumulators, so each output row is
 // written once per block and each active weight costs 8 vector loads and 8 multiply-adds per block.
-export function spmm(out: usize, nOut: i32, ptr: usize, idx: usize, perm: usize, val: usize, inp: usize, B: i32): void {
+// (Measured on the paper-scale shapes: blocking the batch OUTSIDE the row loop, for cache reuse of
+// the input rows, or pairing two weights per iteration were both slower than this order.)
+export function spmm(out: usize, nOut: i32, ptr: usize, idx: usize, val: usize, inp: usize, B: i32): void {
   const rowBytes = <usize>B << 2;
   const B32 = B & ~31;
   const B4 = B & ~3;
@@ -31,8 +34,7 @@ export function spmm(out: usize, nOut: i32, ptr: usize, idx: usize, perm: usize,
       let a7 = f32x4.splat(0);
       const boff = <usize>b << 2;
       for (let j = j0; j < j1; j++) {
-        const k = perm != 0 ? load<i32>(perm + (<usize>j << 2)) : j;
-        const w = f32x4.splat(load<f32>(val + (<usize>k << 2)));
+        const w = f32x4.splat(load<f32>(val + (<usize>j << 2)));
         const p = inp + <usize>load<u16>(idx + (<usize>j << 1)) * rowBytes + boff;
         a0 = f32x4.add(a0, f32x4.mul(w, v128.load(p, 0)));
         a1 = f32x4.add(a1, f32x4.mul(w, v128.load(p, 16)));
@@ -57,8 +59,7 @@ export function spmm(out: usize, nOut: i32, ptr: usize, idx: usize, perm: usize,
       let a = f32x4.splat(0);
       const boff = <usize>b << 2;
       for (let j = j0; j < j1; j++) {
-        const k = perm != 0 ? load<i32>(perm + (<usize>j << 2)) : j;
-        const w = f32x4.splat(load<f32>(val + (<usize>k << 2)));
+        const w = f32x4.splat(load<f32>(val + (<usize>j << 2)));
         a = f32x4.add(a, f32x4.mul(w, v128.load(inp + <usize>load<u16>(idx + (<usize>j << 1)) * rowBytes + boff)));
       }
       v128.store(orow + boff, a);
@@ -67,46 +68,54 @@ export function spmm(out: usize, nOut: i32, ptr: usize, idx: usize, perm: usize,
       let s: f32 = 0;
       const boff = <usize>b << 2;
       for (let j = j0; j < j1; j++) {
-        const k = perm != 0 ? load<i32>(perm + (<usize>j << 2)) : j;
-        s += load<f32>(val + (<usize>k << 2)) * load<f32>(inp + <usize>load<u16>(idx + (<usize>j << 1)) * rowBytes + boff);
+        s += load<f32>(val + (<usize>j << 2)) * load<f32>(inp + <usize>load<u16>(idx + (<usize>j << 1)) * rowBytes + boff);
       }
       store<f32>(orow + boff, s);
     }
   }
 }
 
-// g[k] = dz[row[k], :] · h[c, :] for every k ∈ [colPtr[c], colPtr[c+1]), c < nCols: the kernel
-// gradient at the active entries only (one batch-length dot per active weight).
-export function sddmm(g: usize, nCols: i32, colPtr: usize, row: usize, dz: usize, h: usize, B: i32): void {
+// dst[j] = src[perm[j]], j < k (the weights in the order of another index).
+export function gather(dst: usize, src: usize, perm: usize, k: i32): void {
+  for (let j = 0; j < k; j++) store<f32>(dst + (<usize>j << 2), load<f32>(src + (<usize>load<i32>(perm + (<usize>j << 2)) << 2)));
+}
+
+// g[dst(k)] = a[o, :] · b[idx[k], :] for every k ∈ [ptr[o], ptr[o+1]), o < n, with dst(k) = perm[k]
+// (perm ≠ 0) or k: the kernel gradient at the active entries only (one batch-length dot per active
+// weight). The host walks the index whose outer side is the LARGER one (CSC: a = h, b = dz, when
+// fanIn ≥ fanOut; CSR with the canonical positions as perm otherwise), so the randomly addressed
+// rows come from the smaller operand, which stays in cache.
+export function sddmm(g: usize, n: i32, ptr: usize, idx: usize, perm: usize, a: usize, b: usize, B: i32): void {
   const rowBytes = <usize>B << 2;
   const B16 = B & ~15;
   const B4 = B & ~3;
-  for (let c = 0; c < nCols; c++) {
-    const k0 = load<i32>(colPtr + (<usize>c << 2));
-    const k1 = load<i32>(colPtr + (<usize>(c + 1) << 2));
-    const hrow = h + <usize>c * rowBytes;
+  for (let o = 0; o < n; o++) {
+    const k0 = load<i32>(ptr + (<usize>o << 2));
+    const k1 = load<i32>(ptr + (<usize>(o + 1) << 2));
+    const arow = a + <usize>o * rowBytes;
     for (let k = k0; k < k1; k++) {
-      const drow = dz + <usize>load<u16>(row + (<usize>k << 1)) * rowBytes;
+      const brow = b + <usize>load<u16>(idx + (<usize>k << 1)) * rowBytes;
       let a0 = f32x4.splat(0);
       let a1 = f32x4.splat(0);
       let a2 = f32x4.splat(0);
       let a3 = f32x4.splat(0);
-      let b = 0;
-      for (; b < B16; b += 16) {
-        const off = <usize>b << 2;
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(drow + off, 0), v128.load(hrow + off, 0)));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load(drow + off, 16), v128.load(hrow + off, 16)));
-        a2 = f32x4.add(a2, f32x4.mul(v128.load(drow + off, 32), v128.load(hrow + off, 32)));
-        a3 = f32x4.add(a3, f32x4.mul(v128.load(drow + off, 48), v128.load(hrow + off, 48)));
+      let i = 0;
+      for (; i < B16; i += 16) {
+        const off = <usize>i << 2;
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(brow + off, 0), v128.load(arow + off, 0)));
+        a1 = f32x4.add(a1, f32x4.mul(v128.load(brow + off, 16), v128.load(arow + off, 16)));
+        a2 = f32x4.add(a2, f32x4.mul(v128.load(brow + off, 32), v128.load(arow + off, 32)));
+        a3 = f32x4.add(a3, f32x4.mul(v128.load(brow + off, 48), v128.load(arow + off, 48)));
       }
-      for (; b < B4; b += 4) {
-        const off = <usize>b << 2;
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(drow + off), v128.load(hrow + off)));
+      for (; i < B4; i += 4) {
+        const off = <usize>i << 2;
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(brow + off), v128.load(arow + off)));
       }
-      const a = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
-      let s: f32 = f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3);
-      for (; b < B; b++) s += load<f32>(drow + (<usize>b << 2)) * load<f32>(hrow + (<usize>b << 2));
-      store<f32>(g + (<usize>k << 2), s);
+      const acc = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
+      let s: f32 = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+      for (; i < B; i++) s += load<f32>(brow + (<usize>i << 2)) * load<f32>(arow + (<usize>i << 2));
+      const dst = perm != 0 ? load<i32>(perm + (<usize>k << 2)) : k;
+      store<f32>(g + (<usize>dst << 2), s);
     }
   }
 }

@@ -164,6 +164,15 @@ function activeIndexOf(mask: Float32Array, fanIn: number, fanOut: number): Activ
   return { idx: tf.tensor3d(idx, [q, c, 2], 'int32'), onesCol: tf.ones([c, 1]) as tf.Tensor2D };
 }
 
+/**
+ * A sparse kernel's product as a tensor. The array may be a view into the kernels' memory that the
+ * next kernel call overwrites (sparse.ts): the wasm backend copies it into its own heap when the
+ * tensor is made; other backends may keep the array itself, so it is copied first.
+ */
+function kernelOutput(a: Float32Array, shape: [number, number]): tf.Tensor2D {
+  return tf.tensor2d(tf.getBackend() === 'wasm' ? a : a.slice(), shape);
+}
+
 export class MaskedMLP {
   readonly spec: NetSpec;
   /** Stored kernels of the dense-path layers (undefined for sparse-path layers). */
@@ -437,7 +446,7 @@ export class MaskedMLP {
     if (!sk) return { z: tf.fused.matMul({ a: this.kernel(l) as tf.Tensor2D, b: hT }) as tf.Tensor2D };
     const B = hT.shape[1];
     const data = hT.dataSync() as Float32Array;
-    return { z: tf.tensor2d(sk.forward(data, B), [sk.fanOut, B]), data };
+    return { z: kernelOutput(sk.forward(data, B), [sk.fanOut, B]), data };
   }
 
   /**
@@ -497,8 +506,9 @@ export class MaskedMLP {
         const B = dzT.shape[1];
         const dz = dzT.dataSync() as Float32Array;
         const inp = inputData ?? (inputT.dataSync() as Float32Array);
-        dW[l] = { kind: 'sparse', layer: l, active: sk.gradient(dz, inp, B), dzT, inputT };
-        return l > 0 ? tf.tensor2d(sk.backward(dz, B), [sk.fanIn, B]) : undefined;
+        const r = sk.backprop(dz, inp, B, l > 0);
+        dW[l] = { kind: 'sparse', layer: l, active: r.grad, dzT, inputT };
+        return r.dInput ? kernelOutput(r.dInput, [sk.fanIn, B]) : undefined;
       }
       const h = l === 0 ? cache.x : (tf.transpose(inputT) as tf.Tensor2D);
       dW[l] = tf.matMul(dzT, h);

@@ -40,7 +40,12 @@ export interface SparseIndex {
   readonly csrPerm: Int32Array;
 }
 
-/** The three products. Arrays are unit-major with row length B. */
+/**
+ * The three products. Arrays are unit-major with row length B. The arrays `forward` and `backward`
+ * return may be views into the kernels' own memory, valid only until the next call on the same
+ * kernels: copy them (model.ts does, into a tensor) before calling again. `gradient` and `backprop`'s
+ * `grad` are the caller's own arrays.
+ */
 export interface SparseKernels {
   readonly impl: KernelImpl;
   /** zᵀ [fanOut, B] = V·hᵀ. */
@@ -49,6 +54,8 @@ export interface SparseKernels {
   backward(ix: SparseIndex, values: Float32Array, dz: Float32Array, B: number): Float32Array;
   /** dV at the k active entries, canonical order. */
   gradient(ix: SparseIndex, dz: Float32Array, inp: Float32Array, B: number): Float32Array;
+  /** gradient() and, when `withInput`, backward() in one call (dz is handed over once). */
+  backprop(ix: SparseIndex, values: Float32Array, dz: Float32Array, inp: Float32Array, B: number, withInput: boolean): { grad: Float32Array; dInput?: Float32Array };
   /** Forget any copy of this index (after a rebuild or when the layer is disposed). */
   release(ix: SparseIndex): void;
 }
@@ -91,6 +98,10 @@ export const typescriptKernels: SparseKernels = {
     }
     return g;
   },
+  backprop(ix, values, dz, inp, B, withInput) {
+    const grad = typescriptKernels.gradient(ix, dz, inp, B);
+    return withInput ? { grad, dInput: typescriptKernels.backward(ix, values, dz, B) } : { grad };
+  },
   release: () => undefined,
 };
 
@@ -108,8 +119,9 @@ interface WasmApi {
 
 interface WasmExports {
   memory: WasmMemory;
-  spmm(out: number, nOut: number, ptr: number, idx: number, perm: number, val: number, inp: number, B: number): void;
-  sddmm(g: number, nCols: number, colPtr: number, row: number, dz: number, h: number, B: number): void;
+  spmm(out: number, nOut: number, ptr: number, idx: number, val: number, inp: number, B: number): void;
+  gather(dst: number, src: number, perm: number, k: number): void;
+  sddmm(g: number, n: number, ptr: number, idx: number, perm: number, a: number, b: number, B: number): void;
 }
 
 /** First-fit allocator over the module's memory (the module itself allocates nothing). */
@@ -170,8 +182,9 @@ interface Bound {
 function wasmKernels(ex: WasmExports): SparseKernels {
   const heap = new Heap(ex.memory);
   const bound = new WeakMap<SparseIndex, Bound>();
-  // Three scratch buffers (values, input, output), grown on demand.
-  const scratch = [0, 0, 0].map(() => ({ ptr: 0, bytes: 0 }));
+  // Scratch buffers, grown on demand: 0 values (canonical order), 1 values in CSR order, 2 and 3 the
+  // two activation operands, 4 the product, 5 the kernel gradient.
+  const scratch = [0, 0, 0, 0, 0, 0].map(() => ({ ptr: 0, bytes: 0 }));
   const region = (slot: number, bytes: number): number => {
     const s = scratch[slot];
     if (s.bytes < bytes) {
@@ -196,38 +209,61 @@ function wasmKernels(ex: WasmExports): SparseKernels {
     bound.set(ix, b);
     return b;
   };
-  const read = (ptr: number, n: number): Float32Array => new Float32Array(ex.memory.buffer, ptr, n).slice();
+  const view = (ptr: number, n: number): Float32Array => new Float32Array(ex.memory.buffer, ptr, n);
+  const values = (v: Float32Array): number => {
+    const p = region(0, v.byteLength);
+    put(p, v);
+    return p;
+  };
+  const backward = (b: Bound, ix: SparseIndex, pv: number, pd: number, B: number): Float32Array => {
+    const po = region(4, ix.fanIn * B * 4);
+    ex.spmm(po, ix.fanIn, b.colPtr, b.rowIdx, pv, pd, B);
+    return view(po, ix.fanIn * B);
+  };
+  const gradient = (b: Bound, ix: SparseIndex, pd: number, ph: number, B: number): Float32Array => {
+    const pg = region(5, ix.k * 4);
+    // Walk the larger side in order, so the randomly addressed rows are the smaller operand's.
+    if (ix.fanIn >= ix.fanOut) ex.sddmm(pg, ix.fanIn, b.colPtr, b.rowIdx, 0, ph, pd, B);
+    else ex.sddmm(pg, ix.fanOut, b.rowPtr, b.csrCol, b.csrPerm, pd, ph, B);
+    return view(pg, ix.k).slice();
+  };
+  const operands = (dz: Float32Array, inp: Float32Array): { pd: number; ph: number } => {
+    const pd = region(2, dz.byteLength);
+    const ph = region(3, inp.byteLength);
+    put(pd, dz);
+    put(ph, inp);
+    return { pd, ph };
+  };
   return {
     impl: 'wasm-simd',
-    forward(ix, values, inp, B) {
+    forward(ix, v, inp, B) {
       const b = bind(ix);
-      const pv = region(0, values.byteLength);
-      const pi = region(1, inp.byteLength);
-      const po = region(2, ix.fanOut * B * 4);
-      put(pv, values);
+      const pv = values(v);
+      const pc = region(1, v.byteLength);
+      ex.gather(pc, pv, b.csrPerm, ix.k);
+      const pi = region(2, inp.byteLength);
       put(pi, inp);
-      ex.spmm(po, ix.fanOut, b.rowPtr, b.csrCol, b.csrPerm, pv, pi, B);
-      return read(po, ix.fanOut * B);
+      const po = region(4, ix.fanOut * B * 4);
+      ex.spmm(po, ix.fanOut, b.rowPtr, b.csrCol, pc, pi, B);
+      return view(po, ix.fanOut * B);
     },
-    backward(ix, values, dz, B) {
+    backward(ix, v, dz, B) {
       const b = bind(ix);
-      const pv = region(0, values.byteLength);
-      const pi = region(1, dz.byteLength);
-      const po = region(2, ix.fanIn * B * 4);
-      put(pv, values);
-      put(pi, dz);
-      ex.spmm(po, ix.fanIn, b.colPtr, b.rowIdx, 0, pv, pi, B);
-      return read(po, ix.fanIn * B);
+      const pv = values(v);
+      const pd = region(2, dz.byteLength);
+      put(pd, dz);
+      return backward(b, ix, pv, pd, B);
     },
     gradient(ix, dz, inp, B) {
       const b = bind(ix);
-      const pg = region(0, ix.k * 4);
-      const pd = region(1, dz.byteLength);
-      const ph = region(2, inp.byteLength);
-      put(pd, dz);
-      put(ph, inp);
-      ex.sddmm(pg, ix.fanIn, b.colPtr, b.rowIdx, pd, ph, B);
-      return read(pg, ix.k);
+      const { pd, ph } = operands(dz, inp);
+      return gradient(b, ix, pd, ph, B);
+    },
+    backprop(ix, v, dz, inp, B, withInput) {
+      const b = bind(ix);
+      const { pd, ph } = operands(dz, inp);
+      const grad = gradient(b, ix, pd, ph, B);
+      return withInput ? { grad, dInput: backward(b, ix, values(v), pd, B) } : { grad };
     },
     release(ix) {
       const b = bound.get(ix);
@@ -369,6 +405,11 @@ export class SparseKernel {
 
   gradient(dz: Float32Array, inp: Float32Array, B: number): Float32Array {
     return this.kernels.gradient(this.index, dz, inp, B);
+  }
+
+  /** gradient() and, when `withInput`, backward() (see SparseKernels.backprop). */
+  backprop(dz: Float32Array, inp: Float32Array, B: number, withInput: boolean): { grad: Float32Array; dInput?: Float32Array } {
+    return this.kernels.backprop(this.index, this.values, dz, inp, B, withInput);
   }
 
   /** The kernel as a row-major [fanIn, fanOut] array (pruned entries 0). */

@@ -69,6 +69,10 @@ function checkKernels(k: SparseKernels, fanIn: number, fanOut: number, mask: Flo
   assertClose(k.forward(ix, values, h, B), z, `${what} forward`, 1e-4, 1e-5);
   assertClose(k.backward(ix, values, dz, B), dh, `${what} backward`, 1e-4, 1e-5);
   assertClose(k.gradient(ix, dz, h, B), g, `${what} gradient`, 1e-4, 1e-5);
+  const bp = k.backprop(ix, values, dz, h, B, true);
+  assertClose(bp.grad, g, `${what} backprop gradient`, 1e-4, 1e-5);
+  assertClose(bp.dInput ?? [], dh, `${what} backprop input gradient`, 1e-4, 1e-5);
+  assert.equal(k.backprop(ix, values, dz, h, B, false).dInput, undefined);
   k.release(ix);
 }
 
@@ -79,7 +83,11 @@ describe('sparse kernels', () => {
   });
   for (const k of [sparseKernels().kernels, typescriptKernels]) {
     it(`${k.impl}: products against float64 dense products`, () => {
-      for (const B of [1, 3, 4, 31, 32, 37, 128]) checkKernels(k, 13, 9, randomMask(13 * 9, 0.3, B), B, 100 + B);
+      // fanIn > fanOut and fanIn < fanOut: the gradient walks the larger side (CSC or CSR order).
+      for (const B of [1, 3, 4, 31, 32, 37, 128]) {
+        checkKernels(k, 13, 9, randomMask(13 * 9, 0.3, B), B, 100 + B);
+        checkKernels(k, 9, 13, randomMask(9 * 13, 0.3, B + 7), B, 200 + B);
+      }
       // Edge densities: one active weight; an empty row and an empty column; all active; none active.
       const one = new Float32Array(7 * 5);
       one[17] = 1;
