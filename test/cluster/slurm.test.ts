@@ -13,36 +13,20 @@ import * as path from 'node:path';
 import { listRuns } from '../../src/runs/store';
 import { readJobs, arrayStates, viewJob } from '../../src/runs/slurm';
 import { readManifest } from '../../src/runs/sweep';
-import { cliPath, repoRoot, tmpDir } from '../trainer/helpers';
+import { cliPath, tmpDir } from '../trainer/helpers';
+import { clusterSkip, setupSlurm, startCluster } from './cluster';
 
-const setup = path.join(repoRoot, 'scripts', 'setup-slurm.sh');
-const required = process.env.GRADFLOW_CLUSTER === 'required';
+const skip = clusterSkip();
 
-function why(): string | undefined {
-  if (process.platform !== 'linux') return 'the test cluster needs Linux';
-  if (spawnSync('sh', ['-c', 'command -v slurmctld && command -v munged'], { encoding: 'utf8' }).status !== 0)
-    return 'slurm-wlm and munge are not installed (scripts/setup-slurm.sh installs them)';
-  if (process.getuid?.() !== 0) return 'starting the test cluster needs root';
-  if (!fs.existsSync(cliPath)) return 'dist/cli.js is missing (npm run build)';
-  return undefined;
-}
-
-const reason = why();
-if (reason !== undefined && required) throw new Error(`GRADFLOW_CLUSTER=required but the cluster tests cannot run: ${reason}`);
-const skip = reason !== undefined ? `no Slurm cluster: ${reason}` : false;
-
-let startedHere = false;
+let stopCluster: (() => void) | undefined;
 before(() => {
   if (skip) return;
-  const alreadyUp = spawnSync(setup, ['status']).status === 0;
-  const r = spawnSync(setup, ['start'], { encoding: 'utf8', timeout: 120_000 });
-  assert.equal(r.status, 0, `scripts/setup-slurm.sh start failed:\n${r.stderr}`);
-  startedHere = !alreadyUp;
+  stopCluster = startCluster();
 });
 
 after(() => {
   // Leave a cluster someone else started running; stop the one started here.
-  if (!skip && startedHere) spawnSync(setup, ['stop'], { timeout: 120_000 });
+  stopCluster?.();
 });
 
 function yaml(name: string, seeds: number, extra = ''): string {
@@ -173,7 +157,7 @@ test('slurmctld restarted mid-sweep: the sweep still completes', { skip }, async
     const job = readJobs(p.sweepDir)[0];
     return job !== undefined && [...(arrayStates(job.jobId)?.values() ?? [])].includes('RUNNING');
   });
-  const restart = spawnSync(setup, ['restart-controller'], { encoding: 'utf8', timeout: 120_000 });
+  const restart = spawnSync(setupSlurm, ['restart-controller'], { encoding: 'utf8', timeout: 120_000 });
   assert.equal(restart.status, 0, restart.stderr);
   const r = await run.done;
   assert.equal(r.code, 0, r.stderr + r.stdout);
