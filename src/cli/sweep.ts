@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { BackendPreference, ExperimentConfig } from '../shared/experiment';
 import type { SweepSpec } from '../config';
 import { expandSweep } from '../config';
-import { localExecutor, planSweep, readManifest, runSweep, type SweepEvent, type SweepExecutor } from '../runs/sweep';
+import { countsText, localExecutor, planSweep, readManifest, runSweep, type SweepEvent, type SweepExecutor } from '../runs/sweep';
 import { cancelSweep, logTailOf, readJobs, arrayStates, slurmExecutor, sweepTask, viewJob, SlurmError, unfinishedConfigs, type SlurmOptions } from '../runs/slurm';
 import { isFailure, statusLabel } from '../runs/status';
 import { bar, formatDuration, metricCell, pct, table } from './format';
@@ -137,12 +137,7 @@ export async function sweepCommand(config: ExperimentConfig, spec: SweepSpec, so
     opts.out.write(`sweep ${plan.name}: submitted; follow it with: gradflow sweep --status ${plan.dir}\n`);
     return 0;
   }
-  const parts = [`${counts.finished} finished`];
-  if (counts.diverged > 0) parts.push(`${counts.diverged} diverged`);
-  parts.push(`${counts.skipped} skipped (done before)`);
-  if (counts.busy > 0) parts.push(`${counts.busy} left to another scheduler`);
-  parts.push(`${counts.stopped} stopped`, `${counts.failed + counts.killed} failed`);
-  opts.out.write(stripControl(`sweep ${plan.name}: ${parts.join(', ')}`) + '\n');
+  opts.out.write(stripControl(`sweep ${plan.name}: ${countsText(counts)}`) + '\n');
   for (const f of failures) {
     opts.out.write(`\n${f.status} ${f.id}${f.error ? `:\n${indent(f.error)}` : ''}\n`);
   }

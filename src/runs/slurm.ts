@@ -414,15 +414,17 @@ export async function followJob(sweepDir: string, job: JobRecord, pollMs: number
     const states = arrayStates(job.jobId);
     const views = viewJob(sweepDir, job, states);
     for (const v of views) {
-      if (states !== undefined && lastState.get(v.index) !== v.slurmState) {
-        lastState.set(v.index, v.slurmState);
-        onEvent({ type: 'slurm', id: v.configId, state: v.slurmState, task: `${job.jobId}_${v.index}` });
-      }
       const running = v.slurmState === 'RUNNING' || v.run?.status === 'running';
       const over = states !== undefined && (isTerminalState(v.slurmState) || v.slurmState === 'UNKNOWN') && v.run?.status !== 'running';
+      // `start` first: it begins the configuration's row afresh, so the Slurm state that comes with
+      // it (RUNNING) must follow it, not be wiped by it.
       if ((running || over) && !started.has(v.index) && v.record?.status !== 'busy') {
         started.add(v.index);
         onEvent({ type: 'start', id: v.configId, point: v.point });
+      }
+      if (states !== undefined && lastState.get(v.index) !== v.slurmState) {
+        lastState.set(v.index, v.slurmState);
+        onEvent({ type: 'slurm', id: v.configId, state: v.slurmState, task: `${job.jobId}_${v.index}` });
       }
       if (running && v.progress !== undefined && v.run && v.progress !== lastProgress.get(v.index)) {
         lastProgress.set(v.index, v.progress);

@@ -160,6 +160,19 @@ export function emptyCounts(skipped = 0): SweepCounts {
   return { finished: 0, diverged: 0, failed: 0, stopped: 0, killed: 0, skipped, busy: 0 };
 }
 
+/**
+ * What became of a sweep's configurations, for the CLI's last line and the extension's message:
+ * `4 finished, 1 diverged, 2 skipped (done before), 1 stopped, 0 failed` (killed runs count as failed).
+ */
+export function countsText(counts: SweepCounts): string {
+  const parts = [`${counts.finished} finished`];
+  if (counts.diverged > 0) parts.push(`${counts.diverged} diverged`);
+  parts.push(`${counts.skipped} skipped (done before)`);
+  if (counts.busy > 0) parts.push(`${counts.busy} left to another scheduler`);
+  parts.push(`${counts.stopped} stopped`, `${counts.failed + counts.killed} failed`);
+  return parts.join(', ');
+}
+
 /** Add one ended run to the counts. */
 export function countEnd(counts: SweepCounts, status: RunStatus): void {
   switch (status) {

@@ -867,3 +867,60 @@ export async function runExtensionHostTests(
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+// ---------------------------------------------------------------------------------------------
+// A workspace in code-server: the preamble every UI suite shares
+// ---------------------------------------------------------------------------------------------
+
+export interface Workspace {
+  /** The workspace folder (a fresh temp folder holding the given files). */
+  dir: string;
+  server: CodeServer;
+  browser: Browser;
+  page: Page;
+  /** Closes the browser and code-server and deletes the folder; safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface OpenWorkspaceOptions extends Omit<StartCodeServerOptions, 'workspace' | 'settings'> {
+  /** How long to wait for the workbench (default 60 s). */
+  workbenchTimeoutMs?: number;
+}
+
+/**
+ * A temp folder `gradflow-e2e-<prefix>-*` holding `files` (relative path → text), code-server on
+ * it with the repository as the extension under development (unless told otherwise), `settings`
+ * over the harness defaults, a chromium page and the workbench open. Call first in `before`
+ * (it checks the tooling, failing when GRADFLOW_E2E=required) and `close()` in `after`.
+ */
+export async function openWorkspace(
+  prefix: string,
+  files: Record<string, string>,
+  settings: Record<string, unknown> = {},
+  options: OpenWorkspaceOptions = {},
+): Promise<Workspace> {
+  requireE2E();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `gradflow-e2e-${prefix}-`));
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
+  const close = async (): Promise<void> => {
+    await browser?.close().catch(() => undefined);
+    await server?.stop().catch(() => undefined);
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const [rel, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+      fs.writeFileSync(path.join(dir, rel), text);
+    }
+    const { workbenchTimeoutMs, ...serverOptions } = options;
+    server = await startCodeServer({ extensionDevelopmentPath: repoRoot(), ...serverOptions, workspace: dir, settings });
+    browser = await launchBrowser();
+    const page = await newPage(browser);
+    await openWorkbench(page, server.url, dir, workbenchTimeoutMs ?? 60_000);
+    return { dir, server, browser, page, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}

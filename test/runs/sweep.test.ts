@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseExperiment, expandSweep } from '../../src/config';
-import { planSweep, runSweep, finishedRuns, readManifest, localExecutor, type SweepEvent, type SweepCounts } from '../../src/runs/sweep';
+import { countsText, planSweep, runSweep, finishedRuns, readManifest, localExecutor, type SweepEvent, type SweepCounts } from '../../src/runs/sweep';
 import { listRuns } from '../../src/runs/store';
 import { repoRoot, tmpDir, trainerPath } from '../trainer/helpers';
 
@@ -96,4 +96,10 @@ test('two local sweeps of the same file at once train every configuration exactl
   const byConfig = new Map<string, number>();
   for (const r of listRuns(p.dir)) byConfig.set(r.configId ?? '', (byConfig.get(r.configId ?? '') ?? 0) + 1);
   assert.deepEqual([...byConfig.values()], [1, 1, 1, 1]);
+});
+
+test('countsText says what became of every configuration: stopped runs are not finished, killed ones count as failed', () => {
+  const counts: SweepCounts = { finished: 1, diverged: 0, failed: 1, stopped: 2, killed: 1, skipped: 0, busy: 0 };
+  assert.equal(countsText(counts), '1 finished, 0 skipped (done before), 2 stopped, 2 failed');
+  assert.equal(countsText({ ...counts, diverged: 3, busy: 1 }), '1 finished, 3 diverged, 0 skipped (done before), 1 left to another scheduler, 2 stopped, 2 failed');
 });

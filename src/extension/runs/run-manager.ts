@@ -15,7 +15,7 @@ import { startRun, type RunSession } from '../../runs/session';
 import { isFailure, isLive, metricText, statusLabel, statusOfSummary, type RunStatus } from '../../runs/status';
 import type { ExperimentConfig } from '../../shared/experiment';
 import type { RunSummary, TrainerToHost } from '../../shared/protocol';
-import { localExecutor, planSweep, runSweep as scheduleSweep, type PlannedRun, type SweepEvent } from '../../runs/sweep';
+import { countsText, localExecutor, planSweep, runSweep as scheduleSweep, type PlannedRun, type SweepEvent } from '../../runs/sweep';
 import { cancelSweep, slurmExecutor } from '../../runs/slurm';
 import { GRADFLOW_VERSION } from '../../shared/version';
 import { loadSweepFolder, type DashboardState } from '../dashboard';
@@ -32,6 +32,8 @@ export type LiveStatus = RunStatus;
 const EGF_HISTORY = 48;
 /** After a stop request, how long a trainer gets to finish its step and write its summary. */
 const STOP_GRACE_MS = 10_000;
+/** After Cancel on a Slurm sweep, how long the view keeps following the arrays while Slurm ends them (its KillWait is 30 s by default). */
+const SLURM_CANCEL_FOLLOW_MS = 90_000;
 
 export interface LiveRun {
   /** Local id, known before the trainer names the run. */
@@ -306,30 +308,42 @@ export class RunManager implements vscode.Disposable {
           void this.errorWithLog(`Gradflow: the sweep cannot start: ${err instanceof Error ? err.message : String(err)}`);
           return;
         }
+        let cancelNote = 'cancelled: no more runs were started';
+        let followTimer: NodeJS.Timeout | undefined;
         token.onCancellationRequested(() => {
           cancelled = true;
-          handle.stop();
-          if (slurm !== undefined) {
-            try {
-              const jobs = cancelSweep(plan.dir);
-              this.deps.log.info(`sweep ${plan.name}: scancel ${jobs.join(' ') || '(nothing left to cancel)'}`);
-            } catch (err) {
-              void this.errorWithLog(`Gradflow: cancelling the Slurm sweep failed: ${err instanceof Error ? err.message : String(err)}`);
-            }
+          if (slurm === undefined) {
+            handle.stop();
+            return;
+          }
+          // Slurm: scancel the sweep's arrays, then keep following them until Slurm reports every
+          // task over, so that each row ends as what happened to it (stopped: Slurm CANCELLED, or
+          // finished) rather than frozen at PENDING/RUNNING. A running task gets SIGTERM and writes
+          // a `stopped` summary; if Slurm has not settled within SLURM_CANCEL_FOLLOW_MS, stop following.
+          try {
+            const jobs = cancelSweep(plan.dir);
+            cancelNote = jobs.length > 0 ? `cancelled: scancel ${jobs.join(' ')}` : 'cancelled: nothing was left to cancel on the cluster';
+            this.deps.log.info(`sweep ${plan.name}: scancel ${jobs.join(' ') || '(nothing left to cancel)'}`);
+            report('cancelling: scancel sent, waiting for Slurm to end the tasks');
+            followTimer = setTimeout(() => handle.stop(), SLURM_CANCEL_FOLLOW_MS);
+          } catch (err) {
+            handle.stop();
+            cancelNote = `cancel failed: ${err instanceof Error ? err.message : String(err)}`;
+            void this.errorWithLog(`Gradflow: cancelling the Slurm sweep failed: ${err instanceof Error ? err.message : String(err)}`);
           }
         });
-        counts = await handle.done;
-        dashboard.setSweepStatus(sweepId, cancelled ? 'stopped' : 'done', cancelled ? 'cancelled: no more runs were started' : undefined);
+        try {
+          counts = await handle.done;
+        } finally {
+          if (followTimer !== undefined) clearTimeout(followTimer);
+        }
+        dashboard.setSweepStatus(sweepId, cancelled ? 'stopped' : 'done', cancelled ? cancelNote : undefined);
       },
     );
     if (counts === undefined) return outcomes;
     const failed = counts.failed + counts.killed;
-    const ran = counts.finished + counts.diverged + counts.stopped + failed;
-    const extra = [counts.skipped > 0 ? `${counts.skipped} skipped (already finished)` : '', counts.busy > 0 ? `${counts.busy} run by another scheduler` : '', counts.diverged > 0 ? `${counts.diverged} diverged` : '']
-      .filter((x) => x !== '')
-      .join(', ');
-    const summary = `Gradflow sweep ${plan.name}: ${ran - failed} of ${ran} runs ended normally${extra !== '' ? `, ${extra}` : ''}.`;
-    if (failed > 0) void this.errorWithLog(`${summary} ${failed} failed.`);
+    const summary = `Gradflow sweep ${plan.name}${cancelled ? ' cancelled' : ''}: ${countsText(counts)}.`;
+    if (failed > 0) void this.errorWithLog(summary);
     else void vscode.window.showInformationMessage(summary);
     return outcomes;
   }
