@@ -6,8 +6,10 @@
  * plus its name in `ALERT_KINDS`.
  *
  * What is blamed follows the paper and practice:
- * - explosion: the step size (learning rate) and the optimizer; Adam + coupled L2 in particular
- *   (the paper's Adam + L2 collapse, which AdamW recovers); missing BatchNorm;
+ * - explosion: the step size (learning rate); the optimizer where its direction is clear (Adam +
+ *   coupled L2, the paper's Adam + L2 collapse, which AdamW recovers; the EWMA optimizers, which the
+ *   paper finds sensitive to high gradient flow; momentum, which multiplies the step), never plain
+ *   SGD; missing BatchNorm;
  * - NaN: almost always a too-large learning rate;
  * - collapse (vanishing flow in a layer): the activation, the density (too sparse), missing BatchNorm
  *   (BN helps sparse nets most, method.md §7); when the mask itself already cut the layer off
@@ -77,8 +79,31 @@ function adamL2(config: ExperimentConfig): boolean {
   return config.training.optimizer === 'adam' && config.training.weightDecay > 0;
 }
 
+/** Optimizers with an exponentially weighted average of squared gradients. */
+const EWMA: ReadonlySet<OptimizerName> = new Set<OptimizerName>(['adam', 'adamw', 'rmsprop']);
+
+/**
+ * The optimizer's part in an explosion, where its direction is clear: Adam with coupled L2 (AdamW
+ * decouples the decay); the EWMA optimizers, sensitive to high gradient flow (the paper's finding,
+ * docs/reproduction.md; SGD and momentum at the same learning rate were not); momentum, whose steps
+ * pile up to 1/(1 − momentum) times SGD's. Plain SGD and Adagrad are not blamed: the learning rate
+ * is the lever there, and a switch (SGD → momentum, say) could make the step larger.
+ */
+function optimizerSuspects(config: ExperimentConfig): Suspect[] {
+  const { optimizer, momentum } = config.training;
+  if (adamL2(config)) return [{ key: 'training.optimizer', hint: 'Adam with coupled L2 (weight_decay) is known to blow up; AdamW decouples the decay.' }];
+  if (EWMA.has(optimizer)) return [{ key: 'training.optimizer', hint: `${optimizer} (an EWMA optimizer) is sensitive to high gradient flow; SGD and momentum are less so.` }];
+  if (optimizer === 'momentum') {
+    return [{ key: 'training.optimizer', hint: `momentum ${momentum} makes steps up to ${Number((1 / (1 - momentum)).toPrecision(3))}× those of plain SGD at the same learning rate.` }];
+  }
+  return [];
+}
+
 function optimizerFixes(config: ExperimentConfig): FixSpec[] {
-  return adamL2(config) ? [{ id: 'switch-optimizer', to: 'adamw' }] : [{ id: 'switch-optimizer', to: 'sgd' }, { id: 'switch-optimizer', to: 'momentum' }];
+  if (adamL2(config)) return [{ id: 'switch-optimizer', to: 'adamw' }];
+  if (EWMA.has(config.training.optimizer)) return [{ id: 'switch-optimizer', to: 'sgd' }, { id: 'switch-optimizer', to: 'momentum' }];
+  if (config.training.optimizer === 'momentum') return [{ id: 'switch-optimizer', to: 'sgd' }];
+  return [];
 }
 
 export const REMEDIES: Readonly<Record<AlertKind, Remedy>> = {
@@ -86,7 +111,7 @@ export const REMEDIES: Readonly<Record<AlertKind, Remedy>> = {
     title: 'Exploding gradients',
     suspects: ({ config }) => [
       { key: 'training.learning_rate', hint: `the learning rate (${config.training.learningRate}) may be too high.` },
-      { key: 'training.optimizer', hint: `${config.training.optimizer} is sensitive to high gradient flow.` },
+      ...optimizerSuspects(config),
       ...(adamL2(config) ? [{ key: 'training.weight_decay', hint: 'Adam with coupled L2 is known to blow up; AdamW decouples the decay.' }] : []),
       ...(config.model.batchNorm ? [] : [{ key: 'model.batch_norm', hint: 'BatchNorm keeps the scale of activations, and so of gradients, in check.' }]),
     ],
@@ -101,7 +126,7 @@ export const REMEDIES: Readonly<Record<AlertKind, Remedy>> = {
     title: 'Layer collapse (vanishing gradient flow)',
     suspects: (ctx) => {
       const { config } = ctx;
-      const activation: Suspect = { key: 'model.activation', hint: `${config.model.activation} may saturate; swish or prelu keep gradients flowing in sparse nets.` };
+      const activation: Suspect = { key: 'model.activation', hint: `${config.model.activation} may saturate; swish or prelu keep gradients flowing in deep and sparse nets.` };
       const bn: Suspect[] = config.model.batchNorm ? [] : [{ key: 'model.batch_norm', hint: 'BatchNorm helps sparse networks keep their gradient flow.' }];
       // The mask already cut layers off: the density is the cause, the activation at most a contributor.
       if (ctx.runKinds?.has('collapse-at-mask') === true) return [...densitySuspect(ctx), activation, ...bn];

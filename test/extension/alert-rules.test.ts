@@ -58,6 +58,15 @@ test('explosion without L2 does not blame weight decay; with BatchNorm on, not B
   assert.deepEqual(responsibleRanges(alert('explosion'), config, locate).map((x) => x.key), ['training.learning_rate', 'training.optimizer']);
 });
 
+test('explosion with momentum blames the optimizer after the learning rate (its steps are up to 10× SGD\'s); plain SGD is not blamed', () => {
+  const momentum = setup(FILE.replace('  weight_decay: 0.0001\n', '').replace('optimizer: adam', 'optimizer: momentum'));
+  const r = responsibleRanges(alert('explosion'), momentum.config, momentum.locate);
+  assert.deepEqual(r.map((x) => x.key), ['training.learning_rate', 'training.optimizer', 'model.batch_norm']);
+  assert.match(r[1].hint, /momentum 0\.9 makes steps up to 10× those of plain SGD/);
+  const sgd = setup(FILE.replace('optimizer: adam', 'optimizer: sgd'));
+  assert.deepEqual(responsibleRanges(alert('explosion'), sgd.config, sgd.locate).map((x) => x.key), ['training.learning_rate', 'model.batch_norm']);
+});
+
 test('nan: only the learning rate', () => {
   const { config, locate } = setup(FILE);
   assert.deepEqual(responsibleRanges(alert('nan', { value: 'NaN' }), config, locate).map((x) => [x.key, x.range]), [

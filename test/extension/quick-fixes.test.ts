@@ -46,7 +46,7 @@ test('explosion: lower lr (exponent kept, comment kept), Adam+L2 → AdamW, add 
   assert.equal(r.get('Add BatchNorm (model.batch_norm: true)'), FILE.replace('  activation: sigmoid\n', '  activation: sigmoid\n  batch_norm: true\n'));
 });
 
-test('explosion without L2 offers sgd and momentum', () => {
+test('explosion without L2 on an EWMA optimizer offers sgd and momentum; momentum offers sgd; plain sgd no switch', () => {
   const text = 'training:\n  optimizer: rmsprop\n  learning_rate: 0.1\n';
   assert.deepEqual([...apply('explosion', text).entries()], [
     ['Lower the learning rate ×0.1 (0.1 → 0.01)', 'training:\n  optimizer: rmsprop\n  learning_rate: 0.01\n'],
@@ -54,6 +54,11 @@ test('explosion without L2 offers sgd and momentum', () => {
     ['Switch optimizer to momentum', 'training:\n  optimizer: momentum\n  learning_rate: 0.1\n'],
     ['Add BatchNorm (model.batch_norm: true)', 'training:\n  optimizer: rmsprop\n  learning_rate: 0.1\nmodel:\n  batch_norm: true\n'],
   ]);
+  const momentum = 'training:\n  optimizer: momentum\n  learning_rate: 0.1\n';
+  assert.deepEqual([...apply('explosion', momentum).keys()], ['Lower the learning rate ×0.1 (0.1 → 0.01)', 'Switch optimizer to sgd', 'Add BatchNorm (model.batch_norm: true)']);
+  assert.equal(apply('explosion', momentum).get('Switch optimizer to sgd'), 'training:\n  optimizer: sgd\n  learning_rate: 0.1\n');
+  const sgd = 'training:\n  optimizer: sgd\n  learning_rate: 0.1\n';
+  assert.deepEqual([...apply('explosion', sgd).keys()], ['Lower the learning rate ×0.1 (0.1 → 0.01)', 'Add BatchNorm (model.batch_norm: true)']);
 });
 
 test('collapse: batch_norm, swish, prelu, density ×2', () => {

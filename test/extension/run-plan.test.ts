@@ -13,7 +13,7 @@ const FILE = [
   '  width: 64', //             3
   '  batch_norm: true', //      4
   'training:', //               5
-  '  optimizer: sgd', //        6
+  '  optimizer: momentum', //   6
   '  learning_rate: 5', //      7
   '',
 ].join('\n');
@@ -61,6 +61,6 @@ test('an edit elsewhere moves the diagnostics with their lines and keeps them', 
 test('changing a contributing setting drops only its diagnostic', () => {
   const state = runState(FILE);
   planRunDiagnostics(state, FILE, FILE);
-  const plan = planRunDiagnostics(state, FILE.replace('optimizer: sgd', 'optimizer: momentum'));
+  const plan = planRunDiagnostics(state, FILE.replace('optimizer: momentum', 'optimizer: sgd'));
   assert.deepEqual(plan.map((d) => [d.range.start.line, d.severity]), [[7, 'warning']]);
 });
