@@ -8,6 +8,7 @@ import type { Alert } from '../src/shared/protocol';
 import { CSV_KINDS, isCsvKind, type CsvKind, type NetState, type Points, type RunState } from '../src/shared/webview-protocol';
 import { LineChart, type SeriesSpec, type XY } from './charts';
 import { densityText } from '../src/shared/format';
+import { isFailure, startLabel, statusDescription, statusLabel } from '../src/shared/run-status';
 import { clear, fmtInt, fmtNum, h } from './dom';
 import { Heatmap, type HeatmapRow } from './heatmap';
 import type { Theme } from './theme';
@@ -45,6 +46,11 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
   const infoLine = h('div', { class: 'gf-info' });
   // Shown from the moment Run is pressed until the trainer reports its run (backend, data, networks).
   const startingNote = h('div', { class: 'gf-starting', attrs: { role: 'status', 'aria-live': 'polite', hidden: '' } });
+  // A failed, killed or corrupt run: its error and the last lines of its log (issue 11), above what it measured.
+  const failureTitle = h('h2', {});
+  const failureMessage = h('p', {});
+  const failureLog = h('pre', { class: 'gf-log-tail', attrs: { tabindex: '0', 'aria-label': 'Last lines of the run log' } });
+  const failurePanel = h('section', { class: 'gf-failure', attrs: { id: 'gf-failure', role: 'region', 'aria-label': 'Why the run ended', hidden: '' } }, failureTitle, failureMessage, failureLog);
   const emptyNote = h(
     'p',
     { class: 'gf-empty' },
@@ -63,6 +69,7 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
     ),
     infoLine,
     startingNote,
+    failurePanel,
     emptyNote,
   );
 
@@ -191,6 +198,7 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
     // Nothing to chart before the trainer reported its networks (starting, or failed while starting).
     grid.hidden = run === undefined || (run.setup === null && run.nets.length === 0);
     renderStatus(run);
+    renderFailure(run);
     if (!run || grid.hidden) return;
     const pair = run.nets.length > 1;
     const log = ui.logScale;
@@ -241,9 +249,7 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
 
   function renderRunSelect(run: RunState | undefined): void {
     clear(runSelect);
-    for (const r of runs) {
-      runSelect.append(h('option', { attrs: { value: r.meta.runId } }, `${r.meta.title} — ${r.meta.status}`));
-    }
+    for (const r of runs) runSelect.append(h('option', { attrs: { value: r.meta.runId, title: statusDescription(r.meta.status, r.meta.diverged) } }, runOptionText(r)));
     runSelect.disabled = runs.length === 0;
     if (run) runSelect.value = run.meta.runId;
   }
@@ -255,9 +261,10 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
       infoLine.textContent = '';
       return;
     }
-    statusBadge.textContent = run.meta.status;
-    statusBadge.className = `gf-badge gf-status-${run.meta.status}`;
-    statusBadge.title = run.meta.message ?? '';
+    const { status, diverged, message } = run.meta;
+    statusBadge.textContent = statusLabel(status, diverged);
+    statusBadge.className = `gf-badge gf-status-${status}`;
+    statusBadge.title = statusDescription(status, diverged) + (message !== undefined && message !== '' ? `\n${message}` : '');
     const parts: string[] = [];
     const s = run.setup;
     if (s) parts.push(`${s.dataset.name} (${fmtInt(s.dataset.train)} train / ${fmtInt(s.dataset.validation)} val / ${fmtInt(s.dataset.test)} test)`);
@@ -271,8 +278,21 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
       if (first.series.count > shown) parts.push(`plotting ${fmtInt(shown)} of ${fmtInt(first.series.count)} points per series (min/max kept)`);
     }
     if (run.meta.sourceFile) parts.push(run.meta.sourceFile);
-    if (run.meta.message && run.meta.status !== 'running' && run.meta.status !== 'starting') parts.push(run.meta.message);
+    // A failure's message is in its own panel.
+    if (run.meta.message && status !== 'running' && status !== 'starting' && !isFailure(status)) parts.push(run.meta.message);
     infoLine.textContent = parts.join(' · ');
+  }
+
+  function renderFailure(run: RunState | undefined): void {
+    const status = run?.meta.status;
+    failurePanel.hidden = run === undefined || status === undefined || !isFailure(status);
+    if (run === undefined || failurePanel.hidden) return;
+    const { meta } = run;
+    const measured = run.nets.some((n) => n.series.count > 0 || n.epochs.length > 0);
+    failureTitle.textContent = `${statusDescription(meta.status)}${measured ? ' What it measured is below.' : ' It measured nothing.'}`;
+    failureMessage.textContent = meta.message !== undefined && meta.message !== '' ? meta.message : 'No error message was recorded.';
+    const tail = meta.logTail ?? [];
+    failureLog.textContent = tail.length > 0 ? tail.join('\n') : 'No log lines were recorded.';
   }
 
   /** The 11 EGF evaluation points (method.md §3), placed at their epoch's step, as markers. */
@@ -395,6 +415,16 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
       for (const c of charts) c.setTheme(t);
     },
   };
+}
+
+/** A run in the selector: runs with the same name told apart by start time and id. */
+export function runOptionText(r: RunState): string {
+  const { meta } = r;
+  const parts = [`${meta.title} — ${statusLabel(meta.status, meta.diverged)}`];
+  if (meta.startedAt !== undefined) parts.push(startLabel(meta.startedAt));
+  // A starting entry's id is provisional (`starting-…`): the real id follows when the trainer names the run.
+  if (meta.status !== 'starting') parts.push(meta.runId);
+  return parts.join(' · ');
 }
 
 /** Builds each net's series; for a pair the dense twin is dashed and labelled. */

@@ -7,7 +7,7 @@ import { DashboardPanel, DashboardState } from './dashboard';
 import { GradflowConfig } from './config';
 import { RunDiagnostics } from './diagnostics/run-diagnostics';
 import { ServerController } from './language-client';
-import { listPastRuns, loadIntoDashboard, pageStatus, readRunConfig, type PastRun } from './runs/past-runs';
+import { listPastRuns, loadIntoDashboard, readRunConfig, type PastRun } from './runs/past-runs';
 import { RunManager } from './runs/run-manager';
 import { RunsTreeProvider } from './runs/runs-tree';
 import { revealAlert } from './reveal';
@@ -101,7 +101,9 @@ export class GradflowContext implements vscode.Disposable {
         {
           runId: r.runId,
           title: r.name,
-          status: pageStatus(r.status),
+          startedAt: r.startedAt,
+          status: r.status,
+          ...(r.diverged !== undefined ? { diverged: r.diverged } : {}),
           ...(r.sourceFile !== undefined ? { sourceFile: r.sourceFile } : {}),
           ...(r.backend !== undefined ? { backend: r.backend } : {}),
         },

@@ -152,9 +152,9 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: 200
       for (let i = 1; i < reads.length; i++) assert.ok(reads[i] > reads[i - 1]);
       assert.equal(total, 29 * QUICK_EPOCHS, 'total steps shown');
 
-      // The end: status `done` (the badge shows it upper-case) and the last step reached; the last
+      // The end: status `finished` (the badge shows it upper-case) and the last step reached; the last
       // masked L2 norm of every layer in the layers table.
-      await waitFor(async () => (await badge(dash)) === 'done', 90_000 - (Date.now() - t0) - 5000, 'status done');
+      await waitFor(async () => (await badge(dash)) === 'finished', 90_000 - (Date.now() - t0) - 5000, 'status finished');
       const end = await readStep(dash);
       assert.ok(end, 'step counter shown at the end');
       assert.equal(end.step, end.total, end.info);
@@ -292,8 +292,9 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: 200
       dash = frameOfWebview(page);
       await waitFor(async () => (await dash.locator('button.gf-alert').count()) === alertsBefore, 20_000, `${alertsBefore} alerts listed again`);
       assert.equal(((await dash.locator('.gf-info').textContent()) ?? '').trim(), infoBefore);
-      // Under on_nan: stop each net stops training when it diverges; once both have, the run is complete.
-      assert.equal(await badge(dash), 'done', 'the exploding run ended when both nets diverged');
+      // Under on_nan: stop each net stops training when it diverges; once both have, the run is
+      // complete, and the badge says it diverged and where (issue 11: not "done").
+      assert.equal(await badge(dash), 'diverged (sparse, dense)', 'the exploding run ended when both nets diverged');
       await screenshot(page, 'gradflow-ui-7-dashboard-reshown');
     }));
 

@@ -109,13 +109,13 @@ describe('Gradflow UX in code-server: starting dashboard, Show Problems, reload'
             const note = (await dash.locator('.gf-starting').textContent({ timeout: 500 }).catch(() => null)) ?? '';
             if (note !== '') console.log(`[e2e] starting state: ${note}`);
           }
-          if (badge === 'running' || badge === 'done') break;
+          if (badge === 'running' || badge === 'finished') break;
         }
       }
       console.log(`[e2e timing] Run command → dashboard panel visible: ${visibleMs} ms (first badge "${firstSeen}"; starting state seen: ${sawStarting})`);
       assert.ok(visibleMs >= 0, 'the dashboard appeared');
       if (sawStarting) await screenshot(page, 'gradflow-ux-1-starting');
-      await waitFor(async () => ((await dash.locator('#gf-run-view .gf-badge').first().textContent({ timeout: 1000 }).catch(() => null)) ?? '').trim() === 'done', 90_000, 'the run done');
+      await waitFor(async () => ((await dash.locator('#gf-run-view .gf-badge').first().textContent({ timeout: 1000 }).catch(() => null)) ?? '').trim() === 'finished', 90_000, 'the run finished');
       // The starting entry was replaced by the run, not left beside it.
       const options = await dash.locator('#gf-run option').allTextContents();
       assert.ok(!options.some((o) => /starting/.test(o)), `run picker: ${JSON.stringify(options)}`);

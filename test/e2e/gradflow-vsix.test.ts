@@ -147,11 +147,11 @@ describe('Gradflow .vsix: package, install, run', { skip: e2eSkip(), timeout: 40
       const badge = dash.locator('.gf-badge').first();
       const status = await waitFor(async () => {
         const s = ((await badge.textContent({ timeout: 2000 }).catch(() => null)) ?? '').trim();
-        return s === 'done' || s === 'failed' || s === 'stopped' ? s : undefined;
+        return s !== '' && s !== 'starting' && s !== 'running' ? s : undefined;
       }, 70_000 - (Date.now() - t0), 'the run to end in the dashboard');
       const info = (await dash.locator('.gf-info').textContent()) ?? '';
       await screenshot(p, 'gradflow-vsix-run-done');
-      assert.equal(status, 'done', `run status; dashboard: ${info}\n${serverTail()}`);
+      assert.equal(status, 'finished', `run status; dashboard: ${info}\n${serverTail()}`);
       assert.match(info, /step 87 \/ 87/, info);
 
       // The run folder and its summary, in the workspace.
@@ -174,11 +174,11 @@ describe('Gradflow .vsix: package, install, run', { skip: e2eSkip(), timeout: 40
       await waitFor(async () => ((await dash.locator('.gf-info').textContent({ timeout: 2000 }).catch(() => '')) ?? '').includes('quick-wasm'), 20_000, 'the dashboard on the wasm run');
       const wasmStatus = await waitFor(async () => {
         const s = ((await badge.textContent({ timeout: 2000 }).catch(() => null)) ?? '').trim();
-        return s === 'done' || s === 'failed' || s === 'stopped' ? s : undefined;
+        return s !== '' && s !== 'starting' && s !== 'running' ? s : undefined;
       }, 60_000 - (Date.now() - tWasm), 'the wasm run to end');
       const wasmInfo = (await dash.locator('.gf-info').textContent()) ?? '';
       await screenshot(p, 'gradflow-vsix-run-wasm-done');
-      assert.equal(wasmStatus, 'done', `wasm run status; dashboard: ${wasmInfo}\n${serverTail()}`);
+      assert.equal(wasmStatus, 'finished', `wasm run status; dashboard: ${wasmInfo}\n${serverTail()}`);
       assert.match(wasmInfo, /backend wasm/, wasmInfo);
       assert.match(wasmInfo, /step 87 \/ 87/, wasmInfo);
       console.log(`[e2e timing] installed extension: workbench + run ${Date.now() - t0} ms`);

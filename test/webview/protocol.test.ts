@@ -37,7 +37,10 @@ const setup = {
   nets: [netInfo('sparse')],
 };
 const run: RunState = JSON.parse(JSON.stringify({
-  meta: { runId: 'r1', title: 'fmnist', sourceFile: '/w/a.gradflow.yaml', backend: 'cpu', status: 'running' },
+  meta: {
+    runId: 'r1', title: 'fmnist', sourceFile: '/w/a.gradflow.yaml', backend: 'cpu', startedAt: '2026-12-01T10:00:00.000Z',
+    status: 'diverged', diverged: ['sparse'], message: 'non-finite loss', logTail: ['warn: non-finite loss in the sparse net at step 3'],
+  },
   setup,
   nets: [{ net: 'sparse', series, epochs: [epochPoint], flowPoints: [flowPoint] }],
   alerts: [alertValue],
@@ -53,6 +56,7 @@ const hostSamples: HostToPage[] = JSON.parse(JSON.stringify([
   { type: 'flowPoint', runId: 'r1', net: 'sparse', point: flowPoint },
   { type: 'alert', runId: 'r1', index: 0, alert: { ...alertValue, value: 12.5, kind: 'explosion', severity: 'warning' } },
   { type: 'runStatus', runId: 'r1', status: 'failed', message: 'trainer exited with code 1' },
+  { type: 'runStatus', runId: 'r1', status: 'killed', message: 'killed (signal SIGKILL)', diverged: ['dense'], logTail: ['loading data', 'stderr: Killed'] },
   { type: 'focusRun', runId: 'r1' },
 ])) as HostToPage[];
 
@@ -65,7 +69,7 @@ const pageSamples: PageToHost[] = [
 ];
 
 /** Fields whose absence is legal. */
-const OPTIONAL = new Set(['sourceFile', 'backend', 'message']);
+const OPTIONAL = new Set(['sourceFile', 'backend', 'message', 'startedAt', 'diverged', 'logTail']);
 
 const suites: [string, unknown[], (v: unknown) => boolean][] = [
   ['host → page', hostSamples, isHostToPage],
@@ -127,6 +131,7 @@ describe('specific rules', () => {
   it('enumerations reject values outside the set', () => {
     assert.equal(isPageToHost({ type: 'exportCsv', runId: 'r1', what: 'everything' }), false);
     assert.equal(isHostToPage({ type: 'runStatus', runId: 'r1', status: 'paused' }), false);
+    assert.equal(isHostToPage({ type: 'runStatus', runId: 'r1', status: 'done' }), false, 'the old vocabulary');
     assert.equal(isHostToPage({ ...hostSamples[3], net: 'medium' }), false);
   });
 
@@ -156,6 +161,15 @@ describe('applyNotification', () => {
     m = applyNotification(m, { type: 'alert', runId: 'r', index: 0, alert: a });
     m = applyNotification(m, { type: 'alert', runId: 'r', index: 0, alert: a }); // duplicate
     assert.equal(m.runs[0].alerts.length, 1);
+  });
+
+  it('runStatus replaces the diverged nets and the log tail, keeps an earlier message when it has none', () => {
+    let m = emptyModel();
+    m = applyNotification(m, { type: 'runAdded', run: { meta: { runId: 'r', title: 't', status: 'running' }, setup: null, nets: [], alerts: [] } });
+    m = applyNotification(m, { type: 'runStatus', runId: 'r', status: 'failed', message: 'boom', logTail: ['a', 'error: boom'] });
+    assert.deepEqual(m.runs[0].meta, { runId: 'r', title: 't', status: 'failed', message: 'boom', logTail: ['a', 'error: boom'] });
+    m = applyNotification(m, { type: 'runStatus', runId: 'r', status: 'diverged', diverged: ['sparse'] });
+    assert.deepEqual(m.runs[0].meta, { runId: 'r', title: 't', status: 'diverged', message: 'boom', diverged: ['sparse'] });
   });
 
   it('creates a net on its first series and replaces the series after', () => {

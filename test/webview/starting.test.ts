@@ -49,9 +49,9 @@ test('lazily registered runs (restored after a reload) are listed at once and re
   const state = new DashboardState();
   const loaded: string[] = [];
   for (const id of ['old', 'new']) {
-    state.addLazyRun({ runId: id, title: id, status: 'done' }, () => {
+    state.addLazyRun({ runId: id, title: id, status: 'finished' }, () => {
       loaded.push(id);
-      state.addRun({ runId: id, title: id, status: 'done' });
+      state.addRun({ runId: id, title: id, status: 'finished' });
       state.apply(id, ready(id));
     });
   }

@@ -25,7 +25,7 @@ describe('DashboardState replay', () => {
     assert.deepEqual(page, replay);
     assert.deepEqual(page, wire(state.snapshot()));
     const r = replay.runs[0];
-    assert.equal(r.meta.status, 'done');
+    assert.equal(r.meta.status, 'finished');
     assert.equal(r.alerts.length, 2);
     assert.deepEqual(r.nets.map((n) => n.net), ['sparse', 'dense']);
     assert.equal(r.nets[0].epochs.length, 3);

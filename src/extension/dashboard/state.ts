@@ -14,7 +14,10 @@
 import type { NetRole } from '../../shared/experiment';
 import type { Alert, EpochMetrics, FlowPoint, LayerStep, SplitMetrics, StepMetrics, TrainerToHost } from '../../shared/protocol';
 import { encodeNumber } from '../../shared/protocol';
+import { divergedNets, isFailure, statusOfSummary } from '../../shared/run-status';
 import {
+  MAX_LOG_TAIL,
+  isNetRole,
   toMetric,
   type CsvKind,
   type DashboardModel,
@@ -38,7 +41,19 @@ export interface RunInfo {
   title: string;
   sourceFile?: string;
   backend?: string;
+  /** ISO start time (run.json `startedAt`); a new run without one is stamped with the time it is added. */
+  startedAt?: string;
   status: RunStatus;
+  /** With status `diverged`: the nets that hit NaN/Inf. */
+  diverged?: readonly string[];
+}
+
+/** What `setStatus` may say besides the status and its message. */
+export interface StatusDetail {
+  /** With status `diverged`: the nets that hit NaN/Inf. */
+  diverged?: readonly string[];
+  /** More log lines to append to the run's log before its tail is taken (e.g. the trainer's last stderr lines). */
+  log?: readonly string[];
 }
 
 export interface DashboardStateOptions {
@@ -142,6 +157,30 @@ interface RunStore {
   setup: RunSetup | null;
   nets: NetStore[];
   alerts: Alert[];
+  /** The last lines of the trainer's log (its `log` and `error` messages), oldest first, ≤ MAX_LOG_TAIL. */
+  log: string[];
+}
+
+/** The nets of a `diverged` status the page may name (sparse / dense), in the order given. */
+function netRoles(nets: readonly string[] | undefined): NetRole[] {
+  return (nets ?? []).filter(isNetRole);
+}
+
+/** Appends lines to a run's log tail, keeping the last MAX_LOG_TAIL. */
+function appendLog(run: RunStore, lines: readonly string[]): void {
+  run.log.push(...lines);
+  if (run.log.length > MAX_LOG_TAIL) run.log.splice(0, run.log.length - MAX_LOG_TAIL);
+}
+
+/** Sets a run's status fields; the log tail travels only with a failure (failed, killed, corrupt). */
+function setStatusFields(run: RunStore, status: RunStatus, message: string | undefined, diverged: readonly string[] | undefined): void {
+  run.meta.status = status;
+  if (message !== undefined) run.meta.message = message;
+  const nets = status === 'diverged' ? netRoles(diverged) : [];
+  if (nets.length > 0) run.meta.diverged = nets;
+  else delete run.meta.diverged;
+  if (isFailure(status) && run.log.length > 0) run.meta.logTail = [...run.log];
+  else delete run.meta.logTail;
 }
 
 function split(s: SplitMetrics): EpochPoint['train'] {
@@ -255,17 +294,20 @@ export class DashboardState {
   /** Registers a run (or refreshes its title/status if it exists). */
   addRun(info: RunInfo): void {
     const existing = this.runs.get(info.runId);
-    const meta: RunMeta = { runId: info.runId, title: info.title, status: info.status };
+    const startedAt = info.startedAt ?? existing?.meta.startedAt ?? new Date().toISOString();
+    const meta: RunMeta = { runId: info.runId, title: info.title, startedAt, status: info.status };
     if (info.sourceFile !== undefined) meta.sourceFile = info.sourceFile;
     if (info.backend !== undefined) meta.backend = info.backend;
-    if (existing) {
-      if (existing.meta.message !== undefined) meta.message = existing.meta.message;
-      existing.meta = meta;
+    let run = existing;
+    if (run) {
+      if (run.meta.message !== undefined) meta.message = run.meta.message;
+      run.meta = meta;
     } else {
-      this.runs.set(info.runId, { meta, setup: null, nets: [], alerts: [] });
+      run = { meta, setup: null, nets: [], alerts: [], log: [] };
+      this.runs.set(info.runId, run);
     }
+    setStatusFields(run, info.status, undefined, info.diverged);
     // A full run state, so the page can take it whether or not it knew the run; its series are current.
-    const run = this.runs.get(info.runId) as RunStore;
     this.queue.push({ type: 'runAdded', run: this.runState(run) });
     for (const n of run.nets) this.dirtySeries.delete(`${info.runId}\0${n.net}`);
     this.changed();
@@ -290,13 +332,25 @@ export class DashboardState {
     return this.runs.get(runId)?.alerts[alertIndex];
   }
 
-  /** Status changes that do not come from the trainer (crash, kill, user stop before `done`). */
-  setStatus(runId: string, status: RunStatus, message?: string): void {
+  /**
+   * Status changes that do not come from the trainer's own `done` / `error` (a crash, a kill, a run
+   * read back from its folder). `detail.diverged` names the diverged nets; `detail.log` adds lines
+   * to the run's log (a failure carries its tail to the page).
+   */
+  setStatus(runId: string, status: RunStatus, message?: string, detail: StatusDetail = {}): void {
     const run = this.runs.get(runId);
     if (!run) return;
-    run.meta.status = status;
-    if (message !== undefined) run.meta.message = message;
-    this.queue.push(message !== undefined ? { type: 'runStatus', runId, status, message } : { type: 'runStatus', runId, status });
+    if (detail.log !== undefined) appendLog(run, detail.log);
+    setStatusFields(run, status, message, detail.diverged);
+    const { meta } = run;
+    this.queue.push({
+      type: 'runStatus',
+      runId,
+      status,
+      ...(message !== undefined ? { message } : {}),
+      ...(meta.diverged !== undefined ? { diverged: [...meta.diverged] } : {}),
+      ...(meta.logTail !== undefined ? { logTail: [...meta.logTail] } : {}),
+    });
     this.changed();
   }
 
@@ -412,8 +466,11 @@ export class DashboardState {
     }
     switch (msg.type) {
       case 'hello':
+        return;
       case 'log':
-        return; // nothing to show: logs go to the output channel, owned by the run manager
+        // Kept for a failure's log tail (the output channel, owned by the run manager, shows them all).
+        appendLog(run, [`${msg.level === 'info' ? '' : `${msg.level}: `}${msg.message}`]);
+        return;
       case 'ready': {
         const setup: RunSetup = {
           backend: msg.backend,
@@ -450,13 +507,14 @@ export class DashboardState {
       }
       case 'done': {
         const s = msg.summary;
-        const status: RunStatus = s.stopped ? 'stopped' : 'done';
-        this.setStatus(runId, status, s.reason);
+        this.setStatus(runId, statusOfSummary(s), s.reason, { diverged: divergedNets(s) });
         return;
       }
-      case 'error':
-        this.setStatus(runId, 'failed', msg.message);
+      case 'error': {
+        const stack = (msg.stack ?? '').split('\n').slice(1, 9).filter((l) => l.trim() !== '');
+        this.setStatus(runId, 'failed', msg.message, { log: [`error: ${msg.message}`, ...stack] });
         return;
+      }
       case 'mask-update':
         return; // recorded in metrics.jsonl; not drawn by the dashboard yet (docs/pruning.md)
       default: {
@@ -569,8 +627,11 @@ export class DashboardState {
   }
 
   private runState(r: RunStore): RunState {
+    const meta: RunMeta = { ...r.meta };
+    if (meta.diverged !== undefined) meta.diverged = [...meta.diverged];
+    if (meta.logTail !== undefined) meta.logTail = [...meta.logTail];
     return {
-      meta: { ...r.meta },
+      meta,
       setup: r.setup ? copySetup(r.setup) : null,
       nets: r.nets.map((n) => n.state(this.maxPoints)),
       alerts: r.alerts.map((a) => ({ ...a })),

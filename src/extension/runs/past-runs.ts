@@ -7,31 +7,9 @@ import * as path from 'node:path';
 import { readMetricsLog, readSummary, type RunRecord } from '../../runs/store';
 import type { ExperimentConfig } from '../../shared/experiment';
 import type { RunSummary } from '../../shared/protocol';
-import type { RunStatus as PageStatus } from '../../shared/webview-protocol';
 import type { DashboardState } from '../dashboard';
 
 export { listPastRuns, type PastRun } from '../../runs/folders';
-
-export function pageStatus(status: RunRecord['status']): PageStatus {
-  switch (status) {
-    case 'starting':
-    case 'running':
-      return 'running';
-    case 'finished':
-    case 'diverged':
-      return 'done';
-    case 'stopped':
-      return 'stopped';
-    case 'failed':
-    case 'killed':
-    case 'corrupt':
-      return 'failed';
-    default: {
-      const never: never = status;
-      return never;
-    }
-  }
-}
 
 /** Load a recorded run into the dashboard state (once; later calls only refresh its title/status). */
 export function loadIntoDashboard(state: DashboardState, run: RunRecord): void {
@@ -39,18 +17,20 @@ export function loadIntoDashboard(state: DashboardState, run: RunRecord): void {
   state.addRun({
     runId: run.runId,
     title: run.name,
-    status: pageStatus(run.status),
+    startedAt: run.startedAt,
+    status: run.status,
+    ...(run.diverged !== undefined ? { diverged: run.diverged } : {}),
     ...(run.sourceFile !== undefined ? { sourceFile: run.sourceFile } : {}),
     ...(run.backend !== undefined ? { backend: run.backend } : {}),
   });
   if (known) return;
   const log = readMetricsLog(run.runDir);
   for (const m of log.messages) state.apply(run.runId, m);
-  // A killed or corrupt run has no `done`/`error` in its log: its status comes from the folder.
-  if (run.status === 'killed') state.setStatus(run.runId, 'failed', 'killed (no summary written)');
-  else if (run.status === 'corrupt') state.setStatus(run.runId, 'failed', `corrupt: ${run.reason ?? 'unreadable run folder'}`);
-  else if (run.status === 'diverged') state.setStatus(run.runId, 'done', `diverged (${(run.diverged ?? []).join(', ')})`);
-  if (log.skipped > 0) state.setStatus(run.runId, pageStatus(run.status), `${log.skipped} unreadable line(s) in metrics.jsonl skipped (first: line ${log.firstSkippedLine ?? '?'})`);
+  // The folder's status is the truth: a killed or corrupt run has no `done`/`error` in its log.
+  const why = run.status === 'killed' ? 'killed: the trainer died without writing a summary' : run.status === 'corrupt' ? `corrupt: ${run.reason ?? 'unreadable run folder'}` : undefined;
+  const skipped = log.skipped > 0 ? `${log.skipped} unreadable line(s) in metrics.jsonl skipped (first: line ${log.firstSkippedLine ?? '?'})` : undefined;
+  const message = [why, skipped].filter((m) => m !== undefined).join('; ');
+  state.setStatus(run.runId, run.status, message !== '' ? message : undefined, { diverged: run.diverged ?? [] });
 }
 
 export function readRunConfig(runDir: string): ExperimentConfig | undefined {

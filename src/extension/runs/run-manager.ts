@@ -542,12 +542,16 @@ export class RunManager implements vscode.Disposable {
         log.warn(`[${run.name}] alert ${m.alert.kind}: ${m.alert.message}`);
         this.addAlertDiagnostics(run, m);
         break;
-      case 'log':
+      case 'log': {
         if (m.phase !== undefined && run.startingId !== undefined) dashboard.setStatus(run.startingId, 'starting', m.message);
+        // The dashboard keeps the last lines for a failed run's log tail.
+        const shownAs = run.runId ?? run.startingId;
+        if (shownAs !== undefined) dashboard.apply(shownAs, m);
         if (m.level === 'error') log.error(`[${run.name}] ${m.message}`);
         else if (m.level === 'warn') log.warn(`[${run.name}] ${m.message}`);
         else log.info(`[${run.name}] ${m.message}`);
         return;
+      }
       case 'done':
         run.summary = m.summary;
         run.status = statusOfSummary(m.summary);
@@ -589,11 +593,12 @@ export class RunManager implements vscode.Disposable {
     if (isFailure(run.status)) {
       const tail = exit.stderrTail.filter((l) => l.trim() !== '').slice(-12);
       this.deps.log.error(`[${run.name}] trainer ended with ${code}${tail.length > 0 ? `; last stderr lines:\n${tail.join('\n')}` : ''}`);
-      if (run.runId !== undefined) this.deps.dashboard.setStatus(run.runId, 'failed', `${run.status === 'killed' ? 'killed' : 'failed'} (${code})`);
-      else if (run.startingId !== undefined) {
-        // It never got to `ready`: the starting entry says why instead of spinning forever.
-        this.deps.dashboard.setStatus(run.startingId, 'failed', `${run.error?.split('\n')[0] ?? (run.status === 'killed' ? 'killed' : 'failed')} (${code})`);
-      }
+      // The dashboard shows the error and the log tail, with the trainer's last stderr lines.
+      const stderr = tail.map((l) => `stderr: ${l}`);
+      const said = `${run.error?.split('\n')[0] ?? run.status} (${code})`;
+      if (run.runId !== undefined) this.deps.dashboard.setStatus(run.runId, run.status, said, { log: stderr });
+      // It never got to `ready`: the starting entry says why instead of spinning forever.
+      else if (run.startingId !== undefined) this.deps.dashboard.setStatus(run.startingId, run.status, said, { log: stderr });
       const why = run.killedByUs ? 'was killed after not stopping in time' : run.status === 'killed' ? `was killed (${code})` : `failed (${code})`;
       const firstLine = run.error?.split('\n')[0];
       // The last lines the trainer printed usually say why (a stack's top, an out-of-memory note).
@@ -604,7 +609,6 @@ export class RunManager implements vscode.Disposable {
       this.deps.log.info(`[${run.name}] trainer exited (${code})`);
       const s = run.summary;
       const label = statusLabel(run.status, s !== undefined ? s.nets.filter((n) => n.diverged !== undefined).map((n) => n.net) : []);
-      if (run.status === 'diverged' && run.runId !== undefined) this.deps.dashboard.setStatus(run.runId, 'done', label);
       if (!quiet) vscode.window.setStatusBarMessage(`Gradflow: ${run.name} ${label}${s !== undefined ? ` · ${describeSummary(s)}` : ''}`, 10_000);
     }
     this.setContext();

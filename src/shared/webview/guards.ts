@@ -25,6 +25,7 @@ import {
 import {
   CSV_KINDS,
   MAX_FILTER_LENGTH,
+  MAX_LOG_TAIL,
   NET_ROLES,
   PNG_DATA_URL_PREFIX,
   RUN_STATUSES,
@@ -81,13 +82,23 @@ export const isNetRole: Guard<NetRole> = isOneOf(NET_ROLES);
 export const isCsvKind = isOneOf(CSV_KINDS);
 const isAlertKind: Guard<AlertKind> = isOneOf(ALERT_KINDS);
 
+const isLogTail: Guard<string[]> = (v): v is string[] => isArrayOf(isString)(v) && v.length <= MAX_LOG_TAIL;
+
+/** The status fields a run's meta and a `runStatus` notification share. */
+const statusFields = {
+  status: isRunStatus,
+  message: isOptional(isString),
+  diverged: isOptional(isArrayOf(isNetRole)),
+  logTail: isOptional(isLogTail),
+};
+
 const isRunMeta = isShape<RunMeta>({
   runId: isNonEmptyString,
   title: isString,
   sourceFile: isOptional(isString),
   backend: isOptional(isString),
-  status: isRunStatus,
-  message: isOptional(isString),
+  startedAt: isOptional(isString),
+  ...statusFields,
 });
 
 const isLayerInfo = isShape<LayerInfo>({
@@ -269,12 +280,7 @@ const hostGuards: { [K in HostToPage['type']]: Guard<Extract<HostToPage, { type:
     point: isFlowPointData,
   }),
   alert: isShape<AlertNotification>({ type: lit('alert'), runId: isNonEmptyString, index: isCount, alert: isAlert }),
-  runStatus: isShape<RunStatusNotification>({
-    type: lit('runStatus'),
-    runId: isNonEmptyString,
-    status: isRunStatus,
-    message: isOptional(isString),
-  }),
+  runStatus: isShape<RunStatusNotification>({ type: lit('runStatus'), runId: isNonEmptyString, ...statusFields }),
   focusRun: isShape<FocusRunNotification>({ type: lit('focusRun'), runId: isNonEmptyString }),
   runRemoved: isShape<RunRemovedNotification>({ type: lit('runRemoved'), runId: isNonEmptyString, replacedBy: isOptional(isNonEmptyString) }),
   sweepAdded: isShape<SweepAddedNotification>({ type: lit('sweepAdded'), sweep: isSweepModel }),

@@ -108,6 +108,11 @@ export function applyNotification(model: DashboardModel, msg: HostToPage): Dashb
     case 'runStatus':
       run.meta.status = msg.status;
       if (msg.message !== undefined) run.meta.message = msg.message;
+      // The host sends its whole current list, or none.
+      if (msg.diverged !== undefined) run.meta.diverged = msg.diverged;
+      else delete run.meta.diverged;
+      if (msg.logTail !== undefined) run.meta.logTail = msg.logTail;
+      else delete run.meta.logTail;
       break;
     default: {
       const never: never = msg;

@@ -8,17 +8,16 @@
  */
 import type { NetRole } from '../experiment';
 import type { Alert, NetInfo } from '../protocol';
+import { RUN_STATUSES, type RunStatus } from '../run-status';
+
+export { RUN_STATUSES, type RunStatus };
 
 
 /** Bump on any incompatible change; page and host refuse each other on a mismatch. */
-export const WEBVIEW_PROTOCOL_VERSION = 1;
+export const WEBVIEW_PROTOCOL_VERSION = 2;
 
 // ---------------------------------------------------------------------------------------------
 // Data shapes
-
-/** `starting`: the host has launched the trainer, which has not reported its run yet (`meta.message` says what it is doing). */
-export const RUN_STATUSES = ['starting', 'running', 'done', 'failed', 'stopped'] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export const NET_ROLES = ['sparse', 'dense'] as const;
 
@@ -26,14 +25,28 @@ export const NET_ROLES = ['sparse', 'dense'] as const;
 export const CSV_KINDS = ['steps', 'layers', 'epochs', 'alerts'] as const;
 export type CsvKind = (typeof CSV_KINDS)[number];
 
+/** Most log lines a failed run carries to the page (`RunMeta.logTail`). */
+export const MAX_LOG_TAIL = 40;
+
+/**
+ * A run as the page lists it. `status` is the one run status (`../run-status.ts`): `starting` while
+ * the host has launched the trainer but it has not reported its run yet (`message` says what it is
+ * doing).
+ */
 export interface RunMeta {
   runId: string;
   title: string;
   sourceFile?: string;
   backend?: string;
+  /** ISO start time (run.json `startedAt`; for a live run, when the host registered it). */
+  startedAt?: string;
   status: RunStatus;
-  /** Why the run failed or stopped early, if known. */
+  /** With status `diverged`: the nets that hit NaN/Inf. */
+  diverged?: NetRole[];
+  /** Why the run failed, stopped early or is corrupt, if known. */
   message?: string;
+  /** Failed, killed or corrupt runs: the last lines of the trainer's log (oldest first, ≤ MAX_LOG_TAIL). */
+  logTail?: string[];
 }
 
 /** From the trainer's `ready` message: the shape of the run. */
@@ -268,6 +281,10 @@ export interface RunStatusNotification {
   runId: string;
   status: RunStatus;
   message?: string;
+  /** Replaces `RunMeta.diverged` (absent: none). */
+  diverged?: NetRole[];
+  /** Replaces `RunMeta.logTail` (absent: none). */
+  logTail?: string[];
 }
 
 /** Host asks the page to show a run (e.g. "Show dashboard" on a run in the tree). */

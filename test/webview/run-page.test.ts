@@ -1,0 +1,116 @@
+/**
+ * Browser test of the run view's status, failure panel and run picker, on real run folders
+ * (test/fixtures/webview/*-run, recorded with `gradflow run`) read back by the extension's loader
+ * into the real DashboardState, rendered by the real bundle in chromium (browser-harness.ts).
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Page } from 'playwright-core';
+import { DashboardState } from '../../src/extension/dashboard/state';
+import { loadIntoDashboard } from '../../src/extension/runs/past-runs';
+import { readRun, type RunRecord } from '../../src/runs/store';
+import { startLabel } from '../../src/shared/run-status';
+import { WebviewPage, skip } from './browser-harness';
+import { init } from './fixtures';
+
+const FIXTURES = path.resolve(__dirname, '../../../test/fixtures/webview');
+
+function record(dir: string): RunRecord {
+  const r = readRun(dir);
+  assert.ok(r, dir);
+  return r;
+}
+
+describe('run view: status, failure panel, run picker (chromium)', { skip }, () => {
+  const web = new WebviewPage({ tmpPrefix: 'gradflow-run-page-', viewport: { width: 1200, height: 900 }, printPageErrorStacks: true });
+  const { pageErrors, send } = web;
+  let page: Page;
+  let tmp: string;
+  const state = new DashboardState();
+  let nan: RunRecord;
+  let dyn: RunRecord;
+  let killed: RunRecord;
+
+  before(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-run-page-'));
+    nan = record(path.join(FIXTURES, 'nan-run'));
+    // The same dynamic-sparsity run twice under one name: once as recorded, once killed mid-run.
+    dyn = record(path.join(FIXTURES, 'dyn-run'));
+    const cut = path.join(tmp, 'killed-run');
+    fs.cpSync(dyn.runDir, cut, { recursive: true });
+    const run = JSON.parse(fs.readFileSync(path.join(cut, 'run.json'), 'utf8')) as Record<string, unknown>;
+    fs.writeFileSync(path.join(cut, 'run.json'), JSON.stringify({ ...run, runId: 'killed-run', startedAt: '2026-12-01T06:00:00.000Z' }));
+    const lines = fs.readFileSync(path.join(cut, 'metrics.jsonl'), 'utf8').split('\n');
+    fs.writeFileSync(path.join(cut, 'metrics.jsonl'), lines.slice(0, 50).join('\n') + '\n');
+    fs.rmSync(path.join(cut, 'summary.json'));
+    const old = new Date(Date.now() - 3600_000);
+    fs.utimesSync(path.join(cut, 'heartbeat'), old, old);
+    killed = record(cut);
+    assert.equal(killed.status, 'killed');
+    for (const r of [dyn, nan, killed]) loadIntoDashboard(state, r);
+    state.drainUpdates();
+    page = await web.open();
+    await send([init(state)]);
+  });
+
+  after(async () => {
+    await web.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const badge = async (): Promise<{ text: string; cls: string; title: string }> =>
+    page.$eval('#gf-run-view .gf-badge', (b) => {
+      const e = b as unknown as { textContent: string; className: string; title: string };
+      return { text: e.textContent, cls: e.className, title: e.title };
+    });
+
+  it('the run picker tells same-named runs apart by start time and id', async () => {
+    const options = await page.$$eval('#gf-run option', (os) => os.map((o) => o.textContent ?? ''));
+    assert.deepEqual(options, [
+      `dyn-fixture — finished · ${startLabel(dyn.startedAt)} · 20261201-053627-dyn-fixture-32aa`,
+      `nan-fixture — diverged (sparse, dense) · ${startLabel(nan.startedAt)} · ${nan.runId}`,
+      `dyn-fixture — killed · ${startLabel('2026-12-01T06:00:00.000Z')} · killed-run`,
+    ]);
+  });
+
+  it('a killed run opens with what it measured, its error and its log tail', async () => {
+    // The newest (last) run is shown: the killed one.
+    assert.deepEqual(await badge(), {
+      text: 'killed',
+      cls: 'gf-badge gf-status-killed',
+      title: 'Killed: the trainer died without writing a summary (signal, crash or lost machine).\nkilled: the trainer died without writing a summary',
+    });
+    await page.waitForSelector('#gf-failure:not([hidden])');
+    const panel = await page.textContent('#gf-failure h2');
+    assert.match(panel ?? '', /^Killed: .* What it measured is below\.$/);
+    assert.equal(await page.textContent('#gf-failure p'), 'killed: the trainer died without writing a summary');
+    const tail = (await page.textContent('#gf-failure pre')) ?? '';
+    assert.match(tail, /^sparsity: snip, global scope: per-layer densities chosen by the criterion/);
+    assert.match(tail, /sparse net kernel paths/);
+    assert.equal(await page.$eval('#gf-run-view .gf-grid', (g) => (g as unknown as { hidden: boolean }).hidden), false);
+  });
+
+  it('a diverged run: its badge names the nets, its tooltip says what that means, no failure panel', async () => {
+    await page.selectOption('#gf-run', nan.runId);
+    await send([]);
+    const b = await badge();
+    assert.equal(b.text, 'diverged (sparse, dense)');
+    assert.equal(b.cls, 'gf-badge gf-status-diverged');
+    assert.match(b.title, /^Diverged: the sparse and dense nets hit NaN or Infinity/);
+    assert.equal(await page.$eval('#gf-failure', (p) => (p as unknown as { hidden: boolean }).hidden), true);
+    // Colours come from the theme: the diverged badge is not the finished one's.
+    const colours = await page.evaluate<string[]>(`(() => {
+      const b = document.createElement('span');
+      document.body.append(b);
+      const out = [];
+      for (const s of ['finished', 'diverged', 'failed']) { b.className = 'gf-badge gf-status-' + s; out.push(getComputedStyle(b).color); }
+      b.remove();
+      return out;
+    })()`);
+    assert.equal(new Set(colours).size, 3, colours.join(' '));
+    assert.deepEqual(pageErrors, []);
+  });
+});
