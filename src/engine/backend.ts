@@ -8,6 +8,7 @@
  * - `cpu` = pure-JS reference backend, always available, slow.
  */
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -60,10 +61,8 @@ let tfjsNodeError = '@tensorflow/tfjs-node is not installed or failed to load';
 function tryLoadTfjsNode(): boolean {
   if (tfjsNodeTried !== undefined) return tfjsNodeTried;
   try {
-    // A computed name keeps bundlers from trying to resolve the (usually absent) package.
-    const name = ['@tensorflow', 'tfjs-node'].join('/');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require(name);
+    // Loaded by name at run time (bundlers leave it alone): the package is optional and usually absent.
+    createRequire(__filename)('@tensorflow/tfjs-node');
     tfjsNodeTried = tf.findBackendFactory('tensorflow') !== null;
   } catch (e: unknown) {
     tfjsNodeTried = false;
