@@ -37,8 +37,7 @@ export async function openPngRenderer(note: (message: string) => void, executabl
   try {
     // Loaded lazily: playwright-core is a development dependency, absent from a packaged extension,
     // and only this optional step needs it.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    chromium = (require('playwright-core') as typeof import('playwright-core')).chromium;
+    chromium = (await import('playwright-core')).chromium;
   } catch (e) {
     note(`PNG plots skipped: playwright-core is not installed (${(e as Error).message.split('\n')[0]}).`);
     return undefined;
