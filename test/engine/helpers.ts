@@ -1,4 +1,6 @@
 /** Shared fixtures for engine tests: a hand-built synthetic Dataset and a full ExperimentConfig. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset, Split } from '../../src/data/types';
 import type { BackendName, ExperimentConfig } from '../../src/shared/experiment';
@@ -69,10 +71,6 @@ export { tf };
 
 /** Locate a committed fixture both from tsc output (out/test/engine) and from a bundled temp file. */
 export function fixturePath(name: string): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const fs = require('node:fs') as typeof import('node:fs');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const path = require('node:path') as typeof import('node:path');
   const candidates = [
     path.resolve(__dirname, '../../../test/fixtures/engine', name),
     path.resolve(__dirname, '../fixtures/engine', name),
