@@ -119,3 +119,65 @@ export function sddmm(g: usize, n: i32, ptr: usize, idx: usize, perm: usize, a: 
     }
   }
 }
+
+// ---- optimizer updates over the active entries ----------------------------------------------
+// The rules of src/engine/optimizers.ts in float32 (four lanes; the TF.js optimizers of the dense
+// path are float32 too). The host's buffers are padded to a multiple of 4 floats, so the loops run
+// over whole vectors past k.
+
+// w ← w − g·lr
+export function sgdUpdate(w: usize, g: usize, k: i32, lr: f32): void {
+  const vlr = f32x4.splat(lr);
+  for (let i = 0; i < k; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(w + o, f32x4.sub(v128.load(w + o), f32x4.mul(v128.load(g + o), vlr)));
+  }
+}
+
+// buf ← buf·μ + g; w ← w − buf·lr
+export function momentumUpdate(w: usize, buf: usize, g: usize, k: i32, mu: f32, lr: f32): void {
+  const vmu = f32x4.splat(mu);
+  const vlr = f32x4.splat(lr);
+  for (let i = 0; i < k; i += 4) {
+    const o = <usize>i << 2;
+    const nb = f32x4.add(f32x4.mul(v128.load(buf + o), vmu), v128.load(g + o));
+    v128.store(buf + o, nb);
+    v128.store(w + o, f32x4.sub(v128.load(w + o), f32x4.mul(nb, vlr)));
+  }
+}
+
+// m ← m·β1 + g·(1 − β1); v ← v·β2 + g²·(1 − β2); w ← w·decay − (m / (√v + e2))·f
+export function adamUpdate(w: usize, m: usize, v: usize, g: usize, k: i32, b1: f32, c1: f32, b2: f32, c2: f32, f: f32, e2: f32, decay: f32): void {
+  const vb1 = f32x4.splat(b1);
+  const vc1 = f32x4.splat(c1);
+  const vb2 = f32x4.splat(b2);
+  const vc2 = f32x4.splat(c2);
+  const vf = f32x4.splat(f);
+  const ve2 = f32x4.splat(e2);
+  const vdecay = f32x4.splat(decay);
+  for (let i = 0; i < k; i += 4) {
+    const o = <usize>i << 2;
+    const gi = v128.load(g + o);
+    const nm = f32x4.add(f32x4.mul(v128.load(m + o), vb1), f32x4.mul(gi, vc1));
+    const nv = f32x4.add(f32x4.mul(v128.load(v + o), vb2), f32x4.mul(f32x4.mul(gi, gi), vc2));
+    v128.store(m + o, nm);
+    v128.store(v + o, nv);
+    v128.store(w + o, f32x4.sub(f32x4.mul(v128.load(w + o), vdecay), f32x4.mul(f32x4.div(nm, f32x4.add(f32x4.sqrt(nv), ve2)), vf)));
+  }
+}
+
+// s ← s·ρ + g²·(1 − ρ) (rmsprop), s ← s + g² (adagrad ≠ 0); w ← w − (g / (√s + ε))·lr
+export function rmsUpdate(w: usize, s: usize, g: usize, k: i32, rho: f32, c: f32, eps: f32, lr: f32, adagrad: i32): void {
+  const vrho = f32x4.splat(rho);
+  const vc = f32x4.splat(c);
+  const veps = f32x4.splat(eps);
+  const vlr = f32x4.splat(lr);
+  for (let i = 0; i < k; i += 4) {
+    const o = <usize>i << 2;
+    const gi = v128.load(g + o);
+    const g2 = f32x4.mul(gi, gi);
+    const ns = adagrad != 0 ? f32x4.add(v128.load(s + o), g2) : f32x4.add(f32x4.mul(v128.load(s + o), vrho), f32x4.mul(g2, vc));
+    v128.store(s + o, ns);
+    v128.store(w + o, f32x4.sub(v128.load(w + o), f32x4.mul(f32x4.div(gi, f32x4.add(f32x4.sqrt(ns), veps)), vlr)));
+  }
+}

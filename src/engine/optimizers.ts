@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { OptimizerName } from '../shared/experiment';
+import { ruleSlots, type SparseKernels, type UpdateRule } from './sparse';
 
 export interface OptimizerOptions {
   name: OptimizerName;
@@ -36,8 +37,13 @@ export interface Param {
  * state slots over the same entries, both owned by the layer (created here on first use).
  */
 export interface SparseParam {
-  values: Float32Array;
-  slots: Float32Array[];
+  /** Current views of the weights and the state slots (sparse.ts SparseKernel). */
+  readonly values: Float32Array;
+  readonly slots: Float32Array[];
+  /** Make sure there are n state slots (new ones zero). */
+  ensureSlots(n: number): void;
+  /** The kernels that run the update. */
+  readonly kernels: SparseKernels;
 }
 
 export interface Optimizer {
@@ -131,64 +137,29 @@ export function createOptimizer(o: OptimizerOptions): Optimizer {
     }
   };
 
-  /** The rules of `step` over the active entries of a sparse layer (kernels: decay applies). */
+  /** The rules of `step` over the active entries of a sparse layer (kernels: decay applies), run by its kernels. */
   const sparseStep = (p: SparseParam, g: Float32Array): void => {
-    const w = p.values;
-    const k = w.length;
-    const slot = (n: number): Float32Array[] => {
-      while (p.slots.length < n) p.slots.push(new Float32Array(k));
-      return p.slots;
-    };
+    const rule = sparseRule();
+    p.ensureSlots(ruleSlots(rule));
+    p.kernels.update(rule, p.values, p.slots, g);
+  };
+  const sparseRule = (): UpdateRule => {
     switch (o.name) {
       case 'sgd':
-        for (let i = 0; i < k; i++) w[i] -= g[i] * lr;
-        return;
-      case 'momentum': {
-        const [buf] = slot(1);
-        const mu = o.momentum;
-        for (let i = 0; i < k; i++) {
-          buf[i] = buf[i] * mu + g[i];
-          w[i] -= buf[i] * lr;
-        }
-        return;
-      }
+        return { name: 'sgd', lr };
+      case 'momentum':
+        return { name: 'momentum', lr, mu: o.momentum };
       case 'adam':
       case 'adamw': {
-        const eps = o.epsilon ?? 1e-8;
-        const [m, v] = slot(2);
-        const decay = o.name === 'adamw' && o.decoupledDecay > 0 ? 1 - lr * o.decoupledDecay : 1;
         const bc1 = 1 - Math.pow(b1, t);
         const bc2 = Math.sqrt(1 - Math.pow(b2, t));
-        const f = (lr * bc2) / bc1;
-        const e2 = eps * bc2;
-        for (let i = 0; i < k; i++) {
-          const gi = g[i];
-          m[i] = m[i] * b1 + gi * (1 - b1);
-          v[i] = v[i] * b2 + gi * gi * (1 - b2);
-          w[i] = w[i] * decay - (m[i] / (Math.sqrt(v[i]) + e2)) * f;
-        }
-        return;
+        const decay = o.name === 'adamw' && o.decoupledDecay > 0 ? 1 - lr * o.decoupledDecay : 1;
+        return { name: 'adam', b1, c1: 1 - b1, b2, c2: 1 - b2, f: (lr * bc2) / bc1, e2: (o.epsilon ?? 1e-8) * bc2, decay };
       }
-      case 'rmsprop': {
-        const eps = o.epsilon ?? 1e-8;
-        const [sq] = slot(1);
-        for (let i = 0; i < k; i++) {
-          const gi = g[i];
-          sq[i] = sq[i] * rho + gi * gi * (1 - rho);
-          w[i] -= (gi / (Math.sqrt(sq[i]) + eps)) * lr;
-        }
-        return;
-      }
-      case 'adagrad': {
-        const eps = o.epsilon ?? 1e-10;
-        const [acc] = slot(1);
-        for (let i = 0; i < k; i++) {
-          const gi = g[i];
-          acc[i] += gi * gi;
-          w[i] -= (gi / (Math.sqrt(acc[i]) + eps)) * lr;
-        }
-        return;
-      }
+      case 'rmsprop':
+        return { name: 'rmsprop', rho, c: 1 - rho, eps: o.epsilon ?? 1e-8, lr };
+      case 'adagrad':
+        return { name: 'adagrad', eps: o.epsilon ?? 1e-10, lr };
       default: {
         const never: never = o.name;
         throw new Error(`unknown optimizer ${String(never)}`);

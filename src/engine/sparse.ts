@@ -41,6 +41,49 @@ export interface SparseIndex {
 }
 
 /**
+ * A float32 buffer owned by the kernels. `view()` is its current array: take it afresh for each use,
+ * because the wasm module's memory may grow, which detaches earlier views (their length becomes 0;
+ * the kernels refuse such an array instead of reading it).
+ */
+export interface KernelBuffer {
+  readonly length: number;
+  view(): Float32Array;
+  free(): void;
+}
+
+/**
+ * One optimizer update of a sparse layer's active entries (optimizers.ts computes the constants):
+ * adam (adamw too): m ← m·b1 + g·c1, v ← v·b2 + g²·c2, w ← w·decay − (m / (√v + e2))·f;
+ * rmsprop: s ← s·rho + g²·c; adagrad: s ← s + g²; both w ← w − (g / (√s + eps))·lr;
+ * momentum: buf ← buf·mu + g, w ← w − buf·lr; sgd: w ← w − g·lr. The wasm kernels compute in float32
+ * (like the TF.js optimizers of the dense path), the TypeScript ones per entry in float64.
+ */
+export type UpdateRule =
+  | { name: 'sgd'; lr: number }
+  | { name: 'momentum'; lr: number; mu: number }
+  | { name: 'adam'; b1: number; c1: number; b2: number; c2: number; f: number; e2: number; decay: number }
+  | { name: 'rmsprop'; rho: number; c: number; eps: number; lr: number }
+  | { name: 'adagrad'; eps: number; lr: number };
+
+/** How many state slots (Float32Array [k]) a rule keeps. */
+export function ruleSlots(rule: UpdateRule): number {
+  switch (rule.name) {
+    case 'sgd':
+      return 0;
+    case 'momentum':
+    case 'rmsprop':
+    case 'adagrad':
+      return 1;
+    case 'adam':
+      return 2;
+    default: {
+      const never: never = rule;
+      throw new Error(`unknown rule ${String(never)}`);
+    }
+  }
+}
+
+/**
  * The three products. Arrays are unit-major with row length B. The arrays `forward` and `backward`
  * return may be views into the kernels' own memory, valid only until the next call on the same
  * kernels: copy them (model.ts does, into a tensor) before calling again. `gradient` and `backprop`'s
@@ -56,8 +99,59 @@ export interface SparseKernels {
   gradient(ix: SparseIndex, dz: Float32Array, inp: Float32Array, B: number): Float32Array;
   /** gradient() and, when `withInput`, backward() in one call (dz is handed over once). */
   backprop(ix: SparseIndex, values: Float32Array, dz: Float32Array, inp: Float32Array, B: number, withInput: boolean): { grad: Float32Array; dInput?: Float32Array };
+  /**
+   * A zero-filled float32 buffer of n entries that the kernels read and write in place (for the wasm
+   * kernels: in the module's memory, so weights and optimizer state need no copy per call).
+   */
+  allocate(n: number): KernelBuffer;
+  /** Apply `rule` in place to the weights `w` and the state `slots` (ruleSlots(rule) of them), gradient g. */
+  update(rule: UpdateRule, w: Float32Array, slots: Float32Array[], g: Float32Array): void;
   /** Forget any copy of this index (after a rebuild or when the layer is disposed). */
   release(ix: SparseIndex): void;
+  /** Bytes of memory the kernels hold beyond the caller's arrays (the wasm module's memory; 0 for TypeScript). */
+  reservedBytes(): number;
+}
+
+function updateTs(rule: UpdateRule, w: Float32Array, slots: Float32Array[], g: Float32Array): void {
+  const k = w.length;
+  switch (rule.name) {
+    case 'sgd':
+      for (let i = 0; i < k; i++) w[i] -= g[i] * rule.lr;
+      return;
+    case 'momentum': {
+      const [buf] = slots;
+      for (let i = 0; i < k; i++) {
+        buf[i] = buf[i] * rule.mu + g[i];
+        w[i] -= buf[i] * rule.lr;
+      }
+      return;
+    }
+    case 'adam': {
+      const [m, v] = slots;
+      const { b1, c1, b2, c2, f, e2, decay } = rule;
+      for (let i = 0; i < k; i++) {
+        const gi = g[i];
+        m[i] = m[i] * b1 + gi * c1;
+        v[i] = v[i] * b2 + gi * gi * c2;
+        w[i] = w[i] * decay - (m[i] / (Math.sqrt(v[i]) + e2)) * f;
+      }
+      return;
+    }
+    case 'rmsprop':
+    case 'adagrad': {
+      const [sq] = slots;
+      for (let i = 0; i < k; i++) {
+        const gi = g[i];
+        sq[i] = rule.name === 'adagrad' ? sq[i] + gi * gi : sq[i] * rule.rho + gi * gi * rule.c;
+        w[i] -= (gi / (Math.sqrt(sq[i]) + rule.eps)) * rule.lr;
+      }
+      return;
+    }
+    default: {
+      const never: never = rule;
+      throw new Error(`unknown rule ${String(never)}`);
+    }
+  }
 }
 
 // ---- plain TypeScript ------------------------------------------------------------------------
@@ -102,7 +196,13 @@ export const typescriptKernels: SparseKernels = {
     const grad = typescriptKernels.gradient(ix, dz, inp, B);
     return withInput ? { grad, dInput: typescriptKernels.backward(ix, values, dz, B) } : { grad };
   },
+  update: updateTs,
+  allocate(n) {
+    const a = new Float32Array(n);
+    return { length: n, view: () => a, free: () => undefined };
+  },
   release: () => undefined,
+  reservedBytes: () => 0,
 };
 
 // ---- WebAssembly SIMD ------------------------------------------------------------------------
@@ -122,6 +222,10 @@ interface WasmExports {
   spmm(out: number, nOut: number, ptr: number, idx: number, val: number, inp: number, B: number): void;
   gather(dst: number, src: number, perm: number, k: number): void;
   sddmm(g: number, n: number, ptr: number, idx: number, perm: number, a: number, b: number, B: number): void;
+  sgdUpdate(w: number, g: number, k: number, lr: number): void;
+  momentumUpdate(w: number, buf: number, g: number, k: number, mu: number, lr: number): void;
+  adamUpdate(w: number, m: number, v: number, g: number, k: number, b1: number, c1: number, b2: number, c2: number, f: number, e2: number, decay: number): void;
+  rmsUpdate(w: number, s: number, g: number, k: number, rho: number, c: number, eps: number, lr: number, adagrad: number): void;
 }
 
 /** First-fit allocator over the module's memory (the module itself allocates nothing). */
@@ -183,8 +287,8 @@ function wasmKernels(ex: WasmExports): SparseKernels {
   const heap = new Heap(ex.memory);
   const bound = new WeakMap<SparseIndex, Bound>();
   // Scratch buffers, grown on demand: 0 values (canonical order), 1 values in CSR order, 2 and 3 the
-  // two activation operands, 4 the product, 5 the kernel gradient.
-  const scratch = [0, 0, 0, 0, 0, 0].map(() => ({ ptr: 0, bytes: 0 }));
+  // two activation operands, 4 the product, 5 the kernel gradient, 6 and 7 optimizer state.
+  const scratch = [0, 0, 0, 0, 0, 0, 0, 0].map(() => ({ ptr: 0, bytes: 0 }));
   const region = (slot: number, bytes: number): number => {
     const s = scratch[slot];
     if (s.bytes < bytes) {
@@ -210,9 +314,17 @@ function wasmKernels(ex: WasmExports): SparseKernels {
     return b;
   };
   const view = (ptr: number, n: number): Float32Array => new Float32Array(ex.memory.buffer, ptr, n);
-  const values = (v: Float32Array): number => {
-    const p = region(0, v.byteLength);
-    put(p, v);
+  // Weights and optimizer state allocated by allocate() live in the module's memory: their address
+  // is taken BEFORE anything else is allocated in a call (an allocation may grow the memory and
+  // detach the caller's view); any other array is copied into a scratch region.
+  const resident = (a: Float32Array, n: number, what: string): number => {
+    if (a.length !== n) throw new Error(`sparse kernels: ${what} has ${a.length} entries, expected ${n} (a stale view of kernel memory?)`);
+    return a.buffer === ex.memory.buffer ? a.byteOffset : -1;
+  };
+  const operand = (a: Float32Array, at: number, slot: number): number => {
+    if (at >= 0) return at;
+    const p = region(slot, a.byteLength);
+    put(p, a);
     return p;
   };
   const backward = (b: Bound, ix: SparseIndex, pv: number, pd: number, B: number): Float32Array => {
@@ -237,9 +349,10 @@ function wasmKernels(ex: WasmExports): SparseKernels {
   return {
     impl: 'wasm-simd',
     forward(ix, v, inp, B) {
+      const at = resident(v, ix.k, 'weights');
       const b = bind(ix);
-      const pv = values(v);
-      const pc = region(1, v.byteLength);
+      const pv = operand(v, at, 0);
+      const pc = region(1, ix.k * 4);
       ex.gather(pc, pv, b.csrPerm, ix.k);
       const pi = region(2, inp.byteLength);
       put(pi, inp);
@@ -248,8 +361,9 @@ function wasmKernels(ex: WasmExports): SparseKernels {
       return view(po, ix.fanOut * B);
     },
     backward(ix, v, dz, B) {
+      const at = resident(v, ix.k, 'weights');
       const b = bind(ix);
-      const pv = values(v);
+      const pv = operand(v, at, 0);
       const pd = region(2, dz.byteLength);
       put(pd, dz);
       return backward(b, ix, pv, pd, B);
@@ -260,10 +374,67 @@ function wasmKernels(ex: WasmExports): SparseKernels {
       return gradient(b, ix, pd, ph, B);
     },
     backprop(ix, v, dz, inp, B, withInput) {
+      const at = resident(v, ix.k, 'weights');
       const b = bind(ix);
       const { pd, ph } = operands(dz, inp);
       const grad = gradient(b, ix, pd, ph, B);
-      return withInput ? { grad, dInput: backward(b, ix, values(v), pd, B) } : { grad };
+      return withInput ? { grad, dInput: backward(b, ix, operand(v, at, 0), pd, B) } : { grad };
+    },
+    update(rule, w, slots, g) {
+      const k = g.length;
+      const atW = resident(w, k, 'weights');
+      const atS = slots.map((a) => resident(a, k, 'optimizer state'));
+      const pw = operand(w, atW, 0);
+      const ps = slots.map((a, i) => operand(a, atS[i], 6 + i));
+      const pg = region(5, g.byteLength);
+      put(pg, g);
+      switch (rule.name) {
+        case 'sgd':
+          ex.sgdUpdate(pw, pg, k, rule.lr);
+          break;
+        case 'momentum':
+          ex.momentumUpdate(pw, ps[0], pg, k, rule.mu, rule.lr);
+          break;
+        case 'adam':
+          ex.adamUpdate(pw, ps[0], ps[1], pg, k, rule.b1, rule.c1, rule.b2, rule.c2, rule.f, rule.e2, rule.decay);
+          break;
+        case 'rmsprop':
+          ex.rmsUpdate(pw, ps[0], pg, k, rule.rho, rule.c, rule.eps, rule.lr, 0);
+          break;
+        case 'adagrad':
+          ex.rmsUpdate(pw, ps[0], pg, k, 1, 1, rule.eps, rule.lr, 1);
+          break;
+        default: {
+          const never: never = rule;
+          throw new Error(`unknown rule ${String(never)}`);
+        }
+      }
+      // Arrays that were copied in are copied back (the vector loops may write past k inside the
+      // padded regions only).
+      if (atW < 0) w.set(view(pw, k));
+      slots.forEach((a, i) => {
+        if (atS[i] < 0) a.set(view(ps[i], k));
+      });
+    },
+    allocate(n) {
+      const bytes = n * 4;
+      const ptr = heap.alloc(bytes);
+      let cached = view(ptr, n);
+      cached.fill(0);
+      let live = true;
+      return {
+        length: n,
+        view: () => {
+          if (!live) throw new Error('sparse kernels: buffer used after free');
+          if (cached.buffer !== ex.memory.buffer) cached = view(ptr, n);
+          return cached;
+        },
+        free: () => {
+          if (!live) return;
+          live = false;
+          heap.free(ptr, bytes);
+        },
+      };
     },
     release(ix) {
       const b = bound.get(ix);
@@ -271,6 +442,7 @@ function wasmKernels(ex: WasmExports): SparseKernels {
       [b.colPtr, b.rowIdx, b.rowPtr, b.csrCol, b.csrPerm].forEach((p, i) => heap.free(p, b.bytes[i]));
       bound.delete(ix);
     },
+    reservedBytes: () => ex.memory.buffer.byteLength,
   };
 }
 
@@ -362,23 +534,38 @@ export function buildIndex(fanIn: number, fanOut: number, mask: Float32Array | u
 /** A layer on the sparse path: active weights, their index and their optimizer state. */
 export class SparseKernel {
   index: SparseIndex;
-  /** Active weights, canonical order. */
-  values: Float32Array;
-  /** Optimizer state over the active entries (created by the optimizer; same order as values). */
-  slots: Float32Array[] = [];
+  /** Active weights (canonical order) and optimizer state slots (same order), in the kernels' memory. */
+  private valueBuffer: KernelBuffer;
+  private slotBuffers: KernelBuffer[] = [];
 
   constructor(
     readonly fanIn: number,
     readonly fanOut: number,
     kernel: Float32Array,
     mask: Float32Array | undefined,
-    private readonly kernels: SparseKernels,
+    readonly kernels: SparseKernels,
   ) {
     this.index = buildIndex(fanIn, fanOut, mask);
-    this.values = new Float32Array(this.index.k);
+    this.valueBuffer = kernels.allocate(this.index.k);
+    const values = this.values;
     this.forEachActive((q, i) => {
-      this.values[q] = kernel[i];
+      values[q] = kernel[i];
     });
+  }
+
+  /** Active weights, canonical order (a fresh view: do not keep it across kernel calls). */
+  get values(): Float32Array {
+    return this.valueBuffer.view();
+  }
+
+  /** Optimizer state over the active entries (fresh views, see `values`). */
+  get slots(): Float32Array[] {
+    return this.slotBuffers.map((b) => b.view());
+  }
+
+  /** Make sure there are n state slots (new ones are zero). */
+  ensureSlots(n: number): void {
+    while (this.slotBuffers.length < n) this.slotBuffers.push(this.kernels.allocate(this.index.k));
   }
 
   get impl(): KernelImpl {
@@ -415,8 +602,9 @@ export class SparseKernel {
   /** The kernel as a row-major [fanIn, fanOut] array (pruned entries 0). */
   toDense(): Float32Array {
     const out = new Float32Array(this.fanIn * this.fanOut);
+    const values = this.values;
     this.forEachActive((q, i) => {
-      out[i] = this.values[q];
+      out[i] = values[q];
     });
     return out;
   }
@@ -445,11 +633,14 @@ export class SparseKernel {
    */
   remask(next: Float32Array, reset: Set<number>): void {
     const old = this.index;
+    const ix = buildIndex(this.fanIn, this.fanOut, next);
+    // Allocate first: an allocation may grow the kernels' memory, which detaches earlier views.
+    const valueBuffer = this.kernels.allocate(ix.k);
+    const slotBuffers = this.slotBuffers.map(() => this.kernels.allocate(ix.k));
     const oldValues = this.values;
     const oldSlots = this.slots;
-    const ix = buildIndex(this.fanIn, this.fanOut, next);
-    const values = new Float32Array(ix.k);
-    const slots = oldSlots.map(() => new Float32Array(ix.k));
+    const values = valueBuffer.view();
+    const slots = slotBuffers.map((b) => b.view());
     for (let c = 0; c < this.fanIn; c++) {
       // Both columns are sorted by output unit: merge.
       let p = old.colPtr[c];
@@ -464,22 +655,27 @@ export class SparseKernel {
       }
     }
     this.kernels.release(old);
+    this.valueBuffer.free();
+    this.slotBuffers.forEach((b) => b.free());
     this.index = ix;
-    this.values = values;
-    this.slots = slots;
+    this.valueBuffer = valueBuffer;
+    this.slotBuffers = slotBuffers;
   }
 
   /** Bytes held: weights, index, optimizer state. */
   bytes(): { parameters: number; index: number; optimizer: number } {
     const ix = this.index;
     return {
-      parameters: this.values.byteLength,
+      parameters: 4 * this.valueBuffer.length,
       index: ix.colPtr.byteLength + ix.rowIdx.byteLength + ix.rowPtr.byteLength + ix.csrCol.byteLength + ix.csrPerm.byteLength,
-      optimizer: this.slots.reduce((s, a) => s + a.byteLength, 0),
+      optimizer: this.slotBuffers.reduce((s, b) => s + 4 * b.length, 0),
     };
   }
 
   dispose(): void {
     this.kernels.release(this.index);
+    this.valueBuffer.free();
+    this.slotBuffers.forEach((b) => b.free());
+    this.slotBuffers = [];
   }
 }

@@ -19,7 +19,7 @@ import { combineFlow } from '../../src/engine/flow';
 import { deadUnits, heGain, mlpShapes, planLayers, scsdcActiveCounts, type LayerMaskPlan } from '../../src/engine/masks';
 import { MaskedMLP, type KernelPath } from '../../src/engine/model';
 import { createOptimizer, type Optimizer } from '../../src/engine/optimizers';
-import { buildIndex, sparseKernels, typescriptKernels, type SparseKernels } from '../../src/engine/sparse';
+import { buildIndex, ruleSlots, sparseKernels, typescriptKernels, type SparseKernels, type UpdateRule } from '../../src/engine/sparse';
 import { measureFlowLayers, optimizerParams, trainStep, type Batch, type StepResult } from '../../src/engine/step';
 import { makeBatch } from '../../src/engine/train';
 import type { LayerStep } from '../../src/shared/protocol';
@@ -100,6 +100,124 @@ describe('sparse kernels', () => {
       checkKernels(k, 6, 4, new Float32Array(24), 35, 5);
     });
   }
+});
+
+// ---- optimizer updates and kernel memory ----------------------------------------------------
+
+const rules: UpdateRule[] = [
+  { name: 'sgd', lr: 0.1 },
+  { name: 'momentum', lr: 0.05, mu: 0.9 },
+  { name: 'adam', b1: 0.9, c1: 0.1, b2: 0.999, c2: 0.001, f: 0.003, e2: 1e-9, decay: 0.999 },
+  { name: 'rmsprop', rho: 0.99, c: 0.01, eps: 1e-8, lr: 0.005 },
+  { name: 'adagrad', eps: 1e-10, lr: 0.05 },
+];
+
+/** Three updates of `rule` in float64 by hand (the formulas of UpdateRule), from w, zero state, gradients gs. */
+function updateByHand(rule: UpdateRule, w0: Float32Array, gs: Float32Array[]): number[] {
+  return Array.from(w0, (w, i) => {
+    let s0 = 0;
+    let s1 = 0;
+    for (const gv of gs) {
+      const g = gv[i];
+      switch (rule.name) {
+        case 'sgd':
+          w -= g * rule.lr;
+          break;
+        case 'momentum':
+          s0 = s0 * rule.mu + g;
+          w -= s0 * rule.lr;
+          break;
+        case 'adam':
+          s0 = s0 * rule.b1 + g * rule.c1;
+          s1 = s1 * rule.b2 + g * g * rule.c2;
+          w = w * rule.decay - (s0 / (Math.sqrt(s1) + rule.e2)) * rule.f;
+          break;
+        case 'rmsprop':
+          s0 = s0 * rule.rho + g * g * rule.c;
+          w -= (g / (Math.sqrt(s0) + rule.eps)) * rule.lr;
+          break;
+        case 'adagrad':
+          s0 += g * g;
+          w -= (g / (Math.sqrt(s0) + rule.eps)) * rule.lr;
+          break;
+      }
+    }
+    return w;
+  });
+}
+
+describe('sparse kernels: optimizer updates and memory', () => {
+  for (const k of [sparseKernels().kernels, typescriptKernels]) {
+    it(`${k.impl}: every rule against float64 by hand, weights in kernel memory and in plain arrays, odd lengths`, () => {
+      for (const rule of rules) {
+        for (const n of [1, 5, 13, 1001]) {
+          const rng = createRng(n);
+          const w0 = Float32Array.from({ length: n }, () => rng.normal());
+          const gs = [0, 1, 2].map(() => Float32Array.from({ length: n }, () => rng.normal()));
+          const expected = updateByHand(rule, w0, gs);
+          // Kernel memory (allocate) and the caller's own arrays.
+          const wb = k.allocate(n);
+          wb.view().set(w0);
+          const sb = Array.from({ length: ruleSlots(rule) }, () => k.allocate(n));
+          for (const g of gs) k.update(rule, wb.view(), sb.map((b) => b.view()), g);
+          assertClose(wb.view(), expected, `${k.impl} ${rule.name} n=${n} in kernel memory`, 1e-5, 1e-6);
+          const w = Float32Array.from(w0);
+          const slots = Array.from({ length: ruleSlots(rule) }, () => new Float32Array(n));
+          for (const g of gs) k.update(rule, w, slots, g);
+          assertClose(w, expected, `${k.impl} ${rule.name} n=${n} plain arrays`, 1e-5, 1e-6);
+          wb.free();
+          sb.forEach((b) => b.free());
+        }
+      }
+    });
+  }
+
+  it('wasm: a view taken before the memory grew is refused, not read', () => {
+    const k = sparseKernels().kernels;
+    const wb = k.allocate(8);
+    const stale = wb.view();
+    const big = k.allocate(k.reservedBytes() / 4 + 65536); // forces the memory to grow
+    try {
+      assert.equal(stale.length, 0, 'growing the memory detaches earlier views');
+      assert.throws(() => k.update({ name: 'sgd', lr: 1 }, stale, [], new Float32Array(8)), /stale view/);
+      assert.equal(wb.view().length, 8, 'view() gives a fresh array');
+    } finally {
+      big.free();
+      wb.free();
+    }
+  });
+
+  it('kernel memory stays bounded over 300 mask updates (index rebuilds), with steps in between', () => {
+    const c = { activation: 'relu' as const, batchNorm: false, skip: false };
+    const net = makeNet(plansFor('relu', 21), c, ['sparse', 'sparse', 'sparse']);
+    const opt = createOptimizer({ name: 'adam', learningRate: 0.01, momentum: 0.9, decoupledDecay: 0 });
+    net.attachOptimizer(opt);
+    const bs = batches(2, 24);
+    const kernels = sparseKernels().kernels;
+    const rng = createRng(4);
+    let afterWarmup = 0;
+    try {
+      for (let u = 0; u < 300; u++) {
+        for (let l = 0; l <= H; l++) {
+          const m = net.maskArray(l);
+          const act = [...m.keys()].filter((i) => m[i] !== 0);
+          const off = [...m.keys()].filter((i) => m[i] === 0);
+          const n = Math.min(3, act.length, off.length);
+          const drop = Int32Array.from({ length: n }, (_v, j) => act[(rng.int(act.length) + j) % act.length]);
+          const grow = Int32Array.from({ length: n }, (_v, j) => off[(rng.int(off.length) + j) % off.length]);
+          if (new Set(drop).size === n && new Set(grow).size === n) net.updateMask(l, drop, grow);
+        }
+        trainStep(net, opt, optimizerParams(net), bs[u % 2], { coupledL2: 0, collectNorms: true, checkIntegrity: true });
+        if (u === 20) afterWarmup = kernels.reservedBytes();
+      }
+      assert.ok(afterWarmup > 0);
+      assert.equal(kernels.reservedBytes(), afterWarmup, 'the wasm memory did not grow after the first 20 rebuilds');
+    } finally {
+      net.dispose();
+      opt.dispose();
+      bs.forEach((b) => tf.dispose([b.x, b.xT as tf.Tensor, b.y, b.labels]));
+    }
+  });
 });
 
 // ---- the two paths, step by step ------------------------------------------------------------
