@@ -406,7 +406,8 @@ export class MaskedMLP {
     this.activeIndex[l] = activeIndexOf(next, shape.fanIn, shape.fanOut);
     const keepT = stored(keep);
     const v = this.kernel(l);
-    tf.tidy(() => v.assign(tf.mul(v, keepT) as tf.Tensor2D));
+    // + 0 turns the −0 of a dropped negative weight (w·0) into +0, as on the sparse path.
+    tf.tidy(() => v.assign(tf.add(tf.mul(v, keepT), 0) as tf.Tensor2D));
     for (const opt of this.optimizers) opt.resetState(v, keepT);
     keepT.dispose();
   }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from '../../src/shared/experiment';
-import { MaskedMLP } from '../../src/engine/model';
+import { MaskedMLP, type KernelPath } from '../../src/engine/model';
 import { mlpShapes } from '../../src/engine/masks';
 import { createOptimizer } from '../../src/engine/optimizers';
 import { optimizerParams, trainStep, type Batch } from '../../src/engine/step';
@@ -38,7 +38,7 @@ interface Ref {
 }
 const ref = JSON.parse(fs.readFileSync(fixturePath('ref_flow.json'), 'utf8')) as Ref;
 
-export function buildRefNet(c: RefCase): MaskedMLP {
+export function buildRefNet(c: RefCase, path: KernelPath = 'dense'): MaskedMLP {
   const plans = mlpShapes(c.d, c.width, c.H, c.C).map((shape, l) => ({
     shape,
     kernel: Float32Array.from(c.kernels[l]),
@@ -46,7 +46,7 @@ export function buildRefNet(c: RefCase): MaskedMLP {
     active: c.masks[l].reduce((s, v) => s + v, 0),
     std: 0,
   }));
-  const net = new MaskedMLP({ role: 'sparse', inputs: c.d, classes: c.C, width: c.width, hiddenLayers: c.H, activation: c.activation, batchNorm: c.batch_norm, skip: c.skip, plans });
+  const net = new MaskedMLP({ role: 'sparse', inputs: c.d, classes: c.C, width: c.width, hiddenLayers: c.H, activation: c.activation, batchNorm: c.batch_norm, skip: c.skip, plans, paths: plans.map(() => path) });
   net.biases.forEach((b, l) => b.assign(tf.tensor1d(c.biases[l])));
   return net;
 }
@@ -77,9 +77,9 @@ describe('model interface: denseKernelGradient', () => {
 });
 
 describe('model interface: maskArray / updateMask', () => {
-  it('drops, grows and resets optimizer state exactly', () => {
+  for (const path of ['dense', 'sparse'] as const) it(`drops, grows and resets optimizer state exactly (${path} path)`, () => {
     const c = ref.train_case;
-    const net = buildRefNet(c);
+    const net = buildRefNet(c, path);
     const batch = refBatch(c);
     const lr = 0.05;
     const opt = createOptimizer({ name: 'momentum', learningRate: lr, momentum: 0.9, decoupledDecay: 0 });
@@ -110,7 +110,8 @@ describe('model interface: maskArray / updateMask', () => {
       assert.equal(m2[regrown], 1);
       assert.equal(m2[pruned[0]], 1);
       assert.equal(net.layerInfo[l].active, active.length + 1);
-      for (const i of [active[0], regrown, pruned[0], pruned[1]]) assert.ok(after[i] === 0, `entry ${i} is ${after[i]}`);
+      // Dropped and grown entries are +0 (not −0: a dropped negative weight times a 0 mask is −0).
+      for (const i of [active[0], regrown, pruned[0], pruned[1]]) assert.ok(Object.is(after[i], 0), `entry ${i} is ${Object.is(after[i], -0) ? '-0' : after[i]}`);
       for (const i of active.slice(2)) assert.equal(after[i], before[i]);
       // Next step: a fresh momentum buffer is g, so a reset entry moves by exactly −lr·g.
       const g = net.denseKernelGradient(l, batch);
