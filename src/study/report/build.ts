@@ -3,6 +3,7 @@
  * pruning method), correlation, significance, width (each per dataset).
  */
 import { robustCorrelationTables } from './correlation';
+import { criteriaTables } from './criteria';
 import { correlationTables, significanceTables, widthTablesAndPlots } from './tables';
 import type { ReportTables, SweepResults, SweepRow, TableOptions } from './types';
 
@@ -10,7 +11,7 @@ export function buildTables(input: SweepResults | readonly SweepRow[], options: 
   const rows = isRowArray(input) ? input : input.rows;
   const width = widthTablesAndPlots(rows);
   return {
-    tables: [...correlationTables(rows), ...robustCorrelationTables(rows, options), ...significanceTables(rows, options), ...width.tables],
+    tables: [...criteriaTables(rows, options), ...correlationTables(rows), ...robustCorrelationTables(rows, options), ...significanceTables(rows, options), ...width.tables],
     plots: width.plots,
   };
 }

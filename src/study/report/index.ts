@@ -32,6 +32,8 @@ export {
   DEFAULT_BOOTSTRAP,
 } from './correlation';
 export type { BootstrapCell, CorrelationOptions, CorrelationRun, DensityCell, GranulatedCell, PsiSummary, SweepAxis, Target } from './correlation';
+export { criteriaTables, criterionRows, criterionOf, variesPruningMethod, STATIC } from './criteria';
+export type { CriterionKey, CriterionRow } from './criteria';
 export { writeReport, parseFormats } from './write';
 export type { WriteReportOptions } from './write';
 export { renderMarkdown, renderCsv, renderLatex, formatCell, formatP, pMark, pColor, latexEscape } from './render';

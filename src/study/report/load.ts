@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ExperimentConfig } from '../../shared/experiment';
-import type { NetSummary, RunSummary } from '../../shared/protocol';
+import { ALERT_KINDS, type Alert, type NetSummary, type RunSummary } from '../../shared/protocol';
 import { finishedRuns, readManifest, type SweepManifest } from '../../runs/sweep';
 import { ReportError, type SweepResults, type SweepRow } from './types';
 import { isRecord } from '../../shared/guards';
@@ -89,6 +89,22 @@ function checkNet(raw: unknown, run: string, index: number): NetSummary {
   };
 }
 
+/** summary.json `alerts`: absent is none; each entry needs its net, a known kind and a severity (the criteria table counts collapses by them). */
+function checkAlerts(raw: unknown, run: string): Alert[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) throw new ReportError('bad-run', `run ${run}: summary.json alerts is not a list`, { run, metric: 'alerts' });
+  raw.forEach((a: unknown, i: number) => {
+    const ok =
+      isRecord(a) &&
+      (a.net === 'sparse' || a.net === 'dense') &&
+      typeof a.kind === 'string' &&
+      (ALERT_KINDS as readonly string[]).includes(a.kind) &&
+      (a.severity === 'error' || a.severity === 'warning');
+    if (!ok) throw new ReportError('bad-run', `run ${run}: summary.json alerts[${i}] is not an alert (needs net sparse|dense, kind ${ALERT_KINDS.join('|')}, severity error|warning)`, { run, metric: `alerts[${i}]` });
+  });
+  return raw as Alert[];
+}
+
 function checkConfig(raw: unknown, run: string): ExperimentConfig {
   for (const [key, type] of REQUIRED_CONFIG) {
     const v = at(raw, key);
@@ -149,7 +165,8 @@ export function loadSweepResults(dir: string): SweepResults {
       const net = checkNet(n, run, i);
       nets[net.net] = net;
     });
-    rows.push({ configId: planRun.id, runId: run, runDir: rec.runDir, point: planRun.point, config, nets });
+    const alerts = checkAlerts(isRecord(summary) ? summary.alerts : undefined, run);
+    rows.push({ configId: planRun.id, runId: run, runDir: rec.runDir, point: planRun.point, config, nets, alerts });
   }
   if (rows.length === 0) {
     throw new ReportError(

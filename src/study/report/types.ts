@@ -3,7 +3,7 @@
  * renderer-independent tables and plots built from it, and the report error.
  */
 import type { ExperimentConfig } from '../../shared/experiment';
-import type { NetSummary } from '../../shared/protocol';
+import type { Alert, NetSummary } from '../../shared/protocol';
 
 // -------------------------------------------------------------------------------------------------
 // Loaded data
@@ -20,6 +20,8 @@ export interface SweepRow {
   config: ExperimentConfig;
   /** The nets the run trained (both for an SC-SDC pair). Non-finite metrics are stored as NaN. */
   nets: { sparse?: NetSummary; dense?: NetSummary };
+  /** The run's alerts (summary.json `alerts`; empty when the summary has none). */
+  alerts: Alert[];
 }
 
 export interface SweepResults {

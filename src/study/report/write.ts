@@ -35,6 +35,12 @@ export function parseFormats(spec: string): ReportFormat[] {
 
 const SECTIONS: ReadonlyArray<{ prefix: string; title: string; intro: string }> = [
   {
+    prefix: 'criteria',
+    title: 'Pruning criteria',
+    intro:
+      'The sweep varies how the sparse net is pruned (sparsity.method, sparsity.scope, sparsity.dynamic.method; docs/pruning.md): per criterion, gradient flow at initialisation and on average, final accuracy, collapsed runs, the per-layer densities, and the sparse-vs-dense Wilcoxon test.',
+  },
+  {
     prefix: 'correlation',
     title: 'Gradient flow vs test performance',
     intro:

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ExperimentConfig } from '../../../src/shared/experiment';
-import type { FlowMeasures, NetSummary, RunSummary } from '../../../src/shared/protocol';
+import type { Alert, FlowMeasures, NetSummary, RunSummary } from '../../../src/shared/protocol';
 import type { SweepRow } from '../../../src/study/report';
 
 export function tmpDir(prefix = 'gradflow-report-'): string {
@@ -23,6 +23,9 @@ export interface ConfigOverrides {
   activation?: ExperimentConfig['model']['activation'];
   denseWidth?: number;
   seed?: number;
+  method?: ExperimentConfig['sparsity']['method'];
+  scope?: ExperimentConfig['sparsity']['scope'];
+  dynamic?: 'set' | 'rigl';
 }
 
 export function makeConfig(o: ConfigOverrides = {}): ExperimentConfig {
@@ -30,7 +33,14 @@ export function makeConfig(o: ConfigOverrides = {}): ExperimentConfig {
     name: 'hand-sweep',
     dataset: { name: (o.dataset ?? 'fashion-mnist') as ExperimentConfig['dataset']['name'], validationFraction: 0.1 },
     model: { hiddenLayers: 2, width: 512, activation: o.activation ?? 'relu', batchNorm: o.batchNorm ?? false, skip: o.skip ?? false },
-    sparsity: { method: 'random', denseWidth: o.denseWidth ?? 64, pair: true, init: 'dense-fan-in' },
+    sparsity: {
+      method: o.method ?? 'random',
+      denseWidth: o.denseWidth ?? 64,
+      pair: true,
+      init: 'dense-fan-in',
+      ...(o.scope !== undefined ? { scope: o.scope } : {}),
+      ...(o.dynamic !== undefined ? { dynamic: { method: o.dynamic, every: 100, fraction: 0.3, schedule: 'cosine' as const, until: 0.75 } } : {}),
+    },
     training: {
       optimizer: o.optimizer ?? 'sgd',
       learningRate: 0.01,
@@ -55,6 +65,11 @@ export interface NetNumbers {
   accuracy: number;
   loss?: number;
   flow?: Partial<FlowMeasures>;
+  /** The flow measures at point 0 (initialisation); without it the net has no flow points. */
+  init?: Partial<FlowMeasures>;
+  /** Per-layer densities (layers dense1, dense2, … output); default no layers. */
+  densities?: number[];
+  diverged?: boolean;
 }
 
 export function makeNet(net: 'sparse' | 'dense', n: NetNumbers): NetSummary {
@@ -65,9 +80,18 @@ export function makeNet(net: 'sparse' | 'dense', n: NetNumbers): NetSummary {
     epochs: 2,
     final: { train: split, validation: split, test: split },
     flowAverage: { g1: 1, g2: 1, egf1: 1, egf2: 1, ...n.flow },
-    flowPoints: [],
-    layers: [],
+    flowPoints: n.init ? [{ net, epoch: 0, index: 0, g1: 1, g2: 1, egf1: 1, egf2: 1, ...n.init }] : [],
+    layers: (n.densities ?? []).map((density, i, all) => ({
+      name: i === all.length - 1 ? 'output' : `dense${i + 1}`,
+      fanIn: 100,
+      fanOut: 100,
+      active: Math.round(density * 10000),
+      total: 10000,
+      density,
+      deadUnits: 0,
+    })),
     msPerStep: 1,
+    ...(n.diverged ? { diverged: { step: 3, reason: 'loss is NaN' } } : {}),
   };
 }
 
@@ -83,6 +107,7 @@ export interface HandRun {
   startedAt?: string;
   /** Not listed in sweep.json (a run of an earlier grid). */
   orphan?: boolean;
+  alerts?: Alert[];
   /** Edit the summary before it is written (to break it). */
   mutate?: (summary: Record<string, unknown>) => void;
 }
@@ -111,7 +136,7 @@ export function writeSweep(dir: string, runs: HandRun[], name = 'hand-sweep'): s
       finished,
       stopped: !finished,
       nets: [...(r.sparse ? [makeNet('sparse', r.sparse)] : []), ...(r.dense ? [makeNet('dense', r.dense)] : [])],
-      alerts: [],
+      alerts: r.alerts ?? [],
       startedAt,
       endedAt: startedAt,
     };
@@ -123,7 +148,7 @@ export function writeSweep(dir: string, runs: HandRun[], name = 'hand-sweep'): s
 }
 
 /** In-memory rows for the pure table functions. */
-export function makeRow(id: string, config: ExperimentConfig, point: Record<string, unknown>, sparse?: NetNumbers, dense?: NetNumbers): SweepRow {
+export function makeRow(id: string, config: ExperimentConfig, point: Record<string, unknown>, sparse?: NetNumbers, dense?: NetNumbers, alerts: Alert[] = []): SweepRow {
   return {
     configId: id,
     runId: `run-${id}`,
@@ -131,6 +156,7 @@ export function makeRow(id: string, config: ExperimentConfig, point: Record<stri
     point,
     config,
     nets: { ...(sparse ? { sparse: makeNet('sparse', sparse) } : {}), ...(dense ? { dense: makeNet('dense', dense) } : {}) },
+    alerts,
   };
 }
 
