@@ -181,3 +181,85 @@ export function rmsUpdate(w: usize, s: usize, g: usize, k: i32, rho: f32, c: f32
     v128.store(w + o, f32x4.sub(v128.load(w + o), f32x4.mul(f32x4.div(gi, f32x4.add(f32x4.sqrt(ns), veps)), vlr)));
   }
 }
+
+// ---- Gram matrix for the raw L2 norm ---------------------------------------------------------
+// g[i, j] (j ≥ the start of i's 16-block; row-major Bp × Bp) = Σ_{u < U} x[u, i]·x[u, j]: the upper
+// part of Xᵀ·X for X unit-major [U, Bp], Bp a multiple of 16 (the host pads the batch with zeros).
+// Tiles of 2 rows × 16 columns (8 vector accumulators); the units are taken in chunks of 64 rows
+// (32 KB at Bp = 128) so a chunk stays in cache while every tile runs over it.
+export function syrk(g: usize, x: usize, U: i32, Bp: i32): void {
+  const rowBytes = <usize>Bp << 2;
+  for (let u0 = 0; u0 < U; u0 += 64) {
+    const u1 = min(U, u0 + 64);
+    for (let i = 0; i < Bp; i += 2) {
+      const g0 = g + <usize>i * rowBytes;
+      const g1 = g0 + rowBytes;
+      for (let jb = i & ~15; jb < Bp; jb += 16) {
+        const jo = <usize>jb << 2;
+        let a0 = f32x4.splat(0);
+        let a1 = f32x4.splat(0);
+        let a2 = f32x4.splat(0);
+        let a3 = f32x4.splat(0);
+        let b0 = f32x4.splat(0);
+        let b1 = f32x4.splat(0);
+        let b2 = f32x4.splat(0);
+        let b3 = f32x4.splat(0);
+        if (u0 > 0) {
+          a0 = v128.load(g0 + jo, 0);
+          a1 = v128.load(g0 + jo, 16);
+          a2 = v128.load(g0 + jo, 32);
+          a3 = v128.load(g0 + jo, 48);
+          b0 = v128.load(g1 + jo, 0);
+          b1 = v128.load(g1 + jo, 16);
+          b2 = v128.load(g1 + jo, 32);
+          b3 = v128.load(g1 + jo, 48);
+        }
+        for (let u = u0; u < u1; u++) {
+          const row = x + <usize>u * rowBytes;
+          const xi = f32x4.splat(load<f32>(row + (<usize>i << 2)));
+          const xk = f32x4.splat(load<f32>(row + (<usize>i << 2), 4));
+          const r0 = v128.load(row + jo, 0);
+          const r1 = v128.load(row + jo, 16);
+          const r2 = v128.load(row + jo, 32);
+          const r3 = v128.load(row + jo, 48);
+          a0 = f32x4.add(a0, f32x4.mul(xi, r0));
+          a1 = f32x4.add(a1, f32x4.mul(xi, r1));
+          a2 = f32x4.add(a2, f32x4.mul(xi, r2));
+          a3 = f32x4.add(a3, f32x4.mul(xi, r3));
+          b0 = f32x4.add(b0, f32x4.mul(xk, r0));
+          b1 = f32x4.add(b1, f32x4.mul(xk, r1));
+          b2 = f32x4.add(b2, f32x4.mul(xk, r2));
+          b3 = f32x4.add(b3, f32x4.mul(xk, r3));
+        }
+        v128.store(g0 + jo, a0, 0);
+        v128.store(g0 + jo, a1, 16);
+        v128.store(g0 + jo, a2, 32);
+        v128.store(g0 + jo, a3, 48);
+        v128.store(g1 + jo, b0, 0);
+        v128.store(g1 + jo, b1, 16);
+        v128.store(g1 + jo, b2, 32);
+        v128.store(g1 + jo, b3, 48);
+      }
+    }
+  }
+}
+
+// Σ_{i ≤ j} w_ij·gx[i, j]·gd[i, j] over the upper triangles written by syrk (w = 1 on the diagonal,
+// 2 above it): Σ (XᵀX) ⊙ (DᵀD) = ‖Xᵀ·D‖²_F. Each row's sum is float32, the total float64.
+export function gramDot(gx: usize, gd: usize, Bp: i32): f64 {
+  const rowBytes = <usize>Bp << 2;
+  let total: f64 = 0;
+  for (let i = 0; i < Bp; i++) {
+    const px = gx + <usize>i * rowBytes;
+    const pd = gd + <usize>i * rowBytes;
+    const s: f32 = load<f32>(px + (<usize>i << 2)) * load<f32>(pd + (<usize>i << 2));
+    let j = i + 1;
+    let off: f32 = 0;
+    for (; j < Bp && (j & 3) != 0; j++) off += load<f32>(px + (<usize>j << 2)) * load<f32>(pd + (<usize>j << 2));
+    let acc = f32x4.splat(0);
+    for (; j < Bp; j += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(px + (<usize>j << 2)), v128.load(pd + (<usize>j << 2))));
+    off += f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+    total += <f64>s + 2 * <f64>off;
+  }
+  return total;
+}

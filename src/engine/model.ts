@@ -91,6 +91,8 @@ export interface SparseGrad {
   /** Output gradient [fanOut, batch] and layer input [fanIn, batch], unit-major. */
   dzT: tf.Tensor2D;
   inputT: tf.Tensor2D;
+  /** The same two as arrays and the kernels that produced `active` (for the Gram norm; absent at flow points). */
+  arrays?: { dz: Float32Array; input: Float32Array; kernels: SparseKernels };
 }
 
 /** RAW (unmasked) kernel gradient of one layer: a stored-layout tensor (dense path) or SparseGrad. */
@@ -508,7 +510,7 @@ export class MaskedMLP {
         const dz = dzT.dataSync() as Float32Array;
         const inp = inputData ?? (inputT.dataSync() as Float32Array);
         const r = sk.backprop(dz, inp, B, l > 0);
-        dW[l] = { kind: 'sparse', layer: l, active: r.grad, dzT, inputT };
+        dW[l] = { kind: 'sparse', layer: l, active: r.grad, dzT, inputT, arrays: { dz, input: inp, kernels: sk.kernels } };
         return r.dInput ? kernelOutput(r.dInput, [sk.fanIn, B]) : undefined;
       }
       const h = l === 0 ? cache.x : (tf.transpose(inputT) as tf.Tensor2D);

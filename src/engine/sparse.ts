@@ -108,6 +108,12 @@ export interface SparseKernels {
   update(rule: UpdateRule, w: Float32Array, slots: Float32Array[], g: Float32Array): void;
   /** Forget any copy of this index (after a rebuild or when the layer is disposed). */
   release(ix: SparseIndex): void;
+  /**
+   * ‖Xᵀ·D‖²_F for X = x unit-major [ux, B] and D = d [ud, B] (a layer's input and output gradient)
+   * from the Gram identity Σ (XᵀX) ⊙ (DᵀD), using the symmetry of both B×B Grams:
+   * B·(B + 1)/2·(ux + ud) multiply-adds instead of ux·ud·B.
+   */
+  gramSquaredNorm(x: Float32Array, ux: number, d: Float32Array, ud: number, B: number): number;
   /** Bytes of memory the kernels hold beyond the caller's arrays (the wasm module's memory; 0 for TypeScript). */
   reservedBytes(): number;
 }
@@ -197,6 +203,27 @@ export const typescriptKernels: SparseKernels = {
     return withInput ? { grad, dInput: typescriptKernels.backward(ix, values, dz, B) } : { grad };
   },
   update: updateTs,
+  gramSquaredNorm(x, ux, d, ud, B) {
+    const gram = (a: Float32Array, U: number): Float64Array => {
+      const g = new Float64Array(B * B);
+      for (let u = 0; u < U; u++) {
+        const o = u * B;
+        for (let i = 0; i < B; i++) {
+          const ai = a[o + i];
+          for (let j = i; j < B; j++) g[i * B + j] += ai * a[o + j];
+        }
+      }
+      return g;
+    };
+    const gx = gram(x, ux);
+    const gd = gram(d, ud);
+    let total = 0;
+    for (let i = 0; i < B; i++) {
+      total += gx[i * B + i] * gd[i * B + i];
+      for (let j = i + 1; j < B; j++) total += 2 * gx[i * B + j] * gd[i * B + j];
+    }
+    return total;
+  },
   allocate(n) {
     const a = new Float32Array(n);
     return { length: n, view: () => a, free: () => undefined };
@@ -226,6 +253,8 @@ interface WasmExports {
   momentumUpdate(w: number, buf: number, g: number, k: number, mu: number, lr: number): void;
   adamUpdate(w: number, m: number, v: number, g: number, k: number, b1: number, c1: number, b2: number, c2: number, f: number, e2: number, decay: number): void;
   rmsUpdate(w: number, s: number, g: number, k: number, rho: number, c: number, eps: number, lr: number, adagrad: number): void;
+  syrk(g: number, x: number, U: number, Bp: number): void;
+  gramDot(gx: number, gd: number, Bp: number): number;
 }
 
 /** First-fit allocator over the module's memory (the module itself allocates nothing). */
@@ -287,8 +316,9 @@ function wasmKernels(ex: WasmExports): SparseKernels {
   const heap = new Heap(ex.memory);
   const bound = new WeakMap<SparseIndex, Bound>();
   // Scratch buffers, grown on demand: 0 values (canonical order), 1 values in CSR order, 2 and 3 the
-  // two activation operands, 4 the product, 5 the kernel gradient, 6 and 7 optimizer state.
-  const scratch = [0, 0, 0, 0, 0, 0, 0, 0].map(() => ({ ptr: 0, bytes: 0 }));
+  // two activation operands, 4 the product, 5 the kernel gradient, 6 and 7 optimizer state, 8 and 9
+  // the Gram operands (batch padded to a multiple of 16), 10 and 11 their Grams.
+  const scratch = Array.from({ length: 12 }, () => ({ ptr: 0, bytes: 0 }));
   const region = (slot: number, bytes: number): number => {
     const s = scratch[slot];
     if (s.bytes < bytes) {
@@ -415,6 +445,28 @@ function wasmKernels(ex: WasmExports): SparseKernels {
       slots.forEach((a, i) => {
         if (atS[i] < 0) a.set(view(ps[i], k));
       });
+    },
+    gramSquaredNorm(x, ux, d, ud, B) {
+      if (x.length !== ux * B || d.length !== ud * B) throw new Error('sparse kernels: Gram operands do not match their shapes');
+      const Bp = Math.ceil(B / 16) * 16;
+      const padded = (a: Float32Array, U: number, slot: number): number => {
+        const p = region(slot, U * Bp * 4);
+        if (Bp === B) put(p, a);
+        else {
+          const v = view(p, U * Bp);
+          v.fill(0);
+          for (let u = 0; u < U; u++) v.set(a.subarray(u * B, (u + 1) * B), u * Bp);
+        }
+        return p;
+      };
+      const px = padded(x, ux, 8);
+      const pd = padded(d, ud, 9);
+      const gx = region(10, Bp * Bp * 4);
+      const gd = region(11, Bp * Bp * 4);
+      if (ux === 0 || ud === 0) return 0;
+      ex.syrk(gx, px, ux, Bp);
+      ex.syrk(gd, pd, ud, Bp);
+      return ex.gramDot(gx, gd, Bp);
     },
     allocate(n) {
       const bytes = n * 4;

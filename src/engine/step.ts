@@ -147,7 +147,9 @@ export function gramSquaredNorm(dzT: tf.Tensor2D, inputT: tf.Tensor2D): tf.Scala
 
 /**
  * The [4] norm sums of a sparse-path layer: raw Σ|g|, Σg² (from the dense product when raw L1 is
- * wanted, else L2 from the Gram identity, else NaN), masked Σ|g ⊙ m|, Σ(g ⊙ m)² over the active entries.
+ * wanted, else L2 from the Gram identity — by the sparse kernels, symmetric halves, B(B+1)/2·(in + out)
+ * multiply-adds — or from the dense product when that is cheaper, in·out ≤ B(in + out)/2, as for an
+ * output layer; else NaN), masked Σ|g ⊙ m|, Σ(g ⊙ m)² over the active entries.
  */
 export function sparseNormTensor(s: SparseRaw, want: { l1: boolean; l2: boolean }, denseG?: tf.Tensor): tf.Tensor1D {
   return tf.tidy(() => {
@@ -159,7 +161,17 @@ export function sparseNormTensor(s: SparseRaw, want: { l1: boolean; l2: boolean 
       // With G at hand its squares cost one pass; reported only when asked for (same cadence as the dense path).
       if (want.l2) r2 = tf.add(sumAll(tf.square(G)), s.c2) as tf.Scalar;
     } else if (want.l2) {
-      r2 = tf.add(gramSquaredNorm(s.grad.dzT, s.grad.inputT), s.c2) as tf.Scalar;
+      const [fanIn, B] = s.grad.inputT.shape;
+      const fanOut = s.grad.dzT.shape[0];
+      const a = s.grad.arrays;
+      if (fanIn * fanOut <= (B * (fanIn + fanOut)) / 2) {
+        // A narrow layer (the output layer): the dense product G is cheaper than the two Grams.
+        r2 = tf.add(sumAll(tf.square(MaskedMLP.fullGradient(s.grad))), s.c2) as tf.Scalar;
+      } else if (a) {
+        r2 = tf.scalar(a.kernels.gramSquaredNorm(a.input, fanIn, a.dz, fanOut, B) + s.c2);
+      } else {
+        r2 = tf.add(gramSquaredNorm(s.grad.dzT, s.grad.inputT), s.c2) as tf.Scalar;
+      }
     }
     return tf.stack([r1, r2, tf.scalar(s.m1), tf.scalar(s.m2)]) as tf.Tensor1D;
   });

@@ -2,12 +2,13 @@
  * Raw L2 norm of the sparse path without the dense product (Gram identity, step.ts) against a
  * PyTorch float64 reference of the full gradient: scripts/reference/gram_l2.py →
  * test/fixtures/engine/gram_l2.json. Also the coupled-L2 terms over the active entries and the raw
- * L1 from the dense product, through the same functions the training step uses.
+ * L1 from the dense product, through the same functions the training step uses; the kernels' own
+ * Gram (wasm SIMD and TypeScript, symmetric halves) against the same reference.
  */
 import { before, describe, it } from 'node:test';
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { SparseKernel, sparseKernels } from '../../src/engine/sparse';
+import { SparseKernel, sparseKernels, typescriptKernels } from '../../src/engine/sparse';
 import { gramSquaredNorm, sparseNormTensor, sparseRaw } from '../../src/engine/step';
 import { assertClose, fixturePath, testBackend } from './helpers';
 
@@ -51,6 +52,16 @@ describe('raw L2 by the Gram identity vs PyTorch', () => {
         const [l1, dense2] = viaDense.dataSync();
         assertClose([gram2, dense2, l1], [c.raw_sq, c.raw_sq, c.raw_l1], `${c.name}: raw ||G + lam W||^2 (Gram, dense) and raw L1`, 1e-5, 0);
         tf.dispose([viaGram, viaDense]);
+        // The kernels' Gram (symmetric halves, batch padded to 16 in wasm), directly and as the step uses it.
+        const xs = inputT.dataSync() as Float32Array;
+        const ds = dzT.dataSync() as Float32Array;
+        for (const k of [sparseKernels().kernels, typescriptKernels]) {
+          assertClose([k.gramSquaredNorm(xs, fanIn, ds, fanOut, B)], [c.g_sq], `${c.name}: ${k.impl} Gram ||X^T D||^2`, 1e-5, 0);
+          const sk2 = sparseRaw({ kind: 'sparse', layer: 0, active, dzT, inputT, arrays: { dz: ds, input: xs, kernels: k } }, active, sk.values, c.lam);
+          const t = sparseNormTensor(sk2, { l1: false, l2: true });
+          assertClose([t.dataSync()[1]], [c.raw_sq], `${c.name}: ${k.impl} raw ||G + lam W||^2 in the step`, 1e-5, 0);
+          t.dispose();
+        }
       } finally {
         sk.dispose();
         tf.dispose([inputT, dzT]);

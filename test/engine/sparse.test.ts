@@ -245,17 +245,17 @@ const H = 2;
  * their own rounding noise through that unit (the raw gradient of the next layer at pruned entries
  * differs by ~0.2 % within 10 steps), which says nothing about the kernels.
  */
-function plansFor(activation: Activation, seed: number, noDeadUnits = false): LayerMaskPlan[] {
+function plansFor(activation: Activation, seed: number, noDeadUnits = false, w = width): LayerMaskPlan[] {
   for (let s = seed; noDeadUnits && s < seed + 1000; s++) {
-    const p = plansOnce(activation, s);
+    const p = plansOnce(activation, s, w);
     if (p.every((l) => !l.mask || deadUnits(l.mask, l.shape) === 0)) return p;
   }
-  return plansOnce(activation, seed);
+  return plansOnce(activation, seed, w);
 }
 
-function plansOnce(activation: Activation, seed: number): LayerMaskPlan[] {
+function plansOnce(activation: Activation, seed: number, w: number): LayerMaskPlan[] {
   return planLayers({
-    shapes: mlpShapes(d, width, H, C),
+    shapes: mlpShapes(d, w, H, C),
     activeCounts: scsdcActiveCounts(d, hD, H, C),
     denseFanIns: mlpShapes(d, hD, H, C).map((s) => s.fanIn),
     method: 'random',
@@ -270,7 +270,7 @@ function clonePlans(plans: LayerMaskPlan[]): LayerMaskPlan[] {
 }
 
 function makeNet(plans: LayerMaskPlan[], c: Pick<PathCase, 'activation' | 'batchNorm' | 'skip'>, paths: KernelPath[], kernels?: SparseKernels): MaskedMLP {
-  return new MaskedMLP({ role: 'sparse', inputs: d, classes: C, width, hiddenLayers: H, activation: c.activation, batchNorm: c.batchNorm, skip: c.skip, plans: clonePlans(plans), paths, ...(kernels ? { sparseKernels: kernels } : {}) });
+  return new MaskedMLP({ role: 'sparse', inputs: d, classes: C, width: plans[0].shape.fanOut, hiddenLayers: H, activation: c.activation, batchNorm: c.batchNorm, skip: c.skip, plans: clonePlans(plans), paths, ...(kernels ? { sparseKernels: kernels } : {}) });
 }
 
 function batches(n: number, size: number): Batch[] {
@@ -376,7 +376,9 @@ describe('sparse path = masked-dense path, 20 steps from the same state', () => 
 
   it('raw L2 from the Gram identity (no dense product) equals the masked-dense raw L2; raw L1 skipped is NaN', () => {
     const c = cases[0];
-    const plans = plansFor('relu', 5);
+    // Width 48 at batch 24: the hidden layer (48·48 > 24·96/2) takes the kernels' Gram, with the
+    // batch padded to 32; the narrower layers take the dense product.
+    const plans = plansFor('relu', 5, false, 48);
     const ref = makeNet(plans, c, ['dense', 'dense', 'dense']);
     const sp = makeNet(plans, c, ['sparse', 'sparse', 'sparse']);
     const optR = optimizerFor(c);
