@@ -38,6 +38,13 @@ run options:
   --set KEY=VALUE        override a key of the file, e.g. --set training.epochs=1 (repeatable)
   --workers N            sweep: parallel trainer processes (default: sweep.workers, else one per core)
 
+report options (see docs/study.md):
+  --out DIR                  where to write (default SWEEP_DIR/report)
+  --format LIST              comma-separated md,csv,tex,svg,png (default all)
+  --bootstrap-resamples N    resamples of the paired bootstrap of |τ| differences (default 2000)
+  --bootstrap-seed N         seed of the bootstrap resampler, 0 to 4294967295 (default 13)
+  --confidence L             level of the bootstrap intervals, between 0 and 1 (default 0.95)
+
 sweep on Slurm (see docs/cluster.md; the runs folder must be on storage the nodes share):
   --executor local|slurm  where the sweep's configurations train (default local)
   --partition NAME        sbatch --partition
@@ -60,6 +67,9 @@ interface ParsedArgs {
   workers?: number;
   out?: string;
   format?: string;
+  bootstrapResamples?: string;
+  bootstrapSeed?: string;
+  confidence?: string;
   executor: Executor;
   partition?: string;
   maxParallel?: number;
@@ -105,6 +115,9 @@ function parseArgs(argv: string[]): ParsedArgs {
     else if (flag === '--status') out.status = value();
     else if (flag === '--cancel') out.cancel = value();
     else if (flag === '--batch') out.batch = value();
+    else if (flag === '--bootstrap-resamples') out.bootstrapResamples = value();
+    else if (flag === '--bootstrap-seed') out.bootstrapSeed = value();
+    else if (flag === '--confidence') out.confidence = value();
     else if (a === '--backend' || a.startsWith('--backend=')) {
       const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
       if (!v || !(BACKENDS as readonly string[]).includes(v)) throw new CliUsageError(`--backend: expected one of ${BACKENDS.join(', ')}, got '${v ?? ''}'`);
@@ -193,6 +206,9 @@ async function main(argv: string[]): Promise<number> {
       return reportCommand(path.resolve(dir), {
         ...(args.out !== undefined ? { out: args.out } : {}),
         ...(args.format !== undefined ? { format: args.format } : {}),
+        ...(args.bootstrapResamples !== undefined ? { bootstrapResamples: args.bootstrapResamples } : {}),
+        ...(args.bootstrapSeed !== undefined ? { bootstrapSeed: args.bootstrapSeed } : {}),
+        ...(args.confidence !== undefined ? { confidence: args.confidence } : {}),
         stdout: process.stdout,
         stderr: process.stderr,
       });
