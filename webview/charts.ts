@@ -14,6 +14,7 @@ import {
   Tooltip,
   type ChartDataset,
   type ChartOptions,
+  type Plugin,
 } from 'chart.js';
 import { logFloor } from '../src/shared/format';
 import type { Theme } from './theme';
@@ -25,6 +26,14 @@ export interface XY {
   y: number | null;
   /** Log scale only: the value was ≤ 0 (a collapsed layer's norm) and is drawn at the axis floor. */
   floor?: boolean;
+  /** More to say about this point in the tooltip (e.g. a mask update's dropped and grown counts). */
+  note?: string;
+}
+
+/** Vertical lines across the plot area at these x values (events on the time axis: mask updates). */
+export interface Markers {
+  xs: readonly number[];
+  color: string;
 }
 
 type LineData = XY[];
@@ -63,17 +72,46 @@ export class LineChart {
   private floor: number | null = null;
   /** Marker radius and style of each dataset when not at the floor. */
   private readonly points = new Map<string, { radius: number; style: 'rectRot' | 'circle' }>();
+  private markers: Markers = { xs: [], color: '' };
 
   constructor(
     readonly canvas: HTMLCanvasElement,
     private readonly spec: ChartSpec,
     private theme: Theme,
   ) {
+    // Drawn by this chart's own inline plugin (no annotation plugin to download; nothing remote).
+    const markerPlugin: Plugin<'line'> = { id: 'gfMarkers', afterDatasetsDraw: (chart) => this.drawMarkers(chart) };
     this.chart = new Chart<'line', LineData>(canvas, {
       type: 'line',
       data: { datasets: [] },
       options: this.options(),
+      plugins: [markerPlugin],
     });
+  }
+
+  /** Vertical dotted lines at these x values; drawn at the next `setSeries` / update. */
+  setMarkers(markers: Markers): void {
+    this.markers = markers;
+  }
+
+  private drawMarkers(chart: Chart<'line'>): void {
+    const { xs, color } = this.markers;
+    const x = chart.scales.x as (typeof chart.scales)[string] | undefined;
+    if (xs.length === 0 || x === undefined) return;
+    const { ctx, chartArea } = chart;
+    ctx.save();
+    ctx.strokeStyle = color;
+    ctx.lineWidth = 1;
+    ctx.setLineDash([2, 3]);
+    ctx.beginPath();
+    for (const v of xs) {
+      const px = Math.round(x.getPixelForValue(v)) + 0.5;
+      if (!(px >= chartArea.left && px <= chartArea.right)) continue;
+      ctx.moveTo(px, chartArea.top);
+      ctx.lineTo(px, chartArea.bottom);
+    }
+    ctx.stroke();
+    ctx.restore();
   }
 
   setSeries(series: SeriesSpec[]): void {
@@ -230,7 +268,7 @@ export class LineChart {
               const y = raw.y;
               if (raw.floor === true) return `${item.dataset.label ?? ''}: 0 (collapsed; drawn at the axis floor)`;
               const val = y === null ? 'NaN' : percent ? `${(y * 100).toFixed(2)}%` : formatTick(y);
-              return `${item.dataset.label ?? ''}: ${val}`;
+              return `${item.dataset.label ?? ''}: ${val}${raw.note !== undefined ? ` (${raw.note})` : ''}`;
             },
           },
         },

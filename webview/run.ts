@@ -9,6 +9,7 @@ import { CSV_KINDS, isCsvKind, type CsvKind, type NetState, type Points, type Ru
 import { LineChart, type SeriesSpec, type XY } from './charts';
 import { densityText } from '../src/shared/format';
 import { isFailure, startLabel, statusDescription, statusLabel } from '../src/shared/run-status';
+import { maskDrift, maskUpdateSteps } from '../src/shared/webview/mask-drift';
 import { clear, fmtInt, fmtNum, h } from './dom';
 import { Heatmap, type HeatmapRow } from './heatmap';
 import type { Theme } from './theme';
@@ -114,15 +115,20 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
     return chart;
   }
 
-  const l1Chart = chartCard('l1', 'EGF₁ and ‖g‖₁', 'Masked (EGF, what the optimizer sees) vs raw gradient, L1, on norm-collecting steps (monitoring.every). ‖g‖₁ of a sparse net is drawn only on steps that are multiples of engine.raw_l1_every (gaps in between); the 11 flow points always carry it.', {
+  const l1Chart = chartCard('l1', 'EGF₁ and ‖g‖₁', 'Masked (EGF, what the optimizer sees) vs raw gradient, L1, on norm-collecting steps (monitoring.every). ‖g‖₁ of a sparse net is drawn only on steps that are multiples of engine.raw_l1_every (gaps in between); the 11 flow points always carry it. Dotted verticals: mask updates (sparsity.dynamic).', {
     xTitle: 'step', yTitle: 'L1 norm', logCapable: true,
   });
-  const l2Chart = chartCard('l2', 'EGF₂ and ‖g‖₂', 'Masked (EGF) vs raw gradient, L2, on norm-collecting steps (monitoring.every). ‖g‖₂ of a sparse net is drawn only on steps that are multiples of engine.raw_l2_every (on the sparse path from the Gram identity, exact); the 11 flow points always carry it.', {
+  const l2Chart = chartCard('l2', 'EGF₂ and ‖g‖₂', 'Masked (EGF) vs raw gradient, L2, on norm-collecting steps (monitoring.every). ‖g‖₂ of a sparse net is drawn only on steps that are multiples of engine.raw_l2_every (on the sparse path from the Gram identity, exact); the 11 flow points always carry it. Dotted verticals: mask updates (sparsity.dynamic).', {
     xTitle: 'step', yTitle: 'L2 norm', logCapable: true,
   });
-  const layerChart = chartCard('layers', 'Masked L2 norm per layer', '‖g ⊙ m‖₂ of each weight layer per step. Log scale: a norm of 0 (collapsed layer) is a ▲ on the axis floor.', {
+  const layerChart = chartCard('layers', 'Masked L2 norm per layer', '‖g ⊙ m‖₂ of each weight layer per step. Log scale: a norm of 0 (collapsed layer) is a ▲ on the axis floor. Dotted verticals: mask updates.', {
     xTitle: 'step', yTitle: '‖g ⊙ m‖₂', logCapable: true,
   });
+  // Dynamic sparse training only: hidden for runs whose masks never move.
+  const driftChart = chartCard('drift', 'Mask drift per layer', 'Share of each layer\'s initial active weights no longer active (1 − overlap with the initial mask), at every mask update (sparsity.dynamic). The tooltip gives the update\'s dropped and grown counts.', {
+    xTitle: 'step', yTitle: 'moved from the initial mask', logCapable: false, percent: true,
+  });
+  const driftCard = driftChart.canvas.closest('section');
 
   const alertsCard = card('alerts', 'Alerts', 'Click an alert to open the experiment-file line it concerns.');
   const alertCount = h('span', { class: 'gf-count' });
@@ -156,7 +162,7 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
 
   const tableCard = card('density', 'Layers', 'Density and active (unmasked) weights per layer; latest masked L2 norm.', true);
 
-  const charts = [l1Chart, l2Chart, layerChart, accChart, lossChart];
+  const charts = [l1Chart, l2Chart, layerChart, driftChart, accChart, lossChart];
 
   logToggle.checked = ui.logScale;
   heatNetSelect.value = ui.heatmapNet;
@@ -202,7 +208,12 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
     if (!run || grid.hidden) return;
     const pair = run.nets.length > 1;
     const log = ui.logScale;
-    for (const c of [l1Chart, l2Chart, layerChart]) c.setLog(log);
+    const markers = { xs: maskUpdateSteps(run.nets), color: theme.muted };
+    for (const c of [l1Chart, l2Chart, layerChart]) {
+      c.setLog(log);
+      c.setMarkers(markers);
+    }
+    renderDrift(run, pair);
     const fp = flowPointsSeries(run);
     l1Chart.setSeries([
       ...perNet(run, pair, (n, suffix, dashed) => [
@@ -247,6 +258,28 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
     if (structure) renderAlerts(run);
   }
 
+  function renderDrift(run: RunState, pair: boolean): void {
+    const moving = run.nets.filter((n) => n.maskUpdates.length > 0);
+    if (driftCard) driftCard.hidden = moving.length === 0;
+    if (moving.length === 0) return;
+    driftChart.setSeries(
+      moving.flatMap((n) =>
+        maskDrift(n.maskUpdates).map((d) => ({
+          key: `drift${d.layer}-${n.net}`,
+          label: `${layerName(run, n.net, d.layer)}${pair ? ` · ${n.net}` : ''}`,
+          color: theme.palette[d.layer % theme.palette.length],
+          dashed: pair && n.net === 'dense',
+          points: true,
+          data: d.points.map((p) => ({
+            x: p.step,
+            y: p.moved,
+            note: p.step === 0 ? 'initial mask' : `dropped ${fmtInt(p.dropped)}, grown ${fmtInt(p.grown)} (${fmtInt(p.regrown)} regrown), ${fmtInt(p.active)} active`,
+          })),
+        })),
+      ),
+    );
+  }
+
   function renderRunSelect(run: RunState | undefined): void {
     clear(runSelect);
     for (const r of runs) runSelect.append(h('option', { attrs: { value: r.meta.runId, title: statusDescription(r.meta.status, r.meta.diverged) } }, runOptionText(r)));
@@ -277,6 +310,8 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
       const shown = Math.max(first.series.loss.x.length, first.series.egf2.x.length);
       if (first.series.count > shown) parts.push(`plotting ${fmtInt(shown)} of ${fmtInt(first.series.count)} points per series (min/max kept)`);
     }
+    const updates = run.nets.flatMap((n) => n.maskUpdates);
+    if (updates.length > 0) parts.push(`${fmtInt(updates.length)} mask update${updates.length > 1 ? 's' : ''} (${[...new Set(updates.map((u) => u.method))].join(', ')})`);
     if (run.meta.sourceFile) parts.push(run.meta.sourceFile);
     // A failure's message is in its own panel.
     if (run.meta.message && status !== 'running' && status !== 'starting' && !isFailure(status)) parts.push(run.meta.message);
@@ -473,6 +508,8 @@ function csvLabel(k: CsvKind): string {
       return 'Epoch metrics';
     case 'alerts':
       return 'Alerts';
+    case 'masks':
+      return 'Mask updates per layer';
     default: {
       const never: never = k;
       return never;

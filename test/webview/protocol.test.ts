@@ -30,6 +30,10 @@ const epochPoint = {
   train: { loss: 0.5, accuracy: 0.8 }, validation: { loss: null, accuracy: 0.7 }, test: { loss: 0.6, accuracy: 0.75 },
 };
 const flowPoint = { index: 0, epoch: 0, egf1: 0.5, egf2: 0.05, g1: 1, g2: null };
+const maskUpdate = {
+  step: 4, epoch: 0, method: 'rigl', fraction: 0.272,
+  layers: [{ layer: 0, dropped: 17, grown: 17, regrown: 13, active: 63, overlap: 0.9365 }, { layer: 2, dropped: 5, grown: 5, regrown: 2, active: 22, overlap: null }],
+};
 const alertValue = { net: 'sparse', kind: 'nan', step: 3, layer: -1, value: 'NaN', message: 'loss is NaN at step 3', severity: 'error' };
 const setup = {
   backend: 'cpu', totalSteps: 300, stepsPerEpoch: 100,
@@ -42,7 +46,7 @@ const run: RunState = JSON.parse(JSON.stringify({
     status: 'diverged', diverged: ['sparse'], message: 'non-finite loss', logTail: ['warn: non-finite loss in the sparse net at step 3'],
   },
   setup,
-  nets: [{ net: 'sparse', series, epochs: [epochPoint], flowPoints: [flowPoint] }],
+  nets: [{ net: 'sparse', series, epochs: [epochPoint], flowPoints: [flowPoint], maskUpdates: [maskUpdate] }],
   alerts: [alertValue],
 })) as RunState;
 
@@ -58,6 +62,7 @@ const hostSamples: HostToPage[] = JSON.parse(JSON.stringify([
   { type: 'runStatus', runId: 'r1', status: 'failed', message: 'trainer exited with code 1' },
   { type: 'runStatus', runId: 'r1', status: 'killed', message: 'killed (signal SIGKILL)', diverged: ['dense'], logTail: ['loading data', 'stderr: Killed'] },
   { type: 'focusRun', runId: 'r1' },
+  { type: 'maskUpdate', runId: 'r1', net: 'sparse', update: maskUpdate },
 ])) as HostToPage[];
 
 const pageSamples: PageToHost[] = [
@@ -133,6 +138,16 @@ describe('specific rules', () => {
     assert.equal(isHostToPage({ type: 'runStatus', runId: 'r1', status: 'paused' }), false);
     assert.equal(isHostToPage({ type: 'runStatus', runId: 'r1', status: 'done' }), false, 'the old vocabulary');
     assert.equal(isHostToPage({ ...hostSamples[3], net: 'medium' }), false);
+  });
+
+  it('mask updates: a known method, shares in [0, 1] or null, count fields whole', () => {
+    const m = hostSamples.find((s) => s.type === 'maskUpdate') as Extract<HostToPage, { type: 'maskUpdate' }>;
+    const layer = m.update.layers[0];
+    assert.equal(isHostToPage({ ...m, update: { ...m.update, method: 'prune' } }), false);
+    assert.equal(isHostToPage({ ...m, update: { ...m.update, fraction: 1.5 } }), false);
+    assert.equal(isHostToPage({ ...m, update: { ...m.update, layers: [{ ...layer, overlap: -0.1 }] } }), false);
+    assert.equal(isHostToPage({ ...m, update: { ...m.update, layers: [{ ...layer, dropped: 2.5 }] } }), false);
+    assert.equal(isHostToPage({ ...m, update: { ...m.update, layers: [{ ...layer, overlap: 1 }] } }), true);
   });
 
   it('savePng: plain file names and PNG data URLs only', () => {

@@ -33,6 +33,7 @@ describe('run view: status, failure panel, run picker (chromium)', { skip }, () 
   let nan: RunRecord;
   let dyn: RunRecord;
   let killed: RunRecord;
+  let still: RunRecord;
 
   before(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-run-page-'));
@@ -50,7 +51,13 @@ describe('run view: status, failure panel, run picker (chromium)', { skip }, () 
     fs.utimesSync(path.join(cut, 'heartbeat'), old, old);
     killed = record(cut);
     assert.equal(killed.status, 'killed');
-    for (const r of [dyn, nan, killed]) loadIntoDashboard(state, r);
+    // And once with its mask-update lines removed: the same charts without the markers.
+    const plain = path.join(tmp, 'still-run');
+    fs.cpSync(dyn.runDir, plain, { recursive: true });
+    fs.writeFileSync(path.join(plain, 'run.json'), JSON.stringify({ ...run, runId: 'still-run' }));
+    fs.writeFileSync(path.join(plain, 'metrics.jsonl'), lines.filter((l) => !l.includes('"type":"mask-update"')).join('\n'));
+    still = record(plain);
+    for (const r of [still, dyn, nan, killed]) loadIntoDashboard(state, r);
     state.drainUpdates();
     page = await web.open();
     await send([init(state)]);
@@ -69,7 +76,7 @@ describe('run view: status, failure panel, run picker (chromium)', { skip }, () 
 
   it('the run picker tells same-named runs apart by start time and id', async () => {
     const options = await page.$$eval('#gf-run option', (os) => os.map((o) => o.textContent ?? ''));
-    assert.deepEqual(options, [
+    assert.deepEqual(options.slice(1), [
       `dyn-fixture — finished · ${startLabel(dyn.startedAt)} · 20261201-053627-dyn-fixture-32aa`,
       `nan-fixture — diverged (sparse, dense) · ${startLabel(nan.startedAt)} · ${nan.runId}`,
       `dyn-fixture — killed · ${startLabel('2026-12-01T06:00:00.000Z')} · killed-run`,
@@ -111,6 +118,45 @@ describe('run view: status, failure panel, run picker (chromium)', { skip }, () 
       return out;
     })()`);
     assert.equal(new Set(colours).size, 3, colours.join(' '));
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('mask updates: dotted markers on the time axis of the norm charts, and the per-layer drift chart', async () => {
+    await page.selectOption('#gf-run', still.runId);
+    await send([]);
+    assert.equal(await page.$eval('#gf-drift', (c) => (c as unknown as { hidden: boolean }).hidden), true, 'no drift chart without updates');
+    await page.evaluate(`window.__before = Object.fromEntries(['l1', 'l2', 'layers'].map((id) => {
+      const c = document.querySelector('#gf-' + id + ' canvas');
+      return [id, { w: c.width, d: Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data) }];
+    }))`);
+    await page.selectOption('#gf-run', dyn.runId);
+    await send([]);
+    // The same data drawn with markers: the pixels that changed lie in a few columns, one line per update.
+    const columns = await page.evaluate<Record<string, number[]>>(`Object.fromEntries(['l1', 'l2', 'layers'].map((id) => {
+      const c = document.querySelector('#gf-' + id + ' canvas');
+      const before = window.__before[id];
+      if (before.w !== c.width) return [id, [-1]];
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const cols = new Set();
+      for (let i = 0; i < d.length; i += 4) if (d[i] !== before.d[i] || d[i + 1] !== before.d[i + 1] || d[i + 2] !== before.d[i + 2]) cols.add((i / 4) % c.width);
+      return [id, [...cols].sort((a, b) => a - b)];
+    }))`);
+    for (const [id, cols] of Object.entries(columns)) {
+      // Runs of adjacent columns = vertical lines (an anti-aliased line may take two columns).
+      const groups = cols.filter((c, i) => i === 0 || c !== cols[i - 1] + 1).length;
+      assert.equal(groups, 5, `${id}: one line per update (steps 4, 8, 12, 16, 20); changed columns ${JSON.stringify(cols)}`);
+      assert.ok(cols.length <= 10, `${id}: thin lines, ${cols.length} columns`);
+    }
+    assert.match((await page.textContent('.gf-info')) ?? '', /5 mask updates \(rigl\)/);
+    assert.equal(await page.$eval('#gf-drift', (c) => (c as unknown as { hidden: boolean }).hidden), false);
+    const ink = await page.evaluate<number>(`(() => {
+      const c = document.querySelector('#gf-drift canvas');
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+      return n / (c.width * c.height);
+    })()`);
+    assert.ok(ink > 0.01, `drift chart drawn (${ink})`);
     assert.deepEqual(pageErrors, []);
   });
 });

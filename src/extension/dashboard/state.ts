@@ -12,7 +12,7 @@
  * `series` notification per net.
  */
 import type { NetRole } from '../../shared/experiment';
-import type { Alert, EpochMetrics, FlowPoint, LayerStep, SplitMetrics, StepMetrics, TrainerToHost } from '../../shared/protocol';
+import type { Alert, EpochMetrics, FlowPoint, LayerStep, MaskUpdate, SplitMetrics, StepMetrics, TrainerToHost } from '../../shared/protocol';
 import { encodeNumber } from '../../shared/protocol';
 import { divergedNets, isFailure, statusOfSummary } from '../../shared/run-status';
 import {
@@ -24,6 +24,7 @@ import {
   type EpochPoint,
   type FlowPointData,
   type HostToPage,
+  type MaskUpdatePoint,
   type NetState,
   type RunMeta,
   type RunSetup,
@@ -89,6 +90,7 @@ class NetStore {
   readonly layers: LayerColumns[] = [];
   readonly epochs: EpochMetrics[] = [];
   readonly flowPoints: FlowPoint[] = [];
+  readonly maskUpdates: MaskUpdate[] = [];
 
   constructor(readonly net: NetRole) {}
 
@@ -148,6 +150,7 @@ class NetStore {
       series: this.series(maxPoints),
       epochs: this.epochs.map(toEpochPoint),
       flowPoints: this.flowPoints.map(toFlowPointData),
+      maskUpdates: this.maskUpdates.map(toMaskUpdatePoint),
     };
   }
 }
@@ -200,6 +203,21 @@ function toEpochPoint(m: EpochMetrics): EpochPoint {
 
 function toFlowPointData(p: FlowPoint): FlowPointData {
   return { index: p.index, epoch: p.epoch, egf1: toMetric(p.egf1), egf2: toMetric(p.egf2), g1: toMetric(p.g1), g2: toMetric(p.g2) };
+}
+
+/** A share in [0, 1] for the page; anything else (NaN on the wire, a stray value) is null. */
+function share(x: number | null): number | null {
+  return x !== null && Number.isFinite(x) && x >= 0 && x <= 1 ? x : null;
+}
+
+function toMaskUpdatePoint(u: MaskUpdate): MaskUpdatePoint {
+  return {
+    step: u.step,
+    epoch: u.epoch,
+    method: u.method,
+    fraction: share(u.fraction),
+    layers: u.layers.map((l) => ({ layer: l.layer, dropped: l.dropped, grown: l.grown, regrown: l.regrown, active: l.active, overlap: share(l.overlap) })),
+  };
 }
 
 /** The trainer encodes non-finite alert values as strings; a stray raw NaN is normalised the same way. */
@@ -515,8 +533,11 @@ export class DashboardState {
         this.setStatus(runId, 'failed', msg.message, { log: [`error: ${msg.message}`, ...stack] });
         return;
       }
-      case 'mask-update':
-        return; // recorded in metrics.jsonl; not drawn by the dashboard yet (docs/pruning.md)
+      case 'mask-update': {
+        this.net(run, msg.update.net).maskUpdates.push(msg.update);
+        this.queue.push({ type: 'maskUpdate', runId, net: msg.update.net, update: toMaskUpdatePoint(msg.update) });
+        break;
+      }
       default: {
         const never: never = msg;
         return never;
@@ -602,6 +623,17 @@ export class DashboardState {
               n.net, e.epoch, e.step, e.train.loss, e.train.accuracy, e.validation.loss, e.validation.accuracy,
               e.test.loss, e.test.accuracy, e.elapsed,
             ]);
+          }
+        }
+        break;
+      case 'masks':
+        out += csvLine(['net', 'step', 'epoch', 'method', 'fraction', 'layer', 'name', 'dropped', 'grown', 'regrown', 'active', 'overlap']);
+        for (const n of run.nets) {
+          const names = run.setup?.nets.find((s) => s.net === n.net)?.layers.map((l) => l.name) ?? [];
+          for (const u of n.maskUpdates) {
+            for (const l of u.layers) {
+              out += csvLine([n.net, u.step, u.epoch, u.method, u.fraction, l.layer, names[l.layer] ?? '', l.dropped, l.grown, l.regrown, l.active, l.overlap]);
+            }
           }
         }
         break;

@@ -3,7 +3,7 @@
  * receives (`isHostToPage`), the host what the page sends (`isPageToHost`): a page reloaded from an
  * older bundle, or a bug on either side, must not crash the other.
  */
-import { PRUNING_METHODS, PRUNING_SCOPES, type NetRole } from '../experiment';
+import { DYNAMIC_METHODS, PRUNING_METHODS, PRUNING_SCOPES, type NetRole } from '../experiment';
 import type { Alert, AlertKind, LayerInfo, NetInfo, PruningInfo } from '../protocol';
 import { ALERT_KINDS } from '../protocol';
 import {
@@ -43,6 +43,9 @@ import {
   type FocusSweepNotification,
   type HostToPage,
   type InitNotification,
+  type MaskLayerChange,
+  type MaskUpdateNotification,
+  type MaskUpdatePoint,
   type NetState,
   type OpenSweepRunCommand,
   type PageToHost,
@@ -180,11 +183,24 @@ const isFlowPointData = isShape<FlowPointData>({
   g2: isMetric,
 });
 
+const isShare: Guard<number | null> = (v): v is number | null => v === null || (isNum(v) && v >= 0 && v <= 1);
+
+const isMaskUpdatePoint = isShape<MaskUpdatePoint>({
+  step: isCount,
+  epoch: isCount,
+  method: isOneOf(DYNAMIC_METHODS),
+  fraction: isShare,
+  layers: isArrayOf(
+    isShape<MaskLayerChange>({ layer: isCount, dropped: isCount, grown: isCount, regrown: isCount, active: isCount, overlap: isShare }),
+  ),
+});
+
 const isNetState = isShape<NetState>({
   net: isNetRole,
   series: isStepSeries,
   epochs: isArrayOf(isEpochPoint),
   flowPoints: isArrayOf(isFlowPointData),
+  maskUpdates: isArrayOf(isMaskUpdatePoint),
 });
 
 export const isAlert = isShape<Alert>({
@@ -279,6 +295,7 @@ const hostGuards: { [K in HostToPage['type']]: Guard<Extract<HostToPage, { type:
     net: isNetRole,
     point: isFlowPointData,
   }),
+  maskUpdate: isShape<MaskUpdateNotification>({ type: lit('maskUpdate'), runId: isNonEmptyString, net: isNetRole, update: isMaskUpdatePoint }),
   alert: isShape<AlertNotification>({ type: lit('alert'), runId: isNonEmptyString, index: isCount, alert: isAlert }),
   runStatus: isShape<RunStatusNotification>({ type: lit('runStatus'), runId: isNonEmptyString, ...statusFields }),
   focusRun: isShape<FocusRunNotification>({ type: lit('focusRun'), runId: isNonEmptyString }),

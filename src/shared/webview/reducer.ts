@@ -26,7 +26,7 @@ export function findRun(model: DashboardModel, runId: string): RunState | undefi
 function netOf(run: RunState, net: NetRole): NetState {
   let n = run.nets.find((s) => s.net === net);
   if (!n) {
-    n = { net, series: emptySeries(), epochs: [], flowPoints: [] };
+    n = { net, series: emptySeries(), epochs: [], flowPoints: [], maskUpdates: [] };
     run.nets.push(n);
   }
   return n;
@@ -100,6 +100,9 @@ export function applyNotification(model: DashboardModel, msg: HostToPage): Dashb
       break;
     case 'flowPoint':
       netOf(run, msg.net).flowPoints.push(msg.point);
+      break;
+    case 'maskUpdate':
+      netOf(run, msg.net).maskUpdates.push(msg.update);
       break;
     case 'alert':
       // Index check makes a duplicated or reordered alert harmless instead of shifting every index.

@@ -6,7 +6,7 @@
  * JSON has no NaN/Infinity, so every metric that can be non-finite is typed `number | null` here
  * (null = "not a finite number"); alert values keep the trainer protocol's string encoding.
  */
-import type { NetRole } from '../experiment';
+import type { DynamicMethod, NetRole } from '../experiment';
 import type { Alert, NetInfo } from '../protocol';
 import { RUN_STATUSES, type RunStatus } from '../run-status';
 
@@ -22,7 +22,7 @@ export const WEBVIEW_PROTOCOL_VERSION = 2;
 export const NET_ROLES = ['sparse', 'dense'] as const;
 
 /** What a CSV export contains. */
-export const CSV_KINDS = ['steps', 'layers', 'epochs', 'alerts'] as const;
+export const CSV_KINDS = ['steps', 'layers', 'epochs', 'alerts', 'masks'] as const;
 export type CsvKind = (typeof CSV_KINDS)[number];
 
 /** Most log lines a failed run carries to the page (`RunMeta.logTail`). */
@@ -110,11 +110,38 @@ export interface FlowPointData {
   g2: number | null;
 }
 
+/** One layer's part of a mask update (the trainer's `MaskUpdateLayer`). */
+export interface MaskLayerChange {
+  /** Weight layer index (0-based). */
+  layer: number;
+  dropped: number;
+  grown: number;
+  /** Of the grown: weights dropped and grown back in the same update. */
+  regrown: number;
+  /** Active weights after the update. */
+  active: number;
+  /** Share of the initial mask's active positions still active (1: not moved); null if not a finite number. */
+  overlap: number | null;
+}
+
+/** A dynamic-sparsity mask update of one net, after the optimizer step of `step` (docs/pruning.md). */
+export interface MaskUpdatePoint {
+  step: number;
+  epoch: number;
+  method: DynamicMethod;
+  /** Share of each layer's active weights replaced (after the schedule); null if not a finite number. */
+  fraction: number | null;
+  /** Masked layers only. */
+  layers: MaskLayerChange[];
+}
+
 export interface NetState {
   net: NetRole;
   series: StepSeries;
   epochs: EpochPoint[];
   flowPoints: FlowPointData[];
+  /** Mask updates in step order (empty without `sparsity.dynamic`). */
+  maskUpdates: MaskUpdatePoint[];
 }
 
 export interface RunState {
@@ -268,6 +295,14 @@ export interface FlowPointNotification {
   point: FlowPointData;
 }
 
+/** The net's masks moved (dynamic sparse training): appended to `NetState.maskUpdates`. */
+export interface MaskUpdateNotification {
+  type: 'maskUpdate';
+  runId: string;
+  net: NetRole;
+  update: MaskUpdatePoint;
+}
+
 export interface AlertNotification {
   type: 'alert';
   runId: string;
@@ -337,6 +372,7 @@ export type HostToPage =
   | SeriesNotification
   | EpochNotification
   | FlowPointNotification
+  | MaskUpdateNotification
   | AlertNotification
   | RunStatusNotification
   | FocusRunNotification
