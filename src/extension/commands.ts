@@ -97,7 +97,8 @@ export const COMMANDS: Record<string, Handler> = {
   },
 
   'gradflow.showDashboard': (ctx, arg) => {
-    const runId = typeof arg === 'string' ? arg : isNode(arg) && arg.kind === 'live' ? arg.run.runId : undefined;
+    // A live run's entry: the real run, or the provisional one of a run that has not (or never) got that far.
+    const runId = typeof arg === 'string' ? arg : isNode(arg) && arg.kind === 'live' ? (arg.run.runId ?? arg.run.startingId) : undefined;
     ctx.showDashboard(runId);
   },
 

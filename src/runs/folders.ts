@@ -34,6 +34,27 @@ export function projectRoot(file: string): string {
   }
 }
 
+/**
+ * A run id as a narrow list shows it: its random suffix (`#a1b2` of `20261126-081500-fmnist-a1b2`,
+ * see `newRunId`), which with the name and start time beside it tells runs apart. Ids of another
+ * shape are returned whole.
+ */
+export function shortRunId(runId: string): string {
+  const m = /^\d{8}-\d{6}-.*-([0-9a-f]{4})$/.exec(runId);
+  return m ? `#${m[1]}` : runId;
+}
+
+/**
+ * The runs folder (`<project>/.gradflow/runs`) a path lies in, or whose `.gradflow` folder it is;
+ * undefined for paths outside any. Used to pick up runs folders from file-watcher events.
+ */
+export function runsDirOf(p: string): string | undefined {
+  const marker = `${path.sep}.gradflow`;
+  const inside = p.lastIndexOf(`${marker}${path.sep}`);
+  const at = inside >= 0 ? inside : p.endsWith(marker) ? p.length - marker.length : -1;
+  return at >= 0 ? path.join(p.slice(0, at), '.gradflow', 'runs') : undefined;
+}
+
 /** Runs directly under each folder and under its `sweep-*` folders, newest first, each once. */
 export function listPastRuns(runsDirs: readonly string[], limit = 200): PastRun[] {
   const out = new Map<string, PastRun>();

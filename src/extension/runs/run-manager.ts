@@ -153,12 +153,29 @@ export class RunManager implements vscode.Disposable {
 
   /** Run one experiment file; resolves when the run has ended (undefined when it could not start). */
   async run(uri: vscode.Uri): Promise<RunOutcome | undefined> {
+    // The dashboard opens first, on a provisional "starting" entry, before the file is parsed, the
+    // dataset checked and the trainer spawned (issue 11: visible within a second of Run).
+    const startingId = this.openStarting(uri);
     const prep = await this.prepare(uri);
-    if (prep === undefined) return undefined;
-    if (this.deps.ensureData !== undefined && !(await this.deps.ensureData([prep.config]))) return undefined;
+    if (prep === undefined) {
+      // Nothing starts (the file has problems, or is not on disk): the message said why.
+      if (startingId !== undefined) this.deps.dashboard.removeRun(startingId);
+      return undefined;
+    }
+    if (startingId !== undefined) this.deps.dashboard.addRun({ runId: startingId, title: prep.config.name, sourceFile: prep.file, status: 'starting' });
+    if (this.deps.ensureData !== undefined) {
+      if (startingId !== undefined) this.deps.dashboard.setStatus(startingId, 'starting', 'checking the dataset');
+      if (!(await this.deps.ensureData([prep.config]))) {
+        if (startingId !== undefined) this.deps.dashboard.setStatus(startingId, 'failed', 'not started: the dataset is not available (see the message)');
+        return undefined;
+      }
+    }
     this.deps.diagnostics.reset(uri);
-    const run = this.launch(prep, prep.config, {});
-    if (run === undefined) return undefined;
+    const run = this.launch(prep, prep.config, startingId !== undefined ? { startingId } : {});
+    if (run === undefined) {
+      if (startingId !== undefined) this.deps.dashboard.setStatus(startingId, 'failed', 'not started: the trainer could not be launched (see the message)');
+      return undefined;
+    }
     void vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Gradflow: ${run.name}`, cancellable: true },
       async (progress, token) => {
@@ -364,6 +381,20 @@ export class RunManager implements vscode.Disposable {
     void run.ended.then(() => clearTimeout(timer));
   }
 
+  /**
+   * The provisional dashboard entry of a run about to start, shown at once (with
+   * `gradflow.openDashboardOnRun`). Returns its id, or undefined when the dashboard is not opened on runs.
+   */
+  private openStarting(uri: vscode.Uri): string | undefined {
+    if (!this.deps.config.openDashboardOnRun || uri.scheme !== 'file') return undefined;
+    const id = `starting-run-${this.nextKey++}`;
+    const title = path.basename(uri.fsPath).replace(/\.gradflow\.ya?ml$|\.ya?ml$/, '');
+    this.deps.dashboard.addRun({ runId: id, title, sourceFile: uri.fsPath, status: 'starting' });
+    this.deps.dashboard.setStatus(id, 'starting', 'reading the experiment file');
+    this.deps.showDashboard(id);
+    return id;
+  }
+
   /** Parse and check the file; on problems, say so and return undefined (nothing starts). */
   private async prepare(uri: vscode.Uri): Promise<Prepared | undefined> {
     if (uri.scheme !== 'file') {
@@ -412,7 +443,7 @@ export class RunManager implements vscode.Disposable {
   private launch(
     prep: Prepared,
     config: ExperimentConfig,
-    opts: { configId?: string; sweep?: string; sweepId?: string; quiet?: boolean; openDashboard?: boolean },
+    opts: { configId?: string; sweep?: string; sweepId?: string; quiet?: boolean; openDashboard?: boolean; startingId?: string },
   ): LiveRun | undefined {
     const trainerPath = vscode.Uri.joinPath(this.deps.extensionUri, 'dist', 'trainer.js').fsPath;
     if (!fs.existsSync(trainerPath)) {
@@ -457,14 +488,13 @@ export class RunManager implements vscode.Disposable {
     };
     this.runs.set(key, run);
     const openDashboard = (opts.openDashboard ?? true) && this.deps.config.openDashboardOnRun;
-    if (openDashboard) {
-      // The dashboard opens at once on a provisional entry ("starting": backend, data, networks),
-      // replaced by the real run when the trainer reports it.
-      run.startingId = `starting-${key}`;
-      this.deps.dashboard.addRun({ runId: run.startingId, title: run.name, sourceFile: prep.file, status: 'starting' });
-      this.deps.dashboard.setStatus(run.startingId, 'starting', 'starting the trainer process');
-      this.deps.showDashboard(run.startingId);
-    }
+    // Every run has a dashboard entry from its start: a provisional one ("starting": backend, data,
+    // networks), replaced by the real run when the trainer reports it. A run that fails before that
+    // keeps it, with its error and log tail, so that its Runs view row opens something.
+    run.startingId = opts.startingId ?? `starting-${key}`;
+    if (opts.startingId === undefined) this.deps.dashboard.addRun({ runId: run.startingId, title: run.name, sourceFile: prep.file, status: 'starting' });
+    this.deps.dashboard.setStatus(run.startingId, 'starting', 'starting the trainer process');
+    if (openDashboard && opts.startingId === undefined) this.deps.showDashboard(run.startingId);
     handle.onStderr((line) => this.deps.log.info(`[${run.name}] ${line}`));
     handle.onMessage((m) => {
       try {

@@ -7,11 +7,14 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { bucketMeans, compactNumber, sparkline } from '../sparkline';
 import { listPastRuns, readSummary, summaryEgf, type PastRun } from './past-runs';
+import { runsDirOf, shortRunId as shortId } from '../../runs/folders';
 import type { LiveRun, LiveStatus, RunManager } from './run-manager';
-import { startLabel, statusLabel } from '../../runs/status';
+import { isFailure, isLive, startLabel, statusLabel } from '../../runs/status';
 
 /** The view refreshes at most this often while runs stream steps. */
 const REFRESH_MS = 1000;
+/** While a run of another process is going, its folder is read again this often. */
+const RECHECK_MS = 3000;
 
 export type RunsNode =
   | { kind: 'live'; run: LiveRun }
@@ -43,16 +46,18 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   constructor(private readonly manager: RunManager) {
     // Runs started anywhere (a terminal's `gradflow run`/`sweep`, a Slurm task, another window)
-    // appear as their folders do: watch every runs folder of the workspace.
-    const watcher = vscode.workspace.createFileSystemWatcher('**/.gradflow/runs/**/{run.json,summary.json}');
+    // appear as their folders do. The watcher matches the folders as well as the files under
+    // `.gradflow`: a folder tree created at once (`.gradflow/runs/<id>/run.json` by a first CLI run)
+    // is reported by VS Code as its top folder only, not file by file.
+    const watcher = vscode.workspace.createFileSystemWatcher('{**/.gradflow,**/.gradflow/**}');
     const seen = (uri: vscode.Uri): void => {
-      const p = uri.fsPath;
-      const at = p.lastIndexOf(`${path.sep}.gradflow${path.sep}runs${path.sep}`);
-      if (at >= 0) manager.addRunsDir(p.slice(0, at + `${path.sep}.gradflow${path.sep}runs`.length));
+      const dir = runsDirOf(uri.fsPath);
+      if (dir !== undefined) manager.addRunsDir(dir);
       this.past = undefined;
       this.schedule();
     };
     this.subs.push(watcher, watcher.onDidCreate(seen), watcher.onDidChange(seen), watcher.onDidDelete(seen));
+    void this.discover();
     this.subs.push(
       manager.onDidChange((run) => {
         // A run ending writes its summary: re-read the folders then.
@@ -62,10 +67,44 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     );
   }
 
-  /** Re-read the runs folders and redraw. */
+  /** Re-read the runs folders (looking for new ones in the workspace) and redraw. */
   refresh(): void {
     this.past = undefined;
     this.emitter.fire(undefined);
+    void this.discover();
+  }
+
+  /**
+   * Every runs folder in the workspace, whatever wrote it (the CLI puts runs in the project of the
+   * file, which may be a subfolder): found by their run.json files.
+   */
+  private async discover(): Promise<void> {
+    let files: vscode.Uri[];
+    try {
+      files = await vscode.workspace.findFiles('**/.gradflow/runs/**/run.json', '**/node_modules/**', 5000);
+    } catch {
+      return; // no workspace, or the search is unavailable: the watcher and the run manager still add folders
+    }
+    const before = this.manager.runsDirs().length;
+    for (const f of files) {
+      const dir = runsDirOf(f.fsPath);
+      if (dir !== undefined) this.manager.addRunsDir(dir);
+    }
+    if (this.manager.runsDirs().length !== before) {
+      this.past = undefined;
+      this.schedule();
+    }
+  }
+
+  private recheckTimer: NodeJS.Timeout | undefined;
+
+  private recheck(): void {
+    if (this.recheckTimer !== undefined) return;
+    this.recheckTimer = setTimeout(() => {
+      this.recheckTimer = undefined;
+      this.past = undefined;
+      this.emitter.fire(undefined);
+    }, RECHECK_MS);
   }
 
   private schedule(): void {
@@ -83,6 +122,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     const liveIds = new Set(live.map((r) => r.runId).filter((id): id is string => id !== undefined));
     this.past ??= listPastRuns(this.manager.runsDirs());
     const past = this.past.filter((r) => !liveIds.has(r.runId));
+    // Runs of other processes (a terminal, a Slurm task) still going: read their folders again
+    // shortly. File events alone miss some ends (a run created and ended within one event batch).
+    if (past.some((r) => isLive(r.status))) this.recheck();
     const sweeps = new Map<string, PastRun[]>();
     const singles: RunsNode[] = [];
     for (const r of past) {
@@ -120,6 +162,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   dispose(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.recheckTimer !== undefined) clearTimeout(this.recheckTimer);
     for (const s of this.subs) s.dispose();
     this.emitter.dispose();
   }
@@ -132,13 +175,24 @@ function liveItem(run: LiveRun): vscode.TreeItem {
   const parts: string[] = [];
   if (last !== undefined) parts.push(`EGF₂ ${compactNumber(last)} ${sparkline(bucketMeans(run.egf2, 12), 12, { log: true })}`);
   if (run.status === 'running' && run.totalSteps > 0) parts.push(`${Math.floor((100 * run.step) / run.totalSteps)}%`);
-  parts.push(run.backend ?? '…', startLabel(run.startedAt.toISOString()));
+  // A run that ended without a backend (it failed before the trainer was ready) says so instead.
+  if (!isLive(run.status) && run.status !== 'finished') parts.push(liveLabel(run));
+  if (run.backend !== undefined || isLive(run.status)) parts.push(run.backend ?? '…');
+  parts.push(startLabel(run.startedAt.toISOString()));
+  if (run.runId !== undefined) parts.push(shortId(run.runId));
   item.description = parts.join(' · ');
   item.iconPath = icon(run.status);
   item.tooltip = tooltip(run.name, liveLabel(run), run.backend, run.uri.fsPath, run.runDir, run.error, run.runId, run.startedAt.toISOString());
   item.contextValue = run.status === 'running' || run.status === 'starting' ? 'gradflow.run.running' : 'gradflow.run.live';
   item.id = `live:${run.key}`;
-  if (run.runId !== undefined) item.command = { command: 'gradflow.showDashboard', title: 'Show Dashboard', arguments: [run.runId] };
+  // The dashboard entry of the run: the real run once the trainer named it, else the provisional
+  // one, which for a run that failed at start-up holds its error and log tail.
+  const entry = run.runId ?? run.startingId;
+  if (entry !== undefined) item.command = { command: 'gradflow.showDashboard', title: 'Show Dashboard', arguments: [entry] };
+  if (isFailure(run.status) && run.runId === undefined) {
+    item.tooltip.appendMarkdown(`\n\n${run.startingId !== undefined ? 'Click to see its error and log tail in the dashboard' : 'Its error and log tail are in the Gradflow output (Gradflow: Show Log)'}.`);
+    if (entry === undefined) item.command = { command: 'gradflow.showLog', title: 'Show Log' };
+  }
   return item;
 }
 
@@ -148,7 +202,7 @@ function pastItem(run: PastRun): vscode.TreeItem {
   const parts: string[] = [];
   if (egf.average !== undefined) parts.push(`EGF₂ ${compactNumber(egf.average)} ${sparkline(egf.points, 12, { log: true })}`);
   if (run.status !== 'finished') parts.push(statusLabel(run.status, run.diverged));
-  parts.push(run.backend ?? '?', startLabel(run.startedAt));
+  parts.push(run.backend ?? '?', startLabel(run.startedAt), shortId(run.runId));
   item.description = parts.join(' · ');
   item.iconPath = icon(run.status);
   item.tooltip = tooltip(run.name, statusLabel(run.status, run.diverged), run.backend, run.sourceFile, run.runDir, run.reason, run.runId, run.startedAt);
