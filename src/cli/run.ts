@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import type { BackendPreference, ExperimentConfig } from '../shared/experiment';
 import type { RunSummary, TrainerToHost } from '../shared/protocol';
-import { startRun } from '../runs/session';
+import { startRun, type RunOutcome } from '../runs/session';
 import { statusLabel } from '../runs/status';
 import { num, progressLine, summaryTable, type ProgressState } from './format';
 import { stripControl } from '../shared/text';
@@ -18,15 +18,15 @@ export interface RunCliOptions {
   err: NodeJS.WriteStream | NodeJS.WritableStream;
 }
 
-export interface RunOutcome {
+/** A CLI run: the run's outcome (the one `RunOutcome` of runs/session.ts) and the process exit code it means. */
+export interface CliRunResult {
   exitCode: number;
-  summary?: RunSummary;
-  runDir?: string;
+  outcome: RunOutcome;
 }
 
 const isTty = (s: NodeJS.WritableStream): s is NodeJS.WriteStream => (s as NodeJS.WriteStream).isTTY === true;
 
-export async function runOne(config: ExperimentConfig, sourceFile: string | undefined, opts: RunCliOptions): Promise<RunOutcome> {
+export async function runOne(config: ExperimentConfig, sourceFile: string | undefined, opts: RunCliOptions): Promise<CliRunResult> {
   const session = startRun({
     trainerPath: opts.trainerPath,
     config,
@@ -59,7 +59,6 @@ export async function runOne(config: ExperimentConfig, sourceFile: string | unde
   let lastPlainLine = 0;
   let summary: RunSummary | undefined;
   let failure: string | undefined;
-  let runDir: string | undefined;
 
   const draw = (force = false): void => {
     const now = Date.now();
@@ -81,7 +80,6 @@ export async function runOne(config: ExperimentConfig, sourceFile: string | unde
       case 'hello':
         break;
       case 'ready': {
-        runDir = m.runDir;
         progress.totalSteps = m.totalSteps;
         const nets = m.nets.map((n) => `${n.net} (width ${n.width}, ${n.activeWeights} active weights)`).join(' vs ');
         if (!opts.json || tty) {
@@ -126,7 +124,6 @@ export async function runOne(config: ExperimentConfig, sourceFile: string | unde
         break;
       case 'error':
         failure = m.message + (m.key ? ` (key: ${m.key})` : '');
-        if (m.runDir) runDir = m.runDir;
         break;
     }
   });
@@ -146,13 +143,13 @@ export async function runOne(config: ExperimentConfig, sourceFile: string | unde
     if (summary.finished && diverged.length > 0) {
       say(`gradflow: ${diverged.map((n) => n.diverged?.reason).join('; ')} (monitoring.on_nan: stop)`);
       // The run is complete (a sweep keeps it) but training failed: scripts should notice.
-      return { exitCode: 1, summary, runDir: summary.runDir };
+      return { exitCode: 1, outcome };
     }
-    if (summary.finished) return { exitCode: 0, summary, runDir: summary.runDir };
+    if (summary.finished) return { exitCode: 0, outcome };
     // A user stop is not a failure of the run but the shell should know it was interrupted.
-    return { exitCode: summary.stopped ? 130 : 1, summary, runDir: summary.runDir };
+    return { exitCode: summary.stopped ? 130 : 1, outcome };
   }
   say(`gradflow: run ${outcome.status}: ${failure ?? `trainer exited with code ${exit.code}`}`);
-  if (runDir) say(`what was measured is kept in ${runDir}`);
-  return { exitCode: 1, ...(runDir ? { runDir } : {}) };
+  if (outcome.runDir !== undefined) say(`what was measured is kept in ${outcome.runDir}`);
+  return { exitCode: 1, outcome };
 }

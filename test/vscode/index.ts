@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as vscodeApi from 'vscode';
+import type { RunOutcome } from '../../src/runs/session';
 
 /**
  * Loaded in run(), not at import: `node --test out/test/` also loads every .js under a `test`
@@ -22,12 +23,6 @@ let vscode: typeof vscodeApi;
 const EXTENSION_ID = 'gradflow.gradflow';
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
 
-interface RunOutcome {
-  runId?: string;
-  runDir?: string;
-  status: string;
-  exitCode: number | null;
-}
 
 function log(message: string): void {
   // The extension host forwards console output to the browser console the harness records.
@@ -134,7 +129,7 @@ export async function run(): Promise<void> {
   await step('gradflow.run trains the quick example to the end', async () => {
     const outcome = await vscode.commands.executeCommand<RunOutcome | undefined>('gradflow.run', quick);
     assert.ok(outcome, 'the run started');
-    assert.equal(outcome.status, 'finished', `run status (exit code ${outcome.exitCode})`);
+    assert.equal(outcome.status, 'finished', `run status (exit code ${outcome.exit.code})`);
     assert.ok(outcome.runDir !== undefined && fs.existsSync(path.join(outcome.runDir, 'summary.json')), 'summary written');
     assert.ok(outcome.runDir.startsWith(path.join(dir, '.gradflow', 'runs')), `runs go to the workspace: ${outcome.runDir}`);
   });
@@ -204,7 +199,7 @@ export async function run(): Promise<void> {
     const outcome = await pending;
     assert.ok(outcome);
     assert.equal(outcome.status, 'stopped');
-    assert.equal(outcome.exitCode, 0);
+    assert.equal(outcome.exit.code, 0);
   });
 
   await step('a trainer that fails is reported as failed with its exit code', async () => {
@@ -213,7 +208,7 @@ export async function run(): Promise<void> {
     const outcome = await vscode.commands.executeCommand<RunOutcome | undefined>('gradflow.run', vscode.Uri.file(bad));
     assert.ok(outcome);
     assert.equal(outcome.status, 'failed');
-    assert.notEqual(outcome.exitCode, 0);
+    assert.notEqual(outcome.exit.code, 0);
   });
 
   await step('dashboard and past runs open without error', async () => {

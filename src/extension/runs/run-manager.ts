@@ -11,7 +11,7 @@ import { parseExperiment } from '../../config/parse';
 import { expandSweep } from '../../config/sweep';
 import { ConfigError, formatIssue, type ParseResult, type SweepSpec } from '../../config/types';
 import type { TrainerExit, TrainerHandle } from '../../runs/trainer-client';
-import { startRun, type RunSession } from '../../runs/session';
+import { startRun, type RunOutcome, type RunSession } from '../../runs/session';
 import { isFailure, isLive, metricText, statusLabel, statusOfSummary, type RunStatus } from '../../runs/status';
 import type { ExperimentConfig } from '../../shared/experiment';
 import type { RunSummary, TrainerToHost } from '../../shared/protocol';
@@ -67,13 +67,8 @@ export interface LiveRun {
   readonly ended: Promise<RunOutcome>;
 }
 
-export interface RunOutcome {
-  runId?: string;
-  runDir?: string;
-  status: LiveStatus;
-  exitCode: number | null;
-  signal: string | null;
-}
+/** What `run` and `runSweep` resolve with: the one run outcome (runs/session.ts). */
+export type { RunOutcome };
 
 export interface RunManagerDeps {
   extensionUri: vscode.Uri;
@@ -504,7 +499,7 @@ export class RunManager implements vscode.Disposable {
         this.deps.log.error(`[${run.name}] handling ${m.type}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       }
     });
-    void session.ended.then((o) => resolveEnded(this.onExit(run, o.exit, opts.quiet === true)));
+    void session.ended.then((o) => resolveEnded(this.onExit(run, o, opts.quiet === true)));
     this.setContext();
     this.changed.fire(run);
     return run;
@@ -615,7 +610,8 @@ export class RunManager implements vscode.Disposable {
     return (await vscode.workspace.openTextDocument(uri)).getText();
   }
 
-  private onExit(run: LiveRun, exit: TrainerExit, quiet: boolean): RunOutcome {
+  private onExit(run: LiveRun, outcome: RunOutcome, quiet: boolean): RunOutcome {
+    const exit = outcome.exit;
     run.exit = exit;
     // The session decided the status (summary, error, signal): one rule for every host.
     run.status = run.session.status;
@@ -643,7 +639,7 @@ export class RunManager implements vscode.Disposable {
     }
     this.setContext();
     this.changed.fire(run);
-    return { ...(run.runId !== undefined ? { runId: run.runId } : {}), ...(run.runDir !== undefined ? { runDir: run.runDir } : {}), status: run.status, exitCode: exit.code, signal: exit.signal };
+    return outcome;
   }
 
   private async errorWithLog(message: string): Promise<void> {
