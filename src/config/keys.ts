@@ -6,6 +6,7 @@
  */
 import { allKeyPaths, GRADFLOW_SCHEMA, schemaAt, type SchemaNode } from './schema';
 import type { ParseResult, Range } from './types';
+import type { Locator } from './validate';
 
 export interface KeyInfo {
   /** Dotted snake_case path, as written in the file: `training.learning_rate`. */
@@ -104,7 +105,28 @@ export interface FileKeys {
   keyOnLine(line: number): string | undefined;
 }
 
-type Positions = Pick<ParseResult, 'keyRanges' | 'keyNameRanges' | 'firstLine'>;
+type Positions = Pick<ParseResult, 'keyRanges' | 'keyNameRanges' | 'valueRanges' | 'firstLine'>;
+
+/**
+ * The range a dotted path (as written: snake_case, list items as `.0`) maps to in one of a file's
+ * range maps; for a path the file does not have, the name of the nearest enclosing section present,
+ * else line 1, so a problem with a defaulted setting still points somewhere visible.
+ */
+export function nearestRange(positions: Positions, map: Map<string, Range>, path: string): Range {
+  const exact = map.get(path);
+  if (exact) return exact;
+  const segments = path.split('.');
+  for (let n = segments.length - 1; n > 0; n--) {
+    const parent = positions.keyNameRanges.get(segments.slice(0, n).join('.'));
+    if (parent) return parent;
+  }
+  return positions.firstLine;
+}
+
+/** Key and value ranges of the paths the validator reports (exact paths: no alternative spellings). */
+export function locator(positions: Positions): Locator {
+  return { key: (p) => nearestRange(positions, positions.keyNameRanges, p), value: (p) => nearestRange(positions, positions.valueRanges, p) };
+}
 
 /** For a text that was not parsed: `fileKeys(positionsOfText(text))`. */
 export function fileKeys(positions: Positions): FileKeys {
@@ -114,22 +136,11 @@ export function fileKeys(positions: Positions): FileKeys {
     if (has(snake)) return snake;
     return (ALTERNATIVES[snake] ?? []).find(has) ?? snake;
   };
-  const nearest = (map: Map<string, Range>, p: string): Range => {
-    const snake = written(p);
-    const exact = map.get(snake);
-    if (exact) return exact;
-    const segments = snake.split('.');
-    for (let n = segments.length - 1; n > 0; n--) {
-      const parent = positions.keyNameRanges.get(segments.slice(0, n).join('.'));
-      if (parent) return parent;
-    }
-    return positions.firstLine;
-  };
   return {
     has,
     written,
-    range: (p) => nearest(positions.keyRanges, p),
-    nameRange: (p) => nearest(positions.keyNameRanges, p),
+    range: (p) => nearestRange(positions, positions.keyRanges, written(p)),
+    nameRange: (p) => nearestRange(positions, positions.keyNameRanges, written(p)),
     keyOnLine(line) {
       let best: string | undefined;
       for (const [k, r] of positions.keyNameRanges) {

@@ -6,14 +6,15 @@ import { isRecord } from '../shared/guards';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LineCounter, visit, type YAMLError } from 'yaml';
-import { collectPositions, rangeFromOffsets, type PositionIndex } from './positions';
+import { collectPositions, rangeFromOffsets } from './positions';
+import { locator } from './keys';
 import { settingsIssues, type SettingsLayer } from './layers';
 import { resolveExperiment, type RawExperiment } from './resolve';
 import { GRADFLOW_SCHEMA, schemaAt } from './schema';
 import { expandSweepDetailed, linkedPath, rememberSource, sweepKeyIssues, tooManyRunsMessage, type SweepKeyCheck } from './sweep';
 import { ConfigError, isLinkedAxis, type ConfigIssue, type LinkedSweepAxis, type ParseResult, type Range, type SweepSpec } from './types';
 import type { ExperimentConfig } from '../shared/experiment';
-import { describeValue, makeIssue, validateValue, type Locator } from './validate';
+import { describeValue, makeIssue, validateValue } from './validate';
 import { cappedProduct, DEFAULT_MAX_SWEEP_RUNS, EDITOR_COMBINATION_BUDGET, MAX_YAML_DEPTH } from './limits';
 import { parseYamlGuarded, prescan, structureProblems } from './yaml-guards';
 import { shownText } from '../shared/text';
@@ -27,20 +28,6 @@ export interface ParseOptions {
    * the file is silent; the file wins. See `layers.ts`.
    */
   settings?: SettingsLayer;
-}
-
-function locatorFor(index: PositionIndex): Locator {
-  const nearest = (map: Map<string, Range>, p: string): Range => {
-    const exact = map.get(p);
-    if (exact) return exact;
-    const segments = p.split('.');
-    for (let n = segments.length - 1; n > 0; n--) {
-      const parent = index.keyNameRanges.get(segments.slice(0, n).join('.'));
-      if (parent) return parent;
-    }
-    return index.firstLine;
-  };
-  return { key: (p) => nearest(index.keyNameRanges, p), value: (p) => nearest(index.valueRanges, p) };
 }
 
 function yamlIssue(file: string, err: YAMLError, lineCounter: LineCounter, severity: 'error' | 'warning', textLength: number): ConfigIssue {
@@ -128,7 +115,7 @@ function countLines(lineCounter: LineCounter, text: string, upTo: number): LineC
 function emptyIndex(text: string, lineCounter: LineCounter): ReturnType<typeof collectPositions> {
   const nl = text.indexOf('\n');
   const end = nl < 0 ? text.length : nl;
-  return { keyRanges: new Map(), keyNameRanges: new Map(), valueRanges: new Map(), firstLine: rangeFromOffsets(lineCounter, 0, end) };
+  return { keyRanges: new Map(), keyNameRanges: new Map(), valueRanges: new Map(), firstLine: rangeFromOffsets(lineCounter, 0, end), entries: [] };
 }
 
 /** Sweep points (combinations of the axes, seeds not counted) and runs (points × seeds), capped. */
@@ -178,7 +165,7 @@ function parseChecked(text: string, file: string, opts: ParseOptions, lineCounte
     return result;
   }
 
-  const locate = locatorFor(index);
+  const locate = locator(index);
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: 100 }) ?? {};
