@@ -15,6 +15,50 @@ export interface PositionIndex {
   keyNameRanges: Map<string, Range>;
   valueRanges: Map<string, Range>;
   firstLine: Range;
+  /** Every `key: value` pair of the file, block or flow style, in file order. */
+  entries: KeyEntry[];
+}
+
+/** How a key's value is written. */
+export type ValueKind =
+  /** nothing (`model:` with no value) */
+  | 'empty'
+  /** a scalar on the key's line (plain or quoted) */
+  | 'scalar'
+  /** a flow collection (`{width: 3}`, `[1, 2]`) */
+  | 'flow'
+  /** a block mapping or list on the lines below */
+  | 'block'
+  /** a block scalar (`|` or `>`): text on the lines below */
+  | 'text';
+
+/**
+ * One `key: value` pair as the YAML parser found it, in the 0-based line / character coordinates an
+ * editor uses: what hover, completion and the quick fixes' edits work from.
+ */
+export interface KeyEntry {
+  /** 0-based line of the key. */
+  line: number;
+  /** Column where the key starts (after any `- `); the block indentation of its mapping. */
+  indent: number;
+  key: string;
+  /** Key path, the key included, without list indices (a key of a `sweep.linked` item: `sweep.linked.<key>`). */
+  path: string[];
+  keyStart: number;
+  /** Column just past the key's text (its quotes included). */
+  keyEnd: number;
+  /** Column of the `:` after the key. */
+  colon: number;
+  valueKind: ValueKind;
+  /** Columns of the value on the key's line (`valueStart === valueEnd` when it is not on that line). */
+  valueStart: number;
+  valueEnd: number;
+  /** The value's text on the key's line ('' when it is not on that line). */
+  value: string;
+  /** The pair sits inside a flow mapping (`model: {width: 3}`). */
+  inFlow: boolean;
+  /** For a flow mapping value: 0-based position of its closing `}` and whether it has entries. */
+  flowClose?: { at: { line: number; character: number }; empty: boolean };
 }
 
 export function rangeFromOffsets(lineCounter: LineCounter, offset: number, endOffset: number): Range {
@@ -55,8 +99,9 @@ export function collectPositions(doc: Document, lineCounter: LineCounter, text: 
     keyNameRanges: new Map(),
     valueRanges: new Map(),
     firstLine: firstLineRange(text, lineCounter),
+    entries: [],
   };
-  const visit = (node: unknown, path: string): void => {
+  const visit = (node: unknown, path: string, segments: readonly string[]): void => {
     if (isMap(node)) {
       for (const pair of node.items) {
         if (!isPair(pair) || !isScalar(pair.key) || !pair.key.range) continue;
@@ -65,6 +110,8 @@ export function collectPositions(doc: Document, lineCounter: LineCounter, text: 
         const [ks, ke] = [pair.key.range[0], pair.key.range[1]];
         index.keyNameRanges.set(childPath, rangeFromOffsets(lineCounter, ks, ke));
         const value = pair.value as Node | null;
+        const entry = keyEntry(text, lineCounter, key, [...segments, key], ks, ke, value, node.flow === true);
+        if (entry) index.entries.push(entry);
         const vr = value ? nodeRange(value, text) : undefined;
         // An empty value (`model:`) has a zero-width range after the colon: the key stands for both.
         if (vr && vr[1] > vr[0]) {
@@ -74,7 +121,7 @@ export function collectPositions(doc: Document, lineCounter: LineCounter, text: 
           index.valueRanges.set(childPath, rangeFromOffsets(lineCounter, ks, ke));
           index.keyRanges.set(childPath, rangeFromOffsets(lineCounter, ks, ke));
         }
-        visit(value, childPath);
+        visit(value, childPath, [...segments, key]);
       }
     } else if (isSeq(node)) {
       node.items.forEach((item, i) => {
@@ -85,12 +132,77 @@ export function collectPositions(doc: Document, lineCounter: LineCounter, text: 
         index.keyRanges.set(childPath, range);
         index.keyNameRanges.set(childPath, range);
         index.valueRanges.set(childPath, range);
-        visit(item, childPath);
+        visit(item, childPath, segments);
       });
     }
   };
-  visit(doc.contents, '');
+  visit(doc.contents, '', []);
   return index;
+}
+
+/** 0-based line and character of an offset. */
+function at(lineCounter: LineCounter, offset: number): { line: number; character: number } {
+  const p = lineCounter.linePos(offset);
+  return { line: p.line - 1, character: p.col - 1 };
+}
+
+/** The entry of one pair; undefined for a key without a `:` after it on its line (a `? ` key). */
+function keyEntry(text: string, lineCounter: LineCounter, key: string, path: string[], ks: number, ke: number, value: Node | null, inFlow: boolean): KeyEntry | undefined {
+  let c = ke;
+  while (text[c] === ' ' || text[c] === '\t') c++;
+  if (text[c] !== ':') return undefined;
+  const start = at(lineCounter, ks);
+  const keyEnd = at(lineCounter, ke);
+  const colon = at(lineCounter, c);
+  if (keyEnd.line !== start.line || colon.line !== start.line) return undefined;
+  const entry: KeyEntry = {
+    line: start.line,
+    indent: start.character,
+    key,
+    path,
+    keyStart: start.character,
+    keyEnd: keyEnd.character,
+    colon: colon.character,
+    valueKind: 'empty',
+    valueStart: colon.character + 1,
+    valueEnd: colon.character + 1,
+    value: '',
+    inFlow,
+  };
+  const r = value?.range;
+  if (!value || !r || (isScalar(value) && value.value === null && r[1] <= r[0])) return entry;
+  if (isScalar(value) && (value.type === 'BLOCK_LITERAL' || value.type === 'BLOCK_FOLDED')) return { ...entry, valueKind: 'text' };
+  const flowCollection = (isMap(value) || isSeq(value)) && value.flow === true;
+  if ((isMap(value) || isSeq(value)) && !flowCollection) return { ...entry, valueKind: 'block' };
+  const vs = at(lineCounter, r[0]);
+  const ve = at(lineCounter, r[1]);
+  const kind: ValueKind = flowCollection ? 'flow' : 'scalar';
+  const out: KeyEntry = { ...entry, valueKind: kind };
+  if (vs.line === start.line) {
+    const sameLine = ve.line === start.line;
+    // A flow collection's range runs on over the spaces after it: end at its closing bracket.
+    let end = sameLine ? r[1] : r[0];
+    if (sameLine) while (end > r[0] && /\s/.test(text[end - 1] ?? '')) end--;
+    Object.assign(out, { valueStart: vs.character, valueEnd: vs.character + (end - r[0]), value: text.slice(r[0], end) });
+  }
+  if (isMap(value) && flowCollection) {
+    let close = r[1];
+    while (close > r[0] && text[close - 1] !== '}') close--;
+    if (close > r[0]) out.flowClose = { at: at(lineCounter, close - 1), empty: value.items.length === 0 };
+  }
+  return out;
+}
+
+/**
+ * The key entries of a text (no validation), for hover, completion and the quick fixes. Never
+ * throws: a text the parser cannot walk has no entries.
+ */
+export function keyEntries(text: string): KeyEntry[] {
+  try {
+    return positionsOfText(text).entries;
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -100,7 +212,7 @@ export function collectPositions(doc: Document, lineCounter: LineCounter, text: 
  * nearest section present (e.g. `training:` for `training.learning_rate`), else to line 1, so an
  * alert about a defaulted setting still lands somewhere visible. Undefined only for an empty key path.
  */
-export function keyRange(source: string | Pick<ParseResult, 'keyRanges' | 'keyNameRanges' | 'firstLine'>, keyPath: string): Range | undefined {
+export function keyRange(source: string | Pick<ParseResult, 'keyRanges' | 'keyNameRanges' | 'valueRanges' | 'firstLine'>, keyPath: string): Range | undefined {
   if (keyPath === '') return undefined;
   return fileKeys(typeof source === 'string' ? positionsOfText(source) : source).range(keyPath);
 }

@@ -4,6 +4,7 @@
  * 0-based `offset`s are there so editor code can convert without re-counting lines.
  */
 import type { ExperimentConfig } from '../shared/experiment';
+import type { KeyEntry } from './positions';
 
 export interface Range {
   /** 1-based line of the first character. */
@@ -97,6 +98,8 @@ export interface ParseResult {
   valueRanges: Map<string, Range>;
   /** Number of lines of the text, and the range of line 1: the fallback of `keyRange`. */
   firstLine: Range;
+  /** Every `key: value` pair in file order, in editor coordinates (`positions.ts` `KeyEntry`). */
+  entries: KeyEntry[];
 }
 
 /** Thrown by `loadExperimentFile` / `expandSweep`; `message` has one `file:line:col: error: key: message` line per issue. */

@@ -1,5 +1,5 @@
 import { RUN_COMMAND, RUN_SWEEP_COMMAND } from '../shared/lsp-protocol';
-import { outline } from './outline';
+import { keyEntries } from '../config/positions';
 import type { CodeLens } from './types';
 
 /**
@@ -9,7 +9,7 @@ import type { CodeLens } from './types';
 export function codeLens(text: string, uri: string): CodeLens[] {
   const range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
   const lenses: CodeLens[] = [{ range, command: { title: '▶ Run experiment', command: RUN_COMMAND, arguments: [uri] } }];
-  if (outline(text).some((e) => e.path.length === 1 && e.key === 'sweep')) {
+  if (keyEntries(text).some((e) => e.path.length === 1 && e.key === 'sweep')) {
     lenses.push({ range, command: { title: '▶ Run sweep', command: RUN_SWEEP_COMMAND, arguments: [uri] } });
   }
   return lenses;

@@ -1,4 +1,4 @@
-import { outline, parentPathAt, samePath, splitLines } from './outline';
+import { keyEntries, type KeyEntry } from '../config/positions';
 import {
   defaultOf,
   descriptionOf,
@@ -25,15 +25,17 @@ const VALUE_CONTEXT = /^(\s*)((?:-\s+)*)([^\s:#'"][^:#]*?)\s*:\s*([^#]*)$/;
  * them by the typed prefix.
  */
 export function completion(text: string, position: Position, schema: SchemaNode = GRADFLOW_SCHEMA): CompletionItem[] {
-  const lines = splitLines(text);
+  const lines = text.split(/\r?\n/);
   const lineText = lines[position.line];
   if (lineText === undefined) return [];
   const before = lineText.slice(0, position.character);
   const after = lineText.slice(position.character);
-  const entries = outline(text);
 
   const keyMatch = KEY_CONTEXT.exec(before);
   if (keyMatch !== null) {
+    // The key being typed (`  lea`) is not YAML yet: the parser would read it into the next line's
+    // key. The rest of the file is read with the cursor's line left empty.
+    const entries = keyEntries(lines.map((l, i) => (i === position.line ? '' : l)).join('\n'));
     const indent = keyMatch[1].length + keyMatch[2].length;
     const prefix = keyMatch[3];
     const parent = parentPathAt(entries, position.line, indent);
@@ -85,8 +87,11 @@ export function completion(text: string, position: Position, schema: SchemaNode 
 
   const valueMatch = VALUE_CONTEXT.exec(before);
   if (valueMatch !== null) {
-    const entry = entries.find((e) => e.line === position.line);
-    if (entry === undefined || position.character <= entry.colon) return [];
+    // The last key before the cursor on its line (a flow mapping can hold several).
+    const entry = keyEntries(text)
+      .filter((e) => e.line === position.line && e.colon < position.character)
+      .sort((a, b) => b.colon - a.colon)[0];
+    if (entry === undefined) return [];
     // A key of a linked sweep item takes one value of the key it names.
     const linkedKey = entry.path.length === 3 && samePath(entry.path.slice(0, 2), SWEEP_LINKED) ? entry.key : undefined;
     const node = linkedKey !== undefined ? nodeAt(schema, linkedKey.split('.')) : nodeAt(schema, entry.path);
@@ -134,13 +139,13 @@ const NOT_SWEPT = new Set(['training.seed', 'name', 'run.runs_dir']);
 
 /**
  * Keys for an item of `sweep.linked` (block style: `- training.optimizer: sgd`, then indented keys).
- * The outline drops list indices, so the item around the cursor is found from the `- ` lines. Keys
+ * Entry paths drop list indices, so the item around the cursor is found from the `- ` lines. Keys
  * of this item and grid axes are left out; keys that the other items set come first, since every
  * item must set the same keys.
  */
 function linkedKeyItems(
   schema: SchemaNode,
-  entries: ReturnType<typeof outline>,
+  entries: readonly KeyEntry[],
   lines: readonly string[],
   line: number,
   startsItem: boolean,
@@ -201,4 +206,21 @@ function keySnippet(key: string, node: SchemaNode): string {
 
 function escapeSnippet(s: string): string {
   return s.replace(/[$}\\]/g, (c) => `\\${c}`);
+}
+
+/** The key path that encloses a line at a given indentation (for a key about to be typed there). */
+function parentPathAt(entries: readonly KeyEntry[], line: number, indent: number): string[] {
+  const stack: KeyEntry[] = [];
+  for (const e of entries) {
+    if (e.line >= line) break;
+    if (e.inFlow) continue; // keys inside `{…}` do not open block sections
+    while (stack.length > 0 && stack[stack.length - 1].indent >= e.indent) stack.pop();
+    stack.push(e);
+  }
+  while (stack.length > 0 && stack[stack.length - 1].indent >= indent) stack.pop();
+  return stack.length === 0 ? [] : stack[stack.length - 1].path;
+}
+
+function samePath(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((p, i) => p === b[i]);
 }

@@ -1,21 +1,23 @@
-import { outline, parseKeyLine, splitLines } from './outline';
+import { keyEntries, type KeyEntry } from '../config/positions';
 import { documentation, GRADFLOW_SCHEMA, nodeAt, type SchemaNode } from '../config/schema';
 import type { Hover, Position } from './types';
+
+/** The pair whose key or inline value is under the cursor (a flow mapping can hold several per line). */
+function entryAt(entries: readonly KeyEntry[], position: Position): KeyEntry | undefined {
+  const onLine = entries.filter((e) => e.line === position.line);
+  const hit = (e: KeyEntry): boolean => position.character >= e.keyStart && position.character <= Math.max(e.keyEnd, e.valueEnd);
+  // The innermost wins: `linked: [{model.width: 3}]` puts the item's keys inside the outer value.
+  return onLine.filter(hit).sort((a, b) => b.keyStart - a.keyStart)[0];
+}
 
 /**
  * Documentation of the key under the cursor (on its name or its inline value), from the schema's
  * description, type, default and allowed values. Nothing for keys the schema does not know: the
- * validator already flags those.
+ * validator already flags those. Positions are the YAML parser's (block and flow style alike).
  */
 export function hover(text: string, position: Position, schema: SchemaNode = GRADFLOW_SCHEMA): Hover | null {
-  const lineText = splitLines(text)[position.line];
-  if (lineText === undefined) return null;
-  const own = parseKeyLine(lineText, position.line);
-  if (own === undefined) return null;
-  if (position.character < own.keyStart) return null;
-  if (position.character > Math.max(own.keyEnd, own.valueEnd)) return null;
-  const entry = outline(text).find((e) => e.line === position.line);
-  if (entry === undefined) return null; // a key line inside a block scalar is text, not a key
+  const entry = entryAt(keyEntries(text), position);
+  if (entry === undefined) return null;
   // A key of a `sweep.linked` item sets that key of the file, together with the item's other keys.
   const linked = entry.path.length === 3 && entry.path[0] === 'sweep' && entry.path[1] === 'linked';
   const node = linked ? nodeAt(schema, entry.key.split('.')) : nodeAt(schema, entry.path);

@@ -6,6 +6,5 @@ export { validate, codeActions, issueToDiagnostic, uriToPath } from './validate'
 export { hover } from './hover';
 export { completion } from './completion';
 export { codeLens } from './codelens';
-export { outline, type OutlineEntry } from './outline';
 export type { SchemaNode } from '../config/schema';
 export * from './types';

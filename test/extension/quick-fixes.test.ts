@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseExperiment } from '../../src/config/parse';
 import { fixesFor, formatNumber, raiseDensity, lowerLearningRate } from '../../src/extension/diagnostics/quick-fixes';
-import { applyEdits, setScalar } from '../../src/extension/diagnostics/yaml-edit';
+import { applyEdits, setScalar, writtenValue } from '../../src/extension/diagnostics/yaml-edit';
 import type { ExperimentConfig } from '../../src/shared/experiment';
 
 function cfg(text: string): ExperimentConfig {
@@ -98,9 +98,39 @@ test('a section absent from the file is appended; CRLF files keep CRLF', () => {
   assert.equal(applyEdits('name: x\n', setScalar('name: x\n', ['model', 'batch_norm'], 'true') ?? []), 'name: x\nmodel:\n  batch_norm: true\n');
   const crlf = 'model:\r\n    width: 5\r\n';
   assert.equal(applyEdits(crlf, setScalar(crlf, ['model', 'batch_norm'], 'true') ?? []), 'model:\r\n    width: 5\r\n    batch_norm: true\r\n');
-  // An empty value gets a space; a flow-style section is left alone.
+  // An empty value gets a space.
   assert.equal(applyEdits('model:\n  batch_norm:\n', setScalar('model:\n  batch_norm:\n', ['model', 'batch_norm'], 'true') ?? []), 'model:\n  batch_norm: true\n');
-  assert.equal(setScalar('model: {width: 3}\n', ['model', 'batch_norm'], 'true'), undefined);
+});
+
+/** `setScalar` applied, or undefined when it refuses. */
+function set(text: string, path: string[], value: string): string | undefined {
+  const edits = setScalar(text, path, value);
+  return edits === undefined ? undefined : applyEdits(text, edits);
+}
+
+test('edits on what the old line reader got wrong: flow mappings, comments, quoted keys, nested sections, keys sharing a prefix', () => {
+  // Flow mappings: a key inside is edited in place; a missing one goes in before the closing brace.
+  assert.equal(set('model: {width: 3, activation: relu}\n', ['model', 'activation'], 'swish'), 'model: {width: 3, activation: swish}\n');
+  assert.equal(set('model: {width: 3}\n', ['model', 'batch_norm'], 'true'), 'model: {width: 3, batch_norm: true}\n');
+  assert.equal(set('model: {}\n', ['model', 'batch_norm'], 'true'), 'model: {batch_norm: true}\n');
+  assert.equal(set('monitoring: {every: 2}\n', ['monitoring', 'explosion', 'max_norm'], '10'), 'monitoring: {every: 2, explosion: {max_norm: 10}}\n');
+  assert.equal(set('training:\n  {learning_rate: 0.1,\n   epochs: 2}\n', ['training', 'learning_rate'], '0.01'), 'training:\n  {learning_rate: 0.01,\n   epochs: 2}\n');
+  assert.equal(writtenValue('training: {learning_rate: 1e-3}\n', ['training', 'learning_rate']), '1e-3');
+  // Comments: a `#` inside quotes is text; the comment after the value stays.
+  assert.equal(set('name: "a # b"\nmodel:\n  activation: "relu" # was: sigmoid\n', ['model', 'activation'], 'swish'), 'name: "a # b"\nmodel:\n  activation: swish # was: sigmoid\n');
+  assert.equal(set('model: # the net\n  width: 3 # h_S\n', ['model', 'batch_norm'], 'true'), 'model: # the net\n  width: 3 # h_S\n  batch_norm: true\n');
+  // Quoted keys are the keys they spell.
+  assert.equal(set("'model':\n  \"batch_norm\": false\n", ['model', 'batch_norm'], 'true'), "'model':\n  \"batch_norm\": true\n");
+  // Nested sections: the key of the right section, not a same-named key elsewhere.
+  const nested = 'sweep:\n  grid:\n    training.learning_rate: [0.1, 0.01]\ntraining:\n  learning_rate: 0.1\n';
+  assert.equal(set(nested, ['training', 'learning_rate'], '0.01'), nested.replace('  learning_rate: 0.1\n', '  learning_rate: 0.01\n'));
+  assert.equal(set('monitoring:\n  explosion:\n    window: 5\n  every: 2\n', ['monitoring', 'explosion', 'max_norm'], '10'), 'monitoring:\n  explosion:\n    window: 5\n    max_norm: 10\n  every: 2\n');
+  // Keys sharing a prefix: `sparsity.density` is not `sparsity.dense_width`, nor `model.width` `model.width_note`.
+  assert.equal(writtenValue('sparsity:\n  dense_width: 40\n', ['sparsity', 'density']), undefined);
+  assert.equal(set('model:\n  width_note: 3\n  width: 5\n', ['model', 'width'], '6'), 'model:\n  width_note: 3\n  width: 6\n');
+  // A key holding a collection, or text, is not overwritten by a scalar.
+  assert.equal(set('model:\n  width:\n    a: 1\n', ['model', 'width'], '3'), undefined);
+  assert.equal(set('name: |\n  text\n', ['name'], 'x'), undefined);
 });
 
 test('formatNumber drops float noise', () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hover } from '../../src/languageservice/hover';
 import { nodeAt, propertiesOf, type SchemaNode } from '../../src/config/schema';
-import { outline } from '../../src/languageservice/outline';
+import { keyEntries } from '../../src/config/positions';
 import schemaJson from '../../src/config/gradflow.schema.json';
 import { atCursor } from './cursor';
 
@@ -65,7 +65,7 @@ test('every key of the schema has a hover with a description', () => {
   };
   walk(schema, []);
   const text = lines.join('\n');
-  const entries = outline(text);
+  const entries = keyEntries(text);
   assert.ok(entries.length > 40);
   for (const e of entries) {
     const h = hover(text, { line: e.line, character: e.keyStart }, schema);
