@@ -45,6 +45,8 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
   for (const k of CSV_KINDS) csvSelect.append(h('option', { attrs: { value: k } }, csvLabel(k)));
   const csvButton = h('button', { class: 'gf-button', attrs: { type: 'button' } }, 'Export CSV');
   const infoLine = h('div', { class: 'gf-info' });
+  // A global pruning scope: the pair is matched in total only (issue 9), said at the top, not only in the Layers table.
+  const pairingNote = h('p', { class: 'gf-warn gf-pairing', attrs: { id: 'gf-pairing', hidden: '' } });
   // Shown from the moment Run is pressed until the trainer reports its run (backend, data, networks).
   const startingNote = h('div', { class: 'gf-starting', attrs: { role: 'status', 'aria-live': 'polite', hidden: '' } });
   // A failed, killed or corrupt run: its error and the last lines of its log (issue 11), above what it measured.
@@ -69,6 +71,7 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
       h('span', { class: 'gf-field' }, csvSelect, csvButton),
     ),
     infoLine,
+    pairingNote,
     startingNote,
     failurePanel,
     emptyNote,
@@ -204,6 +207,7 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
     // Nothing to chart before the trainer reported its networks (starting, or failed while starting).
     grid.hidden = run === undefined || (run.setup === null && run.nets.length === 0);
     renderStatus(run);
+    renderPairing(run);
     renderFailure(run);
     if (!run || grid.hidden) return;
     const pair = run.nets.length > 1;
@@ -316,6 +320,17 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
     // A failure's message is in its own panel.
     if (run.meta.message && status !== 'running' && status !== 'starting' && !isFailure(status)) parts.push(run.meta.message);
     infoLine.textContent = parts.join(' · ');
+  }
+
+  function renderPairing(run: RunState | undefined): void {
+    const sparse = run?.setup?.nets.find((n) => n.pruning !== undefined && !n.pruning.scsdcPerLayer);
+    pairingNote.hidden = sparse === undefined;
+    if (run === undefined || sparse?.pruning === undefined) return;
+    const densities = sparse.layers.map((l) => `${l.name} ${densityText(l.total > 0 ? l.active / l.total : l.density)}`).join(', ');
+    const pair = (run.setup?.nets.length ?? 0) > 1;
+    pairingNote.textContent =
+      `${pair ? 'Not SC-SDC per layer: ' : ''}${sparse.pruning.method} with global scope chose the per-layer densities (${densities})` +
+      (pair ? `; the dense twin is matched in total active weights (${fmtInt(sparse.activeWeights)}) only, not layer by layer.` : '.');
   }
 
   function renderFailure(run: RunState | undefined): void {

@@ -159,4 +159,20 @@ describe('run view: status, failure panel, run picker (chromium)', { skip }, () 
     assert.ok(ink > 0.01, `drift chart drawn (${ink})`);
     assert.deepEqual(pageErrors, []);
   });
+
+  it('a global-scope pair says at the top that it is not SC-SDC per layer, with the densities the criterion chose', async () => {
+    // dyn-run: SNIP, global scope; active/total per layer 63/128, 67/256, 22/48 (its ready message).
+    await page.selectOption('#gf-run', dyn.runId);
+    await send([]);
+    assert.equal(
+      await page.textContent('#gf-pairing:not([hidden])'),
+      'Not SC-SDC per layer: snip with global scope chose the per-layer densities (dense1 49.2%, dense2 26.2%, output 45.8%); the dense twin is matched in total active weights (152) only, not layer by layer.',
+    );
+    assert.match((await page.textContent('.gf-pruning')) ?? '', /this pair is not SC-SDC per layer/);
+    // nan-run: random, layerwise: SC-SDC in every layer, no warning.
+    await page.selectOption('#gf-run', nan.runId);
+    await send([]);
+    assert.equal(await page.$eval('#gf-pairing', (p) => (p as unknown as { hidden: boolean }).hidden), true);
+    assert.match((await page.textContent('.gf-pruning')) ?? '', /layerwise \(SC-SDC counts in every layer\)/);
+  });
 });
