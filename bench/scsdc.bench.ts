@@ -13,7 +13,13 @@
  * at active entries) next to the wasm dense product's on the dense twin's hidden layer, and
  * parameter + index + optimizer bytes per net (target sparse ≤ 2× dense at paper scale).
  *
- * Options: --backend (default wasm), --steps N (default 30), --warmup N (default 5), --pair paper|demo|both.
+ * Crossover (third part, --pair crossover or both): the density at which the sparse path stops
+ * beating the masked-dense path, which sets SPARSE_AUTO_MAX_DENSITY (train.ts): a 784-1000-1000-10
+ * net with every layer masked at density ρ, a training step (batch 128, Adam, A's cadence) on both
+ * paths, rotated, for ρ from 0.05 to 1.
+ *
+ * Options: --backend (default wasm), --steps N (default 30), --warmup N (default 5),
+ * --pair paper|demo|crossover|both (both = all three).
  */
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
@@ -190,6 +196,63 @@ function bench(pair: 'paper' | 'demo', steps: number, warmup: number): void {
   tf.dispose([batch.x, batch.xT as tf.Tensor, batch.y, batch.labels]);
 }
 
+function crossover(samples: number): void {
+  const w = 1000;
+  const shapes = mlpShapes(d, w, H, C);
+  const rng = createRng(3);
+  const xs = new Float32Array(B * d);
+  for (let i = 0; i < xs.length; i++) xs[i] = Math.max(0, rng.normal());
+  const lab = tf.tensor1d(Int32Array.from({ length: B }, () => rng.int(C)), 'int32');
+  const x = tf.tensor2d(xs, [B, d]);
+  const batch: Batch = { x, xT: tf.transpose(x), y: tf.cast(tf.oneHot(lab, C), 'float32') as tf.Tensor2D, labels: lab, n: B };
+  const every10 = (i: number): { rawL1: boolean; rawL2: boolean } => ({ rawL1: i % 10 === 0, rawL2: i % 10 === 0 });
+  console.log(`\n== crossover: ${d}-${w}-${w}-${C}, every layer masked at density ρ, batch ${B}, adam, masked norms every step, raw every 10th; ${samples} rotated samples after 2 warm-up; load average ${os.loadavg()[0].toFixed(2)}`);
+  console.log(`density   sparse path (wall / CPU)    masked-dense (wall / CPU)   sparse / masked-dense (wall, CPU)`);
+  const rows: { rho: number; ratio: number }[] = [];
+  for (const rho of [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1]) {
+    const plans = planLayers({
+      shapes,
+      activeCounts: shapes.map((s) => Math.round(rho * s.fanIn * s.fanOut)),
+      denseFanIns: shapes.map((s) => s.fanIn),
+      method: 'random',
+      init: 'dense-fan-in',
+      gain: heGain('relu'),
+      rng: rng.fork(`rho ${rho}`),
+    });
+    const net = (path: KernelPath): MaskedMLP => new MaskedMLP({ role: 'sparse', inputs: d, classes: C, width: w, hiddenLayers: H, activation: 'relu', batchNorm: false, skip: false, plans, paths: plans.map(() => path) });
+    const rs = [runner('sparse', net('sparse'), batch, every10), runner('dense', net('dense'), batch, every10)];
+    const wall: number[][] = [[], []];
+    const cpu: number[][] = [[], []];
+    // Sample 0 is off the raw cadence (i % 10 = 1..): the medians compare ordinary steps.
+    for (let i = 1; i <= samples + 2; i++) {
+      for (const k of i % 2 ? [0, 1] : [1, 0]) {
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        rs[k].step(i);
+        const t1 = performance.now();
+        const c1 = process.cpuUsage(c0);
+        if (i > 2) {
+          wall[k].push(t1 - t0);
+          cpu[k].push((c1.user + c1.system) / 1000);
+        }
+      }
+    }
+    const [ws, wd] = wall.map(median);
+    const [cs, cd] = cpu.map(median);
+    rows.push({ rho, ratio: cs / cd });
+    console.log(`${rho.toFixed(2).padStart(7)}   ${ws.toFixed(1).padStart(8)} / ${cs.toFixed(1).padStart(7)} ms      ${wd.toFixed(1).padStart(8)} / ${cd.toFixed(1).padStart(7)} ms      ${(ws / wd).toFixed(2).padStart(6)} x, ${(cs / cd).toFixed(2).padStart(6)} x`);
+    rs.forEach((r) => {
+      r.net.dispose();
+      r.opt.dispose();
+    });
+  }
+  // First density where the sparse path is slower (by CPU time), interpolated linearly.
+  const j = rows.findIndex((r) => r.ratio >= 1);
+  const at = j < 0 ? NaN : j === 0 ? rows[0].rho : rows[j - 1].rho + ((1 - rows[j - 1].ratio) / (rows[j].ratio - rows[j - 1].ratio)) * (rows[j].rho - rows[j - 1].rho);
+  console.log(`crossover (sparse / masked-dense CPU time = 1): ${j < 0 ? 'none up to density 1: the sparse path is faster everywhere' : `density ≈ ${at.toFixed(2)}`}`);
+  tf.dispose([batch.x, batch.xT as tf.Tensor, batch.y, batch.labels]);
+}
+
 async function main(): Promise<void> {
   const pref = (arg('backend') ?? process.env.GRADFLOW_BENCH_BACKEND ?? 'wasm') as BackendPreference;
   const steps = Number(arg('steps') ?? 30);
@@ -199,6 +262,7 @@ async function main(): Promise<void> {
   console.log(`SC-SDC benchmark, backend ${backend}`);
   if (which === 'paper' || which === 'both') bench('paper', steps, warmup);
   if (which === 'demo' || which === 'both') bench('demo', steps, warmup);
+  if (which === 'crossover' || which === 'both') crossover(Number(arg('samples') ?? 8));
 }
 
 main().catch((e: unknown) => {
