@@ -74,11 +74,12 @@ export interface EngineOptions {
 
 /**
  * `engine.sparse_kernels: auto` puts a masked layer on the sparse path at or below this density
- * (ours): a conservative pick from the kernel throughputs bench/scsdc.bench.ts measures (sparse
- * kernels 2.9–5.4 GFLOP/s of useful work, XNNPACK's dense product 5–10 GFLOP/s, so the sparse path
- * wins below density ≈ 0.3–1), not a measured crossover; see src/engine/README.md "Sparse kernels".
+ * (ours), from the crossover `npm run bench` measures (bench/scsdc.bench.ts, crossover part): a
+ * 784-1000-1000-10 training step with every layer at density ρ costs the same on both paths at
+ * ρ ≈ 0.7 on the 2-core development machine (sparse / masked-dense CPU time 0.68 at 0.5, 1.00 at
+ * 0.7, 1.11 at 1); 0.5 keeps a margin for other shapes and machines. See src/engine/README.md.
  */
-export const SPARSE_AUTO_MAX_DENSITY = 0.35;
+export const SPARSE_AUTO_MAX_DENSITY = 0.5;
 
 /**
  * Path of each weight layer: unmasked layers (the dense twin, method none) always 'dense'; masked
