@@ -7,55 +7,16 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as tf from '@tensorflow/tfjs-core';
-import type { Activation } from '../../src/shared/experiment';
-import { MaskedMLP, type KernelPath } from '../../src/engine/model';
-import { mlpShapes } from '../../src/engine/masks';
 import { createOptimizer } from '../../src/engine/optimizers';
-import { optimizerParams, trainStep, type Batch } from '../../src/engine/step';
+import { optimizerParams, trainStep } from '../../src/engine/step';
 import { assertClose, fixturePath, testBackend } from './helpers';
+import { buildRefNet, disposeRefBatch, refBatch, type RefCase } from './ref-net';
 
-interface RefCase {
-  name: string;
-  d: number;
-  width: number;
-  H: number;
-  C: number;
-  n: number;
-  activation: Activation;
-  batch_norm: boolean;
-  skip: boolean;
-  l2: number;
-  kernels: number[][];
-  masks: number[][];
-  biases: number[][];
-  x: number[];
-  y: number[];
-}
 interface Ref {
   flow: { case: RefCase; expected: { layers: { raw_grad: number[] }[] } }[];
   train_case: RefCase;
 }
 const ref = JSON.parse(fs.readFileSync(fixturePath('ref_flow.json'), 'utf8')) as Ref;
-
-export function buildRefNet(c: RefCase, path: KernelPath = 'dense'): MaskedMLP {
-  const plans = mlpShapes(c.d, c.width, c.H, c.C).map((shape, l) => ({
-    shape,
-    kernel: Float32Array.from(c.kernels[l]),
-    mask: Float32Array.from(c.masks[l]),
-    active: c.masks[l].reduce((s, v) => s + v, 0),
-    std: 0,
-  }));
-  const net = new MaskedMLP({ role: 'sparse', inputs: c.d, classes: c.C, width: c.width, hiddenLayers: c.H, activation: c.activation, batchNorm: c.batch_norm, skip: c.skip, plans, paths: plans.map(() => path) });
-  net.biases.forEach((b, l) => b.assign(tf.tensor1d(c.biases[l])));
-  return net;
-}
-
-function refBatch(c: RefCase): Batch {
-  const labels = tf.tensor1d(c.y, 'int32');
-  return { x: tf.tensor2d(c.x, [c.n, c.d]), y: tf.cast(tf.oneHot(labels, c.C), 'float32') as tf.Tensor2D, labels, n: c.n };
-}
-const disposeBatch = (b: Batch): void => tf.dispose([b.x, b.y, b.labels]);
 
 before(async () => {
   await testBackend();
@@ -70,7 +31,7 @@ describe('model interface: denseKernelGradient', () => {
         for (let l = 0; l <= c.H; l++) assertClose(net.denseKernelGradient(l, batch), expected.layers[l].raw_grad, `${c.name} layer ${l}`, 1e-3, 1e-5);
       } finally {
         net.dispose();
-        disposeBatch(batch);
+        disposeRefBatch(batch);
       }
     });
   }
@@ -127,7 +88,7 @@ describe('model interface: maskArray / updateMask', () => {
     } finally {
       opt.dispose();
       net.dispose();
-      disposeBatch(batch);
+      disposeRefBatch(batch);
     }
   });
 });

@@ -6,31 +6,14 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Activation, OptimizerName } from '../../src/shared/experiment';
+import type { OptimizerName } from '../../src/shared/experiment';
 import { combineFlow } from '../../src/engine/flow';
 import { MaskedMLP } from '../../src/engine/model';
-import { mlpShapes } from '../../src/engine/masks';
 import { createOptimizer } from '../../src/engine/optimizers';
-import { gradients, measureFlowLayers, optimizerParams, trainStep, type Batch, rawTensor } from '../../src/engine/step';
+import { gradients, measureFlowLayers, optimizerParams, trainStep, rawTensor } from '../../src/engine/step';
 import { assertClose, fixturePath, testBackend } from './helpers';
+import { buildRefNet, disposeRefBatch, refBatch, type RefCase } from './ref-net';
 
-interface RefCase {
-  name: string;
-  d: number;
-  width: number;
-  H: number;
-  C: number;
-  n: number;
-  activation: Activation;
-  batch_norm: boolean;
-  skip: boolean;
-  l2: number;
-  kernels: number[][];
-  masks: number[][];
-  biases: number[][];
-  x: number[];
-  y: number[];
-}
 interface RefNorm {
   l1: number;
   l2: number;
@@ -55,29 +38,6 @@ interface Ref {
 
 const ref = JSON.parse(fs.readFileSync(fixturePath('ref_flow.json'), 'utf8')) as Ref;
 
-function buildNet(c: RefCase): MaskedMLP {
-  const shapes = mlpShapes(c.d, c.width, c.H, c.C);
-  const plans = shapes.map((shape, l) => ({
-    shape,
-    kernel: Float32Array.from(c.kernels[l]),
-    mask: Float32Array.from(c.masks[l]),
-    active: c.masks[l].reduce((s, v) => s + v, 0),
-    std: 0,
-  }));
-  const net = new MaskedMLP({ role: 'sparse', inputs: c.d, classes: c.C, width: c.width, hiddenLayers: c.H, activation: c.activation, batchNorm: c.batch_norm, skip: c.skip, plans });
-  net.biases.forEach((b, l) => b.assign(tf.tensor1d(c.biases[l])));
-  return net;
-}
-
-/** withT: also pass the pre-transposed input (the training loop's shared-transpose path). */
-function buildBatch(c: RefCase, withT = false): Batch {
-  const labels = tf.tensor1d(c.y, 'int32');
-  const x = tf.tensor2d(c.x, [c.n, c.d]);
-  const b: Batch = { x, y: tf.cast(tf.oneHot(labels, c.C), 'float32') as tf.Tensor2D, labels, n: c.n };
-  if (withT) b.xT = tf.transpose(x);
-  return b;
-}
-
 before(async () => {
   await testBackend();
 });
@@ -85,8 +45,8 @@ before(async () => {
 describe('engine vs PyTorch reference', () => {
   ref.flow.forEach(({ case: c, expected: e }, caseIndex) => {
     it(`gradients and flow norms: ${c.name}`, () => {
-      const net = buildNet(c);
-      const batch = buildBatch(c, caseIndex % 2 === 1);
+      const net = buildRefNet(c);
+      const batch = refBatch(c, caseIndex % 2 === 1);
       try {
         // Raw kernel gradients and every other parameter gradient, element by element.
         const got = tf.tidy(() => {
@@ -122,8 +82,7 @@ describe('engine vs PyTorch reference', () => {
         assert.deepEqual(res.integrity, []);
       } finally {
         net.dispose();
-        tf.dispose([batch.x, batch.y, batch.labels]);
-        batch.xT?.dispose();
+        disposeRefBatch(batch);
       }
     });
   });
@@ -131,8 +90,8 @@ describe('engine vs PyTorch reference', () => {
   for (const t of ref.train) {
     it(`masked training matches torch.optim: ${t.optimizer}, weight decay ${t.weight_decay}`, () => {
       const c = ref.train_case;
-      const net = buildNet(c);
-      const batch = buildBatch(c);
+      const net = buildRefNet(c);
+      const batch = refBatch(c);
       const decoupled = t.optimizer === 'adamw';
       const opt = createOptimizer({ name: t.optimizer, learningRate: t.lr, momentum: 0.9, decoupledDecay: decoupled ? t.weight_decay : 0 });
       const params = optimizerParams(net);
@@ -153,7 +112,7 @@ describe('engine vs PyTorch reference', () => {
       } finally {
         opt.dispose();
         net.dispose();
-        tf.dispose([batch.x, batch.y, batch.labels]);
+        disposeRefBatch(batch);
       }
     });
   }
