@@ -31,16 +31,8 @@ import { MaskedMLP, type KernelPath } from '../src/engine/model';
 import { createOptimizer, type Optimizer } from '../src/engine/optimizers';
 import { buildIndex, sparseKernels } from '../src/engine/sparse';
 import { optimizerParams, trainStep, type Batch } from '../src/engine/step';
+import { arg, median } from './util';
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const d = 784;
 const C = 10;
 const H = 2;

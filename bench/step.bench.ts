@@ -22,17 +22,9 @@ import { heGain, mlpShapes, planLayers, scsdcActiveCounts } from '../src/engine/
 import { MaskedMLP } from '../src/engine/model';
 import { createOptimizer } from '../src/engine/optimizers';
 import { optimizerParams, trainStep, type Batch } from '../src/engine/step';
+import { arg, median } from './util';
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 async function main(): Promise<void> {
   const pref = (arg('backend') ?? process.env.GRADFLOW_BENCH_BACKEND ?? 'wasm') as BackendPreference;
