@@ -24,6 +24,11 @@ interface Scenario {
   kinds: Set<AlertKind>;
 }
 
+/** Lines 1-3 of every scenario: a small synthetic task (128 examples, 3 classes). */
+function syntheticData(features: number): string[] {
+  return ['dataset:', '  name: synthetic', `  synthetic: { features: ${features}, classes: 3, train_size: 128, test_size: 64 }`];
+}
+
 /** Lines of an experiment file, with the run section (a fresh runs folder) appended last. */
 function experiment(lines: string[]): string {
   return [...lines, `run: { backend: cpu, runs_dir: ${JSON.stringify(tmpDir('scenario'))} }`, ''].join('\n');
@@ -76,9 +81,7 @@ test('exploding: SGD at a learning rate far too high, no BatchNorm', async () =>
   const s = await scenario(
     experiment([
       'name: exploding', //                                                        0
-      'dataset:', //                                                               1
-      '  name: synthetic', //                                                      2
-      '  synthetic: { features: 16, classes: 3, train_size: 128, test_size: 64 }', // 3
+      ...syntheticData(16), //                                            1-3
       'model:', //                                                                 4
       '  hidden_layers: 3', //                                                     5
       '  width: 32', //                                                            6
@@ -110,9 +113,7 @@ test('vanishing: a deep sigmoid net raises collapse on the activation, never exp
   const s = await scenario(
     experiment([
       'name: vanishing', //                                                        0
-      'dataset:', //                                                               1
-      '  name: synthetic', //                                                      2
-      '  synthetic: { features: 16, classes: 3, train_size: 128, test_size: 64 }', // 3
+      ...syntheticData(16), //                                            1-3
       'model:', //                                                                 4
       '  hidden_layers: 10', //                                                    5
       '  width: 16', //                                                            6
@@ -143,9 +144,7 @@ test('vanishing: a very sparse sigmoid net is collapsed at mask time, and its co
   const s = await scenario(
     experiment([
       'name: very-sparse', //                                                      0
-      'dataset:', //                                                               1
-      '  name: synthetic', //                                                      2
-      '  synthetic: { features: 16, classes: 3, train_size: 128, test_size: 64 }', // 3
+      ...syntheticData(16), //                                            1-3
       'model:', //                                                                 4
       '  hidden_layers: 4', //                                                     5
       '  width: 64', //                                                            6
@@ -190,9 +189,7 @@ test('NaN: a learning rate that overflows stops the net with a NaN alert on the 
   const s = await scenario(
     experiment([
       'name: nan', //                                                              0
-      'dataset:', //                                                               1
-      '  name: synthetic', //                                                      2
-      '  synthetic: { features: 16, classes: 3, train_size: 128, test_size: 64 }', // 3
+      ...syntheticData(16), //                                            1-3
       'model:', //                                                                 4
       '  width: 32', //                                                            5
       'training:', //                                                              6
@@ -217,9 +214,7 @@ test('collapse at mask time: global magnitude pruning empties the first layer; t
   const s = await scenario(
     experiment([
       'name: mask-collapse', //                                                     0
-      'dataset:', //                                                                1
-      '  name: synthetic', //                                                       2
-      '  synthetic: { features: 512, classes: 3, train_size: 128, test_size: 64 }', // 3
+      ...syntheticData(512), //                                            1-3
       'model:', //                                                                  4
       '  hidden_layers: 2', //                                                      5
       '  width: 64', //                                                             6
