@@ -173,9 +173,16 @@ function keyCells(r: CriterionRow, dynamic: boolean): Cell[] {
   return [r.method, r.scope, ...(dynamic ? [r.dynamic] : [])];
 }
 
+function rowName(r: CriterionKey): string {
+  return `${r.method}/${r.scope}${r.dynamic === STATIC ? '' : `/${r.dynamic}`}`;
+}
+
+/** Per row: which quantities had non-finite values left out, grouped by how many. */
 function droppedNote(rows: readonly CriterionRow[]): string[] {
-  const parts = rows.flatMap((r) => [...r.dropped].map(([what, n]) => `${r.method}/${r.scope}${r.dynamic === STATIC ? '' : `/${r.dynamic}`}: ${plural(n, 'non-finite value')} of ${what}`));
-  return parts.length > 0 ? [`Left out of the means (diverged nets: NaN, null in summary.json): ${parts.join('; ')}. A cell with no finite value is n/a.`] : [];
+  const parts = rows.flatMap((r) =>
+    [...groupBy([...r.dropped], ([, n]) => String(n))].map(([n, items]) => `${rowName(r)}: ${plural(Number(n), 'non-finite value')} each of ${items.map(([what]) => what).join(', ')}`),
+  );
+  return parts.length > 0 ? [`Left out of the means (values of diverged nets that are not finite): ${parts.join('; ')}. A cell with no finite value is n/a.`] : [];
 }
 
 function criteriaTable(rows: readonly CriterionRow[], dynamic: boolean, idSuffix: string, titleSuffix: string): Table {
@@ -214,8 +221,8 @@ function criteriaTable(rows: readonly CriterionRow[], dynamic: boolean, idSuffix
     notes: [
       'One row per pruning criterion and scope (and dynamic method, when the sweep has one); each row pools its runs over every other axis (seeds, widths, …). Numbers are means over the row\'s runs.',
       'EGF of the sparse net (method.md §3): at init = flow point 0, measured on the pruned net before the first update; 11-pt avg = the average over the 11 evaluation points. Test accuracy: final, of the sparse net and of its dense twin.',
-      'Collapsed runs: runs whose sparse net had a layer collapse at mask time (an error-level collapse-at-mask alert: a layer without active weights, or no active path through it) or during training (a collapse alert: a layer\'s masked gradient L2 stayed below monitoring.collapse.min_norm); a run can count in both columns. Diverged: runs with a net whose loss became NaN/Inf.',
-      ...(collapsedRows.length > 0 ? [`Rows with collapsed runs: ${collapsedRows.map((r) => `${r.method}/${r.scope}${r.dynamic === STATIC ? '' : `/${r.dynamic}`} (${r.collapsed} of ${r.runs.length})`).join(', ')}.`] : ['No run collapsed.']),
+      'Collapsed runs: runs whose sparse net had a layer collapse at mask time (an error-level collapse-at-mask alert: a layer without active weights, or no active path through it) or during training (a collapse alert: a layer\'s masked gradient L2 stayed below monitoring.collapse.min_norm); a run can count in both columns. Diverged: runs with a net whose loss stopped being finite (not a number or infinite).',
+      ...(collapsedRows.length > 0 ? [`Rows with collapsed runs: ${collapsedRows.map((r) => `${rowName(r)} (${r.collapsed} of ${r.runs.length})`).join(', ')}.`] : ['No run collapsed.']),
       ...(rows.some((r) => r.scope === 'global') ? ['With scope global the dense twin matches its sparse twin in total active weights only: the pair is not SC-SDC per layer (docs/pruning.md).'] : []),
       ...droppedNote(rows),
     ],
@@ -226,7 +233,7 @@ function densityTable(rows: readonly CriterionRow[], dynamic: boolean, idSuffix:
   const layers = Math.max(0, ...rows.map((r) => r.densities.length));
   if (layers === 0) return undefined;
   const names = Array.from({ length: layers }, (_, l) => rows.find((r) => l < r.densities.length)?.densities[l].name ?? `layer ${l}`);
-  const varying = rows.flatMap((r) => r.densities.filter((d) => d.min !== d.max).map((d) => `${r.method}/${r.scope} ${d.name} ${d.min.toPrecision(3)}–${d.max.toPrecision(3)}`));
+  const varying = rows.flatMap((r) => r.densities.filter((d) => d.min !== d.max).map((d) => `${rowName(r)} ${d.name} ${d.min.toPrecision(3)}–${d.max.toPrecision(3)}`));
   return {
     id: `criteria-density${idSuffix}`,
     title: `Per-layer density of the sparse net by criterion${titleSuffix}`,
