@@ -28,7 +28,8 @@ usage:
   gradflow sweep --status DIR     a Slurm sweep's tasks: Slurm state, run status, failures' log tails
   gradflow sweep --cancel DIR     scancel a Slurm sweep's arrays (finished runs are kept)
   gradflow report SWEEP_DIR [--out DIR] [--format md,csv,tex,svg,png]
-                                  correlation and sparse-vs-dense significance tables, width plots
+                                  correlation and sparse-vs-dense significance tables, width plots,
+                                  a pruning-criteria comparison when the sweep varies sparsity.method
   gradflow runs [DIR]             list runs, sweeps' runs included (default: .gradflow/runs)
   gradflow help                   this text
 
