@@ -30,6 +30,8 @@ export class GradflowContext implements vscode.Disposable {
     readonly log: vscode.LogOutputChannel,
     /** The extension's global storage folder: the default dataset cache lives under it. */
     readonly globalStorage: string,
+    /** This workspace's extension state (what Show Problems did to the Problems view's filter). */
+    workspaceState?: vscode.Memento,
   ) {
     this.runs = new RunManager({
       extensionUri,
@@ -39,6 +41,7 @@ export class GradflowContext implements vscode.Disposable {
       diagnostics: this.diagnostics,
       showDashboard: (runId) => this.showDashboard(runId),
       showSweep: (sweepId) => this.showSweep(sweepId),
+      ...(workspaceState !== undefined ? { workspaceState } : {}),
       ensureData: (configs) => ensureDatasets(configs, { log, cacheDir: this.datasetCacheDir(), baseUrl: this.config.datasetBaseUrl }),
       trainerEnv: () => ({
         GRADFLOW_CACHE: this.datasetCacheDir(),

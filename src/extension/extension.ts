@@ -14,7 +14,7 @@ let ctx: GradflowContext | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = cleanLog(vscode.window.createOutputChannel('Gradflow', { log: true }));
-  const c = new GradflowContext(context.extensionUri, log, context.globalStorageUri.fsPath);
+  const c = new GradflowContext(context.extensionUri, log, context.globalStorageUri.fsPath, context.workspaceState);
   ctx = c;
   context.subscriptions.push(log, c);
   for (const [id, handler] of Object.entries(COMMANDS)) {

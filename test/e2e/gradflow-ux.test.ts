@@ -16,24 +16,20 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import {
   closeAll,
   e2eSkip,
   frameOfWebview,
-  launchBrowser,
-  newPage,
   openFile,
-  openWorkbench,
+  openWorkspace,
   problemsCount,
   repoRoot,
-  requireE2E,
   runCommand,
   screenshot,
   screenshotOnFailure,
-  startCodeServer,
   waitFor,
-  type CodeServer,
+  type Workspace,
 } from './harness';
 
 after(closeAll);
@@ -62,27 +58,18 @@ async function activeTab(page: Page): Promise<string> {
 }
 
 describe('Gradflow UX in code-server: starting dashboard, Show Problems, reload', { skip: e2eSkip(), timeout: 300_000 }, () => {
+  let w: Workspace | undefined;
   let ws: string | undefined;
-  let server: CodeServer | undefined;
-  let browser: Browser | undefined;
   let page: Page;
 
   before(async () => {
-    requireE2E();
-    ws = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-e2e-ux-'));
-    fs.writeFileSync(path.join(ws, QUICK), quickText(4));
-    fs.writeFileSync(path.join(ws, BAD), BAD_TEXT);
-    fs.writeFileSync(path.join(ws, OTHER), OTHER_TEXT);
-    server = await startCodeServer({ workspace: ws, extensionDevelopmentPath: repoRoot() });
-    browser = await launchBrowser();
-    page = await newPage(browser);
-    await openWorkbench(page, server.url, ws, 60_000);
+    w = await openWorkspace('ux', { [QUICK]: quickText(4), [BAD]: BAD_TEXT, [OTHER]: OTHER_TEXT });
+    ws = w.dir;
+    page = w.page;
   });
 
   after(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.stop().catch(() => undefined);
-    if (ws) fs.rmSync(ws, { recursive: true, force: true });
+    await w?.close();
   });
 
   test('Run: the dashboard is visible at once in a starting state, then shows the run to its end (time printed)', { timeout: 120_000 }, () =>
@@ -92,17 +79,24 @@ describe('Gradflow UX in code-server: starting dashboard, Show Problems, reload'
       // runCommand returns once Enter was pressed and the palette closed: the command is running.
       const t0 = Date.now();
       const dash = frameOfWebview(page);
-      // Poll fast and record what the page shows first: the starting entry or (on a fast machine) the run.
+      // Record when the panel's tab appears (the workbench's DOM, cheap to ask) and what the page
+      // shows first: the starting entry or (on a fast machine) the run. The page is asked with a
+      // generous timeout: under load a page busy drawing charts answers late, and a short timeout
+      // would count the panel as invisible while it shows.
+      const tab = page.locator('.editor-group-container .tab').filter({ hasText: /^\s*Gradflow\s*$/ });
+      let tabMs = -1;
       let firstSeen = '';
       let visibleMs = -1;
       let sawStarting = false;
       const deadline = t0 + 60_000;
       while (Date.now() < deadline) {
-        const badge = ((await dash.locator('#gf-run-view .gf-badge').first().textContent({ timeout: 250 }).catch(() => null)) ?? '').trim();
+        if (tabMs < 0 && (await tab.count()) > 0) tabMs = Date.now() - t0;
+        const badge = ((await dash.locator('#gf-run-view .gf-badge').first().textContent({ timeout: 2000 }).catch(() => null)) ?? '').trim();
         if (badge !== '') {
           if (visibleMs < 0) {
             visibleMs = Date.now() - t0;
             firstSeen = badge;
+            if (tabMs < 0) tabMs = visibleMs;
           }
           if (badge === 'starting') {
             sawStarting = true;
@@ -112,7 +106,8 @@ describe('Gradflow UX in code-server: starting dashboard, Show Problems, reload'
           if (badge === 'running' || badge === 'finished') break;
         }
       }
-      console.log(`[e2e timing] Run command → dashboard panel visible: ${visibleMs} ms (first badge "${firstSeen}"; starting state seen: ${sawStarting})`);
+      const load = os.loadavg()[0].toFixed(1);
+      console.log(`[e2e timing] Run command → dashboard panel tab: ${tabMs} ms, → its content visible: ${visibleMs} ms (first badge "${firstSeen}"; starting state seen: ${sawStarting}; load average ${load} on ${os.cpus().length} cores)`);
       assert.ok(visibleMs >= 0, 'the dashboard appeared');
       if (sawStarting) await screenshot(page, 'gradflow-ux-1-starting');
       await waitFor(async () => ((await dash.locator('#gf-run-view .gf-badge').first().textContent({ timeout: 1000 }).catch(() => null)) ?? '').trim() === 'finished', 90_000, 'the run finished');
@@ -140,8 +135,14 @@ describe('Gradflow UX in code-server: starting dashboard, Show Problems, reload'
       const cursor = (await page.locator('[id="status.editor.selection"]').textContent({ timeout: 5000 })) ?? '';
       console.log(`[e2e] after Show Problems: active tab "${await activeTab(page)}", ${cursor.trim()}`);
       assert.match(cursor, /Ln 3,/, 'the first error (line 3) is selected');
-      const rows = await markers.locator('.monaco-list-row').allTextContents();
-      assert.ok(rows.some((r) => r.includes(BAD)), `a Problems row for ${BAD}: ${JSON.stringify(rows)}`);
+      // "Show Active File Only" is on (Gradflow turns it on once per workspace): only this file's problems.
+      const rows = await waitFor(async () => {
+        const r = await markers.locator('.monaco-list-row').allTextContents();
+        return r.some((x) => x.includes(BAD)) && !r.some((x) => x.includes(OTHER) || x.includes('optimiser')) ? r : undefined;
+      }, 10_000, `Problems rows of ${BAD} only`).catch(async (e: Error) => {
+        throw new Error(`${e.message}: ${JSON.stringify(await markers.locator('.monaco-list-row').allTextContents())}`);
+      });
+      console.log(`[e2e] Problems view rows: ${JSON.stringify(rows)}`);
       const picked = await markers.locator('.monaco-list-row.focused, .monaco-list-row.selected').allTextContents();
       console.log(`[e2e] Problems view focus/selection: ${JSON.stringify(picked)}`);
       // The issue: the view was on another file's problems. Whatever it focuses now is not that file's.
@@ -172,32 +173,24 @@ describe('Gradflow UX in code-server: starting dashboard, Show Problems, reload'
 });
 
 describe('Gradflow in Restricted Mode (workspace trust on, folder not trusted)', { skip: e2eSkip(), timeout: 200_000 }, () => {
+  let w: Workspace | undefined;
   let ws: string | undefined;
-  let server: CodeServer | undefined;
-  let browser: Browser | undefined;
   let page: Page;
 
   before(async () => {
-    requireE2E();
-    ws = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-e2e-untrusted-'));
-    fs.writeFileSync(path.join(ws, QUICK), quickText(1));
-    fs.writeFileSync(path.join(ws, BAD), BAD_TEXT);
-    server = await startCodeServer({
-      workspace: ws,
-      extensionDevelopmentPath: repoRoot(),
-      workspaceTrust: true,
+    w = await openWorkspace(
+      'untrusted',
+      { [QUICK]: quickText(1), [BAD]: BAD_TEXT },
       // The harness turns trust off; here it is on, and the folder opens untrusted without a prompt.
-      settings: { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'never' },
-    });
-    browser = await launchBrowser();
-    page = await newPage(browser);
-    await openWorkbench(page, server.url, ws, 60_000);
+      { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'never' },
+      { workspaceTrust: true },
+    );
+    ws = w.dir;
+    page = w.page;
   });
 
   after(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.stop().catch(() => undefined);
-    if (ws) fs.rmSync(ws, { recursive: true, force: true });
+    await w?.close();
   });
 
   test('language features work; Run is refused with the reason and nothing runs', { timeout: 120_000 }, () =>

@@ -84,6 +84,8 @@ export interface RunManagerDeps {
   ensureData?(configs: readonly ExperimentConfig[]): Promise<boolean>;
   /** Extra environment for every trainer (dataset cache folder, mirror). */
   trainerEnv?(): Record<string, string>;
+  /** This workspace's extension state (Show Problems remembers what it did to the Problems view). */
+  workspaceState?: vscode.Memento;
 }
 
 interface Prepared {
@@ -418,7 +420,7 @@ export class RunManager implements vscode.Disposable {
       void vscode.window
         .showErrorMessage(`Gradflow: ${path.basename(file)} has ${errors.length} problem${errors.length === 1 ? '' : 's'}${detail}${more}. The run was not started.`, 'Show Problems')
         .then((choice) => {
-          if (choice === 'Show Problems') void showProblemsOf(uri, first);
+          if (choice === 'Show Problems') void showProblemsOf(uri, first, this.deps.workspaceState);
         });
       return undefined;
     }
