@@ -49,3 +49,22 @@ export function startCluster(): () => void {
     if (!alreadyUp) spawnSync(setupSlurm, ['stop'], { timeout: 120_000 });
   };
 }
+
+/**
+ * A sweep of tiny synthetic SC-SDC pairs (6 features, width 8 vs dense width 4, adam), one
+ * configuration per seed: what the cluster tests submit. `runsDir` absent: the project's default
+ * (`.gradflow/runs`); `extra` is YAML appended under `sweep:` (e.g. a `grid`).
+ */
+export function tinySweepYaml(name: string, seeds: number, opts: { epochs?: number; trainSize?: number; runsDir?: string; extra?: string } = {}): string {
+  return `name: ${name}
+dataset:
+  name: synthetic
+  synthetic: { features: 6, classes: 2, train_size: ${opts.trainSize ?? 64}, test_size: 16 }
+model: { hidden_layers: 1, width: 8 }
+sparsity: { method: random, dense_width: 4 }
+training: { optimizer: adam, learning_rate: 0.01, epochs: ${opts.epochs ?? 1}, batch_size: 32 }
+run: { backend: cpu${opts.runsDir !== undefined ? `, runs_dir: ${opts.runsDir}` : ''} }
+sweep:
+  seeds: [${Array.from({ length: seeds }, (_, i) => i).join(', ')}]
+${opts.extra ?? ''}`;
+}

@@ -14,7 +14,7 @@ import { listRuns } from '../../src/runs/store';
 import { readJobs, arrayStates, viewJob } from '../../src/runs/slurm';
 import { readManifest } from '../../src/runs/sweep';
 import { cliPath, tmpDir } from '../trainer/helpers';
-import { clusterSkip, setupSlurm, startCluster } from './cluster';
+import { clusterSkip, setupSlurm, startCluster, tinySweepYaml } from './cluster';
 
 const skip = clusterSkip();
 
@@ -29,24 +29,10 @@ after(() => {
   stopCluster?.();
 });
 
-function yaml(name: string, seeds: number, extra = ''): string {
-  return `name: ${name}
-dataset:
-  name: synthetic
-  synthetic: { features: 6, classes: 2, train_size: 64, test_size: 16 }
-model: { hidden_layers: 1, width: 8 }
-sparsity: { method: random, dense_width: 4 }
-training: { optimizer: adam, learning_rate: 0.01, epochs: 1, batch_size: 32 }
-run: { backend: cpu, runs_dir: runs }
-sweep:
-  seeds: [${Array.from({ length: seeds }, (_, i) => i).join(', ')}]
-${extra}`;
-}
-
 function project(name: string, seeds: number, extra = ''): { file: string; sweepDir: string; root: string } {
   const root = tmpDir('cluster');
   const file = path.join(root, `${name}.gradflow.yaml`);
-  fs.writeFileSync(file, yaml(name, seeds, extra));
+  fs.writeFileSync(file, tinySweepYaml(name, seeds, { runsDir: 'runs', extra }));
   return { file, sweepDir: path.join(root, 'runs', `sweep-${name}`), root };
 }
 

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { arrayStates, cancelSweep, isTerminalState, readJobs } from '../../src/runs/slurm';
-import { clusterSkip, startCluster } from '../cluster/cluster';
+import { clusterSkip, startCluster, tinySweepYaml } from '../cluster/cluster';
 import { closeAll, e2eSkip, frameOfWebview, openFile, openWorkspace, runCommand, screenshot, screenshotOnFailure, waitFor, type Workspace } from './harness';
 
 after(closeAll);
@@ -22,17 +22,7 @@ after(closeAll);
 const FILE = 'slurm-sweep.gradflow.yaml';
 const NAME = 'e2e-slurm';
 /** Three seeds of a tiny SC-SDC pair; 20 epochs of 16 steps keep a task RUNNING for a few seconds. */
-const SWEEP = `name: ${NAME}
-dataset:
-  name: synthetic
-  synthetic: { features: 6, classes: 2, train_size: 512, test_size: 64 }
-model: { hidden_layers: 1, width: 8 }
-sparsity: { method: random, dense_width: 4 }
-training: { optimizer: adam, learning_rate: 0.01, epochs: 20, batch_size: 32 }
-run: { backend: cpu }
-sweep:
-  seeds: [0, 1, 2]
-`;
+const SWEEP = tinySweepYaml(NAME, 3, { epochs: 20, trainSize: 512 });
 
 interface RowView {
   id: string;

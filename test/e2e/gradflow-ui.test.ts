@@ -11,26 +11,21 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Browser, FrameLocator, Page } from 'playwright-core';
+import type { FrameLocator, Page } from 'playwright-core';
 import {
   closeAll,
   e2eSkip,
   frameOfWebview,
-  launchBrowser,
-  newPage,
   openFile,
-  openWorkbench,
+  openWorkspace,
   problemsCount,
   repoRoot,
-  requireE2E,
   runCommand,
   screenshot,
   screenshotOnFailure,
-  startCodeServer,
   waitFor,
-  type CodeServer,
+  type Workspace,
 } from './harness';
 
 after(closeAll);
@@ -91,32 +86,24 @@ async function squiggleLines(page: Page): Promise<number[]> {
 }
 
 describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: 200_000 }, () => {
+  let w: Workspace | undefined;
   let ws: string | undefined;
-  let server: CodeServer | undefined;
-  let browser: Browser | undefined;
   let page: Page;
   let lrLine = 0;
 
   before(async () => {
-    requireE2E();
-    ws = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-e2e-ui-'));
     const quick = fs.readFileSync(path.join(repoRoot(), 'examples', 'quick-synthetic.gradflow.yaml'), 'utf8');
     const longer = quick.replace(/^(\s+epochs:\s*)\d+/m, `$1${QUICK_EPOCHS}`);
     assert.notEqual(longer, quick, 'the quick example sets training.epochs');
-    fs.writeFileSync(path.join(ws, QUICK), longer);
     const exploding = fs.readFileSync(path.join(repoRoot(), 'examples', 'exploding.gradflow.yaml'), 'utf8');
-    fs.writeFileSync(path.join(ws, EXPLODING), exploding);
     lrLine = lineOf(exploding, 'learning_rate');
-    server = await startCodeServer({ workspace: ws, extensionDevelopmentPath: repoRoot() });
-    browser = await launchBrowser();
-    page = await newPage(browser);
-    await openWorkbench(page, server.url, ws, 60_000);
+    w = await openWorkspace('ui', { [QUICK]: longer, [EXPLODING]: exploding });
+    ws = w.dir;
+    page = w.page;
   });
 
   after(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.stop().catch(() => undefined);
-    if (ws) fs.rmSync(ws, { recursive: true, force: true });
+    await w?.close();
   });
 
   test('Run Experiment: the dashboard opens beside the editor and its numbers advance until the run finishes', { timeout: 90_000 }, () =>
