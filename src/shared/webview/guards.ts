@@ -278,24 +278,23 @@ const isDashboardModel = isShape<DashboardModel>({
   focusSweepId: (v): v is string | null | undefined => v === undefined || v === null || isNonEmptyString(v),
 });
 
+/** A notification about one net of a run: `{ type, runId, net, [field]: payload }`. */
+function netNotification<T extends SeriesNotification | EpochNotification | FlowPointNotification | MaskUpdateNotification>(
+  type: T['type'],
+  field: Exclude<keyof T, 'type' | 'runId' | 'net'>,
+  payload: Guard<unknown>,
+): Guard<T> {
+  return (v): v is T => isRecord(v) && v.type === type && isNonEmptyString(v.runId) && isNetRole(v.net) && payload(v[field as string]);
+}
+
 const hostGuards: { [K in HostToPage['type']]: Guard<Extract<HostToPage, { type: K }>> } = {
   init: isShape<InitNotification>({ type: lit('init'), protocolVersion: isCount, model: isDashboardModel }),
   runAdded: isShape<RunAddedNotification>({ type: lit('runAdded'), run: isRunState }),
   runSetup: isShape<RunSetupNotification>({ type: lit('runSetup'), runId: isNonEmptyString, setup: isRunSetup }),
-  series: isShape<SeriesNotification>({
-    type: lit('series'),
-    runId: isNonEmptyString,
-    net: isNetRole,
-    series: isStepSeries,
-  }),
-  epoch: isShape<EpochNotification>({ type: lit('epoch'), runId: isNonEmptyString, net: isNetRole, point: isEpochPoint }),
-  flowPoint: isShape<FlowPointNotification>({
-    type: lit('flowPoint'),
-    runId: isNonEmptyString,
-    net: isNetRole,
-    point: isFlowPointData,
-  }),
-  maskUpdate: isShape<MaskUpdateNotification>({ type: lit('maskUpdate'), runId: isNonEmptyString, net: isNetRole, update: isMaskUpdatePoint }),
+  series: netNotification<SeriesNotification>('series', 'series', isStepSeries),
+  epoch: netNotification<EpochNotification>('epoch', 'point', isEpochPoint),
+  flowPoint: netNotification<FlowPointNotification>('flowPoint', 'point', isFlowPointData),
+  maskUpdate: netNotification<MaskUpdateNotification>('maskUpdate', 'update', isMaskUpdatePoint),
   alert: isShape<AlertNotification>({ type: lit('alert'), runId: isNonEmptyString, index: isCount, alert: isAlert }),
   runStatus: isShape<RunStatusNotification>({ type: lit('runStatus'), runId: isNonEmptyString, ...statusFields }),
   focusRun: isShape<FocusRunNotification>({ type: lit('focusRun'), runId: isNonEmptyString }),
