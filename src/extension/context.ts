@@ -3,7 +3,7 @@
  * context object, commands take it as their first argument).
  */
 import * as vscode from 'vscode';
-import { DashboardPanel, DashboardState } from './dashboard';
+import { DashboardPanel, DashboardState, runInfoOf } from './dashboard';
 import { GradflowConfig } from './config';
 import { RunDiagnostics } from './diagnostics/run-diagnostics';
 import { ServerController } from './language-client';
@@ -101,15 +101,7 @@ export class GradflowContext implements vscode.Disposable {
     // Oldest first: the page's run list keeps insertion order, so the newest ends up last (its default).
     for (const r of [...past].reverse()) {
       this.dashboard.addLazyRun(
-        {
-          runId: r.runId,
-          title: r.name,
-          startedAt: r.startedAt,
-          status: r.status,
-          ...(r.diverged !== undefined ? { diverged: r.diverged } : {}),
-          ...(r.sourceFile !== undefined ? { sourceFile: r.sourceFile } : {}),
-          ...(r.backend !== undefined ? { backend: r.backend } : {}),
-        },
+        runInfoOf(r),
         () => {
           this.rememberRunDir(r.runId, r.runDir);
           try {

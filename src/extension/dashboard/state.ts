@@ -11,6 +11,7 @@
  * `drainUpdates()` on its own schedule (≤ 4 per second), which collapses a burst of steps into one
  * `series` notification per net.
  */
+import type { RunRecord } from '../../runs/store';
 import type { NetRole } from '../../shared/experiment';
 import type { Alert, EpochMetrics, FlowPoint, LayerStep, MaskUpdate, SplitMetrics, StepMetrics, TrainerToHost } from '../../shared/protocol';
 import { encodeNumber } from '../../shared/protocol';
@@ -37,16 +38,23 @@ import {
 import { DEFAULT_MAX_POINTS, decimate } from './decimate';
 import type { SweepState, SweepStateEvent } from './sweep-state';
 
-export interface RunInfo {
-  runId: string;
-  title: string;
-  sourceFile?: string;
-  backend?: string;
-  /** ISO start time (run.json `startedAt`); a new run without one is stamped with the time it is added. */
-  startedAt?: string;
-  status: RunStatus;
-  /** With status `diverged`: the nets that hit NaN/Inf. */
-  diverged?: readonly string[];
+/**
+ * A run as registered: its meta's identity and status fields (a new run without `startedAt` is
+ * stamped with the time it is added) and, with status `diverged`, the nets that hit NaN/Inf.
+ */
+export type RunInfo = Pick<RunMeta, 'runId' | 'title' | 'sourceFile' | 'backend' | 'startedAt' | 'status'> & { diverged?: readonly string[] };
+
+/** A recorded run (a run folder) as the dashboard registers it. */
+export function runInfoOf(r: Pick<RunRecord, 'runId' | 'name' | 'startedAt' | 'status' | 'diverged' | 'sourceFile' | 'backend'>): RunInfo {
+  return {
+    runId: r.runId,
+    title: r.name,
+    startedAt: r.startedAt,
+    status: r.status,
+    ...(r.diverged !== undefined ? { diverged: r.diverged } : {}),
+    ...(r.sourceFile !== undefined ? { sourceFile: r.sourceFile } : {}),
+    ...(r.backend !== undefined ? { backend: r.backend } : {}),
+  };
 }
 
 /** What `setStatus` may say besides the status and its message. */

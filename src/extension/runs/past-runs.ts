@@ -8,21 +8,14 @@ import { readMetricsLog, readSummary, type RunRecord } from '../../runs/store';
 import type { ExperimentConfig } from '../../shared/experiment';
 import type { RunSummary } from '../../shared/protocol';
 import type { DashboardState } from '../dashboard';
+import { runInfoOf } from '../dashboard/state';
 
 export { listPastRuns, type PastRun } from '../../runs/folders';
 
 /** Load a recorded run into the dashboard state (once; later calls only refresh its title/status). */
 export function loadIntoDashboard(state: DashboardState, run: RunRecord): void {
   const known = state.hasRun(run.runId);
-  state.addRun({
-    runId: run.runId,
-    title: run.name,
-    startedAt: run.startedAt,
-    status: run.status,
-    ...(run.diverged !== undefined ? { diverged: run.diverged } : {}),
-    ...(run.sourceFile !== undefined ? { sourceFile: run.sourceFile } : {}),
-    ...(run.backend !== undefined ? { backend: run.backend } : {}),
-  });
+  state.addRun(runInfoOf(run));
   if (known) return;
   const log = readMetricsLog(run.runDir);
   for (const m of log.messages) state.apply(run.runId, m);
