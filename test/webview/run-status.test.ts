@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DashboardState } from '../../src/extension/dashboard/state';
 import { loadIntoDashboard } from '../../src/extension/runs/past-runs';
-import { readMetrics, readRun } from '../../src/runs/store';
+import { readMetrics, readRun, type RunRecord } from '../../src/runs/store';
 import { RUN_STATUSES, statusDescription, statusLabel } from '../../src/shared/run-status';
 import { MAX_LOG_TAIL, emptyModel, isHostToPage, type RunMeta } from '../../src/shared/webview-protocol';
 import { init, pageApply, ready, wire } from './fixtures';
@@ -26,6 +26,16 @@ function copyRun(name: string): string {
   return dir;
 }
 
+/** The folder's record, checked to have `status`, and the meta the page shows after Open Past Run. */
+function openPast(dir: string, status: RunRecord['status']): { record: RunRecord; meta: RunMeta } {
+  const record = readRun(dir);
+  assert.ok(record);
+  assert.equal(record.status, status);
+  const state = new DashboardState();
+  loadIntoDashboard(state, record);
+  return { record, meta: metaOf(state, record.runId) };
+}
+
 function metaOf(state: DashboardState, runId: string): RunMeta {
   const page = pageApply(emptyModel(), [init(state)]);
   const run = page.runs.find((r) => r.meta.runId === runId);
@@ -36,13 +46,8 @@ function metaOf(state: DashboardState, runId: string): RunMeta {
 describe('run status on the dashboard', () => {
   it('a run where both nets hit NaN is diverged, naming both nets, not done', () => {
     const dir = copyRun('nan-run');
-    const record = readRun(dir);
-    assert.ok(record);
-    assert.equal(record.status, 'diverged');
     // Replayed from the folder (Open Past Run) ...
-    const past = new DashboardState();
-    loadIntoDashboard(past, record);
-    const meta = metaOf(past, record.runId);
+    const { record, meta } = openPast(dir, 'diverged');
     assert.equal(meta.status, 'diverged');
     assert.deepEqual(meta.diverged, ['sparse', 'dense']);
     assert.equal(meta.startedAt, '2026-12-01T05:36:32.675Z');
@@ -62,12 +67,7 @@ describe('run status on the dashboard', () => {
   });
 
   it('a finished run is finished', () => {
-    const dir = copyRun('dyn-run');
-    const record = readRun(dir);
-    assert.ok(record);
-    const state = new DashboardState();
-    loadIntoDashboard(state, record);
-    const meta = metaOf(state, record.runId);
+    const { meta } = openPast(copyRun('dyn-run'), 'finished');
     assert.equal(meta.status, 'finished');
     assert.equal(meta.diverged, undefined);
   });
@@ -103,12 +103,7 @@ describe('run status on the dashboard', () => {
   it('a corrupt run says why', () => {
     const dir = copyRun('nan-run');
     fs.writeFileSync(path.join(dir, 'summary.json'), '{"finished": tr');
-    const record = readRun(dir);
-    assert.ok(record);
-    assert.equal(record.status, 'corrupt');
-    const state = new DashboardState();
-    loadIntoDashboard(state, record);
-    const meta = metaOf(state, record.runId);
+    const { meta } = openPast(dir, 'corrupt');
     assert.equal(meta.status, 'corrupt');
     assert.match(meta.message ?? '', /^corrupt: summary\.json is cut or not JSON/);
     assert.ok((meta.logTail ?? []).some((l) => l.startsWith('warn: non-finite loss in the sparse net at step 3')));

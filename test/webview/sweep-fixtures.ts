@@ -108,3 +108,18 @@ export function row(configId: string, point: SweepRow['point'], over: Partial<Sw
 export function result(acc: number | null, loss: number | null = 0.5, egf1: number | null = 1, egf2: number | null = 0.1, g1: number | null = 2, g2: number | null = 0.2): SweepRow['sparse'] {
   return { testAccuracy: acc, testLoss: loss, egf1, egf2, g1, g2 };
 }
+
+/**
+ * opt, dense_width, seed, EGF_1, loss: the hand sweep of test/study/report/robust-correlation.test.ts
+ * (Ψ of EGF_1 vs loss = −0.5), shared by the sweep view's Ψ tests.
+ */
+export const PSI_SWEEP: ReadonlyArray<[string, number, number, number, number]> = [
+  ['sgd', 16, 0, 1.0, 0.9],
+  ['sgd', 48, 0, 3.0, 0.5],
+  ['adam', 16, 0, 1.1, 0.8],
+  ['adam', 48, 0, 3.1, 0.4],
+  ['sgd', 16, 1, 1.2, 0.85],
+  ['sgd', 48, 1, 3.2, 0.45],
+  ['adam', 16, 1, 1.3, 0.3],
+  ['adam', 48, 1, 3.3, 0.6],
+];

@@ -9,31 +9,20 @@ import { DashboardState } from '../../src/extension/dashboard/state';
 import { SweepState, type PlannedConfig } from '../../src/extension/dashboard/sweep-state';
 import { SETTLE, WebviewPage, skip } from './browser-harness';
 import { init } from './fixtures';
-import { runSummary, wire } from './sweep-fixtures';
+import { PSI_SWEEP, runSummary, wire } from './sweep-fixtures';
 
 const SWEEP_ID = '/work/demo/.gradflow/runs/sweep-psi';
 
-// opt, dense_width, seed, EGF_1, loss: the hand sweep of sweep-psi.test.ts (Ψ of EGF_1 vs loss = −0.5).
-const SPEC: Array<[string, number, number, number, number]> = [
-  ['sgd', 16, 0, 1.0, 0.9],
-  ['sgd', 48, 0, 3.0, 0.5],
-  ['adam', 16, 0, 1.1, 0.8],
-  ['adam', 48, 0, 3.1, 0.4],
-  ['sgd', 16, 1, 1.2, 0.85],
-  ['sgd', 48, 1, 3.2, 0.45],
-  ['adam', 16, 1, 1.3, 0.3],
-  ['adam', 48, 1, 3.3, 0.6],
-];
 
 describe('sweep view Ψ line in chromium', { skip }, () => {
   const web = new WebviewPage({ tmpPrefix: 'gradflow-sweep-psi-', viewport: { width: 1200, height: 700 } });
   let page: Page;
   const state = new DashboardState({ maxPoints: 400 });
-  const configs: PlannedConfig[] = SPEC.map(([opt, dw, seed], i) => ({ id: `c${i}`, point: { 'training.optimizer': opt, 'sparsity.dense_width': dw, 'training.seed': seed } }));
+  const configs: PlannedConfig[] = PSI_SWEEP.map(([opt, dw, seed], i) => ({ id: `c${i}`, point: { 'training.optimizer': opt, 'sparsity.dense_width': dw, 'training.seed': seed } }));
   const sweep = new SweepState({ sweepId: SWEEP_ID, name: 'psi', status: 'running' }, configs);
 
   const finish = (i: number): void => {
-    const [, , , egf1, loss] = SPEC[i];
+    const [, , , egf1, loss] = PSI_SWEEP[i];
     const runId = `run-c${i}`;
     state.applySweepEvent(SWEEP_ID, { type: 'start', id: `c${i}`, point: configs[i].point });
     state.applySweepEvent(SWEEP_ID, {
@@ -58,7 +47,7 @@ describe('sweep view Ψ line in chromium', { skip }, () => {
 
   it('says Ψ appears later while no group exists, then shows Ψ per measure as runs finish', async () => {
     assert.equal((await page.textContent('#gf-sweep-psi'))?.trim(), 'Granulated Kendall Ψ: appears once two finished runs differ in one sweep axis only.');
-    for (let i = 1; i < SPEC.length; i++) finish(i);
+    for (let i = 1; i < PSI_SWEEP.length; i++) finish(i);
     await web.send(state.drainUpdates());
     await page.evaluate(SETTLE);
     const lines = await page.$$eval('#gf-sweep-psi li', (lis) => lis.map((li) => (li.textContent ?? '').trim()));

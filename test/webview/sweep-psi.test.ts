@@ -7,23 +7,11 @@ import assert from 'node:assert/strict';
 import { psiDisplay, sweepAxisGroups, sweepPsi } from '../../src/shared/sweep-psi';
 import { granulatedSummary } from '../../src/study/report';
 import { makeConfig, makeRow } from '../study/report/fixture';
-import { result, row } from './sweep-fixtures';
+import { PSI_SWEEP, result, row } from './sweep-fixtures';
 import type { SweepRow } from '../../src/shared/webview-protocol';
 
-// opt, dense_width, seed, EGF_1, loss (the hand sweep of test/study/report/robust-correlation.test.ts)
-const SPEC: Array<[string, number, number, number, number]> = [
-  ['sgd', 16, 0, 1.0, 0.9],
-  ['sgd', 48, 0, 3.0, 0.5],
-  ['adam', 16, 0, 1.1, 0.8],
-  ['adam', 48, 0, 3.1, 0.4],
-  ['sgd', 16, 1, 1.2, 0.85],
-  ['sgd', 48, 1, 3.2, 0.45],
-  ['adam', 16, 1, 1.3, 0.3],
-  ['adam', 48, 1, 3.3, 0.6],
-];
-
 function pageRows(): SweepRow[] {
-  return SPEC.map(([opt, dw, seed, egf1, loss], i) =>
+  return PSI_SWEEP.map(([opt, dw, seed, egf1, loss], i) =>
     row(`c${i}`, { 'training.optimizer': opt, 'sparsity.dense_width': dw, 'training.seed': seed }, { sparse: result(1 - loss, loss, egf1, egf1 * 2, 10 - i, (i * 5) % 7) }),
   );
 }
@@ -38,7 +26,7 @@ test('Ψ of EGF_1 vs test loss, worked by hand: −0.5 (axis optimizer −0.5, a
 });
 
 test('the sweep view and the report compute the same Ψ from the same runs', () => {
-  const reportRows = SPEC.map(([opt, dw, seed, egf1, loss], i) => {
+  const reportRows = PSI_SWEEP.map(([opt, dw, seed, egf1, loss], i) => {
     const config = makeConfig({ optimizer: opt as 'sgd' | 'adam', denseWidth: dw, seed });
     config.model.width = 64;
     return makeRow(`c${i}`, config, { 'training.optimizer': opt, 'sparsity.dense_width': dw, 'training.seed': seed }, {
