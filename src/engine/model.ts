@@ -64,8 +64,6 @@ export type KernelPath = 'dense' | 'sparse';
 interface HiddenCache {
   /** Input of the layer, unit-major [in, batch]. */
   inputT: tf.Tensor2D;
-  /** Its values, read once for a sparse-path layer (the sparse kernels work on typed arrays). */
-  inputData?: Float32Array;
   /** Pre-activation (after BN when BN is on), [units, batch]. */
   z: tf.Tensor2D;
   /** Activation output (before the skip is added), [units, batch]. */
@@ -77,7 +75,7 @@ export interface ForwardResult {
   /** [batch, classes]. */
   logits: tf.Tensor2D;
   /** Present in training mode: everything backward() needs. */
-  cache?: { hidden: HiddenCache[]; lastInputT: tf.Tensor2D; lastInputData?: Float32Array; x: tf.Tensor2D };
+  cache?: { hidden: HiddenCache[]; lastInputT: tf.Tensor2D; x: tf.Tensor2D };
 }
 
 /**
@@ -91,8 +89,8 @@ export interface SparseGrad {
   /** Output gradient [fanOut, batch] and layer input [fanIn, batch], unit-major. */
   dzT: tf.Tensor2D;
   inputT: tf.Tensor2D;
-  /** The same two as arrays and the kernels that produced `active` (for the Gram norm; absent at flow points). */
-  arrays?: { dz: Float32Array; input: Float32Array; kernels: SparseKernels };
+  /** The kernels that produced `active` (they also take the Gram norm; absent at flow points). */
+  kernels?: SparseKernels;
 }
 
 /** RAW (unmasked) kernel gradient of one layer: a stored-layout tensor (dense path) or SparseGrad. */
@@ -173,6 +171,21 @@ function activeIndexOf(mask: Float32Array, fanIn: number, fanOut: number): Activ
  */
 function kernelOutput(a: Float32Array, shape: [number, number]): tf.Tensor2D {
   return tf.tensor2d(tf.getBackend() === 'wasm' ? a : a.slice(), shape);
+}
+
+/**
+ * The values of a float32 tensor for the sparse kernels, without a copy where possible: on the wasm
+ * backend a view into its heap (`typedArrayFromHeap`, what its own kernels use), valid only until
+ * the next TF.js operation — hand it to the kernels at once (they copy it or refuse a stale one);
+ * elsewhere dataSync().
+ */
+export function tensorValues(t: tf.Tensor): Float32Array {
+  const b = tf.backend() as unknown as { typedArrayFromHeap?: (info: { shape: number[]; dtype: string; dataId: object }) => Float32Array };
+  if (tf.getBackend() === 'wasm' && t.dtype === 'float32' && typeof b.typedArrayFromHeap === 'function') {
+    const v = b.typedArrayFromHeap({ shape: t.shape, dtype: t.dtype, dataId: t.dataId });
+    if (v instanceof Float32Array && v.length === t.size) return v;
+  }
+  return t.dataSync() as Float32Array;
 }
 
 export class MaskedMLP {
@@ -443,13 +456,12 @@ export class MaskedMLP {
     return tf.tidy(() => tf.transpose(MaskedMLP.fullGradient(t))).dataSync() as Float32Array;
   }
 
-  /** zᵀ = V·hᵀ of layer l (no bias); for a sparse-path layer also the input's values (kept for backward). */
-  private product(l: number, hT: tf.Tensor2D): { z: tf.Tensor2D; data?: Float32Array } {
+  /** zᵀ = V·hᵀ of layer l (no bias). */
+  private product(l: number, hT: tf.Tensor2D): tf.Tensor2D {
     const sk = this.sparse[l];
-    if (!sk) return { z: tf.fused.matMul({ a: this.kernel(l) as tf.Tensor2D, b: hT }) as tf.Tensor2D };
+    if (!sk) return tf.fused.matMul({ a: this.kernel(l) as tf.Tensor2D, b: hT }) as tf.Tensor2D;
     const B = hT.shape[1];
-    const data = hT.dataSync() as Float32Array;
-    return { z: kernelOutput(sk.forward(data, B), [sk.fanOut, B]), data };
+    return kernelOutput(sk.forward(tensorValues(hT), B), [sk.fanOut, B]);
   }
 
   /**
@@ -467,7 +479,7 @@ export class MaskedMLP {
       // zᵀ = V·hᵀ + b (bias as a column: the fused kernel's bias is per output column = per example
       // in this layout, so it is added separately).
       const prod = this.product(l, hT);
-      const lin = tf.add(prod.z, tf.reshape(this.biases[l], [units, 1])) as tf.Tensor2D;
+      const lin = tf.add(prod, tf.reshape(this.biases[l], [units, 1])) as tf.Tensor2D;
       let z = lin;
       let bn: BatchNormCache | undefined;
       if (this.spec.batchNorm) {
@@ -480,14 +492,14 @@ export class MaskedMLP {
         }
       }
       const a = this.activations[l].forward(z);
-      if (training) hidden.push({ inputT: hT, z, a, ...(bn ? { bn } : {}), ...(prod.data ? { inputData: prod.data } : {}) });
+      if (training) hidden.push({ inputT: hT, z, a, ...(bn ? { bn } : {}) });
       hT = this.skips[l] ? (tf.add(a, hT) as tf.Tensor2D) : a;
     }
     const C = this.spec.plans[H].shape.fanOut;
     const out = this.product(H, hT);
-    const logitsT = tf.add(out.z, tf.reshape(this.biases[H], [C, 1]));
+    const logitsT = tf.add(out, tf.reshape(this.biases[H], [C, 1]));
     const logits = tf.transpose(logitsT) as tf.Tensor2D;
-    return training ? { logits, cache: { hidden, lastInputT: hT, ...(out.data ? { lastInputData: out.data } : {}), x } } : { logits };
+    return training ? { logits, cache: { hidden, lastInputT: hT, x } } : { logits };
   }
 
   /** Backward pass from dL/dlogits [batch, classes]. Returns gradients aligned with `params`. Call inside a tidy. */
@@ -502,22 +514,20 @@ export class MaskedMLP {
     // One layer's products: dV = dzᵀ·h (h batch-major: the data itself for layer 0, otherwise the
     // materialised transpose of hᵀ); db = Σ_batch; dhᵀ = Vᵀ·dzᵀ (materialised Vᵀ) when needed.
     // Sparse-path layer: the gradient at the active entries and dhᵀ from the sparse kernels.
-    const layerBackward = (l: number, dzT: tf.Tensor2D, inputT: tf.Tensor2D, inputData: Float32Array | undefined): tf.Tensor2D | undefined => {
+    const layerBackward = (l: number, dzT: tf.Tensor2D, inputT: tf.Tensor2D): tf.Tensor2D | undefined => {
       db[l] = tf.sum(dzT, 1);
       const sk = this.sparse[l];
       if (sk) {
         const B = dzT.shape[1];
-        const dz = dzT.dataSync() as Float32Array;
-        const inp = inputData ?? (inputT.dataSync() as Float32Array);
-        const r = sk.backprop(dz, inp, B, l > 0);
-        dW[l] = { kind: 'sparse', layer: l, active: r.grad, dzT, inputT, arrays: { dz, input: inp, kernels: sk.kernels } };
+        const r = sk.backprop(tensorValues(dzT), tensorValues(inputT), B, l > 0);
+        dW[l] = { kind: 'sparse', layer: l, active: r.grad, dzT, inputT, kernels: sk.kernels };
         return r.dInput ? kernelOutput(r.dInput, [sk.fanIn, B]) : undefined;
       }
       const h = l === 0 ? cache.x : (tf.transpose(inputT) as tf.Tensor2D);
       dW[l] = tf.matMul(dzT, h);
       return l > 0 ? (tf.matMul(tf.transpose(this.kernel(l) as tf.Tensor2D), dzT) as tf.Tensor2D) : undefined;
     };
-    let dhT = layerBackward(H, tf.transpose(dLogits) as tf.Tensor2D, cache.lastInputT, cache.lastInputData);
+    let dhT = layerBackward(H, tf.transpose(dLogits) as tf.Tensor2D, cache.lastInputT);
     for (let l = H - 1; l >= 0; l--) {
       const c = cache.hidden[l];
       if (!dhT) throw new Error('internal: missing upstream gradient');
@@ -530,7 +540,7 @@ export class MaskedMLP {
         dGamma[l] = b.dGamma;
         dBeta[l] = b.dBeta;
       }
-      const dIn = layerBackward(l, dz, c.inputT, c.inputData);
+      const dIn = layerBackward(l, dz, c.inputT);
       // Identity skip: the layer's input also receives the upstream gradient directly.
       dhT = this.skips[l] && dIn ? (tf.add(dIn, dhT) as tf.Tensor2D) : dIn;
     }

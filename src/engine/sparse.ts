@@ -369,7 +369,8 @@ function wasmKernels(ex: WasmExports): SparseKernels {
     else ex.sddmm(pg, ix.fanOut, b.rowPtr, b.csrCol, b.csrPerm, pd, ph, B);
     return view(pg, ix.k).slice();
   };
-  const operands = (dz: Float32Array, inp: Float32Array): { pd: number; ph: number } => {
+  const operands = (ix: SparseIndex, dz: Float32Array, inp: Float32Array, B: number): { pd: number; ph: number } => {
+    if (dz.length !== ix.fanOut * B || inp.length !== ix.fanIn * B) throw new Error(`sparse kernels: operands of ${dz.length} and ${inp.length} entries for a ${ix.fanIn}×${ix.fanOut} layer at batch ${B} (a stale view?)`);
     const pd = region(2, dz.byteLength);
     const ph = region(3, inp.byteLength);
     put(pd, dz);
@@ -384,6 +385,7 @@ function wasmKernels(ex: WasmExports): SparseKernels {
       const pv = operand(v, at, 0);
       const pc = region(1, ix.k * 4);
       ex.gather(pc, pv, b.csrPerm, ix.k);
+      if (inp.length !== ix.fanIn * B) throw new Error(`sparse kernels: input of ${inp.length} entries for fanIn ${ix.fanIn} at batch ${B} (a stale view?)`);
       const pi = region(2, inp.byteLength);
       put(pi, inp);
       const po = region(4, ix.fanOut * B * 4);
@@ -394,19 +396,20 @@ function wasmKernels(ex: WasmExports): SparseKernels {
       const at = resident(v, ix.k, 'weights');
       const b = bind(ix);
       const pv = operand(v, at, 0);
+      if (dz.length !== ix.fanOut * B) throw new Error(`sparse kernels: output gradient of ${dz.length} entries for fanOut ${ix.fanOut} at batch ${B} (a stale view?)`);
       const pd = region(2, dz.byteLength);
       put(pd, dz);
       return backward(b, ix, pv, pd, B);
     },
     gradient(ix, dz, inp, B) {
       const b = bind(ix);
-      const { pd, ph } = operands(dz, inp);
+      const { pd, ph } = operands(ix, dz, inp, B);
       return gradient(b, ix, pd, ph, B);
     },
     backprop(ix, v, dz, inp, B, withInput) {
       const at = resident(v, ix.k, 'weights');
       const b = bind(ix);
-      const { pd, ph } = operands(dz, inp);
+      const { pd, ph } = operands(ix, dz, inp, B);
       const grad = gradient(b, ix, pd, ph, B);
       return withInput ? { grad, dInput: backward(b, ix, operand(v, at, 0), pd, B) } : { grad };
     },

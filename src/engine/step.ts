@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayerStep } from '../shared/protocol';
 import { decodeLayerNorms, layerNormTensor, NORM_SLOTS, sumAll } from './flow';
 import { BN_MOMENTUM, updateMovingStats } from './layers';
-import { isSparseGrad, MaskedMLP, type KernelGrad, type SparseGrad } from './model';
+import { isSparseGrad, MaskedMLP, tensorValues, type KernelGrad, type SparseGrad } from './model';
 import type { Optimizer, Param, SparseParam } from './optimizers';
 
 export interface StepOptions {
@@ -163,12 +163,12 @@ export function sparseNormTensor(s: SparseRaw, want: { l1: boolean; l2: boolean 
     } else if (want.l2) {
       const [fanIn, B] = s.grad.inputT.shape;
       const fanOut = s.grad.dzT.shape[0];
-      const a = s.grad.arrays;
+      const kernels = s.grad.kernels;
       if (fanIn * fanOut <= (B * (fanIn + fanOut)) / 2) {
         // A narrow layer (the output layer): the dense product G is cheaper than the two Grams.
         r2 = tf.add(sumAll(tf.square(MaskedMLP.fullGradient(s.grad))), s.c2) as tf.Scalar;
-      } else if (a) {
-        r2 = tf.scalar(a.kernels.gramSquaredNorm(a.input, fanIn, a.dz, fanOut, B) + s.c2);
+      } else if (kernels) {
+        r2 = tf.scalar(kernels.gramSquaredNorm(tensorValues(s.grad.inputT), fanIn, tensorValues(s.grad.dzT), fanOut, B) + s.c2);
       } else {
         r2 = tf.add(gramSquaredNorm(s.grad.dzT, s.grad.inputT), s.c2) as tf.Scalar;
       }

@@ -57,7 +57,7 @@ describe('raw L2 by the Gram identity vs PyTorch', () => {
         const ds = dzT.dataSync() as Float32Array;
         for (const k of [sparseKernels().kernels, typescriptKernels]) {
           assertClose([k.gramSquaredNorm(xs, fanIn, ds, fanOut, B)], [c.g_sq], `${c.name}: ${k.impl} Gram ||X^T D||^2`, 1e-5, 0);
-          const sk2 = sparseRaw({ kind: 'sparse', layer: 0, active, dzT, inputT, arrays: { dz: ds, input: xs, kernels: k } }, active, sk.values, c.lam);
+          const sk2 = sparseRaw({ kind: 'sparse', layer: 0, active, dzT, inputT, kernels: k }, active, sk.values, c.lam);
           const t = sparseNormTensor(sk2, { l1: false, l2: true });
           assertClose([t.dataSync()[1]], [c.raw_sq], `${c.name}: ${k.impl} raw ||G + lam W||^2 in the step`, 1e-5, 0);
           t.dispose();
