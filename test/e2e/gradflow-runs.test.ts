@@ -6,7 +6,8 @@
  *   row says `diverged (…)` (not finished, no green check);
  * - a run that fails before its run folder exists (a dataset path that is not there) is not a dead
  *   end: its Runs view row says `failed`, names its start time, and clicking it shows the dashboard
- *   on that run with its error (after the dashboard was moved to another run).
+ *   on that run (after the dashboard was moved to another run): its failure panel with the error
+ *   and the trainer's last lines.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -109,6 +110,13 @@ describe('the Runs view: runs from the CLI, diverged and failed runs (code-serve
       const view = (await frameOfWebview(page).locator('#gf-run-view').textContent({ timeout: 5000 })) ?? '';
       console.log(`[e2e] dashboard of the failed run: ${view.replace(/\s+/g, ' ').slice(0, 400)}`);
       assert.match(view, /no-such-folder|dataset/i, 'the dashboard shows the error');
+      // The failure panel: the error and the trainer's last lines (issue 11: its error and log tail).
+      const failure = frameOfWebview(page).locator('#gf-failure');
+      await failure.waitFor({ state: 'visible', timeout: 10_000 });
+      const tail = ((await failure.locator('.gf-log-tail').textContent({ timeout: 5000 })) ?? '').trim();
+      console.log(`[e2e] failure panel log tail: ${tail.replace(/\n/g, ' ⏎ ').slice(0, 300)}`);
+      assert.match((await failure.textContent()) ?? '', /dataset/i, 'the failure panel names the error');
+      assert.ok(tail !== '' && tail !== 'No log lines were recorded.', `a log tail: ${tail}`);
       await screenshot(page, 'gradflow-runs-2-failed');
     }));
 });
