@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ExperimentConfig } from '../../shared/experiment';
-import { ALERT_KINDS, type Alert, type NetSummary, type RunSummary } from '../../shared/protocol';
+import { ALERT_KINDS, readRunSummary, type Alert, type NetSummary, type OnWire, type RunSummary, type RunSummaryOnWire } from '../../shared/protocol';
 import { finishedRuns, readManifest, type SweepManifest } from '../../runs/sweep';
 import { ReportError, type SweepResults, type SweepRow } from './types';
 import { isRecord } from '../../shared/guards';
@@ -62,7 +62,8 @@ const REQUIRED_CONFIG: ReadonlyArray<[string, 'string' | 'number' | 'boolean']> 
   ['training.augmentation', 'boolean'],
 ];
 
-function checkNet(raw: unknown, run: string, index: number): NetSummary {
+/** Checks a net of summary.json (as JSON carries it: measurements may be null) for what the tables need. */
+function checkNet(raw: unknown, run: string, index: number): OnWire<NetSummary> {
   if (!isRecord(raw) || (raw.net !== 'sparse' && raw.net !== 'dense')) {
     throw new ReportError('missing-metric', `run ${run}: summary.json nets[${index}] has no 'net' ('sparse' or 'dense')`, { run, metric: 'net' });
   }
@@ -73,20 +74,7 @@ function checkNet(raw: unknown, run: string, index: number): NetSummary {
       throw new ReportError('missing-metric', `run ${run}: the ${net} net has no ${metric} in summary.json${v === undefined ? '' : ` (found ${JSON.stringify(v)})`}`, { run, metric: `${net}.${metric}` });
     }
   }
-  const num = (metric: string): number => {
-    const v = at(raw, metric);
-    return typeof v === 'number' ? v : NaN;
-  };
-  // Copy, replacing the JSON nulls of the needed metrics by NaN; the rest is passed through untouched.
-  const s = raw as unknown as NetSummary;
-  return {
-    ...s,
-    final: {
-      ...s.final,
-      test: { ...s.final.test, accuracy: num('final.test.accuracy'), loss: num('final.test.loss') },
-    },
-    flowAverage: { g1: num('flowAverage.g1'), g2: num('flowAverage.g2'), egf1: num('flowAverage.egf1'), egf2: num('flowAverage.egf2') },
-  };
+  return raw as unknown as OnWire<NetSummary>;
 }
 
 /** summary.json `alerts`: absent is none; each entry needs its net, a known kind and a severity (the criteria table counts collapses by them). */
@@ -161,10 +149,10 @@ export function loadSweepResults(dir: string): SweepResults {
       throw new ReportError('missing-metric', `run ${run}: summary.json has no nets`, { run, metric: 'nets' });
     }
     const nets: SweepRow['nets'] = {};
-    netsRaw.forEach((n: unknown, i: number) => {
-      const net = checkNet(n, run, i);
-      nets[net.net] = net;
-    });
+    // Every null JSON made of a NaN/±Infinity in a net (metrics, flow points, layers) becomes NaN in
+    // the one decoder the run store and the trainer protocol use too.
+    const checked = netsRaw.map((n: unknown, i: number) => checkNet(n, run, i));
+    for (const net of readRunSummary({ ...(summary as RunSummaryOnWire), nets: checked }).nets) nets[net.net] = net;
     const alerts = checkAlerts(isRecord(summary) ? summary.alerts : undefined, run);
     rows.push({ configId: planRun.id, runId: run, runDir: rec.runDir, point: planRun.point, config, nets, alerts });
   }

@@ -57,6 +57,27 @@ test('a diverged net (null in JSON) is read as NaN, not as a missing metric', ()
   assert.ok(Number.isNaN(r.rows[0].nets.sparse?.final.test.loss));
 });
 
+test('every null of a net (flow points, layers, final splits) is read as NaN; alerts come through', () => {
+  const runs: HandRun[] = [{
+    id: 'a', point: {}, config: makeConfig(),
+    sparse: { accuracy: NaN, loss: NaN, init: { egf1: NaN, egf2: 2 }, densities: [NaN, 0.5] },
+    dense: { accuracy: 0.4 },
+    alerts: [{ net: 'sparse', kind: 'nan', step: 3, layer: -1, value: 'NaN', message: 'loss is NaN', severity: 'error' }],
+  }];
+  const dir = writeSweep(path.join(tmpDir(), 'sweep-nulls'), runs);
+  const run = fs.readdirSync(dir).find((f) => f !== 'sweep.json');
+  assert.ok(run);
+  assert.match(fs.readFileSync(path.join(dir, run, 'summary.json'), 'utf8'), /"egf1":null.*"density":null/);
+  const sparse = loadSweepResults(dir).rows[0].nets.sparse;
+  assert.ok(sparse);
+  assert.ok(Number.isNaN(sparse.flowPoints[0].egf1));
+  assert.equal(sparse.flowPoints[0].egf2, 2);
+  assert.ok(Number.isNaN(sparse.layers[0].density));
+  assert.equal(sparse.layers[1].density, 0.5);
+  assert.ok(Number.isNaN(sparse.final.validation.accuracy));
+  assert.equal(loadSweepResults(dir).rows[0].alerts[0].kind, 'nan');
+});
+
 test('errors: no folder, a folder that is not a sweep, no finished runs', () => {
   const base = tmpDir();
   expectReportError(() => loadSweepResults(path.join(base, 'nope')), 'not-a-sweep', /nope: no such folder/);
