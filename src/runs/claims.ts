@@ -24,14 +24,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { envSecondsMs } from './store';
 
 /** How often a holder refreshes its claim's heartbeat. */
 export const CLAIM_HEARTBEAT_MS = 10_000;
 
 /** A claim whose heartbeat is older than this is stale and may be taken over. `GRADFLOW_CLAIM_STALE_S` overrides it. */
 export function claimStaleMs(): number {
-  const env = Number(process.env.GRADFLOW_CLAIM_STALE_S);
-  return Number.isFinite(env) && env > 0 ? env * 1000 : 120_000;
+  return envSecondsMs('GRADFLOW_CLAIM_STALE_S', 120_000);
 }
 
 export interface ClaimInfo {

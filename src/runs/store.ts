@@ -34,8 +34,13 @@ export const HEARTBEAT_MS = 5_000;
  * `GRADFLOW_RUN_STALE_S` overrides it.
  */
 export function runStaleMs(): number {
-  const env = Number(process.env.GRADFLOW_RUN_STALE_S);
-  return Number.isFinite(env) && env > 0 ? env * 1000 : 90_000;
+  return envSecondsMs('GRADFLOW_RUN_STALE_S', 90_000);
+}
+
+/** A limit in milliseconds: the environment variable `name` (seconds, > 0) when set, else `fallbackMs`. */
+export function envSecondsMs(name: string, fallbackMs: number): number {
+  const env = Number(process.env[name]);
+  return Number.isFinite(env) && env > 0 ? env * 1000 : fallbackMs;
 }
 
 export interface RunHeader {
