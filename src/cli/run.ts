@@ -24,7 +24,7 @@ export interface CliRunResult {
   outcome: RunOutcome;
 }
 
-const isTty = (s: NodeJS.WritableStream): s is NodeJS.WriteStream => (s as NodeJS.WriteStream).isTTY === true;
+const isTty = (s: NodeJS.WritableStream): s is NodeJS.WriteStream => 'isTTY' in s && s.isTTY === true;
 
 export async function runOne(config: ExperimentConfig, sourceFile: string | undefined, opts: RunCliOptions): Promise<CliRunResult> {
   const session = startRun({

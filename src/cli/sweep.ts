@@ -34,7 +34,7 @@ export async function sweepCommand(config: ExperimentConfig, spec: SweepSpec, so
   const runs = expandSweep(config, spec);
   const plan = planSweep(config.name, runs, config.run.runsDir, sourceFile);
   const err = opts.err;
-  const tty = (err as NodeJS.WriteStream).isTTY === true;
+  const tty = 'isTTY' in err && err.isTTY === true;
   const started = Date.now();
   let total = 0;
   let ended = 0;

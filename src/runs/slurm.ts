@@ -97,7 +97,7 @@ interface Cmd {
 function run(cmd: string, args: string[], timeoutMs = 30_000): Cmd {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs });
   const missing = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-  return { status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error && !missing ? String(r.error.message) : ''), missing };
+  return { status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error && !missing ? r.error.message : ''), missing };
 }
 
 export function slurmDir(sweepDir: string): string {

@@ -149,7 +149,7 @@ export function startTrainer(opts: StartTrainerOptions): TrainerHandle {
     // 'close' (not 'exit') so that every IPC message and stderr line has been delivered first.
     child.on('close', finish);
     child.on('error', (err) => {
-      tail.push(String(err.message));
+      tail.push(err.message);
       finish(null, null);
     });
   });
