@@ -367,7 +367,7 @@ export function significanceTables(rows: readonly SweepRow[], options: TableOpti
 
 export function resolveOptions(o: TableOptions): Required<Pick<TableOptions, 'tests' | 'minPairs' | 'alpha'>> {
   const tests = o.tests ?? ['wilcoxon'];
-  for (const t of tests) if (!(t in TESTS)) throw new Error(`unknown significance test '${String(t)}': expected one of ${Object.keys(TESTS).join(', ')}`);
+  for (const t of tests) if (!(t in TESTS)) throw new Error(`unknown significance test '${t}': expected one of ${Object.keys(TESTS).join(', ')}`);
   const minPairs = o.minPairs ?? 5;
   if (!Number.isInteger(minPairs) || minPairs < 1) throw new Error(`minPairs must be a positive integer, got ${minPairs}`);
   const alpha = o.alpha ?? 0.05;

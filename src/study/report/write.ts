@@ -130,7 +130,7 @@ function plotMarkdown(p: Plot, svg: boolean, png: boolean): string[] {
  */
 export async function writeReport(results: SweepResults, outDir: string, options: WriteReportOptions = {}): Promise<string[]> {
   const formats = options.formats ?? REPORT_FORMATS;
-  for (const f of formats) if (!(REPORT_FORMATS as readonly string[]).includes(f)) throw new Error(`unknown report format '${String(f)}': expected ${REPORT_FORMATS.join(', ')}`);
+  for (const f of formats) if (!(REPORT_FORMATS as readonly string[]).includes(f)) throw new Error(`unknown report format '${f}': expected ${REPORT_FORMATS.join(', ')}`);
   const note = options.note ?? ((m: string): void => void process.stderr.write(m + '\n'));
   const built = options.tables ?? buildTables(results, options);
   const dir = path.resolve(outDir);

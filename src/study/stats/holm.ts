@@ -21,7 +21,8 @@ export interface HolmResult {
 
 export function holm(pValues: readonly number[], alpha = 0.05): HolmResult {
   const fn = 'holm';
-  if (!Array.isArray(pValues)) throw new StatsError('invalid-argument', `${fn}: pValues must be an array`);
+  // Checked for callers outside TypeScript; on the unknown view, so `pValues` keeps its element type.
+  if (!Array.isArray(pValues as unknown)) throw new StatsError('invalid-argument', `${fn}: pValues must be an array`);
   if (pValues.length === 0) throw new StatsError('too-few', `${fn}: need at least one p-value`);
   pValues.forEach((p, i) => {
     if (typeof p !== 'number' || Number.isNaN(p)) throw new StatsError('non-finite', `${fn}: pValues[${i}] is not a number (${String(p)})`);
