@@ -3,7 +3,7 @@
  * identical batches, streams step / epoch / flow-point / alert events through hooks.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendName, ExperimentConfig, NetRole, SparseKernelMode } from '../shared/experiment';
+import type { ExperimentConfig, NetRole, SparseKernelMode } from '../shared/experiment';
 import type {
   Alert,
   EpochMetrics,
@@ -87,7 +87,7 @@ export const SPARSE_AUTO_MAX_DENSITY = 0.5;
  * whose multi-threaded dense products stay faster). Layers wider than the sparse path's index allows
  * stay dense under auto; under 'on' they are an error.
  */
-export function kernelPaths(plans: LayerMaskPlan[], mode: SparseKernelMode, backend: BackendName | string): KernelPath[] {
+export function kernelPaths(plans: LayerMaskPlan[], mode: SparseKernelMode, backend: string): KernelPath[] {
   return plans.map((p) => {
     if (!p.mask || mode === 'off') return 'dense';
     const fits = p.shape.fanIn <= SPARSE_MAX_UNITS && p.shape.fanOut <= SPARSE_MAX_UNITS;

@@ -37,7 +37,7 @@ export function synflowScores(net: SynflowNet, masks: ArrayLike<number>[]): Floa
   const L = net.shapes.length;
   const c = net.batchNormEpsilon !== undefined ? 1 / Math.sqrt(1 + net.batchNormEpsilon) : 1;
   const scale = (l: number): number => (l < L - 1 ? c : 1);
-  const skip = (l: number): boolean => l < L - 1 && net.skips[l] === true && net.shapes[l].fanIn === net.shapes[l].fanOut;
+  const skip = (l: number): boolean => l < L - 1 && net.skips[l] && net.shapes[l].fanIn === net.shapes[l].fanOut;
   // Forward: u[l] is the input vector of weight layer l.
   const u: Float64Array[] = [new Float64Array(net.shapes[0].fanIn).fill(1)];
   for (let l = 0; l < L; l++) {
