@@ -102,7 +102,7 @@ export async function readFashionPackage(log: (msg: string) => void): Promise<Ra
   const classes: Array<{ x: Uint8Array; n: number }> = [];
   for (let c = 0; c < 10; c++) {
     const file = path.join(dir, 'src', 'clothes', `${c}.json`);
-    const r = readClassFile(file, `${file}`);
+    const r = readClassFile(file, file);
     if (r.skipped > 0) log(`fashion-mnist: ${file}: skipped ${r.skipped} empty entr${r.skipped === 1 ? 'y' : 'ies'}`);
     if (r.n <= FMNIST_TEST_PER_CLASS) {
       throw new DataFormatError(`${file}: ${r.n} images, more than ${FMNIST_TEST_PER_CLASS} needed for the split`);

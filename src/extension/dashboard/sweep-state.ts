@@ -78,9 +78,9 @@ export function pointValue(v: unknown): PointValue {
   if (typeof v === 'string' || typeof v === 'boolean') return v;
   if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
   try {
-    return JSON.stringify(v) ?? String(v);
+    return JSON.stringify(v) ?? typeof v;
   } catch {
-    return String(v);
+    return typeof v; // circular or a bigint inside: no JSON text
   }
 }
 
