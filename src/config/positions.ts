@@ -126,7 +126,7 @@ export function collectPositions(doc: Document, lineCounter: LineCounter, text: 
     } else if (isSeq(node)) {
       node.items.forEach((item, i) => {
         const childPath = `${path}.${i}`;
-        const r = isScalar(item) || isMap(item) || isSeq(item) ? nodeRange(item as Node, text) : undefined;
+        const r = isScalar(item) || isMap(item) || isSeq(item) ? nodeRange(item, text) : undefined;
         if (!r) return;
         const range = rangeFromOffsets(lineCounter, r[0], r[1]);
         index.keyRanges.set(childPath, range);

@@ -65,7 +65,7 @@ export function applyDefaults(value: Record<string, unknown>, schema: SchemaNode
       }
       out[key] = clone(child.default);
     }
-    if (child.properties && isRecord(out[key])) out[key] = applyDefaults(out[key] as Record<string, unknown>, child);
+    if (child.properties && isRecord(out[key])) out[key] = applyDefaults(out[key], child);
   }
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
 }
@@ -124,7 +124,6 @@ export function resolveExperiment(file: RawExperiment, opts: ResolveOptions): Re
   };
 
   const { sweep: _sweep, ...experimentOnly } = raw;
-  void _sweep; // the sweep is not part of one run's configuration
   const filled = applyDefaults(experimentOnly, GRADFLOW_SCHEMA);
   const dataset = filled.dataset as Record<string, unknown>;
   const model = filled.model as Record<string, unknown>;

@@ -55,9 +55,7 @@ export function canonicalJson(value: unknown): string {
  */
 export function configId(config: ExperimentConfig): string {
   const { name: _name, run, ...rest } = config;
-  void _name;
   const { runsDir: _runsDir, ...runRest } = run;
-  void _runsDir;
   return createHash('sha256').update(canonicalJson({ ...rest, run: runRest })).digest('hex').slice(0, 12);
 }
 

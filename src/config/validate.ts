@@ -59,7 +59,7 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
   if (typeof value === 'object') return 'a mapping';
-  return String(value);
+  return `a ${typeof value}`; // a function, symbol or bigint: never read from YAML
 }
 
 const TYPE_WORDS: Record<SchemaType, string> = {
@@ -132,7 +132,7 @@ function identityKey(value: unknown): string {
     const keys = Object.keys(value).sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${identityKey((value as Record<string, unknown>)[k])}`).join(',')}}`;
   }
-  return value === undefined ? 'undefined' : JSON.stringify(value) ?? String(value);
+  return value === undefined ? 'undefined' : (JSON.stringify(value) ?? typeof value);
 }
 
 function walk(value: unknown, schema: SchemaNode, path: string, ctx: ValidationContext): void {

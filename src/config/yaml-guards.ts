@@ -168,7 +168,7 @@ export function structureProblems(doc: Document, lineCounter: LineCounter): Node
       const first = new Map<string, number>();
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
-        const key = pair.key as unknown;
+        const key = pair.key;
         if (isScalar(key) && key.range) {
           const k = keyText(key) as string;
           const seen = first.get(k);
