@@ -472,8 +472,9 @@ export function runOptionText(r: RunState): string {
   const { meta } = r;
   const parts = [`${meta.title} — ${statusLabel(meta.status, meta.diverged)}`];
   if (meta.startedAt !== undefined) parts.push(startLabel(meta.startedAt));
-  // A starting entry's id is provisional (`starting-…`): the real id follows when the trainer names the run.
-  if (meta.status !== 'starting') parts.push(meta.runId);
+  // A starting entry's id is provisional (`starting-…`, see RunRemovedNotification): the real id
+  // follows when the trainer names the run; one that failed before that never has one.
+  if (meta.status !== 'starting' && !meta.runId.startsWith('starting-')) parts.push(meta.runId);
   return parts.join(' · ');
 }
 

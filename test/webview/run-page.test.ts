@@ -58,6 +58,9 @@ describe('run view: status, failure panel, run picker (chromium)', { skip }, () 
     fs.writeFileSync(path.join(plain, 'metrics.jsonl'), lines.filter((l) => !l.includes('"type":"mask-update"')).join('\n'));
     still = record(plain);
     for (const r of [still, dyn, nan, killed]) loadIntoDashboard(state, r);
+    // A run that failed before the trainer named it: only its provisional entry exists.
+    state.addRun({ runId: 'starting-run-7', title: 'no-data', status: 'starting', startedAt: '2026-12-01T07:00:00.000Z' });
+    state.setStatus('starting-run-7', 'failed', 'Dataset "mnist": the folder given as dataset.path does not hold a valid copy');
     state.drainUpdates();
     page = await web.open();
     await send([init(state)]);
@@ -76,11 +79,15 @@ describe('run view: status, failure panel, run picker (chromium)', { skip }, () 
 
   it('the run picker tells same-named runs apart by start time and id', async () => {
     const options = await page.$$eval('#gf-run option', (os) => os.map((o) => o.textContent ?? ''));
-    assert.deepEqual(options.slice(1), [
+    assert.deepEqual(options.slice(1, 4), [
       `dyn-fixture — finished · ${startLabel(dyn.startedAt)} · 20261201-053627-dyn-fixture-32aa`,
       `nan-fixture — diverged (sparse, dense) · ${startLabel(nan.startedAt)} · ${nan.runId}`,
       `dyn-fixture — killed · ${startLabel('2026-12-01T06:00:00.000Z')} · killed-run`,
     ]);
+    // No provisional id for a run that never got a real one.
+    assert.equal(options[4], `no-data — failed · ${startLabel('2026-12-01T07:00:00.000Z')}`);
+    await page.selectOption('#gf-run', 'killed-run');
+    await send([]);
   });
 
   it('a killed run opens with what it measured, its error and its log tail', async () => {
