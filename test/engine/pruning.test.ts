@@ -8,7 +8,6 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Activation } from '../../src/shared/experiment';
 import { activePaths, drawKernels, mlpShapes, plansFrom, scsdcActiveCounts } from '../../src/engine/masks';
 import { maskAlerts } from '../../src/engine/alerts';
 import { buildNets, disposeBatch, makeBatch, trainExperiment } from '../../src/engine/train';
@@ -21,17 +20,9 @@ import { snipScores } from '../../src/engine/pruning/snip';
 import { synflowKeep, synflowMasks } from '../../src/engine/pruning/synflow';
 import { selectGlobal, selectLayerwise, topKMask } from '../../src/engine/pruning/select';
 import { config, fixturePath, syntheticDataset, testBackend } from './helpers';
+import type { RefNetShape } from './ref-net';
 
-interface RefCase {
-  name: string;
-  d: number;
-  width: number;
-  H: number;
-  C: number;
-  n: number;
-  activation: Activation;
-  batch_norm: boolean;
-  skip: boolean;
+interface RefCase extends RefNetShape {
   kernels: number[][];
   xs: number[][];
   ys: number[][];

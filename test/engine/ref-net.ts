@@ -8,8 +8,8 @@ import { MaskedMLP, type KernelPath } from '../../src/engine/model';
 import { mlpShapes } from '../../src/engine/masks';
 import type { Batch } from '../../src/engine/step';
 
-/** One reference case: a masked MLP (kernels [fanIn, fanOut] row-major), its biases and a batch. */
-export interface RefCase {
+/** The net of a reference case as the Python reference scripts name it (d inputs, H hidden layers, C classes, n rows). */
+export interface RefNetShape {
   name: string;
   d: number;
   width: number;
@@ -19,6 +19,10 @@ export interface RefCase {
   activation: Activation;
   batch_norm: boolean;
   skip: boolean;
+}
+
+/** One reference case: a masked MLP (kernels [fanIn, fanOut] row-major), its biases and a batch. */
+export interface RefCase extends RefNetShape {
   l2: number;
   kernels: number[][];
   masks: number[][];
