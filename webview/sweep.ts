@@ -260,7 +260,13 @@ export class SweepView {
           }, bar),
         );
       }
-      if (r.message) td.title = r.message;
+      if (r.message) {
+        td.title = r.message;
+        // The scheduler's word on the row (e.g. "Slurm PENDING (task 12_3)", "Slurm CANCELLED") in
+        // view, not only in the tooltip: its first line, the rest in the title.
+        const note = slurmNote(r.message);
+        if (note !== undefined) td.append(' ', h('span', { class: 'gf-row-note' }, note));
+      }
       return td;
     }
     let cls = c.numeric ? 'gf-num' : '';
@@ -271,4 +277,10 @@ export class SweepView {
     if (text === 'NaN') cls += ' gf-nan';
     return h('td', { class: cls.trim() }, text);
   }
+}
+
+/** "Slurm STATE (task J_i)" from a row message that starts with the scheduler's state, else undefined. */
+export function slurmNote(message: string): string | undefined {
+  const m = /^Slurm [A-Z_]+(?: \(task [^)]*\))?/.exec(message);
+  return m?.[0];
 }

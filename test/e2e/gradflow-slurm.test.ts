@@ -29,6 +29,8 @@ interface RowView {
   status: string;
   /** The status cell's tooltip: the Slurm state while the array runs, the reason once over. */
   note: string;
+  /** The Slurm state as the cell shows it in view (the first words of the note). */
+  shown: string;
 }
 
 const skip = e2eSkip() || clusterSkip();
@@ -75,6 +77,7 @@ describe('the sweep view follows a Slurm sweep and Cancel cancels its array (cod
             id: tr.getAttribute('data-config-id') ?? '',
             status: tr.getAttribute('data-status') ?? '',
             note: tr.querySelector('td.gf-status-cell')?.getAttribute('title') ?? '',
+            shown: tr.querySelector('td.gf-status-cell .gf-row-note')?.textContent ?? '',
           })),
         ).catch(() => []);
         const text = JSON.stringify(rows.map((r) => `${r.status}: ${r.note}`));
@@ -98,6 +101,7 @@ describe('the sweep view follows a Slurm sweep and Cancel cancels its array (cod
       assert.equal(jobs.length, 1, 'one job array submitted');
       const jobId = jobs[0].jobId;
       assert.ok(live.every((r) => r.note.includes(`task ${jobId}_`)), `rows name tasks of job ${jobId}`);
+      assert.ok(live.every((r) => r.shown === r.note), `each row shows its Slurm state in view, not only in the tooltip: ${JSON.stringify(live)}`);
 
       // The first task ends on the cluster; its row shows the result, the next task is RUNNING.
       const afterFirst = await waitFor(async () => {
