@@ -7,6 +7,8 @@
  *   assertion: the machine's load decides it).
  * - "Show Problems" on a file that cannot run opens that file (first error selected) and the
  *   Problems view on its entries, even when another file with problems was open before.
+ * - The quick fix on a misspelt section beside the right one (`modle:` next to `model:`) merges it
+ *   into that section: one `model:` key, no new error (item 8).
  * - After Reload Window the restored dashboard lists the recorded runs (not "No runs yet").
  * - Restricted Mode (workspace trust on, folder not trusted): diagnostics still appear; Run is
  *   refused with a message saying why, and nothing runs.
@@ -41,6 +43,10 @@ const OTHER = 'a-other.gradflow.yaml';
 const BAD_TEXT = 'dataset:\n  name: synthetic\n  synthtic: {}\nmodel:\n  activation: sigmoidd\n';
 /** One problem on line 2, in a file that sorts before BAD in the Problems view. */
 const OTHER_TEXT = 'training:\n  optimiser: adam\n';
+const MERGE = 'merge.gradflow.yaml';
+/** `modle:` (line 4) beside `model:`: its only problem, an unknown key. */
+const MERGE_TEXT = 'dataset:\n  name: synthetic\nmodel:\n  width: 16\nmodle:\n  activation: swish\n  batch_norm: true\ntraining:\n  epochs: 1\n';
+const MERGED_TEXT = 'dataset:\n  name: synthetic\nmodel:\n  width: 16\n  activation: swish\n  batch_norm: true\ntraining:\n  epochs: 1\n';
 
 function quickText(epochs: number): string {
   const quick = fs.readFileSync(path.join(repoRoot(), 'examples', 'quick-synthetic.gradflow.yaml'), 'utf8');
@@ -63,7 +69,7 @@ describe('Gradflow UX in code-server: starting dashboard, Show Problems, reload'
   let page: Page;
 
   before(async () => {
-    w = await openWorkspace('ux', { [QUICK]: quickText(4), [BAD]: BAD_TEXT, [OTHER]: OTHER_TEXT });
+    w = await openWorkspace('ux', { [QUICK]: quickText(4), [BAD]: BAD_TEXT, [OTHER]: OTHER_TEXT, [MERGE]: MERGE_TEXT });
     ws = w.dir;
     page = w.page;
   });
@@ -148,6 +154,37 @@ describe('Gradflow UX in code-server: starting dashboard, Show Problems, reload'
       // The issue: the view was on another file's problems. Whatever it focuses now is not that file's.
       assert.ok(picked.every((r) => !r.includes('optimiser')), `not ${OTHER}'s problem: ${JSON.stringify(picked)}`);
       await screenshot(page, 'gradflow-ux-2-show-problems');
+    }));
+
+  test('the quick fix on `modle:` beside `model:` merges the sections: no duplicate key, no error left', { timeout: 90_000 }, () =>
+    screenshotOnFailure(page, 'gradflow-ux-merge', async () => {
+      await openFile(page, MERGE);
+      const editor = page.locator('.editor-group-container.active .monaco-editor');
+      await editor.locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 30_000 });
+      // The cursor on the misspelt key (line 5), then the quick-fix menu, chosen with the keyboard.
+      await page.keyboard.press('Control+G');
+      await page.keyboard.type('5');
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Control+.');
+      const item = page.locator('.action-widget .monaco-list-row').filter({ hasText: /Merge into 'model'/ }).first();
+      await item.waitFor({ state: 'visible', timeout: 15_000 });
+      const titles = await page.locator('.action-widget .monaco-list-row').allTextContents();
+      console.log(`[e2e] quick fixes on modle: ${JSON.stringify(titles)}`);
+      assert.ok(!titles.some((t) => /Change to 'model'/.test(t)), 'no rename into a duplicate key offered');
+      const focused = page.locator('.action-widget .monaco-list-row.focused');
+      for (let i = 0; i < 10 && !/Merge into 'model'/.test((await focused.textContent().catch(() => '')) ?? ''); i++) {
+        await page.keyboard.press('ArrowDown');
+      }
+      await page.keyboard.press('Enter');
+      await page.locator('.action-widget').waitFor({ state: 'hidden', timeout: 5000 });
+      await page.keyboard.press('Control+S');
+      const file = path.join(ws!, MERGE);
+      await waitFor(() => fs.readFileSync(file, 'utf8') === MERGED_TEXT || undefined, 10_000, 'the merged file saved').catch((e: Error) => {
+        throw new Error(`${e.message}; the file is now:\n${fs.readFileSync(file, 'utf8')}`);
+      });
+      // The language server re-validates the merged file: no squiggle left (no duplicate key error).
+      await waitFor(async () => ((await editor.locator('.squiggly-error').count()) === 0 ? true : undefined), 20_000, 'no error squiggle in the merged file');
+      await screenshot(page, 'gradflow-ux-merge-done');
     }));
 
   test('after Reload Window the restored dashboard shows the recorded runs the side bar shows', { timeout: 120_000 }, () =>
