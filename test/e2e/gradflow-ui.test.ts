@@ -218,9 +218,21 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: 200
       // The run's explosion/NaN alert: this file's nets also have units with no active input at
       // mask time, whose collapse-at-mask warning rightly points at the density line instead.
       const alert = dash.locator('button.gf-alert').filter({ has: dash.locator('.gf-alert-kind', { hasText: /^(explosion|nan)$/ }) }).first();
-      await alert.scrollIntoViewIfNeeded();
-      const kind = (await alert.locator('.gf-alert-kind').textContent())?.trim();
-      await alert.click();
+      // The alert list is redrawn while the run still reports: let it end, then click, and try again
+      // if the button was replaced between finding and clicking it ("not attached to the DOM").
+      await waitFor(async () => !['', 'starting', 'running'].includes(await badge(dash)) || undefined, 30_000, 'the exploding run to end').catch(() => undefined);
+      let kind: string | undefined;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await alert.scrollIntoViewIfNeeded({ timeout: 5000 });
+          kind = (await alert.locator('.gf-alert-kind').textContent({ timeout: 5000 }))?.trim();
+          await alert.click({ timeout: 5000 });
+          break;
+        } catch (e) {
+          if (attempt >= 4) throw e;
+          await page.waitForTimeout(500);
+        }
+      }
       const after = await waitFor(async () => {
         const c = await cursorLine(page);
         return c && c.line === lrLine ? c : undefined;
