@@ -693,7 +693,13 @@ async function pickInQuickInput(page: Page, shortcut: string, text: string, expe
     }
   }
   await page.keyboard.press('Enter');
-  await widget.waitFor({ state: 'hidden', timeout: Math.max(1000, deadline - Date.now()) });
+  // Done when the palette has closed, or when the command put its own quick pick in the same widget
+  // (e.g. Open Sweep…): then the widget never hides, but its input no longer holds what was typed.
+  await waitFor(
+    async () => !(await widget.isVisible()) || (await input.inputValue({ timeout: 1000 }).catch(() => text)) !== text || undefined,
+    Math.max(1000, deadline - Date.now()),
+    `the quick input to close after "${expect}"`,
+  );
 }
 
 /** Runs a command by its palette title (e.g. "View: Toggle Terminal"), like a user would. */
