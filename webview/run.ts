@@ -8,8 +8,9 @@ import type { Alert } from '../src/shared/protocol';
 import { CSV_KINDS, isCsvKind, type CsvKind, type NetState, type Points, type RunState } from '../src/shared/webview-protocol';
 import { LineChart, type SeriesSpec, type XY } from './charts';
 import { densityText } from '../src/shared/format';
-import { isFailure, startLabel, statusDescription, statusLabel } from '../src/shared/run-status';
+import { isFailure, statusDescription, statusLabel } from '../src/shared/run-status';
 import { maskDrift, maskUpdateSteps } from '../src/shared/webview/mask-drift';
+import { runOptionText, startingText, statusTitle } from '../src/shared/webview/run-text';
 import { clear, fmtInt, fmtNum, h } from './dom';
 import { Heatmap, type HeatmapRow } from './heatmap';
 import type { Theme } from './theme';
@@ -203,7 +204,7 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
     emptyNote.hidden = runs.length > 0;
     const starting = run?.meta.status === 'starting';
     startingNote.hidden = !starting;
-    if (run && starting) startingNote.textContent = `Starting ${run.meta.title}: ${run.meta.message ?? 'starting the trainer process'}…`;
+    if (run && starting) startingNote.textContent = startingText(run.meta);
     // Nothing to chart before the trainer reported its networks (starting, or failed while starting).
     grid.hidden = run === undefined || (run.setup === null && run.nets.length === 0);
     renderStatus(run);
@@ -286,7 +287,7 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
 
   function renderRunSelect(run: RunState | undefined): void {
     clear(runSelect);
-    for (const r of runs) runSelect.append(h('option', { attrs: { value: r.meta.runId, title: statusDescription(r.meta.status, r.meta.diverged) } }, runOptionText(r)));
+    for (const r of runs) runSelect.append(h('option', { attrs: { value: r.meta.runId, title: statusDescription(r.meta.status, r.meta.diverged) } }, runOptionText(r.meta)));
     runSelect.disabled = runs.length === 0;
     if (run) runSelect.value = run.meta.runId;
   }
@@ -298,10 +299,10 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
       infoLine.textContent = '';
       return;
     }
-    const { status, diverged, message } = run.meta;
+    const { status, diverged } = run.meta;
     statusBadge.textContent = statusLabel(status, diverged);
     statusBadge.className = `gf-badge gf-status-${status}`;
-    statusBadge.title = statusDescription(status, diverged) + (message !== undefined && message !== '' ? `\n${message}` : '');
+    statusBadge.title = statusTitle(run.meta);
     const parts: string[] = [];
     const s = run.setup;
     if (s) parts.push(`${s.dataset.name} (${fmtInt(s.dataset.train)} train / ${fmtInt(s.dataset.validation)} val / ${fmtInt(s.dataset.test)} test)`);
@@ -465,17 +466,6 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
       for (const c of charts) c.setTheme(t);
     },
   };
-}
-
-/** A run in the selector: runs with the same name told apart by start time and id. */
-export function runOptionText(r: RunState): string {
-  const { meta } = r;
-  const parts = [`${meta.title} — ${statusLabel(meta.status, meta.diverged)}`];
-  if (meta.startedAt !== undefined) parts.push(startLabel(meta.startedAt));
-  // A starting entry's id is provisional (`starting-…`, see RunRemovedNotification): the real id
-  // follows when the trainer names the run; one that failed before that never has one.
-  if (meta.status !== 'starting' && !meta.runId.startsWith('starting-')) parts.push(meta.runId);
-  return parts.join(' · ');
 }
 
 /** Builds each net's series; for a pair the dense twin is dashed and labelled. */
