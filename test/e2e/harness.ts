@@ -15,7 +15,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type FrameLocator, type Page } from 'playwright-core';
 
 export const CODE_SERVER_VERSION = '4.100.3';
 
@@ -736,6 +736,155 @@ export async function screenshotOnFailure<T>(page: Page | undefined, name: strin
  */
 export function frameOfWebview(page: Page, index = 0): FrameLocator {
   return page.locator('iframe.webview.ready').nth(index).contentFrame().frameLocator('#active-frame');
+}
+
+/**
+ * When a webview panel became visible, timed inside the browser (wall-clock ms, `Date.now()` of the
+ * machine that runs both the browser and the tests): no polling from the test process, whose
+ * round trips through two iframes add up to seconds on a loaded machine.
+ *
+ * - `enter`: the Enter key that ran the command (the first keydown of Enter after `arm()`).
+ * - `tab`: the panel's tab is in the workbench.
+ * - `shown`: VS Code made the webview's content frame visible (it keeps a loading frame hidden).
+ * - `content`: `selector` matched an element with text in the content frame (the page's own DOM).
+ * - `visible`: max(`shown`, `content`), what a user sees.
+ */
+export interface PanelOpenTimes {
+  enter: number;
+  tab?: number;
+  shown?: number;
+  content?: number;
+  visible?: number;
+  /** Text of the element that matched `selector`, when `content` is set. */
+  contentText?: string;
+}
+
+export interface PanelOpenWatch {
+  /** Starts a measurement: call right before pressing the keys that run the command. */
+  arm(): Promise<void>;
+  /** The times so far (wall clock); undefined when Enter was not seen. */
+  read(): Promise<PanelOpenTimes | undefined>;
+}
+
+interface FrameTimes {
+  enter?: number;
+  tab?: number;
+  shown?: number;
+  content?: number;
+  contentText?: string;
+}
+
+/**
+ * The browser globals the watchers use, typed here: the test programs are compiled without the DOM
+ * library (they are Node code), and these functions run in the page.
+ */
+interface WatchElement {
+  textContent: string | null;
+  style: { visibility: string };
+}
+interface FrameWatchWindow {
+  __gfPanelTimes?: FrameTimes;
+  __gfPanelWatch?: (sel: string, baseline: string) => void;
+  __gfPanelObserver?: { disconnect(): void };
+  document: {
+    body: unknown;
+    getElementById(id: string): WatchElement | null;
+    querySelector(sel: string): WatchElement | null;
+    querySelectorAll(sel: string): Iterable<WatchElement>;
+  };
+  addEventListener(type: 'keydown', cb: (e: { key: string }) => void, opts: { capture: boolean }): void;
+  MutationObserver: new (cb: () => void) => { observe(target: unknown, opts: { subtree: boolean; childList: boolean }): void; disconnect(): void };
+}
+
+const panelWatchedContexts = new WeakSet<BrowserContext>();
+
+/**
+ * Watches the opening of the webview panel titled `tabTitle` whose page shows `selector`. Every
+ * frame gets a watcher from an init script (it survives VS Code's `document.open()` of the content
+ * frame, as timers do); `arm()` restarts the watchers of the frames already there (a panel left
+ * open: its content counts when `selector`'s text changes) and puts a MutationObserver on the
+ * workbench for the tab.
+ */
+export async function watchPanelOpen(page: Page, tabTitle: string, selector: string): Promise<PanelOpenWatch> {
+  const context = page.context();
+  if (!panelWatchedContexts.has(context)) {
+    panelWatchedContexts.add(context);
+    await context.addInitScript((sel: string) => {
+      const w = globalThis as unknown as FrameWatchWindow;
+      let timer: ReturnType<typeof setInterval> | undefined;
+      w.__gfPanelWatch = (s: string, baseline: string) => {
+        clearInterval(timer);
+        const t: FrameTimes = {};
+        w.__gfPanelTimes = t;
+        const started = Date.now();
+        timer = setInterval(() => {
+          try {
+            // The outer webview frame: VS Code makes the content frame `#active-frame`, visible, once it has loaded.
+            const active = w.document.getElementById('active-frame');
+            if (t.shown === undefined && active !== null && active.style.visibility !== 'hidden') t.shown = Date.now();
+            // The content frame: the extension's page.
+            const text = w.document.querySelector(s)?.textContent?.trim() ?? '';
+            if (t.content === undefined && text !== '' && text !== baseline) {
+              t.content = Date.now();
+              t.contentText = text;
+            }
+            if (t.shown !== undefined || t.content !== undefined || Date.now() - started > 120_000) clearInterval(timer);
+          } catch {
+            // a document being replaced: look again on the next tick
+          }
+        }, 5);
+      };
+      w.__gfPanelWatch(sel, '');
+    }, selector);
+  }
+  return {
+    arm: async () => {
+      for (const f of page.frames()) {
+        if (f === page.mainFrame()) continue;
+        await f.evaluate((sel: string) => {
+          const w = globalThis as unknown as FrameWatchWindow;
+          w.__gfPanelWatch?.(sel, w.document.querySelector(sel)?.textContent?.trim() ?? '');
+        }, selector).catch(() => undefined);
+      }
+      await page.evaluate((title: string) => {
+        const w = globalThis as unknown as FrameWatchWindow;
+        const { document } = w;
+        w.__gfPanelObserver?.disconnect();
+        const t: FrameTimes = {};
+        w.__gfPanelTimes = t;
+        const hasTab = (): boolean => [...document.querySelectorAll('.editor-group-container .tab')].some((e) => (e.textContent ?? '').trim() === title);
+        const obs = new w.MutationObserver(() => {
+          if (t.tab === undefined && t.enter !== undefined && hasTab()) t.tab = Date.now();
+        });
+        obs.observe(document.body, { subtree: true, childList: true });
+        w.__gfPanelObserver = obs;
+        w.addEventListener('keydown', (e) => {
+          if (e.key !== 'Enter' || t.enter !== undefined) return;
+          t.enter = Date.now();
+          // A tab that is already there (the panel was left open) counts from Enter.
+          if (hasTab()) t.tab = t.enter;
+        }, { capture: true });
+      }, tabTitle);
+    },
+    read: async () => {
+      const wb = await page.evaluate(() => (globalThis as unknown as FrameWatchWindow).__gfPanelTimes);
+      if (wb?.enter === undefined) return undefined;
+      const enter = wb.enter;
+      const out: PanelOpenTimes = { enter, ...(wb.tab !== undefined ? { tab: wb.tab } : {}) };
+      for (const f of page.frames()) {
+        if (f === page.mainFrame()) continue;
+        const ft = await f.evaluate(() => (globalThis as unknown as FrameWatchWindow).__gfPanelTimes).catch(() => undefined);
+        // A frame shown before Enter belongs to a panel left open: it is on screen from the start.
+        if (ft?.shown !== undefined) out.shown = Math.min(out.shown ?? Infinity, Math.max(ft.shown, enter));
+        if (ft?.content !== undefined && ft.content >= enter && (out.content === undefined || ft.content < out.content)) {
+          out.content = ft.content;
+          if (ft.contentText !== undefined) out.contentText = ft.contentText;
+        }
+      }
+      if (out.shown !== undefined && out.content !== undefined) out.visible = Math.max(out.shown, out.content);
+      return out;
+    },
+  };
 }
 
 /** Saves test-results/e2e/<name>.png and returns its path. */
