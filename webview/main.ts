@@ -31,7 +31,6 @@ let protocolError: string | null = null;
 // Static layout: built once; renders only fill it.
 
 const app = document.getElementById('app') ?? document.body.appendChild(h('main', { attrs: { id: 'app' } }));
-clear(app);
 
 const banner = h('div', { class: 'gf-banner', attrs: { role: 'alert', hidden: '' } });
 
@@ -65,7 +64,19 @@ const sweepView = new SweepView(ui.sweepView, {
   },
 });
 const sweepPanel = h('div', { attrs: { id: 'gf-sweep-view', role: 'tabpanel', 'aria-labelledby': 'gf-tab-sweep' } }, sweepView.root);
-app.append(tabs, banner, runView.root, sweepPanel);
+
+/**
+ * The host drew a first view in the HTML (the run being shown, see src/extension/dashboard/html.ts).
+ * It stays until the host's state arrives: drawing from the empty model before that would flash
+ * "No runs yet" over a run that is starting.
+ */
+let mounted = false;
+function mount(): void {
+  if (mounted) return;
+  mounted = true;
+  clear(app);
+  app.append(tabs, banner, runView.root, sweepPanel);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Controls
@@ -115,6 +126,7 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
 
 function onMessage(msg: HostToPage): void {
   if (msg.type === 'init') {
+    mount();
     if (msg.protocolVersion !== WEBVIEW_PROTOCOL_VERSION) {
       protocolError = `The dashboard page (protocol ${WEBVIEW_PROTOCOL_VERSION}) does not match the extension (protocol ${msg.protocolVersion}). Reload the window.`;
       scheduleRender(true);
@@ -207,6 +219,7 @@ function selectedRun(): RunState | undefined {
 }
 
 function render(structure: boolean): void {
+  if (!mounted) return;
   banner.hidden = protocolError === null;
   banner.textContent = protocolError ?? '';
   const sweeps = model.sweeps ?? [];
@@ -225,5 +238,5 @@ function render(structure: boolean): void {
 }
 
 // Listening: ask the host for the state (also after every reload that follows a tab switch).
-scheduleRender(true);
+// Drawing waits for it (`mount`).
 post({ type: 'ready', protocolVersion: WEBVIEW_PROTOCOL_VERSION });

@@ -111,13 +111,12 @@ export class WebviewPage {
     };
     await mod.buildWebview(this.outdir, { production: false });
     const js = readFileSync(join(this.outdir, 'webview.js'));
-    const css = readFileSync(join(root, 'media', 'dashboard.css'));
     const nonce = makeNonce();
     const html = renderDashboardHtml({
       cspSource: ORIGIN,
       nonce,
       scriptUri: `${ORIGIN}/dist/webview.js`,
-      styleUri: `${ORIGIN}/media/dashboard.css`,
+      styleText: readFileSync(join(root, 'media', 'dashboard.css'), 'utf8'),
     });
     const csp = dashboardCsp(ORIGIN, nonce);
 
@@ -134,7 +133,6 @@ export class WebviewPage {
       const body: Record<string, [Buffer | string, string]> = {
         [`${ORIGIN}/index.html`]: [html, 'text/html; charset=utf-8'],
         [`${ORIGIN}/dist/webview.js`]: [js, 'text/javascript'],
-        [`${ORIGIN}/media/dashboard.css`]: [css, 'text/css'],
       };
       const hit = body[url];
       if (!hit) {
@@ -155,7 +153,12 @@ export class WebviewPage {
     });
     await page.goto(`${ORIGIN}/index.html`);
     await page.evaluate("document.body.classList.add('vscode-dark')");
-    await page.waitForFunction("window.__gradflow.posted.some((m) => m.type === 'ready')");
+    // The page loads its bundle after the document's `load` (src/extension/dashboard/html.ts): poll
+    // for its `ready` from here. (waitForFunction with a string evals in the page, which the CSP refuses.)
+    for (const deadline = Date.now() + 30_000; !(await page.evaluate<boolean>("window.__gradflow.posted.some((m) => m.type === 'ready')")); ) {
+      if (Date.now() > deadline) throw new Error('the dashboard page did not post `ready` within 30 s');
+      await new Promise((r) => setTimeout(r, 20));
+    }
     assert.deepEqual(unexpected, []);
     return page;
   }

@@ -1,6 +1,8 @@
 import { fake, FakeUri, type FakeWebviewPanel } from './vscode-fake'; // first: installs the `vscode` stand-in
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type * as vscode from 'vscode';
 import { DashboardPanel, type DashboardLog } from '../../src/extension/dashboard/panel';
 import { DashboardState } from '../../src/extension/dashboard/state';
@@ -9,7 +11,9 @@ import { WEBVIEW_PROTOCOL_VERSION, type HostToPage } from '../../src/shared/webv
 import { alert, pairRun } from './fixtures';
 
 const flush = (): Promise<void> => new Promise((r) => setTimeout(r, 10));
-const ext = FakeUri.file('/ext') as unknown as vscode.Uri;
+/** The repository: the panel inlines its media/dashboard.css. */
+const root = path.resolve(__dirname, '..', '..', '..');
+const ext = FakeUri.file(root) as unknown as vscode.Uri;
 
 function logger(): DashboardLog & { lines: string[] } {
   const lines: string[] = [];
@@ -37,9 +41,12 @@ describe('DashboardPanel (against a vscode stand-in)', () => {
     const opts = fp.options as { enableScripts: boolean; retainContextWhenHidden: boolean; localResourceRoots: FakeUri[] };
     assert.equal(opts.enableScripts, true);
     assert.equal(opts.retainContextWhenHidden, false);
-    assert.deepEqual(opts.localResourceRoots.map((u) => u.fsPath), ['/ext/dist', '/ext/media']);
+    assert.deepEqual(opts.localResourceRoots.map((u) => u.fsPath), [path.join(root, 'dist')]);
     assert.match(fp.webview.html, /script-src 'nonce-[A-Za-z0-9+/]{22}=='/);
-    assert.match(fp.webview.html, /src="https:\/\/webview\.test\/ext\/dist\/webview\.js"/);
+    assert.ok(fp.webview.html.includes(`s.src = "https://webview.test${root}/dist/webview.js"`));
+    // The stylesheet inlined, and a first view of the run the page will show.
+    assert.ok(fp.webview.html.includes(fs.readFileSync(path.join(root, 'media', 'dashboard.css'), 'utf8')));
+    assert.match(fp.webview.html, /<span class="gf-badge gf-status-running"[^>]*>running<\/span>/);
     assert.equal(DashboardPanel.createOrShow(ext, state, { runId: 'r1', log }), panel);
     assert.equal(fake.panels.length, 1);
     assert.equal(fp.revealed, 1);
@@ -123,6 +130,15 @@ describe('DashboardPanel (against a vscode stand-in)', () => {
     await flush();
     assert.equal(fp.posted.length, before);
     assert.ok(log.lines.some((l) => l.startsWith('error dashboard: page speaks protocol')));
+  });
+
+  it('draws the first view anew when the page goes away (it reloads from that HTML when shown again)', () => {
+    const before = fp.webview.html;
+    state.setStatus('r1', 'stopped', 'stopped from the test');
+    fp.setVisible(false);
+    assert.notEqual(fp.webview.html, before);
+    assert.match(fp.webview.html, /<span class="gf-badge gf-status-stopped"[^>]*>stopped<\/span>/);
+    fp.setVisible(true);
   });
 
   it('forgets the panel when it is closed; the next createOrShow opens a new one', () => {

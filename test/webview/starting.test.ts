@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DashboardState } from '../../src/extension/dashboard/state';
+import { SweepState } from '../../src/extension/dashboard/sweep-state';
 import { emptyModel, isHostToPage } from '../../src/shared/webview-protocol';
 import { init, pageApply, ready, step, wire } from './fixtures';
 
@@ -67,4 +68,27 @@ test('lazily registered runs (restored after a reload) are listed at once and re
   page = pageApply(page, state.drainUpdates());
   assert.deepEqual(wire(page).runs, wire(state.snapshot()).runs);
   assert.ok(page.runs.every((r) => r.setup !== null));
+});
+
+test('shownRun: the run the page will show when it loads (the host draws it first), by the page rule', () => {
+  const state = new DashboardState();
+  assert.equal(state.shownRun(), undefined, 'no run: nothing to draw');
+  state.addRun({ runId: 'a', title: 'a', status: 'finished' });
+  state.addRun({ runId: 'starting-run-1', title: 'b', status: 'starting' });
+  state.setStatus('starting-run-1', 'starting', 'reading the experiment file');
+  // No focus: the last run, as the page's selectedRun().
+  assert.equal(state.shownRun()?.shown.runId, 'starting-run-1');
+  assert.equal(state.shownRun()?.shown.message, 'reading the experiment file');
+  state.focus('a');
+  assert.deepEqual(state.shownRun()?.runs.map((m) => m.runId), ['a', 'starting-run-1']);
+  assert.equal(state.shownRun()?.shown.runId, 'a');
+  // The starting entry replaced by its run: the focus follows, and so does the first view.
+  state.focus('starting-run-1');
+  state.addRun({ runId: 'real', title: 'b', status: 'running' });
+  state.removeRun('starting-run-1', 'real');
+  assert.equal(state.shownRun()?.shown.runId, 'real');
+  // A sweep in focus: the page opens on the sweep table, not on a run.
+  state.addSweep(new SweepState({ sweepId: '/w/s', name: 's', status: 'running' }, []));
+  state.focusSweep('/w/s');
+  assert.equal(state.shownRun(), undefined);
 });

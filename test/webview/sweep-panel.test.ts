@@ -1,6 +1,7 @@
 import { fake, FakeUri, type FakeWebviewPanel } from './vscode-fake'; // first: installs the `vscode` stand-in
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import * as path from 'node:path';
 import type * as vscode from 'vscode';
 import { DashboardPanel, type DashboardLog } from '../../src/extension/dashboard/panel';
 import { DashboardState } from '../../src/extension/dashboard/state';
@@ -12,7 +13,9 @@ import { WEBVIEW_PROTOCOL_VERSION, type HostToPage } from '../../src/shared/webv
  * throttled row updates, the page's sweep commands (select, open a row's run, CSV export).
  */
 const flush = (): Promise<void> => new Promise((r) => setTimeout(r, 10));
-const ext = FakeUri.file('/ext') as unknown as vscode.Uri;
+/** The repository: the panel inlines its media/dashboard.css. */
+const root = path.resolve(__dirname, '..', '..', '..');
+const ext = FakeUri.file(root) as unknown as vscode.Uri;
 
 function logger(): DashboardLog & { lines: string[] } {
   const lines: string[] = [];

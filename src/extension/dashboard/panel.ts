@@ -5,6 +5,7 @@
  * VS Code destroys the page; when it is shown again the page reloads, posts `ready`, and we replay
  * `state.snapshot()`. Updates are only posted to a page that said `ready`, at most 4 per second.
  */
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { Alert } from '../../shared/protocol';
 import {
@@ -15,7 +16,7 @@ import {
   type PageToHost,
   type SweepTableView,
 } from '../../shared/webview-protocol';
-import { makeNonce, renderDashboardHtml } from './html';
+import { bootView, makeNonce, renderDashboardHtml } from './html';
 import { decodePngDataUrl } from './png';
 import { UpdatePump } from './pump';
 import type { DashboardState } from './state';
@@ -110,8 +111,8 @@ export class DashboardPanel implements vscode.Disposable {
   private static webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
     return {
       enableScripts: true,
-      // Only our bundle and stylesheet; nothing else on disk is reachable from the page.
-      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
+      // Only our bundle (the stylesheet is inline, see html.ts); nothing else on disk is reachable from the page.
+      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist')],
       retainContextWhenHidden: false,
       enableFindWidget: false,
     };
@@ -128,8 +129,12 @@ export class DashboardPanel implements vscode.Disposable {
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
       panel.onDidChangeViewState((e) => {
-        // Hidden means destroyed (no retainContextWhenHidden): wait for the reloaded page's `ready`.
-        if (!e.webviewPanel.visible) this.pump.pageGone();
+        // Hidden means destroyed (no retainContextWhenHidden): wait for the reloaded page's `ready`,
+        // and give it a first view of what it will show then, not of what it showed when created.
+        if (!e.webviewPanel.visible) {
+          this.pump.pageGone();
+          panel.webview.html = this.html();
+        }
       }),
     );
     this.pump = new UpdatePump(state, (m) => this.post(m));
@@ -156,14 +161,26 @@ export class DashboardPanel implements vscode.Disposable {
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 
+  /** The page's HTML, with the host's first view of the run it will show (html.ts). */
   private html(): string {
     const webview = this.panel.webview;
+    const shown = this.state.shownRun();
     return renderDashboardHtml({
       cspSource: webview.cspSource,
       nonce: makeNonce(),
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview.js')).toString(),
-      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'dashboard.css')).toString(),
+      styleText: DashboardPanel.styleText(this.extensionUri),
+      ...(shown !== undefined ? { boot: bootView(shown.runs, shown.shown) } : {}),
     });
+  }
+
+  private static style: { file: string; text: string } | undefined;
+
+  /** media/dashboard.css, read once (it is inlined in the page, see html.ts). */
+  private static styleText(extensionUri: vscode.Uri): string {
+    const file = vscode.Uri.joinPath(extensionUri, 'media', 'dashboard.css').fsPath;
+    if (DashboardPanel.style?.file !== file) DashboardPanel.style = { file, text: fs.readFileSync(file, 'utf8') };
+    return DashboardPanel.style.text;
   }
 
   private post(m: HostToPage): void {

@@ -554,6 +554,18 @@ export class DashboardState {
     this.changed();
   }
 
+  /**
+   * The run the page will show when it loads, by the page's own rule (webview/main.ts): the focused
+   * run, else the last one; undefined when it will show a sweep or there is no run. For the host's
+   * first view of the page (html.ts `bootView`).
+   */
+  shownRun(): { runs: RunMeta[]; shown: RunMeta } | undefined {
+    if (this.focusSweepId !== null || this.runs.size === 0) return undefined;
+    const runs = [...this.runs.values()].map((r) => ({ ...r.meta }));
+    const focused = this.focusRunId !== null ? runs.find((m) => m.runId === this.focusRunId) : undefined;
+    return { runs, shown: focused ?? runs[runs.length - 1] };
+  }
+
   /** Everything, for `init` after the page (re)loads. Fresh objects: the caller may keep or mutate them. */
   snapshot(): DashboardModel {
     return {
