@@ -1,39 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { UpdatePump, type PumpClock } from '../../src/extension/dashboard/pump';
+import { UpdatePump } from '../../src/extension/dashboard/pump';
+import { FakeClock } from '../helpers/fake-clock';
 import { DashboardState } from '../../src/extension/dashboard/state';
 import type { HostToPage } from '../../src/shared/webview-protocol';
 import { step } from './fixtures';
-
-/** A manual clock: timers fire only when the test advances time. */
-class FakeClock implements PumpClock {
-  t = 0;
-  private timers: { at: number; fn: () => void; id: number }[] = [];
-  private nextId = 1;
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.nextId++;
-    this.timers.push({ at: this.t + ms, fn, id });
-    return id;
-  }
-  clearTimeout(h: unknown): void {
-    this.timers = this.timers.filter((x) => x.id !== h);
-  }
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      this.timers.sort((a, b) => a.at - b.at);
-      const next = this.timers[0];
-      if (!next || next.at > end) break;
-      this.timers.shift();
-      this.t = next.at;
-      next.fn();
-    }
-    this.t = end;
-  }
-}
 
 function setup(): { state: DashboardState; clock: FakeClock; sent: { t: number; m: HostToPage }[]; pump: UpdatePump } {
   const state = new DashboardState();

@@ -4,22 +4,13 @@
  * once per `intervalMs`. Pure (timers injected), so the throttling is tested without VS Code.
  */
 import { WEBVIEW_PROTOCOL_VERSION, type HostToPage } from '../../shared/webview-protocol';
+import { realClock, type Clock } from '../throttle';
 import type { DashboardState, Disposable } from './state';
 
 /** ≤ 4 updates per second: smooth enough to feel live, cheap enough for 100,000-step runs. */
 export const UPDATE_INTERVAL_MS = 250;
 
-export interface PumpClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const realClock: PumpClock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
+export type PumpClock = Clock;
 
 export class UpdatePump {
   private ready = false;

@@ -24,6 +24,8 @@ import { resolveNodeRuntime, type NodeRuntime } from '../node-runtime';
 import { showProblemsOf } from '../problems';
 import { defaultRunsDir, settingsLayer, withRuntimeBackend } from '../run-settings';
 import type { RunDiagnostics } from '../diagnostics/run-diagnostics';
+import { Throttle } from '../throttle';
+import { UPDATE_INTERVAL_MS } from '../dashboard/pump';
 
 /** A live run's status: the one run status (runs/status.ts). */
 export type LiveStatus = RunStatus;
@@ -178,17 +180,21 @@ export class RunManager implements vscode.Disposable {
       async (progress, token) => {
         token.onCancellationRequested(() => this.stop(run));
         let reported = 0;
-        const sub = this.onDidChange((r) => {
-          if (r !== run || run.totalSteps === 0) return;
+        // The trainer reports every step of every net; the notification is redrawn ≤ 4 times a second.
+        const show = new Throttle(() => {
           const pct = Math.min(100, (100 * run.step) / run.totalSteps);
           const egf = run.egf2.length > 0 ? ` · EGF₂ ${run.egf2[run.egf2.length - 1].toPrecision(3)}` : '';
           progress.report({ increment: pct - reported, message: `step ${run.step}/${run.totalSteps}${egf}` });
           reported = pct;
+        }, UPDATE_INTERVAL_MS);
+        const sub = this.onDidChange((r) => {
+          if (r === run && run.totalSteps > 0) show.call();
         });
         try {
           await run.ended;
         } finally {
           sub.dispose();
+          show.dispose();
         }
       },
     );

@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Throttle } from '../../src/extension/throttle';
+import { FakeClock } from '../helpers/fake-clock';
+
+test('Throttle: the first call runs at once; a burst within the interval folds into one run at its end, reading the latest state', () => {
+  const clock = new FakeClock();
+  let state = 0;
+  const seen: [number, number][] = [];
+  const t = new Throttle(() => seen.push([clock.now(), state]), 250, clock);
+  state = 1;
+  t.call();
+  assert.deepEqual(seen, [[0, 1]]);
+  // 80 calls a second for one second, as a trainer reporting two nets at 40 steps/s.
+  for (let i = 0; i < 80; i++) {
+    clock.advance(12.5);
+    state++;
+    t.call();
+  }
+  clock.advance(250);
+  // Runs at 0, 250, …, 1000, and once more at 1250 for the call made at 1000: six, not 81, the last
+  // with the last state.
+  assert.deepEqual(seen.map(([at]) => at), [0, 250, 500, 750, 1000, 1250]);
+  assert.equal(seen[seen.length - 1][1], 81);
+  // Quiet for longer than the interval: the next call runs at once again.
+  clock.advance(1000);
+  state = 99;
+  t.call();
+  assert.deepEqual(seen[seen.length - 1], [2250, 99]);
+});
+
+test('Throttle: dispose drops a pending run and ignores later calls', () => {
+  const clock = new FakeClock();
+  let runs = 0;
+  const t = new Throttle(() => runs++, 100, clock);
+  t.call();
+  t.call();
+  t.dispose();
+  clock.advance(500);
+  t.call();
+  assert.equal(runs, 1);
+});
