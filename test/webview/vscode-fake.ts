@@ -38,6 +38,9 @@ class Emitter<T> {
   }
 }
 
+/** Each fake webview's panel (the webview object is a plain literal). */
+const panelOf = new WeakMap<object, FakeWebviewPanel>();
+
 export class FakeWebviewPanel {
   readonly posted: unknown[] = [];
   visible = true;
@@ -48,8 +51,18 @@ export class FakeWebviewPanel {
   readonly received = new Emitter<unknown>();
   readonly viewState = new Emitter<{ webviewPanel: FakeWebviewPanel }>();
   readonly disposeEmitter = new Emitter<void>();
+  private htmlText = '';
   readonly webview = {
-    html: '',
+    // Like VS Code: a disposed webview refuses new HTML.
+    get html(): string {
+      return panelOf.get(this)?.htmlText ?? '';
+    },
+    set html(v: string) {
+      const p = panelOf.get(this);
+      if (p === undefined) return;
+      if (p.disposed) throw new Error('Webview is disposed');
+      p.htmlText = v;
+    },
     options: {} as unknown,
     cspSource: 'https://webview.test',
     asWebviewUri: (u: FakeUri): FakeUri => u,
@@ -67,12 +80,18 @@ export class FakeWebviewPanel {
     readonly title: string,
     readonly showOptions: unknown,
     readonly options: unknown,
-  ) {}
+  ) {
+    panelOf.set(this.webview, this);
+  }
   reveal(): void {
     this.revealed++;
   }
   dispose(): void {
     if (this.disposed) return;
+    // The tab goes away: a last view-state change (hidden), then the dispose event; new HTML after
+    // that throws, as in VS Code.
+    this.visible = false;
+    this.viewState.fire({ webviewPanel: this });
     this.disposed = true;
     this.disposeEmitter.fire();
   }

@@ -133,7 +133,8 @@ export class DashboardPanel implements vscode.Disposable {
         // and give it a first view of what it will show then, not of what it showed when created.
         if (!e.webviewPanel.visible) {
           this.pump.pageGone();
-          panel.webview.html = this.html();
+          // Not while we are closing it: a disposed webview refuses new HTML.
+          if (!this.disposed) panel.webview.html = this.html();
         }
       }),
     );
