@@ -233,15 +233,24 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: 200
           await page.waitForTimeout(500);
         }
       }
-      const after = await waitFor(async () => {
-        const c = await cursorLine(page);
-        return c && c.line === lrLine ? c : undefined;
-      }, 15_000, `the cursor on line ${lrLine} after clicking the ${kind} alert`);
-      assert.match(after.text, /selected/, `the key is selected: ${after.text}`);
-      await page.locator('.editor-group-container').first().locator('.tab.active').filter({ hasText: EXPLODING }).waitFor({ timeout: 5000 });
-      // The gutter agrees: the active line number is the learning_rate line.
-      const current = await page.locator('.editor-group-container').first().locator('.margin-view-overlays .line-numbers.active-line-number').first().textContent();
-      assert.equal(Number(current?.trim()), lrLine);
+      // The jump, read from the editor itself (first group): its active line and a selection drawn.
+      // Not from the status bar's cursor item alone: it is shown only while a text editor is the
+      // active one, and on a loaded machine the webview's own focus report (VS Code polls it every
+      // 250 ms) can arrive after the jump and make the dashboard active again.
+      const group = page.locator('.editor-group-container').first();
+      await group.locator('.tab.active').filter({ hasText: EXPLODING }).waitFor({ timeout: 15_000 });
+      await waitFor(async () => {
+        const current = await group.locator('.margin-view-overlays .line-numbers.active-line-number').first().textContent({ timeout: 2000 }).catch(() => null);
+        return Number(current?.trim()) === lrLine || undefined;
+      }, 15_000, `the active line ${lrLine} after clicking the ${kind} alert`);
+      assert.ok((await group.locator('.view-overlays .selected-text').count()) > 0, 'the key is selected');
+      const after = await cursorLine(page);
+      if (after !== undefined) {
+        assert.equal(after.line, lrLine, after.text);
+        assert.match(after.text, /selected/, `the key is selected: ${after.text}`);
+      } else {
+        console.log('[e2e] after the jump the dashboard was the active editor again (its focus report came late); the selection is checked in the editor');
+      }
       await screenshot(page, 'gradflow-ui-5-alert-revealed');
     }));
 
