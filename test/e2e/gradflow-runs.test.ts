@@ -44,6 +44,17 @@ function runsRow(page: Page, name: string) {
   return pane.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: name }) }).first();
 }
 
+/**
+ * Clicks a row of the Runs view. The pointer leaves first and any hover is let go: after a click
+ * the pointer rests on that row, its tooltip opens below it, and it can cover the next row to click
+ * (CI: "<p> from <div class=context-view> subtree intercepts pointer events").
+ */
+async function clickRunsRow(page: Page, name: string): Promise<void> {
+  await page.mouse.move(1, 1);
+  await page.locator('.context-view').filter({ has: page.locator('p') }).first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+  await runsRow(page, name).click();
+}
+
 async function badge(page: Page): Promise<string> {
   return ((await frameOfWebview(page).locator('#gf-run-view .gf-badge').first().textContent({ timeout: 1000 }).catch(() => null)) ?? '').trim();
 }
@@ -80,7 +91,7 @@ describe('the Runs view: runs from the CLI, diverged and failed runs (code-serve
       assert.match(row.description, /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/, 'start time');
       assert.match(row.description, /#[0-9a-f]{4}\b/, 'run id (its suffix)');
       // Opening it: the dashboard on that run, not "done".
-      await runsRow(page, 'exploding-sgd').click();
+      await clickRunsRow(page, 'exploding-sgd');
       await waitFor(async () => ((await badge(page)) !== '' ? true : undefined), 30_000, 'the dashboard on the CLI run');
       const b = await badge(page);
       const view = (await frameOfWebview(page).locator('#gf-run-view').textContent({ timeout: 5000 })) ?? '';
@@ -103,9 +114,9 @@ describe('the Runs view: runs from the CLI, diverged and failed runs (code-serve
       assert.doesNotMatch(row.description, /…/, 'no endless "…"');
       assert.match(row.description, /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/, 'start time');
       // Move the dashboard to the other run, then click the failed row: it comes back to the failure.
-      await runsRow(page, 'exploding-sgd').click();
+      await clickRunsRow(page, 'exploding-sgd');
       await waitFor(async () => ((await badge(page)) !== 'failed' ? true : undefined), 15_000, 'the dashboard on the other run');
-      await runsRow(page, 'no-data').click();
+      await clickRunsRow(page, 'no-data');
       await waitFor(async () => ((await badge(page)) === 'failed' ? true : undefined), 15_000, 'the dashboard on the failed run');
       const view = (await frameOfWebview(page).locator('#gf-run-view').textContent({ timeout: 5000 })) ?? '';
       console.log(`[e2e] dashboard of the failed run: ${view.replace(/\s+/g, ' ').slice(0, 400)}`);

@@ -810,7 +810,10 @@ export async function watchPanelOpen(page: Page, tabTitle: string, selector: str
   if (!panelWatchedContexts.has(context)) {
     panelWatchedContexts.add(context);
     await context.addInitScript((sel: string) => {
-      const w = globalThis as unknown as FrameWatchWindow;
+      const w = globalThis as unknown as FrameWatchWindow & { location: { href: string; pathname: string } };
+      // Only VS Code's webview frames: its host page (index.html) and the content frame, which the
+      // host creates at about:blank (this window lives on through its load of fake.html).
+      if (w.location.href !== 'about:blank' && !/\/webview\/browser\/pre\/(index|fake)\.html$/.test(w.location.pathname)) return;
       let timer: ReturnType<typeof setInterval> | undefined;
       w.__gfPanelWatch = (s: string, baseline: string) => {
         clearInterval(timer);
