@@ -18,8 +18,9 @@ export const realClock: Clock = {
 };
 
 /**
- * Runs `fn` at most once per `intervalMs`: a call runs it at once when the last run is that old;
- * calls within the interval fold into one run at its end, which reads the state then (the latest).
+ * Runs `fn` at most once per `intervalMs`. A call schedules a run: on the next tick when the last run
+ * is that old (so calls made in one go fold into one run), else when it will be; calls before the run
+ * fold into it, and it reads the state then (the latest).
  */
 export class Throttle {
   private timer: unknown = undefined;
@@ -34,22 +35,29 @@ export class Throttle {
 
   call(): void {
     if (this.disposed || this.timer !== undefined) return;
-    const wait = this.last + this.intervalMs - this.clock.now();
-    if (wait <= 0) {
-      this.run();
-      return;
-    }
+    const wait = Math.max(0, this.last + this.intervalMs - this.clock.now());
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
       this.run();
     }, wait);
   }
 
+  /** Drops a pending run. */
+  cancel(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** What `fn` would do was done another way just now: drop a pending run, and count the interval from now. */
+  ranNow(): void {
+    this.cancel();
+    this.last = this.clock.now();
+  }
+
   /** No more runs, not even a pending one. */
   dispose(): void {
     this.disposed = true;
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancel();
   }
 
   private run(): void {
