@@ -707,6 +707,27 @@ export async function runCommand(page: Page, title: string, timeoutMs = 30_000):
   await pickInQuickInput(page, 'F1', `>${title}`, title, timeoutMs);
 }
 
+/**
+ * Runs a command that asks with its own quick pick (e.g. "Gradflow: Open Sweep…") and picks the row
+ * that contains `expect`. As with the palette (`pickInQuickInput`), a webview that had focus can
+ * close a pick that just opened: VS Code polls webview focus every 250 ms, and a late report takes
+ * focus from the pick (CI: the row there, focused, but hidden). The command is then run again.
+ */
+export async function runCommandAndPick(page: Page, title: string, expect: string, attempts = 3): Promise<void> {
+  const row = page.locator('.quick-input-list .monaco-list-row.focused').filter({ hasText: expect });
+  for (let attempt = 1; ; attempt++) {
+    await runCommand(page, title);
+    try {
+      await row.waitFor({ state: 'visible', timeout: 10_000 });
+      break;
+    } catch (e) {
+      if (attempt >= attempts) throw e;
+      console.log(`[e2e] the pick of "${title}" closed before "${expect}" was chosen (attempt ${attempt}); running it again`);
+    }
+  }
+  await page.keyboard.press('Enter');
+}
+
 /** Opens a workspace file through quick open (Ctrl+P) and waits for its editor tab. */
 export async function openFile(page: Page, relPath: string, timeoutMs = 30_000): Promise<void> {
   const base = path.basename(relPath);

@@ -21,6 +21,7 @@ import {
   repoRoot,
   requireE2E,
   runCommand,
+  runCommandAndPick,
   screenshot,
   screenshotOnFailure,
   startCodeServer,
@@ -105,21 +106,9 @@ describe('sweep view in VS Code', { skip: e2eSkip(), timeout: 180_000 }, () => {
 
   test('Open Sweep… re-reads the sweep folder', { timeout: 120_000 }, () =>
     screenshotOnFailure(page, 'sweep-view-open', async () => {
-      // The quick pick lists the workspace's sweep folders. The previous test clicked in the
-      // dashboard, and the webview's focus report (VS Code polls it every 250 ms) can come after the
-      // pick opened and close it (CI: the row there, focused, but hidden): then ask again.
-      const row = page.locator('.quick-input-list .monaco-list-row.focused').filter({ hasText: 'tiny-sweep' });
-      for (let attempt = 1; ; attempt++) {
-        await runCommand(page, 'Gradflow: Open Sweep…');
-        try {
-          await row.waitFor({ state: 'visible', timeout: 10_000 });
-          break;
-        } catch (e) {
-          if (attempt >= 3) throw e;
-          console.log(`[e2e] the Open Sweep… pick closed before it was used (attempt ${attempt}); asking again`);
-        }
-      }
-      await page.keyboard.press('Enter');
+      // The quick pick lists the workspace's sweep folders (the previous test clicked in the
+      // dashboard, whose late focus report can close the pick: runCommandAndPick asks again).
+      await runCommandAndPick(page, 'Gradflow: Open Sweep…', 'tiny-sweep');
       const frame = frameOfWebview(page);
       await frame.locator('#gf-sweep').waitFor({ state: 'visible', timeout: 20_000 });
       await waitForText(() => frame.locator('#gf-sweep-status').innerText(), 'recorded');
