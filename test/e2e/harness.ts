@@ -807,6 +807,7 @@ interface FrameWatchWindow {
   __gfPanelTimes?: FrameTimes;
   __gfPanelWatch?: (sel: string, baseline: string) => void;
   __gfPanelObserver?: { disconnect(): void };
+  __gfPanelKeydown?: (e: { key: string }) => void;
   document: {
     body: unknown;
     getElementById(id: string): WatchElement | null;
@@ -814,6 +815,7 @@ interface FrameWatchWindow {
     querySelectorAll(sel: string): Iterable<WatchElement>;
   };
   addEventListener(type: 'keydown', cb: (e: { key: string }) => void, opts: { capture: boolean }): void;
+  removeEventListener(type: 'keydown', cb: (e: { key: string }) => void, opts: { capture: boolean }): void;
   MutationObserver: new (cb: () => void) => { observe(target: unknown, opts: { subtree: boolean; childList: boolean }): void; disconnect(): void };
 }
 
@@ -882,12 +884,15 @@ export async function watchPanelOpen(page: Page, tabTitle: string, selector: str
         });
         obs.observe(document.body, { subtree: true, childList: true });
         w.__gfPanelObserver = obs;
-        w.addEventListener('keydown', (e) => {
+        // One listener per page: the one of an earlier arm() goes with its observer.
+        if (w.__gfPanelKeydown !== undefined) w.removeEventListener('keydown', w.__gfPanelKeydown, { capture: true });
+        w.__gfPanelKeydown = (e) => {
           if (e.key !== 'Enter' || t.enter !== undefined) return;
           t.enter = Date.now();
           // A tab that is already there (the panel was left open) counts from Enter.
           if (hasTab()) t.tab = t.enter;
-        }, { capture: true });
+        };
+        w.addEventListener('keydown', w.__gfPanelKeydown, { capture: true });
       }, tabTitle);
     },
     read: async () => {
