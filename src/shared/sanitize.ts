@@ -89,12 +89,12 @@ export function slurmJobName(name: string): string {
  * Markdown inline text (a table cell, or text after a heading's `#`s or a list item's `-`) that
  * renders as exactly `s`: on one line (controls visible), with the characters that could start
  * markup backslash-escaped — `|` (a table row keeps its cells), `\`, `<`, and `&` before `name;` (no HTML tag or
- * entity), `[ ] !` (no link or image), a backtick (no code span), `* ~` and a `_` at a word
+ * entity), `[ ] !` (no link or image), a backtick (no code span), `$` (no math on GitHub), `* ~` and a `_` at a word
  * boundary (no emphasis; GFM never reads an intraword `_` as one, so `adam_x` stays as it is).
  */
 export function markdownText(s: string): string {
   return visibleControls(s)
-    .replace(/[\\|`*[\]<>!~]|&(?=#?[A-Za-z0-9]+;)/g, (c) => `\\${c}`)
+    .replace(/[\\|`*[\]<>!~$]|&(?=#?[A-Za-z0-9]+;)/g, (c) => `\\${c}`)
     .replace(/_/g, (u, at: number, all: string) => (/[A-Za-z0-9]/.test(all.charAt(at - 1)) && /[A-Za-z0-9]/.test(all.charAt(at + 1)) ? u : '\\_'));
 }
 

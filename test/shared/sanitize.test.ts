@@ -64,6 +64,7 @@ test('markdownText: one line, pipes and markup escaped, intraword _ kept', () =>
   assert.equal(markdownText('`code` *em* ~~s~~'), '\\`code\\` \\*em\\* \\~\\~s\\~\\~');
   assert.equal(markdownText('adam_x _em_ __b__'), 'adam_x \\_em\\_ \\_\\_b\\_\\_');
   assert.equal(markdownText('p & q, &amp; &#60;'), 'p & q, \\&amp; \\&#60;');
+  assert.equal(markdownText('$x$ $(id)'), '\\$x\\$ \\$(id)');
   assert.equal(markdownText(`a\\b ${ESC}[31mred`), 'a\\\\b red');
 });
 
