@@ -163,7 +163,9 @@ export function readJobs(sweepDir: string): JobRecord[] {
   for (const line of text.split('\n')) {
     try {
       const v = JSON.parse(line) as Partial<JobRecord>;
-      if (typeof v.jobId === 'string' && typeof v.batch === 'string' && typeof v.tasks === 'number') out.push(v as JobRecord);
+      // A job id is digits (what sbatch --parsable printed): anything else in a copied or edited
+      // jobs.jsonl would reach squeue/scancel as an option (`--user=…` cancels every job of a user).
+      if (typeof v.jobId === 'string' && /^\d+$/.test(v.jobId) && typeof v.batch === 'string' && typeof v.tasks === 'number') out.push(v as JobRecord);
     } catch {
       /* blank or cut line */
     }
