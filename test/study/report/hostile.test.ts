@@ -5,6 +5,7 @@
  * one line, where it is shown.
  */
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -65,4 +66,23 @@ test('a hostile sweep name, dataset name and grid value: every report file keeps
   const width = fs.readdirSync(out).find((n) => /^width-.*\.csv$/.test(n));
   assert.ok(width);
   assert.ok(fs.readFileSync(path.join(out, width), 'utf8').includes(', run.note=evil | cell\\n## forged heading\\n| a | b | `code`'), 'the setting cell');
+});
+
+function hasPdflatex(): boolean {
+  return spawnSync('pdflatex', ['--version'], { encoding: 'utf8' }).status === 0;
+}
+
+test('the hostile report\'s LaTeX tables compile with pdflatex', { skip: !hasPdflatex() && 'pdflatex not installed', timeout: 120_000 }, async () => {
+  const runs = mainSweepRuns().map((r) => ({ ...r, point: { ...r.point, 'run.note': HOSTILE }, config: { ...r.config, dataset: { ...r.config.dataset, name: HOSTILE as ExperimentConfig['dataset']['name'] } } }));
+  const out = path.join(tmpDir(), 'report');
+  const files = await writeReport(loadSweepResults(writeSweep(path.join(tmpDir(), 'sweep-tex'), runs)), out, { formats: ['tex'], note: () => undefined, bootstrapResamples: 200 });
+  assert.ok(files.length >= 4);
+  fs.writeFileSync(
+    path.join(out, 'doc.tex'),
+    ['\\documentclass{article}', '\\usepackage{booktabs}', '\\usepackage{graphicx}', '\\usepackage[table]{xcolor}', '\\begin{document}', ...files.map((f) => `\\input{${path.basename(f, '.tex')}}`), '\\end{document}', ''].join('\n'),
+  );
+  const r = spawnSync('pdflatex', ['-interaction=nonstopmode', '-halt-on-error', 'doc.tex'], { cwd: out, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stdout.split('\n').filter((l) => l.startsWith('!')).join('\n') || r.stdout.slice(-2000));
+  // The name is typeset as text: its `\par` was escaped, not run.
+  assert.ok(fs.existsSync(path.join(out, 'doc.pdf')));
 });
