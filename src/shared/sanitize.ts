@@ -20,6 +20,10 @@
  * control, line break, bidirectional override or line/paragraph separator becomes a visible escape.
  * So a hostile name stays recognisable (`evil\n$(touch x)`) but can neither forge a line nor drive
  * a terminal, in any output.
+ *
+ * In text.ts: `shownText` quotes a value inside an error message (controls visible, ESC included,
+ * length bounded), `stripControl` is the last filter at the terminal and log sinks, `boundedSlug`
+ * makes file and folder names.
  */
 import { ESCAPE_SEQUENCE } from './text';
 
