@@ -36,6 +36,24 @@ export default tseslint.config(
     },
   },
   {
+    // User text never becomes markup or a shell line (docs/security.md): no HTML string sinks in the
+    // code that ships (the dashboard builds its DOM with textContent), and no shell for processes
+    // (argv arrays only; a shell command line would need quoting nobody can get right everywhere).
+    files: shipped,
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['innerHTML', 'outerHTML', 'insertAdjacentHTML'].map((property) => ({ property, message: 'user text must not become markup: build elements and set textContent (webview/dom.ts)' })),
+        { object: 'document', property: 'write', message: 'user text must not become markup: build elements and set textContent (webview/dom.ts)' },
+      ],
+      'no-restricted-imports': [
+        'error',
+        ...['node:child_process', 'child_process'].map((name) => ({ name, importNames: ['exec', 'execSync'], message: 'exec runs a shell: use spawn/spawnSync/execFile/fork with an argv array (docs/security.md)' })),
+      ],
+      'no-restricted-syntax': ['error', { selector: "Property[key.name='shell'][value.value=true]", message: 'no shell: pass an argv array (docs/security.md)' }],
+    },
+  },
+  {
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
       // Deliberate: src/shared/text.ts and the config guards match control characters to strip them.

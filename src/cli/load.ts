@@ -6,6 +6,7 @@ import type { ExperimentConfig } from '../shared/experiment';
 import { parseExperiment, formatIssue, type ConfigIssue, type SweepSpec } from '../config';
 import type { SettingsLayer } from '../config/layers';
 import { projectRoot } from '../runs/folders';
+import { terminalText } from '../shared/sanitize';
 
 export class CliUsageError extends Error {
   constructor(
@@ -51,12 +52,12 @@ export function loadForCli(file: string, sets: readonly string[], settings: Sett
   try {
     text = fs.readFileSync(sourceFile, 'utf8');
   } catch (e) {
-    throw new CliUsageError(`cannot read experiment file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new CliUsageError(`cannot read experiment file ${terminalText(file)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   // Validate the file as written first, so positions point at its real lines.
   const first = parseExperiment(text, sourceFile, { settings });
   const firstErrors = first.issues.filter((i) => i.severity === 'error');
-  if (firstErrors.length > 0 || !first.config) throw new CliUsageError(`${formatIssues(firstErrors)}\n${file}: invalid experiment file, nothing was run`);
+  if (firstErrors.length > 0 || !first.config) throw new CliUsageError(`${formatIssues(firstErrors)}\n${terminalText(file)}: invalid experiment file, nothing was run`);
   if (sets.length === 0) return { config: placeRuns(first.config, first.keyRanges, sourceFile, settings), sourceFile, ...(first.sweep ? { sweep: first.sweep } : {}) };
   const second = parseExperiment(applyOverrides(text, sets), sourceFile, { settings });
   const secondErrors = second.issues.filter((i) => i.severity === 'error');

@@ -10,6 +10,7 @@
  */
 import * as path from 'node:path';
 import { stripControl } from '../shared/text';
+import { terminalText } from '../shared/sanitize';
 import { BACKENDS, type BackendPreference } from '../shared/experiment';
 import { runOne } from './run';
 import { loadForCli, CliUsageError } from './load';
@@ -157,7 +158,7 @@ async function main(argv: string[]): Promise<number> {
       const file = args.positional[0];
       if (!file) throw new CliUsageError('run: missing FILE (an experiment file, e.g. examples/quick-synthetic.gradflow.yaml)');
       const { config, sourceFile, sweep } = loadForCli(file, args.sets);
-      if (sweep) throw new CliUsageError(`${file} declares a sweep: run it with \`gradflow sweep ${file}\` (or remove the sweep section to train one configuration)`);
+      if (sweep) throw new CliUsageError(`${terminalText(file)} declares a sweep: run it with \`gradflow sweep ${terminalText(file)}\` (or remove the sweep section to train one configuration)`);
       const outcome = await runOne(config, sourceFile, {
         json: args.json,
         trainerPath,
@@ -173,7 +174,7 @@ async function main(argv: string[]): Promise<number> {
       const file = args.positional[0];
       if (!file) throw new CliUsageError('sweep: missing FILE (an experiment file with a sweep section)');
       const { config, sourceFile, sweep } = loadForCli(file, args.sets);
-      if (!sweep) throw new CliUsageError(`${file} has no sweep section: run it with \`gradflow run ${file}\``);
+      if (!sweep) throw new CliUsageError(`${terminalText(file)} has no sweep section: run it with \`gradflow run ${terminalText(file)}\``);
       return sweepCommand(config, sweep, sourceFile, {
         trainerPath,
         json: args.json,
@@ -218,7 +219,7 @@ async function main(argv: string[]): Promise<number> {
       const dir = path.resolve(args.positional[0] ?? '.gradflow/runs');
       const runs = listPastRuns([dir], Infinity);
       if (runs.length === 0) {
-        process.stdout.write(`no runs in ${dir}\n`);
+        process.stdout.write(`no runs in ${terminalText(dir)}\n`);
         return 0;
       }
       if (args.json) {
@@ -229,7 +230,7 @@ async function main(argv: string[]): Promise<number> {
         table(
           ['started', 'run', 'status', 'backend', 'sweep', 'note'],
           runs.map((r) =>
-            [startLabel(r.startedAt), r.runId, statusLabel(r.status, r.diverged), r.backend ?? '', r.sweep ?? '', (r.reason ?? '').split('\n')[0].slice(0, 80)].map((cell) => stripControl(cell)),
+            [startLabel(r.startedAt), r.runId, statusLabel(r.status, r.diverged), r.backend ?? '', r.sweep ?? '', (r.reason ?? '').split('\n')[0].slice(0, 80)].map((cell) => terminalText(cell)),
           ),
         ) + '\n',
       );

@@ -9,6 +9,7 @@ import { startRun, type RunOutcome } from '../runs/session';
 import { statusLabel } from '../runs/status';
 import { num, progressLine, summaryTable, type ProgressState } from './format';
 import { stripControl } from '../shared/text';
+import { terminalText } from '../shared/sanitize';
 
 export interface RunCliOptions {
   json: boolean;
@@ -83,10 +84,10 @@ export async function runOne(config: ExperimentConfig, sourceFile: string | unde
         progress.totalSteps = m.totalSteps;
         const nets = m.nets.map((n) => `${n.net} (width ${n.width}, ${n.activeWeights} active weights)`).join(' vs ');
         if (!opts.json || tty) {
-          say(`gradflow: ${config.name} on ${m.dataset.name}: ${m.dataset.train} train / ${m.dataset.validation} validation / ${m.dataset.test} test`);
-          say(`data from ${m.dataset.source}`);
+          say(`gradflow: ${terminalText(config.name)} on ${terminalText(m.dataset.name)}: ${m.dataset.train} train / ${m.dataset.validation} validation / ${m.dataset.test} test`);
+          say(`data from ${terminalText(m.dataset.source)}`);
           say(`backend ${m.backend}; ${nets}; ${m.totalSteps} steps (${m.stepsPerEpoch}/epoch)`);
-          say(`run folder: ${m.runDir}`);
+          say(`run folder: ${terminalText(m.runDir)}`);
         }
         progress.nets = m.nets.map((n) => ({ net: n.net, loss: NaN, egf2: NaN }));
         break;
@@ -137,7 +138,7 @@ export async function runOne(config: ExperimentConfig, sourceFile: string | unde
     if (!opts.json) {
       opts.out.write('\n' + stripControl(summaryTable(summary), { keepNewlines: true }) + '\n\n');
       const why = outcome.status === 'stopped' ? ` (${summary.reason ?? 'stop requested'})` : outcome.status === 'failed' ? ` (${summary.reason ?? 'unknown reason'})` : '';
-      opts.out.write(stripControl(`run ${summary.runId}: ${statusLabel(outcome.status, outcome.diverged)}${why}; log and summary in ${path.relative(process.cwd(), summary.runDir) || summary.runDir}`) + '\n');
+      opts.out.write(stripControl(`run ${summary.runId}: ${statusLabel(outcome.status, outcome.diverged)}${why}; log and summary in ${terminalText(path.relative(process.cwd(), summary.runDir) || summary.runDir)}`) + '\n');
     }
     const diverged = summary.nets.filter((n) => n.diverged);
     if (summary.finished && diverged.length > 0) {
@@ -150,6 +151,6 @@ export async function runOne(config: ExperimentConfig, sourceFile: string | unde
     return { exitCode: summary.stopped ? 130 : 1, outcome };
   }
   say(`gradflow: run ${outcome.status}: ${failure ?? `trainer exited with code ${exit.code}`}`);
-  if (outcome.runDir !== undefined) say(`what was measured is kept in ${outcome.runDir}`);
+  if (outcome.runDir !== undefined) say(`what was measured is kept in ${terminalText(outcome.runDir)}`);
   return { exitCode: 1, outcome };
 }

@@ -14,6 +14,7 @@ import { bar, formatDuration, metricCell, pct, table } from './format';
 import { GRADFLOW_VERSION } from '../shared/version';
 import { CliUsageError } from './load';
 import { stripControl } from '../shared/text';
+import { terminalText } from '../shared/sanitize';
 
 export const EXECUTORS = ['local', 'slurm'] as const;
 export type Executor = (typeof EXECUTORS)[number];
@@ -79,7 +80,7 @@ export async function sweepCommand(config: ExperimentConfig, spec: SweepSpec, so
         total = e.total;
         toRun = e.toRun;
         say(
-          `sweep ${plan.name}: ${e.total} runs, ${e.skipped} already finished, ${e.toRun} to run ${executor.name === 'slurm' ? `as a Slurm array (${e.workers} at once)` : `on ${e.workers} worker(s)`}; folder ${plan.dir}`,
+          `sweep ${terminalText(plan.name)}: ${e.total} runs, ${e.skipped} already finished, ${e.toRun} to run ${executor.name === 'slurm' ? `as a Slurm array (${e.workers} at once)` : `on ${e.workers} worker(s)`}; folder ${terminalText(plan.dir)}`,
         );
         for (const o of e.otherVersions)
           say(`note: ${o.runs} of the finished runs were made by gradflow ${o.version}, not ${GRADFLOW_VERSION}; they are reused (delete their folders to redo them)`);
@@ -96,14 +97,14 @@ export async function sweepCommand(config: ExperimentConfig, spec: SweepSpec, so
         progress.delete(e.id);
         ended++;
         const accs = e.summary?.nets.map((n) => `${n.net} ${pct(n.final.test.accuracy)} EGF₂ ${metricCell(n.flowAverage.egf2, 3)}`).join(', ') ?? '';
-        say(`${statusLabel(e.status).padEnd(8)} ${e.id} ${accs}${e.error ? ` — ${e.error.split('\n')[0]}` : ''}`);
+        say(`${statusLabel(e.status).padEnd(8)} ${e.id} ${accs}${e.error ? ` — ${terminalText(e.error.split('\n')[0])}` : ''}`);
         if (isFailure(e.status) || e.status === 'stopped') failures.push({ id: e.id, status: e.status, ...(e.error !== undefined ? { error: e.error } : {}) });
         break;
       }
       case 'busy':
         progress.delete(e.id);
         ended++;
-        say(`busy     ${e.id} — ${e.holder}: not run here`);
+        say(`busy     ${e.id} — ${terminalText(e.holder)}: not run here`);
         break;
       case 'log':
         say(e.message);
@@ -125,7 +126,7 @@ export async function sweepCommand(config: ExperimentConfig, spec: SweepSpec, so
   let interrupts = 0;
   const onSigint = (): void => {
     interrupts++;
-    if (executor.name === 'slurm') say(`no longer following; the array keeps running. Later: gradflow sweep --status ${plan.dir} (or --cancel)`);
+    if (executor.name === 'slurm') say(`no longer following; the array keeps running. Later: gradflow sweep --status ${terminalText(plan.dir)} (or --cancel)`);
     else say(interrupts === 1 ? 'stopping: running trainers finish their step; finished runs are kept. Re-run to resume.' : 'still stopping…');
     handle.stop();
   };
@@ -134,16 +135,16 @@ export async function sweepCommand(config: ExperimentConfig, spec: SweepSpec, so
   process.off('SIGINT', onSigint);
   if (tty) err.write('\r\x1b[K');
   if (executor.name === 'slurm' && !opts.wait) {
-    opts.out.write(`sweep ${plan.name}: submitted; follow it with: gradflow sweep --status ${plan.dir}\n`);
+    opts.out.write(`sweep ${terminalText(plan.name)}: submitted; follow it with: gradflow sweep --status ${terminalText(plan.dir)}\n`);
     return 0;
   }
-  opts.out.write(stripControl(`sweep ${plan.name}: ${countsText(counts)}`) + '\n');
+  opts.out.write(`sweep ${terminalText(plan.name)}: ${countsText(counts)}\n`);
   for (const f of failures) {
     opts.out.write(`\n${f.status} ${f.id}${f.error ? `:\n${indent(f.error)}` : ''}\n`);
   }
   const never = unfinishedConfigs(plan.dir, plan.runs.map((r) => r.id));
   if (never.length > 0 && counts.busy === 0) opts.out.write(`\nnot finished (${never.length}): ${never.join(', ')}\nre-run the same command to run only these\n`);
-  opts.out.write(stripControl(`report: gradflow report ${plan.dir}`) + '\n');
+  opts.out.write(`report: gradflow report ${terminalText(plan.dir)}\n`);
   if (interrupts > 0) return 130;
   return counts.failed + counts.killed > 0 ? 1 : 0;
 }
@@ -151,7 +152,7 @@ export async function sweepCommand(config: ExperimentConfig, spec: SweepSpec, so
 function indent(s: string): string {
   return s
     .split('\n')
-    .map((l) => `    ${l}`)
+    .map((l) => `    ${terminalText(l)}`)
     .join('\n');
 }
 
@@ -164,7 +165,7 @@ export function sweepStatusCommand(dir: string, opts: { out: NodeJS.WritableStre
     throw new CliUsageError((e as Error).message);
   }
   const jobs = readJobs(dir);
-  if (jobs.length === 0) throw new CliUsageError(`${dir}: no Slurm submission recorded (slurm/jobs.jsonl); was it run with --executor slurm?`);
+  if (jobs.length === 0) throw new CliUsageError(`${terminalText(dir)}: no Slurm submission recorded (slurm/jobs.jsonl); was it run with --executor slurm?`);
   const rows: string[][] = [];
   const problems: string[] = [];
   const views = jobs.flatMap((j) => viewJob(dir, j, arrayStates(j.jobId)));
@@ -178,7 +179,7 @@ export function sweepStatusCommand(dir: string, opts: { out: NodeJS.WritableStre
     const bad = ['FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED', 'BOOT_FAIL'].includes(v.slurmState) || (v.run !== undefined && isFailure(v.run.status));
     if (bad && !v.complete) {
       const tail = logTailOf(v.logFile, 8);
-      problems.push(`${v.jobId}_${v.index} (${v.configId}) ${v.slurmState}${v.record?.error ? `: ${v.record.error.split('\n')[0]}` : ''}\n${tail.length > 0 ? indent(tail.join('\n')) : `    (no log: ${v.logFile})`}`);
+      problems.push(`${v.jobId}_${v.index} (${v.configId}) ${v.slurmState}${v.record?.error ? `: ${terminalText(v.record.error.split('\n')[0])}` : ''}\n${tail.length > 0 ? indent(tail.join('\n')) : `    (no log: ${terminalText(v.logFile)})`}`);
     }
   }
   opts.out.write(table(['task', 'configuration', 'slurm', 'run', 'progress'], rows) + '\n');
@@ -205,7 +206,7 @@ export function sweepCancelCommand(dir: string, opts: { out: NodeJS.WritableStre
     if (e instanceof SlurmError) throw new CliUsageError(e.message);
     throw e;
   }
-  opts.out.write(cancelled.length > 0 ? `cancelled job ${cancelled.join(', ')} (finished runs are kept; re-run the sweep to resume)\n` : `nothing to cancel in ${dir}\n`);
+  opts.out.write(cancelled.length > 0 ? `cancelled job ${cancelled.join(', ')} (finished runs are kept; re-run the sweep to resume)\n` : `nothing to cancel in ${terminalText(dir)}\n`);
   return 0;
 }
 

@@ -5,6 +5,7 @@
  */
 import type { ExperimentConfig } from '../shared/experiment';
 import type { KeyEntry } from './positions';
+import { terminalText } from '../shared/sanitize';
 
 export interface Range {
   /** 1-based line of the first character. */
@@ -113,7 +114,8 @@ export class ConfigError extends Error {
 }
 
 export function formatIssue(issue: ConfigIssue): string {
-  const where = `${issue.file}:${issue.line}:${issue.column}`;
-  const key = issue.key ? `${issue.key}: ` : '';
+  // One line per issue: a file or key name cannot start a line of its own (shared/sanitize.ts).
+  const where = `${terminalText(issue.file)}:${issue.line}:${issue.column}`;
+  const key = issue.key ? `${terminalText(issue.key)}: ` : '';
   return `${where}: ${issue.severity}: ${key}${issue.message}`;
 }

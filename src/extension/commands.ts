@@ -14,6 +14,7 @@ import { listSweepFolders, loadSweepFolder } from './dashboard';
 import { listPastRuns, loadIntoDashboard } from './runs/past-runs';
 import type { LiveRun, RunOutcome } from './runs/run-manager';
 import type { RunsNode } from './runs/runs-tree';
+import { logText } from '../shared/sanitize';
 
 type Handler = (ctx: GradflowContext, ...args: unknown[]) => unknown;
 
@@ -131,7 +132,7 @@ export const COMMANDS: Record<string, Handler> = {
       loadIntoDashboard(ctx.dashboard, record);
     } catch (e) {
       // A corrupt metrics log: say which line; what was read is still shown.
-      ctx.log.error(`opening ${runDir}: ${e instanceof Error ? e.message : String(e)}`);
+      ctx.log.error(`opening ${logText(runDir)}: ${e instanceof Error ? e.message : String(e)}`);
       void vscode.window.showWarningMessage(`Gradflow: part of the run could not be read: ${e instanceof Error ? e.message : String(e)}`);
     }
     ctx.rememberRunDir(record.runId, runDir);
@@ -164,9 +165,9 @@ export const COMMANDS: Record<string, Handler> = {
     const files = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Gradflow: writing the report of ${path.basename(sweepDir)}` },
       // PNG needs chromium and playwright-core, absent from an installed extension: SVG plots instead.
-      () => writeReport(results, outDir, { formats: ['md', 'csv', 'tex', 'svg'], note: (m) => ctx.log.info(m) }),
+      () => writeReport(results, outDir, { formats: ['md', 'csv', 'tex', 'svg'], note: (m) => ctx.log.info(logText(m)) }),
     );
-    ctx.log.info(`report of ${sweepDir}: ${files.length} files in ${outDir}`);
+    ctx.log.info(`report of ${logText(sweepDir)}: ${files.length} files in ${logText(outDir)}`);
     const md = vscode.Uri.file(path.join(outDir, 'report.md'));
     await vscode.commands.executeCommand('markdown.showPreview', md);
     return files;

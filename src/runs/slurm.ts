@@ -18,6 +18,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BackendPreference } from '../shared/experiment';
+import { logText, shellWord, slurmJobName, terminalText } from '../shared/sanitize';
 import { claimState } from './claims';
 import { startRun } from './session';
 import { isComplete, type RunStatus } from './status';
@@ -113,7 +114,7 @@ export function preflight(count: number, opts: Pick<SlurmOptions, 'partition'>):
   if (parts.status !== 0) throw new SlurmError(`sinfo cannot reach the cluster: ${parts.stderr.trim() || `exit ${parts.status}`}; nothing was submitted`);
   const names = parts.stdout.split('\n').map((s) => s.trim().replace(/\*$/, '')).filter((s) => s !== '');
   if (opts.partition !== undefined && !names.includes(opts.partition))
-    throw new SlurmError(`unknown partition '${opts.partition}': this cluster has ${names.join(', ') || 'none'}; nothing was submitted`);
+    throw new SlurmError(`unknown partition '${terminalText(opts.partition)}': this cluster has ${names.map(terminalText).join(', ') || 'none'}; nothing was submitted`);
   const max = maxArraySize();
   if (max !== undefined && count > max)
     throw new SlurmError(
@@ -128,8 +129,23 @@ export function maxArraySize(): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
+/** Each task's log, relative to the sweep folder (sbatch --chdir): `%A` job id, `%a` task index. */
+export const SLURM_LOG_PATTERN = 'slurm/logs/%A_%a.log';
+
+/**
+ * The batch script of a submission. It holds no user text: no experiment name, no comment made
+ * from one (a newline there used to become a shell line, and `#SBATCH` a directive). Its only
+ * variable parts are four absolute paths — the Node executable, the CLI bundle, the sweep folder
+ * and the batch file — each one single-quoted shell word (`shellWord`), so spaces, quotes, `$`,
+ * backticks and newlines in a folder name are data.
+ */
+export function batchScript(node: string, cliPath: string, sweepDir: string, batchFile: string): string {
+  return [
+    '#!/bin/sh',
+    '# gradflow sweep: array task i trains configuration i of the batch file below.',
+    `exec ${shellWord(node)} ${shellWord(cliPath)} sweep-task ${shellWord(sweepDir)} "$SLURM_ARRAY_TASK_ID" --batch ${shellWord(batchFile)}`,
+    '',
+  ].join('\n');
 }
 
 function stamp(): string {
@@ -147,7 +163,9 @@ export function readJobs(sweepDir: string): JobRecord[] {
   for (const line of text.split('\n')) {
     try {
       const v = JSON.parse(line) as Partial<JobRecord>;
-      if (typeof v.jobId === 'string' && typeof v.batch === 'string' && typeof v.tasks === 'number') out.push(v as JobRecord);
+      // A job id is digits (what sbatch --parsable printed): anything else in a copied or edited
+      // jobs.jsonl would reach squeue/scancel as an option (`--user=…` cancels every job of a user).
+      if (typeof v.jobId === 'string' && /^\d+$/.test(v.jobId) && typeof v.batch === 'string' && typeof v.tasks === 'number') out.push(v as JobRecord);
     } catch {
       /* blank or cut line */
     }
@@ -183,22 +201,16 @@ export function submitArray(sweepDir: string, name: string, queue: readonly Plan
   writeFileAtomic(batchFile, JSON.stringify(batch) + '\n');
   const script = path.join(sdir, `batch-${id}.sh`);
   const node = opts.nodePath ?? process.execPath;
-  fs.writeFileSync(
-    script,
-    [
-      '#!/bin/sh',
-      `# gradflow sweep ${name}: task i trains configuration i of ${path.basename(batchFile)}.`,
-      `exec ${shellQuote(node)} ${shellQuote(opts.cliPath)} sweep-task ${shellQuote(sweepDir)} "$SLURM_ARRAY_TASK_ID" --batch ${shellQuote(batchFile)}`,
-      '',
-    ].join('\n'),
-    { mode: 0o755 },
-  );
+  fs.writeFileSync(script, batchScript(node, opts.cliPath, sweepDir, batchFile), { mode: 0o755 });
   const array = `0-${queue.length - 1}${opts.maxParallel !== undefined ? `%${opts.maxParallel}` : ''}`;
+  // Every element is one argv entry (no shell). User text reaches sbatch only as the job name,
+  // filtered by slurmJobName; the log path is relative to --chdir, so no folder name (which may
+  // hold `%` or `\`, Slurm's file-name pattern characters) is in the pattern.
   const args = [
     '--parsable',
     `--array=${array}`,
-    `--job-name=gradflow-${name}`.slice(0, 100),
-    `--output=${path.join(sdir, 'logs', '%A_%a.log')}`,
+    `--job-name=${slurmJobName(name)}`,
+    `--output=${SLURM_LOG_PATTERN}`,
     `--chdir=${sweepDir}`,
     ...(opts.partition !== undefined ? [`--partition=${opts.partition}`] : []),
     ...(opts.time !== undefined ? [`--time=${opts.time}`] : []),
@@ -466,7 +478,8 @@ export async function sweepTask(sweepDir: string, index: number, batchFile: stri
   if (task === undefined) throw new SlurmError(`${batchFile} has ${batch.tasks.length} tasks; there is no task ${index}`);
   const jobId = process.env.SLURM_ARRAY_JOB_ID ?? process.env.SLURM_JOB_ID ?? 'nojob';
   const holder = `slurm ${jobId}_${index}`;
-  const say = (s: string): void => void out.write(`${new Date().toISOString()} ${s}\n`);
+  // One line per message in the task log: names, paths and trainer output are user text (logText).
+  const say = (s: string): void => void out.write(`${new Date().toISOString()} ${logText(s)}\n`);
   say(`task ${index}: configuration ${task.id} ${JSON.stringify(task.point)}`);
   let session: ReturnType<typeof startRun> | undefined;
   // scancel and preemption send SIGTERM to the whole step: stop the trainer cleanly (it writes a

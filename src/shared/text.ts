@@ -10,7 +10,7 @@
  * (`ESC [` params final), OSC / DCS / SOS / PM / APC strings up to BEL or ST, and two-byte
  * `ESC x`; also the 8-bit CSI (U+009B) and OSC (U+009D) forms.
  */
-const ESCAPE_SEQUENCE = /\u001b\[[0-?]*[ -/]*[@-~]|\u009b[0-?]*[ -/]*[@-~]|(?:\u001b[\]PX^_]|[\u009d\u0090\u0098\u009e\u009f])[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|\u001b[ -~]?/g;
+export const ESCAPE_SEQUENCE = /\u001b\[[0-?]*[ -/]*[@-~]|\u009b[0-?]*[ -/]*[@-~]|(?:\u001b[\]PX^_]|[\u009d\u0090\u0098\u009e\u009f])[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|\u001b[ -~]?/g;
 
 /**
  * Control characters left after the sequences are gone: C0 except tab and newline, DEL, C1, and the

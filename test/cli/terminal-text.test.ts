@@ -62,3 +62,34 @@ test('CLI errors show escape sequences of keys and values as text, with no stack
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('issue 18: a newline in a name or a file name does not forge a line on stderr or stdout', { timeout: 180_000 }, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-nl-'));
+  try {
+    const body = [
+      'dataset:',
+      '  name: synthetic',
+      '  synthetic: { features: 4, classes: 2, train_size: 64, test_size: 16 }',
+      'model: { hidden_layers: 1, width: 8 }',
+      'training: { epochs: 1, batch_size: 32 }',
+      'run: { backend: cpu }',
+      '',
+    ].join('\n');
+    // Named in the file.
+    const named = path.join(dir, 'named.gradflow.yaml');
+    fs.writeFileSync(named, `name: "ok\\nforged: line \\r\\e[2Jx"\n${body}`);
+    const r = spawnSync(process.execPath, [cli, 'run', named], { encoding: 'utf8', cwd: dir, timeout: 80_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const lines = (r.stdout + r.stderr).split('\n');
+    assert.ok(lines.some((l) => l.startsWith('gradflow: ok\\nforged: line \\rx on synthetic: ')), r.stderr);
+    assert.ok(!lines.some((l) => l.startsWith('forged')), 'no forged line');
+    // Named after its file (no name key), the file name holding a newline; an error message names it too.
+    const file = path.join(dir, 'nl\nforged: file.gradflow.yaml');
+    fs.writeFileSync(file, `${body}sweep: { seeds: [1] }\n`);
+    const e = spawnSync(process.execPath, [cli, 'run', file], { encoding: 'utf8', cwd: dir, timeout: 80_000 });
+    assert.equal(e.status, 2, e.stderr);
+    assert.equal(e.stderr, `gradflow: ${dir}/nl\\nforged: file.gradflow.yaml declares a sweep: run it with \`gradflow sweep ${dir}/nl\\nforged: file.gradflow.yaml\` (or remove the sweep section to train one configuration)\n`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -15,6 +15,7 @@ import { readJobs, arrayStates, viewJob } from '../../src/runs/slurm';
 import { readManifest } from '../../src/runs/sweep';
 import { cliPath, tmpDir } from '../trainer/helpers';
 import { clusterSkip, setupSlurm, startCluster, tinySweepYaml } from './cluster';
+import { injectionTests } from './injection';
 
 const skip = clusterSkip();
 
@@ -204,3 +205,6 @@ test('before submitting: no sbatch on PATH, an unknown partition, an array over 
   assert.match(huge.stderr, /array of 1002 tasks but this cluster's MaxArraySize is 1001/);
   assert.equal(readJobs(p.sweepDir).length + readJobs(big.sweepDir).length, 0, 'nothing submitted');
 });
+
+// Issue 18: hostile names through the cluster (test/cluster/injection.ts), in this file's process.
+injectionTests(skip);

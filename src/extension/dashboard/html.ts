@@ -21,6 +21,7 @@
  * not need it) and no `unsafe-inline`: chart.js sets canvas sizes through the CSSOM
  * (`el.style.x = …`), which CSP does not govern.
  */
+import { htmlAttr, htmlText } from '../../shared/sanitize';
 import { randomBytes } from 'node:crypto';
 import { statusLabel, type RunStatus } from '../../shared/run-status';
 import { runOptionText, startingText, statusTitle } from '../../shared/webview/run-text';
@@ -71,15 +72,9 @@ export function dashboardCsp(cspSource: string, nonce: string): string {
   ].join('; ');
 }
 
-/** Escapes for a double-quoted attribute value. */
-function attr(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** Escapes for element text. */
-function text(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+/** Escapes for a quoted attribute value and for element text: shared/sanitize.ts. */
+const attr = htmlAttr;
+const text = htmlText;
 
 /** A JSON string literal that cannot end the <script> element it is written in. */
 function jsString(s: string): string {

@@ -26,6 +26,7 @@ import { defaultRunsDir, settingsLayer, withRuntimeBackend } from '../run-settin
 import type { RunDiagnostics } from '../diagnostics/run-diagnostics';
 import { Throttle } from '../throttle';
 import { UPDATE_INTERVAL_MS } from '../dashboard/pump';
+import { logText } from '../../shared/sanitize';
 
 /** A live run's status: the one run status (runs/status.ts). */
 export type LiveStatus = RunStatus;
@@ -215,7 +216,7 @@ export class RunManager implements vscode.Disposable {
       planned = expandSweep(prep.config, prep.sweep).map((r) => ({ id: r.id, config: r.config, point: r.point }));
     } catch (e) {
       const message = e instanceof ConfigError ? e.issues.map((i) => i.message).join('; ') : e instanceof Error ? e.message : String(e);
-      this.deps.log.error(`sweep of ${prep.file}: ${message}`);
+      this.deps.log.error(`sweep of ${logText(prep.file)}: ${message}`);
       void vscode.window.showErrorMessage(`Gradflow: the sweep cannot run: ${message}`);
       return [];
     }
@@ -279,24 +280,24 @@ export class RunManager implements vscode.Disposable {
       switch (e.type) {
         case 'plan':
           total = e.toRun;
-          this.deps.log.info(`sweep ${plan.name}: ${e.total} configurations, ${e.skipped} already finished, ${e.toRun} to run on ${e.workers} worker(s) in ${plan.dir}`);
+          this.deps.log.info(`sweep ${logText(plan.name)}: ${e.total} configurations, ${e.skipped} already finished, ${e.toRun} to run on ${e.workers} worker(s) in ${logText(plan.dir)}`);
           for (const o of e.otherVersions)
-            this.deps.log.warn(`sweep ${plan.name}: ${o.runs} finished run(s) were made by gradflow ${o.version}, not ${GRADFLOW_VERSION}; they are reused (delete their folders to redo them)`);
+            this.deps.log.warn(`sweep ${logText(plan.name)}: ${o.runs} finished run(s) were made by gradflow ${o.version}, not ${GRADFLOW_VERSION}; they are reused (delete their folders to redo them)`);
           // The sweep view starts from the folder (finished configurations of earlier sessions show
           // their results at once), then follows the runs as they go.
           try {
             dashboard.addSweep(loadSweepFolder(sweepId, 'running'));
           } catch (err) {
-            this.deps.log.error(`sweep ${plan.name}: the sweep view could not read ${sweepId}: ${err instanceof Error ? err.message : String(err)}`);
+            this.deps.log.error(`sweep ${logText(plan.name)}: the sweep view could not read ${sweepId}: ${err instanceof Error ? err.message : String(err)}`);
           }
           if (this.deps.config.openDashboardOnRun && dashboard.hasSweep(sweepId)) this.deps.showSweep(sweepId);
           report(`0/${e.toRun} runs (${e.skipped} already finished)`);
           return;
         case 'log':
-          this.deps.log.info(`sweep ${plan.name}: ${e.message}`);
+          this.deps.log.info(`sweep ${logText(plan.name)}: ${e.message}`);
           return;
         case 'busy':
-          this.deps.log.info(`sweep ${plan.name}: ${e.id} ${e.holder}; not run by this window`);
+          this.deps.log.info(`sweep ${logText(plan.name)}: ${e.id} ${e.holder}; not run by this window`);
           ended++;
           report(`${ended}/${total} runs`, 100 / Math.max(1, total));
           break;
@@ -318,7 +319,7 @@ export class RunManager implements vscode.Disposable {
     let counts: Awaited<ReturnType<typeof scheduleSweep>['done']> | undefined;
     let cancelled = false;
     await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Gradflow sweep: ${plan.name}`, cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: `Gradflow sweep: ${logText(plan.name)}`, cancellable: true },
       async (progress, token) => {
         report = (message, increment) => progress.report({ message, ...(increment !== undefined ? { increment } : {}) });
         let handle: ReturnType<typeof scheduleSweep>;
@@ -343,7 +344,7 @@ export class RunManager implements vscode.Disposable {
           try {
             const jobs = cancelSweep(plan.dir);
             cancelNote = jobs.length > 0 ? `cancelled: scancel ${jobs.join(' ')}` : 'cancelled: nothing was left to cancel on the cluster';
-            this.deps.log.info(`sweep ${plan.name}: scancel ${jobs.join(' ') || '(nothing left to cancel)'}`);
+            this.deps.log.info(`sweep ${logText(plan.name)}: scancel ${jobs.join(' ') || '(nothing left to cancel)'}`);
             report('cancelling: scancel sent, waiting for Slurm to end the tasks');
             followTimer = setTimeout(() => handle.stop(), SLURM_CANCEL_FOLLOW_MS);
           } catch (err) {
@@ -362,7 +363,7 @@ export class RunManager implements vscode.Disposable {
     );
     if (counts === undefined) return outcomes;
     const failed = counts.failed + counts.killed;
-    const summary = `Gradflow sweep ${plan.name}${cancelled ? ' cancelled' : ''}: ${countsText(counts)}.`;
+    const summary = `Gradflow sweep ${logText(plan.name)}${cancelled ? ' cancelled' : ''}: ${countsText(counts)}.`;
     if (failed > 0) void this.errorWithLog(summary);
     else void vscode.window.showInformationMessage(summary);
     return outcomes;
@@ -373,11 +374,11 @@ export class RunManager implements vscode.Disposable {
     if (!isLive(run.status)) return;
     if (run.stopRequested) return;
     run.stopRequested = true;
-    this.deps.log.info(`[${run.name}] stop requested`);
+    this.deps.log.info(`[${logText(run.name)}] stop requested`);
     run.session.stop();
     const timer = setTimeout(() => {
       if (run.exit !== undefined) return;
-      this.deps.log.warn(`[${run.name}] did not stop within ${STOP_GRACE_MS / 1000} s: killing the trainer`);
+      this.deps.log.warn(`[${logText(run.name)}] did not stop within ${STOP_GRACE_MS / 1000} s: killing the trainer`);
       run.killedByUs = true;
       run.handle.kill();
     }, STOP_GRACE_MS);
@@ -498,13 +499,13 @@ export class RunManager implements vscode.Disposable {
     if (opts.startingId === undefined) this.deps.dashboard.addRun({ runId: run.startingId, title: run.name, sourceFile: prep.file, status: 'starting' });
     this.deps.dashboard.setStatus(run.startingId, 'starting', 'starting the trainer process');
     if (openDashboard && opts.startingId === undefined) this.deps.showDashboard(run.startingId);
-    handle.onStderr((line) => this.deps.log.info(`[${run.name}] ${line}`));
+    handle.onStderr((line) => this.deps.log.info(`[${logText(run.name)}] ${line}`));
     handle.onMessage((m) => {
       try {
         this.onMessage(run, m, openDashboard);
       } catch (e) {
         // A bug in our handling must not lose the rest of the stream.
-        this.deps.log.error(`[${run.name}] handling ${m.type}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        this.deps.log.error(`[${logText(run.name)}] handling ${m.type}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       }
     });
     void session.ended.then((o) => resolveEnded(this.onExit(run, o, opts.quiet === true)));
@@ -517,7 +518,7 @@ export class RunManager implements vscode.Disposable {
     const { log, dashboard } = this.deps;
     switch (m.type) {
       case 'hello':
-        log.debug(`[${run.name}] trainer pid ${m.pid}, protocol ${m.protocolVersion}`);
+        log.debug(`[${logText(run.name)}] trainer pid ${m.pid}, protocol ${m.protocolVersion}`);
         return;
       case 'ready': {
         run.runId = m.runId;
@@ -536,7 +537,7 @@ export class RunManager implements vscode.Disposable {
         if (run.sweepId !== undefined && run.configId !== undefined) {
           dashboard.applySweepEvent(run.sweepId, { type: 'run', id: run.configId, runId: m.runId, runDir: m.runDir });
         }
-        log.info(`[${run.name}] ready: run ${m.runId} on ${m.backend}, ${m.totalSteps} steps, dataset ${m.dataset.name} (${m.dataset.train} train / ${m.dataset.test} test) in ${m.runDir}`);
+        log.info(`[${logText(run.name)}] ready: run ${m.runId} on ${m.backend}, ${m.totalSteps} steps, dataset ${m.dataset.name} (${m.dataset.train} train / ${m.dataset.test} test) in ${m.runDir}`);
         if (openDashboard) this.deps.showDashboard(m.runId);
         break;
       }
@@ -559,7 +560,7 @@ export class RunManager implements vscode.Disposable {
       case 'epoch': {
         const e = m.metrics;
         log.info(
-          `[${run.name}] ${e.net} epoch ${e.epoch}: train loss ${e.train.loss.toFixed(4)} acc ${(100 * e.train.accuracy).toFixed(1)}%, validation acc ${(100 * e.validation.accuracy).toFixed(1)}%`,
+          `[${logText(run.name)}] ${e.net} epoch ${e.epoch}: train loss ${e.train.loss.toFixed(4)} acc ${(100 * e.train.accuracy).toFixed(1)}%, validation acc ${(100 * e.validation.accuracy).toFixed(1)}%`,
         );
         break;
       }
@@ -568,11 +569,11 @@ export class RunManager implements vscode.Disposable {
       case 'mask-update': {
         const u = m.update;
         const moved = u.layers.reduce((s, l) => s + l.grown, 0);
-        log.debug(`[${run.name}] ${u.net} masks updated at step ${u.step} (${u.method}, fraction ${u.fraction.toFixed(3)}): ${moved} weights replaced`);
+        log.debug(`[${logText(run.name)}] ${u.net} masks updated at step ${u.step} (${u.method}, fraction ${u.fraction.toFixed(3)}): ${moved} weights replaced`);
         break;
       }
       case 'alert':
-        log.warn(`[${run.name}] alert ${m.alert.kind}: ${m.alert.message}`);
+        log.warn(`[${logText(run.name)}] alert ${m.alert.kind}: ${m.alert.message}`);
         this.addAlertDiagnostics(run, m);
         break;
       case 'log': {
@@ -580,20 +581,20 @@ export class RunManager implements vscode.Disposable {
         // The dashboard keeps the last lines for a failed run's log tail.
         const shownAs = run.runId ?? run.startingId;
         if (shownAs !== undefined) dashboard.apply(shownAs, m);
-        if (m.level === 'error') log.error(`[${run.name}] ${m.message}`);
-        else if (m.level === 'warn') log.warn(`[${run.name}] ${m.message}`);
-        else log.info(`[${run.name}] ${m.message}`);
+        if (m.level === 'error') log.error(`[${logText(run.name)}] ${m.message}`);
+        else if (m.level === 'warn') log.warn(`[${logText(run.name)}] ${m.message}`);
+        else log.info(`[${logText(run.name)}] ${m.message}`);
         return;
       }
       case 'done':
         run.summary = m.summary;
         run.status = statusOfSummary(m.summary);
-        log.info(`[${run.name}] ${statusLabel(run.status, m.summary.nets.filter((n) => n.diverged !== undefined).map((n) => n.net))}${m.summary.reason !== undefined ? ` (${m.summary.reason})` : ''}: ${describeSummary(m.summary)}`);
+        log.info(`[${logText(run.name)}] ${statusLabel(run.status, m.summary.nets.filter((n) => n.diverged !== undefined).map((n) => n.net))}${m.summary.reason !== undefined ? ` (${m.summary.reason})` : ''}: ${describeSummary(m.summary)}`);
         break;
       case 'error':
         run.status = 'failed';
         run.error = m.message;
-        log.error(`[${run.name}] ${m.message}${m.stack !== undefined ? `\n${m.stack}` : ''}`);
+        log.error(`[${logText(run.name)}] ${m.message}${m.stack !== undefined ? `\n${m.stack}` : ''}`);
         if (m.key !== undefined) void this.addConfigError(run, m.key, m.message);
         break;
       default: {
@@ -626,7 +627,7 @@ export class RunManager implements vscode.Disposable {
     const code = exit.signal !== null ? `signal ${exit.signal}` : `exit code ${exit.code}`;
     if (isFailure(run.status)) {
       const tail = exit.stderrTail.filter((l) => l.trim() !== '').slice(-12);
-      this.deps.log.error(`[${run.name}] trainer ended with ${code}${tail.length > 0 ? `; last stderr lines:\n${tail.join('\n')}` : ''}`);
+      this.deps.log.error(`[${logText(run.name)}] trainer ended with ${code}${tail.length > 0 ? `; last stderr lines:\n${tail.join('\n')}` : ''}`);
       // The dashboard shows the error and the log tail, with the trainer's last stderr lines.
       const stderr = tail.map((l) => `stderr: ${l}`);
       const said = `${run.error?.split('\n')[0] ?? run.status} (${code})`;
@@ -640,7 +641,7 @@ export class RunManager implements vscode.Disposable {
       const output = last.length > 0 ? ` Last output: ${last.join(' ⏎ ')}` : '';
       if (!quiet) void this.errorWithLog(`Gradflow: run "${run.name}" ${why}${firstLine !== undefined ? `: ${firstLine}` : ''}.${output}`);
     } else {
-      this.deps.log.info(`[${run.name}] trainer exited (${code})`);
+      this.deps.log.info(`[${logText(run.name)}] trainer exited (${code})`);
       const s = run.summary;
       const label = statusLabel(run.status, s !== undefined ? s.nets.filter((n) => n.diverged !== undefined).map((n) => n.net) : []);
       if (!quiet) vscode.window.setStatusBarMessage(`Gradflow: ${run.name} ${label}${s !== undefined ? ` · ${describeSummary(s)}` : ''}`, 10_000);

@@ -10,6 +10,7 @@ import { listPastRuns, readSummary, summaryEgf, type PastRun } from './past-runs
 import { runsDirOf, shortRunId as shortId } from '../../runs/folders';
 import type { LiveRun, LiveStatus, RunManager } from './run-manager';
 import { isFailure, isLive, startLabel, statusLabel } from '../../runs/status';
+import { markdownCode, markdownText, terminalText } from '../../shared/sanitize';
 
 /** The view refreshes at most this often while runs stream steps. */
 const REFRESH_MS = 1000;
@@ -169,7 +170,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 }
 
 function liveItem(run: LiveRun): vscode.TreeItem {
-  const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(terminalText(run.name), vscode.TreeItemCollapsibleState.None);
   const last = run.egf2.filter((x) => x !== null && Number.isFinite(x)).pop();
   // The icon shows the status; the narrow sidebar gets the numbers first.
   const parts: string[] = [];
@@ -197,7 +198,7 @@ function liveItem(run: LiveRun): vscode.TreeItem {
 }
 
 function pastItem(run: PastRun): vscode.TreeItem {
-  const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(terminalText(run.name), vscode.TreeItemCollapsibleState.None);
   const egf = summaryEgf(run.status === 'running' ? undefined : readSummary(run.runDir));
   const parts: string[] = [];
   if (egf.average !== undefined) parts.push(`EGF₂ ${compactNumber(egf.average)} ${sparkline(egf.points, 12, { log: true })}`);
@@ -228,14 +229,11 @@ function tooltip(
   startedAt: string,
 ): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
-  md.appendMarkdown(`**${escape(name)}** — ${status}${backend !== undefined ? ` on \`${backend}\`` : ''}\n\n`);
-  md.appendMarkdown(`Started ${startLabel(startedAt)}${runId !== undefined ? ` · run \`${runId}\`` : ''}\n\n`);
-  if (source !== undefined) md.appendMarkdown(`File: \`${path.basename(source)}\`\n\n`);
-  if (runDir !== undefined) md.appendMarkdown(`Run folder: \`${runDir}\`\n\n`);
-  if (note !== undefined) md.appendText(note.split('\n')[0]);
+  md.appendMarkdown(`**${markdownText(name)}** — ${status}${backend !== undefined ? ` on ${markdownCode(backend)}` : ''}\n\n`);
+  md.appendMarkdown(`Started ${startLabel(startedAt)}${runId !== undefined ? ` · run ${markdownCode(runId)}` : ''}\n\n`);
+  if (source !== undefined) md.appendMarkdown(`File: ${markdownCode(path.basename(source))}\n\n`);
+  if (runDir !== undefined) md.appendMarkdown(`Run folder: ${markdownCode(runDir)}\n\n`);
+  if (note !== undefined) md.appendText(terminalText(note.split('\n')[0]));
   return md;
 }
 
-function escape(s: string): string {
-  return s.replace(/[\\`*_{}[\]()#+\-.!|]/g, '\\$&');
-}

@@ -5,6 +5,7 @@
  * folder, nothing finished, a broken run, an unknown format, a bad flag value).
  */
 import * as path from 'node:path';
+import { terminalText } from '../../shared/sanitize';
 import { loadSweepResults } from './load';
 import { DEFAULT_BOOTSTRAP } from './correlation';
 import { ReportError, REPORT_FORMATS, type ReportFormat, type TableOptions } from './types';
@@ -70,7 +71,7 @@ export async function reportCommand(sweepDir: string, opts: ReportCommandOptions
     formats = opts.format !== undefined ? parseFormats(opts.format) : [...REPORT_FORMATS];
     bootstrap = parseBootstrapFlags(opts);
   } catch (e) {
-    opts.stderr.write(`gradflow report: ${(e as Error).message}\n`);
+    opts.stderr.write(`gradflow report: ${terminalText((e as Error).message)}\n`);
     return 2;
   }
   try {
@@ -79,13 +80,13 @@ export async function reportCommand(sweepDir: string, opts: ReportCommandOptions
       opts.stderr.write(`note: ${results.unfinished.length} of ${results.planned} configurations have no finished run and are not in the report (\`gradflow sweep\` resumes them)\n`);
     }
     const out = opts.out ?? path.join(results.dir, 'report');
-    const files = await writeReport(results, out, { ...bootstrap, formats, note: (m) => opts.stderr.write(`note: ${m}\n`) });
-    for (const f of files) opts.stdout.write(`${f}\n`);
-    opts.stderr.write(`report of ${results.rows.length} run(s) written to ${path.resolve(out)}${formats.includes('md') ? ` (open ${path.join(path.resolve(out), 'report.md')})` : ''}\n`);
+    const files = await writeReport(results, out, { ...bootstrap, formats, note: (m) => opts.stderr.write(`note: ${terminalText(m)}\n`) });
+    for (const f of files) opts.stdout.write(`${terminalText(f)}\n`);
+    opts.stderr.write(`report of ${results.rows.length} run(s) written to ${terminalText(path.resolve(out))}${formats.includes('md') ? ` (open ${terminalText(path.join(path.resolve(out), 'report.md'))})` : ''}\n`);
     return 0;
   } catch (e) {
     if (e instanceof ReportError) {
-      opts.stderr.write(`gradflow report: ${e.message}\n`);
+      opts.stderr.write(`gradflow report: ${terminalText(e.message)}\n`);
       return 2;
     }
     throw e;

@@ -5,6 +5,7 @@
  */
 import { ACTIVATIONS, OPTIMIZERS, type ExperimentConfig } from '../../shared/experiment';
 import type { FlowMeasures } from '../../shared/protocol';
+import { boundedSlug } from '../../shared/text';
 
 /** Order of the parts of a regulariser label (method.md §5 writes DA_BN, L2_BN, SC_BN). */
 export const REGULARISER_PARTS = ['DA', 'L2', 'SC', 'BN'] as const;
@@ -76,7 +77,11 @@ export const MEASURES: readonly MeasureInfo[] = [
 /** LaTeX spellings of plain-text labels that appear in table cells and headers. */
 export const LATEX_LABELS: Readonly<Record<string, string>> = Object.fromEntries(MEASURES.map((m) => [m.label, m.latex]));
 
-/** File-name-safe form of a label. */
+/**
+ * File-name-safe form of a label (lower-case letters, digits, `-`), at most 64 bytes: table and plot
+ * ids, and so file names, are made of it plus a fixed prefix and suffix, well under 255 bytes even
+ * for a dataset name or grid value of any length (shared/text.ts `boundedSlug`).
+ */
 export function slug(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
+  return boundedSlug(s, 64, 'x');
 }

@@ -9,6 +9,7 @@
  *   copying into an issue or a terminal.
  * - CSV: numbers at full precision, no marks (it is for further processing).
  */
+import { csvField, latexText, markdownText } from '../../shared/sanitize';
 import { LATEX_LABELS } from './labels';
 import type { Cell, Column, Table } from './types';
 
@@ -72,28 +73,25 @@ const isNumeric = (c: Column): boolean => c.format !== 'text';
 // -------------------------------------------------------------------------------------------------
 // Markdown
 
-function mdEscape(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-
+/** A cell's text for Markdown (shared/sanitize.ts: one line, no pipe or markup of its own), then the significance mark. */
 function mdCell(v: Cell, c: Column): string {
-  const s = formatCell(v, c);
+  const s = markdownText(formatCell(v, c));
   if (c.shade && typeof v === 'number') {
     const mark = pMark(v);
-    return mdEscape(mark ? `${s} ${mark}` : s);
+    return mark ? `${s} ${mark}` : s;
   }
-  return mdEscape(s);
+  return s;
 }
 
 /** `### title`, a GitHub-flavoured table (numbers right-aligned), then the notes as a list. */
 export function renderMarkdown(t: Table, headingLevel = 3): string {
-  const lines: string[] = [`${'#'.repeat(headingLevel)} ${t.title}`, ''];
-  lines.push(`| ${t.columns.map((c) => mdEscape(c.label)).join(' | ')} |`);
+  const lines: string[] = [`${'#'.repeat(headingLevel)} ${markdownText(t.title)}`, ''];
+  lines.push(`| ${t.columns.map((c) => markdownText(c.label)).join(' | ')} |`);
   lines.push(`|${t.columns.map((c) => (isNumeric(c) ? '---:' : ':---')).join('|')}|`);
   for (const r of t.rows) lines.push(`| ${t.columns.map((c, i) => mdCell(r[i], c)).join(' | ')} |`);
   if (t.notes.length > 0) {
     lines.push('');
-    for (const n of t.notes) lines.push(`- ${n.replace(/\r?\n/g, ' ')}`);
+    for (const n of t.notes) lines.push(`- ${markdownText(n)}`);
   }
   return lines.join('\n') + '\n';
 }
@@ -101,11 +99,7 @@ export function renderMarkdown(t: Table, headingLevel = 3): string {
 // -------------------------------------------------------------------------------------------------
 // CSV
 
-function csvField(s: string): string {
-  return /[",\r\n]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/** RFC 4180 fields, '\n' line ends; header = column keys; numbers at full precision (NaN → empty). */
+/** RFC 4180 fields (shared/sanitize.ts `csvField`: one line, no formula), '\n' line ends; header = column keys; numbers at full precision (NaN → empty). */
 export function renderCsv(t: Table): string {
   const lines = [t.columns.map((c) => csvField(c.key)).join(',')];
   for (const r of t.rows) {
@@ -121,54 +115,8 @@ export function renderCsv(t: Table): string {
 // -------------------------------------------------------------------------------------------------
 // LaTeX
 
-const LATEX_SPECIALS: Readonly<Record<string, string>> = {
-  '\\': '\\textbackslash{}',
-  '&': '\\&',
-  '%': '\\%',
-  $: '\\$',
-  '#': '\\#',
-  _: '\\_',
-  '{': '\\{',
-  '}': '\\}',
-  '~': '\\textasciitilde{}',
-  // OT1 (LaTeX's default font encoding) prints these as other glyphs in text mode.
-  '<': '\\textless{}',
-  '>': '\\textgreater{}',
-  '|': '\\textbar{}',
-  '^': '\\textasciicircum{}',
-  // Unicode that pdfLaTeX's default inputenc does not know:
-  τ: '$\\tau$',
-  α: '$\\alpha$',
-  Δ: '$\\Delta$',
-  '×': '$\\times$',
-  '−': '$-$',
-  '≤': '$\\le$',
-  '≥': '$\\ge$',
-  '≠': '$\\neq$',
-  '±': '$\\pm$',
-  '·': '$\\cdot$',
-  '→': '$\\to$',
-  '—': '---',
-  '–': '--',
-  '’': "'",
-  '‘': '`',
-  Ψ: '$\\Psi$',
-  '√': '$\\surd$',
-  '²': '$^2$',
-  '…': '\\ldots{}',
-  '≈': '$\\approx$',
-};
-
-/** τ̄ (τ + combining macron, the report's "mean τ") as one math symbol. */
-const TAU_BAR = 'τ\u0304';
-
 export function latexEscape(s: string): string {
-  const known = LATEX_LABELS[s];
-  if (known) return known;
-  return s
-    .split(TAU_BAR)
-    .map((part) => Array.from(part, (ch) => LATEX_SPECIALS[ch] ?? ch).join(''))
-    .join('$\\bar{\\tau}$');
+  return LATEX_LABELS[s] ?? latexText(s);
 }
 
 function texCell(v: Cell, c: Column): string {

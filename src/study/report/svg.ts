@@ -4,6 +4,7 @@
  * readable when they overlap. Self-contained (inline attributes only, no CSS or fonts to load), so
  * the same text renders in a browser, in report.md viewers, and in headless chromium for the PNG.
  */
+import { xmlText } from '../../shared/sanitize';
 import type { Plot, PlotSeries } from './types';
 
 export const SVG_WIDTH = 680;
@@ -31,8 +32,9 @@ const STYLE: Record<PlotSeries['net'], { color: string; dash: string; offset: nu
   dense: { color: '#1f5fa8', dash: '6 3', offset: 4 },
 };
 
+/** Titles, labels and notes in the SVG: shared/sanitize.ts `xmlText`. */
 export function xmlEscape(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return xmlText(s);
 }
 
 /** Round numbers for coordinates: 2 decimals keeps files small and diffs stable. */

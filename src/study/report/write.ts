@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openPngRenderer } from './png';
+import { markdownCode, markdownText, visibleControls } from '../../shared/sanitize';
 import { renderCsv, renderLatex, renderMarkdown } from './render';
 import { SVG_HEIGHT, SVG_WIDTH, renderSvg } from './svg';
 import { buildTables } from './build';
@@ -66,22 +67,22 @@ function sectionOf(id: string): number {
 
 function anchor(title: string): string {
   // GitHub's heading anchors: lower case, spaces to '-', most punctuation dropped.
-  return title.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+  return visibleControls(title).toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
 }
 
 function markdownReport(results: SweepResults, built: ReportTables, formats: readonly ReportFormat[], havePng: ReadonlySet<string>): string {
   const has = (f: ReportFormat): boolean => formats.includes(f);
-  const out: string[] = [`# Sweep report: ${results.name}`, ''];
-  out.push(`- sweep folder: \`${results.dir}\``);
-  if (results.sourceFile) out.push(`- experiment file: \`${results.sourceFile}\``);
+  const out: string[] = [`# Sweep report: ${markdownText(results.name)}`, ''];
+  out.push(`- sweep folder: ${markdownCode(results.dir)}`);
+  if (results.sourceFile) out.push(`- experiment file: ${markdownCode(results.sourceFile)}`);
   out.push(`- finished configurations: ${results.rows.length} of ${results.planned} planned`);
   if (results.unfinished.length > 0) {
-    const shown = results.unfinished.slice(0, 20).map((u) => `\`${u.id}\``).join(', ');
+    const shown = results.unfinished.slice(0, 20).map((u) => markdownCode(u.id)).join(', ');
     out.push(`- not finished (not in the tables; \`gradflow sweep\` resumes them): ${shown}${results.unfinished.length > 20 ? `, … (${results.unfinished.length} in all)` : ''}`);
   }
   if (results.orphaned.length > 0) out.push(`- ignored: ${results.orphaned.length} finished run(s) of configurations no longer in sweep.json (an earlier grid)`);
   const datasets = [...new Set(results.rows.map((r) => r.config.dataset.name))];
-  out.push(`- datasets: ${datasets.join(', ')}`);
+  out.push(`- datasets: ${datasets.map(markdownText).join(', ')}`);
   out.push('', 'How to read the tables, the shading and the statistics: docs/study.md and docs/statistics.md in the Gradflow repository.', '');
 
   const tablesBySection = SECTIONS.map((_, i) => built.tables.filter((t) => sectionOf(t.id) === i));
@@ -89,7 +90,7 @@ function markdownReport(results: SweepResults, built: ReportTables, formats: rea
   SECTIONS.forEach((s, i) => {
     if (tablesBySection[i].length === 0) return;
     out.push(`- [${s.title}](#${anchor(s.title)})`);
-    for (const t of tablesBySection[i]) out.push(`  - [${t.title}](#${anchor(t.title)})`);
+    for (const t of tablesBySection[i]) out.push(`  - [${markdownText(t.title)}](#${anchor(t.title)})`);
   });
   const plots = built.plots.filter((p) => has('svg') || havePng.has(p.id));
   if (plots.length > 0) out.push('- [Plots](#plots)');
@@ -121,7 +122,7 @@ function plotMarkdown(p: Plot, svg: boolean, png: boolean): string[] {
   const image = svg ? `${p.id}.svg` : `${p.id}.png`;
   const extra = svg && png ? ` ([PNG](${p.id}.png))` : '';
   const title = p.subtitle ? `${p.title} (${p.subtitle})` : p.title;
-  return [`### ${title}`, '', `![${title}](${image})${extra}`, '', ...p.notes.map((n) => `- ${n}`), ''];
+  return [`### ${markdownText(title)}`, '', `![${markdownText(title)}](${image})${extra}`, '', ...p.notes.map((n) => `- ${markdownText(n)}`), ''];
 }
 
 /**
