@@ -23,7 +23,7 @@ import type { GradflowConfig } from '../config';
 import { resolveNodeRuntime, type NodeRuntime } from '../node-runtime';
 import { showProblemsOf } from '../problems';
 import { defaultRunsDir, settingsLayer, withRuntimeBackend } from '../run-settings';
-import type { RunDiagnostics } from '../diagnostics/run-diagnostics';
+import type { RunReport } from '../../shared/lsp-protocol';
 import { Throttle } from '../throttle';
 import { UPDATE_INTERVAL_MS } from '../dashboard/pump';
 
@@ -81,7 +81,8 @@ export interface RunManagerDeps {
   showDashboard(runId: string): void;
   /** Opens (or reveals) the dashboard on a sweep's table. */
   showSweep(sweepId: string): void;
-  diagnostics: RunDiagnostics;
+  /** Sends a run event on an experiment file to the language server, which shows it on the file (diagnostics, quick fixes). */
+  report(report: RunReport): Promise<void>;
   /** Makes the runs' datasets available (download with progress); false = do not start. */
   ensureData?(configs: readonly ExperimentConfig[]): Promise<boolean>;
   /** Extra environment for every trainer (dataset cache folder, mirror). */
@@ -169,7 +170,7 @@ export class RunManager implements vscode.Disposable {
         return undefined;
       }
     }
-    this.deps.diagnostics.reset(uri);
+    this.resetDiagnostics(uri);
     const run = this.launch(prep, prep.config, startingId !== undefined ? { startingId } : {});
     if (run === undefined) {
       if (startingId !== undefined) this.deps.dashboard.setStatus(startingId, 'failed', 'not started: the trainer could not be launched (see the message)');
@@ -221,7 +222,7 @@ export class RunManager implements vscode.Disposable {
     }
     if (this.deps.ensureData !== undefined && !(await this.deps.ensureData(planned.map((r) => r.config)))) return [];
     const plan = planSweep(prep.config.name, planned, prep.config.run.runsDir, prep.file);
-    this.deps.diagnostics.reset(uri);
+    this.resetDiagnostics(uri);
     const sweepId = path.resolve(plan.dir);
     const { dashboard } = this.deps;
     const outcomes: RunOutcome[] = [];
@@ -605,12 +606,23 @@ export class RunManager implements vscode.Disposable {
     this.changed.fire(run);
   }
 
+  /** A new run of this file starts: its previous run's diagnostics go. */
+  private resetDiagnostics(uri: vscode.Uri): void {
+    this.sendReport({ type: 'reset', uri: uri.toString() });
+  }
+
   private addAlertDiagnostics(run: LiveRun, m: Extract<TrainerToHost, { type: 'alert' }>): void {
-    void this.currentText(run.uri).then((text) => this.deps.diagnostics.addAlert(run.uri, text, run.config, m.alert, run.layerNames));
+    void this.currentText(run.uri).then((text) =>
+      this.sendReport({ type: 'alert', uri: run.uri.toString(), text, alert: m.alert, config: run.config, layerNames: run.layerNames }),
+    );
   }
 
   private async addConfigError(run: LiveRun, key: string, message: string): Promise<void> {
-    this.deps.diagnostics.addConfigError(run.uri, await this.currentText(run.uri), key, message);
+    this.sendReport({ type: 'trainer-error', uri: run.uri.toString(), text: await this.currentText(run.uri), key, message });
+  }
+
+  private sendReport(report: RunReport): void {
+    this.deps.report(report).catch((e: unknown) => this.deps.log.error(`reporting ${report.type} on ${report.uri} to the language server: ${e instanceof Error ? e.message : String(e)}`));
   }
 
   /** The file as the editor has it now (it may have changed since the run started). */
