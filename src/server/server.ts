@@ -152,6 +152,8 @@ documents.onDidClose((e) => {
 
 connection.onDidChangeConfiguration((params) => {
   const next: unknown = params.settings;
+  // Pull-model clients send `null` here to say "ask me"; this client pushes the settings whole.
+  if (next === null || next === undefined) return;
   if (!isServerSettings(next)) {
     connection.console.error(`settings not understood: ${JSON.stringify(next)}`);
     return;

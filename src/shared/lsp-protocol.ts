@@ -11,7 +11,7 @@
  */
 import { isArrayOf, isNum, isOneOf, isOptional, isRecord, isShape, isString, type Guard } from './guards';
 import { BACKENDS, type BackendPreference, type ExperimentConfig } from './experiment';
-import { isTrainerMessage, type Alert } from './protocol';
+import { ALERT_KINDS, type Alert } from './protocol';
 
 /** Language id of experiment files (`*.gradflow.yaml`), contributed in package.json. */
 export const LANGUAGE_ID = 'gradflow-yaml';
@@ -78,7 +78,16 @@ export const isServerInitializationOptions: Guard<ServerInitializationOptions> =
   settings: isOptional(isServerSettings),
 });
 
-const isAlert: Guard<Alert> = (v): v is Alert => isTrainerMessage({ type: 'alert', alert: v });
+const isAlert: Guard<Alert> = isShape<Alert>({
+  net: isOneOf(['sparse', 'dense'] as const),
+  kind: isOneOf(ALERT_KINDS),
+  step: isNum,
+  layer: isNum,
+  value: (v): v is Alert['value'] => isNum(v) || v === 'NaN' || v === 'Infinity' || v === '-Infinity',
+  message: isString,
+  severity: isOneOf(['error', 'warning'] as const),
+  key: isOptional(isString),
+});
 /** The run's config is the trainer's own input, written by the extension that resolved it: checked for shape at the top only. */
 const isConfig: Guard<ExperimentConfig> = (v): v is ExperimentConfig =>
   isRecord(v) && isRecord(v.model) && isRecord(v.training) && isRecord(v.sparsity) && isRecord(v.run);

@@ -1,8 +1,8 @@
 /**
  * Starts, tracks and stops trainer processes for experiment files. Several runs may go at once
- * (each its own process). Every trainer message is folded into the dashboard state, alerts become
- * diagnostics on the file, logs go to the Gradflow output channel, and a trainer that fails,
- * crashes or is killed is reported with its exit code and last stderr lines.
+ * (each its own process). Every trainer message is folded into the dashboard state, alerts go to
+ * the language server (which shows them on the file), logs go to the Gradflow output channel, and a
+ * trainer that fails, crashes or is killed is reported with its exit code and last stderr lines.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
