@@ -5,8 +5,7 @@
  * quick fixes look keys up here instead of spelling paths or converting cases themselves.
  */
 import { allKeyPaths, GRADFLOW_SCHEMA, schemaAt, type SchemaNode } from './schema';
-import type { ParseResult, Range } from './types';
-import type { Locator } from './validate';
+import type { Locator, ParseResult, Range } from './types';
 
 export interface KeyInfo {
   /** Dotted snake_case path, as written in the file: `training.learning_rate`. */

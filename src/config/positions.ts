@@ -6,7 +6,7 @@
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { fileKeys } from './keys';
-import type { ParseResult, Range } from './types';
+import type { KeyEntry, ParseResult, Range, ValueKind } from './types';
 
 export { toSnakePath } from './keys';
 
@@ -19,47 +19,8 @@ export interface PositionIndex {
   entries: KeyEntry[];
 }
 
-/** How a key's value is written. */
-export type ValueKind =
-  /** nothing (`model:` with no value) */
-  | 'empty'
-  /** a scalar on the key's line (plain or quoted) */
-  | 'scalar'
-  /** a flow collection (`{width: 3}`, `[1, 2]`) */
-  | 'flow'
-  /** a block mapping or list on the lines below */
-  | 'block'
-  /** a block scalar (`|` or `>`): text on the lines below */
-  | 'text';
-
-/**
- * One `key: value` pair as the YAML parser found it, in the 0-based line / character coordinates an
- * editor uses: what hover, completion and the quick fixes' edits work from.
- */
-export interface KeyEntry {
-  /** 0-based line of the key. */
-  line: number;
-  /** Column where the key starts (after any `- `); the block indentation of its mapping. */
-  indent: number;
-  key: string;
-  /** Key path, the key included, without list indices (a key of a `sweep.linked` item: `sweep.linked.<key>`). */
-  path: string[];
-  keyStart: number;
-  /** Column just past the key's text (its quotes included). */
-  keyEnd: number;
-  /** Column of the `:` after the key. */
-  colon: number;
-  valueKind: ValueKind;
-  /** Columns of the value on the key's line (`valueStart === valueEnd` when it is not on that line). */
-  valueStart: number;
-  valueEnd: number;
-  /** The value's text on the key's line ('' when it is not on that line). */
-  value: string;
-  /** The pair sits inside a flow mapping (`model: {width: 3}`). */
-  inFlow: boolean;
-  /** For a flow mapping value: 0-based position of its closing `}` and whether it has entries. */
-  flowClose?: { at: { line: number; character: number }; empty: boolean };
-}
+// The entry types live with the other parser types (`types.ts`), so that module imports nothing here.
+export type { KeyEntry, ValueKind } from './types';
 
 export function rangeFromOffsets(lineCounter: LineCounter, offset: number, endOffset: number): Range {
   const start = lineCounter.linePos(offset);

@@ -22,7 +22,7 @@ import type { Activation, ExperimentConfig, OptimizerName } from '../shared/expe
 import type { Alert, AlertKind } from '../shared/protocol';
 import type { FileKeys } from './keys';
 
-/** A quick fix, by what it does; `src/extension/diagnostics/quick-fixes.ts` turns it into text edits. */
+/** A quick fix, by what it does; `src/languageservice/quick-fixes.ts` turns it into text edits. */
 export type FixSpec =
   | { id: 'lower-learning-rate' }
   | { id: 'switch-optimizer'; to: OptimizerName }

@@ -4,7 +4,6 @@
  * 0-based `offset`s are there so editor code can convert without re-counting lines.
  */
 import type { ExperimentConfig } from '../shared/experiment';
-import type { KeyEntry } from './positions';
 import { terminalText } from '../shared/sanitize';
 
 export interface Range {
@@ -118,4 +117,54 @@ export function formatIssue(issue: ConfigIssue): string {
   const where = `${terminalText(issue.file)}:${issue.line}:${issue.column}`;
   const key = issue.key ? `${terminalText(issue.key)}: ` : '';
   return `${where}: ${issue.severity}: ${key}${issue.message}`;
+}
+
+/** Where a validator reports a key path of the file (`keys.ts` `locator` builds one from a parse). */
+export interface Locator {
+  /** Range of the key itself (falls back to the nearest section present, then line 1). */
+  key(path: string): Range;
+  /** Range of the value (falls back like `key`). */
+  value(path: string): Range;
+}
+
+/** How a key's value is written. */
+export type ValueKind =
+  /** nothing (`model:` with no value) */
+  | 'empty'
+  /** a scalar on the key's line (plain or quoted) */
+  | 'scalar'
+  /** a flow collection (`{width: 3}`, `[1, 2]`) */
+  | 'flow'
+  /** a block mapping or list on the lines below */
+  | 'block'
+  /** a block scalar (`|` or `>`): text on the lines below */
+  | 'text';
+
+/**
+ * One `key: value` pair as the YAML parser found it, in the 0-based line / character coordinates an
+ * editor uses: what hover, completion and the quick fixes' edits work from.
+ */
+export interface KeyEntry {
+  /** 0-based line of the key. */
+  line: number;
+  /** Column where the key starts (after any `- `); the block indentation of its mapping. */
+  indent: number;
+  key: string;
+  /** Key path, the key included, without list indices (a key of a `sweep.linked` item: `sweep.linked.<key>`). */
+  path: string[];
+  keyStart: number;
+  /** Column just past the key's text (its quotes included). */
+  keyEnd: number;
+  /** Column of the `:` after the key. */
+  colon: number;
+  valueKind: ValueKind;
+  /** Columns of the value on the key's line (`valueStart === valueEnd` when it is not on that line). */
+  valueStart: number;
+  valueEnd: number;
+  /** The value's text on the key's line ('' when it is not on that line). */
+  value: string;
+  /** The pair sits inside a flow mapping (`model: {width: 3}`). */
+  inFlow: boolean;
+  /** For a flow mapping value: 0-based position of its closing `}` and whether it has entries. */
+  flowClose?: { at: { line: number; character: number }; empty: boolean };
 }

@@ -7,17 +7,13 @@
  * validator's are not.
  */
 import { allKeyPaths, closest, GRADFLOW_SCHEMA, type SchemaNode, type SchemaType } from './schema';
-import type { ConfigIssue, IssueCode, IssueSeverity, Range } from './types';
+import type { ConfigIssue, IssueCode, IssueSeverity, Locator, Range } from './types';
+
 import { shownText } from '../shared/text';
 
-/** Maps a dotted key path to the text it came from. */
-export interface Locator {
-  /** Range of the key itself (falls back to the nearest section present, then line 1). */
-  key(path: string): Range;
-  /** Range of the value (falls back like `key`). */
-  value(path: string): Range;
-}
+export type { Locator } from './types';
 
+/** Maps a dotted key path to the text it came from. */
 export interface ValidationContext {
   file: string;
   locate: Locator;

@@ -16,6 +16,32 @@ function isBackend(v: unknown): v is BackendPreference {
   return typeof v === 'string' && (BACKENDS as readonly string[]).includes(v);
 }
 
+/** `gradflow.sweep.slurm.*`: what the sbatch of a sweep's job array asks for (unset: Slurm's defaults). */
+export interface SlurmSettings {
+  partition?: string;
+  maxParallel?: number;
+  time?: string;
+  cpusPerTask?: number;
+  mem?: string;
+  sbatchArgs: string[];
+}
+
+/** `gradflow.sweep.*`: where a sweep's runs go (this window's local pool, or a Slurm job array). */
+export interface SweepSettings {
+  executor: 'local' | 'slurm';
+  slurm: SlurmSettings;
+}
+
+function str(c: vscode.WorkspaceConfiguration, key: string): string | undefined {
+  const v = c.get<unknown>(key);
+  return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+}
+
+function positiveInt(c: vscode.WorkspaceConfiguration, key: string): number | undefined {
+  const v = c.get<unknown>(key);
+  return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined;
+}
+
 function num(c: vscode.WorkspaceConfiguration, key: string, fallback: number): number {
   const v = c.get<unknown>(key);
   return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
@@ -62,6 +88,24 @@ export class GradflowConfig {
 
   get openDashboardOnRun(): boolean {
     return this.raw.get<boolean>('openDashboardOnRun') !== false;
+  }
+
+  /** The sweep settings of the folder holding `scope` (they may differ per workspace folder). */
+  sweepSettings(scope?: vscode.Uri): SweepSettings {
+    const c = vscode.workspace.getConfiguration(`${SECTION}.sweep`, scope);
+    const sbatchArgs = c.get<unknown>('slurm.sbatchArgs');
+    const slurm: SlurmSettings = { sbatchArgs: Array.isArray(sbatchArgs) ? sbatchArgs.filter((a): a is string => typeof a === 'string') : [] };
+    const partition = str(c, 'slurm.partition');
+    const maxParallel = positiveInt(c, 'slurm.maxParallel');
+    const time = str(c, 'slurm.time');
+    const cpusPerTask = positiveInt(c, 'slurm.cpusPerTask');
+    const mem = str(c, 'slurm.mem');
+    if (partition !== undefined) slurm.partition = partition;
+    if (maxParallel !== undefined) slurm.maxParallel = maxParallel;
+    if (time !== undefined) slurm.time = time;
+    if (cpusPerTask !== undefined) slurm.cpusPerTask = cpusPerTask;
+    if (mem !== undefined) slurm.mem = mem;
+    return { executor: c.get<string>('executor') === 'slurm' ? 'slurm' : 'local', slurm };
   }
 
   runSettings(): RunSettings {

@@ -5,7 +5,6 @@
 import * as vscode from 'vscode';
 import { DashboardPanel, DashboardState, runInfoOf } from './dashboard';
 import { GradflowConfig } from './config';
-import { RunDiagnostics } from './diagnostics/run-diagnostics';
 import { ServerController } from './language-client';
 import { listPastRuns, loadIntoDashboard, readRunConfig, type PastRun } from './runs/past-runs';
 import { RunManager } from './runs/run-manager';
@@ -17,7 +16,6 @@ import type { Alert } from '../shared/protocol';
 export class GradflowContext implements vscode.Disposable {
   readonly config = new GradflowConfig();
   readonly dashboard = new DashboardState();
-  readonly diagnostics = new RunDiagnostics();
   readonly runs: RunManager;
   readonly tree: RunsTreeProvider;
   readonly server: ServerController;
@@ -33,12 +31,13 @@ export class GradflowContext implements vscode.Disposable {
     /** This workspace's extension state (what Show Problems did to the Problems view's filter). */
     workspaceState?: vscode.Memento,
   ) {
+    this.server = new ServerController(extensionUri, log, this.config);
     this.runs = new RunManager({
       extensionUri,
       log,
       config: this.config,
       dashboard: this.dashboard,
-      diagnostics: this.diagnostics,
+      report: (r) => this.server.report(r),
       showDashboard: (runId) => this.showDashboard(runId),
       showSweep: (sweepId) => this.showSweep(sweepId),
       ...(workspaceState !== undefined ? { workspaceState } : {}),
@@ -49,7 +48,6 @@ export class GradflowContext implements vscode.Disposable {
       }),
     });
     this.tree = new RunsTreeProvider(this.runs);
-    this.server = new ServerController(extensionUri, log);
     this.subs.push(
       DashboardPanel.onDidRevealAlert((runId, alert) => void this.onRevealAlert(runId, alert)),
       DashboardPanel.onDidOpenSweepRun((r) => this.openSweepRun(r.runId, r.runDir)),
@@ -132,7 +130,7 @@ export class GradflowContext implements vscode.Disposable {
     const runDir = live?.runDir ?? this.runDirs.get(runId);
     const config = live?.config ?? (runDir !== undefined ? readRunConfig(runDir) : undefined);
     try {
-      await revealAlert(file, alert, config);
+      await revealAlert(this.server, file, alert, config);
     } catch (e) {
       this.log.error(`revealing alert of ${runId}: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -142,7 +140,6 @@ export class GradflowContext implements vscode.Disposable {
     for (const s of this.subs) s.dispose();
     this.tree.dispose();
     this.runs.dispose();
-    this.diagnostics.dispose();
     this.server.dispose();
   }
 }

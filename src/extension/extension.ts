@@ -3,12 +3,10 @@
  * server starts when an experiment file is first open, trainers when a run is asked for.
  */
 import * as vscode from 'vscode';
-import { LANGUAGE_ID } from '../shared/lsp-protocol';
 import { cleanLog } from './clean-log';
 import { COMMANDS } from './commands';
 import { GradflowContext } from './context';
 import { DashboardPanel } from './dashboard';
-import { RunFixProvider } from './diagnostics/code-actions';
 
 let ctx: GradflowContext | undefined;
 
@@ -35,7 +33,6 @@ export function activate(context: vscode.ExtensionContext): void {
   }
   context.subscriptions.push(
     vscode.window.createTreeView('gradflow.runs', { treeDataProvider: c.tree, showCollapseAll: true }),
-    vscode.languages.registerCodeActionsProvider({ language: LANGUAGE_ID }, new RunFixProvider(), RunFixProvider.metadata),
     vscode.window.registerWebviewPanelSerializer(DashboardPanel.viewType, {
       // After a window reload the panel comes back with the recorded runs the Runs view lists.
       deserializeWebviewPanel: async (panel, pageState: unknown) => {

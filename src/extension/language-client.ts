@@ -1,11 +1,23 @@
 /**
  * Starts the language server (dist/server.js, over Node IPC) the first time an experiment file is
  * open, not at activation: a workspace that merely contains experiment files pays nothing until one
- * is opened.
+ * is opened. The server owns what the editor shows on an experiment file, so this is also the
+ * extension's one way to it: the editor settings (at start and on change, through the same typed
+ * settings object the run manager reads), the runs' reports, and the alert jump.
  */
 import * as vscode from 'vscode';
-import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { LANGUAGE_ID, type ServerInitializationOptions } from '../shared/lsp-protocol';
+import { DidChangeConfigurationNotification, LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import {
+  ALERT_RANGE,
+  LANGUAGE_ID,
+  RUN_REPORT,
+  type AlertRangeParams,
+  type LspRange,
+  type RunReport,
+  type ServerInitializationOptions,
+  type ServerSettings,
+} from '../shared/lsp-protocol';
+import type { GradflowConfig } from './config';
 
 export class ServerController implements vscode.Disposable {
   private client: LanguageClient | undefined;
@@ -15,7 +27,47 @@ export class ServerController implements vscode.Disposable {
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly log: vscode.LogOutputChannel,
-  ) {}
+    private readonly config: GradflowConfig,
+  ) {
+    this.subs.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('gradflow')) void this.sendSettings();
+      }),
+    );
+  }
+
+  private settings(): ServerSettings {
+    return { run: this.config.runSettings() };
+  }
+
+  private async sendSettings(): Promise<void> {
+    const c = this.client;
+    if (c === undefined || !c.isRunning()) return; // the next start sends them
+    await c.sendNotification(DidChangeConfigurationNotification.type, { settings: this.settings() });
+  }
+
+  /**
+   * Report a run event on an experiment file to the server, which shows it as diagnostics with
+   * quick fixes. Starts the server if needed (reports keep their order: they all wait on one start).
+   */
+  async report(report: RunReport): Promise<void> {
+    await this.start();
+    const c = this.client;
+    if (c === undefined || !c.isRunning()) {
+      this.log.warn(`language server not running: run report (${report.type}) on ${report.uri} not shown`);
+      return;
+    }
+    await c.sendNotification(RUN_REPORT.method, report);
+  }
+
+  /** Where the dashboard's alert jump lands (the server's answer), or undefined without a server. */
+  async alertRange(params: AlertRangeParams): Promise<vscode.Range | undefined> {
+    await this.start();
+    const c = this.client;
+    if (c === undefined || !c.isRunning()) return undefined;
+    const r = await c.sendRequest<LspRange | null>(ALERT_RANGE.method, params);
+    return r === null ? undefined : new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
+  }
 
   /** Start now if an experiment file is open, else on the first one opened. */
   startWhenNeeded(): void {
@@ -53,7 +105,7 @@ export class ServerController implements vscode.Disposable {
       run: { module, transport: TransportKind.ipc },
       debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6011'] } },
     };
-    const initializationOptions: ServerInitializationOptions = { validationDelayMs: 200 };
+    const initializationOptions: ServerInitializationOptions = { validationDelayMs: 200, settings: this.settings() };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ language: LANGUAGE_ID }],
       outputChannel: this.log,

@@ -1,4 +1,5 @@
-import { keyEntries, type KeyEntry } from '../config/positions';
+import type { KeyEntry } from '../config/positions';
+import { entriesWithoutLine, type ExperimentDocument } from './document';
 import {
   defaultOf,
   descriptionOf,
@@ -12,7 +13,7 @@ import {
   valuesOf,
   type SchemaNode,
 } from '../config/schema';
-import { CompletionKind, SNIPPET, type CompletionItem, type Position, type Range } from './types';
+import { CompletionItemKind, InsertTextFormat, MarkupKind, type CompletionItem, type Position, type Range } from './types';
 
 /** Cursor on a line holding only indentation and a partial key: `  lea|`. */
 const KEY_CONTEXT = /^(\s*)((?:-\s+)*)([^\s:#'"]*)$/;
@@ -24,8 +25,8 @@ const VALUE_CONTEXT = /^(\s*)((?:-\s+)*)([^\s:#'"][^:#]*?)\s*:\s*([^#]*)$/;
  * the key whose value is being typed. Items carry the schema's documentation; the client filters
  * them by the typed prefix.
  */
-export function completion(text: string, position: Position, schema: SchemaNode = GRADFLOW_SCHEMA): CompletionItem[] {
-  const lines = text.split(/\r?\n/);
+export function completion(doc: ExperimentDocument, position: Position, schema: SchemaNode = GRADFLOW_SCHEMA): CompletionItem[] {
+  const lines = doc.text.split(/\r?\n/);
   const lineText = lines[position.line];
   if (lineText === undefined) return [];
   const before = lineText.slice(0, position.character);
@@ -35,7 +36,7 @@ export function completion(text: string, position: Position, schema: SchemaNode 
   if (keyMatch !== null) {
     // The key being typed (`  lea`) is not YAML yet: the parser would read it into the next line's
     // key. The rest of the file is read with the cursor's line left empty.
-    const entries = keyEntries(lines.map((l, i) => (i === position.line ? '' : l)).join('\n'));
+    const entries = entriesWithoutLine(doc, position.line);
     const indent = keyMatch[1].length + keyMatch[2].length;
     const prefix = keyMatch[3];
     const parent = parentPathAt(entries, position.line, indent);
@@ -59,11 +60,11 @@ export function completion(text: string, position: Position, schema: SchemaNode 
         if (present.has(key) || key === 'training.seed' || key.startsWith('sweep.')) continue;
         items.push({
           label: key,
-          kind: CompletionKind.Property,
+          kind: CompletionItemKind.Property,
           detail: `axis: ${typeLabel(sub)}`,
-          documentation: { kind: 'markdown', value: documentation(key, sub) },
+          documentation: { kind: MarkupKind.Markdown, value: documentation(key, sub) },
           textEdit: { range, newText: nameOnly ? key : `${key}: [$1]` },
-          ...(nameOnly ? {} : { insertTextFormat: SNIPPET }),
+          ...(nameOnly ? {} : { insertTextFormat: InsertTextFormat.Snippet }),
           sortText: String(i).padStart(3, '0'),
         });
       }
@@ -74,11 +75,11 @@ export function completion(text: string, position: Position, schema: SchemaNode 
       if (present.has(key)) continue;
       items.push({
         label: key,
-        kind: isObject(sub) ? CompletionKind.Module : CompletionKind.Property,
+        kind: isObject(sub) ? CompletionItemKind.Module : CompletionItemKind.Property,
         detail: typeLabel(sub),
-        documentation: { kind: 'markdown', value: documentation([...parent, key].join('.'), sub) },
+        documentation: { kind: MarkupKind.Markdown, value: documentation([...parent, key].join('.'), sub) },
         textEdit: { range, newText: nameOnly ? key : keySnippet(key, sub) },
-        ...(nameOnly ? {} : { insertTextFormat: SNIPPET }),
+        ...(nameOnly ? {} : { insertTextFormat: InsertTextFormat.Snippet }),
         sortText: String(i).padStart(3, '0'),
       });
     }
@@ -88,7 +89,7 @@ export function completion(text: string, position: Position, schema: SchemaNode 
   const valueMatch = VALUE_CONTEXT.exec(before);
   if (valueMatch !== null) {
     // The last key before the cursor on its line (a flow mapping can hold several).
-    const entry = keyEntries(text)
+    const entry = doc.positions.entries
       .filter((e) => e.line === position.line && e.colon < position.character)
       .sort((a, b) => b.colon - a.colon)[0];
     if (entry === undefined) return [];
@@ -112,9 +113,9 @@ export function completion(text: string, position: Position, schema: SchemaNode 
       const notes = [own, v === def ? '(default)' : undefined, keyDoc].filter((s): s is string => s !== undefined);
       return {
         label,
-        kind: typeof v === 'boolean' ? CompletionKind.Value : CompletionKind.EnumMember,
+        kind: typeof v === 'boolean' ? CompletionItemKind.Value : CompletionItemKind.EnumMember,
         detail: `${keyName}${v === def ? ' (default)' : ''}`,
-        documentation: { kind: 'markdown', value: notes.join('\n\n') },
+        documentation: { kind: MarkupKind.Markdown, value: notes.join('\n\n') },
         textEdit: { range, newText: label },
         sortText: String(i).padStart(3, '0'),
       };
@@ -165,11 +166,11 @@ function linkedKeyItems(
     if (own.has(key) || grid.has(key) || NOT_SWEPT.has(key) || key.startsWith('sweep.')) return;
     items.push({
       label: key,
-      kind: CompletionKind.Property,
+      kind: CompletionItemKind.Property,
       detail: `linked: ${typeLabel(sub)}`,
-      documentation: { kind: 'markdown', value: documentation(key, sub) },
+      documentation: { kind: MarkupKind.Markdown, value: documentation(key, sub) },
       textEdit: { range, newText: nameOnly ? key : keySnippet(key, sub) },
-      ...(nameOnly ? {} : { insertTextFormat: SNIPPET }),
+      ...(nameOnly ? {} : { insertTextFormat: InsertTextFormat.Snippet }),
       sortText: `${others.has(key) ? 0 : 1}${String(i).padStart(3, '0')}`,
     });
   });

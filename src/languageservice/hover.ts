@@ -1,6 +1,7 @@
-import { keyEntries, type KeyEntry } from '../config/positions';
+import type { KeyEntry } from '../config/positions';
 import { documentation, GRADFLOW_SCHEMA, nodeAt, type SchemaNode } from '../config/schema';
-import type { Hover, Position } from './types';
+import type { ExperimentDocument } from './document';
+import { MarkupKind, type Hover, type Position } from './types';
 
 /** The pair whose key or inline value is under the cursor (a flow mapping can hold several per line). */
 function entryAt(entries: readonly KeyEntry[], position: Position): KeyEntry | undefined {
@@ -15,8 +16,8 @@ function entryAt(entries: readonly KeyEntry[], position: Position): KeyEntry | u
  * description, type, default and allowed values. Nothing for keys the schema does not know: the
  * validator already flags those. Positions are the YAML parser's (block and flow style alike).
  */
-export function hover(text: string, position: Position, schema: SchemaNode = GRADFLOW_SCHEMA): Hover | null {
-  const entry = entryAt(keyEntries(text), position);
+export function hover(doc: ExperimentDocument, position: Position, schema: SchemaNode = GRADFLOW_SCHEMA): Hover | null {
+  const entry = entryAt(doc.positions.entries, position);
   if (entry === undefined) return null;
   // A key of a `sweep.linked` item sets that key of the file, together with the item's other keys.
   const linked = entry.path.length === 3 && entry.path[0] === 'sweep' && entry.path[1] === 'linked';
@@ -31,7 +32,7 @@ export function hover(text: string, position: Position, schema: SchemaNode = GRA
         ? `Linked sweep setting: \`${entry.key}\` takes this value in the runs of this item, together with the item's other keys.\n\n${documentation(entry.key, node)}`
         : documentation(entry.path.join('.'), node);
   return {
-    contents: { kind: 'markdown', value },
+    contents: { kind: MarkupKind.Markdown, value },
     range: {
       start: { line: entry.line, character: entry.keyStart },
       end: { line: entry.line, character: entry.keyEnd },

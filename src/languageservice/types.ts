@@ -1,37 +1,24 @@
 /**
- * The language service's result shapes. They are structurally identical to the Language Server
- * Protocol types (0-based lines and UTF-16 character offsets, numeric kinds), so the server hands
- * them to `vscode-languageserver` as they are, while this folder stays free of any LSP or editor
- * package and runs in plain Node tests.
+ * The language service's result shapes are the Language Server Protocol's own types (0-based lines,
+ * UTF-16 character offsets, numeric kinds), imported from `vscode-languageserver` rather than
+ * re-declared, so the server hands them to the connection as they are. Only the types and their
+ * constant tables are used here: nothing in this folder opens a connection, and it runs in plain
+ * Node tests.
  */
+import type * as lsp from 'vscode-languageserver';
 
-export interface Position {
-  /** 0-based line. */
-  line: number;
-  /** 0-based UTF-16 offset in the line. */
-  character: number;
-}
+export type {
+  Command,
+  Diagnostic,
+  DiagnosticRelatedInformation,
+  MarkupContent,
+  Position,
+  Range,
+  TextEdit,
+} from 'vscode-languageserver';
+export { CodeActionKind, CompletionItemKind, DiagnosticSeverity, InsertTextFormat, MarkupKind } from 'vscode-languageserver';
 
-export interface Range {
-  start: Position;
-  end: Position;
-}
-
-/** LSP DiagnosticSeverity values. */
-export const Severity = { Error: 1, Warning: 2, Information: 3, Hint: 4 } as const;
-export type Severity = (typeof Severity)[keyof typeof Severity];
-
-export interface Diagnostic {
-  range: Range;
-  severity: Severity;
-  message: string;
-  source: string;
-  /** Machine-readable kind of the problem (`unknown-key`, `out-of-range`, …, see `src/config/types.ts`). */
-  code?: string;
-  data?: DiagnosticData;
-}
-
-/** Carried with a diagnostic from validation to the code-action request. */
+/** Carried with a static diagnostic (`data`) from validation to the code-action request. */
 export interface DiagnosticData {
   /** Dotted key path at fault (e.g. `training.learning_rate`); '' for the whole file. */
   key: string;
@@ -39,55 +26,19 @@ export interface DiagnosticData {
   suggestion?: string;
 }
 
-export interface CodeAction {
-  title: string;
-  kind: 'quickfix';
-  diagnostics: Diagnostic[];
-  isPreferred?: boolean;
-  edit: { changes: Record<string, TextEdit[]> };
-}
+/*
+ * The LSP types leave open what the service always fills in; these say what it gives (each is still
+ * the LSP type, narrowed), so callers and tests need no checks for the forms it never produces.
+ */
 
-export interface MarkupContent {
-  kind: 'markdown';
-  value: string;
-}
+/** A completion: always a plain text edit on the line, markdown documentation, a sort key. */
+export type CompletionItem = lsp.CompletionItem & { textEdit: lsp.TextEdit; documentation?: lsp.MarkupContent; sortText: string };
 
-export interface Hover {
-  contents: MarkupContent;
-  range: Range;
-}
+/** A hover: markdown on the key's range. */
+export type Hover = lsp.Hover & { contents: lsp.MarkupContent; range: lsp.Range };
 
-/** LSP CompletionItemKind values used here. */
-export const CompletionKind = { Module: 9, Property: 10, Value: 12, EnumMember: 20 } as const;
-export type CompletionKind = (typeof CompletionKind)[keyof typeof CompletionKind];
+/** A code lens with its command resolved. */
+export type CodeLens = lsp.CodeLens & { command: lsp.Command };
 
-/** LSP InsertTextFormat.Snippet. */
-export const SNIPPET = 2;
-
-export interface TextEdit {
-  range: Range;
-  newText: string;
-}
-
-export interface CompletionItem {
-  label: string;
-  kind: CompletionKind;
-  /** One line: the type and default. */
-  detail?: string;
-  documentation?: MarkupContent;
-  textEdit: TextEdit;
-  insertTextFormat?: typeof SNIPPET;
-  /** Keeps the schema's order instead of alphabetical. */
-  sortText: string;
-}
-
-export interface Command {
-  title: string;
-  command: string;
-  arguments?: string[];
-}
-
-export interface CodeLens {
-  range: Range;
-  command: Command;
-}
+/** A quick fix: its edits on one document. */
+export type CodeAction = lsp.CodeAction & { edit: { changes: Record<string, lsp.TextEdit[]> } };

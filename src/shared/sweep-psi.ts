@@ -3,7 +3,7 @@
  * measure, for the sweep view: the same axes, groups and statistic as the report's
  * `correlation-granulated-*` table, computed from the rows the page already has. Pure and DOM-free.
  */
-import { granulatedKendall, type GranulatedAxis } from '../study/stats/correlation';
+import { granulatedKendall, type GranulatedAxis } from './stats/granulated';
 import type { PointValue, SweepNetResult, SweepRow } from './webview-protocol';
 
 export const PSI_SEED_KEY = 'training.seed';

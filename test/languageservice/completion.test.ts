@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { analyse } from '../../src/languageservice/document';
 import { completion } from '../../src/languageservice/completion';
 import type { SchemaNode } from '../../src/config/schema';
 import schemaJson from '../../src/config/gradflow.schema.json';
@@ -9,7 +10,7 @@ const schema = schemaJson as unknown as SchemaNode;
 
 function complete(marked: string) {
   const { text, position } = atCursor(marked);
-  return completion(text, position, schema);
+  return completion(analyse(text), position, schema);
 }
 
 test('top-level keys, minus those already present, in schema order', () => {

@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { analyse } from '../../src/languageservice/document';
 import { keyEntries } from '../../src/config/positions';
 import { codeLens } from '../../src/languageservice/codelens';
 import { completion } from '../../src/languageservice/completion';
@@ -12,12 +13,12 @@ import { atCursor } from './cursor';
 
 function hoverTitle(marked: string): string | undefined {
   const { text, position } = atCursor(marked);
-  return hover(text, position)?.contents.value.split('\n')[0];
+  return hover(analyse(text), position)?.contents.value.split('\n')[0];
 }
 
 function labels(marked: string): string[] {
   const { text, position } = atCursor(marked);
-  return completion(text, position).map((i) => i.label);
+  return completion(analyse(text), position).map((i) => i.label);
 }
 
 test('key entries: paths, columns of key, colon and value; comments, quotes, flow mappings, block scalars', () => {
@@ -76,6 +77,6 @@ test('completion: values inside a flow mapping; sections found by the parser aro
 });
 
 test('the code lens sees a sweep section written in flow style or with a quoted key', () => {
-  assert.equal(codeLens('"sweep": {seeds: [1, 2]}\n', 'file:///x.gradflow.yaml').length, 2);
-  assert.equal(codeLens('name: x  # sweep: no\n', 'file:///x.gradflow.yaml').length, 1);
+  assert.equal(codeLens(analyse('"sweep": {seeds: [1, 2]}\n', 'file:///x.gradflow.yaml')).length, 2);
+  assert.equal(codeLens(analyse('name: x  # sweep: no\n', 'file:///x.gradflow.yaml')).length, 1);
 });

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { analyse, type ExperimentDocument } from '../../src/languageservice/document';
 import { hover } from '../../src/languageservice/hover';
 import { nodeAt, propertiesOf, type SchemaNode } from '../../src/config/schema';
 import { keyEntries } from '../../src/config/positions';
@@ -10,7 +11,7 @@ const schema = schemaJson as unknown as SchemaNode;
 
 test('hover on a nested key shows its description, type, default and allowed values', () => {
   const { text, position } = atCursor('model:\n  hidden_layers: 2\n  activ|ation: relu  # comment\n');
-  const h = hover(text, position, schema);
+  const h = hover(analyse(text), position, schema);
   assert.ok(h);
   assert.deepEqual(h.range, { start: { line: 2, character: 2 }, end: { line: 2, character: 12 } });
   const md = h.contents.value;
@@ -22,7 +23,7 @@ test('hover on a nested key shows its description, type, default and allowed val
 
 test('hover on a value documents its key', () => {
   const { text, position } = atCursor('training:\n  learning_rate: 0.0|1\n');
-  const h = hover(text, position, schema);
+  const h = hover(analyse(text), position, schema);
   assert.ok(h);
   assert.match(h.contents.value, /^\*\*training\.learning_rate\*\*: `number > 0`/);
   assert.match(h.contents.value, /Default: `0.001`/);
@@ -30,14 +31,14 @@ test('hover on a value documents its key', () => {
 
 test('hover on a section key documents the section', () => {
   const { text, position } = atCursor('spar|sity:\n  method: random\n');
-  const h = hover(text, position, schema);
+  const h = hover(analyse(text), position, schema);
   assert.ok(h);
   assert.match(h.contents.value, /SC-SDC/);
 });
 
 test('hover on a sweep grid axis documents the key it sweeps; an unknown axis falls back to the grid schema', () => {
   const { text, position } = atCursor('sweep:\n  grid:\n    training.optim|izer: [adam, sgd]\n');
-  const h = hover(text, position, schema);
+  const h = hover(analyse(text), position, schema);
   assert.ok(h);
   assert.match(h.contents.value, /^Sweep axis: the values to try for `training.optimizer`/);
   assert.match(h.contents.value, /Optimizer: the paper's five/);
@@ -68,16 +69,16 @@ test('every key of the schema has a hover with a description', () => {
   const entries = keyEntries(text);
   assert.ok(entries.length > 40);
   for (const e of entries) {
-    const h = hover(text, { line: e.line, character: e.keyStart }, schema);
+    const h = hover(analyse(text), { line: e.line, character: e.keyStart }, schema);
     assert.ok(h, `hover for ${e.path.join('.')}`);
     assert.ok(nodeAt(schema, e.path)?.description, `${e.path.join('.')} has a description`);
     assert.ok(h.contents.value.split('\n\n').length >= 2, `${e.path.join('.')} hover has text`);
   }
 });
 
-function args(marked: string): [string, { line: number; character: number }, SchemaNode] {
+function args(marked: string): [ExperimentDocument, { line: number; character: number }, SchemaNode] {
   const { text, position } = atCursor(marked);
-  return [text, position, schema];
+  return [analyse(text), position, schema];
 }
 
 test('hover on a key of a sweep.linked item documents the key it sets', () => {

@@ -1,19 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validate, codeActions, uriToPath } from '../../src/languageservice/validate';
-import { applyEdits } from '../../src/extension/diagnostics/yaml-edit';
+import { applyEdits } from '../../src/languageservice/yaml-edit';
+import { analyse } from '../../src/languageservice/document';
 
 const uri = 'file:///tmp/ws/bad.gradflow.yaml';
 
 test('a valid file has no diagnostics', () => {
   const text = 'dataset:\n  name: synthetic\nmodel:\n  width: 16\ntraining:\n  epochs: 1\n';
-  assert.deepEqual(validate(text, uri), []);
+  assert.deepEqual(validate(analyse(text, uri)), []);
 });
 
 test('an unknown enum value is flagged on the value, 0-based, with a did-you-mean fix', () => {
   // line 0: model:   line 1: "  activation: rleu" — the value starts at character 14.
   const text = 'model:\n  activation: rleu\n';
-  const [d, ...rest] = validate(text, uri);
+  const [d, ...rest] = validate(analyse(text, uri));
   assert.equal(rest.length, 0);
   assert.deepEqual(d.range, { start: { line: 1, character: 14 }, end: { line: 1, character: 18 } });
   assert.equal(d.severity, 1);
@@ -21,26 +22,26 @@ test('an unknown enum value is flagged on the value, 0-based, with a did-you-mea
   assert.equal(d.code, 'unknown-value');
   assert.match(d.message, /^model\.activation: /);
   assert.deepEqual(d.data, { key: 'model.activation', suggestion: 'relu' });
-  const [fix] = codeActions(uri, [d]);
+  const [fix] = codeActions(analyse(text, uri), [d]);
   assert.equal(fix.title, "Change to 'relu'");
   assert.equal(applyEdits(text, fix.edit.changes[uri]), 'model:\n  activation: relu\n');
 });
 
 test('an unknown key is flagged on the key name', () => {
   const text = 'training:\n  lerning_rate: 0.1\n';
-  const [d] = validate(text, uri);
+  const [d] = validate(analyse(text, uri));
   assert.deepEqual(d.range, { start: { line: 1, character: 2 }, end: { line: 1, character: 14 } });
   assert.equal(d.code, 'unknown-key');
-  const [fix] = codeActions(uri, [d]);
+  const [fix] = codeActions(analyse(text, uri), [d]);
   assert.equal(applyEdits(text, fix.edit.changes[uri]), 'training:\n  learning_rate: 0.1\n');
 });
 
 test('an out-of-range number and a YAML syntax error', () => {
-  const range = validate('training:\n  learning_rate: -1\n', uri);
+  const range = validate(analyse('training:\n  learning_rate: -1\n', uri));
   assert.equal(range.length, 1);
   assert.equal(range[0].code, 'out-of-range');
   assert.equal(range[0].range.start.line, 1);
-  const syntax = validate('model:\n  width: [1, 2\n', uri);
+  const syntax = validate(analyse('model:\n  width: [1, 2\n', uri));
   assert.ok(syntax.length >= 1);
   assert.equal(syntax[0].code, 'yaml-syntax');
   assert.equal(syntax[0].severity, 1);
@@ -54,34 +55,34 @@ test('file URIs become paths', () => {
 // Issue 11 item 8: "Change to 'model'" on `modle:` beside `model:` made two `model:` keys.
 test('a misspelt section beside the right one is merged into it, never renamed into a duplicate', () => {
   const text = ['model:', '  width: 64', 'modle:', '  activation: swish', '  batch_norm: true', 'training:', '  epochs: 2', ''].join('\n');
-  const d = validate(text, uri).find((x) => x.code === 'unknown-key');
+  const d = validate(analyse(text, uri)).find((x) => x.code === 'unknown-key');
   assert.ok(d);
-  const actions = codeActions(uri, [d], text);
+  const actions = codeActions(analyse(text, uri), [d]);
   assert.deepEqual(actions.map((a) => a.title), ["Merge into 'model' (already in the file)"]);
   const merged = applyEdits(text, actions[0].edit.changes[uri]);
   assert.equal(merged, ['model:', '  width: 64', '  activation: swish', '  batch_norm: true', 'training:', '  epochs: 2', ''].join('\n'));
   // The merged file is valid: no duplicate key, no unknown key.
-  assert.deepEqual(validate(merged, uri), []);
+  assert.deepEqual(validate(analyse(merged, uri)), []);
 });
 
 test('a merge is not offered when a key is set in both sections, nor for a scalar', () => {
   const both = ['model:', '  width: 64', 'modle:', '  width: 32', ''].join('\n');
-  const d = validate(both, uri).find((x) => x.code === 'unknown-key');
+  const d = validate(analyse(both, uri)).find((x) => x.code === 'unknown-key');
   assert.ok(d);
-  assert.deepEqual(codeActions(uri, [d], both), []);
+  assert.deepEqual(codeActions(analyse(both, uri), [d]), []);
   const scalar = ['training:', '  learning_rate: 0.1', '  lerning_rate: 0.2', ''].join('\n');
-  const s = validate(scalar, uri).find((x) => x.code === 'unknown-key');
+  const s = validate(analyse(scalar, uri)).find((x) => x.code === 'unknown-key');
   assert.ok(s);
-  assert.deepEqual(codeActions(uri, [s], scalar), []);
+  assert.deepEqual(codeActions(analyse(scalar, uri), [s]), []);
   // Without a clash, the rename stays.
   const alone = ['modle:', '  width: 64', ''].join('\n');
-  const a = validate(alone, uri).find((x) => x.code === 'unknown-key');
+  const a = validate(analyse(alone, uri)).find((x) => x.code === 'unknown-key');
   assert.ok(a);
-  assert.deepEqual(codeActions(uri, [a], alone).map((x) => x.title), ["Change to 'model'"]);
+  assert.deepEqual(codeActions(analyse(alone, uri), [a]).map((x) => x.title), ["Change to 'model'"]);
 });
 
 test('a duplicate key is an error that does not hide the file\'s other problems', () => {
   const text = ['model:', '  width: 8', 'model:', '  widht: 3', 'training:', '  epochs: -1', ''].join('\n');
-  const codes = validate(text, uri).map((x) => `${x.range.start.line}:${String(x.code)}`);
+  const codes = validate(analyse(text, uri)).map((x) => `${x.range.start.line}:${String(x.code)}`);
   assert.deepEqual(codes, ['2:yaml-syntax', '3:unknown-key', '5:out-of-range']);
 });

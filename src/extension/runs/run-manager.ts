@@ -1,8 +1,8 @@
 /**
  * Starts, tracks and stops trainer processes for experiment files. Several runs may go at once
- * (each its own process). Every trainer message is folded into the dashboard state, alerts become
- * diagnostics on the file, logs go to the Gradflow output channel, and a trainer that fails,
- * crashes or is killed is reported with its exit code and last stderr lines.
+ * (each its own process). Every trainer message is folded into the dashboard state, alerts go to
+ * the language server (which shows them on the file), logs go to the Gradflow output channel, and a
+ * trainer that fails, crashes or is killed is reported with its exit code and last stderr lines.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -15,15 +15,15 @@ import { startRun, type RunOutcome, type RunSession } from '../../runs/session';
 import { isFailure, isLive, metricText, statusLabel, statusOfSummary, type RunStatus } from '../../runs/status';
 import type { ExperimentConfig } from '../../shared/experiment';
 import type { RunSummary, TrainerToHost } from '../../shared/protocol';
-import { countsText, localExecutor, planSweep, runSweep as scheduleSweep, type PlannedRun, type SweepEvent } from '../../runs/sweep';
+import { countsText, localExecutor, planSweep, runSweep as scheduleSweep, type PlannedRun, type SweepCounts, type SweepEvent, type SweepExecutor, type SweepPlan } from '../../runs/sweep';
 import { cancelSweep, slurmExecutor } from '../../runs/slurm';
 import { GRADFLOW_VERSION } from '../../shared/version';
 import { loadSweepFolder, type DashboardState } from '../dashboard';
-import type { GradflowConfig } from '../config';
+import type { GradflowConfig, SlurmSettings } from '../config';
 import { resolveNodeRuntime, type NodeRuntime } from '../node-runtime';
 import { showProblemsOf } from '../problems';
 import { defaultRunsDir, settingsLayer, withRuntimeBackend } from '../run-settings';
-import type { RunDiagnostics } from '../diagnostics/run-diagnostics';
+import type { RunReport } from '../../shared/lsp-protocol';
 import { Throttle } from '../throttle';
 import { UPDATE_INTERVAL_MS } from '../dashboard/pump';
 import { logText } from '../../shared/sanitize';
@@ -82,13 +82,28 @@ export interface RunManagerDeps {
   showDashboard(runId: string): void;
   /** Opens (or reveals) the dashboard on a sweep's table. */
   showSweep(sweepId: string): void;
-  diagnostics: RunDiagnostics;
+  /** Sends a run event on an experiment file to the language server, which shows it on the file (diagnostics, quick fixes). */
+  report(report: RunReport): Promise<void>;
   /** Makes the runs' datasets available (download with progress); false = do not start. */
   ensureData?(configs: readonly ExperimentConfig[]): Promise<boolean>;
   /** Extra environment for every trainer (dataset cache folder, mirror). */
   trainerEnv?(): Record<string, string>;
   /** This workspace's extension state (Show Problems remembers what it did to the Problems view). */
   workspaceState?: vscode.Memento;
+}
+
+/** A sweep being run by this window: its plan, its runs, and the progress notification's counters. */
+interface SweepProgress {
+  readonly plan: SweepPlan;
+  /** The sweep folder, absolute: the dashboard's sweep id. */
+  readonly sweepId: string;
+  readonly outcomes: RunOutcome[];
+  /** Runs this window launched (local pool). */
+  readonly started: LiveRun[];
+  total: number;
+  ended: number;
+  /** Updates the progress notification (set once it is shown). */
+  report(message: string, increment?: number): void;
 }
 
 interface Prepared {
@@ -170,7 +185,7 @@ export class RunManager implements vscode.Disposable {
         return undefined;
       }
     }
-    this.deps.diagnostics.reset(uri);
+    this.resetDiagnostics(uri);
     const run = this.launch(prep, prep.config, startingId !== undefined ? { startingId } : {});
     if (run === undefined) {
       if (startingId !== undefined) this.deps.dashboard.setStatus(startingId, 'failed', 'not started: the trainer could not be launched (see the message)');
@@ -211,129 +226,141 @@ export class RunManager implements vscode.Disposable {
       const one = await this.run(uri);
       return one !== undefined ? [one] : [];
     }
-    let planned: PlannedRun[];
+    const planned = this.expandSweepOf(prep, prep.sweep);
+    if (planned === undefined) return [];
+    if (this.deps.ensureData !== undefined && !(await this.deps.ensureData(planned.map((r) => r.config)))) return [];
+    const plan = planSweep(prep.config.name, planned, prep.config.run.runsDir, prep.file);
+    this.resetDiagnostics(uri);
+    const sweep: SweepProgress = { plan, sweepId: path.resolve(plan.dir), outcomes: [], started: [], total: 0, ended: 0, report: () => undefined };
+    const settings = this.deps.config.sweepSettings(uri);
+    // On Slurm: one job array, followed live (runs/slurm.ts); Cancel runs scancel. Otherwise the one
+    // sweep scheduler (runs/sweep.ts) with the local pool.
+    const slurm = settings.executor === 'slurm' ? this.slurmSweepExecutor(prep, settings.slurm) : undefined;
+    const executor = slurm ?? this.localSweepExecutor(prep, prep.sweep, sweep);
+    const end = await this.followSweep(sweep, executor, slurm !== undefined);
+    if (end !== undefined) {
+      const failed = end.counts.failed + end.counts.killed;
+      const summary = `Gradflow sweep ${logText(plan.name)}${end.cancelled ? ' cancelled' : ''}: ${countsText(end.counts)}.`;
+      if (failed > 0) void this.errorWithLog(summary);
+      else void vscode.window.showInformationMessage(summary);
+    }
+    return sweep.outcomes;
+  }
+
+  /** The sweep's configurations, or undefined (said to the user) when it cannot be expanded. */
+  private expandSweepOf(prep: Prepared, spec: SweepSpec): PlannedRun[] | undefined {
     try {
-      planned = expandSweep(prep.config, prep.sweep).map((r) => ({ id: r.id, config: r.config, point: r.point }));
+      return expandSweep(prep.config, spec).map((r) => ({ id: r.id, config: r.config, point: r.point }));
     } catch (e) {
       const message = e instanceof ConfigError ? e.issues.map((i) => i.message).join('; ') : e instanceof Error ? e.message : String(e);
       this.deps.log.error(`sweep of ${logText(prep.file)}: ${message}`);
       void vscode.window.showErrorMessage(`Gradflow: the sweep cannot run: ${message}`);
-      return [];
+      return undefined;
     }
-    if (this.deps.ensureData !== undefined && !(await this.deps.ensureData(planned.map((r) => r.config)))) return [];
-    const plan = planSweep(prep.config.name, planned, prep.config.run.runsDir, prep.file);
-    this.deps.diagnostics.reset(uri);
-    const sweepId = path.resolve(plan.dir);
+  }
+
+  /** A Slurm job array for the sweep, with the `gradflow.sweep.slurm.*` settings. */
+  private slurmSweepExecutor(prep: Prepared, settings: SlurmSettings): SweepExecutor {
+    return slurmExecutor({
+      cliPath: vscode.Uri.joinPath(this.deps.extensionUri, 'dist', 'cli.js').fsPath,
+      nodePath: prep.runtime.nodePath,
+      wait: true,
+      pollMs: 1000,
+      ...settings,
+    });
+  }
+
+  /** The local pool; this window launches each run itself so that it streams into the dashboard like any run. */
+  private localSweepExecutor(prep: Prepared, spec: SweepSpec, sweep: SweepProgress): SweepExecutor {
     const { dashboard } = this.deps;
-    const outcomes: RunOutcome[] = [];
-    const started: LiveRun[] = [];
-    let total = 0;
-    let ended = 0;
-    let report: (message: string, increment?: number) => void = () => undefined;
-    const sweepSettings = vscode.workspace.getConfiguration('gradflow.sweep', uri);
-    const useSlurm = sweepSettings.get<string>('executor') === 'slurm';
-    const str = (k: string): string | undefined => {
-      const v = sweepSettings.get<unknown>(k);
-      return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
-    };
-    const int = (k: string): number | undefined => {
-      const v = sweepSettings.get<unknown>(k);
-      return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined;
-    };
-    const sbatchArgs = sweepSettings.get<unknown>('slurm.sbatchArgs');
-    // On Slurm: one job array, followed live (runs/slurm.ts); Cancel runs scancel.
-    const slurm = useSlurm
-      ? slurmExecutor({
-          cliPath: vscode.Uri.joinPath(this.deps.extensionUri, 'dist', 'cli.js').fsPath,
-          nodePath: prep.runtime.nodePath,
-          wait: true,
-          pollMs: 1000,
-          ...(str('slurm.partition') !== undefined ? { partition: str('slurm.partition') } : {}),
-          ...(int('slurm.maxParallel') !== undefined ? { maxParallel: int('slurm.maxParallel') } : {}),
-          ...(str('slurm.time') !== undefined ? { time: str('slurm.time') } : {}),
-          ...(int('slurm.cpusPerTask') !== undefined ? { cpusPerTask: int('slurm.cpusPerTask') } : {}),
-          ...(str('slurm.mem') !== undefined ? { mem: str('slurm.mem') } : {}),
-          sbatchArgs: Array.isArray(sbatchArgs) ? sbatchArgs.filter((a): a is string => typeof a === 'string') : [],
-        })
-      : undefined;
-    // Otherwise the one sweep scheduler (runs/sweep.ts) with the local pool; this window launches
-    // each run itself so that it streams into the dashboard like any run.
-    const executor = slurm ?? localExecutor({
+    return localExecutor({
       trainerPath: vscode.Uri.joinPath(this.deps.extensionUri, 'dist', 'trainer.js').fsPath,
-      ...(prep.sweep.workers !== undefined ? { workers: prep.sweep.workers } : {}),
+      ...(spec.workers !== undefined ? { workers: spec.workers } : {}),
       launch: (item: PlannedRun) => {
         const run = this.launch(prep, item.config, {
           configId: item.id,
-          sweep: plan.name,
-          sweepId,
+          sweep: sweep.plan.name,
+          sweepId: sweep.sweepId,
           quiet: true,
           // The sweep view is the dashboard of a sweep; without it (no view), the first run's.
-          openDashboard: started.length === 0 && !dashboard.hasSweep(sweepId),
+          openDashboard: sweep.started.length === 0 && !dashboard.hasSweep(sweep.sweepId),
         });
         if (run === undefined) return undefined;
-        started.push(run);
-        void run.ended.then((o) => outcomes.push(o));
+        sweep.started.push(run);
+        void run.ended.then((o) => sweep.outcomes.push(o));
         return run.session;
       },
     });
-    const onEvent = (e: SweepEvent): void => {
-      switch (e.type) {
-        case 'plan':
-          total = e.toRun;
-          this.deps.log.info(`sweep ${logText(plan.name)}: ${e.total} configurations, ${e.skipped} already finished, ${e.toRun} to run on ${e.workers} worker(s) in ${logText(plan.dir)}`);
-          for (const o of e.otherVersions)
-            this.deps.log.warn(`sweep ${logText(plan.name)}: ${o.runs} finished run(s) were made by gradflow ${o.version}, not ${GRADFLOW_VERSION}; they are reused (delete their folders to redo them)`);
-          // The sweep view starts from the folder (finished configurations of earlier sessions show
-          // their results at once), then follows the runs as they go.
-          try {
-            dashboard.addSweep(loadSweepFolder(sweepId, 'running'));
-          } catch (err) {
-            this.deps.log.error(`sweep ${logText(plan.name)}: the sweep view could not read ${sweepId}: ${err instanceof Error ? err.message : String(err)}`);
-          }
-          if (this.deps.config.openDashboardOnRun && dashboard.hasSweep(sweepId)) this.deps.showSweep(sweepId);
-          report(`0/${e.toRun} runs (${e.skipped} already finished)`);
-          return;
-        case 'log':
-          this.deps.log.info(`sweep ${logText(plan.name)}: ${e.message}`);
-          return;
-        case 'busy':
-          this.deps.log.info(`sweep ${logText(plan.name)}: ${e.id} ${e.holder}; not run by this window`);
-          ended++;
-          report(`${ended}/${total} runs`, 100 / Math.max(1, total));
-          break;
-        case 'end':
-          ended++;
-          report(`${ended}/${total} runs`, 100 / Math.max(1, total));
-          break;
-        case 'start':
-        case 'progress':
-        case 'slurm':
-          break;
-        default: {
-          const never: never = e;
-          return never;
+  }
+
+  /** One event of the sweep scheduler: the log, the progress notification and the sweep view. */
+  private onSweepEvent(sweep: SweepProgress, e: SweepEvent): void {
+    const { dashboard, log } = this.deps;
+    const { plan, sweepId } = sweep;
+    switch (e.type) {
+      case 'plan':
+        sweep.total = e.toRun;
+        log.info(`sweep ${logText(plan.name)}: ${e.total} configurations, ${e.skipped} already finished, ${e.toRun} to run on ${e.workers} worker(s) in ${plan.dir}`);
+        for (const o of e.otherVersions)
+          log.warn(`sweep ${logText(plan.name)}: ${o.runs} finished run(s) were made by gradflow ${o.version}, not ${GRADFLOW_VERSION}; they are reused (delete their folders to redo them)`);
+        // The sweep view starts from the folder (finished configurations of earlier sessions show
+        // their results at once), then follows the runs as they go.
+        try {
+          dashboard.addSweep(loadSweepFolder(sweepId, 'running'));
+        } catch (err) {
+          log.error(`sweep ${logText(plan.name)}: the sweep view could not read ${sweepId}: ${err instanceof Error ? err.message : String(err)}`);
         }
+        if (this.deps.config.openDashboardOnRun && dashboard.hasSweep(sweepId)) this.deps.showSweep(sweepId);
+        sweep.report(`0/${e.toRun} runs (${e.skipped} already finished)`);
+        return;
+      case 'log':
+        log.info(`sweep ${logText(plan.name)}: ${e.message}`);
+        return;
+      case 'busy':
+        log.info(`sweep ${logText(plan.name)}: ${e.id} ${e.holder}; not run by this window`);
+        sweep.ended++;
+        sweep.report(`${sweep.ended}/${sweep.total} runs`, 100 / Math.max(1, sweep.total));
+        break;
+      case 'end':
+        sweep.ended++;
+        sweep.report(`${sweep.ended}/${sweep.total} runs`, 100 / Math.max(1, sweep.total));
+        break;
+      case 'start':
+      case 'progress':
+      case 'slurm':
+        break;
+      default: {
+        const never: never = e;
+        return never;
       }
-      dashboard.applySweepEvent(sweepId, e);
-    };
-    let counts: Awaited<ReturnType<typeof scheduleSweep>['done']> | undefined;
-    let cancelled = false;
+    }
+    dashboard.applySweepEvent(sweepId, e);
+  }
+
+  /**
+   * Schedule the sweep and follow it in a cancellable progress notification until it ends. Undefined
+   * when it could not start (said to the user).
+   */
+  private async followSweep(sweep: SweepProgress, executor: SweepExecutor, onSlurm: boolean): Promise<{ counts: SweepCounts; cancelled: boolean } | undefined> {
+    const { plan, sweepId } = sweep;
+    let end: { counts: SweepCounts; cancelled: boolean } | undefined;
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Gradflow sweep: ${logText(plan.name)}`, cancellable: true },
       async (progress, token) => {
-        report = (message, increment) => progress.report({ message, ...(increment !== undefined ? { increment } : {}) });
+        sweep.report = (message, increment) => progress.report({ message, ...(increment !== undefined ? { increment } : {}) });
         let handle: ReturnType<typeof scheduleSweep>;
         try {
-          handle = scheduleSweep(plan, executor, onEvent);
+          handle = scheduleSweep(plan, executor, (e) => this.onSweepEvent(sweep, e));
         } catch (err) {
           void this.errorWithLog(`Gradflow: the sweep cannot start: ${err instanceof Error ? err.message : String(err)}`);
           return;
         }
+        let cancelled = false;
         let cancelNote = 'cancelled: no more runs were started';
         let followTimer: NodeJS.Timeout | undefined;
         token.onCancellationRequested(() => {
           cancelled = true;
-          if (slurm === undefined) {
+          if (!onSlurm) {
             handle.stop();
             return;
           }
@@ -345,7 +372,7 @@ export class RunManager implements vscode.Disposable {
             const jobs = cancelSweep(plan.dir);
             cancelNote = jobs.length > 0 ? `cancelled: scancel ${jobs.join(' ')}` : 'cancelled: nothing was left to cancel on the cluster';
             this.deps.log.info(`sweep ${logText(plan.name)}: scancel ${jobs.join(' ') || '(nothing left to cancel)'}`);
-            report('cancelling: scancel sent, waiting for Slurm to end the tasks');
+            sweep.report('cancelling: scancel sent, waiting for Slurm to end the tasks');
             followTimer = setTimeout(() => handle.stop(), SLURM_CANCEL_FOLLOW_MS);
           } catch (err) {
             handle.stop();
@@ -354,19 +381,14 @@ export class RunManager implements vscode.Disposable {
           }
         });
         try {
-          counts = await handle.done;
+          end = { counts: await handle.done, cancelled };
         } finally {
           if (followTimer !== undefined) clearTimeout(followTimer);
         }
-        dashboard.setSweepStatus(sweepId, cancelled ? 'stopped' : 'done', cancelled ? cancelNote : undefined);
+        this.deps.dashboard.setSweepStatus(sweepId, cancelled ? 'stopped' : 'done', cancelled ? cancelNote : undefined);
       },
     );
-    if (counts === undefined) return outcomes;
-    const failed = counts.failed + counts.killed;
-    const summary = `Gradflow sweep ${logText(plan.name)}${cancelled ? ' cancelled' : ''}: ${countsText(counts)}.`;
-    if (failed > 0) void this.errorWithLog(summary);
-    else void vscode.window.showInformationMessage(summary);
-    return outcomes;
+    return end;
   }
 
   /** Ask a run to stop after its current step; kill it if it does not end within the grace period. */
@@ -606,12 +628,23 @@ export class RunManager implements vscode.Disposable {
     this.changed.fire(run);
   }
 
+  /** A new run of this file starts: its previous run's diagnostics go. */
+  private resetDiagnostics(uri: vscode.Uri): void {
+    this.sendReport({ type: 'reset', uri: uri.toString() });
+  }
+
   private addAlertDiagnostics(run: LiveRun, m: Extract<TrainerToHost, { type: 'alert' }>): void {
-    void this.currentText(run.uri).then((text) => this.deps.diagnostics.addAlert(run.uri, text, run.config, m.alert, run.layerNames));
+    void this.currentText(run.uri).then((text) =>
+      this.sendReport({ type: 'alert', uri: run.uri.toString(), text, alert: m.alert, config: run.config, layerNames: run.layerNames }),
+    );
   }
 
   private async addConfigError(run: LiveRun, key: string, message: string): Promise<void> {
-    this.deps.diagnostics.addConfigError(run.uri, await this.currentText(run.uri), key, message);
+    this.sendReport({ type: 'trainer-error', uri: run.uri.toString(), text: await this.currentText(run.uri), key, message });
+  }
+
+  private sendReport(report: RunReport): void {
+    this.deps.report(report).catch((e: unknown) => this.deps.log.error(`reporting ${report.type} on ${report.uri} to the language server: ${e instanceof Error ? e.message : String(e)}`));
   }
 
   /** The file as the editor has it now (it may have changed since the run started). */

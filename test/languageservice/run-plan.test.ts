@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { analyse } from '../../src/languageservice/document';
 import { parseExperiment } from '../../src/config/parse';
-import { emptyRunState, planRunDiagnostics } from '../../src/extension/diagnostics/run-plan';
-import { applyEdits } from '../../src/extension/diagnostics/yaml-edit';
-import { fixesFor } from '../../src/extension/diagnostics/quick-fixes';
+import { emptyRunState, planRunDiagnostics } from '../../src/languageservice/run-plan';
+import { applyEdits } from '../../src/languageservice/yaml-edit';
+import { fixesFor } from '../../src/languageservice/quick-fixes';
 import type { Alert } from '../../src/shared/protocol';
 
 const FILE = [
@@ -31,16 +32,16 @@ function runState(text: string) {
 
 test('run diagnostics follow the text; the one a quick fix addressed goes at once, the rest turn stale', () => {
   const state = runState(FILE);
-  const first = planRunDiagnostics(state, FILE, FILE);
+  const first = planRunDiagnostics(state, analyse(FILE), analyse(FILE));
   assert.deepEqual(first.map((d) => [d.range.start.line, d.severity]), [
     [7, 'warning'], // training.learning_rate
     [6, 'warning'], // training.optimizer
   ]);
   // The preferred quick fix lowers the learning rate ×0.1.
-  const [fix] = fixesFor('explosion', FILE, state.config ?? assert.fail());
+  const [fix] = fixesFor('explosion', analyse(FILE), state.config ?? assert.fail());
   assert.equal(fix.title, 'Lower the learning rate ×0.1 (5 → 0.5)');
   const fixed = applyEdits(FILE, fix.edits);
-  const after = planRunDiagnostics(state, fixed);
+  const after = planRunDiagnostics(state, analyse(fixed));
   // The learning-rate diagnostic is gone; the optimizer one remains, marked as from the earlier run.
   assert.deepEqual(after.map((d) => [d.range.start.line, d.severity]), [[6, 'information']]);
   assert.match(after[0].message, /^\(from the run before training\.learning_rate was changed\)/);
@@ -49,9 +50,9 @@ test('run diagnostics follow the text; the one a quick fix addressed goes at onc
 
 test('an edit elsewhere moves the diagnostics with their lines and keeps them', () => {
   const state = runState(FILE);
-  planRunDiagnostics(state, FILE, FILE);
+  planRunDiagnostics(state, analyse(FILE), analyse(FILE));
   const shifted = `# a comment\n${FILE}`;
-  const plan = planRunDiagnostics(state, shifted);
+  const plan = planRunDiagnostics(state, analyse(shifted));
   assert.deepEqual(plan.map((d) => [d.range.start.line, d.severity]), [
     [8, 'warning'],
     [7, 'warning'],
@@ -60,7 +61,7 @@ test('an edit elsewhere moves the diagnostics with their lines and keeps them', 
 
 test('changing a contributing setting drops only its diagnostic', () => {
   const state = runState(FILE);
-  planRunDiagnostics(state, FILE, FILE);
-  const plan = planRunDiagnostics(state, FILE.replace('optimizer: momentum', 'optimizer: sgd'));
+  planRunDiagnostics(state, analyse(FILE), analyse(FILE));
+  const plan = planRunDiagnostics(state, analyse(FILE.replace('optimizer: momentum', 'optimizer: sgd')));
   assert.deepEqual(plan.map((d) => [d.range.start.line, d.severity]), [[7, 'warning']]);
 });

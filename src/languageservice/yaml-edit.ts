@@ -1,12 +1,20 @@
 /**
- * Minimal, comment-preserving edits of a YAML file: set one scalar, creating the key (and its
- * sections) when absent. Only the value's characters change when the key exists (block or flow
- * style); a new key goes after the last line of its block section at the section's indentation, or
- * before the closing `}` of a flow mapping. Positions are the YAML parser's (`config/positions.ts`).
- * Pure, for the quick fixes.
+ * The one editor of experiment files: minimal, comment-preserving edits for the quick fixes, on a
+ * text and the positions of its one parse (`config/positions.ts`; nothing here parses).
+ * - `setScalar`: set one scalar, creating the key (and its sections) when absent. Only the value's
+ *   characters change when the key exists (block or flow style); a new key goes after the last line
+ *   of its block section at the section's indentation, or before the closing `}` of a flow mapping.
+ * - `mergeSection`: move the keys of a misspelt block section into the right one beside it.
  */
-import { keyEntries, type KeyEntry } from '../../config/positions';
-import type { TextEdit } from '../../languageservice/types';
+import type { KeyEntry, PositionIndex } from '../config/positions';
+import type { Range as FileRange } from '../config/types';
+import type { TextEdit } from './types';
+
+/** A text and the positions of its parse: what every edit works from. */
+export interface YamlText {
+  readonly text: string;
+  readonly positions: PositionIndex;
+}
 
 function splitLines(text: string): string[] {
   return text.split(/\r?\n/);
@@ -68,8 +76,9 @@ function flowValue(missing: readonly string[], value: string): string {
  * Edits that make `path` (snake_case segments) hold `value` (YAML text). Undefined when the file's
  * shape does not allow a safe edit (the key holds a block or flow collection, a block scalar).
  */
-export function setScalar(text: string, path: readonly string[], value: string): TextEdit[] | undefined {
-  const entries = keyEntries(text);
+export function setScalar(doc: YamlText, path: readonly string[], value: string): TextEdit[] | undefined {
+  const { text } = doc;
+  const entries = doc.positions.entries;
   const lines = splitLines(text);
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const existing = entries.find((e) => e.path.length === path.length && startsWith(e.path, path));
@@ -127,7 +136,53 @@ export function setScalar(text: string, path: readonly string[], value: string):
 }
 
 /** The inline value text of a key as written in the file, if set. */
-export function writtenValue(text: string, path: readonly string[]): string | undefined {
-  const e = keyEntries(text).find((x) => x.path.length === path.length && startsWith(x.path, path));
+export function writtenValue(doc: YamlText, path: readonly string[]): string | undefined {
+  const e = doc.positions.entries.find((x) => x.path.length === path.length && startsWith(x.path, path));
   return e === undefined || e.valueKind !== 'scalar' ? undefined : e.value;
+}
+
+/** Direct children of a key path in a file, in file order. */
+function childrenOf(positions: PositionIndex, path: string): string[] {
+  const depth = path.split('.').length + 1;
+  return [...positions.keyNameRanges.keys()].filter((k) => k.startsWith(`${path}.`) && k.split('.').length === depth && !/\.\d+$/.test(k));
+}
+
+/**
+ * Edits moving the keys of block section `from` into block section `into` (same mapping), then
+ * deleting `from`. Undefined when either is not a block mapping or a key is set in both.
+ */
+export function mergeSection(doc: YamlText, from: string, into: string): TextEdit[] | undefined {
+  const { text, positions } = doc;
+  const fromName = positions.keyNameRanges.get(from);
+  const fromAll = positions.keyRanges.get(from);
+  const intoName = positions.keyNameRanges.get(into);
+  const intoAll = positions.keyRanges.get(into);
+  if (!fromName || !fromAll || !intoName || !intoAll) return undefined;
+  const moved = childrenOf(positions, from);
+  const kept = childrenOf(positions, into);
+  if (moved.length === 0) return undefined; // a scalar (or empty) key: nothing to merge, and renaming would duplicate
+  // Both must be block mappings: their children start on later lines than the key.
+  const blockOf = (name: FileRange, kids: string[]): boolean => kids.every((k) => (positions.keyNameRanges.get(k)?.line ?? 0) > name.line);
+  if (!blockOf(fromName, moved) || !blockOf(intoName, kept)) return undefined;
+  if (kept.length === 0 && intoAll.endLine !== intoName.line) return undefined;
+  const keptNames = new Set(kept.map((k) => k.slice(into.length + 1)));
+  if (moved.some((k) => keptNames.has(k.slice(from.length + 1)))) return undefined;
+  const lines = text.split(/\r?\n/);
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const first = fromName.line; // 1-based line of the key; its children follow up to fromAll.endLine
+  const last = fromAll.endLine;
+  const body = lines.slice(first, last); // lines first+1 .. last (1-based)
+  const indentOf = (l: string): number => l.length - l.trimStart().length;
+  const srcIndent = Math.min(...moved.map((k) => (positions.keyNameRanges.get(k)?.column ?? 1) - 1));
+  const dstIndent = kept.length > 0 ? (positions.keyNameRanges.get(kept[0])?.column ?? 1) - 1 : intoName.column - 1 + srcIndent - (fromName.column - 1);
+  const shifted = body.map((l) => (l.trim() === '' ? l : ' '.repeat(Math.max(0, dstIndent + indentOf(l) - srcIndent)) + l.trimStart()));
+  const insertAt = { line: intoAll.endLine - 1, character: lines[intoAll.endLine - 1]?.length ?? 0 };
+  const remove =
+    last < lines.length
+      ? { start: { line: first - 1, character: 0 }, end: { line: last, character: 0 } }
+      : { start: { line: Math.max(0, first - 2), character: first >= 2 ? (lines[first - 2]?.length ?? 0) : 0 }, end: { line: last - 1, character: lines[last - 1]?.length ?? 0 } };
+  return [
+    { range: { start: insertAt, end: insertAt }, newText: eol + shifted.join(eol) },
+    { range: remove, newText: '' },
+  ];
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseExperiment } from '../../src/config/parse';
-import { alertMessage, responsibleRanges, formatMeasured } from '../../src/extension/diagnostics/alert-rules';
+import { alertMessage, responsibleRanges, formatMeasured } from '../../src/languageservice/alert-rules';
 import { fileKeys } from '../../src/config/keys';
 import type { Alert } from '../../src/shared/protocol';
 

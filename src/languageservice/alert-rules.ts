@@ -1,16 +1,17 @@
 /**
  * Which lines of an experiment file are responsible for a training alert, and what to tell the user
- * there. Pure (no editor API): the extension turns the result into diagnostics, and the tests check
- * the mapping on hand-counted lines. What is blamed, and why, is the remedy table
+ * there. Pure (no editor API): the run's diagnostics (`run-plan.ts`) and the alert jump are built on
+ * it, and the tests check the mapping on hand-counted lines. The key the trainer stamped on the alert
+ * is taken as it is, never re-derived. What is blamed, and why, is the remedy table
  * (`src/config/remedies.ts`); where the keys are is the key registry (`src/config/keys.ts`).
  */
-import type { Alert, AlertKind } from '../../shared/protocol';
-import { decodeNumber } from '../../shared/protocol';
-import type { ExperimentConfig } from '../../shared/experiment';
-import { zeroRange, type FileKeys, type ZeroRange } from '../../config/keys';
-import { REMEDIES } from '../../config/remedies';
+import type { Alert, AlertKind } from '../shared/protocol';
+import { decodeNumber } from '../shared/protocol';
+import type { ExperimentConfig } from '../shared/experiment';
+import { zeroRange, type FileKeys, type ZeroRange } from '../config/keys';
+import { REMEDIES } from '../config/remedies';
 
-export type { ZeroRange } from '../../config/keys';
+export type { ZeroRange } from '../config/keys';
 
 export interface ResponsibleRange {
   /** Dotted snake_case key the range stands for. */

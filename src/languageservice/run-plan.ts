@@ -1,16 +1,16 @@
 /**
- * What the `gradflow-run` diagnostics of one file are, as plain data (the editor wrapper is
- * `run-diagnostics.ts`). Pure, so the behaviour on edits is unit-tested:
+ * What the run diagnostics of one file are, as plain data (`run-fixes.ts` turns them into LSP
+ * diagnostics with their quick fixes). Pure, so the behaviour on edits is unit-tested:
  * - ranges are computed from the file as it is now (they follow the user's edits);
  * - a diagnostic whose setting changed since the run (a quick fix, or by hand) is dropped at once;
  * - when an alert's main culprit changed, its remaining diagnostics are marked as from the run
  *   before the edit and lowered to information.
  */
-import { fileKeys, zeroRange, type ZeroRange } from '../../config/keys';
-import { positionsOfText } from '../../config/positions';
-import { ALERT_KINDS, type Alert, type AlertKind } from '../../shared/protocol';
-import type { ExperimentConfig } from '../../shared/experiment';
+import { fileKeys, zeroRange, type ZeroRange } from '../config/keys';
+import { ALERT_KINDS, type Alert, type AlertKind } from '../shared/protocol';
+import type { ExperimentConfig } from '../shared/experiment';
 import { alertMessage, responsibleRanges } from './alert-rules';
+import type { YamlText } from './yaml-edit';
 
 export interface KindEntry {
   first: Alert;
@@ -46,8 +46,8 @@ export function isAlertKind(v: unknown): v is AlertKind {
 }
 
 /** `key=value text` as the file writes it (the spelling it uses), or undefined when it does not. */
-function writtenValues(text: string): (key: string) => string | undefined {
-  const positions = positionsOfText(text);
+function writtenValues(doc: YamlText): (key: string) => string | undefined {
+  const { text, positions } = doc;
   const keys = fileKeys(positions);
   return (key) => {
     const written = keys.written(key);
@@ -57,13 +57,13 @@ function writtenValues(text: string): (key: string) => string | undefined {
 }
 
 /**
- * The diagnostics of `state` on `text` (the file now). `runText`: the file as the run saw it, given
- * when an alert arrives; keys first seen then are recorded in the baseline (mutated).
+ * The diagnostics of `state` on `doc` (the file now, parsed once). `run`: the file as the run saw
+ * it, given when a report arrives; keys first seen then are recorded in the baseline (mutated).
  */
-export function planRunDiagnostics(state: RunFileState, text: string, runText?: string): PlannedDiagnostic[] {
-  const keys = fileKeys(positionsOfText(text));
-  const now = writtenValues(text);
-  const before = runText !== undefined ? writtenValues(runText) : undefined;
+export function planRunDiagnostics(state: RunFileState, doc: YamlText, run?: YamlText): PlannedDiagnostic[] {
+  const keys = fileKeys(doc.positions);
+  const now = writtenValues(doc);
+  const before = run !== undefined ? writtenValues(run) : undefined;
   const edited = (key: string): boolean => {
     if (!state.baseline.has(key)) {
       if (before === undefined) return false;

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { analyse } from '../../src/languageservice/document';
 import { parseExperiment } from '../../src/config/parse';
-import { fixesFor, formatNumber, raiseDensity, lowerLearningRate } from '../../src/extension/diagnostics/quick-fixes';
-import { applyEdits, setScalar, writtenValue } from '../../src/extension/diagnostics/yaml-edit';
+import { fixesFor, formatNumber, raiseDensity, lowerLearningRate } from '../../src/languageservice/quick-fixes';
+import { applyEdits, setScalar, writtenValue } from '../../src/languageservice/yaml-edit';
 import type { ExperimentConfig } from '../../src/shared/experiment';
 
 function cfg(text: string): ExperimentConfig {
@@ -28,12 +29,12 @@ training:
 
 function apply(kind: Parameters<typeof fixesFor>[0], text = FILE): Map<string, string> {
   const out = new Map<string, string>();
-  for (const f of fixesFor(kind, text, cfg(text))) out.set(f.title, applyEdits(text, f.edits));
+  for (const f of fixesFor(kind, analyse(text), cfg(text))) out.set(f.title, applyEdits(text, f.edits));
   return out;
 }
 
 test('explosion: lower lr (exponent kept, comment kept), Adam+L2 → AdamW, add batch_norm', () => {
-  const fixes = fixesFor('explosion', FILE, cfg(FILE));
+  const fixes = fixesFor('explosion', analyse(FILE), cfg(FILE));
   assert.deepEqual(fixes.map((f) => [f.id, f.preferred]), [
     ['lower-learning-rate', true],
     ['switch-optimizer', false],
@@ -76,35 +77,35 @@ test('collapse: batch_norm, swish, prelu, density ×2', () => {
 
 test('nan: lower the learning rate written without exponent; a learning rate absent from the file is added', () => {
   const text = 'training:\n  optimizer: sgd\n';
-  const f = lowerLearningRate(text, cfg(text));
+  const f = lowerLearningRate(analyse(text), cfg(text));
   assert.ok(f);
   assert.equal(f.title, 'Lower the learning rate ×0.1 (0.001 → 0.0001)');
   assert.equal(applyEdits(text, f.edits), 'training:\n  optimizer: sgd\n  learning_rate: 0.0001\n');
-  assert.deepEqual(fixesFor('nan', text, cfg(text)).map((x) => x.id), ['lower-learning-rate']);
+  assert.deepEqual(fixesFor('nan', analyse(text), cfg(text)).map((x) => x.id), ['lower-learning-rate']);
 });
 
 test('collapse-at-mask raises the density; `density` is doubled, or halfway to 1', () => {
   const text = 'model:\n  width: 100\nsparsity:\n  method: random\n  density: 0.3\n';
-  const [f] = fixesFor('collapse-at-mask', text, cfg(text));
+  const [f] = fixesFor('collapse-at-mask', analyse(text), cfg(text));
   assert.equal(applyEdits(text, f.edits), text.replace('density: 0.3', 'density: 0.6'));
   const high = text.replace('0.3', '0.6');
-  assert.equal(applyEdits(high, raiseDensity(high, cfg(high))?.edits ?? []), text.replace('density: 0.3', 'density: 0.8'));
+  assert.equal(applyEdits(high, raiseDensity(analyse(high), cfg(high))?.edits ?? []), text.replace('density: 0.3', 'density: 0.8'));
   const dense = 'model:\n  width: 10\n';
-  assert.equal(raiseDensity(dense, cfg(dense)), undefined);
-  assert.deepEqual(fixesFor('mask-integrity', text, cfg(text)), []);
+  assert.equal(raiseDensity(analyse(dense), cfg(dense)), undefined);
+  assert.deepEqual(fixesFor('mask-integrity', analyse(text), cfg(text)), []);
 });
 
 test('a section absent from the file is appended; CRLF files keep CRLF', () => {
-  assert.equal(applyEdits('name: x\n', setScalar('name: x\n', ['model', 'batch_norm'], 'true') ?? []), 'name: x\nmodel:\n  batch_norm: true\n');
+  assert.equal(applyEdits('name: x\n', setScalar(analyse('name: x\n'), ['model', 'batch_norm'], 'true') ?? []), 'name: x\nmodel:\n  batch_norm: true\n');
   const crlf = 'model:\r\n    width: 5\r\n';
-  assert.equal(applyEdits(crlf, setScalar(crlf, ['model', 'batch_norm'], 'true') ?? []), 'model:\r\n    width: 5\r\n    batch_norm: true\r\n');
+  assert.equal(applyEdits(crlf, setScalar(analyse(crlf), ['model', 'batch_norm'], 'true') ?? []), 'model:\r\n    width: 5\r\n    batch_norm: true\r\n');
   // An empty value gets a space.
-  assert.equal(applyEdits('model:\n  batch_norm:\n', setScalar('model:\n  batch_norm:\n', ['model', 'batch_norm'], 'true') ?? []), 'model:\n  batch_norm: true\n');
+  assert.equal(applyEdits('model:\n  batch_norm:\n', setScalar(analyse('model:\n  batch_norm:\n'), ['model', 'batch_norm'], 'true') ?? []), 'model:\n  batch_norm: true\n');
 });
 
 /** `setScalar` applied, or undefined when it refuses. */
 function set(text: string, path: string[], value: string): string | undefined {
-  const edits = setScalar(text, path, value);
+  const edits = setScalar(analyse(text), path, value);
   return edits === undefined ? undefined : applyEdits(text, edits);
 }
 
@@ -115,7 +116,7 @@ test('edits on what the old line reader got wrong: flow mappings, comments, quot
   assert.equal(set('model: {}\n', ['model', 'batch_norm'], 'true'), 'model: {batch_norm: true}\n');
   assert.equal(set('monitoring: {every: 2}\n', ['monitoring', 'explosion', 'max_norm'], '10'), 'monitoring: {every: 2, explosion: {max_norm: 10}}\n');
   assert.equal(set('training:\n  {learning_rate: 0.1,\n   epochs: 2}\n', ['training', 'learning_rate'], '0.01'), 'training:\n  {learning_rate: 0.01,\n   epochs: 2}\n');
-  assert.equal(writtenValue('training: {learning_rate: 1e-3}\n', ['training', 'learning_rate']), '1e-3');
+  assert.equal(writtenValue(analyse('training: {learning_rate: 1e-3}\n'), ['training', 'learning_rate']), '1e-3');
   // Comments: a `#` inside quotes is text; the comment after the value stays.
   assert.equal(set('name: "a # b"\nmodel:\n  activation: "relu" # was: sigmoid\n', ['model', 'activation'], 'swish'), 'name: "a # b"\nmodel:\n  activation: swish # was: sigmoid\n');
   assert.equal(set('model: # the net\n  width: 3 # h_S\n', ['model', 'batch_norm'], 'true'), 'model: # the net\n  width: 3 # h_S\n  batch_norm: true\n');
@@ -126,7 +127,7 @@ test('edits on what the old line reader got wrong: flow mappings, comments, quot
   assert.equal(set(nested, ['training', 'learning_rate'], '0.01'), nested.replace('  learning_rate: 0.1\n', '  learning_rate: 0.01\n'));
   assert.equal(set('monitoring:\n  explosion:\n    window: 5\n  every: 2\n', ['monitoring', 'explosion', 'max_norm'], '10'), 'monitoring:\n  explosion:\n    window: 5\n    max_norm: 10\n  every: 2\n');
   // Keys sharing a prefix: `sparsity.density` is not `sparsity.dense_width`, nor `model.width` `model.width_note`.
-  assert.equal(writtenValue('sparsity:\n  dense_width: 40\n', ['sparsity', 'density']), undefined);
+  assert.equal(writtenValue(analyse('sparsity:\n  dense_width: 40\n'), ['sparsity', 'density']), undefined);
   assert.equal(set('model:\n  width_note: 3\n  width: 5\n', ['model', 'width'], '6'), 'model:\n  width_note: 3\n  width: 6\n');
   // A key holding a collection, or text, is not overwritten by a scalar.
   assert.equal(set('model:\n  width:\n    a: 1\n', ['model', 'width'], '3'), undefined);
@@ -141,7 +142,7 @@ test('formatNumber drops float noise', () => {
 
 test('collapse-at-mask with a global criterion: layerwise scope first, then density, then synflow', () => {
   const text = 'model:\n  width: 100\nsparsity:\n  method: grasp\n  scope: global   # as in the paper\n  density: 0.3\n';
-  const fixes = fixesFor('collapse-at-mask', text, cfg(text));
+  const fixes = fixesFor('collapse-at-mask', analyse(text), cfg(text));
   assert.deepEqual(fixes.map((f) => [f.id, f.preferred]), [
     ['use-layerwise-scope', true],
     ['raise-density', false],
@@ -151,5 +152,5 @@ test('collapse-at-mask with a global criterion: layerwise scope first, then dens
   assert.equal(applyEdits(text, fixes[2].edits), text.replace('method: grasp', 'method: synflow'));
   // Layerwise synflow: only the density can help.
   const syn = 'model:\n  width: 100\nsparsity:\n  method: synflow\n  density: 0.3\n';
-  assert.deepEqual(fixesFor('collapse-at-mask', syn, cfg(syn)).map((f) => f.id), ['raise-density']);
+  assert.deepEqual(fixesFor('collapse-at-mask', analyse(syn), cfg(syn)).map((f) => f.id), ['raise-density']);
 });

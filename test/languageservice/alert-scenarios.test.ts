@@ -8,10 +8,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { analyse } from '../../src/languageservice/document';
 import { parseExperiment } from '../../src/config/parse';
-import { emptyRunState, planRunDiagnostics, type PlannedDiagnostic } from '../../src/extension/diagnostics/run-plan';
-import { fixesFor, type QuickFix } from '../../src/extension/diagnostics/quick-fixes';
-import { applyEdits } from '../../src/extension/diagnostics/yaml-edit';
+import { emptyRunState, planRunDiagnostics, type PlannedDiagnostic } from '../../src/languageservice/run-plan';
+import { fixesFor, type QuickFix } from '../../src/languageservice/quick-fixes';
+import { applyEdits } from '../../src/languageservice/yaml-edit';
 import type { ExperimentConfig } from '../../src/shared/experiment';
 import type { Alert, AlertKind } from '../../src/shared/protocol';
 import { runTrainer, tmpDir } from '../trainer/helpers';
@@ -34,7 +35,7 @@ function experiment(lines: string[]): string {
   return [...lines, `run: { backend: cpu, runs_dir: ${JSON.stringify(tmpDir('scenario'))} }`, ''].join('\n');
 }
 
-/** Train the file with the real trainer, then plan its run diagnostics as `RunDiagnostics.addAlert` does. */
+/** Train the file with the real trainer, then plan its run diagnostics as the language server does on the run's reports. */
 async function scenario(text: string): Promise<Scenario> {
   const parsed = parseExperiment(text, '/virtual/scenario.gradflow.yaml');
   assert.ok(parsed.config, JSON.stringify(parsed.issues));
@@ -49,7 +50,7 @@ async function scenario(text: string): Promise<Scenario> {
     if (entry !== undefined) entry.count++;
     else state.kinds.set(a.kind, { first: a, count: 1, layerNames: [] });
   }
-  return { text, config, alerts, diagnostics: planRunDiagnostics(state, text, text), kinds: new Set(alerts.map((a) => a.kind)) };
+  return { text, config, alerts, diagnostics: planRunDiagnostics(state, analyse(text), analyse(text)), kinds: new Set(alerts.map((a) => a.kind)) };
 }
 
 /** [0-based line, alert kind] of every diagnostic, in the plan's order. */
@@ -63,7 +64,7 @@ function primary(s: Scenario, kind: AlertKind): PlannedDiagnostic {
 }
 
 function fixes(s: Scenario, kind: AlertKind): QuickFix[] {
-  return fixesFor(kind, s.text, s.config, s.kinds);
+  return fixesFor(kind, analyse(s.text), s.config, s.kinds);
 }
 
 /** The config after applying a fix to the file. */
