@@ -22,7 +22,7 @@ import { AlertTracker, maskAlerts } from './alerts';
 import { combineFlow, flowSchedule, meanFlow } from './flow';
 import { activePaths, heGain, mlpShapes, planLayers, scsdcActiveCounts, type LayerMaskPlan } from './masks';
 import { MaskedMLP, type KernelPath } from './model';
-import { applyDynamicUpdate, isUpdateStep } from './pruning/dynamic';
+import { DynamicSparsity } from './pruning/dynamic';
 import { criterionBatchRows, DEFAULT_SYNFLOW_ROUNDS, isCriterion, planByCriterion, pruningHeader, pruningInfo } from './pruning';
 import { SPARSE_MAX_UNITS, sparseKernels } from './sparse';
 import { createOptimizer, type Optimizer, type Param } from './optimizers';
@@ -38,7 +38,7 @@ export interface TrainHooks {
   shouldStop(): boolean;
   /** Data augmentation of a batch (n rows, row-major); returns the augmented copy. Only called when training.augmentation is on. */
   augment?: (x: Float32Array, n: number) => Float32Array;
-  /** A dynamic-sparsity mask update (sparsity.dynamic), after the optimizer step of its step. */
+  /** A mask update (sparsity.dynamic: RigL instead of its step's optimizer update, SET after it). */
   onMaskUpdate?: (u: MaskUpdate) => void;
   /** Progress notes for the run log (e.g. a net that diverged and stopped training). */
   onLog?: (level: 'info' | 'warn', message: string) => void;
@@ -332,8 +332,15 @@ export async function trainExperiment(
   // initial masks are kept to report how far they moved.
   const dynamic = cfg.sparsity.method !== 'none' ? cfg.sparsity.dynamic : undefined;
   const dynamicRng = rng.fork('dynamic');
-  const initialMasks = new Map<NetRun, (Float32Array | undefined)[]>();
-  if (dynamic) for (const r of runs) if (r.role === 'sparse') initialMasks.set(r, r.net.masked.map((m, l) => (m ? r.net.maskArray(l) : undefined)));
+  // The published timing and order (pruning/dynamic.ts), on the sparse net's optimizer-step count.
+  const dynamics = new Map<NetRun, DynamicSparsity>();
+  if (dynamic) {
+    for (const r of runs) {
+      if (r.role !== 'sparse') continue;
+      const initial = r.net.masked.map((m, l) => (m ? r.net.maskArray(l) : undefined));
+      dynamics.set(r, new DynamicSparsity(dynamic, totalSteps, dynamicRng, initial));
+    }
+  }
 
   let stopped = false;
   let failed = false;
@@ -403,13 +410,16 @@ export async function trainExperiment(
         const collect = step % every === 0;
         try {
           // Every net updates, then ONE transfer reads all their numbers for this step.
+          // RigL: a due mask update replaces this iteration's optimizer step (pruning/dynamic.ts).
+          const replaced = new Set<NetRun>();
+          if (!stopped) for (const r of active()) if (dynamics.get(r)?.replacesStep(r.opt.iterations)) replaced.add(r);
           const pending: { r: NetRun; p: PendingStep }[] = [];
           for (const r of active()) {
             const t0 = performance.now();
             const checkIntegrity = eo.checkIntegrity && r.net.masks.some((m) => m !== undefined);
             const rawL1 = step % rawL1Every === 0;
             const rawL2 = step % rawL2Every === 0;
-            pending.push({ r, p: trainStepDeferred(r.net, r.opt, r.params, batch, { coupledL2, collectNorms: collect, checkIntegrity, rawL1, rawL2 }) });
+            pending.push({ r, p: trainStepDeferred(r.net, r.opt, r.params, batch, { coupledL2, collectNorms: collect, checkIntegrity, rawL1, rawL2, skipUpdate: replaced.has(r) }) });
             r.stepMs += performance.now() - t0;
           }
           const t1 = performance.now();
@@ -452,12 +462,11 @@ export async function trainExperiment(
               }
             }
           }
-          if (dynamic && !stopped && isUpdateStep(step, totalSteps, dynamic)) {
+          if (!stopped) {
             for (const r of active()) {
-              const initial = initialMasks.get(r);
-              if (!initial) continue;
-              const u = applyDynamicUpdate(r.net, batch, dynamic, step, totalSteps, dynamicRng, initial);
-              hooks.onMaskUpdate?.({ net: r.role, step, epoch, ...u });
+              // RigL at the pre-step weights (its step was skipped); SET after its step.
+              const u = dynamics.get(r)?.afterStep(r.net, batch, r.opt.iterations, replaced.has(r), { coupledL2 });
+              if (u) hooks.onMaskUpdate?.({ net: r.role, step, epoch, ...u });
             }
           }
         } finally {

@@ -39,8 +39,10 @@ export interface DynamicSparsityConfig {
   /** Share of each layer's active weights replaced at an update, before the schedule; in (0, 1). */
   fraction: number;
   schedule: DynamicSchedule;
-  /** Fraction of training after which the mask is frozen, in (0, 1]. */
+  /** Fraction of training after which the mask is frozen, in (0, 1]; the end step ⌊until·T⌋ is inclusive. */
   until: number;
+  /** Std of the N(0, noise²) added to drop scores (absent = 1e-5, the reference's default; 0 = none). */
+  noise?: number;
 }
 
 /** Which fan-in sets the He-normal std of the sparse net (method.md §2). */
