@@ -105,7 +105,7 @@ export function planByCriterion(init: InitSpec, c: CriterionSpec): CriterionResu
   if (c.method === 'synflow') {
     const skips = init.shapes.slice(0, -1).map((s, l) => c.skip && l > 0 && s.fanIn === s.fanOut);
     const r = synflowMasks(
-      { shapes: init.shapes, kernels, skips, ...(c.batchNorm ? { batchNormEpsilon: c.bnEpsilon ?? 1e-5 } : {}) },
+      { shapes: init.shapes, kernels, skips, activation: c.activation, ...(c.batchNorm ? { batchNormEpsilon: c.bnEpsilon ?? 1e-5 } : {}) },
       counts,
       c.scope,
       c.synflowRounds,
