@@ -193,7 +193,12 @@ export interface InitSpec {
    * 'none' = dense. 'random' / 'magnitude' are drawn here; 'scored' takes `masks` (a criterion's,
    * computed from the same kernels by src/engine/pruning).
    */
-  method: 'none' | 'random' | 'magnitude' | 'scored';
+  method: 'none' | 'random' | 'magnitude' | 'scored' | 'gmp';
+  /**
+   * For method 'gmp': the counts at the start of training (the largest |w| are kept, per layer or
+   * globally); `activeCounts` stay the final (SC-SDC) counts, which set the init std as always.
+   */
+  initialCounts?: number[];
   /** How counts apply (default layerwise): per layer, or one ranking / draw over all layers. */
   scope?: PruningScope;
   /** For method 'scored': the masks, [fanIn, fanOut] row-major per layer. */
@@ -287,6 +292,11 @@ export function planLayers(spec: InitSpec): LayerMaskPlan[] {
     case 'magnitude':
       masks = global ? magnitudeGlobalMasks(kernels, total) : kernels.map((w, l) => magnitudeMask(w, counts[l]));
       break;
+    case 'gmp': {
+      const start = spec.initialCounts ?? spec.shapes.map((s) => s.fanIn * s.fanOut);
+      masks = global ? magnitudeGlobalMasks(kernels, start.reduce((a, b) => a + b, 0)) : kernels.map((w, l) => magnitudeMask(w, start[l]));
+      break;
+    }
     case 'scored':
       if (!spec.masks || spec.masks.length !== spec.shapes.length) throw new Error('internal: a scored plan needs one mask per layer');
       masks = spec.masks;

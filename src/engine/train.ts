@@ -23,6 +23,7 @@ import { combineFlow, flowSchedule, meanFlow } from './flow';
 import { activePaths, heGain, mlpShapes, planLayers, scsdcActiveCounts, type LayerMaskPlan } from './masks';
 import { MaskedMLP, type KernelPath } from './model';
 import { DynamicSparsity } from './pruning/dynamic';
+import { DEFAULT_GMP, gmpInitialCount, GradualPruning } from './pruning/gmp';
 import { criterionBatchRows, DEFAULT_SYNFLOW_ROUNDS, isCriterion, planByCriterion, pruningHeader, pruningInfo } from './pruning';
 import { SPARSE_MAX_UNITS, sparseKernels } from './sparse';
 import { createOptimizer, type Optimizer, type Param } from './optimizers';
@@ -193,7 +194,13 @@ export function buildNets(
         synflowRounds: cfg.sparsity.synflowRounds ?? DEFAULT_SYNFLOW_ROUNDS,
         width: m.width,
       }).plans
-    : planLayers({ ...initSpec, method });
+    : method === 'gmp'
+      ? planLayers({
+          ...initSpec,
+          method: 'gmp',
+          initialCounts: sparseShapes.map((s, l) => gmpInitialCount(s.fanIn * s.fanOut, initSpec.activeCounts[l], (cfg.sparsity.gmp ?? DEFAULT_GMP).initialDensity)),
+        })
+      : planLayers({ ...initSpec, method });
   const mode = eo.sparseKernels ?? cfg.engine?.sparseKernels ?? 'auto';
   const paths = kernelPaths(sparsePlans, mode, tf.getBackend());
   const nets = [new MaskedMLP({ ...common, role: 'sparse', width: m.width, plans: sparsePlans, paths })];
@@ -332,6 +339,18 @@ export async function trainExperiment(
   // initial masks are kept to report how far they moved.
   const dynamic = cfg.sparsity.method !== 'none' ? cfg.sparsity.dynamic : undefined;
   const dynamicRng = rng.fork('dynamic');
+  // Gradual magnitude pruning (pruning/gmp.ts): from the initial counts to SC-SDC's.
+  const gmps = new Map<NetRun, GradualPruning>();
+  if (cfg.sparsity.method === 'gmp') {
+    const hD = cfg.sparsity.denseWidth ?? 0;
+    const finals = scsdcActiveCounts(features, hD, cfg.model.hiddenLayers, classes);
+    for (const r of runs) {
+      if (r.role !== 'sparse') continue;
+      const initial = r.net.masked.map((m, l) => (m ? r.net.maskArray(l) : undefined));
+      const starts = r.net.layerInfo.map((l) => l.active);
+      gmps.set(r, new GradualPruning(cfg.sparsity.gmp ?? DEFAULT_GMP, totalSteps, cfg.sparsity.scope ?? 'layerwise', starts, finals, initial));
+    }
+  }
   // The published timing and order (pruning/dynamic.ts), on the sparse net's optimizer-step count.
   const dynamics = new Map<NetRun, DynamicSparsity>();
   if (dynamic) {
@@ -465,7 +484,7 @@ export async function trainExperiment(
           if (!stopped) {
             for (const r of active()) {
               // RigL at the pre-step weights (its step was skipped); SET after its step.
-              const u = dynamics.get(r)?.afterStep(r.net, batch, r.opt.iterations, replaced.has(r), { coupledL2 });
+              const u = dynamics.get(r)?.afterStep(r.net, batch, r.opt.iterations, replaced.has(r), { coupledL2 }) ?? gmps.get(r)?.afterStep(r.net, r.opt.iterations);
               if (u) hooks.onMaskUpdate?.({ net: r.role, step, epoch, ...u });
             }
           }

@@ -223,6 +223,7 @@ function criteriaTable(rows: readonly CriterionRow[], dynamic: boolean, idSuffix
       'EGF of the sparse net (method.md §3): at init = flow point 0, measured on the pruned net before the first update; 11-pt avg = the average over the 11 evaluation points. Test accuracy: final, of the sparse net and of its dense twin.',
       'Collapsed runs: runs whose sparse net had a layer collapse at mask time (an error-level collapse-at-mask alert: a layer without active weights, or no active path through it) or during training (a collapse alert: a layer\'s masked gradient L2 stayed below monitoring.collapse.min_norm); a run can count in both columns. Diverged: runs with a net whose loss stopped being finite (not a number or infinite).',
       ...(collapsedRows.length > 0 ? [`Rows with collapsed runs: ${collapsedRows.map((r) => `${rowName(r)} (${r.collapsed} of ${r.runs.length})`).join(', ')}.`] : ['No run collapsed.']),
+      ...(rows.some((r) => r.method === 'gmp') ? ['gmp (gradual magnitude pruning during training, docs/pruning.md) starts dense (or at sparsity.gmp.initial_density) and reaches its final counts at sparsity.gmp.end: its EGF at init is that of the unpruned sparse-width net, and its densities are those at the end.'] : []),
       ...(rows.some((r) => r.scope === 'global') ? ['With scope global the dense twin matches its sparse twin in total active weights only: the pair is not SC-SDC per layer (docs/pruning.md).'] : []),
       ...droppedNote(rows),
     ],
