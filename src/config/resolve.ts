@@ -218,6 +218,9 @@ function resolvePruningKeys(
   if (given.synflow_rounds !== undefined && method !== 'synflow') {
     report('sparsity.synflow_rounds', `ignored: only method 'synflow' prunes in rounds, found method '${method}'`, 'ignored', 'warning', 'key');
   }
+  if (given.guard !== undefined && given.guard !== 'none' && (method === 'none' || method === 'gmp')) {
+    report('sparsity.guard', `ignored: the collapse guard checks the masks a criterion chooses at initialisation, found method '${method}'`, 'ignored', 'warning', 'key');
+  }
   if (given.gmp !== undefined && method !== 'gmp') {
     report('sparsity.gmp', `ignored: only method 'gmp' prunes gradually, found method '${method}'`, 'ignored', 'warning', 'key');
   }

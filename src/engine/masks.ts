@@ -274,12 +274,18 @@ export function plansFrom(shapes: LayerShape[], kernels: Float32Array[], stds: n
  * layerwise plan is the same as before scopes existed.
  */
 export function planLayers(spec: InitSpec): LayerMaskPlan[] {
+  return planLayersFull(spec).plans;
+}
+
+/** planLayers, also returning copies of the full (unpruned) kernels (for the collapse guard). */
+export function planLayersFull(spec: InitSpec): { plans: LayerMaskPlan[]; full: Float32Array[] } {
   // Fork order matters (a fork draws from the parent): 'init' first, then 'mask', as always.
   const initRng = spec.rng.fork('init');
   const maskRng = spec.rng.fork('mask');
   const { kernels, stds } = drawKernels(spec, initRng);
   const counts = spec.activeCounts;
-  if (spec.method === 'none' || counts === undefined) return plansFrom(spec.shapes, kernels, stds);
+  const full = kernels.map((k) => Float32Array.from(k));
+  if (spec.method === 'none' || counts === undefined) return { plans: plansFrom(spec.shapes, kernels, stds), full };
   const global = spec.scope === 'global';
   const total = counts.reduce((a, b) => a + b, 0);
   let masks: Float32Array[];
@@ -302,5 +308,5 @@ export function planLayers(spec: InitSpec): LayerMaskPlan[] {
       masks = spec.masks;
       break;
   }
-  return plansFrom(spec.shapes, kernels, stds, masks);
+  return { plans: plansFrom(spec.shapes, kernels, stds, masks), full };
 }

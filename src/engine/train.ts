@@ -20,11 +20,11 @@ import { createRng, permutation, type Rng } from '../shared/rng';
 import type { Dataset, Split } from '../data/types';
 import { AlertTracker, maskAlerts } from './alerts';
 import { combineFlow, flowSchedule, meanFlow } from './flow';
-import { activePaths, heGain, mlpShapes, planLayers, scsdcActiveCounts, type LayerMaskPlan } from './masks';
-import { MaskedMLP, type KernelPath } from './model';
+import { activePaths, heGain, mlpShapes, planLayers, planLayersFull, scsdcActiveCounts, type LayerMaskPlan } from './masks';
+import { layerName, MaskedMLP, type KernelPath } from './model';
 import { DynamicSparsity } from './pruning/dynamic';
 import { DEFAULT_GMP, gmpInitialCount, GradualPruning } from './pruning/gmp';
-import { criterionBatchRows, DEFAULT_SYNFLOW_ROUNDS, isCriterion, planByCriterion, pruningHeader, pruningInfo } from './pruning';
+import { criterionBatchRows, DEFAULT_SYNFLOW_ROUNDS, guardPlans, guardSummary, isCriterion, planByCriterion, pruningHeader, pruningInfo, rankingValues } from './pruning';
 import { SPARSE_MAX_UNITS, sparseKernels } from './sparse';
 import { createOptimizer, type Optimizer, type Param } from './optimizers';
 import { evaluate, measureFlowLayers, optimizerParams, trainStepDeferred, type Batch, type PendingStep } from './step';
@@ -150,6 +150,7 @@ export function buildNets(
   rng: Rng,
   options: Partial<EngineOptions> = {},
   criterionBatches: Batch[] = [],
+  guardLog?: (message: string) => void,
 ): MaskedMLP[] {
   const m = cfg.model;
   const H = m.hiddenLayers;
@@ -185,7 +186,7 @@ export function buildNets(
     gain,
     rng: rng.fork('net:sparse'),
   };
-  const sparsePlans = isCriterion(method)
+  const criterion = isCriterion(method)
     ? planByCriterion({ ...initSpec, method: 'scored' }, {
         ...common,
         method,
@@ -193,14 +194,33 @@ export function buildNets(
         batches: criterionBatches,
         synflowRounds: cfg.sparsity.synflowRounds ?? DEFAULT_SYNFLOW_ROUNDS,
         width: m.width,
-      }).plans
-    : method === 'gmp'
-      ? planLayers({
+      })
+    : undefined;
+  const fixed = method === 'random' || method === 'magnitude' ? planLayersFull({ ...initSpec, method }) : undefined;
+  let sparsePlans = criterion
+    ? criterion.plans
+    : fixed
+      ? fixed.plans
+      : planLayers({
           ...initSpec,
           method: 'gmp',
           initialCounts: sparseShapes.map((s, l) => gmpInitialCount(s.fanIn * s.fanOut, initSpec.activeCounts[l], (cfg.sparsity.gmp ?? DEFAULT_GMP).initialDensity)),
-        })
-      : planLayers({ ...initSpec, method });
+        });
+  if (cfg.sparsity.guard === 'egf' && (criterion || fixed)) {
+    // The EGF collapse guard (pruning/guard.ts) on the criterion's masks, before they are fixed.
+    const full = criterion ? criterion.full : (fixed as { full: Float32Array[] }).full;
+    let ranking: ArrayLike<number>[];
+    if (criterion && isCriterion(method)) ranking = rankingValues(method, criterion.scores);
+    else if (method === 'magnitude') ranking = full.map((k) => k.map(Math.abs));
+    else {
+      // random: the drawn positions first, then a seeded uniform order within each group.
+      const g = initSpec.rng.fork('guard');
+      ranking = sparsePlans.map((p) => Float64Array.from(p.mask ?? [], (v) => (v !== 0 ? 1 : 0) + g.next()));
+    }
+    const r = guardPlans({ ...common, width: m.width }, sparsePlans, full, ranking, criterionBatches);
+    sparsePlans = r.plans;
+    guardLog?.(guardSummary(r.result, sparsePlans.map((_p, l) => layerName(l, H))));
+  }
   const mode = eo.sparseKernels ?? cfg.engine?.sparseKernels ?? 'auto';
   const paths = kernelPaths(sparsePlans, mode, tf.getBackend());
   const nets = [new MaskedMLP({ ...common, role: 'sparse', width: m.width, plans: sparsePlans, paths })];
@@ -282,8 +302,9 @@ export async function trainExperiment(
   const criterionRows = criterionBatchRows(cfg, data.train.n, rng);
   const criterionBatches = criterionRows.map((rows) => makeBatch(data.train, features, classes, rows, 0, rows.length, undefined, true));
   let nets: MaskedMLP[];
+  const guardNotes: string[] = [];
   try {
-    nets = buildNets(cfg, features, classes, modelRng, eo, criterionBatches);
+    nets = buildNets(cfg, features, classes, modelRng, eo, criterionBatches, (msg) => guardNotes.push(msg));
   } finally {
     criterionBatches.forEach(disposeBatch);
   }
@@ -393,6 +414,7 @@ export async function trainExperiment(
     hooks.onReady(runs.map((r) => netInfo(r.net, r.role === 'sparse' ? pruning : undefined)), { stepsPerEpoch, totalSteps });
     const header = pruningHeader(cfg, runs.find((r) => r.role === 'sparse')?.net.layerInfo ?? [], runs.length > 1);
     if (header) hooks.onLog?.('info', header);
+    for (const note of guardNotes) hooks.onLog?.('info', note);
     for (const r of runs) {
       if (!r.net.paths.includes('sparse')) continue;
       const { kernels, note } = sparseKernels();

@@ -29,6 +29,9 @@ export type PruningScope = (typeof PRUNING_SCOPES)[number];
 /** Dynamic sparse training (docs/pruning.md): SET grows at random, RigL by dense-gradient magnitude. */
 export const DYNAMIC_METHODS = ['set', 'rigl'] as const;
 export type DynamicMethod = (typeof DYNAMIC_METHODS)[number];
+export const PRUNING_GUARDS = ['none', 'egf'] as const;
+export type PruningGuard = (typeof PRUNING_GUARDS)[number];
+
 /** Whatever moves masks during training and reports `mask-update` events: SET, RigL, gradual magnitude pruning. */
 export const MASK_UPDATE_METHODS = [...DYNAMIC_METHODS, 'gmp'] as const;
 export type MaskUpdateMethod = (typeof MASK_UPDATE_METHODS)[number];
@@ -130,6 +133,8 @@ export interface SparsityConfig {
   synflowRounds?: number;
   /** Dynamic sparse training of the sparse net; absent = masks stay fixed. */
   dynamic?: DynamicSparsityConfig;
+  /** The EGF collapse guard on the masks a criterion chose (absent = none): docs/pruning.md. */
+  guard?: PruningGuard;
   /** Gradual magnitude pruning's schedule (method `gmp`; absent = the defaults). */
   gmp?: GmpConfig;
 }
