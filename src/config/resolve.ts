@@ -218,6 +218,15 @@ function resolvePruningKeys(
   if (given.synflow_rounds !== undefined && method !== 'synflow') {
     report('sparsity.synflow_rounds', `ignored: only method 'synflow' prunes in rounds, found method '${method}'`, 'ignored', 'warning', 'key');
   }
+  if (given.guard !== undefined && given.guard !== 'none' && (method === 'none' || method === 'gmp')) {
+    report('sparsity.guard', `ignored: the collapse guard checks the masks a criterion chooses at initialisation, found method '${method}'`, 'ignored', 'warning', 'key');
+  }
+  if (given.gmp !== undefined && method !== 'gmp') {
+    report('sparsity.gmp', `ignored: only method 'gmp' prunes gradually, found method '${method}'`, 'ignored', 'warning', 'key');
+  }
+  if (given.dynamic !== undefined && method === 'gmp') {
+    report('sparsity.dynamic', "expected a fixed-count method with sparsity.dynamic, found method 'gmp': gradual magnitude pruning already moves the masks (use random, magnitude, snip, grasp or synflow for SET/RigL)", 'conflict', 'error', 'key');
+  }
   if (given.dynamic !== undefined && method === 'none') {
     report('sparsity.dynamic', "expected a pruning method with sparsity.dynamic, found method 'none': dynamic sparse training moves the masks of a sparse net", 'conflict', 'error', 'key');
   }

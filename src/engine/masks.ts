@@ -193,7 +193,12 @@ export interface InitSpec {
    * 'none' = dense. 'random' / 'magnitude' are drawn here; 'scored' takes `masks` (a criterion's,
    * computed from the same kernels by src/engine/pruning).
    */
-  method: 'none' | 'random' | 'magnitude' | 'scored';
+  method: 'none' | 'random' | 'magnitude' | 'scored' | 'gmp';
+  /**
+   * For method 'gmp': the counts at the start of training (the largest |w| are kept, per layer or
+   * globally); `activeCounts` stay the final (SC-SDC) counts, which set the init std as always.
+   */
+  initialCounts?: number[];
   /** How counts apply (default layerwise): per layer, or one ranking / draw over all layers. */
   scope?: PruningScope;
   /** For method 'scored': the masks, [fanIn, fanOut] row-major per layer. */
@@ -269,12 +274,18 @@ export function plansFrom(shapes: LayerShape[], kernels: Float32Array[], stds: n
  * layerwise plan is the same as before scopes existed.
  */
 export function planLayers(spec: InitSpec): LayerMaskPlan[] {
+  return planLayersFull(spec).plans;
+}
+
+/** planLayers, also returning copies of the full (unpruned) kernels (for the collapse guard). */
+export function planLayersFull(spec: InitSpec): { plans: LayerMaskPlan[]; full: Float32Array[] } {
   // Fork order matters (a fork draws from the parent): 'init' first, then 'mask', as always.
   const initRng = spec.rng.fork('init');
   const maskRng = spec.rng.fork('mask');
   const { kernels, stds } = drawKernels(spec, initRng);
   const counts = spec.activeCounts;
-  if (spec.method === 'none' || counts === undefined) return plansFrom(spec.shapes, kernels, stds);
+  const full = kernels.map((k) => Float32Array.from(k));
+  if (spec.method === 'none' || counts === undefined) return { plans: plansFrom(spec.shapes, kernels, stds), full };
   const global = spec.scope === 'global';
   const total = counts.reduce((a, b) => a + b, 0);
   let masks: Float32Array[];
@@ -287,10 +298,15 @@ export function planLayers(spec: InitSpec): LayerMaskPlan[] {
     case 'magnitude':
       masks = global ? magnitudeGlobalMasks(kernels, total) : kernels.map((w, l) => magnitudeMask(w, counts[l]));
       break;
+    case 'gmp': {
+      const start = spec.initialCounts ?? spec.shapes.map((s) => s.fanIn * s.fanOut);
+      masks = global ? magnitudeGlobalMasks(kernels, start.reduce((a, b) => a + b, 0)) : kernels.map((w, l) => magnitudeMask(w, start[l]));
+      break;
+    }
     case 'scored':
       if (!spec.masks || spec.masks.length !== spec.shapes.length) throw new Error('internal: a scored plan needs one mask per layer');
       masks = spec.masks;
       break;
   }
-  return plansFrom(spec.shapes, kernels, stds, masks);
+  return { plans: plansFrom(spec.shapes, kernels, stds, masks), full };
 }

@@ -360,6 +360,17 @@ export class MaskedMLP {
   }
 
   /**
+   * The optimizer state of kernel l, one row-major [fanIn, fanOut] array per slot (pruned entries 0),
+   * for tests and tools; [] before the first update.
+   */
+  kernelState(l: number, opt: Optimizer): Float32Array[] {
+    const sk = this.sparse[l];
+    if (sk) return sk.slots.map((s) => sk.scatter(s));
+    const slots = opt.slotsOf(this.kernel(l)) ?? [];
+    return slots.map((v) => tf.tidy(() => tf.transpose(v)).dataSync() as Float32Array);
+  }
+
+  /**
    * Register an optimizer whose per-entry state follows mask changes (updateMask resets the state of
    * dropped and grown entries). trainExperiment attaches each net's optimizer.
    */
@@ -370,8 +381,10 @@ export class MaskedMLP {
   /**
    * Change the mask of masked layer l (dynamic sparsity). `drop` and `grow` are flat [fanIn, fanOut]
    * indices: dropped entries must be active, grown ones pruned (an index in both is dropped, then
-   * grown). Dropped weights become 0 and leave the active set; grown ones enter at value 0 with zero
-   * optimizer state; surviving weights keep their value and optimizer state. Layer info (active
+   * grown). Dropped weights become 0 with zero optimizer state and leave the active set; newly grown
+   * ones (old mask 0) enter at value 0 with zero optimizer state; surviving weights, and weights
+   * dropped and grown back in the same call, keep their value and optimizer state (the published
+   * RigL: a connection is new only if its old mask was 0). Layer info (active
    * count, density, dead units) and the gather index of the masked norms are rebuilt.
    */
   updateMask(l: number, drop: Int32Array, grow: Int32Array): void {
@@ -390,8 +403,6 @@ export class MaskedMLP {
       if (next[i] !== 0) throw new Error(`updateMask: grow index ${i} is already active (layer ${l})`);
       next[i] = 1;
     }
-    // keep = 1 where the entry survives unchanged, 0 where it was dropped or grown (value and state
-    // reset to 0) and where it stays pruned (already 0).
     let active = 0;
     for (let i = 0; i < n; i++) if (next[i] !== 0) active++;
     const info = this.layerInfo[l];
@@ -400,14 +411,14 @@ export class MaskedMLP {
     info.deadUnits = deadUnits(next, shape);
     const sk = this.sparse[l];
     if (sk) {
-      // Values and state travel with the index; dropped-and-regrown entries restart.
-      const regrown = new Set<number>();
-      for (const i of grow) if (old[i] !== 0) regrown.add(i);
-      sk.remask(next, regrown);
+      // Values and state travel with the index (dropped-and-regrown entries included); new entries start at 0.
+      sk.remask(next, new Set<number>());
       return;
     }
+    // keep = the new mask: dropped entries reset, regrown and surviving ones unchanged, new ones
+    // (already 0 with zero state, being pruned until now) reset too.
     const keep = Float32Array.from(next);
-    for (const i of grow) keep[i] = 0;
+    for (const i of grow) if (old[i] === 0) keep[i] = 0;
     this.maskData[l] = next;
     const stored = (a: Float32Array): tf.Tensor2D => tf.tidy(() => tf.transpose(tf.tensor2d(a, [shape.fanIn, shape.fanOut])));
     this.masks[l]?.dispose();

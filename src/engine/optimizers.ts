@@ -61,6 +61,8 @@ export interface Optimizer {
   resetState(variable: tf.Variable, keep: tf.Tensor): void;
   /** Bytes of state held for tf parameters (sparse layers hold their own slots). */
   stateBytes(): number;
+  /** The state slots of `variable` (Adam: m, v; momentum: buf; …), undefined before its first update. */
+  slotsOf(variable: tf.Variable): readonly tf.Variable[] | undefined;
   /** Number of updates applied so far. */
   readonly iterations: number;
   dispose(): void;
@@ -181,6 +183,9 @@ export function createOptimizer(o: OptimizerOptions): Optimizer {
       let b = 0;
       for (const s of slots.values()) for (const v of s) b += 4 * v.size;
       return b;
+    },
+    slotsOf(variable) {
+      return slots.get(variable);
     },
     resetState(variable, keep) {
       const s = slots.get(variable);

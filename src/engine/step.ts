@@ -31,6 +31,11 @@ export interface StepOptions {
    */
   rawL1?: boolean;
   rawL2?: boolean;
+  /**
+   * Compute everything but do not apply the optimizer (a RigL mask-update iteration, whose update
+   * replaces the optimizer step: pruning/dynamic.ts). BatchNorm moving statistics still update.
+   */
+  skipUpdate?: boolean;
 }
 
 export interface Batch {
@@ -262,7 +267,7 @@ export function trainStepDeferred(net: MaskedMLP, opt: Optimizer, params: Param[
       parts.push(o.collectNorms ? layerNormTensor(raw, masked[l] ? m : undefined, net.onesCols[l], net.activeIndex[l], want) : tf.reshape(sumAll(raw, net.onesCols[l]), [1]));
     }
     parts.push(g.other.length > 0 ? tf.reshape(tf.addN(g.other.map((t) => tf.sum(t))), [1]) : tf.zeros([1]));
-    opt.apply(params, [...denseMasked, ...g.other], sparseUpdates);
+    if (!o.skipUpdate) opt.apply(params, [...denseMasked, ...g.other], sparseUpdates);
     for (const l of integrityLayers) {
       // Pruned entries of the UPDATED kernel must be exactly 0 (the optimizer only saw masked
       // gradients and its state there is 0). Checked before re-masking, which would hide a leak.

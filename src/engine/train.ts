@@ -20,10 +20,11 @@ import { createRng, permutation, type Rng } from '../shared/rng';
 import type { Dataset, Split } from '../data/types';
 import { AlertTracker, maskAlerts } from './alerts';
 import { combineFlow, flowSchedule, meanFlow } from './flow';
-import { activePaths, heGain, mlpShapes, planLayers, scsdcActiveCounts, type LayerMaskPlan } from './masks';
-import { MaskedMLP, type KernelPath } from './model';
-import { applyDynamicUpdate, isUpdateStep } from './pruning/dynamic';
-import { criterionBatchRows, DEFAULT_SYNFLOW_ROUNDS, isCriterion, planByCriterion, pruningHeader, pruningInfo } from './pruning';
+import { activePaths, heGain, mlpShapes, planLayers, planLayersFull, scsdcActiveCounts, type LayerMaskPlan } from './masks';
+import { layerName, MaskedMLP, type KernelPath } from './model';
+import { DynamicSparsity } from './pruning/dynamic';
+import { DEFAULT_GMP, gmpInitialCount, GradualPruning } from './pruning/gmp';
+import { criterionBatchRows, DEFAULT_SYNFLOW_ROUNDS, guardPlans, guardSummary, isCriterion, planByCriterion, pruningHeader, pruningInfo, rankingValues } from './pruning';
 import { SPARSE_MAX_UNITS, sparseKernels } from './sparse';
 import { createOptimizer, type Optimizer, type Param } from './optimizers';
 import { evaluate, measureFlowLayers, optimizerParams, trainStepDeferred, type Batch, type PendingStep } from './step';
@@ -38,7 +39,7 @@ export interface TrainHooks {
   shouldStop(): boolean;
   /** Data augmentation of a batch (n rows, row-major); returns the augmented copy. Only called when training.augmentation is on. */
   augment?: (x: Float32Array, n: number) => Float32Array;
-  /** A dynamic-sparsity mask update (sparsity.dynamic), after the optimizer step of its step. */
+  /** A mask update (sparsity.dynamic: RigL instead of its step's optimizer update, SET after it). */
   onMaskUpdate?: (u: MaskUpdate) => void;
   /** Progress notes for the run log (e.g. a net that diverged and stopped training). */
   onLog?: (level: 'info' | 'warn', message: string) => void;
@@ -149,6 +150,7 @@ export function buildNets(
   rng: Rng,
   options: Partial<EngineOptions> = {},
   criterionBatches: Batch[] = [],
+  guardLog?: (message: string) => void,
 ): MaskedMLP[] {
   const m = cfg.model;
   const H = m.hiddenLayers;
@@ -184,7 +186,7 @@ export function buildNets(
     gain,
     rng: rng.fork('net:sparse'),
   };
-  const sparsePlans = isCriterion(method)
+  const criterion = isCriterion(method)
     ? planByCriterion({ ...initSpec, method: 'scored' }, {
         ...common,
         method,
@@ -192,8 +194,33 @@ export function buildNets(
         batches: criterionBatches,
         synflowRounds: cfg.sparsity.synflowRounds ?? DEFAULT_SYNFLOW_ROUNDS,
         width: m.width,
-      }).plans
-    : planLayers({ ...initSpec, method });
+      })
+    : undefined;
+  const fixed = method === 'random' || method === 'magnitude' ? planLayersFull({ ...initSpec, method }) : undefined;
+  let sparsePlans = criterion
+    ? criterion.plans
+    : fixed
+      ? fixed.plans
+      : planLayers({
+          ...initSpec,
+          method: 'gmp',
+          initialCounts: sparseShapes.map((s, l) => gmpInitialCount(s.fanIn * s.fanOut, initSpec.activeCounts[l], (cfg.sparsity.gmp ?? DEFAULT_GMP).initialDensity)),
+        });
+  if (cfg.sparsity.guard === 'egf' && (criterion || fixed)) {
+    // The EGF collapse guard (pruning/guard.ts) on the criterion's masks, before they are fixed.
+    const full = criterion ? criterion.full : (fixed as { full: Float32Array[] }).full;
+    let ranking: ArrayLike<number>[];
+    if (criterion && isCriterion(method)) ranking = rankingValues(method, criterion.scores);
+    else if (method === 'magnitude') ranking = full.map((k) => k.map(Math.abs));
+    else {
+      // random: the drawn positions first, then a seeded uniform order within each group.
+      const g = initSpec.rng.fork('guard');
+      ranking = sparsePlans.map((p) => Float64Array.from(p.mask ?? [], (v) => (v !== 0 ? 1 : 0) + g.next()));
+    }
+    const r = guardPlans({ ...common, width: m.width }, sparsePlans, full, ranking, criterionBatches);
+    sparsePlans = r.plans;
+    guardLog?.(guardSummary(r.result, sparsePlans.map((_p, l) => layerName(l, H))));
+  }
   const mode = eo.sparseKernels ?? cfg.engine?.sparseKernels ?? 'auto';
   const paths = kernelPaths(sparsePlans, mode, tf.getBackend());
   const nets = [new MaskedMLP({ ...common, role: 'sparse', width: m.width, plans: sparsePlans, paths })];
@@ -275,8 +302,9 @@ export async function trainExperiment(
   const criterionRows = criterionBatchRows(cfg, data.train.n, rng);
   const criterionBatches = criterionRows.map((rows) => makeBatch(data.train, features, classes, rows, 0, rows.length, undefined, true));
   let nets: MaskedMLP[];
+  const guardNotes: string[] = [];
   try {
-    nets = buildNets(cfg, features, classes, modelRng, eo, criterionBatches);
+    nets = buildNets(cfg, features, classes, modelRng, eo, criterionBatches, (msg) => guardNotes.push(msg));
   } finally {
     criterionBatches.forEach(disposeBatch);
   }
@@ -332,8 +360,27 @@ export async function trainExperiment(
   // initial masks are kept to report how far they moved.
   const dynamic = cfg.sparsity.method !== 'none' ? cfg.sparsity.dynamic : undefined;
   const dynamicRng = rng.fork('dynamic');
-  const initialMasks = new Map<NetRun, (Float32Array | undefined)[]>();
-  if (dynamic) for (const r of runs) if (r.role === 'sparse') initialMasks.set(r, r.net.masked.map((m, l) => (m ? r.net.maskArray(l) : undefined)));
+  // Gradual magnitude pruning (pruning/gmp.ts): from the initial counts to SC-SDC's.
+  const gmps = new Map<NetRun, GradualPruning>();
+  if (cfg.sparsity.method === 'gmp') {
+    const hD = cfg.sparsity.denseWidth ?? 0;
+    const finals = scsdcActiveCounts(features, hD, cfg.model.hiddenLayers, classes);
+    for (const r of runs) {
+      if (r.role !== 'sparse') continue;
+      const initial = r.net.masked.map((m, l) => (m ? r.net.maskArray(l) : undefined));
+      const starts = r.net.layerInfo.map((l) => l.active);
+      gmps.set(r, new GradualPruning(cfg.sparsity.gmp ?? DEFAULT_GMP, totalSteps, cfg.sparsity.scope ?? 'layerwise', starts, finals, initial));
+    }
+  }
+  // The published timing and order (pruning/dynamic.ts), on the sparse net's optimizer-step count.
+  const dynamics = new Map<NetRun, DynamicSparsity>();
+  if (dynamic) {
+    for (const r of runs) {
+      if (r.role !== 'sparse') continue;
+      const initial = r.net.masked.map((m, l) => (m ? r.net.maskArray(l) : undefined));
+      dynamics.set(r, new DynamicSparsity(dynamic, totalSteps, dynamicRng, initial));
+    }
+  }
 
   let stopped = false;
   let failed = false;
@@ -367,6 +414,7 @@ export async function trainExperiment(
     hooks.onReady(runs.map((r) => netInfo(r.net, r.role === 'sparse' ? pruning : undefined)), { stepsPerEpoch, totalSteps });
     const header = pruningHeader(cfg, runs.find((r) => r.role === 'sparse')?.net.layerInfo ?? [], runs.length > 1);
     if (header) hooks.onLog?.('info', header);
+    for (const note of guardNotes) hooks.onLog?.('info', note);
     for (const r of runs) {
       if (!r.net.paths.includes('sparse')) continue;
       const { kernels, note } = sparseKernels();
@@ -403,13 +451,16 @@ export async function trainExperiment(
         const collect = step % every === 0;
         try {
           // Every net updates, then ONE transfer reads all their numbers for this step.
+          // RigL: a due mask update replaces this iteration's optimizer step (pruning/dynamic.ts).
+          const replaced = new Set<NetRun>();
+          if (!stopped) for (const r of active()) if (dynamics.get(r)?.replacesStep(r.opt.iterations)) replaced.add(r);
           const pending: { r: NetRun; p: PendingStep }[] = [];
           for (const r of active()) {
             const t0 = performance.now();
             const checkIntegrity = eo.checkIntegrity && r.net.masks.some((m) => m !== undefined);
             const rawL1 = step % rawL1Every === 0;
             const rawL2 = step % rawL2Every === 0;
-            pending.push({ r, p: trainStepDeferred(r.net, r.opt, r.params, batch, { coupledL2, collectNorms: collect, checkIntegrity, rawL1, rawL2 }) });
+            pending.push({ r, p: trainStepDeferred(r.net, r.opt, r.params, batch, { coupledL2, collectNorms: collect, checkIntegrity, rawL1, rawL2, skipUpdate: replaced.has(r) }) });
             r.stepMs += performance.now() - t0;
           }
           const t1 = performance.now();
@@ -452,12 +503,11 @@ export async function trainExperiment(
               }
             }
           }
-          if (dynamic && !stopped && isUpdateStep(step, totalSteps, dynamic)) {
+          if (!stopped) {
             for (const r of active()) {
-              const initial = initialMasks.get(r);
-              if (!initial) continue;
-              const u = applyDynamicUpdate(r.net, batch, dynamic, step, totalSteps, dynamicRng, initial);
-              hooks.onMaskUpdate?.({ net: r.role, step, epoch, ...u });
+              // RigL at the pre-step weights (its step was skipped); SET after its step.
+              const u = dynamics.get(r)?.afterStep(r.net, batch, r.opt.iterations, replaced.has(r), { coupledL2 }) ?? gmps.get(r)?.afterStep(r.net, r.opt.iterations);
+              if (u) hooks.onMaskUpdate?.({ net: r.role, step, epoch, ...u });
             }
           }
         } finally {

@@ -16,7 +16,7 @@ export type OptimizerName = (typeof OPTIMIZERS)[number];
 export const DATASETS = ['fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'synthetic'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 
-export const PRUNING_METHODS = ['none', 'random', 'magnitude', 'snip', 'grasp', 'synflow'] as const;
+export const PRUNING_METHODS = ['none', 'random', 'magnitude', 'snip', 'grasp', 'synflow', 'gmp'] as const;
 export type PruningMethod = (typeof PRUNING_METHODS)[number];
 
 /** Pruning criteria that score weights with data (SNIP, GraSP) or without (SynFlow): docs/pruning.md. */
@@ -29,6 +29,12 @@ export type PruningScope = (typeof PRUNING_SCOPES)[number];
 /** Dynamic sparse training (docs/pruning.md): SET grows at random, RigL by dense-gradient magnitude. */
 export const DYNAMIC_METHODS = ['set', 'rigl'] as const;
 export type DynamicMethod = (typeof DYNAMIC_METHODS)[number];
+export const PRUNING_GUARDS = ['none', 'egf'] as const;
+export type PruningGuard = (typeof PRUNING_GUARDS)[number];
+
+/** Whatever moves masks during training and reports `mask-update` events: SET, RigL, gradual magnitude pruning. */
+export const MASK_UPDATE_METHODS = [...DYNAMIC_METHODS, 'gmp'] as const;
+export type MaskUpdateMethod = (typeof MASK_UPDATE_METHODS)[number];
 export const DYNAMIC_SCHEDULES = ['cosine', 'constant'] as const;
 export type DynamicSchedule = (typeof DYNAMIC_SCHEDULES)[number];
 
@@ -39,8 +45,26 @@ export interface DynamicSparsityConfig {
   /** Share of each layer's active weights replaced at an update, before the schedule; in (0, 1). */
   fraction: number;
   schedule: DynamicSchedule;
-  /** Fraction of training after which the mask is frozen, in (0, 1]. */
+  /** Fraction of training after which the mask is frozen, in (0, 1]; the end step ⌊until·T⌋ is inclusive. */
   until: number;
+  /** Std of the N(0, noise²) added to drop scores (absent = 1e-5, the reference's default; 0 = none). */
+  noise?: number;
+}
+
+/**
+ * Gradual magnitude pruning (Zhu & Gupta 2017), `sparsity.method: gmp` (docs/pruning.md): from
+ * `initialDensity` to the final counts on the cubic schedule, every `every` optimizer steps from
+ * ⌊begin·T⌋ to ⌊end·T⌋ (inclusive).
+ */
+export interface GmpConfig {
+  /** Fraction of training at which pruning starts, in [0, 1). */
+  begin: number;
+  /** Fraction of training at which the final counts are reached, in (0, 1]; after begin. */
+  end: number;
+  /** Optimizer steps between pruning steps. */
+  every: number;
+  /** Density at the start, in (0, 1] (1 = dense). */
+  initialDensity: number;
 }
 
 /** Which fan-in sets the He-normal std of the sparse net (method.md §2). */
@@ -109,6 +133,10 @@ export interface SparsityConfig {
   synflowRounds?: number;
   /** Dynamic sparse training of the sparse net; absent = masks stay fixed. */
   dynamic?: DynamicSparsityConfig;
+  /** The EGF collapse guard on the masks a criterion chose (absent = none): docs/pruning.md. */
+  guard?: PruningGuard;
+  /** Gradual magnitude pruning's schedule (method `gmp`; absent = the defaults). */
+  gmp?: GmpConfig;
 }
 
 export interface TrainingConfig {

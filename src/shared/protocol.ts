@@ -9,7 +9,7 @@
  * the trainer honours it within one step and still sends `done` (with `stopped: true`).
  */
 import { isRecord } from './guards';
-import type { BackendName, BackendPreference, DynamicMethod, ExperimentConfig, NetRole, PruningMethod, PruningScope } from './experiment';
+import type { BackendName, BackendPreference, ExperimentConfig, MaskUpdateMethod, NetRole, PruningMethod, PruningScope } from './experiment';
 
 /** Bump on any incompatible change; the host refuses a trainer with another major version. */
 export const PROTOCOL_VERSION = 1;
@@ -122,21 +122,21 @@ export interface MaskUpdateLayer {
   layer: number;
   dropped: number;
   grown: number;
-  /** Of the grown: weights dropped and grown back in this same update (they restart at 0). */
+  /** Of the grown: weights dropped and grown back in this same update (they keep value and optimizer state). */
   regrown: number;
-  /** Active weights after the update (constant for SET / RigL). */
+  /** Active weights after the update (constant for SET / RigL, decreasing under gmp). */
   active: number;
   /** Share of the initial mask's active positions still active (1 = the mask has not moved). */
   overlap: number;
 }
 
-/** A dynamic-sparsity mask update of one net, after the optimizer step of `step`. */
+/** A mask update of one net at iteration `step` (SET, RigL, gradual magnitude pruning: docs/pruning.md). */
 export interface MaskUpdate {
   net: NetRole;
   step: number;
   /** 0-based epoch of the step. */
   epoch: number;
-  method: DynamicMethod;
+  method: MaskUpdateMethod;
   /** Share of each layer's active weights replaced (after the schedule). */
   fraction: number;
   /** Masked layers only. */

@@ -32,7 +32,7 @@ test('unknown method and scope: positioned, with did-you-mean', () => {
   const issue = issueFor(r.issues, 'sparsity.method');
   // Line 5 "  method: snp": the value starts at column 11.
   assert.deepEqual(span(issue), [5, 11, 5, 14]);
-  assert.match(issue.message, /expected one of none, random, magnitude, snip, grasp, synflow; did you mean 'snip'\?/);
+  assert.match(issue.message, /expected one of none, random, magnitude, snip, grasp, synflow, gmp; did you mean 'snip'\?/);
   const s = issueFor(parse(['  method: snip', '  scope: globl']).issues, 'sparsity.scope');
   assert.equal(s.line, 6);
   assert.equal(s.suggestion, 'global');
@@ -100,4 +100,18 @@ test('sparsity.dynamic: defaults, positioned errors, the none conflict, a sweep 
   const r = parseExperiment(text, FILE);
   assert.ok(r.config && r.sweep, r.issues.map((i) => i.message).join('\n'));
   assert.deepEqual(expandSweep(r.config, r.sweep).map((x) => x.config.sparsity.dynamic?.method), ['set', 'rigl']);
+});
+
+test('sparsity.method gmp and sparsity.gmp: defaults, ignored elsewhere, no dynamic with gmp', () => {
+  const ok = parse(['  method: gmp', '  gmp:', '    every: 10']);
+  assert.deepEqual(ok.issues, []);
+  assert.deepEqual(ok.config?.sparsity.gmp, { begin: 0, end: 0.75, every: 10, initialDensity: 1 });
+  assert.equal(parse(['  method: gmp']).config?.sparsity.gmp, undefined);
+  const ignored = issueFor(parse(['  method: random', '  gmp: {every: 5}']).issues, 'sparsity.gmp');
+  assert.equal(ignored.severity, 'warning');
+  assert.match(ignored.message, /only method 'gmp'/);
+  const conflict = issueFor(parse(['  method: gmp', '  dynamic: {method: rigl}']).issues, 'sparsity.dynamic');
+  assert.equal(conflict.severity, 'error');
+  assert.match(issueFor(parse(['  method: gmp', '  gmp: {initial_density: 0}']).issues, 'sparsity.gmp.initial_density').message, /0/);
+  assert.equal(parse(['  method: random', '  dynamic: {method: set, noise: 0}']).config?.sparsity.dynamic?.noise, 0);
 });

@@ -279,6 +279,7 @@ describe('masks survive training', () => {
       apply: (ps) => tf.tidy(() => ps.forEach((p) => p.variable.assign(tf.add(p.variable, 0.01)))),
       resetState: () => undefined,
       stateBytes: () => 0,
+      slotsOf: () => undefined,
       dispose: () => undefined,
     };
     const idx = Uint32Array.from({ length: data.train.n }, (_, i) => i);

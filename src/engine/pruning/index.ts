@@ -11,8 +11,9 @@ import type { Activation, ExperimentConfig, PruningScope } from '../../shared/ex
 import type { LayerInfo, PruningInfo } from '../../shared/protocol';
 import { permutation, type Rng } from '../../shared/rng';
 import { drawKernels, plansFrom, type InitSpec, type LayerMaskPlan } from '../masks';
-import { MaskedMLP } from '../model';
-import type { Batch } from '../step';
+import { MaskedMLP, type NetSpec } from '../model';
+import { measureFlowLayers, type Batch } from '../step';
+import { egfGuard, type GuardResult } from './guard';
 import { graspScores } from './grasp';
 import { selectGlobal, selectLayerwise } from './select';
 import { snipScores } from './snip';
@@ -53,6 +54,8 @@ export interface CriterionResult {
    * (GraSP: −θ ⊙ Hg, kept smallest; SynFlow: those of the last round).
    */
   scores: Float64Array[];
+  /** The full (unpruned) kernels the criterion scored. */
+  full: Float32Array[];
 }
 
 /** Values ranked by select.ts (largest kept): the scores, negated for GraSP (whose smallest are kept). */
@@ -105,7 +108,7 @@ export function planByCriterion(init: InitSpec, c: CriterionSpec): CriterionResu
   if (c.method === 'synflow') {
     const skips = init.shapes.slice(0, -1).map((s, l) => c.skip && l > 0 && s.fanIn === s.fanOut);
     const r = synflowMasks(
-      { shapes: init.shapes, kernels, skips, ...(c.batchNorm ? { batchNormEpsilon: c.bnEpsilon ?? 1e-5 } : {}) },
+      { shapes: init.shapes, kernels, skips, activation: c.activation, ...(c.batchNorm ? { batchNormEpsilon: c.bnEpsilon ?? 1e-5 } : {}) },
       counts,
       c.scope,
       c.synflowRounds,
@@ -116,7 +119,8 @@ export function planByCriterion(init: InitSpec, c: CriterionSpec): CriterionResu
     scores = dataScores(c, kernels, init.shapes);
     masks = selectMasks(c.method, scores, counts, c.scope);
   }
-  return { plans: plansFrom(init.shapes, kernels, stds, masks), scores };
+  const full = kernels.map((k) => Float32Array.from(k));
+  return { plans: plansFrom(init.shapes, kernels, stds, masks), scores, full };
 }
 
 /**
@@ -126,7 +130,8 @@ export function planByCriterion(init: InitSpec, c: CriterionSpec): CriterionResu
  */
 export function criterionBatchRows(cfg: ExperimentConfig, nTrain: number, rng: Rng): Uint32Array[] {
   const method = cfg.sparsity.method;
-  if (method !== 'snip' && method !== 'grasp') return [];
+  const guard = cfg.sparsity.guard === 'egf' && method !== 'none' && method !== 'gmp';
+  if (method !== 'snip' && method !== 'grasp' && !guard) return [];
   const perm = permutation(nTrain, rng.fork('prune'));
   const size = cfg.training.batchSize;
   const want = cfg.sparsity.batches ?? DEFAULT_CRITERION_BATCHES;
@@ -140,7 +145,7 @@ export function pruningInfo(cfg: ExperimentConfig): PruningInfo | undefined {
   const method = cfg.sparsity.method;
   if (method === 'none') return undefined;
   const scope = cfg.sparsity.scope ?? 'layerwise';
-  return { method, scope, scsdcPerLayer: scope === 'layerwise' };
+  return { method, scope, scsdcPerLayer: scope === 'layerwise' && cfg.sparsity.guard !== 'egf' };
 }
 
 /**
@@ -160,4 +165,49 @@ export function pruningHeader(cfg: ExperimentConfig, layers: LayerInfo[], pair: 
 
 function formatDensity(d: number): string {
   return d === 0 ? '0' : d >= 0.01 ? d.toFixed(3) : d.toPrecision(2);
+}
+
+/**
+ * The EGF collapse guard (guard.ts) on a sparse net's plans: the masked gradient norms at
+ * initialisation are measured on `batches` with the net built from the full kernels and each
+ * candidate mask set. Returns the plans to build (the same ones when nothing was at risk).
+ */
+export function guardPlans(
+  spec: Omit<NetSpec, 'role' | 'plans' | 'paths' | 'sparseKernels'>,
+  plans: LayerMaskPlan[],
+  full: Float32Array[],
+  ranking: ArrayLike<number>[],
+  batches: Batch[],
+): { plans: LayerMaskPlan[]; result: GuardResult } {
+  if (batches.length === 0) throw new Error('sparsity.guard egf needs at least one training batch');
+  const shapes = plans.map((p) => p.shape);
+  const stds = plans.map((p) => p.std);
+  const masks = plans.map((p) => {
+    if (!p.mask) throw new Error('internal: the collapse guard needs masked layers');
+    return p.mask;
+  });
+  const norms = (m: Float32Array[]): number[] => {
+    const net = new MaskedMLP({ ...spec, role: 'sparse', plans: plansFrom(shapes, full.map((k) => Float32Array.from(k)), stds, m) });
+    try {
+      return measureFlowLayers(net, batches, 0).map((l) => l.masked.l2);
+    } finally {
+      net.dispose();
+    }
+  };
+  const L = shapes.length;
+  const skips = shapes.map((s, l) => spec.skip && l > 0 && l < L - 1 && s.fanIn === s.fanOut);
+  const result = egfGuard({ shapes, masks, ranking, skips, norms });
+  if (!result.changed) return { plans, result };
+  return { plans: plansFrom(shapes, full.map((k) => Float32Array.from(k)), stds, result.masks), result };
+}
+
+/** One run-log line about what the guard found and did. */
+export function guardSummary(r: GuardResult, names: string[]): string {
+  const pct = (v: number): string => `${(100 * v).toPrecision(2)}%`;
+  const before = names.map((n, l) => `${n} ${pct(r.sharesBefore[l])}`).join(', ');
+  if (!r.changed) return `collapse guard (egf): no layer at risk; shares of the masked gradient flow at init: ${before}`;
+  const risk = r.atRiskBefore.map((x) => `${names[x.layer]} (${x.reason})`).join(', ');
+  const moved = r.moves.map((m) => `${m.count} ${names[m.from]}→${names[m.to]}`).join(', ');
+  const after = names.map((n, l) => `${n} ${pct(r.sharesAfter[l])}`).join(', ');
+  return `collapse guard (egf): at risk ${risk}; moved ${moved}; shares at init ${before} → ${after}${r.resolved ? '' : ' (still at risk after the last round)'}`;
 }

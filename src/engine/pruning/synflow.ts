@@ -1,24 +1,25 @@
 /**
  * SynFlow, iterative synaptic flow pruning (Tanaka, Kunin, Yamins, Ganguli 2020): data-free.
  *
- * Every parameter is replaced by its absolute value and an all-ones input is fed through the network;
- * R = Σ outputs, and the score of a kernel entry is |θ ⊙ ∂R/∂θ| on the currently masked net. Masks
- * are refined over `rounds` rounds; after round r of R the kept share is ρ^(r/R) (the exponential
- * schedule), ρ the final density, so weights pruned early no longer carry flow.
+ * As the published code does it (ganguli-lab/Synaptic-Flow, `Pruners/pruners.py` SynFlow.score,
+ * `prune.py`): every entry of the model's state is replaced by its absolute value (kernels, biases,
+ * BatchNorm's γ, β and running statistics, learnable activation parameters), the model is run in
+ * eval mode AS IT IS — its own activations — on an all-ones input, R = Σ outputs, and the score of a
+ * kernel entry is |θ ⊙ ∂R/∂θ| on the currently masked net. Masks are refined over `rounds` rounds;
+ * after round r of R the kept share is ρ^(r/R) (the exponential schedule), ρ the final density.
  *
- * The network is the linearised one: with |θ|, zero biases (the engine's initial biases) and a
- * positive input every pre-activation is ≥ 0, where relu, prelu and elu are the identity, so this is
- * exactly the published algorithm for them; for sigmoid, swish and srelu Gradflow uses the identity
- * too (ours: the published code would run the activation on positive inputs). BatchNorm at
- * initialisation in eval mode (running mean 0, variance 1, γ = 1, β = 0) multiplies a layer's
- * output by c = 1/√(1 + ε). Identity skips add the layer's input, as in the forward pass.
- *
- * With L layers, fan-in/out vectors and the mask this is closed form (kernel [fanIn, fanOut]):
- *   u_0 = 1 (input),  u_l = c_l · (u_{l−1} |W_l ⊙ m_l|) (+ u_{l−1} with a skip)
- *   v_out = 1,        ∂R/∂z_l = c_l · ∂R/∂h_l,  ∂R/∂h_{l−1} = |W_l ⊙ m_l| ∂R/∂z_l (+ ∂R/∂h_l with a skip)
- *   score_l[i, j] = |W_l[i, j]| m_l[i, j] · u_{l−1}[i] · ∂R/∂z_l[j]
- * computed in float64 (the published float32 code overflows on deep nets).
+ * The engine's state at initialisation: biases 0, BatchNorm γ = 1, β = 0, running mean 0, variance 1
+ * (eval mode multiplies by c = 1/√(1 + ε)), PReLU slope |0.25|, SReLU (t_l, a_l, t_r, a_r) =
+ * |(−0.4, 0.4, 0.4, 2)| = (0.4, 0.4, 0.4, 2). Hidden layer: z = c·(h_{l−1}|W_l ⊙ m_l|), a = f(z),
+ * h_l = a (+ h_{l−1} with an identity skip); logits = h_{L−1}|W_L ⊙ m_L|. Backward:
+ *   ∂R/∂logits = 1,  ∂R/∂z_l = f'(z_l)·∂R/∂h_l,  ∂R/∂h_{l−1} = c·|W_l ⊙ m_l| ∂R/∂z_l (+ ∂R/∂h_l with a skip)
+ *   score_l[i, j] = |W_l[i, j]| m_l[i, j] · h_{l−1}[i] · c·∂R/∂z_l[j]
+ * in float64 (the published float32 code can overflow on deep nets). With relu, prelu and elu every
+ * pre-activation is ≥ 0, where they are the identity; sigmoid, swish and srelu are not, and change
+ * the ranking. `activation: 'linear'` computes the identity-activation variant (not used for runs).
  */
+import type { Activation } from '../../shared/experiment';
+import { PRELU_INIT_SLOPE, SRELU_INIT } from '../activations';
 import type { LayerShape } from '../masks';
 import { selectGlobal, selectLayerwise } from './select';
 
@@ -30,6 +31,44 @@ export interface SynflowNet {
   skips: boolean[];
   /** BatchNorm on hidden layers, with its ε. */
   batchNormEpsilon?: number;
+  /** Hidden activation, applied as the network does (absent = relu). `linear`: the identity variant. */
+  activation?: Activation | 'linear';
+}
+
+/** f and f' of a hidden activation at the |θ| parameters of its initial state (module comment). */
+export function synflowActivation(kind: Activation | 'linear'): { f: (z: number) => number; df: (z: number) => number } {
+  const sig = (z: number): number => 1 / (1 + Math.exp(-z));
+  const slope = Math.abs(PRELU_INIT_SLOPE);
+  const tl = Math.abs(SRELU_INIT.tl);
+  const al = Math.abs(SRELU_INIT.al);
+  const tr = Math.abs(SRELU_INIT.tr);
+  const ar = Math.abs(SRELU_INIT.ar);
+  switch (kind) {
+    case 'linear':
+      return { f: (z) => z, df: () => 1 };
+    case 'relu':
+      return { f: (z) => (z > 0 ? z : 0), df: (z) => (z > 0 ? 1 : 0) };
+    case 'prelu':
+      return { f: (z) => (z > 0 ? z : slope * z), df: (z) => (z > 0 ? 1 : slope) };
+    case 'elu':
+      return { f: (z) => (z > 0 ? z : Math.expm1(z)), df: (z) => (z > 0 ? 1 : Math.exp(z)) };
+    case 'sigmoid':
+      return { f: sig, df: (z) => sig(z) * (1 - sig(z)) };
+    case 'swish':
+      return { f: (z) => z * sig(z), df: (z) => sig(z) * (1 + z * (1 - sig(z))) };
+    case 'srelu':
+      // activations.ts: z + (a_r − 1)·relu(z − t_r) − (a_l − 1)·relu(t_l − z); slope 1 at a threshold.
+      return {
+        f: (z) => z + (ar - 1) * Math.max(0, z - tr) - (al - 1) * Math.max(0, tl - z),
+        df: (z) => 1 + (z > tr ? ar - 1 : 0) + (z < tl ? al - 1 : 0),
+      };
+    case 'srelu-slide':
+      // activations.ts: t_r + a_r(z + t_r) for z ≥ t_r, else t_l + a_l(z + t_l) for z ≤ t_l, else z.
+      return {
+        f: (z) => (z >= tr ? tr + ar * (z + tr) : z <= tl ? tl + al * (z + tl) : z),
+        df: (z) => (z >= tr ? ar : z <= tl ? al : 1),
+      };
+  }
 }
 
 /** SynFlow scores of the net under `masks` (1 = active). */
@@ -38,8 +77,10 @@ export function synflowScores(net: SynflowNet, masks: ArrayLike<number>[]): Floa
   const c = net.batchNormEpsilon !== undefined ? 1 / Math.sqrt(1 + net.batchNormEpsilon) : 1;
   const scale = (l: number): number => (l < L - 1 ? c : 1);
   const skip = (l: number): boolean => l < L - 1 && net.skips[l] && net.shapes[l].fanIn === net.shapes[l].fanOut;
-  // Forward: u[l] is the input vector of weight layer l.
+  const act = synflowActivation(net.activation ?? 'relu');
+  // Forward: u[l] is the input vector of weight layer l; z[l] the pre-activation of hidden layer l.
   const u: Float64Array[] = [new Float64Array(net.shapes[0].fanIn).fill(1)];
+  const z: Float64Array[] = [];
   for (let l = 0; l < L; l++) {
     const { fanIn, fanOut } = net.shapes[l];
     const w = net.kernels[l];
@@ -54,6 +95,10 @@ export function synflowScores(net: SynflowNet, masks: ArrayLike<number>[]): Floa
     }
     const s = scale(l);
     if (s !== 1) for (let j = 0; j < fanOut; j++) out[j] *= s;
+    if (l < L - 1) {
+      z.push(Float64Array.from(out));
+      for (let j = 0; j < fanOut; j++) out[j] = act.f(out[j]);
+    }
     if (skip(l)) for (let j = 0; j < fanOut; j++) out[j] += prev[j];
     u.push(out);
   }
@@ -66,7 +111,8 @@ export function synflowScores(net: SynflowNet, masks: ArrayLike<number>[]): Floa
     const m = masks[l];
     const s = scale(l);
     const dz = new Float64Array(fanOut);
-    for (let j = 0; j < fanOut; j++) dz[j] = s * dh[j];
+    const zl = l < L - 1 ? z[l] : undefined;
+    for (let j = 0; j < fanOut; j++) dz[j] = s * dh[j] * (zl ? act.df(zl[j]) : 1);
     const sc = new Float64Array(fanIn * fanOut);
     const din = new Float64Array(fanIn);
     const prev = u[l];

@@ -3,7 +3,7 @@
  * receives (`isHostToPage`), the host what the page sends (`isPageToHost`): a page reloaded from an
  * older bundle, or a bug on either side, must not crash the other.
  */
-import { DYNAMIC_METHODS, PRUNING_METHODS, PRUNING_SCOPES, type NetRole } from '../experiment';
+import { MASK_UPDATE_METHODS, PRUNING_METHODS, PRUNING_SCOPES, type NetRole } from '../experiment';
 import type { Alert, AlertKind, LayerInfo, NetInfo, PruningInfo } from '../protocol';
 import { ALERT_KINDS } from '../protocol';
 import {
@@ -188,7 +188,7 @@ const isShare: Guard<number | null> = (v): v is number | null => v === null || (
 const isMaskUpdatePoint = isShape<MaskUpdatePoint>({
   step: isCount,
   epoch: isCount,
-  method: isOneOf(DYNAMIC_METHODS),
+  method: isOneOf(MASK_UPDATE_METHODS),
   fraction: isShare,
   layers: isArrayOf(
     isShape<MaskLayerChange>({ layer: isCount, dropped: isCount, grown: isCount, regrown: isCount, active: isCount, overlap: isShare }),

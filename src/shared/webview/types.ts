@@ -6,7 +6,7 @@
  * JSON has no NaN/Infinity, so every metric that can be non-finite is typed `number | null` here
  * (null = "not a finite number"); alert values keep the trainer protocol's string encoding.
  */
-import type { DynamicMethod, NetRole } from '../experiment';
+import type { MaskUpdateMethod, NetRole } from '../experiment';
 import type { Alert, NetInfo } from '../protocol';
 import { RUN_STATUSES, type RunStatus } from '../run-status';
 
@@ -128,7 +128,7 @@ export interface MaskLayerChange {
 export interface MaskUpdatePoint {
   step: number;
   epoch: number;
-  method: DynamicMethod;
+  method: MaskUpdateMethod;
   /** Share of each layer's active weights replaced (after the schedule); null if not a finite number. */
   fraction: number | null;
   /** Masked layers only. */

@@ -36,13 +36,15 @@ export interface CriterionKey {
 
 export function criterionOf(row: SweepRow): CriterionKey {
   const s = row.config.sparsity;
-  return { method: s.method, scope: s.method === 'none' ? '—' : (s.scope ?? 'layerwise'), dynamic: s.dynamic?.method ?? STATIC };
+  // The EGF collapse guard (docs/pruning.md) is shown with the scope it acts on: `global+egf`.
+  const guard = s.guard === 'egf' && s.method !== 'none' && s.method !== 'gmp' ? '+egf' : '';
+  return { method: s.method, scope: s.method === 'none' ? '—' : `${s.scope ?? 'layerwise'}${guard}`, dynamic: s.dynamic?.method ?? STATIC };
 }
 
 /** True when the rows differ in `sparsity.method` or in the dynamic method: then the criteria tables are built. */
 export function variesPruningMethod(rows: readonly SweepRow[]): boolean {
   const keys = rows.map(criterionOf);
-  return new Set(keys.map((k) => k.method)).size > 1 || new Set(keys.map((k) => k.dynamic)).size > 1;
+  return new Set(keys.map((k) => k.method)).size > 1 || new Set(keys.map((k) => k.dynamic)).size > 1 || new Set(keys.map((k) => k.scope.endsWith('+egf'))).size > 1;
 }
 
 /** A number read from a summary field that JSON may have turned into null. */
@@ -91,7 +93,7 @@ function compareKnown(known: readonly string[], a: string, b: string): number {
 function compareKeys(a: CriterionKey, b: CriterionKey): number {
   return (
     compareKnown(PRUNING_METHODS, a.method, b.method) ||
-    compareKnown(['—', ...PRUNING_SCOPES], a.scope, b.scope) ||
+    compareKnown(['—', ...PRUNING_SCOPES.flatMap((x) => [x, `${x}+egf`])], a.scope, b.scope) ||
     compareKnown([STATIC, ...DYNAMIC_METHODS], a.dynamic, b.dynamic)
   );
 }
@@ -223,7 +225,9 @@ function criteriaTable(rows: readonly CriterionRow[], dynamic: boolean, idSuffix
       'EGF of the sparse net (method.md §3): at init = flow point 0, measured on the pruned net before the first update; 11-pt avg = the average over the 11 evaluation points. Test accuracy: final, of the sparse net and of its dense twin.',
       'Collapsed runs: runs whose sparse net had a layer collapse at mask time (an error-level collapse-at-mask alert: a layer without active weights, or no active path through it) or during training (a collapse alert: a layer\'s masked gradient L2 stayed below monitoring.collapse.min_norm); a run can count in both columns. Diverged: runs with a net whose loss stopped being finite (not a number or infinite).',
       ...(collapsedRows.length > 0 ? [`Rows with collapsed runs: ${collapsedRows.map((r) => `${rowName(r)} (${r.collapsed} of ${r.runs.length})`).join(', ')}.`] : ['No run collapsed.']),
-      ...(rows.some((r) => r.scope === 'global') ? ['With scope global the dense twin matches its sparse twin in total active weights only: the pair is not SC-SDC per layer (docs/pruning.md).'] : []),
+      ...(rows.some((r) => r.scope.endsWith('+egf')) ? ['A scope ending in +egf: the EGF collapse guard (sparsity.guard: egf, docs/pruning.md) checked and, where a layer was at risk, reallocated the criterion\'s masks before training; the total count is unchanged, the per-layer counts are not SC-SDC\'s.'] : []),
+      ...(rows.some((r) => r.method === 'gmp') ? ['gmp (gradual magnitude pruning during training, docs/pruning.md) starts dense (or at sparsity.gmp.initial_density) and reaches its final counts at sparsity.gmp.end: its EGF at init is that of the unpruned sparse-width net, and its densities are those at the end.'] : []),
+      ...(rows.some((r) => r.scope.startsWith('global')) ? ['With scope global the dense twin matches its sparse twin in total active weights only: the pair is not SC-SDC per layer (docs/pruning.md).'] : []),
       ...droppedNote(rows),
     ],
   };

@@ -200,3 +200,20 @@ test('a summary.json alert that is not an alert is a bad run naming the run and 
     (e: unknown) => e instanceof ReportError && e.code === 'bad-run' && /summary\.json alerts\[0\] is not an alert/.test(e.message) && e.metric === 'alerts[0]',
   );
 });
+
+test('the EGF collapse guard gets its own criteria rows (scope global+egf) and a note; gmp rows a note', () => {
+  const guarded = { ...makeConfig({ method: 'snip', scope: 'global' }) };
+  guarded.sparsity = { ...guarded.sparsity, guard: 'egf' };
+  const rows = [
+    makeRow('a', makeConfig({ method: 'snip', scope: 'global' }), {}, { accuracy: 0.4, densities: [0.1, 0.1] }, { accuracy: 0.5 }),
+    makeRow('b', guarded, {}, { accuracy: 0.6, densities: [0.1, 0.1] }, { accuracy: 0.5 }),
+    makeRow('c', makeConfig({ method: 'gmp' }), {}, { accuracy: 0.7, densities: [0.1, 0.1] }, { accuracy: 0.5 }),
+  ];
+  assert.deepEqual(criterionRows(rows).map((r) => [r.method, r.scope]), [['snip', 'global'], ['snip', 'global+egf'], ['gmp', 'layerwise']]);
+  const t = byId(criteriaTables(rows), 'criteria-fashion-mnist');
+  assert.ok(t.notes?.some((n) => n.includes('+egf')));
+  assert.ok(t.notes?.some((n) => n.startsWith('gmp (gradual magnitude pruning')));
+  // Guard only, one method: still a criteria table (the guard is what varies).
+  assert.equal(criterionRows(rows.slice(0, 2)).length, 2);
+  assert.notDeepEqual(criteriaTables(rows.slice(0, 2)), []);
+});

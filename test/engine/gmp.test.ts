@@ -1,0 +1,155 @@
+/**
+ * Gradual magnitude pruning: the schedule against an independent re-implementation of TensorFlow
+ * Model Optimization's PolynomialDecay (scripts/reference/gmp_schedule.py →
+ * test/fixtures/engine/ref_gmp.json); runs that must end at exactly SC-SDC's per-layer counts (or
+ * their total, global) and never revive a pruned weight.
+ */
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import type { ExperimentConfig, PruningScope } from '../../src/shared/experiment';
+import type { MaskUpdate } from '../../src/shared/protocol';
+import { scsdcActiveCounts } from '../../src/engine/masks';
+import { createOptimizer } from '../../src/engine/optimizers';
+import { GradualPruning, gmpKept, isPruneStep, planPrune, type GmpTiming } from '../../src/engine/pruning/gmp';
+import { optimizerParams, trainStep } from '../../src/engine/step';
+import { buildNets, makeBatch, trainExperiment } from '../../src/engine/train';
+import { createRng, permutation } from '../../src/shared/rng';
+import { config, fixturePath, syntheticDataset, testBackend } from './helpers';
+
+interface Ref {
+  gmp: { config: { name: string; sizes: number[]; k_init: number[]; k_final: number[]; begin: number; end: number; every: number }; steps: { step: number; kept: number[] }[] }[];
+}
+const ref = JSON.parse(fs.readFileSync(fixturePath('ref_gmp.json'), 'utf8')) as Ref;
+
+function gmpConfig(scope: PruningScope, initialDensity = 1): ExperimentConfig {
+  return config({
+    model: { hiddenLayers: 2, width: 16, activation: 'relu', batchNorm: false, skip: false },
+    sparsity: { method: 'gmp', denseWidth: 4, pair: true, init: 'dense-fan-in', scope, gmp: { begin: 0, end: 0.75, every: 2, initialDensity } },
+    training: { epochs: 4, optimizer: 'momentum', learningRate: 0.05 },
+  });
+}
+
+describe('gradual magnitude pruning', () => {
+  before(async () => {
+    await testBackend();
+  });
+
+  for (const { config: c, steps } of ref.gmp) {
+    it(`schedule matches the reference (tfmot PolynomialDecay, power 3): ${c.name}`, () => {
+      const t: GmpTiming = { t0: c.begin, tEnd: c.end, every: c.every };
+      const want = new Map(steps.map((s) => [s.step, s.kept]));
+      for (let g = 0; g <= c.end + 4; g++) {
+        assert.equal(isPruneStep(g, t), want.has(g), `step ${g}`);
+        const kept = want.get(g);
+        if (kept) assert.deepEqual(c.sizes.map((n, l) => gmpKept(n, c.k_init[l], c.k_final[l], g, t)), kept, `kept at ${g}`);
+      }
+      assert.deepEqual(steps[steps.length - 1].kept, c.k_final);
+    });
+  }
+
+  it('an end that is not on the `every` grid is a pruning step too, at exactly the final count (by hand)', () => {
+    const t: GmpTiming = { t0: 0, tEnd: 10, every: 3 };
+    assert.deepEqual([...Array(14).keys()].filter((g) => isPruneStep(g, t)), [0, 3, 6, 9, 10]);
+    assert.equal(gmpKept(1000, 1000, 37, 0, t), 1000);
+    assert.equal(gmpKept(1000, 1000, 37, 10, t), 37);
+    assert.equal(gmpKept(1000, 1000, 37, 12, t), 37);
+    // Cubic: at p = 1/2, kept = k_f + (k_i − k_f)/8 = 37 + 963/8 = 157.4 → 157.
+    assert.equal(gmpKept(1000, 1000, 37, 5, t), 157);
+    // planPrune drops the active entries outside the largest |w|, never an inactive one.
+    assert.deepEqual(Array.from(planPrune([1, 1, 0, 1, 1], [0.5, -0.1, 9, 0.3, -0.2], 2)), [1, 4]);
+  });
+
+  for (const scope of ['layerwise', 'global'] as const) {
+    it(`a run (${scope}) starts dense, prunes on the schedule and ends at exactly the SC-SDC counts${scope === 'global' ? ' in total' : ' per layer'}`, async () => {
+      const data = syntheticDataset(12, 3, 96, 24, 24);
+      const cfg = gmpConfig(scope);
+      const updates: MaskUpdate[] = [];
+      let start: number[] = [];
+      const result = await trainExperiment(cfg, data, {
+        onReady: (nets) => {
+          start = nets[0].layers.map((l) => l.active);
+        },
+        onStep: () => undefined,
+        onEpoch: () => undefined,
+        onFlowPoint: () => undefined,
+        onAlert: () => undefined,
+        shouldStop: () => false,
+        onMaskUpdate: (u) => updates.push(u),
+      });
+      const want = scsdcActiveCounts(12, 4, 2, 3);
+      assert.deepEqual(start, [12 * 16, 16 * 16, 16 * 3], 'dense at the start');
+      // 12 steps, end 0.75 → t_end = 9; every 2 → pruning after steps 2, 4, 6, 8 and 9 (an event
+      // when something was dropped: at 9 small layers may already be at their final count).
+      assert.ok(updates.length >= 4);
+      for (const u of updates) assert.ok([2, 4, 6, 8, 9].includes(u.step) && u.net === 'sparse' && u.method === 'gmp', `update at ${u.step}`);
+      const final = updates[updates.length - 1].layers.map((l) => l.active);
+      if (scope === 'layerwise') assert.deepEqual(final, want);
+      else assert.equal(final.reduce((a, b) => a + b, 0), want.reduce((a, b) => a + b, 0));
+      let prev = start;
+      for (const u of updates) {
+        const now = u.layers.map((l) => l.active);
+        u.layers.forEach((l, i) => {
+          assert.equal(l.grown, 0);
+          assert.equal(l.regrown, 0);
+          assert.equal(now[i], prev[i] - l.dropped);
+        });
+        prev = now;
+      }
+      assert.deepEqual(result.nets.find((n) => n.net === 'sparse')?.layers.map((l) => l.active), final);
+      assert.deepEqual(result.nets.find((n) => n.net === 'dense')?.layers.map((l) => l.active), want, 'the dense twin has the SC-SDC counts');
+    });
+  }
+
+  it('never revives a pruned weight: masks only shrink, pruned weights and their optimizer state stay 0', () => {
+    const data = syntheticDataset(12, 3, 96, 24, 24);
+    const cfg = gmpConfig('layerwise', 0.6);
+    const [net] = buildNets(cfg, 12, 3, createRng(3), { sparseKernels: 'off' });
+    const opt = createOptimizer({ name: 'adam', learningRate: 0.01, momentum: 0.9, decoupledDecay: 0 });
+    net.attachOptimizer(opt);
+    const params = optimizerParams(net);
+    const total = 24;
+    const initial = [0, 1, 2].map((l) => net.maskArray(l));
+    const starts = net.layerInfo.map((l) => l.active);
+    assert.deepEqual(starts, [Math.round(0.6 * 192), Math.round(0.6 * 256), Math.round(0.6 * 48)], 'initial_density 0.6');
+    const gp = new GradualPruning({ begin: 0.1, end: 0.8, every: 3, initialDensity: 0.6 }, total, 'layerwise', starts, scsdcActiveCounts(12, 4, 2, 3), initial);
+    const perm = permutation(data.train.n, createRng(1));
+    let masks = initial;
+    let events = 0;
+    try {
+      for (let s = 0; s < total; s++) {
+        const batch = makeBatch(data.train, 12, 3, perm, (s * 8) % 88, 8, undefined, true);
+        try {
+          const r = trainStep(net, opt, params, batch, { coupledL2: 0, collectNorms: false, checkIntegrity: true });
+          assert.deepEqual(r.integrity, []);
+          if (gp.afterStep(net, opt.iterations)) events++;
+        } finally {
+          batch.x.dispose();
+          batch.xT?.dispose();
+          batch.y.dispose();
+          batch.labels.dispose();
+        }
+        const now = [0, 1, 2].map((l) => net.maskArray(l));
+        now.forEach((m, l) => {
+          const w = net.kernelArray(l);
+          const st = net.kernelState(l, opt);
+          for (let i = 0; i < m.length; i++) {
+            if (masks[l][i] === 0) assert.equal(m[i], 0, `step ${s + 1} layer ${l}: pruned entry ${i} revived`);
+            if (m[i] === 0) {
+              assert.ok(w[i] === 0, `weight ${w[i]}`); // −0 counts as 0
+              for (const slot of st) assert.ok(slot[i] === 0, `state ${slot[i]}`);
+            }
+          }
+        });
+        masks = now;
+      }
+      assert.ok(events >= 5, `${events} pruning events`);
+      assert.deepEqual(net.layerInfo.map((l) => l.active), scsdcActiveCounts(12, 4, 2, 3));
+    } finally {
+      net.dispose();
+      opt.dispose();
+      tf.disposeVariables();
+    }
+  });
+});
