@@ -68,6 +68,24 @@ Unknown keys and unknown values are errors (with a "did you mean" when one is cl
 types and out-of-range numbers. Settings that have no effect (e.g. \`training.momentum\` with
 \`optimizer: adam\`) are warnings. A file with any error is not run.
 
+### \`--set\` overrides (CLI)
+
+\`gradflow run|sweep FILE --set KEY=VALUE\` (repeatable) changes one key of the file before it is
+checked: \`KEY\` is a dotted key path (\`training.epochs\`, \`dataset.synthetic.features\`) and
+\`VALUE\` is read as one YAML value (\`1e-3\`, \`true\`, \`adam\`, \`[0, 1]\`; quote it to keep a
+text: \`name='"5"'\`). The file is checked as written first (positions point at its lines), then with
+the overrides. Errors name the argument, the key and what the key expects, e.g.
+
+\`\`\`
+--set training.epochs=*a: the value '*a' is a YAML alias (*name), which refers to an anchor a --set value cannot have; to pass the text itself, quote it: training.epochs='"*a"'; training.epochs expects an integer of at least 1 and at most 1000000
+--set training.epochs.x=1: training.epochs holds a value, not keys, so 'training.epochs.x' is not a key; training.epochs expects an integer of at least 1 and at most 1000000 (--set training.epochs=VALUE)
+\`\`\`
+
+A value YAML cannot read, an alias, a tag (\`!!str 3\`), a key below a key that holds a value, or a
+key below something the file sets to a value (\`training: 3\`) is refused this way (exit code 2);
+a value of the wrong type or range is refused by the same checks as the file's own values, with
+the \`--set\` argument named.
+
 ## Limits
 
 A file is checked before anything runs, and nothing in it can make the checker or the trainer hang
