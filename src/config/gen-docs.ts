@@ -104,6 +104,14 @@ or run out of memory; each limit is an error on the key at fault.
 - **YAML**: collections nest at most 64 levels; duplicate keys, aliases expanding to more than 100
   nodes, and tags beyond the YAML 1.2 core schema (\`!!set\`, \`!!binary\`, \`!!timestamp\`, \`!foo\`) are
   errors; keys named like JavaScript built-ins (\`__proto__\`, \`constructor\`) are unknown keys.
+- **YAML tags**: a value is read by its plain YAML type, so the core tags (\`!!str\`, \`!!int\`,
+  \`!!float\`, \`!!bool\`, \`!!null\`, \`!!map\`, \`!!seq\`) are accepted only where they say what the
+  value already is (\`!!int 3\`, \`!!str adam\`, \`!!float 0.01\`). A tag that does not fit its value
+  (\`!!float 3\`: the core schema's float needs a decimal point or an exponent, so YAML would leave
+  the text "3"; \`!!bool yes\`) or that changes its type (\`!!str 5\`, \`!!int "3"\`) is an error on
+  its key, e.g. \`exp.gradflow.yaml:1:15: error: name: YAML: tag '!!float' does not fit '3': …\`.
+  Write the value plainly: \`name: "5"\` for a text, \`epochs: 3\` for a number. A file therefore
+  means the same with or without redundant tags, in Gradflow and in any other YAML reader.
 - **Folders** (\`run.runs_dir\`, \`dataset.cache_dir\`, \`dataset.path\`): must be folders (or not exist
   yet, under a folder); paths in \`/proc\`, \`/sys\` or \`/dev\` (also through a symbolic link) are
   refused. Data files must be regular files whose size matches their header
