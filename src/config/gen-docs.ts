@@ -101,6 +101,19 @@ or run out of memory; each limit is an error on the key at fault.
   \`train_size\` 10,000,000, \`epochs\` 1,000,000, \`batch_size\` 65,536, …). Across keys: one net may
   have at most 2²⁸ weights (1 GiB of float32; blamed on \`model.width\`), and synthetic data at most
   2²⁸ values ((train_size + test_size) × features).
+- **Memory**: before a run trains (and in the editor, as a diagnostic), its peak memory is
+  estimated from the config and checked against a bound: 4,096 MB, or \`run.max_memory_mb\` for a
+  machine with more (it does not change the run id). The estimate adds, for the sparse net (counted
+  at full width, an upper bound) and the dense twin: parameters (inputs × width, width × width per
+  hidden layer, width × classes, biases, BatchNorm) × copies (weights, gradient, the optimizer's
+  slots — Adam/AdamW/RMSprop 2, momentum/Adagrad 1, SGD 0 — and for the masked net its mask and raw
+  gradient), and activations (batch × (inputs + widths + classes) × 4); the data (examples ×
+  features × raw bytes + 4 prepared bytes); 200 MB for Node and TensorFlow.js. Above the bound, the
+  error sits on the key of the largest term and lists the terms and the keys to lower, e.g.
+  \`--set dataset.synthetic.features=1000000\` on the quick example gives "estimated peak memory
+  …, more than the bound of 4,096 MB (run.max_memory_mb): sparse net: … parameters (1,000,000
+  inputs × width 128, …) × 6 copies … Lower dataset.synthetic.features, model.width, … or raise
+  run.max_memory_mb".
 - **YAML**: collections nest at most 64 levels; duplicate keys, aliases expanding to more than 100
   nodes, and tags beyond the YAML 1.2 core schema (\`!!set\`, \`!!binary\`, \`!!timestamp\`, \`!foo\`) are
   errors; keys named like JavaScript built-ins (\`__proto__\`, \`constructor\`) are unknown keys.

@@ -55,7 +55,8 @@ export function canonicalJson(value: unknown): string {
  */
 export function configId(config: ExperimentConfig): string {
   const { name: _name, run, ...rest } = config;
-  const { runsDir: _runsDir, ...runRest } = run;
+  // Where the run is written and the memory bound it is checked against do not change what it computes.
+  const { runsDir: _runsDir, maxMemoryMb: _maxMemoryMb, ...runRest } = run;
   return createHash('sha256').update(canonicalJson({ ...rest, run: runRest })).digest('hex').slice(0, 12);
 }
 
