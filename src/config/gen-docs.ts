@@ -208,6 +208,11 @@ sweep:
   maps to its nearest section's key, else line 1.
 - \`expandSweep(config, spec)\` → \`[{ id, config, point }]\`; \`configId(config)\` for single runs. \`spec.axes\` holds grid
   axes \`{ key, values }\` and the linked axis \`{ linked: [{ key: value, … }, …] }\` (\`isLinkedAxis\`), in file order.
+  An optional third argument \`onPoint(done, total)\` hears the progress (the CLI's "planning sweep …" line).
+- \`iterateSweep(config, spec)\`: the same runs, ids and order, one at a time (a generator): values and the run
+  count are checked first, then each point is resolved only when its runs are asked for, so the first run of a
+  10⁶-run sweep is there in ≈ 0.2 s with memory of one point; a bad combination throws \`ConfigError\` when
+  reached. \`sweepRunCount(spec)\` counts the runs without building any.
 - \`GRADFLOW_SCHEMA\` / \`gradflow.schema.json\`: the schema; \`scsdcDensities(h_S, h_D, hidden_layers)\`: the layer densities.
 
 ## Reference
