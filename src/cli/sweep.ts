@@ -6,7 +6,8 @@
 import * as path from 'node:path';
 import type { BackendPreference, ExperimentConfig } from '../shared/experiment';
 import type { SweepSpec } from '../config';
-import { expandSweep } from '../config';
+import { expandSweep, sweepRunCount } from '../config';
+import { grouped } from '../config/limits';
 import { countsText, localExecutor, planSweep, readManifest, runSweep, type SweepEvent, type SweepExecutor } from '../runs/sweep';
 import { cancelSweep, logTailOf, readJobs, arrayStates, slurmExecutor, sweepTask, viewJob, SlurmError, unfinishedConfigs, type SlurmOptions } from '../runs/slurm';
 import { isFailure, statusLabel } from '../runs/status';
@@ -32,10 +33,25 @@ export interface SweepCliOptions {
 }
 
 export async function sweepCommand(config: ExperimentConfig, spec: SweepSpec, sourceFile: string, opts: SweepCliOptions): Promise<number> {
-  const runs = expandSweep(config, spec);
-  const plan = planSweep(config.name, runs, config.run.runsDir, sourceFile);
   const err = opts.err;
   const tty = 'isTTY' in err && err.isTTY === true;
+  // Planning resolves and checks every point before the first run starts; a big sweep takes a
+  // while, so it says so (a line on a terminal, a line every 15 s otherwise) instead of going quiet.
+  const total0 = sweepRunCount(spec);
+  const planStart = Date.now();
+  let lastPlanDraw = planStart;
+  let planDrawn = false;
+  const runs = expandSweep(config, spec, (done, points) => {
+    const now = Date.now();
+    // A line when the interval has passed; the last point only closes a progress already shown.
+    if (now - lastPlanDraw < (tty ? 200 : 15_000) && !(done === points && planDrawn)) return;
+    lastPlanDraw = now;
+    planDrawn = true;
+    const text = `planning sweep ${stripControl(config.name)}: point ${grouped(done)} of ${grouped(points)} (${grouped(total0)} runs with the seeds) checked, ${formatDuration((now - planStart) / 1000)}`;
+    err.write(tty ? `\r\x1b[K${text}` : `${text}\n`);
+  });
+  if (tty && planDrawn) err.write('\r\x1b[K');
+  const plan = planSweep(config.name, runs, config.run.runsDir, sourceFile);
   const started = Date.now();
   let total = 0;
   let ended = 0;

@@ -68,6 +68,24 @@ Unknown keys and unknown values are errors (with a "did you mean" when one is cl
 types and out-of-range numbers. Settings that have no effect (e.g. \`training.momentum\` with
 \`optimizer: adam\`) are warnings. A file with any error is not run.
 
+### \`--set\` overrides (CLI)
+
+\`gradflow run|sweep FILE --set KEY=VALUE\` (repeatable) changes one key of the file before it is
+checked: \`KEY\` is a dotted key path (\`training.epochs\`, \`dataset.synthetic.features\`) and
+\`VALUE\` is read as one YAML value (\`1e-3\`, \`true\`, \`adam\`, \`[0, 1]\`; quote it to keep a
+text: \`name='"5"'\`). The file is checked as written first (positions point at its lines), then with
+the overrides. Errors name the argument, the key and what the key expects, e.g.
+
+\`\`\`
+--set training.epochs=*a: the value '*a' is a YAML alias (*name), which refers to an anchor a --set value cannot have; to pass the text itself, quote it: training.epochs='"*a"'; training.epochs expects an integer of at least 1 and at most 1000000
+--set training.epochs.x=1: training.epochs holds a value, not keys, so 'training.epochs.x' is not a key; training.epochs expects an integer of at least 1 and at most 1000000 (--set training.epochs=VALUE)
+\`\`\`
+
+A value YAML cannot read, an alias, a tag (\`!!str 3\`), a key below a key that holds a value, or a
+key below something the file sets to a value (\`training: 3\`) is refused this way (exit code 2);
+a value of the wrong type or range is refused by the same checks as the file's own values, with
+the \`--set\` argument named.
+
 ## Limits
 
 A file is checked before anything runs, and nothing in it can make the checker or the trainer hang
@@ -83,9 +101,30 @@ or run out of memory; each limit is an error on the key at fault.
   \`train_size\` 10,000,000, \`epochs\` 1,000,000, \`batch_size\` 65,536, …). Across keys: one net may
   have at most 2²⁸ weights (1 GiB of float32; blamed on \`model.width\`), and synthetic data at most
   2²⁸ values ((train_size + test_size) × features).
+- **Memory**: before a run trains (and in the editor, as a diagnostic), its peak memory is
+  estimated from the config and checked against a bound: 4,096 MB, or \`run.max_memory_mb\` for a
+  machine with more (it does not change the run id). The estimate adds, for the sparse net (counted
+  at full width, an upper bound) and the dense twin: parameters (inputs × width, width × width per
+  hidden layer, width × classes, biases, BatchNorm) × copies (weights, gradient, the optimizer's
+  slots — Adam/AdamW/RMSprop 2, momentum/Adagrad 1, SGD 0 — and for the masked net its mask and raw
+  gradient), and activations (batch × (inputs + widths + classes) × 4); the data (examples ×
+  features × raw bytes + 4 prepared bytes); 200 MB for Node and TensorFlow.js. Above the bound, the
+  error sits on the key of the largest term and lists the terms and the keys to lower, e.g.
+  \`--set dataset.synthetic.features=1000000\` on the quick example gives "estimated peak memory
+  …, more than the bound of 4,096 MB (run.max_memory_mb): sparse net: … parameters (1,000,000
+  inputs × width 128, …) × 6 copies … Lower dataset.synthetic.features, model.width, … or raise
+  run.max_memory_mb".
 - **YAML**: collections nest at most 64 levels; duplicate keys, aliases expanding to more than 100
   nodes, and tags beyond the YAML 1.2 core schema (\`!!set\`, \`!!binary\`, \`!!timestamp\`, \`!foo\`) are
   errors; keys named like JavaScript built-ins (\`__proto__\`, \`constructor\`) are unknown keys.
+- **YAML tags**: a value is read by its plain YAML type, so the core tags (\`!!str\`, \`!!int\`,
+  \`!!float\`, \`!!bool\`, \`!!null\`, \`!!map\`, \`!!seq\`) are accepted only where they say what the
+  value already is (\`!!int 3\`, \`!!str adam\`, \`!!float 0.01\`). A tag that does not fit its value
+  (\`!!float 3\`: the core schema's float needs a decimal point or an exponent, so YAML would leave
+  the text "3"; \`!!bool yes\`) or that changes its type (\`!!str 5\`, \`!!int "3"\`) is an error on
+  its key, e.g. \`exp.gradflow.yaml:1:15: error: name: YAML: tag '!!float' does not fit '3': …\`.
+  Write the value plainly: \`name: "5"\` for a text, \`epochs: 3\` for a number. A file therefore
+  means the same with or without redundant tags, in Gradflow and in any other YAML reader.
 - **Folders** (\`run.runs_dir\`, \`dataset.cache_dir\`, \`dataset.path\`): must be folders (or not exist
   yet, under a folder); paths in \`/proc\`, \`/sys\` or \`/dev\` (also through a symbolic link) are
   refused. Data files must be regular files whose size matches their header
@@ -169,6 +208,11 @@ sweep:
   maps to its nearest section's key, else line 1.
 - \`expandSweep(config, spec)\` → \`[{ id, config, point }]\`; \`configId(config)\` for single runs. \`spec.axes\` holds grid
   axes \`{ key, values }\` and the linked axis \`{ linked: [{ key: value, … }, …] }\` (\`isLinkedAxis\`), in file order.
+  An optional third argument \`onPoint(done, total)\` hears the progress (the CLI's "planning sweep …" line).
+- \`iterateSweep(config, spec)\`: the same runs, ids and order, one at a time (a generator): values and the run
+  count are checked first, then each point is resolved only when its runs are asked for, so the first run of a
+  10⁶-run sweep is there in ≈ 0.2 s with memory of one point; a bad combination throws \`ConfigError\` when
+  reached. \`sweepRunCount(spec)\` counts the runs without building any.
 - \`GRADFLOW_SCHEMA\` / \`gradflow.schema.json\`: the schema; \`scsdcDensities(h_S, h_D, hidden_layers)\`: the layer densities.
 
 ## Reference

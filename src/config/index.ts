@@ -1,7 +1,7 @@
 /** Public API of the experiment-file package (see docs/experiment-file.md). */
 export { parseExperiment, loadExperimentFile, type ParseOptions, type LoadedExperiment } from './parse';
 export { keyRange, toSnakePath, positionsOfText, type PositionIndex } from './positions';
-export { expandSweep, configId, canonicalJson, type SweepRun } from './sweep';
+export { expandSweep, iterateSweep, sweepRunCount, configId, canonicalJson, type SweepRun } from './sweep';
 export { denseWidthFromDensity, defaultExperimentName } from './resolve';
 export { scsdcDensities } from '../shared/scsdc';
 export { GRADFLOW_SCHEMA, schemaAt, allKeyPaths, leafKeyPaths, closest, type SchemaNode, type SchemaType } from './schema';

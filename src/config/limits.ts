@@ -40,6 +40,16 @@ export const MAX_MODEL_WEIGHTS = 2 ** 28;
 /** Values of generated synthetic data (examples × features, train and test together): 2²⁸ float32 = 1 GiB. */
 export const MAX_SYNTHETIC_VALUES = 2 ** 28;
 
+/**
+ * Default bound on a run's estimated peak memory (MiB), `run.max_memory_mb` overrides it. A run
+ * whose estimate (`memoryEstimate` in resources.ts) is above it is refused before it trains: 4 GiB
+ * leaves room for a few runs in parallel on a 16 GB laptop; the paper-scale examples need < 1 GiB.
+ */
+export const DEFAULT_MAX_MEMORY_MB = 4096;
+
+/** What Node and TensorFlow.js take before any tensor (measured RSS of a trainer at its first step on a tiny net: ≈ 150–200 MB). */
+export const RUNTIME_BASE_MB = 200;
+
 /** Counts a product of factors without overflow: `Infinity` when it exceeds `cap`. */
 export function cappedProduct(factors: readonly number[], cap: number): number {
   let n = 1;

@@ -148,14 +148,15 @@ function parseChecked(text: string, file: string, opts: ParseOptions, lineCounte
   const result: ParseResult = { issues: [], ...index };
   const issues: ConfigIssue[] = [];
   for (const err of doc.errors) issues.push(yamlIssue(file, err, lineCounter, 'error', text.length));
-  for (const warn of doc.warnings) issues.push(yamlIssue(file, warn, lineCounter, 'warning', text.length));
+  // A core tag YAML could not apply (`!!float 3`) is an error on its key (structureProblems), not this warning.
+  for (const warn of doc.warnings) if (!(warn.code === 'TAG_RESOLVE_FAILED' && warn.message.includes('tag:yaml.org,2002:'))) issues.push(yamlIssue(file, warn, lineCounter, 'warning', text.length));
   // A duplicate key does not stop the check of the rest (the later occurrence is the one read, as
   // YAML readers do): one slip must not hide the file's other problems. Any other YAML error does.
   const duplicates = new Set<ConfigIssue>();
   if (doc.errors.length === 0) {
     for (const p of structureProblems(doc, lineCounter)) {
       const start = Math.min(p.range[0], text.length);
-      const issue = makeIssue(file, '', rangeFromOffsets(lineCounter, start, Math.min(Math.max(p.range[1], start + 1), text.length)), `YAML: ${p.message}`, 'yaml-syntax');
+      const issue = makeIssue(file, p.key ?? '', rangeFromOffsets(lineCounter, start, Math.min(Math.max(p.range[1], start + 1), text.length)), `YAML: ${p.message}`, 'yaml-syntax');
       if (p.duplicate) duplicates.add(issue);
       issues.push(issue);
     }

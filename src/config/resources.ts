@@ -6,7 +6,7 @@
  */
 import { checkFolder } from '../data/paths';
 import type { ExperimentConfig } from '../shared/experiment';
-import { grouped, MAX_MODEL_WEIGHTS, MAX_SYNTHETIC_VALUES } from './limits';
+import { DEFAULT_MAX_MEMORY_MB, grouped, MAX_MODEL_WEIGHTS, MAX_SYNTHETIC_VALUES, RUNTIME_BASE_MB } from './limits';
 import type { ConfigIssue } from './types';
 import { makeIssue, type Locator } from './validate';
 
@@ -16,7 +16,7 @@ export interface ResourceOptions {
 }
 
 /** Input features and classes of a dataset. */
-function dataShape(config: ExperimentConfig): { features: number; classes: number } {
+export function dataShape(config: ExperimentConfig): { features: number; classes: number } {
   switch (config.dataset.name) {
     case 'fashion-mnist':
     case 'mnist':
@@ -34,6 +34,89 @@ function dataShape(config: ExperimentConfig): { features: number; classes: numbe
 export function modelWeights(features: number, width: number, hiddenLayers: number, classes: number): number {
   return features * width + (hiddenLayers - 1) * width * width + width * classes;
 }
+
+/** Examples of a dataset held in memory (train + test; the validation split is carved from train), and bytes per raw value. */
+function dataExamples(config: ExperimentConfig): { examples: number; rawBytes: number } {
+  const d = config.dataset;
+  const cap = (n: number, limit: number | undefined): number => (limit !== undefined ? Math.min(n, limit) : n);
+  switch (d.name) {
+    case 'fashion-mnist':
+    case 'mnist':
+      return { examples: cap(60_000, d.trainLimit) + cap(10_000, d.testLimit), rawBytes: 1 };
+    case 'cifar10':
+    case 'cifar100':
+      return { examples: cap(50_000, d.trainLimit) + cap(10_000, d.testLimit), rawBytes: 1 };
+    case 'synthetic':
+      return { examples: cap(d.synthetic?.trainSize ?? 0, d.trainLimit) + cap(d.synthetic?.testSize ?? 0, d.testLimit), rawBytes: 4 };
+  }
+}
+
+/** float32 copies of every weight an optimizer keeps besides the weights and their gradient. */
+const OPTIMIZER_SLOTS: Record<ExperimentConfig['training']['optimizer'], number> = { sgd: 0, momentum: 1, adagrad: 1, rmsprop: 2, adam: 2, adamw: 2 };
+
+export interface MemoryTerm {
+  /** What it is, e.g. `sparse net: 1,024 × 128 + … weights × 6 copies`. */
+  what: string;
+  bytes: number;
+  /** The keys that make it big, most to blame first (the issue is placed on the first). */
+  keys: string[];
+}
+
+export interface MemoryEstimate {
+  terms: MemoryTerm[];
+  /** Sum of the terms, bytes. */
+  bytes: number;
+  /** The bound it is checked against, MiB (`run.max_memory_mb`, else the default). */
+  limitMb: number;
+}
+
+/**
+ * An upper estimate of a run's peak memory, from the config alone (docs/experiment-file.md, "Memory").
+ * Per net (the sparse net at full width — its masked weights are counted dense, an upper bound — and
+ * the dense twin of an SC-SDC pair): parameters (weights, biases, BatchNorm) × copies (the weights,
+ * their gradient, the optimizer's slots, and for a masked net its mask and the raw gradient) plus
+ * activations (batch × (inputs + widths + classes) × 4: values, gradients and temporaries). Data:
+ * the raw examples plus their float32 prepared copy. Plus the runtime's own `RUNTIME_BASE_MB`.
+ */
+export function memoryEstimate(config: ExperimentConfig): MemoryEstimate {
+  const { features, classes } = dataShape(config);
+  const { width, hiddenLayers, batchNorm } = config.model;
+  const batch = config.training.batchSize;
+  const slots = OPTIMIZER_SLOTS[config.training.optimizer] ?? 2;
+  const terms: MemoryTerm[] = [];
+  const inputKey = config.dataset.name === 'synthetic' ? 'dataset.synthetic.features' : 'dataset.name';
+  const net = (role: string, w: number, masked: boolean, widthKey: string): void => {
+    const params = modelWeights(features, w, hiddenLayers, classes) + hiddenLayers * w + classes + (batchNorm ? 4 * hiddenLayers * w : 0);
+    const copies = 2 + slots + (masked ? 2 : 0);
+    const firstLayer = features * w;
+    const keys = firstLayer >= (hiddenLayers - 1) * w * w ? [inputKey, widthKey] : [widthKey, 'model.hidden_layers'];
+    terms.push({
+      what: `${role} net: ${grouped(params)} parameters (${grouped(features)} inputs × width ${grouped(w)}, ${hiddenLayers} hidden layer(s)) × ${copies} copies (weights, gradient, ${slots} ${config.training.optimizer} slot(s)${masked ? ', mask, raw gradient' : ''})`,
+      bytes: 4 * params * copies,
+      keys,
+    });
+    terms.push({
+      what: `${role} net activations: batch ${grouped(batch)} × ${grouped(features + hiddenLayers * w + classes)} units × 4`,
+      bytes: 4 * 4 * batch * (features + hiddenLayers * w + classes),
+      keys: ['training.batch_size', features > hiddenLayers * w ? inputKey : widthKey],
+    });
+  };
+  const masked = config.sparsity.method !== 'none';
+  net(masked ? 'sparse' : 'the', width, masked, 'model.width');
+  if (masked && config.sparsity.pair && config.sparsity.denseWidth !== undefined) net('dense twin', config.sparsity.denseWidth, false, 'sparsity.dense_width');
+  const { examples, rawBytes } = dataExamples(config);
+  const synthetic = config.dataset.name === 'synthetic';
+  terms.push({
+    what: `data: ${grouped(examples)} examples × ${grouped(features)} features × ${rawBytes + 4} bytes (raw and prepared)`,
+    bytes: examples * features * (rawBytes + 4),
+    keys: synthetic ? ['dataset.synthetic.features', 'dataset.synthetic.train_size', 'dataset.synthetic.test_size'] : ['dataset.train_limit', 'dataset.name'],
+  });
+  terms.push({ what: 'Node and TensorFlow.js', bytes: RUNTIME_BASE_MB * 2 ** 20, keys: [] });
+  const bytes = terms.reduce((a, t) => a + t.bytes, 0);
+  return { terms, bytes, limitMb: config.run.maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB };
+}
+
+const mb = (bytes: number): string => `${grouped(bytes / 2 ** 20)} MB`;
 
 export function resourceIssues(config: ExperimentConfig, file: string, locate: Locator, opts: ResourceOptions = {}): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
@@ -62,6 +145,24 @@ export function resourceIssues(config: ExperimentConfig, file: string, locate: L
       error(
         `dataset.synthetic.${worst}`,
         `(train_size ${grouped(syn.trainSize)} + test_size ${grouped(syn.testSize)}) × features ${grouped(syn.features)} = ${grouped(values)} values, more than the limit of ${grouped(MAX_SYNTHETIC_VALUES)} (1 GiB of float32): lower train_size, test_size or features`,
+      );
+    }
+  }
+
+  // The run as a whole, after the per-net and data limits above (which name a single cause): a
+  // config past those already failed, and one error is enough.
+  if (issues.length === 0) {
+    const est = memoryEstimate(config);
+    if (est.bytes > est.limitMb * 2 ** 20) {
+      const big = [...est.terms].sort((a, b) => b.bytes - a.bytes);
+      const culprit = big[0];
+      const keys = [...new Set(big.filter((t) => t.bytes >= est.bytes / 10).flatMap((t) => t.keys))];
+      error(
+        culprit.keys[0] ?? 'model.width',
+        `estimated peak memory ${mb(est.bytes)}, more than the bound of ${grouped(est.limitMb)} MB (run.max_memory_mb): ${big
+          .filter((t) => t.bytes >= est.bytes / 20)
+          .map((t) => `${t.what} = ${mb(t.bytes)}`)
+          .join('; ')}. Lower ${keys.join(', ')}, or raise run.max_memory_mb if this machine has the memory`,
       );
     }
   }

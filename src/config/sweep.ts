@@ -55,7 +55,8 @@ export function canonicalJson(value: unknown): string {
  */
 export function configId(config: ExperimentConfig): string {
   const { name: _name, run, ...rest } = config;
-  const { runsDir: _runsDir, ...runRest } = run;
+  // Where the run is written and the memory bound it is checked against do not change what it computes.
+  const { runsDir: _runsDir, maxMemoryMb: _maxMemoryMb, ...runRest } = run;
   return createHash('sha256').update(canonicalJson({ ...rest, run: runRest })).digest('hex').slice(0, 12);
 }
 
@@ -123,6 +124,8 @@ export interface ExpandOptions {
   valuesOnly?: boolean;
   /** Try the combinations but build no runs (validation: the runs are not needed, only the issues). */
   checkOnly?: boolean;
+  /** Hears how many points of how many were resolved, after each point (the CLI's planning progress). */
+  onPoint?: (done: number, total: number) => void;
 }
 
 export interface ExpandResult {
@@ -375,62 +378,113 @@ export function expandSweepDetailed(base: ExperimentConfig, spec: SweepSpec, opt
   // Points in file order, the last axis varying fastest (an odometer over the value indices).
   const sizes = spec.axes.map(axisSize);
   const point: number[] = sizes.map(() => 0);
+  const points = sizes.reduce((a, b) => a * b, 1);
   for (let more = sizes.every((n) => n > 0); more; more = nextPoint(point, sizes)) {
     tried++;
-    const raw = cloneRaw(source.raw);
-    const pointValues: Record<string, unknown> = {};
-    point.forEach((v, a) => {
-      for (const [key, value] of assignments(spec.axes[a], v)) {
-        setKey(raw, key, value);
-        pointValues[key] = value;
-      }
-    });
-    const label = Object.entries(pointValues).map(([k, v]) => `${k}=${describeValue(v)}`).join(', ');
-    // A problem that only appears in a combination is placed on the axis value that caused it, or
-    // on the last value of the point, and names the whole point.
-    const axisOf = (path: string): number => {
-      const a = spec.axes.findIndex((axis, i) => (isLinkedAxis(axis) ? path in axis.linked[point[i]] : axis.key === path));
-      return a >= 0 ? a : point.length - 1;
-    };
-    const onPoint = (path: string): Range => {
-      const a = axisOf(path);
-      if (a < 0) return baseLocate.value(path);
-      const axis = spec.axes[a];
-      return isLinkedAxis(axis) ? valueRange(a, point[a], path in axis.linked[point[a]] ? path : undefined) : valueRange(a, point[a]);
-    };
-    const issueKey = (path: string): string => {
-      const a = axisOf(path);
-      if (a < 0) return path;
-      const axis = spec.axes[a];
-      if (!isLinkedAxis(axis)) return `sweep.grid.${axis.key}.${point[a]}`;
-      return linkedPath(point[a], path in axis.linked[point[a]] ? path : undefined);
-    };
-    const pointLocate: Locator = { key: onPoint, value: onPoint };
-    const resolved = resolveExperiment(raw, {
-      file: source.file,
-      runsDirBase: source.runsDirBase,
-      locate: pointLocate,
-      ...(source.settings !== undefined ? { settings: source.settings } : {}),
-    });
-    if (resolved.config) resolved.issues.push(...resourceIssues(resolved.config, source.file, pointLocate, { paths: false }));
-    if (!resolved.config || resolved.issues.some((i) => i.severity === 'error')) {
-      for (const issue of resolved.issues) {
-        if (issue.severity !== 'error') continue; // warnings were already given for the base file
-        push({ ...issue, file, key: issueKey(issue.key), message: `in sweep point ${label}: ${issue.key}: ${issue.message}` });
-      }
+    opts.onPoint?.(tried, points);
+    const done = resolvePoint(source, spec, point, file, baseLocate, valueRange);
+    if ('issues' in done) {
+      for (const issue of done.issues) push(issue);
       continue;
     }
     if (opts.checkOnly) continue;
-    for (const seed of spec.seeds) {
-      const config: ExperimentConfig = { ...resolved.config, training: { ...resolved.config.training, seed } };
-      const cloned = JSON.parse(JSON.stringify(config)) as ExperimentConfig;
-      runs.push({ id: configId(cloned), config: cloned, point: { ...pointValues, 'training.seed': seed } });
-    }
+    runs.push(...done.runs);
   }
   if (issues.length === 0 && runs.length === 0 && !(opts.checkOnly && tried > 0)) {
     push(makeIssue(file, 'sweep', baseLocate.key('sweep'), 'the sweep has no runs', 'sweep'));
   }
   return { runs: issues.length > 0 ? [] : runs, issues };
+}
+
+/**
+ * One point of the grid (value indices per axis): its runs (one per seed), or the errors of the
+ * combination, each placed on the axis value that caused it and naming the whole point.
+ */
+function resolvePoint(
+  source: ConfigSource,
+  spec: SweepSpec,
+  point: readonly number[],
+  file: string,
+  baseLocate: Locator,
+  valueRange: NonNullable<ExpandOptions['axisValueRange']>,
+): { runs: SweepRun[] } | { issues: ConfigIssue[] } {
+  const raw = cloneRaw(source.raw);
+  const pointValues: Record<string, unknown> = {};
+  point.forEach((v, a) => {
+    for (const [key, value] of assignments(spec.axes[a], v)) {
+      setKey(raw, key, value);
+      pointValues[key] = value;
+    }
+  });
+  const label = Object.entries(pointValues).map(([k, v]) => `${k}=${describeValue(v)}`).join(', ');
+  const axisOf = (path: string): number => {
+    const a = spec.axes.findIndex((axis, i) => (isLinkedAxis(axis) ? path in axis.linked[point[i]] : axis.key === path));
+    return a >= 0 ? a : point.length - 1;
+  };
+  const onPoint = (path: string): Range => {
+    const a = axisOf(path);
+    if (a < 0) return baseLocate.value(path);
+    const axis = spec.axes[a];
+    return isLinkedAxis(axis) ? valueRange(a, point[a], path in axis.linked[point[a]] ? path : undefined) : valueRange(a, point[a]);
+  };
+  const issueKey = (path: string): string => {
+    const a = axisOf(path);
+    if (a < 0) return path;
+    const axis = spec.axes[a];
+    if (!isLinkedAxis(axis)) return `sweep.grid.${axis.key}.${point[a]}`;
+    return linkedPath(point[a], path in axis.linked[point[a]] ? path : undefined);
+  };
+  const pointLocate: Locator = { key: onPoint, value: onPoint };
+  const resolved = resolveExperiment(raw, {
+    file: source.file,
+    runsDirBase: source.runsDirBase,
+    locate: pointLocate,
+    ...(source.settings !== undefined ? { settings: source.settings } : {}),
+  });
+  if (resolved.config) resolved.issues.push(...resourceIssues(resolved.config, source.file, pointLocate, { paths: false }));
+  if (!resolved.config || resolved.issues.some((i) => i.severity === 'error')) {
+    // Warnings were already given for the base file.
+    return { issues: resolved.issues.filter((i) => i.severity === 'error').map((issue) => ({ ...issue, file, key: issueKey(issue.key), message: `in sweep point ${label}: ${issue.key}: ${issue.message}` })) };
+  }
+  const runs: SweepRun[] = [];
+  for (const seed of spec.seeds) {
+    const config: ExperimentConfig = { ...resolved.config, training: { ...resolved.config.training, seed } };
+    const cloned = JSON.parse(JSON.stringify(config)) as ExperimentConfig;
+    runs.push({ id: configId(cloned), config: cloned, point: { ...pointValues, 'training.seed': seed } });
+  }
+  return { runs };
+}
+
+/** Runs of a sweep (points × seeds), counted without building any: for progress and the plan line. */
+export function sweepRunCount(spec: SweepSpec): number {
+  return spec.axes.map(axisSize).reduce((a, b) => a * b, spec.seeds.length);
+}
+
+/**
+ * The runs of a sweep one at a time, in `expandSweep`'s order and with its ids, without building the
+ * whole plan: the axes and values are checked first (linear in the file), the run count against
+ * `sweep.max_runs`, then each point is resolved only when the caller asks for its runs. Memory is
+ * that of one point; the first run is available after resolving one point, whatever the grid's
+ * size. A combination that is invalid (e.g. a dense width not smaller than the width) throws
+ * `ConfigError` when it is reached, after the runs before it were yielded.
+ */
+export function* iterateSweep(base: ExperimentConfig, spec: SweepSpec): Generator<SweepRun, void, undefined> {
+  const checked = expandSweepDetailed(base, spec, { valuesOnly: true });
+  if (checked.issues.some((i) => i.severity === 'error')) throw new ConfigError(checked.issues);
+  const limit = spec.maxRuns ?? DEFAULT_MAX_SWEEP_RUNS;
+  if (cappedProduct([...spec.axes.map(axisSize), spec.seeds.length], limit) > limit) {
+    throw new ConfigError([makeIssue(sourceOf(base).file, 'sweep', NOWHERE, tooManyRunsMessage(spec, limit), 'sweep')]);
+  }
+  const source = sourceOf(base);
+  const sizes = spec.axes.map(axisSize);
+  if (!sizes.every((n) => n > 0) || spec.seeds.length === 0) throw new ConfigError([makeIssue(source.file, 'sweep', NOWHERE, 'the sweep has no runs', 'sweep')]);
+  const point: number[] = sizes.map(() => 0);
+  const baseLocate: Locator = { key: () => NOWHERE, value: () => NOWHERE };
+  for (let more = true; more; more = nextPoint(point, sizes)) {
+    const done = resolvePoint(source, spec, point, source.file, baseLocate, () => NOWHERE);
+    if ('issues' in done) throw new ConfigError(done.issues);
+    yield* done.runs;
+  }
 }
 
 /** Advances `point` (value indices, last fastest) to the next combination; false after the last. */
@@ -448,8 +502,8 @@ function nextPoint(point: number[], sizes: readonly number[]): boolean {
  * linked axis counts as one axis whose values are its items), values in order, seeds innermost. Throws `ConfigError` when a value is invalid for its key, a
  * combination is invalid (e.g. a dense width not smaller than the width), or there are no runs.
  */
-export function expandSweep(base: ExperimentConfig, spec: SweepSpec): SweepRun[] {
-  const { runs, issues } = expandSweepDetailed(base, spec);
+export function expandSweep(base: ExperimentConfig, spec: SweepSpec, onPoint?: ExpandOptions['onPoint']): SweepRun[] {
+  const { runs, issues } = expandSweepDetailed(base, spec, onPoint ? { onPoint } : {});
   if (issues.some((i) => i.severity === 'error')) throw new ConfigError(issues);
   return runs;
 }

@@ -68,6 +68,20 @@ const TYPE_WORDS: Record<SchemaType, string> = {
   null: 'an empty value',
 };
 
+/** What a schema node accepts, in words: `one of sgd, adam`, `an integer of at least 1`, `a mapping (indented keys)`. */
+export function expectedText(schema: SchemaNode): string {
+  if (schema.enum) return `one of ${schema.enum.map(String).join(', ')}`;
+  if (schema.oneOf && schema.type === undefined) return schema.oneOf.map(expectedText).join(', or ');
+  const types = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
+  const words = types.length > 0 ? types.map((t) => TYPE_WORDS[t]).join(' or ') : 'a value';
+  const bounds: string[] = [];
+  if (schema.minimum !== undefined) bounds.push(`at least ${schema.minimum}`);
+  if (schema.exclusiveMinimum !== undefined) bounds.push(`greater than ${schema.exclusiveMinimum}`);
+  if (schema.maximum !== undefined) bounds.push(`at most ${schema.maximum}`);
+  if (schema.exclusiveMaximum !== undefined) bounds.push(`less than ${schema.exclusiveMaximum}`);
+  return bounds.length > 0 ? `${words} of ${bounds.join(' and ')}` : words;
+}
+
 function matchesType(value: unknown, type: SchemaType): boolean {
   switch (type) {
     case 'object':

@@ -5,9 +5,13 @@
  * - duplicate keys are found with one hash set per mapping (the `yaml` package's own `uniqueKeys`
  *   check compares every key with every earlier one: quadratic, 10 s for 10,000 keys);
  * - tags other than the YAML 1.2 core schema's (`!!set`, `!!binary`, `!!timestamp`, `!foo`, …) are
- *   refused instead of silently becoming an empty mapping, a Buffer or a Date.
+ *   refused instead of silently becoming an empty mapping, a Buffer or a Date;
+ * - core tags are accepted only where they say what the value already is (`!!int 3`, `!!str abc`,
+ *   `!!map {…}`): a tag that does not fit its value (`!!float 3`, which YAML leaves a string "3") or
+ *   that changes the value's type (`!!str 5`, `!!int "3"`) is refused, naming the key. A value is
+ *   read by its plain YAML type, so a file means the same with or without redundant tags.
  */
-import { Composer, isMap, isNode, isPair, isScalar, isSeq, Parser, YAMLParseError, type CST, type Document, type LineCounter, type Node } from 'yaml';
+import { Composer, isMap, isNode, isPair, isScalar, isSeq, parse, Parser, YAMLParseError, type CST, type Document, type LineCounter, type Node, type Scalar } from 'yaml';
 import { shownText } from '../shared/text';
 import { grouped, MAX_ENTRIES, MAX_FILE_CHARS, MAX_YAML_DEPTH } from './limits';
 
@@ -134,6 +138,8 @@ export interface NodeProblem {
   message: string;
   /** A repeated key (reported, but the rest of the file is still checked). */
   duplicate?: boolean;
+  /** The dotted key path the problem is on, when it is on a value (`name`, `sweep.seeds.1`). */
+  key?: string;
 }
 
 /** A key as the plain value will spell it (`1` and `'1'` are the same key there). */
@@ -153,6 +159,65 @@ function tagProblem(node: Node): NodeProblem | undefined {
   };
 }
 
+const CORE = 'tag:yaml.org,2002:';
+
+/** The kind of a value as YAML's core tags name it. */
+function kindOf(value: unknown): 'str' | 'int' | 'float' | 'bool' | 'null' | 'other' {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return 'str';
+  if (typeof value === 'boolean') return 'bool';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
+  return 'other';
+}
+
+const KIND_WORDS: Record<ReturnType<typeof kindOf>, string> = { str: 'a string', int: 'a number', float: 'a number', bool: 'true or false', null: 'an empty value', other: 'a value' };
+
+/** What the scalar would be without its tag: plain text resolved by the core schema; quoted or block text is a string. */
+function untagged(node: Scalar): unknown {
+  if (node.type !== 'PLAIN' || typeof node.source !== 'string') return typeof node.source === 'string' ? node.source : String(node.value);
+  try {
+    return parse(node.source) as unknown;
+  } catch {
+    return node.source;
+  }
+}
+
+/**
+ * A core tag that does not fit its node, or that changes a scalar's type from what the same text
+ * means without it. Redundant tags (`!!int 3`, `!!str abc`, `!!seq [1]`) are fine.
+ */
+function coreTagMisfit(node: Node, key: string): NodeProblem | undefined {
+  if (typeof node.tag !== 'string' || !node.tag.startsWith(CORE) || !CORE_TAGS.has(node.tag) || !node.range) return undefined;
+  const tag = node.tag.slice(CORE.length);
+  const range: [number, number] = [node.range[0], node.range[1]];
+  const shown = `'!!${tag}'`;
+  if (isMap(node) || isSeq(node)) {
+    const is = isMap(node) ? 'map' : 'seq';
+    if (tag === is) return undefined;
+    return { range, key, message: `tag ${shown} on ${isMap(node) ? 'a mapping' : 'a list'}: remove the tag` };
+  }
+  if (!isScalar(node)) return undefined;
+  const value: unknown = node.value;
+  const plain = untagged(node);
+  const text = shownText(typeof node.source === 'string' ? node.source : String(value), 40);
+  const got = kindOf(value);
+  const fits = got === tag || (tag === 'float' && got === 'int' && typeof value === 'number');
+  if (!fits) {
+    return {
+      range,
+      key,
+      message: `tag ${shown} does not fit '${text}': YAML reads it as ${KIND_WORDS[kindOf(plain)]}${tag === 'float' && kindOf(plain) === 'int' ? ' (the core schema\'s !!float needs a decimal point or an exponent, e.g. 3.0)' : ''}; Gradflow reads every value by its plain YAML type: remove the tag`,
+    };
+  }
+  const before = kindOf(plain);
+  const same = before === got || ((before === 'int' || before === 'float') && (got === 'int' || got === 'float'));
+  if (!same) {
+    const fix = got === 'str' ? `quote it ('${text}') for a string` : `write it unquoted for ${KIND_WORDS[got]}`;
+    return { range, key, message: `tag ${shown} turns '${text}' from ${KIND_WORDS[before]} into ${KIND_WORDS[got]}: tags that change a value's type are not accepted (a value is read by its plain YAML type); remove the tag and ${fix}` };
+  }
+  return undefined;
+}
+
 /**
  * One walk over the document (its depth is already bounded): keys repeated in a mapping (each
  * repeat, naming the line of the first; one hash set per mapping), keys that are not plain names
@@ -160,10 +225,11 @@ function tagProblem(node: Node): NodeProblem | undefined {
  */
 export function structureProblems(doc: Document, lineCounter: LineCounter): NodeProblem[] {
   const problems: NodeProblem[] = [];
-  const walk = (node: unknown): void => {
+  const walk = (node: unknown, keyPath: string): void => {
     if (!isNode(node)) return;
-    const tag = tagProblem(node);
-    if (tag) problems.push(tag);
+    const tag = tagProblem(node) ?? coreTagMisfit(node, keyPath);
+    if (tag) problems.push(keyPath !== '' && tag.key === undefined ? { ...tag, key: keyPath } : tag);
+    const below = (k: string): string => (keyPath === '' ? k : `${keyPath}.${k}`);
     if (isMap(node)) {
       const first = new Map<string, number>();
       for (const pair of node.items) {
@@ -179,12 +245,12 @@ export function structureProblems(doc: Document, lineCounter: LineCounter): Node
         } else if (isNode(key) && key.range) {
           problems.push({ range: [key.range[0], key.range[1]], message: `a key must be a plain name, found ${isMap(key) ? 'a mapping' : isSeq(key) ? 'a list' : 'an alias'}` });
         }
-        walk(pair.value);
+        walk(pair.value, below(keyText(key) ?? '?'));
       }
     } else if (isSeq(node)) {
-      for (const item of node.items) walk(item);
+      node.items.forEach((item, i) => walk(item, below(String(i))));
     }
   };
-  walk(doc.contents);
+  walk(doc.contents, '');
   return problems;
 }

@@ -180,6 +180,8 @@ export interface RunOptions {
   backend: BackendPreference;
   /** Folder under which run folders are created (absolute once resolved). */
   runsDir: string;
+  /** `run.max_memory_mb`: bound on the run's estimated peak memory (MiB); absent = the default (config/limits.ts). Not part of the run id. */
+  maxMemoryMb?: number;
 }
 
 export const SPARSE_KERNEL_MODES = ['auto', 'on', 'off'] as const;

@@ -141,7 +141,32 @@ test('YAML tags beyond the core schema are errors; core tags are fine', () => {
   for (const text of ['name: !!binary aGk=\n', 'name: !!timestamp 2001-12-14\n', 'name: !custom x\n', 'training: !!omap [ {epochs: 1} ]\n']) {
     assert.ok(errorsOf(text).some((i) => /tag '.*' is not supported/.test(i.message)), text);
   }
-  assert.deepEqual(errorsOf('name: !!str exp\ntraining:\n  epochs: !!int "3"\n'), []);
+  assert.deepEqual(errorsOf('name: !!str exp\ntraining:\n  epochs: !!int 3\n'), []);
+});
+
+test('core tags must say what the value already is: misfitting or type-changing tags are errors on their key (issue 18, row 13)', () => {
+  // `name: 5` is refused by the schema; `name: !!float 3` used to slip through as the string "3".
+  const float = errorsOf('name: !!float 3\n');
+  assert.equal(float.length, 1);
+  assert.equal(float[0].key, 'name');
+  assert.equal(float[0].file, FILE);
+  assert.deepEqual([float[0].line, float[0].column], [1, 15]);
+  assert.match(float[0].message, /^YAML: tag '!!float' does not fit '3': YAML reads it as a number \(the core schema's !!float needs a decimal point or an exponent, e\.g\. 3\.0\); .*remove the tag$/);
+  assert.match(issueFor(errorsOf('name: !!str 5\n'), 'name').message, /tag '!!str' turns '5' from a number into a string: .*quote it \('5'\) for a string/);
+  assert.match(issueFor(errorsOf('training:\n  epochs: !!int "3"\n'), 'training.epochs').message, /tag '!!int' turns '3' from a string into a number/);
+  assert.match(issueFor(errorsOf('model:\n  batch_norm: !!bool yes\n'), 'model.batch_norm').message, /tag '!!bool' does not fit 'yes': YAML reads it as a string/);
+  assert.match(issueFor(errorsOf('training:\n  epochs: !!int 3.5\n'), 'training.epochs').message, /tag '!!int' does not fit '3\.5'/);
+  assert.match(issueFor(errorsOf('model: !!seq {width: 8}\n'), 'model').message, /tag '!!seq' on a mapping/);
+  const seed = issueFor(errorsOf('sweep:\n  seeds: [0, !!str 1]\n'), 'sweep.seeds.1');
+  assert.equal(seed.line, 2);
+  // No leftover "Unresolved tag" warning beside the error.
+  assert.deepEqual(parseExperiment('name: !!float 3\n', FILE).issues.filter((i) => i.severity === 'warning'), []);
+  // Redundant tags are fine, and mean what the plain value means.
+  const ok = parseExperiment('name: !!str exp\nmodel: !!map { width: !!int 64, batch_norm: !!bool true }\ntraining: { learning_rate: !!float 0.01, epochs: !!float 3.0 }\nsweep: { seeds: !!seq [1] }\n', FILE);
+  assert.deepEqual(ok.issues.filter((i) => i.severity === 'error'), []);
+  assert.equal(ok.config?.model.width, 64);
+  assert.equal(ok.config?.training.epochs, 3);
+  assert.equal(ok.config?.name, 'exp');
 });
 
 test('duplicate keys: every repeat reported at the repeat, naming the first line', () => {

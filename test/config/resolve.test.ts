@@ -33,7 +33,7 @@ const SHAPE: Shape<ExperimentConfig> = {
   sparsity: { method: true, denseWidth: true, pair: true, init: true, scope: true, batches: true, synflowRounds: true, guard: true, gmp: { begin: true, end: true, every: true, initialDensity: true }, dynamic: { method: true, every: true, fraction: true, schedule: true, until: true, noise: true } },
   training: { optimizer: true, learningRate: true, momentum: true, weightDecay: true, augmentation: true, epochs: true, batchSize: true, seed: true },
   monitoring: { every: true, explosion: { maxNorm: true, growthFactor: true, window: true }, collapse: { minNorm: true, steps: true }, onNan: true },
-  run: { backend: true, runsDir: true },
+  run: { backend: true, runsDir: true, maxMemoryMb: true },
   engine: { sparseKernels: true, rawL1Every: true, rawL2Every: true },
 };
 
@@ -57,7 +57,7 @@ test('the schema declares exactly the fields of ExperimentConfig (snake_case ↔
 });
 
 /** Fields a resolved config has only in some cases: a dataset read from files; pruning criteria that use them. */
-const ONLY_SOMETIMES = new Set(['dataset.path', 'sparsity.scope', 'sparsity.batches', 'sparsity.synflowRounds', 'sparsity.dynamic.method', 'sparsity.dynamic.every', 'sparsity.dynamic.fraction', 'sparsity.dynamic.schedule', 'sparsity.dynamic.until', 'sparsity.dynamic.noise', 'sparsity.gmp.begin', 'sparsity.gmp.end', 'sparsity.gmp.every', 'sparsity.gmp.initialDensity', 'sparsity.guard']);
+const ONLY_SOMETIMES = new Set(['dataset.path', 'run.maxMemoryMb', 'sparsity.scope', 'sparsity.batches', 'sparsity.synflowRounds', 'sparsity.dynamic.method', 'sparsity.dynamic.every', 'sparsity.dynamic.fraction', 'sparsity.dynamic.schedule', 'sparsity.dynamic.until', 'sparsity.dynamic.noise', 'sparsity.gmp.begin', 'sparsity.gmp.end', 'sparsity.gmp.every', 'sparsity.gmp.initialDensity', 'sparsity.guard']);
 
 function get(obj: unknown, camel: string): unknown {
   return camel.split('.').reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);

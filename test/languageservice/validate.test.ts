@@ -86,3 +86,16 @@ test('a duplicate key is an error that does not hide the file\'s other problems'
   const codes = validate(analyse(text, uri)).map((x) => `${x.range.start.line}:${String(x.code)}`);
   assert.deepEqual(codes, ['2:yaml-syntax', '3:unknown-key', '5:out-of-range']);
 });
+
+test('issue 18: the memory estimate and misfitting YAML tags are diagnostics on their keys', () => {
+  // Sparse net 200,000 inputs × width 128 with Adam, plus data, passes each own limit but not a 1,024 MB bound.
+  const text = 'dataset:\n  name: synthetic\n  synthetic: {features: 200000, train_size: 256, test_size: 64}\nmodel: {width: 128}\nsparsity: {method: random, dense_width: 32}\nrun: {max_memory_mb: 1024}\n';
+  const [mem, ...more] = validate(analyse(text, uri));
+  assert.equal(more.length, 0);
+  assert.equal(mem.range.start.line, 2);
+  assert.match(mem.message, /^dataset\.synthetic\.features: estimated peak memory [\d,]+ MB, more than the bound of 1,024 MB \(run\.max_memory_mb\)/);
+  assert.deepEqual(validate(analyse(text.replace('1024', '8192'), uri)), []);
+  const [tag] = validate(analyse('name: !!float 3\n', uri));
+  assert.equal(tag.range.start.line, 0);
+  assert.match(tag.message, /^name: YAML: tag '!!float' does not fit '3'/);
+});
