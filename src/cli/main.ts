@@ -145,8 +145,18 @@ function parseArgs(argv: string[]): ParsedArgs {
   return out;
 }
 
+/**
+ * Every command but `run` (which stops its trainer first, run.ts) ends quietly when its reader goes
+ * away (`gradflow runs | head`): exit status 141 as for SIGPIPE, no EPIPE stack trace.
+ */
+function endOnClosedStdout(e: NodeJS.ErrnoException): void {
+  if (e.code !== 'EPIPE') throw e;
+  process.exit(141);
+}
+
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
+  if (args.command !== 'run') process.stdout.on('error', endOnClosedStdout);
   const trainerPath = path.join(__dirname, 'trainer.js');
   switch (args.command) {
     case 'help':

@@ -54,6 +54,21 @@ export async function runOne(config: ExperimentConfig, sourceFile: string | unde
   };
   process.on('SIGINT', onSigint);
 
+  // A reader that goes away (`gradflow run FILE --json | head -2`) closes stdout: the run stops after
+  // the current step as on Ctrl-C, keeps its log, and nothing more is written to the closed pipe
+  // (an unhandled EPIPE would otherwise end the CLI with a stack trace and orphan the trainer).
+  let outClosed = false;
+  const onOutError = (e: NodeJS.ErrnoException): void => {
+    if (outClosed) return;
+    outClosed = true;
+    say(`gradflow: stdout closed (${e.code ?? e.message}): stopping after the current step (the run log is kept)`);
+    handle.stop();
+  };
+  opts.out.on('error', onOutError);
+  const write = (s: string): void => {
+    if (!outClosed) opts.out.write(s);
+  };
+
   const progress: ProgressState = { step: 0, totalSteps: 0, epoch: 0, epochs: config.training.epochs, stepsPerSecond: 0, nets: [] };
   const startTime = Date.now();
   let lastDraw = 0;
@@ -76,7 +91,7 @@ export async function runOne(config: ExperimentConfig, sourceFile: string | unde
 
   handle.onStderr((line) => say(`[trainer] ${line}`));
   handle.onMessage((m: TrainerToHost) => {
-    if (opts.json) opts.out.write(JSON.stringify(m) + '\n');
+    if (opts.json) write(JSON.stringify(m) + '\n');
     switch (m.type) {
       case 'hello':
         break;
@@ -136,9 +151,9 @@ export async function runOne(config: ExperimentConfig, sourceFile: string | unde
 
   if (summary) {
     if (!opts.json) {
-      opts.out.write('\n' + stripControl(summaryTable(summary), { keepNewlines: true }) + '\n\n');
+      write('\n' + stripControl(summaryTable(summary), { keepNewlines: true }) + '\n\n');
       const why = outcome.status === 'stopped' ? ` (${summary.reason ?? 'stop requested'})` : outcome.status === 'failed' ? ` (${summary.reason ?? 'unknown reason'})` : '';
-      opts.out.write(stripControl(`run ${summary.runId}: ${statusLabel(outcome.status, outcome.diverged)}${why}; log and summary in ${terminalText(path.relative(process.cwd(), summary.runDir) || summary.runDir)}`) + '\n');
+      write(stripControl(`run ${summary.runId}: ${statusLabel(outcome.status, outcome.diverged)}${why}; log and summary in ${terminalText(path.relative(process.cwd(), summary.runDir) || summary.runDir)}`) + '\n');
     }
     const diverged = summary.nets.filter((n) => n.diverged);
     if (summary.finished && diverged.length > 0) {
