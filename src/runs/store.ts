@@ -81,7 +81,36 @@ export function newRunId(name: string, now = new Date()): string {
   return `${stamp}-${slug(name)}-${randomBytes(2).toString('hex')}`;
 }
 
-/** Writes one run folder. All writes are appends or create-exclusive. */
+/**
+ * A write to a run folder failed (disk full, quota, I/O error, read-only remount). The message
+ * names the cause, the file and the run folder: "no space left on device while writing
+ * metrics.jsonl, run folder …".
+ */
+export class RunWriteError extends Error {
+  override readonly name = 'RunWriteError';
+  constructor(
+    readonly code: string | undefined,
+    readonly file: string,
+    readonly runDir: string,
+  ) {
+    super(`${errnoWords(code)} while writing ${file}, run folder ${runDir}`);
+  }
+}
+
+/**
+ * Bytes set aside in each run folder (the file `.reserve`) while the run writes: when a write fails
+ * for lack of space the reserve is deleted, which frees room for the error line and summary.json,
+ * so a run that filled the disk still ends `failed` with its reason. Deleted when the run ends.
+ */
+export const RESERVE_BYTES = 64 * 1024;
+const RESERVE_FILE = '.reserve';
+
+/**
+ * Writes one run folder. All writes are appends or create-exclusive. A write error never escapes
+ * as an exception from the flush timer: the first one is kept in `failure` (the trainer ends the
+ * run as failed with it), metrics.jsonl is cut back to its last complete line, and the writer
+ * keeps trying later lines (the error line, the summary) in case room was freed.
+ */
 export class RunWriter {
   readonly runId: string;
   readonly runDir: string;
@@ -91,6 +120,9 @@ export class RunWriter {
   private closed = false;
   private readonly heartbeatFile: string;
   private lastBeat: number;
+  /** Bytes of metrics.jsonl that are complete lines. */
+  private committed = 0;
+  private failed: RunWriteError | undefined;
 
   private constructor(runId: string, runDir: string) {
     this.runId = runId;
@@ -108,15 +140,17 @@ export class RunWriter {
   }
 
   static create(runsDir: string, config: ExperimentConfig, opts: { sourceFile?: string; configId?: string } = {}): RunWriter {
-    fs.mkdirSync(runsDir, { recursive: true });
+    makeFolder(runsDir, 'runs folder');
     for (let attempt = 0; ; attempt++) {
       const runId = newRunId(config.name);
       const runDir = path.join(runsDir, runId);
       try {
         fs.mkdirSync(runDir); // exclusive: fails if it exists
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 20) continue;
-        throw e;
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST' && attempt < 20) continue;
+        if (code === 'EEXIST') throw e;
+        throw new Error(`cannot create the run folder ${runDir}: ${errnoWords(code)}`);
       }
       const header: RunHeader = {
         runId,
@@ -128,13 +162,29 @@ export class RunWriter {
         ...(opts.sourceFile !== undefined ? { sourceFile: opts.sourceFile } : {}),
         ...(opts.configId !== undefined ? { configId: opts.configId } : {}),
       };
-      writeExclusive(path.join(runDir, 'run.json'), header);
-      writeExclusive(path.join(runDir, 'config.json'), config);
-      return new RunWriter(runId, runDir);
+      let file = RESERVE_FILE;
+      try {
+        fs.writeFileSync(path.join(runDir, RESERVE_FILE), Buffer.alloc(RESERVE_BYTES), { flag: 'wx' });
+        file = 'run.json';
+        writeExclusive(path.join(runDir, 'run.json'), header);
+        file = 'config.json';
+        writeExclusive(path.join(runDir, 'config.json'), config);
+        file = 'metrics.jsonl';
+        return new RunWriter(runId, runDir);
+      } catch (e) {
+        // Nothing was measured yet: a half-made folder would only be listed as corrupt.
+        fs.rmSync(runDir, { recursive: true, force: true });
+        throw new RunWriteError((e as NodeJS.ErrnoException).code, file, runDir);
+      }
     }
   }
 
-  /** Queue one protocol message; important messages flush immediately. */
+  /** The first write error of this run, if any (the trainer ends the run as failed with it). */
+  get failure(): RunWriteError | undefined {
+    return this.failed;
+  }
+
+  /** Queue one protocol message; important messages flush immediately. Never throws. */
   append(msg: TrainerToHost): void {
     if (this.closed) return;
     this.pending.push(JSON.stringify(msg));
@@ -152,17 +202,61 @@ export class RunWriter {
     }
   }
 
+  /**
+   * Write the queued lines. Never throws: on a write error the lines of this batch that were
+   * written whole are kept, a partial line is cut off (ftruncate to the last newline), and the
+   * error is kept in `failure`.
+   */
   flush(): void {
     if (this.pending.length === 0 || this.closed) return;
-    const text = this.pending.join('\n') + '\n';
+    const buf = Buffer.from(this.pending.join('\n') + '\n', 'utf8');
     this.pending = [];
-    fs.writeSync(this.fd, text);
+    let written = 0;
+    try {
+      // writeSync may write fewer bytes than asked (a disk filling up): loop until all or an error.
+      while (written < buf.length) written += fs.writeSync(this.fd, buf, written, buf.length - written, this.committed + written);
+      this.committed += written;
+    } catch (e) {
+      const lastNewline = buf.subarray(0, written).lastIndexOf(0x0a);
+      this.committed += lastNewline + 1; // 0 when no line of the batch was written whole
+      this.fail(e, 'metrics.jsonl');
+      try {
+        fs.ftruncateSync(this.fd, this.committed);
+      } catch {
+        /* the last complete line is still known: readers stop at a torn last line and say so */
+      }
+    }
   }
 
-  /** Write the summary (once) and close the log. */
+  private fail(e: unknown, file: string): void {
+    this.failed ??= new RunWriteError((e as NodeJS.ErrnoException).code, file, this.runDir);
+    // Room for the error line and the summary.
+    this.dropReserve();
+  }
+
+  private dropReserve(): void {
+    try {
+      fs.rmSync(path.join(this.runDir, RESERVE_FILE), { force: true });
+    } catch {
+      /* nothing more to free */
+    }
+  }
+
+  /**
+   * Write the summary (once) and close the log. Throws `RunWriteError` when summary.json cannot be
+   * written (a partial one is removed: the run then reads as killed, its log says why).
+   */
   finish(summary: RunSummary): void {
     this.flush();
-    writeExclusive(path.join(this.runDir, 'summary.json'), summary);
+    this.dropReserve();
+    const file = path.join(this.runDir, 'summary.json');
+    try {
+      writeExclusive(file, summary);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') fs.rmSync(file, { force: true });
+      this.close();
+      throw new RunWriteError((e as NodeJS.ErrnoException).code, 'summary.json', this.runDir);
+    }
     this.close();
   }
 
@@ -172,7 +266,60 @@ export class RunWriter {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.dropReserve();
     fs.closeSync(this.fd);
+  }
+}
+
+/** What an errno code means, in words for a message. */
+export function errnoWords(code: string | undefined): string {
+  switch (code) {
+    case 'EROFS':
+      return 'read-only file system';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOSPC':
+      return 'no space left on device';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    case 'ENOTDIR':
+      return 'a part of the path is a file, not a folder';
+    case 'EIO':
+      return 'input/output error';
+    case 'EFBIG':
+      return 'file too large for the file system';
+    default:
+      return code ?? 'unknown error';
+  }
+}
+
+/** How to get runs written elsewhere. */
+const RUNS_DIR_FIX = 'set run.runs_dir (or the gradflow.runsDir setting) to a writable folder';
+
+/**
+ * `mkdir -p` with a clear error: the folder, what it is for, and the cause. Node reports a
+ * read-only file system as `ENOENT` for recursive mkdir, so the cause is found by asking the
+ * nearest existing parent whether it can be written.
+ */
+export function makeFolder(dir: string, what: string, fix = RUNS_DIR_FIX): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    let existing = path.resolve(dir);
+    while (!fs.existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+    let cause = code;
+    if (code === 'ENOENT' || code === undefined) {
+      try {
+        fs.accessSync(existing, fs.constants.W_OK);
+      } catch (a) {
+        cause = (a as NodeJS.ErrnoException).code ?? cause;
+      }
+    }
+    const where = existing !== path.resolve(dir) ? ` (${existing} cannot be written)` : '';
+    throw new Error(`cannot create the ${what} ${dir}: ${errnoWords(cause)}${cause === 'EROFS' || cause === 'EACCES' || cause === 'EPERM' ? where : ''}${fix !== '' ? `; ${fix}` : ''}`);
   }
 }
 

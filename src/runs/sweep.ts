@@ -15,7 +15,7 @@ import { boundedSlug } from '../shared/text';
 import { tryClaim, type Claim } from './claims';
 import { startRun, type RunOutcome, type RunSession } from './session';
 import { isComplete, type RunStatus } from './status';
-import { listRuns, type RunRecord } from './store';
+import { listRuns, makeFolder, type RunRecord } from './store';
 
 export interface PlannedRun {
   id: string;
@@ -61,7 +61,7 @@ export function writeFileAtomic(file: string, text: string): void {
 
 /** Manifest is derived data (the plan); it is replaced atomically when the file's grid changes. */
 export function writeManifest(plan: SweepPlan): void {
-  fs.mkdirSync(plan.dir, { recursive: true });
+  makeFolder(plan.dir, 'sweep folder');
   const manifest: SweepManifest = {
     name: plan.name,
     ...(plan.sourceFile !== undefined ? { sourceFile: plan.sourceFile } : {}),
