@@ -23,6 +23,8 @@ import { readRunSummary, readTrainerMessage, type RunSummary, type RunSummaryOnW
 import { GRADFLOW_VERSION } from '../shared/version';
 import { divergedNets, statusOfSummary, type RunStatus } from './status';
 import { isRecord } from '../shared/guards';
+import { grouped } from '../config/limits';
+import { humanBytes, MAX_RUN_JSON_BYTES, readBoundedText, BoundedReadError } from '../shared/bounded-read';
 
 export type { RunStatus } from './status';
 
@@ -331,11 +333,14 @@ type JsonRead = { ok: true; value: unknown } | { ok: false; missing: boolean; re
 
 function readJsonFile(file: string): JsonRead {
   let text: string;
+  const name = path.basename(file);
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readBoundedText(file, { maxBytes: MAX_RUN_JSON_BYTES, what: name, why: 'a real one is a few kB' });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return { ok: false, missing: code === 'ENOENT' || code === 'ENOTDIR', reason: `${path.basename(file)}: cannot read (${code ?? (e as Error).message})` };
+    if (!(e instanceof BoundedReadError)) throw e;
+    if (e.problem === 'missing') return { ok: false, missing: true, reason: `${name}: missing` };
+    if (e.problem === 'too-large') return { ok: false, missing: false, reason: e.message };
+    return { ok: false, missing: false, reason: `${name}: cannot read (${e.problem === 'not-a-file' ? 'not a regular file' : (e.code ?? e.message)})` };
   }
   if (text.trim() === '') return { ok: false, missing: false, reason: `${path.basename(file)} is empty` };
   try {
@@ -363,46 +368,328 @@ function ageMs(file: string): number | undefined {
   }
 }
 
+/**
+ * Bounds of a metrics log as read (docs/limits.md). The file itself has no size limit (a long run
+ * writes what it measures); it is read line by line in chunks of `LOG_CHUNK_BYTES`, and what is
+ * kept in memory is bounded: per net a decimated series of at most `LOG_KEEP_STEPS` steps (every
+ * k-th, k doubling as the log grows) plus the last `LOG_KEEP_LAST_STEPS` steps, and at most
+ * `LOG_KEEP_OTHER` other messages (epochs, flow points, alerts, logs, …; a real run has a few
+ * thousand). A line longer than `MAX_METRICS_LINE_BYTES` is skipped without being held whole.
+ */
+export const LOG_CHUNK_BYTES = 1024 * 1024;
+export const MAX_METRICS_LINE_BYTES = 4 * 1024 * 1024;
+export const LOG_KEEP_STEPS = 20_000;
+export const LOG_KEEP_LAST_STEPS = 2_000;
+export const LOG_KEEP_OTHER = 200_000;
+
 export interface MetricsLog {
+  /** The messages kept, in file order (all of them unless `omittedSteps`/`omittedOther` say otherwise). */
   messages: TrainerToHost[];
-  /** Lines that were not a trainer message (a partial last line of a killed trainer, damage). */
+  /** Lines that were not a trainer message (damage, a line past MAX_METRICS_LINE_BYTES, a torn last line). */
   skipped: number;
   /** 1-based number of the first skipped line. */
   firstSkippedLine?: number;
+  /** The file does not end with a newline: its last line is partial (a trainer killed mid-write); counted in `skipped`. */
+  tornLastLine: boolean;
+  /** Lines read (non-empty) and bytes read. */
+  lines: number;
+  bytes: number;
+  /** Step messages left out to bound memory (a decimated series and the last steps are kept). */
+  omittedSteps: number;
+  /** Other messages left out past LOG_KEEP_OTHER. */
+  omittedOther: number;
+  /** Keep every `stepStride`-th step of each net (1: all), besides the last LOG_KEEP_LAST_STEPS. */
+  stepStride: number;
+}
+
+/** Bounds for one read (tests use small ones; defaults above). */
+export interface LogBounds {
+  keepSteps?: number;
+  keepLastSteps?: number;
+  keepOther?: number;
+  maxLineBytes?: number;
+}
+
+/** One net's steps: every `stride`-th (stride doubling when full) and the last few, with their order in the file. */
+class StepKeeper {
+  stride = 1;
+  private seen = 0;
+  private sampled: Array<[number, TrainerToHost, number]> = []; // [order, message, index among this net's steps]
+  private last: Array<[number, TrainerToHost]> = [];
+  private lastStart = 0;
+
+  constructor(
+    private readonly keep: number,
+    private readonly keepLast: number,
+  ) {}
+
+  add(order: number, m: TrainerToHost): void {
+    const i = this.seen++;
+    if (i % this.stride === 0) {
+      this.sampled.push([order, m, i]);
+      if (this.sampled.length > this.keep) {
+        this.stride *= 2;
+        this.sampled = this.sampled.filter(([, , k]) => k % this.stride === 0);
+      }
+    }
+    // A ring of the last steps (compacted when it doubles, so adding stays O(1) amortised).
+    this.last.push([order, m]);
+    if (this.last.length - this.lastStart > this.keepLast) this.lastStart++;
+    if (this.lastStart > this.keepLast) {
+      this.last = this.last.slice(this.lastStart);
+      this.lastStart = 0;
+    }
+  }
+
+  kept(): Array<[number, TrainerToHost]> {
+    const byOrder = new Map<number, TrainerToHost>();
+    for (const [o, m] of this.sampled) byOrder.set(o, m);
+    for (let k = this.lastStart; k < this.last.length; k++) byOrder.set(this.last[k][0], this.last[k][1]);
+    return [...byOrder.entries()];
+  }
+
+  get total(): number {
+    return this.seen;
+  }
 }
 
 /**
- * Parse a run's metrics log. A line that is not a trainer message (a partial last line left by a
- * killed trainer, or damage in the middle) is skipped and counted; the rest is kept.
+ * Parses a metrics log fed in chunks of bytes (any split), keeping bounded memory. Used by the
+ * synchronous and the asynchronous reader alike.
  */
-export function readMetricsLog(runDir: string): MetricsLog {
-  let text: string;
-  try {
-    text = fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8');
-  } catch {
-    return { messages: [], skipped: 0 };
+export class MetricsLogParser {
+  private carry: Buffer[] = [];
+  private carryBytes = 0;
+  private discarding = false;
+  private lineNo = 0;
+  private order = 0;
+  private lines = 0;
+  private bytes = 0;
+  private skipped = 0;
+  private firstSkippedLine: number | undefined;
+  private readonly steps = new Map<string, StepKeeper>();
+  private other: Array<[number, TrainerToHost]> = [];
+  private omittedOther = 0;
+  private readonly keepSteps: number;
+  private readonly keepLastSteps: number;
+  private readonly keepOther: number;
+  private readonly maxLineBytes: number;
+
+  constructor(bounds: LogBounds = {}) {
+    this.keepSteps = bounds.keepSteps ?? LOG_KEEP_STEPS;
+    this.keepLastSteps = bounds.keepLastSteps ?? LOG_KEEP_LAST_STEPS;
+    this.keepOther = bounds.keepOther ?? LOG_KEEP_OTHER;
+    this.maxLineBytes = bounds.maxLineBytes ?? MAX_METRICS_LINE_BYTES;
   }
-  const lines = text.split('\n');
-  const messages: TrainerToHost[] = [];
-  let skipped = 0;
-  let firstSkippedLine: number | undefined;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    if (line.trim() === '') continue;
+
+  push(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(0x0a, start);
+      if (nl < 0) break;
+      if (this.carryBytes === 0 && !this.discarding && nl - start <= this.maxLineBytes) this.endLine(chunk.subarray(start, nl));
+      else {
+        this.takePart(chunk.subarray(start, nl));
+        this.endLine();
+      }
+      start = nl + 1;
+    }
+    if (start < chunk.length) this.takePart(chunk.subarray(start));
+  }
+
+  /** The log read so far; `eof`: the rest of the file (a line without its newline) is a torn last line. */
+  end(): MetricsLog {
+    let torn = false;
+    if (this.carryBytes > 0 || this.discarding) {
+      // A last line without its newline: kept when it is a whole message (only the newline is
+      // missing), else it is the partial line of a trainer stopped mid-write.
+      const rest = Buffer.concat(this.carry).toString('utf8');
+      const whole = !this.discarding && readTrainerMessage(parseOrUndefined(rest)) !== undefined;
+      if (whole) this.endLine();
+      else {
+        if (this.discarding || rest.trim() !== '') {
+          torn = true;
+          this.lineNo++;
+          this.lines++;
+          this.skip();
+        }
+        this.carry = [];
+        this.carryBytes = 0;
+        this.discarding = false;
+      }
+    }
+    const kept: Array<[number, TrainerToHost]> = [...this.other];
+    let stepTotal = 0;
+    let stride = 1;
+    for (const k of this.steps.values()) {
+      kept.push(...k.kept());
+      stepTotal += k.total;
+      stride = Math.max(stride, k.stride);
+    }
+    kept.sort((x, y) => x[0] - y[0]);
+    const stepsKept = kept.length - this.other.length;
+    return {
+      messages: kept.map(([, m]) => m),
+      skipped: this.skipped,
+      ...(this.firstSkippedLine !== undefined ? { firstSkippedLine: this.firstSkippedLine } : {}),
+      tornLastLine: torn,
+      lines: this.lines,
+      bytes: this.bytes,
+      omittedSteps: stepTotal - stepsKept,
+      omittedOther: this.omittedOther,
+      stepStride: stride,
+    };
+  }
+
+  private takePart(part: Buffer): void {
+    if (this.discarding || part.length === 0) return;
+    if (this.carryBytes + part.length > this.maxLineBytes) {
+      // Too long to be a trainer message: drop it as it streams by, count it at its end.
+      this.discarding = true;
+      this.carry = [];
+      this.carryBytes = 0;
+      return;
+    }
+    // Copied: the chunk's buffer is reused by the reader.
+    this.carry.push(Buffer.from(part));
+    this.carryBytes += part.length;
+  }
+
+  /** A line ends: `whole` is the line when it lay in one chunk, else the carried parts are. */
+  private endLine(whole?: Buffer): void {
+    this.lineNo++;
+    if (this.discarding) {
+      this.discarding = false;
+      this.lines++;
+      this.skip();
+      return;
+    }
+    const text = whole !== undefined ? whole.toString('utf8') : this.carry.length === 1 ? this.carry[0].toString('utf8') : Buffer.concat(this.carry).toString('utf8');
+    this.carry = [];
+    this.carryBytes = 0;
+    if (text.trim() === '') return;
+    this.lines++;
     let value: unknown;
     try {
-      value = JSON.parse(line);
+      value = JSON.parse(text);
     } catch {
       value = undefined;
     }
     const message = readTrainerMessage(value); // null (JSON's NaN) decoded back to NaN
-    if (message !== undefined) messages.push(message);
-    else {
-      skipped++;
-      firstSkippedLine ??= i + 1;
+    if (message === undefined) {
+      this.skip();
+      return;
     }
+    const order = this.order++;
+    if (message.type === 'step') {
+      let k = this.steps.get(message.metrics.net);
+      if (!k) {
+        k = new StepKeeper(this.keepSteps, this.keepLastSteps);
+        this.steps.set(message.metrics.net, k);
+      }
+      k.add(order, message);
+    } else if (this.other.length < this.keepOther || message.type === 'done' || message.type === 'error' || message.type === 'ready') {
+      this.other.push([order, message]);
+    } else this.omittedOther++;
   }
-  return { messages, skipped, ...(firstSkippedLine !== undefined ? { firstSkippedLine } : {}) };
+
+  private skip(): void {
+    this.skipped++;
+    this.firstSkippedLine ??= this.lineNo;
+  }
+}
+
+function parseOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function emptyLog(): MetricsLog {
+  return { messages: [], skipped: 0, tornLastLine: false, lines: 0, bytes: 0, omittedSteps: 0, omittedOther: 0, stepStride: 1 };
+}
+
+/**
+ * Read a run's metrics log line by line with bounded memory (see `LOG_KEEP_STEPS`). A line that is
+ * not a trainer message (a partial last line left by a killed trainer, or damage in the middle) is
+ * skipped and counted; what was left out to bound memory is counted too. A missing log is empty.
+ */
+export function readMetricsLog(runDir: string, bounds: LogBounds = {}): MetricsLog {
+  let fd: number;
+  try {
+    fd = fs.openSync(path.join(runDir, 'metrics.jsonl'), fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  } catch {
+    return emptyLog();
+  }
+  const parser = new MetricsLogParser(bounds);
+  try {
+    if (!fs.fstatSync(fd).isFile()) return emptyLog();
+    const buf = Buffer.alloc(LOG_CHUNK_BYTES);
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      parser.push(buf.subarray(0, n));
+    }
+  } catch {
+    /* an I/O error part-way: what was read is kept */
+  } finally {
+    fs.closeSync(fd);
+  }
+  return parser.end();
+}
+
+/**
+ * `readMetricsLog` without blocking the event loop between chunks, reporting progress
+ * (`onProgress(bytesRead, totalBytes)`) for a log a user waits on; `cancelled()` stops early (what
+ * was read is returned).
+ */
+export async function readMetricsLogAsync(
+  runDir: string,
+  opts: LogBounds & { onProgress?: (read: number, total: number) => void; cancelled?: () => boolean } = {},
+): Promise<MetricsLog> {
+  let handle: fs.promises.FileHandle;
+  try {
+    handle = await fs.promises.open(path.join(runDir, 'metrics.jsonl'), fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  } catch {
+    return emptyLog();
+  }
+  const parser = new MetricsLogParser(opts);
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) return emptyLog();
+    const buf = Buffer.alloc(LOG_CHUNK_BYTES);
+    let read = 0;
+    for (;;) {
+      if (opts.cancelled?.() === true) break;
+      const { bytesRead } = await handle.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+      parser.push(buf.subarray(0, bytesRead));
+      opts.onProgress?.(read, st.size);
+    }
+  } catch {
+    /* an I/O error part-way: what was read is kept */
+  } finally {
+    await handle.close();
+  }
+  return parser.end();
+}
+
+/** What a log read left out, in one sentence for a status line or a report; undefined when nothing. */
+export function logOmissions(log: MetricsLog): string | undefined {
+  const parts: string[] = [];
+  if (log.skipped > 0) {
+    const torn = log.tornLastLine ? (log.skipped === 1 ? ' (the last line is partial: the trainer stopped mid-write)' : '; the last line is partial') : '';
+    parts.push(`${log.skipped} unreadable line(s) in metrics.jsonl skipped (first: line ${log.firstSkippedLine ?? '?'})${torn}`);
+  }
+  if (log.omittedSteps > 0) {
+    parts.push(`a large log (${grouped(log.lines)} lines, ${humanBytes(log.bytes)}): the charts show one step in ${log.stepStride} and the last steps in full; ${grouped(log.omittedSteps)} steps left out`);
+  }
+  if (log.omittedOther > 0) parts.push(`${log.omittedOther} epoch/flow/log message(s) past the first ${LOG_KEEP_OTHER} left out`);
+  return parts.length > 0 ? parts.join('; ') : undefined;
 }
 
 /** The trainer messages of a run's log (unreadable lines skipped; `readMetricsLog` counts them). */
