@@ -339,7 +339,7 @@ function readJsonFile(file: string): JsonRead {
   } catch (e) {
     if (!(e instanceof BoundedReadError)) throw e;
     if (e.problem === 'missing') return { ok: false, missing: true, reason: `${name}: missing` };
-    if (e.problem === 'too-large') return { ok: false, missing: false, reason: e.message };
+    if (e.problem === 'too-large') return { ok: false, missing: false, reason: `${name} is ${humanBytes(e.size ?? 0)}, more than the ${humanBytes(MAX_RUN_JSON_BYTES)} a run file may have: not read` };
     return { ok: false, missing: false, reason: `${name}: cannot read (${e.problem === 'not-a-file' ? 'not a regular file' : (e.code ?? e.message)})` };
   }
   if (text.trim() === '') return { ok: false, missing: false, reason: `${path.basename(file)} is empty` };
@@ -766,7 +766,13 @@ function checkSummary(raw: unknown): string[] {
  */
 export function readRun(runDir: string): RunRecord | undefined {
   const head = readJsonFile(path.join(runDir, 'run.json'));
-  if (!head.ok && head.missing) return undefined;
+  if (!head.ok && head.missing) {
+    // A folder with a run's other files but no run.json is a damaged run, listed with the reason.
+    const files = ['config.json', 'metrics.jsonl', 'summary.json'].filter((f) => fs.existsSync(path.join(runDir, f)));
+    if (files.length === 0) return undefined;
+    const { header } = checkHeader({}, runDir);
+    return { ...header, runDir, status: 'corrupt', reason: `run.json is missing (the folder has ${files.join(', ')})` };
+  }
   const { header, problems } = head.ok ? checkHeader(head.value, runDir) : checkHeader({}, runDir);
   if (!head.ok) problems.splice(0, problems.length, head.reason);
   const sum = readJsonFile(path.join(runDir, 'summary.json'));

@@ -18,6 +18,8 @@ export class BoundedReadError extends Error {
     readonly file: string,
     /** The errno code (`ENOENT`, `EACCES`, …) when the system refused. */
     readonly code?: string,
+    /** The file's size when it is past the bound. */
+    readonly size?: number,
   ) {
     super(message);
   }
@@ -68,7 +70,7 @@ export function readBoundedFile(file: string, opts: BoundOptions): Buffer {
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) throw new BoundedReadError(`${file}: the ${opts.what} is not a regular file; not read`, 'not-a-file', file);
-    if (st.size > opts.maxBytes) throw new BoundedReadError(tooLargeMessage(file, st.size, opts), 'too-large', file);
+    if (st.size > opts.maxBytes) throw new BoundedReadError(tooLargeMessage(file, st.size, opts), 'too-large', file, undefined, st.size);
     // The file may grow between fstat and the read (a snapshot of a growing file is what is read);
     // one byte past the bound is read to notice it growing past the bound.
     const buf = Buffer.alloc(Math.min(st.size, opts.maxBytes) + 1);
@@ -78,7 +80,10 @@ export function readBoundedFile(file: string, opts: BoundOptions): Buffer {
       if (n === 0) break;
       got += n;
     }
-    if (got > opts.maxBytes) throw new BoundedReadError(tooLargeMessage(file, fs.fstatSync(fd).size, opts), 'too-large', file);
+    if (got > opts.maxBytes) {
+      const size = fs.fstatSync(fd).size;
+      throw new BoundedReadError(tooLargeMessage(file, size, opts), 'too-large', file, undefined, size);
+    }
     return buf.subarray(0, got);
   } catch (e) {
     if (e instanceof BoundedReadError) throw e;
