@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { BackendName, ExperimentConfig } from '../shared/experiment';
 import * as os from 'node:os';
-import { readRunSummary, readTrainerMessage, type RunSummary, type RunSummaryOnWire, type TrainerToHost } from '../shared/protocol';
+import { isTrainerMessage, readRunSummary, readTrainerMessage, type RunSummary, type RunSummaryOnWire, type TrainerToHost } from '../shared/protocol';
 import { GRADFLOW_VERSION } from '../shared/version';
 import { divergedNets, statusOfSummary, type RunStatus } from './status';
 import { isRecord } from '../shared/guards';
@@ -410,12 +410,17 @@ export interface LogBounds {
   maxLineBytes?: number;
 }
 
-/** One net's steps: every `stride`-th (stride doubling when full) and the last few, with their order in the file. */
+/**
+ * One net's steps: every `stride`-th (stride doubling when full) and the last few, with their order
+ * in the file. Steps are kept as their line's text (one string each) and parsed and decoded again
+ * only at the end: most steps of a huge log are dropped, and decoding each (NaN from null, a deep
+ * copy) or keeping its object graph alive (garbage-collector work) cost more than the parse itself.
+ */
 class StepKeeper {
   stride = 1;
   private seen = 0;
-  private sampled: Array<[number, TrainerToHost, number]> = []; // [order, message, index among this net's steps]
-  private last: Array<[number, TrainerToHost]> = [];
+  private sampled: Array<[number, string, number]> = []; // [order, line, index among this net's steps]
+  private last: Array<[number, string]> = [];
   private lastStart = 0;
 
   constructor(
@@ -423,17 +428,18 @@ class StepKeeper {
     private readonly keepLast: number,
   ) {}
 
-  add(order: number, m: TrainerToHost): void {
+  add(order: number, text: string): void {
     const i = this.seen++;
     if (i % this.stride === 0) {
-      this.sampled.push([order, m, i]);
+      this.sampled.push([order, text, i]);
       if (this.sampled.length > this.keep) {
         this.stride *= 2;
         this.sampled = this.sampled.filter(([, , k]) => k % this.stride === 0);
       }
     }
+    if (this.keepLast === 0) return;
     // A ring of the last steps (compacted when it doubles, so adding stays O(1) amortised).
-    this.last.push([order, m]);
+    this.last.push([order, text]);
     if (this.last.length - this.lastStart > this.keepLast) this.lastStart++;
     if (this.lastStart > this.keepLast) {
       this.last = this.last.slice(this.lastStart);
@@ -442,10 +448,15 @@ class StepKeeper {
   }
 
   kept(): Array<[number, TrainerToHost]> {
-    const byOrder = new Map<number, TrainerToHost>();
-    for (const [o, m] of this.sampled) byOrder.set(o, m);
+    const byOrder = new Map<number, string>();
+    for (const [o, t] of this.sampled) byOrder.set(o, t);
     for (let k = this.lastStart; k < this.last.length; k++) byOrder.set(this.last[k][0], this.last[k][1]);
-    return [...byOrder.entries()];
+    const out: Array<[number, TrainerToHost]> = [];
+    for (const [o, t] of byOrder) {
+      const m = readTrainerMessage(JSON.parse(t)); // checked when the line was read: never undefined here
+      if (m !== undefined) out.push([o, m]);
+    }
+    return out;
   }
 
   get total(): number {
@@ -576,20 +587,26 @@ export class MetricsLogParser {
     } catch {
       value = undefined;
     }
+    if (!isTrainerMessage(value)) {
+      this.skip();
+      return;
+    }
+    const order = this.order++;
+    if (value.type === 'step') {
+      let k = this.steps.get(value.metrics.net);
+      if (!k) {
+        k = new StepKeeper(this.keepSteps, this.keepLastSteps);
+        this.steps.set(value.metrics.net, k);
+      }
+      k.add(order, text);
+      return;
+    }
     const message = readTrainerMessage(value); // null (JSON's NaN) decoded back to NaN
     if (message === undefined) {
       this.skip();
       return;
     }
-    const order = this.order++;
-    if (message.type === 'step') {
-      let k = this.steps.get(message.metrics.net);
-      if (!k) {
-        k = new StepKeeper(this.keepSteps, this.keepLastSteps);
-        this.steps.set(message.metrics.net, k);
-      }
-      k.add(order, message);
-    } else if (this.other.length < this.keepOther || message.type === 'done' || message.type === 'error' || message.type === 'ready') {
+    if (this.other.length < this.keepOther || message.type === 'done' || message.type === 'error' || message.type === 'ready') {
       this.other.push([order, message]);
     } else this.omittedOther++;
   }
