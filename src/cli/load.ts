@@ -1,5 +1,4 @@
 /** Loading an experiment file for the CLI, with `--set key=value` overrides. */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isMap, isScalar, parseDocument, visit } from 'yaml';
 import type { ExperimentConfig } from '../shared/experiment';
@@ -10,6 +9,7 @@ import { expectedText } from '../config/validate';
 import { shownText } from '../shared/text';
 import { projectRoot } from '../runs/folders';
 import { terminalText } from '../shared/sanitize';
+import { BoundedReadError, readExperimentText } from '../shared/bounded-read';
 
 export class CliUsageError extends Error {
   constructor(
@@ -139,9 +139,12 @@ export function loadForCli(file: string, sets: readonly string[], settings: Sett
   const sourceFile = path.resolve(file);
   let text: string;
   try {
-    text = fs.readFileSync(sourceFile, 'utf8');
+    // Stat first, then a bounded read: a 3 GB file named *.gradflow.yaml costs one stat.
+    text = readExperimentText(sourceFile);
   } catch (e) {
-    throw new CliUsageError(`cannot read experiment file ${terminalText(file)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    // The message names the file: shown on a terminal, so without control characters.
+    if (e instanceof BoundedReadError) throw new CliUsageError(e.problem === 'too-large' || e.problem === 'not-a-file' ? terminalText(e.message) : `cannot read experiment file ${terminalText(file)}: ${e.code ?? e.problem}`);
+    throw e;
   }
   // Validate the file as written first, so positions point at its real lines.
   const first = parseExperiment(text, sourceFile, { settings });

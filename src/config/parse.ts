@@ -3,7 +3,7 @@
  * and `loadExperimentFile` (a path → config, or a `ConfigError` formatted like compiler output).
  */
 import { isRecord } from '../shared/guards';
-import * as fs from 'node:fs';
+import { readExperimentText } from '../shared/bounded-read';
 import * as path from 'node:path';
 import { LineCounter, visit, type YAMLError } from 'yaml';
 import { collectPositions, rangeFromOffsets } from './positions';
@@ -263,7 +263,7 @@ export interface LoadedExperiment {
 /** Reads and parses an experiment file; throws `ConfigError` (compiler-style message) on any error. */
 export function loadExperimentFile(file: string, opts: ParseOptions = {}): LoadedExperiment {
   const absolute = path.resolve(file);
-  const text = fs.readFileSync(absolute, 'utf8');
+  const text = readExperimentText(absolute); // bounded: throws BoundedReadError past MAX_EXPERIMENT_FILE_BYTES
   const result = parseExperiment(text, absolute, opts);
   const errors = result.issues.filter((i) => i.severity === 'error');
   if (errors.length > 0 || !result.config) throw new ConfigError(errors);

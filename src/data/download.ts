@@ -19,7 +19,7 @@ import * as zlib from 'node:zlib';
 import { DATASET_FILES, OFFICIAL_BASES, datasetBytes, type DatasetFile, type DownloadableName } from './checksums';
 import { readCifar10, readCifar100 } from './cifar';
 import { DataFormatError, errorMessage } from './errors';
-import { mapSource } from './files';
+import { mapSource, MAX_DATA_FILE_BYTES } from './files';
 import { readIdxDataset } from './idx';
 import type { FileSource, RawData } from './raw';
 import { readTar } from './tar';
@@ -217,10 +217,15 @@ function folderOrigin(dir: string): Origin {
   };
 }
 
-function gunzip(buf: Buffer, where: string): Buffer {
+/**
+ * Decompresses a downloaded archive. Its compressed bytes were checked against the published
+ * SHA-256 first, so its size is known; `maxBytes` still bounds the output (docs/limits.md).
+ */
+function gunzip(buf: Buffer, where: string, maxBytes: number): Buffer {
   try {
-    return zlib.gunzipSync(buf);
+    return zlib.gunzipSync(buf, { maxOutputLength: maxBytes });
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) throw new DataFormatError(`${where}: decompresses to more than ${maxBytes} bytes`);
     throw new DataFormatError(`${where}: not a valid gzip file (${errorMessage(e)})`);
   }
 }
@@ -229,14 +234,14 @@ function gunzip(buf: Buffer, where: string): Buffer {
 function checked(buf: Buffer, f: DatasetFile, where: string): Buffer {
   verifyFile(buf, f, where);
   if (f.uncompressed === undefined) return buf;
-  verifyFile(gunzip(buf, where), { file: f.uncompressed.file, bytes: f.uncompressed.bytes, sha256: f.uncompressed.sha256 }, `${where} (decompressed)`);
+  verifyFile(gunzip(buf, where, f.uncompressed.bytes + 1), { file: f.uncompressed.file, bytes: f.uncompressed.bytes, sha256: f.uncompressed.sha256 }, `${where} (decompressed)`);
   return buf;
 }
 
 async function parse(name: DownloadableName, files: Map<string, Buffer>, where: string): Promise<RawData> {
   const source = `download:${where}`;
   if (name === 'fashion-mnist' || name === 'mnist') return readIdxDataset(mapSource(where, files), source);
-  const tar = gunzip([...files.values()][0], where);
+  const tar = gunzip([...files.values()][0], where, MAX_DATA_FILE_BYTES);
   const src: FileSource = mapSource(where, readTar(tar, where));
   return name === 'cifar10' ? readCifar10(src, source) : readCifar100(src, source);
 }

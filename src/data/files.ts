@@ -39,24 +39,76 @@ function sizeProblem(label: string, size: number, allowed: { exact?: number; max
   return undefined;
 }
 
-/** gunzip without a bound on its output is a memory bomb: stop once `rule` is exceeded. */
-export function gunzipIfNeeded(buf: Buffer, label: string, rule?: SizeRule): Buffer {
-  if (!isGzip(buf)) return buf;
+/** Output chunk of the streaming gunzip: the most it inflates past a bound before stopping. */
+const GUNZIP_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * gunzip without a bound on its output is a memory bomb. This inflates as a stream and stops as
+ * soon as the output passes the bound: `rule.max` for the kind of file, and, once the first
+ * `rule.headerBytes` decompressed bytes are out, the exact size the header describes (an IDX file
+ * of 60,000 images stops at 47 MB, whatever the archive would inflate to). At most the bound plus
+ * one chunk (64 KiB) is ever held.
+ */
+export function gunzipIfNeeded(buf: Buffer, label: string, rule?: SizeRule): Promise<Buffer> {
+  if (!isGzip(buf)) return Promise.resolve(buf);
   const max = rule?.max ?? MAX_DATA_FILE_BYTES;
-  let out: Buffer;
-  try {
-    out = zlib.gunzipSync(buf, { maxOutputLength: max + 1 });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
-      throw new DataFormatError(`${label}: decompresses to more than the ${max} bytes a file of this kind may have`);
-    }
-    throw new DataFormatError(`${label}: not a valid gzip file (${errorMessage(e)})`);
-  }
-  const header = rule?.headerBytes !== undefined && out.length >= rule.headerBytes ? out.subarray(0, rule.headerBytes) : undefined;
-  const problem = sizeProblem(label, out.length, allowedBytes(rule, header, label), ' (after decompressing)');
-  if (problem) throw new DataFormatError(problem);
-  return out;
+  return new Promise<Buffer>((resolve, reject) => {
+    const gunzip = zlib.createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES });
+    const parts: Buffer[] = [];
+    let total = 0;
+    let limit = max;
+    let fromHeader = false;
+    let settled = false;
+    const fail = (e: Error): void => {
+      if (settled) return;
+      settled = true;
+      gunzip.destroy();
+      parts.length = 0;
+      reject(e);
+    };
+    gunzip.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      total += chunk.length;
+      parts.push(chunk);
+      if (!fromHeader && rule?.total !== undefined && rule.headerBytes !== undefined && total >= rule.headerBytes) {
+        fromHeader = true;
+        try {
+          const allowed = allowedBytes(rule, Buffer.concat(parts).subarray(0, rule.headerBytes), label);
+          if (allowed.exact !== undefined) {
+            if (allowed.exact > max) return fail(new DataFormatError(sizeProblem(label, total, allowed, ' (after decompressing)') ?? label));
+            limit = allowed.exact;
+          }
+        } catch (e) {
+          return fail(e instanceof Error ? e : new Error(String(e)));
+        }
+      }
+      if (total > limit) {
+        fail(
+          new DataFormatError(
+            fromHeader && limit < max
+              ? `${label}: unexpected trailing data (after decompressing): its header describes ${limit} bytes, and it decompresses to more (stopped at ${total})`
+              : `${label}: decompresses to more than the ${max} bytes a file of this kind may have`,
+          ),
+        );
+      }
+    });
+    gunzip.on('error', (e) => fail(new DataFormatError(`${label}: not a valid gzip file (${errorMessage(e)})`)));
+    gunzip.on('end', () => {
+      if (settled) return;
+      settled = true;
+      const out = Buffer.concat(parts, total);
+      const header = rule?.headerBytes !== undefined && out.length >= rule.headerBytes ? out.subarray(0, rule.headerBytes) : undefined;
+      try {
+        const problem = sizeProblem(label, out.length, allowedBytes(rule, header, label), ' (after decompressing)');
+        if (problem) throw new DataFormatError(problem);
+      } catch (e) {
+        reject(e instanceof Error ? e : new Error(String(e)));
+        return;
+      }
+      resolve(out);
+    });
+    gunzip.end(buf);
+  });
 }
 
 /**
@@ -64,7 +116,7 @@ export function gunzipIfNeeded(buf: Buffer, label: string, rule?: SizeRule): Buf
  * and that its size agrees with `rule` — from its header when the format has one — so the body of
  * a wrong file is never read. Undefined when the file does not exist.
  */
-export function readDataFile(file: string, label: string, rule?: SizeRule): Buffer | undefined {
+export async function readDataFile(file: string, label: string, rule?: SizeRule): Promise<Buffer | undefined> {
   let opened: { fd: number; size: number } | undefined;
   try {
     // A gzip file is bounded after decompression; the compressed file itself by the same maximum.
@@ -82,7 +134,7 @@ export function readDataFile(file: string, label: string, rule?: SizeRule): Buff
       if (problem) throw new DataFormatError(problem);
     }
     const buf = readAt(fd, size, 0);
-    return gunzipIfNeeded(buf, label, rule);
+    return await gunzipIfNeeded(buf, label, rule);
   } catch (e) {
     if (e instanceof DataFormatError) throw e;
     throw new DataFormatError(`${label}: cannot read (${(e as NodeJS.ErrnoException).code ?? errorMessage(e)})`);
@@ -102,7 +154,7 @@ export function folderSource(dir: string): FileSource {
       const dotted = name.replace(/-(idx\d-ubyte)$/, '.$1');
       const candidates = [name, `${name}.gz`, dotted, `${dotted}.gz`];
       for (const c of [...new Set(candidates)]) {
-        const buf = readDataFile(path.join(dir, c), c, rule);
+        const buf = await readDataFile(path.join(dir, c), c, rule);
         if (buf !== undefined) return buf;
       }
       return undefined;

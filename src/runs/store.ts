@@ -19,10 +19,12 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { BackendName, ExperimentConfig } from '../shared/experiment';
 import * as os from 'node:os';
-import { readRunSummary, readTrainerMessage, type RunSummary, type RunSummaryOnWire, type TrainerToHost } from '../shared/protocol';
+import { isTrainerMessage, readRunSummary, readTrainerMessage, type RunSummary, type RunSummaryOnWire, type TrainerToHost } from '../shared/protocol';
 import { GRADFLOW_VERSION } from '../shared/version';
 import { divergedNets, statusOfSummary, type RunStatus } from './status';
 import { isRecord } from '../shared/guards';
+import { grouped } from '../config/limits';
+import { humanBytes, MAX_RUN_JSON_BYTES, readBoundedText, BoundedReadError } from '../shared/bounded-read';
 
 export type { RunStatus } from './status';
 
@@ -81,7 +83,36 @@ export function newRunId(name: string, now = new Date()): string {
   return `${stamp}-${slug(name)}-${randomBytes(2).toString('hex')}`;
 }
 
-/** Writes one run folder. All writes are appends or create-exclusive. */
+/**
+ * A write to a run folder failed (disk full, quota, I/O error, read-only remount). The message
+ * names the cause, the file and the run folder: "no space left on device while writing
+ * metrics.jsonl, run folder …".
+ */
+export class RunWriteError extends Error {
+  override readonly name = 'RunWriteError';
+  constructor(
+    readonly code: string | undefined,
+    readonly file: string,
+    readonly runDir: string,
+  ) {
+    super(`${errnoWords(code)} while writing ${file}, run folder ${runDir}`);
+  }
+}
+
+/**
+ * Bytes set aside in each run folder (the file `.reserve`) while the run writes: when a write fails
+ * for lack of space the reserve is deleted, which frees room for the error line and summary.json,
+ * so a run that filled the disk still ends `failed` with its reason. Deleted when the run ends.
+ */
+export const RESERVE_BYTES = 64 * 1024;
+const RESERVE_FILE = '.reserve';
+
+/**
+ * Writes one run folder. All writes are appends or create-exclusive. A write error never escapes
+ * as an exception from the flush timer: the first one is kept in `failure` (the trainer ends the
+ * run as failed with it), metrics.jsonl is cut back to its last complete line, and the writer
+ * keeps trying later lines (the error line, the summary) in case room was freed.
+ */
 export class RunWriter {
   readonly runId: string;
   readonly runDir: string;
@@ -91,6 +122,9 @@ export class RunWriter {
   private closed = false;
   private readonly heartbeatFile: string;
   private lastBeat: number;
+  /** Bytes of metrics.jsonl that are complete lines. */
+  private committed = 0;
+  private failed: RunWriteError | undefined;
 
   private constructor(runId: string, runDir: string) {
     this.runId = runId;
@@ -108,15 +142,17 @@ export class RunWriter {
   }
 
   static create(runsDir: string, config: ExperimentConfig, opts: { sourceFile?: string; configId?: string } = {}): RunWriter {
-    fs.mkdirSync(runsDir, { recursive: true });
+    makeFolder(runsDir, 'runs folder');
     for (let attempt = 0; ; attempt++) {
       const runId = newRunId(config.name);
       const runDir = path.join(runsDir, runId);
       try {
         fs.mkdirSync(runDir); // exclusive: fails if it exists
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 20) continue;
-        throw e;
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST' && attempt < 20) continue;
+        if (code === 'EEXIST') throw e;
+        throw new Error(`cannot create the run folder ${runDir}: ${errnoWords(code)}`);
       }
       const header: RunHeader = {
         runId,
@@ -128,13 +164,29 @@ export class RunWriter {
         ...(opts.sourceFile !== undefined ? { sourceFile: opts.sourceFile } : {}),
         ...(opts.configId !== undefined ? { configId: opts.configId } : {}),
       };
-      writeExclusive(path.join(runDir, 'run.json'), header);
-      writeExclusive(path.join(runDir, 'config.json'), config);
-      return new RunWriter(runId, runDir);
+      let file = RESERVE_FILE;
+      try {
+        fs.writeFileSync(path.join(runDir, RESERVE_FILE), Buffer.alloc(RESERVE_BYTES), { flag: 'wx' });
+        file = 'run.json';
+        writeExclusive(path.join(runDir, 'run.json'), header);
+        file = 'config.json';
+        writeExclusive(path.join(runDir, 'config.json'), config);
+        file = 'metrics.jsonl';
+        return new RunWriter(runId, runDir);
+      } catch (e) {
+        // Nothing was measured yet: a half-made folder would only be listed as corrupt.
+        fs.rmSync(runDir, { recursive: true, force: true });
+        throw new RunWriteError((e as NodeJS.ErrnoException).code, file, runDir);
+      }
     }
   }
 
-  /** Queue one protocol message; important messages flush immediately. */
+  /** The first write error of this run, if any (the trainer ends the run as failed with it). */
+  get failure(): RunWriteError | undefined {
+    return this.failed;
+  }
+
+  /** Queue one protocol message; important messages flush immediately. Never throws. */
   append(msg: TrainerToHost): void {
     if (this.closed) return;
     this.pending.push(JSON.stringify(msg));
@@ -152,17 +204,61 @@ export class RunWriter {
     }
   }
 
+  /**
+   * Write the queued lines. Never throws: on a write error the lines of this batch that were
+   * written whole are kept, a partial line is cut off (ftruncate to the last newline), and the
+   * error is kept in `failure`.
+   */
   flush(): void {
     if (this.pending.length === 0 || this.closed) return;
-    const text = this.pending.join('\n') + '\n';
+    const buf = Buffer.from(this.pending.join('\n') + '\n', 'utf8');
     this.pending = [];
-    fs.writeSync(this.fd, text);
+    let written = 0;
+    try {
+      // writeSync may write fewer bytes than asked (a disk filling up): loop until all or an error.
+      while (written < buf.length) written += fs.writeSync(this.fd, buf, written, buf.length - written, this.committed + written);
+      this.committed += written;
+    } catch (e) {
+      const lastNewline = buf.subarray(0, written).lastIndexOf(0x0a);
+      this.committed += lastNewline + 1; // 0 when no line of the batch was written whole
+      this.fail(e, 'metrics.jsonl');
+      try {
+        fs.ftruncateSync(this.fd, this.committed);
+      } catch {
+        /* the last complete line is still known: readers stop at a torn last line and say so */
+      }
+    }
   }
 
-  /** Write the summary (once) and close the log. */
+  private fail(e: unknown, file: string): void {
+    this.failed ??= new RunWriteError((e as NodeJS.ErrnoException).code, file, this.runDir);
+    // Room for the error line and the summary.
+    this.dropReserve();
+  }
+
+  private dropReserve(): void {
+    try {
+      fs.rmSync(path.join(this.runDir, RESERVE_FILE), { force: true });
+    } catch {
+      /* nothing more to free */
+    }
+  }
+
+  /**
+   * Write the summary (once) and close the log. Throws `RunWriteError` when summary.json cannot be
+   * written (a partial one is removed: the run then reads as killed, its log says why).
+   */
   finish(summary: RunSummary): void {
     this.flush();
-    writeExclusive(path.join(this.runDir, 'summary.json'), summary);
+    this.dropReserve();
+    const file = path.join(this.runDir, 'summary.json');
+    try {
+      writeExclusive(file, summary);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') fs.rmSync(file, { force: true });
+      this.close();
+      throw new RunWriteError((e as NodeJS.ErrnoException).code, 'summary.json', this.runDir);
+    }
     this.close();
   }
 
@@ -172,7 +268,60 @@ export class RunWriter {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.dropReserve();
     fs.closeSync(this.fd);
+  }
+}
+
+/** What an errno code means, in words for a message. */
+export function errnoWords(code: string | undefined): string {
+  switch (code) {
+    case 'EROFS':
+      return 'read-only file system';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOSPC':
+      return 'no space left on device';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    case 'ENOTDIR':
+      return 'a part of the path is a file, not a folder';
+    case 'EIO':
+      return 'input/output error';
+    case 'EFBIG':
+      return 'file too large for the file system';
+    default:
+      return code ?? 'unknown error';
+  }
+}
+
+/** How to get runs written elsewhere. */
+const RUNS_DIR_FIX = 'set run.runs_dir (or the gradflow.runsDir setting) to a writable folder';
+
+/**
+ * `mkdir -p` with a clear error: the folder, what it is for, and the cause. Node reports a
+ * read-only file system as `ENOENT` for recursive mkdir, so the cause is found by asking the
+ * nearest existing parent whether it can be written.
+ */
+export function makeFolder(dir: string, what: string, fix = RUNS_DIR_FIX): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    let existing = path.resolve(dir);
+    while (!fs.existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+    let cause = code;
+    if (code === 'ENOENT' || code === undefined) {
+      try {
+        fs.accessSync(existing, fs.constants.W_OK);
+      } catch (a) {
+        cause = (a as NodeJS.ErrnoException).code ?? cause;
+      }
+    }
+    const where = existing !== path.resolve(dir) ? ` (${existing} cannot be written)` : '';
+    throw new Error(`cannot create the ${what} ${dir}: ${errnoWords(cause)}${cause === 'EROFS' || cause === 'EACCES' || cause === 'EPERM' ? where : ''}${fix !== '' ? `; ${fix}` : ''}`);
   }
 }
 
@@ -184,11 +333,14 @@ type JsonRead = { ok: true; value: unknown } | { ok: false; missing: boolean; re
 
 function readJsonFile(file: string): JsonRead {
   let text: string;
+  const name = path.basename(file);
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readBoundedText(file, { maxBytes: MAX_RUN_JSON_BYTES, what: name, why: 'a real one is a few kB' });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return { ok: false, missing: code === 'ENOENT' || code === 'ENOTDIR', reason: `${path.basename(file)}: cannot read (${code ?? (e as Error).message})` };
+    if (!(e instanceof BoundedReadError)) throw e;
+    if (e.problem === 'missing') return { ok: false, missing: true, reason: `${name}: missing` };
+    if (e.problem === 'too-large') return { ok: false, missing: false, reason: `${name} is ${humanBytes(e.size ?? 0)}, more than the ${humanBytes(MAX_RUN_JSON_BYTES)} a run file may have: not read` };
+    return { ok: false, missing: false, reason: `${name}: cannot read (${e.problem === 'not-a-file' ? 'not a regular file' : (e.code ?? e.message)})` };
   }
   if (text.trim() === '') return { ok: false, missing: false, reason: `${path.basename(file)} is empty` };
   try {
@@ -216,46 +368,345 @@ function ageMs(file: string): number | undefined {
   }
 }
 
+/**
+ * Bounds of a metrics log as read (docs/limits.md). The file itself has no size limit (a long run
+ * writes what it measures); it is read line by line in chunks of `LOG_CHUNK_BYTES`, and what is
+ * kept in memory is bounded: per net a decimated series of at most `LOG_KEEP_STEPS` steps (every
+ * k-th, k doubling as the log grows) plus the last `LOG_KEEP_LAST_STEPS` steps, and at most
+ * `LOG_KEEP_OTHER` other messages (epochs, flow points, alerts, logs, …; a real run has a few
+ * thousand). A line longer than `MAX_METRICS_LINE_BYTES` is skipped without being held whole.
+ */
+export const LOG_CHUNK_BYTES = 1024 * 1024;
+export const MAX_METRICS_LINE_BYTES = 4 * 1024 * 1024;
+export const LOG_KEEP_STEPS = 20_000;
+export const LOG_KEEP_LAST_STEPS = 2_000;
+export const LOG_KEEP_OTHER = 200_000;
+
 export interface MetricsLog {
+  /** The messages kept, in file order (all of them unless `omittedSteps`/`omittedOther` say otherwise). */
   messages: TrainerToHost[];
-  /** Lines that were not a trainer message (a partial last line of a killed trainer, damage). */
+  /** Lines that were not a trainer message (damage, a line past MAX_METRICS_LINE_BYTES, a torn last line). */
   skipped: number;
   /** 1-based number of the first skipped line. */
   firstSkippedLine?: number;
+  /** The file does not end with a newline: its last line is partial (a trainer killed mid-write); counted in `skipped`. */
+  tornLastLine: boolean;
+  /** Lines read (non-empty) and bytes read. */
+  lines: number;
+  bytes: number;
+  /** Step messages left out to bound memory (a decimated series and the last steps are kept). */
+  omittedSteps: number;
+  /** Other messages left out past LOG_KEEP_OTHER. */
+  omittedOther: number;
+  /** Keep every `stepStride`-th step of each net (1: all), besides the last LOG_KEEP_LAST_STEPS. */
+  stepStride: number;
+}
+
+/** Bounds for one read (tests use small ones; defaults above). */
+export interface LogBounds {
+  keepSteps?: number;
+  keepLastSteps?: number;
+  keepOther?: number;
+  maxLineBytes?: number;
 }
 
 /**
- * Parse a run's metrics log. A line that is not a trainer message (a partial last line left by a
- * killed trainer, or damage in the middle) is skipped and counted; the rest is kept.
+ * One net's steps: every `stride`-th (stride doubling when full) and the last few, with their order
+ * in the file. Steps are kept as their line's text (one string each) and parsed and decoded again
+ * only at the end: most steps of a huge log are dropped, and decoding each (NaN from null, a deep
+ * copy) or keeping its object graph alive (garbage-collector work) cost more than the parse itself.
  */
-export function readMetricsLog(runDir: string): MetricsLog {
-  let text: string;
-  try {
-    text = fs.readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8');
-  } catch {
-    return { messages: [], skipped: 0 };
+class StepKeeper {
+  stride = 1;
+  private seen = 0;
+  private sampled: Array<[number, string, number]> = []; // [order, line, index among this net's steps]
+  private last: Array<[number, string]> = [];
+  private lastStart = 0;
+
+  constructor(
+    private readonly keep: number,
+    private readonly keepLast: number,
+  ) {}
+
+  add(order: number, text: string): void {
+    const i = this.seen++;
+    if (i % this.stride === 0) {
+      this.sampled.push([order, text, i]);
+      if (this.sampled.length > this.keep) {
+        this.stride *= 2;
+        this.sampled = this.sampled.filter(([, , k]) => k % this.stride === 0);
+      }
+    }
+    if (this.keepLast === 0) return;
+    // A ring of the last steps (compacted when it doubles, so adding stays O(1) amortised).
+    this.last.push([order, text]);
+    if (this.last.length - this.lastStart > this.keepLast) this.lastStart++;
+    if (this.lastStart > this.keepLast) {
+      this.last = this.last.slice(this.lastStart);
+      this.lastStart = 0;
+    }
   }
-  const lines = text.split('\n');
-  const messages: TrainerToHost[] = [];
-  let skipped = 0;
-  let firstSkippedLine: number | undefined;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    if (line.trim() === '') continue;
+
+  kept(): Array<[number, TrainerToHost]> {
+    const byOrder = new Map<number, string>();
+    for (const [o, t] of this.sampled) byOrder.set(o, t);
+    for (let k = this.lastStart; k < this.last.length; k++) byOrder.set(this.last[k][0], this.last[k][1]);
+    const out: Array<[number, TrainerToHost]> = [];
+    for (const [o, t] of byOrder) {
+      const m = readTrainerMessage(JSON.parse(t)); // checked when the line was read: never undefined here
+      if (m !== undefined) out.push([o, m]);
+    }
+    return out;
+  }
+
+  get total(): number {
+    return this.seen;
+  }
+}
+
+/**
+ * Parses a metrics log fed in chunks of bytes (any split), keeping bounded memory. Used by the
+ * synchronous and the asynchronous reader alike.
+ */
+export class MetricsLogParser {
+  private carry: Buffer[] = [];
+  private carryBytes = 0;
+  private discarding = false;
+  private lineNo = 0;
+  private order = 0;
+  private lines = 0;
+  private bytes = 0;
+  private skipped = 0;
+  private firstSkippedLine: number | undefined;
+  private readonly steps = new Map<string, StepKeeper>();
+  private other: Array<[number, TrainerToHost]> = [];
+  private omittedOther = 0;
+  private readonly keepSteps: number;
+  private readonly keepLastSteps: number;
+  private readonly keepOther: number;
+  private readonly maxLineBytes: number;
+
+  constructor(bounds: LogBounds = {}) {
+    this.keepSteps = bounds.keepSteps ?? LOG_KEEP_STEPS;
+    this.keepLastSteps = bounds.keepLastSteps ?? LOG_KEEP_LAST_STEPS;
+    this.keepOther = bounds.keepOther ?? LOG_KEEP_OTHER;
+    this.maxLineBytes = bounds.maxLineBytes ?? MAX_METRICS_LINE_BYTES;
+  }
+
+  push(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(0x0a, start);
+      if (nl < 0) break;
+      if (this.carryBytes === 0 && !this.discarding && nl - start <= this.maxLineBytes) this.endLine(chunk.subarray(start, nl));
+      else {
+        this.takePart(chunk.subarray(start, nl));
+        this.endLine();
+      }
+      start = nl + 1;
+    }
+    if (start < chunk.length) this.takePart(chunk.subarray(start));
+  }
+
+  /** The log read so far; `eof`: the rest of the file (a line without its newline) is a torn last line. */
+  end(): MetricsLog {
+    let torn = false;
+    if (this.carryBytes > 0 || this.discarding) {
+      // A last line without its newline: kept when it is a whole message (only the newline is
+      // missing), else it is the partial line of a trainer stopped mid-write.
+      const rest = Buffer.concat(this.carry).toString('utf8');
+      const whole = !this.discarding && readTrainerMessage(parseOrUndefined(rest)) !== undefined;
+      if (whole) this.endLine();
+      else {
+        if (this.discarding || rest.trim() !== '') {
+          torn = true;
+          this.lineNo++;
+          this.lines++;
+          this.skip();
+        }
+        this.carry = [];
+        this.carryBytes = 0;
+        this.discarding = false;
+      }
+    }
+    const kept: Array<[number, TrainerToHost]> = [...this.other];
+    let stepTotal = 0;
+    let stride = 1;
+    for (const k of this.steps.values()) {
+      kept.push(...k.kept());
+      stepTotal += k.total;
+      stride = Math.max(stride, k.stride);
+    }
+    kept.sort((x, y) => x[0] - y[0]);
+    const stepsKept = kept.length - this.other.length;
+    return {
+      messages: kept.map(([, m]) => m),
+      skipped: this.skipped,
+      ...(this.firstSkippedLine !== undefined ? { firstSkippedLine: this.firstSkippedLine } : {}),
+      tornLastLine: torn,
+      lines: this.lines,
+      bytes: this.bytes,
+      omittedSteps: stepTotal - stepsKept,
+      omittedOther: this.omittedOther,
+      stepStride: stride,
+    };
+  }
+
+  private takePart(part: Buffer): void {
+    if (this.discarding || part.length === 0) return;
+    if (this.carryBytes + part.length > this.maxLineBytes) {
+      // Too long to be a trainer message: drop it as it streams by, count it at its end.
+      this.discarding = true;
+      this.carry = [];
+      this.carryBytes = 0;
+      return;
+    }
+    // Copied: the chunk's buffer is reused by the reader.
+    this.carry.push(Buffer.from(part));
+    this.carryBytes += part.length;
+  }
+
+  /** A line ends: `whole` is the line when it lay in one chunk, else the carried parts are. */
+  private endLine(whole?: Buffer): void {
+    this.lineNo++;
+    if (this.discarding) {
+      this.discarding = false;
+      this.lines++;
+      this.skip();
+      return;
+    }
+    const text = whole !== undefined ? whole.toString('utf8') : this.carry.length === 1 ? this.carry[0].toString('utf8') : Buffer.concat(this.carry).toString('utf8');
+    this.carry = [];
+    this.carryBytes = 0;
+    if (text.trim() === '') return;
+    this.lines++;
     let value: unknown;
     try {
-      value = JSON.parse(line);
+      value = JSON.parse(text);
     } catch {
       value = undefined;
     }
-    const message = readTrainerMessage(value); // null (JSON's NaN) decoded back to NaN
-    if (message !== undefined) messages.push(message);
-    else {
-      skipped++;
-      firstSkippedLine ??= i + 1;
+    if (!isTrainerMessage(value)) {
+      this.skip();
+      return;
     }
+    const order = this.order++;
+    if (value.type === 'step') {
+      let k = this.steps.get(value.metrics.net);
+      if (!k) {
+        k = new StepKeeper(this.keepSteps, this.keepLastSteps);
+        this.steps.set(value.metrics.net, k);
+      }
+      k.add(order, text);
+      return;
+    }
+    const message = readTrainerMessage(value); // null (JSON's NaN) decoded back to NaN
+    if (message === undefined) {
+      this.skip();
+      return;
+    }
+    if (this.other.length < this.keepOther || message.type === 'done' || message.type === 'error' || message.type === 'ready') {
+      this.other.push([order, message]);
+    } else this.omittedOther++;
   }
-  return { messages, skipped, ...(firstSkippedLine !== undefined ? { firstSkippedLine } : {}) };
+
+  private skip(): void {
+    this.skipped++;
+    this.firstSkippedLine ??= this.lineNo;
+  }
+}
+
+function parseOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function emptyLog(): MetricsLog {
+  return { messages: [], skipped: 0, tornLastLine: false, lines: 0, bytes: 0, omittedSteps: 0, omittedOther: 0, stepStride: 1 };
+}
+
+/**
+ * Read a run's metrics log line by line with bounded memory (see `LOG_KEEP_STEPS`). A line that is
+ * not a trainer message (a partial last line left by a killed trainer, or damage in the middle) is
+ * skipped and counted; what was left out to bound memory is counted too. A missing log is empty.
+ */
+export function readMetricsLog(runDir: string, bounds: LogBounds = {}): MetricsLog {
+  let fd: number;
+  try {
+    fd = fs.openSync(path.join(runDir, 'metrics.jsonl'), fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  } catch {
+    return emptyLog();
+  }
+  const parser = new MetricsLogParser(bounds);
+  try {
+    if (!fs.fstatSync(fd).isFile()) return emptyLog();
+    const buf = Buffer.alloc(LOG_CHUNK_BYTES);
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      parser.push(buf.subarray(0, n));
+    }
+  } catch {
+    /* an I/O error part-way: what was read is kept */
+  } finally {
+    fs.closeSync(fd);
+  }
+  return parser.end();
+}
+
+/**
+ * `readMetricsLog` without blocking the event loop between chunks, reporting progress
+ * (`onProgress(bytesRead, totalBytes)`) for a log a user waits on; `cancelled()` stops early (what
+ * was read is returned).
+ */
+export async function readMetricsLogAsync(
+  runDir: string,
+  opts: LogBounds & { onProgress?: (read: number, total: number) => void; cancelled?: () => boolean } = {},
+): Promise<MetricsLog> {
+  let handle: fs.promises.FileHandle;
+  try {
+    handle = await fs.promises.open(path.join(runDir, 'metrics.jsonl'), fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  } catch {
+    return emptyLog();
+  }
+  const parser = new MetricsLogParser(opts);
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) return emptyLog();
+    const buf = Buffer.alloc(LOG_CHUNK_BYTES);
+    let read = 0;
+    for (;;) {
+      if (opts.cancelled?.() === true) break;
+      const { bytesRead } = await handle.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+      parser.push(buf.subarray(0, bytesRead));
+      opts.onProgress?.(read, st.size);
+    }
+  } catch {
+    /* an I/O error part-way: what was read is kept */
+  } finally {
+    await handle.close();
+  }
+  return parser.end();
+}
+
+/** What a log read left out, in one sentence for a status line or a report; undefined when nothing. */
+export function logOmissions(log: MetricsLog): string | undefined {
+  const parts: string[] = [];
+  if (log.skipped > 0) {
+    const torn = log.tornLastLine ? (log.skipped === 1 ? ' (the last line is partial: the trainer stopped mid-write)' : '; the last line is partial') : '';
+    parts.push(`${log.skipped} unreadable line(s) in metrics.jsonl skipped (first: line ${log.firstSkippedLine ?? '?'})${torn}`);
+  }
+  if (log.omittedSteps > 0) {
+    parts.push(`a large log (${grouped(log.lines)} lines, ${humanBytes(log.bytes)}): the charts show one step in ${log.stepStride} and the last steps in full; ${grouped(log.omittedSteps)} steps left out`);
+  }
+  if (log.omittedOther > 0) parts.push(`${log.omittedOther} epoch/flow/log message(s) past the first ${LOG_KEEP_OTHER} left out`);
+  return parts.length > 0 ? parts.join('; ') : undefined;
 }
 
 /** The trainer messages of a run's log (unreadable lines skipped; `readMetricsLog` counts them). */
@@ -332,7 +783,13 @@ function checkSummary(raw: unknown): string[] {
  */
 export function readRun(runDir: string): RunRecord | undefined {
   const head = readJsonFile(path.join(runDir, 'run.json'));
-  if (!head.ok && head.missing) return undefined;
+  if (!head.ok && head.missing) {
+    // A folder with a run's other files but no run.json is a damaged run, listed with the reason.
+    const files = ['config.json', 'metrics.jsonl', 'summary.json'].filter((f) => fs.existsSync(path.join(runDir, f)));
+    if (files.length === 0) return undefined;
+    const { header } = checkHeader({}, runDir);
+    return { ...header, runDir, status: 'corrupt', reason: `run.json is missing (the folder has ${files.join(', ')})` };
+  }
   const { header, problems } = head.ok ? checkHeader(head.value, runDir) : checkHeader({}, runDir);
   if (!head.ok) problems.splice(0, problems.length, head.reason);
   const sum = readJsonFile(path.join(runDir, 'summary.json'));

@@ -15,7 +15,8 @@ import { boundedSlug } from '../shared/text';
 import { tryClaim, type Claim } from './claims';
 import { startRun, type RunOutcome, type RunSession } from './session';
 import { isComplete, type RunStatus } from './status';
-import { listRuns, type RunRecord } from './store';
+import { listRuns, makeFolder, type RunRecord } from './store';
+import { BoundedReadError, MAX_MANIFEST_BYTES, readBoundedText } from '../shared/bounded-read';
 
 export interface PlannedRun {
   id: string;
@@ -61,7 +62,7 @@ export function writeFileAtomic(file: string, text: string): void {
 
 /** Manifest is derived data (the plan); it is replaced atomically when the file's grid changes. */
 export function writeManifest(plan: SweepPlan): void {
-  fs.mkdirSync(plan.dir, { recursive: true });
+  makeFolder(plan.dir, 'sweep folder');
   const manifest: SweepManifest = {
     name: plan.name,
     ...(plan.sourceFile !== undefined ? { sourceFile: plan.sourceFile } : {}),
@@ -74,9 +75,10 @@ export function writeManifest(plan: SweepPlan): void {
 export function readManifest(dir: string): SweepManifest {
   const file = path.join(dir, 'sweep.json');
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as SweepManifest;
+    return JSON.parse(readBoundedText(file, { maxBytes: MAX_MANIFEST_BYTES, what: 'sweep manifest' })) as SweepManifest;
   } catch (e) {
-    throw new Error(`${file}: not a sweep folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    if (e instanceof BoundedReadError && e.problem === 'too-large') throw e;
+    throw new Error(`${file}: not a sweep folder (${e instanceof BoundedReadError ? (e.code ?? e.problem) : ((e as NodeJS.ErrnoException).code ?? (e as Error).message)})`);
   }
 }
 

@@ -70,6 +70,17 @@ async function main(): Promise<void> {
     }
   };
 
+  /** Write the summary; a summary that cannot be written is said on the channel (and stderr). */
+  const finishRun = (summary: RunSummary): void => {
+    try {
+      writer?.finish(summary);
+    } catch (e) {
+      const message = `${e instanceof Error ? e.message : String(e)}: the run has no summary.json`;
+      process.stderr.write(`gradflow trainer: ${message}\n`);
+      void sink({ type: 'log', level: 'error', message });
+    }
+  };
+
   const start = async (msg: StartMessage): Promise<void> => {
     if (msg.protocolVersion !== PROTOCOL_VERSION) {
       send({ type: 'error', message: `host speaks protocol ${msg.protocolVersion}, trainer ${PROTOCOL_VERSION}` });
@@ -93,14 +104,17 @@ async function main(): Promise<void> {
         send: (m) => {
           if (m.type === 'alert') alerts.push(m.alert);
           send(m);
+          // A failed write (disk full, …) ends the run as failed: nothing more could be kept.
+          if (writer?.failure) throw writer.failure;
         },
         shouldStop: () => stopRequested,
         onBackend: (b) => {
           backend = b;
         },
       });
+      if (writer?.failure) throw writer.failure;
       send({ type: 'done', summary });
-      writer?.finish(summary);
+      finishRun(summary);
     } catch (e) {
       exitCode = 1;
       const err = e instanceof Error ? e : new Error(String(e));
@@ -113,7 +127,7 @@ async function main(): Promise<void> {
         ...(err.stack ? { stack: err.stack } : {}),
       });
       if (writer && backend) {
-        writer.finish({
+        finishRun({
           runId: writer.runId,
           runDir: writer.runDir,
           backend,

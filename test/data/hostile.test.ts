@@ -69,13 +69,46 @@ test('sizes come from the header, checked before the body is read', async (t) =>
   assert.match(message, /train-labels-idx1-ubyte: file truncated: expected 28 bytes, got 27/);
 });
 
-test('a gzip bomb stops decompressing at the limit of its kind', { timeout: 20_000 }, async (t) => {
+test('a gzip of zeros is refused from its first decompressed bytes (not an IDX header)', { timeout: 20_000 }, async (t) => {
   const dir = tempDir(t);
   writeIdxFolder(dir, 20, 10);
   fs.rmSync(path.join(dir, 'train-labels-idx1-ubyte'));
-  // 64 MiB of zeros in ~64 kB: far more than a label file (≤ 10⁶ labels) can hold.
+  // 64 MiB of zeros in ~64 kB: the header (magic 0) is refused after 8 decompressed bytes.
   fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte.gz'), zlib.gzipSync(Buffer.alloc(64 * 1024 * 1024), { level: 9 }));
-  assert.match(await problemOf(dir), /train-labels-idx1-ubyte\.gz: decompresses to more than the 1000008 bytes a file of this kind may have/);
+  assert.match(await problemOf(dir), /train-labels-idx1-ubyte\.gz: not an IDX label file/);
+});
+
+/**
+ * A real gzip bomb, made cheaply: gzip members concatenated (a valid gzip stream), the first
+ * holding a genuine IDX header, then `zeroMembers` members of 1 MiB of zeros each (about 1 kB
+ * compressed apiece).
+ */
+function idxBomb(header: Buffer, zeroMembers: number): Buffer {
+  const zeros = zlib.gzipSync(Buffer.alloc(1024 * 1024), { level: 9 });
+  return Buffer.concat([zlib.gzipSync(header), ...new Array<Buffer>(zeroMembers).fill(zeros)]);
+}
+
+test('an IDX gzip bomb stops inflating at the size its header describes (13 MB → 3 GB case)', { timeout: 30_000 }, async (t) => {
+  const dir = tempDir(t);
+  writeIdxFolder(dir, 20, 10);
+  fs.rmSync(path.join(dir, 'train-images-idx3-ubyte'));
+  // Header: 60,000 images of 28×28 (47,040,016 bytes); the stream inflates to 3 GiB + 16 bytes.
+  const bomb = idxBomb(idxBytes([60_000, 28, 28], new Uint8Array(0)), 3 * 1024);
+  assert.ok(bomb.length < 16 * 1024 * 1024, `${bomb.length} bytes compressed`);
+  fs.writeFileSync(path.join(dir, 'train-images-idx3-ubyte.gz'), bomb);
+  const message = await problemOf(dir);
+  const m = /train-images-idx3-ubyte\.gz: unexpected trailing data \(after decompressing\): its header describes 47040016 bytes, and it decompresses to more \(stopped at (\d+)\)/.exec(message);
+  assert.ok(m, message);
+  // Stopped within one output chunk (64 KiB) past the header's size, not at 784 MB or 3 GB.
+  assert.ok(Number(m[1]) > 47_040_016 && Number(m[1]) <= 47_040_016 + 64 * 1024, m[1]);
+});
+
+test('a label gzip bomb is refused at its header size as well', { timeout: 20_000 }, async (t) => {
+  const dir = tempDir(t);
+  writeIdxFolder(dir, 20, 10);
+  fs.rmSync(path.join(dir, 'train-labels-idx1-ubyte'));
+  fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte.gz'), idxBomb(idxBytes([20], new Uint8Array(0)), 64));
+  assert.match(await problemOf(dir), /train-labels-idx1-ubyte\.gz: unexpected trailing data \(after decompressing\): its header describes 28 bytes, and it decompresses to more \(stopped at \d+\)/);
 });
 
 test('a cache file linked to /dev/zero is corrupt, not an endless read', { timeout: 20_000 }, (t) => {

@@ -88,7 +88,7 @@ describe('run status on the dashboard', () => {
     const page = pageApply(emptyModel(), [init(state)]);
     const run = page.runs[0];
     assert.equal(run.meta.status, 'killed');
-    assert.match(run.meta.message ?? '', /^killed: the trainer died without writing a summary; 1 unreadable line\(s\) in metrics.jsonl skipped \(first: line 41\)$/);
+    assert.match(run.meta.message ?? '', /^killed: the trainer died without writing a summary; 1 unreadable line\(s\) in metrics.jsonl skipped \(first: line 41\) \(the last line is partial: the trainer stopped mid-write\)$/);
     // The log lines of the fixture's first 40 lines, in order.
     const expected = lines
       .slice(0, 40)

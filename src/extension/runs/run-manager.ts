@@ -18,6 +18,7 @@ import type { RunSummary, TrainerToHost } from '../../shared/protocol';
 import { countsText, localExecutor, planSweep, runSweep as scheduleSweep, type PlannedRun, type SweepCounts, type SweepEvent, type SweepExecutor, type SweepPlan } from '../../runs/sweep';
 import { cancelSweep, slurmExecutor } from '../../runs/slurm';
 import { GRADFLOW_VERSION } from '../../shared/version';
+import { MAX_EXPERIMENT_FILE_BYTES, tooLargeMessage } from '../../shared/bounded-read';
 import { loadSweepFolder, type DashboardState } from '../dashboard';
 import type { GradflowConfig, SlurmSettings } from '../config';
 import { resolveNodeRuntime, type NodeRuntime } from '../node-runtime';
@@ -430,6 +431,14 @@ export class RunManager implements vscode.Disposable {
     }
     let text: string;
     try {
+      // A file the editor has not loaded is sized first: a 3 GB *.gradflow.yaml costs one stat.
+      if (!vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri.toString())) {
+        const size = fs.statSync(uri.fsPath).size;
+        if (size > MAX_EXPERIMENT_FILE_BYTES) {
+          void vscode.window.showErrorMessage(`Gradflow: ${tooLargeMessage(uri.fsPath, size, { maxBytes: MAX_EXPERIMENT_FILE_BYTES, what: 'experiment file' })}. The run was not started.`);
+          return undefined;
+        }
+      }
       text = (await vscode.workspace.openTextDocument(uri)).getText();
     } catch (e) {
       void vscode.window.showErrorMessage(`Gradflow: cannot read ${uri.fsPath}: ${e instanceof Error ? e.message : String(e)}`);

@@ -79,6 +79,7 @@ export async function reportCommand(sweepDir: string, opts: ReportCommandOptions
     if (results.unfinished.length > 0) {
       opts.stderr.write(`note: ${results.unfinished.length} of ${results.planned} configurations have no finished run and are not in the report (\`gradflow sweep\` resumes them)\n`);
     }
+    for (const d of results.skipped) opts.stderr.write(`note: skipped damaged run folder ${terminalText(d.runDir)}: ${terminalText(d.reason)}\n`);
     const out = opts.out ?? path.join(results.dir, 'report');
     const files = await writeReport(results, out, { ...bootstrap, formats, note: (m) => opts.stderr.write(`note: ${terminalText(m)}\n`) });
     for (const f of files) opts.stdout.write(`${terminalText(f)}\n`);

@@ -11,16 +11,21 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ExperimentConfig } from '../../shared/experiment';
 import { ALERT_KINDS, readRunSummary, type Alert, type NetSummary, type OnWire, type RunSummary, type RunSummaryOnWire } from '../../shared/protocol';
-import { finishedRuns, readManifest, type SweepManifest } from '../../runs/sweep';
+import { readManifest, type SweepManifest } from '../../runs/sweep';
+import { isComplete } from '../../runs/status';
+import { listRuns, type RunRecord } from '../../runs/store';
+import { BoundedReadError, MAX_RUN_JSON_BYTES, readBoundedText } from '../../shared/bounded-read';
 import { ReportError, type SweepResults, type SweepRow } from './types';
 import { isRecord } from '../../shared/guards';
 
 function readJsonFile(file: string, run: string): unknown {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readBoundedText(file, { maxBytes: MAX_RUN_JSON_BYTES, what: path.basename(file), why: 'a real one is a few kB' });
   } catch (e) {
-    throw new ReportError('bad-run', `run ${run}: cannot read ${path.basename(file)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { run });
+    if (!(e instanceof BoundedReadError)) throw e;
+    const why = e.problem === 'missing' ? 'missing' : e.problem === 'too-large' ? e.message : e.problem === 'not-a-file' ? 'not a regular file' : (e.code ?? e.message);
+    throw new ReportError('bad-run', `run ${run}: cannot read ${path.basename(file)} (${why})`, { run });
   }
   try {
     return JSON.parse(text) as unknown;
@@ -122,6 +127,24 @@ function checkManifest(dir: string): SweepManifest {
   return m;
 }
 
+/** One finished run as a report row; throws ReportError (naming the run) when it is damaged. */
+function readRow(planRun: { id: string; point: Record<string, unknown> }, rec: RunRecord): SweepRow {
+  const run = rec.runId;
+  const config = checkConfig(readJsonFile(path.join(rec.runDir, 'config.json'), run), run);
+  const summary = readJsonFile(path.join(rec.runDir, 'summary.json'), run);
+  const netsRaw = isRecord(summary) ? (summary as Partial<RunSummary>).nets : undefined;
+  if (!Array.isArray(netsRaw) || netsRaw.length === 0) {
+    throw new ReportError('missing-metric', `run ${run}: summary.json has no nets`, { run, metric: 'nets' });
+  }
+  const nets: SweepRow['nets'] = {};
+  // Every null JSON made of a NaN/±Infinity in a net (metrics, flow points, layers) becomes NaN in
+  // the one decoder the run store and the trainer protocol use too.
+  const checked = netsRaw.map((n: unknown, i: number) => checkNet(n, run, i));
+  for (const net of readRunSummary({ ...(summary as RunSummaryOnWire), nets: checked }).nets) nets[net.net] = net;
+  const alerts = checkAlerts(isRecord(summary) ? summary.alerts : undefined, run);
+  return { configId: planRun.id, runId: run, runDir: rec.runDir, point: planRun.point, config, nets, alerts };
+}
+
 /**
  * Reads every finished configuration of a sweep folder. Throws `ReportError`: `not-a-sweep` (no
  * folder, no or unreadable sweep.json), `no-finished-runs`, `missing-metric` (a summary lacks a
@@ -131,32 +154,59 @@ function checkManifest(dir: string): SweepManifest {
 export function loadSweepResults(dir: string): SweepResults {
   const abs = path.resolve(dir);
   const manifest = checkManifest(abs);
-  const finished = finishedRuns(abs);
+  // One pass over the run folders (newest first), grouped by configuration.
+  const all = listRuns(abs);
+  const byConfig = new Map<string, RunRecord[]>();
+  for (const r of all) if (r.configId !== undefined) byConfig.set(r.configId, [...(byConfig.get(r.configId) ?? []), r]);
+  const finished = new Set<string>();
+  for (const r of all) if (r.configId !== undefined && isComplete(r.status)) finished.add(r.configId);
   const planned = new Set(manifest.runs.map((r) => r.id));
   const rows: SweepRow[] = [];
   const unfinished: SweepResults['unfinished'] = [];
+  const skipped: SweepResults['skipped'] = [];
+  let firstDamage: ReportError | undefined;
   for (const planRun of manifest.runs) {
-    const rec = finished.get(planRun.id);
-    if (!rec) {
+    // The newest complete run that can be read; a damaged one is named and the next one tried.
+    const runs = byConfig.get(planRun.id) ?? [];
+    const complete = runs.filter((r) => isComplete(r.status));
+    let row: SweepRow | undefined;
+    const damaged: SweepResults['skipped'] = [];
+    for (const rec of complete) {
+      try {
+        row = readRow(planRun, rec);
+        break;
+      } catch (e) {
+        if (!(e instanceof ReportError)) throw e;
+        firstDamage ??= e;
+        damaged.push({ configId: planRun.id, runId: rec.runId, runDir: rec.runDir, reason: e.message });
+      }
+    }
+    if (row) rows.push(row);
+    // Corrupt run folders of a configuration without a usable run are named too.
+    for (const r of runs) {
+      if (row || r.status !== 'corrupt') continue;
+      firstDamage ??= new ReportError('bad-run', `run ${r.runId}: ${r.reason ?? 'unreadable run folder'}`, { run: r.runId });
+      damaged.push({ configId: planRun.id, runId: r.runId, runDir: r.runDir, reason: `run ${r.runId}: ${r.reason ?? 'unreadable run folder'}` });
+    }
+    if (!row) {
       unfinished.push({ id: planRun.id, point: planRun.point });
-      continue;
-    }
-    const run = rec.runId;
-    const config = checkConfig(readJsonFile(path.join(rec.runDir, 'config.json'), run), run);
-    const summary = readJsonFile(path.join(rec.runDir, 'summary.json'), run);
-    const netsRaw = isRecord(summary) ? (summary as Partial<RunSummary>).nets : undefined;
-    if (!Array.isArray(netsRaw) || netsRaw.length === 0) {
-      throw new ReportError('missing-metric', `run ${run}: summary.json has no nets`, { run, metric: 'nets' });
-    }
-    const nets: SweepRow['nets'] = {};
-    // Every null JSON made of a NaN/±Infinity in a net (metrics, flow points, layers) becomes NaN in
-    // the one decoder the run store and the trainer protocol use too.
-    const checked = netsRaw.map((n: unknown, i: number) => checkNet(n, run, i));
-    for (const net of readRunSummary({ ...(summary as RunSummaryOnWire), nets: checked }).nets) nets[net.net] = net;
-    const alerts = checkAlerts(isRecord(summary) ? summary.alerts : undefined, run);
-    rows.push({ configId: planRun.id, runId: run, runDir: rec.runDir, point: planRun.point, config, nets, alerts });
+      skipped.push(...damaged);
+    } else skipped.push(...damaged.filter((d) => d.runId !== row.runId));
+  }
+  // A corrupt folder whose run.json does not say its configuration is named as well.
+  for (const r of all) {
+    if (r.status !== 'corrupt' || r.configId !== undefined) continue;
+    skipped.push({ runId: r.runId, runDir: r.runDir, reason: `run ${r.runId}: ${r.reason ?? 'unreadable run folder'}` });
   }
   if (rows.length === 0) {
+    // Nothing to report: when damaged runs are why, the first one's error says what is wrong.
+    if (firstDamage) {
+      const more = skipped.length > 1 ? ` (and ${skipped.length - 1} more damaged run folder(s): ${skipped.slice(1, 4).map((d) => d.runId).join(', ')}${skipped.length > 4 ? ', …' : ''})` : '';
+      throw new ReportError(firstDamage.code, `${firstDamage.message}${more}; no finished run of ${abs} could be read`, {
+        ...(firstDamage.run !== undefined ? { run: firstDamage.run } : {}),
+        ...(firstDamage.metric !== undefined ? { metric: firstDamage.metric } : {}),
+      });
+    }
     throw new ReportError(
       'no-finished-runs',
       `${abs}: none of the ${manifest.runs.length} planned runs has finished; run \`gradflow sweep ${manifest.sourceFile ?? 'FILE'}\` (it resumes)`,
@@ -171,5 +221,6 @@ export function loadSweepResults(dir: string): SweepResults {
     rows,
     unfinished,
     orphaned,
+    skipped,
   };
 }

@@ -37,6 +37,13 @@ export interface SweepResults {
   unfinished: Array<{ id: string; point: Record<string, unknown> }>;
   /** Finished runs whose config id is not in sweep.json (left from an earlier grid); not reported. */
   orphaned: string[];
+  /**
+   * Damaged run folders left out of the report, each named with the reason (a missing or unreadable
+   * config.json or summary.json, a summary without a metric the tables need, a corrupt folder).
+   * A configuration whose every run is damaged is also in `unfinished`; `configId` is absent when
+   * the folder's run.json is too damaged to say.
+   */
+  skipped: Array<{ configId?: string; runId: string; runDir: string; reason: string }>;
 }
 
 export type ReportErrorCode = 'not-a-sweep' | 'no-finished-runs' | 'missing-metric' | 'bad-run';

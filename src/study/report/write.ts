@@ -80,6 +80,12 @@ function markdownReport(results: SweepResults, built: ReportTables, formats: rea
     const shown = results.unfinished.slice(0, 20).map((u) => markdownCode(u.id)).join(', ');
     out.push(`- not finished (not in the tables; \`gradflow sweep\` resumes them): ${shown}${results.unfinished.length > 20 ? `, … (${results.unfinished.length} in all)` : ''}`);
   }
+  if (results.skipped.length > 0) {
+    // A damaged run folder never takes the report down: it is named here with the reason.
+    out.push(`- skipped: ${results.skipped.length} damaged run folder(s), not in the tables:`);
+    for (const d of results.skipped.slice(0, 50)) out.push(`  - ${markdownCode(d.runId)}: ${markdownText(d.reason.replace(/\s+/g, ' '))}`);
+    if (results.skipped.length > 50) out.push(`  - … (${results.skipped.length} in all)`);
+  }
   if (results.orphaned.length > 0) out.push(`- ignored: ${results.orphaned.length} finished run(s) of configurations no longer in sweep.json (an earlier grid)`);
   const datasets = [...new Set(results.rows.map((r) => r.config.dataset.name))];
   out.push(`- datasets: ${datasets.map(markdownText).join(', ')}`);

@@ -190,13 +190,17 @@ test('criteria tables in every format of the report: Markdown section, CSV, LaTe
   assert.ok(renderLatex(byId(criteriaTables(loaded().rows), 'criteria-density-fashion-mnist')).includes('dense1 & dense2 & output'));
 });
 
-test('a summary.json alert that is not an alert is a bad run naming the run and the entry', () => {
+test('a summary.json alert that is not an alert makes a bad run: skipped and named (the report goes on); alone, it fails the report', () => {
   const runs = handRuns();
   runs[0].mutate = (s): void => {
     s.alerts = [{ net: 'sparse', kind: 'melted', severity: 'error' }];
   };
+  const results = loadSweepResults(writeSweep(path.join(tmpDir(), 'sweep-bad-alert'), runs, 'criteria'));
+  assert.equal(results.skipped.length, 1);
+  assert.match(results.skipped[0].reason, /summary\.json alerts\[0\] is not an alert/);
+  assert.equal(results.rows.length, new Set(runs.map((r) => r.id)).size - 1);
   assert.throws(
-    () => loadSweepResults(writeSweep(path.join(tmpDir(), 'sweep-bad-alert'), runs, 'criteria')),
+    () => loadSweepResults(writeSweep(path.join(tmpDir(), 'sweep-bad-alert-alone'), [runs[0]], 'criteria')),
     (e: unknown) => e instanceof ReportError && e.code === 'bad-run' && /summary\.json alerts\[0\] is not an alert/.test(e.message) && e.metric === 'alerts[0]',
   );
 });
