@@ -109,10 +109,14 @@ for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.tap')).sort()) {
   for (const line of fs.readFileSync(path.join(dir, f), 'utf8').split('\n')) {
     const m = /\[e2e-wait\] (\{.*\})\s*$/.exec(line);
     if (!m) continue;
-    try {
-      waits.push({ it, ...JSON.parse(m[1]) });
-    } catch {
-      // a line cut by another process's output: not a wait record
+    // The TAP reporter escapes `\` and `#` in comment lines (`\\"`, `\#`): undo that first.
+    for (const text of [m[1].replace(/\\([\\#])/g, '$1'), m[1]]) {
+      try {
+        waits.push({ it, ...JSON.parse(text) });
+        break;
+      } catch {
+        // not that form (or a line cut by another process's output: not a wait record)
+      }
     }
   }
 }
