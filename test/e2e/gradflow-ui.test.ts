@@ -176,15 +176,19 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: tes
       console.log(`[e2e] squiggles on lines ${lines.join(', ')} (learning_rate is line ${lrLine})`);
       // Hovering it shows the run diagnostic (an explosion is a warning, a NaN an error), not a
       // schema problem. Hover the squiggle drawn at the height of the learning_rate line.
+      // Polled: the gutter and the squiggles are read one after the other, and an editor still laying
+      // out or scrolling (a loaded machine: soak, load 15) moves one between the two reads.
       const editor = page.locator('.editor-group-container').first().locator('.monaco-editor').first();
-      const gutter = await editor.locator('.margin-view-overlays .line-numbers').filter({ hasText: new RegExp(`^\\s*${lrLine}\\s*$`) }).first().boundingBox();
-      assert.ok(gutter, `line number ${lrLine} visible`);
       const squiggles = editor.locator('.view-overlays .squiggly-error, .view-overlays .squiggly-warning');
-      let target: { x: number; y: number } | undefined;
-      for (const box of await Promise.all((await squiggles.all()).map((l) => l.boundingBox()))) {
-        if (box && Math.abs(box.y + box.height / 2 - (gutter.y + gutter.height / 2)) < gutter.height) target = { x: box.x + Math.min(20, box.width / 2), y: box.y + box.height / 2 };
-      }
-      assert.ok(target, 'the squiggle on the learning_rate line');
+      let seenBoxes: unknown;
+      const target = await waitFor(async () => {
+        const gutter = await editor.locator('.margin-view-overlays .line-numbers').filter({ hasText: new RegExp(`^\\s*${lrLine}\\s*$`) }).first().boundingBox({ timeout: budget(2000) }).catch(() => null);
+        const boxes = await Promise.all((await squiggles.all()).map((l) => l.boundingBox({ timeout: budget(2000) }).catch(() => null)));
+        seenBoxes = { gutter, squiggles: boxes };
+        if (gutter === null) return undefined;
+        const box = boxes.find((b) => b !== null && Math.abs(b.y + b.height / 2 - (gutter.y + gutter.height / 2)) < gutter.height);
+        return box ? { x: box.x + Math.min(20, box.width / 2), y: box.y + box.height / 2 } : undefined;
+      }, 10_000, `the squiggle at the height of line ${lrLine}`, { seen: () => seenBoxes });
       await page.mouse.move(target.x, target.y);
       const hover = page.locator('.monaco-hover').filter({ hasText: 'gradflow run' }).first();
       await waitForLocator(hover, 'the gradflow run hover', 10_000, 'visible');
