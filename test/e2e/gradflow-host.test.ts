@@ -7,12 +7,12 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { closeAll, e2eSkip, repoRoot, requireE2E, runExtensionHostTests } from './harness';
+import { testTimeout, closeAll, e2eSkip, repoRoot, requireE2E, runExtensionHostTests } from './harness';
 
 after(closeAll);
 
-describe('Gradflow extension-host suite (test/vscode) in code-server', { skip: e2eSkip(), timeout: 300_000 }, () => {
-  test('test/vscode/index.ts run() passes', { timeout: 290_000 }, async () => {
+describe('Gradflow extension-host suite (test/vscode) in code-server', { skip: e2eSkip(), timeout: testTimeout(300_000) }, () => {
+  test('test/vscode/index.ts run() passes', { timeout: testTimeout(290_000) }, async () => {
     requireE2E();
     const module = path.join(repoRoot(), 'out', 'test', 'vscode', 'index.js');
     assert.ok(fs.existsSync(module), `${module} is compiled (npx tsc -p tsconfig.test.json)`);

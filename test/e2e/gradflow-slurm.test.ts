@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { arrayStates, cancelSweep, isTerminalState, readJobs } from '../../src/runs/slurm';
 import { clusterSkip, startCluster, tinySweepYaml } from '../cluster/cluster';
-import { closeAll, e2eSkip, frameOfWebview, openFile, openWorkspace, runCommand, screenshot, screenshotOnFailure, waitFor, type Workspace } from './harness';
+import { budget, testTimeout, closeAll, e2eSkip, frameOfWebview, openFile, openWorkspace, runCommand, screenshot, screenshotOnFailure, waitFor, waitForLocator, type Workspace } from './harness';
 
 after(closeAll);
 
@@ -35,7 +35,7 @@ interface RowView {
 
 const skip = e2eSkip() || clusterSkip();
 
-describe('the sweep view follows a Slurm sweep and Cancel cancels its array (code-server + real Slurm)', { skip, timeout: 300_000 }, () => {
+describe('the sweep view follows a Slurm sweep and Cancel cancels its array (code-server + real Slurm)', { skip, timeout: testTimeout(300_000) }, () => {
   let w: Workspace;
   let stopCluster: (() => void) | undefined;
   let sweepDir = '';
@@ -62,7 +62,7 @@ describe('the sweep view follows a Slurm sweep and Cancel cancels its array (cod
     stopCluster?.();
   });
 
-  test('Run Sweep (executor slurm): rows show their Slurm state live; Cancel → scancel, rows stopped (Slurm CANCELLED)', { timeout: 240_000 }, () =>
+  test('Run Sweep (executor slurm): rows show their Slurm state live; Cancel → scancel, rows stopped (Slurm CANCELLED)', { timeout: testTimeout(240_000) }, () =>
     screenshotOnFailure(w.page, 'gradflow-slurm', async () => {
       const { page } = w;
       const t0 = Date.now();
@@ -113,7 +113,7 @@ describe('the sweep view follows a Slurm sweep and Cancel cancels its array (cod
 
       // Cancel on the sweep's progress notification.
       const toast = page.locator('.notifications-toasts .notification-toast').filter({ hasText: `Gradflow sweep: ${NAME}` });
-      await toast.locator('.monaco-button').filter({ hasText: /^Cancel$/ }).click({ timeout: 15_000 });
+      await toast.locator('.monaco-button').filter({ hasText: /^Cancel$/ }).click({ timeout: budget(15_000) });
       const tCancel = Date.now();
 
       // Slurm ends every task of the array (scancel), as squeue says.
@@ -125,7 +125,7 @@ describe('the sweep view follows a Slurm sweep and Cancel cancels its array (cod
       assert.ok([...squeue.values()].filter((s) => s === 'CANCELLED').length >= 2, 'the running and the pending task were cancelled');
 
       // The view: the sweep stopped (scancel named), the finished row kept, the others stopped by Slurm CANCELLED.
-      await waitFor(async () => ((await dash.locator('#gf-sweep-status').textContent({ timeout: 1000 }).catch(() => null)) ?? '').trim() === 'stopped', 90_000, 'the sweep badge "stopped"');
+      await waitFor(async () => ((await dash.locator('#gf-sweep-status').textContent({ timeout: budget(1000) }).catch(() => null)) ?? '').trim() === 'stopped', 90_000, 'the sweep badge "stopped"');
       console.log(`[e2e timing] Cancel → sweep view stopped: ${Date.now() - tCancel} ms; whole test ${Date.now() - t0} ms`);
       assert.match((await dash.locator('#gf-sweep-status').getAttribute('title')) ?? '', new RegExp(`scancel ${jobId}`));
       const end = await readRows();
@@ -139,7 +139,7 @@ describe('the sweep view follows a Slurm sweep and Cancel cancels its array (cod
       }
       // The closing message counts what became of each configuration (stopped is not "ended normally").
       const message = page.locator('.notifications-toasts .notification-toast').filter({ hasText: `Gradflow sweep ${NAME} cancelled:` });
-      await message.waitFor({ state: 'visible', timeout: 30_000 });
+      await waitForLocator(message, 'the closing message of the sweep', 30_000, 'visible');
       assert.match((await message.textContent()) ?? '', /1 finished, 0 skipped \(done before\), 2 stopped, 0 failed/);
       await screenshot(page, 'gradflow-slurm-2-cancelled');
     }));

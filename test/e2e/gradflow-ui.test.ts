@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import {
-  closeAll,
+  budget, testTimeout, closeAll,
   e2eSkip,
   frameOfWebview,
   openFile,
@@ -24,7 +24,7 @@ import {
   runCommand,
   screenshot,
   screenshotOnFailure,
-  waitFor,
+  waitFor, waitForLocator,
   type Workspace,
 } from './harness';
 
@@ -47,19 +47,19 @@ function lineOf(text: string, key: string): number {
 
 /** "step 123 / 348" from the dashboard's info line. */
 async function readStep(dash: FrameLocator): Promise<{ step: number; total: number; info: string } | undefined> {
-  const info = (await dash.locator('.gf-info').textContent({ timeout: 2000 }).catch(() => null)) ?? '';
+  const info = (await dash.locator('.gf-info').textContent({ timeout: budget(2000) }).catch(() => null)) ?? '';
   const m = /step ([\d,]+) \/ ([\d,]+)/.exec(info);
   if (!m) return undefined;
   return { step: Number(m[1].replace(/,/g, '')), total: Number(m[2].replace(/,/g, '')), info };
 }
 
 async function badge(dash: FrameLocator): Promise<string> {
-  return ((await dash.locator('.gf-badge').first().textContent({ timeout: 2000 }).catch(() => null)) ?? '').trim();
+  return ((await dash.locator('.gf-badge').first().textContent({ timeout: budget(2000) }).catch(() => null)) ?? '').trim();
 }
 
 /** The "Ln X, Col Y" status-bar item of the active editor. */
 async function cursorLine(page: Page): Promise<{ line: number; text: string } | undefined> {
-  const text = (await page.locator('[id="status.editor.selection"]').textContent({ timeout: 2000 }).catch(() => null)) ?? '';
+  const text = (await page.locator('[id="status.editor.selection"]').textContent({ timeout: budget(2000) }).catch(() => null)) ?? '';
   const m = /Ln (\d+), Col (\d+)/.exec(text);
   return m ? { line: Number(m[1]), text: text.trim() } : undefined;
 }
@@ -86,7 +86,7 @@ async function squiggleLines(page: Page): Promise<number[]> {
   });
 }
 
-describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: 200_000 }, () => {
+describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: testTimeout(200_000) }, () => {
   let w: Workspace | undefined;
   let ws: string | undefined;
   let page: Page;
@@ -107,7 +107,7 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: 200
     await w?.close();
   });
 
-  test('Run Experiment: the dashboard opens beside the editor and its numbers advance until the run finishes', { timeout: 90_000 }, () =>
+  test('Run Experiment: the dashboard opens beside the editor and its numbers advance until the run finishes', { timeout: testTimeout(90_000) }, () =>
     screenshotOnFailure(page, 'gradflow-ui-quick', async () => {
       const t0 = Date.now();
       await openFile(page, QUICK);
@@ -115,26 +115,26 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: 200
 
       // Beside the editor: a second editor group holding the webview, the file still in the first.
       const groups = page.locator('.editor-group-container');
-      await groups.nth(1).locator('.tab.active').filter({ hasText: /^\s*Gradflow\s*$/ }).waitFor({ state: 'visible', timeout: 30_000 });
-      await groups.nth(0).locator('.tab.active').filter({ hasText: QUICK }).waitFor({ state: 'visible', timeout: 5000 });
+      await waitForLocator(groups.nth(1).locator('.tab.active').filter({ hasText: /^\s*Gradflow\s*$/ }), 'the Gradflow tab in the second group', 30_000, 'visible');
+      await waitForLocator(groups.nth(0).locator('.tab.active').filter({ hasText: QUICK }), 'the quick file still active in the first group', 5000, 'visible');
       const dash = frameOfWebview(page);
 
-      // Several read-outs while it trains; each must be later than the one before.
+      // Several read-outs while it trains; each must be later than the one before. Polled until
+      // three are in or the run left `running` (`starting`: the dashboard opens before the trainer
+      // is ready: backend, data, networks).
       const reads: number[] = [];
       let total = 0;
-      const deadline = Date.now() + 60_000;
-      while (Date.now() < deadline && reads.length < 3) {
+      let lastStatus = '';
+      await waitFor(async () => {
         const s = await readStep(dash);
-        const status = await badge(dash);
+        const status = (lastStatus = await badge(dash));
         if (s !== undefined && status === 'running' && s.step > 0 && s.step < s.total && (reads.length === 0 || s.step > reads[reads.length - 1])) {
           reads.push(s.step);
           total = s.total;
           if (reads.length === 2) await screenshot(page, 'gradflow-ui-1-training');
         }
-        // `starting`: the dashboard opens before the trainer is ready (backend, data, networks).
-        if (status !== 'running' && status !== 'starting' && status !== '') break;
-        await new Promise((r) => setTimeout(r, 700));
-      }
+        return reads.length >= 3 || (status !== 'running' && status !== 'starting' && status !== '') || undefined;
+      }, 60_000, 'three step read-outs while running, or the run to end', { seen: () => ({ reads, total, status: lastStatus }) });
       console.log(`[e2e] dashboard step read-outs while running: ${reads.join(' → ')} of ${total}`);
       assert.ok(reads.length >= 2, `at least two increasing step read-outs while running, got ${JSON.stringify(reads)}`);
       for (let i = 1; i < reads.length; i++) assert.ok(reads[i] > reads[i - 1]);
@@ -142,7 +142,7 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: 200
 
       // The end: status `finished` (the badge shows it upper-case) and the last step reached; the last
       // masked L2 norm of every layer in the layers table.
-      await waitFor(async () => (await badge(dash)) === 'finished', 90_000 - (Date.now() - t0) - 5000, 'status finished');
+      await waitFor(async () => (await badge(dash)) === 'finished', 60_000, 'status finished', { seen: () => badge(dash) });
       const end = await readStep(dash);
       assert.ok(end, 'step counter shown at the end');
       assert.equal(end.step, end.total, end.info);
@@ -153,14 +153,14 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: 200
       console.log(`[e2e timing] quick run from the palette to finished: ${Date.now() - t0} ms`);
     }));
 
-  test('an exploding run puts its alert on the learning_rate line: squiggle and Problems view', { timeout: 90_000 }, () =>
+  test('an exploding run puts its alert on the learning_rate line: squiggle and Problems view', { timeout: testTimeout(90_000) }, () =>
     screenshotOnFailure(page, 'gradflow-ui-exploding', async () => {
       const t0 = Date.now();
       await openFile(page, EXPLODING);
       await runCommand(page, 'Gradflow: Run Experiment');
       const dash = frameOfWebview(page);
-      await waitFor(async () => (await dash.locator('.gf-info').textContent({ timeout: 2000 }).catch(() => ''))?.includes(EXPLODING), 30_000, 'the dashboard showing the exploding run');
-      await dash.locator('button.gf-alert').first().waitFor({ state: 'visible', timeout: 45_000 });
+      await waitFor(async () => (await dash.locator('.gf-info').textContent({ timeout: budget(2000) }).catch(() => ''))?.includes(EXPLODING), 30_000, 'the dashboard showing the exploding run');
+      await waitForLocator(dash.locator('button.gf-alert').first(), 'an alert in the dashboard', 45_000, 'visible');
       const problems = await waitFor(async () => {
         const p = await problemsCount(page);
         return p.errors + p.warnings > 0 ? p : undefined;
@@ -168,7 +168,7 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: 200
       assert.ok(problems.errors + problems.warnings >= 1, problems.label);
 
       // The squiggle: bring the line into view without clicking into the text.
-      await page.locator('.editor-group-container').first().locator('.monaco-editor').first().waitFor({ state: 'visible' });
+      await waitForLocator(page.locator('.editor-group-container').first().locator('.monaco-editor').first(), 'the editor of the first group', 30_000);
       const lines = await waitFor(async () => {
         const l = await squiggleLines(page);
         return l.includes(lrLine) ? l : undefined;
@@ -176,28 +176,33 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: 200
       console.log(`[e2e] squiggles on lines ${lines.join(', ')} (learning_rate is line ${lrLine})`);
       // Hovering it shows the run diagnostic (an explosion is a warning, a NaN an error), not a
       // schema problem. Hover the squiggle drawn at the height of the learning_rate line.
+      // Polled: the gutter and the squiggles are read one after the other, and an editor still laying
+      // out or scrolling (a loaded machine: soak, load 15) moves one between the two reads.
       const editor = page.locator('.editor-group-container').first().locator('.monaco-editor').first();
-      const gutter = await editor.locator('.margin-view-overlays .line-numbers').filter({ hasText: new RegExp(`^\\s*${lrLine}\\s*$`) }).first().boundingBox();
-      assert.ok(gutter, `line number ${lrLine} visible`);
       const squiggles = editor.locator('.view-overlays .squiggly-error, .view-overlays .squiggly-warning');
-      let target: { x: number; y: number } | undefined;
-      for (const box of await Promise.all((await squiggles.all()).map((l) => l.boundingBox()))) {
-        if (box && Math.abs(box.y + box.height / 2 - (gutter.y + gutter.height / 2)) < gutter.height) target = { x: box.x + Math.min(20, box.width / 2), y: box.y + box.height / 2 };
-      }
-      assert.ok(target, 'the squiggle on the learning_rate line');
+      let seenBoxes: unknown;
+      const target = await waitFor(async () => {
+        const gutter = await editor.locator('.margin-view-overlays .line-numbers').filter({ hasText: new RegExp(`^\\s*${lrLine}\\s*$`) }).first().boundingBox({ timeout: budget(2000) }).catch(() => null);
+        const boxes = await Promise.all((await squiggles.all()).map((l) => l.boundingBox({ timeout: budget(2000) }).catch(() => null)));
+        seenBoxes = { gutter, squiggles: boxes };
+        if (gutter === null) return undefined;
+        const box = boxes.find((b) => b !== null && Math.abs(b.y + b.height / 2 - (gutter.y + gutter.height / 2)) < gutter.height);
+        return box ? { x: box.x + Math.min(20, box.width / 2), y: box.y + box.height / 2 } : undefined;
+      }, 10_000, `the squiggle at the height of line ${lrLine}`, { seen: () => seenBoxes });
       await page.mouse.move(target.x, target.y);
       const hover = page.locator('.monaco-hover').filter({ hasText: 'gradflow run' }).first();
-      await hover.waitFor({ state: 'visible', timeout: 10_000 });
+      await waitForLocator(hover, 'the gradflow run hover', 10_000, 'visible');
       const hoverText = (await hover.textContent()) ?? '';
       assert.match(hoverText, /learning rate|learning_rate/i, hoverText);
-      await page.waitForTimeout(300); // the hover fades in
+      // The hover fades in: wait until it is fully opaque before the picture.
+      await waitFor(async () => (await hover.evaluate((el) => Number((globalThis as unknown as { getComputedStyle(e: unknown): { opacity: string } }).getComputedStyle(el).opacity)).catch(() => 0)) >= 1 || undefined, 5000, 'the hover faded in');
       await screenshot(page, 'gradflow-ui-3-squiggle-hover');
       await page.keyboard.press('Escape');
 
       // The Problems view: a row on the learning_rate line, from the run.
       await runCommand(page, 'Problems: Focus on Problems View');
       const rows = page.locator('.markers-panel .monaco-list-row');
-      await rows.first().waitFor({ state: 'visible', timeout: 10_000 });
+      await waitForLocator(rows.first(), 'a Problems row', 10_000, 'visible');
       const row = await waitFor(async () => {
         const texts = await rows.allTextContents();
         return texts.find((t) => t.includes(`[Ln ${lrLine}, Col`) && /gradflow run/.test(t));
@@ -207,7 +212,7 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: 200
       console.log(`[e2e timing] exploding run to diagnostics: ${Date.now() - t0} ms`);
     }));
 
-  test('clicking the alert in the dashboard selects the responsible line', { timeout: 60_000 }, () =>
+  test('clicking the alert in the dashboard selects the responsible line', { timeout: testTimeout(60_000) }, () =>
     screenshotOnFailure(page, 'gradflow-ui-reveal', async () => {
       // Put the cursor at the top of the file, so the jump is observable.
       await runCommand(page, 'View: Focus First Editor Group');
@@ -225,13 +230,14 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: 200
       let kind: string | undefined;
       for (let attempt = 1; ; attempt++) {
         try {
-          await alert.scrollIntoViewIfNeeded({ timeout: 5000 });
-          kind = (await alert.locator('.gf-alert-kind').textContent({ timeout: 5000 }))?.trim();
-          await alert.click({ timeout: 5000 });
+          await alert.scrollIntoViewIfNeeded({ timeout: budget(5000) });
+          kind = (await alert.locator('.gf-alert-kind').textContent({ timeout: budget(5000) }))?.trim();
+          await alert.click({ timeout: budget(5000) });
           break;
         } catch (e) {
           if (attempt >= 4) throw e;
-          await page.waitForTimeout(500);
+          // The list was redrawn under the click: go on once its new button is there.
+          await waitForLocator(alert, 'the redrawn alert button', 5000).catch(() => undefined);
         }
       }
       // The jump, read from the editor itself (first group): its active line and a selection drawn.
@@ -239,9 +245,9 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: 200
       // active one, and on a loaded machine the webview's own focus report (VS Code polls it every
       // 250 ms) can arrive after the jump and make the dashboard active again.
       const group = page.locator('.editor-group-container').first();
-      await group.locator('.tab.active').filter({ hasText: EXPLODING }).waitFor({ timeout: 15_000 });
+      await waitForLocator(group.locator('.tab.active').filter({ hasText: EXPLODING }), 'the exploding file active after the alert click', 15_000, 'visible');
       await waitFor(async () => {
-        const current = await group.locator('.margin-view-overlays .line-numbers.active-line-number').first().textContent({ timeout: 2000 }).catch(() => null);
+        const current = await group.locator('.margin-view-overlays .line-numbers.active-line-number').first().textContent({ timeout: budget(2000) }).catch(() => null);
         return Number(current?.trim()) === lrLine || undefined;
       }, 15_000, `the active line ${lrLine} after clicking the ${kind} alert`);
       assert.ok((await group.locator('.view-overlays .selected-text').count()) > 0, 'the key is selected');
@@ -255,14 +261,14 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: 200
       await screenshot(page, 'gradflow-ui-5-alert-revealed');
     }));
 
-  test('the quick fix "Lower the learning rate" edits the learning_rate line', { timeout: 60_000 }, () =>
+  test('the quick fix "Lower the learning rate" edits the learning_rate line', { timeout: testTimeout(60_000) }, () =>
     screenshotOnFailure(page, 'gradflow-ui-quickfix', async () => {
       // The cursor is still on the learning_rate key the alert click selected.
       await runCommand(page, 'View: Focus First Editor Group');
       await waitFor(async () => (await cursorLine(page))?.line === lrLine, 5000, `cursor on line ${lrLine}`);
       await page.keyboard.press('Control+.');
       const item = page.locator('.action-widget .monaco-list-row').filter({ hasText: /Lower the learning rate/ }).first();
-      await item.waitFor({ state: 'visible', timeout: 10_000 });
+      await waitForLocator(item, 'the quick fix item', 10_000, 'visible');
       await screenshot(page, 'gradflow-ui-6-quickfix-menu');
       // The menu's pointer block swallows clicks: choose with the keyboard, as users mostly do.
       const focused = page.locator('.action-widget .monaco-list-row.focused');
@@ -271,7 +277,7 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: 200
       }
       assert.match((await focused.textContent()) ?? '', /Lower the learning rate/);
       await page.keyboard.press('Enter');
-      await page.locator('.action-widget').waitFor({ state: 'hidden', timeout: 5000 });
+      await waitForLocator(page.locator('.action-widget'), 'the quick fix menu closed', 5000, 'hidden');
       // The edit is in the (now dirty) editor; save it ("File: Save" is not the palette's first match).
       await page.keyboard.press('Control+S');
       const file = path.join(ws!, EXPLODING);
@@ -282,7 +288,7 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: 200
       assert.match(line, /# deliberately absurd/, 'the comment is kept');
     }));
 
-  test('the dashboard, hidden behind another editor and shown again, still shows the run and its alerts', { timeout: 60_000 }, () =>
+  test('the dashboard, hidden behind another editor and shown again, still shows the run and its alerts', { timeout: testTimeout(60_000) }, () =>
     screenshotOnFailure(page, 'gradflow-ui-reshow', async () => {
       const groups = page.locator('.editor-group-container');
       let dash = frameOfWebview(page);
@@ -295,7 +301,7 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: 200
       await dashTab.click(); // makes the dashboard's group the active one
       await waitFor(async () => (await badge(dash)) !== '', 10_000, 'the dashboard page settled');
       await openFile(page, QUICK);
-      await groups.nth(1).locator('.tab.active').filter({ hasText: QUICK }).waitFor({ timeout: 10_000 });
+      await waitForLocator(groups.nth(1).locator('.tab.active').filter({ hasText: QUICK }), 'the quick file in front of the dashboard', 10_000, 'visible');
       await waitFor(async () => (await page.locator('iframe.webview.ready').count()) === 0 || !(await page.locator('iframe.webview.ready').first().isVisible()), 10_000, 'the webview hidden');
       await dashTab.click();
       dash = frameOfWebview(page);

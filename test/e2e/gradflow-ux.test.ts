@@ -20,7 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import {
-  closeAll,
+  budget, testTimeout, closeAll,
   e2eSkip,
   frameOfWebview,
   openFile,
@@ -30,7 +30,7 @@ import {
   runCommand,
   screenshot,
   screenshotOnFailure,
-  waitFor,
+  waitFor, waitForLocator,
   watchPanelOpen,
   type Workspace,
 } from './harness';
@@ -61,10 +61,10 @@ function toast(page: Page, text: RegExp | string) {
 }
 
 async function activeTab(page: Page): Promise<string> {
-  return ((await page.locator('.editor-group-container.active .tab.active').first().textContent({ timeout: 2000 }).catch(() => null)) ?? '').trim();
+  return ((await page.locator('.editor-group-container.active .tab.active').first().textContent({ timeout: budget(2000) }).catch(() => null)) ?? '').trim();
 }
 
-describe('Gradflow UX in code-server: starting dashboard, Show Problems, reload', { skip: e2eSkip(), timeout: 300_000 }, () => {
+describe('Gradflow UX in code-server: starting dashboard, Show Problems, reload', { skip: e2eSkip(), timeout: testTimeout(300_000) }, () => {
   let w: Workspace | undefined;
   let ws: string | undefined;
   let page: Page;
@@ -79,7 +79,7 @@ describe('Gradflow UX in code-server: starting dashboard, Show Problems, reload'
     await w?.close();
   });
 
-  test('Run: the dashboard is visible at once in a starting state, then shows the run to its end (time printed)', { timeout: 120_000 }, () =>
+  test('Run: the dashboard is visible at once in a starting state, then shows the run to its end (time printed)', { timeout: testTimeout(120_000) }, () =>
     screenshotOnFailure(page, 'gradflow-ux-starting', async () => {
       await openFile(page, QUICK);
       // Timed inside the browser from the Enter that runs the command (harness.watchPanelOpen).
@@ -87,14 +87,14 @@ describe('Gradflow UX in code-server: starting dashboard, Show Problems, reload'
       await watch.arm();
       await runCommand(page, 'Gradflow: Run Experiment');
       const dash = frameOfWebview(page);
-      const badgeText = async (): Promise<string> => ((await dash.locator('#gf-run-view .gf-badge').first().textContent({ timeout: 2000 }).catch(() => null)) ?? '').trim();
+      const badgeText = async (): Promise<string> => ((await dash.locator('#gf-run-view .gf-badge').first().textContent({ timeout: budget(2000) }).catch(() => null)) ?? '').trim();
       // What the page shows while it starts: the starting entry, or (on a fast machine) the run.
       let sawStarting = false;
       const times = await waitFor(async () => {
         const badge = await badgeText();
         if (badge === 'starting') {
           sawStarting = true;
-          const note = (await dash.locator('.gf-starting').textContent({ timeout: 500 }).catch(() => null)) ?? '';
+          const note = (await dash.locator('.gf-starting').textContent({ timeout: budget(500) }).catch(() => null)) ?? '';
           if (note !== '') console.log(`[e2e] starting state: ${note}`);
         }
         const t = await watch.read();
@@ -107,14 +107,14 @@ describe('Gradflow UX in code-server: starting dashboard, Show Problems, reload'
       sawStarting ||= times.contentText === 'starting';
       assert.ok(Number.isFinite(visibleMs) && visibleMs >= 0, 'the dashboard appeared');
       if (sawStarting) await screenshot(page, 'gradflow-ux-1-starting');
-      await waitFor(async () => ((await dash.locator('#gf-run-view .gf-badge').first().textContent({ timeout: 1000 }).catch(() => null)) ?? '').trim() === 'finished', 90_000, 'the run finished');
+      await waitFor(async () => ((await dash.locator('#gf-run-view .gf-badge').first().textContent({ timeout: budget(1000) }).catch(() => null)) ?? '').trim() === 'finished', 90_000, 'the run finished');
       // The starting entry was replaced by the run, not left beside it.
       const options = await dash.locator('#gf-run option').allTextContents();
       assert.ok(!options.some((o) => /starting/.test(o)), `run picker: ${JSON.stringify(options)}`);
       assert.equal(options.length, 1, `run picker: ${JSON.stringify(options)}`);
     }));
 
-  test('Show Problems focuses the file at hand, not another file with problems', { timeout: 90_000 }, () =>
+  test('Show Problems focuses the file at hand, not another file with problems', { timeout: testTimeout(90_000) }, () =>
     screenshotOnFailure(page, 'gradflow-ux-show-problems', async () => {
       await openFile(page, OTHER);
       await waitFor(async () => ((await problemsCount(page)).errors > 0 ? true : undefined), 30_000, `problems of ${OTHER}`);
@@ -122,14 +122,14 @@ describe('Gradflow UX in code-server: starting dashboard, Show Problems, reload'
       await waitFor(async () => ((await problemsCount(page)).errors >= 2 ? true : undefined), 30_000, `problems of ${BAD}`);
       await runCommand(page, 'Gradflow: Run Experiment');
       const t = toast(page, /bad\.gradflow\.yaml has \d+ problems/);
-      await t.waitFor({ state: 'visible', timeout: 30_000 });
+      await waitForLocator(t, 'the message', 30_000, 'visible');
       // Make another file active before answering, so "the file at hand" is not simply the active one.
       await openFile(page, OTHER);
       await t.locator('.monaco-button').filter({ hasText: 'Show Problems' }).click();
       await waitFor(async () => ((await activeTab(page)).includes(BAD) ? true : undefined), 15_000, `${BAD} active`);
       const markers = page.locator('.markers-panel');
-      await markers.waitFor({ state: 'visible', timeout: 15_000 });
-      const cursor = (await page.locator('[id="status.editor.selection"]').textContent({ timeout: 5000 })) ?? '';
+      await waitForLocator(markers, 'the Problems rows', 15_000, 'visible');
+      const cursor = (await page.locator('[id="status.editor.selection"]').textContent({ timeout: budget(5000) })) ?? '';
       console.log(`[e2e] after Show Problems: active tab "${await activeTab(page)}", ${cursor.trim()}`);
       assert.match(cursor, /Ln 3,/, 'the first error (line 3) is selected');
       // "Show Active File Only" is on (Gradflow turns it on once per workspace): only this file's problems.
@@ -147,18 +147,18 @@ describe('Gradflow UX in code-server: starting dashboard, Show Problems, reload'
       await screenshot(page, 'gradflow-ux-2-show-problems');
     }));
 
-  test('the quick fix on `modle:` beside `model:` merges the sections: no duplicate key, no error left', { timeout: 90_000 }, () =>
+  test('the quick fix on `modle:` beside `model:` merges the sections: no duplicate key, no error left', { timeout: testTimeout(90_000) }, () =>
     screenshotOnFailure(page, 'gradflow-ux-merge', async () => {
       await openFile(page, MERGE);
       const editor = page.locator('.editor-group-container.active .monaco-editor');
-      await editor.locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 30_000 });
+      await waitForLocator(editor.locator('.squiggly-error').first(), 'an error squiggle', 30_000, 'attached');
       // The cursor on the misspelt key (line 5), then the quick-fix menu, chosen with the keyboard.
       await page.keyboard.press('Control+G');
       await page.keyboard.type('5');
       await page.keyboard.press('Enter');
       await page.keyboard.press('Control+.');
       const item = page.locator('.action-widget .monaco-list-row').filter({ hasText: /Merge into 'model'/ }).first();
-      await item.waitFor({ state: 'visible', timeout: 15_000 });
+      await waitForLocator(item, 'the quick fix item', 15_000, 'visible');
       const titles = await page.locator('.action-widget .monaco-list-row').allTextContents();
       console.log(`[e2e] quick fixes on modle: ${JSON.stringify(titles)}`);
       assert.ok(!titles.some((t) => /Change to 'model'/.test(t)), 'no rename into a duplicate key offered');
@@ -167,7 +167,7 @@ describe('Gradflow UX in code-server: starting dashboard, Show Problems, reload'
         await page.keyboard.press('ArrowDown');
       }
       await page.keyboard.press('Enter');
-      await page.locator('.action-widget').waitFor({ state: 'hidden', timeout: 5000 });
+      await waitForLocator(page.locator('.action-widget'), 'the quick fix menu closed', 5000, 'hidden');
       await page.keyboard.press('Control+S');
       const file = path.join(ws!, MERGE);
       await waitFor(() => fs.readFileSync(file, 'utf8') === MERGED_TEXT || undefined, 10_000, 'the merged file saved').catch((e: Error) => {
@@ -178,29 +178,29 @@ describe('Gradflow UX in code-server: starting dashboard, Show Problems, reload'
       await screenshot(page, 'gradflow-ux-merge-done');
     }));
 
-  test('after Reload Window the restored dashboard shows the recorded runs the side bar shows', { timeout: 120_000 }, () =>
+  test('after Reload Window the restored dashboard shows the recorded runs the side bar shows', { timeout: testTimeout(120_000) }, () =>
     screenshotOnFailure(page, 'gradflow-ux-reload', async () => {
       const runsDir = path.join(ws!, '.gradflow', 'runs');
       const recorded = fs.readdirSync(runsDir).filter((d) => fs.existsSync(path.join(runsDir, d, 'run.json')));
       assert.ok(recorded.length >= 1, 'a recorded run from the first test');
       await runCommand(page, 'Gradflow: Show Dashboard');
-      await frameOfWebview(page).locator('#gf-run option').first().waitFor({ state: 'attached', timeout: 20_000 });
+      await waitForLocator(frameOfWebview(page).locator('#gf-run option').first(), 'the dashboard run list before the reload', 20_000, 'attached');
       await runCommand(page, 'Developer: Reload Window');
       await page.waitForLoadState('domcontentloaded');
-      await page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: 60_000 });
+      await waitForLocator(page.locator('.monaco-workbench .part.statusbar'), 'the reloaded workbench', 60_000, 'visible');
       const dash = frameOfWebview(page);
-      await dash.locator('#gf-run option').first().waitFor({ state: 'attached', timeout: 60_000 });
+      await waitForLocator(dash.locator('#gf-run option').first(), 'the restored dashboard run list', 60_000, 'attached');
       const options = await dash.locator('#gf-run option').allTextContents();
       console.log(`[e2e] restored dashboard lists: ${JSON.stringify(options)}`);
       assert.equal(options.length, recorded.length, `one entry per recorded run (${recorded.length})`);
       assert.equal(await dash.locator('#gf-run-view .gf-empty').isVisible(), false, '"No runs yet" hidden');
       // The shown run is loaded, not only listed: its badge and info line.
-      await waitFor(async () => ((await dash.locator('.gf-info').textContent({ timeout: 1000 }).catch(() => null)) ?? '').includes('step'), 30_000, 'the restored run loaded');
+      await waitFor(async () => ((await dash.locator('.gf-info').textContent({ timeout: budget(1000) }).catch(() => null)) ?? '').includes('step'), 30_000, 'the restored run loaded');
       await screenshot(page, 'gradflow-ux-3-restored');
     }));
 });
 
-describe('Gradflow in Restricted Mode (workspace trust on, folder not trusted)', { skip: e2eSkip(), timeout: 200_000 }, () => {
+describe('Gradflow in Restricted Mode (workspace trust on, folder not trusted)', { skip: e2eSkip(), timeout: testTimeout(200_000) }, () => {
   let w: Workspace | undefined;
   let ws: string | undefined;
   let page: Page;
@@ -221,7 +221,7 @@ describe('Gradflow in Restricted Mode (workspace trust on, folder not trusted)',
     await w?.close();
   });
 
-  test('language features work; Run is refused with the reason and nothing runs', { timeout: 120_000 }, () =>
+  test('language features work; Run is refused with the reason and nothing runs', { timeout: testTimeout(120_000) }, () =>
     screenshotOnFailure(page, 'gradflow-ux-restricted', async () => {
       await openFile(page, BAD);
       const p = await waitFor(async () => {
@@ -232,12 +232,13 @@ describe('Gradflow in Restricted Mode (workspace trust on, folder not trusted)',
       await openFile(page, QUICK);
       await runCommand(page, 'Gradflow: Run Experiment');
       const t = toast(page, /running is disabled in Restricted Mode/);
-      await t.waitFor({ state: 'visible', timeout: 30_000 });
+      await waitForLocator(t, 'the message', 30_000, 'visible');
       const text = (await t.textContent()) ?? '';
       assert.match(text, /starts a trainer process on files from this workspace/);
       assert.ok(await t.locator('.monaco-button').filter({ hasText: 'Manage Workspace Trust' }).isVisible());
       await screenshot(page, 'gradflow-ux-4-restricted');
-      await new Promise((r) => setTimeout(r, 3000));
+      // No wait needed: the command handler refuses before anything starts (it checked trust and
+      // showed this message, and returned), so a run folder now would be one that was started.
       assert.equal(fs.existsSync(path.join(ws!, '.gradflow')), false, 'no run folder: nothing ran');
     }));
 });

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import {
-  closeAll,
+  budget, testTimeout, closeAll,
   e2eSkip,
   frameOfWebview,
   installVsix,
@@ -28,7 +28,7 @@ import {
   screenshot,
   screenshotOnFailure,
   startCodeServer,
-  waitFor,
+  waitFor, waitForLocator,
   type CodeServer,
 } from './harness';
 
@@ -54,7 +54,7 @@ const REQUIRED_FILES = [
   'node_modules/long/index.js',
 ];
 
-describe('Gradflow .vsix: package, install, run', { skip: e2eSkip(), timeout: 400_000 }, () => {
+describe('Gradflow .vsix: package, install, run', { skip: e2eSkip(), timeout: testTimeout(400_000) }, () => {
   let tmp: string | undefined;
   let ws: string;
   let extensionsDir: string;
@@ -84,7 +84,7 @@ describe('Gradflow .vsix: package, install, run', { skip: e2eSkip(), timeout: 40
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  test('vsce packages the extension with the tfjs files the allowlist re-includes', { timeout: 180_000 }, async () => {
+  test('vsce packages the extension with the tfjs files the allowlist re-includes', { timeout: testTimeout(180_000) }, async () => {
     const t0 = Date.now();
     const vsix = path.join(tmp!, 'gradflow.vsix');
     // `npm run package` as the README says, minus its `prepackage` build (`npm test` built dist/
@@ -97,7 +97,7 @@ describe('Gradflow .vsix: package, install, run', { skip: e2eSkip(), timeout: 40
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
     const { stdout, stderr } = await run(npm, ['run', '--ignore-scripts', 'package', '--', '--out', vsix], {
       cwd: repoRoot(),
-      timeout: 170_000, // vsce runs `npm ls`: slow on a loaded machine
+      timeout: budget(170_000), // vsce runs `npm ls`: slow on a loaded machine
       maxBuffer: 10 * 1024 * 1024,
       env: { ...process.env, NODE_OPTIONS: '', NODE_TEST_CONTEXT: '' },
     }).catch((e: Error & { stdout?: string; stderr?: string }) => {
@@ -125,7 +125,7 @@ describe('Gradflow .vsix: package, install, run', { skip: e2eSkip(), timeout: 40
     }
   });
 
-  test('the installed extension runs the quick example from the palette to the end', { timeout: 90_000 }, async () => {
+  test('the installed extension runs the quick example from the palette to the end', { timeout: testTimeout(90_000) }, async () => {
     assert.ok(installed, 'the previous test installed the extension');
     const t0 = Date.now();
     // The installed extension only: no extensionDevelopmentPath.
@@ -135,18 +135,18 @@ describe('Gradflow .vsix: package, install, run', { skip: e2eSkip(), timeout: 40
     const p = page;
     await screenshotOnFailure(p, 'gradflow-vsix-run', async () => {
       await openWorkbench(p, server!.url, ws, 60_000);
-      const title = (await p.locator('.monaco-workbench .part.titlebar').textContent({ timeout: 5000 }).catch(() => '')) ?? '';
+      const title = (await p.locator('.monaco-workbench .part.titlebar').textContent({ timeout: budget(5000) }).catch(() => '')) ?? '';
       assert.doesNotMatch(title, /Extension Development Host/, 'a normal window, not a development host');
 
       await openFile(p, 'quick.gradflow.yaml');
       // The language (and so the extension) comes from the install: the status bar names it.
-      await p.locator('.statusbar-item').filter({ hasText: 'Gradflow Experiment' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+      await waitForLocator(p.locator('.statusbar-item').filter({ hasText: 'Gradflow Experiment' }).first(), 'the Gradflow Experiment status item', 30_000, 'visible');
       await runCommand(p, 'Gradflow: Run Experiment');
 
       const dash = frameOfWebview(p);
       const badge = dash.locator('.gf-badge').first();
       const status = await waitFor(async () => {
-        const s = ((await badge.textContent({ timeout: 2000 }).catch(() => null)) ?? '').trim();
+        const s = ((await badge.textContent({ timeout: budget(2000) }).catch(() => null)) ?? '').trim();
         return s !== '' && s !== 'starting' && s !== 'running' ? s : undefined;
       }, 70_000 - (Date.now() - t0), 'the run to end in the dashboard');
       const info = (await dash.locator('.gf-info').textContent()) ?? '';
@@ -171,9 +171,9 @@ describe('Gradflow .vsix: package, install, run', { skip: e2eSkip(), timeout: 40
       await openFile(p, 'quick-wasm.gradflow.yaml');
       const tWasm = Date.now();
       await runCommand(p, 'Gradflow: Run Experiment');
-      await waitFor(async () => ((await dash.locator('.gf-info').textContent({ timeout: 2000 }).catch(() => '')) ?? '').includes('quick-wasm'), 20_000, 'the dashboard on the wasm run');
+      await waitFor(async () => ((await dash.locator('.gf-info').textContent({ timeout: budget(2000) }).catch(() => '')) ?? '').includes('quick-wasm'), 20_000, 'the dashboard on the wasm run');
       const wasmStatus = await waitFor(async () => {
-        const s = ((await badge.textContent({ timeout: 2000 }).catch(() => null)) ?? '').trim();
+        const s = ((await badge.textContent({ timeout: budget(2000) }).catch(() => null)) ?? '').trim();
         return s !== '' && s !== 'starting' && s !== 'running' ? s : undefined;
       }, 60_000 - (Date.now() - tWasm), 'the wasm run to end');
       const wasmInfo = (await dash.locator('.gf-info').textContent()) ?? '';

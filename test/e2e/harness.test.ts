@@ -28,7 +28,9 @@ import {
   screenshot,
   screenshotOnFailure,
   startCodeServer,
+  testTimeout,
   waitFor,
+  waitForLocator,
   type CodeServer,
 } from './harness';
 
@@ -106,7 +108,7 @@ exports.run = async () => { assert.strictEqual(1 + 1, 3, 'deliberate failure'); 
 // Last-resort cleanup for anything a failed test left open (see closeAll's comment).
 after(closeAll);
 
-describe('e2e harness self-test', { skip: e2eSkip(), timeout: 180_000 }, () => {
+describe('e2e harness self-test', { skip: e2eSkip(), timeout: testTimeout(180_000) }, () => {
   let tmp: string;
   let extDir: string;
   let workspace: string;
@@ -132,7 +134,7 @@ describe('e2e harness self-test', { skip: e2eSkip(), timeout: 180_000 }, () => {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  test('palette command of an installed extension runs in a real workbench', { timeout: 60_000 }, async () => {
+  test('palette command of an installed extension runs in a real workbench', { timeout: testTimeout(60_000) }, async () => {
     const t0 = Date.now();
     const srv = await startCodeServer({ workspace, extensionDirs: [extDir] });
     server = srv;
@@ -144,8 +146,7 @@ describe('e2e harness self-test', { skip: e2eSkip(), timeout: 180_000 }, () => {
       const tWb = Date.now();
 
       await runCommand(page, 'Gradflow E2E: Hello');
-      await page.locator('.notifications-toasts .notification-toast').filter({ hasText: HELLO_TEXT })
-        .waitFor({ state: 'visible', timeout: 15_000 });
+      await waitForLocator(page.locator('.notifications-toasts .notification-toast').filter({ hasText: HELLO_TEXT }), 'the Hello notification', 15_000);
       const written = await waitFor(() => {
         const f = path.join(workspace, 'hello.txt');
         return fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : undefined;
@@ -165,7 +166,7 @@ describe('e2e harness self-test', { skip: e2eSkip(), timeout: 180_000 }, () => {
       // Webview: two nested iframes; the script ran if data-ready is set.
       await runCommand(page, 'Gradflow E2E: Show Webview');
       const h1 = frameOfWebview(page).locator('#greeting');
-      await h1.waitFor({ state: 'visible', timeout: 15_000 });
+      await waitForLocator(h1, 'the webview greeting', 15_000);
       assert.equal(await h1.textContent(), HELLO_TEXT);
       assert.equal(await h1.getAttribute('data-ready'), 'yes');
       await screenshot(page, 'harness-webview');
@@ -182,14 +183,14 @@ describe('e2e harness self-test', { skip: e2eSkip(), timeout: 180_000 }, () => {
     server = undefined;
   });
 
-  test('extension-host test module passes via runExtensionHostTests', { timeout: 60_000 }, async () => {
+  test('extension-host test module passes via runExtensionHostTests', { timeout: testTimeout(60_000) }, async () => {
     const r = await runExtensionHostTests(extDir, path.join(extDir, 'test', 'pass.js'), { workspace });
     console.log(`[e2e timing] extension-host pass run ${r.durationMs} ms`);
     assert.equal(r.exitCode, 0, `console:\n${r.console.join('\n')}\nserver:\n${r.serverLog}`);
     assert.ok(r.console.some((l) => l.includes('GRADFLOW_E2E_EXTHOST_PASS')), r.console.join('\n'));
   });
 
-  test('a failing extension-host test module yields a non-zero exit code', { timeout: 60_000 }, async () => {
+  test('a failing extension-host test module yields a non-zero exit code', { timeout: testTimeout(60_000) }, async () => {
     const r = await runExtensionHostTests(extDir, path.join(extDir, 'test', 'fail.js'), { workspace });
     console.log(`[e2e timing] extension-host fail run ${r.durationMs} ms`);
     assert.notEqual(r.exitCode, 0);

@@ -309,7 +309,7 @@ export interface StartCodeServerOptions {
   extensionDevelopmentPath?: string;
   /** Module whose exported run() is executed in the extension host (needs the path above). */
   extensionTestsPath?: string;
-  /** How long to wait for GET /healthz (default 30 s). */
+  /** How long to wait for GET /healthz: an idle base, scaled by `budget()` (default 30 s). */
   startTimeoutMs?: number;
   /**
    * Keep workspace trust on (default off: `--disable-workspace-trust`). Also set the user setting
@@ -391,7 +391,8 @@ export function installExtensionDir(extensionsDir: string, dir: string): string 
  * hermetically (empty config, temp user-data and XDG dirs). Resolves with the CLI's output; throws
  * with it when the install fails.
  */
-export async function installVsix(vsix: string, extensionsDir: string, timeoutMs = 60_000): Promise<string> {
+export async function installVsix(vsix: string, extensionsDir: string, baseMs = 60_000): Promise<string> {
+  const timeoutMs = budget(baseMs);
   const a = e2eAvailable();
   if (!a.ok) throw new Error(a.reason);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-e2e-install-'));
@@ -469,7 +470,7 @@ export async function startCodeServer(opts: StartCodeServerOptions): Promise<Cod
   );
   for (const dir of opts.extensionDirs ?? []) installExtensionDir(extensionsDir, dir);
 
-  const startTimeoutMs = opts.startTimeoutMs ?? 30_000;
+  const startTimeoutMs = budget(opts.startTimeoutMs ?? 30_000);
   let stopped = false;
   const cleanupTmp = (): void => {
     if (process.env.GRADFLOW_E2E_KEEP !== '1') fs.rmSync(tmp, { recursive: true, force: true });
@@ -533,7 +534,8 @@ export async function startCodeServer(opts: StartCodeServerOptions): Promise<Cod
       cleanupTmp();
     };
 
-    const deadline = Date.now() + startTimeoutMs;
+    const t0 = Date.now();
+    const deadline = t0 + startTimeoutMs;
     let ready = false;
     for (;;) {
       if (exited !== undefined) break;
@@ -542,8 +544,9 @@ export async function startCodeServer(opts: StartCodeServerOptions): Promise<Cod
         break;
       }
       if (Date.now() > deadline) {
+        logWait('code-server /healthz', Date.now() - t0, startTimeoutMs, false, log.slice(-300));
         await stop();
-        throw new Error(`code-server not healthy on port ${port} after ${startTimeoutMs} ms:\n${log}`);
+        throw new Error(`code-server not healthy on port ${port} after ${startTimeoutMs} ms (load ${os.loadavg()[0].toFixed(2)}):\n${log}`);
       }
       await sleep(150);
     }
@@ -553,6 +556,7 @@ export async function startCodeServer(opts: StartCodeServerOptions): Promise<Cod
       await stop();
       throw new Error(`code-server exited with ${String(exited)} before it was ready:\n${log}`);
     }
+    logWait('code-server /healthz', Date.now() - t0, startTimeoutMs, true);
     return finishStart(opts, port, pgid, userDataDir, extensionsDir, () => log, stop);
   }
 }
@@ -642,8 +646,10 @@ export async function newPage(browser: Browser): Promise<Page> {
   return context.newPage();
 }
 
-/** Opens the workbench on `folder` (a server-side path) and waits until it is interactive. */
-export async function openWorkbench(page: Page, url: string, folder: string, timeoutMs = 30_000): Promise<void> {
+/** Opens the workbench on `folder` (a server-side path) and waits until it is interactive (`baseMs`: idle base of `budget()`). */
+export async function openWorkbench(page: Page, url: string, folder: string, baseMs = 30_000): Promise<void> {
+  const timeoutMs = budget(baseMs);
+  const t0 = Date.now();
   const u = new URL(url);
   u.searchParams.set('folder', path.resolve(folder));
   await page.goto(u.toString(), { waitUntil: 'domcontentloaded', timeout: timeoutMs });
@@ -653,6 +659,7 @@ export async function openWorkbench(page: Page, url: string, folder: string, tim
   await page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: timeoutMs });
   await page.locator('.monaco-workbench .part.activitybar, .monaco-workbench .part.sidebar').first()
     .waitFor({ state: 'visible', timeout: timeoutMs });
+  logWait('the workbench', Date.now() - t0, timeoutMs, true);
 }
 
 /**
@@ -661,7 +668,9 @@ export async function openWorkbench(page: Page, url: string, folder: string, tim
  * contributed by an extension that is still being scanned (or a file not yet indexed) is missing
  * from that snapshot: close and reopen until it shows up or the timeout passes.
  */
-async function pickInQuickInput(page: Page, shortcut: string, text: string, expect: string, timeoutMs: number): Promise<void> {
+async function pickInQuickInput(page: Page, shortcut: string, text: string, expect: string, baseMs: number): Promise<void> {
+  const timeoutMs = budget(baseMs);
+  const t0 = Date.now();
   const widget = page.locator('.quick-input-widget');
   const input = widget.locator('.quick-input-box input');
   const focusedMatch = page.locator('.quick-input-list .monaco-list-row.focused').filter({ hasText: expect });
@@ -672,34 +681,41 @@ async function pickInQuickInput(page: Page, shortcut: string, text: string, expe
     await page.keyboard.press(shortcut);
     const left = (): number => Math.max(1000, deadline - Date.now());
     try {
-      await input.waitFor({ state: 'visible', timeout: Math.min(5000 * attempt, left()) });
+      await input.waitFor({ state: 'visible', timeout: Math.min(budget(5000) * attempt, left()) });
     } catch (e) {
       // The quick input closes when something takes focus right after it opened (a webview
       // whose tab was just activated does): press the shortcut again.
-      if (Date.now() >= deadline) throw new Error(`${shortcut} did not open the quick input within ${timeoutMs} ms`, { cause: e });
+      if (Date.now() >= deadline) {
+        logWait(`quick input ${text}`, Date.now() - t0, timeoutMs, false, 'no quick input');
+        throw new Error(`${shortcut} did not open the quick input within ${timeoutMs} ms (load ${os.loadavg()[0].toFixed(2)})`, { cause: e });
+      }
       continue;
     }
     await input.fill(text);
     try {
-      await focusedMatch.waitFor({ state: 'visible', timeout: Math.min(3000 * attempt, left()) });
+      await focusedMatch.waitFor({ state: 'visible', timeout: Math.min(budget(3000) * attempt, left()) });
       break;
     } catch (e) {
       await page.keyboard.press('Escape');
-      await widget.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+      await widget.waitFor({ state: 'hidden', timeout: budget(5000) }).catch(() => undefined);
       if (Date.now() >= deadline) {
         const rows = await page.locator('.quick-input-list .monaco-list-row').allInnerTexts().catch(() => []);
-        throw new Error(`"${expect}" not offered for "${text}" within ${timeoutMs} ms; rows: ${JSON.stringify(rows.slice(0, 5))}`, { cause: e });
+        logWait(`quick input ${text}`, Date.now() - t0, timeoutMs, false, JSON.stringify(rows.slice(0, 5)));
+        throw new Error(`"${expect}" not offered for "${text}" within ${timeoutMs} ms (load ${os.loadavg()[0].toFixed(2)}); rows: ${JSON.stringify(rows.slice(0, 5))}`, { cause: e });
       }
     }
   }
   await page.keyboard.press('Enter');
   // Done when the palette has closed, or when the command put its own quick pick in the same widget
   // (e.g. Open Sweep…): then the widget never hides, but its input no longer holds what was typed.
+  // The rest of the deadline, as a base of budget() (which scales it again only when the load rose).
   await waitFor(
     async () => !(await widget.isVisible()) || (await input.inputValue({ timeout: 1000 }).catch(() => text)) !== text || undefined,
-    Math.max(1000, deadline - Date.now()),
+    Math.max(1000, deadline - Date.now()) / loadFactor(),
     `the quick input to close after "${expect}"`,
+    { seen: async () => ({ visible: await widget.isVisible().catch(() => false), value: await input.inputValue({ timeout: 1000 }).catch(() => '?') }) },
   );
+  logWait(`quick input ${text}`, Date.now() - t0, timeoutMs, true);
 }
 
 /** Runs a command by its palette title (e.g. "View: Toggle Terminal"), like a user would. */
@@ -718,7 +734,7 @@ export async function runCommandAndPick(page: Page, title: string, expect: strin
   for (let attempt = 1; ; attempt++) {
     await runCommand(page, title);
     try {
-      await row.waitFor({ state: 'visible', timeout: 10_000 });
+      await waitForLocator(row, `the pick of "${title}" offering "${expect}"`, 10_000);
       break;
     } catch (e) {
       if (attempt >= attempts) throw e;
@@ -729,11 +745,11 @@ export async function runCommandAndPick(page: Page, title: string, expect: strin
 }
 
 /** Opens a workspace file through quick open (Ctrl+P) and waits for its editor tab. */
-export async function openFile(page: Page, relPath: string, timeoutMs = 30_000): Promise<void> {
+export async function openFile(page: Page, relPath: string, baseMs = 30_000): Promise<void> {
   const base = path.basename(relPath);
-  await pickInQuickInput(page, 'Control+P', relPath, base, timeoutMs);
-  await page.locator('.tabs-container .tab.active').filter({ hasText: base })
-    .waitFor({ state: 'visible', timeout: timeoutMs });
+  await pickInQuickInput(page, 'Control+P', relPath, base, baseMs);
+  await waitForLocator(page.locator('.tabs-container .tab.active').filter({ hasText: base }), `the editor tab of ${base}`, baseMs, 'visible', () =>
+    page.locator('.tabs-container .tab').allTextContents());
 }
 
 /**
@@ -931,9 +947,9 @@ export interface ProblemsCount {
 }
 
 /** Error/warning counts from the status bar's problems item (`#status.problems`). */
-export async function problemsCount(page: Page, timeoutMs = 10_000): Promise<ProblemsCount> {
+export async function problemsCount(page: Page, baseMs = 10_000): Promise<ProblemsCount> {
   const item = page.locator('[id="status.problems"]');
-  await item.waitFor({ state: 'attached', timeout: timeoutMs });
+  await item.waitFor({ state: 'attached', timeout: budget(baseMs) });
   const label = (await item.getAttribute('aria-label')) ?? '';
   // VS Code 1.100 renders `<codicon-error> 1 <codicon-warning> 0`; the aria-label only mentions
   // the non-zero kinds ("Errors: 1", "No Problems"), so read the number after each icon.
@@ -956,15 +972,169 @@ export async function problemsCount(page: Page, timeoutMs = 10_000): Promise<Pro
   };
 }
 
-/** Polls until `fn` returns a value that is not undefined/false. */
-export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<Exclude<T, false | undefined>> {
-  const deadline = Date.now() + timeoutMs;
+/**
+ * The last `lines` lines of the output channels whose log file name matches `channel` (e.g.
+ * /Gradflow/): VS Code writes every output channel to `<userDataDir>/logs/` (any depth, `*.log`). For failure
+ * messages ("what did the extension do meanwhile").
+ */
+export function outputChannelTail(server: CodeServer, channel: RegExp, lines = 20): string {
+  const out: string[] = [];
+  const stack = [path.join(server.userDataDir, 'logs')];
+  while (stack.length > 0) {
+    const d = stack.pop()!;
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) stack.push(p);
+      else if (e.name.endsWith('.log') && channel.test(e.name)) out.push(...fs.readFileSync(p, 'utf8').split('\n').filter((l) => l !== ''));
+    }
+  }
+  return out.slice(-lines).join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// The wait budget: every deadline in test/e2e/ comes from here
+// ---------------------------------------------------------------------------------------------
+
+/** Cores the load average is divided by (the machine's, or GRADFLOW_E2E_CORES). */
+function cores(): number {
+  const n = Number(process.env.GRADFLOW_E2E_CORES);
+  return Number.isFinite(n) && n > 0 ? n : Math.max(1, os.availableParallelism());
+}
+
+/** Upper bound of the load factor (GRADFLOW_E2E_MAX_LOAD_FACTOR, default 4): a wedged run still fails. */
+function maxLoadFactor(): number {
+  const n = Number(process.env.GRADFLOW_E2E_MAX_LOAD_FACTOR);
+  return Number.isFinite(n) && n >= 1 ? n : 4;
+}
+
+/**
+ * How much slower than idle the machine is now: max(1, 1-minute load average / cores), capped at
+ * `GRADFLOW_E2E_MAX_LOAD_FACTOR` (4). Read at the start of every wait, so a wait that starts while
+ * the machine is busy gets the longer deadline.
+ */
+export function loadFactor(): number {
+  const load = os.loadavg()[0];
+  return Math.min(maxLoadFactor(), Math.max(1, load / cores()));
+}
+
+/**
+ * The one budget of the e2e suites: a wait whose idle allowance is `baseMs` gets
+ * `baseMs × loadFactor() × GRADFLOW_E2E_BUDGET_SCALE` (default 1). Every timeout in test/e2e/ goes
+ * through this function (node:test `timeout` options too, read when the file loads).
+ */
+export function budget(baseMs: number): number {
+  const scale = Number(process.env.GRADFLOW_E2E_BUDGET_SCALE);
+  return Math.round(baseMs * loadFactor() * (Number.isFinite(scale) && scale > 0 ? scale : 1));
+}
+
+/**
+ * A node:test `timeout` (a test's or a suite's): `baseMs × GRADFLOW_E2E_MAX_LOAD_FACTOR` (the cap
+ * of `loadFactor()`) × `GRADFLOW_E2E_BUDGET_SCALE`. It is fixed when the file loads, so it takes
+ * the most any wait inside can get: a wait's own timeout, which says what it saw, always fires
+ * first; the test's is the backstop.
+ */
+export function testTimeout(baseMs: number): number {
+  const scale = Number(process.env.GRADFLOW_E2E_BUDGET_SCALE);
+  return Math.round(baseMs * maxLoadFactor() * (Number.isFinite(scale) && scale > 0 ? scale : 1));
+}
+
+/**
+ * One machine-readable line per wait, collected by scripts/e2e-soak.sh:
+ * `[e2e-wait] {"what":…,"ms":…,"budgetMs":…,"load":…,"ok":…}`. `ms` is the wall time the wait took.
+ */
+export function logWait(what: string, ms: number, budgetMs: number, ok: boolean, seen?: string): void {
+  const rec: Record<string, unknown> = { what, ms: Math.round(ms), budgetMs, load: Number(os.loadavg()[0].toFixed(2)), ok };
+  if (!ok && seen !== undefined) rec.seen = seen.slice(0, 500);
+  console.log(`[e2e-wait] ${JSON.stringify(rec)}`);
+}
+
+function describeSeen(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  try {
+    const s = JSON.stringify(v);
+    return s === undefined ? String(v) : s;
+  } catch {
+    return String(v);
+  }
+}
+
+export interface WaitOptions<S> {
+  /**
+   * What the wait saw last, for the timeout message: called once when the wait times out (default:
+   * the last value `fn` returned).
+   */
+  seen?: () => S | Promise<S>;
+}
+
+/**
+ * Polls `fn` until it returns a value that is not undefined/false, for at most `budget(baseMs)`.
+ * Logs the wait (`logWait`); on timeout throws with `what`, the budget, the load and what it saw
+ * last (the caller's `seen`, else `fn`'s last value).
+ */
+export async function waitFor<T, S = unknown>(fn: () => T | Promise<T>, baseMs = 10_000, what = 'condition', opts: WaitOptions<S> = {}): Promise<Exclude<T, false | undefined>> {
+  const limit = budget(baseMs);
+  const t0 = Date.now();
+  const deadline = t0 + limit;
+  let last: T | undefined;
   for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v as Exclude<T, false | undefined>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    last = await fn();
+    if (last !== undefined && last !== false) {
+      logWait(what, Date.now() - t0, limit, true);
+      return last as Exclude<T, false | undefined>;
+    }
+    if (Date.now() > deadline) {
+      let seen: string;
+      try {
+        seen = opts.seen !== undefined ? describeSeen(await opts.seen()) : describeSeen(last);
+      } catch (e) {
+        seen = `(could not read: ${(e as Error).message})`;
+      }
+      logWait(what, Date.now() - t0, limit, false, seen);
+      throw new Error(`timed out after ${limit} ms (base ${baseMs} ms × load factor, 1-min load ${os.loadavg()[0].toFixed(2)} on ${cores()} cores) waiting for ${what}; last seen: ${seen}`);
+    }
     await sleep(100);
   }
+}
+
+/** Anything with Playwright's `waitFor({ state, timeout })` (a Locator). */
+export interface Waitable {
+  waitFor(options: { state?: 'attached' | 'detached' | 'visible' | 'hidden'; timeout?: number }): Promise<void>;
+}
+
+/**
+ * `locator.waitFor` with the budget and the wait log. On timeout the error says `what`, the budget
+ * and the load, plus what `seen` reports (e.g. the texts of the rows there were).
+ */
+export async function waitForLocator(
+  locator: Waitable,
+  what: string,
+  baseMs = 10_000,
+  state: 'attached' | 'detached' | 'visible' | 'hidden' = 'visible',
+  seen?: () => unknown,
+): Promise<void> {
+  const limit = budget(baseMs);
+  const t0 = Date.now();
+  try {
+    await locator.waitFor({ state, timeout: limit });
+  } catch (e) {
+    let saw = '';
+    if (seen !== undefined) {
+      try {
+        saw = describeSeen(await seen());
+      } catch (err) {
+        saw = `(could not read: ${(err as Error).message})`;
+      }
+    }
+    logWait(what, Date.now() - t0, limit, false, saw);
+    throw new Error(`timed out after ${limit} ms (base ${baseMs} ms, 1-min load ${os.loadavg()[0].toFixed(2)} on ${cores()} cores) waiting for ${what} to be ${state}${saw !== '' ? `; last seen: ${saw}` : ''}`, { cause: e });
+  }
+  logWait(what, Date.now() - t0, limit, true);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1002,7 +1172,7 @@ export async function runExtensionHostTests(
   options: ExtensionHostTestOptions = {},
 ): Promise<ExtensionHostTestResult> {
   const t0 = Date.now();
-  const timeoutMs = options.timeoutMs ?? 60_000;
+  const timeoutMs = budget(options.timeoutMs ?? 60_000);
   let tmpWorkspace: string | undefined;
   const workspace = options.workspace ?? (tmpWorkspace = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-e2e-ws-')));
   let server: CodeServer | undefined;
@@ -1024,15 +1194,18 @@ export async function runExtensionHostTests(
     await page.exposeFunction('codeAutomationExit', (code: unknown) => {
       resolveExit(typeof code === 'number' ? code : Number(code));
     });
-    await openWorkbench(page, server.url, workspace, timeoutMs);
+    await openWorkbench(page, server.url, workspace, options.timeoutMs ?? 60_000);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<number>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`extension-host tests did not finish within ${timeoutMs} ms`)), timeoutMs);
     });
     let exitCode: number;
+    const tRun = Date.now();
     try {
       exitCode = await Promise.race([exited, timedOut]);
+      logWait('extension-host run()', Date.now() - tRun, timeoutMs, true);
     } catch (e) {
+      logWait('extension-host run()', Date.now() - tRun, timeoutMs, false, consoleLines.slice(-5).join(' | '));
       const srvLog = server.logs();
       if (options.screenshotName !== undefined) await screenshot(page, `${options.screenshotName}-FAILED`).catch(() => undefined);
       throw new Error(`${(e as Error).message}\n--- console ---\n${consoleLines.join('\n')}\n--- code-server ---\n${srvLog}`);

@@ -63,6 +63,8 @@ export class DashboardPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly pump: UpdatePump;
   private disposed = false;
+  /** When the page's HTML was last set (created, or re-set after it was hidden): the page's `ready` is timed from it. */
+  private htmlSetAt = Date.now();
 
   /** The open panel, if any. */
   static get currentPanel(): DashboardPanel | undefined {
@@ -78,6 +80,7 @@ export class DashboardPanel implements vscode.Disposable {
       existing.panel.reveal(opts.column ?? existing.panel.viewColumn ?? vscode.ViewColumn.Beside, true);
       return existing;
     }
+    (opts.log ?? consoleLog).info(`dashboard: opening the panel${opts.runId !== undefined ? ` on run ${opts.runId}` : ''}`);
     const panel = vscode.window.createWebviewPanel(
       DashboardPanel.viewType,
       'Gradflow',
@@ -134,12 +137,16 @@ export class DashboardPanel implements vscode.Disposable {
         if (!e.webviewPanel.visible) {
           this.pump.pageGone();
           // Not while we are closing it: a disposed webview refuses new HTML.
-          if (!this.disposed) panel.webview.html = this.html();
+          if (!this.disposed) {
+            panel.webview.html = this.html();
+            this.htmlSetAt = Date.now();
+          }
         }
       }),
     );
     this.pump = new UpdatePump(state, (m) => this.post(m));
     panel.webview.html = this.html();
+    this.htmlSetAt = Date.now();
   }
 
   /** Same contract as the static one; kept on the instance for callers holding a panel. */
@@ -213,6 +220,8 @@ export class DashboardPanel implements vscode.Disposable {
           this.log.error(`dashboard: page speaks protocol ${m.protocolVersion}, host ${WEBVIEW_PROTOCOL_VERSION}; reload the window`);
           return;
         }
+        // How long the page took to load and say so: the part of opening the dashboard that is the webview's.
+        this.log.info(`dashboard: page ready ${Date.now() - this.htmlSetAt} ms after its HTML was set`);
         this.pump.pageReady();
         return;
       case 'selectRun':

@@ -14,6 +14,15 @@ import { markdownCode, markdownText, terminalText } from '../../shared/sanitize'
 
 /** The view refreshes at most this often while runs stream steps. */
 const REFRESH_MS = 1000;
+
+/**
+ * Why the view is refreshed only when what it shows changed, and live rows one by one: every
+ * refresh makes the extension host drop the commands of the rows it replaces (a row's command with
+ * arguments is only a handle into the host's cache). A click that reaches the host after that, but
+ * before the workbench has drawn the new rows, runs nothing, silently (on a loaded machine the
+ * window between the two is seconds wide). The view used to refresh as a whole on every file event
+ * in a runs folder and every second of a live run, so clicks on rows that had not changed got lost.
+ */
 /** While a run of another process is going, its folder is read again this often. */
 const RECHECK_MS = 3000;
 
@@ -39,11 +48,17 @@ function icon(status: LiveStatus): vscode.ThemeIcon {
 }
 
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<RunsNode | undefined>();
+  private readonly emitter = new vscode.EventEmitter<RunsNode | RunsNode[] | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
   private timer: NodeJS.Timeout | undefined;
   private readonly subs: vscode.Disposable[] = [];
   private past: PastRun[] | undefined;
+  /** What the view was last given (`rowsSignature` of the root rows), to skip refreshes that change nothing. */
+  private shown: string | undefined;
+  /** The live rows, one object per run, so a live run's row can be refreshed alone (`fire(node)`). */
+  private readonly liveNodes = new Map<string, RunsNode & { kind: 'live' }>();
+  /** Per live row, what it showed last (`itemSignature`). */
+  private readonly liveShown = new Map<string, string>();
 
   constructor(private readonly manager: RunManager) {
     // Runs started anywhere (a terminal's `gradflow run`/`sweep`, a Slurm task, another window)
@@ -104,7 +119,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     this.recheckTimer = setTimeout(() => {
       this.recheckTimer = undefined;
       this.past = undefined;
-      this.emitter.fire(undefined);
+      this.update();
     }, RECHECK_MS);
   }
 
@@ -112,13 +127,60 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     if (this.timer !== undefined) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.emitter.fire(undefined);
+      this.update();
     }, REFRESH_MS);
+  }
+
+  /**
+   * Redraws what changed: nothing when the rows are as shown; only the live rows whose text changed
+   * when the list itself is the same (same rows, same past and sweep rows); else the whole view.
+   */
+  private update(): void {
+    const nodes = this.rootNodes();
+    const rows = this.rowsSignature(nodes);
+    if (rows !== this.shown) {
+      this.emitter.fire(undefined);
+      return;
+    }
+    const changed: RunsNode[] = [];
+    for (const node of nodes) {
+      if (node.kind !== 'live') continue;
+      const sig = itemSignature(liveItem(node.run));
+      if (this.liveShown.get(node.run.key) !== sig) {
+        this.liveShown.set(node.run.key, sig);
+        changed.push(node);
+      }
+    }
+    if (changed.length > 0) this.emitter.fire(changed);
+  }
+
+  /**
+   * The root rows as the view lists them: live rows by key only (their text is refreshed row by
+   * row), past and sweep rows with everything they show.
+   */
+  private rowsSignature(nodes: RunsNode[]): string {
+    const parts: string[] = [];
+    for (const node of nodes) {
+      if (node.kind === 'live') parts.push(`live:${node.run.key}`);
+      else {
+        parts.push(itemSignature(this.getTreeItem(node)));
+        if (node.kind === 'sweep') for (const child of node.runs) parts.push(itemSignature(pastItem(child)));
+      }
+    }
+    return parts.join('\n');
   }
 
   getChildren(node?: RunsNode): RunsNode[] {
     if (node?.kind === 'sweep') return node.runs.map((run) => ({ kind: 'past', run }));
     if (node !== undefined) return [];
+    const nodes = this.rootNodes();
+    this.shown = this.rowsSignature(nodes);
+    for (const n of nodes) if (n.kind === 'live') this.liveShown.set(n.run.key, itemSignature(liveItem(n.run)));
+    return nodes;
+  }
+
+  /** The root rows: live runs of this session, then sweeps, then single recorded runs. */
+  private rootNodes(): RunsNode[] {
     const live = this.manager.list();
     const liveIds = new Set(live.map((r) => r.runId).filter((id): id is string => id !== undefined));
     this.past ??= listPastRuns(this.manager.runsDirs());
@@ -132,8 +194,21 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       if (r.sweep !== undefined) sweeps.set(r.sweep, [...(sweeps.get(r.sweep) ?? []), r]);
       else singles.push({ kind: 'past', run: r });
     }
+    const keys = new Set(live.map((r) => r.key));
+    for (const key of [...this.liveNodes.keys()]) {
+      if (!keys.has(key)) {
+        this.liveNodes.delete(key);
+        this.liveShown.delete(key);
+      }
+    }
+    const liveNode = (run: LiveRun): RunsNode => {
+      let n = this.liveNodes.get(run.key);
+      if (n === undefined) this.liveNodes.set(run.key, (n = { kind: 'live', run }));
+      else n.run = run;
+      return n;
+    };
     return [
-      ...live.map((run): RunsNode => ({ kind: 'live', run })),
+      ...live.map(liveNode),
       ...[...sweeps].map(([name, runs]): RunsNode => ({ kind: 'sweep', name, runs, dir: path.dirname(runs[0].runDir) })),
       ...singles,
     ];
@@ -167,6 +242,14 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     for (const s of this.subs) s.dispose();
     this.emitter.dispose();
   }
+}
+
+/** Everything a row shows or does, as one string (two rows that compare equal look and act the same). */
+function itemSignature(item: vscode.TreeItem): string {
+  const icon = item.iconPath instanceof vscode.ThemeIcon ? `${item.iconPath.id}/${item.iconPath.color?.id ?? ''}` : '';
+  const tooltip = item.tooltip instanceof vscode.MarkdownString ? item.tooltip.value : (item.tooltip ?? '');
+  const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
+  return JSON.stringify([item.id, label, item.description, icon, tooltip, item.contextValue, item.collapsibleState, item.command?.command, item.command?.arguments]);
 }
 
 function liveItem(run: LiveRun): vscode.TreeItem {
