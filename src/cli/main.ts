@@ -28,7 +28,7 @@ usage:
                                   Slurm job array with --executor slurm
   gradflow sweep --status DIR     a Slurm sweep's tasks: Slurm state, run status, failures' log tails
   gradflow sweep --cancel DIR     scancel a Slurm sweep's arrays (finished runs are kept)
-  gradflow report SWEEP_DIR [--out DIR] [--format md,csv,tex,svg,png]
+  gradflow report SWEEP_DIR | --from-table FILE [--out DIR] [--format md,csv,tex,svg,png]
                                   correlation and sparse-vs-dense significance tables, width plots,
                                   a pruning-criteria comparison when the sweep varies sparsity.method
   gradflow runs [DIR]             list runs, sweeps' runs included (default: .gradflow/runs)
@@ -46,6 +46,11 @@ report options (see docs/study.md):
   --bootstrap-resamples N    resamples of the paired bootstrap of |τ| differences (default 2000)
   --bootstrap-seed N         seed of the bootstrap resampler, 0 to 4294967295 (default 13)
   --confidence L             level of the bootstrap intervals, between 0 and 1 (default 0.95)
+  --bootstrap-unit U         auto | run | configuration: the bootstrap's resampling unit (default
+                             auto: configuration, i.e. all seeds together, when seeds repeat)
+  --include-blown-up         keep blown-up nets in the correlation tables (default: left out, listed)
+  --export-table FILE        where to write the per-net table (default OUT/nets.jsonl)
+  --from-table FILE          build the report from a per-net table instead of SWEEP_DIR
 
 sweep on Slurm (see docs/cluster.md; the runs folder must be on storage the nodes share):
   --executor local|slurm  where the sweep's configurations train (default local)
@@ -72,6 +77,10 @@ interface ParsedArgs {
   bootstrapResamples?: string;
   bootstrapSeed?: string;
   confidence?: string;
+  bootstrapUnit?: string;
+  includeBlownUp?: boolean;
+  fromTable?: string;
+  exportTable?: string;
   executor: Executor;
   partition?: string;
   maxParallel?: number;
@@ -120,6 +129,10 @@ function parseArgs(argv: string[]): ParsedArgs {
     else if (flag === '--bootstrap-resamples') out.bootstrapResamples = value();
     else if (flag === '--bootstrap-seed') out.bootstrapSeed = value();
     else if (flag === '--confidence') out.confidence = value();
+    else if (flag === '--bootstrap-unit') out.bootstrapUnit = value();
+    else if (a === '--include-blown-up') out.includeBlownUp = true;
+    else if (flag === '--from-table') out.fromTable = value();
+    else if (flag === '--export-table') out.exportTable = value();
     else if (a === '--backend' || a.startsWith('--backend=')) {
       const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
       if (!v || !(BACKENDS as readonly string[]).includes(v)) throw new CliUsageError(`--backend: expected one of ${BACKENDS.join(', ')}, got '${v ?? ''}'`);
@@ -214,8 +227,12 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'report': {
       const dir = args.positional[0];
-      if (!dir) throw new CliUsageError('report: missing SWEEP_DIR (the folder `gradflow sweep` printed)');
-      return reportCommand(path.resolve(dir), {
+      if (!dir && args.fromTable === undefined) throw new CliUsageError('report: missing SWEEP_DIR (the folder `gradflow sweep` printed) or --from-table FILE');
+      return reportCommand(dir ? path.resolve(dir) : undefined, {
+        ...(args.bootstrapUnit !== undefined ? { bootstrapUnit: args.bootstrapUnit } : {}),
+        ...(args.includeBlownUp === true ? { includeBlownUp: true } : {}),
+        ...(args.fromTable !== undefined ? { fromTable: args.fromTable } : {}),
+        ...(args.exportTable !== undefined ? { exportTable: args.exportTable } : {}),
         ...(args.out !== undefined ? { out: args.out } : {}),
         ...(args.format !== undefined ? { format: args.format } : {}),
         ...(args.bootstrapResamples !== undefined ? { bootstrapResamples: args.bootstrapResamples } : {}),

@@ -137,6 +137,8 @@ interface NetRun {
   final: NetSummary['final'];
   /** Set when this net diverged under `on_nan: stop`: it trains no further, its twin goes on. */
   diverged?: { step: number; reason: string };
+  /** First non-finite loss or gradient under `on_nan: continue` (the net trained on); written as the summary's `diverged`. */
+  nonFiniteAt?: { step: number; reason: string };
 }
 
 /**
@@ -483,6 +485,10 @@ export async function trainExperiment(
             if (res.layers) r.alerts.observe(step, res.layers).forEach((a) => hooks.onAlert(a));
             if (res.nonFinite) {
               alert(r.alerts.nonFinite(step, res.nonFinite.where, res.nonFinite.value));
+              if (mon.onNan !== 'stop' && !r.nonFiniteAt) {
+                const where = typeof res.nonFinite.where === 'number' ? r.net.layerInfo[res.nonFinite.where].name : res.nonFinite.where;
+                r.nonFiniteAt = { step, reason: `non-finite ${where === 'loss' ? 'loss' : `gradient (${where})`} in the ${r.role} net at step ${step} (monitoring.on_nan: continue, it trained on)` };
+              }
               if (mon.onNan === 'stop' && !r.diverged) {
                 // A diverged net is a result of its configuration, not a failed run: it stops
                 // training, its twin goes on, and the run still finishes.
@@ -559,7 +565,7 @@ export async function trainExperiment(
       layers: netInfo(r.net).layers,
       msPerStep: r.steps > 0 ? r.stepMs / r.steps : 0,
       memoryBytes: r.net.memoryBytes(r.opt),
-      ...(r.diverged ? { diverged: r.diverged } : {}),
+      ...(r.diverged ? { diverged: r.diverged } : r.nonFiniteAt ? { diverged: r.nonFiniteAt } : {}),
     }));
     const divergedReasons = runs.flatMap((r) => (r.diverged ? [r.diverged.reason] : []));
     const why = reason ?? (divergedReasons.length > 0 ? divergedReasons.join('; ') : undefined);

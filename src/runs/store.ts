@@ -253,7 +253,8 @@ export class RunWriter {
     this.dropReserve();
     const file = path.join(this.runDir, 'summary.json');
     try {
-      writeExclusive(file, summary);
+      // `diverged` is written for every net (null: it never hit NaN/Inf), so readers need not guess.
+      writeExclusive(file, { ...summary, nets: summary.nets.map((n) => ({ ...n, diverged: n.diverged ?? null })) });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') fs.rmSync(file, { force: true });
       this.close();
@@ -769,7 +770,7 @@ function checkSummary(raw: unknown): string[] {
   const problems: string[] = [];
   for (const k of ['finished', 'stopped'] as const) if (typeof raw[k] !== 'boolean') problems.push(`summary.json ${k} is not true/false (found ${JSON.stringify(raw[k])?.slice(0, 40)})`);
   if (!Array.isArray(raw.nets)) problems.push('summary.json nets is not a list');
-  else if (!raw.nets.every((n) => isRecord(n) && typeof n.net === 'string' && (n.diverged === undefined || isRecord(n.diverged))))
+  else if (!raw.nets.every((n) => isRecord(n) && typeof n.net === 'string' && (n.diverged === undefined || n.diverged === null || isRecord(n.diverged))))
     problems.push('summary.json nets has an entry without a net name');
   if (raw.endedAt !== undefined && typeof raw.endedAt !== 'string') problems.push('summary.json endedAt is not a string');
   if (raw.reason !== undefined && typeof raw.reason !== 'string') problems.push('summary.json reason is not a string');

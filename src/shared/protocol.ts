@@ -398,7 +398,14 @@ export function readTrainerMessage(v: unknown): TrainerToHost | undefined {
  * the nets' measured numbers that JSON turned into null turned back into NaN.
  */
 export function readRunSummary(s: RunSummaryOnWire): RunSummary {
-  return { ...s, nets: s.nets.map((n) => nullToNaN<NetSummary>(n)) };
+  return { ...s, nets: s.nets.map(readNetSummary) };
+}
+
+/** One net of a summary read from JSON: nulls back to NaN; `diverged: null` (written for a net that never hit NaN/Inf) is "absent", not a NaN. */
+export function readNetSummary(n: OnWire<NetSummary>): NetSummary {
+  const { diverged, ...rest } = n as OnWire<NetSummary> & { diverged?: NetSummary['diverged'] | null };
+  const out = nullToNaN<NetSummary>(rest as OnWire<NetSummary>);
+  return diverged === null || diverged === undefined ? out : { ...out, diverged };
 }
 
 /** Shallow guard for messages arriving from the trainer (they come from our own process, so the type tag is checked, not every field). */

@@ -11,7 +11,7 @@ export function buildTables(input: SweepResults | readonly SweepRow[], options: 
   const rows = isRowArray(input) ? input : input.rows;
   const width = widthTablesAndPlots(rows);
   return {
-    tables: [...criteriaTables(rows, options), ...correlationTables(rows), ...robustCorrelationTables(rows, options), ...significanceTables(rows, options), ...width.tables],
+    tables: [...criteriaTables(rows, options), ...correlationTables(rows, options), ...robustCorrelationTables(rows, options), ...significanceTables(rows, options), ...width.tables],
     plots: width.plots,
   };
 }

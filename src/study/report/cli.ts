@@ -7,7 +7,9 @@
 import * as path from 'node:path';
 import { terminalText } from '../../shared/sanitize';
 import { loadSweepResults } from './load';
-import { DEFAULT_BOOTSTRAP } from './correlation';
+import { BOOTSTRAP_UNITS, DEFAULT_BOOTSTRAP, type BootstrapUnit } from './correlation';
+import { TABLE_FILE, exportTable, readTable } from './table-io';
+import * as fs from 'node:fs';
 import { ReportError, REPORT_FORMATS, type ReportFormat, type TableOptions } from './types';
 import { parseFormats, writeReport } from './write';
 
@@ -22,6 +24,14 @@ export interface ReportCommandOptions {
   bootstrapSeed?: string;
   /** `--confidence` as typed: the bootstrap intervals' level, strictly between 0 and 1 (default 0.95). */
   confidence?: string;
+  /** `--bootstrap-unit` as typed: auto | run | configuration (default auto). */
+  bootstrapUnit?: string;
+  /** `--include-blown-up`: keep blown-up nets in the correlation tables. */
+  includeBlownUp?: boolean;
+  /** `--from-table FILE`: read the per-net table instead of the run folders (then no sweep folder is given). */
+  fromTable?: string;
+  /** `--export-table FILE`: where to write the per-net table (default `<out>/nets.jsonl`). */
+  exportTable?: string;
   /** Where the list of written files goes. */
   stdout: NodeJS.WritableStream;
   /** Where notes (skipped PNGs, unfinished runs) and errors go. */
@@ -41,8 +51,16 @@ function decimal(flag: string, value: string, expected: string): number {
  * resamples a positive integer, the seed an integer in [0, 2^32) (Mulberry32's state), the level
  * in (0, 1). Throws with the flag's name and the value as typed.
  */
-export function parseBootstrapFlags(opts: Pick<ReportCommandOptions, 'bootstrapResamples' | 'bootstrapSeed' | 'confidence'>): Pick<TableOptions, 'bootstrapResamples' | 'bootstrapSeed' | 'confidence'> {
-  const out: Pick<TableOptions, 'bootstrapResamples' | 'bootstrapSeed' | 'confidence'> = {};
+export function parseBootstrapFlags(
+  opts: Pick<ReportCommandOptions, 'bootstrapResamples' | 'bootstrapSeed' | 'confidence' | 'bootstrapUnit'>,
+): Pick<TableOptions, 'bootstrapResamples' | 'bootstrapSeed' | 'confidence' | 'bootstrapUnit'> {
+  const out: Pick<TableOptions, 'bootstrapResamples' | 'bootstrapSeed' | 'confidence' | 'bootstrapUnit'> = {};
+  if (opts.bootstrapUnit !== undefined) {
+    if (!(BOOTSTRAP_UNITS as readonly string[]).includes(opts.bootstrapUnit)) {
+      throw new Error(`--bootstrap-unit: expected one of ${BOOTSTRAP_UNITS.join(', ')} (default ${DEFAULT_BOOTSTRAP.unit}), got '${opts.bootstrapUnit}'`);
+    }
+    out.bootstrapUnit = opts.bootstrapUnit as BootstrapUnit;
+  }
   if (opts.bootstrapResamples !== undefined) {
     const what = `a positive integer (number of resamples, default ${DEFAULT_BOOTSTRAP.resamples})`;
     const n = decimal('--bootstrap-resamples', opts.bootstrapResamples, what);
@@ -64,7 +82,11 @@ export function parseBootstrapFlags(opts: Pick<ReportCommandOptions, 'bootstrapR
   return out;
 }
 
-export async function reportCommand(sweepDir: string, opts: ReportCommandOptions): Promise<number> {
+/**
+ * `sweepDir` is the sweep folder, or undefined with `opts.fromTable` (the report is then built from
+ * the per-net table alone; the table is not written again unless `exportTable` is given).
+ */
+export async function reportCommand(sweepDir: string | undefined, opts: ReportCommandOptions): Promise<number> {
   let formats: ReportFormat[];
   let bootstrap: ReturnType<typeof parseBootstrapFlags>;
   try {
@@ -75,13 +97,28 @@ export async function reportCommand(sweepDir: string, opts: ReportCommandOptions
     return 2;
   }
   try {
-    const results = loadSweepResults(sweepDir);
+    if ((sweepDir === undefined) === (opts.fromTable === undefined)) {
+      opts.stderr.write(`gradflow report: give either SWEEP_DIR or --from-table FILE${sweepDir !== undefined ? ', not both' : ''}\n`);
+      return 2;
+    }
+    const results = opts.fromTable !== undefined ? readTable(opts.fromTable) : loadSweepResults(sweepDir as string);
     if (results.unfinished.length > 0) {
       opts.stderr.write(`note: ${results.unfinished.length} of ${results.planned} configurations have no finished run and are not in the report (\`gradflow sweep\` resumes them)\n`);
     }
     for (const d of results.skipped) opts.stderr.write(`note: skipped damaged run folder ${terminalText(d.runDir)}: ${terminalText(d.reason)}\n`);
-    const out = opts.out ?? path.join(results.dir, 'report');
-    const files = await writeReport(results, out, { ...bootstrap, formats, note: (m) => opts.stderr.write(`note: ${terminalText(m)}\n`) });
+    const out = opts.out ?? (opts.fromTable !== undefined ? path.join(path.dirname(path.resolve(opts.fromTable)), 'report') : path.join(results.dir, 'report'));
+    const files = await writeReport(results, out, {
+      ...bootstrap,
+      ...(opts.includeBlownUp === true ? { includeBlownUp: true } : {}),
+      formats,
+      note: (m) => opts.stderr.write(`note: ${terminalText(m)}\n`),
+    });
+    const tableFile = opts.exportTable ?? (opts.fromTable === undefined ? path.join(out, TABLE_FILE) : undefined);
+    if (tableFile !== undefined) {
+      fs.mkdirSync(path.dirname(path.resolve(tableFile)), { recursive: true });
+      fs.writeFileSync(tableFile, exportTable(results));
+      files.push(path.resolve(tableFile));
+    }
     for (const f of files) opts.stdout.write(`${terminalText(f)}\n`);
     opts.stderr.write(`report of ${results.rows.length} run(s) written to ${terminalText(path.resolve(out))}${formats.includes('md') ? ` (open ${terminalText(path.join(path.resolve(out), 'report.md'))})` : ''}\n`);
     return 0;

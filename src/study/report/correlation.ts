@@ -27,6 +27,7 @@ import {
 } from '../stats';
 import { axisValueKey, axisValues, sweepAxisGroups, type AxisGroup } from '../../shared/sweep-psi';
 import { MEASURES, slug } from './labels';
+import { blownUpReason, type BlownUpNet } from './blowup';
 import { NA, NETS, byDataset, fixedColumn, intColumn, num, plural, textColumn } from './common';
 import type { Cell, Column, SweepRow, Table } from './types';
 export const SEED_KEY = 'training.seed';
@@ -56,9 +57,38 @@ export interface CorrelationOptions {
   bootstrapSeed?: number;
   /** Confidence level of the bootstrap intervals (default 0.95). */
   confidence?: number;
+  /**
+   * Resampling unit of the bootstrap: `run`, `configuration` (a cluster bootstrap: all seeds of a
+   * grid point together), or `auto` (default): `configuration` when some configuration has more
+   * than one run, else `run`.
+   */
+  bootstrapUnit?: BootstrapUnit;
+  /** Keep blown-up nets (blowup.ts) in the correlation tables (default false: left out and listed). */
+  includeBlownUp?: boolean;
 }
 
-export const DEFAULT_BOOTSTRAP = { resamples: 2000, seed: 13, confidence: 0.95 } as const;
+export type BootstrapUnit = 'auto' | 'run' | 'configuration';
+export const BOOTSTRAP_UNITS: readonly BootstrapUnit[] = ['auto', 'run', 'configuration'];
+
+export const DEFAULT_BOOTSTRAP = { resamples: 2000, seed: 13, confidence: 0.95, unit: 'auto' } as const;
+
+/**
+ * When a statistic is shown at all (docs/statistics.md, "Minimum n"):
+ * - `minRuns`: a τ (pooled, within-density mean, partial) needs at least 5 runs: with n ≤ 4 the
+ *   exact two-sided p of τ is at least 2/4! = 0.083, and a partial τ of ±1 is common by chance;
+ * - `minUnits`: a bootstrap needs at least 8 resampling units (runs, or configurations for the
+ *   cluster bootstrap): with k units there are only C(2k − 1, k) distinct resamples (126 at k = 5,
+ *   6,435 at k = 8), and the percentile interval of a rank statistic is then made of a few values;
+ * - `maxDegenerateShare`: a bootstrap cell is withheld when more than 10 % of its resamples were
+ *   degenerate (a τ undefined on them) and dropped: the interval would describe a conditioned
+ *   resampling distribution, not the sampling variability.
+ */
+export const MIN_N = { minRuns: 5, minUnits: 8, maxDegenerateShare: 0.1 } as const;
+
+/** The cell text that replaces a statistic computed on too few runs. */
+export function tooFew(n: number, unit = 'runs'): string {
+  return `too few ${unit} (n = ${n})`;
+}
 
 // -------------------------------------------------------------------------------------------------
 // Runs and axes
@@ -85,9 +115,14 @@ export function densityLevel(row: SweepRow): number | undefined {
   return hD / row.config.model.width;
 }
 
-/** Nets of `net` role whose four measures, test loss and test accuracy are finite; the rest counted. */
-export function correlationRuns(rows: readonly SweepRow[], net: NetRole): { runs: CorrelationRun[]; excluded: number } {
+/**
+ * Nets of `net` role whose four measures, test loss and test accuracy are finite and that are not
+ * blown up (unless `includeBlownUp`); the non-finite ones counted in `excluded`, the blown-up ones
+ * listed in `blownUp`.
+ */
+export function correlationRuns(rows: readonly SweepRow[], net: NetRole, options: Pick<CorrelationOptions, 'includeBlownUp'> = {}): { runs: CorrelationRun[]; excluded: number; blownUp: BlownUpNet[] } {
   const runs: CorrelationRun[] = [];
+  const blownUp: BlownUpNet[] = [];
   let excluded = 0;
   for (const row of rows) {
     const n = row.nets[net];
@@ -96,6 +131,11 @@ export function correlationRuns(rows: readonly SweepRow[], net: NetRole): { runs
     if (!ok) {
       excluded++;
       continue;
+    }
+    const why = blownUpReason(row, net);
+    if (why !== undefined) {
+      blownUp.push({ row, net, reason: why });
+      if (options.includeBlownUp !== true) continue;
     }
     runs.push({
       row,
@@ -107,7 +147,13 @@ export function correlationRuns(rows: readonly SweepRow[], net: NetRole): { runs
       seed: row.point[SEED_KEY] === undefined ? String(row.config.training.seed) : axisValueKey(row.point[SEED_KEY]),
     });
   }
-  return { runs, excluded };
+  return { runs, excluded, blownUp };
+}
+
+/** A configuration's key: its grid point without the seed (the cluster of the cluster bootstrap). */
+export function configurationKey(row: SweepRow): string {
+  const entries = Object.entries(row.point).filter(([k]) => k !== SEED_KEY).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify(entries);
 }
 
 /**
@@ -134,11 +180,11 @@ export interface GranulatedCell {
 }
 
 /** Granulated Kendall of every measure against both targets, per net; seeds are the replicate key. */
-export function granulatedCells(rows: readonly SweepRow[]): { cells: GranulatedCell[]; axes: SweepAxis[]; single: string[] } {
+export function granulatedCells(rows: readonly SweepRow[], options: Pick<CorrelationOptions, 'includeBlownUp'> = {}): { cells: GranulatedCell[]; axes: SweepAxis[]; single: string[] } {
   const { axes, single } = sweepAxes(rows);
   const cells: GranulatedCell[] = [];
   for (const net of NETS) {
-    const { runs } = correlationRuns(rows, net);
+    const { runs } = correlationRuns(rows, net, options);
     if (runs.length === 0) continue;
     const gAxes: GranulatedAxis[] = axes.map((a) => ({ name: a.name, values: axisValuesOf(runs, a) }));
     const replicate = runs.map((r) => r.seed);
@@ -265,11 +311,11 @@ function levelLabel(d: number): string {
   return String(Number(d.toPrecision(6)));
 }
 
-export function densityCells(rows: readonly SweepRow[]): { cells: DensityCell[]; withoutDensity: number } {
+export function densityCells(rows: readonly SweepRow[], options: Pick<CorrelationOptions, 'includeBlownUp'> = {}): { cells: DensityCell[]; withoutDensity: number } {
   const cells: DensityCell[] = [];
   let withoutDensity = 0;
   for (const net of NETS) {
-    const all = correlationRuns(rows, net).runs;
+    const all = correlationRuns(rows, net, options).runs;
     const runs = all.filter((r) => r.density !== undefined);
     withoutDensity += all.length - runs.length;
     if (runs.length < 2) continue;
@@ -302,8 +348,8 @@ export function densityCells(rows: readonly SweepRow[]): { cells: DensityCell[];
   return { cells, withoutDensity };
 }
 
-function densityTable(rows: readonly SweepRow[], idSuffix: string, titleSuffix: string): { table?: Table; cells: DensityCell[] } {
-  const { cells, withoutDensity } = densityCells(rows);
+function densityTable(rows: readonly SweepRow[], options: CorrelationOptions, idSuffix: string, titleSuffix: string): { table?: Table; cells: DensityCell[] } {
+  const { cells, withoutDensity } = densityCells(rows, options);
   if (cells.length === 0) return { cells };
   const columns: Column[] = [
     ...LEAD_COLUMNS,
@@ -323,6 +369,7 @@ function densityTable(rows: readonly SweepRow[], idSuffix: string, titleSuffix: 
     'When |τ·density| and |τ̄ within| are much smaller than the pooled |τ|, the pooled correlation comes mostly through the density level.',
   ];
   if (withoutDensity > 0) notes.push(`${plural(withoutDensity, 'net')} without sparsity.dense_width left out.`);
+  if (cells.some((c) => c.n < MIN_N.minRuns)) notes.push(`Fewer than ${MIN_N.minRuns} runs: no τ is shown ("too few runs"); with n ≤ 4 the exact two-sided p of a τ cannot fall below 0.083 (docs/statistics.md, "Minimum n").`);
   const naPartial = cells.filter((c) => c.partialNa !== undefined);
   if (naPartial.length > 0) notes.push(`τ·density n/a: ${[...new Set(naPartial.map((c) => `${c.net} ${measureLabel(c.measure)} (${c.partialNa})`))].join('; ')}.`);
   return {
@@ -331,7 +378,7 @@ function densityTable(rows: readonly SweepRow[], idSuffix: string, titleSuffix: 
       id: `correlation-density${idSuffix}`,
       title: `Density-controlled Kendall τ${titleSuffix}`,
       columns,
-      rows: cells.map((c) => [
+      rows: cells.map((c) => c.n < MIN_N.minRuns ? [c.net, measureLabel(c.measure), targetLabel(c.target), c.n, ...Array<Cell>(8).fill(tooFew(c.n))] : [
         c.net,
         measureLabel(c.measure),
         targetLabel(c.target),
@@ -362,10 +409,9 @@ function signsTable(granulated: readonly GranulatedCell[], axes: readonly SweepA
         const subsets: Array<[string, number]> = [];
         const d = density.find((c) => c.net === net && c.measure === m.key && c.target === t.key);
         const g = granulated.find((c) => c.net === net && c.measure === m.key && c.target === t.key);
-        if (d) {
-          subsets.push(['pooled', d.pooled], ['partial given density', d.partial]);
-          for (const l of d.perLevel) subsets.push([`density ${l.level}`, l.tau]);
-        }
+        // Subsets of fewer than MIN_N.minRuns runs have no sign worth counting (their τ is mostly noise).
+        if (d && d.n >= MIN_N.minRuns) subsets.push(['pooled', d.pooled], ['partial given density', d.partial]);
+        if (d) for (const l of d.perLevel) if (l.n >= MIN_N.minRuns) subsets.push([`density ${l.level}`, l.tau]);
         if (g) g.result.axes.forEach((a, i) => subsets.push([`axis ${axisShort(axes[i])}`, a.tau]));
         const defined = subsets.filter(([, v]) => Number.isFinite(v));
         if (defined.length === 0) continue;
@@ -396,7 +442,7 @@ function signsTable(granulated: readonly GranulatedCell[], axes: readonly SweepA
     ],
     rows: rowsOut,
     notes: [
-      'Subsets: the pooled τ, the partial τ given the density level, τ within each density level, and the granulated τ̄ of each axis. A measure whose sign changes between subsets measures different things in different regimes; its pooled |τ| mixes them.',
+      `Subsets: the pooled τ, the partial τ given the density level, τ within each density level, and the granulated τ̄ of each axis; a pooled, partial or within-level τ on fewer than ${MIN_N.minRuns} runs is not counted. A sign that changes between subsets is a hint that the measure tracks different things in different regimes, not evidence of it: a τ on a few runs changes sign by chance (with no association, a τ on 5 runs has a standard deviation of about 0.41), so read flips together with the bootstrap intervals.`,
     ],
   };
 }
@@ -409,21 +455,41 @@ export interface BootstrapCell {
   target: Target;
   statistic: 'pooled' | 'partial';
   n: number;
+  /** Resampling unit actually used, and the number of units (runs, or configurations). */
+  unit: 'run' | 'configuration';
+  units: number;
   result?: BootstrapResult;
   na?: string;
+  /** Set when the result exists but is not shown: too few units, or too many degenerate resamples. */
+  withheld?: string;
+}
+
+/** The resampling unit `auto` resolves to: configurations when some configuration has more than one run. */
+export function resolveBootstrapUnit(rows: readonly SweepRow[], unit: BootstrapUnit = 'auto'): 'run' | 'configuration' {
+  if (unit !== 'auto') return unit;
+  const keys = rows.map(configurationKey);
+  return new Set(keys).size < keys.length ? 'configuration' : 'run';
 }
 
 export function bootstrapCells(rows: readonly SweepRow[], options: CorrelationOptions = {}): BootstrapCell[] {
   const out: BootstrapCell[] = [];
   for (const net of NETS) {
-    const { runs } = correlationRuns(rows, net);
+    const { runs } = correlationRuns(rows, net, options);
     if (runs.length < 2) continue;
     const withDensity = runs.filter((r) => r.density !== undefined);
     for (const t of TARGETS) {
       for (const statistic of ['pooled', 'partial'] as const) {
         const rs = statistic === 'pooled' ? runs : withDensity;
         if (statistic === 'partial' && new Set(rs.map((r) => r.density)).size < 2) continue;
-        const cell: BootstrapCell = { net, target: t.key, statistic, n: rs.length };
+        const unit = resolveBootstrapUnit(rs.map((r) => r.row), options.bootstrapUnit ?? DEFAULT_BOOTSTRAP.unit);
+        const clusters = unit === 'configuration' ? rs.map((r) => configurationKey(r.row)) : undefined;
+        const units = clusters === undefined ? rs.length : new Set(clusters).size;
+        const cell: BootstrapCell = { net, target: t.key, statistic, n: rs.length, unit, units };
+        if (units < MIN_N.minUnits) {
+          cell.withheld = tooFew(units, unit === 'run' ? 'runs' : 'configurations');
+          out.push(cell);
+          continue;
+        }
         try {
           cell.result = bootstrapAbsTauDifferences(
             MEASURES.map((m) => rs.map((r) => r.measures[m.key])),
@@ -433,8 +499,12 @@ export function bootstrapCells(rows: readonly SweepRow[], options: CorrelationOp
               seed: options.bootstrapSeed ?? DEFAULT_BOOTSTRAP.seed,
               level: options.confidence ?? DEFAULT_BOOTSTRAP.confidence,
               ...(statistic === 'partial' ? { control: rs.map((r) => r.density as number) } : {}),
+              ...(clusters !== undefined ? { clusters } : {}),
             },
           );
+          if (cell.result.degenerateShare > MIN_N.maxDegenerateShare) {
+            cell.withheld = `withheld: ${pctText(cell.result.degenerateShare)} of resamples degenerate (> ${pctText(MIN_N.maxDegenerateShare)})`;
+          }
         } catch (e) {
           if (!(e instanceof StatsError)) throw e;
           cell.na = e.message;
@@ -444,6 +514,10 @@ export function bootstrapCells(rows: readonly SweepRow[], options: CorrelationOp
     }
   }
   return out;
+}
+
+function pctText(share: number): string {
+  return `${Math.round(share * 1000) / 10} %`;
 }
 
 /** The sentence about the best measure of a bootstrap cell. */
@@ -464,22 +538,29 @@ function bootstrapTable(rows: readonly SweepRow[], options: CorrelationOptions, 
   for (const c of cells) {
     const statLabel = c.statistic === 'pooled' ? 'τ pooled' : 'τ·density';
     const target = targetLabel(c.target);
-    if (!c.result) {
-      rowsOut.push([c.net, target, statLabel, NA, c.n, NA, NA, NA, NA, NA, NA]);
-      verdicts.push(`${c.net}, ${target}, ${statLabel}: n/a — ${c.na ?? ''}`);
+    const lead: Cell[] = [c.net, target, statLabel];
+    if (!c.result || c.withheld !== undefined) {
+      const text = c.withheld ?? NA;
+      const share = c.result ? c.result.degenerateShare : NA;
+      rowsOut.push([...lead, NA, c.n, c.unit, c.units, share, text, text, text, text, text, text]);
+      verdicts.push(`${c.net}, ${target}, ${statLabel}: ${c.withheld ?? `n/a — ${c.na ?? ''}`}.`);
       continue;
     }
     const r = c.result;
     r.measures.forEach((m, i) => {
       const isBest = i === r.best;
       const status = isBest ? (r.verdict === 'best' ? 'best' : 'largest |τ|, not separable') : m.high < 0 ? 'below the best' : 'indistinguishable from the best';
-      rowsOut.push([c.net, target, statLabel, MEASURES[i].label, c.n, m.tau, m.abs, isBest ? NA : m.meanDiff, isBest ? NA : m.low, isBest ? NA : m.high, status]);
+      rowsOut.push([...lead, MEASURES[i].label, c.n, c.unit, c.units, r.degenerateShare, m.tau, m.abs, isBest ? NA : m.meanDiff, isBest ? NA : m.se, isBest ? NA : m.low, isBest ? NA : m.high, status]);
     });
     verdicts.push(`${c.net}, ${target}, ${statLabel}: ${bestVerdict(r)}.`);
-    if (r.dropped > 0) drops.push(`${c.net}, ${target}, ${statLabel}: ${r.dropped}`);
+    if (r.dropped > 0) drops.push(`${c.net}, ${target}, ${statLabel}: ${r.dropped} of ${r.dropped + r.resamples}`);
   }
   const resamples = options.bootstrapResamples ?? DEFAULT_BOOTSTRAP.resamples;
   const seed = options.bootstrapSeed ?? DEFAULT_BOOTSTRAP.seed;
+  const units = [...new Set(cells.map((c) => c.unit))];
+  const unitNote = units.includes('configuration')
+    ? 'Resampling unit: the configuration (a cluster bootstrap: a resample draws as many configurations as there are, with replacement, and takes all seeds of each drawn configuration together), because seeds repeat: runs of one configuration are not independent. For a fixed grid the interval describes the variability over seeds and over the grid\'s configurations treated as a sample from similar configurations; it is not a statement about other grids.'
+    : 'Resampling unit: the run (every configuration has one run).';
   return {
     id: `correlation-bootstrap${idSuffix}`,
     title: `Which measure is best? Paired bootstrap of |τ| differences${titleSuffix}`,
@@ -489,16 +570,22 @@ function bootstrapTable(rows: readonly SweepRow[], options: CorrelationOptions, 
       textColumn('statistic'),
       textColumn('measure'),
       intColumn('n'),
+      textColumn('unit'),
+      intColumn('units'),
+      fixedColumn('degenerate_share', 'degenerate share', 3),
       tauColumn('tau', 'τ'),
       tauColumn('abs_tau', '|τ|'),
       tauColumn('mean_diff', 'Δ|τ| vs best (mean)'),
+      tauColumn('se_diff', 'SE Δ|τ|'),
       tauColumn('ci_low', `${pct} CI low`),
       tauColumn('ci_high', `${pct} CI high`),
       textColumn('status'),
     ],
     rows: rowsOut,
     notes: [
-      `Paired bootstrap over runs: ${resamples} resamples of the n runs with replacement (Mulberry32, seed ${seed}; the same resamples for every measure), |τ| of each measure on each resample (τ-b; τ·density: the partial τ given the density level); Δ|τ| = |τ_m| − |τ_best| per resample, best = the largest |τ| on all runs; ${pct} percentile intervals. A measure is called best only when every other measure's interval lies below 0.`,
+      `Paired bootstrap: ${resamples} resamples with replacement (Mulberry32, seed ${seed}; the same resamples for every measure), |τ| of each measure on each resample (τ-b; τ·density: the partial τ given the density level); Δ|τ| = |τ_m| − |τ_best| per resample, best = the largest |τ| on all runs; SE Δ|τ| = the standard deviation of Δ|τ| over the resamples (the standard error of the paired difference, not of one τ); ${pct} percentile intervals. A measure is called best only when every other measure's interval lies below 0.`,
+      unitNote,
+      `A cell is withheld with fewer than ${MIN_N.minUnits} resampling units, or when more than ${pctText(MIN_N.maxDegenerateShare)} of its resamples were degenerate (a τ undefined on them, dropped for every measure) (docs/statistics.md, "Minimum n").`,
       ...verdicts,
       ...(drops.length > 0 ? [`Resamples dropped because a τ was undefined on them (a constant column): ${drops.join('; ')}.`] : []),
     ],
@@ -515,9 +602,9 @@ export function robustCorrelationTables(rows: readonly SweepRow[], options: Corr
   if (confidence !== undefined && !(confidence > 0 && confidence < 1)) throw new Error(`confidence must be in (0, 1), got ${confidence}`);
   const tables: Table[] = [];
   for (const g of byDataset(rows)) {
-    const granulated = granulatedCells(g.rows);
+    const granulated = granulatedCells(g.rows, options);
     tables.push(...granulatedTables(granulated, g.idSuffix, g.titleSuffix));
-    const dens = densityTable(g.rows, g.idSuffix, g.titleSuffix);
+    const dens = densityTable(g.rows, options, g.idSuffix, g.titleSuffix);
     if (dens.table) tables.push(dens.table);
     const signs = signsTable(granulated.cells, granulated.axes, dens.cells, g.idSuffix, g.titleSuffix);
     if (signs) tables.push(signs);

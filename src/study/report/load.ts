@@ -68,7 +68,7 @@ const REQUIRED_CONFIG: ReadonlyArray<[string, 'string' | 'number' | 'boolean']> 
 ];
 
 /** Checks a net of summary.json (as JSON carries it: measurements may be null) for what the tables need. */
-function checkNet(raw: unknown, run: string, index: number): OnWire<NetSummary> {
+export function checkNet(raw: unknown, run: string, index: number): OnWire<NetSummary> {
   if (!isRecord(raw) || (raw.net !== 'sparse' && raw.net !== 'dense')) {
     throw new ReportError('missing-metric', `run ${run}: summary.json nets[${index}] has no 'net' ('sparse' or 'dense')`, { run, metric: 'net' });
   }
@@ -83,7 +83,7 @@ function checkNet(raw: unknown, run: string, index: number): OnWire<NetSummary> 
 }
 
 /** summary.json `alerts`: absent is none; each entry needs its net, a known kind and a severity (the criteria table counts collapses by them). */
-function checkAlerts(raw: unknown, run: string): Alert[] {
+export function checkAlerts(raw: unknown, run: string): Alert[] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) throw new ReportError('bad-run', `run ${run}: summary.json alerts is not a list`, { run, metric: 'alerts' });
   raw.forEach((a: unknown, i: number) => {
@@ -98,7 +98,7 @@ function checkAlerts(raw: unknown, run: string): Alert[] {
   return raw as Alert[];
 }
 
-function checkConfig(raw: unknown, run: string): ExperimentConfig {
+export function checkConfig(raw: unknown, run: string): ExperimentConfig {
   for (const [key, type] of REQUIRED_CONFIG) {
     const v = at(raw, key);
     if (typeof v !== type) {

@@ -14,6 +14,8 @@ import type { NetRole } from '../../shared/experiment';
 import type { FlowMeasures, NetSummary } from '../../shared/protocol';
 import { holm, kendallTau, mannWhitneyU, pairedTTest, wilcoxon } from '../stats';
 import { NA, NETS, byDataset, groupBy, mean, plural, reason } from './common';
+import { MIN_N, correlationRuns, tooFew } from './correlation';
+import { blownUpNote } from './blowup';
 import { MEASURES, compareActivations, compareOptimizers, compareRegularisers, regulariserLabel } from './labels';
 import type {
   Cell,
@@ -40,7 +42,7 @@ export const WILCOXON_OPTIONS = { alternative: 'greater', zeroMethod: 'wilcox', 
  * dense nets separately, one table per dataset. A net enters only if its four measures, its loss and
  * its accuracy are all finite (a diverged net is left out and counted in the notes).
  */
-export function correlationTables(rows: readonly SweepRow[]): Table[] {
+export function correlationTables(rows: readonly SweepRow[], options: Pick<TableOptions, 'includeBlownUp'> = {}): Table[] {
   const tables: Table[] = [];
   for (const g of byDataset(rows)) {
     const columns: Column[] = [
@@ -64,11 +66,17 @@ export function correlationTables(rows: readonly SweepRow[]): Table[] {
     for (const net of NETS) {
       const nets = g.rows.map((r) => r.nets[net]).filter((n): n is NetSummary => n !== undefined);
       if (nets.length === 0) continue;
-      const usable = nets.filter(
-        (n) => Number.isFinite(n.final.test.loss) && Number.isFinite(n.final.test.accuracy) && MEASURES.every((m) => Number.isFinite(n.flowAverage[m.key])),
-      );
-      if (usable.length < nets.length) {
-        notes.push(`${net}: ${plural(nets.length - usable.length, 'run')} left out because a measure, the test loss or the test accuracy is not finite (diverged).`);
+      const picked = correlationRuns(g.rows, net, options);
+      const usable = picked.runs.map((r) => r.net);
+      if (picked.excluded > 0) {
+        notes.push(`${net}: ${plural(picked.excluded, 'run')} left out because a measure, the test loss or the test accuracy is not finite (diverged).`);
+      }
+      const blown = blownUpNote(picked.blownUp, options.includeBlownUp === true ? 'kept (--include-blown-up)' : 'left out (docs/study.md, "Blown-up nets")');
+      if (blown !== undefined) notes.push(`${net}: ${blown}`);
+      if (usable.length < MIN_N.minRuns) {
+        out.push(...MEASURES.map((m): Cell[] => [net, m.label, usable.length, ...Array<Cell>(6).fill(tooFew(usable.length))]));
+        notes.push(`${net}: fewer than ${MIN_N.minRuns} runs, no τ shown (docs/statistics.md, "Minimum n").`);
+        continue;
       }
       const loss = usable.map((n) => n.final.test.loss);
       const acc = usable.map((n) => n.final.test.accuracy);

@@ -151,6 +151,10 @@ export interface TableOptions {
   bootstrapSeed?: number;
   /** Confidence level of the bootstrap intervals (default 0.95). */
   confidence?: number;
+  /** Resampling unit of the bootstrap (default `auto`: configurations when seeds repeat, else runs). */
+  bootstrapUnit?: 'auto' | 'run' | 'configuration';
+  /** Keep blown-up nets in the correlation tables (default false: left out, counted and listed). */
+  includeBlownUp?: boolean;
   /** Which sparse-vs-dense tests to tabulate (each gets its own tables). Default `['wilcoxon']`. */
   tests?: SignificanceTest[];
   /**

@@ -148,8 +148,18 @@ export interface BootstrapOptions {
   readonly level?: number;
   /** Controlled variable: bootstrap the partial |τ_xy·z| instead of |τ_xy|. */
   readonly control?: readonly number[];
-  /** Fixed resample indices (each of length n): used instead of drawing them (reference tests). */
+  /**
+   * Fixed resample draws, used instead of drawing them (reference tests): each of length n (run
+   * bootstrap) or of the number of clusters (cluster bootstrap), indices of runs or of clusters.
+   */
   readonly indices?: readonly Int32Array[];
+  /**
+   * Cluster bootstrap: a label per run (the configuration: every axis but the seed). A resample then
+   * draws as many clusters as there are, with replacement, and takes all runs of each drawn cluster
+   * together (clusters in order of first appearance; `indices` index them). Without it every run is
+   * its own unit.
+   */
+  readonly clusters?: readonly string[];
 }
 
 export interface BootstrapMeasure {
@@ -162,6 +172,8 @@ export interface BootstrapMeasure {
   /** Percentile interval of |τ_m| − |τ_best| over the resamples. */
   readonly low: number;
   readonly high: number;
+  /** Bootstrap standard error of |τ_m| − |τ_best|: the sample standard deviation (n − 1) over the used resamples (0 for the best). */
+  readonly se: number;
 }
 
 export interface BootstrapResult {
@@ -171,6 +183,12 @@ export interface BootstrapResult {
   /** Resamples used; `dropped` had an undefined statistic for some measure and were left out (for all measures). */
   readonly resamples: number;
   readonly dropped: number;
+  /** dropped / (resamples + dropped): the share of degenerate resamples. */
+  readonly degenerateShare: number;
+  /** The resampling unit: single runs, or clusters (`clusters` given). */
+  readonly unit: 'run' | 'cluster';
+  /** Number of resampling units (runs, or distinct clusters). */
+  readonly units: number;
   readonly level: number;
   /**
    * 'best' when every other measure's interval lies below 0; otherwise the measures whose interval
@@ -242,11 +260,15 @@ export function bootstrapAbsTauDifferences(measures: ReadonlyArray<readonly numb
   const level = options.level ?? 0.95;
   if (!(level > 0 && level < 1)) throw new StatsError('invalid-argument', `${fn}: level must be in (0, 1), got ${level}`);
   const n = y.length;
-  const indices = options.indices ?? bootstrapIndices(n, options.resamples ?? 2000, options.seed ?? 13);
-  for (const [b, idx] of indices.entries()) {
-    if (idx.length !== n) throw new StatsError('length-mismatch', `${fn}: resample ${b} has ${idx.length} indices for ${n} runs`);
-    for (const i of idx) if (!(i >= 0 && i < n && Number.isInteger(i))) throw new StatsError('invalid-argument', `${fn}: resample ${b} has index ${i} outside 0..${n - 1}`);
+  const members = clusterMembers(fn, n, options.clusters);
+  const units = members === undefined ? n : members.length;
+  const unitName = members === undefined ? 'runs' : 'clusters';
+  const draws = options.indices ?? bootstrapIndices(units, options.resamples ?? 2000, options.seed ?? 13);
+  for (const [b, idx] of draws.entries()) {
+    if (idx.length !== units) throw new StatsError('length-mismatch', `${fn}: resample ${b} has ${idx.length} indices for ${units} ${unitName}`);
+    for (const i of idx) if (!(i >= 0 && i < units && Number.isInteger(i))) throw new StatsError('invalid-argument', `${fn}: resample ${b} has index ${i} outside 0..${units - 1}`);
   }
+  const indices = members === undefined ? draws : draws.map((d) => expandClusters(d, members));
   const sy = signMatrix(y);
   const sz = z === undefined ? undefined : signMatrix(z);
   const sxs = xs.map(signMatrix);
@@ -274,14 +296,50 @@ export function bootstrapAbsTauDifferences(measures: ReadonlyArray<readonly numb
   const alpha = (1 - level) / 2;
   const out: BootstrapMeasure[] = diffs.map((d, i) => {
     const sorted = d.slice().sort((a, b) => a - b);
+    const mean = d.reduce((s, v) => s + v, 0) / d.length;
     return {
       abs: Math.abs(full[i]),
       tau: full[i],
-      meanDiff: d.reduce((s, v) => s + v, 0) / d.length,
+      meanDiff: mean,
       low: quantile(sorted, alpha),
       high: quantile(sorted, 1 - alpha),
+      se: d.length < 2 ? NaN : Math.sqrt(d.reduce((s, v) => s + (v - mean) * (v - mean), 0) / (d.length - 1)),
     };
   });
   const tied = out.map((m, i) => (i === best || m.high >= 0 ? i : -1)).filter((i) => i >= 0);
-  return { best, measures: out, resamples: used, dropped, level, verdict: tied.length === 1 ? 'best' : 'indistinguishable', tied };
+  return {
+    best,
+    measures: out,
+    resamples: used,
+    dropped,
+    degenerateShare: dropped / indices.length,
+    unit: members === undefined ? 'run' : 'cluster',
+    units,
+    level,
+    verdict: tied.length === 1 ? 'best' : 'indistinguishable',
+    tied,
+  };
+}
+
+/** Runs of each cluster (clusters in order of first appearance), or undefined without clusters. */
+function clusterMembers(fn: string, n: number, clusters: readonly string[] | undefined): number[][] | undefined {
+  if (clusters === undefined) return undefined;
+  if (clusters.length !== n) throw new StatsError('length-mismatch', `${fn}: clusters has ${clusters.length} labels for ${n} runs`);
+  const byLabel = new Map<string, number[]>();
+  clusters.forEach((c, i) => {
+    const g = byLabel.get(c);
+    if (g) g.push(i);
+    else byLabel.set(c, [i]);
+  });
+  return [...byLabel.values()];
+}
+
+/** The runs of a cluster resample: every run of each drawn cluster, in draw order. */
+export function expandClusters(draw: ArrayLike<number>, members: readonly (readonly number[])[]): Int32Array {
+  let m = 0;
+  for (let k = 0; k < draw.length; k++) m += members[draw[k]].length;
+  const out = new Int32Array(m);
+  let o = 0;
+  for (let k = 0; k < draw.length; k++) for (const r of members[draw[k]]) out[o++] = r;
+  return out;
 }

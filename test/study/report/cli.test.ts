@@ -65,7 +65,7 @@ test('reportCommand: the bootstrap flags reach the bootstrap table; a bad value 
   const code = await reportCommand(dir, { out, format: 'md', bootstrapResamples: '300', bootstrapSeed: '99', confidence: '0.8', stdout: sink().stream, stderr: sink().stream });
   assert.equal(code, 0);
   const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
-  assert.match(md, /Paired bootstrap over runs: 300 resamples of the n runs with replacement \(Mulberry32, seed 99;/);
+  assert.match(md, /Paired bootstrap: 300 resamples with replacement \(Mulberry32, seed 99;/);
   assert.match(md, /\| 80 % CI low \| 80 % CI high \|/);
   const err = sink();
   assert.equal(await reportCommand(dir, { out, confidence: '1.5', stdout: sink().stream, stderr: err.stream }), 2);
@@ -81,7 +81,7 @@ test('gradflow report (the built CLI): --bootstrap-resamples, --bootstrap-seed a
   assert.ok(csv.length > 0);
   const md = spawnSync(process.execPath, [cli, 'report', dir, '--out', out, '--format', 'md', '--bootstrap-resamples=250', '--bootstrap-seed', '5', '--confidence=0.9'], { encoding: 'utf8' });
   assert.equal(md.status, 0, md.stderr);
-  assert.match(fs.readFileSync(path.join(out, 'report.md'), 'utf8'), /250 resamples of the n runs with replacement \(Mulberry32, seed 5;[^\n]*90 % percentile intervals/);
+  assert.match(fs.readFileSync(path.join(out, 'report.md'), 'utf8'), /250 resamples with replacement \(Mulberry32, seed 5;[^\n]*90 % percentile intervals/);
   for (const [flag, value, expected] of [
     ['--bootstrap-resamples', '0', /--bootstrap-resamples: expected a positive integer/],
     ['--bootstrap-seed', '-3', /--bootstrap-seed: expected an integer from 0 to 4294967295/],

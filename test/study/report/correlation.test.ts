@@ -13,14 +13,14 @@ function cellOf(t: Table, net: string, measure: string, key: string): unknown {
 test('Kendall τ-b: a perfectly monotone case and a tied case against hand values', () => {
   // sparse: EGF_1 = 1..5, loss falls, accuracy rises → τ = −1 and +1; exact two-sided p: only 1 of
   // the 5! orderings is perfectly discordant, p = 2/120.
-  // dense: EGF_1 = 1, 2, 2, 3 against loss 1, 2, 3, 4 → n₀ = 6, concordant 5, discordant 0, one pair
-  // tied in x: τ_b = 5/√((6−1)·6) = 5/√30; asymptotic with ties:
-  // Var S = [4·3·13 − 2·1·9]/18 = 138/18, z = 5/√(138/18), p = 2·sf(z).
+  // dense: EGF_1 = 1, 2, 2, 3, 4 against loss 1, 2, 3, 4, 5 → n₀ = 10, concordant 9, discordant 0,
+  // one pair tied in x: τ_b = 9/√((10−1)·10) = 3/√10; asymptotic with ties:
+  // Var S = [5·4·15 − 2·1·9]/18 = 282/18, z = 9/√(282/18), p = 2·sf(z).
   const rows = [
     ...[1, 2, 3, 4, 5].map((x, i) =>
       makeRow(`s${i}`, makeConfig({ seed: i }), {}, { accuracy: 0.1 * x, loss: 1 - 0.1 * x, flow: { egf1: x, egf2: x, g1: x, g2: 6 - x } }),
     ),
-    ...[1, 2, 2, 3].map((x, i) =>
+    ...[1, 2, 2, 3, 4].map((x, i) =>
       makeRow(`d${i}`, makeConfig({ seed: 10 + i }), {}, undefined, { accuracy: 0.5 - 0.1 * i, loss: i + 1, flow: { egf1: x, egf2: x, g1: x, g2: x } }),
     ),
   ];
@@ -34,19 +34,19 @@ test('Kendall τ-b: a perfectly monotone case and a tied case against hand value
   close(cellOf(t, 'sparse', 'EGF_1', 'tau_accuracy'), 1, 'τ acc');
   close(cellOf(t, 'sparse', '||g||_2', 'tau_loss'), 1, '||g||_2 falls as loss falls');
   const tau = cellOf(t, 'dense', 'EGF_1', 'tau_loss') as number;
-  assert.ok(Math.abs(tau - 5 / Math.sqrt(30)) < 1e-15);
-  assert.ok(Math.abs((cellOf(t, 'dense', 'EGF_1', 'abs_tau_loss') as number) - 5 / Math.sqrt(30)) < 1e-15);
+  assert.ok(Math.abs(tau - 3 / Math.sqrt(10)) < 1e-15);
+  assert.ok(Math.abs((cellOf(t, 'dense', 'EGF_1', 'abs_tau_loss') as number) - 3 / Math.sqrt(10)) < 1e-15);
   const p = cellOf(t, 'dense', 'EGF_1', 'p_loss') as number;
-  assert.ok(Math.abs(p - 2 * normSf(5 / Math.sqrt(138 / 18))) < 1e-12);
+  assert.ok(Math.abs(p - 2 * normSf(9 / Math.sqrt(282 / 18))) < 1e-12);
   assert.equal(cellOf(t, 'dense', 'EGF_1', 'tau_accuracy'), -tau);
   assert.ok(t.notes.some((n) => n.startsWith('Largest |τ| with test loss: sparse ||g||_1 (|τ| = 1.000)')));
 });
 
 test('constant measures are n/a with the reason; diverged nets are left out and counted', () => {
-  const rows = [1, 2, 3].map((x, i) => makeRow(`r${i}`, makeConfig({ seed: i }), {}, { accuracy: 0.1 * x, loss: x, flow: { egf1: 7 } }));
+  const rows = [1, 2, 3, 4, 5].map((x, i) => makeRow(`r${i}`, makeConfig({ seed: i }), {}, { accuracy: 0.1 * x, loss: x, flow: { egf1: 7 } }));
   rows.push(makeRow('nan', makeConfig({ seed: 9 }), {}, { accuracy: 0.3, loss: NaN }));
   const [t] = correlationTables(rows);
-  assert.equal(cellOf(t, 'sparse', 'EGF_1', 'n'), 3);
+  assert.equal(cellOf(t, 'sparse', 'EGF_1', 'n'), 5);
   assert.equal(cellOf(t, 'sparse', 'EGF_1', 'tau_loss'), 'n/a');
   assert.ok(t.notes.some((n) => /^sparse: n\/a — kendallTau: x is constant; τ is undefined \(\|\|g\|\|_1 vs test loss, .*EGF_1 vs test loss, EGF_1 vs test accuracy, EGF_2 vs test loss, EGF_2 vs test accuracy\)\.$/.test(n)));
   assert.ok(t.notes.some((n) => /sparse: 1 run left out/.test(n)));

@@ -137,17 +137,40 @@ test('density-controlled τ of the hand sweep, worked by hand', () => {
 test('signs: agreement and disagreement lines', () => {
   const ts = robustCorrelationTables(handRows(), { bootstrapResamples: 200 });
   const s = table(ts, 'correlation-signs-fashion-mnist');
-  // EGF_1 vs loss: pooled −, partial (−10/28 + 8/28)/… −, density 0.25 −, density 0.75 +, axes −, −.
+  // EGF_1 vs loss: pooled −, partial (−10/28 + 8/28)/… −, axes −, −. The two density levels have
+  // 4 runs each, fewer than the minimum of 5, so their τs (− and +) are not counted as signs.
   const r = find(s, { net: 'sparse', measure: 'EGF_1', target: 'test loss' });
-  assert.equal(r[col(s, 'subsets')], 6);
-  assert.equal(r[col(s, 'positive')], 1);
-  assert.equal(r[col(s, 'negative')], 5);
-  assert.equal(r[col(s, 'verdict')], 'differs: + in density 0.75; − in pooled, partial given density, density 0.25, axis optimizer, axis dense_width');
+  assert.equal(r[col(s, 'subsets')], 4);
+  assert.equal(r[col(s, 'positive')], 0);
+  assert.equal(r[col(s, 'negative')], 4);
+  assert.equal(r[col(s, 'verdict')], 'agrees: − in all 4 with a sign');
+  // With the levels at 5 runs each (a fifth seed), they count: density 0.75 is then + (see below).
+  const rows = handRows();
+  const extra: SweepRow[] = [
+    ['sgd', 16, 1.4, 0.95],
+    ['sgd', 48, 3.4, 0.7],
+  ].map(([opt, dw, egf1, loss], i) => {
+    const config = makeConfig({ optimizer: opt as 'sgd', denseWidth: dw as number, seed: 2 });
+    config.model.width = 64;
+    return makeRow(`x${i}`, config, { 'training.optimizer': opt, 'sparsity.dense_width': dw, 'model.activation': 'relu', 'training.seed': 2 }, {
+      accuracy: 1 - (loss as number),
+      loss: loss as number,
+      flow: { egf1: egf1 as number, egf2: (egf1 as number) * 2, g1: 1, g2: 1 },
+    });
+  });
+  const s5 = table(robustCorrelationTables([...rows, ...extra], { bootstrapResamples: 50 }), 'correlation-signs-fashion-mnist');
+  const r5 = find(s5, { net: 'sparse', measure: 'EGF_1', target: 'test loss' });
+  // Within 0.25: EGF 1.0, 1.1, 1.2, 1.3, 1.4 vs loss 0.9, 0.8, 0.85, 0.3, 0.95: of the 10 pairs,
+  //   concordant (1,5) (2,3) (2,5) (3,5) (4,5) = 5, discordant 5 → τ = 0 (no sign, listed apart).
+  // Within 0.75: 3.0..3.4 vs 0.5, 0.4, 0.45, 0.6, 0.7: concordant (1,4) (1,5) (2,3) (2,4) (2,5) (3,4)
+  //   (3,5) (4,5) = 8, discordant (1,2) (1,3) = 2 → τ = 6/10 > 0.
+  assert.match(String(r5[col(s5, 'verdict')]), /^differs: \+ in .*density 0\.75; − in .*\(τ = 0 in density 0\.25\)$/);
 });
 
 test('bootstrap: seeded (same report twice), at least the requested resamples, verdict lines', () => {
-  const a = table(robustCorrelationTables(handRows(), { bootstrapResamples: 300, bootstrapSeed: 5 }), 'correlation-bootstrap-fashion-mnist');
-  const b = table(robustCorrelationTables(handRows(), { bootstrapResamples: 300, bootstrapSeed: 5 }), 'correlation-bootstrap-fashion-mnist');
+  // Run units: 8 runs, the minimum; by configuration (the default here, seeds repeat) there would be 4.
+  const a = table(robustCorrelationTables(handRows(), { bootstrapResamples: 300, bootstrapSeed: 5, bootstrapUnit: 'run' }), 'correlation-bootstrap-fashion-mnist');
+  const b = table(robustCorrelationTables(handRows(), { bootstrapResamples: 300, bootstrapSeed: 5, bootstrapUnit: 'run' }), 'correlation-bootstrap-fashion-mnist');
   assert.deepEqual(a, b);
   assert.ok(a.notes[0].includes('300 resamples') && a.notes[0].includes('seed 5'));
   // With n = 8 nothing is separable: every cell says the top measures are indistinguishable.
@@ -171,7 +194,7 @@ test('bootstrap: a measure that is the target names a best measure', () => {
       flow: { g1: -loss, g2: (i * 7) % 11, egf1: (i * 5) % 13, egf2: (i * 3) % 7 },
     });
   });
-  const t = table(robustCorrelationTables(rows, { bootstrapResamples: 2000 }), 'correlation-bootstrap-fashion-mnist');
+  const t = table(robustCorrelationTables(rows, { bootstrapResamples: 2000, bootstrapUnit: 'run' }), 'correlation-bootstrap-fashion-mnist');
   assert.ok(t.notes.includes('sparse, test loss, τ pooled: best: ||g||_1 (every other measure\'s interval for Δ|τ| lies below 0).'), t.notes.join('\n'));
   const best = find(t, { net: 'sparse', target: 'test loss', statistic: 'τ pooled', measure: '||g||_1' });
   assert.equal(best[col(t, 'status')], 'best');
