@@ -401,7 +401,7 @@ export class RunManager implements vscode.Disposable {
         } finally {
           if (followTimer !== undefined) clearTimeout(followTimer);
         }
-        this.deps.dashboard.setSweepStatus(sweepId, cancelled ? 'stopped' : 'done', cancelled ? cancelNote : undefined);
+        this.deps.dashboard.setSweepStatus(sweepId, cancelled ? 'stopped' : 'finished', cancelled ? cancelNote : undefined);
       },
     );
     return end;
