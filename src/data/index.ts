@@ -91,7 +91,9 @@ async function loadRaw(name: DownloadableName, cfg: DatasetConfig, opts: LoadOpt
     } catch (e) {
       if (!(e instanceof DataFormatError)) throw e;
       looked.push(`${cfg.path} (dataset.path): ${e.message}`);
-      throw new DatasetError(name, 'the folder given as dataset.path does not hold a valid copy', looked);
+      // Say which: a folder that is not there is not "an invalid copy".
+      const why = fs.existsSync(cfg.path) ? 'does not hold a valid copy' : 'does not exist';
+      throw new DatasetError(name, `the folder given as dataset.path ${why}`, looked);
     }
   }
 

@@ -7,6 +7,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LANGUAGE_ID, RUN_COMMAND, RUN_SWEEP_COMMAND } from '../shared/lsp-protocol';
 import { readRun } from '../runs/store';
+import { readManifest } from '../runs/sweep';
+import { runLabels } from './run-names';
+import { isRecord } from '../shared/guards';
 import { startLabel, statusLabel } from '../runs/status';
 import { loadSweepResults, writeReport } from '../study/report';
 import type { GradflowContext } from './context';
@@ -112,9 +115,27 @@ export const COMMANDS: Record<string, Handler> = {
         void vscode.window.showInformationMessage(`Gradflow: no recorded runs in ${ctx.runs.runsDirs().join(', ') || 'the workspace'}.`);
         return;
       }
+      // Sweep runs by their grid point (from the sweep's manifest), same-named runs of two files by file.
+      const manifests = new Map<string, Map<string, Record<string, unknown>>>();
+      const pointOf = (r: (typeof runs)[number]): Record<string, unknown> | undefined => {
+        if (r.configId === undefined) return undefined;
+        const dir = path.dirname(r.runDir);
+        let points = manifests.get(dir);
+        if (points === undefined) {
+          points = new Map();
+          try {
+            for (const e of readManifest(dir).runs as unknown[]) if (isRecord(e) && typeof e.id === 'string' && isRecord(e.point)) points.set(e.id, e.point);
+          } catch {
+            /* no readable manifest: the run is named by its sweep only */
+          }
+          manifests.set(dir, points);
+        }
+        return points.get(r.configId);
+      };
+      const labels = runLabels(runs, pointOf);
       const pick = await vscode.window.showQuickPick(
         runs.map((r) => ({
-          label: r.name,
+          label: labels.get(r.runId) ?? r.name,
           description: `${statusLabel(r.status, r.diverged)}${r.backend !== undefined ? ` · ${r.backend}` : ''} · ${startLabel(r.startedAt)}${r.sweep !== undefined ? ` · sweep ${r.sweep}` : ''}`,
           detail: `${r.runId}${r.reason !== undefined && r.status !== 'finished' ? ` — ${r.reason.split('\n')[0]}` : ''} — ${r.runDir}`,
           runDir: r.runDir,

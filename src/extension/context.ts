@@ -12,6 +12,8 @@ import { RunsTreeProvider } from './runs/runs-tree';
 import { revealAlert } from './reveal';
 import { defaultCacheDir, ensureDatasets } from './datasets';
 import type { Alert } from '../shared/protocol';
+import { readMetricsLog } from '../runs/store';
+import { baselineText, latestRunPerFile, restoreReports, runTextsOf } from './restore-diagnostics';
 
 export class GradflowContext implements vscode.Disposable {
   readonly config = new GradflowConfig();
@@ -29,7 +31,7 @@ export class GradflowContext implements vscode.Disposable {
     /** The extension's global storage folder: the default dataset cache lives under it. */
     readonly globalStorage: string,
     /** This workspace's extension state (what Show Problems did to the Problems view's filter). */
-    workspaceState?: vscode.Memento,
+    private readonly workspaceState?: vscode.Memento,
   ) {
     this.server = new ServerController(extensionUri, log, this.config);
     this.runs = new RunManager({
@@ -82,6 +84,41 @@ export class GradflowContext implements vscode.Disposable {
       return;
     }
     void vscode.commands.executeCommand('gradflow.openRun', runDir);
+  }
+
+  /**
+   * After a window reload (or any activation) the language server has no run diagnostics: send it,
+   * for each experiment file that still exists, the reports of its latest recorded run, as a live
+   * run would (see restore-diagnostics.ts). Files with no alerts and no refused setting send nothing.
+   */
+  async restoreDiagnostics(): Promise<void> {
+    let past: PastRun[] = [];
+    try {
+      past = listPastRuns(this.runs.runsDirs());
+    } catch (e) {
+      this.log.error(`restoring diagnostics: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    const records = this.workspaceState !== undefined ? runTextsOf(this.workspaceState) : {};
+    for (const [file, run] of latestRunPerFile(past)) {
+      try {
+        const uri = vscode.Uri.file(file);
+        let current: string;
+        try {
+          current = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
+        } catch {
+          continue; // the file is gone: nothing to show diagnostics on
+        }
+        const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+        const text = baselineText(records, uri.toString(), run.runId, open?.getText() ?? current);
+        const reports = restoreReports(uri.toString(), text, readMetricsLog(run.runDir).messages, readRunConfig(run.runDir));
+        if (reports.length <= 1) continue; // only the reset: nothing to restore
+        for (const r of reports) await this.server.report(r);
+        this.log.info(`restored ${reports.length - 1} run report(s) of ${run.runId} on ${file}`);
+      } catch (e) {
+        this.log.error(`restoring diagnostics of ${file}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
   }
 
   /**

@@ -43,6 +43,8 @@ export function activate(context: vscode.ExtensionContext): void {
   );
   void vscode.commands.executeCommand('setContext', 'gradflow.hasRunningRuns', false);
   c.server.startWhenNeeded();
+  // Run diagnostics live in the server's memory: put the latest run's back after a reload.
+  void c.restoreDiagnostics();
 }
 
 export async function deactivate(): Promise<void> {

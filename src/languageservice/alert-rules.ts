@@ -57,6 +57,20 @@ export function formatMeasured(v: Alert['value']): string {
   return String(Number(x.toPrecision(4)));
 }
 
+/**
+ * The measured value with what it counts: a mask-time collapse counts units cut off (0 when the
+ * whole layer is: no active weight or no active path); other kinds keep the bare value, which the
+ * detail line beside it names.
+ */
+function measuredText(alert: Alert): string {
+  if (alert.kind === 'collapse-at-mask') {
+    const n = decodeNumber(alert.value);
+    if (n === 0) return alert.layer < 0 ? 'no active path through the network' : 'the whole layer is cut off';
+    return `${formatMeasured(alert.value)} unit${n === 1 ? '' : 's'} cut off`;
+  }
+  return `measured ${formatMeasured(alert.value)}`;
+}
+
 /** `layer 2 (dense2)`, or `whole network` for layer -1. Names come from the run's `ready` message when known. */
 export function layerLabel(layer: number, names?: readonly string[]): string {
   if (layer < 0) return 'whole network';
@@ -69,8 +83,10 @@ export function layerLabel(layer: number, names?: readonly string[]): string {
  * Problems view shows), the trainer's own explanation next, then why this line is implicated.
  */
 export function alertMessage(alert: Alert, hint: string, layerNames?: readonly string[]): string {
-  const when = alert.step === 0 ? 'at mask time' : `at step ${alert.step}`;
-  const head = `${REMEDIES[alert.kind].title} in the ${alert.net} net, ${layerLabel(alert.layer, layerNames)}, ${when}: measured ${formatMeasured(alert.value)}.`;
+  const title = REMEDIES[alert.kind].title;
+  // A title that already says when (`Layer collapse at mask time`) is not followed by it again.
+  const when = alert.step === 0 ? (/at mask time/.test(title) ? '' : ', at mask time') : `, at step ${alert.step}`;
+  const head = `${title} in the ${alert.net} net, ${layerLabel(alert.layer, layerNames)}${when}: ${measuredText(alert)}.`;
   const detail = alert.message.trim();
   return `${head}${detail !== '' ? `\n${detail}` : ''}\nHere: ${hint}`;
 }

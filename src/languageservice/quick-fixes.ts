@@ -36,8 +36,10 @@ export function addBatchNorm(doc: YamlText): QuickFix | undefined {
 
 export function lowerLearningRate(doc: YamlText, config: ExperimentConfig): QuickFix | undefined {
   const lr = config.training.learningRate;
-  const next = formatNumber(lr * 0.1, writtenValue(doc, ['training', 'learning_rate']));
-  return fix('lower-learning-rate', `Lower the learning rate ×0.1 (${lr} → ${next})`, setScalar(doc, ['training', 'learning_rate'], next));
+  const written = writtenValue(doc, ['training', 'learning_rate']);
+  const next = formatNumber(lr * 0.1, written);
+  // Both sides in the file's notation: `1e-3 → 1e-4`, `0.001 → 0.0001` (not `0.001 → 1e-4`).
+  return fix('lower-learning-rate', `Lower the learning rate ×0.1 (${formatNumber(lr, written)} → ${next})`, setScalar(doc, ['training', 'learning_rate'], next));
 }
 
 export function switchActivation(doc: YamlText, config: ExperimentConfig, to: Activation): QuickFix | undefined {

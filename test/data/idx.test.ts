@@ -83,6 +83,25 @@ test('a folder of gzipped IDX files loads, and so does the dotted file spelling'
   assert.equal((await readIdxDataset(folderSource(path.join(dir, 'plain')), 'p')).nTrain, 20);
 });
 
+test('dataset.path that does not exist is told apart from a broken copy', async (t) => {
+  const dir = tempDir(t);
+  const missing = path.join(dir, 'not-there');
+  const err = await loadDataset(cfg('mnist', { path: missing, cacheDir: path.join(dir, 'cache') }), { seed: 1, fetch: false }).then(
+    () => assert.fail('should throw'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof DatasetError);
+  assert.match(err.message, /^Dataset "mnist": the folder given as dataset\.path does not exist\n/);
+  // A folder that is there but broken keeps the other wording.
+  fs.mkdirSync(missing);
+  const broken = await loadDataset(cfg('mnist', { path: missing, cacheDir: path.join(dir, 'cache') }), { seed: 1, fetch: false }).then(
+    () => assert.fail('should throw'),
+    (e: unknown) => e,
+  );
+  assert.ok(broken instanceof DatasetError);
+  assert.match(broken.message, /does not hold a valid copy/);
+});
+
 test('dataset.path with broken IDX files: DatasetError lists the path and every problem', async (t) => {
   const dir = tempDir(t);
   writeIdxFolder(dir, 20, 10);

@@ -151,7 +151,11 @@ test('message says what, where, when and the measured value', () => {
     m,
     'Exploding gradients in the sparse net, layer 1 (dense2), at step 120: measured 1.23e+4.\nmasked L2 norm above max_norm\nHere: the learning rate (0.1) may be too high.',
   );
-  assert.match(alertMessage(alert('collapse-at-mask', { step: 0, layer: -1 }), 'x'), /whole network, at mask time: measured/);
+  // The mask-time title says when once, and the value says what it counts (issue 23, item 7).
+  assert.match(alertMessage(alert('collapse-at-mask', { step: 0, layer: 2, value: 35 }), 'x', ['d1', 'd2', 'd3']), /^Layer collapse at mask time in the sparse net, layer 2 \(d3\): 35 units cut off\.\n/);
+  assert.match(alertMessage(alert('collapse-at-mask', { step: 0, layer: 0, value: 1 }), 'x'), /layer 0: 1 unit cut off\./);
+  assert.match(alertMessage(alert('collapse-at-mask', { step: 0, layer: -1, value: 0 }), 'x'), /net, whole network: no active path through the network\./);
+  assert.match(alertMessage(alert('nan', { step: 0 }), 'x'), /layer 1, at mask time: measured /);
   assert.equal(formatMeasured('NaN'), 'NaN');
   assert.equal(formatMeasured('-Infinity'), '-Infinity');
   assert.equal(formatMeasured(0.5), '0.5');

@@ -41,7 +41,7 @@ test('explosion: lower lr (exponent kept, comment kept), Adam+L2 → AdamW, add 
     ['add-batch-norm', false],
   ]);
   const r = apply('explosion');
-  assert.equal(r.get('Lower the learning rate ×0.1 (0.001 → 1e-4)'), FILE.replace('learning_rate: 1e-3   #', 'learning_rate: 1e-4   #'));
+  assert.equal(r.get('Lower the learning rate ×0.1 (1e-3 → 1e-4)'), FILE.replace('learning_rate: 1e-3   #', 'learning_rate: 1e-4   #'));
   assert.equal(r.get('Switch optimizer to adamw (decoupled weight decay)'), FILE.replace('optimizer: adam\n', 'optimizer: adamw\n'));
   // batch_norm goes after the last line of `model:`, at its children's indentation, before the blank line.
   assert.equal(r.get('Add BatchNorm (model.batch_norm: true)'), FILE.replace('  activation: sigmoid\n', '  activation: sigmoid\n  batch_norm: true\n'));

@@ -124,6 +124,8 @@ describe('sweep-specific rules', () => {
     assert.equal(isPageToHost(withView({ ...view, sort: { column: '', direction: 'asc' } })), false);
     assert.equal(isPageToHost(withView({ ...view, statuses: ['finished', 'finished'] })), false);
     assert.equal(isPageToHost(withView({ ...view, statuses: ['done'] })), false);
+    // The sweep's own status speaks the run-status vocabulary: no `done` (issue 23).
+    assert.equal(isHostToPage({ type: 'sweepStatus', sweepId: 's', status: 'done' }), false);
     assert.equal(isPageToHost(withView({ ...view, text: 'x'.repeat(1001) })), false);
   });
 
@@ -158,8 +160,8 @@ describe('applyNotification for sweeps', () => {
     m = applyNotification(m, { type: 'sweepRow', sweepId: sweep.info.sweepId, row: copy({ ...done, configId: 'ghost' }) });
     m = applyNotification(m, { type: 'sweepRow', sweepId: '/nowhere', row: copy(done) });
     assert.equal(m.sweeps?.[0].rows.length, 2);
-    m = applyNotification(m, { type: 'sweepStatus', sweepId: sweep.info.sweepId, status: 'done' });
-    assert.equal(m.sweeps?.[0].info.status, 'done');
+    m = applyNotification(m, { type: 'sweepStatus', sweepId: sweep.info.sweepId, status: 'finished' });
+    assert.equal(m.sweeps?.[0].info.status, 'finished');
     assert.equal(m.sweeps?.[0].info.message, 'note', 'a status without a message keeps the old one');
     m = applyNotification(m, { type: 'sweepAdded', sweep: copy({ ...sweep, rows: [] }) });
     assert.equal(m.sweeps?.length, 2);

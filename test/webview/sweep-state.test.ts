@@ -156,12 +156,12 @@ describe('DashboardState with sweeps', () => {
       state.applySweepEvent(dir, { type: 'end', id, status: 'finished', summary: s });
     }
     state.applySweepEvent('/elsewhere', { type: 'start', id: 'x', point: {} }); // unknown sweep: dropped
-    state.setSweepStatus(dir, 'done');
+    state.setSweepStatus(dir, 'finished');
     page = pageApply(page, state.drainUpdates());
     const replay = pageApply(emptyModel(), [init(state)]);
     assert.deepEqual(page, replay);
     assert.equal(page.focusSweepId, dir);
-    assert.equal(page.sweeps?.[0].info.status, 'done');
+    assert.equal(page.sweeps?.[0].info.status, 'finished');
     // … and equal to what a later window reads from the folder (but for the sweep's own status).
     const fromDisk = loadSweepFolder(dir).model();
     assert.deepEqual(page.sweeps?.[0].rows, wire(fromDisk.rows));

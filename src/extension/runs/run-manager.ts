@@ -12,7 +12,7 @@ import { expandSweep } from '../../config/sweep';
 import { ConfigError, formatIssue, type ParseResult, type SweepSpec } from '../../config/types';
 import type { TrainerExit, TrainerHandle } from '../../runs/trainer-client';
 import { startRun, type RunOutcome, type RunSession } from '../../runs/session';
-import { isFailure, isLive, metricText, statusLabel, statusOfSummary, type RunStatus } from '../../runs/status';
+import { divergedNets, isFailure, isLive, metricText, statusLabel, statusOfSummary, type RunStatus } from '../../runs/status';
 import type { ExperimentConfig } from '../../shared/experiment';
 import type { RunSummary, TrainerToHost } from '../../shared/protocol';
 import { countsText, localExecutor, planSweep, runSweep as scheduleSweep, type PlannedRun, type SweepCounts, type SweepEvent, type SweepExecutor, type SweepPlan } from '../../runs/sweep';
@@ -25,6 +25,8 @@ import { resolveNodeRuntime, type NodeRuntime } from '../node-runtime';
 import { showProblemsOf } from '../problems';
 import { defaultRunsDir, settingsLayer, withRuntimeBackend } from '../run-settings';
 import type { RunReport } from '../../shared/lsp-protocol';
+import { RUN_TEXTS_KEY, runTextsOf } from '../restore-diagnostics';
+import { runEndNotice } from '../run-end';
 import { Throttle } from '../throttle';
 import { UPDATE_INTERVAL_MS } from '../dashboard/pump';
 import { logText } from '../../shared/sanitize';
@@ -133,7 +135,19 @@ export class RunManager implements vscode.Disposable {
   /** Fires when a run starts, progresses, or ends (the Runs view throttles its refresh). */
   readonly onDidChange = this.changed.event;
 
+  /** The last run's outcome, kept until the next run starts (a timed status-bar message vanished). */
+  private outcomeItem: vscode.StatusBarItem | undefined;
+
   constructor(private readonly deps: RunManagerDeps) {}
+
+  private showOutcome(text: string, tooltip: string): void {
+    this.outcomeItem ??= vscode.window.createStatusBarItem('gradflow.lastRun', vscode.StatusBarAlignment.Left, 0);
+    this.outcomeItem.name = 'Gradflow: last run';
+    this.outcomeItem.text = text;
+    this.outcomeItem.tooltip = tooltip;
+    this.outcomeItem.command = 'workbench.view.extension.gradflow';
+    this.outcomeItem.show();
+  }
 
   /** Live runs and the runs that ended in this session, newest first. */
   list(): LiveRun[] {
@@ -187,6 +201,7 @@ export class RunManager implements vscode.Disposable {
       }
     }
     this.resetDiagnostics(uri);
+    this.outcomeItem?.hide(); // a new run: the last one's outcome goes
     const run = this.launch(prep, prep.config, startingId !== undefined ? { startingId } : {});
     if (run === undefined) {
       if (startingId !== undefined) this.deps.dashboard.setStatus(startingId, 'failed', 'not started: the trainer could not be launched (see the message)');
@@ -386,7 +401,7 @@ export class RunManager implements vscode.Disposable {
         } finally {
           if (followTimer !== undefined) clearTimeout(followTimer);
         }
-        this.deps.dashboard.setSweepStatus(sweepId, cancelled ? 'stopped' : 'done', cancelled ? cancelNote : undefined);
+        this.deps.dashboard.setSweepStatus(sweepId, cancelled ? 'stopped' : 'finished', cancelled ? cancelNote : undefined);
       },
     );
     return end;
@@ -643,13 +658,29 @@ export class RunManager implements vscode.Disposable {
   }
 
   private addAlertDiagnostics(run: LiveRun, m: Extract<TrainerToHost, { type: 'alert' }>): void {
-    void this.currentText(run.uri).then((text) =>
-      this.sendReport({ type: 'alert', uri: run.uri.toString(), text, alert: m.alert, config: run.config, layerNames: run.layerNames }),
-    );
+    void this.currentText(run.uri).then((text) => {
+      this.recordRunText(run, text);
+      this.sendReport({ type: 'alert', uri: run.uri.toString(), text, alert: m.alert, config: run.config, layerNames: run.layerNames });
+    });
   }
 
   private async addConfigError(run: LiveRun, key: string, message: string): Promise<void> {
-    this.sendReport({ type: 'trainer-error', uri: run.uri.toString(), text: await this.currentText(run.uri), key, message });
+    const text = await this.currentText(run.uri);
+    this.recordRunText(run, text);
+    this.sendReport({ type: 'trainer-error', uri: run.uri.toString(), text, key, message });
+  }
+
+  /**
+   * Remember the file as the run's first report saw it (one entry per file, its last run), so that
+   * the diagnostics restored after a window reload tell settings edited since the run apart.
+   */
+  private recordRunText(run: LiveRun, text: string): void {
+    const state = this.deps.workspaceState;
+    if (state === undefined || run.runId === undefined) return;
+    const records = runTextsOf(state);
+    const uri = run.uri.toString();
+    if (records[uri]?.runId === run.runId) return;
+    void state.update(RUN_TEXTS_KEY, { ...records, [uri]: { runId: run.runId, text } });
   }
 
   private sendReport(report: RunReport): void {
@@ -685,8 +716,12 @@ export class RunManager implements vscode.Disposable {
     } else {
       this.deps.log.info(`[${logText(run.name)}] trainer exited (${code})`);
       const s = run.summary;
-      const label = statusLabel(run.status, s !== undefined ? s.nets.filter((n) => n.diverged !== undefined).map((n) => n.net) : []);
-      if (!quiet) vscode.window.setStatusBarMessage(`Gradflow: ${run.name} ${label}${s !== undefined ? ` · ${describeSummary(s)}` : ''}`, 10_000);
+      const notice = runEndNotice(run.name, run.status, s !== undefined ? divergedNets(s) : [], s?.reason, s !== undefined ? describeSummary(s) : undefined);
+      if (!quiet) {
+        this.showOutcome(notice.statusBar, notice.message !== '' ? notice.message : notice.statusBar);
+        if (notice.level === 'warning') void vscode.window.showWarningMessage(notice.message);
+        else if (notice.level === 'info') void vscode.window.showInformationMessage(notice.message);
+      }
     }
     this.setContext();
     this.changed.fire(run);
@@ -714,6 +749,7 @@ export class RunManager implements vscode.Disposable {
 
   dispose(): void {
     for (const r of this.running()) r.handle.kill();
+    this.outcomeItem?.dispose();
     this.changed.dispose();
   }
 }

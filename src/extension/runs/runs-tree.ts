@@ -6,6 +6,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { bucketMeans, compactNumber, sparkline } from '../sparkline';
+import { readManifest } from '../../runs/sweep';
+import { isRecord } from '../../shared/guards';
+import { countSweepConfigs } from '../sweep-count';
 import { listPastRuns, readSummary, summaryEgf, type PastRun } from './past-runs';
 import { runsDirOf, shortRunId as shortId } from '../../runs/folders';
 import type { LiveRun, LiveStatus, RunManager } from './run-manager';
@@ -222,8 +225,16 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         return pastItem(node.run);
       case 'sweep': {
         const item = new vscode.TreeItem(`sweep ${node.name}`, vscode.TreeItemCollapsibleState.Collapsed);
-        const finished = node.runs.filter((r) => r.status === 'finished' || r.status === 'diverged').length;
-        item.description = `${finished}/${node.runs.length} finished`;
+        // Configurations, as the sweep view counts them (pending ones have no run folder yet).
+        let ids: string[] | undefined;
+        try {
+          const listed: unknown = readManifest(node.dir).runs;
+          if (Array.isArray(listed)) ids = listed.filter(isRecord).map((e) => e.id).filter((id): id is string => typeof id === 'string');
+        } catch {
+          ids = undefined; // no readable manifest: count the configurations that have a run folder
+        }
+        const { finished, total } = countSweepConfigs(node.runs, ids);
+        item.description = `${finished} of ${total} finished`;
         item.iconPath = new vscode.ThemeIcon('list-tree');
         item.contextValue = 'gradflow.sweep';
         item.tooltip = `${node.dir}\nOpen the sweep table with the inline button (Gradflow: Open Sweep…).`;

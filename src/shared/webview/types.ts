@@ -175,8 +175,11 @@ export interface DashboardModel {
 export const SWEEP_ROW_STATUSES = ['pending', 'running', 'finished', 'stopped', 'failed'] as const;
 export type SweepRowStatus = (typeof SWEEP_ROW_STATUSES)[number];
 
-/** `running`/`stopped`/`done`: run by this window; `recorded`: opened from disk. */
-export const SWEEP_STATUSES = ['running', 'stopped', 'done', 'recorded'] as const;
+/**
+ * `running`/`stopped`/`finished`: run by this window (the run-status words, src/shared/run-status.ts:
+ * one vocabulary everywhere); `recorded`: opened from disk.
+ */
+export const SWEEP_STATUSES = ['running', 'stopped', 'finished', 'recorded'] as const;
 export type SweepStatus = (typeof SWEEP_STATUSES)[number];
 
 /** A grid-point value as the page sees it; arrays and objects are sent as their JSON text. */
