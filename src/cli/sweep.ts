@@ -6,9 +6,9 @@
 import * as path from 'node:path';
 import type { BackendPreference, ExperimentConfig } from '../shared/experiment';
 import type { SweepSpec } from '../config';
-import { expandSweep, sweepRunCount } from '../config';
+import { expandSweep, iterateSweep, sweepRunCount } from '../config';
 import { grouped } from '../config/limits';
-import { countsText, localExecutor, planSweep, readManifest, runSweep, type SweepEvent, type SweepExecutor } from '../runs/sweep';
+import { countsText, localExecutor, planStreamedSweep, planSweep, readManifest, runStreamedSweep, runSweep, type StreamedSweep, type SweepEvent, type SweepExecutor, type SweepPlan } from '../runs/sweep';
 import { cancelSweep, logTailOf, readJobs, arrayStates, slurmExecutor, sweepTask, viewJob, SlurmError, unfinishedConfigs, type SlurmOptions } from '../runs/slurm';
 import { isFailure, statusLabel } from '../runs/status';
 import { bar, formatDuration, metricCell, pct, table } from './format';
@@ -19,6 +19,20 @@ import { terminalText } from '../shared/sanitize';
 
 export const EXECUTORS = ['local', 'slurm'] as const;
 export type Executor = (typeof EXECUTORS)[number];
+
+/**
+ * Above this many runs the local executor streams the sweep (`runStreamedSweep`): runs are generated
+ * as workers need them and the first starts at once. At or below it the whole plan is built and
+ * checked first (a few seconds at most), so an invalid combination is refused before any run.
+ */
+export const STREAM_ABOVE_RUNS = 10_000;
+/**
+ * The Slurm executor writes every configuration into one frozen batch file, so it plans the whole
+ * sweep before submitting; this bounds that (about 30 s and 150 MB of planning at the bound).
+ */
+export const MAX_SLURM_SWEEP_RUNS = 100_000;
+/** At most this many ids are listed in "not finished"; the rest are counted. */
+const MAX_LISTED_IDS = 50;
 
 export interface SweepCliOptions {
   trainerPath: string;
@@ -38,6 +52,12 @@ export async function sweepCommand(config: ExperimentConfig, spec: SweepSpec, so
   // Planning resolves and checks every point before the first run starts; a big sweep takes a
   // while, so it says so (a line on a terminal, a line every 15 s otherwise) instead of going quiet.
   const total0 = sweepRunCount(spec);
+  if (opts.executor === 'slurm' && total0 > MAX_SLURM_SWEEP_RUNS)
+    throw new CliUsageError(
+      `sweep ${terminalText(config.name)} has ${grouped(total0)} runs, more than the ${grouped(MAX_SLURM_SWEEP_RUNS)} the Slurm executor accepts (it writes every configuration into one batch file, planned before submitting): split the sweep, or run it with --executor local, which streams it`,
+    );
+  if (opts.executor === 'local' && total0 > STREAM_ABOVE_RUNS)
+    return runSweepCli(spec, opts, planStreamedSweep(config.name, total0, () => iterateSweep(config, spec), config.run.runsDir, sourceFile));
   const planStart = Date.now();
   let lastPlanDraw = planStart;
   let planDrawn = false;
@@ -51,7 +71,12 @@ export async function sweepCommand(config: ExperimentConfig, spec: SweepSpec, so
     err.write(tty ? `\r\x1b[K${text}` : `${text}\n`);
   });
   if (tty && planDrawn) err.write('\r\x1b[K');
-  const plan = planSweep(config.name, runs, config.run.runsDir, sourceFile);
+  return runSweepCli(spec, opts, planSweep(config.name, runs, config.run.runsDir, sourceFile));
+}
+
+async function runSweepCli(spec: SweepSpec, opts: SweepCliOptions, plan: SweepPlan | StreamedSweep): Promise<number> {
+  const err = opts.err;
+  const tty = 'isTTY' in err && err.isTTY === true;
   const started = Date.now();
   let total = 0;
   let ended = 0;
@@ -131,7 +156,7 @@ export async function sweepCommand(config: ExperimentConfig, spec: SweepSpec, so
   };
   let handle;
   try {
-    handle = runSweep(plan, executor, onEvent);
+    handle = 'total' in plan ? runStreamedSweep(plan, executor, onEvent) : runSweep(plan, executor, onEvent);
   } catch (e) {
     if (e instanceof SlurmError) {
       if (tty) err.write('\r\x1b[K');
@@ -158,11 +183,15 @@ export async function sweepCommand(config: ExperimentConfig, spec: SweepSpec, so
   for (const f of failures) {
     opts.out.write(`\n${f.status} ${f.id}${f.error ? `:\n${indent(f.error)}` : ''}\n`);
   }
-  const never = unfinishedConfigs(plan.dir, plan.runs.map((r) => r.id));
-  if (never.length > 0 && counts.busy === 0) opts.out.write(`\nnot finished (${never.length}): ${never.join(', ')}\nre-run the same command to run only these\n`);
+  const never = unfinishedConfigs(plan.dir, 'total' in plan ? readManifest(plan.dir).runs.map((r) => r.id) : plan.runs.map((r) => r.id));
+  if (never.length > 0 && counts.busy === 0) opts.out.write(`\nnot finished (${never.length}): ${listIds(never)}\nre-run the same command to run only these\n`);
   opts.out.write(`report: gradflow report ${terminalText(plan.dir)}\n`);
   if (interrupts > 0) return 130;
   return counts.failed + counts.killed > 0 ? 1 : 0;
+}
+
+function listIds(ids: readonly string[]): string {
+  return ids.length > MAX_LISTED_IDS ? `${ids.slice(0, MAX_LISTED_IDS).join(', ')}, … (${grouped(ids.length - MAX_LISTED_IDS)} more)` : ids.join(', ');
 }
 
 function indent(s: string): string {

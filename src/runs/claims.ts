@@ -31,6 +31,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { envSecondsMs } from './store';
+import { readBoundedText } from '../shared/bounded-read';
+
+/** A claim file is a few hundred bytes (host, pid, holder, token, …); a bigger one is not read. */
+export const MAX_CLAIM_BYTES = 64 * 1024;
 
 /** How often a holder refreshes its claim's heartbeat. */
 export const CLAIM_HEARTBEAT_MS = 10_000;
@@ -97,7 +101,8 @@ function attempts(dir: string): number[] {
 
 function readInfo(file: string): ClaimInfo | undefined {
   try {
-    const v = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<ClaimInfo>;
+    // Past its bound (damaged or planted) it is refused from its size, like a cut one: no info.
+    const v = JSON.parse(readBoundedText(file, { maxBytes: MAX_CLAIM_BYTES, what: 'claim file' })) as Partial<ClaimInfo>;
     if (typeof v.host === 'string' && typeof v.pid === 'number' && typeof v.holder === 'string' && typeof v.token === 'string') {
       const info: ClaimInfo = { host: v.host, pid: v.pid, startedAt: typeof v.startedAt === 'string' ? v.startedAt : '', holder: v.holder, token: v.token, attempt: typeof v.attempt === 'number' ? v.attempt : 0 };
       if (typeof v.bootId === 'string') info.bootId = v.bootId;

@@ -23,6 +23,16 @@ import { claimState } from './claims';
 import { startRun } from './session';
 import { isComplete, type RunStatus } from './status';
 import { listRuns, readSummary, type RunRecord } from './store';
+import { BoundedReadError, readBoundedText } from '../shared/bounded-read';
+
+/** `slurm/jobs.jsonl`: one line of about 300 bytes per submission; 16 MiB is ~50,000 submissions. */
+export const MAX_JOBS_FILE_BYTES = 16 * 1024 * 1024;
+/** A batch file holds every configuration of one array (at most 100,000, a few kB each). */
+export const MAX_BATCH_FILE_BYTES = 512 * 1024 * 1024;
+/** A task record (`slurm/tasks/<job>_<index>.json`) is a few hundred bytes. */
+export const MAX_TASK_RECORD_BYTES = 1024 * 1024;
+/** Only the end of a task log is read for its tail. */
+export const TASK_LOG_TAIL_BYTES = 64 * 1024;
 import {
   claimAndRun,
   countEnd,
@@ -155,8 +165,9 @@ function stamp(): string {
 export function readJobs(sweepDir: string): JobRecord[] {
   let text: string;
   try {
-    text = fs.readFileSync(path.join(slurmDir(sweepDir), 'jobs.jsonl'), 'utf8');
-  } catch {
+    text = readBoundedText(path.join(slurmDir(sweepDir), 'jobs.jsonl'), { maxBytes: MAX_JOBS_FILE_BYTES, what: 'Slurm job list', why: 'a line per submission, about 300 bytes each' });
+  } catch (e) {
+    if (e instanceof BoundedReadError && e.problem === 'too-large') throw new SlurmError(e.message);
     return [];
   }
   const out: JobRecord[] = [];
@@ -176,8 +187,9 @@ export function readJobs(sweepDir: string): JobRecord[] {
 export function readBatch(file: string): BatchFile {
   let v: unknown;
   try {
-    v = JSON.parse(fs.readFileSync(file, 'utf8'));
+    v = JSON.parse(readBoundedText(file, { maxBytes: MAX_BATCH_FILE_BYTES, what: 'batch file', why: 'at most 100,000 configurations of a few kB' }));
   } catch (e) {
+    if (e instanceof BoundedReadError) throw new SlurmError(e.problem === 'too-large' ? e.message : `${file}: cannot read the batch file (${e.code ?? e.problem})`);
     throw new SlurmError(`${file}: cannot read the batch file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   const b = v as Partial<BatchFile>;
@@ -256,7 +268,8 @@ export function arrayStates(jobId: string): Map<number, string> | undefined {
 
 export function readTaskRecord(sweepDir: string, jobId: string, index: number): TaskRecord | undefined {
   try {
-    return JSON.parse(fs.readFileSync(path.join(slurmDir(sweepDir), 'tasks', `${jobId}_${index}.json`), 'utf8')) as TaskRecord;
+    // Past its bound (damaged or planted) it is treated as unreadable: no record.
+    return JSON.parse(readBoundedText(path.join(slurmDir(sweepDir), 'tasks', `${jobId}_${index}.json`), { maxBytes: MAX_TASK_RECORD_BYTES, what: 'task record' })) as TaskRecord;
   } catch {
     return undefined;
   }
@@ -266,13 +279,36 @@ export function taskLog(sweepDir: string, jobId: string, index: number): string 
   return path.join(slurmDir(sweepDir), 'logs', `${jobId}_${index}.log`);
 }
 
-/** Last `n` non-empty lines of a task's log. */
+/**
+ * Last `n` non-empty lines of a task's log, from its last `TASK_LOG_TAIL_BYTES` only (a log can be
+ * any size; the first line of the window, probably cut, is dropped when the window does not start
+ * the file).
+ */
 export function logTailOf(file: string, n = 12): string[] {
+  let fd: number;
   try {
-    const text = fs.readFileSync(file, 'utf8');
-    return text.split('\n').filter((l) => l.trim() !== '').slice(-n);
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
   } catch {
     return [];
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) return [];
+    const start = Math.max(0, st.size - TASK_LOG_TAIL_BYTES);
+    const buf = Buffer.alloc(st.size - start);
+    let got = 0;
+    while (got < buf.length) {
+      const k = fs.readSync(fd, buf, got, buf.length - got, start + got);
+      if (k === 0) break;
+      got += k;
+    }
+    const lines = buf.subarray(0, got).toString('utf8').split('\n');
+    if (start > 0) lines.shift();
+    return lines.filter((l) => l.trim() !== '').slice(-n);
+  } catch {
+    return [];
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

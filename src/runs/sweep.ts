@@ -197,12 +197,24 @@ export function countEnd(counts: SweepCounts, status: RunStatus): void {
   }
 }
 
+/**
+ * Configurations handed out one at a time (a streamed sweep): `take` resolves the next one not yet
+ * complete, or undefined when there are no more (or the sweep stopped). `toRun` is the estimate
+ * shown in the plan event.
+ */
+export interface RunSource {
+  take(): Promise<PlannedRun | undefined>;
+  toRun: number;
+}
+
 /** What an executor is given: the plan, the configurations to run, and where to report. */
 export interface ExecutorContext {
   plan: SweepPlan;
   queue: PlannedRun[];
   skipped: number;
   onEvent(e: SweepEvent): void;
+  /** When set, runs come from here (one at a time) and `queue` is empty: see `runStreamedSweep`. */
+  source?: RunSource;
 }
 
 export interface SweepExecutor {
@@ -230,6 +242,152 @@ export function runSweep(plan: SweepPlan, executor: SweepExecutor, onEvent: (e: 
     otherVersions: otherVersions(done),
   });
   return executor.start({ plan, queue, skipped, onEvent });
+}
+
+/**
+ * A sweep too big to plan before its first run: its runs are generated when they are needed. `runs`
+ * starts a fresh pass over them, in plan order with the plan's ids (`iterateSweep`); it is called
+ * twice, once for the manifest and once for the workers.
+ */
+export interface StreamedSweep {
+  name: string;
+  sourceFile?: string;
+  dir: string;
+  /** Runs in the plan (points × seeds), counted without generating any. */
+  total: number;
+  runs(): Iterable<PlannedRun>;
+}
+
+/** Put a streamed sweep's runs under `<runsDir>/sweep-<name>/`, as `planSweep` does. */
+export function planStreamedSweep(name: string, total: number, runs: () => Iterable<PlannedRun>, runsDir: string, sourceFile?: string): StreamedSweep {
+  if (total === 0) throw new Error(`sweep '${name}' has no runs: give at least one value per axis and one seed`);
+  const dir = path.join(runsDir, `sweep-${slug(name)}`);
+  function* placed(pass: Iterable<PlannedRun>): Generator<PlannedRun, void, undefined> {
+    for (const r of pass) yield { ...r, config: { ...r.config, run: { ...r.config.run, runsDir: dir } } };
+  }
+  return { name, dir, total, runs: () => placed(runs()), ...(sourceFile !== undefined ? { sourceFile } : {}) };
+}
+
+/** How long a streamed pass works before letting the event loop run (trainer messages, signals). */
+const SLICE_MS = 50;
+const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * The manifest of a streamed sweep, written as its runs are generated (ids and points only, never
+ * configurations) into a temporary file that replaces sweep.json when the pass is complete, so a
+ * reader sees the previous manifest or the whole new one, never a part. Same JSON as `writeManifest`.
+ * Works in slices of `SLICE_MS`, so the workers' trainers are served meanwhile.
+ */
+export async function writeManifestStreamed(sweep: StreamedSweep, aborted: () => boolean = () => false): Promise<number> {
+  makeFolder(sweep.dir, 'sweep folder');
+  const file = path.join(sweep.dir, 'sweep.json');
+  const tmp = `${file}.${os.hostname()}.${process.pid}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  let count = 0;
+  try {
+    const head = { name: sweep.name, ...(sweep.sourceFile !== undefined ? { sourceFile: sweep.sourceFile } : {}), createdAt: new Date().toISOString() };
+    fs.writeSync(fd, JSON.stringify(head).slice(0, -1) + ',"runs":[');
+    let chunk: string[] = [];
+    let slice = Date.now();
+    for (const r of sweep.runs()) {
+      chunk.push(`${count === 0 ? '' : ','}\n${JSON.stringify({ id: r.id, point: r.point })}`);
+      count++;
+      if (chunk.length >= 1000) {
+        fs.writeSync(fd, chunk.join(''));
+        chunk = [];
+      }
+      if (Date.now() - slice >= SLICE_MS) {
+        await nextTick();
+        if (aborted()) throw new Error('aborted');
+        slice = Date.now();
+      }
+    }
+    fs.writeSync(fd, chunk.join('') + '\n]}\n');
+    fs.closeSync(fd);
+  } catch (e) {
+    fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  fs.renameSync(tmp, file);
+  return count;
+}
+
+/**
+ * The scheduler for a streamed sweep (local executor): the first run starts after generating one
+ * point's runs, whatever the grid's size, and memory does not grow with it. The configurations that
+ * already have a complete run (the skip set) are read from the run folders, which are bounded by what
+ * is on disk; the plan event's `skipped` is their count (exact when the folder holds only this
+ * grid's runs), the final counts' `skipped` is exact. The manifest is written alongside
+ * (`writeManifestStreamed`); `done` waits for it, also after `stop`, so a stopped sweep still has its
+ * plan. A combination found invalid on the way (`ConfigError` from the generator) stops the sweep:
+ * no new runs, running trainers asked to stop, then `done` rejects with that error.
+ */
+export function runStreamedSweep(sweep: StreamedSweep, executor: SweepExecutor, onEvent: (e: SweepEvent) => void): SweepHandle {
+  if (executor.name !== 'local') throw new Error(`a streamed sweep runs on the local executor only, not ${executor.name}`);
+  makeFolder(sweep.dir, 'sweep folder');
+  const finished = finishedRuns(sweep.dir);
+  let failure: Error | undefined;
+  let stopped = false;
+  let skipped = 0;
+  const it = sweep.runs()[Symbol.iterator]();
+  let exhausted = false;
+  const ref: { handle?: SweepHandle } = {};
+  const fail = (e: unknown): void => {
+    failure ??= e instanceof Error ? e : new Error(`the sweep's plan failed: ${JSON.stringify(e)}`);
+    exhausted = true;
+    ref.handle?.stop();
+  };
+  const source: RunSource = {
+    toRun: Math.max(0, sweep.total - finished.size),
+    take: async () => {
+      let slice = Date.now();
+      while (!exhausted && !stopped) {
+        let next: IteratorResult<PlannedRun, unknown>;
+        try {
+          next = it.next();
+        } catch (e) {
+          fail(e);
+          return undefined;
+        }
+        if (next.done === true) {
+          exhausted = true;
+          return undefined;
+        }
+        if (!finished.has(next.value.id)) return next.value;
+        skipped++;
+        // A resumed sweep may skip many finished runs in a row: let the event loop breathe.
+        if (Date.now() - slice >= SLICE_MS) {
+          await nextTick();
+          slice = Date.now();
+        }
+      }
+      return undefined;
+    },
+  };
+  const manifest = writeManifestStreamed(sweep, () => failure !== undefined).catch((e: unknown) => fail(e));
+  const plan: SweepPlan = { name: sweep.name, dir: sweep.dir, runs: [], ...(sweep.sourceFile !== undefined ? { sourceFile: sweep.sourceFile } : {}) };
+  onEvent({
+    type: 'plan',
+    total: sweep.total,
+    skipped: sweep.total - source.toRun,
+    toRun: source.toRun,
+    workers: executor.parallelism(source.toRun),
+    otherVersions: otherVersions(finished),
+  });
+  const inner = executor.start({ plan, queue: [], skipped: 0, onEvent, source });
+  ref.handle = inner;
+  return {
+    stop: () => {
+      stopped = true;
+      inner.stop();
+    },
+    done: inner.done.then(async (counts) => {
+      await manifest;
+      if (failure !== undefined) throw failure;
+      return { ...counts, skipped };
+    }),
+  };
 }
 
 export function defaultWorkers(): number {
@@ -299,11 +457,13 @@ export function localExecutor(opts: LocalExecutorOptions): SweepExecutor {
   return {
     name: 'local',
     parallelism,
-    start: ({ plan, queue, skipped, onEvent }) => {
+    start: ({ plan, queue, skipped, onEvent, source }) => {
       let stopping = false;
       const live = new Set<RunSession>();
       const counts = emptyCounts(skipped);
       const pending = [...queue];
+      const take = source ? () => source.take() : () => Promise.resolve(pending.shift());
+      const planned = source ? source.toRun : queue.length;
       const holder = localHolder();
       const runOne = async (r: PlannedRun): Promise<void> => {
         let started = false;
@@ -341,8 +501,8 @@ export function localExecutor(opts: LocalExecutorOptions): SweepExecutor {
       const worker = async (): Promise<void> => {
         for (;;) {
           if (stopping) return;
-          const next = pending.shift();
-          if (!next) return;
+          const next = await take();
+          if (!next || stopping) return;
           await runOne(next);
         }
       };
@@ -351,7 +511,7 @@ export function localExecutor(opts: LocalExecutorOptions): SweepExecutor {
           stopping = true;
           for (const s of live) s.stop();
         },
-        done: Promise.all(Array.from({ length: parallelism(queue.length) }, () => worker())).then(() => counts),
+        done: Promise.all(Array.from({ length: parallelism(planned) }, () => worker())).then(() => counts),
       };
     },
   };

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { claimStaleMs, claimState, holderLiveness, processStartTicks, tryClaim, type ClaimInfo } from '../../src/runs/claims';
+import { claimStaleMs, claimState, holderLiveness, MAX_CLAIM_BYTES, processStartTicks, tryClaim, type ClaimInfo } from '../../src/runs/claims';
 import { finishedRuns, readManifest } from '../../src/runs/sweep';
 import { cliPath } from '../trainer/helpers';
 
@@ -185,4 +185,23 @@ test('a local sweep killed with SIGKILL resumes at once and finishes all its con
   assert.equal(ids.length, 6);
   const done = finishedRuns(sweepDir);
   assert.deepEqual(ids.filter((id) => !done.has(id)), [], 'every configuration has a finished run');
+});
+
+test('an over-size claim file is not read: it counts as a claim without info, its heartbeat decides', () => {
+  const d = dir();
+  const a = tryClaim(d, 'big', 'local a');
+  assert.ok(a);
+  // A planted 1 MiB claim, valid JSON (padded with spaces): refused from its size, never parsed,
+  // so its holder is not believed.
+  fs.writeFileSync(a.file, '{"host":"x","pid":1,"holder":"planted","token":"t"}' + ' '.repeat(1024 * 1024));
+  assert.ok(fs.statSync(a.file).size > MAX_CLAIM_BYTES);
+  const fresh = claimState(d, 'big');
+  assert.equal(fresh.kind, 'held'); // fresh heartbeat, unknown holder: held
+  assert.equal(fresh.kind === 'held' ? fresh.claim : 'x', undefined);
+  const old = new Date(Date.now() - 60 * 60_000);
+  fs.utimesSync(a.file, old, old);
+  const b = tryClaim(d, 'big', 'local b');
+  assert.ok(b);
+  assert.equal(b.tookOver?.claim, undefined);
+  b.release();
 });

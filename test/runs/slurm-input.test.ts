@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SLURM_LOG_PATTERN, batchScript, readJobs } from '../../src/runs/slurm';
+import { MAX_BATCH_FILE_BYTES, MAX_JOBS_FILE_BYTES, MAX_TASK_RECORD_BYTES, SLURM_LOG_PATTERN, SlurmError, TASK_LOG_TAIL_BYTES, batchScript, logTailOf, readBatch, readJobs, readTaskRecord } from '../../src/runs/slurm';
 
 test('the batch script: sh reads its exec line back as exactly the four paths, whatever they hold', () => {
   const dir = "/shared/we ird 'q' $HOME `id` $(touch x); y\nz/runs/sweep-a";
@@ -34,4 +34,57 @@ test('readJobs keeps only digit job ids: an edited jobs.jsonl cannot pass option
   } finally {
     fs.rmSync(sweep, { recursive: true, force: true });
   }
+});
+
+function withSweep(body: (sweep: string) => void): void {
+  const sweep = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-bounds-'));
+  try {
+    fs.mkdirSync(path.join(sweep, 'slurm', 'tasks'), { recursive: true });
+    body(sweep);
+  } finally {
+    fs.rmSync(sweep, { recursive: true, force: true });
+  }
+}
+
+test('an over-size jobs.jsonl is refused from its size with the file, size and bound', () => {
+  withSweep((sweep) => {
+    const file = path.join(sweep, 'slurm', 'jobs.jsonl');
+    fs.writeFileSync(file, JSON.stringify({ jobId: '1', batch: '/b.json', tasks: 1 }) + '\n');
+    fs.truncateSync(file, MAX_JOBS_FILE_BYTES + 1); // sparse
+    assert.throws(() => readJobs(sweep), (e: Error) => e instanceof SlurmError && e.message.includes(file) && /more than the limit|more than/.test(e.message));
+  });
+});
+
+test('an over-size batch file is refused from its size with the file, size and bound', () => {
+  withSweep((sweep) => {
+    const file = path.join(sweep, 'slurm', 'batch.json');
+    fs.writeFileSync(file, '{"tasks":[]}');
+    fs.truncateSync(file, MAX_BATCH_FILE_BYTES + 1); // sparse
+    assert.throws(() => readBatch(file), (e: Error) => e instanceof SlurmError && e.message.includes(file) && e.message.includes('batch file'));
+  });
+});
+
+test('an over-size task record is not read (no record), a normal one is', () => {
+  withSweep((sweep) => {
+    const file = path.join(sweep, 'slurm', 'tasks', '7_0.json');
+    const record = JSON.stringify({ configId: 'abc', error: 'planted' });
+    fs.writeFileSync(file, record);
+    assert.equal(readTaskRecord(sweep, '7', 0)?.configId, 'abc');
+    // Valid JSON padded past the bound: parsed if read whole, refused bounded.
+    fs.writeFileSync(file, record + ' '.repeat(MAX_TASK_RECORD_BYTES));
+    assert.equal(readTaskRecord(sweep, '7', 0), undefined);
+  });
+});
+
+test('a task log tail reads only the end of a big log', () => {
+  withSweep((sweep) => {
+    const file = path.join(sweep, 'slurm', 'task.log');
+    // 4 MiB of a first line, then the lines that matter: the whole file is never needed.
+    fs.writeFileSync(file, 'x'.repeat(4 * 1024 * 1024) + '\nline a\n\nline b\nline c\n');
+    assert.deepEqual(logTailOf(file, 2), ['line b', 'line c']);
+    assert.deepEqual(logTailOf(file, 10), ['line a', 'line b', 'line c']); // the cut first line of the window is dropped
+    fs.writeFileSync(file, 'only\nlines\n');
+    assert.deepEqual(logTailOf(file, 10), ['only', 'lines']);
+    assert.ok(TASK_LOG_TAIL_BYTES < 4 * 1024 * 1024);
+  });
 });
