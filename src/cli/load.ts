@@ -9,7 +9,8 @@ import { expectedText } from '../config/validate';
 import { shownText } from '../shared/text';
 import { projectRoot } from '../runs/folders';
 import { terminalText } from '../shared/sanitize';
-import { BoundedReadError, readExperimentText } from '../shared/bounded-read';
+import { BoundedReadError } from '../shared/bounded-read';
+import { readExperimentText } from '../config/read-file';
 
 export class CliUsageError extends Error {
   constructor(

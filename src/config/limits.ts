@@ -60,7 +60,4 @@ export function cappedProduct(factors: readonly number[], cap: number): number {
   return n;
 }
 
-/** `123456` → `123,456` (limits read better grouped). */
-export function grouped(n: number): string {
-  return Number.isFinite(n) ? Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',') : String(n);
-}
+export { grouped } from '../shared/format';

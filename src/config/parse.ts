@@ -3,7 +3,7 @@
  * and `loadExperimentFile` (a path → config, or a `ConfigError` formatted like compiler output).
  */
 import { isRecord } from '../shared/guards';
-import { readExperimentText } from '../shared/bounded-read';
+import { readExperimentText } from './read-file';
 import * as path from 'node:path';
 import { LineCounter, visit, type YAMLError } from 'yaml';
 import { collectPositions, rangeFromOffsets } from './positions';

@@ -5,7 +5,7 @@
  * size in memory and time.
  */
 import * as fs from 'node:fs';
-import { grouped, MAX_FILE_CHARS } from '../config/limits';
+import { grouped } from './format';
 
 /** Why a bounded read failed: `missing` (no such file), `too-large`, `not-a-file`, `unreadable`. */
 export type BoundedReadProblem = 'missing' | 'too-large' | 'not-a-file' | 'unreadable';
@@ -108,20 +108,3 @@ export const MAX_RUN_JSON_BYTES = 16 * 1024 * 1024;
 
 /** Largest sweep manifest (sweep.json) read whole: a 100,000-run sweep's plan is about 30 MB. */
 export const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
-
-/**
- * Largest experiment file read from disk, in bytes: `MAX_FILE_CHARS` characters take at most 3
- * UTF-8 bytes each (a 4-byte character is 2 UTF-16 units; an invalid byte decodes to 1 unit), so a
- * bigger file has too many characters for sure and is refused from its size alone. A file within
- * this bound is then held to `MAX_FILE_CHARS` by the parser's own check.
- */
-export const MAX_EXPERIMENT_FILE_BYTES = 3 * MAX_FILE_CHARS;
-
-/** Reads an experiment file (CLI, sweep, extension): bounded by `MAX_EXPERIMENT_FILE_BYTES`. */
-export function readExperimentText(file: string): string {
-  return readBoundedText(file, {
-    maxBytes: MAX_EXPERIMENT_FILE_BYTES,
-    what: 'experiment file',
-    why: `an experiment file may have at most ${grouped(MAX_FILE_CHARS)} characters (real ones are a few kB)`,
-  });
-}

@@ -28,3 +28,8 @@ export function logFloor(values: Iterable<number | null>): number {
   if (min === Infinity) return 1e-12;
   return 10 ** (Math.floor(Math.log10(min)) - 1);
 }
+
+/** `123456` → `123,456` (limits read better grouped). */
+export function grouped(n: number): string {
+  return Number.isFinite(n) ? Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',') : String(n);
+}

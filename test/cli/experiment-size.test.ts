@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import { loadForCli, CliUsageError } from '../../src/cli/load';
 import { loadExperimentFile } from '../../src/config';
 import { MAX_FILE_CHARS } from '../../src/config/limits';
-import { BoundedReadError, MAX_EXPERIMENT_FILE_BYTES, readBoundedText } from '../../src/shared/bounded-read';
+import { BoundedReadError, readBoundedText } from '../../src/shared/bounded-read';
+import { MAX_EXPERIMENT_FILE_BYTES } from '../../src/config/read-file';
 import { cliPath } from '../trainer/helpers';
 
 const GB3 = 3 * 1024 ** 3;
