@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { BackendPreference, ExperimentConfig } from '../shared/experiment';
 import type { SweepSpec } from '../config';
 import { expandSweep, iterateSweep, sweepRunCount } from '../config';
-import { grouped } from '../config/limits';
+import { grouped, MAX_SLURM_SWEEP_RUNS, STREAM_ABOVE_RUNS } from '../config/limits';
 import { countsText, localExecutor, planStreamedSweep, planSweep, readManifest, runStreamedSweep, runSweep, type StreamedSweep, type SweepEvent, type SweepExecutor, type SweepPlan } from '../runs/sweep';
 import { cancelSweep, logTailOf, readJobs, arrayStates, slurmExecutor, sweepTask, viewJob, SlurmError, unfinishedConfigs, type SlurmOptions } from '../runs/slurm';
 import { isFailure, statusLabel } from '../runs/status';
@@ -20,17 +20,7 @@ import { terminalText } from '../shared/sanitize';
 export const EXECUTORS = ['local', 'slurm'] as const;
 export type Executor = (typeof EXECUTORS)[number];
 
-/**
- * Above this many runs the local executor streams the sweep (`runStreamedSweep`): runs are generated
- * as workers need them and the first starts at once. At or below it the whole plan is built and
- * checked first (a few seconds at most), so an invalid combination is refused before any run.
- */
-export const STREAM_ABOVE_RUNS = 10_000;
-/**
- * The Slurm executor writes every configuration into one frozen batch file, so it plans the whole
- * sweep before submitting; this bounds that (about 30 s and 150 MB of planning at the bound).
- */
-export const MAX_SLURM_SWEEP_RUNS = 100_000;
+export { MAX_SLURM_SWEEP_RUNS, STREAM_ABOVE_RUNS } from '../config/limits';
 /** At most this many ids are listed in "not finished"; the rest are counted. */
 const MAX_LISTED_IDS = 50;
 

@@ -8,6 +8,21 @@
 export const DEFAULT_MAX_SWEEP_RUNS = 100_000;
 
 /**
+ * Above this many runs the CLI's local executor streams a sweep (`runStreamedSweep`): runs are
+ * generated as workers need them and the first starts at once. At or below it the whole plan is built
+ * and checked first (a few seconds at most), so an invalid combination is refused before any run.
+ * The editor plans every sweep whole (its sweep view shows every configuration from the start), so
+ * it refuses sweeps above this bound and points to `gradflow sweep`.
+ */
+export const STREAM_ABOVE_RUNS = 10_000;
+
+/**
+ * The Slurm executor writes every configuration into one frozen batch file, so it plans the whole
+ * sweep before submitting; this bounds that (about 30 s and 150 MB of planning at the bound).
+ */
+export const MAX_SLURM_SWEEP_RUNS = 100_000;
+
+/**
  * The editor (language server, extension) checks a sweep's combinations (e.g. a dense width not
  * smaller than a swept width) only when it has at most this many points; above it, each value is
  * checked on its own and the combinations are checked when the sweep is expanded to run (before any

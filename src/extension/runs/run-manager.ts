@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseExperiment } from '../../config/parse';
-import { expandSweep } from '../../config/sweep';
+import { expandSweep, sweepRunCount } from '../../config/sweep';
 import { ConfigError, formatIssue, type ParseResult, type SweepSpec } from '../../config/types';
 import type { TrainerExit, TrainerHandle } from '../../runs/trainer-client';
 import { startRun, type RunOutcome, type RunSession } from '../../runs/session';
@@ -20,6 +20,7 @@ import { cancelSweep, slurmExecutor } from '../../runs/slurm';
 import { GRADFLOW_VERSION } from '../../shared/version';
 import { tooLargeMessage } from '../../shared/bounded-read';
 import { MAX_EXPERIMENT_FILE_BYTES } from '../../config/read-file';
+import { editorSweepRefusal } from '../sweep-size';
 import { loadSweepFolder, type DashboardState } from '../dashboard';
 import type { GradflowConfig, SlurmSettings } from '../config';
 import { resolveNodeRuntime, type NodeRuntime } from '../node-runtime';
@@ -266,6 +267,12 @@ export class RunManager implements vscode.Disposable {
 
   /** The sweep's configurations, or undefined (said to the user) when it cannot be expanded. */
   private expandSweepOf(prep: Prepared, spec: SweepSpec): PlannedRun[] | undefined {
+    const refusal = editorSweepRefusal(sweepRunCount(spec), path.basename(prep.file));
+    if (refusal !== undefined) {
+      this.deps.log.error(`sweep of ${logText(prep.file)}: ${refusal}`);
+      void vscode.window.showErrorMessage(`Gradflow: ${refusal}.`);
+      return undefined;
+    }
     try {
       return expandSweep(prep.config, spec).map((r) => ({ id: r.id, config: r.config, point: r.point }));
     } catch (e) {
