@@ -1,4 +1,4 @@
-// ESLint over src/, webview/, test/ and bench/, run by `npm test` (pretest: `npm run lint`) at zero
+// ESLint over src/, webview/, test/, bench/ and assembly/, run by `npm test` (pretest: `npm run lint`) at zero
 // warnings: @eslint/js recommended and typescript-eslint's `strict` set everywhere, and its
 // type-checked set (`strictTypeChecked`, with the exceptions below) on src/ and webview/, the code
 // that ships. Types come from the project service (tsconfig.json, webview/tsconfig.json). Timing:
