@@ -261,6 +261,7 @@ class Refused extends Error {}
 const WIRE_NON_FINITE: Readonly<Record<string, number>> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
 
 function show(v: unknown): string {
+  if (typeof v === 'number') return String(v);
   const s = JSON.stringify(v);
   return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 60)}…` : s;
 }
