@@ -308,3 +308,55 @@ describe('gradflow run FILE with a Python trainer', { skip: noPython || (!fs.exi
     assert.match(runs.stdout, /finished/);
   });
 });
+
+const clientDir = path.join(repoRoot, 'clients', 'python');
+const noClient =
+  noPython ||
+  (!fs.existsSync(path.join(clientDir, 'gradflow', '__init__.py')) && 'the Python client (clients/python/gradflow) is not in this checkout') ||
+  (spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0 && 'python3-torch is not installed');
+
+describe('gradflow run FILE with a PyTorch script using the Python client', { skip: noClient || (!fs.existsSync(cliPath) && 'dist/cli.js not built'), timeout: 180_000 }, () => {
+  test('finished: 11 flow points, the pruned layer declared with its mask, norms every step', () => {
+    const dir = tmpDir('ext-client');
+    dirs.push(dir);
+    const file = path.join(dir, 'client.gradflow.yaml');
+    fs.writeFileSync(
+      file,
+      [
+        'name: client-mlp',
+        'sparsity: { method: random, dense_width: 4 }',
+        'model: { width: 8, hidden_layers: 1 }',
+        'training: { optimizer: sgd, learning_rate: 0.1, epochs: 4 }',
+        'run: { runs_dir: runs }',
+        'trainer:',
+        `  command: [${PYTHON}, ${JSON.stringify(path.join(FIXTURES, 'client_mlp.py'))}]`,
+        '',
+      ].join('\n'),
+    );
+    const r = spawnSync(process.execPath, [cliPath, 'run', file], { encoding: 'utf8', timeout: 170_000, env: { ...process.env, PYTHONPATH: clientDir } });
+    assert.equal(r.status, 0, r.stderr);
+    const runs = fs.readdirSync(path.join(dir, 'runs'));
+    assert.equal(runs.length, 1);
+    const runDir = path.join(dir, 'runs', runs[0]);
+    assert.equal(readRun(runDir)?.status, 'finished');
+    const summary = readSummary(runDir);
+    assert.ok(summary);
+    const [net] = summary.nets;
+    assert.equal(net.net, 'sparse');
+    assert.equal(net.steps, 12);
+    assert.equal(net.epochs, 4);
+    // 4 epochs × 3 steps < 10 epochs: the points fall at steps round(k·12/10), all 11 distinct.
+    assert.deepEqual(net.flowPoints.map((p) => p.index), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assert.ok(Number.isFinite(net.flowAverage.egf1) && net.flowAverage.egf1 > 0);
+    // prune.random_unstructured(amount 0.5) on the 6×8 kernel: 24 of 48 active; the output layer dense.
+    assert.deepEqual(net.layers.map((l) => [l.active, l.total]), [[24, 48], [16, 16]]);
+    const steps = readMetrics(runDir).flatMap((m) => (m.type === 'step' ? [m.metrics] : []));
+    assert.equal(steps.length, 12);
+    for (const s of steps) {
+      assert.equal(s.layers.length, 2);
+      // Masking only removes entries: masked ≤ raw; the unpruned layer's masked gradient is its raw one.
+      assert.ok(s.layers[0].masked.l1 <= s.layers[0].raw.l1 * (1 + 1e-12));
+      assert.ok(Math.abs(s.layers[1].masked.l2 - s.layers[1].raw.l2) <= 1e-9 * s.layers[1].raw.l2);
+    }
+  });
+});
