@@ -18,6 +18,7 @@ import type { ExperimentConfig } from '../../src/shared/experiment';
 import type { TrainerToHost } from '../../src/shared/protocol';
 import { analyse } from '../../src/languageservice/document';
 import { alertRange } from '../../src/languageservice/run-fixes';
+import { hover } from '../../src/languageservice/hover';
 import { cliPath, repoRoot, tmpDir } from '../trainer/helpers';
 
 const PYTHON = '/usr/bin/python3';
@@ -104,6 +105,15 @@ describe('host-side numbers', () => {
     assert.deepEqual(c.trainer.args, { steps_per_epoch: 2, camelKey: { innerKey: 1 } });
     assert.equal(c.trainer.cwd, FIXTURES);
   });
+});
+
+test('hover on trainer keys shows the schema documentation', () => {
+  const text = 'name: e\ntrainer:\n  command: [python3, t.py]\n  args: {a: 1}\n';
+  const doc = analyse(text, 'file:///w/e.gradflow.yaml');
+  const at = (line: number, character: number): string => JSON.stringify(hover(doc, { line, character })?.contents ?? null);
+  assert.match(at(2, 4), /never through a shell/);
+  assert.match(at(3, 4), /passed to the script exactly as written/);
+  assert.match(at(1, 2), /Your own training script as the trainer/);
 });
 
 describe('script messages are decoded and refused with a reason', () => {
@@ -260,7 +270,13 @@ describe('a Python trainer through startRun', { skip: noPython, timeout: 120_000
 
   test('a script that never says hello: a start-up error by the deadline, its group ended', async () => {
     const { config, file } = experiment('silent.py');
-    const { session } = run(config, file, 1500);
+    process.env.GRADFLOW_STARTUP_TIMEOUT_S = '1.5';
+    let session: ReturnType<typeof startRun>;
+    try {
+      session = run(config, file).session;
+    } finally {
+      delete process.env.GRADFLOW_STARTUP_TIMEOUT_S;
+    }
     const pgid = session.handle.pid;
     const outcome = await session.ended;
     assert.ok(outcome.status === 'killed' || outcome.status === 'failed', outcome.status);
@@ -283,6 +299,49 @@ describe('a Python trainer through startRun', { skip: noPython, timeout: 120_000
     const log = readMetrics(outcome.runDir);
     assert.deepEqual(log.filter((m) => m.type === 'step').map((m) => (m.type === 'step' ? m.metrics.step : 0)), [1, 2]);
     assert.equal(readSummary(outcome.runDir)?.nets[0]?.steps, 2);
+  });
+
+  /** The fixture experiment with an inline Python program as its command (argv: python3 -c CODE). */
+  function inline(code: string): { config: ExperimentConfig; file: string } {
+    const { config, file } = experiment('fake_train.py');
+    return { config: { ...config, trainer: { command: [PYTHON, '-c', `import sys; sys.path.insert(0, ${JSON.stringify(FIXTURES)}); import wire\n${code}`], cwd: FIXTURES } }, file };
+  }
+
+  test('another protocol version: failed, naming both versions', async () => {
+    const { config, file } = inline('wire.send({"type": "hello", "protocolVersion": 2, "client": {"name": "future", "version": "9"}})\nimport time; time.sleep(60)');
+    const outcome = await run(config, file).session.ended;
+    assert.equal(outcome.status, 'failed');
+    assert.match(outcome.error ?? '', /speaks protocol 2, this Gradflow 1/);
+  });
+
+  test('a script that sends an alert or measures before ready is refused', async () => {
+    for (const [code, reason] of [
+      ['wire.handshake()\nwire.send({"type": "ready", "nets": [wire.net_decl("sparse", 1)]})\nwire.send({"type": "alert", "alert": {}})', /never sends 'alert'/],
+      ['wire.handshake()\nwire.send({"type": "step", "metrics": {"net": "sparse", "step": 1, "epoch": 0, "loss": 1, "layers": []}})', /'step' before 'ready'/],
+      ['wire.handshake()\nwire.send({"type": "ready", "nets": [wire.net_decl("sparse", 2)]})\nwire.send({"type": "epoch", "metrics": {"net": "dense", "epoch": 1, "step": 1, "train": {"loss": 1, "accuracy": 0}}})', /'epoch' of net 'dense', which its 'ready' did not declare \(declared: sparse\)/],
+      ['wire.handshake()\nwire.send({"type": "ready", "nets": [wire.net_decl("sparse", 2)]})\nwire.send({"type": "step", "metrics": {"net": "sparse", "step": 1, "epoch": 0, "loss": 1, "layers": wire.layers(3, 1.0)}})', /'step' 1 has 3 layer entries, the sparse net declared 2 weight layers/],
+      ['wire.handshake()\nwire.send({"type": "ready", "nets": [wire.net_decl("sparse", 2)]})\nwire.send({"type": "step", "metrics": {"net": "sparse", "step": 1, "epoch": 0, "loss": 1, "egf1": 99, "layers": wire.layers(2, 1.0)}})', /'step' 1: egf1 99 disagrees with 0\.75 computed from its layers/],
+    ] as const) {
+      const { config, file } = inline(`${code}\nimport time; time.sleep(60)`);
+      const outcome = await run(config, file).session.ended;
+      assert.equal(outcome.status, 'failed', code);
+      assert.match(outcome.error ?? '', reason);
+      assert.equal(readRun(outcome.runDir ?? '')?.status, 'failed');
+    }
+  });
+
+  test('Kill: killed at once, its group gone, no summary (as an engine run killed)', async () => {
+    const { config, file } = experiment('fake_train.py', { epochs: 1000, args: '{ ignore_stop: true, child: true }' });
+    const { session } = run(config, file);
+    await new Promise<void>((resolve) => session.onMessage((m) => m.type === 'step' && resolve()));
+    const pgid = session.handle.pid;
+    assert.ok(pgid);
+    session.kill();
+    const outcome = await session.ended;
+    assert.equal(outcome.status, 'killed');
+    assert.deepEqual(groupMembers(pgid), []);
+    assert.equal(fs.existsSync(path.join(outcome.runDir ?? '', 'summary.json')), false);
+    assert.ok(readMetrics(outcome.runDir ?? '').some((m) => m.type === 'step'), 'what was measured is kept');
   });
 
   test('a command that does not exist: an error on trainer.command', async () => {
