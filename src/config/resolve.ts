@@ -192,10 +192,17 @@ export function resolveExperiment(file: RawExperiment, opts: ResolveOptions): Re
 
   run.runs_dir = resolvePathFrom(opts.runsDirBase ?? fileDir, run.runs_dir as string);
 
+  // Trainer script (docs/torch.md): its folder absolute; `args` is the script's, passed through as written.
+  const trainer = isRecord(filled.trainer) ? filled.trainer : undefined;
+  const trainerArgs = trainer !== undefined && isRecord(trainer.args) ? clone(trainer.args) : undefined;
+  if (trainer !== undefined) trainer.cwd = resolvePathFrom(fileDir, trainer.cwd as string);
+
   if (issues.some((i) => i.severity === 'error')) return { issues };
   // The shapes agree with ExperimentConfig by construction: the schema declares exactly its fields in
   // snake_case (checked field by field in test/config/resolve.test.ts).
-  return { config: camelizeKeys(filled) as ExperimentConfig, issues };
+  const config = camelizeKeys(filled) as ExperimentConfig;
+  if (config.trainer !== undefined && trainerArgs !== undefined) config.trainer.args = trainerArgs;
+  return { config, issues };
 }
 
 /**

@@ -7,6 +7,7 @@
 import type { TrainerToHost, RunSummary } from '../shared/protocol';
 import { divergedNets, statusOfSummary, type RunStatus } from './status';
 import { startTrainer, type StartTrainerOptions, type TrainerExit, type TrainerHandle } from './trainer-client';
+import { startExternalTrainer } from './external-trainer';
 
 export interface RunOutcome {
   status: RunStatus;
@@ -108,7 +109,10 @@ export class RunSession {
   }
 }
 
-/** Start a trainer and follow it. */
+/**
+ * Start a trainer and follow it: the engine's (`dist/trainer.js`), or the script the experiment
+ * names as its `trainer:` (docs/torch.md). The one place where the two are told apart.
+ */
 export function startRun(opts: StartTrainerOptions): RunSession {
-  return new RunSession(startTrainer(opts));
+  return new RunSession(opts.config.trainer !== undefined ? startExternalTrainer(opts) : startTrainer(opts));
 }

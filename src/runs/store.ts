@@ -17,9 +17,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { BackendName, ExperimentConfig } from '../shared/experiment';
+import type { ExperimentConfig } from '../shared/experiment';
 import * as os from 'node:os';
-import { isTrainerMessage, readRunSummary, readTrainerMessage, type RunSummary, type RunSummaryOnWire, type TrainerToHost } from '../shared/protocol';
+import { isTrainerMessage, readRunSummary, readTrainerMessage, type RunBackend, type RunSummary, type RunSummaryOnWire, type TrainerToHost } from '../shared/protocol';
 import { GRADFLOW_VERSION } from '../shared/version';
 import { divergedNets, statusOfSummary, type RunStatus } from './status';
 import { isRecord } from '../shared/guards';
@@ -62,7 +62,7 @@ export interface RunHeader {
 export interface RunRecord extends RunHeader {
   runDir: string;
   status: RunStatus;
-  backend?: BackendName;
+  backend?: RunBackend;
   endedAt?: string;
   /** Why it stopped, failed or is corrupt. */
   reason?: string;
@@ -810,14 +810,14 @@ export function readRun(runDir: string): RunRecord | undefined {
   } else {
     status = liveness(runDir, header);
   }
-  let backend: BackendName | undefined = summary?.backend;
+  let backend: RunBackend | undefined = summary?.backend;
   if (!backend) {
     // The `ready` message names the backend (the first lines of the log).
     const first = readFirstLine(path.join(runDir, 'metrics.jsonl'));
     if (first) {
       try {
         const m = JSON.parse(first) as unknown;
-        if (isRecord(m) && m.type === 'ready' && typeof m.backend === 'string') backend = m.backend as BackendName;
+        if (isRecord(m) && m.type === 'ready' && typeof m.backend === 'string') backend = m.backend as RunBackend;
       } catch {
         /* partial first line: no backend known */
       }

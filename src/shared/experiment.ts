@@ -194,6 +194,19 @@ export interface EngineConfig {
   rawL2Every: number;
 }
 
+/**
+ * `trainer:` — a script that trains instead of the built-in engine (docs/torch.md); absent = the
+ * engine. The command is an argument list, run without a shell.
+ */
+export interface TrainerConfig {
+  /** argv: program and arguments, e.g. `['python3', 'train.py']`. */
+  command: string[];
+  /** Folder the script runs in (absolute once resolved; default the experiment file's folder). */
+  cwd: string;
+  /** Free-form keys for the script, passed through as written (snake_case untouched). */
+  args?: Record<string, unknown>;
+}
+
 export interface ExperimentConfig {
   /** Human name; defaults to the file name without `.gradflow.yaml`. */
   name: string;
@@ -205,6 +218,8 @@ export interface ExperimentConfig {
   run: RunOptions;
   /** Absent when the file has no `engine:` section (its defaults then apply). */
   engine?: EngineConfig;
+  /** Absent when the file has no `trainer:` section: the built-in engine trains. */
+  trainer?: TrainerConfig;
 }
 
 /** Which member of an SC-SDC pair a message or metric belongs to. A single run uses `sparse` or `dense` by its method. */

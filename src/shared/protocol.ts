@@ -14,6 +14,12 @@ import type { BackendName, BackendPreference, ExperimentConfig, MaskUpdateMethod
 /** Bump on any incompatible change; the host refuses a trainer with another major version. */
 export const PROTOCOL_VERSION = 1;
 
+/**
+ * What trained a run: a TensorFlow.js backend of the built-in engine, or `external` for a script
+ * named by the experiment file's `trainer:` (docs/torch.md; its device is in the run log).
+ */
+export type RunBackend = BackendName | 'external';
+
 // ---------------------------------------------------------------------------------------------
 // Metrics (also the records of a run's metrics.jsonl)
 
@@ -206,7 +212,7 @@ export interface NetSummary {
 export interface RunSummary {
   runId: string;
   runDir: string;
-  backend: BackendName;
+  backend: RunBackend;
   /** The run went to its end: every epoch, or until every net diverged (see NetSummary.diverged). */
   finished: boolean;
   /** Ended early by a stop request (Ctrl-C, the editor's Stop, a sweep being interrupted). */
@@ -251,7 +257,7 @@ export interface ReadyMessage {
   type: 'ready';
   runId: string;
   runDir: string;
-  backend: BackendName;
+  backend: RunBackend;
   nets: NetInfo[];
   stepsPerEpoch: number;
   totalSteps: number;

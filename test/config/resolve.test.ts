@@ -15,7 +15,13 @@ import type { ExperimentConfig } from '../../src/shared/experiment';
 
 /** `true` at every leaf field of T; nested objects as nested shapes. Optional fields count too. */
 type Shape<T> = {
-  [K in keyof T]-?: NonNullable<T[K]> extends readonly unknown[] ? true : NonNullable<T[K]> extends object ? Shape<NonNullable<T[K]>> : true;
+  [K in keyof T]-?: NonNullable<T[K]> extends readonly unknown[]
+    ? true
+    : NonNullable<T[K]> extends object
+      ? string extends keyof NonNullable<T[K]>
+        ? true // a free-form mapping (`trainer.args`): one leaf
+        : Shape<NonNullable<T[K]>>
+      : true;
 };
 
 const SHAPE: Shape<ExperimentConfig> = {
@@ -35,6 +41,7 @@ const SHAPE: Shape<ExperimentConfig> = {
   monitoring: { every: true, explosion: { maxNorm: true, growthFactor: true, window: true }, collapse: { minNorm: true, steps: true }, onNan: true },
   run: { backend: true, runsDir: true, maxMemoryMb: true },
   engine: { sparseKernels: true, rawL1Every: true, rawL2Every: true },
+  trainer: { command: true, cwd: true, args: true },
 };
 
 function leafPaths(shape: object, prefix = ''): string[] {
@@ -89,6 +96,10 @@ test('a resolved config holds a value of the schema type at every field', () => 
     '  momentum: 0.8',
     'engine:',
     '  sparse_kernels: auto',
+    'trainer:',
+    '  command: [python3, train.py]',
+    '  cwd: scripts',
+    '  args: {arch_name: wrn, depthFactor: 2}',
     '',
   ].join('\n');
   const r = parseExperiment(text, '/w/full.gradflow.yaml');
@@ -109,6 +120,29 @@ test('a resolved config holds a value of the schema type at every field', () => 
   assert.equal(config.sparsity.denseWidth, 8);
   assert.equal(config.dataset.cacheDir, '/w/cache');
   assert.equal(config.training.momentum, 0.8);
+  // The trainer's folder is absolute; its args are the script's, keys exactly as written.
+  assert.deepEqual(config.trainer, { command: ['python3', 'train.py'], cwd: '/w/scripts', args: { arch_name: 'wrn', depthFactor: 2 } });
+});
+
+test('trainer: absent = the engine; cwd defaults to the file folder; a bad command names file, line and key', () => {
+  assert.equal(parseExperiment('name: e\n', '/w/e.gradflow.yaml').config?.trainer, undefined);
+  const ok = parseExperiment('trainer:\n  command: [python3, t.py]\n', '/w/sub/e.gradflow.yaml');
+  assert.deepEqual(ok.config?.trainer, { command: ['python3', 't.py'], cwd: '/w/sub' });
+  for (const [text, key, line] of [
+    ['name: e\ntrainer:\n  command: []\n', 'trainer.command', 3],
+    ['name: e\ntrainer:\n  command: python3 train.py\n', 'trainer.command', 3],
+    ['name: e\ntrainer:\n  cwd: x\n', 'trainer', 2],
+    ['name: e\ntrainer:\n  command: [python3, t.py]\n  shell: true\n', 'trainer.shell', 4],
+    ['name: e\ntrainer:\n  command: [python3, ""]\n', 'trainer.command', 3],
+  ] as const) {
+    const r = parseExperiment(text, '/w/e.gradflow.yaml');
+    assert.equal(r.config, undefined, text);
+    const issue = r.issues.find((i) => i.severity === 'error');
+    assert.ok(issue, text);
+    assert.equal(issue.file, '/w/e.gradflow.yaml');
+    assert.ok(issue.key.startsWith(key), `${text}: ${JSON.stringify(issue)}`);
+    assert.equal(issue.line, line, `${text}: ${JSON.stringify(issue)}`);
+  }
 });
 
 test('a density is turned into the dense width it stands for: round(32 · 0.3) = 10', () => {

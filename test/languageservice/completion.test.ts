@@ -17,7 +17,7 @@ test('top-level keys, minus those already present, in schema order', () => {
   const items = complete('name: x\n|\nmodel:\n  width: 10\n');
   assert.deepEqual(
     items.map((i) => i.label),
-    ['dataset', 'sparsity', 'training', 'monitoring', 'run', 'engine', 'sweep'],
+    ['dataset', 'sparsity', 'training', 'monitoring', 'run', 'engine', 'trainer', 'sweep'],
   );
   const dataset = items[0];
   assert.equal(dataset.textEdit.newText, 'dataset:\n  $0');
