@@ -19,6 +19,7 @@ import { statusLabel, startLabel } from '../runs/status';
 import { table } from './format';
 import { sweepCommand, sweepStatusCommand, sweepCancelCommand, sweepTaskCommand, EXECUTORS, type Executor } from './sweep';
 import { reportCommand } from '../study/report';
+import { earlyWarningCommand } from '../study/early-warning/cli';
 
 const USAGE = `gradflow — live gradient flow for sparse neural networks
 
@@ -31,6 +32,9 @@ usage:
   gradflow report SWEEP_DIR | --from-table FILE [--out DIR] [--format md,csv,tex,svg,png]
                                   correlation and sparse-vs-dense significance tables, width plots,
                                   a pruning-criteria comparison when the sweep varies sparsity.method
+  gradflow early-warning SWEEP_DIR [--out DIR]
+                                  measures how well the first 5/10/20 % of each run predict its end
+                                  from EGF vs early loss, accuracy and ||g||_2 (AUC, Kendall τ)
   gradflow runs [DIR]             list runs, sweeps' runs included (default: .gradflow/runs)
   gradflow help                   this text
 
@@ -235,6 +239,18 @@ async function main(argv: string[]): Promise<number> {
         ...(args.exportTable !== undefined ? { exportTable: args.exportTable } : {}),
         ...(args.out !== undefined ? { out: args.out } : {}),
         ...(args.format !== undefined ? { format: args.format } : {}),
+        ...(args.bootstrapResamples !== undefined ? { bootstrapResamples: args.bootstrapResamples } : {}),
+        ...(args.bootstrapSeed !== undefined ? { bootstrapSeed: args.bootstrapSeed } : {}),
+        ...(args.confidence !== undefined ? { confidence: args.confidence } : {}),
+        stdout: process.stdout,
+        stderr: process.stderr,
+      });
+    }
+    case 'early-warning': {
+      const dir = args.positional[0];
+      if (!dir) throw new CliUsageError('early-warning: missing SWEEP_DIR (the folder `gradflow sweep` printed)');
+      return earlyWarningCommand(path.resolve(dir), {
+        ...(args.out !== undefined ? { out: args.out } : {}),
         ...(args.bootstrapResamples !== undefined ? { bootstrapResamples: args.bootstrapResamples } : {}),
         ...(args.bootstrapSeed !== undefined ? { bootstrapSeed: args.bootstrapSeed } : {}),
         ...(args.confidence !== undefined ? { confidence: args.confidence } : {}),

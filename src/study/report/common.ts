@@ -2,6 +2,7 @@
  * Small helpers every report table module uses: the n/a cell, grouping rows by dataset, plural
  * words, and column constructors (so a table's column list reads as data, not as repeated literals).
  */
+import * as path from 'node:path';
 import type { NetRole } from '../../shared/experiment';
 import { StatsError } from '../stats';
 import { slug } from './labels';
@@ -74,4 +75,18 @@ export function fixedColumn(key: string, label: string, digits: number): Column 
 
 export function sigColumn(key: string, label: string, digits: number): Column {
   return { key, label, format: 'sig', digits };
+}
+
+/**
+ * A path as a report or a per-net table prints it, without the machine's folder layout: an absolute
+ * path inside `cwd` (default the working directory) relative to it (`.gradflow/runs/sweep-x`), any
+ * other absolute path by its last component (`sweep-x`); a relative path (already so written, e.g.
+ * read back from a per-net table) as it is. Committed reports and tables then carry no machine path,
+ * and the report from a table equals the report from the run folders it was exported with.
+ */
+export function displayPath(p: string, cwd: string = process.cwd()): string {
+  if (!path.isAbsolute(p)) return p.split(path.sep).join('/');
+  const rel = path.relative(cwd, p);
+  if (rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel)) return rel.split(path.sep).join('/');
+  return path.basename(p);
 }

@@ -502,9 +502,8 @@ export function bootstrapCells(rows: readonly SweepRow[], options: CorrelationOp
               ...(clusters !== undefined ? { clusters } : {}),
             },
           );
-          if (cell.result.degenerateShare > MIN_N.maxDegenerateShare) {
-            cell.withheld = `withheld: ${pctText(cell.result.degenerateShare)} of resamples degenerate (> ${pctText(MIN_N.maxDegenerateShare)})`;
-          }
+          const withheld = degenerateWithheld(cell.result);
+          if (withheld !== undefined) cell.withheld = withheld;
         } catch (e) {
           if (!(e instanceof StatsError)) throw e;
           cell.na = e.message;
@@ -514,6 +513,15 @@ export function bootstrapCells(rows: readonly SweepRow[], options: CorrelationOp
     }
   }
   return out;
+}
+
+/**
+ * Why a bootstrap result is withheld for its degenerate resamples: their share is past
+ * `MIN_N.maxDegenerateShare` (strictly: exactly 10 % is shown); undefined when it is shown.
+ */
+export function degenerateWithheld(r: Pick<BootstrapResult, 'degenerateShare'>): string | undefined {
+  if (!(r.degenerateShare > MIN_N.maxDegenerateShare)) return undefined;
+  return `withheld: ${pctText(r.degenerateShare)} of resamples degenerate (> ${pctText(MIN_N.maxDegenerateShare)})`;
 }
 
 function pctText(share: number): string {

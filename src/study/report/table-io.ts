@@ -5,12 +5,17 @@
  * committed).
  *
  * Line 1 is a header: `{ "format": "gradflow-report-table", "version": 1, name, dir, sourceFile?,
- * planned, unfinished, orphaned }`. Every further line is one row: `{ configId, runId, runDir,
+ * planned, unfinished, orphaned, skipped }`; `dir` and `sourceFile` as `displayPath` prints them
+ * (relative to the working directory, or the bare name), as is each config's `run.runsDir`; each
+ * `runDir` relative to the sweep folder,
+ * so a committed table carries no machine path. Every further line is one row: `{ configId, runId, runDir,
  * point, config, alerts, nets: [NetSummary…] }`, nets as summary.json writes them (NaN/±Infinity
  * as null, `diverged` null or `{ step, reason }`). Rows keep sweep.json order, so the report from
  * the table is the report from the folders, byte for byte.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { displayPath } from './common';
 import { readNetSummary } from '../../shared/protocol';
 import { isRecord } from '../../shared/guards';
 import { checkAlerts, checkConfig, checkNet } from './load';
@@ -21,18 +26,25 @@ export const TABLE_VERSION = 1;
 /** Default file name of the table in a report folder. */
 export const TABLE_FILE = 'nets.jsonl';
 
+/** A run folder as the table stores it: relative to the sweep folder when inside it, else as `displayPath` prints it. */
+function runDirOf(sweepDir: string, runDir: string): string {
+  if (!path.isAbsolute(runDir) || !path.isAbsolute(sweepDir)) return runDir;
+  const rel = path.relative(sweepDir, runDir);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : displayPath(runDir);
+}
+
 /** The table as text (JSON lines, one header line then one line per row, '\n'-terminated). */
 export function exportTable(results: SweepResults): string {
   const header = {
     format: TABLE_FORMAT,
     version: TABLE_VERSION,
     name: results.name,
-    dir: results.dir,
-    ...(results.sourceFile !== undefined ? { sourceFile: results.sourceFile } : {}),
+    dir: displayPath(results.dir),
+    ...(results.sourceFile !== undefined ? { sourceFile: displayPath(results.sourceFile) } : {}),
     planned: results.planned,
     unfinished: results.unfinished,
     orphaned: results.orphaned,
-    skipped: results.skipped,
+    skipped: results.skipped.map((k) => ({ ...k, runDir: runDirOf(results.dir, k.runDir) })),
   };
   const lines = [JSON.stringify(header)];
   for (const r of results.rows) {
@@ -41,7 +53,10 @@ export function exportTable(results: SweepResults): string {
       return n === undefined ? [] : [{ ...n, diverged: n.diverged ?? null }];
     });
     // JSON.stringify writes NaN/±Infinity as null, as summary.json does.
-    lines.push(JSON.stringify({ configId: r.configId, runId: r.runId, runDir: r.runDir, point: r.point, config: r.config, alerts: r.alerts, nets }));
+    // The runs folder of the config is where it ran on that machine: written as displayPath prints it.
+    const run = (r.config as { run?: { runsDir?: unknown } }).run;
+    const config = typeof run?.runsDir === 'string' ? { ...r.config, run: { ...r.config.run, runsDir: displayPath(run.runsDir) } } : r.config;
+    lines.push(JSON.stringify({ configId: r.configId, runId: r.runId, runDir: runDirOf(results.dir, r.runDir), point: r.point, config, alerts: r.alerts, nets }));
   }
   return lines.join('\n') + '\n';
 }

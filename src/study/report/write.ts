@@ -10,6 +10,7 @@ import { markdownCode, markdownText, visibleControls } from '../../shared/saniti
 import { renderCsv, renderLatex, renderMarkdown } from './render';
 import { SVG_HEIGHT, SVG_WIDTH, renderSvg } from './svg';
 import { buildTables } from './build';
+import { displayPath } from './common';
 import { REPORT_FORMATS, type Plot, type ReportFormat, type ReportTables, type SweepResults, type Table, type TableOptions } from './types';
 
 export interface WriteReportOptions extends TableOptions {
@@ -73,8 +74,8 @@ function anchor(title: string): string {
 function markdownReport(results: SweepResults, built: ReportTables, formats: readonly ReportFormat[], havePng: ReadonlySet<string>): string {
   const has = (f: ReportFormat): boolean => formats.includes(f);
   const out: string[] = [`# Sweep report: ${markdownText(results.name)}`, ''];
-  out.push(`- sweep folder: ${markdownCode(results.dir)}`);
-  if (results.sourceFile) out.push(`- experiment file: ${markdownCode(results.sourceFile)}`);
+  out.push(`- sweep folder: ${markdownCode(displayPath(results.dir))}`);
+  if (results.sourceFile) out.push(`- experiment file: ${markdownCode(displayPath(results.sourceFile))}`);
   out.push(`- finished configurations: ${results.rows.length} of ${results.planned} planned`);
   if (results.unfinished.length > 0) {
     const shown = results.unfinished.slice(0, 20).map((u) => markdownCode(u.id)).join(', ');

@@ -9,8 +9,9 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { bootstrapAbsTauDifferences, expandClusters } from '../../../src/study/stats/correlation';
 import { blownUpReason } from '../../../src/study/report/blowup';
-import { reportCommand } from '../../../src/study/report';
-import { makeConfig, makeRow, mainSweepRuns, tmpDir, writeSweep } from './fixture';
+import { degenerateWithheld } from '../../../src/study/report/correlation';
+import { correlationTables, reportCommand, type Table } from '../../../src/study/report';
+import { makeConfig, makeRow, mainSweepRuns, tmpDir, writeSweep, type HandRun } from './fixture';
 
 function sink(): PassThrough {
   const s = new PassThrough();
@@ -88,4 +89,83 @@ test('report --from-table reproduces the report from the run folders byte for by
   err.on('data', (c: Buffer) => chunks.push(c));
   assert.equal(await reportCommand(undefined, { fromTable: bad, stdout: sink(), stderr: err }), 2);
   assert.match(Buffer.concat(chunks).toString(), /bad\.jsonl:3: model\.width: .*config\.json has no number model\.width/);
+});
+
+test('degenerate share: just under, at and just over the 10 % threshold', () => {
+  // n = 8 runs; [0 × 8] makes the target constant (degenerate), the identity draw is the sample.
+  const x1 = [1, 2, 3, 4, 5, 6, 7, 8];
+  const x2 = [2, 1, 4, 3, 6, 5, 8, 7];
+  const y = [1, 2, 3, 4, 5, 6, 7, 8];
+  const same = Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7]);
+  const bad = new Int32Array(8);
+  const draws = (degenerate: number, good: number): Int32Array[] => [...Array<Int32Array>(degenerate).fill(bad), ...Array<Int32Array>(good).fill(same)];
+  const under = bootstrapAbsTauDifferences([x1, x2], y, { indices: draws(1, 10) }); // 1/11 = 9.1 %
+  const at = bootstrapAbsTauDifferences([x1, x2], y, { indices: draws(1, 9) }); // 1/10 = 10 %
+  const over = bootstrapAbsTauDifferences([x1, x2], y, { indices: draws(2, 17) }); // 2/19 = 10.5 %
+  assert.equal(under.degenerateShare, 1 / 11);
+  assert.equal(at.degenerateShare, 1 / 10);
+  assert.equal(over.degenerateShare, 2 / 19);
+  assert.equal(degenerateWithheld(under), undefined);
+  assert.equal(degenerateWithheld(at), undefined);
+  assert.equal(degenerateWithheld(over), 'withheld: 10.5 % of resamples degenerate (> 10 %)');
+});
+
+/**
+ * Six sparse nets with every measure = i and test loss 0.6, 0.5, … 0.1 (τ = −1: 15 discordant
+ * pairs), plus a seventh with the measures at 7 and test loss 380 (> 10·ln 10 = 23.03: blown up).
+ * Included, its 6 pairs are all concordant: S = 6 − 15 = −9 of 21 pairs, τ = −3/7.
+ */
+function blownRuns(): HandRun[] {
+  return [0, 1, 2, 3, 4, 5, 6].map((i): HandRun => {
+    const blown = i === 6;
+    const flow = { egf1: i + 1, egf2: i + 1, g1: i + 1, g2: i + 1 };
+    return {
+      id: blown ? 'blown' : `ok-${i}`,
+      point: { 'sparsity.dense_width': 32, 'training.seed': i },
+      config: makeConfig({ denseWidth: 32, seed: i }),
+      sparse: { accuracy: blown ? 0.1 : 0.6 + i / 100, loss: blown ? 380 : 0.6 - i / 10, flow },
+      dense: { accuracy: 0.5, loss: 0.5, flow },
+    };
+  });
+}
+
+test('--include-blown-up: the blown-up net changes a cell, and the note names it', async () => {
+  const rows = blownRuns().map((r) => makeRow(r.id, r.config, r.point, r.sparse, r.dense));
+  const cell = (t: Table, key: string): string | number => {
+    const row = t.rows.find((r) => r[0] === 'sparse' && r[1] === 'EGF_1');
+    assert.ok(row);
+    return row[t.columns.findIndex((c) => c.key === key)];
+  };
+  const [left] = correlationTables(rows);
+  const [kept] = correlationTables(rows, { includeBlownUp: true });
+  assert.equal(cell(left, 'n'), 6);
+  assert.ok(Math.abs((cell(left, 'tau_loss') as number) + 1) < 1e-15, String(cell(left, 'tau_loss')));
+  assert.equal(cell(kept, 'n'), 7);
+  assert.ok(Math.abs((cell(kept, 'tau_loss') as number) + 3 / 7) < 1e-15, String(cell(kept, 'tau_loss')));
+  assert.ok(left.notes.includes('sparse: 1 blown-up net left out (docs/study.md, "Blown-up nets"): run-blown sparse (test loss 380 > 23.03 (10·ln 10)).'), left.notes.join('\n'));
+  assert.ok(kept.notes.some((n) => /^sparse: 1 blown-up net kept \(--include-blown-up\): run-blown sparse \(test loss 380/.test(n)), kept.notes.join('\n'));
+  // The flag through `gradflow report`: the written table changes the same way.
+  const dir = writeSweep(path.join(tmpDir(), 'sweep-blown'), blownRuns());
+  const csvOf = async (includeBlownUp: boolean): Promise<string> => {
+    const out = path.join(tmpDir(), 'out');
+    assert.equal(await reportCommand(dir, { out, format: 'csv', includeBlownUp, stdout: sink(), stderr: sink() }), 0);
+    return fs.readFileSync(path.join(out, 'correlation-fashion-mnist.csv'), 'utf8');
+  };
+  assert.match(await csvOf(false), /^sparse,EGF_1,6,-(1|0\.99999999999999\d*),/m);
+  assert.match(await csvOf(true), /^sparse,EGF_1,7,-0\.428571428571428/m);
+});
+
+test('report header and per-net table carry no machine path', async () => {
+  const dir = writeSweep(path.join(tmpDir(), 'sweep-hand'), mainSweepRuns());
+  const out = path.join(tmpDir(), 'out');
+  assert.equal(await reportCommand(dir, { out, format: 'md', stdout: sink(), stderr: sink() }), 0);
+  const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
+  // Outside the working directory: the folder's name only.
+  assert.match(md, /^- sweep folder: `sweep-hand`$/m);
+  const table = fs.readFileSync(path.join(out, 'nets.jsonl'), 'utf8');
+  for (const text of [md, table]) assert.ok(!text.includes(path.dirname(dir)), 'an absolute path leaked');
+  const head = JSON.parse(table.split('\n')[0]) as { dir: string };
+  assert.equal(head.dir, 'sweep-hand');
+  const first = JSON.parse(table.split('\n')[1]) as { runId: string; runDir: string };
+  assert.equal(first.runDir, first.runId);
 });
