@@ -1078,6 +1078,9 @@ export interface WaitOptions<S> {
  * last (the caller's `seen`, else `fn`'s last value).
  */
 export async function waitFor<T, S = unknown>(fn: () => T | Promise<T>, baseMs = 10_000, what = 'condition', opts: WaitOptions<S> = {}): Promise<Exclude<T, false | undefined>> {
+  // An idle allowance is a constant of the wait, never what is left of a wall-clock total: wall time
+  // already spent under load is not idle time, and subtracting it once gave a negative budget.
+  if (!(baseMs > 0)) throw new RangeError(`waitFor(${what}): the idle allowance must be positive, got ${baseMs} ms`);
   const limit = budget(baseMs);
   const t0 = Date.now();
   const deadline = t0 + limit;
