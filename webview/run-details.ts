@@ -148,10 +148,14 @@ export class LayerTable {
       return;
     }
     const pair = setupNets.length > 1;
+    const groups = runLayerGroups(run);
+    // A deep pair names its net once, in a heading row above its layers, instead of in a column
+    // on every row: the width goes to the columns (an MLP pair keeps its net column).
+    const netColumn = pair && groups === null;
     const table = h('table', { class: 'gf-table gf-layers' });
     // Short headers (the page may be half a window wide); each says in full on hover.
     const heads: Array<[string, string, boolean]> = [
-      ['net', 'SC-SDC pair: the sparse net or its dense twin', pair],
+      ['net', 'SC-SDC pair: the sparse net or its dense twin', netColumn],
       ['layer', 'Weight layer', true],
       ['shape', 'fan-in × fan-out of the kernel', true],
       ['active', 'Active (unmasked) weights', true],
@@ -162,7 +166,7 @@ export class LayerTable {
     ];
     table.append(h('thead', {}, h('tr', {}, ...heads.filter(([, , on]) => on).map(([t, title]) => h('th', { title, attrs: { scope: 'col' } }, t)))));
     const tbody = h('tbody');
-    const groups = runLayerGroups(run);
+    const columns = heads.filter(([, , on]) => on).length;
     const chosen = shownGroup(run, this.ui.layerGroup);
     for (const info of setupNets) {
       const series = run.nets.find((n) => n.net === info.net)?.series;
@@ -176,7 +180,7 @@ export class LayerTable {
         return h(
           'tr',
           { class: `${activeNow !== l.active ? 'gf-leak' : ''}${inGroup ? ' gf-in-group' : ''}`.trim() },
-          pair ? h('td', {}, info.net) : null,
+          netColumn ? h('td', {}, info.net) : null,
           h('td', { class: 'gf-layer-name', title: l.name }, label),
           h('td', { class: 'gf-num' }, `${l.fanIn}×${l.fanOut}`),
           h('td', { class: 'gf-num', title: activeNow !== l.active ? `mask had ${fmtInt(l.active)} active weights` : '' }, fmtInt(activeNow)),
@@ -186,6 +190,7 @@ export class LayerTable {
           h('td', { class: 'gf-num' }, lastY === undefined ? '—' : fmtNum(lastY)),
         );
       };
+      if (pair && !netColumn) tbody.append(h('tr', { class: 'gf-net-row' }, h('th', { attrs: { colspan: String(columns), scope: 'rowgroup' } }, info.net === 'dense' ? 'dense twin' : 'sparse net')));
       if (groups === null) {
         info.layers.forEach((l, i) => tbody.append(row(i, l.name, false)));
       } else {
@@ -197,12 +202,12 @@ export class LayerTable {
             continue;
           }
           const open = chosen !== null || this.ui.openGroups.includes(g.name);
-          tbody.append(this.groupRow(info, series?.layerL2, g.name, idx, open, pair));
+          tbody.append(this.groupRow(info, series?.layerL2, g.name, idx, open, netColumn));
           if (open) for (const i of idx) tbody.append(row(i, nameInGroup(info.layers[i].name), true));
         }
       }
       tbody.append(
-        h('tr', { class: 'gf-total' }, pair ? h('td', {}, info.net) : null, h('td', {}, 'total'), h('td', {}, `width ${info.width}`),
+        h('tr', { class: 'gf-total' }, netColumn ? h('td', {}, info.net) : null, h('td', {}, 'total'), h('td', {}, `width ${info.width}`),
           h('td', { class: 'gf-num' }, fmtInt(info.activeWeights)), h('td', {}), h('td', {}), h('td', {}), h('td', {})),
       );
     }
@@ -223,7 +228,7 @@ export class LayerTable {
   }
 
   /** A group's summary row: a toggle (expand / collapse), its weights in total, its largest latest norm. */
-  private groupRow(info: NetInfo, norms: Points[] | undefined, name: string, idx: number[], open: boolean, pair: boolean): HTMLTableRowElement {
+  private groupRow(info: NetInfo, norms: Points[] | undefined, name: string, idx: number[], open: boolean, netColumn: boolean): HTMLTableRowElement {
     const active = idx.reduce((a, i) => a + info.layers[i].active, 0);
     const total = idx.reduce((a, i) => a + info.layers[i].total, 0);
     const dead = idx.reduce((a, i) => a + info.layers[i].deadUnits, 0);
@@ -252,14 +257,14 @@ export class LayerTable {
     return h(
       'tr',
       { class: 'gf-group-row' },
-      pair ? h('td', {}, info.net) : null,
+      netColumn ? h('td', {}, info.net) : null,
       h('td', {}, toggle),
       h('td', {}),
       h('td', { class: 'gf-num' }, fmtInt(active)),
       h('td', { class: 'gf-num' }, fmtInt(total)),
       densityCell(active, total, total > 0 ? active / total : 0),
       h('td', { class: dead > 0 ? 'gf-num gf-warn' : 'gf-num' }, fmtInt(dead)),
-      h('td', { class: 'gf-num', title: 'Largest latest masked L2 norm in the group' }, maxNorm === undefined ? '—' : `max ${fmtNum(maxNorm)}`),
+      h('td', { class: 'gf-num', title: 'Largest latest masked L2 norm in the group' }, maxNorm === undefined ? '—' : fmtNum(maxNorm)),
     );
   }
 }

@@ -162,11 +162,14 @@ describe('dashboard at the default split width (chromium, 600 px)', { skip }, ()
     await send([]);
   });
 
-  it('the 56-layer run: no horizontal page scroll', async () => {
+  it('the 56-layer run: no horizontal page scroll, the layers table names each net once and shows its last column', async () => {
     await showRun(deep);
     await shot('narrow-deep');
     const o = await overflow();
     assert.ok(o.scrollWidth <= o.clientWidth, `page scrolls sideways: ${JSON.stringify(o)}`);
+    const lastTh = await page.$eval('#gf-density thead th:last-child', (e) => e.getBoundingClientRect().right);
+    assert.ok(lastTh <= o.clientWidth, `last column ends at ${lastTh}`);
+    assert.deepEqual(await page.$$eval('#gf-density tr.gf-net-row', (trs) => trs.map((tr) => tr.textContent)), ['sparse net', 'dense twin']);
     assert.equal(deepLayerNames().length, DEEP_LAYERS);
     assert.deepEqual(pageErrors, []);
   });
