@@ -4,7 +4,8 @@
  * the dashboard beside it (half the window). Two recorded runs are opened with Open Past Run: an MLP
  * SC-SDC pair (test/fixtures/webview/dyn-run) and a synthetic 56-layer conv-net pair
  * (test/webview/deep-fixture.ts). For each, the page inside the webview has no horizontal scroll
- * (document.scrollingElement.scrollWidth ≤ clientWidth), and screenshots go to test-results/e2e/
+ * (document.scrollingElement.scrollWidth ≤ clientWidth), the run picker and the Layers table's last
+ * column are inside it, and screenshots go to test-results/e2e/
  * for review by eye.
  */
 import { after, before, describe, test } from 'node:test';
@@ -106,6 +107,7 @@ describe('the dashboard at the default split width (code-server)', { skip: e2eSk
       console.log(`[e2e] 56-layer dashboard: ${JSON.stringify(deep)}`);
       assert.ok(deep.scrollWidth <= deep.clientWidth, `the 56-layer dashboard scrolls sideways: ${JSON.stringify(deep)}`);
       assert.ok(deep.pickerRight <= deep.clientWidth, `run picker cut: ${JSON.stringify(deep)}`);
+      assert.ok(deep.lastHeaderRight > 0 && deep.lastHeaderRight <= deep.clientWidth, `Layers table's last column off-screen: ${JSON.stringify(deep)}`);
       const groups = await frameOfWebview(page).locator('#gf-layer-group option').allTextContents();
       assert.deepEqual(groups, ['all 56', 'stem', 'group1 (18)', 'group2 (19)', 'group3 (17)', 'fc']);
       await screenshot(page, 'gradflow-narrow-3-deep');
