@@ -17,6 +17,7 @@ import {
   type Plugin,
 } from 'chart.js';
 import { logFloor } from '../src/shared/format';
+import { dropCrowdedLastTick } from '../src/shared/webview/ticks';
 import type { Theme } from './theme';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip);
@@ -73,6 +74,7 @@ export class LineChart {
   /** Marker radius and style of each dataset when not at the floor. */
   private readonly points = new Map<string, { radius: number; style: 'rectRot' | 'circle' }>();
   private markers: Markers = { xs: [], color: '' };
+  private legend = true;
 
   constructor(
     readonly canvas: HTMLCanvasElement,
@@ -142,6 +144,14 @@ export class LineChart {
     this.datasets.clear();
     for (const [k, v] of keep) this.datasets.set(k, v);
     this.chart.data.datasets = next;
+    this.chart.update('none');
+  }
+
+  /** Shows or hides the legend (a chart of dozens of layers: the tooltip names the line instead). */
+  setLegend(visible: boolean): void {
+    if (visible === this.legend) return;
+    this.legend = visible;
+    this.chart.options = this.options();
     this.chart.update('none');
   }
 
@@ -239,7 +249,13 @@ export class LineChart {
           bounds: 'data',
           ...(this.spec.integerX === true ? {} : { min: 0 }),
           title: { display: true, text: this.spec.xTitle, color: t.muted, font },
-          ticks: { color: t.muted, font, maxRotation: 0, ...(this.spec.integerX === true ? { precision: 0 } : {}) },
+          // Steps and epochs are counts: never a 2.5 tick on a short run.
+          ticks: { color: t.muted, font, maxRotation: 0, precision: 0 },
+          afterBuildTicks: (axis) => {
+            dropCrowdedLastTick(axis);
+            // The step ticks as drawn, for a look from outside (the page tests read them).
+            this.canvas.dataset.xTicks = axis.ticks.map((tk) => tk.value).join(' ');
+          },
           grid: { color: t.grid },
           border: { color: t.grid },
         },
@@ -259,6 +275,7 @@ export class LineChart {
       },
       plugins: {
         legend: {
+          display: this.legend,
           labels: { color: t.foreground, font, boxWidth: 18, boxHeight: 2, usePointStyle: false },
         },
         tooltip: {

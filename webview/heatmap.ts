@@ -15,6 +15,10 @@ import type { Theme } from './theme';
 export interface HeatmapRow {
   label: string;
   points: Points;
+  /** The hover text's name when the label is shortened (a deep net's `block3.conv1` in group `group2`). */
+  title?: string;
+  /** A thin line above this row: the first row of a layer group, or of the second net. */
+  groupStart?: boolean;
 }
 
 /** viridis at 9 stops: perceptually uniform and colour-blind safe. */
@@ -33,10 +37,18 @@ function ramp(t: number): string {
   return `rgb(${c(0)},${c(1)},${c(2)})`;
 }
 
-const ROW_H = 18;
+const FULL_ROW_H = 18;
+/** Rows per map above which they are drawn closer (a 56-layer net: 56 × 13 px per net). */
+const COMPACT_ROWS = 16;
+const COMPACT_ROW_H = 13;
 const TOP = 6;
 const BOTTOM = 30;
-const LEGEND_W = 64;
+/** Colour bar: gap before it, its width, gap before its labels. */
+const BAR_GAP = 14;
+const BAR_W = 10;
+const BAR_TEXT_GAP = 3;
+/** The colour bar is at most this tall (a tall map scrolls; its scale stays in view at the top). */
+const MAX_BAR_H = 180;
 
 /** Cell value: a log10 norm, -Infinity for an exact zero (collapse), NaN for a non-finite norm. */
 type Cell = number | undefined;
@@ -47,6 +59,7 @@ export class Heatmap {
   private geom = { left: 0, plotW: 0, cols: 0, xMin: 0, xMax: 0 };
   private lo = 0;
   private hi = 1;
+  private rowH = FULL_ROW_H;
 
   constructor(readonly canvas: HTMLCanvasElement) {
     canvas.addEventListener('mousemove', (e) => this.hover(e));
@@ -55,6 +68,8 @@ export class Heatmap {
   draw(rows: HeatmapRow[], theme: Theme): void {
     this.rows = rows;
     const canvas = this.canvas;
+    const ROW_H = rows.length > COMPACT_ROWS ? COMPACT_ROW_H : FULL_ROW_H;
+    this.rowH = ROW_H;
     const cssW = Math.max(200, canvas.parentElement?.clientWidth ?? 600);
     const cssH = TOP + Math.max(1, rows.length) * ROW_H + BOTTOM;
     const dpr = window.devicePixelRatio || 1;
@@ -67,7 +82,7 @@ export class Heatmap {
     if (!ctx) return;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, cssW, cssH);
-    const font = `${Math.max(10, theme.fontSize - 2)}px ${theme.fontFamily}`;
+    const font = `${rows.length > COMPACT_ROWS ? Math.max(10, theme.fontSize - 3) : Math.max(10, theme.fontSize - 2)}px ${theme.fontFamily}`;
     ctx.font = font;
     ctx.textBaseline = 'middle';
 
@@ -80,7 +95,10 @@ export class Heatmap {
     }
     const labelW = rows.reduce((w, r) => Math.max(w, ctx.measureText(r.label).width), 0);
     const left = Math.ceil(labelW) + 10;
-    const plotW = Math.max(10, cssW - left - LEGEND_W);
+    // Room for the colour bar's labels: values of the whole map, whose bounds are not known before
+    // binning. Reserve the widest a norm label can be (fmtNorm: "-1.23e+45"), so it is never clipped.
+    const legendW = BAR_GAP + BAR_W + BAR_TEXT_GAP + Math.ceil(Math.max(ctx.measureText('-8.88e+88').width, ctx.measureText('-8.888').width)) + 4;
+    const plotW = Math.max(10, cssW - left - legendW);
     if (!Number.isFinite(xMin)) {
       ctx.fillStyle = theme.muted;
       ctx.fillText('No per-layer norms yet.', left, TOP + ROW_H / 2);
@@ -126,6 +144,13 @@ export class Heatmap {
     const colW = plotW / cols;
     this.cells.forEach((row, ri) => {
       const y0 = TOP + ri * ROW_H;
+      if (rows[ri].groupStart === true && ri > 0) {
+        ctx.strokeStyle = theme.muted;
+        ctx.beginPath();
+        ctx.moveTo(4, y0 + 0.5);
+        ctx.lineTo(left + plotW, y0 + 0.5);
+        ctx.stroke();
+      }
       ctx.fillStyle = theme.foreground;
       ctx.textAlign = 'right';
       ctx.fillText(rows[ri].label, left - 6, y0 + ROW_H / 2);
@@ -154,16 +179,16 @@ export class Heatmap {
     ctx.fillText('step', left + plotW, axisY + 22);
 
     // Colour bar: log10 scale, top = high.
-    const barX = left + plotW + 14;
-    const barH = Math.max(ROW_H, rows.length * ROW_H - 2);
+    const barX = left + plotW + BAR_GAP;
+    const barH = Math.min(MAX_BAR_H, Math.max(ROW_H, rows.length * ROW_H - 2));
     for (let i = 0; i < barH; i++) {
       ctx.fillStyle = ramp(1 - i / Math.max(1, barH - 1));
-      ctx.fillRect(barX, TOP + 1 + i, 10, 1);
+      ctx.fillRect(barX, TOP + 1 + i, BAR_W, 1);
     }
     ctx.fillStyle = theme.muted;
     ctx.textAlign = 'left';
-    ctx.fillText(fmtNorm(10 ** hi), barX + 13, TOP + 6);
-    ctx.fillText(fmtNorm(10 ** lo), barX + 13, TOP + barH - 4);
+    ctx.fillText(fmtNorm(10 ** hi), barX + BAR_W + BAR_TEXT_GAP, TOP + 6);
+    ctx.fillText(fmtNorm(10 ** lo), barX + BAR_W + BAR_TEXT_GAP, TOP + barH - 4);
   }
 
   /** The cell under the pointer as a native tooltip (no extra DOM, nothing for the CSP to block). */
@@ -171,7 +196,7 @@ export class Heatmap {
     const rect = this.canvas.getBoundingClientRect();
     const x = e.clientX - rect.left;
     const y = e.clientY - rect.top;
-    const ri = Math.floor((y - TOP) / ROW_H);
+    const ri = Math.floor((y - TOP) / this.rowH);
     const { left, plotW, cols, xMin, xMax } = this.geom;
     const c = Math.floor(((x - left) / plotW) * cols);
     const cell = this.cells[ri]?.[c];
@@ -183,7 +208,7 @@ export class Heatmap {
     const s0 = Math.round(xMin + (c * span) / cols);
     const s1 = Math.max(s0, Math.round(xMin + ((c + 1) * span) / cols) - 1);
     const val = Number.isNaN(cell) ? 'NaN/Inf' : cell === -Infinity ? '0' : (10 ** cell).toExponential(3);
-    this.canvas.title = `${this.rows[ri].label} · step ${s0 === s1 ? s0 : `${s0}–${s1}`} · max ‖g⊙m‖₂ = ${val}`;
+    this.canvas.title = `${this.rows[ri].title ?? this.rows[ri].label} · step ${s0 === s1 ? s0 : `${s0}–${s1}`} · max ‖g⊙m‖₂ = ${val}`;
   }
 
   /** The scale of the last draw (for tests and the caption). */

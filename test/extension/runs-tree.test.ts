@@ -233,3 +233,33 @@ test('the Runs view refreshes only when a row changed, and a live run only its o
   assert.deepEqual([...fired], [undefined]);
   tree.dispose();
 });
+
+test('an ended run shows the same EGF₂ live as after a reload: the summary average, not the last step', () => {
+  const sub = fs.mkdtempSync(path.join(dir, 'egf-'));
+  const w = RunWriter.create(sub, config('gamma'));
+  const s = summary(w.runId, w.runDir);
+  w.finish(s);
+  const manager = new ManagerStandIn(sub);
+  const run = liveRun('k-gamma', 'gamma') as LiveRun & { runId?: string; runDir?: string };
+  // The last steps before it ended went far from the 11-point average (2).
+  run.egf2.push(500, 9000);
+  const tree = new RunsTreeProvider(manager as unknown as RunManager);
+  manager.live = [run];
+  const egfOf = (kind: 'live' | 'past'): string | undefined => {
+    const node = tree.getChildren().find((n) => n.kind === kind);
+    assert.ok(node, kind);
+    return /EGF₂ \S+ \S+/.exec(tree.getTreeItem(node).description as string)?.[0];
+  };
+  // Running: the last value.
+  assert.match(egfOf('live') ?? '', /^EGF₂ 9000 /);
+  // It ended: the row shows the summary's average and its points, as the past row of the same folder does.
+  run.status = 'finished';
+  run.summary = s;
+  const live = egfOf('live');
+  manager.live = [];
+  tree.refresh();
+  const past = egfOf('past');
+  assert.match(live ?? '', /^EGF₂ 2 /);
+  assert.equal(live, past);
+  tree.dispose();
+});

@@ -268,7 +268,10 @@ function liveItem(run: LiveRun): vscode.TreeItem {
   const last = run.egf2.filter((x) => x !== null && Number.isFinite(x)).pop();
   // The icon shows the status; the narrow sidebar gets the numbers first.
   const parts: string[] = [];
-  if (last !== undefined) parts.push(`EGF₂ ${compactNumber(last)} ${sparkline(bucketMeans(run.egf2, 12), 12, { log: true })}`);
+  // An ended run shows what its row shows after a reload (the summary's 11-point average), not its last step.
+  const ended = run.summary !== undefined ? summaryEgf(run.summary) : undefined;
+  if (ended?.average !== undefined) parts.push(`EGF₂ ${compactNumber(ended.average)} ${sparkline(ended.points, 12, { log: true })}`);
+  else if (ended === undefined && last !== undefined) parts.push(`EGF₂ ${compactNumber(last)} ${sparkline(bucketMeans(run.egf2, 12), 12, { log: true })}`);
   if (run.status === 'running' && run.totalSteps > 0) parts.push(`${Math.floor((100 * run.step) / run.totalSteps)}%`);
   // A run that ended without a backend (it failed before the trainer was ready) says so instead.
   if (!isLive(run.status) && run.status !== 'finished') parts.push(liveLabel(run));
