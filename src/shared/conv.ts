@@ -162,3 +162,15 @@ export function designedChannels(model: Omit<ConvModelSpec, 'skip'>): number[] {
   }
   return [];
 }
+
+/**
+ * SC-SDC densities of a conv net's masked layers, in `convKernelShapes` order: each layer of the
+ * sparse net keeps exactly its twin's weight count, so its density is twin weights / sparse weights
+ * (ρ for the first conv and the classifier, about ρ² between convs). Undefined where the shapes are.
+ */
+export function convLayerDensities(model: ConvModelSpec, inC: number, classes: number, density: number): number[] | undefined {
+  const sparse = convKernelShapes(model, inC, classes);
+  const twin = convKernelShapes(model, inC, classes, density);
+  if (!sparse || !twin || sparse.length !== twin.length) return undefined;
+  return sparse.map((s, i) => kernelWeights(twin[i]) / kernelWeights(s));
+}

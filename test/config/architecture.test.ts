@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { parseExperiment } from '../../src/config/parse';
 import { configId, expandSweep } from '../../src/config/sweep';
 import { architectureOf } from '../../src/shared/experiment';
-import { cnnPoolPlan, convKernelShapes, kernelWeights } from '../../src/shared/conv';
+import { cnnPoolPlan, convKernelShapes, convLayerDensities, kernelWeights } from '../../src/shared/conv';
 import { memoryEstimate } from '../../src/config/resources';
 import { issueFor, repoRoot } from './helpers';
 
@@ -259,6 +259,11 @@ test('SC-SDC densities of the simple CNN at ρ = 0.25, by hand: ρ for the first
     twin.map((t, i) => t / sparse[i]),
     [0.25, 0.0625, 0.0625, 0.0625, 0.0625, 0.25],
   );
+  assert.deepEqual(convLayerDensities({ ...model, channels: [...model.channels] }, 1, 10, 0.25), [0.25, 0.0625, 0.0625, 0.0625, 0.0625, 0.25]);
+  // WRN-16-4 at ρ = 0.5: stem 3→8 of 3→16 (0.5), convs (0.25), the projections 8→32 of 16→64 (0.25), the classifier 128·10 of 256·10 (0.5).
+  const wrn = convLayerDensities({ architecture: 'wrn', depth: 16, widenFactor: 4, block: 'basic', skip: true }, 3, 10, 0.5);
+  assert.equal(wrn?.length, 17);
+  assert.deepEqual([wrn?.[0], wrn?.[1], wrn?.[3], wrn?.[16]], [0.5, 0.25, 0.25, 0.5]);
 });
 
 test('memory of a conv net is estimated from its kernels: WRN-16-4 parameters by hand, a WRN-50-2 at batch 128 is over the default bound', () => {
