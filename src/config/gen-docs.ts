@@ -162,10 +162,14 @@ MNIST 28×28×1, CIFAR 32×32×3, synthetic data with \`dataset.synthetic.shape\
 |---|---|---|---|
 | \`mlp\` | \`hidden_layers\`, \`width\` | \`activation\`, \`batch_norm\`, \`skip\` | input → hidden_layers × (Linear [→ BN] → activation) → Linear |
 | \`cnn\` | \`channels\`, \`pool\` | \`activation\`, \`batch_norm\`, \`skip\` | per entry of \`channels\`: 3×3 conv (same padding) [→ BN] → activation [→ 2×2 max-pool]; with \`skip\` a residual around each block (1×1 projection where the channels change); global average pooling → Linear |
-| \`wrn\` | \`depth\`, \`widen_factor\`, \`block\` | \`activation\` (\`batch_norm\`, \`skip\` always on) | WRN-d-k for 32×32 inputs: stem 3×3 conv (16) → 3 groups of (d − 4)/6 pre-activation basic blocks at 16k, 32k, 64k channels, strides 1, 2, 2 → BN → activation → global average pooling → Linear; or \`block: bottleneck\`, depth 50: torchvision's wide_resnet50_2 with a 3×3 stride-1 stem |
+| \`wrn\` | \`depth\`, \`widen_factor\`, \`block\` | \`activation\` (\`batch_norm\`, \`skip\` always on) | WRN-d-k for 32×32 inputs: stem 3×3 conv (16) → 3 groups of (d − 4)/6 pre-activation basic blocks at 16k, 32k, 64k channels, strides 1, 2, 2 → BN → activation → global average pooling → Linear; or \`block: bottleneck\`, depth 50 (or 101): torchvision's wide_resnet50_2 (101_2) with a 3×3 stride-1 stem |
 
 - A key of another architecture is a warning on its line (\`ignored: only architecture 'mlp' uses
-  it, found architecture 'cnn'\`) and does not reach the run's configuration.
+  it, found architecture 'cnn'\`) and does not reach the run's configuration. In the editor, once
+  \`model.architecture\` is written, completion offers only its keys.
+- The twin's topology is the sparse net's: whether a block has a 1×1 projection is decided on the
+  designed channel counts, so both nets have the same weight layers even where rounding makes two
+  of the twin's counts equal.
 - A conv net on flat synthetic data is an error on \`model.architecture\` (give
   \`dataset.synthetic.shape\`). A \`wrn\` needs 32×32 inputs: on Fashion-MNIST or MNIST (28×28) it is
   an error naming the dataset (use \`cnn\`, CIFAR, or a synthetic \`[32, 32, C]\`); 28×28 images are

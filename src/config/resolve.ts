@@ -301,6 +301,22 @@ const CNN_KEYS = ['channels', 'pool'] as const;
 const WRN_KEYS = ['depth', 'widen_factor', 'block'] as const;
 
 /**
+ * The architectures a key applies to (dotted snake_case), or undefined for a key every architecture
+ * reads. What completion offers under a written `model.architecture`, and what resolution warns about.
+ */
+export function keyArchitectures(key: string): readonly Architecture[] | undefined {
+  const [section, name] = key.split('.');
+  if (section === 'model') {
+    if ((MLP_KEYS as readonly string[]).includes(name)) return ['mlp'];
+    if ((CNN_KEYS as readonly string[]).includes(name)) return ['cnn'];
+    if ((WRN_KEYS as readonly string[]).includes(name)) return ['wrn'];
+  }
+  if (key === 'sparsity.dense_width') return ['mlp'];
+  if (key === 'sparsity.dense_widen_factor') return ['wrn'];
+  return undefined;
+}
+
+/**
  * `model.architecture` and the keys that belong to it. Keys of another architecture are warnings
  * (ignored) and leave the resolved config; conv nets need image inputs, a wrn 32×32 ones; a wrn
  * always has BatchNorm and residuals. Returns the architecture (`architecture` itself is dropped
@@ -368,7 +384,7 @@ function resolveArchitecture(model: Record<string, unknown>, given: Record<strin
     report(
       'model.depth',
       block === 'bottleneck'
-        ? `expected 50 with block 'bottleneck' (torchvision's wide_resnet50_2: blocks 3-4-6-3), found ${depth}`
+        ? `expected 50 or 101 with block 'bottleneck' (torchvision's wide_resnet50_2 / wide_resnet101_2: blocks 3-4-6-3 / 3-4-23-3), found ${depth}`
         : `expected a depth d with (d − 4) divisible by 6 (10, 16, 22, 28, 40, …: (d − 4)/6 basic blocks per group), found ${depth}`,
       'out-of-range',
     );

@@ -75,21 +75,22 @@ export interface WrnLayout {
   block: WrnBlock;
 }
 
-/** Blocks per group of torchvision's wide_resnet50_2 (ResNet-50: 3-4-6-3). */
-export const BOTTLENECK_50_BLOCKS = [3, 4, 6, 3] as const;
+/** Blocks per group of the bottleneck Wide ResNets by depth (torchvision's wide_resnet50_2 / 101_2: 3-4-6-3, 3-4-23-3). */
+export const BOTTLENECK_BLOCKS: Readonly<Record<number, readonly number[]>> = { 50: [3, 4, 6, 3], 101: [3, 4, 23, 3] };
 
 /**
  * WRN-d-k with basic blocks: stem 16, three groups of (d − 4)/6 blocks at 16k, 32k, 64k, strides 1, 2,
- * 2. Bottleneck (depth 50): stem 64, groups 3-4-6-3 with 3×3 width 64k·2^g and outputs 256·2^g,
- * strides 1, 2, 2, 2 (torchvision's wide_resnet50_2 for k = 2). Undefined for a depth the block
+ * 2. Bottleneck (depth 50 or 101): stem 64, groups 3-4-6-3 (3-4-23-3) with 3×3 width 64k·2^g and
+ * outputs 256·2^g, strides 1, 2, 2, 2 (torchvision's wide_resnet50_2 / 101_2 for k = 2). Undefined for a depth the block
  * type cannot have.
  */
 export function wrnLayout(depth: number, k: number, block: WrnBlock): WrnLayout | undefined {
   if (block === 'bottleneck') {
-    if (depth !== 50) return undefined;
+    const counts = Object.prototype.hasOwnProperty.call(BOTTLENECK_BLOCKS, depth) ? BOTTLENECK_BLOCKS[depth] : undefined;
+    if (counts === undefined) return undefined;
     return {
       stem: 64,
-      groups: BOTTLENECK_50_BLOCKS.map((blocks, g) => ({ blocks, stride: g === 0 ? 1 : 2, width: 64 * k * 2 ** g, out: 256 * 2 ** g })),
+      groups: counts.map((blocks, g) => ({ blocks, stride: g === 0 ? 1 : 2, width: 64 * k * 2 ** g, out: 256 * 2 ** g })),
       block,
     };
   }
@@ -117,12 +118,16 @@ export function scaleLayout(layout: WrnLayout, density: number): WrnLayout {
 export function convKernelShapes(model: ConvModelSpec, inC: number, classes: number, density?: number): KernelShape[] | undefined {
   const scale = (c: number): number => (density === undefined ? c : scaledChannels(c, density));
   const out: KernelShape[] = [];
+  // Whether a block has a projection is decided on the designed counts, so a twin has the sparse
+  // net's topology (the same weight layers) even where rounding makes two of its counts equal.
   if (model.architecture === 'cnn') {
+    let designedIn = inC;
     let cin = inC;
     for (const designed of model.channels ?? []) {
       const c = scale(designed);
       out.push({ kind: 'conv', k: 3, cin, cout: c });
-      if (model.skip && cin !== c) out.push({ kind: 'conv', k: 1, cin, cout: c });
+      if (model.skip && designedIn !== designed) out.push({ kind: 'conv', k: 1, cin, cout: c });
+      designedIn = designed;
       cin = c;
     }
     out.push({ kind: 'linear', k: 1, cin, cout: classes });
@@ -134,7 +139,9 @@ export function convKernelShapes(model: ConvModelSpec, inC: number, classes: num
     const layout = density === undefined ? base : scaleLayout(base, density);
     out.push({ kind: 'conv', k: 3, cin: inC, cout: layout.stem });
     let cin = layout.stem;
-    for (const g of layout.groups) {
+    let designedIn = base.stem;
+    layout.groups.forEach((g, gi) => {
+      const designedOut = base.groups[gi].out;
       for (let b = 0; b < g.blocks; b++) {
         const stride = b === 0 ? g.stride : 1;
         if (layout.block === 'basic') {
@@ -142,10 +149,11 @@ export function convKernelShapes(model: ConvModelSpec, inC: number, classes: num
         } else {
           out.push({ kind: 'conv', k: 1, cin, cout: g.width }, { kind: 'conv', k: 3, cin: g.width, cout: g.width }, { kind: 'conv', k: 1, cin: g.width, cout: g.out });
         }
-        if (stride !== 1 || cin !== g.out) out.push({ kind: 'conv', k: 1, cin, cout: g.out });
+        if (stride !== 1 || designedIn !== designedOut) out.push({ kind: 'conv', k: 1, cin, cout: g.out });
         cin = g.out;
+        designedIn = designedOut;
       }
-    }
+    });
     out.push({ kind: 'linear', k: 1, cin, cout: classes });
     return out;
   }

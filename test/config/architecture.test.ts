@@ -149,7 +149,9 @@ test('wrn depth: (d − 4) divisible by 6 for basic blocks, 50 (its default) for
   assert.ok(bottleneck.config, JSON.stringify(bottleneck.issues));
   assert.deepEqual([bottleneck.config.model.depth, bottleneck.config.model.widenFactor], [50, 2]);
   const wrong = parse('dataset:\n  name: cifar10\nmodel:\n  architecture: wrn\n  block: bottleneck\n  depth: 16\n');
-  assert.match(issueFor(wrong.issues, 'model.depth').message, /expected 50 with block 'bottleneck'/);
+  assert.match(issueFor(wrong.issues, 'model.depth').message, /expected 50 or 101 with block 'bottleneck'/);
+  const deep = parse('dataset:\n  name: cifar10\nmodel:\n  architecture: wrn\n  block: bottleneck\n  depth: 101\ntraining:\n  batch_size: 2\n');
+  assert.deepEqual(errors(deep), []);
 });
 
 test('wrn is built for 32×32 inputs: fashion-mnist is an error on model.architecture that names the dataset', () => {
@@ -246,6 +248,21 @@ test('kernel shapes and weight counts equal PyTorch modules (simple CNN, its twi
   // Published sizes as a sanity check: WRN-28-10 ≈ 36.5M parameters, WRN-16-4 ≈ 2.7M (Zagoruyko & Komodakis 2016).
   assert.equal(Math.round(ref['wrn-28-10-cifar100'].weights / 1e5) / 10, 36.5);
   assert.equal(Math.round(ref['wrn-16-4-cifar10'].weights / 1e5) / 10, 2.7);
+});
+
+test('a twin keeps the sparse net topology: projections are decided on the designed channel counts', () => {
+  // channels [32, 33] with skip at ρ = 0.1: the twin's counts round to 3 and 3, but block 2 still has its projection (32 ≠ 33).
+  const model = { architecture: 'cnn' as const, channels: [32, 33], skip: true };
+  const sparse = convKernelShapes(model, 1, 10);
+  const twin = convKernelShapes(model, 1, 10, 0.1);
+  assert.deepEqual(
+    sparse?.map((s) => [s.k, s.cin, s.cout]),
+    [[3, 1, 32], [1, 1, 32], [3, 32, 33], [1, 32, 33], [1, 33, 10]],
+  );
+  assert.deepEqual(
+    twin?.map((s) => [s.k, s.cin, s.cout]),
+    [[3, 1, 3], [1, 1, 3], [3, 3, 3], [1, 3, 3], [1, 3, 10]],
+  );
 });
 
 test('SC-SDC densities of the simple CNN at ρ = 0.25, by hand: ρ for the first conv and the classifier, ρ² for conv-to-conv', () => {

@@ -34,17 +34,23 @@ function hoverText(marked: string): string {
   return h.contents.value;
 }
 
-test('completion under model: offers every architecture key, documented from the schema', () => {
-  const items = complete('model:\n  architecture: cnn\n  |\n');
-  const labels = items.map((i) => i.label);
-  for (const key of ['channels', 'pool', 'depth', 'widen_factor', 'block', 'batch_norm', 'skip']) assert.ok(labels.includes(key), key);
-  assert.ok(!labels.includes('architecture'), 'a key already written is not offered again');
-  const channels = items.find((i) => i.label === 'channels');
+test('completion under model: every architecture key, documented from the schema; a written architecture hides the others', () => {
+  const all = complete('model:\n  |\n');
+  assert.deepEqual(
+    all.map((i) => i.label),
+    ['architecture', 'hidden_layers', 'width', 'activation', 'batch_norm', 'skip', 'channels', 'pool', 'depth', 'widen_factor', 'block'],
+  );
+  const channels = all.find((i) => i.label === 'channels');
   assert.match(channels?.documentation?.value ?? '', /`cnn` only: output channels of each conv block/);
-  const block = items.find((i) => i.label === 'block');
+  const block = all.find((i) => i.label === 'block');
   assert.equal(block?.textEdit.newText, 'block: ${1|basic,bottleneck|}');
-  const depth = items.find((i) => i.label === 'depth');
+  const depth = all.find((i) => i.label === 'depth');
   assert.equal(depth?.textEdit.newText, 'depth: ${1:16}');
+  assert.deepEqual(complete('model:\n  architecture: cnn\n  |\n').map((i) => i.label), ['activation', 'batch_norm', 'skip', 'channels', 'pool']);
+  assert.deepEqual(complete('model:\n  |\n  architecture: "wrn"\n').map((i) => i.label), ['activation', 'batch_norm', 'skip', 'depth', 'widen_factor', 'block']);
+  assert.deepEqual(complete('model:\n  architecture: mlp\n  |\n').map((i) => i.label), ['hidden_layers', 'width', 'activation', 'batch_norm', 'skip']);
+  const twin = complete('model: {architecture: wrn}\nsparsity:\n  method: random\n  |\n').map((i) => i.label);
+  assert.ok(twin.includes('dense_widen_factor') && twin.includes('density') && !twin.includes('dense_width'));
 });
 
 test('completion of values: architecture, block, pool', () => {
