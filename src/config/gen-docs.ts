@@ -265,6 +265,11 @@ sweep:
   10⁶-run sweep is there in ≈ 0.2 s with memory of one point; a bad combination throws \`ConfigError\` when
   reached. \`sweepRunCount(spec)\` counts the runs without building any.
 - \`GRADFLOW_SCHEMA\` / \`gradflow.schema.json\`: the schema; \`scsdcDensities(h_S, h_D, hidden_layers)\`: the layer densities.
+- Conv nets: \`architectureOf(model)\` (\`src/shared/experiment.ts\`; \`mlp\` when the resolved field is
+  absent); in \`src/shared/conv.ts\` (pure) \`cnnPoolPlan(input, blocks, pool)\` (which blocks pool, the maps after each),
+  \`wrnLayout(depth, k, block)\`, \`convKernelShapes(model, inC, classes, ρ?)\` (every masked kernel of
+  the net, or of its twin with ρ), \`convLayerDensities\` (twin / sparse weights per layer). A resolved
+  conv config has \`model.architecture\`, its own keys, and for a pair \`sparsity.density\` = ρ.
 
 ## Reference
 `;
