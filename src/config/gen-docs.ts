@@ -12,6 +12,7 @@ function cell(text: string): string {
 }
 
 function typeOf(node: SchemaNode): string {
+  if (node.oneOf && node.type === undefined) return node.oneOf.map(typeOf).join(' or ');
   if (node.enum) return node.enum.map((v) => `\`${String(v)}\``).join(' | ');
   const type = Array.isArray(node.type) ? node.type.join(' or ') : (node.type ?? 'any');
   const bounds: string[] = [];
@@ -19,7 +20,11 @@ function typeOf(node: SchemaNode): string {
   if (node.exclusiveMinimum !== undefined) bounds.push(`> ${node.exclusiveMinimum}`);
   if (node.maximum !== undefined) bounds.push(`≤ ${node.maximum}`);
   if (node.exclusiveMaximum !== undefined) bounds.push(`< ${node.exclusiveMaximum}`);
-  if (type === 'array' && node.items) return `list of ${typeOf(node.items)}${node.minItems ? `, ≥ ${node.minItems} item(s)` : ''}`;
+  if (type === 'array' && node.items) {
+    const { minItems, maxItems } = node;
+    const count = minItems !== undefined && minItems === maxItems ? `, ${minItems} items` : `${minItems ? `, ≥ ${minItems} item(s)` : ''}${maxItems !== undefined ? `, ≤ ${maxItems} items` : ''}`;
+    return `list of ${typeOf(node.items)}${count}`;
+  }
   if (type === 'object' && !node.properties) return 'mapping';
   return bounds.length > 0 ? `${type} ${bounds.join(', ')}` : type;
 }
@@ -147,6 +152,52 @@ default) both are trained side by side. With \`sparsity.scope: global\` a criter
 per-layer counts itself and the twins match in total active weights only (see
 [pruning.md](pruning.md)).
 
+## Conv nets
+
+\`model.architecture\` is \`mlp\` (the default: a file without it is the MLP it always was, with
+the same run ids), \`cnn\` or \`wrn\`. Conv nets take images as [N, H, W, C]: Fashion-MNIST and
+MNIST 28×28×1, CIFAR 32×32×3, synthetic data with \`dataset.synthetic.shape\`.
+
+| architecture | its keys | shared keys | the net |
+|---|---|---|---|
+| \`mlp\` | \`hidden_layers\`, \`width\` | \`activation\`, \`batch_norm\`, \`skip\` | input → hidden_layers × (Linear [→ BN] → activation) → Linear |
+| \`cnn\` | \`channels\`, \`pool\` | \`activation\`, \`batch_norm\`, \`skip\` | per entry of \`channels\`: 3×3 conv (same padding) [→ BN] → activation [→ 2×2 max-pool]; with \`skip\` a residual around each block (1×1 projection where the channels change); global average pooling → Linear |
+| \`wrn\` | \`depth\`, \`widen_factor\`, \`block\` | \`activation\` (\`batch_norm\`, \`skip\` always on) | WRN-d-k for 32×32 inputs: stem 3×3 conv (16) → 3 groups of (d − 4)/6 pre-activation basic blocks at 16k, 32k, 64k channels, strides 1, 2, 2 → BN → activation → global average pooling → Linear; or \`block: bottleneck\`, depth 50 (or 101): torchvision's wide_resnet50_2 (101_2) with a 3×3 stride-1 stem |
+
+- A key of another architecture is a warning on its line (\`ignored: only architecture 'mlp' uses
+  it, found architecture 'cnn'\`) and does not reach the run's configuration. In the editor, once
+  \`model.architecture\` is written, completion offers only its keys.
+- The twin's topology is the sparse net's: whether a block has a 1×1 projection is decided on the
+  designed channel counts, so both nets have the same weight layers even where rounding makes two
+  of the twin's counts equal.
+- A conv net on flat synthetic data is an error on \`model.architecture\` (give
+  \`dataset.synthetic.shape\`). A \`wrn\` needs 32×32 inputs: on Fashion-MNIST or MNIST (28×28) it is
+  an error naming the dataset (use \`cnn\`, CIFAR, or a synthetic \`[32, 32, C]\`); 28×28 images are
+  not padded or resized behind your back.
+- \`pool: auto\` pools after every block whose map is still larger than 1×1: on 28×28 the maps go
+  28 → 14 → 7 → 3 → 1 and the fifth block does not pool; on 32×32 all five do. A list names the
+  pooling blocks (\`[1, 2]\`); a block that would pool a 1×1 map is an error.
+- **SC-SDC.** \`sparsity.density\` ρ: the dense twin has every designed channel count × ρ, rounded
+  (for a \`cnn\` each entry of \`channels\`; for a \`wrn\` the stem, every width and every block
+  output), and each masked layer of the sparse net keeps exactly the twin's weight count in that
+  layer (k² · c_in · c_out of the twin). The first conv and the classifier then have density ρ and
+  conv-to-conv layers about ρ². For a \`wrn\`, \`sparsity.dense_widen_factor\` k_D is the same as
+  ρ = k_D / k. \`sparsity.dense_width\` is the MLP's and an error with a conv net. A density that
+  leaves a twin layer with no channel (round(c · ρ) = 0) is an error naming the smallest density
+  that works. Worked example, the simple CNN on Fashion-MNIST at ρ = 0.25: the sparse convs
+  1→32, 32→64, 64→64, 64→128, 128→128 and the classifier 128→10 hold 288, 18,432, 36,864, 73,728,
+  147,456 and 1,280 weights; the twin (8, 16, 16, 32, 32 channels) 72, 1,152, 2,304, 4,608, 9,216
+  and 320, so the sparse layers keep those counts: densities 0.25, 0.0625, 0.0625, 0.0625, 0.0625,
+  0.25.
+- **Augmentation** (\`training.augmentation: true\`) for conv nets: random crop with 4-pixel zero
+  (black) padding on every image set, plus a horizontal flip for CIFAR (not for (Fashion-)MNIST),
+  seeded by \`training.seed\`.
+- **Memory**: the estimate counts a conv net's kernel weights from its architecture (plus four
+  values per output channel for biases and BatchNorm) and its activations at every conv output,
+  twice (the conv, and its BatchNorm / activation / pooling), as float32 value and gradient. A
+  WRN-16-4 on CIFAR-10 at batch 128 fits the default bound; a WRN-50-2 at batch 128 does not
+  (raise \`run.max_memory_mb\` on a machine that has the memory, or lower the batch).
+
 ## Sweeps
 
 \`sweep.grid\` maps dotted key paths of the file to lists of values. The runs are every combination
@@ -214,6 +265,11 @@ sweep:
   10⁶-run sweep is there in ≈ 0.2 s with memory of one point; a bad combination throws \`ConfigError\` when
   reached. \`sweepRunCount(spec)\` counts the runs without building any.
 - \`GRADFLOW_SCHEMA\` / \`gradflow.schema.json\`: the schema; \`scsdcDensities(h_S, h_D, hidden_layers)\`: the layer densities.
+- Conv nets: \`architectureOf(model)\` (\`src/shared/experiment.ts\`; \`mlp\` when the resolved field is
+  absent); in \`src/shared/conv.ts\` (pure) \`cnnPoolPlan(input, blocks, pool)\` (which blocks pool, the maps after each),
+  \`wrnLayout(depth, k, block)\`, \`convKernelShapes(model, inC, classes, ρ?)\` (every masked kernel of
+  the net, or of its twin with ρ), \`convLayerDensities\` (twin / sparse weights per layer). A resolved
+  conv config has \`model.architecture\`, its own keys, and for a pair \`sparsity.density\` = ρ.
 
 ## Reference
 `;

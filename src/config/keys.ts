@@ -62,11 +62,13 @@ export function key(path: string): KeyInfo {
 
 /**
  * Keys that state one quantity two ways; a file writes one of them. `sparsity.density` and
- * `sparsity.dense_width` both give the dense twin's width (density = dense_width / model.width).
+ * `sparsity.dense_width` both give the dense twin's width (density = dense_width / model.width); a
+ * wrn's `sparsity.dense_widen_factor` gives its density (k_D / k).
  */
 const ALTERNATIVES: Readonly<Record<string, readonly string[]>> = {
-  'sparsity.dense_width': ['sparsity.density'],
-  'sparsity.density': ['sparsity.dense_width'],
+  'sparsity.dense_width': ['sparsity.density', 'sparsity.dense_widen_factor'],
+  'sparsity.density': ['sparsity.dense_width', 'sparsity.dense_widen_factor'],
+  'sparsity.dense_widen_factor': ['sparsity.density', 'sparsity.dense_width'],
 };
 
 /** 0-based range (LSP / VS Code convention). */

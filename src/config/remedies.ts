@@ -17,8 +17,15 @@
  * - collapse at mask time: a global pruning scope, a collapse-prone criterion (snip, grasp,
  *   magnitude), the density and the width that produced an empty layer (docs/pruning.md);
  * - mask integrity (a pruned weight became non-zero): the pruning method's masking.
+ *
+ * Conv nets (`cnn`, `wrn`) name their own keys: the density is `sparsity.density` (or a wrn's
+ * `dense_widen_factor`), the width is `model.channels` (cnn) or `model.widen_factor` (wrn). A
+ * collapse in a sparse conv net blames the density first, then the width: conv-to-conv layers keep
+ * about ρ² of their weights (SC-SDC), and a pruned conv layer that loses every path is the layer
+ * collapse the SynFlow paper describes; the activation and BatchNorm follow. A wrn always has
+ * BatchNorm, so it is never blamed there; its depth is a contributing suspect of a collapse.
  */
-import type { Activation, ExperimentConfig, OptimizerName } from '../shared/experiment';
+import { architectureOf, type Activation, type ExperimentConfig, type OptimizerName } from '../shared/experiment';
 import type { Alert, AlertKind } from '../shared/protocol';
 import type { FileKeys } from './keys';
 
@@ -30,7 +37,9 @@ export type FixSpec =
   | { id: 'add-batch-norm' }
   | { id: 'raise-density' }
   | { id: 'use-layerwise-scope' }
-  | { id: 'switch-to-synflow' };
+  | { id: 'switch-to-synflow' }
+  | { id: 'widen-net' }
+  | { id: 'reduce-depth' };
 export type FixId = FixSpec['id'];
 
 /** The keys each fix edits (dotted snake_case), so the fix for the line the user is on comes first. */
@@ -39,9 +48,11 @@ export const FIX_KEYS: Readonly<Record<FixId, readonly string[]>> = {
   'lower-learning-rate': ['training.learning_rate'],
   'switch-activation': ['model.activation'],
   'switch-optimizer': ['training.optimizer', 'training.weight_decay'],
-  'raise-density': ['sparsity.dense_width', 'sparsity.density', 'model.width'],
+  'raise-density': ['sparsity.dense_width', 'sparsity.density', 'sparsity.dense_widen_factor', 'model.width'],
   'use-layerwise-scope': ['sparsity.scope'],
   'switch-to-synflow': ['sparsity.method'],
+  'widen-net': ['model.channels', 'model.widen_factor'],
+  'reduce-depth': ['model.depth'],
 };
 
 export interface Suspect {
@@ -67,12 +78,38 @@ export interface Remedy {
 
 function densitySuspect(ctx: RemedyContext): Suspect[] {
   if (ctx.config.sparsity.method === 'none') return [];
+  if (architectureOf(ctx.config.model) !== 'mlp') {
+    const key = ctx.keys?.written('sparsity.density') ?? 'sparsity.density';
+    const hint =
+      key === 'sparsity.dense_widen_factor'
+        ? "the network may be too sparse: raise the dense twin's widen factor (sparsity.dense_widen_factor; density = k_D / k, conv-to-conv layers keep about its square)."
+        : 'the network may be too sparse: raise the density (sparsity.density ρ; conv-to-conv layers keep about ρ² of their weights).';
+    return [{ key, hint }];
+  }
   const key = ctx.keys?.written('sparsity.dense_width') ?? 'sparsity.dense_width';
   const hint =
     key === 'sparsity.density'
       ? 'the network may be too sparse: raise the density (sparsity.density).'
       : "the network may be too sparse: raise the density (sparsity.dense_width, the dense twin's width h_D; density = h_D / model.width).";
   return [{ key, hint }];
+}
+
+/** The key that sets how wide the net is: the MLP's width, a cnn's channels, a wrn's widen factor. */
+function widthSuspect(config: ExperimentConfig): Suspect {
+  switch (architectureOf(config.model)) {
+    case 'cnn':
+      return { key: 'model.channels', hint: 'a conv layer this narrow at this density can lose every path: widen the blocks (model.channels).' };
+    case 'wrn':
+      return { key: 'model.widen_factor', hint: 'a layer this narrow at this density can lose every path: raise the widen factor (model.widen_factor).' };
+    case 'mlp':
+      return { key: 'model.width', hint: 'a layer this narrow at this density can lose every path.' };
+  }
+}
+
+/** A wrn's depth, as a contributing suspect of vanishing flow (more layers for it to vanish in). */
+function depthSuspect(config: ExperimentConfig): Suspect[] {
+  if (config.model.architecture !== 'wrn' || config.model.block === 'bottleneck' || (config.model.depth ?? 16) <= 10) return [];
+  return [{ key: 'model.depth', hint: `a WRN of depth ${config.model.depth ?? 16} has more layers for the flow to vanish in; a shallower one (depth − 6) is a quick check.` }];
 }
 
 function adamL2(config: ExperimentConfig): boolean {
@@ -128,6 +165,10 @@ export const REMEDIES: Readonly<Record<AlertKind, Remedy>> = {
       const { config } = ctx;
       const activation: Suspect = { key: 'model.activation', hint: `${config.model.activation} may saturate; swish or prelu keep gradients flowing in deep and sparse nets.` };
       const bn: Suspect[] = config.model.batchNorm ? [] : [{ key: 'model.batch_norm', hint: 'BatchNorm helps sparse networks keep their gradient flow.' }];
+      if (architectureOf(config.model) !== 'mlp') {
+        // A conv layer: the density (ρ² for conv-to-conv layers), then its width, then the rest.
+        return [...densitySuspect(ctx), widthSuspect(config), activation, ...bn, ...depthSuspect(config)];
+      }
       // The mask already cut layers off: the density is the cause, the activation at most a contributor.
       if (ctx.runKinds?.has('collapse-at-mask') === true) return [...densitySuspect(ctx), activation, ...bn];
       return [activation, ...densitySuspect(ctx), ...bn];
@@ -137,6 +178,10 @@ export const REMEDIES: Readonly<Record<AlertKind, Remedy>> = {
       const activations: FixSpec[] = (['swish', 'prelu'] as const).filter((a) => a !== config.model.activation).map((to) => ({ id: 'switch-activation', to }));
       const bn: FixSpec[] = config.model.batchNorm ? [] : [{ id: 'add-batch-norm' }];
       const density: FixSpec[] = config.sparsity.method === 'none' ? [] : [{ id: 'raise-density' }];
+      if (architectureOf(config.model) !== 'mlp') {
+        const depth: FixSpec[] = depthSuspect(config).length > 0 ? [{ id: 'reduce-depth' }] : [];
+        return [...density, { id: 'widen-net' }, ...bn, ...activations, ...depth];
+      }
       if (ctx.runKinds?.has('collapse-at-mask') === true) return [...density, ...bn, ...activations];
       return [...bn, ...activations, ...density];
     },
@@ -152,10 +197,13 @@ export const REMEDIES: Readonly<Record<AlertKind, Remedy>> = {
           ? [{ key: 'sparsity.method', hint: `${method} is prone to layer collapse at high sparsity; synflow is designed to avoid it.` }]
           : []),
         ...densitySuspect(ctx),
-        { key: 'model.width', hint: 'a layer this narrow at this density can lose every path.' },
+        widthSuspect(ctx.config),
       ];
     },
-    fixes: ({ config }) => (config.sparsity.method === 'none' ? [] : [{ id: 'use-layerwise-scope' }, { id: 'raise-density' }, { id: 'switch-to-synflow' }]),
+    fixes: ({ config }) =>
+      config.sparsity.method === 'none'
+        ? []
+        : [{ id: 'use-layerwise-scope' }, { id: 'raise-density' }, { id: 'switch-to-synflow' }, ...(architectureOf(config.model) !== 'mlp' ? [{ id: 'widen-net' } as const] : [])],
   },
   'mask-integrity': {
     title: 'Mask integrity violated',

@@ -5,13 +5,14 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ExperimentConfig } from '../shared/experiment';
+import { ARCHITECTURES, type Architecture, type ExperimentConfig, type WrnBlock } from '../shared/experiment';
+import { cnnPoolPlan, designedChannels, scaledChannels, wrnLayout } from '../shared/conv';
 import { isRecord } from '../shared/guards';
 import { GRADFLOW_SCHEMA, schemaAt, type SchemaNode } from './schema';
 import { camelToSnake, snakeToCamel } from './keys';
 import { overlay, type SettingsLayer } from './layers';
 import type { ConfigIssue, IssueCode, IssueSeverity } from './types';
-import { makeIssue, type Locator } from './validate';
+import { describeValue, makeIssue, type Locator } from './validate';
 
 /** The file's value after schema validation: snake_case keys, only what the file says. */
 export type RawExperiment = Record<string, unknown>;
@@ -145,8 +146,12 @@ export function resolveExperiment(file: RawExperiment, opts: ResolveOptions): Re
     delete dataset.synthetic;
   }
 
-  // Model.
-  if (given.model.skip === true && model.hidden_layers === 1) {
+  // Synthetic images: features = H·W·C.
+  if (dataset.name === 'synthetic') resolveSyntheticShape(dataset, given.dataset, report);
+
+  // Model: the architecture's own keys; the others are warnings and leave the resolved config.
+  const architecture = resolveArchitecture(model, given.model, dataset, report);
+  if (architecture === 'mlp' && given.model.skip === true && model.hidden_layers === 1) {
     report('model.skip', 'has no effect with hidden_layers 1: skip connections join consecutive hidden layers', 'ignored', 'warning', 'key');
   }
 
@@ -155,12 +160,21 @@ export function resolveExperiment(file: RawExperiment, opts: ResolveOptions): Re
   const method = sparsity.method as string;
   const hasDenseWidth = given.sparsity.dense_width !== undefined;
   const hasDensity = given.sparsity.density !== undefined;
+  const hasDenseWiden = given.sparsity.dense_widen_factor !== undefined;
+  if (hasDenseWiden && architecture !== 'wrn' && (method === 'none' || architecture === 'mlp')) {
+    report('sparsity.dense_widen_factor', `ignored: only architecture 'wrn' has a widen factor, found '${architecture}'`, 'ignored', 'warning', 'key');
+  }
   if (method === 'none') {
     if (hasDenseWidth) report('sparsity.dense_width', "ignored: sparsity.method is 'none' (a dense net has no twin)", 'ignored', 'warning', 'key');
     if (hasDensity) report('sparsity.density', "ignored: sparsity.method is 'none' (a dense net has no twin)", 'ignored', 'warning', 'key');
+    if (hasDenseWiden && architecture === 'wrn') report('sparsity.dense_widen_factor', "ignored: sparsity.method is 'none' (a dense net has no twin)", 'ignored', 'warning', 'key');
     if (sparsity.pair === true) report('sparsity.pair', "expected false with sparsity.method 'none', found true: an SC-SDC pair needs a sparse net (a pruning method such as random or magnitude)", 'conflict');
     sparsity.pair = false;
     delete sparsity.dense_width;
+    delete sparsity.density;
+  } else if (architecture !== 'mlp') {
+    if (sparsity.pair === undefined) sparsity.pair = true;
+    resolveConvTwin(model, sparsity, given.sparsity, architecture, method, report);
   } else {
     if (sparsity.pair === undefined) sparsity.pair = true;
     if (hasDenseWidth && hasDensity) {
@@ -182,8 +196,9 @@ export function resolveExperiment(file: RawExperiment, opts: ResolveOptions): Re
       }
     }
   }
-  delete sparsity.density;
-  resolvePruningKeys(given.sparsity, model, method, report);
+  if (architecture === 'mlp') delete sparsity.density;
+  delete sparsity.dense_widen_factor;
+  resolvePruningKeys(given.sparsity, model, method, architecture, report);
 
   // Training.
   if (given.training.momentum !== undefined && training.optimizer !== 'momentum') {
@@ -214,7 +229,8 @@ function resolvePruningKeys(
   given: Record<string, unknown>,
   model: Record<string, unknown>,
   method: string,
-  report: (key: string, message: string, code: IssueCode, severity?: IssueSeverity, at?: 'key' | 'value') => void,
+  architecture: Architecture,
+  report: Report,
 ): void {
   if (given.scope !== undefined && method === 'none') {
     report('sparsity.scope', "ignored: sparsity.method is 'none' (a dense net has no masks)", 'ignored', 'warning', 'key');
@@ -240,8 +256,220 @@ function resolvePruningKeys(
   if (method === 'grasp' && model.batch_norm === true) {
     report(
       'sparsity.method',
-      "expected a net without BatchNorm for method 'grasp', found model.batch_norm: true: GraSP's exact Hessian-gradient product is implemented without BatchNorm (use snip or synflow, or turn batch_norm off)",
+      architecture === 'wrn'
+        ? "expected a net without BatchNorm for method 'grasp', found architecture 'wrn' (its pre-activation blocks always have BatchNorm): GraSP's exact Hessian-gradient product is implemented without BatchNorm (use snip or synflow, or a cnn without batch_norm)"
+        : "expected a net without BatchNorm for method 'grasp', found model.batch_norm: true: GraSP's exact Hessian-gradient product is implemented without BatchNorm (use snip or synflow, or turn batch_norm off)",
       'conflict',
     );
   }
+}
+
+type Report = (key: string, message: string, code: IssueCode, severity?: IssueSeverity, at?: 'key' | 'value') => void;
+
+/** [height, width, channels] of a dataset's examples as the net sees them (synthetic: its `shape`, else [1, features, 1]). */
+export function inputShapeOf(dataset: Record<string, unknown>): [number, number, number] | undefined {
+  switch (dataset.name) {
+    case 'fashion-mnist':
+    case 'mnist':
+      return [28, 28, 1];
+    case 'cifar10':
+    case 'cifar100':
+      return [32, 32, 3];
+    case 'synthetic': {
+      const syn = isRecord(dataset.synthetic) ? dataset.synthetic : {};
+      if (Array.isArray(syn.shape) && syn.shape.length === 3) return syn.shape as [number, number, number];
+      return typeof syn.features === 'number' ? [1, syn.features, 1] : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** `dataset.synthetic.shape` [H, W, C]: features = H·W·C; a `features` the file gives too must agree. */
+function resolveSyntheticShape(dataset: Record<string, unknown>, given: Record<string, unknown>, report: Report): void {
+  const syn = dataset.synthetic;
+  if (!isRecord(syn) || !Array.isArray(syn.shape)) return;
+  const shape = syn.shape as number[];
+  const product = shape.reduce((a, b) => a * b, 1);
+  const givenFeatures = isRecord(given.synthetic) ? given.synthetic.features : undefined;
+  if (givenFeatures !== undefined && givenFeatures !== product) {
+    report(
+      'dataset.synthetic.features',
+      `expected ${product} (= ${shape.join(' × ')}, dataset.synthetic.shape), found ${describeValue(givenFeatures)}: an image of shape [${shape.join(', ')}] has H·W·C features (leave features out)`,
+      'conflict',
+    );
+    return;
+  }
+  syn.features = product;
+}
+
+const MLP_KEYS = ['hidden_layers', 'width'] as const;
+const CNN_KEYS = ['channels', 'pool'] as const;
+const WRN_KEYS = ['depth', 'widen_factor', 'block'] as const;
+
+/**
+ * The architectures a key applies to (dotted snake_case), or undefined for a key every architecture
+ * reads. What completion offers under a written `model.architecture`, and what resolution warns about.
+ */
+export function keyArchitectures(key: string): readonly Architecture[] | undefined {
+  const [section, name] = key.split('.');
+  if (section === 'model') {
+    if ((MLP_KEYS as readonly string[]).includes(name)) return ['mlp'];
+    if ((CNN_KEYS as readonly string[]).includes(name)) return ['cnn'];
+    if ((WRN_KEYS as readonly string[]).includes(name)) return ['wrn'];
+  }
+  if (key === 'sparsity.dense_width') return ['mlp'];
+  if (key === 'sparsity.dense_widen_factor') return ['wrn'];
+  return undefined;
+}
+
+/**
+ * `model.architecture` and the keys that belong to it. Keys of another architecture are warnings
+ * (ignored) and leave the resolved config; conv nets need image inputs, a wrn 32×32 ones; a wrn
+ * always has BatchNorm and residuals. Returns the architecture (`architecture` itself is dropped
+ * for an MLP, so MLP files resolve and hash as they did before conv nets).
+ */
+function resolveArchitecture(model: Record<string, unknown>, given: Record<string, unknown>, dataset: Record<string, unknown>, report: Report): Architecture {
+  const architecture: Architecture = ARCHITECTURES.find((a) => a === model.architecture) ?? 'mlp';
+  const own: readonly string[] = architecture === 'mlp' ? MLP_KEYS : architecture === 'cnn' ? CNN_KEYS : WRN_KEYS;
+  const owner = (k: string): Architecture => ((MLP_KEYS as readonly string[]).includes(k) ? 'mlp' : (CNN_KEYS as readonly string[]).includes(k) ? 'cnn' : 'wrn');
+  for (const k of [...MLP_KEYS, ...CNN_KEYS, ...WRN_KEYS]) {
+    if (own.includes(k)) continue;
+    if (given[k] !== undefined) {
+      report(`model.${k}`, `ignored: only architecture '${owner(k)}' uses it, found architecture '${architecture}'`, 'ignored', 'warning', 'key');
+    }
+  }
+  // The MLP fields stay (the resolved type always has them); the conv ones of other architectures leave.
+  if (architecture !== 'cnn') {
+    delete model.channels;
+    delete model.pool;
+  }
+  if (architecture !== 'wrn') {
+    delete model.depth;
+    delete model.widen_factor;
+    delete model.block;
+  }
+  if (architecture === 'mlp') {
+    delete model.architecture;
+    return architecture;
+  }
+
+  const input = inputShapeOf(dataset);
+  const syntheticFlat = dataset.name === 'synthetic' && !(isRecord(dataset.synthetic) && Array.isArray(dataset.synthetic.shape));
+  if (syntheticFlat) {
+    report('model.architecture', `architecture '${architecture}' needs image inputs, found flat synthetic features: give dataset.synthetic.shape [height, width, channels], e.g. [8, 8, 3]`, 'conflict');
+  }
+  if (architecture === 'cnn') {
+    const channels = model.channels as number[];
+    if (input && !syntheticFlat) {
+      const plan = cnnPoolPlan([input[0], input[1]], channels.length, model.pool as 'auto' | number[]);
+      if (plan.problem?.reason === 'no-such-block') {
+        report('model.pool', `expected block numbers from 1 to ${channels.length} (one block per entry of model.channels), found ${plan.problem.block}`, 'out-of-range');
+      } else if (plan.problem) {
+        const before = plan.problem.block === 1 ? [input[0], input[1]] : plan.maps[plan.problem.block - 2];
+        report('model.pool', `block ${plan.problem.block} cannot pool: its feature map is already ${before[0]}×${before[1]} (input ${input[0]}×${input[1]}, each 2×2 max-pool halves the sides, rounding down); leave block ${plan.problem.block} out or use 'auto'`, 'conflict');
+      }
+    }
+    return architecture;
+  }
+
+  // wrn: BatchNorm and residuals are part of the design.
+  for (const k of ['batch_norm', 'skip'] as const) {
+    if (given[k] === false) {
+      const what = k === 'batch_norm' ? 'BatchNorm (its pre-activation blocks are BN → activation → conv)' : 'residual connections (every block has a shortcut)';
+      report(`model.${k}`, `expected true (or no value) with architecture 'wrn', found false: a Wide ResNet always has ${what}; use architecture 'cnn' for a net without`, 'conflict');
+    }
+    model[k] = true;
+  }
+  const block = model.block as WrnBlock;
+  if (block === 'bottleneck') {
+    if (given.depth === undefined) model.depth = 50;
+    if (given.widen_factor === undefined) model.widen_factor = 2;
+  }
+  const depth = model.depth as number;
+  if (!wrnLayout(depth, model.widen_factor as number, block)) {
+    report(
+      'model.depth',
+      block === 'bottleneck'
+        ? `expected 50 or 101 with block 'bottleneck' (torchvision's wide_resnet50_2 / wide_resnet101_2: blocks 3-4-6-3 / 3-4-23-3), found ${depth}`
+        : `expected a depth d with (d − 4) divisible by 6 (10, 16, 22, 28, 40, …: (d − 4)/6 basic blocks per group), found ${depth}`,
+      'out-of-range',
+    );
+  }
+  if (input && !syntheticFlat && (input[0] !== 32 || input[1] !== 32)) {
+    report(
+      'model.architecture',
+      `architecture 'wrn' is built for 32×32 inputs (CIFAR-10/100), found ${input[0]}×${input[1]} (dataset ${String(dataset.name)}): use dataset cifar10 or cifar100, a synthetic shape [32, 32, C], or architecture 'cnn' for ${input[0]}×${input[1]} images`,
+      'conflict',
+    );
+  }
+  return architecture;
+}
+
+/**
+ * SC-SDC for a conv net: the dense twin has every designed channel count × ρ, rounded. ρ comes from
+ * `sparsity.density`, or for a wrn `dense_widen_factor / widen_factor`; `dense_width` is the MLP's.
+ * Every twin channel count must be at least 1. Sets `sparsity.density` to ρ.
+ */
+function resolveConvTwin(
+  model: Record<string, unknown>,
+  sparsity: Record<string, unknown>,
+  given: Record<string, unknown>,
+  architecture: Architecture,
+  method: string,
+  report: Report,
+): void {
+  delete sparsity.dense_width;
+  const hasDensity = given.density !== undefined;
+  const hasDenseWiden = architecture === 'wrn' && given.dense_widen_factor !== undefined;
+  const alternatives = architecture === 'wrn' ? 'sparsity.density (ρ, between 0 and 1) or sparsity.dense_widen_factor (k_D, smaller than model.widen_factor)' : 'sparsity.density (ρ, between 0 and 1)';
+  if (given.dense_width !== undefined) {
+    report('sparsity.dense_width', `expected ${alternatives} with architecture '${architecture}', found sparsity.dense_width: dense_width is the MLP twin's width; a conv net's twin has every channel count × ρ`, 'conflict', 'error', 'key');
+    return;
+  }
+  if (given.dense_widen_factor !== undefined && architecture === 'cnn') {
+    report('sparsity.dense_widen_factor', "expected sparsity.density with architecture 'cnn', found sparsity.dense_widen_factor: only a wrn has a widen factor", 'conflict', 'error', 'key');
+    return;
+  }
+  if (hasDensity && hasDenseWiden) {
+    report('sparsity.density', 'give either sparsity.density or sparsity.dense_widen_factor, not both (density = dense_widen_factor / model.widen_factor)', 'conflict', 'error', 'key');
+    return;
+  }
+  if (!hasDensity && !hasDenseWiden) {
+    report('sparsity.method', `method '${method}' needs the dense twin: set ${alternatives}`, 'missing');
+    return;
+  }
+  let density: number;
+  let key: string;
+  if (hasDenseWiden) {
+    const kD = sparsity.dense_widen_factor as number;
+    const k = model.widen_factor as number;
+    key = 'sparsity.dense_widen_factor';
+    if (kD >= k) {
+      report(key, `expected a widen factor smaller than model.widen_factor (${k}), found ${kD}: in SC-SDC the sparse net is the wider one`, 'conflict');
+      return;
+    }
+    density = kD / k;
+  } else {
+    density = sparsity.density as number;
+    key = 'sparsity.density';
+  }
+  const narrowest = Math.min(
+    ...designedChannels({
+      architecture,
+      channels: model.channels as number[] | undefined,
+      depth: model.depth as number | undefined,
+      widenFactor: model.widen_factor as number | undefined,
+      block: model.block as WrnBlock | undefined,
+    }),
+  );
+  if (Number.isFinite(narrowest) && scaledChannels(narrowest, density) < 1) {
+    report(
+      key,
+      `density ${Number(density.toPrecision(6))} leaves the dense twin no channel where the design has ${narrowest} (round(${narrowest} × ${Number(density.toPrecision(6))}) = 0): expected a density of at least ${Number((0.5 / narrowest).toPrecision(3))}`,
+      'out-of-range',
+    );
+    return;
+  }
+  sparsity.density = density;
 }

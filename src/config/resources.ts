@@ -6,6 +6,7 @@
  */
 import { checkFolder } from '../data/paths';
 import type { ExperimentConfig } from '../shared/experiment';
+import { cnnPoolPlan, convKernelShapes, kernelWeights, wrnLayout } from '../shared/conv';
 import { DEFAULT_MAX_MEMORY_MB, grouped, MAX_MODEL_WEIGHTS, MAX_SYNTHETIC_VALUES, RUNTIME_BASE_MB } from './limits';
 import type { ConfigIssue } from './types';
 import { makeIssue, type Locator } from './validate';
@@ -80,6 +81,7 @@ export interface MemoryEstimate {
  */
 export function memoryEstimate(config: ExperimentConfig): MemoryEstimate {
   const { features, classes } = dataShape(config);
+  if (config.model.architecture !== undefined) return convMemoryEstimate(config, features, classes);
   const { width, hiddenLayers, batchNorm } = config.model;
   const batch = config.training.batchSize;
   const slots = OPTIMIZER_SLOTS[config.training.optimizer] ?? 2;
@@ -116,6 +118,92 @@ export function memoryEstimate(config: ExperimentConfig): MemoryEstimate {
   return { terms, bytes, limitMb: config.run.maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB };
 }
 
+/** [height, width, channels] of the examples a resolved config trains on. */
+export function inputShape(config: ExperimentConfig): [number, number, number] {
+  const d = config.dataset;
+  switch (d.name) {
+    case 'fashion-mnist':
+    case 'mnist':
+      return [28, 28, 1];
+    case 'cifar10':
+    case 'cifar100':
+      return [32, 32, 3];
+    case 'synthetic':
+      return d.synthetic?.shape ?? [1, d.synthetic?.features ?? 0, 1];
+  }
+}
+
+/**
+ * Activation values of one example in a conv net, counted at every conv's output (each map once for
+ * the conv, once for BatchNorm / activation / pooling / the residual sum: × 2), plus the input and the
+ * classifier. Each is held as a float32 value and, in the backward pass, its gradient (8 bytes).
+ * An estimate of the same kind as the MLP's; the engine's own count is exact.
+ */
+export function convActivationUnits(config: ExperimentConfig): number {
+  const [h, w, c] = inputShape(config);
+  const m = config.model;
+  let units = h * w * c + dataShape(config).classes;
+  if (m.architecture === 'cnn') {
+    const channels = m.channels ?? [];
+    const plan = cnnPoolPlan([h, w], channels.length, m.pool ?? 'auto');
+    let [mh, mw] = [h, w];
+    channels.forEach((ch, i) => {
+      units += 2 * ch * mh * mw * (m.skip ? 2 : 1);
+      [mh, mw] = plan.maps[i];
+    });
+    return units;
+  }
+  const layout = wrnLayout(m.depth ?? 16, m.widenFactor ?? 4, m.block ?? 'basic');
+  if (!layout) return units;
+  let [mh, mw] = [h, w];
+  units += 2 * layout.stem * mh * mw;
+  for (const g of layout.groups) {
+    if (g.stride === 2) [mh, mw] = [Math.ceil(mh / 2), Math.ceil(mw / 2)];
+    const perBlock = layout.block === 'basic' ? 2 * g.width : 2 * g.width + g.out;
+    units += 2 * g.blocks * (perBlock + g.out) * mh * mw;
+  }
+  return units;
+}
+
+/** `memoryEstimate` for `cnn` / `wrn`: kernel weights from the architecture (docs/experiment-file.md, "Memory"). */
+function convMemoryEstimate(config: ExperimentConfig, features: number, classes: number): MemoryEstimate {
+  const batch = config.training.batchSize;
+  const slots = OPTIMIZER_SLOTS[config.training.optimizer] ?? 2;
+  const terms: MemoryTerm[] = [];
+  const inC = inputShape(config)[2];
+  const sizeKey = config.model.architecture === 'cnn' ? 'model.channels' : 'model.widen_factor';
+  const net = (role: string, density: number | undefined, masked: boolean): void => {
+    const kernels = convKernelShapes(config.model, inC, classes, density) ?? [];
+    // Weights, plus a bias or BatchNorm's four vectors per output channel (an upper bound).
+    const params = kernels.reduce((a, k) => a + kernelWeights(k) + 4 * k.cout, 0);
+    const copies = 2 + slots + (masked ? 2 : 0);
+    terms.push({
+      what: `${role} net: ${grouped(params)} parameters (${kernels.length} weight layers, ${config.model.architecture ?? 'mlp'}) × ${copies} copies (weights, gradient, ${slots} ${config.training.optimizer} slot(s)${masked ? ', mask, raw gradient' : ''})`,
+      bytes: 4 * params * copies,
+      keys: [sizeKey],
+    });
+    const units = convActivationUnits(config) * (density ?? 1);
+    terms.push({
+      what: `${role} net activations: batch ${grouped(batch)} × ${grouped(Math.round(units))} values × 8 bytes (value and gradient)`,
+      bytes: Math.round(8 * batch * units),
+      keys: ['training.batch_size', sizeKey],
+    });
+  };
+  const masked = config.sparsity.method !== 'none';
+  net(masked ? 'sparse' : 'the', undefined, masked);
+  if (masked && config.sparsity.pair && config.sparsity.density !== undefined) net('dense twin', config.sparsity.density, false);
+  const { examples, rawBytes } = dataExamples(config);
+  const synthetic = config.dataset.name === 'synthetic';
+  terms.push({
+    what: `data: ${grouped(examples)} examples × ${grouped(features)} features × ${rawBytes + 4} bytes (raw and prepared)`,
+    bytes: examples * features * (rawBytes + 4),
+    keys: synthetic ? ['dataset.synthetic.shape', 'dataset.synthetic.train_size', 'dataset.synthetic.test_size'] : ['dataset.train_limit', 'dataset.name'],
+  });
+  terms.push({ what: 'Node and TensorFlow.js', bytes: RUNTIME_BASE_MB * 2 ** 20, keys: [] });
+  const bytes = terms.reduce((a, t) => a + t.bytes, 0);
+  return { terms, bytes, limitMb: config.run.maxMemoryMb ?? DEFAULT_MAX_MEMORY_MB };
+}
+
 const mb = (bytes: number): string => `${grouped(bytes / 2 ** 20)} MB`;
 
 export function resourceIssues(config: ExperimentConfig, file: string, locate: Locator, opts: ResourceOptions = {}): ConfigIssue[] {
@@ -126,8 +214,12 @@ export function resourceIssues(config: ExperimentConfig, file: string, locate: L
 
   const { features, classes } = dataShape(config);
   const { width, hiddenLayers } = config.model;
-  const weights = modelWeights(features, width, hiddenLayers, classes);
-  if (weights > MAX_MODEL_WEIGHTS) {
+  const kernels = config.model.architecture !== undefined ? convKernelShapes(config.model, inputShape(config)[2], classes) : undefined;
+  const weights = kernels ? kernels.reduce((a, k) => a + kernelWeights(k), 0) : modelWeights(features, width, hiddenLayers, classes);
+  if (kernels && weights > MAX_MODEL_WEIGHTS) {
+    const key = config.model.architecture === 'cnn' ? 'model.channels' : 'model.widen_factor';
+    error(key, `the ${config.model.architecture} has ${grouped(weights)} kernel weights, more than the limit of ${grouped(MAX_MODEL_WEIGHTS)} (1 GiB of float32 per copy): lower ${key}${config.model.architecture === 'wrn' ? ' or model.depth' : ''}`);
+  } else if (weights > MAX_MODEL_WEIGHTS) {
     error(
       'model.width',
       `width ${grouped(width)} with ${hiddenLayers} hidden layer(s) and ${grouped(features)} inputs gives ${grouped(weights)} weights, more than the limit of ${grouped(MAX_MODEL_WEIGHTS)} (1 GiB of float32 per copy): lower model.width or model.hidden_layers`,

@@ -28,6 +28,7 @@ export interface SchemaNode {
   exclusiveMaximum?: number;
   minLength?: number;
   minItems?: number;
+  maxItems?: number;
   uniqueItems?: boolean;
   properties?: Record<string, SchemaNode>;
   required?: readonly string[];

@@ -101,9 +101,19 @@ function setKey(raw: RawExperiment, key: string, value: unknown): void {
     node = node[part] as Record<string, unknown>;
   }
   node[parts[parts.length - 1]] = value;
-  // dense_width and density are two spellings of one setting: an axis on one replaces the other.
-  if (key === 'sparsity.density') delete node.dense_width;
-  if (key === 'sparsity.dense_width') delete node.density;
+  // dense_width, density (and a wrn's dense_widen_factor) spell one setting: an axis on one replaces the others.
+  if (key === 'sparsity.density') {
+    delete node.dense_width;
+    delete node.dense_widen_factor;
+  }
+  if (key === 'sparsity.dense_width') {
+    delete node.density;
+    delete node.dense_widen_factor;
+  }
+  if (key === 'sparsity.dense_widen_factor') {
+    delete node.density;
+    delete node.dense_width;
+  }
 }
 
 // -------------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
  * A small JSON Schema (draft-07 subset) walker over the plain value of a YAML document. It knows only
  * the keywords `gradflow.schema.json` uses — type, enum, minimum / maximum / exclusiveMinimum /
  * exclusiveMaximum, minLength, required, properties, additionalProperties (false or a schema), items,
- * minItems, uniqueItems, oneOf — so the schema stays the single source of what a valid file is, and
+ * minItems, maxItems, uniqueItems, oneOf — so the schema stays the single source of what a valid file is, and
  * messages can be specific ("unknown optimizer 'adm': … did you mean 'adam'?") in a way a generic
  * validator's are not.
  */
@@ -205,6 +205,9 @@ function walk(value: unknown, schema: SchemaNode, path: string, ctx: ValidationC
   if (Array.isArray(value)) {
     if (schema.minItems !== undefined && value.length < schema.minItems) {
       return error(`expected a list of at least ${schema.minItems} value(s), found ${describeValue(value)}`, 'out-of-range');
+    }
+    if (schema.maxItems !== undefined && value.length > schema.maxItems) {
+      return error(`expected a list of at most ${schema.maxItems} value(s), found ${value.length}`, 'out-of-range');
     }
     const firstIndex = new Map<string, number>();
     value.forEach((item, i) => {

@@ -1,27 +1,30 @@
 /**
  * Data augmentation on normalised NHWC batches: random crop with padding and random horizontal
- * flip (method.md §5: 2 px for 28×28 sets, 4 px + flip for CIFAR).
+ * flip (method.md §5: 2 px for 28×28 sets, 4 px + flip for CIFAR; conv nets 4 px everywhere).
  *
  * The crop is the usual "pad by p, take a random h×w window" — equivalently a shift of the image by
  * (dy, dx), each uniform in −p..p, with the uncovered border filled by the pad value. Padding is
  * meant to be black (raw 0), which after normalisation is −mean/std per channel
  * (`Normalization.zero`), not 0; pass it in `opts.padValue` (defaultAugment(name, dataset) does).
  */
-import type { DatasetName } from '../shared/experiment';
+import type { Architecture, DatasetName } from '../shared/experiment';
 import type { Rng } from '../shared/rng';
 import type { AugmentOptions, Dataset } from './types';
 
 /**
- * Default options per dataset. With `dataset` (a loaded Dataset), padValue is its black-pixel
+ * Default options per dataset and architecture. MLPs (method.md §5): 2 px for 28×28 sets, 4 px and
+ * a flip for CIFAR. Conv nets (`cnn`, `wrn`): the WRN standard, 4 px on every image set, the flip
+ * for CIFAR only ((Fashion-)MNIST keeps MNIST's protocol: a mirrored digit is another image).
+ * Synthetic data is never augmented. With `dataset` (a loaded Dataset), padValue is its black-pixel
  * value; without it, padding is 0 in normalised space (the channel mean).
  */
-export function defaultAugment(name: DatasetName, dataset?: Pick<Dataset, 'normalization'>): AugmentOptions {
+export function defaultAugment(name: DatasetName, dataset?: Pick<Dataset, 'normalization'>, architecture: Architecture = 'mlp'): AugmentOptions {
   const padValue = dataset?.normalization?.zero;
   const base = ((): AugmentOptions => {
     switch (name) {
       case 'fashion-mnist':
       case 'mnist':
-        return { pad: 2, flip: false };
+        return { pad: architecture === 'mlp' ? 2 : 4, flip: false };
       case 'cifar10':
       case 'cifar100':
         return { pad: 4, flip: true };

@@ -5,7 +5,8 @@
  * Bayes error is Φ(−SEPARATION/√2) ≈ 0.2 %: easily learnable (a small MLP or a nearest-centroid
  * rule is far above chance) but not trivially separable. Labels are balanced (i mod classes), then
  * shuffled. Everything is drawn from the run seed, in separate forks for centroids, train and test,
- * so changing testSize does not change the training data.
+ * so changing testSize does not change the training data. With `shape` [H, W, C] the same values are
+ * laid out as NHWC images (docs/experiment-file.md, `dataset.synthetic.shape`).
  */
 import type { SyntheticSpec } from '../shared/experiment';
 import { createRng, permutation, type Rng } from '../shared/rng';
@@ -27,11 +28,30 @@ function draw(rng: Rng, n: number, spec: SyntheticSpec, centroids: Float64Array)
   return { x, y };
 }
 
+/**
+ * [H, W, C] of the examples: `spec.shape` (images, NHWC; its product must be `features`), else
+ * [1, features, 1]. The values do not depend on the shape: an image is the flat example laid out row
+ * by row, channel innermost.
+ */
+function imageShape(spec: SyntheticSpec): [number, number, number] {
+  if (spec.shape === undefined) return [1, spec.features, 1];
+  const s = spec.shape;
+  if (s.length !== 3 || !s.every((v) => Number.isInteger(v) && v >= 1)) {
+    throw new DatasetError('synthetic', `synthetic.shape must be [height, width, channels] of positive integers, got [${s.join(', ')}]`);
+  }
+  if (s[0] * s[1] * s[2] !== spec.features) {
+    throw new DatasetError('synthetic', `synthetic.shape [${s.join(', ')}] has ${s[0] * s[1] * s[2]} values per example, but synthetic.features is ${spec.features}`);
+  }
+  return [s[0], s[1], s[2]];
+}
+
 export function generateSynthetic(spec: SyntheticSpec | undefined, seed: number): RawData {
   if (!spec) throw new DatasetError('synthetic', 'dataset.synthetic {features, classes, trainSize, testSize} is required');
   for (const [k, v] of Object.entries(spec)) {
+    if (k === 'shape') continue;
     if (!Number.isInteger(v) || v < 1) throw new DatasetError('synthetic', `synthetic.${k} must be a positive integer, got ${String(v)}`);
   }
+  const shape = imageShape(spec);
   if (spec.classes < 2 || spec.classes > 256) throw new DatasetError('synthetic', `synthetic.classes must be 2..256, got ${spec.classes}`);
   const base = createRng(seed).fork('synthetic');
   const cRng = base.fork('centroids');
@@ -43,7 +63,7 @@ export function generateSynthetic(spec: SyntheticSpec | undefined, seed: number)
   const train = draw(trainRng, spec.trainSize, spec, centroids);
   const test = draw(testRng, spec.testSize, spec, centroids);
   return {
-    shape: [1, spec.features, 1],
+    shape,
     classes: spec.classes,
     trainX: train.x,
     trainY: train.y,
@@ -51,6 +71,6 @@ export function generateSynthetic(spec: SyntheticSpec | undefined, seed: number)
     testX: test.x,
     testY: test.y,
     nTest: spec.testSize,
-    source: `synthetic: ${spec.classes} Gaussian clusters in ${spec.features} features, separation ${SEPARATION}, seed ${seed}`,
+    source: `synthetic: ${spec.classes} Gaussian clusters in ${spec.features} features${spec.shape ? ` as ${shape.join('×')} images` : ''}, separation ${SEPARATION}, seed ${seed}`,
   };
 }

@@ -1,4 +1,6 @@
 import type { KeyEntry } from '../config/positions';
+import { keyArchitectures } from '../config/resolve';
+import { ARCHITECTURES } from '../shared/experiment';
 import { entriesWithoutLine, type ExperimentDocument } from './document';
 import {
   defaultOf,
@@ -70,9 +72,14 @@ export function completion(doc: ExperimentDocument, position: Position, schema: 
       }
       return items;
     }
+    // With `model.architecture` written, the keys of the other architectures are not offered.
+    const written = entries.find((e) => samePath(e.path, ['model', 'architecture']))?.value.trim().replace(/^["']|["']$/g, '');
+    const architecture = ARCHITECTURES.find((a) => a === written);
     for (const [key, sub] of propertiesOf(node)) {
       i++;
       if (present.has(key)) continue;
+      const only = keyArchitectures([...parent, key].join('.'));
+      if (architecture !== undefined && only !== undefined && !only.includes(architecture)) continue;
       items.push({
         label: key,
         kind: isObject(sub) ? CompletionItemKind.Module : CompletionItemKind.Property,

@@ -7,7 +7,7 @@ import type { AlertKind } from '../shared/protocol';
 import type { Activation, ExperimentConfig, OptimizerName } from '../shared/experiment';
 import { REMEDIES, type FixId, type FixSpec } from '../config/remedies';
 import type { TextEdit } from './types';
-import { setScalar, writtenValue, type YamlText } from './yaml-edit';
+import { setFlowList, setScalar, writtenValue, type YamlText } from './yaml-edit';
 
 export type { FixId } from '../config/remedies';
 
@@ -70,11 +70,54 @@ export function raiseDensity(doc: YamlText, config: ExperimentConfig): QuickFix 
     if (next <= d || next >= 1) return undefined;
     return fix('raise-density', `Raise the density (${d} → ${next})`, setScalar(doc, ['sparsity', 'density'], String(next)));
   }
+  const writtenWiden = writtenValue(doc, ['sparsity', 'dense_widen_factor']);
+  if (writtenWiden !== undefined && config.model.architecture === 'wrn') {
+    const kD = Number(writtenWiden);
+    const k = config.model.widenFactor ?? 4;
+    if (!Number.isFinite(kD)) return undefined;
+    // Double it, or go halfway to the sparse net's k (the twin must stay narrower).
+    let next = 2 * kD;
+    if (next >= k) next = Number(((kD + k) / 2).toFixed(3));
+    if (next <= kD || next >= k) return undefined;
+    return fix('raise-density', `Raise the density (dense_widen_factor ${kD} → ${formatNumber(next)})`, setScalar(doc, ['sparsity', 'dense_widen_factor'], formatNumber(next)));
+  }
   const dw = config.sparsity.denseWidth;
   if (dw === undefined) return undefined;
   const next = Math.min(2 * dw, width - 1);
   if (next <= dw) return undefined;
   return fix('raise-density', `Raise the density (dense_width ${dw} → ${next})`, setScalar(doc, ['sparsity', 'dense_width'], String(next)));
+}
+
+/** Largest channel count of a conv block and widen factor the schema allows. */
+const MAX_CHANNELS = 4096;
+const MAX_WIDEN = 64;
+
+/**
+ * A wider conv net at the same density keeps more paths through every layer: a cnn's channels ×2
+ * (each capped at the schema's 4096), a wrn's widen factor ×2 (capped at 64). The channels are
+ * written as a one-line flow list; a block list is left alone (no fix).
+ */
+export function widenNet(doc: YamlText, config: ExperimentConfig): QuickFix | undefined {
+  const m = config.model;
+  if (m.architecture === 'cnn' && m.channels !== undefined) {
+    const next = m.channels.map((c) => Math.min(2 * c, MAX_CHANNELS));
+    if (next.every((c, i) => c === m.channels?.[i])) return undefined;
+    const show = (cs: readonly number[]): string => `[${cs.join(', ')}]`;
+    return fix('widen-net', `Widen the conv blocks (channels ${show(m.channels)} → ${show(next)})`, setFlowList(doc, ['model', 'channels'], show(next)));
+  }
+  if (m.architecture === 'wrn' && m.widenFactor !== undefined) {
+    const next = Math.min(2 * m.widenFactor, MAX_WIDEN);
+    if (next <= m.widenFactor) return undefined;
+    return fix('widen-net', `Widen the network (widen_factor ${m.widenFactor} → ${next})`, setScalar(doc, ['model', 'widen_factor'], String(next)));
+  }
+  return undefined;
+}
+
+/** A wrn with basic blocks one step shallower: depth − 6 (one block fewer per group), at least 10. */
+export function reduceDepth(doc: YamlText, config: ExperimentConfig): QuickFix | undefined {
+  const m = config.model;
+  if (m.architecture !== 'wrn' || m.block === 'bottleneck' || m.depth === undefined || m.depth - 6 < 10) return undefined;
+  return fix('reduce-depth', `Make the WRN shallower (depth ${m.depth} → ${m.depth - 6})`, setScalar(doc, ['model', 'depth'], String(m.depth - 6)));
 }
 
 /** A global scope lets the criterion empty a layer; layerwise keeps SC-SDC's count in each (docs/pruning.md). */
@@ -107,6 +150,10 @@ export function buildFix(spec: FixSpec, doc: YamlText, config: ExperimentConfig)
       return useLayerwiseScope(doc, config);
     case 'switch-to-synflow':
       return switchToSynflow(doc, config);
+    case 'widen-net':
+      return widenNet(doc, config);
+    case 'reduce-depth':
+      return reduceDepth(doc, config);
     default: {
       const never: never = spec;
       throw new Error(`unknown fix ${JSON.stringify(never)}`);

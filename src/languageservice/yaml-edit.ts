@@ -4,6 +4,7 @@
  * - `setScalar`: set one scalar, creating the key (and its sections) when absent. Only the value's
  *   characters change when the key exists (block or flow style); a new key goes after the last line
  *   of its block section at the section's indentation, or before the closing `}` of a flow mapping.
+ * - `setFlowList`: replace a one-line flow list (`channels: [32, 64]`) whole, or set it when absent.
  * - `mergeSection`: move the keys of a misspelt block section into the right one beside it.
  */
 import type { KeyEntry, PositionIndex } from '../config/positions';
@@ -133,6 +134,20 @@ export function setScalar(doc: YamlText, path: readonly string[], value: string)
   const at = { line: insertAfter, character: lines[insertAfter]?.length ?? 0 };
   const emptyFile = text.trim() === '';
   return [{ range: { start: at, end: at }, newText: emptyFile ? newLines.join(eol) : eol + newLines.join(eol) }];
+}
+
+/**
+ * Like `setScalar`, for a value that may be written as a one-line flow list (`channels: [32, 64]`):
+ * that list is replaced whole by `value` (YAML flow text). A block list, or a flow list spread over
+ * several lines, is not edited (undefined); an absent or scalar value is set as `setScalar` does.
+ */
+export function setFlowList(doc: YamlText, path: readonly string[], value: string): TextEdit[] | undefined {
+  const existing = doc.positions.entries.find((e) => e.path.length === path.length && startsWith(e.path, path));
+  if (existing === undefined || existing.valueKind !== 'flow') return setScalar(doc, path, value);
+  const written = existing.value.trim();
+  if (!written.startsWith('[') || !written.endsWith(']') || written.slice(1, -1).includes('[')) return undefined;
+  if (written === value) return [];
+  return [{ range: { start: { line: existing.line, character: existing.valueStart }, end: { line: existing.line, character: existing.valueEnd } }, newText: value }];
 }
 
 /** The inline value text of a key as written in the file, if set. */

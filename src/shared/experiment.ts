@@ -10,6 +10,13 @@
 export const ACTIVATIONS = ['relu', 'prelu', 'elu', 'swish', 'srelu', 'srelu-slide', 'sigmoid'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 
+/** `model.architecture`: the MLP of the paper's study, its simple CNN, or a Wide ResNet (docs/experiment-file.md). */
+export const ARCHITECTURES = ['mlp', 'cnn', 'wrn'] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
+/** `model.block` of a Wide ResNet: pre-activation basic blocks, or torchvision's wide_resnet50_2 bottlenecks (depth 50). */
+export const WRN_BLOCKS = ['basic', 'bottleneck'] as const;
+export type WrnBlock = (typeof WRN_BLOCKS)[number];
+
 export const OPTIMIZERS = ['sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
@@ -77,8 +84,10 @@ export type BackendPreference = (typeof BACKENDS)[number];
 export type BackendName = Exclude<BackendPreference, 'auto'>;
 
 export interface SyntheticSpec {
-  /** Input features (a flat vector; images are flattened). */
+  /** Input features (a flat vector; images are flattened): H·W·C when `shape` is set. */
   features: number;
+  /** Image shape [height, width, channels] (`dataset.synthetic.shape`); absent = flat vectors, [1, features, 1]. */
+  shape?: [number, number, number];
   classes: number;
   trainSize: number;
   testSize: number;
@@ -100,16 +109,40 @@ export interface DatasetConfig {
   synthetic?: SyntheticSpec;
 }
 
+/**
+ * The network. `architecture` is absent for an MLP (so files written before conv nets resolve, and
+ * hash to run ids, exactly as before); read it with `architectureOf`. The MLP fields
+ * (`hiddenLayers`, `width`) are always present and only used by the MLP; `channels` and `pool` are
+ * present exactly for `cnn`, `depth`, `widenFactor` and `block` exactly for `wrn`.
+ */
 export interface ModelConfig {
-  /** Number of hidden layers H (weight layers L = H + 1). */
+  /** `cnn` or `wrn`; absent = `mlp`. Never `'mlp'` in a resolved config. */
+  architecture?: Architecture;
+  /** MLP: number of hidden layers H (weight layers L = H + 1). */
   hiddenLayers: number;
-  /** Width of the (sparse) network's hidden layers, h_S. For method `none`, the dense width. */
+  /** MLP: width of the (sparse) network's hidden layers, h_S. For method `none`, the dense width. */
   width: number;
+  /** Activation of hidden layers, conv blocks and residual blocks. */
   activation: Activation;
-  /** Linear → BatchNorm → activation on hidden layers. */
+  /** MLP: Linear → BN → activation; cnn: conv → BN → activation; always true for wrn (pre-activation blocks). */
   batchNorm: boolean;
-  /** Identity residual between consecutive equal-width hidden layers. */
+  /** MLP: identity residual between equal-width hidden layers; cnn: residual around each conv block (1×1 projection where channels change); always true for wrn. */
   skip: boolean;
+  /** cnn: output channels of each conv block (the sparse net's when pruning). */
+  channels?: number[];
+  /** cnn: `auto` (2×2 max-pool after every block whose map is larger than 1×1) or the 1-based blocks that pool. Resolve with `cnnPoolPlan`. */
+  pool?: 'auto' | number[];
+  /** wrn: depth d of WRN-d-k ((d − 4) % 6 == 0 for basic blocks; 50 for bottleneck). */
+  depth?: number;
+  /** wrn: widen factor k (the sparse net's when pruning). */
+  widenFactor?: number;
+  /** wrn: block type. */
+  block?: WrnBlock;
+}
+
+/** The architecture of a resolved model (`mlp` when the field is absent). */
+export function architectureOf(model: Pick<ModelConfig, 'architecture'>): Architecture {
+  return model.architecture ?? 'mlp';
 }
 
 export interface SparsityConfig {
@@ -119,6 +152,12 @@ export interface SparsityConfig {
    * hidden-to-hidden (h_D/h_S)^2. Set for `random` / `magnitude`.
    */
   denseWidth?: number;
+  /**
+   * Conv nets only (`cnn`, `wrn`), when pruning: the SC-SDC density ρ — the dense twin has every
+   * designed channel count × ρ, rounded (`scaledChannels`). From `sparsity.density`, or
+   * `dense_widen_factor / widen_factor` for a wrn. Absent for MLPs, whose twin is `denseWidth`.
+   */
+  density?: number;
   /** Train the dense twin alongside the sparse net (an SC-SDC pair). */
   pair: boolean;
   init: InitMode;

@@ -2,7 +2,7 @@
  * One experiment from start message to summary: backend, data, run folder, training. Kept apart from
  * the process plumbing in main.ts so it can be driven in-process by tests.
  */
-import type { BackendName, ExperimentConfig } from '../shared/experiment';
+import { architectureOf, type BackendName, type ExperimentConfig } from '../shared/experiment';
 import type { Alert, AlertKind, RunSummary, StartMessage, StartPhase, TrainerToHost } from '../shared/protocol';
 import { primaryKey } from '../config/remedies';
 import { createRng } from '../shared/rng';
@@ -48,7 +48,7 @@ export async function runExperiment(msg: StartMessage, ctx: RunContext): Promise
   const { runId, runDir } = ctx.openRun(config);
 
   const augRng = createRng(config.training.seed).fork('augment');
-  const augOpts = defaultAugment(data.name, data);
+  const augOpts = defaultAugment(data.name, data, architectureOf(config.model));
   const augment = config.training.augmentation
     ? (x: Float32Array, n: number): Float32Array => augmentBatch(x, n, data.shape, augOpts, augRng)
     : undefined;

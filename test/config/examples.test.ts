@@ -4,6 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadExperimentFile, parseExperiment } from '../../src/config/parse';
 import { expandSweep } from '../../src/config/sweep';
+import * as os from 'node:os';
+import { DatasetError, loadDataset } from '../../src/data/index';
 import { repoRoot } from './helpers';
 
 const examplesDir = path.join(repoRoot(), 'examples');
@@ -51,4 +53,46 @@ test('the sweep example expands to (optimizer, lr) linked × batch_norm × 5 see
   assert.equal(new Set(runs.map((r) => r.id)).size, 20);
   // Each optimizer keeps its own learning rate: never crossed.
   assert.deepEqual([...new Set(runs.map((r) => `${r.config.training.optimizer}@${r.config.training.learningRate}`))], ['momentum@0.05', 'adam@0.001']);
+});
+
+test('the conv demo is the paper simple CNN as an SC-SDC pair on Fashion-MNIST, offline, sized for minutes', () => {
+  const { config } = loadExperimentFile(path.join(examplesDir, 'fmnist-cnn.gradflow.yaml'));
+  assert.equal(config.dataset.name, 'fashion-mnist');
+  assert.equal(config.model.architecture, 'cnn');
+  assert.deepEqual(config.model.channels, [32, 64, 64, 128, 128]);
+  assert.equal(config.model.pool, 'auto');
+  assert.equal(config.sparsity.method, 'random');
+  assert.equal(config.sparsity.pair, true);
+  assert.equal(config.sparsity.density, 0.25);
+  assert.equal(config.run.backend, 'wasm');
+  // Step budget (extrapolated from one measured pair step, ≈ 1.5 s unloaded at batch 64): ≤ 4000 image-epochs
+  // (≤ 63 steps) and evaluation splits of ≤ 600 validation and ≤ 500 test images.
+  assert.ok(config.training.epochs * (config.dataset.trainLimit ?? Infinity) <= 4000);
+  assert.ok(60_000 * config.dataset.validationFraction <= 600 && (config.dataset.testLimit ?? Infinity) <= 500);
+});
+
+test('the WRN example is WRN-16-4 with magnitude pruning on CIFAR-10, twin WRN-16-2 (density 0.5), within the memory bound', () => {
+  const { config } = loadExperimentFile(path.join(examplesDir, 'cifar10-wrn.gradflow.yaml'));
+  assert.equal(config.dataset.name, 'cifar10');
+  assert.deepEqual([config.model.architecture, config.model.depth, config.model.widenFactor, config.model.block], ['wrn', 16, 4, 'basic']);
+  assert.deepEqual([config.model.batchNorm, config.model.skip], [true, true]);
+  assert.equal(config.sparsity.method, 'magnitude');
+  assert.equal(config.sparsity.density, 0.5);
+  assert.equal(config.training.augmentation, true);
+});
+
+test('the WRN example on a machine without CIFAR-10: a DatasetError that says where it looked and to set dataset.path', async () => {
+  const { config } = loadExperimentFile(path.join(examplesDir, 'cifar10-wrn.gradflow.yaml'));
+  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-wrn-'));
+  try {
+    await assert.rejects(loadDataset({ ...config.dataset, cacheDir }, { seed: 0, fetch: false }), (e: unknown) => {
+      assert.ok(e instanceof DatasetError);
+      assert.match(e.message, /cifar10/);
+      assert.match(e.message, /set dataset\.path/);
+      assert.match(e.message, /fetch disabled/);
+      return true;
+    });
+  } finally {
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+  }
 });

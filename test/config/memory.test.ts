@@ -41,13 +41,17 @@ test('the estimate of a small SC-SDC pair, term by term, by hand', () => {
   assert.equal(e.limitMb, DEFAULT_MAX_MEMORY_MB);
 });
 
+/** Examples meant for a bigger machine (a WRN-16-4 pair on all of CIFAR-10 at batch 128): under the default bound, not under 1 GiB. */
+const BIG_MACHINE_EXAMPLES = new Set(['cifar10-wrn.gradflow.yaml']);
+
 test('every example (and every point of its sweep) is well under the default bound', () => {
   const dir = path.join(repoRoot(), 'examples');
   for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.gradflow.yaml'))) {
     const r = parseExperiment(fs.readFileSync(path.join(dir, f), 'utf8'), path.join(dir, f));
     assert.ok(r.config, f);
     const configs = r.sweep ? expandSweep(r.config, r.sweep).map((p) => p.config) : [r.config];
-    for (const c of configs) assert.ok(memoryEstimate(c).bytes < 1024 * 2 ** 20, `${f}: ${memoryEstimate(c).bytes}`);
+    const bound = BIG_MACHINE_EXAMPLES.has(f) ? 4096 : 1024;
+    for (const c of configs) assert.ok(memoryEstimate(c).bytes < bound * 2 ** 20, `${f}: ${memoryEstimate(c).bytes}`);
   }
 });
 

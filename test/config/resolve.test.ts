@@ -33,10 +33,10 @@ const SHAPE: Shape<ExperimentConfig> = {
     validationFraction: true,
     trainLimit: true,
     testLimit: true,
-    synthetic: { features: true, classes: true, trainSize: true, testSize: true },
+    synthetic: { features: true, shape: true, classes: true, trainSize: true, testSize: true },
   },
-  model: { hiddenLayers: true, width: true, activation: true, batchNorm: true, skip: true },
-  sparsity: { method: true, denseWidth: true, pair: true, init: true, scope: true, batches: true, synflowRounds: true, guard: true, gmp: { begin: true, end: true, every: true, initialDensity: true }, dynamic: { method: true, every: true, fraction: true, schedule: true, until: true, noise: true } },
+  model: { architecture: true, hiddenLayers: true, width: true, activation: true, batchNorm: true, skip: true, channels: true, pool: true, depth: true, widenFactor: true, block: true },
+  sparsity: { method: true, denseWidth: true, density: true, pair: true, init: true, scope: true, batches: true, synflowRounds: true, guard: true, gmp: { begin: true, end: true, every: true, initialDensity: true }, dynamic: { method: true, every: true, fraction: true, schedule: true, until: true, noise: true } },
   training: { optimizer: true, learningRate: true, momentum: true, weightDecay: true, augmentation: true, epochs: true, batchSize: true, seed: true },
   monitoring: { every: true, explosion: { maxNorm: true, growthFactor: true, window: true }, collapse: { minNorm: true, steps: true }, onNan: true },
   run: { backend: true, runsDir: true, maxMemoryMb: true },
@@ -51,8 +51,8 @@ function leafPaths(shape: object, prefix = ''): string[] {
   });
 }
 
-/** Keys of the file that are input only: `sweep` is not one run's configuration; `density` becomes `dense_width`. */
-const INPUT_ONLY = (snake: string): boolean => snake === 'sweep' || snake.startsWith('sweep.') || snake === 'sparsity.density';
+/** Keys of the file that are input only: `sweep` is not one run's configuration; `dense_widen_factor` becomes `density`. */
+const INPUT_ONLY = (snake: string): boolean => snake === 'sweep' || snake.startsWith('sweep.') || snake === 'sparsity.dense_widen_factor';
 
 test('the schema declares exactly the fields of ExperimentConfig (snake_case ↔ camelCase via the registry)', () => {
   const fromInterface = leafPaths(SHAPE).sort();
@@ -63,8 +63,11 @@ test('the schema declares exactly the fields of ExperimentConfig (snake_case ↔
   for (const camel of fromInterface) assert.equal(keyInfo(camel)?.camel, camel, camel);
 });
 
-/** Fields a resolved config has only in some cases: a dataset read from files; pruning criteria that use them. */
-const ONLY_SOMETIMES = new Set(['dataset.path', 'run.maxMemoryMb', 'sparsity.scope', 'sparsity.batches', 'sparsity.synflowRounds', 'sparsity.dynamic.method', 'sparsity.dynamic.every', 'sparsity.dynamic.fraction', 'sparsity.dynamic.schedule', 'sparsity.dynamic.until', 'sparsity.dynamic.noise', 'sparsity.gmp.begin', 'sparsity.gmp.end', 'sparsity.gmp.every', 'sparsity.gmp.initialDensity', 'sparsity.guard']);
+/**
+ * Fields a resolved config has only in some cases: a dataset read from files; pruning criteria that
+ * use them; the keys of the conv architectures (and the density of a conv net's twin); a synthetic image shape.
+ */
+const ONLY_SOMETIMES = new Set(['model.architecture', 'model.channels', 'model.pool', 'model.depth', 'model.widenFactor', 'model.block', 'sparsity.density', 'dataset.synthetic.shape', 'dataset.path', 'run.maxMemoryMb', 'sparsity.scope', 'sparsity.batches', 'sparsity.synflowRounds', 'sparsity.dynamic.method', 'sparsity.dynamic.every', 'sparsity.dynamic.fraction', 'sparsity.dynamic.schedule', 'sparsity.dynamic.until', 'sparsity.dynamic.noise', 'sparsity.gmp.begin', 'sparsity.gmp.end', 'sparsity.gmp.every', 'sparsity.gmp.initialDensity', 'sparsity.guard']);
 
 function get(obj: unknown, camel: string): unknown {
   return camel.split('.').reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);

@@ -103,7 +103,7 @@ test('derived settings follow each point: density axis re-derives dense_width, m
 });
 
 test('an axis naming an unknown key is an error at the axis key, with did-you-mean', () => {
-  const text = [...BASE.split('\n').slice(0, -1), 'sweep:', '  grid:', '    training.optimiser: [sgd]', '    batch_norm: [true]', '    model.nope: [1]', ''].join('\n');
+  const text = [...BASE.split('\n').slice(0, -1), 'sweep:', '  grid:', '    training.optimiser: [sgd]', '    batch_norm: [true]', '    model.xyzzy_quux: [1]', ''].join('\n');
   const result = parseExperiment(text, FILE);
   assert.equal(result.config, undefined);
   assert.equal(result.sweep, undefined);
@@ -113,7 +113,7 @@ test('an axis naming an unknown key is an error at the axis key, with did-you-me
   assert.equal(optimiser.message, "sweep axis names unknown key 'training.optimiser'; did you mean 'training.optimizer'?");
   assert.equal(optimiser.suggestion, 'training.optimizer');
   assert.equal(issueFor(result.issues, 'sweep.grid.batch_norm').suggestion, 'model.batch_norm');
-  assert.match(issueFor(result.issues, 'sweep.grid.model.nope').message, /expected a dotted key path/);
+  assert.match(issueFor(result.issues, 'sweep.grid.model.xyzzy_quux').message, /expected a dotted key path/);
 });
 
 test('axis values are validated against their key, positioned on the value', () => {

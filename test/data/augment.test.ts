@@ -84,3 +84,42 @@ test('augmentBatch rejects inconsistent arguments', () => {
   assert.throws(() => augmentBatch(img, 1, [H, W, 1], { pad: -1, flip: false }, createRng(1)), /pad must be a non-negative integer/);
   assert.throws(() => augmentBatch(img, 1, [H, W, 1], { pad: 1, flip: false, padValue: [0, 0] }, createRng(1)), /padValue has 2 entries/);
 });
+
+test('defaultAugment for conv nets: 4 px on every image set, flip only for CIFAR, none for synthetic', () => {
+  for (const arch of ['cnn', 'wrn'] as const) {
+    assert.deepEqual(defaultAugment('fashion-mnist', undefined, arch), { pad: 4, flip: false });
+    assert.deepEqual(defaultAugment('mnist', undefined, arch), { pad: 4, flip: false });
+    assert.deepEqual(defaultAugment('cifar10', undefined, arch), { pad: 4, flip: true });
+    assert.deepEqual(defaultAugment('cifar100', undefined, arch), { pad: 4, flip: true });
+    assert.deepEqual(defaultAugment('synthetic', undefined, arch), { pad: 0, flip: false });
+  }
+  assert.deepEqual(defaultAugment('fashion-mnist', undefined, 'mlp'), { pad: 2, flip: false });
+});
+
+test('conv defaults on NHWC batches: shape-preserving, seeded, every value from its own example or the black pad', () => {
+  for (const [shape, name] of [
+    [[28, 28, 1], 'fashion-mnist'],
+    [[32, 32, 3], 'cifar10'],
+  ] as const) {
+    const [h, w, c] = shape;
+    const f = h * w * c;
+    const n = 6;
+    // Distinct values per example and position (e·f + i + 1), so each output value names its source.
+    const x = Float32Array.from({ length: n * f }, (_, i) => i + 1);
+    const opts = defaultAugment(name, { normalization: { mean: [], std: [], zero: Array.from({ length: c }, () => -7) } }, 'cnn');
+    const a = augmentBatch(x, n, shape, opts, createRng(11).fork('augment'));
+    const b = augmentBatch(x, n, shape, opts, createRng(11).fork('augment'));
+    const other = augmentBatch(x, n, shape, opts, createRng(12).fork('augment'));
+    assert.equal(a.length, x.length);
+    assert.deepEqual(a, b);
+    assert.notDeepEqual(a, other);
+    for (let e = 0; e < n; e++) {
+      for (let i = 0; i < f; i++) {
+        const v = a[e * f + i];
+        if (v === -7) continue;
+        assert.ok(v > e * f && v <= (e + 1) * f, `example ${e} value ${v} comes from another example`);
+        assert.equal((v - 1) % c, i % c, 'channels stay in place');
+      }
+    }
+  }
+});

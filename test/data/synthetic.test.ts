@@ -71,3 +71,32 @@ test('synthetic: missing or invalid spec is a DatasetError', async () => {
   await assert.rejects(loadDataset(cfg('synthetic', { synthetic: { ...spec, classes: 1 } }), { seed: 1 }), /synthetic\.classes must be 2\.\.256, got 1/);
   await assert.rejects(loadDataset(cfg('synthetic', { synthetic: { ...spec, trainSize: 0 } }), { seed: 1 }), /synthetic\.trainSize must be a positive integer, got 0/);
 });
+
+test('synthetic images: shape [H, W, C] lays out the same generated values; normalisation is per channel', async () => {
+  const flat = generateSynthetic({ features: 48, classes: 3, trainSize: 60, testSize: 20 }, 7);
+  const image = generateSynthetic({ features: 48, shape: [4, 4, 3], classes: 3, trainSize: 60, testSize: 20 }, 7);
+  assert.deepEqual(image.shape, [4, 4, 3]);
+  assert.deepEqual(flat.shape, [1, 48, 1]);
+  assert.deepEqual(image.trainX, flat.trainX);
+  assert.deepEqual(image.testY, flat.testY);
+  assert.match(image.source, /in 48 features as 4×4×3 images/);
+  const ds = await loadDataset(cfg('synthetic', { synthetic: { features: 48, shape: [4, 4, 3], classes: 3, trainSize: 60, testSize: 20 } }), { seed: 7 });
+  assert.deepEqual(ds.shape, [4, 4, 3]);
+  assert.equal(ds.features, 48);
+  // Per-channel statistics: three means, and every channel of the train split has mean 0 after normalisation (by hand: sum / count).
+  assert.equal(ds.normalization?.mean.length, 3);
+  for (let ch = 0; ch < 3; ch++) {
+    let sum = 0;
+    let count = 0;
+    for (let i = ch; i < ds.train.x.length; i += 3) {
+      sum += ds.train.x[i];
+      count++;
+    }
+    assert.ok(Math.abs(sum / count) < 1e-5, `channel ${ch} mean ${sum / count}`);
+  }
+});
+
+test('synthetic images: a shape that does not hold features values is a DatasetError', () => {
+  assert.throws(() => generateSynthetic({ features: 40, shape: [4, 4, 3], classes: 3, trainSize: 6, testSize: 2 }, 1), /shape \[4, 4, 3\] has 48 values per example, but synthetic.features is 40/);
+  assert.throws(() => generateSynthetic({ features: 0, shape: [0, 4, 3], classes: 3, trainSize: 6, testSize: 2 }, 1), DatasetError);
+});
