@@ -184,9 +184,14 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   /** The root rows: live runs of this session, then sweeps, then single recorded runs. */
   private rootNodes(): RunsNode[] {
+    if (this.past === undefined) {
+      this.past = listPastRuns(this.manager.runsDirs());
+      // A live run this window does not show yet (a window before a reload started it, or the CLI,
+      // or another window): followed from its folder from now on, listed with the live runs.
+      this.manager.adoptLive(this.past);
+    }
     const live = this.manager.list();
     const liveIds = new Set(live.map((r) => r.runId).filter((id): id is string => id !== undefined));
-    this.past ??= listPastRuns(this.manager.runsDirs());
     const past = this.past.filter((r) => !liveIds.has(r.runId));
     // Runs of other processes (a terminal, a Slurm task) still going: read their folders again
     // shortly. File events alone miss some ends (a run created and ended within one event batch).
