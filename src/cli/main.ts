@@ -16,7 +16,7 @@ import { BACKENDS, type BackendPreference } from '../shared/experiment';
 import { runOne } from './run';
 import { loadForCli, CliUsageError } from './load';
 import { listPastRuns } from '../runs/folders';
-import { statusLabel, startLabel } from '../runs/status';
+import { runLabel, startLabel } from '../runs/status';
 import { table } from './format';
 import { sweepCommand, sweepStatusCommand, sweepCancelCommand, sweepTaskCommand, EXECUTORS, type Executor } from './sweep';
 import { reportCommand } from '../study/report';
@@ -277,7 +277,7 @@ async function main(argv: string[]): Promise<number> {
         table(
           ['started', 'run', 'status', 'backend', 'sweep', 'note'],
           runs.map((r) =>
-            [startLabel(r.startedAt), r.runId, statusLabel(r.status, r.diverged), r.backend ?? '', r.sweep ?? '', (r.reason ?? '').split('\n')[0].slice(0, 80)].map((cell) => terminalText(cell)),
+            [startLabel(r.startedAt), r.runId, runLabel(r), r.backend ?? '', r.sweep ?? '', (r.reason ?? '').split('\n')[0].slice(0, 80)].map((cell) => terminalText(cell)),
           ),
         ) + '\n',
       );

@@ -5,6 +5,7 @@
  * store, the extension following a run, the CLI).
  */
 export * from '../shared/run-status';
+import { statusLabel, type RunStatus } from '../shared/run-status';
 
 /**
  * Who or what asked a run to stop. Recorded in the run folder (`stop-request.json`, see store.ts) by
@@ -71,6 +72,15 @@ export function stoppedReason(trainerReason: string | undefined, request: Pick<S
   const who = request !== undefined ? `asked by ${stopSourceText(request)}` : UNRECORDED_STOP;
   const said = trainerReason !== undefined && trainerReason.trim() !== '' ? trainerReason.trim() : 'stopped';
   return `${said}: ${who}`;
+}
+
+/**
+ * A run's status for a list (Runs view, `gradflow runs`): the diverged nets named, a stopped run
+ * with who or what stopped it: `stopped (Stop in VS Code)`, `stopped (Slurm CANCELLED)`.
+ */
+export function runLabel(r: { status: RunStatus; diverged?: readonly string[]; stoppedBy?: string }): string {
+  if (r.status === 'stopped' && r.stoppedBy !== undefined && r.stoppedBy !== '') return `stopped (${r.stoppedBy})`;
+  return statusLabel(r.status, r.diverged ?? []);
 }
 
 /** What is known of a run folder without a summary. */

@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RunWriter, STOP_REQUEST_FILE, readRun, readStopRequest, requestStop, watchStopRequest } from '../../src/runs/store';
-import { STOP_SOURCES, UNRECORDED_STOP, statusWithoutSummary, stopSourceText, stoppedReason, type LivenessFacts } from '../../src/runs/status';
+import { STOP_SOURCES, UNRECORDED_STOP, runLabel, statusWithoutSummary, stopSourceText, stoppedReason, type LivenessFacts } from '../../src/runs/status';
+import { stopCause } from '../../src/runs/slurm';
 import type { ExperimentConfig } from '../../src/shared/experiment';
 import type { RunSummary } from '../../src/shared/protocol';
 
@@ -126,4 +127,25 @@ test('watchStopRequest calls back once, with the request, when it appears', asyn
   await new Promise((r) => setTimeout(r, 100));
   unwatch();
   assert.deepEqual(seen, ['slurm/CANCELLED']);
+});
+
+test('a list names who stopped a run; other statuses as before', () => {
+  assert.equal(runLabel({ status: 'stopped', stoppedBy: 'Stop in VS Code' }), 'stopped (Stop in VS Code)');
+  assert.equal(runLabel({ status: 'stopped', stoppedBy: 'Slurm CANCELLED' }), 'stopped (Slurm CANCELLED)');
+  assert.equal(runLabel({ status: 'stopped' }), 'stopped');
+  assert.equal(runLabel({ status: 'diverged', diverged: ['sparse'] }), 'diverged (sparse)');
+  assert.equal(runLabel({ status: 'killed', stoppedBy: 'ignored' }), 'killed');
+});
+
+test("a Slurm task's stop: Slurm's state when Slurm ended it, else the request in the folder", () => {
+  const at = '2026-01-01T00:00:00Z';
+  // scancel: the task recorded Slurm's SIGTERM (its state unknown at that moment); the follower knows CANCELLED.
+  assert.deepEqual(stopCause('CANCELLED', { by: 'slurm', detail: 'SIGTERM', at }), { by: 'slurm', detail: 'CANCELLED' });
+  assert.deepEqual(stopCause('CANCELLED by 0', undefined), { by: 'slurm', detail: 'CANCELLED' });
+  assert.deepEqual(stopCause('TIMEOUT', undefined), { by: 'slurm', detail: 'TIMEOUT' });
+  // Someone asked through the folder (Stop in VS Code on the task's run): that is who stopped it.
+  assert.deepEqual(stopCause('COMPLETED', { by: 'vscode', at }), { by: 'vscode', at });
+  assert.deepEqual(stopCause('CANCELLED', { by: 'vscode', at }), { by: 'vscode', at });
+  assert.equal(stopCause('COMPLETED', undefined), undefined);
+  assert.equal(stoppedReason('stopped by request at step 4', stopCause('CANCELLED', undefined)), 'stopped by request at step 4: asked by Slurm CANCELLED');
 });

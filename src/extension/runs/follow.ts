@@ -27,6 +27,8 @@ export interface FollowEvents {
   message(m: TrainerToHost): void;
   /** The run ended (its folder's status is no longer live); called once, after the last message. */
   ended(record: RunRecord): void;
+  /** Something went wrong reading (the follower goes on, from where it was). */
+  error?(e: unknown): void;
 }
 
 export interface FollowOptions {
@@ -86,6 +88,8 @@ export class RunFollower {
           return;
         }
       }
+    } catch (e) {
+      this.events.error?.(e);
     } finally {
       this.reading = false;
     }

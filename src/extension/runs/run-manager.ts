@@ -83,6 +83,8 @@ export interface LiveRun {
   readonly launchId?: string;
   /** Host and trainer pid of a followed run (from run.json): a Stop that is not honoured in time kills it. */
   trainer?: { host?: string; pid: number };
+  /** Status `stopped`: who or what asked (from its folder's stop request). */
+  stoppedBy?: string;
   /** Has this run's end been told (ended promise resolved, notification shown)? */
   over: boolean;
   /** No notification at its end (a sweep's run). */
@@ -529,8 +531,17 @@ export class RunManager implements vscode.Disposable {
     };
     this.runs.set(key, run);
     this.deps.log.info(`[${logText(name)}] following run ${record.runId} from its folder ${logText(record.runDir)} (started ${record.startedAt}${record.host !== undefined ? ` on ${record.host}` : ''}, pid ${record.pid})`);
-    // The run's entry is rebuilt from its log: an entry listed before (a restored dashboard) goes.
+    // The run's entry is rebuilt from its log: an entry listed before (a restored dashboard) goes,
+    // and a fresh one is there at once (a dashboard restored next can show it before the log is read).
     this.deps.dashboard.removeRun(record.runId);
+    this.deps.dashboard.addRun({
+      runId: record.runId,
+      title: name,
+      startedAt: record.startedAt,
+      status: 'running',
+      ...(source !== undefined ? { sourceFile: source } : {}),
+      ...(record.backend !== undefined ? { backend: record.backend } : {}),
+    });
     // Its diagnostics come back as its log is read (alerts, a refused setting).
     if (source !== undefined) this.resetDiagnostics(run.uri);
     const follower = new RunFollower(record.runDir, {
@@ -542,6 +553,7 @@ export class RunManager implements vscode.Disposable {
         }
       },
       ended: (rec) => resolveEnded(this.onFollowedEnd(run, rec)),
+      error: (e) => this.deps.log.error(`[${logText(run.name)}] following ${logText(record.runDir)}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
     });
     run.follower = follower;
     follower.start();
@@ -556,6 +568,7 @@ export class RunManager implements vscode.Disposable {
     const summary = readSummary(record.runDir);
     if (summary !== undefined) run.summary = summary;
     run.status = record.status;
+    if (record.stoppedBy !== undefined) run.stoppedBy = record.stoppedBy;
     if (isFailure(record.status)) run.error ??= record.reason ?? (record.status === 'killed' ? 'the trainer died without writing a summary' : record.status);
     const outcome: RunOutcome = {
       status: record.status,
@@ -879,6 +892,7 @@ export class RunManager implements vscode.Disposable {
     run.status = outcome.status;
     // A stopped run's reason says who asked: the folder has the request (runs/status.ts).
     const record = run.runDir !== undefined && run.status === 'stopped' ? readRun(run.runDir) : undefined;
+    if (record?.stoppedBy !== undefined) run.stoppedBy = record.stoppedBy;
     this.tellEnd(run, record?.reason ?? run.summary?.reason, exit);
     return outcome;
   }
