@@ -146,6 +146,8 @@ export async function superviseCommand(trainerPath: string): Promise<number> {
   process.stderr.on('error', () => undefined);
   process.title = `gradflow-supervisor ${path.basename(process.cwd())}`;
   const exit = await supervise({ trainerPath });
+  // Our own disconnect is not the host going away: no note for it.
+  process.removeAllListeners('disconnect');
   if (process.connected) process.disconnect();
   if (exit.signal !== null) {
     // Mirror a trainer killed by a signal, so the extension reads the run as killed.
