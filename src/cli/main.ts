@@ -5,6 +5,7 @@
  *   gradflow sweep FILE [--executor local|slurm ...]   run a sweep (local pool or one Slurm array)
  *   gradflow sweep --status DIR | --cancel DIR
  *   gradflow sweep-task SWEEP_DIR I --batch FILE       one array task (run by Slurm, not by hand)
+ *   gradflow supervise             the detached host of a run started from VS Code (not by hand)
  *   gradflow runs [DIR]            list runs
  *   gradflow help
  */
@@ -15,11 +16,12 @@ import { BACKENDS, type BackendPreference } from '../shared/experiment';
 import { runOne } from './run';
 import { loadForCli, CliUsageError } from './load';
 import { listPastRuns } from '../runs/folders';
-import { statusLabel, startLabel } from '../runs/status';
+import { runLabel, startLabel } from '../runs/status';
 import { table } from './format';
 import { sweepCommand, sweepStatusCommand, sweepCancelCommand, sweepTaskCommand, EXECUTORS, type Executor } from './sweep';
 import { reportCommand } from '../study/report';
 import { earlyWarningCommand } from '../study/early-warning/cli';
+import { superviseCommand } from './supervise';
 
 const USAGE = `gradflow — live gradient flow for sparse neural networks
 
@@ -229,6 +231,8 @@ async function main(argv: string[]): Promise<number> {
       if (!Number.isInteger(i) || i < 0) throw new CliUsageError(`sweep-task: INDEX must be a task index (0, 1, …), got '${index}'`);
       return sweepTaskCommand(path.resolve(dir), i, path.resolve(args.batch), trainerPath, process.stdout);
     }
+    case 'supervise':
+      return superviseCommand(trainerPath);
     case 'report': {
       const dir = args.positional[0];
       if (!dir && args.fromTable === undefined) throw new CliUsageError('report: missing SWEEP_DIR (the folder `gradflow sweep` printed) or --from-table FILE');
@@ -273,7 +277,7 @@ async function main(argv: string[]): Promise<number> {
         table(
           ['started', 'run', 'status', 'backend', 'sweep', 'note'],
           runs.map((r) =>
-            [startLabel(r.startedAt), r.runId, statusLabel(r.status, r.diverged), r.backend ?? '', r.sweep ?? '', (r.reason ?? '').split('\n')[0].slice(0, 80)].map((cell) => terminalText(cell)),
+            [startLabel(r.startedAt), r.runId, runLabel(r), r.backend ?? '', r.sweep ?? '', (r.reason ?? '').split('\n')[0].slice(0, 80)].map((cell) => terminalText(cell)),
           ),
         ) + '\n',
       );

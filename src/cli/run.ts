@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import type { BackendPreference, ExperimentConfig } from '../shared/experiment';
 import type { RunSummary, TrainerToHost } from '../shared/protocol';
 import { startRun, type RunOutcome } from '../runs/session';
-import { statusLabel } from '../runs/status';
+import { statusLabel, stopSourceText, stoppedReason, type StopSource } from '../runs/status';
+import { readStopRequest, requestStop, watchStopRequest } from '../runs/store';
 import { num, progressLine, summaryTable, type ProgressState } from './format';
 import { stripControl } from '../shared/text';
 import { terminalText } from '../shared/sanitize';
@@ -44,11 +45,28 @@ export async function runOne(config: ExperimentConfig, sourceFile: string | unde
     err.write(stripControl(s, { keepNewlines: true }) + '\n');
   };
 
+  // Who asked the run to stop is recorded in its folder (stop-request.json), so that the run says
+  // `stopped (by Ctrl-C in the terminal)`; a request recorded there by someone else (Stop in VS
+  // Code on this run) stops it too.
+  let runDir: string | undefined;
+  let stopBy: StopSource | undefined;
+  let unwatch: (() => void) | undefined;
+  const recordStop = (by: StopSource): void => {
+    stopBy ??= by;
+    if (runDir === undefined) return;
+    try {
+      requestStop(runDir, { by });
+    } catch (e) {
+      say(`gradflow: could not record the stop request: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+
   let interrupts = 0;
   const onSigint = (): void => {
     interrupts++;
     if (interrupts === 1) {
       say('stopping after the current step (the run log is kept); press Ctrl-C again to kill');
+      recordStop('ctrl-c');
       handle.stop();
     } else handle.kill();
   };
@@ -62,6 +80,7 @@ export async function runOne(config: ExperimentConfig, sourceFile: string | unde
     if (outClosed) return;
     outClosed = true;
     say(`gradflow: stdout closed (${e.code ?? e.message}): stopping after the current step (the run log is kept)`);
+    recordStop('stdout-closed');
     handle.stop();
   };
   opts.out.on('error', onOutError);
@@ -104,6 +123,13 @@ export async function runOne(config: ExperimentConfig, sourceFile: string | unde
           say(`backend ${m.backend}; ${nets}; ${m.totalSteps} steps (${m.stepsPerEpoch}/epoch)`);
           say(`run folder: ${terminalText(m.runDir)}`);
         }
+        runDir = m.runDir;
+        if (stopBy !== undefined) recordStop(stopBy);
+        unwatch = watchStopRequest(m.runDir, (r) => {
+          if (r.pid === process.pid) return; // our own Ctrl-C
+          say(`stopping after the current step: asked by ${stopSourceText(r)} (the run log is kept)`);
+          handle.stop();
+        });
         progress.nets = m.nets.map((n) => ({ net: n.net, loss: NaN, egf2: NaN }));
         break;
       }
@@ -146,13 +172,14 @@ export async function runOne(config: ExperimentConfig, sourceFile: string | unde
 
   const outcome = await session.ended;
   const exit = outcome.exit;
+  unwatch?.();
   process.off('SIGINT', onSigint);
   if (tty) err.write('\r\x1b[K');
 
   if (summary) {
     if (!opts.json) {
       write('\n' + stripControl(summaryTable(summary), { keepNewlines: true }) + '\n\n');
-      const why = outcome.status === 'stopped' ? ` (${summary.reason ?? 'stop requested'})` : outcome.status === 'failed' ? ` (${summary.reason ?? 'unknown reason'})` : '';
+      const why = outcome.status === 'stopped' ? ` (${stoppedReason(summary.reason, readStopRequest(summary.runDir))})` : outcome.status === 'failed' ? ` (${summary.reason ?? 'unknown reason'})` : '';
       write(stripControl(`run ${summary.runId}: ${statusLabel(outcome.status, outcome.diverged)}${why}; log and summary in ${terminalText(path.relative(process.cwd(), summary.runDir) || summary.runDir)}`) + '\n');
     }
     const diverged = summary.nets.filter((n) => n.diverged);

@@ -87,6 +87,19 @@ export class GradflowContext implements vscode.Disposable {
   }
 
   /**
+   * On activation: follow every live run of the workspace's runs folders (a run this window's
+   * predecessor started goes on under its supervisor): shown live again, Stop works, its end told.
+   */
+  reattachRuns(): void {
+    try {
+      const adopted = this.runs.adoptLive(listPastRuns(this.runs.runsDirs()));
+      if (adopted.length > 0) this.log.info(`reattached to ${adopted.length} live run(s): ${adopted.map((r) => r.runId ?? r.key).join(', ')}`);
+    } catch (e) {
+      this.log.error(`reattaching to live runs: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /**
    * After a window reload (or any activation) the language server has no run diagnostics: send it,
    * for each experiment file that still exists, the reports of its latest recorded run, as a live
    * run would (see restore-diagnostics.ts). Files with no alerts and no refused setting send nothing.
@@ -101,6 +114,8 @@ export class GradflowContext implements vscode.Disposable {
     }
     const records = this.workspaceState !== undefined ? runTextsOf(this.workspaceState) : {};
     for (const [file, run] of latestRunPerFile(past)) {
+      // A live run is followed from its folder: its alerts come back as its log is read.
+      if (this.runs.byRunId(run.runId) !== undefined) continue;
       try {
         const uri = vscode.Uri.file(file);
         let current: string;
@@ -135,6 +150,8 @@ export class GradflowContext implements vscode.Disposable {
     }
     // Oldest first: the page's run list keeps insertion order, so the newest ends up last (its default).
     for (const r of [...past].reverse()) {
+      // A followed run has its entry already, rebuilt from its log as it goes.
+      if (this.runs.byRunId(r.runId) !== undefined) continue;
       this.dashboard.addLazyRun(
         runInfoOf(r),
         () => {

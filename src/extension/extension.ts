@@ -43,6 +43,8 @@ export function activate(context: vscode.ExtensionContext): void {
   );
   void vscode.commands.executeCommand('setContext', 'gradflow.hasRunningRuns', false);
   c.server.startWhenNeeded();
+  // Runs outlive the window (each under its detached supervisor): follow the live ones again.
+  c.reattachRuns();
   // Run diagnostics live in the server's memory: put the latest run's back after a reload.
   void c.restoreDiagnostics();
 }
@@ -51,7 +53,6 @@ export async function deactivate(): Promise<void> {
   const c = ctx;
   ctx = undefined;
   if (c === undefined) return;
-  // Trainers are child processes: stop them rather than leaving orphans that keep writing runs.
-  await c.runs.stopAll();
+  // Runs are not stopped: they are not children of the window (see docs/extension.md, lifecycle).
   await c.server.stop();
 }

@@ -21,8 +21,8 @@ import type { BackendPreference } from '../shared/experiment';
 import { logText, shellWord, slurmJobName, terminalText } from '../shared/sanitize';
 import { claimState } from './claims';
 import { startRun } from './session';
-import { isComplete, type RunStatus } from './status';
-import { listRuns, readSummary, type RunRecord } from './store';
+import { isComplete, stoppedReason, type RunStatus, type StopRequest } from './status';
+import { listRuns, readStopRequest, readSummary, requestStop, watchStopRequest, type RunRecord } from './store';
 import { BoundedReadError, readBoundedText } from '../shared/bounded-read';
 
 /** `slurm/jobs.jsonl`: one line of about 300 bytes per submission; 16 MiB is ~50,000 submissions. */
@@ -487,7 +487,9 @@ export async function followJob(sweepDir: string, job: JobRecord, pollMs: number
         const status: RunStatus = v.complete && v.run ? v.run.status : v.slurmState === 'CANCELLED' ? 'stopped' : (v.run?.status ?? 'failed');
         const tail = logTailOf(v.logFile, 6);
         const error = v.complete ? undefined : `Slurm ${v.slurmState}${v.record?.error ? `: ${v.record.error.split('\n')[0]}` : ''}${tail.length > 0 ? `\n${tail.join('\n')}` : ''}`;
-        const summary = v.run !== undefined && (isComplete(v.run.status) || v.run.status === 'stopped' || v.run.status === 'failed') ? readSummary(v.run.runDir) : undefined;
+        let summary = v.run !== undefined && (isComplete(v.run.status) || v.run.status === 'stopped' || v.run.status === 'failed') ? readSummary(v.run.runDir) : undefined;
+        // A stopped task says who or what stopped it: Slurm's state when Slurm ended it, else the request in its folder.
+        if (summary !== undefined && v.run?.status === 'stopped') summary = { ...summary, reason: stoppedReason(summary.reason, stopCause(v.slurmState, readStopRequest(v.run.runDir))) };
         onEvent({
           type: 'end',
           id: v.configId,
@@ -501,6 +503,27 @@ export async function followJob(sweepDir: string, job: JobRecord, pollMs: number
     if (stopped()) return views;
     await sleep(pollMs);
   }
+}
+
+/** Slurm states in which Slurm itself ended a task (its SIGTERM is then the stop request). */
+const SLURM_ENDED = new Set(['CANCELLED', 'TIMEOUT', 'PREEMPTED', 'DEADLINE', 'NODE_FAIL', 'REVOKED']);
+
+/**
+ * Who stopped a task's run: Slurm, by its state, when Slurm ended the task and the request in the run
+ * folder is Slurm's own SIGTERM (or none); else the request recorded in the folder.
+ */
+export function stopCause(slurmState: string, request: StopRequest | undefined): Pick<StopRequest, 'by' | 'detail'> | undefined {
+  const state = slurmState.split(' ')[0];
+  if (SLURM_ENDED.has(state) && (request === undefined || request.by === 'slurm')) return { by: 'slurm', detail: state };
+  return request;
+}
+
+/** This task's own Slurm state (`scontrol show job`), e.g. CANCELLED once scancel was asked; undefined when unknown. */
+function ownJobState(): string | undefined {
+  const id = process.env.SLURM_JOB_ID;
+  if (id === undefined || !/^\d+$/.test(id)) return undefined;
+  const r = run('scontrol', ['show', 'job', '-o', id], 5000);
+  return r.status === 0 ? /\bJobState=(\S+)/.exec(r.stdout)?.[1] : undefined;
 }
 
 /**
@@ -523,6 +546,15 @@ export async function sweepTask(sweepDir: string, index: number, batchFile: stri
   const onTerm = (): void => {
     say('SIGTERM: stopping the trainer after its current step');
     session?.stop();
+    // Recorded in the run folder: Slurm's state says why (CANCELLED by scancel, TIMEOUT, PREEMPTED).
+    if (session?.runDir !== undefined) {
+      const state = ownJobState();
+      try {
+        requestStop(session.runDir, { by: 'slurm', detail: state !== undefined && state !== 'RUNNING' && state !== 'COMPLETING' ? state : 'SIGTERM' });
+      } catch (e) {
+        say(`could not record the stop request: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
   };
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onTerm);
@@ -544,6 +576,14 @@ export async function sweepTask(sweepDir: string, index: number, batchFile: stri
         session = s;
         s.handle.onStderr((line) => say(`[trainer] ${line}`));
         s.onMessage((m) => {
+          if (m.type === 'ready') {
+            // A stop asked through the run folder (Stop in VS Code on this task's run) stops it too.
+            const unwatch = watchStopRequest(m.runDir, (r) => {
+              say(`stop requested in the run folder (${r.by}): stopping the trainer after its current step`);
+              s.stop();
+            });
+            void s.ended.then(unwatch);
+          }
           if (m.type === 'ready') say(`run ${m.runId} in ${m.runDir}: ${m.totalSteps} steps on ${m.backend}`);
           else if (m.type === 'epoch') say(`epoch ${m.metrics.epoch} ${m.metrics.net}: test acc ${(100 * m.metrics.test.accuracy).toFixed(2)}%`);
           else if (m.type === 'log' && m.level !== 'info') say(`${m.level}: ${m.message}`);

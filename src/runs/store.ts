@@ -8,10 +8,15 @@
  *                  at least once a second (and on every epoch, alert, done or error);
  * - `summary.json` written once at the end (finished, stopped or failed);
  * - `heartbeat`    an empty file whose modification time the trainer refreshes every
- *                  HEARTBEAT_MS while it runs.
+ *                  HEARTBEAT_MS while it runs;
+ * - `stop-request.json` the one file a host may write into the folder, create-exclusive (the first
+ *                  request wins): who or what asked the run to stop (`requestStop`). The run's host
+ *                  (the extension's supervisor, `gradflow run`) watches for it and stops the trainer;
+ *                  readers fold it into a `stopped` run's reason.
  * Nothing is ever overwritten: a run id is unique and its folder is created exclusively. A run with
  * no summary is `running` while its heartbeat is fresh, else `killed` (on the run's own host a dead
- * pid means killed at once; a live pid alone never means running: pids are reused).
+ * pid means killed at once; a live pid alone never means running: pids are reused). The rule is
+ * `statusWithoutSummary` in status.ts.
  * A folder whose files cannot be read as a run is `corrupt`, with the reason, and still listed.
  */
 import * as fs from 'node:fs';
@@ -21,7 +26,7 @@ import type { ExperimentConfig } from '../shared/experiment';
 import * as os from 'node:os';
 import { isTrainerMessage, readRunSummary, readTrainerMessage, type RunBackend, type RunSummary, type RunSummaryOnWire, type TrainerToHost } from '../shared/protocol';
 import { GRADFLOW_VERSION } from '../shared/version';
-import { divergedNets, statusOfSummary, type RunStatus } from './status';
+import { divergedNets, isStopSource, statusOfSummary, statusWithoutSummary, stopSourceText, stoppedReason, type RunStatus, type StopRequest } from './status';
 import { isRecord } from '../shared/guards';
 import { grouped } from '../config/limits';
 import { humanBytes, MAX_RUN_JSON_BYTES, readBoundedText, BoundedReadError } from '../shared/bounded-read';
@@ -57,6 +62,11 @@ export interface RunHeader {
   configId?: string;
   /** Gradflow version that made the run (absent in runs made before versions were recorded). */
   gradflowVersion?: string;
+  /**
+   * Id of the launch that started the trainer (`GRADFLOW_LAUNCH_ID` in its environment): the
+   * extension tells its own runs from runs it should follow by it.
+   */
+  launchId?: string;
 }
 
 export interface RunRecord extends RunHeader {
@@ -68,6 +78,8 @@ export interface RunRecord extends RunHeader {
   reason?: string;
   /** Nets that diverged (status `diverged`). */
   diverged?: string[];
+  /** Status `stopped`: who or what asked (`Stop in VS Code`, `Ctrl-C in the terminal`, `Slurm CANCELLED`), when recorded. */
+  stoppedBy?: string;
 }
 
 const FLUSH_INTERVAL_MS = 500;
@@ -163,6 +175,7 @@ export class RunWriter {
         gradflowVersion: GRADFLOW_VERSION,
         ...(opts.sourceFile !== undefined ? { sourceFile: opts.sourceFile } : {}),
         ...(opts.configId !== undefined ? { configId: opts.configId } : {}),
+        ...(launchIdOf(process.env) !== undefined ? { launchId: launchIdOf(process.env) } : {}),
       };
       let file = RESERVE_FILE;
       try {
@@ -734,6 +747,7 @@ const HEADER_FIELDS: ReadonlyArray<[keyof RunHeader, 'string' | 'number', boolea
   ['sourceFile', 'string', false],
   ['configId', 'string', false],
   ['gradflowVersion', 'string', false],
+  ['launchId', 'string', false],
 ];
 
 /** Check run.json field by field; returns the header and what is wrong with it. */
@@ -801,12 +815,17 @@ export function readRun(runDir: string): RunRecord | undefined {
     if (problems.length === 0) summary = readRunSummary(sum.value as RunSummaryOnWire); // nulls (JSON's NaN) back to NaN
   } else if (!sum.missing) problems.push(sum.reason);
   let reason: string | undefined;
+  let stopRequest: StopRequest | undefined;
   if (problems.length > 0) {
     status = 'corrupt';
     reason = problems.join('; ');
   } else if (summary) {
     status = statusOfSummary(summary);
     reason = summary.reason;
+    if (status === 'stopped') {
+      stopRequest = readStopRequest(runDir);
+      reason = stoppedReason(summary.reason, stopRequest);
+    }
   } else {
     status = liveness(runDir, header);
   }
@@ -832,20 +851,19 @@ export function readRun(runDir: string): RunRecord | undefined {
     ...(summary && typeof summary.endedAt === 'string' ? { endedAt: summary.endedAt } : {}),
     ...(reason !== undefined ? { reason } : {}),
     ...(diverged.length > 0 ? { diverged } : {}),
+    ...(stopRequest !== undefined ? { stoppedBy: stopSourceText(stopRequest) } : {}),
   };
 }
 
-/** A run without a summary: running while its heartbeat is fresh and (on this host) its pid lives. */
+/** A run without a summary: running while its heartbeat is fresh and (on this host) its pid lives (status.ts). */
 function liveness(runDir: string, header: RunHeader): 'running' | 'killed' {
-  const beat = ageMs(path.join(runDir, 'heartbeat'));
   const sameHost = header.host === undefined || header.host === os.hostname();
-  if (beat === undefined) {
-    // A run made before heartbeats: the pid is all there is.
-    return sameHost && header.pid > 0 && pidAlive(header.pid) ? 'running' : 'killed';
-  }
-  if (beat > runStaleMs()) return 'killed';
-  if (sameHost && !(header.pid > 0 && pidAlive(header.pid))) return 'killed';
-  return 'running';
+  return statusWithoutSummary({
+    heartbeatAgeMs: ageMs(path.join(runDir, 'heartbeat')),
+    sameHost,
+    pidAlive: sameHost && header.pid > 0 && pidAlive(header.pid),
+    staleMs: runStaleMs(),
+  });
 }
 
 function readFirstLine(file: string): string | undefined {
@@ -884,4 +902,75 @@ export function listRuns(runsDir: string): RunRecord[] {
 export function readSummary(runDir: string): RunSummary | undefined {
   const r = readJsonFile(path.join(runDir, 'summary.json'));
   return r.ok && checkSummary(r.value).length === 0 ? readRunSummary(r.value as RunSummaryOnWire) : undefined;
+}
+
+/** The launch id a host gives its trainer (`GRADFLOW_LAUNCH_ID`), recorded in run.json. */
+export const LAUNCH_ID_ENV = 'GRADFLOW_LAUNCH_ID';
+
+function launchIdOf(env: NodeJS.ProcessEnv): string | undefined {
+  const v = env[LAUNCH_ID_ENV];
+  return v !== undefined && /^[A-Za-z0-9._-]{1,64}$/.test(v) ? v : undefined;
+}
+
+/** The file of a run folder that records who asked the run to stop. */
+export const STOP_REQUEST_FILE = 'stop-request.json';
+
+/**
+ * Ask a run to stop by recording who asks in its folder (create-exclusive: the first request is the
+ * one kept). The run's host (the extension's supervisor, `gradflow run`) sees it within
+ * `STOP_POLL_MS` and stops the trainer after its current step. True when this call recorded the
+ * request, false when one was there already. Throws `RunWriteError` when the folder cannot be written.
+ */
+export function requestStop(runDir: string, request: Omit<StopRequest, 'at' | 'host' | 'pid'> & Partial<Pick<StopRequest, 'at'>>): boolean {
+  const record: StopRequest = { at: new Date().toISOString(), host: os.hostname(), pid: process.pid, ...request };
+  try {
+    writeExclusive(path.join(runDir, STOP_REQUEST_FILE), record);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    throw new RunWriteError(code, STOP_REQUEST_FILE, runDir);
+  }
+}
+
+/** The stop request recorded in a run folder, if any (a malformed one reads as none). */
+export function readStopRequest(runDir: string): StopRequest | undefined {
+  const r = readJsonFile(path.join(runDir, STOP_REQUEST_FILE));
+  if (!r.ok || !isRecord(r.value)) return undefined;
+  const v = r.value;
+  if (!isStopSource(v.by) || typeof v.at !== 'string') return undefined;
+  return {
+    by: v.by,
+    at: v.at,
+    ...(typeof v.detail === 'string' && v.detail !== '' ? { detail: v.detail.slice(0, 200) } : {}),
+    ...(typeof v.host === 'string' ? { host: v.host } : {}),
+    ...(typeof v.pid === 'number' ? { pid: v.pid } : {}),
+  };
+}
+
+/** How often a run's host looks for a stop request. */
+export const STOP_POLL_MS = 250;
+
+/**
+ * Call `onRequest` once when a stop request appears in `runDir` (polled: a stat every
+ * `STOP_POLL_MS`, which works on shared file systems where change events do not). Returns the
+ * function that stops watching.
+ */
+export function watchStopRequest(runDir: string, onRequest: (r: StopRequest) => void, pollMs = STOP_POLL_MS): () => void {
+  const file = path.join(runDir, STOP_REQUEST_FILE);
+  let done = false;
+  const timer = setInterval(() => {
+    if (done || !fs.existsSync(file)) return;
+    // A request being written may not be complete yet: read it on a later tick.
+    const r = readStopRequest(runDir);
+    if (r === undefined) return;
+    done = true;
+    clearInterval(timer);
+    onRequest(r);
+  }, pollMs);
+  timer.unref();
+  return () => {
+    done = true;
+    clearInterval(timer);
+  };
 }

@@ -14,8 +14,8 @@ import { GRADFLOW_VERSION } from '../shared/version';
 import { boundedSlug } from '../shared/text';
 import { tryClaim, type Claim } from './claims';
 import { startRun, type RunOutcome, type RunSession } from './session';
-import { isComplete, type RunStatus } from './status';
-import { listRuns, makeFolder, type RunRecord } from './store';
+import { isComplete, stoppedReason, type RunStatus } from './status';
+import { listRuns, makeFolder, readStopRequest, requestStop, watchStopRequest, type RunRecord } from './store';
 import { BoundedReadError, MAX_MANIFEST_BYTES, readBoundedText } from '../shared/bounded-read';
 
 export interface PlannedRun {
@@ -476,6 +476,11 @@ export function localExecutor(opts: LocalExecutorOptions): SweepExecutor {
             onEvent({ type: 'start', id: r.id, point: r.point });
             let reported = 0;
             s.onMessage((m) => {
+              // A stop asked through the run folder (Stop in VS Code on this run) stops it too.
+              if (m.type === 'ready') {
+                const unwatch = watchStopRequest(m.runDir, () => s.stop());
+                void s.ended.then(unwatch);
+              }
               if (m.type !== 'step' || s.step <= reported) return;
               reported = s.step;
               onEvent({ type: 'progress', id: r.id, step: s.step, totalSteps: s.totalSteps });
@@ -496,7 +501,9 @@ export function localExecutor(opts: LocalExecutorOptions): SweepExecutor {
           return;
         }
         countEnd(counts, o.status);
-        onEvent({ type: 'end', id: r.id, status: o.status, ...(o.summary ? { summary: o.summary } : {}), ...(o.error !== undefined ? { error: o.error } : {}) });
+        // A stopped run's row says who asked (the request in its folder), not only "stopped by request".
+        const summary = o.summary !== undefined && o.status === 'stopped' && o.runDir !== undefined ? { ...o.summary, reason: stoppedReason(o.summary.reason, readStopRequest(o.runDir)) } : o.summary;
+        onEvent({ type: 'end', id: r.id, status: o.status, ...(summary ? { summary } : {}), ...(o.error !== undefined ? { error: o.error } : {}) });
       };
       const worker = async (): Promise<void> => {
         for (;;) {
@@ -509,7 +516,17 @@ export function localExecutor(opts: LocalExecutorOptions): SweepExecutor {
       return {
         stop: () => {
           stopping = true;
-          for (const s of live) s.stop();
+          for (const s of live) {
+            // Recorded in the run folder first: the run then says it stopped because the sweep was cancelled.
+            if (s.runDir !== undefined) {
+              try {
+                requestStop(s.runDir, { by: 'sweep' });
+              } catch (e) {
+                onEvent({ type: 'log', message: `could not record the stop request in ${s.runDir}: ${e instanceof Error ? e.message : String(e)}` });
+              }
+            }
+            s.stop();
+          }
         },
         done: Promise.all(Array.from({ length: parallelism(planned) }, () => worker())).then(() => counts),
       };

@@ -24,6 +24,13 @@ export interface StartTrainerOptions {
    * ("sent nothing"). Default `startupDeadlineMs()`.
    */
   startupDeadlineMs?: number;
+  /** Arguments to the entry (`['supervise']` when it is the CLI bundle acting as a run's supervisor). */
+  args?: string[];
+  /**
+   * Start it in its own session and process group, so that it outlives this process (a window
+   * reload ends the extension host, not the run). The IPC channel still works while both live.
+   */
+  detached?: boolean;
 }
 
 /** How long a trainer may take to say hello: `GRADFLOW_STARTUP_TIMEOUT_S`, default 60 s (tfjs loads first). */
@@ -57,10 +64,11 @@ export function startTrainer(opts: StartTrainerOptions): TrainerHandle {
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
   // Inside VS Code the default runtime is Electron; this makes it behave as plain Node.
   if (process.versions.electron !== undefined || /electron|code/i.test(execPath)) env.ELECTRON_RUN_AS_NODE = '1';
-  const child: ChildProcess = fork(opts.trainerPath, [], {
+  const child: ChildProcess = fork(opts.trainerPath, opts.args ?? [], {
     execPath,
     cwd: opts.cwd,
     env,
+    ...(opts.detached === true ? { detached: true } : {}),
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     serialization: 'json',
   });

@@ -96,8 +96,9 @@ describe('the Runs view: runs from the CLI, diverged and failed runs (code-serve
       // One runs location: the project's (here the workspace has no marker yet, so the file's folder).
       const runsDirs = ['.gradflow/runs', 'experiments/.gradflow/runs'].map((d) => path.join(w.dir, d)).filter((d) => fs.existsSync(d));
       assert.equal(runsDirs.length, 1, `one runs folder: ${runsDirs.join(', ')}`);
-      // It appears, and once its end is read, as diverged (the CLI has exited already).
-      const row = await waitFor(async () => (await runsRows(page)).find((r) => r.name === 'exploding-sgd' && !/running|…/.test(r.description)), 30_000, 'the ended CLI run in the Runs view (no Refresh)', {
+      // It appears (followed live from its folder while it runs: a progress %), and once its end is
+      // read, as diverged (the CLI has exited already).
+      const row = await waitFor(async () => (await runsRows(page)).find((r) => r.name === 'exploding-sgd' && !/running|…|\d%/.test(r.description)), 30_000, 'the ended CLI run in the Runs view (no Refresh)', {
         seen: async () => ({ rows: await runsRows(page), gradflowLog: outputChannelTail(w.server, /Gradflow/, 8) }),
       });
       console.log(`[e2e] CLI run in the Runs view: ${JSON.stringify(row)} (runs in ${path.relative(w.dir, runsDirs[0])}; CLI exit ${code})`);

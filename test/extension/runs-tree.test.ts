@@ -143,6 +143,12 @@ class ManagerStandIn {
     return [this.dir];
   }
   addRunsDir(): void {}
+  /** The view hands the manager every runs-folder read, to follow the live runs it does not show. */
+  adopted = 0;
+  adoptLive(): LiveRun[] {
+    this.adopted++;
+    return [];
+  }
 }
 
 function liveRun(key: string, name: string): LiveRun {

@@ -385,6 +385,7 @@ export class DashboardState {
    * run (`replacedBy`, which must be added first). The focus follows to the replacement.
    */
   removeRun(runId: string, replacedBy?: string): void {
+    this.lazy.delete(runId); // a lazily listed run must not be loaded again over its replacement
     if (!this.runs.delete(runId)) return;
     for (const k of this.dirtySeries) if (k.startsWith(`${runId}\0`)) this.dirtySeries.delete(k);
     const to = replacedBy !== undefined && this.runs.has(replacedBy) ? replacedBy : undefined;

@@ -1,11 +1,16 @@
 /**
- * Starts, tracks and stops trainer processes for experiment files. Several runs may go at once
- * (each its own process). Every trainer message is folded into the dashboard state, alerts go to
- * the language server (which shows them on the file), logs go to the Gradflow output channel, and a
- * trainer that fails, crashes or is killed is reported with its exit code and last stderr lines.
+ * Starts, tracks and stops runs of experiment files. Several runs may go at once (each its own
+ * process). A run started here is not a child of the window: it runs under a detached supervisor
+ * (`gradflow supervise`, src/cli/supervise.ts) that outlives a window reload; a run this window did
+ * not start (a window before a reload, the CLI, another window) is followed from its run folder
+ * (follow.ts). Either way every trainer message goes through the same handler: folded into the
+ * dashboard state, alerts to the language server (which shows them on the file), logs to the
+ * Gradflow output channel; a run that fails, crashes or is killed is reported with its reason.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { parseExperiment } from '../../config/parse';
 import { expandSweep, sweepRunCount } from '../../config/sweep';
@@ -13,6 +18,9 @@ import { ConfigError, formatIssue, type ParseResult, type SweepSpec } from '../.
 import type { TrainerExit, TrainerHandle } from '../../runs/trainer-client';
 import { startRun, type RunOutcome, type RunSession } from '../../runs/session';
 import { divergedNets, isFailure, isLive, metricText, statusLabel, statusOfSummary, type RunStatus } from '../../runs/status';
+import { LAUNCH_ID_ENV, readRun, readSummary, requestStop, type RunRecord } from '../../runs/store';
+import { RunFollower } from './follow';
+import { readRunConfig } from './past-runs';
 import type { ExperimentConfig } from '../../shared/experiment';
 import type { RunSummary, TrainerToHost } from '../../shared/protocol';
 import { countsText, localExecutor, planSweep, runSweep as scheduleSweep, type PlannedRun, type SweepCounts, type SweepEvent, type SweepExecutor, type SweepPlan } from '../../runs/sweep';
@@ -27,7 +35,7 @@ import { resolveNodeRuntime, type NodeRuntime } from '../node-runtime';
 import { showProblemsOf } from '../problems';
 import { defaultRunsDir, settingsLayer, withRuntimeBackend } from '../run-settings';
 import type { RunReport } from '../../shared/lsp-protocol';
-import { RUN_TEXTS_KEY, runTextsOf } from '../restore-diagnostics';
+import { RUN_TEXTS_KEY, baselineText, runTextsOf } from '../restore-diagnostics';
 import { runEndNotice } from '../run-end';
 import { Throttle } from '../throttle';
 import { UPDATE_INTERVAL_MS } from '../dashboard/pump';
@@ -66,8 +74,23 @@ export interface LiveRun {
   summary?: RunSummary;
   error?: string;
   exit?: TrainerExit;
-  readonly handle: TrainerHandle;
-  readonly session: RunSession;
+  /** A run this window started: its supervisor's channel (absent for a run followed from its folder). */
+  readonly handle?: TrainerHandle;
+  readonly session?: RunSession;
+  /** A run this window follows from its folder (started by a window before a reload, the CLI, …). */
+  follower?: RunFollower;
+  /** The launch id this window gave its supervisor (recorded in run.json), for a run it started. */
+  readonly launchId?: string;
+  /** Host and trainer pid of a followed run (from run.json): a Stop that is not honoured in time kills it. */
+  trainer?: { host?: string; pid: number };
+  /** Status `stopped`: who or what asked (from its folder's stop request). */
+  stoppedBy?: string;
+  /** Has this run's end been told (ended promise resolved, notification shown)? */
+  over: boolean;
+  /** No notification at its end (a sweep's run). */
+  readonly quiet: boolean;
+  /** A followed run whose folder names no experiment file: its alerts have no file to go on. */
+  readonly noSource?: boolean;
   stopRequested: boolean;
   killedByUs: boolean;
   /** Dashboard id of the provisional "starting" entry shown until the trainer names the run. */
@@ -415,20 +438,150 @@ export class RunManager implements vscode.Disposable {
     return end;
   }
 
-  /** Ask a run to stop after its current step; kill it if it does not end within the grace period. */
+  /**
+   * Ask a run to stop after its current step: the request is recorded in its folder (who asked:
+   * Stop in VS Code), where its host — this window's supervisor, a previous window's, `gradflow run`
+   * in a terminal — sees it; a run of this window that has no folder yet is asked on its channel.
+   * A run that has not ended within the grace period is killed.
+   */
   stop(run: LiveRun): void {
     if (!isLive(run.status)) return;
     if (run.stopRequested) return;
     run.stopRequested = true;
     this.deps.log.info(`[${logText(run.name)}] stop requested`);
-    run.session.stop();
+    if (run.runDir !== undefined) {
+      try {
+        requestStop(run.runDir, { by: 'vscode' });
+      } catch (e) {
+        this.deps.log.error(`[${logText(run.name)}] could not record the stop request in ${logText(run.runDir)}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    run.session?.stop();
     const timer = setTimeout(() => {
-      if (run.exit !== undefined) return;
+      if (run.over) return;
       this.deps.log.warn(`[${logText(run.name)}] did not stop within ${STOP_GRACE_MS / 1000} s: killing the trainer`);
       run.killedByUs = true;
-      run.handle.kill();
+      this.kill(run);
     }, STOP_GRACE_MS);
     void run.ended.then(() => clearTimeout(timer));
+  }
+
+  /** Kill a run at once: this window's supervisor with its trainer (its process group), or a followed run's trainer on this host. */
+  private kill(run: LiveRun): void {
+    const pid = run.handle?.pid;
+    try {
+      if (pid !== undefined) process.kill(-pid, 'SIGKILL');
+      else if (run.trainer !== undefined && (run.trainer.host === undefined || run.trainer.host === os.hostname()) && run.trainer.pid > 0) process.kill(run.trainer.pid, 'SIGKILL');
+      else this.deps.log.warn(`[${logText(run.name)}] runs on ${run.trainer?.host ?? 'another host'}: it cannot be killed from here`);
+    } catch (e) {
+      this.deps.log.warn(`[${logText(run.name)}] kill: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /**
+   * Follow every live run found in these records that this window does not show yet (a run started
+   * by a window before a reload, by the CLI, by another window): shown live again, Stop works, its
+   * end is told. Called on activation and whenever the Runs view reads the runs folders.
+   */
+  adoptLive(records: readonly RunRecord[]): LiveRun[] {
+    const adopted: LiveRun[] = [];
+    for (const r of records) {
+      if (r.status !== 'running') continue;
+      const run = this.follow(r);
+      if (run !== undefined) adopted.push(run);
+    }
+    return adopted;
+  }
+
+  /** Follow one live run from its folder; undefined when it is already shown or cannot be (no config). */
+  follow(record: RunRecord): LiveRun | undefined {
+    for (const r of this.runs.values()) {
+      if (r.runId === record.runId || r.runDir === record.runDir) return undefined;
+      if (record.launchId !== undefined && r.launchId === record.launchId) return undefined;
+    }
+    const config = readRunConfig(record.runDir);
+    if (config === undefined) return undefined;
+    const key = `run-${this.nextKey++}`;
+    const name = record.configId !== undefined ? `${record.name} [${record.configId.slice(0, 6)}]` : record.name;
+    let resolveEnded: (o: RunOutcome) => void = () => undefined;
+    const ended = new Promise<RunOutcome>((resolve) => (resolveEnded = resolve));
+    const source = record.sourceFile;
+    const run: LiveRun = {
+      key,
+      runId: record.runId,
+      runDir: record.runDir,
+      name,
+      uri: vscode.Uri.file(source ?? path.join(record.runDir, 'config.json')),
+      config,
+      status: 'running',
+      step: 0,
+      totalSteps: 0,
+      egf2: [],
+      layerNames: [],
+      startedAt: new Date(record.startedAt),
+      trainer: { pid: record.pid, ...(record.host !== undefined ? { host: record.host } : {}) },
+      over: false,
+      // A sweep's run ends quietly, as in a sweep this window runs.
+      quiet: record.configId !== undefined,
+      stopRequested: false,
+      killedByUs: false,
+      ended,
+      ...(record.backend !== undefined ? { backend: record.backend } : {}),
+      ...(source === undefined ? { noSource: true } : {}),
+    };
+    this.runs.set(key, run);
+    this.deps.log.info(`[${logText(name)}] following run ${record.runId} from its folder ${logText(record.runDir)} (started ${record.startedAt}${record.host !== undefined ? ` on ${record.host}` : ''}, pid ${record.pid})`);
+    // The run's entry is rebuilt from its log: an entry listed before (a restored dashboard) goes,
+    // and a fresh one is there at once (a dashboard restored next can show it before the log is read).
+    this.deps.dashboard.removeRun(record.runId);
+    this.deps.dashboard.addRun({
+      runId: record.runId,
+      title: name,
+      startedAt: record.startedAt,
+      status: 'running',
+      ...(source !== undefined ? { sourceFile: source } : {}),
+      ...(record.backend !== undefined ? { backend: record.backend } : {}),
+    });
+    // Its diagnostics come back as its log is read (alerts, a refused setting).
+    if (source !== undefined) this.resetDiagnostics(run.uri);
+    const follower = new RunFollower(record.runDir, {
+      message: (m) => {
+        try {
+          this.onMessage(run, m, false);
+        } catch (e) {
+          this.deps.log.error(`[${logText(run.name)}] handling ${m.type}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        }
+      },
+      ended: (rec) => resolveEnded(this.onFollowedEnd(run, rec)),
+      error: (e) => this.deps.log.error(`[${logText(run.name)}] following ${logText(record.runDir)}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
+    });
+    run.follower = follower;
+    follower.start();
+    this.setContext();
+    this.changed.fire(run);
+    return run;
+  }
+
+  /** A followed run ended: its folder says how (readRun: summary, stop request, or killed). */
+  private onFollowedEnd(run: LiveRun, record: RunRecord): RunOutcome {
+    run.follower = undefined;
+    const summary = readSummary(record.runDir);
+    if (summary !== undefined) run.summary = summary;
+    run.status = record.status;
+    if (record.stoppedBy !== undefined) run.stoppedBy = record.stoppedBy;
+    if (isFailure(record.status)) run.error ??= record.reason ?? (record.status === 'killed' ? 'the trainer died without writing a summary' : record.status);
+    const outcome: RunOutcome = {
+      status: record.status,
+      runId: record.runId,
+      runDir: record.runDir,
+      ...(summary !== undefined ? { summary } : {}),
+      ...(run.error !== undefined ? { error: run.error } : {}),
+      diverged: record.diverged ?? [],
+      // Not this window's child: its exit was not seen (the folder says how it ended).
+      exit: { code: null, signal: null, stderrTail: [] },
+    };
+    this.tellEnd(run, record.reason, undefined);
+    return outcome;
   }
 
   /**
@@ -504,22 +657,30 @@ export class RunManager implements vscode.Disposable {
     opts: { configId?: string; sweep?: string; sweepId?: string; quiet?: boolean; openDashboard?: boolean; startingId?: string },
   ): LiveRun | undefined {
     const trainerPath = vscode.Uri.joinPath(this.deps.extensionUri, 'dist', 'trainer.js').fsPath;
-    if (!fs.existsSync(trainerPath)) {
-      void this.errorWithLog(`Gradflow: the trainer bundle is missing (${trainerPath}); reinstall the extension or run npm run build.`);
-      return undefined;
+    const cliPath = vscode.Uri.joinPath(this.deps.extensionUri, 'dist', 'cli.js').fsPath;
+    for (const bundle of [trainerPath, cliPath]) {
+      if (!fs.existsSync(bundle)) {
+        void this.errorWithLog(`Gradflow: the ${path.basename(bundle, '.js')} bundle is missing (${bundle}); reinstall the extension or run npm run build.`);
+        return undefined;
+      }
     }
     const key = `run-${this.nextKey++}`;
+    const launchId = `vscode-${process.pid}-${randomBytes(6).toString('hex')}`;
     this.deps.log.info(
-      `[${config.name}] starting: ${prep.runtime.nodePath} (${prep.runtime.source}) ${trainerPath}, backend ${config.run.backend}, runs in ${config.run.runsDir}`,
+      `[${config.name}] starting: ${prep.runtime.nodePath} (${prep.runtime.source}) ${cliPath} supervise (detached) → ${trainerPath}, backend ${config.run.backend}, runs in ${config.run.runsDir}`,
     );
+    // The run's host is a detached supervisor (src/cli/supervise.ts), not this window: it speaks
+    // the trainer protocol to us while we are here and outlives a reload.
     const session = startRun({
-      trainerPath,
+      trainerPath: cliPath,
+      args: ['supervise'],
+      detached: true,
       nodePath: prep.runtime.nodePath,
       config,
       sourceFile: prep.file,
       backend: config.run.backend,
       cwd: path.dirname(prep.file),
-      env: { ...(this.deps.trainerEnv?.() ?? {}), ...prep.runtime.env },
+      env: { ...(this.deps.trainerEnv?.() ?? {}), ...prep.runtime.env, [LAUNCH_ID_ENV]: launchId },
       ...(opts.configId !== undefined ? { configId: opts.configId } : {}),
     });
     const handle = session.handle;
@@ -538,6 +699,9 @@ export class RunManager implements vscode.Disposable {
       startedAt: new Date(),
       handle,
       session,
+      launchId,
+      over: false,
+      quiet: opts.quiet === true,
       stopRequested: false,
       killedByUs: false,
       ended,
@@ -562,7 +726,7 @@ export class RunManager implements vscode.Disposable {
         this.deps.log.error(`[${logText(run.name)}] handling ${m.type}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       }
     });
-    void session.ended.then((o) => resolveEnded(this.onExit(run, o, opts.quiet === true)));
+    void session.ended.then((o) => resolveEnded(this.onExit(run, o)));
     this.setContext();
     this.changed.fire(run);
     return run;
@@ -666,16 +830,37 @@ export class RunManager implements vscode.Disposable {
   }
 
   private addAlertDiagnostics(run: LiveRun, m: Extract<TrainerToHost, { type: 'alert' }>): void {
-    void this.currentText(run.uri).then((text) => {
-      this.recordRunText(run, text);
-      this.sendReport({ type: 'alert', uri: run.uri.toString(), text, alert: m.alert, config: run.config, layerNames: run.layerNames });
+    if (run.noSource === true) return;
+    const layerNames = run.layerNames;
+    void this.runText(run).then((text) => {
+      if (text === undefined) return;
+      this.sendReport({ type: 'alert', uri: run.uri.toString(), text, alert: m.alert, config: run.config, layerNames });
     });
   }
 
   private async addConfigError(run: LiveRun, key: string, message: string): Promise<void> {
-    const text = await this.currentText(run.uri);
-    this.recordRunText(run, text);
+    if (run.noSource === true) return;
+    const text = await this.runText(run);
+    if (text === undefined) return;
     this.sendReport({ type: 'trainer-error', uri: run.uri.toString(), text, key, message });
+  }
+
+  /**
+   * The file as the run saw it: recorded at the run's first report (a window before a reload
+   * recorded it for a run it started), else the file as it is now, which is then recorded.
+   * Undefined when the file cannot be read (deleted since).
+   */
+  private async runText(run: LiveRun): Promise<string | undefined> {
+    let current: string;
+    try {
+      current = await this.currentText(run.uri);
+    } catch {
+      return undefined;
+    }
+    const state = this.deps.workspaceState;
+    const text = state !== undefined && run.runId !== undefined ? baselineText(runTextsOf(state), run.uri.toString(), run.runId, current) : current;
+    this.recordRunText(run, text);
+    return text;
   }
 
   /**
@@ -700,31 +885,54 @@ export class RunManager implements vscode.Disposable {
     return (await vscode.workspace.openTextDocument(uri)).getText();
   }
 
-  private onExit(run: LiveRun, outcome: RunOutcome, quiet: boolean): RunOutcome {
+  private onExit(run: LiveRun, outcome: RunOutcome): RunOutcome {
     const exit = outcome.exit;
     run.exit = exit;
     // The session decided the status (summary, error, signal): one rule for every host.
-    run.status = run.session.status;
-    const code = exit.signal !== null ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+    run.status = outcome.status;
+    // A stopped run's reason says who asked: the folder has the request (runs/status.ts).
+    const record = run.runDir !== undefined && run.status === 'stopped' ? readRun(run.runDir) : undefined;
+    if (record?.stoppedBy !== undefined) run.stoppedBy = record.stoppedBy;
+    this.tellEnd(run, record?.reason ?? run.summary?.reason, exit);
+    return outcome;
+  }
+
+  /**
+   * The end of a run, told once: the dashboard's entry, the log, the notification its status
+   * deserves (unless quiet) and the status bar. `exit`: how this window's supervisor ended (absent
+   * for a run followed from its folder).
+   */
+  private tellEnd(run: LiveRun, reason: string | undefined, exit: TrainerExit | undefined): void {
+    if (run.over) return;
+    run.over = true;
+    const quiet = run.quiet;
+    const code = exit === undefined ? undefined : exit.signal !== null ? `signal ${exit.signal}` : `exit code ${exit.code}`;
     if (isFailure(run.status)) {
-      const tail = exit.stderrTail.filter((l) => l.trim() !== '').slice(-12);
-      this.deps.log.error(`[${logText(run.name)}] trainer ended with ${code}${tail.length > 0 ? `; last stderr lines:\n${tail.join('\n')}` : ''}`);
+      const tail = (exit?.stderrTail ?? []).filter((l) => l.trim() !== '').slice(-12);
+      if (code !== undefined) this.deps.log.error(`[${logText(run.name)}] trainer ended with ${code}${tail.length > 0 ? `; last stderr lines:\n${tail.join('\n')}` : ''}`);
+      else this.deps.log.error(`[${logText(run.name)}] ${run.status}: ${logText(run.error ?? reason ?? '')}`);
       // The dashboard shows the error and the log tail, with the trainer's last stderr lines.
       const stderr = tail.map((l) => `stderr: ${l}`);
-      const said = `${run.error?.split('\n')[0] ?? run.status} (${code})`;
+      const said = `${run.error?.split('\n')[0] ?? run.status}${code !== undefined ? ` (${code})` : ''}`;
       if (run.runId !== undefined) this.deps.dashboard.setStatus(run.runId, run.status, said, { log: stderr });
       // It never got to `ready`: the starting entry says why instead of spinning forever.
       else if (run.startingId !== undefined) this.deps.dashboard.setStatus(run.startingId, run.status, said, { log: stderr });
-      const why = run.killedByUs ? 'was killed after not stopping in time' : run.status === 'killed' ? `was killed (${code})` : `failed (${code})`;
-      const firstLine = run.error?.split('\n')[0];
+      const why = run.killedByUs
+        ? 'was killed after not stopping in time'
+        : run.status === 'killed'
+          ? `was killed${code !== undefined ? ` (${code})` : ': its trainer died without writing a summary'}`
+          : `failed${code !== undefined ? ` (${code})` : ''}`;
+      const firstLine = run.status === 'killed' && code === undefined ? undefined : run.error?.split('\n')[0];
       // The last lines the trainer printed usually say why (a stack's top, an out-of-memory note).
       const last = tail.slice(-3).map((l) => l.trim());
       const output = last.length > 0 ? ` Last output: ${last.join(' ⏎ ')}` : '';
       if (!quiet) void this.errorWithLog(`Gradflow: run "${run.name}" ${why}${firstLine !== undefined ? `: ${firstLine}` : ''}.${output}`);
     } else {
-      this.deps.log.info(`[${logText(run.name)}] trainer exited (${code})`);
+      this.deps.log.info(`[${logText(run.name)}] ${code !== undefined ? `trainer exited (${code})` : `ended ${run.status} (followed from its folder)`}`);
       const s = run.summary;
-      const notice = runEndNotice(run.name, run.status, s !== undefined ? divergedNets(s) : [], s?.reason, s !== undefined ? describeSummary(s) : undefined);
+      // The dashboard's entry says who stopped it (the `done` message has only the trainer's words).
+      if (run.status === 'stopped' && run.runId !== undefined && reason !== undefined) this.deps.dashboard.setStatus(run.runId, 'stopped', reason);
+      const notice = runEndNotice(run.name, run.status, s !== undefined ? divergedNets(s) : [], reason, s !== undefined ? describeSummary(s) : undefined);
       if (!quiet) {
         this.showOutcome(notice.statusBar, notice.message !== '' ? notice.message : notice.statusBar);
         if (notice.level === 'warning') void vscode.window.showWarningMessage(notice.message);
@@ -733,7 +941,6 @@ export class RunManager implements vscode.Disposable {
     }
     this.setContext();
     this.changed.fire(run);
-    return outcome;
   }
 
   private async errorWithLog(message: string): Promise<void> {
@@ -745,18 +952,13 @@ export class RunManager implements vscode.Disposable {
     void vscode.commands.executeCommand('setContext', 'gradflow.hasRunningRuns', this.running().length > 0);
   }
 
-  /** Stop every trainer (extension deactivation); resolves when they have exited or were killed. */
-  async stopAll(timeoutMs = 3000): Promise<void> {
-    const live = this.running();
-    for (const r of live) r.handle.stop();
-    const all = Promise.all(live.map((r) => r.ended));
-    const timer = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs));
-    await Promise.race([all, timer]);
-    for (const r of live) if (r.exit === undefined) r.handle.kill();
-  }
-
+  /**
+   * The window goes (reload, close, extension host shut down): runs are NOT stopped. Each runs under
+   * its detached supervisor and writes its folder; the next window follows it again. Only the
+   * followers of this window end.
+   */
   dispose(): void {
-    for (const r of this.running()) r.handle.kill();
+    for (const r of this.runs.values()) r.follower?.dispose();
     this.outcomeItem?.dispose();
     this.changed.dispose();
   }

@@ -12,7 +12,7 @@ import { countSweepConfigs } from '../sweep-count';
 import { listPastRuns, readSummary, summaryEgf, type PastRun } from './past-runs';
 import { runsDirOf, shortRunId as shortId } from '../../runs/folders';
 import type { LiveRun, LiveStatus, RunManager } from './run-manager';
-import { isFailure, isLive, startLabel, statusLabel } from '../../runs/status';
+import { isFailure, isLive, runLabel, startLabel } from '../../runs/status';
 import { markdownCode, markdownText, terminalText } from '../../shared/sanitize';
 
 /** The view refreshes at most this often while runs stream steps. */
@@ -184,9 +184,14 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   /** The root rows: live runs of this session, then sweeps, then single recorded runs. */
   private rootNodes(): RunsNode[] {
+    if (this.past === undefined) {
+      this.past = listPastRuns(this.manager.runsDirs());
+      // A live run this window does not show yet (a window before a reload started it, or the CLI,
+      // or another window): followed from its folder from now on, listed with the live runs.
+      this.manager.adoptLive(this.past);
+    }
     const live = this.manager.list();
     const liveIds = new Set(live.map((r) => r.runId).filter((id): id is string => id !== undefined));
-    this.past ??= listPastRuns(this.manager.runsDirs());
     const past = this.past.filter((r) => !liveIds.has(r.runId));
     // Runs of other processes (a terminal, a Slurm task) still going: read their folders again
     // shortly. File events alone miss some ends (a run created and ended within one event batch).
@@ -299,11 +304,11 @@ function pastItem(run: PastRun): vscode.TreeItem {
   const egf = summaryEgf(run.status === 'running' ? undefined : readSummary(run.runDir));
   const parts: string[] = [];
   if (egf.average !== undefined) parts.push(`EGF₂ ${compactNumber(egf.average)} ${sparkline(egf.points, 12, { log: true })}`);
-  if (run.status !== 'finished') parts.push(statusLabel(run.status, run.diverged));
+  if (run.status !== 'finished') parts.push(pastLabel(run));
   parts.push(run.backend ?? '?', startLabel(run.startedAt), shortId(run.runId));
   item.description = parts.join(' · ');
   item.iconPath = icon(run.status);
-  item.tooltip = tooltip(run.name, statusLabel(run.status, run.diverged), run.backend, run.sourceFile, run.runDir, run.reason, run.runId, run.startedAt);
+  item.tooltip = tooltip(run.name, pastLabel(run), run.backend, run.sourceFile, run.runDir, run.reason, run.runId, run.startedAt);
   item.contextValue = 'gradflow.run.past';
   item.id = `past:${run.runId}`;
   item.command = { command: 'gradflow.openRun', title: 'Open Run', arguments: [run.runDir] };
@@ -312,7 +317,11 @@ function pastItem(run: PastRun): vscode.TreeItem {
 
 function liveLabel(run: LiveRun): string {
   const diverged = run.summary?.nets.filter((n) => n.diverged !== undefined).map((n) => n.net) ?? [];
-  return statusLabel(run.status, diverged);
+  return runLabel({ status: run.status, diverged, ...(run.stoppedBy !== undefined ? { stoppedBy: run.stoppedBy } : {}) });
+}
+
+function pastLabel(run: PastRun): string {
+  return runLabel(run);
 }
 
 function tooltip(
