@@ -1,7 +1,8 @@
 /**
  * Runs a Python script with the Gradflow client (clients/python) under a minimal host: the two
  * pipes of docs/torch.md (fd 3 script → host, fd 4 host → script), `start` sent on `hello`, every
- * line the script sends collected. Not a test file (no `.test.` in the name).
+ * line the script sends collected and checked with the host's own parser (a refused line fails the
+ * run). Not a test file (no `.test.` in the name).
  *
  * Python: GRADFLOW_PYTHON, default /usr/bin/python3 (Debian's, with python3-torch). Without it the
  * torch tests are skipped with the reason; GRADFLOW_TORCH=required makes that a failure (CI).
@@ -9,6 +10,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseScriptLine } from '../../src/shared/external-protocol';
 
 /** The repository: above out/test/torch when compiled, the working directory when bundled elsewhere. */
 function findRepo(): string {
@@ -46,6 +48,8 @@ export interface ScriptResult {
   stderr: string;
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** Lines the host's own check (parseScriptLine, src/shared/external-protocol.ts) refused, with the reason. */
+  refused: string[];
 }
 
 export interface ScriptOptions {
@@ -75,6 +79,7 @@ export function runScript(script: string, args: string[] = [], opts: ScriptOptio
     stdio: gradflow ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
   });
   const messages: Message[] = [];
+  const refused: string[] = [];
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
@@ -92,6 +97,8 @@ export function runScript(script: string, args: string[] = [], opts: ScriptOptio
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
+        const checked = parseScriptLine(line);
+        if (!checked.ok) refused.push(`${checked.reason}: ${line.slice(0, 300)}`);
         const m = JSON.parse(line) as Message;
         messages.push(m);
         if (m.type === 'hello') send({ type: 'start', protocolVersion: 1, config: opts.config ?? {}, runId: 'test-run', runDir: '/nonexistent/test-run' });
@@ -108,7 +115,8 @@ export function runScript(script: string, args: string[] = [], opts: ScriptOptio
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       toScript?.end();
-      resolve({ messages, stdout, stderr, code, signal });
+      if (refused.length > 0) reject(new Error(`the host's check refused ${refused.length} line(s) of ${path.basename(script)}:\n${refused.join('\n')}`));
+      else resolve({ messages, stdout, stderr, code, signal, refused });
     });
   });
 }

@@ -79,8 +79,10 @@ class Layer:
             w.register_hook(self._accumulate)
 
     def _accumulate(self, grad: torch.Tensor) -> None:
+        # Kept by reference (autograd does not write into a gradient it handed to a hook); a
+        # second backward pass before the next step adds out of place.
         g = grad.detach()
-        self.captured = g.clone() if self.captured is None else self.captured.add_(g)
+        self.captured = g if self.captured is None else self.captured + g
 
     def raw_grad(self) -> Optional[torch.Tensor]:
         """dL/dW of the kernel the forward used, since the last reset; None when there is none."""
@@ -88,6 +90,19 @@ class Layer:
             return self.captured
         g = self.param().grad
         return None if g is None else g.detach()
+
+    def masked_grad(self, raw: torch.Tensor) -> Optional[torch.Tensor]:
+        """g ⊙ m, what the optimizer sees: under prune weight_orig's gradient (exactly g ⊙ m when the
+        kernel is only used through prune's product; no product computed), else raw · mask; None for
+        a dense layer (masked = raw)."""
+        m = self.mask()
+        if m is None:
+            return None
+        if self.kind == "prune":
+            g = self.param().grad
+            if g is not None and g.shape == raw.shape:
+                return g.detach()
+        return raw * m.detach()
 
     def reset(self) -> None:
         self.captured = None
@@ -192,14 +207,18 @@ def layer_sums(layers: List[Layer], coupled_l2: float = 0.0) -> torch.Tensor:
             continue
         device = g.device
         acc = accumulator_dtype(g.device)
+        masked = layer.masked_grad(g)
         if coupled_l2:
-            g = g + coupled_l2 * layer.kernel().detach()
+            # Coupled L2 (the optimizer's weight_decay) is part of the gradient, before masking:
+            # + l2·W on the kernel the forward used (pruned entries 0, so masked gets l2·W too).
+            w = layer.kernel().detach()
+            g = g + coupled_l2 * w
+            masked = None if masked is None else masked + coupled_l2 * w
         r1, r2 = _row_sums(g, acc)
-        m = layer.mask()
-        if m is None:
+        if masked is None:
             parts.append(torch.stack([r1, r2, r1, r2]))
         else:
-            m1, m2 = _row_sums(g * m.detach(), acc)
+            m1, m2 = _row_sums(masked, acc)
             parts.append(torch.stack([r1, r2, m1, m2]))
     if device is not None:
         acc = accumulator_dtype(device)
