@@ -101,7 +101,7 @@ def main():
                 calls.append(call)
     run.finish()
     p, w, c = statistics.median(plain), statistics.median(watched), statistics.median(calls)
-    print(f"torch client bench: WRN-50-2 design, blocks {a.blocks}, CIFAR stem, 10 % of {kernels / 1e6:.1f}M kernel weights kept, "
+    print(f"torch client bench: WRN-50-2 design, blocks {a.blocks}, CIFAR stem, {kernels / 1e6:.1f}M kernel weights, 10 % of the convolutions' kept (fc dense), "
           f"{len(net.layers)} weight layers, batch {a.batch}, CPU 1 thread, torch {torch.__version__}")
     print(f"  CPU time (process_time; wall-clock per step, median {statistics.median(wall) * 1e3:.0f} ms, depends on the machine's load):")
     print(f"  step without run.step: median {p * 1e3:.0f} ms over {len(plain)} (min {min(plain) * 1e3:.0f})")
