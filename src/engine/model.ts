@@ -136,6 +136,13 @@ function activeIndexOf(mask: Float32Array, fanIn: number, fanOut: number): Activ
   return { idx: tf.tensor3d(idx, [q, c, 2], 'int32'), onesCol: tf.ones([c, 1]) as tf.Tensor2D };
 }
 
+/** The values of a temporary float32 tensor, which is then freed. */
+function readOnce(t: tf.Tensor): Float32Array {
+  const v = t.dataSync() as Float32Array;
+  t.dispose();
+  return v;
+}
+
 /**
  * A sparse kernel's product as a tensor. The array may be a view into the kernels' memory that the
  * next kernel call overwrites (sparse.ts): the wasm backend copies it into its own heap when the
@@ -323,7 +330,7 @@ export class MaskedMLP implements TrainableNet {
   kernelArray(l: number): Float32Array {
     const sk = this.sparse[l];
     if (sk) return sk.toDense();
-    return tf.tidy(() => tf.transpose(this.kernel(l))).dataSync() as Float32Array;
+    return readOnce(tf.tidy(() => tf.transpose(this.kernel(l))));
   }
 
   /** Mask of layer l as a row-major [fanIn, fanOut] 0/1 array (a copy); all ones for an unmasked layer. */
@@ -344,7 +351,7 @@ export class MaskedMLP implements TrainableNet {
     const sk = this.sparse[l];
     if (sk) return sk.slots.map((s) => sk.scatter(s));
     const slots = opt.slotsOf(this.kernel(l)) ?? [];
-    return slots.map((v) => tf.tidy(() => tf.transpose(v)).dataSync() as Float32Array);
+    return slots.map((v) => readOnce(tf.tidy(() => tf.transpose(v))));
   }
 
   /**
@@ -441,7 +448,7 @@ export class MaskedMLP implements TrainableNet {
 
   /** A stored-layout gradient or kernel tensor (or a sparse gradient, made full) as a row-major [fanIn, fanOut] array. */
   static toInOut(t: KernelGrad): Float32Array {
-    return tf.tidy(() => tf.transpose(MaskedMLP.fullGradient(t))).dataSync() as Float32Array;
+    return readOnce(tf.tidy(() => tf.transpose(fullGradient(t))));
   }
 
   /** zᵀ = V·hᵀ of layer l (no bias). */

@@ -15,7 +15,8 @@ import { mlpShapes, planLayers } from '../../src/engine/masks';
 import { MaskedMLP } from '../../src/engine/model';
 import { createOptimizer } from '../../src/engine/optimizers';
 import { optimizerParams, trainStep } from '../../src/engine/step';
-import { syntheticDataset, testBackend } from './helpers';
+import { trainExperiment, type TrainHooks } from '../../src/engine/train';
+import { config, syntheticDataset, testBackend } from './helpers';
 
 before(async () => {
   await testBackend();
@@ -222,4 +223,24 @@ describe('stepNets', () => {
     }
     assert.equal(tf.memory().numTensors, tensors);
   });
+});
+
+describe('trainExperiment frees every tensor', () => {
+  // Criteria and gmp read dense-path kernels (kernelArray), which once left one tensor per read.
+  const quiet: TrainHooks = { onReady: () => undefined, onStep: () => undefined, onEpoch: () => undefined, onFlowPoint: () => undefined, onAlert: () => undefined, shouldStop: () => false };
+  const cases = {
+    snip: config({ sparsity: { method: 'snip', denseWidth: 4, pair: true, init: 'dense-fan-in' }, training: { epochs: 1 } }),
+    grasp: config({ sparsity: { method: 'grasp', denseWidth: 4, pair: true, init: 'dense-fan-in' }, training: { epochs: 1 } }),
+    'gmp from density 0.6 (dense path)': config({
+      sparsity: { method: 'gmp', denseWidth: 4, pair: true, init: 'dense-fan-in', gmp: { begin: 0, end: 0.75, every: 1, initialDensity: 0.6 } },
+      training: { epochs: 2 },
+    }),
+  };
+  for (const [name, cfg] of Object.entries(cases)) {
+    it(name, async () => {
+      const before = tf.memory().numTensors;
+      await trainExperiment(cfg, syntheticDataset(), quiet);
+      assert.equal(tf.memory().numTensors, before);
+    });
+  }
 });
