@@ -4,7 +4,7 @@
  * batches; step / epoch / flow-point / alert / mask-update events stream through TrainHooks.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ExperimentConfig, SparseKernelMode } from '../shared/experiment';
+import { architectureOf, type ExperimentConfig, type SparseKernelMode } from '../shared/experiment';
 import type { Alert, EpochMetrics, FlowPoint, NetInfo, MaskUpdate, NetSummary, PruningInfo, StepMetrics } from '../shared/protocol';
 import { createRng, permutation, type Rng } from '../shared/rng';
 import type { Dataset } from '../data/types';
@@ -12,9 +12,12 @@ import { AlertTracker, maskAlerts } from './alerts';
 import { disposeBatch, makeBatch, splitBatches } from './batches';
 import { flowSchedule, meanFlow } from './flow';
 import { runLoop, type LoopHook, type LoopPlan, type NetRun } from './loop';
-import { heGain, mlpShapes, planLayers, planLayersFull, scsdcActiveCounts, type LayerMaskPlan } from './masks';
+import { drawKernels, heGain, mlpShapes, planLayers, planLayersFull, plansFrom, scsdcActiveCounts, type LayerMaskPlan } from './masks';
 import { layerName, MaskedMLP, type KernelPath } from './model';
 import type { TrainableNet } from './net';
+import { blueprint, CNN_DEFAULT_CHANNELS, layerShape, type ConvNetSpec } from './nn/arch';
+import { scsdcConvPair } from './nn/build';
+import { ConvNet } from './nn/convnet';
 import { normAlertPolicy } from './policies/alerts';
 import { divergencePolicy } from './policies/divergence';
 import { evaluationPolicy, netEvaluator } from './policies/evaluation';
@@ -24,7 +27,8 @@ import { maskUpdatePolicy } from './policies/mask-updates';
 import { progressPolicy } from './policies/progress';
 import { stopPolicy } from './policies/stop';
 import { DEFAULT_GMP, gmpInitialCount } from './pruning/gmp';
-import { criterionBatchRows, DEFAULT_SYNFLOW_ROUNDS, guardPlans, guardSummary, isCriterion, planByCriterion, pruningHeader, pruningInfo, rankingValues } from './pruning';
+import { criterionBatchRows, DEFAULT_SYNFLOW_ROUNDS, guardPlans, guardSummary, isCriterion, planByCriterion, pruningHeader, pruningInfo, rankingValues, selectMasks } from './pruning';
+import { snipScores } from './pruning/snip';
 import { SPARSE_MAX_UNITS, sparseKernels } from './sparse';
 import { createOptimizer } from './optimizers';
 import { optimizerParams, type Batch } from './step';
@@ -213,8 +217,138 @@ export function buildNets(
   return nets;
 }
 
+/**
+ * The nets of an experiment, whatever its architecture (`model.architecture`): the MLP and its
+ * SC-SDC twin (buildNets), or a conv net (cnn, wrn) and its twin (buildConvNets). `shape` is the
+ * dataset's [H, W, C]; conv nets see their batches as [n, H, W, C].
+ */
+export function buildExperimentNets(
+  cfg: ExperimentConfig,
+  shape: readonly [number, number, number],
+  classes: number,
+  rng: Rng,
+  options: Partial<EngineOptions> = {},
+  criterionBatches: Batch[] = [],
+  guardLog?: (message: string) => void,
+): TrainableNet[] {
+  if (architectureOf(cfg.model) === 'mlp') return buildNets(cfg, shape[0] * shape[1] * shape[2], classes, rng, options, criterionBatches, guardLog);
+  return buildConvNets(cfg, shape, classes, rng, options, criterionBatches);
+}
+
+/** An error about one key of the experiment file (the trainer puts it on that key's line). */
+function keyError(key: string, message: string): Error {
+  return Object.assign(new Error(`${key}: ${message}`), { key });
+}
+
+/** The conv net an experiment file describes, as the spec nn/arch.ts builds from. */
+export function convSpec(cfg: ExperimentConfig, shape: readonly [number, number, number], classes: number): ConvNetSpec {
+  const m = cfg.model;
+  const arch = architectureOf(m);
+  if (arch === 'mlp') throw new Error('internal: convSpec of an MLP');
+  const common = { architecture: arch, input: [shape[0], shape[1], shape[2]] as [number, number, number], classes, activation: m.activation, batchNorm: m.batchNorm };
+  if (arch === 'cnn') {
+    const channels = m.channels ?? [...CNN_DEFAULT_CHANNELS];
+    const listed = m.pool === undefined || m.pool === 'auto' ? undefined : new Set(m.pool);
+    return { ...common, channels, pool: listed ? channels.map((_c, i) => listed.has(i + 1)) : 'auto', skip: m.skip };
+  }
+  return {
+    ...common,
+    ...(m.depth !== undefined ? { depth: m.depth } : {}),
+    ...(m.widenFactor !== undefined ? { widenFactor: m.widenFactor } : {}),
+    ...(m.block !== undefined ? { block: m.block } : {}),
+  };
+}
+
+/**
+ * What the conv nets cannot do yet, refused with the key at fault rather than run wrongly: GraSP's
+ * and SynFlow's scores are written for the MLP (an R-operator pass and a float64 closed form), the
+ * EGF collapse guard rebuilds MLPs, and conv kernels have no sparse path.
+ */
+function refuseForConv(cfg: ExperimentConfig, eo: EngineOptions): void {
+  const arch = architectureOf(cfg.model);
+  const method = cfg.sparsity.method;
+  if (method === 'grasp' || method === 'synflow') {
+    throw keyError('sparsity.method', `'${method}' is implemented for the MLP only, not yet for architecture '${arch}' (random, magnitude, snip, gmp and sparsity.dynamic set / rigl work)`);
+  }
+  if (cfg.sparsity.guard === 'egf' && method !== 'none') throw keyError('sparsity.guard', `the egf collapse guard is implemented for the MLP only, not yet for architecture '${arch}'`);
+  if ((eo.sparseKernels ?? cfg.engine?.sparseKernels) === 'on') throw keyError('engine.sparse_kernels', `'on' is not available for architecture '${arch}': conv kernels have no sparse path yet (use auto or off)`);
+}
+
+/** A conv net and (sparsity.pair) its SC-SDC dense twin: every designed channel count × ρ, each sparse layer keeping the twin's weight count. */
+export function buildConvNets(
+  cfg: ExperimentConfig,
+  shape: readonly [number, number, number],
+  classes: number,
+  rng: Rng,
+  options: Partial<EngineOptions> = {},
+  criterionBatches: Batch[] = [],
+): TrainableNet[] {
+  const eo: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...options };
+  refuseForConv(cfg, eo);
+  const spec = convSpec(cfg, shape, classes);
+  const gain = eo.initGain ?? heGain(cfg.model.activation);
+  const bn = { bnEpsilon: eo.bnEpsilon, bnMomentum: eo.bnMomentum };
+  const method = cfg.sparsity.method;
+  if (method === 'none') {
+    const bp = blueprint(spec);
+    const plans = planLayers({ shapes: bp.layers.map(layerShape), method: 'none', init: 'dense-fan-in', gain, rng: rng.fork('net:dense') });
+    return [new ConvNet({ role: 'dense', blueprint: bp, plans, ...bn })];
+  }
+  const density = cfg.sparsity.density;
+  if (density === undefined) throw keyError('sparsity.density', `required for method '${method}' with architecture '${spec.architecture}' (the dense twin has every channel count × ρ)`);
+  const pair = scsdcConvPair(spec, { density });
+  const shapes = pair.sparse.layers.map(layerShape);
+  const scope = cfg.sparsity.scope ?? 'layerwise';
+  const initSpec = { shapes, activeCounts: pair.activeCounts, denseFanIns: pair.denseFanIns, scope, init: cfg.sparsity.init, gain, rng: rng.fork('net:sparse') };
+  let plans: LayerMaskPlan[];
+  if (method === 'snip') {
+    // As planByCriterion: the full kernels of the random draw, scored on the unpruned net.
+    const initRng = initSpec.rng.fork('init');
+    initSpec.rng.fork('mask');
+    const { kernels, stds } = drawKernels({ ...initSpec, method: 'scored' }, initRng);
+    if (criterionBatches.length === 0) throw new Error("sparsity.method 'snip' needs at least one training batch");
+    const scoring = new ConvNet({ role: 'sparse', blueprint: pair.sparse, plans: plansFrom(shapes, kernels.map((k) => k.slice()), stds), ...bn });
+    let scores: Float64Array[];
+    try {
+      scores = snipScores(scoring, criterionBatches);
+    } finally {
+      scoring.dispose();
+    }
+    plans = plansFrom(shapes, kernels, stds, selectMasks('snip', scores, pair.activeCounts, scope));
+  } else if (method === 'gmp') {
+    const initialDensity = (cfg.sparsity.gmp ?? DEFAULT_GMP).initialDensity;
+    plans = planLayers({ ...initSpec, method: 'gmp', initialCounts: shapes.map((s, l) => gmpInitialCount(s.fanIn * s.fanOut, pair.activeCounts[l], initialDensity)) });
+  } else if (method === 'random' || method === 'magnitude') {
+    plans = planLayers({ ...initSpec, method });
+  } else {
+    throw keyError('sparsity.method', `'${method}' is not available for architecture '${spec.architecture}'`);
+  }
+  const nets: TrainableNet[] = [new ConvNet({ role: 'sparse', blueprint: pair.sparse, plans, ...bn })];
+  if (cfg.sparsity.pair) {
+    const densePlans = planLayers({ shapes: pair.dense.layers.map(layerShape), method: 'none', init: 'dense-fan-in', gain, rng: rng.fork('net:dense') });
+    nets.push(new ConvNet({ role: 'dense', blueprint: pair.dense, plans: densePlans, ...bn }));
+  }
+  return nets;
+}
+
+/** SC-SDC's final per-layer counts of the sparse net (gmp prunes down to them). */
+export function sparseTargetCounts(cfg: ExperimentConfig, shape: readonly [number, number, number], classes: number): number[] {
+  if (architectureOf(cfg.model) === 'mlp') return scsdcActiveCounts(shape[0] * shape[1] * shape[2], cfg.sparsity.denseWidth ?? 0, cfg.model.hiddenLayers, classes);
+  return scsdcConvPair(convSpec(cfg, shape, classes), { density: cfg.sparsity.density ?? 1 }).activeCounts;
+}
+
 export function netInfo(net: TrainableNet, pruning?: PruningInfo): NetInfo {
-  const layers = net.layerInfo.map((l, i) => ({ ...l, path: net.paths[i] }));
+  // The protocol's fields only (a net may keep more per layer).
+  const layers = net.layerInfo.map((l, i) => ({
+    name: l.name,
+    fanIn: l.fanIn,
+    fanOut: l.fanOut,
+    active: l.active,
+    total: l.total,
+    density: l.density,
+    deadUnits: l.deadUnits,
+    path: net.paths[i],
+  }));
   const info: NetInfo = { net: net.role, width: net.width, layers, activeWeights: net.activeWeights };
   return pruning ? { ...info, pruning } : info;
 }
@@ -244,7 +378,7 @@ export async function trainExperiment(
   let nets: TrainableNet[];
   const guardNotes: string[] = [];
   try {
-    nets = buildNets(cfg, features, classes, modelRng, eo, criterionBatches, (msg) => guardNotes.push(msg));
+    nets = buildExperimentNets(cfg, data.shape, classes, modelRng, eo, criterionBatches, (msg) => guardNotes.push(msg));
   } finally {
     criterionBatches.forEach(disposeBatch);
   }
@@ -278,7 +412,7 @@ export async function trainExperiment(
     coupledL2,
     ...(dynamic ? { dynamic: { config: dynamic, rng: dynamicRng } } : {}),
     ...(method === 'gmp'
-      ? { gmp: { config: cfg.sparsity.gmp ?? DEFAULT_GMP, scope, finalCounts: scsdcActiveCounts(features, cfg.sparsity.denseWidth ?? 0, cfg.model.hiddenLayers, classes) } }
+      ? { gmp: { config: cfg.sparsity.gmp ?? DEFAULT_GMP, scope, finalCounts: sparseTargetCounts(cfg, data.shape, classes) } }
       : {}),
     ...(hooks.onMaskUpdate ? { onMaskUpdate: hooks.onMaskUpdate } : {}),
   });
