@@ -1,33 +1,37 @@
 /**
- * The training loop: builds the net(s) of an experiment, trains an SC-SDC pair interleaved on
- * identical batches, streams step / epoch / flow-point / alert events through hooks.
+ * One experiment's training: builds the net(s), sets up batches, the flow set and the policies, and
+ * runs the loop (loop.ts) with them (policies/): an SC-SDC pair trains interleaved on identical
+ * batches; step / epoch / flow-point / alert / mask-update events stream through TrainHooks.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ExperimentConfig, NetRole, SparseKernelMode } from '../shared/experiment';
-import type {
-  Alert,
-  EpochMetrics,
-  FlowMeasures,
-  FlowPoint,
-  NetInfo,
-  MaskUpdate,
-  NetSummary,
-  PruningInfo,
-  SplitMetrics,
-  StepMetrics,
-} from '../shared/protocol';
+import { architectureOf, type ExperimentConfig, type SparseKernelMode } from '../shared/experiment';
+import type { Alert, EpochMetrics, FlowPoint, NetInfo, MaskUpdate, NetSummary, PruningInfo, StepMetrics } from '../shared/protocol';
 import { createRng, permutation, type Rng } from '../shared/rng';
-import type { Dataset, Split } from '../data/types';
+import type { Dataset } from '../data/types';
 import { AlertTracker, maskAlerts } from './alerts';
-import { combineFlow, flowSchedule, meanFlow } from './flow';
-import { activePaths, heGain, mlpShapes, planLayers, planLayersFull, scsdcActiveCounts, type LayerMaskPlan } from './masks';
+import { disposeBatch, makeBatch, splitBatches } from './batches';
+import { flowSchedule, meanFlow } from './flow';
+import { runLoop, type LoopHook, type LoopPlan, type NetRun } from './loop';
+import { drawKernels, heGain, mlpShapes, planLayers, planLayersFull, plansFrom, scsdcActiveCounts, type LayerMaskPlan } from './masks';
 import { layerName, MaskedMLP, type KernelPath } from './model';
-import { DynamicSparsity } from './pruning/dynamic';
-import { DEFAULT_GMP, gmpInitialCount, GradualPruning } from './pruning/gmp';
-import { criterionBatchRows, DEFAULT_SYNFLOW_ROUNDS, guardPlans, guardSummary, isCriterion, planByCriterion, pruningHeader, pruningInfo, rankingValues } from './pruning';
+import type { TrainableNet } from './net';
+import { blueprint, CNN_DEFAULT_CHANNELS, layerShape, type ConvNetSpec } from './nn/arch';
+import { scsdcConvPair } from './nn/build';
+import { ConvNet } from './nn/convnet';
+import { normAlertPolicy } from './policies/alerts';
+import { divergencePolicy } from './policies/divergence';
+import { evaluationPolicy, netEvaluator } from './policies/evaluation';
+import { flowPointPolicy } from './policies/flow-points';
+import { integrityPolicy } from './policies/integrity';
+import { maskUpdatePolicy } from './policies/mask-updates';
+import { progressPolicy } from './policies/progress';
+import { stopPolicy } from './policies/stop';
+import { DEFAULT_GMP, gmpInitialCount } from './pruning/gmp';
+import { criterionBatchRows, DEFAULT_SYNFLOW_ROUNDS, guardPlans, guardSummary, isCriterion, planByCriterion, pruningHeader, pruningInfo, rankingValues, selectMasks } from './pruning';
+import { snipScores } from './pruning/snip';
 import { SPARSE_MAX_UNITS, sparseKernels } from './sparse';
-import { createOptimizer, type Optimizer, type Param } from './optimizers';
-import { evaluate, measureFlowLayers, optimizerParams, trainStepDeferred, type Batch, type PendingStep } from './step';
+import { createOptimizer } from './optimizers';
+import { optimizerParams, type Batch } from './step';
 
 export interface TrainHooks {
   onReady(nets: NetInfo[], info: { stepsPerEpoch: number; totalSteps: number }): void;
@@ -119,26 +123,6 @@ export interface TrainResult {
   /** Ended early because the run is invalid (a mask-integrity violation): a failed run. */
   failed?: boolean;
   reason?: string;
-}
-
-interface NetRun {
-  role: NetRole;
-  net: MaskedMLP;
-  opt: Optimizer;
-  params: Param[];
-  alerts: AlertTracker;
-  flowPoints: FlowPoint[];
-  stepMs: number;
-  steps: number;
-  epochs: number;
-  epochLoss: number;
-  epochCorrect: number;
-  epochN: number;
-  final: NetSummary['final'];
-  /** Set when this net diverged under `on_nan: stop`: it trains no further, its twin goes on. */
-  diverged?: { step: number; reason: string };
-  /** First non-finite loss or gradient under `on_nan: continue` (the net trained on); written as the summary's `diverged`. */
-  nonFiniteAt?: { step: number; reason: string };
 }
 
 /**
@@ -233,55 +217,143 @@ export function buildNets(
   return nets;
 }
 
-export function netInfo(net: MaskedMLP, pruning?: PruningInfo): NetInfo {
-  const layers = net.layerInfo.map((l, i) => ({ ...l, path: net.paths[i] }));
-  const info: NetInfo = { net: net.role, width: net.spec.width, layers, activeWeights: net.activeWeights };
+/**
+ * The nets of an experiment, whatever its architecture (`model.architecture`): the MLP and its
+ * SC-SDC twin (buildNets), or a conv net (cnn, wrn) and its twin (buildConvNets). `shape` is the
+ * dataset's [H, W, C]; conv nets see their batches as [n, H, W, C].
+ */
+export function buildExperimentNets(
+  cfg: ExperimentConfig,
+  shape: readonly [number, number, number],
+  classes: number,
+  rng: Rng,
+  options: Partial<EngineOptions> = {},
+  criterionBatches: Batch[] = [],
+  guardLog?: (message: string) => void,
+): TrainableNet[] {
+  if (architectureOf(cfg.model) === 'mlp') return buildNets(cfg, shape[0] * shape[1] * shape[2], classes, rng, options, criterionBatches, guardLog);
+  return buildConvNets(cfg, shape, classes, rng, options, criterionBatches);
+}
+
+/** An error about one key of the experiment file (the trainer puts it on that key's line). */
+function keyError(key: string, message: string): Error {
+  return Object.assign(new Error(`${key}: ${message}`), { key });
+}
+
+/** The conv net an experiment file describes, as the spec nn/arch.ts builds from. */
+export function convSpec(cfg: ExperimentConfig, shape: readonly [number, number, number], classes: number): ConvNetSpec {
+  const m = cfg.model;
+  const arch = architectureOf(m);
+  if (arch === 'mlp') throw new Error('internal: convSpec of an MLP');
+  const common = { architecture: arch, input: [shape[0], shape[1], shape[2]] as [number, number, number], classes, activation: m.activation, batchNorm: m.batchNorm };
+  if (arch === 'cnn') {
+    const channels = m.channels ?? [...CNN_DEFAULT_CHANNELS];
+    const listed = m.pool === undefined || m.pool === 'auto' ? undefined : new Set(m.pool);
+    return { ...common, channels, pool: listed ? channels.map((_c, i) => listed.has(i + 1)) : 'auto', skip: m.skip };
+  }
+  return {
+    ...common,
+    ...(m.depth !== undefined ? { depth: m.depth } : {}),
+    ...(m.widenFactor !== undefined ? { widenFactor: m.widenFactor } : {}),
+    ...(m.block !== undefined ? { block: m.block } : {}),
+  };
+}
+
+/**
+ * What the conv nets cannot do yet, refused with the key at fault rather than run wrongly: GraSP's
+ * and SynFlow's scores are written for the MLP (an R-operator pass and a float64 closed form), the
+ * EGF collapse guard rebuilds MLPs, and conv kernels have no sparse path.
+ */
+function refuseForConv(cfg: ExperimentConfig, eo: EngineOptions): void {
+  const arch = architectureOf(cfg.model);
+  const method = cfg.sparsity.method;
+  if (method === 'grasp' || method === 'synflow') {
+    throw keyError('sparsity.method', `'${method}' is implemented for the MLP only, not yet for architecture '${arch}' (random, magnitude, snip, gmp and sparsity.dynamic set / rigl work)`);
+  }
+  if (cfg.sparsity.guard === 'egf' && method !== 'none') throw keyError('sparsity.guard', `the egf collapse guard is implemented for the MLP only, not yet for architecture '${arch}'`);
+  if ((eo.sparseKernels ?? cfg.engine?.sparseKernels) === 'on') throw keyError('engine.sparse_kernels', `'on' is not available for architecture '${arch}': conv kernels have no sparse path yet (use auto or off)`);
+}
+
+/** A conv net and (sparsity.pair) its SC-SDC dense twin: every designed channel count × ρ, each sparse layer keeping the twin's weight count. */
+export function buildConvNets(
+  cfg: ExperimentConfig,
+  shape: readonly [number, number, number],
+  classes: number,
+  rng: Rng,
+  options: Partial<EngineOptions> = {},
+  criterionBatches: Batch[] = [],
+): TrainableNet[] {
+  const eo: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...options };
+  refuseForConv(cfg, eo);
+  const spec = convSpec(cfg, shape, classes);
+  const gain = eo.initGain ?? heGain(cfg.model.activation);
+  const bn = { bnEpsilon: eo.bnEpsilon, bnMomentum: eo.bnMomentum };
+  const method = cfg.sparsity.method;
+  if (method === 'none') {
+    const bp = blueprint(spec);
+    const plans = planLayers({ shapes: bp.layers.map(layerShape), method: 'none', init: 'dense-fan-in', gain, rng: rng.fork('net:dense') });
+    return [new ConvNet({ role: 'dense', blueprint: bp, plans, ...bn })];
+  }
+  const density = cfg.sparsity.density;
+  if (density === undefined) throw keyError('sparsity.density', `required for method '${method}' with architecture '${spec.architecture}' (the dense twin has every channel count × ρ)`);
+  const pair = scsdcConvPair(spec, { density });
+  const shapes = pair.sparse.layers.map(layerShape);
+  const scope = cfg.sparsity.scope ?? 'layerwise';
+  const initSpec = { shapes, activeCounts: pair.activeCounts, denseFanIns: pair.denseFanIns, scope, init: cfg.sparsity.init, gain, rng: rng.fork('net:sparse') };
+  let plans: LayerMaskPlan[];
+  if (method === 'snip') {
+    // As planByCriterion: the full kernels of the random draw, scored on the unpruned net.
+    const initRng = initSpec.rng.fork('init');
+    initSpec.rng.fork('mask');
+    const { kernels, stds } = drawKernels({ ...initSpec, method: 'scored' }, initRng);
+    if (criterionBatches.length === 0) throw new Error("sparsity.method 'snip' needs at least one training batch");
+    const scoring = new ConvNet({ role: 'sparse', blueprint: pair.sparse, plans: plansFrom(shapes, kernels.map((k) => k.slice()), stds), ...bn });
+    let scores: Float64Array[];
+    try {
+      scores = snipScores(scoring, criterionBatches);
+    } finally {
+      scoring.dispose();
+    }
+    plans = plansFrom(shapes, kernels, stds, selectMasks('snip', scores, pair.activeCounts, scope));
+  } else if (method === 'gmp') {
+    const initialDensity = (cfg.sparsity.gmp ?? DEFAULT_GMP).initialDensity;
+    plans = planLayers({ ...initSpec, method: 'gmp', initialCounts: shapes.map((s, l) => gmpInitialCount(s.fanIn * s.fanOut, pair.activeCounts[l], initialDensity)) });
+  } else if (method === 'random' || method === 'magnitude') {
+    plans = planLayers({ ...initSpec, method });
+  } else {
+    throw keyError('sparsity.method', `'${method}' is not available for architecture '${spec.architecture}'`);
+  }
+  const nets: TrainableNet[] = [new ConvNet({ role: 'sparse', blueprint: pair.sparse, plans, ...bn })];
+  if (cfg.sparsity.pair) {
+    const densePlans = planLayers({ shapes: pair.dense.layers.map(layerShape), method: 'none', init: 'dense-fan-in', gain, rng: rng.fork('net:dense') });
+    nets.push(new ConvNet({ role: 'dense', blueprint: pair.dense, plans: densePlans, ...bn }));
+  }
+  return nets;
+}
+
+/** SC-SDC's final per-layer counts of the sparse net (gmp prunes down to them). */
+export function sparseTargetCounts(cfg: ExperimentConfig, shape: readonly [number, number, number], classes: number): number[] {
+  if (architectureOf(cfg.model) === 'mlp') return scsdcActiveCounts(shape[0] * shape[1] * shape[2], cfg.sparsity.denseWidth ?? 0, cfg.model.hiddenLayers, classes);
+  return scsdcConvPair(convSpec(cfg, shape, classes), { density: cfg.sparsity.density ?? 1 }).activeCounts;
+}
+
+export function netInfo(net: TrainableNet, pruning?: PruningInfo): NetInfo {
+  // The protocol's fields only (a net may keep more per layer).
+  const layers = net.layerInfo.map((l, i) => ({
+    name: l.name,
+    fanIn: l.fanIn,
+    fanOut: l.fanOut,
+    active: l.active,
+    total: l.total,
+    density: l.density,
+    deadUnits: l.deadUnits,
+    path: net.paths[i],
+  }));
+  const info: NetInfo = { net: net.role, width: net.width, layers, activeWeights: net.activeWeights };
   return pruning ? { ...info, pruning } : info;
 }
 
-/** Rows `idx[start..start+n)` of a split as a Batch (tensors owned by the caller). */
-export function makeBatch(
-  split: Split,
-  features: number,
-  classes: number,
-  idx: ArrayLike<number>,
-  start: number,
-  n: number,
-  augment?: (x: Float32Array, n: number) => Float32Array,
-  transpose = false,
-): Batch {
-  let x: Float32Array = new Float32Array(n * features);
-  const labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const r = idx[start + i];
-    x.set(split.x.subarray(r * features, (r + 1) * features), i * features);
-    labels[i] = split.y[r];
-  }
-  if (augment) x = augment(x, n);
-  const lab = tf.tensor1d(labels, 'int32');
-  const xt = tf.tensor2d(x, [n, features]);
-  const y = tf.tidy(() => tf.cast(tf.oneHot(lab, classes), 'float32') as tf.Tensor2D);
-  if (!transpose) return { x: xt, y, labels: lab, n };
-  return { x: xt, xT: tf.transpose(xt), y, labels: lab, n };
-}
-
-export function disposeBatch(b: Batch): void {
-  b.x.dispose();
-  b.xT?.dispose();
-  b.y.dispose();
-  b.labels.dispose();
-}
-
-/** Consecutive batches over a whole split, in order. */
-export function splitBatches(split: Split, features: number, classes: number, batchSize: number): Batch[] {
-  const ident = new Uint32Array(split.n);
-  for (let i = 0; i < split.n; i++) ident[i] = i;
-  const out: Batch[] = [];
-  for (let s = 0; s < split.n; s += batchSize) out.push(makeBatch(split, features, classes, ident, s, Math.min(batchSize, split.n - s)));
-  return out;
-}
-
-const nanFlow: FlowMeasures = { egf1: NaN, egf2: NaN, g1: NaN, g2: NaN };
+export { disposeBatch, makeBatch, splitBatches } from './batches';
 
 export async function trainExperiment(
   cfg: ExperimentConfig,
@@ -294,8 +366,8 @@ export async function trainExperiment(
   const mon = cfg.monitoring;
   if (data.train.n === 0) throw new Error('the training split is empty');
   if (t.batchSize < 1 || t.epochs < 0) throw new Error('training.batch_size must be ≥ 1 and epochs ≥ 0');
-  const features = data.features;
-  const classes = data.classes;
+  const { features, classes } = data;
+  // The order of the forks is part of the seed's meaning: model, shuffle, flow, (prune), dynamic.
   const rng = createRng(t.seed);
   const modelRng = rng.fork('model');
   const shuffleRng = rng.fork('shuffle');
@@ -303,20 +375,113 @@ export async function trainExperiment(
   // Data-driven pruning criteria (snip, grasp) score on their own seeded batches (src/engine/pruning).
   const criterionRows = criterionBatchRows(cfg, data.train.n, rng);
   const criterionBatches = criterionRows.map((rows) => makeBatch(data.train, features, classes, rows, 0, rows.length, undefined, true));
-  let nets: MaskedMLP[];
+  let nets: TrainableNet[];
   const guardNotes: string[] = [];
   try {
-    nets = buildNets(cfg, features, classes, modelRng, eo, criterionBatches, (msg) => guardNotes.push(msg));
+    nets = buildExperimentNets(cfg, data.shape, classes, modelRng, eo, criterionBatches, (msg) => guardNotes.push(msg));
   } finally {
     criterionBatches.forEach(disposeBatch);
   }
-  const decoupled = t.optimizer === 'adamw';
-  const coupledL2 = decoupled ? 0 : t.weightDecay;
+  const coupledL2 = t.optimizer === 'adamw' ? 0 : t.weightDecay;
+  const runs = nets.map((net) => newRun(net, cfg, eo));
+  // Mask changes (updateMask) reset the optimizer state of the entries they touch.
+  for (const r of runs) r.net.attachOptimizer(r.opt);
+
+  const nTrain = data.train.n;
+  const stepsPerEpoch = Math.ceil(nTrain / t.batchSize);
+  const totalSteps = stepsPerEpoch * t.epochs;
+  const valBatches = splitBatches(data.validation, features, classes, eo.evalBatchSize);
+  const testBatches = splitBatches(data.test, features, classes, eo.evalBatchSize);
+  // Fixed flow-measurement set: the first flowBatches·batchSize rows of one seeded permutation of the
+  // training split (ours). They are still trained on: "held out" only from the shuffling.
+  const flowPerm = permutation(nTrain, flowRng);
+  const flowBatches: Batch[] = [];
+  for (let b = 0; b < eo.flowBatches && b * t.batchSize < nTrain; b++) {
+    const s = b * t.batchSize;
+    flowBatches.push(makeBatch(data.train, features, classes, flowPerm, s, Math.min(t.batchSize, nTrain - s), undefined, true));
+  }
+  const method = cfg.sparsity.method;
+  const scope = cfg.sparsity.scope ?? 'layerwise';
+  // Dynamic sparse training / gradual magnitude pruning (policies/mask-updates.ts): the sparse net's
+  // masks move; the initial masks are kept to report how far they moved.
+  const dynamic = method !== 'none' ? cfg.sparsity.dynamic : undefined;
+  const dynamicRng = rng.fork('dynamic');
+  const maskUpdates = maskUpdatePolicy({
+    runs,
+    totalSteps,
+    coupledL2,
+    ...(dynamic ? { dynamic: { config: dynamic, rng: dynamicRng } } : {}),
+    ...(method === 'gmp'
+      ? { gmp: { config: cfg.sparsity.gmp ?? DEFAULT_GMP, scope, finalCounts: sparseTargetCounts(cfg, data.shape, classes) } }
+      : {}),
+    ...(hooks.onMaskUpdate ? { onMaskUpdate: hooks.onMaskUpdate } : {}),
+  });
   const every = Math.max(1, Math.floor(mon.every));
   const rawL1Every = Math.max(1, Math.floor(eo.rawL1Every ?? cfg.engine?.rawL1Every ?? 1));
   const rawL2Every = Math.max(1, Math.floor(eo.rawL2Every ?? cfg.engine?.rawL2Every ?? 1));
+  const plan: LoopPlan = {
+    epochs: t.epochs,
+    stepsPerEpoch,
+    nTrain,
+    batchSize: t.batchSize,
+    shuffle: () => permutation(nTrain, shuffleRng),
+    batch: (order, start, n) => makeBatch(data.train, features, classes, order, start, n, t.augmentation ? hooks.augment : undefined, true),
+    stepOptions: (r, step) => ({
+      coupledL2,
+      collectNorms: step % every === 0,
+      checkIntegrity: eo.checkIntegrity && r.net.masks.some((m) => m !== undefined),
+      rawL1: step % rawL1Every === 0,
+      rawL2: step % rawL2Every === 0,
+      skipUpdate: r.skipUpdate,
+    }),
+  };
 
-  const runs: NetRun[] = nets.map((net) => ({
+  const started = performance.now();
+  try {
+    announce(cfg, runs, hooks, { stepsPerEpoch, totalSteps }, guardNotes);
+    const evaluateNet = netEvaluator(valBatches, testBatches);
+    // The policies, in the order they see each step (loop.ts).
+    const policies: LoopHook[] = [
+      progressPolicy(hooks.onStep),
+      normAlertPolicy(hooks.onAlert),
+      divergencePolicy({ onNan: mon.onNan, onAlert: hooks.onAlert, evaluate: evaluateNet, ...(hooks.onLog ? { onLog: hooks.onLog } : {}) }),
+      integrityPolicy(hooks.onAlert),
+      ...(maskUpdates ? [maskUpdates] : []),
+      flowPointPolicy({ schedule: flowSchedule(t.epochs, stepsPerEpoch), batches: flowBatches, coupledL2, onFlowPoint: hooks.onFlowPoint }),
+      evaluationPolicy({ evaluate: evaluateNet, nTrain, started, onEpoch: hooks.onEpoch }),
+      stopPolicy(hooks.shouldStop),
+    ];
+    const s = await runLoop(plan, runs, policies);
+    const summaries: NetSummary[] = runs.map((r) => ({
+      net: r.role,
+      steps: r.steps,
+      epochs: r.epochs,
+      final: r.final,
+      flowAverage: meanFlow(r.flowPoints),
+      flowPoints: r.flowPoints,
+      layers: netInfo(r.net).layers,
+      msPerStep: r.steps > 0 ? r.stepMs / r.steps : 0,
+      memoryBytes: r.net.memoryBytes(r.opt),
+      ...(r.diverged ? { diverged: r.diverged } : r.nonFiniteAt ? { diverged: r.nonFiniteAt } : {}),
+    }));
+    const divergedReasons = runs.flatMap((r) => (r.diverged ? [r.diverged.reason] : []));
+    const why = s.reason ?? (divergedReasons.length > 0 ? divergedReasons.join('; ') : undefined);
+    return { nets: summaries, stopped: s.stopped, ...(s.failed ? { failed: true } : {}), ...(why !== undefined ? { reason: why } : {}) };
+  } finally {
+    runs.forEach((r) => {
+      r.net.dispose();
+      r.opt.dispose();
+    });
+    [...valBatches, ...testBatches, ...flowBatches].forEach(disposeBatch);
+  }
+}
+
+/** A net's training state before the first step: its optimizer, parameters and alert tracker. */
+function newRun(net: TrainableNet, cfg: ExperimentConfig, eo: EngineOptions): NetRun {
+  const t = cfg.training;
+  const mon = cfg.monitoring;
+  const decoupled = t.optimizer === 'adamw';
+  return {
     role: net.role,
     net,
     opt: createOptimizer({
@@ -339,242 +504,26 @@ export async function trainExperiment(
     epochCorrect: 0,
     epochN: 0,
     final: { train: { loss: NaN, accuracy: NaN }, validation: { loss: NaN, accuracy: NaN }, test: { loss: NaN, accuracy: NaN } },
-  }));
-
-  // Mask changes (updateMask) reset the optimizer state of the entries they touch.
-  for (const r of runs) r.net.attachOptimizer(r.opt);
-
-  const nTrain = data.train.n;
-  const stepsPerEpoch = Math.ceil(nTrain / t.batchSize);
-  const totalSteps = stepsPerEpoch * t.epochs;
-  const valBatches = splitBatches(data.validation, features, classes, eo.evalBatchSize);
-  const testBatches = splitBatches(data.test, features, classes, eo.evalBatchSize);
-  // Fixed flow-measurement set: the first flowBatches·batchSize rows of one seeded permutation of the
-  // training split (ours). They are still trained on: "held out" only from the shuffling.
-  const flowPerm = permutation(nTrain, flowRng);
-  const flowBatches: Batch[] = [];
-  for (let b = 0; b < eo.flowBatches && b * t.batchSize < nTrain; b++) {
-    const s = b * t.batchSize;
-    flowBatches.push(makeBatch(data.train, features, classes, flowPerm, s, Math.min(t.batchSize, nTrain - s), undefined, true));
-  }
-  const schedule = flowSchedule(t.epochs, stepsPerEpoch);
-  // Dynamic sparse training (src/engine/pruning/dynamic.ts): the sparse net's masks move; the
-  // initial masks are kept to report how far they moved.
-  const dynamic = cfg.sparsity.method !== 'none' ? cfg.sparsity.dynamic : undefined;
-  const dynamicRng = rng.fork('dynamic');
-  // Gradual magnitude pruning (pruning/gmp.ts): from the initial counts to SC-SDC's.
-  const gmps = new Map<NetRun, GradualPruning>();
-  if (cfg.sparsity.method === 'gmp') {
-    const hD = cfg.sparsity.denseWidth ?? 0;
-    const finals = scsdcActiveCounts(features, hD, cfg.model.hiddenLayers, classes);
-    for (const r of runs) {
-      if (r.role !== 'sparse') continue;
-      const initial = r.net.masked.map((m, l) => (m ? r.net.maskArray(l) : undefined));
-      const starts = r.net.layerInfo.map((l) => l.active);
-      gmps.set(r, new GradualPruning(cfg.sparsity.gmp ?? DEFAULT_GMP, totalSteps, cfg.sparsity.scope ?? 'layerwise', starts, finals, initial));
-    }
-  }
-  // The published timing and order (pruning/dynamic.ts), on the sparse net's optimizer-step count.
-  const dynamics = new Map<NetRun, DynamicSparsity>();
-  if (dynamic) {
-    for (const r of runs) {
-      if (r.role !== 'sparse') continue;
-      const initial = r.net.masked.map((m, l) => (m ? r.net.maskArray(l) : undefined));
-      dynamics.set(r, new DynamicSparsity(dynamic, totalSteps, dynamicRng, initial));
-    }
-  }
-
-  let stopped = false;
-  let failed = false;
-  let reason: string | undefined;
-  const active = (): NetRun[] => runs.filter((r) => !r.diverged);
-  const alert = (a: Alert | undefined): void => {
-    if (a) hooks.onAlert(a);
+    skipUpdate: false,
   };
+}
 
-  const measurePoint = (atStep: number): void => {
-    for (const p of schedule.filter((s) => s.step === atStep)) {
-      const epoch = p.epoch;
-      // A diverged net has no gradient flow left to measure; its summary averages the points it had.
-      for (const r of active()) {
-        const fm = combineFlow(measureFlowLayers(r.net, flowBatches, coupledL2));
-        const point: FlowPoint = { net: r.role, epoch, index: p.index, ...fm };
-        r.flowPoints.push(point);
-        hooks.onFlowPoint(point);
-      }
+/** Before the first step: `ready` with the nets, the pruning header, guard notes, kernel paths, collapse-at-mask alerts. */
+function announce(cfg: ExperimentConfig, runs: NetRun[], hooks: TrainHooks, info: { stepsPerEpoch: number; totalSteps: number }, guardNotes: string[]): void {
+  const pruning = pruningInfo(cfg);
+  hooks.onReady(runs.map((r) => netInfo(r.net, r.role === 'sparse' ? pruning : undefined)), info);
+  const header = pruningHeader(cfg, runs.find((r) => r.role === 'sparse')?.net.layerInfo ?? [], runs.length > 1);
+  if (header) hooks.onLog?.('info', header);
+  for (const note of guardNotes) hooks.onLog?.('info', note);
+  for (const r of runs) {
+    if (!r.net.paths.includes('sparse')) continue;
+    const { kernels, note } = sparseKernels();
+    const layers = r.net.layerInfo.map((l, i) => `${l.name} ${r.net.paths[i]}`).join(', ');
+    hooks.onLog?.(note ? 'warn' : 'info', `${r.role} net kernel paths: ${layers} (sparse kernels: ${kernels.impl}${note ? `, because ${note}` : ''})`);
+  }
+  for (const r of runs) {
+    if (r.net.masked.some((m) => m)) {
+      maskAlerts(r.role, r.net.layerInfo, r.net.maskPaths(), { method: cfg.sparsity.method, scope: cfg.sparsity.scope ?? 'layerwise' }).forEach((a) => hooks.onAlert(a));
     }
-  };
-
-  const splitEval = (r: NetRun): { validation: SplitMetrics; test: SplitMetrics } => ({
-    validation: evaluate(r.net, valBatches),
-    test: evaluate(r.net, testBatches),
-  });
-
-  const started = performance.now();
-  try {
-    const pruning = pruningInfo(cfg);
-    hooks.onReady(runs.map((r) => netInfo(r.net, r.role === 'sparse' ? pruning : undefined)), { stepsPerEpoch, totalSteps });
-    const header = pruningHeader(cfg, runs.find((r) => r.role === 'sparse')?.net.layerInfo ?? [], runs.length > 1);
-    if (header) hooks.onLog?.('info', header);
-    for (const note of guardNotes) hooks.onLog?.('info', note);
-    for (const r of runs) {
-      if (!r.net.paths.includes('sparse')) continue;
-      const { kernels, note } = sparseKernels();
-      const layers = r.net.layerInfo.map((l, i) => `${l.name} ${r.net.paths[i]}`).join(', ');
-      hooks.onLog?.(note ? 'warn' : 'info', `${r.role} net kernel paths: ${layers} (sparse kernels: ${kernels.impl}${note ? `, because ${note}` : ''})`);
-    }
-    for (const r of runs) {
-      if (r.net.masked.some((m) => m)) {
-        const paths = activePaths(
-          r.net.spec.plans.map((p) => p.mask ?? new Float32Array(p.shape.fanIn * p.shape.fanOut).fill(1)),
-          r.net.spec.plans.map((p) => p.shape),
-          [false, ...r.net.skips.slice(1)].concat([false]),
-        );
-        maskAlerts(r.role, r.net.layerInfo, paths, { method: cfg.sparsity.method, scope: cfg.sparsity.scope ?? 'layerwise' }).forEach((a) => hooks.onAlert(a));
-      }
-    }
-    measurePoint(0);
-    let step = 0;
-    let epochDone = true;
-    outer: for (let epoch = 0; epoch < t.epochs; epoch++) {
-      const perm = permutation(nTrain, shuffleRng);
-      epochDone = false;
-      for (const r of runs) {
-        r.epochLoss = 0;
-        r.epochCorrect = 0;
-        r.epochN = 0;
-      }
-      for (let s = 0; s < stepsPerEpoch; s++) {
-        step++;
-        const start = s * t.batchSize;
-        const n = Math.min(t.batchSize, nTrain - start);
-        // One batch for every net: an SC-SDC pair sees identical examples in identical order.
-        const batch = makeBatch(data.train, features, classes, perm, start, n, t.augmentation ? hooks.augment : undefined, true);
-        const collect = step % every === 0;
-        try {
-          // Every net updates, then ONE transfer reads all their numbers for this step.
-          // RigL: a due mask update replaces this iteration's optimizer step (pruning/dynamic.ts).
-          const replaced = new Set<NetRun>();
-          if (!stopped) for (const r of active()) if (dynamics.get(r)?.replacesStep(r.opt.iterations)) replaced.add(r);
-          const pending: { r: NetRun; p: PendingStep }[] = [];
-          for (const r of active()) {
-            const t0 = performance.now();
-            const checkIntegrity = eo.checkIntegrity && r.net.masks.some((m) => m !== undefined);
-            const rawL1 = step % rawL1Every === 0;
-            const rawL2 = step % rawL2Every === 0;
-            pending.push({ r, p: trainStepDeferred(r.net, r.opt, r.params, batch, { coupledL2, collectNorms: collect, checkIntegrity, rawL1, rawL2, skipUpdate: replaced.has(r) }) });
-            r.stepMs += performance.now() - t0;
-          }
-          const t1 = performance.now();
-          const all = pending.length === 1 ? pending[0].p.stats : tf.concat(pending.map((x) => x.p.stats));
-          const values = all.dataSync();
-          all.dispose();
-          pending.forEach((x) => x.p.stats.dispose());
-          const readMs = (performance.now() - t1) / runs.length;
-          let offset = 0;
-          for (const { r, p } of pending) {
-            const res = p.decode(values, offset);
-            offset += p.stats.size;
-            r.stepMs += readMs;
-            r.steps = step;
-            r.epochLoss += res.loss * n;
-            r.epochCorrect += res.correct;
-            r.epochN += n;
-            const fm = res.layers ? combineFlow(res.layers) : nanFlow;
-            hooks.onStep({ net: r.role, step, epoch, loss: res.loss, accuracy: res.correct / n, layers: res.layers ?? [], ...fm });
-            if (res.layers) r.alerts.observe(step, res.layers).forEach((a) => hooks.onAlert(a));
-            if (res.nonFinite) {
-              alert(r.alerts.nonFinite(step, res.nonFinite.where, res.nonFinite.value));
-              if (mon.onNan !== 'stop' && !r.nonFiniteAt) {
-                const where = typeof res.nonFinite.where === 'number' ? r.net.layerInfo[res.nonFinite.where].name : res.nonFinite.where;
-                r.nonFiniteAt = { step, reason: `non-finite ${where === 'loss' ? 'loss' : `gradient (${where})`} in the ${r.role} net at step ${step} (monitoring.on_nan: continue, it trained on)` };
-              }
-              if (mon.onNan === 'stop' && !r.diverged) {
-                // A diverged net is a result of its configuration, not a failed run: it stops
-                // training, its twin goes on, and the run still finishes.
-                const where = typeof res.nonFinite.where === 'number' ? r.net.layerInfo[res.nonFinite.where].name : res.nonFinite.where;
-                r.diverged = { step, reason: `non-finite ${where === 'loss' ? 'loss' : `gradient (${where})`} in the ${r.role} net at step ${step}` };
-                hooks.onLog?.('warn', `${r.diverged.reason}: that net stops training (monitoring.on_nan: stop)`);
-                // Its final numbers are those of the weights it diverged with.
-                const train = { loss: NaN, accuracy: (r.epochCorrect) / Math.max(1, r.epochN) };
-                r.final = { train, ...splitEval(r) };
-              }
-            }
-            for (const iv of res.integrity) {
-              alert(r.alerts.integrity(step, iv.layer, iv.value));
-              if (!stopped) {
-                stopped = true;
-                failed = true;
-                reason = `mask integrity violated in the ${r.role} net, layer ${r.net.layerInfo[iv.layer].name}, at step ${step}`;
-              }
-            }
-          }
-          if (!stopped) {
-            for (const r of active()) {
-              // RigL at the pre-step weights (its step was skipped); SET after its step.
-              const u = dynamics.get(r)?.afterStep(r.net, batch, r.opt.iterations, replaced.has(r), { coupledL2 }) ?? gmps.get(r)?.afterStep(r.net, r.opt.iterations);
-              if (u) hooks.onMaskUpdate?.({ net: r.role, step, epoch, ...u });
-            }
-          }
-        } finally {
-          disposeBatch(batch);
-        }
-        if (!stopped) measurePoint(step);
-        // Let IPC messages (stop) in before the next step.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        if (!stopped && hooks.shouldStop()) {
-          stopped = true;
-          reason = `stopped by request at step ${step}`;
-        }
-        if (stopped) break outer;
-        // Every net diverged: nothing left to train, and the run is complete.
-        if (active().length === 0) break outer;
-      }
-      epochDone = true;
-      const elapsed = (performance.now() - started) / 1000;
-      for (const r of active()) {
-        r.epochs = epoch + 1;
-        const train = { loss: r.epochLoss / r.epochN, accuracy: r.epochCorrect / r.epochN };
-        const ev = splitEval(r);
-        r.final = { train, ...ev };
-        hooks.onEpoch({ net: r.role, epoch: epoch + 1, step, train, ...ev, elapsed });
-      }
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      if (!stopped && hooks.shouldStop()) {
-        stopped = true;
-        reason = `stopped by request after epoch ${epoch + 1}`;
-        break;
-      }
-    }
-    if (!epochDone) {
-      // Stopped mid-epoch: the final numbers describe the weights as they are now.
-      for (const r of active()) {
-        const train = r.epochN > 0 ? { loss: r.epochLoss / r.epochN, accuracy: r.epochCorrect / r.epochN } : r.final.train;
-        r.final = { train, ...splitEval(r) };
-        // Stopped on the last step of an epoch: that epoch's updates are all done.
-        if (r.epochN === nTrain) r.epochs += 1;
-      }
-    }
-    const summaries: NetSummary[] = runs.map((r) => ({
-      net: r.role,
-      steps: r.steps,
-      epochs: r.epochs,
-      final: r.final,
-      flowAverage: meanFlow(r.flowPoints),
-      flowPoints: r.flowPoints,
-      layers: netInfo(r.net).layers,
-      msPerStep: r.steps > 0 ? r.stepMs / r.steps : 0,
-      memoryBytes: r.net.memoryBytes(r.opt),
-      ...(r.diverged ? { diverged: r.diverged } : r.nonFiniteAt ? { diverged: r.nonFiniteAt } : {}),
-    }));
-    const divergedReasons = runs.flatMap((r) => (r.diverged ? [r.diverged.reason] : []));
-    const why = reason ?? (divergedReasons.length > 0 ? divergedReasons.join('; ') : undefined);
-    return { nets: summaries, stopped, ...(failed ? { failed } : {}), ...(why !== undefined ? { reason: why } : {}) };
-  } finally {
-    runs.forEach((r) => {
-      r.net.dispose();
-      r.opt.dispose();
-    });
-    [...valBatches, ...testBatches, ...flowBatches].forEach(disposeBatch);
   }
 }

@@ -1,0 +1,188 @@
+/**
+ * Conv nets through the whole training loop (trainExperiment → buildExperimentNets → ConvNet): an
+ * SC-SDC pair of a small CNN on synthetic 6×6×2 images, per mask method; what the loop must refuse
+ * for conv nets, with the key at fault. The conv passes and norms themselves are checked against
+ * PyTorch in conv-reference.test.ts; here the counts are checked by hand from the architecture.
+ */
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Dataset } from '../../src/data/types';
+import type { ExperimentConfig, SparsityConfig } from '../../src/shared/experiment';
+import type { Alert, FlowPoint, MaskUpdate, NetInfo, StepMetrics } from '../../src/shared/protocol';
+import { flowSchedule } from '../../src/engine/flow';
+import { trainExperiment, type TrainHooks, type TrainResult } from '../../src/engine/train';
+import { config, syntheticDataset, testBackend } from './helpers';
+
+let backend = '';
+before(async () => {
+  backend = await testBackend();
+});
+
+/** 64 training images 6×6×2 (NHWC rows), 3 classes. */
+function images(): Dataset {
+  return { ...syntheticDataset(72, 3, 64, 16, 16), shape: [6, 6, 2] };
+}
+
+function cnn(sparsity: Partial<SparsityConfig>, over: Partial<ExperimentConfig['model']> = {}): ExperimentConfig {
+  return config({
+    model: { architecture: 'cnn', channels: [4, 8], pool: 'auto', skip: true, batchNorm: true, ...over },
+    sparsity: { method: 'random', density: 0.5, pair: true, init: 'dense-fan-in', ...sparsity },
+    training: { epochs: 2, batchSize: 16 },
+  });
+}
+
+interface Run {
+  ready: NetInfo[];
+  steps: StepMetrics[];
+  flows: FlowPoint[];
+  alerts: Alert[];
+  masks: MaskUpdate[];
+  res: TrainResult;
+}
+
+async function train(cfg: ExperimentConfig): Promise<Run> {
+  const r: Omit<Run, 'res'> = { ready: [], steps: [], flows: [], alerts: [], masks: [] };
+  const hooks: TrainHooks = {
+    onReady: (n) => r.ready.push(...n),
+    onStep: (m) => r.steps.push(m),
+    onEpoch: () => undefined,
+    onFlowPoint: (p) => r.flows.push(p),
+    onAlert: (a) => r.alerts.push(a),
+    onMaskUpdate: (u) => r.masks.push(u),
+    shouldStop: () => false,
+  };
+  const before = tf.memory().numTensors;
+  const res = await trainExperiment(cfg, images(), hooks);
+  assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+  return { ...r, res };
+}
+
+// Channels [4, 8] on 2 input channels, skips with 1×1 projections, ρ = 0.5 → twin [2, 4]:
+//   block1.conv 3·3·2×4 = 72 (twin 3·3·2×2 = 36), block1.shortcut 2×4 = 8 (twin 2×2 = 4),
+//   block2.conv 3·3·4×8 = 288 (twin 3·3·2×4 = 72), block2.shortcut 4×8 = 32 (twin 2×4 = 8),
+//   fc 8×3 = 24 (twin 4×3 = 12).
+const NAMES = ['block1.conv', 'block1.shortcut', 'block2.conv', 'block2.shortcut', 'fc'];
+const TOTAL = [72, 8, 288, 32, 24];
+const TWIN = [36, 4, 72, 8, 12];
+
+describe(`conv nets in the training loop`, () => {
+  for (const method of ['random', 'magnitude', 'snip'] as const) {
+    it(`${method}: an SC-SDC pair trains end to end with per-layer counts, norms, flow points, memory`, async () => {
+      const r = await train(cnn({ method }));
+      assert.ok(['cpu', 'wasm'].includes(backend));
+      assert.equal(r.res.stopped, false);
+      assert.equal(r.res.failed, undefined, r.res.reason);
+      assert.deepEqual(r.ready.map((n) => n.net), ['sparse', 'dense']);
+      const [sparse, dense] = r.ready;
+      assert.deepEqual(sparse.layers.map((l) => l.name), NAMES);
+      assert.deepEqual(dense.layers.map((l) => l.name), NAMES);
+      assert.deepEqual(sparse.layers.map((l) => l.total), TOTAL);
+      // SC-SDC per layer: the sparse layer keeps exactly the twin's weight count.
+      assert.deepEqual(sparse.layers.map((l) => l.active), TWIN);
+      assert.deepEqual(dense.layers.map((l) => l.total), TWIN);
+      assert.equal(sparse.activeWeights, dense.activeWeights);
+      // 64 / 16 = 4 steps per epoch, 2 epochs, both nets every step, all five layers' norms.
+      assert.equal(r.steps.length, 16);
+      for (const m of r.steps) {
+        assert.equal(m.layers.length, 5);
+        const egf2 = m.layers.reduce((s, l) => s + l.masked.l2, 0) / 5;
+        assert.ok(Math.abs(m.egf2 - egf2) <= 1e-9 * egf2 && egf2 > 0, `EGF₂ is the mean of the 5 masked L2 norms at step ${m.step}`);
+        if (m.net === 'sparse') m.layers.forEach((l, i) => assert.ok(l.masked.l2 <= l.raw.l2 + 1e-12, `masked ≤ raw, ${NAMES[i]}`));
+        else m.layers.forEach((l) => assert.deepEqual(l.masked, l.raw));
+      }
+      assert.equal(r.flows.length, 2 * flowSchedule(2, 4).length);
+      for (const s of r.res.nets) {
+        assert.equal(s.steps, 8);
+        assert.ok(Number.isFinite(s.flowAverage.egf2) && s.flowAverage.egf2 > 0);
+        assert.ok(s.memoryBytes && s.memoryBytes.parameters > 0 && s.memoryBytes.optimizer > 0);
+        assert.deepEqual(s.layers.map((l) => l.active), TWIN, 'the masks held');
+      }
+      // Parameters: the sparse net's kernels are its full kernels (pruned zeros stored), plus BN and biases.
+      const [ms, md] = r.res.nets.map((n) => n.memoryBytes);
+      assert.ok(ms && md);
+      assert.ok(ms.parameters >= 4 * TOTAL.reduce((a, b) => a + b, 0));
+      assert.ok(ms.index > 0, 'masks are held');
+      assert.equal(md.index, 0, 'the twin has no mask');
+    });
+  }
+
+  it('gmp prunes a conv net to exactly the twin counts, through the mask-update interface', async () => {
+    const r = await train(cnn({ method: 'gmp', gmp: { begin: 0, end: 0.75, every: 2, initialDensity: 1 } }));
+    assert.deepEqual(r.ready[0].layers.map((l) => l.active), TOTAL, 'starts dense');
+    assert.ok(r.masks.length > 0 && r.masks.every((u) => u.net === 'sparse' && u.method === 'gmp'));
+    assert.deepEqual(r.res.nets[0].layers.map((l) => l.active), TWIN);
+  });
+
+  for (const dyn of ['set', 'rigl'] as const) {
+    it(`${dyn}: masks move on every conv and linear kernel, per-layer counts constant`, async () => {
+      const r = await train(cnn({ dynamic: { method: dyn, every: 2, fraction: 0.5, schedule: 'constant', until: 0.75 } }));
+      assert.ok(r.masks.length > 0);
+      for (const u of r.masks) {
+        assert.deepEqual(u.layers.map((l) => l.layer), [0, 1, 2, 3, 4]);
+        u.layers.forEach((l) => assert.equal(l.active, TWIN[l.layer]));
+      }
+      assert.ok(r.masks.some((u) => u.layers.some((l) => l.dropped > 0 && l.overlap < 1)), 'some mask moved');
+      assert.deepEqual(r.res.nets[0].layers.map((l) => l.active), TWIN);
+    });
+  }
+
+  it('alerts name conv layers', async () => {
+    const cfg = cnn({});
+    const r = await train({ ...cfg, monitoring: { ...cfg.monitoring, collapse: { minNorm: 1e9, steps: 1 } } });
+    const collapse = r.alerts.filter((a) => a.kind === 'collapse');
+    assert.ok(collapse.length > 0);
+    for (const a of collapse) assert.ok(a.layer === -1 || NAMES.some((n) => a.message.includes(n)), a.message);
+  });
+
+  it('a dense conv net (method none) trains alone', async () => {
+    const r = await train(cnn({ method: 'none', pair: false }));
+    assert.deepEqual(r.ready.map((n) => n.net), ['dense']);
+    assert.deepEqual(r.ready[0].layers.map((l) => l.active), TOTAL);
+    assert.equal(r.res.nets[0].steps, 8);
+  });
+});
+
+describe('a Wide ResNet in the training loop', () => {
+  it('WRN-10-1 on 32×32×3: an SC-SDC pair at ρ = 0.5 trains a step', async () => {
+    const base = config({
+      model: { architecture: 'wrn', depth: 10, widenFactor: 1, block: 'basic', batchNorm: true, skip: true },
+      sparsity: { method: 'random', density: 0.5, pair: true, init: 'dense-fan-in' },
+      training: { epochs: 1, batchSize: 8 },
+    });
+    const data: Dataset = { ...syntheticDataset(32 * 32 * 3, 4, 8, 2, 2), shape: [32, 32, 3] };
+    const ready: NetInfo[] = [];
+    let steps = 0;
+    const before = tf.memory().numTensors;
+    const res = await trainExperiment(base, data, { onReady: (n) => ready.push(...n), onStep: () => steps++, onEpoch: () => undefined, onFlowPoint: () => undefined, onAlert: () => undefined, shouldStop: () => false }, { flowBatches: 1 });
+    assert.equal(tf.memory().numTensors, before);
+    assert.equal(res.failed, undefined, res.reason);
+    assert.equal(steps, 2, 'one step of each net');
+    // Stem 3·3·3×16 (twin ×8), group widths 16/32/64 (twin 8/16/32), projections where the shape changes, fc 64×4.
+    assert.deepEqual(
+      ready[0].layers.map((l) => `${l.name} ${l.total}`),
+      ['stem 432', 'group1.block1.conv1 2304', 'group1.block1.conv2 2304', 'group2.block1.conv1 4608', 'group2.block1.conv2 9216', 'group2.block1.shortcut 512', 'group3.block1.conv1 18432', 'group3.block1.conv2 36864', 'group3.block1.shortcut 2048', 'fc 256'],
+    );
+    assert.deepEqual(ready[0].layers.map((l) => l.active), [216, 576, 576, 1152, 2304, 128, 4608, 9216, 512, 128]);
+    assert.deepEqual(ready[1].layers.map((l) => l.total), ready[0].layers.map((l) => l.active));
+  });
+});
+
+describe('conv nets: what the loop refuses, with the key at fault', () => {
+  const refused: [string, ExperimentConfig, string][] = [
+    ['grasp', cnn({ method: 'grasp' }, { batchNorm: false }), 'sparsity.method'],
+    ['synflow', cnn({ method: 'synflow' }), 'sparsity.method'],
+    ['the egf collapse guard', cnn({ method: 'snip', guard: 'egf' }), 'sparsity.guard'],
+    ['sparse kernels on', { ...cnn({}), engine: { sparseKernels: 'on', rawL1Every: 1, rawL2Every: 1 } }, 'engine.sparse_kernels'],
+  ];
+  for (const [what, cfg, key] of refused) {
+    it(what, async () => {
+      const before = tf.memory().numTensors;
+      await assert.rejects(
+        trainExperiment(cfg, images(), { onReady: () => undefined, onStep: () => undefined, onEpoch: () => undefined, onFlowPoint: () => undefined, onAlert: () => undefined, shouldStop: () => false }),
+        (e: Error & { key?: string }) => e.key === key && e.message.startsWith(`${key}:`) && /cnn/.test(e.message),
+      );
+      assert.equal(tf.memory().numTensors, before);
+    });
+  }
+});
