@@ -1,0 +1,150 @@
+/**
+ * The conv layer's passes (src/engine/nn/conv.ts) against float64 sums written out by hand here:
+ * forward, input gradient, and the filter gradient both from the backend's kernel (where it has
+ * one) and from the im2col product every backend can run. conv-ops-wasm.test.ts runs the same
+ * cases on the wasm backend, which has no Conv2DBackpropFilter kernel.
+ */
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { createRng } from '../../src/shared/rng';
+import { conv2dFilterGrad, conv2dForward, conv2dInputGrad, convOutSize, hasNativeFilterGrad, type ConvGeometry } from '../../src/engine/nn/conv';
+import { globalAvgPoolBackward, maxPool2x2, maxPool2x2Backward } from '../../src/engine/nn/pool';
+import { assertClose, testBackend } from './helpers';
+
+/** Padded input value x[n, i, j, c] (0 outside), NHWC flat. */
+function at(x: Float64Array, s: number[], n: number, i: number, j: number, c: number): number {
+  const [, h, w, ch] = s;
+  if (i < 0 || j < 0 || i >= h || j >= w) return 0;
+  return x[((n * h + i) * w + j) * ch + c];
+}
+
+interface Case {
+  name: string;
+  shape: [number, number, number, number];
+  cOut: number;
+  g: ConvGeometry;
+}
+
+const cases: Case[] = [
+  { name: '3×3 stride 1 pad 1', shape: [2, 5, 4, 3], cOut: 4, g: { k: 3, stride: 1, pad: 1 } },
+  { name: '3×3 stride 2 pad 1, even map', shape: [2, 6, 6, 2], cOut: 3, g: { k: 3, stride: 2, pad: 1 } },
+  { name: '3×3 stride 2 pad 1, odd map', shape: [1, 7, 5, 3], cOut: 2, g: { k: 3, stride: 2, pad: 1 } },
+  { name: '1×1 stride 2 projection', shape: [2, 6, 5, 3], cOut: 5, g: { k: 1, stride: 2, pad: 0 } },
+  { name: '1×1 stride 1', shape: [3, 3, 3, 4], cOut: 2, g: { k: 1, stride: 1, pad: 0 } },
+];
+
+/** Forward, dL/dx and dL/dw in float64 by the definition y[n,o,p,co] = Σ x[n, o·s − pad + ky, p·s − pad + kx, ci]·w[ky,kx,ci,co]. */
+function reference(x: Float64Array, w: Float64Array, dy: Float64Array, c: Case): { y: Float64Array; dx: Float64Array; dw: Float64Array } {
+  const [N, H, W, C] = c.shape;
+  const { k, stride: s, pad } = c.g;
+  const Ho = convOutSize(H, c.g);
+  const Wo = convOutSize(W, c.g);
+  const CO = c.cOut;
+  const y = new Float64Array(N * Ho * Wo * CO);
+  const dx = new Float64Array(x.length);
+  const dw = new Float64Array(w.length);
+  for (let n = 0; n < N; n++)
+    for (let o = 0; o < Ho; o++)
+      for (let p = 0; p < Wo; p++)
+        for (let co = 0; co < CO; co++) {
+          const yi = ((n * Ho + o) * Wo + p) * CO + co;
+          for (let ky = 0; ky < k; ky++)
+            for (let kx = 0; kx < k; kx++)
+              for (let ci = 0; ci < C; ci++) {
+                const i = o * s - pad + ky;
+                const j = p * s - pad + kx;
+                const wi = ((ky * k + kx) * C + ci) * CO + co;
+                y[yi] += at(x, c.shape, n, i, j, ci) * w[wi];
+                dw[wi] += at(x, c.shape, n, i, j, ci) * dy[yi];
+                if (i >= 0 && j >= 0 && i < H && j < W) dx[((n * H + i) * W + j) * C + ci] += w[wi] * dy[yi];
+              }
+        }
+  return { y, dx, dw };
+}
+
+function draw(n: number, seed: string): Float32Array {
+  const rng = createRng(seed);
+  return Float32Array.from({ length: n }, () => rng.normal());
+}
+
+before(async () => {
+  await testBackend();
+});
+
+describe(`conv2d passes against float64 by hand (${process.env.GRADFLOW_TEST_BACKEND ?? 'cpu'} backend)`, () => {
+  for (const c of cases) {
+    it(c.name, () => {
+      const [N, H, W, C] = c.shape;
+      const { k } = c.g;
+      const Ho = convOutSize(H, c.g);
+      const Wo = convOutSize(W, c.g);
+      const x = draw(N * H * W * C, `x ${c.name}`);
+      const w = draw(k * k * C * c.cOut, `w ${c.name}`);
+      const dy = draw(N * Ho * Wo * c.cOut, `dy ${c.name}`);
+      const ref = reference(Float64Array.from(x), Float64Array.from(w), Float64Array.from(dy), c);
+      const got = tf.tidy(() => {
+        const xt = tf.tensor4d(x, c.shape);
+        const wt = tf.tensor4d(w, [k, k, C, c.cOut]);
+        const dyt = tf.tensor4d(dy, [N, Ho, Wo, c.cOut]);
+        const y = conv2dForward(xt, wt, c.g);
+        assert.deepEqual(y.shape, [N, Ho, Wo, c.cOut]);
+        return {
+          y: y.dataSync(),
+          dx: conv2dInputGrad(dyt, wt, c.shape, c.g).dataSync(),
+          dwAuto: conv2dFilterGrad(xt, dyt, c.g, c.cOut, 'auto').dataSync(),
+          dwIm2col: conv2dFilterGrad(xt, dyt, c.g, c.cOut, 'im2col').dataSync(),
+        };
+      });
+      assertClose(got.y, ref.y, `${c.name} forward`, 1e-5, 1e-5);
+      assertClose(got.dx, ref.dx, `${c.name} input gradient`, 1e-5, 1e-5);
+      assertClose(got.dwIm2col, ref.dw, `${c.name} filter gradient (im2col)`, 1e-5, 1e-5);
+      assertClose(got.dwAuto, ref.dw, `${c.name} filter gradient (${hasNativeFilterGrad() ? 'backend kernel' : 'im2col'})`, 1e-5, 1e-5);
+    });
+  }
+
+  it('uses the backend kernel exactly where it exists', () => {
+    const backend = tf.getBackend();
+    assert.equal(hasNativeFilterGrad(), backend !== 'wasm', `backend ${backend}`);
+  });
+
+  it('2×2 max-pool backward: first maximum per window, negatives, ties, odd maps (by hand)', () => {
+    // One image 5×5, two channels: channel 0 all negative, channel 1 with ties; the last row and
+    // column are dropped by the floor rule and get no gradient.
+    const [h, w, c] = [5, 5, 2];
+    const x = new Float32Array(h * w * c);
+    const rng = createRng('pool');
+    for (let i = 0; i < x.length; i++) x[i] = i % 2 === 0 ? -1 - rng.int(4) : rng.int(3);
+    const dy = Float32Array.from({ length: 2 * 2 * c }, (_v, i) => i + 1);
+    const expected = new Float64Array(x.length);
+    const y = new Float64Array(dy.length);
+    for (let i = 0; i < 2; i++)
+      for (let j = 0; j < 2; j++)
+        for (let ch = 0; ch < c; ch++) {
+          let best = -Infinity;
+          let at = -1;
+          for (const [a, b] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
+            const idx = ((2 * i + a) * w + (2 * j + b)) * c + ch;
+            if (x[idx] > best) {
+              best = x[idx];
+              at = idx;
+            }
+          }
+          const o = (i * 2 + j) * c + ch;
+          y[o] = best;
+          expected[at] += dy[o];
+        }
+    const got = tf.tidy(() => {
+      const xt = tf.tensor4d(x, [1, h, w, c]);
+      const yt = maxPool2x2(xt);
+      return { y: yt.dataSync(), dx: maxPool2x2Backward(xt, yt, tf.tensor4d(dy, [1, 2, 2, c])).dataSync() };
+    });
+    assertClose(got.y, y, 'max-pool forward', 0, 0);
+    assertClose(got.dx, expected, 'max-pool backward', 0, 0);
+  });
+
+  it('global average pool backward spreads dy/(h·w)', () => {
+    const got = tf.tidy(() => globalAvgPoolBackward([2, 2, 3, 1], tf.tensor2d([6, 12], [2, 1])).dataSync());
+    assertClose(got, [1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2], 'gap backward', 0, 0);
+  });
+});
