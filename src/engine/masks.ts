@@ -310,3 +310,19 @@ export function planLayersFull(spec: InitSpec): { plans: LayerMaskPlan[]; full: 
   }
   return { plans: plansFrom(spec.shapes, kernels, stds, masks), full };
 }
+
+/**
+ * SC-SDC for any layered net (conv nets: docs/conv-nets.md): the sparse net's layer l keeps exactly
+ * the dense twin's weight count in that layer (c_in·c_out·k² of the twin for a conv kernel). The two
+ * nets must have the same weight layers (same depth and topology); the twin's layer may not be
+ * larger than the sparse one.
+ */
+export function twinActiveCounts(sparse: LayerShape[], twin: LayerShape[], names: string[] = []): number[] {
+  if (sparse.length !== twin.length) throw new Error(`SC-SDC: the dense twin has ${twin.length} weight layers, the sparse net ${sparse.length}`);
+  return sparse.map((s, l) => {
+    const k = twin[l].fanIn * twin[l].fanOut;
+    const n = s.fanIn * s.fanOut;
+    if (k > n) throw new Error(`SC-SDC: layer ${names[l] ?? l} of the dense twin has ${k} weights, more than the sparse layer's ${n}`);
+    return k;
+  });
+}

@@ -1,0 +1,90 @@
+/**
+ * Building conv nets and their SC-SDC pairs (docs/conv-nets.md):
+ *  - the dense twin is the same architecture with every designed channel count mapped (scaled by ρ
+ *    and rounded, or re-widened for a WRN), the same weight layers in the same order;
+ *  - each masked layer of the sparse net keeps exactly the twin's weight count in that layer
+ *    (masks.twinActiveCounts), drawn by the existing mask helpers (masks.planLayers: random with an
+ *    exact count, magnitude of the initial kernel, or a criterion's masks);
+ *  - both nets' active weights are He-normal with the dense twin's fan-in k²·c_in(twin).
+ */
+import type { InitMode, NetRole, PruningScope } from '../../shared/experiment';
+import type { Rng } from '../../shared/rng';
+import { heGain, planLayers, twinActiveCounts, type LayerShape } from '../masks';
+import { blueprint, layerShape, rewiden, scaleChannels, type Blueprint, type ChannelMap, type ConvNetSpec } from './arch';
+import { ConvNet, type ConvNetOptions } from './convnet';
+
+/** How the dense twin is derived: every channel count × ρ (rounded), or a WRN's widen factor k_D. */
+export type TwinRule = { density: number } | { denseWidenFactor: number };
+
+export function twinChannelMap(spec: ConvNetSpec, rule: TwinRule): ChannelMap {
+  if ('density' in rule) return scaleChannels(rule.density);
+  if (spec.architecture !== 'wrn') throw new Error('dense_widen_factor applies to wrn nets only');
+  const k = spec.widenFactor ?? (spec.block === 'bottleneck' ? 2 : 1);
+  return rewiden(k, rule.denseWidenFactor);
+}
+
+export interface ConvPairPlan {
+  sparse: Blueprint;
+  dense: Blueprint;
+  /** Active count per weight layer of the sparse net = the twin's weight count in that layer. */
+  activeCounts: number[];
+  /** Fan-in k²·c_in of the twin's layers (init std of both nets, method.md §2). */
+  denseFanIns: number[];
+}
+
+/** The SC-SDC pair of a conv net: both blueprints and the sparse net's per-layer counts. */
+export function scsdcConvPair(spec: ConvNetSpec, rule: TwinRule): ConvPairPlan {
+  const sparse = blueprint(spec);
+  const dense = blueprint(spec, twinChannelMap(spec, rule));
+  const sShapes = sparse.layers.map(layerShape);
+  const dShapes: LayerShape[] = dense.layers.map(layerShape);
+  dense.layers.forEach((d, l) => {
+    if (d.name !== sparse.layers[l].name) throw new Error(`internal: twin layer ${l} is ${d.name}, sparse ${sparse.layers[l].name}`);
+  });
+  const activeCounts = twinActiveCounts(sShapes, dShapes, sparse.layers.map((d) => d.name));
+  return { sparse, dense, activeCounts, denseFanIns: dShapes.map((s) => s.fanIn) };
+}
+
+export interface BuildConvNetOptions {
+  role: NetRole;
+  blueprint: Blueprint;
+  /** 'none' = dense (no masks). */
+  method: 'none' | 'random' | 'magnitude' | 'scored';
+  /** Active counts per layer (required unless method is 'none'). */
+  activeCounts?: number[];
+  /** Dense twin's fan-ins (default: the layers' own). */
+  denseFanIns?: number[];
+  /** For method 'scored': one [fanIn, fanOut] mask per layer. */
+  masks?: Float32Array[];
+  scope?: PruningScope;
+  init: InitMode;
+  rng: Rng;
+  bnEpsilon?: number;
+  bnMomentum?: number;
+  filterGrad?: ConvNetOptions['filterGrad'];
+}
+
+/** Draw the kernels (and masks) with masks.planLayers and build the net. */
+export function buildConvNet(o: BuildConvNetOptions): ConvNet {
+  const shapes = o.blueprint.layers.map(layerShape);
+  if (o.method !== 'none' && !o.activeCounts) throw new Error(`internal: method ${o.method} needs active counts`);
+  const plans = planLayers({
+    shapes,
+    ...(o.method !== 'none' ? { activeCounts: o.activeCounts } : {}),
+    ...(o.denseFanIns ? { denseFanIns: o.denseFanIns } : {}),
+    method: o.method,
+    ...(o.masks ? { masks: o.masks } : {}),
+    ...(o.scope ? { scope: o.scope } : {}),
+    init: o.init,
+    gain: heGain(o.blueprint.spec.activation),
+    rng: o.rng,
+  });
+  return new ConvNet({
+    role: o.role,
+    blueprint: o.blueprint,
+    plans,
+    ...(o.bnEpsilon !== undefined ? { bnEpsilon: o.bnEpsilon } : {}),
+    ...(o.bnMomentum !== undefined ? { bnMomentum: o.bnMomentum } : {}),
+    ...(o.filterGrad ? { filterGrad: o.filterGrad } : {}),
+  });
+}

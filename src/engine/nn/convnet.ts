@@ -1,0 +1,501 @@
+/**
+ * ConvNet: a conv net built from a Blueprint (arch.ts), with masks on every conv and linear kernel
+ * and an explicit backward pass (the CommonJS tfjs-core registers no op gradients, activations.ts).
+ *
+ * Layout: activations NHWC; conv kernels [k, k, cIn, cOut] and the linear kernel [in, out] — both
+ * are, flattened row-major, the [fanIn, fanOut] arrays of masks.ts (fanIn = k²·cIn, fanOut = cOut),
+ * so plans, masks, `kernelArray()` and `maskArray()` share the MLP's convention with no transpose.
+ * Pruned entries are stored as exact zeros (no mask multiply in the forward pass); backward() returns
+ * the RAW kernel gradients (pruned positions included), which the caller masks for EGF and the
+ * optimizer (method.md §3). BN parameters and biases are never masked or counted. Only the
+ * masked-dense path exists for conv kernels (no sparse convolution kernel).
+ *
+ * The public methods mirror MaskedMLP's (model.ts) so the training loop, step and pruning code can
+ * drive either net.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { NetRole } from '../../shared/experiment';
+import type { LayerInfo } from '../../shared/protocol';
+import { createActivation, type ActivationLayer } from '../activations';
+import { sumAll } from '../flow';
+import {
+  batchNormBackward,
+  batchNormEval,
+  batchNormTrain,
+  BN_EPSILON,
+  createBatchNorm,
+  disposeBatchNorm,
+  type BatchNormCache,
+  type BatchNormLayer,
+} from '../layers';
+import { deadUnits, type LayerMaskPlan } from '../masks';
+import type { Optimizer } from '../optimizers';
+import { layerShape, type Blueprint, type BlueprintNode, type WeightLayerDesc } from './arch';
+import { conv2dFilterGrad, conv2dForward, conv2dInputGrad, type FilterGradMode } from './conv';
+import { globalAvgPool, globalAvgPoolBackward, maxPool2x2, maxPool2x2Backward } from './pool';
+
+export interface ConvNetOptions {
+  role: NetRole;
+  blueprint: Blueprint;
+  /** One plan per weight layer of the blueprint (masks.planLayers over blueprint layer shapes). */
+  plans: LayerMaskPlan[];
+  bnEpsilon?: number;
+  bnMomentum?: number;
+  /** Filter gradient: the backend's kernel where it exists ('auto', default) or always im2col. */
+  filterGrad?: FilterGradMode;
+}
+
+/** LayerInfo of a conv-net weight layer: also its kind, kernel shape and stride. */
+export interface ConvLayerInfo extends LayerInfo {
+  kind: 'conv' | 'dense';
+  /** [k, k, cIn, cOut] for conv, [in, out] for dense. */
+  kernelShape: number[];
+  stride: number;
+}
+
+export type ConvParamKind = 'kernel' | 'bias' | 'bn' | 'activation';
+
+export interface ConvNetParam {
+  variable: tf.Variable;
+  kind: ConvParamKind;
+  /** Weight layer index for kernels and biases; BN / activation index for the others. */
+  layer: number;
+}
+
+type RNode =
+  | { op: 'conv'; layer: number }
+  | { op: 'dense'; layer: number }
+  | { op: 'bn'; index: number }
+  | { op: 'act'; index: number }
+  | { op: 'maxpool' }
+  | { op: 'gap' }
+  | { op: 'residual'; pre: RNode[]; body: RNode[]; shortcut: RNode[]; from: 'input' | 'pre'; post: RNode[] };
+
+type NodeCache =
+  | { op: 'conv'; x: tf.Tensor4D }
+  | { op: 'dense'; x: tf.Tensor2D }
+  | { op: 'bn'; c: BatchNormCache; shape: number[] }
+  | { op: 'act'; z: tf.Tensor2D; a: tf.Tensor2D; shape: number[] }
+  | { op: 'maxpool'; x: tf.Tensor4D; y: tf.Tensor4D }
+  | { op: 'gap'; shape: [number, number, number, number] }
+  | { op: 'residual'; pre: NodeCache[]; body: NodeCache[]; shortcut: NodeCache[]; post: NodeCache[] };
+
+/** What backward() needs from a training forward pass (opaque to callers). */
+export interface ConvForwardCache {
+  nodes: NodeCache[];
+}
+
+export interface ConvForwardResult {
+  /** [batch, classes]. */
+  logits: tf.Tensor2D;
+  cache?: ConvForwardCache;
+}
+
+/** backward(): raw kernel gradients per weight layer (kernel shape), then the other parameters' in `params` order. */
+export interface ConvParamGrads {
+  kernels: tf.Tensor[];
+  other: tf.Tensor[];
+}
+
+/** Per-parameter gradient store filled by the backward pass. */
+interface Sink {
+  kernels: tf.Tensor[];
+  biases: (tf.Tensor | undefined)[];
+  bn: [tf.Tensor, tf.Tensor][];
+  act: tf.Tensor[][];
+}
+
+export class ConvNet {
+  readonly role: NetRole;
+  readonly blueprint: Blueprint;
+  readonly layers: WeightLayerDesc[];
+  readonly kernels: tf.Variable[];
+  /** Biases of the layers that have one (undefined otherwise). */
+  readonly biases: (tf.Variable | undefined)[];
+  /** 0/1 mask per weight layer, kernel-shaped; undefined for unmasked layers. */
+  readonly masks: (tf.Tensor | undefined)[];
+  readonly masked: boolean[];
+  readonly bns: BatchNormLayer[];
+  readonly activations: ActivationLayer[];
+  readonly layerInfo: ConvLayerInfo[];
+  readonly params: ConvNetParam[];
+  readonly bnEpsilon: number;
+  readonly bnMomentum: number | undefined;
+  private readonly filterGrad: FilterGradMode;
+  private readonly pruned: (tf.Tensor | undefined)[];
+  private readonly maskData: (Float32Array | undefined)[];
+  private readonly optimizers: Optimizer[] = [];
+  private readonly graph: RNode[];
+
+  constructor(o: ConvNetOptions) {
+    const bp = o.blueprint;
+    this.role = o.role;
+    this.blueprint = bp;
+    this.layers = bp.layers;
+    this.bnEpsilon = o.bnEpsilon ?? BN_EPSILON;
+    this.bnMomentum = o.bnMomentum;
+    this.filterGrad = o.filterGrad ?? 'auto';
+    if (o.plans.length !== bp.layers.length) throw new Error(`expected ${bp.layers.length} layer plans, got ${o.plans.length}`);
+    const shapeOf = (d: WeightLayerDesc): number[] => (d.kind === 'conv' ? [d.k, d.k, d.cin, d.cout] : [d.cin, d.cout]);
+    bp.layers.forEach((d, l) => {
+      const s = layerShape(d);
+      const p = o.plans[l].shape;
+      if (p.fanIn !== s.fanIn || p.fanOut !== s.fanOut) throw new Error(`layer ${d.name}: plan is ${p.fanIn}×${p.fanOut}, kernel needs ${s.fanIn}×${s.fanOut}`);
+    });
+    // Variables are created inside tidy (see model.ts: the source tensor would otherwise leak).
+    this.kernels = bp.layers.map((d, l) => tf.tidy(() => tf.variable(tf.tensor(o.plans[l].kernel, shapeOf(d)), true)));
+    this.biases = bp.layers.map((d) => (d.bias ? tf.tidy(() => tf.variable(tf.zeros([d.cout]), true)) : undefined));
+    this.masked = o.plans.map((p) => p.mask !== undefined);
+    this.maskData = o.plans.map((p) => (p.mask ? Float32Array.from(p.mask) : undefined));
+    this.masks = o.plans.map((p, l) => (p.mask ? tf.tensor(p.mask, shapeOf(bp.layers[l])) : undefined));
+    this.pruned = this.masks.map((m) => (m ? tf.sub(1, m) : undefined));
+    this.bns = [];
+    this.activations = [];
+    const compile = (nodes: BlueprintNode[]): RNode[] =>
+      nodes.map((n): RNode => {
+        switch (n.op) {
+          case 'bn':
+            this.bns.push(createBatchNorm(n.channels));
+            return { op: 'bn', index: this.bns.length - 1 };
+          case 'act':
+            this.activations.push(createActivation(bp.spec.activation, n.channels, 'batch-major'));
+            return { op: 'act', index: this.activations.length - 1 };
+          case 'residual':
+            return { op: 'residual', pre: compile(n.pre), body: compile(n.body), shortcut: compile(n.shortcut), from: n.from, post: compile(n.post) };
+          default:
+            return n;
+        }
+      });
+    this.graph = compile(bp.nodes);
+    this.layerInfo = bp.layers.map((d, l) => {
+      const p = o.plans[l];
+      const total = p.shape.fanIn * p.shape.fanOut;
+      return {
+        name: d.name,
+        fanIn: p.shape.fanIn,
+        fanOut: p.shape.fanOut,
+        active: p.active,
+        total,
+        density: p.active / total,
+        deadUnits: p.mask ? deadUnits(p.mask, p.shape) : 0,
+        path: 'dense',
+        kind: d.kind,
+        kernelShape: shapeOf(d),
+        stride: d.stride,
+      };
+    });
+    const params: ConvNetParam[] = [];
+    this.kernels.forEach((v, layer) => params.push({ variable: v, kind: 'kernel', layer }));
+    this.biases.forEach((v, layer) => {
+      if (v) params.push({ variable: v, kind: 'bias', layer });
+    });
+    this.bns.forEach((bn, layer) => {
+      params.push({ variable: bn.gamma, kind: 'bn', layer });
+      params.push({ variable: bn.beta, kind: 'bn', layer });
+    });
+    this.activations.forEach((a, layer) => a.params.forEach((p) => params.push({ variable: p.variable, kind: 'activation', layer })));
+    this.params = params;
+  }
+
+  get numLayers(): number {
+    return this.kernels.length;
+  }
+
+  get activeWeights(): number {
+    return this.layerInfo.reduce((s, l) => s + l.active, 0);
+  }
+
+  kernel(l: number): tf.Variable {
+    const v = this.kernels[l];
+    if (!v) throw new Error(`internal: no weight layer ${l}`);
+    return v;
+  }
+
+  /** t ⊙ m for layer l (t itself when unmasked). A multiply, as MaskedMLP.applyMask (why there). */
+  applyMask(l: number, t: tf.Tensor): tf.Tensor {
+    const m = this.masks[l];
+    return m ? tf.mul(t, m) : t;
+  }
+
+  /** Σ|w| over the pruned entries of kernel l (0 while the mask holds); undefined if unmasked. */
+  prunedMass(l: number): tf.Scalar | undefined {
+    const p = this.pruned[l];
+    if (!p) return undefined;
+    const { fanIn, fanOut } = this.layerInfo[l];
+    return sumAll(tf.reshape(tf.abs(tf.mul(this.kernel(l), p)), [fanIn, fanOut]));
+  }
+
+  /** Kernel l as a row-major [fanIn, fanOut] array (= the [k, k, cIn, cOut] kernel flattened). */
+  kernelArray(l: number): Float32Array {
+    return Float32Array.from(this.kernel(l).dataSync() as Float32Array);
+  }
+
+  /** Mask of layer l, [fanIn, fanOut] row-major (a copy); all ones for an unmasked layer. */
+  maskArray(l: number): Float32Array {
+    const m = this.maskData[l];
+    if (m) return Float32Array.from(m);
+    return new Float32Array(this.layerInfo[l].total).fill(1);
+  }
+
+  /** The optimizer state of kernel l, one [fanIn, fanOut] row-major array per slot; [] before the first update. */
+  kernelState(l: number, opt: Optimizer): Float32Array[] {
+    return (opt.slotsOf(this.kernel(l)) ?? []).map((v) => Float32Array.from(v.dataSync() as Float32Array));
+  }
+
+  attachOptimizer(opt: Optimizer): void {
+    if (!this.optimizers.includes(opt)) this.optimizers.push(opt);
+  }
+
+  /**
+   * Change the mask of masked layer l (dynamic sparsity), with MaskedMLP.updateMask's contract:
+   * `drop` / `grow` are flat [fanIn, fanOut] indices; dropped entries become 0 with zero optimizer
+   * state, newly grown ones enter at 0 with zero state, survivors keep value and state.
+   */
+  updateMask(l: number, drop: Int32Array, grow: Int32Array): void {
+    const old = this.maskData[l];
+    if (!old) throw new Error(`updateMask: layer ${l} (${this.layerInfo[l]?.name ?? '?'}) is not masked`);
+    const info = this.layerInfo[l];
+    const n = info.total;
+    const next = Float32Array.from(old);
+    for (const i of drop) {
+      if (!(i >= 0 && i < n)) throw new Error(`updateMask: drop index ${i} outside 0..${n - 1} (layer ${info.name})`);
+      if (old[i] === 0) throw new Error(`updateMask: drop index ${i} is not active (layer ${info.name})`);
+      next[i] = 0;
+    }
+    for (const i of grow) {
+      if (!(i >= 0 && i < n)) throw new Error(`updateMask: grow index ${i} outside 0..${n - 1} (layer ${info.name})`);
+      if (next[i] !== 0) throw new Error(`updateMask: grow index ${i} is already active (layer ${info.name})`);
+      next[i] = 1;
+    }
+    let active = 0;
+    for (let i = 0; i < n; i++) if (next[i] !== 0) active++;
+    info.active = active;
+    info.density = active / n;
+    info.deadUnits = deadUnits(next, { fanIn: info.fanIn, fanOut: info.fanOut });
+    const keep = Float32Array.from(next);
+    for (const i of grow) if (old[i] === 0) keep[i] = 0;
+    this.maskData[l] = next;
+    this.masks[l]?.dispose();
+    this.pruned[l]?.dispose();
+    const m = tf.tensor(next, info.kernelShape);
+    this.masks[l] = m;
+    this.pruned[l] = tf.tidy(() => tf.sub(1, m));
+    const keepT = tf.tensor(keep, info.kernelShape);
+    const v = this.kernel(l);
+    tf.tidy(() => v.assign(tf.add(tf.mul(v, keepT), 0)));
+    for (const opt of this.optimizers) opt.resetState(v, keepT);
+    keepT.dispose();
+  }
+
+  /**
+   * Bytes held: `parameters` = kernels (pruned zeros included: masked-dense), biases, BN and
+   * activation parameters; `index` = masks and 1 − masks; `optimizer` = `opt`'s state.
+   */
+  memoryBytes(opt?: Optimizer): { parameters: number; index: number; optimizer: number } {
+    let parameters = 0;
+    let index = 0;
+    for (const p of this.params) parameters += 4 * p.variable.size;
+    for (const m of this.masks) if (m) index += 2 * 4 * m.size;
+    return { parameters, index, optimizer: opt ? opt.stateBytes() : 0 };
+  }
+
+  /** x as NHWC: a [N, H, W, C] tensor, or [N, H·W·C] rows holding NHWC images flattened. */
+  private images(x: tf.Tensor): tf.Tensor4D {
+    const [h, w, c] = this.blueprint.spec.input;
+    if (x.rank === 4) {
+      const [, xh, xw, xc] = x.shape;
+      if (xh !== h || xw !== w || xc !== c) throw new Error(`input is ${xh}×${xw}×${xc}, the net takes ${h}×${w}×${c}`);
+      return x as tf.Tensor4D;
+    }
+    if (x.rank === 2 && x.shape[1] === h * w * c) return tf.reshape(x, [x.shape[0], h, w, c]);
+    throw new Error(`input of shape [${x.shape.join(', ')}] is neither [N, ${h}, ${w}, ${c}] nor [N, ${h * w * c}]`);
+  }
+
+  /**
+   * Forward pass; x is [N, H, W, C] or flattened NHWC rows [N, H·W·C]. Training mode uses batch
+   * statistics in BN and returns the cache for backward(); moving statistics are not touched
+   * (updateMovingStats with bnStats()). Call inside a tidy.
+   */
+  forward(x: tf.Tensor, training: boolean): ConvForwardResult {
+    const caches: NodeCache[] = [];
+    const y = this.runSeq(this.graph, this.images(x), training, caches);
+    const logits = y as tf.Tensor2D;
+    return training ? { logits, cache: { nodes: caches } } : { logits };
+  }
+
+  private runSeq(nodes: RNode[], x: tf.Tensor, training: boolean, caches: NodeCache[]): tf.Tensor {
+    let h = x;
+    for (const n of nodes) h = this.runNode(n, h, training, caches);
+    return h;
+  }
+
+  private runNode(n: RNode, x: tf.Tensor, training: boolean, caches: NodeCache[]): tf.Tensor {
+    switch (n.op) {
+      case 'conv': {
+        const d = this.layers[n.layer];
+        const x4 = x as tf.Tensor4D;
+        let y: tf.Tensor = conv2dForward(x4, this.kernels[n.layer] as tf.Tensor as tf.Tensor4D, d);
+        const b = this.biases[n.layer];
+        if (b) y = tf.add(y, b);
+        if (training) caches.push({ op: 'conv', x: x4 });
+        return y;
+      }
+      case 'dense': {
+        const x2 = x as tf.Tensor2D;
+        let y: tf.Tensor = tf.matMul(x2, this.kernels[n.layer] as tf.Tensor as tf.Tensor2D);
+        const b = this.biases[n.layer];
+        if (b) y = tf.add(y, b);
+        if (training) caches.push({ op: 'dense', x: x2 });
+        return y;
+      }
+      case 'bn': {
+        const bn = this.bns[n.index];
+        const shape = x.shape;
+        const c = shape[shape.length - 1];
+        const x2 = tf.reshape(x, [-1, c]) as tf.Tensor2D;
+        if (!training) return tf.reshape(batchNormEval(x2, bn, this.bnEpsilon, 0), shape);
+        const r = batchNormTrain(x2, bn, this.bnEpsilon, 0);
+        caches.push({ op: 'bn', c: r.cache, shape });
+        return tf.reshape(r.y, shape);
+      }
+      case 'act': {
+        const shape = x.shape;
+        const z = tf.reshape(x, [-1, shape[shape.length - 1]]) as tf.Tensor2D;
+        const a = this.activations[n.index].forward(z);
+        if (training) caches.push({ op: 'act', z, a, shape });
+        return tf.reshape(a, shape);
+      }
+      case 'maxpool': {
+        const x4 = x as tf.Tensor4D;
+        const y = maxPool2x2(x4);
+        if (training) caches.push({ op: 'maxpool', x: x4, y });
+        return y;
+      }
+      case 'gap': {
+        const x4 = x as tf.Tensor4D;
+        if (training) caches.push({ op: 'gap', shape: x4.shape });
+        return globalAvgPool(x4);
+      }
+      case 'residual': {
+        const c: Extract<NodeCache, { op: 'residual' }> = { op: 'residual', pre: [], body: [], shortcut: [], post: [] };
+        const p = this.runSeq(n.pre, x, training, c.pre);
+        const b = this.runSeq(n.body, p, training, c.body);
+        const s = this.runSeq(n.shortcut, n.from === 'pre' ? p : x, training, c.shortcut);
+        const y = this.runSeq(n.post, tf.add(b, s), training, c.post);
+        if (training) caches.push(c);
+        return y;
+      }
+    }
+  }
+
+  /** Backward pass from dL/dlogits [N, classes]: raw kernel gradients and the other parameters' gradients. Call inside a tidy. */
+  backward(dLogits: tf.Tensor2D, cache: ConvForwardCache): ConvParamGrads {
+    const sink: Sink = { kernels: new Array<tf.Tensor>(this.numLayers), biases: new Array<tf.Tensor | undefined>(this.numLayers), bn: [], act: [] };
+    this.backSeq(this.graph, cache.nodes, dLogits, sink, false);
+    const other: tf.Tensor[] = [];
+    this.biases.forEach((b, l) => {
+      if (b) other.push(sink.biases[l] as tf.Tensor);
+    });
+    this.bns.forEach((_b, i) => other.push(...sink.bn[i]));
+    this.activations.forEach((_a, i) => other.push(...(sink.act[i] ?? [])));
+    for (let l = 0; l < this.numLayers; l++) if (!sink.kernels[l]) throw new Error(`internal: no gradient for layer ${this.layers[l].name}`);
+    return { kernels: sink.kernels, other };
+  }
+
+  /** Backward through a sequence; returns dL/d(input) when `needDx`. */
+  private backSeq(nodes: RNode[], caches: NodeCache[], dy: tf.Tensor, sink: Sink, needDx: boolean): tf.Tensor | undefined {
+    if (caches.length !== nodes.length) throw new Error('internal: cache does not match the graph');
+    let d: tf.Tensor | undefined = dy;
+    for (let i = nodes.length - 1; i >= 0; i--) {
+      if (!d) throw new Error('internal: missing upstream gradient');
+      d = this.backNode(nodes[i], caches[i], d, sink, needDx || i > 0);
+    }
+    return d;
+  }
+
+  private backNode(n: RNode, c: NodeCache, dy: tf.Tensor, sink: Sink, needDx: boolean): tf.Tensor | undefined {
+    switch (n.op) {
+      case 'conv': {
+        if (c.op !== 'conv') break;
+        const d = this.layers[n.layer];
+        const dy4 = dy as tf.Tensor4D;
+        sink.kernels[n.layer] = conv2dFilterGrad(c.x, dy4, d, d.cout, this.filterGrad);
+        if (this.biases[n.layer]) sink.biases[n.layer] = tf.sum(dy4, [0, 1, 2]);
+        return needDx ? conv2dInputGrad(dy4, this.kernels[n.layer] as tf.Tensor as tf.Tensor4D, c.x.shape, d) : undefined;
+      }
+      case 'dense': {
+        if (c.op !== 'dense') break;
+        const dy2 = dy as tf.Tensor2D;
+        sink.kernels[n.layer] = tf.matMul(tf.transpose(c.x), dy2);
+        if (this.biases[n.layer]) sink.biases[n.layer] = tf.sum(dy2, 0);
+        return needDx ? tf.matMul(dy2, tf.transpose(this.kernels[n.layer] as tf.Tensor as tf.Tensor2D)) : undefined;
+      }
+      case 'bn': {
+        if (c.op !== 'bn') break;
+        const ch = c.shape[c.shape.length - 1];
+        const r = batchNormBackward(tf.reshape(dy, [-1, ch]) as tf.Tensor2D, this.bns[n.index], c.c);
+        sink.bn[n.index] = [r.dGamma, r.dBeta];
+        return tf.reshape(r.dx, c.shape);
+      }
+      case 'act': {
+        if (c.op !== 'act') break;
+        const ch = c.shape[c.shape.length - 1];
+        const r = this.activations[n.index].backward(c.z, c.a, tf.reshape(dy, [-1, ch]) as tf.Tensor2D);
+        sink.act[n.index] = r.dParams;
+        return tf.reshape(r.dz, c.shape);
+      }
+      case 'maxpool': {
+        if (c.op !== 'maxpool') break;
+        return maxPool2x2Backward(c.x, c.y, dy as tf.Tensor4D);
+      }
+      case 'gap': {
+        if (c.op !== 'gap') break;
+        return globalAvgPoolBackward(c.shape, dy as tf.Tensor2D);
+      }
+      case 'residual': {
+        if (c.op !== 'residual') break;
+        const dSum = this.backSeq(n.post, c.post, dy, sink, true) as tf.Tensor;
+        const needP = needDx || n.pre.length > 0;
+        const dBody = this.backSeq(n.body, c.body, dSum, sink, needP);
+        const dShort = n.shortcut.length === 0 ? dSum : this.backSeq(n.shortcut, c.shortcut, dSum, sink, needP);
+        let dP = dBody;
+        let dX: tf.Tensor | undefined;
+        if (n.from === 'pre') dP = dP && dShort ? tf.add(dP, dShort) : (dP ?? dShort);
+        else dX = dShort;
+        const dFromPre = n.pre.length > 0 ? (dP ? this.backSeq(n.pre, c.pre, dP, sink, needDx) : undefined) : dP;
+        if (!needDx) return undefined;
+        if (dFromPre && dX) return tf.add(dFromPre, dX);
+        return dFromPre ?? dX;
+      }
+    }
+    throw new Error(`internal: cache of op ${c.op} for node ${n.op}`);
+  }
+
+  /** BN batch statistics of a training forward pass (index into `bns`), for updateMovingStats. */
+  bnStats(cache: ConvForwardCache): { layer: number; mean: tf.Tensor1D; variance: tf.Tensor1D }[] {
+    const out: { layer: number; mean: tf.Tensor1D; variance: tf.Tensor1D }[] = [];
+    const walk = (nodes: RNode[], caches: NodeCache[]): void => {
+      nodes.forEach((n, i) => {
+        const c = caches[i];
+        if (n.op === 'bn' && c.op === 'bn') out.push({ layer: n.index, mean: c.c.mean, variance: c.c.variance });
+        else if (n.op === 'residual' && c.op === 'residual') {
+          walk(n.pre, c.pre);
+          walk(n.body, c.body);
+          walk(n.shortcut, c.shortcut);
+          walk(n.post, c.post);
+        }
+      });
+    };
+    walk(this.graph, cache.nodes);
+    return out;
+  }
+
+  dispose(): void {
+    this.kernels.forEach((v) => v.dispose());
+    this.biases.forEach((v) => v?.dispose());
+    this.masks.forEach((m) => m?.dispose());
+    this.pruned.forEach((m) => m?.dispose());
+    this.bns.forEach((b) => disposeBatchNorm(b));
+    this.activations.forEach((a) => a.dispose());
+  }
+}
