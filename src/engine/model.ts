@@ -23,15 +23,31 @@ import {
   batchNormEval,
   batchNormTrain,
   BN_EPSILON,
+  BN_MOMENTUM,
   createBatchNorm,
   disposeBatchNorm,
+  updateMovingStats,
   type BatchNormCache,
   type BatchNormLayer,
 } from './layers';
 import { sumAll, type ActiveIndex } from './flow';
-import { deadUnits, type LayerMaskPlan } from './masks';
+import { activePaths, deadUnits, type LayerMaskPlan, type PathReport } from './masks';
+import {
+  fullGradient,
+  isSparseGrad,
+  type KernelGrad,
+  type KernelPath,
+  type NetMemory,
+  type NetParam,
+  type ParamGrads,
+  type TrainableNet,
+  type TrainingPass,
+} from './net';
 import type { Optimizer } from './optimizers';
 import { SparseKernel, sparseKernels, typescriptKernels, type SparseKernels } from './sparse';
+
+// The net interface's types, re-exported for the code that knew them from here.
+export { isSparseGrad, type KernelGrad, type KernelPath, type NetParam, type ParamGrads, type ParamKind, type SparseGrad } from './net';
 
 export interface NetSpec {
   role: NetRole;
@@ -53,13 +69,6 @@ export interface NetSpec {
   sparseKernels?: SparseKernels;
 }
 
-/**
- * How a weight layer's products run: 'dense' = TF.js products over the whole kernel (pruned entries
- * stored as zeros, the masked-dense reference); 'sparse' = only the active weights and their index,
- * products by the sparse kernels (sparse.ts).
- */
-export type KernelPath = 'dense' | 'sparse';
-
 /** What the backward pass needs from one hidden layer's forward pass. */
 interface HiddenCache {
   /** Input of the layer, unit-major [in, batch]. */
@@ -76,43 +85,6 @@ export interface ForwardResult {
   logits: tf.Tensor2D;
   /** Present in training mode: everything backward() needs. */
   cache?: { hidden: HiddenCache[]; lastInputT: tf.Tensor2D; x: tf.Tensor2D };
-}
-
-/**
- * Kernel gradient of a sparse-path layer: dL/dV at the active entries (canonical order, sparse.ts),
- * plus the two factors of the full gradient dV = dzᵀ·h, for the raw (unmasked) norms.
- */
-export interface SparseGrad {
-  kind: 'sparse';
-  layer: number;
-  active: Float32Array;
-  /** Output gradient [fanOut, batch] and layer input [fanIn, batch], unit-major. */
-  dzT: tf.Tensor2D;
-  inputT: tf.Tensor2D;
-  /** The kernels that produced `active` (they also take the Gram norm; absent at flow points). */
-  kernels?: SparseKernels;
-}
-
-/** RAW (unmasked) kernel gradient of one layer: a stored-layout tensor (dense path) or SparseGrad. */
-export type KernelGrad = tf.Tensor | SparseGrad;
-
-export function isSparseGrad(g: KernelGrad): g is SparseGrad {
-  return (g as SparseGrad).kind === 'sparse';
-}
-
-/** backward(): kernel gradients per layer, then the other parameters' in `params` order (biases, BN, activations). */
-export interface ParamGrads {
-  kernels: KernelGrad[];
-  other: tf.Tensor[];
-}
-
-export type ParamKind = 'kernel' | 'bias' | 'bn' | 'activation';
-
-export interface NetParam {
-  variable: tf.Variable;
-  kind: ParamKind;
-  /** Weight layer index (0-based). */
-  layer: number;
 }
 
 export function layerName(l: number, hiddenLayers: number): string {
@@ -188,7 +160,7 @@ export function tensorValues(t: tf.Tensor): Float32Array {
   return t.dataSync() as Float32Array;
 }
 
-export class MaskedMLP {
+export class MaskedMLP implements TrainableNet {
   readonly spec: NetSpec;
   /** Stored kernels of the dense-path layers (undefined for sparse-path layers). */
   readonly kernels: (tf.Variable | undefined)[];
@@ -276,6 +248,11 @@ export class MaskedMLP {
     return this.spec.role;
   }
 
+  /** Hidden units per layer (NetInfo.width). */
+  get width(): number {
+    return this.spec.width;
+  }
+
   get numLayers(): number {
     return this.kernels.length;
   }
@@ -299,7 +276,7 @@ export class MaskedMLP {
    * parameters; `index` = masks (dense path: mask, 1 − mask and the gather index) or the sparse index;
    * `optimizer` = optimizer state (from `opt`, tf slots and sparse slots).
    */
-  memoryBytes(opt?: Optimizer): { parameters: number; index: number; optimizer: number } {
+  memoryBytes(opt?: Optimizer): NetMemory {
     let parameters = 0;
     let index = 0;
     let optimizer = 0;
@@ -459,7 +436,7 @@ export class MaskedMLP {
 
   /** The full stored-layout [fanOut, fanIn] kernel gradient; for a sparse layer the dense product dzᵀ·h. Call inside a tidy. */
   static fullGradient(g: KernelGrad): tf.Tensor {
-    return isSparseGrad(g) ? tf.matMul(g.dzT, tf.transpose(g.inputT)) : g;
+    return fullGradient(g);
   }
 
   /** A stored-layout gradient or kernel tensor (or a sparse gradient, made full) as a row-major [fanIn, fanOut] array. */
@@ -568,6 +545,39 @@ export class MaskedMLP {
       if (c.bn) out.push({ layer, mean: c.bn.mean, variance: c.bn.variance });
     });
     return out;
+  }
+
+  /** TrainableNet: a training forward pass with its backward pass and BN statistics update bound to it. Call inside a tidy. */
+  trainingPass(x: tf.Tensor2D, xT?: tf.Tensor2D): TrainingPass {
+    const fwd = this.forward(x, true, xT);
+    const cache = fwd.cache;
+    if (!cache) throw new Error('internal: training forward pass returned no cache');
+    return {
+      logits: fwd.logits,
+      backward: (dLogits) => this.backward(dLogits, cache),
+      updateMovingStats: () => {
+        for (const s of MaskedMLP.bnStats(cache)) updateMovingStats(this.bns[s.layer], s.mean, s.variance, this.spec.bnMomentum ?? BN_MOMENTUM);
+      },
+    };
+  }
+
+  /** TrainableNet: eval-mode logits. Call inside a tidy. */
+  predict(x: tf.Tensor2D): tf.Tensor2D {
+    return this.forward(x, false).logits;
+  }
+
+  /** TrainableNet: stored [fanOut, fanIn] → mask order [fanIn, fanOut]. Call inside a tidy. */
+  toMaskOrder(_l: number, t: tf.Tensor): tf.Tensor {
+    return tf.transpose(t);
+  }
+
+  /** TrainableNet: reachability through the initial masks (identity skips carry units on). */
+  maskPaths(): PathReport {
+    return activePaths(
+      this.spec.plans.map((p) => p.mask ?? new Float32Array(p.shape.fanIn * p.shape.fanOut).fill(1)),
+      this.spec.plans.map((p) => p.shape),
+      [false, ...this.skips.slice(1)].concat([false]),
+    );
   }
 
   dispose(): void {

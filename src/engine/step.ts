@@ -1,5 +1,5 @@
 /**
- * One training step and one flow measurement for a MaskedMLP.
+ * One training step and one flow measurement for any net (net.ts: TrainableNet).
  *
  * Order inside a step (method.md §3):
  *   forward (stored kernel, pruned entries 0) → raw kernel gradient dL/dW → + coupled L2 (λW) →
@@ -14,8 +14,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerStep } from '../shared/protocol';
 import { decodeLayerNorms, layerNormTensor, NORM_SLOTS, sumAll } from './flow';
-import { BN_MOMENTUM, updateMovingStats } from './layers';
-import { isSparseGrad, MaskedMLP, tensorValues, type KernelGrad, type SparseGrad } from './model';
+import { tensorValues } from './model';
+import { fullGradient, isSparseGrad, type KernelGrad, type SparseGrad, type TrainableNet, type TrainingPass } from './net';
 import type { Optimizer, Param, SparseParam } from './optimizers';
 
 export interface StepOptions {
@@ -65,7 +65,7 @@ export interface StepResult {
 }
 
 /** Wrap a model's parameters for the optimizer: decay (decoupled) applies to kernels only. */
-export function optimizerParams(net: MaskedMLP): Param[] {
+export function optimizerParams(net: TrainableNet): Param[] {
   return net.params.map((p) => ({ variable: p.variable, decay: p.kind === 'kernel' }));
 }
 
@@ -75,7 +75,8 @@ interface Grads {
   /** Raw kernel gradients (coupled L2 added); a sparse-path layer's is a SparseRaw. */
   kernelRaw: (tf.Tensor | SparseRaw)[];
   other: tf.Tensor[];
-  bnStats: { layer: number; mean: tf.Tensor1D; variance: tf.Tensor1D }[];
+  /** The forward pass the gradients came from (its BN statistics update). */
+  pass: TrainingPass;
 }
 
 /**
@@ -161,7 +162,7 @@ export function sparseNormTensor(s: SparseRaw, want: { l1: boolean; l2: boolean 
     let r1: tf.Scalar = tf.scalar(NaN);
     let r2: tf.Scalar = tf.scalar(NaN);
     if (want.l1 || denseG) {
-      const G = denseG ?? MaskedMLP.fullGradient(s.grad);
+      const G = denseG ?? fullGradient(s.grad);
       r1 = tf.add(sumAll(tf.abs(G)), s.c1) as tf.Scalar;
       // With G at hand its squares cost one pass; reported only when asked for (same cadence as the dense path).
       if (want.l2) r2 = tf.add(sumAll(tf.square(G)), s.c2) as tf.Scalar;
@@ -171,7 +172,7 @@ export function sparseNormTensor(s: SparseRaw, want: { l1: boolean; l2: boolean 
       const kernels = s.grad.kernels;
       if (fanIn * fanOut <= (B * (fanIn + fanOut)) / 2) {
         // A narrow layer (the output layer): the dense product G is cheaper than the two Grams.
-        r2 = tf.add(sumAll(tf.square(MaskedMLP.fullGradient(s.grad))), s.c2) as tf.Scalar;
+        r2 = tf.add(sumAll(tf.square(fullGradient(s.grad))), s.c2) as tf.Scalar;
       } else if (kernels) {
         r2 = tf.scalar(kernels.gramSquaredNorm(tensorValues(s.grad.inputT), fanIn, tensorValues(s.grad.dzT), fanOut, B) + s.c2);
       } else {
@@ -186,24 +187,22 @@ export function sparseNormTensor(s: SparseRaw, want: { l1: boolean; l2: boolean 
  * A raw kernel gradient as a full stored-layout tensor (for a sparse-path layer: the dense product
  * G plus λW at the active entries). For tests and tools; call inside a tidy.
  */
-export function rawTensor(net: MaskedMLP, l: number, g: tf.Tensor | SparseRaw): tf.Tensor {
+export function rawTensor(net: TrainableNet, l: number, g: tf.Tensor | SparseRaw): tf.Tensor {
   if (!isSparseRaw(g)) return g;
   const sk = net.sparse[l];
   if (!sk) throw new Error('internal: sparse gradient of a dense-path layer');
   const delta = new Float32Array(g.raw.length);
   for (let i = 0; i < delta.length; i++) delta[i] = g.raw[i] - g.grad.active[i];
   const d = tf.transpose(tf.tensor2d(sk.scatter(delta), [sk.fanIn, sk.fanOut]));
-  return tf.add(MaskedMLP.fullGradient(g.grad), d);
+  return tf.add(fullGradient(g.grad), d);
 }
 
 /** Loss, correct count and all parameter gradients of a batch, training mode. Call inside tidy. */
-export function gradients(net: MaskedMLP, batch: Batch, coupledL2: number): Grads {
-  const fwd = net.forward(batch.x, true, batch.xT);
-  const cache = fwd.cache;
-  if (!cache) throw new Error('internal: training forward pass returned no cache');
-  const { loss, dLogits } = softmaxCrossEntropy(fwd.logits, batch.y);
-  const correct = tf.sum(tf.cast(tf.equal(tf.argMax(fwd.logits, 1), batch.labels), 'float32')) as tf.Scalar;
-  const grads = net.backward(dLogits, cache);
+export function gradients(net: TrainableNet, batch: Batch, coupledL2: number): Grads {
+  const pass = net.trainingPass(batch.x, batch.xT);
+  const { loss, dLogits } = softmaxCrossEntropy(pass.logits, batch.y);
+  const correct = tf.sum(tf.cast(tf.equal(tf.argMax(pass.logits, 1), batch.labels), 'float32')) as tf.Scalar;
+  const grads = pass.backward(dLogits);
   const kernelRaw = grads.kernels.map((g: KernelGrad, l): tf.Tensor | SparseRaw => {
     if (isSparseGrad(g)) {
       const sk = net.sparse[l];
@@ -212,14 +211,14 @@ export function gradients(net: MaskedMLP, batch: Batch, coupledL2: number): Grad
     }
     return coupledL2 > 0 ? tf.add(g, tf.mul(net.kernel(l), coupledL2)) : g;
   });
-  return { loss, correct, kernelRaw, other: grads.other, bnStats: MaskedMLP.bnStats(cache) };
+  return { loss, correct, kernelRaw, other: grads.other, pass };
 }
 
 /**
  * Run one update. Returns the step's numbers (read with a single transfer). Does not throw on
  * NaN or integrity failures: the caller turns them into alerts.
  */
-export function trainStep(net: MaskedMLP, opt: Optimizer, params: Param[], batch: Batch, o: StepOptions): StepResult {
+export function trainStep(net: TrainableNet, opt: Optimizer, params: Param[], batch: Batch, o: StepOptions): StepResult {
   const p = trainStepDeferred(net, opt, params, batch, o);
   const v = p.stats.dataSync();
   p.stats.dispose();
@@ -236,7 +235,7 @@ export interface PendingStep {
  * The update of trainStep without the read-back, so several nets (an SC-SDC pair) can share ONE
  * transfer: concatenate their `stats`, dataSync once, decode each at its offset.
  */
-export function trainStepDeferred(net: MaskedMLP, opt: Optimizer, params: Param[], batch: Batch, o: StepOptions): PendingStep {
+export function trainStepDeferred(net: TrainableNet, opt: Optimizer, params: Param[], batch: Batch, o: StepOptions): PendingStep {
   const L = net.numLayers;
   const masked = net.masked;
   // Integrity is checked on dense-path masked layers; a sparse-path layer stores no pruned entry.
@@ -278,7 +277,7 @@ export function trainStepDeferred(net: MaskedMLP, opt: Optimizer, params: Param[
       const v = net.kernels[l];
       if (v && net.masks[l]) v.assign(net.applyMask(l, v) as tf.Tensor2D);
     }
-    for (const s of g.bnStats) updateMovingStats(net.bns[s.layer], s.mean, s.variance, net.spec.bnMomentum ?? BN_MOMENTUM);
+    g.pass.updateMovingStats();
     return tf.concat(parts) as tf.Tensor1D;
   });
   const actives = net.layerInfo.map((i) => i.active);
@@ -331,7 +330,7 @@ function decodeStep(
  * are averaged over the batches (the gradient of the mean loss over the set, equal-size batches),
  * then coupled L2 is added and the norms taken, exactly as in a step. BN moving stats are untouched.
  */
-export function measureFlowLayers(net: MaskedMLP, batches: Batch[], coupledL2: number): LayerStep[] {
+export function measureFlowLayers(net: TrainableNet, batches: Batch[], coupledL2: number): LayerStep[] {
   const L = net.numLayers;
   const v = tf.tidy(() => {
     let sums: tf.Tensor[] | undefined;
@@ -346,7 +345,7 @@ export function measureFlowLayers(net: MaskedMLP, batches: Batch[], coupledL2: n
         if (!isSparseRaw(t)) return tf.mul(t, b.n);
         const acc = active[l] as Float64Array;
         for (let i = 0; i < acc.length; i++) acc[i] += b.n * t.grad.active[i];
-        return tf.mul(MaskedMLP.fullGradient(t.grad), b.n);
+        return tf.mul(fullGradient(t.grad), b.n);
       });
       sums = sums ? sums.map((s, l) => tf.add(s, weighted[l])) : weighted;
       total += b.n;
@@ -372,7 +371,7 @@ export function measureFlowLayers(net: MaskedMLP, batches: Batch[], coupledL2: n
 }
 
 /** Loss and accuracy of a split in eval mode, batched; one transfer at the end. */
-export function evaluate(net: MaskedMLP, batches: Batch[]): { loss: number; accuracy: number } {
+export function evaluate(net: TrainableNet, batches: Batch[]): { loss: number; accuracy: number } {
   let n = 0;
   for (const b of batches) n += b.n;
   if (n === 0) return { loss: NaN, accuracy: NaN };
@@ -380,7 +379,7 @@ export function evaluate(net: MaskedMLP, batches: Batch[]): { loss: number; accu
   let acc: tf.Tensor = tf.zeros([2]);
   for (const b of batches) {
     const next = tf.tidy(() => {
-      const { logits } = net.forward(b.x, false);
+      const logits = net.predict(b.x);
       const loss = tf.mul(crossEntropyLoss(logits, b.y), b.n);
       const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), b.labels), 'float32'));
       return tf.add(acc, tf.stack([loss, correct]));

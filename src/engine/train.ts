@@ -20,8 +20,9 @@ import { createRng, permutation, type Rng } from '../shared/rng';
 import type { Dataset, Split } from '../data/types';
 import { AlertTracker, maskAlerts } from './alerts';
 import { combineFlow, flowSchedule, meanFlow } from './flow';
-import { activePaths, heGain, mlpShapes, planLayers, planLayersFull, scsdcActiveCounts, type LayerMaskPlan } from './masks';
+import { heGain, mlpShapes, planLayers, planLayersFull, scsdcActiveCounts, type LayerMaskPlan } from './masks';
 import { layerName, MaskedMLP, type KernelPath } from './model';
+import type { TrainableNet } from './net';
 import { DynamicSparsity } from './pruning/dynamic';
 import { DEFAULT_GMP, gmpInitialCount, GradualPruning } from './pruning/gmp';
 import { criterionBatchRows, DEFAULT_SYNFLOW_ROUNDS, guardPlans, guardSummary, isCriterion, planByCriterion, pruningHeader, pruningInfo, rankingValues } from './pruning';
@@ -123,7 +124,7 @@ export interface TrainResult {
 
 interface NetRun {
   role: NetRole;
-  net: MaskedMLP;
+  net: TrainableNet;
   opt: Optimizer;
   params: Param[];
   alerts: AlertTracker;
@@ -233,9 +234,9 @@ export function buildNets(
   return nets;
 }
 
-export function netInfo(net: MaskedMLP, pruning?: PruningInfo): NetInfo {
+export function netInfo(net: TrainableNet, pruning?: PruningInfo): NetInfo {
   const layers = net.layerInfo.map((l, i) => ({ ...l, path: net.paths[i] }));
-  const info: NetInfo = { net: net.role, width: net.spec.width, layers, activeWeights: net.activeWeights };
+  const info: NetInfo = { net: net.role, width: net.width, layers, activeWeights: net.activeWeights };
   return pruning ? { ...info, pruning } : info;
 }
 
@@ -303,7 +304,7 @@ export async function trainExperiment(
   // Data-driven pruning criteria (snip, grasp) score on their own seeded batches (src/engine/pruning).
   const criterionRows = criterionBatchRows(cfg, data.train.n, rng);
   const criterionBatches = criterionRows.map((rows) => makeBatch(data.train, features, classes, rows, 0, rows.length, undefined, true));
-  let nets: MaskedMLP[];
+  let nets: TrainableNet[];
   const guardNotes: string[] = [];
   try {
     nets = buildNets(cfg, features, classes, modelRng, eo, criterionBatches, (msg) => guardNotes.push(msg));
@@ -425,12 +426,7 @@ export async function trainExperiment(
     }
     for (const r of runs) {
       if (r.net.masked.some((m) => m)) {
-        const paths = activePaths(
-          r.net.spec.plans.map((p) => p.mask ?? new Float32Array(p.shape.fanIn * p.shape.fanOut).fill(1)),
-          r.net.spec.plans.map((p) => p.shape),
-          [false, ...r.net.skips.slice(1)].concat([false]),
-        );
-        maskAlerts(r.role, r.net.layerInfo, paths, { method: cfg.sparsity.method, scope: cfg.sparsity.scope ?? 'layerwise' }).forEach((a) => hooks.onAlert(a));
+        maskAlerts(r.role, r.net.layerInfo, r.net.maskPaths(), { method: cfg.sparsity.method, scope: cfg.sparsity.scope ?? 'layerwise' }).forEach((a) => hooks.onAlert(a));
       }
     }
     measurePoint(0);

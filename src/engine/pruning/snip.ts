@@ -8,11 +8,11 @@
  * same (a positive factor), the values differ by that factor (docs/pruning.md).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { MaskedMLP } from '../model';
+import type { TrainableNet } from '../net';
 import { gradients, rawTensor, type Batch } from '../step';
 
 /** Mean-loss kernel gradients over `batches`, as [fanIn, fanOut] row-major arrays (masks.ts layout). */
-export function meanKernelGradients(net: MaskedMLP, batches: Batch[]): Float32Array[] {
+export function meanKernelGradients(net: TrainableNet, batches: Batch[]): Float32Array[] {
   if (batches.length === 0) throw new Error('a data-driven pruning criterion needs at least one batch');
   const grads = tf.tidy(() => {
     let sums: tf.Tensor[] | undefined;
@@ -23,8 +23,8 @@ export function meanKernelGradients(net: MaskedMLP, batches: Batch[]): Float32Ar
       sums = sums ? sums.map((s, l) => tf.add(s, weighted[l])) : weighted;
       total += b.n;
     }
-    // Stored layout is [fanOut, fanIn]: transpose back to [fanIn, fanOut].
-    return (sums as tf.Tensor[]).map((s) => tf.transpose(tf.div(s, total)));
+    // Stored layout → mask order [fanIn, fanOut].
+    return (sums as tf.Tensor[]).map((s, l) => net.toMaskOrder(l, tf.div(s, total)));
   });
   const out = grads.map((g) => g.dataSync() as Float32Array);
   grads.forEach((g) => g.dispose());
@@ -32,7 +32,7 @@ export function meanKernelGradients(net: MaskedMLP, batches: Batch[]): Float32Ar
 }
 
 /** SNIP scores per weight layer, [fanIn, fanOut] row-major, in float64. */
-export function snipScores(net: MaskedMLP, batches: Batch[]): Float64Array[] {
+export function snipScores(net: TrainableNet, batches: Batch[]): Float64Array[] {
   const g = meanKernelGradients(net, batches);
   return g.map((gl, l) => {
     const w = net.kernelArray(l);
