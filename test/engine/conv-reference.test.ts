@@ -9,13 +9,14 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { combineFlow } from '../../src/engine/flow';
 import type { LayerMaskPlan } from '../../src/engine/masks';
 import { blueprint, layerShape, type ConvNetSpec } from '../../src/engine/nn/arch';
 import { ConvNet } from '../../src/engine/nn/convnet';
 import { convGradients, convLayerSteps } from '../../src/engine/nn/step';
+import { measureFlowLayers } from '../../src/engine/step';
+import { convFixturePath } from './conv-fixtures';
 import { assertClose, testBackend } from './helpers';
 
 interface Norm {
@@ -44,17 +45,6 @@ interface RefCase {
   egf2: number;
   g1: number;
   g2: number;
-}
-
-export function convFixturePath(name: string): string {
-  const candidates = [
-    path.resolve(__dirname, '../../../test/fixtures/conv', name),
-    path.resolve(__dirname, '../fixtures/conv', name),
-    path.resolve(process.cwd(), 'test/fixtures/conv', name),
-  ];
-  const found = candidates.find((p) => fs.existsSync(p));
-  if (!found) throw new Error(`fixture ${name} not found in ${candidates.join(', ')}`);
-  return found;
 }
 
 const f32 = (s: string): Float32Array => {
@@ -123,6 +113,20 @@ describe(`conv nets vs PyTorch float64 (${process.env.GRADFLOW_TEST_BACKEND ?? '
           rel(s.masked.l1, r.masked.l1, `${c.name} ${r.name} masked L1`);
           rel(s.masked.l2, r.masked.l2, `${c.name} ${r.name} masked L2`);
         });
+        // The MLP's own flow-point measurement (step.ts, through the TrainableNet interface) agrees.
+        const labels = tf.tensor1d(c.batch.labels, 'int32');
+        const x2 = tf.reshape(batch.x, [c.batch.n, -1]) as tf.Tensor2D;
+        try {
+          const points = measureFlowLayers(net, [{ x: x2, y: batch.y, labels, n: c.batch.n }], 0);
+          points.forEach((s, l) => {
+            const r = c.layers[l];
+            rel(s.raw.l1, r.raw.l1, `${c.name} ${r.name} raw L1 (flow point)`);
+            rel(s.masked.l2, r.masked.l2, `${c.name} ${r.name} masked L2 (flow point)`);
+          });
+        } finally {
+          labels.dispose();
+          x2.dispose();
+        }
         const f = combineFlow(layers);
         rel(f.egf1, c.egf1, `${c.name} EGF1`);
         rel(f.egf2, c.egf2, `${c.name} EGF2`);

@@ -2,22 +2,24 @@
  * ConvNet: a conv net built from a Blueprint (arch.ts), with masks on every conv and linear kernel
  * and an explicit backward pass (the CommonJS tfjs-core registers no op gradients, activations.ts).
  *
- * Layout: activations NHWC; conv kernels [k, k, cIn, cOut] and the linear kernel [in, out] — both
- * are, flattened row-major, the [fanIn, fanOut] arrays of masks.ts (fanIn = k²·cIn, fanOut = cOut),
- * so plans, masks, `kernelArray()` and `maskArray()` share the MLP's convention with no transpose.
+ * Layout: activations NHWC. Every kernel is STORED as a [fanIn, fanOut] matrix (fanIn = k²·cIn,
+ * fanOut = cOut): the conv filter [k, k, cIn, cOut] flattened row-major is exactly that matrix, so
+ * the forward pass views it as the 4-D filter (a free reshape), and stored layout = mask order
+ * (masks.ts, net.ts): plans, masks, `kernelArray()` and `maskArray()` need no transpose, and
+ * flow.ts's fast 2-D reductions apply to conv gradients as they are.
  * Pruned entries are stored as exact zeros (no mask multiply in the forward pass); backward() returns
  * the RAW kernel gradients (pruned positions included), which the caller masks for EGF and the
  * optimizer (method.md §3). BN parameters and biases are never masked or counted. Only the
  * masked-dense path exists for conv kernels (no sparse convolution kernel).
  *
- * The public methods mirror MaskedMLP's (model.ts) so the training loop, step and pruning code can
- * drive either net.
+ * ConvNet implements TrainableNet (net.ts), so the training loop, step.ts, flow points, mask
+ * integrity, dynamic sparsity and the pruning criteria drive it as they drive MaskedMLP.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NetRole } from '../../shared/experiment';
 import type { LayerInfo } from '../../shared/protocol';
 import { createActivation, type ActivationLayer } from '../activations';
-import { sumAll } from '../flow';
+import { sumAll, type ActiveIndex } from '../flow';
 import {
   batchNormBackward,
   batchNormEval,
@@ -25,11 +27,15 @@ import {
   BN_EPSILON,
   createBatchNorm,
   disposeBatchNorm,
+  updateMovingStats,
+  BN_MOMENTUM,
   type BatchNormCache,
   type BatchNormLayer,
 } from '../layers';
-import { deadUnits, type LayerMaskPlan } from '../masks';
+import { deadUnits, type LayerMaskPlan, type PathReport } from '../masks';
+import type { KernelPath, NetMemory, NetParam, TrainableNet, TrainingPass } from '../net';
 import type { Optimizer } from '../optimizers';
+import { softmaxCrossEntropy } from '../step';
 import { layerShape, type Blueprint, type BlueprintNode, type WeightLayerDesc } from './arch';
 import { conv2dFilterGrad, conv2dForward, conv2dInputGrad, type FilterGradMode } from './conv';
 import { globalAvgPool, globalAvgPoolBackward, maxPool2x2, maxPool2x2Backward } from './pool';
@@ -53,20 +59,11 @@ export interface ConvLayerInfo extends LayerInfo {
   stride: number;
 }
 
-export type ConvParamKind = 'kernel' | 'bias' | 'bn' | 'activation';
-
-export interface ConvNetParam {
-  variable: tf.Variable;
-  kind: ConvParamKind;
-  /** Weight layer index for kernels and biases; BN / activation index for the others. */
-  layer: number;
-}
-
 type RNode =
   | { op: 'conv'; layer: number }
   | { op: 'dense'; layer: number }
-  | { op: 'bn'; index: number }
-  | { op: 'act'; index: number }
+  | { op: 'bn'; index: number; after: number }
+  | { op: 'act'; index: number; after: number }
   | { op: 'maxpool' }
   | { op: 'gap' }
   | { op: 'residual'; pre: RNode[]; body: RNode[]; shortcut: RNode[]; from: 'input' | 'pre'; post: RNode[] };
@@ -105,20 +102,26 @@ interface Sink {
   act: tf.Tensor[][];
 }
 
-export class ConvNet {
+export class ConvNet implements TrainableNet {
   readonly role: NetRole;
   readonly blueprint: Blueprint;
   readonly layers: WeightLayerDesc[];
+  /** Stored kernels, [fanIn, fanOut] each. */
   readonly kernels: tf.Variable[];
   /** Biases of the layers that have one (undefined otherwise). */
   readonly biases: (tf.Variable | undefined)[];
-  /** 0/1 mask per weight layer, kernel-shaped; undefined for unmasked layers. */
+  /** 0/1 mask per weight layer, [fanIn, fanOut]; undefined for unmasked layers. */
   readonly masks: (tf.Tensor | undefined)[];
+  /** Every layer on the masked-dense path: there is no sparse convolution kernel. */
+  readonly paths: KernelPath[];
+  readonly sparse: undefined[];
+  readonly onesCols: undefined[];
+  readonly activeIndex: (ActiveIndex | undefined)[];
   readonly masked: boolean[];
   readonly bns: BatchNormLayer[];
   readonly activations: ActivationLayer[];
   readonly layerInfo: ConvLayerInfo[];
-  readonly params: ConvNetParam[];
+  readonly params: NetParam[];
   readonly bnEpsilon: number;
   readonly bnMomentum: number | undefined;
   private readonly filterGrad: FilterGradMode;
@@ -126,6 +129,7 @@ export class ConvNet {
   private readonly maskData: (Float32Array | undefined)[];
   private readonly optimizers: Optimizer[] = [];
   private readonly graph: RNode[];
+  private readonly initialMasks: (Float32Array | undefined)[];
 
   constructor(o: ConvNetOptions) {
     const bp = o.blueprint;
@@ -143,23 +147,35 @@ export class ConvNet {
       if (p.fanIn !== s.fanIn || p.fanOut !== s.fanOut) throw new Error(`layer ${d.name}: plan is ${p.fanIn}×${p.fanOut}, kernel needs ${s.fanIn}×${s.fanOut}`);
     });
     // Variables are created inside tidy (see model.ts: the source tensor would otherwise leak).
-    this.kernels = bp.layers.map((d, l) => tf.tidy(() => tf.variable(tf.tensor(o.plans[l].kernel, shapeOf(d)), true)));
+    const stored = (l: number, a: Float32Array): tf.Tensor2D => tf.tensor2d(a, [o.plans[l].shape.fanIn, o.plans[l].shape.fanOut]);
+    this.kernels = bp.layers.map((_d, l) => tf.tidy(() => tf.variable(stored(l, o.plans[l].kernel), true)));
     this.biases = bp.layers.map((d) => (d.bias ? tf.tidy(() => tf.variable(tf.zeros([d.cout]), true)) : undefined));
     this.masked = o.plans.map((p) => p.mask !== undefined);
     this.maskData = o.plans.map((p) => (p.mask ? Float32Array.from(p.mask) : undefined));
-    this.masks = o.plans.map((p, l) => (p.mask ? tf.tensor(p.mask, shapeOf(bp.layers[l])) : undefined));
+    this.masks = o.plans.map((p, l) => (p.mask ? stored(l, p.mask) : undefined));
+    this.initialMasks = o.plans.map((p) => (p.mask ? Float32Array.from(p.mask) : undefined));
+    this.paths = bp.layers.map((): KernelPath => 'dense');
+    this.sparse = bp.layers.map(() => undefined);
+    this.onesCols = bp.layers.map(() => undefined);
+    this.activeIndex = bp.layers.map(() => undefined);
     this.pruned = this.masks.map((m) => (m ? tf.sub(1, m) : undefined));
     this.bns = [];
     this.activations = [];
+    // `after`: the weight layer a BN / activation follows in execution order (NetParam.layer).
+    let after = 0;
     const compile = (nodes: BlueprintNode[]): RNode[] =>
       nodes.map((n): RNode => {
         switch (n.op) {
+          case 'conv':
+          case 'dense':
+            after = n.layer;
+            return n;
           case 'bn':
             this.bns.push(createBatchNorm(n.channels));
-            return { op: 'bn', index: this.bns.length - 1 };
+            return { op: 'bn', index: this.bns.length - 1, after };
           case 'act':
             this.activations.push(createActivation(bp.spec.activation, n.channels, 'batch-major'));
-            return { op: 'act', index: this.activations.length - 1 };
+            return { op: 'act', index: this.activations.length - 1, after };
           case 'residual':
             return { op: 'residual', pre: compile(n.pre), body: compile(n.body), shortcut: compile(n.shortcut), from: n.from, post: compile(n.post) };
           default:
@@ -184,17 +200,31 @@ export class ConvNet {
         stride: d.stride,
       };
     });
-    const params: ConvNetParam[] = [];
+    const bnAfter: number[] = [];
+    const actAfter: number[] = [];
+    const walk = (nodes: RNode[]): void =>
+      nodes.forEach((n) => {
+        if (n.op === 'bn') bnAfter[n.index] = n.after;
+        else if (n.op === 'act') actAfter[n.index] = n.after;
+        else if (n.op === 'residual') [n.pre, n.body, n.shortcut, n.post].forEach(walk);
+      });
+    walk(this.graph);
+    const params: NetParam[] = [];
     this.kernels.forEach((v, layer) => params.push({ variable: v, kind: 'kernel', layer }));
     this.biases.forEach((v, layer) => {
       if (v) params.push({ variable: v, kind: 'bias', layer });
     });
-    this.bns.forEach((bn, layer) => {
-      params.push({ variable: bn.gamma, kind: 'bn', layer });
-      params.push({ variable: bn.beta, kind: 'bn', layer });
+    this.bns.forEach((bn, i) => {
+      params.push({ variable: bn.gamma, kind: 'bn', layer: bnAfter[i] });
+      params.push({ variable: bn.beta, kind: 'bn', layer: bnAfter[i] });
     });
-    this.activations.forEach((a, layer) => a.params.forEach((p) => params.push({ variable: p.variable, kind: 'activation', layer })));
+    this.activations.forEach((a, i) => a.params.forEach((p) => params.push({ variable: p.variable, kind: 'activation', layer: actAfter[i] })));
     this.params = params;
+  }
+
+  /** NetInfo.width: the widest layer (most output channels) of the net. */
+  get width(): number {
+    return this.layers.reduce((m, d) => (d.kind === 'conv' ? Math.max(m, d.cout) : m), 0);
   }
 
   get numLayers(): number {
@@ -221,8 +251,7 @@ export class ConvNet {
   prunedMass(l: number): tf.Scalar | undefined {
     const p = this.pruned[l];
     if (!p) return undefined;
-    const { fanIn, fanOut } = this.layerInfo[l];
-    return sumAll(tf.reshape(tf.abs(tf.mul(this.kernel(l), p)), [fanIn, fanOut]));
+    return sumAll(tf.abs(tf.mul(this.kernel(l), p)));
   }
 
   /** Kernel l as a row-major [fanIn, fanOut] array (= the [k, k, cIn, cOut] kernel flattened). */
@@ -277,10 +306,10 @@ export class ConvNet {
     this.maskData[l] = next;
     this.masks[l]?.dispose();
     this.pruned[l]?.dispose();
-    const m = tf.tensor(next, info.kernelShape);
+    const m = tf.tensor2d(next, [info.fanIn, info.fanOut]);
     this.masks[l] = m;
     this.pruned[l] = tf.tidy(() => tf.sub(1, m));
-    const keepT = tf.tensor(keep, info.kernelShape);
+    const keepT = tf.tensor2d(keep, [info.fanIn, info.fanOut]);
     const v = this.kernel(l);
     tf.tidy(() => v.assign(tf.add(tf.mul(v, keepT), 0)));
     for (const opt of this.optimizers) opt.resetState(v, keepT);
@@ -291,12 +320,18 @@ export class ConvNet {
    * Bytes held: `parameters` = kernels (pruned zeros included: masked-dense), biases, BN and
    * activation parameters; `index` = masks and 1 − masks; `optimizer` = `opt`'s state.
    */
-  memoryBytes(opt?: Optimizer): { parameters: number; index: number; optimizer: number } {
+  memoryBytes(opt?: Optimizer): NetMemory {
     let parameters = 0;
     let index = 0;
     for (const p of this.params) parameters += 4 * p.variable.size;
     for (const m of this.masks) if (m) index += 2 * 4 * m.size;
     return { parameters, index, optimizer: opt ? opt.stateBytes() : 0 };
+  }
+
+  /** Conv layer l's kernel as the 4-D filter [k, k, cIn, cOut] (a view of the stored matrix). */
+  private filter(l: number): tf.Tensor4D {
+    const d = this.layers[l];
+    return tf.reshape(this.kernels[l], [d.k, d.k, d.cin, d.cout]);
   }
 
   /** x as NHWC: a [N, H, W, C] tensor, or [N, H·W·C] rows holding NHWC images flattened. */
@@ -334,7 +369,7 @@ export class ConvNet {
       case 'conv': {
         const d = this.layers[n.layer];
         const x4 = x as tf.Tensor4D;
-        let y: tf.Tensor = conv2dForward(x4, this.kernels[n.layer] as tf.Tensor as tf.Tensor4D, d);
+        let y: tf.Tensor = conv2dForward(x4, this.filter(n.layer), d);
         const b = this.biases[n.layer];
         if (b) y = tf.add(y, b);
         if (training) caches.push({ op: 'conv', x: x4 });
@@ -419,9 +454,9 @@ export class ConvNet {
         if (c.op !== 'conv') break;
         const d = this.layers[n.layer];
         const dy4 = dy as tf.Tensor4D;
-        sink.kernels[n.layer] = conv2dFilterGrad(c.x, dy4, d, d.cout, this.filterGrad);
+        sink.kernels[n.layer] = tf.reshape(conv2dFilterGrad(c.x, dy4, d, d.cout, this.filterGrad), [d.k * d.k * d.cin, d.cout]);
         if (this.biases[n.layer]) sink.biases[n.layer] = tf.sum(dy4, [0, 1, 2]);
-        return needDx ? conv2dInputGrad(dy4, this.kernels[n.layer] as tf.Tensor as tf.Tensor4D, c.x.shape, d) : undefined;
+        return needDx ? conv2dInputGrad(dy4, this.filter(n.layer), c.x.shape, d) : undefined;
       }
       case 'dense': {
         if (c.op !== 'dense') break;
@@ -469,6 +504,117 @@ export class ConvNet {
       }
     }
     throw new Error(`internal: cache of op ${c.op} for node ${n.op}`);
+  }
+
+  /** TrainableNet: a training forward pass with its backward pass and BN statistics update bound to it. Call inside a tidy. */
+  trainingPass(x: tf.Tensor2D): TrainingPass {
+    const fwd = this.forward(x, true);
+    const cache = fwd.cache;
+    if (!cache) throw new Error('internal: training forward pass returned no cache');
+    return {
+      logits: fwd.logits,
+      backward: (dLogits) => this.backward(dLogits, cache),
+      updateMovingStats: () => {
+        for (const s of this.bnStats(cache)) updateMovingStats(this.bns[s.layer], s.mean, s.variance, this.bnMomentum ?? BN_MOMENTUM);
+      },
+    };
+  }
+
+  /** TrainableNet: eval-mode logits. Call inside a tidy. */
+  predict(x: tf.Tensor2D): tf.Tensor2D {
+    return this.forward(x, false).logits;
+  }
+
+  /** TrainableNet: stored layout is already mask order ([fanIn, fanOut]). */
+  toMaskOrder(l: number, t: tf.Tensor): tf.Tensor {
+    const { fanIn, fanOut } = this.layerInfo[l];
+    return t.rank === 2 ? t : tf.reshape(t, [fanIn, fanOut]);
+  }
+
+  /**
+   * The raw dL/dW of layer l at every position (mask order), training mode, no update, BN moving
+   * statistics untouched (RigL's grow criterion).
+   */
+  denseKernelGradient(l: number, batch: { x: tf.Tensor2D; y: tf.Tensor2D }): Float32Array {
+    if (!(l >= 0 && l < this.numLayers)) throw new Error(`denseKernelGradient: no layer ${l}`);
+    const g = tf.tidy(() => {
+      const pass = this.trainingPass(batch.x);
+      const { dLogits } = softmaxCrossEntropy(pass.logits, batch.y);
+      return pass.backward(dLogits).kernels[l] as tf.Tensor;
+    });
+    const out = Float32Array.from(g.dataSync() as Float32Array);
+    g.dispose();
+    return out;
+  }
+
+  /**
+   * TrainableNet: reachability through the INITIAL masks, by channel, over the real graph
+   * (shortcuts included): `reachable[l]` = output channels of layer l that some input channel reaches
+   * through active weights (or an identity shortcut); `noOutgoing[l]` = output channels of layer l
+   * from which no path of active weights (or identity shortcuts) leads to the logits, so their
+   * incoming weights get no gradient. BN, activations and pooling keep channels apart.
+   */
+  maskPaths(): PathReport {
+    // conn[l][ci·cout + co] = some active kernel entry joins input channel ci to output channel co.
+    const conn = this.layers.map((d, l) => {
+      const m = this.initialMasks[l];
+      const out = new Uint8Array(d.cin * d.cout);
+      for (let kk = 0; kk < d.k * d.k; kk++)
+        for (let ci = 0; ci < d.cin; ci++)
+          for (let co = 0; co < d.cout; co++) if (!m || m[(kk * d.cin + ci) * d.cout + co] !== 0) out[ci * d.cout + co] = 1;
+      return out;
+    });
+    const reachable = this.layers.map(() => 0);
+    const fwd = (nodes: RNode[], r: Uint8Array): Uint8Array => {
+      let cur = r;
+      for (const n of nodes) {
+        if (n.op === 'conv' || n.op === 'dense') {
+          const d = this.layers[n.layer];
+          const next = new Uint8Array(d.cout);
+          for (let ci = 0; ci < d.cin; ci++) if (cur[ci]) for (let co = 0; co < d.cout; co++) if (conn[n.layer][ci * d.cout + co]) next[co] = 1;
+          reachable[n.layer] = next.reduce((a, b) => a + b, 0);
+          cur = next;
+        } else if (n.op === 'residual') {
+          const p = fwd(n.pre, cur);
+          const b = fwd(n.body, p);
+          const s = fwd(n.shortcut, n.from === 'pre' ? p : cur);
+          cur = fwd(
+            n.post,
+            b.map((v, i) => v | s[i]),
+          );
+        }
+      }
+      return cur;
+    };
+    fwd(this.graph, new Uint8Array(this.blueprint.spec.input[2]).fill(1));
+    const noOutgoing = this.layers.map(() => 0);
+    // Backward: which channels lead to the logits.
+    const back = (nodes: RNode[], live: Uint8Array): Uint8Array => {
+      let cur = live;
+      for (let i = nodes.length - 1; i >= 0; i--) {
+        const n = nodes[i];
+        if (n.op === 'conv' || n.op === 'dense') {
+          const d = this.layers[n.layer];
+          noOutgoing[n.layer] = cur.reduce((a, v) => a + (v ? 0 : 1), 0);
+          const prev = new Uint8Array(d.cin);
+          for (let ci = 0; ci < d.cin; ci++) for (let co = 0; co < d.cout && !prev[ci]; co++) if (cur[co] && conn[n.layer][ci * d.cout + co]) prev[ci] = 1;
+          cur = prev;
+        } else if (n.op === 'residual') {
+          const sum = back(n.post, cur);
+          const dp = back(n.body, sum);
+          const ds = back(n.shortcut, sum);
+          if (n.from === 'pre') cur = back(n.pre, dp.map((v, j) => v | ds[j]));
+          else {
+            const fromPre = back(n.pre, dp);
+            cur = fromPre.map((v, j) => v | ds[j]);
+          }
+        }
+      }
+      return cur;
+    };
+    back(this.graph, new Uint8Array(this.blueprint.spec.classes).fill(1));
+    noOutgoing[this.numLayers - 1] = 0;
+    return { reachable, brokenLayer: reachable.findIndex((r) => r === 0), noOutgoing };
   }
 
   /** BN batch statistics of a training forward pass (index into `bns`), for updateMovingStats. */
