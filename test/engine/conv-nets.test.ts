@@ -13,6 +13,8 @@ import { buildConvNet, scsdcConvPair } from '../../src/engine/nn/build';
 import { convOptimizerParams, convTrainStep } from '../../src/engine/nn/step';
 import { ConvNet } from '../../src/engine/nn/convnet';
 import { optimizerParams, trainStep } from '../../src/engine/step';
+import { selectMasks } from '../../src/engine/pruning/index';
+import { snipScores } from '../../src/engine/pruning/snip';
 import { layerShape } from '../../src/engine/nn/arch';
 import { testBackend } from './helpers';
 
@@ -189,6 +191,46 @@ describe('SC-SDC for conv nets', () => {
       }
     });
   }
+});
+
+describe('SNIP on a conv net (layerwise): SC-SDC counts exact, the best-scored entries kept', () => {
+  it('SNIP scores through TrainableNet, masks by select.ts, then a scored build', () => {
+    const spec = cnnSpec({ input: [8, 8, 1], channels: [4, 8], classes: 3, batchNorm: true, skip: true });
+    const pair = scsdcConvPair(spec, { density: 0.5 });
+    const base = { role: 'sparse' as const, blueprint: pair.sparse, denseFanIns: pair.denseFanIns, activeCounts: pair.activeCounts, init: 'dense-fan-in' as const };
+    const full = buildConvNet({ ...base, method: 'none', rng: createRng(31) });
+    const rng = createRng(32);
+    const x = tf.tensor2d(Float32Array.from({ length: 5 * 64 }, () => rng.normal()), [5, 64]);
+    const labels = tf.tensor1d([0, 1, 2, 1, 0], 'int32');
+    const y = tf.tidy(() => tf.cast(tf.oneHot(labels, 3), 'float32')) as tf.Tensor2D;
+    let sparse: ConvNet | undefined;
+    try {
+      const scores = snipScores(full, [{ x, y, labels, n: 5 }]);
+      const masks = selectMasks('snip', scores, pair.activeCounts, 'layerwise');
+      sparse = buildConvNet({ ...base, method: 'scored', masks, rng: createRng(31) });
+      for (let l = 0; l < sparse.numLayers; l++) {
+        const m = sparse.maskArray(l);
+        assert.equal(countActive(m), pair.activeCounts[l], `${sparse.layerInfo[l].name} count`);
+        let minKept = Infinity;
+        let maxPruned = -Infinity;
+        const w = full.kernelArray(l);
+        const ws = sparse.kernelArray(l);
+        for (let i = 0; i < m.length; i++) {
+          if (m[i] !== 0) {
+            minKept = Math.min(minKept, scores[l][i]);
+            assert.equal(ws[i], w[i]);
+          } else maxPruned = Math.max(maxPruned, scores[l][i]);
+        }
+        assert.ok(minKept >= maxPruned, `${sparse.layerInfo[l].name}: kept ${minKept} < pruned ${maxPruned}`);
+      }
+    } finally {
+      full.dispose();
+      sparse?.dispose();
+      x.dispose();
+      labels.dispose();
+      y.dispose();
+    }
+  });
 });
 
 describe('ConvNet training step', () => {
