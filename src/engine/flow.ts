@@ -7,7 +7,7 @@
  * transfer; the pure helpers below combine them.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { FlowMeasures, LayerStep, NormPair } from '../shared/protocol';
+import type { LayerStep, NormPair } from '../shared/protocol';
 
 /** Number of scalars per layer in a norms vector: raw Σ|g|, raw Σg², masked Σ|g|, masked Σg². */
 export const NORM_SLOTS = 4;
@@ -94,39 +94,9 @@ export function normPair(v: ArrayLike<number>): NormPair {
   return { l1, l2: Math.sqrt(s2) };
 }
 
-/**
- * Combine per-layer norms into the flow measures. ||g||_1 of the concatenation is the sum of the
- * layer L1 norms; ||g||_2 is the root of the summed squares.
- */
-export function combineFlow(layers: LayerStep[]): FlowMeasures {
-  const L = layers.length;
-  if (L === 0) return { egf1: 0, egf2: 0, g1: 0, g2: 0 };
-  let egf1 = 0;
-  let egf2 = 0;
-  let g1 = 0;
-  let g2sq = 0;
-  for (const l of layers) {
-    egf1 += l.masked.l1;
-    egf2 += l.masked.l2;
-    g1 += l.raw.l1;
-    g2sq += l.raw.l2 * l.raw.l2;
-  }
-  return { egf1: egf1 / L, egf2: egf2 / L, g1, g2: Math.sqrt(g2sq) };
-}
-
-/** Mean of flow measures (the 11-point summary). */
-export function meanFlow(points: FlowMeasures[]): FlowMeasures {
-  const n = points.length;
-  if (n === 0) return { egf1: 0, egf2: 0, g1: 0, g2: 0 };
-  const s = { egf1: 0, egf2: 0, g1: 0, g2: 0 };
-  for (const p of points) {
-    s.egf1 += p.egf1;
-    s.egf2 += p.egf2;
-    s.g1 += p.g1;
-    s.g2 += p.g2;
-  }
-  return { egf1: s.egf1 / n, egf2: s.egf2 / n, g1: s.g1 / n, g2: s.g2 / n };
-}
+// The flow measures from per-layer norms and their mean over flow points: one definition for
+// engine runs and script runs, in src/shared/flow-measures.ts.
+export { combineFlow, meanFlow } from '../shared/flow-measures';
 
 /**
  * When the 11 flow points are measured (method.md §3: k·E/10 epochs, k = 0..10; 0 = before the

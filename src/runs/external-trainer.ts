@@ -44,6 +44,7 @@ import {
   type TrainerToHost,
 } from '../shared/protocol';
 import { AlertTracker, maskAlerts } from '../engine/alerts';
+import { combineFlow, meanFlow } from '../shared/flow-measures';
 import { primaryKey } from '../config/remedies';
 import { snakeizeKeys } from '../config/resolve';
 import { envSecondsMs, RunWriter } from './store';
@@ -64,38 +65,14 @@ const TERM_GRACE_MS = 5_000;
 // ---------------------------------------------------------------------------------------------
 // The numbers the host computes (method.md §3), kept pure for the tests.
 
-/**
- * Flow measures from per-layer norms: EGF_p = (1/L) Σ_n ‖g^n ⊙ m^n‖_p; g1 = Σ_n ‖g^n‖_1 (the L1
- * norm of the concatenated raw gradients); g2 = √Σ_n ‖g^n‖_2². NaN for all four with no layer.
- */
+/** Flow measures from per-layer norms (method.md §3, the engine's definition); NaN for all four with no layer. */
 export function flowOfLayers(layers: readonly ScriptLayerNorms[]): FlowMeasures {
-  const L = layers.length;
-  if (L === 0) return { egf1: NaN, egf2: NaN, g1: NaN, g2: NaN };
-  let egf1 = 0;
-  let egf2 = 0;
-  let g1 = 0;
-  let g2sq = 0;
-  for (const l of layers) {
-    egf1 += l.masked.l1;
-    egf2 += l.masked.l2;
-    g1 += l.raw.l1;
-    g2sq += l.raw.l2 * l.raw.l2;
-  }
-  return { egf1: egf1 / L, egf2: egf2 / L, g1, g2: Math.sqrt(g2sq) };
+  return combineFlow(layers, NaN);
 }
 
-/** The mean of each measure over the points (the summary's 11-point average); NaN with none. */
+/** The mean over flow points (the engine's meanFlow); NaN for all four with none. */
 export function meanOfFlow(points: readonly FlowMeasures[]): FlowMeasures {
-  const n = points.length;
-  if (n === 0) return { egf1: NaN, egf2: NaN, g1: NaN, g2: NaN };
-  const s = { egf1: 0, egf2: 0, g1: 0, g2: 0 };
-  for (const p of points) {
-    s.egf1 += p.egf1;
-    s.egf2 += p.egf2;
-    s.g1 += p.g1;
-    s.g2 += p.g2;
-  }
-  return { egf1: s.egf1 / n, egf2: s.egf2 / n, g1: s.g1 / n, g2: s.g2 / n };
+  return meanFlow(points, NaN);
 }
 
 /** Values a script sent for the flow measures that disagree with `computed` beyond 1e-6 relative. */
