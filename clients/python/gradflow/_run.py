@@ -81,13 +81,8 @@ class _Config:
 # Without Gradflow
 
 
-class NoopNet:
-    """What watch() returns when the script runs without Gradflow: every call does nothing."""
-
-    diverged = False
-
-    def __init__(self, role: str) -> None:
-        self.role = role
+class _NoopCalls:
+    """The per-step calls a net and a run share, doing nothing (a script run without Gradflow)."""
 
     def step(self, *args: Any, **kwargs: Any) -> None:
         return None
@@ -99,7 +94,16 @@ class NoopNet:
         return None
 
 
-class NoopRun(_Config):
+class NoopNet(_NoopCalls):
+    """What watch() returns when the script runs without Gradflow: every call does nothing."""
+
+    diverged = False
+
+    def __init__(self, role: str) -> None:
+        self.role = role
+
+
+class NoopRun(_NoopCalls, _Config):
     """gradflow.init() outside Gradflow: `config` is the defaults given to init(), the rest no-ops."""
 
     active = False
@@ -113,15 +117,6 @@ class NoopRun(_Config):
 
     def watch(self, model: Any, masks: Any = None, net: str = "sparse", **kwargs: Any) -> NoopNet:
         return self._nets.setdefault(net, NoopNet(net))
-
-    def step(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-    def epoch(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-    def masks_changed(self, *args: Any, **kwargs: Any) -> None:
-        return None
 
     def dataset(self, *args: Any, **kwargs: Any) -> None:
         return None
