@@ -21,7 +21,7 @@ const errors = (r: ReturnType<typeof parseExperiment>): string[] => r.issues.fil
 
 test('every example resolves to the run ids it had before conv nets existed', () => {
   const recorded = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'test/fixtures/config/example-ids-before-conv.json'), 'utf8')) as Record<string, { id: string; sweepIds?: string[] }>;
-  assert.ok(Object.keys(recorded).length >= 8);
+  assert.ok(Object.keys(recorded).length >= 7); // paper-repro-large left out: its width changed on purpose (3076 -> 768)
   for (const [file, want] of Object.entries(recorded)) {
     const r = parseExperiment(fs.readFileSync(path.join(repoRoot(), 'examples', file), 'utf8'), path.join('/examples', file));
     assert.ok(r.config, `${file}: ${JSON.stringify(r.issues)}`);
