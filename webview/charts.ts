@@ -145,6 +145,8 @@ export class LineChart {
     for (const [k, v] of keep) this.datasets.set(k, v);
     this.chart.data.datasets = next;
     this.chart.update('none');
+    // The lines' names, readable without the canvas (its legend is drawn, and hidden for deep nets).
+    this.canvas.dataset.series = series.map((s) => s.label).join('\n');
   }
 
   /** Shows or hides the legend (a chart of dozens of layers: the tooltip names the line instead). */

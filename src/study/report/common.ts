@@ -3,9 +3,9 @@
  * words, and column constructors (so a table's column list reads as data, not as repeated literals).
  */
 import * as path from 'node:path';
-import type { NetRole } from '../../shared/experiment';
+import { architectureOf, type NetRole } from '../../shared/experiment';
 import { StatsError } from '../stats';
-import { slug } from './labels';
+import { architectureLabel, slug } from './labels';
 import type { Cell, Column, SweepRow } from './types';
 
 /** The cell of a statistic that is undefined; the reason is in the table's notes. */
@@ -46,16 +46,40 @@ export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<stri
 
 export interface DatasetGroup {
   dataset: string;
+  /** The architecture of every row of the group (`architectureLabel`): `cnn 32-64-64-128-128`, `WRN-16-4`, `MLP with 3 hidden layers`. */
+  architecture: string;
+  /** Whether the group's nets are conv nets (their level is the density ρ, not the dense width h_D). */
+  conv: boolean;
   rows: SweepRow[];
-  /** `-<dataset slug>`: appended to table ids. */
+  /** `-<dataset slug>`, plus `-<architecture slug>` when the dataset has runs of more than one architecture: appended to table ids. */
   idSuffix: string;
-  /** ` — <dataset>`: appended to table titles. */
+  /** ` — <dataset>, <architecture>`: appended to table titles. */
   titleSuffix: string;
 }
 
-/** Rows by dataset, in order of first appearance: pooling datasets would mix accuracies on different scales. */
+/**
+ * Rows by dataset and architecture, in order of first appearance: pooling datasets would mix
+ * accuracies on different scales, and pooling architectures nets whose widths and densities mean
+ * different things. Every table names both; a table id gains the architecture only where a dataset
+ * has several, so the ids (file names) of a one-architecture sweep are those of its dataset.
+ */
 export function byDataset(rows: readonly SweepRow[]): DatasetGroup[] {
-  return [...groupBy(rows, (r) => r.config.dataset.name)].map(([dataset, rs]) => ({ dataset, rows: rs, idSuffix: `-${slug(dataset)}`, titleSuffix: ` — ${dataset}` }));
+  const out: DatasetGroup[] = [];
+  for (const [dataset, rs] of groupBy(rows, (r) => r.config.dataset.name)) {
+    const archs = groupBy(rs, (r) => architectureLabel(r.config.model));
+    for (const [architecture, ars] of archs) {
+      const first = ars[0];
+      out.push({
+        dataset,
+        architecture,
+        conv: first !== undefined && architectureOf(first.config.model) !== 'mlp',
+        rows: ars,
+        idSuffix: archs.size > 1 ? `-${slug(dataset)}-${slug(architecture)}` : `-${slug(dataset)}`,
+        titleSuffix: ` — ${dataset}, ${architecture}`,
+      });
+    }
+  }
+  return out;
 }
 
 // -------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@
  *
  * Pure functions over `SweepRow`s (whatever the run-folder reader returns).
  */
-import type { NetRole } from '../../shared/experiment';
+import { architectureOf, type NetRole } from '../../shared/experiment';
 import type { FlowMeasures, NetSummary } from '../../shared/protocol';
 import {
   StatsError,
@@ -100,7 +100,7 @@ export interface CorrelationRun {
   measures: FlowMeasures;
   loss: number;
   accuracy: number;
-  /** Density level h_D/h_S of the run's SC-SDC pair (the same for both nets); undefined without `sparsity.dense_width`. */
+  /** Density level of the run's SC-SDC pair (the same for both nets): h_D/h_S, or a conv net's ρ (`densityLevel`). */
   density: number | undefined;
   seed: string;
 }
@@ -108,8 +108,13 @@ export interface CorrelationRun {
 /** A sweep axis: one grid key, or several keys whose values always move together (a `sweep.linked` item). */
 export type SweepAxis = AxisGroup;
 
-/** The density level h_D/h_S of a run (method.md §5), or undefined when the run has no dense width level. */
+/**
+ * The density level of a run (method.md §5): h_D/h_S for an MLP; for a conv net its ρ
+ * (`sparsity.density`, which a WRN's `dense_widen_factor` resolves to as k_D/k). 1 for an unpruned
+ * net (it is its own twin); undefined when a pruned run has no level.
+ */
 export function densityLevel(row: SweepRow): number | undefined {
+  if (architectureOf(row.config.model) !== 'mlp') return row.config.sparsity.density ?? (row.config.sparsity.method === 'none' ? 1 : undefined);
   const hD = row.config.sparsity.denseWidth;
   if (hD === undefined) return row.config.sparsity.method === 'none' ? 1 : undefined;
   return hD / row.config.model.width;
@@ -348,7 +353,7 @@ export function densityCells(rows: readonly SweepRow[], options: Pick<Correlatio
   return { cells, withoutDensity };
 }
 
-function densityTable(rows: readonly SweepRow[], options: CorrelationOptions, idSuffix: string, titleSuffix: string): { table?: Table; cells: DensityCell[] } {
+function densityTable(rows: readonly SweepRow[], options: CorrelationOptions, idSuffix: string, titleSuffix: string, conv: boolean): { table?: Table; cells: DensityCell[] } {
   const { cells, withoutDensity } = densityCells(rows, options);
   if (cells.length === 0) return { cells };
   const columns: Column[] = [
@@ -365,10 +370,10 @@ function densityTable(rows: readonly SweepRow[], options: CorrelationOptions, id
   ];
   const levelCount = new Set(cells.flatMap((c) => c.perLevel.map((l) => l.level))).size;
   const notes = [
-    `Density level = h_D/h_S (sparsity.dense_width / model.width; the dense twin carries its sparse twin's level). τ̄ within density: τ-b within each of the ${plural(levelCount, 'density level')}, averaged. τ·density: Kendall's partial τ given the density level, (τ_xy − τ_xz τ_yz)/√((1 − τ_xz²)(1 − τ_yz²)), x = measure, y = target, z = density level. τ(measure, density): how much of the measure is the density level itself.`,
+    `Density level = ${conv ? 'ρ (sparsity.density, or dense_widen_factor / widen_factor for a WRN: the dense twin has every channel count × ρ; 1 for an unpruned net' : 'h_D/h_S (sparsity.dense_width / model.width'}; the dense twin carries its sparse twin's level). τ̄ within density: τ-b within each of the ${plural(levelCount, 'density level')}, averaged. τ·density: Kendall's partial τ given the density level, (τ_xy − τ_xz τ_yz)/√((1 − τ_xz²)(1 − τ_yz²)), x = measure, y = target, z = density level. τ(measure, density): how much of the measure is the density level itself.`,
     'When |τ·density| and |τ̄ within| are much smaller than the pooled |τ|, the pooled correlation comes mostly through the density level.',
   ];
-  if (withoutDensity > 0) notes.push(`${plural(withoutDensity, 'net')} without sparsity.dense_width left out.`);
+  if (withoutDensity > 0) notes.push(`${plural(withoutDensity, 'net')} without ${conv ? 'sparsity.density' : 'sparsity.dense_width'} left out.`);
   if (cells.some((c) => c.n < MIN_N.minRuns)) notes.push(`Fewer than ${MIN_N.minRuns} runs: no τ is shown ("too few runs"); with n ≤ 4 the exact two-sided p of a τ cannot fall below 0.083 (docs/statistics.md, "Minimum n").`);
   const naPartial = cells.filter((c) => c.partialNa !== undefined);
   if (naPartial.length > 0) notes.push(`τ·density n/a: ${[...new Set(naPartial.map((c) => `${c.net} ${measureLabel(c.measure)} (${c.partialNa})`))].join('; ')}.`);
@@ -612,7 +617,7 @@ export function robustCorrelationTables(rows: readonly SweepRow[], options: Corr
   for (const g of byDataset(rows)) {
     const granulated = granulatedCells(g.rows, options);
     tables.push(...granulatedTables(granulated, g.idSuffix, g.titleSuffix));
-    const dens = densityTable(g.rows, options, g.idSuffix, g.titleSuffix);
+    const dens = densityTable(g.rows, options, g.idSuffix, g.titleSuffix, g.conv);
     if (dens.table) tables.push(dens.table);
     const signs = signsTable(granulated.cells, granulated.axes, dens.cells, g.idSuffix, g.titleSuffix);
     if (signs) tables.push(signs);

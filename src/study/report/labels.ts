@@ -3,7 +3,7 @@
  * their combinations), optimizers and activations in the order of the experiment schema, and the
  * four gradient-flow measures.
  */
-import { ACTIVATIONS, OPTIMIZERS, type ExperimentConfig } from '../../shared/experiment';
+import { ACTIVATIONS, OPTIMIZERS, architectureOf, type ExperimentConfig } from '../../shared/experiment';
 import type { FlowMeasures } from '../../shared/protocol';
 import { boundedSlug } from '../../shared/text';
 
@@ -42,6 +42,23 @@ export function compareRegularisers(a: string, b: string): number {
     if (d !== 0) return d;
   }
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The architecture a report table is about, named as a reader knows it: `cnn 32-64-64-128-128` (the
+ * sparse net's designed channels), `WRN-16-4` (depth and widen factor of the sparse net; WRN-50-2 is
+ * the bottleneck one), `MLP with 3 hidden layers`. What SC-SDC varies (the MLP's widths, a conv
+ * net's density ρ) is the tables' level, not part of the name, so the runs of one study share it.
+ */
+export function architectureLabel(model: ExperimentConfig['model']): string {
+  switch (architectureOf(model)) {
+    case 'cnn':
+      return `cnn ${(model.channels ?? []).join('-')}`;
+    case 'wrn':
+      return `WRN-${model.depth ?? '?'}-${model.widenFactor ?? '?'}`;
+    case 'mlp':
+      return `MLP with ${model.hiddenLayers} hidden layer${model.hiddenLayers === 1 ? '' : 's'}`;
+  }
 }
 
 /** Sort by the position in a known list; unknown values last, alphabetically. */

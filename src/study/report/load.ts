@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ExperimentConfig } from '../../shared/experiment';
+import { ARCHITECTURES, type ExperimentConfig } from '../../shared/experiment';
 import { ALERT_KINDS, readRunSummary, type Alert, type NetSummary, type OnWire, type RunSummary, type RunSummaryOnWire } from '../../shared/protocol';
 import { readManifest, type SweepManifest } from '../../runs/sweep';
 import { isComplete } from '../../runs/status';
@@ -109,7 +109,36 @@ export function checkConfig(raw: unknown, run: string): ExperimentConfig {
   if (dw !== undefined && typeof dw !== 'number') {
     throw new ReportError('bad-run', `run ${run}: config.json sparsity.denseWidth is not a number (found ${JSON.stringify(dw)})`, { run, metric: 'sparsity.denseWidth' });
   }
+  checkArchitecture(raw, run);
   return raw as ExperimentConfig;
+}
+
+/**
+ * The keys the tables name a net by and take its level from: `model.architecture` (absent for
+ * an MLP), an MLP's `model.hiddenLayers`, a cnn's `model.channels`, a wrn's `model.depth` and `model.widen_factor`, and
+ * `sparsity.density` (ρ) when present.
+ */
+function checkArchitecture(raw: unknown, run: string): void {
+  const bad = (key: string, what: string): never => {
+    const v = at(raw, key);
+    throw new ReportError('bad-run', `run ${run}: config.json has no ${what} ${key}${v === undefined ? '' : ` (found ${JSON.stringify(v)})`}`, { run, metric: key });
+  };
+  const arch = at(raw, 'model.architecture');
+  if (arch !== undefined && !(ARCHITECTURES as readonly unknown[]).includes(arch)) bad('model.architecture', `architecture (${ARCHITECTURES.join(' | ')})`);
+  const positiveInt = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v > 0;
+  if (arch === undefined || arch === 'mlp') {
+    if (!positiveInt(at(raw, 'model.hiddenLayers'))) bad('model.hiddenLayers', 'integer');
+  }
+  if (arch === 'cnn') {
+    const channels = at(raw, 'model.channels');
+    if (!Array.isArray(channels) || channels.length === 0 || !channels.every(positiveInt)) bad('model.channels', 'list of channel counts');
+  }
+  if (arch === 'wrn') {
+    if (!positiveInt(at(raw, 'model.depth'))) bad('model.depth', 'integer');
+    if (typeof at(raw, 'model.widenFactor') !== 'number') bad('model.widenFactor', 'number');
+  }
+  const density = at(raw, 'sparsity.density');
+  if (density !== undefined && !(typeof density === 'number' && density > 0 && density <= 1)) bad('sparsity.density', 'density in (0, 1]');
 }
 
 function checkManifest(dir: string): SweepManifest {

@@ -10,7 +10,7 @@
  *
  * Every table is split by dataset: pooling datasets would mix accuracies on different scales.
  */
-import type { NetRole } from '../../shared/experiment';
+import { architectureOf, type NetRole } from '../../shared/experiment';
 import type { FlowMeasures, NetSummary } from '../../shared/protocol';
 import { holm, kendallTau, mannWhitneyU, pairedTTest, wilcoxon } from '../stats';
 import { NA, NETS, byDataset, groupBy, mean, plural, reason } from './common';
@@ -386,8 +386,8 @@ export function resolveOptions(o: TableOptions): Required<Pick<TableOptions, 'te
 // -------------------------------------------------------------------------------------------------
 // Width
 
-/** Point keys that are not "settings" of the width table: the seed (aggregated over), the dataset (split by) and the width itself (the x axis). */
-const NOT_SETTING = new Set(['training.seed', 'dataset.name', 'sparsity.dense_width', 'sparsity.density', 'sparsity.denseWidth']);
+/** Point keys that are not "settings" of the width table: the seed (aggregated over), the dataset and architecture (split by) and the width or density itself (the x axis). */
+const NOT_SETTING = new Set(['training.seed', 'dataset.name', 'model.architecture', 'sparsity.dense_width', 'sparsity.density', 'sparsity.denseWidth', 'sparsity.dense_widen_factor']);
 
 /** `key=value, …` of the grid axes other than seed, dataset and width: runs that differ only by seed and width share a setting. */
 export function settingLabel(point: Record<string, unknown>): string {
@@ -397,8 +397,14 @@ export function settingLabel(point: Record<string, unknown>): string {
     .join(', ');
 }
 
-/** The dense width level h_D of a run: `sparsity.dense_width`, or the width of an unpruned (method none) net. */
+/**
+ * The width level of a run. MLP: the dense width h_D (`sparsity.dense_width`), or the width of an
+ * unpruned (method none) net. Conv net: the density ρ of its pair (`sparsity.density`; a WRN's
+ * `dense_widen_factor` resolves to k_D/k), 1 for an unpruned net (it has the designed channels, the
+ * twin at ρ = 1). Undefined for a pruned run without a level.
+ */
 export function widthLevel(row: SweepRow): number | undefined {
+  if (architectureOf(row.config.model) !== 'mlp') return row.config.sparsity.density ?? (row.config.sparsity.method === 'none' ? 1 : undefined);
   if (row.config.sparsity.denseWidth !== undefined) return row.config.sparsity.denseWidth;
   return row.config.sparsity.method === 'none' ? row.config.model.width : undefined;
 }
@@ -433,9 +439,9 @@ interface WidthGroup {
   stats: Record<WidthMetric, Stats>;
 }
 
-function widthGroups(rows: readonly SweepRow[], notes: string[]): WidthGroup[] {
+function widthGroups(rows: readonly SweepRow[], notes: string[], conv: boolean): WidthGroup[] {
   const noWidth = rows.filter((r) => widthLevel(r) === undefined).length;
-  if (noWidth > 0) notes.push(`${plural(noWidth, 'run')} without sparsity.dense_width left out.`);
+  if (noWidth > 0) notes.push(`${plural(noWidth, 'run')} without ${conv ? 'sparsity.density' : 'sparsity.dense_width'} left out.`);
   const out: WidthGroup[] = [];
   const settings = groupBy(rows.filter((r) => widthLevel(r) !== undefined), (r) => settingLabel(r.point));
   let dropped = 0;
@@ -465,14 +471,16 @@ export function widthTablesAndPlots(rows: readonly SweepRow[]): ReportTables {
   const plots: Plot[] = [];
   for (const g of byDataset(rows)) {
     const notes: string[] = [
-      'Width = the dense width level h_D (sparsity.dense_width): the dense net\'s width and the capacity level of its sparse twin. Statistics over the runs that differ only by seed (and by axes not in the grid): mean, sample standard deviation (n − 1; n/a for one run), min, max.',
+      g.conv
+        ? `Density ρ = the level of the SC-SDC pair (sparsity.density, or dense_widen_factor / widen_factor for a WRN): the dense twin is the ${g.architecture} with every channel count × ρ, rounded, and its sparse twin keeps the same weights per layer; an unpruned net is at ρ = 1. Statistics over the runs that differ only by seed (and by axes not in the grid): mean, sample standard deviation (n − 1; n/a for one run), min, max.`
+        : 'Width = the dense width level h_D (sparsity.dense_width): the dense net\'s width and the capacity level of its sparse twin. Statistics over the runs that differ only by seed (and by axes not in the grid): mean, sample standard deviation (n − 1; n/a for one run), min, max.',
     ];
-    const groups = widthGroups(g.rows, notes);
+    const groups = widthGroups(g.rows, notes, g.conv);
     const fmt = (v: number): Cell => (Number.isFinite(v) ? v : NA);
     const columns: Column[] = [
       { key: 'setting', label: 'setting', format: 'text', wrap: true },
       { key: 'net', label: 'net', format: 'text' },
-      { key: 'width', label: 'width h_D', format: 'int' },
+      g.conv ? { key: 'density', label: 'density ρ', format: 'sig', digits: 4 } : { key: 'width', label: 'width h_D', format: 'int' },
       { key: 'n', label: 'n', format: 'int' },
     ];
     for (const m of WIDTH_METRICS) {
@@ -480,7 +488,7 @@ export function widthTablesAndPlots(rows: readonly SweepRow[]): ReportTables {
     }
     tables.push({
       id: `width${g.idSuffix}`,
-      title: `Test accuracy and average EGF against width${g.titleSuffix}`,
+      title: `Test accuracy and average EGF against ${g.conv ? 'density' : 'width'}${g.titleSuffix}`,
       columns,
       rows: groups.map((wg) => [
         wg.setting || 'all runs',
@@ -508,9 +516,9 @@ export function widthTablesAndPlots(rows: readonly SweepRow[]): ReportTables {
         if (series.length === 0) continue;
         plots.push({
           id: `width${g.idSuffix}${settingId}-${m.key}`,
-          title: `${m.label} vs width — ${g.dataset}`,
+          title: `${m.label} vs ${g.conv ? 'density' : 'width'}${g.titleSuffix}`,
           ...(setting ? { subtitle: setting } : {}),
-          xLabel: 'dense width h_D',
+          xLabel: g.conv ? 'density ρ (dense twin: channels × ρ)' : 'dense width h_D',
           yLabel: m.label,
           series,
           notes: ['Points: mean over seeds; error bars: ± one sample standard deviation (none for a single run).'],

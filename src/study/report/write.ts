@@ -11,6 +11,7 @@ import { renderCsv, renderLatex, renderMarkdown } from './render';
 import { SVG_HEIGHT, SVG_WIDTH, renderSvg } from './svg';
 import { buildTables } from './build';
 import { displayPath } from './common';
+import { architectureLabel } from './labels';
 import { REPORT_FORMATS, type Plot, type ReportFormat, type ReportTables, type SweepResults, type Table, type TableOptions } from './types';
 
 export interface WriteReportOptions extends TableOptions {
@@ -90,6 +91,8 @@ function markdownReport(results: SweepResults, built: ReportTables, formats: rea
   if (results.orphaned.length > 0) out.push(`- ignored: ${results.orphaned.length} finished run(s) of configurations no longer in sweep.json (an earlier grid)`);
   const datasets = [...new Set(results.rows.map((r) => r.config.dataset.name))];
   out.push(`- datasets: ${datasets.map(markdownText).join(', ')}`);
+  const architectures = [...new Set(results.rows.map((r) => architectureLabel(r.config.model)))];
+  out.push(`- architectures: ${architectures.map(markdownText).join(', ')}`);
   out.push('', 'How to read the tables, the shading and the statistics: docs/study.md and docs/statistics.md in the Gradflow repository.', '');
 
   const tablesBySection = SECTIONS.map((_, i) => built.tables.filter((t) => sectionOf(t.id) === i));

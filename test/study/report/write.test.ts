@@ -28,7 +28,8 @@ test('writeReport writes report.md, per-table CSV/LaTeX and per-plot SVG, and li
   assert.match(md, /finished configurations: 24 of 24 planned/);
   assert.match(md, /\| sgd \| 1\.0000 \(d\) \| 0\.0156 \* \|/, 'the p table with marks');
   assert.match(md, /\[CSV\]\(sig-wilcoxon-optimizer-x-regulariser-fashion-mnist\.csv\) · \[LaTeX\]\(sig-wilcoxon-optimizer-x-regulariser-fashion-mnist\.tex\)/);
-  assert.match(md, /!\[final test accuracy vs width — fashion-mnist \(training\.optimizer=sgd, model\.batch_norm=false\)\]\(width-fashion-mnist-s1-accuracy\.svg\)/);
+  assert.match(md, /- architectures: MLP with 2 hidden layers\n/);
+  assert.match(md, /!\[final test accuracy vs width — fashion-mnist, MLP with 2 hidden layers \(training\.optimizer=sgd, model\.batch_norm=false\)\]\(width-fashion-mnist-s1-accuracy\.svg\)/);
   assert.deepEqual(notes, []);
 });
 
