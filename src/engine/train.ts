@@ -29,6 +29,7 @@ import { stopPolicy } from './policies/stop';
 import { DEFAULT_GMP, gmpInitialCount } from './pruning/gmp';
 import { criterionBatchRows, DEFAULT_SYNFLOW_ROUNDS, guardPlans, guardSummary, isCriterion, planByCriterion, pruningHeader, pruningInfo, rankingValues, selectMasks } from './pruning';
 import { snipScores } from './pruning/snip';
+import { convSynflowMasks } from './pruning/synflow-conv';
 import { SPARSE_MAX_UNITS, sparseKernels } from './sparse';
 import { createOptimizer } from './optimizers';
 import { optimizerParams, type Batch } from './step';
@@ -261,14 +262,14 @@ export function convSpec(cfg: ExperimentConfig, shape: readonly [number, number,
 
 /**
  * What the conv nets cannot do yet, refused with the key at fault rather than run wrongly: GraSP's
- * and SynFlow's scores are written for the MLP (an R-operator pass and a float64 closed form), the
- * EGF collapse guard rebuilds MLPs, and conv kernels have no sparse path.
+ * score is written for the MLP (an R-operator pass), the EGF collapse guard rebuilds MLPs, and conv
+ * kernels have no sparse path. SynFlow runs on conv nets (pruning/synflow-conv.ts).
  */
 function refuseForConv(cfg: ExperimentConfig, eo: EngineOptions): void {
   const arch = architectureOf(cfg.model);
   const method = cfg.sparsity.method;
-  if (method === 'grasp' || method === 'synflow') {
-    throw keyError('sparsity.method', `'${method}' is implemented for the MLP only, not yet for architecture '${arch}' (random, magnitude, snip, gmp and sparsity.dynamic set / rigl work)`);
+  if (method === 'grasp') {
+    throw keyError('sparsity.method', `'${method}' is implemented for the MLP only, not yet for architecture '${arch}' (random, magnitude, snip, synflow, gmp and sparsity.dynamic set / rigl work)`);
   }
   if (cfg.sparsity.guard === 'egf' && method !== 'none') throw keyError('sparsity.guard', `the egf collapse guard is implemented for the MLP only, not yet for architecture '${arch}'`);
   if ((eo.sparseKernels ?? cfg.engine?.sparseKernels) === 'on') throw keyError('engine.sparse_kernels', `'on' is not available for architecture '${arch}': conv kernels have no sparse path yet (use auto or off)`);
@@ -301,20 +302,27 @@ export function buildConvNets(
   const scope = cfg.sparsity.scope ?? 'layerwise';
   const initSpec = { shapes, activeCounts: pair.activeCounts, denseFanIns: pair.denseFanIns, scope, init: cfg.sparsity.init, gain, rng: rng.fork('net:sparse') };
   let plans: LayerMaskPlan[];
-  if (method === 'snip') {
+  if (method === 'snip' || method === 'synflow') {
     // As planByCriterion: the full kernels of the random draw, scored on the unpruned net.
     const initRng = initSpec.rng.fork('init');
     initSpec.rng.fork('mask');
     const { kernels, stds } = drawKernels({ ...initSpec, method: 'scored' }, initRng);
-    if (criterionBatches.length === 0) throw new Error("sparsity.method 'snip' needs at least one training batch");
-    const scoring = new ConvNet({ role: 'sparse', blueprint: pair.sparse, plans: plansFrom(shapes, kernels.map((k) => k.slice()), stds), ...bn });
-    let scores: Float64Array[];
-    try {
-      scores = snipScores(scoring, criterionBatches);
-    } finally {
-      scoring.dispose();
+    let masks: Float32Array[];
+    if (method === 'synflow') {
+      const rounds = cfg.sparsity.synflowRounds ?? DEFAULT_SYNFLOW_ROUNDS;
+      masks = convSynflowMasks({ blueprint: pair.sparse, kernels, bnEpsilon: eo.bnEpsilon }, pair.activeCounts, scope, rounds).masks;
+    } else {
+      if (criterionBatches.length === 0) throw new Error(`sparsity.method '${method}' needs at least one training batch`);
+      const scoring = new ConvNet({ role: 'sparse', blueprint: pair.sparse, plans: plansFrom(shapes, kernels.map((k) => k.slice()), stds), ...bn });
+      let scores: Float64Array[];
+      try {
+        scores = snipScores(scoring, criterionBatches);
+      } finally {
+        scoring.dispose();
+      }
+      masks = selectMasks(method, scores, pair.activeCounts, scope);
     }
-    plans = plansFrom(shapes, kernels, stds, selectMasks('snip', scores, pair.activeCounts, scope));
+    plans = plansFrom(shapes, kernels, stds, masks);
   } else if (method === 'gmp') {
     const initialDensity = (cfg.sparsity.gmp ?? DEFAULT_GMP).initialDensity;
     plans = planLayers({ ...initSpec, method: 'gmp', initialCounts: shapes.map((s, l) => gmpInitialCount(s.fanIn * s.fanOut, pair.activeCounts[l], initialDensity)) });

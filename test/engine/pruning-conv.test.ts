@@ -1,0 +1,209 @@
+/**
+ * SynFlow and GraSP on conv nets against an independent PyTorch float64 computation
+ * (scripts/reference/conv_pruning.py → test/fixtures/conv/conv_pruning.json): the simple CNN with
+ * BatchNorm and skips (and without), and WRN-10-1, with the same kernels (and batches for GraSP).
+ * Scores agree entry-wise to the tolerances stated at each test (docs/pruning.md); masks are the
+ * reference's top-k under select.ts's tie rule; the layerwise counts are SC-SDC's exactly.
+ */
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Dataset } from '../../src/data/types';
+import type { ExperimentConfig, SparsityConfig } from '../../src/shared/experiment';
+import { createRng } from '../../src/shared/rng';
+import { countActive, drawKernels, heGain } from '../../src/engine/masks';
+import { blueprint, layerShape, type ConvNetSpec } from '../../src/engine/nn/arch';
+import { scsdcConvPair } from '../../src/engine/nn/build';
+import { criterionBatchRows } from '../../src/engine/pruning';
+import { convSynflowMasks } from '../../src/engine/pruning/synflow-conv';
+import { buildConvNets, convSpec, disposeBatch, makeBatch, trainExperiment } from '../../src/engine/train';
+import { convFixturePath } from './conv-fixtures';
+import { config, syntheticDataset, testBackend } from './helpers';
+
+type Scope = 'layerwise' | 'global';
+interface SynflowCase {
+  name: string;
+  spec: ConvNetSpec;
+  rounds: number;
+  counts: number[];
+  layers: string[];
+  kernels: string[];
+  result: Record<Scope, { scores: string[]; masks: string[]; R: number; margin: number }>;
+}
+interface GraspCase {
+  name: string;
+  spec: ConvNetSpec;
+  counts: number[];
+  layers: string[];
+  kernels: string[];
+  batches: { n: number; x: string; labels: number[] }[];
+  hg: string[];
+  masks: Record<Scope, string[]>;
+}
+interface Ref {
+  torch: string;
+  synflow: SynflowCase[];
+  grasp: GraspCase[];
+}
+
+const f32 = (s: string): Float32Array => {
+  const b = Buffer.from(s, 'base64');
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+};
+const u8 = (s: string): Float32Array => Float32Array.from(Buffer.from(s, 'base64'));
+
+export const ref = JSON.parse(fs.readFileSync(convFixturePath('conv_pruning.json'), 'utf8')) as Ref;
+
+/**
+ * Entry-wise |got − want| ≤ rel·max(|want|, floor·max_layer|want|), the rule of pruning.test.ts:
+ * relative to the entry, except for entries far below the layer's largest, which float32 resolves
+ * only relative to the layer's scale. Returns the worst ratio err / bound·rel (≤ 1 passes).
+ */
+export function assertScores(got: ArrayLike<number>[], want: ArrayLike<number>[], what: string, rel: number, floor: number): number {
+  let worst = 0;
+  want.forEach((w, l) => {
+    const g = got[l];
+    assert.ok(g, `${what}: layer ${l} missing`);
+    assert.equal(g.length, w.length, `${what} layer ${l} length`);
+    let scale = 0;
+    for (let i = 0; i < w.length; i++) scale = Math.max(scale, Math.abs(w[i] ?? 0));
+    for (let i = 0; i < w.length; i++) {
+      const wi = w[i] ?? 0;
+      const gi = g[i] ?? NaN;
+      const denom = Math.max(Math.abs(wi), floor * scale);
+      const err = denom > 0 ? Math.abs(gi - wi) / denom : Math.abs(gi);
+      worst = Math.max(worst, err / rel);
+      assert.ok(err <= rel, `${what} layer ${l} entry ${i}: got ${gi}, want ${wi} (rel err ${err})`);
+    }
+  });
+  return worst;
+}
+
+function assertMasks(got: Float32Array[], want: Float32Array[], what: string, names: string[]): void {
+  want.forEach((w, l) => {
+    const g = got[l];
+    assert.ok(g, `${what}: layer ${l} missing`);
+    let diff = 0;
+    for (let i = 0; i < w.length; i++) if ((g[i] !== 0) !== (w[i] !== 0)) diff++;
+    assert.equal(diff, 0, `${what}: mask of ${names[l] ?? l} differs from the reference at ${diff} entries`);
+  });
+}
+
+before(async () => {
+  await testBackend();
+});
+
+describe('SynFlow on conv nets vs PyTorch float64', () => {
+  for (const c of ref.synflow) {
+    const bp = blueprint(c.spec);
+    it(`${c.name}: the weight layers are the reference's`, () => {
+      assert.deepEqual(
+        bp.layers.map((d) => d.name),
+        c.layers,
+      );
+    });
+    for (const scope of ['layerwise', 'global'] as const) {
+      it(`${c.name}, ${scope}, ${c.rounds} rounds: last-round scores to 1e-5, masks identical, counts exact`, (t) => {
+        const want = c.result[scope];
+        const kernels = c.kernels.map(f32);
+        const res = convSynflowMasks({ blueprint: bp, kernels }, c.counts, scope, c.rounds);
+        const wantMasks = want.masks.map(u8);
+        assertMasks(res.masks, wantMasks, `synflow ${scope}`, c.layers);
+        // Scores of the last round (on the masks of the round before, identical on both sides).
+        const worst = assertScores(res.scores, want.scores.map(f32), `synflow ${scope} scores`, 1e-5, 0);
+        t.diagnostic(`worst entry-wise relative score error ${(worst * 1e-5).toExponential(2)}; reference's smallest top-k margin ${want.margin.toExponential(2)}`);
+        if (scope === 'layerwise') res.masks.forEach((m, l) => assert.equal(countActive(m), c.counts[l], `${c.layers[l]}: SC-SDC count`));
+        else assert.equal(res.masks.reduce((s, m) => s + countActive(m), 0), c.counts.reduce((a, b) => a + b, 0), 'global total');
+      });
+    }
+  }
+});
+
+/** 48 training images 6×6×2 (NHWC rows), 3 classes. */
+function images(): Dataset {
+  return { ...syntheticDataset(72, 3, 48, 12, 12), shape: [6, 6, 2] };
+}
+
+function cnn(sparsity: Partial<SparsityConfig>): ExperimentConfig {
+  return config({
+    model: { architecture: 'cnn', channels: [4, 8], pool: 'auto', skip: true, batchNorm: true },
+    sparsity: { method: 'random', density: 0.5, pair: true, init: 'dense-fan-in', synflowRounds: 10, ...sparsity },
+    training: { epochs: 1, batchSize: 16 },
+  });
+}
+
+/** Criteria that build conv nets here (grasp joins when its conv score exists). */
+const CRITERIA = ['snip', 'synflow'] as const;
+
+describe('criteria on conv nets in the engine (buildConvNets): SC-SDC counts, kernels, scope', () => {
+  const data = images();
+  const shape = data.shape as [number, number, number];
+  for (const method of CRITERIA) {
+    for (const scope of ['layerwise', 'global'] as const) {
+      it(`${method} ${scope}: counts exact (per layer = the twin's), the random draw's kernels, pruned entries +0`, () => {
+        const cfg = cnn({ method, scope });
+        const rows = criterionBatchRows(cfg, data.train.n, createRng(5));
+        assert.equal(rows.length, method === 'synflow' ? 0 : 1);
+        const batches = rows.map((r) => makeBatch(data.train, data.features, data.classes, r, 0, r.length));
+        let nets: ReturnType<typeof buildConvNets>;
+        try {
+          nets = buildConvNets(cfg, shape, data.classes, createRng(1), {}, batches);
+        } finally {
+          batches.forEach(disposeBatch);
+        }
+        const [sparse, dense] = nets;
+        assert.ok(sparse && dense);
+        try {
+          const pair = scsdcConvPair(convSpec(cfg, shape, data.classes), { density: 0.5 });
+          const shapes = pair.sparse.layers.map(layerShape);
+          const full = drawKernels(
+            { shapes, activeCounts: pair.activeCounts, denseFanIns: pair.denseFanIns, method: 'scored', init: 'dense-fan-in', gain: heGain('relu'), rng: createRng(1).fork('net:sparse') },
+            createRng(1).fork('net:sparse').fork('init'),
+          ).kernels;
+          const actives = sparse.layerInfo.map((l) => l.active);
+          if (scope === 'layerwise') {
+            assert.deepEqual(actives, pair.activeCounts, 'SC-SDC: each layer keeps the twin layer\'s weight count');
+            assert.deepEqual(actives, dense.layerInfo.map((l) => l.total));
+          }
+          assert.equal(actives.reduce((a, b) => a + b, 0), pair.activeCounts.reduce((a, b) => a + b, 0));
+          assert.equal(sparse.activeWeights, dense.activeWeights);
+          for (let l = 0; l < shapes.length; l++) {
+            const w = sparse.kernelArray(l);
+            const m = sparse.maskArray(l);
+            const f = full[l];
+            assert.ok(f);
+            assert.equal(countActive(m), actives[l]);
+            for (let i = 0; i < w.length; i++) {
+              if (m[i] === 1) assert.equal(w[i], f[i]);
+              else assert.ok(Object.is(w[i], 0), `layer ${l} entry ${i} is ${w[i]}`);
+            }
+          }
+        } finally {
+          nets.forEach((n) => n.dispose());
+        }
+      });
+    }
+  }
+
+  for (const method of CRITERIA) {
+    it(`${method}: an SC-SDC conv pair trains end to end`, async () => {
+      const before = tf.memory().numTensors;
+      let ready = 0;
+      const res = await trainExperiment(cnn({ method }), images(), {
+        onReady: (n) => {
+          ready = n.length;
+        },
+        onStep: () => undefined,
+        onEpoch: () => undefined,
+        onFlowPoint: () => undefined,
+        onAlert: () => undefined,
+        shouldStop: () => false,
+      });
+      assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+      assert.equal(ready, 2);
+      assert.equal(res.failed, undefined, res.reason);
+      assert.ok(res.nets.every((n) => Number.isFinite(n.final.test.accuracy) && n.steps === 3));
+    });
+  }
+});
