@@ -29,6 +29,7 @@ import { stopPolicy } from './policies/stop';
 import { DEFAULT_GMP, gmpInitialCount } from './pruning/gmp';
 import { criterionBatchRows, DEFAULT_SYNFLOW_ROUNDS, guardPlans, guardSummary, isCriterion, planByCriterion, pruningHeader, pruningInfo, rankingValues, selectMasks } from './pruning';
 import { snipScores } from './pruning/snip';
+import { convGraspScores } from './pruning/grasp-conv';
 import { convSynflowMasks } from './pruning/synflow-conv';
 import { SPARSE_MAX_UNITS, sparseKernels } from './sparse';
 import { createOptimizer } from './optimizers';
@@ -261,16 +262,13 @@ export function convSpec(cfg: ExperimentConfig, shape: readonly [number, number,
 }
 
 /**
- * What the conv nets cannot do yet, refused with the key at fault rather than run wrongly: GraSP's
- * score is written for the MLP (an R-operator pass), the EGF collapse guard rebuilds MLPs, and conv
- * kernels have no sparse path. SynFlow runs on conv nets (pruning/synflow-conv.ts).
+ * What the conv nets cannot do yet, refused with the key at fault rather than run wrongly: the EGF
+ * collapse guard rebuilds MLPs, and conv kernels have no sparse path. Every pruning criterion runs
+ * on conv nets (SynFlow: pruning/synflow-conv.ts, GraSP: pruning/grasp-conv.ts).
  */
 function refuseForConv(cfg: ExperimentConfig, eo: EngineOptions): void {
   const arch = architectureOf(cfg.model);
   const method = cfg.sparsity.method;
-  if (method === 'grasp') {
-    throw keyError('sparsity.method', `'${method}' is implemented for the MLP only, not yet for architecture '${arch}' (random, magnitude, snip, synflow, gmp and sparsity.dynamic set / rigl work)`);
-  }
   if (cfg.sparsity.guard === 'egf' && method !== 'none') throw keyError('sparsity.guard', `the egf collapse guard is implemented for the MLP only, not yet for architecture '${arch}'`);
   if ((eo.sparseKernels ?? cfg.engine?.sparseKernels) === 'on') throw keyError('engine.sparse_kernels', `'on' is not available for architecture '${arch}': conv kernels have no sparse path yet (use auto or off)`);
 }
@@ -302,7 +300,7 @@ export function buildConvNets(
   const scope = cfg.sparsity.scope ?? 'layerwise';
   const initSpec = { shapes, activeCounts: pair.activeCounts, denseFanIns: pair.denseFanIns, scope, init: cfg.sparsity.init, gain, rng: rng.fork('net:sparse') };
   let plans: LayerMaskPlan[];
-  if (method === 'snip' || method === 'synflow') {
+  if (method === 'snip' || method === 'grasp' || method === 'synflow') {
     // As planByCriterion: the full kernels of the random draw, scored on the unpruned net.
     const initRng = initSpec.rng.fork('init');
     initSpec.rng.fork('mask');
@@ -316,7 +314,7 @@ export function buildConvNets(
       const scoring = new ConvNet({ role: 'sparse', blueprint: pair.sparse, plans: plansFrom(shapes, kernels.map((k) => k.slice()), stds), ...bn });
       let scores: Float64Array[];
       try {
-        scores = snipScores(scoring, criterionBatches);
+        scores = method === 'snip' ? snipScores(scoring, criterionBatches) : convGraspScores(scoring, criterionBatches).scores;
       } finally {
         scoring.dispose();
       }
@@ -329,7 +327,8 @@ export function buildConvNets(
   } else if (method === 'random' || method === 'magnitude') {
     plans = planLayers({ ...initSpec, method });
   } else {
-    throw keyError('sparsity.method', `'${method}' is not available for architecture '${spec.architecture}'`);
+    const never: never = method;
+    throw keyError('sparsity.method', `'${String(never)}' is not available for architecture '${spec.architecture}'`);
   }
   const nets: TrainableNet[] = [new ConvNet({ role: 'sparse', blueprint: pair.sparse, plans, ...bn })];
   if (cfg.sparsity.pair) {
