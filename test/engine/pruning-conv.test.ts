@@ -20,7 +20,7 @@ import { ConvNet } from '../../src/engine/nn/convnet';
 import { criterionBatchRows, selectMasks } from '../../src/engine/pruning';
 import { convGraspScores } from '../../src/engine/pruning/grasp-conv';
 import type { Batch } from '../../src/engine/step';
-import { convSynflowMasks } from '../../src/engine/pruning/synflow-conv';
+import { convSynflowMasks, convSynflowScores } from '../../src/engine/pruning/synflow-conv';
 import { buildConvNets, convSpec, disposeBatch, makeBatch, trainExperiment } from '../../src/engine/train';
 import { convFixturePath } from './conv-fixtures';
 import { config, syntheticDataset, testBackend } from './helpers';
@@ -150,6 +150,31 @@ describe('SynFlow on conv nets vs PyTorch float64', () => {
       });
     }
   }
+});
+
+describe('SynFlow on conv nets: float32 range', () => {
+  const c = ref.synflow.find((x) => x.name === 'cnn plain srelu');
+  it('scales exactly with the seed: kernels × 4 on a bias-free 4-layer net without BN (relu) give scores × 4⁴', () => {
+    assert.ok(c);
+    const spec: ConvNetSpec = { ...c.spec, activation: 'relu' };
+    const bp = blueprint(spec);
+    const kernels = c.kernels.map(f32);
+    const ones = kernels.map((k) => new Float32Array(k.length).fill(1));
+    // Biases are 0 at initialisation, so R is positively homogeneous of degree 1 in every kernel:
+    // R(4W) = 4⁴ R(W), and every score scales by 4⁴ (powers of two: exact in float32 too).
+    const a = convSynflowScores({ blueprint: bp, kernels }, ones);
+    const b = convSynflowScores({ blueprint: bp, kernels: kernels.map((k) => k.map((v) => 4 * v)) }, ones);
+    a.forEach((s, l) => s.forEach((v, i) => assert.equal(b[l]?.[i], v * 256, `layer ${l} entry ${i}`)));
+  });
+  it('an output sum beyond float32 is an error on sparsity.method, not a ranking of NaNs', () => {
+    assert.ok(c);
+    const bp = blueprint(c.spec);
+    const kernels = c.kernels.map((k) => f32(k).map((v) => v * 1e15));
+    assert.throws(
+      () => convSynflowMasks({ blueprint: bp, kernels }, c.counts, 'layerwise', 2),
+      (e: Error & { key?: string }) => e.key === 'sparsity.method' && /^sparsity\.method: synflow: the output sum R of the \|θ\| network is (Infinity|NaN) in float32/.test(e.message),
+    );
+  });
 });
 
 describe('GraSP on conv nets vs PyTorch float64 double backward', () => {
