@@ -225,8 +225,9 @@ export function resolveExperiment(file: RawExperiment, opts: ResolveOptions): Re
 
 /**
  * Keys of the pruning criteria (docs/pruning.md): `scope`, `batches` and `synflow_rounds` are only
- * read by the methods that use them (a warning otherwise), and `grasp` needs a net without
- * BatchNorm (its exact Hessian-gradient product has no BatchNorm R-operator).
+ * read by the methods that use them (a warning otherwise), and `grasp` on an MLP needs it without
+ * BatchNorm (the MLP's exact Hessian-gradient product has no BatchNorm R-operator; the conv nets'
+ * has, engine/pruning/grasp-conv.ts).
  */
 function resolvePruningKeys(
   given: Record<string, unknown>,
@@ -256,12 +257,10 @@ function resolvePruningKeys(
   if (given.dynamic !== undefined && method === 'none') {
     report('sparsity.dynamic', "expected a pruning method with sparsity.dynamic, found method 'none': dynamic sparse training moves the masks of a sparse net", 'conflict', 'error', 'key');
   }
-  if (method === 'grasp' && model.batch_norm === true) {
+  if (method === 'grasp' && architecture === 'mlp' && model.batch_norm === true) {
     report(
       'sparsity.method',
-      architecture === 'wrn'
-        ? "expected a net without BatchNorm for method 'grasp', found architecture 'wrn' (its pre-activation blocks always have BatchNorm): GraSP's exact Hessian-gradient product is implemented without BatchNorm (use snip or synflow, or a cnn without batch_norm)"
-        : "expected a net without BatchNorm for method 'grasp', found model.batch_norm: true: GraSP's exact Hessian-gradient product is implemented without BatchNorm (use snip or synflow, or turn batch_norm off)",
+      "expected an MLP without BatchNorm for method 'grasp', found model.batch_norm: true: GraSP's exact Hessian-gradient product is implemented without BatchNorm for the MLP (use snip or synflow, or turn batch_norm off; conv nets take grasp with BatchNorm)",
       'conflict',
     );
   }

@@ -29,6 +29,9 @@ import { stopPolicy } from './policies/stop';
 import { DEFAULT_GMP, gmpInitialCount } from './pruning/gmp';
 import { criterionBatchRows, DEFAULT_SYNFLOW_ROUNDS, guardPlans, guardSummary, isCriterion, planByCriterion, pruningHeader, pruningInfo, rankingValues, selectMasks } from './pruning';
 import { snipScores } from './pruning/snip';
+import { convGraspScores } from './pruning/grasp-conv';
+import { convGuardPlans } from './pruning/guard-conv';
+import { convSynflowMasks } from './pruning/synflow-conv';
 import { SPARSE_MAX_UNITS, sparseKernels } from './sparse';
 import { createOptimizer } from './optimizers';
 import { optimizerParams, type Batch } from './step';
@@ -232,7 +235,7 @@ export function buildExperimentNets(
   guardLog?: (message: string) => void,
 ): TrainableNet[] {
   if (architectureOf(cfg.model) === 'mlp') return buildNets(cfg, shape[0] * shape[1] * shape[2], classes, rng, options, criterionBatches, guardLog);
-  return buildConvNets(cfg, shape, classes, rng, options, criterionBatches);
+  return buildConvNets(cfg, shape, classes, rng, options, criterionBatches, guardLog);
 }
 
 /** An error about one key of the experiment file (the trainer puts it on that key's line). */
@@ -260,17 +263,12 @@ export function convSpec(cfg: ExperimentConfig, shape: readonly [number, number,
 }
 
 /**
- * What the conv nets cannot do yet, refused with the key at fault rather than run wrongly: GraSP's
- * and SynFlow's scores are written for the MLP (an R-operator pass and a float64 closed form), the
- * EGF collapse guard rebuilds MLPs, and conv kernels have no sparse path.
+ * What the conv nets cannot do yet, refused with the key at fault rather than run wrongly: conv
+ * kernels have no sparse path. Every pruning criterion (SynFlow: pruning/synflow-conv.ts, GraSP:
+ * pruning/grasp-conv.ts) and the EGF collapse guard (pruning/guard-conv.ts) run on conv nets.
  */
 function refuseForConv(cfg: ExperimentConfig, eo: EngineOptions): void {
   const arch = architectureOf(cfg.model);
-  const method = cfg.sparsity.method;
-  if (method === 'grasp' || method === 'synflow') {
-    throw keyError('sparsity.method', `'${method}' is implemented for the MLP only, not yet for architecture '${arch}' (random, magnitude, snip, gmp and sparsity.dynamic set / rigl work)`);
-  }
-  if (cfg.sparsity.guard === 'egf' && method !== 'none') throw keyError('sparsity.guard', `the egf collapse guard is implemented for the MLP only, not yet for architecture '${arch}'`);
   if ((eo.sparseKernels ?? cfg.engine?.sparseKernels) === 'on') throw keyError('engine.sparse_kernels', `'on' is not available for architecture '${arch}': conv kernels have no sparse path yet (use auto or off)`);
 }
 
@@ -282,9 +280,11 @@ export function buildConvNets(
   rng: Rng,
   options: Partial<EngineOptions> = {},
   criterionBatches: Batch[] = [],
+  guardLog?: (message: string) => void,
 ): TrainableNet[] {
   const eo: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...options };
   refuseForConv(cfg, eo);
+  const guard = cfg.sparsity.guard === 'egf';
   const spec = convSpec(cfg, shape, classes);
   const gain = eo.initGain ?? heGain(cfg.model.activation);
   const bn = { bnEpsilon: eo.bnEpsilon, bnMomentum: eo.bnMomentum };
@@ -301,27 +301,53 @@ export function buildConvNets(
   const scope = cfg.sparsity.scope ?? 'layerwise';
   const initSpec = { shapes, activeCounts: pair.activeCounts, denseFanIns: pair.denseFanIns, scope, init: cfg.sparsity.init, gain, rng: rng.fork('net:sparse') };
   let plans: LayerMaskPlan[];
-  if (method === 'snip') {
+  // For the collapse guard: the unpruned kernels and the ranking the masks were chosen by.
+  let guardInput: { full: Float32Array[]; ranking: ArrayLike<number>[] } | undefined;
+  if (method === 'snip' || method === 'grasp' || method === 'synflow') {
     // As planByCriterion: the full kernels of the random draw, scored on the unpruned net.
     const initRng = initSpec.rng.fork('init');
     initSpec.rng.fork('mask');
     const { kernels, stds } = drawKernels({ ...initSpec, method: 'scored' }, initRng);
-    if (criterionBatches.length === 0) throw new Error("sparsity.method 'snip' needs at least one training batch");
-    const scoring = new ConvNet({ role: 'sparse', blueprint: pair.sparse, plans: plansFrom(shapes, kernels.map((k) => k.slice()), stds), ...bn });
+    let masks: Float32Array[];
     let scores: Float64Array[];
-    try {
-      scores = snipScores(scoring, criterionBatches);
-    } finally {
-      scoring.dispose();
+    if (method === 'synflow') {
+      const rounds = cfg.sparsity.synflowRounds ?? DEFAULT_SYNFLOW_ROUNDS;
+      ({ masks, scores } = convSynflowMasks({ blueprint: pair.sparse, kernels, bnEpsilon: eo.bnEpsilon }, pair.activeCounts, scope, rounds));
+    } else {
+      if (criterionBatches.length === 0) throw new Error(`sparsity.method '${method}' needs at least one training batch`);
+      const scoring = new ConvNet({ role: 'sparse', blueprint: pair.sparse, plans: plansFrom(shapes, kernels.map((k) => k.slice()), stds), ...bn });
+      try {
+        scores = method === 'snip' ? snipScores(scoring, criterionBatches) : convGraspScores(scoring, criterionBatches).scores;
+      } finally {
+        scoring.dispose();
+      }
+      masks = selectMasks(method, scores, pair.activeCounts, scope);
     }
-    plans = plansFrom(shapes, kernels, stds, selectMasks('snip', scores, pair.activeCounts, scope));
+    if (guard) guardInput = { full: kernels.map((k) => Float32Array.from(k)), ranking: rankingValues(method, scores) };
+    plans = plansFrom(shapes, kernels, stds, masks);
   } else if (method === 'gmp') {
     const initialDensity = (cfg.sparsity.gmp ?? DEFAULT_GMP).initialDensity;
     plans = planLayers({ ...initSpec, method: 'gmp', initialCounts: shapes.map((s, l) => gmpInitialCount(s.fanIn * s.fanOut, pair.activeCounts[l], initialDensity)) });
   } else if (method === 'random' || method === 'magnitude') {
-    plans = planLayers({ ...initSpec, method });
+    const r = planLayersFull({ ...initSpec, method });
+    plans = r.plans;
+    if (guard) {
+      // As buildNets: magnitude ranks by |w|; random keeps its drawn positions first, then a seeded order.
+      const g = initSpec.rng.fork('guard');
+      guardInput = {
+        full: r.full,
+        ranking: method === 'magnitude' ? r.full.map((k) => k.map(Math.abs)) : plans.map((p) => Float64Array.from(p.mask ?? [], (v) => (v !== 0 ? 1 : 0) + g.next())),
+      };
+    }
   } else {
-    throw keyError('sparsity.method', `'${method}' is not available for architecture '${spec.architecture}'`);
+    const never: never = method;
+    throw keyError('sparsity.method', `'${String(never)}' is not available for architecture '${spec.architecture}'`);
+  }
+  if (guardInput) {
+    // The EGF collapse guard (pruning/guard-conv.ts) on the chosen masks, before they are fixed.
+    const r = convGuardPlans({ blueprint: pair.sparse, ...bn }, plans, guardInput.full, guardInput.ranking, criterionBatches);
+    plans = r.plans;
+    guardLog?.(guardSummary(r.result, pair.sparse.layers.map((d) => d.name)));
   }
   const nets: TrainableNet[] = [new ConvNet({ role: 'sparse', blueprint: pair.sparse, plans, ...bn })];
   if (cfg.sparsity.pair) {

@@ -145,9 +145,6 @@ describe(`conv nets in the training loop`, () => {
 
 describe('conv nets: what the loop refuses, with the key at fault', () => {
   const refused: [string, ExperimentConfig, string][] = [
-    ['grasp', cnn({ method: 'grasp' }, { batchNorm: false }), 'sparsity.method'],
-    ['synflow', cnn({ method: 'synflow' }), 'sparsity.method'],
-    ['the egf collapse guard', cnn({ method: 'snip', guard: 'egf' }), 'sparsity.guard'],
     ['sparse kernels on', { ...cnn({}), engine: { sparseKernels: 'on', rawL1Every: 1, rawL2Every: 1 } }, 'engine.sparse_kernels'],
   ];
   for (const [what, cfg, key] of refused) {

@@ -59,7 +59,8 @@ export interface ConvLayerInfo extends LayerInfo {
   stride: number;
 }
 
-type RNode =
+/** The compiled graph ConvNet runs (the blueprint's nodes with BN / activation indices): what a scoring pass walks (pruning/grasp-conv.ts). */
+export type RNode =
   | { op: 'conv'; layer: number }
   | { op: 'dense'; layer: number }
   | { op: 'bn'; index: number; after: number }
@@ -72,6 +73,7 @@ type NodeCache =
   | { op: 'conv'; x: tf.Tensor4D }
   | { op: 'dense'; x: tf.Tensor2D }
   | { op: 'bn'; c: BatchNormCache; shape: number[] }
+  | { op: 'bnFrozen'; xhat: tf.Tensor2D; scale: tf.Tensor1D; shape: number[] }
   | { op: 'act'; z: tf.Tensor2D; a: tf.Tensor2D; shape: number[] }
   | { op: 'maxpool'; x: tf.Tensor4D; y: tf.Tensor4D }
   | { op: 'gap'; shape: [number, number, number, number] }
@@ -130,6 +132,8 @@ export class ConvNet implements TrainableNet {
   private readonly optimizers: Optimizer[] = [];
   private readonly graph: RNode[];
   private readonly initialMasks: (Float32Array | undefined)[];
+  /** During scoringPass(): BN at its moving statistics, cached for backward(). */
+  private bnFrozen = false;
 
   constructor(o: ConvNetOptions) {
     const bp = o.blueprint;
@@ -346,6 +350,29 @@ export class ConvNet implements TrainableNet {
     throw new Error(`input of shape [${x.shape.join(', ')}] is neither [N, ${h}, ${w}, ${c}] nor [N, ${h * w * c}]`);
   }
 
+  /** The compiled graph (read-only use: scoring passes that walk it, pruning/grasp-conv.ts). */
+  get nodes(): readonly RNode[] {
+    return this.graph;
+  }
+
+  /**
+   * A forward pass with every BatchNorm at its MOVING statistics (eval mode), cached so that
+   * backward() differentiates it with those statistics held fixed: SynFlow's scoring pass
+   * (pruning/synflow-conv.ts; the published code scores the model in eval mode). Call inside a tidy.
+   */
+  scoringPass(x: tf.Tensor): { logits: tf.Tensor2D; backward: (dLogits: tf.Tensor2D) => ConvParamGrads } {
+    this.bnFrozen = true;
+    let fwd: ConvForwardResult;
+    try {
+      fwd = this.forward(x, true);
+    } finally {
+      this.bnFrozen = false;
+    }
+    const cache = fwd.cache;
+    if (!cache) throw new Error('internal: scoring forward pass returned no cache');
+    return { logits: fwd.logits, backward: (dLogits) => this.backward(dLogits, cache) };
+  }
+
   /**
    * Forward pass; x is [N, H, W, C] or flattened NHWC rows [N, H·W·C]. Training mode uses batch
    * statistics in BN and returns the cache for backward(); moving statistics are not touched
@@ -389,6 +416,12 @@ export class ConvNet implements TrainableNet {
         const c = shape[shape.length - 1];
         const x2 = tf.reshape(x, [-1, c]) as tf.Tensor2D;
         if (!training) return tf.reshape(batchNormEval(x2, bn, this.bnEpsilon, 0), shape);
+        if (this.bnFrozen) {
+          const rstd = tf.rsqrt(tf.add(bn.movingVar, this.bnEpsilon));
+          const xhat = tf.mul(tf.sub(x2, bn.movingMean), rstd) as tf.Tensor2D;
+          caches.push({ op: 'bnFrozen', xhat, scale: tf.mul(rstd, bn.gamma) as tf.Tensor1D, shape });
+          return tf.reshape(tf.add(tf.mul(xhat, bn.gamma), bn.beta), shape);
+        }
         const r = batchNormTrain(x2, bn, this.bnEpsilon, 0);
         caches.push({ op: 'bn', c: r.cache, shape });
         return tf.reshape(r.y, shape);
@@ -466,6 +499,11 @@ export class ConvNet implements TrainableNet {
         return needDx ? tf.matMul(dy2, tf.transpose(this.kernels[n.layer] as tf.Tensor as tf.Tensor2D)) : undefined;
       }
       case 'bn': {
+        if (c.op === 'bnFrozen') {
+          const dy2 = tf.reshape(dy, [-1, c.shape[c.shape.length - 1]]) as tf.Tensor2D;
+          sink.bn[n.index] = [tf.sum(tf.mul(dy2, c.xhat), 0), tf.sum(dy2, 0)];
+          return tf.reshape(tf.mul(dy2, c.scale), c.shape);
+        }
         if (c.op !== 'bn') break;
         const ch = c.shape[c.shape.length - 1];
         const r = batchNormBackward(tf.reshape(dy, [-1, ch]) as tf.Tensor2D, this.bns[n.index], c.c);

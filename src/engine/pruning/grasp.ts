@@ -31,7 +31,7 @@ import type { Batch } from '../step';
 export const GRASP_TEMPERATURE = 200;
 
 /** f''(z) for the smooth activations; undefined where it is 0 almost everywhere. */
-function secondDerivative(kind: Activation, z: tf.Tensor2D, a: tf.Tensor2D): tf.Tensor | undefined {
+export function secondDerivative(kind: Activation, z: tf.Tensor2D, a: tf.Tensor2D): tf.Tensor | undefined {
   switch (kind) {
     case 'relu':
     case 'prelu':

@@ -6,7 +6,8 @@
  *
  * Share of layer l: s_l = ‖g_l ⊙ m_l‖₂ / Σ_j ‖g_j ⊙ m_j‖₂ (the terms of EGF₂, method.md §3, on the
  * masked net at initialisation). Layer l is AT RISK when it has no active weight, when it is the first
- * layer where no active path from the inputs reaches its outputs (masks.activePaths), or — while any
+ * layer where no active path from the inputs reaches its outputs (masks.activePaths; for conv nets
+ * the caller's `brokenLayer`, ConvNet.maskPaths by channel over the real graph), or — while any
  * gradient flows at all — when s_l < floor / L (floor = 0.1 by default: a tenth of an equal share).
  * When paths exist but no gradient flows at all, the layer with the fewest active weights per output
  * unit is at risk ('no-flow').
@@ -33,6 +34,12 @@ export interface GuardInput {
   ranking: ArrayLike<number>[];
   /** Per weight layer: an identity skip around it (as masks.activePaths takes them). */
   skips: boolean[];
+  /**
+   * The first layer no active path from the inputs reaches (−1: none), for nets that are not a chain
+   * of layers (conv nets: ConvNet.maskPaths by channel over the real graph, shortcuts included).
+   * Absent: masks.activePaths over `shapes` and `skips` (the MLP).
+   */
+  brokenLayer?: (masks: Float32Array[]) => number;
   /** ‖g_l ⊙ m_l‖₂ per layer of the net with these masks, at initialisation. */
   norms(masks: Float32Array[]): number[];
   floor?: number;
@@ -70,9 +77,16 @@ function shares(norms: number[]): number[] {
 }
 
 /** Layers at risk under `masks` with these shares, smallest share first. */
-export function layersAtRisk(shapes: LayerShape[], masks: Float32Array[], skips: boolean[], s: number[], floor: number): { layer: number; reason: 'empty' | 'no-path' | 'low-share' | 'no-flow' }[] {
+export function layersAtRisk(
+  shapes: LayerShape[],
+  masks: Float32Array[],
+  skips: boolean[],
+  s: number[],
+  floor: number,
+  brokenLayer?: (masks: Float32Array[]) => number,
+): { layer: number; reason: 'empty' | 'no-path' | 'low-share' | 'no-flow' }[] {
   const L = shapes.length;
-  const paths = activePaths(masks, shapes, skips);
+  const paths = { brokenLayer: brokenLayer ? brokenLayer(masks) : activePaths(masks, shapes, skips).brokenLayer };
   // Without any flow (a cut path zeroes every gradient) the shares say nothing: structure only.
   const flowing = s.some((v) => v > 0);
   const out: { layer: number; reason: 'empty' | 'no-path' | 'low-share' | 'no-flow' }[] = [];
@@ -97,7 +111,7 @@ export function egfGuard(input: GuardInput): GuardResult {
   const maxRounds = input.maxRounds ?? GUARD_MAX_ROUNDS;
   const { shapes, skips, ranking } = input;
   const sharesBefore = shares(input.norms(input.masks));
-  const atRiskBefore = layersAtRisk(shapes, input.masks, skips, sharesBefore, floor);
+  const atRiskBefore = layersAtRisk(shapes, input.masks, skips, sharesBefore, floor, input.brokenLayer);
   if (atRiskBefore.length === 0) {
     return { masks: input.masks, changed: false, resolved: true, moves: [], sharesBefore, sharesAfter: sharesBefore, atRiskBefore };
   }
@@ -133,7 +147,7 @@ export function egfGuard(input: GuardInput): GuardResult {
     }
     if (!moved) break;
     s = shares(input.norms(masks));
-    risk = layersAtRisk(shapes, masks, skips, s, floor);
+    risk = layersAtRisk(shapes, masks, skips, s, floor, input.brokenLayer);
   }
   return { masks, changed: moves.length > 0, resolved: risk.length === 0, moves, sharesBefore, sharesAfter: s, atRiskBefore };
 }

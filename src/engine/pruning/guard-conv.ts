@@ -1,0 +1,74 @@
+/**
+ * The EGF collapse guard (guard.ts, `sparsity.guard: egf`) on conv nets. The guard itself is the
+ * MLP's; what a conv net supplies:
+ *  - the masked gradient norms at initialisation: a ConvNet built from the full kernels and each
+ *    candidate mask set, measured on the criterion batches by step.ts's measureFlowLayers (training
+ *    mode, the same per-layer ‖g ⊙ m‖₂ that EGF₂ averages);
+ *  - the path analysis: ConvNet.maskPaths, reachability by channel over the real graph (shortcuts,
+ *    pooling and BatchNorm keep channels apart; an identity shortcut carries its channels past a
+ *    block), instead of the MLP's chain of layers.
+ * Output channels stand for the MLP's units in the guard's rules (a starved layer asks for at least
+ * one weight per output channel).
+ */
+import { plansFrom, type LayerMaskPlan } from '../masks';
+import type { Blueprint } from '../nn/arch';
+import { ConvNet } from '../nn/convnet';
+import { measureFlowLayers, type Batch } from '../step';
+import { egfGuard, type GuardResult } from './guard';
+
+export interface ConvGuardSpec {
+  blueprint: Blueprint;
+  bnEpsilon?: number;
+  bnMomentum?: number;
+}
+
+/**
+ * The guard on a conv net's plans (`full`: the unpruned kernels; `ranking`: the criterion's, larger
+ * kept first). Returns the plans to build: the same ones when no layer was at risk.
+ */
+export function convGuardPlans(
+  spec: ConvGuardSpec,
+  plans: LayerMaskPlan[],
+  full: Float32Array[],
+  ranking: ArrayLike<number>[],
+  batches: Batch[],
+): { plans: LayerMaskPlan[]; result: GuardResult } {
+  if (batches.length === 0) throw new Error('sparsity.guard egf needs at least one training batch');
+  const shapes = plans.map((p) => p.shape);
+  const stds = plans.map((p) => p.std);
+  const masks = plans.map((p) => {
+    if (!p.mask) throw new Error('internal: the collapse guard needs masked layers');
+    return p.mask;
+  });
+  const build = (m: Float32Array[]): ConvNet =>
+    new ConvNet({
+      role: 'sparse',
+      blueprint: spec.blueprint,
+      plans: plansFrom(shapes, full.map((k) => Float32Array.from(k)), stds, m),
+      ...(spec.bnEpsilon !== undefined ? { bnEpsilon: spec.bnEpsilon } : {}),
+      ...(spec.bnMomentum !== undefined ? { bnMomentum: spec.bnMomentum } : {}),
+    });
+  // The guard asks for the norms and then the paths of the same mask set: one net answers both.
+  let last: { masks: Float32Array[]; broken: number } | undefined;
+  const norms = (m: Float32Array[]): number[] => {
+    const net = build(m);
+    try {
+      last = { masks: m, broken: net.maskPaths().brokenLayer };
+      return measureFlowLayers(net, batches, 0).map((l) => l.masked.l2);
+    } finally {
+      net.dispose();
+    }
+  };
+  const brokenLayer = (m: Float32Array[]): number => {
+    if (last && last.masks === m) return last.broken;
+    const net = build(m);
+    try {
+      return net.maskPaths().brokenLayer;
+    } finally {
+      net.dispose();
+    }
+  };
+  const result = egfGuard({ shapes, masks, ranking, skips: shapes.map(() => false), norms, brokenLayer });
+  if (!result.changed) return { plans, result };
+  return { plans: plansFrom(shapes, full.map((k) => Float32Array.from(k)), stds, result.masks), result };
+}
