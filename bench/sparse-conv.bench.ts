@@ -115,15 +115,22 @@ function alternate(work: (() => void)[], samples: number, warmup: number): Timed
   return got.map((ts) => ({ wall: median(ts.map((t) => t.wall)), cpu: median(ts.map((t) => t.cpu)) }));
 }
 
+/**
+ * The density above which the masked-dense path stays faster: the last crossing of ratio 1 (linear
+ * interpolation), so one noisy sample below it does not count as the crossover.
+ */
 function crossover(densities: number[], ratios: number[]): string {
-  for (let i = 1; i < densities.length; i++) {
-    const r0 = ratios[i - 1] ?? NaN;
-    const r1 = ratios[i] ?? NaN;
-    const d0 = densities[i - 1] ?? NaN;
-    const d1 = densities[i] ?? NaN;
-    if (r0 < 1 && r1 >= 1) return (d0 + ((1 - r0) / (r1 - r0)) * (d1 - d0)).toFixed(2);
-  }
-  return (ratios[0] ?? NaN) >= 1 ? `none (masked-dense faster at every density ≥ ${densities[0]})` : `above ${densities[densities.length - 1]}`;
+  let last = -1;
+  ratios.forEach((r, i) => {
+    if (r < 1) last = i;
+  });
+  if (last < 0) return `none (masked-dense faster at every density from ${densities[0] ?? NaN})`;
+  if (last === ratios.length - 1) return `above ${densities[last] ?? NaN} (sparse faster at every density up to it)`;
+  const r0 = ratios[last] ?? NaN;
+  const r1 = ratios[last + 1] ?? NaN;
+  const d0 = densities[last] ?? NaN;
+  const d1 = densities[last + 1] ?? NaN;
+  return (d0 + ((1 - r0) / (r1 - r0)) * (d1 - d0)).toFixed(2);
 }
 
 async function main(): Promise<void> {
@@ -136,7 +143,7 @@ async function main(): Promise<void> {
   const { kernels, note } = sparseKernels();
   const rng = createRng(7);
   const f = (x: number): string => x.toFixed(1).padStart(8);
-  console.log(`sparse convolution: ${kernels.impl}${note ? ` (${note})` : ''} vs masked-dense on ${backend}; load average ${os.loadavg()[0].toFixed(2)} on ${os.cpus().length} cores`);
+  console.log(`sparse convolution: ${kernels.impl}${note ? ` (${note})` : ''} vs masked-dense on ${backend}; load average ${(os.loadavg()[0] ?? NaN).toFixed(2)} on ${os.cpus().length} cores`);
 
   if (part === 'crossover' || part === 'both') {
     const cases: LayerCase[] = [

@@ -131,7 +131,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < warmup; i++) ours();
   const g: Sample[] = [];
   const t: Sample[] = [];
-  const load0 = os.loadavg()[0];
+  const load0 = os.loadavg()[0] ?? NaN;
   for (let i = 0; i < pairs; i++) {
     if (i % 2 === 0) {
       g.push(ours());
@@ -145,7 +145,7 @@ async function main(): Promise<void> {
     if (a && b) console.error(`pair ${i + 1}/${pairs}: Gradflow ${a.wall.toFixed(0)} ms wall, ${a.cpu.toFixed(0)} ms CPU; PyTorch ${b.wall.toFixed(0)} ms wall, ${b.cpu.toFixed(0)} ms CPU`);
   }
   torch.quit();
-  const load1 = os.loadavg()[0];
+  const load1 = os.loadavg()[0] ?? NaN;
   const gw = median(g.map((s) => s.wall));
   const gc = median(g.map((s) => s.cpu));
   const tw = median(t.map((s) => s.wall));

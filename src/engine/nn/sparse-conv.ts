@@ -175,7 +175,7 @@ export function checkConvOperands(ix: SparseConvIndex, values: Float32Array, x: 
   return { Ho, Wo };
 }
 
-/** Plain TypeScript, straight from the definitions in NHWC (float64 sums per output). */
+/** Plain TypeScript, straight from the definitions in NHWC (the filter gradient summed in float64). */
 export const typescriptConvKernels: SparseConvKernels = {
   forward(ix, values, x, s) {
     const g = ix.geometry;
