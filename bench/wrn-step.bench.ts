@@ -103,7 +103,17 @@ async function main(): Promise<void> {
   });
   proc.stderr.pipe(process.stderr);
   const torch = new Torch(proc);
+  // The PyTorch process is told to quit however this ends (an exception here would otherwise leave
+  // it waiting on its stdin and keep this process alive).
+  try {
+    await measure(torch, { pairs, warmup, depth, widen, B, pref, C });
+  } finally {
+    torch.quit();
+  }
+}
 
+async function measure(torch: Torch, o: { pairs: number; warmup: number; depth: number; widen: number; B: number; pref: BackendPreference; C: number }): Promise<void> {
+  const { pairs, warmup, depth, widen, B, pref, C } = o;
   const backend = await initBackend(pref);
   const rng = createRng(1);
   const bp = blueprint({ architecture: 'wrn', input: [32, 32, 3], classes: C, activation: 'relu', batchNorm: true, depth, widenFactor: widen });
@@ -144,7 +154,6 @@ async function main(): Promise<void> {
     const b = t[t.length - 1];
     if (a && b) console.error(`pair ${i + 1}/${pairs}: Gradflow ${a.wall.toFixed(0)} ms wall, ${a.cpu.toFixed(0)} ms CPU; PyTorch ${b.wall.toFixed(0)} ms wall, ${b.cpu.toFixed(0)} ms CPU`);
   }
-  torch.quit();
   const load1 = os.loadavg()[0] ?? NaN;
   const gw = median(g.map((s) => s.wall));
   const gc = median(g.map((s) => s.cpu));
