@@ -312,3 +312,235 @@ export function gramDot(gx: usize, gd: usize, Bp: i32): f64 {
   }
   return total;
 }
+
+// ---- direct sparse convolution over the active kernel entries ------------------------------
+// Layout (src/engine/nn/sparse-conv.ts): feature maps channel-major with the batch innermost,
+// [C][Hp][Wp][N], so one pixel of one channel is a batch-contiguous row of N floats, and a map padded
+// with zeros on every side. A kernel entry (ky, kx, ci, co) is the row offset off = ci·Hp·Wp + ky·Wp +
+// kx; the output pixel (oy, ox) reads the input row off + oy·rowStep + ox·colStep (rowStep = s·Wp,
+// colStep = s for stride s). Every active weight is then an axpy of a batch row, as in spmm, and no
+// im2col matrix is formed: the cost is k·N·H_out·W_out multiply-adds for k active weights.
+
+// out[o, p, :] = Σ_{j ∈ [ptr[o], ptr[o+1])} val[j] · x[off[j] + base(p), :], p = (oy, ox) over Ho × Wo,
+// base(p) = oy·rowStep + ox·colStep; out is [nOut][Ho][Wo][N]. Batch in blocks of 32 floats held in 8
+// vector accumulators (each output row written once per block), as spmm.
+export function sconv(out: usize, nOut: i32, ptr: usize, off: usize, val: usize, x: usize, Ho: i32, Wo: i32, rowStep: i32, colStep: i32, N: i32): void {
+  const rowBytes = <usize>N << 2;
+  const N32 = N & ~31;
+  const N4 = N & ~3;
+  for (let o = 0; o < nOut; o++) {
+    const j0 = load<i32>(ptr + (<usize>o << 2));
+    const j1 = load<i32>(ptr + (<usize>(o + 1) << 2));
+    for (let oy = 0; oy < Ho; oy++) {
+      for (let ox = 0; ox < Wo; ox++) {
+        const base = x + <usize>(oy * rowStep + ox * colStep) * rowBytes;
+        const orow = out + <usize>((o * Ho + oy) * Wo + ox) * rowBytes;
+        let b = 0;
+        for (; b < N32; b += 32) {
+          let a0 = f32x4.splat(0);
+          let a1 = f32x4.splat(0);
+          let a2 = f32x4.splat(0);
+          let a3 = f32x4.splat(0);
+          let a4 = f32x4.splat(0);
+          let a5 = f32x4.splat(0);
+          let a6 = f32x4.splat(0);
+          let a7 = f32x4.splat(0);
+          const boff = <usize>b << 2;
+          for (let j = j0; j < j1; j++) {
+            const w = f32x4.splat(load<f32>(val + (<usize>j << 2)));
+            const p = base + <usize>load<i32>(off + (<usize>j << 2)) * rowBytes + boff;
+            a0 = f32x4.add(a0, f32x4.mul(w, v128.load(p, 0)));
+            a1 = f32x4.add(a1, f32x4.mul(w, v128.load(p, 16)));
+            a2 = f32x4.add(a2, f32x4.mul(w, v128.load(p, 32)));
+            a3 = f32x4.add(a3, f32x4.mul(w, v128.load(p, 48)));
+            a4 = f32x4.add(a4, f32x4.mul(w, v128.load(p, 64)));
+            a5 = f32x4.add(a5, f32x4.mul(w, v128.load(p, 80)));
+            a6 = f32x4.add(a6, f32x4.mul(w, v128.load(p, 96)));
+            a7 = f32x4.add(a7, f32x4.mul(w, v128.load(p, 112)));
+          }
+          const q = orow + boff;
+          v128.store(q, a0, 0);
+          v128.store(q, a1, 16);
+          v128.store(q, a2, 32);
+          v128.store(q, a3, 48);
+          v128.store(q, a4, 64);
+          v128.store(q, a5, 80);
+          v128.store(q, a6, 96);
+          v128.store(q, a7, 112);
+        }
+        for (; b < N4; b += 4) {
+          let a = f32x4.splat(0);
+          const boff = <usize>b << 2;
+          for (let j = j0; j < j1; j++) {
+            const w = f32x4.splat(load<f32>(val + (<usize>j << 2)));
+            a = f32x4.add(a, f32x4.mul(w, v128.load(base + <usize>load<i32>(off + (<usize>j << 2)) * rowBytes + boff)));
+          }
+          v128.store(orow + boff, a);
+        }
+        for (; b < N; b++) {
+          let s: f32 = 0;
+          const boff = <usize>b << 2;
+          for (let j = j0; j < j1; j++) {
+            s += load<f32>(val + (<usize>j << 2)) * load<f32>(base + <usize>load<i32>(off + (<usize>j << 2)) * rowBytes + boff);
+          }
+          store<f32>(orow + boff, s);
+        }
+      }
+    }
+  }
+}
+
+// The transpose of sconv, by scattering: dx[off[j] + base(p), :] += val[j] · dy[o, p, :] (dx zeroed by
+// the host, padded like sconv's x). Used for the input gradient of strided convolutions; stride 1
+// uses sconv itself on the padded output gradient (a gather, no read-modify-write).
+export function sconvScatter(dx: usize, nOut: i32, ptr: usize, off: usize, val: usize, dy: usize, Ho: i32, Wo: i32, rowStep: i32, colStep: i32, N: i32): void {
+  const rowBytes = <usize>N << 2;
+  const N16 = N & ~15;
+  const N4 = N & ~3;
+  for (let o = 0; o < nOut; o++) {
+    const j0 = load<i32>(ptr + (<usize>o << 2));
+    const j1 = load<i32>(ptr + (<usize>(o + 1) << 2));
+    for (let oy = 0; oy < Ho; oy++) {
+      for (let ox = 0; ox < Wo; ox++) {
+        const base = dx + <usize>(oy * rowStep + ox * colStep) * rowBytes;
+        const drow = dy + <usize>((o * Ho + oy) * Wo + ox) * rowBytes;
+        let b = 0;
+        for (; b < N16; b += 16) {
+          const boff = <usize>b << 2;
+          const d0 = v128.load(drow + boff, 0);
+          const d1 = v128.load(drow + boff, 16);
+          const d2 = v128.load(drow + boff, 32);
+          const d3 = v128.load(drow + boff, 48);
+          for (let j = j0; j < j1; j++) {
+            const w = f32x4.splat(load<f32>(val + (<usize>j << 2)));
+            const p = base + <usize>load<i32>(off + (<usize>j << 2)) * rowBytes + boff;
+            v128.store(p, f32x4.add(v128.load(p, 0), f32x4.mul(w, d0)), 0);
+            v128.store(p, f32x4.add(v128.load(p, 16), f32x4.mul(w, d1)), 16);
+            v128.store(p, f32x4.add(v128.load(p, 32), f32x4.mul(w, d2)), 32);
+            v128.store(p, f32x4.add(v128.load(p, 48), f32x4.mul(w, d3)), 48);
+          }
+        }
+        for (; b < N4; b += 4) {
+          const boff = <usize>b << 2;
+          const d = v128.load(drow + boff);
+          for (let j = j0; j < j1; j++) {
+            const w = f32x4.splat(load<f32>(val + (<usize>j << 2)));
+            const p = base + <usize>load<i32>(off + (<usize>j << 2)) * rowBytes + boff;
+            v128.store(p, f32x4.add(v128.load(p), f32x4.mul(w, d)));
+          }
+        }
+        for (; b < N; b++) {
+          const boff = <usize>b << 2;
+          const d = load<f32>(drow + boff);
+          for (let j = j0; j < j1; j++) {
+            const p = base + <usize>load<i32>(off + (<usize>j << 2)) * rowBytes + boff;
+            store<f32>(p, load<f32>(p) + load<f32>(val + (<usize>j << 2)) * d);
+          }
+        }
+      }
+    }
+  }
+}
+
+// The filter gradient at the active entries only: g[perm[j]] = Σ_p dy[o, p, :] · x[off[j] + base(p), :]
+// for every j ∈ [ptr[o], ptr[o+1]) (sconv's indexing). Two entries per iteration share the loads of
+// the dy rows; float32 vector sums per entry over all pixels and the batch.
+export function sconvGrad(g: usize, nOut: i32, ptr: usize, off: usize, perm: usize, dy: usize, x: usize, Ho: i32, Wo: i32, rowStep: i32, colStep: i32, N: i32): void {
+  const rowBytes = <usize>N << 2;
+  const N8 = N & ~7;
+  const N4 = N & ~3;
+  for (let o = 0; o < nOut; o++) {
+    const j0 = load<i32>(ptr + (<usize>o << 2));
+    const j1 = load<i32>(ptr + (<usize>(o + 1) << 2));
+    const plane = dy + <usize>(o * Ho * Wo) * rowBytes;
+    let j = j0;
+    for (; j < j1; j += 2) {
+      const two = j + 1 < j1;
+      const offA = <usize>load<i32>(off + (<usize>j << 2)) * rowBytes;
+      const offB = two ? <usize>load<i32>(off + (<usize>j << 2), 4) * rowBytes : offA;
+      let a0 = f32x4.splat(0);
+      let a1 = f32x4.splat(0);
+      let c0 = f32x4.splat(0);
+      let c1 = f32x4.splat(0);
+      let s: f32 = 0;
+      let t: f32 = 0;
+      for (let oy = 0; oy < Ho; oy++) {
+        for (let ox = 0; ox < Wo; ox++) {
+          const base = x + <usize>(oy * rowStep + ox * colStep) * rowBytes;
+          const drow = plane + <usize>(oy * Wo + ox) * rowBytes;
+          const pa = base + offA;
+          const pb = base + offB;
+          let b = 0;
+          for (; b < N8; b += 8) {
+            const boff = <usize>b << 2;
+            const d0 = v128.load(drow + boff, 0);
+            const d1 = v128.load(drow + boff, 16);
+            a0 = f32x4.add(a0, f32x4.mul(d0, v128.load(pa + boff, 0)));
+            a1 = f32x4.add(a1, f32x4.mul(d1, v128.load(pa + boff, 16)));
+            c0 = f32x4.add(c0, f32x4.mul(d0, v128.load(pb + boff, 0)));
+            c1 = f32x4.add(c1, f32x4.mul(d1, v128.load(pb + boff, 16)));
+          }
+          for (; b < N4; b += 4) {
+            const boff = <usize>b << 2;
+            const d = v128.load(drow + boff);
+            a0 = f32x4.add(a0, f32x4.mul(d, v128.load(pa + boff)));
+            c0 = f32x4.add(c0, f32x4.mul(d, v128.load(pb + boff)));
+          }
+          for (; b < N; b++) {
+            const boff = <usize>b << 2;
+            const d = load<f32>(drow + boff);
+            s += d * load<f32>(pa + boff);
+            t += d * load<f32>(pb + boff);
+          }
+        }
+      }
+      const va = f32x4.add(a0, a1);
+      const vc = f32x4.add(c0, c1);
+      s += f32x4.extract_lane(va, 0) + f32x4.extract_lane(va, 1) + f32x4.extract_lane(va, 2) + f32x4.extract_lane(va, 3);
+      t += f32x4.extract_lane(vc, 0) + f32x4.extract_lane(vc, 1) + f32x4.extract_lane(vc, 2) + f32x4.extract_lane(vc, 3);
+      store<f32>(g + (<usize>load<i32>(perm + (<usize>j << 2)) << 2), s);
+      if (two) store<f32>(g + (<usize>load<i32>(perm + (<usize>j << 2), 4) << 2), t);
+    }
+  }
+}
+
+// NHWC [N][H][W][C] → channel-major padded [C][H + 2·pad][W + 2·pad][N] (the host zeroes dst first,
+// which sets the padding). One pass; reads are sequential, writes strided by N.
+export function packMaps(dst: usize, src: usize, N: i32, H: i32, W: i32, C: i32, pad: i32): void {
+  const Hp = H + 2 * pad;
+  const Wp = W + 2 * pad;
+  const plane = <usize>(Hp * Wp * N);
+  let s = src;
+  for (let n = 0; n < N; n++) {
+    for (let y = 0; y < H; y++) {
+      for (let xx = 0; xx < W; xx++) {
+        let d = dst + ((<usize>((y + pad) * Wp + xx + pad) * <usize>N + <usize>n) << 2);
+        for (let c = 0; c < C; c++) {
+          store<f32>(d, load<f32>(s));
+          s += 4;
+          d += plane << 2;
+        }
+      }
+    }
+  }
+}
+
+// The inverse: channel-major [C][H + 2·pad][W + 2·pad][N] → NHWC [N][H][W][C] (the padding dropped).
+export function unpackMaps(dst: usize, src: usize, N: i32, H: i32, W: i32, C: i32, pad: i32): void {
+  const Hp = H + 2 * pad;
+  const Wp = W + 2 * pad;
+  const plane = <usize>(Hp * Wp * N);
+  let d = dst;
+  for (let n = 0; n < N; n++) {
+    for (let y = 0; y < H; y++) {
+      for (let xx = 0; xx < W; xx++) {
+        let s = src + ((<usize>((y + pad) * Wp + xx + pad) * <usize>N + <usize>n) << 2);
+        for (let c = 0; c < C; c++) {
+          store<f32>(d, load<f32>(s));
+          d += 4;
+          s += plane << 2;
+        }
+      }
+    }
+  }
+}

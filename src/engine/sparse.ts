@@ -21,6 +21,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { checkConvOperands, convOffsets, typescriptConvKernels, type SparseConvIndex, type SparseConvKernels } from './nn/sparse-conv';
 
 /** Largest fanIn / fanOut the sparse path stores (u16 unit numbers). */
 export const SPARSE_MAX_UNITS = 65536;
@@ -116,6 +117,8 @@ export interface SparseKernels {
   gramSquaredNorm(x: Float32Array, ux: number, d: Float32Array, ud: number, B: number): number;
   /** Bytes of memory the kernels hold beyond the caller's arrays (the wasm module's memory; 0 for TypeScript). */
   reservedBytes(): number;
+  /** Direct sparse convolution over the active entries of a conv kernel (nn/sparse-conv.ts). */
+  readonly conv: SparseConvKernels;
 }
 
 function updateTs(rule: UpdateRule, w: Float32Array, slots: Float32Array[], g: Float32Array): void {
@@ -230,6 +233,7 @@ export const typescriptKernels: SparseKernels = {
   },
   release: () => undefined,
   reservedBytes: () => 0,
+  conv: typescriptConvKernels,
 };
 
 // ---- WebAssembly SIMD ------------------------------------------------------------------------
@@ -255,6 +259,11 @@ interface WasmExports {
   rmsUpdate(w: number, s: number, g: number, k: number, rho: number, c: number, eps: number, lr: number, adagrad: number): void;
   syrk(g: number, x: number, U: number, Bp: number): void;
   gramDot(gx: number, gd: number, Bp: number): number;
+  sconv(out: number, nOut: number, ptr: number, off: number, val: number, x: number, Ho: number, Wo: number, rowStep: number, colStep: number, N: number): void;
+  sconvScatter(dx: number, nOut: number, ptr: number, off: number, val: number, dy: number, Ho: number, Wo: number, rowStep: number, colStep: number, N: number): void;
+  sconvGrad(g: number, nOut: number, ptr: number, off: number, perm: number, dy: number, x: number, Ho: number, Wo: number, rowStep: number, colStep: number, N: number): void;
+  packMaps(dst: number, src: number, N: number, H: number, W: number, C: number, pad: number): void;
+  unpackMaps(dst: number, src: number, N: number, H: number, W: number, C: number, pad: number): void;
 }
 
 /** First-fit allocator over the module's memory (the module itself allocates nothing). */
@@ -318,7 +327,10 @@ function wasmKernels(ex: WasmExports): SparseKernels {
   // Scratch buffers, grown on demand: 0 values (canonical order), 1 values in CSR order, 2 and 3 the
   // two activation operands, 4 the product, 5 the kernel gradient, 6 and 7 optimizer state, 8 and 9
   // the Gram operands (batch padded to a multiple of 16), 10 and 11 their Grams.
-  const scratch = Array.from({ length: 12 }, () => ({ ptr: 0, bytes: 0 }));
+  // 12…20 the sparse convolution's: 12 packed input, 13 NHWC staging, 14 packed output / output
+  // gradient, 15 NHWC staging, 16 weights (canonical), 17 weights by output channel, 18 filter
+  // gradient, 19 weights by input channel and 20 the packed input gradient; 21 the padded output gradient.
+  const scratch = Array.from({ length: 22 }, () => ({ ptr: 0, bytes: 0 }));
   const region = (slot: number, bytes: number): number => {
     const s = scratch[slot];
     if (s.bytes < bytes) {
@@ -498,6 +510,110 @@ function wasmKernels(ex: WasmExports): SparseKernels {
       bound.delete(ix);
     },
     reservedBytes: () => ex.memory.buffer.byteLength,
+    conv: wasmConv(ex, heap, region, put, resident, operand),
+  };
+}
+
+interface ConvBound {
+  H: number;
+  W: number;
+  ptrs: number[];
+  bytes: number[];
+}
+
+/** The sparse convolution on the wasm kernels (assembly/sparse.ts sconv*, packMaps, unpackMaps). */
+function wasmConv(
+  ex: WasmExports,
+  heap: Heap,
+  region: (slot: number, bytes: number) => number,
+  put: (ptr: number, a: Float32Array | Int32Array | Uint16Array) => void,
+  resident: (a: Float32Array, n: number, what: string) => number,
+  operand: (a: Float32Array, at: number, slot: number) => number,
+): SparseConvKernels {
+  const bound = new WeakMap<SparseConvIndex, ConvBound>();
+  // Index arrays and the row offsets for H × W maps, in the module's memory (rebound when the map
+  // size changes; the batch size does not matter: offsets count rows of N floats).
+  const bind = (ix: SparseConvIndex, H: number, W: number): { ptr: number[]; o: ReturnType<typeof convOffsets> } => {
+    const o = convOffsets(ix, H, W);
+    let b = bound.get(ix);
+    if (b && (b.H !== H || b.W !== W)) {
+      b.ptrs.forEach((p, i) => heap.free(p, b?.bytes[i] ?? 0));
+      b = undefined;
+    }
+    if (!b) {
+      const arrays = [ix.outPtr, ix.outPerm, ix.inPtr, ix.inPerm, o.fwd, o.bwd];
+      const bytes = arrays.map((a) => a.byteLength);
+      const ptrs = bytes.map((n) => heap.alloc(n));
+      arrays.forEach((a, i) => put(ptrs[i] ?? 0, a));
+      b = { H, W, ptrs, bytes };
+      bound.set(ix, b);
+    }
+    return { ptr: b.ptrs, o };
+  };
+  const zeros = (slot: number, n: number): number => {
+    const p = region(slot, n * 4);
+    new Float32Array(ex.memory.buffer, p, n).fill(0);
+    return p;
+  };
+  const copyOut = (p: number, n: number): Float32Array => new Float32Array(ex.memory.buffer, p, n).slice();
+  /** x NHWC → packed [C][H + 2·pad][W + 2·pad][N] in `slot` (staged through slot 13). */
+  const pack = (slot: number, a: Float32Array, N: number, H: number, W: number, C: number, pad: number): number => {
+    const stage = region(13, a.byteLength);
+    put(stage, a);
+    const p = pad > 0 ? zeros(slot, C * (H + 2 * pad) * (W + 2 * pad) * N) : region(slot, a.byteLength);
+    ex.packMaps(p, stage, N, H, W, C, pad);
+    return p;
+  };
+  return {
+    forward(ix, values, x, s) {
+      const g = ix.geometry;
+      const { Ho, Wo } = checkConvOperands(ix, values, x, s);
+      const at = resident(values, ix.k, 'weights');
+      const { ptr, o } = bind(ix, s.H, s.W);
+      const pv = operand(values, at, 16);
+      const pc = region(17, ix.k * 4);
+      ex.gather(pc, pv, ptr[1] ?? 0, ix.k);
+      const px = pack(12, x, s.N, s.H, s.W, g.cin, g.pad);
+      const n = s.N * Ho * Wo * g.cout;
+      const py = region(14, n * 4);
+      ex.sconv(py, g.cout, ptr[0] ?? 0, ptr[4] ?? 0, pc, px, Ho, Wo, g.stride * o.Wp, g.stride, s.N);
+      const out = region(15, n * 4);
+      ex.unpackMaps(out, py, s.N, Ho, Wo, g.cout, 0);
+      return copyOut(out, n);
+    },
+    backprop(ix, values, x, dy, s, withInput) {
+      const g = ix.geometry;
+      const { Ho, Wo } = checkConvOperands(ix, values, x, s, dy);
+      const at = resident(values, ix.k, 'weights');
+      const { ptr, o } = bind(ix, s.H, s.W);
+      const pv = operand(values, at, 16);
+      const px = pack(12, x, s.N, s.H, s.W, g.cin, g.pad);
+      const pdy = pack(14, dy, s.N, Ho, Wo, g.cout, 0);
+      const pg = region(18, ix.k * 4);
+      ex.sconvGrad(pg, g.cout, ptr[0] ?? 0, ptr[4] ?? 0, ptr[1] ?? 0, pdy, px, Ho, Wo, g.stride * o.Wp, g.stride, s.N);
+      const grad = copyOut(pg, ix.k);
+      if (!withInput) return { grad };
+      const n = x.length;
+      let pm: number;
+      if (g.stride === 1) {
+        // Gather: sconv by input channel over the output gradient padded by q = k − 1 − p.
+        const pi = region(19, ix.k * 4);
+        ex.gather(pi, pv, ptr[3] ?? 0, ix.k);
+        const pdq = o.q > 0 ? pack(21, dy, s.N, Ho, Wo, g.cout, o.q) : pdy;
+        pm = region(20, n * 4);
+        ex.sconv(pm, g.cin, ptr[2] ?? 0, ptr[5] ?? 0, pi, pdq, s.H, s.W, o.Wq, 1, s.N);
+      } else {
+        // Scatter: the transpose of the forward pass into the zero-padded input gradient.
+        const pc = region(17, ix.k * 4);
+        ex.gather(pc, pv, ptr[1] ?? 0, ix.k);
+        pm = zeros(20, g.cin * o.Hp * o.Wp * s.N);
+        ex.sconvScatter(pm, g.cout, ptr[0] ?? 0, ptr[4] ?? 0, pc, pdy, Ho, Wo, g.stride * o.Wp, g.stride, s.N);
+      }
+      // Allocated last: pack() stages through slot 13 too.
+      const pdx = region(13, n * 4);
+      ex.unpackMaps(pdx, pm, s.N, s.H, s.W, g.cin, g.stride === 1 ? 0 : g.pad);
+      return { grad, dInput: copyOut(pdx, n) };
+    },
   };
 }
 
