@@ -133,7 +133,7 @@ export type SweepEvent =
     }
   | { type: 'start'; id: string; point: Record<string, unknown> }
   | { type: 'progress'; id: string; step: number; totalSteps: number }
-  | { type: 'end'; id: string; status: RunStatus; summary?: RunSummary; error?: string }
+  | { type: 'end'; id: string; status: RunStatus; summary?: RunSummary; error?: string; runDir?: string }
   /** Another scheduler holds the configuration's claim (or finished it meanwhile): not run here. */
   | { type: 'busy'; id: string; holder: string }
   | { type: 'log'; message: string }
@@ -411,6 +411,8 @@ export interface LocalExecutorOptions {
   backend?: BackendPreference;
   /** Replaces the default launch (which uses `trainerPath` and `backend`). */
   launch?: Launcher;
+  /** The default launch's trainers' stderr lines, by configuration id (dropped when unset). */
+  onStderr?(id: string, line: string): void;
 }
 
 /**
@@ -446,13 +448,17 @@ export async function claimAndRun(
 export function localExecutor(opts: LocalExecutorOptions): SweepExecutor {
   const launch: Launcher =
     opts.launch ??
-    ((r) =>
-      startRun({
+    ((r) => {
+      const s = startRun({
         trainerPath: opts.trainerPath,
         config: r.config,
         configId: r.id,
         ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
-      }));
+      });
+      const onStderr = opts.onStderr;
+      if (onStderr !== undefined) s.handle.onStderr((line) => onStderr(r.id, line));
+      return s;
+    });
   const parallelism = (n: number): number => Math.max(1, Math.min(opts.workers ?? defaultWorkers(), n || 1));
   return {
     name: 'local',
@@ -503,7 +509,7 @@ export function localExecutor(opts: LocalExecutorOptions): SweepExecutor {
         countEnd(counts, o.status);
         // A stopped run's row says who asked (the request in its folder), not only "stopped by request".
         const summary = o.summary !== undefined && o.status === 'stopped' && o.runDir !== undefined ? { ...o.summary, reason: stoppedReason(o.summary.reason, readStopRequest(o.runDir)) } : o.summary;
-        onEvent({ type: 'end', id: r.id, status: o.status, ...(summary ? { summary } : {}), ...(o.error !== undefined ? { error: o.error } : {}) });
+        onEvent({ type: 'end', id: r.id, status: o.status, ...(summary ? { summary } : {}), ...(o.error !== undefined ? { error: o.error } : {}), ...(o.runDir !== undefined ? { runDir: o.runDir } : {}) });
       };
       const worker = async (): Promise<void> => {
         for (;;) {
