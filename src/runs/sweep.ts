@@ -445,6 +445,15 @@ export async function claimAndRun(
   }
 }
 
+/** Records in a run folder that the sweep asked the run to stop (the first request is the one kept). */
+function recordSweepStop(runDir: string, log: (message: string) => void): void {
+  try {
+    requestStop(runDir, { by: 'sweep' });
+  } catch (e) {
+    log(`could not record the stop request in ${runDir}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 export function localExecutor(opts: LocalExecutorOptions): SweepExecutor {
   const launch: Launcher =
     opts.launch ??
@@ -484,6 +493,8 @@ export function localExecutor(opts: LocalExecutorOptions): SweepExecutor {
             s.onMessage((m) => {
               // A stop asked through the run folder (Stop in VS Code on this run) stops it too.
               if (m.type === 'ready') {
+                // Stopped before its folder existed: recorded now, so the run says the sweep asked.
+                if (stopping) recordSweepStop(m.runDir, (message) => onEvent({ type: 'log', message }));
                 const unwatch = watchStopRequest(m.runDir, () => s.stop());
                 void s.ended.then(unwatch);
               }
@@ -523,14 +534,9 @@ export function localExecutor(opts: LocalExecutorOptions): SweepExecutor {
         stop: () => {
           stopping = true;
           for (const s of live) {
-            // Recorded in the run folder first: the run then says it stopped because the sweep was cancelled.
-            if (s.runDir !== undefined) {
-              try {
-                requestStop(s.runDir, { by: 'sweep' });
-              } catch (e) {
-                onEvent({ type: 'log', message: `could not record the stop request in ${s.runDir}: ${e instanceof Error ? e.message : String(e)}` });
-              }
-            }
+            // Recorded in the run folder first: the run then says it stopped because the sweep was cancelled
+            // (a run without its folder yet records it when the folder exists: on its `ready`).
+            if (s.runDir !== undefined) recordSweepStop(s.runDir, (message) => onEvent({ type: 'log', message }));
             s.stop();
           }
         },

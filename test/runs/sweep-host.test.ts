@@ -150,6 +150,30 @@ test('Cancel: no more runs start, the running one stops asked by the sweep, and 
   assert.ok(records.some((r) => r.kind === 'event' && r.event.type === 'log' && /Cancel in VS Code/.test(r.event.message)));
 });
 
+test('Cancel before the running configuration has its folder: the run still says the sweep asked', async () => {
+  const runsDir = tmpDir('sweep-host');
+  const plan = sweepPlan(runsDir, 400, [0, 1]);
+  const files = writeSessionPlan({ plan, workers: 1 });
+  await startFromShortLivedStarter(files);
+  const { records } = await followToEnd(files, (r) => {
+    // At its start event the trainer has not named its run folder yet.
+    if (r.kind === 'event' && r.event.type === 'start') requestSweepCancel(files, 'vscode');
+  });
+  const done = records[records.length - 1];
+  assert.ok(done.kind === 'done' && done.cancelled);
+  const ends = records.flatMap((r) => (r.kind === 'event' && r.event.type === 'end' ? [r.event] : []));
+  assert.equal(ends.length, 1);
+  const end = ends[0];
+  assert.ok(end.type === 'end');
+  if (end.runDir !== undefined && end.status === 'stopped') {
+    assert.equal(readStopRequest(end.runDir)?.by, 'sweep');
+    assert.match(end.summary?.reason ?? '', /the sweep was cancelled/);
+  } else {
+    // The trainer ended before it had a folder: nothing measured, nothing to say it in.
+    assert.equal(end.runDir, undefined, `status ${end.status}`);
+  }
+});
+
 test('a host killed without its done is told dead; a plan whose host never started is dead after the grace', async () => {
   const runsDir = tmpDir('sweep-host');
   const plan = sweepPlan(runsDir, 400, [0]);
