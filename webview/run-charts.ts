@@ -5,11 +5,21 @@
 import type { RunState } from '../src/shared/webview-protocol';
 import { maskDrift, maskUpdateSteps } from '../src/shared/webview/mask-drift';
 import type { LineChart, SeriesSpec, XY } from './charts';
+import { everyNth } from '../src/shared/format';
 import { fmtInt } from './dom';
 import type { CardGrid } from './run-cards';
 import { MANY_LAYERS } from '../src/shared/webview/layer-groups';
 import { epochLine, layerName, line, perNet, runLayerGroups, seriesColor, shownGroup, shownLayers } from './run-series';
 import type { Theme } from './theme';
+
+/**
+ * The legend's note on which steps carry a net's raw norm (NetInfo.rawEvery: ` (every 10th step)`);
+ * nothing when every norm-collecting step does.
+ */
+export function rawNote(run: RunState, net: string, norm: 'l1' | 'l2'): string {
+  const every = run.setup?.nets.find((s) => s.net === net)?.rawEvery?.[norm] ?? 1;
+  return every > 1 ? ` (${everyNth(every)})` : '';
+}
 
 /** Gradient flow per step: four cards (L1, L2, per layer, mask drift). */
 export class StepCharts {
@@ -20,10 +30,10 @@ export class StepCharts {
   private readonly driftCard: HTMLElement | null;
 
   constructor(grid: CardGrid) {
-    this.l1 = grid.chartCard('l1', 'EGF₁ and ‖g‖₁', 'Masked (EGF, what the optimizer sees) vs raw gradient, L1, on norm-collecting steps (monitoring.every). ‖g‖₁ of a sparse net is drawn only on steps that are multiples of engine.raw_l1_every (gaps in between); the 11 flow points always carry it. Dotted verticals: mask updates (sparsity.dynamic).', {
+    this.l1 = grid.chartCard('l1', 'EGF₁ and ‖g‖₁', 'Masked (EGF, what the optimizer sees) vs raw gradient, L1, on norm-collecting steps (monitoring.every). ‖g‖₁ is taken only on the steps its legend names (engine.raw_l1_every; auto: every 10th step for a net with sparse-path layers, every step otherwise) and drawn through them; a gap is a NaN (divergence). The 11 flow points always carry it. Dotted verticals: mask updates (sparsity.dynamic).', {
       xTitle: 'step', yTitle: 'L1 norm', logCapable: true,
     });
-    this.l2 = grid.chartCard('l2', 'EGF₂ and ‖g‖₂', 'Masked (EGF) vs raw gradient, L2, on norm-collecting steps (monitoring.every). ‖g‖₂ of a sparse net is drawn only on steps that are multiples of engine.raw_l2_every (on the sparse path from the Gram identity, exact); the 11 flow points always carry it. Dotted verticals: mask updates (sparsity.dynamic).', {
+    this.l2 = grid.chartCard('l2', 'EGF₂ and ‖g‖₂', 'Masked (EGF) vs raw gradient, L2, on norm-collecting steps (monitoring.every). ‖g‖₂ is taken only on the steps its legend names (engine.raw_l2_every; auto: every 10th step for a net with sparse-path layers, every step otherwise; on the sparse path from the Gram identity, exact) and drawn through them; a gap is a NaN (divergence). The 11 flow points always carry it. Dotted verticals: mask updates (sparsity.dynamic).', {
       xTitle: 'step', yTitle: 'L2 norm', logCapable: true,
     });
     this.layers = grid.chartCard('layers', 'Masked L2 norm per layer', '‖g ⊙ m‖₂ of each weight layer per step. Log scale: a norm of 0 (collapsed layer) is a ▲ on the axis floor. Dotted verticals: mask updates.', {
@@ -53,14 +63,14 @@ export class StepCharts {
     this.l1.setSeries([
       ...perNet(run, pair, (n, suffix, dashed) => [
         line(`egf1-${n.net}`, `EGF₁${suffix}`, theme.blue, dashed, n.series.egf1),
-        line(`g1-${n.net}`, `‖g‖₁${suffix}`, theme.orange, dashed, n.series.g1),
+        line(`g1-${n.net}`, `‖g‖₁${rawNote(run, n.net, 'l1')}${suffix}`, theme.orange, dashed, n.series.g1),
       ]),
       ...fp.map((p) => ({ ...p.l1 })),
     ]);
     this.l2.setSeries([
       ...perNet(run, pair, (n, suffix, dashed) => [
         line(`egf2-${n.net}`, `EGF₂${suffix}`, theme.blue, dashed, n.series.egf2),
-        line(`g2-${n.net}`, `‖g‖₂${suffix}`, theme.orange, dashed, n.series.g2),
+        line(`g2-${n.net}`, `‖g‖₂${rawNote(run, n.net, 'l2')}${suffix}`, theme.orange, dashed, n.series.g2),
       ]),
       ...fp.map((p) => ({ ...p.l2 })),
     ]);

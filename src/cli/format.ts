@@ -1,6 +1,7 @@
 /** Pure text formatting for the CLI: progress line and summary tables. */
 import type { NetSummary, RunSummary } from '../shared/protocol';
 import { metricText } from '../runs/status';
+import { everyNth } from '../shared/format';
 
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
@@ -81,6 +82,8 @@ export function summaryTable(summary: RunSummary): string {
     row('epochs / steps', (n) => `${n.epochs} / ${n.steps}`),
     row('diverged', (n) => (n.diverged ? `at step ${n.diverged.step}` : 'no')),
     row('ms per step', (n) => num(n.msPerStep, 3)),
+    // engine.raw_l1_every / raw_l2_every: which steps carried ||g||_1 / ||g||_2 (the flow points always do).
+    row('raw norms (L1 / L2) on', (n) => (n.rawEvery ? (n.rawEvery.l1 === n.rawEvery.l2 ? everyNth(n.rawEvery.l1) : `${everyNth(n.rawEvery.l1)} / ${everyNth(n.rawEvery.l2)}`) : '')),
     row('active weights', (n) => String(n.layers.reduce((s, l) => s + l.active, 0))),
     // engine.sparse_kernels: parameters + index + optimizer state the net holds (NetSummary.memoryBytes).
     row('memory (params+index+optimizer)', (n) => {

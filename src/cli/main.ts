@@ -6,6 +6,7 @@
  *   gradflow sweep --status DIR | --cancel DIR
  *   gradflow sweep-task SWEEP_DIR I --batch FILE       one array task (run by Slurm, not by hand)
  *   gradflow supervise             the detached host of a run started from VS Code (not by hand)
+ *   gradflow sweep-host PLAN       the detached scheduler of a local sweep started from VS Code (not by hand)
  *   gradflow runs [DIR]            list runs
  *   gradflow help
  */
@@ -22,6 +23,7 @@ import { sweepCommand, sweepStatusCommand, sweepCancelCommand, sweepTaskCommand,
 import { reportCommand } from '../study/report';
 import { earlyWarningCommand } from '../study/early-warning/cli';
 import { superviseCommand } from './supervise';
+import { sweepHostCommand } from './sweep-host';
 
 const USAGE = `gradflow — live gradient flow for sparse neural networks
 
@@ -233,6 +235,11 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'supervise':
       return superviseCommand(trainerPath);
+    case 'sweep-host': {
+      const plan = args.positional[0];
+      if (!plan) throw new CliUsageError('sweep-host: missing PLAN (started by the VS Code extension, not by hand)');
+      return sweepHostCommand(plan, trainerPath);
+    }
     case 'report': {
       const dir = args.positional[0];
       if (!dir && args.fromTable === undefined) throw new CliUsageError('report: missing SWEEP_DIR (the folder `gradflow sweep` printed) or --from-table FILE');

@@ -7,6 +7,8 @@
  * transfer; the pure helpers below combine them.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { RawNormEvery } from '../shared/experiment';
+import { everyNth } from '../shared/format';
 import type { LayerStep, NormPair } from '../shared/protocol';
 
 /** Number of scalars per layer in a norms vector: raw Σ|g|, raw Σg², masked Σ|g|, masked Σg². */
@@ -69,6 +71,40 @@ export function layerNormTensor(raw: tf.Tensor, masked: tf.Tensor | undefined, o
     }
     return tf.stack([r1, r2, sumOf(tf.abs(masked), onesCol), sumOf(tf.square(masked), onesCol)]) as tf.Tensor1D;
   });
+}
+
+/** `auto`'s cadence of raw norms for a net with a layer on the sparse path (engine.raw_l1_every, ours). */
+export const AUTO_SPARSE_RAW_EVERY = 10;
+
+/**
+ * Steps between a net's raw norms (`engine.raw_l1_every` / `raw_l2_every`, docs/experiment-file.md):
+ * the multiples of the returned number carry them. A net without masked layers reports raw norms
+ * on every step whatever the setting (they are its masked norms), so its cadence is 1. A number is
+ * used as given (floored, at least 1). `auto` (absent = `auto`): 1 where raw norms are cheap, i.e.
+ * every masked layer runs on the dense path (its full gradient is there anyway); 10 for a net with a
+ * layer on the sparse path, where raw L1 needs the dense product dzᵀ·h.
+ */
+export function rawNormEvery(setting: RawNormEvery | undefined, layers: readonly { masked: boolean; path: 'dense' | 'sparse' }[]): number {
+  if (!layers.some((l) => l.masked)) return 1;
+  if (setting === undefined || setting === 'auto') return layers.some((l) => l.masked && l.path === 'sparse') ? AUTO_SPARSE_RAW_EVERY : 1;
+  return Number.isFinite(setting) ? Math.max(1, Math.floor(setting)) : 1;
+}
+
+/**
+ * The run header's line on which steps carry which numbers (engine.raw_l1_every / raw_l2_every with
+ * monitoring.every): a step carries raw norms when it collects norms and is a multiple of the net's
+ * cadence, so on multiples of lcm(monitoring.every, cadence).
+ */
+export function rawEveryNote(nets: readonly { role: string; every: { l1: number; l2: number } }[], monitoringEvery: number): string {
+  const m = Math.max(1, Math.floor(monitoringEvery));
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  const lcm = (a: number): number => (a * m) / gcd(a, m);
+  const parts = nets.map(({ role, every }) => {
+    const l1 = lcm(every.l1);
+    const l2 = lcm(every.l2);
+    return l1 === l2 ? `${role} net ${everyNth(l1)}` : `${role} net: L1 ${everyNth(l1)}, L2 ${everyNth(l2)}`;
+  });
+  return `raw gradient norms (‖g‖₁, ‖g‖₂, the masked layers' raw L1/L2): ${parts.join('; ')} (engine.raw_l1_every / raw_l2_every), null on the other steps; EGF and masked norms ${everyNth(m)}; the 11 flow points carry every number`;
 }
 
 /** Decode NORM_SLOTS numbers per layer (sums of squares → L2 norms). */

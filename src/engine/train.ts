@@ -4,13 +4,13 @@
  * batches; step / epoch / flow-point / alert / mask-update events stream through TrainHooks.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { architectureOf, type ExperimentConfig, type SparseKernelMode } from '../shared/experiment';
-import type { Alert, EpochMetrics, FlowPoint, NetInfo, MaskUpdate, NetSummary, PruningInfo, StepMetrics } from '../shared/protocol';
+import { architectureOf, type ExperimentConfig, type RawNormEvery, type SparseKernelMode } from '../shared/experiment';
+import type { Alert, EpochMetrics, FlowPoint, NetInfo, MaskUpdate, NetSummary, PruningInfo, RawEvery, StepMetrics } from '../shared/protocol';
 import { createRng, permutation, type Rng } from '../shared/rng';
 import type { Dataset } from '../data/types';
 import { AlertTracker, maskAlerts } from './alerts';
 import { disposeBatch, makeBatch, splitBatches } from './batches';
-import { flowSchedule, meanFlow } from './flow';
+import { flowSchedule, meanFlow, rawEveryNote, rawNormEvery } from './flow';
 import { runLoop, type LoopHook, type LoopPlan, type NetRun } from './loop';
 import { drawKernels, heGain, mlpShapes, planLayers, planLayersFull, plansFrom, scsdcActiveCounts, type LayerMaskPlan } from './masks';
 import { layerName, MaskedMLP, type KernelPath } from './model';
@@ -75,9 +75,9 @@ export interface EngineOptions {
   epsilon?: number;
   /** Execution path of masked layers; default from `engine.sparse_kernels` (else 'auto'). */
   sparseKernels?: SparseKernelMode;
-  /** Raw L1 / L2 norms of masked layers on collecting steps that are multiples of these (`engine.raw_l1_every` / `raw_l2_every`). */
-  rawL1Every?: number;
-  rawL2Every?: number;
+  /** Raw L1 / L2 norms of masked layers on collecting steps that are multiples of these, or `auto` (`engine.raw_l1_every` / `raw_l2_every`; flow.ts rawNormEvery). */
+  rawL1Every?: RawNormEvery;
+  rawL2Every?: RawNormEvery;
 }
 
 /**
@@ -443,8 +443,14 @@ export async function trainExperiment(
     ...(hooks.onMaskUpdate ? { onMaskUpdate: hooks.onMaskUpdate } : {}),
   });
   const every = Math.max(1, Math.floor(mon.every));
-  const rawL1Every = Math.max(1, Math.floor(eo.rawL1Every ?? cfg.engine?.rawL1Every ?? 1));
-  const rawL2Every = Math.max(1, Math.floor(eo.rawL2Every ?? cfg.engine?.rawL2Every ?? 1));
+  // Which steps carry each net's raw norms (flow.ts rawNormEvery; `auto` when unset).
+  const rawEvery = new Map<NetRun, RawEvery>(
+    runs.map((r) => {
+      const layers = r.net.paths.map((path, l) => ({ masked: r.net.masked[l] ?? false, path }));
+      return [r, { l1: rawNormEvery(eo.rawL1Every ?? cfg.engine?.rawL1Every, layers), l2: rawNormEvery(eo.rawL2Every ?? cfg.engine?.rawL2Every, layers) }];
+    }),
+  );
+  const everyOf = (r: NetRun): RawEvery => rawEvery.get(r) ?? { l1: 1, l2: 1 };
   const plan: LoopPlan = {
     epochs: t.epochs,
     stepsPerEpoch,
@@ -456,15 +462,15 @@ export async function trainExperiment(
       coupledL2,
       collectNorms: step % every === 0,
       checkIntegrity: eo.checkIntegrity && r.net.masks.some((m) => m !== undefined),
-      rawL1: step % rawL1Every === 0,
-      rawL2: step % rawL2Every === 0,
+      rawL1: step % everyOf(r).l1 === 0,
+      rawL2: step % everyOf(r).l2 === 0,
       skipUpdate: r.skipUpdate,
     }),
   };
 
   const started = performance.now();
   try {
-    announce(cfg, runs, hooks, { stepsPerEpoch, totalSteps }, guardNotes);
+    announce(cfg, runs, hooks, { stepsPerEpoch, totalSteps }, guardNotes, everyOf);
     const evaluateNet = netEvaluator(valBatches, testBatches);
     // The policies, in the order they see each step (loop.ts).
     const policies: LoopHook[] = [
@@ -488,6 +494,7 @@ export async function trainExperiment(
       layers: netInfo(r.net).layers,
       msPerStep: r.steps > 0 ? r.stepMs / r.steps : 0,
       memoryBytes: r.net.memoryBytes(r.opt),
+      rawEvery: everyOf(r),
       ...(r.diverged ? { diverged: r.diverged } : r.nonFiniteAt ? { diverged: r.nonFiniteAt } : {}),
     }));
     const divergedReasons = runs.flatMap((r) => (r.diverged ? [r.diverged.reason] : []));
@@ -535,9 +542,9 @@ function newRun(net: TrainableNet, cfg: ExperimentConfig, eo: EngineOptions): Ne
 }
 
 /** Before the first step: `ready` with the nets, the pruning header, guard notes, kernel paths, collapse-at-mask alerts. */
-function announce(cfg: ExperimentConfig, runs: NetRun[], hooks: TrainHooks, info: { stepsPerEpoch: number; totalSteps: number }, guardNotes: string[]): void {
+function announce(cfg: ExperimentConfig, runs: NetRun[], hooks: TrainHooks, info: { stepsPerEpoch: number; totalSteps: number }, guardNotes: string[], rawEvery: (r: NetRun) => RawEvery): void {
   const pruning = pruningInfo(cfg);
-  hooks.onReady(runs.map((r) => netInfo(r.net, r.role === 'sparse' ? pruning : undefined)), info);
+  hooks.onReady(runs.map((r) => ({ ...netInfo(r.net, r.role === 'sparse' ? pruning : undefined), rawEvery: rawEvery(r) })), info);
   const header = pruningHeader(cfg, runs.find((r) => r.role === 'sparse')?.net.layerInfo ?? [], runs.length > 1);
   if (header) hooks.onLog?.('info', header);
   for (const note of guardNotes) hooks.onLog?.('info', note);
@@ -547,6 +554,8 @@ function announce(cfg: ExperimentConfig, runs: NetRun[], hooks: TrainHooks, info
     const layers = r.net.layerInfo.map((l, i) => `${l.name} ${r.net.paths[i]}`).join(', ');
     hooks.onLog?.(note ? 'warn' : 'info', `${r.role} net kernel paths: ${layers} (sparse kernels: ${kernels.impl}${note ? `, because ${note}` : ''})`);
   }
+  // Which steps carry which numbers, when some net skips raw norms on some steps.
+  if (runs.some((r) => rawEvery(r).l1 > 1 || rawEvery(r).l2 > 1)) hooks.onLog?.('info', rawEveryNote(runs.map((r) => ({ role: r.role, every: rawEvery(r) })), cfg.monitoring.every));
   for (const r of runs) {
     if (r.net.masked.some((m) => m)) {
       maskAlerts(r.role, r.net.layerInfo, r.net.maskPaths(), { method: cfg.sparsity.method, scope: cfg.sparsity.scope ?? 'layerwise' }).forEach((a) => hooks.onAlert(a));

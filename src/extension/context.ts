@@ -94,6 +94,9 @@ export class GradflowContext implements vscode.Disposable {
     try {
       const adopted = this.runs.adoptLive(listPastRuns(this.runs.runsDirs()));
       if (adopted.length > 0) this.log.info(`reattached to ${adopted.length} live run(s): ${adopted.map((r) => r.runId ?? r.key).join(', ')}`);
+      // Local sweeps' schedulers are detached too: their views and Cancel come back.
+      const sweeps = this.runs.reattachSweeps();
+      if (sweeps > 0) this.log.info(`reattached to ${sweeps} running sweep(s)`);
     } catch (e) {
       this.log.error(`reattaching to live runs: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -167,7 +170,10 @@ export class GradflowContext implements vscode.Disposable {
     const saved = typeof pageState === 'object' && pageState !== null && 'runId' in pageState ? pageState.runId : undefined;
     const wanted = typeof saved === 'string' && this.dashboard.hasRun(saved) ? saved : past[0]?.runId;
     if (wanted !== undefined) this.dashboard.focus(wanted);
-    this.log.info(`dashboard restored after reload: ${past.length} recorded run(s)${wanted !== undefined ? `, showing ${wanted}` : ''}`);
+    // A sweep that went on through the reload (reattached already) is what the view was following.
+    const sweep = this.runs.followedSweeps().find((id) => this.dashboard.hasSweep(id));
+    if (sweep !== undefined) this.dashboard.focusSweep(sweep);
+    this.log.info(`dashboard restored after reload: ${past.length} recorded run(s)${sweep !== undefined ? `, showing the running sweep ${sweep}` : wanted !== undefined ? `, showing ${wanted}` : ''}`);
   }
 
   rememberRunDir(runId: string, runDir: string): void {

@@ -133,7 +133,7 @@ export type SweepEvent =
     }
   | { type: 'start'; id: string; point: Record<string, unknown> }
   | { type: 'progress'; id: string; step: number; totalSteps: number }
-  | { type: 'end'; id: string; status: RunStatus; summary?: RunSummary; error?: string }
+  | { type: 'end'; id: string; status: RunStatus; summary?: RunSummary; error?: string; runDir?: string }
   /** Another scheduler holds the configuration's claim (or finished it meanwhile): not run here. */
   | { type: 'busy'; id: string; holder: string }
   | { type: 'log'; message: string }
@@ -411,6 +411,8 @@ export interface LocalExecutorOptions {
   backend?: BackendPreference;
   /** Replaces the default launch (which uses `trainerPath` and `backend`). */
   launch?: Launcher;
+  /** The default launch's trainers' stderr lines, by configuration id (dropped when unset). */
+  onStderr?(id: string, line: string): void;
 }
 
 /**
@@ -443,16 +445,29 @@ export async function claimAndRun(
   }
 }
 
+/** Records in a run folder that the sweep asked the run to stop (the first request is the one kept). */
+function recordSweepStop(runDir: string, log: (message: string) => void): void {
+  try {
+    requestStop(runDir, { by: 'sweep' });
+  } catch (e) {
+    log(`could not record the stop request in ${runDir}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 export function localExecutor(opts: LocalExecutorOptions): SweepExecutor {
   const launch: Launcher =
     opts.launch ??
-    ((r) =>
-      startRun({
+    ((r) => {
+      const s = startRun({
         trainerPath: opts.trainerPath,
         config: r.config,
         configId: r.id,
         ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
-      }));
+      });
+      const onStderr = opts.onStderr;
+      if (onStderr !== undefined) s.handle.onStderr((line) => onStderr(r.id, line));
+      return s;
+    });
   const parallelism = (n: number): number => Math.max(1, Math.min(opts.workers ?? defaultWorkers(), n || 1));
   return {
     name: 'local',
@@ -478,6 +493,8 @@ export function localExecutor(opts: LocalExecutorOptions): SweepExecutor {
             s.onMessage((m) => {
               // A stop asked through the run folder (Stop in VS Code on this run) stops it too.
               if (m.type === 'ready') {
+                // Stopped before its folder existed: recorded now, so the run says the sweep asked.
+                if (stopping) recordSweepStop(m.runDir, (message) => onEvent({ type: 'log', message }));
                 const unwatch = watchStopRequest(m.runDir, () => s.stop());
                 void s.ended.then(unwatch);
               }
@@ -503,7 +520,7 @@ export function localExecutor(opts: LocalExecutorOptions): SweepExecutor {
         countEnd(counts, o.status);
         // A stopped run's row says who asked (the request in its folder), not only "stopped by request".
         const summary = o.summary !== undefined && o.status === 'stopped' && o.runDir !== undefined ? { ...o.summary, reason: stoppedReason(o.summary.reason, readStopRequest(o.runDir)) } : o.summary;
-        onEvent({ type: 'end', id: r.id, status: o.status, ...(summary ? { summary } : {}), ...(o.error !== undefined ? { error: o.error } : {}) });
+        onEvent({ type: 'end', id: r.id, status: o.status, ...(summary ? { summary } : {}), ...(o.error !== undefined ? { error: o.error } : {}), ...(o.runDir !== undefined ? { runDir: o.runDir } : {}) });
       };
       const worker = async (): Promise<void> => {
         for (;;) {
@@ -517,14 +534,9 @@ export function localExecutor(opts: LocalExecutorOptions): SweepExecutor {
         stop: () => {
           stopping = true;
           for (const s of live) {
-            // Recorded in the run folder first: the run then says it stopped because the sweep was cancelled.
-            if (s.runDir !== undefined) {
-              try {
-                requestStop(s.runDir, { by: 'sweep' });
-              } catch (e) {
-                onEvent({ type: 'log', message: `could not record the stop request in ${s.runDir}: ${e instanceof Error ? e.message : String(e)}` });
-              }
-            }
+            // Recorded in the run folder first: the run then says it stopped because the sweep was cancelled
+            // (a run without its folder yet records it when the folder exists: on its `ready`).
+            if (s.runDir !== undefined) recordSweepStop(s.runDir, (message) => onEvent({ type: 'log', message }));
             s.stop();
           }
         },

@@ -226,11 +226,17 @@ export interface RunOptions {
 export const SPARSE_KERNEL_MODES = ['auto', 'on', 'off'] as const;
 export type SparseKernelMode = (typeof SPARSE_KERNEL_MODES)[number];
 
+/**
+ * `engine.raw_l1_every` / `raw_l2_every`: take a net's raw norms on steps that are multiples of a
+ * number, or `auto` (every step on the dense path, every 10th for a net with a sparse-path layer).
+ */
+export type RawNormEvery = number | 'auto';
+
 /** `engine:` — how the trainer computes (docs/experiment-file.md); absent = all defaults. */
 export interface EngineConfig {
   sparseKernels: SparseKernelMode;
-  rawL1Every: number;
-  rawL2Every: number;
+  rawL1Every: RawNormEvery;
+  rawL2Every: RawNormEvery;
 }
 
 /**

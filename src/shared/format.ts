@@ -33,3 +33,11 @@ export function logFloor(values: Iterable<number | null>): number {
 export function grouped(n: number): string {
   return Number.isFinite(n) ? Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',') : String(n);
 }
+
+/** "every step", "every 10th step" (n ≥ 1). */
+export function everyNth(n: number): string {
+  if (n <= 1) return 'every step';
+  const teen = n % 100 >= 11 && n % 100 <= 13;
+  const suffix = teen ? 'th' : n % 10 === 1 ? 'st' : n % 10 === 2 ? 'nd' : n % 10 === 3 ? 'rd' : 'th';
+  return `every ${n}${suffix} step`;
+}

@@ -157,6 +157,19 @@ export interface NetInfo {
   activeWeights: number;
   /** Sparse net only: how its masks were chosen. */
   pruning?: PruningInfo;
+  /**
+   * Which steps carry the net's raw norms (‖g‖₁ / ‖g‖₂ and its masked layers' raw L1 / L2):
+   * norm-collecting steps that are multiples of these (1 = every one; `engine.raw_l1_every` /
+   * `raw_l2_every` as resolved for this net). Other steps carry them as NaN (null), by design. The
+   * 11 flow points always carry them. Absent in runs recorded before it (read as 1).
+   */
+  rawEvery?: RawEvery;
+}
+
+/** Steps between a net's raw L1 and raw L2 norms (NetInfo.rawEvery). */
+export interface RawEvery {
+  l1: number;
+  l2: number;
 }
 
 /** Every alert kind, once: guards, the remedy table and the page all read this list. */
@@ -201,6 +214,8 @@ export interface NetSummary {
    * runs recorded before it.
    */
   memoryBytes?: { parameters: number; index: number; optimizer: number };
+  /** As NetInfo.rawEvery: which steps carried the raw norms. Absent in runs recorded before it. */
+  rawEvery?: RawEvery;
   /**
    * Set when the net produced a non-finite loss or gradient under `monitoring.on_nan: stop`: it
    * stopped training at that step (its twin went on). `final` holds the numbers of the weights it

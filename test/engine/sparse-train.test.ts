@@ -59,8 +59,9 @@ describe('engine.sparse_kernels', () => {
   });
 
   it('on and off train the same SC-SDC pair; paths and memory are reported', async () => {
-    const on = await run({ sparseKernels: 'on' });
-    const off = await run({ sparseKernels: 'off' });
+    // Raw norms on every step on both paths (auto would take them every 10th on the sparse path).
+    const on = await run({ sparseKernels: 'on', rawL1Every: 1, rawL2Every: 1 });
+    const off = await run({ sparseKernels: 'off', rawL1Every: 1, rawL2Every: 1 });
     assert.deepEqual(on.ready[0].layers.map((l) => l.path), ['sparse', 'sparse', 'sparse']);
     assert.deepEqual(off.ready[0].layers.map((l) => l.path), ['dense', 'dense', 'dense']);
     assert.deepEqual(on.ready[1].layers.map((l) => l.path), ['dense', 'dense', 'dense'], 'the dense twin stays on TF.js');

@@ -95,6 +95,15 @@ class NetStore {
   readonly egf2: number[] = [];
   readonly g1: number[] = [];
   readonly g2: number[] = [];
+  /**
+   * Which steps carry raw norms (the net's `rawEvery` from `ready`; 1 for runs recorded before it):
+   * the ‖g‖ series hold only those steps, so the chart draws its line through them. A step that
+   * carries the norm and has NaN there stays a gap (a divergence); a step that does not carry it is
+   * no point at all, never a gap or a zero that would read as a collapse.
+   */
+  rawEvery = { l1: 1, l2: 1 };
+  private readonly g1Carried = { step: [] as number[], value: [] as number[] };
+  private readonly g2Carried = { step: [] as number[], value: [] as number[] };
   readonly layers: LayerColumns[] = [];
   readonly epochs: EpochMetrics[] = [];
   readonly flowPoints: FlowPoint[] = [];
@@ -115,6 +124,14 @@ class NetStore {
     this.egf2.push(m.egf2);
     this.g1.push(m.g1);
     this.g2.push(m.g2);
+    if (m.step % this.rawEvery.l1 === 0) {
+      this.g1Carried.step.push(m.step);
+      this.g1Carried.value.push(m.g1);
+    }
+    if (m.step % this.rawEvery.l2 === 0) {
+      this.g2Carried.step.push(m.step);
+      this.g2Carried.value.push(m.g2);
+    }
     const count = Math.max(this.layers.length, m.layers.length);
     for (let l = 0; l < count; l++) {
       let cols = this.layers[l];
@@ -142,8 +159,8 @@ class NetStore {
       accuracy: decimate(this.step, this.accuracy, maxPoints),
       egf1: decimate(this.flowStep, this.egf1, maxPoints),
       egf2: decimate(this.flowStep, this.egf2, maxPoints),
-      g1: decimate(this.flowStep, this.g1, maxPoints),
-      g2: decimate(this.flowStep, this.g2, maxPoints),
+      g1: decimate(this.g1Carried.step, this.g1Carried.value, maxPoints),
+      g2: decimate(this.g2Carried.step, this.g2Carried.value, maxPoints),
       layerL2: this.layers.map((c) => decimate(this.flowStep, c.maskedL2, maxPoints)),
       active: this.layers.map((c) => {
         const a = last >= 0 ? c.active[last] : NaN;
@@ -507,7 +524,7 @@ export class DashboardState {
           nets: msg.nets,
         };
         run.setup = copySetup(setup);
-        for (const n of msg.nets) this.net(run, n.net);
+        for (const n of msg.nets) this.net(run, n.net).rawEvery = { l1: n.rawEvery?.l1 ?? 1, l2: n.rawEvery?.l2 ?? 1 };
         this.queue.push({ type: 'runSetup', runId, setup: copySetup(setup) });
         break;
       }

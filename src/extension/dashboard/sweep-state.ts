@@ -47,9 +47,10 @@ export function rowStatusOf(status: RunStatus): SweepRowStatus {
 
 /**
  * What the state folds: the sweep runner's events, plus `run` once a trainer has named its run
- * (the runner does not need it, the dashboard does: a running row opens its live run).
+ * (the runner does not need it, the dashboard does: a running row opens its live run), and
+ * `unstarted`: why a configuration that is still pending was never started (a cancelled sweep).
  */
-export type SweepStateEvent = SweepEvent | { type: 'run'; id: string; runId: string; runDir: string };
+export type SweepStateEvent = SweepEvent | { type: 'run'; id: string; runId: string; runDir: string } | { type: 'unstarted'; id: string; reason: string };
 
 /** A planned configuration: sweep.json `runs[]`. */
 export interface PlannedConfig {
@@ -229,6 +230,11 @@ export class SweepState {
           r.message = `Slurm ${e.state} (task ${e.task})`;
           if (e.state === 'RUNNING') r.status = 'running';
         }
+        break;
+      case 'unstarted':
+        // Still pending (a later Run Sweep runs it); the row says why it did not start.
+        if (r.status !== 'pending') return [];
+        r.message = e.reason;
         break;
       case 'busy':
         // Another scheduler has it: it is theirs to run; the folder will show the result.

@@ -23,7 +23,9 @@ import { RunFollower } from './follow';
 import { readRunConfig } from './past-runs';
 import type { ExperimentConfig } from '../../shared/experiment';
 import type { RunSummary, TrainerToHost } from '../../shared/protocol';
-import { countsText, localExecutor, planSweep, runSweep as scheduleSweep, type PlannedRun, type SweepCounts, type SweepEvent, type SweepExecutor, type SweepPlan } from '../../runs/sweep';
+import { countEnd, countsText, emptyCounts, planSweep, runSweep as scheduleSweep, type PlannedRun, type SweepCounts, type SweepEvent, type SweepExecutor, type SweepPlan } from '../../runs/sweep';
+import { listRuns } from '../../runs/store';
+import { liveSessions, readSessionPlan, requestSweepCancel, startSweepHost, SweepSessionFollower, writeSessionPlan, type SweepSessionFiles } from '../../runs/sweep-host';
 import { cancelSweep, slurmExecutor } from '../../runs/slurm';
 import { GRADFLOW_VERSION } from '../../shared/version';
 import { tooLargeMessage } from '../../shared/bounded-read';
@@ -132,6 +134,8 @@ interface SweepProgress {
   ended: number;
   /** Updates the progress notification (set once it is shown). */
   report(message: string, increment?: number): void;
+  /** Hosted (local) sweep: configuration ids whose run this window follows, and when each was last looked for. */
+  readonly adopted?: Map<string, number>;
 }
 
 interface Prepared {
@@ -272,19 +276,14 @@ export class RunManager implements vscode.Disposable {
     if (this.deps.ensureData !== undefined && !(await this.deps.ensureData(planned.map((r) => r.config)))) return [];
     const plan = planSweep(prep.config.name, planned, prep.config.run.runsDir, prep.file);
     this.resetDiagnostics(uri);
-    const sweep: SweepProgress = { plan, sweepId: path.resolve(plan.dir), outcomes: [], started: [], total: 0, ended: 0, report: () => undefined };
+    const sweep: SweepProgress = { plan, sweepId: path.resolve(plan.dir), outcomes: [], started: [], total: 0, ended: 0, report: () => undefined, adopted: new Map() };
     const settings = this.deps.config.sweepSettings(uri);
     // On Slurm: one job array, followed live (runs/slurm.ts); Cancel runs scancel. Otherwise the one
     // sweep scheduler (runs/sweep.ts) with the local pool.
     const slurm = settings.executor === 'slurm' ? this.slurmSweepExecutor(prep, settings.slurm) : undefined;
-    const executor = slurm ?? this.localSweepExecutor(prep, prep.sweep, sweep);
-    const end = await this.followSweep(sweep, executor, slurm !== undefined);
-    if (end !== undefined) {
-      const failed = end.counts.failed + end.counts.killed;
-      const summary = `Gradflow sweep ${logText(plan.name)}${end.cancelled ? ' cancelled' : ''}: ${countsText(end.counts)}.`;
-      if (failed > 0) void this.errorWithLog(summary);
-      else void vscode.window.showInformationMessage(summary);
-    }
+    // Local: the scheduler runs detached (gradflow sweep-host), so the sweep outlives this window.
+    const end = slurm !== undefined ? await this.followSweep(sweep, slurm, true) : await this.hostSweep(prep, prep.sweep, sweep);
+    if (end !== undefined) this.tellSweepEnd(plan.name, end);
     return sweep.outcomes;
   }
 
@@ -317,27 +316,185 @@ export class RunManager implements vscode.Disposable {
     });
   }
 
-  /** The local pool; this window launches each run itself so that it streams into the dashboard like any run. */
-  private localSweepExecutor(prep: Prepared, spec: SweepSpec, sweep: SweepProgress): SweepExecutor {
-    const { dashboard } = this.deps;
-    return localExecutor({
-      trainerPath: vscode.Uri.joinPath(this.deps.extensionUri, 'dist', 'trainer.js').fsPath,
-      ...(spec.workers !== undefined ? { workers: spec.workers } : {}),
-      launch: (item: PlannedRun) => {
-        const run = this.launch(prep, item.config, {
-          configId: item.id,
-          sweep: sweep.plan.name,
-          sweepId: sweep.sweepId,
-          quiet: true,
-          // The sweep view is the dashboard of a sweep; without it (no view), the first run's.
-          openDashboard: sweep.started.length === 0 && !dashboard.hasSweep(sweep.sweepId),
-        });
-        if (run === undefined) return undefined;
-        sweep.started.push(run);
-        void run.ended.then((o) => sweep.outcomes.push(o));
-        return run.session;
-      },
-    });
+  /**
+   * A local sweep: its plan is written into the sweep folder and its scheduler started detached
+   * (`gradflow sweep-host`, its own process group), so that a window reload does not end it; this
+   * window (and the next one, `reattachSweeps`) follows it from its events file.
+   */
+  private async hostSweep(prep: Prepared, spec: SweepSpec, sweep: SweepProgress): Promise<{ counts: SweepCounts; cancelled: boolean } | undefined> {
+    const cliPath = vscode.Uri.joinPath(this.deps.extensionUri, 'dist', 'cli.js').fsPath;
+    const trainerPath = vscode.Uri.joinPath(this.deps.extensionUri, 'dist', 'trainer.js').fsPath;
+    for (const bundle of [trainerPath, cliPath]) {
+      if (!fs.existsSync(bundle)) {
+        void this.errorWithLog(`Gradflow: the ${path.basename(bundle, '.js')} bundle is missing (${bundle}); reinstall the extension or run npm run build.`);
+        return undefined;
+      }
+    }
+    let files: SweepSessionFiles;
+    let pid: number | undefined;
+    try {
+      files = writeSessionPlan({ plan: sweep.plan, ...(spec.workers !== undefined ? { workers: spec.workers } : {}) });
+      pid = startSweepHost({ nodePath: prep.runtime.nodePath, cliPath, files, cwd: path.dirname(prep.file), env: { ...(this.deps.trainerEnv?.() ?? {}), ...prep.runtime.env } });
+    } catch (e) {
+      void this.errorWithLog(`Gradflow: the sweep cannot start: ${e instanceof Error ? e.message : String(e)}`);
+      return undefined;
+    }
+    this.deps.log.info(`sweep ${logText(sweep.plan.name)}: scheduler started detached (gradflow sweep-host, pid ${pid ?? '?'}), session ${files.id}; its log: ${logText(files.log)}`);
+    return this.followHostedSweep(sweep, files);
+  }
+
+  private readonly sweepFollowers = new Map<string, SweepSessionFollower>();
+  /** The sweep view id (sweep folder) of each followed session, by its plan file. */
+  private readonly followedSweepDirs = new Map<string, string>();
+
+  /** The sweeps (their folders: the sweep view ids) whose detached scheduler this window follows. */
+  followedSweeps(): string[] {
+    return [...new Set(this.followedSweepDirs.values())];
+  }
+
+  /**
+   * Follow every local sweep whose detached scheduler is still running (started by a window before
+   * a reload, or by another window): the sweep view and its progress notification come back, with
+   * Cancel. Called on activation.
+   */
+  reattachSweeps(): number {
+    let n = 0;
+    for (const runsDir of this.runsDirs()) {
+      let names: string[];
+      try {
+        names = fs.readdirSync(runsDir).filter((x) => x.startsWith('sweep-'));
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        const dir = path.resolve(runsDir, name);
+        for (const files of liveSessions(dir)) {
+          if (this.sweepFollowers.has(files.plan)) continue;
+          let plan: SweepPlan;
+          try {
+            plan = readSessionPlan(files.plan).plan;
+          } catch (e) {
+            this.deps.log.error(`sweep in ${logText(dir)}: cannot read its plan: ${e instanceof Error ? e.message : String(e)}`);
+            continue;
+          }
+          const sweep: SweepProgress = { plan, sweepId: path.resolve(plan.dir), outcomes: [], started: [], total: 0, ended: 0, report: () => undefined, adopted: new Map() };
+          this.deps.log.info(`sweep ${logText(plan.name)}: following its running scheduler again (session ${files.id})`);
+          void this.followHostedSweep(sweep, files).then((end) => {
+            if (end !== undefined) this.tellSweepEnd(plan.name, end);
+          });
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
+  /** The end of a sweep, said once: an error message when runs failed, else an information message. */
+  private tellSweepEnd(name: string, end: { counts: SweepCounts; cancelled: boolean }): void {
+    const failed = end.counts.failed + end.counts.killed;
+    const summary = `Gradflow sweep ${logText(name)}${end.cancelled ? ' cancelled' : ''}: ${countsText(end.counts)}.`;
+    if (failed > 0) void this.errorWithLog(summary);
+    else void vscode.window.showInformationMessage(summary);
+  }
+
+  /**
+   * Follow a hosted sweep's session in a cancellable progress notification until its `done` (or
+   * until its scheduler is found dead). Its events drive the log, the counters and the sweep view as
+   * the in-window scheduler's did; its runs are followed from their folders as they start; Cancel
+   * records a cancel request that the scheduler honours (running runs stop, asked by the sweep).
+   */
+  private async followHostedSweep(sweep: SweepProgress, files: SweepSessionFiles): Promise<{ counts: SweepCounts; cancelled: boolean } | undefined> {
+    const { plan, sweepId } = sweep;
+    const tally = emptyCounts();
+    /** Configurations the scheduler took up (started, or found busy): the others never started. */
+    const taken = new Set<string>();
+    let cancelledBy: string | undefined;
+    let end: { counts: SweepCounts; cancelled: boolean } | undefined;
+    let note: string | undefined;
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Gradflow sweep: ${logText(plan.name)}`, cancellable: true },
+      (progress, token) =>
+        new Promise<void>((resolve) => {
+          sweep.report = (message, increment) => progress.report({ message, ...(increment !== undefined ? { increment } : {}) });
+          token.onCancellationRequested(() => {
+            try {
+              requestSweepCancel(files, 'vscode');
+              cancelledBy ??= 'Cancel in VS Code';
+              sweep.report('cancelling: no more runs start; running ones stop after their step');
+              this.deps.log.info(`sweep ${logText(plan.name)}: cancel requested`);
+            } catch (e) {
+              void this.errorWithLog(`Gradflow: cancelling the sweep failed: ${e instanceof Error ? e.message : String(e)}`);
+            }
+          });
+          const follower = new SweepSessionFollower(files, {
+            record: (r) => {
+              if (r.kind === 'done') {
+                end = { counts: r.counts, cancelled: r.cancelled };
+                if (r.error !== undefined) void this.errorWithLog(`Gradflow: the sweep ${logText(plan.name)} failed: ${r.error}`);
+                if (r.cancelled) {
+                  note = 'cancelled: no more runs were started; running ones were stopped';
+                  // Each configuration says what became of it: the pending ones why they did not start.
+                  for (const p of plan.runs)
+                    if (!taken.has(p.id)) this.deps.dashboard.applySweepEvent(sweepId, { type: 'unstarted', id: p.id, reason: `not started: the sweep was cancelled${cancelledBy !== undefined ? ` (${cancelledBy})` : ''}; Run Sweep again runs it` });
+                }
+                return;
+              }
+              const e = r.event;
+              if (e.type === 'start' || e.type === 'busy' || e.type === 'end') taken.add(e.id);
+              // The scheduler's own note names who cancelled (a window before a reload, another window).
+              if (e.type === 'log') cancelledBy ??= /^cancelled \((.+?)\)/.exec(e.message)?.[1];
+              if (e.type === 'end') {
+                countEnd(tally, e.status);
+                sweep.outcomes.push({
+                  status: e.status,
+                  ...(e.summary !== undefined ? { runId: e.summary.runId, summary: e.summary } : {}),
+                  ...(e.runDir !== undefined ? { runDir: e.runDir } : {}),
+                  ...(e.error !== undefined ? { error: e.error } : {}),
+                  diverged: e.summary !== undefined ? divergedNets(e.summary) : [],
+                  exit: { code: null, signal: null, stderrTail: [] },
+                });
+              }
+              this.onSweepEvent(sweep, e);
+              if (e.type === 'start' || e.type === 'progress') this.adoptSweepRun(sweep, e.id);
+            },
+            dead: () => {
+              end = { counts: tally, cancelled: false };
+              note = 'its scheduler ended without finishing (killed?): Run Sweep again resumes it';
+              void this.errorWithLog(`Gradflow: the sweep ${logText(plan.name)} stopped: ${note} (log: ${files.log})`);
+            },
+            error: (e) => this.deps.log.error(`sweep ${logText(plan.name)}: following ${logText(files.events)}: ${e instanceof Error ? e.message : String(e)}`),
+          });
+          this.sweepFollowers.set(files.plan, follower);
+          this.followedSweepDirs.set(files.plan, sweepId);
+          follower.start();
+          // The follower ends on `done` or `dead` (both set `end`), or when this window goes (dispose).
+          const check = setInterval(() => {
+            if (end !== undefined || !this.sweepFollowers.has(files.plan)) {
+              clearInterval(check);
+              this.sweepFollowers.delete(files.plan);
+              this.followedSweepDirs.delete(files.plan);
+              resolve();
+            }
+          }, 200);
+        }),
+    );
+    if (end !== undefined) this.deps.dashboard.setSweepStatus(sweepId, end.cancelled || note !== undefined ? 'stopped' : 'finished', note);
+    return end;
+  }
+
+  /** Follow the run of configuration `id` of a hosted sweep once its folder is there (looked for at most twice a second per id). */
+  private adoptSweepRun(sweep: SweepProgress, id: string): void {
+    const adopted = sweep.adopted;
+    if (adopted === undefined) return;
+    const last = adopted.get(id);
+    if (last === -1) return;
+    const now = Date.now();
+    if (last !== undefined && now - last < 500) return;
+    adopted.set(id, now);
+    const live = listRuns(sweep.plan.dir).filter((r) => r.configId === id && r.status === 'running');
+    if (live.length === 0) return;
+    this.adoptLive(live);
+    adopted.set(id, -1);
   }
 
   /** One event of the sweep scheduler: the log, the progress notification and the sweep view. */
@@ -959,6 +1116,9 @@ export class RunManager implements vscode.Disposable {
    */
   dispose(): void {
     for (const r of this.runs.values()) r.follower?.dispose();
+    // Hosted sweeps go on too (their schedulers are detached); only following them ends.
+    for (const f of this.sweepFollowers.values()) f.dispose();
+    this.sweepFollowers.clear();
     this.outcomeItem?.dispose();
     this.changed.dispose();
   }

@@ -4,7 +4,7 @@
  * older bundle, or a bug on either side, must not crash the other.
  */
 import { MASK_UPDATE_METHODS, PRUNING_METHODS, PRUNING_SCOPES, type NetRole } from '../experiment';
-import type { Alert, AlertKind, LayerInfo, NetInfo, PruningInfo } from '../protocol';
+import type { Alert, AlertKind, LayerInfo, NetInfo, PruningInfo, RawEvery } from '../protocol';
 import { ALERT_KINDS } from '../protocol';
 import {
   hasKey,
@@ -121,12 +121,15 @@ const isPruningInfo = isShape<PruningInfo>({
   scsdcPerLayer: (v): v is boolean => typeof v === 'boolean',
 });
 
+const isStepCount: Guard<number> = (v): v is number => isCount(v) && v >= 1;
+
 const isNetInfo = isShape<NetInfo>({
   net: isNetRole,
   width: isCount,
   layers: isArrayOf(isLayerInfo),
   activeWeights: isCount,
   pruning: isOptional(isPruningInfo),
+  rawEvery: isOptional(isShape<RawEvery>({ l1: isStepCount, l2: isStepCount })),
 });
 
 const isRunSetup = isShape<RunSetup>({
