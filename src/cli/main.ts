@@ -195,7 +195,7 @@ async function main(argv: string[]): Promise<number> {
         trainerPath,
         out: process.stdout,
         err: process.stderr,
-        ...(args.backend ? { backend: args.backend } : {}),
+        backend: args.backend,
       });
       return outcome.exitCode;
     }
@@ -211,16 +211,16 @@ async function main(argv: string[]): Promise<number> {
         json: args.json,
         out: process.stdout,
         err: process.stderr,
-        ...(args.workers !== undefined ? { workers: args.workers } : {}),
-        ...(args.backend ? { backend: args.backend } : {}),
+        workers: args.workers,
+        backend: args.backend,
         executor: args.executor,
         wait: args.wait,
         slurm: {
-          ...(args.partition !== undefined ? { partition: args.partition } : {}),
-          ...(args.maxParallel !== undefined ? { maxParallel: args.maxParallel } : {}),
-          ...(args.time !== undefined ? { time: args.time } : {}),
-          ...(args.cpusPerTask !== undefined ? { cpusPerTask: args.cpusPerTask } : {}),
-          ...(args.mem !== undefined ? { mem: args.mem } : {}),
+          partition: args.partition,
+          maxParallel: args.maxParallel,
+          time: args.time,
+          cpusPerTask: args.cpusPerTask,
+          mem: args.mem,
           sbatchArgs: args.sbatchArgs,
           cliPath: __filename,
         },
@@ -244,15 +244,15 @@ async function main(argv: string[]): Promise<number> {
       const dir = args.positional[0];
       if (!dir && args.fromTable === undefined) throw new CliUsageError('report: missing SWEEP_DIR (the folder `gradflow sweep` printed) or --from-table FILE');
       return reportCommand(dir ? path.resolve(dir) : undefined, {
-        ...(args.bootstrapUnit !== undefined ? { bootstrapUnit: args.bootstrapUnit } : {}),
+        bootstrapUnit: args.bootstrapUnit,
         ...(args.includeBlownUp === true ? { includeBlownUp: true } : {}),
-        ...(args.fromTable !== undefined ? { fromTable: args.fromTable } : {}),
-        ...(args.exportTable !== undefined ? { exportTable: args.exportTable } : {}),
-        ...(args.out !== undefined ? { out: args.out } : {}),
-        ...(args.format !== undefined ? { format: args.format } : {}),
-        ...(args.bootstrapResamples !== undefined ? { bootstrapResamples: args.bootstrapResamples } : {}),
-        ...(args.bootstrapSeed !== undefined ? { bootstrapSeed: args.bootstrapSeed } : {}),
-        ...(args.confidence !== undefined ? { confidence: args.confidence } : {}),
+        fromTable: args.fromTable,
+        exportTable: args.exportTable,
+        out: args.out,
+        format: args.format,
+        bootstrapResamples: args.bootstrapResamples,
+        bootstrapSeed: args.bootstrapSeed,
+        confidence: args.confidence,
         stdout: process.stdout,
         stderr: process.stderr,
       });
@@ -261,10 +261,10 @@ async function main(argv: string[]): Promise<number> {
       const dir = args.positional[0];
       if (!dir) throw new CliUsageError('early-warning: missing SWEEP_DIR (the folder `gradflow sweep` printed)');
       return earlyWarningCommand(path.resolve(dir), {
-        ...(args.out !== undefined ? { out: args.out } : {}),
-        ...(args.bootstrapResamples !== undefined ? { bootstrapResamples: args.bootstrapResamples } : {}),
-        ...(args.bootstrapSeed !== undefined ? { bootstrapSeed: args.bootstrapSeed } : {}),
-        ...(args.confidence !== undefined ? { confidence: args.confidence } : {}),
+        out: args.out,
+        bootstrapResamples: args.bootstrapResamples,
+        bootstrapSeed: args.bootstrapSeed,
+        confidence: args.confidence,
         stdout: process.stdout,
         stderr: process.stderr,
       });

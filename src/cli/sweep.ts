@@ -26,8 +26,8 @@ const MAX_LISTED_IDS = 50;
 
 export interface SweepCliOptions {
   trainerPath: string;
-  workers?: number;
-  backend?: BackendPreference;
+  workers?: number | undefined;
+  backend?: BackendPreference | undefined;
   err: NodeJS.WritableStream;
   out: NodeJS.WritableStream;
   json: boolean;
@@ -94,14 +94,14 @@ async function runSweepCli(spec: SweepSpec, opts: SweepCliOptions, plan: SweepPl
 
   let executor: SweepExecutor;
   if (opts.executor === 'slurm') {
-    executor = slurmExecutor({ ...opts.slurm, wait: opts.wait, ...(opts.backend !== undefined ? { backend: opts.backend } : {}) });
+    executor = slurmExecutor({ ...opts.slurm, wait: opts.wait, backend: opts.backend });
   } else {
     if (opts.slurm.partition !== undefined || opts.slurm.maxParallel !== undefined || (opts.slurm.sbatchArgs ?? []).length > 0)
       throw new CliUsageError('--partition, --max-parallel and --sbatch-arg need --executor slurm');
     executor = localExecutor({
       trainerPath: opts.trainerPath,
-      ...(opts.workers !== undefined ? { workers: opts.workers } : spec.workers !== undefined ? { workers: spec.workers } : {}),
-      ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
+      workers: opts.workers ?? spec.workers,
+      backend: opts.backend,
     });
   }
   const onEvent = (e: SweepEvent): void => {

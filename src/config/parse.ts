@@ -218,13 +218,13 @@ function parseChecked(text: string, file: string, opts: ParseOptions, lineCounte
 
   let config: ExperimentConfig | undefined;
   if (schemaOk) {
-    const resolved = resolveExperiment(raw, { file, runsDirBase: opts.runsDirBase, locate, ...(settings !== undefined ? { settings } : {}) });
+    const resolved = resolveExperiment(raw, { file, runsDirBase: opts.runsDirBase, locate, settings });
     issues.push(...resolved.issues);
     config = resolved.config;
     if (config) issues.push(...resourceIssues(config, file, locate));
   }
 
-  if (config) rememberSource(config, { raw, file, runsDirBase: opts.runsDirBase, ...(settings !== undefined ? { settings } : {}) });
+  if (config) rememberSource(config, { raw, file, runsDirBase: opts.runsDirBase, settings });
   if (config && sweep && sweepKeys && sweepSchemaOk) {
     // Axes and keys already reported as unknown are left out, so the values of the others are still
     // checked; axes that contradict each other get their values checked but no combinations tried.

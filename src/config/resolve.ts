@@ -21,10 +21,10 @@ export interface ResolveOptions {
   /** The experiment file (relative paths in it are resolved against its folder). */
   file: string;
   /** Base folder for `run.runs_dir` instead of the file's folder (e.g. for an unsaved editor buffer). */
-  runsDirBase?: string;
+  runsDirBase?: string | undefined;
   locate: Locator;
   /** Settings that replace schema defaults where the file is silent (`layers.ts`). */
-  settings?: SettingsLayer;
+  settings?: SettingsLayer | undefined;
 }
 
 export interface ResolveResult {

@@ -66,9 +66,9 @@ export function configId(config: ExperimentConfig): string {
 interface ConfigSource {
   raw: RawExperiment;
   file: string;
-  runsDirBase?: string;
+  runsDirBase?: string | undefined;
   /** The settings layer the file was resolved with: each sweep point is resolved with it too. */
-  settings?: SettingsLayer;
+  settings?: SettingsLayer | undefined;
 }
 
 const sources = new WeakMap<ExperimentConfig, ConfigSource>();
@@ -449,7 +449,7 @@ function resolvePoint(
     file: source.file,
     runsDirBase: source.runsDirBase,
     locate: pointLocate,
-    ...(source.settings !== undefined ? { settings: source.settings } : {}),
+    settings: source.settings,
   });
   if (resolved.config) resolved.issues.push(...resourceIssues(resolved.config, source.file, pointLocate, { paths: false }));
   if (!resolved.config || resolved.issues.some((i) => i.severity === 'error')) {

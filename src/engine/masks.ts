@@ -186,7 +186,7 @@ export interface LayerMaskPlan {
 export interface InitSpec {
   shapes: LayerShape[];
   /** Active count per layer; undefined = dense (no mask). With `global` scope only their sum counts. */
-  activeCounts?: number[];
+  activeCounts?: number[] | undefined;
   /** Fan-in of the dense twin's layers (for 'dense-fan-in'); defaults to the layer's own fan-in. */
   denseFanIns?: number[];
   /**

@@ -46,17 +46,17 @@ import {
 } from './sweep';
 
 export interface SlurmOptions {
-  partition?: string;
+  partition?: string | undefined;
   /** The array's `%N`: at most N tasks at once. */
-  maxParallel?: number;
+  maxParallel?: number | undefined;
   /** sbatch --time, e.g. `1:00:00`. */
-  time?: string;
-  cpusPerTask?: number;
+  time?: string | undefined;
+  cpusPerTask?: number | undefined;
   /** sbatch --mem, e.g. `4G`. */
-  mem?: string;
+  mem?: string | undefined;
   /** Passed to sbatch as they are (repeatable `--sbatch-arg`). */
   sbatchArgs?: string[];
-  backend?: BackendPreference;
+  backend?: BackendPreference | undefined;
   /** Node executable and CLI bundle the tasks run (default: this process's). */
   nodePath?: string;
   cliPath: string;

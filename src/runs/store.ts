@@ -166,6 +166,7 @@ export class RunWriter {
         if (code === 'EEXIST') throw e;
         throw new Error(`cannot create the run folder ${runDir}: ${errnoWords(code)}`);
       }
+      const launchId = launchIdOf(process.env);
       const header: RunHeader = {
         runId,
         name: config.name,
@@ -175,7 +176,7 @@ export class RunWriter {
         gradflowVersion: GRADFLOW_VERSION,
         ...(opts.sourceFile !== undefined ? { sourceFile: opts.sourceFile } : {}),
         ...(opts.configId !== undefined ? { configId: opts.configId } : {}),
-        ...(launchIdOf(process.env) !== undefined ? { launchId: launchIdOf(process.env) } : {}),
+        ...(launchId !== undefined ? { launchId } : {}),
       };
       let file = RESERVE_FILE;
       try {

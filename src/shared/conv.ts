@@ -161,7 +161,7 @@ export function convKernelShapes(model: ConvModelSpec, inC: number, classes: num
 }
 
 /** The designed channel counts of a conv net (what ρ scales): cnn its `channels`; wrn stem, widths and outputs. */
-export function designedChannels(model: Omit<ConvModelSpec, 'skip'>): number[] {
+export function designedChannels(model: { [K in keyof Omit<ConvModelSpec, 'skip'>]?: ConvModelSpec[K] | undefined }): number[] {
   if (model.architecture === 'cnn') return [...(model.channels ?? [])];
   if (model.architecture === 'wrn') {
     const layout = wrnLayout(model.depth ?? 16, model.widenFactor ?? 4, model.block ?? 'basic');

@@ -297,14 +297,14 @@ export interface StartCodeServerOptions {
   /** Folder the workbench opens (must exist). */
   workspace: string;
   /** Unpacked extension folders, copied into the extensions dir as <publisher>.<name>-<version>. */
-  extensionDirs?: string[];
+  extensionDirs?: string[] | undefined;
   /**
    * Use this extensions folder (e.g. one `installVsix` filled) instead of a fresh temp one. It is
    * the caller's: `stop()` does not delete it.
    */
   extensionsDir?: string;
   /** Extra user settings, merged over DEFAULT_USER_SETTINGS. */
-  settings?: Record<string, unknown>;
+  settings?: Record<string, unknown> | undefined;
   /** Extension under development, loaded through the URL payload (the CLI rejects the flag). */
   extensionDevelopmentPath?: string;
   /** Module whose exported run() is executed in the extension host (needs the path above). */

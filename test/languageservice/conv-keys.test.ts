@@ -151,7 +151,9 @@ test('a collapse on a conv layer maps to the density first, then model.channels;
 test('a wrn collapse maps to the dense widen factor the file writes, then widen_factor and depth; never to BatchNorm', () => {
   const config = resolved(WRN);
   const keys = fileKeys(parseExperiment(WRN, '/tmp/ws/conv.gradflow.yaml'));
-  const ranges = responsibleRanges({ ...alert('collapse'), key: primaryKey(alert('collapse'), config) }, config, keys);
+  const key = primaryKey(alert('collapse'), config);
+  assert.ok(key !== undefined);
+  const ranges = responsibleRanges({ ...alert('collapse'), key }, config, keys);
   assert.deepEqual(
     ranges.map((r) => [r.key, r.range.start.line]),
     [

@@ -64,7 +64,11 @@ describe('SweepState: events vs folder', () => {
         events.push({ type: 'run', id: p.id, runId: s.runId, runDir: s.runDir });
       }
       for (let step = 10; step <= 100; step += 30) for (const p of pair) events.push({ type: 'progress', id: p.id, step, totalSteps: 100 });
-      for (const p of [...pair].reverse()) events.push({ type: 'end', id: p.id, status: 'finished', summary: byConfig.get(p.id) });
+      for (const p of [...pair].reverse()) {
+        const summary = byConfig.get(p.id);
+        assert.ok(summary);
+        events.push({ type: 'end', id: p.id, status: 'finished', summary });
+      }
     }
     for (const e of events) live.apply(e);
     assert.deepEqual(live.model(), loaded.model());

@@ -80,7 +80,7 @@ export interface LiveRun {
   readonly handle?: TrainerHandle;
   readonly session?: RunSession;
   /** A run this window follows from its folder (started by a window before a reload, the CLI, …). */
-  follower?: RunFollower;
+  follower?: RunFollower | undefined;
   /** The launch id this window gave its supervisor (recorded in run.json), for a run it started. */
   readonly launchId?: string;
   /** Host and trainer pid of a followed run (from run.json): a Stop that is not honoured in time kills it. */
@@ -96,7 +96,7 @@ export interface LiveRun {
   stopRequested: boolean;
   killedByUs: boolean;
   /** Dashboard id of the provisional "starting" entry shown until the trainer names the run. */
-  startingId?: string;
+  startingId?: string | undefined;
   readonly ended: Promise<RunOutcome>;
 }
 
