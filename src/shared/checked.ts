@@ -56,3 +56,10 @@ export function atI32(xs: Int32Array, i: number): number {
   if (v !== undefined) return v;
   throw new RangeError(`index ${i} is out of range for a length of ${xs.length}`);
 }
+
+/** `xs[i]` of an Int8Array; a RangeError when `i` is not an index of `xs`. */
+export function atI8(xs: Int8Array, i: number): number {
+  const v = xs[i];
+  if (v !== undefined) return v;
+  throw new RangeError(`index ${i} is out of range for a length of ${xs.length}`);
+}

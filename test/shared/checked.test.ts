@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { at, atF32, atF64, atI32, atU32, atU8, last } from '../../src/shared/checked';
+import { at, atF32, atF64, atI32, atI8, atU32, atU8, last } from '../../src/shared/checked';
 
 describe('checked reads', () => {
   it('at reads in-range elements of arrays and typed arrays, undefined elements included', () => {
@@ -34,12 +34,14 @@ describe('checked reads', () => {
     assert.equal(atU8(Buffer.from([7, 255]), 1), 255);
     assert.equal(atU32(new Uint32Array([4294967295]), 0), 4294967295);
     assert.equal(atI32(new Int32Array([-5, 6]), 0), -5);
+    assert.equal(atI8(new Int8Array([-1, 0, 1]), 0), -1);
     const reads: Array<[string, () => number]> = [
       ['atF32', () => atF32(new Float32Array(2), 2)],
       ['atF64', () => atF64(new Float64Array(2), -1)],
       ['atU8', () => atU8(new Uint8Array(0), 0)],
       ['atU32', () => atU32(new Uint32Array(3), 1.5)],
       ['atI32', () => atI32(new Int32Array(1), 7)],
+      ['atI8', () => atI8(new Int8Array(4), 4)],
     ];
     for (const [name, read] of reads) assert.throws(read, RangeError, name);
   });
