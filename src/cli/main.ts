@@ -24,6 +24,7 @@ import { reportCommand } from '../study/report';
 import { earlyWarningCommand } from '../study/early-warning/cli';
 import { superviseCommand } from './supervise';
 import { sweepHostCommand } from './sweep-host';
+import { at } from '../shared/checked';
 
 const USAGE = `gradflow — live gradient flow for sparse neural networks
 
@@ -111,7 +112,7 @@ function positiveInt(flag: string, v: string | undefined): number {
 function parseArgs(argv: string[]): ParsedArgs {
   const out: ParsedArgs = { command: argv[0] ?? 'help', positional: [], json: false, sets: [], executor: 'local', sbatchArgs: [], wait: false };
   for (let i = 1; i < argv.length; i++) {
-    const a = argv[i];
+    const a = at(argv, i);
     const eq = a.indexOf('=');
     const flag = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
     const value = (): string => {
@@ -284,7 +285,7 @@ async function main(argv: string[]): Promise<number> {
         table(
           ['started', 'run', 'status', 'backend', 'sweep', 'note'],
           runs.map((r) =>
-            [startLabel(r.startedAt), r.runId, runLabel(r), r.backend ?? '', r.sweep ?? '', (r.reason ?? '').split('\n')[0].slice(0, 80)].map((cell) => terminalText(cell)),
+            [startLabel(r.startedAt), r.runId, runLabel(r), r.backend ?? '', r.sweep ?? '', at((r.reason ?? '').split('\n'), 0).slice(0, 80)].map((cell) => terminalText(cell)),
           ),
         ) + '\n',
       );
