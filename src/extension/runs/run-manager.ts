@@ -42,6 +42,7 @@ import { runEndNotice } from '../run-end';
 import { Throttle } from '../throttle';
 import { UPDATE_INTERVAL_MS } from '../dashboard/pump';
 import { logText } from '../../shared/sanitize';
+import { at } from '../../shared/checked';
 
 /** A live run's status: the one run status (runs/status.ts). */
 export type LiveStatus = RunStatus;
@@ -244,7 +245,7 @@ export class RunManager implements vscode.Disposable {
         // The trainer reports every step of every net; the notification is redrawn ≤ 4 times a second.
         const show = new Throttle(() => {
           const pct = Math.min(100, (100 * run.step) / run.totalSteps);
-          const egf = run.egf2.length > 0 ? ` · EGF₂ ${run.egf2[run.egf2.length - 1].toPrecision(3)}` : '';
+          const egf = run.egf2.length > 0 ? ` · EGF₂ ${at(run.egf2, run.egf2.length - 1).toPrecision(3)}` : '';
           progress.report({ increment: pct - reported, message: `step ${run.step}/${run.totalSteps}${egf}` });
           reported = pct;
         }, UPDATE_INTERVAL_MS);
