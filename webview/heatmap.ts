@@ -11,6 +11,7 @@
 import type { Points } from '../src/shared/webview-protocol';
 import { fmtNum as fmtNorm } from './dom';
 import type { Theme } from './theme';
+import { at } from '../src/shared/checked';
 
 export interface HeatmapRow {
   label: string;
@@ -31,9 +32,9 @@ function ramp(t: number): string {
   const u = Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1);
   const i = Math.min(VIRIDIS.length - 2, Math.floor(u));
   const f = u - i;
-  const a = VIRIDIS[i];
-  const b = VIRIDIS[i + 1];
-  const c = (k: number): number => Math.round(a[k] + (b[k] - a[k]) * f);
+  const a = at(VIRIDIS, i);
+  const b = at(VIRIDIS, i + 1);
+  const c = (k: number): number => Math.round(at(a, k) + (at(b, k) - at(a, k)) * f);
   return `rgb(${c(0)},${c(1)},${c(2)})`;
 }
 
@@ -90,8 +91,8 @@ export class Heatmap {
     let xMax = -Infinity;
     for (const r of rows) {
       if (r.points.x.length === 0) continue;
-      xMin = Math.min(xMin, r.points.x[0]);
-      xMax = Math.max(xMax, r.points.x[r.points.x.length - 1]);
+      xMin = Math.min(xMin, at(r.points.x, 0));
+      xMax = Math.max(xMax, at(r.points.x, r.points.x.length - 1));
     }
     const labelW = rows.reduce((w, r) => Math.max(w, ctx.measureText(r.label).width), 0);
     const left = Math.ceil(labelW) + 10;
@@ -113,14 +114,14 @@ export class Heatmap {
     this.cells = rows.map((r) => {
       const cells: Cell[] = new Array<Cell>(cols).fill(undefined);
       for (let i = 0; i < r.points.x.length; i++) {
-        const c = Math.min(cols - 1, Math.floor(((r.points.x[i] - xMin) / span) * cols));
-        const y = r.points.y[i];
+        const c = Math.min(cols - 1, Math.floor(((at(r.points.x, i) - xMin) / span) * cols));
+        const y = at(r.points.y, i);
         const v = y === null ? NaN : y > 0 ? Math.log10(y) : -Infinity;
         const prev = cells[c];
         if (prev === undefined || Number.isNaN(v) || (!Number.isNaN(prev) && v > prev)) cells[c] = v;
       }
       // Fewer points than columns (norms every N steps): hold each value until the next one.
-      const firstX = r.points.x.length > 0 ? r.points.x[0] : Infinity;
+      const firstX = r.points.x[0] ?? Infinity;
       for (let c = 1; c < cols; c++) if (cells[c] === undefined && xMin + (c * span) / cols >= firstX) cells[c] = cells[c - 1];
       return cells;
     });
@@ -144,7 +145,7 @@ export class Heatmap {
     const colW = plotW / cols;
     this.cells.forEach((row, ri) => {
       const y0 = TOP + ri * ROW_H;
-      if (rows[ri].groupStart === true && ri > 0) {
+      if (at(rows, ri).groupStart === true && ri > 0) {
         ctx.strokeStyle = theme.muted;
         ctx.beginPath();
         ctx.moveTo(4, y0 + 0.5);
@@ -153,7 +154,7 @@ export class Heatmap {
       }
       ctx.fillStyle = theme.foreground;
       ctx.textAlign = 'right';
-      ctx.fillText(rows[ri].label, left - 6, y0 + ROW_H / 2);
+      ctx.fillText(at(rows, ri).label, left - 6, y0 + ROW_H / 2);
       row.forEach((v, c) => {
         if (v === undefined) return;
         ctx.fillStyle = Number.isNaN(v) ? theme.error : ramp(v === -Infinity ? 0 : (v - lo) / (hi - lo));
@@ -208,7 +209,7 @@ export class Heatmap {
     const s0 = Math.round(xMin + (c * span) / cols);
     const s1 = Math.max(s0, Math.round(xMin + ((c + 1) * span) / cols) - 1);
     const val = Number.isNaN(cell) ? 'NaN/Inf' : cell === -Infinity ? '0' : (10 ** cell).toExponential(3);
-    this.canvas.title = `${this.rows[ri].title ?? this.rows[ri].label} · step ${s0 === s1 ? s0 : `${s0}–${s1}`} · max ‖g⊙m‖₂ = ${val}`;
+    this.canvas.title = `${at(this.rows, ri).title ?? at(this.rows, ri).label} · step ${s0 === s1 ? s0 : `${s0}–${s1}`} · max ‖g⊙m‖₂ = ${val}`;
   }
 
   /** The scale of the last draw (for tests and the caption). */

@@ -11,6 +11,7 @@ import type { CardGrid } from './run-cards';
 import { MANY_LAYERS } from '../src/shared/webview/layer-groups';
 import { epochLine, layerName, line, perNet, runLayerGroups, seriesColor, shownGroup, shownLayers } from './run-series';
 import type { Theme } from './theme';
+import { at } from '../src/shared/checked';
 
 /**
  * The legend's note on which steps carry a net's raw norm (NetInfo.rawEvery: ` (every 10th step)`);
@@ -90,8 +91,8 @@ export class StepCharts {
     const series = perNet(run, pair, (n, suffix, dashed) => {
       const shown = shownLayers(run, group, n.series.layerL2.length);
       return shown.map((l, k) => {
-        const color = byGroup ? theme.palette[(groupIndex.get(l) ?? 0) % theme.palette.length] : seriesColor(theme, k, shown.length);
-        return line(`layer${l}-${n.net}`, `${layerName(run, n.net, l)}${suffix}`, color, dashed, n.series.layerL2[l]);
+        const color = byGroup ? at(theme.palette, (groupIndex.get(l) ?? 0) % theme.palette.length) : seriesColor(theme, k, shown.length);
+        return line(`layer${l}-${n.net}`, `${layerName(run, n.net, l)}${suffix}`, color, dashed, at(n.series.layerL2, l));
       });
     });
     this.layers.setLegend(series.length <= MANY_LAYERS * (pair ? 2 : 1));
@@ -107,7 +108,7 @@ export class StepCharts {
         maskDrift(n.maskUpdates).map((d) => ({
           key: `drift${d.layer}-${n.net}`,
           label: `${layerName(run, n.net, d.layer)}${pair ? ` · ${n.net}` : ''}`,
-          color: theme.palette[d.layer % theme.palette.length],
+          color: at(theme.palette, d.layer % theme.palette.length),
           dashed: pair && n.net === 'dense',
           points: true,
           data: d.points.map((p) => ({

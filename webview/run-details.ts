@@ -12,6 +12,7 @@ import { groupOf, nameInGroup } from '../src/shared/webview/layer-groups';
 import { lastValue, layerName, runLayerGroups, shownGroup, shownLayers } from './run-series';
 import type { Theme } from './theme';
 import { post, type UiState } from './vscode-api';
+import { at } from '../src/shared/checked';
 
 /** The alerts of the run, each a button that asks the host to reveal its line. */
 export class AlertsCard {
@@ -104,7 +105,7 @@ export class HeatmapCard {
         const name = layerName(run, n.net, l);
         const g = groupOf(name);
         const label = `${prefix}${group !== null ? nameInGroup(name) : name}`;
-        rows.push({ label, title: `${prefix}${name}`, points: n.series.layerL2[l], groupStart: (grouped && g !== previous) || (k === 0 && rows.length > 0) });
+        rows.push({ label, title: `${prefix}${name}`, points: at(n.series.layerL2, l), groupStart: (grouped && g !== previous) || (k === 0 && rows.length > 0) });
         previous = g;
       });
     }
@@ -171,7 +172,7 @@ export class LayerTable {
     for (const info of setupNets) {
       const series = run.nets.find((n) => n.net === info.net)?.series;
       const row = (i: number, label: string, inGroup: boolean): HTMLTableRowElement => {
-        const l = info.layers[i];
+        const l = at(info.layers, i);
         // A live count that differs from the mask-time count is a mask leak: show the live one.
         const live = series?.active[i];
         const activeNow = live !== undefined && live > 0 ? live : l.active;
@@ -197,13 +198,13 @@ export class LayerTable {
         for (const g of groups) {
           const idx = g.layers.filter((i) => i < info.layers.length);
           if (chosen !== null && chosen.name !== g.name) continue;
-          if (idx.length === 1 && info.layers[idx[0]].name === g.name) {
-            tbody.append(row(idx[0], g.name, false)); // stem, fc: a group of one
+          if (idx.length === 1 && at(info.layers, at(idx, 0)).name === g.name) {
+            tbody.append(row(at(idx, 0), g.name, false)); // stem, fc: a group of one
             continue;
           }
           const open = chosen !== null || this.ui.openGroups.includes(g.name);
           tbody.append(this.groupRow(info, series?.layerL2, g.name, idx, open, netColumn));
-          if (open) for (const i of idx) tbody.append(row(i, nameInGroup(info.layers[i].name), true));
+          if (open) for (const i of idx) tbody.append(row(i, nameInGroup(at(info.layers, i).name), true));
         }
       }
       tbody.append(
@@ -229,9 +230,9 @@ export class LayerTable {
 
   /** A group's summary row: a toggle (expand / collapse), its weights in total, its largest latest norm. */
   private groupRow(info: NetInfo, norms: Points[] | undefined, name: string, idx: number[], open: boolean, netColumn: boolean): HTMLTableRowElement {
-    const active = idx.reduce((a, i) => a + info.layers[i].active, 0);
-    const total = idx.reduce((a, i) => a + info.layers[i].total, 0);
-    const dead = idx.reduce((a, i) => a + info.layers[i].deadUnits, 0);
+    const active = idx.reduce((a, i) => a + at(info.layers, i).active, 0);
+    const total = idx.reduce((a, i) => a + at(info.layers, i).total, 0);
+    const dead = idx.reduce((a, i) => a + at(info.layers, i).deadUnits, 0);
     let maxNorm: number | null | undefined;
     for (const i of idx) {
       const v = norms ? lastValue(norms[i]) : undefined;

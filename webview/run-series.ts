@@ -4,6 +4,7 @@ import type { NetState, Points, RunState } from '../src/shared/webview-protocol'
 import { layerGroups, type LayerGroup } from '../src/shared/webview/layer-groups';
 import type { SeriesSpec, XY } from './charts';
 import type { Theme } from './theme';
+import { at } from '../src/shared/checked';
 
 /** Builds each net's series; for a pair the dense twin is dashed and labelled. */
 export function perNet(run: RunState, pair: boolean, f: (n: NetState, suffix: string, dashed: boolean) => SeriesSpec[]): SeriesSpec[] {
@@ -12,7 +13,7 @@ export function perNet(run: RunState, pair: boolean, f: (n: NetState, suffix: st
 
 function toXY(p: Points): XY[] {
   const out: XY[] = new Array<XY>(p.x.length);
-  for (let i = 0; i < p.x.length; i++) out[i] = { x: p.x[i], y: p.y[i] };
+  for (let i = 0; i < p.x.length; i++) out[i] = { x: at(p.x, i), y: at(p.y, i) };
   return out;
 }
 
@@ -61,6 +62,6 @@ export function shownLayers(run: RunState, wanted: string, count: number): numbe
 
 /** Colour `i` of `n` series: the theme's palette while it lasts, else `n` evenly spaced hues. */
 export function seriesColor(theme: Theme, i: number, n: number): string {
-  if (n <= theme.palette.length) return theme.palette[i % theme.palette.length];
+  if (n <= theme.palette.length) return at(theme.palette, i % theme.palette.length);
   return `hsl(${Math.round((i * 360) / n)}, 65%, 60%)`;
 }

@@ -2,6 +2,7 @@
 import type { NetSummary, RunSummary } from '../shared/protocol';
 import { metricText } from '../runs/status';
 import { everyNth } from '../shared/format';
+import { at } from '../shared/checked';
 
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
@@ -60,7 +61,7 @@ export function progressLine(p: ProgressState, columns = 100): string {
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const fmt = (r: string[]): string =>
-    r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+    r.map((c, i) => (i === 0 ? c.padEnd(at(widths, i)) : c.padStart(at(widths, i)))).join('  ').trimEnd();
   return [fmt(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
 }
 
@@ -95,7 +96,7 @@ export function summaryTable(summary: RunSummary): string {
   ];
   const depth = Math.max(...nets.map((n) => n.layers.length));
   for (let i = 0; i < depth; i++) {
-    const name = nets.find((n) => n.layers[i])?.layers[i].name ?? `layer ${i}`;
+    const name = nets.map((n) => n.layers[i]).find((l) => l !== undefined)?.name ?? `layer ${i}`;
     rows.push(
       row(`  ${name} active (density)`, (n) => {
         const l = n.layers[i];

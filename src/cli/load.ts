@@ -11,6 +11,7 @@ import { projectRoot } from '../runs/folders';
 import { terminalText } from '../shared/sanitize';
 import { BoundedReadError } from '../shared/bounded-read';
 import { readExperimentText } from '../config/read-file';
+import * as checked from '../shared/checked';
 
 export class CliUsageError extends Error {
   constructor(
@@ -49,7 +50,7 @@ function overrideValue(arg: string, key: string, raw: string): unknown {
     throw new CliUsageError(`${arg}: ${why}; ${expects(key)}`);
   };
   const first = vdoc.errors[0];
-  if (first !== undefined) refuse(`the value '${shownText(raw)}' is not a YAML value (${shownText(first.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''), 120)})`);
+  if (first !== undefined) refuse(`the value '${shownText(raw)}' is not a YAML value (${shownText(checked.at(first.message.split('\n'), 0).replace(/ at line \d+, column \d+:?$/, ''), 120)})`);
   let alias = false;
   let tagged = false;
   visit(vdoc, {

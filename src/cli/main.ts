@@ -24,6 +24,7 @@ import { reportCommand } from '../study/report';
 import { earlyWarningCommand } from '../study/early-warning/cli';
 import { superviseCommand } from './supervise';
 import { sweepHostCommand } from './sweep-host';
+import { at } from '../shared/checked';
 
 const USAGE = `gradflow — live gradient flow for sparse neural networks
 
@@ -111,7 +112,7 @@ function positiveInt(flag: string, v: string | undefined): number {
 function parseArgs(argv: string[]): ParsedArgs {
   const out: ParsedArgs = { command: argv[0] ?? 'help', positional: [], json: false, sets: [], executor: 'local', sbatchArgs: [], wait: false };
   for (let i = 1; i < argv.length; i++) {
-    const a = argv[i];
+    const a = at(argv, i);
     const eq = a.indexOf('=');
     const flag = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
     const value = (): string => {
@@ -195,7 +196,7 @@ async function main(argv: string[]): Promise<number> {
         trainerPath,
         out: process.stdout,
         err: process.stderr,
-        ...(args.backend ? { backend: args.backend } : {}),
+        backend: args.backend,
       });
       return outcome.exitCode;
     }
@@ -211,16 +212,16 @@ async function main(argv: string[]): Promise<number> {
         json: args.json,
         out: process.stdout,
         err: process.stderr,
-        ...(args.workers !== undefined ? { workers: args.workers } : {}),
-        ...(args.backend ? { backend: args.backend } : {}),
+        workers: args.workers,
+        backend: args.backend,
         executor: args.executor,
         wait: args.wait,
         slurm: {
-          ...(args.partition !== undefined ? { partition: args.partition } : {}),
-          ...(args.maxParallel !== undefined ? { maxParallel: args.maxParallel } : {}),
-          ...(args.time !== undefined ? { time: args.time } : {}),
-          ...(args.cpusPerTask !== undefined ? { cpusPerTask: args.cpusPerTask } : {}),
-          ...(args.mem !== undefined ? { mem: args.mem } : {}),
+          partition: args.partition,
+          maxParallel: args.maxParallel,
+          time: args.time,
+          cpusPerTask: args.cpusPerTask,
+          mem: args.mem,
           sbatchArgs: args.sbatchArgs,
           cliPath: __filename,
         },
@@ -244,15 +245,15 @@ async function main(argv: string[]): Promise<number> {
       const dir = args.positional[0];
       if (!dir && args.fromTable === undefined) throw new CliUsageError('report: missing SWEEP_DIR (the folder `gradflow sweep` printed) or --from-table FILE');
       return reportCommand(dir ? path.resolve(dir) : undefined, {
-        ...(args.bootstrapUnit !== undefined ? { bootstrapUnit: args.bootstrapUnit } : {}),
+        bootstrapUnit: args.bootstrapUnit,
         ...(args.includeBlownUp === true ? { includeBlownUp: true } : {}),
-        ...(args.fromTable !== undefined ? { fromTable: args.fromTable } : {}),
-        ...(args.exportTable !== undefined ? { exportTable: args.exportTable } : {}),
-        ...(args.out !== undefined ? { out: args.out } : {}),
-        ...(args.format !== undefined ? { format: args.format } : {}),
-        ...(args.bootstrapResamples !== undefined ? { bootstrapResamples: args.bootstrapResamples } : {}),
-        ...(args.bootstrapSeed !== undefined ? { bootstrapSeed: args.bootstrapSeed } : {}),
-        ...(args.confidence !== undefined ? { confidence: args.confidence } : {}),
+        fromTable: args.fromTable,
+        exportTable: args.exportTable,
+        out: args.out,
+        format: args.format,
+        bootstrapResamples: args.bootstrapResamples,
+        bootstrapSeed: args.bootstrapSeed,
+        confidence: args.confidence,
         stdout: process.stdout,
         stderr: process.stderr,
       });
@@ -261,10 +262,10 @@ async function main(argv: string[]): Promise<number> {
       const dir = args.positional[0];
       if (!dir) throw new CliUsageError('early-warning: missing SWEEP_DIR (the folder `gradflow sweep` printed)');
       return earlyWarningCommand(path.resolve(dir), {
-        ...(args.out !== undefined ? { out: args.out } : {}),
-        ...(args.bootstrapResamples !== undefined ? { bootstrapResamples: args.bootstrapResamples } : {}),
-        ...(args.bootstrapSeed !== undefined ? { bootstrapSeed: args.bootstrapSeed } : {}),
-        ...(args.confidence !== undefined ? { confidence: args.confidence } : {}),
+        out: args.out,
+        bootstrapResamples: args.bootstrapResamples,
+        bootstrapSeed: args.bootstrapSeed,
+        confidence: args.confidence,
         stdout: process.stdout,
         stderr: process.stderr,
       });
@@ -284,7 +285,7 @@ async function main(argv: string[]): Promise<number> {
         table(
           ['started', 'run', 'status', 'backend', 'sweep', 'note'],
           runs.map((r) =>
-            [startLabel(r.startedAt), r.runId, runLabel(r), r.backend ?? '', r.sweep ?? '', (r.reason ?? '').split('\n')[0].slice(0, 80)].map((cell) => terminalText(cell)),
+            [startLabel(r.startedAt), r.runId, runLabel(r), r.backend ?? '', r.sweep ?? '', at((r.reason ?? '').split('\n'), 0).slice(0, 80)].map((cell) => terminalText(cell)),
           ),
         ) + '\n',
       );

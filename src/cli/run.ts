@@ -14,7 +14,7 @@ import { terminalText } from '../shared/sanitize';
 
 export interface RunCliOptions {
   json: boolean;
-  backend?: BackendPreference;
+  backend?: BackendPreference | undefined;
   trainerPath: string;
   out: NodeJS.WritableStream;
   err: NodeJS.WriteStream | NodeJS.WritableStream;
@@ -32,8 +32,8 @@ export async function runOne(config: ExperimentConfig, sourceFile: string | unde
   const session = startRun({
     trainerPath: opts.trainerPath,
     config,
-    ...(sourceFile !== undefined ? { sourceFile } : {}),
-    ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
+    sourceFile,
+    backend: opts.backend,
   });
   const handle = session.handle;
   const err = opts.err;

@@ -91,9 +91,9 @@ export function supervise(opts: SuperviseOptions): Promise<{ code: number | null
       const s = startRun({
         trainerPath: opts.trainerPath,
         config: msg.config,
-        ...(msg.sourceFile !== undefined ? { sourceFile: msg.sourceFile } : {}),
-        ...(msg.backend !== undefined ? { backend: msg.backend } : {}),
-        ...(msg.configId !== undefined ? { configId: msg.configId } : {}),
+        sourceFile: msg.sourceFile,
+        backend: msg.backend,
+        configId: msg.configId,
       });
       session = s;
       if (stopped) s.stop();

@@ -16,6 +16,7 @@ import { GRADFLOW_VERSION } from '../shared/version';
 import { CliUsageError } from './load';
 import { stripControl } from '../shared/text';
 import { terminalText } from '../shared/sanitize';
+import { at } from '../shared/checked';
 
 export const EXECUTORS = ['local', 'slurm'] as const;
 export type Executor = (typeof EXECUTORS)[number];
@@ -26,8 +27,8 @@ const MAX_LISTED_IDS = 50;
 
 export interface SweepCliOptions {
   trainerPath: string;
-  workers?: number;
-  backend?: BackendPreference;
+  workers?: number | undefined;
+  backend?: BackendPreference | undefined;
   err: NodeJS.WritableStream;
   out: NodeJS.WritableStream;
   json: boolean;
@@ -94,14 +95,14 @@ async function runSweepCli(spec: SweepSpec, opts: SweepCliOptions, plan: SweepPl
 
   let executor: SweepExecutor;
   if (opts.executor === 'slurm') {
-    executor = slurmExecutor({ ...opts.slurm, wait: opts.wait, ...(opts.backend !== undefined ? { backend: opts.backend } : {}) });
+    executor = slurmExecutor({ ...opts.slurm, wait: opts.wait, backend: opts.backend });
   } else {
     if (opts.slurm.partition !== undefined || opts.slurm.maxParallel !== undefined || (opts.slurm.sbatchArgs ?? []).length > 0)
       throw new CliUsageError('--partition, --max-parallel and --sbatch-arg need --executor slurm');
     executor = localExecutor({
       trainerPath: opts.trainerPath,
-      ...(opts.workers !== undefined ? { workers: opts.workers } : spec.workers !== undefined ? { workers: spec.workers } : {}),
-      ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
+      workers: opts.workers ?? spec.workers,
+      backend: opts.backend,
     });
   }
   const onEvent = (e: SweepEvent): void => {
@@ -128,7 +129,7 @@ async function runSweepCli(spec: SweepSpec, opts: SweepCliOptions, plan: SweepPl
         progress.delete(e.id);
         ended++;
         const accs = e.summary?.nets.map((n) => `${n.net} ${pct(n.final.test.accuracy)} EGF₂ ${metricCell(n.flowAverage.egf2, 3)}`).join(', ') ?? '';
-        say(`${statusLabel(e.status).padEnd(8)} ${e.id} ${accs}${e.error ? ` — ${terminalText(e.error.split('\n')[0])}` : ''}`);
+        say(`${statusLabel(e.status).padEnd(8)} ${e.id} ${accs}${e.error ? ` — ${terminalText(at(e.error.split('\n'), 0))}` : ''}`);
         if (isFailure(e.status) || e.status === 'stopped') failures.push({ id: e.id, status: e.status, ...(e.error !== undefined ? { error: e.error } : {}) });
         break;
       }
@@ -214,7 +215,7 @@ export function sweepStatusCommand(dir: string, opts: { out: NodeJS.WritableStre
     const bad = ['FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED', 'BOOT_FAIL'].includes(v.slurmState) || (v.run !== undefined && isFailure(v.run.status));
     if (bad && !v.complete) {
       const tail = logTailOf(v.logFile, 8);
-      problems.push(`${v.jobId}_${v.index} (${v.configId}) ${v.slurmState}${v.record?.error ? `: ${terminalText(v.record.error.split('\n')[0])}` : ''}\n${tail.length > 0 ? indent(tail.join('\n')) : `    (no log: ${terminalText(v.logFile)})`}`);
+      problems.push(`${v.jobId}_${v.index} (${v.configId}) ${v.slurmState}${v.record?.error ? `: ${terminalText(at(v.record.error.split('\n'), 0))}` : ''}\n${tail.length > 0 ? indent(tail.join('\n')) : `    (no log: ${terminalText(v.logFile)})`}`);
     }
   }
   opts.out.write(table(['task', 'configuration', 'slurm', 'run', 'progress'], rows) + '\n');

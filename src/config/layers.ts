@@ -8,6 +8,7 @@ import { isRecord } from '../shared/guards';
 import { keyInfo } from './keys';
 import type { ConfigIssue, Range } from './types';
 import { makeIssue, validateValue } from './validate';
+import { last } from '../shared/checked';
 
 /** A settings layer: dotted snake_case key (as in the file) → value (as YAML would give it). */
 export type SettingsLayer = Readonly<Record<string, unknown>>;
@@ -23,7 +24,7 @@ export function nestLayer(layer: SettingsLayer): Record<string, unknown> {
       const next = cur[seg];
       cur = isRecord(next) ? next : (cur[seg] = {});
     }
-    cur[segments[segments.length - 1]] = value;
+    cur[last(segments)] = value;
   }
   return out;
 }

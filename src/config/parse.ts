@@ -19,6 +19,7 @@ import { cappedProduct, DEFAULT_MAX_SWEEP_RUNS, EDITOR_COMBINATION_BUDGET, MAX_Y
 import { parseYamlGuarded, prescan, structureProblems } from './yaml-guards';
 import { shownText } from '../shared/text';
 import { resourceIssues } from './resources';
+import { at } from '../shared/checked';
 
 export interface ParseOptions {
   /** Base folder for `run.runs_dir` instead of the file's folder. */
@@ -36,7 +37,7 @@ function yamlIssue(file: string, err: YAMLError, lineCounter: LineCounter, sever
   const end = Math.min(Math.max(err.pos[1], start + 1), textLength);
   // yaml's messages end with a code frame when prettyErrors is on; it is off, so keep the first line.
   // They can quote a whole token of the file: cut it, and show control characters as escapes.
-  const message = shownText(err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''), 200);
+  const message = shownText(at(err.message.split('\n'), 0).replace(/ at line \d+, column \d+:?$/, ''), 200);
   // No key: a syntax error is about the text, and the key it happens to fall in is often misleading
   // (a broken line can read as a new key of the section above).
   return makeIssue(file, '', rangeFromOffsets(lineCounter, start, end), `YAML: ${message}`, severity === 'error' ? 'yaml-syntax' : 'yaml-warning', severity);
@@ -218,13 +219,13 @@ function parseChecked(text: string, file: string, opts: ParseOptions, lineCounte
 
   let config: ExperimentConfig | undefined;
   if (schemaOk) {
-    const resolved = resolveExperiment(raw, { file, runsDirBase: opts.runsDirBase, locate, ...(settings !== undefined ? { settings } : {}) });
+    const resolved = resolveExperiment(raw, { file, runsDirBase: opts.runsDirBase, locate, settings });
     issues.push(...resolved.issues);
     config = resolved.config;
     if (config) issues.push(...resourceIssues(config, file, locate));
   }
 
-  if (config) rememberSource(config, { raw, file, runsDirBase: opts.runsDirBase, ...(settings !== undefined ? { settings } : {}) });
+  if (config) rememberSource(config, { raw, file, runsDirBase: opts.runsDirBase, settings });
   if (config && sweep && sweepKeys && sweepSchemaOk) {
     // Axes and keys already reported as unknown are left out, so the values of the others are still
     // checked; axes that contradict each other get their values checked but no combinations tried.
@@ -238,7 +239,7 @@ function parseChecked(text: string, file: string, opts: ParseOptions, lineCounte
       checkOnly: true,
       valuesOnly: sweepKeys.inconsistent || tooManyPoints,
       axisValueRange: (a, v, key) => {
-        const axis = spec.axes[a];
+        const axis = at(spec.axes, a);
         return isLinkedAxis(axis) ? locate.value(linkedPath(v, key)) : locate.value(`sweep.grid.${axis.key}.${v}`);
       },
     });

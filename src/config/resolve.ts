@@ -13,6 +13,7 @@ import { camelToSnake, snakeToCamel } from './keys';
 import { overlay, type SettingsLayer } from './layers';
 import type { ConfigIssue, IssueCode, IssueSeverity } from './types';
 import { describeValue, makeIssue, type Locator } from './validate';
+import { at } from '../shared/checked';
 
 /** The file's value after schema validation: snake_case keys, only what the file says. */
 export type RawExperiment = Record<string, unknown>;
@@ -21,10 +22,10 @@ export interface ResolveOptions {
   /** The experiment file (relative paths in it are resolved against its folder). */
   file: string;
   /** Base folder for `run.runs_dir` instead of the file's folder (e.g. for an unsaved editor buffer). */
-  runsDirBase?: string;
+  runsDirBase?: string | undefined;
   locate: Locator;
   /** Settings that replace schema defaults where the file is silent (`layers.ts`). */
-  settings?: SettingsLayer;
+  settings?: SettingsLayer | undefined;
 }
 
 export interface ResolveResult {
@@ -329,7 +330,7 @@ const WRN_KEYS = ['depth', 'widen_factor', 'block'] as const;
  */
 export function keyArchitectures(key: string): readonly Architecture[] | undefined {
   const [section, name] = key.split('.');
-  if (section === 'model') {
+  if (section === 'model' && name !== undefined) {
     if ((MLP_KEYS as readonly string[]).includes(name)) return ['mlp'];
     if ((CNN_KEYS as readonly string[]).includes(name)) return ['cnn'];
     if ((WRN_KEYS as readonly string[]).includes(name)) return ['wrn'];
@@ -382,7 +383,7 @@ function resolveArchitecture(model: Record<string, unknown>, given: Record<strin
       if (plan.problem?.reason === 'no-such-block') {
         report('model.pool', `expected block numbers from 1 to ${channels.length} (one block per entry of model.channels), found ${plan.problem.block}`, 'out-of-range');
       } else if (plan.problem) {
-        const before = plan.problem.block === 1 ? [input[0], input[1]] : plan.maps[plan.problem.block - 2];
+        const before = plan.problem.block === 1 ? [input[0], input[1]] : at(plan.maps, plan.problem.block - 2);
         report('model.pool', `block ${plan.problem.block} cannot pool: its feature map is already ${before[0]}×${before[1]} (input ${input[0]}×${input[1]}, each 2×2 max-pool halves the sides, rounding down); leave block ${plan.problem.block} out or use 'auto'`, 'conflict');
       }
     }

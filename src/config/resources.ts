@@ -10,6 +10,7 @@ import { cnnPoolPlan, convKernelShapes, kernelWeights, wrnLayout } from '../shar
 import { DEFAULT_MAX_MEMORY_MB, grouped, MAX_MODEL_WEIGHTS, MAX_SYNTHETIC_VALUES, RUNTIME_BASE_MB } from './limits';
 import type { ConfigIssue } from './types';
 import { makeIssue, type Locator } from './validate';
+import { at } from '../shared/checked';
 
 export interface ResourceOptions {
   /** Also check the folders on disk (default true; sweep points share the base file's folders). */
@@ -149,7 +150,7 @@ export function convActivationUnits(config: ExperimentConfig): number {
     let [mh, mw] = [h, w];
     channels.forEach((ch, i) => {
       units += 2 * ch * mh * mw * (m.skip ? 2 : 1);
-      [mh, mw] = plan.maps[i];
+      [mh, mw] = at(plan.maps, i);
     });
     return units;
   }
@@ -247,7 +248,7 @@ export function resourceIssues(config: ExperimentConfig, file: string, locate: L
     const est = memoryEstimate(config);
     if (est.bytes > est.limitMb * 2 ** 20) {
       const big = [...est.terms].sort((a, b) => b.bytes - a.bytes);
-      const culprit = big[0];
+      const culprit = at(big, 0);
       const keys = [...new Set(big.filter((t) => t.bytes >= est.bytes / 10).flatMap((t) => t.keys))];
       error(
         culprit.keys[0] ?? 'model.width',

@@ -6,6 +6,7 @@
  * settings) can import `./gradflow.schema.json` directly (resolveJsonModule) or use `GRADFLOW_SCHEMA`.
  */
 import schemaJson from './gradflow.schema.json';
+import { atI32 } from '../shared/checked';
 
 export type SchemaType = 'object' | 'array' | 'string' | 'number' | 'integer' | 'boolean' | 'null';
 
@@ -218,8 +219,8 @@ export function editDistance(a: string, b: string, limit = Infinity): number {
     let rowMin = i;
     for (let j = 1; j <= n; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prev2[j - 2] + 1);
+      let d = Math.min(atI32(prev, j) + 1, atI32(cur, j - 1) + 1, atI32(prev, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, atI32(prev2, j - 2) + 1);
       cur[j] = d;
       if (d < rowMin) rowMin = d;
     }
@@ -228,7 +229,7 @@ export function editDistance(a: string, b: string, limit = Infinity): number {
     if (rowMin > limit + 1) return limit + 1;
     [prev2, prev, cur] = [prev, cur, prev2];
   }
-  return prev[n];
+  return atI32(prev, n);
 }
 
 function normalise(s: string): string {

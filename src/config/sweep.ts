@@ -17,6 +17,7 @@ import { describeValue, makeIssue, validateValue, type Locator } from './validat
 import { cappedProduct, DEFAULT_MAX_SWEEP_RUNS, grouped } from './limits';
 import { resourceIssues } from './resources';
 import { shownText } from '../shared/text';
+import { at, last } from '../shared/checked';
 
 export interface SweepRun {
   /** 12 hex digits of sha256 over the canonical resolved configuration: same configuration, same id. */
@@ -66,9 +67,9 @@ export function configId(config: ExperimentConfig): string {
 interface ConfigSource {
   raw: RawExperiment;
   file: string;
-  runsDirBase?: string;
+  runsDirBase?: string | undefined;
   /** The settings layer the file was resolved with: each sweep point is resolved with it too. */
-  settings?: SettingsLayer;
+  settings?: SettingsLayer | undefined;
 }
 
 const sources = new WeakMap<ExperimentConfig, ConfigSource>();
@@ -100,7 +101,7 @@ function setKey(raw: RawExperiment, key: string, value: unknown): void {
     if (typeof next !== 'object' || next === null || Array.isArray(next)) node[part] = {};
     node = node[part] as Record<string, unknown>;
   }
-  node[parts[parts.length - 1]] = value;
+  node[last(parts)] = value;
   // dense_width, density (and a wrn's dense_widen_factor) spell one setting: an axis on one replaces the others.
   if (key === 'sparsity.density') {
     delete node.dense_width;
@@ -262,8 +263,9 @@ export function sweepKeyIssues(spec: SweepSpec, file: string, locate: Locator): 
     items.forEach((item, i) => {
       if (!item || !usable[i]) return;
       const missing = all.filter((k) => !(k in item));
-      if (missing.length === 0) return;
-      const setBy = items.findIndex((other, j) => other && usable[j] && missing[0] in other);
+      const [first] = missing;
+      if (first === undefined) return;
+      const setBy = items.findIndex((other, j) => other && usable[j] && first in other);
       const msg = `linked item ${i + 1} does not set ${quoteList(missing)}, which item ${setBy + 1} sets: every linked item must set the same keys`;
       check.issues.push(makeIssue(file, linkedPath(i), locate.value(linkedPath(i)), msg, 'missing'));
       check.inconsistent = true;
@@ -301,7 +303,7 @@ function linkedKeys(axis: LinkedSweepAxis): string[] {
 /** The settings of value `v` of an axis, as [dotted key, value] in order. */
 function assignments(axis: SweepAxis | LinkedSweepAxis, v: number): Array<[string, unknown]> {
   if (!isLinkedAxis(axis)) return [[axis.key, axis.values[v]]];
-  const item = axis.linked[v];
+  const item = at(axis.linked, v);
   const keys = linkedKeys(axis);
   // The first item's key order for every item, so points (and their labels) read alike.
   return [...keys.filter((k) => k in item), ...Object.keys(item).filter((k) => !keys.includes(k))].map((k): [string, unknown] => [k, item[k]]);
@@ -421,35 +423,37 @@ function resolvePoint(
   const raw = cloneRaw(source.raw);
   const pointValues: Record<string, unknown> = {};
   point.forEach((v, a) => {
-    for (const [key, value] of assignments(spec.axes[a], v)) {
+    for (const [key, value] of assignments(at(spec.axes, a), v)) {
       setKey(raw, key, value);
       pointValues[key] = value;
     }
   });
   const label = Object.entries(pointValues).map(([k, v]) => `${k}=${describeValue(v)}`).join(', ');
+  // The linked item axis `a` takes at this point.
+  const itemAt = (axis: LinkedSweepAxis, a: number): Record<string, unknown> => at(axis.linked, at(point, a));
   const axisOf = (path: string): number => {
-    const a = spec.axes.findIndex((axis, i) => (isLinkedAxis(axis) ? path in axis.linked[point[i]] : axis.key === path));
+    const a = spec.axes.findIndex((axis, i) => (isLinkedAxis(axis) ? path in itemAt(axis, i) : axis.key === path));
     return a >= 0 ? a : point.length - 1;
   };
   const onPoint = (path: string): Range => {
     const a = axisOf(path);
     if (a < 0) return baseLocate.value(path);
-    const axis = spec.axes[a];
-    return isLinkedAxis(axis) ? valueRange(a, point[a], path in axis.linked[point[a]] ? path : undefined) : valueRange(a, point[a]);
+    const axis = at(spec.axes, a);
+    return isLinkedAxis(axis) ? valueRange(a, at(point, a), path in itemAt(axis, a) ? path : undefined) : valueRange(a, at(point, a));
   };
   const issueKey = (path: string): string => {
     const a = axisOf(path);
     if (a < 0) return path;
-    const axis = spec.axes[a];
-    if (!isLinkedAxis(axis)) return `sweep.grid.${axis.key}.${point[a]}`;
-    return linkedPath(point[a], path in axis.linked[point[a]] ? path : undefined);
+    const axis = at(spec.axes, a);
+    if (!isLinkedAxis(axis)) return `sweep.grid.${axis.key}.${at(point, a)}`;
+    return linkedPath(at(point, a), path in itemAt(axis, a) ? path : undefined);
   };
   const pointLocate: Locator = { key: onPoint, value: onPoint };
   const resolved = resolveExperiment(raw, {
     file: source.file,
     runsDirBase: source.runsDirBase,
     locate: pointLocate,
-    ...(source.settings !== undefined ? { settings: source.settings } : {}),
+    settings: source.settings,
   });
   if (resolved.config) resolved.issues.push(...resourceIssues(resolved.config, source.file, pointLocate, { paths: false }));
   if (!resolved.config || resolved.issues.some((i) => i.severity === 'error')) {
@@ -500,8 +504,11 @@ export function* iterateSweep(base: ExperimentConfig, spec: SweepSpec): Generato
 /** Advances `point` (value indices, last fastest) to the next combination; false after the last. */
 function nextPoint(point: number[], sizes: readonly number[]): boolean {
   for (let a = point.length - 1; a >= 0; a--) {
-    point[a]++;
-    if (point[a] < sizes[a]) return true;
+    const next = at(point, a) + 1;
+    if (next < at(sizes, a)) {
+      point[a] = next;
+      return true;
+    }
     point[a] = 0;
   }
   return false;

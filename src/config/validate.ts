@@ -10,6 +10,7 @@ import { allKeyPaths, closest, GRADFLOW_SCHEMA, type SchemaNode, type SchemaType
 import type { ConfigIssue, IssueCode, IssueSeverity, Locator, Range } from './types';
 
 import { shownText } from '../shared/text';
+import { at, last } from '../shared/checked';
 
 export type { Locator } from './types';
 
@@ -117,8 +118,7 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
 }
 
 function lastSegment(path: string): string {
-  const parts = path.split('.');
-  return parts[parts.length - 1];
+  return last(path.split('.'));
 }
 
 /**
@@ -131,7 +131,7 @@ export function validateValue(value: unknown, schema: SchemaNode, path: string, 
   // one list, and re-counting the whole list each time would be quadratic.
   const before = ctx.issues.length;
   walk(value, schema, path, ctx);
-  for (let i = before; i < ctx.issues.length; i++) if (ctx.issues[i].severity === 'error') return false;
+  for (let i = before; i < ctx.issues.length; i++) if (at(ctx.issues, i).severity === 'error') return false;
   return true;
 }
 

@@ -129,7 +129,7 @@ export function parseYamlGuarded(text: string): GuardedParse {
       break;
     }
   }
-  return { doc };
+  return doc !== undefined ? { doc } : {};
 }
 
 export interface NodeProblem {

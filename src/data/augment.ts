@@ -10,6 +10,7 @@
 import type { Architecture, DatasetName } from '../shared/experiment';
 import type { Rng } from '../shared/rng';
 import type { AugmentOptions, Dataset } from './types';
+import { atF32 } from '../shared/checked';
 
 /**
  * Default options per dataset and architecture. MLPs (method.md §5): 2 px for 28×28 sets, 4 px and
@@ -53,7 +54,7 @@ export function augmentBatch(x: Float32Array, n: number, shape: readonly [number
     out.set(x.subarray(0, n * f));
     return out;
   }
-  const fill = Array.from({ length: c }, (_, ch) => opts.padValue?.[ch] ?? 0);
+  const fill = Float32Array.from({ length: c }, (_, ch) => opts.padValue?.[ch] ?? 0);
   for (let e = 0; e < n; e++) {
     const dy = p > 0 ? rng.int(2 * p + 1) - p : 0;
     const dx = p > 0 ? rng.int(2 * p + 1) - p : 0;
@@ -67,9 +68,9 @@ export function augmentBatch(x: Float32Array, n: number, shape: readonly [number
         const o = base + (i * w + j) * c;
         if (rowOk && sj >= 0 && sj < w) {
           const s = base + (si * w + sj) * c;
-          for (let ch = 0; ch < c; ch++) out[o + ch] = x[s + ch];
+          for (let ch = 0; ch < c; ch++) out[o + ch] = atF32(x, s + ch);
         } else {
-          for (let ch = 0; ch < c; ch++) out[o + ch] = fill[ch];
+          for (let ch = 0; ch < c; ch++) out[o + ch] = atF32(fill, ch);
         }
       }
     }

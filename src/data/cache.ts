@@ -77,7 +77,7 @@ export function readCache(file: string, name: Exclude<DatasetName, 'synthetic'>)
   } finally {
     fs.closeSync(opened.fd);
   }
-  const [h, w, c, classes, nTrain, nTest, crc, srcLen] = [8, 12, 16, 20, 24, 28, 32, 36].map((o) => buf.readUInt32LE(o));
+  const { h, w, c, classes, nTrain, nTest, crc, srcLen } = headerFields(buf);
   const f = h * w * c;
   const body = buf.subarray(CACHE_HEADER_BYTES);
   const actualCrc = zlib.crc32(body) >>> 0;
@@ -100,13 +100,19 @@ export function readCache(file: string, name: Exclude<DatasetName, 'synthetic'>)
   return { kind: 'ok', data: { shape: [h, w, c], classes, trainX, trainY, nTrain, testX, testY, nTest, source } };
 }
 
+/** The header's uint32 fields after the magic and the version (the layout `writeCache` writes). */
+function headerFields(head: Buffer): { h: number; w: number; c: number; classes: number; nTrain: number; nTest: number; crc: number; srcLen: number } {
+  const u32 = (offset: number): number => head.readUInt32LE(offset);
+  return { h: u32(8), w: u32(12), c: u32(16), classes: u32(20), nTrain: u32(24), nTest: u32(28), crc: u32(32), srcLen: u32(36) };
+}
+
 /** What is wrong with a cache header (magic, version, shape, size against the file's), or undefined. */
 function headerProblem(head: Buffer, name: Exclude<DatasetName, 'synthetic'>, size: number): string | undefined {
   // The bytes found are not shown: the path may point at any file.
   if (head.toString('latin1', 0, 4) !== CACHE_MAGIC) return `not a Gradflow cache file: its first 4 bytes are not "${CACHE_MAGIC}"`;
   const version = head.readUInt32LE(4);
   if (version !== CACHE_VERSION) return `format version ${version}, ${CACHE_VERSION} expected`;
-  const [h, w, c, classes, nTrain, nTest, , srcLen] = [8, 12, 16, 20, 24, 28, 32, 36].map((o) => head.readUInt32LE(o));
+  const { h, w, c, classes, nTrain, nTest, srcLen } = headerFields(head);
   const want = EXPECTED_SHAPE[name];
   if (h !== want.shape[0] || w !== want.shape[1] || c !== want.shape[2] || classes !== want.classes) {
     return `holds ${h}×${w}×${c} with ${classes} classes, ${want.shape.join('×')} with ${want.classes} expected`;

@@ -10,6 +10,7 @@
  */
 import { DataFormatError } from './errors';
 import type { FileSource, RawData, SizeRule } from './raw';
+import { at, atU8 } from '../shared/checked';
 
 /** Most records one CIFAR binary file may hold (the largest standard file, CIFAR-100 train.bin, has 50,000). */
 export const MAX_CIFAR_RECORDS = 60_000;
@@ -46,16 +47,16 @@ export function parseCifarRecords(buf: Uint8Array, label: string, labelBytes: 1 
   const y = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const off = i * rec;
-    const lab = buf[off + labelIndex];
+    const lab = atU8(buf, off + labelIndex);
     if (lab >= classes) throw new DataFormatError(`${label}: record ${i} has label ${lab}, expected 0..${classes - 1}`);
     y[i] = lab;
     const px = off + labelBytes;
     const out = i * IMAGE_BYTES;
     // CHW → HWC: pixel p of channel c moves from c·1024 + p to p·3 + c.
     for (let p = 0; p < PIXELS; p++) {
-      x[out + p * 3] = buf[px + p];
-      x[out + p * 3 + 1] = buf[px + PIXELS + p];
-      x[out + p * 3 + 2] = buf[px + 2 * PIXELS + p];
+      x[out + p * 3] = atU8(buf, px + p);
+      x[out + p * 3 + 1] = atU8(buf, px + PIXELS + p);
+      x[out + p * 3 + 2] = atU8(buf, px + 2 * PIXELS + p);
     }
   }
   return { x, y, n };
@@ -65,11 +66,11 @@ function concat(parts: Records[]): Records {
   const n = parts.reduce((a, p) => a + p.n, 0);
   const x = new Uint8Array(n * IMAGE_BYTES);
   const y = new Uint8Array(n);
-  let at = 0;
+  let filled = 0;
   for (const p of parts) {
-    x.set(p.x, at * IMAGE_BYTES);
-    y.set(p.y, at);
-    at += p.n;
+    x.set(p.x, filled * IMAGE_BYTES);
+    y.set(p.y, filled);
+    filled += p.n;
   }
   return { x, y, n };
 }
@@ -94,12 +95,14 @@ async function readAll(src: FileSource, names: string[], labelBytes: 1 | 2, labe
 export async function readCifar10(src: FileSource, source: string): Promise<RawData> {
   const parts = await readAll(src, [...CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE], 1, 0, 10);
   const train = concat(parts.slice(0, 5));
-  const test = parts[5];
+  const test = at(parts, 5);
   return { shape: [32, 32, 3], classes: 10, trainX: train.x, trainY: train.y, nTrain: train.n, testX: test.x, testY: test.y, nTest: test.n, source };
 }
 
 export async function readCifar100(src: FileSource, source: string): Promise<RawData> {
   // Byte 0 is the coarse (20-superclass) label, byte 1 the fine label we train on.
-  const [train, test] = await readAll(src, ['train.bin', 'test.bin'], 2, 1, 100);
+  const parts = await readAll(src, ['train.bin', 'test.bin'], 2, 1, 100);
+  const train = at(parts, 0);
+  const test = at(parts, 1);
   return { shape: [32, 32, 3], classes: 100, trainX: train.x, trainY: train.y, nTrain: train.n, testX: test.x, testY: test.y, nTest: test.n, source };
 }

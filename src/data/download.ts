@@ -23,6 +23,7 @@ import { mapSource, MAX_DATA_FILE_BYTES } from './files';
 import { readIdxDataset } from './idx';
 import type { FileSource, RawData } from './raw';
 import { readTar } from './tar';
+import { at } from '../shared/checked';
 
 export type { DownloadableName } from './checksums';
 
@@ -241,7 +242,7 @@ function checked(buf: Buffer, f: DatasetFile, where: string): Buffer {
 async function parse(name: DownloadableName, files: Map<string, Buffer>, where: string): Promise<RawData> {
   const source = `download:${where}`;
   if (name === 'fashion-mnist' || name === 'mnist') return readIdxDataset(mapSource(where, files), source);
-  const tar = gunzip([...files.values()][0], where, MAX_DATA_FILE_BYTES);
+  const tar = gunzip(at([...files.values()], 0), where, MAX_DATA_FILE_BYTES);
   const src: FileSource = mapSource(where, readTar(tar, where));
   return name === 'cifar10' ? readCifar10(src, source) : readCifar100(src, source);
 }

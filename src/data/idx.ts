@@ -5,6 +5,7 @@
  */
 import { DataFormatError } from './errors';
 import type { FileSource, RawData, SizeRule } from './raw';
+import { at } from '../shared/checked';
 
 /** Most images (or labels) an IDX file may hold: MNIST-style sets have 70,000; this bounds memory. */
 export const MAX_IDX_ITEMS = 1_000_000;
@@ -118,10 +119,10 @@ export async function readIdxDataset(src: FileSource, source: string): Promise<R
     classes: 10,
     trainX: trI.data,
     trainY: trL.data,
-    nTrain: trI.dims[0],
+    nTrain: at(trI.dims, 0),
     testX: teI.data,
     testY: teL.data,
-    nTest: teI.dims[0],
+    nTest: at(teI.dims, 0),
     source,
   };
 }

@@ -10,6 +10,7 @@ import { readBoundedText } from '../shared/bounded-read';
 import { folderSource } from './files';
 import { readIdxDataset } from './idx';
 import type { RawData } from './raw';
+import { at, atU32 } from '../shared/checked';
 
 /**
  * Folder of an installed package, found with require.resolve so it works from `out/` (tsc), from
@@ -120,14 +121,14 @@ export async function readFashionPackage(log: (msg: string) => void): Promise<Ra
   const testRefs: Array<[number, number]> = [];
   classes.forEach((r, c) => {
     const perm = permutation(r.n, createRng(`${FMNIST_SPLIT_SEED}:class${c}`));
-    for (let k = 0; k < r.n; k++) (k < FMNIST_TEST_PER_CLASS ? testRefs : trainRefs).push([c, perm[k]]);
+    for (let k = 0; k < r.n; k++) (k < FMNIST_TEST_PER_CLASS ? testRefs : trainRefs).push([c, atU32(perm, k)]);
   });
   const gather = (refs: Array<[number, number]>, order: Uint32Array): { x: Uint8Array; y: Uint8Array } => {
     const x = new Uint8Array(refs.length * FEATURES);
     const y = new Uint8Array(refs.length);
     for (let i = 0; i < refs.length; i++) {
-      const [c, pos] = refs[order[i]];
-      x.set(classes[c].x.subarray(pos * FEATURES, (pos + 1) * FEATURES), i * FEATURES);
+      const [c, pos] = at(refs, atU32(order, i));
+      x.set(at(classes, c).x.subarray(pos * FEATURES, (pos + 1) * FEATURES), i * FEATURES);
       y[i] = c;
     }
     return { x, y };

@@ -7,6 +7,7 @@ import { createRng, permutation } from '../shared/rng';
 import { DatasetError } from './errors';
 import type { RawData } from './raw';
 import type { Dataset, Normalization, Split } from './types';
+import { at, atF32, atU32, atU8 } from '../shared/checked';
 
 /** Below this a channel is treated as constant: dividing by it would blow values up or give NaN. */
 export const MIN_STD = 1e-6;
@@ -58,10 +59,18 @@ function gatherFloat(src: Float32Array, labels: Uint8Array, idx: Uint32Array, fe
   const x = new Float32Array(n * features);
   const y = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    x.set(src.subarray(idx[i] * features, (idx[i] + 1) * features), i * features);
-    y[i] = labels[idx[i]];
+    const k = at(idx, i);
+    x.set(src.subarray(k * features, (k + 1) * features), i * features);
+    y[i] = at(labels, k);
   }
   return { x, y, n };
+}
+
+/** Offset of example `k` in `src`; a RangeError when the example does not fit (an index past the data). */
+function exampleStart(src: ArrayLike<number>, k: number, features: number): number {
+  const from = k * features;
+  if (from + features > src.length) throw new RangeError(`example ${k} is past the end of the data (${Math.floor(src.length / features)} examples)`);
+  return from;
 }
 
 /**
@@ -74,16 +83,17 @@ function gatherLut(src: Uint8Array, labels: Uint8Array, idx: Uint32Array, featur
   const x = new Float32Array(n * features);
   const y = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    const from = idx[i] * features;
+    const k = at(idx, i);
+    const from = exampleStart(src, k, features);
     const to = i * features;
     if (channels === 1) {
-      for (let j = 0; j < features; j++) x[to + j] = lut[src[from + j]];
+      for (let j = 0; j < features; j++) x[to + j] = atF32(lut, atU8(src, from + j));
     } else {
       for (let j = 0; j < features; j += channels) {
-        for (let ch = 0; ch < channels; ch++) x[to + j + ch] = lut[ch * 256 + src[from + j + ch]];
+        for (let ch = 0; ch < channels; ch++) x[to + j + ch] = atF32(lut, ch * 256 + atU8(src, from + j + ch));
       }
     }
-    y[i] = labels[idx[i]];
+    y[i] = at(labels, k);
   }
   return { x, y, n };
 }
@@ -96,12 +106,18 @@ export function uint8ChannelStats(src: Uint8Array, idx: Uint32Array, features: n
   // Uint32 counts: exact up to 4G values per bin, far above any dataset here.
   const hist = new Uint32Array(channels * 256);
   for (let i = 0; i < idx.length; i++) {
-    const from = idx[i] * features;
+    const from = exampleStart(src, at(idx, i), features);
     if (channels === 1) {
-      for (let j = 0; j < features; j++) hist[src[from + j]]++;
+      for (let j = 0; j < features; j++) {
+        const bin = atU8(src, from + j);
+        hist[bin] = atU32(hist, bin) + 1;
+      }
     } else {
       for (let j = 0; j < features; j += channels) {
-        for (let ch = 0; ch < channels; ch++) hist[ch * 256 + src[from + j + ch]]++;
+        for (let ch = 0; ch < channels; ch++) {
+          const bin = ch * 256 + atU8(src, from + j + ch);
+          hist[bin] = atU32(hist, bin) + 1;
+        }
       }
     }
   }
@@ -110,10 +126,10 @@ export function uint8ChannelStats(src: Uint8Array, idx: Uint32Array, features: n
   const std: number[] = [];
   for (let ch = 0; ch < channels; ch++) {
     let m = 0;
-    for (let v = 0; v < 256; v++) m += (hist[ch * 256 + v] * v) / 255;
+    for (let v = 0; v < 256; v++) m += (atU32(hist, ch * 256 + v) * v) / 255;
     m /= count;
     let sq = 0;
-    for (let v = 0; v < 256; v++) sq += hist[ch * 256 + v] * (v / 255 - m) ** 2;
+    for (let v = 0; v < 256; v++) sq += atU32(hist, ch * 256 + v) * (v / 255 - m) ** 2;
     mean.push(m);
     std.push(Math.sqrt(sq / count));
   }
@@ -128,11 +144,11 @@ export function channelStats(x: Float32Array, channels: number): { mean: number[
   // Strided loops per channel rather than i % channels per value.
   for (let ch = 0; ch < channels; ch++) {
     let sum = 0;
-    for (let i = ch; i < x.length; i += channels) sum += x[i];
+    for (let i = ch; i < x.length; i += channels) sum += atF32(x, i);
     const m = sum / count;
     let sq = 0;
     for (let i = ch; i < x.length; i += channels) {
-      const d = x[i] - m;
+      const d = atF32(x, i) - m;
       sq += d * d;
     }
     mean.push(m);
@@ -144,7 +160,10 @@ export function channelStats(x: Float32Array, channels: number): { mean: number[
 /** First non-finite value, as [example, feature], or undefined. x − x is 0 exactly when x is finite. */
 function firstNonFinite(s: Split, features: number): [number, number] | undefined {
   const x = s.x;
-  for (let i = 0; i < x.length; i++) if (x[i] - x[i] !== 0) return [Math.floor(i / features), i % features];
+  for (let i = 0; i < x.length; i++) {
+    const v = atF32(x, i);
+    if (v - v !== 0) return [Math.floor(i / features), i % features];
+  }
   return undefined;
 }
 
@@ -183,7 +202,7 @@ export function prepare(raw: RawData, cfg: DatasetConfig, seed: number, log: (ms
   if (trainX instanceof Uint8Array && testX instanceof Uint8Array) {
     ({ mean, std } = guard(uint8ChannelStats(trainX, idx.train, features, c)));
     const lut = new Float32Array(c * 256);
-    for (let ch = 0; ch < c; ch++) for (let v = 0; v < 256; v++) lut[ch * 256 + v] = (v / 255 - mean[ch]) / std[ch];
+    for (let ch = 0; ch < c; ch++) for (let v = 0; v < 256; v++) lut[ch * 256 + v] = (v / 255 - at(mean, ch)) / at(std, ch);
     splits = {
       train: gatherLut(trainX, raw.trainY, idx.train, features, c, lut),
       validation: gatherLut(trainX, raw.trainY, idx.validation, features, c, lut),
@@ -202,16 +221,16 @@ export function prepare(raw: RawData, cfg: DatasetConfig, seed: number, log: (ms
     for (const s of Object.values(splits)) {
       const x = s.x;
       for (let ch = 0; ch < c; ch++) {
-        const m = mean[ch];
-        const k = 1 / std[ch];
-        for (let i = ch; i < x.length; i += c) x[i] = (x[i] - m) * k;
+        const m = at(mean, ch);
+        const k = 1 / at(std, ch);
+        for (let i = ch; i < x.length; i += c) x[i] = (atF32(x, i) - m) * k;
       }
     }
     check(splits, 'after normalisation');
   } else {
     throw new DatasetError(name, 'train and test data must both be uint8 pixels or both float features');
   }
-  const normalization: Normalization = { mean, std, zero: mean.map((m, ch) => -m / std[ch]) };
+  const normalization: Normalization = { mean, std, zero: mean.map((m, ch) => -m / at(std, ch)) };
   log(
     `${name}: ${splits.train.n} train / ${splits.validation.n} validation / ${splits.test.n} test, ` +
       `mean ${mean.map((m) => m.toFixed(4)).join(',')} std ${std.map((s) => s.toFixed(4)).join(',')}`,

@@ -12,6 +12,7 @@ import type { SyntheticSpec } from '../shared/experiment';
 import { createRng, permutation, type Rng } from '../shared/rng';
 import { DatasetError } from './errors';
 import type { RawData } from './raw';
+import { atF64, atU32 } from '../shared/checked';
 
 export const SEPARATION = 4;
 
@@ -21,9 +22,9 @@ function draw(rng: Rng, n: number, spec: SyntheticSpec, centroids: Float64Array)
   const x = new Float32Array(n * d);
   const y = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    const k = order[i] % spec.classes;
+    const k = atU32(order, i) % spec.classes;
     y[i] = k;
-    for (let j = 0; j < d; j++) x[i * d + j] = centroids[k * d + j] + rng.normal();
+    for (let j = 0; j < d; j++) x[i * d + j] = atF64(centroids, k * d + j) + rng.normal();
   }
   return { x, y };
 }

@@ -4,6 +4,7 @@
  * regular files are kept; GNU long names ('L' entries) are honoured because some tools emit them.
  */
 import { DataFormatError } from './errors';
+import { at } from '../shared/checked';
 
 export function readTar(buf: Uint8Array, label: string): Map<string, Buffer> {
   const files = new Map<string, Buffer>();
@@ -19,7 +20,7 @@ export function readTar(buf: Uint8Array, label: string): Map<string, Buffer> {
     const sizeText = text(off + 124, 12).trim();
     const size = parseInt(sizeText || '0', 8);
     if (!Number.isFinite(size)) throw new DataFormatError(`${label}: bad tar header at ${off}`);
-    const type = String.fromCharCode(buf[off + 156]);
+    const type = String.fromCharCode(at(buf, off + 156));
     const magic = text(off + 257, 6);
     const prefix = magic.startsWith('ustar') ? text(off + 345, 155) : '';
     let name = prefix ? `${prefix}/${text(off, 100)}` : text(off, 100);

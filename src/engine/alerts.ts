@@ -8,6 +8,7 @@
 import type { CollapseRule, ExplosionRule, NetRole } from '../shared/experiment';
 import { encodeNumber, type Alert, type AlertKind, type LayerInfo, type LayerStep } from '../shared/protocol';
 import type { PathReport } from './masks';
+import { at } from '../shared/checked';
 
 export interface AlertRules {
   explosion: ExplosionRule;
@@ -17,8 +18,8 @@ export interface AlertRules {
 /** Largest growth ratio x[t]/x[t−window] at the end of a series, or undefined if too short / base 0. */
 export function growthRatio(series: readonly number[], window: number): number | undefined {
   if (window < 1 || series.length <= window) return undefined;
-  const cur = series[series.length - 1];
-  const base = series[series.length - 1 - window];
+  const cur = at(series, series.length - 1);
+  const base = at(series, series.length - 1 - window);
   if (!(base > 0)) return undefined;
   return cur / base;
 }
@@ -28,7 +29,7 @@ export function median(values: readonly number[]): number | undefined {
   const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (v.length === 0) return undefined;
   const mid = v.length >> 1;
-  return v.length % 2 === 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+  return v.length % 2 === 1 ? v[mid] : (at(v, mid - 1) + at(v, mid)) / 2;
 }
 
 /**
@@ -46,7 +47,7 @@ export function explosionReason(
   early?: number,
 ): { value: number; why: 'max' | 'growth' } | undefined {
   if (series.length === 0) return undefined;
-  const cur = series[series.length - 1];
+  const cur = at(series, series.length - 1);
   if (!Number.isFinite(cur)) return undefined; // NaN/Inf is the `nan` alert's business
   const g = growthRatio(series, rule.window);
   // Too short to see growth: only an absolute level counts, as long as it is not falling.
@@ -61,7 +62,7 @@ export function explosionReason(
 /** Length of the run of values below minNorm at the end of the series. */
 export function lowRunLength(series: readonly number[], minNorm: number): number {
   let n = 0;
-  for (let i = series.length - 1; i >= 0 && series[i] < minNorm; i--) n++;
+  for (let i = series.length - 1; i >= 0 && at(series, i) < minNorm; i--) n++;
   return n;
 }
 
@@ -107,8 +108,8 @@ export class AlertTracker {
   observe(step: number, layers: LayerStep[]): Alert[] {
     const out: Alert[] = [];
     layers.forEach((ls, l) => {
-      const h = this.history[l];
-      const early = this.early[l];
+      const h = at(this.history, l);
+      const early = at(this.early, l);
       // The early norm is taken before this observation joins it: a first-steps blow-up still counts.
       const reference = median(early);
       if (early.length < Math.max(1, this.rules.explosion.window) && Number.isFinite(ls.masked.l2)) early.push(ls.masked.l2);

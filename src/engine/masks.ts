@@ -6,6 +6,7 @@
  */
 import type { InitMode, PruningScope } from '../shared/experiment';
 import type { Rng } from '../shared/rng';
+import { at, atF32, atU32, atU8 } from '../shared/checked';
 
 /** Shape of one weight layer of an MLP: kernel is [fanIn, fanOut], row-major (index = i*fanOut + j). */
 export interface LayerShape {
@@ -49,10 +50,10 @@ export function randomMask(n: number, k: number, rng: Rng): Float32Array {
   for (let i = 0; i < n; i++) idx[i] = i;
   for (let i = 0; i < k; i++) {
     const j = i + rng.int(n - i);
-    const t = idx[i];
-    idx[i] = idx[j];
+    const t = atU32(idx, i);
+    idx[i] = atU32(idx, j);
     idx[j] = t;
-    mask[idx[i]] = 1;
+    mask[atU32(idx, i)] = 1;
   }
   return mask;
 }
@@ -69,9 +70,9 @@ export function magnitudeMask(kernel: Float32Array, k: number): Float32Array {
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   const mag = new Float32Array(n);
-  for (let i = 0; i < n; i++) mag[i] = Math.abs(kernel[i]);
-  order.sort((a, b) => mag[b] - mag[a] || a - b);
-  for (let i = 0; i < k; i++) mask[order[i]] = 1;
+  for (let i = 0; i < n; i++) mag[i] = Math.abs(atF32(kernel, i));
+  order.sort((a, b) => atF32(mag, b) - atF32(mag, a) || a - b);
+  for (let i = 0; i < k; i++) mask[atU32(order, i)] = 1;
   return mask;
 }
 
@@ -119,7 +120,7 @@ export function activePaths(masks: Float32Array[], shapes: LayerShape[], skip: b
   let brokenLayer = -1;
   shapes.forEach((s, l) => {
     const cur = new Uint8Array(s.fanOut);
-    const m = masks[l];
+    const m = at(masks, l);
     for (let i = 0; i < s.fanIn; i++) {
       if (!prev[i]) continue;
       const row = i * s.fanOut;
@@ -127,7 +128,7 @@ export function activePaths(masks: Float32Array[], shapes: LayerShape[], skip: b
     }
     if (skip[l] && s.fanIn === s.fanOut) for (let j = 0; j < s.fanOut; j++) if (prev[j]) cur[j] = 1;
     let count = 0;
-    for (let j = 0; j < s.fanOut; j++) count += cur[j];
+    for (let j = 0; j < s.fanOut; j++) count += atU8(cur, j);
     reachable.push(count);
     if (count === 0 && brokenLayer < 0) brokenLayer = l;
     prev = cur;
@@ -137,7 +138,7 @@ export function activePaths(masks: Float32Array[], shapes: LayerShape[], skip: b
     if (!next) return 0;
     // A skip around layer l+1 carries unit j forward whatever its outgoing weights.
     if (skip[l + 1] && next.fanIn === next.fanOut) return 0;
-    const m = masks[l + 1];
+    const m = at(masks, l + 1);
     let dead = 0;
     for (let i = 0; i < next.fanIn; i++) {
       const row = i * next.fanOut;
@@ -186,7 +187,7 @@ export interface LayerMaskPlan {
 export interface InitSpec {
   shapes: LayerShape[];
   /** Active count per layer; undefined = dense (no mask). With `global` scope only their sum counts. */
-  activeCounts?: number[];
+  activeCounts?: number[] | undefined;
   /** Fan-in of the dense twin's layers (for 'dense-fan-in'); defaults to the layer's own fan-in. */
   denseFanIns?: number[];
   /**
@@ -214,8 +215,8 @@ export function drawKernels(spec: InitSpec, initRng: Rng = spec.rng.fork('init')
   const stds: number[] = [];
   const kernels = spec.shapes.map((shape, l) => {
     const n = shape.fanIn * shape.fanOut;
-    const k = spec.activeCounts ? spec.activeCounts[l] : n;
-    const denseFanIn = spec.denseFanIns ? spec.denseFanIns[l] : shape.fanIn;
+    const k = spec.activeCounts ? at(spec.activeCounts, l) : n;
+    const denseFanIn = spec.denseFanIns ? at(spec.denseFanIns, l) : shape.fanIn;
     // The std follows the layer's NOMINAL (SC-SDC) count, also with global scope, so the kernels
     // a criterion ranks are the same draw whatever the scope.
     const std = initStd(spec.gain, dense ? 'dense-fan-in' : spec.init, denseFanIn, k, shape.fanOut);
@@ -258,12 +259,13 @@ function magnitudeGlobalMasks(kernels: Float32Array[], k: number): Float32Array[
 /** Plans from kernels and masks: pruned entries set to +0 (not w·0, which gives −0 for negative w). */
 export function plansFrom(shapes: LayerShape[], kernels: Float32Array[], stds: number[], masks?: Float32Array[]): LayerMaskPlan[] {
   return shapes.map((shape, l) => {
-    const kernel = kernels[l];
+    const kernel = at(kernels, l);
     const n = shape.fanIn * shape.fanOut;
-    if (!masks) return { shape, kernel, active: n, std: stds[l] };
-    const mask = masks[l];
+    const std = at(stds, l);
+    if (!masks) return { shape, kernel, active: n, std };
+    const mask = at(masks, l);
     for (let i = 0; i < n; i++) if (mask[i] === 0) kernel[i] = 0;
-    return { shape, kernel, mask, active: countActive(mask), std: stds[l] };
+    return { shape, kernel, mask, active: countActive(mask), std };
   });
 }
 
@@ -293,14 +295,14 @@ export function planLayersFull(spec: InitSpec): { plans: LayerMaskPlan[]; full: 
     case 'random':
       masks = global
         ? randomGlobalMasks(spec.shapes.map((s) => s.fanIn * s.fanOut), total, maskRng)
-        : spec.shapes.map((s, l) => randomMask(s.fanIn * s.fanOut, counts[l], maskRng));
+        : spec.shapes.map((s, l) => randomMask(s.fanIn * s.fanOut, at(counts, l), maskRng));
       break;
     case 'magnitude':
-      masks = global ? magnitudeGlobalMasks(kernels, total) : kernels.map((w, l) => magnitudeMask(w, counts[l]));
+      masks = global ? magnitudeGlobalMasks(kernels, total) : kernels.map((w, l) => magnitudeMask(w, at(counts, l)));
       break;
     case 'gmp': {
       const start = spec.initialCounts ?? spec.shapes.map((s) => s.fanIn * s.fanOut);
-      masks = global ? magnitudeGlobalMasks(kernels, start.reduce((a, b) => a + b, 0)) : kernels.map((w, l) => magnitudeMask(w, start[l]));
+      masks = global ? magnitudeGlobalMasks(kernels, start.reduce((a, b) => a + b, 0)) : kernels.map((w, l) => magnitudeMask(w, at(start, l)));
       break;
     }
     case 'scored':
@@ -320,7 +322,7 @@ export function planLayersFull(spec: InitSpec): { plans: LayerMaskPlan[]; full: 
 export function twinActiveCounts(sparse: LayerShape[], twin: LayerShape[], names: string[] = []): number[] {
   if (sparse.length !== twin.length) throw new Error(`SC-SDC: the dense twin has ${twin.length} weight layers, the sparse net ${sparse.length}`);
   return sparse.map((s, l) => {
-    const k = twin[l].fanIn * twin[l].fanOut;
+    const k = at(twin, l).fanIn * at(twin, l).fanOut;
     const n = s.fanIn * s.fanOut;
     if (k > n) throw new Error(`SC-SDC: layer ${names[l] ?? l} of the dense twin has ${k} weights, more than the sparse layer's ${n}`);
     return k;

@@ -16,6 +16,7 @@ import {
   type SchemaNode,
 } from '../config/schema';
 import { CompletionItemKind, InsertTextFormat, MarkupKind, type CompletionItem, type Position, type Range } from './types';
+import { at } from '../shared/checked';
 
 /** Cursor on a line holding only indentation and a partial key: `  lea|`. */
 const KEY_CONTEXT = /^(\s*)((?:-\s+)*)([^\s:#'"]*)$/;
@@ -39,13 +40,13 @@ export function completion(doc: ExperimentDocument, position: Position, schema: 
     // The key being typed (`  lea`) is not YAML yet: the parser would read it into the next line's
     // key. The rest of the file is read with the cursor's line left empty.
     const entries = entriesWithoutLine(doc, position.line);
-    const indent = keyMatch[1].length + keyMatch[2].length;
-    const prefix = keyMatch[3];
+    const indent = at(keyMatch, 1).length + at(keyMatch, 2).length;
+    const prefix = at(keyMatch, 3);
     const parent = parentPathAt(entries, position.line, indent);
     const node = nodeAt(schema, parent);
     if (node === undefined) return [];
     // Checked before the object test: `sweep.linked` is a list whose items are mappings.
-    if (samePath(parent, SWEEP_LINKED)) return linkedKeyItems(schema, entries, lines, position.line, keyMatch[2] !== '', keyRangeAt(position, prefix, after), /^[^\s:#]*\s*:/.test(after));
+    if (samePath(parent, SWEEP_LINKED)) return linkedKeyItems(schema, entries, lines, position.line, at(keyMatch, 2) !== '', keyRangeAt(position, prefix, after), /^[^\s:#]*\s*:/.test(after));
     if (!isObject(node)) return [];
     const present = new Set(
       entries.filter((e) => e.line !== position.line && samePath(e.path.slice(0, -1), parent)).map((e) => e.key),
@@ -161,7 +162,7 @@ function linkedKeyItems(
   nameOnly: boolean,
 ): CompletionItem[] {
   const inLinked = entries.filter((e) => e.path.length === 3 && samePath(e.path.slice(0, 2), SWEEP_LINKED));
-  const starts = inLinked.filter((e) => lines[e.line].slice(0, e.keyStart).includes('-')).map((e) => e.line);
+  const starts = inLinked.filter((e) => at(lines, e.line).slice(0, e.keyStart).includes('-')).map((e) => e.line);
   if (startsItem) starts.push(line);
   const start = Math.max(-1, ...starts.filter((l) => l <= line));
   const end = Math.min(Infinity, ...starts.filter((l) => l > line));
@@ -222,11 +223,11 @@ function parentPathAt(entries: readonly KeyEntry[], line: number, indent: number
   for (const e of entries) {
     if (e.line >= line) break;
     if (e.inFlow) continue; // keys inside `{…}` do not open block sections
-    while (stack.length > 0 && stack[stack.length - 1].indent >= e.indent) stack.pop();
+    while (stack.length > 0 && at(stack, stack.length - 1).indent >= e.indent) stack.pop();
     stack.push(e);
   }
-  while (stack.length > 0 && stack[stack.length - 1].indent >= indent) stack.pop();
-  return stack.length === 0 ? [] : stack[stack.length - 1].path;
+  while (stack.length > 0 && at(stack, stack.length - 1).indent >= indent) stack.pop();
+  return stack.length === 0 ? [] : at(stack, stack.length - 1).path;
 }
 
 function samePath(a: readonly string[], b: readonly string[]): boolean {

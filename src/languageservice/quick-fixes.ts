@@ -167,6 +167,7 @@ export function fixesFor(kind: AlertKind, doc: YamlText, config: ExperimentConfi
     .fixes({ config, ...(runKinds !== undefined ? { runKinds } : {}) })
     .map((spec) => buildFix(spec, doc, config))
     .filter((c): c is QuickFix => c !== undefined);
-  if (out.length > 0) out[0] = { ...out[0], preferred: true };
+  const [first] = out;
+  if (first !== undefined) out[0] = { ...first, preferred: true };
   return out;
 }

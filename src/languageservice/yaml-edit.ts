@@ -10,6 +10,7 @@
 import type { KeyEntry, PositionIndex } from '../config/positions';
 import type { Range as FileRange } from '../config/types';
 import type { TextEdit } from './types';
+import * as checked from '../shared/checked';
 
 /** A text and the positions of its parse: what every edit works from. */
 export interface YamlText {
@@ -26,7 +27,7 @@ export function applyEdits(text: string, edits: readonly TextEdit[]): string {
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const offsetOf = (p: { line: number; character: number }): number => {
     let off = 0;
-    for (let i = 0; i < p.line && i < lines.length; i++) off += lines[i].length + eol.length;
+    for (let i = 0; i < p.line && i < lines.length; i++) off += checked.at(lines, i).length + eol.length;
     return off + p.character;
   };
   const sorted = [...edits].sort((a, b) => offsetOf(b.range.start) - offsetOf(a.range.start));
@@ -54,7 +55,7 @@ function indentUnit(entries: readonly KeyEntry[]): number {
 function lastLineOf(lines: readonly string[], section: KeyEntry): number {
   let last = section.line;
   for (let i = section.line + 1; i < lines.length; i++) {
-    const t = lines[i];
+    const t = checked.at(lines, i);
     if (t.trim() === '') continue;
     const ind = t.length - t.trimStart().length;
     if (t.trim().startsWith('#')) {
@@ -125,7 +126,7 @@ export function setScalar(doc: YamlText, path: readonly string[], value: string)
   } else {
     baseIndent = 0;
     insertAfter = lines.length - 1;
-    while (insertAfter > 0 && lines[insertAfter].trim() === '') insertAfter--;
+    while (insertAfter > 0 && checked.at(lines, insertAfter).trim() === '') insertAfter--;
   }
   const newLines = missing.map((seg, i) => {
     const pad = ' '.repeat(baseIndent + i * unit);
@@ -189,7 +190,7 @@ export function mergeSection(doc: YamlText, from: string, into: string): TextEdi
   const body = lines.slice(first, last); // lines first+1 .. last (1-based)
   const indentOf = (l: string): number => l.length - l.trimStart().length;
   const srcIndent = Math.min(...moved.map((k) => (positions.keyNameRanges.get(k)?.column ?? 1) - 1));
-  const dstIndent = kept.length > 0 ? (positions.keyNameRanges.get(kept[0])?.column ?? 1) - 1 : intoName.column - 1 + srcIndent - (fromName.column - 1);
+  const dstIndent = kept.length > 0 ? (positions.keyNameRanges.get(checked.at(kept, 0))?.column ?? 1) - 1 : intoName.column - 1 + srcIndent - (fromName.column - 1);
   const shifted = body.map((l) => (l.trim() === '' ? l : ' '.repeat(Math.max(0, dstIndent + indentOf(l) - srcIndent)) + l.trimStart()));
   const insertAt = { line: intoAll.endLine - 1, character: lines[intoAll.endLine - 1]?.length ?? 0 };
   const remove =

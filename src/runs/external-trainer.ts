@@ -49,6 +49,7 @@ import { primaryKey } from '../config/remedies';
 import { snakeizeKeys } from '../config/resolve';
 import { envSecondsMs, RunWriter } from './store';
 import { startupDeadlineMs, type StartTrainerOptions, type TrainerExit, type TrainerHandle } from './trainer-client';
+import { at } from '../shared/checked';
 
 const STDERR_TAIL = 30;
 /** Output lines of the script kept before the run folder exists (start-up chatter). */
@@ -93,7 +94,7 @@ export function flowDisagreement(sent: ScriptFlowMeasures, computed: FlowMeasure
 export function firstNonFinite(loss: number, layers: readonly ScriptLayerNorms[]): { where: 'loss' | number; value: number } | undefined {
   if (!Number.isFinite(loss)) return { where: 'loss', value: loss };
   for (let l = 0; l < layers.length; l++) {
-    const n = layers[l];
+    const n = at(layers, l);
     for (const v of [n.raw.l1, n.raw.l2, n.masked.l1, n.masked.l2]) if (!Number.isFinite(v)) return { where: l, value: v };
   }
   return undefined;
@@ -175,6 +176,7 @@ export function startExternalTrainer(opts: StartTrainerOptions): TrainerHandle {
   const trainer = config.trainer;
   if (trainer === undefined) throw new Error('startExternalTrainer: the experiment has no trainer section');
   const [program, ...args] = trainer.command;
+  if (program === undefined) throw new Error('startExternalTrainer: trainer.command is empty (it needs at least the program to run)');
 
   const messageListeners: Array<(m: TrainerToHost) => void> = [];
   const stderrListeners: Array<(line: string) => void> = [];
@@ -272,7 +274,7 @@ export function startExternalTrainer(opts: StartTrainerOptions): TrainerHandle {
       final: s.final,
       flowAverage: meanOfFlow(s.flowPoints),
       flowPoints: s.flowPoints,
-      layers: s.info.layers.map((l, i) => ({ ...l, active: s.active[i], density: s.active[i] / l.total })),
+      layers: s.info.layers.map((l, i) => ({ ...l, active: at(s.active, i), density: at(s.active, i) / l.total })),
       msPerStep: s.firstStepAt !== undefined && s.lastStepAt !== undefined && s.lastStep > 0 ? (s.lastStepAt - readyAt) / s.lastStep : 0,
       ...(s.diverged ? { diverged: s.diverged } : {}),
     }));
@@ -396,7 +398,7 @@ export function startExternalTrainer(opts: StartTrainerOptions): TrainerHandle {
         density: l.active / l.total,
         deadUnits: l.deadUnits ?? 0,
       }));
-      return { net: n.net, width: n.width ?? n.layers[0].fanOut, layers, activeWeights: layers.reduce((a, l) => a + l.active, 0) };
+      return { net: n.net, width: n.width ?? at(n.layers, 0).fanOut, layers, activeWeights: layers.reduce((a, l) => a + l.active, 0) };
     });
     for (const info of infos) {
       nets.set(info.net, {
@@ -515,7 +517,7 @@ export function startExternalTrainer(opts: StartTrainerOptions): TrainerHandle {
         s.firstStepAt ??= now;
         s.lastStepAt = now;
         s.lastStep = x.step;
-        const layers: LayerStep[] = x.layers.map((l, i) => ({ active: s.active[i], raw: l.raw, masked: l.masked }));
+        const layers: LayerStep[] = x.layers.map((l, i) => ({ active: at(s.active, i), raw: l.raw, masked: l.masked }));
         publish({ type: 'step', metrics: { net: x.net, step: x.step, epoch: x.epoch, loss: x.loss, accuracy: x.accuracy ?? NaN, layers, ...fm } });
         if (layers.length > 0) s.tracker.observe(x.step, layers).forEach(raise);
         const nf = firstNonFinite(x.loss, x.layers);
@@ -566,9 +568,9 @@ export function startExternalTrainer(opts: StartTrainerOptions): TrainerHandle {
         let before = 0;
         for (const l of x.layers) {
           if (l.layer >= L) return refuse(`'mask-update' names layer ${l.layer}, the ${x.net} net declared ${L} weight layers`);
-          if (l.active > s.info.layers[l.layer].total) return refuse(`'mask-update' layer ${l.layer}: ${l.active} active weights of ${s.info.layers[l.layer].total}`);
+          if (l.active > at(s.info.layers, l.layer).total) return refuse(`'mask-update' layer ${l.layer}: ${l.active} active weights of ${at(s.info.layers, l.layer).total}`);
           dropped += l.dropped;
-          before += s.active[l.layer];
+          before += at(s.active, l.layer);
         }
         for (const l of x.layers) s.active[l.layer] = l.active;
         publish({

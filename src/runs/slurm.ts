@@ -24,6 +24,7 @@ import { startRun } from './session';
 import { isComplete, stoppedReason, type RunStatus, type StopRequest } from './status';
 import { listRuns, readStopRequest, readSummary, requestStop, watchStopRequest, type RunRecord } from './store';
 import { BoundedReadError, readBoundedText } from '../shared/bounded-read';
+import { at } from '../shared/checked';
 
 /** `slurm/jobs.jsonl`: one line of about 300 bytes per submission; 16 MiB is ~50,000 submissions. */
 export const MAX_JOBS_FILE_BYTES = 16 * 1024 * 1024;
@@ -46,17 +47,17 @@ import {
 } from './sweep';
 
 export interface SlurmOptions {
-  partition?: string;
+  partition?: string | undefined;
   /** The array's `%N`: at most N tasks at once. */
-  maxParallel?: number;
+  maxParallel?: number | undefined;
   /** sbatch --time, e.g. `1:00:00`. */
-  time?: string;
-  cpusPerTask?: number;
+  time?: string | undefined;
+  cpusPerTask?: number | undefined;
   /** sbatch --mem, e.g. `4G`. */
-  mem?: string;
+  mem?: string | undefined;
   /** Passed to sbatch as they are (repeatable `--sbatch-arg`). */
   sbatchArgs?: string[];
-  backend?: BackendPreference;
+  backend?: BackendPreference | undefined;
   /** Node executable and CLI bundle the tasks run (default: this process's). */
   nodePath?: string;
   cliPath: string;
@@ -233,7 +234,7 @@ export function submitArray(sweepDir: string, name: string, queue: readonly Plan
   ];
   const r = run('sbatch', args, 60_000);
   if (r.status !== 0) throw new SlurmError(`sbatch refused the array: ${r.stderr.trim() || `exit ${r.status}`}`);
-  const jobId = r.stdout.trim().split(';')[0];
+  const jobId = at(r.stdout.trim().split(';'), 0);
   if (!/^\d+$/.test(jobId)) throw new SlurmError(`sbatch printed '${r.stdout.trim()}', not a job id`);
   const rec: JobRecord = { jobId, batch: batchFile, tasks: queue.length, submittedAt: new Date().toISOString() };
   fs.appendFileSync(path.join(sdir, 'jobs.jsonl'), JSON.stringify(rec) + '\n');
@@ -343,7 +344,7 @@ export function runProgress(runDir: string): number | undefined {
     const total = /"type":"ready".*?"totalSteps":(\d+)/.exec(head.toString('utf8'));
     const steps = [...tail.toString('utf8').matchAll(/"type":"step","metrics":\{"step":(\d+)/g)];
     if (!total) return undefined;
-    const last = steps.length > 0 ? Number(steps[steps.length - 1][1]) : 0;
+    const last = steps.length > 0 ? Number(at(steps, steps.length - 1)[1]) : 0;
     return Math.min(1, last / Number(total[1]));
   } catch {
     return undefined;
@@ -513,7 +514,7 @@ const SLURM_ENDED = new Set(['CANCELLED', 'TIMEOUT', 'PREEMPTED', 'DEADLINE', 'N
  * folder is Slurm's own SIGTERM (or none); else the request recorded in the folder.
  */
 export function stopCause(slurmState: string, request: StopRequest | undefined): Pick<StopRequest, 'by' | 'detail'> | undefined {
-  const state = slurmState.split(' ')[0];
+  const state = at(slurmState.split(' '), 0);
   if (SLURM_ENDED.has(state) && (request === undefined || request.by === 'slurm')) return { by: 'slurm', detail: state };
   return request;
 }

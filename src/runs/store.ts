@@ -30,6 +30,7 @@ import { divergedNets, isStopSource, statusOfSummary, statusWithoutSummary, stop
 import { isRecord } from '../shared/guards';
 import { grouped } from '../config/limits';
 import { humanBytes, MAX_RUN_JSON_BYTES, readBoundedText, BoundedReadError } from '../shared/bounded-read';
+import { at } from '../shared/checked';
 
 export type { RunStatus } from './status';
 
@@ -166,6 +167,7 @@ export class RunWriter {
         if (code === 'EEXIST') throw e;
         throw new Error(`cannot create the run folder ${runDir}: ${errnoWords(code)}`);
       }
+      const launchId = launchIdOf(process.env);
       const header: RunHeader = {
         runId,
         name: config.name,
@@ -175,7 +177,7 @@ export class RunWriter {
         gradflowVersion: GRADFLOW_VERSION,
         ...(opts.sourceFile !== undefined ? { sourceFile: opts.sourceFile } : {}),
         ...(opts.configId !== undefined ? { configId: opts.configId } : {}),
-        ...(launchIdOf(process.env) !== undefined ? { launchId: launchIdOf(process.env) } : {}),
+        ...(launchId !== undefined ? { launchId } : {}),
       };
       let file = RESERVE_FILE;
       try {
@@ -464,7 +466,7 @@ class StepKeeper {
   kept(): Array<[number, TrainerToHost]> {
     const byOrder = new Map<number, string>();
     for (const [o, t] of this.sampled) byOrder.set(o, t);
-    for (let k = this.lastStart; k < this.last.length; k++) byOrder.set(this.last[k][0], this.last[k][1]);
+    for (let k = this.lastStart; k < this.last.length; k++) byOrder.set(at(this.last, k)[0], at(this.last, k)[1]);
     const out: Array<[number, TrainerToHost]> = [];
     for (const [o, t] of byOrder) {
       const m = readTrainerMessage(JSON.parse(t)); // checked when the line was read: never undefined here
@@ -590,7 +592,7 @@ export class MetricsLogParser {
       this.skip();
       return;
     }
-    const text = whole !== undefined ? whole.toString('utf8') : this.carry.length === 1 ? this.carry[0].toString('utf8') : Buffer.concat(this.carry).toString('utf8');
+    const text = whole !== undefined ? whole.toString('utf8') : this.carry.length === 1 ? at(this.carry, 0).toString('utf8') : Buffer.concat(this.carry).toString('utf8');
     this.carry = [];
     this.carryBytes = 0;
     if (text.trim() === '') return;

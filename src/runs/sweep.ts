@@ -407,8 +407,8 @@ export type Launcher = (run: PlannedRun) => RunSession | undefined;
 
 export interface LocalExecutorOptions {
   trainerPath: string;
-  workers?: number;
-  backend?: BackendPreference;
+  workers?: number | undefined;
+  backend?: BackendPreference | undefined;
   /** Replaces the default launch (which uses `trainerPath` and `backend`). */
   launch?: Launcher;
   /** The default launch's trainers' stderr lines, by configuration id (dropped when unset). */
@@ -462,7 +462,7 @@ export function localExecutor(opts: LocalExecutorOptions): SweepExecutor {
         trainerPath: opts.trainerPath,
         config: r.config,
         configId: r.id,
-        ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
+        backend: opts.backend,
       });
       const onStderr = opts.onStderr;
       if (onStderr !== undefined) s.handle.onStderr((line) => onStderr(r.id, line));

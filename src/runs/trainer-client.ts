@@ -13,12 +13,12 @@ export interface StartTrainerOptions {
   /** Node executable; defaults to the current runtime. An Electron runtime gets ELECTRON_RUN_AS_NODE. */
   nodePath?: string;
   config: ExperimentConfig;
-  sourceFile?: string;
-  backend?: BackendPreference;
+  sourceFile?: string | undefined;
+  backend?: BackendPreference | undefined;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   /** Sweep config id recorded in the run folder. */
-  configId?: string;
+  configId?: string | undefined;
   /**
    * Start-up deadline (ms): a trainer that has not said `hello` by then is killed and reported
    * ("sent nothing"). Default `startupDeadlineMs()`.

@@ -5,6 +5,7 @@
  * checks files and estimates memory with it; the engine builds the same layers.
  */
 import type { ModelConfig, WrnBlock } from './experiment';
+import { at } from './checked';
 
 /** The model keys the conv geometry reads (a resolved `ModelConfig` is one). */
 export type ConvModelSpec = Pick<ModelConfig, 'architecture' | 'channels' | 'depth' | 'widenFactor' | 'block' | 'skip'>;
@@ -141,7 +142,7 @@ export function convKernelShapes(model: ConvModelSpec, inC: number, classes: num
     let cin = layout.stem;
     let designedIn = base.stem;
     layout.groups.forEach((g, gi) => {
-      const designedOut = base.groups[gi].out;
+      const designedOut = at(base.groups, gi).out;
       for (let b = 0; b < g.blocks; b++) {
         const stride = b === 0 ? g.stride : 1;
         if (layout.block === 'basic') {
@@ -161,7 +162,7 @@ export function convKernelShapes(model: ConvModelSpec, inC: number, classes: num
 }
 
 /** The designed channel counts of a conv net (what ρ scales): cnn its `channels`; wrn stem, widths and outputs. */
-export function designedChannels(model: Omit<ConvModelSpec, 'skip'>): number[] {
+export function designedChannels(model: { [K in keyof Omit<ConvModelSpec, 'skip'>]?: ConvModelSpec[K] | undefined }): number[] {
   if (model.architecture === 'cnn') return [...(model.channels ?? [])];
   if (model.architecture === 'wrn') {
     const layout = wrnLayout(model.depth ?? 16, model.widenFactor ?? 4, model.block ?? 'basic');
@@ -180,5 +181,5 @@ export function convLayerDensities(model: ConvModelSpec, inC: number, classes: n
   const sparse = convKernelShapes(model, inC, classes);
   const twin = convKernelShapes(model, inC, classes, density);
   if (!sparse || !twin || sparse.length !== twin.length) return undefined;
-  return sparse.map((s, i) => kernelWeights(twin[i]) / kernelWeights(s));
+  return sparse.map((s, i) => kernelWeights(at(twin, i)) / kernelWeights(s));
 }

@@ -258,7 +258,7 @@ export type ParseResult = { ok: true; message: ScriptToHost } | { ok: false; rea
 
 class Refused extends Error {}
 
-const WIRE_NON_FINITE: Readonly<Record<string, number>> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
+const WIRE_NON_FINITE: ReadonlyMap<unknown, number> = new Map([['NaN', NaN], ['Infinity', Infinity], ['-Infinity', -Infinity]]);
 
 function show(v: unknown): string {
   if (typeof v === 'number') return String(v);
@@ -279,7 +279,8 @@ function rec(v: unknown, at: string): Record<string, unknown> {
 function measured(v: unknown, at: string): number {
   if (typeof v === 'number' && Number.isFinite(v)) return v;
   if (v === null) return NaN;
-  if (typeof v === 'string' && Object.prototype.hasOwnProperty.call(WIRE_NON_FINITE, v)) return WIRE_NON_FINITE[v];
+  const nonFinite = WIRE_NON_FINITE.get(v);
+  if (nonFinite !== undefined) return nonFinite;
   return fail(at, "a number (null, 'NaN', 'Infinity' or '-Infinity' when not finite)", v);
 }
 
@@ -377,7 +378,8 @@ function decode(m: Record<string, unknown>): ScriptToHost {
         return { net: role(o.net, `nets[${i}].net`), ...(o.width !== undefined ? { width: count(o.width, `nets[${i}].width`, 1) } : {}), layers };
       });
       if (nets.length === 0) fail('nets', 'one or two nets', []);
-      if (nets.length === 2 && nets[0].net === nets[1].net) fail('nets[1].net', `a net other than '${nets[0].net}'`, nets[1].net);
+      const [first, second] = nets;
+      if (nets.length === 2 && first && second && first.net === second.net) fail('nets[1].net', `a net other than '${first.net}'`, second.net);
       const d = m.dataset === undefined ? undefined : rec(m.dataset, 'dataset');
       return {
         type,

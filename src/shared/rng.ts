@@ -3,6 +3,7 @@
  * that a seed fixes a run completely. mulberry32: 32-bit state, fast, good enough for sampling
  * (not for cryptography).
  */
+import { atU32 } from './checked';
 export interface Rng {
   /** Uniform in [0, 1). */
   next(): number;
@@ -59,8 +60,8 @@ export function permutation(n: number, rng: Rng): Uint32Array {
   for (let i = 0; i < n; i++) p[i] = i;
   for (let i = n - 1; i > 0; i--) {
     const j = rng.int(i + 1);
-    const t = p[i];
-    p[i] = p[j];
+    const t = atU32(p, i);
+    p[i] = atU32(p, j);
     p[j] = t;
   }
   return p;

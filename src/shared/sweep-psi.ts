@@ -5,6 +5,7 @@
  */
 import { granulatedKendall, type GranulatedAxis } from './stats/granulated';
 import type { PointValue, SweepNetResult, SweepRow } from './webview-protocol';
+import { at } from './checked';
 
 export const PSI_SEED_KEY = 'training.seed';
 
@@ -44,7 +45,7 @@ export function sweepAxisGroups(points: ReadonlyArray<Readonly<Record<string, un
   const axes: AxisGroup[] = [];
   for (const k of keys) {
     if (single.includes(k)) continue;
-    const joined = axes.find((a) => bijective(a.keys[0], k));
+    const joined = axes.find((a) => bijective(at(a.keys, 0), k));
     if (joined) joined.keys.push(k);
     else axes.push({ name: k, keys: [k] });
   }

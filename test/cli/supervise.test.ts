@@ -15,6 +15,7 @@ import { UNRECORDED_STOP } from '../../src/runs/status';
 import { PROTOCOL_VERSION, type TrainerToHost } from '../../src/shared/protocol';
 import type { ExperimentConfig } from '../../src/shared/experiment';
 import { cliPath, configOf, syntheticYaml, tmpDir } from '../trainer/helpers';
+import { at } from '../../src/shared/checked';
 
 /** Long enough to be stopped or killed mid-run (thousands of small steps), short when let finish. */
 function config(runsDir: string, epochs: number): ExperimentConfig {
@@ -63,7 +64,7 @@ test('a supervised run relays the trainer protocol once, ends finished, and is i
   const supervisorPid = session.handle.pid;
   assert.ok(supervisorPid !== undefined && pid !== supervisorPid, 'the trainer is a process of its own, under the supervisor');
   // Detached: the supervisor leads its own process group (a reload of the window does not reach it).
-  const pgid = fs.readFileSync(`/proc/${supervisorPid}/stat`, 'utf8').split(') ')[1].split(' ')[2];
+  const pgid = at(fs.readFileSync(`/proc/${supervisorPid}/stat`, 'utf8').split(') '), 1).split(' ')[2];
   assert.equal(Number(pgid), supervisorPid);
   const o = await session.ended;
   assert.equal(o.status, 'finished');

@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import { readJobs } from '../../src/runs/slurm';
 import { cliPath, tmpDir } from '../trainer/helpers';
 import { tinySweepYaml } from './cluster';
+import { at } from '../../src/shared/checked';
 
 interface Done {
   code: number | null;
@@ -58,7 +59,7 @@ function markers(dir: string): string[] {
 function onlySweepDir(runsDir: string): string {
   const dirs = fs.readdirSync(runsDir).filter((n) => n.startsWith('sweep-'));
   assert.equal(dirs.length, 1, dirs.join(', '));
-  return path.join(runsDir, dirs[0]);
+  return path.join(runsDir, at(dirs, 0));
 }
 
 /** `squeue`'s job name of a job (%j), while Slurm still lists it (MinJobAge: 300 s). */
@@ -66,8 +67,9 @@ function jobName(jobId: string): string {
   const r = spawnSync('squeue', ['-h', '-r', '-t', 'all', '-j', jobId, '-o', '%j'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const names = [...new Set(r.stdout.split('\n').filter((l) => l !== ''))];
-  assert.equal(names.length, 1, r.stdout);
-  return names[0];
+  const [name] = names;
+  assert.ok(name !== undefined && names.length === 1, r.stdout);
+  return name;
 }
 
 /** Registers the injection tests; `skip` is the cluster suite's skip value (clusterSkip()). */
@@ -90,6 +92,7 @@ export function injectionTests(skip: string | false): void {
 
     const sweepDir = onlySweepDir(path.join(root, 'runs'));
     const [job] = readJobs(sweepDir);
+    assert.ok(job);
     // Newlines, spaces, quotes, `$ ( ) ; # " '` and backticks become `_`; cut at 100 characters (hand-written from the name above).
     assert.equal(jobName(job.jobId), 'gradflow-evil___touch_MARKER-1___touch_MARKER-2___touch_MARKER-3__SBATCH_--wrap=_touch_MARKER-4__tou');
     // The batch script: no user text but the quoted paths, which the shell reads back as exactly
@@ -117,7 +120,7 @@ export function injectionTests(skip: string | false): void {
     assert.equal(runs.code, 0, runs.stderr);
     const rows = runs.stdout.trimEnd().split('\n').slice(2);
     assert.equal(rows.length, 1, runs.stdout);
-    assert.ok(rows[0].includes(path.basename(sweepDir).slice('sweep-'.length)), runs.stdout);
+    assert.ok(at(rows, 0).includes(path.basename(sweepDir).slice('sweep-'.length)), runs.stdout);
   });
 
   test('a hostile file name (no name key) runs nothing either', { skip, timeout: 240_000 }, async () => {
@@ -131,6 +134,7 @@ export function injectionTests(skip: string | false): void {
     assert.deepEqual(markers(path.dirname(root)), [], 'no command of the file name ran');
     assert.ok(r.stdout.includes("sweep x\\n$(touch MARKER-5); `touch MARKER-6` 'q: 1 finished"), r.stdout);
     const [job] = readJobs(onlySweepDir(path.join(root, 'runs')));
+    assert.ok(job);
     assert.equal(jobName(job.jobId), 'gradflow-x___touch_MARKER-5____touch_MARKER-6___q');
   });
 }

@@ -16,6 +16,7 @@ import { readManifest } from '../../src/runs/sweep';
 import { cliPath, tmpDir } from '../trainer/helpers';
 import { clusterSkip, setupSlurm, startCluster, tinySweepYaml } from './cluster';
 import { injectionTests } from './injection';
+import { at } from '../../src/shared/checked';
 
 const skip = clusterSkip();
 
@@ -96,8 +97,8 @@ test('a 6-configuration sweep as one %1 array finishes every configuration once'
   assert.equal(jobs.length, 1, 'one sbatch array');
   // %1: never two tasks at once — their run folders' lifetimes do not overlap.
   const runs = listRuns(p.sweepDir).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
-  for (let i = 1; i < runs.length; i++) assert.ok((runs[i - 1].endedAt ?? '') <= runs[i].startedAt, `${runs[i - 1].runId} ended before ${runs[i].runId} started`);
-  for (let i = 0; i < 6; i++) assert.ok(fs.existsSync(path.join(p.sweepDir, 'slurm', 'logs', `${jobs[0].jobId}_${i}.log`)), `task ${i} log in the sweep folder`);
+  for (let i = 1; i < runs.length; i++) assert.ok((at(runs, i - 1).endedAt ?? '') <= at(runs, i).startedAt, `${at(runs, i - 1).runId} ended before ${at(runs, i).runId} started`);
+  for (let i = 0; i < 6; i++) assert.ok(fs.existsSync(path.join(p.sweepDir, 'slurm', 'logs', `${at(jobs, 0).jobId}_${i}.log`)), `task ${i} log in the sweep folder`);
   const status = await gradflow(['sweep', '--status', p.sweepDir], p.root);
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stdout, /6 of 6 configurations finished/);
@@ -108,7 +109,7 @@ test('a task cancelled with scancel is reported cancelled; re-submitting runs on
   const p = project('cancel', 3);
   const run = cli(['sweep', p.file, '--executor', 'slurm', '--max-parallel', '1', '--wait'], p.root);
   await until('the array to be submitted', () => readJobs(p.sweepDir).length === 1);
-  const job = readJobs(p.sweepDir)[0];
+  const job = at(readJobs(p.sweepDir), 0);
   // With %1 the last task is still pending: cancel it.
   const c = spawnSync('scancel', [`${job.jobId}_2`], { encoding: 'utf8' });
   assert.equal(c.status, 0, c.stderr);
@@ -119,7 +120,7 @@ test('a task cancelled with scancel is reported cancelled; re-submitting runs on
   assert.match(r.stdout, /not finished \(1\): /);
   assert.match(r.stdout, new RegExp(`not finished \\(1\\): ${cancelledId}`));
   const views = viewJob(p.sweepDir, job, arrayStates(job.jobId));
-  assert.equal(views[2].slurmState, 'CANCELLED');
+  assert.equal(at(views, 2).slurmState, 'CANCELLED');
   const status = await gradflow(['sweep', '--status', p.sweepDir], p.root);
   assert.match(status.stdout, new RegExp(`${job.jobId}_2\\s+${cancelledId}\\s+CANCELLED`));
   assert.match(status.stdout, new RegExp(`not finished: ${cancelledId}`));
@@ -129,9 +130,9 @@ test('a task cancelled with scancel is reported cancelled; re-submitting runs on
   assert.match(again.stderr, /3 runs, 2 already finished, 1 to run/);
   const jobs = readJobs(p.sweepDir);
   assert.equal(jobs.length, 2);
-  assert.equal(jobs[1].tasks, 1);
+  assert.equal(at(jobs, 1).tasks, 1);
   assert.deepEqual(
-    (JSON.parse(fs.readFileSync(jobs[1].batch, 'utf8')).tasks as Array<{ id: string }>).map((t) => t.id),
+    (JSON.parse(fs.readFileSync(at(jobs, 1).batch, 'utf8')).tasks as Array<{ id: string }>).map((t) => t.id),
     [cancelledId],
   );
   assertEachOnce(p.sweepDir, 3);

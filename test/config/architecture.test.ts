@@ -14,6 +14,7 @@ import { architectureOf } from '../../src/shared/experiment';
 import { cnnPoolPlan, convKernelShapes, convLayerDensities, kernelWeights } from '../../src/shared/conv';
 import { memoryEstimate } from '../../src/config/resources';
 import { issueFor, repoRoot } from './helpers';
+import { at } from '../../src/shared/checked';
 
 const FILE = '/w/conv.gradflow.yaml';
 const parse = (text: string): ReturnType<typeof parseExperiment> => parseExperiment(text, FILE);
@@ -238,16 +239,18 @@ test('kernel shapes and weight counts equal PyTorch modules (simple CNN, its twi
   for (const [name, model, inC, classes, density] of cases) {
     const shapes = convKernelShapes(model, inC, classes, density);
     assert.ok(shapes, name);
+    const want = ref[name];
+    assert.ok(want, name);
     assert.deepEqual(
       shapes.map((s) => [s.k, s.cin, s.cout]),
-      ref[name].kernels,
+      want.kernels,
       name,
     );
-    assert.equal(shapes.reduce((a, s) => a + kernelWeights(s), 0), ref[name].weights, name);
+    assert.equal(shapes.reduce((a, s) => a + kernelWeights(s), 0), want.weights, name);
   }
   // Published sizes as a sanity check: WRN-28-10 ≈ 36.5M parameters, WRN-16-4 ≈ 2.7M (Zagoruyko & Komodakis 2016).
-  assert.equal(Math.round(ref['wrn-28-10-cifar100'].weights / 1e5) / 10, 36.5);
-  assert.equal(Math.round(ref['wrn-16-4-cifar10'].weights / 1e5) / 10, 2.7);
+  assert.equal(Math.round(ref['wrn-28-10-cifar100']!.weights / 1e5) / 10, 36.5);
+  assert.equal(Math.round(ref['wrn-16-4-cifar10']!.weights / 1e5) / 10, 2.7);
 });
 
 test('a twin keeps the sparse net topology: projections are decided on the designed channel counts', () => {
@@ -273,7 +276,7 @@ test('SC-SDC densities of the simple CNN at ρ = 0.25, by hand: ρ for the first
   assert.deepEqual(sparse, [288, 18432, 36864, 73728, 147456, 1280]);
   assert.deepEqual(twin, [72, 1152, 2304, 4608, 9216, 320]);
   assert.deepEqual(
-    twin.map((t, i) => t / sparse[i]),
+    twin.map((t, i) => t / at(sparse, i)),
     [0.25, 0.0625, 0.0625, 0.0625, 0.0625, 0.25],
   );
   assert.deepEqual(convLayerDensities({ ...model, channels: [...model.channels] }, 1, 10, 0.25), [0.25, 0.0625, 0.0625, 0.0625, 0.0625, 0.25]);
@@ -290,7 +293,7 @@ test('memory of a conv net is estimated from its kernels: WRN-16-4 parameters by
   // WRN-16-4 on CIFAR-10: 2,745,264 kernel weights (PyTorch count above) + 4 per output channel of its 17 weight layers.
   // Output channels: stem 16; per group 5 layers (two blocks of two convs, one projection) of 64, 128, 256; classifier 10.
   const couts = 16 + 5 * 64 + 5 * 128 + 5 * 256 + 10;
-  assert.match(est.terms[0].what, new RegExp(`^the net: ${(2_745_264 + 4 * couts).toLocaleString('en-US')} parameters \\(17 weight layers, wrn\\) × 2 copies`));
+  assert.match(at(est.terms, 0).what, new RegExp(`^the net: ${(2_745_264 + 4 * couts).toLocaleString('en-US')} parameters \\(17 weight layers, wrn\\) × 2 copies`));
   const big = parse('dataset:\n  name: cifar10\nmodel:\n  architecture: wrn\n  block: bottleneck\n');
   const i = issueFor(big.issues, 'training.batch_size');
   assert.match(i.message, /estimated peak memory .* more than the bound of 4,096 MB/);

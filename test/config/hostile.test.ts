@@ -12,6 +12,7 @@ import { parseExperiment } from '../../src/config/parse';
 import { expandSweep } from '../../src/config/sweep';
 import { ConfigError } from '../../src/config/types';
 import { FILE, issueFor } from './helpers';
+import { at } from '../../src/shared/checked';
 
 const errorsOf = (text: string, file = FILE) => parseExperiment(text, file).issues.filter((i) => i.severity === 'error');
 
@@ -136,8 +137,8 @@ test('prototype-named keys are unknown keys, at any level and as sweep axes', ()
 test('YAML tags beyond the core schema are errors; core tags are fine', () => {
   const set = errorsOf('model: !!set {a, b}\n');
   assert.equal(set.length, 1);
-  assert.match(set[0].message, /tag '!!set' is not supported/);
-  assert.equal(set[0].line, 1);
+  assert.match(at(set, 0).message, /tag '!!set' is not supported/);
+  assert.equal(at(set, 0).line, 1);
   for (const text of ['name: !!binary aGk=\n', 'name: !!timestamp 2001-12-14\n', 'name: !custom x\n', 'training: !!omap [ {epochs: 1} ]\n']) {
     assert.ok(errorsOf(text).some((i) => /tag '.*' is not supported/.test(i.message)), text);
   }
@@ -148,10 +149,10 @@ test('core tags must say what the value already is: misfitting or type-changing 
   // `name: 5` is refused by the schema; `name: !!float 3` used to slip through as the string "3".
   const float = errorsOf('name: !!float 3\n');
   assert.equal(float.length, 1);
-  assert.equal(float[0].key, 'name');
-  assert.equal(float[0].file, FILE);
-  assert.deepEqual([float[0].line, float[0].column], [1, 15]);
-  assert.match(float[0].message, /^YAML: tag '!!float' does not fit '3': YAML reads it as a number \(the core schema's !!float needs a decimal point or an exponent, e\.g\. 3\.0\); .*remove the tag$/);
+  assert.equal(at(float, 0).key, 'name');
+  assert.equal(at(float, 0).file, FILE);
+  assert.deepEqual([at(float, 0).line, at(float, 0).column], [1, 15]);
+  assert.match(at(float, 0).message, /^YAML: tag '!!float' does not fit '3': YAML reads it as a number \(the core schema's !!float needs a decimal point or an exponent, e\.g\. 3\.0\); .*remove the tag$/);
   assert.match(issueFor(errorsOf('name: !!str 5\n'), 'name').message, /tag '!!str' turns '5' from a number into a string: .*quote it \('5'\) for a string/);
   assert.match(issueFor(errorsOf('training:\n  epochs: !!int "3"\n'), 'training.epochs').message, /tag '!!int' turns '3' from a string into a number/);
   assert.match(issueFor(errorsOf('model:\n  batch_norm: !!bool yes\n'), 'model.batch_norm').message, /tag '!!bool' does not fit 'yes': YAML reads it as a string/);
@@ -187,18 +188,18 @@ test('long lists: uniqueItems finds the repeat in a 2,500-seed list (hash set, n
 test('deep nesting, huge files and many entries: one positioned error each, no stack overflow', () => {
   const deep = errorsOf(`name: ${'['.repeat(50_000)}${']'.repeat(50_000)}\n`);
   assert.equal(deep.length, 1);
-  assert.match(deep[0].message, /nested more than 64 levels deep/);
-  assert.equal(deep[0].line, 1);
+  assert.match(at(deep, 0).message, /nested more than 64 levels deep/);
+  assert.equal(at(deep, 0).line, 1);
   let block = '';
   for (let i = 0; i < 100; i++) block += `${' '.repeat(i)}k${i}:\n`;
-  assert.match(errorsOf(block)[0].message, /nested more than 64 levels deep/);
+  assert.match(at(errorsOf(block), 0).message, /nested more than 64 levels deep/);
   const big = `training:\n${Array.from({ length: 6000 }, (_, i) => `  k${i}: ${i}`).join('\n')}\n`;
   const many = errorsOf(big);
   assert.equal(many.length, 1);
-  assert.match(many[0].message, /more than 3,000 entries/);
-  assert.equal(many[0].line, 3001);
+  assert.match(at(many, 0).message, /more than 3,000 entries/);
+  assert.equal(at(many, 0).line, 3001);
   const huge = errorsOf(`name: "${'x'.repeat(2_000_000)}"\n`);
-  assert.match(huge[0].message, /2,000,009 characters, more than the limit of 262,144/);
+  assert.match(at(huge, 0).message, /2,000,009 characters, more than the limit of 262,144/);
 });
 
 test('values in messages: control characters shown escaped, long values cut', () => {

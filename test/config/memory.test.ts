@@ -13,6 +13,7 @@ import { memoryEstimate } from '../../src/config/resources';
 import { DEFAULT_MAX_MEMORY_MB } from '../../src/config/limits';
 import { CliUsageError, loadForCli } from '../../src/cli/load';
 import { FILE, issueFor, repoRoot } from './helpers';
+import { at } from '../../src/shared/checked';
 
 const BASE = `name: mem
 dataset:
@@ -30,14 +31,14 @@ test('the estimate of a small SC-SDC pair, term by term, by hand', () => {
   const e = memoryEstimate(r.config);
   // Sparse net 32-128-128-4: weights 32·128 + 128·128 + 128·4 = 4096 + 16384 + 512 = 20992, biases 128 + 128 + 4 = 260
   // → 21252 parameters × (weights, gradient, 2 Adam slots, mask, raw gradient = 6) × 4 bytes.
-  assert.equal(e.terms[0].bytes, 21252 * 6 * 4);
+  assert.equal(at(e.terms, 0).bytes, 21252 * 6 * 4);
   // Activations: 64 × (32 + 2·128 + 4 = 292) × 4 copies × 4 bytes.
-  assert.equal(e.terms[1].bytes, 64 * 292 * 16);
+  assert.equal(at(e.terms, 1).bytes, 64 * 292 * 16);
   // Dense twin 32-32-32-4: 1024 + 1024 + 128 = 2176 weights + 68 biases = 2244 × 4 copies × 4 bytes.
-  assert.equal(e.terms[2].bytes, 2244 * 4 * 4);
-  assert.equal(e.terms[3].bytes, 64 * (32 + 64 + 4) * 16);
+  assert.equal(at(e.terms, 2).bytes, 2244 * 4 * 4);
+  assert.equal(at(e.terms, 3).bytes, 64 * (32 + 64 + 4) * 16);
   // Data: 2560 examples × 32 features × (4 raw + 4 prepared) bytes.
-  assert.equal(e.terms[4].bytes, 2560 * 32 * 8);
+  assert.equal(at(e.terms, 4).bytes, 2560 * 32 * 8);
   assert.equal(e.limitMb, DEFAULT_MAX_MEMORY_MB);
 });
 

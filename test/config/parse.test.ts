@@ -8,6 +8,7 @@ import { ConfigError } from '../../src/config/types';
 import { scsdcDensities } from '../../src/config';
 import type { ExperimentConfig } from '../../src/shared/experiment';
 import { FILE, issueFor, span } from './helpers';
+import * as checked from '../../src/shared/checked';
 
 const errors = (text: string) => parseExperiment(text, FILE).issues.filter((i) => i.severity === 'error');
 
@@ -97,7 +98,7 @@ test('YAML duplicate key is an error at the second key', () => {
 test('a top-level list is rejected', () => {
   const issues = errors('- a\n- b\n');
   assert.equal(issues.length, 1);
-  assert.match(issues[0].message, /expected a mapping of sections .* found a list/);
+  assert.match(checked.at(issues, 0).message, /expected a mapping of sections .* found a list/);
 });
 
 test('defaults fill an empty file; snake_case maps to camelCase; paths are absolute', () => {

@@ -4,6 +4,7 @@ import { parseExperiment } from '../../src/config/parse';
 import { configId, expandSweep } from '../../src/config/sweep';
 import { ConfigError, type SweepSpec } from '../../src/config/types';
 import { FILE, issueFor, span } from './helpers';
+import { at } from '../../src/shared/checked';
 
 const BASE = ['model:', '  width: 100', 'sparsity:', '  method: random', '  dense_width: 10', ''].join('\n');
 /** Lines 1-5 are BASE; the sweep starts on line 6. */
@@ -79,7 +80,7 @@ test('linked written above grid is the outermost axis; block-style items work to
     '',
   ].join('\n');
   const { config, sweep } = parsed(text);
-  assert.ok('linked' in sweep.axes[0]);
+  assert.ok('linked' in at(sweep.axes, 0));
   const runs = expandSweep(config, sweep);
   assert.deepEqual(
     runs.map((r) => [r.point['training.optimizer'], r.point['model.batch_norm']]),
@@ -90,7 +91,7 @@ test('linked written above grid is the outermost axis; block-style items work to
       ['adam', true],
     ],
   );
-  assert.deepEqual(Object.keys(runs[2].point), ['training.optimizer', 'training.learning_rate', 'model.batch_norm', 'training.seed']);
+  assert.deepEqual(Object.keys(at(runs, 2).point), ['training.optimizer', 'training.learning_rate', 'model.batch_norm', 'training.seed']);
 });
 
 test('ids are the ids of the same configurations however they are swept (crossed grid, linked, single file)', () => {

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseExperiment, expandSweep, iterateSweep, sweepRunCount, ConfigError } from '../../src/config';
 import { FILE } from './helpers';
+import { at } from '../../src/shared/checked';
 
 function parsed(text: string): { config: NonNullable<ReturnType<typeof parseExperiment>['config']>; sweep: NonNullable<ReturnType<typeof parseExperiment>['sweep']> } {
   const r = parseExperiment(text, FILE);
@@ -35,7 +36,7 @@ test('the lazy sweep yields the eager plan: same ids, points and order', () => {
     lazy.map((r) => [r.id, r.point]),
     eager.map((r) => [r.id, r.point]),
   );
-  assert.deepEqual(lazy[5].config, eager[5].config);
+  assert.deepEqual(at(lazy, 5).config, at(eager, 5).config);
 });
 
 test('the first runs come before the rest of the grid is resolved: a bad combination late in the grid is met only there', () => {

@@ -5,6 +5,7 @@ import { parseExperiment } from '../../src/config/parse';
 import { canonicalJson, configId, expandSweep } from '../../src/config/sweep';
 import { ConfigError, type SweepSpec } from '../../src/config/types';
 import { FILE, issueFor, span } from './helpers';
+import { at } from '../../src/shared/checked';
 
 const BASE = ['model:', '  width: 100', 'sparsity:', '  method: random', '  dense_width: 10', ''].join('\n');
 
@@ -163,7 +164,7 @@ test('expandSweep on a programmatic spec validates values and throws ConfigError
   const copy = JSON.parse(JSON.stringify(config)) as typeof config;
   const runs = expandSweep(copy, { seeds: [0], axes: [{ key: 'model.activation', values: ['elu', 'swish'] }] });
   assert.deepEqual(runs.map((r) => r.config.model.activation), ['elu', 'swish']);
-  assert.equal(runs[0].config.run.runsDir, config.run.runsDir);
+  assert.equal(at(runs, 0).config.run.runsDir, config.run.runsDir);
 });
 
 test('an empty sweep section is a sweep over the default seeds', () => {

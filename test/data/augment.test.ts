@@ -3,12 +3,13 @@ import { test } from 'node:test';
 import { augmentBatch, defaultAugment } from '../../src/data/index';
 import { createRng } from '../../src/shared/rng';
 import { scriptedRng } from './helpers';
+import { atF32 } from '../../src/shared/checked';
 
 /** 4×5 single-channel image with value 10·row + col + 1 (so 0 means "padding"). */
 const H = 4;
 const W = 5;
 const img = Float32Array.from({ length: H * W }, (_, k) => 10 * Math.floor(k / W) + (k % W) + 1);
-const px = (a: Float32Array, r: number, c: number, base = 0): number => a[base + r * W + c];
+const px = (a: Float32Array, r: number, c: number, base = 0): number => atF32(a, base + r * W + c);
 
 test('crop shifts by (dy, dx) = (int − pad) and fills the uncovered border with padValue', () => {
   // pad 2: ints 3 and 0 → dy = +1, dx = −2. Output (r, c) = input (r+1, c−2).
@@ -115,7 +116,7 @@ test('conv defaults on NHWC batches: shape-preserving, seeded, every value from 
     assert.notDeepEqual(a, other);
     for (let e = 0; e < n; e++) {
       for (let i = 0; i < f; i++) {
-        const v = a[e * f + i];
+        const v = atF32(a, e * f + i);
         if (v === -7) continue;
         assert.ok(v > e * f && v <= (e + 1) * f, `example ${e} value ${v} comes from another example`);
         assert.equal((v - 1) % c, i % c, 'channels stay in place');

@@ -6,6 +6,7 @@ import { CACHE_HEADER_BYTES, readCache, resolveCacheDir, writeCache } from '../.
 import { loadDataset } from '../../src/data/index';
 import type { RawData } from '../../src/data/raw';
 import { cfg, tempDir } from './helpers';
+import { atU8 } from '../../src/shared/checked';
 
 function smallRaw(): RawData {
   const trainX = new Uint8Array(5 * 784).map((_, i) => (i * 13) % 256);
@@ -51,7 +52,7 @@ test('corrupt caches are detected: truncated, bad magic, other version, flipped 
   // The bytes found are never echoed (the path may point at any file).
   assert.doesNotMatch(variant((b) => (b.write('XXXX', 0, 'latin1'), b)), /XXXX/);
   assert.match(variant((b) => (b.writeUInt32LE(99, 4), b)), /format version 99, 1 expected/);
-  assert.match(variant((b) => ((b[CACHE_HEADER_BYTES + 100] ^= 0xff), b)), /checksum mismatch/);
+  assert.match(variant((b) => ((b[CACHE_HEADER_BYTES + 100] = atU8(b, CACHE_HEADER_BYTES + 100) ^ 0xff), b)), /checksum mismatch/);
   // a valid fashion-mnist-shaped cache is not a cifar10 cache
   fs.writeFileSync(file, good);
   const r = readCache(file, 'cifar10');

@@ -6,6 +6,7 @@ import { readCifar10, readCifar100 } from '../../src/data/cifar';
 import { folderSource } from '../../src/data/files';
 import { DatasetError, loadDataset, readFolder } from '../../src/data/index';
 import { cfg, cifarPattern, cifarRecord, mean, std, tempDir, writeCifar100Folder, writeCifar10Folder } from './helpers';
+import * as checked from '../../src/shared/checked';
 
 /** HWC index of (row, col, channel) in image i of a 32×32×3 set. */
 const at = (i: number, r: number, col: number, c: number): number => i * 3072 + (r * 32 + col) * 3 + c;
@@ -26,7 +27,7 @@ test('CIFAR-10 binary: batches concatenated in order, CHW converted to HWC, labe
     [7, 31, 0, 1],
     [13, 5, 30, 2],
     [19, 31, 31, 0],
-  ]) {
+  ] as const) {
     assert.equal(raw.trainX[at(img, r, col, c)], cifarPattern(img)(c, r, col), `train ${img} (${r},${col},${c})`);
   }
   assert.equal(raw.testX[at(5, 2, 3, 1)], cifarPattern(1005)(1, 2, 3));
@@ -107,12 +108,12 @@ test('loadDataset(cifar10) from dataset.path: per-channel normalisation with tra
     const mu = mean(raw);
     const sigma = std(raw);
     assert.ok(all.normalization);
-    assert.ok(Math.abs(all.normalization.mean[c] - mu) < 1e-12);
-    assert.ok(Math.abs(all.normalization.std[c] - sigma) < 1e-12);
-    assert.ok(Math.abs(all.normalization.zero[c] + mu / sigma) < 1e-12);
+    assert.ok(Math.abs(checked.at(all.normalization.mean, c) - mu) < 1e-12);
+    assert.ok(Math.abs(checked.at(all.normalization.std, c) - sigma) < 1e-12);
+    assert.ok(Math.abs(checked.at(all.normalization.zero, c) + mu / sigma) < 1e-12);
     for (const j of [0, 7, 9]) {
       for (const p of [0, 50, 1023]) {
-        assert.ok(Math.abs(all.test.x[j * 3072 + p * 3 + c] - (value(1000 + j, c) / 255 - mu) / sigma) < 1e-5, `test ${j} px ${p} ch ${c}`);
+        assert.ok(Math.abs(checked.atF32(all.test.x, j * 3072 + p * 3 + c) - (value(1000 + j, c) / 255 - mu) / sigma) < 1e-5, `test ${j} px ${p} ch ${c}`);
       }
     }
   }
@@ -153,6 +154,6 @@ test('a broken file inside cifar-10-batches-bin/ is reported with the subfolder'
   await assert.rejects(readFolder('cifar10', dir), /^DataFormatError: cifar-10-batches-bin\/: data_batch_3\.bin: file truncated/);
   await assert.rejects(
     loadDataset(cfg('cifar10', { path: dir }), { seed: 1, fetch: false }),
-    (e: unknown) => e instanceof DatasetError && e.looked.length === 1 && e.looked[0].startsWith(`${dir} (dataset.path): cifar-10-batches-bin/: data_batch_3.bin: file truncated`),
+    (e: unknown) => e instanceof DatasetError && e.looked.length === 1 && checked.at(e.looked, 0).startsWith(`${dir} (dataset.path): cifar-10-batches-bin/: data_batch_3.bin: file truncated`),
   );
 });

@@ -13,6 +13,7 @@ import { DATASET_FILES, type DatasetFile } from '../../src/data/checksums';
 import { ChecksumError, DownloadCancelledError, downloadDataset, UnreachableError } from '../../src/data/download';
 import { DatasetError, loadDataset } from '../../src/data/index';
 import { cfg, cifarPattern, repoRoot, tempDir, writeCifar10Folder, writeIdxFolder } from './helpers';
+import { at } from '../../src/shared/checked';
 
 const tls = (f: string): Buffer => fs.readFileSync(path.join(repoRoot(), 'test', 'fixtures', 'tls', f));
 const CA = (): Buffer => tls('ca.pem');
@@ -162,7 +163,7 @@ test('MNIST: the decompressed content is checked too (the committed hashes of th
   fs.mkdirSync(dir);
   // A gzip of the wrong content whose own hash the test declares as published: the inner hash still catches it.
   const gz = zlib.gzipSync(Buffer.from('not mnist'));
-  const real = DATASET_FILES.mnist[0];
+  const real = at(DATASET_FILES.mnist, 0);
   assert.ok(real.uncompressed);
   fs.writeFileSync(path.join(dir, real.file), gz);
   const files = [{ ...real, bytes: gz.length, sha256: crypto.createHash('sha256').update(gz).digest('hex') }];

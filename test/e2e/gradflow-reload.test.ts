@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import type { FrameLocator } from 'playwright-core';
 import { budget, closeAll, e2eSkip, frameOfWebview, openFile, openWorkspace, outputChannelTail, problemsCount, runCommand, screenshot, screenshotOnFailure, testTimeout, waitFor, waitForLocator, type Workspace } from './harness';
 import { readRun } from '../../src/runs/store';
+import { at } from '../../src/shared/checked';
 
 after(closeAll);
 
@@ -49,7 +50,7 @@ run:
 async function readStep(dash: FrameLocator): Promise<{ step: number; total: number } | undefined> {
   const info = (await dash.locator('.gf-info').textContent({ timeout: budget(2000) }).catch(() => null)) ?? '';
   const m = /step ([\d,]+) \/ ([\d,]+)/.exec(info);
-  return m ? { step: Number(m[1].replace(/,/g, '')), total: Number(m[2].replace(/,/g, '')) } : undefined;
+  return m ? { step: Number(at(m, 1).replace(/,/g, '')), total: Number(at(m, 2).replace(/,/g, '')) } : undefined;
 }
 
 async function badge(dash: FrameLocator): Promise<string> {

@@ -16,6 +16,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { budget, testTimeout, closeAll, e2eSkip, frameOfWebview, openFile, openWorkspace, outputChannelTail, repoRoot, runCommand, screenshot, screenshotOnFailure, waitFor, waitForLocator, type Workspace } from './harness';
+import { at } from '../../src/shared/checked';
 
 after(closeAll);
 
@@ -101,7 +102,7 @@ describe('the Runs view: runs from the CLI, diverged and failed runs (code-serve
       const row = await waitFor(async () => (await runsRows(page)).find((r) => r.name === 'exploding-sgd' && !/running|…|\d%/.test(r.description)), 30_000, 'the ended CLI run in the Runs view (no Refresh)', {
         seen: async () => ({ rows: await runsRows(page), gradflowLog: outputChannelTail(w.server, /Gradflow/, 8) }),
       });
-      console.log(`[e2e] CLI run in the Runs view: ${JSON.stringify(row)} (runs in ${path.relative(w.dir, runsDirs[0])}; CLI exit ${code})`);
+      console.log(`[e2e] CLI run in the Runs view: ${JSON.stringify(row)} (runs in ${path.relative(w.dir, at(runsDirs, 0))}; CLI exit ${code})`);
       assert.match(row.description, /diverged \((sparse|dense)/, 'the row says diverged');
       assert.match(row.description, /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/, 'start time');
       assert.match(row.description, /#[0-9a-f]{4}\b/, 'run id (its suffix)');

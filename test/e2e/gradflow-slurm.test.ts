@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { arrayStates, cancelSweep, isTerminalState, readJobs } from '../../src/runs/slurm';
 import { clusterSkip, startCluster, tinySweepYaml } from '../cluster/cluster';
 import { budget, testTimeout, closeAll, e2eSkip, frameOfWebview, openFile, openWorkspace, runCommand, screenshot, screenshotOnFailure, waitFor, waitForLocator, type Workspace } from './harness';
+import { at } from '../../src/shared/checked';
 
 after(closeAll);
 
@@ -99,7 +100,7 @@ describe('the sweep view follows a Slurm sweep and Cancel cancels its array (cod
       await screenshot(page, 'gradflow-slurm-1-live');
       const jobs = readJobs(sweepDir);
       assert.equal(jobs.length, 1, 'one job array submitted');
-      const jobId = jobs[0].jobId;
+      const jobId = at(jobs, 0).jobId;
       assert.ok(live.every((r) => r.note.includes(`task ${jobId}_`)), `rows name tasks of job ${jobId}`);
       assert.ok(live.every((r) => r.shown === r.note), `each row shows its Slurm state in view, not only in the tooltip: ${JSON.stringify(live)}`);
 

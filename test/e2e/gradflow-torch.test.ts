@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator } from 'playwright-core';
 import { budget, testTimeout, closeAll, e2eSkip, frameOfWebview, openFile, openWorkspace, outputChannelTail, repoRoot, runCommand, screenshot, screenshotOnFailure, waitFor, type Workspace } from './harness';
+import { at } from '../../src/shared/checked';
 
 after(closeAll);
 
@@ -51,7 +52,7 @@ async function readStep(dash: FrameLocator): Promise<{ step: number; total: numb
   const info = (await dash.locator('.gf-info').textContent({ timeout: budget(2000) }).catch(() => null)) ?? '';
   const m = /step ([\d,]+) \/ ([\d,]+)/.exec(info);
   if (!m) return undefined;
-  return { step: Number(m[1].replace(/,/g, '')), total: Number(m[2].replace(/,/g, '')), info };
+  return { step: Number(at(m, 1).replace(/,/g, '')), total: Number(at(m, 2).replace(/,/g, '')), info };
 }
 
 const skip = e2eSkip() || torchSkip();

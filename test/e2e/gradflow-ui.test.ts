@@ -27,6 +27,7 @@ import {
   waitFor, waitForLocator,
   type Workspace,
 } from './harness';
+import { at } from '../../src/shared/checked';
 
 after(closeAll);
 
@@ -50,7 +51,7 @@ async function readStep(dash: FrameLocator): Promise<{ step: number; total: numb
   const info = (await dash.locator('.gf-info').textContent({ timeout: budget(2000) }).catch(() => null)) ?? '';
   const m = /step ([\d,]+) \/ ([\d,]+)/.exec(info);
   if (!m) return undefined;
-  return { step: Number(m[1].replace(/,/g, '')), total: Number(m[2].replace(/,/g, '')), info };
+  return { step: Number(at(m, 1).replace(/,/g, '')), total: Number(at(m, 2).replace(/,/g, '')), info };
 }
 
 async function badge(dash: FrameLocator): Promise<string> {
@@ -128,7 +129,7 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: tes
       await waitFor(async () => {
         const s = await readStep(dash);
         const status = (lastStatus = await badge(dash));
-        if (s !== undefined && status === 'running' && s.step > 0 && s.step < s.total && (reads.length === 0 || s.step > reads[reads.length - 1])) {
+        if (s !== undefined && status === 'running' && s.step > 0 && s.step < s.total && (reads.length === 0 || s.step > at(reads, reads.length - 1))) {
           reads.push(s.step);
           total = s.total;
           if (reads.length === 2) await screenshot(page, 'gradflow-ui-1-training');
@@ -137,7 +138,7 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: tes
       }, 60_000, 'three step read-outs while running, or the run to end', { seen: () => ({ reads, total, status: lastStatus }) });
       console.log(`[e2e] dashboard step read-outs while running: ${reads.join(' → ')} of ${total}`);
       assert.ok(reads.length >= 2, `at least two increasing step read-outs while running, got ${JSON.stringify(reads)}`);
-      for (let i = 1; i < reads.length; i++) assert.ok(reads[i] > reads[i - 1]);
+      for (let i = 1; i < reads.length; i++) assert.ok(at(reads, i) > at(reads, i - 1));
       assert.equal(total, 29 * QUICK_EPOCHS, 'total steps shown');
 
       // The end: status `finished` (the badge shows it upper-case) and the last step reached; the last
@@ -283,7 +284,7 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: tes
       const file = path.join(ws!, EXPLODING);
       const line = await waitFor(() => {
         const l = fs.readFileSync(file, 'utf8').split('\n')[lrLine - 1];
-        return /^\s+learning_rate:\s*5\b/.test(l) ? l : undefined;
+        return l !== undefined && /^\s+learning_rate:\s*5\b/.test(l) ? l : undefined;
       }, 10_000, 'learning_rate: 5 saved');
       assert.match(line, /# deliberately absurd/, 'the comment is kept');
     }));

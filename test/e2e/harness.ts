@@ -16,6 +16,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type FrameLocator, type Page } from 'playwright-core';
+import { at } from '../../src/shared/checked';
 
 export const CODE_SERVER_VERSION = '4.100.3';
 
@@ -297,14 +298,14 @@ export interface StartCodeServerOptions {
   /** Folder the workbench opens (must exist). */
   workspace: string;
   /** Unpacked extension folders, copied into the extensions dir as <publisher>.<name>-<version>. */
-  extensionDirs?: string[];
+  extensionDirs?: string[] | undefined;
   /**
    * Use this extensions folder (e.g. one `installVsix` filled) instead of a fresh temp one. It is
    * the caller's: `stop()` does not delete it.
    */
   extensionsDir?: string;
   /** Extra user settings, merged over DEFAULT_USER_SETTINGS. */
-  settings?: Record<string, unknown>;
+  settings?: Record<string, unknown> | undefined;
   /** Extension under development, loaded through the URL payload (the CLI rejects the flag). */
   extensionDevelopmentPath?: string;
   /** Module whose exported run() is executed in the extension host (needs the path above). */
@@ -546,7 +547,7 @@ export async function startCodeServer(opts: StartCodeServerOptions): Promise<Cod
       if (Date.now() > deadline) {
         logWait('code-server /healthz', Date.now() - t0, startTimeoutMs, false, log.slice(-300));
         await stop();
-        throw new Error(`code-server not healthy on port ${port} after ${startTimeoutMs} ms (load ${os.loadavg()[0].toFixed(2)}):\n${log}`);
+        throw new Error(`code-server not healthy on port ${port} after ${startTimeoutMs} ms (load ${at(os.loadavg(), 0).toFixed(2)}):\n${log}`);
       }
       await sleep(150);
     }
@@ -687,7 +688,7 @@ async function pickInQuickInput(page: Page, shortcut: string, text: string, expe
       // whose tab was just activated does): press the shortcut again.
       if (Date.now() >= deadline) {
         logWait(`quick input ${text}`, Date.now() - t0, timeoutMs, false, 'no quick input');
-        throw new Error(`${shortcut} did not open the quick input within ${timeoutMs} ms (load ${os.loadavg()[0].toFixed(2)})`, { cause: e });
+        throw new Error(`${shortcut} did not open the quick input within ${timeoutMs} ms (load ${at(os.loadavg(), 0).toFixed(2)})`, { cause: e });
       }
       continue;
     }
@@ -701,7 +702,7 @@ async function pickInQuickInput(page: Page, shortcut: string, text: string, expe
       if (Date.now() >= deadline) {
         const rows = await page.locator('.quick-input-list .monaco-list-row').allInnerTexts().catch(() => []);
         logWait(`quick input ${text}`, Date.now() - t0, timeoutMs, false, JSON.stringify(rows.slice(0, 5)));
-        throw new Error(`"${expect}" not offered for "${text}" within ${timeoutMs} ms (load ${os.loadavg()[0].toFixed(2)}); rows: ${JSON.stringify(rows.slice(0, 5))}`, { cause: e });
+        throw new Error(`"${expect}" not offered for "${text}" within ${timeoutMs} ms (load ${at(os.loadavg(), 0).toFixed(2)}); rows: ${JSON.stringify(rows.slice(0, 5))}`, { cause: e });
       }
     }
   }
@@ -1019,7 +1020,7 @@ function maxLoadFactor(): number {
  * the machine is busy gets the longer deadline.
  */
 export function loadFactor(): number {
-  const load = os.loadavg()[0];
+  const load = at(os.loadavg(), 0);
   return Math.min(maxLoadFactor(), Math.max(1, load / cores()));
 }
 
@@ -1049,7 +1050,7 @@ export function testTimeout(baseMs: number): number {
  * `[e2e-wait] {"what":…,"ms":…,"budgetMs":…,"load":…,"ok":…}`. `ms` is the wall time the wait took.
  */
 export function logWait(what: string, ms: number, budgetMs: number, ok: boolean, seen?: string): void {
-  const rec: Record<string, unknown> = { what, ms: Math.round(ms), budgetMs, load: Number(os.loadavg()[0].toFixed(2)), ok };
+  const rec: Record<string, unknown> = { what, ms: Math.round(ms), budgetMs, load: Number(at(os.loadavg(), 0).toFixed(2)), ok };
   if (!ok && seen !== undefined) rec.seen = seen.slice(0, 500);
   console.log(`[e2e-wait] ${JSON.stringify(rec)}`);
 }
@@ -1099,7 +1100,7 @@ export async function waitFor<T, S = unknown>(fn: () => T | Promise<T>, baseMs =
         seen = `(could not read: ${(e as Error).message})`;
       }
       logWait(what, Date.now() - t0, limit, false, seen);
-      throw new Error(`timed out after ${limit} ms (base ${baseMs} ms × load factor, 1-min load ${os.loadavg()[0].toFixed(2)} on ${cores()} cores) waiting for ${what}; last seen: ${seen}`);
+      throw new Error(`timed out after ${limit} ms (base ${baseMs} ms × load factor, 1-min load ${at(os.loadavg(), 0).toFixed(2)} on ${cores()} cores) waiting for ${what}; last seen: ${seen}`);
     }
     await sleep(100);
   }
@@ -1135,7 +1136,7 @@ export async function waitForLocator(
       }
     }
     logWait(what, Date.now() - t0, limit, false, saw);
-    throw new Error(`timed out after ${limit} ms (base ${baseMs} ms, 1-min load ${os.loadavg()[0].toFixed(2)} on ${cores()} cores) waiting for ${what} to be ${state}${saw !== '' ? `; last seen: ${saw}` : ''}`, { cause: e });
+    throw new Error(`timed out after ${limit} ms (base ${baseMs} ms, 1-min load ${at(os.loadavg(), 0).toFixed(2)} on ${cores()} cores) waiting for ${what} to be ${state}${saw !== '' ? `; last seen: ${saw}` : ''}`, { cause: e });
   }
   logWait(what, Date.now() - t0, limit, true);
 }

@@ -134,7 +134,9 @@ describe('trainExperiment', () => {
 
   it('rejects a sparse method without dense_width or with dense_width > width', async () => {
     const { hooks } = recorder();
-    await assert.rejects(trainExperiment(config({ sparsity: { denseWidth: undefined } }), syntheticDataset(), hooks), /dense_width is required/);
+    const noDenseWidth = config();
+    delete noDenseWidth.sparsity.denseWidth;
+    await assert.rejects(trainExperiment(noDenseWidth, syntheticDataset(), hooks), /dense_width is required/);
     await assert.rejects(trainExperiment(config({ sparsity: { denseWidth: 17 } }), syntheticDataset(), hooks), /must not exceed/);
   });
 

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { LANGUAGE_ID, RUN_COMMAND, RUN_SWEEP_COMMAND } from '../../src/shared/lsp-protocol';
 import schemaJson from '../../src/config/gradflow.schema.json';
 import { nodeAt, type SchemaNode } from '../../src/config/schema';
+import { at } from '../../src/shared/checked';
 
 const root = path.resolve(__dirname, '..', '..');
 // Found from the working directory when bundled to a temp folder by scripts/run-ts.sh.
@@ -43,19 +44,19 @@ test('every menu entry names a contributed command', () => {
 });
 
 test('the language id matches the one the server and client use, and claims *.gradflow.yaml', () => {
-  assert.equal(c.languages[0].id, LANGUAGE_ID);
-  assert.ok(c.languages[0].filenamePatterns.includes('*.gradflow.yaml'));
-  assert.equal(c.grammars[0].language, LANGUAGE_ID);
+  assert.equal(at(c.languages, 0).id, LANGUAGE_ID);
+  assert.ok(at(c.languages, 0).filenamePatterns.includes('*.gradflow.yaml'));
+  assert.equal(at(c.grammars, 0).language, LANGUAGE_ID);
   assert.ok(pkg.activationEvents.includes(`onLanguage:${LANGUAGE_ID}`));
   assert.ok(pkg.activationEvents.includes('workspaceContains:**/*.gradflow.yaml'));
 });
 
 test('files named by the manifest exist (bundles excepted: built later)', () => {
   const files = [
-    c.languages[0].configuration,
-    c.languages[0].icon.light,
-    c.grammars[0].path,
-    c.yamlValidation[0].url,
+    at(c.languages, 0).configuration,
+    at(c.languages, 0).icon.light,
+    at(c.grammars, 0).path,
+    at(c.yamlValidation, 0).url,
     ...c.viewsContainers.activitybar.map((v) => v.icon),
   ];
   for (const f of files) assert.ok(fs.existsSync(path.join(repo, f)), f);

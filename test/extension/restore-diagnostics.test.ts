@@ -10,6 +10,7 @@ import { analyse } from '../../src/languageservice';
 import { RunReports } from '../../src/server/run-reports';
 import { baselineText, latestRunPerFile, restoreReports } from '../../src/extension/restore-diagnostics';
 import type { Alert, TrainerToHost } from '../../src/shared/protocol';
+import { at } from '../../src/shared/checked';
 
 const uri = 'file:///tmp/ws/restore.gradflow.yaml';
 const lines = (lr: string, batchNorm = true): string =>
@@ -54,7 +55,7 @@ test('the latest run of each file is the one restored; runs without a file are s
 test('a recorded log becomes reset, alerts with layer names, and the refused setting', () => {
   const reports = restoreReports(uri, SEEN, LOG, config);
   assert.deepEqual(reports.map((r) => r.type), ['reset', 'alert', 'alert', 'trainer-error']);
-  const a = reports[1];
+  const a = at(reports, 1);
   assert.ok(a.type === 'alert');
   assert.deepEqual(a.layerNames, ['dense1', 'output']);
   assert.equal(a.alert.step, 10);
@@ -75,8 +76,8 @@ test('restored alerts land on their lines as before the reload', () => {
     [3, 'trainer-error', 1],
     [7, 'explosion', 2],
   ]);
-  assert.match(ds[1].message, /\(1 more explosion alert in this run\)$/);
-  assert.doesNotMatch(ds[1].message, /from the run before/);
+  assert.match(at(ds, 1).message, /\(1 more explosion alert in this run\)$/);
+  assert.doesNotMatch(at(ds, 1).message, /from the run before/);
 });
 
 test('a setting edited after the run gets the "from the run before … was changed" note', () => {

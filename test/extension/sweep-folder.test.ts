@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { chooseRun, listSweepFolders, loadSweepFolder, rowStatus } from '../../src/extension/dashboard/sweep-folder';
 import type { RunRecord } from '../../src/runs/store';
 import { runSummary, writeSweepFolder } from '../webview/sweep-fixtures';
+import { at } from '../../src/shared/checked';
 
 const root = fs.mkdtempSync(join(tmpdir(), 'gradflow-sweep-folder-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -53,8 +54,8 @@ describe('loadSweepFolder', () => {
       ['c', 'failed', 'c-1', 'killed (no summary written)'],
       ['d', 'pending', null, ''],
     ]);
-    assert.deepEqual(m.rows[0].sparse, { testAccuracy: 0.75, testLoss: 0.5, egf1: 2, egf2: 0.25, g1: 1, g2: 0.1 });
-    assert.equal(m.rows[1].sparse, null);
+    assert.deepEqual(at(m.rows, 0).sparse, { testAccuracy: 0.75, testLoss: 0.5, egf1: 2, egf2: 0.25, g1: 1, g2: 0.1 });
+    assert.equal(at(m.rows, 1).sparse, null);
     assert.equal(m.info.status, 'recorded');
     assert.equal(m.info.sweepId, dir);
     assert.equal(m.info.createdAt, '2026-11-26T07:59:00.000Z');
@@ -70,7 +71,7 @@ describe('loadSweepFolder', () => {
     // This test process stands in for the trainer.
     const runJson = join(live, 'a-1', 'run.json');
     fs.writeFileSync(runJson, JSON.stringify({ ...JSON.parse(fs.readFileSync(runJson, 'utf8')), pid: process.pid }));
-    const r = loadSweepFolder(live).model().rows[0];
+    const r = at(loadSweepFolder(live).model().rows, 0);
     assert.equal(r.status, 'running');
     assert.equal(r.progress, null);
   });

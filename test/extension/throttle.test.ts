@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Throttle } from '../../src/extension/throttle';
 import { FakeClock } from '../helpers/fake-clock';
+import * as checked from '../../src/shared/checked';
 
 test('Throttle: the first call runs on the next tick; a burst within the interval folds into one run at its end, reading the latest state', () => {
   const clock = new FakeClock();
@@ -24,7 +25,7 @@ test('Throttle: the first call runs on the next tick; a burst within the interva
   // Runs at 0, 250, …, 1000, and once more at 1250 for the call made at 1000: six, not 81, the last
   // with the last state.
   assert.deepEqual(seen.map(([at]) => at), [0, 250, 500, 750, 1000, 1250]);
-  assert.equal(seen[seen.length - 1][1], 81);
+  assert.equal(checked.at(seen, seen.length - 1)[1], 81);
   // Quiet for longer than the interval: the next call runs on the next tick again.
   clock.advance(1000);
   state = 99;

@@ -10,6 +10,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as checked from '../../src/shared/checked';
+import { at } from '../../src/shared/checked';
 
 export interface FuzzFile {
   name: string;
@@ -52,7 +54,7 @@ const AWKWARD_KEYS = [
 ];
 
 function pick<T>(rnd: () => number, xs: readonly T[]): T {
-  return xs[Math.floor(rnd() * xs.length)];
+  return at(xs, Math.floor(rnd() * xs.length));
 }
 
 function int(rnd: () => number, lo: number, hi: number): number {
@@ -178,21 +180,21 @@ function mutate(rnd: () => number, text: string): string {
       lines.splice(i, 1);
       break;
     case 1: // duplicate a line (duplicate keys)
-      lines.splice(i, 0, lines[i]);
+      lines.splice(i, 0, checked.at(lines, i));
       break;
     case 2: // re-indent a line
-      lines[i] = ' '.repeat(int(rnd, 0, 7)) + lines[i].trimStart();
+      lines[i] = ' '.repeat(int(rnd, 0, 7)) + checked.at(lines, i).trimStart();
       break;
     case 3: {
       // replace a value
-      const colon = lines[i].indexOf(':');
-      if (colon >= 0) lines[i] = `${lines[i].slice(0, colon + 1)} ${pick(rnd, AWKWARD_VALUES)}`;
+      const colon = checked.at(lines, i).indexOf(':');
+      if (colon >= 0) lines[i] = `${checked.at(lines, i).slice(0, colon + 1)} ${pick(rnd, AWKWARD_VALUES)}`;
       else lines[i] = `${lines[i]} ${pick(rnd, AWKWARD_VALUES)}`;
       break;
     }
     case 4: {
       // replace a key
-      const m = /^(\s*)([^:#]+):(.*)$/.exec(lines[i]);
+      const m = /^(\s*)([^:#]+):(.*)$/.exec(checked.at(lines, i));
       if (m) lines[i] = `${m[1]}${pick(rnd, AWKWARD_KEYS)}:${m[3]}`;
       break;
     }
@@ -210,17 +212,17 @@ function mutate(rnd: () => number, text: string): string {
     case 8: {
       // swap two lines
       const j = int(rnd, 0, Math.max(0, lines.length - 1));
-      [lines[i], lines[j]] = [lines[j], lines[i]];
+      [lines[i], lines[j]] = [at(lines, j), at(lines, i)];
       break;
     }
     case 9: // turn a block into flow style badly
-      lines[i] = lines[i].replace(':', ': {');
+      lines[i] = checked.at(lines, i).replace(':', ': {');
       break;
     case 10: // add a sweep section with random axes
       lines.push('sweep:', `  seeds: [${Array.from({ length: int(rnd, 0, 4) }, () => int(rnd, -2, 5)).join(', ')}]`, '  grid:', `    ${pick(rnd, ['training.optimizer', 'model.width', 'sparsity.density', 'training.seed', 'name', pick(rnd, AWKWARD_KEYS)])}: [${Array.from({ length: int(rnd, 0, 5) }, () => pick(rnd, AWKWARD_VALUES.slice(0, 30))).join(', ')}]`);
       break;
     default: // repeat a line many times
-      lines.splice(i, 0, ...Array.from({ length: int(rnd, 2, 400) }, () => lines[i]));
+      lines.splice(i, 0, ...Array.from({ length: int(rnd, 2, 400) }, () => checked.at(lines, i)));
       break;
   }
   return lines.join('\n');

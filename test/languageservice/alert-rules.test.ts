@@ -4,6 +4,7 @@ import { parseExperiment } from '../../src/config/parse';
 import { alertMessage, responsibleRanges, formatMeasured } from '../../src/languageservice/alert-rules';
 import { fileKeys } from '../../src/config/keys';
 import type { Alert } from '../../src/shared/protocol';
+import * as checked from '../../src/shared/checked';
 
 // Lines (0-based) hand-counted below.
 const FILE = [
@@ -62,7 +63,7 @@ test('explosion with momentum blames the optimizer after the learning rate (its 
   const momentum = setup(FILE.replace('  weight_decay: 0.0001\n', '').replace('optimizer: adam', 'optimizer: momentum'));
   const r = responsibleRanges(alert('explosion'), momentum.config, momentum.locate);
   assert.deepEqual(r.map((x) => x.key), ['training.learning_rate', 'training.optimizer', 'model.batch_norm']);
-  assert.match(r[1].hint, /momentum 0\.9 makes steps up to 10× those of plain SGD/);
+  assert.match(checked.at(r, 1).hint, /momentum 0\.9 makes steps up to 10× those of plain SGD/);
   const sgd = setup(FILE.replace('optimizer: adam', 'optimizer: sgd'));
   assert.deepEqual(responsibleRanges(alert('explosion'), sgd.config, sgd.locate).map((x) => x.key), ['training.learning_rate', 'model.batch_norm']);
 });
@@ -112,11 +113,12 @@ test('collapse in a run with a mask-time collapse: the density line first, not t
 
 test('the density hint names the key the file writes', () => {
   const withWidth = setup(FILE);
-  const hintW = responsibleRanges(alert('collapse-at-mask'), withWidth.config, withWidth.locate)[0].hint;
+  const hintW = checked.at(responsibleRanges(alert('collapse-at-mask'), withWidth.config, withWidth.locate), 0).hint;
   assert.match(hintW, /sparsity\.dense_width/);
   const text = 'model:\n  width: 100\nsparsity:\n  method: random\n  density: 0.1\n';
   const withDensity = setup(text);
   const [first] = responsibleRanges(alert('collapse-at-mask'), withDensity.config, withDensity.locate);
+  assert.ok(first);
   assert.equal(first.key, 'sparsity.density');
   assert.match(first.hint, /raise the density \(sparsity\.density\)/);
   assert.doesNotMatch(first.hint, /dense_width/);
@@ -126,7 +128,7 @@ test('the key the trainer stamped on the alert comes first (in the spelling the 
   const text = 'model:\n  width: 100\nsparsity:\n  method: random\n  density: 0.1\n';
   const { config, locate } = setup(text);
   const r = responsibleRanges(alert('collapse', { key: 'sparsity.dense_width' }), config, locate);
-  assert.deepEqual([r[0].key, r[0].range.start.line, r[0].primary], ['sparsity.density', 4, true]);
+  assert.deepEqual([checked.at(r, 0).key, checked.at(r, 0).range.start.line, checked.at(r, 0).primary], ['sparsity.density', 4, true]);
 });
 
 test('collapse-at-mask: density then width; mask-integrity: the pruning method', () => {

@@ -16,6 +16,7 @@ import { applyEdits } from '../../src/languageservice/yaml-edit';
 import type { ExperimentConfig } from '../../src/shared/experiment';
 import type { Alert, AlertKind } from '../../src/shared/protocol';
 import { runTrainer, tmpDir } from '../trainer/helpers';
+import { at } from '../../src/shared/checked';
 
 interface Scenario {
   text: string;
@@ -106,8 +107,8 @@ test('exploding: SGD at a learning rate far too high, no BatchNorm', async () =>
   }
   const offered = fixes(s, 'explosion');
   assert.deepEqual(offered.map((f) => [f.id, f.preferred]), [['lower-learning-rate', true], ['add-batch-norm', false]]);
-  assert.equal(afterFix(s, offered[0]).training.learningRate, 0.3);
-  assert.equal(afterFix(s, offered[1]).model.batchNorm, true);
+  assert.equal(afterFix(s, at(offered, 0)).training.learningRate, 0.3);
+  assert.equal(afterFix(s, at(offered, 1)).model.batchNorm, true);
 });
 
 test('vanishing: a deep sigmoid net raises collapse on the activation, never explosion or lower-the-learning-rate', async () => {
@@ -138,7 +139,7 @@ test('vanishing: a deep sigmoid net raises collapse on the activation, never exp
   const offered = fixes(s, 'collapse');
   assert.ok(offered.every((f) => f.id !== 'lower-learning-rate'));
   assert.deepEqual(offered.map((f) => f.title), ['Add BatchNorm (model.batch_norm: true)', 'Switch activation to swish', 'Switch activation to prelu']);
-  assert.equal(afterFix(s, offered[1]).model.activation, 'swish');
+  assert.equal(afterFix(s, at(offered, 1)).model.activation, 'swish');
 });
 
 test('vanishing: a very sparse sigmoid net is collapsed at mask time, and its collapse is blamed on the density', async () => {
@@ -179,6 +180,7 @@ test('vanishing: a very sparse sigmoid net is collapsed at mask time, and its co
   assert.match(primary(s, 'collapse').message, /raise the density \(sparsity\.density\)/);
   for (const kind of ['collapse-at-mask', 'collapse'] as const) {
     const [first] = fixes(s, kind);
+    assert.ok(first);
     assert.equal(first.id, 'raise-density', kind);
     assert.match(applyEdits(s.text, first.edits), /\n {2}density: 0\.06\n/, kind);
     assert.equal(afterFix(s, first).sparsity.denseWidth, 4); // round(64 × 0.06), up from 2
@@ -206,6 +208,7 @@ test('NaN: a learning rate that overflows stops the net with a NaN alert on the 
   assert.equal(nan.key, 'training.learning_rate');
   assert.deepEqual(lines(s).filter(([, k]) => k === 'nan'), [[8, 'nan']]);
   const [first] = fixes(s, 'nan');
+  assert.ok(first);
   assert.equal(first.id, 'lower-learning-rate');
   assert.equal(afterFix(s, first).training.learningRate, 1e29);
   assert.match(applyEdits(s.text, first.edits), /learning_rate: 1e29\n/); // exponent form kept
@@ -242,8 +245,8 @@ test('collapse at mask time: global magnitude pruning empties the first layer; t
   ]);
   const offered = fixes(s, 'collapse-at-mask');
   assert.deepEqual(offered.map((f) => f.id), ['use-layerwise-scope', 'raise-density', 'switch-to-synflow']);
-  assert.equal(afterFix(s, offered[0]).sparsity.scope, 'layerwise');
-  assert.match(applyEdits(s.text, offered[1].edits), /\n {2}density: 0\.1\n/);
-  assert.equal(afterFix(s, offered[1]).sparsity.denseWidth, 6); // round(64 × 0.1), up from 3
-  assert.equal(afterFix(s, offered[2]).sparsity.method, 'synflow');
+  assert.equal(afterFix(s, at(offered, 0)).sparsity.scope, 'layerwise');
+  assert.match(applyEdits(s.text, at(offered, 1).edits), /\n {2}density: 0\.1\n/);
+  assert.equal(afterFix(s, at(offered, 1)).sparsity.denseWidth, 6); // round(64 × 0.1), up from 3
+  assert.equal(afterFix(s, at(offered, 2)).sparsity.method, 'synflow');
 });

@@ -5,6 +5,7 @@ import { completion } from '../../src/languageservice/completion';
 import type { SchemaNode } from '../../src/config/schema';
 import schemaJson from '../../src/config/gradflow.schema.json';
 import { atCursor } from './cursor';
+import { at } from '../../src/shared/checked';
 
 const schema = schemaJson as unknown as SchemaNode;
 
@@ -19,7 +20,7 @@ test('top-level keys, minus those already present, in schema order', () => {
     items.map((i) => i.label),
     ['dataset', 'sparsity', 'training', 'monitoring', 'run', 'engine', 'trainer', 'sweep'],
   );
-  const dataset = items[0];
+  const dataset = at(items, 0);
   assert.equal(dataset.textEdit.newText, 'dataset:\n  $0');
   assert.match(dataset.documentation?.value ?? '', /Which data/);
 });
@@ -28,7 +29,7 @@ test('keys of the enclosing section, excluding siblings written above and below'
   const items = complete('training:\n  optimizer: adam\n  lea|\n  epochs: 3\nmodel:\n  width: 5\n');
   const labels = items.map((i) => i.label);
   assert.deepEqual(labels, ['learning_rate', 'momentum', 'weight_decay', 'augmentation', 'batch_size', 'seed']);
-  const lr = items[0];
+  const lr = at(items, 0);
   // The typed prefix is replaced; a default becomes the snippet's placeholder.
   assert.deepEqual(lr.textEdit.range, { start: { line: 2, character: 2 }, end: { line: 2, character: 5 } });
   assert.equal(lr.textEdit.newText, 'learning_rate: ${1:0.001}');
@@ -61,7 +62,7 @@ test('editing the name of an existing key replaces only the name', () => {
 test('enum values for the current key, with the default marked', () => {
   const items = complete('training:\n  optimizer: ad|\n');
   assert.deepEqual(items.map((i) => i.label), ['sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad']);
-  const adam = items[2];
+  const adam = at(items, 2);
   assert.equal(adam.detail, 'training.optimizer (default)');
   assert.deepEqual(adam.textEdit.range, { start: { line: 1, character: 13 }, end: { line: 1, character: 15 } });
   assert.match(adam.documentation?.value ?? '', /Optimizer: the paper's five/);
@@ -70,7 +71,7 @@ test('enum values for the current key, with the default marked', () => {
 test('boolean values and an empty value position', () => {
   const items = complete('model:\n  batch_norm: |\n');
   assert.deepEqual(items.map((i) => i.label), ['true', 'false']);
-  assert.deepEqual(items[0].textEdit.range, { start: { line: 1, character: 13 }, end: { line: 1, character: 14 } });
+  assert.deepEqual(at(items, 0).textEdit.range, { start: { line: 1, character: 13 }, end: { line: 1, character: 14 } });
 });
 
 test('a non-enum key offers its default', () => {
@@ -107,11 +108,11 @@ test('sweep.linked items: keys with one-value snippets, other items\' keys first
   const lr = items.find((i) => i.label === 'training.learning_rate');
   assert.equal(lr?.textEdit.newText, 'training.learning_rate: ${1:0.001}');
   const sorted = [...items].sort((a, b) => (a.sortText ?? '').localeCompare(b.sortText ?? ''));
-  assert.equal(sorted[0].label, 'training.learning_rate', 'set by the other item: offered first');
+  assert.equal(at(sorted, 0).label, 'training.learning_rate', 'set by the other item: offered first');
   // A new item (`- `) offers the keys of the other items again.
   assert.ok(complete('sweep:\n  linked:\n    - training.optimizer: sgd\n    - |\n').some((i) => i.label === 'training.optimizer'));
   // Values: the allowed values of the key the item sets.
   const values = complete('sweep:\n  linked:\n    - training.optimizer: ad|\n');
   assert.deepEqual(values.map((i) => i.label), ['sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad']);
-  assert.equal(values[2].detail, 'training.optimizer (default)');
+  assert.equal(at(values, 2).detail, 'training.optimizer (default)');
 });

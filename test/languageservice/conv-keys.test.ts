@@ -19,6 +19,7 @@ import { GRADFLOW_SCHEMA } from '../../src/config/schema';
 import type { Alert } from '../../src/shared/protocol';
 import type { ExperimentConfig } from '../../src/shared/experiment';
 import { atCursor } from './cursor';
+import { at } from '../../src/shared/checked';
 
 const uri = 'file:///tmp/ws/conv.gradflow.yaml';
 
@@ -56,8 +57,8 @@ test('completion under model: every architecture key, documented from the schema
 test('completion of values: architecture, block, pool', () => {
   assert.deepEqual(complete('model:\n  architecture: |\n').map((i) => i.label), ['mlp', 'cnn', 'wrn']);
   const arch = complete('model:\n  architecture: |\n');
-  assert.equal(arch[0].detail, 'model.architecture (default)');
-  assert.match(arch[0].documentation?.value ?? '', /Wide ResNet/);
+  assert.equal(at(arch, 0).detail, 'model.architecture (default)');
+  assert.match(at(arch, 0).documentation?.value ?? '', /Wide ResNet/);
   assert.deepEqual(complete('model:\n  block: b|\n').map((i) => i.label), ['basic', 'bottleneck']);
   assert.deepEqual(complete('model:\n  pool: |\n').map((i) => i.label), ['auto']);
   assert.ok(complete('sparsity:\n  |\n').some((i) => i.label === 'dense_widen_factor'));
@@ -142,16 +143,18 @@ test('a collapse on a conv layer maps to the density first, then model.channels;
       ['model.batch_norm', 0, false],
     ],
   );
-  assert.match(ranges[1].hint, /widen the blocks \(model\.channels\)/);
+  assert.match(at(ranges, 1).hint, /widen the blocks \(model\.channels\)/);
   assert.equal(primaryKey(alert('explosion'), config), 'training.learning_rate');
   const explosion = responsibleRanges({ ...alert('explosion'), key: 'training.learning_rate' }, config, keys);
-  assert.deepEqual([explosion[0].key, explosion[0].range.start.line], ['training.learning_rate', 8]);
+  assert.deepEqual([at(explosion, 0).key, at(explosion, 0).range.start.line], ['training.learning_rate', 8]);
 });
 
 test('a wrn collapse maps to the dense widen factor the file writes, then widen_factor and depth; never to BatchNorm', () => {
   const config = resolved(WRN);
   const keys = fileKeys(parseExperiment(WRN, '/tmp/ws/conv.gradflow.yaml'));
-  const ranges = responsibleRanges({ ...alert('collapse'), key: primaryKey(alert('collapse'), config) }, config, keys);
+  const key = primaryKey(alert('collapse'), config);
+  assert.ok(key !== undefined);
+  const ranges = responsibleRanges({ ...alert('collapse'), key }, config, keys);
   assert.deepEqual(
     ranges.map((r) => [r.key, r.range.start.line]),
     [
@@ -178,10 +181,10 @@ test('collapse quick fixes on a cnn: raise the density, widen the channels (flow
       ['switch-activation', 'Switch activation to prelu', false],
     ],
   );
-  const widened = applyEdits(CNN, fixes[1].edits);
+  const widened = applyEdits(CNN, at(fixes, 1).edits);
   assert.equal(widened.split('\n')[2], '  channels: [16, 32, 32]   # small');
   assert.ok(resolved(widened).model.channels?.every((c, i) => c === [16, 32, 32][i]));
-  assert.equal(applyEdits(CNN, fixes[0].edits).split('\n')[6], '  density: 0.5');
+  assert.equal(applyEdits(CNN, at(fixes, 0).edits).split('\n')[6], '  density: 0.5');
 });
 
 test('widening a cnn whose channels are a block list offers no edit (never a broken file); absent channels are written', () => {
@@ -207,15 +210,15 @@ test('collapse quick fixes on a wrn: dense_widen_factor 1 → 2, widen_factor 4 
       ['reduce-depth', 'Make the WRN shallower (depth 16 → 10)'],
     ],
   );
-  const lines = (i: number): string[] => applyEdits(WRN, fixes[i].edits).split('\n');
+  const lines = (i: number): string[] => applyEdits(WRN, at(fixes, i).edits).split('\n');
   assert.equal(lines(0)[8], '  dense_widen_factor: 2');
   assert.equal(lines(1)[5], '  widen_factor: 8');
   assert.equal(lines(4)[4], '  depth: 10');
   // Each fixed file still resolves; the raised twin is density 2/4.
-  assert.equal(resolved(applyEdits(WRN, fixes[0].edits)).sparsity.density, 0.5);
+  assert.equal(resolved(applyEdits(WRN, at(fixes, 0).edits)).sparsity.density, 0.5);
   // Halfway to k when doubling would reach it: k_D 3 of k 4 → 3.5.
   const near = WRN.replace('dense_widen_factor: 1', 'dense_widen_factor: 3');
-  assert.equal(fixesFor('collapse', analyse(near), resolved(near))[0].title, 'Raise the density (dense_widen_factor 3 → 3.5)');
+  assert.equal(at(fixesFor('collapse', analyse(near), resolved(near)), 0).title, 'Raise the density (dense_widen_factor 3 → 3.5)');
 });
 
 test('a mask-time collapse of a conv net blames the channels, not the MLP width', () => {

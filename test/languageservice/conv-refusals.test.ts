@@ -9,6 +9,7 @@ import { analyse } from '../../src/languageservice/document';
 import { codeActions, validate } from '../../src/languageservice/validate';
 import { applyEdits } from '../../src/languageservice/yaml-edit';
 import { DiagnosticSeverity } from '../../src/languageservice/types';
+import { at } from '../../src/shared/checked';
 
 const uri = 'file:///tmp/ws/conv-refusal.gradflow.yaml';
 
@@ -34,13 +35,14 @@ test('sparse_kernels on with a cnn: an error on line 12 of the file, fixed by au
   const errors = diags.filter((d) => d.severity === DiagnosticSeverity.Error);
   assert.equal(errors.length, 1, JSON.stringify(diags));
   const d = errors[0];
+  assert.ok(d);
   assert.deepEqual(d.range, { start: { line: 11, character: 18 }, end: { line: 11, character: 20 } });
   assert.match(d.message, /^engine\.sparse_kernels: expected auto or off with architecture 'cnn', found 'on'/);
   const actions = codeActions(doc, diags);
   assert.equal(actions.length, 1);
-  assert.equal(actions[0].title, "Change to 'auto'");
-  assert.equal(actions[0].isPreferred, true);
-  const edits = actions[0].edit?.changes?.[uri];
+  assert.equal(at(actions, 0).title, "Change to 'auto'");
+  assert.equal(at(actions, 0).isPreferred, true);
+  const edits = at(actions, 0).edit?.changes?.[uri];
   assert.ok(edits);
   const fixed = applyEdits(TEXT, edits);
   assert.equal(fixed.split('\n')[11], '  sparse_kernels: auto   # try the sparse path');
@@ -57,6 +59,6 @@ test('switching the architecture to mlp clears the error; wrn raises it', () => 
   const wrn = TEXT.replace('shape: [8, 8, 1]', 'shape: [32, 32, 3]').replace('  architecture: cnn\n  channels: [4, 8]\n', '  architecture: wrn\n  depth: 10\n  widen_factor: 1\n');
   const errs = validate(analyse(wrn, uri)).filter((d) => d.severity === DiagnosticSeverity.Error);
   assert.equal(errs.length, 1, JSON.stringify(errs));
-  assert.equal(errs[0].range.start.line, 12);
-  assert.match(errs[0].message, /architecture 'wrn'/);
+  assert.equal(at(errs, 0).range.start.line, 12);
+  assert.match(at(errs, 0).message, /architecture 'wrn'/);
 });

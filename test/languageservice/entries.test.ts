@@ -10,6 +10,7 @@ import { codeLens } from '../../src/languageservice/codelens';
 import { completion } from '../../src/languageservice/completion';
 import { hover } from '../../src/languageservice/hover';
 import { atCursor } from './cursor';
+import { at } from '../../src/shared/checked';
 
 function hoverTitle(marked: string): string | undefined {
   const { text, position } = atCursor(marked);
@@ -44,10 +45,10 @@ test('key entries: paths, columns of key, colon and value; comments, quotes, flo
     [6, 'name', 'scalar', '"a # not: a comment"', false],
     [7, 'run', 'text', '', false],
   ]);
-  const width = e[1];
+  const width = at(e, 1);
   assert.deepEqual([width.keyStart, width.keyEnd, width.colon, width.valueStart, width.valueEnd], [2, 7, 7, 9, 12]);
-  assert.equal(e[2].keyEnd, 14); // the quotes are part of the key's text
-  assert.deepEqual(e[3].flowClose, { at: { line: 5, character: 36 }, empty: false });
+  assert.equal(at(e, 2).keyEnd, 14); // the quotes are part of the key's text
+  assert.deepEqual(at(e, 3).flowClose, { at: { line: 5, character: 36 }, empty: false });
   assert.deepEqual(keyEntries('a: [1\n  b: {\n'), keyEntries('a: [1\n  b: {\n')); // a broken file: no throw
 });
 

@@ -5,6 +5,7 @@ import { parseExperiment } from '../../src/config/parse';
 import { fixesFor, formatNumber, raiseDensity, lowerLearningRate } from '../../src/languageservice/quick-fixes';
 import { applyEdits, setScalar, writtenValue } from '../../src/languageservice/yaml-edit';
 import type { ExperimentConfig } from '../../src/shared/experiment';
+import { at } from '../../src/shared/checked';
 
 function cfg(text: string): ExperimentConfig {
   const r = parseExperiment(text, '/tmp/q.gradflow.yaml');
@@ -87,6 +88,7 @@ test('nan: lower the learning rate written without exponent; a learning rate abs
 test('collapse-at-mask raises the density; `density` is doubled, or halfway to 1', () => {
   const text = 'model:\n  width: 100\nsparsity:\n  method: random\n  density: 0.3\n';
   const [f] = fixesFor('collapse-at-mask', analyse(text), cfg(text));
+  assert.ok(f);
   assert.equal(applyEdits(text, f.edits), text.replace('density: 0.3', 'density: 0.6'));
   const high = text.replace('0.3', '0.6');
   assert.equal(applyEdits(high, raiseDensity(analyse(high), cfg(high))?.edits ?? []), text.replace('density: 0.3', 'density: 0.8'));
@@ -148,8 +150,8 @@ test('collapse-at-mask with a global criterion: layerwise scope first, then dens
     ['raise-density', false],
     ['switch-to-synflow', false],
   ]);
-  assert.equal(applyEdits(text, fixes[0].edits), text.replace('scope: global', 'scope: layerwise'));
-  assert.equal(applyEdits(text, fixes[2].edits), text.replace('method: grasp', 'method: synflow'));
+  assert.equal(applyEdits(text, at(fixes, 0).edits), text.replace('scope: global', 'scope: layerwise'));
+  assert.equal(applyEdits(text, at(fixes, 2).edits), text.replace('method: grasp', 'method: synflow'));
   // Layerwise synflow: only the density can help.
   const syn = 'model:\n  width: 100\nsparsity:\n  method: synflow\n  density: 0.3\n';
   assert.deepEqual(fixesFor('collapse-at-mask', analyse(syn), cfg(syn)).map((f) => f.id), ['raise-density']);

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { alertRange, analyse, diagnosticKey, emptyRunState, recordedFixes, runDiagnostics } from '../../src/languageservice';
 import { applyEdits } from '../../src/languageservice/yaml-edit';
 import type { Alert } from '../../src/shared/protocol';
+import { at } from '../../src/shared/checked';
 
 const uri = 'file:///tmp/ws/fixes.gradflow.yaml';
 const FILE = [
@@ -42,17 +43,17 @@ test('an alert becomes LSP diagnostics on the stamped key first, with related in
       [6, 2, 'gradflow run', 'explosion'],
     ],
   );
-  assert.match(diagnostics[0].message, /^Exploding gradients in the dense net, layer 1 \(output\), at step 40: measured 5\.00e\+4\./);
-  assert.match(diagnostics[0].message, /\(1 more explosion alert in this run\)$/);
-  assert.deepEqual(diagnostics[0].relatedInformation?.map((r) => [r.location.uri, r.location.range.start.line, r.message]), [[uri, 6, 'also implicated: training.optimizer']]);
+  assert.match(at(diagnostics, 0).message, /^Exploding gradients in the dense net, layer 1 \(output\), at step 40: measured 5\.00e\+4\./);
+  assert.match(at(diagnostics, 0).message, /\(1 more explosion alert in this run\)$/);
+  assert.deepEqual(at(diagnostics, 0).relatedInformation?.map((r) => [r.location.uri, r.location.range.start.line, r.message]), [[uri, 6, 'also implicated: training.optimizer']]);
   // Each diagnostic has its fixes; the one for its own line is first and preferred.
-  const onLr = fixes.get(diagnosticKey(diagnostics[0])) ?? assert.fail('fixes recorded for the learning_rate diagnostic');
-  assert.match(onLr[0].title, /^Lower the learning rate ×0\.1 \(5 → 0\.5\)$/);
-  assert.equal(onLr[0].isPreferred, true);
-  assert.equal(applyEdits(FILE, onLr[0].edit.changes[uri]), FILE.replace('learning_rate: 5 #', 'learning_rate: 0.5 #'));
-  const onOptimizer = fixes.get(diagnosticKey(diagnostics[1])) ?? assert.fail('fixes recorded for the optimizer diagnostic');
-  assert.equal(onOptimizer[0].title, 'Switch optimizer to sgd');
-  assert.equal(onOptimizer[0].isPreferred, true);
+  const onLr = fixes.get(diagnosticKey(at(diagnostics, 0))) ?? assert.fail('fixes recorded for the learning_rate diagnostic');
+  assert.match(at(onLr, 0).title, /^Lower the learning rate ×0\.1 \(5 → 0\.5\)$/);
+  assert.equal(at(onLr, 0).isPreferred, true);
+  assert.equal(applyEdits(FILE, at(onLr, 0).edit.changes[uri] ?? assert.fail('no edits for the file')), FILE.replace('learning_rate: 5 #', 'learning_rate: 0.5 #'));
+  const onOptimizer = fixes.get(diagnosticKey(at(diagnostics, 1))) ?? assert.fail('fixes recorded for the optimizer diagnostic');
+  assert.equal(at(onOptimizer, 0).title, 'Switch optimizer to sgd');
+  assert.equal(at(onOptimizer, 0).isPreferred, true);
   assert.equal(onOptimizer.find((a) => /learning rate/.test(a.title))?.isPreferred, false);
 });
 
@@ -63,8 +64,8 @@ test('a code-action request gets the recorded fixes of the diagnostics it names,
   assert.equal(new Set(both).size, both.length);
   assert.deepEqual(both, ['Lower the learning rate ×0.1 (5 → 0.5)', 'Switch optimizer to sgd']);
   // A diagnostic the server did not publish (another source, or an older text) gets nothing.
-  assert.deepEqual(recordedFixes(fixes, [{ ...diagnostics[0], source: 'gradflow' }]), []);
-  assert.deepEqual(recordedFixes(fixes, [{ ...diagnostics[0], message: 'older' }]), []);
+  assert.deepEqual(recordedFixes(fixes, [{ ...at(diagnostics, 0), source: 'gradflow' }]), []);
+  assert.deepEqual(recordedFixes(fixes, [{ ...at(diagnostics, 0), message: 'older' }]), []);
 });
 
 test('no fixes while the file has errors; the diagnostics stay', () => {

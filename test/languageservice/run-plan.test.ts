@@ -6,6 +6,7 @@ import { emptyRunState, planRunDiagnostics } from '../../src/languageservice/run
 import { applyEdits } from '../../src/languageservice/yaml-edit';
 import { fixesFor } from '../../src/languageservice/quick-fixes';
 import type { Alert } from '../../src/shared/protocol';
+import { at } from '../../src/shared/checked';
 
 const FILE = [
   'dataset:', //                0
@@ -39,13 +40,14 @@ test('run diagnostics follow the text; the one a quick fix addressed goes at onc
   ]);
   // The preferred quick fix lowers the learning rate ×0.1.
   const [fix] = fixesFor('explosion', analyse(FILE), state.config ?? assert.fail());
+  assert.ok(fix);
   assert.equal(fix.title, 'Lower the learning rate ×0.1 (5 → 0.5)');
   const fixed = applyEdits(FILE, fix.edits);
   const after = planRunDiagnostics(state, analyse(fixed));
   // The learning-rate diagnostic is gone; the optimizer one remains, marked as from the earlier run.
   assert.deepEqual(after.map((d) => [d.range.start.line, d.severity]), [[6, 'information']]);
-  assert.match(after[0].message, /^\(from the run before training\.learning_rate was changed\)/);
-  assert.deepEqual(after[0].related, []);
+  assert.match(at(after, 0).message, /^\(from the run before training\.learning_rate was changed\)/);
+  assert.deepEqual(at(after, 0).related, []);
 });
 
 test('an edit elsewhere moves the diagnostics with their lines and keeps them', () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { validate, codeActions, uriToPath } from '../../src/languageservice/validate';
 import { applyEdits } from '../../src/languageservice/yaml-edit';
 import { analyse } from '../../src/languageservice/document';
+import { at } from '../../src/shared/checked';
 
 const uri = 'file:///tmp/ws/bad.gradflow.yaml';
 
@@ -15,6 +16,7 @@ test('an unknown enum value is flagged on the value, 0-based, with a did-you-mea
   // line 0: model:   line 1: "  activation: rleu" — the value starts at character 14.
   const text = 'model:\n  activation: rleu\n';
   const [d, ...rest] = validate(analyse(text, uri));
+  assert.ok(d);
   assert.equal(rest.length, 0);
   assert.deepEqual(d.range, { start: { line: 1, character: 14 }, end: { line: 1, character: 18 } });
   assert.equal(d.severity, 1);
@@ -23,28 +25,31 @@ test('an unknown enum value is flagged on the value, 0-based, with a did-you-mea
   assert.match(d.message, /^model\.activation: /);
   assert.deepEqual(d.data, { key: 'model.activation', suggestion: 'relu' });
   const [fix] = codeActions(analyse(text, uri), [d]);
+  assert.ok(fix);
   assert.equal(fix.title, "Change to 'relu'");
-  assert.equal(applyEdits(text, fix.edit.changes[uri]), 'model:\n  activation: relu\n');
+  assert.equal(applyEdits(text, fix.edit.changes[uri] ?? assert.fail('no edits for the file')), 'model:\n  activation: relu\n');
 });
 
 test('an unknown key is flagged on the key name', () => {
   const text = 'training:\n  lerning_rate: 0.1\n';
   const [d] = validate(analyse(text, uri));
+  assert.ok(d);
   assert.deepEqual(d.range, { start: { line: 1, character: 2 }, end: { line: 1, character: 14 } });
   assert.equal(d.code, 'unknown-key');
   const [fix] = codeActions(analyse(text, uri), [d]);
-  assert.equal(applyEdits(text, fix.edit.changes[uri]), 'training:\n  learning_rate: 0.1\n');
+  assert.ok(fix);
+  assert.equal(applyEdits(text, fix.edit.changes[uri] ?? assert.fail('no edits for the file')), 'training:\n  learning_rate: 0.1\n');
 });
 
 test('an out-of-range number and a YAML syntax error', () => {
   const range = validate(analyse('training:\n  learning_rate: -1\n', uri));
   assert.equal(range.length, 1);
-  assert.equal(range[0].code, 'out-of-range');
-  assert.equal(range[0].range.start.line, 1);
+  assert.equal(at(range, 0).code, 'out-of-range');
+  assert.equal(at(range, 0).range.start.line, 1);
   const syntax = validate(analyse('model:\n  width: [1, 2\n', uri));
   assert.ok(syntax.length >= 1);
-  assert.equal(syntax[0].code, 'yaml-syntax');
-  assert.equal(syntax[0].severity, 1);
+  assert.equal(at(syntax, 0).code, 'yaml-syntax');
+  assert.equal(at(syntax, 0).severity, 1);
 });
 
 test('file URIs become paths', () => {
@@ -59,7 +64,7 @@ test('a misspelt section beside the right one is merged into it, never renamed i
   assert.ok(d);
   const actions = codeActions(analyse(text, uri), [d]);
   assert.deepEqual(actions.map((a) => a.title), ["Merge into 'model' (already in the file)"]);
-  const merged = applyEdits(text, actions[0].edit.changes[uri]);
+  const merged = applyEdits(text, at(actions, 0).edit.changes[uri] ?? assert.fail('no edits for the file'));
   assert.equal(merged, ['model:', '  width: 64', '  activation: swish', '  batch_norm: true', 'training:', '  epochs: 2', ''].join('\n'));
   // The merged file is valid: no duplicate key, no unknown key.
   assert.deepEqual(validate(analyse(merged, uri)), []);
@@ -91,11 +96,13 @@ test('issue 18: the memory estimate and misfitting YAML tags are diagnostics on 
   // Sparse net 200,000 inputs × width 128 with Adam, plus data, passes each own limit but not a 1,024 MB bound.
   const text = 'dataset:\n  name: synthetic\n  synthetic: {features: 200000, train_size: 256, test_size: 64}\nmodel: {width: 128}\nsparsity: {method: random, dense_width: 32}\nrun: {max_memory_mb: 1024}\n';
   const [mem, ...more] = validate(analyse(text, uri));
+  assert.ok(mem);
   assert.equal(more.length, 0);
   assert.equal(mem.range.start.line, 2);
   assert.match(mem.message, /^dataset\.synthetic\.features: estimated peak memory [\d,]+ MB, more than the bound of 1,024 MB \(run\.max_memory_mb\)/);
   assert.deepEqual(validate(analyse(text.replace('1024', '8192'), uri)), []);
   const [tag] = validate(analyse('name: !!float 3\n', uri));
+  assert.ok(tag);
   assert.equal(tag.range.start.line, 0);
   assert.match(tag.message, /^name: YAML: tag '!!float' does not fit '3'/);
 });

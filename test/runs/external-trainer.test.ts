@@ -20,6 +20,7 @@ import { analyse } from '../../src/languageservice/document';
 import { alertRange } from '../../src/languageservice/run-fixes';
 import { hover } from '../../src/languageservice/hover';
 import { cliPath, repoRoot, tmpDir } from '../trainer/helpers';
+import * as checked from '../../src/shared/checked';
 
 const PYTHON = '/usr/bin/python3';
 const noPython = fs.existsSync(PYTHON) ? false : 'no /usr/bin/python3 on this machine';
@@ -70,7 +71,7 @@ function groupMembers(pgid: number): number[] {
   return out
     .split('\n')
     .map((l) => l.trim().split(/\s+/))
-    .filter((f) => f.length >= 3 && Number(f[1]) === pgid && !f[2].startsWith('Z'))
+    .filter((f) => f.length >= 3 && Number(f[1]) === pgid && !checked.at(f, 2).startsWith('Z'))
     .map((f) => Number(f[0]));
 }
 
@@ -94,7 +95,7 @@ describe('host-side numbers', () => {
   });
   test('the first non-finite number of a step: the loss, else the first layer', () => {
     assert.deepEqual(firstNonFinite(NaN, layers), { where: 'loss', value: NaN });
-    assert.deepEqual(firstNonFinite(1, [layers[0], { raw: { l1: 1, l2: Infinity }, masked: { l1: 1, l2: 1 } }]), { where: 1, value: Infinity });
+    assert.deepEqual(firstNonFinite(1, [checked.at(layers, 0), { raw: { l1: 1, l2: Infinity }, masked: { l1: 1, l2: 1 } }]), { where: 1, value: Infinity });
     assert.equal(firstNonFinite(1, layers), undefined);
   });
   test('the script receives the file spelling (snake_case) and trainer.args exactly as written', () => {
@@ -123,9 +124,9 @@ describe('script messages are decoded and refused with a reason', () => {
     assert.equal(r.message.type, 'step');
     if (r.message.type !== 'step') return;
     assert.ok(Number.isNaN(r.message.metrics.loss));
-    assert.equal(r.message.metrics.layers[0].raw.l1, Infinity);
-    assert.ok(Number.isNaN(r.message.metrics.layers[0].raw.l2));
-    assert.equal(r.message.metrics.layers[0].masked.l1, Infinity);
+    assert.equal(checked.at(r.message.metrics.layers, 0).raw.l1, Infinity);
+    assert.ok(Number.isNaN(checked.at(r.message.metrics.layers, 0).raw.l2));
+    assert.equal(checked.at(r.message.metrics.layers, 0).masked.l1, Infinity);
     // "NaN" inside a string stays a string.
     const log = parseScriptLine('{"type": "log", "level": "info", "message": "loss is NaN, Infinity"}');
     assert.ok(log.ok && log.message.type === 'log' && log.message.message === 'loss is NaN, Infinity');
@@ -175,8 +176,8 @@ describe('a Python trainer through startRun', { skip: noPython, timeout: 120_000
     // Points 0, 1, 2 with layer scales 1, 1/2, 1/3: masked L1 of layer i = s(i+1)/2, EGF1 = s·(1+2+3)/2/3 = s.
     assert.deepEqual(sparse.flowPoints.map((p) => p.index), [0, 1, 2]);
     assert.ok(Math.abs(sparse.flowAverage.egf1 - (1 + 1 / 2 + 1 / 3) / 3) < 1e-12);
-    assert.equal(sparse.layers[0].active, 16);
-    assert.equal(sparse.layers[0].density, 0.5);
+    assert.equal(checked.at(sparse.layers, 0).active, 16);
+    assert.equal(checked.at(sparse.layers, 0).density, 0.5);
     assert.deepEqual(summary.alerts, []);
     // The log holds ready, every step and epoch in order, and the script's stdout.
     const log = readMetrics(outcome.runDir);
@@ -396,11 +397,12 @@ describe('gradflow run FILE with a PyTorch script using the Python client', { sk
     assert.equal(r.status, 0, r.stderr);
     const runs = fs.readdirSync(path.join(dir, 'runs'));
     assert.equal(runs.length, 1);
-    const runDir = path.join(dir, 'runs', runs[0]);
+    const runDir = path.join(dir, 'runs', checked.at(runs, 0));
     assert.equal(readRun(runDir)?.status, 'finished');
     const summary = readSummary(runDir);
     assert.ok(summary);
     const [net] = summary.nets;
+    assert.ok(net);
     assert.equal(net.net, 'sparse');
     assert.equal(net.steps, 12);
     assert.equal(net.epochs, 4);
@@ -414,8 +416,8 @@ describe('gradflow run FILE with a PyTorch script using the Python client', { sk
     for (const s of steps) {
       assert.equal(s.layers.length, 2);
       // Masking only removes entries: masked ≤ raw; the unpruned layer's masked gradient is its raw one.
-      assert.ok(s.layers[0].masked.l1 <= s.layers[0].raw.l1 * (1 + 1e-12));
-      assert.ok(Math.abs(s.layers[1].masked.l2 - s.layers[1].raw.l2) <= 1e-9 * s.layers[1].raw.l2);
+      assert.ok(checked.at(s.layers, 0).masked.l1 <= checked.at(s.layers, 0).raw.l1 * (1 + 1e-12));
+      assert.ok(Math.abs(checked.at(s.layers, 1).masked.l2 - checked.at(s.layers, 1).raw.l2) <= 1e-9 * checked.at(s.layers, 1).raw.l2);
     }
   });
 });

@@ -12,6 +12,7 @@ import type { StepMetrics, TrainerToHost } from '../../src/shared/protocol';
 import { DashboardState } from '../../src/extension/dashboard/state';
 import { loadIntoDashboard, loadIntoDashboardAsync } from '../../src/extension/runs/past-runs';
 import type { RunRecord } from '../../src/runs/store';
+import { at } from '../../src/shared/checked';
 
 function tmp(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-mlog-'));
@@ -129,7 +130,7 @@ test('the async reader reads the same and reports progress up to the file size',
   const state = new DashboardState();
   const record: RunRecord = { runId: 'r1', name: 'big', startedAt: '2026-01-01T00:00:00Z', pid: 0, runDir: dir, status: 'killed' };
   await loadIntoDashboardAsync(state, record, { cancelled: () => true });
-  assert.match(state.snapshot().runs[0].meta.message ?? '', /reading metrics\.jsonl was cancelled after 0 lines: what was read is shown/);
+  assert.match(at(state.snapshot().runs, 0).meta.message ?? '', /reading metrics\.jsonl was cancelled after 0 lines: what was read is shown/);
 });
 
 test('the dashboard shows a damaged log and says what was skipped and left out', () => {
@@ -138,7 +139,7 @@ test('the dashboard shows a damaged log and says what was skipped and left out',
   const state = new DashboardState();
   const record: RunRecord = { runId: 'r2', name: 'damaged', startedAt: '2026-01-01T00:00:00Z', pid: 0, runDir: dir, status: 'killed' };
   loadIntoDashboard(state, record);
-  const run = state.snapshot().runs[0];
+  const run = at(state.snapshot().runs, 0);
   assert.equal(run.nets[0]?.series.count, 2);
   assert.equal(run.meta.message, 'killed: the trainer died without writing a summary; 1 unreadable line(s) in metrics.jsonl skipped (first: line 2)');
 });

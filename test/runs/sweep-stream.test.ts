@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { parseExperiment, expandSweep, iterateSweep } from '../../src/config';
 import { localExecutor, planStreamedSweep, planSweep, readManifest, runStreamedSweep, type PlannedRun, type SweepEvent } from '../../src/runs/sweep';
 import { tmpDir, trainerPath } from '../trainer/helpers';
+import { at } from '../../src/shared/checked';
 
 function parsed(yaml: string): NonNullable<ReturnType<typeof parseExperiment>['config']> extends infer C ? { config: C & object; sweep: NonNullable<ReturnType<typeof parseExperiment>['sweep']> } : never {
   const r = parseExperiment(yaml, '/virtual/stream.gradflow.yaml');
@@ -60,11 +61,11 @@ sweep:
   );
   const counts = await handle.done;
   // The workers' pass is created first (pass 1); each worker took one run before the first launch.
-  assert.ok(generatedAtLaunch[0] <= 2, `${generatedAtLaunch[0]} generated at the first launch`); // one per worker
+  assert.ok(at(generatedAtLaunch, 0) <= 2, `${generatedAtLaunch[0]} generated at the first launch`); // one per worker
   assert.ok(launched.length <= 2, `${launched.length} launched`);
   assert.ok(workerPassCount <= 4, `workers' pass generated ${workerPassCount} runs`);
   assert.equal(counts.failed, launched.length);
-  const plan = events[0];
+  const plan = at(events, 0);
   assert.equal(plan.type, 'plan');
   if (plan.type === 'plan') assert.deepEqual([plan.total, plan.skipped, plan.toRun, plan.workers], [100_000, 0, 100_000, 2]);
   // Stopped or not, the manifest holds the whole plan, in iterateSweep's order with its ids.
@@ -74,11 +75,11 @@ sweep:
   for (let k = 0; k < 25; k++) {
     const r = it.next();
     assert.ok(!r.done);
-    assert.equal(m.runs[k].id, r.value.id);
-    assert.deepEqual(m.runs[k].point, r.value.point);
+    assert.equal(at(m.runs, k).id, r.value.id);
+    assert.deepEqual(at(m.runs, k).point, r.value.point);
   }
-  assert.equal(launched[0].id, m.runs[0].id);
-  assert.equal(launched[0].config.run.runsDir, s.dir);
+  assert.equal(at(launched, 0).id, at(m.runs, 0).id);
+  assert.equal(at(launched, 0).config.run.runsDir, s.dir);
   assert.equal(fs.readdirSync(s.dir).filter((f) => f.endsWith('.tmp')).length, 0);
 });
 

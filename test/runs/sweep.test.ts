@@ -6,6 +6,7 @@ import { parseExperiment, expandSweep } from '../../src/config';
 import { countsText, planSweep, runSweep, finishedRuns, readManifest, localExecutor, type SweepEvent, type SweepCounts } from '../../src/runs/sweep';
 import { listRuns } from '../../src/runs/store';
 import { repoRoot, tmpDir, trainerPath } from '../trainer/helpers';
+import { at } from '../../src/shared/checked';
 
 function sweepYaml(runsDir: string, datasets: string[]): string {
   return `name: sweep-test
@@ -55,7 +56,7 @@ test('a sweep runs every point once in a pool, and re-running it skips finished 
   const runs = listRuns(p.dir);
   const version = (JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
   assert.ok(runs.every((r) => r.gradflowVersion === version));
-  const header = path.join(runs[0].runDir, 'run.json');
+  const header = path.join(at(runs, 0).runDir, 'run.json');
   fs.chmodSync(header, 0o644);
   fs.writeFileSync(header, JSON.stringify({ ...JSON.parse(fs.readFileSync(header, 'utf8')), gradflowVersion: '0.0.1' }));
   const third: SweepEvent[] = [];

@@ -45,7 +45,7 @@ export function assertRatesReached(sweepDir: string, rates: readonly number[]): 
     const log = readMetrics(r.runDir);
     assert.ok(log.some((m) => m.type === 'log' && m.message.includes(`fake trainer: lr=${lr} epochs=2`)), `run ${r.runId} trained with lr ${lr}`);
     // 2 epochs × 3 steps: final train loss 1/(1 + 6·lr).
-    assert.equal(readSummary(r.runDir)?.nets[0].final.train.loss, 1 / (1 + 6 * lr));
+    assert.equal(readSummary(r.runDir)?.nets[0]?.final.train.loss, 1 / (1 + 6 * lr));
   }
   assert.deepEqual(seen.sort(), [...rates].sort());
 }

@@ -9,6 +9,7 @@ import { analyse, recordedFixes } from '../../src/languageservice';
 import { RunReports } from '../../src/server/run-reports';
 import type { RunReport } from '../../src/shared/lsp-protocol';
 import type { Alert } from '../../src/shared/protocol';
+import { at } from '../../src/shared/checked';
 
 const uri = 'file:///tmp/ws/reports.gradflow.yaml';
 const TEXT = ['dataset:', '  name: synthetic', 'model:', '  width: 64', '  batch_norm: true', 'training:', '  optimizer: sgd', '  learning_rate: 5', ''].join('\n');
@@ -28,7 +29,7 @@ test('alerts of one kind give one diagnostic with a count; a trainer error lands
     [3, 'trainer-error'],
     [7, 'explosion'],
   ]);
-  assert.match(ds[1].message, /at step 10: .*\(1 more explosion alert in this run\)$/s);
+  assert.match(at(ds, 1).message, /at step 10: .*\(1 more explosion alert in this run\)$/s);
   assert.deepEqual([...(runs.kinds(uri) ?? [])], ['explosion']);
   assert.equal(runs.textOf(uri), TEXT);
   assert.deepEqual(recordedFixes(runs.fixes(uri), ds).map((a) => a.title), ['Lower the learning rate ×0.1 (5 → 0.5)']);

@@ -25,7 +25,9 @@ describe('PyTorch examples', { skip }, () => {
     assert.equal(r.code, 0, r.stderr);
     const got = JSON.parse(r.stdout) as { train: number[]; validation: number[]; test: number }[];
     cases.forEach((c, i) => {
-      const want = splitIndices('fashion-mnist', c.nTrain, c.nTest, { name: 'fashion-mnist', validationFraction: c.f, trainLimit: c.trainLimit, testLimit: c.testLimit }, c.seed);
+      const { trainLimit, testLimit } = c;
+      const dataset = { name: 'fashion-mnist', validationFraction: c.f, ...(trainLimit !== undefined ? { trainLimit } : {}), ...(testLimit !== undefined ? { testLimit } : {}) } as const;
+      const want = splitIndices('fashion-mnist', c.nTrain, c.nTest, dataset, c.seed);
       assert.deepEqual(got[i].train, Array.from(want.train), `case ${i} train`);
       assert.deepEqual(got[i].validation, Array.from(want.validation), `case ${i} validation`);
       assert.equal(got[i].test, want.test.length, `case ${i} test`);

@@ -13,6 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as vscodeApi from 'vscode';
 import type { RunOutcome } from '../../src/runs/session';
+import { at } from '../../src/shared/checked';
 
 /**
  * Loaded in run(), not at import: `node --test out/test/` also loads every .js under a `test`
@@ -121,6 +122,7 @@ export async function run(): Promise<void> {
     const uri = vscode.Uri.file(broken);
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
     const [d] = await waitForDiagnostics(uri, 'gradflow', (ds) => ds.length > 0, 20_000);
+    assert.ok(d);
     assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
     assert.deepEqual([d.range.start.line, d.range.start.character, d.range.end.character], [1, 14, 18]);
     assert.match(d.message, /did you mean 'relu'/);
@@ -143,7 +145,7 @@ export async function run(): Promise<void> {
     const ds = await waitForDiagnostics(exploding, 'gradflow run', (all) => all.some((d) => d.range.start.line === lrLine), 10_000);
     const onLr = ds.filter((d) => d.range.start.line === lrLine);
     assert.ok(onLr.some((d) => d.code === 'explosion' || d.code === 'nan'), `explosion/nan on line ${lrLine}: ${JSON.stringify(onLr.map((d) => d.message))}`);
-    const actions = await vscode.commands.executeCommand<vscodeApi.CodeAction[]>('vscode.executeCodeActionProvider', exploding, onLr[0].range);
+    const actions = await vscode.commands.executeCommand<vscodeApi.CodeAction[]>('vscode.executeCodeActionProvider', exploding, at(onLr, 0).range);
     assert.ok(actions.some((a) => a.title.startsWith('Lower the learning rate')), `quick fixes: ${actions.map((a) => a.title).join(', ')}`);
   });
 
@@ -183,7 +185,7 @@ export async function run(): Promise<void> {
     const again = await vscode.commands.executeCommand<RunOutcome[]>('gradflow.runSweep', uri);
     assert.deepEqual(again, [], 'a second sweep run finds every configuration finished');
     // The study report of that sweep, written next to it and opened.
-    const sweepDir = path.dirname(first[0].runDir ?? '');
+    const sweepDir = path.dirname(at(first, 0).runDir ?? '');
     const files = await vscode.commands.executeCommand<string[]>('gradflow.reportSweep', sweepDir);
     assert.ok(files.some((f) => f.endsWith(`${path.sep}report${path.sep}report.md`)), `report files: ${files.join(', ')}`);
     assert.match(fs.readFileSync(path.join(sweepDir, 'report', 'report.md'), 'utf8'), /Kendall/);

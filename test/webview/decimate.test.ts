@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decimate } from '../../src/extension/dashboard/decimate';
+import { at } from '../../src/shared/checked';
 
 describe('decimate', () => {
   it('matches a hand-computed small case (buckets of 3, 3, 4 interior points)', () => {
@@ -34,7 +35,7 @@ describe('decimate', () => {
     assert.ok(d.x.length >= 1990, `${d.x.length} points`);
     assert.equal(d.x[0], 1);
     assert.equal(d.x[d.x.length - 1], n);
-    for (let i = 1; i < d.x.length; i++) assert.ok(d.x[i] > d.x[i - 1], 'ascending');
+    for (let i = 1; i < d.x.length; i++) assert.ok(at(d.x, i) > at(d.x, i - 1), 'ascending');
     const kept = new Set(d.x);
     const buckets = 999;
     const m = n - 2;
@@ -44,10 +45,10 @@ describe('decimate', () => {
       let lo = start;
       let hi = start;
       for (let i = start; i < end; i++) {
-        if (y[i] < y[lo]) lo = i;
-        if (y[i] > y[hi]) hi = i;
+        if (at(y, i) < at(y, lo)) lo = i;
+        if (at(y, i) > at(y, hi)) hi = i;
       }
-      assert.ok(kept.has(x[lo]) && kept.has(x[hi]), `bucket ${b}`);
+      assert.ok(kept.has(at(x, lo)) && kept.has(at(x, hi)), `bucket ${b}`);
     }
     for (let s = 9973; s < n; s += 9973) assert.ok(kept.has(s), `spike at ${s}`);
     for (let s = 7919; s < n; s += 7919) assert.ok(kept.has(s), `dip at ${s}`);

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import type { NetRole } from '../../src/shared/experiment';
 import type { LayerInfo, NetInfo, RunSummary, TrainerToHost } from '../../src/shared/protocol';
 import { wire } from './fixtures';
+import { at } from '../../src/shared/checked';
 
 /**
  * stem; group1: 9 blocks of conv1 + conv2; group2 and group3: a 1×1 shortcut in block 1, then 9 and
@@ -62,7 +63,7 @@ export function deepRunMessages(runId: string, runDir: string, steps = 60): Trai
       const layers = deepLayerNames().map((_, l) => {
         // Deeper layers get smaller gradients; one sparse layer decays towards collapse.
         const v = (0.5 + 0.3 * Math.sin(s / 5 + l)) * 10 ** (-l / 28) * (net === 'sparse' && l === 40 ? Math.exp(-s / 8) : 1);
-        return { active: netInfo(net).layers[l].active, raw: { l1: v * 30, l2: v * 1.2 }, masked: { l1: v * 20, l2: v } };
+        return { active: at(netInfo(net).layers, l).active, raw: { l1: v * 30, l2: v * 1.2 }, masked: { l1: v * 20, l2: v } };
       });
       const egf2 = layers.reduce((a, l) => a + l.masked.l2, 0) / layers.length;
       out.push({

@@ -15,6 +15,7 @@ import {
   type DashboardModel,
   type HostToPage,
 } from '../../src/shared/webview-protocol';
+import { at } from '../../src/shared/checked';
 
 export function netInfo(net: NetRole): NetInfo {
   const dense = net === 'dense';
@@ -51,7 +52,7 @@ export function step(net: NetRole, s: number, withLayers: boolean, nanAt = -1): 
   const l2 = [0.8 * wiggle * scale, (net === 'sparse' ? 0.5 * decay * decay : 0.4) * wiggle, 0.3 * wiggle * scale * (1 + s / 400)];
   const layers = withLayers
     ? l2.map((v, i) => ({
-        active: netInfo(net).layers[i].active,
+        active: at(netInfo(net).layers, i).active,
         raw: { l1: v * 40, l2: v * 1.3 },
         masked: { l1: v * 25, l2: s === nanAt && i === 1 ? NaN : v },
       }))
@@ -143,7 +144,7 @@ function mutate(sample: unknown, path: Path, f: (parent: Record<string | number,
   const copy: unknown = JSON.parse(JSON.stringify(sample));
   let parent = copy as Record<string | number, unknown>;
   for (const k of path.slice(0, -1)) parent = parent[k] as Record<string | number, unknown>;
-  f(parent, path[path.length - 1]);
+  f(parent, at(path, path.length - 1));
   return copy;
 }
 

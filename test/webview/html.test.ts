@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { bootView, dashboardCsp, makeNonce, renderDashboardHtml } from '../../src/extension/dashboard/html';
 import type { RunMeta } from '../../src/shared/webview/types';
 import { decodePngDataUrl } from '../../src/extension/dashboard/png';
+import { at } from '../../src/shared/checked';
 
 const cspSource = 'https://file+.vscode-resource.vscode-cdn.net';
 const scriptUri = 'https://file+.vscode-resource.vscode-cdn.net/ext/dist/webview.js';
@@ -21,13 +22,13 @@ describe('renderDashboardHtml', () => {
   it('has one script, carrying the nonce: a loader that adds the bundle with the nonce once the document has loaded; the stylesheet is inline with the nonce', () => {
     const scripts = [...html.matchAll(/<script\b([^>]*)>([^<]*)<\/script>/g)];
     assert.equal(scripts.length, 1);
-    assert.equal(scripts[0][1], ` nonce="${nonce}"`);
+    assert.equal(at(scripts, 0)[1], ` nonce="${nonce}"`);
     assert.equal(
-      scripts[0][2],
+      at(scripts, 0)[2],
       `addEventListener('load', function () { var s = document.createElement('script'); s.nonce = "${nonce}"; s.src = "${scriptUri}"; document.body.appendChild(s); }, { once: true });`,
     );
     assert.deepEqual([...html.matchAll(/<link\b[^>]*>/g)], []);
-    assert.deepEqual([...html.matchAll(/<style\b[^>]*>([^<]*)<\/style>/g)].map((m) => [m[0].slice(0, m[0].indexOf('>') + 1), m[1].trim()]), [
+    assert.deepEqual([...html.matchAll(/<style\b[^>]*>([^<]*)<\/style>/g)].map((m) => [m[0].slice(0, m[0].indexOf('>') + 1), at(m, 1).trim()]), [
       [`<style nonce="${nonce}">`, styleText.trim()],
     ]);
   });

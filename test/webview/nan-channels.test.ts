@@ -13,6 +13,7 @@ import { readTrainerMessage, type TrainerToHost } from '../../src/shared/protoco
 import { emptyModel } from '../../src/shared/webview-protocol';
 import { readMetrics, readSummary } from '../../src/runs/store';
 import { epoch, pageApply, step, wire } from './fixtures';
+import { at } from '../../src/shared/checked';
 
 test('trainer → host: a NaN loss and norm arrive as null over JSON and are read back as NaN', () => {
   const sent = step('sparse', 7, true, 7); // NaN in the first layer's norms at step 7
@@ -41,7 +42,7 @@ test('host → webview: the decoded NaN is sent as null, passes the page guard, 
     state.apply('r', decoded);
   }
   const page = pageApply(emptyModel(), state.drainUpdates()); // asserts isHostToPage on each wired message
-  const loss = page.runs[0].nets[0].series.loss;
+  const loss = at(at(page.runs, 0).nets, 0).series.loss;
   assert.deepEqual(loss.x, [1, 2, 3, 4, 5]);
   assert.equal(loss.y[2], null);
   assert.ok(loss.y.every((y, i) => (i === 2 ? y === null : typeof y === 'number')));
@@ -77,6 +78,7 @@ test('summary.json on disk: a diverged net\'s NaN measures are read back as NaN,
     const s = readSummary(dir);
     assert.ok(s !== undefined);
     const [n] = s.nets;
+    assert.ok(n);
     assert.ok(Number.isNaN(n.final.test.loss) && Number.isNaN(n.flowAverage.egf1) && Number.isNaN(n.flowAverage.g1));
     assert.equal(n.flowAverage.egf2, 0.5);
     assert.equal(n.steps, 3);

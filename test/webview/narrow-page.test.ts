@@ -18,6 +18,7 @@ import { WebviewPage, repoRoot, skip } from './browser-harness';
 import { DEEP_LAYERS, deepLayerNames, deepRunMessages } from './deep-fixture';
 import { init, pairRun } from './fixtures';
 import { runSummary, wire } from './sweep-fixtures';
+import * as checked from '../../src/shared/checked';
 
 /* Page code is written as strings: this file compiles with the Node tsconfig (no DOM lib). */
 
@@ -185,8 +186,8 @@ describe('dashboard at the default split width (chromium, 600 px)', { skip }, ()
       const t = await xTicks(card);
       assert.equal(t[t.length - 1], 516, `${card}: ${t.join(' ')}`);
       assert.ok(!t.includes(500), `${card}: ${t.join(' ')}`);
-      const spacing = t[1] - t[0];
-      assert.ok(t[t.length - 1] - t[t.length - 2] >= spacing / 2, `${card}: ${t.join(' ')}`);
+      const spacing = checked.at(t, 1) - checked.at(t, 0);
+      assert.ok(checked.at(t, t.length - 1) - checked.at(t, t.length - 2) >= spacing / 2, `${card}: ${t.join(' ')}`);
     }
   });
 
@@ -211,6 +212,8 @@ describe('dashboard at the default split width (chromium, 600 px)', { skip }, ()
     await showRun(dynId);
     // The page's theme: charts-purple for the sparse net's points, charts-green for the dense twin's.
     const [purple, green] = await page.evaluate<number[]>(`(${COLOUR_INK})('#gf-l2 canvas', ['#b180d7', '#89d185'])`);
+    assert.ok(purple);
+    assert.ok(green);
     assert.ok(purple > 20 && green > 20, `purple ${purple} px, green ${green} px`);
     await shot('narrow-flow-points');
   });

@@ -13,6 +13,7 @@ import { decodePngDataUrl } from '../../src/extension/dashboard/png';
 import { WEBVIEW_PROTOCOL_VERSION, isPageToHost, type PageToHost } from '../../src/shared/webview-protocol';
 import { WebviewPage, repoRoot, skip } from './browser-harness';
 import { alert, init, pairRun, ready, step } from './fixtures';
+import { at } from '../../src/shared/checked';
 
 /* Page code is written as strings: this file compiles with the Node tsconfig (no DOM lib). */
 
@@ -220,8 +221,8 @@ describe('dashboard page in chromium', { skip }, () => {
 
     // The trainer names the run: the real run is added, the starting entry removed, the focus follows.
     const r = ready('real-9', ['sparse']);
-    const info = r.nets[0];
-    info.layers[1] = { ...info.layers[1], active: 16, total: 40000, density: 16 / 40000 };
+    const info = at(r.nets, 0);
+    info.layers[1] = { ...at(info.layers, 1), active: 16, total: 40000, density: 16 / 40000 };
     state.addRun({ runId: 'real-9', title: 'tiny-density', status: 'running' });
     state.apply('real-9', r);
     state.removeRun('starting-run-9', 'real-9');

@@ -9,6 +9,7 @@ import { DashboardState } from '../../src/extension/dashboard/state';
 import type { Alert } from '../../src/shared/protocol';
 import { WEBVIEW_PROTOCOL_VERSION, type HostToPage } from '../../src/shared/webview-protocol';
 import { alert, pairRun } from './fixtures';
+import { at } from '../../src/shared/checked';
 
 const flush = (): Promise<void> => new Promise((r) => setTimeout(r, 10));
 /** The repository: the panel inlines its media/dashboard.css. */
@@ -34,7 +35,7 @@ describe('DashboardPanel (against a vscode stand-in)', () => {
 
   it('opens one panel beside the editor with the CSP html, and reuses it', () => {
     panel = DashboardPanel.createOrShow(ext, state, { log });
-    fp = fake.panels[0];
+    fp = at(fake.panels, 0);
     assert.equal(fake.panels.length, 1);
     assert.equal(fp.viewType, 'gradflow.dashboard');
     assert.deepEqual(fp.showOptions, { viewColumn: -2, preserveFocus: true });
@@ -59,7 +60,7 @@ describe('DashboardPanel (against a vscode stand-in)', () => {
     assert.deepEqual(types(fp), ['init']);
     const init = fp.posted[0] as Extract<HostToPage, { type: 'init' }>;
     assert.equal(init.model.focusRunId, 'r1');
-    assert.equal(init.model.runs[0].nets[0].series.lastStep, 200);
+    assert.equal(at(at(init.model.runs, 0).nets, 0).series.lastStep, 200);
     state.apply('r1', alert('sparse', 'nan', 201, -1, 'NaN', 'loss NaN'));
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(types(fp), ['init', 'alert']);
@@ -74,7 +75,7 @@ describe('DashboardPanel (against a vscode stand-in)', () => {
     fp.received.fire({ type: 'ready', protocolVersion: WEBVIEW_PROTOCOL_VERSION });
     await flush();
     assert.deepEqual(types(fp), ['init', 'alert', 'init']);
-    assert.equal((fp.posted[2] as Extract<HostToPage, { type: 'init' }>).model.runs[0].alerts.length, 3); // collapse at 150, nan, explosion
+    assert.equal(at((fp.posted[2] as Extract<HostToPage, { type: 'init' }>).model.runs, 0).alerts.length, 3); // collapse at 150, nan, explosion
   });
 
   it('delivers revealAlert to subscribers with the alert itself', async () => {
@@ -85,8 +86,8 @@ describe('DashboardPanel (against a vscode stand-in)', () => {
     fp.received.fire({ type: 'revealAlert', runId: 'r1', alertIndex: 99 }); // no such alert: logged, not delivered
     await flush();
     assert.equal(got.length, 2);
-    assert.equal(got[0][0], 'r1');
-    assert.equal(got[0][1].kind, 'nan');
+    assert.equal(at(got, 0)[0], 'r1');
+    assert.equal(at(got, 0)[1].kind, 'nan');
     assert.ok(log.lines.some((l) => l.startsWith('warn dashboard: no alert 99')));
     sub.dispose();
   });
@@ -147,6 +148,6 @@ describe('DashboardPanel (against a vscode stand-in)', () => {
     const again = DashboardPanel.createOrShow(ext, state, { log });
     assert.equal(fake.panels.length, 2);
     again.dispose();
-    assert.equal(fake.panels[1].disposed, true);
+    assert.equal(at(fake.panels, 1).disposed, true);
   });
 });

@@ -12,6 +12,7 @@ import {
   type RunState,
 } from '../../src/shared/webview-protocol';
 import { assertRejectsMissingFields, assertRejectsNonFinite, assertRejectsWrongTypes, netInfo } from './fixtures';
+import { at } from '../../src/shared/checked';
 
 const series = {
   lastStep: 3,
@@ -172,28 +173,28 @@ describe('applyNotification', () => {
     m = applyNotification(m, { type: 'runAdded', run: { meta: { runId: 'r', title: 't', status: 'running' }, setup: null, nets: [], alerts: [] } });
     const a = (hostSamples[6] as Extract<HostToPage, { type: 'alert' }>).alert;
     m = applyNotification(m, { type: 'alert', runId: 'r', index: 1, alert: a }); // index 0 missing: stale
-    assert.equal(m.runs[0].alerts.length, 0);
+    assert.equal(at(m.runs, 0).alerts.length, 0);
     m = applyNotification(m, { type: 'alert', runId: 'r', index: 0, alert: a });
     m = applyNotification(m, { type: 'alert', runId: 'r', index: 0, alert: a }); // duplicate
-    assert.equal(m.runs[0].alerts.length, 1);
+    assert.equal(at(m.runs, 0).alerts.length, 1);
   });
 
   it('runStatus replaces the diverged nets and the log tail, keeps an earlier message when it has none', () => {
     let m = emptyModel();
     m = applyNotification(m, { type: 'runAdded', run: { meta: { runId: 'r', title: 't', status: 'running' }, setup: null, nets: [], alerts: [] } });
     m = applyNotification(m, { type: 'runStatus', runId: 'r', status: 'failed', message: 'boom', logTail: ['a', 'error: boom'] });
-    assert.deepEqual(m.runs[0].meta, { runId: 'r', title: 't', status: 'failed', message: 'boom', logTail: ['a', 'error: boom'] });
+    assert.deepEqual(at(m.runs, 0).meta, { runId: 'r', title: 't', status: 'failed', message: 'boom', logTail: ['a', 'error: boom'] });
     m = applyNotification(m, { type: 'runStatus', runId: 'r', status: 'diverged', diverged: ['sparse'] });
-    assert.deepEqual(m.runs[0].meta, { runId: 'r', title: 't', status: 'diverged', message: 'boom', diverged: ['sparse'] });
+    assert.deepEqual(at(m.runs, 0).meta, { runId: 'r', title: 't', status: 'diverged', message: 'boom', diverged: ['sparse'] });
   });
 
   it('creates a net on its first series and replaces the series after', () => {
     let m = emptyModel();
     m = applyNotification(m, { type: 'runAdded', run: { meta: { runId: 'r', title: 't', status: 'running' }, setup: null, nets: [], alerts: [] } });
     m = applyNotification(m, { type: 'series', runId: 'r', net: 'dense', series: emptySeries() });
-    assert.deepEqual(m.runs[0].nets.map((n) => n.net), ['dense']);
+    assert.deepEqual(at(m.runs, 0).nets.map((n) => n.net), ['dense']);
     const s = JSON.parse(JSON.stringify(series)) as typeof series;
     m = applyNotification(m, { type: 'series', runId: 'r', net: 'dense', series: s });
-    assert.equal(m.runs[0].nets[0].series, s);
+    assert.equal(at(at(m.runs, 0).nets, 0).series, s);
   });
 });

@@ -5,6 +5,7 @@ import { FakeClock } from '../helpers/fake-clock';
 import { DashboardState } from '../../src/extension/dashboard/state';
 import type { HostToPage } from '../../src/shared/webview-protocol';
 import { step } from './fixtures';
+import { at } from '../../src/shared/checked';
 
 function setup(): { state: DashboardState; clock: FakeClock; sent: { t: number; m: HostToPage }[]; pump: UpdatePump } {
   const state = new DashboardState();
@@ -38,9 +39,9 @@ describe('UpdatePump', () => {
     clock.advance(1000);
     const times = [...new Set(sent.map((x) => x.t))];
     assert.ok(times.length >= 11 && times.length <= 13, `${times.length} flushes over 3 s`);
-    for (let i = 1; i < times.length; i++) assert.ok(times[i] - times[i - 1] >= 250, `gap ${times[i] - times[i - 1]} ms`);
+    for (let i = 1; i < times.length; i++) assert.ok(at(times, i) - at(times, i - 1) >= 250, `gap ${at(times, i) - at(times, i - 1)} ms`);
     assert.ok(sent.every((x) => x.m.type === 'series'));
-    const last = sent[sent.length - 1].m as Extract<HostToPage, { type: 'series' }>;
+    const last = at(sent, sent.length - 1).m as Extract<HostToPage, { type: 'series' }>;
     assert.equal(last.series.lastStep, 300);
   });
 
@@ -56,8 +57,8 @@ describe('UpdatePump', () => {
     clock.advance(1000);
     pump.pageReady();
     assert.deepEqual(sent.map((x) => x.m.type), ['init', 'init']);
-    const init = sent[1].m as Extract<HostToPage, { type: 'init' }>;
-    assert.equal(init.model.runs[0].nets[0].series.lastStep, 2);
+    const init = at(sent, 1).m as Extract<HostToPage, { type: 'init' }>;
+    assert.equal(at(at(init.model.runs, 0).nets, 0).series.lastStep, 2);
   });
 
   it('stops after dispose', () => {

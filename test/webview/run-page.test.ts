@@ -15,6 +15,7 @@ import { readRun, type RunRecord } from '../../src/runs/store';
 import { startLabel } from '../../src/shared/run-status';
 import { WebviewPage, skip } from './browser-harness';
 import { init } from './fixtures';
+import { at } from '../../src/shared/checked';
 
 const FIXTURES = path.resolve(__dirname, '../../../test/fixtures/webview');
 
@@ -150,7 +151,7 @@ describe('run view: status, failure panel, run picker (chromium)', { skip }, () 
     }))`);
     for (const [id, cols] of Object.entries(columns)) {
       // Runs of adjacent columns = vertical lines (an anti-aliased line may take two columns).
-      const groups = cols.filter((c, i) => i === 0 || c !== cols[i - 1] + 1).length;
+      const groups = cols.filter((c, i) => i === 0 || c !== at(cols, i - 1) + 1).length;
       assert.equal(groups, 5, `${id}: one line per update (steps 4, 8, 12, 16, 20); changed columns ${JSON.stringify(cols)}`);
       assert.ok(cols.length <= 10, `${id}: thin lines, ${cols.length} columns`);
     }

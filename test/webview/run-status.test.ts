@@ -15,6 +15,7 @@ import { readMetrics, readRun, type RunRecord } from '../../src/runs/store';
 import { RUN_STATUSES, statusDescription, statusLabel } from '../../src/shared/run-status';
 import { MAX_LOG_TAIL, emptyModel, isHostToPage, type RunMeta } from '../../src/shared/webview-protocol';
 import { init, pageApply, ready, wire } from './fixtures';
+import { at } from '../../src/shared/checked';
 
 const FIXTURES = path.resolve(__dirname, '../../../test/fixtures/webview');
 
@@ -59,8 +60,8 @@ describe('run status on the dashboard', () => {
       live.apply(record.runId, m);
       page = pageApply(page, live.drainUpdates());
     }
-    assert.equal(page.runs[0].meta.status, 'diverged');
-    assert.deepEqual(page.runs[0].meta.diverged, ['sparse', 'dense']);
+    assert.equal(at(page.runs, 0).meta.status, 'diverged');
+    assert.deepEqual(at(page.runs, 0).meta.diverged, ['sparse', 'dense']);
     assert.deepEqual(page, pageApply(emptyModel(), [init(live)]));
     assert.equal(statusLabel('diverged', meta.diverged), 'diverged (sparse, dense)');
     assert.match(statusDescription('diverged', meta.diverged), /the sparse and dense nets hit NaN or Infinity/);
@@ -76,7 +77,7 @@ describe('run status on the dashboard', () => {
     const dir = copyRun('dyn-run');
     const lines = fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').split('\n');
     // What a SIGKILL leaves: the first 40 lines and half of the 41st.
-    fs.writeFileSync(path.join(dir, 'metrics.jsonl'), lines.slice(0, 40).join('\n') + '\n' + lines[40].slice(0, 30));
+    fs.writeFileSync(path.join(dir, 'metrics.jsonl'), lines.slice(0, 40).join('\n') + '\n' + at(lines, 40).slice(0, 30));
     fs.rmSync(path.join(dir, 'summary.json'));
     const old = new Date(Date.now() - 3600_000);
     fs.utimesSync(path.join(dir, 'heartbeat'), old, old);
@@ -86,7 +87,7 @@ describe('run status on the dashboard', () => {
     const state = new DashboardState();
     loadIntoDashboard(state, record);
     const page = pageApply(emptyModel(), [init(state)]);
-    const run = page.runs[0];
+    const run = at(page.runs, 0);
     assert.equal(run.meta.status, 'killed');
     assert.match(run.meta.message ?? '', /^killed: the trainer died without writing a summary; 1 unreadable line\(s\) in metrics.jsonl skipped \(first: line 41\) \(the last line is partial: the trainer stopped mid-write\)$/);
     // The log lines of the fixture's first 40 lines, in order.
@@ -97,7 +98,7 @@ describe('run status on the dashboard', () => {
       .map((m) => `${m.level === 'info' ? '' : `${m.level ?? ''}: `}${m.message ?? ''}`);
     assert.ok(expected.length >= 2);
     assert.deepEqual(run.meta.logTail, expected);
-    assert.ok(run.nets[0].series.count > 0, 'what it measured before it died is kept');
+    assert.ok(at(run.nets, 0).series.count > 0, 'what it measured before it died is kept');
   });
 
   it('a corrupt run says why', () => {
@@ -115,11 +116,11 @@ describe('run status on the dashboard', () => {
     state.apply('r', ready('r', ['sparse']));
     for (let i = 0; i < MAX_LOG_TAIL + 5; i++) state.apply('r', { type: 'log', level: i % 2 === 0 ? 'info' : 'warn', message: `line ${i}` });
     let page = pageApply(emptyModel(), [init(state)]);
-    assert.equal(page.runs[0].meta.logTail, undefined, 'no tail while it runs');
+    assert.equal(at(page.runs, 0).meta.logTail, undefined, 'no tail while it runs');
     state.apply('r', { type: 'error', message: 'out of memory', stack: 'Error: out of memory\n    at train (engine.js:1:1)\n    at main (trainer.js:2:2)' });
     state.setStatus('r', 'failed', 'out of memory (exit code 1)', { log: ['stderr: Aborted'] });
     page = pageApply(page, state.drainUpdates());
-    const meta = page.runs[0].meta;
+    const meta = at(page.runs, 0).meta;
     assert.equal(meta.status, 'failed');
     assert.equal(meta.message, 'out of memory (exit code 1)');
     assert.equal(meta.startedAt, '2026-12-01T10:00:00.000Z');
@@ -132,7 +133,7 @@ describe('run status on the dashboard', () => {
     // A later success (a re-read folder) drops the failure's tail.
     state.setStatus('r', 'finished');
     page = pageApply(page, state.drainUpdates());
-    assert.equal(page.runs[0].meta.logTail, undefined);
+    assert.equal(at(page.runs, 0).meta.logTail, undefined);
   });
 
   it('a new run without a start time is stamped when added', () => {

@@ -5,6 +5,7 @@ import { DashboardState } from '../../src/extension/dashboard/state';
 import { SweepState } from '../../src/extension/dashboard/sweep-state';
 import { emptyModel, isHostToPage } from '../../src/shared/webview-protocol';
 import { init, pageApply, ready, step, wire } from './fixtures';
+import { at } from '../../src/shared/checked';
 
 test('starting entry → phases → replaced by the real run: the page model equals the host snapshot at each point', () => {
   const state = new DashboardState();
@@ -17,8 +18,8 @@ test('starting entry → phases → replaced by the real run: the page model equ
   state.setStatus('starting-run-1', 'starting', 'loading the wasm backend');
   page = pageApply(page, state.drainUpdates());
   assert.deepEqual(wire(page), wire(state.snapshot()));
-  assert.equal(page.runs[0].meta.status, 'starting');
-  assert.equal(page.runs[0].meta.message, 'loading the wasm backend');
+  assert.equal(at(page.runs, 0).meta.status, 'starting');
+  assert.equal(at(page.runs, 0).meta.message, 'loading the wasm backend');
   assert.equal(page.focusRunId, 'starting-run-1');
 
   state.addRun({ runId: 'real', title: 'exp', status: 'running' });
@@ -36,8 +37,8 @@ test('a run that fails before `ready` keeps its starting entry, marked failed wi
   state.addRun({ runId: 'starting-run-2', title: 'exp', status: 'starting' });
   state.setStatus('starting-run-2', 'failed', 'Dataset "cifar10": not found (exit code 1)');
   const snap = state.snapshot();
-  assert.equal(snap.runs[0].meta.status, 'failed');
-  assert.match(snap.runs[0].meta.message ?? '', /cifar10/);
+  assert.equal(at(snap.runs, 0).meta.status, 'failed');
+  assert.match(at(snap.runs, 0).meta.message ?? '', /cifar10/);
   // removing an unknown run is a no-op; the guard rejects a removal without an id
   state.drainUpdates();
   state.removeRun('nope');

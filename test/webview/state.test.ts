@@ -4,6 +4,7 @@ import { DashboardState } from '../../src/extension/dashboard/state';
 import type { TrainerToHost } from '../../src/shared/protocol';
 import { emptyModel, type HostToPage } from '../../src/shared/webview-protocol';
 import { alert, epoch, init, pageApply, pairRun, ready, step, wire } from './fixtures';
+import { at } from '../../src/shared/checked';
 
 describe('DashboardState replay', () => {
   it('incremental updates drained at random points equal a replay of the final snapshot', () => {
@@ -24,12 +25,12 @@ describe('DashboardState replay', () => {
     const replay = pageApply(emptyModel(), [init(state)]);
     assert.deepEqual(page, replay);
     assert.deepEqual(page, wire(state.snapshot()));
-    const r = replay.runs[0];
+    const r = at(replay.runs, 0);
     assert.equal(r.meta.status, 'finished');
     assert.equal(r.alerts.length, 2);
     assert.deepEqual(r.nets.map((n) => n.net), ['sparse', 'dense']);
-    assert.equal(r.nets[0].epochs.length, 3);
-    assert.equal(r.nets[0].series.count, 301);
+    assert.equal(at(r.nets, 0).epochs.length, 3);
+    assert.equal(at(r.nets, 0).series.count, 301);
     for (const n of r.nets) for (const p of [n.series.loss, n.series.egf2, ...n.series.layerL2]) assert.ok(p.x.length <= 40);
   });
 
@@ -48,8 +49,8 @@ describe('DashboardState replay', () => {
     page = pageApply(page, state.drainUpdates());
     assert.deepEqual(page, pageApply(emptyModel(), [init(state)]));
     assert.equal(page.focusRunId, 'r3');
-    assert.equal(page.runs[1].meta.status, 'failed');
-    assert.equal(page.runs[1].meta.message, 'out of memory');
+    assert.equal(at(page.runs, 1).meta.status, 'failed');
+    assert.equal(at(page.runs, 1).meta.message, 'out of memory');
   });
 
   it('collapses a burst of steps into one series message per net', () => {
@@ -87,14 +88,14 @@ describe('DashboardState replay', () => {
     state.apply('x', { type: 'hello', protocolVersion: 1, pid: 1 });
     state.apply('x', { type: 'log', level: 'info', message: 'hi' });
     assert.deepEqual(state.runIds(), ['x']);
-    assert.equal(state.snapshot().runs[0].meta.title, 'x');
+    assert.equal(at(state.snapshot().runs, 0).meta.title, 'x');
   });
 
   it('normalises a raw NaN alert value to the protocol string', () => {
     const state = new DashboardState();
     state.apply('x', alert('sparse', 'nan', 3, -1, NaN, 'loss NaN'));
     assert.equal(state.getAlert('x', 0)?.value, 'NaN');
-    assert.ok(pageApply(emptyModel(), [init(state)]).runs[0].alerts.length === 1);
+    assert.ok(at(pageApply(emptyModel(), [init(state)]).runs, 0).alerts.length === 1);
   });
 
   it('notifies listeners on change', () => {

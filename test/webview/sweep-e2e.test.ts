@@ -27,6 +27,7 @@ import {
   startCodeServer,
   type CodeServer,
 } from '../e2e/harness';
+import { at } from '../../src/shared/checked';
 
 after(closeAll); // always: an open browser keeps the test process alive after a failure
 
@@ -88,8 +89,8 @@ describe('sweep view in VS Code', { skip: e2eSkip(), timeout: 180_000 }, () => {
       assert.deepEqual(statuses, ['finished', 'finished', 'finished', 'finished']);
       const firstRow = await frame.locator('#gf-sweep tbody tr').first().locator('td').allInnerTexts();
       assert.deepEqual(firstRow.slice(0, 3), ['adam', '0', 'finished']);
-      assert.match(firstRow[3], /^\d+\.\d\d%$/, 'sparse test accuracy');
-      assert.match(firstRow[5], /^[+−]?\d+\.\d\d pp$/, 'accuracy difference');
+      assert.match(at(firstRow, 3), /^\d+\.\d\d%$/, 'sparse test accuracy');
+      assert.match(at(firstRow, 5), /^[+−]?\d+\.\d\d pp$/, 'accuracy difference');
       assert.equal(await frame.locator('#gf-sweep-summary').innerText(), '4 of 4 finished');
       await page.mouse.move(1, 1);
       await screenshot(page, 'sweep-view');

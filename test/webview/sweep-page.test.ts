@@ -15,6 +15,7 @@ import { isPageToHost, type PageToHost, type SweepTableView } from '../../src/sh
 import { SETTLE, WebviewPage, repoRoot, skip } from './browser-harness';
 import { init, pairRun } from './fixtures';
 import { runSummary, wire } from './sweep-fixtures';
+import { at } from '../../src/shared/checked';
 
 const SWEEP_ID = '/work/demo/.gradflow/runs/sweep-fmnist-bn';
 
@@ -99,7 +100,7 @@ describe('sweep view in chromium', { skip }, () => {
     return page.$$eval(`#gf-sweep tbody tr[data-config-id="${configId}"] td`, (tds) => tds.map((td) => (td.textContent ?? '').trim()));
   }
 
-  const ids = (idx: number[]): string[] => idx.map((i) => configs[i].id);
+  const ids = (idx: number[]): string[] => idx.map((i) => at(configs, i).id);
 
   it('opens on the sweep tab with one row per configuration, in grid order', async () => {
     assert.equal(await page.isVisible('#gf-sweep'), true);
@@ -112,13 +113,13 @@ describe('sweep view in chromium', { skip }, () => {
       'sparse acc', 'dense acc', 'Δ acc', 'sparse loss', 'dense loss', 'sparse EGF₁', 'sparse EGF₂', 'dense EGF₁', 'dense EGF₂',
     ]);
     // Row 5 = sgd, BN, width 32, seed 1: sparse 0.8 + 0.04 + 0.005 = 84.50%, dense 82.00%, loss 1.2 − 0.845.
-    assert.deepEqual(await cells(configs[5].id), [
+    assert.deepEqual(await cells(at(configs, 5).id), [
       'sgd', 'true', '32', '1', 'finished', '84.50%', '82.00%', '+2.50 pp', '0.355', '0.41', '25', '0.55', '35', '0.8',
     ]);
-    assert.deepEqual((await cells(configs[9].id)).slice(4, 8), ['finished', 'NaN', '82.00%', 'NaN']);
-    assert.deepEqual((await cells(configs[14].id)).slice(4, 6), ['running 30%', '—']);
-    assert.equal(await page.getAttribute(`tr[data-config-id="${configs[14].id}"] [role=progressbar]`, 'aria-valuenow'), '30');
-    assert.deepEqual((await cells(configs[15].id)).slice(4, 6), ['pending', '—']);
+    assert.deepEqual((await cells(at(configs, 9).id)).slice(4, 8), ['finished', 'NaN', '82.00%', 'NaN']);
+    assert.deepEqual((await cells(at(configs, 14).id)).slice(4, 6), ['running 30%', '—']);
+    assert.equal(await page.getAttribute(`tr[data-config-id="${at(configs, 14).id}"] [role=progressbar]`, 'aria-valuenow'), '30');
+    assert.deepEqual((await cells(at(configs, 15).id)).slice(4, 6), ['pending', '—']);
     assert.equal(await page.textContent('#gf-sweep-summary'), '12 of 16 finished · 1 running · 1 failed');
     assert.equal(await page.textContent('#gf-sweep-shown'), '16 rows');
   });
@@ -187,26 +188,26 @@ describe('sweep view in chromium', { skip }, () => {
 
   it('clicking (or Enter on) a row posts openSweepRun; a pending row is inert', async () => {
     const before = (await posted()).length;
-    await page.click(`#gf-sweep tr[data-config-id="${configs[5].id}"]`);
-    await page.click(`#gf-sweep tr[data-config-id="${configs[15].id}"]`);
-    await page.focus(`#gf-sweep tr[data-config-id="${configs[14].id}"]`);
+    await page.click(`#gf-sweep tr[data-config-id="${at(configs, 5).id}"]`);
+    await page.click(`#gf-sweep tr[data-config-id="${at(configs, 15).id}"]`);
+    await page.focus(`#gf-sweep tr[data-config-id="${at(configs, 14).id}"]`);
     await page.keyboard.press('Enter');
     const p = (await posted()).slice(before);
     assert.deepEqual(p, [
-      { type: 'openSweepRun', sweepId: SWEEP_ID, configId: configs[5].id },
-      { type: 'openSweepRun', sweepId: SWEEP_ID, configId: configs[14].id },
+      { type: 'openSweepRun', sweepId: SWEEP_ID, configId: at(configs, 5).id },
+      { type: 'openSweepRun', sweepId: SWEEP_ID, configId: at(configs, 14).id },
     ]);
-    assert.equal(await page.getAttribute(`#gf-sweep tr[data-config-id="${configs[15].id}"]`, 'tabindex'), null);
+    assert.equal(await page.getAttribute(`#gf-sweep tr[data-config-id="${at(configs, 15).id}"]`, 'tabindex'), null);
   });
 
   it('updates live from throttled row updates, keeping sort and filter', async () => {
     await page.click('#gf-sweep th button[data-column="status"]');
     await page.evaluate(SETTLE);
-    state.applySweepEvent(SWEEP_ID, { type: 'progress', id: configs[14].id, step: 300, totalSteps: 500 });
-    state.applySweepEvent(SWEEP_ID, { type: 'start', id: configs[15].id, point: configs[15].point });
-    state.applySweepEvent(SWEEP_ID, { type: 'progress', id: configs[15].id, step: 400, totalSteps: 500 });
+    state.applySweepEvent(SWEEP_ID, { type: 'progress', id: at(configs, 14).id, step: 300, totalSteps: 500 });
+    state.applySweepEvent(SWEEP_ID, { type: 'start', id: at(configs, 15).id, point: at(configs, 15).point });
+    state.applySweepEvent(SWEEP_ID, { type: 'progress', id: at(configs, 15).id, step: 400, totalSteps: 500 });
     await send(state.drainUpdates());
-    assert.deepEqual((await cells(configs[14].id))[4], 'running 60%');
+    assert.deepEqual((await cells(at(configs, 14).id))[4], 'running 60%');
     // Status ascending: running rows first, furthest first.
     assert.deepEqual((await order()).slice(0, 2), ids([15, 14]));
     assert.equal(await page.textContent('#gf-sweep-summary'), '12 of 16 finished · 2 running · 1 failed');

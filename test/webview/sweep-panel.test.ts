@@ -7,6 +7,7 @@ import { DashboardPanel, type DashboardLog } from '../../src/extension/dashboard
 import { DashboardState } from '../../src/extension/dashboard/state';
 import { SweepState } from '../../src/extension/dashboard/sweep-state';
 import { WEBVIEW_PROTOCOL_VERSION, type HostToPage } from '../../src/shared/webview-protocol';
+import { at } from '../../src/shared/checked';
 
 /**
  * The panel's side of the sweep view, against the `vscode` stand-in: opening on a sweep, replay,
@@ -36,17 +37,17 @@ describe('DashboardPanel sweep commands (against a vscode stand-in)', () => {
 
   it('opens on the sweep and replays it with the sweep in focus', async () => {
     DashboardPanel.createOrShow(ext, state, { sweepId, log });
-    fp = fake.panels[0];
+    fp = at(fake.panels, 0);
     fp.received.fire({ type: 'ready', protocolVersion: WEBVIEW_PROTOCOL_VERSION });
     await flush();
     const init = fp.posted[0] as Extract<HostToPage, { type: 'init' }>;
     assert.equal(init.type, 'init');
     assert.equal(init.model.focusSweepId, sweepId);
-    assert.deepEqual(init.model.sweeps?.[0].rows.map((r) => r.status), ['pending', 'pending']);
+    assert.deepEqual(init.model.sweeps?.[0]?.rows.map((r) => r.status), ['pending', 'pending']);
   });
 
   it('streams a burst of progress as one row update', async () => {
-    state.applySweepEvent(sweepId, { type: 'start', id: 'a', point: PLAN[0].point });
+    state.applySweepEvent(sweepId, { type: 'start', id: 'a', point: at(PLAN, 0).point });
     state.applySweepEvent(sweepId, { type: 'run', id: 'a', runId: 'run-a', runDir: `${sweepId}/run-a` });
     for (let s = 1; s <= 200; s++) state.applySweepEvent(sweepId, { type: 'progress', id: 'a', step: s, totalSteps: 400 });
     await new Promise((r) => setTimeout(r, 300));

@@ -156,16 +156,16 @@ describe('applyNotification for sweeps', () => {
     assert.deepEqual(m.sweeps?.map((s) => s.info.sweepId), [sweep.info.sweepId, '/other']);
     const done = { ...runningRow, status: 'finished' as const, progress: null };
     m = applyNotification(m, { type: 'sweepRow', sweepId: sweep.info.sweepId, row: copy(done) });
-    assert.deepEqual(m.sweeps?.[0].rows[1], done);
+    assert.deepEqual(m.sweeps?.[0]?.rows[1], done);
     m = applyNotification(m, { type: 'sweepRow', sweepId: sweep.info.sweepId, row: copy({ ...done, configId: 'ghost' }) });
     m = applyNotification(m, { type: 'sweepRow', sweepId: '/nowhere', row: copy(done) });
-    assert.equal(m.sweeps?.[0].rows.length, 2);
+    assert.equal(m.sweeps?.[0]?.rows.length, 2);
     m = applyNotification(m, { type: 'sweepStatus', sweepId: sweep.info.sweepId, status: 'finished' });
-    assert.equal(m.sweeps?.[0].info.status, 'finished');
-    assert.equal(m.sweeps?.[0].info.message, 'note', 'a status without a message keeps the old one');
+    assert.equal(m.sweeps?.[0]?.info.status, 'finished');
+    assert.equal(m.sweeps?.[0]?.info.message, 'note', 'a status without a message keeps the old one');
     m = applyNotification(m, { type: 'sweepAdded', sweep: copy({ ...sweep, rows: [] }) });
     assert.equal(m.sweeps?.length, 2);
-    assert.equal(m.sweeps?.[0].rows.length, 0, 'replaced whole');
+    assert.equal(m.sweeps?.[0]?.rows.length, 0, 'replaced whole');
   });
 
   it('focusSweep shows a sweep; focusRun goes back to the run view', () => {

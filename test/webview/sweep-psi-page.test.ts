@@ -10,6 +10,7 @@ import { SweepState, type PlannedConfig } from '../../src/extension/dashboard/sw
 import { SETTLE, WebviewPage, skip } from './browser-harness';
 import { init } from './fixtures';
 import { PSI_SWEEP, runSummary, wire } from './sweep-fixtures';
+import { at } from '../../src/shared/checked';
 
 const SWEEP_ID = '/work/demo/.gradflow/runs/sweep-psi';
 
@@ -22,9 +23,9 @@ describe('sweep view Ψ line in chromium', { skip }, () => {
   const sweep = new SweepState({ sweepId: SWEEP_ID, name: 'psi', status: 'running' }, configs);
 
   const finish = (i: number): void => {
-    const [, , , egf1, loss] = PSI_SWEEP[i];
+    const [, , , egf1, loss] = at(PSI_SWEEP, i);
     const runId = `run-c${i}`;
-    state.applySweepEvent(SWEEP_ID, { type: 'start', id: `c${i}`, point: configs[i].point });
+    state.applySweepEvent(SWEEP_ID, { type: 'start', id: `c${i}`, point: at(configs, i).point });
     state.applySweepEvent(SWEEP_ID, {
       type: 'end',
       id: `c${i}`,

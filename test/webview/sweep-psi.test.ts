@@ -9,6 +9,7 @@ import { granulatedSummary } from '../../src/study/report';
 import { makeConfig, makeRow } from '../study/report/fixture';
 import { PSI_SWEEP, result, row } from './sweep-fixtures';
 import type { SweepRow } from '../../src/shared/webview-protocol';
+import { at } from '../../src/shared/checked';
 
 function pageRows(): SweepRow[] {
   return PSI_SWEEP.map(([opt, dw, seed, egf1, loss], i) =>
@@ -19,10 +20,10 @@ function pageRows(): SweepRow[] {
 test('Ψ of EGF_1 vs test loss, worked by hand: −0.5 (axis optimizer −0.5, axis dense_width −0.5)', () => {
   const p = sweepPsi(pageRows());
   assert.deepEqual(p.map((r) => `${r.net} ${r.target}`), ['sparse testLoss', 'sparse testAccuracy']);
-  assert.equal(p[0].psi.egf1, -0.5);
-  assert.equal(p[1].psi.egf1, 0.5);
-  assert.equal(p[0].runs, 8);
-  assert.equal(p[0].axes, 2);
+  assert.equal(at(p, 0).psi.egf1, -0.5);
+  assert.equal(at(p, 1).psi.egf1, 0.5);
+  assert.equal(at(p, 0).runs, 8);
+  assert.equal(at(p, 0).axes, 2);
 });
 
 test('the sweep view and the report compute the same Ψ from the same runs', () => {
@@ -51,22 +52,22 @@ test('unfinished and diverged rows are left out; a linked pair of keys is one ax
   const rows = pageRows();
   rows.push(row('running', { 'training.optimizer': 'sgd', 'sparsity.dense_width': 80, 'training.seed': 0 }, { status: 'running', sparse: null }));
   rows.push(row('nan', { 'training.optimizer': 'sgd', 'sparsity.dense_width': 80, 'training.seed': 1 }, { sparse: result(0.1, null) }));
-  assert.equal(sweepPsi(rows)[0].runs, 8);
-  assert.equal(sweepPsi(rows)[0].psi.egf1, -0.5);
+  assert.equal(at(sweepPsi(rows), 0).runs, 8);
+  assert.equal(at(sweepPsi(rows), 0).psi.egf1, -0.5);
   const linked = pageRows().map((r) => ({ ...r, point: { ...r.point, 'training.learning_rate': r.point['training.optimizer'] === 'sgd' ? 0.1 : 0.001 } }));
   assert.deepEqual(sweepAxisGroups(linked.map((r) => r.point)).axes.map((a) => a.name), ['training.optimizer + training.learning_rate', 'sparsity.dense_width']);
-  assert.equal(sweepPsi(linked)[0].psi.egf1, -0.5);
+  assert.equal(at(sweepPsi(linked), 0).psi.egf1, -0.5);
 });
 
 test('display: signed values with 3 decimals, n/a with a reason, an empty note before any pair', () => {
   const d = psiDisplay(pageRows());
   assert.deepEqual(d.header, ['net · target', '‖g‖₁', '‖g‖₂', 'EGF₁', 'EGF₂']);
-  assert.equal(d.rows[0].label, 'sparse · test loss');
-  assert.equal(d.rows[0].cells[2].text, '-0.500');
-  assert.match(d.rows[0].cells[2].title, /over 8 finished runs, 2 axis/);
-  assert.equal(psiDisplay([pageRows()[0]]).empty, 'Granulated Kendall Ψ: appears once two finished runs differ in one sweep axis only.');
+  assert.equal(at(d.rows, 0).label, 'sparse · test loss');
+  assert.equal(at(at(d.rows, 0).cells, 2).text, '-0.500');
+  assert.match(at(at(d.rows, 0).cells, 2).title, /over 8 finished runs, 2 axis/);
+  assert.equal(psiDisplay([at(pageRows(), 0)]).empty, 'Granulated Kendall Ψ: appears once two finished runs differ in one sweep axis only.');
   // Two runs of different seeds never share a group (seeds are replicates): n/a.
-  const two = [pageRows()[0], pageRows()[7]];
+  const two = [at(pageRows(), 0), at(pageRows(), 7)];
   const d2 = psiDisplay(two);
-  assert.equal(d2.rows[0].cells[0].text, 'n/a');
+  assert.equal(at(at(d2.rows, 0).cells, 0).text, 'n/a');
 });

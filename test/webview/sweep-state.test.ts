@@ -15,6 +15,7 @@ import { emptyModel, type HostToPage } from '../../src/shared/webview-protocol';
 import { defaultView } from '../../src/shared/sweep-table';
 import { init, pageApply } from './fixtures';
 import { runSummary, wire, writeSweepFolder, type RecordedRun } from './sweep-fixtures';
+import { at } from '../../src/shared/checked';
 
 const root = mkdtempSync(join(tmpdir(), 'gradflow-sweep-state-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -40,7 +41,7 @@ function finishedFolder(name: string): { dir: string; summaries: Map<string, Ret
     runId: `20261126-08000${i}-${name}-${p.id}`,
     configId: p.id,
     startedAt: `2026-11-26T08:00:0${i}.000Z`,
-    summary: (runDir) => runSummary(`20261126-08000${i}-${name}-${p.id}`, runDir, RESULTS[p.id]),
+    summary: (runDir) => runSummary(`20261126-08000${i}-${name}-${p.id}`, runDir, RESULTS[p.id] ?? assert.fail(`no results for ${p.id}`)),
   }));
   const summaries = writeSweepFolder(dir, { name, sourceFile: '/w/fmnist.gradflow.yaml', runs: PLAN }, runs);
   return { dir, summaries };
@@ -64,7 +65,11 @@ describe('SweepState: events vs folder', () => {
         events.push({ type: 'run', id: p.id, runId: s.runId, runDir: s.runDir });
       }
       for (let step = 10; step <= 100; step += 30) for (const p of pair) events.push({ type: 'progress', id: p.id, step, totalSteps: 100 });
-      for (const p of [...pair].reverse()) events.push({ type: 'end', id: p.id, status: 'finished', summary: byConfig.get(p.id) });
+      for (const p of [...pair].reverse()) {
+        const summary = byConfig.get(p.id);
+        assert.ok(summary);
+        events.push({ type: 'end', id: p.id, status: 'finished', summary });
+      }
     }
     for (const e of events) live.apply(e);
     assert.deepEqual(live.model(), loaded.model());
@@ -75,9 +80,9 @@ describe('SweepState: events vs folder', () => {
     assert.equal(m.info.name, 'fmnist');
     assert.equal(m.info.sourceFile, '/w/fmnist.gradflow.yaml');
     assert.deepEqual(m.rows.map((r) => r.status), ['finished', 'finished', 'finished', 'finished']);
-    assert.deepEqual(m.rows[0].sparse, { testAccuracy: 0.875, testLoss: 0.25, egf1: 12, egf2: 0.5, g1: 1, g2: 0.1 });
-    assert.deepEqual(m.rows[3].sparse, { testAccuracy: null, testLoss: null, egf1: null, egf2: null, g1: 1, g2: 0.1 });
-    assert.equal(m.rows[3].dense?.testAccuracy, 0.625);
+    assert.deepEqual(at(m.rows, 0).sparse, { testAccuracy: 0.875, testLoss: 0.25, egf1: 12, egf2: 0.5, g1: 1, g2: 0.1 });
+    assert.deepEqual(at(m.rows, 3).sparse, { testAccuracy: null, testLoss: null, egf1: null, egf2: null, g1: 1, g2: 0.1 });
+    assert.equal(at(m.rows, 3).dense?.testAccuracy, 0.625);
   });
 
   it('a Slurm sweep: rows show each task\'s Slurm state until the run ends', () => {
@@ -97,7 +102,7 @@ describe('SweepState: events vs folder', () => {
 
   it('mid-sweep rows: running with progress, pending, and a restart clears the old run', () => {
     const s = new SweepState({ sweepId: '/s', name: 's', status: 'running' }, PLAN);
-    assert.deepEqual(s.apply({ type: 'start', id: 'c-sgd-0', point: PLAN[0].point }), ['c-sgd-0']);
+    assert.deepEqual(s.apply({ type: 'start', id: 'c-sgd-0', point: at(PLAN, 0).point }), ['c-sgd-0']);
     assert.deepEqual(s.apply({ type: 'progress', id: 'c-sgd-0', step: 25, totalSteps: 100 }), ['c-sgd-0']);
     assert.deepEqual(s.apply({ type: 'progress', id: 'c-sgd-0', step: 25, totalSteps: 100 }), [], 'no change, no update');
     assert.deepEqual(s.apply({ type: 'progress', id: 'ghost', step: 1, totalSteps: 2 }), [], 'unknown configuration');
@@ -107,18 +112,18 @@ describe('SweepState: events vs folder', () => {
     assert.equal(r?.runId, null, 'no run id before the trainer names it');
     s.apply({ type: 'run', id: 'c-sgd-0', runId: 'run-1', runDir: '/s/run-1' });
     assert.deepEqual(s.runOf('c-sgd-0'), { runId: 'run-1', runDir: '/s/run-1' });
-    s.apply({ type: 'end', id: 'c-sgd-0', status: 'stopped', summary: wire(runSummary('run-1', '/s/run-1', RESULTS['c-sgd-0'], { finished: false, stopped: true, reason: 'stopped by the user' })) });
+    s.apply({ type: 'end', id: 'c-sgd-0', status: 'stopped', summary: wire(runSummary('run-1', '/s/run-1', RESULTS['c-sgd-0'] ?? assert.fail('no results for c-sgd-0'), { finished: false, stopped: true, reason: 'stopped by the user' })) });
     r = s.row('c-sgd-0');
     assert.equal(r?.status, 'stopped');
     assert.equal(r?.message, 'stopped by the user');
     assert.equal(r?.sparse, null, 'only a finished run shows final metrics (as in the report)');
     s.apply({ type: 'progress', id: 'c-sgd-0', step: 50, totalSteps: 100 });
     assert.equal(s.row('c-sgd-0')?.progress, null, 'progress after the end is stale');
-    s.apply({ type: 'start', id: 'c-sgd-0', point: PLAN[0].point });
+    s.apply({ type: 'start', id: 'c-sgd-0', point: at(PLAN, 0).point });
     assert.equal(s.runOf('c-sgd-0'), undefined, 'a restarted configuration has no run until the trainer names it');
     s.apply({ type: 'end', id: 'c-sgd-0', status: 'failed', error: 'trainer exited with code 1' });
     assert.deepEqual(s.row('c-sgd-0'), {
-      configId: 'c-sgd-0', point: PLAN[0].point, status: 'failed', progress: null, runId: null,
+      configId: 'c-sgd-0', point: at(PLAN, 0).point, status: 'failed', progress: null, runId: null,
       message: 'trainer exited with code 1', sparse: null, dense: null,
     });
     assert.equal(s.row('c-adam-1')?.status, 'pending');
@@ -161,10 +166,10 @@ describe('DashboardState with sweeps', () => {
     const replay = pageApply(emptyModel(), [init(state)]);
     assert.deepEqual(page, replay);
     assert.equal(page.focusSweepId, dir);
-    assert.equal(page.sweeps?.[0].info.status, 'finished');
+    assert.equal(page.sweeps?.[0]?.info.status, 'finished');
     // … and equal to what a later window reads from the folder (but for the sweep's own status).
     const fromDisk = loadSweepFolder(dir).model();
-    assert.deepEqual(page.sweeps?.[0].rows, wire(fromDisk.rows));
+    assert.deepEqual(page.sweeps?.[0]?.rows, wire(fromDisk.rows));
   });
 
   it('coalesces a burst of progress into one row update per drain, after the discrete events', () => {

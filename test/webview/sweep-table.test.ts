@@ -21,6 +21,7 @@ import {
 } from '../../src/shared/sweep-table';
 import type { SweepRow, SweepTableView } from '../../src/shared/webview-protocol';
 import { result, row } from './sweep-fixtures';
+import { at } from '../../src/shared/checked';
 
 const AXES = ['training.optimizer', 'model.batch_norm', 'training.seed'];
 const COLUMNS = sweepColumns(AXES);
@@ -61,7 +62,7 @@ describe('columns and cell text', () => {
   });
 
   it('formats accuracy as percent, the difference in signed percentage points, norms with 4 significant figures', () => {
-    const a = ROWS[0];
+    const a = at(ROWS, 0);
     assert.deepEqual(COLUMNS.map((c) => cellText(a, c)), [
       'sgd', 'false', '0', 'finished', '87.50%', '75.00%', '+12.50 pp', '0.25', '0.5', '12.5', '0.25', '10', '0.125',
     ]);
@@ -74,14 +75,14 @@ describe('columns and cell text', () => {
   });
 
   it('shows NaN for a diverged metric and — for a missing one; running rows show their progress', () => {
-    const e = ROWS[4];
+    const e = at(ROWS, 4);
     assert.equal(cellText(e, col('sparse.testAccuracy')), 'NaN');
     assert.equal(cellText(e, col('accuracyDiff')), 'NaN');
     assert.ok(Number.isNaN(accuracyDiff(e)));
-    assert.equal(cellText(ROWS[1], col('sparse.testAccuracy')), '—');
-    assert.equal(accuracyDiff(ROWS[1]), undefined);
-    assert.equal(cellText(ROWS[1], col('status')), 'running 25%');
-    assert.equal(cellText(ROWS[2], col('status')), 'pending');
+    assert.equal(cellText(at(ROWS, 1), col('sparse.testAccuracy')), '—');
+    assert.equal(accuracyDiff(at(ROWS, 1)), undefined);
+    assert.equal(cellText(at(ROWS, 1), col('status')), 'running 25%');
+    assert.equal(cellText(at(ROWS, 2), col('status')), 'pending');
     // A run with only a dense net (method: none) has no difference.
     assert.equal(accuracyDiff(row('x', {}, { dense: result(0.5) })), undefined);
     assert.equal(cellText(row('x', {}), col('axis:training.seed')), '—');

@@ -4,6 +4,7 @@
  * exactly what Gradflow is for (a spike, a collapse to zero), so each bucket keeps its extremes.
  */
 import type { Points } from '../../shared/webview-protocol';
+import { at } from '../../shared/checked';
 
 /** Default cap per series sent to the page: about two points per pixel of a wide chart. */
 export const DEFAULT_MAX_POINTS = 2000;
@@ -25,8 +26,8 @@ export function decimate(x: ArrayLike<number>, y: ArrayLike<number>, maxPoints: 
   const n = x.length;
   const out: Points = { x: [], y: [] };
   const push = (i: number): void => {
-    out.x.push(x[i]);
-    const v = y[i];
+    out.x.push(at(x, i));
+    const v = at(y, i);
     out.y.push(Number.isFinite(v) ? v : null);
   };
   if (n <= maxPoints) {
@@ -43,13 +44,13 @@ export function decimate(x: ArrayLike<number>, y: ArrayLike<number>, maxPoints: 
     let iMax = -1;
     let iBad = -1;
     for (let i = start; i < end; i++) {
-      const v = y[i];
+      const v = at(y, i);
       if (!Number.isFinite(v)) {
         if (iBad < 0) iBad = i;
         continue;
       }
-      if (iMin < 0 || v < y[iMin]) iMin = i;
-      if (iMax < 0 || v > y[iMax]) iMax = i;
+      if (iMin < 0 || v < at(y, iMin)) iMin = i;
+      if (iMax < 0 || v > at(y, iMax)) iMax = i;
     }
     const hi = iBad >= 0 ? iBad : iMax;
     const lo = iMin;

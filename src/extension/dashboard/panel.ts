@@ -282,7 +282,7 @@ export class DashboardPanel implements vscode.Disposable {
     const csv = this.state.toCsv(runId, what);
     const title = this.state.getRun(runId)?.title ?? runId;
     const uri = await vscode.window.showSaveDialog({
-      defaultUri: this.defaultSaveUri(`${fileSafe(title)}-${what}.csv`),
+      ...this.saveLocation(`${fileSafe(title)}-${what}.csv`),
       filters: { CSV: ['csv'] },
       saveLabel: 'Export CSV',
     });
@@ -296,7 +296,7 @@ export class DashboardPanel implements vscode.Disposable {
     if (!sweep) throw new Error(`no sweep ${sweepId} to export`);
     const csv = this.state.sweepCsv(sweepId, view);
     const uri = await vscode.window.showSaveDialog({
-      defaultUri: this.defaultSaveUri(`${fileSafe(`sweep-${sweep.name}`)}-runs.csv`),
+      ...this.saveLocation(`${fileSafe(`sweep-${sweep.name}`)}-runs.csv`),
       filters: { CSV: ['csv'] },
       saveLabel: 'Export CSV',
     });
@@ -308,7 +308,7 @@ export class DashboardPanel implements vscode.Disposable {
   private async savePng(name: string, dataUrl: string): Promise<void> {
     const bytes = decodePngDataUrl(dataUrl);
     const uri = await vscode.window.showSaveDialog({
-      defaultUri: this.defaultSaveUri(name.toLowerCase().endsWith('.png') ? name : `${name}.png`),
+      ...this.saveLocation(name.toLowerCase().endsWith('.png') ? name : `${name}.png`),
       filters: { 'PNG image': ['png'] },
       saveLabel: 'Save PNG',
     });
@@ -317,9 +317,10 @@ export class DashboardPanel implements vscode.Disposable {
     this.log.info(`dashboard: wrote ${uri.fsPath}`);
   }
 
-  private defaultSaveUri(fileName: string): vscode.Uri | undefined {
+  /** The save dialog's starting file: `fileName` in the first workspace folder, if one is open. */
+  private saveLocation(fileName: string): Pick<vscode.SaveDialogOptions, 'defaultUri'> {
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-    return folder ? vscode.Uri.joinPath(folder, fileName) : undefined;
+    return folder ? { defaultUri: vscode.Uri.joinPath(folder, fileName) } : {};
   }
 }
 

@@ -37,6 +37,7 @@ import {
 } from '../../shared/webview-protocol';
 import { DEFAULT_MAX_POINTS, decimate } from './decimate';
 import type { SweepState, SweepStateEvent } from './sweep-state';
+import { at } from '../../shared/checked';
 
 /**
  * A run as registered: its meta's identity and status fields (a new run without `startedAt` is
@@ -153,7 +154,7 @@ class NetStore {
   series(maxPoints: number): StepSeries {
     const last = this.flowStep.length - 1;
     return {
-      lastStep: this.step.length > 0 ? this.step[this.step.length - 1] : 0,
+      lastStep: this.step.length > 0 ? at(this.step, this.step.length - 1) : 0,
       count: this.step.length,
       loss: decimate(this.step, this.loss, maxPoints),
       accuracy: decimate(this.step, this.accuracy, maxPoints),
@@ -163,7 +164,7 @@ class NetStore {
       g2: decimate(this.g2Carried.step, this.g2Carried.value, maxPoints),
       layerL2: this.layers.map((c) => decimate(this.flowStep, c.maskedL2, maxPoints)),
       active: this.layers.map((c) => {
-        const a = last >= 0 ? c.active[last] : NaN;
+        const a = last >= 0 ? at(c.active, last) : NaN;
         return Number.isSafeInteger(a) && a >= 0 ? a : 0;
       }),
     };
@@ -581,7 +582,7 @@ export class DashboardState {
     if (this.focusSweepId !== null || this.runs.size === 0) return undefined;
     const runs = [...this.runs.values()].map((r) => ({ ...r.meta }));
     const focused = this.focusRunId !== null ? runs.find((m) => m.runId === this.focusRunId) : undefined;
-    return { runs, shown: focused ?? runs[runs.length - 1] };
+    return { runs, shown: focused ?? at(runs, runs.length - 1) };
   }
 
   /** Everything, for `init` after the page (re)loads. Fresh objects: the caller may keep or mutate them. */
@@ -633,9 +634,9 @@ export class DashboardState {
           let f = 0; // walks flowStep alongside step (both ascending)
           for (let i = 0; i < n.step.length; i++) {
             const hasFlow = f < n.flowStep.length && n.flowStep[f] === n.step[i];
-            const flow: (string | number)[] = hasFlow ? [n.egf1[f], n.egf2[f], n.g1[f], n.g2[f]] : ['', '', '', ''];
+            const flow: (string | number)[] = hasFlow ? [at(n.egf1, f), at(n.egf2, f), at(n.g1, f), at(n.g2, f)] : ['', '', '', ''];
             if (hasFlow) f++;
-            out += csvLine([n.net, n.step[i], n.epoch[i], n.loss[i], n.accuracy[i], ...flow]);
+            out += csvLine([n.net, at(n.step, i), at(n.epoch, i), at(n.loss, i), at(n.accuracy, i), ...flow]);
           }
         }
         break;
@@ -645,7 +646,7 @@ export class DashboardState {
           const names = run.setup?.nets.find((s) => s.net === n.net)?.layers.map((l) => l.name) ?? [];
           for (let r = 0; r < n.flowStep.length; r++) {
             n.layers.forEach((c, l) => {
-              out += csvLine([n.net, n.flowStep[r], l, names[l] ?? '', c.active[r], c.rawL1[r], c.rawL2[r], c.maskedL1[r], c.maskedL2[r]]);
+              out += csvLine([n.net, at(n.flowStep, r), l, names[l] ?? '', at(c.active, r), at(c.rawL1, r), at(c.rawL2, r), at(c.maskedL1, r), at(c.maskedL2, r)]);
             });
           }
         }

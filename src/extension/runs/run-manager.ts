@@ -42,6 +42,7 @@ import { runEndNotice } from '../run-end';
 import { Throttle } from '../throttle';
 import { UPDATE_INTERVAL_MS } from '../dashboard/pump';
 import { logText } from '../../shared/sanitize';
+import { at } from '../../shared/checked';
 
 /** A live run's status: the one run status (runs/status.ts). */
 export type LiveStatus = RunStatus;
@@ -80,7 +81,7 @@ export interface LiveRun {
   readonly handle?: TrainerHandle;
   readonly session?: RunSession;
   /** A run this window follows from its folder (started by a window before a reload, the CLI, …). */
-  follower?: RunFollower;
+  follower?: RunFollower | undefined;
   /** The launch id this window gave its supervisor (recorded in run.json), for a run it started. */
   readonly launchId?: string;
   /** Host and trainer pid of a followed run (from run.json): a Stop that is not honoured in time kills it. */
@@ -96,7 +97,7 @@ export interface LiveRun {
   stopRequested: boolean;
   killedByUs: boolean;
   /** Dashboard id of the provisional "starting" entry shown until the trainer names the run. */
-  startingId?: string;
+  startingId?: string | undefined;
   readonly ended: Promise<RunOutcome>;
 }
 
@@ -244,7 +245,7 @@ export class RunManager implements vscode.Disposable {
         // The trainer reports every step of every net; the notification is redrawn ≤ 4 times a second.
         const show = new Throttle(() => {
           const pct = Math.min(100, (100 * run.step) / run.totalSteps);
-          const egf = run.egf2.length > 0 ? ` · EGF₂ ${run.egf2[run.egf2.length - 1].toPrecision(3)}` : '';
+          const egf = run.egf2.length > 0 ? ` · EGF₂ ${at(run.egf2, run.egf2.length - 1).toPrecision(3)}` : '';
           progress.report({ increment: pct - reported, message: `step ${run.step}/${run.totalSteps}${egf}` });
           reported = pct;
         }, UPDATE_INTERVAL_MS);

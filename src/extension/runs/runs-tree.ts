@@ -14,6 +14,7 @@ import { runsDirOf, shortRunId as shortId } from '../../runs/folders';
 import type { LiveRun, LiveStatus, RunManager } from './run-manager';
 import { isFailure, isLive, runLabel, startLabel } from '../../runs/status';
 import { markdownCode, markdownText, terminalText } from '../../shared/sanitize';
+import { at } from '../../shared/checked';
 
 /** The view refreshes at most this often while runs stream steps. */
 const REFRESH_MS = 1000;
@@ -217,7 +218,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     };
     return [
       ...live.map(liveNode),
-      ...[...sweeps].map(([name, runs]): RunsNode => ({ kind: 'sweep', name, runs, dir: path.dirname(runs[0].runDir) })),
+      ...[...sweeps].map(([name, runs]): RunsNode => ({ kind: 'sweep', name, runs, dir: path.dirname(at(runs, 0).runDir) })),
       ...singles,
     ];
   }
@@ -339,7 +340,7 @@ function tooltip(
   md.appendMarkdown(`Started ${startLabel(startedAt)}${runId !== undefined ? ` · run ${markdownCode(runId)}` : ''}\n\n`);
   if (source !== undefined) md.appendMarkdown(`File: ${markdownCode(path.basename(source))}\n\n`);
   if (runDir !== undefined) md.appendMarkdown(`Run folder: ${markdownCode(runDir)}\n\n`);
-  if (note !== undefined) md.appendText(terminalText(note.split('\n')[0]));
+  if (note !== undefined) md.appendText(terminalText(at(note.split('\n'), 0)));
   return md;
 }
 

@@ -9,6 +9,7 @@
  */
 import { StatsError, checkPaired, checkSample } from './errors';
 import { kendallTau } from './kendall';
+import { at } from '../checked';
 
 export interface GranulatedAxis {
   /** Axis name (shown in reports). */
@@ -93,7 +94,7 @@ export function granulatedKendall(x: readonly number[], y: readonly number[], ax
         continue;
       }
       try {
-        const t = kendallTau(idx.map((i) => xs[i]), idx.map((i) => ys[i])).tau;
+        const t = kendallTau(idx.map((i) => at(xs, i)), idx.map((i) => at(ys, i))).tau;
         perGroup.push({ key: key.split(SEP).join(', '), n: idx.length, tau: t });
       } catch (e) {
         if (!(e instanceof StatsError)) throw e;

@@ -25,6 +25,7 @@
 
 import { Alternative, StatsError, checkAlternative, checkPaired, checkSample } from './errors';
 import { normCdf, normSf } from './special';
+import { at, atF64 } from '../checked';
 
 export type KendallMethod = 'auto' | 'exact' | 'asymptotic';
 
@@ -96,14 +97,14 @@ function countInversions(seq: number[]): number {
       let k = lo;
       while (i < mid && j < hi) {
         // "<=": equal values are not inversions (ties in y within equal x are not discordant).
-        if (a[i] <= a[j]) b[k++] = a[i++];
+        if (at(a, i) <= at(a, j)) b[k++] = at(a, i++);
         else {
           inversions += mid - i;
-          b[k++] = a[j++];
+          b[k++] = at(a, j++);
         }
       }
-      while (i < mid) b[k++] = a[i++];
-      while (j < hi) b[k++] = a[j++];
+      while (i < mid) b[k++] = at(a, i++);
+      while (j < hi) b[k++] = at(a, j++);
     }
     const tmp = a;
     a = b;
@@ -123,7 +124,7 @@ function factorial(n: number): number {
       factorialCache.push(Number(f));
     }
   }
-  return factorialCache[n];
+  return at(factorialCache, n);
 }
 
 /**
@@ -169,25 +170,25 @@ export function kendallExactPValue(n: number, cIn: number, alternative: Alternat
       const cum = new Float64Array(c + 1);
       let s = 0;
       for (let k = 0; k <= c; k++) {
-        s += cur[k];
+        s += atF64(cur, k);
         cum[k] = big ? s / j : s;
       }
       if (j <= c) {
         const next = cum.slice();
-        for (let k = j; k <= c; k++) next[k] -= cum[k - j];
+        for (let k = j; k <= c; k++) next[k] = atF64(next, k) - atF64(cum, k - j);
         cur = next;
       } else {
         cur = cum;
       }
     }
     let total = 0;
-    for (let k = 0; k <= c; k++) total += cur[k];
+    for (let k = 0; k <= c; k++) total += atF64(cur, k);
     if (!big) {
       prob = (2 * total) / factorial(n);
-      pMassAtC = cur[c] / factorial(n);
+      pMassAtC = atF64(cur, c) / factorial(n);
     } else {
       prob = total;
-      pMassAtC = cur[c] / 2;
+      pMassAtC = atF64(cur, c) / 2;
     }
   }
   if (alternative !== 'two-sided') {
@@ -212,21 +213,21 @@ export function kendallTau(x: readonly number[], y: readonly number[], options: 
   const n = xs.length;
 
   // Sort by (x, y); discordant pairs are then the strict inversions of the y sequence.
-  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => xs[i] - xs[j] || ys[i] - ys[j]);
-  const ySeq = order.map((i) => ys[i]);
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => at(xs, i) - at(xs, j) || at(ys, i) - at(ys, j));
+  const ySeq = order.map((i) => at(ys, i));
   const dis = countInversions(ySeq);
 
   // Joint ties: runs of identical (x, y) in the sorted order.
   let ntie = 0;
   let run = 1;
   for (let k = 1; k <= n; k++) {
-    if (k < n && xs[order[k]] === xs[order[k - 1]] && ys[order[k]] === ys[order[k - 1]]) run++;
+    if (k < n && at(xs, at(order, k)) === at(xs, at(order, k - 1)) && at(ys, at(order, k)) === at(ys, at(order, k - 1))) run++;
     else {
       ntie += (run * (run - 1)) / 2;
       run = 1;
     }
   }
-  const xt = tieStats(order.map((i) => xs[i]));
+  const xt = tieStats(order.map((i) => at(xs, i)));
   const yt = tieStats(ySeq.slice().sort((a, b) => a - b));
   const tot = (n * (n - 1)) / 2;
 

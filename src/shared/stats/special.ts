@@ -3,6 +3,7 @@
  * beta function and the Student t CDF. Pure TypeScript, double precision, accurate to ~1e-14
  * relative in the ranges the tests use (checked against SciPy in test/study/stats/special.test.ts).
  */
+import { at } from '../checked';
 
 const SQRT_PI = Math.sqrt(Math.PI);
 const EPS = 1e-16;
@@ -91,9 +92,9 @@ export function logGamma(x: number): number {
     return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
   }
   const xm1 = x - 1;
-  let a = LANCZOS[0];
+  let a = at(LANCZOS, 0);
   const t = xm1 + LANCZOS_G + 0.5;
-  for (let i = 1; i < LANCZOS.length; i++) a += LANCZOS[i] / (xm1 + i);
+  for (let i = 1; i < LANCZOS.length; i++) a += at(LANCZOS, i) / (xm1 + i);
   return 0.5 * Math.log(2 * Math.PI) + (xm1 + 0.5) * Math.log(t) - t + Math.log(a);
 }
 

@@ -11,8 +11,8 @@
  */
 export function dropCrowdedLastTick(axis: { ticks: { value: number }[] }): void {
   const t = axis.ticks;
-  const n = t.length;
-  if (n < 3) return;
-  const spacing = t[n - 2].value - t[n - 3].value;
-  if (spacing > 0 && t[n - 1].value - t[n - 2].value < 0.5 * spacing) t.splice(n - 2, 1);
+  const [third, second, end] = t.slice(-3);
+  if (third === undefined || second === undefined || end === undefined) return;
+  const spacing = second.value - third.value;
+  if (spacing > 0 && end.value - second.value < 0.5 * spacing) t.splice(t.length - 2, 1);
 }

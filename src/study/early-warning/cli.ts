@@ -15,10 +15,10 @@ import { displayPath } from '../report/common';
 import { DEFAULT_EARLY, EARLY_FRACTIONS, earlyRun, earlyVerdict, earlyWarningTables, evaluateEarlyWarning, type EarlyRun } from './early';
 
 export interface EarlyWarningCommandOptions {
-  out?: string;
-  bootstrapResamples?: string;
-  bootstrapSeed?: string;
-  confidence?: string;
+  out?: string | undefined;
+  bootstrapResamples?: string | undefined;
+  bootstrapSeed?: string | undefined;
+  confidence?: string | undefined;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
 }

@@ -12,6 +12,7 @@ import { expandClusters } from '../stats/correlation';
 import { configurationKey } from '../report/correlation';
 import type { Cell, Column, SweepRow, Table } from '../report/types';
 import { fitLogistic, fitRidge, leaveOneGroupOut, leavePairOut, pairwiseMetric } from './model';
+import { at } from '../../shared/checked';
 
 /** The early windows, as fractions of a run's training steps. */
 export const EARLY_FRACTIONS = [0.05, 0.1, 0.2] as const;
@@ -169,7 +170,7 @@ function featureRows(runs: readonly EarlyRun[], k: number, task: Task, p: Predic
     const fs_ = p.features(e.sparse);
     if (task === 'rank') return fs_;
     const fd = p.features(e.dense);
-    return fs_.map((v, j) => v - fd[j]);
+    return fs_.map((v, j) => v - at(fd, j));
   });
 }
 
@@ -247,7 +248,7 @@ export function evaluateCell(runs: readonly EarlyRun[], k: number, task: Task, o
       index.set(g, c);
       members.push([]);
     }
-    members[c].push(i);
+    at(members, c).push(i);
   });
   const draws = bootstrapIndices(members.length, options.resamples ?? DEFAULT_EARLY.resamples, options.seed ?? DEFAULT_EARLY.seed);
   const boot: number[][] = PREDICTORS.map(() => []);
@@ -262,19 +263,19 @@ export function evaluateCell(runs: readonly EarlyRun[], k: number, task: Task, o
       continue;
     }
     const idx = expandClusters(d, members);
-    const yr = Array.from(idx, (i) => targets[i]);
-    const gr = Array.from(idx, (i) => groups[i]);
+    const yr = Array.from(idx, (i) => at(targets, i));
+    const gr = Array.from(idx, (i) => at(groups, i));
     const own = Int32Array.from(yr, (_, i) => i);
     const m = PREDICTORS.map((p) => {
       const X = features[p.key];
-      return pairwiseMetric(leavePairOut(Array.from(idx, (i) => X[i]), yr, gr, fit), yr, own, metric);
+      return pairwiseMetric(leavePairOut(Array.from(idx, (i) => at(X, i)), yr, gr, fit), yr, own, metric);
     });
     if (m.some(Number.isNaN)) {
       dropped++;
       continue;
     }
-    m.forEach((v, j) => boot[j].push(v));
-    diff.push(m[bothAt] - m[lossAt]);
+    m.forEach((v, j) => at(boot, j).push(v));
+    diff.push(at(m, bothAt) - at(m, lossAt));
   }
   const level = options.level ?? DEFAULT_EARLY.level;
   const alpha = (1 - level) / 2;
@@ -284,11 +285,11 @@ export function evaluateCell(runs: readonly EarlyRun[], k: number, task: Task, o
   };
   const all = Int32Array.from(targets, (_, i) => i);
   const full = PREDICTORS.map((p) => pairwiseMetric(pairScores[p.key], targets, all, metric));
-  const added = interval(full[bothAt] - full[lossAt], diff);
+  const added = interval(at(full, bothAt) - at(full, lossAt), diff);
   const adjusted = interval(added.value, diff, alpha / VERDICT_COMPARISONS);
   return {
     ...base,
-    metrics: PREDICTORS.map((p, j) => ({ key: p.key, label: p.label, ...interval(full[j], boot[j]) })),
+    metrics: PREDICTORS.map((p, j) => ({ key: p.key, label: p.label, ...interval(at(full, j), at(boot, j)) })),
     added: { ...added, lowAdjusted: adjusted.low, highAdjusted: adjusted.high },
     dropped,
     resamples: draws.length - dropped,
@@ -325,7 +326,7 @@ const fixed = (key: string, label: string): Column => ({ key, label, format: 'fi
 const int = (key: string, label: string): Column => ({ key, label, format: 'int' });
 
 /** The result table (one row per window × task × predictor, plus the gain row) and the per-run predictions table. */
-export function earlyWarningTables(cells: readonly EarlyCell[], options: EarlyOptions = {}, excluded: string[] = []): Table[] {
+export function earlyWarningTables(cells: readonly EarlyCell[], options: EarlyOptions = {}, excluded: string[] = []): [Table, Table] {
   const level = options.level ?? DEFAULT_EARLY.level;
   const pct = `${Math.round(level * 1000) / 10} %`;
   const rows: Cell[][] = [];
@@ -362,7 +363,7 @@ export function earlyWarningTables(cells: readonly EarlyCell[], options: EarlyOp
   const pred: Cell[][] = [];
   for (const c of cells) {
     if (c.na !== undefined) continue;
-    c.runIds.forEach((id, i) => pred.push([c.task, Math.round(c.fraction * 100), id, c.targets[i], ...PREDICTORS.map((p) => c.scores[p.key][i])]));
+    c.runIds.forEach((id, i) => pred.push([c.task, Math.round(c.fraction * 100), id, at(c.targets, i), ...PREDICTORS.map((p) => at(c.scores[p.key], i))]));
   }
   const predictions: Table = {
     id: 'early-warning-predictions',

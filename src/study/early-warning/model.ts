@@ -4,6 +4,7 @@
  * Pure functions on plain arrays; no randomness.
  */
 import { rankAverage } from '../stats';
+import { at } from '../../shared/checked';
 
 /** Ridge penalty on the standardised coefficients (the intercept is not penalised). */
 export const RIDGE = 1;
@@ -13,31 +14,31 @@ function standardiser(X: readonly (readonly number[])[]): { mean: number[]; sd: 
   const p = X[0]?.length ?? 0;
   const mean = Array<number>(p).fill(0);
   const sd = Array<number>(p).fill(0);
-  for (const row of X) row.forEach((v, j) => (mean[j] += v / X.length));
-  for (const row of X) row.forEach((v, j) => (sd[j] += ((v - mean[j]) * (v - mean[j])) / X.length));
+  for (const row of X) row.forEach((v, j) => (mean[j] = at(mean, j) + v / X.length));
+  for (const row of X) row.forEach((v, j) => (sd[j] = at(sd, j) + ((v - at(mean, j)) * (v - at(mean, j))) / X.length));
   return { mean, sd: sd.map((v) => (v > 0 ? Math.sqrt(v) : 1)) };
 }
 
 /** Solves A x = b (A small, symmetric positive definite) by Gaussian elimination with partial pivoting. */
 export function solve(A: number[][], b: number[]): number[] {
   const n = b.length;
-  const M = A.map((row, i) => [...row, b[i]]);
+  const M = A.map((row, i) => [...row, at(b, i)]);
   for (let c = 0; c < n; c++) {
     let piv = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(M[r][c]) > Math.abs(M[piv][c])) piv = r;
-    [M[c], M[piv]] = [M[piv], M[c]];
-    const d = M[c][c];
+    for (let r = c + 1; r < n; r++) if (Math.abs(at(at(M, r), c)) > Math.abs(at(at(M, piv), c))) piv = r;
+    [M[c], M[piv]] = [at(M, piv), at(M, c)];
+    const d = at(at(M, c), c);
     if (d === 0) throw new Error('solve: singular system');
     for (let r = c + 1; r < n; r++) {
-      const f = M[r][c] / d;
-      if (f !== 0) for (let k = c; k <= n; k++) M[r][k] -= f * M[c][k];
+      const f = at(at(M, r), c) / d;
+      if (f !== 0) for (let k = c; k <= n; k++) at(M, r)[k] = at(at(M, r), k) - f * at(at(M, c), k);
     }
   }
   const x = Array<number>(n).fill(0);
   for (let r = n - 1; r >= 0; r--) {
-    let s = M[r][n];
-    for (let k = r + 1; k < n; k++) s -= M[r][k] * x[k];
-    x[r] = s / M[r][r];
+    let s = at(at(M, r), n);
+    for (let k = r + 1; k < n; k++) s -= at(at(M, r), k) * at(x, k);
+    x[r] = s / at(at(M, r), r);
   }
   return x;
 }
@@ -51,16 +52,16 @@ export interface Fitted {
 }
 
 function design(X: readonly (readonly number[])[], s: { mean: number[]; sd: number[] }): number[][] {
-  return X.map((row) => [1, ...row.map((v, j) => (v - s.mean[j]) / s.sd[j])]);
+  return X.map((row) => [1, ...row.map((v, j) => (v - at(s.mean, j)) / at(s.sd, j))]);
 }
 
 /** Ridge least squares: minimises Σ(y − Zw)² + λ Σ_{j≥1} w_j². */
 export function fitRidge(X: readonly (readonly number[])[], y: readonly number[], lambda = RIDGE): Fitted {
   const s = standardiser(X);
   const Z = design(X, s);
-  const p = Z[0].length;
-  const A = Array.from({ length: p }, (_, i) => Array.from({ length: p }, (_, j) => Z.reduce((acc, z) => acc + z[i] * z[j], 0) + (i === j && i > 0 ? lambda : 0)));
-  const b = Array.from({ length: p }, (_, i) => Z.reduce((acc, z, k) => acc + z[i] * y[k], 0));
+  const p = at(Z, 0).length;
+  const A = Array.from({ length: p }, (_, i) => Array.from({ length: p }, (_, j) => Z.reduce((acc, z) => acc + at(z, i) * at(z, j), 0) + (i === j && i > 0 ? lambda : 0)));
+  const b = Array.from({ length: p }, (_, i) => Z.reduce((acc, z, k) => acc + at(z, i) * at(y, k), 0));
   return { ...s, w: solve(A, b) };
 }
 
@@ -72,26 +73,26 @@ export function fitRidge(X: readonly (readonly number[])[], y: readonly number[]
 export function fitLogistic(X: readonly (readonly number[])[], y: readonly number[], lambda = RIDGE): Fitted {
   const s = standardiser(X);
   const Z = design(X, s);
-  const p = Z[0].length;
+  const p = at(Z, 0).length;
   const w = Array<number>(p).fill(0);
   for (let it = 0; it < 50; it++) {
     const grad = w.map((v, j) => (j > 0 ? lambda * v : 0));
     const H = Array.from({ length: p }, (_, i) => Array.from({ length: p }, (_, j) => (i === j && i > 0 ? lambda : 0)));
     // A tiny ridge on the intercept keeps H invertible when every label is the same.
-    H[0][0] += 1e-9;
+    at(H, 0)[0] = at(at(H, 0), 0) + 1e-9;
     Z.forEach((z, k) => {
-      const eta = z.reduce((acc, v, j) => acc + v * w[j], 0);
+      const eta = z.reduce((acc, v, j) => acc + v * at(w, j), 0);
       const mu = 1 / (1 + Math.exp(-eta));
       const r = mu * (1 - mu);
       for (let i = 0; i < p; i++) {
-        grad[i] += (mu - y[k]) * z[i];
-        for (let j = 0; j < p; j++) H[i][j] += r * z[i] * z[j];
+        grad[i] = at(grad, i) + (mu - at(y, k)) * at(z, i);
+        for (let j = 0; j < p; j++) at(H, i)[j] = at(at(H, i), j) + r * at(z, i) * at(z, j);
       }
     });
     const step = solve(H, grad);
     let big = 0;
     step.forEach((d, j) => {
-      w[j] -= d;
+      w[j] = at(w, j) - d;
       big = Math.max(big, Math.abs(d));
     });
     if (big < 1e-10) break;
@@ -106,7 +107,7 @@ export function fitLogistic(X: readonly (readonly number[])[], y: readonly numbe
  * whole left-out configuration up or down and drag a useless predictor below AUC 0.5.
  */
 export function score(f: Fitted, row: readonly number[]): number {
-  return row.reduce((acc, v, j) => acc + (f.w[j + 1] / f.sd[j]) * v, 0);
+  return row.reduce((acc, v, j) => acc + (at(f.w, j + 1) / at(f.sd, j)) * v, 0);
 }
 
 /**
@@ -122,7 +123,7 @@ export function leaveOneGroupOut(
   const out = Array<number>(X.length).fill(NaN);
   for (const g of new Set(groups)) {
     const train = X.map((_, i) => i).filter((i) => groups[i] !== g);
-    const f = fit(train.map((i) => X[i]), train.map((i) => y[i]));
+    const f = fit(train.map((i) => at(X, i)), train.map((i) => at(y, i)));
     X.forEach((row, i) => {
       if (groups[i] === g) out[i] = score(f, row);
     });
@@ -168,12 +169,12 @@ export function leavePairOut(
     for (let b = a; b < names.length; b++) {
       const out = new Set([names[a], names[b]]);
       const train = X.map((_, i) => i).filter((i) => !out.has(groups[i]));
-      const f = fit(train.map((i) => X[i]), train.map((i) => y[i]));
-      const A = rowsOf.get(names[a]) ?? [];
-      const B = rowsOf.get(names[b]) ?? [];
+      const f = fit(train.map((i) => at(X, i)), train.map((i) => at(y, i)));
+      const A = rowsOf.get(at(names, a)) ?? [];
+      const B = rowsOf.get(at(names, b)) ?? [];
       for (const i of A) for (const j of B) {
-        P[i][j] = score(f, X[i]);
-        P[j][i] = score(f, X[j]);
+        at(P, i)[j] = score(f, at(X, i));
+        at(P, j)[i] = score(f, at(X, j));
       }
     }
   }
@@ -194,11 +195,11 @@ export function pairwiseMetric(P: readonly (readonly number[])[], y: readonly nu
   let tiesS = 0;
   let tiesY = 0;
   for (let a = 0; a < m; a++) {
-    const i = idx[a];
+    const i = at(idx, a);
     for (let b = a + 1; b < m; b++) {
-      const j = idx[b];
-      const ds = i === j ? 0 : P[i][j] - P[j][i];
-      const dy = y[i] - y[j];
+      const j = at(idx, b);
+      const ds = i === j ? 0 : at(at(P, i), j) - at(at(P, j), i);
+      const dy = at(y, i) - at(y, j);
       if (metric === 'auc') {
         if (dy === 0) continue;
         pairs++;

@@ -15,23 +15,23 @@ import { parseFormats, writeReport } from './write';
 
 export interface ReportCommandOptions {
   /** Output folder; default `<sweepDir>/report`. */
-  out?: string;
+  out?: string | undefined;
   /** The `--format` value as typed (comma-separated); default all formats. */
-  format?: string;
+  format?: string | undefined;
   /** `--bootstrap-resamples` as typed: a positive integer (default 2000). */
-  bootstrapResamples?: string;
+  bootstrapResamples?: string | undefined;
   /** `--bootstrap-seed` as typed: an integer 0 … 2^32 − 1 (default 13). */
-  bootstrapSeed?: string;
+  bootstrapSeed?: string | undefined;
   /** `--confidence` as typed: the bootstrap intervals' level, strictly between 0 and 1 (default 0.95). */
-  confidence?: string;
+  confidence?: string | undefined;
   /** `--bootstrap-unit` as typed: auto | run | configuration (default auto). */
-  bootstrapUnit?: string;
+  bootstrapUnit?: string | undefined;
   /** `--include-blown-up`: keep blown-up nets in the correlation tables. */
   includeBlownUp?: boolean;
   /** `--from-table FILE`: read the per-net table instead of the run folders (then no sweep folder is given). */
-  fromTable?: string;
+  fromTable?: string | undefined;
   /** `--export-table FILE`: where to write the per-net table (default `<out>/nets.jsonl`). */
-  exportTable?: string;
+  exportTable?: string | undefined;
   /** Where the list of written files goes. */
   stdout: NodeJS.WritableStream;
   /** Where notes (skipped PNGs, unfinished runs) and errors go. */

@@ -30,6 +30,7 @@ import { MEASURES, slug } from './labels';
 import { blownUpReason, type BlownUpNet } from './blowup';
 import { NA, NETS, byDataset, fixedColumn, intColumn, num, plural, textColumn } from './common';
 import type { Cell, Column, SweepRow, Table } from './types';
+import { at } from '../../shared/checked';
 export const SEED_KEY = 'training.seed';
 
 export type Target = 'loss' | 'accuracy';
@@ -251,7 +252,7 @@ function granulatedTables(granulated: ReturnType<typeof granulatedCells>, idSuff
     }
   }
   if (largest.length > 0) notes.push(`Largest |Ψ|: ${largest.join('; ')}. No uncertainty is attached to Ψ here; the bootstrap table below gives intervals for the pooled and density-controlled τ.`);
-  const used = cells[0].result.axes.filter((a) => a.status !== 'used').map((a) => a.name);
+  const used = at(cells, 0).result.axes.filter((a) => a.status !== 'used').map((a) => a.name);
   if (used.length > 0) notes.push(`No group with two or more runs and a defined τ: ${used.join(', ')} (n/a).`);
   const axesTable: Table = {
     id: `correlation-granulated-axes${idSuffix}`,
@@ -268,8 +269,8 @@ function granulatedTables(granulated: ReturnType<typeof granulatedCells>, idSuff
       const mine = cells.filter((c) => c.net === net);
       if (mine.length === 0) return [];
       return axes.map((a, i) => {
-        const rs = mine.map((c) => c.result.axes[i]);
-        return [net, a.name, rs[0].levels, range(rs.map((r) => r.groups)), range(rs.map((r) => r.runs)), range(rs.map((r) => r.skippedGroups))];
+        const rs = mine.map((c) => at(c.result.axes, i));
+        return [net, a.name, at(rs, 0).levels, range(rs.map((r) => r.groups)), range(rs.map((r) => r.runs)), range(rs.map((r) => r.skippedGroups))];
       });
     }),
     notes: [
@@ -417,7 +418,7 @@ function signsTable(granulated: readonly GranulatedCell[], axes: readonly SweepA
         // Subsets of fewer than MIN_N.minRuns runs have no sign worth counting (their τ is mostly noise).
         if (d && d.n >= MIN_N.minRuns) subsets.push(['pooled', d.pooled], ['partial given density', d.partial]);
         if (d) for (const l of d.perLevel) if (l.n >= MIN_N.minRuns) subsets.push([`density ${l.level}`, l.tau]);
-        if (g) g.result.axes.forEach((a, i) => subsets.push([`axis ${axisShort(axes[i])}`, a.tau]));
+        if (g) g.result.axes.forEach((a, i) => subsets.push([`axis ${axisShort(at(axes, i))}`, a.tau]));
         const defined = subsets.filter(([, v]) => Number.isFinite(v));
         if (defined.length === 0) continue;
         const plus = defined.filter(([, v]) => v > 0).map(([s]) => s);
@@ -535,7 +536,7 @@ function pctText(share: number): string {
 
 /** The sentence about the best measure of a bootstrap cell. */
 export function bestVerdict(r: BootstrapResult): string {
-  const label = (i: number): string => MEASURES[i].label;
+  const label = (i: number): string => at(MEASURES, i).label;
   if (r.verdict === 'best') return `best: ${label(r.best)} (every other measure's interval for Δ|τ| lies below 0)`;
   return `top measures indistinguishable: ${r.tied.map(label).join(', ')} (the interval for Δ|τ| against ${label(r.best)} contains 0)`;
 }
@@ -563,7 +564,7 @@ function bootstrapTable(rows: readonly SweepRow[], options: CorrelationOptions, 
     r.measures.forEach((m, i) => {
       const isBest = i === r.best;
       const status = isBest ? (r.verdict === 'best' ? 'best' : 'largest |τ|, not separable') : m.high < 0 ? 'below the best' : 'indistinguishable from the best';
-      rowsOut.push([...lead, MEASURES[i].label, c.n, c.unit, c.units, r.degenerateShare, m.tau, m.abs, isBest ? NA : m.meanDiff, isBest ? NA : m.se, isBest ? NA : m.low, isBest ? NA : m.high, status]);
+      rowsOut.push([...lead, at(MEASURES, i).label, c.n, c.unit, c.units, r.degenerateShare, m.tau, m.abs, isBest ? NA : m.meanDiff, isBest ? NA : m.se, isBest ? NA : m.low, isBest ? NA : m.high, status]);
     });
     verdicts.push(`${c.net}, ${target}, ${statLabel}: ${bestVerdict(r)}.`);
     if (r.dropped > 0) drops.push(`${c.net}, ${target}, ${statLabel}: ${r.dropped} of ${r.dropped + r.resamples}`);

@@ -23,6 +23,7 @@ import { holm } from '../stats';
 import { NA, byDataset, fixedColumn, groupBy, intColumn, mean, num, plural, sigColumn, textColumn } from './common';
 import { resolveOptions, significanceTestInfo, sparseVsDense } from './tables';
 import type { Cell, Column, SweepRow, Table, TableOptions } from './types';
+import { at } from '../../shared/checked';
 
 /** The label of a run without dynamic sparse training. */
 export const STATIC = 'static';
@@ -118,7 +119,7 @@ export function criterionRows(rows: readonly SweepRow[]): CriterionRow[] {
   });
   const out: CriterionRow[] = [];
   for (const runs of groups.values()) {
-    const key = criterionOf(runs[0]);
+    const key = criterionOf(at(runs, 0));
     const sparse = runs.map((r) => r.nets.sparse).filter((n): n is NetSummary => n !== undefined);
     const dense = runs.map((r) => r.nets.dense).filter((n): n is NetSummary => n !== undefined);
     const dropped = new Map<string, number>();
@@ -131,8 +132,8 @@ export function criterionRows(rows: readonly SweepRow[]): CriterionRow[] {
     const layerCount = Math.max(0, ...sparse.map((n) => n.layers.length));
     const densities = Array.from({ length: layerCount }, (_, l) => {
       const present = sparse.filter((n) => l < n.layers.length);
-      const ds = present.map((n) => finite(n.layers[l].density)).filter(Number.isFinite);
-      return { name: present[0]?.layers[l].name ?? `layer ${l}`, mean: mean(ds), min: ds.length ? Math.min(...ds) : NaN, max: ds.length ? Math.max(...ds) : NaN };
+      const ds = present.map((n) => finite(at(n.layers, l).density)).filter(Number.isFinite);
+      return { name: at(at(present, 0).layers, l).name ?? `layer ${l}`, mean: mean(ds), min: ds.length ? Math.min(...ds) : NaN, max: ds.length ? Math.max(...ds) : NaN };
     });
     const pairs = { sparse: [] as number[], dense: [] as number[] };
     for (const r of runs) {
@@ -236,13 +237,13 @@ function criteriaTable(rows: readonly CriterionRow[], dynamic: boolean, idSuffix
 function densityTable(rows: readonly CriterionRow[], dynamic: boolean, idSuffix: string, titleSuffix: string): Table | undefined {
   const layers = Math.max(0, ...rows.map((r) => r.densities.length));
   if (layers === 0) return undefined;
-  const names = Array.from({ length: layers }, (_, l) => rows.find((r) => l < r.densities.length)?.densities[l].name ?? `layer ${l}`);
+  const names = Array.from({ length: layers }, (_, l) => rows.map((r) => r.densities[l]).find((d) => d !== undefined)?.name ?? `layer ${l}`);
   const varying = rows.flatMap((r) => r.densities.filter((d) => d.min !== d.max).map((d) => `${rowName(r)} ${d.name} ${d.min.toPrecision(3)}–${d.max.toPrecision(3)}`));
   return {
     id: `criteria-density${idSuffix}`,
     title: `Per-layer density of the sparse net by criterion${titleSuffix}`,
     columns: [...keyColumns(dynamic), intColumn('runs'), ...names.map((n, l) => sigColumn(`density_${l}`, n, 3))],
-    rows: rows.map((r) => [...keyCells(r, dynamic), r.sparseRuns, ...names.map((_, l) => (l < r.densities.length ? num(r.densities[l].mean) : NA))]),
+    rows: rows.map((r) => [...keyCells(r, dynamic), r.sparseRuns, ...names.map((_, l) => (l < r.densities.length ? num(at(r.densities, l).mean) : NA))]),
     notes: [
       'Active share of each weight layer\'s kernel in the sparse net (first layer to output), mean over the row\'s runs, as the run recorded it (summary.json). With scope layerwise these are SC-SDC\'s densities; with scope global the criterion chose them. Dynamic methods keep every layer\'s count.',
       ...(varying.length > 0 ? [`Varies across the row's runs (other axes pooled), min–max: ${varying.join('; ')}.`] : []),
@@ -258,9 +259,9 @@ function wilcoxonTable(rows: readonly CriterionRow[], dynamic: boolean, options:
   const adjusted = new Map<CriterionRow, number>();
   if (tested.length > 0) {
     const h = holm(tested.map((x) => x.result.pValue), opts.alpha);
-    tested.forEach((x, i) => adjusted.set(x.row, h.adjusted[i]));
+    tested.forEach((x, i) => adjusted.set(x.row, at(h.adjusted, i)));
   }
-  const diff = (r: CriterionRow): Cell => (r.pairs.sparse.length > 0 ? mean(r.pairs.sparse.map((s, i) => s - r.pairs.dense[i])) : NA);
+  const diff = (r: CriterionRow): Cell => (r.pairs.sparse.length > 0 ? mean(r.pairs.sparse.map((s, i) => s - at(r.pairs.dense, i))) : NA);
   return {
     id: `criteria-wilcoxon${idSuffix}`,
     title: `Sparse > dense per criterion (${info.name}, one-sided)${titleSuffix}`,

@@ -14,9 +14,10 @@ import { LATEX_LABELS } from './labels';
 import type { Cell, Column, Table } from './types';
 
 /** Human form of a cell (Markdown, LaTeX). Non-finite numbers print as 'n/a'. */
-export function formatCell(v: Cell, c: Column): string {
+export function formatCell(v: Cell | undefined, c: Column): string {
   if (typeof v === 'string') return v;
-  if (!Number.isFinite(v)) return 'n/a';
+  // undefined: a row shorter than its columns; its missing cells read n/a, as a non-finite number does.
+  if (v === undefined || !Number.isFinite(v)) return 'n/a';
   const digits = c.digits ?? 4;
   let s: string;
   switch (c.format) {
@@ -74,7 +75,7 @@ const isNumeric = (c: Column): boolean => c.format !== 'text';
 // Markdown
 
 /** A cell's text for Markdown (shared/sanitize.ts: one line, no pipe or markup of its own), then the significance mark. */
-function mdCell(v: Cell, c: Column): string {
+function mdCell(v: Cell | undefined, c: Column): string {
   const s = markdownText(formatCell(v, c));
   if (c.shade && typeof v === 'number') {
     const mark = pMark(v);
@@ -119,7 +120,7 @@ export function latexEscape(s: string): string {
   return LATEX_LABELS[s] ?? latexText(s);
 }
 
-function texCell(v: Cell, c: Column): string {
+function texCell(v: Cell | undefined, c: Column): string {
   const s = latexEscape(formatCell(v, c));
   if (c.shade && typeof v === 'number') {
     const color = pColor(v);

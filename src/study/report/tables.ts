@@ -29,6 +29,7 @@ import type {
   Table,
   TableOptions,
 } from './types';
+import { at } from '../../shared/checked';
 
 
 /** Wilcoxon settings of method.md §4 (exact up to n = 25, tie- and continuity-corrected normal approximation above). */
@@ -152,7 +153,7 @@ const TESTS: Record<SignificanceTest, TestSpec> = {
     description:
       "One-sided paired Wilcoxon signed-rank test, H1: sparse > dense on final test accuracy, pairs = the sparse and dense net of the same run; zero differences dropped (zero_method 'wilcox'); exact null distribution when n ≤ 25 with no ties, otherwise the normal approximation with tie and continuity correction. Effect size: matched-pairs rank-biserial r = (R+ − R−)/(R+ + R−), > 0 when sparse tends to win.",
     run(sparse, dense, minPairs) {
-      const nonZero = sparse.filter((s, i) => s - dense[i] !== 0).length;
+      const nonZero = sparse.filter((s, i) => s - at(dense, i) !== 0).length;
       if (sparse.length > 0 && nonZero === 0) return naResult(0, `all ${sparse.length} differences are zero (sparse and dense reached the same test accuracy in every pair)`);
       if (nonZero < minPairs) {
         return naResult(nonZero, `${plural(nonZero, 'non-zero difference')}, fewer than ${minPairs}: the smallest attainable p is 1/2^${nonZero} = ${(1 / 2 ** nonZero).toPrecision(3)}`);
@@ -252,7 +253,7 @@ export function collectPairs(rows: readonly SweepRow[], axis: SignificanceAxis):
 /** Runs the test on every cell of optimizer × `axis` (no Holm). */
 export function significanceCells(rows: readonly SweepRow[], axis: SignificanceAxis, test: SignificanceTest = 'wilcoxon', minPairs = 5): Array<CellPairs & CellResult> {
   return collectPairs(rows, axis).map((c) => {
-    const base = { ...c, n: c.sparse.length, meanDifference: mean(c.sparse.map((s, i) => s - c.dense[i])) };
+    const base = { ...c, n: c.sparse.length, meanDifference: mean(c.sparse.map((s, i) => s - at(c.dense, i))) };
     if (c.sparse.length === 0) return { ...base, ...naResult(0, 'no run of this cell has both nets with a finite test accuracy') };
     return { ...base, ...sparseVsDense(test, c.sparse, c.dense, minPairs) };
   });
@@ -275,7 +276,7 @@ function significanceFor(rows: readonly SweepRow[], axis: SignificanceAxis, test
   const adjusted = new Map<(typeof cells)[number], { p: number; reject: boolean }>();
   if (withP.length > 0) {
     const h = holm(withP.map((c) => c.pValue), opts.alpha);
-    withP.forEach((c, i) => adjusted.set(c, { p: h.adjusted[i], reject: h.reject[i] }));
+    withP.forEach((c, i) => adjusted.set(c, { p: at(h.adjusted, i), reject: at(h.reject, i) }));
   }
   const find = (o: string, col: string): ((typeof cells)[number]) | undefined => cells.find((c) => c.optimizer === o && c.column === col);
 

@@ -13,6 +13,7 @@ import { buildTables } from './build';
 import { displayPath } from './common';
 import { architectureLabel } from './labels';
 import { REPORT_FORMATS, type Plot, type ReportFormat, type ReportTables, type SweepResults, type Table, type TableOptions } from './types';
+import { at } from '../../shared/checked';
 
 export interface WriteReportOptions extends TableOptions {
   /** What to write; default all of md, csv, tex, svg, png. */
@@ -98,9 +99,9 @@ function markdownReport(results: SweepResults, built: ReportTables, formats: rea
   const tablesBySection = SECTIONS.map((_, i) => built.tables.filter((t) => sectionOf(t.id) === i));
   out.push('## Contents', '');
   SECTIONS.forEach((s, i) => {
-    if (tablesBySection[i].length === 0) return;
+    if (at(tablesBySection, i).length === 0) return;
     out.push(`- [${s.title}](#${anchor(s.title)})`);
-    for (const t of tablesBySection[i]) out.push(`  - [${markdownText(t.title)}](#${anchor(t.title)})`);
+    for (const t of at(tablesBySection, i)) out.push(`  - [${markdownText(t.title)}](#${anchor(t.title)})`);
   });
   const plots = built.plots.filter((p) => has('svg') || havePng.has(p.id));
   if (plots.length > 0) out.push('- [Plots](#plots)');
@@ -113,9 +114,9 @@ function markdownReport(results: SweepResults, built: ReportTables, formats: rea
     return l.join(' · ');
   };
   SECTIONS.forEach((s, i) => {
-    if (tablesBySection[i].length === 0) return;
+    if (at(tablesBySection, i).length === 0) return;
     out.push(`## ${s.title}`, '', s.intro, '');
-    for (const t of tablesBySection[i]) {
+    for (const t of at(tablesBySection, i)) {
       out.push(renderMarkdown(t, 3));
       const l = links(t);
       if (l) out.push(l, '');

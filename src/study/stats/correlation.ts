@@ -14,6 +14,7 @@
  */
 import { StatsError, checkPaired, checkSample } from './errors';
 import { kendallTau } from './kendall';
+import { at, atI8 } from '../../shared/checked';
 
 // Granulated Kendall lives with the statistics the dashboard page computes itself (src/shared/stats/).
 export { granulatedKendall, type GranulatedAxis, type GranulatedAxisResult, type GranulatedGroup, type GranulatedOptions, type GranulatedResult } from '../../shared/stats/granulated';
@@ -83,7 +84,7 @@ export function withinLevelKendall(x: readonly number[], y: readonly number[], l
       continue;
     }
     try {
-      perLevel.push({ level, n: idx.length, tau: kendallTau(idx.map((i) => xs[i]), idx.map((i) => ys[i])).tau });
+      perLevel.push({ level, n: idx.length, tau: kendallTau(idx.map((i) => at(xs, i)), idx.map((i) => at(ys, i))).tau });
     } catch (e) {
       if (!(e instanceof StatsError)) throw e;
       skipped.push(level);
@@ -133,7 +134,7 @@ export function quantile(sorted: readonly number[], q: number): number {
   const h = (sorted.length - 1) * q;
   const lo = Math.floor(h);
   const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+  return at(sorted, lo) + (h - lo) * (at(sorted, hi) - at(sorted, lo));
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -202,7 +203,7 @@ export interface BootstrapResult {
 function signMatrix(v: readonly number[]): Int8Array {
   const n = v.length;
   const s = new Int8Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) s[i * n + j] = Math.sign(v[i] - v[j]);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) s[i * n + j] = Math.sign(at(v, i) - at(v, j));
   return s;
 }
 
@@ -217,10 +218,10 @@ function tauB(sx: Int8Array, sy: Int8Array, n: number, idx: ArrayLike<number>): 
   let tiesX = 0;
   let tiesY = 0;
   for (let i = 0; i < m; i++) {
-    const row = idx[i] * n;
+    const row = at(idx, i) * n;
     for (let j = i + 1; j < m; j++) {
-      const a = sx[row + idx[j]];
-      const b = sy[row + idx[j]];
+      const a = atI8(sx, row + at(idx, j));
+      const b = atI8(sy, row + at(idx, j));
       s += a * b;
       if (a === 0) tiesX++;
       if (b === 0) tiesY++;
@@ -278,7 +279,7 @@ export function bootstrapAbsTauDifferences(measures: ReadonlyArray<readonly numb
   if (full.some(Number.isNaN)) throw new StatsError('degenerate', `${fn}: the statistic is undefined on the full sample (a measure, the target or the control is constant, or the control orders one completely)`);
   let best = 0;
   full.forEach((t, i) => {
-    if (Math.abs(t) > Math.abs(full[best])) best = i;
+    if (Math.abs(t) > Math.abs(at(full, best))) best = i;
   });
   const diffs: number[][] = xs.map(() => []);
   let dropped = 0;
@@ -289,7 +290,7 @@ export function bootstrapAbsTauDifferences(measures: ReadonlyArray<readonly numb
       dropped++;
       continue;
     }
-    abs.forEach((a, i) => diffs[i].push(a - abs[best]));
+    abs.forEach((a, i) => at(diffs, i).push(a - at(abs, best)));
   }
   const used = indices.length - dropped;
   if (used === 0) throw new StatsError('degenerate', `${fn}: the statistic is undefined on every resample`);
@@ -298,8 +299,8 @@ export function bootstrapAbsTauDifferences(measures: ReadonlyArray<readonly numb
     const sorted = d.slice().sort((a, b) => a - b);
     const mean = d.reduce((s, v) => s + v, 0) / d.length;
     return {
-      abs: Math.abs(full[i]),
-      tau: full[i],
+      abs: Math.abs(at(full, i)),
+      tau: at(full, i),
       meanDiff: mean,
       low: quantile(sorted, alpha),
       high: quantile(sorted, 1 - alpha),
@@ -337,9 +338,9 @@ function clusterMembers(fn: string, n: number, clusters: readonly string[] | und
 /** The runs of a cluster resample: every run of each drawn cluster, in draw order. */
 export function expandClusters(draw: ArrayLike<number>, members: readonly (readonly number[])[]): Int32Array {
   let m = 0;
-  for (let k = 0; k < draw.length; k++) m += members[draw[k]].length;
+  for (let k = 0; k < draw.length; k++) m += at(members, at(draw, k)).length;
   const out = new Int32Array(m);
   let o = 0;
-  for (let k = 0; k < draw.length; k++) for (const r of members[draw[k]]) out[o++] = r;
+  for (let k = 0; k < draw.length; k++) for (const r of at(members, at(draw, k))) out[o++] = r;
   return out;
 }

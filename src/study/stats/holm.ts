@@ -10,6 +10,7 @@
  */
 
 import { StatsError } from './errors';
+import { at } from '../../shared/checked';
 
 export interface HolmResult {
   /** Adjusted p-values, same order as the input. */
@@ -33,16 +34,16 @@ export function holm(pValues: readonly number[], alpha = 0.05): HolmResult {
   }
   const m = pValues.length;
   // Stable sort: ties keep input order (the adjusted values of tied p's coincide either way).
-  const order = Array.from({ length: m }, (_, i) => i).sort((a, b) => pValues[a] - pValues[b] || a - b);
+  const order = Array.from({ length: m }, (_, i) => i).sort((a, b) => at(pValues, a) - at(pValues, b) || a - b);
   const adjusted = new Array<number>(m);
   const reject = new Array<boolean>(m).fill(false);
   let running = 0;
   let stillRejecting = true;
   for (let j = 0; j < m; j++) {
-    const p = pValues[order[j]];
+    const p = at(pValues, at(order, j));
     running = Math.max(running, (m - j) * p);
-    adjusted[order[j]] = Math.min(1, running);
-    if (stillRejecting && p <= alpha / (m - j)) reject[order[j]] = true;
+    adjusted[at(order, j)] = Math.min(1, running);
+    if (stillRejecting && p <= alpha / (m - j)) reject[at(order, j)] = true;
     else stillRejecting = false;
   }
   return { adjusted, reject, alpha };

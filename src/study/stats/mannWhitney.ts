@@ -28,6 +28,7 @@
 import { Alternative, StatsError, checkAlternative, checkSample } from './errors';
 import { rankAverage, tieTerm } from './ranks';
 import { normSf } from './special';
+import { at, atF64 } from '../../shared/checked';
 
 export type MannWhitneyMethod = 'auto' | 'exact' | 'asymptotic';
 
@@ -73,13 +74,13 @@ export function mannWhitneyExactPmf(n1: number, n2: number): Float64Array {
   for (let i = 1; i <= m; i++) {
     const next = c.slice();
     const shift = k + i;
-    for (let u = deg; u >= shift; u--) next[u] -= c[u - shift];
-    for (let u = i; u <= deg; u++) next[u] += next[u - i];
+    for (let u = deg; u >= shift; u--) next[u] = atF64(next, u) - atF64(c, u - shift);
+    for (let u = i; u <= deg; u++) next[u] = atF64(next, u) + atF64(next, u - i);
     c = next;
   }
   let total = 0;
-  for (let u = 0; u <= deg; u++) total += c[u];
-  for (let u = 0; u <= deg; u++) c[u] /= total;
+  for (let u = 0; u <= deg; u++) total += atF64(c, u);
+  for (let u = 0; u <= deg; u++) c[u] = atF64(c, u) / total;
   return c;
 }
 
@@ -110,7 +111,7 @@ export function mannWhitneyU(x: readonly number[], y: readonly number[], options
   }
 
   let r1 = 0;
-  for (let i = 0; i < n1; i++) r1 += ranks[i];
+  for (let i = 0; i < n1; i++) r1 += at(ranks, i);
   const u1 = r1 - (n1 * (n1 + 1)) / 2;
   const u2 = n1 * n2 - u1;
   const u = alternative === 'greater' ? u1 : alternative === 'less' ? u2 : Math.max(u1, u2);
@@ -122,7 +123,7 @@ export function mannWhitneyU(x: readonly number[], y: readonly number[], options
     // sf(U) = P(U' ≥ U) = cdf(n1·n2 - U) by symmetry (as SciPy).
     const pmf = mannWhitneyExactPmf(n1, n2);
     let s = 0;
-    for (let k = 0; k <= n1 * n2 - u; k++) s += pmf[k];
+    for (let k = 0; k <= n1 * n2 - u; k++) s += atF64(pmf, k);
     p = s;
   } else {
     const n = n1 + n2;

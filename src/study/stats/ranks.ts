@@ -1,4 +1,5 @@
 /** Ranking helpers shared by the rank tests. */
+import { at } from '../../shared/checked';
 
 export interface Ranking {
   /** 1-based average ranks ("mid-ranks"), as `scipy.stats.rankdata(method='average')`. */
@@ -10,16 +11,16 @@ export interface Ranking {
 /** Average ranks: tied values get the mean of the ranks they span. O(n log n). */
 export function rankAverage(values: readonly number[]): Ranking {
   const n = values.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => values[i] - values[j]);
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => at(values, i) - at(values, j));
   const ranks = new Array<number>(n);
   const tieGroups: number[] = [];
   let i = 0;
   while (i < n) {
     let j = i;
-    while (j + 1 < n && values[order[j + 1]] === values[order[i]]) j++;
+    while (j + 1 < n && values[at(order, j + 1)] === values[at(order, i)]) j++;
     // positions i..j (0-based) share ranks i+1..j+1 → mean (i+j)/2 + 1
     const r = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) ranks[order[k]] = r;
+    for (let k = i; k <= j; k++) ranks[at(order, k)] = r;
     if (j > i) tieGroups.push(j - i + 1);
     i = j + 1;
   }

@@ -11,6 +11,7 @@
 
 import { Alternative, StatsError, checkAlternative, checkPaired, checkSample } from './errors';
 import { studentTCdf } from './special';
+import { at } from '../../shared/checked';
 
 export interface PairedTTestOptions {
   /** Default 'two-sided'. 'greater': mean of x - y is > 0. */
@@ -38,7 +39,7 @@ export function pairedTTest(x: readonly number[], y: readonly number[], options:
   if (xs.length < 2) throw new StatsError('too-few', `${fn}: need at least 2 pairs, got ${xs.length}`);
   const alternative = checkAlternative(fn, options.alternative ?? 'two-sided');
   const n = xs.length;
-  const d = xs.map((v, i) => v - ys[i]);
+  const d = xs.map((v, i) => v - at(ys, i));
   let sum = 0;
   for (const v of d) sum += v;
   const mean = sum / n;

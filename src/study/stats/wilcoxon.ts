@@ -43,6 +43,7 @@
 import { Alternative, StatsError, checkAlternative, checkPaired, checkSample } from './errors';
 import { rankAverage, tieTerm } from './ranks';
 import { normCdf, normSf } from './special';
+import { at, atF64 } from '../../shared/checked';
 
 export type WilcoxonZeroMethod = 'wilcox' | 'pratt' | 'zsplit';
 export type WilcoxonMethod = 'auto' | 'exact' | 'approx';
@@ -92,8 +93,8 @@ export function wilcoxonExactPmf(n: number): Float64Array {
   for (let k = 1; k <= n; k++) {
     const next = new Float64Array((k * (k + 1)) / 2 + 1);
     const m = c.length;
-    for (let i = 0; i < m; i++) next[i] = c[i] * 0.5;
-    for (let i = 0; i < m; i++) next[next.length - m + i] += c[i] * 0.5;
+    for (let i = 0; i < m; i++) next[i] = atF64(c, i) * 0.5;
+    for (let i = 0; i < m; i++) next[next.length - m + i] = atF64(next, next.length - m + i) + atF64(c, i) * 0.5;
     c = next;
   }
   return c;
@@ -112,7 +113,7 @@ export function signedRankNullPmf(weights: readonly number[]): Float64Array {
   for (const w of weights) {
     reach += w;
     // In place, from the top down: c[i] becomes ½·c[i] + ½·c[i − w] with the old c[i − w].
-    for (let i = reach; i >= 0; i--) c[i] = 0.5 * c[i] + (i >= w ? 0.5 * c[i - w] : 0);
+    for (let i = reach; i >= 0; i--) c[i] = 0.5 * atF64(c, i) + (i >= w ? 0.5 * atF64(c, i - w) : 0);
   }
   return c;
 }
@@ -126,7 +127,7 @@ export function wilcoxon(x: readonly number[], y: readonly number[] | null, opti
   } else {
     const ys = checkSample(fn, 'y', y, 1);
     checkPaired(fn, xs, ys);
-    d = xs.map((v, i) => v - ys[i]);
+    d = xs.map((v, i) => v - at(ys, i));
   }
   const alternative = checkAlternative(fn, options.alternative ?? 'two-sided');
   const zeroMethod = options.zeroMethod ?? 'wilcox';
@@ -170,9 +171,9 @@ export function wilcoxon(x: readonly number[], y: readonly number[] | null, opti
   let rMinus = 0;
   let rZero = 0;
   for (let i = 0; i < count; i++) {
-    if (d[i] > 0) rPlus += ranks[i];
-    else if (d[i] < 0) rMinus += ranks[i];
-    else rZero += ranks[i];
+    if (at(d, i) > 0) rPlus += at(ranks, i);
+    else if (at(d, i) < 0) rMinus += at(ranks, i);
+    else rZero += at(ranks, i);
   }
   if (zeroMethod === 'zsplit') {
     rPlus += rZero / 2;
@@ -210,14 +211,14 @@ export function wilcoxon(x: readonly number[], y: readonly number[] | null, opti
     let observed = 0; // Σ half-ranks of the positive differences
     for (let i = 0; i < count; i++) {
       if (d[i] === 0) continue;
-      const h = Math.round(2 * ranks[i]);
+      const h = Math.round(2 * at(ranks, i));
       halfRanks.push(h);
-      if (d[i] > 0) observed += h;
+      if (at(d, i) > 0) observed += h;
     }
     const pmf = signedRankNullPmf(halfRanks);
     const tail = (lo: number, hi: number): number => {
       let s = 0;
-      for (let k = Math.max(0, lo); k <= Math.min(pmf.length - 1, hi); k++) s += pmf[k];
+      for (let k = Math.max(0, lo); k <= Math.min(pmf.length - 1, hi); k++) s += atF64(pmf, k);
       return s;
     };
     const last = pmf.length - 1;

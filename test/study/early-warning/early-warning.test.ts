@@ -14,6 +14,7 @@ import { auc, pairwiseMetric } from '../../../src/study/early-warning/model';
 import { evaluateCell, earlyVerdict, readEarlySteps, windowFeatures, type EarlyFeatures, type EarlyRun } from '../../../src/study/early-warning/early';
 import { earlyWarningCommand } from '../../../src/study/early-warning/cli';
 import { makeConfig, mainSweepRuns, tmpDir, writeSweep } from '../report/fixture';
+import { at } from '../../../src/shared/checked';
 
 function fixtures(): string {
   for (const start of [__dirname, process.cwd()]) {
@@ -64,8 +65,8 @@ test('metrics log: step records up to the window, both nets, torn line and nulls
   const r = readEarlySteps(dir, 4);
   assert.deepEqual(r.sparse.map((p) => p.step), [1, 2, 3, 4]);
   assert.deepEqual(r.dense.map((p) => p.step), [1, 2, 3, 4]);
-  assert.ok(Number.isNaN(r.sparse[0].egf1));
-  assert.equal(r.sparse[1].egf1, 2);
+  assert.ok(Number.isNaN(at(r.sparse, 0).egf1));
+  assert.equal(at(r.sparse, 1).egf1, 2);
   assert.deepEqual(readEarlySteps(path.join(dir, 'none'), 4), { sparse: [], dense: [] });
 });
 

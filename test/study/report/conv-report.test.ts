@@ -18,6 +18,7 @@ import { architectureLabel } from '../../../src/study/report/labels';
 import { checkConfig } from '../../../src/study/report/load';
 import { makeConfig } from './fixture';
 import type { ExperimentConfig } from '../../../src/shared/experiment';
+import { at } from '../../../src/shared/checked';
 
 const repoRoot = ((): string => {
   for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) {
@@ -174,8 +175,9 @@ test('a sweep of real CNN and MLP runs: levels, tables per architecture, width t
           const want = stats(nets.map((n) => of(n as RawRun['nets'][number])));
           ['mean', 'std', 'min', 'max'].forEach((s, k) => {
             const got = row[col(`${metric}_${s}`)];
-            if (!Number.isFinite(want[k])) return assert.equal(got, 'n/a');
-            assert.ok(typeof got === 'number' && Math.abs(got - want[k]) <= 1e-12 * Math.max(1, Math.abs(want[k])), `${id} ${net} ${rho} ${metric}_${s}: ${String(got)} vs ${want[k]}`);
+            const w = at(want, k);
+            if (!Number.isFinite(w)) return assert.equal(got, 'n/a');
+            assert.ok(typeof got === 'number' && Math.abs(got - w) <= 1e-12 * Math.max(1, Math.abs(w)), `${id} ${net} ${rho} ${metric}_${s}: ${String(got)} vs ${w}`);
           });
         }
       }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { correlationTables, describe, widthTablesAndPlots, type Table } from '../../../src/study/report';
 import { normSf } from '../../../src/study/stats';
 import { makeConfig, makeRow } from './fixture';
+import { at } from '../../../src/shared/checked';
 
 function cellOf(t: Table, net: string, measure: string, key: string): unknown {
   const row = t.rows.find((r) => r[0] === net && r[1] === measure);
@@ -25,6 +26,7 @@ test('Kendall τ-b: a perfectly monotone case and a tied case against hand value
     ),
   ];
   const [t] = correlationTables(rows);
+  assert.ok(t);
   assert.equal(t.id, 'correlation-fashion-mnist');
   assert.equal(cellOf(t, 'sparse', 'EGF_1', 'n'), 5);
   const close = (v: unknown, want: number, what: string): void => assert.ok(Math.abs((v as number) - want) < 1e-15, `${what}: ${String(v)} vs ${want}`);
@@ -46,6 +48,7 @@ test('constant measures are n/a with the reason; diverged nets are left out and 
   const rows = [1, 2, 3, 4, 5].map((x, i) => makeRow(`r${i}`, makeConfig({ seed: i }), {}, { accuracy: 0.1 * x, loss: x, flow: { egf1: 7 } }));
   rows.push(makeRow('nan', makeConfig({ seed: 9 }), {}, { accuracy: 0.3, loss: NaN }));
   const [t] = correlationTables(rows);
+  assert.ok(t);
   assert.equal(cellOf(t, 'sparse', 'EGF_1', 'n'), 5);
   assert.equal(cellOf(t, 'sparse', 'EGF_1', 'tau_loss'), 'n/a');
   assert.ok(t.notes.some((n) => /^sparse: n\/a — kendallTau: x is constant; τ is undefined \(\|\|g\|\|_1 vs test loss, .*EGF_1 vs test loss, EGF_1 vs test accuracy, EGF_2 vs test loss, EGF_2 vs test accuracy\)\.$/.test(n)));
@@ -59,13 +62,13 @@ test('width table: mean, sample sd, min, max per net and width level; plots over
     for (let seed = 0; seed < 3; seed++) {
       rows.push(
         makeRow(`${w}-${seed}`, makeConfig({ denseWidth: w, seed }), { 'sparsity.dense_width': w, 'training.seed': seed },
-          { accuracy: acc[w][seed], flow: { egf1: w + seed, egf2: 1 } },
-          { accuracy: acc[w][seed] - 0.1, flow: { egf1: 1, egf2: 2 } }),
+          { accuracy: acc[w]![seed]!, flow: { egf1: w + seed, egf2: 1 } },
+          { accuracy: acc[w]![seed]! - 0.1, flow: { egf1: 1, egf2: 2 } }),
       );
     }
   }
   const { tables, plots } = widthTablesAndPlots(rows);
-  const t = tables[0];
+  const t = at(tables, 0);
   assert.equal(t.id, 'width-fashion-mnist');
   const col = (k: string): number => t.columns.findIndex((c) => c.key === k);
   const sparse32 = t.rows.find((r) => r[1] === 'sparse' && r[2] === 32);
@@ -81,8 +84,8 @@ test('width table: mean, sample sd, min, max per net and width level; plots over
   assert.equal(sparse32[col('egf2_std')], 0);
   assert.deepEqual(t.rows.map((r) => `${r[1]} ${r[2]}`), ['sparse 32', 'sparse 64', 'dense 32', 'dense 64']);
   assert.deepEqual(plots.map((p) => p.id), ['width-fashion-mnist-accuracy', 'width-fashion-mnist-egf1', 'width-fashion-mnist-egf2']);
-  assert.deepEqual(plots[0].series.map((s) => s.name), ['sparse', 'dense']);
-  assert.deepEqual(plots[0].series[0].points.map((p) => p.x), [32, 64]);
+  assert.deepEqual(at(plots, 0).series.map((s) => s.name), ['sparse', 'dense']);
+  assert.deepEqual(at(at(plots, 0).series, 0).points.map((p) => p.x), [32, 64]);
   const one = describe([0.25]);
   assert.equal(one.mean, 0.25);
   assert.ok(Number.isNaN(one.std), 'no sd from one run');
@@ -95,8 +98,8 @@ test('width: settings from the other grid axes get their own rows and plots', ()
     ),
   );
   const { tables, plots } = widthTablesAndPlots(rows);
-  assert.deepEqual([...new Set(tables[0].rows.map((r) => r[0]))], ['training.optimizer=sgd', 'training.optimizer=adam']);
+  assert.deepEqual([...new Set(at(tables, 0).rows.map((r) => r[0]))], ['training.optimizer=sgd', 'training.optimizer=adam']);
   assert.equal(plots.length, 6);
-  assert.equal(plots[0].id, 'width-fashion-mnist-s1-accuracy');
-  assert.equal(plots[3].subtitle, 'training.optimizer=adam');
+  assert.equal(at(plots, 0).id, 'width-fashion-mnist-s1-accuracy');
+  assert.equal(at(plots, 3).subtitle, 'training.optimizer=adam');
 });

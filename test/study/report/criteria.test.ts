@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import type { Alert } from '../../../src/shared/protocol';
 import { ReportError, buildTables, criteriaTables, criterionRows, loadSweepResults, renderCsv, renderLatex, writeReport, type Table } from '../../../src/study/report';
 import { makeConfig, makeRow, tmpDir, writeSweep, type HandRun } from './fixture';
+import { at } from '../../../src/shared/checked';
 
 const alert = (kind: Alert['kind'], severity: Alert['severity'], net: Alert['net'] = 'sparse'): Alert => ({ net, kind, step: 0, layer: 0, value: 0, message: kind, severity });
 
@@ -59,7 +60,7 @@ function handRuns(): HandRun[] {
       config: makeConfig({ method: 'grasp', scope: 'global', seed }),
       sparse: { accuracy: 0.5 + d, init: { egf1: 100, egf2: 50 }, flow: { egf1: 20, egf2: 10 }, densities: [0.01 * (seed + 1), 0.1, 0.4] },
       dense: { accuracy: 0.5 },
-      alerts: graspAlerts[seed],
+      alerts: at(graspAlerts, seed),
     });
   }
   runs.push({
@@ -130,9 +131,9 @@ test('criteria table: one row per criterion and scope in schema order, means and
 test('criteria density table: per-layer means, and the spread when a layer varies within a row', () => {
   const t = byId(criteriaTables(loaded().rows), 'criteria-density-fashion-mnist');
   assert.deepEqual(t.columns.map((c) => c.label), ['method', 'scope', 'runs', 'dense1', 'dense2', 'output']);
-  assert.deepEqual(t.rows[1].slice(0, 3), ['snip', 'layerwise', 6]);
-  [0.05, 0.0025, 0.05].forEach((d, l) => close(t.rows[1][3 + l], d, `snip layer ${l} density`));
-  close(t.rows[2][3], 0.035, 'grasp first-layer density mean');
+  assert.deepEqual(at(t.rows, 1).slice(0, 3), ['snip', 'layerwise', 6]);
+  [0.05, 0.0025, 0.05].forEach((d, l) => close(at(t.rows, 1)[3 + l], d, `snip layer ${l} density`));
+  close(at(t.rows, 2)[3], 0.035, 'grasp first-layer density mean');
   assert.ok(t.notes.some((n) => n.includes('grasp/global dense1 0.0100–0.0600')), t.notes.join('\n'));
 });
 
@@ -149,7 +150,7 @@ test('criteria Wilcoxon table: exact one-sided p by counting sign assignments, H
   close(column(t, 'p_holm')[1], 2 / 64, 'snip Holm');
   close(column(t, 'p_holm')[2], 14 / 64, 'grasp Holm');
   close(column(t, 'mean_diff')[1], 0.035, 'snip mean difference');
-  assert.deepEqual(t.rows[0].slice(5, 9), ['n/a', 'n/a', 'n/a', 'n/a']);
+  assert.deepEqual(at(t.rows, 0).slice(5, 9), ['n/a', 'n/a', 'n/a', 'n/a']);
   assert.match(String(column(t, 'note')[0]), /1 non-zero difference, fewer than 5: the smallest attainable p is 1\/2\^1 = 0\.500/);
   assert.equal(column(t, 'note')[1], 'exact');
 });
@@ -182,7 +183,7 @@ test('criteria tables in every format of the report: Markdown section, CSV, LaTe
   assert.match(md, /\| snip \| layerwise \| 6 \| 6 \| 0\.0350 \| 21 \| 0\.0156 \* \| 0\.0313 \* \| 1\.000 \| exact \|/);
   const csv = fs.readFileSync(path.join(out, 'criteria-wilcoxon-fashion-mnist.csv'), 'utf8').split('\n');
   assert.equal(csv[0], 'method,scope,n,used,mean_diff,statistic,p,p_holm,effect,note');
-  assert.match(csv[2], /^snip,layerwise,6,6,0\.03\d*,21,0\.015625,0\.03125,1,exact$/);
+  assert.match(at(csv, 2), /^snip,layerwise,6,6,0\.03\d*,21,0\.015625,0\.03125,1,exact$/);
   const tex = fs.readFileSync(path.join(out, 'criteria-fashion-mnist.tex'), 'utf8');
   assert.match(tex, /\\resizebox\{\\textwidth\}/, '13 columns: scaled to the page');
   assert.match(tex, /grasp & global & 6 & 100 & 20 & 50 & 10 & 0\.5150 & 0\.5000 & 3 & 2 & 2 & 0 \\\\/);
@@ -192,15 +193,15 @@ test('criteria tables in every format of the report: Markdown section, CSV, LaTe
 
 test('a summary.json alert that is not an alert makes a bad run: skipped and named (the report goes on); alone, it fails the report', () => {
   const runs = handRuns();
-  runs[0].mutate = (s): void => {
+  at(runs, 0).mutate = (s): void => {
     s.alerts = [{ net: 'sparse', kind: 'melted', severity: 'error' }];
   };
   const results = loadSweepResults(writeSweep(path.join(tmpDir(), 'sweep-bad-alert'), runs, 'criteria'));
   assert.equal(results.skipped.length, 1);
-  assert.match(results.skipped[0].reason, /summary\.json alerts\[0\] is not an alert/);
+  assert.match(at(results.skipped, 0).reason, /summary\.json alerts\[0\] is not an alert/);
   assert.equal(results.rows.length, new Set(runs.map((r) => r.id)).size - 1);
   assert.throws(
-    () => loadSweepResults(writeSweep(path.join(tmpDir(), 'sweep-bad-alert-alone'), [runs[0]], 'criteria')),
+    () => loadSweepResults(writeSweep(path.join(tmpDir(), 'sweep-bad-alert-alone'), [at(runs, 0)], 'criteria')),
     (e: unknown) => e instanceof ReportError && e.code === 'bad-run' && /summary\.json alerts\[0\] is not an alert/.test(e.message) && e.metric === 'alerts[0]',
   );
 });

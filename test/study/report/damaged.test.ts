@@ -11,6 +11,7 @@ import { PassThrough } from 'node:stream';
 import { loadSweepResults, reportCommand } from '../../../src/study/report';
 import { mainSweepRuns, makeConfig, tmpDir, writeSweep, type HandRun } from './fixture';
 import { cliPath } from '../../trainer/helpers';
+import { at } from '../../../src/shared/checked';
 
 function runFolders(dir: string): string[] {
   return fs.readdirSync(dir).filter((n) => n !== 'sweep.json' && n !== 'report').sort();
@@ -26,6 +27,7 @@ function sink(): { stream: PassThrough; text(): string } {
 test('a run folder without config.json is skipped and named; the other 23 configurations are reported', async () => {
   const dir = writeSweep(path.join(tmpDir(), 'sweep-hand'), mainSweepRuns());
   const victim = runFolders(dir)[3];
+  assert.ok(victim);
   fs.rmSync(path.join(dir, victim, 'config.json'));
   const r = loadSweepResults(dir);
   assert.equal(r.rows.length, 23);
@@ -56,15 +58,17 @@ test('a damaged newest run falls back to an older finished run of the same confi
   ];
   const dir = writeSweep(path.join(tmpDir(), 'sweep-x'), runs);
   const [older, newer, b] = runFolders(dir);
+  assert.ok(newer);
+  assert.ok(b);
   fs.writeFileSync(path.join(dir, newer, 'config.json'), '{"dataset": '); // cut mid-write
   fs.writeFileSync(path.join(dir, b, 'run.json'), '[]'); // not a run header: the folder is corrupt
   const r = loadSweepResults(dir);
   assert.equal(r.rows.length, 1);
-  assert.equal(r.rows[0].runId, older);
-  assert.equal(r.rows[0].nets.sparse?.final.test.accuracy, 0.2);
+  assert.equal(at(r.rows, 0).runId, older);
+  assert.equal(at(r.rows, 0).nets.sparse?.final.test.accuracy, 0.2);
   assert.deepEqual(r.skipped.map((s) => s.runId), [newer, b]);
-  assert.match(r.skipped[0].reason, new RegExp(`^run ${newer}: config\\.json is not valid JSON`));
-  assert.equal(r.skipped[1].reason, `run ${b}: run.json is not an object`);
+  assert.match(at(r.skipped, 0).reason, new RegExp(`^run ${newer}: config\\.json is not valid JSON`));
+  assert.equal(at(r.skipped, 1).reason, `run ${b}: run.json is not an object`);
   assert.deepEqual(r.unfinished.map((u) => u.id), ['b']);
 });
 
@@ -75,6 +79,8 @@ test('when every run is damaged the report fails with the first reason and count
     { id: 'b', point: {}, config, sparse: { accuracy: 0.2 } },
   ]);
   const [a, b] = runFolders(dir);
+  assert.ok(a);
+  assert.ok(b);
   fs.rmSync(path.join(dir, a, 'config.json'));
   fs.writeFileSync(path.join(dir, b, 'config.json'), Buffer.alloc(0));
   assert.throws(() => loadSweepResults(dir), (e: Error) => e.message.startsWith(`run ${a}: cannot read config.json (missing) (and 1 more damaged run folder(s): ${b}); no finished run of ${dir} could be read`));

@@ -179,7 +179,7 @@ export function mainSweepRuns(): HandRun[] {
   for (const optimizer of ['sgd', 'adam'] as const) {
     for (const bn of [false, true]) {
       for (let seed = 0; seed < 6; seed++) {
-        const d = diffs[`${optimizer}/${bn}`][seed] / 100;
+        const d = diffs[`${optimizer}/${bn}`]![seed]! / 100;
         runs.push({
           id: `${optimizer}-${bn ? 'bn' : 'nr'}-${seed}`,
           point: { 'training.optimizer': optimizer, 'model.batch_norm': bn, 'training.seed': seed },

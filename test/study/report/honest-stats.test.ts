@@ -12,6 +12,8 @@ import { blownUpReason } from '../../../src/study/report/blowup';
 import { degenerateWithheld } from '../../../src/study/report/correlation';
 import { correlationTables, reportCommand, type Table } from '../../../src/study/report';
 import { makeConfig, makeRow, mainSweepRuns, tmpDir, writeSweep, type HandRun } from './fixture';
+import * as checked from '../../../src/shared/checked';
+import { at } from '../../../src/shared/checked';
 
 function sink(): PassThrough {
   const s = new PassThrough();
@@ -27,8 +29,8 @@ test('degenerate share: counted by hand on fixed resamples', () => {
   assert.equal(r.resamples, 2);
   assert.equal(r.degenerateShare, 1 / 3);
   // Both used resamples equal the full sample: Δ = |τ(x2)| − |τ(x1)| = 1/3 − 1 = −2/3 both times, SE 0.
-  assert.ok(Math.abs(r.measures[1].meanDiff + 2 / 3) < 1e-15);
-  assert.equal(r.measures[1].se, 0);
+  assert.ok(Math.abs(checked.at(r.measures, 1).meanDiff + 2 / 3) < 1e-15);
+  assert.equal(checked.at(r.measures, 1).se, 0);
 });
 
 test('cluster bootstrap: clusters drawn whole; the unit changes the interval', () => {
@@ -45,14 +47,14 @@ test('cluster bootstrap: clusters drawn whole; the unit changes the interval', (
   // Pairs of runs as clusters (4 units): a different resampling distribution, a different interval.
   const pairs = bootstrapAbsTauDifferences([x1, x2], y, { resamples: 300, seed: 3, clusters: ['a', 'a', 'b', 'b', 'c', 'c', 'd', 'd'] });
   assert.equal(pairs.units, 4);
-  assert.notDeepEqual([pairs.measures[1].low, pairs.measures[1].high], [runs.measures[1].low, runs.measures[1].high]);
+  assert.notDeepEqual([checked.at(pairs.measures, 1).low, checked.at(pairs.measures, 1).high], [checked.at(runs.measures, 1).low, checked.at(runs.measures, 1).high]);
   // Hand check of one cluster draw: clusters [a, a, b, b] → runs 0,1,0,1,2,3,2,3.
   const one = bootstrapAbsTauDifferences([x1, x2], y, { indices: [Int32Array.from([0, 0, 1, 1])], clusters: ['a', 'a', 'b', 'b', 'c', 'c', 'd', 'd'] });
   // On runs 0,1,0,1,2,3,2,3: x1 = y (|τ| = 1); x2 = 2,1,2,1,4,3,4,3 vs y 1,2,1,2,3,4,3,4:
   // 28 pairs; tied in y: 4 (same run twice), tied in x2: the same 4; the 16 pairs across the two
   // clusters are concordant; within each cluster's 4 positions the 4 untied pairs are discordant
   // (8 in all) → S = 8, τ_b = 8/√(24·24) = 1/3 → Δ = 1/3 − 1 = −2/3.
-  assert.ok(Math.abs(one.measures[1].meanDiff + 2 / 3) < 1e-15, String(one.measures[1].meanDiff));
+  assert.ok(Math.abs(checked.at(one.measures, 1).meanDiff + 2 / 3) < 1e-15, String(checked.at(one.measures, 1).meanDiff));
 });
 
 test('blown-up rule: loss and flow bounds, chance accuracy while the twin learns', () => {
@@ -82,7 +84,7 @@ test('report --from-table reproduces the report from the run folders byte for by
   // A broken table names file, line and key.
   const bad = path.join(tmpDir(), 'bad.jsonl');
   const lines = fs.readFileSync(path.join(a, 'nets.jsonl'), 'utf8').split('\n');
-  lines[2] = lines[2].replace('"width":', '"widthX":');
+  lines[2] = checked.at(lines, 2).replace('"width":', '"widthX":');
   fs.writeFileSync(bad, lines.join('\n'));
   const err = new PassThrough();
   const chunks: Buffer[] = [];
@@ -134,10 +136,12 @@ test('--include-blown-up: the blown-up net changes a cell, and the note names it
   const cell = (t: Table, key: string): string | number => {
     const row = t.rows.find((r) => r[0] === 'sparse' && r[1] === 'EGF_1');
     assert.ok(row);
-    return row[t.columns.findIndex((c) => c.key === key)];
+    return at(row, t.columns.findIndex((c) => c.key === key));
   };
   const [left] = correlationTables(rows);
+  assert.ok(left);
   const [kept] = correlationTables(rows, { includeBlownUp: true });
+  assert.ok(kept);
   assert.equal(cell(left, 'n'), 6);
   assert.ok(Math.abs((cell(left, 'tau_loss') as number) + 1) < 1e-15, String(cell(left, 'tau_loss')));
   assert.equal(cell(kept, 'n'), 7);
@@ -164,8 +168,8 @@ test('report header and per-net table carry no machine path', async () => {
   assert.match(md, /^- sweep folder: `sweep-hand`$/m);
   const table = fs.readFileSync(path.join(out, 'nets.jsonl'), 'utf8');
   for (const text of [md, table]) assert.ok(!text.includes(path.dirname(dir)), 'an absolute path leaked');
-  const head = JSON.parse(table.split('\n')[0]) as { dir: string };
+  const head = JSON.parse(checked.at(table.split('\n'), 0)) as { dir: string };
   assert.equal(head.dir, 'sweep-hand');
-  const first = JSON.parse(table.split('\n')[1]) as { runId: string; runDir: string };
+  const first = JSON.parse(checked.at(table.split('\n'), 1)) as { runId: string; runDir: string };
   assert.equal(first.runDir, first.runId);
 });

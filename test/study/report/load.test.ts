@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadSweepResults, ReportError } from '../../../src/study/report';
 import { mainSweepRuns, makeConfig, tmpDir, writeSweep, type HandRun } from './fixture';
+import { at } from '../../../src/shared/checked';
 
 function expectReportError(fn: () => unknown, code: ReportError['code'], message: RegExp): ReportError {
   let caught: unknown;
@@ -25,7 +26,7 @@ test('reads every planned configuration with a finished run: point, config, both
   assert.equal(r.planned, 24);
   assert.equal(r.rows.length, 24);
   assert.deepEqual(r.unfinished, []);
-  const first = r.rows[0];
+  const first = at(r.rows, 0);
   assert.equal(first.configId, 'sgd-nr-0');
   assert.deepEqual(first.point, { 'training.optimizer': 'sgd', 'model.batch_norm': false, 'training.seed': 0 });
   assert.equal(first.config.training.optimizer, 'sgd');
@@ -44,17 +45,17 @@ test('newest finished run per configuration; unfinished and orphaned runs are re
   ];
   const r = loadSweepResults(writeSweep(path.join(tmpDir(), 'sweep-x'), runs));
   assert.equal(r.rows.length, 1);
-  assert.equal(r.rows[0].nets.sparse?.final.test.accuracy, 0.2, 'the newest *finished* run of a');
+  assert.equal(at(r.rows, 0).nets.sparse?.final.test.accuracy, 0.2, 'the newest *finished* run of a');
   assert.deepEqual(r.unfinished, [{ id: 'b', point: { 'training.seed': 1 } }]);
   assert.deepEqual(r.orphaned, ['old']);
 });
 
 test('a diverged net (null in JSON) is read as NaN, not as a missing metric', () => {
   const runs: HandRun[] = [{ id: 'a', point: {}, config: makeConfig(), sparse: { accuracy: 0.1 }, dense: { accuracy: 0.1 }, mutate: (s) => {
-    ((s.nets as Array<{ final: { test: { loss: unknown } } }>)[0]).final.test.loss = null;
+    (at((s.nets as Array<{ final: { test: { loss: unknown } } }>), 0)).final.test.loss = null;
   } }];
   const r = loadSweepResults(writeSweep(path.join(tmpDir(), 'sweep-nan'), runs));
-  assert.ok(Number.isNaN(r.rows[0].nets.sparse?.final.test.loss));
+  assert.ok(Number.isNaN(at(r.rows, 0).nets.sparse?.final.test.loss));
 });
 
 test('every null of a net (flow points, layers, final splits) is read as NaN; alerts come through', () => {
@@ -68,14 +69,14 @@ test('every null of a net (flow points, layers, final splits) is read as NaN; al
   const run = fs.readdirSync(dir).find((f) => f !== 'sweep.json');
   assert.ok(run);
   assert.match(fs.readFileSync(path.join(dir, run, 'summary.json'), 'utf8'), /"egf1":null.*"density":null/);
-  const sparse = loadSweepResults(dir).rows[0].nets.sparse;
+  const sparse = at(loadSweepResults(dir).rows, 0).nets.sparse;
   assert.ok(sparse);
-  assert.ok(Number.isNaN(sparse.flowPoints[0].egf1));
-  assert.equal(sparse.flowPoints[0].egf2, 2);
-  assert.ok(Number.isNaN(sparse.layers[0].density));
-  assert.equal(sparse.layers[1].density, 0.5);
+  assert.ok(Number.isNaN(at(sparse.flowPoints, 0).egf1));
+  assert.equal(at(sparse.flowPoints, 0).egf2, 2);
+  assert.ok(Number.isNaN(at(sparse.layers, 0).density));
+  assert.equal(at(sparse.layers, 1).density, 0.5);
   assert.ok(Number.isNaN(sparse.final.validation.accuracy));
-  assert.equal(loadSweepResults(dir).rows[0].alerts[0].kind, 'nan');
+  assert.equal(at(at(loadSweepResults(dir).rows, 0).alerts, 0).kind, 'nan');
 });
 
 test('errors: no folder, a folder that is not a sweep, no finished runs', () => {
@@ -98,7 +99,7 @@ test('errors: a run lacking a metric or a config field names the run and the fie
   const base = tmpDir();
   const noEgf = writeSweep(path.join(base, 'sweep-m'), [
     { id: 'a', point: {}, config: makeConfig(), sparse: { accuracy: 0.1 }, dense: { accuracy: 0.1 }, mutate: (s) => {
-      delete ((s.nets as Array<{ flowAverage: Record<string, unknown> }>)[1]).flowAverage.egf2;
+      delete (at((s.nets as Array<{ flowAverage: Record<string, unknown> }>), 1)).flowAverage.egf2;
     } },
   ]);
   const runId = fs.readdirSync(noEgf).find((n) => n !== 'sweep.json') ?? '';
@@ -107,7 +108,7 @@ test('errors: a run lacking a metric or a config field names the run and the fie
   assert.equal(e.metric, 'dense.flowAverage.egf2');
   const noAcc = writeSweep(path.join(base, 'sweep-acc'), [
     { id: 'a', point: {}, config: makeConfig(), sparse: { accuracy: 0.1 }, mutate: (s) => {
-      ((s.nets as Array<{ final: { test: Record<string, unknown> } }>)[0]).final.test.accuracy = 'high';
+      (at((s.nets as Array<{ final: { test: Record<string, unknown> } }>), 0)).final.test.accuracy = 'high';
     } },
   ]);
   expectReportError(() => loadSweepResults(noAcc), 'missing-metric', /the sparse net has no final\.test\.accuracy in summary\.json \(found "high"\)/);

@@ -16,6 +16,7 @@ import {
   type Table,
 } from '../../../src/study/report';
 import { makeConfig, makeRow } from './fixture';
+import { at } from '../../../src/shared/checked';
 
 function col(t: Table, key: string): number {
   const i = t.columns.findIndex((c) => c.key === key);
@@ -172,14 +173,14 @@ test('bootstrap: seeded (same report twice), at least the requested resamples, v
   const a = table(robustCorrelationTables(handRows(), { bootstrapResamples: 300, bootstrapSeed: 5, bootstrapUnit: 'run' }), 'correlation-bootstrap-fashion-mnist');
   const b = table(robustCorrelationTables(handRows(), { bootstrapResamples: 300, bootstrapSeed: 5, bootstrapUnit: 'run' }), 'correlation-bootstrap-fashion-mnist');
   assert.deepEqual(a, b);
-  assert.ok(a.notes[0].includes('300 resamples') && a.notes[0].includes('seed 5'));
+  assert.ok(at(a.notes, 0).includes('300 resamples') && at(a.notes, 0).includes('seed 5'));
   // With n = 8 nothing is separable: every cell says the top measures are indistinguishable.
   const lines = a.notes.filter((n) => /^sparse, test (loss|acc\.), τ( pooled|·density): /.test(n));
   assert.equal(lines.length, 4);
   for (const l of lines) assert.match(l, /top measures indistinguishable/);
   // Defaults: 2000 resamples, seed 13.
   const d = table(buildTables(handRows()).tables, 'correlation-bootstrap-fashion-mnist');
-  assert.ok(d.notes[0].includes('2000 resamples') && d.notes[0].includes('seed 13'));
+  assert.ok(at(d.notes, 0).includes('2000 resamples') && at(d.notes, 0).includes('seed 13'));
 });
 
 test('bootstrap: a measure that is the target names a best measure', () => {

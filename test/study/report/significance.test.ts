@@ -12,6 +12,7 @@ import {
 } from '../../../src/study/report';
 import { normSf } from '../../../src/study/stats';
 import { mainSweepRuns, makeConfig, makeRow, tmpDir, writeSweep } from './fixture';
+import { at } from '../../../src/shared/checked';
 
 function table(tables: Table[], id: string): Table {
   const t = tables.find((x) => x.id === id);
@@ -103,16 +104,18 @@ test('too few non-zero differences: n/a with the reason; pairs need both nets', 
   );
   rows.push(makeRow('single', makeConfig({ seed: 9 }), { 'training.seed': 9 }, { accuracy: 0.9 }));
   const [c] = significanceCells(rows, 'regulariser');
+  assert.ok(c);
   assert.equal(c.n, 5, 'the sparse-only run is not a pair');
   assert.equal(c.used, 3);
   assert.match(c.na ?? '', /3 non-zero differences, fewer than 5: the smallest attainable p is 1\/2\^3 = 0\.125/);
   const [c2] = significanceCells(rows, 'regulariser', 'wilcoxon', 3);
+  assert.ok(c2);
   assert.equal(c2.na, undefined);
   // Zeros present: like SciPy, 'auto' leaves the exact distribution for the normal approximation on
   // the 3 non-zero ranks: R+ = 6, μ = 3·4/4 = 3, σ² = 3·4·7/24 = 3.5, continuity −½ (method.md §4).
   assert.equal(c2.method, 'approx');
   assert.ok(Math.abs(c2.pValue - normSf((6 - 3 - 0.5) / Math.sqrt(3.5))) < 1e-15);
-  const t = significanceTables(rows)[0];
+  const t = at(significanceTables(rows), 0);
   assert.ok(t.notes.some((n) => /1 run without both nets/.test(n)));
 });
 

@@ -13,6 +13,7 @@ function checkWellFormed(xml: string): Map<string, number> {
     assert.ok(!between.includes('<') && !between.includes('>'), `stray markup before offset ${m.index}: ${between.slice(0, 60)}`);
     last = tag.lastIndex;
     const [, close, name, , selfClose] = m;
+    assert.ok(name);
     if (close) assert.equal(stack.pop(), name, `closing </${name}> at ${m.index}`);
     else {
       counts.set(name, (counts.get(name) ?? 0) + 1);

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadSweepResults, parseFormats, writeReport } from '../../../src/study/report';
 import { mainSweepRuns, tmpDir, writeSweep } from './fixture';
+import { at } from '../../../src/shared/checked';
 
 function results(): ReturnType<typeof loadSweepResults> {
   return loadSweepResults(writeSweep(path.join(tmpDir(), 'sweep-hand'), mainSweepRuns()));
@@ -39,8 +40,8 @@ test('PNG without chromium: skipped with a note, the report still written', asyn
   const files = await writeReport(results(), out, { formats: ['md', 'png'], chromiumPath: '/nonexistent/chromium', note: (m) => notes.push(m) });
   assert.deepEqual(files.map((f) => path.basename(f)), ['report.md']);
   assert.equal(notes.length, 1);
-  assert.match(notes[0], /PNG plots skipped: \/nonexistent\/chromium not found/);
-  assert.ok(!fs.readFileSync(files[0], 'utf8').includes('.png'), 'no links to PNGs that do not exist');
+  assert.match(at(notes, 0), /PNG plots skipped: \/nonexistent\/chromium not found/);
+  assert.ok(!fs.readFileSync(at(files, 0), 'utf8').includes('.png'), 'no links to PNGs that do not exist');
 });
 
 test('PNG with Debian chromium', { skip: !fs.existsSync('/usr/bin/chromium') && '/usr/bin/chromium not installed', timeout: 120_000 }, async () => {
@@ -51,7 +52,7 @@ test('PNG with Debian chromium', { skip: !fs.existsSync('/usr/bin/chromium') && 
   const files = await writeReport(one, out, { formats: ['png'], note: (m) => notes.push(m) });
   assert.deepEqual(notes, []);
   assert.deepEqual(files.map((f) => path.basename(f)), ['width-fashion-mnist-accuracy.png', 'width-fashion-mnist-egf1.png', 'width-fashion-mnist-egf2.png']);
-  const png = fs.readFileSync(files[0]);
+  const png = fs.readFileSync(at(files, 0));
   assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
   assert.equal(png.readUInt32BE(16), 680 * 2, 'width at 2× device scale');
 });

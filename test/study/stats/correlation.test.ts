@@ -20,6 +20,7 @@ import {
   withinLevelKendall,
 } from '../../../src/study/stats';
 import { errorCode } from './reference';
+import { at } from '../../../src/shared/checked';
 
 const TOL = 1e-9;
 
@@ -94,7 +95,7 @@ test(`granulatedKendall matches SciPy's kendalltau per group on ${ref.granulated
     const r = granulatedKendall(c.x, c.y, c.axes, c.replicate === null ? {} : { replicate: c.replicate });
     assert.equal(r.axes.length, c.expected.axes.length, c.name);
     for (const [i, e] of c.expected.axes.entries()) {
-      const a = r.axes[i];
+      const a = at(r.axes, i);
       const where = `${c.name}: axis ${e.name}`;
       assert.equal(a.name, e.name);
       assert.equal(a.status, e.status, where);
@@ -144,7 +145,7 @@ test(`paired bootstrap matches the reference on ${ref.bootstrap.length} cases (f
     assert.equal(r.verdict, e.verdict, `${c.name}: verdict`);
     assert.deepEqual([...r.tied], e.tied, `${c.name}: tied`);
     for (const [i, m] of e.measures.entries()) {
-      const a = r.measures[i];
+      const a = at(r.measures, i);
       close(a.tau, m.tau, `${c.name}: measure ${i} τ`);
       close(a.abs, m.abs, `${c.name}: measure ${i} |τ|`);
       close(a.meanDiff, m.meanDiff, `${c.name}: measure ${i} mean Δ`);
@@ -204,17 +205,17 @@ test('granulated Kendall, hand-worked: 2 axes × 2 levels, no replicate', () => 
   // axis a: b=0: x↑ y↑ → +1; b=1: x↑ y↓ → −1; m_a = 0.
   // axis b: a=0: runs 0,2: x 1→3, y 1→4 → +1; a=1: runs 1,3: x 2→4, y 2→3 → +1; m_b = 1.
   const r = granulatedKendall(x, y, [{ name: 'a', values: a }, { name: 'b', values: b }]);
-  assert.equal(r.axes[0].tau, 0);
-  assert.equal(r.axes[1].tau, 1);
+  assert.equal(at(r.axes, 0).tau, 0);
+  assert.equal(at(r.axes, 1).tau, 1);
   assert.equal(r.psi, 0.5);
-  assert.equal(r.axes[0].groups, 2);
-  assert.equal(r.axes[0].runs, 4);
+  assert.equal(at(r.axes, 0).groups, 2);
+  assert.equal(at(r.axes, 0).runs, 4);
   // The pooled τ mixes the axes: 5 concordant, 1 discordant → 4/6.
   assert.ok(Math.abs(kendallTau(x, y).tau - 2 / 3) < 1e-15);
   // With the replicate = run index every group has one run: nothing is left.
   const none = granulatedKendall(x, y, [{ name: 'a', values: a }, { name: 'b', values: b }], { replicate: ['0', '1', '2', '3'] });
-  assert.equal(none.axes[0].status, 'no-groups');
-  assert.equal(none.axes[0].skippedGroups, 4);
+  assert.equal(at(none.axes, 0).status, 'no-groups');
+  assert.equal(at(none.axes, 0).skippedGroups, 4);
   assert.ok(Number.isNaN(none.psi));
 });
 

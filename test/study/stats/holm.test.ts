@@ -2,10 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { holm } from '../../../src/study/stats';
 import { assertClose, errorCode, loadReference } from './reference';
+import { at } from '../../../src/shared/checked';
 
 const close = (a: readonly number[], b: readonly number[]): void => {
   assert.equal(a.length, b.length);
-  a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-15, `index ${i}: ${v} vs ${b[i]}`));
+  a.forEach((v, i) => assert.ok(Math.abs(v - at(b, i)) < 1e-15, `index ${i}: ${v} vs ${b[i]}`));
 };
 
 test('Holm adjusted p-values, hand-computed', () => {
@@ -48,7 +49,7 @@ test('holm matches statsmodels multipletests(method="holm") on the reference cas
   assert.ok(ref.holm.length > 0);
   for (const c of ref.holm) {
     const r = holm(c.pvalues, c.alpha);
-    c.adjusted.forEach((v, i) => assertClose(r.adjusted[i], v, `${c.name}: adjusted[${i}]`));
+    c.adjusted.forEach((v, i) => assertClose(at(r.adjusted, i), v, `${c.name}: adjusted[${i}]`));
     assert.deepEqual(r.reject, c.reject, `${c.name}: reject`);
   }
 });

@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bootstrapCells } from '../../../src/study/report';
 import { readTable } from '../../../src/study/report/table-io';
+import { at } from '../../../src/shared/checked';
 
 interface RefMeasure { measure: string; tau: number; abs: number; meanDiff: number; se: number; low: number; high: number }
 interface RefCase { net: 'sparse' | 'dense'; target: 'loss' | 'accuracy'; unit: 'run' | 'configuration'; n: number; units: number; best: number; resamples: number; dropped: number; measures: RefMeasure[] }
@@ -47,7 +48,7 @@ test('paired difference |τ_a| − |τ_b|: equals numpy/SciPy on the committed p
       assert.equal(r.dropped, c.dropped, `${what}: dropped`);
       assert.equal(r.resamples, c.resamples, `${what}: resamples`);
       c.measures.forEach((m, i) => {
-        const got = r.measures[i];
+        const got = at(r.measures, i);
         for (const key of ['tau', 'abs', 'meanDiff', 'se', 'low', 'high'] as const) {
           const dev = Math.abs(got[key] - m[key]);
           maxDev = Math.max(maxDev, dev);

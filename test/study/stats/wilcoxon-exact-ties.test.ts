@@ -8,15 +8,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { wilcoxon, type WilcoxonZeroMethod } from '../../../src/study/stats/wilcoxon';
 import type { Alternative } from '../../../src/study/stats/errors';
+import { at } from '../../../src/shared/checked';
 
 /** Mid-ranks (1-based) of `v`, by sorting indices: equal values share the mean of their positions. */
 function midRanks(v: readonly number[]): number[] {
-  const idx = v.map((_, i) => i).sort((a, b) => v[a] - v[b]);
+  const idx = v.map((_, i) => i).sort((a, b) => at(v, a) - at(v, b));
   const out = new Array<number>(v.length);
   for (let i = 0; i < idx.length; ) {
     let j = i;
-    while (j + 1 < idx.length && v[idx[j + 1]] === v[idx[i]]) j++;
-    for (let k = i; k <= j; k++) out[idx[k]] = (i + 1 + (j + 1)) / 2;
+    while (j + 1 < idx.length && v[at(idx, j + 1)] === v[at(idx, i)]) j++;
+    for (let k = i; k <= j; k++) out[at(idx, k)] = (i + 1 + (j + 1)) / 2;
     i = j + 1;
   }
   return out;
@@ -26,8 +27,8 @@ function midRanks(v: readonly number[]): number[] {
 function bruteForce(d: readonly number[], zeroMethod: WilcoxonZeroMethod, alternative: Alternative): number {
   const kept = zeroMethod === 'wilcox' ? d.filter((x) => x !== 0) : d.slice();
   const r = midRanks(kept.map(Math.abs));
-  const zeroShift = zeroMethod === 'zsplit' ? kept.reduce((s, x, i) => (x === 0 ? s + r[i] / 2 : s), 0) : 0;
-  const signed = kept.map((x, i) => ({ x, r: r[i] })).filter((e) => e.x !== 0);
+  const zeroShift = zeroMethod === 'zsplit' ? kept.reduce((s, x, i) => (x === 0 ? s + at(r, i) / 2 : s), 0) : 0;
+  const signed = kept.map((x, i) => ({ x, r: at(r, i) })).filter((e) => e.x !== 0);
   const observed = zeroShift + signed.reduce((s, e) => (e.x > 0 ? s + e.r : s), 0);
   const n = signed.length;
   let atMost = 0;
@@ -35,7 +36,7 @@ function bruteForce(d: readonly number[], zeroMethod: WilcoxonZeroMethod, altern
   const eps = 1e-9; // ranks are halves: sums compare exactly up to rounding
   for (let mask = 0; mask < 1 << n; mask++) {
     let rPlus = zeroShift;
-    for (let i = 0; i < n; i++) if (mask & (1 << i)) rPlus += signed[i].r;
+    for (let i = 0; i < n; i++) if (mask & (1 << i)) rPlus += at(signed, i).r;
     if (rPlus <= observed + eps) atMost++;
     if (rPlus >= observed - eps) atLeast++;
   }
