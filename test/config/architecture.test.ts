@@ -197,9 +197,11 @@ test('SC-SDC for a wrn: dense_widen_factor k_D stands for density k_D/k', () => 
   assert.equal(issueFor(mlp.issues, 'sparsity.dense_widen_factor').severity, 'warning');
 });
 
-test('grasp on a wrn is refused: its blocks always have BatchNorm', () => {
-  const r = parse('dataset:\n  name: cifar10\nmodel:\n  architecture: wrn\nsparsity:\n  method: grasp\n  density: 0.5\n');
-  assert.match(issueFor(r.issues, 'sparsity.method').message, /found architecture 'wrn' \(its pre-activation blocks always have BatchNorm\)/);
+test('grasp takes a wrn (its BatchNorm has an R-operator on conv nets) but not an MLP with batch_norm', () => {
+  const wrn = parse('dataset:\n  name: cifar10\nmodel:\n  architecture: wrn\nsparsity:\n  method: grasp\n  density: 0.5\n');
+  assert.deepEqual(errors(wrn), []);
+  const mlp = parse('model:\n  batch_norm: true\nsparsity:\n  method: grasp\n  dense_width: 10\n');
+  assert.match(issueFor(mlp.issues, 'sparsity.method').message, /expected an MLP without BatchNorm for method 'grasp', found model.batch_norm: true/);
 });
 
 test('a sweep may cross architectures: each point resolves with its own keys', () => {
