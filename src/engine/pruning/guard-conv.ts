@@ -10,11 +10,11 @@
  * Output channels stand for the MLP's units in the guard's rules (a starved layer asks for at least
  * one weight per output channel).
  */
-import { plansFrom, type LayerMaskPlan } from '../masks';
+import type { LayerMaskPlan } from '../masks';
 import type { Blueprint } from '../nn/arch';
 import { ConvNet } from '../nn/convnet';
 import { measureFlowLayers, type Batch } from '../step';
-import { egfGuard, type GuardResult } from './guard';
+import { guardOnPlans, type GuardResult } from './guard';
 
 export interface ConvGuardSpec {
   blueprint: Blueprint;
@@ -34,41 +34,37 @@ export function convGuardPlans(
   batches: Batch[],
 ): { plans: LayerMaskPlan[]; result: GuardResult } {
   if (batches.length === 0) throw new Error('sparsity.guard egf needs at least one training batch');
-  const shapes = plans.map((p) => p.shape);
-  const stds = plans.map((p) => p.std);
-  const masks = plans.map((p) => {
-    if (!p.mask) throw new Error('internal: the collapse guard needs masked layers');
-    return p.mask;
+  return guardOnPlans(plans, full, ranking, (plansOf) => {
+    const build = (m: Float32Array[]): ConvNet =>
+      new ConvNet({
+        role: 'sparse',
+        blueprint: spec.blueprint,
+        plans: plansOf(m),
+        ...(spec.bnEpsilon !== undefined ? { bnEpsilon: spec.bnEpsilon } : {}),
+        ...(spec.bnMomentum !== undefined ? { bnMomentum: spec.bnMomentum } : {}),
+      });
+    // The guard asks for the norms and then the paths of the same mask set: one net answers both.
+    let last: { masks: Float32Array[]; broken: number } | undefined;
+    return {
+      skips: plans.map(() => false),
+      norms: (m) => {
+        const net = build(m);
+        try {
+          last = { masks: m, broken: net.maskPaths().brokenLayer };
+          return measureFlowLayers(net, batches, 0).map((l) => l.masked.l2);
+        } finally {
+          net.dispose();
+        }
+      },
+      brokenLayer: (m) => {
+        if (last && last.masks === m) return last.broken;
+        const net = build(m);
+        try {
+          return net.maskPaths().brokenLayer;
+        } finally {
+          net.dispose();
+        }
+      },
+    };
   });
-  const build = (m: Float32Array[]): ConvNet =>
-    new ConvNet({
-      role: 'sparse',
-      blueprint: spec.blueprint,
-      plans: plansFrom(shapes, full.map((k) => Float32Array.from(k)), stds, m),
-      ...(spec.bnEpsilon !== undefined ? { bnEpsilon: spec.bnEpsilon } : {}),
-      ...(spec.bnMomentum !== undefined ? { bnMomentum: spec.bnMomentum } : {}),
-    });
-  // The guard asks for the norms and then the paths of the same mask set: one net answers both.
-  let last: { masks: Float32Array[]; broken: number } | undefined;
-  const norms = (m: Float32Array[]): number[] => {
-    const net = build(m);
-    try {
-      last = { masks: m, broken: net.maskPaths().brokenLayer };
-      return measureFlowLayers(net, batches, 0).map((l) => l.masked.l2);
-    } finally {
-      net.dispose();
-    }
-  };
-  const brokenLayer = (m: Float32Array[]): number => {
-    if (last && last.masks === m) return last.broken;
-    const net = build(m);
-    try {
-      return net.maskPaths().brokenLayer;
-    } finally {
-      net.dispose();
-    }
-  };
-  const result = egfGuard({ shapes, masks, ranking, skips: shapes.map(() => false), norms, brokenLayer });
-  if (!result.changed) return { plans, result };
-  return { plans: plansFrom(shapes, full.map((k) => Float32Array.from(k)), stds, result.masks), result };
 }

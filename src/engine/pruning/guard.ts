@@ -20,7 +20,7 @@
  * at risk at the start, the masks are returned unchanged (the same arrays). The total active count
  * never changes; a layer is never emptied (donors keep at least half, and an empty layer is at risk).
  */
-import { activePaths, type LayerShape } from '../masks';
+import { activePaths, plansFrom, type LayerMaskPlan, type LayerShape } from '../masks';
 import { topKMask } from './select';
 
 export const GUARD_SHARE_FLOOR = 0.1;
@@ -150,4 +150,28 @@ export function egfGuard(input: GuardInput): GuardResult {
     risk = layersAtRisk(shapes, masks, skips, s, floor, input.brokenLayer);
   }
   return { masks, changed: moves.length > 0, resolved: risk.length === 0, moves, sharesBefore, sharesAfter: s, atRiskBefore };
+}
+
+/**
+ * The guard on a sparse net's plans, for any architecture: `full` are the unpruned kernels,
+ * `ranking` the criterion's (larger kept first). `measure` is given `plansOf(masks)` (the plans of a
+ * net with the full kernels and those masks) and returns how such a net is measured: its per-layer
+ * masked norms and, for nets that are not a chain of layers, its first broken layer.
+ * Returns the plans to build: the same ones when no layer was at risk.
+ */
+export function guardOnPlans(
+  plans: LayerMaskPlan[],
+  full: Float32Array[],
+  ranking: ArrayLike<number>[],
+  measure: (plansOf: (masks: Float32Array[]) => LayerMaskPlan[]) => Pick<GuardInput, 'skips' | 'norms' | 'brokenLayer'>,
+): { plans: LayerMaskPlan[]; result: GuardResult } {
+  const shapes = plans.map((p) => p.shape);
+  const stds = plans.map((p) => p.std);
+  const masks = plans.map((p) => {
+    if (!p.mask) throw new Error('internal: the collapse guard needs masked layers');
+    return p.mask;
+  });
+  const plansOf = (m: Float32Array[]): LayerMaskPlan[] => plansFrom(shapes, full.map((k) => Float32Array.from(k)), stds, m);
+  const result = egfGuard({ shapes, masks, ranking, ...measure(plansOf) });
+  return { plans: result.changed ? plansOf(result.masks) : plans, result };
 }

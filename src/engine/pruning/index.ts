@@ -13,7 +13,7 @@ import { permutation, type Rng } from '../../shared/rng';
 import { drawKernels, plansFrom, type InitSpec, type LayerMaskPlan } from '../masks';
 import { MaskedMLP, type NetSpec } from '../model';
 import { measureFlowLayers, type Batch } from '../step';
-import { egfGuard, type GuardResult } from './guard';
+import { guardOnPlans, type GuardResult } from './guard';
 import { graspScores } from './grasp';
 import { selectGlobal, selectLayerwise } from './select';
 import { snipScores } from './snip';
@@ -180,25 +180,18 @@ export function guardPlans(
   batches: Batch[],
 ): { plans: LayerMaskPlan[]; result: GuardResult } {
   if (batches.length === 0) throw new Error('sparsity.guard egf needs at least one training batch');
-  const shapes = plans.map((p) => p.shape);
-  const stds = plans.map((p) => p.std);
-  const masks = plans.map((p) => {
-    if (!p.mask) throw new Error('internal: the collapse guard needs masked layers');
-    return p.mask;
-  });
-  const norms = (m: Float32Array[]): number[] => {
-    const net = new MaskedMLP({ ...spec, role: 'sparse', plans: plansFrom(shapes, full.map((k) => Float32Array.from(k)), stds, m) });
-    try {
-      return measureFlowLayers(net, batches, 0).map((l) => l.masked.l2);
-    } finally {
-      net.dispose();
-    }
-  };
-  const L = shapes.length;
-  const skips = shapes.map((s, l) => spec.skip && l > 0 && l < L - 1 && s.fanIn === s.fanOut);
-  const result = egfGuard({ shapes, masks, ranking, skips, norms });
-  if (!result.changed) return { plans, result };
-  return { plans: plansFrom(shapes, full.map((k) => Float32Array.from(k)), stds, result.masks), result };
+  const L = plans.length;
+  return guardOnPlans(plans, full, ranking, (plansOf) => ({
+    skips: plans.map((p, l) => spec.skip && l > 0 && l < L - 1 && p.shape.fanIn === p.shape.fanOut),
+    norms: (m) => {
+      const net = new MaskedMLP({ ...spec, role: 'sparse', plans: plansOf(m) });
+      try {
+        return measureFlowLayers(net, batches, 0).map((l) => l.masked.l2);
+      } finally {
+        net.dispose();
+      }
+    },
+  }));
 }
 
 /** One run-log line about what the guard found and did. */
