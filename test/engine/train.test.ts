@@ -55,7 +55,9 @@ describe('trainExperiment', () => {
   it('trains an SC-SDC pair on identical batches, emits all events, leaks no tensors', async () => {
     const data = syntheticDataset();
     const before = tf.memory().numTensors;
-    const cfg = config({ model: { batchNorm: true, skip: true, activation: 'swish' }, training: { epochs: 3, augmentation: true, weightDecay: 1e-3 } });
+    // Raw norms on every step (auto takes them every 10th on the sparse path: raw-cadence.test.ts), so
+    // masked ≤ raw can be checked on the first step.
+    const cfg = { ...config({ model: { batchNorm: true, skip: true, activation: 'swish' }, training: { epochs: 3, augmentation: true, weightDecay: 1e-3 } }), engine: { sparseKernels: 'auto' as const, rawL1Every: 1, rawL2Every: 1 } };
     const { hooks, rec } = recorder(undefined, true);
     const res = await trainExperiment(cfg, data, hooks);
     assert.equal(tf.memory().numTensors, before, 'tensors leaked by the run');
