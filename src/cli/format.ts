@@ -33,8 +33,11 @@ export interface ProgressState {
   epoch: number;
   epochs: number;
   stepsPerSecond: number;
-  /** Latest loss and EGF_2 per net. */
-  nets: Array<{ net: string; loss: number; egf2: number }>;
+  /**
+   * Latest loss and EGF_2 per net; absent until the net's first step (or first measured norms)
+   * arrives, and shown as "—" then: a NaN here is a real NaN of the run.
+   */
+  nets: Array<{ net: string; loss?: number; egf2?: number }>;
 }
 
 export function bar(fraction: number, width: number): string {
@@ -49,7 +52,8 @@ export function bar(fraction: number, width: number): string {
 export function progressLine(p: ProgressState, columns = 100): string {
   const frac = p.totalSteps > 0 ? p.step / p.totalSteps : 0;
   const eta = p.stepsPerSecond > 0 ? (p.totalSteps - p.step) / p.stepsPerSecond : NaN;
-  const nets = p.nets.map((n) => `${n.net} loss ${num(n.loss, 3)} EGF₂ ${num(n.egf2, 3)}`).join(' │ ');
+  const shown = (v: number | undefined): string => (v === undefined ? '—' : num(v, 3));
+  const nets = p.nets.map((n) => `${n.net} loss ${shown(n.loss)} EGF₂ ${shown(n.egf2)}`).join(' │ ');
   const head = `${String(Math.round(frac * 100)).padStart(3)}% step ${p.step}/${p.totalSteps} ep ${Math.min(p.epoch + 1, p.epochs)}/${p.epochs} ${p.stepsPerSecond.toFixed(1)} st/s ETA ${formatDuration(eta)}`;
   const text = `${head} │ ${nets}`;
   const barWidth = Math.max(10, Math.min(30, columns - text.length - 4));

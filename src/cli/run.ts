@@ -130,7 +130,7 @@ export async function runOne(config: ExperimentConfig, sourceFile: string | unde
           say(`stopping after the current step: asked by ${stopSourceText(r)} (the run log is kept)`);
           handle.stop();
         });
-        progress.nets = m.nets.map((n) => ({ net: n.net, loss: NaN, egf2: NaN }));
+        progress.nets = m.nets.map((n) => ({ net: n.net }));
         break;
       }
       case 'step': {

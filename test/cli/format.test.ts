@@ -36,6 +36,11 @@ test('progress line shows step, epoch, rate, ETA and each net', () => {
   assert.match(s, / 50% step 50\/100 ep 1\/2 10\.0 st\/s ETA 0:05 │ sparse loss 0\.5 EGF₂ 0\.25/);
 });
 
+test('progress line: a net with no step yet shows "—", a real NaN stays NaN', () => {
+  const s = progressLine({ step: 1, totalSteps: 100, epoch: 0, epochs: 2, stepsPerSecond: 10, nets: [{ net: 'sparse', loss: NaN, egf2: 0.25 }, { net: 'dense' }] }, 200);
+  assert.match(s, /sparse loss NaN EGF₂ 0\.25 │ dense loss — EGF₂ —/);
+});
+
 test('--set overrides edit the YAML and keep the rest', () => {
   const out = applyOverrides('# c\ntraining:\n  epochs: 5 # five\n  optimizer: adam\n', ['training.epochs=1', 'model.batch_norm=true']);
   assert.match(out, /epochs: 1/);
