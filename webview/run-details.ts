@@ -208,7 +208,7 @@ export class LayerTable {
         }
       }
       tbody.append(
-        h('tr', { class: 'gf-total' }, netColumn ? h('td', {}, info.net) : null, h('td', {}, 'total'), h('td', {}, `width ${info.width}`),
+        h('tr', { class: 'gf-total' }, netColumn ? h('td', {}, info.net) : null, h('td', {}, 'total'), widthCell(info),
           h('td', { class: 'gf-num' }, fmtInt(info.activeWeights)), h('td', {}), h('td', {}), h('td', {}), h('td', {})),
       );
     }
@@ -274,4 +274,11 @@ function densityCell(active: number, total: number, density: number): HTMLTableC
   const bar = h('span', { class: 'gf-bar' });
   bar.style.width = `${Math.max(0, Math.min(100, density * 100)).toFixed(1)}%`; // CSSOM: allowed by the CSP
   return h('td', { class: 'gf-density', title: `${fmtInt(active)} of ${fmtInt(total)} weights` }, h('span', { class: 'gf-bar-track' }, bar), ` ${densityText(density)}`);
+}
+
+/** The total row's width cell: hidden units for an MLP, the widest layer's channels for a conv net. */
+function widthCell(info: NetInfo): HTMLTableCellElement {
+  return info.widthOf === 'channels'
+    ? h('td', { class: 'gf-width', title: 'channels: output channels of the widest layer' }, `≤ ${fmtInt(info.width)} ch`)
+    : h('td', { class: 'gf-width' }, `width ${info.width}`);
 }

@@ -260,6 +260,8 @@ export class MaskedMLP implements TrainableNet {
     return this.spec.width;
   }
 
+  readonly widthOf = 'units';
+
   get numLayers(): number {
     return this.kernels.length;
   }

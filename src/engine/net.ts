@@ -121,6 +121,8 @@ export interface TrainableNet extends DynamicModel {
   readonly role: NetRole;
   /** The width reported in NetInfo (MLP: hidden units; conv nets: the widest designed layer). */
   readonly width: number;
+  /** What `width` counts (NetInfo.widthOf). */
+  readonly widthOf: 'units' | 'channels';
   /**
    * Per weight layer, what the protocol reports (name, fanIn, fanOut, active, total, density, dead
    * units). Names are unique and stable (`dense1`, `output`, `group2.block3.conv1`); alerts, charts

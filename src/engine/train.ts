@@ -375,7 +375,8 @@ export function netInfo(net: TrainableNet, pruning?: PruningInfo): NetInfo {
     deadUnits: l.deadUnits,
     path: net.paths[i],
   }));
-  const info: NetInfo = { net: net.role, width: net.width, layers, activeWeights: net.activeWeights };
+  // widthOf only for conv nets: an MLP's record stays what it was (absent = hidden units).
+  const info: NetInfo = { net: net.role, width: net.width, ...(net.widthOf === 'channels' ? { widthOf: net.widthOf } : {}), layers, activeWeights: net.activeWeights };
   return pruning ? { ...info, pruning } : info;
 }
 

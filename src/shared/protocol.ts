@@ -151,7 +151,10 @@ export interface MaskUpdate {
 
 export interface NetInfo {
   net: NetRole;
+  /** MLP: hidden units per layer; conv nets: the widest layer's output channels (see widthOf). */
   width: number;
+  /** What `width` counts: `channels` for conv nets; absent = hidden units (MLPs, and runs recorded before it). */
+  widthOf?: 'units' | 'channels';
   layers: LayerInfo[];
   /** Trainable parameters counted as SC-SDC counts them: active kernel weights only. */
   activeWeights: number;

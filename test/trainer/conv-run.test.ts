@@ -41,6 +41,8 @@ for (const backend of ['cpu', 'wasm']) {
     // ρ = 0.5: the twin has channels [2, 4]; each sparse layer keeps the twin's weight count.
     assert.deepEqual(ready.nets[0].layers.map((l) => l.active), [54, 6, 72, 8, 12]);
     assert.deepEqual(ready.nets[1].layers.map((l) => l.total), [54, 6, 72, 8, 12]);
+    // NetInfo.width of a conv net: its widest layer's output channels (8 designed, 4 in the twin).
+    assert.deepEqual(ready.nets.map((n) => [n.width, n.widthOf]), [[8, 'channels'], [4, 'channels']]);
     const done = events[events.length - 1];
     assert.ok(done.type === 'done');
     assert.equal(done.summary.finished, true);

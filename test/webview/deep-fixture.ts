@@ -42,7 +42,8 @@ function layerInfo(name: string, i: number, net: NetRole): LayerInfo {
 
 function netInfo(net: NetRole): NetInfo {
   const layers = deepLayerNames().map((n, i) => layerInfo(n, i, net));
-  return { net, width: net === 'dense' ? 5 : 16, layers, activeWeights: layers.reduce((a, l) => a + l.active, 0) };
+  // A conv net's width is its widest layer's output channels (group 3: 64).
+  return { net, width: 64, widthOf: 'channels', layers, activeWeights: layers.reduce((a, l) => a + l.active, 0) };
 }
 
 /** The message stream of a finished pair run of `steps` steps (10 per epoch), norms on every step. */

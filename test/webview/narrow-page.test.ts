@@ -151,6 +151,9 @@ describe('dashboard at the default split width (chromium, 600 px)', { skip }, ()
       return { right: r.right, text: e.textContent };
     });
     assert.ok(lastTh.right <= w, `last column ends at ${lastTh.right}`);
+    // An MLP's total row gives its hidden width.
+    const totals = await page.$$eval('#gf-density tr.gf-total td.gf-width', (tds) => tds.map((td) => td.textContent));
+    assert.ok(totals.length > 0 && totals.every((t) => /^width \d+$/.test(t ?? '')), `MLP total rows: ${JSON.stringify(totals)}`);
   });
 
   it('the sweep table: every metric column visible or scrolled inside the table', async () => {
@@ -172,6 +175,9 @@ describe('dashboard at the default split width (chromium, 600 px)', { skip }, ()
     assert.ok(lastTh <= o.clientWidth, `last column ends at ${lastTh}`);
     assert.deepEqual(await page.$$eval('#gf-density tr.gf-net-row', (trs) => trs.map((tr) => tr.textContent)), ['sparse net', 'dense twin']);
     assert.equal(deepLayerNames().length, DEEP_LAYERS);
+    // A conv net's total row counts channels (its widest layer), not an MLP's hidden width.
+    const widths = await page.$$eval('#gf-density tr.gf-total td.gf-width', (tds) => tds.map((td) => td.textContent));
+    assert.deepEqual(widths, ['≤ 64 ch', '≤ 64 ch']);
     assert.deepEqual(pageErrors, []);
   });
 

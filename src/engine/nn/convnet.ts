@@ -231,6 +231,8 @@ export class ConvNet implements TrainableNet {
     return this.layers.reduce((m, d) => (d.kind === 'conv' ? Math.max(m, d.cout) : m), 0);
   }
 
+  readonly widthOf = 'channels';
+
   get numLayers(): number {
     return this.kernels.length;
   }

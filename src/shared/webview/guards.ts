@@ -126,6 +126,7 @@ const isStepCount: Guard<number> = (v): v is number => isCount(v) && v >= 1;
 const isNetInfo = isShape<NetInfo>({
   net: isNetRole,
   width: isCount,
+  widthOf: isOptional(isOneOf(['units', 'channels'] as const)),
   layers: isArrayOf(isLayerInfo),
   activeWeights: isCount,
   pruning: isOptional(isPruningInfo),
