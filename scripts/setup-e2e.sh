@@ -30,7 +30,8 @@ E2E_HOME="${GRADFLOW_E2E_HOME:-$HOME/.cache/gradflow-e2e}"
 CS_DIR="$E2E_HOME/code-server"
 CS_PKG="$CS_DIR/node_modules/code-server"
 MARKER="$CS_DIR/.gradflow-e2e-complete"
-APT_PACKAGES=(chromium build-essential python3 libkrb5-dev ripgrep fonts-dejavu-core)
+# iproute2: `ip link set lo up` in the offline code-server's network namespace (harness.ts `offline`).
+APT_PACKAGES=(chromium build-essential python3 libkrb5-dev ripgrep fonts-dejavu-core iproute2)
 
 t0=$(date +%s)
 log() { printf '[setup-e2e +%ss] %s\n' "$(( $(date +%s) - t0 ))" "$*"; }
@@ -61,7 +62,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 else
   log "apt: all present (${APT_PACKAGES[*]})"
 fi
-for b in /usr/bin/chromium /usr/bin/rg /usr/bin/python3 /usr/bin/make /usr/bin/g++; do
+for b in /usr/bin/chromium /usr/bin/rg /usr/bin/python3 /usr/bin/make /usr/bin/g++ /usr/sbin/ip /usr/bin/unshare; do
   [ -x "$b" ] || { echo "setup-e2e.sh: $b missing after apt-get install" >&2; exit 1; }
 done
 

@@ -9,7 +9,7 @@
  * Policy (see docs/testing.md): if code-server or chromium is missing the e2e tests are skipped
  * with the reason, unless GRADFLOW_E2E=required (CI), in which case they fail.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -318,6 +318,15 @@ export interface StartCodeServerOptions {
    * Restricted Mode without the modal prompt).
    */
   workspaceTrust?: boolean;
+  /**
+   * No network for code-server and everything it starts (extension host, language server, the
+   * trainers): it runs in a new network namespace (`unshare --net`, only loopback, no route out)
+   * and listens on a unix socket in its temp folder, which a TCP forwarder in this process exposes
+   * on 127.0.0.1:`port` for the browser (a filesystem socket is reachable across namespaces).
+   * Linux, as root or with CAP_SYS_ADMIN: `offlineSupport()` says whether it works here, and
+   * startCodeServer throws its reason when it does not.
+   */
+  offline?: boolean;
 }
 
 export interface CodeServer {
@@ -331,6 +340,8 @@ export interface CodeServer {
   extensionsDir: string;
   /** Last ~200 KB of code-server's stdout+stderr, for failure messages. */
   logs(): string;
+  /** With `offline`: the unix socket code-server listens on (the browser uses `port`'s forwarder). */
+  socketPath?: string;
   /** Kills the whole process group and removes the temp dirs; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -449,9 +460,62 @@ function remoteUri(port: number, absPath: string): string {
   return `vscode-remote://127.0.0.1:${port}${path.resolve(absPath).split(path.sep).map(encodeURIComponent).join('/')}`;
 }
 
+let offlineProbe: E2EAvailability | undefined;
+/**
+ * Whether `offline` code-servers can start here: `unshare --net` (util-linux) creating a network
+ * namespace and `ip link set lo up` inside it, tried once (needs Linux and root or CAP_SYS_ADMIN).
+ */
+export function offlineSupport(): E2EAvailability {
+  if (offlineProbe !== undefined) return offlineProbe;
+  if (process.platform !== 'linux') return (offlineProbe = { ok: false, reason: `offline code-server needs Linux network namespaces (this is ${process.platform})` });
+  const r = spawnSync('unshare', ['--net', 'sh', '-c', 'ip link set lo up'], { encoding: 'utf8', timeout: budget(10_000) });
+  if (r.error !== undefined || r.status !== 0) {
+    const why = r.error !== undefined ? r.error.message : `exit ${String(r.status)}: ${(r.stderr || r.stdout).trim()}`;
+    return (offlineProbe = { ok: false, reason: `offline code-server: \`unshare --net sh -c 'ip link set lo up'\` failed (${why}); it needs root or CAP_SYS_ADMIN, util-linux and iproute2` });
+  }
+  return (offlineProbe = { ok: true });
+}
+
+/** A TCP listener on 127.0.0.1 that pipes every connection to the unix socket `socketPath`. */
+async function unixForwarder(socketPath: string): Promise<{ port: number; close(): void }> {
+  const conns = new Set<net.Socket>();
+  const srv = net.createServer((client) => {
+    const upstream = net.connect(socketPath);
+    conns.add(client).add(upstream);
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+      conns.delete(client);
+      conns.delete(upstream);
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      resolve(typeof addr === 'object' && addr !== null ? addr.port : 0);
+    });
+  });
+  return {
+    port,
+    close: () => {
+      srv.close();
+      for (const c of conns) c.destroy();
+    },
+  };
+}
+
 export async function startCodeServer(opts: StartCodeServerOptions): Promise<CodeServer> {
   const a = e2eAvailable();
   if (!a.ok) throw new Error(a.reason);
+  if (opts.offline === true) {
+    const o = offlineSupport();
+    if (!o.ok) throw new Error(o.reason);
+  }
   if (!fs.statSync(opts.workspace).isDirectory()) throw new Error(`workspace ${opts.workspace} is not a folder`);
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-e2e-'));
@@ -473,20 +537,24 @@ export async function startCodeServer(opts: StartCodeServerOptions): Promise<Cod
 
   const startTimeoutMs = budget(opts.startTimeoutMs ?? 30_000);
   let stopped = false;
+  // Offline: code-server listens on a unix socket, the browser on this process's forwarder.
+  const socketPath = opts.offline === true ? path.join(tmp, 'code-server.sock') : undefined;
+  const forwarder = socketPath !== undefined ? await unixForwarder(socketPath) : undefined;
   const cleanupTmp = (): void => {
+    forwarder?.close();
     if (process.env.GRADFLOW_E2E_KEEP !== '1') fs.rmSync(tmp, { recursive: true, force: true });
   };
   // freePort() releases the port before code-server binds it, so a parallel test file can take it
   // in between; code-server then exits with EADDRINUSE and we retry on a new port.
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+    const port = forwarder?.port ?? (await freePort());
     const args = [
       codeServerEntry(),
       '--config', configFile,
       '--user-data-dir', userDataDir,
       '--extensions-dir', extensionsDir,
       '--auth', 'none',
-      '--bind-addr', `127.0.0.1:${port}`,
+      ...(socketPath !== undefined ? ['--socket', socketPath] : ['--bind-addr', `127.0.0.1:${port}`]),
       '--disable-telemetry',
       '--disable-update-check',
       ...(opts.workspaceTrust === true ? [] : ['--disable-workspace-trust']),
@@ -494,7 +562,12 @@ export async function startCodeServer(opts: StartCodeServerOptions): Promise<Cod
       '--ignore-last-opened',
       opts.workspace,
     ];
-    const child: ChildProcess = spawn(process.execPath, args, {
+    // Offline: `unshare --net` execs (no fork) into sh, which brings loopback up and execs Node, so
+    // code-server keeps the pid, and so the process group, that stop() kills.
+    const [command, argv] = socketPath !== undefined
+      ? ['unshare', ['--net', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', process.execPath, ...args]] as const
+      : [process.execPath, args] as const;
+    const child: ChildProcess = spawn(command, argv, {
       cwd: opts.workspace,
       detached: true, // own process group, so stop() can kill the extension host too
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -558,7 +631,8 @@ export async function startCodeServer(opts: StartCodeServerOptions): Promise<Cod
       throw new Error(`code-server exited with ${String(exited)} before it was ready:\n${log}`);
     }
     logWait('code-server /healthz', Date.now() - t0, startTimeoutMs, true);
-    return finishStart(opts, port, pgid, userDataDir, extensionsDir, () => log, stop);
+    const started = await finishStart(opts, port, pgid, userDataDir, extensionsDir, () => log, stop);
+    return socketPath !== undefined ? Object.assign(started, { socketPath }) : started;
   }
 }
 
