@@ -19,6 +19,7 @@ import { readMetricsLog } from '../src/runs/store';
 import { folderSource } from '../src/data/files';
 import { idxRule } from '../src/data/idx';
 import { arg } from './util';
+import { at } from '../src/shared/checked';
 
 type Case = 'experiment' | 'log' | 'bomb';
 
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
         where = dir;
         made = `${(makeBomb(dir) / 1e6).toFixed(1)} MB gzip → 3 GiB`;
       }
-      const r = spawnSync(process.execPath, [process.argv[1], '--child', kind, '--where', where], { encoding: 'utf8', maxBuffer: 1 << 20 });
+      const r = spawnSync(process.execPath, [at(process.argv, 1), '--child', kind, '--where', where], { encoding: 'utf8', maxBuffer: 1 << 20 });
       const line = r.stdout.trim().split('\n').at(-1) ?? '';
       process.stdout.write(`${kind} (${made}): ${line !== '' ? line : `child exited ${r.status ?? r.signal} ${r.stderr.slice(-300)}`}\n`);
       if (kind === 'log') fs.rmSync(path.join(dir, 'metrics.jsonl'));

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { parseExperiment } from '../src/config';
 import { startRun } from '../src/runs/session';
 import type { ExperimentConfig } from '../src/shared/experiment';
+import { at } from '../src/shared/checked';
 
 function repoRoot(): string {
   for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) if (fs.existsSync(path.join(d, 'dist', 'cli.js'))) return d;
@@ -46,7 +47,7 @@ async function once(supervised: boolean, runsDir: string): Promise<{ ready: numb
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  return s.length % 2 === 1 ? at(s, (s.length - 1) / 2) : (at(s, s.length / 2 - 1) + at(s, s.length / 2)) / 2;
 };
 
 async function main(): Promise<void> {
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
     }
   }
   const fmt = (xs: number[]): string => `${(median(xs) / 1000).toFixed(2)} s [${(Math.min(...xs) / 1000).toFixed(2)}–${(Math.max(...xs) / 1000).toFixed(2)}]`;
-  console.log(`launch → first message at the host, median [range] of ${runs} runs each, load ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} cores`);
+  console.log(`launch → first message at the host, median [range] of ${runs} runs each, load ${at(os.loadavg(), 0).toFixed(1)} on ${os.availableParallelism()} cores`);
   console.log(`| | ready | first step |\n|---|---|---|`);
   for (const way of ['direct', 'supervised'] as const) console.log(`| ${way} | ${fmt(out[way].ready)} | ${fmt(out[way].step)} |`);
   fs.rmSync(runsDir, { recursive: true, force: true });

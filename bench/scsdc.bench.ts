@@ -32,6 +32,7 @@ import { createOptimizer, type Optimizer } from '../src/engine/optimizers';
 import { buildIndex, sparseKernels } from '../src/engine/sparse';
 import { optimizerParams, trainStep, type Batch } from '../src/engine/step';
 import { arg, median } from './util';
+import { at } from '../src/shared/checked';
 
 const d = 784;
 const C = 10;
@@ -96,12 +97,12 @@ function bench(pair: 'paper' | 'demo', steps: number, warmup: number): void {
     for (const k of order) {
       const c0 = process.cpuUsage();
       const t0 = performance.now();
-      runners[k].step(i);
+      at(runners, k).step(i);
       const t1 = performance.now();
       const c1 = process.cpuUsage(c0);
       if (i >= warmup) {
-        wall[k].push(t1 - t0);
-        cpu[k].push((c1.user + c1.system) / 1000);
+        at(wall, k).push(t1 - t0);
+        at(cpu, k).push((c1.user + c1.system) / 1000);
       }
     }
     if (i % Math.max(1, Math.floor(total / 6)) === 0) {
@@ -115,14 +116,18 @@ function bench(pair: 'paper' | 'demo', steps: number, warmup: number): void {
       }
     }
   }
-  const [a, bb, dense] = wall.map(median);
+  const a = median(at(wall, 0));
+  const bb = median(at(wall, 1));
+  const dense = median(at(wall, 2));
   const ref = refWall.length > 0 ? median(refWall) : NaN;
-  const [ca, cb, cdense] = cpu.map(median);
+  const ca = median(at(cpu, 0));
+  const cb = median(at(cpu, 1));
+  const cdense = median(at(cpu, 2));
   const cref = refCpu.length > 0 ? median(refCpu) : NaN;
 
   // Kernel throughput: the sparse net's hidden layer (k active weights) vs the wasm dense product of
   // the dense twin's hidden layer (same k), each 3 products of 2·k·B flops.
-  const sk = runners[0].net.sparse[1];
+  const sk = at(runners, 0).net.sparse[1];
   let gSparse = NaN;
   let gDense = NaN;
   if (sk) {
@@ -165,22 +170,22 @@ function bench(pair: 'paper' | 'demo', steps: number, warmup: number): void {
   const mb = (m: { parameters: number; index: number; optimizer: number }): string =>
     `${((m.parameters + m.index + m.optimizer) / 2 ** 20).toFixed(2)} MiB (parameters ${(m.parameters / 2 ** 20).toFixed(2)}, index ${(m.index / 2 ** 20).toFixed(2)}, optimizer ${(m.optimizer / 2 ** 20).toFixed(2)})`;
   const f = (v: number): string => v.toFixed(2);
-  const kS = runners[0].net.activeWeights;
-  console.log(`\n== SC-SDC ${pair}: ${d}-${hS}-${hS}-${C} (h_D = ${hD}, ${kS} active weights) vs ${d}-${hD}-${hD}-${C}; batch ${B}, adam; ${steps} rotated samples after ${warmup} warm-up; load average ${os.loadavg()[0].toFixed(2)} on ${os.cpus().length} cores`);
-  console.log(`sparse kernels: ${sparseKernels().kernels.impl}; paths ${runners[0].net.paths.join('/')}`);
+  const kS = at(runners, 0).net.activeWeights;
+  console.log(`\n== SC-SDC ${pair}: ${d}-${hS}-${hS}-${C} (h_D = ${hD}, ${kS} active weights) vs ${d}-${hD}-${hD}-${C}; batch ${B}, adam; ${steps} rotated samples after ${warmup} warm-up; load average ${at(os.loadavg(), 0).toFixed(2)} on ${os.cpus().length} cores`);
+  console.log(`sparse kernels: ${sparseKernels().kernels.impl}; paths ${at(runners, 0).net.paths.join('/')}`);
   console.log(`${''.padEnd(40)}  median wall   median CPU`);
-  runners.forEach((r, k) => console.log(`${r.name.padEnd(40)}: ${f(median(wall[k])).padStart(8)} ms  ${f(median(cpu[k])).padStart(8)} ms`));
+  runners.forEach((r, k) => console.log(`${r.name.padEnd(40)}: ${f(median(at(wall, k))).padStart(8)} ms  ${f(median(at(cpu, k))).padStart(8)} ms`));
   console.log(`${reference.name.padEnd(40)}: ${f(ref).padStart(8)} ms  ${f(cref).padStart(8)} ms  (${refWall.length} samples)`);
   const targetA = pair === 'paper' ? 2.0 : 1.5;
   console.log(`ratio sparse A / dense twin              : ${f(a / dense).padStart(8)} x  ${f(ca / cdense).padStart(8)} x   (target <= ${targetA})`);
   console.log(`ratio sparse B / dense twin              : ${f(bb / dense).padStart(8)} x  ${f(cb / cdense).padStart(8)} x   (target <= 3.0 at paper scale)`);
   console.log(`ratio masked-dense reference / sparse A  : ${f(ref / a).padStart(8)} x  ${f(cref / ca).padStart(8)} x`);
   console.log(`hidden layer, 3 products, per CPU second: sparse kernels ${f(gSparse)} GFLOP/s of useful work; wasm dense product (dense twin's hidden layer) ${f(gDense)} GFLOP/s`);
-  console.log(`memory sparse net (sparse path)  : ${mb(mem[0])}`);
-  console.log(`memory dense twin                : ${mb(mem[2])}`);
+  console.log(`memory sparse net (sparse path)  : ${mb(at(mem, 0))}`);
+  console.log(`memory dense twin                : ${mb(at(mem, 2))}`);
   console.log(`memory sparse net (masked-dense) : ${mb(refMem)}`);
   const tot = (m: { parameters: number; index: number; optimizer: number }): number => m.parameters + m.index + m.optimizer;
-  console.log(`memory ratio sparse / dense twin : ${f(tot(mem[0]) / tot(mem[2])).padStart(8)} x   (target <= 2.0)`);
+  console.log(`memory ratio sparse / dense twin : ${f(tot(at(mem, 0)) / tot(at(mem, 2))).padStart(8)} x   (target <= 2.0)`);
   [...runners, reference].forEach((r) => {
     r.net.dispose();
     r.opt.dispose();
@@ -198,7 +203,7 @@ function crossover(samples: number): void {
   const x = tf.tensor2d(xs, [B, d]);
   const batch: Batch = { x, xT: tf.transpose(x), y: tf.cast(tf.oneHot(lab, C), 'float32') as tf.Tensor2D, labels: lab, n: B };
   const every10 = (i: number): { rawL1: boolean; rawL2: boolean } => ({ rawL1: i % 10 === 0, rawL2: i % 10 === 0 });
-  console.log(`\n== crossover: ${d}-${w}-${w}-${C}, every layer masked at density ρ, batch ${B}, adam, masked norms every step, raw every 10th; ${samples} rotated samples after 2 warm-up; load average ${os.loadavg()[0].toFixed(2)}`);
+  console.log(`\n== crossover: ${d}-${w}-${w}-${C}, every layer masked at density ρ, batch ${B}, adam, masked norms every step, raw every 10th; ${samples} rotated samples after 2 warm-up; load average ${at(os.loadavg(), 0).toFixed(2)}`);
   console.log(`density   sparse path (wall / CPU)    masked-dense (wall / CPU)   sparse / masked-dense (wall, CPU)`);
   const rows: { rho: number; ratio: number }[] = [];
   for (const rho of [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1]) {
@@ -220,17 +225,20 @@ function crossover(samples: number): void {
       for (const k of i % 2 ? [0, 1] : [1, 0]) {
         const c0 = process.cpuUsage();
         const t0 = performance.now();
-        rs[k].step(i);
+        at(rs, k).step(i);
         const t1 = performance.now();
         const c1 = process.cpuUsage(c0);
         if (i > 2) {
-          wall[k].push(t1 - t0);
-          cpu[k].push((c1.user + c1.system) / 1000);
+          at(wall, k).push(t1 - t0);
+          at(cpu, k).push((c1.user + c1.system) / 1000);
         }
       }
     }
-    const [ws, wd] = wall.map(median);
-    const [cs, cd] = cpu.map(median);
+    const ws = median(at(wall, 0));
+    const wd = median(at(wall, 1));
+    const cs = median(at(cpu, 0));
+    const cd = median(at(cpu, 1));
+
     rows.push({ rho, ratio: cs / cd });
     console.log(`${rho.toFixed(2).padStart(7)}   ${ws.toFixed(1).padStart(8)} / ${cs.toFixed(1).padStart(7)} ms      ${wd.toFixed(1).padStart(8)} / ${cd.toFixed(1).padStart(7)} ms      ${(ws / wd).toFixed(2).padStart(6)} x, ${(cs / cd).toFixed(2).padStart(6)} x`);
     rs.forEach((r) => {
@@ -240,8 +248,8 @@ function crossover(samples: number): void {
   }
   // First density where the sparse path is slower (by CPU time), interpolated linearly.
   const j = rows.findIndex((r) => r.ratio >= 1);
-  const at = j < 0 ? NaN : j === 0 ? rows[0].rho : rows[j - 1].rho + ((1 - rows[j - 1].ratio) / (rows[j].ratio - rows[j - 1].ratio)) * (rows[j].rho - rows[j - 1].rho);
-  console.log(`crossover (sparse / masked-dense CPU time = 1): ${j < 0 ? 'none up to density 1: the sparse path is faster everywhere' : `density ≈ ${at.toFixed(2)}`}`);
+  const cross = j < 0 ? NaN : j === 0 ? at(rows, 0).rho : at(rows, j - 1).rho + ((1 - at(rows, j - 1).ratio) / (at(rows, j).ratio - at(rows, j - 1).ratio)) * (at(rows, j).rho - at(rows, j - 1).rho);
+  console.log(`crossover (sparse / masked-dense CPU time = 1): ${j < 0 ? 'none up to density 1: the sparse path is faster everywhere' : `density ≈ ${cross.toFixed(2)}`}`);
   tf.dispose([batch.x, batch.xT as tf.Tensor, batch.y, batch.labels]);
 }
 

@@ -23,6 +23,7 @@ import { MaskedMLP } from '../src/engine/model';
 import { createOptimizer } from '../src/engine/optimizers';
 import { optimizerParams, trainStep, type Batch } from '../src/engine/step';
 import { arg, median } from './util';
+import { at } from '../src/shared/checked';
 
 
 
@@ -82,12 +83,12 @@ async function main(): Promise<void> {
     const r = tf.tidy(() => {
       const hs: tf.Tensor2D[] = [batch.x];
       // Forward with the fused kernel: on wasm it is the fastest plain product (and the engine uses it).
-      for (let l = 0; l < W.length; l++) hs.push(tf.fused.matMul({ a: hs[l], b: W[l] }) as tf.Tensor2D);
-      let dy = hs[hs.length - 1];
+      for (let l = 0; l < W.length; l++) hs.push(tf.fused.matMul({ a: at(hs, l), b: at(W, l) }) as tf.Tensor2D);
+      let dy = at(hs, hs.length - 1);
       const outs: tf.Tensor[] = [];
       for (let l = W.length - 1; l >= 0; l--) {
-        outs.push(tf.matMul(tf.transpose(hs[l]), dy));
-        if (l > 0) dy = tf.matMul(dy, tf.transpose(W[l]));
+        outs.push(tf.matMul(tf.transpose(at(hs, l)), dy));
+        if (l > 0) dy = tf.matMul(dy, tf.transpose(at(W, l)));
       }
       return tf.stack(outs.map((o) => tf.reshape(tf.slice(tf.reshape(o, [-1]), 0, 1), [])));
     });
@@ -107,23 +108,32 @@ async function main(): Promise<void> {
   for (let i = 0; i < warmup; i++) work.forEach((w) => w());
   const orders = [[0, 1, 2, 3], [1, 2, 3, 0], [2, 3, 0, 1], [3, 0, 1, 2], [0, 2, 1, 3], [1, 3, 0, 2]];
   for (let i = 0; i < steps; i++) {
-    for (const k of orders[i % orders.length]) {
+    for (const k of at(orders, i % orders.length)) {
       if (k === 2) refresh();
       const c0 = process.cpuUsage();
       const t0 = performance.now();
-      work[k]();
+      at(work, k)();
       const t1 = performance.now();
       const c1 = process.cpuUsage(c0);
-      wall[k].push(t1 - t0);
-      cpu[k].push((c1.user + c1.system) / 1000);
+      at(wall, k).push(t1 - t0);
+      at(cpu, k).push((c1.user + c1.system) / 1000);
     }
   }
-  const [withNorms, withoutNorms, floor, floorConst] = wall.map(median);
-  const [cWith, cWithout, cFloor, cFloorConst] = cpu.map(median);
-  const [bWith, bWithout, bFloor, bFloorConst] = wall.map((w) => Math.min(...w));
+  const withNorms = median(at(wall, 0));
+  const withoutNorms = median(at(wall, 1));
+  const floor = median(at(wall, 2));
+  const floorConst = median(at(wall, 3));
+  const cWith = median(at(cpu, 0));
+  const cWithout = median(at(cpu, 1));
+  const cFloor = median(at(cpu, 2));
+  const cFloorConst = median(at(cpu, 3));
+  const bWith = Math.min(...at(wall, 0));
+  const bWithout = Math.min(...at(wall, 1));
+  const bFloor = Math.min(...at(wall, 2));
+  const bFloorConst = Math.min(...at(wall, 3));
   const f = (x: number): string => x.toFixed(2);
   const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
-  console.log(`backend: ${backend}; load average ${os.loadavg()[0].toFixed(2)} on ${os.cpus().length} cores`);
+  console.log(`backend: ${backend}; load average ${at(os.loadavg(), 0).toFixed(2)} on ${os.cpus().length} cores`);
   console.log(`model: ${d}-${Array(H).fill(width).join('-')}-${C}${sparse ? ` (SC-SDC sparse, h_D=${hD})` : ''}, batch ${batchSize}, adam; ${steps} rotated samples after ${warmup} warm-up`);
   console.log('                                    median wall   median CPU   best wall');
   console.log(`engine step, all per-layer norms : ${f(withNorms).padStart(9)} ms ${f(cWith).padStart(9)} ms ${f(bWith).padStart(9)} ms`);

@@ -15,6 +15,7 @@ import { GRADFLOW_SCHEMA } from '../src/config/schema';
 import { validateValue } from '../src/config/validate';
 import { structureProblems } from '../src/config/yaml-guards';
 import type { ConfigIssue, Range } from '../src/config/types';
+import { at } from '../src/shared/checked';
 
 function cpuMs(f: () => void, runs = 7): number {
   f(); // warm-up
@@ -26,7 +27,7 @@ function cpuMs(f: () => void, runs = 7): number {
     times.push((c.user + c.system) / 1000);
   }
   times.sort((a, b) => a - b);
-  return times[Math.floor(runs / 2)];
+  return at(times, Math.floor(runs / 2));
 }
 
 const MB = 1024 * 1024;

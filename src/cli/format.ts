@@ -45,7 +45,7 @@ export function bar(fraction: number, width: number): string {
   const full = Math.floor(f * width);
   const partials = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
   const rem = Math.floor((f * width - full) * 8);
-  const head = full < width ? partials[rem] : '';
+  const head = full < width ? at(partials, rem) : '';
   return '█'.repeat(full) + head + ' '.repeat(Math.max(0, width - full - (head ? 1 : 0)));
 }
 

@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendName, BackendPreference } from '../shared/experiment';
+import { at } from '../shared/checked';
 
 export interface BackendOptions {
   /** Folder holding tfjs-backend-wasm*.wasm (e.g. dist/ of the bundled build). */
@@ -68,7 +69,7 @@ function tryLoadTfjsNode(): boolean {
     tfjsNodeTried = false;
     // Absent (the usual case where its install script could not download libtensorflow) or present
     // but broken (e.g. npm did not run that script): say which.
-    const first = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+    const first = at((e instanceof Error ? e.message : String(e)).split('\n'), 0);
     tfjsNodeError = /Cannot find module '@tensorflow\/tfjs-node'/.test(first) ? '@tensorflow/tfjs-node is not installed' : `@tensorflow/tfjs-node failed to load: ${first}`;
   }
   return tfjsNodeTried;

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Split } from '../data/types';
 import type { Batch } from './step';
+import { at } from '../shared/checked';
 
 /**
  * Rows `idx[start..start+n)` of a split as a Batch: x [n, features] (rows as stored: images NHWC
@@ -19,11 +20,13 @@ export function makeBatch(
 ): Batch {
   let x: Float32Array = new Float32Array(n * features);
   const labels = new Int32Array(n);
+  if (start < 0 || start + n > idx.length) throw new RangeError(`batch rows ${start}..${start + n} are outside the ${idx.length} indices`);
   for (let i = 0; i < n; i++) {
-    const r = idx[start + i];
+    const r = at(idx, start + i);
     x.set(split.x.subarray(r * features, (r + 1) * features), i * features);
-    labels[i] = split.y[r];
+    labels[i] = at(split.y, r);
   }
+
   if (augment) x = augment(x, n);
   const lab = tf.tensor1d(labels, 'int32');
   const xt = tf.tensor2d(x, [n, features]);

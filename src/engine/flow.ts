@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { RawNormEvery } from '../shared/experiment';
 import { everyNth } from '../shared/format';
 import type { LayerStep, NormPair } from '../shared/protocol';
+import { at } from '../shared/checked';
 
 /** Number of scalars per layer in a norms vector: raw Σ|g|, raw Σg², masked Σ|g|, masked Σg². */
 export const NORM_SLOTS = 4;
@@ -113,8 +114,8 @@ export function decodeLayerNorms(values: ArrayLike<number>, offset: number, acti
     const o = offset + l * NORM_SLOTS;
     return {
       active,
-      raw: { l1: values[o], l2: Math.sqrt(values[o + 1]) },
-      masked: { l1: values[o + 2], l2: Math.sqrt(values[o + 3]) },
+      raw: { l1: at(values, o), l2: Math.sqrt(at(values, o + 1)) },
+      masked: { l1: at(values, o + 2), l2: Math.sqrt(at(values, o + 3)) },
     };
   });
 }
@@ -124,9 +125,11 @@ export function normPair(v: ArrayLike<number>): NormPair {
   let l1 = 0;
   let s2 = 0;
   for (let i = 0; i < v.length; i++) {
-    l1 += Math.abs(v[i]);
-    s2 += v[i] * v[i];
+    const x = v[i]!;
+    l1 += Math.abs(x);
+    s2 += x * x;
   }
+
   return { l1, l2: Math.sqrt(s2) };
 }
 

@@ -21,6 +21,7 @@ import { disposeBatch } from './batches';
 import type { TrainableNet } from './net';
 import type { Optimizer, Param } from './optimizers';
 import { trainStepDeferred, type Batch, type StepOptions, type StepResult } from './step';
+import { at } from '../shared/checked';
 
 /** One net's training state, shared by the loop and the policies. */
 export interface NetRun {
@@ -158,7 +159,7 @@ export function stepNets(nets: NetRun[], batch: Batch, options: (r: NetRun) => S
     return { r, p };
   });
   const t1 = performance.now();
-  const all = pending.length === 1 ? pending[0].p.stats : tf.concat(pending.map((x) => x.p.stats));
+  const all = pending.length === 1 ? at(pending, 0).p.stats : tf.concat(pending.map((x) => x.p.stats));
   const values = all.dataSync();
   all.dispose();
   pending.forEach((x) => x.p.stats.dispose());

@@ -45,6 +45,7 @@ import {
 } from './net';
 import type { Optimizer } from './optimizers';
 import { SparseKernel, sparseKernels, typescriptKernels, type SparseKernels } from './sparse';
+import { at } from '../shared/checked';
 
 // The net interface's types, re-exported for the code that knew them from here.
 export { isSparseGrad, type KernelGrad, type KernelPath, type NetParam, type ParamGrads, type ParamKind, type SparseGrad } from './net';
@@ -223,11 +224,11 @@ export class MaskedMLP implements TrainableNet {
     this.bns = [];
     this.skips = [];
     for (let l = 0; l < H; l++) {
-      const units = spec.plans[l].shape.fanOut;
+      const units = at(spec.plans, l).shape.fanOut;
       this.activations.push(createActivation(spec.activation, units, 'unit-major'));
       if (spec.batchNorm) this.bns.push(createBatchNorm(units));
       // Skip needs an input of the same width: hidden layer l ≥ 1 (its input is hidden layer l−1).
-      this.skips.push(spec.skip && l > 0 && spec.plans[l].shape.fanIn === units);
+      this.skips.push(spec.skip && l > 0 && at(spec.plans, l).shape.fanIn === units);
     }
     this.layerInfo = spec.plans.map((p, l) => ({
       name: layerName(l, H),
@@ -341,7 +342,7 @@ export class MaskedMLP implements TrainableNet {
     if (sk && this.masked[l]) return sk.mask();
     const m = this.maskData[l];
     if (m) return Float32Array.from(m);
-    const s = this.spec.plans[l].shape;
+    const s = at(this.spec.plans, l).shape;
     return new Float32Array(s.fanIn * s.fanOut).fill(1);
   }
 
@@ -376,7 +377,7 @@ export class MaskedMLP implements TrainableNet {
   updateMask(l: number, drop: Int32Array, grow: Int32Array): void {
     const old = this.masked[l] ? this.maskArray(l) : undefined;
     if (!old) throw new Error(`updateMask: layer ${l} (${this.layerInfo[l]?.name ?? '?'}) is not masked`);
-    const shape = this.spec.plans[l].shape;
+    const shape = at(this.spec.plans, l).shape;
     const n = shape.fanIn * shape.fanOut;
     const next = Float32Array.from(old);
     for (const i of drop) {
@@ -391,7 +392,7 @@ export class MaskedMLP implements TrainableNet {
     }
     let active = 0;
     for (let i = 0; i < n; i++) if (next[i] !== 0) active++;
-    const info = this.layerInfo[l];
+    const info = at(this.layerInfo, l);
     info.active = active;
     info.density = active / n;
     info.deadUnits = deadUnits(next, shape);
@@ -436,7 +437,7 @@ export class MaskedMLP implements TrainableNet {
       if (!fwd.cache) throw new Error('internal: training forward pass returned no cache');
       const n = fwd.logits.shape[0];
       const dLogits = tf.div(tf.sub(tf.softmax(fwd.logits), batch.y), n) as tf.Tensor2D;
-      return tf.transpose(MaskedMLP.fullGradient(this.backward(dLogits, fwd.cache).kernels[l]));
+      return tf.transpose(MaskedMLP.fullGradient(at(this.backward(dLogits, fwd.cache).kernels, l)));
     });
     const out = g.dataSync() as Float32Array;
     g.dispose();
@@ -472,29 +473,29 @@ export class MaskedMLP implements TrainableNet {
     const hidden: HiddenCache[] = [];
     let hT = xT ?? (tf.transpose(x) as tf.Tensor2D);
     for (let l = 0; l < H; l++) {
-      const units = this.spec.plans[l].shape.fanOut;
+      const units = at(this.spec.plans, l).shape.fanOut;
       // zᵀ = V·hᵀ + b (bias as a column: the fused kernel's bias is per output column = per example
       // in this layout, so it is added separately).
       const prod = this.product(l, hT);
-      const lin = tf.add(prod, tf.reshape(this.biases[l], [units, 1])) as tf.Tensor2D;
+      const lin = tf.add(prod, tf.reshape(at(this.biases, l), [units, 1])) as tf.Tensor2D;
       let z = lin;
       let bn: BatchNormCache | undefined;
       if (this.spec.batchNorm) {
         if (training) {
-          const r = batchNormTrain(lin, this.bns[l], this.spec.bnEpsilon ?? BN_EPSILON, 1);
+          const r = batchNormTrain(lin, at(this.bns, l), this.spec.bnEpsilon ?? BN_EPSILON, 1);
           z = r.y;
           bn = r.cache;
         } else {
-          z = batchNormEval(lin, this.bns[l], this.spec.bnEpsilon ?? BN_EPSILON, 1);
+          z = batchNormEval(lin, at(this.bns, l), this.spec.bnEpsilon ?? BN_EPSILON, 1);
         }
       }
-      const a = this.activations[l].forward(z);
+      const a = at(this.activations, l).forward(z);
       if (training) hidden.push({ inputT: hT, z, a, ...(bn ? { bn } : {}) });
       hT = this.skips[l] ? (tf.add(a, hT) as tf.Tensor2D) : a;
     }
-    const C = this.spec.plans[H].shape.fanOut;
+    const C = at(this.spec.plans, H).shape.fanOut;
     const out = this.product(H, hT);
-    const logitsT = tf.add(out, tf.reshape(this.biases[H], [C, 1]));
+    const logitsT = tf.add(out, tf.reshape(at(this.biases, H), [C, 1]));
     const logits = tf.transpose(logitsT) as tf.Tensor2D;
     return training ? { logits, cache: { hidden, lastInputT: hT, x } } : { logits };
   }
@@ -526,13 +527,13 @@ export class MaskedMLP implements TrainableNet {
     };
     let dhT = layerBackward(H, tf.transpose(dLogits) as tf.Tensor2D, cache.lastInputT);
     for (let l = H - 1; l >= 0; l--) {
-      const c = cache.hidden[l];
+      const c = at(cache.hidden, l);
       if (!dhT) throw new Error('internal: missing upstream gradient');
-      const act = this.activations[l].backward(c.z, c.a, dhT);
+      const act = at(this.activations, l).backward(c.z, c.a, dhT);
       dAct[l] = act.dParams;
       let dz = act.dz;
       if (c.bn) {
-        const b = batchNormBackward(dz, this.bns[l], c.bn);
+        const b = batchNormBackward(dz, at(this.bns, l), c.bn);
         dz = b.dx;
         dGamma[l] = b.dGamma;
         dBeta[l] = b.dBeta;
@@ -542,8 +543,8 @@ export class MaskedMLP implements TrainableNet {
       dhT = this.skips[l] && dIn ? (tf.add(dIn, dhT) as tf.Tensor2D) : dIn;
     }
     const other: tf.Tensor[] = [...db];
-    for (let l = 0; l < this.bns.length; l++) other.push(dGamma[l], dBeta[l]);
-    for (let l = 0; l < this.activations.length; l++) other.push(...dAct[l]);
+    for (let l = 0; l < this.bns.length; l++) other.push(at(dGamma, l), at(dBeta, l));
+    for (let l = 0; l < this.activations.length; l++) other.push(...at(dAct, l));
     return { kernels: dW, other };
   }
 
@@ -565,7 +566,7 @@ export class MaskedMLP implements TrainableNet {
       logits: fwd.logits,
       backward: (dLogits) => this.backward(dLogits, cache),
       updateMovingStats: () => {
-        for (const s of MaskedMLP.bnStats(cache)) updateMovingStats(this.bns[s.layer], s.mean, s.variance, this.spec.bnMomentum ?? BN_MOMENTUM);
+        for (const s of MaskedMLP.bnStats(cache)) updateMovingStats(at(this.bns, s.layer), s.mean, s.variance, this.spec.bnMomentum ?? BN_MOMENTUM);
       },
     };
   }

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { OptimizerName } from '../shared/experiment';
 import { ruleSlots, type SparseKernels, type UpdateRule } from './sparse';
+import { at } from '../shared/checked';
 
 export interface OptimizerOptions {
   name: OptimizerName;
@@ -92,7 +93,7 @@ export function createOptimizer(o: OptimizerOptions): Optimizer {
         w.assign(tf.sub(w, tf.mul(g, lr)));
         return;
       case 'momentum': {
-        const [buf] = state(w, 1);
+        const buf = at(state(w, 1), 0);
         // PyTorch: the first step sets buf = g (buf starts at 0, so μ·0 + g is the same).
         const nb = tf.add(tf.mul(buf, o.momentum), g);
         buf.assign(nb);
@@ -102,7 +103,9 @@ export function createOptimizer(o: OptimizerOptions): Optimizer {
       case 'adam':
       case 'adamw': {
         const eps = o.epsilon ?? 1e-8;
-        const [m, v] = state(w, 2);
+        const slots = state(w, 2);
+        const m = at(slots, 0);
+        const v = at(slots, 1);
         const base = o.name === 'adamw' && p.decay && o.decoupledDecay > 0 ? tf.mul(w, 1 - lr * o.decoupledDecay) : w;
         const nm = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1));
         const nv = tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2));
@@ -118,7 +121,7 @@ export function createOptimizer(o: OptimizerOptions): Optimizer {
       }
       case 'rmsprop': {
         const eps = o.epsilon ?? 1e-8;
-        const [sq] = state(w, 1);
+        const sq = at(state(w, 1), 0);
         const ns = tf.add(tf.mul(sq, rho), tf.mul(tf.square(g), 1 - rho));
         sq.assign(ns);
         w.assign(tf.sub(w, tf.mul(tf.div(g, tf.add(tf.sqrt(ns), eps)), lr)));
@@ -126,7 +129,8 @@ export function createOptimizer(o: OptimizerOptions): Optimizer {
       }
       case 'adagrad': {
         const eps = o.epsilon ?? 1e-10;
-        const [acc] = state(w, 1);
+        const acc = at(state(w, 1), 0);
+
         const na = tf.add(acc, tf.square(g));
         acc.assign(na);
         w.assign(tf.sub(w, tf.mul(tf.div(g, tf.add(tf.sqrt(na), eps)), lr)));
@@ -176,7 +180,7 @@ export function createOptimizer(o: OptimizerOptions): Optimizer {
     },
     apply(params, grads, sparse) {
       t++;
-      tf.tidy(() => params.forEach((p, i) => step(p, grads[i])));
+      tf.tidy(() => params.forEach((p, i) => step(p, at(grads, i))));
       sparse?.forEach((s) => sparseStep(s.param, s.grad));
     },
     stateBytes() {

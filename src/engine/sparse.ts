@@ -22,6 +22,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkConvOperands, convOffsets, typescriptConvKernels, type SparseConvIndex, type SparseConvKernels } from './nn/sparse-conv';
+import { at } from '../shared/checked';
 
 /** Largest fanIn / fanOut the sparse path stores (u16 unit numbers). */
 export const SPARSE_MAX_UNITS = 65536;
@@ -125,34 +126,35 @@ function updateTs(rule: UpdateRule, w: Float32Array, slots: Float32Array[], g: F
   const k = w.length;
   switch (rule.name) {
     case 'sgd':
-      for (let i = 0; i < k; i++) w[i] -= g[i] * rule.lr;
+      for (let i = 0; i < k; i++) w[i]! -= g[i]! * rule.lr;
       return;
     case 'momentum': {
-      const [buf] = slots;
+      const buf = at(slots, 0);
       for (let i = 0; i < k; i++) {
-        buf[i] = buf[i] * rule.mu + g[i];
-        w[i] -= buf[i] * rule.lr;
+        buf[i] = buf[i]! * rule.mu + g[i]!;
+        w[i]! -= buf[i]! * rule.lr;
       }
       return;
     }
     case 'adam': {
-      const [m, v] = slots;
+      const m = at(slots, 0);
+      const v = at(slots, 1);
       const { b1, c1, b2, c2, f, e2, decay } = rule;
       for (let i = 0; i < k; i++) {
-        const gi = g[i];
-        m[i] = m[i] * b1 + gi * c1;
-        v[i] = v[i] * b2 + gi * gi * c2;
-        w[i] = w[i] * decay - (m[i] / (Math.sqrt(v[i]) + e2)) * f;
+        const gi = g[i]!;
+        m[i] = m[i]! * b1 + gi * c1;
+        v[i] = v[i]! * b2 + gi * gi * c2;
+        w[i] = w[i]! * decay - (m[i]! / (Math.sqrt(v[i]!) + e2)) * f;
       }
       return;
     }
     case 'rmsprop':
     case 'adagrad': {
-      const [sq] = slots;
+      const sq = at(slots, 0);
       for (let i = 0; i < k; i++) {
-        const gi = g[i];
-        sq[i] = rule.name === 'adagrad' ? sq[i] + gi * gi : sq[i] * rule.rho + gi * gi * rule.c;
-        w[i] -= (gi / (Math.sqrt(sq[i]) + rule.eps)) * rule.lr;
+        const gi = g[i]!;
+        sq[i] = rule.name === 'adagrad' ? sq[i]! + gi * gi : sq[i]! * rule.rho + gi * gi * rule.c;
+        w[i]! -= (gi / (Math.sqrt(sq[i]!) + rule.eps)) * rule.lr;
       }
       return;
     }
@@ -168,10 +170,10 @@ function updateTs(rule: UpdateRule, w: Float32Array, slots: Float32Array[], g: F
 function spmmTs(out: Float32Array, nOut: number, ptr: Int32Array, idx: Uint16Array, perm: Int32Array | null, val: Float32Array, inp: Float32Array, B: number): void {
   for (let o = 0; o < nOut; o++) {
     const ob = o * B;
-    for (let j = ptr[o]; j < ptr[o + 1]; j++) {
-      const w = val[perm ? perm[j] : j];
-      const ib = idx[j] * B;
-      for (let b = 0; b < B; b++) out[ob + b] += w * inp[ib + b];
+    for (let j = ptr[o]!; j < ptr[o + 1]!; j++) {
+      const w = val[perm ? perm[j]! : j]!;
+      const ib = idx[j]! * B;
+      for (let b = 0; b < B; b++) out[ob + b]! += w * inp[ib + b]!;
     }
   }
 }
@@ -192,10 +194,10 @@ export const typescriptKernels: SparseKernels = {
     const g = new Float32Array(ix.k);
     for (let c = 0; c < ix.fanIn; c++) {
       const hb = c * B;
-      for (let k = ix.colPtr[c]; k < ix.colPtr[c + 1]; k++) {
-        const db = ix.rowIdx[k] * B;
+      for (let k = ix.colPtr[c]!; k < ix.colPtr[c + 1]!; k++) {
+        const db = ix.rowIdx[k]! * B;
         let s = 0;
-        for (let b = 0; b < B; b++) s += dz[db + b] * inp[hb + b];
+        for (let b = 0; b < B; b++) s += dz[db + b]! * inp[hb + b]!;
         g[k] = s;
       }
     }
@@ -212,8 +214,8 @@ export const typescriptKernels: SparseKernels = {
       for (let u = 0; u < U; u++) {
         const o = u * B;
         for (let i = 0; i < B; i++) {
-          const ai = a[o + i];
-          for (let j = i; j < B; j++) g[i * B + j] += ai * a[o + j];
+          const ai = a[o + i]!;
+          for (let j = i; j < B; j++) g[i * B + j]! += ai * a[o + j]!;
         }
       }
       return g;
@@ -222,8 +224,8 @@ export const typescriptKernels: SparseKernels = {
     const gd = gram(d, ud);
     let total = 0;
     for (let i = 0; i < B; i++) {
-      total += gx[i * B + i] * gd[i * B + i];
-      for (let j = i + 1; j < B; j++) total += 2 * gx[i * B + j] * gd[i * B + j];
+      total += gx[i * B + i]! * gd[i * B + i]!;
+      for (let j = i + 1; j < B; j++) total += 2 * gx[i * B + j]! * gd[i * B + j]!;
     }
     return total;
   },
@@ -274,7 +276,7 @@ class Heap {
   alloc(bytes: number): number {
     const size = Math.max(16, Math.ceil(bytes / 16) * 16);
     for (let i = 0; i < this.freeList.length; i++) {
-      const f = this.freeList[i];
+      const f = at(this.freeList, i);
       if (f.size >= size) {
         const ptr = f.ptr;
         if (f.size === size) this.freeList.splice(i, 1);
@@ -297,8 +299,8 @@ class Heap {
     this.freeList.sort((a, b) => a.ptr - b.ptr);
     // Coalesce neighbours; give the tail back to the bump pointer.
     for (let i = this.freeList.length - 2; i >= 0; i--) {
-      const a = this.freeList[i];
-      const b = this.freeList[i + 1];
+      const a = at(this.freeList, i);
+      const b = at(this.freeList, i + 1);
       if (a.ptr + a.size === b.ptr) {
         a.size += b.size;
         this.freeList.splice(i + 1, 1);
@@ -332,7 +334,7 @@ function wasmKernels(ex: WasmExports): SparseKernels {
   // gradient, 19 weights by input channel and 20 the packed input gradient; 21 the padded output gradient.
   const scratch = Array.from({ length: 22 }, () => ({ ptr: 0, bytes: 0 }));
   const region = (slot: number, bytes: number): number => {
-    const s = scratch[slot];
+    const s = at(scratch, slot);
     if (s.bytes < bytes) {
       if (s.bytes > 0) heap.free(s.ptr, s.bytes);
       s.bytes = Math.max(bytes, Math.ceil(s.bytes * 1.25));
@@ -350,8 +352,9 @@ function wasmKernels(ex: WasmExports): SparseKernels {
     const arrays = [ix.colPtr, ix.rowIdx, ix.rowPtr, ix.csrCol, ix.csrPerm];
     const bytes = arrays.map((a) => a.byteLength);
     const ptrs = bytes.map((n) => heap.alloc(n));
-    arrays.forEach((a, i) => put(ptrs[i], a));
-    b = { colPtr: ptrs[0], rowIdx: ptrs[1], rowPtr: ptrs[2], csrCol: ptrs[3], csrPerm: ptrs[4], bytes };
+    arrays.forEach((a, i) => put(at(ptrs, i), a));
+    b = { colPtr: at(ptrs, 0), rowIdx: at(ptrs, 1), rowPtr: at(ptrs, 2), csrCol: at(ptrs, 3), csrPerm: at(ptrs, 4), bytes };
+
     bound.set(ix, b);
     return b;
   };
@@ -430,7 +433,7 @@ function wasmKernels(ex: WasmExports): SparseKernels {
       const atW = resident(w, k, 'weights');
       const atS = slots.map((a) => resident(a, k, 'optimizer state'));
       const pw = operand(w, atW, 0);
-      const ps = slots.map((a, i) => operand(a, atS[i], 6 + i));
+      const ps = slots.map((a, i) => operand(a, at(atS, i), 6 + i));
       const pg = region(5, g.byteLength);
       put(pg, g);
       switch (rule.name) {
@@ -438,16 +441,16 @@ function wasmKernels(ex: WasmExports): SparseKernels {
           ex.sgdUpdate(pw, pg, k, rule.lr);
           break;
         case 'momentum':
-          ex.momentumUpdate(pw, ps[0], pg, k, rule.mu, rule.lr);
+          ex.momentumUpdate(pw, at(ps, 0), pg, k, rule.mu, rule.lr);
           break;
         case 'adam':
-          ex.adamUpdate(pw, ps[0], ps[1], pg, k, rule.b1, rule.c1, rule.b2, rule.c2, rule.f, rule.e2, rule.decay);
+          ex.adamUpdate(pw, at(ps, 0), at(ps, 1), pg, k, rule.b1, rule.c1, rule.b2, rule.c2, rule.f, rule.e2, rule.decay);
           break;
         case 'rmsprop':
-          ex.rmsUpdate(pw, ps[0], pg, k, rule.rho, rule.c, rule.eps, rule.lr, 0);
+          ex.rmsUpdate(pw, at(ps, 0), pg, k, rule.rho, rule.c, rule.eps, rule.lr, 0);
           break;
         case 'adagrad':
-          ex.rmsUpdate(pw, ps[0], pg, k, 1, 1, rule.eps, rule.lr, 1);
+          ex.rmsUpdate(pw, at(ps, 0), pg, k, 1, 1, rule.eps, rule.lr, 1);
           break;
         default: {
           const never: never = rule;
@@ -458,7 +461,7 @@ function wasmKernels(ex: WasmExports): SparseKernels {
       // padded regions only).
       if (atW < 0) w.set(view(pw, k));
       slots.forEach((a, i) => {
-        if (atS[i] < 0) a.set(view(ps[i], k));
+        if (at(atS, i) < 0) a.set(view(at(ps, i), k));
       });
     },
     gramSquaredNorm(x, ux, d, ud, B) {
@@ -506,7 +509,7 @@ function wasmKernels(ex: WasmExports): SparseKernels {
     release(ix) {
       const b = bound.get(ix);
       if (!b) return;
-      [b.colPtr, b.rowIdx, b.rowPtr, b.csrCol, b.csrPerm].forEach((p, i) => heap.free(p, b.bytes[i]));
+      [b.colPtr, b.rowIdx, b.rowPtr, b.csrCol, b.csrPerm].forEach((p, i) => heap.free(p, at(b.bytes, i)));
       bound.delete(ix);
     },
     reservedBytes: () => ex.memory.buffer.byteLength,
@@ -683,18 +686,18 @@ export function buildIndex(fanIn: number, fanOut: number, mask: Float32Array | u
     for (let r = 0; r < fanOut; r++, i++) {
       if (mask && mask[i] === 0) continue;
       rowIdx[j++] = r;
-      rowCount[r]++;
+      rowCount[r]!++;
     }
   }
   colPtr[fanIn] = j;
   const rowPtr = new Int32Array(fanOut + 1);
-  for (let r = 0; r < fanOut; r++) rowPtr[r + 1] = rowPtr[r] + rowCount[r];
+  for (let r = 0; r < fanOut; r++) rowPtr[r + 1] = rowPtr[r]! + rowCount[r]!;
   const next = rowPtr.slice(0, fanOut);
   const csrCol = new Uint16Array(k);
   const csrPerm = new Int32Array(k);
   for (let c = 0; c < fanIn; c++) {
-    for (let q = colPtr[c]; q < colPtr[c + 1]; q++) {
-      const pos = next[rowIdx[q]]++;
+    for (let q = colPtr[c]!; q < colPtr[c + 1]!; q++) {
+      const pos = next[rowIdx[q]!]!++;
       csrCol[pos] = c;
       csrPerm[pos] = q;
     }
@@ -720,7 +723,7 @@ export class SparseKernel {
     this.valueBuffer = kernels.allocate(this.index.k);
     const values = this.values;
     this.forEachActive((q, i) => {
-      values[q] = kernel[i];
+      values[q] = kernel[i]!;
     });
   }
 
@@ -750,7 +753,7 @@ export class SparseKernel {
   /** Calls f(canonical position, flat [fanIn, fanOut] index) for every active entry, in order. */
   forEachActive(f: (q: number, i: number) => void): void {
     const { colPtr, rowIdx } = this.index;
-    for (let c = 0; c < this.fanIn; c++) for (let q = colPtr[c]; q < colPtr[c + 1]; q++) f(q, c * this.fanOut + rowIdx[q]);
+    for (let c = 0; c < this.fanIn; c++) for (let q = colPtr[c]!; q < colPtr[c + 1]!; q++) f(q, c * this.fanOut + rowIdx[q]!);
   }
 
   forward(inp: Float32Array, B: number): Float32Array {
@@ -775,7 +778,7 @@ export class SparseKernel {
     const out = new Float32Array(this.fanIn * this.fanOut);
     const values = this.values;
     this.forEachActive((q, i) => {
-      out[i] = values[q];
+      out[i] = values[q]!;
     });
     return out;
   }
@@ -784,7 +787,7 @@ export class SparseKernel {
   scatter(a: Float32Array): Float32Array {
     const out = new Float32Array(this.fanIn * this.fanOut);
     this.forEachActive((q, i) => {
-      out[i] = a[q];
+      out[i] = a[q]!;
     });
     return out;
   }
@@ -814,14 +817,16 @@ export class SparseKernel {
     const slots = slotBuffers.map((b) => b.view());
     for (let c = 0; c < this.fanIn; c++) {
       // Both columns are sorted by output unit: merge.
-      let p = old.colPtr[c];
-      const pEnd = old.colPtr[c + 1];
-      for (let q = ix.colPtr[c]; q < ix.colPtr[c + 1]; q++) {
-        const r = ix.rowIdx[q];
-        while (p < pEnd && old.rowIdx[p] < r) p++;
+      let p = old.colPtr[c]!;
+      const pEnd = old.colPtr[c + 1]!;
+      for (let q = ix.colPtr[c]!; q < ix.colPtr[c + 1]!; q++) {
+        const r = ix.rowIdx[q]!;
+        while (p < pEnd && old.rowIdx[p]! < r) p++;
         if (p < pEnd && old.rowIdx[p] === r && !reset.has(c * this.fanOut + r)) {
-          values[q] = oldValues[p];
-          for (let s = 0; s < slots.length; s++) slots[s][q] = oldSlots[s][p];
+          values[q] = oldValues[p]!;
+          // oldSlots has slots.length entries too (one view per slot buffer).
+          for (let s = 0; s < slots.length; s++) slots[s]![q] = oldSlots[s]![p]!;
+
         }
       }
     }

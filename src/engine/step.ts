@@ -17,6 +17,7 @@ import { decodeLayerNorms, layerNormTensor, NORM_SLOTS, sumAll } from './flow';
 import { tensorValues } from './model';
 import { fullGradient, isSparseGrad, type KernelGrad, type SparseGrad, type TrainableNet, type TrainingPass } from './net';
 import type { Optimizer, Param, SparseParam } from './optimizers';
+import { at } from '../shared/checked';
 
 export interface StepOptions {
   /** Coupled L2 coefficient added to kernel gradients (0 = none; adamw uses decoupled decay instead). */
@@ -126,8 +127,8 @@ export function sparseRaw(grad: SparseGrad, active: Float32Array, w: Float32Arra
   let c2 = 0;
   let sum = 0;
   for (let i = 0; i < active.length; i++) {
-    const g = active[i];
-    const r = coupledL2 > 0 ? (raw[i] = g + coupledL2 * w[i]) : g;
+    const g = active[i]!;
+    const r = coupledL2 > 0 ? (raw[i] = g + coupledL2 * w[i]!) : g;
     m1 += Math.abs(r);
     m2 += r * r;
     sum += r;
@@ -192,7 +193,7 @@ export function rawTensor(net: TrainableNet, l: number, g: tf.Tensor | SparseRaw
   const sk = net.sparse[l];
   if (!sk) throw new Error('internal: sparse gradient of a dense-path layer');
   const delta = new Float32Array(g.raw.length);
-  for (let i = 0; i < delta.length; i++) delta[i] = g.raw[i] - g.grad.active[i];
+  for (let i = 0; i < delta.length; i++) delta[i] = g.raw[i]! - g.grad.active[i]!;
   const d = tf.transpose(tf.tensor2d(sk.scatter(delta), [sk.fanIn, sk.fanOut]));
   return tf.add(fullGradient(g.grad), d);
 }
@@ -256,7 +257,7 @@ export function trainStepDeferred(net: TrainableNet, opt: Optimizer, params: Par
     const parts: tf.Tensor[] = [tf.reshape(g.loss, [1]), tf.reshape(g.correct, [1])];
     let d = 0;
     for (let l = 0; l < L; l++) {
-      const raw = g.kernelRaw[l];
+      const raw = at(g.kernelRaw, l);
       if (isSparseRaw(raw)) {
         parts.push(o.collectNorms ? sparseNormTensor(raw, want) : tf.tensor1d([raw.sum]));
         continue;
@@ -294,8 +295,8 @@ function decodeStep(
   rawL1Taken: boolean[],
   rawL2Taken: boolean[],
 ): StepResult {
-  const loss = v[start];
-  const correct = v[start + 1];
+  const loss = at(v, start);
+  const correct = at(v, start + 1);
   let o = start + 2;
   let layers: LayerStep[] | null = null;
   let nonFinite: StepResult['nonFinite'] = null;
@@ -304,21 +305,25 @@ function decodeStep(
     layers = decodeLayerNorms(v, o, actives);
     // Skipped raw norms are NaN by design; only the numbers taken are checked.
     for (let l = 0; l < L && !nonFinite; l++) {
-      const { raw, masked } = layers[l];
+      const { raw, masked } = at(layers, l);
       const taken = [rawL1Taken[l] ? raw.l1 : 0, rawL2Taken[l] ? raw.l2 : 0, masked.l1, masked.l2];
       const bad = taken.find((x) => !Number.isFinite(x));
       if (bad !== undefined) nonFinite = { where: l, value: bad };
     }
     o += L * NORM_SLOTS;
   } else {
-    for (let l = 0; l < L && !nonFinite; l++) if (!Number.isFinite(v[o + l])) nonFinite = { where: l, value: v[o + l] };
+    for (let l = 0; l < L && !nonFinite; l++) {
+      const value = at(v, o + l);
+      if (!Number.isFinite(value)) nonFinite = { where: l, value };
+    }
     o += L;
   }
-  if (!nonFinite && !Number.isFinite(v[o])) nonFinite = { where: 'other', value: v[o] };
+  const other = at(v, o);
+  if (!nonFinite && !Number.isFinite(other)) nonFinite = { where: 'other', value: other };
   o += 1;
   const integrity: StepResult['integrity'] = [];
   integrityLayers.forEach((layer, i) => {
-    const value = v[o + i];
+    const value = at(v, o + i);
     // NaN here means NaN weights, which the non-finite check reports; only real mass is a leak.
     if (value > 0) integrity.push({ layer, value });
   });
@@ -344,10 +349,10 @@ export function measureFlowLayers(net: TrainableNet, batches: Batch[], coupledL2
       const weighted = g.kernelRaw.map((t, l) => {
         if (!isSparseRaw(t)) return tf.mul(t, b.n);
         const acc = active[l] as Float64Array;
-        for (let i = 0; i < acc.length; i++) acc[i] += b.n * t.grad.active[i];
+        for (let i = 0; i < acc.length; i++) acc[i]! += b.n * t.grad.active[i]!;
         return tf.mul(fullGradient(t.grad), b.n);
       });
-      sums = sums ? sums.map((s, l) => tf.add(s, weighted[l])) : weighted;
+      sums = sums ? sums.map((s, l) => tf.add(s, at(weighted, l))) : weighted;
       total += b.n;
     }
     if (!sums || total === 0) return tf.zeros([L * NORM_SLOTS]);
@@ -388,7 +393,10 @@ export function evaluate(net: TrainableNet, batches: Batch[]): { loss: number; a
     acc = next;
   }
   const v = acc;
-  const [l, c] = v.dataSync();
+  const sums = v.dataSync();
   v.dispose();
+  const l = at(sums, 0);
+  const c = at(sums, 1);
+
   return { loss: l / n, accuracy: c / n };
 }

@@ -35,6 +35,7 @@ import { convSynflowMasks } from './pruning/synflow-conv';
 import { SPARSE_MAX_UNITS, sparseKernels } from './sparse';
 import { createOptimizer } from './optimizers';
 import { optimizerParams, type Batch } from './step';
+import { at } from '../shared/checked';
 
 export interface TrainHooks {
   onReady(nets: NetInfo[], info: { stepsPerEpoch: number; totalSteps: number }): void;
@@ -193,7 +194,7 @@ export function buildNets(
       : planLayers({
           ...initSpec,
           method: 'gmp',
-          initialCounts: sparseShapes.map((s, l) => gmpInitialCount(s.fanIn * s.fanOut, initSpec.activeCounts[l], (cfg.sparsity.gmp ?? DEFAULT_GMP).initialDensity)),
+          initialCounts: sparseShapes.map((s, l) => gmpInitialCount(s.fanIn * s.fanOut, at(initSpec.activeCounts, l), (cfg.sparsity.gmp ?? DEFAULT_GMP).initialDensity)),
         });
   if (cfg.sparsity.guard === 'egf' && (criterion || fixed)) {
     // The EGF collapse guard (pruning/guard.ts) on the criterion's masks, before they are fixed.
@@ -327,7 +328,7 @@ export function buildConvNets(
     plans = plansFrom(shapes, kernels, stds, masks);
   } else if (method === 'gmp') {
     const initialDensity = (cfg.sparsity.gmp ?? DEFAULT_GMP).initialDensity;
-    plans = planLayers({ ...initSpec, method: 'gmp', initialCounts: shapes.map((s, l) => gmpInitialCount(s.fanIn * s.fanOut, pair.activeCounts[l], initialDensity)) });
+    plans = planLayers({ ...initSpec, method: 'gmp', initialCounts: shapes.map((s, l) => gmpInitialCount(s.fanIn * s.fanOut, at(pair.activeCounts, l), initialDensity)) });
   } else if (method === 'random' || method === 'magnitude') {
     const r = planLayersFull({ ...initSpec, method });
     plans = r.plans;
@@ -373,7 +374,8 @@ export function netInfo(net: TrainableNet, pruning?: PruningInfo): NetInfo {
     total: l.total,
     density: l.density,
     deadUnits: l.deadUnits,
-    path: net.paths[i],
+    path: at(net.paths, i),
+
   }));
   // widthOf only for conv nets: an MLP's record stays what it was (absent = hidden units).
   const info: NetInfo = { net: net.role, width: net.width, ...(net.widthOf === 'channels' ? { widthOf: net.widthOf } : {}), layers, activeWeights: net.activeWeights };

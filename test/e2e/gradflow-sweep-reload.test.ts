@@ -19,6 +19,7 @@ import type { FrameLocator } from 'playwright-core';
 import { budget, closeAll, e2eSkip, frameOfWebview, openFile, openWorkspace, outputChannelTail, runCommand, screenshot, screenshotOnFailure, testTimeout, waitFor, waitForLocator, type Workspace } from './harness';
 import { listSessions, sessionState } from '../../src/runs/sweep-host';
 import { listRuns } from '../../src/runs/store';
+import { at } from '../../src/shared/checked';
 
 after(closeAll);
 
@@ -122,7 +123,7 @@ describe('a local sweep outlives a window reload (code-server)', { skip: e2eSkip
       assert.match(log(200), /scheduler started detached \(gradflow sweep-host/);
       const sessions = listSessions(sweepDir);
       assert.equal(sessions.length, 1, 'one session of the sweep');
-      const session = sessions[0];
+      const session = at(sessions, 0);
       assert.equal(sessionState(session), 'live');
       await screenshot(page, 'gradflow-sweep-reload-1-before');
 
@@ -181,7 +182,7 @@ describe('a local sweep outlives a window reload (code-server)', { skip: e2eSkip
       console.log(`[e2e] the sweep view after Cancel: ${JSON.stringify(rows)}`);
       const stopped = rows.filter((r) => r.status === 'stopped');
       assert.equal(stopped.length, 1, 'the configuration that was running is stopped');
-      assert.match(stopped[0].note, /the sweep was cancelled/, `its reason: ${stopped[0].note}`);
+      assert.match(at(stopped, 0).note, /the sweep was cancelled/, `its reason: ${at(stopped, 0).note}`);
       for (const r of rows.filter((x) => x.status === 'pending')) assert.match(r.note, /^not started: the sweep was cancelled \(Cancel in VS Code\); Run Sweep again runs it$/);
       const message = page.locator('.notifications-toasts .notification-toast').filter({ hasText: `Gradflow sweep ${CANCEL_NAME} cancelled:` });
       await waitForLocator(message, 'the closing message of the cancelled sweep', 30_000, 'visible');

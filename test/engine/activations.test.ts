@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from '../../src/shared/experiment';
 import { createActivation } from '../../src/engine/activations';
 import { assertClose, testBackend } from './helpers';
+import { at } from '../../src/shared/checked';
 
 before(async () => {
   await testBackend();
@@ -48,7 +49,7 @@ function checkLayout(kind: Activation, e: Expect, layout: 'batch-major' | 'unit-
     assertClose(out.dz, [...e.df, ...e.df], `${kind} derivative`, 1e-5, 1e-6);
     const names = layer.params.map((p) => p.name);
     assert.deepEqual(names, Object.keys(e.params ?? {}));
-    names.forEach((n, i) => assertClose(out.dp[i], (e.params as Record<string, number[]>)[n].map((v) => 2 * v), `${kind} d${n}`, 1e-5, 1e-6));
+    names.forEach((n, i) => assertClose(at(out.dp, i), (e.params as Record<string, number[]>)[n]!.map((v) => 2 * v), `${kind} d${n}`, 1e-5, 1e-6));
   } finally {
     layer.dispose();
   }
@@ -108,9 +109,12 @@ describe('activations: value and gradient at chosen points', () => {
         layer.dispose();
       }
     };
-    const [below, at] = vals('srelu');
-    assert.ok(Math.abs(at - below) < 1e-3);
+    const [below, atThreshold] = vals('srelu');
+    assert.ok(below !== undefined && atThreshold !== undefined);
+    assert.ok(Math.abs(atThreshold - below) < 1e-3);
     const [b2, a2] = vals('srelu-slide');
+    assert.ok(b2 !== undefined && a2 !== undefined);
+
     // 0.4 − ε just below, t_r + a_r(2·t_r) = 0.4 + 1.6 = 2.0 at the threshold.
     assertClose([b2, a2], [0.3999, 2.0], 'slide jump', 1e-4, 1e-4);
   });

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LayerStep } from '../../src/shared/protocol';
 import { AlertTracker, explosionReason, growthRatio, isCollapsed, lowRunLength, maskAlerts } from '../../src/engine/alerts';
+import { at } from '../../src/shared/checked';
 
 const ls = (l2: number): LayerStep => ({ active: 1, raw: { l1: l2, l2 }, masked: { l1: l2, l2 } });
 const rules = { explosion: { maxNorm: 100, growthFactor: 10, window: 3 }, collapse: { minNorm: 1e-3, steps: 3 } };
@@ -98,6 +99,6 @@ describe('alert rules (pure)', () => {
       ['collapse-at-mask', 1, 'error', 0],
       ['collapse-at-mask', 0, 'warning', 0],
     ]);
-    assert.deepEqual(maskAlerts('dense', [{ ...layers[1] }], { reachable: [1], brokenLayer: -1, noOutgoing: [0] }), []);
+    assert.deepEqual(maskAlerts('dense', [{ ...at(layers, 1) }], { reachable: [1], brokenLayer: -1, noOutgoing: [0] }), []);
   });
 });

@@ -17,6 +17,7 @@ import { selectMasks } from '../../src/engine/pruning/index';
 import { snipScores } from '../../src/engine/pruning/snip';
 import { layerShape } from '../../src/engine/nn/arch';
 import { testBackend } from './helpers';
+import { at } from '../../src/shared/checked';
 
 const cnnSpec = (over: Partial<ConvNetSpec> = {}): ConvNetSpec => ({ architecture: 'cnn', input: [28, 28, 1], classes: 10, activation: 'relu', batchNorm: false, ...over });
 const wrnSpec = (depth: number, k: number, over: Partial<ConvNetSpec> = {}): ConvNetSpec => ({ architecture: 'wrn', input: [32, 32, 3], classes: 10, activation: 'relu', batchNorm: true, depth, widenFactor: k, ...over });
@@ -127,7 +128,7 @@ describe('SC-SDC for conv nets', () => {
     const sizes = pair.sparse.layers.map((d) => d.k * d.k * d.cin * d.cout);
     assert.deepEqual(sizes, [288, 18432, 36864, 73728, 147456, 1280]);
     assert.deepEqual(
-      pair.activeCounts.map((k, l) => k / sizes[l]),
+      pair.activeCounts.map((k, l) => k / at(sizes, l)),
       [0.25, 0.0625, 0.0625, 0.0625, 0.0625, 0.25],
     );
     assert.deepEqual(pair.denseFanIns, [9, 72, 144, 144, 288, 32]);
@@ -145,11 +146,11 @@ describe('SC-SDC for conv nets', () => {
 
   it('WRN by dense widen factor: WRN-16-8 sparse against a WRN-16-2 twin, stem kept at 16', () => {
     const pair = scsdcConvPair(wrnSpec(16, 8), { denseWidenFactor: 2 });
-    assert.equal(pair.dense.layers[0].cout, 16);
+    assert.equal(at(pair.dense.layers, 0).cout, 16);
     assert.deepEqual(pair.dense.layers.slice(1, 4).map((d) => [d.cin, d.cout]), [[16, 32], [32, 32], [16, 32]]);
     // Stem: the same 432 weights in both nets (density 1); group1 conv2: 32·32·9 of 128·128·9.
     assert.equal(pair.activeCounts[0], 432);
-    assert.equal(pair.activeCounts[2] / (128 * 128 * 9), 1 / 16);
+    assert.equal(at(pair.activeCounts, 2) / (128 * 128 * 9), 1 / 16);
   });
 
   for (const method of ['random', 'magnitude'] as const) {
@@ -161,8 +162,8 @@ describe('SC-SDC for conv nets', () => {
         assert.equal(sparse.numLayers, dense.numLayers);
         for (let l = 0; l < sparse.numLayers; l++) {
           const m = sparse.maskArray(l);
-          assert.equal(countActive(m), pair.activeCounts[l], `${sparse.layerInfo[l].name} mask`);
-          assert.equal(sparse.layerInfo[l].active, dense.layerInfo[l].total, `${sparse.layerInfo[l].name} active = twin weights`);
+          assert.equal(countActive(m), pair.activeCounts[l], `${at(sparse.layerInfo, l).name} mask`);
+          assert.equal(at(sparse.layerInfo, l).active, at(dense.layerInfo, l).total, `${at(sparse.layerInfo, l).name} active = twin weights`);
           const w = sparse.kernelArray(l);
           for (let i = 0; i < w.length; i++) if (m[i] === 0) assert.equal(w[i], 0);
         }
@@ -176,14 +177,14 @@ describe('SC-SDC for conv nets', () => {
           let n = 0;
           for (let i = 0; i < w.length; i++)
             if (m[i] !== 0) {
-              s += w[i] * w[i];
+              s += at(w, i) * at(w, i);
               n++;
             }
           return s / n;
         };
         const l = 4; // block3.conv: 1152 twin weights, fan-in 9·8 = 72
-        assert.equal(sparse.layerInfo[l].name, 'block3.conv');
-        const expected = 2 / pair.denseFanIns[l];
+        assert.equal(at(sparse.layerInfo, l).name, 'block3.conv');
+        const expected = 2 / at(pair.denseFanIns, l);
         for (const v of [variance(sparse, l), variance(dense, l)]) assert.ok(Math.abs(v / expected - 1) < 0.15, `variance ${v} vs ${expected}`);
       } finally {
         sparse.dispose();
@@ -210,18 +211,18 @@ describe('SNIP on a conv net (layerwise): SC-SDC counts exact, the best-scored e
       sparse = buildConvNet({ ...base, method: 'scored', masks, rng: createRng(31) });
       for (let l = 0; l < sparse.numLayers; l++) {
         const m = sparse.maskArray(l);
-        assert.equal(countActive(m), pair.activeCounts[l], `${sparse.layerInfo[l].name} count`);
+        assert.equal(countActive(m), pair.activeCounts[l], `${at(sparse.layerInfo, l).name} count`);
         let minKept = Infinity;
         let maxPruned = -Infinity;
         const w = full.kernelArray(l);
         const ws = sparse.kernelArray(l);
         for (let i = 0; i < m.length; i++) {
           if (m[i] !== 0) {
-            minKept = Math.min(minKept, scores[l][i]);
+            minKept = Math.min(minKept, at(at(scores, l), i));
             assert.equal(ws[i], w[i]);
-          } else maxPruned = Math.max(maxPruned, scores[l][i]);
+          } else maxPruned = Math.max(maxPruned, at(at(scores, l), i));
         }
-        assert.ok(minKept >= maxPruned, `${sparse.layerInfo[l].name}: kept ${minKept} < pruned ${maxPruned}`);
+        assert.ok(minKept >= maxPruned, `${at(sparse.layerInfo, l).name}: kept ${minKept} < pruned ${maxPruned}`);
       }
     } finally {
       full.dispose();
@@ -288,7 +289,7 @@ describe('ConvNet training step', () => {
         assert.equal(r.layers?.length, net.numLayers);
         losses.push(r.loss);
       }
-      assert.ok(losses[4] < losses[0], `loss ${losses.join(', ')}`);
+      assert.ok(at(losses, 4) < at(losses, 0), `loss ${losses.join(', ')}`);
       for (let l = 0; l < net.numLayers; l++) {
         const w = net.kernelArray(l);
         const m = net.maskArray(l);
@@ -314,7 +315,7 @@ describe('ConvNet.maskPaths (channels as units, over the real graph)', () => {
       blueprint: bp,
       plans: bp.layers.map((d, l) => {
         const shape = layerShape(d);
-        return { shape, kernel: Float32Array.from(ms[l], (v) => v * 0.5), mask: ms[l], active: countActive(ms[l]), std: 0 };
+        return { shape, kernel: Float32Array.from(at(ms, l), (v) => v * 0.5), mask: at(ms, l), active: countActive(at(ms, l)), std: 0 };
       }),
     });
   };

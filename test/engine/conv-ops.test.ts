@@ -13,10 +13,10 @@ import { globalAvgPoolBackward, maxPool2x2, maxPool2x2Backward } from '../../src
 import { assertClose, testBackend } from './helpers';
 
 /** Padded input value x[n, i, j, c] (0 outside), NHWC flat. */
-function at(x: Float64Array, s: number[], n: number, i: number, j: number, c: number): number {
+function padded(x: Float64Array, s: readonly [number, number, number, number], n: number, i: number, j: number, c: number): number {
   const [, h, w, ch] = s;
   if (i < 0 || j < 0 || i >= h || j >= w) return 0;
-  return x[((n * h + i) * w + j) * ch + c];
+  return x[((n * h + i) * w + j) * ch + c]!;
 }
 
 interface Case {
@@ -55,9 +55,9 @@ function reference(x: Float64Array, w: Float64Array, dy: Float64Array, c: Case):
                 const i = o * s - pad + ky;
                 const j = p * s - pad + kx;
                 const wi = ((ky * k + kx) * C + ci) * CO + co;
-                y[yi] += at(x, c.shape, n, i, j, ci) * w[wi];
-                dw[wi] += at(x, c.shape, n, i, j, ci) * dy[yi];
-                if (i >= 0 && j >= 0 && i < H && j < W) dx[((n * H + i) * W + j) * C + ci] += w[wi] * dy[yi];
+                y[yi]! += padded(x, c.shape, n, i, j, ci) * w[wi]!;
+                dw[wi]! += padded(x, c.shape, n, i, j, ci) * dy[yi]!;
+                if (i >= 0 && j >= 0 && i < H && j < W) dx[((n * H + i) * W + j) * C + ci]! += w[wi]! * dy[yi]!;
               }
         }
   return { y, dx, dw };
@@ -122,17 +122,17 @@ describe(`conv2d passes against float64 by hand (${process.env.GRADFLOW_TEST_BAC
       for (let j = 0; j < 2; j++)
         for (let ch = 0; ch < c; ch++) {
           let best = -Infinity;
-          let at = -1;
-          for (const [a, b] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
+          let first = -1;
+          for (const [a, b] of [[0, 0], [0, 1], [1, 0], [1, 1]] as const) {
             const idx = ((2 * i + a) * w + (2 * j + b)) * c + ch;
-            if (x[idx] > best) {
-              best = x[idx];
-              at = idx;
+            if (x[idx]! > best) {
+              best = x[idx]!;
+              first = idx;
             }
           }
           const o = (i * 2 + j) * c + ch;
           y[o] = best;
-          expected[at] += dy[o];
+          expected[first]! += dy[o]!;
         }
     const got = tf.tidy(() => {
       const xt = tf.tensor4d(x, [1, h, w, c]);

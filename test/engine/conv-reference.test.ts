@@ -18,6 +18,7 @@ import { convGradients, convLayerSteps } from '../../src/engine/nn/step';
 import { measureFlowLayers } from '../../src/engine/step';
 import { convFixturePath } from './conv-fixtures';
 import { assertClose, testBackend } from './helpers';
+import { at } from '../../src/shared/checked';
 
 interface Norm {
   l1: number;
@@ -68,7 +69,7 @@ function netOf(c: RefCase): ConvNet {
     `${c.name}: weight layers`,
   );
   const plans: LayerMaskPlan[] = bp.layers.map((d, l) => {
-    const r = c.layers[l];
+    const r = at(c.layers, l);
     const shape = layerShape(d);
     assert.deepEqual(d.kind === 'conv' ? [d.k, d.k, d.cin, d.cout] : [d.cin, d.cout], r.shape, `${c.name} ${d.name}: kernel shape`);
     return { shape, kernel: f32(r.kernel), mask: u8(r.mask), active: r.active, std: 0 };
@@ -96,17 +97,17 @@ describe(`conv nets vs PyTorch float64 (${process.env.GRADFLOW_TEST_BACKEND ?? '
       try {
         const got = tf.tidy(() => {
           const g = convGradients(net, batch);
-          return { loss: g.loss.dataSync()[0], raw: g.kernelRaw.map((t) => Float32Array.from(t.dataSync())), other: g.other.map((t) => Array.from(t.dataSync())) };
+          return { loss: at(g.loss.dataSync(), 0), raw: g.kernelRaw.map((t) => Float32Array.from(t.dataSync())), other: g.other.map((t) => Array.from(t.dataSync())) };
         });
         rel(got.loss, c.loss, `${c.name} loss`);
-        got.raw.forEach((r, l) => assertClose(r, f32(c.layers[l].grad), `${c.name} raw gradient ${c.layers[l].name}`, 1e-4, 1e-6));
+        got.raw.forEach((r, l) => assertClose(r, f32(at(c.layers, l).grad), `${c.name} raw gradient ${at(c.layers, l).name}`, 1e-4, 1e-6));
         assert.equal(got.other.length, c.other.length, `${c.name}: number of other parameter gradients`);
-        got.other.forEach((o, i) => assertClose(o, c.other[i], `${c.name} other gradient ${i}`, 1e-4, 1e-6));
+        got.other.forEach((o, i) => assertClose(o, at(c.other, i), `${c.name} other gradient ${i}`, 1e-4, 1e-6));
         // Norms and measures through the same path a training step takes (flow.ts).
         const { loss, layers } = convLayerSteps(net, batch);
         rel(loss, c.loss, `${c.name} loss (norm pass)`);
         layers.forEach((s, l) => {
-          const r = c.layers[l];
+          const r = at(c.layers, l);
           assert.equal(s.active, r.active, `${c.name} ${r.name} active`);
           rel(s.raw.l1, r.raw.l1, `${c.name} ${r.name} raw L1`);
           rel(s.raw.l2, r.raw.l2, `${c.name} ${r.name} raw L2`);
@@ -119,7 +120,7 @@ describe(`conv nets vs PyTorch float64 (${process.env.GRADFLOW_TEST_BACKEND ?? '
         try {
           const points = measureFlowLayers(net, [{ x: x2, y: batch.y, labels, n: c.batch.n }], 0);
           points.forEach((s, l) => {
-            const r = c.layers[l];
+            const r = at(c.layers, l);
             rel(s.raw.l1, r.raw.l1, `${c.name} ${r.name} raw L1 (flow point)`);
             rel(s.masked.l2, r.masked.l2, `${c.name} ${r.name} masked L2 (flow point)`);
           });

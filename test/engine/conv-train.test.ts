@@ -13,6 +13,7 @@ import type { Alert, FlowPoint, MaskUpdate, NetInfo, StepMetrics } from '../../s
 import { flowSchedule } from '../../src/engine/flow';
 import { trainExperiment, type TrainHooks, type TrainResult } from '../../src/engine/train';
 import { config, syntheticDataset, testBackend } from './helpers';
+import { at } from '../../src/shared/checked';
 
 let backend = '';
 before(async () => {
@@ -75,6 +76,7 @@ describe(`conv nets in the training loop`, () => {
       assert.equal(r.res.failed, undefined, r.res.reason);
       assert.deepEqual(r.ready.map((n) => n.net), ['sparse', 'dense']);
       const [sparse, dense] = r.ready;
+      assert.ok(sparse !== undefined && dense !== undefined);
       assert.deepEqual(sparse.layers.map((l) => l.name), NAMES);
       assert.deepEqual(dense.layers.map((l) => l.name), NAMES);
       assert.deepEqual(sparse.layers.map((l) => l.total), TOTAL);
@@ -109,9 +111,9 @@ describe(`conv nets in the training loop`, () => {
 
   it('gmp prunes a conv net to exactly the twin counts, through the mask-update interface', async () => {
     const r = await train(cnn({ method: 'gmp', gmp: { begin: 0, end: 0.75, every: 2, initialDensity: 1 } }));
-    assert.deepEqual(r.ready[0].layers.map((l) => l.active), TOTAL, 'starts dense');
+    assert.deepEqual(at(r.ready, 0).layers.map((l) => l.active), TOTAL, 'starts dense');
     assert.ok(r.masks.length > 0 && r.masks.every((u) => u.net === 'sparse' && u.method === 'gmp'));
-    assert.deepEqual(r.res.nets[0].layers.map((l) => l.active), TWIN);
+    assert.deepEqual(at(r.res.nets, 0).layers.map((l) => l.active), TWIN);
   });
 
   for (const dyn of ['set', 'rigl'] as const) {
@@ -123,7 +125,7 @@ describe(`conv nets in the training loop`, () => {
         u.layers.forEach((l) => assert.equal(l.active, TWIN[l.layer]));
       }
       assert.ok(r.masks.some((u) => u.layers.some((l) => l.dropped > 0 && l.overlap < 1)), 'some mask moved');
-      assert.deepEqual(r.res.nets[0].layers.map((l) => l.active), TWIN);
+      assert.deepEqual(at(r.res.nets, 0).layers.map((l) => l.active), TWIN);
     });
   }
 
@@ -138,8 +140,8 @@ describe(`conv nets in the training loop`, () => {
   it('a dense conv net (method none) trains alone', async () => {
     const r = await train(cnn({ method: 'none', pair: false }));
     assert.deepEqual(r.ready.map((n) => n.net), ['dense']);
-    assert.deepEqual(r.ready[0].layers.map((l) => l.active), TOTAL);
-    assert.equal(r.res.nets[0].steps, 8);
+    assert.deepEqual(at(r.ready, 0).layers.map((l) => l.active), TOTAL);
+    assert.equal(at(r.res.nets, 0).steps, 8);
   });
 });
 

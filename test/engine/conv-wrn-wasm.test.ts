@@ -12,6 +12,7 @@ import type { Dataset } from '../../src/data/types';
 import type { NetInfo } from '../../src/shared/protocol';
 import { trainExperiment } from '../../src/engine/train';
 import { config, syntheticDataset, testBackend } from './helpers';
+import { at } from '../../src/shared/checked';
 
 before(async () => {
   assert.equal(await testBackend(), 'wasm');
@@ -34,10 +35,10 @@ describe('a Wide ResNet in the training loop', () => {
     assert.equal(steps, 2, 'one step of each net');
     // Stem 3·3·3×16 (twin ×8), group widths 16/32/64 (twin 8/16/32), projections where the shape changes, fc 64×4.
     assert.deepEqual(
-      ready[0].layers.map((l) => `${l.name} ${l.total}`),
+      at(ready, 0).layers.map((l) => `${l.name} ${l.total}`),
       ['stem 432', 'group1.block1.conv1 2304', 'group1.block1.conv2 2304', 'group2.block1.conv1 4608', 'group2.block1.conv2 9216', 'group2.block1.shortcut 512', 'group3.block1.conv1 18432', 'group3.block1.conv2 36864', 'group3.block1.shortcut 2048', 'fc 256'],
     );
-    assert.deepEqual(ready[0].layers.map((l) => l.active), [216, 576, 576, 1152, 2304, 128, 4608, 9216, 512, 128]);
-    assert.deepEqual(ready[1].layers.map((l) => l.total), ready[0].layers.map((l) => l.active));
+    assert.deepEqual(at(ready, 0).layers.map((l) => l.active), [216, 576, 576, 1152, 2304, 128, 4608, 9216, 512, 128]);
+    assert.deepEqual(at(ready, 1).layers.map((l) => l.total), at(ready, 0).layers.map((l) => l.active));
   });
 });

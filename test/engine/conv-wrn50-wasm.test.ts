@@ -16,6 +16,7 @@ import { buildConvNet } from '../../src/engine/nn/build';
 import { convOptimizerParams, convTrainStep } from '../../src/engine/nn/step';
 import { testBackend } from './helpers';
 import { convFixturePath } from './conv-fixtures';
+import { at } from '../../src/shared/checked';
 
 interface TvLayer {
   name: string;
@@ -64,9 +65,9 @@ describe('WRN-50-2 bottleneck', () => {
     const y = tf.tensor2d([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0], [2, 10]);
     try {
       assert.equal(net.layerInfo.length, 54);
-      assert.equal(net.layerInfo[0].name, 'stem');
-      assert.deepEqual(net.layerInfo[0].kernelShape, [3, 3, 3, 64]);
-      assert.equal(net.layerInfo[53].name, 'fc');
+      assert.equal(at(net.layerInfo, 0).name, 'stem');
+      assert.deepEqual(at(net.layerInfo, 0).kernelShape, [3, 3, 3, 64]);
+      assert.equal(at(net.layerInfo, 53).name, 'fc');
       assert.equal(
         net.layerInfo.reduce((s, l) => s + l.total, 0),
         tv.kernel_weights,
@@ -77,7 +78,7 @@ describe('WRN-50-2 bottleneck', () => {
       const r = convTrainStep(net, opt, convOptimizerParams(net), { x, y });
       assert.ok(Number.isFinite(r.loss), `loss ${r.loss}`);
       assert.equal(r.layers.length, 54);
-      r.layers.forEach((s, l) => assert.ok(Number.isFinite(s.raw.l2) && Number.isFinite(s.masked.l2), `layer ${net.layerInfo[l].name} norms`));
+      r.layers.forEach((s, l) => assert.ok(Number.isFinite(s.raw.l2) && Number.isFinite(s.masked.l2), `layer ${at(net.layerInfo, l).name} norms`));
       assert.deepEqual(r.prunedMass, new Array(54).fill(0));
       const mem = net.memoryBytes(opt);
       assert.equal(mem.parameters, 4 * (tv.kernel_weights + tv.bn_params + 10));

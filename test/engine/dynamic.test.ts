@@ -18,6 +18,7 @@ import { optimizerParams, trainStep, type Batch } from '../../src/engine/step';
 import { trainExperiment } from '../../src/engine/train';
 import { createRng } from '../../src/shared/rng';
 import { config, fixturePath, syntheticDataset, testBackend } from './helpers';
+import { at } from '../../src/shared/checked';
 
 interface RefScenario {
   d: number;
@@ -60,7 +61,7 @@ function close(a: ArrayLike<number>, b: number[], tol: number, what: string): nu
   const scale = Math.max(1e-30, ...b.map(Math.abs));
   let worst = 0;
   b.forEach((v, i) => {
-    worst = Math.max(worst, Math.abs(a[i] - v) / scale);
+    worst = Math.max(worst, Math.abs(a[i]! - v) / scale);
   });
   assert.ok(worst <= tol, `${what}: worst error ${worst.toExponential(2)} of the largest entry > ${tol}`);
   if (process.env.GRADFLOW_PRINT_ERRORS) console.log(`${what}: ${worst.toExponential(2)}`);
@@ -114,7 +115,7 @@ describe('dynamic sparse training', () => {
       assert.deepEqual(Array.from(v.drop), [1]);
     }
     const ties = new Set<number>();
-    for (let s = 0; s < 40; s++) ties.add(planDropGrow({ mask: [1, 1, 1, 0], weights: [0.2, 0.2, 0.5, 0] }, 0.34, 1e-5, createRng(s)).drop[0]);
+    for (let s = 0; s < 40; s++) ties.add(at(planDropGrow({ mask: [1, 1, 1, 0], weights: [0.2, 0.2, 0.5, 0] }, 0.34, 1e-5, createRng(s)).drop, 0));
     assert.deepEqual([...ties].sort(), [0, 1]); // exact ties broken at random by the noise
     // SET: uniform scores from the rng, seeded.
     const a = planDropGrow({ mask, weights: w }, 0.5, 0, createRng(3));
@@ -139,7 +140,7 @@ describe('dynamic sparse training', () => {
         const seen: { iteration: number; g: number; fraction: number; dropped: number[]; grown: number[]; regrown: number[] }[] = [];
         try {
           for (let it = 0; it < sc.iterations; it++) {
-            const batch = makeBatch(sc.x[it], sc.y[it], sc.d, sc.C);
+            const batch = makeBatch(at(sc.x, it), at(sc.y, it), sc.d, sc.C);
             try {
               const replaced = ds.replacesStep(opt.iterations);
               const res = trainStep(net, opt, params, batch, { coupledL2: 0, collectNorms: false, checkIntegrity: true, skipUpdate: replaced });
@@ -171,10 +172,10 @@ describe('dynamic sparse training', () => {
           assert.ok(want.some((u) => u.regrown.some((r) => r > 0)), 'the fixture exercises dropped-and-regrown weights');
           for (let l = 0; l <= sc.H; l++) {
             assert.deepEqual(Array.from(net.maskArray(l)), sc.masks_after[l], `layer ${l} mask`);
-            close(net.kernelArray(l), sc.kernels_after[l], 1e-6, `layer ${l} weights`);
+            close(net.kernelArray(l), at(sc.kernels_after, l), 1e-6, `layer ${l} weights`);
             const state = net.kernelState(l, opt);
-            assert.equal(state.length, sc.state_after[l].length, `layer ${l} slots`);
-            state.forEach((s, k) => close(s, sc.state_after[l][k], 1e-6, `layer ${l} slot ${k}`));
+            assert.equal(state.length, at(sc.state_after, l).length, `layer ${l} slots`);
+            state.forEach((s, k) => close(s, at(at(sc.state_after, l), k), 1e-6, `layer ${l} slot ${k}`));
           }
         } finally {
           net.dispose();
@@ -199,7 +200,7 @@ describe('dynamic sparse training', () => {
       let counts: number[] = [];
       const result = await trainExperiment(cfg, data, {
         onReady: (nets) => {
-          counts = nets[0].layers.map((l) => l.active);
+          counts = at(nets, 0).layers.map((l) => l.active);
         },
         onStep: (s) => {
           if (s.net === 'sparse') egf.push(s.egf2);
@@ -215,12 +216,12 @@ describe('dynamic sparse training', () => {
         assert.equal(u.method, method);
         assert.deepEqual(u.layers.map((l) => l.active), counts);
         u.layers.forEach((l) => {
-          assert.equal(l.dropped, dropCount(counts[l.layer], 0.5));
+          assert.equal(l.dropped, dropCount(at(counts, l.layer), 0.5));
           assert.equal(l.grown, l.dropped);
           assert.ok(l.overlap >= 0 && l.overlap <= 1);
         });
       }
-      assert.ok(updates[3].layers.some((l) => l.overlap < 1));
+      assert.ok(at(updates, 3).layers.some((l) => l.overlap < 1));
       assert.equal(egf.length, 12);
       assert.ok(egf.every((v) => Number.isFinite(v) && v > 0));
       const sparse = result.nets.find((n) => n.net === 'sparse');

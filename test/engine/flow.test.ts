@@ -7,6 +7,7 @@ import { buildNets, disposeBatch, makeBatch } from '../../src/engine/train';
 import { gradients, rawTensor } from '../../src/engine/step';
 import { MaskedMLP } from '../../src/engine/model';
 import { config, syntheticDataset, testBackend } from './helpers';
+import { at } from '../../src/shared/checked';
 
 before(async () => {
   await testBackend();
@@ -48,6 +49,7 @@ describe('masked weights ≠ masked gradients', () => {
     const cfg = config({ model: { width: 16, hiddenLayers: 2, activation: 'relu' }, sparsity: { denseWidth: 8 } });
     const data = syntheticDataset();
     const [net] = buildNets(cfg, data.features, data.classes, createRng(9), { sparseKernels: 'off' }); // the masked-dense reference path
+    assert.ok(net !== undefined);
     const idx = Uint32Array.from({ length: data.train.n }, (_, i) => i);
     const b = makeBatch(data.train, data.features, data.classes, idx, 0, 64);
     try {
@@ -59,7 +61,7 @@ describe('masked weights ≠ masked gradients', () => {
         });
       });
       per.forEach(({ raw, masked }, l) => {
-        const m = net.spec.plans[l].mask as Float32Array;
+        const m = at(net.spec.plans, l).mask as Float32Array;
         let prunedNonZero = 0;
         raw.forEach((r, i) => {
           if (m[i] === 1) assert.equal(masked[i], r, `active ${l}/${i}`);

@@ -17,6 +17,7 @@ import { optimizerParams, trainStep } from '../../src/engine/step';
 import { buildNets, makeBatch, trainExperiment } from '../../src/engine/train';
 import { createRng, permutation } from '../../src/shared/rng';
 import { config, fixturePath, syntheticDataset, testBackend } from './helpers';
+import { at } from '../../src/shared/checked';
 
 interface Ref {
   gmp: { config: { name: string; sizes: number[]; k_init: number[]; k_final: number[]; begin: number; end: number; every: number }; steps: { step: number; kept: number[] }[] }[];
@@ -43,9 +44,9 @@ describe('gradual magnitude pruning', () => {
       for (let g = 0; g <= c.end + 4; g++) {
         assert.equal(isPruneStep(g, t), want.has(g), `step ${g}`);
         const kept = want.get(g);
-        if (kept) assert.deepEqual(c.sizes.map((n, l) => gmpKept(n, c.k_init[l], c.k_final[l], g, t)), kept, `kept at ${g}`);
+        if (kept) assert.deepEqual(c.sizes.map((n, l) => gmpKept(n, at(c.k_init, l), at(c.k_final, l), g, t)), kept, `kept at ${g}`);
       }
-      assert.deepEqual(steps[steps.length - 1].kept, c.k_final);
+      assert.deepEqual(at(steps, steps.length - 1).kept, c.k_final);
     });
   }
 
@@ -69,7 +70,7 @@ describe('gradual magnitude pruning', () => {
       let start: number[] = [];
       const result = await trainExperiment(cfg, data, {
         onReady: (nets) => {
-          start = nets[0].layers.map((l) => l.active);
+          start = at(nets, 0).layers.map((l) => l.active);
         },
         onStep: () => undefined,
         onEpoch: () => undefined,
@@ -84,7 +85,7 @@ describe('gradual magnitude pruning', () => {
       // when something was dropped: at 9 small layers may already be at their final count).
       assert.ok(updates.length >= 4);
       for (const u of updates) assert.ok([2, 4, 6, 8, 9].includes(u.step) && u.net === 'sparse' && u.method === 'gmp', `update at ${u.step}`);
-      const final = updates[updates.length - 1].layers.map((l) => l.active);
+      const final = at(updates, updates.length - 1).layers.map((l) => l.active);
       if (scope === 'layerwise') assert.deepEqual(final, want);
       else assert.equal(final.reduce((a, b) => a + b, 0), want.reduce((a, b) => a + b, 0));
       let prev = start;
@@ -93,7 +94,7 @@ describe('gradual magnitude pruning', () => {
         u.layers.forEach((l, i) => {
           assert.equal(l.grown, 0);
           assert.equal(l.regrown, 0);
-          assert.equal(now[i], prev[i] - l.dropped);
+          assert.equal(now[i], at(prev, i) - l.dropped);
         });
         prev = now;
       }
@@ -106,6 +107,7 @@ describe('gradual magnitude pruning', () => {
     const data = syntheticDataset(12, 3, 96, 24, 24);
     const cfg = gmpConfig('layerwise', 0.6);
     const [net] = buildNets(cfg, 12, 3, createRng(3), { sparseKernels: 'off' });
+    assert.ok(net !== undefined);
     const opt = createOptimizer({ name: 'adam', learningRate: 0.01, momentum: 0.9, decoupledDecay: 0 });
     net.attachOptimizer(opt);
     const params = optimizerParams(net);
@@ -135,7 +137,7 @@ describe('gradual magnitude pruning', () => {
           const w = net.kernelArray(l);
           const st = net.kernelState(l, opt);
           for (let i = 0; i < m.length; i++) {
-            if (masks[l][i] === 0) assert.equal(m[i], 0, `step ${s + 1} layer ${l}: pruned entry ${i} revived`);
+            if (at(masks, l)[i] === 0) assert.equal(m[i], 0, `step ${s + 1} layer ${l}: pruned entry ${i} revived`);
             if (m[i] === 0) {
               assert.ok(w[i] === 0, `weight ${w[i]}`); // −0 counts as 0
               for (const slot of st) assert.ok(slot[i] === 0, `state ${slot[i]}`);

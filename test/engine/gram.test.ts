@@ -6,11 +6,13 @@
  * Gram (wasm SIMD and TypeScript, symmetric halves) against the same reference.
  */
 import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { SparseKernel, sparseKernels, typescriptKernels } from '../../src/engine/sparse';
 import { gramSquaredNorm, sparseNormTensor, sparseRaw } from '../../src/engine/step';
 import { assertClose, fixturePath, testBackend } from './helpers';
+import { at } from '../../src/shared/checked';
 
 interface GramCase {
   name: string;
@@ -49,7 +51,9 @@ describe('raw L2 by the Gram identity vs PyTorch', () => {
         const viaGram = sparseNormTensor(s, { l1: false, l2: true });
         const viaDense = sparseNormTensor(s, { l1: true, l2: true });
         const [, gram2] = viaGram.dataSync();
+        assert.ok(gram2 !== undefined);
         const [l1, dense2] = viaDense.dataSync();
+        assert.ok(l1 !== undefined && dense2 !== undefined);
         assertClose([gram2, dense2, l1], [c.raw_sq, c.raw_sq, c.raw_l1], `${c.name}: raw ||G + lam W||^2 (Gram, dense) and raw L1`, 1e-5, 0);
         tf.dispose([viaGram, viaDense]);
         // The kernels' Gram (symmetric halves, batch padded to 16 in wasm), directly and as the step uses it.
@@ -59,7 +63,7 @@ describe('raw L2 by the Gram identity vs PyTorch', () => {
           assertClose([k.gramSquaredNorm(xs, fanIn, ds, fanOut, B)], [c.g_sq], `${c.name}: ${k.impl} Gram ||X^T D||^2`, 1e-5, 0);
           const sk2 = sparseRaw({ kind: 'sparse', layer: 0, active, dzT, inputT, kernels: k }, active, sk.values, c.lam);
           const t = sparseNormTensor(sk2, { l1: false, l2: true });
-          assertClose([t.dataSync()[1]], [c.raw_sq], `${c.name}: ${k.impl} raw ||G + lam W||^2 in the step`, 1e-5, 0);
+          assertClose([at(t.dataSync(), 1)], [c.raw_sq], `${c.name}: ${k.impl} raw ||G + lam W||^2 in the step`, 1e-5, 0);
           t.dispose();
         }
       } finally {

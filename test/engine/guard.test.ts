@@ -13,6 +13,7 @@ import { buildNets, makeBatch } from '../../src/engine/train';
 import type { Batch } from '../../src/engine/step';
 import { createRng, permutation } from '../../src/shared/rng';
 import { config, syntheticDataset, testBackend } from './helpers';
+import { at } from '../../src/shared/checked';
 
 const count = (m: ArrayLike<number>): number => Array.from(m).filter((v) => v !== 0).length;
 
@@ -65,11 +66,11 @@ describe('EGF collapse guard', () => {
         const { kernels, stds } = drawKernels({ shapes, method: 'random', init: 'dense-fan-in', gain: Math.SQRT2, rng });
         // Random per-layer counts, often 0 or 1 in some layer; total 2..60.
         const counts = shapes.map((s) => (rng.next() < 0.3 ? rng.int(2) : rng.int(Math.min(20, s.fanIn * s.fanOut))));
-        if (counts.reduce((a, b) => a + b, 0) < 4) counts[1] += 4;
+        if (counts.reduce((a, b) => a + b, 0) < 4) counts[1]! += 4;
         const masks = shapes.map((s, l) => {
           const m = new Float32Array(s.fanIn * s.fanOut);
           const perm = permutation(m.length, rng);
-          for (let i = 0; i < counts[l]; i++) m[perm[i]] = 1;
+          for (let i = 0; i < at(counts, l); i++) m[at(perm, i)] = 1;
           return m;
         });
         const plans: LayerMaskPlan[] = plansFrom(shapes, kernels.map((k) => k.slice()), stds, masks);
@@ -77,7 +78,7 @@ describe('EGF collapse guard', () => {
         const r = guardPlans(spec, plans, kernels, ranking, bs);
         const after = r.plans.map((p) => count(p.mask ?? []));
         assert.equal(after.reduce((a, b) => a + b, 0), counts.reduce((a, b) => a + b, 0), `seed ${seed}: total`);
-        counts.forEach((c, l) => assert.ok(c === 0 || after[l] > 0, `seed ${seed}: layer ${l} emptied`));
+        counts.forEach((c, l) => assert.ok(c === 0 || at(after, l) > 0, `seed ${seed}: layer ${l} emptied`));
         if (r.result.changed) {
           repaired++;
           assert.ok(after.every((c) => c > 0), `seed ${seed}: a layer emptied: ${after.join(' ')} (from ${counts.join(' ')})`);
@@ -85,7 +86,7 @@ describe('EGF collapse guard', () => {
           for (const m of r.result.moves) assert.ok(m.count >= 1);
         }
         // Kernels of the new plans are the full kernels at the active positions.
-        r.plans.forEach((p, l) => p.mask?.forEach((v, i) => assert.equal(p.kernel[i], v !== 0 ? kernels[l][i] : 0)));
+        r.plans.forEach((p, l) => p.mask?.forEach((v, i) => assert.equal(p.kernel[i], v !== 0 ? at(kernels, l)[i] : 0)));
       }
     } finally {
       dispose(bs);
@@ -100,7 +101,9 @@ describe('EGF collapse guard', () => {
     const notes: string[] = [];
     try {
       const [plain] = buildNets(cfg, 12, 3, createRng(9), {}, bs);
+      assert.ok(plain !== undefined);
       const [guarded] = buildNets({ ...cfg, sparsity: { ...base, guard: 'egf' } }, 12, 3, createRng(9), {}, bs, (m) => notes.push(m));
+      assert.ok(guarded !== undefined);
       const a = plain.layerInfo.map((l) => l.active);
       const b = guarded.layerInfo.map((l) => l.active);
       plain.dispose();
@@ -109,7 +112,7 @@ describe('EGF collapse guard', () => {
       assert.ok(b.every((c) => c > 0), `with the guard no layer is empty: ${b.join(' ')}`);
       assert.equal(b.reduce((x, y) => x + y, 0), scsdcActiveCounts(12, 2, 3, 3).reduce((x, y) => x + y, 0));
       assert.equal(notes.length, 1);
-      assert.match(notes[0], /at risk dense1 \(empty\)/);
+      assert.match(at(notes, 0), /at risk dense1 \(empty\)/);
     } finally {
       dispose(bs);
       tf.disposeVariables();
@@ -127,7 +130,7 @@ describe('EGF collapse guard', () => {
     const thin = [Float32Array.from([1, 1, 1, 1]), Float32Array.from([1, 0, 0, 0]), Float32Array.from([1, 1])];
     assert.deepEqual(layersAtRisk(shapes, thin, [false, false, false], [0, 0, 0], 0.1), [{ layer: 1, reason: 'no-flow' }]);
     const empty = [new Float32Array(4), Float32Array.from([1, 0, 0, 0]), Float32Array.from([1, 1])];
-    assert.equal(layersAtRisk(shapes, empty, [false, false, false], [0, 0.5, 0.5], 0.1)[0].reason, 'empty');
+    assert.equal(at(layersAtRisk(shapes, empty, [false, false, false], [0, 0.5, 0.5], 0.1), 0).reason, 'empty');
     // egfGuard with a norms function of the masks' counts (a hand-checkable stand-in for the flow).
     const r = egfGuard({ shapes, masks: empty, ranking: shapes.map((s) => new Float64Array(s.fanIn * s.fanOut).map((_v, i) => -i)), skips: [false, false, false], norms: (ms) => ms.map(count) });
     assert.equal(r.masks.reduce((a, m) => a + count(m), 0), 3);

@@ -85,8 +85,8 @@ export function fixturePath(name: string): string {
 export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, rtol = 1e-4, atol = 1e-5): void {
   if (actual.length !== expected.length) throw new Error(`${what}: length ${actual.length} ≠ ${expected.length}`);
   for (let i = 0; i < expected.length; i++) {
-    const a = actual[i];
-    const e = expected[i];
+    const a = actual[i]!;
+    const e = expected[i]!;
     if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) throw new Error(`${what}[${i}]: ${a} vs expected ${e}`);
   }
 }

@@ -17,6 +17,7 @@ import { createOptimizer } from '../../src/engine/optimizers';
 import { optimizerParams, trainStep } from '../../src/engine/step';
 import { trainExperiment, type TrainHooks } from '../../src/engine/train';
 import { config, syntheticDataset, testBackend } from './helpers';
+import { at } from '../../src/shared/checked';
 
 before(async () => {
   await testBackend();
@@ -164,8 +165,8 @@ describe('runLoop', () => {
         log.filter((l) => l.startsWith('net')),
         ['net 1 sparse n=16 layers=2', 'net 1 dense n=16 layers=2', 'net 2 sparse n=16 layers=2', 'net 2 dense n=16 layers=2', 'net 3 sparse n=8 layers=2', 'net 4 sparse n=16 layers=2'],
       );
-      assert.equal(runs[1].steps, 2);
-      assert.equal(runs[0].steps, 4);
+      assert.equal(at(runs, 1).steps, 2);
+      assert.equal(at(runs, 0).steps, 4);
       assert.equal(log.at(-1), 'end 4 stopped=false done=false');
     } finally {
       dispose(runs);
@@ -174,7 +175,7 @@ describe('runLoop', () => {
 
   it('skipUpdate computes the step without moving any weight; the next step moves them', async () => {
     const runs = [run('sparse', 1)];
-    const r = runs[0];
+    const r = at(runs, 0);
     const weights = (): number[] => Array.from(r.net.kernelArray(0)).concat(Array.from(r.net.kernelArray(1)));
     try {
       const seen: number[][] = [];

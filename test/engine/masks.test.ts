@@ -14,6 +14,7 @@ import {
 } from '../../src/engine/masks';
 import { buildNets } from '../../src/engine/train';
 import { config, testBackend } from './helpers';
+import { at } from '../../src/shared/checked';
 
 /** Two-sample Kolmogorov–Smirnov statistic D = sup |F1 − F2| (implemented here, not in src). */
 function ksStatistic(a: number[], b: number[]): number {
@@ -23,9 +24,9 @@ function ksStatistic(a: number[], b: number[]): number {
   let j = 0;
   let d = 0;
   while (i < x.length && j < y.length) {
-    const v = Math.min(x[i], y[j]);
-    while (i < x.length && x[i] <= v) i++;
-    while (j < y.length && y[j] <= v) j++;
+    const v = Math.min(at(x, i), at(y, j));
+    while (i < x.length && at(x, i) <= v) i++;
+    while (j < y.length && at(y, j) <= v) j++;
     d = Math.max(d, Math.abs(i / x.length - j / y.length));
   }
   return d;
@@ -39,7 +40,7 @@ function ksCritical(n: number, m: number, alpha: number): number {
 describe('exact-count masks', () => {
   it('randomMask hits the exact count for many (n, k)', () => {
     const rng = createRng(3);
-    for (const [n, k] of [[10, 0], [10, 10], [10, 3], [1000, 1], [1000, 999], [4096, 1234]]) {
+    for (const [n, k] of [[10, 0], [10, 10], [10, 3], [1000, 1], [1000, 999], [4096, 1234]] as const) {
       const m = randomMask(n, k, rng);
       assert.equal(m.length, n);
       assert.equal(countActive(m), k);
@@ -54,7 +55,7 @@ describe('exact-count masks', () => {
     const k = 3;
     const trials = 4000;
     const hits = new Array<number>(n).fill(0);
-    for (let t = 0; t < trials; t++) randomMask(n, k, rng).forEach((v, i) => (hits[i] += v));
+    for (let t = 0; t < trials; t++) randomMask(n, k, rng).forEach((v, i) => (hits[i]! += v));
     // Expected 0.3 per position; σ = √(0.3·0.7/4000) ≈ 0.0072, allow 5σ ≈ 0.036.
     hits.forEach((h) => assert.ok(Math.abs(h / trials - 0.3) < 0.036, `frequency ${h / trials}`));
   });
@@ -82,7 +83,7 @@ describe('exact-count masks', () => {
       assert.equal(countActive(p.mask), p.active);
       let minKept = Infinity;
       let maxPruned = 0;
-      full[l].kernel.forEach((v, i) => {
+      at(full, l).kernel.forEach((v, i) => {
         if (p.mask?.[i]) {
           minKept = Math.min(minKept, Math.abs(v));
           assert.equal(p.kernel[i], v);
@@ -106,17 +107,18 @@ describe('SC-SDC', () => {
     await testBackend();
     const d = 12;
     const C = 3;
-    for (const [hS, hD] of [[16, 8], [20, 6], [31, 7], [9, 9]]) {
+    for (const [hS, hD] of [[16, 8], [20, 6], [31, 7], [9, 9]] as const) {
       for (const H of [1, 2, 4]) {
         const cfg = config({ model: { width: hS, hiddenLayers: H }, sparsity: { method: 'random', denseWidth: hD, pair: true, init: 'dense-fan-in' } });
         const [sparse, dense] = buildNets(cfg, d, C, createRng(1));
+        assert.ok(sparse !== undefined && dense !== undefined);
         try {
           assert.equal(sparse.role, 'sparse');
           assert.equal(dense.role, 'dense');
           assert.equal(sparse.layerInfo.length, H + 1);
           sparse.layerInfo.forEach((l, i) => {
-            assert.equal(l.active, dense.layerInfo[i].total, `layer ${i} hS=${hS} hD=${hD} H=${H}`);
-            assert.equal(countActive(sparse.spec.plans[i].mask ?? new Float32Array()), l.active);
+            assert.equal(l.active, at(dense.layerInfo, i).total, `layer ${i} hS=${hS} hD=${hD} H=${H}`);
+            assert.equal(countActive(at(sparse.spec.plans, i).mask ?? new Float32Array()), l.active);
           });
           // Expected counts by hand: d·h_D, h_D·h_D (H−1 times), h_D·C
           const expected = [d * hD, ...Array<number>(H - 1).fill(hD * hD), hD * C];
@@ -125,7 +127,7 @@ describe('SC-SDC', () => {
           // Stored sparse kernels are zero wherever masked.
           sparse.kernels.forEach((_k, i) => {
             const w = sparse.kernelArray(i);
-            const m = sparse.spec.plans[i].mask as Float32Array;
+            const m = at(sparse.spec.plans, i).mask as Float32Array;
             w.forEach((v, j) => {
               if (m[j] === 0) assert.equal(v, 0);
             });
@@ -150,19 +152,19 @@ describe('SC-SDC', () => {
     const ablation = planLayers({ shapes: mlpShapes(d, hS, H, C), activeCounts: scsdcActiveCounts(d, hD, H, C), denseFanIns, method: 'random', init: 'sparse-fan-in', gain: Math.SQRT2, rng: createRng(23) });
     const active = (p: { kernel: Float32Array; mask?: Float32Array }): number[] => Array.from(p.kernel).filter((_, i) => !p.mask || p.mask[i] !== 0);
     for (let l = 0; l <= H; l++) {
-      const s = active(sparsePlans[l]);
-      const dn = active(densePlans[l]);
+      const s = active(at(sparsePlans, l));
+      const dn = active(at(densePlans, l));
       assert.equal(s.length, dn.length);
       const D = ksStatistic(s, dn);
       const crit = ksCritical(s.length, dn.length, 0.001);
       assert.ok(D < crit, `layer ${l}: KS D=${D.toFixed(4)} ≥ critical ${crit.toFixed(4)}`);
       // He-normal with the DENSE fan-in: sample std ≈ √2/√fanIn_D (within 10 %).
       const sd = Math.sqrt(s.reduce((a, v) => a + v * v, 0) / s.length);
-      assert.ok(Math.abs(sd / (Math.SQRT2 / Math.sqrt(denseFanIns[l])) - 1) < 0.1, `layer ${l} std ${sd}`);
+      assert.ok(Math.abs(sd / (Math.SQRT2 / Math.sqrt(at(denseFanIns, l))) - 1) < 0.1, `layer ${l} std ${sd}`);
     }
     // The test can fail: 'sparse-fan-in' uses std √2/√(k/fanOut) = √2/√4 on the hidden layer
     // (vs √2/√16 for the dense twin) and the KS test must reject it.
-    const D = ksStatistic(active(ablation[1]), active(densePlans[1]));
+    const D = ksStatistic(active(at(ablation, 1)), active(at(densePlans, 1)));
     assert.ok(D > ksCritical(256, 256, 0.001), `ablation KS D=${D}`);
   });
 });

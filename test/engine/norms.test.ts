@@ -11,6 +11,7 @@ import { layerNormTensor, normPair, sumAll } from '../../src/engine/flow';
 import { GATHER_MAX_DENSITY, MaskedMLP } from '../../src/engine/model';
 import { randomMask } from '../../src/engine/masks';
 import { assertClose, testBackend } from './helpers';
+import { at } from '../../src/shared/checked';
 
 before(async () => {
   await testBackend();
@@ -27,8 +28,8 @@ function sparseNet(densities: number[]): MaskedMLP {
     const n = shape.fanIn * shape.fanOut;
     const kernel = new Float32Array(n);
     for (let i = 0; i < n; i++) kernel[i] = rng.normal() * 0.1;
-    if (densities[l] >= 1) return { shape, kernel, active: n, std: 0.1 };
-    const k = Math.round(densities[l] * n);
+    if (at(densities, l) >= 1) return { shape, kernel, active: n, std: 0.1 };
+    const k = Math.round(at(densities, l) * n);
     const mask = randomMask(n, k, rng);
     for (let i = 0; i < n; i++) if (mask[i] === 0) kernel[i] = 0;
     return { shape, kernel, mask, active: k, std: 0.1 };
@@ -62,7 +63,7 @@ describe('per-layer norm reductions', () => {
       try {
         const rng = createRng(11);
         for (let l = 0; l < 2; l++) {
-          const { fanIn, fanOut } = net.layerInfo[l];
+          const { fanIn, fanOut } = at(net.layerInfo, l);
           const n = fanIn * fanOut;
           const g = new Float32Array(n);
           for (let i = 0; i < n; i++) g[i] = rng.normal();
@@ -76,7 +77,7 @@ describe('per-layer norm reductions', () => {
             ];
           });
           const r = normPair(g);
-          const m = normPair(g.map((v, i) => v * mask[i]));
+          const m = normPair(g.map((v, i) => v * at(mask, i)));
           const want = [r.l1, r.l2 * r.l2, m.l1, m.l2 * m.l2];
           assertClose(got, want, `layer ${l} density ${density}`, 1e-5, 1e-6);
           assertClose(got, gotDense, `layer ${l} density ${density} vs dense reduction`, 1e-5, 1e-6);
@@ -95,12 +96,12 @@ describe('per-layer norm reductions', () => {
     for (let i = 0; i < a.length; i++) a[i] = rng.normal();
     const ones = tf.ones([cols, 1]) as tf.Tensor2D;
     try {
-      const s = tf.tidy(() => sumAll(tf.tensor2d(a, [rows, cols]), ones).dataSync()[0]);
+      const s = tf.tidy(() => at(sumAll(tf.tensor2d(a, [rows, cols]), ones).dataSync(), 0));
       assertClose([s], [a.reduce((x, v) => x + v, 0)], 'sum', 1e-5, 1e-5);
       a[5] = Infinity;
-      assert.equal(tf.tidy(() => sumAll(tf.tensor2d(a, [rows, cols]), ones).dataSync()[0]), Infinity);
+      assert.equal(tf.tidy(() => at(sumAll(tf.tensor2d(a, [rows, cols]), ones).dataSync(), 0)), Infinity);
       a[6] = NaN;
-      assert.ok(Number.isNaN(tf.tidy(() => sumAll(tf.tensor2d(a, [rows, cols]), ones).dataSync()[0])));
+      assert.ok(Number.isNaN(tf.tidy(() => at(sumAll(tf.tensor2d(a, [rows, cols]), ones).dataSync(), 0))));
       const big = new Float32Array(rows * cols).fill(3e38);
       assert.equal(tf.tidy(() => sumAll(tf.tensor2d(big, [rows, cols]), ones).dataSync()[0]), Infinity, 'an overflowing sum is Inf');
     } finally {

@@ -266,7 +266,7 @@ describe('criteria on conv nets in the engine (buildConvNets): SC-SDC counts, ke
           assert.equal(sparse.activeWeights, dense.activeWeights);
           for (let l = 0; l < shapes.length; l++) {
             const w = sparse.kernelArray(l);
-            const m = sparse.maskArray(l);
+            const m: Float32Array = sparse.maskArray(l);
             const f = full[l];
             assert.ok(f);
             assert.equal(countActive(m), actives[l]);

@@ -21,6 +21,7 @@ import { synflowKeep, synflowMasks } from '../../src/engine/pruning/synflow';
 import { selectGlobal, selectLayerwise, topKMask } from '../../src/engine/pruning/select';
 import { config, fixturePath, syntheticDataset, testBackend } from './helpers';
 import type { RefNetShape } from './ref-net';
+import { at } from '../../src/shared/checked';
 
 interface RefCase extends RefNetShape {
   kernels: number[][];
@@ -45,7 +46,7 @@ function buildNet(c: RefCase): MaskedMLP {
 
 function buildBatches(c: RefCase): Batch[] {
   return c.xs.map((x, b) => {
-    const labels = tf.tensor1d(c.ys[b], 'int32');
+    const labels = tf.tensor1d(at(c.ys, b), 'int32');
     return { x: tf.tensor2d(x, [c.n, c.d]), y: tf.cast(tf.oneHot(labels, c.C), 'float32') as tf.Tensor2D, labels, n: c.n };
   });
 }
@@ -64,19 +65,19 @@ function assertScores(got: ArrayLike<number>[], want: number[][], what: string, 
   let worst = 0;
   want.forEach((w, l) => {
     const scale = Math.max(...w.map(Math.abs));
-    assert.equal(got[l].length, w.length, `${what} layer ${l} length`);
+    assert.equal(at(got, l).length, w.length, `${what} layer ${l} length`);
     for (let i = 0; i < w.length; i++) {
-      const denom = Math.max(Math.abs(w[i]), 0.1 * scale);
-      const err = denom > 0 ? Math.abs(got[l][i] - w[i]) / denom : Math.abs(got[l][i]);
+      const denom = Math.max(Math.abs(at(w, i)), 0.1 * scale);
+      const err = denom > 0 ? Math.abs(at(got, l)[i]! - at(w, i)) / denom : Math.abs(at(got, l)[i]!);
       worst = Math.max(worst, err);
-      assert.ok(err <= rel, `${what} layer ${l} entry ${i}: got ${got[l][i]}, want ${w[i]} (rel err ${err})`);
+      assert.ok(err <= rel, `${what} layer ${l} entry ${i}: got ${at(got, l)[i]}, want ${w[i]} (rel err ${err})`);
     }
   });
   return worst;
 }
 
 function assertMasks(got: Float32Array[], want: number[][], what: string): void {
-  want.forEach((w, l) => assert.deepEqual(Array.from(got[l]), w, `${what}: mask of layer ${l}`));
+  want.forEach((w, l) => assert.deepEqual(Array.from(at(got, l)), w, `${what}: mask of layer ${l}`));
 }
 
 describe('pruning criteria vs PyTorch reference', () => {
@@ -126,7 +127,7 @@ describe('pruning criteria vs PyTorch reference', () => {
         const sizes = shapes.map((s) => s.fanIn * s.fanOut);
         // The kept-count schedule, round by round.
         want.schedule.forEach((ks, i) => {
-          const got = scope === 'layerwise' ? sizes.map((n, l) => synflowKeep(n, c.counts[l], i + 1, r.rounds)) : [synflowKeep(sizes.reduce((a, b) => a + b, 0), c.counts.reduce((a, b) => a + b, 0), i + 1, r.rounds)];
+          const got = scope === 'layerwise' ? sizes.map((n, l) => synflowKeep(n, at(c.counts, l), i + 1, r.rounds)) : [synflowKeep(sizes.reduce((a, b) => a + b, 0), c.counts.reduce((a, b) => a + b, 0), i + 1, r.rounds)];
           assert.deepEqual(got, ks, `round ${i + 1}`);
         });
         const res = synflowMasks(
@@ -169,7 +170,7 @@ describe('exact-count selection and its tie rule', () => {
       const n = 1 + Math.floor(next() * 300);
       const s = Array.from({ length: n }, () => Math.floor(next() * 7));
       const k = Math.floor(next() * (n + 1));
-      const order = s.map((_, i) => i).sort((a, b) => s[b] - s[a] || a - b);
+      const order = s.map((_, i) => i).sort((a, b) => at(s, b) - at(s, a) || a - b);
       const want = new Array<number>(n).fill(0);
       order.slice(0, k).forEach((i) => (want[i] = 1));
       assert.deepEqual(Array.from(topKMask(s, k)), want);
@@ -199,6 +200,7 @@ describe('criteria in the engine (buildNets, trainExperiment)', () => {
         assert.equal(rows.length, method === 'synflow' ? 0 : 1);
         const batches = rows.map((r) => makeBatch(data.train, data.features, data.classes, r, 0, r.length));
         const [sparse, dense] = buildNets(cfg, data.features, data.classes, createRng(1), {}, batches);
+        assert.ok(sparse !== undefined && dense !== undefined);
         batches.forEach(disposeBatch);
         try {
           const shapes = mlpShapes(data.features, 16, 2, data.classes);
@@ -210,9 +212,9 @@ describe('criteria in the engine (buildNets, trainExperiment)', () => {
           assert.equal(sparse.activeWeights, dense.activeWeights);
           for (let l = 0; l < shapes.length; l++) {
             const w = sparse.kernelArray(l);
-            const m = sparse.spec.plans[l].mask as Float32Array;
+            const m = at(sparse.spec.plans, l).mask as Float32Array;
             for (let i = 0; i < w.length; i++) {
-              if (m[i] === 1) assert.equal(w[i], full[l][i]);
+              if (m[i] === 1) assert.equal(w[i], at(full, l)[i]);
               else assert.ok(Object.is(w[i], 0), `layer ${l} entry ${i} is ${w[i]}`);
             }
           }
@@ -253,11 +255,11 @@ describe('layer collapse at mask time', () => {
   const shapes = mlpShapes(3, 2, 2, 1);
   const info = (masks: Float32Array[]) =>
     shapes.map((s, l) => {
-      const active = masks[l].reduce((a, v) => a + v, 0);
+      const active = at(masks, l).reduce((a, v) => a + v, 0);
       let dead = 0;
       for (let j = 0; j < s.fanOut; j++) {
         let any = false;
-        for (let i = 0; i < s.fanIn; i++) any ||= masks[l][i * s.fanOut + j] !== 0;
+        for (let i = 0; i < s.fanIn; i++) any ||= at(masks, l)[i * s.fanOut + j] !== 0;
         if (!any) dead++;
       }
       return { name: l === 2 ? 'output' : `dense${l + 1}`, fanIn: s.fanIn, fanOut: s.fanOut, active, total: s.fanIn * s.fanOut, density: active / (s.fanIn * s.fanOut), deadUnits: dead };
@@ -269,8 +271,8 @@ describe('layer collapse at mask time', () => {
     assert.equal(paths.brokenLayer, 1);
     const alerts = maskAlerts('sparse', info(masks), paths, { method: 'grasp', scope: 'global' });
     assert.equal(alerts.length, 1, JSON.stringify(alerts));
-    assert.deepEqual([alerts[0].kind, alerts[0].layer, alerts[0].severity, alerts[0].step], ['collapse-at-mask', 1, 'error', 0]);
-    assert.match(alerts[0].message, /layer 1 \(dense2\) has no active weight \(grasp, global scope: the criterion chose this layer's density\)/);
+    assert.deepEqual([at(alerts, 0).kind, at(alerts, 0).layer, at(alerts, 0).severity, at(alerts, 0).step], ['collapse-at-mask', 1, 'error', 0]);
+    assert.match(at(alerts, 0).message, /layer 1 \(dense2\) has no active weight \(grasp, global scope: the criterion chose this layer's density\)/);
   });
 
   it('units without active outgoing weights are a warning on their layer (not with a skip around the next layer)', () => {
@@ -280,7 +282,7 @@ describe('layer collapse at mask time', () => {
     assert.deepEqual(paths.noOutgoing, [1, 0, 0]);
     const alerts = maskAlerts('sparse', info(masks), paths, { method: 'snip', scope: 'layerwise' });
     assert.deepEqual(alerts.map((a) => [a.layer, a.severity, a.value]), [[0, 'warning', 1]]);
-    assert.match(alerts[0].message, /1 of 2 units of layer 0 \(dense1\) have no active outgoing weight in layer 1 \(dense2, density 0\.5000\) \(snip, layerwise scope\): they reach nothing/);
+    assert.match(at(alerts, 0).message, /1 of 2 units of layer 0 \(dense1\) have no active outgoing weight in layer 1 \(dense2, density 0\.5000\) \(snip, layerwise scope\): they reach nothing/);
     // With an identity skip around dense2, unit 1 still feeds the output.
     assert.deepEqual(activePaths(masks, shapes, [false, true, false]).noOutgoing, [0, 0, 0]);
   });

@@ -7,6 +7,7 @@ import type { Activation } from '../../src/shared/experiment';
 import { MaskedMLP, type KernelPath } from '../../src/engine/model';
 import { mlpShapes } from '../../src/engine/masks';
 import type { Batch } from '../../src/engine/step';
+import { at } from '../../src/shared/checked';
 
 /** The net of a reference case as the Python reference scripts name it (d inputs, H hidden layers, C classes, n rows). */
 export interface RefNetShape {
@@ -35,13 +36,13 @@ export interface RefCase extends RefNetShape {
 export function buildRefNet(c: RefCase, path: KernelPath = 'dense'): MaskedMLP {
   const plans = mlpShapes(c.d, c.width, c.H, c.C).map((shape, l) => ({
     shape,
-    kernel: Float32Array.from(c.kernels[l]),
-    mask: Float32Array.from(c.masks[l]),
-    active: c.masks[l].reduce((s, v) => s + v, 0),
+    kernel: Float32Array.from(at(c.kernels, l)),
+    mask: Float32Array.from(at(c.masks, l)),
+    active: at(c.masks, l).reduce((s, v) => s + v, 0),
     std: 0,
   }));
   const net = new MaskedMLP({ role: 'sparse', inputs: c.d, classes: c.C, width: c.width, hiddenLayers: c.H, activation: c.activation, batchNorm: c.batch_norm, skip: c.skip, plans, paths: plans.map(() => path) });
-  net.biases.forEach((b, l) => b.assign(tf.tensor1d(c.biases[l])));
+  net.biases.forEach((b, l) => b.assign(tf.tensor1d(at(c.biases, l))));
   return net;
 }
 

@@ -13,6 +13,7 @@ import { createOptimizer } from '../../src/engine/optimizers';
 import { gradients, measureFlowLayers, optimizerParams, trainStep, rawTensor } from '../../src/engine/step';
 import { assertClose, fixturePath, testBackend } from './helpers';
 import { buildRefNet, disposeRefBatch, refBatch, type RefCase } from './ref-net';
+import { at } from '../../src/shared/checked';
 
 interface RefNorm {
   l1: number;
@@ -51,26 +52,26 @@ describe('engine vs PyTorch reference', () => {
         // Raw kernel gradients and every other parameter gradient, element by element.
         const got = tf.tidy(() => {
           const g = gradients(net, batch, c.l2);
-          return { loss: g.loss.dataSync()[0], correct: g.correct.dataSync()[0], raw: g.kernelRaw.map((t, l) => Array.from(MaskedMLP.toInOut(rawTensor(net, l, t)))), other: g.other.map((t) => Array.from(t.dataSync())) };
+          return { loss: at(g.loss.dataSync(), 0), correct: at(g.correct.dataSync(), 0), raw: g.kernelRaw.map((t, l) => Array.from(MaskedMLP.toInOut(rawTensor(net, l, t)))), other: g.other.map((t) => Array.from(t.dataSync())) };
         });
         assertClose([got.loss], [e.loss], `${c.name} loss`);
         assert.equal(got.correct, e.correct);
-        got.raw.forEach((r, l) => assertClose(r, e.layers[l].raw_grad, `${c.name} raw grad layer ${l}`, 1e-3, 1e-5));
+        got.raw.forEach((r, l) => assertClose(r, at(e.layers, l).raw_grad, `${c.name} raw grad layer ${l}`, 1e-3, 1e-5));
         // Other grads are in params order: biases, BN (γ, β per layer), activation params per layer.
         const expOther: number[][] = [...e.bias_grads];
         e.bn_grads.forEach(([gm, bt]) => expOther.push(gm, bt));
         const actOrder = c.activation === 'prelu' ? ['alpha'] : c.activation.startsWith('srelu') ? ['tl', 'al', 'tr', 'ar'] : [];
-        e.act_grads.forEach((a) => actOrder.forEach((k) => expOther.push(a[k])));
+        e.act_grads.forEach((a) => actOrder.forEach((k) => expOther.push(a[k]!)));
         assert.equal(got.other.length, expOther.length);
-        got.other.forEach((g, i) => assertClose(g, expOther[i], `${c.name} param grad ${i}`, 1e-3, 1e-5));
+        got.other.forEach((g, i) => assertClose(g, at(expOther, i), `${c.name} param grad ${i}`, 1e-3, 1e-5));
 
         // Flow measures through the flow-point path and through a training step (lr 0: no change).
         const layers = measureFlowLayers(net, [batch], c.l2);
         const fm = combineFlow(layers);
         assertClose([fm.egf1, fm.egf2, fm.g1, fm.g2], [e.egf1, e.egf2, e.g1, e.g2], `${c.name} flow`);
         layers.forEach((ls, l) => {
-          assert.equal(ls.active, e.layers[l].active);
-          assertClose([ls.raw.l1, ls.raw.l2, ls.masked.l1, ls.masked.l2], [e.layers[l].raw.l1, e.layers[l].raw.l2, e.layers[l].masked.l1, e.layers[l].masked.l2], `${c.name} layer ${l} norms`);
+          assert.equal(ls.active, at(e.layers, l).active);
+          assertClose([ls.raw.l1, ls.raw.l2, ls.masked.l1, ls.masked.l2], [at(e.layers, l).raw.l1, at(e.layers, l).raw.l2, at(e.layers, l).masked.l1, at(e.layers, l).masked.l2], `${c.name} layer ${l} norms`);
         });
         const opt = createOptimizer({ name: 'sgd', learningRate: 0, momentum: 0, decoupledDecay: 0 });
         const res = trainStep(net, opt, optimizerParams(net), batch, { coupledL2: c.l2, collectNorms: true, checkIntegrity: true });
@@ -102,9 +103,9 @@ describe('engine vs PyTorch reference', () => {
         }
         net.kernels.forEach((_k, l) => {
           const w = net.kernelArray(l);
-          assertClose(w, t.kernels[l], `${t.optimizer} kernel ${l}`, 1e-3, 2e-5);
+          assertClose(w, at(t.kernels, l), `${t.optimizer} kernel ${l}`, 1e-3, 2e-5);
           // Pruned weights exactly zero.
-          c.masks[l].forEach((m, i) => {
+          at(c.masks, l).forEach((m, i) => {
             // === so that −0 (a masked negative update) counts as the exact zero it is.
             if (m === 0) assert.ok(w[i] === 0, `pruned weight ${l}/${i} is ${w[i]}`);
           });

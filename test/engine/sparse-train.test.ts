@@ -9,6 +9,7 @@ import type { FlowPoint, NetInfo, NetSummary, StepMetrics } from '../../src/shar
 import { kernelPaths, SPARSE_AUTO_MAX_DENSITY, trainExperiment, type EngineOptions, type TrainHooks } from '../../src/engine/train';
 import type { LayerMaskPlan } from '../../src/engine/masks';
 import { assertClose, config, fixturePath, syntheticDataset, testBackend } from './helpers';
+import { at } from '../../src/shared/checked';
 
 before(async () => {
   await testBackend();
@@ -62,31 +63,31 @@ describe('engine.sparse_kernels', () => {
     // Raw norms on every step on both paths (auto would take them every 10th on the sparse path).
     const on = await run({ sparseKernels: 'on', rawL1Every: 1, rawL2Every: 1 });
     const off = await run({ sparseKernels: 'off', rawL1Every: 1, rawL2Every: 1 });
-    assert.deepEqual(on.ready[0].layers.map((l) => l.path), ['sparse', 'sparse', 'sparse']);
-    assert.deepEqual(off.ready[0].layers.map((l) => l.path), ['dense', 'dense', 'dense']);
-    assert.deepEqual(on.ready[1].layers.map((l) => l.path), ['dense', 'dense', 'dense'], 'the dense twin stays on TF.js');
+    assert.deepEqual(at(on.ready, 0).layers.map((l) => l.path), ['sparse', 'sparse', 'sparse']);
+    assert.deepEqual(at(off.ready, 0).layers.map((l) => l.path), ['dense', 'dense', 'dense']);
+    assert.deepEqual(at(on.ready, 1).layers.map((l) => l.path), ['dense', 'dense', 'dense'], 'the dense twin stays on TF.js');
     assert.ok(on.logs.some((m) => /sparse net kernel paths: dense1 sparse, dense2 sparse, output sparse/.test(m)));
     assert.equal(on.steps.length, off.steps.length);
     on.steps.forEach((s, i) => {
-      const e = off.steps[i];
+      const e = at(off.steps, i);
       assertClose([s.loss, s.egf1, s.egf2, s.g1, s.g2], [e.loss, e.egf1, e.egf2, e.g1, e.g2], `step ${s.step} ${s.net}`, 1e-5, 1e-9);
     });
-    on.flows.forEach((p, i) => assertClose([p.egf1, p.egf2, p.g1, p.g2], [off.flows[i].egf1, off.flows[i].egf2, off.flows[i].g1, off.flows[i].g2], `flow point ${p.index}`, 1e-5, 1e-9));
+    on.flows.forEach((p, i) => assertClose([p.egf1, p.egf2, p.g1, p.g2], [at(off.flows, i).egf1, at(off.flows, i).egf2, at(off.flows, i).g1, at(off.flows, i).g2], `flow point ${p.index}`, 1e-5, 1e-9));
 
     // Memory, counted by hand: Adam keeps 2 floats per trained value; biases 4 bytes each.
-    const sp = on.nets[0];
-    const shapes = on.ready[0].layers;
+    const sp = at(on.nets, 0);
+    const shapes = at(on.ready, 0).layers;
     const k = shapes.reduce((s, l) => s + l.active, 0);
     const biases = shapes.reduce((s, l) => s + l.fanOut, 0);
     const index = shapes.reduce((s, l) => s + 4 * (l.fanIn + 1) + 4 * (l.fanOut + 1) + 2 * l.active + 2 * l.active + 4 * l.active, 0);
     assert.deepEqual(sp.memoryBytes, { parameters: 4 * (k + biases), index, optimizer: 8 * (k + biases) });
     const total = shapes.reduce((s, l) => s + l.total, 0);
-    const offSp = off.nets[0].memoryBytes;
+    const offSp = at(off.nets, 0).memoryBytes;
     assert.equal(offSp?.parameters, 4 * (total + biases));
     assert.equal(offSp?.optimizer, 8 * (total + biases));
-    const dense = on.nets[1];
-    const dk = on.ready[1].layers.reduce((s, l) => s + l.total, 0);
-    const db = on.ready[1].layers.reduce((s, l) => s + l.fanOut, 0);
+    const dense = at(on.nets, 1);
+    const dk = at(on.ready, 1).layers.reduce((s, l) => s + l.total, 0);
+    const db = at(on.ready, 1).layers.reduce((s, l) => s + l.fanOut, 0);
     assert.deepEqual(dense.memoryBytes, { parameters: 4 * (dk + db), index: 0, optimizer: 8 * (dk + db) });
   });
 

@@ -24,6 +24,7 @@ import { measureFlowLayers, optimizerParams, trainStep, type Batch, type StepRes
 import { makeBatch } from '../../src/engine/train';
 import type { LayerStep } from '../../src/shared/protocol';
 import { assertClose, syntheticDataset, testBackend } from './helpers';
+import { at } from '../../src/shared/checked';
 
 before(async () => {
   await testBackend();
@@ -44,17 +45,17 @@ function checkKernels(k: SparseKernels, fanIn: number, fanOut: number, mask: Flo
   const ix = buildIndex(fanIn, fanOut, mask);
   const values = new Float32Array(ix.k);
   let q = 0;
-  for (let c = 0; c < fanIn; c++) for (let r = 0; r < fanOut; r++) if (mask[c * fanOut + r]) values[q++] = W[c * fanOut + r];
+  for (let c = 0; c < fanIn; c++) for (let r = 0; r < fanOut; r++) if (mask[c * fanOut + r]) values[q++] = W[c * fanOut + r]!;
   assert.equal(q, ix.k);
   // z[r, b] = Σ_c W[c, r]·h[c, b]; dh[c, b] = Σ_r W[c, r]·dz[r, b]; g[c, r] = Σ_b dz[r, b]·h[c, b].
   const z = new Float64Array(fanOut * B);
   const dh = new Float64Array(fanIn * B);
   for (let c = 0; c < fanIn; c++)
     for (let r = 0; r < fanOut; r++) {
-      const w = W[c * fanOut + r];
+      const w = at(W, c * fanOut + r);
       for (let b = 0; b < B; b++) {
-        z[r * B + b] += w * h[c * B + b];
-        dh[c * B + b] += w * dz[r * B + b];
+        z[r * B + b]! += w * at(h, c * B + b);
+        dh[c * B + b]! += w * at(dz, r * B + b);
       }
     }
   const g: number[] = [];
@@ -62,7 +63,7 @@ function checkKernels(k: SparseKernels, fanIn: number, fanOut: number, mask: Flo
     for (let r = 0; r < fanOut; r++) {
       if (!mask[c * fanOut + r]) continue;
       let s = 0;
-      for (let b = 0; b < B; b++) s += dz[r * B + b] * h[c * B + b];
+      for (let b = 0; b < B; b++) s += at(dz, r * B + b) * at(h, c * B + b);
       g.push(s);
     }
   const what = `${k.impl} ${fanIn}×${fanOut} B=${B} k=${ix.k}`;
@@ -118,7 +119,7 @@ function updateByHand(rule: UpdateRule, w0: Float32Array, gs: Float32Array[]): n
     let s0 = 0;
     let s1 = 0;
     for (const gv of gs) {
-      const g = gv[i];
+      const g = at(gv, i);
       switch (rule.name) {
         case 'sgd':
           w -= g * rule.lr;
@@ -203,11 +204,11 @@ describe('sparse kernels: optimizer updates and memory', () => {
           const act = [...m.keys()].filter((i) => m[i] !== 0);
           const off = [...m.keys()].filter((i) => m[i] === 0);
           const n = Math.min(3, act.length, off.length);
-          const drop = Int32Array.from({ length: n }, (_v, j) => act[(rng.int(act.length) + j) % act.length]);
-          const grow = Int32Array.from({ length: n }, (_v, j) => off[(rng.int(off.length) + j) % off.length]);
+          const drop = Int32Array.from({ length: n }, (_v, j) => at(act, (rng.int(act.length) + j) % act.length));
+          const grow = Int32Array.from({ length: n }, (_v, j) => at(off, (rng.int(off.length) + j) % off.length));
           if (new Set(drop).size === n && new Set(grow).size === n) net.updateMask(l, drop, grow);
         }
-        trainStep(net, opt, optimizerParams(net), bs[u % 2], { coupledL2: 0, collectNorms: true, checkIntegrity: true });
+        trainStep(net, opt, optimizerParams(net), at(bs, u % 2), { coupledL2: 0, collectNorms: true, checkIntegrity: true });
         if (u === 20) afterWarmup = kernels.reservedBytes();
       }
       assert.ok(afterWarmup > 0);
@@ -270,7 +271,7 @@ function clonePlans(plans: LayerMaskPlan[]): LayerMaskPlan[] {
 }
 
 function makeNet(plans: LayerMaskPlan[], c: Pick<PathCase, 'activation' | 'batchNorm' | 'skip'>, paths: KernelPath[], kernels?: SparseKernels): MaskedMLP {
-  return new MaskedMLP({ role: 'sparse', inputs: d, classes: C, width: plans[0].shape.fanOut, hiddenLayers: H, activation: c.activation, batchNorm: c.batchNorm, skip: c.skip, plans: clonePlans(plans), paths, ...(kernels ? { sparseKernels: kernels } : {}) });
+  return new MaskedMLP({ role: 'sparse', inputs: d, classes: C, width: at(plans, 0).shape.fanOut, hiddenLayers: H, activation: c.activation, batchNorm: c.batchNorm, skip: c.skip, plans: clonePlans(plans), paths, ...(kernels ? { sparseKernels: kernels } : {}) });
 }
 
 function batches(n: number, size: number): Batch[] {
@@ -283,8 +284,8 @@ const rel = 1e-5;
 function sameNorms(a: LayerStep[], e: LayerStep[], what: string): void {
   assert.equal(a.length, e.length);
   a.forEach((l, i) => {
-    assert.equal(l.active, e[i].active);
-    assertClose([l.raw.l1, l.raw.l2, l.masked.l1, l.masked.l2], [e[i].raw.l1, e[i].raw.l2, e[i].masked.l1, e[i].masked.l2], `${what} layer ${i} [raw l1, raw l2, masked l1, masked l2]`, rel, 1e-9);
+    assert.equal(l.active, at(e, i).active);
+    assertClose([l.raw.l1, l.raw.l2, l.masked.l1, l.masked.l2], [at(e, i).raw.l1, at(e, i).raw.l2, at(e, i).masked.l1, at(e, i).masked.l2], `${what} layer ${i} [raw l1, raw l2, masked l1, masked l2]`, rel, 1e-9);
   });
   const fa = combineFlow(a);
   const fe = combineFlow(e);
@@ -317,10 +318,10 @@ function sameWeights(a: MaskedMLP, e: MaskedMLP, what: string, lr: number): void
   const ea = others(e);
   others(a).forEach((p, i) => {
     if (p.kind === 'bias' && a.spec.batchNorm && p.layer < H) {
-      for (const x of [...p.v, ...ea[i].v]) assert.ok(Math.abs(x) < 1e-4, `${what}: pre-BN bias ${x} is more than rounding noise`);
+      for (const x of [...p.v, ...at(ea, i).v]) assert.ok(Math.abs(x) < 1e-4, `${what}: pre-BN bias ${x} is more than rounding noise`);
       return;
     }
-    assertClose(p.v, ea[i].v, `${what} ${p.kind} param of layer ${p.layer}`, rel, 1e-5 * lr);
+    assertClose(p.v, at(ea, i).v, `${what} ${p.kind} param of layer ${p.layer}`, rel, 1e-5 * lr);
   });
 }
 
@@ -357,7 +358,7 @@ describe('sparse path = masked-dense path, 20 steps from the same state', () => 
       try {
         assert.equal(sp.params.filter((p) => p.kind === 'kernel').length, 0, 'no tf kernel on the sparse path');
         for (let s = 1; s <= 20; s++) {
-          const b = bs[s % bs.length];
+          const b = at(bs, s % bs.length);
           // Norms on most steps; one step without (the NaN probe path).
           const o = { coupledL2, collectNorms: s % 7 !== 0, checkIntegrity: true };
           const e = trainStep(ref, optR, optimizerParams(ref), b, o);
@@ -375,7 +376,7 @@ describe('sparse path = masked-dense path, 20 steps from the same state', () => 
   }
 
   it('raw L2 from the Gram identity (no dense product) equals the masked-dense raw L2; raw L1 skipped is NaN', () => {
-    const c = cases[0];
+    const c = at(cases, 0);
     // Width 48 at batch 24: the hidden layer (48·48 > 24·96/2) takes the kernels' Gram, with the
     // batch padded to 32; the narrower layers take the dense product.
     const plans = plansFor('relu', 5, false, 48);
@@ -386,15 +387,15 @@ describe('sparse path = masked-dense path, 20 steps from the same state', () => 
     const bs = batches(2, 24);
     try {
       for (let s = 0; s < 6; s++) {
-        const b = bs[s % 2];
+        const b = at(bs, s % 2);
         const o = { coupledL2: 1e-3, collectNorms: true, checkIntegrity: true, rawL1: false };
         const e = trainStep(ref, optR, optimizerParams(ref), b, o);
         const a = trainStep(sp, optS, optimizerParams(sp), b, o);
         assert.ok(a.layers && e.layers);
         assert.equal(a.nonFinite, null);
         a.layers.forEach((l, i) => {
-          assert.ok(Number.isNaN(l.raw.l1) && Number.isNaN((e.layers as LayerStep[])[i].raw.l1), 'skipped raw L1 is NaN on both paths');
-          const el = (e.layers as LayerStep[])[i];
+          assert.ok(Number.isNaN(l.raw.l1) && Number.isNaN(at((e.layers as LayerStep[]), i).raw.l1), 'skipped raw L1 is NaN on both paths');
+          const el = at((e.layers as LayerStep[]), i);
           assertClose([l.raw.l2, l.masked.l1, l.masked.l2], [el.raw.l2, el.masked.l1, el.masked.l2], `gram step ${s} layer ${i}`, rel, 1e-9);
         });
       }
@@ -428,16 +429,16 @@ describe('sparse path = masked-dense path, 20 steps from the same state', () => 
             const grow = Int32Array.from([off[s % off.length], off[(s + 2) % off.length], off[(s + 7) % off.length], drop[2]]);
             ref.updateMask(l, drop, grow);
             sp.updateMask(l, drop, grow);
-            assert.equal(sp.layerInfo[l].active, ref.layerInfo[l].active);
-            assert.equal(sp.layerInfo[l].deadUnits, ref.layerInfo[l].deadUnits);
+            assert.equal(at(sp.layerInfo, l).active, at(ref.layerInfo, l).active);
+            assert.equal(at(sp.layerInfo, l).deadUnits, at(ref.layerInfo, l).deadUnits);
           }
           sameWeights(sp, ref, `after updateMask at step ${s}`, c.lr);
         }
-        const b = bs[s % 3];
+        const b = at(bs, s % 3);
         sameStep(trainStep(sp, optS, optimizerParams(sp), b, o), trainStep(ref, optR, optimizerParams(ref), b, o), `updateMask run step ${s}`);
       }
       sameWeights(sp, ref, 'updateMask run', c.lr);
-      for (let l = 0; l <= H; l++) assertClose(sp.denseKernelGradient(l, bs[0]), ref.denseKernelGradient(l, bs[0]), `denseKernelGradient ${l}`, rel, 1e-8);
+      for (let l = 0; l <= H; l++) assertClose(sp.denseKernelGradient(l, at(bs, 0)), ref.denseKernelGradient(l, at(bs, 0)), `denseKernelGradient ${l}`, rel, 1e-8);
     } finally {
       [ref, sp].forEach((n) => n.dispose());
       [optR, optS].forEach((o) => o.dispose());
@@ -448,22 +449,22 @@ describe('sparse path = masked-dense path, 20 steps from the same state', () => 
   it('edge densities: one active weight, an empty row and column, a fully dense layer on the sparse path (TypeScript kernels too)', () => {
     const plans = plansFor('relu', 9);
     // Layer 0: one active weight. Layer 1: input unit 2 and output unit 5 fully pruned. Layer 2: all active.
-    const p0 = plans[0];
+    const p0 = at(plans, 0);
     p0.mask = new Float32Array(d * width);
     p0.mask[3 * width + 7] = 1;
     p0.kernel = p0.kernel.map((_v, i) => (i === 3 * width + 7 ? 0.4 : 0));
     p0.active = 1;
-    const p1 = plans[1];
+    const p1 = at(plans, 1);
     const m1 = p1.mask as Float32Array;
     for (let r = 0; r < width; r++) m1[2 * width + r] = 0;
     for (let col = 0; col < width; col++) m1[col * width + 5] = 0;
     p1.kernel = p1.kernel.map((v, i) => (m1[i] ? v || 0.1 : 0));
     p1.active = m1.reduce((s, v) => s + v, 0);
-    const p2 = plans[2];
+    const p2 = at(plans, 2);
     p2.mask = new Float32Array(width * C).fill(1);
     p2.kernel = p2.kernel.map((v, i) => v || 0.05 * ((i % 5) - 2));
     p2.active = width * C;
-    const c = cases[1];
+    const c = at(cases, 1);
     for (const kernels of [undefined, typescriptKernels]) {
       const ref = makeNet(plans, c, ['dense', 'dense', 'dense']);
       const sp = makeNet(plans, c, ['sparse', 'sparse', 'sparse'], kernels);
@@ -474,7 +475,7 @@ describe('sparse path = masked-dense path, 20 steps from the same state', () => 
         assert.deepEqual(sp.layerInfo.map((l) => l.active), [1, p1.active, width * C]);
         for (let s = 0; s < 8; s++) {
           const o = { coupledL2: 1e-3, collectNorms: true, checkIntegrity: true };
-          sameStep(trainStep(sp, optS, optimizerParams(sp), bs[s % 2], o), trainStep(ref, optR, optimizerParams(ref), bs[s % 2], o), `edge (${kernels?.impl ?? 'default'}) step ${s}`);
+          sameStep(trainStep(sp, optS, optimizerParams(sp), at(bs, s % 2), o), trainStep(ref, optR, optimizerParams(ref), at(bs, s % 2), o), `edge (${kernels?.impl ?? 'default'}) step ${s}`);
         }
         sameWeights(sp, ref, `edge (${kernels?.impl ?? 'default'})`, c.lr);
       } finally {

@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import type { Activation } from '../../src/shared/experiment';
 import { synflowActivation, synflowMasks } from '../../src/engine/pruning/synflow';
 import { fixturePath } from './helpers';
+import { at } from '../../src/shared/checked';
 
 interface Case {
   name: string;
@@ -46,7 +47,7 @@ function jaccard(a: number[][], b: ArrayLike<number>[]): number {
   let both = 0;
   let either = 0;
   a.forEach((m, l) => m.forEach((v, i) => {
-    const w = b[l][i] !== 0;
+    const w = at(b, l)[i] !== 0;
     if (v !== 0 && w) both++;
     if (v !== 0 || w) either++;
   }));
@@ -75,8 +76,8 @@ describe('synflow on every activation (published algorithm)', () => {
         const res = synflowMasks(netOf(c, c.activation), c.counts, scope, rounds);
         res.masks.forEach((m, l) => assert.deepEqual(Array.from(m), want.masks[l], `layer ${l} mask`));
         res.scores.forEach((s, l) => {
-          const scale = Math.max(1e-300, ...want.scores[l].map(Math.abs));
-          want.scores[l].forEach((v, i) => assert.ok(Math.abs(s[i] - v) <= 1e-9 * scale, `layer ${l} score ${i}: ${s[i]} vs ${v}`));
+          const scale = Math.max(1e-300, ...at(want.scores, l).map(Math.abs));
+          at(want.scores, l).forEach((v, i) => assert.ok(Math.abs(at(s, i) - v) <= 1e-9 * scale, `layer ${l} score ${i}: ${s[i]} vs ${v}`));
         });
       });
     }

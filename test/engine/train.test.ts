@@ -10,6 +10,7 @@ import { trainExperiment, buildNets, makeBatch, disposeBatch, type TrainHooks } 
 import { createOptimizer, type Optimizer } from '../../src/engine/optimizers';
 import { optimizerParams, trainStep } from '../../src/engine/step';
 import { config, syntheticDataset, testBackend } from './helpers';
+import { at } from '../../src/shared/checked';
 
 before(async () => {
   await testBackend();
@@ -63,7 +64,7 @@ describe('trainExperiment', () => {
     assert.equal(tf.memory().numTensors, before, 'tensors leaked by the run');
     assert.equal(res.stopped, false);
     assert.deepEqual(rec.ready.map((n) => n.net), ['sparse', 'dense']);
-    assert.equal(rec.ready[0].activeWeights, rec.ready[1].activeWeights);
+    assert.equal(at(rec.ready, 0).activeWeights, at(rec.ready, 1).activeWeights);
     // 96 examples / 32 = 3 steps per epoch, 3 epochs, two nets.
     assert.equal(rec.steps.length, 18);
     // One augmented batch per step, shared by both nets (identical batches).
@@ -73,12 +74,12 @@ describe('trainExperiment', () => {
     assert.equal(rec.epochs.length, 6);
     assert.equal(new Set(rec.tensorsAtEpoch).size, 1, `numTensors per epoch: ${rec.tensorsAtEpoch.join(',')}`);
     // Per-step norms present; EGF is the mean of masked layer norms.
-    const m = rec.steps[0];
+    const m = at(rec.steps, 0);
     assert.equal(m.layers.length, 3);
     const egf1 = m.layers.reduce((s, l) => s + l.masked.l1, 0) / 3;
     assert.ok(Math.abs(m.egf1 - egf1) <= 1e-9 * Math.abs(egf1));
     // The dense twin's masked norms are its raw norms.
-    const d = rec.steps[1];
+    const d = at(rec.steps, 1);
     d.layers.forEach((l) => assert.deepEqual(l.masked, l.raw));
     // Sparse masked ≤ raw (pruned positions removed).
     m.layers.forEach((l) => assert.ok(l.masked.l1 <= l.raw.l1));
@@ -86,15 +87,15 @@ describe('trainExperiment', () => {
     // so 10 points; epoch = step / 3.
     const sparseFlows = rec.flows.filter((p) => p.net === 'sparse');
     assert.deepEqual(sparseFlows.map((p) => [p.epoch * 3, p.index]), [[0, 0], [1, 1], [2, 2], [3, 3], [4, 4], [5, 5], [6, 7], [7, 8], [8, 9], [9, 10]]);
-    const sum = res.nets[0];
+    const sum = at(res.nets, 0);
     assert.equal(sum.flowPoints.length, 10);
     const mean = sparseFlows.reduce((s, p) => s + p.egf2, 0) / 10;
     assert.ok(Math.abs(sum.flowAverage.egf2 - mean) < 1e-12);
     assert.equal(sum.steps, 9);
     assert.equal(sum.epochs, 3);
-    assert.deepEqual(sum.final.test, rec.epochs.filter((e) => e.net === 'sparse')[2].test);
+    assert.deepEqual(sum.final.test, at(rec.epochs.filter((e) => e.net === 'sparse'), 2).test);
     // Training works on this easy problem.
-    assert.ok(sum.final.train.loss < rec.steps[0].loss, 'loss did not decrease');
+    assert.ok(sum.final.train.loss < at(rec.steps, 0).loss, 'loss did not decrease');
   });
 
   it('is deterministic for a seed and changes with the seed', async () => {
@@ -113,17 +114,17 @@ describe('trainExperiment', () => {
     const { hooks, rec } = recorder();
     const res = await trainExperiment(config({ sparsity: { method: 'none', pair: false }, model: { width: 10 }, training: { epochs: 1 } }), syntheticDataset(), hooks);
     assert.deepEqual(res.nets.map((n) => n.net), ['dense']);
-    assert.equal(rec.ready[0].width, 10);
-    assert.deepEqual(rec.ready[0].layers.map((l) => l.density), [1, 1, 1]);
+    assert.equal(at(rec.ready, 0).width, 10);
+    assert.deepEqual(at(rec.ready, 0).layers.map((l) => l.density), [1, 1, 1]);
   });
 
   it('handles a net without hidden layers (softmax regression)', async () => {
     const { hooks, rec } = recorder();
     const res = await trainExperiment(config({ sparsity: { method: 'none', pair: false }, model: { hiddenLayers: 0 }, training: { epochs: 2 } }), syntheticDataset(), hooks);
-    assert.equal(rec.ready[0].layers.length, 1);
-    assert.equal(rec.ready[0].layers[0].name, 'output');
-    assert.equal(rec.steps[0].layers.length, 1);
-    assert.ok(res.nets[0].final.train.loss < rec.steps[0].loss);
+    assert.equal(at(rec.ready, 0).layers.length, 1);
+    assert.equal(at(at(rec.ready, 0).layers, 0).name, 'output');
+    assert.equal(at(rec.steps, 0).layers.length, 1);
+    assert.ok(at(res.nets, 0).final.train.loss < at(rec.steps, 0).loss);
   });
 
   it('a sparse run without pair trains only the sparse net', async () => {
@@ -131,7 +132,7 @@ describe('trainExperiment', () => {
     const res = await trainExperiment(config({ sparsity: { pair: false }, training: { epochs: 1 } }), syntheticDataset(), hooks);
     assert.deepEqual(res.nets.map((n) => n.net), ['sparse']);
     // h_S = 16, h_D = 8, d = 12, C = 3: densities 8/16, (8/16)², 8/16 → active 96, 64, 24.
-    assert.deepEqual(rec.ready[0].layers.map((l) => [l.active, l.total]), [[96, 192], [64, 256], [24, 48]]);
+    assert.deepEqual(at(rec.ready, 0).layers.map((l) => [l.active, l.total]), [[96, 192], [64, 256], [24, 48]]);
   });
 
   it('rejects a sparse method without dense_width or with dense_width > width', async () => {
@@ -149,7 +150,7 @@ describe('trainExperiment', () => {
     assert.match(res.reason ?? '', /step 4/);
     assert.equal(Math.max(...rec.steps.map((s) => s.step)), 4);
     assert.deepEqual(res.nets.map((n) => n.steps), [4, 4]);
-    assert.equal(res.nets[0].epochs, 1);
+    assert.equal(at(res.nets, 0).epochs, 1);
   });
 
   it('detects a non-finite loss, names it, and stops the nets that diverged', async () => {
@@ -160,13 +161,13 @@ describe('trainExperiment', () => {
     // Divergence is an outcome of the configuration, not a stop request: the run is complete.
     assert.equal(res.stopped, false);
     assert.deepEqual(res.nets.map((n) => n.diverged?.step), [1, 1]);
-    assert.match(res.nets[0].diverged?.reason ?? '', /non-finite loss in the sparse net at step 1/);
+    assert.match(at(res.nets, 0).diverged?.reason ?? '', /non-finite loss in the sparse net at step 1/);
     assert.match(res.reason ?? '', /non-finite loss in the sparse net at step 1/);
     const nan = rec.alerts.filter((a) => a.kind === 'nan');
     // Both nets finish step 1 (the step is the unit of work), each raising its own alert.
     assert.deepEqual(nan.map((a) => a.net), ['sparse', 'dense']);
-    assert.equal(nan[0].layer, -1);
-    assert.equal(nan[0].value, 'NaN');
+    assert.equal(at(nan, 0).layer, -1);
+    assert.equal(at(nan, 0).value, 'NaN');
     assert.equal(Math.max(...rec.steps.map((s) => s.step)), 1);
   });
 
@@ -177,12 +178,12 @@ describe('trainExperiment', () => {
     const { hooks, rec } = recorder();
     const res = await trainExperiment(config({ sparsity: { method: 'none', pair: false }, training: { epochs: 2, batchSize: 96 } }), data, hooks);
     assert.equal(res.stopped, false);
-    assert.ok(res.nets[0].diverged, 'the net is marked diverged');
+    assert.ok(at(res.nets, 0).diverged, 'the net is marked diverged');
     const nan = rec.alerts.filter((a) => a.kind === 'nan');
     assert.equal(nan.length, 1);
-    assert.ok(nan[0].layer >= 0, `layer ${nan[0].layer}`);
-    const name = rec.ready[0].layers[nan[0].layer].name;
-    assert.match(nan[0].message, new RegExp(name));
+    assert.ok(at(nan, 0).layer >= 0, `layer ${at(nan, 0).layer}`);
+    const name = at(at(rec.ready, 0).layers, at(nan, 0).layer).name;
+    assert.match(at(nan, 0).message, new RegExp(name));
     assert.match(res.reason ?? '', new RegExp(`gradient \\(${name}\\)`));
   });
 
@@ -244,6 +245,7 @@ describe('masks survive training', () => {
         const cfg: ExperimentConfig = config({ training: { optimizer: name, weightDecay: wd, learningRate: 0.05, epochs: 1 }, model: { batchNorm: true } });
         const data: Dataset = syntheticDataset();
         const [net] = buildNets(cfg, data.features, data.classes, createRng(1));
+        assert.ok(net !== undefined);
         const opt = createOptimizer({ name, learningRate: 0.05, momentum: 0.9, decoupledDecay: name === 'adamw' ? wd : 0 });
         const params = optimizerParams(net);
         const idx = Uint32Array.from({ length: data.train.n }, (_, i) => i);
@@ -256,11 +258,11 @@ describe('masks survive training', () => {
           }
           net.kernels.forEach((_k, l) => {
             const w = net.kernelArray(l);
-            const m = net.spec.plans[l].mask as Float32Array;
+            const m = at(net.spec.plans, l).mask as Float32Array;
             let changed = 0;
             w.forEach((v, i) => {
               if (m[i] === 0) assert.ok(v === 0, `${name}: pruned weight ${l}/${i} = ${v}`);
-              else if (v !== net.spec.plans[l].kernel[i]) changed++;
+              else if (v !== at(net.spec.plans, l).kernel[i]) changed++;
             });
             assert.ok(changed > 0, 'active weights did not train');
           });
@@ -276,6 +278,7 @@ describe('masks survive training', () => {
     const cfg = config();
     const data = syntheticDataset();
     const [net] = buildNets(cfg, data.features, data.classes, createRng(1), { sparseKernels: 'off' }); // pruned entries exist only on the masked-dense path
+    assert.ok(net !== undefined);
     // A deliberately broken optimizer: adds 0.01 everywhere, ignoring the mask.
     const leaky: Optimizer = {
       name: 'sgd',
@@ -292,10 +295,10 @@ describe('masks survive training', () => {
       const r = trainStep(net, leaky, optimizerParams(net), b, { coupledL2: 0, collectNorms: false, checkIntegrity: true });
       assert.deepEqual(r.integrity.map((x) => x.layer), [0, 1, 2]);
       // Σ 0.01 over the pruned entries of layer 0: (12·16 − 12·8) · 0.01 = 0.96.
-      assert.ok(Math.abs(r.integrity[0].value - 0.96) < 1e-4, String(r.integrity[0].value));
+      assert.ok(Math.abs(at(r.integrity, 0).value - 0.96) < 1e-4, String(at(r.integrity, 0).value));
       // …and the re-mask still restored exact zeros.
       const w = net.kernelArray(0);
-      const m = net.spec.plans[0].mask as Float32Array;
+      const m = at(net.spec.plans, 0).mask as Float32Array;
       w.forEach((v, i) => {
         if (m[i] === 0) assert.ok(v === 0);
       });

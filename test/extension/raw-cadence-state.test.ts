@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { DashboardState } from '../../src/extension/dashboard/state';
 import type { StepMessage } from '../../src/shared/protocol';
 import { ready, step } from '../webview/fixtures';
+import { at } from '../../src/shared/checked';
 
 /** A step as the trainer sends it on a step that skipped the raw norms: g1 / g2 and the layers' raw sums NaN. */
 function skipped(m: StepMessage, l1: boolean, l2: boolean): StepMessage {
@@ -34,8 +35,8 @@ test('a sparse net with raw norms every 10th step: ‖g‖ drawn through steps 1
   const state = new DashboardState({ maxPoints: 2000 });
   state.addRun({ runId: 'r', title: 't', status: 'running' });
   const r = ready('r');
-  r.nets[0] = { ...r.nets[0], rawEvery: { l1: 10, l2: 10 } };
-  r.nets[1] = { ...r.nets[1], rawEvery: { l1: 1, l2: 1 } };
+  r.nets[0] = { ...at(r.nets, 0), rawEvery: { l1: 10, l2: 10 } };
+  r.nets[1] = { ...at(r.nets, 1), rawEvery: { l1: 1, l2: 1 } };
   state.apply('r', r);
   for (let s = 1; s <= 45; s++) {
     state.apply('r', skipped(step('sparse', s, true), s % 10 === 0, s % 10 === 0));
@@ -56,7 +57,7 @@ test('L1 and L2 on different cadences; a NaN on a carrying step is still a gap',
   const state = new DashboardState();
   state.addRun({ runId: 'q', title: 't', status: 'running' });
   const r = ready('q', ['sparse']);
-  r.nets[0] = { ...r.nets[0], rawEvery: { l1: 4, l2: 2 } };
+  r.nets[0] = { ...at(r.nets, 0), rawEvery: { l1: 4, l2: 2 } };
   state.apply('q', r);
   for (let s = 1; s <= 12; s++) {
     const m = skipped(step('sparse', s, true), s % 4 === 0, s % 2 === 0);

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SweepState } from '../../src/extension/dashboard/sweep-state';
+import { at } from '../../src/shared/checked';
 
 const PLAN = [
   { id: 'a', point: { 'training.seed': 0 } },
@@ -15,9 +16,9 @@ const PLAN = [
 
 test('cancelled mid-task: finished, stopped with its reason, pending with why it did not start', () => {
   const s = new SweepState({ sweepId: '/s', name: 's', status: 'running' }, PLAN);
-  s.apply({ type: 'start', id: 'a', point: PLAN[0].point });
+  s.apply({ type: 'start', id: 'a', point: at(PLAN, 0).point });
   s.apply({ type: 'end', id: 'a', status: 'finished' });
-  s.apply({ type: 'start', id: 'b', point: PLAN[1].point });
+  s.apply({ type: 'start', id: 'b', point: at(PLAN, 1).point });
   s.apply({ type: 'progress', id: 'b', step: 3, totalSteps: 10 });
   s.apply({ type: 'end', id: 'b', status: 'stopped', error: 'stopped by request at step 4: asked by the sweep was cancelled' });
   const why = 'not started: the sweep was cancelled (Cancel in VS Code); Run Sweep again runs it';

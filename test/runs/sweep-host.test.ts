@@ -25,6 +25,7 @@ import {
   type SweepSessionFiles,
 } from '../../src/runs/sweep-host';
 import { cliPath, tmpDir } from '../trainer/helpers';
+import { at } from '../../src/shared/checked';
 
 function sweepPlan(runsDir: string, epochs: number, seeds: number[]): ReturnType<typeof planSweep> {
   const yaml = `name: hosted
@@ -102,7 +103,7 @@ test('a hosted sweep runs in its own process group, outlives its starter, and is
     assert.ok(e.type === 'end' && e.runDir !== undefined && e.runDir.startsWith(plan.dir), 'each end names its run folder');
     assert.ok(e.type === 'end' && e.summary !== undefined && e.summary.nets.length === 2);
   }
-  const done = records[records.length - 1];
+  const done = at(records, records.length - 1);
   assert.ok(done.kind === 'done');
   assert.equal(done.counts.finished, 2);
   assert.equal(done.cancelled, false);
@@ -116,7 +117,7 @@ test('a hosted sweep runs in its own process group, outlives its starter, and is
   const second = writeSessionPlan({ plan, workers: 2 });
   await startFromShortLivedStarter(second);
   const r2 = await followToEnd(second);
-  const done2 = r2.records[r2.records.length - 1];
+  const done2 = at(r2.records, r2.records.length - 1);
   assert.ok(done2.kind === 'done' && done2.counts.skipped === 2 && done2.counts.finished === 0);
   assert.deepEqual(listSessions(plan.dir).map((f) => f.id), [files.id, second.id].sort());
 });
@@ -137,13 +138,13 @@ test('Cancel: no more runs start, the running one stops asked by the sweep, and 
   });
   assert.equal(dead, false);
   assert.ok(cancelled, 'the run was seen progressing');
-  const done = records[records.length - 1];
+  const done = at(records, records.length - 1);
   assert.ok(done.kind === 'done');
   assert.equal(done.cancelled, true);
   assert.deepEqual({ stopped: done.counts.stopped, finished: done.counts.finished }, { stopped: 1, finished: 0 });
   const ends = records.flatMap((r) => (r.kind === 'event' && r.event.type === 'end' ? [r.event] : []));
   assert.equal(ends.length, 1, 'the second configuration never started');
-  const end = ends[0];
+  const end = at(ends, 0);
   assert.ok(end.type === 'end' && end.status === 'stopped' && end.runDir !== undefined);
   assert.equal(readStopRequest(end.runDir)?.by, 'sweep', 'the run says the sweep asked');
   assert.match(end.summary?.reason ?? '', /sweep/);
@@ -159,11 +160,11 @@ test('Cancel before the running configuration has its folder: the run still says
     // At its start event the trainer has not named its run folder yet.
     if (r.kind === 'event' && r.event.type === 'start') requestSweepCancel(files, 'vscode');
   });
-  const done = records[records.length - 1];
+  const done = at(records, records.length - 1);
   assert.ok(done.kind === 'done' && done.cancelled);
   const ends = records.flatMap((r) => (r.kind === 'event' && r.event.type === 'end' ? [r.event] : []));
   assert.equal(ends.length, 1);
-  const end = ends[0];
+  const end = at(ends, 0);
   assert.ok(end.type === 'end');
   if (end.runDir !== undefined && end.status === 'stopped') {
     assert.equal(readStopRequest(end.runDir)?.by, 'sweep');

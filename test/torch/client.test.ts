@@ -19,6 +19,7 @@ import { measureFlowLayers, type Batch } from '../../src/engine/step';
 import { fixturePath, testBackend } from '../engine/helpers';
 import { buildRefNet, type RefCase } from '../engine/ref-net';
 import { PY_DIR, assertRel, ofType, runScript, torchMissing, type WireNorms } from './helpers';
+import { at } from '../../src/shared/checked';
 
 interface Independent {
   loss: number;
@@ -69,10 +70,10 @@ function engineLayers(c: RefCase, splits: [number, number][]): LayerStep[] {
 function compareLayers(got: WireNorms[], want: { raw: { l1: number; l2: number }; masked: { l1: number; l2: number } }[], what: string): void {
   assert.equal(got.length, want.length, `${what}: layer count`);
   got.forEach((g, l) => {
-    assertRel(g.raw.l1, want[l].raw.l1, REL, `${what} layer ${l} raw L1`);
-    assertRel(g.raw.l2, want[l].raw.l2, REL, `${what} layer ${l} raw L2`);
-    assertRel(g.masked.l1, want[l].masked.l1, REL, `${what} layer ${l} masked L1`);
-    assertRel(g.masked.l2, want[l].masked.l2, REL, `${what} layer ${l} masked L2`);
+    assertRel(g.raw.l1, at(want, l).raw.l1, REL, `${what} layer ${l} raw L1`);
+    assertRel(g.raw.l2, at(want, l).raw.l2, REL, `${what} layer ${l} raw L2`);
+    assertRel(g.masked.l1, at(want, l).masked.l1, REL, `${what} layer ${l} masked L1`);
+    assertRel(g.masked.l2, at(want, l).masked.l2, REL, `${what} layer ${l} masked L2`);
   });
 }
 
@@ -96,18 +97,18 @@ describe('Python client vs engine vs independent float64 (ref_flow.json MLPs)', 
         assert.equal(r.code, 0, `exit code; stderr:\n${r.stderr}`);
         const independent = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as Independent;
         const ready = ofType(r, 'ready')[0] as unknown as { nets: { layers: { active: number; total: number; fanIn: number; fanOut: number }[] }[] };
-        const shapes = ready.nets[0].layers;
+        const shapes = at(ready.nets, 0).layers;
         assert.equal(shapes.length, c.H + 1);
         shapes.forEach((l, k) => {
-          assert.equal(l.active, c.masks[k].reduce((s, v) => s + v, 0), `layer ${k} active`);
-          assert.equal(l.total, c.masks[k].length, `layer ${k} total`);
+          assert.equal(l.active, at(c.masks, k).reduce((s, v) => s + v, 0), `layer ${k} active`);
+          assert.equal(l.total, at(c.masks, k).length, `layer ${k} total`);
         });
         assert.deepEqual(shapes.map((l) => l.fanIn), [c.d, ...Array<number>(c.H).fill(c.width)]);
 
         // The step: the whole batch, norms of the client equal the engine's and the independent ones.
         const steps = ofType(r, 'step').map((m) => m.metrics as StepMsg);
         assert.equal(steps.length, 1);
-        const s = steps[0];
+        const s = at(steps, 0);
         const engineStep = engineLayers(c, [[0, c.n]]);
         compareLayers(s.layers, engineStep, `${c.name} step vs engine`);
         compareFlow(s, combineFlow(engineStep), `${c.name} step vs engine`);

@@ -11,6 +11,7 @@ import { splitIndices } from '../../src/data/prepare';
 import { scsdcActiveCounts } from '../../src/engine/masks';
 import { flowSchedule } from '../../src/engine/flow';
 import { PY_DIR, REPO, ofType, runScript, torchMissing } from './helpers';
+import { at } from '../../src/shared/checked';
 
 const skip = torchMissing();
 
@@ -28,9 +29,9 @@ describe('PyTorch examples', { skip }, () => {
       const { trainLimit, testLimit } = c;
       const dataset = { name: 'fashion-mnist', validationFraction: c.f, ...(trainLimit !== undefined ? { trainLimit } : {}), ...(testLimit !== undefined ? { testLimit } : {}) } as const;
       const want = splitIndices('fashion-mnist', c.nTrain, c.nTest, dataset, c.seed);
-      assert.deepEqual(got[i].train, Array.from(want.train), `case ${i} train`);
-      assert.deepEqual(got[i].validation, Array.from(want.validation), `case ${i} validation`);
-      assert.equal(got[i].test, want.test.length, `case ${i} test`);
+      assert.deepEqual(at(got, i).train, Array.from(want.train), `case ${i} train`);
+      assert.deepEqual(at(got, i).validation, Array.from(want.validation), `case ${i} validation`);
+      assert.equal(at(got, i).test, want.test.length, `case ${i} test`);
     });
   });
 
@@ -58,7 +59,7 @@ describe('PyTorch examples', { skip }, () => {
     const r = await runScript(path.join(REPO, 'examples', 'torch', 'wrn_magnitude.py'), [], { config, timeoutMs: 600_000 });
     assert.equal(r.code, 0, r.stderr);
     const ready = ofType(r, 'ready')[0] as unknown as { nets: { net: string; layers: { active: number; total: number }[] }[]; stepsPerEpoch: number; totalSteps: number };
-    const layers = ready.nets[0].layers;
+    const layers = at(ready.nets, 0).layers;
     // conv1 + 4 Bottleneck blocks × 3 convs + 4 downsample convs + fc
     assert.equal(layers.length, 18);
     const total = layers.reduce((s, l) => s + l.total, 0);

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { flowSchedule } from '../../src/engine/flow';
 import { PY_DIR, assertRel, ofType, runScript, torchMissing, type Message, type ScriptOptions, type WireNorms } from './helpers';
+import { at } from '../../src/shared/checked';
 
 const skip = torchMissing();
 const SCRIPT = path.join(PY_DIR, 'scenarios.py');
@@ -34,10 +35,10 @@ const lastJson = <T>(stdout: string): T => JSON.parse(stdout.trim().split('\n').
 function checkNorms(got: WireNorms[], want: { raw: number[]; masked: number[] }[], what: string): void {
   assert.equal(got.length, want.length);
   got.forEach((g, l) => {
-    assertRel(g.raw.l1, want[l].raw[0], 1e-5, `${what} layer ${l} raw L1`);
-    assertRel(g.raw.l2, want[l].raw[1], 1e-5, `${what} layer ${l} raw L2`);
-    assertRel(g.masked.l1, want[l].masked[0], 1e-5, `${what} layer ${l} masked L1`);
-    assertRel(g.masked.l2, want[l].masked[1], 1e-5, `${what} layer ${l} masked L2`);
+    assertRel(g.raw.l1, at(at(want, l).raw, 0), 1e-5, `${what} layer ${l} raw L1`);
+    assertRel(g.raw.l2, at(at(want, l).raw, 1), 1e-5, `${what} layer ${l} raw L2`);
+    assertRel(g.masked.l1, at(at(want, l).masked, 0), 1e-5, `${what} layer ${l} masked L1`);
+    assertRel(g.masked.l2, at(at(want, l).masked, 1), 1e-5, `${what} layer ${l} masked L2`);
   });
 }
 
@@ -47,27 +48,30 @@ describe('Python client: masks', { skip }, () => {
     assert.equal(r.code, 0, r.stderr);
     const out = lastJson<{ active: number[]; norms: { raw: number[]; masked: number[] }[] }>(r.stdout);
     const [net] = readyNets(r.messages);
+    assert.ok(net !== undefined);
     assert.deepEqual(net.layers.map((l) => [l.name, l.fanIn, l.fanOut, l.total]), [['0', 27, 4, 108], ['2', 4, 2, 8], ['4', 32, 3, 96]]);
     assert.deepEqual(net.layers.map((l) => l.active), out.active);
     // global_unstructured at 0.5 keeps half of the 116 conv weights, over both layers together.
-    assert.equal(out.active[0] + out.active[1], 58);
+    assert.equal(at(out.active, 0) + at(out.active, 1), 58);
     assert.equal(out.active[2], 96 - 32 - 5);
     assert.deepEqual(net.layers.map((l) => l.deadUnits).slice(2), [1]);
-    checkNorms(stepMetrics(r.messages)[0].layers, out.norms, 'prune');
+    checkNorms(at(stepMetrics(r.messages), 0).layers, out.norms, 'prune');
   });
 
   it('takes explicit masks by parameter or module name; an unnamed layer is dense', async () => {
     const r = await scenario('masks_explicit');
     assert.equal(r.code, 0, r.stderr);
     const [net] = readyNets(r.messages);
+    assert.ok(net !== undefined);
     assert.deepEqual(net.layers.map((l) => [l.active, l.total, l.deadUnits]), [[10, 30, 0], [5, 25, 0], [15, 15, 0]]);
-    checkNorms(stepMetrics(r.messages)[0].layers, lastJson<{ norms: { raw: number[]; masked: number[] }[] }>(r.stdout).norms, 'explicit');
+    checkNorms(at(stepMetrics(r.messages), 0).layers, lastJson<{ norms: { raw: number[]; masked: number[] }[] }>(r.stdout).norms, 'explicit');
   });
 
   it('a net without masks is dense: masked norms equal raw ones', async () => {
     const r = await scenario('masks_dense');
     assert.equal(r.code, 0, r.stderr);
     const [net] = readyNets(r.messages);
+    assert.ok(net !== undefined);
     assert.equal(net.net, 'dense');
     assert.ok(net.layers.every((l) => l.active === l.total));
     for (const s of stepMetrics(r.messages)) for (const l of s.layers) assert.deepEqual(l.masked, l.raw);
@@ -82,6 +86,7 @@ describe('Python client: masks', { skip }, () => {
       const r = await scenario(name);
       assert.notEqual(r.code, 0);
       const [err] = ofType(r, 'error');
+      assert.ok(err !== undefined);
       assert.match(String(err.message), expect);
       assert.match(String(err.traceback), /Traceback \(most recent call last\)/);
       assert.equal(ofType(r, 'ready').length, 0);
@@ -118,8 +123,8 @@ describe('Python client: the loop', { skip }, () => {
     assert.notEqual(r.code, 0);
     const errs = ofType(r, 'error');
     assert.equal(errs.length, 1);
-    assert.equal(errs[0].message, 'ValueError: the data loader ran dry');
-    assert.match(String(errs[0].traceback), /in inner_failure\n\s+raise ValueError/);
+    assert.equal(at(errs, 0).message, 'ValueError: the data loader ran dry');
+    assert.match(String(at(errs, 0).traceback), /in inner_failure\n\s+raise ValueError/);
     assert.equal(r.messages.at(-1)?.type, 'error');
     assert.match(r.stderr, /ValueError: the data loader ran dry/);
   });
@@ -128,12 +133,13 @@ describe('Python client: the loop', { skip }, () => {
     const r = await scenario('raises_in_with');
     assert.notEqual(r.code, 0);
     assert.deepEqual(r.messages.map((m) => m.type), ['hello', 'error']);
-    assert.equal(ofType(r, 'error')[0].message, 'RuntimeError: inside the with block');
+    assert.equal(at(ofType(r, 'error'), 0).message, 'RuntimeError: inside the with block');
   });
 
   it('ConfigError names the experiment key', async () => {
     const r = await scenario('config_error');
     const [err] = ofType(r, 'error');
+    assert.ok(err !== undefined);
     assert.equal(err.key, 'training.nonexistent_key');
   });
 
@@ -147,8 +153,8 @@ describe('Python client: the loop', { skip }, () => {
     const r = await scenario('nan');
     assert.equal(r.code, 0, r.stderr);
     const steps = stepMetrics(r.messages);
-    assert.equal(typeof steps[0].loss, 'number');
-    assert.equal(steps[1].loss, null);
+    assert.equal(typeof at(steps, 0).loss, 'number');
+    assert.equal(at(steps, 1).loss, null);
     assert.deepEqual(lastJson(r.stdout), { diverged: [false, true, true] });
   });
 
@@ -157,7 +163,7 @@ describe('Python client: the loop', { skip }, () => {
     assert.equal(r.code, 0, r.stderr);
     const ready = r.messages.find((m) => m.type === 'ready') as unknown as { nets: ReadyNet[]; stepsPerEpoch: number; totalSteps: number };
     assert.deepEqual(ready.nets.map((n) => [n.net, n.width, n.layers.map((l) => l.total)]), [['sparse', 10, [60, 100, 30]], ['dense', 5, [30, 25, 15]]]);
-    assert.deepEqual(ready.nets[0].layers.map((l) => l.active), [30, 25, 15]);
+    assert.deepEqual(at(ready.nets, 0).layers.map((l) => l.active), [30, 25, 15]);
     assert.equal(ready.stepsPerEpoch, 2);
     assert.equal(ready.totalSteps, 4);
     for (const net of ['sparse', 'dense']) {
@@ -167,14 +173,14 @@ describe('Python client: the loop', { skip }, () => {
     }
     const epochs = ofType(r, 'epoch').map((m) => m.metrics as Record<string, unknown>);
     assert.deepEqual(epochs.map((e) => [e.net, e.epoch, e.step]), [['sparse', 1, 2], ['dense', 1, 2], ['sparse', 2, 4], ['dense', 2, 4]]);
-    assert.deepEqual(epochs[0].validation, { loss: 0.5, accuracy: 0.75 });
-    assert.equal(epochs[0].test, undefined);
-    assert.deepEqual(epochs[1].test, { loss: 0.25, accuracy: 0.5 });
+    assert.deepEqual(at(epochs, 0).validation, { loss: 0.5, accuracy: 0.75 });
+    assert.equal(at(epochs, 0).test, undefined);
+    assert.deepEqual(at(epochs, 1).test, { loss: 0.25, accuracy: 0.5 });
     // Train loss/accuracy default to the mean of the epoch's steps.
     const s = stepMetrics(r.messages).filter((x) => x.net === 'sparse');
-    const train = epochs[0].train as { loss: number; accuracy: number };
-    assertRel(train.loss, ((s[0].loss ?? NaN) + (s[1].loss ?? NaN)) / 2, 1e-12, 'default train loss');
-    assertRel(train.accuracy, ((s[0].accuracy ?? NaN) + (s[1].accuracy ?? NaN)) / 2, 1e-12, 'default train accuracy');
+    const train = at(epochs, 0).train as { loss: number; accuracy: number };
+    assertRel(train.loss, ((at(s, 0).loss ?? NaN) + (at(s, 1).loss ?? NaN)) / 2, 1e-12, 'default train loss');
+    assertRel(train.accuracy, ((at(s, 0).accuracy ?? NaN) + (at(s, 1).accuracy ?? NaN)) / 2, 1e-12, 'default train accuracy');
   });
 
   it('masks_changed: per-layer dropped, grown, active and overlap; a layer pruned later joins', async () => {
@@ -187,7 +193,10 @@ describe('Python client: the loop', { skip }, () => {
     ]);
     // The layer pruned during training is measured through prune from then on: masked ≠ raw.
     const last = stepMetrics(r.messages).at(-1);
-    assert.ok(last && last.layers[1].masked.l1 !== null && last.layers[1].raw.l1 !== null && last.layers[1].masked.l1 < last.layers[1].raw.l1);
+    assert.ok(last);
+    const pruned = at(last.layers, 1);
+    assert.ok(pruned.masked.l1 !== null && pruned.raw.l1 !== null && pruned.masked.l1 < pruned.raw.l1);
+
   });
 
   it('without flow_data, points come from the next step; the last one is reported missing', async () => {
@@ -198,8 +207,8 @@ describe('Python client: the loop', { skip }, () => {
     assert.deepEqual(points.map((p) => p.index), sched.filter((p) => p.step < 2).map((p) => p.index));
     const steps = stepMetrics(r.messages);
     // The point after step 0 is the gradient of step 1, the one after step 1 that of step 2.
-    assert.deepEqual(points[0].layers, steps[0].layers);
-    assert.deepEqual(points.at(-1)?.layers, steps[1].layers);
+    assert.deepEqual(at(points, 0).layers, at(steps, 0).layers);
+    assert.deepEqual(points.at(-1)?.layers, at(steps, 1).layers);
     const lastIndex = sched.filter((p) => p.step === 2).map((p) => p.index).join(', ');
     assert.ok(ofType(r, 'log').some((m) => String(m.message).includes(`flow point ${lastIndex} (after step 2) not measured`)), JSON.stringify(ofType(r, 'log')));
   });
@@ -211,7 +220,7 @@ describe('Python client without Gradflow', { skip }, () => {
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 1, r.stderr);
-    assert.match(lines[0], /^gradflow: not started by Gradflow/);
+    assert.match(at(lines, 0), /^gradflow: not started by Gradflow/);
     assert.deepEqual(lastJson(r.stdout), { active: false, epochs: 2, should_stop: false, diverged: false });
     assert.equal(r.stdout.trim().split('\n').length, 1);
   });

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { cliPath, tmpDir } from './helpers';
 import type { TrainerToHost } from '../../src/shared/protocol';
+import { at } from '../../src/shared/checked';
 
 function cnnYaml(backend: string, runsDir: string): string {
   return `name: conv-run
@@ -39,11 +40,11 @@ for (const backend of ['cpu', 'wasm']) {
     assert.deepEqual(ready.nets.map((n) => n.net), ['sparse', 'dense']);
     for (const n of ready.nets) assert.deepEqual(n.layers.map((l) => l.name), names);
     // ρ = 0.5: the twin has channels [2, 4]; each sparse layer keeps the twin's weight count.
-    assert.deepEqual(ready.nets[0].layers.map((l) => l.active), [54, 6, 72, 8, 12]);
-    assert.deepEqual(ready.nets[1].layers.map((l) => l.total), [54, 6, 72, 8, 12]);
+    assert.deepEqual(at(ready.nets, 0).layers.map((l) => l.active), [54, 6, 72, 8, 12]);
+    assert.deepEqual(at(ready.nets, 1).layers.map((l) => l.total), [54, 6, 72, 8, 12]);
     // NetInfo.width of a conv net: its widest layer's output channels (8 designed, 4 in the twin).
     assert.deepEqual(ready.nets.map((n) => [n.width, n.widthOf]), [[8, 'channels'], [4, 'channels']]);
-    const done = events[events.length - 1];
+    const done = at(events, events.length - 1);
     assert.ok(done.type === 'done');
     assert.equal(done.summary.finished, true);
     for (const n of done.summary.nets) {

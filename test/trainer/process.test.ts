@@ -7,6 +7,7 @@ import { configOf, runTrainer, syntheticYaml, tmpDir, trainerPath, cliPath } fro
 import { readMetrics, readRun, readSummary, listRuns } from '../../src/runs/store';
 import { startTrainer } from '../../src/runs/trainer-client';
 import type { StepMessage } from '../../src/shared/protocol';
+import { at } from '../../src/shared/checked';
 
 test('a run speaks the protocol in order and leaves a complete run folder', async () => {
   const runsDir = tmpDir('runs');
@@ -22,6 +23,7 @@ test('a run speaks the protocol in order and leaves a complete run folder', asyn
   assert.equal(ready.backend, 'cpu');
   // SC-SDC: both nets have the same active weights per layer.
   const [s, d] = ready.nets;
+  assert.ok(s !== undefined && d !== undefined);
   assert.deepEqual(s.layers.map((l) => l.active), d.layers.map((l) => l.active));
   const steps = messages.filter((m): m is StepMessage => m.type === 'step');
   // 512 train examples less 10 % validation = 461 → ceil(461/32) = 15 steps per epoch, 2 epochs, 2 nets.
@@ -33,13 +35,13 @@ test('a run speaks the protocol in order and leaves a complete run folder', asyn
     const mean2 = st.metrics.layers.reduce((a, l) => a + l.masked.l2, 0) / 3;
     assert.ok(Math.abs(st.metrics.egf2 - mean2) <= 1e-6 * Math.max(1, mean2));
   }
-  const done = messages[messages.length - 1];
+  const done = at(messages, messages.length - 1);
   assert.ok(done.type === 'done');
   const runDir = done.summary.runDir;
   assert.equal(done.summary.finished, true);
   assert.equal(done.summary.nets.length, 2);
   // The 11 EGF points of method.md §3 for each net.
-  assert.equal(done.summary.nets[0].flowPoints.length, 11);
+  assert.equal(at(done.summary.nets, 0).flowPoints.length, 11);
   // Everything sent was logged, in order (the hello precedes the run folder).
   const logged = readMetrics(runDir);
   assert.deepEqual(logged.map((m) => m.type), types.slice(types.indexOf('ready')));
@@ -62,7 +64,7 @@ test('a stop request is honoured within one step and still writes a summary', as
   const last = Math.max(...messages.filter((m): m is StepMessage => m.type === 'step').map((m) => m.metrics.step));
   // The stop may land while step 6 is already in flight; never later.
   assert.ok(last <= stopAt + 1, `last step ${last} after a stop at ${stopAt}`);
-  const done = messages[messages.length - 1];
+  const done = at(messages, messages.length - 1);
   assert.ok(done.type === 'done');
   assert.equal(done.summary.finished, false);
   assert.equal(done.summary.stopped, true);
@@ -79,7 +81,7 @@ test('a killed trainer leaves a parseable log and a run marked as not finished',
     if (m.type === 'epoch' && ++seen === 2) h.kill();
   });
   assert.equal(exit.signal, 'SIGKILL');
-  const last = messages[messages.length - 1];
+  const last = at(messages, messages.length - 1);
   assert.ok(last.type === 'error' && /killed \(SIGKILL\)/.test(last.message), 'the host is told, not left hanging');
   const logged = readMetrics(runDir);
   // Epoch messages are flushed at once, so everything up to the second epoch is on disk.
@@ -97,7 +99,7 @@ test('NaN in the loss stops the run cleanly with an alert naming the layer', asy
   const nan = messages.find((m) => m.type === 'alert' && m.alert.kind === 'nan');
   assert.ok(nan && nan.type === 'alert', 'a nan alert was raised');
   assert.match(nan.alert.message, /step \d+/);
-  const done = messages[messages.length - 1];
+  const done = at(messages, messages.length - 1);
   assert.ok(done.type === 'done');
   // Divergence is the outcome of this configuration: the run is complete (a sweep does not redo it),
   // and each net says where it diverged.
@@ -113,7 +115,7 @@ test('a missing dataset is an error naming the dataset and where it looked; noth
   const yaml = syntheticYaml({ runsDir }).replace(/dataset:\n {2}name: synthetic\n {2}synthetic: .*\n/, `dataset:\n  name: cifar10\n  path: ${JSON.stringify(empty)}\n`);
   const { messages, exit } = await runTrainer(configOf(yaml));
   assert.equal(exit.code, 1);
-  const err = messages[messages.length - 1];
+  const err = at(messages, messages.length - 1);
   assert.ok(err.type === 'error');
   assert.match(err.message, /cifar/i);
   assert.ok(err.message.includes(empty), err.message);
@@ -133,8 +135,8 @@ test('a trainer that dies at start is reported with its exit code and last outpu
   const exit = await h.exited;
   assert.equal(exit.code, 3);
   assert.equal(messages.length, 1);
-  assert.match(messages[0], /exited with code 3 at start, before the handshake/);
-  assert.match(messages[0], /cannot load libtensorflow/);
+  assert.match(at(messages, 0), /exited with code 3 at start, before the handshake/);
+  assert.match(at(messages, 0), /cannot load libtensorflow/);
 });
 
 test('the CLI rejects an invalid file with file:line:col and runs nothing (exit 2)', () => {
@@ -159,7 +161,7 @@ test('the CLI trains a pair, prints the side-by-side summary and streams JSON wi
   const j = spawnSync(process.execPath, [cliPath, 'run', file, '--json'], { encoding: 'utf8' });
   assert.equal(j.status, 0, j.stderr);
   const events = j.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
-  assert.equal(events[0].type, 'hello');
-  assert.equal(events[events.length - 1].type, 'done');
+  assert.equal(at(events, 0).type, 'hello');
+  assert.equal(at(events, events.length - 1).type, 'done');
   assert.ok(fs.existsSync(trainerPath));
 });

@@ -10,6 +10,7 @@
  */
 import type { Activation } from '../../shared/experiment';
 import type { LayerShape } from '../masks';
+import { at } from '../../shared/checked';
 
 export type ConvArchitecture = 'cnn' | 'wrn';
 export type WrnBlock = 'basic' | 'bottleneck';
@@ -252,7 +253,7 @@ export function layerOutputSizes(bp: Blueprint): [number, number][] {
     let s = size;
     for (const n of nodes) {
       if (n.op === 'conv') {
-        const d = bp.layers[n.layer];
+        const d = at(bp.layers, n.layer);
         s = [Math.floor((s[0] + 2 * d.pad - d.k) / d.stride) + 1, Math.floor((s[1] + 2 * d.pad - d.k) / d.stride) + 1];
         out[n.layer] = s;
       } else if (n.op === 'maxpool') {

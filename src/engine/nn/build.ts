@@ -12,6 +12,7 @@ import type { Rng } from '../../shared/rng';
 import { heGain, planLayers, twinActiveCounts, type LayerShape } from '../masks';
 import { blueprint, layerShape, rewiden, scaleChannels, type Blueprint, type ChannelMap, type ConvNetSpec } from './arch';
 import { ConvNet, type ConvNetOptions } from './convnet';
+import { at } from '../../shared/checked';
 
 /** How the dense twin is derived: every channel count × ρ (rounded), or a WRN's widen factor k_D. */
 export type TwinRule = { density: number } | { denseWidenFactor: number };
@@ -39,7 +40,7 @@ export function scsdcConvPair(spec: ConvNetSpec, rule: TwinRule): ConvPairPlan {
   const sShapes = sparse.layers.map(layerShape);
   const dShapes: LayerShape[] = dense.layers.map(layerShape);
   dense.layers.forEach((d, l) => {
-    if (d.name !== sparse.layers[l].name) throw new Error(`internal: twin layer ${l} is ${d.name}, sparse ${sparse.layers[l].name}`);
+    if (d.name !== at(sparse.layers, l).name) throw new Error(`internal: twin layer ${l} is ${d.name}, sparse ${at(sparse.layers, l).name}`);
   });
   const activeCounts = twinActiveCounts(sShapes, dShapes, sparse.layers.map((d) => d.name));
   return { sparse, dense, activeCounts, denseFanIns: dShapes.map((s) => s.fanIn) };

@@ -39,6 +39,7 @@ import { softmaxCrossEntropy } from '../step';
 import { layerShape, type Blueprint, type BlueprintNode, type WeightLayerDesc } from './arch';
 import { conv2dFilterGrad, conv2dForward, conv2dInputGrad, type FilterGradMode } from './conv';
 import { globalAvgPool, globalAvgPoolBackward, maxPool2x2, maxPool2x2Backward } from './pool';
+import { at } from '../../shared/checked';
 
 export interface ConvNetOptions {
   role: NetRole;
@@ -147,12 +148,12 @@ export class ConvNet implements TrainableNet {
     const shapeOf = (d: WeightLayerDesc): number[] => (d.kind === 'conv' ? [d.k, d.k, d.cin, d.cout] : [d.cin, d.cout]);
     bp.layers.forEach((d, l) => {
       const s = layerShape(d);
-      const p = o.plans[l].shape;
+      const p = at(o.plans, l).shape;
       if (p.fanIn !== s.fanIn || p.fanOut !== s.fanOut) throw new Error(`layer ${d.name}: plan is ${p.fanIn}×${p.fanOut}, kernel needs ${s.fanIn}×${s.fanOut}`);
     });
     // Variables are created inside tidy (see model.ts: the source tensor would otherwise leak).
-    const stored = (l: number, a: Float32Array): tf.Tensor2D => tf.tensor2d(a, [o.plans[l].shape.fanIn, o.plans[l].shape.fanOut]);
-    this.kernels = bp.layers.map((_d, l) => tf.tidy(() => tf.variable(stored(l, o.plans[l].kernel), true)));
+    const stored = (l: number, a: Float32Array): tf.Tensor2D => tf.tensor2d(a, [at(o.plans, l).shape.fanIn, at(o.plans, l).shape.fanOut]);
+    this.kernels = bp.layers.map((_d, l) => tf.tidy(() => tf.variable(stored(l, at(o.plans, l).kernel), true)));
     this.biases = bp.layers.map((d) => (d.bias ? tf.tidy(() => tf.variable(tf.zeros([d.cout]), true)) : undefined));
     this.masked = o.plans.map((p) => p.mask !== undefined);
     this.maskData = o.plans.map((p) => (p.mask ? Float32Array.from(p.mask) : undefined));
@@ -188,7 +189,7 @@ export class ConvNet implements TrainableNet {
       });
     this.graph = compile(bp.nodes);
     this.layerInfo = bp.layers.map((d, l) => {
-      const p = o.plans[l];
+      const p = at(o.plans, l);
       const total = p.shape.fanIn * p.shape.fanOut;
       return {
         name: d.name,
@@ -219,10 +220,10 @@ export class ConvNet implements TrainableNet {
       if (v) params.push({ variable: v, kind: 'bias', layer });
     });
     this.bns.forEach((bn, i) => {
-      params.push({ variable: bn.gamma, kind: 'bn', layer: bnAfter[i] });
-      params.push({ variable: bn.beta, kind: 'bn', layer: bnAfter[i] });
+      params.push({ variable: bn.gamma, kind: 'bn', layer: at(bnAfter, i) });
+      params.push({ variable: bn.beta, kind: 'bn', layer: at(bnAfter, i) });
     });
-    this.activations.forEach((a, i) => a.params.forEach((p) => params.push({ variable: p.variable, kind: 'activation', layer: actAfter[i] })));
+    this.activations.forEach((a, i) => a.params.forEach((p) => params.push({ variable: p.variable, kind: 'activation', layer: at(actAfter, i) })));
     this.params = params;
   }
 
@@ -269,7 +270,7 @@ export class ConvNet implements TrainableNet {
   maskArray(l: number): Float32Array {
     const m = this.maskData[l];
     if (m) return Float32Array.from(m);
-    return new Float32Array(this.layerInfo[l].total).fill(1);
+    return new Float32Array(at(this.layerInfo, l).total).fill(1);
   }
 
   /** The optimizer state of kernel l, one [fanIn, fanOut] row-major array per slot; [] before the first update. */
@@ -289,7 +290,7 @@ export class ConvNet implements TrainableNet {
   updateMask(l: number, drop: Int32Array, grow: Int32Array): void {
     const old = this.maskData[l];
     if (!old) throw new Error(`updateMask: layer ${l} (${this.layerInfo[l]?.name ?? '?'}) is not masked`);
-    const info = this.layerInfo[l];
+    const info = at(this.layerInfo, l);
     const n = info.total;
     const next = Float32Array.from(old);
     for (const i of drop) {
@@ -336,8 +337,8 @@ export class ConvNet implements TrainableNet {
 
   /** Conv layer l's kernel as the 4-D filter [k, k, cIn, cOut] (a view of the stored matrix). */
   private filter(l: number): tf.Tensor4D {
-    const d = this.layers[l];
-    return tf.reshape(this.kernels[l], [d.k, d.k, d.cin, d.cout]);
+    const d = at(this.layers, l);
+    return tf.reshape(at(this.kernels, l), [d.k, d.k, d.cin, d.cout]);
   }
 
   /** x as NHWC: a [N, H, W, C] tensor, or [N, H·W·C] rows holding NHWC images flattened. */
@@ -396,7 +397,7 @@ export class ConvNet implements TrainableNet {
   private runNode(n: RNode, x: tf.Tensor, training: boolean, caches: NodeCache[]): tf.Tensor {
     switch (n.op) {
       case 'conv': {
-        const d = this.layers[n.layer];
+        const d = at(this.layers, n.layer);
         const x4 = x as tf.Tensor4D;
         let y: tf.Tensor = conv2dForward(x4, this.filter(n.layer), d);
         const b = this.biases[n.layer];
@@ -413,9 +414,9 @@ export class ConvNet implements TrainableNet {
         return y;
       }
       case 'bn': {
-        const bn = this.bns[n.index];
+        const bn = at(this.bns, n.index);
         const shape = x.shape;
-        const c = shape[shape.length - 1];
+        const c = at(shape, shape.length - 1);
         const x2 = tf.reshape(x, [-1, c]) as tf.Tensor2D;
         if (!training) return tf.reshape(batchNormEval(x2, bn, this.bnEpsilon, 0), shape);
         if (this.bnFrozen) {
@@ -430,8 +431,8 @@ export class ConvNet implements TrainableNet {
       }
       case 'act': {
         const shape = x.shape;
-        const z = tf.reshape(x, [-1, shape[shape.length - 1]]) as tf.Tensor2D;
-        const a = this.activations[n.index].forward(z);
+        const z = tf.reshape(x, [-1, at(shape, shape.length - 1)]) as tf.Tensor2D;
+        const a = at(this.activations, n.index).forward(z);
         if (training) caches.push({ op: 'act', z, a, shape });
         return tf.reshape(a, shape);
       }
@@ -466,9 +467,9 @@ export class ConvNet implements TrainableNet {
     this.biases.forEach((b, l) => {
       if (b) other.push(sink.biases[l] as tf.Tensor);
     });
-    this.bns.forEach((_b, i) => other.push(...sink.bn[i]));
+    this.bns.forEach((_b, i) => other.push(...at(sink.bn, i)));
     this.activations.forEach((_a, i) => other.push(...(sink.act[i] ?? [])));
-    for (let l = 0; l < this.numLayers; l++) if (!sink.kernels[l]) throw new Error(`internal: no gradient for layer ${this.layers[l].name}`);
+    for (let l = 0; l < this.numLayers; l++) if (!sink.kernels[l]) throw new Error(`internal: no gradient for layer ${at(this.layers, l).name}`);
     return { kernels: sink.kernels, other };
   }
 
@@ -478,7 +479,7 @@ export class ConvNet implements TrainableNet {
     let d: tf.Tensor | undefined = dy;
     for (let i = nodes.length - 1; i >= 0; i--) {
       if (!d) throw new Error('internal: missing upstream gradient');
-      d = this.backNode(nodes[i], caches[i], d, sink, needDx || i > 0);
+      d = this.backNode(at(nodes, i), at(caches, i), d, sink, needDx || i > 0);
     }
     return d;
   }
@@ -487,7 +488,7 @@ export class ConvNet implements TrainableNet {
     switch (n.op) {
       case 'conv': {
         if (c.op !== 'conv') break;
-        const d = this.layers[n.layer];
+        const d = at(this.layers, n.layer);
         const dy4 = dy as tf.Tensor4D;
         sink.kernels[n.layer] = tf.reshape(conv2dFilterGrad(c.x, dy4, d, d.cout, this.filterGrad), [d.k * d.k * d.cin, d.cout]);
         if (this.biases[n.layer]) sink.biases[n.layer] = tf.sum(dy4, [0, 1, 2]);
@@ -502,20 +503,20 @@ export class ConvNet implements TrainableNet {
       }
       case 'bn': {
         if (c.op === 'bnFrozen') {
-          const dy2 = tf.reshape(dy, [-1, c.shape[c.shape.length - 1]]) as tf.Tensor2D;
+          const dy2 = tf.reshape(dy, [-1, at(c.shape, c.shape.length - 1)]) as tf.Tensor2D;
           sink.bn[n.index] = [tf.sum(tf.mul(dy2, c.xhat), 0), tf.sum(dy2, 0)];
           return tf.reshape(tf.mul(dy2, c.scale), c.shape);
         }
         if (c.op !== 'bn') break;
-        const ch = c.shape[c.shape.length - 1];
-        const r = batchNormBackward(tf.reshape(dy, [-1, ch]) as tf.Tensor2D, this.bns[n.index], c.c);
+        const ch = at(c.shape, c.shape.length - 1);
+        const r = batchNormBackward(tf.reshape(dy, [-1, ch]) as tf.Tensor2D, at(this.bns, n.index), c.c);
         sink.bn[n.index] = [r.dGamma, r.dBeta];
         return tf.reshape(r.dx, c.shape);
       }
       case 'act': {
         if (c.op !== 'act') break;
-        const ch = c.shape[c.shape.length - 1];
-        const r = this.activations[n.index].backward(c.z, c.a, tf.reshape(dy, [-1, ch]) as tf.Tensor2D);
+        const ch = at(c.shape, c.shape.length - 1);
+        const r = at(this.activations, n.index).backward(c.z, c.a, tf.reshape(dy, [-1, ch]) as tf.Tensor2D);
         sink.act[n.index] = r.dParams;
         return tf.reshape(r.dz, c.shape);
       }
@@ -555,7 +556,7 @@ export class ConvNet implements TrainableNet {
       logits: fwd.logits,
       backward: (dLogits) => this.backward(dLogits, cache),
       updateMovingStats: () => {
-        for (const s of this.bnStats(cache)) updateMovingStats(this.bns[s.layer], s.mean, s.variance, this.bnMomentum ?? BN_MOMENTUM);
+        for (const s of this.bnStats(cache)) updateMovingStats(at(this.bns, s.layer), s.mean, s.variance, this.bnMomentum ?? BN_MOMENTUM);
       },
     };
   }
@@ -567,7 +568,8 @@ export class ConvNet implements TrainableNet {
 
   /** TrainableNet: stored layout is already mask order ([fanIn, fanOut]). */
   toMaskOrder(l: number, t: tf.Tensor): tf.Tensor {
-    const { fanIn, fanOut } = this.layerInfo[l];
+    const { fanIn, fanOut } = at(this.layerInfo, l);
+
     return t.rank === 2 ? t : tf.reshape(t, [fanIn, fanOut]);
   }
 
@@ -609,9 +611,10 @@ export class ConvNet implements TrainableNet {
       let cur = r;
       for (const n of nodes) {
         if (n.op === 'conv' || n.op === 'dense') {
-          const d = this.layers[n.layer];
+          const d = at(this.layers, n.layer);
           const next = new Uint8Array(d.cout);
-          for (let ci = 0; ci < d.cin; ci++) if (cur[ci]) for (let co = 0; co < d.cout; co++) if (conn[n.layer][ci * d.cout + co]) next[co] = 1;
+          const c = at(conn, n.layer);
+          for (let ci = 0; ci < d.cin; ci++) if (cur[ci]) for (let co = 0; co < d.cout; co++) if (c[ci * d.cout + co]) next[co] = 1;
           reachable[n.layer] = next.reduce((a, b) => a + b, 0);
           cur = next;
         } else if (n.op === 'residual') {
@@ -620,7 +623,7 @@ export class ConvNet implements TrainableNet {
           const s = fwd(n.shortcut, n.from === 'pre' ? p : cur);
           cur = fwd(
             n.post,
-            b.map((v, i) => v | s[i]),
+            b.map((v, i) => v | at(s, i)),
           );
         }
       }
@@ -632,21 +635,23 @@ export class ConvNet implements TrainableNet {
     const back = (nodes: RNode[], live: Uint8Array): Uint8Array => {
       let cur = live;
       for (let i = nodes.length - 1; i >= 0; i--) {
-        const n = nodes[i];
+        const n = at(nodes, i);
         if (n.op === 'conv' || n.op === 'dense') {
-          const d = this.layers[n.layer];
+          const d = at(this.layers, n.layer);
           noOutgoing[n.layer] = cur.reduce((a, v) => a + (v ? 0 : 1), 0);
           const prev = new Uint8Array(d.cin);
-          for (let ci = 0; ci < d.cin; ci++) for (let co = 0; co < d.cout && !prev[ci]; co++) if (cur[co] && conn[n.layer][ci * d.cout + co]) prev[ci] = 1;
+          const c = at(conn, n.layer);
+          for (let ci = 0; ci < d.cin; ci++) for (let co = 0; co < d.cout && !prev[ci]; co++) if (cur[co] && c[ci * d.cout + co]) prev[ci] = 1;
+
           cur = prev;
         } else if (n.op === 'residual') {
           const sum = back(n.post, cur);
           const dp = back(n.body, sum);
           const ds = back(n.shortcut, sum);
-          if (n.from === 'pre') cur = back(n.pre, dp.map((v, j) => v | ds[j]));
+          if (n.from === 'pre') cur = back(n.pre, dp.map((v, j) => v | at(ds, j)));
           else {
             const fromPre = back(n.pre, dp);
-            cur = fromPre.map((v, j) => v | ds[j]);
+            cur = fromPre.map((v, j) => v | at(ds, j));
           }
         }
       }
@@ -662,7 +667,7 @@ export class ConvNet implements TrainableNet {
     const out: { layer: number; mean: tf.Tensor1D; variance: tf.Tensor1D }[] = [];
     const walk = (nodes: RNode[], caches: NodeCache[]): void => {
       nodes.forEach((n, i) => {
-        const c = caches[i];
+        const c = at(caches, i);
         if (n.op === 'bn' && c.op === 'bn') out.push({ layer: n.index, mean: c.c.mean, variance: c.c.variance });
         else if (n.op === 'residual' && c.op === 'residual') {
           walk(n.pre, c.pre);

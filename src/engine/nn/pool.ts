@@ -22,12 +22,14 @@ export function maxPool2x2Backward(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tensor
   const corner = (a: number, b: number): tf.Tensor => tf.stridedSlice(x, [0, a, b, 0], [n, a + 2 * (ho - 1) + 1, b + 2 * (wo - 1) + 1, c], [1, 2, 2, 1]);
   let taken: tf.Tensor = tf.zerosLike(y);
   const parts: tf.Tensor[] = [];
-  for (const [a, b] of [
+  const corners: ReadonlyArray<readonly [number, number]> = [
     [0, 0],
     [0, 1],
     [1, 0],
     [1, 1],
-  ]) {
+  ];
+  for (const [a, b] of corners) {
+
     const first = tf.mul(tf.cast(tf.equal(corner(a, b), y), 'float32'), tf.sub(1, taken));
     taken = tf.add(taken, first);
     parts.push(tf.mul(dy, first));

@@ -12,6 +12,7 @@ import { BN_MOMENTUM, updateMovingStats } from '../layers';
 import type { Optimizer, Param } from '../optimizers';
 import { softmaxCrossEntropy } from '../step';
 import type { ConvNet } from './convnet';
+import { at } from '../../shared/checked';
 
 export interface ConvBatch {
   /** [N, H, W, C] or flattened NHWC rows. */
@@ -45,9 +46,10 @@ export function convGradients(net: ConvNet, batch: ConvBatch, coupledL2 = 0): Co
 export function convNormTensor(net: ConvNet, g: ConvGrads): tf.Tensor1D {
   return tf.concat(
     g.kernelRaw.map((raw, l) => {
-      const { fanIn, fanOut } = net.layerInfo[l];
+      const { fanIn, fanOut } = at(net.layerInfo, l);
+
       const view = (t: tf.Tensor): tf.Tensor2D => tf.reshape(t, [fanIn, fanOut]);
-      return layerNormTensor(view(raw), net.masked[l] ? view(g.kernelMasked[l]) : undefined);
+      return layerNormTensor(view(raw), net.masked[l] ? view(at(g.kernelMasked, l)) : undefined);
     }),
   ) as tf.Tensor1D;
 }
@@ -60,7 +62,7 @@ export function convLayerSteps(net: ConvNet, batch: ConvBatch, coupledL2 = 0): {
   });
   const values = v.dataSync();
   v.dispose();
-  return { loss: values[0], layers: decodeLayerNorms(values, 1, net.layerInfo.map((i) => i.active)) };
+  return { loss: at(values, 0), layers: decodeLayerNorms(values, 1, net.layerInfo.map((i) => i.active)) };
 }
 
 /** The optimizer's parameter list: decoupled decay on kernels only (as step.optimizerParams). */
@@ -87,11 +89,11 @@ export function convTrainStep(net: ConvNet, opt: Optimizer, params: Param[], bat
       if (m) mass.push(tf.reshape(m, [1]));
       if (net.masks[l]) net.kernel(l).assign(net.applyMask(l, net.kernel(l)));
     }
-    for (const s of g.bnStats) updateMovingStats(net.bns[s.layer], s.mean, s.variance, net.bnMomentum ?? BN_MOMENTUM);
+    for (const s of g.bnStats) updateMovingStats(at(net.bns, s.layer), s.mean, s.variance, net.bnMomentum ?? BN_MOMENTUM);
     return tf.concat([tf.reshape(g.loss, [1]), norms, ...mass]);
   });
   const values = v.dataSync();
   v.dispose();
   const L = net.numLayers;
-  return { loss: values[0], layers: decodeLayerNorms(values, 1, net.layerInfo.map((i) => i.active)), prunedMass: Array.from(values.slice(1 + 4 * L)) };
+  return { loss: at(values, 0), layers: decodeLayerNorms(values, 1, net.layerInfo.map((i) => i.active)), prunedMass: Array.from(values.slice(1 + 4 * L)) };
 }

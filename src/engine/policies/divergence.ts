@@ -8,6 +8,7 @@ import type { Alert } from '../../shared/protocol';
 import type { LoopHook, NetRun } from '../loop';
 import type { StepResult } from '../step';
 import type { NetEvaluator } from './evaluation';
+import { at } from '../../shared/checked';
 
 export interface DivergenceOptions {
   onNan: 'stop' | 'continue';
@@ -17,7 +18,7 @@ export interface DivergenceOptions {
 }
 
 function what(r: NetRun, nonFinite: NonNullable<StepResult['nonFinite']>): string {
-  const where = typeof nonFinite.where === 'number' ? r.net.layerInfo[nonFinite.where].name : nonFinite.where;
+  const where = typeof nonFinite.where === 'number' ? at(r.net.layerInfo, nonFinite.where).name : nonFinite.where;
   return `non-finite ${where === 'loss' ? 'loss' : `gradient (${where})`}`;
 }
 

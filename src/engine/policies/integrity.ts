@@ -5,6 +5,7 @@
  */
 import type { Alert } from '../../shared/protocol';
 import type { LoopHook } from '../loop';
+import { at } from '../../shared/checked';
 
 export function integrityPolicy(onAlert: (a: Alert) => void): LoopHook {
   return {
@@ -12,7 +13,7 @@ export function integrityPolicy(onAlert: (a: Alert) => void): LoopHook {
       for (const iv of res.integrity) {
         const a = r.alerts.integrity(s.step, iv.layer, iv.value);
         if (a) onAlert(a);
-        s.stop(`mask integrity violated in the ${r.role} net, layer ${r.net.layerInfo[iv.layer].name}, at step ${s.step}`, true);
+        s.stop(`mask integrity violated in the ${r.role} net, layer ${at(r.net.layerInfo, iv.layer).name}, at step ${s.step}`, true);
       }
     },
   };

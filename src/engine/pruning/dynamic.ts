@@ -27,6 +27,7 @@ import type { DynamicSparsityConfig } from '../../shared/experiment';
 import type { MaskUpdate, MaskUpdateLayer } from '../../shared/protocol';
 import type { Rng } from '../../shared/rng';
 import { topKMask } from './select';
+import { at } from '../../shared/checked';
 
 /** Standard deviation of the drop-score noise, the reference's default (`sparsity.dynamic.noise`). */
 export const DEFAULT_DROP_NOISE = 1e-5;
@@ -107,7 +108,8 @@ export function planDropGrow(layer: LayerUpdateInput, fraction: number, noise: n
   for (let i = 0; i < n; i++) if (mask[i] !== 0) ones++;
   const nDrop = dropCount(ones, fraction);
   const score = new Float64Array(n);
-  for (let i = 0; i < n; i++) score[i] = (mask[i] !== 0 ? Math.abs(weights[i]) : 0) + (noise > 0 ? noise * rng.normal() : 0);
+  if (weights.length !== n || (growScore && growScore.length !== n)) throw new RangeError(`drop/grow: a mask of ${n} with ${weights.length} weights${growScore ? ` and ${growScore.length} grow scores` : ''}`);
+  for (let i = 0; i < n; i++) score[i] = (mask[i] !== 0 ? Math.abs(weights[i]!) : 0) + (noise > 0 ? noise * rng.normal() : 0);
   const keep = topKMask(score, ones - nDrop);
   const drop: number[] = [];
   const revive: number[] = [];
@@ -118,7 +120,8 @@ export function planDropGrow(layer: LayerUpdateInput, fraction: number, noise: n
   const grow: number[] = [];
   if (nDrop > 0) {
     const g = new Float64Array(n);
-    if (growScore) for (let i = 0; i < n; i++) g[i] = Math.abs(growScore[i]);
+    if (growScore) for (let i = 0; i < n; i++) g[i] = Math.abs(growScore[i]!);
+
     else for (let i = 0; i < n; i++) g[i] = rng.next();
     const chosen = topKMask(g, nDrop, keep);
     for (let i = 0; i < n; i++) if (chosen[i] !== 0) grow.push(i);
@@ -202,13 +205,13 @@ export function applyDynamicUpdate(
     let score: ArrayLike<number> | undefined = o.growScores?.[l];
     if (!score && d.method === 'rigl') {
       const grad = net.denseKernelGradient(l, batch);
-      if (lambda > 0) for (let i = 0; i < grad.length; i++) grad[i] += lambda * weights[i];
+      if (lambda > 0) for (let i = 0; i < grad.length; i++) grad[i]! += lambda * weights[i]!;
       score = grad;
     }
     return planDropGrow({ mask: net.maskArray(l), weights, ...(score ? { growScore: score } : {}) }, fraction, noise, rng);
   });
   for (const [p, l] of moving.entries()) {
-    const u = plans[p];
+    const u = at(plans, p);
     if (u.drop.length > 0) net.updateMask(l, u.drop, u.revive.length > 0 ? Int32Array.from([...u.grow, ...u.revive]) : u.grow);
     layers.push(updateNumbers(net, l, u, initial[l] as Float32Array));
   }

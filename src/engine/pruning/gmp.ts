@@ -18,6 +18,7 @@ import type { GmpConfig, PruningScope } from '../../shared/experiment';
 import type { MaskUpdate, MaskUpdateLayer } from '../../shared/protocol';
 import { selectGlobal, topKMask } from './select';
 import { updateNumbers, type DynamicModel } from './dynamic';
+import { at } from '../../shared/checked';
 
 export const DEFAULT_GMP: GmpConfig = { begin: 0, end: 0.75, every: 100, initialDensity: 1 };
 
@@ -70,8 +71,10 @@ export function planPrune(mask: ArrayLike<number>, weights: ArrayLike<number>, k
   const n = mask.length;
   const mag = new Float64Array(n);
   const inactive = new Uint8Array(n);
+  if (weights.length !== n) throw new RangeError(`gmp: ${weights.length} weights for a mask of ${n}`);
   for (let i = 0; i < n; i++) {
-    mag[i] = Math.abs(weights[i]);
+    mag[i] = Math.abs(weights[i]!);
+
     if (mask[i] === 0) inactive[i] = 1;
   }
   const kept = topKMask(mag, keep, inactive);
@@ -105,8 +108,8 @@ export class GradualPruning {
     let drops: Int32Array[];
     if (this.scope === 'global') {
       const n = masks.reduce((a, m) => a + m.length, 0);
-      const kI = layers.reduce((a, l) => a + this.initialCounts[l], 0);
-      const kF = layers.reduce((a, l) => a + this.finalCounts[l], 0);
+      const kI = layers.reduce((a, l) => a + at(this.initialCounts, l), 0);
+      const kF = layers.reduce((a, l) => a + at(this.finalCounts, l), 0);
       const keep = gmpKept(n, kI, kF, g, this.timing);
       const kept = selectGlobal(
         weights.map((w) => w.map(Math.abs)),
@@ -115,20 +118,22 @@ export class GradualPruning {
       );
       drops = masks.map((m, i) => {
         const d: number[] = [];
-        for (let j = 0; j < m.length; j++) if (m[j] !== 0 && kept[i][j] === 0) d.push(j);
+        const k = at(kept, i);
+        for (let j = 0; j < m.length; j++) if (m[j] !== 0 && k[j] === 0) d.push(j);
+
         return Int32Array.from(d);
       });
     } else {
       drops = layers.map((l, i) => {
-        const keep = gmpKept(masks[i].length, this.initialCounts[l], this.finalCounts[l], g, this.timing);
-        return planPrune(masks[i], weights[i], Math.min(keep, activeBefore[i]));
+        const keep = gmpKept(at(masks, i).length, at(this.initialCounts, l), at(this.finalCounts, l), g, this.timing);
+        return planPrune(at(masks, i), at(weights, i), Math.min(keep, at(activeBefore, i)));
       });
     }
     const total = drops.reduce((a, d) => a + d.length, 0);
     if (total === 0) return undefined;
     const out: MaskUpdateLayer[] = [];
     layers.forEach((l, i) => {
-      const drop = drops[i];
+      const drop = at(drops, i);
       if (drop.length > 0) net.updateMask(l, drop, new Int32Array(0));
       out.push(updateNumbers(net, l, { drop, grow: new Int32Array(0), revive: new Int32Array(0) }, this.initial[l] as Float32Array));
     });

@@ -26,6 +26,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from '../../shared/experiment';
 import type { MaskedMLP } from '../model';
 import type { Batch } from '../step';
+import { at } from '../../shared/checked';
 
 /** Softmax temperature of the published GraSP code (both the gradient and the Hessian pass). */
 export const GRASP_TEMPERATURE = 200;
@@ -78,34 +79,34 @@ function pass(net: MaskedMLP, batch: Batch, T: number, dir?: tf.Tensor2D[]): Pas
   for (let l = 0; l < H; l++) {
     hs.push(h);
     rhs.push(rh);
-    const units = V[l].shape[0];
-    const z = tf.add(tf.matMul(V[l], h), tf.reshape(net.biases[l], [units, 1])) as tf.Tensor2D;
-    const a = net.activations[l].forward(z);
+    const units = at(V, l).shape[0];
+    const z = tf.add(tf.matMul(at(V, l), h), tf.reshape(at(net.biases, l), [units, 1])) as tf.Tensor2D;
+    const a = at(net.activations, l).forward(z);
     zs.push(z);
     as.push(a);
     let rz: tf.Tensor2D | undefined;
     if (dir) {
-      rz = tf.matMul(dir[l], h) as tf.Tensor2D;
-      if (rh) rz = tf.add(rz, tf.matMul(V[l], rh)) as tf.Tensor2D;
+      rz = tf.matMul(at(dir, l), h) as tf.Tensor2D;
+      if (rh) rz = tf.add(rz, tf.matMul(at(V, l), rh)) as tf.Tensor2D;
     }
     rzs.push(rz);
-    const ra = rz ? net.activations[l].backward(z, a, rz).dz : undefined;
+    const ra = rz ? at(net.activations, l).backward(z, a, rz).dz : undefined;
     const skip = net.skips[l];
     h = skip ? (tf.add(a, h) as tf.Tensor2D) : a;
     if (dir) rh = skip && rh ? (tf.add(ra as tf.Tensor2D, rh) as tf.Tensor2D) : ra;
   }
   hs.push(h);
   rhs.push(rh);
-  const C = V[H].shape[0];
-  const logitsT = tf.add(tf.matMul(V[H], h), tf.reshape(net.biases[H], [C, 1])) as tf.Tensor2D;
+  const C = at(V, H).shape[0];
+  const logitsT = tf.add(tf.matMul(at(V, H), h), tf.reshape(at(net.biases, H), [C, 1])) as tf.Tensor2D;
   const yT = tf.transpose(batch.y) as tf.Tensor2D;
   // Softmax over classes (axis 0 in the unit-major layout).
   const p = tf.transpose(tf.softmax(tf.transpose(tf.div(logitsT, T)) as tf.Tensor2D)) as tf.Tensor2D;
   let delta = tf.div(tf.sub(p, yT), n * T) as tf.Tensor2D;
   let rdelta: tf.Tensor2D | undefined;
   if (dir) {
-    let rlog = tf.matMul(dir[H], h) as tf.Tensor2D;
-    if (rh) rlog = tf.add(rlog, tf.matMul(V[H], rh)) as tf.Tensor2D;
+    let rlog = tf.matMul(at(dir, H), h) as tf.Tensor2D;
+    if (rh) rlog = tf.add(rlog, tf.matMul(at(V, H), rh)) as tf.Tensor2D;
     const rs = tf.div(rlog, T);
     const mean = tf.sum(tf.mul(p, rs), 0, true);
     rdelta = tf.div(tf.mul(p, tf.sub(rs, mean)), n * T) as tf.Tensor2D;
@@ -119,15 +120,15 @@ function pass(net: MaskedMLP, batch: Batch, T: number, dir?: tf.Tensor2D[]): Pas
     if (l < H) {
       // delta for hidden layer l from the total upstream gradient w.r.t. h_l.
       const dh = dhUp as tf.Tensor2D;
-      delta = net.activations[l].backward(zs[l], as[l], dh).dz;
+      delta = at(net.activations, l).backward(at(zs, l), at(as, l), dh).dz;
       if (dir) {
-        let rd = net.activations[l].backward(zs[l], as[l], rdhUp as tf.Tensor2D).dz;
-        const f2 = secondDerivative(net.activations[l].kind, zs[l], as[l]);
+        let rd = at(net.activations, l).backward(at(zs, l), at(as, l), rdhUp as tf.Tensor2D).dz;
+        const f2 = secondDerivative(at(net.activations, l).kind, at(zs, l), at(as, l));
         if (f2) rd = tf.add(rd, tf.mul(tf.mul(f2, rzs[l] as tf.Tensor2D), dh)) as tf.Tensor2D;
         rdelta = rd;
       }
     }
-    const hin = hs[l];
+    const hin = at(hs, l);
     const hinRow = tf.transpose(hin) as tf.Tensor2D; // [n, in]
     dV[l] = tf.matMul(delta, hinRow) as tf.Tensor2D;
     if (dir) {
@@ -137,10 +138,10 @@ function pass(net: MaskedMLP, batch: Batch, T: number, dir?: tf.Tensor2D[]): Pas
       rdV[l] = r;
     }
     if (l > 0) {
-      const Vt = tf.transpose(V[l]) as tf.Tensor2D;
+      const Vt = tf.transpose(at(V, l)) as tf.Tensor2D;
       let dh = tf.matMul(Vt, delta) as tf.Tensor2D;
       let rdh: tf.Tensor2D | undefined;
-      if (dir) rdh = tf.add(tf.matMul(tf.transpose(dir[l]), delta), tf.matMul(Vt, rdelta as tf.Tensor2D)) as tf.Tensor2D;
+      if (dir) rdh = tf.add(tf.matMul(tf.transpose(at(dir, l)), delta), tf.matMul(Vt, rdelta as tf.Tensor2D)) as tf.Tensor2D;
       // h_{l−1} is the output of hidden layer l−1; if hidden layer l has a skip, h_l = a_l + h_{l−1}.
       if (l < H && net.skips[l]) {
         dh = tf.add(dh, dhUp as tf.Tensor2D) as tf.Tensor2D;
@@ -167,7 +168,7 @@ function meanOver(batches: Batch[], f: (b: Batch) => tf.Tensor2D[]): tf.Tensor2D
   let total = 0;
   for (const b of batches) {
     const parts = f(b).map((t) => tf.mul(t, b.n) as tf.Tensor2D);
-    sums = sums ? sums.map((s, l) => tf.add(s, parts[l]) as tf.Tensor2D) : parts;
+    sums = sums ? sums.map((s, l) => tf.add(s, at(parts, l)) as tf.Tensor2D) : parts;
     total += b.n;
   }
   return (sums as tf.Tensor2D[]).map((s) => tf.div(s, total) as tf.Tensor2D);
@@ -187,7 +188,7 @@ export function graspScores(net: MaskedMLP, batches: Batch[], T: number = GRASP_
   const scores = hg.map((h, l) => {
     const w = net.kernelArray(l);
     const s = new Float64Array(w.length);
-    for (let i = 0; i < w.length; i++) s[i] = -w[i] * h[i];
+    for (let i = 0; i < w.length; i++) s[i] = -w[i]! * h[i]!;
     return s;
   });
   return { scores, g, hg };

@@ -22,6 +22,7 @@
  */
 import { activePaths, plansFrom, type LayerMaskPlan, type LayerShape } from '../masks';
 import { topKMask } from './select';
+import { at } from '../../shared/checked';
 
 export const GUARD_SHARE_FLOOR = 0.1;
 export const GUARD_MAX_ROUNDS = 20;
@@ -91,19 +92,19 @@ export function layersAtRisk(
   const flowing = s.some((v) => v > 0);
   const out: { layer: number; reason: 'empty' | 'no-path' | 'low-share' | 'no-flow' }[] = [];
   for (let l = 0; l < L; l++) {
-    if (countOf(masks[l]) === 0) out.push({ layer: l, reason: 'empty' });
+    if (countOf(at(masks, l)) === 0) out.push({ layer: l, reason: 'empty' });
     // The first layer where the path breaks (the layers after it are cut off because of it).
     else if (l === paths.brokenLayer) out.push({ layer: l, reason: 'no-path' });
-    else if (flowing && s[l] < floor / L) out.push({ layer: l, reason: 'low-share' });
+    else if (flowing && s[l]! < floor / L) out.push({ layer: l, reason: 'low-share' });
   }
   if (!flowing && out.length === 0) {
     // Paths exist but no gradient flows at all (e.g. every path runs through units relu keeps at 0):
     // the bottleneck is the layer with the fewest active weights per output unit.
     let worst = 0;
-    for (let l = 1; l < L; l++) if (countOf(masks[l]) / shapes[l].fanOut < countOf(masks[worst]) / shapes[worst].fanOut) worst = l;
+    for (let l = 1; l < L; l++) if (countOf(at(masks, l)) / at(shapes, l).fanOut < countOf(at(masks, worst)) / at(shapes, worst).fanOut) worst = l;
     out.push({ layer: worst, reason: 'no-flow' });
   }
-  return out.sort((a, b) => s[a.layer] - s[b.layer] || a.layer - b.layer);
+  return out.sort((a, b) => at(s, a.layer) - at(s, b.layer) || a.layer - b.layer);
 }
 
 export function egfGuard(input: GuardInput): GuardResult {
@@ -123,22 +124,22 @@ export function egfGuard(input: GuardInput): GuardResult {
     const riskSet = new Set(risk.map((r) => r.layer));
     let moved = false;
     for (const { layer: to } of risk) {
-      const n = shapes[to].fanIn * shapes[to].fanOut;
-      const k = countOf(masks[to]);
-      let want = Math.min(n - k, Math.max(shapes[to].fanOut, k));
-      const donors = [...shapes.keys()].filter((l) => !riskSet.has(l)).sort((a, b) => s[b] - s[a] || countOf(masks[b]) - countOf(masks[a]) || a - b);
+      const n = at(shapes, to).fanIn * at(shapes, to).fanOut;
+      const k = countOf(at(masks, to));
+      let want = Math.min(n - k, Math.max(at(shapes, to).fanOut, k));
+      const donors = [...shapes.keys()].filter((l) => !riskSet.has(l)).sort((a, b) => at(s, b) - at(s, a) || countOf(at(masks, b)) - countOf(at(masks, a)) || a - b);
       for (const from of donors) {
         if (want <= 0) break;
-        const kd = countOf(masks[from]);
+        const kd = countOf(at(masks, from));
         const give = Math.min(want, Math.floor(kd / 2));
         if (give <= 0) continue;
-        const active = masks[to];
-        const add = topKMask(ranking[to], give, active);
+        const active = at(masks, to);
+        const add = topKMask(at(ranking, to), give, active);
         const grown = Float32Array.from(active);
         for (let i = 0; i < grown.length; i++) if (add[i] !== 0) grown[i] = 1;
-        const donorMask = masks[from];
+        const donorMask = at(masks, from);
         const inactive = donorMask.map((v) => (v === 0 ? 1 : 0));
-        const kept = topKMask(ranking[from], kd - give, inactive);
+        const kept = topKMask(at(ranking, from), kd - give, inactive);
         masks = masks.map((m, l) => (l === to ? grown : l === from ? kept : m));
         moves.push({ round, to, from, count: give });
         want -= give;

@@ -18,6 +18,7 @@ import { graspScores } from './grasp';
 import { selectGlobal, selectLayerwise } from './select';
 import { snipScores } from './snip';
 import { synflowMasks } from './synflow';
+import { at } from '../../shared/checked';
 
 export type Criterion = 'snip' | 'grasp' | 'synflow';
 
@@ -197,10 +198,10 @@ export function guardPlans(
 /** One run-log line about what the guard found and did. */
 export function guardSummary(r: GuardResult, names: string[]): string {
   const pct = (v: number): string => `${(100 * v).toPrecision(2)}%`;
-  const before = names.map((n, l) => `${n} ${pct(r.sharesBefore[l])}`).join(', ');
+  const before = names.map((n, l) => `${n} ${pct(at(r.sharesBefore, l))}`).join(', ');
   if (!r.changed) return `collapse guard (egf): no layer at risk; shares of the masked gradient flow at init: ${before}`;
   const risk = r.atRiskBefore.map((x) => `${names[x.layer]} (${x.reason})`).join(', ');
   const moved = r.moves.map((m) => `${m.count} ${names[m.from]}→${names[m.to]}`).join(', ');
-  const after = names.map((n, l) => `${n} ${pct(r.sharesAfter[l])}`).join(', ');
+  const after = names.map((n, l) => `${n} ${pct(at(r.sharesAfter, l))}`).join(', ');
   return `collapse guard (egf): at risk ${risk}; moved ${moved}; shares at init ${before} → ${after}${r.resolved ? '' : ' (still at risk after the last round)'}`;
 }

@@ -10,6 +10,7 @@
  * Selection is O(n) (quickselect of the k-th largest value, then one scan), so SynFlow's 100 rounds
  * over paper-size layers (≈ 10⁷ weights) stay cheap; no sort of the whole score vector.
  */
+import { at } from '../../shared/checked';
 
 /** Scores as ranked: NaN → −∞. */
 function rankValue(v: number): number {
@@ -24,23 +25,23 @@ function kthLargest(values: Float64Array, k: number): number {
   while (lo < hi) {
     // Median of three as pivot (deterministic).
     const mid = (lo + hi) >>> 1;
-    const a = values[lo];
-    const b = values[mid];
-    const c = values[hi];
+    const a = values[lo]!;
+    const b = values[mid]!;
+    const c = values[hi]!;
     const pivot = a > b ? (b > c ? b : a > c ? c : a) : a > c ? a : b > c ? c : b;
     // Three-way partition, descending: [lo, lt) > pivot, [lt, gt] == pivot, (gt, hi] < pivot.
     let lt = lo;
     let gt = hi;
     let i = lo;
     while (i <= gt) {
-      const v = values[i];
+      const v = values[i]!;
       if (v > pivot) {
-        values[i] = values[lt];
+        values[i] = values[lt]!;
         values[lt] = v;
         lt++;
         i++;
       } else if (v < pivot) {
-        values[i] = values[gt];
+        values[i] = values[gt]!;
         values[gt] = v;
         gt--;
       } else {
@@ -51,7 +52,7 @@ function kthLargest(values: Float64Array, k: number): number {
     else if (target > gt) lo = gt + 1;
     else return pivot;
   }
-  return values[lo];
+  return at(values, lo);
 }
 
 /**
@@ -79,14 +80,14 @@ export function topKMask(scores: ArrayLike<number>, k: number, exclude?: ArrayLi
     }
     const vals = new Float64Array(size);
     let j = 0;
-    for (let i = 0; i < n; i++) if (inTier(i)) vals[j++] = rankValue(scores[i]);
+    for (let i = 0; i < n; i++) if (inTier(i)) vals[j++] = rankValue(scores[i]!);
     const t = kthLargest(vals, want);
     let kept = 0;
-    for (let i = 0; i < n; i++) if (inTier(i) && rankValue(scores[i]) > t) {
+    for (let i = 0; i < n; i++) if (inTier(i) && rankValue(scores[i]!) > t) {
       mask[i] = 1;
       kept++;
     }
-    for (let i = 0; i < n && kept < want; i++) if (inTier(i) && rankValue(scores[i]) === t) {
+    for (let i = 0; i < n && kept < want; i++) if (inTier(i) && rankValue(scores[i]!) === t) {
       mask[i] = 1;
       kept++;
     }
@@ -102,7 +103,7 @@ export function topKMask(scores: ArrayLike<number>, k: number, exclude?: ArrayLi
 
 /** Per layer: keep exactly counts[l] of layer l's scores. */
 export function selectLayerwise(scores: ArrayLike<number>[], counts: number[], exclude?: ArrayLike<number>[]): Float32Array[] {
-  return scores.map((s, l) => topKMask(s, counts[l], exclude?.[l]));
+  return scores.map((s, l) => topKMask(s, at(counts, l), exclude?.[l]));
 }
 
 /** Over all layers at once (layer 0's positions first): keep exactly `total`, split back per layer. */
@@ -112,7 +113,7 @@ export function selectGlobal(scores: ArrayLike<number>[], total: number, exclude
   const ex = exclude ? new Uint8Array(n) : undefined;
   let o = 0;
   scores.forEach((s, l) => {
-    for (let i = 0; i < s.length; i++) all[o + i] = s[i];
+    for (let i = 0; i < s.length; i++) all[o + i] = s[i]!;
     const e = exclude?.[l];
     if (ex && e) for (let i = 0; i < s.length; i++) ex[o + i] = e[i] !== 0 ? 1 : 0;
     o += s.length;

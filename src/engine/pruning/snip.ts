@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainableNet } from '../net';
 import { gradients, rawTensor, type Batch } from '../step';
+import { at } from '../../shared/checked';
 
 /** Mean-loss kernel gradients over `batches`, as [fanIn, fanOut] row-major arrays (masks.ts layout). */
 export function meanKernelGradients(net: TrainableNet, batches: Batch[]): Float32Array[] {
@@ -20,7 +21,7 @@ export function meanKernelGradients(net: TrainableNet, batches: Batch[]): Float3
     for (const b of batches) {
       const g = gradients(net, b, 0);
       const weighted = g.kernelRaw.map((t, l) => tf.mul(rawTensor(net, l, t), b.n));
-      sums = sums ? sums.map((s, l) => tf.add(s, weighted[l])) : weighted;
+      sums = sums ? sums.map((s, l) => tf.add(s, at(weighted, l))) : weighted;
       total += b.n;
     }
     // Stored layout → mask order [fanIn, fanOut].
@@ -37,7 +38,7 @@ export function snipScores(net: TrainableNet, batches: Batch[]): Float64Array[] 
   return g.map((gl, l) => {
     const w = net.kernelArray(l);
     const s = new Float64Array(w.length);
-    for (let i = 0; i < w.length; i++) s[i] = Math.abs(w[i] * gl[i]);
+    for (let i = 0; i < w.length; i++) s[i] = Math.abs(w[i]! * gl[i]!);
     return s;
   });
 }

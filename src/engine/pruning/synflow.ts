@@ -22,6 +22,7 @@ import type { Activation } from '../../shared/experiment';
 import { PRELU_INIT_SLOPE, SRELU_INIT } from '../activations';
 import type { LayerShape } from '../masks';
 import { selectGlobal, selectLayerwise } from './select';
+import { at } from '../../shared/checked';
 
 export interface SynflowNet {
   shapes: LayerShape[];
@@ -76,58 +77,59 @@ export function synflowScores(net: SynflowNet, masks: ArrayLike<number>[]): Floa
   const L = net.shapes.length;
   const c = net.batchNormEpsilon !== undefined ? 1 / Math.sqrt(1 + net.batchNormEpsilon) : 1;
   const scale = (l: number): number => (l < L - 1 ? c : 1);
-  const skip = (l: number): boolean => l < L - 1 && net.skips[l] && net.shapes[l].fanIn === net.shapes[l].fanOut;
+  const skip = (l: number): boolean => l < L - 1 && at(net.skips, l) && at(net.shapes, l).fanIn === at(net.shapes, l).fanOut;
+
   const act = synflowActivation(net.activation ?? 'relu');
   // Forward: u[l] is the input vector of weight layer l; z[l] the pre-activation of hidden layer l.
-  const u: Float64Array[] = [new Float64Array(net.shapes[0].fanIn).fill(1)];
+  const u: Float64Array[] = [new Float64Array(at(net.shapes, 0).fanIn).fill(1)];
   const z: Float64Array[] = [];
   for (let l = 0; l < L; l++) {
-    const { fanIn, fanOut } = net.shapes[l];
-    const w = net.kernels[l];
-    const m = masks[l];
-    const prev = u[l];
+    const { fanIn, fanOut } = at(net.shapes, l);
+    const w = at(net.kernels, l);
+    const m = at(masks, l);
+    const prev = at(u, l);
     const out = new Float64Array(fanOut);
     for (let i = 0; i < fanIn; i++) {
-      const ui = prev[i];
+      const ui = prev[i]!;
       if (ui === 0) continue;
       const row = i * fanOut;
-      for (let j = 0; j < fanOut; j++) if (m[row + j] !== 0) out[j] += ui * Math.abs(w[row + j]);
+      for (let j = 0; j < fanOut; j++) if (m[row + j] !== 0) out[j]! += ui * Math.abs(w[row + j]!);
     }
     const s = scale(l);
-    if (s !== 1) for (let j = 0; j < fanOut; j++) out[j] *= s;
+    if (s !== 1) for (let j = 0; j < fanOut; j++) out[j]! *= s;
     if (l < L - 1) {
       z.push(Float64Array.from(out));
-      for (let j = 0; j < fanOut; j++) out[j] = act.f(out[j]);
+      for (let j = 0; j < fanOut; j++) out[j] = act.f(out[j]!);
     }
-    if (skip(l)) for (let j = 0; j < fanOut; j++) out[j] += prev[j];
+    if (skip(l)) for (let j = 0; j < fanOut; j++) out[j]! += prev[j]!;
     u.push(out);
   }
   // Backward: dh is ∂R/∂h_l for the output of weight layer l (the logits for l = L − 1).
   const scores: Float64Array[] = new Array<Float64Array>(L);
-  let dh = new Float64Array(net.shapes[L - 1].fanOut).fill(1);
+  let dh = new Float64Array(at(net.shapes, L - 1).fanOut).fill(1);
   for (let l = L - 1; l >= 0; l--) {
-    const { fanIn, fanOut } = net.shapes[l];
-    const w = net.kernels[l];
-    const m = masks[l];
+    const { fanIn, fanOut } = at(net.shapes, l);
+    const w = at(net.kernels, l);
+    const m = at(masks, l);
     const s = scale(l);
     const dz = new Float64Array(fanOut);
     const zl = l < L - 1 ? z[l] : undefined;
-    for (let j = 0; j < fanOut; j++) dz[j] = s * dh[j] * (zl ? act.df(zl[j]) : 1);
+    for (let j = 0; j < fanOut; j++) dz[j] = s * dh[j]! * (zl ? act.df(zl[j]!) : 1);
     const sc = new Float64Array(fanIn * fanOut);
     const din = new Float64Array(fanIn);
-    const prev = u[l];
+    const prev = at(u, l);
     for (let i = 0; i < fanIn; i++) {
       const row = i * fanOut;
       let acc = 0;
       for (let j = 0; j < fanOut; j++) {
         if (m[row + j] === 0) continue;
-        const a = Math.abs(w[row + j]);
-        sc[row + j] = a * prev[i] * dz[j];
-        acc += a * dz[j];
+        const a = Math.abs(w[row + j]!);
+        sc[row + j] = a * prev[i]! * dz[j]!;
+        acc += a * dz[j]!;
       }
       din[i] = acc;
     }
-    if (skip(l)) for (let i = 0; i < fanIn; i++) din[i] += dh[i];
+    if (skip(l)) for (let i = 0; i < fanIn; i++) din[i]! += dh[i]!;
     scores[l] = sc;
     dh = din;
   }
@@ -157,7 +159,7 @@ export function synflowMasks(net: SynflowNet, counts: number[], scope: 'layerwis
     const pruned = masks.map((m) => m.map((v) => (v === 0 ? 1 : 0)));
     masks =
       scope === 'layerwise'
-        ? selectLayerwise(scores, sizes.map((n, l) => synflowKeep(n, counts[l], r, rounds)), pruned)
+        ? selectLayerwise(scores, sizes.map((n, l) => synflowKeep(n, at(counts, l), r, rounds)), pruned)
         : selectGlobal(scores, synflowKeep(nAll, kAll, r, rounds), pruned);
   }
   return { masks, scores };
