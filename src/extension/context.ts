@@ -100,6 +100,13 @@ export class GradflowContext implements vscode.Disposable {
     } catch (e) {
       this.log.error(`reattaching to live runs: ${e instanceof Error ? e.message : String(e)}`);
     }
+    // Slurm arrays Run Sweep submitted and the cluster still runs: asked of squeue without blocking activation.
+    this.runs.reattachSlurmSweeps().then(
+      (n) => {
+        if (n > 0) this.log.info(`reattached to ${n} Slurm sweep(s) still running on the cluster`);
+      },
+      (e: unknown) => this.log.error(`reattaching to Slurm sweeps: ${e instanceof Error ? e.message : String(e)}`),
+    );
   }
 
   /**
