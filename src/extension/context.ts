@@ -177,8 +177,12 @@ export class GradflowContext implements vscode.Disposable {
     const saved = typeof pageState === 'object' && pageState !== null && 'runId' in pageState ? pageState.runId : undefined;
     const wanted = typeof saved === 'string' && this.dashboard.hasRun(saved) ? saved : past[0]?.runId;
     if (wanted !== undefined) this.dashboard.focus(wanted);
-    // A sweep that went on through the reload (reattached already) is what the view was following.
-    const sweep = this.runs.followedSweeps().find((id) => this.dashboard.hasSweep(id));
+    // A sweep that went on through the reload (reattached already) is what the view was following;
+    // else the sweep the page showed, when this window has it (followed again and over since: a page
+    // restored late, on a loaded machine, must not fall back to a run).
+    const page = typeof pageState === 'object' && pageState !== null ? (pageState as { view?: unknown; sweepId?: unknown }) : {};
+    const shownSweep = page.view === 'sweep' && typeof page.sweepId === 'string' && this.dashboard.hasSweep(page.sweepId) ? page.sweepId : undefined;
+    const sweep = this.runs.followedSweeps().find((id) => this.dashboard.hasSweep(id)) ?? shownSweep;
     if (sweep !== undefined) this.dashboard.focusSweep(sweep);
     this.log.info(`dashboard restored after reload: ${past.length} recorded run(s)${sweep !== undefined ? `, showing the running sweep ${sweep}` : wanted !== undefined ? `, showing ${wanted}` : ''}`);
   }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readJobs } from '../../src/runs/slurm';
+import { arrayStatesAsync, readJobs } from '../../src/runs/slurm';
 import { arrayIsLive, candidateJobs, findLiveSlurmSweeps, reattachPlan, type SlurmAnswer } from '../../src/runs/slurm-reattach';
 import { RunWriter } from '../../src/runs/store';
 import { parseExperiment } from '../../src/config/parse';
@@ -227,5 +227,18 @@ test('the plan of a sweep followed again: the arrays are what runs; other config
     assert.throws(() => reattachPlan({ dir, name: 'plan', jobs: [{ jobId: '23', batch: path.join(dir, 'slurm', 'gone.json'), tasks: 1, submittedAt: '' }] }), /cannot read the batch file/);
   } finally {
     fs.rmSync(runs, { recursive: true, force: true });
+  }
+});
+
+test('without squeue on PATH, Slurm cannot be asked: said in words, not taken for an ended array', async () => {
+  const empty = tmp();
+  const saved = process.env.PATH;
+  try {
+    process.env.PATH = empty;
+    const answer = await arrayStatesAsync('12345');
+    assert.equal(answer, 'squeue is not on PATH');
+  } finally {
+    process.env.PATH = saved;
+    fs.rmSync(empty, { recursive: true, force: true });
   }
 });
