@@ -100,6 +100,13 @@ export class GradflowContext implements vscode.Disposable {
     } catch (e) {
       this.log.error(`reattaching to live runs: ${e instanceof Error ? e.message : String(e)}`);
     }
+    // Slurm arrays Run Sweep submitted and the cluster still runs: asked of squeue without blocking activation.
+    this.runs.reattachSlurmSweeps().then(
+      (n) => {
+        if (n > 0) this.log.info(`reattached to ${n} Slurm sweep(s) still running on the cluster`);
+      },
+      (e: unknown) => this.log.error(`reattaching to Slurm sweeps: ${e instanceof Error ? e.message : String(e)}`),
+    );
   }
 
   /**
@@ -170,8 +177,12 @@ export class GradflowContext implements vscode.Disposable {
     const saved = typeof pageState === 'object' && pageState !== null && 'runId' in pageState ? pageState.runId : undefined;
     const wanted = typeof saved === 'string' && this.dashboard.hasRun(saved) ? saved : past[0]?.runId;
     if (wanted !== undefined) this.dashboard.focus(wanted);
-    // A sweep that went on through the reload (reattached already) is what the view was following.
-    const sweep = this.runs.followedSweeps().find((id) => this.dashboard.hasSweep(id));
+    // A sweep that went on through the reload (reattached already) is what the view was following;
+    // else the sweep the page showed, when this window has it (followed again and over since: a page
+    // restored late, on a loaded machine, must not fall back to a run).
+    const page = typeof pageState === 'object' && pageState !== null ? (pageState as { view?: unknown; sweepId?: unknown }) : {};
+    const shownSweep = page.view === 'sweep' && typeof page.sweepId === 'string' && this.dashboard.hasSweep(page.sweepId) ? page.sweepId : undefined;
+    const sweep = this.runs.followedSweeps().find((id) => this.dashboard.hasSweep(id)) ?? shownSweep;
     if (sweep !== undefined) this.dashboard.focusSweep(sweep);
     this.log.info(`dashboard restored after reload: ${past.length} recorded run(s)${sweep !== undefined ? `, showing the running sweep ${sweep}` : wanted !== undefined ? `, showing ${wanted}` : ''}`);
   }

@@ -14,7 +14,7 @@
  * Slurm is asked through its commands only (sbatch, squeue, scontrol, scancel, sinfo); `sacct`
  * is not used because it needs slurmdbd, which many clusters (and the test cluster) lack.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BackendPreference } from '../shared/experiment';
@@ -42,6 +42,7 @@ import {
   writeFileAtomic,
   type PlannedRun,
   type SweepEvent,
+  type SweepCounts,
   type SweepExecutor,
   type SweepHandle,
 } from './sweep';
@@ -65,6 +66,8 @@ export interface SlurmOptions {
   wait: boolean;
   /** Poll interval while following (ms). */
   pollMs?: number;
+  /** Who submits, recorded with the job: `vscode` arrays are followed again by a reloaded window. */
+  from?: 'vscode';
 }
 
 export class SlurmError extends Error {}
@@ -87,6 +90,10 @@ export interface JobRecord {
   batch: string;
   tasks: number;
   submittedAt: string;
+  /** Submitted by Run Sweep in VS Code (absent: the CLI, or a version before this field). */
+  from?: 'vscode';
+  /** The array's `%N`, when one was given. */
+  maxParallel?: number;
 }
 
 export interface TaskRecord {
@@ -174,10 +181,18 @@ export function readJobs(sweepDir: string): JobRecord[] {
   const out: JobRecord[] = [];
   for (const line of text.split('\n')) {
     try {
-      const v = JSON.parse(line) as Partial<JobRecord>;
+      const v = JSON.parse(line) as Record<string, unknown>;
       // A job id is digits (what sbatch --parsable printed): anything else in a copied or edited
       // jobs.jsonl would reach squeue/scancel as an option (`--user=…` cancels every job of a user).
-      if (typeof v.jobId === 'string' && /^\d+$/.test(v.jobId) && typeof v.batch === 'string' && typeof v.tasks === 'number') out.push(v as JobRecord);
+      if (typeof v.jobId === 'string' && /^\d+$/.test(v.jobId) && typeof v.batch === 'string' && typeof v.tasks === 'number')
+        out.push({
+          jobId: v.jobId,
+          batch: v.batch,
+          tasks: v.tasks,
+          submittedAt: typeof v.submittedAt === 'string' ? v.submittedAt : '',
+          ...(v.from === 'vscode' ? { from: 'vscode' as const } : {}),
+          ...(typeof v.maxParallel === 'number' && Number.isInteger(v.maxParallel) && v.maxParallel > 0 ? { maxParallel: v.maxParallel } : {}),
+        });
     } catch {
       /* blank or cut line */
     }
@@ -236,7 +251,14 @@ export function submitArray(sweepDir: string, name: string, queue: readonly Plan
   if (r.status !== 0) throw new SlurmError(`sbatch refused the array: ${r.stderr.trim() || `exit ${r.status}`}`);
   const jobId = at(r.stdout.trim().split(';'), 0);
   if (!/^\d+$/.test(jobId)) throw new SlurmError(`sbatch printed '${r.stdout.trim()}', not a job id`);
-  const rec: JobRecord = { jobId, batch: batchFile, tasks: queue.length, submittedAt: new Date().toISOString() };
+  const rec: JobRecord = {
+    jobId,
+    batch: batchFile,
+    tasks: queue.length,
+    submittedAt: new Date().toISOString(),
+    ...(opts.from !== undefined ? { from: opts.from } : {}),
+    ...(opts.maxParallel !== undefined ? { maxParallel: opts.maxParallel } : {}),
+  };
   fs.appendFileSync(path.join(sdir, 'jobs.jsonl'), JSON.stringify(rec) + '\n');
   return rec;
 }
@@ -253,18 +275,47 @@ export function isTerminalState(state: string): boolean {
  * controller cannot be reached (e.g. restarting); an empty map when it no longer knows the job.
  */
 export function arrayStates(jobId: string): Map<number, string> | undefined {
-  const r = run('squeue', ['-h', '-r', '-t', 'all', '-j', jobId, '-o', '%i|%T'], 15_000);
-  if (r.status !== 0) {
-    if (/invalid job id/i.test(r.stderr)) return new Map();
-    return undefined;
+  const r = run('squeue', squeueArgs(jobId), 15_000);
+  const states = squeueAnswer(jobId, r.status, r.stdout, r.stderr);
+  return typeof states === 'string' ? undefined : states;
+}
+
+function squeueArgs(jobId: string): string[] {
+  return ['-h', '-r', '-t', 'all', '-j', jobId, '-o', '%i|%T'];
+}
+
+/** squeue's answer about one array: its tasks' states, or why Slurm could not be asked. */
+function squeueAnswer(jobId: string, status: number | null, stdout: string, stderr: string): Map<number, string> | string {
+  if (status !== 0) {
+    // One job id that the controller no longer knows (MinJobAge passed): nothing of it is live.
+    if (/invalid job id/i.test(stderr)) return new Map();
+    return `squeue failed: ${stderr.trim() || `exit ${status ?? 'by timeout'}`}`;
   }
   const out = new Map<number, string>();
-  for (const line of r.stdout.split('\n')) {
+  for (const line of stdout.split('\n')) {
     const [id, state] = line.trim().split('|');
     const m = /^(\d+)_(\d+)$/.exec(id ?? '');
     if (m && m[1] === jobId && state) out.set(Number(m[2]), state);
   }
   return out;
+}
+
+/**
+ * `arrayStates` without blocking the caller (the extension host asks on activation): the task
+ * states, or a sentence saying why Slurm could not be asked (squeue missing, controller unreachable).
+ */
+export function arrayStatesAsync(jobId: string, timeoutMs = 15_000): Promise<Map<number, string> | string> {
+  return new Promise((resolve) => {
+    execFile('squeue', squeueArgs(jobId), { encoding: 'utf8', timeout: timeoutMs }, (err, stdout, stderr) => {
+      const e = err as (NodeJS.ErrnoException & { code?: unknown }) | null;
+      if (e !== null && e.code === 'ENOENT') {
+        resolve('squeue is not on PATH');
+        return;
+      }
+      const status = e === null ? 0 : typeof e.code === 'number' ? e.code : null;
+      resolve(squeueAnswer(jobId, status, stdout, stderr + (e !== null && status === null ? e.message : '')));
+    });
+  });
 }
 
 export function readTaskRecord(sweepDir: string, jobId: string, index: number): TaskRecord | undefined {
@@ -427,15 +478,7 @@ export function slurmExecutor(opts: SlurmOptions): SweepExecutor & { submitted?:
       onEvent({ type: 'log', message: `submitted job array ${job.jobId} (${job.tasks} task${job.tasks === 1 ? '' : 's'}${opts.maxParallel !== undefined ? `, at most ${opts.maxParallel} at once` : ''}); logs in ${path.join(slurmDir(plan.dir), 'logs')}` });
       if (!opts.wait) return { stop: () => undefined, done: Promise.resolve(counts) };
       let stopped = false;
-      const done = followJob(plan.dir, job, opts.pollMs ?? 1000, onEvent, () => stopped).then((views) => {
-        for (const v of views) {
-          if (v.record?.status === 'busy') counts.busy++;
-          else if (v.complete && v.run) countEnd(counts, v.run.status);
-          else if (v.slurmState === 'CANCELLED') counts.stopped++;
-          else countEnd(counts, v.run?.status === 'stopped' ? 'stopped' : v.run?.status === 'killed' ? 'killed' : 'failed');
-        }
-        return counts;
-      });
+      const done = followJob(plan.dir, job, opts.pollMs ?? 1000, onEvent, () => stopped).then((views) => countViews(counts, views));
       return {
         // Stopping the follower leaves the array running (it belongs to the cluster now); `sweep --cancel DIR` cancels it.
         stop: () => {
@@ -446,6 +489,17 @@ export function slurmExecutor(opts: SlurmOptions): SweepExecutor & { submitted?:
     },
   };
   return exec;
+}
+
+/** Add what became of each task of a followed array to the counts (the sweep's closing message). */
+export function countViews(counts: SweepCounts, views: readonly TaskView[]): SweepCounts {
+  for (const v of views) {
+    if (v.record?.status === 'busy') counts.busy++;
+    else if (v.complete && v.run) countEnd(counts, v.run.status);
+    else if (v.slurmState === 'CANCELLED') counts.stopped++;
+    else countEnd(counts, v.run?.status === 'stopped' ? 'stopped' : v.run?.status === 'killed' ? 'killed' : 'failed');
+  }
+  return counts;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -23,10 +23,11 @@ import { RunFollower } from './follow';
 import { readRunConfig } from './past-runs';
 import type { ExperimentConfig } from '../../shared/experiment';
 import type { RunSummary, TrainerToHost } from '../../shared/protocol';
-import { countEnd, countsText, emptyCounts, planSweep, runSweep as scheduleSweep, type PlannedRun, type SweepCounts, type SweepEvent, type SweepExecutor, type SweepPlan } from '../../runs/sweep';
+import { countEnd, countsText, emptyCounts, planSweep, runSweep as scheduleSweep, type PlannedRun, type SweepCounts, type SweepEvent, type SweepExecutor, type SweepHandle, type SweepPlan } from '../../runs/sweep';
 import { listRuns } from '../../runs/store';
 import { liveSessions, readSessionPlan, requestSweepCancel, startSweepHost, SweepSessionFollower, writeSessionPlan, type SweepSessionFiles } from '../../runs/sweep-host';
 import { cancelSweep, slurmExecutor } from '../../runs/slurm';
+import { findLiveSlurmSweeps, followSlurmSweep } from '../../runs/slurm-reattach';
 import { GRADFLOW_VERSION } from '../../shared/version';
 import { tooLargeMessage } from '../../shared/bounded-read';
 import { MAX_EXPERIMENT_FILE_BYTES } from '../../config/read-file';
@@ -283,7 +284,8 @@ export class RunManager implements vscode.Disposable {
     // sweep scheduler (runs/sweep.ts) with the local pool.
     const slurm = settings.executor === 'slurm' ? this.slurmSweepExecutor(prep, settings.slurm) : undefined;
     // Local: the scheduler runs detached (gradflow sweep-host), so the sweep outlives this window.
-    const end = slurm !== undefined ? await this.followSweep(sweep, slurm, true) : await this.hostSweep(prep, prep.sweep, sweep);
+    // Slurm: the array is the cluster's; a window after a reload follows it again (reattachSlurmSweeps).
+    const end = slurm !== undefined ? await this.followSlurm(sweep, (onEvent) => scheduleSweep(plan, slurm, onEvent), 'start') : await this.hostSweep(prep, prep.sweep, sweep);
     if (end !== undefined) this.tellSweepEnd(plan.name, end);
     return sweep.outcomes;
   }
@@ -313,6 +315,8 @@ export class RunManager implements vscode.Disposable {
       nodePath: prep.runtime.nodePath,
       wait: true,
       pollMs: 1000,
+      // Recorded with the job: a window after a reload follows the arrays Run Sweep submitted.
+      from: 'vscode',
       ...settings,
     });
   }
@@ -348,9 +352,53 @@ export class RunManager implements vscode.Disposable {
   /** The sweep view id (sweep folder) of each followed session, by its plan file. */
   private readonly followedSweepDirs = new Map<string, string>();
 
-  /** The sweeps (their folders: the sweep view ids) whose detached scheduler this window follows. */
+  /** Slurm sweeps (their folders) this window follows: submitted here, or found live on activation. */
+  private readonly slurmSweepDirs = new Set<string>();
+  /** Ends the following of each Slurm sweep (the arrays go on): called when this window goes. */
+  private readonly slurmFollowStops = new Set<() => void>();
+  private disposed = false;
+
+  /** The sweeps (their folders: the sweep view ids) this window follows: detached local schedulers and Slurm arrays. */
   followedSweeps(): string[] {
-    return [...new Set(this.followedSweepDirs.values())];
+    return [...new Set([...this.followedSweepDirs.values(), ...this.slurmSweepDirs])];
+  }
+
+  /**
+   * Follow every Slurm sweep of the runs folders that has a live array Run Sweep submitted
+   * (runs/slurm-reattach.ts: squeue still lists a task that is not over), started by a window before
+   * a reload or by another window: the sweep view and its rows come back with each task's Slurm
+   * state, the progress notification with Cancel (scancel), and the end message. A sweep whose arrays
+   * ended meanwhile is not announced again. Called on activation; resolves with the number followed.
+   */
+  async reattachSlurmSweeps(): Promise<number> {
+    const scan = await findLiveSlurmSweeps(this.runsDirs(), { skip: (dir) => this.slurmSweepDirs.has(dir) });
+    for (const e of scan.errors) this.deps.log.error(`Slurm sweep in ${logText(e.dir)}: ${e.error}`);
+    const notAsked = scan.notAsked[0];
+    if (notAsked !== undefined)
+      this.deps.log.warn(`Slurm sweeps: cannot ask Slurm whether ${scan.notAsked.length} array(s) still run (${notAsked.why}): not followed; Open Sweep… shows them`);
+    let n = 0;
+    for (const found of scan.live) {
+      // Run Sweep of this window may have started following it meanwhile.
+      if (this.slurmSweepDirs.has(found.dir)) continue;
+      const plan: SweepPlan = { name: found.name, dir: found.dir, runs: [], ...(found.sourceFile !== undefined ? { sourceFile: found.sourceFile } : {}) };
+      const sweep: SweepProgress = { plan, sweepId: found.dir, outcomes: [], started: [], total: 0, ended: 0, report: () => undefined };
+      this.deps.log.info(`sweep ${logText(found.name)}: following its Slurm array ${found.jobs.map((j) => j.jobId).join(', ')} again (still running on the cluster)`);
+      void this.followSlurm(sweep, (onEvent) => followSlurmSweep(found, 1000, onEvent), 'follow').then((end) => {
+        if (end !== undefined) this.tellSweepEnd(found.name, end);
+      });
+      n++;
+    }
+    return n;
+  }
+
+  /** Follow a Slurm sweep (`followSweep` on Slurm), known as followed while it is. */
+  private async followSlurm(sweep: SweepProgress, start: (onEvent: (e: SweepEvent) => void) => SweepHandle, what: 'start' | 'follow'): Promise<{ counts: SweepCounts; cancelled: boolean } | undefined> {
+    this.slurmSweepDirs.add(sweep.sweepId);
+    try {
+      return await this.followSweep(sweep, start, what);
+    } finally {
+      this.slurmSweepDirs.delete(sweep.sweepId);
+    }
   }
 
   /**
@@ -543,21 +591,26 @@ export class RunManager implements vscode.Disposable {
   }
 
   /**
-   * Schedule the sweep and follow it in a cancellable progress notification until it ends. Undefined
-   * when it could not start (said to the user).
+   * Follow a Slurm sweep in a cancellable progress notification until Slurm has ended its tasks:
+   * `start` submits the array (Run Sweep) or follows the live ones (after a reload). Cancel runs
+   * scancel. Undefined when it could not start or be followed (said to the user).
    */
-  private async followSweep(sweep: SweepProgress, executor: SweepExecutor, onSlurm: boolean): Promise<{ counts: SweepCounts; cancelled: boolean } | undefined> {
+  private async followSweep(
+    sweep: SweepProgress,
+    start: (onEvent: (e: SweepEvent) => void) => SweepHandle,
+    what: 'start' | 'follow',
+  ): Promise<{ counts: SweepCounts; cancelled: boolean } | undefined> {
     const { plan, sweepId } = sweep;
     let end: { counts: SweepCounts; cancelled: boolean } | undefined;
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Gradflow sweep: ${logText(plan.name)}`, cancellable: true },
       async (progress, token) => {
         sweep.report = (message, increment) => progress.report({ message, ...(increment !== undefined ? { increment } : {}) });
-        let handle: ReturnType<typeof scheduleSweep>;
+        let handle: SweepHandle;
         try {
-          handle = scheduleSweep(plan, executor, (e) => this.onSweepEvent(sweep, e));
+          handle = start((e) => this.onSweepEvent(sweep, e));
         } catch (err) {
-          void this.errorWithLog(`Gradflow: the sweep cannot start: ${err instanceof Error ? err.message : String(err)}`);
+          void this.errorWithLog(`Gradflow: the sweep ${what === 'start' ? 'cannot start' : `${logText(plan.name)} cannot be followed`}: ${err instanceof Error ? err.message : String(err)}`);
           return;
         }
         let cancelled = false;
@@ -565,11 +618,7 @@ export class RunManager implements vscode.Disposable {
         let followTimer: NodeJS.Timeout | undefined;
         token.onCancellationRequested(() => {
           cancelled = true;
-          if (!onSlurm) {
-            handle.stop();
-            return;
-          }
-          // Slurm: scancel the sweep's arrays, then keep following them until Slurm reports every
+          // scancel the sweep's arrays, then keep following them until Slurm reports every
           // task over, so that each row ends as what happened to it (stopped: Slurm CANCELLED, or
           // finished) rather than frozen at PENDING/RUNNING. A running task gets SIGTERM and writes
           // a `stopped` summary; if Slurm has not settled within SLURM_CANCEL_FOLLOW_MS, stop following.
@@ -585,11 +634,18 @@ export class RunManager implements vscode.Disposable {
             void this.errorWithLog(`Gradflow: cancelling the Slurm sweep failed: ${err instanceof Error ? err.message : String(err)}`);
           }
         });
+        const stopFollowing = (): void => handle.stop();
+        this.slurmFollowStops.add(stopFollowing);
+        let counts: SweepCounts;
         try {
-          end = { counts: await handle.done, cancelled };
+          counts = await handle.done;
         } finally {
+          this.slurmFollowStops.delete(stopFollowing);
           if (followTimer !== undefined) clearTimeout(followTimer);
         }
+        // The window went (reload): the array goes on, the next window follows it and tells its end.
+        if (this.disposed) return;
+        end = { counts, cancelled };
         this.deps.dashboard.setSweepStatus(sweepId, cancelled ? 'stopped' : 'finished', cancelled ? cancelNote : undefined);
       },
     );
@@ -1120,6 +1176,10 @@ export class RunManager implements vscode.Disposable {
     // Hosted sweeps go on too (their schedulers are detached); only following them ends.
     for (const f of this.sweepFollowers.values()) f.dispose();
     this.sweepFollowers.clear();
+    // Slurm arrays are the cluster's: only following them ends (no end is told).
+    this.disposed = true;
+    for (const stop of this.slurmFollowStops) stop();
+    this.slurmFollowStops.clear();
     this.outcomeItem?.dispose();
     this.changed.dispose();
   }
