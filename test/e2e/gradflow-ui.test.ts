@@ -18,14 +18,22 @@
  *    line (squiggle and Problems view), the key a conv net's collapse blames first; the quick fix
  *    "Raise the density" on that line rewrites `density` in the file. (It was a file of its own,
  *    with its own code-server; it shares this one, the most expensive part of a suite.)
+ * 5. A PyTorch training script as the trainer (issue 20), in the same window (it was
+ *    gradflow-torch.test.ts): the SC-SDC example of `examples/torch/` (a pair built with
+ *    torch.nn.utils.prune, watched by the Python client), run with *Gradflow: Run Experiment*. The
+ *    dashboard fills as for an engine run: step counter to the end, the `finished` badge, the last
+ *    masked L2 norm of every layer; the run folder records the run as `external`. Needs Debian's
+ *    python3-torch at /usr/bin/python3 (CI installs it): skipped with the reason without it,
+ *    failing instead under GRADFLOW_TORCH=required.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import {
-  budget, testTimeout, closeAll,
+  budget, testTimeout, closeAll, outputChannelTail,
   e2eSkip,
   frameOfWebview,
   openFile,
@@ -84,6 +92,33 @@ const CNN_TEXT = [
 const DENSITY_LINE = 16;
 const LAYERS = ['block1.conv', 'block2.conv', 'block3.conv', 'fc'];
 
+const PYTHON = '/usr/bin/python3';
+const TORCH = 'torch.gradflow.yaml';
+
+/** Why the PyTorch test cannot run here (no python3 with torch), or undefined when it can. */
+function torchMissing(): string | undefined {
+  const ok = fs.existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+  return ok ? undefined : `${PYTHON} with torch not available (apt install python3-torch)`;
+}
+const TORCH_MISSING = torchMissing();
+/** Skipped with the reason without torch; under GRADFLOW_TORCH=required the test runs and fails. */
+const torchSkip: string | false = TORCH_MISSING !== undefined && process.env.GRADFLOW_TORCH !== 'required' ? TORCH_MISSING : false;
+
+/** The example's experiment file, made small (1 epoch of 2,000 images) and pointed at the repository's script. */
+function torchExperimentText(): string {
+  const text = fs.readFileSync(path.join(repoRoot(), 'examples', 'torch', 'scsdc_mlp.gradflow.yaml'), 'utf8');
+  const scriptDir = path.join(repoRoot(), 'examples', 'torch');
+  const out = text
+    .replace(/^(\s*command:\s*)\[python3,/m, `$1[${JSON.stringify(PYTHON)},`)
+    .replace(/^(\s*cwd:\s*)\.(\s|$)/m, `$1${JSON.stringify(scriptDir)}$2`)
+    .replace(/^(\s*train_limit:\s*)\d+/m, '$12000')
+    .replace(/^(\s*test_limit:\s*)\d+/m, '$1500')
+    .replace(/^(\s*epochs:\s*)\d+/m, '$11');
+  // Each edit must have landed, or the test would run something else than it says.
+  for (const needle of [PYTHON, scriptDir, 'train_limit: 2000', 'test_limit: 500', 'epochs: 1']) assert.ok(out.includes(needle.startsWith('/') ? JSON.stringify(needle) : needle), `the example file was adapted: ${needle}`);
+  return out;
+}
+
 /** 1-based line of `key:` in `text`. */
 function lineOf(text: string, key: string): number {
   const i = text.split('\n').findIndex((l) => new RegExp(`^\\s*${key}:`).test(l));
@@ -132,7 +167,7 @@ async function squiggleLines(page: Page): Promise<number[]> {
   });
 }
 
-describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: testTimeout(440_000) }, () => {
+describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: testTimeout(740_000) }, () => {
   let w: Workspace | undefined;
   let ws: string | undefined;
   let page: Page;
@@ -145,7 +180,7 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: tes
     const exploding = fs.readFileSync(path.join(repoRoot(), 'examples', 'exploding.gradflow.yaml'), 'utf8');
     lrLine = lineOf(exploding, 'learning_rate');
     assert.match(at(CNN_TEXT.split('\n'), DENSITY_LINE - 1), /^ {2}density: 0\.25\b/);
-    w = await openWorkspace('ui', { [QUICK]: longer, [EXPLODING]: exploding, [CNN]: CNN_TEXT });
+    w = await openWorkspace('ui', { [QUICK]: longer, [EXPLODING]: exploding, [CNN]: CNN_TEXT, [TORCH]: torchExperimentText() });
     ws = w.dir;
     page = w.page;
   });
@@ -463,6 +498,56 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: tes
       }, 10_000, `density: ${next} saved`, { seen: () => fs.readFileSync(file, 'utf8').split('\n')[DENSITY_LINE - 1] });
       assert.match(line, /# the twin has channels/, 'the comment is kept');
       console.log(`[e2e] quick fix "${title}" → ${line.trim()}`);
+    }));
+
+  test('Run Experiment on the PyTorch example: the dashboard fills and the run ends finished', { skip: torchSkip, timeout: testTimeout(300_000) }, () =>
+    screenshotOnFailure(page, 'gradflow-torch', async () => {
+      if (TORCH_MISSING !== undefined) throw new Error(`GRADFLOW_TORCH=required but ${TORCH_MISSING}`);
+      const runsDir = path.join(ws!, '.gradflow', 'runs');
+      const runsBefore = new Set(fs.readdirSync(runsDir));
+      await runCommand(page, 'View: Focus First Editor Group');
+      await openFile(page, TORCH);
+      await runCommand(page, 'Gradflow: Run Experiment');
+      const dash = frameOfWebview(page);
+      // Torch's import and the data come first (the badge says starting), then steps stream in.
+      let lastStatus = '';
+      const running = await waitFor(async () => {
+        const s = await readStep(dash);
+        lastStatus = await badge(dash);
+        // The dashboard showed the conv net's run until now: the steps must be this file's run's.
+        return s !== undefined && s.info.includes(TORCH) && s.step > 0 ? s : undefined;
+      }, 120_000, 'the first steps of the script on the dashboard', { seen: () => ({ status: lastStatus, gradflowLog: outputChannelTail(w!.server, /Gradflow/, 10) }) });
+      console.log(`[e2e] PyTorch run on the dashboard: ${running.info}`);
+      await screenshot(page, 'gradflow-torch-1-running');
+
+      await waitFor(async () => ((lastStatus = await badge(dash)) !== 'running' && lastStatus !== 'starting' && lastStatus !== '') || undefined, 120_000, 'the PyTorch run to end', {
+        seen: () => ({ status: lastStatus, gradflowLog: outputChannelTail(w!.server, /Gradflow/, 10) }),
+      });
+      const end = await readStep(dash);
+      const info = (await dash.locator('.gf-info').textContent()) ?? '';
+      assert.equal(lastStatus, 'finished', `run status; dashboard: ${info}\n${outputChannelTail(w!.server, /Gradflow/, 20)}`);
+      assert.ok(end, 'step counter shown at the end');
+      assert.equal(end.step, end.total, end.info);
+      const rows = await dash.locator('#gf-density tbody tr').allTextContents();
+      console.log(`[e2e] layers table rows: ${JSON.stringify(rows)}`);
+      const lastNorms = await dash.locator('#gf-density tbody tr:not(.gf-total) td:last-child').allTextContents();
+      // The script's layers are `linears.0…2` (a ModuleList), so the table folds them into one group
+      // row per net ("▸ linears (3)"), whose last column is the group's last masked L2.
+      assert.ok(lastNorms.length >= 2 && lastNorms.every((t) => t !== '—' && t !== ''), `a last masked L2 for each net's layers: ${JSON.stringify(lastNorms)}`);
+      assert.ok(rows.some((r) => /sparse/.test(r)) && rows.some((r) => /dense/.test(r)), `both nets in the layers table: ${JSON.stringify(rows)}`);
+      await screenshot(page, 'gradflow-torch-2-finished');
+
+      // The run folder: the script's run, recorded like an engine run.
+      const newRuns = (): string[] => fs.readdirSync(runsDir).filter((d) => !runsBefore.has(d)).map((d) => path.join(runsDir, d));
+      const runDir = await waitFor(() => newRuns().find((d) => fs.existsSync(path.join(d, 'summary.json'))), 10_000, `the new run, with summary.json, in ${runsDir}`, {
+        seen: () => newRuns().map((d) => `${path.basename(d)}: ${fs.readdirSync(d).join(', ')}`),
+      });
+      const summary = JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8')) as { finished?: boolean; backend?: string; nets?: { net: string; steps: number; layers?: unknown[] }[] };
+      assert.equal(summary.finished, true);
+      assert.equal(summary.backend, 'external');
+      assert.deepEqual(summary.nets?.map((n) => n.net).sort(), ['dense', 'sparse']);
+      assert.ok(summary.nets?.every((n) => n.steps === end.total), JSON.stringify(summary.nets?.map((n) => n.steps)));
+      assert.deepEqual(summary.nets?.map((n) => n.layers?.length), [3, 3], 'three weight layers per net');
     }));
 
 });
