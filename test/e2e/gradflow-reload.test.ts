@@ -36,11 +36,13 @@ const RUN_NAME = 'reload-me';
  * A small run (≈ 6 ms a step idle, 29 steps an epoch) long enough to reload the window in its
  * middle, with alerts from its first steps: `max_norm` far below any real gradient norm makes the
  * explosion rule fire once per layer, while training goes on normally. It starts after the sweep
- * and has to outlive only its own first steps and the reload: at load 15 on 2 cores, beside the
- * sweep, an epoch took ≈ 2 s and the reload ≈ 15 s, so 60 epochs leave a wide margin; its end comes
- * before the sweep's (three such runs of 40 epochs, one after the other).
+ * and has to outlive its own first steps, the reload and the reloaded window's activation (which
+ * reattaches to it). Beside the sweep it is sized to end about when the sweep does (three runs of
+ * 40 epochs, one after the other), so its length costs no wall time: at load 6 on 2 cores, with 60
+ * epochs, it ended 35 s after the reload and 18 s before the sweep; 80 epochs keep that margin wider
+ * on a quieter machine.
  */
-const EPOCHS = 60;
+const EPOCHS = 80;
 const TEXT = `name: ${RUN_NAME}
 dataset:
   name: synthetic
