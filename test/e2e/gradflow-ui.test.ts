@@ -7,14 +7,33 @@
  * 2. Run the exploding example: the alert becomes a diagnostic on the `learning_rate` line
  *    (squiggle in the editor, row in the Problems view).
  * 3. Click the alert in the dashboard: the editor's selection lands on that line.
+ * 4. A conv net (issue 19, "Tests"), in the same window: a small simple-CNN SC-SDC pair (3 conv
+ *    blocks of 8-16-16 channels, density ρ = 0.25, synthetic 12×12×1 images, 2 epochs, 16 steps;
+ *    the shape of examples/fmnist-cnn.gradflow.yaml, shrunk to run in seconds) is run from the
+ *    palette: the dashboard shows the per-layer chart with the conv layer names (`block1.conv` …
+ *    `fc`, for the sparse net and its twin) and the Layers table groups them by block (`block1` …
+ *    opened shows `block1.conv`); its mask leaves some channels without a path (seed 0: 1 of 8
+ *    units of `block1.conv` has no active incoming weight, 4 of 16 of `block3.conv` no outgoing
+ *    one): the `collapse-at-mask` alerts name the conv layers and become warnings on the `density`
+ *    line (squiggle and Problems view), the key a conv net's collapse blames first; the quick fix
+ *    "Raise the density" on that line rewrites `density` in the file. (It was a file of its own,
+ *    with its own code-server; it shares this one, the most expensive part of a suite.)
+ * 5. A PyTorch training script as the trainer (issue 20), in the same window (it was
+ *    gradflow-torch.test.ts): the SC-SDC example of `examples/torch/` (a pair built with
+ *    torch.nn.utils.prune, watched by the Python client), run with *Gradflow: Run Experiment*. The
+ *    dashboard fills as for an engine run: step counter to the end, the `finished` badge, the last
+ *    masked L2 norm of every layer; the run folder records the run as `external`. Needs Debian's
+ *    python3-torch at /usr/bin/python3 (CI installs it): skipped with the reason without it,
+ *    failing instead under GRADFLOW_TORCH=required.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import {
-  budget, testTimeout, closeAll,
+  budget, testTimeout, closeAll, outputChannelTail,
   e2eSkip,
   frameOfWebview,
   openFile,
@@ -38,6 +57,67 @@ const EXPLODING = 'exploding.gradflow.yaml';
  * at load average ≈ 10 the dashboard showed `running` only at step 193 of 232, one read-out before
  * the end. */
 const QUICK_EPOCHS = 16;
+
+const CNN = 'cnn.gradflow.yaml';
+const CNN_TEXT = [
+  '# A small simple-CNN SC-SDC pair on synthetic 12x12 images (end-to-end test).', // 1
+  'name: cnn-e2e', //                                                                  2
+  '', //                                                                               3
+  'dataset:', //                                                                       4
+  '  name: synthetic', //                                                              5
+  '  synthetic: { shape: [12, 12, 1], classes: 4, train_size: 256, test_size: 64 }', // 6
+  '', //                                                                               7
+  'model:', //                                                                         8
+  '  architecture: cnn', //                                                            9
+  '  channels: [8, 16, 16]', //                                                        10
+  '  activation: relu', //                                                             11
+  '  batch_norm: false', //                                                            12
+  '', //                                                                               13
+  'sparsity:', //                                                                      14
+  '  method: random', //                                                               15
+  '  density: 0.25              # the twin has channels [2, 4, 4]', //                 16
+  '', //                                                                               17
+  'training:', //                                                                      18
+  '  optimizer: adam', //                                                              19
+  '  learning_rate: 0.01', //                                                          20
+  '  epochs: 2', //                                                                    21
+  '  batch_size: 32', //                                                               22
+  '  seed: 0', //                                                                      23
+  '', //                                                                               24
+  'monitoring:', //                                                                    25
+  '  every: 1', //                                                                     26
+  '',
+].join('\n');
+/** 1-based line of `density:`. */
+const DENSITY_LINE = 16;
+const LAYERS = ['block1.conv', 'block2.conv', 'block3.conv', 'fc'];
+
+const PYTHON = '/usr/bin/python3';
+const TORCH = 'torch.gradflow.yaml';
+
+/** Why the PyTorch test cannot run here (no python3 with torch), or undefined when it can. */
+function torchMissing(): string | undefined {
+  const ok = fs.existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+  return ok ? undefined : `${PYTHON} with torch not available (apt install python3-torch)`;
+}
+const TORCH_MISSING = torchMissing();
+/** Skipped with the reason without torch; under GRADFLOW_TORCH=required the test runs and fails. */
+const torchSkip: string | false = TORCH_MISSING !== undefined && process.env.GRADFLOW_TORCH !== 'required' ? TORCH_MISSING : false;
+
+/** The example's experiment file, made small (1 epoch of 2,000 images) and pointed at the repository's script. */
+function torchExperimentText(): string {
+  const text = fs.readFileSync(path.join(repoRoot(), 'examples', 'torch', 'scsdc_mlp.gradflow.yaml'), 'utf8');
+  const scriptDir = path.join(repoRoot(), 'examples', 'torch');
+  const out = text
+    .replace(/^(\s*command:\s*)\[python3,/m, `$1[${JSON.stringify(PYTHON)},`)
+    .replace(/^(\s*cwd:\s*)\.(\s|$)/m, `$1${JSON.stringify(scriptDir)}$2`)
+    .replace(/^(\s*train_limit:\s*)\d+/m, '$12000')
+    .replace(/^(\s*test_limit:\s*)\d+/m, '$1500')
+    .replace(/^(\s*epochs:\s*)\d+/m, '$11');
+  // Each edit must have landed, or the test would run something else than it says.
+  for (const needle of [PYTHON, scriptDir, 'train_limit: 2000', 'test_limit: 500', 'epochs: 1']) assert.ok(out.includes(needle.startsWith('/') ? JSON.stringify(needle) : needle), `the example file was adapted: ${needle}`);
+  return out;
+}
 
 /** 1-based line of `key:` in `text`. */
 function lineOf(text: string, key: string): number {
@@ -87,7 +167,7 @@ async function squiggleLines(page: Page): Promise<number[]> {
   });
 }
 
-describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: testTimeout(200_000) }, () => {
+describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: testTimeout(740_000) }, () => {
   let w: Workspace | undefined;
   let ws: string | undefined;
   let page: Page;
@@ -99,7 +179,8 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: tes
     assert.notEqual(longer, quick, 'the quick example sets training.epochs');
     const exploding = fs.readFileSync(path.join(repoRoot(), 'examples', 'exploding.gradflow.yaml'), 'utf8');
     lrLine = lineOf(exploding, 'learning_rate');
-    w = await openWorkspace('ui', { [QUICK]: longer, [EXPLODING]: exploding });
+    assert.match(at(CNN_TEXT.split('\n'), DENSITY_LINE - 1), /^ {2}density: 0\.25\b/);
+    w = await openWorkspace('ui', { [QUICK]: longer, [EXPLODING]: exploding, [CNN]: CNN_TEXT, [TORCH]: torchExperimentText() });
     ws = w.dir;
     page = w.page;
   });
@@ -312,6 +393,161 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: tes
       // complete, and the badge says it diverged and where (issue 11: not "done").
       assert.equal(await badge(dash), 'diverged (sparse, dense)', 'the exploding run ended when both nets diverged');
       await screenshot(page, 'gradflow-ui-7-dashboard-reshown');
+    }));
+
+  test('the CNN pair runs from the palette; the per-layer chart and the Layers table name its conv layers', { timeout: testTimeout(120_000) }, () =>
+    screenshotOnFailure(page, 'gradflow-cnn-run', async () => {
+      const t0 = Date.now();
+      // In the first group: the test before left the dashboard's group the active one.
+      await runCommand(page, 'View: Focus First Editor Group');
+      await openFile(page, CNN);
+      await runCommand(page, 'Gradflow: Run Experiment');
+      const groups = page.locator('.editor-group-container');
+      await waitForLocator(groups.nth(1).locator('.tab.active').filter({ hasText: /^\s*Gradflow\s*$/ }), 'the Gradflow tab in the second group', 30_000, 'visible');
+      const dash = frameOfWebview(page);
+      await waitFor(async () => ((await dash.locator('.gf-info').textContent({ timeout: budget(2000) }).catch(() => '')) ?? '').includes(CNN) || undefined, 30_000, 'the dashboard showing the CNN run');
+      let status = '';
+      await waitFor(async () => (status = await badge(dash)) === 'finished' || undefined, 60_000, 'the CNN run finished', { seen: () => status });
+      console.log(`[e2e timing] CNN run from the palette to finished: ${Date.now() - t0} ms`);
+
+      // The per-layer chart: one line per conv layer and the classifier, for each net of the pair.
+      const canvas = dash.locator('#gf-layers canvas');
+      await waitForLocator(canvas, 'the per-layer chart', 10_000, 'visible');
+      let series: string[] = [];
+      await waitFor(async () => {
+        series = ((await canvas.getAttribute('data-series', { timeout: budget(2000) }).catch(() => null)) ?? '').split('\n');
+        return series.length === 2 * LAYERS.length || undefined;
+      }, 10_000, 'the per-layer chart lines of both nets', { seen: () => series });
+      assert.deepEqual(series, [...LAYERS.map((l) => `${l} · sparse`), ...LAYERS.map((l) => `${l} · dense`)]);
+      // The Layers table, per net: the conv layers under their block's group row (collapsed, one
+      // layer each), the classifier as a row of its own.
+      const toggles = (await dash.locator('#gf-density button.gf-group-toggle').allTextContents()).map((t) => t.trim());
+      const blocks = ['▸ block1 (1)', '▸ block2 (1)', '▸ block3 (1)'];
+      assert.deepEqual(toggles, [...blocks, ...blocks]);
+      const rows = (await dash.locator('#gf-density td.gf-layer-name').allTextContents()).map((t) => t.trim());
+      assert.deepEqual(rows, ['fc', 'fc']);
+      // Opening block1 shows its conv layer (`conv` in the group, titled with its full name).
+      await dash.locator('#gf-density button.gf-group-toggle').first().click({ timeout: budget(5000) });
+      const opened = dash.locator('#gf-density td.gf-layer-name[title="block1.conv"]');
+      await waitForLocator(opened.first(), 'block1.conv in the opened block1 group', 10_000, 'visible');
+      assert.equal(((await opened.first().textContent()) ?? '').trim(), 'conv');
+      await dash.locator('#gf-layers').scrollIntoViewIfNeeded({ timeout: budget(5000) });
+      await screenshot(page, 'gradflow-cnn-1-layers');
+    }));
+
+  test('collapse-at-mask alerts name the conv layers and land on the density line: squiggle and Problems view', { timeout: testTimeout(60_000) }, () =>
+    screenshotOnFailure(page, 'gradflow-cnn-alert', async () => {
+      const dash = frameOfWebview(page);
+      const alerts = dash.locator('button.gf-alert').filter({ has: dash.locator('.gf-alert-kind', { hasText: /^collapse-at-mask$/ }) });
+      await waitForLocator(alerts.first(), 'a collapse-at-mask alert in the dashboard', 10_000, 'visible');
+      const metas = (await alerts.locator('.gf-alert-meta').allTextContents()).map((t) => t.trim());
+      console.log(`[e2e] collapse-at-mask alerts: ${JSON.stringify(metas)}`);
+      assert.ok(metas.some((m) => m.includes('block1.conv')), JSON.stringify(metas));
+      assert.ok(metas.every((m) => /block\d\.conv|fc/.test(m) && m.includes('sparse')), JSON.stringify(metas));
+
+      // The editor: the file in the first group, a squiggle on the density line.
+      await runCommand(page, 'View: Focus First Editor Group');
+      const lines = await waitFor(async () => {
+        const l = await squiggleLines(page).catch((): number[] => []);
+        return l.includes(DENSITY_LINE) ? l : undefined;
+      }, 20_000, `a squiggle on line ${DENSITY_LINE} (density)`);
+      console.log(`[e2e] squiggles on lines ${lines.join(', ')}`);
+
+      await runCommand(page, 'Problems: Focus on Problems View');
+      const rows = page.locator('.markers-panel .monaco-list-row');
+      await waitForLocator(rows.first(), 'a Problems row', 10_000, 'visible');
+      const row = await waitFor(async () => {
+        const texts = await rows.allTextContents();
+        return texts.find((t) => t.includes(`[Ln ${DENSITY_LINE}, Col`) && /gradflow run/.test(t) && /block\d\.conv/.test(t));
+      }, 10_000, `a Problems row from the run at Ln ${DENSITY_LINE} naming a conv layer`, { seen: () => rows.allTextContents() });
+      assert.match(row, /collapse-at-mask|no active/, row);
+      await screenshot(page, 'gradflow-cnn-2-problems');
+    }));
+
+  test('the quick fix "Raise the density" on the density line rewrites it', { timeout: testTimeout(60_000) }, () =>
+    screenshotOnFailure(page, 'gradflow-cnn-quickfix', async () => {
+      // The cursor to the density line with the keyboard (a click can land on the code lens).
+      await runCommand(page, 'View: Focus First Editor Group');
+      await page.keyboard.press('Control+Home');
+      await waitFor(async () => (await cursorLine(page))?.line === 1 || undefined, 5000, 'the cursor on line 1');
+      for (let i = 1; i < DENSITY_LINE; i++) await page.keyboard.press('ArrowDown');
+      await waitFor(async () => (await cursorLine(page))?.line === DENSITY_LINE || undefined, 5000, `the cursor on line ${DENSITY_LINE}`, { seen: () => cursorLine(page) });
+      // Into the key `density` (the run diagnostic's range is the key).
+      await page.keyboard.press('Home');
+      await page.keyboard.press('ArrowRight');
+      await page.keyboard.press('ArrowRight');
+      await page.keyboard.press('Control+.');
+      const wanted = /Raise the density \(0\.25 → /;
+      const item = page.locator('.action-widget .monaco-list-row').filter({ hasText: wanted }).first();
+      await waitForLocator(item, 'the Raise the density quick fix', 10_000, 'visible');
+      const title = ((await item.textContent()) ?? '').trim();
+      await screenshot(page, 'gradflow-cnn-3-quickfix-menu');
+      // The menu's pointer block swallows clicks: choose with the keyboard.
+      const focused = page.locator('.action-widget .monaco-list-row.focused');
+      for (let i = 0; i < 10 && !wanted.test((await focused.textContent().catch(() => '')) ?? ''); i++) await page.keyboard.press('ArrowDown');
+      assert.match((await focused.textContent()) ?? '', wanted);
+      await page.keyboard.press('Enter');
+      await waitForLocator(page.locator('.action-widget'), 'the quick fix menu closed', 5000, 'hidden');
+      await page.keyboard.press('Control+S');
+      const next = /→ ([\d.]+)\)/.exec(title)?.[1];
+      assert.ok(next !== undefined && Number(next) > 0.25 && Number(next) < 1, title);
+      const file = path.join(ws!, CNN);
+      const line = await waitFor(() => {
+        const l = fs.readFileSync(file, 'utf8').split('\n')[DENSITY_LINE - 1];
+        return l !== undefined && l.startsWith(`  density: ${next}`) ? l : undefined;
+      }, 10_000, `density: ${next} saved`, { seen: () => fs.readFileSync(file, 'utf8').split('\n')[DENSITY_LINE - 1] });
+      assert.match(line, /# the twin has channels/, 'the comment is kept');
+      console.log(`[e2e] quick fix "${title}" → ${line.trim()}`);
+    }));
+
+  test('Run Experiment on the PyTorch example: the dashboard fills and the run ends finished', { skip: torchSkip, timeout: testTimeout(300_000) }, () =>
+    screenshotOnFailure(page, 'gradflow-torch', async () => {
+      if (TORCH_MISSING !== undefined) throw new Error(`GRADFLOW_TORCH=required but ${TORCH_MISSING}`);
+      const runsDir = path.join(ws!, '.gradflow', 'runs');
+      const runsBefore = new Set(fs.readdirSync(runsDir));
+      await runCommand(page, 'View: Focus First Editor Group');
+      await openFile(page, TORCH);
+      await runCommand(page, 'Gradflow: Run Experiment');
+      const dash = frameOfWebview(page);
+      // Torch's import and the data come first (the badge says starting), then steps stream in.
+      let lastStatus = '';
+      const running = await waitFor(async () => {
+        const s = await readStep(dash);
+        lastStatus = await badge(dash);
+        // The dashboard showed the conv net's run until now: the steps must be this file's run's.
+        return s !== undefined && s.info.includes(TORCH) && s.step > 0 ? s : undefined;
+      }, 120_000, 'the first steps of the script on the dashboard', { seen: () => ({ status: lastStatus, gradflowLog: outputChannelTail(w!.server, /Gradflow/, 10) }) });
+      console.log(`[e2e] PyTorch run on the dashboard: ${running.info}`);
+      await screenshot(page, 'gradflow-torch-1-running');
+
+      await waitFor(async () => ((lastStatus = await badge(dash)) !== 'running' && lastStatus !== 'starting' && lastStatus !== '') || undefined, 120_000, 'the PyTorch run to end', {
+        seen: () => ({ status: lastStatus, gradflowLog: outputChannelTail(w!.server, /Gradflow/, 10) }),
+      });
+      const end = await readStep(dash);
+      const info = (await dash.locator('.gf-info').textContent()) ?? '';
+      assert.equal(lastStatus, 'finished', `run status; dashboard: ${info}\n${outputChannelTail(w!.server, /Gradflow/, 20)}`);
+      assert.ok(end, 'step counter shown at the end');
+      assert.equal(end.step, end.total, end.info);
+      const rows = await dash.locator('#gf-density tbody tr').allTextContents();
+      console.log(`[e2e] layers table rows: ${JSON.stringify(rows)}`);
+      const lastNorms = await dash.locator('#gf-density tbody tr:not(.gf-total) td:last-child').allTextContents();
+      // The script's layers are `linears.0…2` (a ModuleList), so the table folds them into one group
+      // row per net ("▸ linears (3)"), whose last column is the group's last masked L2.
+      assert.ok(lastNorms.length >= 2 && lastNorms.every((t) => t !== '—' && t !== ''), `a last masked L2 for each net's layers: ${JSON.stringify(lastNorms)}`);
+      assert.ok(rows.some((r) => /sparse/.test(r)) && rows.some((r) => /dense/.test(r)), `both nets in the layers table: ${JSON.stringify(rows)}`);
+      await screenshot(page, 'gradflow-torch-2-finished');
+
+      // The run folder: the script's run, recorded like an engine run.
+      const newRuns = (): string[] => fs.readdirSync(runsDir).filter((d) => !runsBefore.has(d)).map((d) => path.join(runsDir, d));
+      const runDir = await waitFor(() => newRuns().find((d) => fs.existsSync(path.join(d, 'summary.json'))), 10_000, `the new run, with summary.json, in ${runsDir}`, {
+        seen: () => newRuns().map((d) => `${path.basename(d)}: ${fs.readdirSync(d).join(', ')}`),
+      });
+      const summary = JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8')) as { finished?: boolean; backend?: string; nets?: { net: string; steps: number; layers?: unknown[] }[] };
+      assert.equal(summary.finished, true);
+      assert.equal(summary.backend, 'external');
+      assert.deepEqual(summary.nets?.map((n) => n.net).sort(), ['dense', 'sparse']);
+      assert.ok(summary.nets?.every((n) => n.steps === end.total), JSON.stringify(summary.nets?.map((n) => n.steps)));
+      assert.deepEqual(summary.nets?.map((n) => n.layers?.length), [3, 3], 'three weight layers per net');
     }));
 
 });
