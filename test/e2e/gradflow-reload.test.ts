@@ -38,11 +38,15 @@ const RUN_NAME = 'reload-me';
  * explosion rule fire once per layer, while training goes on normally. It starts after the sweep
  * and has to outlive its own first steps, the reload and the reloaded window's activation (which
  * reattaches to it). Beside the sweep it is sized to end about when the sweep does (three runs of
- * 40 epochs, one after the other), so its length costs no wall time: at load 6 on 2 cores, with 60
- * epochs, it ended 35 s after the reload and 18 s before the sweep; 80 epochs keep that margin wider
- * on a quieter machine.
+ * 26 epochs, one after the other), so its length costs no wall time. Measured in a clean-clone CI
+ * run (quiet, 2 cores) with 80 epochs beside 3 × 40: the reload was done 26 s after the sweep
+ * started, the run ended at 67 s and the sweep at 82 s; at load 6, with 60 epochs beside 3 × 40,
+ * the run ended 35 s after the reload. With 3 × 26 beside it: at 56 epochs the run ended 30 s
+ * after the reload on a quiet machine, but with two busy processes beside the test the reloaded
+ * dashboard reached it only as it finished (the Run view took 17 s to show it after the reload);
+ * 64 epochs keep it running until the dashboard follows it, ending about when the sweep does.
  */
-const EPOCHS = 80;
+const EPOCHS = 64;
 const TEXT = `name: ${RUN_NAME}
 dataset:
   name: synthetic
@@ -69,7 +73,7 @@ run:
 const SWEEP_FILE = 'sweep-reload.gradflow.yaml';
 const SWEEP_NAME = 'sweep-reload';
 /**
- * Three seeds of a small SC-SDC pair, one at a time (≈ 7 s a run idle: 40 epochs of 29 steps), so
+ * Three seeds of a small SC-SDC pair, one at a time (≈ 5 s a run idle: 26 epochs of 29 steps), so
  * the window reloads while one configuration runs and another still waits.
  */
 const SWEEP_TEXT = `name: ${SWEEP_NAME}
@@ -85,7 +89,7 @@ sparsity:
 training:
   optimizer: adam
   learning_rate: 0.003
-  epochs: 40
+  epochs: 26
   batch_size: 64
 run:
   backend: cpu
@@ -97,7 +101,7 @@ sweep:
 const CANCEL_FILE = 'sweep-cancel.gradflow.yaml';
 const CANCEL_NAME = 'sweep-cancel';
 /** The same pair, long runs: the first configuration is still training when Cancel comes. */
-const CANCEL_TEXT = SWEEP_TEXT.replace(`name: ${SWEEP_NAME}`, `name: ${CANCEL_NAME}`).replace('epochs: 40', 'epochs: 2000');
+const CANCEL_TEXT = SWEEP_TEXT.replace(`name: ${SWEEP_NAME}`, `name: ${CANCEL_NAME}`).replace('epochs: 26', 'epochs: 2000');
 
 async function readStep(dash: FrameLocator): Promise<{ step: number; total: number } | undefined> {
   const info = (await dash.locator('#gf-run-view .gf-info').textContent({ timeout: budget(2000) }).catch(() => null)) ?? '';
