@@ -102,7 +102,9 @@ describe('sweep view in VS Code', { skip: e2eSkip(), timeout: 180_000 }, () => {
       await frame.locator('#gf-sweep tbody tr').nth(1).click();
       await frame.locator('#gf-run-view').waitFor({ state: 'visible', timeout: 20_000 });
       assert.equal(await frame.locator('#gf-tab-run').getAttribute('aria-selected'), 'true');
-      assert.match(await frame.locator('#gf-run option:checked').innerText(), /tiny-sweep \[[0-9a-f]{6}\]/);
+      // The picker names a sweep's run by its grid point once the run's entry knows its sweep: the
+      // row's click loads the run first, so the label can settle a moment later (seen under load).
+      await waitForMatch(() => frame.locator('#gf-run option:checked').innerText(), /tiny-sweep \[[0-9a-f]{6}\]/);
     }));
 
   test('Open Sweep… re-reads the sweep folder', { timeout: 120_000 }, () =>
@@ -116,6 +118,17 @@ describe('sweep view in VS Code', { skip: e2eSkip(), timeout: 180_000 }, () => {
       assert.equal(await frame.locator('#gf-sweep tbody tr[data-status="finished"]').count(), 4);
     }));
 });
+
+async function waitForMatch(read: () => Promise<string>, want: RegExp, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  let got = '';
+  while (Date.now() < deadline) {
+    got = await read();
+    if (want.test(got)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.match(got, want);
+}
 
 async function waitForText(read: () => Promise<string>, want: string, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
