@@ -96,7 +96,7 @@ import type { RunsNode } from '../../src/extension/runs/runs-tree';
 import type { LiveRun, RunManager } from '../../src/extension/runs/run-manager';
 import { RunWriter } from '../../src/runs/store';
 import { parseExperiment } from '../../src/config/parse';
-import type { RunSummary } from '../../src/shared/protocol';
+import { finishedSummary } from '../helpers/run-summary';
 
 function config(name: string) {
   const r = parseExperiment(`name: ${name}\n`, '/tmp/x.gradflow.yaml');
@@ -104,31 +104,6 @@ function config(name: string) {
   return r.config;
 }
 
-function summary(runId: string, runDir: string): RunSummary {
-  const zero = { loss: 0, accuracy: 0 };
-  return {
-    runId,
-    runDir,
-    backend: 'cpu',
-    finished: true,
-    stopped: false,
-    nets: [
-      {
-        net: 'sparse',
-        steps: 1,
-        epochs: 1,
-        final: { train: zero, validation: zero, test: zero },
-        flowAverage: { egf1: 0, egf2: 2, g1: 0, g2: 0 },
-        flowPoints: [1, 2, 3].map((v, index) => ({ net: 'sparse', epoch: index, index, egf1: 0, egf2: v, g1: 0, g2: 0 })),
-        layers: [],
-        msPerStep: 1,
-      },
-    ],
-    alerts: [],
-    startedAt: '2026-01-01T00:00:00Z',
-    endedAt: '2026-01-01T00:01:00Z',
-  };
-}
 
 /** The run manager as the view sees it: live runs, runs folders, change events. */
 class ManagerStandIn {
@@ -181,7 +156,7 @@ after(() => {
 
 test('the Runs view refreshes only when a row changed, and a live run only its own row', () => {
   const a = RunWriter.create(dir, config('alpha'));
-  a.finish(summary(a.runId, a.runDir));
+  a.finish(finishedSummary(a.runId, a.runDir));
   const manager = new ManagerStandIn(dir);
   const tree = new RunsTreeProvider(manager as unknown as RunManager);
   const fired: (RunsNode | RunsNode[] | undefined)[] = [];
@@ -197,7 +172,7 @@ test('the Runs view refreshes only when a row changed, and a live run only its o
 
   // A new run folder (a CLI run ended): the whole view, once.
   const b = RunWriter.create(dir, config('beta'));
-  b.finish(summary(b.runId, b.runDir));
+  b.finish(finishedSummary(b.runId, b.runDir));
   watcherEvents.fire({ fsPath: path.join(b.runDir, 'summary.json') });
   watcherEvents.fire({ fsPath: path.join(b.runDir, 'metrics.jsonl') });
   mock.timers.tick(1000);
@@ -243,7 +218,7 @@ test('the Runs view refreshes only when a row changed, and a live run only its o
 test('an ended run shows the same EGF₂ live as after a reload: the summary average, not the last step', () => {
   const sub = fs.mkdtempSync(path.join(dir, 'egf-'));
   const w = RunWriter.create(sub, config('gamma'));
-  const s = summary(w.runId, w.runDir);
+  const s = finishedSummary(w.runId, w.runDir);
   w.finish(s);
   const manager = new ManagerStandIn(sub);
   const run = liveRun('k-gamma', 'gamma') as LiveRun & { runId?: string; runDir?: string };

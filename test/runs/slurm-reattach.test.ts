@@ -13,7 +13,7 @@ import { arrayStatesAsync, readJobs } from '../../src/runs/slurm';
 import { arrayIsLive, candidateJobs, findLiveSlurmSweeps, reattachPlan, type SlurmAnswer } from '../../src/runs/slurm-reattach';
 import { RunWriter } from '../../src/runs/store';
 import { parseExperiment } from '../../src/config/parse';
-import type { RunSummary } from '../../src/shared/protocol';
+import { finishedSummary } from '../helpers/run-summary';
 
 interface JobSpec {
   jobId: string;
@@ -174,31 +174,6 @@ test('when Slurm cannot be asked nothing is followed, the caller is told why, an
   }
 });
 
-function finishedSummary(runId: string, runDir: string): RunSummary {
-  const zero = { loss: 0, accuracy: 0 };
-  return {
-    runId,
-    runDir,
-    backend: 'cpu',
-    finished: true,
-    stopped: false,
-    nets: [
-      {
-        net: 'sparse',
-        steps: 1,
-        epochs: 1,
-        final: { train: zero, validation: zero, test: zero },
-        flowAverage: { egf1: 0, egf2: 2, g1: 0, g2: 0 },
-        flowPoints: [1, 2, 3].map((v, index) => ({ net: 'sparse', epoch: index, index, egf1: 0, egf2: v, g1: 0, g2: 0 })),
-        layers: [],
-        msPerStep: 1,
-      },
-    ],
-    alerts: [],
-    startedAt: '2026-12-06T00:00:00Z',
-    endedAt: '2026-12-06T00:01:00Z',
-  };
-}
 
 test('the plan of a sweep followed again: the arrays are what runs; other configurations done before or left to another scheduler', () => {
   const runs = tmp();
