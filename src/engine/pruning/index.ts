@@ -7,7 +7,7 @@
  * (`global`, the same total), the best-ranked entries under the tie rule of select.ts. The model is
  * then built from those kernels and masks like any other plan.
  */
-import type { Activation, ExperimentConfig, PruningScope } from '../../shared/experiment';
+import type { ExperimentConfig, PruningScope } from '../../shared/experiment';
 import type { LayerInfo, PruningInfo } from '../../shared/protocol';
 import { permutation, type Rng } from '../../shared/rng';
 import { drawKernels, plansFrom, type InitSpec, type LayerMaskPlan } from '../masks';
@@ -30,22 +30,13 @@ export function isCriterion(method: string): method is Criterion {
 export const DEFAULT_SYNFLOW_ROUNDS = 100;
 export const DEFAULT_CRITERION_BATCHES = 1;
 
-export interface CriterionSpec {
+/** A criterion's settings, and (the NetSpec fields) the net the kernels belong to. */
+export interface CriterionSpec extends Pick<NetSpec, 'inputs' | 'classes' | 'width' | 'hiddenLayers' | 'activation' | 'batchNorm' | 'skip' | 'bnEpsilon' | 'bnMomentum'> {
   method: Criterion;
   scope: PruningScope;
   /** Training batches for snip / grasp (ignored by synflow). */
   batches: Batch[];
   synflowRounds: number;
-  /** The net the kernels belong to. */
-  inputs: number;
-  classes: number;
-  width: number;
-  hiddenLayers: number;
-  activation: Activation;
-  batchNorm: boolean;
-  skip: boolean;
-  bnEpsilon?: number;
-  bnMomentum?: number;
 }
 
 export interface CriterionResult {
