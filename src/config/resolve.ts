@@ -5,8 +5,8 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ARCHITECTURES, type Architecture, type ExperimentConfig, type WrnBlock } from '../shared/experiment';
-import { cnnPoolPlan, designedChannels, scaledChannels, wrnLayout } from '../shared/conv';
+import { ARCHITECTURES, DATASETS, type Architecture, type ExperimentConfig, type WrnBlock } from '../shared/experiment';
+import { cnnPoolPlan, designedChannels, imageShapeOf, scaledChannels, wrnLayout } from '../shared/conv';
 import { isRecord } from '../shared/guards';
 import { GRADFLOW_SCHEMA, schemaAt, type SchemaNode } from './schema';
 import { camelToSnake, snakeToCamel } from './keys';
@@ -285,21 +285,13 @@ function refuseSparseKernelsForConv(engine: Record<string, unknown>, architectur
 
 /** [height, width, channels] of a dataset's examples as the net sees them (synthetic: its `shape`, else [1, features, 1]). */
 export function inputShapeOf(dataset: Record<string, unknown>): [number, number, number] | undefined {
-  switch (dataset.name) {
-    case 'fashion-mnist':
-    case 'mnist':
-      return [28, 28, 1];
-    case 'cifar10':
-    case 'cifar100':
-      return [32, 32, 3];
-    case 'synthetic': {
-      const syn = isRecord(dataset.synthetic) ? dataset.synthetic : {};
-      if (Array.isArray(syn.shape) && syn.shape.length === 3) return syn.shape as [number, number, number];
-      return typeof syn.features === 'number' ? [1, syn.features, 1] : undefined;
-    }
-    default:
-      return undefined;
+  if (dataset.name === 'synthetic') {
+    const syn = isRecord(dataset.synthetic) ? dataset.synthetic : {};
+    if (Array.isArray(syn.shape) && syn.shape.length === 3) return syn.shape as [number, number, number];
+    return typeof syn.features === 'number' ? [1, syn.features, 1] : undefined;
   }
+  const name = DATASETS.find((d) => d === dataset.name);
+  return name === undefined ? undefined : imageShapeOf(name);
 }
 
 /** `dataset.synthetic.shape` [H, W, C]: features = H·W·C; a `features` the file gives too must agree. */

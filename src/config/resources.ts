@@ -6,7 +6,7 @@
  */
 import { checkFolder } from '../data/paths';
 import type { ExperimentConfig } from '../shared/experiment';
-import { cnnPoolPlan, convKernelShapes, kernelWeights, wrnLayout } from '../shared/conv';
+import { cnnPoolPlan, convKernelShapes, imageShapeOf, kernelWeights, wrnLayout } from '../shared/conv';
 import { DEFAULT_MAX_MEMORY_MB, grouped, MAX_MODEL_WEIGHTS, MAX_SYNTHETIC_VALUES, RUNTIME_BASE_MB } from './limits';
 import type { ConfigIssue } from './types';
 import { makeIssue, type Locator } from './validate';
@@ -122,16 +122,7 @@ export function memoryEstimate(config: ExperimentConfig): MemoryEstimate {
 /** [height, width, channels] of the examples a resolved config trains on. */
 export function inputShape(config: ExperimentConfig): [number, number, number] {
   const d = config.dataset;
-  switch (d.name) {
-    case 'fashion-mnist':
-    case 'mnist':
-      return [28, 28, 1];
-    case 'cifar10':
-    case 'cifar100':
-      return [32, 32, 3];
-    case 'synthetic':
-      return d.synthetic?.shape ?? [1, d.synthetic?.features ?? 0, 1];
-  }
+  return imageShapeOf(d.name) ?? d.synthetic?.shape ?? [1, d.synthetic?.features ?? 0, 1];
 }
 
 /**

@@ -4,8 +4,22 @@
  * every masked kernel (stem, convs, projections, classifier). Pure and shared: the config package
  * checks files and estimates memory with it; the engine builds the same layers.
  */
-import type { ModelConfig, WrnBlock } from './experiment';
+import type { DatasetName, ModelConfig, WrnBlock } from './experiment';
 import { at } from './checked';
+
+/** [height, width, channels] of the image datasets' examples; undefined for `synthetic` (its file says). */
+export function imageShapeOf(name: DatasetName): [number, number, number] | undefined {
+  switch (name) {
+    case 'fashion-mnist':
+    case 'mnist':
+      return [28, 28, 1];
+    case 'cifar10':
+    case 'cifar100':
+      return [32, 32, 3];
+    case 'synthetic':
+      return undefined;
+  }
+}
 
 /** The model keys the conv geometry reads (a resolved `ModelConfig` is one). */
 export type ConvModelSpec = Pick<ModelConfig, 'architecture' | 'channels' | 'depth' | 'widenFactor' | 'block' | 'skip'>;
