@@ -18,6 +18,7 @@ import { runOne } from './run';
 import { loadForCli, CliUsageError } from './load';
 import { listPastRuns } from '../runs/folders';
 import { runLabel, startLabel } from '../runs/status';
+import type { SlurmRequest } from '../runs/slurm';
 import { table } from './format';
 import { sweepCommand, sweepStatusCommand, sweepCancelCommand, sweepTaskCommand, EXECUTORS, type Executor } from './sweep';
 import { reportCommand } from '../study/report';
@@ -74,7 +75,8 @@ sweep on Slurm (see docs/cluster.md; the runs folder must be on storage the node
 Ctrl-C stops after the current step and keeps the run log; press it twice to kill.
 Exit codes: 0 finished, 1 failed or a net diverged (NaN/Inf), 2 bad input, 130 stopped by the user.`;
 
-interface ParsedArgs {
+/** The command line; the Slurm fields are the sweep's sbatch request (`--partition`, …). */
+interface ParsedArgs extends SlurmRequest {
   command: string;
   positional: string[];
   json: boolean;
@@ -91,12 +93,6 @@ interface ParsedArgs {
   fromTable?: string;
   exportTable?: string;
   executor: Executor;
-  partition?: string;
-  maxParallel?: number;
-  time?: string;
-  cpusPerTask?: number;
-  mem?: string;
-  sbatchArgs: string[];
   wait: boolean;
   status?: string;
   cancel?: string;

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { BACKENDS, type BackendPreference } from '../shared/experiment';
 import type { RunSettings, ThresholdSettings } from './run-settings';
+import type { SlurmRequest } from '../runs/slurm';
 
 const SECTION = 'gradflow';
 
@@ -17,14 +18,7 @@ function isBackend(v: unknown): v is BackendPreference {
 }
 
 /** `gradflow.sweep.slurm.*`: what the sbatch of a sweep's job array asks for (unset: Slurm's defaults). */
-export interface SlurmSettings {
-  partition?: string;
-  maxParallel?: number;
-  time?: string;
-  cpusPerTask?: number;
-  mem?: string;
-  sbatchArgs: string[];
-}
+export type SlurmSettings = SlurmRequest;
 
 /** `gradflow.sweep.*`: where a sweep's runs go (this window's local pool, or a Slurm job array). */
 export interface SweepSettings {

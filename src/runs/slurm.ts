@@ -47,6 +47,20 @@ import {
   type SweepHandle,
 } from './sweep';
 
+/** What the sbatch of a sweep's job array asks for, as a user sets it (unset: Slurm's defaults). */
+export interface SlurmRequest {
+  partition?: string;
+  /** The array's `%N`: at most N tasks at once. */
+  maxParallel?: number;
+  /** sbatch --time, e.g. `1:00:00`. */
+  time?: string;
+  cpusPerTask?: number;
+  /** sbatch --mem, e.g. `4G`. */
+  mem?: string;
+  /** Passed to sbatch as they are. */
+  sbatchArgs: string[];
+}
+
 export interface SlurmOptions {
   partition?: string | undefined;
   /** The array's `%N`: at most N tasks at once. */
