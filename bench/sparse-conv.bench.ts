@@ -14,18 +14,31 @@
  * Part 2, the simple CNN at ρ = 0.25 (28×28×1, batch 128): per conv layer of the SC-SDC pair, the
  * sparse net's layer on each path (at its SC-SDC density) and the dense twin's layer (TF.js); sums
  * over the conv layers: sparse-kernel / twin and masked-dense / twin.
+ * Part 3, the whole training step of that pair (issue 19's "sparse step against its twin", target
+ * ≤ 2.5×): step.ts's trainStep with BN, Adam, norms and the integrity check every step and the
+ * default `auto` raw-norm cadence (raw norms on every 10th step for a net with a sparse-path layer,
+ * so one sample = 10 steps, steps 0–9), for three nets on the same batches: the sparse net with its
+ * masked convs on the sparse kernel (what `engine.sparse_kernels: auto` runs on wasm), the same net
+ * masked-dense (`off`), and the dense twin: sparse / twin per path.
  *
- * Options: --samples N (default 5), --warmup N (1), --batch N (128), --part crossover|cnn|both,
+ * Options: --samples N (default 5), --warmup N (1), --batch N (128), --part crossover|cnn|step|both|all
+ * (default all; both = crossover and cnn),
  * --densities a,b,… (default 0.02,0.05,0.1,0.2,0.3,0.5,0.75,1).
  */
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng, type Rng } from '../src/shared/rng';
 import { initBackend } from '../src/engine/backend';
-import { layerOutputSizes } from '../src/engine/nn/arch';
-import { scsdcConvPair } from '../src/engine/nn/build';
+import { layerOutputSizes, layerShape } from '../src/engine/nn/arch';
+import { convKernelPaths, scsdcConvPair } from '../src/engine/nn/build';
 import { conv2dFilterGrad, conv2dForward, conv2dInputGrad } from '../src/engine/nn/conv';
 import { buildConvIndex, sparseConvOutSize, type ConvKernelGeometry } from '../src/engine/nn/sparse-conv';
+import { ConvNet } from '../src/engine/nn/convnet';
+import { rawNormEvery } from '../src/engine/flow';
+import { heGain, planLayers, type LayerMaskPlan } from '../src/engine/masks';
+import { createOptimizer } from '../src/engine/optimizers';
+import { optimizerParams, trainStep } from '../src/engine/step';
+import { at } from '../src/shared/checked';
 import { sparseKernels } from '../src/engine/sparse';
 import { arg, median } from './util';
 
@@ -137,7 +150,7 @@ async function main(): Promise<void> {
   const samples = Number(arg('samples') ?? 5);
   const warmup = Number(arg('warmup') ?? 1);
   const N = Number(arg('batch') ?? 128);
-  const part = arg('part') ?? 'both';
+  const part = arg('part') ?? 'all';
   const densities = (arg('densities') ?? '0.02,0.05,0.1,0.2,0.3,0.5,0.75,1').split(',').map(Number);
   const backend = await initBackend('wasm');
   const { kernels, note } = sparseKernels();
@@ -145,7 +158,7 @@ async function main(): Promise<void> {
   const f = (x: number): string => x.toFixed(1).padStart(8);
   console.log(`sparse convolution: ${kernels.impl}${note ? ` (${note})` : ''} vs masked-dense on ${backend}; load average ${(os.loadavg()[0] ?? NaN).toFixed(2)} on ${os.cpus().length} cores`);
 
-  if (part === 'crossover' || part === 'both') {
+  if (part === 'crossover' || part === 'both' || part === 'all') {
     const cases: LayerCase[] = [
       { name: 'simple CNN block 3: 7×7×64 → 64, 3×3 stride 1', N, H: 7, W: 7, g: { k: 3, stride: 1, pad: 1, cin: 64, cout: 64 } },
       { name: 'WRN-like: 16×16×64 → 128, 3×3 stride 2', N, H: 16, W: 16, g: { k: 3, stride: 2, pad: 1, cin: 64, cout: 128 } },
@@ -169,7 +182,7 @@ async function main(): Promise<void> {
     }
   }
 
-  if (part === 'cnn' || part === 'both') {
+  if (part === 'cnn' || part === 'both' || part === 'all') {
     const spec = { architecture: 'cnn' as const, input: [28, 28, 1] as [number, number, number], classes: 10, activation: 'relu' as const, batchNorm: true };
     const pair = scsdcConvPair(spec, { density: 0.25 });
     // Every conv of the simple CNN is 'same' with stride 1: its input map is its output map.
@@ -202,6 +215,64 @@ async function main(): Promise<void> {
     console.log(`sum of conv layers (CPU ms): sparse kernel ${f(s0 ?? NaN)}, masked-dense ${f(s1 ?? NaN)}, twin ${f(s2 ?? NaN)}`);
     console.log(`conv layers sparse/twin: with the sparse kernel ${((s0 ?? NaN) / (s2 ?? NaN)).toFixed(2)}× CPU (${((w0 ?? NaN) / (w2 ?? NaN)).toFixed(2)}× wall), masked-dense ${((s1 ?? NaN) / (s2 ?? NaN)).toFixed(2)}× CPU (${((w1 ?? NaN) / (w2 ?? NaN)).toFixed(2)}× wall)`);
   }
+
+  if (part === 'step' || part === 'all') stepPart(N, samples, warmup, f);
+}
+
+/** Part 3 (see the file comment): ten training steps per sample of each net of the pair. */
+function stepPart(N: number, samples: number, warmup: number, f: (x: number) => string): void {
+  const spec = { architecture: 'cnn' as const, input: [28, 28, 1] as [number, number, number], classes: 10, activation: 'relu' as const, batchNorm: true };
+  const pair = scsdcConvPair(spec, { density: 0.25 });
+  const rng = createRng(19);
+  const sparsePlans = planLayers({
+    shapes: pair.sparse.layers.map(layerShape),
+    activeCounts: pair.activeCounts,
+    denseFanIns: pair.denseFanIns,
+    method: 'random',
+    init: 'dense-fan-in',
+    gain: heGain('relu'),
+    rng: rng.fork('sparse'),
+  });
+  const copy = (): LayerMaskPlan[] => sparsePlans.map((q) => ({ ...q, kernel: Float32Array.from(q.kernel), ...(q.mask ? { mask: Float32Array.from(q.mask) } : {}) }));
+  const twinPlans = planLayers({ shapes: pair.dense.layers.map(layerShape), method: 'none', init: 'dense-fan-in', gain: heGain('relu'), rng: rng.fork('twin') });
+  const paths = convKernelPaths(sparsePlans, pair.sparse.layers, 'auto', tf.getBackend());
+  const nets = [
+    new ConvNet({ role: 'sparse', blueprint: pair.sparse, plans: copy(), paths }),
+    new ConvNet({ role: 'sparse', blueprint: pair.sparse, plans: copy() }),
+    new ConvNet({ role: 'dense', blueprint: pair.dense, plans: twinPlans }),
+  ];
+  const runs = nets.map((net) => {
+    const opt = createOptimizer({ name: 'adam', learningRate: 1e-3, momentum: 0, decoupledDecay: 0 });
+    net.attachOptimizer(opt);
+    const layers = net.paths.map((path, l) => ({ masked: net.masked[l] ?? false, path }));
+    return { net, opt, params: optimizerParams(net), every: rawNormEvery('auto', layers) };
+  });
+  const x = tf.randomNormal([N, 28 * 28]) as tf.Tensor2D;
+  const labels = tf.tensor1d(Int32Array.from({ length: N }, () => rng.int(10)), 'int32');
+  const y = tf.cast(tf.oneHot(labels, 10), 'float32') as tf.Tensor2D;
+  const batch = { x, y, labels, n: N };
+  const work = runs.map((r) => (): void => {
+    for (let step = 0; step < 10; step++) {
+      const raw = step % r.every === 0;
+      trainStep(r.net, r.opt, r.params, batch, { coupledL2: 0, collectNorms: true, checkIntegrity: r.net.masks.some((m) => m !== undefined), rawL1: raw, rawL2: raw });
+    }
+  });
+  console.log(`
+simple CNN SC-SDC pair at ρ = 0.25 with BN, 28×28×1, batch ${N}: whole training step (trainStep, Adam, norms + integrity every step, auto raw cadence: sparse kernel every ${at(runs, 0).every}th step); ${samples} alternated samples of 10 steps after ${warmup} warm-up`);
+  console.log(`sparse net paths: ${nets[0]?.layerInfo.map((l) => `${l.name} ${l.path}`).join(', ') ?? ''}`);
+  const [sk, md, tw] = alternate(work, samples, warmup);
+  runs.forEach((r) => {
+    r.opt.dispose();
+    r.net.dispose();
+  });
+  tf.dispose([x, y, labels]);
+  if (!sk || !md || !tw) return;
+  console.log('net                         wall ms/step   CPU ms/step');
+  const row = (name: string, t: Timed): void => console.log(`${name.padEnd(27)} ${f(t.wall / 10)}      ${f(t.cpu / 10)}`);
+  row('sparse, sparse kernel', sk);
+  row('sparse, masked-dense', md);
+  row('dense twin', tw);
+  console.log(`sparse step / twin step (target ≤ 2.5×): sparse kernel ${(sk.cpu / tw.cpu).toFixed(2)}× CPU (${(sk.wall / tw.wall).toFixed(2)}× wall), masked-dense ${(md.cpu / tw.cpu).toFixed(2)}× CPU (${(md.wall / tw.wall).toFixed(2)}× wall)`);
 }
 
 main().catch((e: unknown) => {

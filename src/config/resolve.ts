@@ -199,9 +199,6 @@ export function resolveExperiment(file: RawExperiment, opts: ResolveOptions): Re
   }
   if (architecture === 'mlp') delete sparsity.density;
   delete sparsity.dense_widen_factor;
-  refuseSparseKernelsForConv(section(raw, 'engine'), architecture, (key, message, suggestion) => {
-    issues.push(makeIssue(opts.file, key, opts.locate.value(key), message, 'conflict', 'error', suggestion));
-  });
   resolvePruningKeys(given.sparsity, model, method, architecture, report);
 
   // Training.
@@ -268,20 +265,6 @@ function resolvePruningKeys(
 }
 
 type Report = (key: string, message: string, code: IssueCode, severity?: IssueSeverity, at?: 'key' | 'value') => void;
-
-/**
- * `engine.sparse_kernels: on` with a conv net: the engine refuses it when the run starts (conv
- * kernels have no sparse path; `refuseForConv` in src/engine/train.ts), so the file is refused here
- * too, on the value, with `auto` as the fix (masked-dense convs, the sparse path where one exists).
- */
-function refuseSparseKernelsForConv(engine: Record<string, unknown>, architecture: Architecture, refuse: (key: string, message: string, suggestion: string) => void): void {
-  if (architecture === 'mlp' || engine.sparse_kernels !== 'on') return;
-  refuse(
-    'engine.sparse_kernels',
-    `expected auto or off with architecture '${architecture}', found 'on': conv kernels have no sparse path yet, so the run would be refused at start (auto runs the conv layers masked-dense)`,
-    'auto',
-  );
-}
 
 /** [height, width, channels] of a dataset's examples as the net sees them (synthetic: its `shape`, else [1, features, 1]). */
 export function inputShapeOf(dataset: Record<string, unknown>): [number, number, number] | undefined {

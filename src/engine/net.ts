@@ -94,8 +94,12 @@ export interface ParamGrads {
 export interface TrainingPass {
   /** [batch, classes]. */
   logits: tf.Tensor2D;
-  /** The raw gradients of every parameter from dL/dlogits [batch, classes]. */
-  backward(dLogits: tf.Tensor2D): ParamGrads;
+  /**
+   * The raw gradients of every parameter from dL/dlogits [batch, classes]. `rawKernels: false`
+   * (default true) says the caller takes no raw norms: a layer whose products skip pruned entries
+   * (a sparse-path conv layer, nn/convnet.ts) may then return raw ⊙ mask as a tensor instead.
+   */
+  backward(dLogits: tf.Tensor2D, options?: { rawKernels?: boolean }): ParamGrads;
   /**
    * Move the BatchNorm moving statistics by this pass's batch statistics (step.ts calls it once per
    * optimizer step, after the update; never at flow points or for criteria). No-op without BN.

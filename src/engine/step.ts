@@ -198,12 +198,15 @@ export function rawTensor(net: TrainableNet, l: number, g: tf.Tensor | SparseRaw
   return tf.add(fullGradient(g.grad), d);
 }
 
-/** Loss, correct count and all parameter gradients of a batch, training mode. Call inside tidy. */
-export function gradients(net: TrainableNet, batch: Batch, coupledL2: number): Grads {
+/**
+ * Loss, correct count and all parameter gradients of a batch, training mode. `rawKernels: false`:
+ * no raw norms will be taken, so a layer may return raw ⊙ mask (TrainingPass.backward). Call inside tidy.
+ */
+export function gradients(net: TrainableNet, batch: Batch, coupledL2: number, rawKernels = true): Grads {
   const pass = net.trainingPass(batch.x, batch.xT);
   const { loss, dLogits } = softmaxCrossEntropy(pass.logits, batch.y);
   const correct = tf.sum(tf.cast(tf.equal(tf.argMax(pass.logits, 1), batch.labels), 'float32')) as tf.Scalar;
-  const grads = pass.backward(dLogits);
+  const grads = pass.backward(dLogits, { rawKernels });
   const kernelRaw = grads.kernels.map((g: KernelGrad, l): tf.Tensor | SparseRaw => {
     if (isSparseGrad(g)) {
       const sk = net.sparse[l];
@@ -245,7 +248,8 @@ export function trainStepDeferred(net: TrainableNet, opt: Optimizer, params: Par
   const rawL1Taken = masked.map((m) => o.collectNorms && (!m || want.l1));
   const rawL2Taken = masked.map((m) => o.collectNorms && (!m || want.l2));
   const stats = tf.tidy(() => {
-    const g = gradients(net, batch, o.coupledL2);
+    // Raw (unmasked) kernel gradients only where some raw norm is taken this step.
+    const g = gradients(net, batch, o.coupledL2, o.collectNorms && (want.l1 || want.l2));
     const denseMasked: tf.Tensor[] = [];
     const sparseUpdates: { param: SparseParam; grad: Float32Array }[] = [];
     g.kernelRaw.forEach((raw, l) => {

@@ -16,7 +16,7 @@ import { drawKernels, heGain, mlpShapes, planLayers, planLayersFull, plansFrom, 
 import { layerName, MaskedMLP, type KernelPath } from './model';
 import type { TrainableNet } from './net';
 import { blueprint, CNN_DEFAULT_CHANNELS, layerShape, type ConvNetSpec } from './nn/arch';
-import { scsdcConvPair } from './nn/build';
+import { convKernelPaths, scsdcConvPair } from './nn/build';
 import { ConvNet } from './nn/convnet';
 import { normAlertPolicy } from './policies/alerts';
 import { divergencePolicy } from './policies/divergence';
@@ -263,16 +263,6 @@ export function convSpec(cfg: ExperimentConfig, shape: readonly [number, number,
   };
 }
 
-/**
- * What the conv nets cannot do yet, refused with the key at fault rather than run wrongly: conv
- * kernels have no sparse path. Every pruning criterion (SynFlow: pruning/synflow-conv.ts, GraSP:
- * pruning/grasp-conv.ts) and the EGF collapse guard (pruning/guard-conv.ts) run on conv nets.
- */
-function refuseForConv(cfg: ExperimentConfig, eo: EngineOptions): void {
-  const arch = architectureOf(cfg.model);
-  if ((eo.sparseKernels ?? cfg.engine?.sparseKernels) === 'on') throw keyError('engine.sparse_kernels', `'on' is not available for architecture '${arch}': conv kernels have no sparse path yet (use auto or off)`);
-}
-
 /** A conv net and (sparsity.pair) its SC-SDC dense twin: every designed channel count × ρ, each sparse layer keeping the twin's weight count. */
 export function buildConvNets(
   cfg: ExperimentConfig,
@@ -284,7 +274,6 @@ export function buildConvNets(
   guardLog?: (message: string) => void,
 ): TrainableNet[] {
   const eo: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...options };
-  refuseForConv(cfg, eo);
   const guard = cfg.sparsity.guard === 'egf';
   const spec = convSpec(cfg, shape, classes);
   const gain = eo.initGain ?? heGain(cfg.model.activation);
@@ -350,7 +339,8 @@ export function buildConvNets(
     plans = r.plans;
     guardLog?.(guardSummary(r.result, pair.sparse.layers.map((d) => d.name)));
   }
-  const nets: TrainableNet[] = [new ConvNet({ role: 'sparse', blueprint: pair.sparse, plans, ...bn })];
+  const paths = convKernelPaths(plans, pair.sparse.layers, eo.sparseKernels ?? cfg.engine?.sparseKernels ?? 'auto', tf.getBackend());
+  const nets: TrainableNet[] = [new ConvNet({ role: 'sparse', blueprint: pair.sparse, plans, paths, ...bn })];
   if (cfg.sparsity.pair) {
     const densePlans = planLayers({ shapes: pair.dense.layers.map(layerShape), method: 'none', init: 'dense-fan-in', gain, rng: rng.fork('net:dense') });
     nets.push(new ConvNet({ role: 'dense', blueprint: pair.dense, plans: densePlans, ...bn }));

@@ -90,7 +90,11 @@ describe(`conv nets in the training loop`, () => {
         assert.equal(m.layers.length, 5);
         const egf2 = m.layers.reduce((s, l) => s + l.masked.l2, 0) / 5;
         assert.ok(Math.abs(m.egf2 - egf2) <= 1e-9 * egf2 && egf2 > 0, `EGF₂ is the mean of the 5 masked L2 norms at step ${m.step}`);
-        if (m.net === 'sparse') m.layers.forEach((l, i) => assert.ok(l.masked.l2 <= l.raw.l2 + 1e-12, `masked ≤ raw, ${NAMES[i]}`));
+        // On wasm, auto runs the masked convs on the sparse kernel: raw norms every 10th step only (NaN otherwise).
+        const rawSkipped = (l: { raw: { l2: number } }): boolean => Number.isNaN(l.raw.l2);
+        if (m.net === 'sparse' && backend !== 'wasm') assert.ok(!m.layers.some(rawSkipped), `raw norms every step on ${backend}`);
+        if (m.net === 'sparse' && m.step % 10 === 0) assert.ok(!m.layers.some(rawSkipped), `raw norms on cadence step ${m.step}`);
+        if (m.net === 'sparse') m.layers.forEach((l, i) => assert.ok(rawSkipped(l) || l.masked.l2 <= l.raw.l2 + 1e-12, `masked ≤ raw, ${NAMES[i]}`));
         else m.layers.forEach((l) => assert.deepEqual(l.masked, l.raw));
       }
       assert.equal(r.flows.length, 2 * flowSchedule(2, 4).length);
@@ -143,20 +147,4 @@ describe(`conv nets in the training loop`, () => {
     assert.deepEqual(at(r.ready, 0).layers.map((l) => l.active), TOTAL);
     assert.equal(at(r.res.nets, 0).steps, 8);
   });
-});
-
-describe('conv nets: what the loop refuses, with the key at fault', () => {
-  const refused: [string, ExperimentConfig, string][] = [
-    ['sparse kernels on', { ...cnn({}), engine: { sparseKernels: 'on', rawL1Every: 1, rawL2Every: 1 } }, 'engine.sparse_kernels'],
-  ];
-  for (const [what, cfg, key] of refused) {
-    it(what, async () => {
-      const before = tf.memory().numTensors;
-      await assert.rejects(
-        trainExperiment(cfg, images(), { onReady: () => undefined, onStep: () => undefined, onEpoch: () => undefined, onFlowPoint: () => undefined, onAlert: () => undefined, shouldStop: () => false }),
-        (e: Error & { key?: string }) => e.key === key && e.message.startsWith(`${key}:`) && /cnn/.test(e.message),
-      );
-      assert.equal(tf.memory().numTensors, before);
-    });
-  }
 });

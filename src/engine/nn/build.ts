@@ -7,9 +7,10 @@
  *    exact count, magnitude of the initial kernel, or a criterion's masks);
  *  - both nets' active weights are He-normal with the dense twin's fan-in k²·c_in(twin).
  */
-import type { InitMode, NetRole, PruningScope } from '../../shared/experiment';
+import type { InitMode, NetRole, PruningScope, SparseKernelMode } from '../../shared/experiment';
+import type { KernelPath } from '../net';
 import type { Rng } from '../../shared/rng';
-import { heGain, planLayers, twinActiveCounts, type LayerShape } from '../masks';
+import { heGain, planLayers, twinActiveCounts, type LayerMaskPlan, type LayerShape } from '../masks';
 import { blueprint, layerShape, rewiden, scaleChannels, type Blueprint, type ChannelMap, type ConvNetSpec } from './arch';
 import { ConvNet, type ConvNetOptions } from './convnet';
 import { at } from '../../shared/checked';
@@ -87,5 +88,28 @@ export function buildConvNet(o: BuildConvNetOptions): ConvNet {
     ...(o.bnEpsilon !== undefined ? { bnEpsilon: o.bnEpsilon } : {}),
     ...(o.bnMomentum !== undefined ? { bnMomentum: o.bnMomentum } : {}),
     ...(o.filterGrad ? { filterGrad: o.filterGrad } : {}),
+  });
+}
+
+/**
+ * `engine.sparse_kernels: auto` for conv layers: the crossover density below which the direct sparse
+ * convolution beats the masked-dense conv on the wasm backend. Measured above 1 (bench/sparse-conv
+ * .bench.ts: sparse / masked-dense CPU time 0.43–0.62 for a fully dense 3×3 kernel, 0.09–0.16 at
+ * 0.05; src/engine/README.md "Sparse convolution"), so every masked conv layer qualifies.
+ */
+export const SPARSE_CONV_AUTO_MAX_DENSITY = 1;
+
+/**
+ * Path of each weight layer of a conv net: 'sparse' (the direct sparse convolution) only for masked
+ * conv layers; linear layers and unmasked layers (the dense twin) stay 'dense'. `on`: every masked
+ * conv layer, on any backend (the kernel is our own WebAssembly module, independent of TF.js's
+ * backend); `auto`: masked conv layers of density ≤ SPARSE_CONV_AUTO_MAX_DENSITY on the wasm
+ * backend only (the crossover is measured there; cpu and tensorflow keep masked-dense); `off`: none.
+ */
+export function convKernelPaths(plans: readonly LayerMaskPlan[], layers: readonly { kind: 'conv' | 'dense' }[], mode: SparseKernelMode, backend: string): KernelPath[] {
+  return plans.map((p, l) => {
+    if (!p.mask || mode === 'off' || at(layers, l).kind !== 'conv') return 'dense';
+    if (mode === 'on') return 'sparse';
+    return backend === 'wasm' && p.active / (p.shape.fanIn * p.shape.fanOut) <= SPARSE_CONV_AUTO_MAX_DENSITY ? 'sparse' : 'dense';
   });
 }

@@ -9,8 +9,17 @@
  * flow.ts's fast 2-D reductions apply to conv gradients as they are.
  * Pruned entries are stored as exact zeros (no mask multiply in the forward pass); backward() returns
  * the RAW kernel gradients (pruned positions included), which the caller masks for EGF and the
- * optimizer (method.md §3). BN parameters and biases are never masked or counted. Only the
- * masked-dense path exists for conv kernels (no sparse convolution kernel).
+ * optimizer (method.md §3). BN parameters and biases are never masked or counted.
+ *
+ * Kernel paths (`engine.sparse_kernels`): a masked conv layer on the 'sparse' path runs its forward
+ * pass, input gradient and filter gradient with the direct sparse convolution over its active
+ * entries (sparse-conv.ts; WebAssembly SIMD). Its weights, mask and optimizer state stay stored
+ * masked-dense as on the 'dense' path (so integrity checks, mask updates, pruning criteria and
+ * the optimizer are unchanged); only the products change. The sparse filter gradient covers the
+ * active entries only, so backward() returns the RAW gradient (the full masked-dense filter
+ * gradient) unless the caller says it needs no raw norms (`rawKernels: false`, step.ts on steps off
+ * the raw-norm cadence): then a sparse-path layer returns its active-entry gradient with zeros at
+ * pruned positions, which equals raw ⊙ mask, the only thing such a step uses.
  *
  * ConvNet implements TrainableNet (net.ts), so the training loop, step.ts, flow points, mask
  * integrity, dynamic sparsity and the pruning criteria drive it as they drive MaskedMLP.
@@ -37,9 +46,11 @@ import type { KernelPath, NetMemory, NetParam, TrainableNet, TrainingPass } from
 import type { Optimizer } from '../optimizers';
 import { softmaxCrossEntropy } from '../step';
 import { layerShape, type Blueprint, type BlueprintNode, type WeightLayerDesc } from './arch';
-import { conv2dFilterGrad, conv2dForward, conv2dInputGrad, type FilterGradMode } from './conv';
+import { conv2dFilterGrad, conv2dForward, conv2dInputGrad, convOutSize, type FilterGradMode } from './conv';
 import { globalAvgPool, globalAvgPoolBackward, maxPool2x2, maxPool2x2Backward } from './pool';
 import { at } from '../../shared/checked';
+import { buildConvIndex, type SparseConvIndex, type SparseConvKernels } from './sparse-conv';
+import { sparseKernels } from '../sparse';
 
 export interface ConvNetOptions {
   role: NetRole;
@@ -50,6 +61,28 @@ export interface ConvNetOptions {
   bnMomentum?: number;
   /** Filter gradient: the backend's kernel where it exists ('auto', default) or always im2col. */
   filterGrad?: FilterGradMode;
+  /**
+   * Path per weight layer (default all 'dense'). 'sparse' is allowed for masked conv layers only
+   * (the direct sparse convolution; see the file comment).
+   */
+  paths?: KernelPath[];
+  /** The sparse convolution kernels (default sparseKernels().kernels.conv: wasm SIMD, else TypeScript). */
+  convKernels?: SparseConvKernels;
+}
+
+/** A sparse-path conv layer: its index over the active entries and their flat mask-order positions (canonical order). */
+interface SparseConvLayer {
+  index: SparseConvIndex;
+  flat: Int32Array;
+}
+
+function activeFlat(mask: Float32Array): Int32Array {
+  let n = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) n++;
+  const out = new Int32Array(n);
+  let q = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) out[q++] = i;
+  return out;
 }
 
 /** LayerInfo of a conv-net weight layer: also its kind, kernel shape and stride. */
@@ -71,7 +104,7 @@ export type RNode =
   | { op: 'residual'; pre: RNode[]; body: RNode[]; shortcut: RNode[]; from: 'input' | 'pre'; post: RNode[] };
 
 type NodeCache =
-  | { op: 'conv'; x: tf.Tensor4D }
+  | { op: 'conv'; x: tf.Tensor4D; values?: Float32Array }
   | { op: 'dense'; x: tf.Tensor2D }
   | { op: 'bn'; c: BatchNormCache; shape: number[] }
   | { op: 'bnFrozen'; xhat: tf.Tensor2D; scale: tf.Tensor1D; shape: number[] }
@@ -103,6 +136,8 @@ interface Sink {
   biases: (tf.Tensor | undefined)[];
   bn: [tf.Tensor, tf.Tensor][];
   act: tf.Tensor[][];
+  /** Full (raw) filter gradients for sparse-path layers too. */
+  rawKernels: boolean;
 }
 
 export class ConvNet implements TrainableNet {
@@ -115,7 +150,7 @@ export class ConvNet implements TrainableNet {
   readonly biases: (tf.Variable | undefined)[];
   /** 0/1 mask per weight layer, [fanIn, fanOut]; undefined for unmasked layers. */
   readonly masks: (tf.Tensor | undefined)[];
-  /** Every layer on the masked-dense path: there is no sparse convolution kernel. */
+  /** Path per weight layer: 'sparse' = masked conv layer run by the direct sparse convolution. */
   readonly paths: KernelPath[];
   readonly sparse: undefined[];
   readonly onesCols: undefined[];
@@ -128,6 +163,9 @@ export class ConvNet implements TrainableNet {
   readonly bnEpsilon: number;
   readonly bnMomentum: number | undefined;
   private readonly filterGrad: FilterGradMode;
+  /** Per layer: the sparse convolution's index (sparse-path conv layers only). */
+  private readonly sparseConv: (SparseConvLayer | undefined)[];
+  private readonly convKernels: SparseConvKernels | undefined;
   private readonly pruned: (tf.Tensor | undefined)[];
   private readonly maskData: (Float32Array | undefined)[];
   private readonly optimizers: Optimizer[] = [];
@@ -159,7 +197,16 @@ export class ConvNet implements TrainableNet {
     this.maskData = o.plans.map((p) => (p.mask ? Float32Array.from(p.mask) : undefined));
     this.masks = o.plans.map((p, l) => (p.mask ? stored(l, p.mask) : undefined));
     this.initialMasks = o.plans.map((p) => (p.mask ? Float32Array.from(p.mask) : undefined));
-    this.paths = bp.layers.map((): KernelPath => 'dense');
+    this.paths = bp.layers.map((d, l): KernelPath => {
+      const p = o.paths?.[l] ?? 'dense';
+      if (p === 'sparse' && !(d.kind === 'conv' && at(o.plans, l).mask)) throw new Error(`layer ${d.name}: the sparse path is for masked conv layers only`);
+      return p;
+    });
+    this.sparseConv = bp.layers.map((d, l) => {
+      const m = this.maskData[l];
+      return this.paths[l] === 'sparse' && m ? { index: buildConvIndex({ k: d.k, stride: d.stride, pad: d.pad, cin: d.cin, cout: d.cout }, m), flat: activeFlat(m) } : undefined;
+    });
+    this.convKernels = this.paths.includes('sparse') ? (o.convKernels ?? sparseKernels().kernels.conv) : undefined;
     this.sparse = bp.layers.map(() => undefined);
     this.onesCols = bp.layers.map(() => undefined);
     this.activeIndex = bp.layers.map(() => undefined);
@@ -199,7 +246,7 @@ export class ConvNet implements TrainableNet {
         total,
         density: p.active / total,
         deadUnits: p.mask ? deadUnits(p.mask, p.shape) : 0,
-        path: 'dense',
+        path: at(this.paths, l),
         kind: d.kind,
         kernelShape: shapeOf(d),
         stride: d.stride,
@@ -311,6 +358,8 @@ export class ConvNet implements TrainableNet {
     const keep = Float32Array.from(next);
     for (const i of grow) if (old[i] === 0) keep[i] = 0;
     this.maskData[l] = next;
+    const sc = this.sparseConv[l];
+    if (sc) this.sparseConv[l] = { index: buildConvIndex(sc.index.geometry, next), flat: activeFlat(next) };
     this.masks[l]?.dispose();
     this.pruned[l]?.dispose();
     const m = tf.tensor2d(next, [info.fanIn, info.fanOut]);
@@ -332,6 +381,8 @@ export class ConvNet implements TrainableNet {
     let index = 0;
     for (const p of this.params) parameters += 4 * p.variable.size;
     for (const m of this.masks) if (m) index += 2 * 4 * m.size;
+    // The sparse convolution's index: six int32 arrays over the active entries, two pointer arrays, the flat positions.
+    for (const sc of this.sparseConv) if (sc) index += 4 * (7 * sc.index.k + sc.index.outPtr.length + sc.index.inPtr.length);
     return { parameters, index, optimizer: opt ? opt.stateBytes() : 0 };
   }
 
@@ -399,10 +450,18 @@ export class ConvNet implements TrainableNet {
       case 'conv': {
         const d = at(this.layers, n.layer);
         const x4 = x as tf.Tensor4D;
-        let y: tf.Tensor = conv2dForward(x4, this.filter(n.layer), d);
+        const sc = this.sparseConv[n.layer];
+        let values: Float32Array | undefined;
+        let y: tf.Tensor;
+        if (sc && this.convKernels) {
+          values = this.activeValues(n.layer, sc);
+          const [N, H, W] = x4.shape;
+          const out = this.convKernels.forward(sc.index, values, x4.dataSync() as Float32Array, { N, H, W });
+          y = tf.tensor4d(out, [N, convOutSize(H, d), convOutSize(W, d), d.cout]);
+        } else y = conv2dForward(x4, this.filter(n.layer), d);
         const b = this.biases[n.layer];
         if (b) y = tf.add(y, b);
-        if (training) caches.push({ op: 'conv', x: x4 });
+        if (training) caches.push(values ? { op: 'conv', x: x4, values } : { op: 'conv', x: x4 });
         return y;
       }
       case 'dense': {
@@ -459,9 +518,22 @@ export class ConvNet implements TrainableNet {
     }
   }
 
-  /** Backward pass from dL/dlogits [N, classes]: raw kernel gradients and the other parameters' gradients. Call inside a tidy. */
-  backward(dLogits: tf.Tensor2D, cache: ConvForwardCache): ConvParamGrads {
-    const sink: Sink = { kernels: new Array<tf.Tensor>(this.numLayers), biases: new Array<tf.Tensor | undefined>(this.numLayers), bn: [], act: [] };
+  /** The active weights of sparse-path layer l in canonical order (read from the stored kernel). */
+  private activeValues(l: number, sc: SparseConvLayer): Float32Array {
+    const w = at(this.kernels, l).dataSync() as Float32Array;
+    const { flat } = sc;
+    const v = new Float32Array(flat.length);
+    for (let q = 0; q < flat.length; q++) v[q] = w[flat[q]!]!;
+    return v;
+  }
+
+  /**
+   * Backward pass from dL/dlogits [N, classes]: raw kernel gradients and the other parameters'
+   * gradients. `rawKernels: false` lets sparse-path layers return raw ⊙ mask instead (see the file
+   * comment). Call inside a tidy.
+   */
+  backward(dLogits: tf.Tensor2D, cache: ConvForwardCache, rawKernels = true): ConvParamGrads {
+    const sink: Sink = { kernels: new Array<tf.Tensor>(this.numLayers), biases: new Array<tf.Tensor | undefined>(this.numLayers), bn: [], act: [], rawKernels };
     this.backSeq(this.graph, cache.nodes, dLogits, sink, false);
     const other: tf.Tensor[] = [];
     this.biases.forEach((b, l) => {
@@ -490,8 +562,26 @@ export class ConvNet implements TrainableNet {
         if (c.op !== 'conv') break;
         const d = at(this.layers, n.layer);
         const dy4 = dy as tf.Tensor4D;
-        sink.kernels[n.layer] = tf.reshape(conv2dFilterGrad(c.x, dy4, d, d.cout, this.filterGrad), [d.k * d.k * d.cin, d.cout]);
+        const fanIn = d.k * d.k * d.cin;
         if (this.biases[n.layer]) sink.biases[n.layer] = tf.sum(dy4, [0, 1, 2]);
+        const sc = this.sparseConv[n.layer];
+        if (sc && this.convKernels && c.values) {
+          const [N, H, W] = c.x.shape;
+          const r = this.convKernels.backprop(sc.index, c.values, c.x.dataSync() as Float32Array, dy4.dataSync() as Float32Array, { N, H, W }, needDx);
+          if (sink.rawKernels) sink.kernels[n.layer] = tf.reshape(conv2dFilterGrad(c.x, dy4, d, d.cout, this.filterGrad), [fanIn, d.cout]);
+          else {
+            // raw ⊙ mask: the active entries' gradient scattered to mask order, zeros elsewhere.
+            const full = new Float32Array(fanIn * d.cout);
+            const { flat } = sc;
+            const g = r.grad;
+            for (let q = 0; q < flat.length; q++) full[flat[q]!] = g[q]!;
+            sink.kernels[n.layer] = tf.tensor2d(full, [fanIn, d.cout]);
+          }
+          if (!needDx) return undefined;
+          if (!r.dInput) throw new Error('internal: sparse convolution returned no input gradient');
+          return tf.tensor4d(r.dInput, c.x.shape);
+        }
+        sink.kernels[n.layer] = tf.reshape(conv2dFilterGrad(c.x, dy4, d, d.cout, this.filterGrad), [fanIn, d.cout]);
         return needDx ? conv2dInputGrad(dy4, this.filter(n.layer), c.x.shape, d) : undefined;
       }
       case 'dense': {
@@ -554,7 +644,7 @@ export class ConvNet implements TrainableNet {
     if (!cache) throw new Error('internal: training forward pass returned no cache');
     return {
       logits: fwd.logits,
-      backward: (dLogits) => this.backward(dLogits, cache),
+      backward: (dLogits, options) => this.backward(dLogits, cache, options?.rawKernels ?? true),
       updateMovingStats: () => {
         for (const s of this.bnStats(cache)) updateMovingStats(at(this.bns, s.layer), s.mean, s.variance, this.bnMomentum ?? BN_MOMENTUM);
       },
