@@ -47,7 +47,9 @@ const RUN_NAME = 'reload-me';
  * 64 epochs keep it running until the dashboard follows it, ending about when the sweep does.
  */
 const EPOCHS = 64;
-const TEXT = `name: ${RUN_NAME}
+/** The small SC-SDC pair both files train: `training` and `rest` add each file's own keys. */
+function pairYaml(name: string, epochs: number, training: string, rest: string): string {
+  return `name: ${name}
 dataset:
   name: synthetic
   synthetic: { features: 32, classes: 4, train_size: 2048, test_size: 512 }
@@ -60,15 +62,14 @@ sparsity:
 training:
   optimizer: adam
   learning_rate: 0.003
-  epochs: ${EPOCHS}
+  epochs: ${epochs}
   batch_size: 64
-  seed: 1
-monitoring:
-  explosion:
-    max_norm: 0.0001
-run:
+${training}run:
   backend: cpu
-`;
+${rest}`;
+}
+
+const TEXT = pairYaml(RUN_NAME, EPOCHS, `  seed: 1\nmonitoring:\n  explosion:\n    max_norm: 0.0001\n`, '');
 
 const SWEEP_FILE = 'sweep-reload.gradflow.yaml';
 const SWEEP_NAME = 'sweep-reload';
@@ -76,27 +77,10 @@ const SWEEP_NAME = 'sweep-reload';
  * Three seeds of a small SC-SDC pair, one at a time (≈ 5 s a run idle: 26 epochs of 29 steps), so
  * the window reloads while one configuration runs and another still waits.
  */
-const SWEEP_TEXT = `name: ${SWEEP_NAME}
-dataset:
-  name: synthetic
-  synthetic: { features: 32, classes: 4, train_size: 2048, test_size: 512 }
-model:
-  hidden_layers: 2
-  width: 128
-sparsity:
-  method: random
-  density: 0.25
-training:
-  optimizer: adam
-  learning_rate: 0.003
-  epochs: 26
-  batch_size: 64
-run:
-  backend: cpu
-sweep:
+const SWEEP_TEXT = pairYaml(SWEEP_NAME, 26, '', `sweep:
   seeds: [0, 1, 2]
   workers: 1
-`;
+`);
 
 const CANCEL_FILE = 'sweep-cancel.gradflow.yaml';
 const CANCEL_NAME = 'sweep-cancel';
