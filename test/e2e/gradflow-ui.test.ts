@@ -25,6 +25,10 @@
  *    masked L2 norm of every layer; the run folder records the run as `external`. Needs Debian's
  *    python3-torch at /usr/bin/python3 (CI installs it): skipped with the reason without it,
  *    failing instead under GRADFLOW_TORCH=required.
+ * 6. The sweep view (it was test/webview/sweep-e2e.test.ts, with a code-server of its own): Run
+ *    Sweep on a tiny synthetic sweep (2 optimizers × 2 seeds, four runs of about a second) opens the
+ *    dashboard's Sweep tab and fills it live until every row is finished; a row opens its run in
+ *    the Run tab; Open Sweep… re-reads the sweep folder.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,6 +38,7 @@ import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import {
   budget, testTimeout, closeAll, outputChannelTail,
+  runCommandAndPick,
   e2eSkip,
   frameOfWebview,
   openFile,
@@ -51,6 +56,24 @@ import { at } from '../../src/shared/checked';
 after(closeAll);
 
 const QUICK = 'quick.gradflow.yaml';
+const SWEEP = 'tiny-sweep.gradflow.yaml';
+/** 2 optimizers × 2 seeds of a tiny synthetic SC-SDC pair: four real runs of about a second each. */
+const SWEEP_TEXT = [
+  'name: tiny-sweep',
+  'dataset:',
+  '  name: synthetic',
+  '  synthetic: { features: 8, classes: 2, train_size: 256, test_size: 64 }',
+  'model: { hidden_layers: 1, width: 16 }',
+  'sparsity: { method: random, dense_width: 8 }',
+  'training: { epochs: 1, batch_size: 64 }',
+  'run: { backend: cpu }',
+  'sweep:',
+  '  seeds: [0, 1]',
+  '  workers: 2',
+  '  grid:',
+  '    training.optimizer: [adam, sgd]',
+  '',
+].join('\n');
 const EXPLODING = 'exploding.gradflow.yaml';
 /** The quick example has 29 steps per epoch. 16 epochs (464 steps) leave time to read the dashboard
  * several times while it trains: with 8, the sparse kernels train it in about 3 s, and in one CI run
@@ -180,7 +203,7 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: tes
     const exploding = fs.readFileSync(path.join(repoRoot(), 'examples', 'exploding.gradflow.yaml'), 'utf8');
     lrLine = lineOf(exploding, 'learning_rate');
     assert.match(at(CNN_TEXT.split('\n'), DENSITY_LINE - 1), /^ {2}density: 0\.25\b/);
-    w = await openWorkspace('ui', { [QUICK]: longer, [EXPLODING]: exploding, [CNN]: CNN_TEXT, [TORCH]: torchExperimentText() });
+    w = await openWorkspace('ui', { [QUICK]: longer, [EXPLODING]: exploding, [CNN]: CNN_TEXT, [TORCH]: torchExperimentText(), [SWEEP]: SWEEP_TEXT });
     ws = w.dir;
     page = w.page;
   });
@@ -548,6 +571,52 @@ describe('Gradflow in VS Code (code-server UI)', { skip: e2eSkip(), timeout: tes
       assert.deepEqual(summary.nets?.map((n) => n.net).sort(), ['dense', 'sparse']);
       assert.ok(summary.nets?.every((n) => n.steps === end.total), JSON.stringify(summary.nets?.map((n) => n.steps)));
       assert.deepEqual(summary.nets?.map((n) => n.layers?.length), [3, 3], 'three weight layers per net');
+    }));
+
+  test('Run Sweep opens the Sweep tab and fills it with the finished runs', { timeout: testTimeout(120_000) }, () =>
+    screenshotOnFailure(page, 'sweep-view', async () => {
+      await runCommand(page, 'View: Focus First Editor Group');
+      await openFile(page, SWEEP);
+      await runCommand(page, 'Gradflow: Run Sweep');
+      const dash = frameOfWebview(page);
+      // Every configuration ends finished: the table polled as a user would watch it.
+      const rows = dash.locator('#gf-sweep tbody tr');
+      const statuses = (): Promise<string[]> => rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-status') ?? '')).catch(() => []);
+      await waitFor(async () => {
+        const s = await statuses();
+        return s.length === 4 && s.every((x) => x === 'finished') ? s : undefined;
+      }, 90_000, 'four finished rows in the Sweep tab', { seen: async () => ({ statuses: await statuses(), log: outputChannelTail(w!.server, /Gradflow/, 8) }) });
+      const firstRow = await rows.first().locator('td').allInnerTexts();
+      assert.deepEqual(firstRow.slice(0, 3), ['adam', '0', 'finished']);
+      assert.match(at(firstRow, 3), /^\d+\.\d\d%$/, 'sparse test accuracy');
+      assert.match(at(firstRow, 5), /^[+−]?\d+\.\d\d pp$/, 'accuracy difference');
+      assert.equal(await dash.locator('#gf-sweep-summary').innerText({ timeout: budget(5000) }), '4 of 4 finished');
+      await page.mouse.move(1, 1);
+      await screenshot(page, 'sweep-view');
+    }));
+
+  test('a sweep row opens its run in the Run tab', { timeout: testTimeout(60_000) }, () =>
+    screenshotOnFailure(page, 'sweep-view-row', async () => {
+      const dash = frameOfWebview(page);
+      await dash.locator('#gf-sweep tbody tr').nth(1).click({ timeout: budget(10_000) });
+      await waitForLocator(dash.locator('#gf-run-view'), 'the Run view after a row click', 20_000, 'visible');
+      assert.equal(await dash.locator('#gf-tab-run').getAttribute('aria-selected', { timeout: budget(5000) }), 'true');
+      // The picker names a sweep's run by its grid point once the run's entry knows its sweep: the
+      // row's click loads the run first, so the label can settle a moment later (seen under load).
+      const label = (): Promise<string> => dash.locator('#gf-run option:checked').innerText({ timeout: budget(2000) }).catch(() => '');
+      await waitFor(async () => /tiny-sweep \[[0-9a-f]{6}\]/.test(await label()) || undefined, 20_000, 'the run picker naming the grid point', { seen: label });
+    }));
+
+  test('Open Sweep… re-reads the sweep folder', { timeout: testTimeout(120_000) }, () =>
+    screenshotOnFailure(page, 'sweep-view-open', async () => {
+      // The quick pick lists the workspace's sweep folders (the previous test clicked in the
+      // dashboard, whose late focus report can close the pick: runCommandAndPick asks again).
+      await runCommandAndPick(page, 'Gradflow: Open Sweep…', 'tiny-sweep');
+      const dash = frameOfWebview(page);
+      await waitForLocator(dash.locator('#gf-sweep'), 'the Sweep tab', 20_000, 'visible');
+      const status = async (): Promise<string> => ((await dash.locator('#gf-sweep-status').innerText({ timeout: budget(2000) }).catch(() => '')) ?? '').trim().toLowerCase();
+      await waitFor(async () => (await status()) === 'recorded' || undefined, 20_000, 'the sweep badge saying recorded', { seen: status });
+      assert.equal(await dash.locator('#gf-sweep tbody tr[data-status="finished"]').count(), 4);
     }));
 
 });

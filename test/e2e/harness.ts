@@ -216,30 +216,10 @@ async function killGroup(pgid: number, graceMs = 5000): Promise<void> {
   liveGroups.delete(pgid);
 }
 
-/** Resident memory (MB) of every process in a process group, from /proc (Linux only). */
-export function processGroupRssMB(pgid: number): number {
-  let kb = 0;
-  for (const ent of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(ent)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${ent}/stat`, 'utf8');
-      // Fields after the parenthesised command name: state ppid pgrp ...
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(rest[2]) !== pgid) continue;
-      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${ent}/status`, 'utf8'));
-      if (m) kb += Number(m[1]);
-    } catch {
-      // process exited while we looked
-    }
-  }
-  return Math.round(kb / 1024);
-}
-
 interface ProcInfo {
   pid: number;
   ppid: number;
   comm: string;
-  rssKb: number;
 }
 
 function listProcs(): ProcInfo[] {
@@ -250,8 +230,7 @@ function listProcs(): ProcInfo[] {
       const stat = fs.readFileSync(`/proc/${ent}/stat`, 'utf8');
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${ent}/status`, 'utf8'));
-      procs.push({ pid: Number(ent), ppid: Number(rest[1]), comm, rssKb: m ? Number(m[1]) : 0 });
+      procs.push({ pid: Number(ent), ppid: Number(rest[1]), comm });
     } catch {
       // process exited while we looked
     }
@@ -279,15 +258,6 @@ function descendantPids(rootPid = process.pid): number[] {
   } catch {
     return [];
   }
-}
-
-/**
- * Resident memory (MB) of this process's descendants whose command name matches `comm`
- * (e.g. /chrom/ for the browser Playwright launched; Browser exposes no pid).
- */
-export function descendantsRssMB(comm: RegExp, rootPid = process.pid): number {
-  const kb = descendants(rootPid, listProcs()).filter((p) => comm.test(p.comm)).reduce((a, p) => a + p.rssKb, 0);
-  return Math.round(kb / 1024);
 }
 
 // ---------------------------------------------------------------------------------------------
