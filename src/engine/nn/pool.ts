@@ -6,7 +6,7 @@
  * wasm backend's MaxPoolGrad (tfjs-backend-wasm 4.22) routes the gradient wrongly when a window's
  * values are negative (measured: a 4×4 map of negatives gets one non-zero instead of four), which
  * happens after a residual addition. Here each window's gradient goes to its FIRST maximum in
- * row-major order (PyTorch's rule), the same on every backend.
+ * row-major order (PyTorch's rule), the same on every backend, computed on the host (see below).
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -14,29 +14,47 @@ export function maxPool2x2(x: tf.Tensor4D): tf.Tensor4D {
   return tf.maxPool(x, 2, 2, 'valid');
 }
 
-/** dL/dx of y = maxPool2x2(x). Call inside a tidy. */
+/**
+ * dL/dx of y = maxPool2x2(x): each window's gradient to the first corner (row-major) equal to the
+ * window's maximum y, zeros elsewhere (and on a dropped odd last row / column). Call inside a tidy.
+ *
+ * One pass over the host copies of x, y and dy: as TF.js ops this was four strided slices of x,
+ * their comparisons and a 6-D transpose back to [n, h, w, c], which on the wasm backend cost 60 %
+ * of the simple CNN's whole training step (profiled: 1.1 of 1.9 s per step of the ρ = 0.25
+ * sparse net at batch 128); this loop reads each input once. The rule is the op version's exactly:
+ * a corner takes the gradient when it equals y and no earlier corner did, so a window whose
+ * maximum is NaN passes nothing.
+ */
 export function maxPool2x2Backward(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
   const [, ho, wo] = y.shape;
-  // The four corners of every window, each [n, ho, wo, c], in row-major window order.
-  const corner = (a: number, b: number): tf.Tensor => tf.stridedSlice(x, [0, a, b, 0], [n, a + 2 * (ho - 1) + 1, b + 2 * (wo - 1) + 1, c], [1, 2, 2, 1]);
-  let taken: tf.Tensor = tf.zerosLike(y);
-  const parts: tf.Tensor[] = [];
-  const corners: ReadonlyArray<readonly [number, number]> = [
-    [0, 0],
-    [0, 1],
-    [1, 0],
-    [1, 1],
-  ];
-  for (const [a, b] of corners) {
-
-    const first = tf.mul(tf.cast(tf.equal(corner(a, b), y), 'float32'), tf.sub(1, taken));
-    taken = tf.add(taken, first);
-    parts.push(tf.mul(dy, first));
+  const xv = x.dataSync() as Float32Array;
+  const yv = y.dataSync() as Float32Array;
+  const g = dy.dataSync() as Float32Array;
+  const dx = new Float32Array(n * h * w * c);
+  const row = w * c;
+  let o = 0;
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < ho; i++) {
+      const r0 = (b * h + 2 * i) * row;
+      const r1 = r0 + row;
+      for (let j = 0; j < wo; j++) {
+        const p00 = r0 + 2 * j * c;
+        const p01 = p00 + c;
+        const p10 = r1 + 2 * j * c;
+        const p11 = p10 + c;
+        for (let ch = 0; ch < c; ch++, o++) {
+          const m = yv[o]!;
+          const d = g[o]!;
+          if (xv[p00 + ch] === m) dx[p00 + ch] = d;
+          else if (xv[p01 + ch] === m) dx[p01 + ch] = d;
+          else if (xv[p10 + ch] === m) dx[p10 + ch] = d;
+          else if (xv[p11 + ch] === m) dx[p11 + ch] = d;
+        }
+      }
+    }
   }
-  // [4 = (a, b), n, ho, wo, c] → [n, ho, a, wo, b, c] → [n, 2ho, 2wo, c].
-  const d = tf.reshape(tf.transpose(tf.reshape(tf.stack(parts), [2, 2, n, ho, wo, c]), [2, 3, 0, 4, 1, 5]), [n, 2 * ho, 2 * wo, c]) as tf.Tensor4D;
-  return 2 * ho === h && 2 * wo === w ? d : tf.pad(d, [[0, 0], [0, h - 2 * ho], [0, w - 2 * wo], [0, 0]]);
+  return tf.tensor4d(dx, [n, h, w, c]);
 }
 
 /** Mean over H and W: [n, h, w, c] → [n, c]. */
