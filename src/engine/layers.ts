@@ -4,6 +4,7 @@
  * layout they depend on.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { tensorValues } from './heap';
 
 /** BatchNorm defaults (ours, PyTorch's): ε = 1e-5, moving-average momentum 0.1 for the new batch. */
 export const BN_EPSILON = 1e-5;
@@ -31,8 +32,8 @@ export interface BatchNormCache {
   mean: tf.Tensor1D;
   variance: tf.Tensor1D;
   axis: BatchAxis;
-  /** Axis 0: the host copy of x and its per-unit statistics, for the backward pass's sums. */
-  host?: { x: Float32Array; mean: Float64Array; rstd: Float64Array };
+  /** Axis 0: x (read again on the host by the backward pass) and its per-unit statistics in float64. */
+  host?: { x: tf.Tensor2D; mean: Float64Array; rstd: Float64Array };
 }
 
 /**
@@ -53,11 +54,11 @@ export function batchNormEval(x: tf.Tensor2D, bn: BatchNormLayer, eps = BN_EPSIL
 /**
  * Training mode: batch statistics (biased variance, as PyTorch normalises). Call inside a tidy.
  *
- * Axis 0 (a conv net's [n·h·w, c]) takes its statistics on the host, in float64, from one copy of
- * x: the backends reduce along the last axis, so a column reduction is a transpose then a
+ * Axis 0 (a conv net's [n·h·w, c]) takes its statistics on the host, in float64, from one read of
+ * x (heap.ts: a view into the wasm heap, no copy): the backends reduce along the last axis, so a column reduction is a transpose then a
  * reduction, and on the wasm backend that (or a product with a row of ones) cost about 40 ms a
  * call at [100,352, 32], four to six calls per BatchNorm per step (profiled), against one pass over
- * the host copy. Nothing here is differentiated by TF.js (the backward pass is explicit), so a host
+ * the values on the host. Nothing here is differentiated by TF.js (the backward pass is explicit), so a host
  * computation breaks no gradient. Axis 1 (the MLP's [units, n]) reduces along the last axis already.
  */
 export function batchNormTrain(x: tf.Tensor2D, bn: BatchNormLayer, eps = BN_EPSILON, axis: BatchAxis = 0): { y: tf.Tensor2D; cache: BatchNormCache } {
@@ -68,9 +69,9 @@ export function batchNormTrain(x: tf.Tensor2D, bn: BatchNormLayer, eps = BN_EPSI
   let host: BatchNormCache['host'];
   if (axis === 0) {
     const [rows] = x.shape;
-    const v = x.dataSync() as Float32Array;
     const m = new Float64Array(units);
     const q = new Float64Array(units);
+    const v = tensorValues(x); // read before any other TF.js operation
     for (let r = 0, o = 0; r < rows; r++) for (let u = 0; u < units; u++, o++) m[u]! += v[o]!;
     for (let u = 0; u < units; u++) m[u]! /= rows;
     for (let r = 0, o = 0; r < rows; r++) {
@@ -84,7 +85,7 @@ export function batchNormTrain(x: tf.Tensor2D, bn: BatchNormLayer, eps = BN_EPSI
       q[u]! /= rows;
       r64[u] = 1 / Math.sqrt(q[u]! + eps);
     }
-    host = { x: v, mean: m, rstd: r64 };
+    host = { x, mean: m, rstd: r64 };
     mean = tf.tensor2d(Float32Array.from(m), [1, units]);
     variance = tf.tensor2d(Float32Array.from(q), [1, units]);
     rstd = tf.tensor2d(Float32Array.from(r64), [1, units]);
@@ -104,17 +105,18 @@ export function batchNormTrain(x: tf.Tensor2D, bn: BatchNormLayer, eps = BN_EPSI
  * Backward of y = γ·x̂ + β with batch statistics:
  * dβ = Σdy, dγ = Σdy·x̂, dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)), dx̂ = dy·γ.
  *
- * With the forward pass's host copy (axis 0), the two sums are one pass over the host copy of dy,
- * in float64 (Σdy·x̂ = rstd·Σdy·(x − mean)), and mean(dx̂) = γ·Σdy/n, mean(dx̂·x̂) = γ·dγ/n.
+ * With the forward pass's host statistics (axis 0), the two sums are one pass over dy and x on the
+ * host, in float64 (Σdy·x̂ = rstd·Σdy·(x − mean)), and mean(dx̂) = γ·Σdy/n, mean(dx̂·x̂) = γ·dγ/n.
  */
 export function batchNormBackward(dy: tf.Tensor2D, bn: BatchNormLayer, c: BatchNormCache): { dx: tf.Tensor2D; dGamma: tf.Tensor1D; dBeta: tf.Tensor1D } {
   const a = c.axis;
   if (c.host) {
     const [rows, units] = dy.shape;
-    const g = dy.dataSync() as Float32Array;
-    const { x, mean, rstd } = c.host;
+    const { mean, rstd } = c.host;
     const sdy = new Float64Array(units);
     const sdyx = new Float64Array(units);
+    const g = tensorValues(dy); // two views, read before any other TF.js operation
+    const x = tensorValues(c.host.x);
     for (let r = 0, o = 0; r < rows; r++) {
       for (let u = 0; u < units; u++, o++) {
         const d = g[o]!;

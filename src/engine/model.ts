@@ -15,6 +15,7 @@
  * product): TF.js's transposed matMul is 6–15× slower on wasm (docs/environment.md).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { tensorValues } from './heap';
 import type { Activation, NetRole } from '../shared/experiment';
 import type { LayerInfo } from '../shared/protocol';
 import { createActivation, type ActivationLayer } from './activations';
@@ -151,21 +152,6 @@ function readOnce(t: tf.Tensor): Float32Array {
  */
 function kernelOutput(a: Float32Array, shape: [number, number]): tf.Tensor2D {
   return tf.tensor2d(tf.getBackend() === 'wasm' ? a : a.slice(), shape);
-}
-
-/**
- * The values of a float32 tensor for the sparse kernels, without a copy where possible: on the wasm
- * backend a view into its heap (`typedArrayFromHeap`, what its own kernels use), valid only until
- * the next TF.js operation — hand it to the kernels at once (they copy it or refuse a stale one);
- * elsewhere dataSync().
- */
-export function tensorValues(t: tf.Tensor): Float32Array {
-  const b = tf.backend() as unknown as { typedArrayFromHeap?: (info: { shape: number[]; dtype: string; dataId: object }) => Float32Array };
-  if (tf.getBackend() === 'wasm' && t.dtype === 'float32' && typeof b.typedArrayFromHeap === 'function') {
-    const v = b.typedArrayFromHeap({ shape: t.shape, dtype: t.dtype, dataId: t.dataId });
-    if (v instanceof Float32Array && v.length === t.size) return v;
-  }
-  return t.dataSync() as Float32Array;
 }
 
 export class MaskedMLP implements TrainableNet {

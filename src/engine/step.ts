@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerStep } from '../shared/protocol';
 import { decodeLayerNorms, layerNormTensor, NORM_SLOTS, sumAll } from './flow';
-import { tensorValues } from './model';
+import { tensorValues } from './heap';
 import { fullGradient, isSparseGrad, type KernelGrad, type SparseGrad, type TrainableNet, type TrainingPass } from './net';
 import type { Optimizer, Param, SparseParam } from './optimizers';
 import { at } from '../shared/checked';

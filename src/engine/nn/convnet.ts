@@ -51,6 +51,7 @@ import { globalAvgPool, globalAvgPoolBackward, maxPool2x2, maxPool2x2Backward } 
 import { at } from '../../shared/checked';
 import { buildConvIndex, type SparseConvIndex, type SparseConvKernels } from './sparse-conv';
 import { sparseKernels } from '../sparse';
+import { tensorValues } from '../heap';
 
 export interface ConvNetOptions {
   role: NetRole;
@@ -456,7 +457,7 @@ export class ConvNet implements TrainableNet {
         if (sc && this.convKernels) {
           values = this.activeValues(n.layer, sc);
           const [N, H, W] = x4.shape;
-          const out = this.convKernels.forward(sc.index, values, x4.dataSync() as Float32Array, { N, H, W });
+          const out = this.convKernels.forward(sc.index, values, tensorValues(x4), { N, H, W });
           y = tf.tensor4d(out, [N, convOutSize(H, d), convOutSize(W, d), d.cout]);
         } else y = conv2dForward(x4, this.filter(n.layer), d);
         const b = this.biases[n.layer];
@@ -567,7 +568,7 @@ export class ConvNet implements TrainableNet {
         const sc = this.sparseConv[n.layer];
         if (sc && this.convKernels && c.values) {
           const [N, H, W] = c.x.shape;
-          const r = this.convKernels.backprop(sc.index, c.values, c.x.dataSync() as Float32Array, dy4.dataSync() as Float32Array, { N, H, W }, needDx);
+          const r = this.convKernels.backprop(sc.index, c.values, tensorValues(c.x), tensorValues(dy4), { N, H, W }, needDx);
           if (sink.rawKernels) sink.kernels[n.layer] = tf.reshape(conv2dFilterGrad(c.x, dy4, d, d.cout, this.filterGrad), [fanIn, d.cout]);
           else {
             // raw ⊙ mask: the active entries' gradient scattered to mask order, zeros elsewhere.

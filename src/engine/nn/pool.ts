@@ -9,6 +9,7 @@
  * row-major order (PyTorch's rule), the same on every backend, computed on the host (see below).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { tensorValues } from '../heap';
 
 export function maxPool2x2(x: tf.Tensor4D): tf.Tensor4D {
   return tf.maxPool(x, 2, 2, 'valid');
@@ -28,10 +29,11 @@ export function maxPool2x2(x: tf.Tensor4D): tf.Tensor4D {
 export function maxPool2x2Backward(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
   const [, ho, wo] = y.shape;
-  const xv = x.dataSync() as Float32Array;
-  const yv = y.dataSync() as Float32Array;
-  const g = dy.dataSync() as Float32Array;
+  // Views into the backend's heap where it has one: no TF.js operation runs until the loop ends.
   const dx = new Float32Array(n * h * w * c);
+  const xv = tensorValues(x);
+  const yv = tensorValues(y);
+  const g = tensorValues(dy);
   const row = w * c;
   let o = 0;
   for (let b = 0; b < n; b++) {
