@@ -15,17 +15,9 @@ import { evaluateCell, earlyVerdict, readEarlySteps, windowFeatures, type EarlyF
 import { earlyWarningCommand } from '../../../src/study/early-warning/cli';
 import { makeConfig, mainSweepRuns, tmpDir, writeSweep } from '../report/fixture';
 import { at } from '../../../src/shared/checked';
+import { findRepoFolder } from '../find-up';
 
-function fixtures(): string {
-  for (const start of [__dirname, process.cwd()]) {
-    for (let dir = start; ; dir = path.dirname(dir)) {
-      const f = path.join(dir, 'test', 'fixtures', 'stats');
-      if (fs.existsSync(path.join(f, 'early_warning_auc.json'))) return f;
-      if (path.dirname(dir) === dir) break;
-    }
-  }
-  throw new Error('cannot find test/fixtures/stats/early_warning_auc.json');
-}
+const fixtures = (): string => findRepoFolder(path.join('test', 'fixtures', 'stats'), 'early_warning_auc.json');
 
 function sink(): PassThrough {
   const s = new PassThrough();

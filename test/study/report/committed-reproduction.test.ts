@@ -11,19 +11,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { reportCommand } from '../../../src/study/report';
+import { findRepoFolder } from '../find-up';
 
-/** docs/reproduction/large, found by walking up from this file (out/test/… or a bundle) or the cwd. */
-function committedDir(): string {
-  for (const start of [__dirname, process.cwd()]) {
-    for (let dir = start; ; dir = path.dirname(dir)) {
-      const d = path.join(dir, 'docs', 'reproduction', 'large');
-      if (fs.existsSync(path.join(d, 'nets.jsonl'))) return d;
-      if (path.dirname(dir) === dir) break;
-    }
-  }
-  throw new Error(`cannot find docs/reproduction/large/nets.jsonl above ${__dirname} or ${process.cwd()}`);
-}
-const committed = committedDir();
+const committed = findRepoFolder(path.join('docs', 'reproduction', 'large'), 'nets.jsonl');
 /** What `report` writes (nets.jsonl is its input; the early-warning files come from `early-warning`). */
 const isReportFile = (f: string): boolean => f !== 'nets.jsonl' && !f.startsWith('early-warning');
 

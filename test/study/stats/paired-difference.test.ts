@@ -12,23 +12,13 @@ import * as path from 'node:path';
 import { bootstrapCells } from '../../../src/study/report';
 import { readTable } from '../../../src/study/report/table-io';
 import { at } from '../../../src/shared/checked';
+import { findRepoFolder } from '../find-up';
 
 interface RefMeasure { measure: string; tau: number; abs: number; meanDiff: number; se: number; low: number; high: number }
 interface RefCase { net: 'sparse' | 'dense'; target: 'loss' | 'accuracy'; unit: 'run' | 'configuration'; n: number; units: number; best: number; resamples: number; dropped: number; measures: RefMeasure[] }
 interface Ref { scipy: string; resamples: number; seed: number; level: number; cases: RefCase[] }
 
-/** test/fixtures/stats, found above this file (compiled or not) or the working directory. */
-function fixtures(): string {
-  for (const start of [__dirname, process.cwd()]) {
-    for (let dir = start; ; dir = path.dirname(dir)) {
-      const f = path.join(dir, 'test', 'fixtures', 'stats');
-      if (fs.existsSync(path.join(f, 'paired_difference_reference.json'))) return f;
-      if (path.dirname(dir) === dir) break;
-    }
-  }
-  throw new Error(`cannot find test/fixtures/stats/paired_difference_reference.json above ${__dirname} or ${process.cwd()}`);
-}
-const FIX = fixtures();
+const FIX = findRepoFolder(path.join('test', 'fixtures', 'stats'), 'paired_difference_reference.json');
 const ref = JSON.parse(fs.readFileSync(path.join(FIX, 'paired_difference_reference.json'), 'utf8')) as Ref;
 const rows = readTable(path.join(FIX, 'paired_difference_nets.jsonl')).rows;
 
