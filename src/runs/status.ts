@@ -75,6 +75,15 @@ export function stoppedReason(trainerReason: string | undefined, request: Pick<S
 }
 
 /**
+ * A run's title on the dashboard: a sweep's run carries its configuration id's first 6 characters
+ * (`tiny-sweep [a19a3c]`), so the runs of one sweep, which share its name, are told apart the same
+ * whether the run was started, followed or opened from its folder.
+ */
+export function runTitle(r: { name: string; configId?: string }): string {
+  return r.configId !== undefined ? `${r.name} [${r.configId.slice(0, 6)}]` : r.name;
+}
+
+/**
  * A run's status for a list (Runs view, `gradflow runs`): the diverged nets named, a stopped run
  * with who or what stopped it: `stopped (Stop in VS Code)`, `stopped (Slurm CANCELLED)`.
  */

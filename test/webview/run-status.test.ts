@@ -136,6 +136,20 @@ describe('run status on the dashboard', () => {
     assert.equal(at(page.runs, 0).meta.logTail, undefined);
   });
 
+  it("a sweep's run opened from its folder has the title it had live: the sweep name and its configuration", () => {
+    const dir = copyRun('nan-run');
+    const file = path.join(dir, 'run.json');
+    const json = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    fs.writeFileSync(file, JSON.stringify({ ...json, name: 'tiny-sweep', sweep: 'tiny-sweep', configId: 'a19a3c0f7e' }));
+    const { record, meta } = openPast(dir, 'diverged');
+    assert.equal(meta.title, 'tiny-sweep [a19a3c]');
+    // An entry the run manager made live (same title) keeps it when the folder is read over it.
+    const state = new DashboardState();
+    state.addRun({ runId: record.runId, title: 'tiny-sweep [a19a3c]', status: 'running' });
+    loadIntoDashboard(state, record);
+    assert.equal(metaOf(state, record.runId).title, 'tiny-sweep [a19a3c]');
+  });
+
   it('a new run without a start time is stamped when added', () => {
     const state = new DashboardState();
     const before = Date.now();

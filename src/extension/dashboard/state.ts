@@ -16,6 +16,7 @@ import type { NetRole } from '../../shared/experiment';
 import type { Alert, EpochMetrics, FlowPoint, LayerStep, MaskUpdate, SplitMetrics, StepMetrics, TrainerToHost } from '../../shared/protocol';
 import { encodeNumber } from '../../shared/protocol';
 import { divergedNets, isFailure, statusOfSummary } from '../../shared/run-status';
+import { runTitle } from '../../runs/status';
 import {
   MAX_LOG_TAIL,
   isNetRole,
@@ -46,10 +47,10 @@ import { at } from '../../shared/checked';
 export type RunInfo = Pick<RunMeta, 'runId' | 'title' | 'sourceFile' | 'backend' | 'startedAt' | 'status'> & { diverged?: readonly string[] };
 
 /** A recorded run (a run folder) as the dashboard registers it. */
-export function runInfoOf(r: Pick<RunRecord, 'runId' | 'name' | 'startedAt' | 'status' | 'diverged' | 'sourceFile' | 'backend'>): RunInfo {
+export function runInfoOf(r: Pick<RunRecord, 'runId' | 'name' | 'configId' | 'startedAt' | 'status' | 'diverged' | 'sourceFile' | 'backend'>): RunInfo {
   return {
     runId: r.runId,
-    title: r.name,
+    title: runTitle(r),
     startedAt: r.startedAt,
     status: r.status,
     ...(r.diverged !== undefined ? { diverged: r.diverged } : {}),

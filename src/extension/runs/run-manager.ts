@@ -17,7 +17,7 @@ import { expandSweep, sweepRunCount } from '../../config/sweep';
 import { ConfigError, formatIssue, type ParseResult, type SweepSpec } from '../../config/types';
 import type { TrainerExit, TrainerHandle } from '../../runs/trainer-client';
 import { startRun, type RunOutcome, type RunSession } from '../../runs/session';
-import { divergedNets, isFailure, isLive, metricText, statusLabel, statusOfSummary, type RunStatus } from '../../runs/status';
+import { divergedNets, isFailure, isLive, metricText, statusLabel, statusOfSummary, runTitle, type RunStatus } from '../../runs/status';
 import { LAUNCH_ID_ENV, readRun, readSummary, requestStop, type RunRecord } from '../../runs/store';
 import { RunFollower } from './follow';
 import { readRunConfig } from './past-runs';
@@ -716,7 +716,7 @@ export class RunManager implements vscode.Disposable {
     const config = readRunConfig(record.runDir);
     if (config === undefined) return undefined;
     const key = `run-${this.nextKey++}`;
-    const name = record.configId !== undefined ? `${record.name} [${record.configId.slice(0, 6)}]` : record.name;
+    const name = runTitle(record);
     let resolveEnded: (o: RunOutcome) => void = () => undefined;
     const ended = new Promise<RunOutcome>((resolve) => (resolveEnded = resolve));
     const source = record.sourceFile;
@@ -902,7 +902,7 @@ export class RunManager implements vscode.Disposable {
     const ended = new Promise<RunOutcome>((resolve) => (resolveEnded = resolve));
     const run: LiveRun = {
       key,
-      name: opts.configId !== undefined ? `${config.name} [${opts.configId.slice(0, 6)}]` : config.name,
+      name: runTitle({ name: config.name, ...(opts.configId !== undefined ? { configId: opts.configId } : {}) }),
       uri: prep.uri,
       config,
       status: 'starting',
