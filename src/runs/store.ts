@@ -341,8 +341,30 @@ export function makeFolder(dir: string, what: string, fix = RUNS_DIR_FIX): void 
   }
 }
 
+let tmpCounter = 0;
+
+/**
+ * Create `file` holding `value` as JSON, never replacing one that exists (throws EEXIST) and never
+ * seen half-written: a reader polling the folder (the Runs view, a window following the run) would
+ * otherwise find an empty summary.json between its creation and its write, and call the run
+ * corrupt. The text goes to a temporary file beside it, which is hard-linked into place (atomic, and
+ * refused when the name exists); where the file system has no hard links, an exclusive create.
+ */
 function writeExclusive(file: string, value: unknown): void {
-  fs.writeFileSync(file, JSON.stringify(value, null, 2) + '\n', { flag: 'wx' });
+  const text = JSON.stringify(value, null, 2) + '\n';
+  const tmp = `${file}.${os.hostname()}.${process.pid}.${tmpCounter++}.tmp`;
+  try {
+    fs.writeFileSync(tmp, text, { flag: 'wx' });
+    try {
+      fs.linkSync(tmp, file);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw e;
+      fs.writeFileSync(file, text, { flag: 'wx' });
+    }
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
 }
 
 type JsonRead = { ok: true; value: unknown } | { ok: false; missing: boolean; reason: string };

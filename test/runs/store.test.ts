@@ -144,3 +144,45 @@ test('a run whose process is gone without a summary reads as killed', () => {
   fs.writeFileSync(path.join(runDir, 'metrics.jsonl'), '');
   assert.equal(readRun(runDir)?.status, 'killed');
 });
+
+test('a reader polling while another process ends runs never sees a half-written summary.json', async () => {
+  // The window follower and the Runs view read run folders while trainers write them: an empty or
+  // cut summary.json, seen between its creation and its write, would read as corrupt. A child
+  // process creates and ends 150 runs one after another; this process reads each as fast as it can.
+  const dir = tmp();
+  const store = path.join(__dirname, '../../src/runs/store.js');
+  const script = `
+    const { RunWriter } = require(${JSON.stringify(store)});
+    const summary = (w) => ({ runId: w.runId, runDir: w.runDir, backend: 'cpu', finished: true, stopped: false,
+      nets: Array.from({ length: 40 }, (_, i) => ({ net: 'n' + i, finalLoss: 0.5, diverged: null, note: 'x'.repeat(5000) })),
+      alerts: [], startedAt: 'a', endedAt: 'b' });
+    for (let i = 0; i < 150; i++) {
+      const w = RunWriter.create(process.argv[1], { name: 'race' });
+      w.finish(summary(w));
+    }`;
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['-e', script, dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  let done = false;
+  void exited.then(() => (done = true));
+  const seen = new Map<string, string>();
+  let reads = 0;
+  while (!done) {
+    for (const name of fs.readdirSync(dir)) {
+      const r = readRun(path.join(dir, name));
+      reads++;
+      if (r !== undefined && r.status === 'corrupt') seen.set(name, r.reason ?? '');
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  assert.equal(await exited, 0, stderr);
+  assert.deepEqual([...seen], [], `runs read as corrupt mid-write (${reads} reads)`);
+  const names = fs.readdirSync(dir);
+  assert.equal(names.length, 150);
+  for (const name of names) {
+    assert.equal(readRun(path.join(dir, name))?.status, 'finished');
+    assert.deepEqual(fs.readdirSync(path.join(dir, name)).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left');
+  }
+});
