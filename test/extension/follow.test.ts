@@ -14,13 +14,14 @@ import type { ExperimentConfig } from '../../src/shared/experiment';
 import type { TrainerToHost } from '../../src/shared/protocol';
 import { configOf, syntheticYaml, tmpDir, trainerPath } from '../trainer/helpers';
 
-function follow(runDir: string): { messages: TrainerToHost[]; ended: Promise<RunRecord>; follower: RunFollower } {
+function follow(runDir: string): { messages: TrainerToHost[]; caughtUp: number[]; ended: Promise<RunRecord>; follower: RunFollower } {
   const messages: TrainerToHost[] = [];
+  const caughtUp: number[] = [];
   let resolve: (r: RunRecord) => void = () => undefined;
   const ended = new Promise<RunRecord>((r) => (resolve = r));
-  const follower = new RunFollower(runDir, { message: (m) => messages.push(m), ended: (r) => resolve(r) }, { pollMs: 10, statusMs: 30 });
+  const follower = new RunFollower(runDir, { message: (m) => messages.push(m), ended: (r) => resolve(r), caughtUp: (n) => caughtUp.push(n) }, { pollMs: 10, statusMs: 30 });
   follower.start();
-  return { messages, ended, follower };
+  return { messages, caughtUp, ended, follower };
 }
 
 async function until(what: string, cond: () => boolean, boundMs = 10_000): Promise<void> {
@@ -41,6 +42,9 @@ test('a followed run: the messages written before, then the new ones, in order; 
   w.flush();
   const f = follow(w.runDir);
   await until('the two lines written before', () => f.messages.length === 2);
+  // The backlog is told once, with its count (the window logs how long reading it took).
+  await until('caught up', () => f.caughtUp.length === 1);
+  assert.deepEqual(f.caughtUp, [2]);
   // A line written in two parts (a flush that cut it): emitted once, whole, when it is complete.
   const line = JSON.stringify({ type: 'log', level: 'warn', message: 'split' });
   const file = path.join(w.runDir, 'metrics.jsonl');
@@ -57,6 +61,7 @@ test('a followed run: the messages written before, then the new ones, in order; 
   const rec = await f.ended;
   assert.equal(rec.status, 'finished');
   assert.deepEqual(logText(f.messages), ['before-1', 'before-2', 'after-1', 'split']);
+  assert.deepEqual(f.caughtUp, [2], 'caught up once only');
   assert.equal(f.follower.skipped, 1, 'the damaged line is skipped and counted');
 });
 

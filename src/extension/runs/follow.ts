@@ -29,6 +29,8 @@ export interface FollowEvents {
   ended(record: RunRecord): void;
   /** Something went wrong reading (the follower goes on, from where it was). */
   error?(e: unknown): void;
+  /** The log as it was when following began has been read: how many messages, in how long. */
+  caughtUp?(messages: number, ms: number): void;
 }
 
 export interface FollowOptions {
@@ -45,6 +47,9 @@ export class RunFollower {
   private lastStatus = 0;
   private disposed = false;
   private reading = false;
+  private readonly startedAt = Date.now();
+  private messages = 0;
+  private caughtUp = false;
   /** Lines that were not trainer messages (damage, an over-long line). */
   skipped = 0;
 
@@ -75,6 +80,10 @@ export class RunFollower {
     this.reading = true;
     try {
       await this.readNew();
+      if (!this.caughtUp) {
+        this.caughtUp = true;
+        this.events.caughtUp?.(this.messages, Date.now() - this.startedAt);
+      }
       const now = Date.now();
       if (now - this.lastStatus >= (this.opts.statusMs ?? FOLLOW_STATUS_MS)) {
         this.lastStatus = now;
@@ -166,6 +175,7 @@ export class RunFollower {
       this.skipped++;
       return;
     }
+    this.messages++;
     this.events.message(m);
   }
 }

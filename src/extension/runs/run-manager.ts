@@ -768,6 +768,7 @@ export class RunManager implements vscode.Disposable {
       },
       ended: (rec) => resolveEnded(this.onFollowedEnd(run, rec)),
       error: (e) => this.deps.log.error(`[${logText(run.name)}] following ${logText(record.runDir)}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
+      caughtUp: (n, ms) => this.deps.log.info(`[${logText(run.name)}] read the ${n} messages its log had in ${ms} ms`),
     });
     run.follower = follower;
     follower.start();
