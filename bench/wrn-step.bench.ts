@@ -10,8 +10,14 @@
  * process CPU time (both run single-threaded, so CPU time is the steadier figure under load).
  * Without python3 + torch it says so and exits 0.
  *
+ * --before: also steps the same net (same weights) on the conv gradient paths used before
+ * 2026-12-07 05:00 UTC (filter gradient im2col, strided input gradient as the transposed
+ * convolution: nn/conv.ts modes 'im2col' / 'rotated'), in the same rotation, so the change is
+ * measured against the old code in one process. --profile: after the samples, one tf.profile'd
+ * step per net, the kernels summed by name (largest first).
+ *
  * Options: --pairs N (default 4), --warmup N (default 1), --backend (default wasm),
- * --depth 16 --widen 4 --batch 64.
+ * --depth 16 --widen 4 --batch 64, --before, --profile.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -120,39 +126,57 @@ async function measure(torch: Torch, o: { pairs: number; warmup: number; depth: 
   const net = buildConvNet({ role: 'dense', blueprint: bp, method: 'none', init: 'dense-fan-in', rng });
   const opt = createOptimizer({ name: 'momentum', learningRate: 0.01, momentum: 0.9, decoupledDecay: 0 });
   const params = optimizerParams(net);
+  const before = process.argv.includes('--before');
+  const old = before ? buildConvNet({ role: 'dense', blueprint: bp, method: 'none', init: 'dense-fan-in', rng: createRng(1), filterGrad: 'im2col', inputGrad: 'rotated' }) : undefined;
+  const oldOpt = before ? createOptimizer({ name: 'momentum', learningRate: 0.01, momentum: 0.9, decoupledDecay: 0 }) : undefined;
+  const oldParams = old ? optimizerParams(old) : undefined;
   const xs = new Float32Array(B * 32 * 32 * 3);
   for (let i = 0; i < xs.length; i++) xs[i] = rng.normal();
   const labels = new Int32Array(B);
   for (let i = 0; i < B; i++) labels[i] = rng.int(C);
   const lab = tf.tensor1d(labels, 'int32');
   const batch: Batch = { x: tf.tensor2d(xs, [B, xs.length / B]), y: tf.cast(tf.oneHot(lab, C), 'float32') as tf.Tensor2D, labels: lab, n: B };
-  const ours = (): Sample => {
+  const stepOf = (which: 'new' | 'old'): void => {
+    if (which === 'new') trainStep(net, opt, params, batch, { coupledL2: 0, collectNorms: false, checkIntegrity: false });
+    else if (old && oldOpt && oldParams) trainStep(old, oldOpt, oldParams, batch, { coupledL2: 0, collectNorms: false, checkIntegrity: false });
+  };
+  const timedStep = (which: 'new' | 'old'): Sample => {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    trainStep(net, opt, params, batch, { coupledL2: 0, collectNorms: false, checkIntegrity: false });
+    stepOf(which);
     const wall = performance.now() - t0;
     const c1 = process.cpuUsage(c0);
     return { wall, cpu: (c1.user + c1.system) / 1000 };
   };
+  const ours = (): Sample => timedStep('new');
 
   const ready = await torch.next();
   const ourParams = net.params.reduce((s, p) => s + p.variable.size, 0);
   if (ready.params !== ourParams) console.log(`WARNING: parameter counts differ (Gradflow ${ourParams}, PyTorch ${String(ready.params)}): not the same net`);
-  for (let i = 0; i < warmup; i++) ours();
+  for (let i = 0; i < warmup; i++) {
+    ours();
+    if (old) timedStep('old');
+  }
   const g: Sample[] = [];
   const t: Sample[] = [];
+  const before0: Sample[] = [];
   const load0 = os.loadavg()[0] ?? NaN;
   for (let i = 0; i < pairs; i++) {
-    if (i % 2 === 0) {
-      g.push(ours());
-      t.push(await torch.step());
-    } else {
-      t.push(await torch.step());
-      g.push(ours());
+    // Rotated order: new, PyTorch[, old]; then reversed.
+    const seq: ('new' | 'torch' | 'old')[] = old ? ['new', 'torch', 'old'] : ['new', 'torch'];
+    for (const which of i % 2 === 0 ? seq : [...seq].reverse()) {
+      if (which === 'torch') t.push(await torch.step());
+      else if (which === 'new') g.push(ours());
+      else before0.push(timedStep('old'));
     }
     const a = g[g.length - 1];
     const b = t[t.length - 1];
-    if (a && b) console.error(`pair ${i + 1}/${pairs}: Gradflow ${a.wall.toFixed(0)} ms wall, ${a.cpu.toFixed(0)} ms CPU; PyTorch ${b.wall.toFixed(0)} ms wall, ${b.cpu.toFixed(0)} ms CPU`);
+    const c = old ? before0[before0.length - 1] : undefined;
+    if (a && b)
+      console.error(
+        `pair ${i + 1}/${pairs}: Gradflow ${a.wall.toFixed(0)} ms wall, ${a.cpu.toFixed(0)} ms CPU; PyTorch ${b.wall.toFixed(0)} ms wall, ${b.cpu.toFixed(0)} ms CPU` +
+          (c ? `; before ${c.wall.toFixed(0)} ms wall, ${c.cpu.toFixed(0)} ms CPU` : ''),
+      );
   }
   const load1 = os.loadavg()[0] ?? NaN;
   const gw = median(g.map((s) => s.wall));
@@ -166,6 +190,29 @@ async function measure(torch: Torch, o: { pairs: number; warmup: number; depth: 
   console.log(`Gradflow (${backend})     : ${f(gw)} ms ${f(gc)} ms`);
   console.log(`PyTorch (1 thread)  : ${f(tw)} ms ${f(tc)} ms`);
   console.log(`ratio Gradflow/PyTorch: ${(gw / tw).toFixed(2).padStart(7)} x  ${(gc / tc).toFixed(2).padStart(7)} x   (target <= 3)`);
+  if (old) {
+    const ow = median(before0.map((s) => s.wall));
+    const oc = median(before0.map((s) => s.cpu));
+    console.log(`before (im2col filter gradient, transposed strided input gradient): ${f(ow)} ms ${f(oc)} ms; ratio ${(ow / tw).toFixed(2)} x wall, ${(oc / tc).toFixed(2)} x CPU`);
+  }
+  if (process.argv.includes('--profile')) {
+    for (const which of old ? (['new', 'old'] as const) : (['new'] as const)) {
+      const info = await tf.profile(() => stepOf(which));
+      const byName = new Map<string, { ms: number; calls: number }>();
+      for (const k of info.kernels) {
+        const e = byName.get(k.name) ?? { ms: 0, calls: 0 };
+        e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+        e.calls++;
+        byName.set(k.name, e);
+      }
+      const rows = [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms);
+      const total = rows.reduce((s, [, e]) => s + e.ms, 0);
+      console.log(`per-kernel time, one profiled step (${which === 'new' ? 'current paths' : 'before'}): ${total.toFixed(0)} ms in kernels`);
+      for (const [name, e] of rows.slice(0, 14)) console.log(`  ${name.padEnd(24)} ${e.ms.toFixed(0).padStart(6)} ms  ${String(e.calls).padStart(4)} calls`);
+    }
+  }
+  old?.dispose();
+  oldOpt?.dispose();
   net.dispose();
   opt.dispose();
   tf.dispose([batch.x, batch.y, batch.labels]);

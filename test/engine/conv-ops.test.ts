@@ -1,14 +1,15 @@
 /**
  * The conv layer's passes (src/engine/nn/conv.ts) against float64 sums written out by hand here:
- * forward, input gradient, and the filter gradient both from the backend's kernel (where it has
- * one) and from the im2col product every backend can run. conv-ops-wasm.test.ts runs the same
- * cases on the wasm backend, which has no Conv2DBackpropFilter kernel.
+ * forward, the input gradient ('auto', the transposed convolution, forward convolutions only) and the
+ * filter gradient ('auto', im2col, one convolution with batch and channels swapped).
+ * conv-ops-wasm.test.ts runs the same cases on the wasm backend, which has no Conv2DBackpropFilter
+ * kernel; conv-paths.test.ts checks every path against PyTorch.
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '../../src/shared/rng';
-import { conv2dFilterGrad, conv2dForward, conv2dInputGrad, convOutSize, hasNativeFilterGrad, type ConvGeometry } from '../../src/engine/nn/conv';
+import { conv2dFilterGrad, conv2dForward, conv2dInputGrad, convOutSize, filterGradPath, hasNativeFilterGrad, inputGradPath, type ConvGeometry } from '../../src/engine/nn/conv';
 import { globalAvgPoolBackward, maxPool2x2, maxPool2x2Backward } from '../../src/engine/nn/pool';
 import { assertClose, testBackend } from './helpers';
 
@@ -93,13 +94,19 @@ describe(`conv2d passes against float64 by hand (${process.env.GRADFLOW_TEST_BAC
           y: y.dataSync(),
           dx: conv2dInputGrad(dyt, wt, c.shape, c.g).dataSync(),
           dwAuto: conv2dFilterGrad(xt, dyt, c.g, c.cOut, 'auto').dataSync(),
+          dxTranspose: conv2dInputGrad(dyt, wt, c.shape, c.g, 'transpose').dataSync(),
+          dxForward: conv2dInputGrad(dyt, wt, c.shape, c.g, 'forward').dataSync(),
           dwIm2col: conv2dFilterGrad(xt, dyt, c.g, c.cOut, 'im2col').dataSync(),
+          dwConv: conv2dFilterGrad(xt, dyt, c.g, c.cOut, 'conv').dataSync(),
         };
       });
       assertClose(got.y, ref.y, `${c.name} forward`, 1e-5, 1e-5);
-      assertClose(got.dx, ref.dx, `${c.name} input gradient`, 1e-5, 1e-5);
+      assertClose(got.dx, ref.dx, `${c.name} input gradient (auto: ${inputGradPath(c.g)})`, 1e-5, 1e-5);
+      assertClose(got.dxTranspose, ref.dx, `${c.name} input gradient (transposed convolution)`, 1e-5, 1e-5);
+      assertClose(got.dxForward, ref.dx, `${c.name} input gradient (forward convolutions)`, 1e-5, 1e-5);
       assertClose(got.dwIm2col, ref.dw, `${c.name} filter gradient (im2col)`, 1e-5, 1e-5);
-      assertClose(got.dwAuto, ref.dw, `${c.name} filter gradient (${hasNativeFilterGrad() ? 'backend kernel' : 'im2col'})`, 1e-5, 1e-5);
+      assertClose(got.dwConv, ref.dw, `${c.name} filter gradient (one convolution)`, 1e-5, 1e-5);
+      assertClose(got.dwAuto, ref.dw, `${c.name} filter gradient (auto: ${filterGradPath(c.g)})`, 1e-5, 1e-5);
     });
   }
 

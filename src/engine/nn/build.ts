@@ -64,6 +64,7 @@ export interface BuildConvNetOptions {
   bnEpsilon?: number;
   bnMomentum?: number;
   filterGrad?: ConvNetOptions['filterGrad'];
+  inputGrad?: ConvNetOptions['inputGrad'];
 }
 
 /** Draw the kernels (and masks) with masks.planLayers and build the net. */
@@ -88,6 +89,7 @@ export function buildConvNet(o: BuildConvNetOptions): ConvNet {
     ...(o.bnEpsilon !== undefined ? { bnEpsilon: o.bnEpsilon } : {}),
     ...(o.bnMomentum !== undefined ? { bnMomentum: o.bnMomentum } : {}),
     ...(o.filterGrad ? { filterGrad: o.filterGrad } : {}),
+    ...(o.inputGrad ? { inputGrad: o.inputGrad } : {}),
   });
 }
 

@@ -5,12 +5,19 @@
  * projection), as PyTorch's `padding=1`: with stride 2 and an even input, TF's 'same' pads only at
  * the bottom/right and samples different rows than PyTorch (and the WRN papers' code) do.
  *
- * Backward:
- *  - input gradient: for stride 1 a forward convolution with the rotated kernel, else the transposed
- *    convolution (TF.js Conv2DBackpropInput, present on every backend): see conv2dInputGrad;
- *  - filter gradient: the backend's Conv2DBackpropFilter kernel where it has one (cpu, tensorflow);
- *    the wasm backend has none (docs/environment.md), so there it is computed from TF.js ops that
- *    every backend has, as an im2col product split by kernel offset: for each offset (ky, kx), the
+ * Backward (issue 19 "Speed"; per-shape figures in src/engine/README.md, "Conv gradient paths"):
+ *  - input gradient (conv2dInputGrad): on wasm, forward convolutions only, because the wasm
+ *    backend's forward Conv2D is XNNPACK's and its Conv2DBackpropInput a plain loop (7–9× slower on
+ *    WRN-16-4's 3×3 layers): stride 1 is the forward convolution with the rotated kernel
+ *    (rotatedInputGrad, on every backend), a strided layer one stride-1 convolution over the stride's
+ *    phases and a depth-to-space interleave (phaseInputGrad); a strided layer on cpu and tensorflow
+ *    the transposed convolution (TF.js Conv2DBackpropInput; see inputGradPath);
+ *  - filter gradient (conv2dFilterGrad): the tensorflow backend's Conv2DBackpropFilter kernel; on
+ *    wasm, which has none (docs/environment.md), and on cpu, whose kernel is a plain loop 20–60×
+ *    slower than either path below, from ops every backend has: a 1×1 stride-1 layer (wasm; every
+ *    1×1 layer on cpu) as one product (im2colFilterGrad), every other layer as ONE forward
+ *    convolution with batch and channels swapped and dilation = the stride (convFilterGrad).
+ *    im2colFilterGrad is the im2col product split by kernel offset: for each offset (ky, kx), the
  *    input window x_s shifted by that offset and subsampled by the stride is an [M, cIn] matrix
  *    (M = N·H_out·W_out) and dW[ky, kx] = x_sᵀ·dy. It is computed as (dyᵀ·x_s)ᵀ with dyᵀ [cOut, M]
  *    transposed ONCE and shared by all k² products (transposed products are 6–15× slower than plain
@@ -27,8 +34,47 @@ export interface ConvGeometry {
   pad: number;
 }
 
-/** How the filter gradient is computed: the backend's kernel when it has one ('auto'), or always im2col. */
-export type FilterGradMode = 'auto' | 'im2col';
+/**
+ * How the filter gradient is computed: 'auto' (filterGradPath: per backend and shape, the fastest
+ * measured), or always one path: 'native' (the backend's Conv2DBackpropFilter; an error where it
+ * has none), 'im2col' (im2colFilterGrad) or 'conv' (convFilterGrad).
+ */
+export type FilterGradMode = 'auto' | 'native' | 'im2col' | 'conv';
+
+/**
+ * How the input gradient is computed: 'auto' (inputGradPath), 'transpose' (always the backend's
+ * Conv2DBackpropInput), 'forward' (forward convolutions only: rotated kernel for stride 1, phases
+ * for a strided layer) or 'rotated' (the rotated kernel for stride 1, the transposed convolution
+ * for a strided layer: the wasm rule before the phase decomposition, kept to measure against).
+ */
+export type InputGradMode = 'auto' | 'transpose' | 'forward' | 'rotated';
+
+/**
+ * The 'auto' filter-gradient path (measured, bench/conv-grad.bench.ts; src/engine/README.md):
+ * tensorflow (and any backend other than wasm and cpu) its own kernel; wasm and cpu one forward
+ * convolution, except 1×1 layers, whose im2col is a single product: at stride 1 on wasm (41 against
+ * 47 ms for 32²×16 → 64 at batch 32; at stride 2 the convolution wins, 50 against 86 ms) and at
+ * every stride on cpu (189 against 572 ms for 32²×64 → 128 stride 2 at batch 8).
+ */
+export function filterGradPath(g: ConvGeometry, backend: string = tf.getBackend()): 'native' | 'im2col' | 'conv' {
+  if (backend === 'wasm') return g.k === 1 && g.stride === 1 ? 'im2col' : 'conv';
+  if (backend === 'cpu') return g.k === 1 ? 'im2col' : 'conv';
+  return tf.getKernel('Conv2DBackpropFilter', backend) !== undefined ? 'native' : 'conv';
+}
+
+/**
+ * The 'auto' input-gradient path: stride 1 the rotated-kernel forward convolution on every backend
+ * (as before the phase decomposition); a strided layer on wasm one convolution over the phases, on
+ * the other backends the transposed convolution (on cpu 217 against 765 ms for the phases, 32²×64
+ * → 128 stride 2 at batch 8). On cpu the transposed convolution would also be the faster at stride 1
+ * (3.7 against 6.7 s summed over WRN-16-4's stride-1 layers at batch 8), but together with the
+ * convolution filter gradient its rounding flips one entry of a SynFlow mask whose reference
+ * top-k margin is 1.4e-7 (test/engine/pruning-conv.test.ts, WRN-10-1 global), so it stays as it was.
+ */
+export function inputGradPath(g: ConvGeometry, backend: string = tf.getBackend()): 'transpose' | 'rotated' | 'phase' {
+  if (g.stride === 1) return 'rotated';
+  return backend === 'wasm' ? 'phase' : 'transpose';
+}
 
 /** Output size along one axis (floor rounding, as PyTorch and TF.js). */
 export function convOutSize(size: number, g: ConvGeometry): number {
@@ -40,27 +86,137 @@ export function conv2dForward(x: tf.Tensor4D, w: tf.Tensor4D, g: ConvGeometry): 
   return tf.conv2d(x, w, g.stride, g.pad);
 }
 
-/**
- * dL/dx from dL/dy. Call inside a tidy.
- *
- * Stride 1: the forward convolution of dy with the kernel rotated by 180° and its channels swapped,
- * w'[ky, kx, o, i] = w[k − 1 − ky, k − 1 − kx, i, o], padded by k − 1 − pad (dx[y] = Σ_ky dy[y + pad
- * − ky]·w[ky]). The wasm backend's forward Conv2D is XNNPACK's; its Conv2DBackpropInput is a plain
- * loop, 7× slower on WRN-16-4's 3×3 convolutions (profiled: 680 against 92 ms for [32, 32, 32, 64] ×
- * [3, 3, 64, 64]), two thirds of a dense WRN-16-4 step. Stride 2 (a WRN group's first convolution
- * and its projection) keeps the transposed convolution: the same forward convolution over dy with
- * zeros between its rows and columns measured no faster (4× the positions).
- */
-export function conv2dInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, inShape: [number, number, number, number], g: ConvGeometry): tf.Tensor4D {
+/** dL/dx from dL/dy by the path `mode` selects (see InputGradMode). Call inside a tidy. */
+export function conv2dInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, inShape: [number, number, number, number], g: ConvGeometry, mode: InputGradMode = 'auto'): tf.Tensor4D {
+  const path =
+    mode === 'auto'
+      ? inputGradPath(g)
+      : mode === 'transpose'
+        ? 'transpose'
+        : g.stride === 1
+          ? 'rotated'
+          : mode === 'forward'
+            ? 'phase'
+            : 'transpose';
+  if (path === 'phase') return phaseInputGrad(dy, w, inShape, g);
+  if (path === 'rotated' && rotatedFits(dy, inShape, g)) return rotatedInputGrad(dy, w, g);
+  return tf.conv2dTranspose(dy, w, inShape, g.stride, g.pad);
+}
+
+/** Whether the rotated-kernel convolution gives exactly the input's size (stride 1, pad ≤ k − 1). */
+function rotatedFits(dy: tf.Tensor4D, inShape: [number, number, number, number], g: ConvGeometry): boolean {
   const back = g.k - 1 - g.pad;
-  if (g.stride !== 1 || back < 0 || dy.shape[1] + 2 * back - g.k + 1 !== inShape[1] || dy.shape[2] + 2 * back - g.k + 1 !== inShape[2]) {
-    return tf.conv2dTranspose(dy, w, inShape, g.stride, g.pad);
-  }
+  return g.stride === 1 && back >= 0 && dy.shape[1] + 2 * back - g.k + 1 === inShape[1] && dy.shape[2] + 2 * back - g.k + 1 === inShape[2];
+}
+
+/**
+ * dL/dx of a stride-1 convolution as a forward convolution. Call inside a tidy.
+ *
+ * The forward convolution of dy with the kernel rotated by 180° and its channels swapped,
+ * w'[ky, kx, o, i] = w[k − 1 − ky, k − 1 − kx, i, o], padded by k − 1 − pad (dx[y] = Σ_ky dy[y + pad
+ * − ky]·w[ky]). On wasm 7× faster than the backend's Conv2DBackpropInput on WRN-16-4's 3×3
+ * convolutions (profiled: 680 against 92 ms for [32, 32, 32, 64] × [3, 3, 64, 64]).
+ */
+export function rotatedInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
   // Freed at once, not at the end of the caller's tidy: a WRN-50-2's rotated kernels together are
   // as large as its weights (267 MB), too much for the wasm heap on top of a training step.
   const rotated = tf.tidy(() => tf.transpose(g.k === 1 ? w : tf.reverse(w, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D);
-  const dx = tf.conv2d(dy, rotated, 1, back);
+  const dx = tf.conv2d(dy, rotated, 1, g.k - 1 - g.pad);
   rotated.dispose();
+  return dx;
+}
+
+/**
+ * dL/dx of a strided convolution as ONE stride-1 forward convolution over the stride's phases, then a
+ * depth-to-space interleave. Call inside a tidy.
+ *
+ * In padded input coordinates p = s·y + ky. Split p by its phase r = p mod s: p = s·q + r, and the
+ * taps reaching it are ky = r + s·j (j = 0 … J − 1, J = ⌈k / s⌉, zero where r + s·j ≥ k) at
+ * y = q − j, so dxpad[s·q + r] = Σ_j dy[q − j]·w[r + s·j] — a stride-1 correlation of dy (padded by
+ * J − 1 in front) with the phase's sub-kernel reversed. All s² phases (ry, rx) share the J × J
+ * window, so they are the output channels of one convolution with the kernel
+ * K[ty, tx, o, (ry·s + rx)·cIn + i] = w[ry + s·(J − 1 − ty), rx + s·(J − 1 − tx), i, o], and
+ * depthToSpace(·, s) puts phase (ry, rx) of cell (q, q') at padded position (s·q + ry, s·q' + rx);
+ * the pad is then sliced off. For k = 3, s = 2 the kernel is 2 × 2 per phase, 16 taps for the 9
+ * real ones (the zeros are multiplied), in XNNPACK's convolution instead of the wasm backend's
+ * plain-loop Conv2DBackpropInput.
+ */
+export function phaseInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, inShape: [number, number, number, number], g: ConvGeometry): tf.Tensor4D {
+  const { k, stride: s, pad } = g;
+  const [n, h, wd, cIn] = inShape;
+  const [, ho, wo, cOut] = dy.shape;
+  const J = Math.ceil(k / s);
+  const Q = Math.ceil((pad + h) / s);
+  const P = Math.ceil((pad + wd) / s);
+  // The phase kernel, an index permutation of w (k²·cIn·cOut values) made on the host.
+  const ss = s * s;
+  if (k === 1) {
+    // Only phase (0, 0) has a tap: dy·wᵀ at the strided positions, zeros between (the other
+    // phases' channels), not a kernel three-quarters zeros.
+    const dyUsed = ho > Q || wo > P ? tf.slice(dy, [0, 0, 0, 0], [n, Math.min(ho, Q), Math.min(wo, P), cOut]) : dy;
+    const [, hu, wu] = dyUsed.shape;
+    const wt = tf.transpose(w, [0, 1, 3, 2]) as tf.Tensor4D;
+    const y = tf.conv2d(dyUsed, wt, 1, 0);
+    wt.dispose();
+    if (dyUsed !== dy) dyUsed.dispose();
+    // y[n, a, b, :] lands at (s·a, s·b): view y as [n·hu, 1, wu, 1, cIn], pad the two unit axes to
+    // s (zeros after) and, at the end, the rows and columns up to Q·s, P·s: one write of dx.
+    const spread = tf.tidy(() =>
+      tf.reshape(
+      tf.pad(tf.reshape(y, [n, hu, 1, wu, 1, cIn]), [
+        [0, 0],
+        [0, Q - hu],
+        [0, s - 1],
+        [0, P - wu],
+        [0, s - 1],
+        [0, 0],
+      ]),
+      [n, Q * s, P * s, cIn],
+    ) as tf.Tensor4D);
+    y.dispose();
+    if (pad === 0 && Q * s === h && P * s === wd) return spread;
+    const dx = tf.slice(spread, [0, pad, pad, 0], [n, h, wd, cIn]);
+    spread.dispose();
+    return dx;
+  }
+  const wv = w.dataSync();
+  const K = new Float32Array(J * J * cOut * ss * cIn);
+  for (let ty = 0; ty < J; ty++)
+    for (let tx = 0; tx < J; tx++)
+      for (let ry = 0; ry < s; ry++)
+        for (let rx = 0; rx < s; rx++) {
+          const ky = ry + s * (J - 1 - ty);
+          const kx = rx + s * (J - 1 - tx);
+          if (ky >= k || kx >= k) continue;
+          for (let i = 0; i < cIn; i++) {
+            const src = ((ky * k + kx) * cIn + i) * cOut;
+            let dst = (ty * J + tx) * cOut * ss * cIn + (ry * s + rx) * cIn + i;
+            for (let o = 0; o < cOut; o++, dst += ss * cIn) K[dst] = wv[src + o]!;
+          }
+        }
+  const kt = tf.tensor4d(K, [J, J, cOut, ss * cIn]);
+  // Rows of dy at q ≥ Q only reach padded rows ≥ s·Q ≥ pad + h, outside the input.
+  const dyUsed = ho > Q || wo > P ? tf.slice(dy, [0, 0, 0, 0], [n, Math.min(ho, Q), Math.min(wo, P), cOut]) : dy;
+  const [, hu, wu] = dyUsed.shape;
+  const phases = tf.conv2d(dyUsed, kt, 1, [
+    [0, 0],
+    [J - 1, Q - hu],
+    [J - 1, P - wu],
+    [0, 0],
+  ]);
+  kt.dispose();
+  if (dyUsed !== dy) dyUsed.dispose();
+  return interleave(phases, s, inShape, pad);
+}
+
+/** [n, Q, P, s²·cIn] phases → depth-to-space → the [n, h, w, cIn] window after the padding (disposes `phases`). */
+function interleave(phases: tf.Tensor4D, s: number, inShape: [number, number, number, number], pad: number): tf.Tensor4D {
+  const [n, h, wd, cIn] = inShape;
+  const full = s === 1 ? phases : tf.depthToSpace(phases, s);
+  if (full !== phases) phases.dispose();
+  if (pad === 0 && full.shape[1] === h && full.shape[2] === wd) return full;
+  const dx = tf.slice(full, [0, pad, pad, 0], [n, h, wd, cIn]);
+  full.dispose();
   return dx;
 }
 
@@ -69,14 +225,53 @@ export function hasNativeFilterGrad(): boolean {
   return tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) !== undefined;
 }
 
-/** dL/dw [k, k, cIn, cOut] from the layer input x and dL/dy. Call inside a tidy. */
+/** dL/dw [k, k, cIn, cOut] from the layer input x and dL/dy by the path `mode` selects (see FilterGradMode). Call inside a tidy. */
 export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, g: ConvGeometry, cOut: number, mode: FilterGradMode = 'auto'): tf.Tensor4D {
   const cIn = x.shape[3];
   const filterShape: [number, number, number, number] = [g.k, g.k, cIn, cOut];
-  if (mode === 'auto' && hasNativeFilterGrad()) {
+  const path = mode === 'auto' ? filterGradPath(g) : mode;
+  if (path === 'native') {
+    if (!hasNativeFilterGrad()) throw new Error(`the ${tf.getBackend()} backend has no Conv2DBackpropFilter kernel`);
     return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: g.stride, pad: g.pad, dataFormat: 'NHWC', filterShape }) as tf.Tensor4D;
   }
+  if (path === 'conv') return convFilterGrad(x, dy, g);
   return im2colFilterGrad(x, dy, g);
+}
+
+/**
+ * The filter gradient as ONE forward convolution with batch and channels swapped. Call inside a tidy.
+ *
+ * dW[ky, kx, i, o] = Σ_{n, y, x} xpad[n, s·y + ky, s·x + kx, i]·dy[n, y, x, o] is the convolution of
+ * xpadᵀ = [cIn, Hp, Wp, N] (the input's channels as the batch, its batch as the channels) with
+ * dyᵀ = [ho, wo, N, cOut] as the filter, stride 1, dilation = the layer's stride: its output
+ * [cIn, k, k, cOut] is dW with the first two axes moved. Only the padded rows and columns the layer
+ * reads are kept (Hp = k + s·(ho − 1)), so the output is exactly k × k; the padding is the
+ * convolution's own (explicit, asymmetric where the floor rule drops rows), not a copy.
+ */
+export function convFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
+  const [n, h, w, cIn] = x.shape;
+  const [, ho, wo] = dy.shape;
+  const hUsed = g.k + g.stride * (ho - 1);
+  const wUsed = g.k + g.stride * (wo - 1);
+  // Rows of x the layer reads: padded rows 0 … hUsed − 1, i.e. x rows −pad … hUsed − 1 − pad.
+  const hEnd = Math.min(h, hUsed - g.pad);
+  const wEnd = Math.min(w, wUsed - g.pad);
+  const xs = hEnd < h || wEnd < w ? tf.slice(x, [0, 0, 0, 0], [n, hEnd, wEnd, cIn]) : x;
+  const xT = tf.transpose(xs, [3, 1, 2, 0]) as tf.Tensor4D;
+  if (xs !== x) xs.dispose();
+  const dyT = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D;
+  const pad: [[number, number], [number, number], [number, number], [number, number]] = [
+    [0, 0],
+    [g.pad, hUsed - g.pad - hEnd],
+    [g.pad, wUsed - g.pad - wEnd],
+    [0, 0],
+  ];
+  const out = tf.conv2d(xT, dyT, 1, pad, 'NHWC', g.stride);
+  xT.dispose();
+  dyT.dispose();
+  const dw = tf.transpose(out, [1, 2, 0, 3]) as tf.Tensor4D;
+  out.dispose();
+  return dw;
 }
 
 /** The filter gradient from TF.js ops every backend has (see the file comment). Call inside a tidy. */

@@ -46,7 +46,7 @@ import type { KernelPath, NetMemory, NetParam, TrainableNet, TrainingPass } from
 import type { Optimizer } from '../optimizers';
 import { softmaxCrossEntropy } from '../step';
 import { layerShape, type Blueprint, type BlueprintNode, type WeightLayerDesc } from './arch';
-import { conv2dFilterGrad, conv2dForward, conv2dInputGrad, convOutSize, type FilterGradMode } from './conv';
+import { conv2dFilterGrad, conv2dForward, conv2dInputGrad, convOutSize, type FilterGradMode, type InputGradMode } from './conv';
 import { globalAvgPool, globalAvgPoolBackward, maxPool2x2, maxPool2x2Backward } from './pool';
 import { at } from '../../shared/checked';
 import { buildConvIndex, type SparseConvIndex, type SparseConvKernels } from './sparse-conv';
@@ -60,8 +60,10 @@ export interface ConvNetOptions {
   plans: LayerMaskPlan[];
   bnEpsilon?: number;
   bnMomentum?: number;
-  /** Filter gradient: the backend's kernel where it exists ('auto', default) or always im2col. */
+  /** Filter gradient path (nn/conv.ts; default 'auto', the fastest measured per backend and shape). */
   filterGrad?: FilterGradMode;
+  /** Input gradient path (nn/conv.ts; default 'auto'). */
+  inputGrad?: InputGradMode;
   /**
    * Path per weight layer (default all 'dense'). 'sparse' is allowed for masked conv layers only
    * (the direct sparse convolution; see the file comment).
@@ -164,6 +166,7 @@ export class ConvNet implements TrainableNet {
   readonly bnEpsilon: number;
   readonly bnMomentum: number | undefined;
   private readonly filterGrad: FilterGradMode;
+  private readonly inputGrad: InputGradMode;
   /** Per layer: the sparse convolution's index (sparse-path conv layers only). */
   private readonly sparseConv: (SparseConvLayer | undefined)[];
   private readonly convKernels: SparseConvKernels | undefined;
@@ -183,6 +186,7 @@ export class ConvNet implements TrainableNet {
     this.bnEpsilon = o.bnEpsilon ?? BN_EPSILON;
     this.bnMomentum = o.bnMomentum;
     this.filterGrad = o.filterGrad ?? 'auto';
+    this.inputGrad = o.inputGrad ?? 'auto';
     if (o.plans.length !== bp.layers.length) throw new Error(`expected ${bp.layers.length} layer plans, got ${o.plans.length}`);
     const shapeOf = (d: WeightLayerDesc): number[] => (d.kind === 'conv' ? [d.k, d.k, d.cin, d.cout] : [d.cin, d.cout]);
     bp.layers.forEach((d, l) => {
@@ -583,7 +587,7 @@ export class ConvNet implements TrainableNet {
           return tf.tensor4d(r.dInput, c.x.shape);
         }
         sink.kernels[n.layer] = tf.reshape(conv2dFilterGrad(c.x, dy4, d, d.cout, this.filterGrad), [fanIn, d.cout]);
-        return needDx ? conv2dInputGrad(dy4, this.filter(n.layer), c.x.shape, d) : undefined;
+        return needDx ? conv2dInputGrad(dy4, this.filter(n.layer), c.x.shape, d, this.inputGrad) : undefined;
       }
       case 'dense': {
         if (c.op !== 'dense') break;
