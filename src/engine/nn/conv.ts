@@ -10,7 +10,7 @@
  *    backend's forward Conv2D is XNNPACK's and its Conv2DBackpropInput a plain loop (7–9× slower on
  *    WRN-16-4's 3×3 layers): stride 1 is the forward convolution with the rotated kernel
  *    (rotatedInputGrad, on every backend), a strided layer one stride-1 convolution over the stride's
- *    phases and a depth-to-space interleave (phaseInputGrad); a strided layer on cpu and tensorflow
+ *    phases and an interleave on the host (phaseInputGrad); a strided layer on cpu and tensorflow
  *    the transposed convolution (TF.js Conv2DBackpropInput; see inputGradPath);
  *  - filter gradient (conv2dFilterGrad): the tensorflow backend's Conv2DBackpropFilter kernel; on
  *    wasm, which has none (docs/environment.md), and on cpu, whose kernel is a plain loop 20–60×
@@ -25,6 +25,7 @@
  *    temporaries are one [M, cIn] window at a time, not the k²-times-larger im2col matrix.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { tensorValues } from '../heap';
 
 export interface ConvGeometry {
   /** Kernel size (square). */
@@ -118,17 +119,32 @@ function rotatedFits(dy: tf.Tensor4D, inShape: [number, number, number, number],
  * convolutions (profiled: 680 against 92 ms for [32, 32, 32, 64] × [3, 3, 64, 64]).
  */
 export function rotatedInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
-  // Freed at once, not at the end of the caller's tidy: a WRN-50-2's rotated kernels together are
-  // as large as its weights (267 MB), too much for the wasm heap on top of a training step.
-  const rotated = tf.tidy(() => tf.transpose(g.k === 1 ? w : tf.reverse(w, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D);
-  const dx = tf.conv2d(dy, rotated, 1, g.k - 1 - g.pad);
+  // The rotated kernel is an index permutation made on the host (wasm's Reverse and Transpose took
+  // 97 ms of a WRN-16-4 step at batch 32 for it), freed at once, not at the end of the caller's
+  // tidy: a WRN-50-2's rotated kernels together are as large as its weights (267 MB), too much for
+  // the wasm heap on top of a training step.
+  const { k } = g;
+  const [, , cIn, cOut] = w.shape;
+  const wv = tensorValues(w);
+  const r = new Float32Array(wv.length);
+  for (let ky = 0; ky < k; ky++)
+    for (let kx = 0; kx < k; kx++) {
+      const src0 = ((k - 1 - ky) * k + (k - 1 - kx)) * cIn * cOut;
+      const dst0 = (ky * k + kx) * cOut * cIn;
+      for (let i = 0; i < cIn; i++) {
+        const src = src0 + i * cOut;
+        for (let o = 0; o < cOut; o++) r[dst0 + o * cIn + i] = wv[src + o]!;
+      }
+    }
+  const rotated = tf.tensor4d(r, [k, k, cOut, cIn]);
+  const dx = tf.conv2d(dy, rotated, 1, k - 1 - g.pad);
   rotated.dispose();
   return dx;
 }
 
 /**
- * dL/dx of a strided convolution as ONE stride-1 forward convolution over the stride's phases, then a
- * depth-to-space interleave. Call inside a tidy.
+ * dL/dx of a strided convolution as ONE stride-1 forward convolution over the stride's phases, then an
+ * interleave (a depth-to-space and a slice, done in one host pass). Call inside a tidy.
  *
  * In padded input coordinates p = s·y + ky. Split p by its phase r = p mod s: p = s·q + r, and the
  * taps reaching it are ky = r + s·j (j = 0 … J − 1, J = ⌈k / s⌉, zero where r + s·j ≥ k) at
@@ -136,8 +152,8 @@ export function rotatedInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, g: ConvGeometr
  * J − 1 in front) with the phase's sub-kernel reversed. All s² phases (ry, rx) share the J × J
  * window, so they are the output channels of one convolution with the kernel
  * K[ty, tx, o, (ry·s + rx)·cIn + i] = w[ry + s·(J − 1 − ty), rx + s·(J − 1 − tx), i, o], and
- * depthToSpace(·, s) puts phase (ry, rx) of cell (q, q') at padded position (s·q + ry, s·q' + rx);
- * the pad is then sliced off. For k = 3, s = 2 the kernel is 2 × 2 per phase, 16 taps for the 9
+ * the interleave puts phase (ry, rx) of cell (q, q') at padded position (s·q + ry, s·q' + rx),
+ * dropping the padding. For k = 3, s = 2 the kernel is 2 × 2 per phase, 16 taps for the 9
  * real ones (the zeros are multiplied), in XNNPACK's convolution instead of the wasm backend's
  * plain-loop Conv2DBackpropInput.
  */
@@ -179,7 +195,7 @@ export function phaseInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, inShape: [number
     spread.dispose();
     return dx;
   }
-  const wv = w.dataSync();
+  const wv = tensorValues(w);
   const K = new Float32Array(J * J * cOut * ss * cIn);
   for (let ty = 0; ty < J; ty++)
     for (let tx = 0; tx < J; tx++)
@@ -209,15 +225,31 @@ export function phaseInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, inShape: [number
   return interleave(phases, s, inShape, pad);
 }
 
-/** [n, Q, P, s²·cIn] phases → depth-to-space → the [n, h, w, cIn] window after the padding (disposes `phases`). */
+/**
+ * [n, Q, P, s²·cIn] phases → the [n, h, w, cIn] input gradient: phase (ry, rx) of cell (q, q') is
+ * padded position (s·q + ry, s·q' + rx), kept when inside the input after the padding. One host
+ * pass of cIn-long row copies (wasm's DepthToSpace and the Slice after it took 167 ms of a WRN-16-4
+ * step at batch 32 for the two strided 3×3 layers). Disposes `phases`.
+ */
 function interleave(phases: tf.Tensor4D, s: number, inShape: [number, number, number, number], pad: number): tf.Tensor4D {
   const [n, h, wd, cIn] = inShape;
-  const full = s === 1 ? phases : tf.depthToSpace(phases, s);
-  if (full !== phases) phases.dispose();
-  if (pad === 0 && full.shape[1] === h && full.shape[2] === wd) return full;
-  const dx = tf.slice(full, [0, pad, pad, 0], [n, h, wd, cIn]);
-  full.dispose();
-  return dx;
+  const [, Q, P, cs] = phases.shape;
+  const pv = tensorValues(phases);
+  const dx = new Float32Array(n * h * wd * cIn);
+  for (let b = 0; b < n; b++)
+    for (let iy = 0; iy < h; iy++) {
+      const py = iy + pad;
+      const q = Math.floor(py / s);
+      const ry = py - q * s;
+      for (let ix = 0; ix < wd; ix++) {
+        const px = ix + pad;
+        const qx = Math.floor(px / s);
+        const src = ((b * Q + q) * P + qx) * cs + (ry * s + (px - qx * s)) * cIn;
+        dx.set(pv.subarray(src, src + cIn), ((b * h + iy) * wd + ix) * cIn);
+      }
+    }
+  phases.dispose();
+  return tf.tensor4d(dx, inShape);
 }
 
 /** Whether the active backend has a native filter-gradient kernel. */
