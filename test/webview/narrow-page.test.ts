@@ -276,17 +276,23 @@ describe('dashboard at the default split width (chromium, 600 px)', { skip }, ()
     assert.ok(box.scrollHeight > box.clientHeight, 'a 112-row map scrolls inside its card');
     const seen = new Set<string>();
     await page.$eval('#gf-heatmap .gf-heat-box', (b) => b.scrollIntoView({ block: 'center' }));
+    const record = (title: string): void => {
+      const m = /^(sparse|dense) · (\S+) · step/.exec(title);
+      if (m) seen.add(`${m[1]}:${m[2]}`);
+    };
+    // Two round trips a sample: one evaluation reads the title the last move left and scrolls for
+    // the next, then the pointer moves (the hover's own mousemove handler sets the title).
     for (let y = 0; y < box.scrollHeight; y += 9) {
       const top = Math.max(0, y - 100);
       const at = await page.$eval('#gf-heatmap .gf-heat-box', (b, t) => {
+        const title = b.querySelector('canvas')?.getAttribute('title') ?? '';
         b.scrollTop = t;
-        return { top: b.getBoundingClientRect().top, scrollTop: b.scrollTop, left: b.getBoundingClientRect().left, width: b.getBoundingClientRect().width };
+        return { title, top: b.getBoundingClientRect().top, scrollTop: b.scrollTop, left: b.getBoundingClientRect().left, width: b.getBoundingClientRect().width };
       }, top);
+      record(at.title);
       await page.mouse.move(at.left + at.width * 0.6, at.top + (y - at.scrollTop));
-      const title = await page.$eval('#gf-heatmap canvas', (c) => c.getAttribute('title') ?? '');
-      const m = /^(sparse|dense) · (\S+) · step/.exec(title);
-      if (m) seen.add(`${m[1]}:${m[2]}`);
     }
+    record(await page.$eval('#gf-heatmap canvas', (c) => c.getAttribute('title') ?? ''));
     const want = ['sparse', 'dense'].flatMap((n) => deepLayerNames().map((l) => `${n}:${l}`));
     assert.deepEqual(want.filter((w) => !seen.has(w)), [], 'rows never named on hover');
     assert.equal(seen.size, want.length);

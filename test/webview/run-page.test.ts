@@ -135,7 +135,7 @@ describe('run view: status, failure panel, run picker (chromium)', { skip }, () 
     assert.equal(await page.$eval('#gf-drift', (c) => (c as unknown as { hidden: boolean }).hidden), true, 'no drift chart without updates');
     await page.evaluate(`window.__before = Object.fromEntries(['l1', 'l2', 'layers'].map((id) => {
       const c = document.querySelector('#gf-' + id + ' canvas');
-      return [id, { w: c.width, d: Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data) }];
+      return [id, { w: c.width, d: c.getContext('2d').getImageData(0, 0, c.width, c.height).data }];
     }))`);
     await page.selectOption('#gf-run', dyn.runId);
     await send([]);
@@ -145,8 +145,9 @@ describe('run view: status, failure panel, run picker (chromium)', { skip }, () 
       const before = window.__before[id];
       if (before.w !== c.width) return [id, [-1]];
       const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const b = before.d;
       const cols = new Set();
-      for (let i = 0; i < d.length; i += 4) if (d[i] !== before.d[i] || d[i + 1] !== before.d[i + 1] || d[i + 2] !== before.d[i + 2]) cols.add((i / 4) % c.width);
+      for (let i = 0; i < d.length; i += 4) if (d[i] !== b[i] || d[i + 1] !== b[i + 1] || d[i + 2] !== b[i + 2]) cols.add((i / 4) % c.width);
       return [id, [...cols].sort((a, b) => a - b)];
     }))`);
     for (const [id, cols] of Object.entries(columns)) {
