@@ -21,7 +21,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '../../src/data/types';
 import type { NetInfo, StepMetrics } from '../../src/shared/protocol';
 import { blueprint, layerShape, type ConvNetSpec } from '../../src/engine/nn/arch';
-import { convKernelPaths, scsdcConvPair } from '../../src/engine/nn/build';
+import { SPARSE_CONV_AUTO_MAX_DENSITY, convKernelPaths, scsdcConvPair } from '../../src/engine/nn/build';
 import { ConvNet } from '../../src/engine/nn/convnet';
 import { typescriptConvKernels } from '../../src/engine/nn/sparse-conv';
 import { sparseKernels } from '../../src/engine/sparse';
@@ -51,8 +51,8 @@ function images(): Dataset {
 
 const SPEC: ConvNetSpec = { architecture: 'cnn', input: [6, 6, 2], classes: 3, activation: 'relu', batchNorm: true, channels: [4, 8, 8], pool: 'auto', skip: true };
 
-function plans(): LayerMaskPlan[] {
-  const pair = scsdcConvPair(SPEC, { density: 0.5 });
+function plans(density = 0.5): LayerMaskPlan[] {
+  const pair = scsdcConvPair(SPEC, { density });
   return planLayers({
     shapes: pair.sparse.layers.map(layerShape),
     activeCounts: pair.activeCounts,
@@ -72,7 +72,20 @@ describe('sparse convolution in the conv net step (wasm)', () => {
     const expectOn = p.map((q, l) => (q.mask && at(kinds, l) === 'conv' ? 'sparse' : 'dense'));
     assert.ok(expectOn.includes('sparse') && expectOn.includes('dense'), 'the case has both kinds of layers');
     assert.deepEqual(convKernelPaths(p, layers, 'on', 'cpu'), expectOn);
-    assert.deepEqual(convKernelPaths(p, layers, 'auto', 'wasm'), expectOn);
+    // auto on wasm: only masked conv layers of density ≤ SPARSE_CONV_AUTO_MAX_DENSITY (0.2). This
+    // pair at ρ = 0.5: the stem conv at 0.5 stays dense, conv-to-conv layers at 0.25 too; at ρ = 0.4
+    // the conv-to-conv layers (0.16) take the kernel, the first conv (0.4) does not.
+    assert.equal(SPARSE_CONV_AUTO_MAX_DENSITY, 0.2);
+    assert.deepEqual(convKernelPaths(p, layers, 'auto', 'wasm'), p.map(() => 'dense'));
+    const p4 = plans(0.4);
+    const densities = p4.map((q) => q.active / (q.shape.fanIn * q.shape.fanOut));
+    const auto4 = convKernelPaths(p4, layers, 'auto', 'wasm');
+    assert.deepEqual(
+      auto4,
+      p4.map((q, l) => (q.mask && at(kinds, l) === 'conv' && at(densities, l) <= 0.2 ? 'sparse' : 'dense')),
+    );
+    assert.equal(at(auto4, 0), 'dense', `the first conv at density ${at(densities, 0)}`);
+    assert.ok(auto4.includes('sparse'), `a conv-to-conv layer below 0.2: densities ${densities.map((d) => d.toFixed(3)).join(', ')}`);
     assert.deepEqual(convKernelPaths(p, layers, 'auto', 'cpu'), p.map(() => 'dense'));
     assert.deepEqual(convKernelPaths(p, layers, 'auto', 'tensorflow'), p.map(() => 'dense'));
     assert.deepEqual(convKernelPaths(p, layers, 'off', 'wasm'), p.map(() => 'dense'));

@@ -52,5 +52,5 @@ test('hover on sparse_kernels documents the conv path and its auto rule', () => 
   const h = hover(analyse(TEXT, uri), { line: 11, character: 4 }, GRADFLOW_SCHEMA);
   assert.ok(h);
   assert.match(h.contents.value, /Conv nets \(`cnn`, `wrn`\): the sparse path of a masked conv layer is the direct sparse convolution/);
-  assert.match(h.contents.value, /`auto` takes it for every masked conv layer on the `wasm` backend/);
+  assert.match(h.contents.value, /`auto` takes it for masked conv layers of density ≤ 0\.2 on the `wasm` backend/);
 });
