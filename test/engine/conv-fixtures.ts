@@ -12,3 +12,14 @@ export function convFixturePath(name: string): string {
   if (!found) throw new Error(`fixture ${name} not found in ${candidates.join(', ')}`);
   return found;
 }
+
+/** A float32 array stored in a fixture as base64 of its little-endian bytes (the reference scripts' `b64`). */
+export function f32(s: string): Float32Array {
+  const b = Buffer.from(s, 'base64');
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
+/** A 0/1 mask stored as base64 of one byte per entry, as floats. */
+export function u8(s: string): Float32Array {
+  return Float32Array.from(Buffer.from(s, 'base64'));
+}

@@ -26,7 +26,7 @@ import {
   rotatedInputGrad,
   type ConvGeometry,
 } from '../../src/engine/nn/conv';
-import { convFixturePath } from './conv-fixtures';
+import { convFixturePath, f32 } from './conv-fixtures';
 import { assertClose, testBackend } from './helpers';
 
 interface RefCase {
@@ -43,10 +43,6 @@ interface RefCase {
   dw: string;
 }
 
-const f32 = (s: string): Float32Array => {
-  const b = Buffer.from(s, 'base64');
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
 
 const ref = JSON.parse(fs.readFileSync(convFixturePath('conv_layer_grads.json'), 'utf8')) as { cases: RefCase[] };
 

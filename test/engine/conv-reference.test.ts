@@ -16,7 +16,7 @@ import { blueprint, layerShape, type ConvNetSpec } from '../../src/engine/nn/arc
 import { ConvNet } from '../../src/engine/nn/convnet';
 import { convGradients, convLayerSteps } from '../../src/engine/nn/step';
 import { measureFlowLayers } from '../../src/engine/step';
-import { convFixturePath } from './conv-fixtures';
+import { convFixturePath, f32, u8 } from './conv-fixtures';
 import { assertClose, testBackend } from './helpers';
 import { at } from '../../src/shared/checked';
 
@@ -48,11 +48,6 @@ interface RefCase {
   g2: number;
 }
 
-const f32 = (s: string): Float32Array => {
-  const b = Buffer.from(s, 'base64');
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
-const u8 = (s: string): Float32Array => Float32Array.from(Buffer.from(s, 'base64'));
 
 const ref = JSON.parse(fs.readFileSync(convFixturePath('conv_grads.json'), 'utf8')) as { cases: RefCase[] };
 

@@ -22,7 +22,7 @@ import { convGraspScores } from '../../src/engine/pruning/grasp-conv';
 import type { Batch } from '../../src/engine/step';
 import { convSynflowMasks, convSynflowScores } from '../../src/engine/pruning/synflow-conv';
 import { buildConvNets, convSpec, disposeBatch, makeBatch, trainExperiment } from '../../src/engine/train';
-import { convFixturePath } from './conv-fixtures';
+import { convFixturePath, f32, u8 } from './conv-fixtures';
 import { config, syntheticDataset, testBackend } from './helpers';
 
 type Scope = 'layerwise' | 'global';
@@ -51,11 +51,6 @@ interface Ref {
   grasp: GraspCase[];
 }
 
-const f32 = (s: string): Float32Array => {
-  const b = Buffer.from(s, 'base64');
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
-const u8 = (s: string): Float32Array => Float32Array.from(Buffer.from(s, 'base64'));
 
 export const ref = JSON.parse(fs.readFileSync(convFixturePath('conv_pruning.json'), 'utf8')) as Ref;
 
