@@ -19,10 +19,9 @@
  * WebAssembly SIMD is unavailable (GRADFLOW_SPARSE_KERNELS=typescript forces it). Both compute the
  * same sums in the same order except for the grouping of the batch dimension (float32 rounding).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { checkConvOperands, convOffsets, typescriptConvKernels, type SparseConvIndex, type SparseConvKernels } from './nn/sparse-conv';
 import { at } from '../shared/checked';
+import { engineWasmCandidates, instantiateEngineWasm, type WasmMemory } from './wasm-module';
 
 /** Largest fanIn / fanOut the sparse path stores (u16 unit numbers). */
 export const SPARSE_MAX_UNITS = 65536;
@@ -239,16 +238,6 @@ export const typescriptKernels: SparseKernels = {
 };
 
 // ---- WebAssembly SIMD ------------------------------------------------------------------------
-
-/** The parts of the WebAssembly API used here (the project's TS lib has no DOM types). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: object };
-}
 
 interface WasmExports {
   memory: WasmMemory;
@@ -620,18 +609,9 @@ function wasmConv(
   };
 }
 
-/** Where dist/gradflow-sparse.wasm may be: beside the bundle, or dist/ above the tsc output. */
+/** Where dist/gradflow-sparse.wasm may be (GRADFLOW_SPARSE_WASM names one). */
 export function sparseWasmCandidates(): string[] {
-  const out: string[] = [];
-  if (process.env.GRADFLOW_SPARSE_WASM) out.push(process.env.GRADFLOW_SPARSE_WASM);
-  out.push(path.join(__dirname, SPARSE_WASM_FILE));
-  let dir = __dirname;
-  for (let i = 0; i < 5; i++) {
-    out.push(path.join(dir, 'dist', SPARSE_WASM_FILE));
-    dir = path.dirname(dir);
-  }
-  out.push(path.join(process.cwd(), 'dist', SPARSE_WASM_FILE));
-  return out;
+  return engineWasmCandidates(SPARSE_WASM_FILE, 'GRADFLOW_SPARSE_WASM');
 }
 
 let cached: { kernels: SparseKernels; note?: string } | undefined;
@@ -646,24 +626,8 @@ export function sparseKernels(): { kernels: SparseKernels; note?: string } {
     cached = { kernels: typescriptKernels, note: 'GRADFLOW_SPARSE_KERNELS=typescript' };
     return cached;
   }
-  const file = sparseWasmCandidates().find((f) => fs.existsSync(f));
-  if (!file) {
-    cached = { kernels: typescriptKernels, note: `no ${SPARSE_WASM_FILE} found (run npm run build)` };
-    return cached;
-  }
-  const wa = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-  if (!wa) {
-    cached = { kernels: typescriptKernels, note: 'this runtime has no WebAssembly' };
-    return cached;
-  }
-  try {
-    const mod = new wa.Module(fs.readFileSync(file));
-    const inst = new wa.Instance(mod, { env: { abort: () => { throw new Error('gradflow-sparse.wasm: abort'); } } });
-    cached = { kernels: wasmKernels(inst.exports as unknown as WasmExports) };
-  } catch (e: unknown) {
-    // Typically a runtime without WebAssembly SIMD.
-    cached = { kernels: typescriptKernels, note: `${file} could not be loaded (${e instanceof Error ? e.message : String(e)})` };
-  }
+  const loaded = instantiateEngineWasm(SPARSE_WASM_FILE, sparseWasmCandidates());
+  cached = 'error' in loaded ? { kernels: typescriptKernels, note: loaded.error } : { kernels: wasmKernels(loaded.exports as unknown as WasmExports) };
   return cached;
 }
 
