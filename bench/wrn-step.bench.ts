@@ -10,10 +10,10 @@
  * process CPU time (both run single-threaded, so CPU time is the steadier figure under load).
  * Without python3 + torch it says so and exits 0.
  *
- * --before: also steps the same net (same weights) on the conv gradient paths used before
- * 2026-12-07 05:00 UTC (filter gradient im2col, strided input gradient as the transposed
- * convolution: nn/conv.ts modes 'im2col' / 'rotated'), in the same rotation, so the change is
- * measured against the old code in one process. --profile: after the samples, one tf.profile'd
+ * --before: also steps the same net (same weights) on the conv paths used before the Winograd
+ * convolution (2026-12-07 07:30 UTC: every pass in XNNPACK's convolution, the filter gradient as one
+ * convolution, a strided input gradient over the phases: nn/conv.ts modes 'backend' / 'conv' /
+ * 'forward'), in the same rotation, so the change is measured against the old code in one process. --profile: after the samples, one tf.profile'd
  * step per net, the kernels summed by name (largest first).
  *
  * Options: --pairs N (default 4), --warmup N (default 1), --backend (default wasm),
@@ -127,7 +127,7 @@ async function measure(torch: Torch, o: { pairs: number; warmup: number; depth: 
   const opt = createOptimizer({ name: 'momentum', learningRate: 0.01, momentum: 0.9, decoupledDecay: 0 });
   const params = optimizerParams(net);
   const before = process.argv.includes('--before');
-  const old = before ? buildConvNet({ role: 'dense', blueprint: bp, method: 'none', init: 'dense-fan-in', rng: createRng(1), filterGrad: 'im2col', inputGrad: 'rotated' }) : undefined;
+  const old = before ? buildConvNet({ role: 'dense', blueprint: bp, method: 'none', init: 'dense-fan-in', rng: createRng(1), forward: 'backend', filterGrad: 'conv', inputGrad: 'forward' }) : undefined;
   const oldOpt = before ? createOptimizer({ name: 'momentum', learningRate: 0.01, momentum: 0.9, decoupledDecay: 0 }) : undefined;
   const oldParams = old ? optimizerParams(old) : undefined;
   const xs = new Float32Array(B * 32 * 32 * 3);
@@ -193,7 +193,7 @@ async function measure(torch: Torch, o: { pairs: number; warmup: number; depth: 
   if (old) {
     const ow = median(before0.map((s) => s.wall));
     const oc = median(before0.map((s) => s.cpu));
-    console.log(`before (im2col filter gradient, transposed strided input gradient): ${f(ow)} ms ${f(oc)} ms; ratio ${(ow / tw).toFixed(2)} x wall, ${(oc / tc).toFixed(2)} x CPU`);
+    console.log(`before (XNNPACK convolutions, no Winograd): ${f(ow)} ms ${f(oc)} ms; ratio ${(ow / tw).toFixed(2)} x wall, ${(oc / tc).toFixed(2)} x CPU`);
   }
   if (process.argv.includes('--profile')) {
     for (const which of old ? (['new', 'old'] as const) : (['new'] as const)) {

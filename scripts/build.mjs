@@ -49,20 +49,26 @@ const require = createRequire(import.meta.url);
 const wasmDist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')) + '/dist';
 for (const f of readdirSync(wasmDist)) if (f.endsWith('.wasm')) copyFileSync(join(wasmDist, f), join(dist, f));
 
-// Sparse kernels (src/engine/sparse.ts): AssemblyScript with 128-bit SIMD → dist/gradflow-sparse.wasm.
-// asc is an npm devDependency, so a fresh clone needs no system compiler. Rebuilt only when the
-// source is newer than the binary (asc takes several seconds).
-const sparseSrc = join(root, 'assembly', 'sparse.ts');
-const sparseWasm = join(dist, 'gradflow-sparse.wasm');
-if (existsSync(sparseSrc) && (!existsSync(sparseWasm) || statSync(sparseWasm).mtimeMs < statSync(sparseSrc).mtimeMs)) {
+// Engine kernels: AssemblyScript with 128-bit SIMD. asc is an npm devDependency, so a fresh clone
+// needs no system compiler. Each is rebuilt only when its source is newer than its binary (asc takes
+// several seconds).
+//  - assembly/sparse.ts → dist/gradflow-sparse.wasm: the sparse kernels (src/engine/sparse.ts);
+//  - assembly/winograd.ts → dist/gradflow-conv.wasm: the Winograd convolution (src/engine/nn/winograd.ts).
+for (const [name, out] of [
+  ['sparse', 'gradflow-sparse.wasm'],
+  ['winograd', 'gradflow-conv.wasm'],
+]) {
+  const src = join(root, 'assembly', `${name}.ts`);
+  const wasm = join(dist, out);
+  if (!existsSync(src) || (existsSync(wasm) && statSync(wasm).mtimeMs >= statSync(src).mtimeMs)) continue;
   const asc = await import('assemblyscript/asc');
   const { error, stderr } = await asc.main(
-    [sparseSrc, '-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd', '--outFile', sparseWasm],
+    [src, '-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd', '--outFile', wasm],
     { stdout: asc.createMemoryStream(), stderr: asc.createMemoryStream() },
   );
   if (error) {
     console.error(stderr.toString());
-    throw new Error(`build: assembly/sparse.ts failed to compile: ${error.message}`);
+    throw new Error(`build: assembly/${name}.ts failed to compile: ${error.message}`);
   }
 }
 

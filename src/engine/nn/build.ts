@@ -63,6 +63,7 @@ export interface BuildConvNetOptions {
   rng: Rng;
   bnEpsilon?: number;
   bnMomentum?: number;
+  forward?: ConvNetOptions['forward'];
   filterGrad?: ConvNetOptions['filterGrad'];
   inputGrad?: ConvNetOptions['inputGrad'];
 }
@@ -88,6 +89,7 @@ export function buildConvNet(o: BuildConvNetOptions): ConvNet {
     plans,
     ...(o.bnEpsilon !== undefined ? { bnEpsilon: o.bnEpsilon } : {}),
     ...(o.bnMomentum !== undefined ? { bnMomentum: o.bnMomentum } : {}),
+    ...(o.forward ? { forward: o.forward } : {}),
     ...(o.filterGrad ? { filterGrad: o.filterGrad } : {}),
     ...(o.inputGrad ? { inputGrad: o.inputGrad } : {}),
   });

@@ -26,6 +26,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { tensorValues } from '../heap';
+import { winogradFilterGrad, winogradForward, winogradInputGrad, winogradShapeFits, winogradStatus } from './winograd';
 
 export interface ConvGeometry {
   /** Kernel size (square). */
@@ -36,11 +37,17 @@ export interface ConvGeometry {
 }
 
 /**
+ * How the forward pass is computed: 'auto' (forwardPath), 'backend' (always the backend's Conv2D) or
+ * 'winograd' (nn/winograd.ts; an error where the shape does not fit or the module is missing).
+ */
+export type ForwardMode = 'auto' | 'backend' | 'winograd';
+
+/**
  * How the filter gradient is computed: 'auto' (filterGradPath: per backend and shape, the fastest
  * measured), or always one path: 'native' (the backend's Conv2DBackpropFilter; an error where it
- * has none), 'im2col' (im2colFilterGrad) or 'conv' (convFilterGrad).
+ * has none), 'im2col' (im2colFilterGrad), 'conv' (convFilterGrad) or 'winograd' (as ForwardMode).
  */
-export type FilterGradMode = 'auto' | 'native' | 'im2col' | 'conv';
+export type FilterGradMode = 'auto' | 'native' | 'im2col' | 'conv' | 'winograd';
 
 /**
  * How the input gradient is computed: 'auto' (inputGradPath), 'transpose' (always the backend's
@@ -48,7 +55,30 @@ export type FilterGradMode = 'auto' | 'native' | 'im2col' | 'conv';
  * for a strided layer) or 'rotated' (the rotated kernel for stride 1, the transposed convolution
  * for a strided layer: the wasm rule before the phase decomposition, kept to measure against).
  */
-export type InputGradMode = 'auto' | 'transpose' | 'forward' | 'rotated';
+export type InputGradMode = 'auto' | 'transpose' | 'forward' | 'rotated' | 'winograd';
+
+/**
+ * Whether 'auto' takes the Winograd convolution (nn/winograd.ts) for a layer: on the wasm backend,
+ * for every 3×3 stride-1 pad-1 layer whose channel counts are multiples of 4, when the module loaded.
+ * There it is 2–2.5× faster than XNNPACK's convolution on each pass of WRN-16-4's layers (bench/
+ * conv-grad.bench.ts; src/engine/README.md, "Conv gradient paths"). On cpu the backend's loops stay,
+ * so the cpu tests keep their rounding (see inputGradPath).
+ */
+export function winogradAuto(g: ConvGeometry, cIn: number, cOut: number, backend: string = tf.getBackend()): boolean {
+  return backend === 'wasm' && winogradShapeFits(g.k, g.stride, g.pad, cIn, cOut) && winogradStatus().available;
+}
+
+/** The 'auto' forward path: Winograd where winogradAuto says so, else the backend's Conv2D. */
+export function forwardPath(g: ConvGeometry, cIn: number, cOut: number, backend: string = tf.getBackend()): 'backend' | 'winograd' {
+  return winogradAuto(g, cIn, cOut, backend) ? 'winograd' : 'backend';
+}
+
+function checkWinograd(g: ConvGeometry, cIn: number, cOut: number): void {
+  if (!winogradShapeFits(g.k, g.stride, g.pad, cIn, cOut))
+    throw new Error(`the Winograd convolution takes 3×3, stride 1, pad 1 layers with channel counts divisible by 4, not ${g.k}×${g.k} stride ${g.stride} pad ${g.pad} ${cIn} → ${cOut}`);
+  const st = winogradStatus();
+  if (!st.available) throw new Error(`the Winograd convolution is unavailable: ${st.reason}`);
+}
 
 /**
  * The 'auto' filter-gradient path (measured, bench/conv-grad.bench.ts; src/engine/README.md):
@@ -57,7 +87,8 @@ export type InputGradMode = 'auto' | 'transpose' | 'forward' | 'rotated';
  * 47 ms for 32²×16 → 64 at batch 32; at stride 2 the convolution wins, 50 against 86 ms) and at
  * every stride on cpu (189 against 572 ms for 32²×64 → 128 stride 2 at batch 8).
  */
-export function filterGradPath(g: ConvGeometry, backend: string = tf.getBackend()): 'native' | 'im2col' | 'conv' {
+export function filterGradPath(g: ConvGeometry, backend: string = tf.getBackend(), cIn = 0, cOut = 0): 'native' | 'im2col' | 'conv' | 'winograd' {
+  if (winogradAuto(g, cIn, cOut, backend)) return 'winograd';
   if (backend === 'wasm') return g.k === 1 && g.stride === 1 ? 'im2col' : 'conv';
   if (backend === 'cpu') return g.k === 1 ? 'im2col' : 'conv';
   return tf.getKernel('Conv2DBackpropFilter', backend) !== undefined ? 'native' : 'conv';
@@ -72,7 +103,8 @@ export function filterGradPath(g: ConvGeometry, backend: string = tf.getBackend(
  * convolution filter gradient its rounding flips one entry of a SynFlow mask whose reference
  * top-k margin is 1.4e-7 (test/engine/pruning-conv.test.ts, WRN-10-1 global), so it stays as it was.
  */
-export function inputGradPath(g: ConvGeometry, backend: string = tf.getBackend()): 'transpose' | 'rotated' | 'phase' {
+export function inputGradPath(g: ConvGeometry, backend: string = tf.getBackend(), cIn = 0, cOut = 0): 'transpose' | 'rotated' | 'phase' | 'winograd' {
+  if (winogradAuto(g, cIn, cOut, backend)) return 'winograd';
   if (g.stride === 1) return 'rotated';
   return backend === 'wasm' ? 'phase' : 'transpose';
 }
@@ -82,23 +114,34 @@ export function convOutSize(size: number, g: ConvGeometry): number {
   return Math.floor((size + 2 * g.pad - g.k) / g.stride) + 1;
 }
 
-/** y = conv(x, w). Call inside a tidy. */
-export function conv2dForward(x: tf.Tensor4D, w: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
+/** y = conv(x, w) by the path `mode` selects (see ForwardMode). Call inside a tidy. */
+export function conv2dForward(x: tf.Tensor4D, w: tf.Tensor4D, g: ConvGeometry, mode: ForwardMode = 'auto'): tf.Tensor4D {
+  const [, , cIn, cOut] = w.shape;
+  const path = mode === 'auto' ? forwardPath(g, cIn, cOut) : mode;
+  if (path === 'winograd') {
+    checkWinograd(g, cIn, cOut);
+    return winogradForward(x, w);
+  }
   return tf.conv2d(x, w, g.stride, g.pad);
 }
 
 /** dL/dx from dL/dy by the path `mode` selects (see InputGradMode). Call inside a tidy. */
 export function conv2dInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, inShape: [number, number, number, number], g: ConvGeometry, mode: InputGradMode = 'auto'): tf.Tensor4D {
+  const [, , cIn, cOut] = w.shape;
   const path =
     mode === 'auto'
-      ? inputGradPath(g)
-      : mode === 'transpose'
-        ? 'transpose'
+      ? inputGradPath(g, tf.getBackend(), cIn, cOut)
+      : mode === 'winograd' || mode === 'transpose'
+        ? mode
         : g.stride === 1
           ? 'rotated'
           : mode === 'forward'
             ? 'phase'
             : 'transpose';
+  if (path === 'winograd') {
+    checkWinograd(g, cIn, cOut);
+    return winogradInputGrad(dy, w);
+  }
   if (path === 'phase') return phaseInputGrad(dy, w, inShape, g);
   if (path === 'rotated' && rotatedFits(dy, inShape, g)) return rotatedInputGrad(dy, w, g);
   return tf.conv2dTranspose(dy, w, inShape, g.stride, g.pad);
@@ -261,7 +304,11 @@ export function hasNativeFilterGrad(): boolean {
 export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, g: ConvGeometry, cOut: number, mode: FilterGradMode = 'auto'): tf.Tensor4D {
   const cIn = x.shape[3];
   const filterShape: [number, number, number, number] = [g.k, g.k, cIn, cOut];
-  const path = mode === 'auto' ? filterGradPath(g) : mode;
+  const path = mode === 'auto' ? filterGradPath(g, tf.getBackend(), cIn, cOut) : mode;
+  if (path === 'winograd') {
+    checkWinograd(g, cIn, cOut);
+    return winogradFilterGrad(x, dy);
+  }
   if (path === 'native') {
     if (!hasNativeFilterGrad()) throw new Error(`the ${tf.getBackend()} backend has no Conv2DBackpropFilter kernel`);
     return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: g.stride, pad: g.pad, dataFormat: 'NHWC', filterShape }) as tf.Tensor4D;

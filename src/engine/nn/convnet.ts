@@ -46,7 +46,7 @@ import type { KernelPath, NetMemory, NetParam, TrainableNet, TrainingPass } from
 import type { Optimizer } from '../optimizers';
 import { softmaxCrossEntropy } from '../step';
 import { layerShape, type Blueprint, type BlueprintNode, type WeightLayerDesc } from './arch';
-import { conv2dFilterGrad, conv2dForward, conv2dInputGrad, convOutSize, type FilterGradMode, type InputGradMode } from './conv';
+import { conv2dFilterGrad, conv2dForward, conv2dInputGrad, convOutSize, type FilterGradMode, type ForwardMode, type InputGradMode } from './conv';
 import { globalAvgPool, globalAvgPoolBackward, maxPool2x2, maxPool2x2Backward } from './pool';
 import { at } from '../../shared/checked';
 import { buildConvIndex, type SparseConvIndex, type SparseConvKernels } from './sparse-conv';
@@ -60,7 +60,9 @@ export interface ConvNetOptions {
   plans: LayerMaskPlan[];
   bnEpsilon?: number;
   bnMomentum?: number;
-  /** Filter gradient path (nn/conv.ts; default 'auto', the fastest measured per backend and shape). */
+  /** Forward path (nn/conv.ts; default 'auto', the fastest measured per backend and shape). */
+  forward?: ForwardMode;
+  /** Filter gradient path (nn/conv.ts; default 'auto'). */
   filterGrad?: FilterGradMode;
   /** Input gradient path (nn/conv.ts; default 'auto'). */
   inputGrad?: InputGradMode;
@@ -165,6 +167,7 @@ export class ConvNet implements TrainableNet {
   readonly params: NetParam[];
   readonly bnEpsilon: number;
   readonly bnMomentum: number | undefined;
+  private readonly forwardMode: ForwardMode;
   private readonly filterGrad: FilterGradMode;
   private readonly inputGrad: InputGradMode;
   /** Per layer: the sparse convolution's index (sparse-path conv layers only). */
@@ -185,6 +188,7 @@ export class ConvNet implements TrainableNet {
     this.layers = bp.layers;
     this.bnEpsilon = o.bnEpsilon ?? BN_EPSILON;
     this.bnMomentum = o.bnMomentum;
+    this.forwardMode = o.forward ?? 'auto';
     this.filterGrad = o.filterGrad ?? 'auto';
     this.inputGrad = o.inputGrad ?? 'auto';
     if (o.plans.length !== bp.layers.length) throw new Error(`expected ${bp.layers.length} layer plans, got ${o.plans.length}`);
@@ -463,7 +467,7 @@ export class ConvNet implements TrainableNet {
           const [N, H, W] = x4.shape;
           const out = this.convKernels.forward(sc.index, values, tensorValues(x4), { N, H, W });
           y = tf.tensor4d(out, [N, convOutSize(H, d), convOutSize(W, d), d.cout]);
-        } else y = conv2dForward(x4, this.filter(n.layer), d);
+        } else y = conv2dForward(x4, this.filter(n.layer), d, this.forwardMode);
         const b = this.biases[n.layer];
         if (b) y = tf.add(y, b);
         if (training) caches.push(values ? { op: 'conv', x: x4, values } : { op: 'conv', x: x4 });
