@@ -53,10 +53,10 @@ for (const f of readdirSync(wasmDist)) if (f.endsWith('.wasm')) copyFileSync(joi
 // needs no system compiler. Each is rebuilt only when its source is newer than its binary (asc takes
 // several seconds).
 //  - assembly/sparse.ts → dist/gradflow-sparse.wasm: the sparse kernels (src/engine/sparse.ts);
-//  - assembly/winograd.ts → dist/gradflow-conv.wasm: the Winograd convolution (src/engine/nn/winograd.ts).
+//  - assembly/fastconv.ts → dist/gradflow-conv.wasm: the conv kernels (src/engine/nn/fastconv.ts).
 for (const [name, out] of [
   ['sparse', 'gradflow-sparse.wasm'],
-  ['winograd', 'gradflow-conv.wasm'],
+  ['fastconv', 'gradflow-conv.wasm'],
 ]) {
   const src = join(root, 'assembly', `${name}.ts`);
   const wasm = join(dist, out);

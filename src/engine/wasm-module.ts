@@ -1,6 +1,6 @@
 /**
  * Loading the engine's own WebAssembly modules (AssemblyScript, built by `npm run build` into dist/):
- * dist/gradflow-sparse.wasm (sparse.ts) and dist/gradflow-conv.wasm (nn/winograd.ts).
+ * dist/gradflow-sparse.wasm (sparse.ts) and dist/gradflow-conv.wasm (nn/fastconv.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -18,7 +18,9 @@ import {
   conv2dInputGrad,
   convFilterGrad,
   convOutSize,
+  fastPath,
   filterGradPath,
+  forwardPath,
   hasNativeFilterGrad,
   im2colFilterGrad,
   inputGradPath,
@@ -26,6 +28,7 @@ import {
   rotatedInputGrad,
   type ConvGeometry,
 } from '../../src/engine/nn/conv';
+import { gemmShapeFits, winogradShapeFits } from '../../src/engine/nn/fastconv';
 import { convFixturePath, f32 } from './conv-fixtures';
 import { assertClose, testBackend } from './helpers';
 
@@ -51,6 +54,12 @@ before(async () => {
 });
 
 describe(`conv layer gradient paths against PyTorch float64 (${process.env.GRADFLOW_TEST_BACKEND ?? 'cpu'} backend)`, () => {
+  it('the fixture covers the Winograd and im2col kernels', () => {
+    assert.ok(ref.cases.filter((c) => winogradShapeFits(c.g.k, c.g.stride, c.g.pad, c.shape[3], c.cOut)).length >= 2);
+    assert.ok(ref.cases.filter((c) => c.g.stride === 2 && gemmShapeFits(c.shape[3], c.cOut)).length >= 3);
+    assert.ok(ref.cases.some((c) => c.g.k === 1 && gemmShapeFits(c.shape[3], c.cOut)));
+  });
+
   it('the fixture covers k 3 and 1, stride 1 and 2, padding 1 and 0', () => {
     const has = (k: number, s: number, p: number): boolean => ref.cases.some((c) => c.g.k === k && c.g.stride === s && c.g.pad === p);
     for (const k of [3, 1]) for (const s of [1, 2]) assert.ok(has(k, s, 0), `k ${k} stride ${s} pad 0`);
@@ -80,15 +89,24 @@ describe(`conv layer gradient paths against PyTorch float64 (${process.env.GRADF
           'dw mode auto': conv2dFilterGrad(x, dy, c.g, c.cOut).dataSync() as Float32Array,
           'dw mode im2col': conv2dFilterGrad(x, dy, c.g, c.cOut, 'im2col').dataSync() as Float32Array,
           'dw mode conv': conv2dFilterGrad(x, dy, c.g, c.cOut, 'conv').dataSync() as Float32Array,
+          'y backend': conv2dForward(x, w, c.g, 'backend').dataSync() as Float32Array,
         };
         if (c.g.stride === 1 && c.g.pad <= k - 1) r['dx rotated'] = rotatedInputGrad(dy, w, c.g).dataSync() as Float32Array;
+        // The engine's own kernels (nn/fastconv.ts), on every backend, wherever the shape fits.
+        const fits = { winograd: winogradShapeFits(k, c.g.stride, c.g.pad, C, c.cOut), gemm: gemmShapeFits(C, c.cOut) };
+        for (const m of ['winograd', 'gemm'] as const) {
+          if (!fits[m]) continue;
+          r[`y ${m}`] = conv2dForward(x, w, c.g, m).dataSync() as Float32Array;
+          r[`dx ${m}`] = conv2dInputGrad(dy, w, c.shape, c.g, m).dataSync() as Float32Array;
+          r[`dw ${m}`] = conv2dFilterGrad(x, dy, c.g, c.cOut, m).dataSync() as Float32Array;
+        }
         if (hasNativeFilterGrad()) r['dw mode native'] = conv2dFilterGrad(x, dy, c.g, c.cOut, 'native').dataSync() as Float32Array;
         else assert.throws(() => conv2dFilterGrad(x, dy, c.g, c.cOut, 'native'), /has no Conv2DBackpropFilter kernel/);
         return r;
       });
       const want = { y: f32(c.y), dx: f32(c.dx), dw: f32(c.dw) };
       for (const [what, v] of Object.entries(got)) {
-        const expected = what === 'y' ? want.y : what.startsWith('dx') ? want.dx : want.dw;
+        const expected = what.startsWith('y') ? want.y : what.startsWith('dx') ? want.dx : want.dw;
         assertClose(v, expected, `${c.name}: ${what}`, 1e-5, 1e-5);
       }
     });
@@ -106,5 +124,11 @@ describe(`conv layer gradient paths against PyTorch float64 (${process.env.GRADF
     );
     assert.deepEqual([inputGradPath(g(3, 1), 'wasm'), inputGradPath(g(3, 2), 'wasm'), inputGradPath(g(1, 2), 'wasm')], ['rotated', 'phase', 'phase']);
     assert.deepEqual([inputGradPath(g(3, 1), 'cpu'), inputGradPath(g(3, 2), 'cpu'), inputGradPath(g(1, 2), 'tensorflow')], ['rotated', 'transpose', 'transpose']);
+    // With the channel counts: on wasm the engine's kernels wherever they fit, every pass alike.
+    assert.deepEqual([fastPath(g(3, 1), 16, 32, 'wasm'), fastPath(g(3, 2), 16, 32, 'wasm'), fastPath(g(1, 1), 16, 64, 'wasm'), fastPath(g(1, 2), 64, 128, 'wasm')], ['winograd', 'gemm', 'gemm', 'gemm']);
+    assert.deepEqual([fastPath(g(3, 1), 3, 16, 'wasm'), fastPath(g(3, 1), 16, 30, 'wasm'), fastPath(g(3, 1), 16, 32, 'cpu')], [undefined, 'gemm', undefined]);
+    assert.deepEqual([forwardPath(g(3, 1), 16, 32, 'wasm'), filterGradPath(g(3, 2), 'wasm', 16, 32), inputGradPath(g(1, 2), 'wasm', 64, 128)], ['winograd', 'gemm', 'gemm']);
+    assert.deepEqual([forwardPath(g(3, 1), 3, 16, 'wasm'), filterGradPath(g(3, 1), 'wasm', 3, 16), inputGradPath(g(3, 2), 'wasm', 3, 16)], ['backend', 'conv', 'phase']);
+    assert.deepEqual([forwardPath(g(3, 1), 16, 32, 'cpu'), filterGradPath(g(3, 1), 'cpu', 16, 32), inputGradPath(g(3, 1), 'cpu', 16, 32)], ['backend', 'conv', 'rotated']);
   });
 });

@@ -26,7 +26,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { tensorValues } from '../heap';
-import { winogradFilterGrad, winogradForward, winogradInputGrad, winogradShapeFits, winogradStatus } from './winograd';
+import { gemmFilterGrad, gemmForward, gemmInputGrad, gemmShapeFits, winogradFilterGrad, winogradForward, winogradInputGrad, winogradShapeFits, winogradStatus } from './fastconv';
 
 export interface ConvGeometry {
   /** Kernel size (square). */
@@ -37,17 +37,18 @@ export interface ConvGeometry {
 }
 
 /**
- * How the forward pass is computed: 'auto' (forwardPath), 'backend' (always the backend's Conv2D) or
- * 'winograd' (nn/winograd.ts; an error where the shape does not fit or the module is missing).
+ * How the forward pass is computed: 'auto' (forwardPath), 'backend' (always the backend's Conv2D),
+ * 'winograd' or 'gemm' (nn/fastconv.ts: the Winograd convolution or the im2col products; an error
+ * where the shape does not fit or the module is missing).
  */
-export type ForwardMode = 'auto' | 'backend' | 'winograd';
+export type ForwardMode = 'auto' | 'backend' | 'winograd' | 'gemm';
 
 /**
  * How the filter gradient is computed: 'auto' (filterGradPath: per backend and shape, the fastest
  * measured), or always one path: 'native' (the backend's Conv2DBackpropFilter; an error where it
- * has none), 'im2col' (im2colFilterGrad), 'conv' (convFilterGrad) or 'winograd' (as ForwardMode).
+ * has none), 'im2col' (im2colFilterGrad), 'conv' (convFilterGrad), 'winograd' or 'gemm' (as ForwardMode).
  */
-export type FilterGradMode = 'auto' | 'native' | 'im2col' | 'conv' | 'winograd';
+export type FilterGradMode = 'auto' | 'native' | 'im2col' | 'conv' | 'winograd' | 'gemm';
 
 /**
  * How the input gradient is computed: 'auto' (inputGradPath), 'transpose' (always the backend's
@@ -55,29 +56,35 @@ export type FilterGradMode = 'auto' | 'native' | 'im2col' | 'conv' | 'winograd';
  * for a strided layer) or 'rotated' (the rotated kernel for stride 1, the transposed convolution
  * for a strided layer: the wasm rule before the phase decomposition, kept to measure against).
  */
-export type InputGradMode = 'auto' | 'transpose' | 'forward' | 'rotated' | 'winograd';
+export type InputGradMode = 'auto' | 'transpose' | 'forward' | 'rotated' | 'winograd' | 'gemm';
 
 /**
- * Whether 'auto' takes the Winograd convolution (nn/winograd.ts) for a layer: on the wasm backend,
- * for every 3×3 stride-1 pad-1 layer whose channel counts are multiples of 4, when the module loaded.
- * There it is 2–2.5× faster than XNNPACK's convolution on each pass of WRN-16-4's layers (bench/
- * conv-grad.bench.ts; src/engine/README.md, "Conv gradient paths"). On cpu the backend's loops stay,
- * so the cpu tests keep their rounding (see inputGradPath).
+ * The engine's own kernel 'auto' takes for a layer on every pass (nn/fastconv.ts), on the wasm
+ * backend when its module loaded: the Winograd convolution for 3×3 stride-1 pad-1 layers whose
+ * channel counts are multiples of 4, the im2col products for every other layer whose input channels
+ * are. Measured against XNNPACK's convolution and the paths below on WRN-16-4's layers at batch 64
+ * (src/engine/README.md, "Conv gradient paths"): Winograd 2–2.5× faster on each pass; the im2col
+ * products 1.3× on a stride-2 3×3 forward pass, 3× on its input and filter gradients, 6–12× on a
+ * 1×1 filter gradient, and level on a 1×1 forward pass. undefined: the backend's paths (cpu keeps
+ * them, so the cpu tests keep their rounding; see inputGradPath).
  */
-export function winogradAuto(g: ConvGeometry, cIn: number, cOut: number, backend: string = tf.getBackend()): boolean {
-  return backend === 'wasm' && winogradShapeFits(g.k, g.stride, g.pad, cIn, cOut) && winogradStatus().available;
+export function fastPath(g: ConvGeometry, cIn: number, cOut: number, backend: string = tf.getBackend()): 'winograd' | 'gemm' | undefined {
+  if (backend !== 'wasm' || !winogradStatus().available) return undefined;
+  if (winogradShapeFits(g.k, g.stride, g.pad, cIn, cOut)) return 'winograd';
+  return gemmShapeFits(cIn, cOut) ? 'gemm' : undefined;
 }
 
-/** The 'auto' forward path: Winograd where winogradAuto says so, else the backend's Conv2D. */
-export function forwardPath(g: ConvGeometry, cIn: number, cOut: number, backend: string = tf.getBackend()): 'backend' | 'winograd' {
-  return winogradAuto(g, cIn, cOut, backend) ? 'winograd' : 'backend';
+/** The 'auto' forward path: fastPath's kernel where it names one, else the backend's Conv2D. */
+export function forwardPath(g: ConvGeometry, cIn: number, cOut: number, backend: string = tf.getBackend()): 'backend' | 'winograd' | 'gemm' {
+  return fastPath(g, cIn, cOut, backend) ?? 'backend';
 }
 
-function checkWinograd(g: ConvGeometry, cIn: number, cOut: number): void {
-  if (!winogradShapeFits(g.k, g.stride, g.pad, cIn, cOut))
-    throw new Error(`the Winograd convolution takes 3×3, stride 1, pad 1 layers with channel counts divisible by 4, not ${g.k}×${g.k} stride ${g.stride} pad ${g.pad} ${cIn} → ${cOut}`);
+function checkFast(path: 'winograd' | 'gemm', g: ConvGeometry, cIn: number, cOut: number): void {
   const st = winogradStatus();
-  if (!st.available) throw new Error(`the Winograd convolution is unavailable: ${st.reason}`);
+  if (!st.available) throw new Error(`the engine's conv kernels are unavailable: ${st.reason}`);
+  if (path === 'winograd' && !winogradShapeFits(g.k, g.stride, g.pad, cIn, cOut))
+    throw new Error(`the Winograd convolution takes 3×3, stride 1, pad 1 layers with channel counts divisible by 4, not ${g.k}×${g.k} stride ${g.stride} pad ${g.pad} ${cIn} → ${cOut}`);
+  if (path === 'gemm' && !gemmShapeFits(cIn, cOut)) throw new Error(`the im2col products take input channel counts divisible by 4, not ${cIn}`);
 }
 
 /**
@@ -87,8 +94,9 @@ function checkWinograd(g: ConvGeometry, cIn: number, cOut: number): void {
  * 47 ms for 32²×16 → 64 at batch 32; at stride 2 the convolution wins, 50 against 86 ms) and at
  * every stride on cpu (189 against 572 ms for 32²×64 → 128 stride 2 at batch 8).
  */
-export function filterGradPath(g: ConvGeometry, backend: string = tf.getBackend(), cIn = 0, cOut = 0): 'native' | 'im2col' | 'conv' | 'winograd' {
-  if (winogradAuto(g, cIn, cOut, backend)) return 'winograd';
+export function filterGradPath(g: ConvGeometry, backend: string = tf.getBackend(), cIn = 0, cOut = 0): 'native' | 'im2col' | 'conv' | 'winograd' | 'gemm' {
+  const fast = fastPath(g, cIn, cOut, backend);
+  if (fast) return fast;
   if (backend === 'wasm') return g.k === 1 && g.stride === 1 ? 'im2col' : 'conv';
   if (backend === 'cpu') return g.k === 1 ? 'im2col' : 'conv';
   return tf.getKernel('Conv2DBackpropFilter', backend) !== undefined ? 'native' : 'conv';
@@ -103,8 +111,9 @@ export function filterGradPath(g: ConvGeometry, backend: string = tf.getBackend(
  * convolution filter gradient its rounding flips one entry of a SynFlow mask whose reference
  * top-k margin is 1.4e-7 (test/engine/pruning-conv.test.ts, WRN-10-1 global), so it stays as it was.
  */
-export function inputGradPath(g: ConvGeometry, backend: string = tf.getBackend(), cIn = 0, cOut = 0): 'transpose' | 'rotated' | 'phase' | 'winograd' {
-  if (winogradAuto(g, cIn, cOut, backend)) return 'winograd';
+export function inputGradPath(g: ConvGeometry, backend: string = tf.getBackend(), cIn = 0, cOut = 0): 'transpose' | 'rotated' | 'phase' | 'winograd' | 'gemm' {
+  const fast = fastPath(g, cIn, cOut, backend);
+  if (fast) return fast;
   if (g.stride === 1) return 'rotated';
   return backend === 'wasm' ? 'phase' : 'transpose';
 }
@@ -118,9 +127,9 @@ export function convOutSize(size: number, g: ConvGeometry): number {
 export function conv2dForward(x: tf.Tensor4D, w: tf.Tensor4D, g: ConvGeometry, mode: ForwardMode = 'auto'): tf.Tensor4D {
   const [, , cIn, cOut] = w.shape;
   const path = mode === 'auto' ? forwardPath(g, cIn, cOut) : mode;
-  if (path === 'winograd') {
-    checkWinograd(g, cIn, cOut);
-    return winogradForward(x, w);
+  if (path === 'winograd' || path === 'gemm') {
+    checkFast(path, g, cIn, cOut);
+    return path === 'winograd' ? winogradForward(x, w) : gemmForward(x, w, g);
   }
   return tf.conv2d(x, w, g.stride, g.pad);
 }
@@ -131,16 +140,16 @@ export function conv2dInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, inShape: [numbe
   const path =
     mode === 'auto'
       ? inputGradPath(g, tf.getBackend(), cIn, cOut)
-      : mode === 'winograd' || mode === 'transpose'
+      : mode === 'winograd' || mode === 'gemm' || mode === 'transpose'
         ? mode
         : g.stride === 1
           ? 'rotated'
           : mode === 'forward'
             ? 'phase'
             : 'transpose';
-  if (path === 'winograd') {
-    checkWinograd(g, cIn, cOut);
-    return winogradInputGrad(dy, w);
+  if (path === 'winograd' || path === 'gemm') {
+    checkFast(path, g, cIn, cOut);
+    return path === 'winograd' ? winogradInputGrad(dy, w) : gemmInputGrad(dy, w, inShape, g);
   }
   if (path === 'phase') return phaseInputGrad(dy, w, inShape, g);
   if (path === 'rotated' && rotatedFits(dy, inShape, g)) return rotatedInputGrad(dy, w, g);
@@ -305,9 +314,9 @@ export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, g: ConvGeometr
   const cIn = x.shape[3];
   const filterShape: [number, number, number, number] = [g.k, g.k, cIn, cOut];
   const path = mode === 'auto' ? filterGradPath(g, tf.getBackend(), cIn, cOut) : mode;
-  if (path === 'winograd') {
-    checkWinograd(g, cIn, cOut);
-    return winogradFilterGrad(x, dy);
+  if (path === 'winograd' || path === 'gemm') {
+    checkFast(path, g, cIn, cOut);
+    return path === 'winograd' ? winogradFilterGrad(x, dy) : gemmFilterGrad(x, dy, g);
   }
   if (path === 'native') {
     if (!hasNativeFilterGrad()) throw new Error(`the ${tf.getBackend()} backend has no Conv2DBackpropFilter kernel`);

@@ -1,7 +1,7 @@
 /**
  * Winograd F(2×2, 3×3) convolution for 3×3, stride-1, pad-1 layers: the forward pass, the input
  * gradient (the same convolution with the kernel rotated by 180° and its channels swapped) and the
- * filter gradient, each in WebAssembly SIMD (assembly/winograd.ts, built into dist/gradflow-conv.wasm
+ * filter gradient, each in WebAssembly SIMD (assembly/fastconv.ts, built into dist/gradflow-conv.wasm
  * by `npm run build`). The algebra and the layouts are in that file's header.
  *
  * Why: on the wasm backend a WRN-16-4 step was almost all XNNPACK's Conv2D, at 20–28 GFLOP/s here;
@@ -25,11 +25,15 @@ interface WinogradExports {
   memory: WasmMemory;
   inputTransform(V: number, X: number, N: number, th: number, tw: number, C: number, T: number): void;
   filterTransform(U: number, g: number, cIn: number, cOut: number, rotate: number): void;
-  products(M: number, V: number, U: number, T: number, K: number, Np: number): void;
+  products(M: number, V: number, U: number, T: number, K: number, Np: number, planes: number, vShared: number): void;
   outputTransform(Y: number, M: number, N: number, th: number, tw: number, C: number, T: number, Np: number): void;
   gradTransform(Yh: number, D: number, N: number, th: number, tw: number, C: number, T: number, Np: number): void;
-  gradProducts(dU: number, V: number, Yh: number, T: number, C: number, Np: number): void;
+  gradProducts(dU: number, V: number, Yh: number, T: number, C: number, Np: number, planes: number, yShared: number): void;
   filterGradInverse(dg: number, dU: number, cIn: number, cOut: number, Np: number): void;
+  im2col(cols: number, X: number, N: number, H: number, W: number, C: number, k: number, s: number, pad: number, Ho: number, Wo: number, Tp: number): void;
+  col2im(dx: number, dcols: number, N: number, H: number, W: number, C: number, k: number, s: number, pad: number, Ho: number, Wo: number, ldc: number): void;
+  packPanels(dst: number, src: number, K: number, Nn: number, transposed: number): void;
+  cropColumns(dst: number, src: number, rows: number, Nn: number, Np: number): void;
 }
 
 let loaded: { ex: WinogradExports } | { error: string } | undefined;
@@ -146,7 +150,7 @@ function convolve(x: tf.Tensor4D, w: tf.Tensor4D, rotate: boolean): tf.Tensor4D 
   view(ex, r.g, 9 * cIn * cOut).set(tensorValues(w));
   ex.filterTransform(r.U ?? 0, r.g ?? 0, cIn, cOut, rotate ? 1 : 0);
   ex.inputTransform(r.V ?? 0, r.X ?? 0, t.n, t.th, t.tw, K, t.T);
-  ex.products(r.M ?? 0, r.V ?? 0, r.U ?? 0, t.T, K, Np);
+  ex.products(r.M ?? 0, r.V ?? 0, r.U ?? 0, t.T, K, Np, 16, 0);
   ex.outputTransform(r.Y ?? 0, r.M ?? 0, t.n, t.th, t.tw, outC, t.T, Np);
   return cropped(view(ex, r.Y, t.n * 4 * t.th * t.tw * outC), t, outC);
 }
@@ -180,7 +184,98 @@ export function winogradFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D
   padInto(view(ex, r.D, t.n * Ho * Wo * cOut), tensorValues(dy), t, cOut, Ho, Wo, 0);
   ex.inputTransform(r.V ?? 0, r.X ?? 0, t.n, t.th, t.tw, cIn, t.T);
   ex.gradTransform(r.Yh ?? 0, r.D ?? 0, t.n, t.th, t.tw, cOut, t.T, Np);
-  ex.gradProducts(r.dU ?? 0, r.V ?? 0, r.Yh ?? 0, t.T, cIn, Np);
+  ex.gradProducts(r.dU ?? 0, r.V ?? 0, r.Yh ?? 0, t.T, cIn, Np, 16, 0);
   ex.filterGradInverse(r.dg ?? 0, r.dU ?? 0, cIn, cOut, Np);
   return tf.tensor4d(view(ex, r.dg, 9 * cIn * cOut).slice(), [3, 3, cIn, cOut]);
+}
+
+// ---- any convolution as products (im2col) ------------------------------------------------------
+
+/** The geometry of a convolution, as conv.ts's ConvGeometry. */
+export interface GemmGeometry {
+  k: number;
+  stride: number;
+  pad: number;
+}
+
+/** Whether a convolution suits the im2col products: input channels a multiple of 4 (any k, stride, pad). */
+export function gemmShapeFits(cIn: number, cOut: number): boolean {
+  return cIn % 4 === 0 && cIn > 0 && cOut > 0;
+}
+
+function outSize(size: number, g: GemmGeometry): number {
+  return Math.floor((size + 2 * g.pad - g.k) / g.stride) + 1;
+}
+
+function checkGemm(cIn: number, cOut: number): void {
+  if (!gemmShapeFits(cIn, cOut)) throw new Error(`im2col convolution: ${cIn} input channels, not a multiple of 4`);
+}
+
+/** A tensor of `values` (a view into the module's memory) of `shape`. */
+function tensorOf(values: Float32Array, shape: [number, number, number, number]): tf.Tensor4D {
+  return tf.tensor4d(tf.getBackend() === 'wasm' ? values : values.slice(), shape);
+}
+
+/** y = conv(x, w) as one product of the im2col matrix [T, k²·cIn] with the kernel [k²·cIn, cOut]. */
+export function gemmForward(x: tf.Tensor4D, w: tf.Tensor4D, g: GemmGeometry): tf.Tensor4D {
+  const ex = kernels();
+  const [n, h, wd, cIn] = x.shape;
+  const cOut = w.shape[3];
+  checkGemm(cIn, cOut);
+  const ho = outSize(h, g);
+  const wo = outSize(wd, g);
+  const T = n * ho * wo;
+  const Tp = up(T, 4);
+  const K = g.k * g.k * cIn;
+  const Np = up(cOut, 8);
+  const r = layout(ex, { X: n * h * wd * cIn, W: K * cOut, B: K * Np, cols: Tp * K, Y: Tp * Np, Yc: Np === cOut ? 0 : T * cOut });
+  view(ex, r.X, n * h * wd * cIn).set(tensorValues(x));
+  view(ex, r.W, K * cOut).set(tensorValues(w));
+  ex.packPanels(r.B ?? 0, r.W ?? 0, K, cOut, 0);
+  ex.im2col(r.cols ?? 0, r.X ?? 0, n, h, wd, cIn, g.k, g.stride, g.pad, ho, wo, Tp);
+  ex.products(r.Y ?? 0, r.cols ?? 0, r.B ?? 0, Tp, K, Np, 1, 0);
+  if (Np !== cOut) ex.cropColumns(r.Yc ?? 0, r.Y ?? 0, T, cOut, Np);
+  return tensorOf(view(ex, Np === cOut ? r.Y : r.Yc, T * cOut), [n, ho, wo, cOut]);
+}
+
+/** dL/dx: the product dy · wᵀ [T, k²·cIn], summed back over the taps (col2im). */
+export function gemmInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, inShape: [number, number, number, number], g: GemmGeometry): tf.Tensor4D {
+  const ex = kernels();
+  const [n, h, wd, cIn] = inShape;
+  const [, ho, wo, cOut] = dy.shape;
+  checkGemm(cIn, cOut);
+  if (ho !== outSize(h, g) || wo !== outSize(wd, g)) throw new Error(`im2col input gradient: dy ${dy.shape.join('×')} is not the output of ${inShape.join('×')}`);
+  const T = n * ho * wo;
+  const Tp = up(T, 4);
+  const N2 = g.k * g.k * cIn;
+  const Np = up(N2, 8);
+  const r = layout(ex, { D: Tp * cOut, W: N2 * cOut, B: cOut * Np, dcols: Tp * Np, dx: n * h * wd * cIn });
+  const d = view(ex, r.D, Tp * cOut);
+  d.set(tensorValues(dy));
+  d.fill(0, T * cOut);
+  view(ex, r.W, N2 * cOut).set(tensorValues(w));
+  ex.packPanels(r.B ?? 0, r.W ?? 0, cOut, N2, 1);
+  ex.products(r.dcols ?? 0, r.D ?? 0, r.B ?? 0, Tp, cOut, Np, 1, 0);
+  ex.col2im(r.dx ?? 0, r.dcols ?? 0, n, h, wd, cIn, g.k, g.stride, g.pad, ho, wo, Np);
+  return tensorOf(view(ex, r.dx, n * h * wd * cIn), [n, h, wd, cIn]);
+}
+
+/** dL/dw [k, k, cIn, cOut] = colsᵀ · dy. */
+export function gemmFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, g: GemmGeometry): tf.Tensor4D {
+  const ex = kernels();
+  const [n, h, wd, cIn] = x.shape;
+  const [, ho, wo, cOut] = dy.shape;
+  checkGemm(cIn, cOut);
+  if (ho !== outSize(h, g) || wo !== outSize(wd, g)) throw new Error(`im2col filter gradient: dy ${dy.shape.join('×')} is not the output of ${x.shape.join('×')}`);
+  const T = n * ho * wo;
+  const K = g.k * g.k * cIn;
+  const Np = up(cOut, 8);
+  const r = layout(ex, { X: n * h * wd * cIn, D: T * cOut, cols: T * K, B: T * Np, dW: K * Np, dWc: Np === cOut ? 0 : K * cOut });
+  view(ex, r.X, n * h * wd * cIn).set(tensorValues(x));
+  view(ex, r.D, T * cOut).set(tensorValues(dy));
+  ex.im2col(r.cols ?? 0, r.X ?? 0, n, h, wd, cIn, g.k, g.stride, g.pad, ho, wo, T);
+  ex.packPanels(r.B ?? 0, r.D ?? 0, T, cOut, 0);
+  ex.gradProducts(r.dW ?? 0, r.cols ?? 0, r.B ?? 0, T, K, Np, 1, 0);
+  if (Np !== cOut) ex.cropColumns(r.dWc ?? 0, r.dW ?? 0, K, cOut, Np);
+  return tf.tensor4d(view(ex, Np === cOut ? r.dW : r.dWc, K * cOut).slice(), [g.k, g.k, cIn, cOut]);
 }

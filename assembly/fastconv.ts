@@ -1,4 +1,4 @@
-// Winograd F(2×2, 3×3) convolution kernels (src/engine/nn/winograd.ts), AssemblyScript → WebAssembly
+// Convolution kernels (src/engine/nn/fastconv.ts): Winograd F(2×2, 3×3) and im2col products, AssemblyScript → WebAssembly
 // with 128-bit SIMD. Built by scripts/build.mjs into dist/gradflow-conv.wasm.
 //
 // A 3×3, stride-1, pad-1 convolution of NHWC maps, split into 2×2 output tiles (Lavin & Gray 2016):
@@ -89,32 +89,36 @@ export function filterTransform(U: usize, g: usize, Cin: i32, Cout: i32, rotate:
   const plane = <usize>K * <usize>Np << 2;
   memory.fill(U, 0, plane << 4);
   const tap = <usize>Cin * <usize>Cout << 2;
-  for (let k = 0; k < K; k++) {
-    for (let m = 0; m < Nn; m++) {
-      const i = rotate ? m : k;
-      const o = rotate ? k : m;
-      const src = g + ((<usize>i * <usize>Cout + <usize>o) << 2);
-      // w[r][c] = g[ky][kx] (rotated if asked).
-      let w00: f32, w01: f32, w02: f32, w10: f32, w11: f32, w12: f32, w20: f32, w21: f32, w22: f32;
-      if (rotate) {
-        w00 = load<f32>(src + 8 * tap); w01 = load<f32>(src + 7 * tap); w02 = load<f32>(src + 6 * tap);
-        w10 = load<f32>(src + 5 * tap); w11 = load<f32>(src + 4 * tap); w12 = load<f32>(src + 3 * tap);
-        w20 = load<f32>(src + 2 * tap); w21 = load<f32>(src + tap); w22 = load<f32>(src);
-      } else {
-        w00 = load<f32>(src); w01 = load<f32>(src + tap); w02 = load<f32>(src + 2 * tap);
-        w10 = load<f32>(src + 3 * tap); w11 = load<f32>(src + 4 * tap); w12 = load<f32>(src + 5 * tap);
-        w20 = load<f32>(src + 6 * tap); w21 = load<f32>(src + 7 * tap); w22 = load<f32>(src + 8 * tap);
+  // Panel by panel of 8 output channels, so the stores run along 16 streams (one per position).
+  for (let m0 = 0; m0 < Nn; m0 += 8) {
+    for (let k = 0; k < K; k++) {
+      const m1 = min(Nn, m0 + 8);
+      for (let m = m0; m < m1; m++) {
+        const i = rotate ? m : k;
+        const o = rotate ? k : m;
+        const src = g + ((<usize>i * <usize>Cout + <usize>o) << 2);
+        // w[r][c] = g[ky][kx] (rotated if asked).
+        let w00: f32, w01: f32, w02: f32, w10: f32, w11: f32, w12: f32, w20: f32, w21: f32, w22: f32;
+        if (rotate) {
+          w00 = load<f32>(src + 8 * tap); w01 = load<f32>(src + 7 * tap); w02 = load<f32>(src + 6 * tap);
+          w10 = load<f32>(src + 5 * tap); w11 = load<f32>(src + 4 * tap); w12 = load<f32>(src + 3 * tap);
+          w20 = load<f32>(src + 2 * tap); w21 = load<f32>(src + tap); w22 = load<f32>(src);
+        } else {
+          w00 = load<f32>(src); w01 = load<f32>(src + tap); w02 = load<f32>(src + 2 * tap);
+          w10 = load<f32>(src + 3 * tap); w11 = load<f32>(src + 4 * tap); w12 = load<f32>(src + 5 * tap);
+          w20 = load<f32>(src + 6 * tap); w21 = load<f32>(src + 7 * tap); w22 = load<f32>(src + 8 * tap);
+        }
+        // G along the rows.
+        const t00 = w00, t01 = w01, t02 = w02;
+        const t10 = <f32>0.5 * (w00 + w10 + w20), t11 = <f32>0.5 * (w01 + w11 + w21), t12 = <f32>0.5 * (w02 + w12 + w22);
+        const t20 = <f32>0.5 * (w00 - w10 + w20), t21 = <f32>0.5 * (w01 - w11 + w21), t22 = <f32>0.5 * (w02 - w12 + w22);
+        const t30 = w20, t31 = w21, t32 = w22;
+        const dst = U + ((((<usize>(m >> 3) * <usize>K) + <usize>k) << 3) + <usize>(m & 7) << 2);
+        storeRow(dst, 0, plane, t00, t01, t02);
+        storeRow(dst, 4, plane, t10, t11, t12);
+        storeRow(dst, 8, plane, t20, t21, t22);
+        storeRow(dst, 12, plane, t30, t31, t32);
       }
-      // G along the rows.
-      const t00 = w00, t01 = w01, t02 = w02;
-      const t10 = <f32>0.5 * (w00 + w10 + w20), t11 = <f32>0.5 * (w01 + w11 + w21), t12 = <f32>0.5 * (w02 + w12 + w22);
-      const t20 = <f32>0.5 * (w00 - w10 + w20), t21 = <f32>0.5 * (w01 - w11 + w21), t22 = <f32>0.5 * (w02 - w12 + w22);
-      const t30 = w20, t31 = w21, t32 = w22;
-      const dst = U + ((((<usize>(m >> 3) * <usize>K) + <usize>k) << 3) + <usize>(m & 7) << 2);
-      storeRow(dst, 0, plane, t00, t01, t02);
-      storeRow(dst, 4, plane, t10, t11, t12);
-      storeRow(dst, 8, plane, t20, t21, t22);
-      storeRow(dst, 12, plane, t30, t31, t32);
     }
   }
 }
@@ -127,17 +131,18 @@ function storeRow(dst: usize, xi: i32, plane: usize, a: f32, b: f32, c: f32): vo
   store<f32>(dst + <usize>(xi + 3) * plane, c);
 }
 
-// M_ξ = V_ξ · U_ξ for the 16 positions: [T, K] · [K, Np] → [T, Np] (T % 4 = 0, Np % 8 = 0).
+// M_ξ = V_ξ · U_ξ for `planes` planes (the 16 positions; 1 for a plain product): [T, K] · [K, Np] →
+// [T, Np] (T % 4 = 0, Np % 8 = 0). A plane stride of 0 shares one operand between the planes.
 // A 4 × 8 register block: 8 accumulators, two vector loads of U and four broadcasts of V per step
 // of K (measured here: 40–46 GFLOP/s for WRN-16-4's shapes, against 20–28 for the wasm backend's
 // convolution).
-export function products(M: usize, V: usize, U: usize, T: i32, K: i32, Np: i32): void {
+export function products(M: usize, V: usize, U: usize, T: i32, K: i32, Np: i32, planes: i32, vShared: i32): void {
   const lda = <usize>K << 2;
   const ldc = <usize>Np << 2;
-  const vPlane = <usize>T * lda;
+  const vPlane = vShared ? 0 : <usize>T * lda;
   const uPlane = <usize>K * ldc;
   const mPlane = <usize>T * ldc;
-  for (let xi = 0; xi < 16; xi++) {
+  for (let xi = 0; xi < planes; xi++) {
     const Vx = V + <usize>xi * vPlane;
     const Ux = U + <usize>xi * uPlane;
     const Mx = M + <usize>xi * mPlane;
@@ -220,36 +225,46 @@ export function outputTransform(Y: usize, M: usize, N: i32, th: i32, tw: i32, C:
 
 // Ŷ = A dY Aᵀ for every 2×2 tile of a padded output gradient [N, 2·th, 2·tw, C], packed as the
 // filter-gradient products' right operand [16][Np/8][T][8] (zeros past the last tile and channel).
+// One panel of 8 channels at a time, so the stores run along 16 streams (one per position), not
+// 16 × Np/8 (a tile-major order was 5× slower for 64 channels).
 export function gradTransform(Yh: usize, D: usize, N: i32, th: i32, tw: i32, C: i32, T: i32, Np: i32): void {
   const Wo = tw << 1;
   const pixB = <usize>C << 2;
   const rowB = <usize>Wo * pixB;
   const panel = <usize>T << 5;
   const plane = panel * <usize>(Np >> 3);
-  memory.fill(Yh, 0, plane << 4);
-  let t = 0;
-  for (let n = 0; n < N; n++) {
-    for (let ty = 0; ty < th; ty++) {
-      for (let tx = 0; tx < tw; tx++) {
-        const src = D + ((<usize>n * <usize>(th << 1) + <usize>(ty << 1)) * <usize>Wo + <usize>(tx << 1)) * pixB;
-        for (let c = 0; c < C; c += 4) {
-          const p = src + (<usize>c << 2);
-          const d00 = v128.load(p), d01 = v128.load(p + pixB);
-          const d10 = v128.load(p + rowB), d11 = v128.load(p + rowB + pixB);
-          // A along the rows: e0 = d0, e1 = d0 + d1, e2 = d0 − d1, e3 = −d1 (per column), then the
-          // same along the columns.
-          const e10 = f32x4.add(d00, d10), e11 = f32x4.add(d01, d11);
-          const e20 = f32x4.sub(d00, d10), e21 = f32x4.sub(d01, d11);
-          const e30 = f32x4.neg(d10), e31 = f32x4.neg(d11);
-          const q = Yh + <usize>(c >> 3) * panel + (<usize>t << 5) + (<usize>(c & 7) << 2);
-          storeGradRow(q, 0, plane, d00, d01);
-          storeGradRow(q, 4, plane, e10, e11);
-          storeGradRow(q, 8, plane, e20, e21);
-          storeGradRow(q, 12, plane, e30, e31);
+  const tiles = N * th * tw;
+  const zero = f32x4.splat(0);
+  for (let c0 = 0; c0 < Np; c0 += 8) {
+    const pp = Yh + <usize>(c0 >> 3) * panel;
+    let t = 0;
+    for (let n = 0; n < N; n++) {
+      for (let ty = 0; ty < th; ty++) {
+        let src = D + ((<usize>n * <usize>(th << 1) + <usize>(ty << 1)) * <usize>Wo) * pixB + (<usize>c0 << 2);
+        for (let tx = 0; tx < tw; tx++) {
+          for (let h = 0; h < 8; h += 4) {
+            const q = pp + (<usize>t << 5) + (<usize>h << 2);
+            if (c0 + h >= C) {
+              for (let xi = 0; xi < 16; xi++) v128.store(q + <usize>xi * plane, zero);
+              continue;
+            }
+            const p = src + (<usize>h << 2);
+            const d00 = v128.load(p), d01 = v128.load(p + pixB);
+            const d10 = v128.load(p + rowB), d11 = v128.load(p + rowB + pixB);
+            // A along the rows: e0 = d0, e1 = d0 + d1, e2 = d0 − d1, e3 = −d1 (per column), then the
+            // same along the columns.
+            storeGradRow(q, 0, plane, d00, d01);
+            storeGradRow(q, 4, plane, f32x4.add(d00, d10), f32x4.add(d01, d11));
+            storeGradRow(q, 8, plane, f32x4.sub(d00, d10), f32x4.sub(d01, d11));
+            storeGradRow(q, 12, plane, f32x4.neg(d10), f32x4.neg(d11));
+          }
+          src += pixB << 1;
+          t++;
         }
-        t++;
       }
     }
+    // Rows past the last tile.
+    if (tiles < T) for (let xi = 0; xi < 16; xi++) memory.fill(pp + <usize>xi * plane + (<usize>tiles << 5), 0, <usize>(T - tiles) << 5);
   }
 }
 
@@ -260,17 +275,18 @@ function storeGradRow(q: usize, xi: i32, plane: usize, a: v128, b: v128): void {
   v128.store(q + <usize>(xi + 3) * plane, f32x4.neg(b));
 }
 
-// dU_ξ = V_ξᵀ · Ŷ_ξ for the 16 positions: [C, T] · [T, Np] → [C, Np] (C % 4 = 0), the sum over the
-// tiles in chunks of TB so a chunk of V and of each Ŷ panel stays in cache across the row blocks.
+// dU_ξ = V_ξᵀ · Ŷ_ξ for `planes` planes (the 16 positions; 1 for a plain product): [C, T] · [T, Np]
+// → [C, Np] (C % 4 = 0), the sum over the tiles in chunks of TB so a chunk of V and of each Ŷ panel
+// stays in cache across the row blocks. A plane stride of 0 shares Ŷ between the planes.
 const TB = 256;
-export function gradProducts(dU: usize, V: usize, Yh: usize, T: i32, C: i32, Np: i32): void {
+export function gradProducts(dU: usize, V: usize, Yh: usize, T: i32, C: i32, Np: i32, planes: i32, yShared: i32): void {
   const ldv = <usize>C << 2;
   const ldc = <usize>Np << 2;
   const vPlane = <usize>T * ldv;
   const panel = <usize>T << 5;
-  const yPlane = panel * <usize>(Np >> 3);
+  const yPlane = yShared ? 0 : panel * <usize>(Np >> 3);
   const uPlane = <usize>C * ldc;
-  for (let xi = 0; xi < 16; xi++) {
+  for (let xi = 0; xi < planes; xi++) {
     const Vx = V + <usize>xi * vPlane;
     const Yx = Yh + <usize>xi * yPlane;
     const Ux = dU + <usize>xi * uPlane;
@@ -359,4 +375,83 @@ function storeKernelRow(q: usize, tap0: i32, tap: usize, half: v128, a: v128, b:
   v128.store(q + <usize>tap0 * tap, f32x4.add(a, s));
   v128.store(q + <usize>(tap0 + 1) * tap, f32x4.mul(half, f32x4.sub(b, c)));
   v128.store(q + <usize>(tap0 + 2) * tap, f32x4.add(s, d));
+}
+
+// ---- any convolution as products (im2col) --------------------------------------------------------
+//
+// For the layers Winograd does not take (strided, 1×1): cols [T, k²·C] holds, per output pixel t =
+// (n, oy, ox), the input values under each tap (ky, kx) (zeros in the padding), so that
+//   y = cols · w          ([T, k²·Cin] · [k²·Cin, Cout]; w is the kernel [k, k, Cin, Cout] as it lies),
+//   dcols = dy · wᵀ        and dx = the sum of dcols back over the taps (col2im),
+//   dw = colsᵀ · dy        (gradProducts with one plane).
+
+// cols[t, (ky·k + kx)·C + c] = x[n, oy·s + ky − pad, ox·s + kx − pad, c], zero outside the map; rows
+// T … Tp − 1 zero.
+export function im2col(cols: usize, X: usize, N: i32, H: i32, W: i32, C: i32, k: i32, s: i32, pad: i32, Ho: i32, Wo: i32, Tp: i32): void {
+  const pixB = <usize>C << 2;
+  const rowB = <usize>(k * k) * pixB;
+  let q = cols;
+  for (let n = 0; n < N; n++)
+    for (let oy = 0; oy < Ho; oy++)
+      for (let ox = 0; ox < Wo; ox++) {
+        for (let ky = 0; ky < k; ky++) {
+          const iy = oy * s + ky - pad;
+          for (let kx = 0; kx < k; kx++) {
+            const ix = ox * s + kx - pad;
+            if (iy < 0 || iy >= H || ix < 0 || ix >= W) memory.fill(q, 0, pixB);
+            else memory.copy(q, X + ((<usize>n * <usize>H + <usize>iy) * <usize>W + <usize>ix) * pixB, pixB);
+            q += pixB;
+          }
+        }
+      }
+  const T = N * Ho * Wo;
+  if (T < Tp) memory.fill(q, 0, <usize>(Tp - T) * rowB);
+}
+
+// dx[n, iy, ix, c] = Σ over the taps (ky, kx) reaching it of dcols[t, (ky·k + kx)·C + c] (dx zeroed here;
+// dcols rows have ldc floats, C % 4 = 0).
+export function col2im(dx: usize, dcols: usize, N: i32, H: i32, W: i32, C: i32, k: i32, s: i32, pad: i32, Ho: i32, Wo: i32, ldc: i32): void {
+  const pixB = <usize>C << 2;
+  memory.fill(dx, 0, <usize>N * <usize>H * <usize>W * pixB);
+  let t = 0;
+  for (let n = 0; n < N; n++)
+    for (let oy = 0; oy < Ho; oy++)
+      for (let ox = 0; ox < Wo; ox++) {
+        const row = dcols + <usize>t * (<usize>ldc << 2);
+        for (let ky = 0; ky < k; ky++) {
+          const iy = oy * s + ky - pad;
+          if (iy < 0 || iy >= H) continue;
+          for (let kx = 0; kx < k; kx++) {
+            const ix = ox * s + kx - pad;
+            if (ix < 0 || ix >= W) continue;
+            const d = dx + ((<usize>n * <usize>H + <usize>iy) * <usize>W + <usize>ix) * pixB;
+            const src = row + <usize>(ky * k + kx) * pixB;
+            for (let c: usize = 0; c < pixB; c += 16) v128.store(d + c, f32x4.add(v128.load(d + c), v128.load(src + c)));
+          }
+        }
+        t++;
+      }
+}
+
+// Pack a matrix as the products' right operand: panels [Np/8][K][8] of B [K, Nn] (transposed = 0: src
+// is [K, Nn] row-major; 1: src is [Nn, K], i.e. B = srcᵀ), zeros past Nn.
+export function packPanels(dst: usize, src: usize, K: i32, Nn: i32, transposed: i32): void {
+  const Np = (Nn + 7) & ~7;
+  for (let m0 = 0; m0 < Np; m0 += 8) {
+    let q = dst + ((<usize>m0 * <usize>K) << 2);
+    for (let k = 0; k < K; k++) {
+      for (let j = 0; j < 8; j++) {
+        const m = m0 + j;
+        let v: f32 = 0;
+        if (m < Nn) v = transposed ? load<f32>(src + ((<usize>m * <usize>K + <usize>k) << 2)) : load<f32>(src + ((<usize>k * <usize>Nn + <usize>m) << 2));
+        store<f32>(q, v);
+        q += 4;
+      }
+    }
+  }
+}
+
+// Copy the first Nn of every Np-float row of a [rows, Np] matrix to a [rows, Nn] one.
+export function cropColumns(dst: usize, src: usize, rows: i32, Nn: i32, Np: i32): void {
+  for (let r = 0; r < rows; r++) memory.copy(dst + ((<usize>r * <usize>Nn) << 2), src + ((<usize>r * <usize>Np) << 2), <usize>Nn << 2);
 }
