@@ -14,14 +14,21 @@
  * The largest absolute difference between the candidates' results is printed beside each line (a
  * sanity check; the tests compare against PyTorch).
  *
- * Options: --batch N (default 32), --samples N (default 5), --backend wasm|cpu (default wasm).
+ * --part kernels (the default): per layer shape and pass (forward, input gradient, filter gradient),
+ * the paths `auto` took before the engine's own kernels (XNNPACK's convolution; the rotated-kernel or
+ * phase input gradient; the convolution or im2col filter gradient) against the kernel `auto` takes
+ * now (nn/fastconv.ts: Winograd for 3×3 stride-1 layers, the im2col products for the rest), and the
+ * sums over the net. --part paths: the comparison above of the TF.js gradient paths.
+ *
+ * Options: --batch N (default 32), --samples N (default 5), --backend wasm|cpu (default wasm),
+ * --part kernels|paths.
  */
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendPreference } from '../src/shared/experiment';
 import { createRng } from '../src/shared/rng';
 import { initBackend } from '../src/engine/backend';
-import { conv2dInputGrad, convFilterGrad, convOutSize, hasNativeFilterGrad, im2colFilterGrad, phaseInputGrad, type ConvGeometry } from '../src/engine/nn/conv';
+import { conv2dFilterGrad, conv2dForward, conv2dInputGrad, convFilterGrad, convOutSize, fastPath, hasNativeFilterGrad, im2colFilterGrad, phaseInputGrad, type ConvGeometry } from '../src/engine/nn/conv';
 import { at } from '../src/shared/checked';
 import { arg, median } from './util';
 
@@ -80,6 +87,37 @@ function compare(samples: number, cands: Record<string, () => tf.Tensor>): { med
   return { med: Object.fromEntries(entries.map((e) => [e.name, median(e.times)])), diff };
 }
 
+/** --part kernels: the engine's kernels against the TF.js paths `auto` took before them. */
+function kernels(B: number, samples: number, backend: string, rand: (shape: number[]) => tf.Tensor): void {
+  console.log(`conv kernels, WRN-16-4 layer shapes, batch ${B}, ${backend} backend, ${samples} alternated samples, CPU ms medians: before (TF.js paths) / now (auto)`);
+  const sums = { before: 0, now: 0 };
+  for (const sh of SHAPES) {
+    const ho = convOutSize(sh.H, sh.g);
+    const x = rand([B, sh.H, sh.H, sh.cIn]) as tf.Tensor4D;
+    const dy = rand([B, ho, ho, sh.cOut]) as tf.Tensor4D;
+    const w = rand([sh.g.k, sh.g.k, sh.cIn, sh.cOut]) as tf.Tensor4D;
+    const inShape: [number, number, number, number] = [B, sh.H, sh.H, sh.cIn];
+    const oldFilter = sh.g.k === 1 && sh.g.stride === 1 ? 'im2col' : 'conv';
+    const passes: ['forward' | 'input' | 'filter', () => tf.Tensor, () => tf.Tensor][] = [
+      ['forward', () => conv2dForward(x, w, sh.g, 'backend'), () => conv2dForward(x, w, sh.g)],
+      ['input', () => conv2dInputGrad(dy, w, inShape, sh.g, 'forward'), () => conv2dInputGrad(dy, w, inShape, sh.g)],
+      ['filter', () => conv2dFilterGrad(x, dy, sh.g, sh.cOut, oldFilter), () => conv2dFilterGrad(x, dy, sh.g, sh.cOut)],
+    ];
+    const cells: string[] = [];
+    for (const [name, before, now] of passes) {
+      const r = compare(samples, { before, now });
+      const b = r.med.before ?? NaN;
+      const n = r.med.now ?? NaN;
+      sums.before += b * sh.count;
+      sums.now += n * sh.count;
+      cells.push(`${name} ${b.toFixed(1)} / ${n.toFixed(1)} ${fastPath(sh.g, sh.cIn, sh.cOut, backend, name) ?? 'TF.js'} (Δ ${r.diff.toExponential(1)})`);
+    }
+    console.log(`${sh.name.padEnd(24)} ×${sh.count}  ${cells.join('   ')}`);
+    tf.dispose([x, dy, w]);
+  }
+  console.log(`sums over WRN-16-4's ${SHAPES.reduce((a, s) => a + s.count, 0)} conv layers, three passes each (CPU ms): before ${sums.before.toFixed(0)}, now ${sums.now.toFixed(0)} (${(sums.before / sums.now).toFixed(2)}×)`);
+}
+
 async function main(): Promise<void> {
   const B = Number(arg('batch') ?? 32);
   const samples = Number(arg('samples') ?? 5);
@@ -87,6 +125,11 @@ async function main(): Promise<void> {
   const rng = createRng(7);
   const rand = (shape: number[]): tf.Tensor => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), shape);
   const load0 = os.loadavg()[0] ?? NaN;
+  if ((arg('part') ?? 'kernels') === 'kernels') {
+    kernels(B, samples, backend, rand);
+    console.log(`load average ${load0.toFixed(2)} → ${(os.loadavg()[0] ?? NaN).toFixed(2)} on ${os.cpus().length} cores`);
+    return;
+  }
   console.log(`conv gradient paths, WRN-16-4 layer shapes, batch ${B}, ${backend} backend, ${samples} alternated samples, CPU ms medians`);
   const sums: Record<string, number> = {};
   const add = (k: string, v: number): void => {

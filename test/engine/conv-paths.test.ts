@@ -124,10 +124,17 @@ describe(`conv layer gradient paths against PyTorch float64 (${process.env.GRADF
     );
     assert.deepEqual([inputGradPath(g(3, 1), 'wasm'), inputGradPath(g(3, 2), 'wasm'), inputGradPath(g(1, 2), 'wasm')], ['rotated', 'phase', 'phase']);
     assert.deepEqual([inputGradPath(g(3, 1), 'cpu'), inputGradPath(g(3, 2), 'cpu'), inputGradPath(g(1, 2), 'tensorflow')], ['rotated', 'transpose', 'transpose']);
-    // With the channel counts: on wasm the engine's kernels wherever they fit, every pass alike.
-    assert.deepEqual([fastPath(g(3, 1), 16, 32, 'wasm'), fastPath(g(3, 2), 16, 32, 'wasm'), fastPath(g(1, 1), 16, 64, 'wasm'), fastPath(g(1, 2), 64, 128, 'wasm')], ['winograd', 'gemm', 'gemm', 'gemm']);
-    assert.deepEqual([fastPath(g(3, 1), 3, 16, 'wasm'), fastPath(g(3, 1), 16, 30, 'wasm'), fastPath(g(3, 1), 16, 32, 'cpu')], [undefined, 'gemm', undefined]);
-    assert.deepEqual([forwardPath(g(3, 1), 16, 32, 'wasm'), filterGradPath(g(3, 2), 'wasm', 16, 32), inputGradPath(g(1, 2), 'wasm', 64, 128)], ['winograd', 'gemm', 'gemm']);
+    // With the channel counts, on wasm: Winograd on every pass where it fits; the im2col products on
+    // the other layers' filter gradients and their input gradients except at 1×1 stride 1.
+    const passes = (k: number, s: number, cIn: number, cOut: number): (string | undefined)[] => (['forward', 'input', 'filter'] as const).map((p) => fastPath(g(k, s), cIn, cOut, 'wasm', p));
+    assert.deepEqual(passes(3, 1, 16, 32), ['winograd', 'winograd', 'winograd']);
+    assert.deepEqual(passes(3, 2, 16, 32), [undefined, 'gemm', 'gemm']);
+    assert.deepEqual(passes(1, 1, 16, 64), [undefined, undefined, 'gemm']);
+    assert.deepEqual(passes(1, 2, 64, 128), [undefined, 'gemm', 'gemm']);
+    assert.deepEqual(passes(3, 1, 16, 30), [undefined, 'gemm', 'gemm']);
+    assert.deepEqual(passes(3, 1, 3, 16), [undefined, undefined, undefined]);
+    assert.equal(fastPath(g(3, 1), 16, 32, 'cpu'), undefined);
+    assert.deepEqual([forwardPath(g(3, 1), 16, 32, 'wasm'), forwardPath(g(3, 2), 16, 32, 'wasm'), filterGradPath(g(3, 2), 'wasm', 16, 32), inputGradPath(g(1, 2), 'wasm', 64, 128), inputGradPath(g(1, 1), 'wasm', 16, 64)], ['winograd', 'backend', 'gemm', 'gemm', 'rotated']);
     assert.deepEqual([forwardPath(g(3, 1), 3, 16, 'wasm'), filterGradPath(g(3, 1), 'wasm', 3, 16), inputGradPath(g(3, 2), 'wasm', 3, 16)], ['backend', 'conv', 'phase']);
     assert.deepEqual([forwardPath(g(3, 1), 16, 32, 'cpu'), filterGradPath(g(3, 1), 'cpu', 16, 32), inputGradPath(g(3, 1), 'cpu', 16, 32)], ['backend', 'conv', 'rotated']);
   });

@@ -59,24 +59,29 @@ export type FilterGradMode = 'auto' | 'native' | 'im2col' | 'conv' | 'winograd' 
 export type InputGradMode = 'auto' | 'transpose' | 'forward' | 'rotated' | 'winograd' | 'gemm';
 
 /**
- * The engine's own kernel 'auto' takes for a layer on every pass (nn/fastconv.ts), on the wasm
- * backend when its module loaded: the Winograd convolution for 3×3 stride-1 pad-1 layers whose
- * channel counts are multiples of 4, the im2col products for every other layer whose input channels
- * are. Measured against XNNPACK's convolution and the paths below on WRN-16-4's layers at batch 64
- * (src/engine/README.md, "Conv gradient paths"): Winograd 2–2.5× faster on each pass; the im2col
- * products 1.3× on a stride-2 3×3 forward pass, 3× on its input and filter gradients, 6–12× on a
- * 1×1 filter gradient, and level on a 1×1 forward pass. undefined: the backend's paths (cpu keeps
- * them, so the cpu tests keep their rounding; see inputGradPath).
+ * The engine's own kernel 'auto' takes for one pass of a layer (nn/fastconv.ts), on the wasm backend
+ * when its module loaded: the Winograd convolution on every pass of a 3×3 stride-1 pad-1 layer whose
+ * channel counts are multiples of 4; for the other layers whose input channels are, the im2col
+ * products on the filter gradient and on the input gradient of a strided or k > 1 layer. Measured
+ * against the TF.js paths on WRN-16-4's layers at batch 64 (`node out/bench/conv-grad.bench.js
+ * --batch 64`; src/engine/README.md, "Conv gradient paths"): Winograd 1.5–4× faster on each pass;
+ * the products 2–3× on a stride-2 3×3 layer's input gradient, 2–8× on the filter gradients. Not on
+ * the forward pass of those layers, nor on a 1×1 stride-1 input gradient: XNNPACK's convolution is
+ * already one product there, and copying the operands in and out made ours level or slower.
+ * undefined: the TF.js paths (cpu keeps them, so the cpu tests keep their rounding; see
+ * inputGradPath).
  */
-export function fastPath(g: ConvGeometry, cIn: number, cOut: number, backend: string = tf.getBackend()): 'winograd' | 'gemm' | undefined {
+export function fastPath(g: ConvGeometry, cIn: number, cOut: number, backend: string = tf.getBackend(), pass: 'forward' | 'input' | 'filter' = 'filter'): 'winograd' | 'gemm' | undefined {
   if (backend !== 'wasm' || !winogradStatus().available) return undefined;
   if (winogradShapeFits(g.k, g.stride, g.pad, cIn, cOut)) return 'winograd';
-  return gemmShapeFits(cIn, cOut) ? 'gemm' : undefined;
+  if (!gemmShapeFits(cIn, cOut) || pass === 'forward') return undefined;
+  if (pass === 'input' && g.k === 1 && g.stride === 1) return undefined;
+  return 'gemm';
 }
 
 /** The 'auto' forward path: fastPath's kernel where it names one, else the backend's Conv2D. */
 export function forwardPath(g: ConvGeometry, cIn: number, cOut: number, backend: string = tf.getBackend()): 'backend' | 'winograd' | 'gemm' {
-  return fastPath(g, cIn, cOut, backend) ?? 'backend';
+  return fastPath(g, cIn, cOut, backend, 'forward') ?? 'backend';
 }
 
 function checkFast(path: 'winograd' | 'gemm', g: ConvGeometry, cIn: number, cOut: number): void {
@@ -112,7 +117,7 @@ export function filterGradPath(g: ConvGeometry, backend: string = tf.getBackend(
  * top-k margin is 1.4e-7 (test/engine/pruning-conv.test.ts, WRN-10-1 global), so it stays as it was.
  */
 export function inputGradPath(g: ConvGeometry, backend: string = tf.getBackend(), cIn = 0, cOut = 0): 'transpose' | 'rotated' | 'phase' | 'winograd' | 'gemm' {
-  const fast = fastPath(g, cIn, cOut, backend);
+  const fast = fastPath(g, cIn, cOut, backend, 'input');
   if (fast) return fast;
   if (g.stride === 1) return 'rotated';
   return backend === 'wasm' ? 'phase' : 'transpose';
