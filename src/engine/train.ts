@@ -17,6 +17,7 @@ import { layerName, MaskedMLP, type KernelPath } from './model';
 import type { TrainableNet } from './net';
 import { blueprint, CNN_DEFAULT_CHANNELS, layerShape, type ConvNetSpec } from './nn/arch';
 import { convKernelPaths, scsdcConvPair } from './nn/build';
+import { convKernelNote } from './nn/conv';
 import { ConvNet } from './nn/convnet';
 import { normAlertPolicy } from './policies/alerts';
 import { divergencePolicy } from './policies/divergence';
@@ -546,6 +547,13 @@ function announce(cfg: ExperimentConfig, runs: NetRun[], hooks: TrainHooks, info
     const { kernels, note } = sparseKernels();
     const layers = r.net.layerInfo.map((l, i) => `${l.name} ${r.net.paths[i]}`).join(', ');
     hooks.onLog?.(note ? 'warn' : 'info', `${r.role} net kernel paths: ${layers} (sparse kernels: ${kernels.impl}${note ? `, because ${note}` : ''})`);
+  }
+  for (const r of runs) {
+    if (!(r.net instanceof ConvNet)) continue;
+    // Conv layers on the sparse path run the sparse kernels (logged above), not these.
+    const paths = r.net.paths;
+    const note = convKernelNote(r.net.layers.filter((l, i) => l.kind === 'conv' && paths[i] !== 'sparse'));
+    hooks.onLog?.(note.level, `${r.role} net ${note.text}`);
   }
   // Which steps carry which numbers, when some net skips raw norms on some steps.
   if (runs.some((r) => rawEvery(r).l1 > 1 || rawEvery(r).l2 > 1)) hooks.onLog?.('info', rawEveryNote(runs.map((r) => ({ role: r.role, every: rawEvery(r) })), cfg.monitoring.every));

@@ -192,6 +192,20 @@ describe('engine.sparse_kernels on a conv net through trainExperiment (wasm)', (
     assert.ok(at(off.ready, 0).layers.every((l) => l.path === 'dense'));
     assert.ok(at(on.ready, 1).layers.every((l) => l.path === 'dense'), 'the twin stays on TF.js');
     assert.ok(on.logs.some((m) => /sparse net kernel paths: .*sparse/.test(m)));
+    // The conv kernels in use, per net (nn/conv.ts convKernelNote). The sparse net masked-dense:
+    // block1's 3×3 conv and 1×1 shortcut (2 → 4) have too few input channels for the engine's
+    // kernels; block2's 3×3 conv (4 → 8) is Winograd on every pass; its 1×1 stride-1 shortcut takes
+    // the im2col products for the filter gradient only.
+    const kernelLine = (logs: string[], role: string): string => logs.find((m) => m.startsWith(`${role} net conv kernels over`)) ?? '';
+    assert.equal(
+      kernelLine(off.logs, 'sparse'),
+      'sparse net conv kernels over 4 conv layers (wasm SIMD): forward 1 Winograd, 0 im2col, 3 XNNPACK; input 1 Winograd, 0 im2col, 3 XNNPACK; filter 1 Winograd, 1 im2col, 2 XNNPACK',
+    );
+    // On the sparse path, the layers the sparse kernels take are not counted here.
+    const sparseLayers = sp.filter((l) => l.path === 'sparse').length;
+    assert.match(kernelLine(on.logs, 'sparse'), new RegExp(`over ${4 - sparseLayers} conv layers`));
+    // The twin (channels × 0.5: 2 → 2, 2 → 4) has too few channels for any of them.
+    assert.match(kernelLine(on.logs, 'dense'), /over 4 conv layers \(wasm SIMD\): forward 0 Winograd, 0 im2col, 4 XNNPACK; input 0 Winograd, 0 im2col, 4 XNNPACK; filter 0 Winograd, 0 im2col, 4 XNNPACK$/);
     assert.equal(at(on.ready, 0).rawEvery?.l1, 10);
     assert.equal(on.steps.length, off.steps.length);
     on.steps.forEach((s, i) => {

@@ -84,6 +84,22 @@ export function forwardPath(g: ConvGeometry, cIn: number, cOut: number, backend:
   return fastPath(g, cIn, cOut, backend, 'forward') ?? 'backend';
 }
 
+/**
+ * One line for the run log: which kernels the conv layers' passes take under 'auto' on this backend
+ * (counts of layers per kernel), or why the engine's kernels are not in use on wasm.
+ */
+export function convKernelNote(layers: readonly (ConvGeometry & { cin: number; cout: number })[], backend: string = tf.getBackend()): { level: 'info' | 'warn'; text: string } {
+  const st = winogradStatus();
+  if (backend === 'wasm' && !st.available) return { level: 'warn', text: `conv kernels: the backend's (the engine's Winograd and im2col kernels are unavailable: ${st.reason})` };
+  if (backend !== 'wasm') return { level: 'info', text: `conv kernels: the ${backend} backend's` };
+  const count = (pass: 'forward' | 'input' | 'filter'): string => {
+    const n = { winograd: 0, gemm: 0, backend: 0 };
+    for (const l of layers) n[fastPath(l, l.cin, l.cout, backend, pass) ?? 'backend']++;
+    return `${pass} ${n.winograd} Winograd, ${n.gemm} im2col, ${n.backend} XNNPACK`;
+  };
+  return { level: 'info', text: `conv kernels over ${layers.length} conv layers (wasm SIMD): ${count('forward')}; ${count('input')}; ${count('filter')}` };
+}
+
 function checkFast(path: 'winograd' | 'gemm', g: ConvGeometry, cIn: number, cOut: number): void {
   const st = winogradStatus();
   if (!st.available) throw new Error(`the engine's conv kernels are unavailable: ${st.reason}`);
