@@ -139,7 +139,7 @@ function storeRow(dst: usize, xi: i32, plane: usize, a: f32, b: f32, c: f32): vo
 export function products(M: usize, V: usize, U: usize, T: i32, K: i32, Np: i32, planes: i32, vShared: i32): void {
   const lda = <usize>K << 2;
   const ldc = <usize>Np << 2;
-  const vPlane = vShared ? 0 : <usize>T * lda;
+  const vPlane: usize = vShared ? 0 : <usize>T * lda;
   const uPlane = <usize>K * ldc;
   const mPlane = <usize>T * ldc;
   for (let xi = 0; xi < planes; xi++) {
@@ -284,7 +284,7 @@ export function gradProducts(dU: usize, V: usize, Yh: usize, T: i32, C: i32, Np:
   const ldc = <usize>Np << 2;
   const vPlane = <usize>T * ldv;
   const panel = <usize>T << 5;
-  const yPlane = yShared ? 0 : panel * <usize>(Np >> 3);
+  const yPlane: usize = yShared ? 0 : panel * <usize>(Np >> 3);
   const uPlane = <usize>C * ldc;
   for (let xi = 0; xi < planes; xi++) {
     const Vx = V + <usize>xi * vPlane;

@@ -11,6 +11,8 @@
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '../../src/shared/rng';
 import { gemmFilterGrad, gemmForward, gemmInputGrad, gemmShapeFits, winogradFilterGrad, winogradForward, winogradInputGrad, winogradShapeFits, winogradStatus } from '../../src/engine/nn/fastconv';
@@ -164,6 +166,29 @@ describe(`wasm convolution kernels against float64 (${process.env.GRADFLOW_TEST_
     // Corner pixel: 4 taps in the map × 4 channels; centre: 9 × 4.
     assert.equal(y[0], 16);
     assert.equal(y[(1 * wd + 1) * cOut], 36);
+  });
+
+  it('without its module the TF.js paths run and the run log says why (GRADFLOW_CONV_KERNELS=off)', () => {
+    // A fresh process: the module is loaded once per process.
+    const script = `
+      const tf = require('@tensorflow/tfjs-core');
+      require('@tensorflow/tfjs-backend-cpu');
+      const conv = require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'engine', 'nn', 'conv.js'))});
+      tf.setBackend('cpu').then(() => {
+        const g = { k: 3, stride: 1, pad: 1 };
+        const note = conv.convKernelNote([{ ...g, cin: 16, cout: 16 }], 'wasm');
+        const x = tf.ones([1, 4, 4, 4]), w = tf.ones([3, 3, 4, 4]);
+        let refused = '';
+        try { conv.conv2dForward(x, w, g, 'winograd'); } catch (e) { refused = e.message; }
+        console.log(JSON.stringify({ note, path: conv.forwardPath(g, 16, 16, 'wasm'), y: conv.conv2dForward(x, w, g).dataSync()[20], refused }));
+      });`;
+    const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, GRADFLOW_CONV_KERNELS: 'off' }, encoding: 'utf8', cwd: path.join(__dirname, '..', '..', '..') });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { note: { level: string; text: string }; path: string; y: number; refused: string };
+    assert.deepEqual(out.note, { level: 'warn', text: "conv kernels: the backend's (the engine's Winograd and im2col kernels are unavailable: GRADFLOW_CONV_KERNELS=off)" });
+    assert.equal(out.path, 'backend');
+    assert.equal(out.y, 36, 'pixel (1, 1), interior: 9 taps × 4 channels of ones');
+    assert.match(out.refused, /the engine's conv kernels are unavailable: GRADFLOW_CONV_KERNELS=off/);
   });
 
   it('refuses shapes it cannot take, naming them', () => {

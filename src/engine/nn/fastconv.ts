@@ -40,7 +40,7 @@ let loaded: { ex: WinogradExports } | { error: string } | undefined;
 
 function module(): { ex: WinogradExports } | { error: string } {
   if (loaded) return loaded;
-  if (process.env.GRADFLOW_WINOGRAD === 'off') return (loaded = { error: 'GRADFLOW_WINOGRAD=off' });
+  if (process.env.GRADFLOW_CONV_KERNELS === 'off') return (loaded = { error: 'GRADFLOW_CONV_KERNELS=off' });
   const r = instantiateEngineWasm(CONV_WASM_FILE, engineWasmCandidates(CONV_WASM_FILE, 'GRADFLOW_CONV_WASM'));
   loaded = 'error' in r ? r : { ex: r.exports as unknown as WinogradExports };
   return loaded;
