@@ -348,15 +348,20 @@ export function measureFlowLayers(net: TrainableNet, batches: Batch[], coupledL2
     const active: (Float64Array | undefined)[] = net.sparse.map((sk) => (sk ? new Float64Array(sk.k) : undefined));
     let total = 0;
     for (const b of batches) {
-      // Gradients without L2 per batch; L2 added once to the mean.
-      const g = gradients(net, b, 0);
-      const weighted = g.kernelRaw.map((t, l) => {
-        if (!isSparseRaw(t)) return tf.mul(t, b.n);
-        const acc = active[l] as Float64Array;
-        for (let i = 0; i < acc.length; i++) acc[i]! += b.n * t.grad.active[i]!;
-        return tf.mul(fullGradient(t.grad), b.n);
-      });
-      sums = sums ? sums.map((s, l) => tf.add(s, at(weighted, l))) : weighted;
+      // Gradients without L2 per batch; L2 added once to the mean. One tidy per batch: a batch's
+      // activations and gradients are freed before the next (a WRN-16-4 at batch 128 holds ≈ 2 GB
+      // of them, and four batches at once exhausted the wasm backend's 4 GB heap).
+      const weighted = tf.tidy(() =>
+        gradients(net, b, 0).kernelRaw.map((t, l) => {
+          if (!isSparseRaw(t)) return tf.mul(t, b.n);
+          const acc = active[l] as Float64Array;
+          for (let i = 0; i < acc.length; i++) acc[i]! += b.n * t.grad.active[i]!;
+          return tf.mul(fullGradient(t.grad), b.n);
+        }),
+      );
+      const prev = sums;
+      sums = prev ? prev.map((s, l) => tf.add(s, at(weighted, l))) : weighted;
+      if (prev) tf.dispose([...prev, ...weighted]);
       total += b.n;
     }
     if (!sums || total === 0) return tf.zeros([L * NORM_SLOTS]);

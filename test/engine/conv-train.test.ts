@@ -11,6 +11,11 @@ import type { Dataset } from '../../src/data/types';
 import type { ExperimentConfig, SparsityConfig } from '../../src/shared/experiment';
 import type { Alert, FlowPoint, MaskUpdate, NetInfo, StepMetrics } from '../../src/shared/protocol';
 import { flowSchedule } from '../../src/engine/flow';
+import { makeBatch } from '../../src/engine/batches';
+import { blueprint } from '../../src/engine/nn/arch';
+import { buildConvNet } from '../../src/engine/nn/build';
+import { measureFlowLayers } from '../../src/engine/step';
+import { createRng } from '../../src/shared/rng';
 import { trainExperiment, type TrainHooks, type TrainResult } from '../../src/engine/train';
 import { config, syntheticDataset, testBackend } from './helpers';
 import { at } from '../../src/shared/checked';
@@ -68,6 +73,21 @@ const TOTAL = [72, 8, 288, 32, 24];
 const TWIN = [36, 4, 72, 8, 12];
 
 describe(`conv nets in the training loop`, () => {
+  it('a flow point holds one batch of activations at a time, not every batch of its set', async () => {
+    // A WRN-16-4 at batch 128 holds ≈ 2 GB of activations and gradients per batch; the four flow
+    // batches held at once exhausted the wasm backend's 4 GB heap (the cifar10-wrn example).
+    const data = images();
+    const net = buildConvNet({ role: 'dense', blueprint: blueprint({ architecture: 'cnn', input: [6, 6, 2], classes: 3, activation: 'relu', batchNorm: true, channels: [16, 16], pool: 'auto', skip: true }), method: 'none', init: 'dense-fan-in', rng: createRng(3) });
+    const order = Int32Array.from({ length: data.train.n }, (_v, i) => i);
+    const batches = [0, 1, 2, 3].map((b) => makeBatch(data.train, data.features, data.classes, order, b * 16, 16, undefined, true));
+    const peak = async (n: number): Promise<number> => (await tf.profile(() => void measureFlowLayers(net, batches.slice(0, n), 0))).peakBytes;
+    const one = await peak(1);
+    const four = await peak(4);
+    assert.ok(four < 1.5 * one, `peak ${four} bytes for four batches against ${one} for one`);
+    batches.forEach((b) => tf.dispose([b.x, b.y, b.labels, ...(b.xT ? [b.xT] : [])]));
+    net.dispose();
+  });
+
   for (const method of ['random', 'magnitude', 'snip'] as const) {
     it(`${method}: an SC-SDC pair trains end to end with per-layer counts, norms, flow points, memory`, async () => {
       const r = await train(cnn({ method }));
