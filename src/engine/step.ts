@@ -335,6 +335,25 @@ function decodeStep(
 }
 
 /**
+ * Σ_b n_b·f(b) per slot over `batches`, and Σ_b n_b. Each batch's f runs in its own tidy, so its
+ * activations and gradients are freed before the next batch's (a WRN-16-4 at batch 128 holds ≈ 2 GB
+ * of them: four flow or criterion batches held at once exhausted the wasm backend's 4 GB heap). Call
+ * inside a tidy; `sums` is undefined when there are no batches.
+ */
+export function sumOverBatches(batches: Batch[], f: (b: Batch) => tf.Tensor[]): { sums: tf.Tensor[] | undefined; total: number } {
+  let sums: tf.Tensor[] | undefined;
+  let total = 0;
+  for (const b of batches) {
+    const weighted = tf.tidy(() => f(b).map((t) => tf.mul(t, b.n)));
+    const prev = sums;
+    sums = prev ? prev.map((s, l) => tf.add(s, at(weighted, l))) : weighted;
+    if (prev) tf.dispose([...prev, ...weighted]);
+    total += b.n;
+  }
+  return { sums, total };
+}
+
+/**
  * Flow measures on a fixed batch set, training mode, no update (method.md §3): kernel gradients
  * are averaged over the batches (the gradient of the mean loss over the set, equal-size batches),
  * then coupled L2 is added and the norms taken, exactly as in a step. BN moving stats are untouched.
@@ -342,28 +361,18 @@ function decodeStep(
 export function measureFlowLayers(net: TrainableNet, batches: Batch[], coupledL2: number): LayerStep[] {
   const L = net.numLayers;
   const v = tf.tidy(() => {
-    let sums: tf.Tensor[] | undefined;
     // Sparse-path layers: Σ n_b·G_b at the active entries (float64); the full G from the dense
     // product (the flow points carry every number exactly, raw L1 included).
     const active: (Float64Array | undefined)[] = net.sparse.map((sk) => (sk ? new Float64Array(sk.k) : undefined));
-    let total = 0;
-    for (const b of batches) {
-      // Gradients without L2 per batch; L2 added once to the mean. One tidy per batch: a batch's
-      // activations and gradients are freed before the next (a WRN-16-4 at batch 128 holds ≈ 2 GB
-      // of them, and four batches at once exhausted the wasm backend's 4 GB heap).
-      const weighted = tf.tidy(() =>
-        gradients(net, b, 0).kernelRaw.map((t, l) => {
-          if (!isSparseRaw(t)) return tf.mul(t, b.n);
-          const acc = active[l] as Float64Array;
-          for (let i = 0; i < acc.length; i++) acc[i]! += b.n * t.grad.active[i]!;
-          return tf.mul(fullGradient(t.grad), b.n);
-        }),
-      );
-      const prev = sums;
-      sums = prev ? prev.map((s, l) => tf.add(s, at(weighted, l))) : weighted;
-      if (prev) tf.dispose([...prev, ...weighted]);
-      total += b.n;
-    }
+    // Gradients without L2 per batch; L2 added once to the mean.
+    const { sums, total } = sumOverBatches(batches, (b) =>
+      gradients(net, b, 0).kernelRaw.map((t, l) => {
+        if (!isSparseRaw(t)) return t;
+        const acc = active[l] as Float64Array;
+        for (let i = 0; i < acc.length; i++) acc[i]! += b.n * t.grad.active[i]!;
+        return fullGradient(t.grad);
+      }),
+    );
     if (!sums || total === 0) return tf.zeros([L * NORM_SLOTS]);
     const parts = sums.map((s, l) => {
       const mean = tf.div(s, total);

@@ -29,7 +29,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { conv2dFilterGrad, conv2dForward, conv2dInputGrad } from '../nn/conv';
 import type { ConvNet, RNode } from '../nn/convnet';
 import { globalAvgPool, globalAvgPoolBackward, maxPool2x2, maxPool2x2Backward } from '../nn/pool';
-import type { Batch } from '../step';
+import { sumOverBatches, type Batch } from '../step';
 import { GRASP_TEMPERATURE, secondDerivative, type GraspResult } from './grasp';
 
 type Cache =
@@ -266,15 +266,9 @@ function imagesOf(net: ConvNet, b: Batch): tf.Tensor4D {
   return tf.reshape(b.x, [b.n, h, w, c]);
 }
 
-/** Mean over batches (weights n_b) of per-layer tensors. Call inside a tidy. */
+/** Mean over batches (weights n_b) of per-layer tensors, one batch's activations at a time. Call inside a tidy. */
 function meanOver(batches: Batch[], f: (b: Batch) => tf.Tensor[]): tf.Tensor[] {
-  let sums: tf.Tensor[] | undefined;
-  let total = 0;
-  for (const b of batches) {
-    const parts = f(b).map((t) => tf.mul(t, b.n));
-    sums = sums ? sums.map((s, l) => tf.add(s, parts[l] ?? 0)) : parts;
-    total += b.n;
-  }
+  const { sums, total } = sumOverBatches(batches, f);
   if (!sums) throw new Error('grasp needs at least one batch');
   return sums.map((s) => tf.div(s, total));
 }

@@ -9,23 +9,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainableNet } from '../net';
-import { gradients, rawTensor, type Batch } from '../step';
-import { at } from '../../shared/checked';
+import { gradients, rawTensor, sumOverBatches, type Batch } from '../step';
 
 /** Mean-loss kernel gradients over `batches`, as [fanIn, fanOut] row-major arrays (masks.ts layout). */
 export function meanKernelGradients(net: TrainableNet, batches: Batch[]): Float32Array[] {
   if (batches.length === 0) throw new Error('a data-driven pruning criterion needs at least one batch');
   const grads = tf.tidy(() => {
-    let sums: tf.Tensor[] | undefined;
-    let total = 0;
-    for (const b of batches) {
-      const g = gradients(net, b, 0);
-      const weighted = g.kernelRaw.map((t, l) => tf.mul(rawTensor(net, l, t), b.n));
-      sums = sums ? sums.map((s, l) => tf.add(s, at(weighted, l))) : weighted;
-      total += b.n;
-    }
+    const { sums, total } = sumOverBatches(batches, (b) => gradients(net, b, 0).kernelRaw.map((t, l) => rawTensor(net, l, t)));
     // Stored layout → mask order [fanIn, fanOut].
-    return (sums as tf.Tensor[]).map((s, l) => net.toMaskOrder(l, tf.div(s, total)));
+    return (sums ?? []).map((s, l) => net.toMaskOrder(l, tf.div(s, total)));
   });
   const out = grads.map((g) => g.dataSync() as Float32Array);
   grads.forEach((g) => g.dispose());
