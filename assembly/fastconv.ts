@@ -175,17 +175,22 @@ export function products(M: usize, V: usize, U: usize, T: i32, K: i32, Np: i32, 
           ap += 4;
         }
         const cp = cp0 + (<usize>j << 2);
-        v128.store(cp, c00, 0);
-        v128.store(cp, c01, 16);
-        v128.store(cp + ldc, c10, 0);
-        v128.store(cp + ldc, c11, 16);
-        v128.store(cp + 2 * ldc, c20, 0);
-        v128.store(cp + 2 * ldc, c21, 16);
-        v128.store(cp + 3 * ldc, c30, 0);
-        v128.store(cp + 3 * ldc, c31, 16);
+        store4x8(cp, ldc, c00, c01, c10, c11, c20, c21, c30, c31);
       }
     }
   }
+}
+
+// A 4 × 8 block of accumulators to rows cp, cp + ldc, … (bytes).
+function store4x8(cp: usize, ldc: usize, c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128): void {
+  v128.store(cp, c00, 0);
+  v128.store(cp, c01, 16);
+  v128.store(cp + ldc, c10, 0);
+  v128.store(cp + ldc, c11, 16);
+  v128.store(cp + 2 * ldc, c20, 0);
+  v128.store(cp + 2 * ldc, c21, 16);
+  v128.store(cp + 3 * ldc, c30, 0);
+  v128.store(cp + 3 * ldc, c31, 16);
 }
 
 // Y = Aᵀ M A for every tile, into a padded output [N, 2·th, 2·tw, C] (C ≤ Np, C % 4 = 0).
@@ -326,14 +331,7 @@ export function gradProducts(dU: usize, V: usize, Yh: usize, T: i32, C: i32, Np:
             bp += 32;
             ap += ldv;
           }
-          v128.store(cp, c00, 0);
-          v128.store(cp, c01, 16);
-          v128.store(cp + ldc, c10, 0);
-          v128.store(cp + ldc, c11, 16);
-          v128.store(cp + 2 * ldc, c20, 0);
-          v128.store(cp + 2 * ldc, c21, 16);
-          v128.store(cp + 3 * ldc, c30, 0);
-          v128.store(cp + 3 * ldc, c31, 16);
+          store4x8(cp, ldc, c00, c01, c10, c11, c20, c21, c30, c31);
         }
       }
     }

@@ -87,16 +87,23 @@ function compare(samples: number, cands: Record<string, () => tf.Tensor>): { med
   return { med: Object.fromEntries(entries.map((e) => [e.name, median(e.times)])), diff };
 }
 
+/** Random x, dy and kernel of a layer shape at batch B, and the input shape. */
+function operands(sh: Shape, B: number, rand: (shape: number[]) => tf.Tensor): { x: tf.Tensor4D; dy: tf.Tensor4D; w: tf.Tensor4D; inShape: [number, number, number, number] } {
+  const ho = convOutSize(sh.H, sh.g);
+  return {
+    x: rand([B, sh.H, sh.H, sh.cIn]) as tf.Tensor4D,
+    dy: rand([B, ho, ho, sh.cOut]) as tf.Tensor4D,
+    w: rand([sh.g.k, sh.g.k, sh.cIn, sh.cOut]) as tf.Tensor4D,
+    inShape: [B, sh.H, sh.H, sh.cIn],
+  };
+}
+
 /** --part kernels: the engine's kernels against the TF.js paths `auto` took before them. */
 function kernels(B: number, samples: number, backend: string, rand: (shape: number[]) => tf.Tensor): void {
   console.log(`conv kernels, WRN-16-4 layer shapes, batch ${B}, ${backend} backend, ${samples} alternated samples, CPU ms medians: before (TF.js paths) / now (auto)`);
   const sums = { before: 0, now: 0 };
   for (const sh of SHAPES) {
-    const ho = convOutSize(sh.H, sh.g);
-    const x = rand([B, sh.H, sh.H, sh.cIn]) as tf.Tensor4D;
-    const dy = rand([B, ho, ho, sh.cOut]) as tf.Tensor4D;
-    const w = rand([sh.g.k, sh.g.k, sh.cIn, sh.cOut]) as tf.Tensor4D;
-    const inShape: [number, number, number, number] = [B, sh.H, sh.H, sh.cIn];
+    const { x, dy, w, inShape } = operands(sh, B, rand);
     const oldFilter = sh.g.k === 1 && sh.g.stride === 1 ? 'im2col' : 'conv';
     const passes: ['forward' | 'input' | 'filter', () => tf.Tensor, () => tf.Tensor][] = [
       ['forward', () => conv2dForward(x, w, sh.g, 'backend'), () => conv2dForward(x, w, sh.g)],
@@ -136,11 +143,7 @@ async function main(): Promise<void> {
     sums[k] = (sums[k] ?? 0) + v;
   };
   for (const sh of SHAPES) {
-    const ho = convOutSize(sh.H, sh.g);
-    const x = rand([B, sh.H, sh.H, sh.cIn]) as tf.Tensor4D;
-    const dy = rand([B, ho, ho, sh.cOut]) as tf.Tensor4D;
-    const w = rand([sh.g.k, sh.g.k, sh.cIn, sh.cOut]) as tf.Tensor4D;
-    const inShape: [number, number, number, number] = [B, sh.H, sh.H, sh.cIn];
+    const { x, dy, w, inShape } = operands(sh, B, rand);
     const fc: Record<string, () => tf.Tensor> = { im2col: () => im2colFilterGrad(x, dy, sh.g), conv: () => convFilterGrad(x, dy, sh.g) };
     if (hasNativeFilterGrad())
       fc.native = () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: sh.g.stride, pad: sh.g.pad, dataFormat: 'NHWC', filterShape: w.shape }) as tf.Tensor;
