@@ -444,15 +444,18 @@ export function sconvScatter(dx: usize, nOut: i32, ptr: usize, off: usize, val: 
 
 // The filter gradient at the active entries only: g[perm[j]] = Σ_p dy[o, p, :] · x[off[j] + base(p), :]
 // for every j ∈ [ptr[o], ptr[o+1]) (sconv's indexing). Two entries per iteration share the loads of
-// the dy rows; float32 vector sums per entry over all pixels and the batch.
-export function sconvGrad(g: usize, nOut: i32, ptr: usize, off: usize, perm: usize, dy: usize, x: usize, Ho: i32, Wo: i32, rowStep: i32, colStep: i32, N: i32): void {
+// the dy rows; float32 vector sums per entry over all pixels and the batch. dy may be stored padded,
+// [nOut][Ho + 2·dyPad][Wo + 2·dyPad][N] (the zero-padded copy the stride-1 input gradient reads, so
+// the output gradient is packed once): only its interior is read.
+export function sconvGrad(g: usize, nOut: i32, ptr: usize, off: usize, perm: usize, dy: usize, x: usize, Ho: i32, Wo: i32, rowStep: i32, colStep: i32, N: i32, dyPad: i32): void {
   const rowBytes = <usize>N << 2;
   const N8 = N & ~7;
   const N4 = N & ~3;
   for (let o = 0; o < nOut; o++) {
     const j0 = load<i32>(ptr + (<usize>o << 2));
     const j1 = load<i32>(ptr + (<usize>(o + 1) << 2));
-    const plane = dy + <usize>(o * Ho * Wo) * rowBytes;
+    const dyW = Wo + 2 * dyPad;
+    const plane = dy + <usize>((o * (Ho + 2 * dyPad) + dyPad) * dyW + dyPad) * rowBytes;
     let j = j0;
     for (; j < j1; j += 2) {
       const two = j + 1 < j1;
@@ -467,7 +470,7 @@ export function sconvGrad(g: usize, nOut: i32, ptr: usize, off: usize, perm: usi
       for (let oy = 0; oy < Ho; oy++) {
         for (let ox = 0; ox < Wo; ox++) {
           const base = x + <usize>(oy * rowStep + ox * colStep) * rowBytes;
-          const drow = plane + <usize>(oy * Wo + ox) * rowBytes;
+          const drow = plane + <usize>(oy * dyW + ox) * rowBytes;
           const pa = base + offA;
           const pb = base + offB;
           let b = 0;
@@ -504,43 +507,81 @@ export function sconvGrad(g: usize, nOut: i32, ptr: usize, off: usize, perm: usi
   }
 }
 
+// B[s][r] = A[r][s] for an R × S block: A rows `aStride` bytes apart (S contiguous floats each), B rows
+// `bStride` bytes apart (R contiguous floats each). 4 × 4 tiles, each four vector loads, an in-register
+// transpose (two rounds of shuffles) and four vector stores; scalar copies for the edges. Walking
+// four columns of A at a time down all its rows writes four B rows sequentially and reads each A row
+// once per four columns (an A row of the conv maps is C ≤ a few hundred floats, so the rows of one
+// pixel stay in cache across the column blocks).
+function transposeBlock(b: usize, bStride: usize, a: usize, aStride: usize, R: i32, S: i32): void {
+  const R4 = R & ~3;
+  const S4 = S & ~3;
+  let s = 0;
+  for (; s < S4; s += 4) {
+    const ac = a + (<usize>s << 2);
+    const b0 = b + <usize>s * bStride;
+    const b1 = b0 + bStride;
+    const b2 = b1 + bStride;
+    const b3 = b2 + bStride;
+    let r = 0;
+    for (; r < R4; r += 4) {
+      const p = ac + <usize>r * aStride;
+      const r0 = v128.load(p);
+      const r1 = v128.load(p + aStride);
+      const r2 = v128.load(p + 2 * aStride);
+      const r3 = v128.load(p + 3 * aStride);
+      const lo01 = f32x4.shuffle(r0, r1, 0, 4, 1, 5);
+      const lo23 = f32x4.shuffle(r2, r3, 0, 4, 1, 5);
+      const hi01 = f32x4.shuffle(r0, r1, 2, 6, 3, 7);
+      const hi23 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
+      const o = <usize>r << 2;
+      v128.store(b0 + o, f32x4.shuffle(lo01, lo23, 0, 1, 4, 5));
+      v128.store(b1 + o, f32x4.shuffle(lo01, lo23, 2, 3, 6, 7));
+      v128.store(b2 + o, f32x4.shuffle(hi01, hi23, 0, 1, 4, 5));
+      v128.store(b3 + o, f32x4.shuffle(hi01, hi23, 2, 3, 6, 7));
+    }
+    for (; r < R; r++) {
+      const p = ac + <usize>r * aStride;
+      const o = <usize>r << 2;
+      store<f32>(b0 + o, load<f32>(p));
+      store<f32>(b1 + o, load<f32>(p, 4));
+      store<f32>(b2 + o, load<f32>(p, 8));
+      store<f32>(b3 + o, load<f32>(p, 12));
+    }
+  }
+  for (; s < S; s++) {
+    const ac = a + (<usize>s << 2);
+    const bs = b + <usize>s * bStride;
+    for (let r = 0; r < R; r++) store<f32>(bs + (<usize>r << 2), load<f32>(ac + <usize>r * aStride));
+  }
+}
+
 // NHWC [N][H][W][C] → channel-major padded [C][H + 2·pad][W + 2·pad][N] (the host zeroes dst first,
-// which sets the padding). One pass; reads are sequential, writes strided by N.
+// which sets the padding). Per pixel, the [N][C] matrix of the batch's values is transposed into the
+// [C][N] rows of that pixel (transposeBlock): sequential row writes, no write strided by a plane.
 export function packMaps(dst: usize, src: usize, N: i32, H: i32, W: i32, C: i32, pad: i32): void {
-  const Hp = H + 2 * pad;
   const Wp = W + 2 * pad;
-  const plane = <usize>(Hp * Wp * N);
-  let s = src;
-  for (let n = 0; n < N; n++) {
-    for (let y = 0; y < H; y++) {
-      for (let xx = 0; xx < W; xx++) {
-        let d = dst + ((<usize>((y + pad) * Wp + xx + pad) * <usize>N + <usize>n) << 2);
-        for (let c = 0; c < C; c++) {
-          store<f32>(d, load<f32>(s));
-          s += 4;
-          d += plane << 2;
-        }
-      }
+  const planeBytes = <usize>((H + 2 * pad) * Wp * N) << 2;
+  const imageBytes = <usize>(H * W * C) << 2;
+  for (let y = 0; y < H; y++) {
+    for (let xx = 0; xx < W; xx++) {
+      const s = src + (<usize>((y * W + xx) * C) << 2);
+      const d = dst + (<usize>(((y + pad) * Wp + xx + pad) * N) << 2);
+      transposeBlock(d, planeBytes, s, imageBytes, N, C);
     }
   }
 }
 
 // The inverse: channel-major [C][H + 2·pad][W + 2·pad][N] → NHWC [N][H][W][C] (the padding dropped).
 export function unpackMaps(dst: usize, src: usize, N: i32, H: i32, W: i32, C: i32, pad: i32): void {
-  const Hp = H + 2 * pad;
   const Wp = W + 2 * pad;
-  const plane = <usize>(Hp * Wp * N);
-  let d = dst;
-  for (let n = 0; n < N; n++) {
-    for (let y = 0; y < H; y++) {
-      for (let xx = 0; xx < W; xx++) {
-        let s = src + ((<usize>((y + pad) * Wp + xx + pad) * <usize>N + <usize>n) << 2);
-        for (let c = 0; c < C; c++) {
-          store<f32>(d, load<f32>(s));
-          d += 4;
-          s += plane << 2;
-        }
-      }
+  const planeBytes = <usize>((H + 2 * pad) * Wp * N) << 2;
+  const imageBytes = <usize>(H * W * C) << 2;
+  for (let y = 0; y < H; y++) {
+    for (let xx = 0; xx < W; xx++) {
+      const s = src + (<usize>(((y + pad) * Wp + xx + pad) * N) << 2);
+      const d = dst + (<usize>((y * W + xx) * C) << 2);
+      transposeBlock(d, imageBytes, s, planeBytes, C, N);
     }
   }
 }

@@ -156,7 +156,10 @@ export function convOffsets(ix: SparseConvIndex, H: number, W: number): { fwd: I
 
 /**
  * The sparse convolution kernels. Activations are NHWC float32 arrays (as TF.js tensors hold them);
- * weights and the filter gradient are the active entries in canonical order.
+ * weights and the filter gradient are the active entries in canonical order. The output of
+ * `forward` and the `dInput` of `backprop` may be views of the kernels' own memory (the WebAssembly
+ * module's, not copied out): valid until the next call of either kernel, so read them, or make a
+ * tensor of them, at once. `grad` is always the caller's own array.
  */
 export interface SparseConvKernels {
   /** y [N, Ho, Wo, cOut] = conv(x [N, H, W, cIn], the active weights). */
