@@ -585,3 +585,64 @@ export function unpackMaps(dst: usize, src: usize, N: i32, H: i32, W: i32, C: i3
     }
   }
 }
+
+// ---- conv nets' elementwise passes -----------------------------------------------------------
+
+// dL/dx of the 2×2 stride-2 max-pool (NHWC, floor: an odd last row / column is dropped): each window's
+// gradient goes to its FIRST corner in row-major order equal to the window's maximum y (PyTorch's
+// rule), zeros at the other corners, so a window whose maximum is NaN passes nothing (NaN equals
+// nothing). Every position inside the pooled windows is written; the host zeroes dx first when H or
+// W is odd (the dropped row / column). Four channels per vector: the "first equal corner" rule is
+// a chain of equality masks, each cleared of the corners before it.
+export function maxPoolGrad(dx: usize, x: usize, y: usize, dy: usize, N: i32, H: i32, W: i32, C: i32): void {
+  const Ho = H >> 1;
+  const Wo = W >> 1;
+  const C4 = C & ~3;
+  const rowBytes = <usize>(W * C) << 2;
+  const colBytes = <usize>C << 2;
+  let o: usize = 0;
+  for (let b = 0; b < N; b++) {
+    for (let i = 0; i < Ho; i++) {
+      const r0 = <usize>((b * H + 2 * i) * W * C) << 2;
+      for (let j = 0; j < Wo; j++) {
+        const p00 = r0 + <usize>(2 * j) * colBytes;
+        const p01 = p00 + colBytes;
+        const p10 = p00 + rowBytes;
+        const p11 = p10 + colBytes;
+        let c = 0;
+        for (; c < C4; c += 4) {
+          const off = <usize>c << 2;
+          const m = v128.load(y + o + off);
+          const d = v128.load(dy + o + off);
+          const e00 = f32x4.eq(v128.load(x + p00 + off), m);
+          const e01 = v128.andnot(f32x4.eq(v128.load(x + p01 + off), m), e00);
+          const t01 = v128.or(e00, e01);
+          const e10 = v128.andnot(f32x4.eq(v128.load(x + p10 + off), m), t01);
+          const e11 = v128.andnot(f32x4.eq(v128.load(x + p11 + off), m), v128.or(t01, e10));
+          v128.store(dx + p00 + off, v128.and(d, e00));
+          v128.store(dx + p01 + off, v128.and(d, e01));
+          v128.store(dx + p10 + off, v128.and(d, e10));
+          v128.store(dx + p11 + off, v128.and(d, e11));
+        }
+        for (; c < C; c++) {
+          const off = <usize>c << 2;
+          const m = load<f32>(y + o + off);
+          const d = load<f32>(dy + o + off);
+          let g00: f32 = 0;
+          let g01: f32 = 0;
+          let g10: f32 = 0;
+          let g11: f32 = 0;
+          if (load<f32>(x + p00 + off) == m) g00 = d;
+          else if (load<f32>(x + p01 + off) == m) g01 = d;
+          else if (load<f32>(x + p10 + off) == m) g10 = d;
+          else if (load<f32>(x + p11 + off) == m) g11 = d;
+          store<f32>(dx + p00 + off, g00);
+          store<f32>(dx + p01 + off, g01);
+          store<f32>(dx + p10 + off, g10);
+          store<f32>(dx + p11 + off, g11);
+        }
+        o += colBytes;
+      }
+    }
+  }
+}

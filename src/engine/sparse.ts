@@ -19,7 +19,7 @@
  * WebAssembly SIMD is unavailable (GRADFLOW_SPARSE_KERNELS=typescript forces it). Both compute the
  * same sums in the same order except for the grouping of the batch dimension (float32 rounding).
  */
-import { checkConvOperands, convOffsets, typescriptConvKernels, type SparseConvIndex, type SparseConvKernels } from './nn/sparse-conv';
+import { checkConvOperands, checkPoolOperands, convOffsets, typescriptConvKernels, type SparseConvIndex, type SparseConvKernels } from './nn/sparse-conv';
 import { at } from '../shared/checked';
 import { engineWasmCandidates, instantiateEngineWasm, type WasmMemory } from './wasm-module';
 
@@ -255,6 +255,7 @@ interface WasmExports {
   sconvGrad(g: number, nOut: number, ptr: number, off: number, perm: number, dy: number, x: number, Ho: number, Wo: number, rowStep: number, colStep: number, N: number, dyPad: number): void;
   packMaps(dst: number, src: number, N: number, H: number, W: number, C: number, pad: number): void;
   unpackMaps(dst: number, src: number, N: number, H: number, W: number, C: number, pad: number): void;
+  maxPoolGrad(dx: number, x: number, y: number, dy: number, N: number, H: number, W: number, C: number): void;
 }
 
 /** First-fit allocator over the module's memory (the module itself allocates nothing). */
@@ -612,6 +613,21 @@ function wasmConv(
       const pdx = region(13, n * 4);
       ex.unpackMaps(pdx, pm, s.N, s.H, s.W, g.cin, g.stride === 1 ? 0 : g.pad);
       return { grad, dInput: view(pdx, n) };
+    },
+    maxPoolBackward(x, y, dy, s) {
+      checkPoolOperands(x, y, dy, s);
+      // Slots 12 (x), 14 (y), 20 (dy) and 15 (dx): the conv kernels' scratch, free between calls.
+      const px = region(12, x.byteLength);
+      put(px, x);
+      const py = region(14, y.byteLength);
+      put(py, y);
+      const pd = region(20, dy.byteLength);
+      put(pd, dy);
+      const n = x.length;
+      // Every position inside the pooled windows is written; a dropped odd row / column stays zero.
+      const pdx = s.H % 2 === 1 || s.W % 2 === 1 ? zeros(15, n) : region(15, n * 4);
+      ex.maxPoolGrad(pdx, px, py, pd, s.N, s.H, s.W, s.C);
+      return view(pdx, n);
     },
   };
 }

@@ -166,6 +166,28 @@ export interface SparseConvKernels {
   forward(ix: SparseConvIndex, values: Float32Array, x: Float32Array, s: ConvMapShape): Float32Array;
   /** The filter gradient at the active entries (canonical order) and, when `withInput`, dL/dx [N, H, W, cIn]. */
   backprop(ix: SparseConvIndex, values: Float32Array, x: Float32Array, dy: Float32Array, s: ConvMapShape, withInput: boolean): { grad: Float32Array; dInput?: Float32Array };
+  /**
+   * dL/dx [N, H, W, C] of the 2×2 stride-2 max-pool y = maxPool(x) (nn/pool.ts, NHWC, floor): each
+   * window's gradient dy to its FIRST corner in row-major order equal to y, zeros elsewhere (and on
+   * a dropped odd last row / column). Not a sparse kernel, but the conv nets' other host pass over
+   * whole activation maps, so it lives beside them (same memory, same fallback). A view, as `forward`.
+   */
+  maxPoolBackward(x: Float32Array, y: Float32Array, dy: Float32Array, s: PoolMapShape): Float32Array;
+}
+
+/** Input map of a pooling call: batch, height, width, channels. */
+export interface PoolMapShape {
+  N: number;
+  H: number;
+  W: number;
+  C: number;
+}
+
+export function checkPoolOperands(x: Float32Array, y: Float32Array, dy: Float32Array, s: PoolMapShape): void {
+  const out = s.N * Math.floor(s.H / 2) * Math.floor(s.W / 2) * s.C;
+  if (x.length !== s.N * s.H * s.W * s.C || y.length !== out || dy.length !== out) {
+    throw new Error(`max-pool backward: x of ${x.length}, y of ${y.length}, dy of ${dy.length} entries for a ${s.N}×${s.H}×${s.W}×${s.C} input`);
+  }
 }
 
 export function checkConvOperands(ix: SparseConvIndex, values: Float32Array, x: Float32Array, s: ConvMapShape, dy?: Float32Array): { Ho: number; Wo: number } {
@@ -241,5 +263,35 @@ export const typescriptConvKernels: SparseConvKernels = {
       }
     }
     return dx ? { grad, dInput: dx } : { grad };
+  },
+  maxPoolBackward(xv, yv, g, s) {
+    checkPoolOperands(xv, yv, g, s);
+    const { N: n, H: h, W: w, C: c } = s;
+    const ho = Math.floor(h / 2);
+    const wo = Math.floor(w / 2);
+    const dx = new Float32Array(n * h * w * c);
+    const row = w * c;
+    let o = 0;
+    for (let b = 0; b < n; b++) {
+      for (let i = 0; i < ho; i++) {
+        const r0 = (b * h + 2 * i) * row;
+        const r1 = r0 + row;
+        for (let j = 0; j < wo; j++) {
+          const p00 = r0 + 2 * j * c;
+          const p01 = p00 + c;
+          const p10 = r1 + 2 * j * c;
+          const p11 = p10 + c;
+          for (let ch = 0; ch < c; ch++, o++) {
+            const m = yv[o]!;
+            const d = g[o]!;
+            if (xv[p00 + ch] === m) dx[p00 + ch] = d;
+            else if (xv[p01 + ch] === m) dx[p01 + ch] = d;
+            else if (xv[p10 + ch] === m) dx[p10 + ch] = d;
+            else if (xv[p11 + ch] === m) dx[p11 + ch] = d;
+          }
+        }
+      }
+    }
+    return dx;
   },
 };
