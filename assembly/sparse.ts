@@ -646,3 +646,81 @@ export function maxPoolGrad(dx: usize, x: usize, y: usize, dy: usize, N: i32, H:
     }
   }
 }
+
+// Column statistics of x [rows][units] (row-major float32) in float64, for BatchNorm over a conv net's
+// [N·H·W, C] maps: out[u] = mean_u = Σ_r x[r, u] / rows, out[units + u] = Σ_r (x[r, u] − mean_u)² / rows
+// (biased variance). Each unit's sums run over the rows in order, in float64, two units per f64x2
+// lane pair: the same additions in the same order as the host loop they replace, so the same bits.
+export function colMoments(out: usize, x: usize, rows: i32, units: i32): void {
+  const U4 = units & ~3;
+  const rowBytes = <usize>units << 2;
+  const sum = out;
+  const sq = out + (<usize>units << 3);
+  memory.fill(out, 0, <usize>units << 4);
+  let p = x;
+  for (let r = 0; r < rows; r++, p += rowBytes) {
+    let u = 0;
+    for (; u < U4; u += 4) {
+      const v = v128.load(p + (<usize>u << 2));
+      const a = sum + (<usize>u << 3);
+      v128.store(a, f64x2.add(v128.load(a), f64x2.promote_low_f32x4(v)));
+      v128.store(a, f64x2.add(v128.load(a, 16), f64x2.promote_low_f32x4(f32x4.shuffle(v, v, 2, 3, 2, 3))), 16);
+    }
+    for (; u < units; u++) store<f64>(sum + (<usize>u << 3), load<f64>(sum + (<usize>u << 3)) + <f64>load<f32>(p + (<usize>u << 2)));
+  }
+  const n = <f64>rows;
+  for (let u = 0; u < units; u++) store<f64>(sum + (<usize>u << 3), load<f64>(sum + (<usize>u << 3)) / n);
+  p = x;
+  for (let r = 0; r < rows; r++, p += rowBytes) {
+    let u = 0;
+    for (; u < U4; u += 4) {
+      const v = v128.load(p + (<usize>u << 2));
+      const m = sum + (<usize>u << 3);
+      const a = sq + (<usize>u << 3);
+      const d0 = f64x2.sub(f64x2.promote_low_f32x4(v), v128.load(m));
+      const d1 = f64x2.sub(f64x2.promote_low_f32x4(f32x4.shuffle(v, v, 2, 3, 2, 3)), v128.load(m, 16));
+      v128.store(a, f64x2.add(v128.load(a), f64x2.mul(d0, d0)));
+      v128.store(a, f64x2.add(v128.load(a, 16), f64x2.mul(d1, d1)), 16);
+    }
+    for (; u < units; u++) {
+      const d = <f64>load<f32>(p + (<usize>u << 2)) - load<f64>(sum + (<usize>u << 3));
+      store<f64>(sq + (<usize>u << 3), load<f64>(sq + (<usize>u << 3)) + d * d);
+    }
+  }
+  for (let u = 0; u < units; u++) store<f64>(sq + (<usize>u << 3), load<f64>(sq + (<usize>u << 3)) / n);
+}
+
+// BatchNorm's backward sums over the rows, float64, in row order (as colMoments):
+// out[u] = Σ_r dy[r, u], out[units + u] = Σ_r dy[r, u]·(x[r, u] − mean[u]), mean float64 [units].
+export function colGradSums(out: usize, dy: usize, x: usize, mean: usize, rows: i32, units: i32): void {
+  const U4 = units & ~3;
+  const rowBytes = <usize>units << 2;
+  const sdy = out;
+  const sdx = out + (<usize>units << 3);
+  memory.fill(out, 0, <usize>units << 4);
+  let p = dy;
+  let q = x;
+  for (let r = 0; r < rows; r++, p += rowBytes, q += rowBytes) {
+    let u = 0;
+    for (; u < U4; u += 4) {
+      const o4 = <usize>u << 2;
+      const o8 = <usize>u << 3;
+      const g = v128.load(p + o4);
+      const v = v128.load(q + o4);
+      const g0 = f64x2.promote_low_f32x4(g);
+      const g1 = f64x2.promote_low_f32x4(f32x4.shuffle(g, g, 2, 3, 2, 3));
+      const c0 = f64x2.sub(f64x2.promote_low_f32x4(v), v128.load(mean + o8));
+      const c1 = f64x2.sub(f64x2.promote_low_f32x4(f32x4.shuffle(v, v, 2, 3, 2, 3)), v128.load(mean + o8, 16));
+      v128.store(sdy + o8, f64x2.add(v128.load(sdy + o8), g0));
+      v128.store(sdy + o8, f64x2.add(v128.load(sdy + o8, 16), g1), 16);
+      v128.store(sdx + o8, f64x2.add(v128.load(sdx + o8), f64x2.mul(g0, c0)));
+      v128.store(sdx + o8, f64x2.add(v128.load(sdx + o8, 16), f64x2.mul(g1, c1)), 16);
+    }
+    for (; u < units; u++) {
+      const o8 = <usize>u << 3;
+      const g = <f64>load<f32>(p + (<usize>u << 2));
+      store<f64>(sdy + o8, load<f64>(sdy + o8) + g);
+      store<f64>(sdx + o8, load<f64>(sdx + o8) + g * (<f64>load<f32>(q + (<usize>u << 2)) - load<f64>(mean + o8)));
+    }
+  }
+}

@@ -19,7 +19,7 @@
  * WebAssembly SIMD is unavailable (GRADFLOW_SPARSE_KERNELS=typescript forces it). Both compute the
  * same sums in the same order except for the grouping of the batch dimension (float32 rounding).
  */
-import { checkConvOperands, checkPoolOperands, convOffsets, typescriptConvKernels, type SparseConvIndex, type SparseConvKernels } from './nn/sparse-conv';
+import { checkColumnOperands, checkConvOperands, checkPoolOperands, convOffsets, typescriptConvKernels, type SparseConvIndex, type SparseConvKernels } from './nn/sparse-conv';
 import { at } from '../shared/checked';
 import { engineWasmCandidates, instantiateEngineWasm, type WasmMemory } from './wasm-module';
 
@@ -256,6 +256,8 @@ interface WasmExports {
   packMaps(dst: number, src: number, N: number, H: number, W: number, C: number, pad: number): void;
   unpackMaps(dst: number, src: number, N: number, H: number, W: number, C: number, pad: number): void;
   maxPoolGrad(dx: number, x: number, y: number, dy: number, N: number, H: number, W: number, C: number): void;
+  colMoments(out: number, x: number, rows: number, units: number): void;
+  colGradSums(out: number, dy: number, x: number, mean: number, rows: number, units: number): void;
 }
 
 /** First-fit allocator over the module's memory (the module itself allocates nothing). */
@@ -628,6 +630,30 @@ function wasmConv(
       const pdx = s.H % 2 === 1 || s.W % 2 === 1 ? zeros(15, n) : region(15, n * 4);
       ex.maxPoolGrad(pdx, px, py, pd, s.N, s.H, s.W, s.C);
       return view(pdx, n);
+    },
+    columnMoments(x, rows, units) {
+      checkColumnOperands(rows, units, x);
+      // Slots 12 (x) and 18 (the 2·units float64 results).
+      const px = region(12, x.byteLength);
+      put(px, x);
+      const po = region(18, units * 16);
+      ex.colMoments(po, px, rows, units);
+      const out = new Float64Array(ex.memory.buffer, po, 2 * units);
+      return { mean: out.slice(0, units), variance: out.slice(units) };
+    },
+    columnGradSums(dy, x, mean, rows, units) {
+      checkColumnOperands(rows, units, dy, x, mean);
+      // Slots 12 (x), 14 (dy), 17 (mean) and 18 (results).
+      const px = region(12, x.byteLength);
+      put(px, x);
+      const pd = region(14, dy.byteLength);
+      put(pd, dy);
+      const pm = region(17, units * 8);
+      new Float64Array(ex.memory.buffer, pm, units).set(mean);
+      const po = region(18, units * 16);
+      ex.colGradSums(po, pd, px, pm, rows, units);
+      const out = new Float64Array(ex.memory.buffer, po, 2 * units);
+      return { sumDy: out.slice(0, units), sumDyXc: out.slice(units) };
     },
   };
 }

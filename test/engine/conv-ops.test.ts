@@ -190,6 +190,51 @@ describe(`conv2d passes against float64 by hand (${process.env.GRADFLOW_TEST_BAC
     assert.throws(() => typescriptConvKernels.maxPoolBackward(x, y.subarray(1), dy, s), /max-pool backward: x of 756, y of 161/);
   });
 
+  it('BatchNorm column sums (wasm SIMD and TypeScript) equal float64 sums by hand, bit for bit', () => {
+    const rng = createRng('bn columns');
+    for (const [rows, units] of [
+      [37, 6],
+      [200, 32],
+      [5, 3],
+    ] as const) {
+      const x = Float32Array.from({ length: rows * units }, () => rng.normal() * 3 + 1);
+      const dy = Float32Array.from({ length: rows * units }, () => rng.normal());
+      const mean = new Float64Array(units);
+      const variance = new Float64Array(units);
+      const sumDy = new Float64Array(units);
+      const sumDyXc = new Float64Array(units);
+      for (let u = 0; u < units; u++) {
+        let a = 0;
+        for (let r = 0; r < rows; r++) a += x[r * units + u]!;
+        mean[u] = a / rows;
+        let b = 0;
+        let c = 0;
+        let e = 0;
+        for (let r = 0; r < rows; r++) {
+          const d = x[r * units + u]! - mean[u]!;
+          b += d * d;
+          c += dy[r * units + u]!;
+          e += dy[r * units + u]! * d;
+        }
+        variance[u] = b / rows;
+        sumDy[u] = c;
+        sumDyXc[u] = e;
+      }
+      for (const [impl, k] of [
+        [sparseKernels().kernels.impl, sparseKernels().kernels.conv],
+        ['typescript', typescriptConvKernels],
+      ] as const) {
+        const m = k.columnMoments(x, rows, units);
+        assert.deepEqual(m.mean, mean, `${impl} mean ${rows}×${units}`);
+        assert.deepEqual(m.variance, variance, `${impl} variance ${rows}×${units}`);
+        const g = k.columnGradSums(dy, x, mean, rows, units);
+        assert.deepEqual(g.sumDy, sumDy, `${impl} Σdy ${rows}×${units}`);
+        assert.deepEqual(g.sumDyXc, sumDyXc, `${impl} Σdy·(x − mean) ${rows}×${units}`);
+      }
+    }
+    assert.throws(() => typescriptConvKernels.columnMoments(new Float32Array(10), 3, 4), /column sums: an operand of 10 entries for 3 rows of 4 units/);
+  });
+
   it('global average pool backward spreads dy/(h·w)', () => {
     const got = tf.tidy(() => globalAvgPoolBackward([2, 2, 3, 1], tf.tensor2d([6, 12], [2, 1])).dataSync());
     assertClose(got, [1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2], 'gap backward', 0, 0);

@@ -173,6 +173,18 @@ export interface SparseConvKernels {
    * whole activation maps, so it lives beside them (same memory, same fallback). A view, as `forward`.
    */
   maxPoolBackward(x: Float32Array, y: Float32Array, dy: Float32Array, s: PoolMapShape): Float32Array;
+  /**
+   * BatchNorm's batch statistics over a conv net's [rows = N·H·W, units = C] map (layers.ts): per
+   * unit the mean and the biased variance Σ(x − mean)²/rows, in float64, each sum over the rows in
+   * order (so every implementation gives the same bits).
+   */
+  columnMoments(x: Float32Array, rows: number, units: number): { mean: Float64Array; variance: Float64Array };
+  /** BatchNorm's backward sums, float64, rows in order: Σ_r dy[r, u] and Σ_r dy[r, u]·(x[r, u] − mean[u]). */
+  columnGradSums(dy: Float32Array, x: Float32Array, mean: Float64Array, rows: number, units: number): { sumDy: Float64Array; sumDyXc: Float64Array };
+}
+
+export function checkColumnOperands(rows: number, units: number, ...a: { length: number }[]): void {
+  for (const v of a) if (v.length !== rows * units && v.length !== units) throw new Error(`column sums: an operand of ${v.length} entries for ${rows} rows of ${units} units`);
 }
 
 /** Input map of a pooling call: batch, height, width, channels. */
@@ -293,5 +305,33 @@ export const typescriptConvKernels: SparseConvKernels = {
       }
     }
     return dx;
+  },
+  columnMoments(v, rows, units) {
+    checkColumnOperands(rows, units, v);
+    const m = new Float64Array(units);
+    const q = new Float64Array(units);
+    for (let r = 0, o = 0; r < rows; r++) for (let u = 0; u < units; u++, o++) m[u]! += v[o]!;
+    for (let u = 0; u < units; u++) m[u]! /= rows;
+    for (let r = 0, o = 0; r < rows; r++) {
+      for (let u = 0; u < units; u++, o++) {
+        const d = v[o]! - m[u]!;
+        q[u]! += d * d;
+      }
+    }
+    for (let u = 0; u < units; u++) q[u]! /= rows;
+    return { mean: m, variance: q };
+  },
+  columnGradSums(g, x, mean, rows, units) {
+    checkColumnOperands(rows, units, g, x, mean);
+    const sdy = new Float64Array(units);
+    const sdyx = new Float64Array(units);
+    for (let r = 0, o = 0; r < rows; r++) {
+      for (let u = 0; u < units; u++, o++) {
+        const d = g[o]!;
+        sdy[u]! += d;
+        sdyx[u]! += d * (x[o]! - mean[u]!);
+      }
+    }
+    return { sumDy: sdy, sumDyXc: sdyx };
   },
 };
