@@ -96,17 +96,19 @@ export function buildConvNet(o: BuildConvNetOptions): ConvNet {
 }
 
 /**
- * `engine.sparse_kernels: auto` for conv layers: the crossover density below which the direct sparse
- * convolution beats the masked-dense conv on the wasm backend (bench/sparse-conv.bench.ts;
- * src/engine/README.md "Sparse convolution"). It was above 1 while the masked-dense backward pass
- * ran the wasm backend's plain-loop kernels; with the filter gradient and strided input gradient
- * as forward convolutions (nn/conv.ts) it measured 0.39–0.47 on the simple CNN's block-3 shape
- * (7×7×64 → 64) and 0.21 on a WRN-like stride-2 layer (16×16×64 → 128), and on the simple CNN's
- * SC-SDC pair at ρ = 0.25 the sparse kernel lost on block 1 (density 0.25, one input channel:
- * 176 against 64 ms CPU), tied on block 2 (0.063) and won on blocks 3–5 (4–5×): 0.2 takes every
- * layer where it won or tied and none where it lost.
+ * `engine.sparse_kernels: auto` for conv layers: the density below which the direct sparse
+ * convolution is taken on the wasm backend (bench/sparse-conv.bench.ts; src/engine/README.md
+ * "Sparse convolution"). It was above 1 while the masked-dense backward pass ran the wasm backend's
+ * plain-loop kernels; with the filter gradient and strided input gradient as forward convolutions
+ * (nn/conv.ts) it measured 0.39–0.47 on the simple CNN's block-3 shape (7×7×64 → 64) and 0.21 on a
+ * WRN-like stride-2 layer (16×16×64 → 128), so it was 0.2. Since the sparse kernels' NHWC ↔
+ * channel-major packing is a blocked SIMD transpose (2026-12-07) the crossover is 0.87 and 0.68 on
+ * those shapes, and the simple CNN's block 1 at ρ = 0.25 (density 0.25, one input channel, whose
+ * masked-dense filter gradient is a pathological 28×28×128 convolution for XNNPACK) is faster on
+ * the kernel (45.7 against 50.0 ms CPU with an input gradient a net does not take there): 0.5
+ * keeps a margin below the lower measured crossover.
  */
-export const SPARSE_CONV_AUTO_MAX_DENSITY = 0.2;
+export const SPARSE_CONV_AUTO_MAX_DENSITY = 0.5;
 
 /**
  * Path of each weight layer of a conv net: 'sparse' (the direct sparse convolution) only for masked
