@@ -444,15 +444,18 @@ export function sconvScatter(dx: usize, nOut: i32, ptr: usize, off: usize, val: 
 
 // The filter gradient at the active entries only: g[perm[j]] = Σ_p dy[o, p, :] · x[off[j] + base(p), :]
 // for every j ∈ [ptr[o], ptr[o+1]) (sconv's indexing). Two entries per iteration share the loads of
-// the dy rows; float32 vector sums per entry over all pixels and the batch.
-export function sconvGrad(g: usize, nOut: i32, ptr: usize, off: usize, perm: usize, dy: usize, x: usize, Ho: i32, Wo: i32, rowStep: i32, colStep: i32, N: i32): void {
+// the dy rows; float32 vector sums per entry over all pixels and the batch. dy may be stored padded,
+// [nOut][Ho + 2·dyPad][Wo + 2·dyPad][N] (the zero-padded copy the stride-1 input gradient reads, so
+// the output gradient is packed once): only its interior is read.
+export function sconvGrad(g: usize, nOut: i32, ptr: usize, off: usize, perm: usize, dy: usize, x: usize, Ho: i32, Wo: i32, rowStep: i32, colStep: i32, N: i32, dyPad: i32): void {
   const rowBytes = <usize>N << 2;
   const N8 = N & ~7;
   const N4 = N & ~3;
   for (let o = 0; o < nOut; o++) {
     const j0 = load<i32>(ptr + (<usize>o << 2));
     const j1 = load<i32>(ptr + (<usize>(o + 1) << 2));
-    const plane = dy + <usize>(o * Ho * Wo) * rowBytes;
+    const dyW = Wo + 2 * dyPad;
+    const plane = dy + <usize>((o * (Ho + 2 * dyPad) + dyPad) * dyW + dyPad) * rowBytes;
     let j = j0;
     for (; j < j1; j += 2) {
       const two = j + 1 < j1;
@@ -467,7 +470,7 @@ export function sconvGrad(g: usize, nOut: i32, ptr: usize, off: usize, perm: usi
       for (let oy = 0; oy < Ho; oy++) {
         for (let ox = 0; ox < Wo; ox++) {
           const base = x + <usize>(oy * rowStep + ox * colStep) * rowBytes;
-          const drow = plane + <usize>(oy * Wo + ox) * rowBytes;
+          const drow = plane + <usize>(oy * dyW + ox) * rowBytes;
           const pa = base + offA;
           const pb = base + offB;
           let b = 0;
@@ -504,43 +507,220 @@ export function sconvGrad(g: usize, nOut: i32, ptr: usize, off: usize, perm: usi
   }
 }
 
+// B[s][r] = A[r][s] for an R × S block: A rows `aStride` bytes apart (S contiguous floats each), B rows
+// `bStride` bytes apart (R contiguous floats each). 4 × 4 tiles, each four vector loads, an in-register
+// transpose (two rounds of shuffles) and four vector stores; scalar copies for the edges. Walking
+// four columns of A at a time down all its rows writes four B rows sequentially and reads each A row
+// once per four columns (an A row of the conv maps is C ≤ a few hundred floats, so the rows of one
+// pixel stay in cache across the column blocks).
+function transposeBlock(b: usize, bStride: usize, a: usize, aStride: usize, R: i32, S: i32): void {
+  const R4 = R & ~3;
+  const S4 = S & ~3;
+  let s = 0;
+  for (; s < S4; s += 4) {
+    const ac = a + (<usize>s << 2);
+    const b0 = b + <usize>s * bStride;
+    const b1 = b0 + bStride;
+    const b2 = b1 + bStride;
+    const b3 = b2 + bStride;
+    let r = 0;
+    for (; r < R4; r += 4) {
+      const p = ac + <usize>r * aStride;
+      const r0 = v128.load(p);
+      const r1 = v128.load(p + aStride);
+      const r2 = v128.load(p + 2 * aStride);
+      const r3 = v128.load(p + 3 * aStride);
+      const lo01 = f32x4.shuffle(r0, r1, 0, 4, 1, 5);
+      const lo23 = f32x4.shuffle(r2, r3, 0, 4, 1, 5);
+      const hi01 = f32x4.shuffle(r0, r1, 2, 6, 3, 7);
+      const hi23 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
+      const o = <usize>r << 2;
+      v128.store(b0 + o, f32x4.shuffle(lo01, lo23, 0, 1, 4, 5));
+      v128.store(b1 + o, f32x4.shuffle(lo01, lo23, 2, 3, 6, 7));
+      v128.store(b2 + o, f32x4.shuffle(hi01, hi23, 0, 1, 4, 5));
+      v128.store(b3 + o, f32x4.shuffle(hi01, hi23, 2, 3, 6, 7));
+    }
+    for (; r < R; r++) {
+      const p = ac + <usize>r * aStride;
+      const o = <usize>r << 2;
+      store<f32>(b0 + o, load<f32>(p));
+      store<f32>(b1 + o, load<f32>(p, 4));
+      store<f32>(b2 + o, load<f32>(p, 8));
+      store<f32>(b3 + o, load<f32>(p, 12));
+    }
+  }
+  for (; s < S; s++) {
+    const ac = a + (<usize>s << 2);
+    const bs = b + <usize>s * bStride;
+    for (let r = 0; r < R; r++) store<f32>(bs + (<usize>r << 2), load<f32>(ac + <usize>r * aStride));
+  }
+}
+
 // NHWC [N][H][W][C] → channel-major padded [C][H + 2·pad][W + 2·pad][N] (the host zeroes dst first,
-// which sets the padding). One pass; reads are sequential, writes strided by N.
+// which sets the padding). Per pixel, the [N][C] matrix of the batch's values is transposed into the
+// [C][N] rows of that pixel (transposeBlock): sequential row writes, no write strided by a plane.
 export function packMaps(dst: usize, src: usize, N: i32, H: i32, W: i32, C: i32, pad: i32): void {
-  const Hp = H + 2 * pad;
   const Wp = W + 2 * pad;
-  const plane = <usize>(Hp * Wp * N);
-  let s = src;
-  for (let n = 0; n < N; n++) {
-    for (let y = 0; y < H; y++) {
-      for (let xx = 0; xx < W; xx++) {
-        let d = dst + ((<usize>((y + pad) * Wp + xx + pad) * <usize>N + <usize>n) << 2);
-        for (let c = 0; c < C; c++) {
-          store<f32>(d, load<f32>(s));
-          s += 4;
-          d += plane << 2;
-        }
-      }
+  const planeBytes = <usize>((H + 2 * pad) * Wp * N) << 2;
+  const imageBytes = <usize>(H * W * C) << 2;
+  for (let y = 0; y < H; y++) {
+    for (let xx = 0; xx < W; xx++) {
+      const s = src + (<usize>((y * W + xx) * C) << 2);
+      const d = dst + (<usize>(((y + pad) * Wp + xx + pad) * N) << 2);
+      transposeBlock(d, planeBytes, s, imageBytes, N, C);
     }
   }
 }
 
 // The inverse: channel-major [C][H + 2·pad][W + 2·pad][N] → NHWC [N][H][W][C] (the padding dropped).
 export function unpackMaps(dst: usize, src: usize, N: i32, H: i32, W: i32, C: i32, pad: i32): void {
-  const Hp = H + 2 * pad;
   const Wp = W + 2 * pad;
-  const plane = <usize>(Hp * Wp * N);
-  let d = dst;
-  for (let n = 0; n < N; n++) {
-    for (let y = 0; y < H; y++) {
-      for (let xx = 0; xx < W; xx++) {
-        let s = src + ((<usize>((y + pad) * Wp + xx + pad) * <usize>N + <usize>n) << 2);
-        for (let c = 0; c < C; c++) {
-          store<f32>(d, load<f32>(s));
-          d += 4;
-          s += plane << 2;
+  const planeBytes = <usize>((H + 2 * pad) * Wp * N) << 2;
+  const imageBytes = <usize>(H * W * C) << 2;
+  for (let y = 0; y < H; y++) {
+    for (let xx = 0; xx < W; xx++) {
+      const s = src + (<usize>(((y + pad) * Wp + xx + pad) * N) << 2);
+      const d = dst + (<usize>((y * W + xx) * C) << 2);
+      transposeBlock(d, imageBytes, s, planeBytes, C, N);
+    }
+  }
+}
+
+// ---- conv nets' elementwise passes -----------------------------------------------------------
+
+// dL/dx of the 2×2 stride-2 max-pool (NHWC, floor: an odd last row / column is dropped): each window's
+// gradient goes to its FIRST corner in row-major order equal to the window's maximum y (PyTorch's
+// rule), zeros at the other corners, so a window whose maximum is NaN passes nothing (NaN equals
+// nothing). Every position inside the pooled windows is written; the host zeroes dx first when H or
+// W is odd (the dropped row / column). Four channels per vector: the "first equal corner" rule is
+// a chain of equality masks, each cleared of the corners before it.
+export function maxPoolGrad(dx: usize, x: usize, y: usize, dy: usize, N: i32, H: i32, W: i32, C: i32): void {
+  const Ho = H >> 1;
+  const Wo = W >> 1;
+  const C4 = C & ~3;
+  const rowBytes = <usize>(W * C) << 2;
+  const colBytes = <usize>C << 2;
+  let o: usize = 0;
+  for (let b = 0; b < N; b++) {
+    for (let i = 0; i < Ho; i++) {
+      const r0 = <usize>((b * H + 2 * i) * W * C) << 2;
+      for (let j = 0; j < Wo; j++) {
+        const p00 = r0 + <usize>(2 * j) * colBytes;
+        const p01 = p00 + colBytes;
+        const p10 = p00 + rowBytes;
+        const p11 = p10 + colBytes;
+        let c = 0;
+        for (; c < C4; c += 4) {
+          const off = <usize>c << 2;
+          const m = v128.load(y + o + off);
+          const d = v128.load(dy + o + off);
+          const e00 = f32x4.eq(v128.load(x + p00 + off), m);
+          const e01 = v128.andnot(f32x4.eq(v128.load(x + p01 + off), m), e00);
+          const t01 = v128.or(e00, e01);
+          const e10 = v128.andnot(f32x4.eq(v128.load(x + p10 + off), m), t01);
+          const e11 = v128.andnot(f32x4.eq(v128.load(x + p11 + off), m), v128.or(t01, e10));
+          v128.store(dx + p00 + off, v128.and(d, e00));
+          v128.store(dx + p01 + off, v128.and(d, e01));
+          v128.store(dx + p10 + off, v128.and(d, e10));
+          v128.store(dx + p11 + off, v128.and(d, e11));
         }
+        for (; c < C; c++) {
+          const off = <usize>c << 2;
+          const m = load<f32>(y + o + off);
+          const d = load<f32>(dy + o + off);
+          let g00: f32 = 0;
+          let g01: f32 = 0;
+          let g10: f32 = 0;
+          let g11: f32 = 0;
+          if (load<f32>(x + p00 + off) == m) g00 = d;
+          else if (load<f32>(x + p01 + off) == m) g01 = d;
+          else if (load<f32>(x + p10 + off) == m) g10 = d;
+          else if (load<f32>(x + p11 + off) == m) g11 = d;
+          store<f32>(dx + p00 + off, g00);
+          store<f32>(dx + p01 + off, g01);
+          store<f32>(dx + p10 + off, g10);
+          store<f32>(dx + p11 + off, g11);
+        }
+        o += colBytes;
       }
+    }
+  }
+}
+
+// Column statistics of x [rows][units] (row-major float32) in float64, for BatchNorm over a conv net's
+// [N·H·W, C] maps: out[u] = mean_u = Σ_r x[r, u] / rows, out[units + u] = Σ_r (x[r, u] − mean_u)² / rows
+// (biased variance). Each unit's sums run over the rows in order, in float64, two units per f64x2
+// lane pair: the same additions in the same order as the host loop they replace, so the same bits.
+export function colMoments(out: usize, x: usize, rows: i32, units: i32): void {
+  const U4 = units & ~3;
+  const rowBytes = <usize>units << 2;
+  const sum = out;
+  const sq = out + (<usize>units << 3);
+  memory.fill(out, 0, <usize>units << 4);
+  let p = x;
+  for (let r = 0; r < rows; r++, p += rowBytes) {
+    let u = 0;
+    for (; u < U4; u += 4) {
+      const v = v128.load(p + (<usize>u << 2));
+      const a = sum + (<usize>u << 3);
+      v128.store(a, f64x2.add(v128.load(a), f64x2.promote_low_f32x4(v)));
+      v128.store(a, f64x2.add(v128.load(a, 16), f64x2.promote_low_f32x4(f32x4.shuffle(v, v, 2, 3, 2, 3))), 16);
+    }
+    for (; u < units; u++) store<f64>(sum + (<usize>u << 3), load<f64>(sum + (<usize>u << 3)) + <f64>load<f32>(p + (<usize>u << 2)));
+  }
+  const n = <f64>rows;
+  for (let u = 0; u < units; u++) store<f64>(sum + (<usize>u << 3), load<f64>(sum + (<usize>u << 3)) / n);
+  p = x;
+  for (let r = 0; r < rows; r++, p += rowBytes) {
+    let u = 0;
+    for (; u < U4; u += 4) {
+      const v = v128.load(p + (<usize>u << 2));
+      const m = sum + (<usize>u << 3);
+      const a = sq + (<usize>u << 3);
+      const d0 = f64x2.sub(f64x2.promote_low_f32x4(v), v128.load(m));
+      const d1 = f64x2.sub(f64x2.promote_low_f32x4(f32x4.shuffle(v, v, 2, 3, 2, 3)), v128.load(m, 16));
+      v128.store(a, f64x2.add(v128.load(a), f64x2.mul(d0, d0)));
+      v128.store(a, f64x2.add(v128.load(a, 16), f64x2.mul(d1, d1)), 16);
+    }
+    for (; u < units; u++) {
+      const d = <f64>load<f32>(p + (<usize>u << 2)) - load<f64>(sum + (<usize>u << 3));
+      store<f64>(sq + (<usize>u << 3), load<f64>(sq + (<usize>u << 3)) + d * d);
+    }
+  }
+  for (let u = 0; u < units; u++) store<f64>(sq + (<usize>u << 3), load<f64>(sq + (<usize>u << 3)) / n);
+}
+
+// BatchNorm's backward sums over the rows, float64, in row order (as colMoments):
+// out[u] = Σ_r dy[r, u], out[units + u] = Σ_r dy[r, u]·(x[r, u] − mean[u]), mean float64 [units].
+export function colGradSums(out: usize, dy: usize, x: usize, mean: usize, rows: i32, units: i32): void {
+  const U4 = units & ~3;
+  const rowBytes = <usize>units << 2;
+  const sdy = out;
+  const sdx = out + (<usize>units << 3);
+  memory.fill(out, 0, <usize>units << 4);
+  let p = dy;
+  let q = x;
+  for (let r = 0; r < rows; r++, p += rowBytes, q += rowBytes) {
+    let u = 0;
+    for (; u < U4; u += 4) {
+      const o4 = <usize>u << 2;
+      const o8 = <usize>u << 3;
+      const g = v128.load(p + o4);
+      const v = v128.load(q + o4);
+      const g0 = f64x2.promote_low_f32x4(g);
+      const g1 = f64x2.promote_low_f32x4(f32x4.shuffle(g, g, 2, 3, 2, 3));
+      const c0 = f64x2.sub(f64x2.promote_low_f32x4(v), v128.load(mean + o8));
+      const c1 = f64x2.sub(f64x2.promote_low_f32x4(f32x4.shuffle(v, v, 2, 3, 2, 3)), v128.load(mean + o8, 16));
+      v128.store(sdy + o8, f64x2.add(v128.load(sdy + o8), g0));
+      v128.store(sdy + o8, f64x2.add(v128.load(sdy + o8, 16), g1), 16);
+      v128.store(sdx + o8, f64x2.add(v128.load(sdx + o8), f64x2.mul(g0, c0)));
+      v128.store(sdx + o8, f64x2.add(v128.load(sdx + o8, 16), f64x2.mul(g1, c1)), 16);
+    }
+    for (; u < units; u++) {
+      const o8 = <usize>u << 3;
+      const g = <f64>load<f32>(p + (<usize>u << 2));
+      store<f64>(sdy + o8, load<f64>(sdy + o8) + g);
+      store<f64>(sdx + o8, load<f64>(sdx + o8) + g * (<f64>load<f32>(q + (<usize>u << 2)) - load<f64>(mean + o8)));
     }
   }
 }

@@ -40,6 +40,7 @@ import { createOptimizer } from '../src/engine/optimizers';
 import { optimizerParams, trainStep } from '../src/engine/step';
 import { at } from '../src/shared/checked';
 import { sparseKernels } from '../src/engine/sparse';
+import { tensor4dFromScratch } from '../src/engine/heap';
 import { arg, median } from './util';
 
 interface LayerCase {
@@ -95,13 +96,13 @@ function layerPasses(c: LayerCase, active: number, rng: Rng): { sparse: () => vo
   const s = { N: c.N, H: c.H, W: c.W };
   const sparse = (): void => {
     const xs = x.dataSync() as Float32Array;
-    const y = tf.tensor4d(kernels.forward(ix, values, xs, s), [c.N, Ho, Wo, cout]);
+    const y = tensor4dFromScratch(kernels.forward(ix, values, xs, s), [c.N, Ho, Wo, cout]);
     const r = kernels.backprop(ix, values, xs, dy.dataSync() as Float32Array, s, true);
     // The gradient as the kernel-shaped tensor a net's optimizer and norms take.
     const full = new Float32Array(n);
     for (let i = 0, q = 0; i < n; i++) if (mask[i] !== 0) full[i] = r.grad[q++] ?? 0;
     const gt = tf.tensor2d(full, [k * k * cin, cout]);
-    const dx = tf.tensor4d(r.dInput ?? new Float32Array(0), [c.N, c.H, c.W, cin]);
+    const dx = tensor4dFromScratch(r.dInput ?? new Float32Array(0), [c.N, c.H, c.W, cin]);
     tf.dispose([y, gt, dx]);
   };
   const dense = (): void => {

@@ -18,3 +18,13 @@ export function tensorValues(t: tf.Tensor): Float32Array {
   }
   return t.dataSync() as Float32Array;
 }
+
+/**
+ * A 4-D float32 tensor of `values` that may be a view of memory a kernel reuses after this call (the
+ * conv kernels' scratch, SparseConvKernels): the wasm backend copies the values into its heap when
+ * the tensor is made, so the view is handed over as it is; other backends may keep the array itself
+ * as the tensor's storage (cpu does), so they are given a copy.
+ */
+export function tensor4dFromScratch(values: Float32Array, shape: [number, number, number, number]): tf.Tensor4D {
+  return tf.tensor4d(tf.getBackend() === 'wasm' ? values : values.slice(), shape);
+}

@@ -19,7 +19,7 @@
  * WebAssembly SIMD is unavailable (GRADFLOW_SPARSE_KERNELS=typescript forces it). Both compute the
  * same sums in the same order except for the grouping of the batch dimension (float32 rounding).
  */
-import { checkConvOperands, convOffsets, typescriptConvKernels, type SparseConvIndex, type SparseConvKernels } from './nn/sparse-conv';
+import { checkColumnOperands, checkConvOperands, checkPoolOperands, convOffsets, typescriptConvKernels, type SparseConvIndex, type SparseConvKernels } from './nn/sparse-conv';
 import { at } from '../shared/checked';
 import { engineWasmCandidates, instantiateEngineWasm, type WasmMemory } from './wasm-module';
 
@@ -252,9 +252,12 @@ interface WasmExports {
   gramDot(gx: number, gd: number, Bp: number): number;
   sconv(out: number, nOut: number, ptr: number, off: number, val: number, x: number, Ho: number, Wo: number, rowStep: number, colStep: number, N: number): void;
   sconvScatter(dx: number, nOut: number, ptr: number, off: number, val: number, dy: number, Ho: number, Wo: number, rowStep: number, colStep: number, N: number): void;
-  sconvGrad(g: number, nOut: number, ptr: number, off: number, perm: number, dy: number, x: number, Ho: number, Wo: number, rowStep: number, colStep: number, N: number): void;
+  sconvGrad(g: number, nOut: number, ptr: number, off: number, perm: number, dy: number, x: number, Ho: number, Wo: number, rowStep: number, colStep: number, N: number, dyPad: number): void;
   packMaps(dst: number, src: number, N: number, H: number, W: number, C: number, pad: number): void;
   unpackMaps(dst: number, src: number, N: number, H: number, W: number, C: number, pad: number): void;
+  maxPoolGrad(dx: number, x: number, y: number, dy: number, N: number, H: number, W: number, C: number): void;
+  colMoments(out: number, x: number, rows: number, units: number): void;
+  colGradSums(out: number, dy: number, x: number, mean: number, rows: number, units: number): void;
 }
 
 /** First-fit allocator over the module's memory (the module itself allocates nothing). */
@@ -319,9 +322,10 @@ function wasmKernels(ex: WasmExports): SparseKernels {
   // two activation operands, 4 the product, 5 the kernel gradient, 6 and 7 optimizer state, 8 and 9
   // the Gram operands (batch padded to a multiple of 16), 10 and 11 their Grams.
   // 12…20 the sparse convolution's: 12 packed input, 13 NHWC staging, 14 packed output / output
-  // gradient, 15 NHWC staging, 16 weights (canonical), 17 weights by output channel, 18 filter
-  // gradient, 19 weights by input channel and 20 the packed input gradient; 21 the padded output gradient.
-  const scratch = Array.from({ length: 22 }, () => ({ ptr: 0, bytes: 0 }));
+  // gradient (padded for the stride-1 input gradient), 15 NHWC staging, 16 weights (canonical), 17
+  // weights by output channel, 18 filter gradient, 19 weights by input channel and 20 the packed
+  // input gradient.
+  const scratch = Array.from({ length: 21 }, () => ({ ptr: 0, bytes: 0 }));
   const region = (slot: number, bytes: number): number => {
     const s = at(scratch, slot);
     if (s.bytes < bytes) {
@@ -548,6 +552,10 @@ function wasmConv(
     return p;
   };
   const copyOut = (p: number, n: number): Float32Array => new Float32Array(ex.memory.buffer, p, n).slice();
+  // The output and the input gradient are returned as views of the module's memory (the contract of
+  // SparseConvKernels: valid until the next call of a conv kernel), not copies: the caller makes a
+  // tensor of them at once, which copies them into the backend's memory anyway.
+  const view = (p: number, n: number): Float32Array => new Float32Array(ex.memory.buffer, p, n);
   /** x NHWC → packed [C][H + 2·pad][W + 2·pad][N] in `slot` (staged through slot 13). */
   const pack = (slot: number, a: Float32Array, N: number, H: number, W: number, C: number, pad: number): number => {
     const stage = region(13, a.byteLength);
@@ -571,7 +579,7 @@ function wasmConv(
       ex.sconv(py, g.cout, ptr[0] ?? 0, ptr[4] ?? 0, pc, px, Ho, Wo, g.stride * o.Wp, g.stride, s.N);
       const out = region(15, n * 4);
       ex.unpackMaps(out, py, s.N, Ho, Wo, g.cout, 0);
-      return copyOut(out, n);
+      return view(out, n);
     },
     backprop(ix, values, x, dy, s, withInput) {
       const g = ix.geometry;
@@ -580,20 +588,22 @@ function wasmConv(
       const { ptr, o } = bind(ix, s.H, s.W);
       const pv = operand(values, at, 16);
       const px = pack(12, x, s.N, s.H, s.W, g.cin, g.pad);
-      const pdy = pack(14, dy, s.N, Ho, Wo, g.cout, 0);
+      // The output gradient is packed once: padded by q = k − 1 − p when the stride-1 input gradient
+      // (a gather over the padded dy) will read it, and sconvGrad reads the interior of that copy.
+      const dyPad = withInput && g.stride === 1 ? o.q : 0;
+      const pdy = pack(14, dy, s.N, Ho, Wo, g.cout, dyPad);
       const pg = region(18, ix.k * 4);
-      ex.sconvGrad(pg, g.cout, ptr[0] ?? 0, ptr[4] ?? 0, ptr[1] ?? 0, pdy, px, Ho, Wo, g.stride * o.Wp, g.stride, s.N);
+      ex.sconvGrad(pg, g.cout, ptr[0] ?? 0, ptr[4] ?? 0, ptr[1] ?? 0, pdy, px, Ho, Wo, g.stride * o.Wp, g.stride, s.N, dyPad);
       const grad = copyOut(pg, ix.k);
       if (!withInput) return { grad };
       const n = x.length;
       let pm: number;
       if (g.stride === 1) {
-        // Gather: sconv by input channel over the output gradient padded by q = k − 1 − p.
+        // Gather: sconv by input channel over the output gradient padded by q.
         const pi = region(19, ix.k * 4);
         ex.gather(pi, pv, ptr[3] ?? 0, ix.k);
-        const pdq = o.q > 0 ? pack(21, dy, s.N, Ho, Wo, g.cout, o.q) : pdy;
         pm = region(20, n * 4);
-        ex.sconv(pm, g.cin, ptr[2] ?? 0, ptr[5] ?? 0, pi, pdq, s.H, s.W, o.Wq, 1, s.N);
+        ex.sconv(pm, g.cin, ptr[2] ?? 0, ptr[5] ?? 0, pi, pdy, s.H, s.W, o.Wq, 1, s.N);
       } else {
         // Scatter: the transpose of the forward pass into the zero-padded input gradient.
         const pc = region(17, ix.k * 4);
@@ -604,7 +614,46 @@ function wasmConv(
       // Allocated last: pack() stages through slot 13 too.
       const pdx = region(13, n * 4);
       ex.unpackMaps(pdx, pm, s.N, s.H, s.W, g.cin, g.stride === 1 ? 0 : g.pad);
-      return { grad, dInput: copyOut(pdx, n) };
+      return { grad, dInput: view(pdx, n) };
+    },
+    maxPoolBackward(x, y, dy, s) {
+      checkPoolOperands(x, y, dy, s);
+      // Slots 12 (x), 14 (y), 20 (dy) and 15 (dx): the conv kernels' scratch, free between calls.
+      const px = region(12, x.byteLength);
+      put(px, x);
+      const py = region(14, y.byteLength);
+      put(py, y);
+      const pd = region(20, dy.byteLength);
+      put(pd, dy);
+      const n = x.length;
+      // Every position inside the pooled windows is written; a dropped odd row / column stays zero.
+      const pdx = s.H % 2 === 1 || s.W % 2 === 1 ? zeros(15, n) : region(15, n * 4);
+      ex.maxPoolGrad(pdx, px, py, pd, s.N, s.H, s.W, s.C);
+      return view(pdx, n);
+    },
+    columnMoments(x, rows, units) {
+      checkColumnOperands(rows, units, x);
+      // Slots 12 (x) and 18 (the 2·units float64 results).
+      const px = region(12, x.byteLength);
+      put(px, x);
+      const po = region(18, units * 16);
+      ex.colMoments(po, px, rows, units);
+      const out = new Float64Array(ex.memory.buffer, po, 2 * units);
+      return { mean: out.slice(0, units), variance: out.slice(units) };
+    },
+    columnGradSums(dy, x, mean, rows, units) {
+      checkColumnOperands(rows, units, dy, x, mean);
+      // Slots 12 (x), 14 (dy), 17 (mean) and 18 (results).
+      const px = region(12, x.byteLength);
+      put(px, x);
+      const pd = region(14, dy.byteLength);
+      put(pd, dy);
+      const pm = region(17, units * 8);
+      new Float64Array(ex.memory.buffer, pm, units).set(mean);
+      const po = region(18, units * 16);
+      ex.colGradSums(po, pd, px, pm, rows, units);
+      const out = new Float64Array(ex.memory.buffer, po, 2 * units);
+      return { sumDy: out.slice(0, units), sumDyXc: out.slice(units) };
     },
   };
 }

@@ -11,6 +11,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '../../src/shared/rng';
 import { conv2dFilterGrad, conv2dForward, conv2dInputGrad, convOutSize, filterGradPath, hasNativeFilterGrad, inputGradPath, type ConvGeometry } from '../../src/engine/nn/conv';
 import { globalAvgPoolBackward, maxPool2x2, maxPool2x2Backward } from '../../src/engine/nn/pool';
+import { typescriptConvKernels } from '../../src/engine/nn/sparse-conv';
+import { sparseKernels } from '../../src/engine/sparse';
 import { assertClose, testBackend } from './helpers';
 
 /** Padded input value x[n, i, j, c] (0 outside), NHWC flat. */
@@ -148,6 +150,89 @@ describe(`conv2d passes against float64 by hand (${process.env.GRADFLOW_TEST_BAC
     });
     assertClose(got.y, y, 'max-pool forward', 0, 0);
     assertClose(got.dx, expected, 'max-pool backward', 0, 0);
+  });
+
+  it('2×2 max-pool backward kernels (wasm SIMD and TypeScript): vectors and tails, ties, odd maps, a NaN window (by hand)', () => {
+    // Batch 3, 7×6 (odd rows: the last is dropped), 6 channels (one vector of four and a tail of two);
+    // values from a small set, so ties are frequent; one window of y is NaN and passes nothing.
+    const [n, h, w, c] = [3, 7, 6, 6];
+    const [ho, wo] = [3, 3];
+    const rng = createRng('pool kernels');
+    const x = Float32Array.from({ length: n * h * w * c }, () => rng.int(4) - 2);
+    const y = new Float32Array(n * ho * wo * c);
+    const dy = Float32Array.from({ length: y.length }, (_v, i) => 1 + i / 8);
+    const expected = new Float64Array(x.length);
+    const nanAt = ((1 * ho + 2) * wo + 1) * c + 4;
+    for (let b = 0; b < n; b++)
+      for (let i = 0; i < ho; i++)
+        for (let j = 0; j < wo; j++)
+          for (let ch = 0; ch < c; ch++) {
+            const o = ((b * ho + i) * wo + j) * c + ch;
+            const idx = [0, 1, 2, 3].map((q) => ((b * h + 2 * i + (q >> 1)) * w + 2 * j + (q & 1)) * c + ch);
+            const vals = idx.map((k) => x[k]!);
+            const best = Math.max(...vals);
+            if (o === nanAt) {
+              y[o] = NaN;
+              continue;
+            }
+            y[o] = best;
+            expected[idx[vals.indexOf(best)]!]! += dy[o]!;
+          }
+    const s = { N: n, H: h, W: w, C: c };
+    for (const [impl, k] of [
+      [sparseKernels().kernels.impl, sparseKernels().kernels.conv],
+      ['typescript', typescriptConvKernels],
+    ] as const) {
+      // The dropped last row is zero even when the kernel's memory held other values before.
+      k.maxPoolBackward(Float32Array.from(x, () => 5), Float32Array.from(y, () => 5), Float32Array.from(dy, () => 9), s);
+      assertClose(Float32Array.from(k.maxPoolBackward(x, y, dy, s)), expected, `max-pool backward (${impl})`, 0, 0);
+    }
+    assert.throws(() => typescriptConvKernels.maxPoolBackward(x, y.subarray(1), dy, s), /max-pool backward: x of 756, y of 161/);
+  });
+
+  it('BatchNorm column sums (wasm SIMD and TypeScript) equal float64 sums by hand, bit for bit', () => {
+    const rng = createRng('bn columns');
+    for (const [rows, units] of [
+      [37, 6],
+      [200, 32],
+      [5, 3],
+    ] as const) {
+      const x = Float32Array.from({ length: rows * units }, () => rng.normal() * 3 + 1);
+      const dy = Float32Array.from({ length: rows * units }, () => rng.normal());
+      const mean = new Float64Array(units);
+      const variance = new Float64Array(units);
+      const sumDy = new Float64Array(units);
+      const sumDyXc = new Float64Array(units);
+      for (let u = 0; u < units; u++) {
+        let a = 0;
+        for (let r = 0; r < rows; r++) a += x[r * units + u]!;
+        mean[u] = a / rows;
+        let b = 0;
+        let c = 0;
+        let e = 0;
+        for (let r = 0; r < rows; r++) {
+          const d = x[r * units + u]! - mean[u]!;
+          b += d * d;
+          c += dy[r * units + u]!;
+          e += dy[r * units + u]! * d;
+        }
+        variance[u] = b / rows;
+        sumDy[u] = c;
+        sumDyXc[u] = e;
+      }
+      for (const [impl, k] of [
+        [sparseKernels().kernels.impl, sparseKernels().kernels.conv],
+        ['typescript', typescriptConvKernels],
+      ] as const) {
+        const m = k.columnMoments(x, rows, units);
+        assert.deepEqual(m.mean, mean, `${impl} mean ${rows}×${units}`);
+        assert.deepEqual(m.variance, variance, `${impl} variance ${rows}×${units}`);
+        const g = k.columnGradSums(dy, x, mean, rows, units);
+        assert.deepEqual(g.sumDy, sumDy, `${impl} Σdy ${rows}×${units}`);
+        assert.deepEqual(g.sumDyXc, sumDyXc, `${impl} Σdy·(x − mean) ${rows}×${units}`);
+      }
+    }
+    assert.throws(() => typescriptConvKernels.columnMoments(new Float32Array(10), 3, 4), /column sums: an operand of 10 entries for 3 rows of 4 units/);
   });
 
   it('global average pool backward spreads dy/(h·w)', () => {

@@ -27,7 +27,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '../../src/data/types';
 import type { NetInfo, StepMetrics } from '../../src/shared/protocol';
 import { blueprint, layerShape, type ConvNetSpec } from '../../src/engine/nn/arch';
-import { SPARSE_CONV_AUTO_MAX_DENSITY, convKernelPaths, scsdcConvPair } from '../../src/engine/nn/build';
+import { SPARSE_CONV_AUTO_MAX_DENSITY, SPARSE_CONV_AUTO_MAX_DENSITY_STRIDED, convKernelPaths, scsdcConvPair } from '../../src/engine/nn/build';
 import { ConvNet } from '../../src/engine/nn/convnet';
 import { typescriptConvKernels } from '../../src/engine/nn/sparse-conv';
 import { sparseKernels } from '../../src/engine/sparse';
@@ -78,20 +78,29 @@ describe('sparse convolution in the conv net step (wasm)', () => {
     const expectOn = p.map((q, l) => (q.mask && at(kinds, l) === 'conv' ? 'sparse' : 'dense'));
     assert.ok(expectOn.includes('sparse') && expectOn.includes('dense'), 'the case has both kinds of layers');
     assert.deepEqual(convKernelPaths(p, layers, 'on', 'cpu'), expectOn);
-    // auto on wasm: only masked conv layers of density ≤ SPARSE_CONV_AUTO_MAX_DENSITY (0.2). This
-    // pair at ρ = 0.5: the stem conv at 0.5 stays dense, conv-to-conv layers at 0.25 too; at ρ = 0.4
-    // the conv-to-conv layers (0.16) take the kernel, the first conv (0.4) does not.
-    assert.equal(SPARSE_CONV_AUTO_MAX_DENSITY, 0.2);
-    assert.deepEqual(convKernelPaths(p, layers, 'auto', 'wasm'), p.map(() => 'dense'));
+    // auto on wasm: only masked conv layers of density ≤ SPARSE_CONV_AUTO_MAX_DENSITY (0.25) at
+    // stride 1, ≤ SPARSE_CONV_AUTO_MAX_DENSITY_STRIDED (0.1) at stride 2. Channels 4-8-8 rounded: at
+    // ρ = 0.65 (twin 3-5-5) the stem conv at 0.75 and the others at 0.47 and 0.39 stay dense; at
+    // ρ = 0.4 (twin 2-3-3) the conv-to-conv layers (0.19, 0.14) take the kernel, the stem (0.5) does
+    // not, and the same layers at stride 2 do not.
+    assert.equal(SPARSE_CONV_AUTO_MAX_DENSITY, 0.25);
+    assert.equal(SPARSE_CONV_AUTO_MAX_DENSITY_STRIDED, 0.1);
+    const p65 = plans(0.65);
+    assert.deepEqual(convKernelPaths(p65, layers, 'auto', 'wasm'), p65.map(() => 'dense'));
     const p4 = plans(0.4);
     const densities = p4.map((q) => q.active / (q.shape.fanIn * q.shape.fanOut));
     const auto4 = convKernelPaths(p4, layers, 'auto', 'wasm');
     assert.deepEqual(
       auto4,
-      p4.map((q, l) => (q.mask && at(kinds, l) === 'conv' && at(densities, l) <= 0.2 ? 'sparse' : 'dense')),
+      p4.map((q, l) => (q.mask && at(kinds, l) === 'conv' && at(densities, l) <= 0.25 ? 'sparse' : 'dense')),
     );
     assert.equal(at(auto4, 0), 'dense', `the first conv at density ${at(densities, 0)}`);
-    assert.ok(auto4.includes('sparse'), `a conv-to-conv layer below 0.2: densities ${densities.map((d) => d.toFixed(3)).join(', ')}`);
+    assert.ok(auto4.includes('sparse'), `a conv-to-conv layer below 0.25: densities ${densities.map((d) => d.toFixed(3)).join(', ')}`);
+    const strided = layers.map((d) => ({ ...d, stride: 2 }));
+    assert.deepEqual(
+      convKernelPaths(p4, strided, 'auto', 'wasm'),
+      p4.map((q, l) => (q.mask && at(kinds, l) === 'conv' && at(densities, l) <= 0.1 ? 'sparse' : 'dense')),
+    );
     assert.deepEqual(convKernelPaths(p, layers, 'auto', 'cpu'), p.map(() => 'dense'));
     assert.deepEqual(convKernelPaths(p, layers, 'auto', 'tensorflow'), p.map(() => 'dense'));
     assert.deepEqual(convKernelPaths(p, layers, 'off', 'wasm'), p.map(() => 'dense'));

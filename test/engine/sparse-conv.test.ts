@@ -163,8 +163,10 @@ for (const impl of ['wasm', 'typescript'] as const) {
         assert.equal(ix.k, values.length);
         const ref = reference(x, Float64Array.from(wMasked), dy, c);
         const s = { N, H, W };
-        const y = kernels().forward(ix, values, x, s);
-        const bp = kernels().backprop(ix, values, x, dy, s, true);
+        // Copied at once: the wasm kernels return views of their memory, valid until their next call.
+        const y = Float32Array.from(kernels().forward(ix, values, x, s));
+        const bpView = kernels().backprop(ix, values, x, dy, s, true);
+        const bp = { grad: bpView.grad, dInput: bpView.dInput ? Float32Array.from(bpView.dInput) : undefined };
         const gOnly = kernels().backprop(ix, values, x, dy, s, false);
         close(y, ref.y, `${c.name} forward`);
         close(bp.dInput ?? [], ref.dx, `${c.name} input gradient`);

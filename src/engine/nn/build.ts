@@ -96,29 +96,34 @@ export function buildConvNet(o: BuildConvNetOptions): ConvNet {
 }
 
 /**
- * `engine.sparse_kernels: auto` for conv layers: the crossover density below which the direct sparse
- * convolution beats the masked-dense conv on the wasm backend (bench/sparse-conv.bench.ts;
- * src/engine/README.md "Sparse convolution"). It was above 1 while the masked-dense backward pass
- * ran the wasm backend's plain-loop kernels; with the filter gradient and strided input gradient
- * as forward convolutions (nn/conv.ts) it measured 0.39–0.47 on the simple CNN's block-3 shape
- * (7×7×64 → 64) and 0.21 on a WRN-like stride-2 layer (16×16×64 → 128), and on the simple CNN's
- * SC-SDC pair at ρ = 0.25 the sparse kernel lost on block 1 (density 0.25, one input channel:
- * 176 against 64 ms CPU), tied on block 2 (0.063) and won on blocks 3–5 (4–5×): 0.2 takes every
- * layer where it won or tied and none where it lost.
+ * `engine.sparse_kernels: auto` for conv layers: the densities below which the direct sparse
+ * convolution is taken on the wasm backend, for stride-1 layers and for strided ones
+ * (bench/sparse-conv.bench.ts `--part crossover`; src/engine/README.md "Sparse convolution"). The
+ * crossover was above 1 while the masked-dense backward pass ran the wasm backend's plain-loop
+ * kernels; 0.39–0.47 (simple CNN block-3 shape, 7×7×64 → 64) and 0.21 (WRN-like stride-2 layer,
+ * 16×16×64 → 128) once its gradients were forward convolutions (one rule, 0.2); 0.87 and 0.68 once
+ * the sparse kernels' packing became a blocked SIMD transpose; and, with the masked-dense path's
+ * own WebAssembly conv kernels (Winograd for 3×3 stride 1, im2col products: nn/conv.ts), 0.27–0.32
+ * and 0.12–0.15 (2026-12-07 07:58 UTC, 5 alternated samples, load 5.5 from other jobs). The
+ * simple CNN's block 1 (density 0.25, one input channel) stays far on the kernel's side: 12.0
+ * against 52.3 ms CPU per pass. So 0.25 at stride 1 and 0.1 for a strided layer.
  */
-export const SPARSE_CONV_AUTO_MAX_DENSITY = 0.2;
+export const SPARSE_CONV_AUTO_MAX_DENSITY = 0.25;
+export const SPARSE_CONV_AUTO_MAX_DENSITY_STRIDED = 0.1;
 
 /**
  * Path of each weight layer of a conv net: 'sparse' (the direct sparse convolution) only for masked
  * conv layers; linear layers and unmasked layers (the dense twin) stay 'dense'. `on`: every masked
  * conv layer, on any backend (the kernel is our own WebAssembly module, independent of TF.js's
- * backend); `auto`: masked conv layers of density ≤ SPARSE_CONV_AUTO_MAX_DENSITY on the wasm
- * backend only (the crossover is measured there; cpu and tensorflow keep masked-dense); `off`: none.
+ * backend); `auto`: masked conv layers of density ≤ SPARSE_CONV_AUTO_MAX_DENSITY (stride 1) or
+ * SPARSE_CONV_AUTO_MAX_DENSITY_STRIDED (stride > 1) on the wasm backend only (the crossover is
+ * measured there; cpu and tensorflow keep masked-dense); `off`: none.
  */
-export function convKernelPaths(plans: readonly LayerMaskPlan[], layers: readonly { kind: 'conv' | 'dense' }[], mode: SparseKernelMode, backend: string): KernelPath[] {
+export function convKernelPaths(plans: readonly LayerMaskPlan[], layers: readonly { kind: 'conv' | 'dense'; stride: number }[], mode: SparseKernelMode, backend: string): KernelPath[] {
   return plans.map((p, l) => {
     if (!p.mask || mode === 'off' || at(layers, l).kind !== 'conv') return 'dense';
     if (mode === 'on') return 'sparse';
-    return backend === 'wasm' && p.active / (p.shape.fanIn * p.shape.fanOut) <= SPARSE_CONV_AUTO_MAX_DENSITY ? 'sparse' : 'dense';
+    const max = at(layers, l).stride > 1 ? SPARSE_CONV_AUTO_MAX_DENSITY_STRIDED : SPARSE_CONV_AUTO_MAX_DENSITY;
+    return backend === 'wasm' && p.active / (p.shape.fanIn * p.shape.fanOut) <= max ? 'sparse' : 'dense';
   });
 }

@@ -51,7 +51,7 @@ import { globalAvgPool, globalAvgPoolBackward, maxPool2x2, maxPool2x2Backward } 
 import { at } from '../../shared/checked';
 import { buildConvIndex, type SparseConvIndex, type SparseConvKernels } from './sparse-conv';
 import { sparseKernels } from '../sparse';
-import { tensorValues } from '../heap';
+import { tensor4dFromScratch, tensorValues } from '../heap';
 
 export interface ConvNetOptions {
   role: NetRole;
@@ -466,7 +466,7 @@ export class ConvNet implements TrainableNet {
           values = this.activeValues(n.layer, sc);
           const [N, H, W] = x4.shape;
           const out = this.convKernels.forward(sc.index, values, tensorValues(x4), { N, H, W });
-          y = tf.tensor4d(out, [N, convOutSize(H, d), convOutSize(W, d), d.cout]);
+          y = tensor4dFromScratch(out, [N, convOutSize(H, d), convOutSize(W, d), d.cout]);
         } else y = conv2dForward(x4, this.filter(n.layer), d, this.forwardMode);
         const b = this.biases[n.layer];
         if (b) y = tf.add(y, b);
@@ -588,7 +588,7 @@ export class ConvNet implements TrainableNet {
           }
           if (!needDx) return undefined;
           if (!r.dInput) throw new Error('internal: sparse convolution returned no input gradient');
-          return tf.tensor4d(r.dInput, c.x.shape);
+          return tensor4dFromScratch(r.dInput, c.x.shape);
         }
         sink.kernels[n.layer] = tf.reshape(conv2dFilterGrad(c.x, dy4, d, d.cout, this.filterGrad), [fanIn, d.cout]);
         return needDx ? conv2dInputGrad(dy4, this.filter(n.layer), c.x.shape, d, this.inputGrad) : undefined;

@@ -9,7 +9,8 @@
  * row-major order (PyTorch's rule), the same on every backend, computed on the host (see below).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { tensorValues } from '../heap';
+import { tensor4dFromScratch, tensorValues } from '../heap';
+import { sparseKernels } from '../sparse';
 
 export function maxPool2x2(x: tf.Tensor4D): tf.Tensor4D {
   return tf.maxPool(x, 2, 2, 'valid');
@@ -19,44 +20,20 @@ export function maxPool2x2(x: tf.Tensor4D): tf.Tensor4D {
  * dL/dx of y = maxPool2x2(x): each window's gradient to the first corner (row-major) equal to the
  * window's maximum y, zeros elsewhere (and on a dropped odd last row / column). Call inside a tidy.
  *
- * One pass over the host copies of x, y and dy: as TF.js ops this was four strided slices of x,
- * their comparisons and a 6-D transpose back to [n, h, w, c], which on the wasm backend cost 60 %
- * of the simple CNN's whole training step (profiled: 1.1 of 1.9 s per step of the ρ = 0.25
- * sparse net at batch 128); this loop reads each input once. The rule is the op version's exactly:
- * a corner takes the gradient when it equals y and no earlier corner did, so a window whose
- * maximum is NaN passes nothing.
+ * One pass over x, y and dy by the conv nets' host kernels (SparseConvKernels.maxPoolBackward:
+ * WebAssembly SIMD, four channels per vector, or the same loop in TypeScript where the module
+ * cannot load). As TF.js ops this was four strided slices of x, their comparisons and a 6-D
+ * transpose back to [n, h, w, c], which on the wasm backend cost 60 % of the simple CNN's whole
+ * training step (profiled: 1.1 of 1.9 s per step of the ρ = 0.25 sparse net at batch 128); the
+ * TypeScript loop then took 28–45 ms of that net's step, the SIMD kernel with its copies in and
+ * out about 5 ms. The rule is the op version's exactly: a corner takes the gradient when it equals
+ * y and no earlier corner did, so a window whose maximum is NaN passes nothing.
  */
 export function maxPool2x2Backward(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
-  const [n, h, w, c] = x.shape;
-  const [, ho, wo] = y.shape;
-  // Views into the backend's heap where it has one: no TF.js operation runs until the loop ends.
-  const dx = new Float32Array(n * h * w * c);
-  const xv = tensorValues(x);
-  const yv = tensorValues(y);
-  const g = tensorValues(dy);
-  const row = w * c;
-  let o = 0;
-  for (let b = 0; b < n; b++) {
-    for (let i = 0; i < ho; i++) {
-      const r0 = (b * h + 2 * i) * row;
-      const r1 = r0 + row;
-      for (let j = 0; j < wo; j++) {
-        const p00 = r0 + 2 * j * c;
-        const p01 = p00 + c;
-        const p10 = r1 + 2 * j * c;
-        const p11 = p10 + c;
-        for (let ch = 0; ch < c; ch++, o++) {
-          const m = yv[o]!;
-          const d = g[o]!;
-          if (xv[p00 + ch] === m) dx[p00 + ch] = d;
-          else if (xv[p01 + ch] === m) dx[p01 + ch] = d;
-          else if (xv[p10 + ch] === m) dx[p10 + ch] = d;
-          else if (xv[p11 + ch] === m) dx[p11 + ch] = d;
-        }
-      }
-    }
-  }
-  return tf.tensor4d(dx, [n, h, w, c]);
+  const [N, H, W, C] = x.shape;
+  // Views into the backend's heap where it has one: no TF.js operation runs until the kernel returns.
+  const dx = sparseKernels().kernels.conv.maxPoolBackward(tensorValues(x), tensorValues(y), tensorValues(dy), { N, H, W, C });
+  return tensor4dFromScratch(dx, [N, H, W, C]);
 }
 
 /** Mean over H and W: [n, h, w, c] → [n, c]. */

@@ -156,13 +156,50 @@ export function convOffsets(ix: SparseConvIndex, H: number, W: number): { fwd: I
 
 /**
  * The sparse convolution kernels. Activations are NHWC float32 arrays (as TF.js tensors hold them);
- * weights and the filter gradient are the active entries in canonical order.
+ * weights and the filter gradient are the active entries in canonical order. The output of
+ * `forward` and the `dInput` of `backprop` may be views of the kernels' own memory (the WebAssembly
+ * module's, not copied out): valid until the next call of either kernel, so read them, or make a
+ * tensor of them, at once. `grad` is always the caller's own array.
  */
 export interface SparseConvKernels {
   /** y [N, Ho, Wo, cOut] = conv(x [N, H, W, cIn], the active weights). */
   forward(ix: SparseConvIndex, values: Float32Array, x: Float32Array, s: ConvMapShape): Float32Array;
   /** The filter gradient at the active entries (canonical order) and, when `withInput`, dL/dx [N, H, W, cIn]. */
   backprop(ix: SparseConvIndex, values: Float32Array, x: Float32Array, dy: Float32Array, s: ConvMapShape, withInput: boolean): { grad: Float32Array; dInput?: Float32Array };
+  /**
+   * dL/dx [N, H, W, C] of the 2×2 stride-2 max-pool y = maxPool(x) (nn/pool.ts, NHWC, floor): each
+   * window's gradient dy to its FIRST corner in row-major order equal to y, zeros elsewhere (and on
+   * a dropped odd last row / column). Not a sparse kernel, but the conv nets' other host pass over
+   * whole activation maps, so it lives beside them (same memory, same fallback). A view, as `forward`.
+   */
+  maxPoolBackward(x: Float32Array, y: Float32Array, dy: Float32Array, s: PoolMapShape): Float32Array;
+  /**
+   * BatchNorm's batch statistics over a conv net's [rows = N·H·W, units = C] map (layers.ts): per
+   * unit the mean and the biased variance Σ(x − mean)²/rows, in float64, each sum over the rows in
+   * order (so every implementation gives the same bits).
+   */
+  columnMoments(x: Float32Array, rows: number, units: number): { mean: Float64Array; variance: Float64Array };
+  /** BatchNorm's backward sums, float64, rows in order: Σ_r dy[r, u] and Σ_r dy[r, u]·(x[r, u] − mean[u]). */
+  columnGradSums(dy: Float32Array, x: Float32Array, mean: Float64Array, rows: number, units: number): { sumDy: Float64Array; sumDyXc: Float64Array };
+}
+
+export function checkColumnOperands(rows: number, units: number, ...a: { length: number }[]): void {
+  for (const v of a) if (v.length !== rows * units && v.length !== units) throw new Error(`column sums: an operand of ${v.length} entries for ${rows} rows of ${units} units`);
+}
+
+/** Input map of a pooling call: batch, height, width, channels. */
+export interface PoolMapShape {
+  N: number;
+  H: number;
+  W: number;
+  C: number;
+}
+
+export function checkPoolOperands(x: Float32Array, y: Float32Array, dy: Float32Array, s: PoolMapShape): void {
+  const out = s.N * Math.floor(s.H / 2) * Math.floor(s.W / 2) * s.C;
+  if (x.length !== s.N * s.H * s.W * s.C || y.length !== out || dy.length !== out) {
+    throw new Error(`max-pool backward: x of ${x.length}, y of ${y.length}, dy of ${dy.length} entries for a ${s.N}×${s.H}×${s.W}×${s.C} input`);
+  }
 }
 
 export function checkConvOperands(ix: SparseConvIndex, values: Float32Array, x: Float32Array, s: ConvMapShape, dy?: Float32Array): { Ho: number; Wo: number } {
@@ -238,5 +275,63 @@ export const typescriptConvKernels: SparseConvKernels = {
       }
     }
     return dx ? { grad, dInput: dx } : { grad };
+  },
+  maxPoolBackward(xv, yv, g, s) {
+    checkPoolOperands(xv, yv, g, s);
+    const { N: n, H: h, W: w, C: c } = s;
+    const ho = Math.floor(h / 2);
+    const wo = Math.floor(w / 2);
+    const dx = new Float32Array(n * h * w * c);
+    const row = w * c;
+    let o = 0;
+    for (let b = 0; b < n; b++) {
+      for (let i = 0; i < ho; i++) {
+        const r0 = (b * h + 2 * i) * row;
+        const r1 = r0 + row;
+        for (let j = 0; j < wo; j++) {
+          const p00 = r0 + 2 * j * c;
+          const p01 = p00 + c;
+          const p10 = r1 + 2 * j * c;
+          const p11 = p10 + c;
+          for (let ch = 0; ch < c; ch++, o++) {
+            const m = yv[o]!;
+            const d = g[o]!;
+            if (xv[p00 + ch] === m) dx[p00 + ch] = d;
+            else if (xv[p01 + ch] === m) dx[p01 + ch] = d;
+            else if (xv[p10 + ch] === m) dx[p10 + ch] = d;
+            else if (xv[p11 + ch] === m) dx[p11 + ch] = d;
+          }
+        }
+      }
+    }
+    return dx;
+  },
+  columnMoments(v, rows, units) {
+    checkColumnOperands(rows, units, v);
+    const m = new Float64Array(units);
+    const q = new Float64Array(units);
+    for (let r = 0, o = 0; r < rows; r++) for (let u = 0; u < units; u++, o++) m[u]! += v[o]!;
+    for (let u = 0; u < units; u++) m[u]! /= rows;
+    for (let r = 0, o = 0; r < rows; r++) {
+      for (let u = 0; u < units; u++, o++) {
+        const d = v[o]! - m[u]!;
+        q[u]! += d * d;
+      }
+    }
+    for (let u = 0; u < units; u++) q[u]! /= rows;
+    return { mean: m, variance: q };
+  },
+  columnGradSums(g, x, mean, rows, units) {
+    checkColumnOperands(rows, units, g, x, mean);
+    const sdy = new Float64Array(units);
+    const sdyx = new Float64Array(units);
+    for (let r = 0, o = 0; r < rows; r++) {
+      for (let u = 0; u < units; u++, o++) {
+        const d = g[o]!;
+        sdy[u]! += d;
+        sdyx[u]! += d * (x[o]! - mean[u]!);
+      }
+    }
+    return { sumDy: sdy, sumDyXc: sdyx };
   },
 };
