@@ -16,7 +16,7 @@
  * by the next call. Works on every TF.js backend (conv.ts routes only the wasm backend here).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { tensorValues } from '../heap';
+import { tensor4dFromScratch, tensorValues } from '../heap';
 import { engineWasmCandidates, instantiateEngineWasm, type WasmMemory } from '../wasm-module';
 
 export const CONV_WASM_FILE = 'gradflow-conv.wasm';
@@ -108,16 +108,11 @@ function padInto(dst: Float32Array, src: Float32Array, t: Tiles, c: number, Hp: 
 function cropped(padded: Float32Array, t: Tiles, c: number): tf.Tensor4D {
   const Ho = 2 * t.th;
   const Wo = 2 * t.tw;
-  let values: Float32Array;
-  if (Ho === t.h && Wo === t.w) {
-    // The wasm backend copies the values into its heap at once; the cpu backend keeps the array.
-    values = tf.getBackend() === 'wasm' ? padded : padded.slice();
-  } else {
-    values = new Float32Array(t.n * t.h * t.w * c);
-    const row = t.w * c;
-    for (let i = 0; i < t.n; i++)
-      for (let y = 0; y < t.h; y++) values.set(padded.subarray(((i * Ho + y) * Wo) * c, ((i * Ho + y) * Wo) * c + row), (i * t.h + y) * row);
-  }
+  if (Ho === t.h && Wo === t.w) return tensor4dFromScratch(padded, [t.n, t.h, t.w, c]);
+  const values = new Float32Array(t.n * t.h * t.w * c);
+  const row = t.w * c;
+  for (let i = 0; i < t.n; i++)
+    for (let y = 0; y < t.h; y++) values.set(padded.subarray(((i * Ho + y) * Wo) * c, ((i * Ho + y) * Wo) * c + row), (i * t.h + y) * row);
   return tf.tensor4d(values, [t.n, t.h, t.w, c]);
 }
 
@@ -211,11 +206,6 @@ function checkGemm(cIn: number, cOut: number): void {
   if (!gemmShapeFits(cIn, cOut)) throw new Error(`im2col convolution: ${cIn} input channels, not a multiple of 4`);
 }
 
-/** A tensor of `values` (a view into the module's memory) of `shape`. */
-function tensorOf(values: Float32Array, shape: [number, number, number, number]): tf.Tensor4D {
-  return tf.tensor4d(tf.getBackend() === 'wasm' ? values : values.slice(), shape);
-}
-
 /** y = conv(x, w) as one product of the im2col matrix [T, k²·cIn] with the kernel [k²·cIn, cOut]. */
 export function gemmForward(x: tf.Tensor4D, w: tf.Tensor4D, g: GemmGeometry): tf.Tensor4D {
   const ex = kernels();
@@ -235,7 +225,7 @@ export function gemmForward(x: tf.Tensor4D, w: tf.Tensor4D, g: GemmGeometry): tf
   ex.im2col(r.cols ?? 0, r.X ?? 0, n, h, wd, cIn, g.k, g.stride, g.pad, ho, wo, Tp);
   ex.products(r.Y ?? 0, r.cols ?? 0, r.B ?? 0, Tp, K, Np, 1, 0);
   if (Np !== cOut) ex.cropColumns(r.Yc ?? 0, r.Y ?? 0, T, cOut, Np);
-  return tensorOf(view(ex, Np === cOut ? r.Y : r.Yc, T * cOut), [n, ho, wo, cOut]);
+  return tensor4dFromScratch(view(ex, Np === cOut ? r.Y : r.Yc, T * cOut), [n, ho, wo, cOut]);
 }
 
 /** dL/dx: the product dy · wᵀ [T, k²·cIn], summed back over the taps (col2im). */
@@ -257,7 +247,7 @@ export function gemmInputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, inShape: [number,
   ex.packPanels(r.B ?? 0, r.W ?? 0, cOut, N2, 1);
   ex.products(r.dcols ?? 0, r.D ?? 0, r.B ?? 0, Tp, cOut, Np, 1, 0);
   ex.col2im(r.dx ?? 0, r.dcols ?? 0, n, h, wd, cIn, g.k, g.stride, g.pad, ho, wo, Np);
-  return tensorOf(view(ex, r.dx, n * h * wd * cIn), [n, h, wd, cIn]);
+  return tensor4dFromScratch(view(ex, r.dx, n * h * wd * cIn), [n, h, wd, cIn]);
 }
 
 /** dL/dw [k, k, cIn, cOut] = colsᵀ · dy. */
