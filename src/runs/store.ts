@@ -821,11 +821,18 @@ function checkSummary(raw: unknown): string[] {
  * `corrupt` (with the reason) when its files cannot be trusted. Never throws.
  */
 export function readRun(runDir: string): RunRecord | undefined {
+  return readRunFolder(runDir, true);
+}
+
+function readRunFolder(runDir: string, again: boolean): RunRecord | undefined {
   const head = readJsonFile(path.join(runDir, 'run.json'));
   if (!head.ok && head.missing) {
     // A folder with a run's other files but no run.json is a damaged run, listed with the reason.
     const files = ['config.json', 'metrics.jsonl', 'summary.json'].filter((f) => fs.existsSync(path.join(runDir, f)));
     if (files.length === 0) return undefined;
+    // A run being created writes run.json before its other files (RunWriter.create), so run.json
+    // can appear between the read above and this listing: then the run is being made, not damaged.
+    if (again && fs.existsSync(path.join(runDir, 'run.json'))) return readRunFolder(runDir, false);
     const { header } = checkHeader({}, runDir);
     return { ...header, runDir, status: 'corrupt', reason: `run.json is missing (the folder has ${files.join(', ')})` };
   }
