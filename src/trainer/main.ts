@@ -35,16 +35,22 @@ async function main(): Promise<void> {
   let stopRequested = false;
   let started = false;
   let writer: RunWriter | undefined;
+  // The last step reported: a stop request says where it arrived, since the host reads step
+  // messages later than the trainer sends them and cannot know how far the run had got.
+  let lastStep = 0;
 
   // Fire-and-forget sends must not reorder; chain them.
   let chain: Promise<void> = Promise.resolve();
   const send = (m: TrainerToHost): void => {
+    if (m.type === 'step') lastStep = Math.max(lastStep, m.metrics.step);
     writer?.append(m);
     chain = chain.then(() => sink(m));
   };
 
   const requestStop = (): void => {
+    if (stopRequested) return;
     stopRequested = true;
+    if (started) send({ type: 'log', level: 'info', message: `stop requested after step ${lastStep}: the run ends at the next step boundary` });
   };
   // Ctrl-C in a terminal reaches the whole process group: treat it as a stop request, not death.
   process.on('SIGINT', requestStop);
