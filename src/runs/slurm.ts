@@ -528,7 +528,10 @@ export async function followJob(sweepDir: string, job: JobRecord, pollMs: number
   const lastProgress = new Map<number, number>();
   const lastState = new Map<number, string>();
   for (;;) {
-    const states = arrayStates(job.jobId);
+    // Asked without blocking: the follower runs in the extension host, where a synchronous squeue
+    // (up to its 15 s timeout on a busy controller) would freeze every other extension each poll.
+    const answer = await arrayStatesAsync(job.jobId);
+    const states = typeof answer === 'string' ? undefined : answer;
     const views = viewJob(sweepDir, job, states);
     for (const v of views) {
       const running = v.slurmState === 'RUNNING' || v.run?.status === 'running';

@@ -11,8 +11,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { listRuns } from '../../src/runs/store';
-import { readJobs, arrayStates, viewJob } from '../../src/runs/slurm';
-import { readManifest } from '../../src/runs/sweep';
+import { readJobs, arrayStates, followJob, viewJob } from '../../src/runs/slurm';
+import { readManifest, type SweepEvent } from '../../src/runs/sweep';
 import { cliPath, tmpDir } from '../trainer/helpers';
 import { clusterSkip, setupSlurm, startCluster, tinySweepYaml } from './cluster';
 import { injectionTests } from './injection';
@@ -151,6 +151,34 @@ test('slurmctld restarted mid-sweep: the sweep still completes', { skip }, async
   assert.equal(r.code, 0, r.stderr + r.stdout);
   assert.match(r.stdout, /3 finished/);
   assertEachOnce(p.sweepDir, 3);
+});
+
+test('following an array in-process never blocks: squeue is asked asynchronously, every task ends', { skip }, async () => {
+  const p = project('follow', 2);
+  // Submitted without --wait: the CLI returns once sbatch has answered, and this process follows.
+  const submitted = await gradflow(['sweep', p.file, '--executor', 'slurm', '--max-parallel', '1'], p.root);
+  assert.equal(submitted.code, 0, submitted.stderr);
+  const job = at(readJobs(p.sweepDir), 0);
+  const events: SweepEvent[] = [];
+  const following = followJob(p.sweepDir, job, 200, (e) => events.push(e), () => false);
+  // followJob runs in the extension host: had it asked squeue synchronously, its first poll (and
+  // the PENDING/RUNNING events it yields) would have happened before the call returned.
+  assert.equal(events.length, 0, `events before the call returned: ${JSON.stringify(events)}`);
+  let turns = 0;
+  const ticker = setInterval(() => turns++, 50);
+  let views;
+  try {
+    views = await following;
+  } finally {
+    clearInterval(ticker);
+  }
+  assert.ok(turns > 0, 'the event loop turned while the array was followed');
+  assert.equal(views.length, 2);
+  assert.ok(views.every((v) => v.slurmState === 'COMPLETED'), JSON.stringify(views.map((v) => v.slurmState)));
+  const ends = events.filter((e) => e.type === 'end');
+  assert.deepEqual(ends.map((e) => (e.type === 'end' ? e.status : '')), ['finished', 'finished']);
+  assert.ok(events.some((e) => e.type === 'slurm' && e.state === 'COMPLETED'));
+  assertEachOnce(p.sweepDir, 2);
 });
 
 test('the same sweep submitted twice at once trains every configuration exactly once', { skip }, async () => {
