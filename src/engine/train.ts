@@ -552,7 +552,9 @@ function announce(cfg: ExperimentConfig, runs: NetRun[], hooks: TrainHooks, info
     if (!(r.net instanceof ConvNet)) continue;
     // Conv layers on the sparse path run the sparse kernels (logged above), not these.
     const paths = r.net.paths;
-    const note = convKernelNote(r.net.layers.filter((l, i) => l.kind === 'conv' && paths[i] !== 'sparse'));
+    const convs = r.net.layers.filter((l, i) => l.kind === 'conv' && paths[i] !== 'sparse');
+    if (convs.length === 0) continue;
+    const note = convKernelNote(convs);
     hooks.onLog?.(note.level, `${r.role} net ${note.text}`);
   }
   // Which steps carry which numbers, when some net skips raw norms on some steps.
