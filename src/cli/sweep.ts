@@ -229,7 +229,7 @@ export function sweepStatusCommand(dir: string, opts: { out: NodeJS.WritableStre
   return 0;
 }
 
-export function sweepCancelCommand(dir: string, opts: { out: NodeJS.WritableStream }): number {
+export async function sweepCancelCommand(dir: string, opts: { out: NodeJS.WritableStream }): Promise<number> {
   try {
     readManifest(dir);
   } catch (e) {
@@ -237,7 +237,7 @@ export function sweepCancelCommand(dir: string, opts: { out: NodeJS.WritableStre
   }
   let cancelled: string[];
   try {
-    cancelled = cancelSweep(dir);
+    cancelled = await cancelSweep(dir);
   } catch (e) {
     if (e instanceof SlurmError) throw new CliUsageError(e.message);
     throw e;

@@ -133,6 +133,18 @@ function run(cmd: string, args: string[], timeoutMs = 30_000): Cmd {
   return { status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error && !missing ? r.error.message : ''), missing };
 }
 
+/** `run` without blocking the caller: for what the extension host asks of Slurm (squeue, scancel). */
+function runAsync(cmd: string, args: string[], timeoutMs = 30_000): Promise<Cmd> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { encoding: 'utf8', timeout: timeoutMs }, (err, stdout, stderr) => {
+      const e = err as (NodeJS.ErrnoException & { code?: unknown }) | null;
+      const missing = e !== null && e.code === 'ENOENT';
+      const status = e === null ? 0 : typeof e.code === 'number' ? e.code : null;
+      resolve({ status, stdout, stderr: stderr + (e !== null && status === null && !missing ? e.message : ''), missing });
+    });
+  });
+}
+
 export function slurmDir(sweepDir: string): string {
   return path.join(sweepDir, 'slurm');
 }
@@ -318,18 +330,9 @@ function squeueAnswer(jobId: string, status: number | null, stdout: string, stde
  * `arrayStates` without blocking the caller (the extension host asks on activation): the task
  * states, or a sentence saying why Slurm could not be asked (squeue missing, controller unreachable).
  */
-export function arrayStatesAsync(jobId: string, timeoutMs = 15_000): Promise<Map<number, string> | string> {
-  return new Promise((resolve) => {
-    execFile('squeue', squeueArgs(jobId), { encoding: 'utf8', timeout: timeoutMs }, (err, stdout, stderr) => {
-      const e = err as (NodeJS.ErrnoException & { code?: unknown }) | null;
-      if (e !== null && e.code === 'ENOENT') {
-        resolve('squeue is not on PATH');
-        return;
-      }
-      const status = e === null ? 0 : typeof e.code === 'number' ? e.code : null;
-      resolve(squeueAnswer(jobId, status, stdout, stderr + (e !== null && status === null ? e.message : '')));
-    });
-  });
+export async function arrayStatesAsync(jobId: string, timeoutMs = 15_000): Promise<Map<number, string> | string> {
+  const r = await runAsync('squeue', squeueArgs(jobId), timeoutMs);
+  return r.missing ? 'squeue is not on PATH' : squeueAnswer(jobId, r.status, r.stdout, r.stderr);
 }
 
 export function readTaskRecord(sweepDir: string, jobId: string, index: number): TaskRecord | undefined {
@@ -452,15 +455,16 @@ export function viewJob(sweepDir: string, job: JobRecord, states: Map<number, st
 }
 
 /** Cancel every submission of a sweep that Slurm still runs or holds. Returns the job ids cancelled. */
-export function cancelSweep(sweepDir: string): string[] {
+/** scancel a sweep's arrays that are not over (asked of squeue first); the job ids cancelled. */
+export async function cancelSweep(sweepDir: string): Promise<string[]> {
   const jobs = readJobs(sweepDir);
   const live: string[] = [];
   for (const j of jobs) {
-    const states = arrayStates(j.jobId);
-    if (states === undefined || [...states.values()].some((s) => !isTerminalState(s))) live.push(j.jobId);
+    const states = await arrayStatesAsync(j.jobId);
+    if (typeof states === 'string' || [...states.values()].some((s) => !isTerminalState(s))) live.push(j.jobId);
   }
   if (live.length === 0) return [];
-  const r = run('scancel', live);
+  const r = await runAsync('scancel', live);
   if (r.missing) throw new SlurmError('scancel is not on PATH: run this on a login node of the cluster');
   if (r.status !== 0) throw new SlurmError(`scancel ${live.join(' ')} failed: ${r.stderr.trim()}`);
   return live;

@@ -11,7 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { listRuns } from '../../src/runs/store';
-import { readJobs, arrayStates, followJob, viewJob } from '../../src/runs/slurm';
+import { readJobs, arrayStates, followJob, isTerminalState, viewJob } from '../../src/runs/slurm';
 import { readManifest, type SweepEvent } from '../../src/runs/sweep';
 import { cliPath, tmpDir } from '../trainer/helpers';
 import { clusterSkip, setupSlurm, startCluster, tinySweepYaml } from './cluster';
@@ -179,6 +179,24 @@ test('following an array in-process never blocks: squeue is asked asynchronously
   assert.deepEqual(ends.map((e) => (e.type === 'end' ? e.status : '')), ['finished', 'finished']);
   assert.ok(events.some((e) => e.type === 'slurm' && e.state === 'COMPLETED'));
   assertEachOnce(p.sweepDir, 2);
+});
+
+test('gradflow sweep --cancel scancels the live array; a second --cancel has nothing left to cancel', { skip }, async () => {
+  const p = project('cli-cancel', 3);
+  const submitted = await gradflow(['sweep', p.file, '--executor', 'slurm', '--max-parallel', '1'], p.root);
+  assert.equal(submitted.code, 0, submitted.stderr);
+  const job = at(readJobs(p.sweepDir), 0);
+  const r = await gradflow(['sweep', '--cancel', p.sweepDir], p.root);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, `cancelled job ${job.jobId} (finished runs are kept; re-run the sweep to resume)\n`);
+  // Slurm ends every task: none is left pending or running.
+  await until('squeue to show every task over', () => {
+    const states = [...(arrayStates(job.jobId)?.values() ?? [])];
+    return states.length === 0 || states.every((s) => isTerminalState(s));
+  });
+  const again = await gradflow(['sweep', '--cancel', p.sweepDir], p.root);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /^nothing to cancel in /);
 });
 
 test('the same sweep submitted twice at once trains every configuration exactly once', { skip }, async () => {

@@ -57,7 +57,7 @@ describe('the sweep view follows a Slurm sweep and Cancel cancels its array (cod
     // Whatever happened, leave nothing of ours queued on the cluster.
     if (sweepDir !== '' && fs.existsSync(sweepDir)) {
       try {
-        cancelSweep(sweepDir);
+        await cancelSweep(sweepDir);
       } catch {
         // the cluster is gone already
       }

@@ -616,23 +616,28 @@ export class RunManager implements vscode.Disposable {
         let cancelled = false;
         let cancelNote = 'cancelled: no more runs were started';
         let followTimer: NodeJS.Timeout | undefined;
+        let followed = false;
         token.onCancellationRequested(() => {
           cancelled = true;
           // scancel the sweep's arrays, then keep following them until Slurm reports every
           // task over, so that each row ends as what happened to it (stopped: Slurm CANCELLED, or
           // finished) rather than frozen at PENDING/RUNNING. A running task gets SIGTERM and writes
           // a `stopped` summary; if Slurm has not settled within SLURM_CANCEL_FOLLOW_MS, stop following.
-          try {
-            const jobs = cancelSweep(plan.dir);
-            cancelNote = jobs.length > 0 ? `cancelled: scancel ${jobs.join(' ')}` : 'cancelled: nothing was left to cancel on the cluster';
-            this.deps.log.info(`sweep ${logText(plan.name)}: scancel ${jobs.join(' ') || '(nothing left to cancel)'}`);
-            sweep.report('cancelling: scancel sent, waiting for Slurm to end the tasks');
-            followTimer = setTimeout(() => handle.stop(), SLURM_CANCEL_FOLLOW_MS);
-          } catch (err) {
-            handle.stop();
-            cancelNote = `cancel failed: ${err instanceof Error ? err.message : String(err)}`;
-            void this.errorWithLog(`Gradflow: cancelling the Slurm sweep failed: ${err instanceof Error ? err.message : String(err)}`);
-          }
+          // squeue and scancel are asked without blocking the extension host.
+          sweep.report('cancelling: asking Slurm to cancel the tasks');
+          cancelSweep(plan.dir).then(
+            (jobs) => {
+              cancelNote = jobs.length > 0 ? `cancelled: scancel ${jobs.join(' ')}` : 'cancelled: nothing was left to cancel on the cluster';
+              this.deps.log.info(`sweep ${logText(plan.name)}: scancel ${jobs.join(' ') || '(nothing left to cancel)'}`);
+              sweep.report('cancelling: scancel sent, waiting for Slurm to end the tasks');
+              if (!followed) followTimer = setTimeout(() => handle.stop(), SLURM_CANCEL_FOLLOW_MS);
+            },
+            (err: unknown) => {
+              handle.stop();
+              cancelNote = `cancel failed: ${err instanceof Error ? err.message : String(err)}`;
+              void this.errorWithLog(`Gradflow: cancelling the Slurm sweep failed: ${err instanceof Error ? err.message : String(err)}`);
+            },
+          );
         });
         const stopFollowing = (): void => handle.stop();
         this.slurmFollowStops.add(stopFollowing);
@@ -640,6 +645,7 @@ export class RunManager implements vscode.Disposable {
         try {
           counts = await handle.done;
         } finally {
+          followed = true;
           this.slurmFollowStops.delete(stopFollowing);
           if (followTimer !== undefined) clearTimeout(followTimer);
         }
