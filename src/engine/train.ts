@@ -61,8 +61,12 @@ export interface TrainHooks {
 export interface EngineOptions {
   /** Batches in the fixed flow-measurement set (default 4 batches of training.batchSize). */
   flowBatches: number;
-  /** Batch size for validation / test evaluation (default 1000). */
-  evalBatchSize: number;
+  /**
+   * Batch size for validation / test evaluation. Default: 1000 for MLPs; for conv nets the training
+   * batch size (at most 1000), since inference holds a batch's activations as a training step does
+   * and 1000 images of a WRN-16-4 need more than the wasm backend's 4 GB heap.
+   */
+  evalBatchSize?: number;
   /** Check pruned weights stay exactly 0 after every update (default true). */
   checkIntegrity: boolean;
   /** He-normal gain; default √2, or 1 for sigmoid (masks.heGain). */
@@ -110,9 +114,11 @@ export function kernelPaths(plans: LayerMaskPlan[], mode: SparseKernelMode, back
   });
 }
 
+/** The evaluation batch of MLPs, and the most a conv net's takes (EngineOptions.evalBatchSize). */
+const EVAL_BATCH_SIZE = 1000;
+
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   flowBatches: 4,
-  evalBatchSize: 1000,
   checkIntegrity: true,
   bnEpsilon: 1e-5,
   bnMomentum: 0.1,
@@ -410,8 +416,9 @@ export async function trainExperiment(
   const nTrain = data.train.n;
   const stepsPerEpoch = Math.ceil(nTrain / t.batchSize);
   const totalSteps = stepsPerEpoch * t.epochs;
-  const valBatches = splitBatches(data.validation, features, classes, eo.evalBatchSize);
-  const testBatches = splitBatches(data.test, features, classes, eo.evalBatchSize);
+  const evalBatch = eo.evalBatchSize ?? (runs.some((r) => r.net instanceof ConvNet) ? Math.min(EVAL_BATCH_SIZE, t.batchSize) : EVAL_BATCH_SIZE);
+  const valBatches = splitBatches(data.validation, features, classes, evalBatch);
+  const testBatches = splitBatches(data.test, features, classes, evalBatch);
   // Fixed flow-measurement set: the first flowBatches·batchSize rows of one seeded permutation of the
   // training split (ours). They are still trained on: "held out" only from the shuffling.
   const flowPerm = permutation(nTrain, flowRng);
@@ -463,6 +470,14 @@ export async function trainExperiment(
   };
 
   const started = performance.now();
+  const release = (): void => {
+    runs.forEach((r) => {
+      r.net.dispose();
+      r.opt.dispose();
+    });
+    [...valBatches, ...testBatches, ...flowBatches].forEach(disposeBatch);
+  };
+  let result: TrainResult;
   try {
     announce(cfg, runs, hooks, { stepsPerEpoch, totalSteps }, guardNotes, everyOf);
     const evaluateNet = netEvaluator(valBatches, testBatches);
@@ -493,14 +508,18 @@ export async function trainExperiment(
     }));
     const divergedReasons = runs.flatMap((r) => (r.diverged ? [r.diverged.reason] : []));
     const why = s.reason ?? (divergedReasons.length > 0 ? divergedReasons.join('; ') : undefined);
-    return { nets: summaries, stopped: s.stopped, ...(s.failed ? { failed: true } : {}), ...(why !== undefined ? { reason: why } : {}) };
-  } finally {
-    runs.forEach((r) => {
-      r.net.dispose();
-      r.opt.dispose();
-    });
-    [...valBatches, ...testBatches, ...flowBatches].forEach(disposeBatch);
+    result = { nets: summaries, stopped: s.stopped, ...(s.failed ? { failed: true } : {}), ...(why !== undefined ? { reason: why } : {}) };
+  } catch (e) {
+    try {
+      release();
+    } catch {
+      // After a failure (a wasm heap exhausted mid-kernel) freeing can fail too: the first error is
+      // the one the user needs, so it is not replaced by this one.
+    }
+    throw e;
   }
+  release();
+  return result;
 }
 
 /** A net's training state before the first step: its optimizer, parameters and alert tracker. */

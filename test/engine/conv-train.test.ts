@@ -88,6 +88,31 @@ describe(`conv nets in the training loop`, () => {
     net.dispose();
   });
 
+  it('evaluates a conv net in batches of its training batch: a large test split costs no more memory', async (t) => {
+    // The cifar10-wrn example crashed ("memory access out of bounds") at its first evaluation: the
+    // MLP's 1000-image evaluation batch holds 1000 images' activations of a WRN-16-4, more than the
+    // wasm backend's heap. Here, a 16×16×2 CNN trained at batch 16: the peak of a whole run with 512
+    // test images stays that of a run with 16; evaluating 512 at once would hold them all.
+    const cfg = config({
+      model: { architecture: 'cnn', channels: [8, 8], pool: 'auto', skip: false, batchNorm: true },
+      sparsity: { method: 'none', pair: false },
+      training: { epochs: 1, batchSize: 16 },
+    });
+    const hooks: TrainHooks = { onReady: () => undefined, onStep: () => undefined, onEpoch: () => undefined, onFlowPoint: () => undefined, onAlert: () => undefined, shouldStop: () => false };
+    const peak = async (test: number, evalBatchSize?: number): Promise<number> => {
+      const data: Dataset = { ...syntheticDataset(512, 3, 32, 16, test), shape: [16, 16, 2] };
+      const options = evalBatchSize === undefined ? {} : { evalBatchSize };
+      return (await tf.profile(async () => void (await trainExperiment(cfg, data, hooks, options)))).peakBytes;
+    };
+    const small = await peak(16);
+    const large = await peak(512);
+    assert.ok(large < 1.5 * small, `peak ${large} bytes with 512 test images against ${small} with 16`);
+    // What the test guards against: the same run evaluating 512 images at once.
+    const whole = await peak(512, 1000);
+    t.diagnostic(`peak bytes: 16 test images ${small}, 512 ${large}, 512 in one batch ${whole}`);
+    assert.ok(whole > 3 * small, `peak ${whole} bytes when the 512 are one batch, against ${small}`);
+  });
+
   for (const method of ['random', 'magnitude', 'snip'] as const) {
     it(`${method}: an SC-SDC pair trains end to end with per-layer counts, norms, flow points, memory`, async () => {
       const r = await train(cnn({ method }));
