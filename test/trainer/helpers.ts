@@ -19,8 +19,27 @@ export const repoRoot = ((): string => {
 export const trainerPath = path.join(repoRoot, 'dist', 'trainer.js');
 export const cliPath = path.join(repoRoot, 'dist', 'cli.js');
 
+const made: string[] = [];
+
+/**
+ * A fresh folder in the system temp dir, removed when the test process exits (kept when
+ * GRADFLOW_KEEP_TMP is set, to look at what a failing test left).
+ */
 export function tmpDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `gradflow-${prefix}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `gradflow-${prefix}-`));
+  if (made.length === 0 && process.env.GRADFLOW_KEEP_TMP === undefined) process.on('exit', removeMade);
+  made.push(dir);
+  return dir;
+}
+
+function removeMade(): void {
+  for (const d of made) {
+    try {
+      fs.rmSync(d, { recursive: true, force: true });
+    } catch {
+      // a folder still in use elsewhere (a Slurm task's log) stays; the OS cleans its temp dir
+    }
+  }
 }
 
 /** A small synthetic SC-SDC pair on the CPU backend; `extra` is YAML appended to override sections. */
