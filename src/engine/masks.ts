@@ -197,7 +197,8 @@ export interface InitSpec {
   method: 'none' | 'random' | 'magnitude' | 'scored' | 'gmp';
   /**
    * For method 'gmp': the counts at the start of training (the largest |w| are kept, per layer or
-   * globally); `activeCounts` stay the final (SC-SDC) counts, which set the init std as always.
+   * globally); `activeCounts` stay the final (SC-SDC) counts, which set the init std as always,
+   * except with init 'sparse-fan-in', whose std is that of the initial counts.
    */
   initialCounts?: number[];
   /** How counts apply (default layerwise): per layer, or one ranking / draw over all layers. */
@@ -215,10 +216,12 @@ export function drawKernels(spec: InitSpec, initRng: Rng = spec.rng.fork('init')
   const stds: number[] = [];
   const kernels = spec.shapes.map((shape, l) => {
     const n = shape.fanIn * shape.fanOut;
-    const k = spec.activeCounts ? at(spec.activeCounts, l) : n;
-    const denseFanIn = spec.denseFanIns ? at(spec.denseFanIns, l) : shape.fanIn;
     // The std follows the layer's NOMINAL (SC-SDC) count, also with global scope, so the kernels
-    // a criterion ranks are the same draw whatever the scope.
+    // a criterion ranks are the same draw whatever the scope. gmp with 'sparse-fan-in' is the
+    // exception: its layer starts training with its initial count (dense by default), and that is
+    // the fan-in its units sum over until pruning begins.
+    const k = spec.method === 'gmp' && spec.init === 'sparse-fan-in' && spec.initialCounts ? at(spec.initialCounts, l) : spec.activeCounts ? at(spec.activeCounts, l) : n;
+    const denseFanIn = spec.denseFanIns ? at(spec.denseFanIns, l) : shape.fanIn;
     const std = initStd(spec.gain, dense ? 'dense-fan-in' : spec.init, denseFanIn, k, shape.fanOut);
     stds.push(std);
     return normalKernel(n, std, initRng);

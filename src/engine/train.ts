@@ -555,12 +555,37 @@ function newRun(net: TrainableNet, cfg: ExperimentConfig, eo: EngineOptions): Ne
 }
 
 /** Before the first step: `ready` with the nets, the pruning header, guard notes, kernel paths, collapse-at-mask alerts. */
+/**
+ * gmp with `init: dense-fan-in`: the sparse net starts dense (or at gmp.initial_density) with
+ * weights drawn for the twin's fan-in, so each unit sums over more weights than that std assumes
+ * and activations grow layer by layer. Said when some layer's start fan-in is ≥ 2× the twin's.
+ */
+function gmpInitNote(cfg: ExperimentConfig, runs: NetRun[]): string | undefined {
+  if (cfg.sparsity.method !== 'gmp' || cfg.sparsity.init !== 'dense-fan-in') return undefined;
+  const sparse = runs.find((r) => r.role === 'sparse')?.net.layerInfo;
+  const twin = runs.find((r) => r.role === 'dense')?.net.layerInfo;
+  if (!sparse || !twin) return undefined;
+  let worst = { name: '', factor: 0 };
+  sparse.forEach((l, i) => {
+    const factor = l.active / l.fanOut / (twin[i]?.fanIn ?? l.fanIn);
+    if (factor > worst.factor) worst = { name: l.name, factor };
+  });
+  if (worst.factor < 2) return undefined;
+  return (
+    `gmp: the sparse net starts with more weights than its init assumes (sparsity.init: dense-fan-in draws them for the twin's fan-in): ` +
+    `each unit of ${worst.name} sums ${worst.factor.toFixed(1)}× as many, so its activations start that much larger in variance, compounding layer by layer. ` +
+    `sparsity.init: sparse-fan-in draws each layer for the fan-in it starts training with.`
+  );
+}
+
 function announce(cfg: ExperimentConfig, runs: NetRun[], hooks: TrainHooks, info: { stepsPerEpoch: number; totalSteps: number }, guardNotes: string[], rawEvery: (r: NetRun) => RawEvery): void {
   const pruning = pruningInfo(cfg);
   hooks.onReady(runs.map((r) => ({ ...netInfo(r.net, r.role === 'sparse' ? pruning : undefined), rawEvery: rawEvery(r) })), info);
   const header = pruningHeader(cfg, runs.find((r) => r.role === 'sparse')?.net.layerInfo ?? [], runs.length > 1);
   if (header) hooks.onLog?.('info', header);
   for (const note of guardNotes) hooks.onLog?.('info', note);
+  const initNote = gmpInitNote(cfg, runs);
+  if (initNote) hooks.onLog?.('warn', initNote);
   for (const r of runs) {
     if (!r.net.paths.includes('sparse')) continue;
     const { kernels, note } = sparseKernels();

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ExperimentConfig, PruningScope } from '../../src/shared/experiment';
 import type { MaskUpdate } from '../../src/shared/protocol';
-import { scsdcActiveCounts } from '../../src/engine/masks';
+import { drawKernels, mlpShapes, scsdcActiveCounts, type InitSpec } from '../../src/engine/masks';
 import { createOptimizer } from '../../src/engine/optimizers';
 import { GradualPruning, gmpKept, isPruneStep, planPrune, type GmpTiming } from '../../src/engine/pruning/gmp';
 import { optimizerParams, trainStep } from '../../src/engine/step';
@@ -102,6 +102,46 @@ describe('gradual magnitude pruning', () => {
       assert.deepEqual(result.nets.find((n) => n.net === 'dense')?.layers.map((l) => l.active), want, 'the dense twin has the SC-SDC counts');
     });
   }
+
+  it('init: sparse-fan-in draws each layer for the fan-in it starts with; dense-fan-in for the twin (by hand)', () => {
+    // 12 → 16 → 16 → 3, twin width 4: final counts 48, 16, 12; the twin's fan-ins 12, 4, 4.
+    const shapes = mlpShapes(12, 16, 2, 3);
+    const base = { shapes, activeCounts: scsdcActiveCounts(12, 4, 2, 3), denseFanIns: [12, 4, 4], gain: Math.SQRT2, rng: createRng(1) };
+    const stds = (spec: Omit<InitSpec, 'shapes' | 'activeCounts' | 'denseFanIns' | 'gain' | 'rng'>): number[] => drawKernels({ ...base, ...spec }).stds;
+    const he = (fan: number): number => Math.SQRT2 / Math.sqrt(fan);
+    const close = (got: number[], want: number[]): void => got.forEach((g, l) => assert.ok(Math.abs(g - at(want, l)) < 1e-12, `layer ${l}: ${g} vs ${at(want, l)}`));
+    // Dense start: every unit sums over its whole fan-in (12, 16, 16).
+    close(stds({ method: 'gmp', init: 'sparse-fan-in', initialCounts: [192, 256, 48] }), [he(12), he(16), he(16)]);
+    // initial_density 0.6: 115 of 192, 154 of 256, 29 of 48 → mean fan-ins 115/16, 154/16, 29/3.
+    close(stds({ method: 'gmp', init: 'sparse-fan-in', initialCounts: [115, 154, 29] }), [he(115 / 16), he(154 / 16), he(29 / 3)]);
+    // dense-fan-in: the twin's fan-in, whatever the start.
+    close(stds({ method: 'gmp', init: 'dense-fan-in', initialCounts: [192, 256, 48] }), [he(12), he(4), he(4)]);
+    // A fixed mask keeps its nominal counts: 48/16, 16/16, 12/3.
+    close(stds({ method: 'random', init: 'sparse-fan-in' }), [he(3), he(1), he(4)]);
+  });
+
+  it('gmp with init dense-fan-in warns that the start is drawn for the twin; sparse-fan-in does not', async () => {
+    const logs = async (init: 'dense-fan-in' | 'sparse-fan-in'): Promise<string[]> => {
+      const cfg = gmpConfig('layerwise');
+      const out: string[] = [];
+      await trainExperiment({ ...cfg, sparsity: { ...cfg.sparsity, init }, training: { ...cfg.training, epochs: 1 } }, syntheticDataset(12, 3, 96, 24, 24), {
+        onReady: () => undefined,
+        onStep: () => undefined,
+        onEpoch: () => undefined,
+        onFlowPoint: () => undefined,
+        onAlert: () => undefined,
+        shouldStop: () => false,
+        onLog: (level, message) => out.push(`${level}: ${message}`),
+      });
+      return out;
+    };
+    // dense2 starts with fan-in 16 against the twin's 4 (dense1: 12 and 12; output 16 and 4).
+    const warned = (await logs('dense-fan-in')).filter((m) => m.startsWith('warn: gmp:'));
+    assert.equal(warned.length, 1);
+    assert.match(at(warned, 0), /each unit of dense2 sums 4\.0× as many/);
+    assert.match(at(warned, 0), /sparsity\.init: sparse-fan-in/);
+    assert.deepEqual((await logs('sparse-fan-in')).filter((m) => m.includes('gmp:')), []);
+  });
 
   it('never revives a pruned weight: masks only shrink, pruned weights and their optimizer state stay 0', () => {
     const data = syntheticDataset(12, 3, 96, 24, 24);
