@@ -71,7 +71,9 @@ fmnist.gradflow.yaml:11:14: error: training.optimizer: unknown optimizer 'adm': 
 
 Unknown keys and unknown values are errors (with a "did you mean" when one is close); so are wrong
 types and out-of-range numbers. Settings that have no effect (e.g. \`training.momentum\` with
-\`optimizer: adam\`) are warnings. A file with any error is not run.
+\`optimizer: adam\`) are warnings, and so are settings that run but likely not as meant (\`method: gmp\`
+with the default \`init: dense-fan-in\`; in VS Code its quick fix writes \`init: sparse-fan-in\`). A file
+with any error is not run.
 
 ### \`--set\` overrides (CLI)
 

@@ -114,8 +114,8 @@ export function resolveExperiment(file: RawExperiment, opts: ResolveOptions): Re
   // defaults ← settings ← file: the settings fill what the file leaves out; the defaults the rest.
   const raw = opts.settings !== undefined ? overlay(file, opts.settings) : file;
   const issues: ConfigIssue[] = [];
-  const report = (key: string, message: string, code: IssueCode, severity: IssueSeverity = 'error', at: 'key' | 'value' = 'value'): void => {
-    issues.push(makeIssue(opts.file, key, at === 'key' ? opts.locate.key(key) : opts.locate.value(key), message, code, severity));
+  const report = (key: string, message: string, code: IssueCode, severity: IssueSeverity = 'error', at: 'key' | 'value' = 'value', set?: ConfigIssue['set']): void => {
+    issues.push(makeIssue(opts.file, key, at === 'key' ? opts.locate.key(key) : opts.locate.value(key), message, code, severity, undefined, set));
   };
   const fileDir = path.dirname(path.resolve(opts.file));
   const given = {
@@ -249,6 +249,16 @@ function resolvePruningKeys(
   if (given.gmp !== undefined && method !== 'gmp') {
     report('sparsity.gmp', `ignored: only method 'gmp' prunes gradually, found method '${method}'`, 'ignored', 'warning', 'key');
   }
+  if (method === 'gmp' && (given.init === undefined || given.init === 'dense-fan-in')) {
+    report(
+      given.init === undefined ? 'sparsity.method' : 'sparsity.init',
+      "gmp starts the wide net dense (or at gmp.initial_density), but sparsity.init: dense-fan-in (the default) draws its weights for the narrow twin's fan-in: each unit sums over 1/ρ (between convs about 1/ρ²) times as many weights as that std assumes, so activations start too large; sparsity.init: sparse-fan-in draws each layer for the fan-in it starts training with",
+      'advice',
+      'warning',
+      'value',
+      { key: 'sparsity.init', value: 'sparse-fan-in' },
+    );
+  }
   if (given.dynamic !== undefined && method === 'gmp') {
     report('sparsity.dynamic', "expected a fixed-count method with sparsity.dynamic, found method 'gmp': gradual magnitude pruning already moves the masks (use random, magnitude, snip, grasp or synflow for SET/RigL)", 'conflict', 'error', 'key');
   }
@@ -264,7 +274,7 @@ function resolvePruningKeys(
   }
 }
 
-type Report = (key: string, message: string, code: IssueCode, severity?: IssueSeverity, at?: 'key' | 'value') => void;
+type Report = (key: string, message: string, code: IssueCode, severity?: IssueSeverity, at?: 'key' | 'value', set?: ConfigIssue['set']) => void;
 
 /** [height, width, channels] of a dataset's examples as the net sees them (synthetic: its `shape`, else [1, features, 1]). */
 export function inputShapeOf(dataset: Record<string, unknown>): [number, number, number] | undefined {

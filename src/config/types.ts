@@ -34,7 +34,9 @@ export type IssueCode =
   | 'missing'
   | 'conflict'
   | 'ignored'
-  | 'sweep';
+  | 'sweep'
+  /** Valid, but likely not what was meant; `set` names the setting that fixes it. */
+  | 'advice';
 
 export interface ConfigIssue {
   file: string;
@@ -50,6 +52,8 @@ export interface ConfigIssue {
   code: IssueCode;
   /** For `unknown-key` / `unknown-value`: the closest valid spelling (the "did you mean"), for a quick fix. */
   suggestion?: string;
+  /** A setting that resolves the issue (key path, YAML value), for a quick fix that writes it. */
+  set?: { key: string; value: string };
   /** 0-based offsets of the same range (for editors). */
   offset: number;
   endOffset: number;

@@ -31,6 +31,7 @@ export function makeIssue(
   code: IssueCode,
   severity: IssueSeverity = 'error',
   suggestion?: string,
+  set?: ConfigIssue['set'],
 ): ConfigIssue {
   const issue: ConfigIssue = {
     file,
@@ -46,6 +47,7 @@ export function makeIssue(
     endOffset: range.endOffset,
   };
   if (suggestion !== undefined) issue.suggestion = suggestion;
+  if (set !== undefined) issue.set = set;
   return issue;
 }
 

@@ -24,6 +24,8 @@ export interface DiagnosticData {
   key: string;
   /** The closest valid spelling, for a "did you mean" fix. */
   suggestion?: string;
+  /** A setting that resolves the issue, for a fix that writes it (ConfigIssue.set). */
+  set?: { key: string; value: string };
 }
 
 /*

@@ -6,7 +6,8 @@ import { expandSweep } from '../../src/config/sweep';
 import { FILE, issueFor, span } from './helpers';
 
 const BASE = ['model:', '  width: 40', 'sparsity:', '  dense_width: 10'];
-const parse = (lines: string[]) => parseExperiment([...BASE, ...lines, ''].join('\n'), FILE);
+const parseText = (lines: string[]): string => [...BASE, ...lines, ''].join('\n');
+const parse = (lines: string[]) => parseExperiment(parseText(lines), FILE);
 
 test('every criterion and scope resolves; absent keys stay absent (engine defaults)', () => {
   for (const method of ['snip', 'grasp', 'synflow']) {
@@ -103,7 +104,7 @@ test('sparsity.dynamic: defaults, positioned errors, the none conflict, a sweep 
 });
 
 test('sparsity.method gmp and sparsity.gmp: defaults, ignored elsewhere, no dynamic with gmp', () => {
-  const ok = parse(['  method: gmp', '  gmp:', '    every: 10']);
+  const ok = parse(['  method: gmp', '  init: sparse-fan-in', '  gmp:', '    every: 10']);
   assert.deepEqual(ok.issues, []);
   assert.deepEqual(ok.config?.sparsity.gmp, { begin: 0, end: 0.75, every: 10, initialDensity: 1 });
   assert.equal(parse(['  method: gmp']).config?.sparsity.gmp, undefined);
@@ -114,4 +115,24 @@ test('sparsity.method gmp and sparsity.gmp: defaults, ignored elsewhere, no dyna
   assert.equal(conflict.severity, 'error');
   assert.match(issueFor(parse(['  method: gmp', '  gmp: {initial_density: 0}']).issues, 'sparsity.gmp.initial_density').message, /0/);
   assert.equal(parse(['  method: random', '  dynamic: {method: set, noise: 0}']).config?.sparsity.dynamic?.noise, 0);
+});
+
+test('gmp with init dense-fan-in (written or the default) is a warning that names sparse-fan-in as the fix', () => {
+  const lines = ['  method: gmp'];
+  // Not written: on the method's value, since that is what makes the default a poor fit.
+  const byDefault = parse(lines);
+  assert.ok(byDefault.config, 'a warning, not an error: the run still starts');
+  const d = issueFor(byDefault.issues, 'sparsity.method');
+  assert.deepEqual([d.severity, d.code], ['warning', 'advice']);
+  assert.match(d.message, /twin's fan-in/);
+  assert.deepEqual(d.set, { key: 'sparsity.init', value: 'sparse-fan-in' });
+  assert.equal(parseText(lines).slice(d.offset, d.endOffset), 'gmp');
+  // Written: on its value.
+  const written = parse(['  method: gmp', '  init: dense-fan-in']);
+  const w = issueFor(written.issues, 'sparsity.init');
+  assert.equal(parseText(['  method: gmp', '  init: dense-fan-in']).slice(w.offset, w.endOffset), 'dense-fan-in');
+  assert.deepEqual(w.set, { key: 'sparsity.init', value: 'sparse-fan-in' });
+  assert.deepEqual(parse(['  method: gmp', '  init: sparse-fan-in']).issues, []);
+  // Other methods keep dense-fan-in without a word.
+  assert.deepEqual(parse(['  method: random']).issues, []);
 });

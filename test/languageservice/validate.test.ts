@@ -106,3 +106,30 @@ test('issue 18: the memory estimate and misfitting YAML tags are diagnostics on 
   assert.equal(tag.range.start.line, 0);
   assert.match(tag.message, /^name: YAML: tag '!!float' does not fit '3'/);
 });
+
+test('gmp with the default init: a warning on the method whose fix writes sparsity.init: sparse-fan-in', () => {
+  const text = 'sparsity:\n  method: gmp   # prune while training\n  density: 0.1\n';
+  const [d, ...rest] = validate(analyse(text, uri));
+  assert.ok(d);
+  assert.equal(rest.length, 0);
+  assert.equal(d.severity, 2, 'a warning');
+  assert.equal(d.code, 'advice');
+  assert.deepEqual(d.range, { start: { line: 1, character: 10 }, end: { line: 1, character: 13 } });
+  assert.deepEqual(d.data, { key: 'sparsity.method', set: { key: 'sparsity.init', value: 'sparse-fan-in' } });
+  const [fix, ...more] = codeActions(analyse(text, uri), [d]);
+  assert.ok(fix);
+  assert.equal(more.length, 0);
+  assert.equal(fix.title, 'Set sparsity.init: sparse-fan-in');
+  assert.equal(fix.isPreferred, true);
+  const fixed = applyEdits(text, fix.edit.changes[uri] ?? assert.fail('no edits for the file'));
+  assert.match(fixed, /^sparsity:\n {2}method: gmp {3}# prune while training\n(.*\n)*\s+init: sparse-fan-in\n/);
+  assert.deepEqual(validate(analyse(fixed, uri)), [], 'the fixed file is clean');
+  // Written as dense-fan-in: the warning and the fix are on that value.
+  const written = 'sparsity:\n  method: gmp\n  density: 0.1\n  init: dense-fan-in\n';
+  const [w] = validate(analyse(written, uri));
+  assert.ok(w);
+  assert.deepEqual(w.range, { start: { line: 3, character: 8 }, end: { line: 3, character: 20 } });
+  const [wfix] = codeActions(analyse(written, uri), [w]);
+  assert.ok(wfix);
+  assert.equal(applyEdits(written, wfix.edit.changes[uri] ?? assert.fail('no edits')), 'sparsity:\n  method: gmp\n  density: 0.1\n  init: sparse-fan-in\n');
+});
