@@ -27,7 +27,7 @@ import { integrityPolicy } from './policies/integrity';
 import { maskUpdatePolicy } from './policies/mask-updates';
 import { progressPolicy } from './policies/progress';
 import { stopPolicy } from './policies/stop';
-import { DEFAULT_GMP, gmpInitialCount } from './pruning/gmp';
+import { DEFAULT_GMP, gmpInitialCount, gmpTiming, isPruneStep } from './pruning/gmp';
 import { criterionBatchRows, DEFAULT_SYNFLOW_ROUNDS, guardPlans, guardSummary, isCriterion, planByCriterion, pruningHeader, pruningInfo, rankingValues, selectMasks } from './pruning';
 import { snipScores } from './pruning/snip';
 import { convGraspScores } from './pruning/grasp-conv';
@@ -578,6 +578,25 @@ function gmpInitNote(cfg: ExperimentConfig, runs: NetRun[]): string | undefined 
   );
 }
 
+/**
+ * gmp whose `every` is as long as its pruning span (the default 100 on a run of a few hundred steps):
+ * it prunes at one or two steps, so the net drops to its final counts at once, not gradually.
+ */
+export function gmpScheduleNote(cfg: ExperimentConfig, totalSteps: number): string | undefined {
+  if (cfg.sparsity.method !== 'gmp' || totalSteps < 1) return undefined;
+  const c = cfg.sparsity.gmp ?? DEFAULT_GMP;
+  const t = gmpTiming(c, totalSteps);
+  const steps: number[] = [];
+  for (let g = Math.max(1, t.t0); g <= Math.min(t.tEnd, totalSteps); g++) if (isPruneStep(g, t)) steps.push(g);
+  if (steps.length > 2) return undefined;
+  const span = t.tEnd - t.t0;
+  const suggest = Math.max(1, Math.floor(span / 10));
+  return (
+    `gmp: sparsity.gmp.every is ${c.every} steps and pruning spans steps ${t.t0}–${t.tEnd} of ${totalSteps}, so it prunes only at step${steps.length === 1 ? '' : 's'} ${steps.join(' and ')}: ` +
+    `the net drops to its final counts at once rather than gradually. sparsity.gmp.every: ${suggest} prunes about 10 times.`
+  );
+}
+
 function announce(cfg: ExperimentConfig, runs: NetRun[], hooks: TrainHooks, info: { stepsPerEpoch: number; totalSteps: number }, guardNotes: string[], rawEvery: (r: NetRun) => RawEvery): void {
   const pruning = pruningInfo(cfg);
   hooks.onReady(runs.map((r) => ({ ...netInfo(r.net, r.role === 'sparse' ? pruning : undefined), rawEvery: rawEvery(r) })), info);
@@ -586,6 +605,8 @@ function announce(cfg: ExperimentConfig, runs: NetRun[], hooks: TrainHooks, info
   for (const note of guardNotes) hooks.onLog?.('info', note);
   const initNote = gmpInitNote(cfg, runs);
   if (initNote) hooks.onLog?.('warn', initNote);
+  const scheduleNote = gmpScheduleNote(cfg, info.totalSteps);
+  if (scheduleNote) hooks.onLog?.('warn', scheduleNote);
   for (const r of runs) {
     if (!r.net.paths.includes('sparse')) continue;
     const { kernels, note } = sparseKernels();

@@ -14,7 +14,7 @@ import { drawKernels, mlpShapes, scsdcActiveCounts, type InitSpec } from '../../
 import { createOptimizer } from '../../src/engine/optimizers';
 import { GradualPruning, gmpKept, isPruneStep, planPrune, type GmpTiming } from '../../src/engine/pruning/gmp';
 import { optimizerParams, trainStep } from '../../src/engine/step';
-import { buildNets, makeBatch, trainExperiment } from '../../src/engine/train';
+import { buildNets, gmpScheduleNote, makeBatch, trainExperiment } from '../../src/engine/train';
 import { createRng, permutation } from '../../src/shared/rng';
 import { config, fixturePath, syntheticDataset, testBackend } from './helpers';
 import { at } from '../../src/shared/checked';
@@ -120,6 +120,25 @@ describe('gradual magnitude pruning', () => {
     close(stds({ method: 'random', init: 'sparse-fan-in' }), [he(3), he(1), he(4)]);
   });
 
+  it('a gmp schedule that prunes at one or two steps is said, with an every that prunes about 10 times (by hand)', () => {
+    const cfg = (gmp?: { begin: number; end: number; every: number; initialDensity: number }): ExperimentConfig => {
+      const c = gmpConfig('layerwise');
+      const { gmp: _omit, ...rest } = c.sparsity;
+      return { ...c, sparsity: gmp === undefined ? rest : { ...rest, gmp } };
+    };
+    // Defaults (every 100, end 0.75) on 80 steps: t_end = 60, so step 60 alone.
+    assert.equal(
+      gmpScheduleNote(cfg(), 80),
+      'gmp: sparsity.gmp.every is 100 steps and pruning spans steps 0–60 of 80, so it prunes only at step 60: the net drops to its final counts at once rather than gradually. sparsity.gmp.every: 6 prunes about 10 times.',
+    );
+    // every 50 on 100 steps from 0.1: t₀ = 10, t_end = 75 → steps 10 and 60, then 75: three, not said.
+    assert.equal(gmpScheduleNote(cfg({ begin: 0.1, end: 0.75, every: 50, initialDensity: 1 }), 100), undefined);
+    // every 40 from 0.5 on 100 steps: t₀ = 50, t_end = 75 → 50 and 75.
+    assert.match(gmpScheduleNote(cfg({ begin: 0.5, end: 0.75, every: 40, initialDensity: 1 }), 100) ?? '', /only at steps 50 and 75: .* sparsity\.gmp\.every: 2 prunes/);
+    assert.equal(gmpScheduleNote(cfg({ begin: 0, end: 0.75, every: 6, initialDensity: 1 }), 80), undefined);
+    assert.equal(gmpScheduleNote({ ...cfg(), sparsity: { ...cfg().sparsity, method: 'random' } }, 80), undefined);
+  });
+
   it('gmp with init dense-fan-in warns that the start is drawn for the twin; sparse-fan-in does not', async () => {
     const logs = async (init: 'dense-fan-in' | 'sparse-fan-in'): Promise<string[]> => {
       const cfg = gmpConfig('layerwise');
@@ -136,11 +155,11 @@ describe('gradual magnitude pruning', () => {
       return out;
     };
     // dense2 starts with fan-in 16 against the twin's 4 (dense1: 12 and 12; output 16 and 4).
-    const warned = (await logs('dense-fan-in')).filter((m) => m.startsWith('warn: gmp:'));
+    const warned = (await logs('dense-fan-in')).filter((m) => m.startsWith('warn: gmp: the sparse net starts'));
     assert.equal(warned.length, 1);
     assert.match(at(warned, 0), /each unit of dense2 sums 4\.0× as many/);
     assert.match(at(warned, 0), /sparsity\.init: sparse-fan-in/);
-    assert.deepEqual((await logs('sparse-fan-in')).filter((m) => m.includes('gmp:')), []);
+    assert.deepEqual((await logs('sparse-fan-in')).filter((m) => m.includes('gmp: the sparse net starts')), []);
   });
 
   it('never revives a pruned weight: masks only shrink, pruned weights and their optimizer state stay 0', () => {
