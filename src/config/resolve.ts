@@ -202,6 +202,14 @@ export function resolveExperiment(file: RawExperiment, opts: ResolveOptions): Re
   resolvePruningKeys(given.sparsity, model, method, architecture, report);
 
   // Training.
+  const schedule = training.lr_schedule as { milestones?: unknown } | undefined;
+  if (schedule !== undefined && Array.isArray(schedule.milestones)) {
+    const ms = schedule.milestones as unknown[];
+    const bad = ms.findIndex((m, i) => i > 0 && typeof m === 'number' && typeof ms[i - 1] === 'number' && m <= (ms[i - 1] as number));
+    if (bad > 0) report(`training.lr_schedule.milestones.${bad}`, `expected milestones in strictly increasing order, found ${String(ms[bad])} after ${String(ms[bad - 1])}`, 'conflict');
+    else if (typeof training.epochs === 'number' && ms.every((m) => typeof m === 'number' && m >= (training.epochs as number)))
+      report('training.lr_schedule', `ignored: every milestone is at or past training.epochs (${training.epochs}), so the rate never changes`, 'ignored', 'warning', 'key');
+  }
   if (given.training.momentum !== undefined && training.optimizer !== 'momentum') {
     report('training.momentum', `ignored: only optimizer 'momentum' uses it, found optimizer '${String(training.optimizer)}'`, 'ignored', 'warning', 'key');
   }

@@ -66,11 +66,14 @@ export interface Optimizer {
   slotsOf(variable: tf.Variable): readonly tf.Variable[] | undefined;
   /** Number of updates applied so far. */
   readonly iterations: number;
+  /** The learning rate the next update applies (training.lr_schedule changes it between epochs). */
+  readonly learningRate: number;
+  setLearningRate(lr: number): void;
   dispose(): void;
 }
 
 export function createOptimizer(o: OptimizerOptions): Optimizer {
-  const lr = o.learningRate;
+  let lr = o.learningRate;
   const slots = new Map<tf.Variable, tf.Variable[]>();
   let t = 0;
   const state = (v: tf.Variable, n: number): tf.Variable[] => {
@@ -177,6 +180,13 @@ export function createOptimizer(o: OptimizerOptions): Optimizer {
     name: o.name,
     get iterations() {
       return t;
+    },
+    get learningRate() {
+      return lr;
+    },
+    setLearningRate(next) {
+      if (!(next > 0) || !Number.isFinite(next)) throw new Error(`learning rate must be a positive finite number, got ${next}`);
+      lr = next;
     },
     apply(params, grads, sparse) {
       t++;

@@ -27,6 +27,7 @@ import { integrityPolicy } from './policies/integrity';
 import { maskUpdatePolicy } from './policies/mask-updates';
 import { progressPolicy } from './policies/progress';
 import { stopPolicy } from './policies/stop';
+import { lrSchedulePolicy } from './policies/lr-schedule';
 import { DEFAULT_GMP, gmpInitialCount, gmpTiming, isPruneStep } from './pruning/gmp';
 import { criterionBatchRows, DEFAULT_SYNFLOW_ROUNDS, guardPlans, guardSummary, isCriterion, planByCriterion, pruningHeader, pruningInfo, rankingValues, selectMasks } from './pruning';
 import { snipScores } from './pruning/snip';
@@ -491,6 +492,7 @@ export async function trainExperiment(
       flowPointPolicy({ schedule: flowSchedule(t.epochs, stepsPerEpoch), batches: flowBatches, coupledL2, onFlowPoint: hooks.onFlowPoint }),
       evaluationPolicy({ evaluate: evaluateNet, nTrain, started, onEpoch: hooks.onEpoch }),
       stopPolicy(hooks.shouldStop),
+      ...(t.lrSchedule ? [lrSchedulePolicy({ base: t.learningRate, schedule: t.lrSchedule, ...(hooks.onLog ? { onLog: hooks.onLog } : {}) })] : []),
     ];
     const s = await runLoop(plan, runs, policies);
     const summaries: NetSummary[] = runs.map((r) => ({

@@ -178,9 +178,26 @@ export interface SparsityConfig {
   gmp?: GmpConfig;
 }
 
+/** Step decay of the learning rate (PyTorch's MultiStepLR, stepped per epoch). */
+export interface LrSchedule {
+  /** Epochs (from 0) at whose start the rate is multiplied by `gamma`; strictly increasing. */
+  milestones: number[];
+  gamma: number;
+}
+
+/** The learning rate during epoch `epoch` (from 0): base × γ^(milestones ≤ epoch), as MultiStepLR. */
+export function learningRateAt(base: number, schedule: LrSchedule | undefined, epoch: number): number {
+  if (schedule === undefined) return base;
+  let n = 0;
+  for (const m of schedule.milestones) if (m <= epoch) n++;
+  return base * Math.pow(schedule.gamma, n);
+}
+
 export interface TrainingConfig {
   optimizer: OptimizerName;
   learningRate: number;
+  /** Absent: a constant learning rate. */
+  lrSchedule?: LrSchedule;
   /** Momentum for `momentum` (default 0.9). */
   momentum: number;
   /** L2 coefficient. Coupled into the gradient for every optimizer except `adamw`, where it is decoupled decay. */

@@ -81,6 +81,9 @@ test('the WRN example is WRN-16-4 with magnitude pruning on CIFAR-10, twin WRN-1
   assert.deepEqual([config.model.batchNorm, config.model.skip], [true, true]);
   assert.equal(config.sparsity.method, 'magnitude');
   assert.equal(config.sparsity.density, 0.5);
+  // The WRN paper's schedule (×0.2 at 60/120/160 of 200 epochs) at the same fractions of 30 epochs.
+  assert.equal(config.training.epochs, 30);
+  assert.deepEqual(config.training.lrSchedule, { milestones: [9, 18, 24], gamma: 0.2 });
   assert.equal(config.training.augmentation, true);
 });
 

@@ -283,6 +283,8 @@ describe('masks survive training', () => {
     const leaky: Optimizer = {
       name: 'sgd',
       iterations: 0,
+      learningRate: 0.01,
+      setLearningRate: () => undefined,
       apply: (ps) => tf.tidy(() => ps.forEach((p) => p.variable.assign(tf.add(p.variable, 0.01)))),
       resetState: () => undefined,
       stateBytes: () => 0,
