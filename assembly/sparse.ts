@@ -183,15 +183,17 @@ export function sgdUpdate(w: usize, g: usize, k: i32, lr: f32): void {
   }
 }
 
-// buf ← buf·μ + g; w ← w − buf·lr
-export function momentumUpdate(w: usize, buf: usize, g: usize, k: i32, mu: f32, lr: f32): void {
+// buf ← buf·μ + g; w ← w − buf·lr, or with nesterov ≠ 0: w ← w − (g + buf·μ)·lr (PyTorch's SGD)
+export function momentumUpdate(w: usize, buf: usize, g: usize, k: i32, mu: f32, lr: f32, nesterov: i32): void {
   const vmu = f32x4.splat(mu);
   const vlr = f32x4.splat(lr);
   for (let i = 0; i < k; i += 4) {
     const o = <usize>i << 2;
-    const nb = f32x4.add(f32x4.mul(v128.load(buf + o), vmu), v128.load(g + o));
+    const vg = v128.load(g + o);
+    const nb = f32x4.add(f32x4.mul(v128.load(buf + o), vmu), vg);
     v128.store(buf + o, nb);
-    v128.store(w + o, f32x4.sub(v128.load(w + o), f32x4.mul(nb, vlr)));
+    const d = nesterov != 0 ? f32x4.add(vg, f32x4.mul(nb, vmu)) : nb;
+    v128.store(w + o, f32x4.sub(v128.load(w + o), f32x4.mul(d, vlr)));
   }
 }
 

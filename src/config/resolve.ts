@@ -210,6 +210,9 @@ export function resolveExperiment(file: RawExperiment, opts: ResolveOptions): Re
     else if (typeof training.epochs === 'number' && ms.every((m) => typeof m === 'number' && m >= (training.epochs as number)))
       report('training.lr_schedule', `ignored: every milestone is at or past training.epochs (${training.epochs}), so the rate never changes`, 'ignored', 'warning', 'key');
   }
+  if (given.training.nesterov === true && training.optimizer !== 'momentum') {
+    report('training.nesterov', `ignored: only optimizer 'momentum' uses it, found optimizer '${String(training.optimizer)}'`, 'ignored', 'warning', 'key');
+  }
   if (given.training.momentum !== undefined && training.optimizer !== 'momentum') {
     report('training.momentum', `ignored: only optimizer 'momentum' uses it, found optimizer '${String(training.optimizer)}'`, 'ignored', 'warning', 'key');
   }

@@ -16,6 +16,8 @@ export interface OptimizerOptions {
   learningRate: number;
   /** Momentum coefficient for 'momentum' (heavy ball, PyTorch form buf = μ·buf + g). */
   momentum: number;
+  /** 'momentum' only: Nesterov's form, w ← w − lr·(g + μ·buf) after the buffer update (PyTorch). */
+  nesterov?: boolean;
   /** Decoupled decay coefficient, used by 'adamw' only (W ← W − lr·λ·W before the Adam step). */
   decoupledDecay: number;
   /** Adam/AdamW β1, β2 (PyTorch defaults 0.9, 0.999). */
@@ -100,7 +102,8 @@ export function createOptimizer(o: OptimizerOptions): Optimizer {
         // PyTorch: the first step sets buf = g (buf starts at 0, so μ·0 + g is the same).
         const nb = tf.add(tf.mul(buf, o.momentum), g);
         buf.assign(nb);
-        w.assign(tf.sub(w, tf.mul(nb, lr)));
+        const d = o.nesterov === true ? tf.add(g, tf.mul(nb, o.momentum)) : nb;
+        w.assign(tf.sub(w, tf.mul(d, lr)));
         return;
       }
       case 'adam':
@@ -157,7 +160,7 @@ export function createOptimizer(o: OptimizerOptions): Optimizer {
       case 'sgd':
         return { name: 'sgd', lr };
       case 'momentum':
-        return { name: 'momentum', lr, mu: o.momentum };
+        return { name: 'momentum', lr, mu: o.momentum, nesterov: o.nesterov === true };
       case 'adam':
       case 'adamw': {
         const bc1 = 1 - Math.pow(b1, t);

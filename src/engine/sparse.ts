@@ -56,12 +56,12 @@ export interface KernelBuffer {
  * One optimizer update of a sparse layer's active entries (optimizers.ts computes the constants):
  * adam (adamw too): m ← m·b1 + g·c1, v ← v·b2 + g²·c2, w ← w·decay − (m / (√v + e2))·f;
  * rmsprop: s ← s·rho + g²·c; adagrad: s ← s + g²; both w ← w − (g / (√s + eps))·lr;
- * momentum: buf ← buf·mu + g, w ← w − buf·lr; sgd: w ← w − g·lr. The wasm kernels compute in float32
+ * momentum: buf ← buf·mu + g, w ← w − buf·lr (Nesterov: w ← w − (g + buf·mu)·lr); sgd: w ← w − g·lr. The wasm kernels compute in float32
  * (like the TF.js optimizers of the dense path), the TypeScript ones per entry in float64.
  */
 export type UpdateRule =
   | { name: 'sgd'; lr: number }
-  | { name: 'momentum'; lr: number; mu: number }
+  | { name: 'momentum'; lr: number; mu: number; nesterov: boolean }
   | { name: 'adam'; b1: number; c1: number; b2: number; c2: number; f: number; e2: number; decay: number }
   | { name: 'rmsprop'; rho: number; c: number; eps: number; lr: number }
   | { name: 'adagrad'; eps: number; lr: number };
@@ -131,7 +131,7 @@ function updateTs(rule: UpdateRule, w: Float32Array, slots: Float32Array[], g: F
       const buf = at(slots, 0);
       for (let i = 0; i < k; i++) {
         buf[i] = buf[i]! * rule.mu + g[i]!;
-        w[i]! -= buf[i]! * rule.lr;
+        w[i]! -= (rule.nesterov ? g[i]! + buf[i]! * rule.mu : buf[i]!) * rule.lr;
       }
       return;
     }
@@ -245,7 +245,7 @@ interface WasmExports {
   gather(dst: number, src: number, perm: number, k: number): void;
   sddmm(g: number, n: number, ptr: number, idx: number, perm: number, a: number, b: number, B: number): void;
   sgdUpdate(w: number, g: number, k: number, lr: number): void;
-  momentumUpdate(w: number, buf: number, g: number, k: number, mu: number, lr: number): void;
+  momentumUpdate(w: number, buf: number, g: number, k: number, mu: number, lr: number, nesterov: number): void;
   adamUpdate(w: number, m: number, v: number, g: number, k: number, b1: number, c1: number, b2: number, c2: number, f: number, e2: number, decay: number): void;
   rmsUpdate(w: number, s: number, g: number, k: number, rho: number, c: number, eps: number, lr: number, adagrad: number): void;
   syrk(g: number, x: number, U: number, Bp: number): void;
@@ -434,7 +434,7 @@ function wasmKernels(ex: WasmExports): SparseKernels {
           ex.sgdUpdate(pw, pg, k, rule.lr);
           break;
         case 'momentum':
-          ex.momentumUpdate(pw, at(ps, 0), pg, k, rule.mu, rule.lr);
+          ex.momentumUpdate(pw, at(ps, 0), pg, k, rule.mu, rule.lr, rule.nesterov ? 1 : 0);
           break;
         case 'adam':
           ex.adamUpdate(pw, at(ps, 0), at(ps, 1), pg, k, rule.b1, rule.c1, rule.b2, rule.c2, rule.f, rule.e2, rule.decay);

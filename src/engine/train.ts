@@ -536,6 +536,7 @@ function newRun(net: TrainableNet, cfg: ExperimentConfig, eo: EngineOptions): Ne
       name: t.optimizer,
       learningRate: t.learningRate,
       momentum: t.momentum,
+      nesterov: t.nesterov === true,
       decoupledDecay: decoupled ? t.weightDecay : 0,
       beta1: eo.beta1,
       beta2: eo.beta2,

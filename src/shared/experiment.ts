@@ -200,6 +200,8 @@ export interface TrainingConfig {
   lrSchedule?: LrSchedule;
   /** Momentum for `momentum` (default 0.9). */
   momentum: number;
+  /** Nesterov momentum for `momentum` (PyTorch's SGD nesterov=True); absent = false (heavy ball). */
+  nesterov?: boolean;
   /** L2 coefficient. Coupled into the gradient for every optimizer except `adamw`, where it is decoupled decay. */
   weightDecay: number;
   /** Random crop with padding (2 px for 28×28, 4 px for 32×32) + horizontal flip for CIFAR. */

@@ -84,6 +84,7 @@ test('the WRN example is WRN-16-4 with magnitude pruning on CIFAR-10, twin WRN-1
   // The WRN paper's schedule (×0.2 at 60/120/160 of 200 epochs) at the same fractions of 30 epochs.
   assert.equal(config.training.epochs, 30);
   assert.deepEqual(config.training.lrSchedule, { milestones: [9, 18, 24], gamma: 0.2 });
+  assert.deepEqual([config.training.optimizer, config.training.momentum, config.training.nesterov], ['momentum', 0.9, true]);
   assert.equal(config.training.augmentation, true);
 });
 

@@ -38,7 +38,7 @@ test('unknown key with no near miss lists the valid keys; a key of another secti
   const text = ['training:', '  zzzz: 1', 'learning_rate: 0.1', ''].join('\n');
   const issues = errors(text);
   const far = issueFor(issues, 'training.zzzz');
-  assert.match(far.message, /expected one of optimizer, learning_rate, lr_schedule, momentum, weight_decay, augmentation, epochs, batch_size, seed$/);
+  assert.match(far.message, /expected one of optimizer, learning_rate, lr_schedule, momentum, nesterov, weight_decay, augmentation, epochs, batch_size, seed$/);
   assert.equal(far.suggestion, undefined);
   const misplaced = issueFor(issues, 'learning_rate');
   assert.deepEqual(span(misplaced), [3, 1, 3, 14]);

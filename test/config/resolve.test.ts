@@ -37,7 +37,7 @@ const SHAPE: Shape<ExperimentConfig> = {
   },
   model: { architecture: true, hiddenLayers: true, width: true, activation: true, batchNorm: true, skip: true, channels: true, pool: true, depth: true, widenFactor: true, block: true },
   sparsity: { method: true, denseWidth: true, density: true, pair: true, init: true, scope: true, batches: true, synflowRounds: true, guard: true, gmp: { begin: true, end: true, every: true, initialDensity: true }, dynamic: { method: true, every: true, fraction: true, schedule: true, until: true, noise: true } },
-  training: { optimizer: true, learningRate: true, lrSchedule: { milestones: true, gamma: true }, momentum: true, weightDecay: true, augmentation: true, epochs: true, batchSize: true, seed: true },
+  training: { optimizer: true, learningRate: true, lrSchedule: { milestones: true, gamma: true }, momentum: true, nesterov: true, weightDecay: true, augmentation: true, epochs: true, batchSize: true, seed: true },
   monitoring: { every: true, explosion: { maxNorm: true, growthFactor: true, window: true }, collapse: { minNorm: true, steps: true }, onNan: true },
   run: { backend: true, runsDir: true, maxMemoryMb: true },
   engine: { sparseKernels: true, rawL1Every: true, rawL2Every: true },
@@ -67,7 +67,7 @@ test('the schema declares exactly the fields of ExperimentConfig (snake_case ↔
  * Fields a resolved config has only in some cases: a dataset read from files; pruning criteria that
  * use them; the keys of the conv architectures (and the density of a conv net's twin); a synthetic image shape.
  */
-const ONLY_SOMETIMES = new Set(['model.architecture', 'model.channels', 'model.pool', 'model.depth', 'model.widenFactor', 'model.block', 'sparsity.density', 'dataset.synthetic.shape', 'dataset.path', 'run.maxMemoryMb', 'sparsity.scope', 'sparsity.batches', 'sparsity.synflowRounds', 'sparsity.dynamic.method', 'sparsity.dynamic.every', 'sparsity.dynamic.fraction', 'sparsity.dynamic.schedule', 'sparsity.dynamic.until', 'sparsity.dynamic.noise', 'sparsity.gmp.begin', 'sparsity.gmp.end', 'sparsity.gmp.every', 'sparsity.gmp.initialDensity', 'sparsity.guard', 'training.lrSchedule.milestones', 'training.lrSchedule.gamma']);
+const ONLY_SOMETIMES = new Set(['model.architecture', 'model.channels', 'model.pool', 'model.depth', 'model.widenFactor', 'model.block', 'sparsity.density', 'dataset.synthetic.shape', 'dataset.path', 'run.maxMemoryMb', 'sparsity.scope', 'sparsity.batches', 'sparsity.synflowRounds', 'sparsity.dynamic.method', 'sparsity.dynamic.every', 'sparsity.dynamic.fraction', 'sparsity.dynamic.schedule', 'sparsity.dynamic.until', 'sparsity.dynamic.noise', 'sparsity.gmp.begin', 'sparsity.gmp.end', 'sparsity.gmp.every', 'sparsity.gmp.initialDensity', 'sparsity.guard', 'training.lrSchedule.milestones', 'training.lrSchedule.gamma', 'training.nesterov']);
 
 function get(obj: unknown, camel: string): unknown {
   return camel.split('.').reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);

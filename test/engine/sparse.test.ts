@@ -107,7 +107,8 @@ describe('sparse kernels', () => {
 
 const rules: UpdateRule[] = [
   { name: 'sgd', lr: 0.1 },
-  { name: 'momentum', lr: 0.05, mu: 0.9 },
+  { name: 'momentum', nesterov: false, lr: 0.05, mu: 0.9 },
+  { name: 'momentum', nesterov: true, lr: 0.05, mu: 0.9 },
   { name: 'adam', b1: 0.9, c1: 0.1, b2: 0.999, c2: 0.001, f: 0.003, e2: 1e-9, decay: 0.999 },
   { name: 'rmsprop', rho: 0.99, c: 0.01, eps: 1e-8, lr: 0.005 },
   { name: 'adagrad', eps: 1e-10, lr: 0.05 },
@@ -126,7 +127,7 @@ function updateByHand(rule: UpdateRule, w0: Float32Array, gs: Float32Array[]): n
           break;
         case 'momentum':
           s0 = s0 * rule.mu + g;
-          w -= s0 * rule.lr;
+          w -= (rule.nesterov ? g + s0 * rule.mu : s0) * rule.lr;
           break;
         case 'adam':
           s0 = s0 * rule.b1 + g * rule.c1;

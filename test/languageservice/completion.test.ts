@@ -28,7 +28,7 @@ test('top-level keys, minus those already present, in schema order', () => {
 test('keys of the enclosing section, excluding siblings written above and below', () => {
   const items = complete('training:\n  optimizer: adam\n  lea|\n  epochs: 3\nmodel:\n  width: 5\n');
   const labels = items.map((i) => i.label);
-  assert.deepEqual(labels, ['learning_rate', 'lr_schedule', 'momentum', 'weight_decay', 'augmentation', 'batch_size', 'seed']);
+  assert.deepEqual(labels, ['learning_rate', 'lr_schedule', 'momentum', 'nesterov', 'weight_decay', 'augmentation', 'batch_size', 'seed']);
   const lr = at(items, 0);
   // The typed prefix is replaced; a default becomes the snippet's placeholder.
   assert.deepEqual(lr.textEdit.range, { start: { line: 2, character: 2 }, end: { line: 2, character: 5 } });

@@ -1,4 +1,7 @@
-/** training.lr_schedule: values, the default γ, positioned errors and the never-reached warning. */
+/**
+ * The keys WRN training needs: training.lr_schedule (values, the default γ, positioned errors, the
+ * never-reached warning) and training.nesterov.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseExperiment } from '../../src/config/parse';
@@ -35,4 +38,19 @@ test('a schedule whose milestones are all at or past the last epoch is a warning
   const w = issueFor(r.issues, 'training.lr_schedule');
   assert.equal(w.severity, 'warning');
   assert.match(w.message, /never changes/);
+});
+
+test('training.nesterov: with momentum it is read; elsewhere a warning; absent, the config (and its id) has no such field', () => {
+  const on = parseExperiment(['training:', '  optimizer: momentum', '  nesterov: true', ''].join('\n'), FILE);
+  assert.deepEqual(on.issues, []);
+  assert.equal(on.config?.training.nesterov, true);
+  const adam = parseExperiment(['training:', '  optimizer: adam', '  nesterov: true', ''].join('\n'), FILE);
+  const w = issueFor(adam.issues, 'training.nesterov');
+  assert.equal(w.severity, 'warning');
+  assert.match(w.message, /only optimizer 'momentum'/);
+  const plain = parseExperiment(['training:', '  optimizer: momentum', ''].join('\n'), FILE);
+  assert.ok(plain.config);
+  assert.equal('nesterov' in plain.config.training, false, 'a file written before the key resolves as it did');
+  // So files without the keys keep their configuration ids (architecture.test.ts pins the examples').
+  assert.equal('lrSchedule' in plain.config.training, false);
 });
