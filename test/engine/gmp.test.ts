@@ -16,7 +16,7 @@ import { GradualPruning, gmpKept, isPruneStep, planPrune, type GmpTiming } from 
 import { optimizerParams, trainStep } from '../../src/engine/step';
 import { buildNets, gmpScheduleNote, makeBatch, trainExperiment } from '../../src/engine/train';
 import { createRng, permutation } from '../../src/shared/rng';
-import { config, fixturePath, syntheticDataset, testBackend } from './helpers';
+import { config, fixturePath, recordingHooks, syntheticDataset, testBackend } from './helpers';
 import { at } from '../../src/shared/checked';
 
 interface Ref {
@@ -142,17 +142,9 @@ describe('gradual magnitude pruning', () => {
   it('gmp with init dense-fan-in warns that the start is drawn for the twin; sparse-fan-in does not', async () => {
     const logs = async (init: 'dense-fan-in' | 'sparse-fan-in'): Promise<string[]> => {
       const cfg = gmpConfig('layerwise');
-      const out: string[] = [];
-      await trainExperiment({ ...cfg, sparsity: { ...cfg.sparsity, init }, training: { ...cfg.training, epochs: 1 } }, syntheticDataset(12, 3, 96, 24, 24), {
-        onReady: () => undefined,
-        onStep: () => undefined,
-        onEpoch: () => undefined,
-        onFlowPoint: () => undefined,
-        onAlert: () => undefined,
-        shouldStop: () => false,
-        onLog: (level, message) => out.push(`${level}: ${message}`),
-      });
-      return out;
+      const rec = recordingHooks();
+      await trainExperiment({ ...cfg, sparsity: { ...cfg.sparsity, init }, training: { ...cfg.training, epochs: 1 } }, syntheticDataset(12, 3, 96, 24, 24), rec.hooks);
+      return rec.logs;
     };
     // dense2 starts with fan-in 16 against the twin's 4 (dense1: 12 and 12; output 16 and 4).
     const warned = (await logs('dense-fan-in')).filter((m) => m.startsWith('warn: gmp: the sparse net starts'));

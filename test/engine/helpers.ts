@@ -6,6 +6,8 @@ import type { Dataset, Split } from '../../src/data/types';
 import type { BackendName, ExperimentConfig } from '../../src/shared/experiment';
 import { createRng } from '../../src/shared/rng';
 import { initBackend } from '../../src/engine/backend';
+import type { TrainHooks } from '../../src/engine/train';
+import type { StepMetrics } from '../../src/shared/protocol';
 
 /** Backend for tests: GRADFLOW_TEST_BACKEND (default cpu: no wasm start-up, deterministic). */
 export async function testBackend(): Promise<BackendName> {
@@ -89,4 +91,20 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     const e = expected[i]!;
     if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) throw new Error(`${what}[${i}]: ${a} vs expected ${e}`);
   }
+}
+
+/** Hooks for trainExperiment that keep the step metrics and the log lines (`level: message`) and ignore the rest. */
+export function recordingHooks(): { hooks: TrainHooks; steps: StepMetrics[]; logs: string[] } {
+  const steps: StepMetrics[] = [];
+  const logs: string[] = [];
+  const hooks: TrainHooks = {
+    onReady: () => undefined,
+    onStep: (m) => steps.push(m),
+    onEpoch: () => undefined,
+    onFlowPoint: () => undefined,
+    onAlert: () => undefined,
+    shouldStop: () => false,
+    onLog: (level, message) => logs.push(`${level}: ${message}`),
+  };
+  return { hooks, steps, logs };
 }

@@ -7,10 +7,10 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { createOptimizer } from '../../src/engine/optimizers';
-import { trainExperiment, type EngineOptions, type TrainHooks } from '../../src/engine/train';
+import { trainExperiment, type EngineOptions } from '../../src/engine/train';
 import { learningRateAt, type LrSchedule } from '../../src/shared/experiment';
 import type { StepMetrics } from '../../src/shared/protocol';
-import { config, syntheticDataset, testBackend } from './helpers';
+import { config, recordingHooks, syntheticDataset, testBackend } from './helpers';
 import { at } from '../../src/shared/checked';
 
 before(async () => {
@@ -51,20 +51,10 @@ describe('learning-rate schedule', () => {
     // 96 examples, batch 8: 12 steps per epoch, 3 epochs. The loss of step k is computed before its
     // update, on the weights after k − 1 updates.
     const run = async (schedule: LrSchedule | undefined, opts: Partial<EngineOptions>): Promise<{ steps: StepMetrics[]; logs: string[] }> => {
-      const steps: StepMetrics[] = [];
-      const logs: string[] = [];
-      const hooks: TrainHooks = {
-        onReady: () => undefined,
-        onStep: (m) => steps.push(m),
-        onEpoch: () => undefined,
-        onFlowPoint: () => undefined,
-        onAlert: () => undefined,
-        shouldStop: () => false,
-        onLog: (_l, m) => logs.push(m),
-      };
+      const rec = recordingHooks();
       const cfg = config({ model: { width: 20 }, sparsity: { denseWidth: 6 }, training: { epochs: 3, batchSize: 8, optimizer: 'momentum', learningRate: 0.1, momentum: 0.9 } });
-      await trainExperiment(schedule ? { ...cfg, training: { ...cfg.training, lrSchedule: schedule } } : cfg, syntheticDataset(12, 3, 96), hooks, opts);
-      return { steps, logs };
+      await trainExperiment(schedule ? { ...cfg, training: { ...cfg.training, lrSchedule: schedule } } : cfg, syntheticDataset(12, 3, 96), rec.hooks, opts);
+      return rec;
     };
     const loss = (r: { steps: StepMetrics[] }, net: string): number[] => r.steps.filter((s) => s.net === net).map((s) => s.loss);
     const schedule: LrSchedule = { milestones: [1, 2], gamma: 0.5 };
@@ -73,10 +63,10 @@ describe('learning-rate schedule', () => {
       const sched = await run(schedule, { sparseKernels: 'off' });
       const constant = await run(undefined, { sparseKernels: 'off' });
       assert.deepEqual(
-        sched.logs.filter((m) => m.startsWith('learning rate')),
-        ['learning rate 0.05 from epoch 2 (training.lr_schedule)', 'learning rate 0.025 from epoch 3 (training.lr_schedule)'],
+        sched.logs.filter((m) => m.startsWith('info: learning rate')),
+        ['info: learning rate 0.05 from epoch 2 (training.lr_schedule)', 'info: learning rate 0.025 from epoch 3 (training.lr_schedule)'],
       );
-      assert.deepEqual(constant.logs.filter((m) => m.startsWith('learning rate')), []);
+      assert.deepEqual(constant.logs.filter((m) => m.includes('learning rate')), []);
       for (const net of ['sparse', 'dense']) {
         const a = loss(sched, net);
         const b = loss(constant, net);

@@ -7,9 +7,9 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { createOptimizer } from '../../src/engine/optimizers';
-import { trainExperiment, type EngineOptions, type TrainHooks } from '../../src/engine/train';
+import { trainExperiment, type EngineOptions } from '../../src/engine/train';
 import type { StepMetrics } from '../../src/shared/protocol';
-import { config, syntheticDataset, testBackend } from './helpers';
+import { config, recordingHooks, syntheticDataset, testBackend } from './helpers';
 import { at } from '../../src/shared/checked';
 
 before(async () => {
@@ -34,18 +34,10 @@ describe('Nesterov momentum', () => {
 
   it('through the loop: the sparse kernels agree with the masked-dense path; heavy ball differs from step 2', async () => {
     const run = async (nesterov: boolean, opts: Partial<EngineOptions>): Promise<StepMetrics[]> => {
-      const steps: StepMetrics[] = [];
-      const hooks: TrainHooks = {
-        onReady: () => undefined,
-        onStep: (m) => steps.push(m),
-        onEpoch: () => undefined,
-        onFlowPoint: () => undefined,
-        onAlert: () => undefined,
-        shouldStop: () => false,
-      };
+      const rec = recordingHooks();
       const cfg = config({ model: { width: 20 }, sparsity: { denseWidth: 6 }, training: { epochs: 2, batchSize: 8, optimizer: 'momentum', learningRate: 0.05, momentum: 0.9 } });
-      await trainExperiment({ ...cfg, training: { ...cfg.training, nesterov } }, syntheticDataset(12, 3, 96), hooks, opts);
-      return steps.filter((s) => s.net === 'sparse');
+      await trainExperiment({ ...cfg, training: { ...cfg.training, nesterov } }, syntheticDataset(12, 3, 96), rec.hooks, opts);
+      return rec.steps.filter((s) => s.net === 'sparse');
     };
     const on = await run(true, { sparseKernels: 'on' });
     const off = await run(true, { sparseKernels: 'off' });
