@@ -66,6 +66,9 @@ describe('learning-rate schedule', () => {
         sched.logs.filter((m) => m.startsWith('info: learning rate')),
         ['info: learning rate 0.05 from epoch 2 (training.lr_schedule)', 'info: learning rate 0.025 from epoch 3 (training.lr_schedule)'],
       );
+      // Printed without float noise: 0.1 × 0.2 is 0.020000000000000004 in float64.
+      const noisy = await run({ milestones: [1], gamma: 0.2 }, { sparseKernels: 'off' });
+      assert.ok(noisy.logs.includes('info: learning rate 0.02 from epoch 2 (training.lr_schedule)'), noisy.logs.join('\n'));
       assert.deepEqual(constant.logs.filter((m) => m.includes('learning rate')), []);
       for (const net of ['sparse', 'dense']) {
         const a = loss(sched, net);

@@ -16,7 +16,8 @@ export function lrSchedulePolicy(o: { base: number; schedule: LrSchedule; onLog?
         r.opt.setLearningRate(lr);
         changed = true;
       }
-      if (changed) o.onLog?.('info', `learning rate ${lr} from epoch ${s.epoch + 1} (training.lr_schedule)`);
+      // Shown without float noise (0.1 × 0.2 is 0.020000000000000004).
+      if (changed) o.onLog?.('info', `learning rate ${Number(lr.toPrecision(6))} from epoch ${s.epoch + 1} (training.lr_schedule)`);
     },
   };
 }
