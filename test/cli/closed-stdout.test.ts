@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { tempFolder } from '../tmp';
 
 const repoRoot = ((): string => {
   for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) {
@@ -43,7 +43,7 @@ function runAndCloseAfter(args: string[], cwd: string, lines: number): Promise<E
 }
 
 test('run --json whose reader goes away stops the run and keeps its log, without a stack trace', { timeout: 180_000 }, async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-epipe-'));
+  const dir = tempFolder('gradflow-epipe-');
   try {
     fs.mkdirSync(path.join(dir, '.gradflow'));
     const file = path.join(dir, 'pipe.gradflow.yaml');

@@ -6,7 +6,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadForCli, CliUsageError } from '../../src/cli/load';
 import { loadExperimentFile } from '../../src/config';
@@ -14,11 +13,12 @@ import { MAX_FILE_CHARS } from '../../src/config/limits';
 import { BoundedReadError, readBoundedText } from '../../src/shared/bounded-read';
 import { MAX_EXPERIMENT_FILE_BYTES } from '../../src/config/read-file';
 import { cliPath } from '../trainer/helpers';
+import { tempFolder } from '../tmp';
 
 const GB3 = 3 * 1024 ** 3;
 
 function tmp(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-size-'));
+  return tempFolder('gradflow-size-');
 }
 
 function sparseFile(file: string, bytes: number): void {

@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { applyOverrides, CliUsageError, loadForCli } from '../../src/cli/load';
+import { tempFolder } from '../tmp';
 
 const FILE = 'name: x\ndataset:\n  name: synthetic\ntraining:\n  epochs: 5 # five\n  optimizer: adam\nrun: { backend: cpu }\n';
 
@@ -56,7 +56,7 @@ test('good overrides still apply: scalars, lists, an empty section, a quoted ali
 });
 
 test('an override the schema refuses names the --set argument that wrote it', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-set-'));
+  const dir = tempFolder('gradflow-set-');
   const file = path.join(dir, 'x.gradflow.yaml');
   fs.writeFileSync(file, FILE);
   assert.throws(() => loadForCli(file, ['training.epochs=abc']), (e: Error) => {

@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { tempFolder } from '../tmp';
 
 const repoRoot = ((): string => {
   for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) {
@@ -20,7 +20,7 @@ const cli = path.join(repoRoot, 'dist', 'cli.js');
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 
 test('the run banner and summary print an experiment name without its escape sequences', { timeout: 120_000 }, () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-esc-'));
+  const dir = tempFolder('gradflow-esc-');
   try {
     const file = path.join(dir, 'esc.gradflow.yaml');
     // Retitle the terminal, clear the screen, move the cursor home.
@@ -49,7 +49,7 @@ test('the run banner and summary print an experiment name without its escape seq
 });
 
 test('CLI errors show escape sequences of keys and values as text, with no stack trace', { timeout: 60_000 }, () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-esc-'));
+  const dir = tempFolder('gradflow-esc-');
   try {
     const file = path.join(dir, 'bad.gradflow.yaml');
     fs.writeFileSync(file, 'training:\n  "\\e[2Jepochs": 3\n  optimizer: "\\e]0;x\\aadam"\n');
@@ -64,7 +64,7 @@ test('CLI errors show escape sequences of keys and values as text, with no stack
 });
 
 test('issue 18: a newline in a name or a file name does not forge a line on stderr or stdout', { timeout: 180_000 }, () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-nl-'));
+  const dir = tempFolder('gradflow-nl-');
   try {
     const body = [
       'dataset:',

@@ -7,14 +7,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { resolveNodeRuntime } from '../../src/extension/node-runtime';
+import { tempFolder } from '../tmp';
 
 const repo = [path.resolve(__dirname, '..', '..'), process.cwd()].find((d) => fs.existsSync(path.join(d, 'dist', 'trainer.js')));
 
 test('no node on PATH: the editor runtime runs the trainer bundle', { skip: repo === undefined ? 'dist/trainer.js not built' : false, timeout: 60_000 }, async () => {
-  const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'gf-nonode-'));
+  const empty = tempFolder('gf-nonode-');
   try {
     const isExecutable = (f: string): boolean => {
       try {

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { RunWriter } from '../../src/runs/store';
 import { listPastRuns, summaryEgf, readRunConfig } from '../../src/extension/runs/past-runs';
 import { parseExperiment } from '../../src/config/parse';
 import { finishedSummary } from '../helpers/run-summary';
+import { tempFolder } from '../tmp';
 
 function config(name: string) {
   const r = parseExperiment(`name: ${name}\n`, '/tmp/x.gradflow.yaml');
@@ -16,7 +16,7 @@ function config(name: string) {
 
 
 test('runs directly in a runs folder and in its sweep-* folders, each once, newest first', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gf-past-'));
+  const dir = tempFolder('gf-past-');
   try {
     const a = RunWriter.create(dir, config('alpha'));
     a.finish(finishedSummary(a.runId, a.runDir, [1, 2, 4]));

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseExperiment } from '../../src/config/parse';
 import { expandSweep } from '../../src/config/sweep';
 import { loadForCli } from '../../src/cli/load';
 import { defaultRunsDir, settingsLayer, withRuntimeBackend, type RunSettings } from '../../src/extension/run-settings';
+import { tempFolder } from '../tmp';
 
 const settings: RunSettings = {
   backend: 'cpu',
@@ -57,7 +57,7 @@ test('a bad setting is reported, naming the setting', () => {
 });
 
 test('the same file and settings resolve identically in the CLI and in the extension', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gf-layers-'));
+  const dir = tempFolder('gf-layers-');
   try {
     const file = path.join(dir, 'x.gradflow.yaml');
     // The file sets one threshold and a backend; the settings supply the rest.

@@ -9,7 +9,6 @@ import Module from 'node:module';
 import { after, before, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 
 // --- a `vscode` stand-in: what runs-tree.ts touches -------------------------------------------------
@@ -97,6 +96,7 @@ import type { LiveRun, RunManager } from '../../src/extension/runs/run-manager';
 import { RunWriter } from '../../src/runs/store';
 import { parseExperiment } from '../../src/config/parse';
 import { finishedSummary } from '../helpers/run-summary';
+import { tempFolder } from '../tmp';
 
 function config(name: string) {
   const r = parseExperiment(`name: ${name}\n`, '/tmp/x.gradflow.yaml');
@@ -146,7 +146,7 @@ function liveRun(key: string, name: string): LiveRun {
 
 let dir: string;
 before(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gf-runs-tree-'));
+  dir = tempFolder('gf-runs-tree-');
   mock.timers.enable({ apis: ['setTimeout'] });
 });
 after(() => {

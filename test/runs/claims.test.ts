@@ -8,8 +8,9 @@ import * as path from 'node:path';
 import { claimStaleMs, claimState, holderLiveness, MAX_CLAIM_BYTES, processStartTicks, tryClaim, type ClaimInfo } from '../../src/runs/claims';
 import { finishedRuns, readManifest } from '../../src/runs/sweep';
 import { cliPath } from '../trainer/helpers';
+import { tempFolder } from '../tmp';
 
-const dir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-claims-'));
+const dir = (): string => tempFolder('gradflow-claims-');
 
 test('a claim is exclusive until released; the next claimant gets the next attempt', () => {
   const d = dir();

@@ -5,7 +5,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { MetricsLogParser, logOmissions, readMetricsLog, readMetricsLogAsync, type MetricsLog } from '../../src/runs/store';
 import type { StepMetrics, TrainerToHost } from '../../src/shared/protocol';
@@ -13,9 +12,10 @@ import { DashboardState } from '../../src/extension/dashboard/state';
 import { loadIntoDashboard, loadIntoDashboardAsync } from '../../src/extension/runs/past-runs';
 import type { RunRecord } from '../../src/runs/store';
 import { at } from '../../src/shared/checked';
+import { tempFolder } from '../tmp';
 
 function tmp(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-mlog-'));
+  return tempFolder('gradflow-mlog-');
 }
 
 function stepLine(net: 'sparse' | 'dense', step: number): string {

@@ -6,9 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { MAX_BATCH_FILE_BYTES, MAX_JOBS_FILE_BYTES, MAX_TASK_RECORD_BYTES, SLURM_LOG_PATTERN, SlurmError, TASK_LOG_TAIL_BYTES, batchScript, logTailOf, readBatch, readJobs, readTaskRecord } from '../../src/runs/slurm';
+import { tempFolder } from '../tmp';
 
 test('the batch script: sh reads its exec line back as exactly the four paths, whatever they hold', () => {
   const dir = "/shared/we ird 'q' $HOME `id` $(touch x); y\nz/runs/sweep-a";
@@ -25,7 +25,7 @@ test('the task log pattern is relative (to --chdir): no folder name reaches a Sl
 });
 
 test('readJobs keeps only digit job ids: an edited jobs.jsonl cannot pass options to squeue or scancel', () => {
-  const sweep = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-jobs-'));
+  const sweep = tempFolder('gradflow-jobs-');
   try {
     fs.mkdirSync(path.join(sweep, 'slurm'));
     const rec = (jobId: string): string => JSON.stringify({ jobId, batch: '/b.json', tasks: 1, submittedAt: '2026-12-06T00:00:00Z' });
@@ -37,7 +37,7 @@ test('readJobs keeps only digit job ids: an edited jobs.jsonl cannot pass option
 });
 
 function withSweep(body: (sweep: string) => void): void {
-  const sweep = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-bounds-'));
+  const sweep = tempFolder('gradflow-bounds-');
   try {
     fs.mkdirSync(path.join(sweep, 'slurm', 'tasks'), { recursive: true });
     body(sweep);

@@ -7,13 +7,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { arrayStatesAsync, readJobs } from '../../src/runs/slurm';
 import { arrayIsLive, candidateJobs, findLiveSlurmSweeps, reattachPlan, type SlurmAnswer } from '../../src/runs/slurm-reattach';
 import { RunWriter } from '../../src/runs/store';
 import { parseExperiment } from '../../src/config/parse';
 import { finishedSummary } from '../helpers/run-summary';
+import { tempFolder } from '../tmp';
 
 interface JobSpec {
   jobId: string;
@@ -52,7 +52,7 @@ function writeSweep(runsDir: string, name: string, manifestIds: string[], jobs: 
 }
 
 function tmp(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-reattach-'));
+  return tempFolder('gradflow-reattach-');
 }
 
 /** squeue's answers by job id; records which jobs were asked. */

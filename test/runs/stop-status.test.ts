@@ -12,6 +12,7 @@ import { STOP_SOURCES, UNRECORDED_STOP, runLabel, statusWithoutSummary, stopSour
 import { stopCause } from '../../src/runs/slurm';
 import type { ExperimentConfig } from '../../src/shared/experiment';
 import type { RunSummary } from '../../src/shared/protocol';
+import { tempFolder } from '../tmp';
 
 const STALE = 90_000;
 const facts = (f: Partial<LivenessFacts>): LivenessFacts => ({ heartbeatAgeMs: 1000, sameHost: true, pidAlive: true, staleMs: STALE, ...f });
@@ -63,7 +64,7 @@ function stoppedSummary(w: RunWriter, reason: string): RunSummary {
 }
 
 test('a stop request is recorded once (the first wins) and folded into the stopped run it stopped', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-stop-'));
+  const dir = tempFolder('gradflow-stop-');
   const w = RunWriter.create(dir, config);
   assert.equal(readStopRequest(w.runDir), undefined);
   assert.equal(requestStop(w.runDir, { by: 'vscode' }), true);
@@ -83,7 +84,7 @@ test('a stop request is recorded once (the first wins) and folded into the stopp
 });
 
 test('a stopped run with no request recorded says so; a malformed request reads as none', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-stop-'));
+  const dir = tempFolder('gradflow-stop-');
   const w = RunWriter.create(dir, config);
   fs.writeFileSync(path.join(w.runDir, STOP_REQUEST_FILE), '{"by":"the-cat","at":"now"}');
   assert.equal(readStopRequest(w.runDir), undefined);
@@ -95,7 +96,7 @@ test('a stopped run with no request recorded says so; a malformed request reads 
 });
 
 test('a stop request in a folder that cannot be written is an error naming the file and folder', { skip: process.getuid?.() === 0 ? 'root writes anywhere' : false }, () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-stop-'));
+  const dir = tempFolder('gradflow-stop-');
   fs.chmodSync(dir, 0o500);
   assert.throws(() => requestStop(dir, { by: 'vscode' }), /permission denied while writing stop-request\.json, run folder /);
 });
@@ -106,7 +107,7 @@ test('a stop request in a missing folder is an error naming the file and folder'
 });
 
 test('watchStopRequest calls back once, with the request, when it appears', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-stop-'));
+  const dir = tempFolder('gradflow-stop-');
   const seen: string[] = [];
   let resolve: () => void = () => undefined;
   const got = new Promise<void>((r) => (resolve = r));

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { RunWriter, listRuns, readMetrics, readMetricsLog, readRun, newRunId } from '../../src/runs/store';
 import type { ExperimentConfig } from '../../src/shared/experiment';
 import type { RunSummary } from '../../src/shared/protocol';
+import { tempFolder } from '../tmp';
 
 function tmp(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-store-'));
+  return tempFolder('gradflow-store-');
 }
 
 const config = { name: 'My Exp!' } as unknown as ExperimentConfig;

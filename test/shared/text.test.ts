@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { boundedSlug, shownText, stripControl } from '../../src/shared/text';
 import { planSweep } from '../../src/runs/sweep';
 import { parseExperiment } from '../../src/config/parse';
+import { tempFolder } from '../tmp';
 
 const ESC = '\u001b';
 const BEL = '\u0007';
@@ -39,7 +39,7 @@ test('boundedSlug: bounded in bytes, distinct for long names sharing a prefix', 
 });
 
 test('a sweep with a 300-character name gets a folder that can be created (no ENAMETOOLONG)', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-slug-'));
+  const dir = tempFolder('gradflow-slug-');
   try {
     const name = 'a-very-long-sweep-name-'.repeat(14).slice(0, 300);
     const config = parseExperiment('dataset:\n  name: synthetic\n', path.join(dir, 'e.gradflow.yaml')).config;

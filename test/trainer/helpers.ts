@@ -1,10 +1,10 @@
 /** Shared set-up for tests that drive the real trainer process (dist/trainer.js, built by `pretest`). */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseExperiment } from '../../src/config';
 import type { ExperimentConfig } from '../../src/shared/experiment';
 import { startTrainer, type TrainerExit } from '../../src/runs/trainer-client';
+import { tempFolder } from '../tmp';
 import type { TrainerToHost } from '../../src/shared/protocol';
 
 /** The repository root, from either the sources (test/trainer) or the compiled tests (out/test/trainer). */
@@ -19,27 +19,9 @@ export const repoRoot = ((): string => {
 export const trainerPath = path.join(repoRoot, 'dist', 'trainer.js');
 export const cliPath = path.join(repoRoot, 'dist', 'cli.js');
 
-const made: string[] = [];
-
-/**
- * A fresh folder in the system temp dir, removed when the test process exits (kept when
- * GRADFLOW_KEEP_TMP is set, to look at what a failing test left).
- */
+/** A fresh folder `gradflow-<prefix>-XXXXXX` in the system temp dir, removed when the test process exits (../tmp.ts). */
 export function tmpDir(prefix: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `gradflow-${prefix}-`));
-  if (made.length === 0 && process.env.GRADFLOW_KEEP_TMP === undefined) process.on('exit', removeMade);
-  made.push(dir);
-  return dir;
-}
-
-function removeMade(): void {
-  for (const d of made) {
-    try {
-      fs.rmSync(d, { recursive: true, force: true });
-    } catch {
-      // a folder still in use elsewhere (a Slurm task's log) stays; the OS cleans its temp dir
-    }
-  }
+  return tempFolder(`gradflow-${prefix}-`);
 }
 
 /** A small synthetic SC-SDC pair on the CPU backend; `extra` is YAML appended to override sections. */

@@ -6,7 +6,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { DashboardState } from '../../src/extension/dashboard/state';
 import { readTrainerMessage, type TrainerToHost } from '../../src/shared/protocol';
@@ -14,6 +13,7 @@ import { emptyModel } from '../../src/shared/webview-protocol';
 import { readMetrics, readSummary } from '../../src/runs/store';
 import { epoch, pageApply, step, wire } from './fixtures';
 import { at } from '../../src/shared/checked';
+import { tempFolder } from '../tmp';
 
 test('trainer → host: a NaN loss and norm arrive as null over JSON and are read back as NaN', () => {
   const sent = step('sparse', 7, true, 7); // NaN in the first layer's norms at step 7
@@ -49,7 +49,7 @@ test('host → webview: the decoded NaN is sent as null, passes the page guard, 
 });
 
 test('run log on disk: a NaN step written by the trainer is read back as NaN', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gf-nan-'));
+  const dir = tempFolder('gf-nan-');
   try {
     const m = step('dense', 1, true);
     const line = JSON.stringify({ ...m, metrics: { ...m.metrics, loss: NaN } });
@@ -63,7 +63,7 @@ test('run log on disk: a NaN step written by the trainer is read back as NaN', (
 });
 
 test('summary.json on disk: a diverged net\'s NaN measures are read back as NaN, not null', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gf-nan-sum-'));
+  const dir = tempFolder('gf-nan-sum-');
   try {
     const nan = { loss: NaN, accuracy: 0.1 };
     const net = {

@@ -6,7 +6,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { DashboardState } from '../../src/extension/dashboard/state';
@@ -16,6 +15,7 @@ import { startLabel } from '../../src/shared/run-status';
 import { WebviewPage, skip } from './browser-harness';
 import { init } from './fixtures';
 import { at } from '../../src/shared/checked';
+import { tempFolder } from '../tmp';
 
 const FIXTURES = path.resolve(__dirname, '../../../test/fixtures/webview');
 
@@ -37,7 +37,7 @@ describe('run view: status, failure panel, run picker (chromium)', { skip }, () 
   let still: RunRecord;
 
   before(async () => {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-run-page-'));
+    tmp = tempFolder('gradflow-run-page-');
     nan = record(path.join(FIXTURES, 'nan-run'));
     // The same dynamic-sparsity run twice under one name: once as recorded, once killed mid-run.
     dyn = record(path.join(FIXTURES, 'dyn-run'));

@@ -7,7 +7,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { DashboardState } from '../../src/extension/dashboard/state';
 import { loadIntoDashboard } from '../../src/extension/runs/past-runs';
@@ -16,12 +15,13 @@ import { RUN_STATUSES, statusDescription, statusLabel } from '../../src/shared/r
 import { MAX_LOG_TAIL, emptyModel, isHostToPage, type RunMeta } from '../../src/shared/webview-protocol';
 import { init, pageApply, ready, wire } from './fixtures';
 import { at } from '../../src/shared/checked';
+import { tempFolder } from '../tmp';
 
 const FIXTURES = path.resolve(__dirname, '../../../test/fixtures/webview');
 
 /** A copy of a fixture run folder in a temporary runs folder (tests may damage it). */
 function copyRun(name: string): string {
-  const runs = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-status-'));
+  const runs = tempFolder('gradflow-status-');
   const dir = path.join(runs, name);
   fs.cpSync(path.join(FIXTURES, name), dir, { recursive: true });
   return dir;

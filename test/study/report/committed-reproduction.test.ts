@@ -7,18 +7,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { reportCommand } from '../../../src/study/report';
 import { findRepoFolder } from '../find-up';
+import { tempFolder } from '../../tmp';
 
 const committed = findRepoFolder(path.join('docs', 'reproduction', 'large'), 'nets.jsonl');
 /** What `report` writes (nets.jsonl is its input; the early-warning files come from `early-warning`). */
 const isReportFile = (f: string): boolean => f !== 'nets.jsonl' && !f.startsWith('early-warning');
 
 test('the committed larger reproduction: report --from-table nets.jsonl rewrites every committed report file byte for byte', async () => {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-committed-repro-'));
+  const out = tempFolder('gradflow-committed-repro-');
   try {
     const err = new PassThrough();
     const chunks: Buffer[] = [];

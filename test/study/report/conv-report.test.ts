@@ -10,7 +10,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { buildTables, densityLevel, loadSweepResults, widthLevel, type Table } from '../../../src/study/report';
@@ -19,6 +18,7 @@ import { checkConfig } from '../../../src/study/report/load';
 import { makeConfig } from './fixture';
 import type { ExperimentConfig } from '../../../src/shared/experiment';
 import { at } from '../../../src/shared/checked';
+import { tempFolder } from '../../tmp';
 
 const repoRoot = ((): string => {
   for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) {
@@ -49,7 +49,7 @@ sweep:
 let sweepDir: string | undefined;
 function sweep(): string {
   if (sweepDir !== undefined) return sweepDir;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-conv-report-'));
+  const dir = tempFolder('gradflow-conv-report-');
   const file = path.join(dir, 'conv-study.gradflow.yaml');
   fs.writeFileSync(file, YAML(path.join(dir, 'runs')));
   const r = spawnSync(process.execPath, [cli, 'sweep', file, '--workers', '1'], { encoding: 'utf8' });

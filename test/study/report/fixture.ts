@@ -3,14 +3,14 @@
  * config.json and summary.json holding chosen numbers (no trainer involved).
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ExperimentConfig } from '../../../src/shared/experiment';
 import type { Alert, FlowMeasures, NetSummary, RunSummary } from '../../../src/shared/protocol';
+import { tempFolder } from '../../tmp';
 import type { SweepRow } from '../../../src/study/report';
 
 export function tmpDir(prefix = 'gradflow-report-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return tempFolder(prefix);
 }
 
 export interface ConfigOverrides {

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { formatCell, formatP, latexEscape, pColor, pMark, renderCsv, renderLatex, renderMarkdown, type Table } from '../../../src/study/report';
+import { tempFolder } from '../../tmp';
 
 const tiny: Table = {
   id: 'tiny',
@@ -91,7 +91,7 @@ test('the LaTeX compiles with pdflatex (booktabs, xcolor, graphicx)', { skip: !h
     rows: [['a long setting, training.optimizer=sgd, model.batch_norm=true', ...Array.from({ length: 11 }, (_, i) => i / 10)]],
     notes: ['50% of runs & more: {braces} ~ # $ ^ \\ Δ × − ± ·'],
   };
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradflow-tex-'));
+  const dir = tempFolder('gradflow-tex-');
   fs.writeFileSync(
     path.join(dir, 'doc.tex'),
     ['\\documentclass{article}', '\\usepackage{booktabs}', '\\usepackage{graphicx}', '\\usepackage[table]{xcolor}', '\\begin{document}', renderLatex(tiny), renderLatex(wide), '\\end{document}', ''].join('\n'),
