@@ -125,7 +125,9 @@ def augment(x, gen):
 def optimizer(t, params):
     name, lr, wd = t["optimizer"], t["learning_rate"], t.get("weight_decay", 0)
     if name in ("sgd", "momentum"):
-        return torch.optim.SGD(params, lr=lr, momentum=t.get("momentum", 0.9) if name == "momentum" else 0, weight_decay=wd)
+        momentum = t.get("momentum", 0.9) if name == "momentum" else 0
+        # training.nesterov: the WRN paper's Nesterov momentum, as the engine's (PyTorch's form).
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=bool(t.get("nesterov")) and name == "momentum", weight_decay=wd)
     if name in ("adam", "adamw"):
         return (torch.optim.AdamW if name == "adamw" else torch.optim.Adam)(params, lr=lr, weight_decay=wd)
     raise gradflow.ConfigError(f"training.optimizer {name!r}: this script has sgd, momentum, adam, adamw", "training.optimizer")
@@ -166,6 +168,9 @@ def main():
     coupled = 0.0 if t["optimizer"] == "adamw" else t.get("weight_decay", 0)
     net = run.watch(model, net="sparse", steps_per_epoch=steps_per_epoch, flow_data=flow_data, coupled_l2=coupled)
     opt = optimizer(t, model.parameters())
+    # training.lr_schedule: MultiStepLR stepped once per epoch, as the engine applies it.
+    schedule = t.get("lr_schedule")
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=schedule["milestones"], gamma=schedule.get("gamma", 0.1)) if schedule else None
     gen = torch.Generator().manual_seed(t["seed"] + 7)
     started = time.monotonic()
     for epoch in range(t["epochs"]):
@@ -192,6 +197,12 @@ def main():
             print(f"epoch {epoch + 1}: val {va:.4f} test {ta:.4f}")
         if run.should_stop or net.diverged:
             break
+        if scheduler is not None:
+            before = opt.param_groups[0]["lr"]
+            scheduler.step()
+            after = opt.param_groups[0]["lr"]
+            if after != before:
+                log(f"learning rate {float(f'{after:.6g}')} from epoch {epoch + 2} (training.lr_schedule)")
     run.finish()
 
 

@@ -52,7 +52,7 @@ describe('PyTorch examples', { skip }, () => {
       name: 'wrn-test',
       dataset: { name: 'cifar10', validation_fraction: 0.25, train_limit: 32, test_limit: 16, path: path.join(REPO, 'nonexistent-cifar') },
       sparsity: { method: 'magnitude', density: 0.2, pair: false },
-      training: { optimizer: 'momentum', learning_rate: 0.01, momentum: 0.9, weight_decay: 0.0005, augmentation: true, epochs: 2, batch_size: 16, seed: 0 },
+      training: { optimizer: 'momentum', learning_rate: 0.01, lr_schedule: { milestones: [1], gamma: 0.5 }, momentum: 0.9, nesterov: true, weight_decay: 0.0005, augmentation: true, epochs: 2, batch_size: 16, seed: 0 },
       monitoring: { every: 1, on_nan: 'stop' },
       trainer: { args: { blocks: [1, 1, 1, 1], width_per_group: 4, cifar_stem: true, synthetic_size: 64, download: false } },
     };
@@ -68,6 +68,8 @@ describe('PyTorch examples', { skip }, () => {
     assert.equal(ready.stepsPerEpoch, 2);
     assert.equal(ready.totalSteps, 4);
     assert.ok(ofType(r, 'log').some((m) => /^data: synthetic 32×32 images/.test(String(m.message))));
+    // The schedule (and Nesterov momentum) of the experiment file, applied by the script as the engine does.
+    assert.ok(ofType(r, 'log').some((m) => m.message === 'learning rate 0.005 from epoch 2 (training.lr_schedule)'), JSON.stringify(ofType(r, 'log')));
     const steps = ofType(r, 'step').map((m) => m.metrics as { layers: unknown[]; loss: number | null });
     assert.equal(steps.length, 4);
     assert.ok(steps.every((s) => s.layers.length === 18 && typeof s.loss === 'number'));
